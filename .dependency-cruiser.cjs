@@ -1,0 +1,33 @@
+/** Imports point down only (STYLE.md §3.4); the b2bua speaks only the drachtio protocol. */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    { name: 'b2bua-not-engine', severity: 'error', comment: 'the b2bua must also run against a real drachtio-server',
+      from: { path: '^src/b2bua' }, to: { path: '^src/(sip|engine|tls|pki|admin|config)/' } },
+    { name: 'common-is-leaf', severity: 'error', from: { path: '^src/common' }, to: { path: '^src/(?!common)' } },
+    { name: 'log-leaf', severity: 'error', from: { path: '^src/log' }, to: { path: '^src/(?!common|log)' } },
+    { name: 'pki-down', severity: 'error', from: { path: '^src/pki' }, to: { path: '^src/(?!common|pki)' } },
+    { name: 'tls-down', severity: 'error', from: { path: '^src/tls' }, to: { path: '^src/(?!common|log|pki|tls)' } },
+    { name: 'policy-down', severity: 'error', from: { path: '^src/policy' }, to: { path: '^src/(?!common|policy)', dependencyTypesNot: ['type-only'] } },
+    { name: 'message-down', severity: 'error', from: { path: '^src/sip/message' }, to: { path: '^src/(?!common|sip/message)' } },
+    { name: 'transport-down', severity: 'error', from: { path: '^src/sip/transport' }, to: { path: '^src/(?!common|log|tls|pki|sip/message|sip/transport)' } },
+    { name: 'transaction-down', severity: 'error', from: { path: '^src/sip/transaction' },
+      to: { path: '^src/(?!common|log|sip/message|sip/transport|sip/transaction)' } },
+    { name: 'transaction-uses-transport-types-only', severity: 'error', from: { path: '^src/sip/transaction' },
+      to: { path: '^src/sip/transport', dependencyTypesNot: ['type-only'] } },
+    { name: 'dialog-down', severity: 'error', from: { path: '^src/sip/dialog' }, to: { path: '^src/(?!common|log|sip/)' } },
+    { name: 'engine-down', severity: 'error', from: { path: '^src/engine' }, to: { path: '^src/(?!common|log|sip/|tls|pki|policy|engine)' } },
+    { name: 'config-types-only', severity: 'error', from: { path: '^src/config' },
+      to: { path: '^src/(?!common|config)', dependencyTypesNot: ['type-only'] } },
+    { name: 'admin-types-only', severity: 'error', from: { path: '^src/admin' },
+      to: { path: '^src/(?!common|log|admin)', dependencyTypesNot: ['type-only'] } },
+    { name: 'lower-layers-never-import-zod', severity: 'error', from: { path: '^src/(common|log|pki|tls|policy|sip|engine|b2bua)' },
+      to: { path: 'node_modules/zod' } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+  },
+};

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Makes sure the third-party peers the interop tests need are present.
+# Installs them with apt-get when running as root; otherwise stops and names the command.
+set -euo pipefail
+need=()
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+command -v kamailio >/dev/null 2>&1 || need+=(kamailio)
+if command -v kamailio >/dev/null 2>&1; then
+  libdir=$(dirname "$(dpkg -L kamailio 2>/dev/null | grep -m1 '/modules/tm.so$' || echo /usr/lib/x86_64-linux-gnu/kamailio/modules/tm.so)")
+  [ -f "$libdir/tls.so" ] || need+=(kamailio-tls-modules)
+else
+  need+=(kamailio-tls-modules)
+fi
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+cmd="apt-get install -y ${need[*]}"
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-peers: installing missing test peers: ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y "${need[@]}" >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y "${need[@]}"; }
+  exit 0
+fi
+echo "ensure-peers: the interop tests need ${need[*]}; run as root: $cmd" >&2
+exit 1
