@@ -1,0 +1,134 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../common/index.js';
+import type { CallStats } from './call-stats.js';
+import { targetUri, uriUser, type BridgeTarget } from './target-uri.js';
+
+/** One leg of a bridged call, as drachtio-srf's `Dialog` presents it. */
+export interface BridgeLeg {
+  /** drachtio-srf sets this false once the dialog is over (BYE sent or received). */
+  connected?: boolean;
+  on(event: 'destroy', listener: () => void): unknown;
+  destroy(opts: undefined, callback: (err: unknown) => void): unknown;
+}
+
+/** The parts of an incoming INVITE the bridge reads. */
+export interface BridgeRequest {
+  uri: string;
+  get(name: string): string | undefined;
+}
+
+/** The parts of the A-leg response object the bridge uses (only when createB2BUA itself breaks). */
+export interface BridgeResponse {
+  finalResponseSent?: boolean;
+  send(status: number): void;
+}
+
+/** What the bridge needs from drachtio-srf: the one call that places the B leg and joins the two. */
+export interface BridgeSrf {
+  createB2BUA(req: BridgeRequest, res: BridgeResponse, uri: string, opts: Record<string, unknown>):
+    Promise<{ uas: BridgeLeg; uac: BridgeLeg }>;
+}
+
+export interface BridgeContext {
+  srf: BridgeSrf;
+  target: BridgeTarget;
+  stats: CallStats;
+  log: Logger;
+  clock: Clock;
+}
+
+/** Who ended a connected call. `race`: a leg was already gone when createB2BUA resolved. */
+export type ReleasedBy = 'caller' | 'callee' | 'race';
+
+/** The SIP status a failed createB2BUA carries (drachtio-srf's SipError), or undefined for any other error. */
+export function sipErrorStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { name?: unknown; status?: unknown };
+  return e.name === 'SipError' && typeof e.status === 'number' ? e.status : undefined;
+}
+
+/**
+ * Bridges one INVITE to the target with `createB2BUA` and follows the call until both legs are released.
+ * Never throws: a failed B leg is counted and logged, and the A leg has already had its final response.
+ */
+export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: BridgeResponse): Promise<void> {
+  const { stats, log, clock } = ctx;
+  const callId = req.get('Call-ID');
+  const startedAt = clock.now();
+  stats.attempted++;
+
+  let legs: { uas: BridgeLeg; uac: BridgeLeg };
+  try {
+    // A fresh options object per call: createB2BUA writes into it. No Call-ID header is given, so
+    // drachtio generates a new one for the B leg; reusing the A leg's would route the B-leg INVITE into
+    // the A-leg dialog (drachtio-protocol.md §2.2, dispatch rule 4).
+    legs = await ctx.srf.createB2BUA(req, res, targetUri(ctx.target, uriUser(req.uri)), {});
+  } catch (err) {
+    let status = sipErrorStatus(err);
+    if (status === undefined) {
+      status = 500;
+      log.warn({ err, callId }, 'b2bua: createB2BUA failed unexpectedly');
+      if (!res.finalResponseSent) {
+        try {
+          res.send(500);
+        } catch (sendErr) {
+          log.warn({ err: sendErr, callId }, 'b2bua: could not answer the A leg');
+        }
+      }
+    }
+    stats.fail(status);
+    log.info({ callId, status, setupMs: clock.now() - startedAt, durationMs: 0 }, 'call ended');
+    return;
+  }
+
+  const connectedAt = clock.now();
+  stats.connected++;
+  stats.active++;
+  stats.legsUp += 2;
+
+  const a = { leg: legs.uas, up: true };
+  const b = { leg: legs.uac, up: true };
+  let releasedBy: ReleasedBy | undefined;
+
+  const release = (side: typeof a): void => {
+    if (!side.up) return;
+    side.up = false;
+    stats.legsUp--;
+    if (a.up || b.up) return;
+    stats.active--;
+    stats.completed++;
+    log.info({ callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy },
+      'call ended');
+  };
+  const hangUp = (side: typeof a): void => {
+    if (!side.up) return;
+    try {
+      side.leg.destroy(undefined, (err) => {
+        if (err) log.debug({ err, callId }, 'b2bua: BYE on the surviving leg failed');
+        release(side);
+      });
+    } catch (err) {
+      log.debug({ err, callId }, 'b2bua: BYE on the surviving leg failed');
+      release(side);
+    }
+  };
+  const onEnded = (gone: typeof a, other: typeof a, who: ReleasedBy): void => {
+    releasedBy ??= who;
+    release(gone);
+    hangUp(other);
+  };
+
+  legs.uas.on('destroy', () => onEnded(a, b, 'caller'));
+  legs.uac.on('destroy', () => onEnded(b, a, 'callee'));
+
+  // A BYE that arrived in the same read as the messages completing the call has already been handled by
+  // drachtio-srf, and the 'destroy' it emitted found no listener (drachtio-protocol.md §6).
+  if (legs.uas.connected === false) {
+    stats.racedLegs++;
+    onEnded(a, b, 'race');
+  }
+  if (legs.uac.connected === false) {
+    stats.racedLegs++;
+    onEnded(b, a, 'race');
+  }
+}

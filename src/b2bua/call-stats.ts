@@ -1,0 +1,46 @@
+/** A point-in-time copy of the call counters. */
+export interface CallStatsSnapshot {
+  /** INVITEs handed to createB2BUA. */
+  attempted: number;
+  /** Calls where both legs answered. */
+  connected: number;
+  /** Calls that ended with both legs released. */
+  completed: number;
+  /** Failed calls, by the final status sent to the A leg (0: no status, an unexpected error). */
+  failed: Record<string, number>;
+  failedTotal: number;
+  /** Calls set up and not yet ended. */
+  active: number;
+  /** Legs (either side) that are up: created by createB2BUA and neither released by BYE nor destroyed. */
+  legsUp: number;
+  /** Legs found already released when createB2BUA resolved: the BYE beat the await. */
+  racedLegs: number;
+}
+
+/** Counters for the calls the b2bua bridges. */
+export class CallStats {
+  attempted = 0;
+  connected = 0;
+  completed = 0;
+  active = 0;
+  legsUp = 0;
+  racedLegs = 0;
+  readonly #failed = new Map<number, number>();
+
+  fail(status: number): void {
+    this.#failed.set(status, (this.#failed.get(status) ?? 0) + 1);
+  }
+
+  snapshot(): CallStatsSnapshot {
+    const failed: Record<string, number> = {};
+    let failedTotal = 0;
+    for (const [status, n] of [...this.#failed].sort((a, b) => a[0] - b[0])) {
+      failed[String(status)] = n;
+      failedTotal += n;
+    }
+    return {
+      attempted: this.attempted, connected: this.connected, completed: this.completed, failed, failedTotal,
+      active: this.active, legsUp: this.legsUp, racedLegs: this.racedLegs,
+    };
+  }
+}

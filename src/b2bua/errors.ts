@@ -1,0 +1,5 @@
+/** Operational failure codes of the b2bua layer (STYLE.md §3.3). */
+export type B2buaErrorCode =
+  | 'ERR_B2BUA_TARGET_INVALID'
+  | 'ERR_B2BUA_CONNECT'
+  | 'ERR_B2BUA_AUTH';

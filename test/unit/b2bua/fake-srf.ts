@@ -1,0 +1,81 @@
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import type { BridgeLeg, BridgeRequest, BridgeResponse, BridgeSrf } from '../../../src/b2bua/index.js';
+
+/** A drachtio-srf Dialog stand-in: records destroy() calls and lets the test answer them. */
+export class FakeLeg extends EventEmitter implements BridgeLeg {
+  connected = true;
+  destroyCalls = 0;
+  #pending: Array<(err: unknown) => void> = [];
+
+  destroy(_opts: undefined, callback: (err: unknown) => void): void {
+    this.destroyCalls++;
+    this.#pending.push(callback);
+  }
+
+  /** Completes the BYE this side sent (the 200 to it, or an error). */
+  answerBye(err: unknown = null): void {
+    const cb = this.#pending.shift();
+    if (!cb) throw new Error('no BYE pending');
+    this.connected = false;
+    cb(err);
+  }
+
+  /** The far end of this leg sent BYE: drachtio-srf marks the dialog over and emits 'destroy'. */
+  remoteBye(): void {
+    this.connected = false;
+    this.emit('destroy');
+  }
+}
+
+export function fakeRequest(callId = 'a-leg-1@10.0.0.1', uri = 'sip:15551234567@gw.example.com'): BridgeRequest {
+  const headers: Record<string, string> = { 'call-id': callId };
+  return { uri, get: (name) => headers[name.toLowerCase()] };
+}
+
+export class FakeResponse implements BridgeResponse {
+  finalResponseSent = false;
+  sent: number[] = [];
+  send(status: number): void {
+    this.sent.push(status);
+    this.finalResponseSent = true;
+  }
+}
+
+export interface B2buaCall {
+  uri: string;
+  opts: Record<string, unknown>;
+  resolve(legs: { uas: BridgeLeg; uac: BridgeLeg }): void;
+  reject(err: unknown): void;
+}
+
+/** createB2BUA that waits for the test to say how the B leg went. */
+export class FakeSrf implements BridgeSrf {
+  calls: B2buaCall[] = [];
+  createB2BUA(_req: BridgeRequest, _res: BridgeResponse, uri: string, opts: Record<string, unknown>):
+    Promise<{ uas: BridgeLeg; uac: BridgeLeg }> {
+    return new Promise((resolve, reject) => this.calls.push({ uri, opts, resolve, reject }));
+  }
+}
+
+/** A SipError as drachtio-srf builds it (name and status are what the bridge reads). */
+export function sipError(status: number): Error {
+  return Object.assign(new Error(`Sip non-success response: ${status}`), { name: 'SipError', status });
+}
+
+export function captureLog(): { log: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const dest = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { log: pino({ level: 'info' }, dest), lines };
+}
+
+/** Lets pending promise callbacks run (no timers involved). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
