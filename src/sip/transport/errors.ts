@@ -1,0 +1,43 @@
+import { GatewayError } from '../../common/gateway-error.js';
+
+/** Stable codes of operational transport failures (STYLE.md §3.3). */
+export type TransportErrorCode =
+  /** The connection or transport was closed before or while writing. */
+  | 'ERR_SIP_TRANSPORT_CLOSED'
+  /** An outbound TCP/TLS connection failed (refused, reset, TLS handshake failure). */
+  | 'ERR_SIP_TRANSPORT_CONNECT'
+  /** An outbound connection did not complete within the connect timeout. */
+  | 'ERR_SIP_TRANSPORT_CONNECT_TIMEOUT'
+  /** No listener can carry this target (protocol or address family not configured). */
+  | 'ERR_SIP_TRANSPORT_NO_LISTENER'
+  /** The target address is not an IP literal (name resolution belongs above the transport). */
+  | 'ERR_SIP_TRANSPORT_ADDRESS'
+  /** The kernel refused a write (datagram or stream). */
+  | 'ERR_SIP_TRANSPORT_SEND'
+  /** A listener could not bind. */
+  | 'ERR_SIP_TRANSPORT_BIND'
+  /** A listener or client TLS configuration is unusable. */
+  | 'ERR_SIP_TRANSPORT_TLS_CONFIG'
+  /** The layer is not started, or is already closed. */
+  | 'ERR_SIP_TRANSPORT_STATE';
+
+export type TransportError = GatewayError<TransportErrorCode>;
+
+export function transportError(
+  code: TransportErrorCode,
+  message: string,
+  options: { cause?: unknown; details?: Record<string, unknown> } = {},
+): TransportError {
+  return new GatewayError(code, message, options);
+}
+
+/** Why a received message or a byte stream was refused; counted and logged, never thrown. */
+export type FrameErrorCode =
+  /** A message on a stream has no Content-Length (mandatory there, RFC 3261 §18.3). */
+  | 'ERR_SIP_FRAME_NO_CONTENT_LENGTH'
+  /** Content-Length is not a decimal number, is repeated with different values, or exceeds the limit. */
+  | 'ERR_SIP_FRAME_BAD_CONTENT_LENGTH'
+  /** No end of headers within the header limit. */
+  | 'ERR_SIP_FRAME_HEADER_TOO_LARGE'
+  /** Headers plus body exceed the message limit. */
+  | 'ERR_SIP_FRAME_TOO_LARGE';
