@@ -1,0 +1,108 @@
+import { err, ok, type Result } from '../../common/index.js';
+import type { ControlErrorCode } from './errors.js';
+
+/** 1 MiB: far above what any SIP message needs, and far above drachtio-server's silent 12 KB stall. */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+/** A length prefix of more than 7 digits (≥ 10 MB) is never valid. */
+export const MAX_LENGTH_DIGITS = 7;
+
+const HASH = 0x23; // '#'
+const ZERO = 0x30;
+const NINE = 0x39;
+
+export interface FrameDecodeError {
+  code: ControlErrorCode;
+  reason: string;
+}
+
+export interface FrameDecodeOutcome {
+  frames: string[];
+  /** Set once the stream is bad; the connection is to be closed. */
+  error?: FrameDecodeError;
+}
+
+export interface FrameDecoderOptions {
+  /** Largest payload accepted, in bytes (default 1 MiB). */
+  maxFrameBytes?: number;
+}
+
+/**
+ * Splits a byte stream into drachtio control frames, `<decimal byte length>#<payload>`, back to back
+ * (drachtio-protocol.md §2.1). The length counts UTF-8 bytes, so payloads are cut as bytes and only then
+ * decoded. Chunks may split a frame anywhere, including inside the length or inside a multi-byte character.
+ * After an error the decoder stays failed: the connection is to be closed.
+ */
+export class FrameDecoder {
+  readonly #maxFrameBytes: number;
+  #buf: Buffer = Buffer.alloc(0);
+  #failed: FrameDecodeError | undefined;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** Bytes held back waiting for the rest of a frame. */
+  get buffered(): number {
+    return this.#buf.length;
+  }
+
+  /**
+   * Feeds one chunk; returns every payload it completes and, when the stream turns bad, the framing error.
+   * Frames that precede the bad bytes are still delivered, as a peer reading the stream in order would.
+   */
+  push(chunk: Uint8Array): FrameDecodeOutcome {
+    if (this.#failed) return { frames: [], error: this.#failed };
+    this.#buf = this.#buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buf, chunk]);
+    const out: string[] = [];
+    let pos = 0;
+    for (;;) {
+      const header = this.#readLength(pos);
+      if (header === undefined) break;
+      if (!header.ok) {
+        this.#failed = { code: header.code, reason: header.reason };
+        this.#buf = Buffer.alloc(0);
+        return { frames: out, error: this.#failed };
+      }
+      const start = header.value.payloadStart;
+      const end = start + header.value.length;
+      if (end > this.#buf.length) break;
+      out.push(this.#buf.toString('utf8', start, end));
+      pos = end;
+    }
+    this.#buf = pos === 0 ? this.#buf : this.#buf.subarray(pos);
+    // A fully consumed buffer must not keep a large backing store alive.
+    if (this.#buf.length === 0) this.#buf = Buffer.alloc(0);
+    return { frames: out };
+  }
+
+  /** Reads `digits#` at `pos`; undefined when more bytes are needed. */
+  #readLength(pos: number): Result<{ length: number; payloadStart: number }, ControlErrorCode> | undefined {
+    const buf = this.#buf;
+    let length = 0;
+    let i = pos;
+    for (; i < buf.length; i++) {
+      const c = buf[i]!;
+      if (c === HASH) break;
+      if (c < ZERO || c > NINE) {
+        return err('ERR_ENGINE_FRAME_BAD_LENGTH', `byte 0x${c.toString(16).padStart(2, '0')} in a frame length prefix`);
+      }
+      if (i - pos >= MAX_LENGTH_DIGITS) {
+        return err('ERR_ENGINE_FRAME_BAD_LENGTH', `frame length prefix longer than ${MAX_LENGTH_DIGITS} digits`);
+      }
+      length = length * 10 + (c - ZERO);
+    }
+    if (i >= buf.length) return undefined;
+    if (i === pos) return err('ERR_ENGINE_FRAME_BAD_LENGTH', 'empty frame length prefix');
+    if (length === 0) return err('ERR_ENGINE_FRAME_BAD_LENGTH', 'zero frame length');
+    if (length > this.#maxFrameBytes) {
+      return err('ERR_ENGINE_FRAME_TOO_LARGE', `frame of ${length} bytes exceeds the maximum of ${this.#maxFrameBytes}`);
+    }
+    return ok({ length, payloadStart: i + 1 });
+  }
+}
+
+/** Frames one payload: `<UTF-8 byte length>#<payload>`. */
+export function encodeFrame(payload: string): Buffer {
+  const body = Buffer.from(payload, 'utf8');
+  return Buffer.concat([Buffer.from(`${body.length}#`, 'latin1'), body]);
+}

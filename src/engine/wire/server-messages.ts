@@ -1,0 +1,59 @@
+import type { CdrKind, SipFrameMeta } from '../types.js';
+import { formatControlMessage } from './control-message.js';
+
+/**
+ * Builders for every server→app payload (drachtio-protocol.md §2.3). They return payload text; frame it with
+ * encodeFrame. The msgId of a server frame is chosen by the caller (a UUID on the wire, fixed in tests).
+ */
+
+/** `msgId|response|appMsgId|fields…[CRLF sip]`: the reply to an app message, keyed by the app's msgId. */
+export function buildResponse(msgId: string, appMsgId: string, fields: readonly string[], sip?: string): string {
+  return formatControlMessage({ msgId, type: 'response', fields: [appMsgId, ...fields], ...(sip === undefined ? {} : { sip }) });
+}
+
+/**
+ * `msgId|sip|source|bytes|protocol|address|port|time|transactionId|dialogId|[recvAddr|recvPort|]` CRLF SIP.
+ * The field line always ends with `|`, so even with an empty dialogId it carries the ≥ 10 fields drachtio-srf
+ * requires before it looks at a `sip` frame (§2.10 item 3). recvAddr/recvPort only on new out-of-dialog
+ * requests; srf turns them into `receivedOn`.
+ */
+export function buildSipFrame(msgId: string, meta: SipFrameMeta, sip: string, now: Date = new Date()): string {
+  const fields = [
+    meta.source,
+    String(Buffer.byteLength(sip, 'utf8')),
+    meta.protocol,
+    meta.address,
+    String(meta.port),
+    meta.time ?? formatStackTime(now),
+    meta.transactionId,
+    meta.dialogId,
+  ];
+  if (meta.recvAddr !== undefined && meta.recvPort !== undefined) fields.push(meta.recvAddr, String(meta.recvPort));
+  fields.push('');
+  return formatControlMessage({ msgId, type: 'sip', fields, sip });
+}
+
+/**
+ * `msgId|cdr:attempt|source|time`, `msgId|cdr:start|source|time|role`, `msgId|cdr:stop|source|time|reason`,
+ * each with CRLF and the SIP message that triggered it.
+ */
+export function buildCdrFrame(msgId: string, kind: CdrKind, fields: readonly string[], sip: string): string {
+  return formatControlMessage({ msgId, type: `cdr:${kind}`, fields: [...fields], sip });
+}
+
+/** The reply to a good `authenticate`: `OK|hostports csv|version|local hostports csv`. */
+export function authenticateOkFields(hostports: readonly string[], version: string, localHostports: readonly string[]): string[] {
+  return ['OK', hostports.join(','), version, localHostports.join(',')];
+}
+
+/** The reply to a wrong secret, after which the connection is closed. */
+export const AUTHENTICATE_REFUSED_FIELDS: readonly string[] = ['NO', 'incorrect secret'];
+/** The reply to `ping`. */
+export const PONG_FIELDS: readonly string[] = ['OK', 'pong'];
+
+/** drachtio's stack time: `HH:MM:SS.uuuuuu` in UTC (microseconds, from milliseconds here). */
+export function formatStackTime(date: Date): string {
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const micros = String(date.getUTCMilliseconds() * 1000).padStart(6, '0');
+  return `${p2(date.getUTCHours())}:${p2(date.getUTCMinutes())}:${p2(date.getUTCSeconds())}.${micros}`;
+}
