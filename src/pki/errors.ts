@@ -1,0 +1,24 @@
+import { GatewayError } from '../common/gateway-error.js';
+
+/** Stable codes of the pki layer (STYLE.md §3.3): callers branch on these, never on messages. */
+export type PkiErrorCode =
+  | 'ERR_PKI_KEY_INVALID'
+  | 'ERR_PKI_CERT_INVALID'
+  | 'ERR_PKI_CSR_INVALID'
+  | 'ERR_PKI_CRL_INVALID'
+  | 'ERR_PKI_KEY_MISMATCH'
+  | 'ERR_PKI_CHAIN_INCOMPLETE'
+  | 'ERR_PKI_SIGNATURE_INVALID'
+  | 'ERR_PKI_CERT_EXPIRED'
+  | 'ERR_PKI_CERT_NOT_YET_VALID'
+  | 'ERR_PKI_NOT_CA'
+  | 'ERR_PKI_UNSUPPORTED_KEY'
+  | 'ERR_PKI_IO';
+
+export function pkiError(
+  code: PkiErrorCode,
+  message: string,
+  options: { cause?: unknown; details?: Record<string, unknown> } = {},
+): GatewayError<PkiErrorCode> {
+  return new GatewayError(code, message, options);
+}
