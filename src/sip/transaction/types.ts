@@ -57,3 +57,26 @@ export interface SendRequestOptions {
   target: SendTarget;
   user: ClientTransactionUser;
 }
+
+/** The four §17 state machines. */
+export type TransactionKind = 'ict' | 'nict' | 'ist' | 'nist';
+
+/** Counters of the transaction layer (`TransactionLayer.stats()`). */
+export interface TransactionStats {
+  /** Transactions created, per kind. */
+  created: Record<TransactionKind, number>;
+  /** Transactions alive now, per kind. */
+  live: Record<TransactionKind, number>;
+  /** Requests, responses and ACKs sent again (timer-driven or in answer to a retransmission). */
+  retransmissionsSent: number;
+  /** Retransmitted requests and responses a transaction absorbed instead of passing them up. */
+  retransmissionsAbsorbed: number;
+  /** Timers B, F (client, reported as onTimeout) and H (server, reported as onServerTransactionError). */
+  timeouts: number;
+  /** Sends the transport rejected. */
+  transportErrors: number;
+  /** Requests refused because the live-transaction cap was reached. */
+  rejectedOverLimit: number;
+  /** Responses that matched no client transaction. */
+  strayResponses: number;
+}

@@ -1,0 +1,21 @@
+import { GatewayError } from '../../common/gateway-error.js';
+
+/** Stable codes of the transaction layer (STYLE.md §3.3). */
+export type TransactionErrorCode =
+  /** Timer H fired: no ACK arrived for a non-2xx final response to an INVITE. */
+  | 'ERR_SIP_TRANSACTION_NO_ACK'
+  /** The transport failed to send a request, a response or an ACK. */
+  | 'ERR_SIP_TRANSACTION_TRANSPORT'
+  /** The live-transaction cap was reached. */
+  | 'ERR_SIP_TRANSACTION_LIMIT'
+  /** A request that cannot start a transaction (no top Via, no branch, ACK, missing CSeq ...). */
+  | 'ERR_SIP_TRANSACTION_BAD_REQUEST'
+  /** The layer was closed. */
+  | 'ERR_SIP_TRANSACTION_CLOSED';
+
+export class TransactionError extends GatewayError<TransactionErrorCode> {
+  constructor(code: TransactionErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(code, message, options);
+    this.name = 'TransactionError';
+  }
+}

@@ -1,0 +1,160 @@
+import type { SipRequest, SipResponse } from '../message/types.js';
+import type { Flow, SendTarget } from '../transport/types.js';
+import { buildAck } from './build-ack.js';
+import type { TransactionError } from './errors.js';
+import { serialize } from './message-view.js';
+import { TransactionBase } from './transaction-base.js';
+import { callUser, type TransactionContext } from './transaction-context.js';
+import type { ClientTransaction, ClientTransactionState, ClientTransactionUser } from './types.js';
+
+/**
+ * INVITE client transaction (RFC 3261 §17.1.1 as updated by RFC 6026 §7.2):
+ * Calling → Proceeding → Accepted (2xx) | Completed (300-699) → Terminated.
+ */
+export class InviteClientTransaction extends TransactionBase<ClientTransactionState> implements ClientTransaction {
+  readonly kind = 'ict' as const;
+  readonly request: SipRequest;
+  readonly target: SendTarget;
+  readonly #user: ClientTransactionUser;
+  readonly #bytes: Buffer;
+  #flow: Flow | undefined;
+  #ackBytes: Buffer | undefined;
+  #intervalA: number;
+
+  constructor(ctx: TransactionContext, id: string, request: SipRequest, target: SendTarget, user: ClientTransactionUser) {
+    super(ctx, id, 'Calling', target.protocol !== 'udp');
+    this.request = request;
+    this.target = target;
+    this.#user = user;
+    this.#bytes = serialize(request);
+    this.#intervalA = this.timers.A;
+  }
+
+  get flow(): Flow | undefined {
+    return this.#flow;
+  }
+
+  /** Sends the INVITE and starts Timers A and B. */
+  start(): void {
+    // "The initial state, "calling", MUST be entered when the TU initiates a new client transaction with an
+    // INVITE request. The client transaction MUST pass the request to the transport layer for transmission"
+    // https://www.rfc-editor.org/rfc/rfc3261#section-17.1.1.2
+    this.sendBytes(this.#bytes, this.target, false);
+    if (!this.reliable) {
+      // "If an unreliable transport is being used, the client transaction MUST start timer A with a value of T1.
+      // If a reliable transport is being used, the client transaction SHOULD NOT start timer A"
+      this.startTimer('A', this.#intervalA, () => this.#onTimerA());
+    }
+    // "For any transport, the client transaction MUST start timer B with a value of 64*T1 seconds"
+    this.startTimer('B', this.timers.B, () => this.#onTimerB());
+  }
+
+  #onTimerA(): void {
+    if (this.state !== 'Calling') return;
+    // "When timer A fires, the client transaction MUST retransmit the request by passing it to the transport
+    // layer, and MUST reset the timer with a value of 2*T1. [...] When timer A fires 2*T1 seconds later, the
+    // request MUST be retransmitted again (assuming the client transaction is still in this state)."
+    this.sendBytes(this.#bytes, this.#retransmitTarget(), true);
+    this.#intervalA *= 2;
+    this.startTimer('A', this.#intervalA, () => this.#onTimerA());
+  }
+
+  #onTimerB(): void {
+    if (this.state !== 'Calling') return;
+    // "If the client transaction is still in the "Calling" state when timer B fires, the client transaction
+    // SHOULD inform the TU that a timeout has occurred. The client transaction MUST NOT generate an ACK."
+    this.ctx.stats.timeouts++;
+    this.transition('Terminated');
+    callUser(this.ctx, 'onTimeout', () => this.#user.onTimeout(this));
+  }
+
+  /** A response whose top Via branch and CSeq method matched this transaction (§17.1.3). */
+  receiveResponse(response: SipResponse, flow: Flow): void {
+    const status = response.status;
+    switch (this.state) {
+      case 'Calling':
+      case 'Proceeding':
+        if (status < 200) {
+          // "If the client transaction receives a provisional response while in the "Calling" state, it
+          // transitions to the "Proceeding" state. In the "Proceeding" state, the client transaction SHOULD NOT
+          // retransmit the request any longer. Furthermore, the provisional response MUST be passed to the TU."
+          this.stopTimer('A');
+          this.stopTimer('B');
+          this.transition('Proceeding');
+          callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
+        } else if (status < 300) {
+          // "If a 2xx response is received while the client INVITE state machine is in the "Calling" or
+          // "Proceeding" states, it MUST transition to the "Accepted" state, pass the 2xx response to the TU, and
+          // set Timer M to 64*T1." https://www.rfc-editor.org/rfc/rfc6026#section-8.4
+          this.stopTimer('A');
+          this.stopTimer('B');
+          this.transition('Accepted');
+          this.startTimer('M', this.timers.M, () => this.#onTimerM());
+          callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
+        } else {
+          // "When in either the "Calling" or "Proceeding" states, reception of a response with status code from
+          // 300-699 MUST cause the client transaction to transition to "Completed". The client transaction MUST
+          // pass the received response up to the TU, and the client transaction MUST generate an ACK request"
+          // https://www.rfc-editor.org/rfc/rfc3261#section-17.1.1.2
+          this.stopTimer('A');
+          this.stopTimer('B');
+          this.#ackBytes = serialize(buildAck(this.request, response));
+          this.sendBytes(this.#ackBytes, this.#retransmitTarget(), false);
+          this.transition('Completed');
+          callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
+          // "The client transaction SHOULD start timer D when it enters the "Completed" state, with a value of at
+          // least 32 seconds for unreliable transports, and a value of zero seconds for reliable transports."
+          if (this.timers.D === 0) this.transition('Terminated');
+          else this.startTimer('D', this.timers.D, () => this.transition('Terminated'));
+        }
+        return;
+      case 'Accepted':
+        if (status >= 200 && status < 300) {
+          // "A 2xx response received while in the "Accepted" state MUST be passed to the TU and the machine
+          // remains in the "Accepted" state. The client transaction MUST NOT generate an ACK to any 2xx response
+          // on its own." https://www.rfc-editor.org/rfc/rfc6026#section-8.4
+          callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
+        } else {
+          this.ctx.stats.retransmissionsAbsorbed++;
+        }
+        return;
+      case 'Completed':
+        this.ctx.stats.retransmissionsAbsorbed++;
+        if (status >= 300 && this.#ackBytes) {
+          // "Any retransmissions of the final response that are received while in the "Completed" state MUST
+          // cause the ACK to be re-passed to the transport layer for retransmission, but the newly received
+          // response MUST NOT be passed up to the TU."
+          this.sendBytes(this.#ackBytes, this.#retransmitTarget(), true);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  #onTimerM(): void {
+    // "If Timer M fires while the client INVITE state machine is in the "Accepted" state, the machine MUST
+    // transition to the "Terminated" state." https://www.rfc-editor.org/rfc/rfc6026#section-8.4
+    this.transition('Terminated');
+  }
+
+  protected override sent(flow: Flow): void {
+    this.#flow ??= flow;
+  }
+
+  protected override transportFailed(error: TransactionError): void {
+    const informTu = this.state === 'Calling' || this.state === 'Proceeding';
+    // "the client transaction SHOULD inform the TU that a transport failure has occurred, and the client
+    // transaction SHOULD transition directly to the "Terminated" state."
+    // https://www.rfc-editor.org/rfc/rfc3261#section-17.1.4
+    this.transition('Terminated');
+    // After a final response the TU already has its answer; a failed ACK only ends the transaction.
+    if (informTu) callUser(this.ctx, 'onTransportError', () => this.#user.onTransportError(error, this));
+  }
+
+  /** "The ACK MUST be sent to the same address, port, and transport to which the original request was sent." */
+  #retransmitTarget(): SendTarget {
+    const c = this.#flow?.connectionId;
+    return c === undefined || this.target.connectionId !== undefined ? this.target : { ...this.target, connectionId: c };
+  }
+}

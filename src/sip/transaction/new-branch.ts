@@ -1,0 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import { MAGIC_COOKIE } from './message-view.js';
+
+const BYTES_PER_BRANCH = 12;
+const POOL_BRANCHES = 512;
+let pool = Buffer.alloc(0);
+let offset = 0;
+
+/**
+ * A new branch: the magic cookie and 96 random bits, drawn from a pool refilled 512 branches at a time.
+ * "The branch parameter value MUST be unique across space and time for all requests sent by the UA."
+ * https://www.rfc-editor.org/rfc/rfc3261#section-8.1.1.7
+ */
+export function newBranch(): string {
+  if (offset + BYTES_PER_BRANCH > pool.length) {
+    pool = randomBytes(BYTES_PER_BRANCH * POOL_BRANCHES);
+    offset = 0;
+  }
+  const s = pool.toString('base64url', offset, offset + BYTES_PER_BRANCH);
+  offset += BYTES_PER_BRANCH;
+  return MAGIC_COOKIE + s;
+}

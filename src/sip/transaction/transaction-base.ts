@@ -1,0 +1,113 @@
+import type { TimerHandle } from '../../common/clock.js';
+import type { Flow, SendTarget } from '../transport/types.js';
+import { TransactionError } from './errors.js';
+import type { TransactionContext } from './transaction-context.js';
+import { timerValues, type TimerValues } from './timers.js';
+import type { TransactionKind } from './types.js';
+
+type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying';
+
+/** State, timers and sending shared by the four transaction state machines. */
+export abstract class TransactionBase<S extends string> {
+  abstract readonly kind: TransactionKind;
+  /** The matching key (RFC 3261 §17.1.3 / §17.2.3); also the transaction's id. */
+  readonly id: string;
+  /** UDP is the only unreliable transport here: retransmissions and the non-zero D/I/J/K apply to it alone. */
+  readonly reliable: boolean;
+  /** Every timer value for this transaction's transport. */
+  readonly timers: TimerValues;
+  protected readonly ctx: TransactionContext;
+  #state: S;
+  #handles: Partial<Record<TimerName, TimerHandle>> = {};
+  #reportedFailure = false;
+  #disposed = false;
+
+  protected constructor(ctx: TransactionContext, id: string, initial: S, reliable: boolean) {
+    this.ctx = ctx;
+    this.id = id;
+    this.#state = initial;
+    this.reliable = reliable;
+    this.timers = timerValues(ctx.settings, reliable);
+  }
+
+  get state(): S {
+    return this.#state;
+  }
+
+  get terminated(): boolean {
+    return this.#state === 'Terminated';
+  }
+
+  protected transition(to: S): void {
+    if (this.#state === 'Terminated') return;
+    this.#state = to;
+    if (to === 'Terminated') {
+      // "The client transaction MUST be destroyed the instant it enters the "Terminated" state."
+      // https://www.rfc-editor.org/rfc/rfc3261#section-17.1.1.2
+      this.#cancelAll();
+      this.ctx.terminated(this.kind, this.id, this);
+    }
+  }
+
+  protected startTimer(name: TimerName, ms: number, fire: () => void): void {
+    this.#handles[name]?.cancel();
+    this.#handles[name] = this.ctx.clock.setTimeout(() => {
+      delete this.#handles[name];
+      if (!this.terminated) fire();
+    }, ms);
+  }
+
+  protected stopTimer(name: TimerName): void {
+    const h = this.#handles[name];
+    if (h) {
+      h.cancel();
+      delete this.#handles[name];
+    }
+  }
+
+  /** Names of the timers now running; for tests and diagnostics. */
+  runningTimers(): string[] {
+    return Object.keys(this.#handles).sort();
+  }
+
+  /** Hands bytes to the transport; a failure is reported once through `transportFailed`. */
+  protected sendBytes(bytes: Buffer, target: SendTarget, retransmission: boolean): void {
+    if (retransmission) this.ctx.stats.retransmissionsSent++;
+    let p: Promise<Flow>;
+    try {
+      p = this.ctx.transport.send(bytes, target);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (flow) => this.sent(flow),
+      (err: unknown) => {
+        this.ctx.stats.transportErrors++;
+        // A transaction on a reliable transport may already have ended (Timer J/K/D/I are zero there); the TU
+        // still has to hear that its last message did not leave.
+        if (this.#disposed || (this.terminated && (!this.reliable || this.#reportedFailure))) return;
+        this.#reportedFailure = true;
+        this.transportFailed(
+          new TransactionError('ERR_SIP_TRANSACTION_TRANSPORT', 'the transport failed to send', { cause: err, details: { transaction: this.id } }),
+        );
+      },
+    );
+  }
+
+  /** The transport sent something; the flow it used. */
+  protected sent(_flow: Flow): void {}
+
+  protected abstract transportFailed(error: TransactionError): void;
+
+  /** Ends the transaction without telling anyone (the layer is closing). */
+  dispose(): void {
+    this.#disposed = true;
+    this.#cancelAll();
+    this.#state = 'Terminated' as S;
+  }
+
+  #cancelAll(): void {
+    for (const h of Object.values(this.#handles)) h?.cancel();
+    this.#handles = {};
+  }
+}

@@ -1,0 +1,26 @@
+import type { Clock } from '../../common/clock.js';
+import type { Logger } from '../../log/logger.js';
+import type { TransportSender } from '../transport/types.js';
+import type { TimerSettings, TransactionKind, TransactionStats, TransactionUser } from './types.js';
+
+/** What a transaction gets from the layer that made it. Internal to this folder. */
+export interface TransactionContext {
+  readonly transport: TransportSender;
+  readonly clock: Clock;
+  readonly settings: TimerSettings;
+  readonly stats: TransactionStats;
+  readonly log: Logger | undefined;
+  /** The layer's TU (server transactions report errors and ACKs for 2xx to it). */
+  tu(): TransactionUser | undefined;
+  /** Called once when a transaction enters Terminated; the layer forgets it. */
+  terminated(kind: TransactionKind, key: string, txn: object): void;
+}
+
+/** Runs a callback into the TU so that its throw cannot break a state machine (STYLE habit 2). */
+export function callUser(ctx: TransactionContext, what: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    ctx.log?.error({ err, what }, 'transaction user callback threw');
+  }
+}

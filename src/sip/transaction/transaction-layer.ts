@@ -1,0 +1,348 @@
+import { systemClock, type Clock } from '../../common/clock.js';
+import type { Logger } from '../../log/logger.js';
+import type { CSeq, SipMessage, SipRequest, SipResponse, Via } from '../message/types.js';
+import type { Flow, SendTarget, TransportSender } from '../transport/types.js';
+import { buildResponse } from './build-response.js';
+import { TransactionError } from './errors.js';
+import { Invite2xxRetransmitter } from './invite-2xx-retransmitter.js';
+import { InviteClientTransaction } from './invite-client-transaction.js';
+import { InviteServerTransaction } from './invite-server-transaction.js';
+import {
+  MAGIC_COOKIE, callIdOf, cseqOf, fromTagOf, sentByOf, serialize, toTagOf, topVia, topViaText,
+} from './message-view.js';
+import { newBranch } from './new-branch.js';
+import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
+import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import { responseTarget } from './response-target.js';
+import { resolveTimerSettings } from './timers.js';
+import type { TransactionContext } from './transaction-context.js';
+import type {
+  ClientTransaction, SendRequestOptions, ServerTransaction, TimerSettings, TransactionKind, TransactionStats,
+  TransactionUser,
+} from './types.js';
+
+export interface TransactionLayerOptions {
+  transport: TransportSender;
+  clock?: Clock;
+  timers?: Partial<TimerSettings>;
+  log?: Logger;
+  /**
+   * Most transactions alive at once (default 50,000). A transaction holds its request, the request's or last
+   * response's serialised bytes and a few timers: about 2-3 times the message size, so 5-10 KB for a usual INVITE.
+   * Past the cap, new requests are answered 503 statelessly and `sendRequest` throws ERR_SIP_TRANSACTION_LIMIT.
+   */
+  maxTransactions?: number;
+  /** INVITE server transactions send 100 (Trying) when the TU has not answered within 200 ms (default true). */
+  autoTrying?: boolean;
+}
+
+export interface Respond2xxOptions {
+  /** No ACK within 64*T1 (§13.3.1.4): the TU should send BYE. */
+  onTimeout(): void;
+}
+
+type ClientTxn = InviteClientTransaction | NonInviteClientTransaction;
+type ServerTxn = InviteServerTransaction | NonInviteServerTransaction;
+
+const kinds: TransactionKind[] = ['ict', 'nict', 'ist', 'nist'];
+const zeroPerKind = (): Record<TransactionKind, number> => ({ ict: 0, nict: 0, ist: 0, nist: 0 });
+
+/**
+ * The RFC 3261 §17 transaction layer: creates the four kinds of transaction, matches incoming messages to them
+ * (§17.1.3, §17.2.3) and hands the rest to the TU.
+ */
+export class TransactionLayer {
+  readonly #transport: TransportSender;
+  readonly #clock: Clock;
+  readonly #settings: TimerSettings;
+  readonly #log: Logger | undefined;
+  readonly #max: number;
+  readonly #autoTrying: boolean;
+  readonly #ctx: TransactionContext;
+  readonly #stats: TransactionStats = {
+    created: zeroPerKind(), live: zeroPerKind(), retransmissionsSent: 0, retransmissionsAbsorbed: 0, timeouts: 0,
+    transportErrors: 0, rejectedOverLimit: 0, strayResponses: 0,
+  };
+  readonly #clients = new Map<string, ClientTxn>();
+  readonly #servers = new Map<string, ServerTxn>();
+  readonly #awaitingAck = new Map<string, Invite2xxRetransmitter>();
+  #tu: TransactionUser | undefined;
+  #closed = false;
+
+  constructor(opts: TransactionLayerOptions) {
+    this.#transport = opts.transport;
+    this.#clock = opts.clock ?? systemClock;
+    this.#settings = resolveTimerSettings(opts.timers);
+    this.#log = opts.log;
+    this.#max = opts.maxTransactions ?? 50_000;
+    this.#autoTrying = opts.autoTrying ?? true;
+    this.#ctx = {
+      transport: this.#transport,
+      clock: this.#clock,
+      settings: this.#settings,
+      stats: this.#stats,
+      log: this.#log,
+      tu: () => this.#tu,
+      terminated: (kind, key, txn) => {
+        const map: Map<string, object> = kind === 'ict' || kind === 'nict' ? this.#clients : this.#servers;
+        if (map.get(key) === txn) map.delete(key);
+        this.#stats.live[kind]--;
+      },
+    };
+  }
+
+  /** The timer settings in force (defaults filled in). */
+  get timerSettings(): Readonly<TimerSettings> {
+    return this.#settings;
+  }
+
+  setUser(tu: TransactionUser): void {
+    this.#tu = tu;
+  }
+
+  /** A new branch for a request's top Via (magic cookie + 96 random bits). */
+  newBranch(): string {
+    return newBranch();
+  }
+
+  /**
+   * Starts a client transaction for `request`, which already carries its top Via with a `z9hG4bK` branch.
+   * Throws TransactionError ERR_SIP_TRANSACTION_BAD_REQUEST (ACK, no branch, CSeq mismatch, branch in use),
+   * ERR_SIP_TRANSACTION_LIMIT or ERR_SIP_TRANSACTION_CLOSED.
+   */
+  sendRequest(request: SipRequest, { target, user }: SendRequestOptions): ClientTransaction {
+    if (this.#closed) throw new TransactionError('ERR_SIP_TRANSACTION_CLOSED', 'the transaction layer is closed');
+    if (request.method === 'ACK') {
+      // "The ACK for a 2xx response [...] is not considered part of the transaction" (§17); send it with sendStateless.
+      throw new TransactionError('ERR_SIP_TRANSACTION_BAD_REQUEST', 'an ACK does not start a client transaction');
+    }
+    const branch = topVia(request)?.params.branch;
+    const cseq = cseqOf(request);
+    if (!branch || !branch.startsWith(MAGIC_COOKIE)) {
+      throw new TransactionError('ERR_SIP_TRANSACTION_BAD_REQUEST', 'the top Via needs a branch starting with z9hG4bK');
+    }
+    if (!cseq || cseq.method !== request.method) {
+      throw new TransactionError('ERR_SIP_TRANSACTION_BAD_REQUEST', 'the CSeq method must equal the request method');
+    }
+    const key = clientKey(branch, request.method);
+    if (this.#clients.has(key)) throw new TransactionError('ERR_SIP_TRANSACTION_BAD_REQUEST', 'a client transaction already uses this branch');
+    if (this.#liveTotal() >= this.#max) {
+      this.#stats.rejectedOverLimit++;
+      throw new TransactionError('ERR_SIP_TRANSACTION_LIMIT', 'too many live transactions', { details: { max: this.#max } });
+    }
+    const txn = request.method === 'INVITE'
+      ? new InviteClientTransaction(this.#ctx, key, request, target, user)
+      : new NonInviteClientTransaction(this.#ctx, key, request, target, user);
+    this.#clients.set(key, txn);
+    this.#stats.created[txn.kind]++;
+    this.#stats.live[txn.kind]++;
+    txn.start();
+    return txn;
+  }
+
+  /** Sends a message outside any transaction (the ACK for a 2xx, §13.2.2.4; stateless replies). */
+  async sendStateless(message: SipMessage, target: SendTarget): Promise<Flow> {
+    try {
+      return await this.#transport.send(serialize(message), target);
+    } catch (err) {
+      this.#stats.transportErrors++;
+      throw new TransactionError('ERR_SIP_TRANSACTION_TRANSPORT', 'the transport failed to send', { cause: err });
+    }
+  }
+
+  /**
+   * Sends a 2xx to an INVITE through its server transaction and keeps re-sending the same bytes until the ACK
+   * arrives (RFC 3261 §13.3.1.4, RFC 6026 §8.1); UDP only, TCP/TLS send once and wait. The layer stops the
+   * retransmission itself when an ACK with the INVITE's Call-ID, CSeq number and From tag arrives (the ACK still
+   * goes to `onAck`).
+   */
+  respond2xx(txn: ServerTransaction, response: SipResponse, opts: Respond2xxOptions): Invite2xxRetransmitter {
+    if (!(txn instanceof InviteServerTransaction)) throw new TypeError('respond2xx needs an INVITE server transaction');
+    if (response.status < 200 || response.status > 299) throw new RangeError('respond2xx needs a 2xx response');
+    txn.respond(response);
+    const bytes = txn.lastResponseBytes;
+    const key = ackKey(txn.request);
+    const target = txn.target;
+    const r = new Invite2xxRetransmitter({
+      clock: this.#clock,
+      timers: this.#settings,
+      reliable: txn.reliable,
+      retransmit: () => {
+        if (!bytes) return;
+        this.#stats.retransmissionsSent++;
+        this.#transport.send(bytes, target).catch(() => void this.#stats.transportErrors++);
+      },
+      onTimeout: () => {
+        if (key !== undefined && this.#awaitingAck.get(key) === r) this.#awaitingAck.delete(key);
+        this.#stats.timeouts++;
+        opts.onTimeout();
+      },
+    });
+    if (key !== undefined) {
+      this.#awaitingAck.get(key)?.stop();
+      this.#awaitingAck.set(key, r);
+    }
+    return r.start();
+  }
+
+  /** The INVITE server transaction a CANCEL refers to (§9.2: matched as §17.2.3 with the method INVITE). */
+  findInviteServerTransaction(cancel: SipRequest): InviteServerTransaction | undefined {
+    const via = topVia(cancel);
+    const cseq = cseqOf(cancel);
+    if (!via || !cseq) return undefined;
+    const t = this.#servers.get(serverKey(cancel, via, cseq, 'INVITE', toTagOf(cancel)));
+    return t instanceof InviteServerTransaction ? t : undefined;
+  }
+
+  /** Called by the engine for every message the transport delivers. */
+  receive(message: SipMessage, _raw: Buffer, flow: Flow): void {
+    if (this.#closed) return;
+    if (message.kind === 'response') this.#receiveResponse(message, flow);
+    else this.#receiveRequest(message, flow);
+  }
+
+  stats(): TransactionStats {
+    const s = this.#stats;
+    return { ...s, created: { ...s.created }, live: { ...s.live } };
+  }
+
+  /** Ends every transaction and 2xx retransmission without callbacks. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#clients.values()) t.dispose();
+    for (const t of this.#servers.values()) t.dispose();
+    for (const r of this.#awaitingAck.values()) r.stop();
+    this.#clients.clear();
+    this.#servers.clear();
+    this.#awaitingAck.clear();
+    for (const k of kinds) this.#stats.live[k] = 0;
+  }
+
+  #liveTotal(): number {
+    const l = this.#stats.live;
+    return l.ict + l.nict + l.ist + l.nist;
+  }
+
+  #receiveResponse(response: SipResponse, flow: Flow): void {
+    // "1. If the response has the same value of the branch parameter in the top Via header field as the branch
+    // parameter in the top Via header field of the request that created the transaction.
+    //  2. If the method parameter in the CSeq header field matches the method of the request that created the
+    // transaction." https://www.rfc-editor.org/rfc/rfc3261#section-17.1.3
+    const branch = topVia(response)?.params.branch;
+    const cseq = cseqOf(response);
+    const txn = branch && cseq ? this.#clients.get(clientKey(branch, cseq.method)) : undefined;
+    if (txn) {
+      txn.receiveResponse(response, flow);
+      return;
+    }
+    // RFC 6026 §8.9 has the transport discard such responses; the TU decides (the engine drops them).
+    this.#stats.strayResponses++;
+    const tu = this.#tu;
+    if (tu) this.#callTu('onStrayResponse', () => tu.onStrayResponse(response, flow));
+  }
+
+  #receiveRequest(request: SipRequest, flow: Flow): void {
+    const via = topVia(request);
+    const cseq = cseqOf(request);
+    if (!via || !cseq) {
+      this.#log?.warn({ method: request.method }, 'request without a usable Via or CSeq dropped');
+      return;
+    }
+    if (request.method === 'ACK') {
+      this.#receiveAck(request, via, cseq, flow);
+      return;
+    }
+    // "If a matching server transaction is found, the request is passed to that transaction for processing."
+    // https://www.rfc-editor.org/rfc/rfc6026#section-8.10
+    const key = serverKey(request, via, cseq, request.method, toTagOf(request));
+    const existing = this.#servers.get(key);
+    if (existing) {
+      existing.receiveRequest(request, flow);
+      return;
+    }
+    const tu = this.#tu;
+    if (!tu) {
+      this.#log?.warn({ method: request.method }, 'request dropped: no transaction user');
+      return;
+    }
+    if (this.#liveTotal() >= this.#max) {
+      this.#stats.rejectedOverLimit++;
+      const busy = buildResponse(request, 503, 'Service Unavailable', { toTag: newBranch().slice(MAGIC_COOKIE.length) });
+      this.sendStateless(busy, responseTarget(request, flow)).catch(() => undefined);
+      return;
+    }
+    const target = responseTarget(request, flow);
+    const txn = request.method === 'INVITE'
+      ? new InviteServerTransaction(this.#ctx, key, request, flow, target, { autoTrying: this.#autoTrying })
+      : new NonInviteServerTransaction(this.#ctx, key, request, flow, target);
+    this.#servers.set(key, txn);
+    this.#stats.created[txn.kind]++;
+    this.#stats.live[txn.kind]++;
+    this.#callTu('onRequest', () => tu.onRequest(request, flow, txn));
+  }
+
+  #receiveAck(ack: SipRequest, via: Via, cseq: CSeq, flow: Flow): void {
+    // "the ACK request matches a transaction if [...]": the ACK for a non-2xx response carries the INVITE's branch;
+    // the RFC 2543 form compares the To tag with the one of the response sent.
+    // https://www.rfc-editor.org/rfc/rfc3261#section-17.2.3
+    const toTag = toTagOf(ack);
+    let ist = this.#servers.get(serverKey(ack, via, cseq, 'INVITE', toTag));
+    if (!ist && !isRfc3261Branch(via)) {
+      const candidate = this.#servers.get(serverKey(ack, via, cseq, 'INVITE', undefined));
+      if (candidate instanceof InviteServerTransaction && candidate.responseToTag === toTag) ist = candidate;
+    }
+    if (ist instanceof InviteServerTransaction && !ist.receiveAck(ack, flow)) return;
+    // The ACK for a 2xx is the TU's (§17.2.1, RFC 6026 §8.7): stop our 2xx retransmission and pass it up.
+    const k = ackKey(ack);
+    const r = k === undefined ? undefined : this.#awaitingAck.get(k);
+    if (r) {
+      r.ack();
+      this.#awaitingAck.delete(k!);
+    }
+    const tu = this.#tu;
+    if (tu) this.#callTu('onAck', () => tu.onAck(ack, flow));
+  }
+
+  #callTu(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#log?.error({ err, what }, 'transaction user callback threw');
+    }
+  }
+}
+
+function clientKey(branch: string, method: string): string {
+  return `${branch}|${method}`;
+}
+
+function isRfc3261Branch(via: Via): boolean {
+  const b = via.params.branch;
+  return typeof b === 'string' && b.startsWith(MAGIC_COOKIE);
+}
+
+/**
+ * §17.2.3: with a magic-cookie branch, branch + sent-by + method (ACK counts as INVITE); otherwise the RFC 2543
+ * fields: Request-URI, To tag, From tag, Call-ID, CSeq and the top Via.
+ */
+function serverKey(req: SipRequest, via: Via, cseq: CSeq, method: string, toTag: string | undefined): string {
+  if (isRfc3261Branch(via)) {
+    // "1. the branch parameter in the request is equal to the one in the top Via header field of the request that
+    // created the transaction, and 2. the sent-by value in the top Via of the request is equal to the one in the
+    // request that created the transaction, and 3. the method of the request matches the one that created the
+    // transaction, except for ACK, where the method of the request that created the transaction is INVITE."
+    return `3261|${via.params.branch}|${sentByOf(via)}|${method}`;
+  }
+  // "The INVITE request matches a transaction if the Request-URI, To tag, From tag, Call-ID, CSeq, and top Via
+  // header field match those of the INVITE request which created the transaction."
+  return `2543|${req.uri}|${toTag ?? ''}|${fromTagOf(req) ?? ''}|${callIdOf(req) ?? ''}|${cseq.seq}|${method}|${topViaText(req)}`;
+}
+
+/** Call-ID, CSeq number and From tag: shared by an INVITE and the ACK for its 2xx. */
+function ackKey(req: SipRequest): string | undefined {
+  const callId = callIdOf(req);
+  const cseq = cseqOf(req);
+  if (callId === undefined || cseq === undefined) return undefined;
+  return `${callId}|${cseq.seq}|${fromTagOf(req) ?? ''}`;
+}
