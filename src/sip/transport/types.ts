@@ -43,6 +43,8 @@ export interface SendTarget {
   port: number;
   /** Prefer this existing connection (responses go back on the request's connection, RFC 3261 §18.2.2). */
   connectionId?: string;
+  /** UDP: send from this listener's socket (the one the request came in on) when its address family fits. */
+  listenerId?: string;
   /** TLS only: profile to use for a new connection, and the SNI / name to check. */
   tlsProfile?: string;
   servername?: string;

@@ -1,0 +1,59 @@
+import type { SipRequest } from '../message/types.js';
+
+/** Reason-Phrases naming the problem, by error code; anything unlisted is plain "Bad Request". */
+const PHRASES: Record<string, string> = {
+  ERR_SIP_PARSE_TOO_LARGE: 'Message Too Large',
+  ERR_SIP_PARSE_LINE_TOO_LONG: 'Header Line Too Long',
+  ERR_SIP_PARSE_TOO_MANY_HEADERS: 'Too Many Headers',
+  ERR_SIP_PARSE_START_LINE: 'Malformed Request-Line',
+  ERR_SIP_PARSE_VERSION: 'Unsupported SIP Version',
+  ERR_SIP_PARSE_HEADER: 'Malformed Header',
+  ERR_SIP_PARSE_MISSING_HEADER: 'Missing Mandatory Header',
+  ERR_SIP_PARSE_CSEQ: 'Malformed CSeq',
+  ERR_SIP_PARSE_VIA: 'Malformed Via',
+  ERR_SIP_PARSE_URI: 'Malformed Request-URI',
+  ERR_SIP_PARSE_CONTENT_LENGTH: 'Bad Content-Length',
+  ERR_SIP_FRAME_NO_CONTENT_LENGTH: 'Missing Content-Length',
+  ERR_SIP_FRAME_BAD_CONTENT_LENGTH: 'Bad Content-Length',
+  ERR_SIP_FRAME_TOO_LARGE: 'Message Too Large',
+  ERR_SIP_FRAME_HEADER_TOO_LARGE: 'Headers Too Large',
+};
+
+export function badRequestPhrase(code: string): string {
+  return `Bad Request (${PHRASES[code] ?? 'Malformed Message'})`;
+}
+
+const COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
+
+/**
+ * A 400 for a request that could not be fully parsed but can still be addressed: Via, From, To, Call-ID and
+ * CSeq copied, a To tag added, no body.
+ *
+ * "The From field of the response MUST equal the From header field of the request. The Call-ID header field
+ * of the response MUST equal the Call-ID header field of the request. The CSeq header field of the response
+ * MUST equal the CSeq field of the request. The Via header field values in the response MUST equal the Via
+ * header field values in the request and MUST maintain the same ordering."
+ * https://www.rfc-editor.org/rfc/rfc3261#section-8.2.6.2
+ */
+export function buildBadRequest(request: SipRequest, code: string, toTag: string): Buffer {
+  let text = `SIP/2.0 400 ${badRequestPhrase(code)}\r\n`;
+  for (const h of request.headers) {
+    if (!COPIED.has(h.name)) continue;
+    const value = clean(h.value);
+    if (h.name === 'to' && !/;\s*tag\s*=/i.test(value)) {
+      text += `To: ${value};tag=${toTag}\r\n`;
+    } else {
+      text += `${DISPLAY[h.name]}: ${value}\r\n`;
+    }
+  }
+  text += 'Content-Length: 0\r\n\r\n';
+  return Buffer.from(text, 'utf8');
+}
+
+const DISPLAY: Record<string, string> = { via: 'Via', from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq' };
+
+/** No line breaks or control characters may travel from the request into our response. */
+function clean(v: string): string {
+  // eslint-disable-next-line no-control-regex
+  return v.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
+}

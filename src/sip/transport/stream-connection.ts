@@ -1,0 +1,199 @@
+import type { Socket } from 'node:net';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { ConnectionEntry, ConnectionInfo, ConnectionDirection } from './connection-table.js';
+import { StreamFramer, type FrameError, type StreamFramerOptions } from './stream-framer.js';
+import { transportError, type TransportError } from './errors.js';
+import { normalizeAddress } from './address.js';
+import type { Flow, TlsPeerInfo } from './types.js';
+
+/** Upward callbacks of one connection, implemented by the transport layer. */
+export interface StreamConnectionUser {
+  onFrame(conn: StreamConnection, message: Buffer): void;
+  onPing(conn: StreamConnection): void;
+  onFrameError(conn: StreamConnection, error: FrameError): void;
+  onClose(conn: StreamConnection, reason: string): void;
+}
+
+export interface StreamConnectionTimers {
+  /** Close a connection that carried at least one message after this long without traffic. */
+  idleTimeoutMs: number;
+  /** Close a connection that never carried a message after this long. */
+  unusedTimeoutMs: number;
+  /** TCP keepalive probe delay, to find half-open connections. */
+  keepAliveMs: number;
+}
+
+export interface StreamConnectionOptions extends StreamConnectionTimers {
+  id: string;
+  protocol: 'tcp' | 'tls';
+  direction: ConnectionDirection;
+  socket: Socket;
+  clock: Clock;
+  user: StreamConnectionUser;
+  framer?: StreamFramerOptions;
+  reuseKey?: string;
+  listenerId?: string;
+  tenant?: string;
+  tlsProfile?: string;
+  servername?: string;
+  tls?: TlsPeerInfo;
+}
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+/** One TCP or TLS connection: framing, counters, idle and half-open detection, and safe writes. */
+export class StreamConnection implements ConnectionEntry {
+  readonly info: ConnectionInfo;
+  /** The flow every message of this connection reports; shared, so callers must not modify it. */
+  readonly flow: Flow;
+  readonly reuseKey: string | undefined;
+  readonly #socket: Socket;
+  readonly #clock: Clock;
+  readonly #user: StreamConnectionUser;
+  readonly #framer: StreamFramer;
+  readonly #timers: StreamConnectionTimers;
+  #idleTimer: TimerHandle | undefined;
+  #closeReason = 'closed';
+
+  constructor(o: StreamConnectionOptions) {
+    this.#socket = o.socket;
+    this.#clock = o.clock;
+    this.#user = o.user;
+    this.#timers = { idleTimeoutMs: o.idleTimeoutMs, unusedTimeoutMs: o.unusedTimeoutMs, keepAliveMs: o.keepAliveMs };
+    this.reuseKey = o.reuseKey;
+    const now = o.clock.now();
+    const s = o.socket;
+    this.info = {
+      id: o.id,
+      protocol: o.protocol,
+      direction: o.direction,
+      state: 'open',
+      localAddress: normalizeAddress(s.localAddress ?? ''),
+      localPort: s.localPort ?? 0,
+      remoteAddress: normalizeAddress(s.remoteAddress ?? ''),
+      remotePort: s.remotePort ?? 0,
+      createdAt: now,
+      lastActivityAt: now,
+      bytesIn: 0,
+      bytesOut: 0,
+      messagesIn: 0,
+      messagesOut: 0,
+    };
+    if (o.listenerId !== undefined) this.info.listenerId = o.listenerId;
+    if (o.tenant !== undefined) this.info.tenant = o.tenant;
+    if (o.tlsProfile !== undefined) this.info.tlsProfile = o.tlsProfile;
+    if (o.servername !== undefined) this.info.servername = o.servername;
+    if (o.tls !== undefined) this.info.tls = o.tls;
+    this.flow = {
+      protocol: o.protocol,
+      localAddress: this.info.localAddress,
+      localPort: this.info.localPort,
+      remoteAddress: this.info.remoteAddress,
+      remotePort: this.info.remotePort,
+      connectionId: o.id,
+    };
+    if (o.listenerId !== undefined) this.flow.listenerId = o.listenerId;
+    if (o.tls !== undefined) this.flow.tls = o.tls;
+
+    this.#framer = new StreamFramer(
+      {
+        onFrame: (m) => {
+          this.info.messagesIn++;
+          this.#user.onFrame(this, m);
+        },
+        onPing: () => this.#user.onPing(this),
+        onFrameError: (e) => this.#user.onFrameError(this, e),
+      },
+      o.framer,
+    );
+
+    s.setNoDelay(true);
+    s.setKeepAlive(true, o.keepAliveMs);
+    s.on('data', (chunk: Buffer) => {
+      this.info.bytesIn += chunk.length;
+      this.info.lastActivityAt = this.#clock.now();
+      this.#framer.push(chunk);
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      this.#closeReason = `error ${e.code ?? e.message}`;
+    });
+    // With allowHalfOpen off, Node ends our side when the peer ends; a half-closed SIP connection is useless.
+    s.on('end', () => {
+      if (this.#closeReason === 'closed') this.#closeReason = 'peer closed';
+    });
+    s.on('close', () => this.#onClosed());
+    this.#armIdle(Math.min(o.idleTimeoutMs, o.unusedTimeoutMs));
+  }
+
+  get isOpen(): boolean {
+    return this.info.state === 'open';
+  }
+
+  /** Writes one message; rejects with ERR_SIP_TRANSPORT_CLOSED or ERR_SIP_TRANSPORT_SEND, never throws. */
+  write(data: Buffer, isMessage = true): Promise<void> {
+    if (this.info.state !== 'open' || this.#socket.destroyed || !this.#socket.writable) {
+      return Promise.reject(transportError('ERR_SIP_TRANSPORT_CLOSED', `connection ${this.info.id} is ${this.info.state}`, {
+        details: { connectionId: this.info.id },
+      }));
+    }
+    this.info.bytesOut += data.length;
+    if (isMessage) this.info.messagesOut++;
+    this.info.lastActivityAt = this.#clock.now();
+    return new Promise((resolve, reject) => {
+      this.#socket.write(data, (e) => {
+        if (e) reject(sendError(this.info.id, e));
+        else resolve();
+      });
+    });
+  }
+
+  /** Answers an RFC 5626 ping with a pong (one CRLF). */
+  pong(): void {
+    this.write(CRLF, false).catch(() => undefined);
+  }
+
+  /** Ends the connection after pending writes, and destroys it shortly after if the peer does not follow. */
+  close(reason: string): void {
+    if (this.info.state !== 'open') return;
+    this.info.state = 'closing';
+    this.#closeReason = reason;
+    this.#socket.end();
+    const t = this.#clock.setTimeout(() => this.#socket.destroy(), 2_000);
+    this.#socket.once('close', () => t.cancel());
+  }
+
+  /** Drops the connection at once. */
+  destroy(reason: string): void {
+    if (this.info.state === 'closed') return;
+    if (this.info.state === 'open') this.#closeReason = reason;
+    this.info.state = 'closing';
+    this.#socket.destroy();
+  }
+
+  #onClosed(): void {
+    if (this.info.state === 'closed') return;
+    this.info.state = 'closed';
+    this.#idleTimer?.cancel();
+    this.#idleTimer = undefined;
+    this.#user.onClose(this, this.#closeReason);
+  }
+
+  #armIdle(ms: number): void {
+    this.#idleTimer = this.#clock.setTimeout(() => this.#checkIdle(), Math.max(1, ms));
+  }
+
+  /** Re-armed lazily from the last activity, so traffic costs no timer work. */
+  #checkIdle(): void {
+    this.#idleTimer = undefined;
+    if (this.info.state !== 'open') return;
+    const used = this.info.messagesIn + this.info.messagesOut > 0;
+    const limit = used ? this.#timers.idleTimeoutMs : this.#timers.unusedTimeoutMs;
+    const idle = this.#clock.now() - this.info.lastActivityAt;
+    if (idle >= limit) this.close(used ? 'idle timeout' : 'unused timeout');
+    else this.#armIdle(Math.min(limit - idle, used ? limit : this.#timers.idleTimeoutMs));
+  }
+}
+
+function sendError(id: string, cause: Error): TransportError {
+  return transportError('ERR_SIP_TRANSPORT_SEND', `write on connection ${id} failed`, { cause, details: { connectionId: id } });
+}

@@ -1,0 +1,195 @@
+import type { Server, Socket } from 'node:net';
+import type { Clock } from '../../common/clock.js';
+import type { Logger } from '../../log/logger.js';
+import { StreamConnection, type StreamConnectionTimers, type StreamConnectionUser } from './stream-connection.js';
+import type { StreamFramerOptions } from './stream-framer.js';
+import { transportError, type TransportError } from './errors.js';
+import { addressFamily, normalizeAddress } from './address.js';
+import type { ListenerInfo, SendTarget, TlsPeerInfo } from './types.js';
+
+export interface StreamTransportUser extends StreamConnectionUser {
+  /** A connection is open (accepted, or connected and handshaken). */
+  onOpen(conn: StreamConnection): void;
+  /** An inbound TLS handshake failed; no connection was opened. */
+  onHandshakeError(transport: StreamTransport, error: Error, remoteAddress: string | undefined): void;
+}
+
+export interface StreamTransportOptions extends StreamConnectionTimers {
+  id: string;
+  host: string;
+  port: number;
+  tenant?: string;
+  tlsProfile?: string;
+  user: StreamTransportUser;
+  clock: Clock;
+  log: Logger;
+  /** Bound on connect plus handshake, in milliseconds. */
+  connectTimeoutMs: number;
+  framer?: StreamFramerOptions;
+  nextId: () => string;
+}
+
+/** A socket being opened toward a peer, and the event that says it is ready. */
+export interface OutboundSocket {
+  socket: Socket;
+  readyEvent: 'connect' | 'secureConnect';
+  servername?: string;
+  tlsProfile?: string;
+}
+
+/** A TCP or TLS listener and the outbound connections that belong to it. */
+export abstract class StreamTransport {
+  readonly id: string;
+  abstract readonly protocol: 'tcp' | 'tls';
+  readonly family: 4 | 6;
+  protected readonly o: StreamTransportOptions;
+  readonly #connections = new Set<StreamConnection>();
+  readonly #pending = new Set<Socket>();
+  #server: Server | undefined;
+  #info: ListenerInfo | undefined;
+  #closed = false;
+
+  constructor(o: StreamTransportOptions) {
+    this.o = o;
+    this.id = o.id;
+    this.family = addressFamily(o.host) === 6 ? 6 : 4;
+  }
+
+  protected abstract createServer(): Server;
+  protected abstract openSocket(address: string, port: number, target: SendTarget): OutboundSocket;
+  /** TLS details of a ready socket; undefined for TCP. */
+  protected abstract peerInfo(socket: Socket, servername: string | undefined, tlsProfile: string | undefined): TlsPeerInfo | undefined;
+
+  get info(): ListenerInfo {
+    if (!this.#info) throw new Error(`listener ${this.id} is not listening`);
+    return this.#info;
+  }
+
+  async listen(): Promise<ListenerInfo> {
+    const server = this.createServer();
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error): void =>
+        reject(transportError('ERR_SIP_TRANSPORT_BIND', `${this.protocol} ${this.o.host}:${this.o.port}: ${e.message}`, { cause: e }));
+      server.once('error', onError);
+      server.listen({ host: normalizeAddress(this.o.host), port: this.o.port, ipv6Only: this.family === 6, exclusive: true }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (e) => this.o.log.warn({ err: e, listener: this.id }, 'listener error'));
+    const a = server.address();
+    if (!a || typeof a === 'string') throw new Error('listener has no address');
+    this.#info = { id: this.id, protocol: this.protocol, address: normalizeAddress(a.address), port: a.port };
+    if (this.o.tenant !== undefined) this.#info.tenant = this.o.tenant;
+    if (this.o.tlsProfile !== undefined) this.#info.tlsProfile = this.o.tlsProfile;
+    return this.#info;
+  }
+
+  /** Wraps an accepted (and, for TLS, handshaken) socket. */
+  protected accept(socket: Socket, servername: string | undefined): void {
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    const tls = this.peerInfo(socket, servername, this.o.tlsProfile);
+    this.#adopt(socket, 'inbound', undefined, servername, this.o.tlsProfile, tls);
+  }
+
+  /** Opens a connection to an IP address; rejects with ERR_SIP_TRANSPORT_CONNECT(_TIMEOUT), never throws. */
+  connect(target: SendTarget, reuseKey: string): Promise<StreamConnection> {
+    if (this.#closed) return Promise.reject(transportError('ERR_SIP_TRANSPORT_CLOSED', `listener ${this.id} is closed`));
+    const address = normalizeAddress(target.address);
+    let out: OutboundSocket;
+    try {
+      out = this.openSocket(address, target.port, target);
+    } catch (e) {
+      return Promise.reject(
+        transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `cannot open ${this.protocol} to ${address}:${target.port}`, { cause: e }),
+      );
+    }
+    const { socket } = out;
+    this.#pending.add(socket);
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const finish = (e: TransportError | undefined): void => {
+        if (done) return;
+        done = true;
+        timer.cancel();
+        this.#pending.delete(socket);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        if (e) {
+          socket.destroy();
+          reject(e);
+          return;
+        }
+        const tls = this.peerInfo(socket, out.servername, out.tlsProfile);
+        resolve(this.#adopt(socket, 'outbound', reuseKey, out.servername, out.tlsProfile, tls));
+      };
+      const details = { address, port: target.port, protocol: this.protocol };
+      const onError = (e: Error): void =>
+        finish(transportError('ERR_SIP_TRANSPORT_CONNECT', `${this.protocol} connect to ${address}:${target.port} failed: ${e.message}`, { cause: e, details }));
+      const onClose = (): void =>
+        finish(transportError('ERR_SIP_TRANSPORT_CONNECT', `${this.protocol} connection to ${address}:${target.port} closed during setup`, { details }));
+      const timer = this.o.clock.setTimeout(
+        () => finish(transportError('ERR_SIP_TRANSPORT_CONNECT_TIMEOUT', `${this.protocol} connect to ${address}:${target.port} timed out`, { details })),
+        this.o.connectTimeoutMs,
+      );
+      socket.once('error', onError);
+      socket.once('close', onClose);
+      socket.once(out.readyEvent, () => finish(undefined));
+    });
+  }
+
+  #adopt(
+    socket: Socket,
+    direction: 'inbound' | 'outbound',
+    reuseKey: string | undefined,
+    servername: string | undefined,
+    tlsProfile: string | undefined,
+    tls: TlsPeerInfo | undefined,
+  ): StreamConnection {
+    const o = this.o;
+    const conn = new StreamConnection({
+      id: o.nextId(),
+      protocol: this.protocol,
+      direction,
+      socket,
+      clock: o.clock,
+      user: {
+        onFrame: (c, m) => o.user.onFrame(c, m),
+        onPing: (c) => o.user.onPing(c),
+        onFrameError: (c, e) => o.user.onFrameError(c, e),
+        onClose: (c, reason) => {
+          this.#connections.delete(c);
+          o.user.onClose(c, reason);
+        },
+      },
+      idleTimeoutMs: o.idleTimeoutMs,
+      unusedTimeoutMs: o.unusedTimeoutMs,
+      keepAliveMs: o.keepAliveMs,
+      ...(o.framer ? { framer: o.framer } : {}),
+      ...(reuseKey !== undefined ? { reuseKey } : {}),
+      listenerId: this.id,
+      ...(o.tenant !== undefined ? { tenant: o.tenant } : {}),
+      ...(tlsProfile !== undefined ? { tlsProfile } : {}),
+      ...(servername !== undefined ? { servername } : {}),
+      ...(tls !== undefined ? { tls } : {}),
+    });
+    this.#connections.add(conn);
+    o.user.onOpen(conn);
+    return conn;
+  }
+
+  /** Stops listening and drops every connection of this listener. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#pending) s.destroy();
+    this.#pending.clear();
+    for (const c of [...this.#connections]) c.destroy('transport closed');
+    const server = this.#server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Test certificates made at test time with the `openssl` CLI (an oracle independent of our own PKI code).
+ *
+ *   const ca = await createTestCa({ keyType: 'ec' });
+ *   t.after(() => ca.cleanup());
+ *   const server = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'IP:127.0.0.1'] });
+ *   const old = await ca.issue({ cn: 'old.test', validity: 'expired' });
+ *   tls.createServer({ key: server.key, cert: server.cert, ca: ca.cert });
+ *
+ * Every CA lives in its own temporary directory, removed by `cleanup()`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export type TestKeyType = 'rsa' | 'ec';
+
+export interface TestCertOptions {
+  /** Subject common name. */
+  cn: string;
+  /** subjectAltName entries in OpenSSL form: 'DNS:host', 'IP:127.0.0.1', 'URI:sip:host'. None: no SAN extension. */
+  sans?: string[];
+  /** RSA 2048 or EC P-256 (default 'ec'). */
+  keyType?: TestKeyType;
+  /** 'valid' (default: from a day ago for 30 days), 'expired' (ended yesterday) or 'not-yet-valid' (starts tomorrow). */
+  validity?: 'valid' | 'expired' | 'not-yet-valid';
+}
+
+export interface TestCert {
+  /** PEM certificate and PEM private key (unencrypted). */
+  cert: string;
+  key: string;
+  certPath: string;
+  keyPath: string;
+}
+
+export interface TestCa extends TestCert {
+  /** The temporary directory holding every file of this CA. */
+  dir: string;
+  /** Issues a leaf certificate signed by this CA (usable for both server and client authentication). */
+  issue(options: TestCertOptions): Promise<TestCert>;
+  /** Removes the directory. Idempotent. */
+  cleanup(): Promise<void>;
+}
+
+/** Whether the openssl CLI can be run (tests skip, and say so, when it cannot). */
+export async function opensslAvailable(): Promise<boolean> {
+  try {
+    await run('openssl', ['version']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function keyArgs(type: TestKeyType): string[] {
+  return type === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+}
+
+/** OpenSSL's GeneralizedTime form, YYYYMMDDHHMMSSZ. */
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+const DAY = 86_400_000;
+
+/** Creates a self-signed CA in a fresh temporary directory. */
+export async function createTestCa(options: { cn?: string; keyType?: TestKeyType } = {}): Promise<TestCa> {
+  const dir = await mkdtemp(join(tmpdir(), 'trunkgate-certs-'));
+  const certPath = join(dir, 'ca.pem');
+  const keyPath = join(dir, 'ca.key');
+  await run('openssl', [
+    'req', '-x509', ...keyArgs(options.keyType ?? 'ec'), '-nodes', '-keyout', keyPath, '-out', certPath,
+    '-subj', `/CN=${options.cn ?? 'trunkgate test CA'}`, '-days', '60',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  await writeFile(join(dir, 'index.txt'), '');
+  await writeFile(join(dir, 'serial'), '1000\n');
+  await writeFile(
+    join(dir, 'ca.cnf'),
+    [
+      '[ca]', 'default_ca = c', '[c]', `database = ${join(dir, 'index.txt')}`, `new_certs_dir = ${dir}`,
+      `serial = ${join(dir, 'serial')}`, 'default_md = sha256', 'policy = p', 'unique_subject = no',
+      'copy_extensions = none', '[p]', 'commonName = supplied', '',
+    ].join('\n'),
+  );
+  let seq = 0;
+  let removed = false;
+  const ca: TestCa = {
+    dir,
+    certPath,
+    keyPath,
+    cert: await readFile(certPath, 'utf8'),
+    key: await readFile(keyPath, 'utf8'),
+    async issue(o: TestCertOptions): Promise<TestCert> {
+      const n = ++seq;
+      const leafKey = join(dir, `leaf${n}.key`);
+      const leafCsr = join(dir, `leaf${n}.csr`);
+      const leafCert = join(dir, `leaf${n}.pem`);
+      const ext = join(dir, `leaf${n}.ext`);
+      await run('openssl', ['req', '-new', ...keyArgs(o.keyType ?? 'ec'), '-nodes', '-keyout', leafKey, '-out', leafCsr, '-subj', `/CN=${o.cn}`]);
+      const lines = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth,clientAuth'];
+      if (o.sans && o.sans.length > 0) lines.push(`subjectAltName=${o.sans.join(',')}`);
+      await writeFile(ext, lines.join('\n') + '\n');
+      const now = Date.now();
+      const [from, to] =
+        o.validity === 'expired' ? [now - 30 * DAY, now - DAY] : o.validity === 'not-yet-valid' ? [now + DAY, now + 30 * DAY] : [now - DAY, now + 30 * DAY];
+      await run('openssl', [
+        'ca', '-batch', '-config', join(dir, 'ca.cnf'), '-cert', certPath, '-keyfile', keyPath, '-in', leafCsr, '-out', leafCert,
+        '-startdate', stamp(from), '-enddate', stamp(to), '-extfile', ext, '-notext',
+      ]);
+      return { cert: await readFile(leafCert, 'utf8'), key: await readFile(leafKey, 'utf8'), certPath: leafCert, keyPath: leafKey };
+    },
+    async cleanup(): Promise<void> {
+      if (removed) return;
+      removed = true;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return ca;
+}
