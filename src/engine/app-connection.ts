@@ -1,0 +1,258 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { systemClock, TypedEmitter, type Clock, type TimerHandle } from '../common/index.js';
+import type { AppRegistry } from './app-registry.js';
+import type { EngineCore } from './types.js';
+import {
+  AUTHENTICATE_REFUSED_FIELDS, PONG_FIELDS, FrameDecoder, authenticateOkFields, buildResponse, encodeFrame,
+  parseControlMessage, toAppProxyCommand, toAppSipCommand, type ControlErrorCode, type ControlMessage,
+} from './wire/index.js';
+
+/** How long a refused client may keep its side open before it is destroyed. */
+const REFUSED_LINGER_MS = 2_000;
+
+/** The part of a socket a control connection uses; net.Socket and tls.TLSSocket have it. */
+export type ControlSocket = Pick<Socket, 'write' | 'end' | 'destroy' | 'destroyed' | 'remoteAddress' | 'remotePort' | 'on'>;
+
+export interface AppConnectionOptions {
+  socket: ControlSocket;
+  connId: string;
+  secret: string;
+  registry: AppRegistry;
+  core: EngineCore;
+  log: Logger;
+  /** Reported on authenticate; starts with `v` so drachtio-srf pings (drachtio-protocol.md §2.10 item 11). */
+  version: string;
+  maxFrameBytes?: number;
+  /** How long an accepted connection may stay unauthenticated (default 10,000 ms; 0 = no limit). */
+  authTimeoutMs?: number;
+  clock?: Clock;
+  newMsgId?: () => string;
+}
+
+export type AppConnectionEvents = {
+  /** The app authenticated; it is in the registry from now on. */
+  authenticated: [];
+  /** A well-formed control message arrived (after it was handled). */
+  message: [ControlMessage];
+  /** The connection is gone; emitted once. */
+  close: [];
+};
+
+/**
+ * One drachtio control connection from an app (drachtio-protocol.md §2.1–2.2): framing, `authenticate`
+ * first, then `route`/`remove_route`/`ping` answered here and `sip`/`proxy` handed to the engine core.
+ * Hostile input (bad framing, oversized frames, garbage) closes this connection with a log line carrying a
+ * stable code; it never throws out of a socket callback.
+ */
+export class AppConnection extends TypedEmitter<AppConnectionEvents> {
+  readonly connId: string;
+  readonly remote: string;
+  readonly #socket: ControlSocket;
+  readonly #secretDigest: Buffer;
+  readonly #registry: AppRegistry;
+  readonly #core: EngineCore;
+  readonly #log: Logger;
+  readonly #version: string;
+  readonly #decoder: FrameDecoder;
+  readonly #newMsgId: () => string;
+  readonly #clock: Clock;
+  #authTimer: TimerHandle | undefined;
+  #authenticated = false;
+  #refused = false;
+  #tags: string[] = [];
+  #closed = false;
+
+  constructor(options: AppConnectionOptions) {
+    super();
+    this.connId = options.connId;
+    this.#socket = options.socket;
+    this.#secretDigest = digest(options.secret);
+    this.#registry = options.registry;
+    this.#core = options.core;
+    this.#version = options.version;
+    this.#newMsgId = options.newMsgId ?? randomUUID;
+    this.remote = `${options.socket.remoteAddress ?? '?'}:${options.socket.remotePort ?? '?'}`;
+    this.#log = options.log.child({ connId: this.connId, app: this.remote });
+    this.#decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
+
+    this.#clock = options.clock ?? systemClock;
+    const authTimeoutMs = options.authTimeoutMs ?? 10_000;
+    if (authTimeoutMs > 0) {
+      this.#authTimer = this.#clock.setTimeout(() => {
+        this.#fail('ERR_ENGINE_AUTH_TIMEOUT', `no authenticate within ${authTimeoutMs} ms`);
+      }, authTimeoutMs);
+    }
+    this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#socket.on('error', (e: Error) => this.#log.debug({ err: e }, 'control: socket error'));
+    this.#socket.on('close', () => this.#onClosed());
+  }
+
+  get authenticated(): boolean {
+    return this.#authenticated;
+  }
+
+  get tags(): readonly string[] {
+    return this.#tags;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Frames and writes one payload. */
+  send(payload: string): void {
+    if (this.#closed || this.#socket.destroyed) return;
+    this.#socket.write(encodeFrame(payload));
+  }
+
+  /** Ends the connection; the registry and the core learn of it on the socket's close. Idempotent. */
+  close(): void {
+    if (this.#socket.destroyed) {
+      this.#onClosed();
+      return;
+    }
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed || this.#refused) return;
+    const { frames, error } = this.#decoder.push(chunk);
+    for (const payload of frames) {
+      if (this.#closed || this.#refused) return;
+      this.#onPayload(payload);
+    }
+    if (error) this.#fail(error.code, error.reason);
+  }
+
+  #onPayload(payload: string): void {
+    const parsed = parseControlMessage(payload);
+    if (!parsed.ok) {
+      this.#fail(parsed.code, parsed.reason);
+      return;
+    }
+    const msg = parsed.value;
+    try {
+      this.#dispatch(msg);
+    } catch (e) {
+      // A throw here is a bug in the core or in this file; the connection survives it and the app gets a NOK.
+      this.#log.error({ err: e, code: 'ERR_ENGINE_CORE_FAILED', type: msg.type }, 'control: handling an app message failed');
+      this.#reply(msg.msgId, ['NOK', 'internal error']);
+    }
+    this.safeEmit('message', msg);
+  }
+
+  #dispatch(msg: ControlMessage): void {
+    if (msg.type === 'authenticate') {
+      this.#onAuthenticate(msg);
+      return;
+    }
+    if (!this.#authenticated) {
+      this.#reply(msg.msgId, ['NOK', 'authenticate first']);
+      this.#fail('ERR_ENGINE_NOT_AUTHENTICATED', `'${msg.type.slice(0, 64)}' before authenticate`, true);
+      return;
+    }
+    switch (msg.type) {
+      case 'ping':
+        this.#reply(msg.msgId, PONG_FIELDS);
+        return;
+      case 'route':
+        this.#registry.addRoute(this.connId, msg.fields[0] ?? '');
+        this.#reply(msg.msgId, ['OK']);
+        return;
+      case 'remove_route':
+        this.#registry.removeRoute(this.connId, msg.fields[0] ?? '');
+        this.#reply(msg.msgId, ['OK']);
+        return;
+      case 'sip': {
+        const cmd = toAppSipCommand(this.connId, msg);
+        if (!cmd.ok) {
+          this.#log.warn({ code: cmd.code, reason: cmd.reason }, 'control: bad sip command');
+          this.#reply(msg.msgId, ['NOK', cmd.reason]);
+          return;
+        }
+        this.#core.onAppSip(cmd.value);
+        return;
+      }
+      case 'proxy': {
+        const cmd = toAppProxyCommand(this.connId, msg);
+        if (!cmd.ok) {
+          this.#log.warn({ code: cmd.code, reason: cmd.reason }, 'control: bad proxy command');
+          this.#reply(msg.msgId, ['NOK', cmd.reason]);
+          return;
+        }
+        this.#core.onAppProxy(cmd.value);
+        return;
+      }
+      default:
+        this.#log.warn({ code: 'ERR_ENGINE_MESSAGE_UNKNOWN', type: msg.type.slice(0, 64) }, 'control: unknown message type');
+        this.#reply(msg.msgId, ['NOK', `unknown message type: ${msg.type.slice(0, 64)}`]);
+    }
+  }
+
+  /** `authenticate|secret|tags`: the secret is compared in constant time, over digests of equal length. */
+  #onAuthenticate(msg: ControlMessage): void {
+    const secret = msg.fields[0] ?? '';
+    if (!timingSafeEqual(digest(secret), this.#secretDigest)) {
+      this.#reply(msg.msgId, AUTHENTICATE_REFUSED_FIELDS);
+      // Like drachtio-server: answer, then drop the client.
+      this.#fail('ERR_ENGINE_AUTH_FAILED', 'incorrect secret', true);
+      return;
+    }
+    this.#tags = (msg.fields[1] ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+    this.#authTimer?.cancel();
+    this.#authTimer = undefined;
+    const first = !this.#authenticated;
+    this.#authenticated = true;
+    this.#registry.add(this);
+    const { hostports, localHostports } = this.#core.hostports();
+    this.#reply(msg.msgId, authenticateOkFields(hostports, this.#version, localHostports));
+    if (first) {
+      this.#log.info({ tags: this.#tags }, 'control: app authenticated');
+      this.safeEmit('authenticated');
+    }
+  }
+
+  #reply(appMsgId: string, fields: readonly string[]): void {
+    this.send(buildResponse(this.#newMsgId(), appMsgId, fields));
+  }
+
+  /**
+   * Closes the connection with a log line carrying `code`. Graceful: end() lets a reply already written go
+   * out first, anything the peer sends meanwhile is ignored, and a peer that keeps its side open is destroyed
+   * shortly after. Otherwise (hostile framing) the socket is destroyed at once.
+   */
+  #fail(code: ControlErrorCode, reason: string, graceful = false): void {
+    if (this.#closed || this.#refused) return;
+    this.#log.warn({ code, reason }, 'control: closing connection');
+    if (!graceful) {
+      this.close();
+      return;
+    }
+    this.#refused = true;
+    this.#authTimer?.cancel();
+    this.#authTimer = this.#clock.setTimeout(() => this.close(), REFUSED_LINGER_MS);
+    this.#socket.end();
+  }
+
+  #onClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#authTimer?.cancel();
+    this.#authTimer = undefined;
+    if (this.#registry.remove(this.connId)) {
+      try {
+        this.#core.onAppDisconnected(this.connId);
+      } catch (e) {
+        this.#log.error({ err: e, code: 'ERR_ENGINE_CORE_FAILED' }, 'control: core failed on app disconnect');
+      }
+    }
+    this.#log.debug('control: connection closed');
+    this.safeEmit('close');
+  }
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}

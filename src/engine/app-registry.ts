@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { silentLogger } from '../log/index.js';
+import type { AppHub, CdrKind, SipFrameMeta } from './types.js';
+import { buildCdrFrame, buildResponse, buildSipFrame } from './wire/index.js';
+
+/** What the registry needs of an authenticated app connection. */
+export interface AppEndpoint {
+  readonly connId: string;
+  readonly tags: readonly string[];
+  /** Frames and writes one payload; a no-op once the connection is closed. */
+  send(payload: string): void;
+}
+
+export interface AppRegistryOptions {
+  log?: Logger;
+  /** msgIds of server frames; UUIDs by default, fixed in tests. */
+  newMsgId?: () => string;
+  /** Time stamped into `sip` frames whose meta has none. */
+  now?: () => Date;
+}
+
+/**
+ * The apps connected to the engine and the verbs each one routed (drachtio-protocol.md §2.6): new
+ * out-of-dialog requests go round-robin among the apps that routed the method, matched case-insensitively;
+ * CDRs round-robin among those that routed `cdr:<kind>`. It is the engine core's AppHub: everything the core
+ * sends to an app goes through here, addressed by connId.
+ *
+ * Differences from drachtio-server, on purpose: `remove_route` removes only the named verb (drachtio-server
+ * drops every route of the client), and routing one verb twice does not add a second entry (drachtio-server
+ * adds a duplicate, which skews its round robin).
+ */
+export class AppRegistry implements AppHub {
+  readonly #log: Logger;
+  readonly #newMsgId: () => string;
+  readonly #now: () => Date;
+  readonly #apps = new Map<string, { app: AppEndpoint; verbs: Set<string> }>();
+  /** verb (lower case) → connIds in the order they routed it. */
+  readonly #routes = new Map<string, string[]>();
+  readonly #cursor = new Map<string, number>();
+
+  constructor(options: AppRegistryOptions = {}) {
+    this.#log = options.log ?? silentLogger();
+    this.#newMsgId = options.newMsgId ?? randomUUID;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  get size(): number {
+    return this.#apps.size;
+  }
+
+  connIds(): string[] {
+    return [...this.#apps.keys()];
+  }
+
+  /** Adds an authenticated app. Adding the same connId again replaces its endpoint and keeps its routes. */
+  add(app: AppEndpoint): void {
+    const entry = this.#apps.get(app.connId);
+    if (entry) entry.app = app;
+    else this.#apps.set(app.connId, { app, verbs: new Set() });
+  }
+
+  /** Removes an app and every route it held; true when it was registered. */
+  remove(connId: string): boolean {
+    const entry = this.#apps.get(connId);
+    if (!entry) return false;
+    for (const verb of entry.verbs) this.#unroute(connId, verb);
+    this.#apps.delete(connId);
+    return true;
+  }
+
+  addRoute(connId: string, verb: string): void {
+    const entry = this.#apps.get(connId);
+    if (!entry) return;
+    const v = verb.toLowerCase();
+    if (entry.verbs.has(v)) return;
+    entry.verbs.add(v);
+    const list = this.#routes.get(v);
+    if (list) list.push(connId);
+    else this.#routes.set(v, [connId]);
+  }
+
+  /** Removes only the named verb of this app. */
+  removeRoute(connId: string, verb: string): void {
+    const entry = this.#apps.get(connId);
+    const v = verb.toLowerCase();
+    if (!entry?.verbs.delete(v)) return;
+    this.#unroute(connId, v);
+  }
+
+  routesOf(connId: string): string[] {
+    return [...(this.#apps.get(connId)?.verbs ?? [])];
+  }
+
+  tagsOf(connId: string): readonly string[] {
+    return this.#apps.get(connId)?.app.tags ?? [];
+  }
+
+  isConnected(connId: string): boolean {
+    return this.#apps.has(connId);
+  }
+
+  selectApp(method: string): string | undefined {
+    return this.#next(method.toLowerCase());
+  }
+
+  /** The first connected app carrying `tag`, round-robin among several (outbound mode's `route {tag}`, §2.7). */
+  selectAppByTag(tag: string): string | undefined {
+    const withTag = [...this.#apps.values()].filter((e) => e.app.tags.includes(tag)).map((e) => e.app.connId);
+    return this.#pick(`tag:${tag}`, withTag);
+  }
+
+  sendSip(connId: string, meta: SipFrameMeta, sip: string): void {
+    this.#send(connId, () => buildSipFrame(this.#newMsgId(), meta, sip, this.#now()));
+  }
+
+  reply(connId: string, appMsgId: string, fields: string[], sip?: string): void {
+    this.#send(connId, () => buildResponse(this.#newMsgId(), appMsgId, fields, sip));
+  }
+
+  sendCdr(kind: CdrKind, fields: string[], sip: string): void {
+    const connId = this.#next(`cdr:${kind}`);
+    if (connId === undefined) return;
+    this.#send(connId, () => buildCdrFrame(this.#newMsgId(), kind, fields, sip));
+  }
+
+  #send(connId: string, build: () => string): void {
+    const entry = this.#apps.get(connId);
+    if (!entry) {
+      this.#log.debug({ connId }, 'control: frame for an app that is gone, dropped');
+      return;
+    }
+    entry.app.send(build());
+  }
+
+  #next(verb: string): string | undefined {
+    return this.#pick(verb, this.#routes.get(verb) ?? []);
+  }
+
+  #pick(key: string, list: readonly string[]): string | undefined {
+    if (list.length === 0) return undefined;
+    const i = (this.#cursor.get(key) ?? 0) % list.length;
+    this.#cursor.set(key, i + 1);
+    return list[i];
+  }
+
+  #unroute(connId: string, verb: string): void {
+    const list = this.#routes.get(verb);
+    if (!list) return;
+    const i = list.indexOf(connId);
+    if (i !== -1) list.splice(i, 1);
+    if (list.length === 0) {
+      this.#routes.delete(verb);
+      this.#cursor.delete(verb);
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './wire/index.js';
+export * from './app-registry.js';
+export * from './app-connection.js';
+export * from './control-server.js';
