@@ -87,7 +87,8 @@ test('NICT: the flow is known once the transport sent the request; retransmissio
   const txn = layer.sendRequest(makeRequest('OPTIONS'), { target: targetOf('udp'), user: recordingClientUser() });
   assert.equal(txn.flow, undefined);
   await flush();
-  assert.equal(txn.flow?.remotePort, 5080);
+  const flow = txn.flow as { remotePort: number } | undefined;
+  assert.equal(flow?.remotePort, 5080);
 });
 
 test('NICT: a final response in Trying and a provisional after it are handled per state', () => {
