@@ -1,0 +1,22 @@
+import { GatewayError } from '../common/gateway-error.js';
+
+/** Stable codes of the tls layer. Profile validation may also surface pki codes (ERR_PKI_*). */
+export type TlsErrorCode =
+  | 'ERR_TLS_CIPHER_UNKNOWN'
+  | 'ERR_TLS_CIPHER_UNSUPPORTED'
+  | 'ERR_TLS_VERSION_RANGE'
+  | 'ERR_TLS_PROFILE_INVALID'
+  | 'ERR_TLS_CRL_INVALID'
+  | 'ERR_TLS_CONTEXT'
+  | 'ERR_TLS_NAME_MISMATCH'
+  | 'ERR_TLS_UNKNOWN_SNI'
+  | 'ERR_TLS_NO_CLIENT_CERT'
+  | 'ERR_TLS_PEER_UNTRUSTED';
+
+export function tlsError(
+  code: TlsErrorCode,
+  message: string,
+  options: { cause?: unknown; details?: Record<string, unknown> } = {},
+): GatewayError<TlsErrorCode> {
+  return new GatewayError(code, message, options);
+}

@@ -1,0 +1,254 @@
+import { isIP } from 'node:net';
+import { createSecureContext, type ConnectionOptions, type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import { GatewayError } from '../common/gateway-error.js';
+import { loadPrivateKey } from '../pki/key-pair.js';
+import { inspectCertificate, parseCertificate, type CertificateInfo } from '../pki/inspect-certificate.js';
+import type { TrustpointMaterial } from '../pki/trustpoint.js';
+import { verifyCertificateChain } from '../pki/verify-chain.js';
+import { resolveCipherList, type ResolvedCipherList } from './cipher-names.js';
+import { tlsError } from './errors.js';
+import { classifyTlsFailure, type TlsFailure } from './failure.js';
+import { checkClientIdentity, createCheckServerIdentity, peerIdentities, type CnSanValidate, type PeerIdentity } from './identity.js';
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+const VERSION_ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/** A TLS profile as configured (CUBE `voice class tls-profile`). */
+export interface TlsProfileSpec {
+  name: string;
+  tenant?: string;
+  /** Ordered; IANA, OpenSSL and CUBE names; TLS 1.2 ciphers and 1.3 suites in one list. Absent: Node's defaults. */
+  ciphers?: string[];
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+  /** Mutual TLS on listeners: a client certificate is required and must verify. */
+  requireClientCertificate?: boolean;
+  /** Default 'server': outbound connections check the server's name (fail closed). */
+  cnSanValidate?: CnSanValidate;
+  /** Permitted peer identities (CUBE `cn-san`), `*.domain` only with allowWildcard. */
+  cnSan?: string[];
+  allowWildcard?: boolean;
+  /** Default 'send': SNI goes out when the target is a name, never an IP address (RFC 6066 §3). */
+  sni?: 'send' | 'none';
+  /** Server names that select this profile on a shared listener. */
+  serverNames?: string[];
+  /** Default true: the server's cipher order wins. */
+  honorCipherOrder?: boolean;
+  /** Default 'auto'. */
+  ecdhCurve?: string;
+  /** With an empty trust store, trust Node's bundled roots instead of nothing. Default false. */
+  useSystemRoots?: boolean;
+}
+
+/** The files a profile points at, already read. */
+export interface TlsProfileMaterial {
+  trustpoint: TrustpointMaterial;
+  /** A separate identity for outbound connections (CUBE `trustpoint X client Y`). */
+  clientTrustpoint?: TrustpointMaterial;
+  trustedCaPems: string[];
+  crlPems?: string[];
+}
+
+export interface ProfileProblem {
+  code: string;
+  reason: string;
+}
+
+/** Where an outbound connection goes; `address` is already resolved, `domain` is the name wanted. */
+export interface ClientTarget {
+  address: string;
+  port: number;
+  /** The SIP domain of the target (URI host), checked against the server's identities and sent as SNI. */
+  domain?: string;
+  /** Overrides the SNI (CUBE remote application selection). */
+  servername?: string;
+}
+
+export type InboundCheck =
+  | { ok: true; authorized: boolean; identities: PeerIdentity[] }
+  | { ok: false; failure: TlsFailure };
+
+export interface CompiledTlsProfile {
+  readonly name: string;
+  readonly tenant: string | undefined;
+  readonly spec: Readonly<TlsProfileSpec>;
+  readonly serverContext: SecureContext;
+  readonly clientContext: SecureContext;
+  /** Options that rebuild the server context: for `tls.createServer()` and `server.setSecureContext()`. Holds the key: never log it. */
+  readonly serverContextOptions: SecureContextOptions;
+  readonly requestCert: boolean;
+  readonly ciphers: ResolvedCipherList | undefined;
+  readonly minVersion: TlsVersion;
+  readonly maxVersion: TlsVersion;
+  readonly certificate: CertificateInfo;
+  readonly clientCertificate: CertificateInfo;
+  /** `tls.connect()` options for one target: context, SNI, name check, versions. */
+  clientOptions(target: ClientTarget): ConnectionOptions;
+  /** Call on the listener's `secureConnection`: verdict on the client's certificate and identities. */
+  checkInbound(socket: TLSSocket): InboundCheck;
+}
+
+function versionIndex(v: TlsVersion): number {
+  return VERSION_ORDER.indexOf(v);
+}
+
+function sendChain(m: TrustpointMaterial): string {
+  // The leaf and its intermediates; a self-signed root is the peer's to have (RFC 8446 §4.4.2).
+  const extra = m.chainPems.filter((p) => {
+    const c = parseCertificate(p);
+    return !(c.checkIssued(c) && c.verify(c.publicKey));
+  });
+  return [m.certPem, ...extra].join('');
+}
+
+function checkTrustpoint(label: string, m: TrustpointMaterial, trusted: string[], now: Date, problems: ProfileProblem[]): CertificateInfo | undefined {
+  let info: CertificateInfo;
+  try {
+    info = inspectCertificate(m.certPem);
+    const cert = parseCertificate(m.certPem);
+    if (!cert.checkPrivateKey(loadPrivateKey(m.keyPem))) {
+      problems.push({ code: 'ERR_PKI_KEY_MISMATCH', reason: `${label}: key does not match the certificate` });
+      return info;
+    }
+  } catch (e) {
+    problems.push({ code: (e as GatewayError).code ?? 'ERR_PKI_CERT_INVALID', reason: `${label}: ${(e as Error).message}` });
+    return undefined;
+  }
+  const r = verifyCertificateChain({ certPem: m.certPem, chainPems: [...m.chainPems, ...trusted], now });
+  if (!r.ok) problems.push({ code: r.code, reason: `${label}: ${r.reason}` });
+  return info;
+}
+
+export interface BuildTlsProfileOptions {
+  now?: Date;
+}
+
+/**
+ * Compiles and validates a profile before anything uses it: key matches certificate, chain verifies,
+ * certificate in its validity window, cipher names known and negotiable, version range coherent, CRL
+ * readable. Throws one GatewayError whose `details.problems` lists every problem found.
+ */
+export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMaterial, opts: BuildTlsProfileOptions = {}): CompiledTlsProfile {
+  const now = opts.now ?? new Date();
+  const problems: ProfileProblem[] = [];
+
+  let ciphers: ResolvedCipherList | undefined;
+  if (spec.ciphers !== undefined) {
+    const r = resolveCipherList(spec.ciphers);
+    if (r.ok) ciphers = r.value;
+    else problems.push({ code: r.code, reason: r.reason });
+  }
+  let minVersion: TlsVersion = spec.minVersion ?? 'TLSv1.2';
+  let maxVersion: TlsVersion = spec.maxVersion ?? 'TLSv1.3';
+  if (versionIndex(minVersion) < 0 || versionIndex(maxVersion) < 0) problems.push({ code: 'ERR_TLS_VERSION_RANGE', reason: `unknown TLS version` });
+  else if (versionIndex(minVersion) > versionIndex(maxVersion)) {
+    problems.push({ code: 'ERR_TLS_VERSION_RANGE', reason: `minVersion ${minVersion} is above maxVersion ${maxVersion}` });
+  }
+  if (ciphers) {
+    if (!ciphers.tls13 && maxVersion === 'TLSv1.3') {
+      if (spec.maxVersion === 'TLSv1.3') problems.push({ code: 'ERR_TLS_VERSION_RANGE', reason: 'maxVersion TLSv1.3 but the cipher list has no TLS 1.3 suite' });
+      else maxVersion = 'TLSv1.2';
+    }
+    if (!ciphers.tls12 && versionIndex(minVersion) <= versionIndex('TLSv1.2')) {
+      if (spec.minVersion !== undefined && spec.minVersion !== 'TLSv1.3') problems.push({ code: 'ERR_TLS_VERSION_RANGE', reason: `minVersion ${spec.minVersion} but the cipher list has only TLS 1.3 suites` });
+      else minVersion = 'TLSv1.3';
+    }
+  }
+  const cnSanValidate = spec.cnSanValidate ?? 'server';
+  if (!spec.allowWildcard && (spec.cnSan ?? []).some((n) => n.includes('*'))) {
+    problems.push({ code: 'ERR_TLS_PROFILE_INVALID', reason: 'cnSan has a wildcard but allowWildcard is off' });
+  }
+
+  const trusted = material.trustedCaPems;
+  const certificate = checkTrustpoint('trustpoint', material.trustpoint, trusted, now, problems);
+  const clientTp = material.clientTrustpoint ?? material.trustpoint;
+  const clientCertificate = material.clientTrustpoint ? checkTrustpoint('client trustpoint', material.clientTrustpoint, trusted, now, problems) : certificate;
+
+  if (problems.length > 0 || !certificate || !clientCertificate) {
+    throw tlsError('ERR_TLS_PROFILE_INVALID', `TLS profile ${spec.name}: ${problems.map((p) => p.reason).join('; ')}`, {
+      details: { profile: spec.name, problems, code: problems[0]?.code },
+    });
+  }
+
+  const common: SecureContextOptions = {
+    ...(trusted.length > 0 || !spec.useSystemRoots ? { ca: trusted } : {}),
+    ...(ciphers ? { ciphers: ciphers.node } : {}),
+    minVersion,
+    maxVersion,
+    ecdhCurve: spec.ecdhCurve ?? 'auto',
+    honorCipherOrder: spec.honorCipherOrder ?? true,
+    ...(material.crlPems && material.crlPems.length > 0 ? { crl: material.crlPems } : {}),
+  };
+  const serverContextOptions: SecureContextOptions = { ...common, key: material.trustpoint.keyPem, cert: sendChain(material.trustpoint) };
+  const clientContextOptions: SecureContextOptions = { ...common, key: clientTp.keyPem, cert: sendChain(clientTp) };
+  let serverContext: SecureContext;
+  let clientContext: SecureContext;
+  try {
+    serverContext = createSecureContext(serverContextOptions);
+    clientContext = createSecureContext(clientContextOptions);
+  } catch (cause) {
+    const crl = /crl/i.test(String((cause as Error).message));
+    const code = crl ? 'ERR_TLS_CRL_INVALID' : 'ERR_TLS_CONTEXT';
+    throw tlsError('ERR_TLS_PROFILE_INVALID', `TLS profile ${spec.name}: ${(cause as Error).message}`, {
+      cause,
+      details: { profile: spec.name, problems: [{ code, reason: (cause as Error).message }], code },
+    });
+  }
+  Object.defineProperty(serverContextOptions, 'toJSON', { value: () => ({ key: '[redacted]' }), enumerable: false });
+
+  const requestCert = spec.requireClientCertificate === true || cnSanValidate === 'client' || cnSanValidate === 'bidirectional';
+  const frozenSpec = Object.freeze({ ...spec, cnSan: Object.freeze([...(spec.cnSan ?? [])]) as string[] });
+
+  return Object.freeze({
+    name: spec.name,
+    tenant: spec.tenant,
+    spec: frozenSpec,
+    serverContext,
+    clientContext,
+    serverContextOptions,
+    requestCert,
+    ciphers,
+    minVersion,
+    maxVersion,
+    certificate,
+    clientCertificate,
+    clientOptions(target: ClientTarget): ConnectionOptions {
+      const name = target.servername ?? target.domain;
+      // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
+      // https://www.rfc-editor.org/rfc/rfc6066#section-3
+      const servername = (spec.sni ?? 'send') === 'send' && name !== undefined && isIP(name) === 0 ? name : undefined;
+      const checkName = cnSanValidate === 'server' || cnSanValidate === 'bidirectional';
+      return {
+        host: target.address,
+        port: target.port,
+        secureContext: clientContext,
+        minVersion,
+        maxVersion,
+        rejectUnauthorized: true,
+        // Node sends the host as SNI unless told otherwise; '' keeps it from sending an IP or an unwanted name.
+        servername: servername ?? '',
+        checkServerIdentity: checkName
+          ? createCheckServerIdentity({
+              ...(target.domain !== undefined ? { domain: target.domain } : {}),
+              cnSan: spec.cnSan ?? [],
+              allowWildcard: spec.allowWildcard ?? false,
+            })
+          : () => undefined,
+      };
+    },
+    checkInbound(socket: TLSSocket): InboundCheck {
+      const cert = socket.getPeerCertificate();
+      const hasCert = cert !== null && cert !== undefined && Object.keys(cert).length > 0;
+      if (!requestCert) return { ok: true, authorized: false, identities: [] };
+      if (!hasCert) return { ok: false, failure: classifyTlsFailure({ code: 'ERR_TLS_NO_CLIENT_CERT', message: 'no client certificate' }) };
+      const authErr = socket.authorizationError as unknown as string | Error | null | undefined;
+      if (authErr) return { ok: false, failure: classifyTlsFailure(typeof authErr === 'string' ? { code: authErr, message: authErr } : authErr) };
+      if (cnSanValidate === 'client' || cnSanValidate === 'bidirectional') {
+        const r = checkClientIdentity(cert, spec.cnSan ?? [], { allowWildcard: spec.allowWildcard ?? false });
+        if (!r.ok) return { ok: false, failure: classifyTlsFailure({ code: r.code, message: r.reason, expected: r.expected, presented: r.presented }) };
+        return { ok: true, authorized: true, identities: r.identities };
+      }
+      return { ok: true, authorized: true, identities: peerIdentities(cert) };
+    },
+  });
+}

@@ -1,0 +1,75 @@
+import { TypedEmitter } from '../common/typed-emitter.js';
+import { buildTlsProfile, type BuildTlsProfileOptions, type CompiledTlsProfile, type ProfileProblem, type TlsProfileMaterial, type TlsProfileSpec } from './profile.js';
+
+export interface ProfileInput {
+  spec: TlsProfileSpec;
+  material: TlsProfileMaterial;
+}
+
+export type ReloadResult =
+  | { ok: true; version: number; names: string[] }
+  | { ok: false; version: number; problems: (ProfileProblem & { profile: string })[] };
+
+export type ProfileStoreEvents = {
+  swapped: [version: number, profiles: ReadonlyMap<string, CompiledTlsProfile>];
+  rejected: [problems: (ProfileProblem & { profile: string })[]];
+};
+
+export type ProfileBuilder = (spec: TlsProfileSpec, material: TlsProfileMaterial, opts: BuildTlsProfileOptions) => CompiledTlsProfile;
+
+/**
+ * The live set of compiled profiles. `reload()` builds and validates every new profile first and swaps
+ * the whole set at once only if all pass; otherwise the old set keeps serving and the reasons come back.
+ * Live connections keep the context they were made with; new handshakes read the store.
+ */
+export class ProfileStore extends TypedEmitter<ProfileStoreEvents> {
+  #profiles: ReadonlyMap<string, CompiledTlsProfile> = new Map();
+  #version = 0;
+  readonly #build: ProfileBuilder;
+  readonly #now: () => Date;
+
+  constructor(opts: { build?: ProfileBuilder; now?: () => Date } = {}) {
+    super();
+    this.#build = opts.build ?? buildTlsProfile;
+    this.#now = opts.now ?? (() => new Date());
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  get(name: string): CompiledTlsProfile | undefined {
+    return this.#profiles.get(name);
+  }
+
+  all(): CompiledTlsProfile[] {
+    return [...this.#profiles.values()];
+  }
+
+  reload(inputs: readonly ProfileInput[]): ReloadResult {
+    const next = new Map<string, CompiledTlsProfile>();
+    const problems: (ProfileProblem & { profile: string })[] = [];
+    const now = this.#now();
+    for (const { spec, material } of inputs) {
+      if (next.has(spec.name)) {
+        problems.push({ profile: spec.name, code: 'ERR_TLS_PROFILE_INVALID', reason: `duplicate profile name ${spec.name}` });
+        continue;
+      }
+      try {
+        next.set(spec.name, this.#build(spec, material, { now }));
+      } catch (e) {
+        const listed = (e as { details?: { problems?: ProfileProblem[] } }).details?.problems;
+        if (listed && listed.length > 0) for (const p of listed) problems.push({ profile: spec.name, ...p });
+        else problems.push({ profile: spec.name, code: (e as { code?: string }).code ?? 'ERR_TLS_PROFILE_INVALID', reason: (e as Error).message });
+      }
+    }
+    if (problems.length > 0) {
+      this.safeEmit('rejected', problems);
+      return { ok: false, version: this.#version, problems };
+    }
+    this.#profiles = next;
+    this.#version++;
+    this.safeEmit('swapped', this.#version, next);
+    return { ok: true, version: this.#version, names: [...next.keys()] };
+  }
+}

@@ -1,0 +1,56 @@
+import type { SecureContext, TlsOptions, TLSSocket } from 'node:tls';
+import { tlsError } from './errors.js';
+import { hostMatches } from './identity.js';
+import type { CompiledTlsProfile } from './profile.js';
+
+export interface ListenerTlsOptions {
+  /** The live profiles that may answer on this listener (read at every handshake, so reloads apply). */
+  profiles: () => readonly CompiledTlsProfile[];
+  /** The profile for clients that send no SNI, or an unknown one when not refused. */
+  defaultProfile: () => CompiledTlsProfile;
+  /** Refuse a handshake whose SNI names no profile (alert unrecognized_name). Default false. */
+  refuseUnknownSni?: boolean;
+}
+
+/** The profile whose `serverNames` match the SNI (exact first, then `*.` wildcards), if any. */
+export function selectProfileBySni(profiles: readonly CompiledTlsProfile[], servername: string): CompiledTlsProfile | undefined {
+  const name = servername.toLowerCase();
+  for (const p of profiles) if ((p.spec.serverNames ?? []).some((n) => n.toLowerCase() === name)) return p;
+  for (const p of profiles) if ((p.spec.serverNames ?? []).some((n) => n.startsWith('*.') && hostMatches(n, name, { allowWildcard: true }))) return p;
+  return undefined;
+}
+
+/** `SNICallback` for `tls.createServer`: the SNI picks the profile's context (RFC 6066 §3). */
+export function createSniCallback(opts: ListenerTlsOptions): (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void {
+  return (servername, cb) => {
+    const p = selectProfileBySni(opts.profiles(), servername);
+    if (p) return cb(null, p.serverContext);
+    if (opts.refuseUnknownSni) {
+      return cb(tlsError('ERR_TLS_UNKNOWN_SNI', `no TLS profile for server name ${servername}`, { details: { servername } }));
+    }
+    cb(null, opts.defaultProfile().serverContext);
+  };
+}
+
+/** The profile a finished handshake used, from the SNI the client sent. */
+export function profileForSocket(opts: ListenerTlsOptions, socket: TLSSocket): CompiledTlsProfile {
+  const sn = (socket as TLSSocket & { servername?: string | false }).servername;
+  return (typeof sn === 'string' && sn !== '' ? selectProfileBySni(opts.profiles(), sn) : undefined) ?? opts.defaultProfile();
+}
+
+/**
+ * Options for `tls.createServer` on a listener shared by several profiles. Node sets the client
+ * certificate request per listener, not per context, so it is on when any profile needs it, with
+ * `rejectUnauthorized: false`: the verdict is `profile.checkInbound(socket)` on `secureConnection`, which
+ * knows the reason (Node would otherwise drop the socket without saying why).
+ */
+export function buildListenerTlsOptions(opts: ListenerTlsOptions): TlsOptions {
+  const def = opts.defaultProfile();
+  const all = [def, ...opts.profiles()];
+  return {
+    ...def.serverContextOptions,
+    SNICallback: createSniCallback(opts),
+    requestCert: all.some((p) => p.requestCert),
+    rejectUnauthorized: false,
+  };
+}
