@@ -152,7 +152,7 @@ export type ClientIdentityResult =
 export function checkClientIdentity(cert: PresentedCertificate | undefined | null, cnSan: readonly string[], opts: MatchOptions = {}): ClientIdentityResult {
   const presented = peerIdentities(cert);
   const expected = [...cnSan];
-  if (!cert || ('subject' in cert && !cert.subject && presented.length === 0)) {
+  if (!cert || (!(cert instanceof X509Certificate) && Object.keys(cert).length === 0)) {
     return { ok: false, code: 'ERR_TLS_NO_CLIENT_CERT', reason: 'no client certificate', expected, presented };
   }
   if (expected.length === 0) return { ok: true, identities: presented, matched: undefined };

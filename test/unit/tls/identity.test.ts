@@ -55,9 +55,9 @@ test('checkServerIdentity fails closed with expected and presented', () => {
   assert.deepEqual(e.details.presented, ['dns:other.example']);
   const none = createCheckServerIdentity({})('carrier.example', cert(undefined, 'DNS:carrier.example'));
   assert.equal((none as { code?: string } | undefined)?.code, 'ERR_TLS_NAME_MISMATCH', 'no expected name: fail closed');
-  const empty = check('x', cert(undefined)) as { code: string };
+  const empty = check('x', cert(undefined)) as unknown as { code: string };
   assert.equal(empty.code, 'ERR_TLS_NAME_MISMATCH', 'no identities: fail closed');
-  const cnOnlyWithSan = check('x', cert('carrier.example', 'DNS:other.example')) as { code: string };
+  const cnOnlyWithSan = check('x', cert('carrier.example', 'DNS:other.example')) as unknown as { code: string };
   assert.equal(cnOnlyWithSan.code, 'ERR_TLS_NAME_MISMATCH', 'CN ignored when SAN present');
   assert.equal(check('x', cert('carrier.example')), undefined, 'CN used when no SAN');
 });
