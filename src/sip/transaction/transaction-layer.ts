@@ -17,7 +17,7 @@ import { responseTarget } from './response-target.js';
 import { resolveTimerSettings } from './timers.js';
 import type { TransactionContext } from './transaction-context.js';
 import type {
-  ClientTransaction, SendRequestOptions, ServerTransaction, TimerSettings, TransactionKind, TransactionStats,
+  SendRequestOptions, ServerTransaction, TimerSettings, TransactionKind, TransactionStats,
   TransactionUser,
 } from './types.js';
 
@@ -110,7 +110,7 @@ export class TransactionLayer {
    * Throws TransactionError ERR_SIP_TRANSACTION_BAD_REQUEST (ACK, no branch, CSeq mismatch, branch in use),
    * ERR_SIP_TRANSACTION_LIMIT or ERR_SIP_TRANSACTION_CLOSED.
    */
-  sendRequest(request: SipRequest, { target, user }: SendRequestOptions): ClientTransaction {
+  sendRequest(request: SipRequest, { target, user }: SendRequestOptions): InviteClientTransaction | NonInviteClientTransaction {
     if (this.#closed) throw new TransactionError('ERR_SIP_TRANSACTION_CLOSED', 'the transaction layer is closed');
     if (request.method === 'ACK') {
       // "The ACK for a 2xx response [...] is not considered part of the transaction" (§17); send it with sendStateless.

@@ -106,7 +106,7 @@ test('ICT (RFC 6026): 2xx → Accepted, no ACK from the transaction, further 2xx
   const txn = layer.sendRequest(req, { target: targetOf('udp'), user });
   layer.receive(makeResponse(req, 200, 'a'), none, flowTo(targetOf('udp')));
   assert.equal(txn.state, 'Accepted');
-  assert.deepEqual(txn.runningTimers(), ['M']);
+  assert.deepEqual((txn as InviteClientTransaction).runningTimers(), ['M']);
   layer.receive(makeResponse(req, 200, 'a'), none, flowTo(targetOf('udp')));
   layer.receive(makeResponse(req, 200, 'b'), none, flowTo(targetOf('udp')));
   layer.receive(makeResponse(req, 486), none, flowTo(targetOf('udp')));
