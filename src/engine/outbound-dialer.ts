@@ -1,0 +1,92 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { GatewayError, systemClock, type Clock } from '../common/index.js';
+import { silentLogger } from '../log/index.js';
+import type { AppConnection } from './app-connection.js';
+import type { ControlServer } from './control-server.js';
+import type { ControlErrorCode } from './wire/index.js';
+
+/** Where an app listens for the engine (drachtio-protocol.md §2.7: `route {uri: "host:port[;transport=tcp|tls]"}`). */
+export interface OutboundTarget {
+  host: string;
+  port: number;
+  /** Dial with TLS, with these client options. */
+  tls?: ConnectionOptions;
+}
+
+export interface OutboundDialerOptions {
+  server: ControlServer;
+  log?: Logger;
+  clock?: Clock;
+  /** Bound on connect plus the app's authenticate (default 5,000 ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * Outbound connection mode (drachtio-protocol.md §2.7): the engine dials an app that listens
+ * (`srf.listen({port, secret})`); the app sends `authenticate` and gets the same reply as an inbound app, and
+ * sends no `route`. The connection is served by the control server like any other; dial() resolves with its
+ * connId once the app has authenticated, and the caller pushes the pending request to it. One connection per
+ * dial, as drachtio-server does: the app ends it with `srf.endSession(req)`.
+ */
+export class OutboundDialer {
+  readonly #server: ControlServer;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #timeoutMs: number;
+
+  constructor(options: OutboundDialerOptions) {
+    this.#server = options.server;
+    this.#log = (options.log ?? silentLogger()).child({ component: 'control-dialer' });
+    this.#clock = options.clock ?? systemClock;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+  }
+
+  /** Parses `host:port[;transport=tcp|tls]` as an HTTP handler's `route {uri}` gives it. */
+  static parseUri(uri: string): OutboundTarget | undefined {
+    const m = /^(?:sips?:)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})(?:;transport=(tcp|tls))?$/i.exec(uri.trim());
+    if (!m) return undefined;
+    const port = Number(m[2]);
+    if (port < 1 || port > 65_535) return undefined;
+    const host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+    return m[3]?.toLowerCase() === 'tls' ? { host, port, tls: { servername: host } } : { host, port };
+  }
+
+  /** Dials, waits for the app to authenticate; rejects with ERR_ENGINE_DIAL (cause set) otherwise. */
+  dial(target: OutboundTarget): Promise<string> {
+    const where = `${target.host}:${target.port}`;
+    return new Promise<string>((resolve, reject) => {
+      let settled = false;
+      let conn: AppConnection | undefined;
+      const fail = (reason: string, cause?: unknown) => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        conn?.close();
+        socket.destroy();
+        this.#log.warn({ code: 'ERR_ENGINE_DIAL', app: where, reason }, 'control: outbound connection to app failed');
+        reject(new GatewayError<ControlErrorCode>('ERR_ENGINE_DIAL', `outbound control connection to ${where}: ${reason}`,
+          cause === undefined ? {} : { cause }));
+      };
+      const timer = this.#clock.setTimeout(() => fail(`no authenticated connection within ${this.#timeoutMs} ms`), this.#timeoutMs);
+      const socket: Socket = target.tls
+        ? tlsConnect({ host: target.host, port: target.port, ...target.tls })
+        : netConnect({ host: target.host, port: target.port });
+      socket.setNoDelay(true);
+      socket.once('error', (e) => fail(e.message, e));
+      socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+        if (settled) return;
+        socket.removeAllListeners('error');
+        conn = this.#server.adopt(socket);
+        conn.once('authenticated', () => {
+          if (settled) return;
+          settled = true;
+          timer.cancel();
+          resolve(conn!.connId);
+        });
+        conn.once('close', () => fail('closed before authenticating'));
+      });
+    });
+  }
+}
