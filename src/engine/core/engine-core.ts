@@ -1,0 +1,1022 @@
+import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { systemClock, type Clock } from '../../common/clock.js';
+import type { Logger } from '../../log/logger.js';
+import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
+import { DialogTable } from '../../sip/dialog/dialog-table.js';
+import { dialogIdOf } from '../../sip/dialog/dialog.js';
+import { buildCancel, buildResponse, newBranch, type TransactionLayer } from '../../sip/transaction/index.js';
+import type { ClientTransaction, ClientTransactionUser, ServerTransaction, TransactionUser } from '../../sip/transaction/types.js';
+import type { Flow, ListenerInfo, SendTarget, TransportProtocol, TransportSender, TransportUser } from '../../sip/transport/types.js';
+import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract, SipFrameMeta } from '../types.js';
+import { formatStackTime } from '../wire/server-messages.js';
+import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
+import {
+  getHeader, getHeaders, hdr, parseSipText, parseUriLite, replaceLocalhost, serializeSip, splitList, tagOf, uriOf,
+  type UriLite,
+} from './sip-text.js';
+
+export interface EngineCoreOptions {
+  transactions: TransactionLayer;
+  transport: TransportSender;
+  hub: AppHub;
+  clock?: Clock;
+  log?: Logger;
+  /** Host written in Via, Contact and hostports for listeners bound to a wildcard address (default 127.0.0.1). */
+  advertiseHost?: string;
+  /** How long a new request may wait for the app's first final response before its state is dropped (64*T1). */
+  appAnswerTimeoutMs?: number;
+}
+
+/** Methods offered to apps when they arrive outside a dialog (drachtio-protocol.md §2.6). */
+const OFFERED = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH']);
+/** Headers the stack owns: an app's values are dropped (§2.2). */
+const STACK_OWNED = new Set(['via', 'route', 'record-route', 'rseq', 'content-length']);
+/** Headers the core takes from the request or the dialog rather than from the app. */
+const FROM_REQUEST = new Set(['from', 'to', 'call-id', 'cseq']);
+const LOCALHOST_HEADERS = new Set(['from', 'to', 'contact', 'p-asserted-identity']);
+const NOOP_USER: ClientTransactionUser = { onResponse() {}, onTimeout() {}, onTransportError() {} };
+
+function newTag(): string {
+  return newBranch().slice(7, 17);
+}
+
+function randomSeq(): number {
+  return 1 + Math.floor(Math.random() * 0x7fff_fff0);
+}
+
+function cseqNumber(msg: SipMessage): number {
+  const v = getHeader(msg, 'cseq');
+  return v === undefined ? 0 : Number.parseInt(v, 10) || 0;
+}
+
+function cseqMethod(msg: SipMessage): string {
+  const v = getHeader(msg, 'cseq') ?? '';
+  const sp = v.lastIndexOf(' ');
+  return v.slice(sp + 1).trim().toUpperCase();
+}
+
+function bracketHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function unbracket(host: string): string {
+  return host.startsWith('[') ? host.slice(1, -1) : host;
+}
+
+/**
+ * The engine's SIP core: the transaction user under the drachtio control protocol. It does what drachtio-server
+ * does between the network and its apps (drachtio-protocol.md §2.2-§2.8): 100 Trying, choosing an app, filling
+ * the minimal messages apps send, dialogs, 2xx retransmission and the ACK-timeout BYE, CANCEL, PRACK, CDRs.
+ */
+export class EngineCore implements EngineCoreContract, TransactionUser, TransportUser {
+  readonly #tl: TransactionLayer;
+  readonly #transport: TransportSender;
+  readonly #hub: AppHub;
+  readonly #clock: Clock;
+  readonly #log: Logger | undefined;
+  readonly #advertise: string;
+  readonly #T1: number;
+  readonly #answerTimeout: number;
+  readonly #dialogs = new DialogTable<EngineDialog>();
+  readonly #server = new Map<string, ServerPending>();
+  readonly #client = new Map<string, ClientPending>();
+  #closed = false;
+
+  constructor(o: EngineCoreOptions) {
+    this.#tl = o.transactions;
+    this.#transport = o.transport;
+    this.#hub = o.hub;
+    this.#clock = o.clock ?? systemClock;
+    this.#log = o.log;
+    this.#advertise = o.advertiseHost ?? '127.0.0.1';
+    this.#T1 = this.#tl.timerSettings.T1;
+    this.#answerTimeout = o.appAnswerTimeoutMs ?? 64 * this.#T1;
+    this.#tl.setUser(this);
+  }
+
+  /** Live dialogs and pending transactions, for tests and the admin API. */
+  stats(): { dialogs: number; serverPending: number; clientPending: number } {
+    return { dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#client.size };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const p of this.#server.values()) this.#clearServer(p);
+    for (const d of this.#dialogs.values()) {
+      d.awaitingAck?.stop();
+      d.expiry?.cancel();
+    }
+  }
+
+  // ---------------------------------------------------------------- transport and transaction callbacks
+
+  onMessage(message: SipMessage, raw: Buffer, flow: Flow): void {
+    if (this.#closed) return;
+    this.#tl.receive(message, raw, flow);
+  }
+
+  onRequest(request: SipRequest, flow: Flow, txn: ServerTransaction): void {
+    const method = request.method;
+    if (method === 'INVITE') {
+      // drachtio sends 100 Trying for every new INVITE and re-INVITE before the app sees it (§2.8).
+      txn.respond(buildResponse(request, 100, 'Trying'));
+    }
+    if (method === 'CANCEL') {
+      this.#onNetworkCancel(request, flow, txn);
+      return;
+    }
+    const callId = getHeader(request, 'call-id') ?? '';
+    const toTag = tagOf(getHeader(request, 'to'));
+    if (toTag !== undefined) {
+      const fromTag = tagOf(getHeader(request, 'from')) ?? '';
+      const d = this.#dialogs.match(callId, toTag, fromTag);
+      if (d) {
+        this.#onNetworkInDialog(request, flow, txn, d);
+        return;
+      }
+      // "If the request has a tag in the To header field, but the dialog identifier does not match any existing
+      // dialogs, the UAS may have crashed and restarted [...] the UAS SHOULD reject the request with a 481"
+      // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.2
+      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    if (method === 'BYE' || method === 'UPDATE') {
+      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    // Out-of-dialog PRACK, REFER and unknown methods are silently discarded (§2.6).
+    if (!OFFERED.has(method)) return;
+    const connId = this.#hub.selectApp(method.toLowerCase());
+    if (connId === undefined) {
+      this.#reject(txn, 503, 'Service Unavailable');
+      return;
+    }
+    const p = this.#newServerPending(connId, txn, request, flow, undefined);
+    const text = serializeSip(request);
+    if (method === 'INVITE') this.#cdr('attempt', ['network', this.#now()], text);
+    this.#hub.sendSip(connId, {
+      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort,
+      time: this.#now(), transactionId: p.txnId, dialogId: '', recvAddr: flow.localAddress, recvPort: flow.localPort,
+    }, text);
+  }
+
+  onAck(request: SipRequest, flow: Flow): void {
+    const callId = getHeader(request, 'call-id') ?? '';
+    const d = this.#dialogs.match(callId, tagOf(getHeader(request, 'to')) ?? '', tagOf(getHeader(request, 'from')) ?? '');
+    if (!d || !d.awaitingAck) return;
+    const pendingAck = d.awaitingAck;
+    d.awaitingAck = undefined;
+    pendingAck.stop();
+    d.state = 'confirmed';
+    // The first ACK carries the INVITE's transactionId (§2.3).
+    this.#hub.sendSip(d.owner, {
+      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#now(),
+      transactionId: pendingAck.txnId, dialogId: d.id,
+    }, serializeSip(request));
+  }
+
+  onStrayResponse(response: SipResponse, _flow: Flow): void {
+    // A 2xx retransmitted after the INVITE client transaction ended: re-send our ACK (§13.2.2.4).
+    if (response.status < 200 || response.status >= 300 || cseqMethod(response) !== 'INVITE') return;
+    const callId = getHeader(response, 'call-id') ?? '';
+    const d = this.#dialogs.match(callId, tagOf(getHeader(response, 'from')) ?? '', tagOf(getHeader(response, 'to')) ?? '');
+    if (d?.lastAck) this.#tl.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
+  }
+
+  onServerTransactionError(txn: ServerTransaction, error: Error): void {
+    this.#log?.debug({ err: error, transaction: txn.id }, 'server transaction failed');
+  }
+
+  // ---------------------------------------------------------------- app side
+
+  hostports(): { hostports: string[]; localHostports: string[] } {
+    const list = this.#transport.listeners().map((l) => `${l.protocol}/${this.#hostportOf(l)}`);
+    return { hostports: list, localHostports: list };
+  }
+
+  onAppSip(cmd: AppSipCommand): void {
+    const msg = parseSipText(cmd.sip);
+    if (!msg) {
+      this.#nok(cmd, 'invalid SIP message');
+      return;
+    }
+    if (msg.kind === 'response') {
+      this.#onAppResponse(cmd, msg);
+      return;
+    }
+    if (cmd.dialogId) {
+      const d = this.#dialogs.get(cmd.dialogId);
+      if (!d) {
+        this.#nok(cmd, `unable to find dialog for dialog id ${cmd.dialogId}`);
+        return;
+      }
+      this.#sendInDialog(cmd, msg, d);
+      return;
+    }
+    if (cmd.transactionId) {
+      if (msg.method === 'CANCEL') this.#onAppCancel(cmd);
+      else this.#nok(cmd, 'a request with a transaction id and no dialog id must be a CANCEL');
+      return;
+    }
+    // A new request whose Call-ID matches an existing dialog is sent inside that dialog (§2.2 item 4).
+    const callId = getHeader(msg, 'call-id');
+    if (callId !== undefined) {
+      const d = this.#dialogs.byCallId(callId);
+      if (d) {
+        this.#sendInDialog(cmd, msg, d);
+        return;
+      }
+    }
+    this.#sendNew(cmd, msg).catch((err: unknown) => {
+      this.#log?.warn({ err }, 'sending a new request failed');
+      this.#nok(cmd, err instanceof Error ? err.message : String(err));
+    });
+  }
+
+  onAppProxy(cmd: AppProxyCommand): void {
+    this.#hub.reply(cmd.connId, cmd.msgId, ['NOK', 'proxy is not supported by this engine']);
+  }
+
+  onAppDisconnected(connId: string): void {
+    // In-dialog requests for this app's dialogs now get 481 (§2.6); pending requests are dropped by their cap.
+    this.#log?.debug({ connId }, 'app disconnected');
+  }
+
+  // ---------------------------------------------------------------- network requests
+
+  #newServerPending(connId: string, txn: ServerTransaction, request: SipRequest, flow: Flow, d: EngineDialog | undefined): ServerPending {
+    const callId = getHeader(request, 'call-id') ?? '';
+    const method = request.method;
+    const p: ServerPending = {
+      txnId: randomUUID(), connId, txn, request, flow, method, callId,
+      dialogId: d ? d.id : '', dialog: d, inDialog: d !== undefined,
+      toTag: d ? d.localTag : undefined, provisional: false, final: false, cap: undefined, reliable: undefined, lastRseq: 0,
+    };
+    this.#server.set(p.txnId, p);
+    // A request the app never answers is forgotten after 64 s; nothing is sent (§2.6).
+    p.cap = this.#clock.setTimeout(() => {
+      p.cap = undefined;
+      if (!p.final) this.#clearServer(p);
+    }, this.#answerTimeout);
+    return p;
+  }
+
+  #clearServer(p: ServerPending): void {
+    p.cap?.cancel();
+    p.cap = undefined;
+    if (p.reliable) {
+      p.reliable.timer?.cancel();
+      p.reliable = undefined;
+    }
+    if (this.#server.get(p.txnId) === p) this.#server.delete(p.txnId);
+    if (p.dialog?.serverInvite === p) p.dialog.serverInvite = undefined;
+  }
+
+  #onNetworkInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction, d: EngineDialog): void {
+    const method = request.method;
+    if (!d.acceptRemoteSeq(cseqNumber(request), method)) {
+      this.#reject(txn, 500, 'Server Internal Error');
+      return;
+    }
+    if (!this.#hub.isConnected(d.owner)) {
+      // The owner is gone: no failover (§2.6); a BYE also clears the dialog.
+      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      if (method === 'BYE') this.#endDialog(d);
+      return;
+    }
+    if (method === 'INVITE') {
+      // "A UAS that receives a second INVITE before it sends the final response to a first INVITE with a lower
+      // CSeq sequence number on the same dialog MUST return a 500 [...] A UAS that receives an INVITE on a dialog
+      // while an INVITE it had sent on that dialog is in progress MUST return a 491"
+      // https://www.rfc-editor.org/rfc/rfc3261#section-14.2
+      if (d.serverInvite && !d.serverInvite.final) {
+        this.#reject(txn, 500, 'Server Internal Error');
+        return;
+      }
+      if (d.clientInvite !== undefined || d.awaitingAck) {
+        this.#reject(txn, 491, 'Request Pending');
+        return;
+      }
+    }
+    if (method === 'PRACK') this.#onPrack(request, d);
+    if (method === 'INVITE' || method === 'UPDATE') {
+      // Target refresh: "the remote target URI [...] is replaced by the Contact of the request"
+      // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.2
+      const contact = getHeader(request, 'contact');
+      if (contact !== undefined) d.remoteTarget = uriOf(contact);
+    }
+    const text = serializeSip(request);
+    if (method === 'BYE') {
+      d.awaitingAck?.stop();
+      d.awaitingAck = undefined;
+      this.#cdr('stop', ['network', this.#now(), 'normal-release'], text);
+    }
+    const p = this.#newServerPending(d.owner, txn, request, flow, d);
+    if (method === 'INVITE') d.serverInvite = p;
+    this.#hub.sendSip(d.owner, {
+      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#now(),
+      transactionId: p.txnId, dialogId: d.id,
+    }, text);
+  }
+
+  #onPrack(prack: SipRequest, d: EngineDialog): void {
+    const p = d.serverInvite;
+    const rack = getHeader(prack, 'rack');
+    if (!p?.reliable || rack === undefined) return;
+    // "the RAck header field [...] contains two numbers and a method tag. The first number is the value from
+    // the RSeq header in the provisional response that is being acknowledged." https://www.rfc-editor.org/rfc/rfc3262#section-7.2
+    if (Number.parseInt(rack, 10) === p.reliable.rseq) {
+      p.reliable.timer?.cancel();
+      p.reliable = undefined;
+    }
+  }
+
+  #onNetworkCancel(cancel: SipRequest, _flow: Flow, txn: ServerTransaction): void {
+    const ist = this.#tl.findInviteServerTransaction(cancel);
+    let p: ServerPending | undefined;
+    if (ist) {
+      for (const q of this.#pendingInvitesFor(getHeader(cancel, 'call-id') ?? '')) {
+        if (q.txn === ist) p = q;
+      }
+    }
+    if (!p || p.final) {
+      const callId = getHeader(cancel, 'call-id') ?? '';
+      const d = this.#dialogs.get(dialogIdOf(callId, tagOf(getHeader(cancel, 'from')) ?? ''));
+      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      if (d && d.role === 'uas' && ist && ist.state !== 'Proceeding') {
+        // A CANCEL after the 200 gets 481, a BYE and an unsolicited BYE to the app (§2.8).
+        this.#byeFromEngine(d, 'CANCEL after 200 OK');
+      }
+      return;
+    }
+    // "the UAS SHOULD respond to the INVITE with a 487 (Request Terminated)" and "a UAS [...] responds to the
+    // CANCEL itself with a 200 (OK)". https://www.rfc-editor.org/rfc/rfc3261#section-9.2
+    txn.respond(buildResponse(cancel, 200, 'OK', { toTag: p.toTag ?? newTag() }));
+    p.toTag ??= newTag();
+    p.txn.respond(buildResponse(p.request, 487, 'Request Terminated', { toTag: p.toTag }));
+    p.final = true;
+    const text = serializeSip(cancel);
+    this.#cdr('stop', ['network', this.#now(), 'call-canceled'], text);
+    const d = p.dialog ?? this.#dialogs.get(p.dialogId);
+    this.#clearServer(p);
+    if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#endDialog(d);
+    this.#hub.sendSip(p.connId, {
+      source: 'network', protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort,
+      time: this.#now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
+    }, text);
+  }
+
+  /** Out-of-dialog INVITEs still pending with an app, for a Call-ID (few; usually one). */
+  *#pendingInvitesFor(callId: string): Generator<ServerPending> {
+    const d = this.#dialogs.byCallId(callId);
+    if (d?.serverInvite) yield d.serverInvite;
+    for (const p of this.#server.values()) if (p.method === 'INVITE' && p.callId === callId) yield p;
+  }
+
+  #reject(txn: ServerTransaction, status: number, reason: string): void {
+    txn.respond(buildResponse(txn.request, status, reason, { toTag: newTag() }));
+  }
+
+  // ---------------------------------------------------------------- app responses
+
+  #onAppResponse(cmd: AppSipCommand, msg: SipResponse): void {
+    const p = cmd.transactionId ? this.#server.get(cmd.transactionId) : undefined;
+    if (!p || p.final) {
+      const reason = cseqMethod(msg) === 'CANCEL'
+        ? '200 OK to incoming CANCEL is automatically generated by the stack'
+        : 'Response not sent due to unknown transaction';
+      this.#nok(cmd, reason);
+      return;
+    }
+    const status = msg.status;
+    const request = p.request;
+    const isInvite = p.method === 'INVITE';
+    const createsDialog = !p.inDialog && (isInvite || p.method === 'SUBSCRIBE');
+    if (status > 100 && p.toTag === undefined) {
+      // "the UAS MUST add a tag to the To header field in the response" https://www.rfc-editor.org/rfc/rfc3261#section-8.2.6.2
+      p.toTag = tagOf(getHeader(msg, 'to')) ?? newTag();
+    }
+    const reliable = isInvite && status > 100 && status < 200 && /\b100rel\b/i.test(getHeader(msg, 'require') ?? '');
+    const contactWanted = createsDialog || p.inDialog
+      ? (status >= 200 && status < 300 && (isInvite || p.method === 'SUBSCRIBE')) || reliable
+      : false;
+    const local = this.#flowHostport(p.flow);
+    const extra: SipHeader[] = [];
+    let hasContact = false;
+    let hasContentType = false;
+    for (const h of msg.headers) {
+      if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name)) continue;
+      if (h.name === 'contact') hasContact = true;
+      if (h.name === 'content-type') hasContentType = true;
+      extra.push(LOCALHOST_HEADERS.has(h.name) ? { name: h.name, raw: h.raw, value: replaceLocalhost(h.value, local) } : h);
+    }
+    if (createsDialog && status > 100 && status < 300) {
+      // "When a UAS responds to a request with a response that establishes a dialog (such as a 2xx to INVITE), the
+      // UAS MUST copy all Record-Route header field values from the request into the response"
+      // https://www.rfc-editor.org/rfc/rfc3261#section-12.1.1
+      for (const rr of getHeaders(request, 'record-route')) extra.push(hdr('Record-Route', rr));
+    }
+    const localContact = p.dialog?.localContact ?? this.#contactFor(p.flow.protocol, local);
+    if (contactWanted && !hasContact) extra.push(hdr('Contact', localContact));
+    if (msg.body.length > 0 && !hasContentType && msg.body.subarray(0, 3).toString('latin1') === 'v=0') {
+      extra.push(hdr('Content-Type', 'application/sdp'));
+    }
+    let rseq = 0;
+    if (reliable) {
+      // "The provisional response MUST establish a dialog if one is not yet created. [...] The value of the
+      // header field for the first reliable provisional response in a transaction MUST be between 1 and 2**31 - 1."
+      // https://www.rfc-editor.org/rfc/rfc3262#section-3
+      rseq = p.lastRseq === 0 ? randomSeq() : p.lastRseq + 1;
+      p.lastRseq = rseq;
+      extra.push(hdr('RSeq', String(rseq)));
+    }
+    const response = buildResponse(request, status, msg.reason, {
+      ...(status > 100 && p.toTag !== undefined ? { toTag: p.toTag } : {}),
+      headers: extra, body: msg.body,
+    });
+
+    // Dialog bookkeeping before sending, so that a fast ACK or PRACK finds it.
+    let d = p.dialog;
+    if (createsDialog && status > 100 && status < 300 && p.toTag !== undefined) {
+      d = this.#uasDialog(p, response, hasContact ? getHeader(msg, 'contact')! : localContact);
+      p.dialogId = d.id;
+    }
+
+    if (isInvite && status >= 200 && status < 300 && d) {
+      const retrans = this.#tl.respond2xx(p.txn, response, { onTimeout: () => this.#onAckTimeout(d!) });
+      d.awaitingAck = { txnId: p.txnId, stop: () => retrans.stop() };
+      d.state = 'confirmed';
+    } else {
+      p.txn.respond(response);
+    }
+    if (status > 100 && status < 200) p.provisional = true;
+    if (reliable) this.#startReliable(p, response, rseq);
+
+    const text = serializeSip(response);
+    const echoDialogId = d && (createsDialog || p.inDialog) && status > 100 ? d.id : '';
+    this.#hub.reply(cmd.connId, cmd.msgId, [
+      'OK', 'application', String(Buffer.byteLength(text)), p.flow.protocol, p.flow.remoteAddress, String(p.flow.remotePort),
+      this.#now(), p.txnId, echoDialogId, '', 'Msg sent:', '',
+    ], text);
+
+    if (status >= 200) {
+      p.final = true;
+      this.#clearServer(p);
+      if (isInvite && !p.inDialog) {
+        if (status >= 300) this.#cdr('stop', ['application', this.#now(), 'call-rejected'], text);
+        else this.#cdr('start', ['application', this.#now(), 'uas'], text);
+      }
+      if (createsDialog && status >= 300 && d) this.#endDialog(d);
+      if (p.method === 'BYE' && p.dialog) this.#endDialog(p.dialog);
+      if (isInvite && d && p.inDialog && status >= 300) d.serverInvite = undefined;
+    }
+  }
+
+  #uasDialog(p: ServerPending, response: SipResponse, localContact: string): EngineDialog {
+    const request = p.request;
+    const fromTag = tagOf(getHeader(request, 'from')) ?? '';
+    const existing = this.#dialogs.get(dialogIdOf(p.callId, fromTag));
+    if (existing && existing.role === 'uas') return existing;
+    const contact = getHeader(request, 'contact');
+    const d = new EngineDialog({
+      role: 'uas', callId: p.callId, localTag: p.toTag!, remoteTag: fromTag,
+      localUri: getHeader(response, 'to') ?? '', remoteUri: getHeader(request, 'from') ?? '',
+      localSeq: randomSeq(), remoteSeq: cseqNumber(request),
+      // "The route set MUST be set to the list of URIs in the Record-Route header field from the request, taken
+      // in order and preserving all URI parameters." https://www.rfc-editor.org/rfc/rfc3261#section-12.1.1
+      routeSet: getHeaders(request, 'record-route').flatMap(splitList),
+      remoteTarget: contact === undefined ? '' : uriOf(contact),
+      secure: request.uri.startsWith('sips:') && p.flow.protocol === 'tls',
+      flow: p.flow, localContact,
+    }, p.connId, 'network');
+    d.serverInvite = p.method === 'INVITE' ? p : undefined;
+    this.#dialogs.add(d);
+    return d;
+  }
+
+  #startReliable(p: ServerPending, response: SipResponse, rseq: number): void {
+    p.reliable?.timer?.cancel();
+    const r = { rseq, response, timer: undefined as ReturnType<Clock['setTimeout']> | undefined, interval: this.#T1, elapsed: 0 };
+    p.reliable = r;
+    if (p.flow.protocol !== 'udp') return;
+    // "The UAS MUST send a reliable provisional response [...] retransmitted with an exponential backoff that
+    // starts at T1 seconds and doubles each time until it reaches T2 [...] Retransmissions cease when a matching
+    // PRACK is received" https://www.rfc-editor.org/rfc/rfc3262#section-3
+    const tick = (): void => {
+      if (p.reliable !== r || p.final) return;
+      r.elapsed += r.interval;
+      if (r.elapsed >= 64 * this.#T1) {
+        p.reliable = undefined;
+        return;
+      }
+      p.txn.respond(r.response);
+      r.interval = Math.min(2 * r.interval, this.#tl.timerSettings.T2);
+      r.timer = this.#clock.setTimeout(tick, r.interval);
+    };
+    r.timer = this.#clock.setTimeout(tick, r.interval);
+  }
+
+  #onAckTimeout(d: EngineDialog): void {
+    if (d.state === 'terminated') return;
+    d.awaitingAck = undefined;
+    // "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK, the dialog is
+    // confirmed, but the session SHOULD be terminated. This is accomplished with a BYE"
+    // https://www.rfc-editor.org/rfc/rfc3261#section-13.3.1.4
+    this.#byeFromEngine(d, 'ACK timeout');
+  }
+
+  /** Sends a BYE the app did not ask for, and tells the app with an unsolicited BYE (§2.3). */
+  #byeFromEngine(d: EngineDialog, reasonText: string): void {
+    const bye = this.#buildInDialog(d, 'BYE', d.remoteTarget, [hdr('Reason', `SIP;text="${reasonText}"`)], Buffer.alloc(0));
+    this.#dialogTarget(d).then((target) => {
+      const via = this.#viaFor(target.protocol);
+      bye.headers.unshift(hdr('Via', via));
+      try {
+        this.#tl.sendRequest(bye, { target, user: NOOP_USER });
+      } catch (err) {
+        this.#log?.warn({ err }, 'engine BYE not sent');
+      }
+      const text = serializeSip(bye);
+      this.#cdr('stop', ['application', this.#now(), 'normal-release'], text);
+      if (this.#hub.isConnected(d.owner)) {
+        const f = d.flow;
+        this.#hub.sendSip(d.owner, {
+          source: 'application', protocol: f?.protocol ?? target.protocol, address: f?.remoteAddress ?? target.address,
+          port: f?.remotePort ?? target.port, time: this.#now(), transactionId: 'unsolicited', dialogId: d.id,
+        }, text);
+      }
+    }).catch((err: unknown) => this.#log?.warn({ err }, 'engine BYE: no target'));
+    this.#endDialog(d);
+  }
+
+  #endDialog(d: EngineDialog): void {
+    d.awaitingAck?.stop();
+    d.awaitingAck = undefined;
+    d.expiry?.cancel();
+    d.expiry = undefined;
+    this.#dialogs.remove(d);
+  }
+
+  // ---------------------------------------------------------------- app requests
+
+  async #sendNew(cmd: AppSipCommand, msg: SipRequest): Promise<void> {
+    const method = msg.method;
+    const ruri = parseUriLite(msg.uri);
+    if (!ruri) {
+      this.#nok(cmd, `invalid request-uri: ${msg.uri}`);
+      return;
+    }
+    const routeUri = cmd.routeUri ? uriOf(cmd.routeUri) : undefined;
+    const dest = routeUri ? parseUriLite(routeUri) : ruri;
+    if (!dest) {
+      this.#nok(cmd, `invalid route: ${cmd.routeUri}`);
+      return;
+    }
+    const protocol = transportOf(dest);
+    const listener = this.#listenerFor(protocol);
+    if (!listener) {
+      this.#nok(cmd, 'requested protocol/transport not available');
+      return;
+    }
+    const local = this.#hostportOf(listener);
+    const contact = this.#contactFor(protocol, local);
+
+    const headers: SipHeader[] = [];
+    let from: string | undefined;
+    let to: string | undefined;
+    let callId: string | undefined;
+    let hasContact = false;
+    let hasMaxForwards = false;
+    let hasContentType = false;
+    const others: SipHeader[] = [];
+    for (const h of msg.headers) {
+      if (STACK_OWNED.has(h.name) || h.name === 'cseq') continue;
+      switch (h.name) {
+        case 'from':
+          // For new requests the From is rewritten if it contains localhost anywhere (§2.8).
+          from = h.value.includes('localhost') ? replaceLocalhost(h.value, local) : h.value;
+          continue;
+        case 'to':
+          to = replaceLocalhost(h.value, local);
+          continue;
+        case 'call-id':
+          callId = h.value;
+          continue;
+        case 'contact':
+          hasContact = true;
+          others.push({ name: h.name, raw: h.raw, value: replaceLocalhost(h.value, local) });
+          continue;
+        case 'max-forwards':
+          hasMaxForwards = true;
+          break;
+        case 'content-type':
+          hasContentType = true;
+          break;
+        case 'p-asserted-identity':
+          others.push({ name: h.name, raw: h.raw, value: replaceLocalhost(h.value, local) });
+          continue;
+        default:
+          break;
+      }
+      others.push(h);
+    }
+    if (msg.body.length > 0 && !hasContentType) {
+      if (msg.body.subarray(0, 3).toString('latin1') !== 'v=0') {
+        this.#nok(cmd, 'missing content-type');
+        return;
+      }
+      others.push(hdr('Content-Type', 'application/sdp'));
+    }
+    from ??= contact;
+    let fromTag = tagOf(from);
+    if (fromTag === undefined) {
+      fromTag = newTag();
+      from = `${from};tag=${fromTag}`;
+    }
+    to ??= `<${msg.uri}>`;
+    callId ??= randomUUID();
+    const seq = randomSeq();
+
+    const address = await resolveHost(dest.host);
+    const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);
+    if (this.#isLocal(address, port)) {
+      this.#nok(cmd, 'can not send request to myself');
+      return;
+    }
+    const target: SendTarget = { protocol, address, port };
+    if (protocol === 'udp') target.listenerId = listener.id;
+
+    headers.push(hdr('Via', `SIP/2.0/${protocol.toUpperCase()} ${local};rport;branch=${newBranch()}`));
+    if (!hasMaxForwards) headers.push(hdr('Max-Forwards', '70'));
+    if (routeUri) headers.push(hdr('Route', `<${withLr(routeUri)}>`));
+    headers.push(hdr('From', from), hdr('To', to), hdr('Call-ID', callId), hdr('CSeq', `${seq} ${method}`));
+    const dialogForming = method === 'INVITE' || method === 'SUBSCRIBE';
+    if (dialogForming && !hasContact) headers.push(hdr('Contact', contact));
+    for (const h of others) headers.push(h);
+    const request: SipRequest = { kind: 'request', method, uri: msg.uri, version: 'SIP/2.0', headers, body: msg.body };
+
+    const txnId = randomUUID();
+    const p: ClientPending = {
+      txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: undefined, inDialog: false,
+      canceled: false, final: false,
+    };
+    if (dialogForming) {
+      const localContact = hasContact ? getHeader(request, 'contact')! : contact;
+      const d = new EngineDialog({
+        role: 'uac', callId, localTag: fromTag, localUri: from, remoteUri: to, localSeq: seq,
+        secure: msg.uri.startsWith('sips:') && protocol === 'tls', localContact,
+      }, cmd.connId, 'application');
+      if (method === 'INVITE') d.clientInvite = txnId;
+      p.dialog = d;
+      this.#dialogs.add(d);
+    }
+    this.#startClient(p, cmd);
+    if (method === 'INVITE') this.#cdr('attempt', ['application', this.#now()], serializeSip(request));
+  }
+
+  #startClient(p: ClientPending, cmd: AppSipCommand): void {
+    const user: ClientTransactionUser = {
+      onResponse: (res, flow) => this.#onClientResponse(p, res, flow),
+      onTimeout: () => this.#onClientFailure(p, 408, 'Request Timeout'),
+      onTransportError: () => this.#onClientFailure(p, 503, 'Service Unavailable'),
+    };
+    try {
+      p.txn = this.#tl.sendRequest(p.request, { target: p.target, user });
+    } catch (err) {
+      if (p.dialog && !p.inDialog) this.#endDialog(p.dialog);
+      this.#nok(cmd, err instanceof Error ? err.message : 'Error creating sip transaction');
+      return;
+    }
+    this.#client.set(p.txnId, p);
+    const text = serializeSip(p.request);
+    const l = this.#listenerFor(p.target.protocol);
+    this.#hub.reply(cmd.connId, cmd.msgId, [
+      'OK', 'application', String(Buffer.byteLength(text)), p.target.protocol, l ? this.#hostOf(l) : '', l ? String(l.port) : '',
+      this.#now(), p.txnId, 'Msg sent:', '',
+    ], text);
+  }
+
+  #onClientFailure(p: ClientPending, status: number, reason: string): void {
+    // "If a fatal transport error is reported by the transport layer [...] the condition MUST be treated as a 503
+    // (Service Unavailable) status code." / a timeout "MUST be treated as a 408 (Request Timeout)"
+    // https://www.rfc-editor.org/rfc/rfc3261#section-8.1.3.1
+    const res = buildResponse(p.request, status, reason);
+    const t = p.target;
+    this.#onClientResponse(p, res, { protocol: t.protocol, localAddress: '', localPort: 0, remoteAddress: t.address, remotePort: t.port });
+  }
+
+  #onClientResponse(p: ClientPending, res: SipResponse, flow: Flow): void {
+    const status = res.status;
+    const d = p.dialog;
+    if (p.method === 'INVITE' && d) {
+      if (status >= 200 && status < 300) {
+        if (p.final) {
+          // A retransmitted 2xx: re-send the ACK (§13.2.2.4), nothing for the app.
+          if (d.lastAck) this.#tl.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
+          return;
+        }
+        p.final = true;
+        this.#learnRemote(d, res, flow, p.inDialog);
+        d.state = 'confirmed';
+        d.clientInvite = undefined;
+        d.ackSeq = cseqNumber(p.request);
+        if (p.canceled) {
+          // "If a 200 arrives after the app's CANCEL, the server ACKs and then BYEs by itself" (§2.8).
+          this.#client.delete(p.txnId);
+          this.#sendAck(d, [], Buffer.alloc(0)).catch(() => undefined);
+          this.#byeFromEngine(d, 'CANCEL race');
+          return;
+        }
+        if (!p.inDialog) this.#cdr('start', ['network', this.#now(), 'uac'], serializeSip(res));
+      } else if (status > 100 && status < 200) {
+        if (!p.inDialog) this.#learnRemote(d, res, flow, false);
+      } else if (status >= 300) {
+        p.final = true;
+        d.clientInvite = undefined;
+        if (!p.inDialog) {
+          d.failedStatus = status;
+          this.#cdr('stop', ['network', this.#now(), p.canceled ? 'call-canceled' : 'call-rejected'], serializeSip(res));
+          // The dialog only waits for the ACK srf still sends (answered NOK), then goes.
+          d.expiry = this.#clock.setTimeout(() => this.#endDialog(d), 64 * this.#T1);
+        }
+      }
+    } else if (status >= 200 && d && p.method === 'SUBSCRIBE' && !p.inDialog) {
+      p.final = true;
+      if (status < 300) {
+        this.#learnRemote(d, res, flow, false);
+        d.state = 'confirmed';
+      } else {
+        this.#endDialog(d);
+      }
+    }
+    if (status >= 200) {
+      p.final = true;
+      this.#client.delete(p.txnId);
+      if (p.method === 'BYE' && d) this.#endDialog(d);
+    }
+    const dialogId = d && (p.inDialog || p.method === 'INVITE' || p.method === 'SUBSCRIBE') ? d.id : '';
+    this.#hub.sendSip(p.connId, {
+      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#now(),
+      transactionId: p.txnId, dialogId,
+    }, serializeSip(res));
+  }
+
+  /** Remote tag, target and route set from a response to the dialog-creating request (§12.1.2). */
+  #learnRemote(d: EngineDialog, res: SipResponse, flow: Flow, inDialog: boolean): void {
+    const to = getHeader(res, 'to');
+    const tag = tagOf(to);
+    if (!inDialog && d.remoteTag === undefined && tag !== undefined && to !== undefined) {
+      d.remoteTag = tag;
+      d.remoteUri = to;
+      this.#dialogs.rekey(d);
+    }
+    const contact = getHeader(res, 'contact');
+    // "The remote target MUST be set to the URI from the Contact header field of the response."
+    if (contact !== undefined) d.remoteTarget = uriOf(contact);
+    if (!inDialog) {
+      // "The route set MUST be set to the list of URIs in the Record-Route header field from the response, taken
+      // in reverse order and preserving all URI parameters." https://www.rfc-editor.org/rfc/rfc3261#section-12.1.2
+      d.routeSet = getHeaders(res, 'record-route').flatMap(splitList).reverse();
+      if (flow.localPort !== 0) d.flow = flow;
+    }
+  }
+
+  #onAppCancel(cmd: AppSipCommand): void {
+    const p = this.#client.get(cmd.transactionId);
+    if (!p || p.method !== 'INVITE' || p.final) {
+      this.#nok(cmd, `unable to find transaction ${cmd.transactionId} to cancel`);
+      return;
+    }
+    const cancel = buildCancel(p.request);
+    const target = p.txn?.flow?.connectionId !== undefined ? { ...p.target, connectionId: p.txn.flow.connectionId } : p.target;
+    try {
+      this.#tl.sendRequest(cancel, { target, user: NOOP_USER });
+    } catch (err) {
+      this.#nok(cmd, err instanceof Error ? err.message : 'CANCEL not sent');
+      return;
+    }
+    p.canceled = true;
+    const text = serializeSip(cancel);
+    const l = this.#listenerFor(target.protocol);
+    this.#hub.reply(cmd.connId, cmd.msgId, [
+      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#hostOf(l) : '', l ? String(l.port) : '',
+      this.#now(), randomUUID(), 'Msg sent:', '',
+    ], text);
+  }
+
+  #sendInDialog(cmd: AppSipCommand, msg: SipRequest, d: EngineDialog): void {
+    const method = msg.method;
+    if (method === 'ACK') {
+      if (d.failedStatus !== undefined) {
+        this.#endDialog(d);
+        this.#nok(cmd, 'ACK for non-success responses is automatically generated by the stack');
+        return;
+      }
+      if (d.ackSeq === undefined) {
+        this.#nok(cmd, `no 2xx to acknowledge in dialog ${d.id}`);
+        return;
+      }
+      const extra = appHeaders(msg);
+      this.#sendAck(d, extra, msg.body).then((ack) => {
+        const text = serializeSip(ack.request);
+        this.#echoRequest(cmd, ack.target, cmd.transactionId || randomUUID(), text);
+      }).catch((err: unknown) => this.#nok(cmd, err instanceof Error ? err.message : 'ACK not sent'));
+      return;
+    }
+    if (method === 'INVITE' && (d.clientInvite !== undefined || (d.serverInvite && !d.serverInvite.final))) {
+      this.#nok(cmd, 'an INVITE is already in progress in this dialog');
+      return;
+    }
+    const extra = appHeaders(msg);
+    let hasContentType = false;
+    let hasContact = false;
+    for (const h of extra) {
+      if (h.name === 'content-type') hasContentType = true;
+      if (h.name === 'contact') hasContact = true;
+    }
+    if (msg.body.length > 0 && !hasContentType) {
+      if (msg.body.subarray(0, 3).toString('latin1') !== 'v=0') {
+        this.#nok(cmd, 'Server error: missing content-type');
+        return;
+      }
+      extra.push(hdr('Content-Type', 'application/sdp'));
+    }
+    if ((method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') && !hasContact) extra.push(hdr('Contact', d.localContact));
+    // srf sends in-dialog requests to `sip:placeholder`; the dialog's remote target replaces it (§2.10 item 5).
+    const uri = msg.uri.includes('placeholder') || !d.remoteTarget ? d.remoteTarget || msg.uri : msg.uri;
+    const request = this.#buildInDialog(d, method, uri, extra, msg.body);
+    this.#dialogTarget(d).then((target) => {
+      request.headers.unshift(hdr('Via', this.#viaFor(target.protocol)));
+      const txnId = cmd.transactionId || randomUUID();
+      const p: ClientPending = {
+        txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: d, inDialog: true,
+        canceled: false, final: false,
+      };
+      if (method === 'INVITE') d.clientInvite = txnId;
+      if (method === 'BYE') this.#cdr('stop', ['application', this.#now(), 'normal-release'], serializeSip(request));
+      this.#startClient(p, cmd);
+    }).catch((err: unknown) => this.#nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'));
+  }
+
+  /** A request inside `d` without its Via (added once the target, hence the transport, is known). */
+  #buildInDialog(d: EngineDialog, method: string, uri: string, extra: SipHeader[], body: Buffer): SipRequest {
+    const headers: SipHeader[] = [hdr('Max-Forwards', '70')];
+    for (const r of d.routeSet) headers.push(hdr('Route', r));
+    // "The CSeq header field value MUST be [...] the local sequence number [...] incremented by one"
+    // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
+    const seq = method === 'ACK' ? (d.ackSeq ?? d.localSeq) : d.nextSeq();
+    headers.push(hdr('From', d.localUri), hdr('To', d.remoteUri), hdr('Call-ID', d.callId), hdr('CSeq', `${seq} ${method}`));
+    for (const h of extra) headers.push(h);
+    return { kind: 'request', method, uri, version: 'SIP/2.0', headers, body };
+  }
+
+  async #sendAck(d: EngineDialog, extra: SipHeader[], body: Buffer): Promise<{ request: SipRequest; target: SendTarget }> {
+    // "The UAC core MUST generate an ACK request for each 2xx received [...] The sequence number of the CSeq
+    // header field MUST be the same as the INVITE being acknowledged" https://www.rfc-editor.org/rfc/rfc3261#section-13.2.2.4
+    if (body.length > 0 && !extra.some((h) => h.name === 'content-type')) extra.push(hdr('Content-Type', 'application/sdp'));
+    const ack = this.#buildInDialog(d, 'ACK', d.remoteTarget, extra, body);
+    d.ackSeq = undefined;
+    const target = await this.#dialogTarget(d);
+    ack.headers.unshift(hdr('Via', this.#viaFor(target.protocol)));
+    d.lastAck = { request: ack, target };
+    await this.#tl.sendStateless(ack, target);
+    return d.lastAck;
+  }
+
+  #echoRequest(cmd: AppSipCommand, target: SendTarget, txnId: string, text: string): void {
+    const l = this.#listenerFor(target.protocol);
+    this.#hub.reply(cmd.connId, cmd.msgId, [
+      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#hostOf(l) : '', l ? String(l.port) : '',
+      this.#now(), txnId, 'Msg sent:', '',
+    ], text);
+  }
+
+  /** Where requests inside `d` go: forced onto the dialog's connection for TCP/TLS (§2.8). */
+  async #dialogTarget(d: EngineDialog): Promise<SendTarget> {
+    const f = d.flow;
+    if (f && f.protocol !== 'udp') {
+      const t: SendTarget = { protocol: f.protocol, address: f.remoteAddress, port: f.remotePort };
+      if (f.connectionId !== undefined) t.connectionId = f.connectionId;
+      return t;
+    }
+    // "If the route set is not empty, and its first URI contains the lr parameter [...] the UAC MUST [...] send
+    // the request to the first URI of the route set" https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
+    const next = d.routeSet.length > 0 ? uriOf(d.routeSet[0]!) : d.remoteTarget;
+    const u = parseUriLite(next);
+    if (!u) {
+      if (f) return { protocol: f.protocol, address: f.remoteAddress, port: f.remotePort };
+      throw new Error(`unable to find route for dialog ${d.id}`);
+    }
+    const protocol = f?.protocol ?? transportOf(u);
+    if (f && d.role === 'uac' && d.routeSet.length === 0 && unbracket(u.host) !== f.remoteAddress) {
+      // NAT detection: the 200's Contact differs from where it came from; use the source (§2.8).
+      return { protocol, address: f.remoteAddress, port: f.remotePort, ...(f.listenerId ? { listenerId: f.listenerId } : {}) };
+    }
+    const address = await resolveHost(u.host);
+    return {
+      protocol, address, port: u.port ?? (protocol === 'tls' ? 5061 : 5060),
+      ...(f?.listenerId ? { listenerId: f.listenerId } : {}),
+    };
+  }
+
+  // ---------------------------------------------------------------- local addresses
+
+  #listenerFor(protocol: TransportProtocol): ListenerInfo | undefined {
+    let found: ListenerInfo | undefined;
+    for (const l of this.#transport.listeners()) {
+      if (l.protocol !== protocol) continue;
+      if (isIP(unbracket(l.address)) !== 6) return l;
+      found ??= l;
+    }
+    return found;
+  }
+
+  #hostOf(l: ListenerInfo): string {
+    const a = unbracket(l.address);
+    return a === '0.0.0.0' || a === '::' ? this.#advertise : a;
+  }
+
+  #hostportOf(l: ListenerInfo): string {
+    return `${bracketHost(this.#hostOf(l))}:${l.port}`;
+  }
+
+  #flowHostport(f: Flow): string {
+    const a = f.localAddress;
+    if (a && a !== '0.0.0.0' && a !== '::' && f.localPort) {
+      if (f.protocol === 'udp' || f.connectionId === undefined) return `${bracketHost(a)}:${f.localPort}`;
+      // An inbound connection's local port is the listener's; an outbound one's is ephemeral.
+      const l = f.listenerId ? this.#transport.listeners().find((x) => x.id === f.listenerId) : undefined;
+      return `${bracketHost(a)}:${l?.port ?? f.localPort}`;
+    }
+    const l = this.#listenerFor(f.protocol);
+    return l ? this.#hostportOf(l) : this.#advertise;
+  }
+
+  #contactFor(protocol: TransportProtocol, hostport: string): string {
+    if (protocol === 'tls') return `<sips:${hostport};transport=tls>`;
+    if (protocol === 'tcp') return `<sip:${hostport};transport=tcp>`;
+    return `<sip:${hostport}>`;
+  }
+
+  #viaFor(protocol: TransportProtocol): string {
+    const l = this.#listenerFor(protocol);
+    const hp = l ? this.#hostportOf(l) : this.#advertise;
+    // RFC 3581 §3: "The client [...] MUST insert the rport parameter with no value" (drachtio always adds it).
+    return `SIP/2.0/${protocol.toUpperCase()} ${hp};rport;branch=${newBranch()}`;
+  }
+
+  #isLocal(address: string, port: number): boolean {
+    for (const l of this.#transport.listeners()) {
+      if (l.port === port && (unbracket(l.address) === address || this.#hostOf(l) === address)) return true;
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- frames
+
+  #now(): string {
+    return formatStackTime(new Date(this.#clock.now()));
+  }
+
+  #nok(cmd: AppSipCommand, reason: string): void {
+    this.#hub.reply(cmd.connId, cmd.msgId, ['NOK', reason]);
+  }
+
+  #cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string): void {
+    this.#hub.sendCdr(kind, fields, sip);
+  }
+}
+
+/** The app's headers for an in-dialog request: everything but what the stack and the dialog own. */
+function appHeaders(msg: SipRequest): SipHeader[] {
+  const out: SipHeader[] = [];
+  for (const h of msg.headers) {
+    if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name) || h.name === 'max-forwards') continue;
+    out.push(h);
+  }
+  return out;
+}
+
+/** The transport a URI asks for with `;transport=` (udp when absent; `sips:` alone does not force TLS, §2.8). */
+function transportOf(u: UriLite): TransportProtocol {
+  const t = u.params.get('transport');
+  if (t) {
+    const l = t.toLowerCase();
+    if (l === 'tcp' || l === 'tls' || l === 'udp') return l;
+  }
+  return 'udp';
+}
+
+function withLr(uri: string): string {
+  return /;lr\b/i.test(uri) ? uri : `${uri};lr`;
+}
+
+async function resolveHost(host: string): Promise<string> {
+  const h = unbracket(host);
+  if (isIP(h) !== 0) return h;
+  const r = await lookup(h);
+  return r.address;
+}
