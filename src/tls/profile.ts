@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { createSecureContext, type ConnectionOptions, type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { createSecureContext, type ConnectionOptions, type DetailedPeerCertificate, type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { GatewayError } from '../common/gateway-error.js';
 import { loadPrivateKey } from '../pki/key-pair.js';
 import { inspectCertificate, parseCertificate, type CertificateInfo } from '../pki/inspect-certificate.js';
@@ -117,6 +118,20 @@ function checkTrustpoint(label: string, m: TrustpointMaterial, trusted: string[]
   const r = verifyCertificateChain({ certPem: m.certPem, chainPems: [...m.chainPems, ...trusted], now });
   if (!r.ok) problems.push({ code: r.code, reason: `${label}: ${r.reason}` });
   return info;
+}
+
+function chainReachesTrustStore(socket: TLSSocket, trusted: string[], now: Date): boolean {
+  const chain: string[] = [];
+  let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (c && c.raw && !seen.has(c.fingerprint256)) {
+    seen.add(c.fingerprint256);
+    chain.push(new X509Certificate(c.raw).toString());
+    c = c.issuerCertificate;
+  }
+  if (chain.length === 0) return false;
+  const r = verifyCertificateChain({ certPem: chain[0]!, chainPems: chain.slice(1), trustedPems: trusted, now });
+  return r.ok || (r.code !== 'ERR_PKI_CHAIN_INCOMPLETE' && r.code !== 'ERR_PKI_SIGNATURE_INVALID');
 }
 
 export interface BuildTlsProfileOptions {
@@ -242,7 +257,13 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
       if (!requestCert) return { ok: true, authorized: false, identities: [] };
       if (!hasCert) return { ok: false, failure: classifyTlsFailure({ code: 'ERR_TLS_NO_CLIENT_CERT', message: 'no client certificate' }) };
       const authErr = socket.authorizationError as unknown as string | Error | null | undefined;
-      if (authErr) return { ok: false, failure: classifyTlsFailure(typeof authErr === 'string' ? { code: authErr, message: authErr } : authErr) };
+      if (authErr) {
+        let code = typeof authErr === 'string' ? authErr : String((authErr as { code?: unknown }).code);
+        // With a CRL loaded OpenSSL checks revocation first and reports a missing CRL for a stranger's
+        // chain; say what is really wrong when the chain does not reach our trust store at all.
+        if (code === 'UNABLE_TO_GET_CRL' && !chainReachesTrustStore(socket, material.trustedCaPems, now)) code = 'UNABLE_TO_GET_ISSUER_CERT';
+        return { ok: false, failure: classifyTlsFailure({ code, message: code }) };
+      }
       if (cnSanValidate === 'client' || cnSanValidate === 'bidirectional') {
         const r = checkClientIdentity(cert, spec.cnSan ?? [], { allowWildcard: spec.allowWildcard ?? false });
         if (!r.ok) return { ok: false, failure: classifyTlsFailure({ code: r.code, message: r.reason, expected: r.expected, presented: r.presented }) };
