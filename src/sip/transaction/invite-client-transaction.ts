@@ -20,6 +20,7 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
   #flow: Flow | undefined;
   #ackBytes: Buffer | undefined;
   #intervalA: number;
+  #whenProceeding: (() => void) | undefined;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, target: SendTarget, user: ClientTransactionUser) {
     super(ctx, id, 'Calling', target.protocol !== 'udp');
@@ -32,6 +33,15 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
 
   get flow(): Flow | undefined {
     return this.#flow;
+  }
+
+  /**
+   * Runs `fn` once the transaction reaches Proceeding (now, if it is there); dropped if a final response or
+   * a timeout comes first. Used to hold a CANCEL back (§9.1).
+   */
+  whenProceeding(fn: () => void): void {
+    if (this.state === 'Proceeding') fn();
+    else if (this.state === 'Calling') this.#whenProceeding = fn;
   }
 
   /** Sends the INVITE and starts Timers A and B. */
@@ -82,6 +92,9 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           this.stopTimer('B');
           this.transition('Proceeding');
           callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
+          const pending = this.#whenProceeding;
+          this.#whenProceeding = undefined;
+          if (pending && this.state === 'Proceeding') callUser(this.ctx, 'whenProceeding', pending);
         } else if (status < 300) {
           // "If a 2xx response is received while the client INVITE state machine is in the "Calling" or
           // "Proceeding" states, it MUST transition to the "Accepted" state, pass the 2xx response to the TU, and

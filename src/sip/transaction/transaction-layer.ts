@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { CSeq, SipMessage, SipRequest, SipResponse, Via } from '../message/types.js';
 import type { Flow, SendTarget, TransportSender } from '../transport/types.js';
+import { buildCancel } from './build-cancel.js';
 import { buildResponse } from './build-response.js';
 import { TransactionError } from './errors.js';
 import { Invite2xxRetransmitter } from './invite-2xx-retransmitter.js';
@@ -17,7 +18,7 @@ import { responseTarget } from './response-target.js';
 import { resolveTimerSettings } from './timers.js';
 import type { TransactionContext } from './transaction-context.js';
 import type {
-  SendRequestOptions, ServerTransaction, TimerSettings, TransactionKind, TransactionStats,
+  ClientTransaction, ClientTransactionUser, SendRequestOptions, ServerTransaction, TimerSettings, TransactionKind, TransactionStats,
   TransactionUser,
 } from './types.js';
 
@@ -138,6 +139,31 @@ export class TransactionLayer {
     this.#stats.live[txn.kind]++;
     txn.start();
     return txn;
+  }
+
+  /**
+   * Cancels an INVITE this layer sent (§9.1): builds the CANCEL and sends it on its own non-INVITE client
+   * transaction to the INVITE's target. "If no provisional response has been received, the CANCEL request MUST
+   * NOT be sent; rather, the client MUST wait for the arrival of a provisional response before sending the
+   * request." So: 'sent' (Proceeding), 'pending' (Calling: sent on the first provisional, dropped if a final
+   * response or Timer B comes first), 'too-late' (a final response was received: nothing sent).
+   * https://www.rfc-editor.org/rfc/rfc3261#section-9.1
+   */
+  cancel(invite: ClientTransaction, user: ClientTransactionUser): 'sent' | 'pending' | 'too-late' {
+    // "a CANCEL request SHOULD NOT be sent to cancel a request other than INVITE."
+    if (!(invite instanceof InviteClientTransaction)) throw new TypeError('cancel needs an INVITE client transaction');
+    if (invite.state !== 'Calling' && invite.state !== 'Proceeding') return 'too-late';
+    const send = () => {
+      if (this.#closed) return;
+      try {
+        this.sendRequest(buildCancel(invite.request), { target: invite.target, user });
+      } catch (err) {
+        this.#log?.warn({ err, transaction: invite.id }, 'CANCEL not sent');
+      }
+    };
+    const now = invite.state === 'Proceeding';
+    invite.whenProceeding(send);
+    return now ? 'sent' : 'pending';
   }
 
   /** Sends a message outside any transaction (the ACK for a 2xx, §13.2.2.4; stateless replies). */

@@ -209,3 +209,30 @@ test('performance: 100,000 NICT create/respond/terminate cycles with the manual 
   // A timing never decides a pass (house rule); it is reported for the reader.
   t.diagnostic(`100,000 NICT cycles in ${Math.round(ms)} ms`);
 });
+
+test('cancel(): held back until a provisional arrives (§9.1), sent at once in Proceeding, nothing after a final', () => {
+  const { layer, transport } = setup();
+  const user = recordingClientUser();
+  const cancelUser = recordingClientUser();
+  const inv1 = makeRequest('INVITE', { branch: 'z9hG4bK-c1' });
+  const ict1 = layer.sendRequest(inv1, { target: targetOf(), user });
+  assert.equal(layer.cancel(ict1, cancelUser), 'pending');
+  assert.ok(!transport.lines().some((l) => l.startsWith('CANCEL')));
+  layer.receive(makeResponse(inv1, 180), none, flowTo(targetOf()));
+  assert.equal(transport.lines().filter((l) => l.startsWith('CANCEL')).length, 1);
+  assert.deepEqual(transport.sent.at(-1)!.target, targetOf(), 'the CANCEL goes where the INVITE went');
+
+  const inv2 = makeRequest('INVITE', { branch: 'z9hG4bK-c2' });
+  const ict2 = layer.sendRequest(inv2, { target: targetOf(), user });
+  layer.receive(makeResponse(inv2, 183), none, flowTo(targetOf()));
+  assert.equal(layer.cancel(ict2, cancelUser), 'sent');
+  assert.equal(transport.lines().filter((l) => l.startsWith('CANCEL')).length, 2);
+
+  const inv3 = makeRequest('INVITE', { branch: 'z9hG4bK-c3' });
+  const ict3 = layer.sendRequest(inv3, { target: targetOf(), user });
+  assert.equal(layer.cancel(ict3, cancelUser), 'pending');
+  layer.receive(makeResponse(inv3, 486), none, flowTo(targetOf()));
+  layer.receive(makeResponse(inv3, 180), none, flowTo(targetOf()));
+  assert.equal(layer.cancel(ict3, cancelUser), 'too-late');
+  assert.equal(transport.lines().filter((l) => l.startsWith('CANCEL')).length, 2, 'a final response first: no CANCEL');
+});
