@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { ManualClock } from '../../../../src/common/clock.js';
+import { StreamConnection } from '../../../../src/sip/transport/stream-connection.js';
+
+/** Just enough of a net.Socket for the connection: no kernel involved. */
+class FakeSocket extends EventEmitter {
+  localAddress = '::ffff:127.0.0.1';
+  localPort = 5060;
+  remoteAddress = '::ffff:127.0.0.2';
+  remotePort = 40000;
+  destroyed = false;
+  writable = true;
+  written: Buffer[] = [];
+  ended = false;
+  failWrites = false;
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  write(data: Buffer, cb: (e?: Error) => void): boolean {
+    if (this.failWrites) queueMicrotask(() => cb(new Error('EPIPE')));
+    else {
+      this.written.push(data);
+      queueMicrotask(() => cb());
+    }
+    return true;
+  }
+  end(): this {
+    this.ended = true;
+    return this;
+  }
+  destroy(): this {
+    if (!this.destroyed) {
+      this.destroyed = true;
+      this.writable = false;
+      queueMicrotask(() => this.emit('close'));
+    }
+    return this;
+  }
+}
+
+function make(clock: ManualClock, over: { idle?: number; unused?: number } = {}) {
+  const socket = new FakeSocket();
+  const events: string[] = [];
+  const conn = new StreamConnection({
+    id: 'tcp-1', protocol: 'tcp', direction: 'inbound', socket: socket as unknown as Socket, clock,
+    idleTimeoutMs: over.idle ?? 10_000, unusedTimeoutMs: over.unused ?? 1_000, keepAliveMs: 30_000,
+    user: {
+      onFrame: (_c, m) => events.push(`frame:${m.length}`),
+      onPing: () => events.push('ping'),
+      onFrameError: (_c, e) => events.push(`error:${e.code}`),
+      onClose: (_c, reason) => events.push(`close:${reason}`),
+    },
+    listenerId: 'l1',
+  });
+  return { socket, conn, events };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('addresses are normalised and the flow names the connection and listener', () => {
+  const { conn } = make(new ManualClock());
+  assert.deepEqual(conn.flow, { protocol: 'tcp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.2', remotePort: 40000, connectionId: 'tcp-1', listenerId: 'l1' });
+});
+
+test('a connection that never carries a message is closed after the unused timeout', async () => {
+  const clock = new ManualClock();
+  const { socket, events } = make(clock);
+  clock.advance(999);
+  assert.equal(socket.ended, false);
+  clock.advance(1);
+  assert.equal(socket.ended, true);
+  socket.destroy();
+  await tick();
+  assert.deepEqual(events, ['close:unused timeout']);
+});
+
+test('traffic moves the idle deadline; a used connection gets the long idle timeout', async () => {
+  const clock = new ManualClock();
+  const { socket, conn, events } = make(clock);
+  clock.advance(500);
+  socket.emit('data', Buffer.from('OPTIONS sip:a SIP/2.0\r\nContent-Length: 0\r\n\r\n'));
+  assert.equal(conn.info.messagesIn, 1);
+  clock.advance(5_000);
+  assert.equal(socket.ended, false, 'used: the unused timeout no longer applies');
+  clock.advance(4_999);
+  assert.equal(socket.ended, false);
+  clock.advance(1);
+  assert.equal(socket.ended, true);
+  assert.equal(conn.info.state, 'closing');
+  socket.destroy();
+  await tick();
+  assert.deepEqual(events, ['frame:44', 'close:idle timeout']);
+  assert.equal(clock.pending, 0);
+});
+
+test('writes count bytes and messages; a pong is not a message; writes after close reject with a code', async () => {
+  const clock = new ManualClock();
+  const { socket, conn } = make(clock);
+  socket.emit('data', Buffer.from('\r\n\r\n'));
+  conn.pong();
+  await conn.write(Buffer.from('hello'));
+  assert.equal(conn.info.messagesOut, 1);
+  assert.equal(conn.info.bytesOut, 7);
+  assert.deepEqual(socket.written.map(String), ['\r\n', 'hello']);
+  socket.failWrites = true;
+  await assert.rejects(conn.write(Buffer.from('x')), { code: 'ERR_SIP_TRANSPORT_SEND' });
+  conn.destroy('test');
+  await tick();
+  await assert.rejects(conn.write(Buffer.from('x')), { code: 'ERR_SIP_TRANSPORT_CLOSED' });
+  assert.equal(conn.isOpen, false);
+});
+
+test('an error then close reports the error as the reason, once', async () => {
+  const { socket, events } = make(new ManualClock());
+  socket.emit('error', Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+  socket.destroy();
+  socket.emit('close');
+  await tick();
+  assert.deepEqual(events, ['close:error ECONNRESET']);
+});
