@@ -11,6 +11,8 @@ export interface Invite2xxRetransmitterOptions {
   retransmit(): void;
   /** No ACK within 64*T1: the UAS core ends the session with a BYE (§13.3.1.4). */
   onTimeout(): void;
+  /** Called once when it stops for any reason (acked, timed out, stopped). */
+  onEnd?(state: Invite2xxRetransmitterState): void;
 }
 
 export type Invite2xxRetransmitterState = 'waiting' | 'acked' | 'timedOut' | 'stopped';
@@ -92,5 +94,6 @@ export class Invite2xxRetransmitter {
     this.#timeout?.cancel();
     this.#retransmit = undefined;
     this.#timeout = undefined;
+    this.#opts.onEnd?.(state);
   }
 }

@@ -199,9 +199,11 @@ export class TransactionLayer {
         this.#transport.send(bytes, target).catch(() => void this.#stats.transportErrors++);
       },
       onTimeout: () => {
-        if (key !== undefined && this.#awaitingAck.get(key) === r) this.#awaitingAck.delete(key);
         this.#stats.timeouts++;
         opts.onTimeout();
+      },
+      onEnd: () => {
+        if (key !== undefined && this.#awaitingAck.get(key) === r) this.#awaitingAck.delete(key);
       },
     });
     if (key !== undefined) {
@@ -322,10 +324,7 @@ export class TransactionLayer {
     // The ACK for a 2xx is the TU's (§17.2.1, RFC 6026 §8.7): stop our 2xx retransmission and pass it up.
     const k = ackKey(ack);
     const r = k === undefined ? undefined : this.#awaitingAck.get(k);
-    if (r) {
-      r.ack();
-      this.#awaitingAck.delete(k!);
-    }
+    r?.ack();
     const tu = this.#tu;
     if (tu) this.#callTu('onAck', () => tu.onAck(ack, flow));
   }

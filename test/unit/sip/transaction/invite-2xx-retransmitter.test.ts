@@ -92,3 +92,19 @@ test('respond2xx refuses a non-2xx and a non-INVITE transaction', () => {
   assert.throws(() => layer.respond2xx(tu.requests[0]!.txn, makeResponse(invite, 486), { onTimeout() {} }), RangeError);
   assert.throws(() => layer.respond2xx(tu.requests[1]!.txn, makeResponse(invite, 200), { onTimeout() {} }), TypeError);
 });
+
+test('stop() ends the retransmission without a timeout and reports its end once', () => {
+  const clock = new ManualClock();
+  const ends: string[] = [];
+  let sends = 0;
+  const r = new Invite2xxRetransmitter({
+    clock, reliable: false, retransmit: () => void sends++, onTimeout: () => ends.push('timeout'), onEnd: (s) => ends.push(s),
+  }).start();
+  clock.advance(600);
+  r.stop();
+  r.ack();
+  clock.advance(60_000);
+  assert.equal(sends, 1);
+  assert.deepEqual(ends, ['stopped']);
+  assert.equal(clock.pending, 0);
+});
