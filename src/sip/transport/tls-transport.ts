@@ -1,5 +1,6 @@
 import { isIP, type Server, type Socket } from 'node:net';
-import { createServer, connect, type ConnectionOptions, type TlsOptions, type TLSSocket } from 'node:tls';
+import { createServer, connect, type ConnectionOptions, type SecureContext, type TlsOptions, type TLSSocket } from 'node:tls';
+import { transportError } from './errors.js';
 import { StreamTransport, type OutboundSocket, type StreamTransportOptions } from './stream-transport.js';
 import { tlsPeerInfo } from './tls-peer-info.js';
 import type { SendTarget, TlsPeerInfo } from './types.js';
@@ -36,6 +37,7 @@ export class TlsTransport extends StreamTransport {
       const sni = (socket as TLSSocket & { servername?: string | false }).servername;
       this.accept(socket, typeof sni === 'string' && sni.length > 0 ? sni : undefined);
     });
+    if (this.#tls.secureContext) useDefaultContext(server, this.#tls.secureContext);
     server.on('tlsClientError', (e: Error, socket: TLSSocket) => this.o.user.onHandshakeError(this, e, socket.remoteAddress));
     return server;
   }
@@ -59,4 +61,16 @@ export class TlsTransport extends StreamTransport {
       ...(servername !== undefined ? { servername } : {}),
     });
   }
+}
+
+/**
+ * Node's tls.Server builds its default context (used when the client sends no SNI, or SNICallback returns
+ * none) from key/cert options only and ignores a `secureContext` option; install the given context there.
+ */
+function useDefaultContext(server: Server, context: SecureContext): void {
+  const s = server as Server & { _sharedCreds?: unknown };
+  if (typeof s._sharedCreds !== 'object' || s._sharedCreds === null) {
+    throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', 'this Node version offers no way to install a listener SecureContext');
+  }
+  s._sharedCreds = context;
 }
