@@ -1,0 +1,151 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { flush, header, setup } from './core-harness.js';
+
+function respond(h: ReturnType<typeof setup>, status: string, toTag: string | undefined, extra = ''): void {
+  const req = h.transport.sent.find((s) => s.text.startsWith('INVITE '))!.msg;
+  const lines = ['via', 'from', 'to', 'call-id', 'cseq'].map((n) => {
+    const v = header(req, n)!;
+    const name = n === 'call-id' ? 'Call-ID' : n === 'cseq' ? 'CSeq' : n[0]!.toUpperCase() + n.slice(1);
+    return `${name}: ${n === 'to' && toTag ? `${v};tag=${toTag}` : v}`;
+  });
+  h.fromNet(`SIP/2.0 ${status}\n${lines.join('\n')}\n${extra}Content-Length: 0\n\n`, {
+    protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.3', remotePort: 5080, listenerId: 'udp-1',
+  });
+}
+
+async function placeCall(h: ReturnType<typeof setup>): Promise<string> {
+  const msgId = h.fromApp('INVITE sip:carol@127.0.0.3:5080 SIP/2.0\nFrom: <sip:1234@localhost>\nContact: <sip:1234@localhost>\n\nv=0\r\n');
+  await flush();
+  return msgId;
+}
+
+test('a new app INVITE is completed the way drachtio does and echoed with its transactionId', async () => {
+  const h = setup();
+  const msgId = await placeCall(h);
+  const req = h.transport.last();
+  assert.equal(req.kind === 'request' && req.uri, 'sip:carol@127.0.0.3:5080');
+  assert.match(header(req, 'via')!, /^SIP\/2\.0\/UDP 127\.0\.0\.1:5060;rport;branch=z9hG4bK\S+$/);
+  assert.match(header(req, 'from')!, /^<sip:1234@127\.0\.0\.1:5060>;tag=\S+$/);
+  assert.equal(header(req, 'to'), '<sip:carol@127.0.0.3:5080>');
+  assert.equal(header(req, 'contact'), '<sip:1234@127.0.0.1:5060>');
+  assert.equal(header(req, 'max-forwards'), '70');
+  assert.equal(header(req, 'content-type'), 'application/sdp');
+  assert.match(header(req, 'cseq')!, /^\d+ INVITE$/);
+  assert.ok(header(req, 'call-id'));
+  assert.deepEqual(h.transport.sent[0]!.target, { protocol: 'udp', address: '127.0.0.3', port: 5080, listenerId: 'udp-1' });
+  const r = h.hub.replies.find((x) => x.appMsgId === msgId)!;
+  assert.equal(r.fields.length, 10);
+  assert.deepEqual([r.fields[0], r.fields[1], r.fields[3], r.fields[4], r.fields[5]], ['OK', 'application', 'udp', '127.0.0.1', '5060']);
+  assert.match(r.fields[7]!, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(r.fields.slice(8), ['Msg sent:', '']);
+  assert.equal(Number(r.fields[2]), Buffer.byteLength(r.sip!));
+  assert.equal(h.hub.cdrs[0]!.kind, 'attempt');
+});
+
+test('responses reach the app with its transactionId and the dialogId; the app ACK goes to the remote target with the INVITE CSeq', async () => {
+  const h = setup();
+  const msgId = await placeCall(h);
+  const txnId = h.hub.replies.find((x) => x.appMsgId === msgId)!.fields[7]!;
+  const req = h.transport.sent[0]!.msg;
+  const dialogId = `${header(req, 'call-id')};from-tag=${/tag=(\S+)$/.exec(header(req, 'from')!)![1]}`;
+  respond(h, '180 Ringing', 'btag');
+  respond(h, '200 OK', 'btag', 'Contact: <sip:carol@127.0.0.3:5080>\n');
+  assert.deepEqual(h.hub.sips.map((s) => [s.sip.slice(0, 15), s.meta.transactionId, s.meta.dialogId]), [
+    ['SIP/2.0 180 Rin', txnId, dialogId],
+    ['SIP/2.0 200 OK\r', txnId, dialogId],
+  ]);
+  const ackId = h.fromApp('ACK sip:carol@127.0.0.3:5080 SIP/2.0\n\n', '', dialogId);
+  await flush();
+  const ack = h.transport.last();
+  assert.equal(ack.kind === 'request' && ack.method, 'ACK');
+  assert.equal(ack.kind === 'request' && ack.uri, 'sip:carol@127.0.0.3:5080');
+  assert.equal(header(ack, 'cseq'), `${Number.parseInt(header(req, 'cseq')!, 10)} ACK`);
+  assert.equal(header(ack, 'to'), '<sip:carol@127.0.0.3:5080>;tag=btag');
+  assert.equal(h.hub.replies.find((x) => x.appMsgId === ackId)!.fields[0], 'OK');
+  assert.deepEqual(h.hub.cdrs.map((c) => c.kind), ['attempt', 'start']);
+  // The peer retransmits its 2xx: the engine answers with the same ACK, the app sees nothing new.
+  const n = h.transport.sent.length;
+  const frames = h.hub.sips.length;
+  respond(h, '200 OK', 'btag', 'Contact: <sip:carol@127.0.0.3:5080>\n');
+  assert.deepEqual(h.transport.starts(n), [`ACK sip:carol@127.0.0.3:5080 SIP/2.0`]);
+  assert.equal(h.hub.sips.length, frames);
+  // A BYE from the app in this UAC dialog, then its 200 ends the dialog.
+  h.fromApp('BYE sip:placeholder SIP/2.0\n\n', '', dialogId);
+  await flush();
+  assert.match(header(h.transport.last(), 'cseq')!, /BYE$/);
+  assert.equal(h.core.stats().dialogs, 1);
+});
+
+test('a failure is ACKed by the transaction layer; the ACK srf still sends gets NOK "automatically generated"', async () => {
+  const h = setup();
+  await placeCall(h);
+  const req = h.transport.sent[0]!.msg;
+  const dialogId = `${header(req, 'call-id')};from-tag=${/tag=(\S+)$/.exec(header(req, 'from')!)![1]}`;
+  respond(h, '486 Busy Here', 'btag');
+  assert.match(h.transport.starts().at(-1)!, /^ACK /);
+  assert.equal(h.hub.sips.at(-1)!.meta.dialogId, dialogId);
+  const ackId = h.fromApp('ACK sip:carol@127.0.0.3:5080 SIP/2.0\n\n', '', dialogId);
+  const r = h.hub.replies.find((x) => x.appMsgId === ackId)!;
+  assert.equal(r.fields[0], 'NOK');
+  assert.match(r.fields[1]!, /automatically generated/);
+  assert.equal(h.core.stats().dialogs, 0);
+  assert.equal(h.hub.cdrs.at(-1)!.fields[2], 'call-rejected');
+});
+
+test('no response: the app gets a 408 with its transactionId', async () => {
+  const h = setup();
+  const msgId = await placeCall(h);
+  const txnId = h.hub.replies.find((x) => x.appMsgId === msgId)!.fields[7]!;
+  h.clock.advance(32_000);
+  const f = h.hub.sips.at(-1)!;
+  assert.match(f.sip, /^SIP\/2\.0 408 /);
+  assert.equal(f.meta.transactionId, txnId);
+});
+
+test('the app CANCELs its INVITE: CANCEL on the wire with the INVITE branch, echo with a new transactionId; a 200 after it is ACKed and BYEd', async () => {
+  const h = setup();
+  const msgId = await placeCall(h);
+  const txnId = h.hub.replies.find((x) => x.appMsgId === msgId)!.fields[7]!;
+  respond(h, '180 Ringing', 'btag');
+  const cancelId = h.fromApp('CANCEL sip:carol@127.0.0.3:5080 SIP/2.0\n\n', txnId);
+  const cancel = h.transport.last();
+  assert.equal(cancel.kind === 'request' && cancel.method, 'CANCEL');
+  assert.equal(header(cancel, 'via'), header(h.transport.sent[0]!.msg, 'via'));
+  const echo = h.hub.replies.find((x) => x.appMsgId === cancelId)!;
+  assert.equal(echo.fields[0], 'OK');
+  assert.notEqual(echo.fields[7], txnId);
+  respond(h, '200 OK', 'btag', 'Contact: <sip:carol@127.0.0.3:5080>\n');
+  await flush();
+  await flush();
+  const starts = h.transport.starts();
+  assert.ok(starts.some((s) => s.startsWith('ACK ')), 'ACK sent');
+  assert.ok(starts.some((s) => s.startsWith('BYE ')), 'BYE sent');
+});
+
+test('a new request reusing the Call-ID of a dialog is sent inside that dialog', async () => {
+  const h = setup();
+  await placeCall(h);
+  const req = h.transport.sent[0]!.msg;
+  respond(h, '200 OK', 'btag', 'Contact: <sip:carol@127.0.0.3:5080>\n');
+  h.fromApp(`INFO sip:carol@127.0.0.3:5080 SIP/2.0\nCall-ID: ${header(req, 'call-id')}\n\n`);
+  await flush();
+  const info = h.transport.last();
+  assert.equal(header(info, 'to'), '<sip:carol@127.0.0.3:5080>;tag=btag');
+  assert.equal(header(info, 'from'), header(req, 'from'));
+});
+
+test('transport from ;transport=tcp, and a body that is not SDP without Content-Type is refused', async () => {
+  const h = setup();
+  h.fromApp('OPTIONS sip:carol@127.0.0.3:5080;transport=tcp SIP/2.0\n\n');
+  await flush();
+  assert.equal(h.transport.sent[0]!.target.protocol, 'tcp');
+  assert.match(header(h.transport.last(), 'via')!, /^SIP\/2\.0\/TCP /);
+  assert.equal(header(h.transport.last(), 'contact'), undefined);
+  const bad = h.fromApp('MESSAGE sip:carol@127.0.0.3:5080 SIP/2.0\n\nhello');
+  await flush();
+  assert.deepEqual(h.hub.replies.find((x) => x.appMsgId === bad)!.fields, ['NOK', 'missing content-type']);
+  const tls = h.fromApp('OPTIONS sips:carol@127.0.0.3:5081;transport=tls SIP/2.0\n\n');
+  await flush();
+  assert.deepEqual(h.hub.replies.find((x) => x.appMsgId === tls)!.fields, ['NOK', 'requested protocol/transport not available']);
+});
