@@ -82,6 +82,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #dialogs = new DialogTable<EngineDialog>();
   readonly #server = new Map<string, ServerPending>();
   readonly #client = new Map<string, ClientPending>();
+  /** Pending INVITEs by server transaction id, for CANCEL matching. */
+  readonly #invites = new Map<string, ServerPending>();
   #closed = false;
 
   constructor(o: EngineCoreOptions) {
@@ -256,6 +258,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       toTag: d ? d.localTag : undefined, provisional: false, final: false, cap: undefined, reliable: undefined, lastRseq: 0,
     };
     this.#server.set(p.txnId, p);
+    if (method === 'INVITE') this.#invites.set(txn.id, p);
     // A request the app never answers is forgotten after 64 s; nothing is sent (§2.6).
     p.cap = this.#clock.setTimeout(() => {
       p.cap = undefined;
@@ -272,6 +275,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       p.reliable = undefined;
     }
     if (this.#server.get(p.txnId) === p) this.#server.delete(p.txnId);
+    if (this.#invites.get(p.txn.id) === p) this.#invites.delete(p.txn.id);
     if (p.dialog?.serverInvite === p) p.dialog.serverInvite = undefined;
   }
 
@@ -336,12 +340,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   #onNetworkCancel(cancel: SipRequest, _flow: Flow, txn: ServerTransaction): void {
     const ist = this.#tl.findInviteServerTransaction(cancel);
-    let p: ServerPending | undefined;
-    if (ist) {
-      for (const q of this.#pendingInvitesFor(getHeader(cancel, 'call-id') ?? '')) {
-        if (q.txn === ist) p = q;
-      }
-    }
+    const p = ist ? this.#invites.get(ist.id) : undefined;
     if (!p || p.final) {
       const callId = getHeader(cancel, 'call-id') ?? '';
       const d = this.#dialogs.get(dialogIdOf(callId, tagOf(getHeader(cancel, 'from')) ?? ''));
@@ -367,13 +366,6 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       source: 'network', protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort,
       time: this.#now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
     }, text);
-  }
-
-  /** Out-of-dialog INVITEs still pending with an app, for a Call-ID (few; usually one). */
-  *#pendingInvitesFor(callId: string): Generator<ServerPending> {
-    const d = this.#dialogs.byCallId(callId);
-    if (d?.serverInvite) yield d.serverInvite;
-    for (const p of this.#server.values()) if (p.method === 'INVITE' && p.callId === callId) yield p;
   }
 
   #reject(txn: ServerTransaction, status: number, reason: string): void {
