@@ -143,3 +143,27 @@ test('readContentLength honours compact form, case and folding', () => {
   assert.equal(readContentLength(Buffer.from('INVITE x SIP/2.0\r\nContent-Length:\r\n 9\r\n\r\n')), 9);
   assert.equal(readContentLength(Buffer.from('INVITE x SIP/2.0\r\nContent-Type: l\r\nX-L: 3\r\n\r\n')), 'missing');
 });
+
+test('random and mutated input never throws and never yields a frame over the limit', () => {
+  // Deterministic xorshift, so a failure replays.
+  let x = 0x9e3779b9;
+  const rnd = (n: number): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  const alphabet = Buffer.from('\r\n:lL0123456789 Content-Length\tSIP/2.0 INVITE');
+  for (let round = 0; round < 2_000; round++) {
+    const base = round % 2 === 0 ? Buffer.from(stream) : Buffer.alloc(64 + rnd(512));
+    for (let i = 0; i < base.length; i++) if (round % 2 === 1 || rnd(20) === 0) base[i] = alphabet[rnd(alphabet.length)]!;
+    const frames: Buffer[] = [];
+    const framer = new StreamFramer({ onFrame: (m) => frames.push(m), onPing: () => undefined, onFrameError: () => undefined }, { maxMessageBytes: 300, maxHeaderBytes: 200 });
+    for (let pos = 0; pos < base.length; ) {
+      const n = 1 + rnd(40);
+      framer.push(base.subarray(pos, pos + n));
+      pos += n;
+    }
+    for (const f of frames) assert.ok(f.length <= 300);
+  }
+});
