@@ -13,6 +13,8 @@ export interface CreateLocalCaOptions {
   organization?: string;
   key?: KeySpec;
   validityDays?: number;
+  /** basicConstraints pathLenConstraint; absent: no limit, so the CA may sign issuing CAs. */
+  pathLength?: number;
   now?: Date;
 }
 
@@ -24,7 +26,7 @@ export function createLocalCa(opts: CreateLocalCaOptions = {}): LocalCa {
     subjectKeyPem: keys.publicKeyPem,
     issuerKeyPem: keys.privateKeyPem,
     isCA: true,
-    pathLength: 0,
+    ...(opts.pathLength !== undefined ? { pathLength: opts.pathLength } : {}),
     ...(opts.validityDays !== undefined ? { validityDays: opts.validityDays } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });

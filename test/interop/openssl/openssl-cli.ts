@@ -1,0 +1,57 @@
+import { spawn, spawnSync } from 'node:child_process';
+
+export const HAS_OPENSSL = spawnSync('openssl', ['version']).status === 0;
+
+export interface CliResult {
+  code: number | null;
+  out: string;
+}
+
+/** Runs `openssl s_client` against a loopback port, stdin closed at once; bounded to 5 s. */
+export function sClient(port: number, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const p = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+    // Give the handshake a moment to complete before EOF on stdin ends the session.
+    setTimeout(() => p.stdin.end(), 300);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+/** Starts `openssl s_server` on 127.0.0.1 with an ephemeral port; resolves with the port and a stop(). */
+export function sServer(args: string[]): Promise<{ port: number; output: () => string; stop: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let done = false;
+    const stop = () =>
+      new Promise<void>((r) => {
+        if (p.exitCode !== null || p.signalCode !== null) return r();
+        p.once('close', () => r());
+        p.kill('SIGTERM');
+      });
+    const timer = setTimeout(() => {
+      if (!done) {
+        p.kill('SIGKILL');
+        reject(new Error(`s_server did not start: ${out}`));
+      }
+    }, 5000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /ACCEPT\s+\S*:(\d+)/.exec(out);
+      if (m && !done) {
+        done = true;
+        clearTimeout(timer);
+        resolve({ port: Number(m[1]), output: () => out, stop });
+      }
+    };
+    p.stdout.on('data', onData);
+    p.stderr.on('data', onData);
+  });
+}
