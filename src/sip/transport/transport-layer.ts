@@ -1,0 +1,493 @@
+import type { RemoteInfo } from 'node:dgram';
+import type { TlsOptions } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock } from '../../common/clock.js';
+import { GatewayError } from '../../common/gateway-error.js';
+import { TypedEmitter } from '../../common/typed-emitter.js';
+import { silentLogger, type Logger } from '../../log/logger.js';
+import type { ParseLimits, ParseResult, SipRequest } from '../message/types.js';
+import { addressFamily, normalizeAddress } from './address.js';
+import { buildBadRequest, badRequestPhrase } from './bad-request.js';
+import { ConnectionTable, outboundKey, type ConnectionInfo } from './connection-table.js';
+import { transportError } from './errors.js';
+import type { StreamConnection } from './stream-connection.js';
+import type { FrameError } from './stream-framer.js';
+import type { StreamTransport, StreamTransportOptions, StreamTransportUser } from './stream-transport.js';
+import { TcpTransport } from './tcp-transport.js';
+import { TlsTransport, defaultTlsClientOptions, type TlsClientOptionsResolver } from './tls-transport.js';
+import { UdpTransport, type UdpTransportUser } from './udp-transport.js';
+import { stampTopVia } from './via-stamp.js';
+import type { Flow, ListenerInfo, SendTarget, TransportProtocol, TransportSender, TransportUser } from './types.js';
+
+/** One listener to open. Port 0 picks a free port; `listeners()` reports the real one after `start()`. */
+export interface ListenerSpec {
+  id: string;
+  protocol: TransportProtocol;
+  host: string;
+  port: number;
+  /** TLS listeners: Node `tls` server options (key/cert, or `secureContext`, optional `SNICallback`, `requestCert`…). */
+  tls?: TlsOptions;
+  tenant?: string;
+  tlsProfile?: string;
+}
+
+export interface TransportLayerOptions {
+  listeners: ListenerSpec[];
+  log?: Logger;
+  clock?: Clock;
+  /** Client options per TLS profile and SNI name (src/tls plugs in here); default: Node's verifying defaults. */
+  tlsClientOptions?: TlsClientOptionsResolver;
+  /** Parser bounds; `maxHeaderBytes` also bounds a stream's header block (default 32,768). */
+  limits?: Partial<ParseLimits> & { maxHeaderBytes?: number };
+  /** Close a TCP/TLS connection that carried traffic after this long idle (default 3,600,000 ms). */
+  idleTimeoutMs?: number;
+  /** Close a TCP/TLS connection that never carried a message after this long (default 60,000 ms). */
+  unusedTimeoutMs?: number;
+  /** TCP keepalive probe delay for half-open detection (default 30,000 ms). */
+  keepAliveMs?: number;
+  /** Bound on TCP connect plus TLS handshake (default 10,000 ms). */
+  connectTimeoutMs?: number;
+  /** Kernel UDP receive/send buffer size asked for (default 16 MiB). */
+  udpBufferBytes?: number;
+}
+
+/** A message or stream the transport refused, as reported on the 'drop' event. */
+export interface TransportDrop {
+  code: string;
+  reason: string;
+  flow: Flow;
+}
+
+export type TransportLayerEvents = {
+  connectionOpen: [ConnectionInfo];
+  connectionClose: [ConnectionInfo, string];
+  /** An RFC 5626 ping arrived on this flow and was answered. */
+  ping: [Flow];
+  drop: [TransportDrop];
+  /** A 400 was sent for a request that could not be parsed (code of the parse or frame error). */
+  badRequest: [TransportDrop];
+};
+
+/** Counters since start; `drops` is keyed by stable code. */
+export interface TransportStats {
+  datagramsIn: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** CRLF-only datagrams and RFC 5626 pings. */
+  keepalivesIn: number;
+  pongsOut: number;
+  badRequestsSent: number;
+  dropped: number;
+  drops: Record<string, number>;
+  connectionsOpened: number;
+  connectionsClosed: number;
+  connectionsOpen: number;
+  connectFailures: number;
+  sendFailures: number;
+  tlsHandshakeFailures: number;
+  userErrors: number;
+}
+
+type Counters = Omit<TransportStats, 'drops' | 'connectionsOpen'>;
+
+type ParseFn = (data: Buffer, limits?: Partial<ParseLimits>) => ParseResult;
+/** Resolved at start() until the message layer's barrel is in the tree; then a static import replaces this. */
+const MESSAGE_MODULE = '../message/index.js';
+let parseMessage: ParseFn = () => ({ ok: false, code: 'ERR_SIP_PARSE_EMPTY', reason: 'message layer not loaded' });
+let parserLoaded = false;
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * The SIP transport layer (RFC 3261 §18): UDP, TCP and TLS listeners, outbound connections with reuse, and
+ * the receive rules of §18.2.1 and RFC 3581. Hostile input is counted, logged and dropped or answered with
+ * 400; it never throws.
+ */
+export class TransportLayer extends TypedEmitter<TransportLayerEvents> implements TransportSender {
+  readonly #o: TransportLayerOptions;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #limits: ParseLimits;
+  readonly #table = new ConnectionTable<StreamConnection>();
+  readonly #udp: UdpTransport[] = [];
+  readonly #udpById = new Map<string, UdpTransport>();
+  readonly #streams: StreamTransport[] = [];
+  readonly #connecting = new Map<string, Promise<StreamConnection>>();
+  readonly #c: Counters = {
+    datagramsIn: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, keepalivesIn: 0, pongsOut: 0,
+    badRequestsSent: 0, dropped: 0, connectionsOpened: 0, connectionsClosed: 0, connectFailures: 0,
+    sendFailures: 0, tlsHandshakeFailures: 0, userErrors: 0,
+  };
+  readonly #drops = new Map<string, number>();
+  #user: TransportUser | undefined;
+  #listeners: ListenerInfo[] = [];
+  #state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  #closing: Promise<void> | undefined;
+
+  constructor(options: TransportLayerOptions) {
+    super();
+    this.#o = options;
+    this.#log = options.log ?? silentLogger();
+    this.#clock = options.clock ?? systemClock;
+    this.#limits = {
+      maxMessageBytes: options.limits?.maxMessageBytes ?? 65_535,
+      maxHeaders: options.limits?.maxHeaders ?? 256,
+      maxLineBytes: options.limits?.maxLineBytes ?? 8_192,
+    };
+    const ids = new Set<string>();
+    for (const l of options.listeners) {
+      if (ids.has(l.id)) throw new GatewayError('ERR_SIP_TRANSPORT_BIND', `duplicate listener id '${l.id}'`);
+      ids.add(l.id);
+      if (l.protocol === 'tls' && !l.tls) throw new GatewayError('ERR_SIP_TRANSPORT_TLS_CONFIG', `tls listener '${l.id}' has no tls options`);
+    }
+  }
+
+  /** The layer above; messages that arrive before a user is set are dropped and counted. */
+  setUser(user: TransportUser): void {
+    this.#user = user;
+  }
+
+  /** Opens every listener. On any failure, closes those already open and rejects with ERR_SIP_TRANSPORT_BIND. */
+  async start(): Promise<ListenerInfo[]> {
+    if (this.#state !== 'new') throw new GatewayError('ERR_SIP_TRANSPORT_STATE', `transport layer is ${this.#state}`);
+    this.#state = 'starting';
+    if (!parserLoaded) {
+      parseMessage = ((await import(MESSAGE_MODULE)) as { parseMessage: ParseFn }).parseMessage;
+      parserLoaded = true;
+    }
+    const o = this.#o;
+    const streamUser = this.#streamUser();
+    const udpUser: UdpTransportUser = { onDatagram: (d, r, u) => this.#onDatagram(d, r, u) };
+    try {
+      for (const spec of o.listeners) {
+        if (spec.protocol === 'udp') {
+          const u = new UdpTransport({
+            id: spec.id, host: spec.host, port: spec.port, user: udpUser, log: this.#log,
+            ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}),
+            ...(spec.tlsProfile !== undefined ? { tlsProfile: spec.tlsProfile } : {}),
+            ...(o.udpBufferBytes !== undefined ? { bufferBytes: o.udpBufferBytes } : {}),
+          });
+          this.#udp.push(u);
+          this.#udpById.set(spec.id, u);
+          this.#listeners.push(await u.listen());
+        } else {
+          const so: StreamTransportOptions = {
+            id: spec.id, host: spec.host, port: spec.port, user: streamUser, clock: this.#clock, log: this.#log,
+            connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+            idleTimeoutMs: o.idleTimeoutMs ?? 3_600_000,
+            unusedTimeoutMs: o.unusedTimeoutMs ?? 60_000,
+            keepAliveMs: o.keepAliveMs ?? 30_000,
+            framer: { maxMessageBytes: this.#limits.maxMessageBytes, maxHeaderBytes: o.limits?.maxHeaderBytes ?? 32_768 },
+            nextId: () => this.#table.nextId(spec.protocol === 'tls' ? 'tls' : 'tcp'),
+            ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}),
+            ...(spec.tlsProfile !== undefined ? { tlsProfile: spec.tlsProfile } : {}),
+          };
+          const t =
+            spec.protocol === 'tcp'
+              ? new TcpTransport(so)
+              : new TlsTransport({ ...so, tls: spec.tls!, clientOptions: o.tlsClientOptions ?? defaultTlsClientOptions });
+          this.#streams.push(t);
+          this.#listeners.push(await t.listen());
+        }
+      }
+    } catch (e) {
+      await this.#closeAll();
+      this.#state = 'closed';
+      throw e;
+    }
+    this.#state = 'started';
+    for (const l of this.#listeners) this.#log.info({ listener: l.id, protocol: l.protocol, address: l.address, port: l.port }, 'sip listener open');
+    return this.listeners();
+  }
+
+  listeners(): ListenerInfo[] {
+    return this.#listeners.map((l) => ({ ...l }));
+  }
+
+  /** The TCP/TLS connection table, for the admin API. */
+  connections(): ConnectionInfo[] {
+    return this.#table.list();
+  }
+
+  /** Closes one TCP/TLS connection (admin API, tests); false when no such connection is open. */
+  closeConnection(id: string, reason = 'closed by request'): boolean {
+    const c = this.#table.get(id);
+    if (!c || !c.isOpen) return false;
+    c.destroy(reason);
+    return true;
+  }
+
+  stats(): TransportStats {
+    return { ...this.#c, drops: Object.fromEntries(this.#drops), connectionsOpen: this.#table.size };
+  }
+
+  /**
+   * Sends one message. UDP: from the listener the flow came in on, else the first of the target's family.
+   * TCP/TLS: the target's connection if still open, else a connection reused by key or flow, else a new one.
+   * Rejects with a GatewayError (ERR_SIP_TRANSPORT_*), never throws.
+   */
+  send(data: Buffer, target: SendTarget): Promise<Flow> {
+    if (this.#state !== 'started') {
+      return Promise.reject(transportError('ERR_SIP_TRANSPORT_STATE', `transport layer is ${this.#state}`));
+    }
+    const family = addressFamily(target.address);
+    if (family === 0) {
+      return Promise.reject(transportError('ERR_SIP_TRANSPORT_ADDRESS', `'${target.address}' is not an IP address`, { details: { address: target.address } }));
+    }
+    if (target.protocol === 'udp') {
+      let u = target.listenerId !== undefined ? this.#udpById.get(target.listenerId) : undefined;
+      if (!u || u.family !== family) u = this.#udp.find((x) => x.family === family);
+      if (!u) return Promise.reject(this.#noListener(target));
+      this.#c.messagesOut++;
+      this.#c.bytesOut += data.length;
+      return u.send(data, normalizeAddress(target.address), target.port).catch((e: unknown) => {
+        this.#c.sendFailures++;
+        throw e;
+      });
+    }
+    return this.#sendStream(data, target, family);
+  }
+
+  async #sendStream(data: Buffer, target: SendTarget, family: 4 | 6): Promise<Flow> {
+    let conn: StreamConnection;
+    try {
+      conn = await this.#connectionFor(target, family);
+    } catch (e) {
+      this.#c.connectFailures++;
+      throw e;
+    }
+    try {
+      await conn.write(data);
+    } catch (e) {
+      this.#c.sendFailures++;
+      throw e;
+    }
+    this.#c.messagesOut++;
+    this.#c.bytesOut += data.length;
+    return conn.flow;
+  }
+
+  /**
+   * "If the connection used to send the request is still open, the response MUST be sent over it; otherwise
+   * the server SHOULD open a connection to the IP address in the received parameter" — the caller puts that
+   * address in the target; a vanished connectionId falls through to reuse and connect.
+   * https://www.rfc-editor.org/rfc/rfc3261#section-18.2.2
+   */
+  #connectionFor(target: SendTarget, family: 4 | 6): Promise<StreamConnection> | StreamConnection {
+    const protocol = target.protocol as 'tcp' | 'tls';
+    if (target.connectionId !== undefined) {
+      const c = this.#table.get(target.connectionId);
+      if (c && c.isOpen && c.info.protocol === protocol) return c;
+    }
+    const address = normalizeAddress(target.address);
+    const key = outboundKey(protocol, address, target.port, target.tlsProfile, target.servername);
+    const reused = this.#table.byKey(key);
+    if (reused) return reused;
+    for (const c of this.#table.inbound(protocol, address, target.port)) if (mayReuseInbound(c, target)) return c;
+    const pending = this.#connecting.get(key);
+    if (pending) return pending;
+    const t = this.#pickStream(protocol, family, target);
+    if (!t) return Promise.reject(this.#noListener(target));
+    const p = t.connect(target, key).finally(() => this.#connecting.delete(key));
+    this.#connecting.set(key, p);
+    return p;
+  }
+
+  #pickStream(protocol: 'tcp' | 'tls', family: 4 | 6, target: SendTarget): StreamTransport | undefined {
+    let best: StreamTransport | undefined;
+    for (const t of this.#streams) {
+      if (t.protocol !== protocol || t.family !== family) continue;
+      if (t.id === target.listenerId) return t;
+      if (!best || (target.tlsProfile !== undefined && t.info.tlsProfile === target.tlsProfile && best.info.tlsProfile !== target.tlsProfile)) best = t;
+    }
+    return best;
+  }
+
+  #noListener(target: SendTarget): GatewayError {
+    return transportError('ERR_SIP_TRANSPORT_NO_LISTENER', `no ${target.protocol} listener for ${target.address}`, {
+      details: { protocol: target.protocol, address: target.address },
+    });
+  }
+
+  /** Closes every listener and connection. Idempotent; later sends reject with ERR_SIP_TRANSPORT_STATE. */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#state = 'closed';
+      this.#closing = this.#closeAll();
+    }
+    return this.#closing;
+  }
+
+  async #closeAll(): Promise<void> {
+    await Promise.all([...this.#udp.map((u) => u.close()), ...this.#streams.map((s) => s.close())]);
+  }
+
+  // ---- receive path ------------------------------------------------------------------------------------
+
+  #onDatagram(data: Buffer, rinfo: RemoteInfo, udp: UdpTransport): void {
+    this.#c.datagramsIn++;
+    this.#c.bytesIn += data.length;
+    if (isCrlfOnly(data)) {
+      // RFC 5626 §4.4.1 keepalives over UDP use STUN; a bare CRLF datagram is the common legacy keepalive.
+      this.#c.keepalivesIn++;
+      return;
+    }
+    const flow = udp.flowFor(rinfo);
+    try {
+      this.#receive(parseMessage(data, this.#limits), data, flow, undefined);
+    } catch (e) {
+      this.#internalError(e, flow);
+    }
+  }
+
+  #receive(r: ParseResult, raw: Buffer, flow: Flow, conn: StreamConnection | undefined): void {
+    if (r.ok) {
+      const m = r.message;
+      if (m.kind === 'request' && !stampTopVia(m.headers, flow.remoteAddress, flow.remotePort)) {
+        this.#drop('ERR_SIP_TRANSPORT_NO_VIA', 'request without a usable top Via', flow);
+        return;
+      }
+      const user = this.#user;
+      if (!user) {
+        this.#drop('ERR_SIP_TRANSPORT_NO_USER', 'no transport user', flow);
+        return;
+      }
+      this.#c.messagesIn++;
+      try {
+        user.onMessage(m, raw, flow);
+      } catch (e) {
+        this.#c.userErrors++;
+        this.#log.error({ err: e, code: 'ERR_SIP_TRANSPORT_USER' }, 'transport user threw');
+      }
+      return;
+    }
+    // "If a request is received that cannot be processed ... 400 (Bad Request)" — only when it can be addressed,
+    // and never for an ACK, which gets no response.
+    // https://www.rfc-editor.org/rfc/rfc3261#section-21.4.1
+    if (r.partial && r.partial.method !== 'ACK') this.#answer400(r.partial, r.code, r.reason, flow, conn, false);
+    else this.#drop(r.code, r.reason, flow);
+  }
+
+  #answer400(req: SipRequest, code: string, reason: string, flow: Flow, conn: StreamConnection | undefined, thenClose: boolean): void {
+    stampTopVia(req.headers, flow.remoteAddress, flow.remotePort);
+    const data = buildBadRequest(req, code, randomBytes(6).toString('hex'));
+    this.#c.badRequestsSent++;
+    this.#count(code);
+    this.#log.debug({ code, reason, remote: `${flow.remoteAddress}:${flow.remotePort}`, protocol: flow.protocol }, `400 ${badRequestPhrase(code)}`);
+    this.safeEmit('badRequest', { code, reason, flow });
+    let sent: Promise<unknown>;
+    if (conn) {
+      sent = conn.write(data);
+    } else {
+      const u = flow.listenerId !== undefined ? this.#udpById.get(flow.listenerId) : undefined;
+      sent = u ? u.send(data, flow.remoteAddress, flow.remotePort) : Promise.resolve();
+    }
+    this.#c.messagesOut++;
+    this.#c.bytesOut += data.length;
+    sent.then(
+      () => {
+        if (thenClose) conn?.close(code);
+      },
+      () => {
+        this.#c.sendFailures++;
+        conn?.destroy(code);
+      },
+    );
+  }
+
+  #drop(code: string, reason: string, flow: Flow): void {
+    this.#c.dropped++;
+    this.#count(code);
+    this.#log.debug({ code, reason, remote: `${flow.remoteAddress}:${flow.remotePort}`, protocol: flow.protocol }, 'sip message dropped');
+    if (this.listenerCount('drop') > 0) this.safeEmit('drop', { code, reason, flow });
+  }
+
+  #count(code: string): void {
+    this.#drops.set(code, (this.#drops.get(code) ?? 0) + 1);
+  }
+
+  #internalError(e: unknown, flow: Flow): void {
+    this.#log.error({ err: e, code: 'ERR_SIP_TRANSPORT_INTERNAL' }, 'receive path failed');
+    this.#drop('ERR_SIP_TRANSPORT_INTERNAL', 'receive path failed', flow);
+  }
+
+  #streamUser(): StreamTransportUser {
+    return {
+      onOpen: (conn) => {
+        this.#table.add(conn);
+        this.#c.connectionsOpened++;
+        this.#log.debug({ connection: conn.info.id, remote: `${conn.info.remoteAddress}:${conn.info.remotePort}`, direction: conn.info.direction }, 'connection open');
+        this.safeEmit('connectionOpen', { ...conn.info });
+      },
+      onClose: (conn, reason) => {
+        this.#table.remove(conn);
+        this.#c.connectionsClosed++;
+        this.#log.debug({ connection: conn.info.id, reason }, 'connection closed');
+        this.safeEmit('connectionClose', { ...conn.info }, reason);
+      },
+      onFrame: (conn, message) => {
+        this.#c.bytesIn += message.length;
+        try {
+          this.#receive(parseMessage(message, this.#limits), message, conn.flow, conn);
+        } catch (e) {
+          this.#internalError(e, conn.flow);
+        }
+      },
+      onPing: (conn) => {
+        this.#c.keepalivesIn++;
+        this.#c.pongsOut++;
+        conn.pong();
+        this.safeEmit('ping', conn.flow);
+      },
+      onFrameError: (conn, e) => this.#onFrameError(conn, e),
+      onHandshakeError: (t, e, remote) => {
+        this.#c.tlsHandshakeFailures++;
+        this.#log.debug({ listener: t.id, remote, err: e, code: 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE' }, 'tls handshake failed');
+      },
+    };
+  }
+
+  /** A stream that cannot be framed: answer 400 when the request can be addressed, then close. */
+  #onFrameError(conn: StreamConnection, e: FrameError): void {
+    let req: SipRequest | undefined;
+    if (e.requestLine && e.headerBlock) {
+      try {
+        const r = parseMessage(e.headerBlock, this.#limits);
+        req = r.ok ? (r.message.kind === 'request' ? r.message : undefined) : r.partial;
+      } catch {
+        req = undefined;
+      }
+    }
+    if (req && req.method !== 'ACK') {
+      this.#answer400(req, e.code, e.reason, conn.flow, conn, true);
+    } else {
+      this.#drop(e.code, e.reason, conn.flow);
+      conn.destroy(e.code);
+    }
+  }
+}
+
+/**
+ * An inbound connection carries requests toward the address it came from (RFC 5626 flow reuse, RFC 5923)
+ * only if it satisfies the target: same TLS profile, and for a named target a verified identity of that name.
+ */
+function mayReuseInbound(c: StreamConnection, target: SendTarget): boolean {
+  if (c.info.protocol === 'tcp') return true;
+  if (target.tlsProfile !== undefined && target.tlsProfile !== c.info.tlsProfile) return false;
+  if (target.servername === undefined) return true;
+  const tls = c.info.tls;
+  if (!tls || !tls.authorized) return false;
+  const name = target.servername.toLowerCase();
+  return tls.identities.includes(`dns:${name}`) || tls.identities.includes(`sip:${name}`);
+}
+
+function isCrlfOnly(data: Buffer): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i];
+    if (b !== CR && b !== LF) return false;
+  }
+  return true;
+}
