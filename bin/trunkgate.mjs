@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Starts trunkgate: the compiled build when there is one (npm run build), else the TypeScript sources through tsx.
+import { existsSync } from 'node:fs';
+
+const dist = new URL('../dist/main.js', import.meta.url);
+if (existsSync(dist)) {
+  await import(dist.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(new URL('../src/main.ts', import.meta.url).href);
+}

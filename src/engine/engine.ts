@@ -1,0 +1,176 @@
+import type { TlsOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../common/index.js';
+import { silentLogger } from '../log/index.js';
+import { TransactionLayer, type TimerSettings } from '../sip/transaction/index.js';
+import {
+  TransportLayer, type ListenerInfo, type ListenerSpec, type TransportProtocol, type TransportUser,
+} from '../sip/transport/index.js';
+import { AppRegistry } from './app-registry.js';
+import { ControlServer, DEFAULT_CONTROL_PORT } from './control-server.js';
+import { EngineCore as SipCore } from './core/index.js';
+import type { EngineCore } from './types.js';
+
+/** One SIP listener of the engine (the shape of `gateway.listen` in the configuration). */
+export interface EngineListenerOptions {
+  transport: TransportProtocol;
+  host: string;
+  port: number;
+  /** Defaults to `<transport>-<host>-<port>`. */
+  id?: string;
+  /** TLS listeners: Node `tls` server options (key and cert at least). */
+  tls?: TlsOptions;
+  tenant?: string;
+  tlsProfile?: string;
+}
+
+export interface EngineControlOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 9022; 0 picks a free port. */
+  port?: number;
+  secret: string;
+  /** Largest control frame accepted from an app (default 1 MiB). */
+  maxFrameBytes?: number;
+}
+
+/** What the SIP core is built from. */
+export interface EngineCoreDeps {
+  hub: AppRegistry;
+  transport: TransportLayer;
+  transactions: TransactionLayer;
+  clock: Clock;
+  log: Logger;
+}
+
+/** A core the engine can close with the rest; close() is optional and may be async. */
+export type ClosableEngineCore = EngineCore & { close?(): void | Promise<void> };
+
+export interface EngineOptions {
+  listen: EngineListenerOptions[];
+  control: EngineControlOptions;
+  /** RFC 3261 timers T1, T2, T4 (ms). */
+  timers?: Partial<TimerSettings>;
+  log?: Logger;
+  clock?: Clock;
+  /** Builds the SIP core over the layers (tests plug a fake in); the engine's own core when absent. */
+  createCore?: (deps: EngineCoreDeps) => ClosableEngineCore;
+}
+
+/** Where an engine listens, once started. */
+export interface EngineAddresses {
+  sip: ListenerInfo[];
+  control: { host: string; port: number };
+}
+
+export type EngineState = 'new' | 'starting' | 'started' | 'closed';
+
+/**
+ * The trunkgate engine: SIP transport, transactions, the SIP core and the drachtio control server, composed.
+ * Build, then listen: the constructor binds nothing; start() opens the SIP listeners first (the hostports apps
+ * are told on authenticate come from them), then the control listener. close() is idempotent and cascades:
+ * control connections, then the core, transactions and sockets.
+ */
+export class Engine {
+  readonly registry: AppRegistry;
+  readonly transport: TransportLayer;
+  readonly transactions: TransactionLayer;
+  readonly core: ClosableEngineCore;
+  readonly control: ControlServer;
+  readonly #log: Logger;
+  #state: EngineState = 'new';
+  #addresses: EngineAddresses | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: EngineOptions) {
+    const log = options.log ?? silentLogger();
+    const clock = options.clock ?? systemClock;
+    this.#log = log;
+    const listeners: ListenerSpec[] = options.listen.map((l) => ({
+      id: l.id ?? `${l.transport}-${l.host}-${l.port}`,
+      protocol: l.transport,
+      host: l.host,
+      port: l.port,
+      ...(l.tls ? { tls: l.tls } : {}),
+      ...(l.tenant !== undefined ? { tenant: l.tenant } : {}),
+      ...(l.tlsProfile !== undefined ? { tlsProfile: l.tlsProfile } : {}),
+    }));
+    this.transport = new TransportLayer({ listeners, log: log.child({ component: 'transport' }), clock });
+    this.transactions = new TransactionLayer({
+      transport: this.transport, clock, log: log.child({ component: 'transaction' }),
+      ...(options.timers ? { timers: options.timers } : {}),
+    });
+    this.registry = new AppRegistry({ log: log.child({ component: 'control' }) });
+    const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock, log };
+    const core = options.createCore ? options.createCore(deps) : new SipCore({ ...deps, log: log.child({ component: 'core' }) });
+    this.core = core;
+    // The core sits on the transport (it passes messages down to the transaction layer) and is the TU.
+    this.transport.setUser(isTransportUser(core) ? core : { onMessage: (m, raw, flow) => this.transactions.receive(m, raw, flow) });
+    this.control = new ControlServer({
+      core: this.core,
+      registry: this.registry,
+      secret: options.control.secret,
+      host: options.control.host ?? '127.0.0.1',
+      port: options.control.port ?? DEFAULT_CONTROL_PORT,
+      log,
+      clock,
+      ...(options.control.maxFrameBytes !== undefined ? { maxFrameBytes: options.control.maxFrameBytes } : {}),
+    });
+  }
+
+  get state(): EngineState {
+    return this.#state;
+  }
+
+  addresses(): EngineAddresses | undefined {
+    return this.#addresses;
+  }
+
+  /** Opens the SIP listeners, then the control listener. On failure, closes what opened and rethrows. */
+  async start(): Promise<EngineAddresses> {
+    if (this.#state !== 'new') throw new Error(`Engine.start: engine is ${this.#state}`);
+    this.#state = 'starting';
+    try {
+      const sip = await this.transport.start();
+      const control = await this.control.listen();
+      this.#addresses = { sip, control };
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+    this.#state = 'started';
+    this.#log.info({
+      sip: this.#addresses.sip.map((l) => `${l.protocol}/${l.address}:${l.port}`),
+      control: `${this.#addresses.control.host}:${this.#addresses.control.port}`,
+    }, 'engine started');
+    return this.#addresses;
+  }
+
+  /** Closes everything; idempotent. */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#state = 'closed';
+    this.#closing = (async () => {
+      await this.control.close();
+      try {
+        await this.core.close?.();
+      } catch (e) {
+        this.#log.error({ err: e }, 'engine: core close failed');
+      }
+      this.transactions.close();
+      await this.transport.close();
+    })();
+    return this.#closing;
+  }
+}
+
+function isTransportUser(core: object): core is TransportUser {
+  return typeof (core as Partial<TransportUser>).onMessage === 'function';
+}
+
+/** Builds, starts and returns an engine; on failure nothing is left listening. */
+export async function startEngine(options: EngineOptions): Promise<Engine> {
+  const engine = new Engine(options);
+  await engine.start();
+  return engine;
+}

@@ -1,0 +1,142 @@
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { GatewayError } from '../common/index.js';
+import { createLogger } from '../log/index.js';
+import type { TimerSettings } from '../sip/transaction/index.js';
+import { Engine, type EngineAddresses, type EngineControlOptions, type EngineListenerOptions } from './engine.js';
+
+/** Engine options that cross a thread boundary (structured clone): no functions, no logger, no SecureContext. */
+export interface EngineWorkerOptions {
+  listen: EngineListenerOptions[];
+  control: EngineControlOptions;
+  timers?: Partial<TimerSettings>;
+  /** pino level of the worker's own logger (default: TRUNKGATE_LOG_LEVEL, else info). */
+  logLevel?: string;
+  /** Bound on the engine's start and close inside the worker (default 10,000 ms). */
+  timeoutMs?: number;
+}
+
+export interface EngineWorkerHandle {
+  ports: EngineAddresses;
+  worker: Worker;
+  /** Closes the engine, then lets the worker end (terminated if it lingers). Idempotent. */
+  close(): Promise<void>;
+}
+
+export type EngineWorkerErrorCode = 'ERR_ENGINE_WORKER';
+
+type ToWorker = { type: 'close' };
+type FromWorker =
+  | { type: 'started'; addresses: EngineAddresses }
+  | { type: 'failed'; code: string; message: string }
+  | { type: 'closed' };
+
+const MARK = '__trunkgateEngineWorker';
+
+/**
+ * Runs an Engine in a worker_threads Worker, so SIP and the control protocol get a core of their own while the
+ * app runs in the main thread. The worker is this very module: compiled JS under dist/ in production, and the
+ * TypeScript source in development, where the worker needs tsx's loader too (added when the parent lacks it).
+ * Rejects with ERR_ENGINE_WORKER, with the engine's own code in `details.code` when the engine failed to start.
+ */
+export function startEngineWorker(options: EngineWorkerOptions): Promise<EngineWorkerHandle> {
+  const url = new URL(import.meta.url);
+  const data = { workerData: { [MARK]: true, options } };
+  // Node 20 resolves a worker's entry before preloaded loaders are ready, so a TypeScript entry goes through a
+  // small bootstrap that registers tsx's loader in the worker first, then imports this module.
+  const worker = url.pathname.endsWith('.ts')
+    ? new Worker(
+      `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
+      { ...data, eval: true },
+    )
+    : new Worker(url, data);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+
+  return new Promise<EngineWorkerHandle>((resolve, reject) => {
+    const fail = (message: string, details?: Record<string, unknown>, cause?: unknown) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      reject(new GatewayError<EngineWorkerErrorCode>('ERR_ENGINE_WORKER', message, {
+        ...(details ? { details } : {}), ...(cause === undefined ? {} : { cause }),
+      }));
+    };
+    const timer = setTimeout(() => fail(`engine worker did not start within ${timeoutMs} ms`), timeoutMs);
+    const onError = (e: Error) => fail('engine worker crashed while starting', undefined, e);
+    const onExit = (code: number) => fail(`engine worker exited with code ${code} while starting`);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    worker.once('message', (m: FromWorker) => {
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      clearTimeout(timer);
+      if (m.type === 'failed') {
+        fail(`engine failed to start: ${m.message}`, { code: m.code });
+        return;
+      }
+      if (m.type !== 'started') {
+        fail(`unexpected message from the engine worker: ${m.type}`);
+        return;
+      }
+      resolve({ ports: m.addresses, worker, close: closer(worker, timeoutMs) });
+    });
+  });
+}
+
+function closer(worker: Worker, timeoutMs: number): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing ??= new Promise<void>((resolve) => {
+      let exited = false;
+      worker.once('exit', () => {
+        exited = true;
+        clearTimeout(timer);
+        resolve();
+      });
+      // The worker ends on its own once the engine has closed; one that lingers is terminated.
+      const timer = setTimeout(() => {
+        if (!exited) void worker.terminate();
+      }, timeoutMs);
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'closed') {
+          clearTimeout(timer);
+          setTimeout(() => {
+            if (!exited) void worker.terminate();
+          }, 1_000).unref();
+        }
+      });
+      worker.on('error', () => undefined);
+      worker.postMessage({ type: 'close' } satisfies ToWorker);
+    });
+    return closing;
+  };
+}
+
+/** Inside the worker: build and start the engine, report, and close it when told. */
+async function runInWorker(options: EngineWorkerOptions): Promise<void> {
+  const port = parentPort!;
+  const log = createLogger(options.logLevel ? { level: options.logLevel } : {}).child({ thread: 'engine' });
+  const post = (m: FromWorker) => port.postMessage(m);
+  let engine: Engine;
+  try {
+    engine = new Engine({
+      listen: options.listen, control: options.control, log, ...(options.timers ? { timers: options.timers } : {}),
+    });
+    post({ type: 'started', addresses: await engine.start() });
+  } catch (e) {
+    const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_ENGINE_START';
+    log.error({ err: e, code }, 'engine failed to start');
+    post({ type: 'failed', code, message: e instanceof Error ? e.message : String(e) });
+    port.close();
+    return;
+  }
+  port.on('message', (m: ToWorker) => {
+    if (m.type !== 'close') return;
+    void engine.close().then(() => {
+      post({ type: 'closed' });
+      port.close();
+    });
+  });
+}
+
+if (!isMainThread && (workerData as Record<string, unknown> | null)?.[MARK] === true) {
+  void runInWorker((workerData as { options: EngineWorkerOptions }).options);
+}

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { startB2bua, type B2buaApp } from './b2bua/index.js';
+import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions } from './engine/engine.js';
+import { startEngineWorker, type EngineWorkerHandle } from './engine/worker.js';
+import { silentLogger } from './log/index.js';
+
+export interface GatewayOptions {
+  /** SIP listeners of the engine. */
+  listen: EngineListenerOptions[];
+  /** The drachtio control endpoint between the engine and the b2bua (loopback). */
+  control: { host: string; port: number; secret: string };
+  /** Where the b2bua sends every call: `host:port[;transport=udp|tcp]`. */
+  target: string;
+  log?: Logger;
+  /** Level of the engine worker's logger. */
+  logLevel?: string;
+  /** Run the engine in a worker thread (default) or in this thread (tests, debugging). */
+  engineInWorker?: boolean;
+}
+
+export interface Gateway {
+  addresses: EngineAddresses;
+  b2bua: B2buaApp;
+  /** Disconnects the b2bua, then closes the engine. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A secret for the loopback control connection, fresh on every start. */
+export function randomSecret(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/**
+ * The composition root: the engine (in a worker thread by default, so SIP gets a core of its own) and the
+ * b2bua drachtio-srf app in this thread, connected over the drachtio control protocol on loopback. If the b2bua
+ * cannot start, the engine is closed again.
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.log ?? silentLogger();
+  const inWorker = options.engineInWorker ?? true;
+  let engine: { addresses: EngineAddresses; close(): Promise<void> };
+  if (inWorker) {
+    const w: EngineWorkerHandle = await startEngineWorker({
+      listen: options.listen, control: options.control, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    });
+    engine = { addresses: w.ports, close: w.close };
+  } else {
+    const e: Engine = await startEngine({ listen: options.listen, control: options.control, log });
+    engine = { addresses: e.addresses()!, close: () => e.close() };
+  }
+  const control = engine.addresses.control;
+  let b2bua: B2buaApp;
+  try {
+    b2bua = await startB2bua({ engine: { host: control.host, port: control.port, secret: options.control.secret }, target: options.target, log });
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    addresses: engine.addresses,
+    b2bua,
+    close: () => {
+      closing ??= (async () => {
+        await b2bua.close();
+        await engine.close();
+      })();
+      return closing;
+    },
+  };
+}
