@@ -4,7 +4,7 @@ export { TransportLayer } from './transport-layer.js';
 export type { ListenerSpec, TransportLayerOptions, TransportLayerEvents, TransportStats, TransportDrop } from './transport-layer.js';
 export type { ConnectionInfo, ConnectionState, ConnectionDirection } from './connection-table.js';
 export { defaultTlsClientOptions } from './tls-transport.js';
-export type { TlsClientOptionsResolver } from './tls-transport.js';
+export type { TlsClientOptionsResolver, InboundTlsCheck, InboundTlsVerdict } from './tls-transport.js';
 export { StreamFramer } from './stream-framer.js';
 export type { FrameError, StreamFramerOptions, StreamFramerUser } from './stream-framer.js';
 export { certificateIdentities } from './tls-peer-info.js';

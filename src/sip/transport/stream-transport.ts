@@ -86,14 +86,13 @@ export abstract class StreamTransport {
     return this.#info;
   }
 
-  /** Wraps an accepted (and, for TLS, handshaken) socket. */
-  protected accept(socket: Socket, servername: string | undefined): void {
+  /** Wraps an accepted (and, for TLS, handshaken and checked) socket. */
+  protected accept(socket: Socket, servername: string | undefined, tls: TlsPeerInfo | undefined): void {
     if (this.#closed) {
       socket.destroy();
       return;
     }
-    const tls = this.peerInfo(socket, servername, this.o.tlsProfile);
-    this.#adopt(socket, 'inbound', undefined, servername, this.o.tlsProfile, tls);
+    this.#adopt(socket, 'inbound', undefined, servername, tls?.profile ?? this.o.tlsProfile, tls, tls?.tenant ?? this.o.tenant);
   }
 
   /** Opens a connection to an IP address; rejects with ERR_SIP_TRANSPORT_CONNECT(_TIMEOUT), never throws. */
@@ -149,6 +148,7 @@ export abstract class StreamTransport {
     servername: string | undefined,
     tlsProfile: string | undefined,
     tls: TlsPeerInfo | undefined,
+    tenant: string | undefined = this.o.tenant,
   ): StreamConnection {
     const o = this.o;
     const conn = new StreamConnection({
@@ -172,7 +172,7 @@ export abstract class StreamTransport {
       ...(o.framer ? { framer: o.framer } : {}),
       ...(reuseKey !== undefined ? { reuseKey } : {}),
       listenerId: this.id,
-      ...(o.tenant !== undefined ? { tenant: o.tenant } : {}),
+      ...(tenant !== undefined ? { tenant } : {}),
       ...(tlsProfile !== undefined ? { tlsProfile } : {}),
       ...(servername !== undefined ? { servername } : {}),
       ...(tls !== undefined ? { tls } : {}),

@@ -14,7 +14,7 @@ import type { StreamConnection } from './stream-connection.js';
 import type { FrameError } from './stream-framer.js';
 import type { StreamTransport, StreamTransportOptions, StreamTransportUser } from './stream-transport.js';
 import { TcpTransport } from './tcp-transport.js';
-import { TlsTransport, defaultTlsClientOptions, type TlsClientOptionsResolver } from './tls-transport.js';
+import { TlsTransport, defaultTlsClientOptions, type InboundTlsCheck, type TlsClientOptionsResolver } from './tls-transport.js';
 import { UdpTransport, type UdpTransportUser } from './udp-transport.js';
 import { stampTopVia } from './via-stamp.js';
 import type { Flow, ListenerInfo, SendTarget, TransportProtocol, TransportSender, TransportUser } from './types.js';
@@ -29,6 +29,8 @@ export interface ListenerSpec {
   tls?: TlsOptions;
   tenant?: string;
   tlsProfile?: string;
+  /** TLS listeners: verdict on each inbound connection after the handshake (src/tls plugs in here). */
+  checkInbound?: InboundTlsCheck;
 }
 
 export interface TransportLayerOptions {
@@ -188,7 +190,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
           const t =
             spec.protocol === 'tcp'
               ? new TcpTransport(so)
-              : new TlsTransport({ ...so, tls: spec.tls!, clientOptions: o.tlsClientOptions ?? defaultTlsClientOptions });
+              : new TlsTransport({
+                ...so,
+                tls: spec.tls!,
+                clientOptions: o.tlsClientOptions ?? defaultTlsClientOptions,
+                ...(spec.checkInbound ? { checkInbound: spec.checkInbound } : {}),
+              });
           this.#streams.push(t);
           this.#listeners.push(await t.listen());
         }
@@ -444,8 +451,11 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       },
       onFrameError: (conn, e) => this.#onFrameError(conn, e),
       onHandshakeError: (t, e, remote) => {
+        // A refusal by the inbound check carries its own code; a failed handshake is counted under one code.
+        const code = e instanceof GatewayError ? e.code : 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE';
         this.#c.tlsHandshakeFailures++;
-        this.#log.debug({ listener: t.id, remote, err: e, code: 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE' }, 'tls handshake failed');
+        this.#count(code);
+        this.#log.debug({ listener: t.id, remote, err: e, code }, 'tls handshake failed or refused');
       },
     };
   }
