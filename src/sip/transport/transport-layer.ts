@@ -205,6 +205,11 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       this.#state = 'closed';
       throw e;
     }
+    if ((this.#state as string) === 'closed') {
+      // close() was called while the listeners were opening.
+      await this.#closeAll();
+      throw new GatewayError('ERR_SIP_TRANSPORT_STATE', 'transport layer closed while starting');
+    }
     this.#state = 'started';
     for (const l of this.#listeners) this.#log.info({ listener: l.id, protocol: l.protocol, address: l.address, port: l.port }, 'sip listener open');
     return this.listeners();
