@@ -1,0 +1,127 @@
+import type { SipHeader, SipMessage } from './types.js';
+
+/** Compact forms (RFC 3261 §7.3.3 and the registrations that followed it). */
+export const compactForms: Readonly<Record<string, string>> = {
+  i: 'call-id', m: 'contact', e: 'content-encoding', l: 'content-length', c: 'content-type', f: 'from',
+  s: 'subject', k: 'supported', t: 'to', v: 'via', o: 'event', r: 'refer-to', b: 'referred-by',
+  x: 'session-expires', u: 'allow-events', a: 'accept-contact', j: 'reject-contact', d: 'request-disposition',
+  y: 'identity', n: 'identity-info',
+};
+
+/** Display names for generated headers whose capitalisation is not simply word-initial. */
+const displayNames: Record<string, string> = {
+  'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', rack: 'RAck', rseq: 'RSeq',
+  'mime-version': 'MIME-Version', 'p-asserted-identity': 'P-Asserted-Identity', 'p-preferred-identity': 'P-Preferred-Identity',
+  'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match',
+};
+
+/** Headers whose values are comma-separated lists (RFC 3261 §7.3.1); others are never split. */
+const listHeaders = new Set([
+  'via', 'route', 'record-route', 'contact', 'allow', 'supported', 'require', 'proxy-require', 'unsupported',
+  'accept', 'accept-encoding', 'accept-language', 'content-encoding', 'allow-events', 'path', 'service-route',
+  'in-reply-to', 'alert-info', 'call-info', 'error-info', 'reason', 'p-asserted-identity', 'accept-contact',
+  'reject-contact', 'request-disposition', 'security-client', 'security-server', 'security-verify',
+]);
+
+const canonicalCache = new Map<string, string>();
+
+/** The canonical lower-case long form of a header name. */
+export function canonicalName(name: string): string {
+  let c = canonicalCache.get(name);
+  if (c !== undefined) return c;
+  const lower = name.toLowerCase();
+  c = lower.length === 1 ? (compactForms[lower] ?? lower) : lower;
+  if (canonicalCache.size < 4096) canonicalCache.set(name, c);
+  return c;
+}
+
+/** The display form used when the engine generates a header: 'Call-ID', 'CSeq', 'Max-Forwards', 'X-Foo'. */
+export function displayName(canonical: string): string {
+  const d = displayNames[canonical];
+  if (d !== undefined) return d;
+  return canonical.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
+}
+
+export function isListHeader(canonical: string): boolean {
+  return listHeaders.has(canonical);
+}
+
+/** First value of a header, or undefined. */
+export function getHeader(msg: SipMessage, name: string): string | undefined {
+  const n = canonicalName(name);
+  const hs = msg.headers;
+  for (let i = 0; i < hs.length; i++) if (hs[i]!.name === n) return hs[i]!.value;
+  return undefined;
+}
+
+/** Every value of a header, with list headers split at commas outside quotes and angle brackets. */
+export function getHeaderValues(msg: SipMessage, name: string): string[] {
+  const n = canonicalName(name);
+  const out: string[] = [];
+  const split = listHeaders.has(n);
+  for (const h of msg.headers) {
+    if (h.name !== n) continue;
+    if (split) for (const v of splitList(h.value)) out.push(v);
+    else out.push(h.value);
+  }
+  return out;
+}
+
+/** Splits a comma-separated header value, respecting quoted strings and <...>. */
+export function splitList(value: string): string[] {
+  if (value.indexOf(',') < 0) return value.length > 0 ? [value] : [];
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value.charCodeAt(i);
+    if (quoted) {
+      if (ch === 92 /* \ */) i++;
+      else if (ch === 34 /* " */) quoted = false;
+    } else if (ch === 34) quoted = true;
+    else if (ch === 60 /* < */) depth++;
+    else if (ch === 62 /* > */ && depth > 0) depth--;
+    else if (ch === 44 /* , */ && depth === 0) {
+      const part = value.slice(start, i).trim();
+      if (part.length > 0) out.push(part);
+      start = i + 1;
+    }
+  }
+  const last = value.slice(start).trim();
+  if (last.length > 0) out.push(last);
+  return out;
+}
+
+function header(name: string, value: string): SipHeader {
+  const n = canonicalName(name);
+  return { name: n, raw: name.length === 1 || name === n ? displayName(n) : name, value };
+}
+
+/** Replaces every occurrence of a header with one value (or appends it when absent). */
+export function setHeader(msg: SipMessage, name: string, value: string): void {
+  const h = header(name, value);
+  const idx = msg.headers.findIndex((x) => x.name === h.name);
+  removeHeader(msg, h.name);
+  if (idx < 0) msg.headers.push(h);
+  else msg.headers.splice(Math.min(idx, msg.headers.length), 0, h);
+}
+
+export function appendHeader(msg: SipMessage, name: string, value: string): void {
+  msg.headers.push(header(name, value));
+}
+
+/** Inserts a header before the first header of the same name, or at the top when there is none. */
+export function prependHeader(msg: SipMessage, name: string, value: string): void {
+  const h = header(name, value);
+  const idx = msg.headers.findIndex((x) => x.name === h.name);
+  msg.headers.splice(idx < 0 ? 0 : idx, 0, h);
+}
+
+/** Removes every occurrence of a header; returns how many were removed. */
+export function removeHeader(msg: SipMessage, name: string): number {
+  const n = canonicalName(name);
+  const before = msg.headers.length;
+  msg.headers = msg.headers.filter((h) => h.name !== n);
+  return before - msg.headers.length;
+}

@@ -1,0 +1,70 @@
+import { err, ok, type Result } from '../../common/result.js';
+import type { NameAddr } from './types.js';
+import { formatParams, parseParams } from './params.js';
+import { formatUri, parseUri } from './uri.js';
+
+/**
+ * Parses a From/To/Contact/Route style value (RFC 3261 §20.10, §25.1 name-addr / addr-spec). In the addr-spec
+ * form (no angle brackets) every ';' parameter belongs to the header, not to the URI.
+ */
+export function parseNameAddr(text: string): Result<NameAddr, 'ERR_SIP_PARSE_URI'> {
+  const s = text.trim();
+  let displayName: string | undefined;
+  let uriText: string;
+  let rest: string;
+  let i = 0;
+  if (s[0] === '"') {
+    let j = 1;
+    let name = '';
+    while (j < s.length && s[j] !== '"') {
+      if (s[j] === '\\' && j + 1 < s.length) {
+        name += s[j + 1];
+        j += 2;
+      } else name += s[j++];
+    }
+    if (j >= s.length) return err('ERR_SIP_PARSE_URI', 'unterminated quoted display name');
+    displayName = name;
+    i = j + 1;
+    while (s[i] === ' ' || s[i] === '\t') i++;
+    if (s[i] !== '<') return err('ERR_SIP_PARSE_URI', 'display name without <URI>');
+  }
+  const lt = s.indexOf('<', i);
+  if (lt >= 0) {
+    if (displayName === undefined) {
+      const dn = s.slice(0, lt).trim();
+      if (dn.length > 0) displayName = dn;
+    }
+    const gt = s.indexOf('>', lt);
+    if (gt < 0) return err('ERR_SIP_PARSE_URI', 'missing >');
+    uriText = s.slice(lt + 1, gt);
+    rest = s.slice(gt + 1);
+  } else {
+    if (displayName !== undefined) return err('ERR_SIP_PARSE_URI', 'missing <');
+    const semi = s.indexOf(';');
+    uriText = semi < 0 ? s : s.slice(0, semi);
+    rest = semi < 0 ? '' : s.slice(semi);
+    if (/\s/.test(uriText.trim())) return err('ERR_SIP_PARSE_URI', 'white space in addr-spec');
+    uriText = uriText.trim();
+  }
+  const uri = parseUri(uriText);
+  if (!uri.ok) return uri;
+  const params = parseParams(rest);
+  if (!params) return err('ERR_SIP_PARSE_URI', 'bad header parameters');
+  const na: NameAddr = { uri: uri.value, params };
+  if (displayName !== undefined) na.displayName = displayName;
+  return ok(na);
+}
+
+export function formatNameAddr(na: NameAddr): string {
+  const dn = na.displayName === undefined ? '' : `"${na.displayName.replace(/(["\\])/g, '\\$1')}" `;
+  return `${dn}<${formatUri(na.uri)}>${formatParams(na.params)}`;
+}
+
+/** The tag parameter of a From/To value, read without a full parse. */
+export function tagOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const gt = value.lastIndexOf('>');
+  const from = gt < 0 ? 0 : gt;
+  const m = /;\s*tag\s*=\s*([^;\s,]+)/i.exec(value.slice(from));
+  return m ? m[1] : undefined;
+}

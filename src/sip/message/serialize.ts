@@ -1,0 +1,24 @@
+import type { SipHeader, SipMessage } from './types.js';
+
+/** The start line and headers as text, with Content-Length written once from the body. */
+export function serializeHead(msg: SipMessage, headers: SipHeader[] = msg.headers): string {
+  let s = msg.kind === 'request' ? `${msg.method} ${msg.uri} ${msg.version}\r\n` : `${msg.version} ${msg.status} ${msg.reason}\r\n`;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    if (h.name === 'content-length') continue;
+    s += h.raw + ': ' + h.value + '\r\n';
+  }
+  s += 'Content-Length: ' + msg.body.length + '\r\n\r\n';
+  return s;
+}
+
+/** Serialises a message (RFC 3261 §7): headers in order, Content-Length recomputed from the body. */
+export function serializeMessage(msg: SipMessage): Buffer {
+  const head = serializeHead(msg);
+  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
+  const headLen = Buffer.byteLength(head, 'utf8');
+  const out = Buffer.allocUnsafe(headLen + msg.body.length);
+  out.write(head, 0, 'utf8');
+  msg.body.copy(out, headLen);
+  return out;
+}
