@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../../common/clock.js';
 import { GatewayError } from '../../common/gateway-error.js';
 import { TypedEmitter } from '../../common/typed-emitter.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
+import { parseMessage } from '../message/parse.js';
 import type { ParseLimits, ParseResult, SipRequest } from '../message/types.js';
 import { addressFamily, normalizeAddress } from './address.js';
 import { buildBadRequest, badRequestPhrase } from './bad-request.js';
@@ -94,12 +95,6 @@ export interface TransportStats {
 
 type Counters = Omit<TransportStats, 'drops' | 'connectionsOpen'>;
 
-type ParseFn = (data: Buffer, limits?: Partial<ParseLimits>) => ParseResult;
-/** Resolved at start() until the message layer's barrel is in the tree; then a static import replaces this. */
-const MESSAGE_MODULE = '../message/index.js';
-let parseMessage: ParseFn = () => ({ ok: false, code: 'ERR_SIP_PARSE_EMPTY', reason: 'message layer not loaded' });
-let parserLoaded = false;
-
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -113,6 +108,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #limits: ParseLimits;
+  /** What the parser is given: undefined when the defaults apply, so the hot path allocates nothing for it. */
+  readonly #parseLimits: ParseLimits | undefined;
   readonly #table = new ConnectionTable<StreamConnection>();
   readonly #udp: UdpTransport[] = [];
   readonly #udpById = new Map<string, UdpTransport>();
@@ -134,6 +131,10 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#o = options;
     this.#log = options.log ?? silentLogger();
     this.#clock = options.clock ?? systemClock;
+    const l = options.limits;
+    this.#parseLimits = l && (l.maxMessageBytes !== undefined || l.maxHeaders !== undefined || l.maxLineBytes !== undefined)
+      ? { maxMessageBytes: l.maxMessageBytes ?? 65_535, maxHeaders: l.maxHeaders ?? 256, maxLineBytes: l.maxLineBytes ?? 8_192 }
+      : undefined;
     this.#limits = {
       maxMessageBytes: options.limits?.maxMessageBytes ?? 65_535,
       maxHeaders: options.limits?.maxHeaders ?? 256,
@@ -156,10 +157,6 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   async start(): Promise<ListenerInfo[]> {
     if (this.#state !== 'new') throw new GatewayError('ERR_SIP_TRANSPORT_STATE', `transport layer is ${this.#state}`);
     this.#state = 'starting';
-    if (!parserLoaded) {
-      parseMessage = ((await import(MESSAGE_MODULE)) as { parseMessage: ParseFn }).parseMessage;
-      parserLoaded = true;
-    }
     const o = this.#o;
     const streamUser = this.#streamUser();
     const udpUser: UdpTransportUser = { onDatagram: (d, r, u) => this.#onDatagram(d, r, u) };
@@ -349,7 +346,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     }
     const flow = udp.flowFor(rinfo);
     try {
-      this.#receive(parseMessage(data, this.#limits), data, flow, undefined);
+      this.#receive(parseMessage(data, this.#parseLimits), data, flow, undefined);
     } catch (e) {
       this.#internalError(e, flow);
     }
@@ -443,7 +440,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       onFrame: (conn, message) => {
         this.#c.bytesIn += message.length;
         try {
-          this.#receive(parseMessage(message, this.#limits), message, conn.flow, conn);
+          this.#receive(parseMessage(message, this.#parseLimits), message, conn.flow, conn);
         } catch (e) {
           this.#internalError(e, conn.flow);
         }
@@ -470,7 +467,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     let req: SipRequest | undefined;
     if (e.requestLine && e.headerBlock) {
       try {
-        const r = parseMessage(e.headerBlock, this.#limits);
+        const r = parseMessage(e.headerBlock, this.#parseLimits);
         req = r.ok ? (r.message.kind === 'request' ? r.message : undefined) : r.partial;
       } catch {
         req = undefined;

@@ -1,0 +1,96 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
+import { Inbox, nextEvent, sipRequest } from './transport.case.js';
+
+async function setup(t: TestContext): Promise<{ layer: TransportLayer; inbox: Inbox; client: () => Promise<{ s: Socket; text: () => string }> }> {
+  const layer = new TransportLayer({ listeners: [{ id: 'tcp', protocol: 'tcp', host: '127.0.0.1', port: 0 }] });
+  t.after(() => layer.close());
+  await layer.start();
+  const inbox = new Inbox();
+  layer.setUser(inbox);
+  const port = layer.listeners()[0]!.port;
+  return {
+    layer,
+    inbox,
+    client: async () => {
+      const s = connect({ host: '127.0.0.1', port });
+      t.after(() => s.destroy());
+      await once(s, 'connect');
+      let got = '';
+      s.on('data', (d) => (got += d.toString()));
+      s.on('error', () => undefined);
+      return { s, text: () => got };
+    },
+  };
+}
+
+const noLength = (req: string): string => req.replace(/Content-Length: \d+\r\n/, '');
+
+test('a request without Content-Length on a stream gets 400 (Missing Content-Length), then the connection closes', async (t) => {
+  const { layer, inbox, client } = await setup(t);
+  const c = await client();
+  const closed = once(c.s, 'close');
+  c.s.write(noLength(sipRequest({ protocol: 'tcp', viaHost: 'pbx.test' })));
+  await closed;
+  assert.match(c.text(), /^SIP\/2\.0 400 Bad Request \(Missing Content-Length\)\r\n/);
+  assert.match(c.text(), /\r\nVia: SIP\/2\.0\/TCP pbx\.test;branch=z9hG4bK-1;received=127\.0\.0\.1\r\n/);
+  assert.equal(inbox.items.length, 0);
+  assert.equal(layer.stats().drops.ERR_SIP_FRAME_NO_CONTENT_LENGTH, 1);
+  assert.equal(layer.stats().badRequestsSent, 1);
+});
+
+test('a huge Content-Length gets 400 and a close before any body is read', async (t) => {
+  const { layer, client } = await setup(t);
+  const c = await client();
+  const closed = once(c.s, 'close');
+  c.s.write(sipRequest({ protocol: 'tcp', viaHost: 'pbx.test' }).replace('Content-Length: 0', 'Content-Length: 99999999'));
+  await closed;
+  assert.match(c.text(), /^SIP\/2\.0 400 Bad Request \(Message Too Large\)\r\n/);
+  assert.equal(layer.stats().drops.ERR_SIP_FRAME_TOO_LARGE, 1);
+});
+
+test('a response without Content-Length is dropped with a close and no answer', async (t) => {
+  const { layer, client } = await setup(t);
+  const c = await client();
+  const closed = once(c.s, 'close');
+  c.s.write('SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP x;branch=z9hG4bK-1\r\n\r\n');
+  await closed;
+  assert.equal(c.text(), '');
+  assert.equal(layer.stats().drops.ERR_SIP_FRAME_NO_CONTENT_LENGTH, 1);
+});
+
+test('a malformed message with intact framing gets 400 and the connection stays usable', async (t) => {
+  const { inbox, client } = await setup(t);
+  const c = await client();
+  c.s.write(sipRequest({ protocol: 'tcp', viaHost: 'pbx.test', cseq: 1 }).replace('Max-Forwards: 70\r\n', 'not a header\r\n'));
+  c.s.write(sipRequest({ protocol: 'tcp', viaHost: 'pbx.test', cseq: 2 }));
+  await inbox.waitFor(1);
+  assert.equal(inbox.items[0]!.message.headers.find((h) => h.name === 'cseq')?.value, '2 OPTIONS');
+  for (let i = 0; i < 100 && !c.text().includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.match(c.text(), /^SIP\/2\.0 400 /);
+});
+
+test('bytes written one at a time are framed into one message with a UTF-8 body', async (t) => {
+  const { inbox, client } = await setup(t);
+  const c = await client();
+  const bytes = Buffer.from(sipRequest({ protocol: 'tcp', viaHost: 'pbx.test', method: 'MESSAGE', body: 'ünïcødé ✓ 🎉' }));
+  for (let i = 0; i < bytes.length; i++) c.s.write(bytes.subarray(i, i + 1));
+  await inbox.waitFor(1);
+  assert.deepEqual(inbox.items[0]!.raw, bytes);
+  assert.equal(inbox.items[0]!.message.body.toString(), 'ünïcødé ✓ 🎉');
+});
+
+test('a peer that half-closes is closed on our side too', async (t) => {
+  const { layer, client } = await setup(t);
+  const c = await client();
+  c.s.write(sipRequest({ protocol: 'tcp', viaHost: 'pbx.test' }));
+  const closed = nextEvent(layer, 'connectionClose');
+  c.s.end();
+  const [info, reason] = await closed;
+  assert.equal(reason, 'peer closed');
+  assert.equal(info.direction, 'inbound');
+  assert.equal(layer.connections().length, 0);
+});
