@@ -68,8 +68,12 @@ export class UdpTransport {
     } catch {
       // Reported as 0 below.
     }
-    const level = recv < want ? 'warn' : 'info';
-    o.log[level]({ listener: o.id, requested: want, recvBuffer: recv, sendBuffer: send }, 'udp socket buffers');
+    // Linux reports twice the size it books, and caps the booking at net.core.rmem_max / wmem_max.
+    if (recv < want) {
+      o.log.warn({ listener: o.id, requested: want, recvBuffer: recv, sendBuffer: send }, 'udp socket buffers smaller than requested; raise net.core.rmem_max and wmem_max');
+    } else {
+      o.log.info({ listener: o.id, requested: want, recvBuffer: recv, sendBuffer: send }, 'udp socket buffers');
+    }
     const a = this.#socket.address();
     this.#info = { id: o.id, protocol: 'udp', address: normalizeAddress(a.address), port: a.port };
     if (o.tenant !== undefined) this.#info.tenant = o.tenant;
