@@ -71,7 +71,10 @@ export type TransportLayerEvents = {
   badRequest: [TransportDrop];
 };
 
-/** Counters since start; `drops` is keyed by stable code. */
+/**
+ * Counters since start. `dropped` counts input refused without an answer, `badRequestsSent` input answered
+ * with 400; `drops` counts both (and refused TLS connections) by stable code.
+ */
 export interface TransportStats {
   datagramsIn: number;
   messagesIn: number;
