@@ -4,6 +4,7 @@
 #   scripts/srf-suite.sh              unit (mocha) + integration (tape) files
 #   scripts/srf-suite.sh --unit-only  only the mocha unit tests (need no server)
 #   scripts/srf-suite.sh --keep       keep the rewritten copy of the suite for inspection
+#   scripts/srf-suite.sh --only=uas,b2b   only those files (names: unit b2b reinvite uac uas proxy utils refer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v sipp >/dev/null 2>&1 || { echo "srf-suite: sipp is missing: apt-get install -y sip-tester" >&2; exit 2; }

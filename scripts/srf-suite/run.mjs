@@ -1,6 +1,6 @@
 // Runs drachtio-srf's own test suite (node_modules/drachtio-srf/test) on loopback against trunkgate's engine:
 // mocha unit tests, then the tape integration files one by one, counting `ok` / `not ok` lines per file.
-// Usage: node scripts/srf-suite/run.mjs [--unit-only] [--keep]
+// Usage: node scripts/srf-suite/run.mjs [--unit-only] [--keep] [--only=b2b,uac]   (--only: those files; unit skipped unless named)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ import { prepareSuite } from './prepare.mjs';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const unitOnly = process.argv.includes('--unit-only');
 const keep = process.argv.includes('--keep');
+const onlyArg = process.argv.find((a) => a.startsWith('--only='));
+const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',').filter(Boolean)) : undefined;
 const children = [];
 const log = (...a) => console.error('[srf-suite]', ...a);
 
@@ -102,7 +104,10 @@ function startUasFleet() {
   for (const [name, h] of Object.entries(uasHosts)) {
     if (!h.scenario) continue;
     const c = spawn('sipp', ['-sf', join(suite, 'test', 'scenarios', h.scenario), '-i', h.ip, '-p', '5060',
-      '-mp', String(20000 + Number(h.ip.split('.')[3]) * 8), '-nostdin'], { cwd: work, stdio: 'ignore' });
+      '-mp', String(20000 + Number(h.ip.split('.')[3]) * 8), '-nostdin',
+      // SRF_SUITE_TRACE=1 (with --keep): each UAS writes its messages to <work>/<name>.messages.log
+      ...(process.env.SRF_SUITE_TRACE ? ['-trace_msg', '-message_file', join(work, `${name}.messages.log`)] : [])],
+      { cwd: work, stdio: 'ignore' });
     c.once('exit', (code) => { if (code !== null && code !== 0) log(`UAS ${name} (${h.ip}) exited ${code}`); });
     children.push(c);
   }
@@ -112,10 +117,12 @@ const results = [];
 let setupError = null;
 for (const e of expected) {
   if (e.runner === 'mocha') {
-    log('mocha unit tests');
-    const r = await runCounted(join(repo, 'node_modules', '.bin', 'mocha'), ['--reporter', 'tap', e.file], 120_000);
-    results.push({ ...e, ...r });
-    if (unitOnly) break;
+    if (!only || only.has(e.name)) {
+      log('mocha unit tests');
+      const r = await runCounted(join(repo, 'node_modules', '.bin', 'mocha'), ['--reporter', 'tap', e.file], 120_000);
+      results.push({ ...e, ...r });
+    }
+    if (unitOnly || (only && only.size === 1 && only.has(e.name))) break;
     try {
       if (!existsSync(join(repo, 'src', 'engine', 'engine.ts'))) throw new Error('src/engine/engine.ts does not exist yet');
       for (const p of [sut, referPeer]) {
@@ -131,6 +138,7 @@ for (const e of expected) {
     }
     continue;
   }
+  if (only && !only.has(e.name)) continue;
   if (setupError) {
     results.push({ ...e, ok: 0, notOk: 0, code: null, timedOut: false, note: 'not run: ' + setupError.message });
     continue;

@@ -227,7 +227,10 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const callId = getHeader(msg, 'call-id');
     if (callId !== undefined) {
       const d = this.#dialogs.byCallId(callId);
-      if (d) {
+      // A dialog whose INVITE failed only waits for the ACK srf still sends; a new request with its Call-ID
+      // (a digest retry, https://www.rfc-editor.org/rfc/rfc3261#section-22.2) starts afresh.
+      if (d && d.failedStatus !== undefined) this.#endDialog(d);
+      else if (d) {
         this.#sendInDialog(cmd, msg, d);
         return;
       }
@@ -580,13 +583,20 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     let from: string | undefined;
     let to: string | undefined;
     let callId: string | undefined;
+    let appSeq: number | undefined;
     let hasContact = false;
     let hasMaxForwards = false;
     let hasContentType = false;
     const others: SipHeader[] = [];
     for (const h of msg.headers) {
-      if (STACK_OWNED.has(h.name) || h.name === 'cseq') continue;
+      if (STACK_OWNED.has(h.name)) continue;
       switch (h.name) {
+        case 'cseq': {
+          // The app may carry on a sequence (srf's digest retry sends the challenged request's CSeq + 1).
+          const n = Number.parseInt(h.value, 10);
+          if (Number.isInteger(n) && n > 0 && n < 2 ** 31) appSeq = n;
+          continue;
+        }
         case 'from':
           // For new requests the From is rewritten if it contains localhost anywhere (§2.8).
           from = h.value.includes('localhost') ? replaceLocalhost(h.value, local) : h.value;
@@ -630,7 +640,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
     to ??= `<${msg.uri}>`;
     callId ??= randomUUID();
-    const seq = randomSeq();
+    const seq = appSeq ?? randomSeq();
 
     const address = await resolveHost(dest.host);
     const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);

@@ -135,6 +135,26 @@ test('a new request reusing the Call-ID of a dialog is sent inside that dialog',
   assert.equal(header(info, 'from'), header(req, 'from'));
 });
 
+test('a digest retry (same Call-ID and From tag, CSeq + 1) after a 407 is a new INVITE, not one inside the failed dialog', async () => {
+  const h = setup();
+  await placeCall(h);
+  const req = h.transport.sent[0]!.msg;
+  const seq = Number.parseInt(header(req, 'cseq')!, 10);
+  respond(h, '407 Proxy Authentication Required', 'btag', 'Proxy-Authenticate: Digest realm="x", nonce="n"\n');
+  const sentBefore = h.transport.sent.length;
+  const retryId = h.fromApp(`INVITE sip:carol@127.0.0.3:5080 SIP/2.0\nCall-ID: ${header(req, 'call-id')}\nFrom: ${header(req, 'from')}\n`
+    + `CSeq: ${seq + 1} INVITE\nProxy-Authorization: Digest username="u"\n\n`);
+  await flush();
+  const retry = h.transport.sent.slice(sentBefore).map((s) => s.msg).find((m) => m.kind === 'request' && m.method === 'INVITE');
+  assert.ok(retry, 'the retry went out');
+  assert.equal(header(retry, 'to'), '<sip:carol@127.0.0.3:5080>', 'no To tag: a new dialog-creating request');
+  assert.equal(header(retry, 'cseq'), `${seq + 1} INVITE`);
+  assert.equal(header(retry, 'from'), header(req, 'from'));
+  assert.notEqual(header(retry, 'via'), header(req, 'via'));
+  assert.equal(h.hub.replies.find((x) => x.appMsgId === retryId)!.fields[0], 'OK');
+  assert.equal(h.core.stats().dialogs, 1);
+});
+
 test('transport from ;transport=tcp, and a body that is not SDP without Content-Type is refused', async () => {
   const h = setup();
   h.fromApp('OPTIONS sip:carol@127.0.0.3:5080;transport=tcp SIP/2.0\n\n');
