@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
@@ -11,6 +10,8 @@ import type { ClientTransaction, ClientTransactionUser, ServerTransaction, Trans
 import type { Flow, ListenerInfo, SendTarget, TransportProtocol, TransportSender, TransportUser } from '../../sip/transport/types.js';
 import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract, SipFrameMeta } from '../types.js';
 import { formatStackTime } from '../wire/server-messages.js';
+import { bracketHost, resolveHost, transportOf, unbracket, withLr } from './addressing.js';
+import { ProxyCore } from './proxy-core.js';
 import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
 import {
   getHeader, getHeaders, hdr, parseSipText, parseUriLite, replaceLocalhost, serializeSip, splitList, tagOf, uriOf,
@@ -57,14 +58,6 @@ function cseqMethod(msg: SipMessage): string {
   return v.slice(sp + 1).trim().toUpperCase();
 }
 
-function bracketHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-function unbracket(host: string): string {
-  return host.startsWith('[') ? host.slice(1, -1) : host;
-}
-
 /**
  * The engine's SIP core: the transaction user under the drachtio control protocol. It does what drachtio-server
  * does between the network and its apps (drachtio-protocol.md §2.2-§2.8): 100 Trying, choosing an app, filling
@@ -84,6 +77,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #client = new Map<string, ClientPending>();
   /** Pending INVITEs by server transaction id, for CANCEL matching. */
   readonly #invites = new Map<string, ServerPending>();
+  readonly #proxy: ProxyCore;
   #closed = false;
 
   constructor(o: EngineCoreOptions) {
@@ -96,6 +90,20 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#T1 = this.#tl.timerSettings.T1;
     this.#answerTimeout = o.appAnswerTimeoutMs ?? 64 * this.#T1;
     this.#tl.setUser(this);
+    this.#proxy = new ProxyCore({
+      transactions: this.#tl, hub: this.#hub, clock: this.#clock, log: this.#log,
+      now: () => this.#now(),
+      viaFor: (protocol) => this.#viaFor(protocol),
+      recordRouteFor: (protocol) => {
+        const l = this.#listenerFor(protocol);
+        const hp = l ? this.#hostportOf(l) : this.#advertise;
+        if (protocol === 'tls') return `<sips:${hp};transport=tls;lr>`;
+        return protocol === 'tcp' ? `<sip:${hp};transport=tcp;lr>` : `<sip:${hp};lr>`;
+      },
+      isLocal: (address, port) => this.#isLocal(address, port),
+      release: (p) => this.#clearServer(p),
+      newTag,
+    });
   }
 
   /** Live dialogs and pending transactions, for tests and the admin API. */
@@ -122,6 +130,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   onRequest(request: SipRequest, flow: Flow, txn: ServerTransaction): void {
     const method = request.method;
+    // A request routed through us (we Record-Routed it as a proxy) is relayed, not answered (§16.4).
+    if (method !== 'CANCEL' && getHeader(request, 'route') !== undefined && this.#proxy.routeThrough(request, flow, txn)) return;
     if (method === 'INVITE') {
       // drachtio sends 100 Trying for every new INVITE and re-INVITE before the app sees it (§2.8).
       txn.respond(buildResponse(request, 100, 'Trying'));
@@ -166,6 +176,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   onAck(request: SipRequest, flow: Flow): void {
+    if (getHeader(request, 'route') !== undefined && this.#proxy.routeThrough(request, flow, undefined)) return;
     const callId = getHeader(request, 'call-id') ?? '';
     const d = this.#dialogs.match(callId, tagOf(getHeader(request, 'to')) ?? '', tagOf(getHeader(request, 'from')) ?? '');
     if (!d || !d.awaitingAck) return;
@@ -242,7 +253,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   onAppProxy(cmd: AppProxyCommand): void {
-    this.#hub.reply(cmd.connId, cmd.msgId, ['NOK', 'proxy is not supported by this engine']);
+    const p = this.#server.get(cmd.transactionId);
+    if (!p || p.final || p.proxied || p.inDialog) {
+      this.#hub.reply(cmd.connId, cmd.msgId, ['NOK', `unable to find transaction ${cmd.transactionId} to proxy`]);
+      return;
+    }
+    this.#proxy.start(cmd, p);
   }
 
   onAppDisconnected(connId: string): void {
@@ -344,6 +360,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   #onNetworkCancel(cancel: SipRequest, _flow: Flow, txn: ServerTransaction): void {
     const ist = this.#tl.findInviteServerTransaction(cancel);
     const p = ist ? this.#invites.get(ist.id) : undefined;
+    if (p?.proxied) {
+      // A proxy answers the CANCEL itself and cancels its branches; their 487 goes upstream (§16.10).
+      txn.respond(buildResponse(cancel, 200, 'OK', { toTag: newTag() }));
+      p.proxied.cancel();
+      return;
+    }
     if (!p || p.final) {
       const callId = getHeader(cancel, 'call-id') ?? '';
       const d = this.#dialogs.get(dialogIdOf(callId, tagOf(getHeader(cancel, 'from')) ?? ''));
@@ -1000,25 +1022,4 @@ function appHeaders(msg: SipRequest): SipHeader[] {
     out.push(h);
   }
   return out;
-}
-
-/** The transport a URI asks for with `;transport=` (udp when absent; `sips:` alone does not force TLS, §2.8). */
-function transportOf(u: UriLite): TransportProtocol {
-  const t = u.params.get('transport');
-  if (t) {
-    const l = t.toLowerCase();
-    if (l === 'tcp' || l === 'tls' || l === 'udp') return l;
-  }
-  return 'udp';
-}
-
-function withLr(uri: string): string {
-  return /;lr\b/i.test(uri) ? uri : `${uri};lr`;
-}
-
-async function resolveHost(host: string): Promise<string> {
-  const h = unbracket(host);
-  if (isIP(h) !== 0) return h;
-  const r = await lookup(h);
-  return r.address;
 }

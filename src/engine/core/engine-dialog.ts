@@ -61,6 +61,8 @@ export interface ServerPending {
   /** RFC 3262 reliable provisional in flight. */
   reliable: { rseq: number; response: SipResponse; timer: TimerHandle | undefined; interval: number; elapsed: number } | undefined;
   lastRseq: number;
+  /** The app had the engine proxy this request (§2.5): a CANCEL goes to the proxy's branches. */
+  proxied?: { cancel(): void };
 }
 
 /** A request an app sent to the network, keyed by its transactionId. */

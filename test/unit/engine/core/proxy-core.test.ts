@@ -1,0 +1,118 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import type { SipMessage } from '../../../../src/sip/message/types.js';
+import { flush, header, invite, setup, type SipRequest } from './core-harness.js';
+
+const B1 = { protocol: 'udp' as const, localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.3', remotePort: 5080, listenerId: 'udp-1' };
+const B2 = { ...B1, remoteAddress: '127.0.0.4' };
+
+/** An INVITE from the network handed to the app, and the app's proxy command for it. */
+async function proxied(h: ReturnType<typeof setup>, opts: { simultaneous?: boolean; fullResponse?: boolean; remainInDialog?: boolean; dests: string[] }) {
+  h.fromNet(invite());
+  const txnId = h.hub.sips.at(-1)!.meta.transactionId;
+  const msgId = 'px1';
+  h.core.onAppProxy({
+    connId: 'app1', msgId, transactionId: txnId, remainInDialog: opts.remainInDialog ?? false, fullResponse: opts.fullResponse ?? true,
+    followRedirects: false, simultaneous: opts.simultaneous ?? false, provisionalTimeout: '', finalTimeout: '', destinations: opts.dests,
+    sip: `INVITE ${opts.dests[0]} SIP/2.0\r\n\r\n`,
+  });
+  await flush();
+  return msgId;
+}
+
+function forwardedTo(h: ReturnType<typeof setup>, address: string): SipRequest[] {
+  return h.transport.sent.filter((s) => s.target.address === address && s.msg.kind === 'request' && s.msg.method === 'INVITE')
+    .map((s) => s.msg as SipRequest);
+}
+
+/** The downstream answer to a forwarded request, with its Via stack as received. */
+function answer(h: ReturnType<typeof setup>, req: SipMessage, status: string, flow = B1, toTag = 'dtag'): void {
+  const vias = req.headers.filter((x) => x.name === 'via').map((x) => `Via: ${x.value}`).join('\n');
+  h.fromNet(`SIP/2.0 ${status}\n${vias}\nFrom: ${header(req, 'from')}\nTo: ${header(req, 'to')};tag=${toTag}\nCall-ID: ${header(req, 'call-id')}\n`
+    + `CSeq: ${header(req, 'cseq')}\nContact: <sip:b@${flow.remoteAddress}:5080>\nContent-Length: 0\n\n`, flow);
+}
+
+test('serial proxy: the request goes to the first destination with our Via on top, Max-Forwards - 1 and Record-Route', async () => {
+  const h = setup();
+  await proxied(h, { dests: ['sip:127.0.0.3:5080'], remainInDialog: true });
+  const [fwd] = forwardedTo(h, '127.0.0.3');
+  assert.ok(fwd);
+  assert.equal(fwd.uri, 'sip:127.0.0.3:5080');
+  const vias = fwd.headers.filter((x) => x.name === 'via');
+  assert.equal(vias.length, 2);
+  assert.match(vias[0]!.value, /^SIP\/2\.0\/UDP 127\.0\.0\.1:5060;rport;branch=z9hG4bK/);
+  assert.equal(header(fwd, 'max-forwards'), '69');
+  assert.equal(header(fwd, 'record-route'), '<sip:127.0.0.1:5060;lr>');
+});
+
+test('a 200 goes upstream without our Via, the app gets continue then done', async () => {
+  const h = setup();
+  const msgId = await proxied(h, { dests: ['sip:127.0.0.3:5080'] });
+  const [fwd] = forwardedTo(h, '127.0.0.3');
+  answer(h, fwd!, '200 OK');
+  const up = h.transport.sent.filter((s) => s.target.address === '127.0.0.2' && s.text.startsWith('SIP/2.0 200')).at(-1)!.msg;
+  assert.equal(up.headers.filter((x) => x.name === 'via').length, 1);
+  assert.match(header(up, 'via')!, /branch=z9hG4bKinv1/);
+  const replies = h.hub.replies.filter((r) => r.appMsgId === msgId).map((r) => r.fields);
+  assert.equal(replies[0]![0], 'OK');
+  assert.equal(replies[0]![9], 'continue');
+  assert.deepEqual(replies.at(-1), ['OK', 'done']);
+});
+
+test('serial: a failure moves to the next destination; all failing sends the best response upstream and done', async () => {
+  const h = setup();
+  const msgId = await proxied(h, { dests: ['sip:127.0.0.3:5080', 'sip:127.0.0.4:5080'] });
+  answer(h, forwardedTo(h, '127.0.0.3')[0]!, '503 Service Unavailable');
+  await flush();
+  const second = forwardedTo(h, '127.0.0.4')[0];
+  assert.ok(second, 'second destination tried after the first failed');
+  answer(h, second, '486 Busy Here', B2);
+  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.2' && s.text.startsWith('SIP/2.0 486')), '486 (lowest class) upstream');
+  assert.deepEqual(h.hub.replies.filter((r) => r.appMsgId === msgId).at(-1)!.fields, ['OK', 'done']);
+});
+
+test('simultaneous: both destinations at once; the first 200 wins and the other branch is CANCELled after its 180', async () => {
+  const h = setup();
+  await proxied(h, { dests: ['sip:127.0.0.3:5080', 'sip:127.0.0.4:5080'], simultaneous: true });
+  const a = forwardedTo(h, '127.0.0.3')[0]!;
+  const b = forwardedTo(h, '127.0.0.4')[0]!;
+  assert.ok(a && b);
+  answer(h, b, '180 Ringing', B2, 'btag');
+  answer(h, a, '200 OK');
+  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.4' && s.text.startsWith('CANCEL ')));
+});
+
+test('the caller CANCELs: 200 to the CANCEL, CANCEL downstream, the 487 goes upstream', async () => {
+  const h = setup();
+  await proxied(h, { dests: ['sip:127.0.0.3:5080'] });
+  const fwd = forwardedTo(h, '127.0.0.3')[0]!;
+  answer(h, fwd, '180 Ringing');
+  h.fromNet(`CANCEL sip:bob@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKinv1;rport=5070;received=127.0.0.2\n`
+    + 'Max-Forwards: 70\nFrom: <sip:alice@127.0.0.2>;tag=atag\nTo: <sip:bob@127.0.0.1>\nCall-ID: call-1\nCSeq: 1 CANCEL\nContent-Length: 0\n\n');
+  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.2' && /^SIP\/2\.0 200 OK\r\n[\s\S]*CSeq: 1 CANCEL/.test(s.text)));
+  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.3' && s.text.startsWith('CANCEL ')));
+  answer(h, fwd, '487 Request Terminated');
+  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.2' && s.text.startsWith('SIP/2.0 487')));
+});
+
+test('an unknown transaction gets NOK', () => {
+  const h = setup();
+  h.core.onAppProxy({
+    connId: 'app1', msgId: 'px9', transactionId: 'nope', remainInDialog: false, fullResponse: true, followRedirects: false,
+    simultaneous: false, provisionalTimeout: '', finalTimeout: '', destinations: ['sip:127.0.0.3'], sip: 'INVITE sip:127.0.0.3 SIP/2.0\r\n\r\n',
+  });
+  assert.equal(h.hub.replies.at(-1)!.fields[0], 'NOK');
+});
+
+test('an in-dialog request whose top Route is ours is relayed to the next hop with that Route removed', async () => {
+  const h = setup();
+  h.fromNet('BYE sip:b@127.0.0.3:5080 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKbye1\nRoute: <sip:127.0.0.1:5060;lr>\n'
+    + 'Max-Forwards: 70\nFrom: <sip:alice@127.0.0.2>;tag=atag\nTo: <sip:bob@127.0.0.1>;tag=dtag\nCall-ID: call-1\nCSeq: 2 BYE\nContent-Length: 0\n\n');
+  await flush();
+  const bye = h.transport.sent.find((s) => s.target.address === '127.0.0.3' && s.text.startsWith('BYE '));
+  assert.ok(bye, 'relayed to the Request-URI');
+  assert.equal(header(bye.msg, 'route'), undefined);
+  assert.equal(bye.msg.headers.filter((x) => x.name === 'via').length, 2);
+  answer(h, bye.msg, '200 OK');
+  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.2' && s.text.startsWith('SIP/2.0 200')));
+});
