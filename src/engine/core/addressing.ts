@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { TransportProtocol } from '../../sip/transport/types.js';
+import { newBranch } from '../../sip/transaction/index.js';
+import type { Flow, ListenerInfo, TransportProtocol, TransportSender } from '../../sip/transport/types.js';
 import type { UriLite } from './sip-text.js';
 
 /** `[v6]` for IPv6 literals written in a hostport, anything else as it is. */
@@ -38,4 +39,82 @@ export async function resolveHost(host: string): Promise<string> {
   if (isIP(h) !== 0) return h;
   const r = await lookup(h);
   return r.address;
+}
+
+/**
+ * The engine's own addresses as peers must see them: which listener a protocol leaves from, the host:port for
+ * Via, Contact and Record-Route (a wildcard bind is advertised as `advertise`), and whether an address is ours.
+ */
+export class LocalAddresses {
+  readonly #transport: TransportSender;
+  readonly advertise: string;
+
+  constructor(transport: TransportSender, advertise: string) {
+    this.#transport = transport;
+    this.advertise = advertise;
+  }
+
+  /** The listener a request on `protocol` leaves from (IPv4 preferred). */
+  listenerFor(protocol: TransportProtocol): ListenerInfo | undefined {
+    let found: ListenerInfo | undefined;
+    for (const l of this.#transport.listeners()) {
+      if (l.protocol !== protocol) continue;
+      if (isIP(unbracket(l.address)) !== 6) return l;
+      found ??= l;
+    }
+    return found;
+  }
+
+  hostOf(l: ListenerInfo): string {
+    const a = unbracket(l.address);
+    return a === '0.0.0.0' || a === '::' ? this.advertise : a;
+  }
+
+  hostportOf(l: ListenerInfo): string {
+    return `${bracketHost(this.hostOf(l))}:${l.port}`;
+  }
+
+  /** host:port of the listener for `protocol`, or the advertised host. */
+  hostportFor(protocol: TransportProtocol): string {
+    const l = this.listenerFor(protocol);
+    return l ? this.hostportOf(l) : this.advertise;
+  }
+
+  /** Our host:port on the flow a message came in on. */
+  flowHostport(f: Flow): string {
+    const a = f.localAddress;
+    if (a && a !== '0.0.0.0' && a !== '::' && f.localPort) {
+      if (f.protocol === 'udp' || f.connectionId === undefined) return `${bracketHost(a)}:${f.localPort}`;
+      // An inbound connection's local port is the listener's; an outbound one's is ephemeral.
+      const l = f.listenerId ? this.#transport.listeners().find((x) => x.id === f.listenerId) : undefined;
+      return `${bracketHost(a)}:${l?.port ?? f.localPort}`;
+    }
+    return this.hostportFor(f.protocol);
+  }
+
+  /** The Contact drachtio generates from the transport in use (drachtio-protocol.md §2.8). */
+  contactFor(protocol: TransportProtocol, hostport: string): string {
+    if (protocol === 'tls') return `<sips:${hostport};transport=tls>`;
+    if (protocol === 'tcp') return `<sip:${hostport};transport=tcp>`;
+    return `<sip:${hostport}>`;
+  }
+
+  viaFor(protocol: TransportProtocol): string {
+    // RFC 3581 §3: "The client [...] MUST insert the rport parameter with no value" (drachtio always adds it).
+    return `SIP/2.0/${protocol.toUpperCase()} ${this.hostportFor(protocol)};rport;branch=${newBranch()}`;
+  }
+
+  /** Our Record-Route entry as a proxy (https://www.rfc-editor.org/rfc/rfc3261#section-16.6 step 4). */
+  recordRouteFor(protocol: TransportProtocol): string {
+    const hp = this.hostportFor(protocol);
+    if (protocol === 'tls') return `<sips:${hp};transport=tls;lr>`;
+    return protocol === 'tcp' ? `<sip:${hp};transport=tcp;lr>` : `<sip:${hp};lr>`;
+  }
+
+  isLocal(address: string, port: number): boolean {
+    for (const l of this.#transport.listeners()) {
+      if (l.port === port && (unbracket(l.address) === address || this.hostOf(l) === address)) return true;
+    }
+    return false;
+  }
 }

@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
 import { DialogTable } from '../../sip/dialog/dialog-table.js';
 import { dialogIdOf } from '../../sip/dialog/dialog.js';
 import { buildCancel, buildResponse, newBranch, type TransactionLayer } from '../../sip/transaction/index.js';
-import type { ClientTransaction, ClientTransactionUser, ServerTransaction, TransactionUser } from '../../sip/transaction/types.js';
-import type { Flow, ListenerInfo, SendTarget, TransportProtocol, TransportSender, TransportUser } from '../../sip/transport/types.js';
-import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract, SipFrameMeta } from '../types.js';
+import type { ClientTransactionUser, ServerTransaction, TransactionUser } from '../../sip/transaction/types.js';
+import type { Flow, SendTarget, TransportSender, TransportUser } from '../../sip/transport/types.js';
+import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract } from '../types.js';
 import { formatStackTime } from '../wire/server-messages.js';
-import { bracketHost, resolveHost, transportOf, unbracket, withLr } from './addressing.js';
+import { LocalAddresses, resolveHost, transportOf, unbracket, withLr } from './addressing.js';
 import { ProxyCore } from './proxy-core.js';
 import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
 import {
   getHeader, getHeaders, hdr, parseSipText, parseUriLite, replaceLocalhost, serializeSip, splitList, tagOf, uriOf,
-  type UriLite,
 } from './sip-text.js';
 
 export interface EngineCoreOptions {
@@ -69,7 +67,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #hub: AppHub;
   readonly #clock: Clock;
   readonly #log: Logger | undefined;
-  readonly #advertise: string;
+  readonly #addr: LocalAddresses;
   readonly #T1: number;
   readonly #answerTimeout: number;
   readonly #dialogs = new DialogTable<EngineDialog>();
@@ -86,21 +84,16 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#hub = o.hub;
     this.#clock = o.clock ?? systemClock;
     this.#log = o.log;
-    this.#advertise = o.advertiseHost ?? '127.0.0.1';
+    this.#addr = new LocalAddresses(o.transport, o.advertiseHost ?? '127.0.0.1');
     this.#T1 = this.#tl.timerSettings.T1;
     this.#answerTimeout = o.appAnswerTimeoutMs ?? 64 * this.#T1;
     this.#tl.setUser(this);
     this.#proxy = new ProxyCore({
       transactions: this.#tl, hub: this.#hub, clock: this.#clock, log: this.#log,
       now: () => this.#now(),
-      viaFor: (protocol) => this.#viaFor(protocol),
-      recordRouteFor: (protocol) => {
-        const l = this.#listenerFor(protocol);
-        const hp = l ? this.#hostportOf(l) : this.#advertise;
-        if (protocol === 'tls') return `<sips:${hp};transport=tls;lr>`;
-        return protocol === 'tcp' ? `<sip:${hp};transport=tcp;lr>` : `<sip:${hp};lr>`;
-      },
-      isLocal: (address, port) => this.#isLocal(address, port),
+      viaFor: (protocol) => this.#addr.viaFor(protocol),
+      recordRouteFor: (protocol) => this.#addr.recordRouteFor(protocol),
+      isLocal: (address, port) => this.#addr.isLocal(address, port),
       release: (p) => this.#clearServer(p),
       newTag,
     });
@@ -206,7 +199,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   // ---------------------------------------------------------------- app side
 
   hostports(): { hostports: string[]; localHostports: string[] } {
-    const list = this.#transport.listeners().map((l) => `${l.protocol}/${this.#hostportOf(l)}`);
+    const list = this.#transport.listeners().map((l) => `${l.protocol}/${this.#addr.hostportOf(l)}`);
     return { hostports: list, localHostports: list };
   }
 
@@ -420,7 +413,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const contactWanted = createsDialog || p.inDialog
       ? (status >= 200 && status < 300 && (isInvite || p.method === 'SUBSCRIBE')) || reliable
       : false;
-    const local = this.#flowHostport(p.flow);
+    const local = this.#addr.flowHostport(p.flow);
     const extra: SipHeader[] = [];
     let hasContact = false;
     let hasContentType = false;
@@ -436,7 +429,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       // https://www.rfc-editor.org/rfc/rfc3261#section-12.1.1
       for (const rr of getHeaders(request, 'record-route')) extra.push(hdr('Record-Route', rr));
     }
-    const localContact = p.dialog?.localContact ?? this.#contactFor(p.flow.protocol, local);
+    const localContact = p.dialog?.localContact ?? this.#addr.contactFor(p.flow.protocol, local);
     if (contactWanted && !hasContact) extra.push(hdr('Contact', localContact));
     if (msg.body.length > 0 && !hasContentType && msg.body.subarray(0, 3).toString('latin1') === 'v=0') {
       extra.push(hdr('Content-Type', 'application/sdp'));
@@ -549,7 +542,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   #byeFromEngine(d: EngineDialog, reasonText: string): void {
     const bye = this.#buildInDialog(d, 'BYE', d.remoteTarget, [hdr('Reason', `SIP;text="${reasonText}"`)], Buffer.alloc(0));
     this.#dialogTarget(d).then((target) => {
-      const via = this.#viaFor(target.protocol);
+      const via = this.#addr.viaFor(target.protocol);
       bye.headers.unshift(hdr('Via', via));
       try {
         this.#tl.sendRequest(bye, { target, user: NOOP_USER });
@@ -593,13 +586,13 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       return;
     }
     const protocol = transportOf(dest);
-    const listener = this.#listenerFor(protocol);
+    const listener = this.#addr.listenerFor(protocol);
     if (!listener) {
       this.#nok(cmd, 'requested protocol/transport not available');
       return;
     }
-    const local = this.#hostportOf(listener);
-    const contact = this.#contactFor(protocol, local);
+    const local = this.#addr.hostportOf(listener);
+    const contact = this.#addr.contactFor(protocol, local);
 
     const headers: SipHeader[] = [];
     let from: string | undefined;
@@ -666,7 +659,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
     const address = await resolveHost(dest.host);
     const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);
-    if (this.#isLocal(address, port)) {
+    if (this.#addr.isLocal(address, port)) {
       this.#nok(cmd, 'can not send request to myself');
       return;
     }
@@ -716,9 +709,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
     this.#client.set(p.txnId, p);
     const text = serializeSip(p.request);
-    const l = this.#listenerFor(p.target.protocol);
+    const l = this.#addr.listenerFor(p.target.protocol);
     this.#hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), p.target.protocol, l ? this.#hostOf(l) : '', l ? String(l.port) : '',
+      'OK', 'application', String(Buffer.byteLength(text)), p.target.protocol, l ? this.#addr.hostOf(l) : '', l ? String(l.port) : '',
       this.#now(), p.txnId, 'Msg sent:', '',
     ], text);
   }
@@ -824,9 +817,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
     p.canceled = true;
     const text = serializeSip(cancel);
-    const l = this.#listenerFor(target.protocol);
+    const l = this.#addr.listenerFor(target.protocol);
     this.#hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#hostOf(l) : '', l ? String(l.port) : '',
+      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#addr.hostOf(l) : '', l ? String(l.port) : '',
       this.#now(), randomUUID(), 'Msg sent:', '',
     ], text);
   }
@@ -873,7 +866,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const uri = msg.uri.includes('placeholder') || !d.remoteTarget ? d.remoteTarget || msg.uri : msg.uri;
     const request = this.#buildInDialog(d, method, uri, extra, msg.body);
     this.#dialogTarget(d).then((target) => {
-      request.headers.unshift(hdr('Via', this.#viaFor(target.protocol)));
+      request.headers.unshift(hdr('Via', this.#addr.viaFor(target.protocol)));
       const txnId = cmd.transactionId || randomUUID();
       const p: ClientPending = {
         txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: d, inDialog: true,
@@ -904,16 +897,16 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const ack = this.#buildInDialog(d, 'ACK', d.remoteTarget, extra, body);
     d.ackSeq = undefined;
     const target = await this.#dialogTarget(d);
-    ack.headers.unshift(hdr('Via', this.#viaFor(target.protocol)));
+    ack.headers.unshift(hdr('Via', this.#addr.viaFor(target.protocol)));
     d.lastAck = { request: ack, target };
     await this.#tl.sendStateless(ack, target);
     return d.lastAck;
   }
 
   #echoRequest(cmd: AppSipCommand, target: SendTarget, txnId: string, text: string): void {
-    const l = this.#listenerFor(target.protocol);
+    const l = this.#addr.listenerFor(target.protocol);
     this.#hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#hostOf(l) : '', l ? String(l.port) : '',
+      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#addr.hostOf(l) : '', l ? String(l.port) : '',
       this.#now(), txnId, 'Msg sent:', '',
     ], text);
   }
@@ -944,59 +937,6 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       protocol, address, port: u.port ?? (protocol === 'tls' ? 5061 : 5060),
       ...(f?.listenerId ? { listenerId: f.listenerId } : {}),
     };
-  }
-
-  // ---------------------------------------------------------------- local addresses
-
-  #listenerFor(protocol: TransportProtocol): ListenerInfo | undefined {
-    let found: ListenerInfo | undefined;
-    for (const l of this.#transport.listeners()) {
-      if (l.protocol !== protocol) continue;
-      if (isIP(unbracket(l.address)) !== 6) return l;
-      found ??= l;
-    }
-    return found;
-  }
-
-  #hostOf(l: ListenerInfo): string {
-    const a = unbracket(l.address);
-    return a === '0.0.0.0' || a === '::' ? this.#advertise : a;
-  }
-
-  #hostportOf(l: ListenerInfo): string {
-    return `${bracketHost(this.#hostOf(l))}:${l.port}`;
-  }
-
-  #flowHostport(f: Flow): string {
-    const a = f.localAddress;
-    if (a && a !== '0.0.0.0' && a !== '::' && f.localPort) {
-      if (f.protocol === 'udp' || f.connectionId === undefined) return `${bracketHost(a)}:${f.localPort}`;
-      // An inbound connection's local port is the listener's; an outbound one's is ephemeral.
-      const l = f.listenerId ? this.#transport.listeners().find((x) => x.id === f.listenerId) : undefined;
-      return `${bracketHost(a)}:${l?.port ?? f.localPort}`;
-    }
-    const l = this.#listenerFor(f.protocol);
-    return l ? this.#hostportOf(l) : this.#advertise;
-  }
-
-  #contactFor(protocol: TransportProtocol, hostport: string): string {
-    if (protocol === 'tls') return `<sips:${hostport};transport=tls>`;
-    if (protocol === 'tcp') return `<sip:${hostport};transport=tcp>`;
-    return `<sip:${hostport}>`;
-  }
-
-  #viaFor(protocol: TransportProtocol): string {
-    const l = this.#listenerFor(protocol);
-    const hp = l ? this.#hostportOf(l) : this.#advertise;
-    // RFC 3581 §3: "The client [...] MUST insert the rport parameter with no value" (drachtio always adds it).
-    return `SIP/2.0/${protocol.toUpperCase()} ${hp};rport;branch=${newBranch()}`;
-  }
-
-  #isLocal(address: string, port: number): boolean {
-    for (const l of this.#transport.listeners()) {
-      if (l.port === port && (unbracket(l.address) === address || this.#hostOf(l) === address)) return true;
-    }
-    return false;
   }
 
   // ---------------------------------------------------------------- frames
