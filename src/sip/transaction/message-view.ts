@@ -1,41 +1,28 @@
 /**
  * The few reads and writes of a SIP message the transaction layer needs (top Via, branch, sent-by, CSeq,
- * tags, Call-ID), kept private to this folder so the layer depends only on the message types.
+ * tags, Call-ID). Header lookup, lists, CSeq and tags are the message layer's; the top-Via reader stays here
+ * (it reads only the first entry, without building the whole Via list) and so does the serialiser, which keeps
+ * the headers' order and spelling byte for byte.
  */
+import {
+  cseqOf as messageCseqOf, fromTagOf as messageFromTagOf, getHeader, splitList as messageSplitList, tagOf as messageTagOf,
+  toTagOf as messageToTagOf,
+} from '../message/index.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse, Via, CSeq } from '../message/types.js';
 
 /** RFC 3261 §8.1.1.7: "The branch ID inserted by an element compliant with this specification MUST always begin with the characters "z9hG4bK"." */
 export const MAGIC_COOKIE = 'z9hG4bK';
 
 export function headerValue(msg: SipMessage, name: string): string | undefined {
-  for (const h of msg.headers) if (h.name === name) return h.value;
-  return undefined;
+  return getHeader(msg, name);
 }
 
 export function headersNamed(msg: SipMessage, name: string): SipHeader[] {
   return msg.headers.filter((h) => h.name === name);
 }
 
-/** Splits a comma list at top level (outside quotes and angle brackets). */
-export function splitList(value: string): string[] {
-  const out: string[] = [];
-  let quoted = false;
-  let angle = 0;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0x5c /* \ */ && quoted) i++;
-    else if (c === 0x22 /* " */) quoted = !quoted;
-    else if (!quoted && c === 0x3c /* < */) angle++;
-    else if (!quoted && c === 0x3e /* > */ && angle > 0) angle--;
-    else if (!quoted && angle === 0 && c === 0x2c /* , */) {
-      out.push(value.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(value.slice(start).trim());
-  return out.filter((s) => s.length > 0);
-}
+/** Splits a comma list at top level (outside quotes and angle brackets): the message layer's. */
+export const splitList = messageSplitList;
 
 /** The text of the top-most Via value (the first entry of the first Via header). */
 export function topViaText(msg: SipMessage): string | undefined {
@@ -95,44 +82,20 @@ export function sentByOf(via: Via): string {
 }
 
 export function cseqOf(msg: SipMessage): CSeq | undefined {
-  const v = headerValue(msg, 'cseq');
-  if (v === undefined) return undefined;
-  const m = /^\s*(\d+)\s+(\S+)\s*$/.exec(v);
-  if (!m) return undefined;
-  return { seq: Number(m[1]), method: m[2]! };
+  return messageCseqOf(msg);
 }
 
 /** The `tag` parameter of a From or To value (parameters after the name-addr or addr-spec). */
 export function tagOfValue(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  let i = 0;
-  let quoted = false;
-  let paramsAt = -1;
-  const lt = value.indexOf('<');
-  if (lt >= 0) {
-    for (; i < value.length; i++) {
-      const c = value[i];
-      if (c === '\\' && quoted) i++;
-      else if (c === '"') quoted = !quoted;
-      else if (!quoted && c === '>') {
-        paramsAt = i + 1;
-        break;
-      }
-    }
-  } else {
-    paramsAt = value.indexOf(';');
-  }
-  if (paramsAt < 0) return undefined;
-  const m = /;\s*tag\s*=\s*([^;\s,]+)/i.exec(value.slice(paramsAt));
-  return m ? m[1] : undefined;
+  return messageTagOf(value);
 }
 
 export function toTagOf(msg: SipMessage): string | undefined {
-  return tagOfValue(headerValue(msg, 'to'));
+  return messageToTagOf(msg);
 }
 
 export function fromTagOf(msg: SipMessage): string | undefined {
-  return tagOfValue(headerValue(msg, 'from'));
+  return messageFromTagOf(msg);
 }
 
 export function callIdOf(msg: SipMessage): string | undefined {
