@@ -9,7 +9,7 @@ test('parses host:port with an optional transport', () => {
 });
 
 test('rejects a target without a port, with a bad port or an unsupported transport', () => {
-  for (const bad of ['127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', 'h:5060;transport=tls', 'sip:h:5060', '']) {
+  for (const bad of ['127.0.0.1', 'h:5060;transport=sctp', '127.0.0.1:0', '127.0.0.1:70000', 'sip:h:5060', '']) {
     assert.throws(() => parseTarget(bad), { code: 'ERR_B2BUA_TARGET_INVALID' }, bad);
   }
 });
@@ -32,4 +32,10 @@ test('startB2bua refuses a bad target before it opens any connection', async () 
     startB2bua({ engine: { host: '127.0.0.1', port: 9, secret: 's' }, target: 'nowhere' }),
     { code: 'ERR_B2BUA_TARGET_INVALID' },
   );
+});
+
+test('a TLS target gives a sips: B-leg URI that names its transport', () => {
+  const t = parseTarget('carrier.example.com:5061;transport=tls');
+  assert.deepEqual(t, { host: 'carrier.example.com', port: 5061, transport: 'tls' });
+  assert.equal(targetUri(t, '+15551234567'), 'sips:+15551234567@carrier.example.com:5061;transport=tls');
 });
