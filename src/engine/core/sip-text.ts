@@ -1,8 +1,11 @@
+import { splitList as messageSplitList, tagOf as messageTagOf } from '../../sip/message/index.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
 
 /**
  * The small amount of SIP text handling the core needs for the minimal messages apps send (drachtio-protocol.md
- * §2.2): start line, header lines, body; and serialisation of what the core sends and echoes.
+ * §2.2): start line, header lines, body; and serialisation of what the core sends and echoes. Apps' text is looser
+ * than the wire (bare LF, no Content-Length, no Via or CSeq), which the message layer's parser rightly refuses, so
+ * the reader stays here; comma lists and tags are the message layer's.
  */
 
 const COMPACT: Record<string, string> = {
@@ -101,49 +104,11 @@ export function getHeaders(msg: SipMessage, name: string): string[] {
   return out;
 }
 
-/** Splits a comma list at top level (outside quotes and angle brackets). */
-export function splitList(value: string): string[] {
-  if (value.indexOf(',') < 0) return [value.trim()];
-  const out: string[] = [];
-  let quoted = false;
-  let angle = 0;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0x5c && quoted) i++;
-    else if (c === 0x22) quoted = !quoted;
-    else if (!quoted && c === 0x3c) angle++;
-    else if (!quoted && c === 0x3e && angle > 0) angle--;
-    else if (!quoted && angle === 0 && c === 0x2c) {
-      out.push(value.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(value.slice(start).trim());
-  return out.filter((s) => s.length > 0);
-}
+/** Splits a comma list at top level (outside quotes and angle brackets): the message layer's. */
+export const splitList = messageSplitList;
 
-/** Offset where header parameters of a name-addr / addr-spec value begin (after `>`, or the first `;`). */
-function paramsStart(value: string): number {
-  const lt = value.indexOf('<');
-  if (lt >= 0) {
-    const gt = value.indexOf('>', lt);
-    return gt < 0 ? value.length : gt + 1;
-  }
-  const semi = value.indexOf(';');
-  return semi < 0 ? value.length : semi;
-}
-
-/** The `tag` parameter of a From or To value. */
-export function tagOf(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const p = value.slice(paramsStart(value));
-  const i = p.toLowerCase().indexOf('tag=');
-  if (i < 0) return undefined;
-  let j = i + 4;
-  while (j < p.length && p[j] !== ';' && p[j] !== ' ' && p[j] !== ',') j++;
-  return p.slice(i + 4, j);
-}
+/** The `tag` parameter of a From or To value: the message layer's. */
+export const tagOf = messageTagOf;
 
 export function withTag(value: string, tag: string): string {
   return `${value};tag=${tag}`;
