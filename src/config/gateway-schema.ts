@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { BindHostSchema, EnvNameSchema, NameSchema, PortSchema } from './common-schema.js';
+
+/** A shared SIP listener of the gateway. */
+export const ListenerSchema = z.strictObject({
+  transport: z.enum(['udp', 'tcp', 'tls']),
+  host: BindHostSchema.default('0.0.0.0'),
+  port: PortSchema,
+  /** TLS only: the profile served by default (others are picked by SNI through their serverNames). */
+  tlsProfile: NameSchema.optional(),
+  /** Calls arriving here belong to this tenant (else to the tenant picked by SNI, else gateway.defaultTenant). */
+  tenant: NameSchema.optional(),
+});
+
+export const AdminSchema = z.strictObject({
+  host: BindHostSchema.default('127.0.0.1'),
+  port: PortSchema.default(8080),
+  /** The environment variable holding the bearer token of the admin API. */
+  tokenEnv: EnvNameSchema.default('TRUNKGATE_ADMIN_TOKEN'),
+});
+
+/** embedded: the engine of this process (every TLS-profile feature); external: a real drachtio-server. */
+export const EngineSchema = z.discriminatedUnion('mode', [
+  z.strictObject({
+    mode: z.literal('embedded'),
+    /** The loopback drachtio control endpoint between the engine and the b2bua. */
+    control: z.strictObject({ host: BindHostSchema.default('127.0.0.1'), port: PortSchema.default(9022) }).prefault({}),
+  }),
+  z.strictObject({
+    mode: z.literal('external'),
+    host: z.string().min(1),
+    port: PortSchema.default(9022),
+    secretEnv: EnvNameSchema.default('TRUNKGATE_ENGINE_SECRET'),
+  }),
+]);
+
+export const GatewaySchema = z.strictObject({
+  /** Our SIP domain (Contact, Record-Route, SNI we answer to). */
+  domain: z.string().min(1).optional(),
+  /** Address of tenant listeners that do not name one (CUBE `bind control source-interface`). */
+  bindHost: BindHostSchema.default('0.0.0.0'),
+  listen: z.array(ListenerSchema).default([]),
+  /** The tenant of calls on a shared listener that names none and matched no SNI. */
+  defaultTenant: NameSchema.optional(),
+  admin: AdminSchema.prefault({}),
+  engine: EngineSchema.prefault({ mode: 'embedded' }),
+});
+
+export type ListenerConfig = z.output<typeof ListenerSchema>;
+export type GatewaySection = z.output<typeof GatewaySchema>;

@@ -1,0 +1,128 @@
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { MAP_SECTIONS } from './config-schema.js';
+import { formatPath, type ConfigPath } from './config-path.js';
+import type { ConfigProblem } from './errors.js';
+
+/** One configuration file's text. */
+export interface ConfigDocument {
+  file: string;
+  text: string;
+}
+
+export interface Location {
+  file?: string;
+  line?: number;
+}
+
+export interface MergedDocuments {
+  /** The merged, not yet validated object. */
+  raw: Record<string, unknown>;
+  problems: ConfigProblem[];
+  /** Which file (and line) a path of the merged object came from. */
+  locate(path: ConfigPath): Location;
+}
+
+interface Source {
+  file: string;
+  docPath: (string | number)[];
+}
+
+const MAP = new Set<string>([...MAP_SECTIONS, 'gateway']);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Parses each file and merges them: named entries of the map sections (and the keys of `gateway`) may
+ * each come from one file only; `dialPeers` lists are joined in file order. A name defined twice is an
+ * error naming both files. Every file's problems are collected; nothing stops at the first.
+ */
+export function mergeDocuments(documents: readonly ConfigDocument[]): MergedDocuments {
+  const raw: Record<string, unknown> = {};
+  const problems: ConfigProblem[] = [];
+  const sources = new Map<string, Source>();
+  const parsed = new Map<string, { doc: Document; lines: LineCounter }>();
+
+  const locate = (path: ConfigPath): Location => {
+    for (let k = path.length; k >= 1; k--) {
+      const src = sources.get(formatPath(path.slice(0, k)));
+      if (!src) continue;
+      const docPath = [...src.docPath, ...path.slice(k)];
+      const p = parsed.get(src.file);
+      if (!p) return { file: src.file };
+      for (let n = docPath.length; n >= 0; n--) {
+        const node = (n === 0 ? p.doc.contents : p.doc.getIn(docPath.slice(0, n), true)) as { range?: [number, number, number] } | null | undefined;
+        if (node && Array.isArray(node.range)) return { file: src.file, line: p.lines.linePos(node.range[0]).line };
+      }
+      return { file: src.file };
+    }
+    return {};
+  };
+
+  const duplicate = (path: ConfigPath, file: string, line: number | undefined) => {
+    const first = locate(path);
+    problems.push({
+      code: 'ERR_CONFIG_DUPLICATE_KEY',
+      file,
+      ...(line ? { line } : {}),
+      path: formatPath(path),
+      message: `defined in ${first.file ?? 'another file'}${first.line ? `:${first.line}` : ''} and again in ${file}`,
+    });
+  };
+
+  for (const { file, text } of documents) {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines, prettyErrors: false });
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const line = e.linePos?.[0]?.line;
+        problems.push({ code: 'ERR_CONFIG_YAML', file, ...(line ? { line } : {}), path: '', message: e.message.split('\n')[0]! });
+      }
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      problems.push({ code: 'ERR_CONFIG_YAML', file, path: '', message: (e as Error).message });
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    parsed.set(file, { doc, lines });
+    if (!isPlainObject(value)) {
+      problems.push({ code: 'ERR_CONFIG_SCHEMA', file, line: 1, path: '', message: 'a configuration file holds a mapping of sections (gateway, tenants, ...)' });
+      continue;
+    }
+    const lineOf = (docPath: (string | number)[]) => {
+      const node = doc.getIn(docPath, true) as { range?: [number, number, number] } | undefined;
+      return node?.range ? lines.linePos(node.range[0]).line : undefined;
+    };
+    for (const [section, v] of Object.entries(value)) {
+      if (!sources.has(section)) sources.set(section, { file, docPath: [section] });
+      if (MAP.has(section) && isPlainObject(v) && (raw[section] === undefined || isPlainObject(raw[section]))) {
+        const target = (raw[section] ??= {}) as Record<string, unknown>;
+        for (const [name, entry] of Object.entries(v)) {
+          const path = [section, name];
+          if (Object.hasOwn(target, name)) {
+            duplicate(path, file, lineOf(path));
+            continue;
+          }
+          target[name] = entry;
+          sources.set(formatPath(path), { file, docPath: path });
+        }
+      } else if (section === 'dialPeers' && Array.isArray(v) && (raw[section] === undefined || Array.isArray(raw[section]))) {
+        const target = (raw[section] ??= []) as unknown[];
+        v.forEach((entry, local) => {
+          sources.set(formatPath([section, target.length]), { file, docPath: [section, local] });
+          target.push(entry);
+        });
+      } else if (Object.hasOwn(raw, section)) {
+        duplicate([section], file, lineOf([section]));
+      } else {
+        raw[section] = v;
+      }
+    }
+  }
+  return { raw, problems, locate };
+}

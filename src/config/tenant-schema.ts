@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { BindHostSchema, EnvNameSchema, NameSchema, PortSchema } from './common-schema.js';
+import { parseSipServer } from './sip-server.js';
+
+export const TransportSchema = z.enum(['udp', 'tcp', 'tls']);
+
+export const SipServerSchema = z.string().refine((s) => parseSipServer(s) !== undefined, {
+  error: 'host:port ([IPv6]:port), or dns:name[:port]',
+});
+
+/** A listener a tenant owns; its transport defaults to the tenant's. */
+export const TenantListenSchema = z.strictObject({
+  host: BindHostSchema.optional(),
+  port: PortSchema,
+  transport: TransportSchema.optional(),
+});
+
+/** RFC 4568 / RFC 7714 SDES crypto suites, in the order the tenant prefers them. */
+export const SrtpSuiteSchema = z.enum([
+  'AEAD_AES_256_GCM',
+  'AEAD_AES_128_GCM',
+  'AES_256_CM_HMAC_SHA1_80',
+  'AES_256_CM_HMAC_SHA1_32',
+  'AES_CM_128_HMAC_SHA1_80',
+  'AES_CM_128_HMAC_SHA1_32',
+]);
+
+/** A tenant (CUBE `voice class tenant`): one trunk, its listeners, transport, scheme, profile and target. */
+export const TenantSchema = z.strictObject({
+  description: z.string().optional(),
+  /** Transport of calls we place on this tenant. */
+  transport: TransportSchema.default('udp'),
+  /** Plain listeners of this tenant (one or a list). */
+  listen: z.union([TenantListenSchema, z.array(TenantListenSchema)]).optional(),
+  /** Port of this tenant's own TLS listener (CUBE `listen-port secure`), on gateway.bindHost. */
+  listenPortSecure: PortSchema.optional(),
+  /** Request-URI scheme of calls we place: sips means TLS on every hop (RFC 5630). */
+  url: z.enum(['sip', 'sips', 'tel']).default('sip'),
+  tlsProfile: NameSchema.optional(),
+  sipServer: SipServerSchema.optional(),
+  /** SDES suites kept in SDP offers and answers, in this order; absent: a=crypto passes unchanged. */
+  srtpCrypto: z.array(SrtpSuiteSchema).min(1).optional(),
+  /** OPTIONS keepalive towards sipServer; a trunk that stops answering is down and its dial peers skipped. */
+  optionsPing: z
+    .strictObject({
+      intervalSeconds: z.number().int().min(1).max(3600).default(30),
+      /** Unanswered pings before the trunk counts as down. */
+      downAfter: z.number().int().min(1).max(10).default(1),
+    })
+    .optional(),
+  /** Digest credentials for an ITSP that challenges us. */
+  digest: z
+    .strictObject({
+      username: z.string().min(1),
+      realm: z.string().min(1).optional(),
+      /** Environment variable holding the password. */
+      passwordEnv: EnvNameSchema,
+      password: z.never({ error: 'inline passwords are refused: put it in an environment variable and name that in passwordEnv' }).optional(),
+    })
+    .optional(),
+  /** Permissions of callers on this tenant that match no TLS peer (over each category's default). */
+  defaultPermissions: z.record(NameSchema, z.boolean()).default({}),
+  /** A caller matching no TLS peer: allow with the defaults and a warning, or refuse (403). */
+  unknownPeer: z.enum(['allow', 'reject']).default('allow'),
+});
+
+export type TenantConfig = z.output<typeof TenantSchema>;
+export type TenantListenConfig = z.output<typeof TenantListenSchema>;

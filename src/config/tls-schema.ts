@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { NameSchema } from './common-schema.js';
+
+/** Our own identity: a folder with key.pem, cert.pem and chain.pem (CUBE `crypto pki trustpoint`). */
+export const TrustpointSchema = z.strictObject({ dir: z.string().min(1) });
+
+/** CA certificates (PEM files) trusted to sign peers' certificates. */
+export const TrustStoreSchema = z.array(z.string().min(1)).min(1);
+
+/** An ordered cipher list; IANA, OpenSSL and CUBE names; TLS 1.2 ciphers and 1.3 suites together. */
+export const TlsCipherListSchema = z.array(z.string().min(1)).min(1);
+
+export const TlsVersionSchema = z.enum(['TLSv1.2', 'TLSv1.3']);
+
+/** A TLS profile (CUBE `voice class tls-profile`). */
+export const TlsProfileSchema = z.strictObject({
+  trustpoint: NameSchema,
+  /** A separate identity for outbound connections. */
+  clientTrustpoint: NameSchema.optional(),
+  trustStore: NameSchema.optional(),
+  /** A `tlsCiphers` name; absent: Node's defaults. */
+  ciphers: NameSchema.optional(),
+  minVersion: TlsVersionSchema.default('TLSv1.2'),
+  maxVersion: TlsVersionSchema.default('TLSv1.3'),
+  /** Whose name is checked: the server's (outbound), the client's (inbound), both, or none. */
+  cnSanValidate: z.enum(['none', 'server', 'client', 'bidirectional']).default('server'),
+  /** Permitted peer identities (CUBE `cn-san`); `*.domain` only with allowWildcard. */
+  cnSan: z.array(z.string().min(1)).default([]),
+  allowWildcard: z.boolean().default(false),
+  /** Send SNI on outbound connections (never to an IP address). */
+  sni: z.enum(['send', 'none']).default('send'),
+  /** The name sent as SNI instead of the target's host. */
+  sniName: z.string().min(1).optional(),
+  /** Server names that select this profile on a shared TLS listener. */
+  serverNames: z.array(z.string().min(1)).default([]),
+  /** Mutual TLS on this profile's listeners. */
+  requireClientCert: z.boolean().default(false),
+  revocation: z.strictObject({ crl: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]) }).optional(),
+});
+
+export type TrustpointConfig = z.output<typeof TrustpointSchema>;
+export type TlsProfileConfig = z.output<typeof TlsProfileSchema>;

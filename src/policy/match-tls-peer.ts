@@ -1,0 +1,63 @@
+import type { TlsPeer } from './types.js';
+
+export interface TlsPeerMatch {
+  /** The TLS peer's configured name. */
+  readonly name: string;
+  /** The presented identity that matched it. */
+  readonly identity: string;
+  readonly peer: TlsPeer;
+}
+
+const TYPED = /^(sip|dns|cn|ip):/i;
+
+function split(id: string): { type: string | undefined; host: string } {
+  const m = TYPED.exec(id);
+  const type = m ? m[1]!.toLowerCase() : undefined;
+  const host = (m ? id.slice(m[0].length) : id).trim().toLowerCase().replace(/\.$/, '');
+  return { type, host };
+}
+
+function isIpLiteral(h: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || h.includes(':');
+}
+
+/** `*.example.com` covers exactly one extra left-most label: a.example.com, never example.com or a.b.example.com. */
+function wildcardCovers(pattern: string, host: string): boolean {
+  const suffix = pattern.slice(2);
+  if (suffix.includes('*') || !suffix.includes('.') || isIpLiteral(host)) return false;
+  const dot = host.indexOf('.');
+  return dot > 0 && host.slice(dot + 1) === suffix;
+}
+
+/**
+ * The TLS peer for a list of certificate identities ('sip:h', 'dns:h', 'cn:h', 'ip:a', as the engine
+ * reports them). The first identity that matches any TLS peer wins (sipXbridge order). For one identity an
+ * exact name beats a `*.domain` name, and a longer wildcard suffix beats a shorter one. A peer name may be
+ * typed ('sip:pbx.example') to match that identity type only; an untyped name matches the host of any type.
+ * Peers restricted to `tenants` are skipped for calls on other tenants.
+ */
+export function matchTlsPeer(
+  identities: readonly string[],
+  tlsPeers: Readonly<Record<string, TlsPeer>>,
+  tenant?: string,
+): TlsPeerMatch | undefined {
+  const names = Object.keys(tlsPeers).filter((n) => {
+    const t = tlsPeers[n]!.tenants;
+    return !t || t.length === 0 || (tenant !== undefined && t.includes(tenant));
+  });
+  const parsed = names.map((name) => ({ name, ...split(name) }));
+  for (const identity of identities) {
+    const id = split(identity);
+    if (id.host === '') continue;
+    const sameType = (p: { type: string | undefined }) => p.type === undefined || p.type === id.type;
+    const exact = parsed.find((p) => sameType(p) && p.host === id.host);
+    if (exact) return { name: exact.name, identity, peer: tlsPeers[exact.name]! };
+    let best: (typeof parsed)[number] | undefined;
+    for (const p of parsed) {
+      if (!sameType(p) || !p.host.startsWith('*.') || id.type === 'ip') continue;
+      if (wildcardCovers(p.host, id.host) && (!best || p.host.length > best.host.length)) best = p;
+    }
+    if (best) return { name: best.name, identity, peer: tlsPeers[best.name]! };
+  }
+  return undefined;
+}
