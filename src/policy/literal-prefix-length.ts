@@ -34,10 +34,11 @@ export function literalPrefixLength(pattern: string): number {
       const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i + len));
       if (!m) break;
       const min = Number(m[1]);
-      count += min;
       const exact = m[2] === undefined || m[3] === m[1];
-      if (!exact) break;
       i += len + m[0].length;
+      if (min === 0) continue; // optional: skipped
+      count += min;
+      if (!exact) break;
       continue;
     }
     count++;

@@ -34,7 +34,8 @@ function wildcardCovers(pattern: string, host: string): boolean {
  * reports them). The first identity that matches any TLS peer wins (sipXbridge order). For one identity an
  * exact name beats a `*.domain` name, and a longer wildcard suffix beats a shorter one. A peer name may be
  * typed ('sip:pbx.example') to match that identity type only; an untyped name matches the host of any type.
- * Peers restricted to `tenants` are skipped for calls on other tenants.
+ * Peers restricted to `tenants` are skipped for calls on other tenants. A presented identity holding a
+ * wildcard matches nothing.
  */
 export function matchTlsPeer(
   identities: readonly string[],
@@ -48,7 +49,9 @@ export function matchTlsPeer(
   const parsed = names.map((name) => ({ name, ...split(name) }));
   for (const identity of identities) {
     const id = split(identity);
-    if (id.host === '') continue;
+    // RFC 5922 §7.2: a wildcard in a presented identity is no identity at all.
+    // https://www.rfc-editor.org/rfc/rfc5922#section-7.2
+    if (id.host === '' || id.host.includes('*')) continue;
     const sameType = (p: { type: string | undefined }) => p.type === undefined || p.type === id.type;
     const exact = parsed.find((p) => sameType(p) && p.host === id.host);
     if (exact) return { name: exact.name, identity, peer: tlsPeers[exact.name]! };
