@@ -10,6 +10,8 @@ export interface PathProblem {
   code: ConfigProblemCode;
   path: ConfigPath;
   message: string;
+  /** Another place the problem involves (the first definition, the other listener); the loader names its file. */
+  related?: ConfigPath;
 }
 
 /** Returns a reason when the cipher name is not one the TLS layer accepts. Injected: config never loads tls. */
@@ -39,6 +41,10 @@ function compiles(pattern: string): string | undefined {
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
 
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 function socketFamily(t: string): 'udp' | 'stream' {
   return t === 'udp' ? 'udp' : 'stream';
 }
@@ -51,7 +57,8 @@ function socketFamily(t: string): 'udp' | 'stream' {
 export function crossCheck(input: CrossCheckInput): PathProblem[] {
   const { config, names } = input;
   const out: PathProblem[] = [];
-  const problem = (code: ConfigProblemCode, path: ConfigPath, message: string) => out.push({ code, path, message });
+  const problem = (code: ConfigProblemCode, path: ConfigPath, message: string, related?: ConfigPath) =>
+    out.push({ code, path, message, ...(related ? { related } : {}) });
   const categoryNames = new Set(input.categories.map((c) => c.name));
   const ref = (section: MapSection, value: string | undefined, path: ConfigPath, what: string) => {
     if (value !== undefined && !names[section].has(value)) problem('ERR_CONFIG_REFERENCE', path, `${what} "${value}" is not defined in ${section}`);
@@ -148,7 +155,8 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     const clash = socks.slice(0, i).find((o) => o.port === s.port && o.family === s.family &&
       (o.host === s.host || WILDCARD_HOSTS.has(o.host) || WILDCARD_HOSTS.has(s.host)));
     if (clash) {
-      problem('ERR_CONFIG_LISTENER_CONFLICT', s.path, `${s.label} ${s.host}:${s.port} collides with the ${clash.label} ${clash.host}:${clash.port} at ${formatPath(clash.path)}`);
+      problem('ERR_CONFIG_LISTENER_CONFLICT', s.path,
+        `${s.label} ${hostPort(s.host, s.port)} collides with the ${clash.label} ${hostPort(clash.host, clash.port)} at ${formatPath(clash.path)}`, clash.path);
     }
   });
 
@@ -158,7 +166,7 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     if (d === undefined) return; // failed the schema: already reported
     const at = (k: string, ...rest: (string | number)[]): ConfigPath => ['dialPeers', i, k, ...rest];
     const first = ids.get(d.id);
-    if (first !== undefined) problem('ERR_CONFIG_DUPLICATE_KEY', at('id'), `dial peer id ${d.id} is already used by dialPeers[${first}]`);
+    if (first !== undefined) problem('ERR_CONFIG_DUPLICATE_KEY', at('id'), `dial peer id ${d.id} is already used by dialPeers[${first}]`, ['dialPeers', first, 'id']);
     else ids.set(d.id, i);
     const why = compiles(d.destinationPattern);
     if (why) problem('ERR_CONFIG_PATTERN', at('destinationPattern'), why);

@@ -80,6 +80,7 @@ function issueProblems(issues: readonly z.core.$ZodIssue[], merged: MergedDocume
       const msgs = [...new Set(issue.errors.flat().map((i) => i.message))];
       message = msgs.join(' | ');
     }
+    if (/received undefined/.test(message) && !/received (?!undefined)/.test(message)) message = 'required';
     out.push(locate(merged, base, 'ERR_CONFIG_SCHEMA', message));
   }
   return out;
@@ -135,6 +136,13 @@ function validParts(raw: Record<string, unknown>): ConfigSections {
   return sections;
 }
 
+/** In reading order: by file as given, then line; problems with no file last. Stable otherwise. */
+function sortByPlace(problems: ConfigProblem[], documents: readonly ConfigDocument[]): void {
+  const order = new Map(documents.map((d, i) => [d.file, i]));
+  const fileRank = (p: ConfigProblem) => (p.file === undefined ? Infinity : (order.get(p.file) ?? -1));
+  problems.sort((a, b) => fileRank(a) - fileRank(b) || (a.line ?? Infinity) - (b.line ?? Infinity));
+}
+
 /**
  * Validates configuration documents (no I/O): merge, one schema pass, the cross-checks, then a deep-frozen
  * result. On failure, every problem with its file, line and path.
@@ -164,10 +172,16 @@ export function parseConfig(documents: readonly ConfigDocument[], opts: LoadConf
   });
   const warnings: ConfigProblem[] = [];
   for (const p of [...categoryProblems, ...checked]) {
-    const located = locate(merged, p.path, p.code, p.message);
+    let message = p.message;
+    if (p.related) {
+      const r = merged.locate(p.related);
+      if (r.file) message += ` (${r.file}${r.line ? `:${r.line}` : ''})`;
+    }
+    const located = locate(merged, p.path, p.code, message);
     (p.code.startsWith('WARN_') ? warnings : problems).push(located);
   }
   if (problems.length > 0) {
+    sortByPlace(problems, documents);
     const err = configInvalid(problems);
     return { ok: false, code: 'ERR_CONFIG_INVALID', reason: err.message, problems, warnings };
   }

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { MAP_SECTIONS } from './config-schema.js';
 import { formatPath, type ConfigPath } from './config-path.js';
 import type { ConfigProblem } from './errors.js';
@@ -29,6 +29,23 @@ interface Source {
 
 const MAP = new Set<string>([...MAP_SECTIONS, 'gateway']);
 
+type Ranged = { range?: [number, number, number] | null } | null | undefined;
+
+/** The line of a path's key (`name:`), or of its value when it has no key (a list item, the root). */
+function keyLine(doc: Document, path: (string | number)[], lines: LineCounter): number | undefined {
+  const last = path.at(-1);
+  if (typeof last === 'string') {
+    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === last);
+      const k = pair?.key as Ranged;
+      if (k?.range) return lines.linePos(k.range[0]).line;
+    }
+  }
+  const node = (path.length === 0 ? doc.contents : doc.getIn(path, true)) as Ranged;
+  return node?.range ? lines.linePos(node.range[0]).line : undefined;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -52,8 +69,8 @@ export function mergeDocuments(documents: readonly ConfigDocument[]): MergedDocu
       const p = parsed.get(src.file);
       if (!p) return { file: src.file };
       for (let n = docPath.length; n >= 0; n--) {
-        const node = (n === 0 ? p.doc.contents : p.doc.getIn(docPath.slice(0, n), true)) as { range?: [number, number, number] } | null | undefined;
-        if (node && Array.isArray(node.range)) return { file: src.file, line: p.lines.linePos(node.range[0]).line };
+        const line = keyLine(p.doc, docPath.slice(0, n), p.lines);
+        if (line !== undefined) return { file: src.file, line };
       }
       return { file: src.file };
     }
@@ -76,7 +93,7 @@ export function mergeDocuments(documents: readonly ConfigDocument[]): MergedDocu
     const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines, prettyErrors: false });
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
-        const line = e.linePos?.[0]?.line;
+        const line = lines.linePos(e.pos[0]).line;
         problems.push({ code: 'ERR_CONFIG_YAML', file, ...(line ? { line } : {}), path: '', message: e.message.split('\n')[0]! });
       }
       continue;
@@ -94,10 +111,7 @@ export function mergeDocuments(documents: readonly ConfigDocument[]): MergedDocu
       problems.push({ code: 'ERR_CONFIG_SCHEMA', file, line: 1, path: '', message: 'a configuration file holds a mapping of sections (gateway, tenants, ...)' });
       continue;
     }
-    const lineOf = (docPath: (string | number)[]) => {
-      const node = doc.getIn(docPath, true) as { range?: [number, number, number] } | undefined;
-      return node?.range ? lines.linePos(node.range[0]).line : undefined;
-    };
+    const lineOf = (docPath: (string | number)[]) => keyLine(doc, docPath, lines);
     for (const [section, v] of Object.entries(value)) {
       if (!sources.has(section)) sources.set(section, { file, docPath: [section] });
       if (MAP.has(section) && isPlainObject(v) && (raw[section] === undefined || isPlainObject(raw[section]))) {
