@@ -65,3 +65,22 @@ export function listListeners(config: Sections): ListenerSpec[] {
   }
   return out;
 }
+
+/**
+ * Server name → tenant, for TLS tenants picked by SNI on a shared listener: each tenant whose profile lists
+ * serverNames. A name claimed by two tenants (same profile) is left out: SNI cannot tell them apart.
+ */
+export function tenantsByServerName(config: Sections): Record<string, string> {
+  const out: Record<string, string> = {};
+  const taken = new Set<string>();
+  for (const [name, t] of Object.entries(config.tenants)) {
+    const profile = t.tlsProfile !== undefined ? config.tlsProfiles[t.tlsProfile] : undefined;
+    for (const sn of profile?.serverNames ?? []) {
+      const key = sn.toLowerCase().replace(/\.$/, '');
+      if (key in out) taken.add(key);
+      else out[key] = name;
+    }
+  }
+  for (const k of taken) delete out[k];
+  return out;
+}

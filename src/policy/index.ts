@@ -7,3 +7,4 @@ export * from './resolve-permissions.js';
 export * from './check-permission.js';
 export * from './literal-prefix-length.js';
 export * from './select-dial-peers.js';
+export * from './identify-tenant.js';

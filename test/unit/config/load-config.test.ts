@@ -203,3 +203,9 @@ test('trunkgate config check prints every problem and returns non-zero', () => {
   assert.equal(configCheck([], { ...io, env: { TRUNKGATE_PROFILES: join(fixtures, 'bad/no-yaml') } }), 1);
   assert.match(err[0]!, /ERR_CONFIG_READ/);
 });
+
+test('tenantsByServerName maps SNI to the tenant whose profile lists it', async () => {
+  const { tenantsByServerName } = await import('../../../src/config/index.js');
+  const cfg = loadConfig(join(fixtures, 'good/split-files'));
+  assert.deepEqual(tenantsByServerName(cfg), { 'gw-acme.example.com': 'acme', 'gw-beta.example.com': 'beta' });
+});
