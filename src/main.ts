@@ -1,46 +1,58 @@
 import { isGatewayError } from './common/index.js';
+import { configCheck } from './cli/config-check.js';
+import { resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { createLogger } from './log/index.js';
+import { planStartup } from './startup.js';
 
 /**
- * Process entry (`npm start`, `bin/trunkgate.mjs`): the engine in a worker thread and the b2bua in this one.
- * Environment: TRUNKGATE_SIP_HOST (127.0.0.1), TRUNKGATE_SIP_PORT (5060, udp and tcp), TRUNKGATE_CONTROL_PORT
- * (9022), TRUNKGATE_ENGINE_SECRET (random per start), TRUNKGATE_TARGET (host:port[;transport=udp|tcp], where every
- * call goes; 127.0.0.1:5080), TRUNKGATE_LOG_LEVEL. SIGINT and SIGTERM close everything.
+ * Process entry (`npm start`, `bin/trunkgate.mjs`).
+ *   trunkgate [start] [--profiles DIR]   load profiles/*.yaml, create the local CA and trustpoint on first start,
+ *                                        run the engine in a worker thread and the b2bua in this one
+ *   trunkgate config check [DIR]         print every problem of a configuration; exit 1 if there is one
+ *   trunkgate config schema              print the JSON Schema of the configuration
+ * Environment: TRUNKGATE_PROFILES (profiles dir), TRUNKGATE_ENGINE_SECRET (random per start),
+ * TRUNKGATE_CONTROL_PORT (overrides gateway.engine.control.port), TRUNKGATE_TARGET (host:port[;transport=…] of the
+ * b2bua's bridge; default: the default tenant's sipServer), TRUNKGATE_LOG_LEVEL. SIGINT and SIGTERM close everything.
  */
 const env = process.env;
-const log = createLogger();
+const args = process.argv.slice(2);
 
-function port(name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
-    log.fatal({ code: 'ERR_CONFIG_INVALID', variable: name, value: raw }, `${name} must be a port number`);
-    process.exit(2);
-  }
-  return n;
+if (args[0] === 'config') {
+  const sub = args[1];
+  const rest = sub === 'schema' ? ['--schema'] : args.slice(2);
+  process.exit(configCheck(rest, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
+}
+if (args[0] === 'version' || args[0] === '--version') {
+  console.log('trunkgate 0.1.0');
+  process.exit(0);
 }
 
-const sipHost = env.TRUNKGATE_SIP_HOST || '127.0.0.1';
-const sipPort = port('TRUNKGATE_SIP_PORT', 5060);
-const options: GatewayOptions = {
-  listen: [
-    { transport: 'udp', host: sipHost, port: sipPort },
-    { transport: 'tcp', host: sipHost, port: sipPort },
-  ],
-  control: { host: '127.0.0.1', port: port('TRUNKGATE_CONTROL_PORT', 9022), secret: env.TRUNKGATE_ENGINE_SECRET || randomSecret() },
-  target: env.TRUNKGATE_TARGET || '127.0.0.1:5080',
-  log,
-  ...(env.TRUNKGATE_LOG_LEVEL ? { logLevel: env.TRUNKGATE_LOG_LEVEL } : {}),
+const log = createLogger();
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
 };
 
 try {
+  const profilesDir = resolveConfigDir(flag('--profiles'), env);
+  const plan = planStartup(profilesDir, env, log);
+  const controlPort = env.TRUNKGATE_CONTROL_PORT ? Number(env.TRUNKGATE_CONTROL_PORT) : plan.options.control.port;
+  const options: GatewayOptions = {
+    ...plan.options,
+    control: { host: plan.options.control.host, port: controlPort, secret: env.TRUNKGATE_ENGINE_SECRET || randomSecret() },
+    log,
+    ...(env.TRUNKGATE_LOG_LEVEL ? { logLevel: env.TRUNKGATE_LOG_LEVEL } : {}),
+  };
   const gw = await startGateway(options);
-  const sip = gw.addresses.sip.map((l) => `${l.protocol}/${l.address}:${l.port}`).join(', ');
+  for (const l of gw.addresses.sip) {
+    const spec = options.listen.find((x) => x.transport === l.protocol && x.port === l.port);
+    log.info({ transport: l.protocol, address: l.address, port: l.port, tlsProfile: spec?.tlsProfile },
+      `trunkgate: SIP ${l.protocol} listening on ${l.address}:${l.port}${spec?.tlsProfile ? ` (TLS profile ${spec.tlsProfile})` : ''}`);
+  }
   const c = gw.addresses.control;
-  log.info({ sip: gw.addresses.sip.map((l) => `${l.protocol}/${l.address}:${l.port}`), control: `${c.host}:${c.port}`, target: options.target },
-    `trunkgate: SIP on ${sip}; drachtio control on ${c.host}:${c.port}; b2bua sends calls to ${options.target}`);
+  log.info({ control: `${c.host}:${c.port}`, target: options.target, profiles: profilesDir },
+    `trunkgate: drachtio control on ${c.host}:${c.port}; b2bua sends calls to ${options.target}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -57,7 +69,7 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
 } catch (e) {
   const code = isGatewayError(e) ? e.code : 'ERR_GATEWAY_START';
-  const details = isGatewayError(e) ? e.details : undefined;
-  log.fatal({ err: e, code, details }, 'trunkgate: failed to start');
+  if (code === 'ERR_CONFIG_INVALID') console.error(e instanceof Error ? e.message : String(e));
+  log.fatal({ err: e, code }, 'trunkgate: failed to start');
   process.exit(1);
 }

@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { GatewayError } from './common/index.js';
+import { formatProblem, listListeners, tryLoadConfig, type GatewayConfig } from './config/index.js';
+import { validateCipherName } from './cli/config-check.js';
+import { bootstrapPki, loadTrustpoint, trustpointExists } from './pki/index.js';
+import { resolveCipherList } from './tls/index.js';
+import type { GatewayOptions } from './gateway.js';
+import type { Logger } from './log/index.js';
+
+/** What `trunkgate start` derives from profiles/ before anything listens. */
+export interface StartupPlan {
+  config: GatewayConfig;
+  options: Omit<GatewayOptions, 'log' | 'control'> & { control: { host: string; port: number } };
+  /** Trustpoints created on this start (first start). */
+  bootstrapped: string[];
+}
+
+/**
+ * Loads and validates the configuration, creates the local CA and the gateway trustpoint on first start, and
+ * turns listeners and TLS profiles into engine options. Every problem is reported at once; nothing is bound.
+ */
+export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Logger): StartupPlan {
+  const loaded = tryLoadConfig(profilesDir, { validateCipherName, env });
+  if (!loaded.ok) {
+    const text = loaded.problems.map((p) => formatProblem(p)).join('\n');
+    throw new GatewayError('ERR_CONFIG_INVALID', `configuration in ${profilesDir} is invalid:\n${text}`,
+      { details: { problems: loaded.problems } });
+  }
+  const config = loaded.config;
+  const domain = config.gateway.domain ?? 'trunkgate.invalid';
+  const bootstrapped: string[] = [];
+
+  // First start: a trustpoint under <pki>/trustpoints/<name> that does not exist yet is created, with a local CA
+  // in <pki>/ca. A trustpoint elsewhere must have been provisioned by the administrator.
+  for (const [name, tp] of Object.entries(config.trustpoints ?? {})) {
+    const dir = resolve(tp.dir);
+    if (trustpointExists(dir)) continue;
+    if (basename(dirname(dir)) !== 'trustpoints') {
+      throw new GatewayError('ERR_CONFIG_INVALID', `trustpoint ${name}: no key and certificate in ${tp.dir}`, { details: { trustpoint: name } });
+    }
+    const r = bootstrapPki(dirname(dirname(dir)), domain, { trustpointName: name });
+    if (r.created) {
+      bootstrapped.push(name);
+      log.info({ trustpoint: name, dir: tp.dir, ca: r.caCertPath, domain }, `trunkgate: created a local CA and trustpoint ${name} for ${domain}`);
+    }
+  }
+
+  const listen: GatewayOptions['listen'] = [];
+  for (const l of listListeners(config)) {
+    if (l.transport !== 'tls') {
+      listen.push({ transport: l.transport, host: l.host, port: l.port });
+      continue;
+    }
+    const profileName = l.tlsProfile;
+    const profile = profileName ? config.tlsProfiles?.[profileName] : undefined;
+    if (!profileName || !profile) throw new GatewayError('ERR_CONFIG_INVALID', `TLS listener ${l.host}:${l.port} has no TLS profile`);
+    const tp = config.trustpoints?.[profile.trustpoint];
+    if (!tp) throw new GatewayError('ERR_CONFIG_INVALID', `TLS profile ${profileName}: trustpoint ${profile.trustpoint} is not defined`);
+    const material = loadTrustpoint(resolve(tp.dir));
+    const ca: string[] = [];
+    const store = profile.trustStore ? config.trustStores?.[profile.trustStore] : undefined;
+    for (const file of store ?? []) {
+      if (!existsSync(file)) throw new GatewayError('ERR_CONFIG_INVALID', `trust store ${profile.trustStore}: ${file} does not exist`);
+      ca.push(readFileSync(file, 'utf8'));
+    }
+    const cipherNames = profile.ciphers ? config.tlsCiphers?.[profile.ciphers] : undefined;
+    let ciphers: { ciphers?: string } = {};
+    if (cipherNames) {
+      const r = resolveCipherList([...cipherNames]);
+      if (!r.ok) throw new GatewayError('ERR_CONFIG_INVALID', `TLS profile ${profileName}: ${r.reason}`);
+      ciphers = { ciphers: r.value.node };
+    }
+    listen.push({
+      transport: 'tls', host: l.host, port: l.port, tlsProfile: profileName,
+      tls: {
+        key: material.keyPem,
+        cert: [material.certPem, ...material.chainPems].join('\n'),
+        ...(ca.length > 0 ? { ca } : {}),
+        minVersion: profile.minVersion, maxVersion: profile.maxVersion,
+        requestCert: profile.requireClientCert, rejectUnauthorized: profile.requireClientCert,
+        ...ciphers,
+      },
+    });
+  }
+
+  const engine = config.gateway.engine;
+  if (engine.mode !== 'embedded') throw new GatewayError('ERR_CONFIG_INVALID', 'trunkgate start runs the embedded engine; gateway.engine.mode external is for the b2bua alone');
+  const defaultTenant = config.gateway.defaultTenant ? config.tenants?.[config.gateway.defaultTenant] : undefined;
+  const target = env.TRUNKGATE_TARGET || (typeof defaultTenant?.sipServer === 'string' ? defaultTenant.sipServer : undefined) || '127.0.0.1:5080';
+  return { config, bootstrapped, options: { listen, control: { host: engine.control.host, port: engine.control.port }, target } };
+}
