@@ -2,9 +2,8 @@
  * The gateway under load, in its own process so its CPU can be read from /proc: the engine plus the b2bua
  * bridging every call to --target. Prints `ready <sipPort>` when calls can be sent.
  * Usage: node --import tsx bench/gateway-process.ts --sip 127.0.0.1:<port> --control <port> --target 127.0.0.1:<port>
- * The engine API is read at run time (startEngine({ control, listen, log }) from src/engine/index.ts).
  */
-import { startB2bua } from '../src/b2bua/index.js';
+import { startGateway } from '../src/gateway.js';
 import { createLogger, silentLogger } from '../src/log/index.js';
 
 function arg(name: string): string {
@@ -19,32 +18,25 @@ const controlPort = Number(arg('control'));
 const secret = 'bench-secret';
 const log = process.env.TRUNKGATE_LOG_LEVEL ? createLogger({ destination: process.stderr }) : silentLogger();
 
-type StartEngine = (opts: {
-  control: { host: string; port: number; secret: string };
-  listen: Array<{ transport: 'udp' | 'tcp'; host: string; port: number }>;
-  log: typeof log;
-}) => Promise<{ close(): Promise<void> | void }>;
-
-const mod = (await import('../src/engine/index.js')) as Record<string, unknown>;
-const startEngine = mod.startEngine as StartEngine | undefined;
-if (typeof startEngine !== 'function') {
-  console.error('gateway: src/engine/index.ts does not export startEngine({ control, listen, log }) yet');
-  process.exit(3);
-}
-const engine = await startEngine({
+// The same composition as `npm start`: the engine in a worker thread (second core), the b2bua in this one.
+// --same-thread runs both in one thread, for comparison.
+const sameThread = process.argv.includes('--same-thread');
+const gw = await startGateway({
   control: { host: '127.0.0.1', port: controlPort, secret },
   listen: [{ transport: 'udp', host: sipHost, port: Number(sipPort) }],
+  target: arg('target'),
   log,
+  engineInWorker: !sameThread,
+  ...(process.env.TRUNKGATE_LOG_LEVEL ? { logLevel: process.env.TRUNKGATE_LOG_LEVEL } : { logLevel: 'silent' }),
 });
-const app = await startB2bua({ engine: { host: '127.0.0.1', port: controlPort, secret }, target: arg('target'), log });
+const app = gw.b2bua;
 process.stdout.write(`ready ${sipPort}\n`);
 process.stdin.resume();
 process.stdin.on('data', (d) => {
   if (d.toString().includes('stats')) process.stdout.write(`stats ${JSON.stringify(app.stats())}\n`);
 });
 const stop = async (): Promise<void> => {
-  await app.close();
-  await engine.close();
+  await gw.close();
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop());

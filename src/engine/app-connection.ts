@@ -5,7 +5,7 @@ import { systemClock, TypedEmitter, type Clock, type TimerHandle } from '../comm
 import type { AppRegistry } from './app-registry.js';
 import type { EngineCore } from './types.js';
 import {
-  AUTHENTICATE_REFUSED_FIELDS, PONG_FIELDS, FrameDecoder, authenticateOkFields, buildResponse, encodeFrame,
+  AUTHENTICATE_REFUSED_FIELDS, PONG_FIELDS, FrameDecoder, authenticateOkFields, buildResponse,
   parseControlMessage, toAppProxyCommand, toAppSipCommand, type ControlErrorCode, type ControlMessage,
 } from './wire/index.js';
 
@@ -50,6 +50,8 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
   readonly connId: string;
   readonly remote: string;
   readonly #socket: ControlSocket;
+  #pending = '';
+  #flushScheduled = false;
   readonly #secretDigest: Buffer;
   readonly #registry: AppRegistry;
   readonly #core: EngineCore;
@@ -101,14 +103,31 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
     return this.#closed;
   }
 
-  /** Frames and writes one payload. */
+  /**
+   * Frames one payload. Frames produced while the engine handles one batch of network reads are written with a
+   * single socket write in the check phase of the same loop turn: one syscall instead of one per frame, which
+   * measured as the engine thread's largest cost under load.
+   */
   send(payload: string): void {
     if (this.#closed || this.#socket.destroyed) return;
-    this.#socket.write(encodeFrame(payload));
+    this.#pending += `${Buffer.byteLength(payload, 'utf8')}#${payload}`;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flush);
+    }
   }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const out = this.#pending;
+    this.#pending = '';
+    if (out.length === 0 || this.#closed || this.#socket.destroyed) return;
+    this.#socket.write(out, 'utf8');
+  };
 
   /** Ends the connection; the registry and the core learn of it on the socket's close. Idempotent. */
   close(): void {
+    this.#flush();
     if (this.#socket.destroyed) {
       this.#onClosed();
       return;
@@ -118,6 +137,12 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
 
   #onData(chunk: Buffer): void {
     if (this.#closed || this.#refused) return;
+    this.#onFrames(chunk);
+    // Replies to what the app just sent leave now, in one write.
+    this.#flush();
+  }
+
+  #onFrames(chunk: Buffer): void {
     const { frames, error } = this.#decoder.push(chunk);
     for (const payload of frames) {
       if (this.#closed || this.#refused) return;
@@ -233,6 +258,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
     this.#refused = true;
     this.#authTimer?.cancel();
     this.#authTimer = this.#clock.setTimeout(() => this.close(), REFUSED_LINGER_MS);
+    this.#flush();
     this.#socket.end();
   }
 

@@ -17,8 +17,8 @@ class FakeSocket extends EventEmitter {
   remotePort = 40000;
   readonly #decoder = new FrameDecoder();
   readonly out: string[] = [];
-  write(b: Buffer): boolean {
-    const r = this.#decoder.push(b);
+  write(b: Buffer | string): boolean {
+    const r = this.#decoder.push(typeof b === 'string' ? Buffer.from(b, 'utf8') : b);
     assert.equal(r.error, undefined, 'the connection writes well-framed payloads');
     this.out.push(...r.frames);
     return true;
