@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planStartup } from '../../src/startup.js';
+import { silentLogger } from '../../src/log/index.js';
+import { isGatewayError } from '../../src/common/index.js';
+
+function profiles(root: string, extra = ''): string {
+  const dir = join(root, 'profiles');
+  const pki = join(root, 'pki');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'gateway.yaml'), `
+gateway:
+  domain: gw.test.example
+  listen:
+    - { transport: udp, host: 127.0.0.1, port: 0 }
+    - { transport: tls, host: 127.0.0.1, port: 0, tlsProfile: default }
+  defaultTenant: pbx
+trustpoints:
+  gw: { dir: ${join(pki, 'trustpoints', 'gw')} }
+trustStores:
+  local: [${join(pki, 'ca', 'ca.crt')}]
+tlsCiphers:
+  strict: [TLS_AES_256_GCM_SHA384, ECDHE_RSA_AES256_GCM_SHA384, ECDHE-ECDSA-AES256-GCM-SHA384]
+tlsProfiles:
+  default: { trustpoint: gw, trustStore: local, ciphers: strict, minVersion: TLSv1.2, maxVersion: TLSv1.3 }
+tenants:
+  pbx: { transport: udp, sipServer: 127.0.0.1:5080 }
+${extra}`);
+  return dir;
+}
+
+test('first start creates the local CA and the gateway trustpoint (keys 0600); the second start reuses them', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'trunkgate-start-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = profiles(root);
+  const first = planStartup(dir, {}, silentLogger());
+  assert.deepEqual(first.bootstrapped, ['gw']);
+  const key = join(root, 'pki', 'trustpoints', 'gw', 'key.pem');
+  assert.ok(existsSync(key));
+  assert.equal(statSync(key).mode & 0o777, 0o600);
+  assert.equal(statSync(join(root, 'pki', 'ca', 'ca.key')).mode & 0o777, 0o600);
+  const tls = first.options.listen.find((l) => l.transport === 'tls');
+  assert.ok(tls?.tls, 'the TLS listener carries the trustpoint');
+  assert.match(String(tls.tls.key), /PRIVATE KEY/);
+  assert.match(String(tls.tls.cert), /BEGIN CERTIFICATE/);
+  assert.equal(tls.tls.minVersion, 'TLSv1.2');
+  assert.ok(String(tls.tls.ciphers).includes('ECDHE-RSA-AES256-GCM-SHA384'), 'the CUBE cipher name is resolved to OpenSSL');
+  assert.equal(first.options.target, '127.0.0.1:5080');
+  const keyBefore = statSync(key).mtimeMs;
+  const second = planStartup(dir, {}, silentLogger());
+  assert.deepEqual(second.bootstrapped, []);
+  assert.equal(statSync(key).mtimeMs, keyBefore);
+});
+
+test('a bad configuration is refused with every problem before anything is created', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'trunkgate-start-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = profiles(root, `dialPeers:
+  - { id: 1, destinationPattern: "^(unclosed", tenant: nowhere }
+`);
+  try {
+    planStartup(dir, {}, silentLogger());
+    assert.fail('planStartup accepted a bad configuration');
+  } catch (e) {
+    assert.ok(isGatewayError(e, 'ERR_CONFIG_INVALID'));
+    const problems = (e.details as { problems: Array<{ code: string }> }).problems.map((p) => p.code).sort();
+    assert.ok(problems.includes('ERR_CONFIG_PATTERN'), problems.join(','));
+    assert.ok(problems.includes('ERR_CONFIG_REFERENCE'), problems.join(','));
+  }
+  assert.equal(existsSync(join(root, 'pki')), false, 'no PKI is created for a configuration that does not load');
+});
