@@ -8,4 +8,3 @@ export * from './cseq.js';
 export * from './parse.js';
 export * from './serialize.js';
 export * from './accessors.js';
-export * from './validate.js';

@@ -79,12 +79,12 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   let msg: SipMessage;
   const sp1 = startLine.indexOf(' ');
   if (startLine.startsWith('SIP/') || /^sip\//i.test(startLine)) {
-    const m = /^(\S+) ([0-9]{3})(?: (.*))?$/.exec(startLine);
+    const m = /^(\S+) ([0-9]{3}) ?(.*)$/.exec(startLine);
     if (!m) return fail('ERR_SIP_PARSE_START_LINE', 'bad status line');
     if (!versionRe.test(m[1]!)) return fail('ERR_SIP_PARSE_VERSION', `unsupported version '${m[1]}'`);
     const status = Number(m[2]);
     if (status < 100 || status > 699) return fail('ERR_SIP_PARSE_START_LINE', `status code ${status} out of range`);
-    msg = { kind: 'response', status, reason: m[3] ?? '', version: m[1]!, headers, body };
+    msg = { kind: 'response', status, reason: m[3]!, version: m[1]!, headers, body };
   } else {
     const sp2 = startLine.lastIndexOf(' ');
     if (sp1 <= 0 || sp2 <= sp1) return fail('ERR_SIP_PARSE_START_LINE', 'bad request line');
@@ -96,7 +96,7 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
     msg = req;
     const addressable = hasAddressHeaders(headers);
     // RFC 3261 §7.1: exactly one SP between the elements; the Request-URI holds no white space.
-    if (!/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/.test(uri)) {
+    if (uri.length === 0 || /\s/.test(uri) || uri.indexOf(':') <= 0) {
       return fail('ERR_SIP_PARSE_URI', 'bad Request-URI', addressable ? req : undefined);
     }
     if (!versionRe.test(version)) return fail('ERR_SIP_PARSE_VERSION', `unsupported version '${version}'`, addressable ? req : undefined);
