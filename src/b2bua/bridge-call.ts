@@ -1,15 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
 import type { CallStats } from './call-stats.js';
+import { superviseLegs, type BridgeLeg } from './supervise-legs.js';
 import { targetUri, uriUser, type BridgeTarget } from './target-uri.js';
-
-/** One leg of a bridged call, as drachtio-srf's `Dialog` presents it. */
-export interface BridgeLeg {
-  /** drachtio-srf sets this false once the dialog is over (BYE sent or received). */
-  connected?: boolean;
-  on(event: 'destroy', listener: () => void): unknown;
-  destroy(opts: undefined, callback: (err: unknown) => void): unknown;
-}
 
 /** The parts of an incoming INVITE the bridge reads. */
 export interface BridgeRequest {
@@ -36,9 +29,6 @@ export interface BridgeContext {
   log: Logger;
   clock: Clock;
 }
-
-/** Who ended a connected call. `race`: a leg was already gone when createB2BUA resolved. */
-export type ReleasedBy = 'caller' | 'callee' | 'race';
 
 /** The SIP status a failed createB2BUA carries (drachtio-srf's SipError), or undefined for any other error. */
 export function sipErrorStatus(err: unknown): number | undefined {
@@ -82,53 +72,9 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
   }
 
   const connectedAt = clock.now();
-  stats.connected++;
-  stats.active++;
-  stats.legsUp += 2;
-
-  const a = { leg: legs.uas, up: true };
-  const b = { leg: legs.uac, up: true };
-  let releasedBy: ReleasedBy | undefined;
-
-  const release = (side: typeof a): void => {
-    if (!side.up) return;
-    side.up = false;
-    stats.legsUp--;
-    if (a.up || b.up) return;
-    stats.active--;
-    stats.completed++;
-    log.info({ callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy },
-      'call ended');
-  };
-  const hangUp = (side: typeof a): void => {
-    if (!side.up) return;
-    try {
-      side.leg.destroy(undefined, (err) => {
-        if (err) log.debug({ err, callId }, 'b2bua: BYE on the surviving leg failed');
-        release(side);
-      });
-    } catch (err) {
-      log.debug({ err, callId }, 'b2bua: BYE on the surviving leg failed');
-      release(side);
-    }
-  };
-  const onEnded = (gone: typeof a, other: typeof a, who: ReleasedBy): void => {
-    releasedBy ??= who;
-    release(gone);
-    hangUp(other);
-  };
-
-  legs.uas.on('destroy', () => onEnded(a, b, 'caller'));
-  legs.uac.on('destroy', () => onEnded(b, a, 'callee'));
-
-  // A BYE that arrived in the same read as the messages completing the call has already been handled by
-  // drachtio-srf, and the 'destroy' it emitted found no listener (drachtio-protocol.md §6).
-  if (legs.uas.connected === false) {
-    stats.racedLegs++;
-    onEnded(a, b, 'race');
-  }
-  if (legs.uac.connected === false) {
-    stats.racedLegs++;
-    onEnded(b, a, 'race');
-  }
+  superviseLegs({
+    stats, log, callId,
+    onEnded: (releasedBy) => log.info(
+      { callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy }, 'call ended'),
+  }, legs);
 }

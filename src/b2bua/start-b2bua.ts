@@ -5,48 +5,71 @@ import { silentLogger } from '../log/index.js';
 import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js';
 import { CallStats, type CallStatsSnapshot } from './call-stats.js';
 import type { B2buaErrorCode } from './errors.js';
+import { buildPipeline, type PlaceCallSrf } from './middleware/index.js';
+import { PipelineStats, type PipelineStatsSnapshot } from './pipeline-stats.js';
+import type { B2buaPolicy } from './policy-types.js';
 import { parseTarget } from './target-uri.js';
 
 export interface B2buaOptions {
   /** The drachtio control endpoint: our engine, or a real drachtio-server. */
   engine: { host: string; port: number; secret: string };
-  /** Where every call goes: `host:port[;transport=udp|tcp]`. */
-  target: string;
+  /** Without a policy, where every call goes: `host:port[;transport=udp|tcp|tls]`. */
+  target?: string;
+  /**
+   * Tenants, permissions and dial peers: every INVITE goes through the policy pipeline
+   * (identify peer → Max-Forwards → permissions → category → permission check → dial peer → B leg).
+   */
+  policy?: B2buaPolicy;
   log?: Logger;
   clock?: Clock;
   /** How long to wait for the control connection to authenticate (default 5,000 ms). */
   connectTimeoutMs?: number;
 }
 
+export interface B2buaStatsSnapshot extends CallStatsSnapshot {
+  /** The policy pipeline's outcomes, when it runs. */
+  policy?: PipelineStatsSnapshot;
+}
+
 export interface B2buaApp {
   srf: Srf;
   /** The `hostport` the engine reported on authenticate. */
   hostport: string;
-  stats(): CallStatsSnapshot;
+  stats(): B2buaStatsSnapshot;
   /** Disconnects from the engine. Calls still up are left to the engine. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Connects a drachtio-srf app to the engine and bridges every INVITE to the configured target.
+ * Connects a drachtio-srf app to the engine. With a policy, every INVITE runs the policy pipeline; without,
+ * every INVITE is bridged to the configured target.
  * Rejects with ERR_B2BUA_TARGET_INVALID, ERR_B2BUA_AUTH or ERR_B2BUA_CONNECT.
  */
 export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
-  const target = parseTarget(options.target);
   const log = options.log ?? silentLogger();
   const clock = options.clock ?? systemClock;
   const stats = new CallStats();
+  const pipelineStats = options.policy ? new PipelineStats(stats) : undefined;
+  if (!options.policy && options.target === undefined) {
+    throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_TARGET_INVALID', 'a target or a policy is required');
+  }
+  const target = options.policy ? undefined : parseTarget(options.target!);
   const srf = new Srf();
-  const ctx: BridgeContext = { srf: srf as unknown as BridgeSrf, target, stats, log, clock };
 
   // drachtio-srf emits 'error' for socket errors and reconnects on its own; an unheard 'error' would throw.
   srf.on('error', (err: Error) => log.warn({ err }, 'b2bua: control connection error'));
 
-  srf.invite((req, res) => {
-    bridgeCall(ctx, req as never, res as never).catch((err: unknown) => {
-      log.error({ err }, 'b2bua: call handler failed');
+  if (options.policy && pipelineStats) {
+    const steps = buildPipeline({ policy: options.policy, stats: pipelineStats, log, clock, srf: srf as unknown as PlaceCallSrf });
+    srf.use('invite', steps as never);
+  } else {
+    const ctx: BridgeContext = { srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock };
+    srf.invite((req, res) => {
+      bridgeCall(ctx, req as never, res as never).catch((err: unknown) => {
+        log.error({ err }, 'b2bua: call handler failed');
+      });
     });
-  });
+  }
 
   const hostport = await new Promise<string>((resolve, reject) => {
     const timeoutMs = options.connectTimeoutMs ?? 5000;
@@ -66,13 +89,14 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     });
     srf.connect({ host: options.engine.host, port: options.engine.port, secret: options.engine.secret });
   });
-  log.info({ engine: `${options.engine.host}:${options.engine.port}`, hostport, target: options.target }, 'b2bua connected');
+  log.info({ engine: `${options.engine.host}:${options.engine.port}`, hostport, ...(options.policy ? { tenants: Object.keys(options.policy.tenants) } : { target: options.target }) },
+    'b2bua connected');
 
   let closed = false;
   return {
     srf,
     hostport,
-    stats: () => stats.snapshot(),
+    stats: () => (pipelineStats ? { ...stats.snapshot(), policy: pipelineStats.snapshot() } : stats.snapshot()),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -1,0 +1,74 @@
+import type { B2buaDialPeer, SipTransport, TenantPolicy, UrlScheme } from './policy-types.js';
+import { ROUTE_HEADER } from './policy-types.js';
+
+/** One place a B leg can be sent: a dial peer's tenant at one of its sipServer targets. */
+export interface BLegTarget {
+  dialPeer: string;
+  tenant: string;
+  transport: SipTransport;
+  scheme: UrlScheme;
+  /** host:port as configured. */
+  server: string;
+  uri: string;
+  /** Headers for the engine (X-Trunkgate-Route) on TLS legs with a profile. */
+  headers: Record<string, string>;
+}
+
+/** `host:port`, `[v6]:port` or `dns:name[:port]` → host and optional port; undefined when unreadable. */
+export function parseServer(text: string): { host: string; port: number | undefined } | undefined {
+  const dns = /^dns:([A-Za-z0-9.-]+?)\.?(?::(\d{1,5}))?$/.exec(text);
+  if (dns) return { host: dns[1]!, port: dns[2] !== undefined ? Number(dns[2]) : undefined };
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65_535 ? { host: m[1]!, port } : undefined;
+}
+
+/** The number as a URI user part: only '#' needs escaping among the characters a normalised number keeps. */
+function userPart(number: string): string {
+  return number.replace(/[^0-9A-Za-z+*.\-_]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/**
+ * The B-leg Request-URI on a tenant. `sips` is TLS on every hop and names `transport=tls`, because a sips
+ * scheme alone does not pick TLS in a drachtio-compatible engine; `sip` over TLS or TCP names its transport.
+ * A `tel` tenant gets a SIP URI holding the telephone number with `user=phone`, since a tel URI has no host
+ * to send to.
+ *
+ * RFC 3261 §19.1.6: "a SIP or SIPS URI is created ... the telephone-subscriber ... with the user parameter
+ * set to phone".
+ * https://www.rfc-editor.org/rfc/rfc3261#section-19.1.6
+ */
+export function bLegUri(number: string, server: { host: string; port: number | undefined }, transport: SipTransport, scheme: UrlScheme): string {
+  const hostport = server.port !== undefined ? `${server.host}:${server.port}` : server.host;
+  const user = number !== '' ? `${userPart(number)}@` : '';
+  const tp = transport === 'udp' ? '' : `;transport=${transport}`;
+  if (scheme === 'sips') return `sips:${user}${hostport};transport=tls`;
+  if (scheme === 'tel') return `sip:${user}${hostport}${tp};user=phone`;
+  return `sip:${user}${hostport}${tp}`;
+}
+
+/** Every target of the dial peers, in order: each dial peer's own sipServer, else its tenant's list. */
+export function bLegTargets(
+  number: string,
+  dialPeers: readonly B2buaDialPeer[],
+  tenants: Readonly<Record<string, TenantPolicy>>,
+): BLegTarget[] {
+  const out: BLegTarget[] = [];
+  for (const dp of dialPeers) {
+    const tenant = tenants[dp.tenant];
+    if (!tenant) continue;
+    const servers = dp.sipServer !== undefined ? [dp.sipServer]
+      : tenant.sipServer === undefined ? [] : typeof tenant.sipServer === 'string' ? [tenant.sipServer] : [...tenant.sipServer];
+    const scheme = tenant.url ?? 'sip';
+    const transport: SipTransport = scheme === 'sips' ? 'tls' : tenant.transport ?? 'udp';
+    for (const s of servers) {
+      const server = parseServer(s);
+      if (!server) continue;
+      const headers: Record<string, string> = {};
+      if (transport === 'tls' && tenant.tlsProfile !== undefined) headers[ROUTE_HEADER] = `tenant=${dp.tenant};profile=${tenant.tlsProfile}`;
+      out.push({ dialPeer: dp.id, tenant: dp.tenant, transport, scheme, server: s, uri: bLegUri(number, server, transport, scheme), headers });
+    }
+  }
+  return out;
+}

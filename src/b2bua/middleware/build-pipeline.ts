@@ -1,0 +1,24 @@
+import type { Middleware } from '../pipeline-types.js';
+import { checkMaxForwards } from './check-max-forwards.js';
+import { checkPermission } from './check-permission.js';
+import { classifyNumber } from './classify-number.js';
+import { identifyPeer } from './identify-peer.js';
+import { mapPermissions } from './map-permissions.js';
+import { placeCall, type PlaceCallDeps } from './place-call.js';
+import { selectDialPeer } from './select-dial-peer.js';
+
+/**
+ * The INVITE pipeline, in order: who calls (and the identity header removed), Max-Forwards, permissions,
+ * the number's category, the permission check, the dial peers, then the B leg and the bridge.
+ */
+export function buildPipeline(deps: PlaceCallDeps): Middleware[] {
+  return [
+    identifyPeer(deps),
+    checkMaxForwards(deps),
+    mapPermissions(deps),
+    classifyNumber(deps),
+    checkPermission(deps),
+    selectDialPeer(deps),
+    placeCall(deps),
+  ];
+}

@@ -1,0 +1,84 @@
+import { identifyTenant, type ReceivedOn } from '../../policy/index.js';
+import { parsePeerHeader } from '../peer-header.js';
+import { refuseCall } from '../cdr.js';
+import { type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
+import { PEER_HEADER, type SipTransport } from '../policy-types.js';
+import { removeHeader } from '../request-headers.js';
+
+function transportOf(protocol: string | undefined): SipTransport | undefined {
+  const p = protocol?.toLowerCase();
+  return p === 'udp' || p === 'tcp' || p === 'tls' ? p : undefined;
+}
+
+/** `address:port` (an IPv6 address possibly in brackets) → its parts, or undefined. */
+export function parseReceivedOn(text: string | undefined, transport: SipTransport): ReceivedOn | undefined {
+  if (!text) return undefined;
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  const port = Number(text.slice(colon + 1));
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
+  const address = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { transport, address, port };
+}
+
+/**
+ * Step 1: who is calling. Reads and removes X-Trunkgate-Peer, so it is never sent on. The header is believed
+ * only when its transport is the one the request arrived over (the engine always states it; a copy from the
+ * network that survived into a request over another transport is a forgery). Certificate identities count
+ * only when the engine verified them on a TLS connection. Without a usable tenant in the header, the tenant
+ * is the listener's (then SNI's, then the default tenant). No tenant, or one the policy does not know: 403.
+ */
+export function identifyPeer(deps: PipelineDeps): Middleware {
+  const { policy, stats, clock } = deps;
+  return (req: PipelineRequest, res, next) => {
+    const callId = req.get('Call-ID') ?? '';
+    const transport = transportOf(req.protocol);
+    const locals: CallLocals = {
+      callId,
+      startedAt: clock.now(),
+      log: deps.log.child({ callId }),
+      identities: [],
+      ...(transport ? { transportIn: transport } : {}),
+    };
+    req.locals = locals;
+
+    const raw = req.get(PEER_HEADER);
+    removeHeader(req, PEER_HEADER);
+    if (raw !== undefined) {
+      const peer = parsePeerHeader(raw);
+      if (peer && peer.transport !== undefined && peer.transport === transport) {
+        if (peer.tenant !== undefined) {
+          locals.tenantIn = peer.tenant;
+          locals.tenantSource = 'header';
+        }
+        if (peer.verified && peer.transport === 'tls') locals.identities = peer.identities;
+      } else {
+        stats.peerHeaderIgnored++;
+        locals.log.warn({ source: req.source_address, protocol: req.protocol }, `b2bua: ${PEER_HEADER} ignored: not the engine's`);
+      }
+    }
+
+    if (locals.tenantIn === undefined) {
+      const received = transport ? parseReceivedOn(req.receivedOn, transport) : undefined;
+      const tenant = received
+        ? identifyTenant(received, policy.listeners ?? [], {
+          ...(policy.sniTenants ? { sniTenants: policy.sniTenants } : {}),
+          ...(policy.defaultTenant !== undefined ? { defaultTenant: policy.defaultTenant } : {}),
+        })
+        : policy.defaultTenant;
+      if (tenant !== undefined) {
+        locals.tenantIn = tenant;
+        locals.tenantSource = 'listener';
+      }
+    }
+
+    if (locals.tenantIn === undefined || !Object.hasOwn(policy.tenants, locals.tenantIn)) {
+      stats.noTenant++;
+      locals.log.warn({ tenant: locals.tenantIn, receivedOn: req.receivedOn }, 'b2bua: call on no known tenant refused');
+      refuseCall(clock, req, res, 403, 'SIP;cause=403;text="No tenant for this listener"', 'no-tenant');
+      return;
+    }
+    locals.log = locals.log.child({ tenantIn: locals.tenantIn });
+    next();
+  };
+}

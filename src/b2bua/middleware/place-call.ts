@@ -1,0 +1,141 @@
+import { isFailoverStatus } from '../../policy/index.js';
+import { sipErrorStatus } from '../bridge-call.js';
+import { writeCdr } from '../cdr.js';
+import { bLegTargets, type BLegTarget } from '../b-leg-target.js';
+import { passThrough, type PassLeg } from '../pass-through.js';
+import { localsOf, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
+import { filterCrypto } from '../sdp-crypto.js';
+import { superviseLegs } from '../supervise-legs.js';
+
+/** What place-call needs from drachtio-srf. */
+export interface PlaceCallSrf {
+  createB2BUA(req: PipelineRequest, res: PipelineResponse, uri: string, opts: Record<string, unknown>):
+    Promise<{ uas: PassLeg; uac: PassLeg }>;
+}
+
+export interface PlaceCallDeps extends PipelineDeps {
+  srf: PlaceCallSrf;
+}
+
+/** Thrown from localSdpA inside createB2BUA when the B side's answer keeps no suite the caller's tenant allows. */
+const ANSWER_REFUSED = Symbol('answer refused');
+interface AnswerRefused extends Error {
+  [ANSWER_REFUSED]: true;
+  reasonHeader: string;
+}
+
+function answerRefused(err: unknown): err is AnswerRefused {
+  return typeof err === 'object' && err !== null && ANSWER_REFUSED in err;
+}
+
+interface Failure {
+  status: number;
+  reason?: string;
+  reasonHeader?: string;
+  cause: string;
+}
+
+/**
+ * The bridge step: places the B leg on each target of the selected dial peers in turn (transport, scheme,
+ * TLS profile of the target tenant), moving on after 503, 408 or a transport failure, and joins the legs.
+ * SDP offers keep only the `a=crypto` suites both tenants allow, in the called tenant's order; the answer is
+ * filtered for the caller's tenant. The A leg gets the called party's own failure, else the last failover
+ * status. Internal headers are never copied to either leg: createB2BUA copies none unless told, and the
+ * B leg carries only X-Trunkgate-Route, which the engine consumes.
+ */
+export function placeCall(deps: PlaceCallDeps): Middleware {
+  return (req, res) => {
+    runCall(deps, req, res).catch((err: unknown) => {
+      deps.log.error({ err, callId: req.locals?.callId }, 'b2bua: call handler failed');
+      if (!res.finalResponseSent) res.send(500);
+    });
+  };
+}
+
+async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineResponse): Promise<void> {
+  const { policy, stats, clock, srf } = deps;
+  const locals = localsOf(req);
+  const log = locals.log;
+  const tenantIn = policy.tenants[locals.tenantIn!]!;
+  const targets = bLegTargets(locals.calledNumber ?? '', (locals.dialPeers ?? []).map((c) => c.dialPeer), policy.tenants);
+  stats.calls.attempted++;
+
+  let failure: Failure = { status: 503, reasonHeader: 'SIP;cause=503;text="No dial peer target reachable"', cause: 'no-target' };
+  let attempts = 0;
+  let used: BLegTarget | undefined;
+  let legs: { uas: PassLeg; uac: PassLeg } | undefined;
+
+  for (const target of targets) {
+    if (res.finalResponseSent) break;
+    const tenantOut = policy.tenants[target.tenant]!;
+    const body = req.body ?? '';
+    const fromCaller = filterCrypto(body, tenantIn.srtpCrypto);
+    const offer = fromCaller.ok ? filterCrypto(fromCaller.sdp, tenantOut.srtpCrypto) : fromCaller;
+    if (!offer.ok) {
+      log.info({ dialPeer: target.dialPeer, tenantOut: target.tenant }, `b2bua: ${offer.reason}`);
+      failure = { status: 488, reasonHeader: offer.reasonHeader, cause: 'srtp' };
+      continue;
+    }
+    if (attempts > 0) stats.failovers++;
+    attempts++;
+    used = target;
+    const headers: Record<string, string> = { ...target.headers };
+    if (locals.maxForwards !== undefined) headers['Max-Forwards'] = String(locals.maxForwards);
+    const opts: Record<string, unknown> = {
+      headers,
+      passFailure: false,
+      ...(offer.changed ? { localSdpB: offer.sdp } : {}),
+      localSdpA: (sdpB: string | undefined) => {
+        if (!sdpB) return sdpB;
+        const a = filterCrypto(sdpB, tenantIn.srtpCrypto);
+        if (a.ok) return a.sdp;
+        throw Object.assign(new Error(a.reason), { [ANSWER_REFUSED]: true, reasonHeader: a.reasonHeader });
+      },
+    };
+    try {
+      // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
+      // one for the B leg (drachtio-protocol.md §2.2, dispatch rule 4).
+      legs = await srf.createB2BUA(req, res, target.uri, opts);
+      break;
+    } catch (err) {
+      if (answerRefused(err)) {
+        log.info({ dialPeer: target.dialPeer }, `b2bua: answer refused: ${err.message}`);
+        failure = { status: 488, reasonHeader: err.reasonHeader, cause: 'srtp' };
+        break;
+      }
+      const status = sipErrorStatus(err);
+      if (status === undefined) {
+        log.warn({ err, dialPeer: target.dialPeer, uri: target.uri }, 'b2bua: B leg not placed');
+        failure = { status: 503, reasonHeader: 'SIP;cause=503;text="Trunk unreachable"', cause: 'transport' };
+        continue;
+      }
+      const reason = (err as { reason?: unknown }).reason;
+      failure = { status, ...(typeof reason === 'string' ? { reason } : {}), cause: `b-leg-${status}` };
+      if (!isFailoverStatus(status)) break;
+      log.info({ status, dialPeer: target.dialPeer }, 'b2bua: trunk failed, trying the next dial peer');
+    }
+  }
+
+  const out = used ? { tenantOut: used.tenant, transportOut: used.transport, dialPeer: used.dialPeer } : {};
+  if (!legs) {
+    // A CANCEL from the caller was answered 487 by createB2BUA itself, and the B leg's 487 ended the loop.
+    const status = failure.status;
+    if (!res.finalResponseSent) {
+      res.send(failure.status, failure.reason, failure.reasonHeader ? { headers: { Reason: failure.reasonHeader } } : {});
+    }
+    if (failure.cause === 'srtp') stats.cryptoRejected++;
+    stats.calls.fail(status);
+    writeCdr(locals, { status, cause: failure.cause, attempts, endAt: clock.now(), ...out });
+    return;
+  }
+
+  const answerAt = clock.now();
+  const tenantOut = policy.tenants[used!.tenant]!;
+  passThrough({ log, aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto }, legs);
+  superviseLegs({
+    stats: stats.calls, log, callId: locals.callId,
+    onEnded: (releasedBy) => writeCdr(locals, {
+      status: 200, cause: 'normal', attempts, answerAt, endAt: clock.now(), ...out, ...(releasedBy ? { releasedBy } : {}),
+    }),
+  }, legs);
+}

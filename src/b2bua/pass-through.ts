@@ -1,0 +1,112 @@
+import type { Logger } from 'pino';
+import { sipErrorStatus } from './bridge-call.js';
+import type { SendOptions } from './pipeline-types.js';
+import { filterCrypto } from './sdp-crypto.js';
+import type { BridgeLeg } from './supervise-legs.js';
+
+/** An in-dialog request drachtio-srf hands to a dialog's 'modify', 'info' or 'update' listener. */
+export interface InDialogRequest {
+  body?: string;
+  get(name: string): string | undefined;
+  has(name: string): boolean;
+}
+
+export interface InDialogResponse {
+  send(status: number, opts?: SendOptions): void;
+}
+
+/** A leg of a bridged call with what in-dialog relaying needs (drachtio-srf's Dialog). */
+export interface PassLeg extends BridgeLeg {
+  local?: { sdp?: string };
+  modify(sdp: string): Promise<string>;
+  request(opts: { method: string; headers?: Record<string, string>; body?: string }): Promise<{
+    status: number; body?: string; get(name: string): string | undefined;
+  }>;
+}
+
+export interface PassThroughContext {
+  log: Logger;
+  /** SDES suites of the caller's tenant (SDP sent to the A leg). */
+  aSuites?: readonly string[] | undefined;
+  /** SDES suites of the called tenant (SDP sent to the B leg). */
+  bSuites?: readonly string[] | undefined;
+}
+
+/** Headers an INFO or UPDATE carries across: what describes its body. */
+const BODY_HEADERS = ['Content-Type', 'Content-Disposition', 'Info-Package'];
+
+function bodyHeaders(msg: { get(name: string): string | undefined }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of BODY_HEADERS) {
+    const v = msg.get(h);
+    if (v !== undefined) out[h] = v;
+  }
+  return out;
+}
+
+type Listener = (req: InDialogRequest, res: InDialogResponse) => void;
+
+function listen(leg: PassLeg, event: 'modify' | 'info' | 'update', fn: Listener): void {
+  (leg.on as unknown as (e: string, l: Listener) => void).call(leg, event, fn);
+}
+
+/**
+ * Relays re-INVITE, UPDATE and INFO from each leg to the other, with `a=crypto` filtered for the leg the
+ * SDP goes to. A new offer that keeps no suite is refused with 488 on the leg it came from.
+ *
+ * RFC 3261 §14.1: "a UAC MUST NOT initiate a new INVITE transaction within a dialog while another INVITE
+ * transaction is in progress in either direction" — drachtio-srf's Dialog queues our re-INVITEs on a leg,
+ * so one relayed offer is in flight at a time.
+ * https://www.rfc-editor.org/rfc/rfc3261#section-14.1
+ */
+export function passThrough(ctx: PassThroughContext, legs: { uas: PassLeg; uac: PassLeg }): void {
+  wire(ctx, legs.uas, legs.uac, ctx.bSuites, ctx.aSuites);
+  wire(ctx, legs.uac, legs.uas, ctx.aSuites, ctx.bSuites);
+}
+
+function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toSuites?: readonly string[], fromSuites?: readonly string[]): void {
+  const { log } = ctx;
+  const fail = (res: InDialogResponse, err: unknown, what: string) => {
+    const status = sipErrorStatus(err) ?? 500;
+    log.info({ err, status }, `b2bua: relayed ${what} failed`);
+    res.send(status);
+  };
+  listen(from, 'modify', (req, res) => {
+    if (!req.body) {
+      // An offerless re-INVITE: our current SDP towards this leg is the offer it asked for.
+      res.send(200, { body: from.local?.sdp ?? '', headers: { 'Content-Type': 'application/sdp' } });
+      return;
+    }
+    const offer = filterCrypto(req.body, toSuites);
+    if (!offer.ok) {
+      res.send(488, { headers: { Reason: offer.reasonHeader } });
+      return;
+    }
+    to.modify(offer.sdp).then((answer) => {
+      const back = filterCrypto(answer, fromSuites);
+      if (!back.ok) res.send(488, { headers: { Reason: back.reasonHeader } });
+      else res.send(200, { body: back.sdp, headers: { 'Content-Type': 'application/sdp' } });
+    }, (err: unknown) => fail(res, err, 're-INVITE'));
+  });
+  for (const event of ['info', 'update'] as const) {
+    listen(from, event, (req, res) => {
+      let body = req.body;
+      if (body && event === 'update' && /application\/sdp/i.test(req.get('Content-Type') ?? '')) {
+        const f = filterCrypto(body, toSuites);
+        if (!f.ok) {
+          res.send(488, { headers: { Reason: f.reasonHeader } });
+          return;
+        }
+        body = f.sdp;
+      }
+      to.request({ method: event.toUpperCase(), headers: bodyHeaders(req), ...(body ? { body } : {}) }).then((r) => {
+        let rbody = r.body;
+        if (rbody && event === 'update' && r.status < 300) {
+          const f = filterCrypto(rbody, fromSuites);
+          rbody = f.ok ? f.sdp : undefined;
+        }
+        res.send(r.status, rbody ? { headers: bodyHeaders(r), body: rbody } : {});
+      }, (err: unknown) => fail(res, err, event.toUpperCase()));
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import { CallStats } from './call-stats.js';
+
+/** A point-in-time copy of the pipeline's outcome counters. */
+export interface PipelineStatsSnapshot {
+  /** 403 by the category refused. */
+  deniedByCategory: Record<string, number>;
+  /** 403 because no TLS peer matched and the tenant refuses unknown peers. */
+  unknownPeerRejected: number;
+  /** Calls whose identities matched no TLS peer but were let through with the tenant defaults. */
+  unknownPeerAllowed: number;
+  /** 404: no dial peer for the number. */
+  noRoute: number;
+  /** 483: Max-Forwards reached 0. */
+  tooManyHops: number;
+  /** 488: no acceptable SRTP suite left in an offer or answer. */
+  cryptoRejected: number;
+  /** Requests whose tenant could not be determined (403). */
+  noTenant: number;
+  /** X-Trunkgate-Peer headers that did not match how the request arrived, so were ignored. */
+  peerHeaderIgnored: number;
+  /** B-leg attempts moved on to the next target after 503/408/a transport failure. */
+  failovers: number;
+}
+
+/** The bridge counters plus what the policy steps decided. */
+export class PipelineStats {
+  readonly calls: CallStats;
+  readonly #denied = new Map<string, number>();
+  unknownPeerRejected = 0;
+  unknownPeerAllowed = 0;
+  noRoute = 0;
+  tooManyHops = 0;
+  cryptoRejected = 0;
+  noTenant = 0;
+  peerHeaderIgnored = 0;
+  failovers = 0;
+
+  constructor(calls: CallStats = new CallStats()) {
+    this.calls = calls;
+  }
+
+  denied(category: string): void {
+    this.#denied.set(category, (this.#denied.get(category) ?? 0) + 1);
+  }
+
+  snapshot(): PipelineStatsSnapshot {
+    const deniedByCategory: Record<string, number> = {};
+    for (const [c, n] of [...this.#denied].sort((a, b) => a[0].localeCompare(b[0]))) deniedByCategory[c] = n;
+    return {
+      deniedByCategory, unknownPeerRejected: this.unknownPeerRejected, unknownPeerAllowed: this.unknownPeerAllowed,
+      noRoute: this.noRoute, tooManyHops: this.tooManyHops, cryptoRejected: this.cryptoRejected, noTenant: this.noTenant,
+      peerHeaderIgnored: this.peerHeaderIgnored, failovers: this.failovers,
+    };
+  }
+}

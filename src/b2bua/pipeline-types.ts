@@ -1,0 +1,81 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../common/index.js';
+import type { DialPeerCandidate, PermissionSet } from '../policy/index.js';
+import type { PipelineStats } from './pipeline-stats.js';
+import type { B2buaDialPeer, B2buaPolicy, SipTransport } from './policy-types.js';
+
+/** What the pipeline learns about a call, step by step, in `req.locals`. */
+export interface CallLocals {
+  callId: string;
+  /** clock.now() when the INVITE entered the pipeline. */
+  startedAt: number;
+  log: Logger;
+  /** The tenant the call arrived on. */
+  tenantIn?: string;
+  transportIn?: SipTransport;
+  /** Where the tenant came from: the engine's header, or the listener/SNI fallback. */
+  tenantSource?: 'header' | 'listener';
+  /** Certificate identities the engine verified (TLS only); empty otherwise. */
+  identities: string[];
+  /** The TLS peer whose permissions apply, and the identity that matched it. */
+  tlsPeer?: string;
+  peerIdentity?: string;
+  permissions?: PermissionSet;
+  /** The called number (Request-URI user), normalised. */
+  calledNumber?: string;
+  category?: string;
+  /** Max-Forwards for the B leg: the A leg's less one (absent: the engine's default). */
+  maxForwards?: number;
+  dialPeers?: DialPeerCandidate<B2buaDialPeer>[];
+}
+
+/** The parts of a drachtio-srf request the pipeline reads (a fake in unit tests). */
+export interface PipelineRequest {
+  method: string;
+  uri: string;
+  body?: string;
+  protocol?: string;
+  source_address?: string;
+  source_port?: number;
+  /** `address:port` of the listener that received it (drachtio's recvAddr/recvPort). */
+  receivedOn?: string;
+  /** The SIP message drachtio-srf parsed: its headers object is edited in place to remove a header. */
+  msg?: { headers: Record<string, unknown> };
+  get(name: string): string | undefined;
+  has(name: string): boolean;
+  locals?: CallLocals;
+}
+
+export interface SendOptions {
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface PipelineResponse {
+  finalResponseSent?: boolean;
+  send(status: number, reason?: string, opts?: SendOptions): void;
+}
+
+export type Next = (err?: unknown) => void;
+export type Middleware<Req extends PipelineRequest = PipelineRequest, Res extends PipelineResponse = PipelineResponse> =
+  (req: Req, res: Res, next: Next) => void;
+
+/** What every step is built from. */
+export interface PipelineDeps {
+  policy: B2buaPolicy;
+  stats: PipelineStats;
+  log: Logger;
+  clock: Clock;
+}
+
+/** The locals of a request that went through identify-peer (every later step relies on it). */
+export function localsOf(req: PipelineRequest): CallLocals {
+  if (!req.locals) throw new Error('b2bua pipeline: identify-peer must run first');
+  return req.locals;
+}
+
+/** Sends a final response once, with a Reason header when given (RFC 3326). */
+export function refuse(res: PipelineResponse, status: number, reasonHeader?: string): void {
+  if (res.finalResponseSent) return;
+  res.send(status, undefined, reasonHeader ? { headers: { Reason: reasonHeader } } : {});
+}

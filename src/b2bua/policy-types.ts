@@ -1,0 +1,69 @@
+import type { DialPeer, PermissionCategory, PermissionSet, TenantListener, TlsPeer } from '../policy/index.js';
+
+/**
+ * The plain data the b2bua's policy pipeline works on. It mirrors the configuration's shapes (tenants,
+ * listeners, categories, TLS peers, dial peers) so the composition root can hand the loaded configuration
+ * over nearly as is; the b2bua itself never sees YAML or zod.
+ */
+
+export type SipTransport = 'udp' | 'tcp' | 'tls';
+
+/** Request-URI scheme of calls placed on a tenant (RFC 5630 for sips, RFC 3966 for tel). */
+export type UrlScheme = 'sip' | 'sips' | 'tel';
+
+/** A tenant (trunk) as the pipeline needs it. Extra fields (listeners, digest, pings) are ignored. */
+export interface TenantPolicy {
+  /** Transport of the B legs placed on this tenant. Default udp. */
+  readonly transport?: SipTransport;
+  /** Scheme of the B-leg Request-URI. Default sip. */
+  readonly url?: UrlScheme;
+  /**
+   * Where calls on this tenant go: `host:port` (a name, IPv4, or `[IPv6]`) or `dns:name[:port]`; a list is
+   * tried in order when a target fails. A dial peer's own sipServer overrides it.
+   */
+  readonly sipServer?: string | readonly string[];
+  /** The TLS profile of B legs on this tenant, passed to the engine in X-Trunkgate-Route. */
+  readonly tlsProfile?: string;
+  /** SDES suites kept in SDP sent on this tenant, in this order; absent: a=crypto passes unchanged. */
+  readonly srtpCrypto?: readonly string[];
+  /** Permissions of callers on this tenant that match no TLS peer (over each category's default). */
+  readonly defaultPermissions?: PermissionSet;
+  /** A caller matching no TLS peer: allow with the defaults and a warning, or refuse (403). Default allow. */
+  readonly unknownPeer?: 'allow' | 'reject';
+}
+
+/** A dial peer, with the optional target that overrides its tenant's sipServer (CUBE `session target`). */
+export interface B2buaDialPeer extends DialPeer {
+  readonly sipServer?: string;
+}
+
+export interface B2buaPolicy {
+  readonly tenants: Readonly<Record<string, TenantPolicy>>;
+  /** Every SIP listener with its tenant (config `listListeners`): the tenant of a request without a usable X-Trunkgate-Peer. */
+  readonly listeners?: readonly TenantListener[];
+  /** Server name → tenant for TLS tenants picked by SNI (config `tenantsByServerName`). */
+  readonly sniTenants?: Readonly<Record<string, string>>;
+  /** The tenant of calls on a shared listener naming none (gateway.defaultTenant). */
+  readonly defaultTenant?: string;
+  /** Permission categories in the order they are checked (config `effectiveCategories`). */
+  readonly categories: readonly PermissionCategory[];
+  /** Certificate identity → permissions. */
+  readonly tlsPeers?: Readonly<Record<string, TlsPeer>>;
+  readonly dialPeers: readonly B2buaDialPeer[];
+}
+
+/**
+ * The header the engine adds to every request it delivers, after removing any copy that came from the
+ * network: `tenant=<t>;verified=<0|1>;transport=<udp|tcp|tls>;identities="sip:a,dns:b"`. The pipeline
+ * removes it from the request before anything is sent on.
+ */
+export const PEER_HEADER = 'X-Trunkgate-Peer';
+
+/**
+ * The header the b2bua puts on a B-leg INVITE for the engine: `tenant=<t>;profile=<tls profile>`. The engine
+ * picks the client TLS profile from it and removes it before the request leaves.
+ */
+export const ROUTE_HEADER = 'X-Trunkgate-Route';
+
+/** Headers that belong between the engine and the app and never go to a peer. */
+export const INTERNAL_HEADERS: readonly string[] = [PEER_HEADER, ROUTE_HEADER];
