@@ -9,8 +9,27 @@ import { superviseLegs } from '../supervise-legs.js';
 
 /** What place-call needs from drachtio-srf. */
 export interface PlaceCallSrf {
-  createB2BUA(req: PipelineRequest, res: PipelineResponse, uri: string, opts: Record<string, unknown>):
-    Promise<{ uas: PassLeg; uac: PassLeg }>;
+  createB2BUA(req: PipelineRequest, res: PipelineResponse, uri: string, opts: Record<string, unknown>,
+    callbacks: { cbRequest(err: unknown, uacReq?: unknown): void }): Promise<{ uas: PassLeg; uac: PassLeg }>;
+}
+
+/**
+ * The A-leg response as createB2BUA sees it during one attempt: a 500 it sends because the B-leg INVITE
+ * could not be sent at all (no connection to the trunk) is held back, so the next dial peer can be tried.
+ * Everything else reaches the real response.
+ */
+export function guardSendFailure(res: PipelineResponse, requestSent: () => boolean): PipelineResponse {
+  return new Proxy(res, {
+    get(target, prop, receiver) {
+      if (prop === 'send') {
+        return (status: number, ...rest: unknown[]) => {
+          if (status === 500 && !requestSent() && !target.finalResponseSent) return;
+          return (target.send as (...a: unknown[]) => void).call(receiver, status, ...rest);
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
 }
 
 export interface PlaceCallDeps extends PipelineDeps {
@@ -95,7 +114,12 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     try {
       // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
       // one for the B leg (drachtio-protocol.md §2.2, dispatch rule 4).
-      legs = await srf.createB2BUA(req, res, target.uri, opts);
+      let sent = false;
+      legs = await srf.createB2BUA(req, guardSendFailure(res, () => sent), target.uri, opts, {
+        cbRequest: (err) => {
+          if (!err) sent = true;
+        },
+      });
       break;
     } catch (err) {
       if (answerRefused(err)) {
