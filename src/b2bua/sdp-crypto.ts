@@ -44,9 +44,12 @@ export function filterCrypto(sdp: string, suites: readonly string[] | undefined)
       return { ok: false, status: 488, reason, reasonHeader: `SIP;cause=488;text="${reason}"` };
     }
     if (kept.length !== offered.length || kept.some((l, k) => l !== offered[k])) changed = true;
-    // The kept lines take the places of the offered ones, in the new order.
+    // The kept lines take the first places of the offered ones, in the new order; the rest go.
     let k = 0;
-    for (const l of section) out.push(CRYPTO.test(l) ? kept[k++]! : l);
+    for (const l of section) {
+      if (!CRYPTO.test(l)) out.push(l);
+      else if (k < kept.length) out.push(kept[k++]!);
+    }
   }
   const text = out.join(eol) + (trailing ? eol : '');
   return { ok: true, sdp: text, changed };

@@ -3,8 +3,9 @@ import { localsOf, type Middleware, type PipelineDeps } from '../pipeline-types.
 
 /** The user part of a sip:, sips: or tel: Request-URI, percent-decoded, without user parameters. */
 export function calledUser(uri: string): string | undefined {
-  const m = /^(?:sips?:([^@;?>]+)@|tel:([^;?>]+))/i.exec(uri.trim());
-  const raw = m?.[1] ?? m?.[2];
+  const m = /^(?:sips?:([^@?>]+)@|tel:([^;?>]+))/i.exec(uri.trim());
+  // User parameters after the number (`;npdi`, `;rn=`) are not part of it: the number ends at ';'.
+  const raw = (m?.[1] ?? m?.[2])?.split(';')[0];
   if (raw === undefined) return undefined;
   try {
     return decodeURIComponent(raw);

@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  placeCall, type PipelineRequest, type PipelineResponse, type PlaceCallSrf,
+} from '../../../../src/b2bua/index.js';
+import { selectDialPeers } from '../../../../src/policy/index.js';
+import { settle, sipError } from '../fake-srf.js';
+import { deps, FakeDialog, FakeRes, fakeInvite, policy } from '../pipeline-fakes.js';
+
+const offer = [
+  'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/SAVP 0',
+  'a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:AAAA', 'a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:BBBB',
+  'a=crypto:3 AEAD_AES_256_GCM inline:CCCC', '',
+].join('\r\n');
+
+interface Attempt {
+  uri: string;
+  opts: Record<string, unknown>;
+  res: PipelineResponse;
+  cbRequest(err: unknown, uacReq?: unknown): void;
+  resolve(legs: { uas: FakeDialog; uac: FakeDialog }): void;
+  reject(err: unknown): void;
+}
+
+class ScriptedSrf implements PlaceCallSrf {
+  attempts: Attempt[] = [];
+  #waiters: Array<() => void> = [];
+  createB2BUA(_req: PipelineRequest, res: PipelineResponse, uri: string, opts: Record<string, unknown>,
+    callbacks: { cbRequest(err: unknown, uacReq?: unknown): void }) {
+    return new Promise<{ uas: FakeDialog; uac: FakeDialog }>((resolve, reject) => {
+      this.attempts.push({ uri, opts, res, cbRequest: callbacks.cbRequest, resolve, reject });
+      this.#waiters.splice(0).forEach((w) => w());
+    });
+  }
+  async attempt(i: number): Promise<Attempt> {
+    for (let k = 0; k < 20 && !this.attempts[i]; k++) await settle();
+    const a = this.attempts[i];
+    assert.ok(a, `attempt ${i} was made`);
+    return a;
+  }
+}
+
+function start(number: string, tenantIn = 'pbx', body = offer) {
+  const d = deps();
+  const srf = new ScriptedSrf();
+  const req = fakeInvite({ body });
+  req.locals = {
+    callId: 'c1', startedAt: d.clock.now(), log: d.deps.log, identities: [], tenantIn, transportIn: 'udp',
+    calledNumber: number, category: 'international', maxForwards: 69,
+    dialPeers: selectDialPeers(number, tenantIn, policy.dialPeers),
+  };
+  const res = new FakeRes();
+  placeCall({ ...d.deps, srf })(req, res, () => assert.fail('place-call is the last step'));
+  return { ...d, srf, req, res };
+}
+
+const cdrOf = (lines: Array<Record<string, unknown>>) => lines.find((l) => l.msg === 'cdr')?.cdr as Record<string, unknown> | undefined;
+
+test('place-call: the target tenant\'s scheme, transport and TLS profile; Max-Forwards less one; crypto filtered and ordered', async () => {
+  const s = start('+442071234567');
+  const a = await s.srf.attempt(0);
+  assert.equal(a.uri, 'sips:+442071234567@sbc1.carrier.example:5061;transport=tls');
+  const headers = a.opts.headers as Record<string, string>;
+  assert.equal(headers['X-Trunkgate-Route'], 'tenant=carrier;profile=carrier-tls');
+  assert.equal(headers['Max-Forwards'], '69');
+  assert.equal(a.opts.passFailure, false);
+  const sdpB = a.opts.localSdpB as string;
+  // pbx allows 80 and GCM; carrier orders GCM first; the 32-bit-tag suite is gone
+  assert.deepEqual(sdpB.split('\r\n').filter((l) => l.startsWith('a=crypto')),
+    ['a=crypto:3 AEAD_AES_256_GCM inline:CCCC', 'a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:BBBB']);
+});
+
+test('place-call: failover order 503 → 408 → transport failure → answered, on each target of each dial peer', async () => {
+  const s = start('+442071234567');
+  (await s.srf.attempt(0)).reject(sipError(503));
+  (await s.srf.attempt(1)).reject(sipError(408));
+  const third = await s.srf.attempt(2);
+  // createB2BUA answers the A leg 500 itself when the B-leg INVITE cannot be sent; that 500 is held back
+  third.res.send(500);
+  third.cbRequest(new Error('connect ECONNREFUSED'));
+  third.reject(new Error('connect ECONNREFUSED'));
+  assert.equal(s.res.sent.length, 0, 'the caller saw no 500');
+  assert.deepEqual(s.srf.attempts.map((x) => x.uri), [
+    'sips:+442071234567@sbc1.carrier.example:5061;transport=tls',
+    'sips:+442071234567@sbc2.carrier.example:5061;transport=tls',
+    'sip:+442071234567@192.0.2.10:5060',
+  ]);
+  assert.equal(s.srf.attempts.length, 3);
+  await settle();
+  assert.equal(s.res.status, 503, 'every target failed: the last failure, 503 for a transport failure');
+  assert.equal(s.stats.failovers, 2);
+  assert.deepEqual(s.stats.calls.snapshot().failed, { 503: 1 });
+  const cdr = cdrOf(s.lines)!;
+  assert.equal(cdr.cause, 'transport');
+  assert.equal(cdr.attempts, 3);
+  assert.equal(cdr.dialPeer, 'intl-backup');
+});
+
+test('place-call: a 503 then an answer on the second target bridges; BYE ends both legs and writes one CDR', async () => {
+  const s = start('+442071234567');
+  (await s.srf.attempt(0)).reject(sipError(503));
+  const second = await s.srf.attempt(1);
+  s.clock.advance(300);
+  const uas = new FakeDialog();
+  const uac = new FakeDialog();
+  second.resolve({ uas, uac });
+  await settle();
+  assert.equal(s.stats.failovers, 1);
+  assert.equal(s.stats.calls.connected, 1);
+  assert.equal(cdrOf(s.lines), undefined, 'no CDR while the call is up');
+  s.clock.advance(5_000);
+  uac.connected = false;
+  uac.emit('destroy');
+  assert.equal(uas.destroyCalls, 1);
+  const cdr = cdrOf(s.lines)!;
+  assert.deepEqual({ ...cdr, identities: undefined }, {
+    callId: 'c1', tenantIn: 'pbx', transportIn: 'udp', peerIdentity: null, tlsPeer: null, identities: undefined,
+    calledNumber: '+442071234567', category: 'international', tenantOut: 'carrier', transportOut: 'tls',
+    dialPeer: 'intl', attempts: 2, setupAt: 1_700_000_000_000, answerAt: 1_700_000_000_300,
+    endAt: 1_700_000_005_300, setupMs: 300, durationMs: 5_000, status: 200, cause: 'normal', releasedBy: 'callee',
+  });
+});
+
+test('place-call: a final failure that is the called party\'s answer (486) goes back without failover', async () => {
+  const s = start('+442071234567');
+  (await s.srf.attempt(0)).reject(Object.assign(sipError(486), { reason: 'Busy Here' }));
+  await settle();
+  assert.equal(s.srf.attempts.length, 1);
+  assert.equal(s.res.status, 486);
+  assert.equal(s.res.sent[0]!.reason, 'Busy Here');
+  assert.equal(s.stats.failovers, 0);
+});
+
+test('place-call: an offer keeping no allowed suite is refused with 488 and nothing is sent', async () => {
+  const only32 = offer.replace(/a=crypto:2.*\r\n/, '').replace(/a=crypto:3.*\r\n/, '');
+  const s = start('+442071234567', 'pbx', only32);
+  await settle();
+  assert.equal(s.srf.attempts.length, 0);
+  assert.equal(s.res.status, 488);
+  assert.match(s.res.reasonHeader ?? '', /^SIP;cause=488;text="No acceptable SRTP crypto suite for audio"/);
+  assert.equal(s.stats.cryptoRejected, 1);
+});
+
+test('place-call: an answer with no suite the caller\'s tenant allows fails the call with 488', async () => {
+  const s = start('+442071234567');
+  const a = await s.srf.attempt(0);
+  const localSdpA = a.opts.localSdpA as (sdp: string) => string;
+  const answer32 = 'v=0\r\nm=audio 5000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:ZZZZ\r\n';
+  const good = 'v=0\r\nm=audio 5000 RTP/SAVP 0\r\na=crypto:3 AEAD_AES_256_GCM inline:ZZZZ\r\n';
+  assert.equal(localSdpA(good), good);
+  let thrown: unknown;
+  try {
+    localSdpA(answer32);
+  } catch (err) {
+    thrown = err;
+  }
+  assert.ok(thrown);
+  a.reject(thrown);
+  await settle();
+  assert.equal(s.res.status, 488);
+  assert.equal(s.srf.attempts.length, 1, 'no failover after an answer');
+});
+
+test('place-call: re-INVITE, INFO and UPDATE pass to the other leg, offers filtered for it', async () => {
+  const s = start('+442071234567');
+  const uas = new FakeDialog();
+  const uac = new FakeDialog();
+  (await s.srf.attempt(0)).resolve({ uas, uac });
+  await settle();
+  const sent: Array<{ status: number; opts?: { body?: string; headers?: Record<string, string> } }> = [];
+  const res = { send: (status: number, opts?: { body?: string; headers?: Record<string, string> }) => void sent.push({ status, ...(opts ? { opts } : {}) }) };
+  const inDialog = (body?: string, headers: Record<string, string> = {}) => ({
+    ...(body !== undefined ? { body } : {}), get: (n: string) => headers[n], has: (n: string) => n in headers,
+  });
+  uas.emit('modify', inDialog(offer), res);
+  await settle();
+  assert.equal(uac.modified.length, 1);
+  assert.ok(!uac.modified[0]!.includes('HMAC_SHA1_32'), 'the offer to the carrier is filtered');
+  assert.equal(sent[0]!.status, 200);
+  assert.match(sent[0]!.opts!.body!, /AES_CM_128_HMAC_SHA1_80/);
+
+  uac.emit('info', inDialog('Signal=5', { 'Content-Type': 'application/dtmf-relay' }), res);
+  await settle();
+  assert.deepEqual(uas.requests[0], { method: 'INFO', headers: { 'Content-Type': 'application/dtmf-relay' }, body: 'Signal=5' });
+  assert.equal(sent[1]!.status, 200);
+
+  const only32 = offer.replace(/a=crypto:[23].*\r\n/g, '');
+  uas.emit('modify', inDialog(only32), res);
+  await settle();
+  assert.equal(sent[2]!.status, 488, 'a re-offer with no allowed suite is refused on the leg it came from');
+  assert.equal(uac.modified.length, 1);
+
+  uas.emit('update', inDialog(offer, { 'Content-Type': 'application/sdp' }), res);
+  await settle();
+  assert.equal(uac.requests[0]!.method, 'UPDATE');
+  assert.ok(!uac.requests[0]!.body!.includes('HMAC_SHA1_32'));
+});

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { selectDialPeer } from '../../../../src/b2bua/index.js';
+import { deps, FakeRes, fakeInvite } from '../pipeline-fakes.js';
+
+const cases: Array<[number: string, tenant: string, ids: string[]]> = [
+  ['+442071234567', 'pbx', ['intl', 'intl-backup']],
+  ['5551234', 'carrier', ['local']],
+  ['5551234', 'pbx', []],
+  ['999', 'pbx', []],
+];
+
+for (const [number, tenant, ids] of cases) {
+  test(`select-dial-peer: ${number} from ${tenant} → ${ids.join(', ') || '404'}`, () => {
+    const d = deps();
+    const req = fakeInvite();
+    req.locals = { callId: 'c', startedAt: 0, log: d.deps.log, identities: [], tenantIn: tenant, calledNumber: number };
+    const res = new FakeRes();
+    let nexts = 0;
+    selectDialPeer(d.deps)(req, res, () => nexts++);
+    if (ids.length === 0) {
+      assert.equal(nexts, 0);
+      assert.equal(res.status, 404);
+      assert.match(res.reasonHeader ?? '', /^SIP;cause=404;text="/);
+      assert.equal(d.stats.noRoute, 1);
+      return;
+    }
+    assert.equal(nexts, 1);
+    assert.deepEqual(req.locals.dialPeers?.map((c) => c.dialPeer.id), ids);
+  });
+}
+
+test('select-dial-peer: a dial peer naming a tenant the policy lacks is no route', () => {
+  const d = deps();
+  const p = { ...d.deps.policy, dialPeers: [{ id: 'ghost', destinationPattern: '.', tenant: 'ghost' }] };
+  const req = fakeInvite();
+  req.locals = { callId: 'c', startedAt: 0, log: d.deps.log, identities: [], tenantIn: 'pbx', calledNumber: '123' };
+  const res = new FakeRes();
+  selectDialPeer({ ...d.deps, policy: p })(req, res, () => assert.fail('no next'));
+  assert.equal(res.status, 404);
+});

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatPeerHeader, parsePeerHeader, type PeerHeader } from '../../../src/b2bua/index.js';
+
+const good: Array<[string, PeerHeader]> = [
+  ['tenant=acme;verified=1;transport=tls;identities="sip:pbx.example.com,dns:pbx.example.com"',
+    { tenant: 'acme', verified: true, transport: 'tls', identities: ['sip:pbx.example.com', 'dns:pbx.example.com'] }],
+  ['tenant=acme;verified=0;transport=udp', { tenant: 'acme', verified: false, transport: 'udp', identities: [] }],
+  [' Tenant = acme ; VERIFIED=1 ; transport=TLS ; identities="" ; future=x', { tenant: 'acme', verified: true, transport: 'tls', identities: [] }],
+  ['verified=1;transport=tcp;identities=dns:a.example', { verified: true, transport: 'tcp', identities: ['dns:a.example'] }],
+];
+
+for (const [text, parsed] of good) {
+  test(`parsePeerHeader reads ${text}`, () => assert.deepEqual(parsePeerHeader(text), parsed));
+}
+
+const bad = [
+  '', ';;', 'tenant=acme;tenant=other', 'tenant=a b', 'verified=yes', 'transport=sctp', 'identities="sip:a',
+  'identities="sip:<a>"', `identities="${Array.from({ length: 65 }, (_, i) => `dns:h${i}`).join(',')}"`, 'x'.repeat(5000),
+];
+for (const text of bad) {
+  test(`parsePeerHeader refuses ${text.slice(0, 40)}`, () => assert.equal(parsePeerHeader(text), undefined));
+}
+
+test('formatPeerHeader round-trips', () => {
+  const p: PeerHeader = { tenant: 'acme', verified: true, transport: 'tls', identities: ['sip:a.example', 'dns:a.example'] };
+  assert.deepEqual(parsePeerHeader(formatPeerHeader(p)), p);
+});

@@ -1,0 +1,128 @@
+import { EventEmitter } from 'node:events';
+import { ManualClock } from '../../../src/common/index.js';
+import {
+  PipelineStats, type B2buaPolicy, type Middleware, type PassLeg, type PipelineDeps, type PipelineRequest,
+  type PipelineResponse, type SendOptions,
+} from '../../../src/b2bua/index.js';
+import type { PermissionCategory } from '../../../src/policy/index.js';
+import { captureLog } from './fake-srf.js';
+
+export const categories: PermissionCategory[] = [
+  { name: 'tollFree', order: 10, default: true, patterns: ['^(\\+?1)?8(00|33|44|55|66|77|88)[2-9]\\d{6}$'] },
+  { name: 'international', order: 30, default: false, patterns: ['^011\\d{4,}$', '^\\+(?!1)\\d{4,}$'] },
+  { name: 'local', order: 60, default: true, patterns: ['^[2-9]\\d{2}[2-9]\\d{6}$', '^[2-9]\\d{6}$'] },
+];
+
+export const policy: B2buaPolicy = {
+  tenants: {
+    pbx: { transport: 'udp', srtpCrypto: ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_256_GCM'] },
+    carrier: { transport: 'tls', url: 'sips', tlsProfile: 'carrier-tls', sipServer: ['sbc1.carrier.example:5061', 'sbc2.carrier.example:5061'], srtpCrypto: ['AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'], unknownPeer: 'reject' },
+    backup: { transport: 'udp', sipServer: '192.0.2.10:5060' },
+    strict: { transport: 'udp', defaultPermissions: { local: false }, unknownPeer: 'allow' },
+  },
+  listeners: [
+    { transport: 'udp', host: '127.0.0.1', port: 5070, tenant: 'pbx' },
+    { transport: 'tls', host: '0.0.0.0', port: 5061 },
+    { transport: 'udp', host: '127.0.0.1', port: 5080, tenant: 'strict' },
+  ],
+  sniTenants: { 'gw.carrier.example': 'carrier' },
+  categories,
+  tlsPeers: {
+    'sbc.carrier.example': { permissions: { international: true } },
+    'pbx.remote.example': { permissions: { tollFree: false } },
+  },
+  dialPeers: [
+    { id: 'intl', destinationPattern: '^\\+', tenant: 'carrier', preference: 1 },
+    { id: 'intl-backup', destinationPattern: '^\\+', tenant: 'backup', preference: 2 },
+    { id: 'local', destinationPattern: '^[2-9]\\d{6}$', tenant: 'pbx', from: ['carrier'] },
+    { id: 'tollfree', destinationPattern: '^8', tenant: 'backup' },
+    { id: 'ten', destinationPattern: '^[2-9]\\d{9}$', tenant: 'backup' },
+  ],
+};
+
+export interface FakeRequest extends PipelineRequest {
+  msg: { headers: Record<string, unknown> };
+}
+
+export function fakeInvite(o: {
+  uri?: string; protocol?: string; receivedOn?: string; headers?: Record<string, string>; body?: string;
+} = {}): FakeRequest {
+  const headers: Record<string, unknown> = { 'Call-ID': 'call-1@10.0.0.1', ...(o.headers ?? {}) };
+  const find = (name: string) => Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase());
+  return {
+    method: 'INVITE',
+    uri: o.uri ?? 'sip:2125551234@gw.example.com',
+    protocol: o.protocol ?? 'udp',
+    receivedOn: o.receivedOn ?? '127.0.0.1:5070',
+    source_address: '127.0.0.1',
+    ...(o.body !== undefined ? { body: o.body } : {}),
+    msg: { headers },
+    get: (name) => {
+      const k = find(name);
+      return k === undefined ? undefined : String(headers[k]);
+    },
+    has: (name) => find(name) !== undefined,
+  };
+}
+
+export class FakeRes implements PipelineResponse {
+  finalResponseSent = false;
+  sent: Array<{ status: number; reason?: string | undefined; opts?: SendOptions | undefined }> = [];
+  send(status: number, reason?: string, opts?: SendOptions): void {
+    this.sent.push({ status, reason, opts });
+    if (status >= 200) this.finalResponseSent = true;
+  }
+  get status(): number | undefined {
+    return this.sent.at(-1)?.status;
+  }
+  get reasonHeader(): string | undefined {
+    return this.sent.at(-1)?.opts?.headers?.Reason;
+  }
+}
+
+export function deps(p: B2buaPolicy = policy) {
+  const { log, lines } = captureLog();
+  const clock = new ManualClock(1_700_000_000_000);
+  const stats = new PipelineStats();
+  const d: PipelineDeps = { policy: p, stats, log, clock };
+  return { deps: d, lines, clock, stats };
+}
+
+/** Runs steps in order the way drachtio-srf's app does: the next one only when `next()` is called. */
+export function run(steps: Middleware[], req: PipelineRequest, res: FakeResponseLike): { reached: number } {
+  const out = { reached: 0 };
+  const step = (i: number): void => {
+    out.reached = i;
+    if (i >= steps.length || res.finalResponseSent) return;
+    steps[i]!(req, res, (err?: unknown) => {
+      if (err) throw err;
+      step(i + 1);
+    });
+  };
+  step(0);
+  return out;
+}
+type FakeResponseLike = PipelineResponse;
+
+/** A drachtio-srf Dialog stand-in for bridged legs. */
+export class FakeDialog extends EventEmitter implements PassLeg {
+  connected = true;
+  local = { sdp: 'v=0\r\nlocal\r\n' };
+  destroyCalls = 0;
+  modified: string[] = [];
+  requests: Array<{ method: string; headers?: Record<string, string>; body?: string }> = [];
+  modifyAnswer = 'v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY\r\n';
+  destroy(_opts: undefined, cb: (err: unknown) => void): void {
+    this.destroyCalls++;
+    this.connected = false;
+    cb(null);
+  }
+  modify(sdp: string): Promise<string> {
+    this.modified.push(sdp);
+    return Promise.resolve(this.modifyAnswer);
+  }
+  request(opts: { method: string; headers?: Record<string, string>; body?: string }) {
+    this.requests.push(opts);
+    return Promise.resolve({ status: 200, get: (_n: string) => undefined as string | undefined });
+  }
+}
