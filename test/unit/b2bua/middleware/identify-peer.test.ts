@@ -73,11 +73,9 @@ test('identify-peer: a header sent twice in different case is removed entirely',
   assert.deepEqual(Object.keys(req.msg.headers).filter((k) => /trunkgate/i.test(k)), []);
 });
 
-test('identify-peer: SNI picks the tenant on a shared TLS listener when the engine header names none', () => {
-  const d = deps();
-  // The SNI fallback needs the servername, which only the engine header or the listener table give; with a
-  // wildcard listener and no header, no tenant is found here and the default tenant applies.
-  const withDefault = deps({ ...d.deps.policy, defaultTenant: 'backup' });
+test('identify-peer: a shared TLS listener naming no tenant, and no engine header: the default tenant', () => {
+  // SNI reaches the app only through the engine's header (its tenant); the listener table alone cannot use it.
+  const withDefault = deps({ ...deps().deps.policy, defaultTenant: 'backup' });
   const req = fakeInvite({ protocol: 'tls', receivedOn: '10.1.1.1:5061' });
   const res = new FakeRes();
   let nexts = 0;
