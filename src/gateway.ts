@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { startB2bua, type B2buaApp } from './b2bua/index.js';
+import { startB2bua, type B2buaApp, type B2buaPolicy } from './b2bua/index.js';
 import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions } from './engine/engine.js';
 import { startEngineWorker, type EngineWorkerHandle } from './engine/worker.js';
 import { silentLogger } from './log/index.js';
@@ -10,8 +10,13 @@ export interface GatewayOptions {
   listen: EngineListenerOptions[];
   /** The drachtio control endpoint between the engine and the b2bua (loopback). */
   control: { host: string; port: number; secret: string };
-  /** Where the b2bua sends every call: `host:port[;transport=udp|tcp]`. */
-  target: string;
+  /**
+   * Tenants, permissions and dial peers (config `b2buaPolicyFromConfig`): every call runs the policy pipeline.
+   * Takes precedence over `target`.
+   */
+  policy?: B2buaPolicy;
+  /** Without a policy, where the b2bua sends every call: `host:port[;transport=udp|tcp|tls]`. */
+  target?: string;
   log?: Logger;
   /** Level of the engine worker's logger. */
   logLevel?: string;
@@ -52,7 +57,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const control = engine.addresses.control;
   let b2bua: B2buaApp;
   try {
-    b2bua = await startB2bua({ engine: { host: control.host, port: control.port, secret: options.control.secret }, target: options.target, log });
+    b2bua = await startB2bua({
+      engine: { host: control.host, port: control.port, secret: options.control.secret },
+      ...(options.policy ? { policy: options.policy } : { ...(options.target !== undefined ? { target: options.target } : {}) }),
+      log,
+    });
   } catch (e) {
     await engine.close();
     throw e;

@@ -12,8 +12,9 @@ import { planStartup } from './startup.js';
  *   trunkgate config check [DIR]         print every problem of a configuration; exit 1 if there is one
  *   trunkgate config schema              print the JSON Schema of the configuration
  * Environment: TRUNKGATE_PROFILES (profiles dir), TRUNKGATE_ENGINE_SECRET (random per start),
- * TRUNKGATE_CONTROL_PORT (overrides gateway.engine.control.port), TRUNKGATE_TARGET (host:port[;transport=…] of the
- * b2bua's bridge; default: the default tenant's sipServer), TRUNKGATE_LOG_LEVEL. SIGINT and SIGTERM close everything.
+ * TRUNKGATE_CONTROL_PORT (overrides gateway.engine.control.port), TRUNKGATE_TARGET (host:port[;transport=…]: bridge
+ * every call there instead of running the dial-peer pipeline; also the plain bridge's target when no dial peer is
+ * configured, else the default tenant's sipServer), TRUNKGATE_LOG_LEVEL. SIGINT and SIGTERM close everything.
  */
 const env = process.env;
 const args = process.argv.slice(2);
@@ -51,8 +52,11 @@ try {
       `trunkgate: SIP ${l.protocol} listening on ${l.address}:${l.port}${spec?.tlsProfile ? ` (TLS profile ${spec.tlsProfile})` : ''}`);
   }
   const c = gw.addresses.control;
-  log.info({ control: `${c.host}:${c.port}`, target: options.target, profiles: profilesDir },
-    `trunkgate: drachtio control on ${c.host}:${c.port}; b2bua sends calls to ${options.target}`);
+  const routing = options.policy
+    ? `b2bua routes calls by ${options.policy.dialPeers.length} dial peers over ${Object.keys(options.policy.tenants).length} tenants`
+    : `b2bua sends every call to ${options.target}`;
+  log.info({ control: `${c.host}:${c.port}`, ...(options.policy ? { dialPeers: options.policy.dialPeers.length } : { target: options.target }), profiles: profilesDir },
+    `trunkgate: drachtio control on ${c.host}:${c.port}; ${routing}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

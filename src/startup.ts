@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { GatewayError } from './common/index.js';
-import { formatProblem, listListeners, tryLoadConfig, type GatewayConfig } from './config/index.js';
+import { b2buaPolicyFromConfig, formatProblem, listListeners, tryLoadConfig, type GatewayConfig } from './config/index.js';
 import { validateCipherName } from './cli/config-check.js';
 import { bootstrapPki, loadTrustpoint, trustpointExists } from './pki/index.js';
 import { resolveCipherList } from './tls/index.js';
@@ -86,7 +86,13 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
 
   const engine = config.gateway.engine;
   if (engine.mode !== 'embedded') throw new GatewayError('ERR_CONFIG_INVALID', 'trunkgate start runs the embedded engine; gateway.engine.mode external is for the b2bua alone');
+  const control = { host: engine.control.host, port: engine.control.port };
+  // With dial peers, every call runs the policy pipeline (tenant, TLS-peer permissions, category, dial peer).
+  // TRUNKGATE_TARGET, or a configuration without dial peers, keeps the plain bridge to one target.
+  if (!env.TRUNKGATE_TARGET && config.dialPeers.length > 0) {
+    return { config, bootstrapped, options: { listen, control, policy: b2buaPolicyFromConfig(config) } };
+  }
   const defaultTenant = config.gateway.defaultTenant ? config.tenants?.[config.gateway.defaultTenant] : undefined;
-  const target = env.TRUNKGATE_TARGET || (typeof defaultTenant?.sipServer === 'string' ? defaultTenant.sipServer : undefined) || '127.0.0.1:5080';
-  return { config, bootstrapped, options: { listen, control: { host: engine.control.host, port: engine.control.port }, target } };
+  const target = env.TRUNKGATE_TARGET || (typeof defaultTenant?.sipServer === 'string' && !defaultTenant.sipServer.startsWith('dns:') ? defaultTenant.sipServer : undefined) || '127.0.0.1:5080';
+  return { config, bootstrapped, options: { listen, control, target } };
 }

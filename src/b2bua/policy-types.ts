@@ -11,7 +11,14 @@ export type SipTransport = 'udp' | 'tcp' | 'tls';
 /** Request-URI scheme of calls placed on a tenant (RFC 5630 for sips, RFC 3966 for tel). */
 export type UrlScheme = 'sip' | 'sips' | 'tel';
 
-/** A tenant (trunk) as the pipeline needs it. Extra fields (listeners, digest, pings) are ignored. */
+/** OPTIONS keepalive towards a tenant's targets (config `optionsPing`). */
+export interface OptionsPingPolicy {
+  readonly intervalSeconds: number;
+  /** Unanswered pings in a row before a target counts as down. Default 1. */
+  readonly downAfter?: number;
+}
+
+/** A tenant (trunk) as the pipeline needs it. Extra fields (listeners, digest) are ignored. */
 export interface TenantPolicy {
   /** Transport of the B legs placed on this tenant. Default udp. */
   readonly transport?: SipTransport;
@@ -30,6 +37,8 @@ export interface TenantPolicy {
   readonly defaultPermissions?: PermissionSet;
   /** A caller matching no TLS peer: allow with the defaults and a warning, or refuse (403). Default allow. */
   readonly unknownPeer?: 'allow' | 'reject';
+  /** Ping each target with OPTIONS; a target that stops answering is skipped while others are up. */
+  readonly optionsPing?: OptionsPingPolicy;
 }
 
 /** A dial peer, with the optional target that overrides its tenant's sipServer (CUBE `session target`). */

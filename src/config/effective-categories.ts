@@ -2,13 +2,14 @@ import type { PermissionCategory } from '../policy/types.js';
 import type { PermissionCategoryConfig } from './permission-schema.js';
 import { BUILTIN_CATEGORIES } from './default-categories.js';
 import type { PathProblem } from './cross-check.js';
+import type { DeepReadonly } from './deep-freeze.js';
 
 /**
  * The categories `classifyNumber` checks, in order: the built-ins with the configuration's changes, and
  * the configuration's new categories (order 0 unless given, so before the built-ins). Sorted by `order`,
  * ties in built-in then file order.
  */
-export function effectiveCategories(permissions: Readonly<Record<string, PermissionCategoryConfig>>): {
+export function effectiveCategories(permissions: Readonly<Record<string, PermissionCategoryConfig | DeepReadonly<PermissionCategoryConfig>>>): {
   categories: PermissionCategory[];
   problems: PathProblem[];
 } {

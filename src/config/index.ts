@@ -17,3 +17,4 @@ export * from './cross-check.js';
 export * from './load-config.js';
 export * from './reload-config.js';
 export * from './export-json-schema.js';
+export * from './b2bua-policy.js';

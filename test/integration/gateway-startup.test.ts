@@ -73,3 +73,24 @@ test('a bad configuration is refused with every problem before anything is creat
   }
   assert.equal(existsSync(join(root, 'pki')), false, 'no PKI is created for a configuration that does not load');
 });
+
+test('with dial peers the gateway runs the policy pipeline; TRUNKGATE_TARGET or no dial peer keeps the plain bridge', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'trunkgate-start-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const plain = planStartup(profiles(root), {}, silentLogger());
+  assert.equal(plain.options.policy, undefined);
+  assert.equal(plain.options.target, '127.0.0.1:5080');
+
+  const dir = profiles(root, `dialPeers:
+  - { id: 1, destinationPattern: "^\\\\d{4}$", tenant: pbx }
+`);
+  const routed = planStartup(dir, {}, silentLogger());
+  assert.equal(routed.options.target, undefined);
+  assert.deepEqual(routed.options.policy?.dialPeers.map((d) => d.id), ['1']);
+  assert.equal(routed.options.policy?.defaultTenant, 'pbx');
+  assert.ok(routed.options.policy?.listeners?.some((l) => l.transport === 'udp' && l.host === '127.0.0.1'));
+
+  const forced = planStartup(dir, { TRUNKGATE_TARGET: '127.0.0.1:5999;transport=tcp' }, silentLogger());
+  assert.equal(forced.options.policy, undefined);
+  assert.equal(forced.options.target, '127.0.0.1:5999;transport=tcp');
+});

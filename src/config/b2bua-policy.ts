@@ -1,0 +1,48 @@
+import type { B2buaDialPeer, B2buaPolicy, TenantPolicy } from '../b2bua/policy-types.js';
+import type { GatewayConfig } from './load-config.js';
+import { tenantsByServerName } from './list-listeners.js';
+
+/**
+ * The b2bua's policy pipeline data from a loaded configuration: tenants (transport, scheme, target, TLS
+ * profile, SRTP suites, OPTIONS ping, default permissions, unknown-peer rule), every listener with its
+ * tenant, the SNI → tenant map, the default tenant, the effective categories in check order, the TLS peers
+ * and the dial peers in configuration order. Pure: the frozen configuration is read, never changed, and the
+ * b2bua never sees YAML or zod.
+ */
+export function b2buaPolicyFromConfig(config: GatewayConfig): B2buaPolicy {
+  const tenants: Record<string, TenantPolicy> = {};
+  for (const [name, t] of Object.entries(config.tenants)) {
+    tenants[name] = {
+      transport: t.transport,
+      url: t.url,
+      ...(t.sipServer !== undefined ? { sipServer: t.sipServer } : {}),
+      ...(t.tlsProfile !== undefined ? { tlsProfile: t.tlsProfile } : {}),
+      ...(t.srtpCrypto !== undefined ? { srtpCrypto: t.srtpCrypto } : {}),
+      ...(t.optionsPing !== undefined ? { optionsPing: { intervalSeconds: t.optionsPing.intervalSeconds, downAfter: t.optionsPing.downAfter } } : {}),
+      defaultPermissions: t.defaultPermissions,
+      unknownPeer: t.unknownPeer,
+    };
+  }
+  const dialPeers: B2buaDialPeer[] = config.dialPeers.map((d) => ({
+    id: d.id,
+    destinationPattern: d.destinationPattern,
+    tenant: d.tenant,
+    ...(d.from !== undefined ? { from: d.from } : {}),
+    ...(d.preference !== undefined ? { preference: d.preference } : {}),
+    ...(d.sipServer !== undefined ? { sipServer: d.sipServer } : {}),
+  }));
+  const tlsPeers: Record<string, { permissions: Readonly<Record<string, boolean>>; tenants?: readonly string[] }> = {};
+  for (const [name, p] of Object.entries(config.tlsPeers)) {
+    tlsPeers[name] = { permissions: p.permissions, ...(p.tenants !== undefined ? { tenants: p.tenants } : {}) };
+  }
+  const sniTenants = tenantsByServerName(config);
+  return {
+    tenants,
+    listeners: config.listeners.map((l) => ({ transport: l.transport, host: l.host, port: l.port, ...(l.tenant !== undefined ? { tenant: l.tenant } : {}) })),
+    ...(Object.keys(sniTenants).length > 0 ? { sniTenants } : {}),
+    ...(config.gateway.defaultTenant !== undefined ? { defaultTenant: config.gateway.defaultTenant } : {}),
+    categories: config.permissionCategories,
+    tlsPeers,
+    dialPeers,
+  };
+}

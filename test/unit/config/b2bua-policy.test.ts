@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { b2buaPolicyFromConfig, loadConfig, parseConfig, type GatewayConfig } from '../../../src/config/index.js';
+import { validateCipherName } from '../../../src/cli/config-check.js';
+import { classifyNumber, resolvePermissions, categoryDefaults, selectDialPeers } from '../../../src/policy/index.js';
+
+const repo = join(import.meta.dirname, '../../..');
+
+function parse(text: string): GatewayConfig {
+  const r = parseConfig([{ file: 'test.yaml', text }]);
+  assert.ok(r.ok, r.ok ? '' : r.reason);
+  return r.config;
+}
+
+test('the shipped profiles/ become a policy: tenants, listeners with tenants, categories, TLS peers, dial peers in order', () => {
+  const cfg = loadConfig(join(repo, 'profiles'), { validateCipherName });
+  const p = b2buaPolicyFromConfig(cfg);
+  assert.deepEqual(Object.keys(p.tenants).sort(), ['carrier', 'carrier-backup', 'pbx']);
+  assert.deepEqual(p.tenants.carrier, {
+    transport: 'tls', url: 'sip', sipServer: '127.0.0.1:5062', tlsProfile: 'default',
+    srtpCrypto: ['AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'], optionsPing: { intervalSeconds: 30, downAfter: 1 },
+    defaultPermissions: { international: false, '900Dialing': false }, unknownPeer: 'allow',
+  });
+  assert.deepEqual(p.tenants.pbx?.optionsPing, { intervalSeconds: 30, downAfter: 2 });
+  assert.equal(p.defaultTenant, 'pbx');
+  assert.deepEqual(p.dialPeers.map((d) => d.id), cfg.dialPeers.map((d) => d.id));
+  assert.ok(p.listeners?.some((l) => l.transport === 'tls' && l.port === 5061 && l.tenant === 'carrier'));
+  assert.ok(p.listeners?.some((l) => l.transport === 'tls' && l.port === 5063 && l.tenant === 'carrier-backup'));
+  assert.ok(p.listeners?.some((l) => l.transport === 'udp' && l.port === 5060 && l.tenant === undefined));
+  // Custom `emergency` (order 0) comes before the built-ins; `mobile` takes the file's pattern.
+  assert.equal(p.categories[0]?.name, 'emergency');
+  assert.equal(classifyNumber('07123456789', p.categories)?.category.name, 'mobile');
+  assert.equal(classifyNumber('+442071234567', p.categories)?.category.name, 'international');
+  assert.deepEqual(p.tlsPeers?.['sbc.carrier.example'], { permissions: { international: true, '900Dialing': false }, tenants: ['carrier', 'carrier-backup'] });
+});
+
+test('the policy decides as the configuration says: TLS peer over tenant defaults, dial peer by preference and source', () => {
+  const p = b2buaPolicyFromConfig(parse(`
+tenants:
+  pbx: { transport: udp, sipServer: 127.0.0.1:5080 }
+  itsp: { transport: tcp, sipServer: "dns:itsp.example", url: tel, defaultPermissions: { international: false }, unknownPeer: reject }
+dialPeers:
+  - { id: a, destinationPattern: "^\\\\+", tenant: itsp, from: [pbx], preference: 2 }
+  - { id: b, destinationPattern: "^\\\\+44", tenant: itsp, from: [pbx], sipServer: 127.0.0.1:5099, preference: 1 }
+permissions:
+  international: { default: true }
+tlsPeers:
+  "*.peer.example": { permissions: { international: true } }
+`));
+  assert.deepEqual(p.tenants.itsp, { transport: 'tcp', url: 'tel', sipServer: 'dns:itsp.example', defaultPermissions: { international: false }, unknownPeer: 'reject' });
+  assert.equal(p.defaultTenant, undefined);
+  assert.deepEqual(p.dialPeers[1], { id: 'b', destinationPattern: '^\\+44', tenant: 'itsp', from: ['pbx'], preference: 1, sipServer: '127.0.0.1:5099' });
+  assert.deepEqual(selectDialPeers('+442071234567', 'pbx', p.dialPeers).map((c) => c.dialPeer.id), ['b', 'a']);
+  assert.deepEqual(selectDialPeers('+442071234567', 'itsp', p.dialPeers), []);
+  const r = resolvePermissions({ identities: ['dns:sbc.peer.example'], tlsPeers: p.tlsPeers ?? {}, tenant: 'itsp',
+    categoryDefaults: categoryDefaults(p.categories), tenantDefaults: p.tenants.itsp!.defaultPermissions!, unknownPeer: 'reject' });
+  assert.ok(r.ok);
+  assert.equal(r.permissions.international, true);
+  const unknown = resolvePermissions({ identities: ['dns:other.example'], tlsPeers: p.tlsPeers ?? {}, tenant: 'itsp',
+    categoryDefaults: categoryDefaults(p.categories), tenantDefaults: p.tenants.itsp!.defaultPermissions!, unknownPeer: 'reject' });
+  assert.equal(unknown.ok, false);
+});
+
+test('the policy is a copy: the frozen configuration is left as it was', () => {
+  const cfg = parse('tenants:\n  pbx: { sipServer: 127.0.0.1:5080 }\ndialPeers:\n  - { id: 1, destinationPattern: "^1", tenant: pbx }\n');
+  const p = b2buaPolicyFromConfig(cfg);
+  assert.ok(Object.isFrozen(cfg.tenants.pbx));
+  assert.notEqual(p.tenants.pbx, cfg.tenants.pbx);
+  assert.equal(p.listeners?.length, 0);
+});
