@@ -11,7 +11,10 @@ export type TlsErrorCode =
   | 'ERR_TLS_NAME_MISMATCH'
   | 'ERR_TLS_UNKNOWN_SNI'
   | 'ERR_TLS_NO_CLIENT_CERT'
-  | 'ERR_TLS_PEER_UNTRUSTED';
+  | 'ERR_TLS_PEER_UNTRUSTED'
+  /** A connection negotiated a version or suite its profile (picked by SNI after the hello) does not allow. */
+  | 'ERR_TLS_PROFILE_VERSION'
+  | 'ERR_TLS_PROFILE_CIPHER';
 
 export function tlsError(
   code: TlsErrorCode,

@@ -46,6 +46,8 @@ const VERIFY_CODES: Record<string, TlsFailureReason> = {
   ERR_TLS_NO_CLIENT_CERT: 'no-client-certificate',
   ERR_TLS_UNKNOWN_SNI: 'unknown-sni',
   ERR_TLS_PEER_UNTRUSTED: 'unknown-ca',
+  ERR_TLS_PROFILE_VERSION: 'protocol-version',
+  ERR_TLS_PROFILE_CIPHER: 'no-shared-cipher',
 };
 
 /** OpenSSL reason codes (Node: `ERR_SSL_<REASON>`), ours or the peer's alert. */

@@ -31,6 +31,8 @@ export interface TlsProfileSpec {
   allowWildcard?: boolean;
   /** Default 'send': SNI goes out when the target is a name, never an IP address (RFC 6066 §3). */
   sni?: 'send' | 'none';
+  /** The name sent as SNI instead of the target's host (never an IP address). */
+  sniName?: string;
   /** Server names that select this profile on a shared listener. */
   serverNames?: string[];
   /** Default true: the server's cipher order wins. */
@@ -252,6 +254,21 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
       };
     },
     checkInbound(socket: TLSSocket): InboundCheck {
+      // On a listener shared by several profiles OpenSSL fixes the versions and cipher lists when the
+      // connection starts, from the listener's base context; the context the SNI picks swaps only the
+      // certificate and trust. So the profile's own versions and suites are enforced here, fail closed.
+      const version = socket.getProtocol();
+      if (version === null || versionIndex(version as TlsVersion) < versionIndex(minVersion) || versionIndex(version as TlsVersion) > versionIndex(maxVersion)) {
+        const message = `${version ?? 'unknown version'} is outside ${minVersion}..${maxVersion} of profile ${spec.name}`;
+        return { ok: false, failure: classifyTlsFailure({ code: 'ERR_TLS_PROFILE_VERSION', message }) };
+      }
+      if (ciphers) {
+        const negotiated = socket.getCipher()?.name ?? '';
+        if (!ciphers.suites.some((s) => s.openssl.toUpperCase() === negotiated.toUpperCase())) {
+          const message = `cipher ${negotiated || 'unknown'} is not in the list of profile ${spec.name}`;
+          return { ok: false, failure: classifyTlsFailure({ code: 'ERR_TLS_PROFILE_CIPHER', message }) };
+        }
+      }
       const cert = socket.getPeerCertificate();
       const hasCert = cert !== null && cert !== undefined && Object.keys(cert).length > 0;
       if (!requestCert) return { ok: true, authorized: false, identities: [] };

@@ -39,7 +39,10 @@ export function profileForSocket(opts: ListenerTlsOptions, socket: TLSSocket): C
 }
 
 /**
- * Options for `tls.createServer` on a listener shared by several profiles. Node sets the client
+ * Options for `tls.createServer` on a listener shared by several profiles. OpenSSL fixes the versions and
+ * cipher lists from the default profile when a connection starts; the context the SNI picks swaps only the
+ * certificate and trust. So a profile picked by SNI can only narrow what the default allows, and
+ * `checkInbound` refuses a connection that negotiated a version or suite outside it (fail closed). Node sets the client
  * certificate request per listener, not per context, so it is on when any profile needs it, with
  * `rejectUnauthorized: false`: the verdict is `profile.checkInbound(socket)` on `secureConnection`, which
  * knows the reason (Node would otherwise drop the socket without saying why).
