@@ -1,137 +1,287 @@
 /**
- * Full TLS handshakes per second and memory per idle TLS connection: a listener built from a TLS profile
- * (SNI callback, inbound check) against a bare Node tls server with the same certificate; RSA-2048 and
- * ECDSA P-256, TLS 1.2 and 1.3. The server runs in a child process so its memory is measured alone.
- * Usage: node --import tsx bench/tls-handshake.ts [handshakes=400] [idle=2000]
+ * Full TLS handshakes per second and memory per idle TLS connection: the gateway's TLS listener (the SIP
+ * transport layer's TLS transport with a listener built from a TLS profile, as the engine builds it: SNI
+ * callback, inbound check, one StreamConnection per socket) against a bare Node `tls` server with the same
+ * certificate; RSA-2048 and ECDSA P-256, TLS 1.2 and 1.3.
+ *
+ * Each server runs in its own process and the clients in this one. Rounds are interleaved (bare and gateway
+ * alternate, order swapped every round) so both see the same machine load. A server's capacity is measured
+ * as handshakes per CPU-second of that server process (process.cpuUsage in the server), which a shared
+ * machine's load barely moves; the wall-clock rate is printed beside it. Medians of the rounds, with the
+ * min–max of the per-round ratios.
+ *
+ * Usage: node --import tsx bench/tls-handshake.ts [--rounds 5] [--per-round 300] [--concurrency 8]
+ *          [--idle 5000] [--only rsa|ec] [--cpu-prof DIR]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { silentLogger } from '../src/log/logger.js';
 import { createLocalCa, issueGatewayCertificate, type TrustpointMaterial } from '../src/pki/index.js';
+import { TransportLayer, type InboundTlsVerdict } from '../src/sip/transport/index.js';
 import { buildListenerTlsOptions, buildTlsProfile, profileForSocket, type ListenerTlsOptions } from '../src/tls/index.js';
 
-type Kind = 'profile' | 'bare';
-type Msg = { start: { kind: Kind; tp: TrustpointMaterial; caPem: string } } | { mem: true } | { stop: true };
+type Kind = 'bare' | 'gateway';
+type Version = 'TLSv1.2' | 'TLSv1.3';
+type ToServer = { start: { kind: Kind; tp: TrustpointMaterial; caPem: string } } | { sample: { gc: boolean } } | { stop: true };
+interface Sample {
+  /** User + system CPU of the server process so far, microseconds. */
+  cpuUs: number;
+  rss: number;
+  heapUsed: number;
+  /** Connections that completed the handshake (and, for the gateway, its inbound check) since start. */
+  accepted: number;
+  open: number;
+}
+
+// ---------------------------------------------------------------- server process
 
 async function serverMain(): Promise<void> {
-  let server: tls.Server | undefined;
-  const sockets = new Set<tls.TLSSocket>();
-  process.on('message', async (m: Msg) => {
+  let sample: (gc: boolean) => Sample = () => {
+    throw new Error('not started');
+  };
+  let close: () => Promise<void> = async () => undefined;
+  process.on('message', async (m: ToServer) => {
     if ('start' in m) {
       const { kind, tp, caPem } = m.start;
-      if (kind === 'bare') {
-        server = tls.createServer({ key: tp.keyPem, cert: tp.certPem + tp.chainPems.join('') });
-        server.on('secureConnection', (s) => track(s));
-      } else {
-        const p = buildTlsProfile({ name: 'bench', tenant: 'bench', cnSanValidate: 'server' }, { trustpoint: tp, trustedCaPems: [caPem] });
-        const opts: ListenerTlsOptions = { profiles: () => [p], defaultProfile: () => p };
-        server = tls.createServer(buildListenerTlsOptions(opts));
-        server.on('secureConnection', (s) => {
-          const r = profileForSocket(opts, s).checkInbound(s);
-          if (!r.ok) s.destroy();
-          else track(s);
-        });
-      }
-      server.on('tlsClientError', () => {});
-      server.listen(0, '127.0.0.1', () => process.send!({ port: (server!.address() as AddressInfo).port }));
-    } else if ('mem' in m) {
-      (globalThis as { gc?: () => void }).gc?.();
-      process.send!({ rss: process.memoryUsage().rss, sockets: sockets.size });
+      const port = kind === 'bare' ? await startBare(tp) : await startGateway(tp, caPem);
+      process.send!({ port });
+    } else if ('sample' in m) {
+      process.send!(sample(m.sample.gc));
     } else {
-      for (const s of sockets) s.destroy();
-      server?.close(() => process.exit(0));
+      await close();
+      process.exit(0);
     }
   });
-  function track(s: tls.TLSSocket): void {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
+
+  const measure = (gc: boolean, accepted: number, open: number): Sample => {
+    if (gc) for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
+    const c = process.cpuUsage();
+    const mem = process.memoryUsage();
+    return { cpuUs: c.user + c.system, rss: mem.rss, heapUsed: mem.heapUsed, accepted, open };
+  };
+
+  async function startBare(tp: TrustpointMaterial): Promise<number> {
+    const sockets = new Set<tls.TLSSocket>();
+    let accepted = 0;
+    const server = tls.createServer({ key: tp.keyPem, cert: tp.certPem + tp.chainPems.join('') }, (s) => {
+      accepted++;
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    });
+    server.on('tlsClientError', () => undefined);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    sample = (gc) => measure(gc, accepted, sockets.size);
+    close = () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    };
+    return (server.address() as AddressInfo).port;
+  }
+
+  async function startGateway(tp: TrustpointMaterial, caPem: string): Promise<number> {
+    const profile = buildTlsProfile({ name: 'bench', tenant: 'bench' }, { trustpoint: tp, trustedCaPems: [caPem] });
+    const opts: ListenerTlsOptions = { profiles: () => [profile], defaultProfile: () => profile };
+    const layer = new TransportLayer({
+      listeners: [{
+        id: 'tls-bench', protocol: 'tls', host: '127.0.0.1', port: 0, tenant: 'bench', tlsProfile: 'bench',
+        tls: buildListenerTlsOptions(opts),
+        // The verdict the engine gives (src/engine): the profile's own check, its identities and tenant.
+        checkInbound: (socket): InboundTlsVerdict => {
+          const p = profileForSocket(opts, socket);
+          const r = p.checkInbound(socket);
+          if (!r.ok) return { ok: false, code: r.failure.code, reason: r.failure.detail };
+          return { ok: true, authorized: r.authorized, identities: r.identities, profile: p.name, ...(p.tenant !== undefined ? { tenant: p.tenant } : {}) };
+        },
+      }],
+      log: silentLogger(),
+      // Idle connections must outlive the memory measurement (the default closes unused ones after 60 s).
+      unusedTimeoutMs: 600_000,
+    });
+    layer.setUser({ onMessage: () => undefined });
+    const [l] = await layer.start();
+    sample = (gc) => {
+      const s = layer.stats();
+      return measure(gc, s.connectionsOpened, s.connectionsOpen);
+    };
+    close = () => layer.close();
+    return l!.port;
   }
 }
 
-function ask<T>(child: ChildProcess, msg: Msg): Promise<T> {
-  child.send(msg);
-  return once(child, 'message').then(([r]) => r as T);
+// ---------------------------------------------------------------- client (this process)
+
+interface Server {
+  kind: Kind;
+  child: ChildProcess;
+  port: number;
 }
 
-async function handshakes(port: number, caPem: string, version: 'TLSv1.2' | 'TLSv1.3', total: number, concurrency: number): Promise<number> {
+function ask<T>(child: ChildProcess, msg: ToServer): Promise<T> {
+  const reply = once(child, 'message').then(([r]) => r as T);
+  child.send(msg);
+  return reply;
+}
+
+async function startServer(kind: Kind, tp: TrustpointMaterial, caPem: string, cpuProf: string | undefined): Promise<Server> {
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`, `--cpu-prof-name=${kind}-${process.pid}-${Date.now()}.cpuprofile`] : [])];
+  const child = fork(fileURLToPath(import.meta.url), ['--server'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await ask<{ port: number }>(child, { start: { kind, tp, caPem } });
+  return { kind, child, port };
+}
+
+async function stopServer(s: Server): Promise<void> {
+  const exited = once(s.child, 'exit');
+  s.child.send({ stop: true });
+  await exited;
+}
+
+/** One full handshake: connect, finish the handshake, close cleanly, wait until the server closed too. */
+function handshake(port: number, version: Version): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // The client skips chain verification to keep its own CPU low; it does not change the server's work.
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'gw.example.com', minVersion: version, maxVersion: version, rejectUnauthorized: false }, () => s.end());
+    s.on('error', reject);
+    s.on('close', () => resolve());
+    s.resume();
+  });
+}
+
+interface Cell {
+  wall: number;
+  cpu: number;
+}
+
+async function round(server: Server, version: Version, total: number, concurrency: number): Promise<Cell> {
+  const before = await ask<Sample>(server.child, { sample: { gc: false } });
   let started = 0;
   const t0 = process.hrtime.bigint();
-  async function lane(): Promise<void> {
+  const lane = async (): Promise<void> => {
     while (started < total) {
       started++;
-      await new Promise<void>((resolve, reject) => {
-        const s = tls.connect({ host: '127.0.0.1', port, ca: [caPem], servername: 'gw.example.com', minVersion: version, maxVersion: version }, () => {
-          s.destroy();
-          resolve();
-        });
-        s.on('error', reject);
-      });
+      await handshake(server.port, version);
     }
-  }
+  };
   await Promise.all(Array.from({ length: concurrency }, lane));
-  return total / (Number(process.hrtime.bigint() - t0) / 1e9);
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const after = await ask<Sample>(server.child, { sample: { gc: false } });
+  const done = after.accepted - before.accepted;
+  if (done !== total) throw new Error(`${server.kind}: ${done} of ${total} handshakes completed on the server`);
+  return { wall: total / wallS, cpu: total / ((after.cpuUs - before.cpuUs) / 1e6) };
 }
 
-async function idleMemory(child: ChildProcess, port: number, caPem: string, n: number): Promise<number> {
-  const before = await ask<{ rss: number }>(child, { mem: true });
+async function idleMemory(server: Server, n: number): Promise<{ rss: number; heap: number }> {
+  const before = await ask<Sample>(server.child, { sample: { gc: true } });
   const clients: tls.TLSSocket[] = [];
-  for (let i = 0; i < n; i += 50) {
+  for (let i = 0; i < n; i += 100) {
     await Promise.all(
-      Array.from({ length: Math.min(50, n - i) }, () => new Promise<void>((resolve, reject) => {
-        const s = tls.connect({ host: '127.0.0.1', port, ca: [caPem], servername: 'gw.example.com' }, () => resolve());
+      Array.from({ length: Math.min(100, n - i) }, () => new Promise<void>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port: server.port, servername: 'gw.example.com', rejectUnauthorized: false }, () => resolve());
         s.on('error', reject);
         clients.push(s);
       })),
     );
   }
-  // Let the server finish its side of every handshake.
-  for (let i = 0; i < 50; i++) {
-    const m = await ask<{ rss: number; sockets: number }>(child, { mem: true });
-    if (m.sockets >= n) break;
+  let after = await ask<Sample>(server.child, { sample: { gc: true } });
+  for (let i = 0; i < 100 && after.open - before.open < n; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await ask<Sample>(server.child, { sample: { gc: true } });
+  }
+  const open = after.open - before.open;
+  if (open < n) throw new Error(`${server.kind}: only ${open} of ${n} idle connections open on the server`);
+  for (const s of clients) s.destroy();
+  // Let the server see the closes before the next measurement.
+  for (let i = 0; i < 100; i++) {
+    const s = await ask<Sample>(server.child, { sample: { gc: false } });
+    if (s.open <= before.open) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const after = await ask<{ rss: number; sockets: number }>(child, { mem: true });
-  for (const s of clients) s.destroy();
-  return (after.rss - before.rss) / after.sockets;
+  return { rss: (after.rss - before.rss) / open, heap: (after.heapUsed - before.heapUsed) / open };
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
 async function main(): Promise<void> {
-  const total = Number(process.argv[2] ?? 400);
-  const idle = Number(process.argv[3] ?? 2000);
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '5' },
+      'per-round': { type: 'string', default: '300' },
+      concurrency: { type: 'string', default: '8' },
+      idle: { type: 'string', default: '5000' },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  const rounds = Number(values.rounds);
+  const perRound = Number(values['per-round']);
+  const concurrency = Number(values.concurrency);
+  const idle = Number(values.idle);
+  const cpuProf = values['cpu-prof'];
+  const keys = (['rsa', 'ec'] as const).filter((k) => values.only === undefined || values.only === k);
+  const versions: Version[] = ['TLSv1.2', 'TLSv1.3'];
   const rows: string[][] = [];
-  for (const key of ['rsa', 'ec'] as const) {
+  const started = Date.now();
+
+  for (const key of keys) {
+    const label = key === 'rsa' ? 'RSA-2048' : 'ECDSA P-256';
     const ca = createLocalCa({ key: { type: key } });
     const tp = issueGatewayCertificate(ca, { domain: 'gw.example.com', key: key === 'rsa' ? { type: 'rsa', bits: 2048 } : { type: 'ec' } });
-    const results: Record<string, number> = {};
-    for (const kind of ['bare', 'profile'] as Kind[]) {
-      const child = fork(fileURLToPath(import.meta.url), ['--server'], { execArgv: ['--import', 'tsx', '--expose-gc'] });
-      const { port } = await ask<{ port: number }>(child, { start: { kind, tp, caPem: ca.certPem } });
-      await handshakes(port, ca.certPem, 'TLSv1.3', 50, 4); // warm-up
-      for (const v of ['TLSv1.2', 'TLSv1.3'] as const) results[`${kind}-${v}`] = await handshakes(port, ca.certPem, v, total, 8);
-      results[`${kind}-mem`] = await idleMemory(child, port, ca.certPem, idle);
-      child.send({ stop: true });
-      await once(child, 'exit');
+    const servers: Server[] = [await startServer('bare', tp, ca.certPem, cpuProf), await startServer('gateway', tp, ca.certPem, cpuProf)];
+    for (const s of servers) for (const v of versions) await round(s, v, Math.min(100, perRound), concurrency); // warm-up
+
+    const cells = new Map<string, Cell[]>();
+    for (let r = 0; r < rounds; r++) {
+      for (const v of versions) {
+        for (const s of r % 2 === 0 ? servers : [...servers].reverse()) {
+          const k = `${s.kind}/${v}`;
+          cells.set(k, [...(cells.get(k) ?? []), await round(s, v, perRound, concurrency)]);
+        }
+      }
+      process.stderr.write(`${label}: round ${r + 1}/${rounds} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     }
-    const label = key === 'rsa' ? 'RSA-2048' : 'ECDSA P-256';
-    for (const v of ['TLSv1.2', 'TLSv1.3']) {
-      const b = results[`bare-${v}`]!;
-      const p = results[`profile-${v}`]!;
-      rows.push([label, v, b.toFixed(0), p.toFixed(0), (p / b).toFixed(2)]);
+    for (const v of versions) {
+      const b = cells.get(`bare/${v}`)!;
+      const g = cells.get(`gateway/${v}`)!;
+      const ratios = g.map((c, i) => c.cpu / b[i]!.cpu);
+      const wallRatios = g.map((c, i) => c.wall / b[i]!.wall);
+      rows.push([
+        label, v,
+        median(b.map((c) => c.cpu)).toFixed(0), median(g.map((c) => c.cpu)).toFixed(0),
+        `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+        median(b.map((c) => c.wall)).toFixed(0), median(g.map((c) => c.wall)).toFixed(0),
+        `${median(wallRatios).toFixed(2)} (${Math.min(...wallRatios).toFixed(2)}–${Math.max(...wallRatios).toFixed(2)})`,
+      ]);
     }
-    const bm = results['bare-mem']!;
-    const pm = results['profile-mem']!;
-    rows.push([label, `idle x${idle}`, `${(bm / 1024).toFixed(1)} KiB`, `${(pm / 1024).toFixed(1)} KiB`, (pm / bm).toFixed(2)]);
+    if (idle > 0) {
+      const mem: Record<string, { rss: number; heap: number }> = {};
+      for (const s of servers) mem[s.kind] = await idleMemory(s, idle);
+      const b = mem['bare']!;
+      const g = mem['gateway']!;
+      const kib = (x: number): string => (x / 1024).toFixed(1);
+      rows.push([label, `idle ×${idle}`, `${kib(b.rss)} KiB RSS`, `${kib(g.rss)} KiB RSS`, (g.rss / b.rss).toFixed(2), `${kib(b.heap)} KiB heap`, `${kib(g.heap)} KiB heap`, (g.heap / b.heap).toFixed(2)]);
+      process.stderr.write(`${label}: idle memory done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    }
+    for (const s of servers) await stopServer(s);
   }
-  const head = ['key', 'TLS / measure', 'bare node tls', 'profile listener', 'ratio'];
+
+  const head = ['key', 'TLS / measure', 'bare hs/CPU-s', 'gateway hs/CPU-s', 'ratio (min–max)', 'bare hs/s wall', 'gateway hs/s wall', 'wall ratio (min–max)'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(`full handshakes/s (client and server on one 2-core host, ${total} per cell, 8 in flight); memory = server RSS per idle connection`);
+  const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`TLS handshakes: ${rounds} interleaved rounds of ${perRound} full handshakes, ${concurrency} in flight; medians. ` +
+    `hs/CPU-s = handshakes per CPU-second of the server process; memory rows: server RSS and V8 heap per idle connection (after GC).`);
   console.log(line(head));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
+  console.log(`node ${process.version}, ${tls.DEFAULT_MIN_VERSION}..${tls.DEFAULT_MAX_VERSION} defaults, ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
 if (process.argv.includes('--server')) void serverMain();
