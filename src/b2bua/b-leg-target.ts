@@ -58,8 +58,7 @@ export function bLegTargets(
   for (const dp of dialPeers) {
     const tenant = tenants[dp.tenant];
     if (!tenant) continue;
-    const servers = dp.sipServer !== undefined ? [dp.sipServer]
-      : tenant.sipServer === undefined ? [] : typeof tenant.sipServer === 'string' ? [tenant.sipServer] : [...tenant.sipServer];
+    const servers = dialPeerServers(dp, tenant);
     const scheme = tenant.url ?? 'sip';
     const transport: SipTransport = scheme === 'sips' ? 'tls' : tenant.transport ?? 'udp';
     for (const s of servers) {
@@ -71,4 +70,21 @@ export function bLegTargets(
     }
   }
   return out;
+}
+
+/**
+ * The targets worth trying: those not known to be down (OPTIONS ping). When every one is down they are all
+ * kept, in order: a stale mark must never leave a call with nothing to try.
+ */
+export function liveTargets<T extends { tenant: string; server: string }>(targets: readonly T[], isDown: ((tenant: string, server: string) => boolean) | undefined): T[] {
+  if (!isDown) return [...targets];
+  const live = targets.filter((t) => !isDown(t.tenant, t.server));
+  return live.length > 0 ? live : [...targets];
+}
+
+/** The configured servers of a dial peer: its own sipServer, else its tenant's list. */
+export function dialPeerServers(dp: B2buaDialPeer, tenant: TenantPolicy | undefined): string[] {
+  if (dp.sipServer !== undefined) return [dp.sipServer];
+  if (tenant?.sipServer === undefined) return [];
+  return typeof tenant.sipServer === 'string' ? [tenant.sipServer] : [...tenant.sipServer];
 }

@@ -2,4 +2,6 @@
 export type B2buaErrorCode =
   | 'ERR_B2BUA_TARGET_INVALID'
   | 'ERR_B2BUA_CONNECT'
-  | 'ERR_B2BUA_AUTH';
+  | 'ERR_B2BUA_AUTH'
+  /** A `dns:` target resolved to nothing, or the lookup failed (RFC 3263). */
+  | 'ERR_B2BUA_DNS';

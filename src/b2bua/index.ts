@@ -12,5 +12,7 @@ export * from './pipeline-stats.js';
 export * from './pipeline-types.js';
 export * from './cdr.js';
 export * from './pass-through.js';
+export * from './rfc3263.js';
+export * from './trunk-monitor.js';
 export * from './middleware/index.js';
 export * from './start-b2bua.js';

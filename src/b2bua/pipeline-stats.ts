@@ -20,6 +20,10 @@ export interface PipelineStatsSnapshot {
   peerHeaderIgnored: number;
   /** B-leg attempts moved on to the next target after 503/408/a transport failure. */
   failovers: number;
+  /** Dial peers (or targets) passed over because the OPTIONS ping found their trunk down. */
+  skippedDown: number;
+  /** `dns:` targets that resolved to nothing (RFC 3263). */
+  dnsFailures: number;
 }
 
 /** The bridge counters plus what the policy steps decided. */
@@ -34,6 +38,8 @@ export class PipelineStats {
   noTenant = 0;
   peerHeaderIgnored = 0;
   failovers = 0;
+  skippedDown = 0;
+  dnsFailures = 0;
 
   constructor(calls: CallStats = new CallStats()) {
     this.calls = calls;
@@ -49,7 +55,8 @@ export class PipelineStats {
     return {
       deniedByCategory, unknownPeerRejected: this.unknownPeerRejected, unknownPeerAllowed: this.unknownPeerAllowed,
       noRoute: this.noRoute, tooManyHops: this.tooManyHops, cryptoRejected: this.cryptoRejected, noTenant: this.noTenant,
-      peerHeaderIgnored: this.peerHeaderIgnored, failovers: this.failovers,
+      peerHeaderIgnored: this.peerHeaderIgnored, failovers: this.failovers, skippedDown: this.skippedDown,
+      dnsFailures: this.dnsFailures,
     };
   }
 }

@@ -3,6 +3,12 @@ import type { Clock } from '../common/index.js';
 import type { DialPeerCandidate, PermissionSet } from '../policy/index.js';
 import type { PipelineStats } from './pipeline-stats.js';
 import type { B2buaDialPeer, B2buaPolicy, SipTransport } from './policy-types.js';
+import type { SipServerResolver } from './rfc3263.js';
+
+/** Whether a configured target is known to be down (the OPTIONS ping's TrunkMonitor). */
+export interface TrunkHealth {
+  isDown(tenant: string, server: string): boolean;
+}
 
 /** What the pipeline learns about a call, step by step, in `req.locals`. */
 export interface CallLocals {
@@ -66,6 +72,10 @@ export interface PipelineDeps {
   stats: PipelineStats;
   log: Logger;
   clock: Clock;
+  /** Targets found down by OPTIONS pings are skipped while another target is up. Absent: none is down. */
+  trunks?: TrunkHealth;
+  /** Resolves `dns:` targets (RFC 3263). Absent: the name goes into the Request-URI as is. */
+  resolve?: SipServerResolver;
 }
 
 /** The locals of a request that went through identify-peer (every later step relies on it). */

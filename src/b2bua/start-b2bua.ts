@@ -8,7 +8,9 @@ import type { B2buaErrorCode } from './errors.js';
 import { buildPipeline, type PlaceCallSrf } from './middleware/index.js';
 import { PipelineStats, type PipelineStatsSnapshot } from './pipeline-stats.js';
 import type { B2buaPolicy } from './policy-types.js';
+import { createRfc3263Resolver, type SipServerResolver } from './rfc3263.js';
 import { parseTarget } from './target-uri.js';
+import { TrunkMonitor, type PingSrf, type TrunkMonitorSnapshot } from './trunk-monitor.js';
 
 export interface B2buaOptions {
   /** The drachtio control endpoint: our engine, or a real drachtio-server. */
@@ -20,6 +22,10 @@ export interface B2buaOptions {
    * (identify peer → Max-Forwards → permissions → category → permission check → dial peer → B leg).
    */
   policy?: B2buaPolicy;
+  /** Resolves `dns:` targets (RFC 3263); default: node:dns on the system's servers. */
+  resolve?: SipServerResolver;
+  /** Longest wait for an OPTIONS ping's answer (default: the tenant's interval, at most 5 s). */
+  pingTimeoutMs?: number;
   log?: Logger;
   clock?: Clock;
   /** How long to wait for the control connection to authenticate (default 5,000 ms). */
@@ -29,12 +35,16 @@ export interface B2buaOptions {
 export interface B2buaStatsSnapshot extends CallStatsSnapshot {
   /** The policy pipeline's outcomes, when it runs. */
   policy?: PipelineStatsSnapshot;
+  /** OPTIONS-ping state of each pinged target and the count of changes, when a tenant pings. */
+  trunks?: TrunkMonitorSnapshot;
 }
 
 export interface B2buaApp {
   srf: Srf;
   /** The `hostport` the engine reported on authenticate. */
   hostport: string;
+  /** The OPTIONS pings, when a tenant of the policy asks for them ('change' events on each state change). */
+  trunks?: TrunkMonitor;
   stats(): B2buaStatsSnapshot;
   /** Disconnects from the engine. Calls still up are left to the engine. Idempotent. */
   close(): Promise<void>;
@@ -59,8 +69,18 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   // drachtio-srf emits 'error' for socket errors and reconnects on its own; an unheard 'error' would throw.
   srf.on('error', (err: Error) => log.warn({ err }, 'b2bua: control connection error'));
 
+  let trunks: TrunkMonitor | undefined;
   if (options.policy && pipelineStats) {
-    const steps = buildPipeline({ policy: options.policy, stats: pipelineStats, log, clock, srf: srf as unknown as PlaceCallSrf });
+    const resolve = options.resolve ?? createRfc3263Resolver({ clock });
+    const monitor = new TrunkMonitor({
+      srf: srf as unknown as PingSrf, policy: options.policy, log, clock, resolve,
+      ...(options.pingTimeoutMs !== undefined ? { timeoutMs: options.pingTimeoutMs } : {}),
+    });
+    if (monitor.size > 0) trunks = monitor;
+    const steps = buildPipeline({
+      policy: options.policy, stats: pipelineStats, log, clock, srf: srf as unknown as PlaceCallSrf, resolve,
+      ...(trunks ? { trunks } : {}),
+    });
     srf.use('invite', steps as never);
   } else {
     const ctx: BridgeContext = { srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock };
@@ -91,15 +111,20 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   });
   log.info({ engine: `${options.engine.host}:${options.engine.port}`, hostport, ...(options.policy ? { tenants: Object.keys(options.policy.tenants) } : { target: options.target }) },
     'b2bua connected');
+  trunks?.start();
 
   let closed = false;
   return {
     srf,
     hostport,
-    stats: () => (pipelineStats ? { ...stats.snapshot(), policy: pipelineStats.snapshot() } : stats.snapshot()),
+    ...(trunks ? { trunks } : {}),
+    stats: () => (pipelineStats
+      ? { ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(trunks ? { trunks: trunks.snapshot() } : {}) }
+      : stats.snapshot()),
     close: async () => {
       if (closed) return;
       closed = true;
+      trunks?.close();
       srf.removeAllListeners('connect');
       stopSrf(srf);
     },

@@ -1,9 +1,10 @@
 import { isFailoverStatus } from '../../policy/index.js';
 import { sipErrorStatus } from '../bridge-call.js';
 import { writeCdr } from '../cdr.js';
-import { bLegTargets, type BLegTarget } from '../b-leg-target.js';
+import { bLegTargets, bLegUri, liveTargets, parseServer, type BLegTarget } from '../b-leg-target.js';
 import { passThrough, type PassLeg } from '../pass-through.js';
-import { localsOf, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
+import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
+import { ROUTE_HEADER } from '../policy-types.js';
 import { filterCrypto } from '../sdp-crypto.js';
 import { superviseLegs } from '../supervise-legs.js';
 
@@ -71,12 +72,36 @@ export function placeCall(deps: PlaceCallDeps): Middleware {
   };
 }
 
+/**
+ * The addresses of one target: a `dns:` target becomes the addresses RFC 3263 gives for it (the Request-URI
+ * names the address; the configured name goes to the engine in X-Trunkgate-Route `domain=`, the identity a
+ * TLS server must present and the SNI, RFC 5922 §4.1). A name that resolves to nothing is a failure of that
+ * target (503), and the next one is tried.
+ */
+async function resolveTarget(deps: PlaceCallDeps, locals: CallLocals, target: BLegTarget): Promise<BLegTarget[] | Failure> {
+  const parsed = parseServer(target.server)!;
+  const r = await deps.resolve!(parsed.host, parsed.port, target.transport);
+  if (!r.ok) {
+    deps.stats.dnsFailures++;
+    locals.log.warn({ dialPeer: target.dialPeer, server: target.server, code: r.code }, `b2bua: ${r.reason}`);
+    return { status: 503, reasonHeader: 'SIP;cause=503;text="Trunk name does not resolve"', cause: 'dns' };
+  }
+  return r.targets.map((a) => {
+    const host = a.address.includes(':') ? `[${a.address}]` : a.address;
+    const headers = { ...target.headers };
+    if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${a.domain}`;
+    return { ...target, transport: a.transport, uri: bLegUri(locals.calledNumber ?? '', { host, port: a.port }, a.transport, target.scheme), headers };
+  });
+}
+
 async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineResponse): Promise<void> {
   const { policy, stats, clock, srf } = deps;
   const locals = localsOf(req);
   const log = locals.log;
   const tenantIn = policy.tenants[locals.tenantIn!]!;
-  const targets = bLegTargets(locals.calledNumber ?? '', (locals.dialPeers ?? []).map((c) => c.dialPeer), policy.tenants);
+  const all = bLegTargets(locals.calledNumber ?? '', (locals.dialPeers ?? []).map((c) => c.dialPeer), policy.tenants);
+  const targets = liveTargets(all, deps.trunks ? (t, s) => deps.trunks!.isDown(t, s) : undefined);
+  if (targets.length < all.length) stats.skippedDown += all.length - targets.length;
   stats.calls.attempted++;
 
   let failure: Failure = { status: 503, reasonHeader: 'SIP;cause=503;text="No dial peer target reachable"', cause: 'no-target' };
@@ -84,8 +109,21 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   let used: BLegTarget | undefined;
   let legs: { uas: PassLeg; uac: PassLeg } | undefined;
 
-  for (const target of targets) {
+  // Plain targets are tried without an await before them, so a call with no dns: target takes no extra turn.
+  const queue = [...targets];
+  const resolved = new Set<BLegTarget>();
+  for (let target = queue.shift(); target !== undefined; target = queue.shift()) {
     if (res.finalResponseSent) break;
+    if (deps.resolve && target.server.startsWith('dns:') && !resolved.has(target)) {
+      const expanded = await resolveTarget(deps, locals, target);
+      if (!Array.isArray(expanded)) {
+        failure = expanded;
+        continue;
+      }
+      for (const t of expanded) resolved.add(t);
+      queue.unshift(...expanded);
+      continue;
+    }
     const tenantOut = policy.tenants[target.tenant]!;
     const body = req.body ?? '';
     const fromCaller = filterCrypto(body, tenantIn.srtpCrypto);

@@ -1,9 +1,12 @@
 import { selectDialPeers } from '../../policy/index.js';
+import { dialPeerServers } from '../b-leg-target.js';
 import { refuseCall } from '../cdr.js';
 import { localsOf, type Middleware, type PipelineDeps } from '../pipeline-types.js';
 
 /**
- * Step: the dial peers that may carry the call, best first. None: 404.
+ * Step: the dial peers that may carry the call, best first. None: 404. A dial peer whose every target the
+ * OPTIONS ping found down is skipped (CUBE busies out a dial peer whose keepalive fails), unless every
+ * candidate is down: then all are kept, so a stale mark never leaves a call with nothing to try.
  *
  * RFC 3261 §21.4.5: 404 Not Found, "The server has definitive information that the user does not exist at
  * the domain specified in the Request-URI."
@@ -20,6 +23,20 @@ export function selectDialPeer(deps: PipelineDeps): Middleware {
       locals.log.info({ calledNumber: locals.calledNumber }, 'b2bua: no dial peer matches');
       refuseCall(deps.clock, req, res, 404, 'SIP;cause=404;text="No route to the called number"', 'no-route');
       return;
+    }
+    const isDown = deps.trunks ? (tenant: string, server: string) => deps.trunks!.isDown(tenant, server) : undefined;
+    if (isDown) {
+      const live = candidates.filter((c) => {
+        const servers = dialPeerServers(c.dialPeer, policy.tenants[c.dialPeer.tenant]);
+        return servers.length === 0 || servers.some((s) => !isDown(c.dialPeer.tenant, s));
+      });
+      if (live.length > 0 && live.length < candidates.length) {
+        stats.skippedDown += candidates.length - live.length;
+        locals.log.info({ skipped: candidates.filter((c) => !live.includes(c)).map((c) => c.dialPeer.id) }, 'b2bua: dial peers skipped: trunk down');
+        locals.dialPeers = live;
+        next();
+        return;
+      }
     }
     locals.dialPeers = candidates;
     next();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  placeCall, type PipelineRequest, type PipelineResponse, type PlaceCallSrf,
+  placeCall, type B2buaPolicy, type PipelineRequest, type PipelineResponse, type PlaceCallDeps, type PlaceCallSrf,
+  type SipServerResolver,
 } from '../../../../src/b2bua/index.js';
 import { selectDialPeers } from '../../../../src/policy/index.js';
 import { settle, sipError } from '../fake-srf.js';
@@ -40,17 +41,17 @@ class ScriptedSrf implements PlaceCallSrf {
   }
 }
 
-function start(number: string, tenantIn = 'pbx', body = offer) {
-  const d = deps();
+function start(number: string, tenantIn = 'pbx', body = offer, extra: Partial<PlaceCallDeps> = {}, p: B2buaPolicy = policy) {
+  const d = deps(p);
   const srf = new ScriptedSrf();
   const req = fakeInvite({ body });
   req.locals = {
     callId: 'c1', startedAt: d.clock.now(), log: d.deps.log, identities: [], tenantIn, transportIn: 'udp',
     calledNumber: number, category: 'international', maxForwards: 69,
-    dialPeers: selectDialPeers(number, tenantIn, policy.dialPeers),
+    dialPeers: selectDialPeers(number, tenantIn, p.dialPeers),
   };
   const res = new FakeRes();
-  placeCall({ ...d.deps, srf })(req, res, () => assert.fail('place-call is the last step'));
+  placeCall({ ...d.deps, srf, ...extra })(req, res, () => assert.fail('place-call is the last step'));
   return { ...d, srf, req, res };
 }
 
@@ -194,4 +195,44 @@ test('place-call: re-INVITE, INFO and UPDATE pass to the other leg, offers filte
   await settle();
   assert.equal(uac.requests[0]!.method, 'UPDATE');
   assert.ok(!uac.requests[0]!.body!.includes('HMAC_SHA1_32'));
+});
+
+test('place-call: a target the OPTIONS ping found down is not tried while another is up', async () => {
+  const s = start('+442071234567', 'pbx', offer, { trunks: { isDown: (t, server) => t === 'carrier' && server === 'sbc1.carrier.example:5061' } });
+  const a = await s.srf.attempt(0);
+  assert.equal(a.uri, 'sips:+442071234567@sbc2.carrier.example:5061;transport=tls');
+  a.reject(sipError(503));
+  assert.equal((await s.srf.attempt(1)).uri, 'sip:+442071234567@192.0.2.10:5060');
+  assert.equal(s.stats.skippedDown, 1);
+});
+
+test('place-call: a dns: target is tried at each address RFC 3263 gives, with the name for the engine; a name that does not resolve moves on', async () => {
+  const p: B2buaPolicy = {
+    ...policy,
+    tenants: {
+      ...policy.tenants,
+      itsp: { transport: 'tls', tlsProfile: 'itsp-tls', sipServer: ['dns:nowhere.example', 'dns:itsp.example'] },
+    },
+    dialPeers: [{ id: 'itsp', destinationPattern: '^\\+', tenant: 'itsp' }, { id: 'backup', destinationPattern: '^\\+', tenant: 'backup' }],
+  };
+  const asked: string[] = [];
+  const resolve: SipServerResolver = async (name, port, transport) => {
+    asked.push(`${name}:${port ?? '-'}:${transport}`);
+    if (name === 'nowhere.example') return { ok: false, code: 'ERR_B2BUA_DNS', reason: 'nowhere.example: no NAPTR, SRV, A or AAAA record for tls' };
+    return { ok: true, targets: [
+      { address: '192.0.2.1', port: 5061, transport: 'tls', domain: 'itsp.example' },
+      { address: '2001:db8::1', port: 5062, transport: 'tls', domain: 'itsp.example' },
+    ] };
+  };
+  const s = start('+442071234567', 'pbx', offer, { resolve }, p);
+  const first = await s.srf.attempt(0);
+  assert.deepEqual(asked, ['nowhere.example:-:tls', 'itsp.example:-:tls']);
+  assert.equal(first.uri, 'sip:+442071234567@192.0.2.1:5061;transport=tls');
+  assert.equal((first.opts.headers as Record<string, string>)['X-Trunkgate-Route'], 'tenant=itsp;profile=itsp-tls;domain=itsp.example');
+  first.reject(sipError(503));
+  const second = await s.srf.attempt(1);
+  assert.equal(second.uri, 'sip:+442071234567@[2001:db8::1]:5062;transport=tls');
+  second.reject(sipError(503));
+  assert.equal((await s.srf.attempt(2)).uri, 'sip:+442071234567@192.0.2.10:5060');
+  assert.equal(s.stats.dnsFailures, 1);
 });

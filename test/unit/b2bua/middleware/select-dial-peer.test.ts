@@ -39,3 +39,23 @@ test('select-dial-peer: a dial peer naming a tenant the policy lacks is no route
   selectDialPeer({ ...d.deps, policy: p })(req, res, () => assert.fail('no next'));
   assert.equal(res.status, 404);
 });
+
+test('select-dial-peer: a dial peer whose every target is down is skipped while another is up; all down keeps all', () => {
+  const down = new Set<string>();
+  const d = deps();
+  const step = selectDialPeer({ ...d.deps, trunks: { isDown: (t, s) => down.has(`${t} ${s}`) } });
+  const route = () => {
+    const req = fakeInvite();
+    req.locals = { callId: 'c', startedAt: 0, log: d.deps.log, identities: [], tenantIn: 'pbx', calledNumber: '+442071234567' };
+    step(req, new FakeRes(), () => {});
+    return req.locals.dialPeers?.map((c) => c.dialPeer.id);
+  };
+  assert.deepEqual(route(), ['intl', 'intl-backup']);
+  down.add('carrier sbc1.carrier.example:5061');
+  assert.deepEqual(route(), ['intl', 'intl-backup'], 'one of two carrier targets is still up');
+  down.add('carrier sbc2.carrier.example:5061');
+  assert.deepEqual(route(), ['intl-backup']);
+  assert.equal(d.stats.skippedDown, 1);
+  down.add('backup 192.0.2.10:5060');
+  assert.deepEqual(route(), ['intl', 'intl-backup'], 'every trunk down: try them all rather than refuse');
+});

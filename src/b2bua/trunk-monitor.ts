@@ -1,0 +1,212 @@
+import type { Logger } from 'pino';
+import { systemClock, TypedEmitter, type Clock, type TimerHandle } from '../common/index.js';
+import { bLegUri, parseServer } from './b-leg-target.js';
+import { ROUTE_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
+import type { SipServerResolver } from './rfc3263.js';
+
+/** What the monitor needs from drachtio-srf: `srf.request` for an out-of-dialog OPTIONS. */
+export interface PingSrf {
+  request(uri: string, opts: { method: string; headers?: Record<string, string> },
+    callback: (err: unknown, req?: { on(event: 'response', fn: (res: { status: number }) => void): unknown }) => void): unknown;
+}
+
+export type TrunkState = 'unknown' | 'up' | 'down';
+
+/** One pinged target: a tenant's sipServer (or a dial peer's own), as configured. */
+export interface TrunkStatus {
+  tenant: string;
+  server: string;
+  state: TrunkState;
+  /** Unanswered (or 408/503) pings in a row. */
+  failures: number;
+  /** The last ping's response status, if it got one. */
+  lastStatus?: number;
+}
+
+export interface TrunkMonitorSnapshot {
+  trunks: TrunkStatus[];
+  /** Transitions to down. */
+  wentDown: number;
+  /** Transitions from down back to up. */
+  cameUp: number;
+  pings: number;
+  pingFailures: number;
+}
+
+export type TrunkMonitorEvents = {
+  /** A target changed state (unknown → up/down, up ⇄ down). */
+  change: [status: TrunkStatus, from: TrunkState];
+};
+
+export interface TrunkMonitorOptions {
+  srf: PingSrf;
+  policy: B2buaPolicy;
+  log: Logger;
+  clock?: Clock;
+  /** For `dns:` targets: the first resolved address is pinged. */
+  resolve?: SipServerResolver;
+  /** Longest wait for a ping's response (default: the interval, at most 5 s). */
+  timeoutMs?: number;
+}
+
+interface Entry {
+  status: TrunkStatus;
+  intervalMs: number;
+  downAfter: number;
+  transport: SipTransport;
+  scheme: 'sip' | 'sips';
+  headers: Record<string, string>;
+  timer?: TimerHandle;
+  /** Increments per ping, so a late answer to an old ping is ignored. */
+  seq: number;
+}
+
+/**
+ * OPTIONS keepalive (CUBE `voice class sip-options-keepalive`): each target of a tenant with `optionsPing` is
+ * sent an OPTIONS every `intervalSeconds`. Any response but 408 and 503 means it is up; `downAfter` pings in
+ * a row without an answer (or answered 408/503, or not sendable) mark it down, and the next answer marks it up
+ * again. Each change is logged once and counted; `isDown` lets dial-peer selection skip down targets.
+ *
+ * RFC 3261 §11: "The response to an OPTIONS is constructed using the standard rules for a SIP response"; a
+ * UAS that answers at all is reachable, whatever the status.
+ * https://www.rfc-editor.org/rfc/rfc3261#section-11
+ */
+export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
+  readonly #opts: TrunkMonitorOptions;
+  readonly #clock: Clock;
+  readonly #entries = new Map<string, Entry>();
+  #running = false;
+  #wentDown = 0;
+  #cameUp = 0;
+  #pings = 0;
+  #pingFailures = 0;
+
+  constructor(opts: TrunkMonitorOptions) {
+    super();
+    this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
+    const { policy } = opts;
+    for (const [name, t] of Object.entries(policy.tenants)) {
+      if (!t.optionsPing) continue;
+      const servers = new Set<string>(t.sipServer === undefined ? [] : typeof t.sipServer === 'string' ? [t.sipServer] : t.sipServer);
+      for (const d of policy.dialPeers) if (d.tenant === name && d.sipServer !== undefined) servers.add(d.sipServer);
+      const scheme = t.url === 'sips' ? 'sips' : 'sip';
+      const transport: SipTransport = scheme === 'sips' ? 'tls' : t.transport ?? 'udp';
+      const headers: Record<string, string> = {};
+      if (transport === 'tls' && t.tlsProfile !== undefined) headers[ROUTE_HEADER] = `tenant=${name};profile=${t.tlsProfile}`;
+      for (const server of servers) {
+        this.#entries.set(key(name, server), {
+          status: { tenant: name, server, state: 'unknown', failures: 0 },
+          intervalMs: t.optionsPing.intervalSeconds * 1000,
+          downAfter: t.optionsPing.downAfter ?? 1,
+          transport, scheme, headers, seq: 0,
+        });
+      }
+    }
+  }
+
+  /** Number of targets pinged. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** True only for a target pinged and found down; unknown targets and targets not pinged count as up. */
+  isDown(tenant: string, server: string): boolean {
+    return this.#entries.get(key(tenant, server))?.status.state === 'down';
+  }
+
+  /** Sends the first ping to every target now, then one per interval. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    for (const e of this.#entries.values()) this.#ping(e);
+  }
+
+  /** Stops pinging. Idempotent. */
+  close(): void {
+    this.#running = false;
+    for (const e of this.#entries.values()) {
+      e.timer?.cancel();
+      delete e.timer;
+      e.seq++;
+    }
+  }
+
+  snapshot(): TrunkMonitorSnapshot {
+    return {
+      trunks: [...this.#entries.values()].map((e) => ({ ...e.status })),
+      wentDown: this.#wentDown, cameUp: this.#cameUp, pings: this.#pings, pingFailures: this.#pingFailures,
+    };
+  }
+
+  #ping(e: Entry): void {
+    if (!this.#running) return;
+    const seq = ++e.seq;
+    const startedAt = this.#clock.now();
+    this.#pings++;
+    let done = false;
+    const finish = (status: number | undefined, why: string) => {
+      if (done || seq !== e.seq) return;
+      done = true;
+      timeout.cancel();
+      this.#result(e, status, why);
+      if (!this.#running) return;
+      const wait = Math.max(0, e.intervalMs - (this.#clock.now() - startedAt));
+      e.timer = this.#clock.setTimeout(() => this.#ping(e), wait);
+    };
+    const timeoutMs = this.#opts.timeoutMs ?? Math.min(e.intervalMs, 5000);
+    const timeout = this.#clock.setTimeout(() => finish(undefined, `no answer in ${timeoutMs} ms`), timeoutMs);
+    void this.#uri(e).then((uri) => {
+      if (uri === undefined) return finish(undefined, 'no address');
+      if (done || seq !== e.seq) return;
+      try {
+        this.#opts.srf.request(uri, { method: 'OPTIONS', headers: { ...e.headers } }, (err, req) => {
+          if (err || !req) return finish(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+          req.on('response', (res) => finish(res.status, `answered ${res.status}`));
+        });
+      } catch (err) {
+        finish(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
+
+  async #uri(e: Entry): Promise<string | undefined> {
+    const server = e.status.server;
+    const parsed = parseServer(server);
+    if (!parsed) return undefined;
+    if (server.startsWith('dns:') && this.#opts.resolve) {
+      const r = await this.#opts.resolve(parsed.host, parsed.port, e.transport);
+      const first = r.ok ? r.targets[0] : undefined;
+      if (!first) return undefined;
+      const host = first.address.includes(':') ? `[${first.address}]` : first.address;
+      return bLegUri('', { host, port: first.port }, first.transport, e.scheme);
+    }
+    return bLegUri('', parsed, e.transport, e.scheme);
+  }
+
+  #result(e: Entry, status: number | undefined, why: string): void {
+    const s = e.status;
+    const ok = status !== undefined && status !== 408 && status !== 503;
+    if (status !== undefined) s.lastStatus = status;
+    const from = s.state;
+    if (ok) {
+      s.failures = 0;
+      if (from === 'up') return;
+      s.state = 'up';
+      if (from === 'down') this.#cameUp++;
+      this.#opts.log.info({ tenant: s.tenant, server: s.server, from, status }, `b2bua: trunk ${s.tenant} ${s.server} is up (${why})`);
+    } else {
+      this.#pingFailures++;
+      s.failures++;
+      if (from === 'down' || s.failures < e.downAfter) return;
+      s.state = 'down';
+      this.#wentDown++;
+      this.#opts.log.warn({ tenant: s.tenant, server: s.server, from, failures: s.failures, status }, `b2bua: trunk ${s.tenant} ${s.server} is down (${why})`);
+    }
+    this.safeEmit('change', { ...s }, from);
+  }
+}
+
+function key(tenant: string, server: string): string {
+  return `${tenant}\u0000${server}`;
+}
