@@ -3,11 +3,15 @@ import type { Logger } from 'pino';
 import { startB2bua, type B2buaApp, type B2buaPolicy } from './b2bua/index.js';
 import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions } from './engine/engine.js';
 import { startEngineWorker, type EngineWorkerHandle } from './engine/worker.js';
+import type { EngineTlsOptions } from './engine/engine-tls.js';
+import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger } from './log/index.js';
 
 export interface GatewayOptions {
   /** SIP listeners of the engine. */
   listen: EngineListenerOptions[];
+  /** TLS profiles (specs and PEM text) the engine builds; TLS listeners and B legs name them. */
+  tls?: EngineTlsOptions;
   /** The drachtio control endpoint between the engine and the b2bua (loopback). */
   control: { host: string; port: number; secret: string };
   /**
@@ -27,6 +31,8 @@ export interface GatewayOptions {
 export interface Gateway {
   addresses: EngineAddresses;
   b2bua: B2buaApp;
+  /** Hot reload of the engine's TLS profiles: validated before the swap; a bad set leaves the running one. */
+  reloadTls(profiles: ProfileInput[]): Promise<ReloadResult>;
   /** Disconnects the b2bua, then closes the engine. Idempotent. */
   close(): Promise<void>;
 }
@@ -44,15 +50,16 @@ export function randomSecret(): string {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? silentLogger();
   const inWorker = options.engineInWorker ?? true;
-  let engine: { addresses: EngineAddresses; close(): Promise<void> };
+  let engine: { addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; close(): Promise<void> };
+  const tls = options.tls ? { tls: options.tls } : {};
   if (inWorker) {
     const w: EngineWorkerHandle = await startEngineWorker({
-      listen: options.listen, control: options.control, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      listen: options.listen, control: options.control, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
-    engine = { addresses: w.ports, close: w.close };
+    engine = { addresses: w.ports, reloadTls: w.reloadTls, close: w.close };
   } else {
-    const e: Engine = await startEngine({ listen: options.listen, control: options.control, log });
-    engine = { addresses: e.addresses()!, close: () => e.close() };
+    const e: Engine = await startEngine({ listen: options.listen, control: options.control, ...tls, log });
+    engine = { addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), close: () => e.close() };
   }
   const control = engine.addresses.control;
   let b2bua: B2buaApp;
@@ -70,6 +77,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     addresses: engine.addresses,
     b2bua,
+    reloadTls: (p) => engine.reloadTls(p),
     close: () => {
       closing ??= (async () => {
         await b2bua.close();

@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { GatewayError } from './common/index.js';
-import { b2buaPolicyFromConfig, formatProblem, listListeners, tryLoadConfig, type GatewayConfig } from './config/index.js';
+import { b2buaPolicyFromConfig, formatProblem, tryLoadConfig, type GatewayConfig } from './config/index.js';
 import { validateCipherName } from './cli/config-check.js';
-import { bootstrapPki, loadTrustpoint, trustpointExists } from './pki/index.js';
-import { resolveCipherList } from './tls/index.js';
+import { bootstrapPki, trustpointExists } from './pki/index.js';
+import { engineListeners, engineTlsOptions } from './startup-tls.js';
 import type { GatewayOptions } from './gateway.js';
 import type { Logger } from './log/index.js';
 
@@ -46,43 +45,9 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
     }
   }
 
-  const listen: GatewayOptions['listen'] = [];
-  for (const l of listListeners(config)) {
-    if (l.transport !== 'tls') {
-      listen.push({ transport: l.transport, host: l.host, port: l.port });
-      continue;
-    }
-    const profileName = l.tlsProfile;
-    const profile = profileName ? config.tlsProfiles?.[profileName] : undefined;
-    if (!profileName || !profile) throw new GatewayError('ERR_CONFIG_INVALID', `TLS listener ${l.host}:${l.port} has no TLS profile`);
-    const tp = config.trustpoints?.[profile.trustpoint];
-    if (!tp) throw new GatewayError('ERR_CONFIG_INVALID', `TLS profile ${profileName}: trustpoint ${profile.trustpoint} is not defined`);
-    const material = loadTrustpoint(resolve(tp.dir));
-    const ca: string[] = [];
-    const store = profile.trustStore ? config.trustStores?.[profile.trustStore] : undefined;
-    for (const file of store ?? []) {
-      if (!existsSync(file)) throw new GatewayError('ERR_CONFIG_INVALID', `trust store ${profile.trustStore}: ${file} does not exist`);
-      ca.push(readFileSync(file, 'utf8'));
-    }
-    const cipherNames = profile.ciphers ? config.tlsCiphers?.[profile.ciphers] : undefined;
-    let ciphers: { ciphers?: string } = {};
-    if (cipherNames) {
-      const r = resolveCipherList([...cipherNames]);
-      if (!r.ok) throw new GatewayError('ERR_CONFIG_INVALID', `TLS profile ${profileName}: ${r.reason}`);
-      ciphers = { ciphers: r.value.node };
-    }
-    listen.push({
-      transport: 'tls', host: l.host, port: l.port, tlsProfile: profileName,
-      tls: {
-        key: material.keyPem,
-        cert: [material.certPem, ...material.chainPems].join('\n'),
-        ...(ca.length > 0 ? { ca } : {}),
-        minVersion: profile.minVersion, maxVersion: profile.maxVersion,
-        requestCert: profile.requireClientCert, rejectUnauthorized: profile.requireClientCert,
-        ...ciphers,
-      },
-    });
-  }
+  // Listeners name their TLS profile; the engine builds every profile's contexts from this plain data.
+  const listen = engineListeners(config);
+  const tls = engineTlsOptions(config);
 
   const engine = config.gateway.engine;
   if (engine.mode !== 'embedded') throw new GatewayError('ERR_CONFIG_INVALID', 'trunkgate start runs the embedded engine; gateway.engine.mode external is for the b2bua alone');
@@ -90,9 +55,9 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   // With dial peers, every call runs the policy pipeline (tenant, TLS-peer permissions, category, dial peer).
   // TRUNKGATE_TARGET, or a configuration without dial peers, keeps the plain bridge to one target.
   if (!env.TRUNKGATE_TARGET && config.dialPeers.length > 0) {
-    return { config, bootstrapped, options: { listen, control, policy: b2buaPolicyFromConfig(config) } };
+    return { config, bootstrapped, options: { listen, tls, control, policy: b2buaPolicyFromConfig(config) } };
   }
   const defaultTenant = config.gateway.defaultTenant ? config.tenants?.[config.gateway.defaultTenant] : undefined;
   const target = env.TRUNKGATE_TARGET || (typeof defaultTenant?.sipServer === 'string' && !defaultTenant.sipServer.startsWith('dns:') ? defaultTenant.sipServer : undefined) || '127.0.0.1:5080';
-  return { config, bootstrapped, options: { listen, control, target } };
+  return { config, bootstrapped, options: { listen, tls, control, target } };
 }

@@ -10,6 +10,8 @@ export const ListenerSchema = z.strictObject({
   tlsProfile: NameSchema.optional(),
   /** Calls arriving here belong to this tenant (else to the tenant picked by SNI, else gateway.defaultTenant). */
   tenant: NameSchema.optional(),
+  /** TLS only: refuse a handshake whose SNI names no profile served here (instead of serving tlsProfile). */
+  refuseUnknownSni: z.boolean().optional(),
 });
 
 export const AdminSchema = z.strictObject({

@@ -1,6 +1,6 @@
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../common/index.js';
+import { GatewayError, systemClock, type Clock } from '../common/index.js';
 import { silentLogger } from '../log/index.js';
 import { TransactionLayer, type TimerSettings } from '../sip/transaction/index.js';
 import {
@@ -9,6 +9,8 @@ import {
 import { AppRegistry } from './app-registry.js';
 import { ControlServer, DEFAULT_CONTROL_PORT } from './control-server.js';
 import { EngineCore as SipCore } from './core/index.js';
+import { EngineTls, type EngineTlsOptions } from './engine-tls.js';
+import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import type { EngineCore } from './types.js';
 
 /** One SIP listener of the engine (the shape of `gateway.listen` in the configuration). */
@@ -18,10 +20,14 @@ export interface EngineListenerOptions {
   port: number;
   /** Defaults to `<transport>-<host>-<port>`. */
   id?: string;
-  /** TLS listeners: Node `tls` server options (key and cert at least). */
+  /** TLS listeners: Node `tls` server options (key and cert at least); without them, `tlsProfile` from `EngineOptions.tls`. */
   tls?: TlsOptions;
   tenant?: string;
   tlsProfile?: string;
+  /** TLS listeners with a profile: profiles an SNI may select here (default: every profile). */
+  sniProfiles?: string[];
+  /** TLS listeners with a profile: refuse a handshake whose SNI names no profile. */
+  refuseUnknownSni?: boolean;
 }
 
 export interface EngineControlOptions {
@@ -53,6 +59,8 @@ export interface EngineOptions {
   timers?: Partial<TimerSettings>;
   log?: Logger;
   clock?: Clock;
+  /** TLS profiles: listeners name one in `tlsProfile`, B legs in X-Trunkgate-Route. */
+  tls?: EngineTlsOptions;
   /** Builds the SIP core over the layers (tests plug a fake in); the engine's own core when absent. */
   createCore?: (deps: EngineCoreDeps) => ClosableEngineCore;
 }
@@ -77,6 +85,8 @@ export class Engine {
   readonly transactions: TransactionLayer;
   readonly core: ClosableEngineCore;
   readonly control: ControlServer;
+  /** The TLS profiles, when the engine was given any. */
+  readonly tls: EngineTls | undefined;
   readonly #log: Logger;
   #state: EngineState = 'new';
   #addresses: EngineAddresses | undefined;
@@ -86,16 +96,30 @@ export class Engine {
     const log = options.log ?? silentLogger();
     const clock = options.clock ?? systemClock;
     this.#log = log;
-    const listeners: ListenerSpec[] = options.listen.map((l) => ({
-      id: l.id ?? `${l.transport}-${l.host}-${l.port}`,
-      protocol: l.transport,
-      host: l.host,
-      port: l.port,
-      ...(l.tls ? { tls: l.tls } : {}),
-      ...(l.tenant !== undefined ? { tenant: l.tenant } : {}),
-      ...(l.tlsProfile !== undefined ? { tlsProfile: l.tlsProfile } : {}),
-    }));
-    this.transport = new TransportLayer({ listeners, log: log.child({ component: 'transport' }), clock });
+    const tls = options.tls ? new EngineTls(options.tls, log.child({ component: 'tls' })) : undefined;
+    this.tls = tls;
+    const listeners: ListenerSpec[] = options.listen.map((l) => {
+      const id = l.id ?? `${l.transport}-${l.host}-${l.port}`;
+      let server: Pick<ListenerSpec, 'tls' | 'checkInbound'> = l.tls ? { tls: l.tls } : {};
+      if (l.transport === 'tls' && !l.tls && l.tlsProfile !== undefined) {
+        if (!tls) throw new GatewayError('ERR_TLS_PROFILE_INVALID', `tls listener ${id}: profile ${l.tlsProfile} but no TLS profiles given`);
+        server = tls.listener({
+          id, tlsProfile: l.tlsProfile,
+          ...(l.tenant !== undefined ? { tenant: l.tenant } : {}),
+          ...(l.sniProfiles ? { sniProfiles: l.sniProfiles } : {}),
+          ...(l.refuseUnknownSni ? { refuseUnknownSni: true } : {}),
+        });
+      }
+      return {
+        id, protocol: l.transport, host: l.host, port: l.port, ...server,
+        ...(l.tenant !== undefined ? { tenant: l.tenant } : {}),
+        ...(l.tlsProfile !== undefined ? { tlsProfile: l.tlsProfile } : {}),
+      };
+    });
+    this.transport = new TransportLayer({
+      listeners, log: log.child({ component: 'transport' }), clock,
+      ...(tls ? { tlsClientOptions: tls.clientOptions, tenantForServername: (sn: string) => tls.tenantForServername(sn) } : {}),
+    });
     this.transactions = new TransactionLayer({
       transport: this.transport, clock, log: log.child({ component: 'transaction' }),
       ...(options.timers ? { timers: options.timers } : {}),
@@ -144,6 +168,15 @@ export class Engine {
       control: `${this.#addresses.control.host}:${this.#addresses.control.port}`,
     }, 'engine started');
     return this.#addresses;
+  }
+
+  /**
+   * Hot reload of the TLS profiles: all are built and validated first; only then swapped, with each profile
+   * listener given its new default context. New handshakes use them; live connections and calls go on.
+   */
+  reloadTls(profiles: ProfileInput[]): ReloadResult {
+    if (!this.tls) return { ok: false, version: 0, problems: [{ profile: '-', code: 'ERR_TLS_PROFILE_INVALID', reason: 'the engine was started without TLS profiles' }] };
+    return this.tls.reload(profiles, (id, p) => this.transport.setListenerSecureContext(id, p.serverContextOptions));
   }
 
   /** Closes everything; idempotent. */

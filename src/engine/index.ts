@@ -6,3 +6,4 @@ export * from './control-server.js';
 export * from './outbound-dialer.js';
 export * from './engine.js';
 export * from './worker.js';
+export * from './engine-tls.js';

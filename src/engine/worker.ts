@@ -2,12 +2,16 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { GatewayError } from '../common/index.js';
 import { createLogger } from '../log/index.js';
 import type { TimerSettings } from '../sip/transaction/index.js';
+import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { Engine, type EngineAddresses, type EngineControlOptions, type EngineListenerOptions } from './engine.js';
+import type { EngineTlsOptions } from './engine-tls.js';
 
 /** Engine options that cross a thread boundary (structured clone): no functions, no logger, no SecureContext. */
 export interface EngineWorkerOptions {
   listen: EngineListenerOptions[];
   control: EngineControlOptions;
+  /** TLS profiles as specs and PEM text; the worker builds the SecureContexts itself. */
+  tls?: EngineTlsOptions;
   timers?: Partial<TimerSettings>;
   /** pino level of the worker's own logger (default: TRUNKGATE_LOG_LEVEL, else info). */
   logLevel?: string;
@@ -18,16 +22,22 @@ export interface EngineWorkerOptions {
 export interface EngineWorkerHandle {
   ports: EngineAddresses;
   worker: Worker;
+  /**
+   * Hot reload of the TLS profiles inside the worker: built and validated there before the swap; a bad set
+   * leaves the running one and comes back with its problems.
+   */
+  reloadTls(profiles: ProfileInput[]): Promise<ReloadResult>;
   /** Closes the engine, then lets the worker end (terminated if it lingers). Idempotent. */
   close(): Promise<void>;
 }
 
 export type EngineWorkerErrorCode = 'ERR_ENGINE_WORKER';
 
-type ToWorker = { type: 'close' };
+type ToWorker = { type: 'close' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] };
 type FromWorker =
   | { type: 'started'; addresses: EngineAddresses }
   | { type: 'failed'; code: string; message: string }
+  | { type: 'reloaded'; id: number; result: ReloadResult }
   | { type: 'closed' };
 
 const MARK = '__trunkgateEngineWorker';
@@ -76,8 +86,30 @@ export function startEngineWorker(options: EngineWorkerOptions): Promise<EngineW
         fail(`unexpected message from the engine worker: ${m.type}`);
         return;
       }
-      resolve({ ports: m.addresses, worker, close: closer(worker, timeoutMs) });
+      resolve({ ports: m.addresses, worker, reloadTls: reloader(worker, timeoutMs), close: closer(worker, timeoutMs) });
     });
+  });
+}
+
+function reloader(worker: Worker, timeoutMs: number): (profiles: ProfileInput[]) => Promise<ReloadResult> {
+  let seq = 0;
+  const waiting = new Map<number, (r: ReloadResult) => void>();
+  worker.on('message', (m: FromWorker) => {
+    if (m.type !== 'reloaded') return;
+    waiting.get(m.id)?.(m.result);
+    waiting.delete(m.id);
+  });
+  return (profiles) => new Promise<ReloadResult>((resolve, reject) => {
+    const id = ++seq;
+    const timer = setTimeout(() => {
+      waiting.delete(id);
+      reject(new GatewayError<EngineWorkerErrorCode>('ERR_ENGINE_WORKER', `engine worker did not answer a TLS reload within ${timeoutMs} ms`));
+    }, timeoutMs);
+    waiting.set(id, (r) => {
+      clearTimeout(timer);
+      resolve(r);
+    });
+    worker.postMessage({ type: 'reloadTls', id, profiles } satisfies ToWorker);
   });
 }
 
@@ -119,6 +151,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
   try {
     engine = new Engine({
       listen: options.listen, control: options.control, log, ...(options.timers ? { timers: options.timers } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });
   } catch (e) {
@@ -129,6 +162,17 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
     return;
   }
   port.on('message', (m: ToWorker) => {
+    if (m.type === 'reloadTls') {
+      let result: ReloadResult;
+      try {
+        result = engine.reloadTls(m.profiles);
+      } catch (e) {
+        log.error({ err: e }, 'TLS reload failed');
+        result = { ok: false, version: engine.tls?.store.version ?? 0, problems: [{ profile: '-', code: 'ERR_TLS_CONTEXT', reason: (e as Error).message }] };
+      }
+      post({ type: 'reloaded', id: m.id, result });
+      return;
+    }
     if (m.type !== 'close') return;
     void engine.close().then(() => {
       post({ type: 'closed' });

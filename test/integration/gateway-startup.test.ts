@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { planStartup } from '../../src/startup.js';
 import { silentLogger } from '../../src/log/index.js';
 import { isGatewayError } from '../../src/common/index.js';
+import { buildTlsProfile } from '../../src/tls/index.js';
 
 function profiles(root: string, extra = ''): string {
   const dir = join(root, 'profiles');
@@ -44,11 +45,16 @@ test('first start creates the local CA and the gateway trustpoint (keys 0600); t
   assert.equal(statSync(key).mode & 0o777, 0o600);
   assert.equal(statSync(join(root, 'pki', 'ca', 'ca.key')).mode & 0o777, 0o600);
   const tls = first.options.listen.find((l) => l.transport === 'tls');
-  assert.ok(tls?.tls, 'the TLS listener carries the trustpoint');
-  assert.match(String(tls.tls.key), /PRIVATE KEY/);
-  assert.match(String(tls.tls.cert), /BEGIN CERTIFICATE/);
-  assert.equal(tls.tls.minVersion, 'TLSv1.2');
-  assert.ok(String(tls.tls.ciphers).includes('ECDHE-RSA-AES256-GCM-SHA384'), 'the CUBE cipher name is resolved to OpenSSL');
+  assert.equal(tls?.tlsProfile, 'default', 'the TLS listener names its profile');
+  const input = first.options.tls?.profiles.find((p) => p.spec.name === 'default');
+  assert.ok(input, 'the profile goes to the engine as plain data');
+  assert.match(input.material.trustpoint.keyPem, /PRIVATE KEY/);
+  assert.match(input.material.trustpoint.certPem, /BEGIN CERTIFICATE/);
+  assert.equal(input.material.trustedCaPems.length, 1, 'the trust store is read');
+  // What the engine does with it: the contexts build, the trustpoint verifies, the CUBE cipher name resolves.
+  const built = buildTlsProfile(input.spec, input.material);
+  assert.equal(built.minVersion, 'TLSv1.2');
+  assert.ok(String(built.serverContextOptions.ciphers).includes('ECDHE-RSA-AES256-GCM-SHA384'), 'the CUBE cipher name is resolved to OpenSSL');
   assert.equal(first.options.target, '127.0.0.1:5080');
   const keyBefore = statSync(key).mtimeMs;
   const second = planStartup(dir, {}, silentLogger());

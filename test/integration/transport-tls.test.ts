@@ -4,6 +4,8 @@ import { createServer as netServer, connect as netConnect } from 'node:net';
 import { once } from 'node:events';
 import { createSecureContext, type ConnectionOptions, type TlsOptions } from 'node:tls';
 import { ManualClock } from '../../src/common/clock.js';
+import type { GatewayError } from '../../src/common/gateway-error.js';
+import type { TlsFailure } from '../../src/tls/index.js';
 import { TransportLayer, type TransportLayerOptions } from '../../src/sip/transport/transport-layer.js';
 import { createTestCa, opensslAvailable } from '../support/test-certs.js';
 import { Inbox, nextEvent, sipRequest } from './transport.case.js';
@@ -107,11 +109,24 @@ test('an untrusted server certificate fails the connect with a code', { skip }, 
   const server = await layer(t, serverTls());
   const client = await layer(t, serverTls(), { tlsClientOptions: () => ({ ca: otherCa!.cert }) });
   const target = { protocol: 'tls' as const, address: '127.0.0.1', port: server.listeners()[0]!.port, servername: 'gw.test' };
-  await assert.rejects(client.send(msg(), target), { code: 'ERR_SIP_TRANSPORT_CONNECT' });
+  await assert.rejects(client.send(msg(), target), (e: GatewayError) => {
+    assert.equal(e.code, 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE');
+    assert.equal((e.details?.['tlsFailure'] as TlsFailure).reason, 'unknown-ca');
+    assert.match(String(e.details?.['cubeText']), /^%SIP-2-TLS_HANDSHAKE_FAILED: .*direction=client/);
+    return true;
+  });
   // The name check is the resolver's (Node default): a name the certificate lacks is refused too.
   const c2 = await layer(t, serverTls());
-  await assert.rejects(c2.send(msg(), { ...target, servername: 'nothere.test' }), { code: 'ERR_SIP_TRANSPORT_CONNECT' });
+  await assert.rejects(c2.send(msg(), { ...target, servername: 'nothere.test' }), (e: GatewayError) => {
+    assert.equal(e.code, 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE');
+    assert.equal((e.details?.['tlsFailure'] as TlsFailure).reason, 'name-mismatch');
+    return true;
+  });
   assert.equal(client.stats().connectFailures, 1);
+  assert.equal(client.tlsStats().failures('acme', 'client', 'unknown-ca'), 1);
+  assert.equal(c2.tlsStats().failures('acme', 'client', 'name-mismatch'), 1);
+  // A refused port is a TCP failure, not a handshake one.
+  await assert.rejects(c2.send(msg(), { ...target, port: 1 }), { code: 'ERR_SIP_TRANSPORT_CONNECT' });
 });
 
 test('TLS 1.2 reports the OpenSSL cipher name; an expired or SAN-less client certificate is reported as such', { skip }, async (t) => {
@@ -179,12 +194,18 @@ test('connection table rows carry counters and close events carry the reason', {
   assert.equal(info.servername, 'gw.test');
 });
 
-test('a listener built from a SecureContext picks its certificate by SNI through SNICallback', { skip }, async (t) => {
+test('a listener refuses a ready SecureContext as its default (Node builds that one from options)', { skip }, async (t) => {
+  const l = new TransportLayer({ listeners: [{ id: 'x', protocol: 'tls', host: '127.0.0.1', port: 0, tls: { secureContext: createSecureContext({ key: gwCert!.key, cert: gwCert!.cert }) } }] });
+  t.after(() => l.close());
+  await assert.rejects(l.start(), { code: 'ERR_SIP_TRANSPORT_TLS_CONFIG' });
+});
+
+test('a listener picks its certificate by SNI through SNICallback, its options being the default', { skip }, async (t) => {
   const sniCert = await ca!.issue({ cn: 'sni.test', sans: ['DNS:sni.test'] });
   const byName = new Map([['sni.test', createSecureContext({ key: sniCert.key, cert: sniCert.cert })]]);
   const seen: string[] = [];
   const server = await layer(t, {
-    secureContext: createSecureContext({ key: gwCert!.key, cert: gwCert!.cert }),
+    key: gwCert!.key, cert: gwCert!.cert,
     SNICallback: (name, cb) => {
       seen.push(name);
       cb(null, byName.get(name));

@@ -16,6 +16,8 @@ export type TransportErrorCode =
   | 'ERR_SIP_TRANSPORT_SEND'
   /** A listener could not bind. */
   | 'ERR_SIP_TRANSPORT_BIND'
+  /** A TLS handshake with a peer failed (TCP was up): unknown CA, name mismatch, no shared cipher… */
+  | 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE'
   /** A listener or client TLS configuration is unusable. */
   | 'ERR_SIP_TRANSPORT_TLS_CONFIG'
   /** The layer is not started, or is already closed. */

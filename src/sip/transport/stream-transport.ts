@@ -11,7 +11,7 @@ export interface StreamTransportUser extends StreamConnectionUser {
   /** A connection is open (accepted, or connected and handshaken). */
   onOpen(conn: StreamConnection): void;
   /** An inbound TLS handshake failed; no connection was opened. */
-  onHandshakeError(transport: StreamTransport, error: Error, remoteAddress: string | undefined): void;
+  onHandshakeError(transport: StreamTransport, error: Error, remoteAddress: string | undefined, servername?: string): void;
 }
 
 export interface StreamTransportOptions extends StreamConnectionTimers {
@@ -35,6 +35,7 @@ export interface OutboundSocket {
   readyEvent: 'connect' | 'secureConnect';
   servername?: string;
   tlsProfile?: string;
+  tenant?: string;
 }
 
 /** A TCP or TLS listener and the outbound connections that belong to it. */
@@ -58,7 +59,7 @@ export abstract class StreamTransport {
   protected abstract createServer(): Server;
   protected abstract openSocket(address: string, port: number, target: SendTarget): OutboundSocket;
   /** TLS details of a ready socket; undefined for TCP. */
-  protected abstract peerInfo(socket: Socket, servername: string | undefined, tlsProfile: string | undefined): TlsPeerInfo | undefined;
+  protected abstract peerInfo(socket: Socket, servername: string | undefined, tlsProfile: string | undefined, tenant?: string): TlsPeerInfo | undefined;
 
   get info(): ListenerInfo {
     if (!this.#info) throw new Error(`listener ${this.id} is not listening`);
@@ -123,14 +124,24 @@ export abstract class StreamTransport {
           reject(e);
           return;
         }
-        const tls = this.peerInfo(socket, out.servername, out.tlsProfile);
-        resolve(this.#adopt(socket, 'outbound', reuseKey, out.servername, out.tlsProfile, tls));
+        const tenant = out.tenant ?? this.o.tenant;
+        const tls = this.peerInfo(socket, out.servername, out.tlsProfile, tenant);
+        resolve(this.#adopt(socket, 'outbound', reuseKey, out.servername, out.tlsProfile, tls, tenant));
       };
-      const details = { address, port: target.port, protocol: this.protocol };
+      const details = {
+        address, port: target.port, protocol: this.protocol,
+        ...(out.tlsProfile !== undefined ? { tlsProfile: out.tlsProfile } : {}),
+        ...(out.servername !== undefined ? { servername: out.servername } : {}),
+        ...((out.tenant ?? this.o.tenant) !== undefined ? { tenant: out.tenant ?? this.o.tenant } : {}),
+      };
+      // Once TCP is up, a failure of a TLS socket is the handshake's (certificate, name, version, cipher).
+      let tcpUp = false;
+      if (out.readyEvent === 'secureConnect') socket.once('connect', () => { tcpUp = true; });
+      const failCode = (): 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE' | 'ERR_SIP_TRANSPORT_CONNECT' => (tcpUp ? 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE' : 'ERR_SIP_TRANSPORT_CONNECT');
       const onError = (e: Error): void =>
-        finish(transportError('ERR_SIP_TRANSPORT_CONNECT', `${this.protocol} connect to ${address}:${target.port} failed: ${e.message}`, { cause: e, details }));
+        finish(transportError(failCode(), `${this.protocol} connect to ${address}:${target.port} failed: ${e.message}`, { cause: e, details }));
       const onClose = (): void =>
-        finish(transportError('ERR_SIP_TRANSPORT_CONNECT', `${this.protocol} connection to ${address}:${target.port} closed during setup`, { details }));
+        finish(transportError(failCode(), `${this.protocol} connection to ${address}:${target.port} closed during setup`, { details }));
       const timer = this.o.clock.setTimeout(
         () => finish(transportError('ERR_SIP_TRANSPORT_CONNECT_TIMEOUT', `${this.protocol} connect to ${address}:${target.port} timed out`, { details })),
         this.o.connectTimeoutMs,

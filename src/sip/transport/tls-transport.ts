@@ -1,5 +1,5 @@
 import { isIP, type Server, type Socket } from 'node:net';
-import { createServer, connect, type ConnectionOptions, type SecureContext, type TlsOptions, type TLSSocket } from 'node:tls';
+import { createServer, connect, type ConnectionOptions, type SecureContextOptions, type Server as TlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { GatewayError } from '../../common/gateway-error.js';
 import { transportError } from './errors.js';
 import { StreamTransport, type OutboundSocket, type StreamTransportOptions } from './stream-transport.js';
@@ -15,12 +15,27 @@ export type TlsClientOptionsResolver = (profile: string | undefined, servername:
 
 /**
  * A verdict on an inbound connection after its handshake, from the TLS-profile layer (client certificate
- * demanded by the profile, CN/SAN rules). A refusal closes the connection and is counted under `code`.
+ * demanded by the profile, CN/SAN rules). A refusal closes the connection and is counted under `code`;
+ * `details` travel with the error (for instance the classified failure and the tenant).
  */
 export type InboundTlsVerdict =
   | { ok: true; authorized?: boolean; identities?: string[]; profile?: string; tenant?: string }
-  | { ok: false; code: string; reason: string };
+  | { ok: false; code: string; reason: string; details?: Record<string, unknown> };
 export type InboundTlsCheck = (socket: TLSSocket) => InboundTlsVerdict;
+
+/**
+ * The check a listener without a TLS-profile check gets when its options demand a verified client certificate
+ * (`requestCert` and `rejectUnauthorized`). Node would drop such a client during the handshake without saying
+ * why; instead the listener accepts the handshake and refuses here, naming OpenSSL's verify code. Fail closed.
+ */
+export const requireAuthorizedClient: InboundTlsCheck = (socket) => {
+  if (socket.authorized) return { ok: true, authorized: true };
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return { ok: false, code: 'ERR_TLS_NO_CLIENT_CERT', reason: 'no client certificate' };
+  const e = socket.authorizationError as unknown as string | Error | null;
+  const code = typeof e === 'string' ? e : typeof (e as { code?: unknown } | null)?.code === 'string' ? (e as unknown as { code: string }).code : 'CERT_UNTRUSTED';
+  return { ok: false, code, reason: `client certificate refused: ${code}` };
+};
 
 /** The default resolver: Node's defaults, which verify the server's chain and name. */
 export const defaultTlsClientOptions: TlsClientOptionsResolver = () => ({ rejectUnauthorized: true });
@@ -39,11 +54,28 @@ export class TlsTransport extends StreamTransport {
   readonly #clientOptions: TlsClientOptionsResolver;
   readonly #checkInbound: InboundTlsCheck | undefined;
 
+  #server: TlsServer | undefined;
+
   constructor(o: TlsTransportOptions) {
     super(o);
-    this.#tls = o.tls;
+    if (o.tls.secureContext) {
+      // Node builds a listener's default context (no SNI, or SNICallback without a context) from key/cert options
+      // only; a ready SecureContext there would need Node internals. Profiles hand over their options instead.
+      throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `tls listener '${o.id}': give key/cert options, not a secureContext (SNICallback may return contexts)`);
+    }
+    const demandsClientCert = o.tls.requestCert === true && o.tls.rejectUnauthorized !== false;
+    this.#tls = demandsClientCert && !o.checkInbound ? { ...o.tls, rejectUnauthorized: false } : o.tls;
     this.#clientOptions = o.clientOptions;
-    this.#checkInbound = o.checkInbound;
+    this.#checkInbound = o.checkInbound ?? (demandsClientCert ? requireAuthorizedClient : undefined);
+  }
+
+  /**
+   * Replaces the listener's default context (what clients without a matching SNI get); new handshakes use it,
+   * live connections keep theirs. Throws on unusable options (the caller validated them first).
+   */
+  setSecureContext(options: SecureContextOptions): void {
+    if (!this.#server) throw transportError('ERR_SIP_TRANSPORT_STATE', `tls listener '${this.id}' is not listening`);
+    this.#server.setSecureContext(options);
   }
 
   protected createServer(): Server {
@@ -59,7 +91,7 @@ export class TlsTransport extends StreamTransport {
           verdict = { ok: false, code: 'ERR_SIP_TRANSPORT_TLS_CONFIG', reason: `inbound check failed: ${(e as Error).message}` };
         }
         if (!verdict.ok) {
-          this.o.user.onHandshakeError(this, new GatewayError(verdict.code, verdict.reason), socket.remoteAddress);
+          this.o.user.onHandshakeError(this, new GatewayError(verdict.code, verdict.reason, verdict.details ? { details: verdict.details } : {}), socket.remoteAddress, sni);
           socket.destroy();
           return;
         }
@@ -70,8 +102,11 @@ export class TlsTransport extends StreamTransport {
       }
       this.accept(socket, sni, info);
     });
-    if (this.#tls.secureContext) useDefaultContext(server, this.#tls.secureContext);
-    server.on('tlsClientError', (e: Error, socket: TLSSocket) => this.o.user.onHandshakeError(this, e, socket.remoteAddress));
+    server.on('tlsClientError', (e: Error, socket: TLSSocket) => {
+      const sn = (socket as TLSSocket & { servername?: string | false }).servername;
+      this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? sn : undefined);
+    });
+    this.#server = server;
     return server;
   }
 
@@ -80,30 +115,22 @@ export class TlsTransport extends StreamTransport {
     const options = this.#clientOptions(profile, target.servername, target);
     // "Literal IPv4 and IPv6 addresses are not permitted in HostName" (RFC 6066 §3): no SNI for an IP.
     const servername = target.servername !== undefined && isIP(target.servername) === 0 ? target.servername : undefined;
-    const socket = connect({ ...options, host: address, port, ...(servername !== undefined ? { servername } : {}) });
+    // A profile's resolver decides the SNI itself (a name, or '' for none); otherwise the target's name is sent.
+    const sni = options.servername === undefined && servername !== undefined ? { servername } : {};
+    const socket = connect({ ...options, host: address, port, ...sni });
     const out: OutboundSocket = { socket, readyEvent: 'secureConnect' };
-    if (target.servername !== undefined) out.servername = target.servername;
+    const sent = options.servername ?? servername;
+    if (sent !== undefined && sent !== '') out.servername = sent;
     if (profile !== undefined) out.tlsProfile = profile;
+    if (target.tenant !== undefined) out.tenant = target.tenant;
     return out;
   }
 
-  protected peerInfo(socket: Socket, servername: string | undefined, tlsProfile: string | undefined): TlsPeerInfo {
+  protected peerInfo(socket: Socket, servername: string | undefined, tlsProfile: string | undefined, tenant: string | undefined = this.o.tenant): TlsPeerInfo {
     return tlsPeerInfo(socket as TLSSocket, {
       ...(tlsProfile !== undefined ? { profile: tlsProfile } : {}),
-      ...(this.o.tenant !== undefined ? { tenant: this.o.tenant } : {}),
+      ...(tenant !== undefined ? { tenant } : {}),
       ...(servername !== undefined ? { servername } : {}),
     });
   }
-}
-
-/**
- * Node's tls.Server builds its default context (used when the client sends no SNI, or SNICallback returns
- * none) from key/cert options only and ignores a `secureContext` option; install the given context there.
- */
-function useDefaultContext(server: Server, context: SecureContext): void {
-  const s = server as Server & { _sharedCreds?: unknown };
-  if (typeof s._sharedCreds !== 'object' || s._sharedCreds === null) {
-    throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', 'this Node version offers no way to install a listener SecureContext');
-  }
-  s._sharedCreds = context;
 }

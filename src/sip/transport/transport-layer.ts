@@ -16,6 +16,9 @@ import type { FrameError } from './stream-framer.js';
 import type { StreamTransport, StreamTransportOptions, StreamTransportUser } from './stream-transport.js';
 import { TcpTransport } from './tcp-transport.js';
 import { TlsTransport, defaultTlsClientOptions, type InboundTlsCheck, type TlsClientOptionsResolver } from './tls-transport.js';
+import { classifyTlsFailure, formatCubeText, sipxText, type TlsDirection, type TlsFailure } from '../../tls/failure.js';
+import { TlsStats } from '../../tls/tls-stats.js';
+import type { SecureContextOptions } from 'node:tls';
 import { UdpTransport, type UdpTransportUser } from './udp-transport.js';
 import { stampTopVia } from './via-stamp.js';
 import type { Flow, ListenerInfo, SendTarget, TransportProtocol, TransportSender, TransportUser } from './types.js';
@@ -40,6 +43,8 @@ export interface TransportLayerOptions {
   clock?: Clock;
   /** Client options per TLS profile and SNI name (src/tls plugs in here); default: Node's verifying defaults. */
   tlsClientOptions?: TlsClientOptionsResolver;
+  /** The tenant of an inbound TLS handshake on a listener without one of its own, from the SNI sent. */
+  tenantForServername?: (servername: string) => string | undefined;
   /** Parser bounds; `maxHeaderBytes` also bounds a stream's header block (default 32,768). */
   limits?: Partial<ParseLimits> & { maxHeaderBytes?: number };
   /** Close a TCP/TLS connection that carried traffic after this long idle (default 3,600,000 ms). */
@@ -69,7 +74,25 @@ export type TransportLayerEvents = {
   drop: [TransportDrop];
   /** A 400 was sent for a request that could not be parsed (code of the parse or frame error). */
   badRequest: [TransportDrop];
+  /** A TLS handshake failed or an inbound peer was refused after it, classified (counted in `tlsStats()`). */
+  tlsFailure: [TlsFailureEvent];
 };
+
+/** One classified TLS failure, as logged (CUBE's TLS_HANDSHAKE_FAILED) and counted. */
+export interface TlsFailureEvent {
+  direction: TlsDirection;
+  failure: TlsFailure;
+  tenant?: string;
+  profile?: string;
+  listenerId?: string;
+  remoteAddress?: string;
+  remotePort?: number;
+  servername?: string;
+  /** `%SIP-2-TLS_HANDSHAKE_FAILED: ...` */
+  cubeText: string;
+  /** sipXbridge's wording where one applies. */
+  sipxText?: string;
+}
 
 /**
  * Counters since start. `dropped` counts input refused without an answer, `badRequestsSent` input answered
@@ -124,6 +147,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     sendFailures: 0, tlsHandshakeFailures: 0, userErrors: 0,
   };
   readonly #drops = new Map<string, number>();
+  readonly #tlsStats = new TlsStats();
   #user: TransportUser | undefined;
   #listeners: ListenerInfo[] = [];
   #state: 'new' | 'starting' | 'started' | 'closed' = 'new';
@@ -232,6 +256,25 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     return true;
   }
 
+  /** TLS handshake failures per tenant, direction and reason (CUBE's client/server handshake failure counts). */
+  tlsStats(): TlsStats {
+    return this.#tlsStats;
+  }
+
+  /**
+   * Replaces the default context of a TLS listener (hot reload): new handshakes use it, live connections keep
+   * theirs. Throws ERR_SIP_TRANSPORT_TLS_CONFIG when the listener is unknown or the options are unusable.
+   */
+  setListenerSecureContext(listenerId: string, options: SecureContextOptions): void {
+    const t = this.#streams.find((x) => x.id === listenerId);
+    if (!t || !(t instanceof TlsTransport)) throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `no tls listener '${listenerId}'`);
+    try {
+      t.setSecureContext(options);
+    } catch (e) {
+      throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `tls listener '${listenerId}': ${(e as Error).message}`, { cause: e });
+    }
+  }
+
   stats(): TransportStats {
     return { ...this.#c, drops: Object.fromEntries(this.#drops), connectionsOpen: this.#table.size };
   }
@@ -269,6 +312,19 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       conn = await this.#connectionFor(target, family);
     } catch (e) {
       this.#c.connectFailures++;
+      if (e instanceof GatewayError && e.code === 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE' && e.details && e.details['tlsFailure'] === undefined) {
+        // Classified, counted and logged once for every request that was waiting on this connection.
+        const d = e.details;
+        const ev = this.#tlsFailure('client', e.cause ?? e, {
+          ...(typeof d['tenant'] === 'string' ? { tenant: d['tenant'] } : {}),
+          ...(typeof d['tlsProfile'] === 'string' ? { profile: d['tlsProfile'] } : {}),
+          ...(typeof d['servername'] === 'string' ? { servername: d['servername'] } : {}),
+          remoteAddress: String(d['address']), remotePort: Number(d['port']),
+        });
+        d['tlsFailure'] = ev.failure;
+        d['cubeText'] = ev.cubeText;
+        if (ev.sipxText !== undefined) d['sipxText'] = ev.sipxText;
+      }
       throw e;
     }
     try {
@@ -455,14 +511,54 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
         this.safeEmit('ping', conn.flow);
       },
       onFrameError: (conn, e) => this.#onFrameError(conn, e),
-      onHandshakeError: (t, e, remote) => {
+      onHandshakeError: (t, e, remote, servername) => {
         // A refusal by the inbound check carries its own code; a failed handshake is counted under one code.
         const code = e instanceof GatewayError ? e.code : 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE';
         this.#c.tlsHandshakeFailures++;
         this.#count(code);
-        this.#log.debug({ listener: t.id, remote, err: e, code }, 'tls handshake failed or refused');
+        const d = e instanceof GatewayError ? e.details : undefined;
+        const listener = this.#listeners.find((l) => l.id === t.id);
+        const tenant = (typeof d?.['tenant'] === 'string' ? d['tenant'] : undefined) ?? listener?.tenant
+          ?? (servername !== undefined ? this.#o.tenantForServername?.(servername.toLowerCase()) : undefined);
+        const profile = (typeof d?.['profile'] === 'string' ? d['profile'] : undefined) ?? listener?.tlsProfile;
+        const failure = d?.['tlsFailure'] as TlsFailure | undefined;
+        this.#tlsFailure('server', failure ?? e, {
+          listenerId: t.id,
+          ...(tenant !== undefined ? { tenant } : {}),
+          ...(profile !== undefined ? { profile } : {}),
+          ...(remote !== undefined ? { remoteAddress: normalizeAddress(remote) } : {}),
+          ...(servername !== undefined ? { servername } : {}),
+          ...(listener ? { localAddress: listener.address, localPort: listener.port } : {}),
+        }, failure);
       },
     };
+  }
+
+  /** Classifies, counts (per tenant and direction) and logs one TLS failure, once, in CUBE's words. */
+  #tlsFailure(
+    direction: TlsDirection,
+    err: unknown,
+    ctx: Omit<TlsFailureEvent, 'direction' | 'failure' | 'cubeText' | 'sipxText'> & { localAddress?: string; localPort?: number },
+    classified?: TlsFailure,
+  ): TlsFailureEvent {
+    const failure = classified ?? classifyTlsFailure(err);
+    this.#tlsStats.recordFailure(ctx.tenant, direction, failure.reason);
+    const { localAddress, localPort, listenerId, ...rest } = ctx;
+    const cubeText = formatCubeText(failure, {
+      direction, ...rest, ...(localAddress !== undefined ? { localAddress } : {}), ...(localPort !== undefined ? { localPort } : {}),
+    });
+    const sipx = sipxText(failure, direction);
+    const ev: TlsFailureEvent = {
+      direction, failure, cubeText, ...rest, ...(listenerId !== undefined ? { listenerId } : {}), ...(sipx !== undefined ? { sipxText: sipx } : {}),
+    };
+    const errInfo = err instanceof Error ? err : { code: failure.code, message: failure.detail };
+    this.#log.warn({
+      event: 'TLS_HANDSHAKE_FAILED', code: failure.code, reason: failure.reason, direction, tenant: ctx.tenant, profile: ctx.profile,
+      listener: listenerId, remote: ctx.remoteAddress !== undefined ? `${ctx.remoteAddress}:${ctx.remotePort ?? ''}` : undefined,
+      servername: ctx.servername, expected: failure.expected, presented: failure.presented, sipx, err: errInfo,
+    }, cubeText);
+    this.safeEmit('tlsFailure', ev);
+    return ev;
   }
 
   /** A stream that cannot be framed: answer 400 when the request can be addressed, then close. */

@@ -48,6 +48,8 @@ export interface SendTarget {
   /** TLS only: profile to use for a new connection, and the SNI / name to check. */
   tlsProfile?: string;
   servername?: string;
+  /** TLS only: the tenant a new connection is made for (connection table, counters, logs). */
+  tenant?: string;
 }
 
 export interface ListenerInfo {

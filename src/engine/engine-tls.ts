@@ -1,0 +1,129 @@
+import type { TlsOptions, TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { GatewayError } from '../common/index.js';
+import type { InboundTlsCheck, InboundTlsVerdict, TlsClientOptionsResolver } from '../sip/transport/index.js';
+import {
+  ProfileStore, buildListenerTlsOptions, profileForSocket, type CompiledTlsProfile, type ListenerTlsOptions, type ProfileInput,
+  type ReloadResult,
+} from '../tls/index.js';
+
+/** TLS profiles for the engine: plain data (specs and PEM text), so they cross into the engine worker. */
+export interface EngineTlsOptions {
+  profiles: ProfileInput[];
+  /** SNI server name (lower case) → tenant, for shared listeners (config `tenantsByServerName`). */
+  tenantsByServerName?: Record<string, string>;
+}
+
+/** What a TLS listener of the engine says about its profile. */
+export interface EngineTlsListener {
+  id: string;
+  /** The profile served by default (no SNI, or an SNI no other profile claims). */
+  tlsProfile: string;
+  tenant?: string;
+  /** Profiles an SNI may pick on this listener; default: every profile. */
+  sniProfiles?: string[];
+  /** Refuse a handshake whose SNI names no profile here (alert, counted as unknown-sni). */
+  refuseUnknownSni?: boolean;
+}
+
+/**
+ * The engine's TLS profiles: one ProfileStore, listener options with SNI selection and the inbound check of
+ * the selected profile, client options per profile for outbound connections, and reload. Contexts are read from
+ * the store at every handshake, so a reload reaches new connections while live ones keep theirs.
+ */
+export class EngineTls {
+  readonly store: ProfileStore;
+  readonly #sniTenants: ReadonlyMap<string, string>;
+  readonly #listeners = new Map<string, EngineTlsListener>();
+  readonly #log: Logger;
+
+  /** Builds every profile; throws ERR_TLS_PROFILE_INVALID naming each problem when one does not build. */
+  constructor(options: EngineTlsOptions, log: Logger) {
+    this.#log = log;
+    this.store = new ProfileStore();
+    this.#sniTenants = new Map(Object.entries(options.tenantsByServerName ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    const r = this.store.reload(options.profiles);
+    if (!r.ok) {
+      throw new GatewayError('ERR_TLS_PROFILE_INVALID', `TLS profiles: ${r.problems.map((p) => `${p.profile}: ${p.reason}`).join('; ')}`, {
+        details: { problems: r.problems },
+      });
+    }
+  }
+
+  /** The tenant an SNI name selects on a shared listener, if any. */
+  tenantForServername(servername: string): string | undefined {
+    return this.#sniTenants.get(servername.toLowerCase().replace(/\.$/, ''));
+  }
+
+  #profile(name: string): CompiledTlsProfile {
+    const p = this.store.get(name);
+    if (!p) throw new GatewayError('ERR_TLS_PROFILE_INVALID', `TLS profile ${name} is not defined`, { details: { profile: name } });
+    return p;
+  }
+
+  /** Node server options and the post-handshake verdict for one listener. */
+  listener(l: EngineTlsListener): { tls: TlsOptions; checkInbound: InboundTlsCheck } {
+    this.#profile(l.tlsProfile);
+    this.#listeners.set(l.id, l);
+    const allowed = l.sniProfiles ? new Set(l.sniProfiles) : undefined;
+    const opts: ListenerTlsOptions = {
+      profiles: () => (allowed ? this.store.all().filter((p) => allowed.has(p.name)) : this.store.all()),
+      defaultProfile: () => this.#profile(l.tlsProfile),
+      ...(l.refuseUnknownSni ? { refuseUnknownSni: true } : {}),
+    };
+    // A listener asks for a client certificate when any profile it may serve needs one; each profile's own
+    // check then decides (fail closed), so a profile that needs none is not affected by the request.
+    const tls = buildListenerTlsOptions(opts);
+    const checkInbound: InboundTlsCheck = (socket: TLSSocket): InboundTlsVerdict => {
+      const p = profileForSocket(opts, socket);
+      const sn = (socket as TLSSocket & { servername?: string | false }).servername;
+      const tenant = l.tenant ?? (typeof sn === 'string' && sn !== '' ? this.tenantForServername(sn) : undefined) ?? p.tenant;
+      const r = p.checkInbound(socket);
+      if (!r.ok) {
+        return {
+          ok: false, code: r.failure.code, reason: r.failure.detail,
+          details: { tlsFailure: r.failure, profile: p.name, ...(tenant !== undefined ? { tenant } : {}) },
+        };
+      }
+      return { ok: true, authorized: r.authorized, identities: r.identities, profile: p.name, ...(tenant !== undefined ? { tenant } : {}) };
+    };
+    return { tls, checkInbound };
+  }
+
+  /**
+   * Client options for an outbound connection: the profile's client context (client trustpoint, trust store,
+   * ciphers, versions), SNI for a name, and the server identity check (RFC 5922 §7.3). Without a profile: Node's
+   * verifying defaults. An unknown profile throws, which fails the connection (fail closed).
+   */
+  readonly clientOptions: TlsClientOptionsResolver = (profile, servername, target) => {
+    if (profile === undefined) return { rejectUnauthorized: true };
+    const p = this.#profile(profile);
+    return p.clientOptions({
+      address: target.address,
+      port: target.port,
+      ...(servername !== undefined ? { domain: servername } : {}),
+      ...(p.spec.sniName !== undefined ? { servername: p.spec.sniName } : {}),
+    });
+  };
+
+  /**
+   * Builds and validates the new profiles; only if all pass, swaps them and gives each listener its new default
+   * context. New handshakes use them; live connections go on. A failure leaves the old set serving.
+   */
+  reload(profiles: ProfileInput[], setDefault: (listenerId: string, profile: CompiledTlsProfile) => void): ReloadResult {
+    const missing = [...this.#listeners.values()].map((l) => l.tlsProfile).filter((n) => !profiles.some((p) => p.spec.name === n));
+    if (missing.length > 0) {
+      const problems = missing.map((n) => ({ profile: n, code: 'ERR_TLS_PROFILE_INVALID', reason: `profile ${n} is served by a listener and cannot be removed` }));
+      this.#log.warn({ problems }, 'TLS reload refused: the running profiles keep serving');
+      return { ok: false, version: this.store.version, problems };
+    }
+    const r = this.store.reload(profiles);
+    if (!r.ok) {
+      this.#log.warn({ problems: r.problems }, 'TLS reload refused: the running profiles keep serving');
+      return r;
+    }
+    for (const l of this.#listeners.values()) setDefault(l.id, this.#profile(l.tlsProfile));
+    this.#log.info({ version: r.version, profiles: r.names }, 'TLS profiles reloaded');
+    return r;
+  }
+}
