@@ -28,7 +28,8 @@ export interface KamailioRelayTarget {
  * In-dialog requests follow their Route headers (loose_route) in both modes.
  */
 export type KamailioRoute =
-  | { kind: 'relay'; target: KamailioRelayTarget }
+  /** `appendHeaders`: whole header lines (`Name: value`) added to each initial request relayed (textops). */
+  | { kind: 'relay'; target: KamailioRelayTarget; appendHeaders?: string[] }
   | { kind: 'reply'; status: number; reason?: string };
 
 export type KamailioLogLevel = 'error' | 'warn' | 'notice' | 'info' | 'debug';
@@ -73,6 +74,7 @@ function initialRequest(route: KamailioRoute): string[] {
   }
   return [
     '  record_route();',
+    ...(route.appendHeaders ?? []).map((h) => `  append_hf("${h.replace(/[\\\r\n]/g, '').replace(/"/g, '\\"')}\\r\\n");`),
     `  $du = "${relayUri(route.target)}";`,
     '  route(RELAY);',
   ];
@@ -113,6 +115,7 @@ export function buildKamailioCfg(o: KamailioCfgInput): string {
     'loadmodule "xlog.so"',
     'loadmodule "maxfwd.so"',
     'loadmodule "siputils.so"',
+    ...(o.route.kind === 'relay' && (o.route.appendHeaders?.length ?? 0) > 0 ? ['loadmodule "textops.so"'] : []),
     ...(tls ? [`modparam("tls", "config", "${o.tlsCfgPath}")`, 'modparam("tls", "xavp_cfg", "tls")'] : []),
     `modparam("tm", "fr_timer", ${o.frTimerMs})`,
     `modparam("tm", "fr_inv_timer", ${o.frInvTimerMs})`,
