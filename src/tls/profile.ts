@@ -96,12 +96,14 @@ function versionIndex(v: TlsVersion): number {
 }
 
 function sendChain(m: TrustpointMaterial): string {
-  // The leaf and its intermediates; a self-signed root is the peer's to have (RFC 8446 §4.4.2).
+  // The leaf and its intermediates; a self-signed root is the peer's to have (RFC 8446 §4.4.2) — except
+  // when it is the only chain certificate: a context picked by SNI replaces the listener's chain only when
+  // its own is not empty (Node's SNI swap), so an empty chain would show the default profile's intermediates.
   const extra = m.chainPems.filter((p) => {
     const c = parseCertificate(p);
     return !(c.checkIssued(c) && c.verify(c.publicKey));
   });
-  return [m.certPem, ...extra].join('');
+  return [m.certPem, ...(extra.length > 0 ? extra : m.chainPems.slice(0, 1))].join('');
 }
 
 function checkTrustpoint(label: string, m: TrustpointMaterial, trusted: string[], now: Date, problems: ProfileProblem[]): CertificateInfo | undefined {

@@ -52,7 +52,8 @@ function profile(spec: Partial<TlsProfileSpec>) {
   return buildTlsProfile({ name: 'interop', tenant: 'acme', ...spec }, { trustpoint: gw, trustedCaPems: [ca.certPem] });
 }
 
-const strictSpec = { ciphers: ['ECDHE_ECDSA_AES256_GCM_SHA384', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384'] };
+// One name of each kind: CUBE, IANA, OpenSSL (TLS 1.2), and a TLS 1.3 suite.
+const strictSpec = { ciphers: ['ECDHE_ECDSA_AES256_GCM_SHA384', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'TLS_AES_256_GCM_SHA384'] };
 
 test('s_client proves exactly which versions and ciphers the profile accepts', { skip }, async (t) => {
   const rec = await startListener(t, { profiles: () => [], defaultProfile: () => profile(strictSpec) });
@@ -60,6 +61,9 @@ test('s_client proves exactly which versions and ciphers the profile accepts', {
   const accepted: [string[], RegExp][] = [
     [['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES256-GCM-SHA384'], /Cipher is ECDHE-ECDSA-AES256-GCM-SHA384/],
     [['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256'], /Cipher is ECDHE-ECDSA-AES128-GCM-SHA256/],
+    [['-tls1_2', '-cipher', 'ECDHE-ECDSA-CHACHA20-POLY1305'], /Cipher is ECDHE-ECDSA-CHACHA20-POLY1305/],
+    // The server's order (the profile's) wins over the client's.
+    [['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384'], /Cipher is ECDHE-ECDSA-AES256-GCM-SHA384/],
     [['-tls1_3', '-ciphersuites', 'TLS_AES_256_GCM_SHA384'], /TLSv1\.3, Cipher is TLS_AES_256_GCM_SHA384/],
   ];
   for (const [args, want] of accepted) {
@@ -68,7 +72,7 @@ test('s_client proves exactly which versions and ciphers the profile accepts', {
     assert.match(r.out, /Verify return code: 0 \(ok\)/);
   }
   const refused: [string[], string][] = [
-    [['-tls1_2', '-cipher', 'ECDHE-ECDSA-CHACHA20-POLY1305'], 'no-shared-cipher'],
+    [['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES256-SHA384'], 'no-shared-cipher'],
     [['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384'], 'no-shared-cipher'],
     [['-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256'], 'no-shared-cipher'],
     [['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0'], 'protocol-version'],
@@ -142,4 +146,68 @@ test('s_server sees SNI from a name target, none from sni:none or an IP target',
     assert.ok(wire.length > 100, 'ClientHello captured');
     assert.equal(wire.includes(Buffer.from('carrier.example').toString('hex')), sent, label);
   }
+});
+
+test('s_client: minVersion TLSv1.3 refuses -tls1_2, maxVersion TLSv1.2 refuses -tls1_3', { skip }, async (t) => {
+  const only13 = await startListener(t, { profiles: () => [], defaultProfile: () => profile({ minVersion: 'TLSv1.3' }) });
+  const only12 = await startListener(t, { profiles: () => [], defaultProfile: () => profile({ maxVersion: 'TLSv1.2' }) });
+  const verify = ['-CAfile', files.ca, '-verify_return_error'];
+  assert.match((await sClient(only13.port, [...verify, '-tls1_3'])).out, /New, TLSv1\.3, Cipher is /);
+  assert.match((await sClient(only13.port, [...verify, '-tls1_2'])).out, /Cipher is \(NONE\)/);
+  await settled(only13, 2);
+  assert.equal(only13.failures.length, 1);
+  assert.equal(only13.failures[0]?.reason, 'protocol-version');
+  assert.match((await sClient(only12.port, [...verify, '-tls1_2'])).out, /New, TLSv1\.2, Cipher is /);
+  assert.match((await sClient(only12.port, [...verify, '-tls1_3'])).out, /Cipher is \(NONE\)/);
+  await settled(only12, 2);
+  assert.equal(only12.failures.length, 1);
+  assert.equal(only12.failures[0]?.reason, 'protocol-version');
+  assert.equal(only12.stats.failures('acme', 'server', 'protocol-version'), 1);
+});
+
+test('s_client -servername: the SNI picks the profile (its certificate and chain, its client-certificate demand); no SNI gets the default; an unknown name is refused', { skip }, async (t) => {
+  const carrierTp: TrustpointMaterial = { keyPem: carrier.keyPem, certPem: carrier.certPem, chainPems: [ca.certPem] };
+  const def = profile({});
+  const acme = buildTlsProfile(
+    { name: 'acme', tenant: 'acme-sni', serverNames: ['carrier.example'], requireClientCertificate: true, minVersion: 'TLSv1.3' },
+    { trustpoint: carrierTp, trustedCaPems: [ca.certPem] },
+  );
+  const rec = await startListener(t, { profiles: () => [def, acme], defaultProfile: () => def, refuseUnknownSni: true });
+  const verify = ['-CAfile', files.ca, '-verify_return_error', '-showcerts'];
+  const mine = ['-cert', files.clientCert, '-cert_chain', files.clientChain, '-key', files.clientKey];
+
+  const none = await sClient(rec.port, [...verify, '-noservername', ...mine]);
+  assert.match(none.out, / 0 s:CN = gw.example.com/, none.out);
+  assert.match(none.out, /Verify return code: 0 \(ok\)/);
+  const byName = await sClient(rec.port, [...verify, '-servername', 'carrier.example', ...mine]);
+  assert.match(byName.out, / 0 s:(O = trunkgate, )?CN = carrier\.example/, byName.out);
+  // The acme leaf is issued by the root: its chain is its own (leaf and root), not the default's intermediate.
+  assert.doesNotMatch(byName.out, /CN = Interop Issuing CA/, byName.out);
+  assert.match(byName.out, / 1 s:O = trunkgate, CN = Interop Root/);
+  assert.match(byName.out, /Verify return code: 0 \(ok\)/);
+  await settled(rec, 2);
+  assert.deepEqual(rec.accepted.map((a) => a.profile), ['interop', 'acme']);
+  assert.deepEqual(rec.accepted[1]?.identities, ['sip:pbx.example', 'dns:pbx.example']);
+
+  // The acme profile demands a client certificate and TLS 1.3: refused with its own reasons, under its tenant.
+  await sClient(rec.port, ['-CAfile', files.ca, '-servername', 'carrier.example']);
+  await settled(rec, 3);
+  assert.equal(rec.failures.at(-1)?.reason, 'no-client-certificate');
+  await sClient(rec.port, ['-CAfile', files.ca, '-servername', 'carrier.example', '-tls1_2', ...mine]);
+  await settled(rec, 4);
+  assert.equal(rec.failures.at(-1)?.reason, 'protocol-version');
+  assert.equal(rec.failures.at(-1)?.code, 'ERR_TLS_PROFILE_VERSION');
+  assert.equal(rec.stats.failures('acme-sni', 'server', 'no-client-certificate'), 1);
+  assert.equal(rec.stats.failures('acme-sni', 'server', 'protocol-version'), 1);
+  // The default profile does not demand one, although the listener asks (Node asks per listener).
+  const noCert = await sClient(rec.port, ['-CAfile', files.ca, '-verify_return_error', '-noservername']);
+  assert.match(noCert.out, /Verify return code: 0 \(ok\)/);
+  await settled(rec, 5);
+  assert.equal(rec.accepted.at(-1)?.profile, 'interop');
+
+  const unknown = await sClient(rec.port, [...verify, '-servername', 'nobody.example']);
+  assert.match(unknown.out, /Cipher is \(NONE\)/);
+  assert.doesNotMatch(unknown.out, /BEGIN CERTIFICATE/, 'no certificate shown to an unknown name');
+  await settled(rec, 6);
+  assert.equal(rec.failures.at(-1)?.reason, 'unknown-sni');
 });
