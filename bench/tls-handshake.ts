@@ -11,22 +11,44 @@
  * min–max of the per-round ratios.
  *
  * Usage: node --import tsx bench/tls-handshake.ts [--rounds 5] [--per-round 300] [--concurrency 8]
- *          [--idle 5000] [--only rsa|ec] [--cpu-prof DIR]
+ *          [--idle 5000] [--only rsa|ec] [--product dist|src] [--cpu-prof DIR]
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { silentLogger } from '../src/log/logger.js';
 import { createLocalCa, issueGatewayCertificate, type TrustpointMaterial } from '../src/pki/index.js';
-import { TransportLayer, type InboundTlsVerdict } from '../src/sip/transport/index.js';
-import { buildListenerTlsOptions, buildTlsProfile, profileForSocket, type ListenerTlsOptions } from '../src/tls/index.js';
+import type { InboundTlsVerdict } from '../src/sip/transport/index.js';
+import type { ListenerTlsOptions } from '../src/tls/index.js';
+
+type LogModule = typeof import('../src/log/logger.js');
+type TransportModule = typeof import('../src/sip/transport/index.js');
+type TlsModule = typeof import('../src/tls/index.js');
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Where the product is compiled for the server processes (tsc, as `npm start` runs it; .tmp/ is ignored by git). */
+const DIST = `${ROOT}.tmp/bench-dist/`;
+
+/**
+ * The product modules a server process runs: compiled JavaScript by default, as `npm start` runs it. From
+ * TypeScript sources (`--product src`) tsx wraps every closure in a naming helper, which costs the gateway's
+ * per-connection code several percent that production does not pay.
+ */
+async function productModules(from: 'dist' | 'src'): Promise<{ log: LogModule; transport: TransportModule; tls: TlsModule }> {
+  const base = from === 'dist' ? DIST : `${ROOT}src/`;
+  const ext = from === 'dist' ? 'js' : 'ts';
+  return {
+    log: (await import(`${base}log/logger.${ext}`)) as LogModule,
+    transport: (await import(`${base}sip/transport/index.${ext}`)) as TransportModule,
+    tls: (await import(`${base}tls/index.${ext}`)) as TlsModule,
+  };
+}
 
 type Kind = 'bare' | 'gateway';
 type Version = 'TLSv1.2' | 'TLSv1.3';
-type ToServer = { start: { kind: Kind; tp: TrustpointMaterial; caPem: string } } | { sample: { gc: boolean } } | { stop: true };
+type ToServer = { start: { kind: Kind; tp: TrustpointMaterial; caPem: string; product: 'dist' | 'src' } } | { sample: { gc: boolean } } | { stop: true };
 interface Sample {
   /** User + system CPU of the server process so far, microseconds. */
   cpuUs: number;
@@ -46,8 +68,8 @@ async function serverMain(): Promise<void> {
   let close: () => Promise<void> = async () => undefined;
   process.on('message', async (m: ToServer) => {
     if ('start' in m) {
-      const { kind, tp, caPem } = m.start;
-      const port = kind === 'bare' ? await startBare(tp) : await startGateway(tp, caPem);
+      const { kind, tp, caPem, product } = m.start;
+      const port = kind === 'bare' ? await startBare(tp) : await startGateway(tp, caPem, await productModules(product));
       process.send!({ port });
     } else if ('sample' in m) {
       process.send!(sample(m.sample.gc));
@@ -84,10 +106,11 @@ async function serverMain(): Promise<void> {
     return (server.address() as AddressInfo).port;
   }
 
-  async function startGateway(tp: TrustpointMaterial, caPem: string): Promise<number> {
+  async function startGateway(tp: TrustpointMaterial, caPem: string, m: Awaited<ReturnType<typeof productModules>>): Promise<number> {
+    const { buildListenerTlsOptions, buildTlsProfile, profileForSocket } = m.tls;
     const profile = buildTlsProfile({ name: 'bench', tenant: 'bench' }, { trustpoint: tp, trustedCaPems: [caPem] });
     const opts: ListenerTlsOptions = { profiles: () => [profile], defaultProfile: () => profile };
-    const layer = new TransportLayer({
+    const layer = new m.transport.TransportLayer({
       listeners: [{
         id: 'tls-bench', protocol: 'tls', host: '127.0.0.1', port: 0, tenant: 'bench', tlsProfile: 'bench',
         tls: buildListenerTlsOptions(opts),
@@ -99,7 +122,7 @@ async function serverMain(): Promise<void> {
           return { ok: true, authorized: r.authorized, identities: r.identities, profile: p.name, ...(p.tenant !== undefined ? { tenant: p.tenant } : {}) };
         },
       }],
-      log: silentLogger(),
+      log: m.log.silentLogger(),
       // Idle connections must outlive the memory measurement (the default closes unused ones after 60 s).
       unusedTimeoutMs: 600_000,
     });
@@ -128,10 +151,10 @@ function ask<T>(child: ChildProcess, msg: ToServer): Promise<T> {
   return reply;
 }
 
-async function startServer(kind: Kind, tp: TrustpointMaterial, caPem: string, cpuProf: string | undefined): Promise<Server> {
-  const execArgv = ['--import', 'tsx', '--expose-gc', ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`, `--cpu-prof-name=${kind}-${process.pid}-${Date.now()}.cpuprofile`] : [])];
+async function startServer(kind: Kind, tp: TrustpointMaterial, caPem: string, product: 'dist' | 'src', cpuProf: string | undefined): Promise<Server> {
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [])];
   const child = fork(fileURLToPath(import.meta.url), ['--server'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port } = await ask<{ port: number }>(child, { start: { kind, tp, caPem } });
+  const { port } = await ask<{ port: number }>(child, { start: { kind, tp, caPem, product } });
   return { kind, child, port };
 }
 
@@ -219,8 +242,14 @@ async function main(): Promise<void> {
       idle: { type: 'string', default: '5000' },
       only: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      product: { type: 'string', default: 'dist' },
     },
   });
+  const product = values.product === 'src' ? 'src' : 'dist';
+  if (product === 'dist') {
+    process.stderr.write(`compiling src/ into ${DIST} ...\n`);
+    execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', DIST], { stdio: 'inherit' });
+  }
   const rounds = Number(values.rounds);
   const perRound = Number(values['per-round']);
   const concurrency = Number(values.concurrency);
@@ -235,7 +264,7 @@ async function main(): Promise<void> {
     const label = key === 'rsa' ? 'RSA-2048' : 'ECDSA P-256';
     const ca = createLocalCa({ key: { type: key } });
     const tp = issueGatewayCertificate(ca, { domain: 'gw.example.com', key: key === 'rsa' ? { type: 'rsa', bits: 2048 } : { type: 'ec' } });
-    const servers: Server[] = [await startServer('bare', tp, ca.certPem, cpuProf), await startServer('gateway', tp, ca.certPem, cpuProf)];
+    const servers: Server[] = [await startServer('bare', tp, ca.certPem, product, cpuProf), await startServer('gateway', tp, ca.certPem, product, cpuProf)];
     for (const s of servers) for (const v of versions) await round(s, v, Math.min(100, perRound), concurrency); // warm-up
 
     const cells = new Map<string, Cell[]>();
@@ -281,7 +310,7 @@ async function main(): Promise<void> {
   console.log(line(head));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
-  console.log(`node ${process.version}, ${tls.DEFAULT_MIN_VERSION}..${tls.DEFAULT_MAX_VERSION} defaults, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`node ${process.version}, gateway code from ${product === 'dist' ? 'tsc output' : 'TypeScript sources via tsx'}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
 if (process.argv.includes('--server')) void serverMain();
