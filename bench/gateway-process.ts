@@ -1,8 +1,12 @@
 /**
  * The gateway under load, in its own process so its CPU can be read from /proc: the engine plus the b2bua
  * bridging every call to --target. Prints `ready <sipPort>` when calls can be sent.
- * Usage: node --import tsx bench/gateway-process.ts --sip 127.0.0.1:<port> --control <port> --target 127.0.0.1:<port>
+ * Usage: node --import tsx bench/gateway-process.ts --sip 127.0.0.1:<port> --control <port> --target 127.0.0.1:<port> [--policy]
+ * --policy: every call runs the full policy pipeline (tenant of the listener, permissions over the built-in
+ * categories, number category, permission check, dial peer, B leg) with one dial peer to --target.
  */
+import type { B2buaPolicy } from '../src/b2bua/index.js';
+import { BUILTIN_CATEGORIES } from '../src/config/index.js';
 import { startGateway } from '../src/gateway.js';
 import { createLogger, silentLogger } from '../src/log/index.js';
 
@@ -21,10 +25,19 @@ const log = process.env.TRUNKGATE_LOG_LEVEL ? createLogger({ destination: proces
 // The same composition as `npm start`: the engine in a worker thread (second core), the b2bua in this one.
 // --same-thread runs both in one thread, for comparison.
 const sameThread = process.argv.includes('--same-thread');
+const policy: B2buaPolicy | undefined = process.argv.includes('--policy')
+  ? {
+    tenants: { pbx: { transport: 'udp' }, trunk: { transport: 'udp', sipServer: arg('target') } },
+    listeners: [{ transport: 'udp', host: sipHost, port: Number(sipPort), tenant: 'pbx' }],
+    categories: BUILTIN_CATEGORIES,
+    tlsPeers: {},
+    dialPeers: [{ id: 'all', destinationPattern: '.', tenant: 'trunk', from: ['pbx'] }],
+  }
+  : undefined;
 const gw = await startGateway({
   control: { host: '127.0.0.1', port: controlPort, secret },
-  listen: [{ transport: 'udp', host: sipHost, port: Number(sipPort) }],
-  target: arg('target'),
+  listen: [{ transport: 'udp', host: sipHost, port: Number(sipPort), tenant: 'pbx' }],
+  ...(policy ? { policy } : { target: arg('target') }),
   log,
   engineInWorker: !sameThread,
   ...(process.env.TRUNKGATE_LOG_LEVEL ? { logLevel: process.env.TRUNKGATE_LOG_LEVEL } : { logLevel: 'silent' }),

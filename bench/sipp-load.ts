@@ -6,6 +6,8 @@
  *
  *   npm run bench                        both columns
  *   npm run bench -- --only direct       sipp to sipp only
+ *   npm run bench -- --only policy       sipp → gateway running the full policy pipeline (UDP↔UDP) → sipp
+ *   npm run bench -- --only gateway,policy   the plain b2bua next to the policy pipeline
  *   npm run bench -- --step-seconds 3 --rates 500,1000,2000
  * The table is printed and written to bench/results/ (gitignored).
  */
@@ -54,14 +56,15 @@ const direct: Target = {
   },
 };
 
-const gateway: Target = {
-  name: 'sipp → gateway → sipp',
+function gatewayTarget(name: string, extra: string[]): Target {
+  return {
+  name,
   async start() {
     const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, extraArgs: sippBuffers });
     const sipPort = await freePort();
     const controlPort = await freePort();
     const gw = spawn(process.execPath, ['--import', 'tsx', join('bench', 'gateway-process.ts'),
-      '--sip', `127.0.0.1:${sipPort}`, '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`],
+      '--sip', `127.0.0.1:${sipPort}`, '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`, ...extra],
     { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
       await waitReady(gw);
@@ -79,7 +82,11 @@ const gateway: Target = {
       },
     };
   },
-};
+  };
+}
+
+const gateway = gatewayTarget('sipp → gateway (plain b2bua) → sipp', []);
+const policyGateway = gatewayTarget('sipp → gateway (policy pipeline) → sipp', ['--policy']);
 
 function waitReady(child: ChildProcess): Promise<void> {
   return new Promise((ok, fail) => {
@@ -196,7 +203,8 @@ function table(series: Series[]): string {
   return rows.join('\n');
 }
 
-const targets = [gateway, direct].filter((t) => !only || (only === 'direct' ? t === direct : t === gateway));
+const byName: Record<string, Target> = { gateway, policy: policyGateway, direct };
+const targets = only ? only.split(',').map((n) => byName[n]!).filter(Boolean) : [gateway, policyGateway, direct];
 const series: Series[] = [];
 for (const t of targets) {
   console.error(`measuring ${t.name} (steps of ${stepSeconds} s: ${rates.join(', ')} calls/s)`);
