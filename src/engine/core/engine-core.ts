@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
+import { checkRequest } from '../../sip/message/validate.js';
 import { DialogTable } from '../../sip/dialog/dialog-table.js';
 import { dialogIdOf } from '../../sip/dialog/dialog.js';
 import { buildCancel, buildResponse, newBranch, type TransactionLayer } from '../../sip/transaction/index.js';
@@ -67,6 +68,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #hub: AppHub;
   readonly #clock: Clock;
   readonly #log: Logger | undefined;
+  /** New requests that parsed but were refused by the UAS checks (400, 416) before any app saw them. */
+  #refused = 0;
   readonly #addr: LocalAddresses;
   readonly #T1: number;
   readonly #answerTimeout: number;
@@ -100,8 +103,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   /** Live dialogs and pending transactions, for tests and the admin API. */
-  stats(): { dialogs: number; serverPending: number; clientPending: number } {
-    return { dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#client.size };
+  stats(): { dialogs: number; serverPending: number; clientPending: number; refusedRequests: number } {
+    return {
+      dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#client.size,
+      refusedRequests: this.#refused,
+    };
   }
 
   close(): void {
@@ -123,6 +129,18 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   onRequest(request: SipRequest, flow: Flow, txn: ServerTransaction): void {
     const method = request.method;
+    // New requests get the checks a UAS makes after parsing (RFC 3261 §8.2); in-dialog requests are matched to
+    // their dialog first, as drachtio-server does, so a peer's odd Request-URI there does not break a call.
+    if (method !== 'CANCEL' && tagOf(getHeader(request, 'to')) === undefined) {
+      const problem = checkRequest(request);
+      if (problem) {
+        this.#refused++;
+        this.#log?.info({ status: problem.status, reason: problem.reason, method, remote: `${flow.remoteAddress}:${flow.remotePort}`,
+          protocol: flow.protocol }, `refused a ${method}: ${problem.status} ${problem.reason}`);
+        this.#reject(txn, problem.status, problem.reason);
+        return;
+      }
+    }
     // A request routed through us (we Record-Routed it as a proxy) is relayed, not answered (§16.4).
     if (method !== 'CANCEL' && getHeader(request, 'route') !== undefined && this.#proxy.routeThrough(request, flow, txn)) return;
     if (method === 'INVITE') {

@@ -8,3 +8,4 @@ export * from './cseq.js';
 export * from './parse.js';
 export * from './serialize.js';
 export * from './accessors.js';
+export * from './validate.js';

@@ -32,6 +32,10 @@ export function parseNameAddr(text: string): Result<NameAddr, 'ERR_SIP_PARSE_URI
   if (lt >= 0) {
     if (displayName === undefined) {
       const dn = s.slice(0, lt).trim();
+      // RFC 3261 §25.1: an unquoted display-name is a sequence of tokens.
+      if (dn.length > 0 && !/^[A-Za-z0-9.!%*_+`'~-]+(?:[ \t]+[A-Za-z0-9.!%*_+`'~-]+)*$/.test(dn)) {
+        return err('ERR_SIP_PARSE_URI', 'unquoted display name with characters outside token');
+      }
       if (dn.length > 0) displayName = dn;
     }
     const gt = s.indexOf('>', lt);
@@ -44,6 +48,8 @@ export function parseNameAddr(text: string): Result<NameAddr, 'ERR_SIP_PARSE_URI
     uriText = semi < 0 ? s : s.slice(0, semi);
     rest = semi < 0 ? '' : s.slice(semi);
     if (/\s/.test(uriText.trim())) return err('ERR_SIP_PARSE_URI', 'white space in addr-spec');
+    // RFC 3261 §20: a URI holding a comma, question mark or semicolon must be enclosed in < >.
+    if (/[?,]/.test(uriText)) return err('ERR_SIP_PARSE_URI', 'a URI with ? or , must be enclosed in <>');
     uriText = uriText.trim();
   }
   const uri = parseUri(uriText);

@@ -79,12 +79,12 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   let msg: SipMessage;
   const sp1 = startLine.indexOf(' ');
   if (startLine.startsWith('SIP/') || /^sip\//i.test(startLine)) {
-    const m = /^(\S+) ([0-9]{3}) ?(.*)$/.exec(startLine);
+    const m = /^(\S+) ([0-9]{3})(?: (.*))?$/.exec(startLine);
     if (!m) return fail('ERR_SIP_PARSE_START_LINE', 'bad status line');
     if (!versionRe.test(m[1]!)) return fail('ERR_SIP_PARSE_VERSION', `unsupported version '${m[1]}'`);
     const status = Number(m[2]);
     if (status < 100 || status > 699) return fail('ERR_SIP_PARSE_START_LINE', `status code ${status} out of range`);
-    msg = { kind: 'response', status, reason: m[3]!, version: m[1]!, headers, body };
+    msg = { kind: 'response', status, reason: m[3] ?? '', version: m[1]!, headers, body };
   } else {
     const sp2 = startLine.lastIndexOf(' ');
     if (sp1 <= 0 || sp2 <= sp1) return fail('ERR_SIP_PARSE_START_LINE', 'bad request line');
@@ -96,7 +96,9 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
     msg = req;
     const addressable = hasAddressHeaders(headers);
     // RFC 3261 §7.1: exactly one SP between the elements; the Request-URI holds no white space.
-    if (uri.length === 0 || /\s/.test(uri) || uri.indexOf(':') <= 0) {
+    // A scheme is required ('<sip:...>' is refused, RFC 4475 §3.1.2.15); an empty remainder ('sip:') is left to
+    // the UAS checks, because in-dialog requests are routed by their dialog, not by the Request-URI.
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S*$/.test(uri)) {
       return fail('ERR_SIP_PARSE_URI', 'bad Request-URI', addressable ? req : undefined);
     }
     if (!versionRe.test(version)) return fail('ERR_SIP_PARSE_VERSION', `unsupported version '${version}'`, addressable ? req : undefined);
@@ -115,7 +117,9 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
       case 'content-length': clen = h.value; clenCount++; break;
     }
   }
-  const partial = msg.kind === 'request' && via > 0 && from === 1 && to === 1 && callId === 1 && cseqCount === 1 ? msg : undefined;
+  // Still answerable with a 400 when each header a response copies is there; of a repeated single-valued header
+  // the response copies the first (RFC 4475 §3.1.2.19 expects a 400 for exactly such a request).
+  const partial = msg.kind === 'request' && via > 0 && from > 0 && to > 0 && callId > 0 && cseqCount > 0 ? msg : undefined;
   if (via === 0 || from === 0 || to === 0 || callId === 0 || cseq === undefined) {
     const missing = [via === 0 && 'Via', from === 0 && 'From', to === 0 && 'To', callId === 0 && 'Call-ID', cseq === undefined && 'CSeq']
       .filter(Boolean).join(', ');

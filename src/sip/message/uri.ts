@@ -35,20 +35,10 @@ export function parseUri(text: string): Result<SipUri, 'ERR_SIP_PARSE_URI'> {
   if (scheme !== 'sip' && scheme !== 'sips') return err('ERR_SIP_PARSE_URI', `unsupported scheme '${scheme}'`);
   let rest = text.slice(colon + 1);
   const headers: Record<string, string> = {};
-  const q = rest.indexOf('?');
-  if (q >= 0) {
-    for (const pair of rest.slice(q + 1).split('&')) {
-      if (pair.length === 0) continue;
-      const eq = pair.indexOf('=');
-      const name = unescape(eq < 0 ? pair : pair.slice(0, eq));
-      const value = unescape(eq < 0 ? '' : pair.slice(eq + 1));
-      if (name === undefined || value === undefined) return err('ERR_SIP_PARSE_URI', 'bad escape in URI headers');
-      headers[name] = value;
-    }
-    rest = rest.slice(0, q);
-  }
   const uri: SipUri = { scheme: scheme as SipUriScheme, host: '', params: {}, headers };
-  const at = rest.lastIndexOf('@');
+  // The user part may itself hold '?', ';' and '/' (RFC 3261 §25.1 user-unreserved), so userinfo is taken up
+  // to the first '@' before headers are looked for.
+  const at = rest.indexOf('@');
   if (at >= 0) {
     const userinfo = rest.slice(0, at);
     rest = rest.slice(at + 1);
@@ -61,6 +51,18 @@ export function parseUri(text: string): Result<SipUri, 'ERR_SIP_PARSE_URI'> {
       if (pw === undefined) return err('ERR_SIP_PARSE_URI', 'bad password');
       uri.password = pw;
     }
+  }
+  const q = rest.indexOf('?');
+  if (q >= 0) {
+    for (const pair of rest.slice(q + 1).split('&')) {
+      if (pair.length === 0) continue;
+      const eq = pair.indexOf('=');
+      const name = unescape(eq < 0 ? pair : pair.slice(0, eq));
+      const value = unescape(eq < 0 ? '' : pair.slice(eq + 1));
+      if (name === undefined || value === undefined) return err('ERR_SIP_PARSE_URI', 'bad escape in URI headers');
+      headers[name] = value;
+    }
+    rest = rest.slice(0, q);
   }
   const semi = rest.indexOf(';');
   const hostport = semi < 0 ? rest : rest.slice(0, semi);

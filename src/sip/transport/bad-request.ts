@@ -37,8 +37,14 @@ const COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
  */
 export function buildBadRequest(request: SipRequest, code: string, toTag: string): Buffer {
   let text = `SIP/2.0 400 ${badRequestPhrase(code)}\r\n`;
+  const copied = new Set<string>();
   for (const h of request.headers) {
     if (!COPIED.has(h.name)) continue;
+    // Every Via, but only the first of a single-valued header the request repeated.
+    if (h.name !== 'via') {
+      if (copied.has(h.name)) continue;
+      copied.add(h.name);
+    }
     const value = clean(h.value);
     if (h.name === 'to' && !/;\s*tag\s*=/i.test(value)) {
       text += `To: ${value};tag=${toTag}\r\n`;

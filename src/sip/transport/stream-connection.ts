@@ -51,6 +51,8 @@ export class StreamConnection implements ConnectionEntry {
   readonly #clock: Clock;
   readonly #user: StreamConnectionUser;
   readonly #framer: StreamFramer;
+  /** Set once input could not be framed: later bytes are ignored until the connection closes. */
+  #discarding = false;
   readonly #timers: StreamConnectionTimers;
   #idleTimer: TimerHandle | undefined;
   #closeReason = 'closed';
@@ -112,6 +114,7 @@ export class StreamConnection implements ConnectionEntry {
     s.on('data', (chunk: Buffer) => {
       this.info.bytesIn += chunk.length;
       this.info.lastActivityAt = this.#clock.now();
+      if (this.#discarding) return;
       this.#framer.push(chunk);
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
@@ -159,6 +162,19 @@ export class StreamConnection implements ConnectionEntry {
     this.#closeReason = reason;
     this.#socket.end();
     const t = this.#clock.setTimeout(() => this.#socket.destroy(), 2_000);
+    this.#socket.once('close', () => t.cancel());
+  }
+
+  /**
+   * After input that cannot be framed: nothing more is read, but answers to the messages that came before it
+   * (a 503 from the engine, a final response from an app) still go out for `graceMs`, then the connection closes.
+   */
+  closeAfterGrace(reason: string, graceMs: number): void {
+    if (this.info.state !== 'open' || this.#discarding) return;
+    this.#discarding = true;
+    this.#closeReason = reason;
+    this.#socket.pause();
+    const t = this.#clock.setTimeout(() => this.close(reason), graceMs);
     this.#socket.once('close', () => t.cancel());
   }
 

@@ -576,10 +576,14 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       this.#answer400(req, e.code, e.reason, conn.flow, conn, true);
     } else {
       this.#drop(e.code, e.reason, conn.flow);
-      conn.destroy(e.code);
+      // Messages framed before the bad bytes are being handled; their answers still get out before the close.
+      conn.closeAfterGrace(e.code, STREAM_ERROR_GRACE_MS);
     }
   }
 }
+
+/** How long a stream that sent unframeable bytes stays open for answers to the messages before them. */
+const STREAM_ERROR_GRACE_MS = 2_000;
 
 /**
  * An inbound connection carries requests toward the address it came from (RFC 5626 flow reuse, RFC 5923)
