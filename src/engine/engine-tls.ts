@@ -101,7 +101,8 @@ export class EngineTls {
     return p.clientOptions({
       address: target.address,
       port: target.port,
-      ...(servername !== undefined ? { domain: servername } : {}),
+      // A name is the domain checked (and sent as SNI); an IP target is checked against the certificate's IPs.
+      domain: servername ?? target.address,
       ...(p.spec.sniName !== undefined ? { servername: p.spec.sniName } : {}),
     });
   };

@@ -23,6 +23,8 @@ export class EngineDialog extends Dialog {
   expiry: TimerHandle | undefined;
   /** The request that created the dialog (for CDRs). */
   createdBy: 'network' | 'application';
+  /** UAC over TLS: the profile, name and tenant a new connection for this dialog is made with. */
+  tlsTarget: Pick<SendTarget, 'tlsProfile' | 'servername' | 'tenant'> | undefined;
 
   constructor(init: DialogInit, owner: string, createdBy: 'network' | 'application') {
     super(init);
@@ -35,6 +37,7 @@ export class EngineDialog extends Dialog {
     this.lastAck = undefined;
     this.failedStatus = undefined;
     this.expiry = undefined;
+    this.tlsTarget = undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
+import { isInternalHeader } from './internal-headers.js';
 import { buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow, SendTarget, TransportProtocol } from '../../sip/transport/types.js';
@@ -173,7 +174,7 @@ class ProxyRun {
     this.#p = p;
     this.#queue = cmd.destinations.filter((d) => d.length > 0);
     const fromApp = parseSipText(cmd.sip);
-    this.#extra = fromApp ? fromApp.headers.filter((h) => !NOT_FROM_APP.has(h.name)) : [];
+    this.#extra = fromApp ? fromApp.headers.filter((h) => !NOT_FROM_APP.has(h.name) && !isInternalHeader(h.name)) : [];
   }
 
   start(): void {

@@ -1,7 +1,7 @@
 // Calls over TLS with kamailio (tls.so) as the remote PBX behind the gateway:
 //   sipp UAC → UDP → gateway (engine + a bridging app) → TLS → kamailio → UDP → sipp UAS.
 // kamailio's certificate comes from its own CA, which the gateway's outbound trust includes. The B leg is
-// addressed to `localhost` (which /etc/hosts maps to 127.0.0.1 here), so the gateway knows a name to send as SNI.
+// addressed to `localhost` (which /etc/hosts maps to 127.0.0.1 here), so the gateway sends that name as SNI.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -100,10 +100,8 @@ test('sipp → gateway → TLS → kamailio (own CA, trusted by the gateway) →
   assert.equal(stats.connected, calls);
   assert.deepEqual(stats.failed, []);
 
-  // The engine builds the outbound target from the resolved address and passes no servername to the
-  // transport (engine-core's send path), so Node sends no SNI and checks the certificate against the IP.
-  await t.test('the gateway sent SNI "localhost" for the B leg addressed to localhost', { todo: 'engine sends no SNI for a named target' }, () => {
-    const invite = seen.find((x) => x.method === 'INVITE' && x.proto === 'tls')!;
-    assert.equal(invite.sni, 'localhost', `kamailio saw sni=${invite.sni}`);
-  });
+  // The B leg is addressed to a name, so the engine sends it as SNI (RFC 6066 §3) and checks the certificate
+  // against it (kamailio's certificate names DNS:localhost).
+  const invite = seen.find((x) => x.method === 'INVITE' && x.proto === 'tls')!;
+  assert.equal(invite.sni, 'localhost', `kamailio saw sni=${invite.sni}`);
 });

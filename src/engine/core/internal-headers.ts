@@ -1,0 +1,82 @@
+import type { SipHeader } from '../../sip/message/types.js';
+import type { Flow } from '../../sip/transport/types.js';
+import type { TlsFailure } from '../../tls/failure.js';
+import { hdr } from './sip-text.js';
+
+/**
+ * Headers between the engine and its apps only (ARCHITECTURE §1): X-Trunkgate-Peer (engine → app: who sent a
+ * request) and X-Trunkgate-Route (app → engine: the tenant and TLS profile of a B leg). Neither is ever taken
+ * from the network nor sent to it.
+ */
+export const PEER_HEADER = 'x-trunkgate-peer';
+export const ROUTE_HEADER = 'x-trunkgate-route';
+
+export function isInternalHeader(name: string): boolean {
+  return name === PEER_HEADER || name === ROUTE_HEADER;
+}
+
+/** Removes every internal header, in place; the common case (none) allocates nothing. */
+export function stripInternal(headers: SipHeader[]): void {
+  let w = 0;
+  for (let r = 0; r < headers.length; r++) {
+    const h = headers[r]!;
+    if (isInternalHeader(h.name)) continue;
+    headers[w++] = h;
+  }
+  headers.length = w;
+}
+
+/** `tenant=<t>;profile=<p>` as the b2bua writes it; unknown parameters are ignored. */
+export function parseRouteHeader(value: string): { tenant?: string; profile?: string } {
+  const out: { tenant?: string; profile?: string } = {};
+  for (const part of value.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim().toLowerCase();
+    const v = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    if (v === '') continue;
+    if (name === 'tenant') out.tenant = v;
+    else if (name === 'profile') out.profile = v;
+  }
+  return out;
+}
+
+/**
+ * X-Trunkgate-Peer for a request that arrived on `flow`:
+ * `tenant=<t>;verified=<0|1>;transport=<udp|tcp|tls>;identities="sip:a,dns:b"`. `verified` is 1 only when the
+ * peer's certificate chain verified on this TLS connection; identities (RFC 5922 §7.1, certificate order) only then.
+ */
+export function peerHeader(flow: Flow, listenerTenant: string | undefined): SipHeader {
+  const tls = flow.protocol === 'tls' ? flow.tls : undefined;
+  const tenant = tls?.tenant ?? listenerTenant;
+  const verified = tls?.authorized === true;
+  let v = tenant !== undefined ? `tenant=${tenant};` : '';
+  v += `verified=${verified ? 1 : 0};transport=${flow.protocol}`;
+  if (verified && tls.identities.length > 0) v += `;identities="${tls.identities.join(',')}"`;
+  return hdr('X-Trunkgate-Peer', v);
+}
+
+function quoted(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The Reason for the 503 an app gets when a request could not be sent because the TLS handshake failed
+ * (RFC 3326): the stable code, the classified reason and its details, so the b2bua can fail over or pass it on.
+ */
+export function tlsFailureReason(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e; i++) {
+    const d = (e as { code?: unknown; details?: Record<string, unknown> }).details;
+    if ((e as { code?: unknown }).code === 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE' && d?.['tlsFailure']) {
+      const f = d['tlsFailure'] as TlsFailure;
+      const sipx = typeof d['sipxText'] === 'string' ? `${d['sipxText']}; ` : '';
+      const names = f.expected || f.presented
+        ? ` (expected ${(f.expected ?? []).join(' ') || '-'}, presented ${(f.presented ?? []).join(' ') || '-'})`
+        : '';
+      return `SIP;cause=503;text="${quoted(`TLS_HANDSHAKE_FAILED ${f.reason}: ${sipx}${f.code}${names}`)}"`;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
