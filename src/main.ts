@@ -4,6 +4,7 @@ import { resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { createLogger } from './log/index.js';
 import { planStartup } from './startup.js';
+import { tlsFilePaths, tlsProfileInputs, watchTlsFiles } from './startup-tls.js';
 
 /**
  * Process entry (`npm start`, `bin/trunkgate.mjs`).
@@ -46,6 +47,20 @@ try {
     ...(env.TRUNKGATE_LOG_LEVEL ? { logLevel: env.TRUNKGATE_LOG_LEVEL } : {}),
   };
   const gw = await startGateway(options);
+  // A trustpoint, trust store or CRL changed on disk: rebuild the profiles in the engine; a bad file keeps the old.
+  const tlsWatch = watchTlsFiles(tlsFilePaths(plan.config), () => {
+    let inputs;
+    try {
+      inputs = tlsProfileInputs(plan.config);
+    } catch (err) {
+      log.warn({ err }, 'trunkgate: TLS files changed but cannot be read; the running profiles keep serving');
+      return;
+    }
+    void gw.reloadTls(inputs).then((r) => (r.ok
+      ? log.info({ version: r.version, profiles: r.names }, 'trunkgate: TLS profiles reloaded from disk')
+      : log.warn({ problems: r.problems }, 'trunkgate: TLS reload refused; the running profiles keep serving')),
+    (err: unknown) => log.warn({ err }, 'trunkgate: TLS reload failed'));
+  }, { log });
   for (const l of gw.addresses.sip) {
     const spec = options.listen.find((x) => x.transport === l.protocol && x.port === l.port);
     log.info({ transport: l.protocol, address: l.address, port: l.port, tlsProfile: spec?.tlsProfile },
@@ -62,6 +77,7 @@ try {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'trunkgate: stopping');
+    tlsWatch.close();
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     void gw.close().then(() => {
