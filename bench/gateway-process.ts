@@ -2,13 +2,19 @@
  * The gateway under load, in its own process so its CPU can be read from /proc: the engine plus the b2bua
  * bridging every call to --target. Prints `ready <sipPort>` when calls can be sent.
  * Usage: node --import tsx bench/gateway-process.ts --sip 127.0.0.1:<port> --control <port> --target 127.0.0.1:<port> [--policy]
+ *        [--product dist|src]
  * --policy: every call runs the full policy pipeline (tenant of the listener, permissions over the built-in
  * categories, number category, permission check, dial peer, B leg) with one dial peer to --target.
  */
 import type { B2buaPolicy } from '../src/b2bua/index.js';
-import { BUILTIN_CATEGORIES } from '../src/config/index.js';
-import { startGateway } from '../src/gateway.js';
-import { createLogger, silentLogger } from '../src/log/index.js';
+
+// The product as `npm start` runs it: JavaScript compiled by tsc into dist/ (--product dist, the default), or the
+// TypeScript sources through tsx (--product src), where every closure gets a naming wrapper production does not pay.
+const product = process.argv.includes('--product') ? process.argv[process.argv.indexOf('--product') + 1] : 'dist';
+const root = product === 'src' ? '../src' : '../dist';
+const { BUILTIN_CATEGORIES } = await import(`${root}/config/index.js`) as typeof import('../src/config/index.js');
+const { startGateway } = await import(`${root}/gateway.js`) as typeof import('../src/gateway.js');
+const { createLogger, silentLogger } = await import(`${root}/log/index.js`) as typeof import('../src/log/index.js');
 
 function arg(name: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -9,9 +9,11 @@
  *   npm run bench -- --only policy       sipp → gateway running the full policy pipeline (UDP↔UDP) → sipp
  *   npm run bench -- --only gateway,policy   the plain b2bua next to the policy pipeline
  *   npm run bench -- --step-seconds 3 --rates 500,1000,2000
+ *   npm run bench -- --latency-rates 275,575   INVITE→200 also at these fixed rates
+ *   npm run bench -- --product src       the gateway from TypeScript through tsx instead of dist/ (built first)
  * The table is printed and written to bench/results/ (gitignored).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +30,8 @@ const stepSeconds = Number(opt('step-seconds') ?? 3);
 const rates = (opt('rates') ?? '250,500,750,1000,1500,2000,3000,4000,6000,8000,10000,12000,14000,16000,20000')
   .split(',').map(Number);
 const latencyCalls = Number(opt('latency-calls') ?? 0);
+const latencyRates = (opt('latency-rates') ?? '').split(',').filter((r) => r !== '').map(Number);
+const product = opt('product') === 'src' ? 'src' : 'dist';
 /** Larger socket buffers for sipp itself, so sipp is not what drops datagrams. */
 const sippBuffers = ['-buff_size', String(8 * 1024 * 1024)];
 
@@ -64,7 +68,8 @@ function gatewayTarget(name: string, extra: string[]): Target {
     const sipPort = await freePort();
     const controlPort = await freePort();
     const gw = spawn(process.execPath, ['--import', 'tsx', join('bench', 'gateway-process.ts'),
-      '--sip', `127.0.0.1:${sipPort}`, '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`, ...extra],
+      '--sip', `127.0.0.1:${sipPort}`, '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`,
+      '--product', product, ...extra],
     { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
       await waitReady(gw);
@@ -140,11 +145,13 @@ interface Series {
   atMax?: StepResult;
   firstFail?: StepResult;
   half?: StepResult;
+  /** INVITE→200 at the --latency-rates, whatever the maximum. */
+  fixed: StepResult[];
   error?: string;
 }
 
 async function measure(target: Target): Promise<Series> {
-  const s: Series = { target, maxRate: 0 };
+  const s: Series = { target, maxRate: 0, fixed: [] };
   try {
     for (const rate of rates) {
       const r = await step(target, rate, Math.round(rate * stepSeconds), false);
@@ -177,6 +184,11 @@ async function measure(target: Target): Promise<Series> {
       s.half = await step(target, half, calls, true);
       console.error(`  ${target.name} latency at ${half}/s: ${s.half.rttMs.length} samples`);
     }
+    for (const rate of latencyRates) {
+      const r = await step(target, rate, latencyCalls || Math.round(rate * stepSeconds), true);
+      console.error(`  ${target.name} latency at ${rate}/s: ${r.successful}/${r.calls} ok, ${r.rttMs.length} samples`);
+      s.fixed.push(r);
+    }
   } catch (err) {
     s.error = (err as Error).message;
   }
@@ -200,10 +212,23 @@ function table(series: Series[]): string {
     `| INVITE→200 at half rate, p99 (ms) | ${col((s) => (s.half ? pct(s.half.rttMs, 99).toFixed(0) : '—'))} |`,
     `| half-rate run | ${col((s) => (s.half ? `${s.half.rate}/s, ${s.half.successful}/${s.half.calls} ok, ${fmtCpu(s.half)}` : '—'))} |`,
   ];
+  for (const [i, rate] of latencyRates.entries()) {
+    const at = (s: Series): StepResult | undefined => s.fixed[i];
+    rows.push(`| INVITE→200 at ${rate}/s, avg / p99 (ms) | ${col((s) => {
+      const r = at(s);
+      if (!r || r.rttMs.length === 0) return '—';
+      const avg = r.rttMs.reduce((a, b) => a + b, 0) / r.rttMs.length;
+      return `${avg.toFixed(2)} / ${pct(r.rttMs, 99).toFixed(0)} (${r.successful}/${r.calls} ok, ${fmtCpu(r)})`;
+    })} |`);
+  }
   return rows.join('\n');
 }
 
 const byName: Record<string, Target> = { gateway, policy: policyGateway, direct };
+if (product === 'dist' && (!only || only !== 'direct')) {
+  console.error('building dist/ (npm run build), which the gateway process runs');
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+}
 const targets = only ? only.split(',').map((n) => byName[n]!).filter(Boolean) : [gateway, policyGateway, direct];
 const series: Series[] = [];
 for (const t of targets) {
@@ -211,7 +236,7 @@ for (const t of targets) {
   series.push(await measure(t));
 }
 const header = `sipp load bench, ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ` +
-  `node ${process.version}, UDP, steps of ${stepSeconds} s; sipp's response times are whole milliseconds`;
+  `node ${process.version}, UDP, steps of ${stepSeconds} s, gateway from ${product}; sipp's response times are whole milliseconds`;
 const out = `${header}\n\n${table(series)}\n`;
 console.log(out);
 mkdirSync(join('bench', 'results'), { recursive: true });
