@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
@@ -12,6 +13,9 @@ import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreCo
 import { formatStackTime } from '../wire/server-messages.js';
 import { LocalAddresses, resolveHost, transportOf, unbracket, withLr } from './addressing.js';
 import { ProxyCore } from './proxy-core.js';
+import {
+  ROUTE_HEADER, isInternalHeader, parseRouteHeader, peerHeader, stripInternal, tlsFailureReason,
+} from './internal-headers.js';
 import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
 import {
   getHeader, getHeaders, hdr, parseSipText, parseUriLite, replaceLocalhost, serializeSip, splitList, tagOf, uriOf,
@@ -68,6 +72,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #hub: AppHub;
   readonly #clock: Clock;
   readonly #log: Logger | undefined;
+  /** Tenant of each listener, read once the listeners are open. */
+  #tenants: Map<string, string | undefined> | undefined;
   /** New requests that parsed but were refused by the UAS checks (400, 416) before any app saw them. */
   #refused = 0;
   readonly #addr: LocalAddresses;
@@ -124,6 +130,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   onMessage(message: SipMessage, raw: Buffer, flow: Flow): void {
     if (this.#closed) return;
+    // X-Trunkgate-Peer and X-Trunkgate-Route are the engine's word to its apps: a copy from the network is removed.
+    stripInternal(message.headers);
     this.#tl.receive(message, raw, flow);
   }
 
@@ -183,7 +191,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#hub.sendSip(connId, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort,
       time: this.#now(), transactionId: p.txnId, dialogId: '', recvAddr: flow.localAddress, recvPort: flow.localPort,
-    }, text);
+    }, this.#forApp(request, flow));
   }
 
   onAck(request: SipRequest, flow: Flow): void {
@@ -199,7 +207,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#hub.sendSip(d.owner, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#now(),
       transactionId: pendingAck.txnId, dialogId: d.id,
-    }, serializeSip(request));
+    }, this.#forApp(request, flow));
   }
 
   onStrayResponse(response: SipResponse, _flow: Flow): void {
@@ -353,7 +361,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#hub.sendSip(d.owner, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#now(),
       transactionId: p.txnId, dialogId: d.id,
-    }, text);
+    }, this.#forApp(request, flow));
   }
 
   #onPrack(prack: SipRequest, d: EngineDialog): void {
@@ -368,7 +376,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
   }
 
-  #onNetworkCancel(cancel: SipRequest, _flow: Flow, txn: ServerTransaction): void {
+  #onNetworkCancel(cancel: SipRequest, flow: Flow, txn: ServerTransaction): void {
     const ist = this.#tl.findInviteServerTransaction(cancel);
     const p = ist ? this.#invites.get(ist.id) : undefined;
     if (p?.proxied) {
@@ -401,7 +409,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#hub.sendSip(p.connId, {
       source: 'network', protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort,
       time: this.#now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
-    }, text);
+    }, this.#forApp(cancel, flow));
   }
 
   #reject(txn: ServerTransaction, status: number, reason: string): void {
@@ -436,7 +444,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     let hasContact = false;
     let hasContentType = false;
     for (const h of msg.headers) {
-      if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name)) continue;
+      if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name) || isInternalHeader(h.name)) continue;
       if (h.name === 'contact') hasContact = true;
       if (h.name === 'content-type') hasContentType = true;
       extra.push(LOCALHOST_HEADERS.has(h.name) ? { name: h.name, raw: h.raw, value: replaceLocalhost(h.value, local) } : h);
@@ -621,8 +629,14 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     let hasMaxForwards = false;
     let hasContentType = false;
     const others: SipHeader[] = [];
+    // X-Trunkgate-Route: the app's choice of TLS profile and tenant for this leg; read here, never sent on.
+    let route: { tenant?: string; profile?: string } = {};
     for (const h of msg.headers) {
       if (STACK_OWNED.has(h.name)) continue;
+      if (isInternalHeader(h.name)) {
+        if (h.name === ROUTE_HEADER) route = parseRouteHeader(h.value);
+        continue;
+      }
       switch (h.name) {
         case 'cseq': {
           // The app may carry on a sequence (srf's digest retry sends the challenged request's CSeq + 1).
@@ -683,6 +697,13 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
     const target: SendTarget = { protocol, address, port };
     if (protocol === 'udp') target.listenerId = listener.id;
+    if (protocol === 'tls') {
+      // SNI and the RFC 5922 server check name the target's host; an IP address is never sent as SNI (RFC 6066 §3).
+      const host = unbracket(dest.host);
+      if (isIP(host) === 0) target.servername = host.toLowerCase();
+      if (route.profile !== undefined) target.tlsProfile = route.profile;
+      if (route.tenant !== undefined) target.tenant = route.tenant;
+    }
 
     headers.push(hdr('Via', `SIP/2.0/${protocol.toUpperCase()} ${local};rport;branch=${newBranch()}`));
     if (!hasMaxForwards) headers.push(hdr('Max-Forwards', '70'));
@@ -705,6 +726,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
         secure: msg.uri.startsWith('sips:') && protocol === 'tls', localContact,
       }, cmd.connId, 'application');
       if (method === 'INVITE') d.clientInvite = txnId;
+      // Later requests of a TLS dialog reconnect, when they must, with the same profile, SNI and tenant.
+      if (protocol === 'tls') d.tlsTarget = tlsTargetOf(target);
       p.dialog = d;
       this.#dialogs.add(d);
     }
@@ -716,7 +739,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const user: ClientTransactionUser = {
       onResponse: (res, flow) => this.#onClientResponse(p, res, flow),
       onTimeout: () => this.#onClientFailure(p, 408, 'Request Timeout'),
-      onTransportError: () => this.#onClientFailure(p, 503, 'Service Unavailable'),
+      onTransportError: (err) => this.#onClientFailure(p, 503, 'Service Unavailable', tlsFailureReason(err)),
     };
     try {
       p.txn = this.#tl.sendRequest(p.request, { target: p.target, user });
@@ -734,11 +757,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     ], text);
   }
 
-  #onClientFailure(p: ClientPending, status: number, reason: string): void {
+  #onClientFailure(p: ClientPending, status: number, reason: string, reasonHeader?: string): void {
     // "If a fatal transport error is reported by the transport layer [...] the condition MUST be treated as a 503
     // (Service Unavailable) status code." / a timeout "MUST be treated as a 408 (Request Timeout)"
     // https://www.rfc-editor.org/rfc/rfc3261#section-8.1.3.1
-    const res = buildResponse(p.request, status, reason);
+    // A failed TLS handshake is named in a Reason header (RFC 3326), so the app can fail over or pass it on.
+    const res = buildResponse(p.request, status, reason, reasonHeader !== undefined ? { headers: [hdr('Reason', reasonHeader)] } : {});
     const t = p.target;
     this.#onClientResponse(p, res, { protocol: t.protocol, localAddress: '', localPort: 0, remoteAddress: t.address, remotePort: t.port });
   }
@@ -933,7 +957,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   async #dialogTarget(d: EngineDialog): Promise<SendTarget> {
     const f = d.flow;
     if (f && f.protocol !== 'udp') {
-      const t: SendTarget = { protocol: f.protocol, address: f.remoteAddress, port: f.remotePort };
+      const t: SendTarget = {
+        protocol: f.protocol, address: f.remoteAddress, port: f.remotePort, ...(f.protocol === 'tls' ? d.tlsTarget : undefined),
+      };
       if (f.connectionId !== undefined) t.connectionId = f.connectionId;
       return t;
     }
@@ -954,7 +980,23 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     return {
       protocol, address, port: u.port ?? (protocol === 'tls' ? 5061 : 5060),
       ...(f?.listenerId ? { listenerId: f.listenerId } : {}),
+      ...(protocol === 'tls' ? d.tlsTarget : undefined),
     };
+  }
+
+  /** A request as an app gets it: with X-Trunkgate-Peer saying how it arrived and who sent it (ARCHITECTURE §1). */
+  #forApp(request: SipRequest, flow: Flow): string {
+    const tenant = flow.listenerId !== undefined ? this.#listenerTenant(flow.listenerId) : undefined;
+    return serializeSip({ ...request, headers: [...request.headers, peerHeader(flow, tenant)] });
+  }
+
+  #listenerTenant(id: string): string | undefined {
+    let m = this.#tenants;
+    if (!m) {
+      m = new Map(this.#transport.listeners().map((l) => [l.id, l.tenant]));
+      if (m.size > 0) this.#tenants = m;
+    }
+    return m.get(id);
   }
 
   // ---------------------------------------------------------------- frames
@@ -976,8 +1018,17 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 function appHeaders(msg: SipRequest): SipHeader[] {
   const out: SipHeader[] = [];
   for (const h of msg.headers) {
-    if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name) || h.name === 'max-forwards') continue;
+    if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name) || h.name === 'max-forwards' || isInternalHeader(h.name)) continue;
     out.push(h);
   }
   return out;
+}
+
+/** The TLS part of a B leg's target, kept on its dialog. */
+function tlsTargetOf(t: SendTarget): Pick<SendTarget, 'tlsProfile' | 'servername' | 'tenant'> {
+  return {
+    ...(t.tlsProfile !== undefined ? { tlsProfile: t.tlsProfile } : {}),
+    ...(t.servername !== undefined ? { servername: t.servername } : {}),
+    ...(t.tenant !== undefined ? { tenant: t.tenant } : {}),
+  };
 }
