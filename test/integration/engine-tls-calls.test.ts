@@ -149,14 +149,20 @@ test('outbound: the B leg uses the routed profile, SNI for a name and none for a
   const byIp = await statusOf(srf.createUAC(`sip:3000@127.0.0.1:${far.port};transport=tls`, { headers: ROUTE }));
   assert.equal(byIp.status, 486, JSON.stringify(byIp));
 
+  // A dns: target goes to its address with the name in `domain=`: same key as the named call, so its connection.
+  const byDomain = await statusOf(srf.createUAC(`sip:3000@127.0.0.1:${far.port};transport=tls`,
+    { headers: { 'X-Trunkgate-Route': 'tenant=carrier;profile=out;domain=localhost' } }));
+  assert.equal(byDomain.status, 486, JSON.stringify(byDomain));
+
   const invites = far.got.filter((g) => g.text.startsWith('INVITE '));
-  assert.equal(invites.length, 2);
+  assert.equal(invites.length, 3);
   assert.equal(invites[0]!.sni, 'localhost', 'SNI for a name');
   assert.equal(invites[1]!.sni, false, 'no SNI for an IP address');
+  assert.equal(invites[2]!.sni, 'localhost', 'the route\'s domain is the SNI');
   for (const g of far.got) assert.doesNotMatch(g.text, /x-trunkgate-/i, 'no internal header on the wire');
 
   const rows = engine.transport.connections().filter((c) => c.direction === 'outbound');
-  assert.equal(rows.length, 2, 'one connection per (address, port, profile, SNI)');
+  assert.equal(rows.length, 2, 'one connection per (address, port, profile, SNI), reused for the same key');
   const named = rows.find((r) => r.servername === 'localhost')!;
   assert.equal(named.tlsProfile, 'out');
   assert.equal(named.tenant, 'carrier');

@@ -14,7 +14,7 @@ import { formatStackTime } from '../wire/server-messages.js';
 import { LocalAddresses, resolveHost, transportOf, unbracket, withLr } from './addressing.js';
 import { ProxyCore } from './proxy-core.js';
 import {
-  ROUTE_HEADER, isInternalHeader, parseRouteHeader, peerHeader, stripInternal, tlsFailureReason,
+  ROUTE_HEADER, isInternalHeader, parseRouteHeader, peerHeader, stripInternal, tlsFailureReason, type RouteInfo,
 } from './internal-headers.js';
 import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
 import {
@@ -630,7 +630,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     let hasContentType = false;
     const others: SipHeader[] = [];
     // X-Trunkgate-Route: the app's choice of TLS profile and tenant for this leg; read here, never sent on.
-    let route: { tenant?: string; profile?: string } = {};
+    let route: RouteInfo = {};
     for (const h of msg.headers) {
       if (STACK_OWNED.has(h.name)) continue;
       if (isInternalHeader(h.name)) {
@@ -699,7 +699,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (protocol === 'udp') target.listenerId = listener.id;
     if (protocol === 'tls') {
       // SNI and the RFC 5922 server check name the target's host; an IP address is never sent as SNI (RFC 6066 §3).
-      const host = unbracket(dest.host);
+      const host = route.domain ?? unbracket(dest.host);
       if (isIP(host) === 0) target.servername = host.toLowerCase();
       if (route.profile !== undefined) target.tlsProfile = route.profile;
       if (route.tenant !== undefined) target.tenant = route.tenant;

@@ -26,9 +26,17 @@ export function stripInternal(headers: SipHeader[]): void {
   headers.length = w;
 }
 
-/** `tenant=<t>;profile=<p>` as the b2bua writes it; unknown parameters are ignored. */
-export function parseRouteHeader(value: string): { tenant?: string; profile?: string } {
-  const out: { tenant?: string; profile?: string } = {};
+/** What X-Trunkgate-Route says about a B leg. */
+export interface RouteInfo {
+  tenant?: string;
+  profile?: string;
+  /** The name the TLS server must present and that goes out as SNI (a `dns:` target sent to its resolved address). */
+  domain?: string;
+}
+
+/** `tenant=<t>;profile=<p>[;domain=<name>]` as the b2bua writes it; unknown parameters are ignored. */
+export function parseRouteHeader(value: string): RouteInfo {
+  const out: RouteInfo = {};
   for (const part of value.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
@@ -37,6 +45,7 @@ export function parseRouteHeader(value: string): { tenant?: string; profile?: st
     if (v === '') continue;
     if (name === 'tenant') out.tenant = v;
     else if (name === 'profile') out.profile = v;
+    else if (name === 'domain') out.domain = v.toLowerCase().replace(/\.$/, '');
   }
   return out;
 }
