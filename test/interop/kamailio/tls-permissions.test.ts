@@ -12,9 +12,6 @@ import { kamailioVersion, startKamailio } from '../../support/kamailio.js';
 import { runSipp, startSippUas } from '../../support/sipp.js';
 import { createTestCa, type TestCa } from '../../support/test-certs.js';
 
-/** Until the engine adds X-Trunkgate-Peer with the verified identities (and drops network copies), the b2bua sees no identity. */
-const ENGINE_PEER_HEADER = 'needs the engine to add X-Trunkgate-Peer with verified TLS identities and strip network copies (src/engine, in progress)';
-
 const SPOOF = 'X-Trunkgate-Peer: tenant=carrier;verified=1;transport=tls;identities="dns:spoof.example"';
 
 interface Rig {
@@ -104,9 +101,10 @@ test(`kamailio (${kamailioVersion()}) as a TLS peer without international: local
   assert.ok(local.ok, JSON.stringify(local.cdr));
   assert.equal(local.cdr?.status, 200);
   assert.equal(local.cdr?.tenantIn, 'carrier');
+  assert.equal(local.cdr?.tlsPeer, 'sbc.carrier.test', 'the engine passed the verified certificate identity');
 });
 
-test('kamailio as a TLS peer without international: an international number gets 403 naming the category', { todo: ENGINE_PEER_HEADER }, async (t) => {
+test('kamailio as a TLS peer without international: an international number gets 403 naming the category', async (t) => {
   const r = await rig(t, { carrierCn: 'sbc.carrier.test' });
   const intl = await call(r, '+442071234567');
   assert.equal(intl.ok, false);
@@ -116,7 +114,7 @@ test('kamailio as a TLS peer without international: an international number gets
   assert.deepEqual(r.b2bua.stats().policy?.deniedByCategory, { international: 1 });
 });
 
-test('kamailio with an identity no TLS peer names: the tenant default (international allowed) and the warning', { todo: ENGINE_PEER_HEADER }, async (t) => {
+test('kamailio with an identity no TLS peer names: the tenant default (international allowed) and the warning', async (t) => {
   const r = await rig(t, { carrierCn: 'other.carrier.test' });
   const intl = await call(r, '+442071234567');
   assert.ok(intl.ok, JSON.stringify(intl.cdr));
@@ -124,7 +122,7 @@ test('kamailio with an identity no TLS peer names: the tenant default (internati
   assert.equal(r.b2bua.stats().policy?.unknownPeerAllowed, 1);
 });
 
-test('a spoofed X-Trunkgate-Peer sent by kamailio is ignored: its identity does not unlock international', { todo: ENGINE_PEER_HEADER }, async (t) => {
+test('a spoofed X-Trunkgate-Peer sent by kamailio is ignored: its identity does not unlock international', async (t) => {
   const r = await rig(t, { carrierCn: 'sbc.carrier.test', spoof: true });
   const intl = await call(r, '+442071234567');
   assert.equal(intl.ok, false);
