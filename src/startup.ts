@@ -55,7 +55,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   // With dial peers, every call runs the policy pipeline (tenant, TLS-peer permissions, category, dial peer).
   // TRUNKGATE_TARGET, or a configuration without dial peers, keeps the plain bridge to one target.
   if (!env.TRUNKGATE_TARGET && config.dialPeers.length > 0) {
-    return { config, bootstrapped, options: { listen, tls, control, policy: b2buaPolicyFromConfig(config) } };
+    return { config, bootstrapped, options: { listen, tls, control, policy: b2buaPolicyFromConfig(config, env) } };
   }
   const defaultTenant = config.gateway.defaultTenant ? config.tenants?.[config.gateway.defaultTenant] : undefined;
   const target = env.TRUNKGATE_TARGET || (typeof defaultTenant?.sipServer === 'string' && !defaultTenant.sipServer.startsWith('dns:') ? defaultTenant.sipServer : undefined) || '127.0.0.1:5080';

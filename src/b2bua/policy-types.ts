@@ -18,8 +18,18 @@ export interface OptionsPingPolicy {
   readonly downAfter?: number;
 }
 
-/** A tenant (trunk) as the pipeline needs it. Extra fields (listeners, digest) are ignored. */
+/** Credentials for an ITSP that challenges our B legs (RFC 3261 §22.2, 401/407). */
+export interface DigestCredentials {
+  readonly username: string;
+  readonly password: string;
+  /** Answer only challenges from this realm; any other realm gets no credentials. */
+  readonly realm?: string;
+}
+
+/** A tenant (trunk) as the pipeline needs it. Extra fields (listeners) are ignored. */
 export interface TenantPolicy {
+  /** Digest credentials given when a B leg on this tenant is challenged. */
+  readonly digest?: DigestCredentials;
   /** Transport of the B legs placed on this tenant. Default udp. */
   readonly transport?: SipTransport;
   /** Scheme of the B-leg Request-URI. Default sip. */

@@ -7,12 +7,17 @@ import { tenantsByServerName } from './list-listeners.js';
  * profile, SRTP suites, OPTIONS ping, default permissions, unknown-peer rule), every listener with its
  * tenant, the SNI → tenant map, the default tenant, the effective categories in check order, the TLS peers
  * and the dial peers in configuration order. Pure: the frozen configuration is read, never changed, and the
- * b2bua never sees YAML or zod.
+ * b2bua never sees YAML or zod. Digest passwords are read from `env` by the variable each tenant names.
  */
-export function b2buaPolicyFromConfig(config: GatewayConfig): B2buaPolicy {
+export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Record<string, string | undefined>> = {}): B2buaPolicy {
   const tenants: Record<string, TenantPolicy> = {};
   for (const [name, t] of Object.entries(config.tenants)) {
+    // The password comes from the environment variable the tenant names (config check warns when it is unset).
+    const password = t.digest ? env[t.digest.passwordEnv] : undefined;
     tenants[name] = {
+      ...(t.digest && password !== undefined
+        ? { digest: { username: t.digest.username, password, ...(t.digest.realm !== undefined ? { realm: t.digest.realm } : {}) } }
+        : {}),
       transport: t.transport,
       url: t.url,
       ...(t.sipServer !== undefined ? { sipServer: t.sipServer } : {}),

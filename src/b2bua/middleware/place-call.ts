@@ -1,10 +1,11 @@
+import type { Logger } from 'pino';
 import { isFailoverStatus } from '../../policy/index.js';
 import { sipErrorStatus } from '../bridge-call.js';
 import { writeCdr } from '../cdr.js';
 import { bLegTargets, bLegUri, liveTargets, parseServer, type BLegTarget } from '../b-leg-target.js';
 import { passThrough, type PassLeg } from '../pass-through.js';
 import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
-import { ROUTE_HEADER } from '../policy-types.js';
+import { ROUTE_HEADER, type DigestCredentials } from '../policy-types.js';
 import { filterCrypto } from '../sdp-crypto.js';
 import { superviseLegs } from '../supervise-legs.js';
 
@@ -141,6 +142,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     const opts: Record<string, unknown> = {
       headers,
       passFailure: false,
+      ...(tenantOut.digest ? { auth: digestAnswer(tenantOut.digest, log, target.tenant) } : {}),
       ...(offer.changed ? { localSdpB: offer.sdp } : {}),
       localSdpA: (sdpB: string | undefined) => {
         if (!sdpB) return sdpB;
@@ -200,4 +202,27 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
       status: 200, cause: 'normal', attempts, answerAt, endAt: clock.now(), ...out, ...(releasedBy ? { releasedBy } : {}),
     }),
   }, legs);
+}
+
+/** The realm of a 401/407 challenge (WWW-Authenticate or Proxy-Authenticate), if it names one. */
+export function challengeRealm(res: { get?(name: string): string | undefined; statusCode?: number }): string | undefined {
+  const header = res.get?.(res.statusCode === 407 ? 'Proxy-Authenticate' : 'WWW-Authenticate');
+  return header === undefined ? undefined : /realm\s*=\s*"([^"]*)"/i.exec(header)?.[1];
+}
+
+/**
+ * drachtio-srf's `auth` callback for a tenant's credentials: given to a challenge from the configured realm (or
+ * any realm when none is configured), refused with a log line otherwise, so credentials never go to a stranger.
+ */
+export function digestAnswer(d: DigestCredentials, log: Logger, tenant: string):
+  (req: unknown, res: { get?(name: string): string | undefined; statusCode?: number }, cb: (err: Error | null, user?: string, pass?: string) => void) => void {
+  return (_req, res, cb) => {
+    const realm = challengeRealm(res);
+    if (d.realm !== undefined && realm !== d.realm) {
+      log.warn({ tenantOut: tenant, realm, expected: d.realm }, `b2bua: challenge from realm ${realm ?? '(none)'} on tenant ${tenant} not answered: credentials are for ${d.realm}`);
+      cb(new Error(`challenge realm ${realm ?? '(none)'} is not ${d.realm}`));
+      return;
+    }
+    cb(null, d.username, d.password);
+  };
 }

@@ -69,3 +69,17 @@ test('the policy is a copy: the frozen configuration is left as it was', () => {
   assert.notEqual(p.tenants.pbx, cfg.tenants.pbx);
   assert.equal(p.listeners?.length, 0);
 });
+
+test('digest credentials take their password from the environment variable the tenant names, and only from there', () => {
+  const cfg = parse(`
+tenants:
+  itsp:
+    transport: udp
+    sipServer: 127.0.0.1:5090
+    digest: { username: trunk-7, realm: itsp.example, passwordEnv: ITSP_PASSWORD }
+`);
+  assert.deepEqual(b2buaPolicyFromConfig(cfg, { ITSP_PASSWORD: 's3cret' }).tenants.itsp?.digest,
+    { username: 'trunk-7', password: 's3cret', realm: 'itsp.example' });
+  assert.equal(b2buaPolicyFromConfig(cfg, {}).tenants.itsp?.digest, undefined, 'no password set: no credentials offered');
+  assert.equal(b2buaPolicyFromConfig(cfg).tenants.itsp?.digest, undefined, 'the process environment is not read implicitly');
+});
