@@ -7,3 +7,4 @@ export * from './outbound-dialer.js';
 export * from './engine.js';
 export * from './worker.js';
 export * from './engine-tls.js';
+export * from './engine-snapshot.js';

@@ -5,6 +5,7 @@ import type { TimerSettings } from '../sip/transaction/index.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { Engine, type EngineAddresses, type EngineControlOptions, type EngineListenerOptions } from './engine.js';
 import type { EngineTlsOptions } from './engine-tls.js';
+import { engineSnapshot, type EngineSnapshot } from './engine-snapshot.js';
 
 /** Engine options that cross a thread boundary (structured clone): no functions, no logger, no SecureContext. */
 export interface EngineWorkerOptions {
@@ -27,17 +28,20 @@ export interface EngineWorkerHandle {
    * leaves the running one and comes back with its problems.
    */
   reloadTls(profiles: ProfileInput[]): Promise<ReloadResult>;
+  /** The connection table, TLS profiles and counters, copied inside the worker (admin API). */
+  snapshot(): Promise<EngineSnapshot>;
   /** Closes the engine, then lets the worker end (terminated if it lingers). Idempotent. */
   close(): Promise<void>;
 }
 
 export type EngineWorkerErrorCode = 'ERR_ENGINE_WORKER';
 
-type ToWorker = { type: 'close' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] };
+type ToWorker = { type: 'close' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number };
 type FromWorker =
   | { type: 'started'; addresses: EngineAddresses }
   | { type: 'failed'; code: string; message: string }
   | { type: 'reloaded'; id: number; result: ReloadResult }
+  | { type: 'snapshot'; id: number; snapshot: EngineSnapshot }
   | { type: 'closed' };
 
 const MARK = '__trunkgateEngineWorker';
@@ -86,7 +90,9 @@ export function startEngineWorker(options: EngineWorkerOptions): Promise<EngineW
         fail(`unexpected message from the engine worker: ${m.type}`);
         return;
       }
-      resolve({ ports: m.addresses, worker, reloadTls: reloader(worker, timeoutMs), close: closer(worker, timeoutMs) });
+      resolve({
+        ports: m.addresses, worker, reloadTls: reloader(worker, timeoutMs), snapshot: snapshotter(worker, timeoutMs), close: closer(worker, timeoutMs),
+      });
     });
   });
 }
@@ -110,6 +116,28 @@ function reloader(worker: Worker, timeoutMs: number): (profiles: ProfileInput[])
       resolve(r);
     });
     worker.postMessage({ type: 'reloadTls', id, profiles } satisfies ToWorker);
+  });
+}
+
+function snapshotter(worker: Worker, timeoutMs: number): () => Promise<EngineSnapshot> {
+  let seq = 0;
+  const waiting = new Map<number, (s: EngineSnapshot) => void>();
+  worker.on('message', (m: FromWorker) => {
+    if (m.type !== 'snapshot') return;
+    waiting.get(m.id)?.(m.snapshot);
+    waiting.delete(m.id);
+  });
+  return () => new Promise<EngineSnapshot>((resolve, reject) => {
+    const id = ++seq;
+    const timer = setTimeout(() => {
+      waiting.delete(id);
+      reject(new GatewayError<EngineWorkerErrorCode>('ERR_ENGINE_WORKER', `engine worker did not answer a snapshot query within ${timeoutMs} ms`));
+    }, timeoutMs);
+    waiting.set(id, (s) => {
+      clearTimeout(timer);
+      resolve(s);
+    });
+    worker.postMessage({ type: 'snapshot', id } satisfies ToWorker);
   });
 }
 
@@ -162,6 +190,10 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
     return;
   }
   port.on('message', (m: ToWorker) => {
+    if (m.type === 'snapshot') {
+      post({ type: 'snapshot', id: m.id, snapshot: engineSnapshot(engine) });
+      return;
+    }
     if (m.type === 'reloadTls') {
       let result: ReloadResult;
       try {

@@ -1,0 +1,86 @@
+import type { TransactionStats } from '../sip/transaction/index.js';
+import type { ConnectionInfo, TransportStats } from '../sip/transport/index.js';
+import type { CompiledTlsProfile, TlsFailureCount } from '../tls/index.js';
+import type { Engine } from './engine.js';
+
+/** A certificate as the admin API shows it: dates as ISO text, so it survives JSON and a thread hop alike. */
+export interface CertificateSummary {
+  subject: string;
+  commonName?: string;
+  issuer: string;
+  san: string[];
+  notBefore: string;
+  notAfter: string;
+  keyType: string;
+  keySize: number;
+  fingerprint256: string;
+  serialNumber: string;
+}
+
+/** A loaded TLS profile: its versions, cipher list and the certificates it presents. */
+export interface TlsProfileSummary {
+  name: string;
+  tenant?: string;
+  minVersion: string;
+  maxVersion: string;
+  requestCert: boolean;
+  cnSanValidate: string;
+  sni: string;
+  /** Names an SNI picks this profile by. */
+  serverNames: string[];
+  /** Configured cipher names, as written (absent: OpenSSL's defaults). */
+  ciphers?: string[];
+  certificate: CertificateSummary;
+  /** The certificate of outbound connections, when the profile has a client trustpoint of its own. */
+  clientCertificate?: CertificateSummary;
+}
+
+/** What the engine reports to the admin API. Plain data: it crosses from the engine worker by postMessage. */
+export interface EngineSnapshot {
+  connections: ConnectionInfo[];
+  tls: {
+    /** Profile-set generation: 1 after start, +1 per accepted reload; 0 without profiles. */
+    version: number;
+    profiles: TlsProfileSummary[];
+    /** Handshake failures per tenant, direction and reason code. */
+    failures: TlsFailureCount[];
+  };
+  transport: TransportStats;
+  transactions: TransactionStats;
+  core?: Record<string, number>;
+  /** drachtio apps connected over the control protocol. */
+  apps: number;
+}
+
+function certificateSummary(c: CompiledTlsProfile['certificate']): CertificateSummary {
+  return {
+    subject: c.subject, ...(c.commonName !== undefined ? { commonName: c.commonName } : {}), issuer: c.issuer, san: [...c.san],
+    notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), keyType: c.keyType, keySize: c.keySize,
+    fingerprint256: c.fingerprint256, serialNumber: c.serialNumber,
+  };
+}
+
+/** The connection table, TLS profiles and counters of a running engine, copied (never live objects). */
+export function engineSnapshot(engine: Engine): EngineSnapshot {
+  const store = engine.tls?.store;
+  const profiles = (store?.all() ?? []).map((p): TlsProfileSummary => {
+    const s = p.spec;
+    const client = p.clientCertificate.fingerprint256 !== p.certificate.fingerprint256 ? { clientCertificate: certificateSummary(p.clientCertificate) } : {};
+    return {
+      name: p.name, ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
+      minVersion: p.minVersion, maxVersion: p.maxVersion, requestCert: p.requestCert,
+      cnSanValidate: s.cnSanValidate ?? 'server', sni: s.sni ?? 'send', serverNames: [...(s.serverNames ?? [])],
+      ...(s.ciphers !== undefined ? { ciphers: [...s.ciphers] } : {}),
+      certificate: certificateSummary(p.certificate), ...client,
+    };
+  });
+  const core = (engine.core as { stats?: () => Record<string, number> }).stats?.();
+  return {
+    connections: engine.transport.connections(),
+    tls: { version: store?.version ?? 0, profiles, failures: engine.transport.tlsStats().snapshot() },
+    transport: engine.transport.stats(),
+    transactions: engine.transactions.stats(),
+    ...(core ? { core } : {}),
+    apps: engine.registry.size,
+  };
+}
