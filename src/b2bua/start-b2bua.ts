@@ -6,6 +6,7 @@ import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js
 import { CallStats, type CallStatsSnapshot } from './call-stats.js';
 import type { B2buaErrorCode } from './errors.js';
 import { buildPipeline, type PlaceCallSrf } from './middleware/index.js';
+import type { Middleware } from './pipeline-types.js';
 import { PipelineStats, type PipelineStatsSnapshot } from './pipeline-stats.js';
 import type { B2buaPolicy } from './policy-types.js';
 import { createRfc3263Resolver, type SipServerResolver } from './rfc3263.js';
@@ -43,8 +44,19 @@ export interface B2buaApp {
   srf: Srf;
   /** The `hostport` the engine reported on authenticate. */
   hostport: string;
-  /** The OPTIONS pings, when a tenant of the policy asks for them ('change' events on each state change). */
-  trunks?: TrunkMonitor;
+  /**
+   * The OPTIONS pings, when a tenant of the policy asks for them ('change' events on each state change).
+   * A policy swap replaces the monitor (targets still pinged keep their state).
+   */
+  readonly trunks?: TrunkMonitor;
+  /** The policy new calls run through; undefined for the plain bridge. */
+  readonly policy?: B2buaPolicy;
+  /**
+   * Swaps the policy (configuration reload): new INVITEs run a pipeline built from it; calls already past
+   * the pipeline, or in it, finish with the policy they started with. Counters go on. Throws
+   * ERR_B2BUA_POLICY when the app runs the plain bridge (started without a policy).
+   */
+  setPolicy(policy: B2buaPolicy): void;
   stats(): B2buaStatsSnapshot;
   /** Disconnects from the engine. Calls still up are left to the engine. Idempotent. */
   close(): Promise<void>;
@@ -69,19 +81,26 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   // drachtio-srf emits 'error' for socket errors and reconnects on its own; an unheard 'error' would throw.
   srf.on('error', (err: Error) => log.warn({ err }, 'b2bua: control connection error'));
 
-  let trunks: TrunkMonitor | undefined;
-  if (options.policy && pipelineStats) {
-    const resolve = options.resolve ?? createRfc3263Resolver({ clock });
+  // The live policy: its pipeline and its pings. A swap replaces the whole object; each INVITE takes the
+  // one current when it arrives and keeps it to the end.
+  let live: { policy: B2buaPolicy; steps: Middleware[]; trunks?: TrunkMonitor } | undefined;
+  let connected = false;
+  const resolve = options.resolve ?? createRfc3263Resolver({ clock });
+  const build = (policy: B2buaPolicy, previous?: TrunkMonitor) => {
     const monitor = new TrunkMonitor({
-      srf: srf as unknown as PingSrf, policy: options.policy, log, clock, resolve,
+      srf: srf as unknown as PingSrf, policy, log, clock, resolve,
       ...(options.pingTimeoutMs !== undefined ? { timeoutMs: options.pingTimeoutMs } : {}),
+      ...(previous ? { previous: previous.snapshot() } : {}),
     });
-    if (monitor.size > 0) trunks = monitor;
+    const trunks = monitor.size > 0 ? monitor : undefined;
     const steps = buildPipeline({
-      policy: options.policy, stats: pipelineStats, log, clock, srf: srf as unknown as PlaceCallSrf, resolve,
-      ...(trunks ? { trunks } : {}),
+      policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, ...(trunks ? { trunks } : {}),
     });
-    srf.use('invite', steps as never);
+    return { policy, steps, ...(trunks ? { trunks } : {}) };
+  };
+  if (options.policy && pipelineStats) {
+    live = build(options.policy);
+    srf.use('invite', ((req, res, next) => runSteps(live!.steps, req, res, next)) as Middleware as never);
   } else {
     const ctx: BridgeContext = { srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock };
     srf.invite((req, res) => {
@@ -111,24 +130,55 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   });
   log.info({ engine: `${options.engine.host}:${options.engine.port}`, hostport, ...(options.policy ? { tenants: Object.keys(options.policy.tenants) } : { target: options.target }) },
     'b2bua connected');
-  trunks?.start();
+  connected = true;
+  live?.trunks?.start();
 
   let closed = false;
   return {
     srf,
     hostport,
-    ...(trunks ? { trunks } : {}),
+    get trunks() {
+      return live?.trunks;
+    },
+    get policy() {
+      return live?.policy;
+    },
+    setPolicy(policy: B2buaPolicy): void {
+      if (!live) throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_POLICY', 'the b2bua runs the plain bridge; a policy takes a restart');
+      const old = live;
+      const next = build(policy, old.trunks);
+      old.trunks?.close();
+      live = next;
+      if (connected && !closed) next.trunks?.start();
+      log.info({ tenants: Object.keys(policy.tenants), dialPeers: policy.dialPeers.length }, 'b2bua: policy swapped; new calls use it');
+    },
     stats: () => (pipelineStats
-      ? { ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(trunks ? { trunks: trunks.snapshot() } : {}) }
+      ? { ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}) }
       : stats.snapshot()),
     close: async () => {
       if (closed) return;
       closed = true;
-      trunks?.close();
+      live?.trunks?.close();
       srf.removeAllListeners('connect');
       stopSrf(srf);
     },
   };
+}
+
+/** Runs one pipeline's steps in order for a request, as drachtio-srf's router would; an error goes to `done`. */
+function runSteps(steps: readonly Middleware[], req: Parameters<Middleware>[0], res: Parameters<Middleware>[1], done: (err?: unknown) => void): void {
+  let i = 0;
+  const next = (err?: unknown): void => {
+    if (err !== undefined) return done(err);
+    const step = steps[i++];
+    if (!step) return done();
+    try {
+      step(req, res, next);
+    } catch (e) {
+      done(e);
+    }
+  };
+  next();
 }
 
 interface SrfWireInternals {

@@ -47,6 +47,11 @@ export interface TrunkMonitorOptions {
   resolve?: SipServerResolver;
   /** Longest wait for a ping's response (default: the interval, at most 5 s). */
   timeoutMs?: number;
+  /**
+   * The state a previous monitor found (a policy reload): targets still pinged keep their state, so a trunk
+   * known down stays skipped until it answers again.
+   */
+  previous?: TrunkMonitorSnapshot;
 }
 
 interface Entry {
@@ -95,8 +100,9 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
       const headers: Record<string, string> = {};
       if (transport === 'tls' && t.tlsProfile !== undefined) headers[ROUTE_HEADER] = `tenant=${name};profile=${t.tlsProfile}`;
       for (const server of servers) {
+        const was = opts.previous?.trunks.find((x) => x.tenant === name && x.server === server);
         this.#entries.set(key(name, server), {
-          status: { tenant: name, server, state: 'unknown', failures: 0 },
+          status: was ? { ...was } : { tenant: name, server, state: 'unknown', failures: 0 },
           intervalMs: t.optionsPing.intervalSeconds * 1000,
           downAfter: t.optionsPing.downAfter ?? 1,
           transport, scheme, headers, seq: 0,
