@@ -101,6 +101,8 @@ export interface KamailioProcess {
   logs(): string;
   /** The requests kamailio has logged so far. */
   requests(): KamailioRequestSeen[];
+  /** The replies kamailio has received over TLS so far, with the serial of the certificate each connection showed. */
+  tlsReplies(): KamailioTlsReplySeen[];
   /**
    * Resolves with the logged requests once `done` holds for them, or rejects with the log tail after
    * `timeoutMs` (default 5,000). kamailio's log arrives through a pipe, so it can trail the SIP traffic.
@@ -157,6 +159,29 @@ export function parseRequestLines(log: string): KamailioRequestSeen[] {
     if (fields.peer_cn !== undefined) seen.peerCn = fields.peer_cn;
     if (fields.version !== undefined) seen.version = fields.version;
     out.push(seen);
+  }
+  return out;
+}
+
+/** One `tg-reply` line: a reply kamailio received over TLS, and the serial of the certificate its connection showed. */
+export interface KamailioTlsReplySeen {
+  status: string;
+  src: string;
+  callId: string;
+  /** The peer certificate's serial number as kamailio prints it (decimal). */
+  peerSerial: string;
+  peerCn: string;
+}
+
+/** Reads the `tg-reply` lines (replies that arrived over TLS) out of kamailio's log. */
+export function parseTlsReplyLines(log: string): KamailioTlsReplySeen[] {
+  const out: KamailioTlsReplySeen[] = [];
+  for (const line of log.split('\n')) {
+    const at = line.indexOf('tg-reply ');
+    if (at < 0) continue;
+    const f: Record<string, string> = {};
+    for (const m of line.slice(at + 'tg-reply '.length).matchAll(/(\w+)=(\S*)/g)) f[m[1]!] = m[2]!;
+    out.push({ status: f.status ?? '', src: f.src ?? '', callId: f.callid ?? '', peerSerial: f.peer_serial ?? '', peerCn: f.peer_cn ?? '' });
   }
   return out;
 }
@@ -325,6 +350,7 @@ export async function startKamailio(o: KamailioOptions): Promise<KamailioProcess
     listen,
     logs: () => log,
     requests: () => parseRequestLines(log),
+    tlsReplies: () => parseTlsReplyLines(log),
     waitForRequests: async (done, timeoutMs = 5000) => {
       const until = Date.now() + timeoutMs;
       for (;;) {

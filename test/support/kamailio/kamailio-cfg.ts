@@ -165,6 +165,16 @@ export function buildKamailioCfg(o: KamailioCfgInput): string {
     '  xlog("L_NOTICE", "tg-request method=$rm proto=$pr src=$si:$sp dst=$Ri:$Rp callid=$ci\\n");',
     '}',
     '',
+    // Replies that came over TLS: the serial of the certificate the connection they arrived on presented, so
+    // a test can tell which certificate a server showed on each connection (the $tls_* variables need tls.so).
+    ...(tls ? [
+      'onreply_route {',
+      '  if (proto == TLS) {',
+      '    xlog("L_NOTICE", "tg-reply status=$rs proto=tls src=$si:$sp callid=$ci peer_serial=$tls_peer_serial peer_cn=$tls_peer_subject_cn\\n");',
+      '  }',
+      '}',
+      '',
+    ] : []),
     'failure_route[FAILED] {',
     '  xlog("L_NOTICE", "tg-relay-failure method=$rm du=$du reason=$T_reply_code\\n");',
     '}',
