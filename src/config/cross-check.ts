@@ -145,7 +145,7 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
   // Sockets: SIP listeners, admin, control. UDP and TCP may share a port; a wildcard address covers every other.
   type Sock = { family: 'udp' | 'stream'; host: string; port: number; path: ConfigPath; label: string };
   const socks: Sock[] = listeners.map((l) => ({ family: socketFamily(l.transport), host: l.host, port: l.port, path: l.path, label: `${l.transport} listener` }));
-  socks.push({ family: 'stream', host: config.gateway.admin.host, port: config.gateway.admin.port, path: ['gateway', 'admin', 'port'], label: 'admin API' });
+  if (config.gateway.admin.enabled) socks.push({ family: 'stream', host: config.gateway.admin.host, port: config.gateway.admin.port, path: ['gateway', 'admin', 'port'], label: 'admin API' });
   const engine = config.gateway.engine;
   if (engine.mode === 'embedded') {
     socks.push({ family: 'stream', host: engine.control.host, port: engine.control.port, path: ['gateway', 'engine', 'control', 'port'], label: 'drachtio control endpoint' });

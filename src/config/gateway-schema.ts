@@ -14,10 +14,16 @@ export const ListenerSchema = z.strictObject({
   refuseUnknownSni: z.boolean().optional(),
 });
 
+/**
+ * The admin API (connection table, counters, Prometheus metrics, reload). Loopback by default; any other
+ * address needs the token to be set, or the gateway refuses to start.
+ */
 export const AdminSchema = z.strictObject({
+  /** false: no admin API (reload then by SIGHUP only). */
+  enabled: z.boolean().default(true),
   host: BindHostSchema.default('127.0.0.1'),
   port: PortSchema.default(8080),
-  /** The environment variable holding the bearer token of the admin API. */
+  /** The environment variable holding the bearer token of the admin API (unset: no token asked on loopback). */
   tokenEnv: EnvNameSchema.default('TRUNKGATE_ADMIN_TOKEN'),
 });
 
