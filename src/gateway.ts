@@ -4,6 +4,7 @@ import { startB2bua, type B2buaApp, type B2buaPolicy } from './b2bua/index.js';
 import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions } from './engine/engine.js';
 import { startEngineWorker, type EngineWorkerHandle } from './engine/worker.js';
 import type { EngineTlsOptions } from './engine/engine-tls.js';
+import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger } from './log/index.js';
 
@@ -33,6 +34,8 @@ export interface Gateway {
   b2bua: B2buaApp;
   /** Hot reload of the engine's TLS profiles: validated before the swap; a bad set leaves the running one. */
   reloadTls(profiles: ProfileInput[]): Promise<ReloadResult>;
+  /** The engine's connection table, TLS profiles and counters (from its worker when it runs in one). */
+  engineSnapshot(): Promise<EngineSnapshot>;
   /** Disconnects the b2bua, then closes the engine. Idempotent. */
   close(): Promise<void>;
 }
@@ -50,16 +53,20 @@ export function randomSecret(): string {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? silentLogger();
   const inWorker = options.engineInWorker ?? true;
-  let engine: { addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; close(): Promise<void> };
+  let engine: {
+    addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; snapshot(): Promise<EngineSnapshot>; close(): Promise<void>;
+  };
   const tls = options.tls ? { tls: options.tls } : {};
   if (inWorker) {
     const w: EngineWorkerHandle = await startEngineWorker({
       listen: options.listen, control: options.control, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
-    engine = { addresses: w.ports, reloadTls: w.reloadTls, close: w.close };
+    engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close };
   } else {
     const e: Engine = await startEngine({ listen: options.listen, control: options.control, ...tls, log });
-    engine = { addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), close: () => e.close() };
+    engine = {
+      addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), snapshot: () => Promise.resolve(engineSnapshot(e)), close: () => e.close(),
+    };
   }
   const control = engine.addresses.control;
   let b2bua: B2buaApp;
@@ -78,6 +85,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     addresses: engine.addresses,
     b2bua,
     reloadTls: (p) => engine.reloadTls(p),
+    engineSnapshot: () => engine.snapshot(),
     close: () => {
       closing ??= (async () => {
         await b2bua.close();
