@@ -24,8 +24,17 @@ export function sClient(port: number, args: string[]): Promise<CliResult> {
   });
 }
 
-/** Starts `openssl s_server` on 127.0.0.1 with an ephemeral port; resolves with the port and a stop(). */
-export function sServer(args: string[]): Promise<{ port: number; output: () => string; stop: () => Promise<void> }> {
+export interface SServer {
+  port: number;
+  /** Everything s_server printed so far (stdout and stderr): trace, session, and the bytes it received. */
+  output: () => string;
+  /** Sends bytes to the connected client: s_server writes what it reads on its stdin (kept open until stop). */
+  write: (data: string) => void;
+  stop: () => Promise<void>;
+}
+
+/** Starts `openssl s_server` on 127.0.0.1 with an ephemeral port; resolves with the port, write() and stop(). */
+export function sServer(args: string[]): Promise<SServer> {
   return new Promise((resolve, reject) => {
     const p = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -48,7 +57,10 @@ export function sServer(args: string[]): Promise<{ port: number; output: () => s
       if (m && !done) {
         done = true;
         clearTimeout(timer);
-        resolve({ port: Number(m[1]), output: () => out, stop });
+        const write = (data: string): void => {
+          if (p.exitCode === null && p.signalCode === null && p.stdin.writable) p.stdin.write(data);
+        };
+        resolve({ port: Number(m[1]), output: () => out, write, stop });
       }
     };
     p.stdout.on('data', onData);
