@@ -1,24 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
-import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
+import type { SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
 import { checkRequest } from '../../sip/message/validate.js';
 import { DialogTable } from '../../sip/dialog/dialog-table.js';
 import { dialogIdOf } from '../../sip/dialog/dialog.js';
-import { buildCancel, buildResponse, newBranch, type TransactionLayer } from '../../sip/transaction/index.js';
-import type { ClientTransactionUser, ServerTransaction, TransactionUser } from '../../sip/transaction/types.js';
-import type { Flow, SendTarget, TransportSender, TransportUser } from '../../sip/transport/types.js';
+import { buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
+import type { ServerTransaction, TransactionUser } from '../../sip/transaction/types.js';
+import type { Flow, TransportSender, TransportUser } from '../../sip/transport/types.js';
 import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract } from '../types.js';
 import { formatStackTime } from '../wire/server-messages.js';
-import { LocalAddresses, resolveHost, transportOf, unbracket, withLr } from './addressing.js';
+import { LocalAddresses } from './addressing.js';
 import { ProxyCore } from './proxy-core.js';
+import { UacCore } from './uac-core.js';
 import {
-  ROUTE_HEADER, isInternalHeader, parseRouteHeader, peerHeader, stripInternal, tlsFailureReason, type RouteInfo,
-} from './internal-headers.js';
+  OFFERED, cseqMethod, cseqNumber, newTag, randomSeq, responseHeaders,
+} from './core-util.js';
+import { peerHeader, stripInternal } from './internal-headers.js';
 import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
 import {
-  getHeader, getHeaders, hdr, parseSipText, parseUriLite, replaceLocalhost, serializeSip, splitList, tagOf, uriOf,
+  getHeader, getHeaders, hdr, parseSipText, serializeSip, splitList, tagOf, uriOf,
 } from './sip-text.js';
 
 export interface EngineCoreOptions {
@@ -31,34 +32,6 @@ export interface EngineCoreOptions {
   advertiseHost?: string;
   /** How long a new request may wait for the app's first final response before its state is dropped (64*T1). */
   appAnswerTimeoutMs?: number;
-}
-
-/** Methods offered to apps when they arrive outside a dialog (drachtio-protocol.md §2.6). */
-const OFFERED = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH']);
-/** Headers the stack owns: an app's values are dropped (§2.2). */
-const STACK_OWNED = new Set(['via', 'route', 'record-route', 'rseq', 'content-length']);
-/** Headers the core takes from the request or the dialog rather than from the app. */
-const FROM_REQUEST = new Set(['from', 'to', 'call-id', 'cseq']);
-const LOCALHOST_HEADERS = new Set(['from', 'to', 'contact', 'p-asserted-identity']);
-const NOOP_USER: ClientTransactionUser = { onResponse() {}, onTimeout() {}, onTransportError() {} };
-
-function newTag(): string {
-  return newBranch().slice(7, 17);
-}
-
-function randomSeq(): number {
-  return 1 + Math.floor(Math.random() * 0x7fff_fff0);
-}
-
-function cseqNumber(msg: SipMessage): number {
-  const v = getHeader(msg, 'cseq');
-  return v === undefined ? 0 : Number.parseInt(v, 10) || 0;
-}
-
-function cseqMethod(msg: SipMessage): string {
-  const v = getHeader(msg, 'cseq') ?? '';
-  const sp = v.lastIndexOf(' ');
-  return v.slice(sp + 1).trim().toUpperCase();
 }
 
 /**
@@ -85,6 +58,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   /** Pending INVITEs by server transaction id, for CANCEL matching. */
   readonly #invites = new Map<string, ServerPending>();
   readonly #proxy: ProxyCore;
+  readonly #uac: UacCore;
   #closed = false;
 
   constructor(o: EngineCoreOptions) {
@@ -97,6 +71,14 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#T1 = this.#tl.timerSettings.T1;
     this.#answerTimeout = o.appAnswerTimeoutMs ?? 64 * this.#T1;
     this.#tl.setUser(this);
+    this.#uac = new UacCore({
+      tl: this.#tl, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, T1: this.#T1,
+      dialogs: this.#dialogs, client: this.#client,
+      now: () => this.#now(),
+      nok: (cmd, reason) => this.#nok(cmd, reason),
+      cdr: (kind, fields, sip) => this.#cdr(kind, fields, sip),
+      endDialog: (d) => this.#endDialog(d),
+    });
     this.#proxy = new ProxyCore({
       transactions: this.#tl, hub: this.#hub, clock: this.#clock, log: this.#log,
       now: () => this.#now(),
@@ -245,11 +227,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
         this.#nok(cmd, `unable to find dialog for dialog id ${cmd.dialogId}`);
         return;
       }
-      this.#sendInDialog(cmd, msg, d);
+      this.#uac.sendInDialog(cmd, msg, d);
       return;
     }
     if (cmd.transactionId) {
-      if (msg.method === 'CANCEL') this.#onAppCancel(cmd);
+      if (msg.method === 'CANCEL') this.#uac.onAppCancel(cmd);
       else this.#nok(cmd, 'a request with a transaction id and no dialog id must be a CANCEL');
       return;
     }
@@ -261,11 +243,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       // (a digest retry, https://www.rfc-editor.org/rfc/rfc3261#section-22.2) starts afresh.
       if (d && d.failedStatus !== undefined) this.#endDialog(d);
       else if (d) {
-        this.#sendInDialog(cmd, msg, d);
+        this.#uac.sendInDialog(cmd, msg, d);
         return;
       }
     }
-    this.#sendNew(cmd, msg).catch((err: unknown) => {
+    this.#uac.sendNew(cmd, msg).catch((err: unknown) => {
       this.#log?.warn({ err }, 'sending a new request failed');
       this.#nok(cmd, err instanceof Error ? err.message : String(err));
     });
@@ -391,7 +373,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
       if (d && d.role === 'uas' && ist && ist.state !== 'Proceeding') {
         // A CANCEL after the 200 gets 481, a BYE and an unsolicited BYE to the app (§2.8).
-        this.#byeFromEngine(d, 'CANCEL after 200 OK');
+        this.#uac.byeFromEngine(d, 'CANCEL after 200 OK');
       }
       return;
     }
@@ -440,26 +422,10 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       ? (status >= 200 && status < 300 && (isInvite || p.method === 'SUBSCRIBE')) || reliable
       : false;
     const local = this.#addr.flowHostport(p.flow);
-    const extra: SipHeader[] = [];
-    let hasContact = false;
-    let hasContentType = false;
-    for (const h of msg.headers) {
-      if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name) || isInternalHeader(h.name)) continue;
-      if (h.name === 'contact') hasContact = true;
-      if (h.name === 'content-type') hasContentType = true;
-      extra.push(LOCALHOST_HEADERS.has(h.name) ? { name: h.name, raw: h.raw, value: replaceLocalhost(h.value, local) } : h);
-    }
-    if (createsDialog && status > 100 && status < 300) {
-      // "When a UAS responds to a request with a response that establishes a dialog (such as a 2xx to INVITE), the
-      // UAS MUST copy all Record-Route header field values from the request into the response"
-      // https://www.rfc-editor.org/rfc/rfc3261#section-12.1.1
-      for (const rr of getHeaders(request, 'record-route')) extra.push(hdr('Record-Route', rr));
-    }
     const localContact = p.dialog?.localContact ?? this.#addr.contactFor(p.flow.protocol, local);
-    if (contactWanted && !hasContact) extra.push(hdr('Contact', localContact));
-    if (msg.body.length > 0 && !hasContentType && msg.body.subarray(0, 3).toString('latin1') === 'v=0') {
-      extra.push(hdr('Content-Type', 'application/sdp'));
-    }
+    const { extra, hasContact } = responseHeaders(msg, request, {
+      local, localContact, contactWanted, copyRecordRoute: createsDialog && status > 100 && status < 300,
+    });
     let rseq = 0;
     if (reliable) {
       // "The provisional response MUST establish a dialog if one is not yet created. [...] The value of the
@@ -561,32 +527,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     // "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK, the dialog is
     // confirmed, but the session SHOULD be terminated. This is accomplished with a BYE"
     // https://www.rfc-editor.org/rfc/rfc3261#section-13.3.1.4
-    this.#byeFromEngine(d, 'ACK timeout');
+    this.#uac.byeFromEngine(d, 'ACK timeout');
   }
 
-  /** Sends a BYE the app did not ask for, and tells the app with an unsolicited BYE (§2.3). */
-  #byeFromEngine(d: EngineDialog, reasonText: string): void {
-    const bye = this.#buildInDialog(d, 'BYE', d.remoteTarget, [hdr('Reason', `SIP;text="${reasonText}"`)], Buffer.alloc(0));
-    this.#dialogTarget(d).then((target) => {
-      const via = this.#addr.viaFor(target.protocol);
-      bye.headers.unshift(hdr('Via', via));
-      try {
-        this.#tl.sendRequest(bye, { target, user: NOOP_USER });
-      } catch (err) {
-        this.#log?.warn({ err }, 'engine BYE not sent');
-      }
-      const text = serializeSip(bye);
-      this.#cdr('stop', ['application', this.#now(), 'normal-release'], text);
-      if (this.#hub.isConnected(d.owner)) {
-        const f = d.flow;
-        this.#hub.sendSip(d.owner, {
-          source: 'application', protocol: f?.protocol ?? target.protocol, address: f?.remoteAddress ?? target.address,
-          port: f?.remotePort ?? target.port, time: this.#now(), transactionId: 'unsolicited', dialogId: d.id,
-        }, text);
-      }
-    }).catch((err: unknown) => this.#log?.warn({ err }, 'engine BYE: no target'));
-    this.#endDialog(d);
-  }
 
   #endDialog(d: EngineDialog): void {
     d.awaitingAck?.stop();
@@ -598,391 +541,16 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   // ---------------------------------------------------------------- app requests
 
-  async #sendNew(cmd: AppSipCommand, msg: SipRequest): Promise<void> {
-    const method = msg.method;
-    const ruri = parseUriLite(msg.uri);
-    if (!ruri) {
-      this.#nok(cmd, `invalid request-uri: ${msg.uri}`);
-      return;
-    }
-    const routeUri = cmd.routeUri ? uriOf(cmd.routeUri) : undefined;
-    const dest = routeUri ? parseUriLite(routeUri) : ruri;
-    if (!dest) {
-      this.#nok(cmd, `invalid route: ${cmd.routeUri}`);
-      return;
-    }
-    const protocol = transportOf(dest);
-    const listener = this.#addr.listenerFor(protocol);
-    if (!listener) {
-      this.#nok(cmd, 'requested protocol/transport not available');
-      return;
-    }
-    const local = this.#addr.hostportOf(listener);
-    const contact = this.#addr.contactFor(protocol, local);
 
-    const headers: SipHeader[] = [];
-    let from: string | undefined;
-    let to: string | undefined;
-    let callId: string | undefined;
-    let appSeq: number | undefined;
-    let hasContact = false;
-    let hasMaxForwards = false;
-    let hasContentType = false;
-    const others: SipHeader[] = [];
-    // X-Trunkgate-Route: the app's choice of TLS profile and tenant for this leg; read here, never sent on.
-    let route: RouteInfo = {};
-    for (const h of msg.headers) {
-      if (STACK_OWNED.has(h.name)) continue;
-      if (isInternalHeader(h.name)) {
-        if (h.name === ROUTE_HEADER) route = parseRouteHeader(h.value);
-        continue;
-      }
-      switch (h.name) {
-        case 'cseq': {
-          // The app may carry on a sequence (srf's digest retry sends the challenged request's CSeq + 1).
-          const n = Number.parseInt(h.value, 10);
-          if (Number.isInteger(n) && n > 0 && n < 2 ** 31) appSeq = n;
-          continue;
-        }
-        case 'from':
-          // For new requests the From is rewritten if it contains localhost anywhere (§2.8).
-          from = h.value.includes('localhost') ? replaceLocalhost(h.value, local) : h.value;
-          continue;
-        case 'to':
-          to = replaceLocalhost(h.value, local);
-          continue;
-        case 'call-id':
-          callId = h.value;
-          continue;
-        case 'contact':
-          hasContact = true;
-          others.push({ name: h.name, raw: h.raw, value: replaceLocalhost(h.value, local) });
-          continue;
-        case 'max-forwards':
-          hasMaxForwards = true;
-          break;
-        case 'content-type':
-          hasContentType = true;
-          break;
-        case 'p-asserted-identity':
-          others.push({ name: h.name, raw: h.raw, value: replaceLocalhost(h.value, local) });
-          continue;
-        default:
-          break;
-      }
-      others.push(h);
-    }
-    if (msg.body.length > 0 && !hasContentType) {
-      if (msg.body.subarray(0, 3).toString('latin1') !== 'v=0') {
-        this.#nok(cmd, 'missing content-type');
-        return;
-      }
-      others.push(hdr('Content-Type', 'application/sdp'));
-    }
-    from ??= contact;
-    let fromTag = tagOf(from);
-    if (fromTag === undefined) {
-      fromTag = newTag();
-      from = `${from};tag=${fromTag}`;
-    }
-    to ??= `<${msg.uri}>`;
-    callId ??= randomUUID();
-    const seq = appSeq ?? randomSeq();
 
-    const address = await resolveHost(dest.host);
-    const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);
-    if (this.#addr.isLocal(address, port)) {
-      this.#nok(cmd, 'can not send request to myself');
-      return;
-    }
-    const target: SendTarget = { protocol, address, port };
-    if (protocol === 'udp') target.listenerId = listener.id;
-    if (protocol === 'tls') {
-      // SNI and the RFC 5922 server check name the target's host; an IP address is never sent as SNI (RFC 6066 §3).
-      const host = route.domain ?? unbracket(dest.host);
-      if (isIP(host) === 0) target.servername = host.toLowerCase();
-      if (route.profile !== undefined) target.tlsProfile = route.profile;
-      if (route.tenant !== undefined) target.tenant = route.tenant;
-    }
 
-    headers.push(hdr('Via', `SIP/2.0/${protocol.toUpperCase()} ${local};rport;branch=${newBranch()}`));
-    if (!hasMaxForwards) headers.push(hdr('Max-Forwards', '70'));
-    if (routeUri) headers.push(hdr('Route', `<${withLr(routeUri)}>`));
-    headers.push(hdr('From', from), hdr('To', to), hdr('Call-ID', callId), hdr('CSeq', `${seq} ${method}`));
-    const dialogForming = method === 'INVITE' || method === 'SUBSCRIBE';
-    if (dialogForming && !hasContact) headers.push(hdr('Contact', contact));
-    for (const h of others) headers.push(h);
-    const request: SipRequest = { kind: 'request', method, uri: msg.uri, version: 'SIP/2.0', headers, body: msg.body };
 
-    const txnId = randomUUID();
-    const p: ClientPending = {
-      txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: undefined, inDialog: false,
-      canceled: false, final: false,
-    };
-    if (dialogForming) {
-      const localContact = hasContact ? getHeader(request, 'contact')! : contact;
-      const d = new EngineDialog({
-        role: 'uac', callId, localTag: fromTag, localUri: from, remoteUri: to, localSeq: seq,
-        secure: msg.uri.startsWith('sips:') && protocol === 'tls', localContact,
-      }, cmd.connId, 'application');
-      if (method === 'INVITE') d.clientInvite = txnId;
-      // Later requests of a TLS dialog reconnect, when they must, with the same profile, SNI and tenant.
-      if (protocol === 'tls') d.tlsTarget = tlsTargetOf(target);
-      p.dialog = d;
-      this.#dialogs.add(d);
-    }
-    this.#startClient(p, cmd);
-    if (method === 'INVITE') this.#cdr('attempt', ['application', this.#now()], serializeSip(request));
-  }
 
-  #startClient(p: ClientPending, cmd: AppSipCommand): void {
-    const user: ClientTransactionUser = {
-      onResponse: (res, flow) => this.#onClientResponse(p, res, flow),
-      onTimeout: () => this.#onClientFailure(p, 408, 'Request Timeout'),
-      onTransportError: (err) => this.#onClientFailure(p, 503, 'Service Unavailable', tlsFailureReason(err)),
-    };
-    try {
-      p.txn = this.#tl.sendRequest(p.request, { target: p.target, user });
-    } catch (err) {
-      if (p.dialog && !p.inDialog) this.#endDialog(p.dialog);
-      this.#nok(cmd, err instanceof Error ? err.message : 'Error creating sip transaction');
-      return;
-    }
-    this.#client.set(p.txnId, p);
-    const text = serializeSip(p.request);
-    const l = this.#addr.listenerFor(p.target.protocol);
-    this.#hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), p.target.protocol, l ? this.#addr.hostOf(l) : '', l ? String(l.port) : '',
-      this.#now(), p.txnId, 'Msg sent:', '',
-    ], text);
-  }
 
-  #onClientFailure(p: ClientPending, status: number, reason: string, reasonHeader?: string): void {
-    // "If a fatal transport error is reported by the transport layer [...] the condition MUST be treated as a 503
-    // (Service Unavailable) status code." / a timeout "MUST be treated as a 408 (Request Timeout)"
-    // https://www.rfc-editor.org/rfc/rfc3261#section-8.1.3.1
-    // A failed TLS handshake is named in a Reason header (RFC 3326), so the app can fail over or pass it on.
-    const res = buildResponse(p.request, status, reason, reasonHeader !== undefined ? { headers: [hdr('Reason', reasonHeader)] } : {});
-    const t = p.target;
-    this.#onClientResponse(p, res, { protocol: t.protocol, localAddress: '', localPort: 0, remoteAddress: t.address, remotePort: t.port });
-  }
 
-  #onClientResponse(p: ClientPending, res: SipResponse, flow: Flow): void {
-    const status = res.status;
-    const d = p.dialog;
-    if (p.method === 'INVITE' && d) {
-      if (status >= 200 && status < 300) {
-        if (p.final) {
-          // A retransmitted 2xx: re-send the ACK (§13.2.2.4), nothing for the app.
-          if (d.lastAck) this.#tl.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
-          return;
-        }
-        p.final = true;
-        this.#learnRemote(d, res, flow, p.inDialog);
-        d.state = 'confirmed';
-        d.clientInvite = undefined;
-        d.ackSeq = cseqNumber(p.request);
-        if (p.canceled) {
-          // "If a 200 arrives after the app's CANCEL, the server ACKs and then BYEs by itself" (§2.8).
-          this.#client.delete(p.txnId);
-          this.#sendAck(d, [], Buffer.alloc(0)).catch(() => undefined);
-          this.#byeFromEngine(d, 'CANCEL race');
-          return;
-        }
-        if (!p.inDialog) this.#cdr('start', ['network', this.#now(), 'uac'], serializeSip(res));
-      } else if (status > 100 && status < 200) {
-        if (!p.inDialog) this.#learnRemote(d, res, flow, false);
-      } else if (status >= 300) {
-        p.final = true;
-        d.clientInvite = undefined;
-        if (!p.inDialog) {
-          d.failedStatus = status;
-          this.#cdr('stop', ['network', this.#now(), p.canceled ? 'call-canceled' : 'call-rejected'], serializeSip(res));
-          // The dialog only waits for the ACK srf still sends (answered NOK), then goes.
-          d.expiry = this.#clock.setTimeout(() => this.#endDialog(d), 64 * this.#T1);
-        }
-      }
-    } else if (status >= 200 && d && p.method === 'SUBSCRIBE' && !p.inDialog) {
-      p.final = true;
-      if (status < 300) {
-        this.#learnRemote(d, res, flow, false);
-        d.state = 'confirmed';
-      } else {
-        this.#endDialog(d);
-      }
-    }
-    if (status >= 200) {
-      p.final = true;
-      this.#client.delete(p.txnId);
-      if (p.method === 'BYE' && d) this.#endDialog(d);
-    }
-    const dialogId = d && (p.inDialog || p.method === 'INVITE' || p.method === 'SUBSCRIBE') ? d.id : '';
-    this.#hub.sendSip(p.connId, {
-      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#now(),
-      transactionId: p.txnId, dialogId,
-    }, serializeSip(res));
-  }
 
-  /** Remote tag, target and route set from a response to the dialog-creating request (§12.1.2). */
-  #learnRemote(d: EngineDialog, res: SipResponse, flow: Flow, inDialog: boolean): void {
-    const to = getHeader(res, 'to');
-    const tag = tagOf(to);
-    if (!inDialog && d.remoteTag === undefined && tag !== undefined && to !== undefined) {
-      d.remoteTag = tag;
-      d.remoteUri = to;
-      this.#dialogs.rekey(d);
-    }
-    const contact = getHeader(res, 'contact');
-    // "The remote target MUST be set to the URI from the Contact header field of the response."
-    if (contact !== undefined) d.remoteTarget = uriOf(contact);
-    if (!inDialog) {
-      // "The route set MUST be set to the list of URIs in the Record-Route header field from the response, taken
-      // in reverse order and preserving all URI parameters." https://www.rfc-editor.org/rfc/rfc3261#section-12.1.2
-      d.routeSet = getHeaders(res, 'record-route').flatMap(splitList).reverse();
-      if (flow.localPort !== 0) d.flow = flow;
-    }
-  }
 
-  #onAppCancel(cmd: AppSipCommand): void {
-    const p = this.#client.get(cmd.transactionId);
-    if (!p || p.method !== 'INVITE' || p.final) {
-      this.#nok(cmd, `unable to find transaction ${cmd.transactionId} to cancel`);
-      return;
-    }
-    const cancel = buildCancel(p.request);
-    const target = p.txn?.flow?.connectionId !== undefined ? { ...p.target, connectionId: p.txn.flow.connectionId } : p.target;
-    try {
-      this.#tl.sendRequest(cancel, { target, user: NOOP_USER });
-    } catch (err) {
-      this.#nok(cmd, err instanceof Error ? err.message : 'CANCEL not sent');
-      return;
-    }
-    p.canceled = true;
-    const text = serializeSip(cancel);
-    const l = this.#addr.listenerFor(target.protocol);
-    this.#hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#addr.hostOf(l) : '', l ? String(l.port) : '',
-      this.#now(), randomUUID(), 'Msg sent:', '',
-    ], text);
-  }
 
-  #sendInDialog(cmd: AppSipCommand, msg: SipRequest, d: EngineDialog): void {
-    const method = msg.method;
-    if (method === 'ACK') {
-      if (d.failedStatus !== undefined) {
-        this.#endDialog(d);
-        this.#nok(cmd, 'ACK for non-success responses is automatically generated by the stack');
-        return;
-      }
-      if (d.ackSeq === undefined) {
-        this.#nok(cmd, `no 2xx to acknowledge in dialog ${d.id}`);
-        return;
-      }
-      const extra = appHeaders(msg);
-      this.#sendAck(d, extra, msg.body).then((ack) => {
-        const text = serializeSip(ack.request);
-        this.#echoRequest(cmd, ack.target, cmd.transactionId || randomUUID(), text);
-      }).catch((err: unknown) => this.#nok(cmd, err instanceof Error ? err.message : 'ACK not sent'));
-      return;
-    }
-    if (method === 'INVITE' && (d.clientInvite !== undefined || (d.serverInvite && !d.serverInvite.final))) {
-      this.#nok(cmd, 'an INVITE is already in progress in this dialog');
-      return;
-    }
-    const extra = appHeaders(msg);
-    let hasContentType = false;
-    let hasContact = false;
-    for (const h of extra) {
-      if (h.name === 'content-type') hasContentType = true;
-      if (h.name === 'contact') hasContact = true;
-    }
-    if (msg.body.length > 0 && !hasContentType) {
-      if (msg.body.subarray(0, 3).toString('latin1') !== 'v=0') {
-        this.#nok(cmd, 'Server error: missing content-type');
-        return;
-      }
-      extra.push(hdr('Content-Type', 'application/sdp'));
-    }
-    if ((method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') && !hasContact) extra.push(hdr('Contact', d.localContact));
-    // srf sends in-dialog requests to `sip:placeholder`; the dialog's remote target replaces it (§2.10 item 5).
-    const uri = msg.uri.includes('placeholder') || !d.remoteTarget ? d.remoteTarget || msg.uri : msg.uri;
-    const request = this.#buildInDialog(d, method, uri, extra, msg.body);
-    this.#dialogTarget(d).then((target) => {
-      request.headers.unshift(hdr('Via', this.#addr.viaFor(target.protocol)));
-      const txnId = cmd.transactionId || randomUUID();
-      const p: ClientPending = {
-        txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: d, inDialog: true,
-        canceled: false, final: false,
-      };
-      if (method === 'INVITE') d.clientInvite = txnId;
-      if (method === 'BYE') this.#cdr('stop', ['application', this.#now(), 'normal-release'], serializeSip(request));
-      this.#startClient(p, cmd);
-    }).catch((err: unknown) => this.#nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'));
-  }
-
-  /** A request inside `d` without its Via (added once the target, hence the transport, is known). */
-  #buildInDialog(d: EngineDialog, method: string, uri: string, extra: SipHeader[], body: Buffer): SipRequest {
-    const headers: SipHeader[] = [hdr('Max-Forwards', '70')];
-    for (const r of d.routeSet) headers.push(hdr('Route', r));
-    // "The CSeq header field value MUST be [...] the local sequence number [...] incremented by one"
-    // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
-    const seq = method === 'ACK' ? (d.ackSeq ?? d.localSeq) : d.nextSeq();
-    headers.push(hdr('From', d.localUri), hdr('To', d.remoteUri), hdr('Call-ID', d.callId), hdr('CSeq', `${seq} ${method}`));
-    for (const h of extra) headers.push(h);
-    return { kind: 'request', method, uri, version: 'SIP/2.0', headers, body };
-  }
-
-  async #sendAck(d: EngineDialog, extra: SipHeader[], body: Buffer): Promise<{ request: SipRequest; target: SendTarget }> {
-    // "The UAC core MUST generate an ACK request for each 2xx received [...] The sequence number of the CSeq
-    // header field MUST be the same as the INVITE being acknowledged" https://www.rfc-editor.org/rfc/rfc3261#section-13.2.2.4
-    if (body.length > 0 && !extra.some((h) => h.name === 'content-type')) extra.push(hdr('Content-Type', 'application/sdp'));
-    const ack = this.#buildInDialog(d, 'ACK', d.remoteTarget, extra, body);
-    d.ackSeq = undefined;
-    const target = await this.#dialogTarget(d);
-    ack.headers.unshift(hdr('Via', this.#addr.viaFor(target.protocol)));
-    d.lastAck = { request: ack, target };
-    await this.#tl.sendStateless(ack, target);
-    return d.lastAck;
-  }
-
-  #echoRequest(cmd: AppSipCommand, target: SendTarget, txnId: string, text: string): void {
-    const l = this.#addr.listenerFor(target.protocol);
-    this.#hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#addr.hostOf(l) : '', l ? String(l.port) : '',
-      this.#now(), txnId, 'Msg sent:', '',
-    ], text);
-  }
-
-  /** Where requests inside `d` go: forced onto the dialog's connection for TCP/TLS (§2.8). */
-  async #dialogTarget(d: EngineDialog): Promise<SendTarget> {
-    const f = d.flow;
-    if (f && f.protocol !== 'udp') {
-      const t: SendTarget = {
-        protocol: f.protocol, address: f.remoteAddress, port: f.remotePort, ...(f.protocol === 'tls' ? d.tlsTarget : undefined),
-      };
-      if (f.connectionId !== undefined) t.connectionId = f.connectionId;
-      return t;
-    }
-    // "If the route set is not empty, and its first URI contains the lr parameter [...] the UAC MUST [...] send
-    // the request to the first URI of the route set" https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
-    const next = d.routeSet.length > 0 ? uriOf(d.routeSet[0]!) : d.remoteTarget;
-    const u = parseUriLite(next);
-    if (!u) {
-      if (f) return { protocol: f.protocol, address: f.remoteAddress, port: f.remotePort };
-      throw new Error(`unable to find route for dialog ${d.id}`);
-    }
-    const protocol = f?.protocol ?? transportOf(u);
-    if (f && d.role === 'uac' && d.routeSet.length === 0 && unbracket(u.host) !== f.remoteAddress) {
-      // NAT detection: the 200's Contact differs from where it came from; use the source (§2.8).
-      return { protocol, address: f.remoteAddress, port: f.remotePort, ...(f.listenerId ? { listenerId: f.listenerId } : {}) };
-    }
-    const address = await resolveHost(u.host);
-    return {
-      protocol, address, port: u.port ?? (protocol === 'tls' ? 5061 : 5060),
-      ...(f?.listenerId ? { listenerId: f.listenerId } : {}),
-      ...(protocol === 'tls' ? d.tlsTarget : undefined),
-    };
-  }
 
   /** A request as an app gets it: with X-Trunkgate-Peer saying how it arrived and who sent it (ARCHITECTURE §1). */
   #forApp(request: SipRequest, flow: Flow): string {
@@ -1012,23 +580,4 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   #cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string): void {
     this.#hub.sendCdr(kind, fields, sip);
   }
-}
-
-/** The app's headers for an in-dialog request: everything but what the stack and the dialog own. */
-function appHeaders(msg: SipRequest): SipHeader[] {
-  const out: SipHeader[] = [];
-  for (const h of msg.headers) {
-    if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name) || h.name === 'max-forwards' || isInternalHeader(h.name)) continue;
-    out.push(h);
-  }
-  return out;
-}
-
-/** The TLS part of a B leg's target, kept on its dialog. */
-function tlsTargetOf(t: SendTarget): Pick<SendTarget, 'tlsProfile' | 'servername' | 'tenant'> {
-  return {
-    ...(t.tlsProfile !== undefined ? { tlsProfile: t.tlsProfile } : {}),
-    ...(t.servername !== undefined ? { servername: t.servername } : {}),
-    ...(t.tenant !== undefined ? { tenant: t.tenant } : {}),
-  };
 }

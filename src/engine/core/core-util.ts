@@ -1,0 +1,83 @@
+import type { SipHeader, SipMessage, SipRequest } from '../../sip/message/types.js';
+import { newBranch } from '../../sip/transaction/index.js';
+import type { ClientTransactionUser } from '../../sip/transaction/types.js';
+import type { SendTarget } from '../../sip/transport/types.js';
+import { isInternalHeader } from './internal-headers.js';
+import { getHeader, getHeaders, hdr, replaceLocalhost } from './sip-text.js';
+
+/** Methods offered to apps when they arrive outside a dialog (drachtio-protocol.md §2.6). */
+export const OFFERED = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH']);
+/** Headers the stack owns: an app's values are dropped (§2.2). */
+export const STACK_OWNED = new Set(['via', 'route', 'record-route', 'rseq', 'content-length']);
+/** Headers the core takes from the request or the dialog rather than from the app. */
+export const FROM_REQUEST = new Set(['from', 'to', 'call-id', 'cseq']);
+export const LOCALHOST_HEADERS = new Set(['from', 'to', 'contact', 'p-asserted-identity']);
+export const NOOP_USER: ClientTransactionUser = { onResponse() {}, onTimeout() {}, onTransportError() {} };
+
+export function newTag(): string {
+  return newBranch().slice(7, 17);
+}
+
+export function randomSeq(): number {
+  return 1 + Math.floor(Math.random() * 0x7fff_fff0);
+}
+
+export function cseqNumber(msg: SipMessage): number {
+  const v = getHeader(msg, 'cseq');
+  return v === undefined ? 0 : Number.parseInt(v, 10) || 0;
+}
+
+export function cseqMethod(msg: SipMessage): string {
+  const v = getHeader(msg, 'cseq') ?? '';
+  const sp = v.lastIndexOf(' ');
+  return v.slice(sp + 1).trim().toUpperCase();
+}
+
+/** The app's headers for an in-dialog request: everything but what the stack and the dialog own. */
+export function appHeaders(msg: SipRequest): SipHeader[] {
+  const out: SipHeader[] = [];
+  for (const h of msg.headers) {
+    if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name) || h.name === 'max-forwards' || isInternalHeader(h.name)) continue;
+    out.push(h);
+  }
+  return out;
+}
+
+/** The TLS part of a B leg's target, kept on its dialog. */
+export function tlsTargetOf(t: SendTarget): Pick<SendTarget, 'tlsProfile' | 'servername' | 'tenant'> {
+  return {
+    ...(t.tlsProfile !== undefined ? { tlsProfile: t.tlsProfile } : {}),
+    ...(t.servername !== undefined ? { servername: t.servername } : {}),
+    ...(t.tenant !== undefined ? { tenant: t.tenant } : {}),
+  };
+}
+
+/**
+ * The headers of a response an app sends, completed as drachtio-server completes them: the stack's own and the
+ * request's From/To/Call-ID/CSeq are not the app's to set; localhost becomes our address; Record-Route copied for a
+ * dialog-creating response; our Contact where one is needed and missing; application/sdp for an untyped SDP body.
+ */
+export function responseHeaders(msg: SipMessage, request: SipRequest, o: {
+  local: string; localContact: string; contactWanted: boolean; copyRecordRoute: boolean;
+}): { extra: SipHeader[]; hasContact: boolean } {
+  const extra: SipHeader[] = [];
+  let hasContact = false;
+  let hasContentType = false;
+  for (const h of msg.headers) {
+    if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name) || isInternalHeader(h.name)) continue;
+    if (h.name === 'contact') hasContact = true;
+    if (h.name === 'content-type') hasContentType = true;
+    extra.push(LOCALHOST_HEADERS.has(h.name) ? { name: h.name, raw: h.raw, value: replaceLocalhost(h.value, o.local) } : h);
+  }
+  if (o.copyRecordRoute) {
+    // "When a UAS responds to a request with a response that establishes a dialog (such as a 2xx to INVITE), the
+    // UAS MUST copy all Record-Route header field values from the request into the response"
+    // https://www.rfc-editor.org/rfc/rfc3261#section-12.1.1
+    for (const rr of getHeaders(request, 'record-route')) extra.push(hdr('Record-Route', rr));
+  }
+  if (o.contactWanted && !hasContact) extra.push(hdr('Contact', o.localContact));
+  if (msg.body.length > 0 && !hasContentType && msg.body.subarray(0, 3).toString('latin1') === 'v=0') {
+    extra.push(hdr('Content-Type', 'application/sdp'));
+  }
+  return { extra, hasContact };
+}

@@ -1,0 +1,457 @@
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Clock } from '../../common/clock.js';
+import type { Logger } from '../../log/logger.js';
+import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
+import type { DialogTable } from '../../sip/dialog/dialog-table.js';
+import { buildCancel, buildResponse, newBranch, type TransactionLayer } from '../../sip/transaction/index.js';
+import type { ClientTransactionUser } from '../../sip/transaction/types.js';
+import type { Flow, SendTarget } from '../../sip/transport/types.js';
+import type { AppHub, AppSipCommand } from '../types.js';
+import { resolveHost, transportOf, unbracket, withLr, type LocalAddresses } from './addressing.js';
+import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, tlsFailureReason, type RouteInfo } from './internal-headers.js';
+import { EngineDialog, type ClientPending } from './engine-dialog.js';
+import { NOOP_USER, STACK_OWNED, appHeaders, cseqNumber, newTag, randomSeq, tlsTargetOf } from './core-util.js';
+import {
+  getHeader, getHeaders, hdr, parseUriLite, replaceLocalhost, serializeSip, splitList, tagOf, uriOf,
+} from './sip-text.js';
+
+/** What the engine core shares with its UAC side: the layers below, the dialogs, and how to answer an app. */
+export interface CoreContext {
+  readonly tl: TransactionLayer;
+  readonly hub: AppHub;
+  readonly clock: Clock;
+  readonly log: Logger | undefined;
+  readonly addr: LocalAddresses;
+  readonly T1: number;
+  readonly dialogs: DialogTable<EngineDialog>;
+  /** Requests an app sent that await their final response, by transactionId. */
+  readonly client: Map<string, ClientPending>;
+  now(): string;
+  nok(cmd: AppSipCommand, reason: string): void;
+  cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string): void;
+  endDialog(d: EngineDialog): void;
+}
+
+/**
+ * The engine's UAC side: requests an app sends (new ones, in-dialog ones, ACK and CANCEL), completed as
+ * drachtio-server completes them (drachtio-protocol.md §2.2, §2.8), sent through client transactions, and their
+ * responses back to the app; plus the BYEs the engine sends by itself.
+ */
+export class UacCore {
+  readonly #c: CoreContext;
+
+  constructor(context: CoreContext) {
+    this.#c = context;
+  }
+
+  /** Sends a BYE the app did not ask for, and tells the app with an unsolicited BYE (§2.3). */
+  byeFromEngine(d: EngineDialog, reasonText: string): void {
+    const bye = this.#buildInDialog(d, 'BYE', d.remoteTarget, [hdr('Reason', `SIP;text="${reasonText}"`)], Buffer.alloc(0));
+    this.#dialogTarget(d).then((target) => {
+      const via = this.#c.addr.viaFor(target.protocol);
+      bye.headers.unshift(hdr('Via', via));
+      try {
+        this.#c.tl.sendRequest(bye, { target, user: NOOP_USER });
+      } catch (err) {
+        this.#c.log?.warn({ err }, 'engine BYE not sent');
+      }
+      const text = serializeSip(bye);
+      this.#c.cdr('stop', ['application', this.#c.now(), 'normal-release'], text);
+      if (this.#c.hub.isConnected(d.owner)) {
+        const f = d.flow;
+        this.#c.hub.sendSip(d.owner, {
+          source: 'application', protocol: f?.protocol ?? target.protocol, address: f?.remoteAddress ?? target.address,
+          port: f?.remotePort ?? target.port, time: this.#c.now(), transactionId: 'unsolicited', dialogId: d.id,
+        }, text);
+      }
+    }).catch((err: unknown) => this.#c.log?.warn({ err }, 'engine BYE: no target'));
+    this.#c.endDialog(d);
+  }
+
+  async sendNew(cmd: AppSipCommand, msg: SipRequest): Promise<void> {
+    const method = msg.method;
+    const ruri = parseUriLite(msg.uri);
+    if (!ruri) {
+      this.#c.nok(cmd, `invalid request-uri: ${msg.uri}`);
+      return;
+    }
+    const routeUri = cmd.routeUri ? uriOf(cmd.routeUri) : undefined;
+    const dest = routeUri ? parseUriLite(routeUri) : ruri;
+    if (!dest) {
+      this.#c.nok(cmd, `invalid route: ${cmd.routeUri}`);
+      return;
+    }
+    const protocol = transportOf(dest);
+    const listener = this.#c.addr.listenerFor(protocol);
+    if (!listener) {
+      this.#c.nok(cmd, 'requested protocol/transport not available');
+      return;
+    }
+    const local = this.#c.addr.hostportOf(listener);
+    const contact = this.#c.addr.contactFor(protocol, local);
+
+    const headers: SipHeader[] = [];
+    let from: string | undefined;
+    let to: string | undefined;
+    let callId: string | undefined;
+    let appSeq: number | undefined;
+    let hasContact = false;
+    let hasMaxForwards = false;
+    let hasContentType = false;
+    const others: SipHeader[] = [];
+    // X-Trunkgate-Route: the app's choice of TLS profile and tenant for this leg; read here, never sent on.
+    let route: RouteInfo = {};
+    for (const h of msg.headers) {
+      if (STACK_OWNED.has(h.name)) continue;
+      if (isInternalHeader(h.name)) {
+        if (h.name === ROUTE_HEADER) route = parseRouteHeader(h.value);
+        continue;
+      }
+      switch (h.name) {
+        case 'cseq': {
+          // The app may carry on a sequence (srf's digest retry sends the challenged request's CSeq + 1).
+          const n = Number.parseInt(h.value, 10);
+          if (Number.isInteger(n) && n > 0 && n < 2 ** 31) appSeq = n;
+          continue;
+        }
+        case 'from':
+          // For new requests the From is rewritten if it contains localhost anywhere (§2.8).
+          from = h.value.includes('localhost') ? replaceLocalhost(h.value, local) : h.value;
+          continue;
+        case 'to':
+          to = replaceLocalhost(h.value, local);
+          continue;
+        case 'call-id':
+          callId = h.value;
+          continue;
+        case 'contact':
+          hasContact = true;
+          others.push({ name: h.name, raw: h.raw, value: replaceLocalhost(h.value, local) });
+          continue;
+        case 'max-forwards':
+          hasMaxForwards = true;
+          break;
+        case 'content-type':
+          hasContentType = true;
+          break;
+        case 'p-asserted-identity':
+          others.push({ name: h.name, raw: h.raw, value: replaceLocalhost(h.value, local) });
+          continue;
+        default:
+          break;
+      }
+      others.push(h);
+    }
+    if (msg.body.length > 0 && !hasContentType) {
+      if (msg.body.subarray(0, 3).toString('latin1') !== 'v=0') {
+        this.#c.nok(cmd, 'missing content-type');
+        return;
+      }
+      others.push(hdr('Content-Type', 'application/sdp'));
+    }
+    from ??= contact;
+    let fromTag = tagOf(from);
+    if (fromTag === undefined) {
+      fromTag = newTag();
+      from = `${from};tag=${fromTag}`;
+    }
+    to ??= `<${msg.uri}>`;
+    callId ??= randomUUID();
+    const seq = appSeq ?? randomSeq();
+
+    const address = await resolveHost(dest.host);
+    const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);
+    if (this.#c.addr.isLocal(address, port)) {
+      this.#c.nok(cmd, 'can not send request to myself');
+      return;
+    }
+    const target: SendTarget = { protocol, address, port };
+    if (protocol === 'udp') target.listenerId = listener.id;
+    if (protocol === 'tls') {
+      // SNI and the RFC 5922 server check name the target's host; an IP address is never sent as SNI (RFC 6066 §3).
+      const host = route.domain ?? unbracket(dest.host);
+      if (isIP(host) === 0) target.servername = host.toLowerCase();
+      if (route.profile !== undefined) target.tlsProfile = route.profile;
+      if (route.tenant !== undefined) target.tenant = route.tenant;
+    }
+
+    headers.push(hdr('Via', `SIP/2.0/${protocol.toUpperCase()} ${local};rport;branch=${newBranch()}`));
+    if (!hasMaxForwards) headers.push(hdr('Max-Forwards', '70'));
+    if (routeUri) headers.push(hdr('Route', `<${withLr(routeUri)}>`));
+    headers.push(hdr('From', from), hdr('To', to), hdr('Call-ID', callId), hdr('CSeq', `${seq} ${method}`));
+    const dialogForming = method === 'INVITE' || method === 'SUBSCRIBE';
+    if (dialogForming && !hasContact) headers.push(hdr('Contact', contact));
+    for (const h of others) headers.push(h);
+    const request: SipRequest = { kind: 'request', method, uri: msg.uri, version: 'SIP/2.0', headers, body: msg.body };
+
+    const txnId = randomUUID();
+    const p: ClientPending = {
+      txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: undefined, inDialog: false,
+      canceled: false, final: false,
+    };
+    if (dialogForming) {
+      const localContact = hasContact ? getHeader(request, 'contact')! : contact;
+      const d = new EngineDialog({
+        role: 'uac', callId, localTag: fromTag, localUri: from, remoteUri: to, localSeq: seq,
+        secure: msg.uri.startsWith('sips:') && protocol === 'tls', localContact,
+      }, cmd.connId, 'application');
+      if (method === 'INVITE') d.clientInvite = txnId;
+      // Later requests of a TLS dialog reconnect, when they must, with the same profile, SNI and tenant.
+      if (protocol === 'tls') d.tlsTarget = tlsTargetOf(target);
+      p.dialog = d;
+      this.#c.dialogs.add(d);
+    }
+    this.#startClient(p, cmd);
+    if (method === 'INVITE') this.#c.cdr('attempt', ['application', this.#c.now()], serializeSip(request));
+  }
+
+  #startClient(p: ClientPending, cmd: AppSipCommand): void {
+    const user: ClientTransactionUser = {
+      onResponse: (res, flow) => this.#onClientResponse(p, res, flow),
+      onTimeout: () => this.#onClientFailure(p, 408, 'Request Timeout'),
+      onTransportError: (err) => this.#onClientFailure(p, 503, 'Service Unavailable', tlsFailureReason(err)),
+    };
+    try {
+      p.txn = this.#c.tl.sendRequest(p.request, { target: p.target, user });
+    } catch (err) {
+      if (p.dialog && !p.inDialog) this.#c.endDialog(p.dialog);
+      this.#c.nok(cmd, err instanceof Error ? err.message : 'Error creating sip transaction');
+      return;
+    }
+    this.#c.client.set(p.txnId, p);
+    const text = serializeSip(p.request);
+    const l = this.#c.addr.listenerFor(p.target.protocol);
+    this.#c.hub.reply(cmd.connId, cmd.msgId, [
+      'OK', 'application', String(Buffer.byteLength(text)), p.target.protocol, l ? this.#c.addr.hostOf(l) : '', l ? String(l.port) : '',
+      this.#c.now(), p.txnId, 'Msg sent:', '',
+    ], text);
+  }
+
+  #onClientFailure(p: ClientPending, status: number, reason: string, reasonHeader?: string): void {
+    // "If a fatal transport error is reported by the transport layer [...] the condition MUST be treated as a 503
+    // (Service Unavailable) status code." / a timeout "MUST be treated as a 408 (Request Timeout)"
+    // https://www.rfc-editor.org/rfc/rfc3261#section-8.1.3.1
+    // A failed TLS handshake is named in a Reason header (RFC 3326), so the app can fail over or pass it on.
+    const res = buildResponse(p.request, status, reason, reasonHeader !== undefined ? { headers: [hdr('Reason', reasonHeader)] } : {});
+    const t = p.target;
+    this.#onClientResponse(p, res, { protocol: t.protocol, localAddress: '', localPort: 0, remoteAddress: t.address, remotePort: t.port });
+  }
+
+  #onClientResponse(p: ClientPending, res: SipResponse, flow: Flow): void {
+    const status = res.status;
+    const d = p.dialog;
+    if (p.method === 'INVITE' && d) {
+      if (status >= 200 && status < 300) {
+        if (p.final) {
+          // A retransmitted 2xx: re-send the ACK (§13.2.2.4), nothing for the app.
+          if (d.lastAck) this.#c.tl.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
+          return;
+        }
+        p.final = true;
+        this.#learnRemote(d, res, flow, p.inDialog);
+        d.state = 'confirmed';
+        d.clientInvite = undefined;
+        d.ackSeq = cseqNumber(p.request);
+        if (p.canceled) {
+          // "If a 200 arrives after the app's CANCEL, the server ACKs and then BYEs by itself" (§2.8).
+          this.#c.client.delete(p.txnId);
+          this.#sendAck(d, [], Buffer.alloc(0)).catch(() => undefined);
+          this.byeFromEngine(d, 'CANCEL race');
+          return;
+        }
+        if (!p.inDialog) this.#c.cdr('start', ['network', this.#c.now(), 'uac'], serializeSip(res));
+      } else if (status > 100 && status < 200) {
+        if (!p.inDialog) this.#learnRemote(d, res, flow, false);
+      } else if (status >= 300) {
+        p.final = true;
+        d.clientInvite = undefined;
+        if (!p.inDialog) {
+          d.failedStatus = status;
+          this.#c.cdr('stop', ['network', this.#c.now(), p.canceled ? 'call-canceled' : 'call-rejected'], serializeSip(res));
+          // The dialog only waits for the ACK srf still sends (answered NOK), then goes.
+          d.expiry = this.#c.clock.setTimeout(() => this.#c.endDialog(d), 64 * this.#c.T1);
+        }
+      }
+    } else if (status >= 200 && d && p.method === 'SUBSCRIBE' && !p.inDialog) {
+      p.final = true;
+      if (status < 300) {
+        this.#learnRemote(d, res, flow, false);
+        d.state = 'confirmed';
+      } else {
+        this.#c.endDialog(d);
+      }
+    }
+    if (status >= 200) {
+      p.final = true;
+      this.#c.client.delete(p.txnId);
+      if (p.method === 'BYE' && d) this.#c.endDialog(d);
+    }
+    const dialogId = d && (p.inDialog || p.method === 'INVITE' || p.method === 'SUBSCRIBE') ? d.id : '';
+    this.#c.hub.sendSip(p.connId, {
+      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#c.now(),
+      transactionId: p.txnId, dialogId,
+    }, serializeSip(res));
+  }
+
+  /** Remote tag, target and route set from a response to the dialog-creating request (§12.1.2). */
+  #learnRemote(d: EngineDialog, res: SipResponse, flow: Flow, inDialog: boolean): void {
+    const to = getHeader(res, 'to');
+    const tag = tagOf(to);
+    if (!inDialog && d.remoteTag === undefined && tag !== undefined && to !== undefined) {
+      d.remoteTag = tag;
+      d.remoteUri = to;
+      this.#c.dialogs.rekey(d);
+    }
+    const contact = getHeader(res, 'contact');
+    // "The remote target MUST be set to the URI from the Contact header field of the response."
+    if (contact !== undefined) d.remoteTarget = uriOf(contact);
+    if (!inDialog) {
+      // "The route set MUST be set to the list of URIs in the Record-Route header field from the response, taken
+      // in reverse order and preserving all URI parameters." https://www.rfc-editor.org/rfc/rfc3261#section-12.1.2
+      d.routeSet = getHeaders(res, 'record-route').flatMap(splitList).reverse();
+      if (flow.localPort !== 0) d.flow = flow;
+    }
+  }
+
+  onAppCancel(cmd: AppSipCommand): void {
+    const p = this.#c.client.get(cmd.transactionId);
+    if (!p || p.method !== 'INVITE' || p.final) {
+      this.#c.nok(cmd, `unable to find transaction ${cmd.transactionId} to cancel`);
+      return;
+    }
+    const cancel = buildCancel(p.request);
+    const target = p.txn?.flow?.connectionId !== undefined ? { ...p.target, connectionId: p.txn.flow.connectionId } : p.target;
+    try {
+      this.#c.tl.sendRequest(cancel, { target, user: NOOP_USER });
+    } catch (err) {
+      this.#c.nok(cmd, err instanceof Error ? err.message : 'CANCEL not sent');
+      return;
+    }
+    p.canceled = true;
+    const text = serializeSip(cancel);
+    const l = this.#c.addr.listenerFor(target.protocol);
+    this.#c.hub.reply(cmd.connId, cmd.msgId, [
+      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#c.addr.hostOf(l) : '', l ? String(l.port) : '',
+      this.#c.now(), randomUUID(), 'Msg sent:', '',
+    ], text);
+  }
+
+  sendInDialog(cmd: AppSipCommand, msg: SipRequest, d: EngineDialog): void {
+    const method = msg.method;
+    if (method === 'ACK') {
+      if (d.failedStatus !== undefined) {
+        this.#c.endDialog(d);
+        this.#c.nok(cmd, 'ACK for non-success responses is automatically generated by the stack');
+        return;
+      }
+      if (d.ackSeq === undefined) {
+        this.#c.nok(cmd, `no 2xx to acknowledge in dialog ${d.id}`);
+        return;
+      }
+      const extra = appHeaders(msg);
+      this.#sendAck(d, extra, msg.body).then((ack) => {
+        const text = serializeSip(ack.request);
+        this.#echoRequest(cmd, ack.target, cmd.transactionId || randomUUID(), text);
+      }).catch((err: unknown) => this.#c.nok(cmd, err instanceof Error ? err.message : 'ACK not sent'));
+      return;
+    }
+    if (method === 'INVITE' && (d.clientInvite !== undefined || (d.serverInvite && !d.serverInvite.final))) {
+      this.#c.nok(cmd, 'an INVITE is already in progress in this dialog');
+      return;
+    }
+    const extra = appHeaders(msg);
+    let hasContentType = false;
+    let hasContact = false;
+    for (const h of extra) {
+      if (h.name === 'content-type') hasContentType = true;
+      if (h.name === 'contact') hasContact = true;
+    }
+    if (msg.body.length > 0 && !hasContentType) {
+      if (msg.body.subarray(0, 3).toString('latin1') !== 'v=0') {
+        this.#c.nok(cmd, 'Server error: missing content-type');
+        return;
+      }
+      extra.push(hdr('Content-Type', 'application/sdp'));
+    }
+    if ((method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') && !hasContact) extra.push(hdr('Contact', d.localContact));
+    // srf sends in-dialog requests to `sip:placeholder`; the dialog's remote target replaces it (§2.10 item 5).
+    const uri = msg.uri.includes('placeholder') || !d.remoteTarget ? d.remoteTarget || msg.uri : msg.uri;
+    const request = this.#buildInDialog(d, method, uri, extra, msg.body);
+    this.#dialogTarget(d).then((target) => {
+      request.headers.unshift(hdr('Via', this.#c.addr.viaFor(target.protocol)));
+      const txnId = cmd.transactionId || randomUUID();
+      const p: ClientPending = {
+        txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: d, inDialog: true,
+        canceled: false, final: false,
+      };
+      if (method === 'INVITE') d.clientInvite = txnId;
+      if (method === 'BYE') this.#c.cdr('stop', ['application', this.#c.now(), 'normal-release'], serializeSip(request));
+      this.#startClient(p, cmd);
+    }).catch((err: unknown) => this.#c.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'));
+  }
+
+  /** A request inside `d` without its Via (added once the target, hence the transport, is known). */
+  #buildInDialog(d: EngineDialog, method: string, uri: string, extra: SipHeader[], body: Buffer): SipRequest {
+    const headers: SipHeader[] = [hdr('Max-Forwards', '70')];
+    for (const r of d.routeSet) headers.push(hdr('Route', r));
+    // "The CSeq header field value MUST be [...] the local sequence number [...] incremented by one"
+    // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
+    const seq = method === 'ACK' ? (d.ackSeq ?? d.localSeq) : d.nextSeq();
+    headers.push(hdr('From', d.localUri), hdr('To', d.remoteUri), hdr('Call-ID', d.callId), hdr('CSeq', `${seq} ${method}`));
+    for (const h of extra) headers.push(h);
+    return { kind: 'request', method, uri, version: 'SIP/2.0', headers, body };
+  }
+
+  async #sendAck(d: EngineDialog, extra: SipHeader[], body: Buffer): Promise<{ request: SipRequest; target: SendTarget }> {
+    // "The UAC core MUST generate an ACK request for each 2xx received [...] The sequence number of the CSeq
+    // header field MUST be the same as the INVITE being acknowledged" https://www.rfc-editor.org/rfc/rfc3261#section-13.2.2.4
+    if (body.length > 0 && !extra.some((h) => h.name === 'content-type')) extra.push(hdr('Content-Type', 'application/sdp'));
+    const ack = this.#buildInDialog(d, 'ACK', d.remoteTarget, extra, body);
+    d.ackSeq = undefined;
+    const target = await this.#dialogTarget(d);
+    ack.headers.unshift(hdr('Via', this.#c.addr.viaFor(target.protocol)));
+    d.lastAck = { request: ack, target };
+    await this.#c.tl.sendStateless(ack, target);
+    return d.lastAck;
+  }
+
+  #echoRequest(cmd: AppSipCommand, target: SendTarget, txnId: string, text: string): void {
+    const l = this.#c.addr.listenerFor(target.protocol);
+    this.#c.hub.reply(cmd.connId, cmd.msgId, [
+      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#c.addr.hostOf(l) : '', l ? String(l.port) : '',
+      this.#c.now(), txnId, 'Msg sent:', '',
+    ], text);
+  }
+
+  /** Where requests inside `d` go: forced onto the dialog's connection for TCP/TLS (§2.8). */
+  async #dialogTarget(d: EngineDialog): Promise<SendTarget> {
+    const f = d.flow;
+    if (f && f.protocol !== 'udp') {
+      const t: SendTarget = {
+        protocol: f.protocol, address: f.remoteAddress, port: f.remotePort, ...(f.protocol === 'tls' ? d.tlsTarget : undefined),
+      };
+      if (f.connectionId !== undefined) t.connectionId = f.connectionId;
+      return t;
+    }
+    // "If the route set is not empty, and its first URI contains the lr parameter [...] the UAC MUST [...] send
+    // the request to the first URI of the route set" https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
+    const next = d.routeSet.length > 0 ? uriOf(d.routeSet[0]!) : d.remoteTarget;
+    const u = parseUriLite(next);
+    if (!u) {
+      if (f) return { protocol: f.protocol, address: f.remoteAddress, port: f.remotePort };
+      throw new Error(`unable to find route for dialog ${d.id}`);
+    }
+    const protocol = f?.protocol ?? transportOf(u);
+    if (f && d.role === 'uac' && d.routeSet.length === 0 && unbracket(u.host) !== f.remoteAddress) {
+      // NAT detection: the 200's Contact differs from where it came from; use the source (§2.8).
+      return { protocol, address: f.remoteAddress, port: f.remotePort, ...(f.listenerId ? { listenerId: f.listenerId } : {}) };
+    }
+    const address = await resolveHost(u.host);
+    return {
+      protocol, address, port: u.port ?? (protocol === 'tls' ? 5061 : 5060),
+      ...(f?.listenerId ? { listenerId: f.listenerId } : {}),
+      ...(protocol === 'tls' ? d.tlsTarget : undefined),
+    };
+  }
+}
