@@ -124,6 +124,8 @@ export class Engine {
       transport: this.transport, clock, log: log.child({ component: 'transaction' }),
       ...(options.timers ? { timers: options.timers } : {}),
     });
+    // A TLS 1.3 server may refuse our client certificate after we sent on the connection: fail those requests now.
+    this.transport.on('flowFailed', (connectionId, err) => void this.transactions.failFlow(connectionId, err));
     this.registry = new AppRegistry({ log: log.child({ component: 'control' }) });
     const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock, log };
     const core = options.createCore ? options.createCore(deps) : new SipCore({ ...deps, log: log.child({ component: 'core' }) });

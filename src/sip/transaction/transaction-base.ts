@@ -81,16 +81,26 @@ export abstract class TransactionBase<S extends string> {
     }
     p.then(
       (flow) => this.sent(flow),
-      (err: unknown) => {
-        this.ctx.stats.transportErrors++;
-        // A transaction on a reliable transport may already have ended (Timer J/K/D/I are zero there); the TU
-        // still has to hear that its last message did not leave.
-        if (this.#disposed || (this.terminated && (!this.reliable || this.#reportedFailure))) return;
-        this.#reportedFailure = true;
-        this.transportFailed(
-          new TransactionError('ERR_SIP_TRANSACTION_TRANSPORT', 'the transport failed to send', { cause: err, details: { transaction: this.id } }),
-        );
-      },
+      (err: unknown) => this.#failSend(err),
+    );
+  }
+
+  /**
+   * The connection this transaction sent on failed before any answer came back (a TLS 1.3 server refusing our
+   * client certificate once its handshake is over): the TU hears it as it hears a failed send.
+   */
+  flowFailed(err: unknown): void {
+    this.#failSend(err);
+  }
+
+  #failSend(err: unknown): void {
+    this.ctx.stats.transportErrors++;
+    // A transaction on a reliable transport may already have ended (Timer J/K/D/I are zero there); the TU
+    // still has to hear that its last message did not leave.
+    if (this.#disposed || (this.terminated && (!this.reliable || this.#reportedFailure))) return;
+    this.#reportedFailure = true;
+    this.transportFailed(
+      new TransactionError('ERR_SIP_TRANSACTION_TRANSPORT', 'the transport failed to send', { cause: err, details: { transaction: this.id } }),
     );
   }
 

@@ -234,6 +234,22 @@ export class TransactionLayer {
     return { ...s, created: { ...s.created }, live: { ...s.live } };
   }
 
+  /**
+   * The transport says the connection `connectionId` failed before anything came back on it: each client
+   * transaction whose request went out on it and that has heard nothing yet gets a transport error (RFC 3261
+   * §17.1.4: "the client transaction SHOULD inform the TU that a transport failure has occurred"), instead of
+   * waiting for Timer B or F. Returns how many were told.
+   */
+  failFlow(connectionId: string, error: unknown): number {
+    let n = 0;
+    for (const txn of [...this.#clients.values()]) {
+      if (txn.flow?.connectionId !== connectionId || (txn.state !== 'Calling' && txn.state !== 'Trying')) continue;
+      txn.flowFailed(error);
+      n++;
+    }
+    return n;
+  }
+
   /** Ends every transaction and 2xx retransmission without callbacks. Idempotent. */
   close(): void {
     if (this.#closed) return;

@@ -56,6 +56,7 @@ export class StreamConnection implements ConnectionEntry {
   readonly #timers: StreamConnectionTimers;
   #idleTimer: TimerHandle | undefined;
   #closeReason = 'closed';
+  #error: Error | undefined;
 
   constructor(o: StreamConnectionOptions) {
     this.#socket = o.socket;
@@ -118,6 +119,7 @@ export class StreamConnection implements ConnectionEntry {
       this.#framer.push(chunk);
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
+      this.#error ??= e;
       this.#closeReason = `error ${e.code ?? e.message}`;
     });
     // With allowHalfOpen off, Node ends our side when the peer ends; a half-closed SIP connection is useless.
@@ -126,6 +128,11 @@ export class StreamConnection implements ConnectionEntry {
     });
     s.on('close', () => this.#onClosed());
     this.#armIdle(Math.min(o.idleTimeoutMs, o.unusedTimeoutMs));
+  }
+
+  /** The first error the socket raised, if any (read when it closes). */
+  get error(): Error | undefined {
+    return this.#error;
   }
 
   get isOpen(): boolean {

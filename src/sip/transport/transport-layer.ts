@@ -76,6 +76,12 @@ export type TransportLayerEvents = {
   badRequest: [TransportDrop];
   /** A TLS handshake failed or an inbound peer was refused after it, classified (counted in `tlsStats()`). */
   tlsFailure: [TlsFailureEvent];
+  /**
+   * An outbound TLS connection that had already carried requests was refused by the server before any answer
+   * (a TLS 1.3 server rejects our client certificate after our side of the handshake is done): the requests sent
+   * on it failed. The error is ERR_SIP_TRANSPORT_TLS_HANDSHAKE with the classified failure in its details.
+   */
+  flowFailed: [connectionId: string, error: GatewayError];
 };
 
 /** One classified TLS failure, as logged (CUBE's TLS_HANDSHAKE_FAILED) and counted. */
@@ -494,6 +500,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
         this.#table.remove(conn);
         this.#c.connectionsClosed++;
         this.#log.debug({ connection: conn.info.id, reason }, 'connection closed');
+        if (conn.error && conn.info.direction === 'outbound' && conn.info.protocol === 'tls' && conn.info.bytesIn === 0) this.#lateTlsFailure(conn, conn.error);
         this.safeEmit('connectionClose', { ...conn.info }, reason);
       },
       onFrame: (conn, message) => {
@@ -532,6 +539,34 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
         }, failure);
       },
     };
+  }
+
+  /**
+   * In TLS 1.3 the client's handshake is done before the server has checked the client's certificate, so a
+   * refusal (an alert such as unknown_ca or certificate_required) arrives on a connection we already use. Before
+   * any byte came back it is the handshake's failure: classified, counted and logged like one, and reported for
+   * the requests sent on the connection. Other errors (a reset) stay plain closes.
+   */
+  #lateTlsFailure(conn: StreamConnection, err: Error): void {
+    const failure = classifyTlsFailure(err);
+    if (failure.reason === 'other') return;
+    const i = conn.info;
+    const ev = this.#tlsFailure('client', err, {
+      ...(i.tenant !== undefined ? { tenant: i.tenant } : {}),
+      ...(i.tlsProfile !== undefined ? { profile: i.tlsProfile } : {}),
+      ...(i.servername !== undefined ? { servername: i.servername } : {}),
+      remoteAddress: i.remoteAddress, remotePort: i.remotePort,
+    }, failure);
+    const e = transportError('ERR_SIP_TRANSPORT_TLS_HANDSHAKE', `tls connection to ${i.remoteAddress}:${i.remotePort} refused by the server: ${err.message}`, {
+      cause: err,
+      details: {
+        address: i.remoteAddress, port: i.remotePort, connectionId: i.id, tlsFailure: ev.failure, cubeText: ev.cubeText,
+        ...(ev.sipxText !== undefined ? { sipxText: ev.sipxText } : {}),
+        ...(i.tenant !== undefined ? { tenant: i.tenant } : {}),
+        ...(i.tlsProfile !== undefined ? { tlsProfile: i.tlsProfile } : {}),
+      },
+    });
+    this.safeEmit('flowFailed', i.id, e);
   }
 
   /** Classifies, counts (per tenant and direction) and logs one TLS failure, once, in CUBE's words. */
