@@ -163,6 +163,8 @@ export interface TracedHello {
   versions: string[];
   sni: string | undefined;
   hasSni: boolean;
+  /** The legacy client_version field (TLS 1.2 whenever 1.2 or 1.3 is offered). */
+  clientVersion: string | undefined;
 }
 
 export function tracedClientHello(output: string): TracedHello | undefined {
@@ -188,5 +190,6 @@ export function tracedClientHello(output: string): TracedHello | undefined {
   const hex = sniLines.map((l) => l.replace(/^[0-9a-f]{4} - /, '').split('   ')[0]!.replace(/[^0-9a-f]/gi, '')).join('');
   // server_name_list: u16 list length, u8 type (0 = host_name), u16 name length, name.
   const sni = hex.length >= 10 ? Buffer.from(hex, 'hex').subarray(5).toString('latin1') : undefined;
-  return { ciphers, versions, sni, hasSni: sniLines.length > 0 };
+  const clientVersion = /client_version=0x[0-9a-f]+ \(([^)]+)\)/i.exec(block)?.[1];
+  return { ciphers, versions, sni, hasSni: sniLines.length > 0, clientVersion };
 }
