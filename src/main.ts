@@ -1,10 +1,12 @@
+import { startAdmin, type AdminServer } from './admin/index.js';
 import { isGatewayError } from './common/index.js';
 import { configCheck } from './cli/config-check.js';
+import { reloadCommand } from './cli/reload.js';
 import { resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
+import { GatewayReloader } from './gateway-reload.js';
 import { createLogger } from './log/index.js';
 import { planStartup } from './startup.js';
-import { tlsFilePaths, tlsProfileInputs, watchTlsFiles } from './startup-tls.js';
 
 /**
  * Process entry (`npm start`, `bin/trunkgate.mjs`).
@@ -12,10 +14,14 @@ import { tlsFilePaths, tlsProfileInputs, watchTlsFiles } from './startup-tls.js'
  *                                        run the engine in a worker thread and the b2bua in this one
  *   trunkgate config check [DIR]         print every problem of a configuration; exit 1 if there is one
  *   trunkgate config schema              print the JSON Schema of the configuration
+ *   trunkgate reload [--tls] [--profiles DIR] [--admin URL] [--json]
+ *                                        ask the running gateway (admin API) to reload its configuration (or TLS files)
  * Environment: TRUNKGATE_PROFILES (profiles dir), TRUNKGATE_ENGINE_SECRET (random per start),
- * TRUNKGATE_CONTROL_PORT (overrides gateway.engine.control.port), TRUNKGATE_TARGET (host:port[;transport=…]: bridge
- * every call there instead of running the dial-peer pipeline; also the plain bridge's target when no dial peer is
- * configured, else the default tenant's sipServer), TRUNKGATE_LOG_LEVEL. SIGINT and SIGTERM close everything.
+ * TRUNKGATE_CONTROL_PORT (overrides gateway.engine.control.port), TRUNKGATE_ADMIN_PORT (overrides
+ * gateway.admin.port), the variable gateway.admin.tokenEnv names (TRUNKGATE_ADMIN_TOKEN: the admin API's bearer
+ * token), TRUNKGATE_TARGET (host:port[;transport=…]: bridge every call there instead of running the dial-peer
+ * pipeline; also the plain bridge's target when no dial peer is configured, else the default tenant's sipServer),
+ * TRUNKGATE_LOG_LEVEL. SIGHUP reloads the configuration; SIGINT and SIGTERM close everything.
  */
 const env = process.env;
 const args = process.argv.slice(2);
@@ -24,6 +30,9 @@ if (args[0] === 'config') {
   const sub = args[1];
   const rest = sub === 'schema' ? ['--schema'] : args.slice(2);
   process.exit(configCheck(rest, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
+}
+if (args[0] === 'reload') {
+  process.exit(await reloadCommand(args.slice(1), { out: (s) => console.log(s), err: (s) => console.error(s), env }));
 }
 if (args[0] === 'version' || args[0] === '--version') {
   console.log('trunkgate 0.1.0');
@@ -47,20 +56,36 @@ try {
     ...(env.TRUNKGATE_LOG_LEVEL ? { logLevel: env.TRUNKGATE_LOG_LEVEL } : {}),
   };
   const gw = await startGateway(options);
-  // A trustpoint, trust store or CRL changed on disk: rebuild the profiles in the engine; a bad file keeps the old.
-  const tlsWatch = watchTlsFiles(tlsFilePaths(plan.config), () => {
-    let inputs;
+  // Reloads: a trustpoint, trust store or CRL changed on disk rebuilds the TLS profiles; SIGHUP and the admin
+  // API read the whole configuration again. A bad file or certificate keeps the running one and says why.
+  const reloader = new GatewayReloader({ gateway: gw, profilesDir, config: plan.config, env, log });
+  reloader.watchTlsFiles();
+  const onHup = () => void reloader.reloadConfig('signal').catch((err: unknown) => log.error({ err }, 'trunkgate: reload failed'));
+  process.on('SIGHUP', onHup);
+  const adminCfg = plan.config.gateway.admin;
+  let admin: AdminServer | undefined;
+  if (adminCfg.enabled) {
+    const token = env[adminCfg.tokenEnv] || undefined;
+    const port = env.TRUNKGATE_ADMIN_PORT ? Number(env.TRUNKGATE_ADMIN_PORT) : adminCfg.port;
     try {
-      inputs = tlsProfileInputs(plan.config);
+      admin = await startAdmin({
+        engineSnapshot: () => gw.engineSnapshot(),
+        b2buaStats: () => gw.b2bua.stats(),
+        reloadTls: () => reloader.reloadTls('api'),
+        reloadConfig: () => reloader.reloadConfig('api'),
+      }, { host: adminCfg.host, port, log, ...(token ? { token } : {}) });
+      log.info({ admin: `${admin.address.host}:${admin.address.port}`, token: token ? 'required' : 'none' },
+        `trunkgate: admin API on http://${admin.address.host.includes(':') ? `[${admin.address.host}]` : admin.address.host}:${admin.address.port}`);
     } catch (err) {
-      log.warn({ err }, 'trunkgate: TLS files changed but cannot be read; the running profiles keep serving');
-      return;
+      // A refused configuration (no token beyond loopback) stops the start; a busy port leaves SIP running.
+      if (isGatewayError(err) && err.code === 'ERR_ADMIN_TOKEN_REQUIRED') {
+        await gw.close();
+        throw err;
+      }
+      log.error({ err, code: 'ERR_ADMIN_LISTEN', host: adminCfg.host, port },
+        `trunkgate: the admin API cannot listen on ${adminCfg.host}:${port}; SIP runs without it (reload by SIGHUP)`);
     }
-    void gw.reloadTls(inputs).then((r) => (r.ok
-      ? log.info({ version: r.version, profiles: r.names }, 'trunkgate: TLS profiles reloaded from disk')
-      : log.warn({ problems: r.problems }, 'trunkgate: TLS reload refused; the running profiles keep serving')),
-    (err: unknown) => log.warn({ err }, 'trunkgate: TLS reload failed'));
-  }, { log });
+  }
   for (const l of gw.addresses.sip) {
     const spec = options.listen.find((x) => x.transport === l.protocol && x.port === l.port);
     log.info({ transport: l.protocol, address: l.address, port: l.port, tlsProfile: spec?.tlsProfile },
@@ -77,10 +102,12 @@ try {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'trunkgate: stopping');
-    tlsWatch.close();
+    reloader.close();
+    process.off('SIGHUP', onHup);
+    const adminClosed = admin?.close() ?? Promise.resolve();
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    void gw.close().then(() => {
+    void adminClosed.catch(() => undefined).then(() => gw.close()).then(() => {
       log.info('trunkgate: stopped');
       process.exit(0);
     });

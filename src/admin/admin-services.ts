@@ -1,0 +1,18 @@
+import type { B2buaStatsSnapshot } from '../b2bua/start-b2bua.js';
+import type { EngineSnapshot } from '../engine/engine-snapshot.js';
+import type { ConfigReloadReport, TlsReloadReport } from '../gateway-reload.js';
+
+/**
+ * What the admin API reads and asks of the running gateway. The composition root (main.ts) wires these to
+ * the gateway and its reloader; tests may pass fakes. The admin layer imports no service, only these types.
+ */
+export interface AdminServices {
+  /** The engine's connection table, TLS profiles and counters (from the engine worker). */
+  engineSnapshot(): Promise<EngineSnapshot>;
+  /** The b2bua's call, policy and OPTIONS-ping counters. */
+  b2buaStats(): B2buaStatsSnapshot;
+  /** Rebuilds the TLS profiles from their files. */
+  reloadTls(): Promise<TlsReloadReport>;
+  /** Reads the profiles directory again and applies it, or keeps the running configuration. */
+  reloadConfig(): Promise<ConfigReloadReport>;
+}

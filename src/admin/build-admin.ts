@@ -1,0 +1,63 @@
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from '../log/index.js';
+import type { AdminServices } from './admin-services.js';
+import { requireToken } from './auth.js';
+import type { AdminErrorCode } from './errors.js';
+import { b2buaRoutes } from './routes/b2bua-routes.js';
+import { engineRoutes } from './routes/engine-routes.js';
+import { metricsRoute } from './routes/metrics-route.js';
+import { reloadRoutes } from './routes/reload-routes.js';
+
+export interface AdminOptions {
+  /** Bearer token every route but /health and /openapi.json asks for; absent: none asked. */
+  token?: string;
+  log?: Logger;
+  /** Node process metrics (heap, event loop, CPU) in /metrics too. Default true. */
+  processMetrics?: boolean;
+}
+
+const OPEN_ROUTES = ['/health', '/openapi.json'];
+
+/**
+ * The admin API as a fastify instance, built but not listening (fastify's build-then-listen: tests use
+ * `inject()`, `startAdmin` listens). One plugin per resource; the OpenAPI description is at /openapi.json.
+ */
+export async function buildAdmin(services: AdminServices, opts: AdminOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(opts.log ? { loggerInstance: opts.log.child({ component: 'admin' }) } : { logger: false }),
+    logController: new LogController({ disableRequestLogging: true }),
+  }) as unknown as FastifyInstance;
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'trunkgate admin API',
+        description: 'Connection table, TLS profiles and counters, trunk state, statistics, Prometheus metrics and reload of a running trunkgate.',
+        version: '0.1.0',
+      },
+      ...(opts.token ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
+    },
+  });
+  requireToken(app, opts.token, OPEN_ROUTES);
+  app.setErrorHandler(async (err, req, reply) => {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return reply.code(status).send({ code: (err as { code?: string }).code ?? 'ERR_ADMIN_REQUEST', message: (err as Error).message });
+    }
+    req.log.error({ err, url: req.url }, 'admin: request failed');
+    const code: AdminErrorCode = 'ERR_ADMIN_SERVICE';
+    return reply.code(500).send({ code, message: err instanceof Error ? err.message : String(err) });
+  });
+
+  app.get('/health', {
+    schema: { summary: 'Liveness of the admin API (no token asked)', tags: ['meta'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
+  }, async () => ({ status: 'ok' }));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(engineRoutes(services));
+  await app.register(b2buaRoutes(services));
+  await app.register(metricsRoute(services, opts.processMetrics !== undefined ? { processMetrics: opts.processMetrics } : {}));
+  await app.register(reloadRoutes(services));
+  return app;
+}

@@ -1,0 +1,113 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { B2buaStatsSnapshot } from '../b2bua/start-b2bua.js';
+import type { EngineSnapshot } from '../engine/engine-snapshot.js';
+
+/** What one scrape reads: taken once, then every metric is set from it. */
+export interface MetricsInput {
+  engine: EngineSnapshot;
+  b2bua: B2buaStatsSnapshot;
+}
+
+type Labels = Record<string, string>;
+
+/**
+ * The Prometheus metrics of the gateway, in a registry of their own (never the global one). The counters
+ * live in the engine and the b2bua; each scrape copies them in, so the values here are always theirs.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  #input: MetricsInput | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    const reg = this.registry;
+    const input = () => this.#input;
+    // A counter whose value is read from a snapshot at scrape time.
+    const counter = (name: string, help: string, labelNames: string[], read: (i: MetricsInput) => [Labels, number][]) =>
+      new Counter({
+        name, help, labelNames, registers: [reg],
+        collect() {
+          this.reset();
+          const i = input();
+          if (i) for (const [l, v] of read(i)) this.inc(l, v);
+        },
+      });
+    const gauge = (name: string, help: string, labelNames: string[], read: (i: MetricsInput) => [Labels, number][]) =>
+      new Gauge({
+        name, help, labelNames, registers: [reg],
+        collect() {
+          this.reset();
+          const i = input();
+          if (i) for (const [l, v] of read(i)) this.set(l, v);
+        },
+      });
+
+    counter('trunkgate_calls_attempted_total', 'INVITEs the b2bua tried to bridge', [], (i) => [[{}, i.b2bua.attempted]]);
+    counter('trunkgate_calls_connected_total', 'Calls where both legs answered', [], (i) => [[{}, i.b2bua.connected]]);
+    counter('trunkgate_calls_completed_total', 'Calls ended with both legs released', [], (i) => [[{}, i.b2bua.completed]]);
+    counter('trunkgate_calls_failed_total',
+      'Failed calls by the final status sent to the caller (0: none) and stage: policy (refused before any B leg) or bridge',
+      ['status', 'stage'], (i) => {
+        const out: [Labels, number][] = Object.entries(i.b2bua.failed).map(([status, n]) => [{ status, stage: 'bridge' }, n]);
+        const p = i.b2bua.policy;
+        if (p) {
+          const denied = Object.values(p.deniedByCategory).reduce((a, n) => a + n, 0);
+          out.push([{ status: '403', stage: 'policy' }, denied + p.unknownPeerRejected + p.noTenant]);
+          out.push([{ status: '404', stage: 'policy' }, p.noRoute]);
+          out.push([{ status: '483', stage: 'policy' }, p.tooManyHops]);
+        }
+        return out;
+      });
+    gauge('trunkgate_calls_active', 'Calls set up and not yet ended', [], (i) => [[{}, i.b2bua.active]]);
+    counter('trunkgate_calls_denied_total', 'Calls refused 403 by a permission category', ['category'],
+      (i) => Object.entries(i.b2bua.policy?.deniedByCategory ?? {}).map(([category, n]) => [{ category }, n]));
+    counter('trunkgate_calls_no_route_total', 'Calls refused 404: no dial peer matched', [], (i) => [[{}, i.b2bua.policy?.noRoute ?? 0]]);
+    counter('trunkgate_calls_failovers_total', 'B-leg attempts moved on to the next target', [], (i) => [[{}, i.b2bua.policy?.failovers ?? 0]]);
+
+    counter('trunkgate_tls_handshake_failures_total', 'TLS handshake failures by tenant, direction (client/server) and reason code',
+      ['tenant', 'direction', 'reason'], (i) => i.engine.tls.failures.map((f) => [{ tenant: f.tenant, direction: f.direction, reason: f.reason }, f.count]));
+    gauge('trunkgate_tls_certificate_expiry_timestamp_seconds', 'notAfter of the certificate a TLS profile presents',
+      ['profile', 'kind'], (i) => i.engine.tls.profiles.flatMap((p) => [
+        [{ profile: p.name, kind: 'server' }, Date.parse(p.certificate.notAfter) / 1000] as [Labels, number],
+        ...(p.clientCertificate ? [[{ profile: p.name, kind: 'client' }, Date.parse(p.clientCertificate.notAfter) / 1000] as [Labels, number]] : []),
+      ]));
+    gauge('trunkgate_connections_open', 'Open TCP and TLS connections by protocol and direction', ['protocol', 'direction'], (i) => {
+      const n = new Map<string, number>();
+      for (const protocol of ['tcp', 'tls']) for (const direction of ['inbound', 'outbound']) n.set(`${protocol} ${direction}`, 0);
+      for (const c of i.engine.connections) if (c.state === 'open') n.set(`${c.protocol} ${c.direction}`, (n.get(`${c.protocol} ${c.direction}`) ?? 0) + 1);
+      return [...n].map(([k, v]) => {
+        const [protocol = '', direction = ''] = k.split(' ');
+        return [{ protocol, direction }, v];
+      });
+    });
+    counter('trunkgate_sip_messages_received_total', 'SIP messages received', [], (i) => [[{}, i.engine.transport.messagesIn]]);
+    counter('trunkgate_sip_messages_sent_total', 'SIP messages sent', [], (i) => [[{}, i.engine.transport.messagesOut]]);
+    counter('trunkgate_sip_dropped_total', 'Input refused by the transport, by stable code', ['code'],
+      (i) => Object.entries(i.engine.transport.drops).map(([code, n]) => [{ code }, n]));
+    gauge('trunkgate_trunk_up', 'OPTIONS ping state of a trunk target: 1 up, 0 down or not yet known', ['tenant', 'server'],
+      (i) => (i.b2bua.trunks?.trunks ?? []).map((t) => [{ tenant: t.tenant, server: t.server }, t.state === 'up' ? 1 : 0]));
+    gauge('trunkgate_trunk_state', 'OPTIONS ping state of a trunk target, one series per state (1 for the current one)', ['tenant', 'server', 'state'],
+      (i) => (i.b2bua.trunks?.trunks ?? []).flatMap((t) => (['unknown', 'up', 'down'] as const)
+        .map((state) => [{ tenant: t.tenant, server: t.server, state }, t.state === state ? 1 : 0] as [Labels, number])));
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: reg, prefix: 'trunkgate_' });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition of this input. */
+  render(input: MetricsInput): Promise<string> {
+    // One scrape at a time: the collectors read the input of the scrape in progress.
+    const run = this.#queue.then(async () => {
+      this.#input = input;
+      try {
+        return await this.registry.metrics();
+      } finally {
+        this.#input = undefined;
+      }
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}

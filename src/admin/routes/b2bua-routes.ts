@@ -1,0 +1,34 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AdminServices } from '../admin-services.js';
+import { statsSchema, trunksSchema } from '../schemas.js';
+
+/** GET /trunks (OPTIONS ping state) and GET /stats (engine and b2bua counters). */
+export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/trunks', {
+      schema: {
+        summary: 'OPTIONS ping state of every pinged trunk target, and the count of state changes',
+        tags: ['b2bua'],
+        response: { 200: trunksSchema },
+      },
+    }, async () => services.b2buaStats().trunks ?? { trunks: [], wentDown: 0, cameUp: 0, pings: 0, pingFailures: 0 });
+
+    app.get('/stats', {
+      schema: {
+        summary: 'Counters: engine transport, transactions and core; b2bua calls, failures by status, policy outcomes',
+        tags: ['engine', 'b2bua'],
+        response: { 200: statsSchema },
+      },
+    }, async () => {
+      const e = await services.engineSnapshot();
+      const b2bua = services.b2buaStats();
+      return {
+        engine: {
+          transport: e.transport, transactions: e.transactions, ...(e.core ? { core: e.core } : {}), apps: e.apps,
+          tls: { version: e.tls.version, handshakeFailures: e.tls.failures.reduce((n, f) => n + f.count, 0) },
+        },
+        b2bua,
+      };
+    });
+  };
+}

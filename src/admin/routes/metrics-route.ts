@@ -1,0 +1,21 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AdminServices } from '../admin-services.js';
+import { GatewayMetrics } from '../metrics.js';
+
+/** GET /metrics: the Prometheus text exposition (prom-client). */
+export function metricsRoute(services: AdminServices, opts: { processMetrics?: boolean } = {}): FastifyPluginAsync {
+  return async (app) => {
+    const metrics = new GatewayMetrics(opts);
+    app.get('/metrics', {
+      schema: {
+        summary: 'Prometheus metrics: calls, failures by status, TLS handshake failures by tenant/direction/reason, open connections, trunk state',
+        tags: ['metrics'],
+        produces: ['text/plain'],
+        response: { 200: { type: 'string' } },
+      },
+    }, async (_req, reply) => {
+      const text = await metrics.render({ engine: await services.engineSnapshot(), b2bua: services.b2buaStats() });
+      return reply.type(metrics.contentType).send(text);
+    });
+  };
+}

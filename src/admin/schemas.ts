@@ -1,0 +1,144 @@
+/**
+ * JSON Schemas of the admin API's answers: they document the API (OpenAPI at /openapi.json) and fastify
+ * serializes with them. Objects whose keys are data (counters by code) allow any further property.
+ */
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const bool = { type: 'boolean' } as const;
+const strings = { type: 'array', items: str } as const;
+const counts = { type: 'object', additionalProperties: int } as const;
+
+export const errorSchema = {
+  type: 'object',
+  properties: { code: str, message: str },
+  required: ['code', 'message'],
+} as const;
+
+export const connectionSchema = {
+  type: 'object',
+  description: "One TCP or TLS connection (CUBE's show sip-ua connections tcp tls detail)",
+  properties: {
+    id: str,
+    protocol: { type: 'string', enum: ['tcp', 'tls'] },
+    direction: { type: 'string', enum: ['inbound', 'outbound'] },
+    state: { type: 'string', enum: ['connecting', 'open', 'closing', 'closed'] },
+    localAddress: str, localPort: int, remoteAddress: str, remotePort: int,
+    listenerId: str, tenant: str, tlsProfile: str, servername: str,
+    createdAt: { type: 'number', description: 'ms since the epoch' },
+    lastActivityAt: { type: 'number' },
+    bytesIn: int, bytesOut: int, messagesIn: int, messagesOut: int,
+    tls: {
+      type: 'object',
+      properties: {
+        version: str,
+        cipher: { type: 'string', description: 'OpenSSL name for TLS 1.2, IANA name for TLS 1.3' },
+        group: str,
+        authorized: { type: 'boolean', description: "the peer's chain verified against the profile's trust store" },
+        identities: { ...strings, description: "the peer certificate's identities: sip:, dns:, ip:, cn:" },
+        profile: str, tenant: str, servername: str,
+      },
+    },
+  },
+} as const;
+
+export const connectionsSchema = {
+  type: 'object',
+  properties: { count: int, connections: { type: 'array', items: connectionSchema } },
+} as const;
+
+const certificateSchema = {
+  type: 'object',
+  properties: {
+    subject: str, commonName: str, issuer: str, san: strings, notBefore: str, notAfter: str,
+    keyType: str, keySize: int, fingerprint256: str, serialNumber: str,
+  },
+} as const;
+
+export const tlsSchema = {
+  type: 'object',
+  properties: {
+    version: { type: 'integer', description: 'generation of the profile set: +1 per accepted reload' },
+    profiles: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: str, tenant: str, minVersion: str, maxVersion: str, requestCert: bool, cnSanValidate: str, sni: str,
+          serverNames: strings, ciphers: strings, certificate: certificateSchema, clientCertificate: certificateSchema,
+        },
+      },
+    },
+    failures: {
+      type: 'array',
+      description: 'handshake failures per tenant ("-" when unknown), direction and reason code',
+      items: {
+        type: 'object',
+        properties: { tenant: str, direction: { type: 'string', enum: ['client', 'server'] }, reason: str, count: int },
+      },
+    },
+  },
+} as const;
+
+export const trunksSchema = {
+  type: 'object',
+  properties: {
+    trunks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { tenant: str, server: str, state: { type: 'string', enum: ['unknown', 'up', 'down'] }, failures: int, lastStatus: int },
+      },
+    },
+    wentDown: int, cameUp: int, pings: int, pingFailures: int,
+  },
+} as const;
+
+export const statsSchema = {
+  type: 'object',
+  properties: {
+    engine: {
+      type: 'object',
+      properties: {
+        transport: { type: 'object', additionalProperties: true },
+        transactions: { type: 'object', additionalProperties: true },
+        core: counts,
+        apps: int,
+        tls: { type: 'object', properties: { version: int, handshakeFailures: int } },
+      },
+    },
+    b2bua: {
+      type: 'object',
+      additionalProperties: true,
+      properties: { attempted: int, connected: int, completed: int, failed: counts, failedTotal: int, active: int },
+    },
+  },
+} as const;
+
+const problemSchema = {
+  type: 'object',
+  properties: { code: str, message: str, file: str, line: int, path: str, profile: str },
+} as const;
+
+export const tlsReloadSchema = {
+  type: 'object',
+  properties: {
+    ok: bool, trigger: str, version: int, profiles: strings, added: strings, removed: strings,
+    certificates: {
+      type: 'array',
+      items: { type: 'object', properties: { profile: str, kind: str, from: str, to: str } },
+    },
+    problems: { type: 'array', items: problemSchema },
+  },
+} as const;
+
+export const configReloadSchema = {
+  type: 'object',
+  properties: {
+    ok: bool, trigger: str, changed: strings, applied: strings,
+    needsRestart: { type: 'array', items: { type: 'object', properties: { what: str, reason: str } } },
+    problems: { type: 'array', items: problemSchema },
+    warnings: { type: 'array', items: problemSchema },
+    tls: tlsReloadSchema,
+  },
+} as const;

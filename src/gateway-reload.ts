@@ -1,0 +1,282 @@
+import { validateCipherName } from './cli/config-check.js';
+import {
+  b2buaPolicyFromConfig, formatProblem, reloadConfig, tenantsByServerName, type ConfigProblem, type GatewayConfig,
+} from './config/index.js';
+import type { EngineSnapshot } from './engine/engine-snapshot.js';
+import type { Gateway } from './gateway.js';
+import type { Logger } from './log/index.js';
+import type { ProfileInput } from './tls/index.js';
+import { engineListeners, tlsFilePaths, tlsProfileInputs, watchTlsFiles, type TlsFileWatcher } from './startup-tls.js';
+
+/** What asked for a reload (logged with the outcome). */
+export type ReloadTrigger = 'api' | 'signal' | 'file' | 'start';
+
+/** One reason a reload was refused, or a warning: a stable code and where the problem is. */
+export interface ReloadProblem {
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+  path?: string;
+  profile?: string;
+}
+
+/** The outcome of a TLS reload: what the engine loaded, and what changed, or why it kept the running set. */
+export interface TlsReloadReport {
+  ok: boolean;
+  trigger: ReloadTrigger;
+  /** Generation of the engine's profile set after the call (unchanged when refused). */
+  version: number;
+  /** Profiles loaded after the call. */
+  profiles: string[];
+  added: string[];
+  removed: string[];
+  /** Profiles whose certificate (server or client) changed: SHA-256 fingerprints before and after. */
+  certificates: { profile: string; kind: 'server' | 'client'; from: string; to: string }[];
+  problems: ReloadProblem[];
+}
+
+/** A part of the new configuration that takes a restart to apply, and why. */
+export interface NeedsRestart {
+  what: string;
+  reason: string;
+}
+
+/** The outcome of a configuration reload. */
+export interface ConfigReloadReport {
+  ok: boolean;
+  trigger: ReloadTrigger;
+  /** Top-level sections that differ from the running configuration. */
+  changed: string[];
+  /** What was swapped in the running gateway: 'routing' (the b2bua's policy), 'tlsProfiles'. */
+  applied: string[];
+  /** Changes accepted in the configuration but not in effect until a restart (listeners, ports...). */
+  needsRestart: NeedsRestart[];
+  /** Why the reload was refused; empty when ok. */
+  problems: ReloadProblem[];
+  warnings: ReloadProblem[];
+  /** The TLS part, when the profiles were reloaded. */
+  tls?: TlsReloadReport;
+}
+
+export interface GatewayReloaderOptions {
+  gateway: Gateway;
+  /** The profiles directory the gateway was started from; every configuration reload reads it again. */
+  profilesDir: string;
+  /** The configuration the gateway runs. */
+  config: GatewayConfig;
+  env: Readonly<Record<string, string | undefined>>;
+  log: Logger;
+}
+
+const TLS_SECTIONS = ['trustpoints', 'trustStores', 'tlsCiphers', 'tlsProfiles', 'tenants'];
+
+function fromConfigProblem(p: ConfigProblem): ReloadProblem {
+  return { code: p.code, message: p.message, path: p.path, ...(p.file !== undefined ? { file: p.file } : {}), ...(p.line !== undefined ? { line: p.line } : {}) };
+}
+
+function errorProblem(e: unknown, fallback: string): ReloadProblem {
+  const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : fallback;
+  return { code, message: e instanceof Error ? e.message : String(e) };
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Reloads a running gateway: the TLS profiles (files changed on disk, or asked for), and the whole
+ * configuration (SIGHUP, the admin API). A configuration is validated in full first; a bad one is refused
+ * with every problem and the running one stays. A good one swaps the b2bua's policy (new calls use it, calls
+ * in progress go on) and the TLS profiles (new handshakes use them); listener, control and admin changes are
+ * reported as needing a restart. Reloads run one at a time, in the order asked.
+ */
+export class GatewayReloader {
+  readonly #o: GatewayReloaderOptions;
+  #config: GatewayConfig;
+  #queue: Promise<unknown> = Promise.resolve();
+  #watch: TlsFileWatcher | undefined;
+  #watching = false;
+  #closed = false;
+
+  constructor(options: GatewayReloaderOptions) {
+    this.#o = options;
+    this.#config = options.config;
+  }
+
+  /** The configuration in effect (the last one accepted). */
+  get config(): GatewayConfig {
+    return this.#config;
+  }
+
+  /** Reloads the TLS profiles of the running configuration from their files. */
+  reloadTls(trigger: ReloadTrigger): Promise<TlsReloadReport> {
+    return this.#serial(() => this.#reloadTls(trigger, this.#config));
+  }
+
+  /** Reads the profiles directory again and applies it, or keeps the running configuration and says why. */
+  reloadConfig(trigger: ReloadTrigger): Promise<ConfigReloadReport> {
+    return this.#serial(() => this.#reloadConfig(trigger));
+  }
+
+  /**
+   * Watches the files the TLS profiles are built from (trustpoints, trust stores, CRLs) and reloads the
+   * profiles when one changes; after a configuration reload the watch follows the new files.
+   */
+  watchTlsFiles(debounceMs?: number): void {
+    if (this.#closed) return;
+    this.#watching = true;
+    this.#watch?.close();
+    this.#watch = watchTlsFiles(tlsFilePaths(this.#config), () => void this.reloadTls('file'),
+      { log: this.#o.log, ...(debounceMs !== undefined ? { debounceMs } : {}) });
+  }
+
+  /** Stops watching files. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#watch?.close();
+    this.#watch = undefined;
+  }
+
+  #serial<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(job, job);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #snapshot(): Promise<EngineSnapshot | undefined> {
+    try {
+      return await this.#o.gateway.engineSnapshot();
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #reloadTls(trigger: ReloadTrigger, config: GatewayConfig, inputs?: ProfileInput[]): Promise<TlsReloadReport> {
+    const { log } = this.#o;
+    const before = await this.#snapshot();
+    const refused = (problems: ReloadProblem[]): TlsReloadReport => {
+      log.warn({ trigger, problems }, `trunkgate: TLS reload refused; the running profiles keep serving: ${problems.map((p) => `${p.profile ? `${p.profile}: ` : ''}${p.message}`).join('; ')}`);
+      return {
+        ok: false, trigger, version: before?.tls.version ?? 0, profiles: before?.tls.profiles.map((p) => p.name) ?? [],
+        added: [], removed: [], certificates: [], problems,
+      };
+    };
+    let profiles: ProfileInput[];
+    try {
+      profiles = inputs ?? tlsProfileInputs(config);
+    } catch (e) {
+      return refused([errorProblem(e, 'ERR_CONFIG_INVALID')]);
+    }
+    let r;
+    try {
+      r = await this.#o.gateway.reloadTls(profiles);
+    } catch (e) {
+      return refused([errorProblem(e, 'ERR_ENGINE_WORKER')]);
+    }
+    if (!r.ok) return refused(r.problems.map((p) => ({ code: p.code, message: p.reason, profile: p.profile })));
+    const after = await this.#snapshot();
+    const old = new Map((before?.tls.profiles ?? []).map((p) => [p.name, p]));
+    const now = new Map((after?.tls.profiles ?? []).map((p) => [p.name, p]));
+    const certificates: TlsReloadReport['certificates'] = [];
+    for (const [name, p] of now) {
+      const o = old.get(name);
+      if (!o) continue;
+      if (o.certificate.fingerprint256 !== p.certificate.fingerprint256) {
+        certificates.push({ profile: name, kind: 'server', from: o.certificate.fingerprint256, to: p.certificate.fingerprint256 });
+      }
+      const oc = o.clientCertificate ?? o.certificate;
+      const pc = p.clientCertificate ?? p.certificate;
+      if (oc.fingerprint256 !== pc.fingerprint256 && (o.clientCertificate || p.clientCertificate)) {
+        certificates.push({ profile: name, kind: 'client', from: oc.fingerprint256, to: pc.fingerprint256 });
+      }
+    }
+    const report: TlsReloadReport = {
+      ok: true, trigger, version: r.version, profiles: r.names,
+      added: r.names.filter((n) => !old.has(n)), removed: [...old.keys()].filter((n) => !r.names.includes(n)),
+      certificates, problems: [],
+    };
+    log.info({ trigger, version: r.version, added: report.added, removed: report.removed, certificates },
+      `trunkgate: TLS profiles reloaded ${trigger === 'file' ? 'from disk' : `by ${trigger}`} (version ${r.version}${certificates.length > 0 ? `; new certificates for ${certificates.map((c) => c.profile).join(', ')}` : ''})`);
+    return report;
+  }
+
+  async #reloadConfig(trigger: ReloadTrigger): Promise<ConfigReloadReport> {
+    const { log, env, gateway } = this.#o;
+    const current = this.#config;
+    const r = reloadConfig(current, this.#o.profilesDir, { validateCipherName, env });
+    const warnings = r.warnings.map(fromConfigProblem);
+    const refuse = (changed: string[], problems: ReloadProblem[], tls?: TlsReloadReport): ConfigReloadReport => {
+      log.warn({ trigger, problems }, `trunkgate: configuration reload refused; the running configuration stays (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
+      for (const p of problems) log.warn({ trigger, code: p.code }, `trunkgate: reload: ${p.file ? `${p.file}${p.line ? `:${p.line}` : ''}: ` : ''}${p.path ? `${p.path}: ` : ''}${p.profile ? `${p.profile}: ` : ''}${p.message} [${p.code}]`);
+      return { ok: false, trigger, changed, applied: [], needsRestart: [], problems, warnings, ...(tls ? { tls } : {}) };
+    };
+    if (!r.ok) {
+      for (const p of r.problems) log.debug(formatProblem(p));
+      return refuse([], r.problems.map(fromConfigProblem));
+    }
+    const next = r.config;
+    const changed = r.changed;
+    const needsRestart: NeedsRestart[] = [];
+
+    // What a running gateway cannot change: its sockets, and which mode the b2bua runs in.
+    let listenersChanged = false;
+    try {
+      listenersChanged = !same(engineListeners(current), engineListeners(next));
+    } catch (e) {
+      return refuse(changed, [errorProblem(e, 'ERR_CONFIG_INVALID')]);
+    }
+    if (listenersChanged) needsRestart.push({ what: 'listeners', reason: 'SIP listeners (ports, addresses, transports, their TLS profile or SNI choices) are opened at start' });
+    if (!same(current.gateway.engine, next.gateway.engine)) needsRestart.push({ what: 'gateway.engine', reason: 'the drachtio control endpoint is opened at start' });
+    if (!same(current.gateway.admin, next.gateway.admin)) needsRestart.push({ what: 'gateway.admin', reason: 'the admin API listens where it was started' });
+    if (!same(tenantsByServerName(current), tenantsByServerName(next))) {
+      needsRestart.push({ what: 'tenant server names', reason: 'the engine attributes SNI names to tenants as configured at start (the b2bua uses the new names at once)' });
+    }
+
+    // Routing: build the new policy before anything is applied, so a failure leaves everything as it was.
+    const running = gateway.b2bua.policy;
+    let policy;
+    if (running) {
+      try {
+        policy = b2buaPolicyFromConfig(next, env);
+      } catch (e) {
+        return refuse(changed, [errorProblem(e, 'ERR_CONFIG_INVALID')]);
+      }
+      if (same(policy, running)) policy = undefined;
+      else if (next.dialPeers.length === 0) {
+        needsRestart.push({ what: 'routing mode', reason: 'without dial peers, a start runs the plain bridge to one target; until then every call gets 404' });
+      }
+    } else if (changed.some((s) => ['tenants', 'dialPeers', 'permissions', 'tlsPeers'].includes(s))) {
+      needsRestart.push({ what: 'routing mode', reason: 'the gateway runs the plain bridge (TRUNKGATE_TARGET, or no dial peers at start); dial peers take effect after a restart' });
+    }
+
+    // TLS profiles: validated in the engine before the swap; a refusal refuses the whole reload.
+    let tls: TlsReloadReport | undefined;
+    const tlsChanged = changed.some((s) => TLS_SECTIONS.includes(s));
+    const hadTls = Object.keys(current.tlsProfiles).length > 0;
+    const hasTls = Object.keys(next.tlsProfiles).length > 0;
+    if (tlsChanged && !hadTls && hasTls) {
+      needsRestart.push({ what: 'tlsProfiles', reason: 'the engine was started without TLS profiles' });
+    } else if (tlsChanged && hadTls) {
+      let inputs: ProfileInput[];
+      try {
+        inputs = tlsProfileInputs(next);
+      } catch (e) {
+        return refuse(changed, [errorProblem(e, 'ERR_CONFIG_INVALID')]);
+      }
+      tls = await this.#reloadTls(trigger, next, inputs);
+      if (!tls.ok) return refuse(changed, tls.problems, tls);
+    }
+
+    const applied: string[] = [];
+    if (tls) applied.push('tlsProfiles');
+    if (policy) {
+      gateway.b2bua.setPolicy(policy);
+      applied.push('routing');
+    }
+    this.#config = next;
+    if (this.#watching && !same(tlsFilePaths(current), tlsFilePaths(next))) this.watchTlsFiles();
+    for (const w of warnings) log.warn({ trigger, code: w.code }, `trunkgate: reload warning: ${w.path ? `${w.path}: ` : ''}${w.message}`);
+    log.info({ trigger, changed, applied, needsRestart },
+      `trunkgate: configuration reloaded (${changed.length > 0 ? `changed: ${changed.join(', ')}` : 'no change'}${applied.length > 0 ? `; applied: ${applied.join(', ')}` : ''}${needsRestart.length > 0 ? `; needs restart: ${needsRestart.map((n) => n.what).join(', ')}` : ''})`);
+    return { ok: true, trigger, changed, applied, needsRestart, problems: [], warnings, ...(tls ? { tls } : {}) };
+  }
+}
