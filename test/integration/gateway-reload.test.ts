@@ -1,0 +1,145 @@
+// The product's own entry (src/main.ts, as `npm start` runs it) reloads its configuration on SIGHUP and on
+// `trunkgate reload` (the CLI asks the admin API): a dial peer added to profiles/ routes the next call; a bad file
+// is refused, the CLI prints each problem and exits 1, and the running routing goes on.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { sdp, ua, type Ua } from '../support/mini-ua.js';
+import { freePort, runSipp, startSippUas } from '../support/sipp.js';
+
+const mainTs = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+type LogLine = Record<string, unknown> & { msg?: string };
+
+async function startTrunkgate(t: TestContext, profilesDir: string, env: Record<string, string>) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', mainTs, 'start', '--profiles', profilesDir], {
+    cwd: repoRoot, env: { ...process.env, ...env, TRUNKGATE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: LogLine[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8000); });
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    try {
+      lines.push(JSON.parse(text) as LogLine);
+    } catch {
+      lines.push({ msg: text });
+    }
+  });
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(kill);
+  });
+  const tail = (): string => `${lines.slice(-20).map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`;
+  const waitFor = async (match: (l: LogLine) => boolean, ms: number, from = 0): Promise<{ line: LogLine; index: number }> => {
+    const until = Date.now() + ms;
+    for (;;) {
+      const index = lines.findIndex((l, i) => i >= from && match(l));
+      if (index >= 0) return { line: lines[index]!, index };
+      if (child.exitCode !== null) throw new Error(`trunkgate exited (${child.exitCode}):\n${tail()}`);
+      if (Date.now() > until) throw new Error(`trunkgate: no such log line within ${ms} ms:\n${tail()}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  await waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: admin API on'), 30_000);
+  return { child, lines, waitFor };
+}
+
+/** `trunkgate reload …` as a user runs it; exit status and output. */
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainTs, 'reload', ...args], {
+    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise((ok) => child.once('exit', (code) => {
+    clearTimeout(timer);
+    ok({ code, out, err });
+  }));
+}
+
+let seq = 0;
+async function invite(uac: Ua, sipPort: number, number: string): Promise<string> {
+  const n = ++seq;
+  const callId = `reload-${process.pid}-${n}`;
+  uac.send([`INVITE sip:${number}@127.0.0.1:${sipPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${uac.port};branch=z9hG4bKrl${n};rport`, 'Max-Forwards: 70',
+    `From: <sip:1000@127.0.0.1:${uac.port}>;tag=rl${n}`, `To: <sip:${number}@127.0.0.1:${sipPort}>`,
+    `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <sip:1000@127.0.0.1:${uac.port}>`,
+    'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n'), sipPort);
+  const res = await uac.next(new RegExp(`^SIP/2\\.0 [3-6]\\d\\d [\\s\\S]*Call-ID: ${callId}`, 'im'));
+  return /^SIP\/2\.0 (\d{3})/.exec(res)![1]!;
+}
+
+test('npm start reloads its configuration on SIGHUP and on `trunkgate reload`; a bad file is refused with its problems and the old routing goes on', async (t) => {
+  const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
+  t.after(() => uas.stop());
+  const sipPort = await freePort();
+  const adminPort = await freePort();
+  const root = mkdtempSync(join(tmpdir(), 'trunkgate-reload-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, 'gateway.yaml'), `
+gateway:
+  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
+  defaultTenant: pbx
+  admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: RELOAD_TEST_TOKEN }
+  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
+tenants:
+  pbx: { transport: udp }
+  far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
+`);
+  const peers = (extra: string) => writeFileSync(join(root, 'dial-peers.yaml'), `
+dialPeers:
+  - { id: 1, destinationPattern: "^2\\\\d{3}$", tenant: far, from: [pbx] }
+${extra}`);
+  peers('');
+  const env = { RELOAD_TEST_TOKEN: 'cli-token' };
+  const gw = await startTrunkgate(t, root, env);
+  const uac = await ua(t);
+  assert.equal(await invite(uac, sipPort, '3001'), '404', 'no dial peer for 3xxx yet');
+
+  // SIGHUP: a dial peer for 3xxx; the next call completes end to end (sipp ↔ sipp).
+  peers('  - { id: 3, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }');
+  const mark = gw.lines.length;
+  gw.child.kill('SIGHUP');
+  const reloaded = await gw.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: configuration reloaded'), 10_000, mark);
+  assert.equal(reloaded.line.trigger, 'signal');
+  assert.deepEqual(reloaded.line.applied, ['routing']);
+  const call = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 1, timeoutSec: 20 });
+  assert.equal(call.exitCode, 0, call.errors || call.stderr);
+
+  // The CLI without the token is turned away by the admin API.
+  const noToken = await cli(['--profiles', root], {});
+  assert.equal(noToken.code, 2, noToken.err);
+  assert.match(noToken.err, /HTTP 401/);
+
+  // A bad file through the CLI: exit 1, each problem printed with file and path; the gateway logs them too.
+  peers(`  - { id: 3, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }
+  - { id: 4, destinationPattern: "^4\\\\d{3}$", tenant: nowhere }`);
+  const markBad = gw.lines.length;
+  const bad = await cli(['--profiles', root], env);
+  assert.equal(bad.code, 1, `${bad.out}\n${bad.err}`);
+  assert.match(bad.err, /dial-peers\.yaml:\d+: dialPeers\[2\]\.tenant: .*nowhere.* \[ERR_CONFIG_REFERENCE\]/);
+  assert.match(bad.err, /reload refused/);
+  await gw.waitFor((l) => l.level === 40 && typeof l.msg === 'string' && l.msg.includes('configuration reload refused'), 5_000, markBad);
+  const still = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3002', calls: 1, timeoutSec: 20 });
+  assert.equal(still.exitCode, 0, still.errors || still.stderr);
+
+  // A good file through the CLI: exit 0, and it says what changed; 3xxx is gone again.
+  peers('');
+  const good = await cli(['--profiles', root], env);
+  assert.equal(good.code, 0, `${good.out}\n${good.err}`);
+  assert.match(good.out, /configuration reloaded: changed dialPeers; applied: routing/);
+  assert.equal(await invite(uac, sipPort, '3003'), '404');
+});
