@@ -166,11 +166,15 @@ test('s_server -Verify: the profile\'s client trustpoint is presented, leaf and 
     const far = await farEnd(t, ['-naccept', '1', '-Verify', '3', '-verify_return_error', '-CAfile', files.serverCa, version, ...serverCert(carrier!)]);
     const before = stats.snapshot();
     const logged = rig.logs.length;
-    const r = await placeCall(rig, uri(far.port), 'tenant=carrier;profile=strict;domain=carrier.test');
-    // In TLS 1.3 the alert comes after our side of the handshake is done and the INVITE is out; it is still the
-    // handshake's failure: 503 at once (not 408 after Timer B), classified, counted and logged once.
-    assert.equal(r.status, 503, `${version}: ${JSON.stringify(r)}`);
-    assert.match(r.reason ?? '', /TLS_HANDSHAKE_FAILED unknown-ca: ERR_SSL_TLSV1_ALERT_UNKNOWN_CA"$/, version);
+    // Two B legs at once: both wait on the one connection.
+    const route = 'tenant=carrier;profile=strict;domain=carrier.test';
+    const legs = await Promise.all([placeCall(rig, uri(far.port), route), placeCall(rig, uri(far.port), route)]);
+    // In TLS 1.3 the alert comes after our side of the handshake is done and the INVITEs are out; it is still the
+    // handshake's failure: 503 at once for each (not 408 after Timer B), classified, counted and logged once.
+    for (const r of legs) {
+      assert.equal(r.status, 503, `${version}: ${JSON.stringify(r)}`);
+      assert.match(r.reason ?? '', /TLS_HANDSHAKE_FAILED unknown-ca: ERR_SSL_TLSV1_ALERT_UNKNOWN_CA"$/, version);
+    }
     assert.deepEqual(counterDelta(before, stats.snapshot()), ['carrier/client/unknown-ca: +1'], version);
     const lines = rig.logs.slice(logged).filter((l) => l['event'] === 'TLS_HANDSHAKE_FAILED');
     assert.equal(lines.length, 1, version);
