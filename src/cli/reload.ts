@@ -1,19 +1,11 @@
 import { readAdminEndpoint, resolveConfigDir } from '../config/index.js';
+import type { ReloadProblem as Problem } from '../gateway-reload.js';
 
 export interface ReloadIo {
   out: (line: string) => void;
   err: (line: string) => void;
   env: Readonly<Record<string, string | undefined>>;
   fetch?: typeof fetch;
-}
-
-interface Problem {
-  code: string;
-  message: string;
-  file?: string;
-  line?: number;
-  path?: string;
-  profile?: string;
 }
 
 interface Report {
