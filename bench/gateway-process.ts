@@ -5,8 +5,14 @@
  *        [--product dist|src]
  * --policy: every call runs the full policy pipeline (tenant of the listener, permissions over the built-in
  * categories, number category, permission check, dial peer, B leg) with one dial peer to --target.
+ * --tls 127.0.0.1:<port> --tls-files DIR: also a TLS listener for the tenant `carrier`, served by a TLS profile
+ * built from DIR/key.pem, DIR/cert.pem, DIR/chain.pem (the gateway's trustpoint) and DIR/client-ca.pem (mutual
+ * TLS: the client certificate must come from that CA and name sbc.carrier.test, a TLS peer with the defaults).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { B2buaPolicy } from '../src/b2bua/index.js';
+import type { ProfileInput } from '../src/tls/index.js';
 
 // The product as `npm start` runs it: JavaScript compiled by tsc into dist/ (--product dist, the default), or the
 // TypeScript sources through tsx (--product src), where every closure gets a naming wrapper production does not pay.
@@ -26,6 +32,25 @@ function arg(name: string): string {
 const [sipHost, sipPort] = arg('sip').split(':') as [string, string];
 const controlPort = Number(arg('control'));
 const secret = 'bench-secret';
+const tlsAt = process.argv.includes('--tls') ? arg('tls').split(':') as [string, string] : undefined;
+const tlsListen = tlsAt
+  ? [{ transport: 'tls' as const, host: tlsAt[0], port: Number(tlsAt[1]), tenant: 'carrier', tlsProfile: 'edge' }]
+  : [];
+const tlsProfiles: ProfileInput[] = [];
+if (tlsAt) {
+  const dir = arg('tls-files');
+  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
+  tlsProfiles.push({
+    spec: {
+      name: 'edge', tenant: 'carrier', minVersion: 'TLSv1.2', requireClientCertificate: true,
+      cnSanValidate: 'client', cnSan: ['sbc.carrier.test'],
+    },
+    material: {
+      trustpoint: { keyPem: read('key.pem'), certPem: read('cert.pem'), chainPems: [read('chain.pem')] },
+      trustedCaPems: [read('client-ca.pem')],
+    },
+  });
+}
 const log = process.env.TRUNKGATE_LOG_LEVEL ? createLogger({ destination: process.stderr }) : silentLogger();
 
 // The same composition as `npm start`: the engine in a worker thread (second core), the b2bua in this one.
@@ -33,16 +58,20 @@ const log = process.env.TRUNKGATE_LOG_LEVEL ? createLogger({ destination: proces
 const sameThread = process.argv.includes('--same-thread');
 const policy: B2buaPolicy | undefined = process.argv.includes('--policy')
   ? {
-    tenants: { pbx: { transport: 'udp' }, trunk: { transport: 'udp', sipServer: arg('target') } },
-    listeners: [{ transport: 'udp', host: sipHost, port: Number(sipPort), tenant: 'pbx' }],
+    tenants: {
+      pbx: { transport: 'udp' }, trunk: { transport: 'udp', sipServer: arg('target') },
+      ...(tlsAt ? { carrier: { transport: 'tls' as const } } : {}),
+    },
+    listeners: [{ transport: 'udp', host: sipHost, port: Number(sipPort), tenant: 'pbx' }, ...tlsListen],
     categories: BUILTIN_CATEGORIES,
-    tlsPeers: {},
-    dialPeers: [{ id: 'all', destinationPattern: '.', tenant: 'trunk', from: ['pbx'] }],
+    tlsPeers: tlsAt ? { 'sbc.carrier.test': { permissions: {} } } : {},
+    dialPeers: [{ id: 'all', destinationPattern: '.', tenant: 'trunk', from: tlsAt ? ['pbx', 'carrier'] : ['pbx'] }],
   }
   : undefined;
 const gw = await startGateway({
   control: { host: '127.0.0.1', port: controlPort, secret },
-  listen: [{ transport: 'udp', host: sipHost, port: Number(sipPort), tenant: 'pbx' }],
+  listen: [{ transport: 'udp', host: sipHost, port: Number(sipPort), tenant: 'pbx' }, ...tlsListen],
+  ...(tlsAt ? { tls: { profiles: tlsProfiles } } : {}),
   ...(policy ? { policy } : { target: arg('target') }),
   log,
   engineInWorker: !sameThread,

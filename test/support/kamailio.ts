@@ -70,6 +70,8 @@ export interface KamailioOptions {
   logLevel?: KamailioLogLevel;
   /** Worker processes per socket (-n) and for TCP/TLS (default 1). */
   children?: number;
+  /** Shared memory in MB (-m, default 64): transactions live there, so a load run wants more. */
+  sharedMemoryMb?: number;
   /** How long to wait for every listener to be bound (default 10,000 ms). */
   startTimeoutMs?: number;
   /** tm timers (defaults 5,000 and 15,000 ms, below sipp's default -timeout). */
@@ -285,7 +287,7 @@ export async function startKamailio(o: KamailioOptions): Promise<KamailioProcess
     ...(sendServerName ? { sendServerName } : {}),
   }));
 
-  const args = ['-f', cfgPath, '-DD', '-E', '-n', String(children), '-m', '64', '-M', '8', '-Y', runDir,
+  const args = ['-f', cfgPath, '-DD', '-E', '-n', String(children), '-m', String(o.sharedMemoryMb ?? 64), '-M', '8', '-Y', runDir,
     '-P', join(runDir, 'kamailio.pid'), '-w', dir, '--atexit=no'];
   const child: ChildProcess = spawn('kamailio', args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

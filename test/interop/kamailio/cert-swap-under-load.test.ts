@@ -116,7 +116,6 @@ async function carrierSbc(t: TestContext, carrier: TestCert, gatewayCa: TestCa, 
       destinations: [{ host: '127.0.0.1', port: gwTlsPort, serverName: GW_NAME }],
     },
     route: { kind: 'relay', target: { host: '127.0.0.1', port: gwTlsPort, transport: 'tls' } },
-    children: 2,
   });
   t.after(() => kam.stop());
   return kam;
