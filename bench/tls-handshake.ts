@@ -1,7 +1,8 @@
 /**
  * Full TLS handshakes per second and memory per idle TLS connection: the gateway's TLS listener (the SIP
- * transport layer's TLS transport with a listener built from a TLS profile, as the engine builds it: SNI
- * callback, inbound check, one StreamConnection per socket) against a bare Node `tls` server with the same
+ * transport layer's TLS transport with a listener built from a TLS profile by EngineTls, as the engine builds
+ * a tenant's own listener: the profile's server options, the inbound check, one StreamConnection per socket)
+ * against a bare Node `tls` server with the same
  * certificate; RSA-2048 and ECDSA P-256, TLS 1.2 and 1.3.
  *
  * Each server runs in its own process and the clients in this one. Rounds are interleaved (bare and gateway
@@ -20,12 +21,10 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLocalCa, issueGatewayCertificate, type TrustpointMaterial } from '../src/pki/index.js';
-import type { InboundTlsVerdict } from '../src/sip/transport/index.js';
-import type { ListenerTlsOptions } from '../src/tls/index.js';
 
 type LogModule = typeof import('../src/log/logger.js');
 type TransportModule = typeof import('../src/sip/transport/index.js');
-type TlsModule = typeof import('../src/tls/index.js');
+type EngineTlsModule = typeof import('../src/engine/engine-tls.js');
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where the product is compiled for the server processes (tsc, as `npm start` runs it; .tmp/ is ignored by git). */
@@ -36,13 +35,13 @@ const DIST = `${ROOT}.tmp/bench-dist/`;
  * TypeScript sources (`--product src`) tsx wraps every closure in a naming helper, which costs the gateway's
  * per-connection code several percent that production does not pay.
  */
-async function productModules(from: 'dist' | 'src'): Promise<{ log: LogModule; transport: TransportModule; tls: TlsModule }> {
+async function productModules(from: 'dist' | 'src'): Promise<{ log: LogModule; transport: TransportModule; engineTls: EngineTlsModule }> {
   const base = from === 'dist' ? DIST : `${ROOT}src/`;
   const ext = from === 'dist' ? 'js' : 'ts';
   return {
     log: (await import(`${base}log/logger.${ext}`)) as LogModule,
     transport: (await import(`${base}sip/transport/index.${ext}`)) as TransportModule,
-    tls: (await import(`${base}tls/index.${ext}`)) as TlsModule,
+    engineTls: (await import(`${base}engine/engine-tls.${ext}`)) as EngineTlsModule,
   };
 }
 
@@ -107,22 +106,15 @@ async function serverMain(): Promise<void> {
   }
 
   async function startGateway(tp: TrustpointMaterial, caPem: string, m: Awaited<ReturnType<typeof productModules>>): Promise<number> {
-    const { buildListenerTlsOptions, buildTlsProfile, profileForSocket } = m.tls;
-    const profile = buildTlsProfile({ name: 'bench', tenant: 'bench' }, { trustpoint: tp, trustedCaPems: [caPem] });
-    const opts: ListenerTlsOptions = { profiles: () => [profile], defaultProfile: () => profile };
+    // The listener as the engine builds a tenant's own TLS listener (src/startup-tls.ts: sniProfiles is its
+    // profile only): EngineTls gives the Node server options and the inbound verdict.
+    const engineTls = new m.engineTls.EngineTls({ profiles: [{ spec: { name: 'bench', tenant: 'bench' }, material: { trustpoint: tp, trustedCaPems: [caPem] } }] }, m.log.silentLogger());
+    const { tls: serverOptions, checkInbound } = engineTls.listener({ id: 'tls-bench', tlsProfile: 'bench', tenant: 'bench', sniProfiles: ['bench'] });
     const layer = new m.transport.TransportLayer({
-      listeners: [{
-        id: 'tls-bench', protocol: 'tls', host: '127.0.0.1', port: 0, tenant: 'bench', tlsProfile: 'bench',
-        tls: buildListenerTlsOptions(opts),
-        // The verdict the engine gives (src/engine): the profile's own check, its identities and tenant.
-        checkInbound: (socket): InboundTlsVerdict => {
-          const p = profileForSocket(opts, socket);
-          const r = p.checkInbound(socket);
-          if (!r.ok) return { ok: false, code: r.failure.code, reason: r.failure.detail };
-          return { ok: true, authorized: r.authorized, identities: r.identities, profile: p.name, ...(p.tenant !== undefined ? { tenant: p.tenant } : {}) };
-        },
-      }],
+      listeners: [{ id: 'tls-bench', protocol: 'tls', host: '127.0.0.1', port: 0, tenant: 'bench', tlsProfile: 'bench', tls: serverOptions, checkInbound }],
       log: m.log.silentLogger(),
+      tlsClientOptions: engineTls.clientOptions,
+      tenantForServername: (sn) => engineTls.tenantForServername(sn),
       // Idle connections must outlive the memory measurement (the default closes unused ones after 60 s).
       unusedTimeoutMs: 600_000,
     });

@@ -70,6 +70,8 @@ export class EngineTls {
       profiles: () => (allowed ? this.store.all().filter((p) => allowed.has(p.name)) : this.store.all()),
       defaultProfile: () => this.#profile(l.tlsProfile),
       ...(l.refuseUnknownSni ? { refuseUnknownSni: true } : {}),
+      // A tenant's own listener (sniProfiles: its profile only): nothing for an SNI to select, so no SNICallback.
+      ...(!l.refuseUnknownSni && allowed && [...allowed].every((n) => n === l.tlsProfile) ? { singleProfile: true } : {}),
     };
     // A listener asks for a client certificate when any profile it may serve needs one; each profile's own
     // check then decides (fail closed), so a profile that needs none is not affected by the request.

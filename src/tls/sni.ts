@@ -10,6 +10,13 @@ export interface ListenerTlsOptions {
   defaultProfile: () => CompiledTlsProfile;
   /** Refuse a handshake whose SNI names no profile (alert unrecognized_name). Default false. */
   refuseUnknownSni?: boolean;
+  /**
+   * The listener serves its default profile only (and refuses no SNI), so an SNI has nothing to pick: no
+   * `SNICallback`, which spares every handshake a pause into JavaScript and a per-connection copy of the
+   * context's certificate, key and CA names. The listener's own context is the default profile's; whoever
+   * reloads the profiles gives the listener the new one (`server.setSecureContext`), as for any listener.
+   */
+  singleProfile?: boolean;
 }
 
 /** The profile whose `serverNames` match the SNI (exact first, then `*.` wildcards), if any. */
@@ -34,6 +41,7 @@ export function createSniCallback(opts: ListenerTlsOptions): (servername: string
 
 /** The profile a finished handshake used, from the SNI the client sent. */
 export function profileForSocket(opts: ListenerTlsOptions, socket: TLSSocket): CompiledTlsProfile {
+  if (opts.singleProfile) return opts.defaultProfile();
   const sn = (socket as TLSSocket & { servername?: string | false }).servername;
   return (typeof sn === 'string' && sn !== '' ? selectProfileBySni(opts.profiles(), sn) : undefined) ?? opts.defaultProfile();
 }
@@ -52,7 +60,7 @@ export function buildListenerTlsOptions(opts: ListenerTlsOptions): TlsOptions {
   const all = [def, ...opts.profiles()];
   return {
     ...def.serverContextOptions,
-    SNICallback: createSniCallback(opts),
+    ...(opts.singleProfile ? {} : { SNICallback: createSniCallback(opts) }),
     requestCert: all.some((p) => p.requestCert),
     rejectUnauthorized: false,
   };
