@@ -271,9 +271,9 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
           return { ok: false, failure: classifyTlsFailure({ code: 'ERR_TLS_PROFILE_CIPHER', message }) };
         }
       }
+      if (!requestCert) return { ok: true, authorized: false, identities: [] };
       const cert = socket.getPeerCertificate();
       const hasCert = cert !== null && cert !== undefined && Object.keys(cert).length > 0;
-      if (!requestCert) return { ok: true, authorized: false, identities: [] };
       if (!hasCert) return { ok: false, failure: classifyTlsFailure({ code: 'ERR_TLS_NO_CLIENT_CERT', message: 'no client certificate' }) };
       const authErr = socket.authorizationError as unknown as string | Error | null | undefined;
       if (authErr) {

@@ -1,19 +1,36 @@
 import type { TLSSocket, PeerCertificate } from 'node:tls';
 import type { TlsPeerInfo } from './types.js';
 
+/** What the caller already knows about a TLS connection, so that it is not read from the socket again. */
+export interface TlsPeerExtra {
+  profile?: string;
+  tenant?: string;
+  servername?: string;
+  /** An accepted connection: Node reports the key-exchange group to clients only, so it is not asked. */
+  inbound?: boolean;
+  /** The verdict of an inbound check that read the peer's certificate already. */
+  authorized?: boolean;
+  identities?: string[];
+}
+
 /**
  * What a TLS socket negotiated and whom it talks to: version, suite (IANA name for TLS 1.3, OpenSSL name for
  * 1.2), key-exchange group where Node reports it, whether the chain verified, and the peer's identities.
  */
-export function tlsPeerInfo(socket: TLSSocket, extra: { profile?: string; tenant?: string; servername?: string }): TlsPeerInfo {
+export function tlsPeerInfo(socket: TLSSocket, extra: TlsPeerExtra): TlsPeerInfo {
   const version = socket.getProtocol() ?? 'unknown';
   const c = socket.getCipher() as { name: string; standardName?: string } | null;
   const cipher = c ? (version === 'TLSv1.3' ? (c.standardName ?? c.name) : c.name) : 'unknown';
-  const info: TlsPeerInfo = { version, cipher, authorized: socket.authorized === true, identities: [] };
-  const key = socket.getEphemeralKeyInfo?.() as { name?: string } | null | undefined;
-  if (key && typeof key.name === 'string') info.group = key.name;
-  const cert = socket.getPeerCertificate(false) as PeerCertificate | Record<string, never> | null;
-  if (cert && Object.keys(cert).length > 0) info.identities = certificateIdentities(cert as PeerCertificate);
+  let identities = extra.identities;
+  if (identities === undefined) {
+    const cert = socket.getPeerCertificate(false) as PeerCertificate | Record<string, never> | null;
+    identities = cert && Object.keys(cert).length > 0 ? certificateIdentities(cert as PeerCertificate) : [];
+  }
+  const info: TlsPeerInfo = { version, cipher, authorized: extra.authorized ?? socket.authorized === true, identities };
+  if (extra.inbound !== true) {
+    const key = socket.getEphemeralKeyInfo?.() as { name?: string } | null | undefined;
+    if (key && typeof key.name === 'string') info.group = key.name;
+  }
   if (extra.profile !== undefined) info.profile = extra.profile;
   if (extra.tenant !== undefined) info.tenant = extra.tenant;
   if (extra.servername !== undefined) info.servername = extra.servername;

@@ -79,35 +79,52 @@ export class TlsTransport extends StreamTransport {
   }
 
   protected createServer(): Server {
-    const server = createServer({ handshakeTimeout: this.o.connectTimeoutMs, ...this.#tls }, (socket: TLSSocket) => {
-      const sn = (socket as TLSSocket & { servername?: string | false }).servername;
-      const sni = typeof sn === 'string' && sn.length > 0 ? sn : undefined;
-      const info = this.peerInfo(socket, sni, this.o.tlsProfile);
-      if (this.#checkInbound) {
-        let verdict: InboundTlsVerdict;
-        try {
-          verdict = this.#checkInbound(socket);
-        } catch (e) {
-          verdict = { ok: false, code: 'ERR_SIP_TRANSPORT_TLS_CONFIG', reason: `inbound check failed: ${(e as Error).message}` };
-        }
-        if (!verdict.ok) {
-          this.o.user.onHandshakeError(this, new GatewayError(verdict.code, verdict.reason, verdict.details ? { details: verdict.details } : {}), socket.remoteAddress, sni);
-          socket.destroy();
-          return;
-        }
-        if (verdict.authorized !== undefined) info.authorized = verdict.authorized;
-        if (verdict.identities !== undefined) info.identities = verdict.identities;
-        if (verdict.profile !== undefined) info.profile = verdict.profile;
-        if (verdict.tenant !== undefined) info.tenant = verdict.tenant;
-      }
-      this.accept(socket, sni, info);
-    });
+    const server = createServer({ handshakeTimeout: this.o.connectTimeoutMs, ...this.#tls }, (socket: TLSSocket) => this.#onSecure(socket));
     server.on('tlsClientError', (e: Error, socket: TLSSocket) => {
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
       this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? sn : undefined);
     });
     this.#server = server;
     return server;
+  }
+
+  /**
+   * A handshake finished: the inbound check (if any) gives its verdict first, and the peer's TLS details are read
+   * once, with the identities and verification the check found.
+   */
+  #onSecure(socket: TLSSocket): void {
+    const sn = (socket as TLSSocket & { servername?: string | false }).servername;
+    const sni = typeof sn === 'string' && sn.length > 0 ? sn : undefined;
+    let profile = this.o.tlsProfile;
+    let tenant = this.o.tenant;
+    let authorized: boolean | undefined;
+    let identities: string[] | undefined;
+    if (this.#checkInbound) {
+      let verdict: InboundTlsVerdict;
+      try {
+        verdict = this.#checkInbound(socket);
+      } catch (e) {
+        verdict = { ok: false, code: 'ERR_SIP_TRANSPORT_TLS_CONFIG', reason: `inbound check failed: ${(e as Error).message}` };
+      }
+      if (!verdict.ok) {
+        this.o.user.onHandshakeError(this, new GatewayError(verdict.code, verdict.reason, verdict.details ? { details: verdict.details } : {}), socket.remoteAddress, sni);
+        socket.destroy();
+        return;
+      }
+      authorized = verdict.authorized;
+      identities = verdict.identities;
+      if (verdict.profile !== undefined) profile = verdict.profile;
+      if (verdict.tenant !== undefined) tenant = verdict.tenant;
+    }
+    const info = tlsPeerInfo(socket, {
+      inbound: true,
+      ...(profile !== undefined ? { profile } : {}),
+      ...(tenant !== undefined ? { tenant } : {}),
+      ...(sni !== undefined ? { servername: sni } : {}),
+      ...(authorized !== undefined ? { authorized } : {}),
+      ...(identities !== undefined ? { identities } : {}),
+    });
+    this.accept(socket, sni, info);
   }
 
   protected openSocket(address: string, port: number, target: SendTarget): OutboundSocket {
