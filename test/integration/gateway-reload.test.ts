@@ -2,55 +2,20 @@
 // `trunkgate reload` (the CLI asks the admin API): a dial peer added to profiles/ routes the next call; a bad file
 // is refused, the CLI prints each problem and exits 1, and the running routing goes on.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sdp, ua, type Ua } from '../support/mini-ua.js';
 import { freePort, runSipp, startSippUas } from '../support/sipp.js';
+import { mainTs, repoRoot, startTrunkgate, type TrunkgateProcess } from '../support/trunkgate-process.js';
 
-const mainTs = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-type LogLine = Record<string, unknown> & { msg?: string };
 
-async function startTrunkgate(t: TestContext, profilesDir: string, env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', mainTs, 'start', '--profiles', profilesDir], {
-    cwd: repoRoot, env: { ...process.env, ...env, TRUNKGATE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
+async function startGateway(t: TestContext, profilesDir: string, env: Record<string, string>): Promise<TrunkgateProcess> {
+  return startTrunkgate(t, profilesDir, {
+    env, ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: admin API on'),
   });
-  const lines: LogLine[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8000); });
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    try {
-      lines.push(JSON.parse(text) as LogLine);
-    } catch {
-      lines.push({ msg: text });
-    }
-  });
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  t.after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(kill);
-  });
-  const tail = (): string => `${lines.slice(-20).map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`;
-  const waitFor = async (match: (l: LogLine) => boolean, ms: number, from = 0): Promise<{ line: LogLine; index: number }> => {
-    const until = Date.now() + ms;
-    for (;;) {
-      const index = lines.findIndex((l, i) => i >= from && match(l));
-      if (index >= 0) return { line: lines[index]!, index };
-      if (child.exitCode !== null) throw new Error(`trunkgate exited (${child.exitCode}):\n${tail()}`);
-      if (Date.now() > until) throw new Error(`trunkgate: no such log line within ${ms} ms:\n${tail()}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-  await waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: admin API on'), 30_000);
-  return { child, lines, waitFor };
 }
 
 /** `trunkgate reload …` as a user runs it; exit status and output. */
@@ -105,7 +70,7 @@ dialPeers:
 ${extra}`);
   peers('');
   const env = { RELOAD_TEST_TOKEN: 'cli-token' };
-  const gw = await startTrunkgate(t, root, env);
+  const gw = await startGateway(t, root, env);
   const uac = await ua(t);
   assert.equal(await invite(uac, sipPort, '3001'), '404', 'no dial peer for 3xxx yet');
 

@@ -6,75 +6,31 @@
 // handshakes (openssl s_client, a kamailio started after it) while the live kamailio connection goes on; the
 // second must be refused with its reason while the certificate of the first swap keeps serving. No call fails.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { kamailioVersion, startKamailio, type KamailioProcess } from '../../support/kamailio.js';
 import { runSipp, startSipp, startSippUas } from '../../support/sipp.js';
 import { createTestCa, type TestCa, type TestCert } from '../../support/test-certs.js';
+import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../../support/trunkgate-process.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const mainTs = fileURLToPath(new URL('../../../src/main.ts', import.meta.url));
 const GW_NAME = 'gw.trunkgate.test';
 
-type LogLine = Record<string, unknown> & { msg?: string };
-
-interface Trunkgate {
+interface Trunkgate extends TrunkgateProcess {
   tlsPort: number;
-  lines: LogLine[];
-  /** Resolves with the first log line (from index `from` on) that `match` accepts; rejects with the log tail. */
-  waitFor(match: (l: LogLine) => boolean, ms: number, from?: number): Promise<{ line: LogLine; index: number }>;
-  stop(): Promise<void>;
 }
 
-/** `node --import tsx src/main.ts --profiles DIR`: the product's own entry, its pino JSON read from stdout. */
-async function startTrunkgate(t: TestContext, profilesDir: string): Promise<Trunkgate> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', mainTs, 'start', '--profiles', profilesDir], {
-    cwd: repoRoot, env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
+/** The product's own entry (src/main.ts) on a profiles dir; ready once the drachtio control endpoint is up. */
+async function startGateway(t: TestContext, profilesDir: string): Promise<Trunkgate> {
+  const tg = await startTrunkgate(t, profilesDir, {
+    ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on'),
   });
-  const lines: LogLine[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8000); });
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    try {
-      lines.push(JSON.parse(text) as LogLine);
-    } catch {
-      lines.push({ msg: text });
-    }
-  });
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(kill);
-    })();
-    return stopping;
-  };
-  t.after(stop);
-  const tail = (): string => `${lines.slice(-30).map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`;
-  const waitFor: Trunkgate['waitFor'] = async (match, ms, from = 0) => {
-    const until = Date.now() + ms;
-    for (;;) {
-      const index = lines.findIndex((l, i) => i >= from && match(l));
-      if (index >= 0) return { line: lines[index]!, index };
-      if (child.exitCode !== null) throw new Error(`trunkgate exited (${child.exitCode}):\n${tail()}`);
-      if (Date.now() > until) throw new Error(`trunkgate: no such log line within ${ms} ms:\n${tail()}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-  await waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on'), 30_000);
-  const tls = lines.find((l) => l.transport === 'tls' && typeof l.port === 'number');
-  assert.ok(tls, `no TLS listener logged:\n${tail()}`);
-  return { tlsPort: tls.port as number, lines, waitFor, stop };
+  const tls = tg.lines.find((l) => l.transport === 'tls' && typeof l.port === 'number');
+  assert.ok(tls, 'no TLS listener logged');
+  return { ...tg, tlsPort: tls.port as number };
 }
 
 /** Writes the trustpoint's files as a renewal tool does: each to a temporary name, then renamed over the old. */
@@ -173,7 +129,7 @@ tlsPeers:
 dialPeers:
   - { id: 1, destinationPattern: ".", tenant: pbx, from: [carrier] }
 `);
-  const gw = await startTrunkgate(t, profilesDir);
+  const gw = await startGateway(t, profilesDir);
   assert.equal(decimalSerial(await serverCertificate(gw.tlsPort, carrier, gatewayCa)), decimalSerial(firstX), 'before the swap: the first certificate');
 
   const kamA = await carrierSbc(t, carrier, gatewayCa, gw.tlsPort);

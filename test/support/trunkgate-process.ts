@@ -1,0 +1,65 @@
+import type { TestContext } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const mainTs = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+/** `trunkgate start` as a user runs it (src/main.ts through tsx), its pino JSON lines read from stdout. */
+export interface TrunkgateProcess {
+  child: ChildProcess;
+  lines: LogLine[];
+  /** Resolves with the first log line (from index `from` on) that `match` accepts; rejects with the log tail. */
+  waitFor(match: (l: LogLine) => boolean, ms: number, from?: number): Promise<{ line: LogLine; index: number }>;
+  /** SIGTERM, then SIGKILL after 10 s; idempotent, and run by the test's `after`. */
+  stop(): Promise<void>;
+}
+
+/** Starts the product's own entry on `profilesDir` and waits for the log line `ready` accepts (30 s at most). */
+export async function startTrunkgate(t: TestContext, profilesDir: string, o: {
+  env?: Record<string, string>;
+  ready: (l: LogLine) => boolean;
+}): Promise<TrunkgateProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', mainTs, 'start', '--profiles', profilesDir], {
+    cwd: repoRoot, env: { ...process.env, ...o.env, TRUNKGATE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: LogLine[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8000); });
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    try {
+      lines.push(JSON.parse(text) as LogLine);
+    } catch {
+      lines.push({ msg: text });
+    }
+  });
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(kill);
+    })();
+    return stopping;
+  };
+  t.after(stop);
+  const tail = (): string => `${lines.slice(-30).map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`;
+  const waitFor: TrunkgateProcess['waitFor'] = async (match, ms, from = 0) => {
+    const until = Date.now() + ms;
+    for (;;) {
+      const index = lines.findIndex((l, i) => i >= from && match(l));
+      if (index >= 0) return { line: lines[index]!, index };
+      if (child.exitCode !== null) throw new Error(`trunkgate exited (${child.exitCode}):\n${tail()}`);
+      if (Date.now() > until) throw new Error(`trunkgate: no such log line within ${ms} ms:\n${tail()}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  await waitFor(o.ready, 30_000);
+  return { child, lines, waitFor, stop };
+}
