@@ -53,7 +53,8 @@ function remoteKey(protocol: 'tcp' | 'tls', address: string, port: number): stri
 export class ConnectionTable<E extends ConnectionEntry = ConnectionEntry> {
   readonly #byId = new Map<string, E>();
   readonly #byKey = new Map<string, E>();
-  readonly #byRemote = new Map<string, Set<E>>();
+  /** One entry per remote address and port; a Set only when several connections share one (rare). */
+  readonly #byRemote = new Map<string, E | Set<E>>();
   #seq = 0;
 
   nextId(protocol: 'tcp' | 'tls'): string {
@@ -69,9 +70,10 @@ export class ConnectionTable<E extends ConnectionEntry = ConnectionEntry> {
     this.#byId.set(info.id, entry);
     if (entry.reuseKey !== undefined) this.#byKey.set(entry.reuseKey, entry);
     const rk = remoteKey(info.protocol, info.remoteAddress, info.remotePort);
-    let set = this.#byRemote.get(rk);
-    if (!set) this.#byRemote.set(rk, (set = new Set()));
-    set.add(entry);
+    const found = this.#byRemote.get(rk);
+    if (found === undefined) this.#byRemote.set(rk, entry);
+    else if (found instanceof Set) found.add(entry);
+    else if (found !== entry) this.#byRemote.set(rk, new Set([found, entry]));
   }
 
   remove(entry: E): void {
@@ -80,10 +82,12 @@ export class ConnectionTable<E extends ConnectionEntry = ConnectionEntry> {
     this.#byId.delete(info.id);
     if (entry.reuseKey !== undefined && this.#byKey.get(entry.reuseKey) === entry) this.#byKey.delete(entry.reuseKey);
     const rk = remoteKey(info.protocol, info.remoteAddress, info.remotePort);
-    const set = this.#byRemote.get(rk);
-    if (set) {
-      set.delete(entry);
-      if (set.size === 0) this.#byRemote.delete(rk);
+    const found = this.#byRemote.get(rk);
+    if (found === entry) this.#byRemote.delete(rk);
+    else if (found instanceof Set) {
+      found.delete(entry);
+      if (found.size === 1) this.#byRemote.set(rk, found.values().next().value as E);
+      else if (found.size === 0) this.#byRemote.delete(rk);
     }
   }
 
@@ -99,10 +103,12 @@ export class ConnectionTable<E extends ConnectionEntry = ConnectionEntry> {
 
   /** Open inbound connections from this remote address and port (RFC 5626 flow reuse candidates), newest first. */
   inbound(protocol: 'tcp' | 'tls', address: string, port: number): E[] {
-    const set = this.#byRemote.get(remoteKey(protocol, address, port));
-    if (!set) return [];
+    const found = this.#byRemote.get(remoteKey(protocol, address, port));
+    if (found === undefined) return [];
+    const open = (e: E): boolean => e.info.direction === 'inbound' && e.info.state === 'open';
+    if (!(found instanceof Set)) return open(found) ? [found] : [];
     const out: E[] = [];
-    for (const e of set) if (e.info.direction === 'inbound' && e.info.state === 'open') out.unshift(e);
+    for (const e of found) if (open(e)) out.unshift(e);
     return out;
   }
 

@@ -23,6 +23,7 @@ export interface StreamConnectionTimers {
   keepAliveMs: number;
 }
 
+/** Optional fields may be given as undefined (the transport passes what it has). */
 export interface StreamConnectionOptions extends StreamConnectionTimers {
   id: string;
   protocol: 'tcp' | 'tls';
@@ -30,30 +31,44 @@ export interface StreamConnectionOptions extends StreamConnectionTimers {
   socket: Socket;
   clock: Clock;
   user: StreamConnectionUser;
-  framer?: StreamFramerOptions;
-  reuseKey?: string;
-  listenerId?: string;
-  tenant?: string;
-  tlsProfile?: string;
-  servername?: string;
-  tls?: TlsPeerInfo;
+  framer?: StreamFramerOptions | undefined;
+  reuseKey?: string | undefined;
+  listenerId?: string | undefined;
+  tenant?: string | undefined;
+  tlsProfile?: string | undefined;
+  servername?: string | undefined;
+  tls?: TlsPeerInfo | undefined;
+  /** The local address and port when the caller knows them (a listener bound to one address): no getsockname. */
+  local?: { address: string; port: number } | undefined;
+  /** TCP_NODELAY and keepalive were set when the socket was accepted (the listener's server options). */
+  socketOptionsSet?: boolean;
 }
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 
-/** One TCP or TLS connection: framing, counters, idle and half-open detection, and safe writes. */
+/** The connection a socket belongs to, so one set of listener functions serves every socket. */
+const kConnection = Symbol('trunkgate.streamConnection');
+type OwnedSocket = Socket & { [kConnection]?: StreamConnection };
+
+/**
+ * One TCP or TLS connection: framing, counters, idle and half-open detection, and safe writes. Per-connection
+ * setup is kept small (an accepting server sets up thousands): the socket listeners are shared functions, and
+ * the framer and the flow are made when first needed.
+ */
 export class StreamConnection implements ConnectionEntry {
   readonly info: ConnectionInfo;
-  /** The flow every message of this connection reports; shared, so callers must not modify it. */
-  readonly flow: Flow;
   readonly reuseKey: string | undefined;
   readonly #socket: Socket;
   readonly #clock: Clock;
   readonly #user: StreamConnectionUser;
-  readonly #framer: StreamFramer;
+  readonly #framerOptions: StreamFramerOptions | undefined;
+  /** Made on the first bytes: a connection that never sends holds no framing state. */
+  #framer: StreamFramer | undefined;
+  #flow: Flow | undefined;
   /** Set once input could not be framed: later bytes are ignored until the connection closes. */
   #discarding = false;
-  readonly #timers: StreamConnectionTimers;
+  readonly #idleTimeoutMs: number;
+  readonly #unusedTimeoutMs: number;
   #idleTimer: TimerHandle | undefined;
   #closeReason = 'closed';
   #error: Error | undefined;
@@ -62,17 +77,19 @@ export class StreamConnection implements ConnectionEntry {
     this.#socket = o.socket;
     this.#clock = o.clock;
     this.#user = o.user;
-    this.#timers = { idleTimeoutMs: o.idleTimeoutMs, unusedTimeoutMs: o.unusedTimeoutMs, keepAliveMs: o.keepAliveMs };
+    this.#idleTimeoutMs = o.idleTimeoutMs;
+    this.#unusedTimeoutMs = o.unusedTimeoutMs;
+    this.#framerOptions = o.framer;
     this.reuseKey = o.reuseKey;
     const now = o.clock.now();
-    const s = o.socket;
+    const s = o.socket as OwnedSocket;
     this.info = {
       id: o.id,
       protocol: o.protocol,
       direction: o.direction,
       state: 'open',
-      localAddress: normalizeAddress(s.localAddress ?? ''),
-      localPort: s.localPort ?? 0,
+      localAddress: o.local ? o.local.address : normalizeAddress(s.localAddress ?? ''),
+      localPort: o.local ? o.local.port : (s.localPort ?? 0),
       remoteAddress: normalizeAddress(s.remoteAddress ?? ''),
       remotePort: s.remotePort ?? 0,
       createdAt: now,
@@ -87,18 +104,61 @@ export class StreamConnection implements ConnectionEntry {
     if (o.tlsProfile !== undefined) this.info.tlsProfile = o.tlsProfile;
     if (o.servername !== undefined) this.info.servername = o.servername;
     if (o.tls !== undefined) this.info.tls = o.tls;
-    this.flow = {
-      protocol: o.protocol,
-      localAddress: this.info.localAddress,
-      localPort: this.info.localPort,
-      remoteAddress: this.info.remoteAddress,
-      remotePort: this.info.remotePort,
-      connectionId: o.id,
-    };
-    if (o.listenerId !== undefined) this.flow.listenerId = o.listenerId;
-    if (o.tls !== undefined) this.flow.tls = o.tls;
 
-    this.#framer = new StreamFramer(
+    if (o.socketOptionsSet !== true) {
+      s.setNoDelay(true);
+      s.setKeepAlive(true, o.keepAliveMs);
+    }
+    s[kConnection] = this;
+    s.on('data', StreamConnection.#onSocketData);
+    s.on('error', StreamConnection.#onSocketError);
+    s.on('close', StreamConnection.#onSocketClose);
+    this.#armIdle(Math.min(o.idleTimeoutMs, o.unusedTimeoutMs));
+  }
+
+  /** The flow every message of this connection reports; shared, so callers must not modify it. */
+  get flow(): Flow {
+    if (this.#flow) return this.#flow;
+    const i = this.info;
+    const flow: Flow = {
+      protocol: i.protocol,
+      localAddress: i.localAddress,
+      localPort: i.localPort,
+      remoteAddress: i.remoteAddress,
+      remotePort: i.remotePort,
+      connectionId: i.id,
+    };
+    if (i.listenerId !== undefined) flow.listenerId = i.listenerId;
+    if (i.tls !== undefined) flow.tls = i.tls;
+    return (this.#flow = flow);
+  }
+
+  static #onSocketData(this: OwnedSocket, chunk: Buffer): void {
+    const c = this[kConnection];
+    if (!c) return;
+    c.info.bytesIn += chunk.length;
+    c.info.lastActivityAt = c.#clock.now();
+    if (c.#discarding) return;
+    (c.#framer ??= c.#newFramer()).push(chunk);
+  }
+
+  static #onSocketError(this: OwnedSocket, e: NodeJS.ErrnoException): void {
+    const c = this[kConnection];
+    if (!c) return;
+    c.#error ??= e;
+    c.#closeReason = `error ${e.code ?? e.message}`;
+  }
+
+  static #onSocketClose(this: OwnedSocket): void {
+    const c = this[kConnection];
+    if (!c) return;
+    // With allowHalfOpen off, Node ends our side when the peer ends; a half-closed SIP connection is useless.
+    if (c.#closeReason === 'closed' && this.readableEnded === true) c.#closeReason = 'peer closed';
+    c.#onClosed();
+  }
+
+  #newFramer(): StreamFramer {
+    return new StreamFramer(
       {
         onFrame: (m) => {
           this.info.messagesIn++;
@@ -107,27 +167,8 @@ export class StreamConnection implements ConnectionEntry {
         onPing: () => this.#user.onPing(this),
         onFrameError: (e) => this.#user.onFrameError(this, e),
       },
-      o.framer,
+      this.#framerOptions,
     );
-
-    s.setNoDelay(true);
-    s.setKeepAlive(true, o.keepAliveMs);
-    s.on('data', (chunk: Buffer) => {
-      this.info.bytesIn += chunk.length;
-      this.info.lastActivityAt = this.#clock.now();
-      if (this.#discarding) return;
-      this.#framer.push(chunk);
-    });
-    s.on('error', (e: NodeJS.ErrnoException) => {
-      this.#error ??= e;
-      this.#closeReason = `error ${e.code ?? e.message}`;
-    });
-    // With allowHalfOpen off, Node ends our side when the peer ends; a half-closed SIP connection is useless.
-    s.on('end', () => {
-      if (this.#closeReason === 'closed') this.#closeReason = 'peer closed';
-    });
-    s.on('close', () => this.#onClosed());
-    this.#armIdle(Math.min(o.idleTimeoutMs, o.unusedTimeoutMs));
   }
 
   /** The first error the socket raised, if any (read when it closes). */
@@ -210,10 +251,10 @@ export class StreamConnection implements ConnectionEntry {
     this.#idleTimer = undefined;
     if (this.info.state !== 'open') return;
     const used = this.info.messagesIn + this.info.messagesOut > 0;
-    const limit = used ? this.#timers.idleTimeoutMs : this.#timers.unusedTimeoutMs;
+    const limit = used ? this.#idleTimeoutMs : this.#unusedTimeoutMs;
     const idle = this.#clock.now() - this.info.lastActivityAt;
     if (idle >= limit) this.close(used ? 'idle timeout' : 'unused timeout');
-    else this.#armIdle(Math.min(limit - idle, used ? limit : this.#timers.idleTimeoutMs));
+    else this.#armIdle(Math.min(limit - idle, used ? limit : this.#idleTimeoutMs));
   }
 }
 

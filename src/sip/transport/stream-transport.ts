@@ -48,12 +48,25 @@ export abstract class StreamTransport {
   readonly #pending = new Set<Socket>();
   #server: Server | undefined;
   #info: ListenerInfo | undefined;
+  /** The local end of every accepted socket when the listener is bound to one address (not a wildcard). */
+  #acceptedLocal: { address: string; port: number } | undefined;
   #closed = false;
+  /** One set of callbacks for every connection of this transport. */
+  readonly #connectionUser: StreamConnectionUser;
 
   constructor(o: StreamTransportOptions) {
     this.o = o;
     this.id = o.id;
     this.family = addressFamily(o.host) === 6 ? 6 : 4;
+    this.#connectionUser = {
+      onFrame: (c, m) => o.user.onFrame(c, m),
+      onPing: (c) => o.user.onPing(c),
+      onFrameError: (c, e) => o.user.onFrameError(c, e),
+      onClose: (c, reason) => {
+        this.#connections.delete(c);
+        o.user.onClose(c, reason);
+      },
+    };
   }
 
   protected abstract createServer(): Server;
@@ -82,12 +95,16 @@ export abstract class StreamTransport {
     const a = server.address();
     if (!a || typeof a === 'string') throw new Error('listener has no address');
     this.#info = { id: this.id, protocol: this.protocol, address: normalizeAddress(a.address), port: a.port };
+    if (this.#info.address !== '0.0.0.0' && this.#info.address !== '::') this.#acceptedLocal = { address: this.#info.address, port: a.port };
     if (this.o.tenant !== undefined) this.#info.tenant = this.o.tenant;
     if (this.o.tlsProfile !== undefined) this.#info.tlsProfile = this.o.tlsProfile;
     return this.#info;
   }
 
-  /** Wraps an accepted (and, for TLS, handshaken and checked) socket. */
+  /**
+   * Wraps an accepted (and, for TLS, handshaken and checked) socket. The listener's server was created with
+   * `noDelay` and `keepAlive`, so the accepted socket has them already.
+   */
   protected accept(socket: Socket, servername: string | undefined, tls: TlsPeerInfo | undefined): void {
     if (this.#closed) {
       socket.destroy();
@@ -162,31 +179,26 @@ export abstract class StreamTransport {
     tenant: string | undefined = this.o.tenant,
   ): StreamConnection {
     const o = this.o;
+    const inbound = direction === 'inbound';
     const conn = new StreamConnection({
       id: o.nextId(),
       protocol: this.protocol,
       direction,
       socket,
       clock: o.clock,
-      user: {
-        onFrame: (c, m) => o.user.onFrame(c, m),
-        onPing: (c) => o.user.onPing(c),
-        onFrameError: (c, e) => o.user.onFrameError(c, e),
-        onClose: (c, reason) => {
-          this.#connections.delete(c);
-          o.user.onClose(c, reason);
-        },
-      },
+      user: this.#connectionUser,
       idleTimeoutMs: o.idleTimeoutMs,
       unusedTimeoutMs: o.unusedTimeoutMs,
       keepAliveMs: o.keepAliveMs,
-      ...(o.framer ? { framer: o.framer } : {}),
-      ...(reuseKey !== undefined ? { reuseKey } : {}),
+      framer: o.framer,
+      reuseKey,
       listenerId: this.id,
-      ...(tenant !== undefined ? { tenant } : {}),
-      ...(tlsProfile !== undefined ? { tlsProfile } : {}),
-      ...(servername !== undefined ? { servername } : {}),
-      ...(tls !== undefined ? { tls } : {}),
+      tenant,
+      tlsProfile,
+      servername,
+      tls,
+      local: inbound ? this.#acceptedLocal : undefined,
+      socketOptionsSet: inbound,
     });
     this.#connections.add(conn);
     o.user.onOpen(conn);

@@ -79,7 +79,11 @@ export class TlsTransport extends StreamTransport {
   }
 
   protected createServer(): Server {
-    const server = createServer({ handshakeTimeout: this.o.connectTimeoutMs, ...this.#tls }, (socket: TLSSocket) => this.#onSecure(socket));
+    // TCP_NODELAY and keepalive are set on every accepted socket by the server, before the handshake.
+    const server = createServer(
+      { handshakeTimeout: this.o.connectTimeoutMs, ...this.#tls, noDelay: true, keepAlive: true, keepAliveInitialDelay: this.o.keepAliveMs },
+      (socket: TLSSocket) => this.#onSecure(socket),
+    );
     server.on('tlsClientError', (e: Error, socket: TLSSocket) => {
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
       this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? sn : undefined);

@@ -493,15 +493,18 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       onOpen: (conn) => {
         this.#table.add(conn);
         this.#c.connectionsOpened++;
-        this.#log.debug({ connection: conn.info.id, remote: `${conn.info.remoteAddress}:${conn.info.remotePort}`, direction: conn.info.direction }, 'connection open');
-        this.safeEmit('connectionOpen', { ...conn.info });
+        // Per connection: nothing is built for a log level that is off or an event nobody listens to.
+        if (this.#log.isLevelEnabled('debug')) {
+          this.#log.debug({ connection: conn.info.id, remote: `${conn.info.remoteAddress}:${conn.info.remotePort}`, direction: conn.info.direction }, 'connection open');
+        }
+        if (this.listenerCount('connectionOpen') > 0) this.safeEmit('connectionOpen', { ...conn.info });
       },
       onClose: (conn, reason) => {
         this.#table.remove(conn);
         this.#c.connectionsClosed++;
-        this.#log.debug({ connection: conn.info.id, reason }, 'connection closed');
+        if (this.#log.isLevelEnabled('debug')) this.#log.debug({ connection: conn.info.id, reason }, 'connection closed');
         if (conn.error && conn.info.direction === 'outbound' && conn.info.protocol === 'tls' && conn.info.bytesIn === 0) this.#lateTlsFailure(conn, conn.error);
-        this.safeEmit('connectionClose', { ...conn.info }, reason);
+        if (this.listenerCount('connectionClose') > 0) this.safeEmit('connectionClose', { ...conn.info }, reason);
       },
       onFrame: (conn, message) => {
         this.#c.bytesIn += message.length;
