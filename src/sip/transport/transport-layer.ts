@@ -493,6 +493,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       onOpen: (conn) => {
         this.#table.add(conn);
         this.#c.connectionsOpened++;
+        // An open TLS connection is a handshake that succeeded and passed the profile's checks.
+        if (conn.info.protocol === 'tls') this.#tlsStats.recordSuccess(conn.info.tenant, conn.info.direction === 'inbound' ? 'server' : 'client');
         // Per connection: nothing is built for a log level that is off or an event nobody listens to.
         if (this.#log.isLevelEnabled('debug')) {
           this.#log.debug({ connection: conn.info.id, remote: `${conn.info.remoteAddress}:${conn.info.remotePort}`, direction: conn.info.direction }, 'connection open');

@@ -148,12 +148,14 @@ test('outbound name checks that pass: the B leg reaches s_server, which answers;
   for (const c of passes()) {
     const far = await farEnd(t, ['-naccept', '1', '-trace', ...certArgs(c.cert)]);
     const before = stats.snapshot();
+    const succeeded = stats.successes('carrier', 'client');
     const r = await placeCall(rig, `sip:3000@127.0.0.1:${far.port};transport=tls`, `tenant=carrier;profile=${c.profile};domain=${c.domain}`);
     assert.equal(r.status, 486, `${c.label}: ${JSON.stringify(r)}`);
     assert.equal(far.invites().length, 1, c.label);
     assert.doesNotMatch(far.invites()[0]!, /x-trunkgate-/i, 'no internal header on the wire');
     assert.equal(tracedClientHello(far.output())?.sni, c.domain, `${c.label}: SNI`);
     assert.deepEqual(counterDelta(before, stats.snapshot()), [], c.label);
+    assert.equal(stats.successes('carrier', 'client'), succeeded + 1, `${c.label}: one successful client handshake counted for the tenant`);
   }
   const open = rig.engine.transport.connections().filter((c) => c.direction === 'outbound');
   assert.deepEqual(open.map((c) => `${c.tlsProfile}/${c.servername}`).sort(), passes().map((c) => `${c.profile}/${c.domain}`).sort(),
