@@ -18,7 +18,8 @@
  *   npm run bench -- --only kamailio-tls sipp → kamailio → TLS → kamailio → sipp: kamailio's own TLS relay
  *   npm run bench -- --only kamailio-policy  sipp → kamailio → UDP → gateway (policy pipeline) → sipp
  *   --kam-children N  kamailio worker processes per socket and for TLS (default 4); its CPU is the sum over
- *   every process of its group.
+ *   every process of its group. kamailio runs with the tlsf allocator (its default, q_malloc, checks every block
+ *   and made kamailio, not the gateway, the bottleneck).
  * The table is printed and written to bench/results/ (gitignored).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -98,7 +99,7 @@ async function carrierKamailio(p: BenchPki, tlsPort: number): Promise<KamailioPr
       destinations: [{ host: '127.0.0.1', port: tlsPort, serverName: 'gw.trunkgate.test' }],
     },
     route: { kind: 'relay', target: { host: '127.0.0.1', port: tlsPort, transport: 'tls' } },
-    logLevel: 'error', children: kamChildren, sharedMemoryMb: 512, frInvTimerMs: 30_000,
+    logLevel: 'error', children: kamChildren, sharedMemoryMb: 512, memoryManager: 'tlsf' as const, frInvTimerMs: 30_000,
   });
 }
 
@@ -153,7 +154,7 @@ function gatewayTarget(name: string, extra: string[], front?: 'udp' | 'tls'): Ta
         kam = await startKamailio({
           listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }],
           route: { kind: 'relay', target: { host: '127.0.0.1', port: sipPort, transport: 'udp' } },
-          logLevel: 'error', children: kamChildren, sharedMemoryMb: 512, frInvTimerMs: 30_000,
+          logLevel: 'error', children: kamChildren, sharedMemoryMb: 512, memoryManager: 'tlsf' as const, frInvTimerMs: 30_000,
         });
       }
     } catch (err) {
@@ -190,7 +191,7 @@ function kamailioTarget(name: string, tls: boolean): Target {
       };
       try {
         const toUas = { kind: 'relay' as const, target: { host: '127.0.0.1', port: uas.port, transport: 'udp' as const } };
-        const common = { logLevel: 'error' as const, children: kamChildren, sharedMemoryMb: 512, frInvTimerMs: 30_000 };
+        const common = { logLevel: 'error' as const, children: kamChildren, sharedMemoryMb: 512, memoryManager: 'tlsf' as const, frInvTimerMs: 30_000 };
         if (!tls) {
           started.push(await startKamailio({ listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }], route: toUas, ...common }));
         } else {
