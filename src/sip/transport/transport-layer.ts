@@ -16,11 +16,15 @@ import type { FrameError } from './stream-framer.js';
 import type { StreamTransport, StreamTransportOptions, StreamTransportUser } from './stream-transport.js';
 import { TcpTransport } from './tcp-transport.js';
 import { TlsTransport, defaultTlsClientOptions, type InboundTlsCheck, type TlsClientOptionsResolver } from './tls-transport.js';
-import { classifyTlsFailure, formatCubeText, sipxText, type TlsDirection, type TlsFailure } from '../../tls/failure.js';
+import { classifyTlsFailure, type TlsDirection, type TlsFailure } from '../../tls/failure.js';
+import { refusedByServer, reportTlsFailure, type TlsFailureContext, type TlsFailureEvent } from './tls-failure-report.js';
 import { TlsStats } from '../../tls/tls-stats.js';
 import type { SecureContextOptions } from 'node:tls';
 import { UdpTransport, type UdpTransportUser } from './udp-transport.js';
 import { stampTopVia } from './via-stamp.js';
+import { isCrlfOnly, mayReuseInbound } from './flow-rules.js';
+
+export type { TlsFailureEvent } from './tls-failure-report.js';
 import type { Flow, ListenerInfo, SendTarget, TransportProtocol, TransportSender, TransportUser } from './types.js';
 
 /** One listener to open. Port 0 picks a free port; `listeners()` reports the real one after `start()`. */
@@ -84,21 +88,6 @@ export type TransportLayerEvents = {
   flowFailed: [connectionId: string, error: GatewayError];
 };
 
-/** One classified TLS failure, as logged (CUBE's TLS_HANDSHAKE_FAILED) and counted. */
-export interface TlsFailureEvent {
-  direction: TlsDirection;
-  failure: TlsFailure;
-  tenant?: string;
-  profile?: string;
-  listenerId?: string;
-  remoteAddress?: string;
-  remotePort?: number;
-  servername?: string;
-  /** `%SIP-2-TLS_HANDSHAKE_FAILED: ...` */
-  cubeText: string;
-  /** sipXbridge's wording where one applies. */
-  sipxText?: string;
-}
 
 /**
  * Counters since start. `dropped` counts input refused without an answer, `badRequestsSent` input answered
@@ -126,9 +115,6 @@ export interface TransportStats {
 }
 
 type Counters = Omit<TransportStats, 'drops' | 'connectionsOpen'>;
-
-const CR = 0x0d;
-const LF = 0x0a;
 
 /**
  * The SIP transport layer (RFC 3261 §18): UDP, TCP and TLS listeners, outbound connections with reuse, and
@@ -562,41 +548,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       ...(i.servername !== undefined ? { servername: i.servername } : {}),
       remoteAddress: i.remoteAddress, remotePort: i.remotePort,
     }, failure);
-    const e = transportError('ERR_SIP_TRANSPORT_TLS_HANDSHAKE', `tls connection to ${i.remoteAddress}:${i.remotePort} refused by the server: ${err.message}`, {
-      cause: err,
-      details: {
-        address: i.remoteAddress, port: i.remotePort, connectionId: i.id, tlsFailure: ev.failure, cubeText: ev.cubeText,
-        ...(ev.sipxText !== undefined ? { sipxText: ev.sipxText } : {}),
-        ...(i.tenant !== undefined ? { tenant: i.tenant } : {}),
-        ...(i.tlsProfile !== undefined ? { tlsProfile: i.tlsProfile } : {}),
-      },
-    });
-    this.safeEmit('flowFailed', i.id, e);
+    this.safeEmit('flowFailed', i.id, refusedByServer(i, err, ev));
   }
 
   /** Classifies, counts (per tenant and direction) and logs one TLS failure, once, in CUBE's words. */
-  #tlsFailure(
-    direction: TlsDirection,
-    err: unknown,
-    ctx: Omit<TlsFailureEvent, 'direction' | 'failure' | 'cubeText' | 'sipxText'> & { localAddress?: string; localPort?: number },
-    classified?: TlsFailure,
-  ): TlsFailureEvent {
-    const failure = classified ?? classifyTlsFailure(err);
-    this.#tlsStats.recordFailure(ctx.tenant, direction, failure.reason);
-    const { localAddress, localPort, listenerId, ...rest } = ctx;
-    const cubeText = formatCubeText(failure, {
-      direction, ...rest, ...(localAddress !== undefined ? { localAddress } : {}), ...(localPort !== undefined ? { localPort } : {}),
-    });
-    const sipx = sipxText(failure, direction);
-    const ev: TlsFailureEvent = {
-      direction, failure, cubeText, ...rest, ...(listenerId !== undefined ? { listenerId } : {}), ...(sipx !== undefined ? { sipxText: sipx } : {}),
-    };
-    const errInfo = err instanceof Error ? err : { code: failure.code, message: failure.detail };
-    this.#log.warn({
-      event: 'TLS_HANDSHAKE_FAILED', code: failure.code, reason: failure.reason, direction, tenant: ctx.tenant, profile: ctx.profile,
-      listener: listenerId, remote: ctx.remoteAddress !== undefined ? `${ctx.remoteAddress}:${ctx.remotePort ?? ''}` : undefined,
-      servername: ctx.servername, expected: failure.expected, presented: failure.presented, sipx, err: errInfo,
-    }, cubeText);
+  #tlsFailure(direction: TlsDirection, err: unknown, ctx: TlsFailureContext, classified?: TlsFailure): TlsFailureEvent {
+    const ev = reportTlsFailure(this.#tlsStats, this.#log, direction, err, ctx, classified);
     this.safeEmit('tlsFailure', ev);
     return ev;
   }
@@ -624,25 +581,3 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
 
 /** How long a stream that sent unframeable bytes stays open for answers to the messages before them. */
 const STREAM_ERROR_GRACE_MS = 2_000;
-
-/**
- * An inbound connection carries requests toward the address it came from (RFC 5626 flow reuse, RFC 5923)
- * only if it satisfies the target: same TLS profile, and for a named target a verified identity of that name.
- */
-function mayReuseInbound(c: StreamConnection, target: SendTarget): boolean {
-  if (c.info.protocol === 'tcp') return true;
-  if (target.tlsProfile !== undefined && target.tlsProfile !== c.info.tlsProfile) return false;
-  if (target.servername === undefined) return true;
-  const tls = c.info.tls;
-  if (!tls || !tls.authorized) return false;
-  const name = target.servername.toLowerCase();
-  return tls.identities.includes(`dns:${name}`) || tls.identities.includes(`sip:${name}`);
-}
-
-function isCrlfOnly(data: Buffer): boolean {
-  for (let i = 0; i < data.length; i++) {
-    const b = data[i];
-    if (b !== CR && b !== LF) return false;
-  }
-  return true;
-}

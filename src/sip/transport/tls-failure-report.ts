@@ -1,0 +1,62 @@
+import type { Logger } from '../../log/logger.js';
+import { classifyTlsFailure, formatCubeText, sipxText, type TlsDirection, type TlsFailure } from '../../tls/failure.js';
+import type { TlsStats } from '../../tls/tls-stats.js';
+import type { ConnectionInfo } from './connection-table.js';
+import { transportError } from './errors.js';
+
+/** One classified TLS failure, as logged (CUBE's TLS_HANDSHAKE_FAILED) and counted. */
+export interface TlsFailureEvent {
+  direction: TlsDirection;
+  failure: TlsFailure;
+  tenant?: string;
+  profile?: string;
+  listenerId?: string;
+  remoteAddress?: string;
+  remotePort?: number;
+  servername?: string;
+  /** `%SIP-2-TLS_HANDSHAKE_FAILED: ...` */
+  cubeText: string;
+  /** sipXbridge's wording where one applies. */
+  sipxText?: string;
+}
+
+/** Where a TLS failure happened: the event's fields, and the listener's own address for the log text. */
+export type TlsFailureContext = Omit<TlsFailureEvent, 'direction' | 'failure' | 'cubeText' | 'sipxText'> & {
+  localAddress?: string;
+  localPort?: number;
+};
+
+/** Classifies, counts (per tenant and direction) and logs one TLS failure in CUBE's words; the event to emit. */
+export function reportTlsFailure(stats: TlsStats, log: Logger, direction: TlsDirection, err: unknown, ctx: TlsFailureContext,
+  classified?: TlsFailure): TlsFailureEvent {
+  const failure = classified ?? classifyTlsFailure(err);
+  stats.recordFailure(ctx.tenant, direction, failure.reason);
+  const { localAddress, localPort, listenerId, ...rest } = ctx;
+  const cubeText = formatCubeText(failure, {
+    direction, ...rest, ...(localAddress !== undefined ? { localAddress } : {}), ...(localPort !== undefined ? { localPort } : {}),
+  });
+  const sipx = sipxText(failure, direction);
+  const ev: TlsFailureEvent = {
+    direction, failure, cubeText, ...rest, ...(listenerId !== undefined ? { listenerId } : {}), ...(sipx !== undefined ? { sipxText: sipx } : {}),
+  };
+  const errInfo = err instanceof Error ? err : { code: failure.code, message: failure.detail };
+  log.warn({
+    event: 'TLS_HANDSHAKE_FAILED', code: failure.code, reason: failure.reason, direction, tenant: ctx.tenant, profile: ctx.profile,
+    listener: listenerId, remote: ctx.remoteAddress !== undefined ? `${ctx.remoteAddress}:${ctx.remotePort ?? ''}` : undefined,
+    servername: ctx.servername, expected: failure.expected, presented: failure.presented, sipx, err: errInfo,
+  }, cubeText);
+  return ev;
+}
+
+/** The error for requests sent on a connection whose server refused us after the handshake (TLS 1.3). */
+export function refusedByServer(i: ConnectionInfo, err: Error, ev: TlsFailureEvent) {
+  return transportError('ERR_SIP_TRANSPORT_TLS_HANDSHAKE', `tls connection to ${i.remoteAddress}:${i.remotePort} refused by the server: ${err.message}`, {
+    cause: err,
+    details: {
+      address: i.remoteAddress, port: i.remotePort, connectionId: i.id, tlsFailure: ev.failure, cubeText: ev.cubeText,
+      ...(ev.sipxText !== undefined ? { sipxText: ev.sipxText } : {}),
+      ...(i.tenant !== undefined ? { tenant: i.tenant } : {}),
+      ...(i.tlsProfile !== undefined ? { tlsProfile: i.tlsProfile } : {}),
+    },
+  });
+}
