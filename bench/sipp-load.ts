@@ -242,8 +242,23 @@ function waitReady(child: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * Starts a target, trying again twice when it fails to start: ports come from freePort(), and another process
+ * on the machine may take one before kamailio or the gateway binds it.
+ */
+async function startTarget(target: Target): ReturnType<Target['start']> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await target.start();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      console.error(`  ${target.name}: start failed (${String((err as Error).message).split('\n')[0]}), trying again`);
+    }
+  }
+}
+
 async function step(target: Target, rate: number, calls: number, traceRtt: boolean): Promise<StepResult> {
-  const t = await target.start();
+  const t = await startTarget(target);
   try {
     const uac: SippProcess = await startSipp({
       scenario: { file: 'uac-call.xml' }, remote: t.remote, calls, rate, timeoutSec: Math.ceil(calls / rate) + 15,
@@ -345,7 +360,7 @@ function table(series: Series[]): string {
   const rows = [
     `| | ${col((s) => s.target.name)} |`,
     `| --- | ${col(() => '---')} |`,
-    `| max rate with 0 failed (calls/s) | ${col((s) => (s.error ? `not measured: ${s.error}` : String(s.maxRate)))} |`,
+    `| max rate with 0 failed (calls/s) | ${col((s) => (s.error ? `${s.maxRate > 0 ? `≥ ${s.maxRate}, then ` : ''}not measured: ${s.error.split('\n')[0]}` : String(s.maxRate)))} |`,
     `| first failing step | ${col((s) => (s.firstFail ? `${s.firstFail.rate}/s: ${s.firstFail.failed} failed, ${s.firstFail.retransmissions} retrans` : 'none up to the last step'))} |`,
     `| CPU at max rate (100% = one core) | ${col((s) => fmtCpu(s.atMax))} |`,
     `| INVITE→200 at half rate, avg (ms) | ${col((s) => (s.half ? (s.half.rttMs.reduce((a, b) => a + b, 0) / s.half.rttMs.length).toFixed(2) : '—'))} |`,
