@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { pino } from 'pino';
 import { startB2bua, type B2buaPolicy } from '../../src/b2bua/index.js';
 import { startEngine } from '../../src/engine/index.js';
 import { answer, header, sdp, ua, type Ua } from '../support/mini-ua.js';
+import { captureLog } from '../support/log-capture.js';
 
 // A B leg toward an ITSP that challenges (401 with a Digest challenge) is answered with the tenant's credentials,
 // computed as RFC 2617 says; a challenge from another realm is not answered, and says so in the log.
@@ -63,21 +62,11 @@ async function rig(t: TestContext) {
       { id: 'other', destinationPattern: '^2\\d+$', tenant: 'other' },
     ],
   };
-  const warnings: string[] = [];
-  const dest = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) {
-        if (!l) continue;
-        const o = JSON.parse(l) as { msg?: string; level?: number };
-        if ((o.level ?? 0) >= 40 && o.msg) warnings.push(o.msg);
-      }
-      cb();
-    },
-  });
+  const { log, warnings } = captureLog();
   const app = await startB2bua({
     engine: { host: addrs.control.host, port: addrs.control.port, secret: 'digest-secret' },
     policy,
-    log: pino({ level: 'info' }, dest),
+    log,
   });
   t.after(() => app.close());
   const uac = await ua(t);

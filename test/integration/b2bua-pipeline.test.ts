@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { pino } from 'pino';
 import { startB2bua, type B2buaPolicy } from '../../src/b2bua/index.js';
 import type { PermissionCategory } from '../../src/policy/index.js';
 import { startEngine } from '../../src/engine/index.js';
 import { answer, header, sdp, ua, type Ua } from '../support/mini-ua.js';
+import { captureLog } from '../support/log-capture.js';
 import { freePort, startSippUas } from '../support/sipp.js';
 
 const categories: PermissionCategory[] = [
@@ -60,23 +59,11 @@ async function rig(t: TestContext): Promise<Rig> {
       { id: 'lab', destinationPattern: '^5\\d{6}$', tenant: 'lab' },
     ],
   };
-  const cdrs: Array<Record<string, unknown>> = [];
-  const warnings: string[] = [];
-  const dest = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) {
-        if (!l) continue;
-        const o = JSON.parse(l) as { msg?: string; level?: number; cdr?: Record<string, unknown> };
-        if (o.msg === 'cdr' && o.cdr) cdrs.push(o.cdr);
-        if ((o.level ?? 0) >= 40 && o.msg) warnings.push(o.msg);
-      }
-      cb();
-    },
-  });
+  const { log, cdrs, warnings } = captureLog();
   const app = await startB2bua({
     engine: { host: addrs.control.host, port: addrs.control.port, secret: 'pipeline-secret' },
     policy,
-    log: pino({ level: 'info' }, dest),
+    log,
   });
   t.after(() => app.close());
   const uac = await ua(t);

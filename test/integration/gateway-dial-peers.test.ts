@@ -3,15 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { pino } from 'pino';
 import { randomSecret, startGateway, type Gateway } from '../../src/gateway.js';
 import { planStartup } from '../../src/startup.js';
 import { silentLogger } from '../../src/log/index.js';
 import type { TrunkStatus } from '../../src/b2bua/index.js';
 import { header, sdp, ua, type Ua } from '../support/mini-ua.js';
 import { freePort, runSipp, startSippUas, type SippProcess } from '../support/sipp.js';
+import { captureLog } from '../support/log-capture.js';
 
 /**
  * The gateway as `npm start` builds it, from a profiles directory: planStartup then startGateway (engine in a
@@ -55,23 +54,11 @@ dialPeers:
 `);
   const plan = planStartup(root, {}, silentLogger());
   assert.ok(plan.options.policy, 'dial peers configured: the policy pipeline runs');
-  const cdrs: Array<Record<string, unknown>> = [];
-  const logs: Array<{ level: number; msg: string }> = [];
-  const dest = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) {
-        if (!l) continue;
-        const o = JSON.parse(l) as { msg?: string; level?: number; cdr?: Record<string, unknown> };
-        if (o.msg === 'cdr' && o.cdr) cdrs.push(o.cdr);
-        logs.push({ level: o.level ?? 0, msg: o.msg ?? '' });
-      }
-      cb();
-    },
-  });
+  const { log, cdrs, lines: logs } = captureLog();
   const gw = await startGateway({
     ...plan.options,
     control: { ...plan.options.control, secret: randomSecret() },
-    log: pino({ level: 'info' }, dest),
+    log,
     logLevel: 'silent',
   });
   t.after(() => gw.close());
