@@ -22,6 +22,7 @@ import { TlsStats } from '../../tls/tls-stats.js';
 import type { SecureContextOptions } from 'node:tls';
 import { UdpTransport, type UdpTransportUser } from './udp-transport.js';
 import { stampTopVia } from './via-stamp.js';
+import { RefusedInputLog } from './input-log.js';
 import { isCrlfOnly, mayReuseInbound } from './flow-rules.js';
 
 export type { TlsFailureEvent } from './tls-failure-report.js';
@@ -125,6 +126,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   readonly #o: TransportLayerOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
+  readonly #refusedLog: RefusedInputLog;
   readonly #limits: ParseLimits;
   /** What the parser is given: undefined when the defaults apply, so the hot path allocates nothing for it. */
   readonly #parseLimits: ParseLimits | undefined;
@@ -150,6 +152,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#o = options;
     this.#log = options.log ?? silentLogger();
     this.#clock = options.clock ?? systemClock;
+    this.#refusedLog = new RefusedInputLog(this.#log, this.#clock);
     const l = options.limits;
     this.#parseLimits = l && (l.maxMessageBytes !== undefined || l.maxHeaders !== undefined || l.maxLineBytes !== undefined)
       ? { maxMessageBytes: l.maxMessageBytes ?? 65_535, maxHeaders: l.maxHeaders ?? 256, maxLineBytes: l.maxLineBytes ?? 8_192 }
@@ -436,7 +439,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     const data = buildBadRequest(req, code, randomBytes(6).toString('hex'));
     this.#c.badRequestsSent++;
     this.#count(code);
-    this.#log.debug({ code, reason, remote: `${flow.remoteAddress}:${flow.remotePort}`, protocol: flow.protocol }, `400 ${badRequestPhrase(code)}`);
+    this.#refusedLog.refused(code, reason, `${flow.remoteAddress}:${flow.remotePort}`, flow.protocol, `sent 400 ${badRequestPhrase(code)}: ${reason}`);
     this.safeEmit('badRequest', { code, reason, flow });
     let sent: Promise<unknown>;
     if (conn) {
@@ -461,7 +464,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   #drop(code: string, reason: string, flow: Flow): void {
     this.#c.dropped++;
     this.#count(code);
-    this.#log.debug({ code, reason, remote: `${flow.remoteAddress}:${flow.remotePort}`, protocol: flow.protocol }, 'sip message dropped');
+    this.#refusedLog.refused(code, reason, `${flow.remoteAddress}:${flow.remotePort}`, flow.protocol, `sip message dropped: ${reason}`);
     if (this.listenerCount('drop') > 0) this.safeEmit('drop', { code, reason, flow });
   }
 
