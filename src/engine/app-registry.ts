@@ -124,6 +124,10 @@ export class AppRegistry implements AppHub {
     this.#send(connId, () => buildCdrFrame(this.#newMsgId(), kind, fields, sip));
   }
 
+  wantsCdr(kind: CdrKind): boolean {
+    return (this.#routes.get(`cdr:${kind}`)?.length ?? 0) > 0;
+  }
+
   #send(connId: string, build: () => string): void {
     const entry = this.#apps.get(connId);
     if (!entry) {

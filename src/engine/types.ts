@@ -60,6 +60,8 @@ export interface AppHub {
   reply(connId: string, appMsgId: string, fields: string[], sip?: string): void;
   /** CDR to one of the apps that routed `cdr:<kind>`; `fields` follow `cdr:<kind>`. */
   sendCdr(kind: CdrKind, fields: string[], sip: string): void;
+  /** Whether any app routed `cdr:<kind>`, so the core can skip building the CDR's SIP text. Absent: assume so. */
+  wantsCdr?(kind: CdrKind): boolean;
 }
 
 /** What the app side needs from the SIP core. */

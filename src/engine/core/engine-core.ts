@@ -168,8 +168,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       return;
     }
     const p = this.#newServerPending(connId, txn, request, flow, undefined);
-    const text = serializeSip(request);
-    if (method === 'INVITE') this.#cdr('attempt', ['network', this.#now()], text);
+    if (method === 'INVITE') this.#cdr('attempt', ['network', this.#now()], () => serializeSip(request));
     this.#hub.sendSip(connId, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort,
       time: this.#now(), transactionId: p.txnId, dialogId: '', recvAddr: flow.localAddress, recvPort: flow.localPort,
@@ -332,11 +331,10 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       const contact = getHeader(request, 'contact');
       if (contact !== undefined) d.remoteTarget = uriOf(contact);
     }
-    const text = serializeSip(request);
     if (method === 'BYE') {
       d.awaitingAck?.stop();
       d.awaitingAck = undefined;
-      this.#cdr('stop', ['network', this.#now(), 'normal-release'], text);
+      this.#cdr('stop', ['network', this.#now(), 'normal-release'], () => serializeSip(request));
     }
     const p = this.#newServerPending(d.owner, txn, request, flow, d);
     if (method === 'INVITE') d.serverInvite = p;
@@ -383,8 +381,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     p.toTag ??= newTag();
     p.txn.respond(buildResponse(p.request, 487, 'Request Terminated', { toTag: p.toTag }));
     p.final = true;
-    const text = serializeSip(cancel);
-    this.#cdr('stop', ['network', this.#now(), 'call-canceled'], text);
+    this.#cdr('stop', ['network', this.#now(), 'call-canceled'], () => serializeSip(cancel));
     const d = p.dialog ?? this.#dialogs.get(p.dialogId);
     this.#clearServer(p);
     if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#endDialog(d);
@@ -577,7 +574,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#hub.reply(cmd.connId, cmd.msgId, ['NOK', reason]);
   }
 
-  #cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string): void {
-    this.#hub.sendCdr(kind, fields, sip);
+  /** A CDR to the app that routed it; the SIP text is only built when some app did. */
+  #cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string | (() => string)): void {
+    if (this.#hub.wantsCdr?.(kind) === false) return;
+    this.#hub.sendCdr(kind, fields, typeof sip === 'function' ? sip() : sip);
   }
 }

@@ -29,7 +29,8 @@ export interface CoreContext {
   readonly client: Map<string, ClientPending>;
   now(): string;
   nok(cmd: AppSipCommand, reason: string): void;
-  cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string): void;
+  /** A CDR; `sip` is built only when an app routed this kind. */
+  cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string | (() => string)): void;
   endDialog(d: EngineDialog): void;
 }
 
@@ -203,7 +204,7 @@ export class UacCore {
       this.#c.dialogs.add(d);
     }
     this.#startClient(p, cmd);
-    if (method === 'INVITE') this.#c.cdr('attempt', ['application', this.#c.now()], serializeSip(request));
+    if (method === 'INVITE') this.#c.cdr('attempt', ['application', this.#c.now()], () => serializeSip(request));
   }
 
   #startClient(p: ClientPending, cmd: AppSipCommand): void {
@@ -260,7 +261,7 @@ export class UacCore {
           this.byeFromEngine(d, 'CANCEL race');
           return;
         }
-        if (!p.inDialog) this.#c.cdr('start', ['network', this.#c.now(), 'uac'], serializeSip(res));
+        if (!p.inDialog) this.#c.cdr('start', ['network', this.#c.now(), 'uac'], () => serializeSip(res));
       } else if (status > 100 && status < 200) {
         if (!p.inDialog) this.#learnRemote(d, res, flow, false);
       } else if (status >= 300) {
@@ -268,7 +269,7 @@ export class UacCore {
         d.clientInvite = undefined;
         if (!p.inDialog) {
           d.failedStatus = status;
-          this.#c.cdr('stop', ['network', this.#c.now(), p.canceled ? 'call-canceled' : 'call-rejected'], serializeSip(res));
+          this.#c.cdr('stop', ['network', this.#c.now(), p.canceled ? 'call-canceled' : 'call-rejected'], () => serializeSip(res));
           // The dialog only waits for the ACK srf still sends (answered NOK), then goes.
           d.expiry = this.#c.clock.setTimeout(() => this.#c.endDialog(d), 64 * this.#c.T1);
         }
@@ -386,7 +387,7 @@ export class UacCore {
         canceled: false, final: false,
       };
       if (method === 'INVITE') d.clientInvite = txnId;
-      if (method === 'BYE') this.#c.cdr('stop', ['application', this.#c.now(), 'normal-release'], serializeSip(request));
+      if (method === 'BYE') this.#c.cdr('stop', ['application', this.#c.now(), 'normal-release'], () => serializeSip(request));
       this.#startClient(p, cmd);
     }).catch((err: unknown) => this.#c.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'));
   }

@@ -102,6 +102,15 @@ test('CDRs go round robin among the apps that routed that cdr verb only', () => 
   assert.ok(a.sent[0]!.startsWith('m1|cdr:stop|network|t|normal-release\r\nBYE'));
 });
 
+test('wantsCdr says whether any app routed that cdr verb, so the core can skip building the text', () => {
+  const r = registry();
+  r.add(app('a'));
+  assert.equal(r.wantsCdr('stop'), false);
+  r.addRoute('a', 'cdr:stop');
+  assert.equal(r.wantsCdr('stop'), true);
+  assert.equal(r.wantsCdr('attempt'), false);
+});
+
 test('selectAppByTag picks among connected apps carrying the tag', () => {
   const r = registry();
   r.add(app('a', ['pbx']));
