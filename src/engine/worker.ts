@@ -97,48 +97,43 @@ export function startEngineWorker(options: EngineWorkerOptions): Promise<EngineW
   });
 }
 
-function reloader(worker: Worker, timeoutMs: number): (profiles: ProfileInput[]) => Promise<ReloadResult> {
+/**
+ * A question to the worker and its answer, matched by id: `send` posts the question, `answer` picks the answer out
+ * of the worker's messages; no answer within `timeoutMs` rejects with ERR_ENGINE_WORKER naming `what`.
+ */
+function workerQuery<A, R>(worker: Worker, timeoutMs: number, what: string, send: (id: number, args: A) => ToWorker,
+  answer: (m: FromWorker) => { id: number; value: R } | undefined): (args: A) => Promise<R> {
   let seq = 0;
-  const waiting = new Map<number, (r: ReloadResult) => void>();
+  const waiting = new Map<number, (r: R) => void>();
   worker.on('message', (m: FromWorker) => {
-    if (m.type !== 'reloaded') return;
-    waiting.get(m.id)?.(m.result);
-    waiting.delete(m.id);
+    const a = answer(m);
+    if (!a) return;
+    waiting.get(a.id)?.(a.value);
+    waiting.delete(a.id);
   });
-  return (profiles) => new Promise<ReloadResult>((resolve, reject) => {
+  return (args) => new Promise<R>((resolve, reject) => {
     const id = ++seq;
     const timer = setTimeout(() => {
       waiting.delete(id);
-      reject(new GatewayError<EngineWorkerErrorCode>('ERR_ENGINE_WORKER', `engine worker did not answer a TLS reload within ${timeoutMs} ms`));
+      reject(new GatewayError<EngineWorkerErrorCode>('ERR_ENGINE_WORKER', `engine worker did not answer ${what} within ${timeoutMs} ms`));
     }, timeoutMs);
     waiting.set(id, (r) => {
       clearTimeout(timer);
       resolve(r);
     });
-    worker.postMessage({ type: 'reloadTls', id, profiles } satisfies ToWorker);
+    worker.postMessage(send(id, args));
   });
 }
 
+function reloader(worker: Worker, timeoutMs: number): (profiles: ProfileInput[]) => Promise<ReloadResult> {
+  return workerQuery<ProfileInput[], ReloadResult>(worker, timeoutMs, 'a TLS reload', (id, profiles) => ({ type: 'reloadTls', id, profiles }),
+    (m) => (m.type === 'reloaded' ? { id: m.id, value: m.result } : undefined));
+}
+
 function snapshotter(worker: Worker, timeoutMs: number): () => Promise<EngineSnapshot> {
-  let seq = 0;
-  const waiting = new Map<number, (s: EngineSnapshot) => void>();
-  worker.on('message', (m: FromWorker) => {
-    if (m.type !== 'snapshot') return;
-    waiting.get(m.id)?.(m.snapshot);
-    waiting.delete(m.id);
-  });
-  return () => new Promise<EngineSnapshot>((resolve, reject) => {
-    const id = ++seq;
-    const timer = setTimeout(() => {
-      waiting.delete(id);
-      reject(new GatewayError<EngineWorkerErrorCode>('ERR_ENGINE_WORKER', `engine worker did not answer a snapshot query within ${timeoutMs} ms`));
-    }, timeoutMs);
-    waiting.set(id, (s) => {
-      clearTimeout(timer);
-      resolve(s);
-    });
-    worker.postMessage({ type: 'snapshot', id } satisfies ToWorker);
-  });
+  const query = workerQuery<void, EngineSnapshot>(worker, timeoutMs, 'a snapshot query', (id) => ({ type: 'snapshot', id }),
+    (m) => (m.type === 'snapshot' ? { id: m.id, value: m.snapshot } : undefined));
+  return () => query();
 }
 
 function closer(worker: Worker, timeoutMs: number): () => Promise<void> {
