@@ -126,7 +126,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       if (problem) {
         this.#refused++;
         this.#log?.info({ status: problem.status, reason: problem.reason, method, remote: `${flow.remoteAddress}:${flow.remotePort}`,
-          protocol: flow.protocol }, `refused a ${method}: ${problem.status} ${problem.reason}`);
+          protocol: flow.protocol }, `refused ${method} with ${problem.status} ${problem.reason}`);
         this.#reject(txn, problem.status, problem.reason);
         return;
       }
