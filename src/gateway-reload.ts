@@ -1,6 +1,6 @@
 import { validateCipherName } from './cli/config-check.js';
 import {
-  b2buaPolicyFromConfig, formatProblem, reloadConfig, tenantsByServerName, type ConfigProblem, type GatewayConfig,
+  b2buaPolicyFromConfig, formatProblem, reloadConfig, type ConfigProblem, type GatewayConfig,
 } from './config/index.js';
 import type { EngineSnapshot } from './engine/engine-snapshot.js';
 import type { Gateway } from './gateway.js';
@@ -227,9 +227,6 @@ export class GatewayReloader {
     if (listenersChanged) needsRestart.push({ what: 'listeners', reason: 'SIP listeners (ports, addresses, transports, their TLS profile or SNI choices) are opened at start' });
     if (!same(current.gateway.engine, next.gateway.engine)) needsRestart.push({ what: 'gateway.engine', reason: 'the drachtio control endpoint is opened at start' });
     if (!same(current.gateway.admin, next.gateway.admin)) needsRestart.push({ what: 'gateway.admin', reason: 'the admin API listens where it was started' });
-    if (!same(tenantsByServerName(current), tenantsByServerName(next))) {
-      needsRestart.push({ what: 'tenant server names', reason: 'the engine attributes SNI names to tenants as configured at start (the b2bua uses the new names at once)' });
-    }
 
     // Routing: build the new policy before anything is applied, so a failure leaves everything as it was.
     const running = gateway.b2bua.policy;

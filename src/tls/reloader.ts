@@ -24,6 +24,7 @@ export type ProfileBuilder = (spec: TlsProfileSpec, material: TlsProfileMaterial
  */
 export class ProfileStore extends TypedEmitter<ProfileStoreEvents> {
   #profiles: ReadonlyMap<string, CompiledTlsProfile> = new Map();
+  #previous: { profiles: ReadonlyMap<string, CompiledTlsProfile>; version: number } | undefined;
   #version = 0;
   readonly #build: ProfileBuilder;
   readonly #now: () => Date;
@@ -67,9 +68,23 @@ export class ProfileStore extends TypedEmitter<ProfileStoreEvents> {
       this.safeEmit('rejected', problems);
       return { ok: false, version: this.#version, problems };
     }
+    this.#previous = { profiles: this.#profiles, version: this.#version };
     this.#profiles = next;
     this.#version++;
     this.safeEmit('swapped', this.#version, next);
     return { ok: true, version: this.#version, names: [...next.keys()] };
+  }
+
+  /**
+   * Puts back the set the last successful `reload()` replaced, for a caller that could not apply the new set
+   * everywhere (a listener refused it): the running set keeps serving, and the version goes back too.
+   */
+  rollback(): boolean {
+    if (!this.#previous) return false;
+    this.#profiles = this.#previous.profiles;
+    this.#version = this.#previous.version;
+    this.#previous = undefined;
+    this.safeEmit('swapped', this.#version, this.#profiles);
+    return true;
   }
 }

@@ -56,12 +56,19 @@ export function profileForSocket(opts: ListenerTlsOptions, socket: TLSSocket): C
  * knows the reason (Node would otherwise drop the socket without saying why).
  */
 export function buildListenerTlsOptions(opts: ListenerTlsOptions): TlsOptions {
-  const def = opts.defaultProfile();
-  const all = [def, ...opts.profiles()];
   return {
-    ...def.serverContextOptions,
+    ...opts.defaultProfile().serverContextOptions,
     ...(opts.singleProfile ? {} : { SNICallback: createSniCallback(opts) }),
-    requestCert: all.some((p) => p.requestCert),
+    requestCert: listenerRequestsCert(opts),
     rejectUnauthorized: false,
   };
+}
+
+/**
+ * Whether the listener asks clients for a certificate: when any profile it may serve needs one. Read again at
+ * every reload, since a profile that starts demanding one (requireClientCert, cnSanValidate client) is only
+ * served a certificate if the listener asks for it.
+ */
+export function listenerRequestsCert(opts: ListenerTlsOptions): boolean {
+  return opts.defaultProfile().requestCert || opts.profiles().some((p) => p.requestCert);
 }

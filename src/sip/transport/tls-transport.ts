@@ -70,12 +70,20 @@ export class TlsTransport extends StreamTransport {
   }
 
   /**
-   * Replaces the listener's default context (what clients without a matching SNI get); new handshakes use it,
-   * live connections keep theirs. Throws on unusable options (the caller validated them first).
+   * Replaces the listener's default context (what clients without a matching SNI get) and, when given, whether it
+   * asks clients for a certificate; new handshakes use them, live connections keep theirs. Throws on unusable
+   * options (the caller validated them first).
    */
-  setSecureContext(options: SecureContextOptions): void {
-    if (!this.#server) throw transportError('ERR_SIP_TRANSPORT_STATE', `tls listener '${this.id}' is not listening`);
-    this.#server.setSecureContext(options);
+  setSecureContext(options: SecureContextOptions, requestCert?: boolean): void {
+    const server = this.#server as (TlsServer & { requestCert?: unknown }) | undefined;
+    if (!server) throw transportError('ERR_SIP_TRANSPORT_STATE', `tls listener '${this.id}' is not listening`);
+    // Node's tls.Server hands its `requestCert` to each connection it accepts (as its deprecated setOptions set
+    // it); the listener's own verdict stays with checkInbound (rejectUnauthorized is false on profile listeners).
+    if (requestCert !== undefined && typeof server.requestCert !== 'boolean') {
+      throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `tls listener '${this.id}': the client-certificate request cannot change on this listener`);
+    }
+    server.setSecureContext(options);
+    if (requestCert !== undefined) server.requestCert = requestCert;
   }
 
   protected createServer(): Server {

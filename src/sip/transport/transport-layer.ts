@@ -257,14 +257,15 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   }
 
   /**
-   * Replaces the default context of a TLS listener (hot reload): new handshakes use it, live connections keep
-   * theirs. Throws ERR_SIP_TRANSPORT_TLS_CONFIG when the listener is unknown or the options are unusable.
+   * Replaces the default context of a TLS listener (hot reload), and whether it asks for a client certificate:
+   * new handshakes use them, live connections keep theirs. Throws ERR_SIP_TRANSPORT_TLS_CONFIG when the listener
+   * is unknown or the options are unusable.
    */
-  setListenerSecureContext(listenerId: string, options: SecureContextOptions): void {
+  setListenerSecureContext(listenerId: string, options: SecureContextOptions, listener: { requestCert?: boolean } = {}): void {
     const t = this.#streams.find((x) => x.id === listenerId);
     if (!t || !(t instanceof TlsTransport)) throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `no tls listener '${listenerId}'`);
     try {
-      t.setSecureContext(options);
+      t.setSecureContext(options, listener.requestCert);
     } catch (e) {
       throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `tls listener '${listenerId}': ${(e as Error).message}`, { cause: e });
     }
