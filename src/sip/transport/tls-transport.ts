@@ -11,7 +11,10 @@ import type { SendTarget, TlsPeerInfo } from './types.js';
  * (src/tls) supplies this. The transport sets host and port, and sets `servername` only when the target names
  * a host (never an IP); otherwise the resolver's own `servername` (for example '' for none) stands.
  */
-export type TlsClientOptionsResolver = (profile: string | undefined, servername: string | undefined, target: SendTarget) => ConnectionOptions;
+export type TlsClientOptionsResolver = (profile: string | undefined, servername: string | undefined, target: SendTarget) => TlsClientConnectOptions;
+
+/** `tls.connect` options, and a hook the TLS-profile layer gets the socket through before its handshake starts. */
+export type TlsClientConnectOptions = ConnectionOptions & { onSocket?: (socket: TLSSocket) => void };
 
 /**
  * A verdict on an inbound connection after its handshake, from the TLS-profile layer (client certificate
@@ -146,7 +149,9 @@ export class TlsTransport extends StreamTransport {
     const servername = target.servername !== undefined && isIP(target.servername) === 0 ? target.servername : undefined;
     // A profile's resolver decides the SNI itself (a name, or '' for none); otherwise the target's name is sent.
     const sni = options.servername === undefined && servername !== undefined ? { servername } : {};
-    const socket = connect({ ...options, host: address, port, ...sni });
+    const { onSocket, ...connectOptions } = options;
+    const socket = connect({ ...connectOptions, host: address, port, ...sni });
+    onSocket?.(socket);
     const out: OutboundSocket = { socket, readyEvent: 'secureConnect' };
     const sent = options.servername ?? servername;
     if (sent !== undefined && sent !== '') out.servername = sent;
