@@ -97,7 +97,7 @@ export class TlsTransport extends StreamTransport {
     );
     server.on('tlsClientError', (e: Error, socket: TLSSocket) => {
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
-      this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? sn : undefined);
+      this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? sn : undefined, socket.remotePort);
     });
     this.#server = server;
     return server;
@@ -122,7 +122,7 @@ export class TlsTransport extends StreamTransport {
         verdict = { ok: false, code: 'ERR_SIP_TRANSPORT_TLS_CONFIG', reason: `inbound check failed: ${(e as Error).message}` };
       }
       if (!verdict.ok) {
-        this.o.user.onHandshakeError(this, new GatewayError(verdict.code, verdict.reason, verdict.details ? { details: verdict.details } : {}), socket.remoteAddress, sni);
+        this.o.user.onHandshakeError(this, new GatewayError(verdict.code, verdict.reason, verdict.details ? { details: verdict.details } : {}), socket.remoteAddress, sni, socket.remotePort);
         socket.destroy();
         return;
       }
