@@ -6,7 +6,7 @@ import type { EngineSnapshot } from './engine/engine-snapshot.js';
 import type { Gateway } from './gateway.js';
 import type { Logger } from './log/index.js';
 import type { ProfileInput } from './tls/index.js';
-import { engineListeners, tlsFilePaths, tlsProfileInputs, watchTlsFiles, type TlsFileWatcher } from './startup-tls.js';
+import { engineListeners, sniWidenings, tlsFilePaths, tlsProfileInputs, watchTlsFiles, type TlsFileWatcher } from './startup-tls.js';
 
 /** What asked for a reload (logged with the outcome). */
 export type ReloadTrigger = 'api' | 'signal' | 'file' | 'start';
@@ -204,6 +204,19 @@ export class GatewayReloader {
     const current = this.#config;
     const r = reloadConfig(current, this.#o.profilesDir, { validateCipherName, env });
     const warnings = r.warnings.map(fromConfigProblem);
+    // Applied as written, but a profile an SNI picks cannot widen its listener's default: say which and what.
+    if (r.ok) {
+      try {
+        for (const w of sniWidenings(r.config)) {
+          warnings.push({
+            code: 'ERR_TLS_SNI_WIDENS', profile: w.profile, path: `tlsProfiles.${w.profile}`,
+            message: `on the shared listener ${w.listener}, profile ${w.profile} (picked by SNI) allows ${[w.versions, w.ciphers ? `cipher suites ${w.ciphers.join(', ')}` : undefined].filter(Boolean).join(' and ')} beyond the default profile ${w.defaultProfile}; OpenSSL settles version and suite from the default before the SNI is read, so clients that need them are refused`,
+          });
+        }
+      } catch {
+        // A listener problem is reported below, where the listeners are compared.
+      }
+    }
     const refuse = (changed: string[], problems: ReloadProblem[], tls?: TlsReloadReport): ConfigReloadReport => {
       log.warn({ trigger, problems }, `trunkgate: configuration reload refused; the running configuration stays (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
       for (const p of problems) log.warn({ trigger, code: p.code }, `trunkgate: reload: ${p.file ? `${p.file}${p.line ? `:${p.line}` : ''}: ` : ''}${p.path ? `${p.path}: ` : ''}${p.profile ? `${p.profile}: ` : ''}${p.message} [${p.code}]`);

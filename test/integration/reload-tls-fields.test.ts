@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { randomSecret, startGateway, type Gateway } from '../../src/gateway.js';
-import { GatewayReloader } from '../../src/gateway-reload.js';
+import { GatewayReloader, type ConfigReloadReport } from '../../src/gateway-reload.js';
 import { silentLogger } from '../../src/log/index.js';
 import { planStartup } from '../../src/startup.js';
 import { revokeWithOpenssl } from '../interop/openssl/outbound-support.js';
@@ -219,13 +219,15 @@ dialPeers:
     const v = await inbound(tlsPort, opts);
     assert.equal(v.verdict, want, `${what}: ${JSON.stringify(v)}`);
   };
-  const reload = async (label: string, edge: Record<string, string>, alt?: Record<string, string>): Promise<void> => {
+  const reload = async (label: string, edge: Record<string, string>, alt?: Record<string, string>): Promise<ConfigReloadReport> => {
     write(edge, alt);
     const r = await reloader.reloadConfig('api');
     assert.equal(r.ok, true, `${label}: ${JSON.stringify(r.problems)}`);
     assert.deepEqual(r.needsRestart, [], `${label}: nothing needs a restart`);
     assert.ok(r.applied.includes('tlsProfiles'), `${label}: applied ${JSON.stringify(r.applied)}`);
+    return r;
   };
+  let report: ConfigReloadReport | undefined;
 
   // Baseline: a client without a certificate is served; a B leg reaches the far end with the profile's SNI.
   await expectInbound('baseline', trustsA, 'accepted');
@@ -267,6 +269,13 @@ dialPeers:
     { field: 'maxVersion', edge: { ...BASE, maxVersion: 'TLSv1.2' }, check: async () => {
       await expectInbound('TLS 1.2', { ...trustsA, maxVersion: 'TLSv1.2' }, 'accepted');
       await expectInbound('TLS 1.3 at least', { ...trustsA, minVersion: 'TLSv1.3' }, 'refused');
+      // The SNI profile alt still allows TLS 1.3, but the shared listener's default no longer does: the reload says so,
+      // and a TLS 1.3 client of alt is indeed refused.
+      const widens = report!.warnings.filter((w) => w.code === 'ERR_TLS_SNI_WIDENS');
+      assert.deepEqual(widens.map((w) => w.profile), ['alt'], JSON.stringify(report!.warnings));
+      assert.match(widens[0]!.message, /TLSv1\.2\.\.TLSv1\.3 beyond TLSv1\.2\.\.TLSv1\.2 .*default profile edge/);
+      await expectInbound('TLS 1.3 client of alt', { ca: caB.cert, servername: 'alt.test', checkServerIdentity: () => undefined, minVersion: 'TLSv1.3' }, 'refused');
+      await expectInbound('TLS 1.2 client of alt', { ca: caB.cert, servername: 'alt.test', checkServerIdentity: () => undefined, maxVersion: 'TLSv1.2' }, 'accepted');
     } },
     { field: 'cnSanValidate', edge: { ...BASE, cnSanValidate: 'none' }, check: async () => {
       // No name check on the server: a trusted far end with any name gets through; its chain is still checked.
@@ -313,9 +322,10 @@ dialPeers:
   ];
   for (const c of checks) {
     await t.test(c.field, async () => {
-      await reload(c.field, c.edge ?? BASE, c.alt);
+      report = await reload(c.field, c.edge ?? BASE, c.alt);
       await c.check();
-      await reload(`${c.field} back to the baseline`, BASE);
+      const back = await reload(`${c.field} back to the baseline`, BASE);
+      assert.deepEqual(back.warnings, [], 'the baseline has nothing to warn about');
       await expectInbound(`${c.field}: the baseline client again`, trustsA, 'accepted');
     });
   }
