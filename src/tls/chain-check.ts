@@ -7,8 +7,12 @@ import { verifyCertificateChain } from '../pki/verify-chain.js';
  * chain from a revocation problem when OpenSSL, with a CRL loaded, reports only its last verify error.
  */
 export function chainReachesTrustStore(socket: TLSSocket, trusted: string[], now: Date): boolean {
+  return presentedChainReaches(socket.getPeerCertificate(true), trusted, now);
+}
+
+function presentedChainReaches(leaf: DetailedPeerCertificate | undefined, trusted: string[], now: Date): boolean {
   const chain: string[] = [];
-  let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  let c: DetailedPeerCertificate | undefined = leaf;
   const seen = new Set<string>();
   while (c && c.raw && !seen.has(c.fingerprint256)) {
     seen.add(c.fingerprint256);
@@ -27,17 +31,21 @@ export function chainReachesTrustStore(socket: TLSSocket, trusted: string[], now
  * before Node's own check: when it does not reach the trust store, the error says so (unknown CA), as on listeners.
  */
 export function explainMissingCrl(socket: TLSSocket, trusted: string[]): void {
-  let stranger = false;
-  // 'secure' is the event Node's client runs its own verdict on (onConnectSecure); ours runs first.
+  let presented: DetailedPeerCertificate | undefined;
+  // 'secure' is the event Node's client runs its own verdict on (onConnectSecure); ours runs first and only keeps
+  // the chain Node already built; it is checked only if the handshake is then refused for a missing CRL.
   socket.prependOnceListener('secure', () => {
+    presented = socket.getPeerCertificate(true);
+  });
+  socket.prependOnceListener('error', (e: Error & { code?: string }) => {
+    if (e.code !== 'UNABLE_TO_GET_CRL' || !presented) return;
+    let stranger: boolean;
     try {
-      stranger = !chainReachesTrustStore(socket, trusted, new Date());
+      stranger = !presentedChainReaches(presented, trusted, new Date());
     } catch {
       stranger = false;
     }
-  });
-  socket.prependOnceListener('error', (e: Error & { code?: string }) => {
-    if (stranger && e.code === 'UNABLE_TO_GET_CRL') {
+    if (stranger) {
       e.code = 'UNABLE_TO_GET_ISSUER_CERT';
       e.message = `unable to get issuer certificate: the server's chain does not reach the trust store (OpenSSL said: ${e.message})`;
     }
