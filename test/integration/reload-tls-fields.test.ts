@@ -18,6 +18,7 @@ import { planStartup } from '../../src/startup.js';
 import { revokeWithOpenssl } from '../interop/openssl/outbound-support.js';
 import { sdp, ua, type Ua } from '../support/mini-ua.js';
 import { createTestCa, opensslAvailable, type TestCa, type TestCert } from '../support/test-certs.js';
+import { pingVerdict, type Verdict } from './engine-tls-support.js';
 
 const haveOpenssl = await opensslAvailable();
 if (!haveOpenssl) throw new Error('openssl CLI not found: it makes the test certificates (install the openssl package)');
@@ -104,34 +105,6 @@ async function farEnd(t: TestContext): Promise<FarEnd> {
   };
 }
 
-type Verdict = { verdict: 'accepted' } | { verdict: 'refused'; error: string };
-
-/**
- * Connects, and after the handshake sends a keepalive ping (RFC 5626 §3.5.1): the pong proves the gateway took the
- * connection; a close or an error before it is a refusal. Decided by events, bounded by a deadline.
- */
-function inbound(port: number, opts: ConnectionOptions): Promise<Verdict> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername: 'gw.test', ...opts });
-    let error = 'closed';
-    const done = (v: Verdict | Error): void => {
-      clearTimeout(cap);
-      s.destroy();
-      if (v instanceof Error) reject(v);
-      else resolve(v);
-    };
-    const cap = setTimeout(() => done(new Error('no pong and no close within 5 s')), 5000);
-    s.on('secureConnect', () => s.write('\r\n\r\n'));
-    s.on('data', (d: Buffer) => {
-      if (d.toString().includes('\r\n')) done({ verdict: 'accepted' });
-    });
-    s.on('error', (e: Error & { code?: string }) => {
-      error = e.code ?? e.message;
-    });
-    s.on('close', () => done({ verdict: 'refused', error }));
-  });
-}
-
 let seq = 0;
 /** An INVITE from the pbx over UDP, routed to the TLS tenant's far end; the final status. */
 async function call(uac: Ua, sipPort: number): Promise<number> {
@@ -216,7 +189,7 @@ dialPeers:
     return { status, seen: far.seen.length > before ? far.seen.at(-1) : undefined };
   };
   const expectInbound = async (what: string, opts: ConnectionOptions, want: Verdict['verdict']): Promise<void> => {
-    const v = await inbound(tlsPort, opts);
+    const v = await pingVerdict(tlsPort, { servername: 'gw.test', ...opts });
     assert.equal(v.verdict, want, `${what}: ${JSON.stringify(v)}`);
   };
   const reload = async (label: string, edge: Record<string, string>, alt?: Record<string, string>): Promise<ConfigReloadReport> => {
