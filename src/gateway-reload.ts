@@ -6,7 +6,7 @@ import type { EngineSnapshot } from './engine/engine-snapshot.js';
 import type { Gateway } from './gateway.js';
 import type { Logger } from './log/index.js';
 import type { ProfileInput } from './tls/index.js';
-import { engineListeners, sniWidenings, tlsFilePaths, tlsProfileInputs, watchTlsFiles, type TlsFileWatcher } from './startup-tls.js';
+import { engineListeners, tlsFilePaths, tlsProfileInputs, watchTlsFiles, type TlsFileWatcher } from './startup-tls.js';
 
 /** What asked for a reload (logged with the outcome). */
 export type ReloadTrigger = 'api' | 'signal' | 'file' | 'start';
@@ -34,6 +34,8 @@ export interface TlsReloadReport {
   /** Profiles whose certificate (server or client) changed: SHA-256 fingerprints before and after. */
   certificates: { profile: string; kind: 'server' | 'client'; from: string; to: string }[];
   problems: ReloadProblem[];
+  /** Applied, but not working as the configuration reads (ERR_TLS_SNI_WIDENS: an SNI profile wider than its listener's default). */
+  warnings?: ReloadProblem[];
 }
 
 /** A part of the new configuration that takes a restart to apply, and why. */
@@ -193,6 +195,7 @@ export class GatewayReloader {
       ok: true, trigger, version: r.version, profiles: r.names,
       added: r.names.filter((n) => !old.has(n)), removed: [...old.keys()].filter((n) => !r.names.includes(n)),
       certificates, problems: [],
+      ...(r.warnings && r.warnings.length > 0 ? { warnings: r.warnings.map((w) => ({ code: w.code, message: w.reason, profile: w.profile })) } : {}),
     };
     log.info({ trigger, version: r.version, added: report.added, removed: report.removed, certificates },
       `trunkgate: TLS profiles reloaded ${trigger === 'file' ? 'from disk' : `by ${trigger}`} (version ${r.version}${certificates.length > 0 ? `; new certificates for ${certificates.map((c) => c.profile).join(', ')}` : ''})`);
@@ -204,19 +207,6 @@ export class GatewayReloader {
     const current = this.#config;
     const r = reloadConfig(current, this.#o.profilesDir, { validateCipherName, env });
     const warnings = r.warnings.map(fromConfigProblem);
-    // Applied as written, but a profile an SNI picks cannot widen its listener's default: say which and what.
-    if (r.ok) {
-      try {
-        for (const w of sniWidenings(r.config)) {
-          warnings.push({
-            code: 'ERR_TLS_SNI_WIDENS', profile: w.profile, path: `tlsProfiles.${w.profile}`,
-            message: `on the shared listener ${w.listener}, profile ${w.profile} (picked by SNI) allows ${[w.versions, w.ciphers ? `cipher suites ${w.ciphers.join(', ')}` : undefined].filter(Boolean).join(' and ')} beyond the default profile ${w.defaultProfile}; OpenSSL settles version and suite from the default before the SNI is read, so clients that need them are refused`,
-          });
-        }
-      } catch {
-        // A listener problem is reported below, where the listeners are compared.
-      }
-    }
     const refuse = (changed: string[], problems: ReloadProblem[], tls?: TlsReloadReport): ConfigReloadReport => {
       log.warn({ trigger, problems }, `trunkgate: configuration reload refused; the running configuration stays (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
       for (const p of problems) log.warn({ trigger, code: p.code }, `trunkgate: reload: ${p.file ? `${p.file}${p.line ? `:${p.line}` : ''}: ` : ''}${p.path ? `${p.path}: ` : ''}${p.profile ? `${p.profile}: ` : ''}${p.message} [${p.code}]`);
@@ -274,6 +264,7 @@ export class GatewayReloader {
       }
       tls = await this.#reloadTls(trigger, next, inputs);
       if (!tls.ok) return refuse(changed, tls.problems, tls);
+      if (tls.warnings) warnings.push(...tls.warnings);
     }
 
     const applied: string[] = [];

@@ -5,7 +5,7 @@ import { listListeners, tenantsByServerName, type GatewayConfig } from './config
 import type { EngineListenerOptions } from './engine/engine.js';
 import type { EngineTlsOptions } from './engine/engine-tls.js';
 import { loadTrustpoint } from './pki/index.js';
-import { resolveCipherList, type ProfileInput, type TlsProfileSpec } from './tls/index.js';
+import type { ProfileInput, TlsProfileSpec } from './tls/index.js';
 import type { Logger } from './log/index.js';
 
 function readPem(label: string, file: string): string {
@@ -147,53 +147,3 @@ export function watchTlsFiles(paths: { dirs: string[]; files: string[] }, onChan
   };
 }
 
-/** A profile an SNI may pick on a shared listener that allows more than the listener's default profile. */
-export interface SniWidening {
-  listener: string;
-  defaultProfile: string;
-  profile: string;
-  /** What the picked profile allows beyond the default: versions, and cipher suites by OpenSSL name. */
-  versions?: string;
-  ciphers?: string[];
-}
-
-const VERSIONS = ['TLSv1.2', 'TLSv1.3'];
-
-/**
- * On a shared TLS listener OpenSSL settles the version and the cipher suite from the listener's default profile
- * before the SNI picks another one (the picked context swaps the certificate and trust only). So a profile picked by
- * SNI can narrow the default's versions and suites (its own check refuses the rest) but never widen them: a client
- * that needs the wider part is refused. Each such profile, per listener, with what it would widen.
- */
-export function sniWidenings(config: GatewayConfig): SniWidening[] {
-  const out: SniWidening[] = [];
-  const suites = (profile: string): Set<string> | undefined => {
-    const list = config.tlsProfiles[profile]?.ciphers;
-    const names = list !== undefined ? config.tlsCiphers[list] : undefined;
-    if (!names) return undefined;
-    const r = resolveCipherList(names);
-    return r.ok ? new Set(r.value.suites.map((s) => s.openssl)) : undefined;
-  };
-  for (const l of engineListeners(config)) {
-    if (!('sniProfiles' in l) || !l.sniProfiles || l.tlsProfile === undefined) continue;
-    const def = config.tlsProfiles[l.tlsProfile];
-    if (!def) continue;
-    const defSuites = suites(l.tlsProfile);
-    for (const name of l.sniProfiles) {
-      const p = config.tlsProfiles[name];
-      if (!p || name === l.tlsProfile) continue;
-      const below = VERSIONS.indexOf(p.minVersion) < VERSIONS.indexOf(def.minVersion);
-      const above = VERSIONS.indexOf(p.maxVersion) > VERSIONS.indexOf(def.maxVersion);
-      const own = suites(name);
-      // Without a list of its own a profile takes OpenSSL's defaults: wider than any list the default has.
-      const extra = defSuites === undefined ? [] : own === undefined ? ['(OpenSSL defaults)'] : [...own].filter((s) => !defSuites.has(s));
-      if (!below && !above && extra.length === 0) continue;
-      out.push({
-        listener: `${l.host}:${l.port}`, defaultProfile: l.tlsProfile, profile: name,
-        ...(below || above ? { versions: `${p.minVersion}..${p.maxVersion} beyond ${def.minVersion}..${def.maxVersion}` } : {}),
-        ...(extra.length > 0 ? { ciphers: extra } : {}),
-      });
-    }
-  }
-  return out;
-}

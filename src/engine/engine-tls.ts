@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../common/index.js';
 import type { InboundTlsCheck, InboundTlsVerdict, TlsClientOptionsResolver } from '../sip/transport/index.js';
 import {
-  ProfileStore, buildListenerTlsOptions, listenerRequestsCert, profileForSocket, type CompiledTlsProfile, type ListenerTlsOptions,
-  type ProfileInput, type ReloadResult,
+  ProfileStore, buildListenerTlsOptions, describeSniWidening, listenerRequestsCert, profileForSocket, sniWidenings, type CompiledTlsProfile,
+  type ListenerTlsOptions, type ProfileInput, type ReloadResult, type ReloadWarning,
 } from '../tls/index.js';
 
 /** TLS profiles for the engine: plain data (specs and PEM text), so they cross into the engine worker. */
@@ -101,6 +101,7 @@ export class EngineTls {
     // check then decides (fail closed), so a profile that needs none is not affected by the request.
     const tls = buildListenerTlsOptions(opts);
     this.#listeners.set(l.id, { l, opts, requestCert: tls.requestCert === true });
+    for (const w of this.#widenings(l.id)) this.#log.warn({ code: w.code, listener: l.id, profile: w.profile }, w.reason);
     const checkInbound: InboundTlsCheck = (socket: TLSSocket): InboundTlsVerdict => {
       const p = profileForSocket(opts, socket);
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
@@ -175,8 +176,18 @@ export class EngineTls {
         reason: `listener ${listener ?? '?'} cannot take the new profile: ${(e as Error).message}` }]);
     }
     this.#sniTenants = sniTenantsOf(profiles);
+    const warnings = [...this.#listeners.keys()].flatMap((id) => this.#widenings(id));
+    for (const w of warnings) this.#log.warn({ code: w.code, profile: w.profile }, w.reason);
     this.#log.info({ version: r.version, profiles: r.names }, 'TLS profiles reloaded');
-    return r;
+    return warnings.length > 0 ? { ...r, warnings } : r;
+  }
+
+  /** The profiles an SNI may pick on a shared listener that would widen its default (see `sniWidenings`). */
+  #widenings(listenerId: string): ReloadWarning[] {
+    const entry = this.#listeners.get(listenerId);
+    if (!entry || entry.opts.singleProfile) return [];
+    return sniWidenings(entry.opts.defaultProfile(), entry.opts.profiles())
+      .map((w) => ({ profile: w.profile, code: 'ERR_TLS_SNI_WIDENS', reason: describeSniWidening(listenerId, w) }));
   }
 
   /** Whether a listener asks clients for a certificate now (after the last reload). */

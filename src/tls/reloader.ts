@@ -6,8 +6,15 @@ export interface ProfileInput {
   material: TlsProfileMaterial;
 }
 
+/** Something a reload applied that will not work as the configuration reads (code and the profile it names). */
+export interface ReloadWarning {
+  profile: string;
+  code: string;
+  reason: string;
+}
+
 export type ReloadResult =
-  | { ok: true; version: number; names: string[] }
+  | { ok: true; version: number; names: string[]; warnings?: ReloadWarning[] }
   | { ok: false; version: number; problems: (ProfileProblem & { profile: string })[] };
 
 export type ProfileStoreEvents = {
