@@ -146,6 +146,7 @@ test('a reload of each TLS profile field is applied to the next handshake: the v
   mkdirSync(profilesDir);
   const write = (edge: Record<string, string>, alt: Record<string, string> = ALT_BASE): void => writeFileSync(join(profilesDir, 'gateway.yaml'), `
 gateway:
+  bindHost: 127.0.0.2
   listen:
     - { transport: udp, host: 127.0.0.1, port: 0 }
     - { transport: tls, host: 127.0.0.1, port: 0, tlsProfile: edge }
@@ -167,6 +168,7 @@ tenants:
   pbx: { transport: udp }
   carrier: { transport: tls, tlsProfile: edge, sipServer: 127.0.0.1:${far.port} }
   branch: { transport: tls, tlsProfile: alt }
+  own: { transport: tls, tlsProfile: edge, listenPortSecure: 0 }
 dialPeers:
   - { id: 1, destinationPattern: "^3\\\\d{3}$", tenant: carrier, from: [pbx] }
 `);
@@ -176,7 +178,10 @@ dialPeers:
   t.after(() => gw.close());
   const reloader = new GatewayReloader({ gateway: gw, profilesDir, config: plan.config, env: {}, log: silentLogger() });
   t.after(() => reloader.close());
-  const tlsPort = gw.addresses.sip.find((l) => l.protocol === 'tls')!.port;
+  // The shared listener (edge by default, alt by SNI) and the tenant own's listener (edge only, no SNI callback), on
+  // another loopback address (two listeners on port 0 of one address would share an engine listener id).
+  const [tlsPort, ownPort] = gw.addresses.sip.filter((l) => l.protocol === 'tls').map((l) => l.port) as [number, number];
+  assert.ok(ownPort !== undefined && ownPort !== tlsPort);
   const sipPort = gw.addresses.sip.find((l) => l.protocol === 'udp')!.port;
   const uac = await ua(t);
 
@@ -188,9 +193,9 @@ dialPeers:
     await far.drained();
     return { status, seen: far.seen.length > before ? far.seen.at(-1) : undefined };
   };
-  const expectInbound = async (what: string, opts: ConnectionOptions, want: Verdict['verdict']): Promise<void> => {
-    const v = await pingVerdict(tlsPort, { servername: 'gw.test', ...opts });
-    assert.equal(v.verdict, want, `${what}: ${JSON.stringify(v)}`);
+  const expectInbound = async (what: string, opts: ConnectionOptions, want: Verdict['verdict'], port = tlsPort): Promise<void> => {
+    const v = await pingVerdict(port, { servername: 'gw.test', ...opts, ...(port === ownPort ? { host: '127.0.0.2' } : {}) });
+    assert.equal(v.verdict, want, `${what}${port === ownPort ? ' (tenant listener)' : ''}: ${JSON.stringify(v)}`);
   };
   const reload = async (label: string, edge: Record<string, string>, alt?: Record<string, string>): Promise<ConfigReloadReport> => {
     write(edge, alt);
@@ -284,9 +289,11 @@ dialPeers:
       await expectInbound('SNI alt.test no longer does', { ca: caB.cert, servername: 'alt.test', checkServerIdentity: () => undefined }, 'refused');
     } },
     { field: 'requireClientCert', edge: { ...BASE, requireClientCert: 'true' }, check: async () => {
-      await expectInbound('a valid client certificate', { ...trustsA, key: certs.pbxA.key, cert: certs.pbxA.cert }, 'accepted');
-      await expectInbound('a certificate from an untrusted CA', { ...trustsA, key: certs.pbxB.key, cert: certs.pbxB.cert }, 'refused');
-      await expectInbound('no client certificate', trustsA, 'refused');
+      for (const port of [tlsPort, ownPort]) {
+        await expectInbound('a valid client certificate', { ...trustsA, key: certs.pbxA.key, cert: certs.pbxA.cert }, 'accepted', port);
+        await expectInbound('a certificate from an untrusted CA', { ...trustsA, key: certs.pbxB.key, cert: certs.pbxB.cert }, 'refused', port);
+        await expectInbound('no client certificate', trustsA, 'refused', port);
+      }
     } },
     { field: 'revocation', edge: { ...BASE, revocation: `{ crl: ${join(root, 'crl-a.pem')} }` }, check: async () => {
       assert.equal((await outbound({ cert: certs.farA, ca: caA })).status, 486);
@@ -300,6 +307,7 @@ dialPeers:
       const back = await reload(`${c.field} back to the baseline`, BASE);
       assert.deepEqual(back.warnings, [], 'the baseline has nothing to warn about');
       await expectInbound(`${c.field}: the baseline client again`, trustsA, 'accepted');
+      await expectInbound(`${c.field}: the baseline client again`, trustsA, 'accepted', ownPort);
     });
   }
 
