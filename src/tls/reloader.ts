@@ -1,4 +1,5 @@
 import { TypedEmitter } from '../common/typed-emitter.js';
+import type { TlsErrorCode } from './errors.js';
 import { buildTlsProfile, type BuildTlsProfileOptions, type CompiledTlsProfile, type ProfileProblem, type TlsProfileMaterial, type TlsProfileSpec } from './profile.js';
 
 export interface ProfileInput {
@@ -9,7 +10,7 @@ export interface ProfileInput {
 /** Something a reload applied that will not work as the configuration reads (code and the profile it names). */
 export interface ReloadWarning {
   profile: string;
-  code: string;
+  code: TlsErrorCode;
   reason: string;
 }
 
