@@ -146,4 +146,3 @@ export function watchTlsFiles(paths: { dirs: string[]; files: string[] }, onChan
     },
   };
 }
-
