@@ -1,6 +1,6 @@
 import { validateCipherName } from './cli/config-check.js';
 import {
-  b2buaPolicyFromConfig, formatProblem, reloadConfig, tenantsByServerName, type ConfigProblem, type GatewayConfig,
+  b2buaPolicyFromConfig, formatProblem, reloadConfig, type ConfigProblem, type GatewayConfig,
 } from './config/index.js';
 import type { EngineSnapshot } from './engine/engine-snapshot.js';
 import type { Gateway } from './gateway.js';
@@ -34,6 +34,8 @@ export interface TlsReloadReport {
   /** Profiles whose certificate (server or client) changed: SHA-256 fingerprints before and after. */
   certificates: { profile: string; kind: 'server' | 'client'; from: string; to: string }[];
   problems: ReloadProblem[];
+  /** Applied, but not working as the configuration reads (ERR_TLS_SNI_WIDENS: an SNI profile wider than its listener's default). */
+  warnings?: ReloadProblem[];
 }
 
 /** A part of the new configuration that takes a restart to apply, and why. */
@@ -193,6 +195,7 @@ export class GatewayReloader {
       ok: true, trigger, version: r.version, profiles: r.names,
       added: r.names.filter((n) => !old.has(n)), removed: [...old.keys()].filter((n) => !r.names.includes(n)),
       certificates, problems: [],
+      ...(r.warnings && r.warnings.length > 0 ? { warnings: r.warnings.map((w) => ({ code: w.code, message: w.reason, profile: w.profile })) } : {}),
     };
     log.info({ trigger, version: r.version, added: report.added, removed: report.removed, certificates },
       `trunkgate: TLS profiles reloaded ${trigger === 'file' ? 'from disk' : `by ${trigger}`} (version ${r.version}${certificates.length > 0 ? `; new certificates for ${certificates.map((c) => c.profile).join(', ')}` : ''})`);
@@ -227,9 +230,6 @@ export class GatewayReloader {
     if (listenersChanged) needsRestart.push({ what: 'listeners', reason: 'SIP listeners (ports, addresses, transports, their TLS profile or SNI choices) are opened at start' });
     if (!same(current.gateway.engine, next.gateway.engine)) needsRestart.push({ what: 'gateway.engine', reason: 'the drachtio control endpoint is opened at start' });
     if (!same(current.gateway.admin, next.gateway.admin)) needsRestart.push({ what: 'gateway.admin', reason: 'the admin API listens where it was started' });
-    if (!same(tenantsByServerName(current), tenantsByServerName(next))) {
-      needsRestart.push({ what: 'tenant server names', reason: 'the engine attributes SNI names to tenants as configured at start (the b2bua uses the new names at once)' });
-    }
 
     // Routing: build the new policy before anything is applied, so a failure leaves everything as it was.
     const running = gateway.b2bua.policy;
@@ -264,6 +264,7 @@ export class GatewayReloader {
       }
       tls = await this.#reloadTls(trigger, next, inputs);
       if (!tls.ok) return refuse(changed, tls.problems, tls);
+      if (tls.warnings) warnings.push(...tls.warnings);
     }
 
     const applied: string[] = [];

@@ -1,10 +1,10 @@
-import type { TlsOptions, TLSSocket } from 'node:tls';
+import type { SecureContextOptions, TlsOptions, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { GatewayError } from '../common/index.js';
 import type { InboundTlsCheck, InboundTlsVerdict, TlsClientOptionsResolver } from '../sip/transport/index.js';
 import {
-  ProfileStore, buildListenerTlsOptions, profileForSocket, type CompiledTlsProfile, type ListenerTlsOptions, type ProfileInput,
-  type ReloadResult,
+  ProfileStore, buildListenerTlsOptions, describeSniWidening, listenerRequestsCert, profileForSocket, sniWidenings, type CompiledTlsProfile,
+  type ListenerTlsOptions, type ProfileInput, type ReloadResult, type ReloadWarning,
 } from '../tls/index.js';
 
 /** TLS profiles for the engine: plain data (specs and PEM text), so they cross into the engine worker. */
@@ -27,21 +27,46 @@ export interface EngineTlsListener {
 }
 
 /**
+ * What a live listener is given at a reload: its default profile's context options, and whether it asks clients for
+ * a certificate (Node's listener reads `requestCert` at each accepted connection, so both reach new handshakes).
+ * Throws when the listener cannot take them.
+ */
+export type ApplyListenerTls = (listenerId: string, context: SecureContextOptions, requestCert: boolean) => void;
+
+/** SNI server name (lower case, no trailing dot) → tenant, from the profiles' own server names and tenant. */
+export function sniTenantsOf(profiles: readonly ProfileInput[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const { spec } of profiles) {
+    if (spec.tenant === undefined) continue;
+    for (const sn of spec.serverNames ?? []) {
+      const key = sn.toLowerCase().replace(/\.$/, '');
+      if (out.has(key)) taken.add(key);
+      else out.set(key, spec.tenant);
+    }
+  }
+  for (const k of taken) out.delete(k);
+  return out;
+}
+
+/**
  * The engine's TLS profiles: one ProfileStore, listener options with SNI selection and the inbound check of
  * the selected profile, client options per profile for outbound connections, and reload. Contexts are read from
  * the store at every handshake, so a reload reaches new connections while live ones keep theirs.
  */
 export class EngineTls {
   readonly store: ProfileStore;
-  readonly #sniTenants: ReadonlyMap<string, string>;
-  readonly #listeners = new Map<string, EngineTlsListener>();
+  #sniTenants: ReadonlyMap<string, string>;
+  readonly #listeners = new Map<string, { l: EngineTlsListener; opts: ListenerTlsOptions; requestCert: boolean }>();
   readonly #log: Logger;
 
   /** Builds every profile; throws ERR_TLS_PROFILE_INVALID naming each problem when one does not build. */
   constructor(options: EngineTlsOptions, log: Logger) {
     this.#log = log;
     this.store = new ProfileStore();
-    this.#sniTenants = new Map(Object.entries(options.tenantsByServerName ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    this.#sniTenants = options.tenantsByServerName
+      ? new Map(Object.entries(options.tenantsByServerName).map(([k, v]) => [k.toLowerCase(), v]))
+      : sniTenantsOf(options.profiles);
     const r = this.store.reload(options.profiles);
     if (!r.ok) {
       throw new GatewayError('ERR_TLS_PROFILE_INVALID', `TLS profiles: ${r.problems.map((p) => `${p.profile}: ${p.reason}`).join('; ')}`, {
@@ -64,7 +89,6 @@ export class EngineTls {
   /** Node server options and the post-handshake verdict for one listener. */
   listener(l: EngineTlsListener): { tls: TlsOptions; checkInbound: InboundTlsCheck } {
     this.#profile(l.tlsProfile);
-    this.#listeners.set(l.id, l);
     const allowed = l.sniProfiles ? new Set(l.sniProfiles) : undefined;
     const opts: ListenerTlsOptions = {
       profiles: () => (allowed ? this.store.all().filter((p) => allowed.has(p.name)) : this.store.all()),
@@ -76,6 +100,8 @@ export class EngineTls {
     // A listener asks for a client certificate when any profile it may serve needs one; each profile's own
     // check then decides (fail closed), so a profile that needs none is not affected by the request.
     const tls = buildListenerTlsOptions(opts);
+    this.#listeners.set(l.id, { l, opts, requestCert: tls.requestCert === true });
+    for (const w of this.#widenings(l.id)) this.#log.warn({ code: w.code, listener: l.id, profile: w.profile }, w.reason);
     const checkInbound: InboundTlsCheck = (socket: TLSSocket): InboundTlsVerdict => {
       const p = profileForSocket(opts, socket);
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
@@ -111,22 +137,61 @@ export class EngineTls {
 
   /**
    * Builds and validates the new profiles; only if all pass, swaps them and gives each listener its new default
-   * context. New handshakes use them; live connections go on. A failure leaves the old set serving.
+   * context and client-certificate request. New handshakes use them; live connections go on. A failure (a profile
+   * that does not build, or a listener that refuses its new context) leaves the old set serving everywhere.
    */
-  reload(profiles: ProfileInput[], setDefault: (listenerId: string, profile: CompiledTlsProfile) => void): ReloadResult {
-    const missing = [...this.#listeners.values()].map((l) => l.tlsProfile).filter((n) => !profiles.some((p) => p.spec.name === n));
-    if (missing.length > 0) {
-      const problems = missing.map((n) => ({ profile: n, code: 'ERR_TLS_PROFILE_INVALID', reason: `profile ${n} is served by a listener and cannot be removed` }));
+  reload(profiles: ProfileInput[], apply: ApplyListenerTls): ReloadResult {
+    const refuse = (problems: { profile: string; code: string; reason: string }[]): ReloadResult => {
       this.#log.warn({ problems }, 'TLS reload refused: the running profiles keep serving');
       return { ok: false, version: this.store.version, problems };
+    };
+    const missing = [...this.#listeners.values()].map(({ l }) => l.tlsProfile).filter((n) => !profiles.some((p) => p.spec.name === n));
+    if (missing.length > 0) {
+      return refuse(missing.map((n) => ({ profile: n, code: 'ERR_TLS_PROFILE_INVALID', reason: `profile ${n} is served by a listener and cannot be removed` })));
     }
     const r = this.store.reload(profiles);
-    if (!r.ok) {
-      this.#log.warn({ problems: r.problems }, 'TLS reload refused: the running profiles keep serving');
-      return r;
+    if (!r.ok) return refuse(r.problems);
+    const applied: { id: string; requestCert: boolean }[] = [];
+    try {
+      for (const [id, entry] of this.#listeners) {
+        const requestCert = listenerRequestsCert(entry.opts);
+        apply(id, this.#profile(entry.l.tlsProfile).serverContextOptions, requestCert);
+        applied.push({ id, requestCert: entry.requestCert });
+        entry.requestCert = requestCert;
+      }
+    } catch (e) {
+      // Put the running set back, on the listeners already given the new one too.
+      this.store.rollback();
+      for (const { id, requestCert } of applied) {
+        const entry = this.#listeners.get(id)!;
+        try {
+          apply(id, this.#profile(entry.l.tlsProfile).serverContextOptions, requestCert);
+          entry.requestCert = requestCert;
+        } catch (again) {
+          this.#log.error({ err: again, listener: id }, 'TLS reload: a listener refused its running context back');
+        }
+      }
+      const listener = [...this.#listeners.keys()][applied.length];
+      return refuse([{ profile: listener !== undefined ? this.#listeners.get(listener)!.l.tlsProfile : '-', code: (e as { code?: string }).code ?? 'ERR_TLS_CONTEXT',
+        reason: `listener ${listener ?? '?'} cannot take the new profile: ${(e as Error).message}` }]);
     }
-    for (const l of this.#listeners.values()) setDefault(l.id, this.#profile(l.tlsProfile));
+    this.#sniTenants = sniTenantsOf(profiles);
+    const warnings = [...this.#listeners.keys()].flatMap((id) => this.#widenings(id));
+    for (const w of warnings) this.#log.warn({ code: w.code, profile: w.profile }, w.reason);
     this.#log.info({ version: r.version, profiles: r.names }, 'TLS profiles reloaded');
-    return r;
+    return warnings.length > 0 ? { ...r, warnings } : r;
+  }
+
+  /** The profiles an SNI may pick on a shared listener that would widen its default (see `sniWidenings`). */
+  #widenings(listenerId: string): ReloadWarning[] {
+    const entry = this.#listeners.get(listenerId);
+    if (!entry || entry.opts.singleProfile) return [];
+    return sniWidenings(entry.opts.defaultProfile(), entry.opts.profiles())
+      .map((w) => ({ profile: w.profile, code: 'ERR_TLS_SNI_WIDENS', reason: describeSniWidening(listenerId, w) }));
+  }
+
+  /** Whether a listener asks clients for a certificate now (after the last reload). */
+  requestsCert(listenerId: string): boolean | undefined {
+    return this.#listeners.get(listenerId)?.requestCert;
   }
 }

@@ -178,7 +178,7 @@ export class Engine {
    */
   reloadTls(profiles: ProfileInput[]): ReloadResult {
     if (!this.tls) return { ok: false, version: 0, problems: [{ profile: '-', code: 'ERR_TLS_PROFILE_INVALID', reason: 'the engine was started without TLS profiles' }] };
-    return this.tls.reload(profiles, (id, p) => this.transport.setListenerSecureContext(id, p.serverContextOptions));
+    return this.tls.reload(profiles, (id, context, requestCert) => this.transport.setListenerSecureContext(id, context, { requestCert }));
   }
 
   /** Closes everything; idempotent. */

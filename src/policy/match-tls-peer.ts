@@ -1,3 +1,4 @@
+import { canonicalIp, normalizeDnsName, wildcardCovers } from '../common/peer-name.js';
 import type { TlsPeer } from './types.js';
 
 export interface TlsPeerMatch {
@@ -13,20 +14,9 @@ const TYPED = /^(sip|dns|cn|ip):/i;
 function split(id: string): { type: string | undefined; host: string } {
   const m = TYPED.exec(id);
   const type = m ? m[1]!.toLowerCase() : undefined;
-  const host = (m ? id.slice(m[0].length) : id).trim().toLowerCase().replace(/\.$/, '');
-  return { type, host };
-}
-
-function isIpLiteral(h: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || h.includes(':');
-}
-
-/** `*.example.com` covers exactly one extra left-most label: a.example.com, never example.com or a.b.example.com. */
-function wildcardCovers(pattern: string, host: string): boolean {
-  const suffix = pattern.slice(2);
-  if (suffix.includes('*') || !suffix.includes('.') || isIpLiteral(host)) return false;
-  const dot = host.indexOf('.');
-  return dot > 0 && host.slice(dot + 1) === suffix;
+  const host = normalizeDnsName(m ? id.slice(m[0].length) : id);
+  // An address is one text however it was written (`::1`, `0:0:0:0:0:0:0:1`), as the TLS layer reports it.
+  return { type, host: canonicalIp(host) ?? host };
 }
 
 /**
@@ -57,6 +47,7 @@ export function matchTlsPeer(
     if (exact) return { name: exact.name, identity, peer: tlsPeers[exact.name]! };
     let best: (typeof parsed)[number] | undefined;
     for (const p of parsed) {
+      // The same wildcard rule as the TLS layer's name checks (src/common/peer-name.ts).
       if (!sameType(p) || !p.host.startsWith('*.') || id.type === 'ip') continue;
       if (wildcardCovers(p.host, id.host) && (!best || p.host.length > best.host.length)) best = p;
     }

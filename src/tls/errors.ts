@@ -14,7 +14,9 @@ export type TlsErrorCode =
   | 'ERR_TLS_PEER_UNTRUSTED'
   /** A connection negotiated a version or suite its profile (picked by SNI after the hello) does not allow. */
   | 'ERR_TLS_PROFILE_VERSION'
-  | 'ERR_TLS_PROFILE_CIPHER';
+  | 'ERR_TLS_PROFILE_CIPHER'
+  /** A warning: a profile an SNI may pick on a shared listener allows versions or suites its default does not. */
+  | 'ERR_TLS_SNI_WIDENS';
 
 export function tlsError(
   code: TlsErrorCode,

@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import { canonicalIp, isIpLiteral, normalizeDnsName, presentedNameMatches, sameIpAddress, wildcardCovers } from '../common/peer-name.js';
 import { typedSan } from '../pki/inspect-certificate.js';
 import { tlsError } from './errors.js';
 
@@ -20,9 +20,7 @@ export interface MatchOptions {
 /** The peer certificate as Node's `getPeerCertificate()` or `X509Certificate` gives it. */
 export type PresentedCertificate = Pick<PeerCertificate, 'subject' | 'subjectaltname'> | X509Certificate;
 
-function normalizeHost(h: string): string {
-  return h.trim().toLowerCase().replace(/\.$/, '');
-}
+const normalizeHost = normalizeDnsName;
 
 /**
  * RFC 5922 §7.1: "If the scheme of the URI is not 'sip', then the implementation MUST NOT accept the value
@@ -42,7 +40,9 @@ export function peerIdentities(cert: PresentedCertificate | undefined | null): P
       // host part only: drop ;params, ?headers and :port
       const host = rest.split(/[;?]/)[0]!.replace(/:\d+$/, '');
       out.push(`sip:${normalizeHost(host)}`);
-    } else if (id.startsWith('dns:') || id.startsWith('ip:')) out.push(id);
+    } else if (id.startsWith('dns:')) out.push(`dns:${normalizeHost(id.slice(4))}`);
+    // One text per address (`ip:::1`, never `ip:0:0:0:0:0:0:0:1`), so identities compare and dedupe as addresses.
+    else if (id.startsWith('ip:')) out.push(`ip:${canonicalIp(id.slice(3)) ?? id.slice(3)}`);
   }
   if (out.length > 0 || (san !== undefined && san !== '')) return dedupe(out);
   const cn = commonName(cert);
@@ -73,37 +73,32 @@ export function identityHost(id: PeerIdentity): string {
  * RFC 5922 §7.2 forbids wildcards; when a profile allows them (as carriers use them), only a whole
  * left-most label `*` matches, and it matches exactly one label: `*.example.com` matches
  * `a.example.com`, never `example.com` nor `a.b.example.com`; `*.com` and `f*.example.com` never match.
+ * `expected` is a name we want, never a pattern; IP addresses compare as addresses (`::1` = `0:0:0:0:0:0:0:1`).
+ * The rules are the policy's too (src/common/peer-name.ts).
  * https://www.rfc-editor.org/rfc/rfc5922#section-7.2
  */
 export function hostMatches(presented: string, expected: string, opts: MatchOptions = {}): boolean {
-  const p = normalizeHost(presented);
-  const e = normalizeHost(expected);
-  if (p === e) return true;
-  if (!opts.allowWildcard || !p.startsWith('*.')) return false;
-  const suffix = p.slice(2);
-  if (suffix.includes('*') || suffix.split('.').length < 2) return false;
-  if (isIP(e) !== 0) return false;
-  const dot = e.indexOf('.');
-  return dot > 0 && e.slice(dot + 1) === suffix;
+  return presentedNameMatches(presented, expected, opts);
 }
 
 /**
  * The first presented identity matching the expected name, or undefined. An IP address is matched only
- * against `ip:` identities; names against `sip:`, `dns:` and (SAN-less certificates) `cn:`.
+ * against `ip:` identities, as an address; names against `sip:`, `dns:` and (SAN-less certificates) `cn:`.
+ * A `*.domain` expected entry (CUBE `cn-san *.domain`, only with allowWildcard) is a pattern for the peer's own
+ * names; it never matches a presented wildcard (a wildcard in a certificate is no identity for a pattern).
  */
 export function matchIdentity(presented: readonly PeerIdentity[], expected: string, opts: MatchOptions = {}): PeerIdentity | undefined {
-  const wantIp = isIP(expected) !== 0;
+  const wantIp = isIpLiteral(expected);
   for (const id of presented) {
     const isIpId = id.startsWith('ip:');
     if (wantIp !== isIpId) continue;
+    const host = identityHost(id);
     if (wantIp) {
-      if (identityHost(id).toLowerCase() === expected.toLowerCase()) return id;
+      if (sameIpAddress(host, expected)) return id;
       continue;
     }
-    const host = identityHost(id);
-    // A `*.domain` entry in the cnSan list is a pattern for the peer's names (CUBE `cn-san *.domain`).
-    const pattern = expected.startsWith('*.') && !host.includes('*');
-    if (pattern ? hostMatches(expected, host, opts) : hostMatches(host, expected, opts)) return id;
+    const pattern = normalizeHost(expected).startsWith('*.');
+    if (pattern ? opts.allowWildcard === true && wildcardCovers(expected, host) : hostMatches(host, expected, opts)) return id;
   }
   return undefined;
 }

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
-import { X509Certificate } from 'node:crypto';
-import { createSecureContext, type ConnectionOptions, type DetailedPeerCertificate, type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import { createSecureContext, type ConnectionOptions, type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { GatewayError } from '../common/gateway-error.js';
 import { loadPrivateKey } from '../pki/key-pair.js';
 import { inspectCertificate, parseCertificate, type CertificateInfo } from '../pki/inspect-certificate.js';
@@ -8,6 +7,7 @@ import type { TrustpointMaterial } from '../pki/trustpoint.js';
 import { verifyCertificateChain } from '../pki/verify-chain.js';
 import { resolveCipherList, type ResolvedCipherList } from './cipher-names.js';
 import { tlsError } from './errors.js';
+import { chainReachesTrustStore, explainMissingCrl } from './chain-check.js';
 import { classifyTlsFailure, type TlsFailure } from './failure.js';
 import { checkClientIdentity, createCheckServerIdentity, peerIdentities, type CnSanValidate, type PeerIdentity } from './identity.js';
 
@@ -67,6 +67,9 @@ export interface ClientTarget {
   servername?: string;
 }
 
+/** `tls.connect` options, and a hook that gets the socket before its handshake (the transport calls it). */
+export type ClientConnectOptions = ConnectionOptions & { onSocket?: (socket: TLSSocket) => void };
+
 export type InboundCheck =
   | { ok: true; authorized: boolean; identities: PeerIdentity[] }
   | { ok: false; failure: TlsFailure };
@@ -86,7 +89,7 @@ export interface CompiledTlsProfile {
   readonly certificate: CertificateInfo;
   readonly clientCertificate: CertificateInfo;
   /** `tls.connect()` options for one target: context, SNI, name check, versions. */
-  clientOptions(target: ClientTarget): ConnectionOptions;
+  clientOptions(target: ClientTarget): ClientConnectOptions;
   /** Call on the listener's `secureConnection`: verdict on the client's certificate and identities. */
   checkInbound(socket: TLSSocket): InboundCheck;
 }
@@ -124,19 +127,7 @@ function checkTrustpoint(label: string, m: TrustpointMaterial, trusted: string[]
   return info;
 }
 
-function chainReachesTrustStore(socket: TLSSocket, trusted: string[], now: Date): boolean {
-  const chain: string[] = [];
-  let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-  const seen = new Set<string>();
-  while (c && c.raw && !seen.has(c.fingerprint256)) {
-    seen.add(c.fingerprint256);
-    chain.push(new X509Certificate(c.raw).toString());
-    c = c.issuerCertificate;
-  }
-  if (chain.length === 0) return false;
-  const r = verifyCertificateChain({ certPem: chain[0]!, chainPems: chain.slice(1), trustedPems: trusted, now });
-  return r.ok || (r.code !== 'ERR_PKI_CHAIN_INCOMPLETE' && r.code !== 'ERR_PKI_SIGNATURE_INVALID');
-}
+
 
 export interface BuildTlsProfileOptions {
   now?: Date;
@@ -215,6 +206,7 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
   }
   Object.defineProperty(serverContextOptions, 'toJSON', { value: () => ({ key: '[redacted]' }), enumerable: false });
 
+  const crlLoaded = material.crlPems !== undefined && material.crlPems.length > 0;
   const requestCert = spec.requireClientCertificate === true || cnSanValidate === 'client' || cnSanValidate === 'bidirectional';
   const frozenSpec = Object.freeze({ ...spec, cnSan: Object.freeze([...(spec.cnSan ?? [])]) as string[] });
 
@@ -231,7 +223,7 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
     maxVersion,
     certificate,
     clientCertificate,
-    clientOptions(target: ClientTarget): ConnectionOptions {
+    clientOptions(target: ClientTarget): ClientConnectOptions {
       const name = target.servername ?? target.domain;
       // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
       // https://www.rfc-editor.org/rfc/rfc6066#section-3
@@ -253,6 +245,7 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
               allowWildcard: spec.allowWildcard ?? false,
             })
           : () => undefined,
+        ...(crlLoaded ? { onSocket: (socket: TLSSocket) => explainMissingCrl(socket, material.trustedCaPems) } : {}),
       };
     },
     checkInbound(socket: TLSSocket): InboundCheck {

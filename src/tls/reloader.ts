@@ -1,4 +1,5 @@
 import { TypedEmitter } from '../common/typed-emitter.js';
+import type { TlsErrorCode } from './errors.js';
 import { buildTlsProfile, type BuildTlsProfileOptions, type CompiledTlsProfile, type ProfileProblem, type TlsProfileMaterial, type TlsProfileSpec } from './profile.js';
 
 export interface ProfileInput {
@@ -6,8 +7,15 @@ export interface ProfileInput {
   material: TlsProfileMaterial;
 }
 
+/** Something a reload applied that will not work as the configuration reads (code and the profile it names). */
+export interface ReloadWarning {
+  profile: string;
+  code: TlsErrorCode;
+  reason: string;
+}
+
 export type ReloadResult =
-  | { ok: true; version: number; names: string[] }
+  | { ok: true; version: number; names: string[]; warnings?: ReloadWarning[] }
   | { ok: false; version: number; problems: (ProfileProblem & { profile: string })[] };
 
 export type ProfileStoreEvents = {
@@ -24,6 +32,7 @@ export type ProfileBuilder = (spec: TlsProfileSpec, material: TlsProfileMaterial
  */
 export class ProfileStore extends TypedEmitter<ProfileStoreEvents> {
   #profiles: ReadonlyMap<string, CompiledTlsProfile> = new Map();
+  #previous: { profiles: ReadonlyMap<string, CompiledTlsProfile>; version: number } | undefined;
   #version = 0;
   readonly #build: ProfileBuilder;
   readonly #now: () => Date;
@@ -67,9 +76,23 @@ export class ProfileStore extends TypedEmitter<ProfileStoreEvents> {
       this.safeEmit('rejected', problems);
       return { ok: false, version: this.#version, problems };
     }
+    this.#previous = { profiles: this.#profiles, version: this.#version };
     this.#profiles = next;
     this.#version++;
     this.safeEmit('swapped', this.#version, next);
     return { ok: true, version: this.#version, names: [...next.keys()] };
+  }
+
+  /**
+   * Puts back the set the last successful `reload()` replaced, for a caller that could not apply the new set
+   * everywhere (a listener refused it): the running set keeps serving, and the version goes back too.
+   */
+  rollback(): boolean {
+    if (!this.#previous) return false;
+    this.#profiles = this.#previous.profiles;
+    this.#version = this.#previous.version;
+    this.#previous = undefined;
+    this.safeEmit('swapped', this.#version, this.#profiles);
+    return true;
   }
 }

@@ -56,12 +56,60 @@ export function profileForSocket(opts: ListenerTlsOptions, socket: TLSSocket): C
  * knows the reason (Node would otherwise drop the socket without saying why).
  */
 export function buildListenerTlsOptions(opts: ListenerTlsOptions): TlsOptions {
-  const def = opts.defaultProfile();
-  const all = [def, ...opts.profiles()];
   return {
-    ...def.serverContextOptions,
+    ...opts.defaultProfile().serverContextOptions,
     ...(opts.singleProfile ? {} : { SNICallback: createSniCallback(opts) }),
-    requestCert: all.some((p) => p.requestCert),
+    requestCert: listenerRequestsCert(opts),
     rejectUnauthorized: false,
   };
+}
+
+/**
+ * Whether the listener asks clients for a certificate: when any profile it may serve needs one. Read again at
+ * every reload, since a profile that starts demanding one (requireClientCert, cnSanValidate client) is only
+ * served a certificate if the listener asks for it.
+ */
+export function listenerRequestsCert(opts: ListenerTlsOptions): boolean {
+  return opts.defaultProfile().requestCert || opts.profiles().some((p) => p.requestCert);
+}
+
+/** A profile an SNI may pick that allows more than its listener's default profile, and what. */
+export interface SniWidening {
+  profile: string;
+  defaultProfile: string;
+  /** `min..max beyond min..max` when the versions are wider. */
+  versions?: string;
+  /** Suites (OpenSSL names) the default does not offer; '(OpenSSL defaults)' for a profile without a list. */
+  ciphers?: string[];
+}
+
+const ORDER = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/**
+ * OpenSSL settles a connection's version and cipher suite from the listener's default context before the SNI is
+ * read; the context the SNI picks swaps certificate and trust only. So a picked profile can narrow what the default
+ * allows (its own check refuses the rest) but never widen it: the clients that need the wider part are refused.
+ * Each picked profile that would widen, with what.
+ */
+export function sniWidenings(def: CompiledTlsProfile, picked: readonly CompiledTlsProfile[]): SniWidening[] {
+  const out: SniWidening[] = [];
+  const defSuites = def.ciphers ? new Set(def.ciphers.suites.map((s) => s.openssl)) : undefined;
+  for (const p of picked) {
+    if (p.name === def.name) continue;
+    const wider = ORDER.indexOf(p.minVersion) < ORDER.indexOf(def.minVersion) || ORDER.indexOf(p.maxVersion) > ORDER.indexOf(def.maxVersion);
+    const extra = defSuites === undefined ? [] : p.ciphers ? p.ciphers.suites.map((s) => s.openssl).filter((s) => !defSuites.has(s)) : ['(OpenSSL defaults)'];
+    if (!wider && extra.length === 0) continue;
+    out.push({
+      profile: p.name, defaultProfile: def.name,
+      ...(wider ? { versions: `${p.minVersion}..${p.maxVersion} beyond ${def.minVersion}..${def.maxVersion}` } : {}),
+      ...(extra.length > 0 ? { ciphers: extra } : {}),
+    });
+  }
+  return out;
+}
+
+/** The warning text for one widening on a listener. */
+export function describeSniWidening(listener: string, w: SniWidening): string {
+  const what = [w.versions, w.ciphers ? `cipher suites ${w.ciphers.join(', ')}` : undefined].filter((x) => x !== undefined).join(' and ');
+  return `on the shared listener ${listener}, profile ${w.profile} (picked by SNI) allows ${what} beyond the default profile ${w.defaultProfile}; OpenSSL settles version and suite from the default before the SNI is read, so clients that need them are refused`;
 }

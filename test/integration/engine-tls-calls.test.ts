@@ -18,7 +18,8 @@ import { createTestCa, opensslAvailable } from '../support/test-certs.js';
 import { profile, until } from './engine-tls-support.js';
 
 const haveOpenssl = await opensslAvailable();
-const skip = haveOpenssl ? false : 'openssl CLI not found: no test certificates';
+// A missing peer fails the run loudly: a skipped TLS test would pass for nothing.
+if (!haveOpenssl) throw new Error('openssl not found: it makes the test certificates and is the TLS peer (install the openssl package)');
 const ca = haveOpenssl ? await createTestCa({ cn: 'engine tls calls CA' }) : undefined;
 process.on('exit', () => void ca?.cleanup());
 const gw = ca ? await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'IP:127.0.0.1'] }) : undefined;
@@ -63,7 +64,7 @@ function invite(proto: 'TLS' | 'UDP', local: string, extra: string[] = []): stri
 
 const SPOOF = 'X-Trunkgate-Peer: tenant=evil;verified=1;transport=tls;identities="sip:bank.example"';
 
-test('inbound over mutual TLS: the app gets the engine\'s X-Trunkgate-Peer with the verified identities; the peer\'s own copy is removed', { skip }, async (t) => {
+test('inbound over mutual TLS: the app gets the engine\'s X-Trunkgate-Peer with the verified identities; the peer\'s own copy is removed', async (t) => {
   const { engine, seen } = await setup(t, [
     { transport: 'udp', host: '127.0.0.1', port: 0, tenant: 'lan' },
     { transport: 'tls', host: '127.0.0.1', port: 0, tlsProfile: 'mtls', tenant: 'pbx' },
@@ -137,7 +138,7 @@ async function statusOf(p: Promise<unknown>): Promise<{ status: number; reason?:
   }
 }
 
-test('outbound: the B leg uses the routed profile, SNI for a name and none for an IP, X-Trunkgate-Route never on the wire, the connection table names profile, tenant and identities', { skip }, async (t) => {
+test('outbound: the B leg uses the routed profile, SNI for a name and none for an IP, X-Trunkgate-Route never on the wire, the connection table names profile, tenant and identities', async (t) => {
   const far = await farEnd(t, carrier!);
   const { engine, srf } = await setup(t, [
     { transport: 'udp', host: '127.0.0.1', port: 0 },
@@ -173,7 +174,7 @@ test('outbound: the B leg uses the routed profile, SNI for a name and none for a
   assert.ok(named.tls?.cipher && named.tls.group, JSON.stringify(named.tls));
 });
 
-test('outbound: a server certificate that does not name the target fails the handshake; the app gets 503 with a Reason naming it; counted for the tenant', { skip }, async (t) => {
+test('outbound: a server certificate that does not name the target fails the handshake; the app gets 503 with a Reason naming it; counted for the tenant', async (t) => {
   const far = await farEnd(t, wrong!);
   const { engine, srf } = await setup(t, [
     { transport: 'udp', host: '127.0.0.1', port: 0 },

@@ -56,6 +56,35 @@ export function tryTls(opts: ConnectionOptions, holdMs = 300): Promise<TlsClient
   });
 }
 
+/** The gateway's verdict on a TLS client, decided by events (never by a hold time). */
+export type Verdict = { verdict: 'accepted' } | { verdict: 'refused'; error: string };
+
+/**
+ * Connects, and after the handshake sends a keepalive ping (RFC 5626 §3.5.1): the pong proves the gateway took the
+ * connection; a close or an error before it is a refusal. Decided by events, bounded by a deadline.
+ */
+export function pingVerdict(port: number, opts: ConnectionOptions): Promise<Verdict> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ...opts });
+    let error = 'closed';
+    const done = (v: Verdict | Error): void => {
+      clearTimeout(cap);
+      s.destroy();
+      if (v instanceof Error) reject(v);
+      else resolve(v);
+    };
+    const cap = setTimeout(() => done(new Error('no pong and no close within 5 s')), 5000);
+    s.on('secureConnect', () => s.write('\r\n\r\n'));
+    s.on('data', (d: Buffer) => {
+      if (d.toString().includes('\r\n')) done({ verdict: 'accepted' });
+    });
+    s.on('error', (e: Error & { code?: string }) => {
+      error = e.code ?? e.message;
+    });
+    s.on('close', () => done({ verdict: 'refused', error }));
+  });
+}
+
 /** Waits (bounded) until `check` holds, polling on the event loop. */
 export async function until(check: () => boolean, ms = 3000): Promise<void> {
   const end = Date.now() + ms;

@@ -11,7 +11,7 @@ export interface StreamTransportUser extends StreamConnectionUser {
   /** A connection is open (accepted, or connected and handshaken). */
   onOpen(conn: StreamConnection): void;
   /** An inbound TLS handshake failed; no connection was opened. */
-  onHandshakeError(transport: StreamTransport, error: Error, remoteAddress: string | undefined, servername?: string): void;
+  onHandshakeError(transport: StreamTransport, error: Error, remoteAddress: string | undefined, servername?: string, remotePort?: number): void;
 }
 
 export interface StreamTransportOptions extends StreamConnectionTimers {

@@ -1,4 +1,4 @@
-import type { Logger } from '../../log/logger.js';
+import type { RateLimitedLog } from '../../log/rate-limited-log.js';
 import { classifyTlsFailure, formatCubeText, sipxText, type TlsDirection, type TlsFailure } from '../../tls/failure.js';
 import type { TlsStats } from '../../tls/tls-stats.js';
 import type { ConnectionInfo } from './connection-table.js';
@@ -26,8 +26,20 @@ export type TlsFailureContext = Omit<TlsFailureEvent, 'direction' | 'failure' | 
   localPort?: number;
 };
 
-/** Classifies, counts (per tenant and direction) and logs one TLS failure in CUBE's words; the event to emit. */
-export function reportTlsFailure(stats: TlsStats, log: Logger, direction: TlsDirection, err: unknown, ctx: TlsFailureContext,
+/** `addr:port`, with IPv6 addresses in brackets. */
+function hostPort(address: string | undefined, port: number | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  const a = address.includes(':') ? `[${address}]` : address;
+  return port !== undefined ? `${a}:${port}` : a;
+}
+
+/**
+ * Classifies, counts (per tenant and direction) and logs one TLS failure in CUBE's words; the event to emit. The
+ * line names the remote (address and port), the local listener and its address, and the tenant ('-' when none is
+ * known yet). Lines are rate-limited per code and per source by `lines` (a client's address inbound, the target's address
+ * and port outbound); the counters are not.
+ */
+export function reportTlsFailure(stats: TlsStats, lines: RateLimitedLog, direction: TlsDirection, err: unknown, ctx: TlsFailureContext,
   classified?: TlsFailure): TlsFailureEvent {
   const failure = classified ?? classifyTlsFailure(err);
   stats.recordFailure(ctx.tenant, direction, failure.reason);
@@ -40,9 +52,11 @@ export function reportTlsFailure(stats: TlsStats, log: Logger, direction: TlsDir
     direction, failure, cubeText, ...rest, ...(listenerId !== undefined ? { listenerId } : {}), ...(sipx !== undefined ? { sipxText: sipx } : {}),
   };
   const errInfo = err instanceof Error ? err : { code: failure.code, message: failure.detail };
-  log.warn({
-    event: 'TLS_HANDSHAKE_FAILED', code: failure.code, reason: failure.reason, direction, tenant: ctx.tenant, profile: ctx.profile,
-    listener: listenerId, remote: ctx.remoteAddress !== undefined ? `${ctx.remoteAddress}:${ctx.remotePort ?? ''}` : undefined,
+  // Inbound, a source is an address (a flood comes from many ports); outbound, it is the target we dialled.
+  const source = direction === 'server' ? ctx.remoteAddress : hostPort(ctx.remoteAddress, ctx.remotePort);
+  lines.warn(failure.code, source, {
+    event: 'TLS_HANDSHAKE_FAILED', reason: failure.reason, direction, tenant: ctx.tenant ?? '-', profile: ctx.profile,
+    listener: listenerId, local: hostPort(localAddress, localPort), remote: hostPort(ctx.remoteAddress, ctx.remotePort),
     servername: ctx.servername, expected: failure.expected, presented: failure.presented, sipx, err: errInfo,
   }, cubeText);
   return ev;

@@ -11,7 +11,10 @@ import type { SendTarget, TlsPeerInfo } from './types.js';
  * (src/tls) supplies this. The transport sets host and port, and sets `servername` only when the target names
  * a host (never an IP); otherwise the resolver's own `servername` (for example '' for none) stands.
  */
-export type TlsClientOptionsResolver = (profile: string | undefined, servername: string | undefined, target: SendTarget) => ConnectionOptions;
+export type TlsClientOptionsResolver = (profile: string | undefined, servername: string | undefined, target: SendTarget) => TlsClientConnectOptions;
+
+/** `tls.connect` options, and a hook the TLS-profile layer gets the socket through before its handshake starts. */
+export type TlsClientConnectOptions = ConnectionOptions & { onSocket?: (socket: TLSSocket) => void };
 
 /**
  * A verdict on an inbound connection after its handshake, from the TLS-profile layer (client certificate
@@ -70,12 +73,20 @@ export class TlsTransport extends StreamTransport {
   }
 
   /**
-   * Replaces the listener's default context (what clients without a matching SNI get); new handshakes use it,
-   * live connections keep theirs. Throws on unusable options (the caller validated them first).
+   * Replaces the listener's default context (what clients without a matching SNI get) and, when given, whether it
+   * asks clients for a certificate; new handshakes use them, live connections keep theirs. Throws on unusable
+   * options (the caller validated them first).
    */
-  setSecureContext(options: SecureContextOptions): void {
-    if (!this.#server) throw transportError('ERR_SIP_TRANSPORT_STATE', `tls listener '${this.id}' is not listening`);
-    this.#server.setSecureContext(options);
+  setSecureContext(options: SecureContextOptions, requestCert?: boolean): void {
+    const server = this.#server as (TlsServer & { requestCert?: unknown }) | undefined;
+    if (!server) throw transportError('ERR_SIP_TRANSPORT_STATE', `tls listener '${this.id}' is not listening`);
+    // Node's tls.Server hands its `requestCert` to each connection it accepts (as its deprecated setOptions set
+    // it); the listener's own verdict stays with checkInbound (rejectUnauthorized is false on profile listeners).
+    if (requestCert !== undefined && typeof server.requestCert !== 'boolean') {
+      throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `tls listener '${this.id}': the client-certificate request cannot change on this listener`);
+    }
+    server.setSecureContext(options);
+    if (requestCert !== undefined) server.requestCert = requestCert;
   }
 
   protected createServer(): Server {
@@ -86,7 +97,7 @@ export class TlsTransport extends StreamTransport {
     );
     server.on('tlsClientError', (e: Error, socket: TLSSocket) => {
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
-      this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? sn : undefined);
+      this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? sn : undefined, socket.remotePort);
     });
     this.#server = server;
     return server;
@@ -111,7 +122,7 @@ export class TlsTransport extends StreamTransport {
         verdict = { ok: false, code: 'ERR_SIP_TRANSPORT_TLS_CONFIG', reason: `inbound check failed: ${(e as Error).message}` };
       }
       if (!verdict.ok) {
-        this.o.user.onHandshakeError(this, new GatewayError(verdict.code, verdict.reason, verdict.details ? { details: verdict.details } : {}), socket.remoteAddress, sni);
+        this.o.user.onHandshakeError(this, new GatewayError(verdict.code, verdict.reason, verdict.details ? { details: verdict.details } : {}), socket.remoteAddress, sni, socket.remotePort);
         socket.destroy();
         return;
       }
@@ -138,7 +149,9 @@ export class TlsTransport extends StreamTransport {
     const servername = target.servername !== undefined && isIP(target.servername) === 0 ? target.servername : undefined;
     // A profile's resolver decides the SNI itself (a name, or '' for none); otherwise the target's name is sent.
     const sni = options.servername === undefined && servername !== undefined ? { servername } : {};
-    const socket = connect({ ...options, host: address, port, ...sni });
+    const { onSocket, ...connectOptions } = options;
+    const socket = connect({ ...connectOptions, host: address, port, ...sni });
+    onSocket?.(socket);
     const out: OutboundSocket = { socket, readyEvent: 'secureConnect' };
     const sent = options.servername ?? servername;
     if (sent !== undefined && sent !== '') out.servername = sent;

@@ -23,6 +23,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { UdpTransport, type UdpTransportUser } from './udp-transport.js';
 import { stampTopVia } from './via-stamp.js';
 import { RefusedInputLog } from './input-log.js';
+import { RateLimitedLog } from '../../log/rate-limited-log.js';
 import { isCrlfOnly, mayReuseInbound } from './flow-rules.js';
 
 export type { TlsFailureEvent } from './tls-failure-report.js';
@@ -127,6 +128,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #refusedLog: RefusedInputLog;
+  /** TLS failure lines: per code and per source address, with a summary of what was left out. */
+  readonly #tlsFailureLog: RateLimitedLog;
   readonly #limits: ParseLimits;
   /** What the parser is given: undefined when the defaults apply, so the hot path allocates nothing for it. */
   readonly #parseLimits: ParseLimits | undefined;
@@ -153,6 +156,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#log = options.log ?? silentLogger();
     this.#clock = options.clock ?? systemClock;
     this.#refusedLog = new RefusedInputLog(this.#log, this.#clock);
+    this.#tlsFailureLog = new RateLimitedLog(this.#log, this.#clock, { summaries: true });
     const l = options.limits;
     this.#parseLimits = l && (l.maxMessageBytes !== undefined || l.maxHeaders !== undefined || l.maxLineBytes !== undefined)
       ? { maxMessageBytes: l.maxMessageBytes ?? 65_535, maxHeaders: l.maxHeaders ?? 256, maxLineBytes: l.maxLineBytes ?? 8_192 }
@@ -257,14 +261,15 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   }
 
   /**
-   * Replaces the default context of a TLS listener (hot reload): new handshakes use it, live connections keep
-   * theirs. Throws ERR_SIP_TRANSPORT_TLS_CONFIG when the listener is unknown or the options are unusable.
+   * Replaces the default context of a TLS listener (hot reload), and whether it asks for a client certificate:
+   * new handshakes use them, live connections keep theirs. Throws ERR_SIP_TRANSPORT_TLS_CONFIG when the listener
+   * is unknown or the options are unusable.
    */
-  setListenerSecureContext(listenerId: string, options: SecureContextOptions): void {
+  setListenerSecureContext(listenerId: string, options: SecureContextOptions, listener: { requestCert?: boolean } = {}): void {
     const t = this.#streams.find((x) => x.id === listenerId);
     if (!t || !(t instanceof TlsTransport)) throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `no tls listener '${listenerId}'`);
     try {
-      t.setSecureContext(options);
+      t.setSecureContext(options, listener.requestCert);
     } catch (e) {
       throw transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `tls listener '${listenerId}': ${(e as Error).message}`, { cause: e });
     }
@@ -512,7 +517,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
         this.safeEmit('ping', conn.flow);
       },
       onFrameError: (conn, e) => this.#onFrameError(conn, e),
-      onHandshakeError: (t, e, remote, servername) => {
+      onHandshakeError: (t, e, remote, servername, remotePort) => {
         // A refusal by the inbound check carries its own code; a failed handshake is counted under one code.
         const code = e instanceof GatewayError ? e.code : 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE';
         this.#c.tlsHandshakeFailures++;
@@ -528,6 +533,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
           ...(tenant !== undefined ? { tenant } : {}),
           ...(profile !== undefined ? { profile } : {}),
           ...(remote !== undefined ? { remoteAddress: normalizeAddress(remote) } : {}),
+          ...(remotePort !== undefined ? { remotePort } : {}),
           ...(servername !== undefined ? { servername } : {}),
           ...(listener ? { localAddress: listener.address, localPort: listener.port } : {}),
         }, failure);
@@ -556,7 +562,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
 
   /** Classifies, counts (per tenant and direction) and logs one TLS failure, once, in CUBE's words. */
   #tlsFailure(direction: TlsDirection, err: unknown, ctx: TlsFailureContext, classified?: TlsFailure): TlsFailureEvent {
-    const ev = reportTlsFailure(this.#tlsStats, this.#log, direction, err, ctx, classified);
+    const ev = reportTlsFailure(this.#tlsStats, this.#tlsFailureLog, direction, err, ctx, classified);
     this.safeEmit('tlsFailure', ev);
     return ev;
   }

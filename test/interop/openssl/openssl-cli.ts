@@ -7,16 +7,23 @@ export interface CliResult {
   out: string;
 }
 
-/** Runs `openssl s_client` against a loopback port, stdin closed at once; bounded to 5 s. */
+/**
+ * Runs `openssl s_client` against a loopback port. Its stdin is closed (which ends the session) once the handshake's
+ * summary is out (`Verify return code:`), or never when the handshake fails, since s_client then exits by itself.
+ * Bounded to 5 s.
+ */
 export function sClient(port: number, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     const p = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (/Verify return code: \d+/.test(out) && p.stdin.writable) p.stdin.end();
+    };
+    p.stdout.on('data', onData);
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    p.stdin.on('error', () => undefined);
     const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
-    // Give the handshake a moment to complete before EOF on stdin ends the session.
-    setTimeout(() => p.stdin.end(), 300);
     p.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, out });

@@ -73,3 +73,64 @@ test('checkClientIdentity against the cnSan list', () => {
   assert.equal(!none.ok && none.code, 'ERR_TLS_NO_CLIENT_CERT');
   assert.equal(checkClientIdentity(cert('any.example', 'DNS:any.example'), []).ok, true, 'empty list: any verified client');
 });
+
+test('names and addresses: the TLS checks and the TLS-peer lookup give the same answer for every row', async () => {
+  const { matchTlsPeer } = await import('../../../src/policy/match-tls-peer.js');
+  // presented identity, configured name (cnSan entry or TLS peer name), matches
+  const table: [string, string, boolean][] = [
+    ['dns:pbx.example.com', 'pbx.example.com', true],
+    ['dns:pbx.example.com', 'PBX.Example.COM.', true],
+    ['sip:pbx.example.com', 'pbx.example.com', true],
+    ['dns:pbx.example.com', 'other.example.com', false],
+    ['dns:a.example.com', '*.example.com', true],
+    ['dns:A.Example.com', '*.EXAMPLE.com.', true],
+    ['dns:a.b.example.com', '*.example.com', false],
+    ['dns:example.com', '*.example.com', false],
+    ['dns:example.com', '*.com', false],
+    ['dns:fa.example.com', 'f*.example.com', false],
+    ['dns:a.x.example.com', 'a.*.example.com', false],
+    // A wildcard in the certificate never matches a configured pattern (no string equality).
+    ['dns:*.example.com', '*.example.com', false],
+    // Addresses compare as addresses.
+    ['ip:::1', '::1', true],
+    ['ip:0:0:0:0:0:0:0:1', '::1', true],
+    ['ip:::1', '0:0:0:0:0:0:0:1', true],
+    ['ip:2001:DB8::1', '2001:db8:0:0::1', true],
+    ['ip:2001:db8::1', '2001:db8::2', false],
+    ['ip:::ffff:127.0.0.1', '127.0.0.1', true],
+    ['ip:10.1.2.3', '10.1.2.3', true],
+    ['ip:10.1.2.3', '10.1.2.4', false],
+    ['dns:10.1.2.3', '10.1.2.3', false],
+  ];
+  for (const [presented, name, want] of table) {
+    const ip = name.includes(':') || /^\d+(\.\d+){3}$/.test(name);
+    const tls = matchIdentity([presented], name, { allowWildcard: true }) !== undefined;
+    const peerName = ip ? `ip:${name}` : name;
+    const policy = matchTlsPeer([presented], { [peerName]: { permissions: {} } }) !== undefined;
+    assert.equal(tls, want, `tls: ${presented} vs ${name}`);
+    assert.equal(policy, want, `policy: ${presented} vs ${peerName}`);
+  }
+});
+
+test('IP SANs are reported in one form per address, whatever form the certificate used', () => {
+  assert.deepEqual(peerIdentities(cert(undefined, 'IP Address:0:0:0:0:0:0:0:1, IP Address:::1, IP Address:2001:DB8:0:0:0:0:0:1')), ['ip:::1', 'ip:2001:db8::1']);
+  const check = createCheckServerIdentity({ domain: '0:0:0:0:0:0:0:1' });
+  assert.equal(check('::1', cert(undefined, 'IP Address:::1')), undefined);
+  assert.equal((check('::1', cert(undefined, 'IP Address:::2')) as { code?: string } | undefined)?.code, 'ERR_TLS_NAME_MISMATCH');
+});
+
+test('a presented wildcard never stands in for itself: string equality is no match', async () => {
+  // A wildcard certificate may authenticate a name we want when the profile allows wildcards (RFC 6125 §6.4.3), but
+  // it names no TLS peer: permissions need a concrete identity.
+  const { matchTlsPeer } = await import('../../../src/policy/match-tls-peer.js');
+  assert.equal(matchIdentity(['dns:*.example.com'], 'a.example.com', { allowWildcard: true }), 'dns:*.example.com');
+  assert.equal(matchIdentity(['dns:*.example.com'], 'a.example.com'), undefined);
+  assert.equal(matchTlsPeer(['dns:*.example.com'], { 'a.example.com': { permissions: {} } }), undefined);
+  // Off: a wildcard certificate matches no name, not even the same pattern text.
+  assert.equal(hostMatches('*.example.com', '*.example.com'), false);
+  assert.equal(hostMatches('*.example.com', '*.example.com', { allowWildcard: true }), false);
+  const r = checkClientIdentity(cert(undefined, 'DNS:*.carrier.test'), ['*.carrier.test'], { allowWildcard: true });
+  assert.equal(r.ok, false);
+  assert.equal(checkClientIdentity(cert(undefined, 'DNS:sip.carrier.test'), ['*.carrier.test'], { allowWildcard: true }).ok, true);
+  assert.equal(checkClientIdentity(cert(undefined, 'DNS:sip.carrier.test'), ['*.carrier.test'], { allowWildcard: false }).ok, false);
+});

@@ -94,3 +94,18 @@ test('ProfileStore swaps all or nothing', () => {
   assert.equal(store.get('a'), undefined);
   assert.deepEqual(swaps, [1, 2]);
 });
+
+test('sniWidenings: a profile picked by SNI may narrow its listener\'s default, every widening is named', async () => {
+  const { sniWidenings } = await import('../../../src/tls/index.js');
+  const def = buildTlsProfile({ name: 'def', ciphers: ['ECDHE_ECDSA_AES256_GCM_SHA384', 'TLS_AES_256_GCM_SHA384'] }, good);
+  const narrow = buildTlsProfile({ name: 'narrow', minVersion: 'TLSv1.3', ciphers: ['TLS_AES_256_GCM_SHA384'] }, good);
+  const moreSuites = buildTlsProfile({ name: 'more', ciphers: ['TLS_AES_256_GCM_SHA384', 'TLS_AES_128_GCM_SHA256'] }, good);
+  const defaults = buildTlsProfile({ name: 'defaults' }, good);
+  const only12 = buildTlsProfile({ name: 'only12', maxVersion: 'TLSv1.2' }, good);
+  assert.deepEqual(sniWidenings(def, [def, narrow, moreSuites, defaults]), [
+    { profile: 'more', defaultProfile: 'def', ciphers: ['TLS_AES_128_GCM_SHA256'] },
+    { profile: 'defaults', defaultProfile: 'def', ciphers: ['(OpenSSL defaults)'] },
+  ]);
+  assert.deepEqual(sniWidenings(only12, [defaults]), [{ profile: 'defaults', defaultProfile: 'only12', versions: 'TLSv1.2..TLSv1.3 beyond TLSv1.2..TLSv1.2' }]);
+  assert.deepEqual(sniWidenings(defaults, [only12, narrow]), [], 'no list on the default: OpenSSL defaults, nothing wider');
+});
