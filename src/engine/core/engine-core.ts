@@ -2,15 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
-import { checkRequest } from '../../sip/message/validate.js';
 import { DialogTable } from '../../sip/dialog/dialog-table.js';
 import { dialogIdOf } from '../../sip/dialog/dialog.js';
-import { buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
+import { buildCancel, buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
 import type { ServerTransaction, TransactionUser } from '../../sip/transaction/types.js';
 import type { Flow, TransportSender, TransportUser } from '../../sip/transport/types.js';
+import { RefusedInputLog } from '../../sip/transport/input-log.js';
 import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract } from '../types.js';
 import { formatStackTime } from '../wire/server-messages.js';
-import { LocalAddresses } from './addressing.js';
+import { LocalAddresses, defaultPort, transportOf } from './addressing.js';
+import type { CoreErrorCode } from './errors.js';
+import { optionsResponse, screenRequest } from './ingress.js';
+import { CoreCounters, resolveLimits, type CoreLimits, type CounterName } from './limits.js';
+import { ProxiedDialogs } from './proxied-dialogs.js';
+import { refusalResponse, type Refusal } from './reject.js';
+import { RequestGate } from './request-gate.js';
 import { ProxyCore } from './proxy-core.js';
 import { UacCore } from './uac-core.js';
 import {
@@ -19,7 +25,7 @@ import {
 import { peerHeader, stripInternal } from './internal-headers.js';
 import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
 import {
-  getHeader, getHeaders, hdr, parseSipText, serializeSip, splitList, tagOf, uriOf,
+  getHeader, getHeaders, hdr, parseSipText, parseUriLite, serializeSip, splitList, tagOf, uriOf,
 } from './sip-text.js';
 
 export interface EngineCoreOptions {
@@ -30,7 +36,9 @@ export interface EngineCoreOptions {
   log?: Logger;
   /** Host written in Via, Contact and hostports for listeners bound to a wildcard address (default 127.0.0.1). */
   advertiseHost?: string;
-  /** How long a new request may wait for the app's first final response before its state is dropped (64*T1). */
+  /** Answer times and table caps (defaults in limits.ts). */
+  limits?: CoreLimits;
+  /** @deprecated use limits.appAnswerTimeoutMs. */
   appAnswerTimeoutMs?: number;
 }
 
@@ -39,6 +47,8 @@ export interface EngineCoreOptions {
  * does between the network and its apps (drachtio-protocol.md §2.2-§2.8): 100 Trying, choosing an app, filling
  * the minimal messages apps send, dialogs, 2xx retransmission and the ACK-timeout BYE, CANCEL, PRACK, CDRs.
  */
+const NO_DIALOG: Refusal = { status: 481, phrase: 'Call/Transaction Does Not Exist' };
+
 export class EngineCore implements EngineCoreContract, TransactionUser, TransportUser {
   readonly #tl: TransactionLayer;
   readonly #transport: TransportSender;
@@ -47,11 +57,14 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #log: Logger | undefined;
   /** Tenant of each listener, read once the listeners are open. */
   #tenants: Map<string, string | undefined> | undefined;
-  /** New requests that parsed but were refused by the UAS checks (400, 416) before any app saw them. */
-  #refused = 0;
+  readonly #count = new CoreCounters();
+  readonly #limits: Required<CoreLimits>;
+  /** One warn line per code per minute for refusals and limits, with how many were left out. */
+  readonly #limitLog: RefusedInputLog | undefined;
+  readonly #gate: RequestGate;
+  readonly #proxiedDialogs: ProxiedDialogs;
   readonly #addr: LocalAddresses;
   readonly #T1: number;
-  readonly #answerTimeout: number;
   readonly #dialogs = new DialogTable<EngineDialog>();
   readonly #server = new Map<string, ServerPending>();
   readonly #client = new Map<string, ClientPending>();
@@ -69,32 +82,42 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#log = o.log;
     this.#addr = new LocalAddresses(o.transport, o.advertiseHost ?? '127.0.0.1');
     this.#T1 = this.#tl.timerSettings.T1;
-    this.#answerTimeout = o.appAnswerTimeoutMs ?? 64 * this.#T1;
+    this.#limits = resolveLimits({ ...(o.appAnswerTimeoutMs !== undefined ? { appAnswerTimeoutMs: o.appAnswerTimeoutMs } : {}), ...o.limits });
+    this.#limitLog = o.log ? new RefusedInputLog(o.log, this.#clock) : undefined;
+    this.#gate = new RequestGate(this.#tl, this.#limitLog);
+    this.#proxiedDialogs = new ProxiedDialogs({ clock: this.#clock, max: this.#limits.maxProxiedDialogs });
     this.#tl.setUser(this);
     this.#uac = new UacCore({
-      tl: this.#tl, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, T1: this.#T1,
+      tl: this.#tl, send: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, T1: this.#T1,
       dialogs: this.#dialogs, client: this.#client,
       now: () => this.#now(),
       nok: (cmd, reason) => this.#nok(cmd, reason),
       cdr: (kind, fields, sip) => this.#cdr(kind, fields, sip),
       endDialog: (d) => this.#endDialog(d),
+      clientFull: () => this.#clientFull(),
+      dialogsFull: () => this.#dialogsFull(),
     });
     this.#proxy = new ProxyCore({
-      transactions: this.#tl, hub: this.#hub, clock: this.#clock, log: this.#log,
+      transactions: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log,
       now: () => this.#now(),
       viaFor: (protocol) => this.#addr.viaFor(protocol),
       recordRouteFor: (protocol) => this.#addr.recordRouteFor(protocol),
       isLocal: (address, port) => this.#addr.isLocal(address, port),
       release: (p) => this.#clearServer(p),
       newTag,
+      proxiedDialog: (callId, fromTag, toTag) => this.#proxiedDialogs.add(callId, fromTag, toTag),
+      tooManyHops: (request, flow) => this.#counted('tooManyHops', 'ERR_ENGINE_TOO_MANY_HOPS', 'Max-Forwards reached 0', flow,
+        `${request.method} not forwarded: Max-Forwards reached 0`),
     });
   }
 
-  /** Live dialogs and pending transactions, for tests and the admin API. */
-  stats(): { dialogs: number; serverPending: number; clientPending: number; refusedRequests: number } {
+  /** Live dialogs, pending transactions and every refusal and limit counter, for tests and the admin API. */
+  stats(): Record<string, number> {
     return {
       dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#client.size,
-      refusedRequests: this.#refused,
+      invitesPending: this.#invites.size, proxiedDialogs: this.#proxiedDialogs.size,
+      proxiedDialogsEvicted: this.#proxiedDialogs.evicted, requestUriRefused: this.#gate.refused,
+      ...this.#count.snapshot(),
     };
   }
 
@@ -119,20 +142,32 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   onRequest(request: SipRequest, flow: Flow, txn: ServerTransaction): void {
     const method = request.method;
+    const inDialog = tagOf(getHeader(request, 'to')) !== undefined;
+    // Loose routing happens only inside a dialog the engine record-routed for an app that proxied it (§16.4);
+    // nothing else is ever relayed by the engine on its own.
+    if (inDialog && method !== 'CANCEL' && this.#relayIfProxied(request, flow, txn)) return;
     // New requests get the checks a UAS makes after parsing (RFC 3261 §8.2); in-dialog requests are matched to
     // their dialog first, as drachtio-server does, so a peer's odd Request-URI there does not break a call.
-    if (method !== 'CANCEL' && tagOf(getHeader(request, 'to')) === undefined) {
-      const problem = checkRequest(request);
-      if (problem) {
-        this.#refused++;
-        this.#log?.info({ status: problem.status, reason: problem.reason, method, remote: `${flow.remoteAddress}:${flow.remotePort}`,
-          protocol: flow.protocol }, `refused ${method} with ${problem.status} ${problem.reason}`);
-        this.#reject(txn, problem.status, problem.reason);
-        return;
-      }
+    const screen = screenRequest(request, inDialog, (uri) => this.#proxy.isOurs(uri));
+    if (screen.action === 'options') {
+      this.#count.optionsAnswered++;
+      txn.respond(optionsResponse(request, newTag()));
+      return;
     }
-    // A request routed through us (we Record-Routed it as a proxy) is relayed, not answered (§16.4).
-    if (method !== 'CANCEL' && getHeader(request, 'route') !== undefined && this.#proxy.routeThrough(request, flow, txn)) return;
+    if (screen.action === 'refuse') {
+      const r = screen.refusal;
+      if (screen.code === 'ERR_ENGINE_TOO_MANY_HOPS') this.#count.tooManyHops++;
+      else if (screen.code === 'ERR_ENGINE_BAD_CONTACT') this.#count.badContact++;
+      else this.#count.refusedRequests++;
+      this.#limitLog?.refused(screen.code, r.text ?? r.phrase, `${flow.remoteAddress}:${flow.remotePort}`, flow.protocol,
+        `refused ${method} with ${r.status} ${r.phrase}`);
+      this.#refuse(txn, r);
+      return;
+    }
+    if (screen.foreignRoute && !inDialog) {
+      this.#counted('routeNotFollowed', 'ERR_ENGINE_ROUTE_NOT_FOLLOWED', 'Route names another host', flow,
+        `${method} with a Route to another host: not followed, handed to the app`);
+    }
     if (method === 'INVITE') {
       // drachtio sends 100 Trying for every new INVITE and re-INVITE before the app sees it (§2.8).
       txn.respond(buildResponse(request, 100, 'Trying'));
@@ -153,18 +188,33 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       // "If the request has a tag in the To header field, but the dialog identifier does not match any existing
       // dialogs, the UAS may have crashed and restarted [...] the UAS SHOULD reject the request with a 481"
       // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.2
-      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      this.#refuse(txn, NO_DIALOG);
       return;
     }
     if (method === 'BYE' || method === 'UPDATE') {
-      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      this.#refuse(txn, NO_DIALOG);
       return;
     }
     // Out-of-dialog PRACK, REFER and unknown methods are silently discarded (§2.6).
     if (!OFFERED.has(method)) return;
+    if ((method === 'INVITE' || method === 'SUBSCRIBE') && this.#dialogs.size >= this.#limits.maxDialogs) {
+      this.#overLimit(txn, flow, 'dialogTableFull', `${this.#limits.maxDialogs} dialogs`);
+      return;
+    }
+    if (this.#server.size >= this.#limits.maxServerTransactions) {
+      this.#overLimit(txn, flow, 'serverTableFull', `${this.#limits.maxServerTransactions} requests waiting for an app`);
+      return;
+    }
     const connId = this.#hub.selectApp(method.toLowerCase());
     if (connId === undefined) {
-      this.#reject(txn, 503, 'Service Unavailable');
+      this.#counted('noApp', 'ERR_ENGINE_NO_APP', `no app for ${method}`, flow, `${method} refused: no app routed it`);
+      this.#refuse(txn, { status: 503, phrase: 'Service Unavailable', text: 'no application', retryAfter: this.#limits.retryAfterSeconds });
+      return;
+    }
+    if (method === 'INVITE' && this.#hub.backlogged?.(connId) === true) {
+      this.#counted('appBacklog', 'ERR_ENGINE_APP_BACKLOG', `control connection ${connId} backed up`, flow,
+        'INVITE refused: the application connection is backed up');
+      this.#refuse(txn, { status: 503, phrase: 'Service Unavailable', text: 'application overloaded', retryAfter: this.#limits.retryAfterSeconds });
       return;
     }
     const p = this.#newServerPending(connId, txn, request, flow, undefined);
@@ -176,7 +226,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   onAck(request: SipRequest, flow: Flow): void {
-    if (getHeader(request, 'route') !== undefined && this.#proxy.routeThrough(request, flow, undefined)) return;
+    if (this.#relayIfProxied(request, flow, undefined)) return;
     const callId = getHeader(request, 'call-id') ?? '';
     const d = this.#dialogs.match(callId, tagOf(getHeader(request, 'to')) ?? '', tagOf(getHeader(request, 'from')) ?? '');
     if (!d || !d.awaitingAck) return;
@@ -196,7 +246,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (response.status < 200 || response.status >= 300 || cseqMethod(response) !== 'INVITE') return;
     const callId = getHeader(response, 'call-id') ?? '';
     const d = this.#dialogs.match(callId, tagOf(getHeader(response, 'from')) ?? '', tagOf(getHeader(response, 'to')) ?? '');
-    if (d?.lastAck) this.#tl.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
+    if (d?.lastAck) this.#gate.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
   }
 
   onServerTransactionError(txn: ServerTransaction, error: Error): void {
@@ -261,9 +311,41 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#proxy.start(cmd, p);
   }
 
+  /**
+   * An app's control connection is gone. Nothing of it may linger: every request it had to answer gets 503 with
+   * a Reason now, every dialog it owned is ended (BYE to a confirmed leg, CANCEL to a leg still ringing, both
+   * legs of a B2BUA call being its dialogs), each with a CDR stop and a counter, and one summary log line.
+   */
   onAppDisconnected(connId: string): void {
-    // In-dialog requests for this app's dialogs now get 481 (§2.6); pending requests are dropped by their cap.
-    this.#log?.debug({ connId }, 'app disconnected');
+    let answered = 0;
+    for (const p of [...this.#server.values()]) {
+      if (p.connId !== connId || p.final || p.proxied) continue;
+      this.#answerForApp(p, { status: 503, phrase: 'Service Unavailable', text: 'application disconnected' }, 'app-disconnected');
+      answered++;
+    }
+    let ended = 0;
+    for (const d of [...this.#dialogs.values()]) {
+      if (d.owner !== connId || d.state === 'terminated') continue;
+      ended++;
+      if (d.failedStatus !== undefined) {
+        this.#endDialog(d);
+      } else if (d.state === 'confirmed') {
+        this.#uac.byeFromEngine(d, 'application disconnected', { cause: 503, cdrCause: 'app-disconnected' });
+      } else if (d.clientInvite !== undefined) {
+        // A B leg still ringing: CANCEL it; a 200 that crosses the CANCEL is ACKed and BYEd (§2.8).
+        this.#uac.cancelFromEngine(d.clientInvite);
+      } else {
+        this.#endDialog(d);
+      }
+    }
+    this.#count.appGoneRequestsAnswered += answered;
+    this.#count.appGoneDialogsEnded += ended;
+    const code: CoreErrorCode = 'ERR_ENGINE_APP_GONE';
+    if (answered + ended > 0) {
+      this.#log?.warn({ code, connId, dialogsEnded: ended, requestsAnswered: answered }, 'app disconnected: its dialogs ended and its pending requests answered 503');
+    } else {
+      this.#log?.info({ code, connId }, 'app disconnected');
+    }
   }
 
   // ---------------------------------------------------------------- network requests
@@ -278,12 +360,90 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     };
     this.#server.set(p.txnId, p);
     if (method === 'INVITE') this.#invites.set(txn.id, p);
-    // A request the app never answers is forgotten after 64 s; nothing is sent (§2.6).
+    this.#armCap(p, this.#limits.appAnswerTimeoutMs);
+    return p;
+  }
+
+  /** The time the app has left to answer `p`; past it the engine answers for it. */
+  #armCap(p: ServerPending, ms: number): void {
+    p.cap?.cancel();
     p.cap = this.#clock.setTimeout(() => {
       p.cap = undefined;
-      if (!p.final) this.#clearServer(p);
-    }, this.#answerTimeout);
-    return p;
+      if (p.final || p.proxied) return;
+      this.#count.appNoAnswer++;
+      const text = `no answer from the application within ${ms} ms`;
+      this.#limitLog?.refused('ERR_ENGINE_APP_NO_ANSWER', text, `${p.flow.remoteAddress}:${p.flow.remotePort}`, p.flow.protocol,
+        `${p.method} answered 503 by the engine: ${text}`);
+      this.#answerForApp(p, { status: 503, phrase: 'Service Unavailable', text }, 'app-no-answer');
+    }, ms);
+  }
+
+  /**
+   * The engine answers a request its app did not: the final response with a Reason, the state freed, an early
+   * dialog ended, and for an INVITE a CANCEL to the app (when still connected) so that it drops its side too.
+   */
+  #answerForApp(p: ServerPending, r: Refusal, cdrCause: string): void {
+    p.toTag ??= newTag();
+    p.txn.respond(refusalResponse(p.request, r, p.toTag));
+    p.final = true;
+    const d = p.dialog ?? (p.dialogId ? this.#dialogs.get(p.dialogId) : undefined);
+    this.#clearServer(p);
+    if (p.method !== 'INVITE') return;
+    if (!p.inDialog) this.#cdr('stop', ['application', this.#now(), cdrCause], () => serializeSip(p.request));
+    if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#endDialog(d);
+    if (!this.#hub.isConnected(p.connId)) return;
+    let cancel: SipRequest;
+    try {
+      cancel = buildCancel(p.request);
+    } catch {
+      return;
+    }
+    this.#hub.sendSip(p.connId, {
+      source: 'network', protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort,
+      time: this.#now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
+    }, serializeSip(cancel));
+  }
+
+  /** An in-dialog request (or ACK) of a dialog we proxied with Record-Route, relayed; false when it is not one. */
+  #relayIfProxied(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined): boolean {
+    if (this.#proxiedDialogs.size === 0 || getHeader(request, 'route') === undefined) return false;
+    const callId = getHeader(request, 'call-id') ?? '';
+    const fromTag = tagOf(getHeader(request, 'from')) ?? '';
+    const toTag = tagOf(getHeader(request, 'to'));
+    if (toTag === undefined || !this.#proxiedDialogs.has(callId, fromTag, toTag)) return false;
+    if (!this.#proxy.relayInDialog(request, flow, txn)) return false;
+    this.#count.relayedInDialog++;
+    return true;
+  }
+
+  /** Counts a refusal or limit and logs it (one line per code per minute). */
+  #counted(name: CounterName, code: CoreErrorCode, reason: string, flow: Flow | undefined, msg: string): void {
+    this.#count[name]++;
+    this.#limitLog?.refused(code, reason, flow ? `${flow.remoteAddress}:${flow.remotePort}` : '-', flow?.protocol ?? '-', msg);
+  }
+
+  /** A new request past a table cap: 503 with Retry-After and a Reason, counted, logged. */
+  #overLimit(txn: ServerTransaction, flow: Flow, name: CounterName, what: string): void {
+    this.#counted(name, 'ERR_ENGINE_TABLE_FULL', `limit of ${what} reached`, flow, `${txn.request.method} refused: limit of ${what} reached`);
+    this.#refuse(txn, { status: 503, phrase: 'Service Unavailable', text: `limit of ${what} reached`, retryAfter: this.#limits.retryAfterSeconds });
+  }
+
+  /** True (counted, logged) when apps may not start another request: the client table or the dialogs are full. */
+  #clientFull(): boolean {
+    if (this.#client.size >= this.#limits.maxClientTransactions) {
+      this.#counted('clientTableFull', 'ERR_ENGINE_TABLE_FULL', `limit of ${this.#limits.maxClientTransactions} app requests reached`, undefined,
+        'app request refused: too many pending');
+      return true;
+    }
+    return false;
+  }
+
+  /** True (counted, logged) when no new dialog fits. */
+  #dialogsFull(): boolean {
+    if (this.#dialogs.size < this.#limits.maxDialogs) return false;
+    this.#counted('dialogTableFull', 'ERR_ENGINE_TABLE_FULL', `limit of ${this.#limits.maxDialogs} dialogs reached`, undefined,
+      'app request refused: too many dialogs');
+    return true;
   }
 
   #clearServer(p: ServerPending): void {
@@ -301,12 +461,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   #onNetworkInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction, d: EngineDialog): void {
     const method = request.method;
     if (!d.acceptRemoteSeq(cseqNumber(request), method)) {
-      this.#reject(txn, 500, 'Server Internal Error');
+      this.#refuse(txn, { status: 500, phrase: 'Server Internal Error', text: 'CSeq out of order' });
       return;
     }
     if (!this.#hub.isConnected(d.owner)) {
       // The owner is gone: no failover (§2.6); a BYE also clears the dialog.
-      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      this.#refuse(txn, { ...NO_DIALOG, text: 'application disconnected' });
       if (method === 'BYE') this.#endDialog(d);
       return;
     }
@@ -316,20 +476,24 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       // while an INVITE it had sent on that dialog is in progress MUST return a 491"
       // https://www.rfc-editor.org/rfc/rfc3261#section-14.2
       if (d.serverInvite && !d.serverInvite.final) {
-        this.#reject(txn, 500, 'Server Internal Error');
+        this.#refuse(txn, { status: 500, phrase: 'Server Internal Error', text: 'an INVITE is already in progress' });
         return;
       }
       if (d.clientInvite !== undefined || d.awaitingAck) {
-        this.#reject(txn, 491, 'Request Pending');
+        this.#refuse(txn, { status: 491, phrase: 'Request Pending' });
         return;
       }
+    }
+    if (this.#server.size >= this.#limits.maxServerTransactions) {
+      this.#overLimit(txn, flow, 'serverTableFull', `${this.#limits.maxServerTransactions} requests waiting for an app`);
+      return;
     }
     if (method === 'PRACK') this.#onPrack(request, d);
     if (method === 'INVITE' || method === 'UPDATE') {
       // Target refresh: "the remote target URI [...] is replaced by the Contact of the request"
       // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.2
       const contact = getHeader(request, 'contact');
-      if (contact !== undefined) d.remoteTarget = uriOf(contact);
+      if (contact !== undefined && parseUriLite(uriOf(contact)) !== undefined) d.remoteTarget = uriOf(contact);
     }
     if (method === 'BYE') {
       d.awaitingAck?.stop();
@@ -368,7 +532,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (!p || p.final) {
       const callId = getHeader(cancel, 'call-id') ?? '';
       const d = this.#dialogs.get(dialogIdOf(callId, tagOf(getHeader(cancel, 'from')) ?? ''));
-      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      this.#refuse(txn, NO_DIALOG);
       if (d && d.role === 'uas' && ist && ist.state !== 'Proceeding') {
         // A CANCEL after the 200 gets 481, a BYE and an unsolicited BYE to the app (§2.8).
         this.#uac.byeFromEngine(d, 'CANCEL after 200 OK');
@@ -379,7 +543,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     // CANCEL itself with a 200 (OK)". https://www.rfc-editor.org/rfc/rfc3261#section-9.2
     txn.respond(buildResponse(cancel, 200, 'OK', { toTag: p.toTag ?? newTag() }));
     p.toTag ??= newTag();
-    p.txn.respond(buildResponse(p.request, 487, 'Request Terminated', { toTag: p.toTag }));
+    p.txn.respond(refusalResponse(p.request, { status: 487, phrase: 'Request Terminated', text: 'CANCEL from the caller' }, p.toTag));
     p.final = true;
     this.#cdr('stop', ['network', this.#now(), 'call-canceled'], () => serializeSip(cancel));
     const d = p.dialog ?? this.#dialogs.get(p.dialogId);
@@ -391,8 +555,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }, this.#forApp(cancel, flow));
   }
 
-  #reject(txn: ServerTransaction, status: number, reason: string): void {
-    txn.respond(buildResponse(txn.request, status, reason, { toTag: newTag() }));
+  /** Every final response the engine generates for a request goes out here, with its Reason (RFC 3326). */
+  #refuse(txn: ServerTransaction, r: Refusal): void {
+    txn.respond(refusalResponse(txn.request, r, newTag()));
   }
 
   // ---------------------------------------------------------------- app responses
@@ -451,7 +616,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     } else {
       p.txn.respond(response);
     }
-    if (status > 100 && status < 200) p.provisional = true;
+    if (status > 100 && status < 200) {
+      // The app is on it: it now has the final-answer time, not the first-answer time.
+      if (!p.provisional && status < 200 && isInvite) this.#armCap(p, this.#limits.appFinalTimeoutMs);
+      p.provisional = true;
+    }
     if (reliable) this.#startReliable(p, response, rseq);
 
     const text = serializeSip(response);
@@ -536,20 +705,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#dialogs.remove(d);
   }
 
-  // ---------------------------------------------------------------- app requests
-
-
-
-
-
-
-
-
-
-
-
-
-  /** A request as an app gets it: with X-Trunkgate-Peer saying how it arrived and who sent it (ARCHITECTURE §1). */
+  // ---------------------------------------------------------------- app requests  /** A request as an app gets it: with X-Trunkgate-Peer saying how it arrived and who sent it (ARCHITECTURE §1). */
   #forApp(request: SipRequest, flow: Flow): string {
     const tenant = flow.listenerId !== undefined ? this.#listenerTenant(flow.listenerId) : undefined;
     return serializeSip({ ...request, headers: [...request.headers, peerHeader(flow, tenant)] });
