@@ -10,6 +10,8 @@ export interface AppEndpoint {
   readonly tags: readonly string[];
   /** Frames and writes one payload; a no-op once the connection is closed. */
   send(payload: string): void;
+  /** Whether more than the connection's send bound is queued (absent: never). */
+  backlogged?(): boolean;
 }
 
 export interface AppRegistryOptions {
@@ -38,6 +40,8 @@ export class AppRegistry implements AppHub {
   /** verb (lower case) → connIds in the order they routed it. */
   readonly #routes = new Map<string, string[]>();
   readonly #cursor = new Map<string, number>();
+  #appsRefused = 0;
+  #sendBufferOverflows = 0;
 
   constructor(options: AppRegistryOptions = {}) {
     this.#log = options.log ?? silentLogger();
@@ -98,6 +102,24 @@ export class AppRegistry implements AppHub {
 
   isConnected(connId: string): boolean {
     return this.#apps.has(connId);
+  }
+
+  backlogged(connId: string): boolean {
+    return this.#apps.get(connId)?.app.backlogged?.() === true;
+  }
+
+  /** An app refused at authenticate because maxApps were connected. */
+  countRefusedApp(): void {
+    this.#appsRefused++;
+  }
+
+  /** An app connection closed because it let its send queue grow past the hard bound. */
+  countSendBufferOverflow(): void {
+    this.#sendBufferOverflows++;
+  }
+
+  counters(): Record<string, number> {
+    return { appsConnected: this.#apps.size, appsRefused: this.#appsRefused, appSendBufferOverflows: this.#sendBufferOverflows };
   }
 
   selectApp(method: string): string | undefined {

@@ -64,6 +64,8 @@ export interface AppHub {
   wantsCdr?(kind: CdrKind): boolean;
   /** Whether the app's control connection has more queued than its bound (new INVITEs to it get 503). */
   backlogged?(connId: string): boolean;
+  /** The app side's counters (apps connected and refused, send-buffer overflows), for stats. */
+  counters?(): Record<string, number>;
 }
 
 /** What the app side needs from the SIP core. */

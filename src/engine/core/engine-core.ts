@@ -118,6 +118,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       invitesPending: this.#invites.size, proxiedDialogs: this.#proxiedDialogs.size,
       proxiedDialogsEvicted: this.#proxiedDialogs.evicted, requestUriRefused: this.#gate.refused,
       ...this.#count.snapshot(),
+      ...this.#hub.counters?.(),
     };
   }
 
