@@ -303,7 +303,7 @@ test('a second app with the secret is refused while the first is connected', asy
   await boot();
   await assert.rejects(srfApp(engine.addresses()!.control.port, () => undefined), /failed to authenticate/);
   assert.equal(engine.registry.size, 1);
-  assert.equal(engine.registry.counters().appsRefused >= 1, true);
+  assert.ok((engine.registry.counters()['appsRefused'] ?? 0) >= 1);
 });
 
 test('when the app dies its answered call is ended: the caller gets a BYE with a Reason and no dialog is left', async () => {

@@ -556,9 +556,17 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }, this.#forApp(cancel, flow));
   }
 
-  /** Every final response the engine generates for a request goes out here, with its Reason (RFC 3326). */
+  /**
+   * Every final response the engine generates for a request goes out here, with its Reason (RFC 3326). A new
+   * INVITE refused before any app saw it also gets its CDR (attempt, then stop with the status as its cause).
+   */
   #refuse(txn: ServerTransaction, r: Refusal): void {
-    txn.respond(refusalResponse(txn.request, r, newTag()));
+    const request = txn.request;
+    txn.respond(refusalResponse(request, r, newTag()));
+    if (request.method === 'INVITE' && r.status >= 300 && tagOf(getHeader(request, 'to')) === undefined) {
+      this.#cdr('attempt', ['network', this.#now()], () => serializeSip(request));
+      this.#cdr('stop', ['application', this.#now(), `refused-${r.status}`], () => serializeSip(request));
+    }
   }
 
   // ---------------------------------------------------------------- app responses

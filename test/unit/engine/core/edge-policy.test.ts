@@ -197,3 +197,9 @@ test('when its app disconnects, a confirmed dialog gets a BYE with a Reason and 
   assert.equal(s.appGoneDialogsEnded, 1);
   assert.equal(s.appGoneRequestsAnswered, 1);
 });
+
+test('a new INVITE the engine refuses has its CDR: attempt, then stop with the status as cause', () => {
+  const h = setup();
+  h.fromNet(invite().replace('Max-Forwards: 70', 'Max-Forwards: 0'));
+  assert.deepEqual(h.hub.cdrs.map((c) => [c.kind, c.fields[2]]), [['attempt', undefined], ['stop', 'refused-483']]);
+});
