@@ -7,13 +7,13 @@ import { dialogIdOf } from '../../sip/dialog/dialog.js';
 import { buildCancel, buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
 import type { ServerTransaction, TransactionUser } from '../../sip/transaction/types.js';
 import type { Flow, TransportSender, TransportUser } from '../../sip/transport/types.js';
-import { RefusedInputLog } from '../../sip/transport/input-log.js';
 import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract } from '../types.js';
 import { formatStackTime } from '../wire/server-messages.js';
 import { LocalAddresses, defaultPort, transportOf } from './addressing.js';
 import type { CoreErrorCode } from './errors.js';
 import { optionsResponse, screenRequest } from './ingress.js';
-import { CoreCounters, resolveLimits, type CoreLimits, type CounterName } from './limits.js';
+import { CoreGuard } from './core-guard.js';
+import type { CoreLimits } from './limits.js';
 import { ProxiedDialogs } from './proxied-dialogs.js';
 import { refusalResponse, type Refusal } from './reject.js';
 import { RequestGate } from './request-gate.js';
@@ -57,10 +57,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #log: Logger | undefined;
   /** Tenant of each listener, read once the listeners are open. */
   #tenants: Map<string, string | undefined> | undefined;
-  readonly #count = new CoreCounters();
-  readonly #limits: Required<CoreLimits>;
-  /** One warn line per code per minute for refusals and limits, with how many were left out. */
-  readonly #limitLog: RefusedInputLog | undefined;
+  /** Table caps, answer times, counters and the rate-limited log of refusals. */
+  readonly #guard: CoreGuard;
   readonly #gate: RequestGate;
   readonly #proxiedDialogs: ProxiedDialogs;
   readonly #addr: LocalAddresses;
@@ -82,10 +80,13 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#log = o.log;
     this.#addr = new LocalAddresses(o.transport, o.advertiseHost ?? '127.0.0.1');
     this.#T1 = this.#tl.timerSettings.T1;
-    this.#limits = resolveLimits({ ...(o.appAnswerTimeoutMs !== undefined ? { appAnswerTimeoutMs: o.appAnswerTimeoutMs } : {}), ...o.limits });
-    this.#limitLog = o.log ? new RefusedInputLog(o.log, this.#clock) : undefined;
-    this.#gate = new RequestGate(this.#tl, this.#limitLog);
-    this.#proxiedDialogs = new ProxiedDialogs({ clock: this.#clock, max: this.#limits.maxProxiedDialogs });
+    this.#guard = new CoreGuard({
+      limits: { ...(o.appAnswerTimeoutMs !== undefined ? { appAnswerTimeoutMs: o.appAnswerTimeoutMs } : {}), ...o.limits },
+      log: o.log, clock: this.#clock,
+      sizes: { server: () => this.#server.size, client: () => this.#client.size, dialogs: () => this.#dialogs.size },
+    });
+    this.#gate = new RequestGate(this.#tl, this.#guard.log);
+    this.#proxiedDialogs = new ProxiedDialogs({ clock: this.#clock, max: this.#guard.limits.maxProxiedDialogs });
     this.#tl.setUser(this);
     this.#uac = new UacCore({
       tl: this.#tl, send: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, T1: this.#T1,
@@ -94,8 +95,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       nok: (cmd, reason) => this.#nok(cmd, reason),
       cdr: (kind, fields, sip) => this.#cdr(kind, fields, sip),
       endDialog: (d) => this.#endDialog(d),
-      clientFull: () => this.#clientFull(),
-      dialogsFull: () => this.#dialogsFull(),
+      clientFull: () => this.#guard.clientFull(),
+      dialogsFull: () => this.#guard.dialogsFull(),
     });
     this.#proxy = new ProxyCore({
       transactions: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log,
@@ -106,7 +107,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       release: (p) => this.#clearServer(p),
       newTag,
       proxiedDialog: (callId, fromTag, toTag) => this.#proxiedDialogs.add(callId, fromTag, toTag),
-      tooManyHops: (request, flow) => this.#counted('tooManyHops', 'ERR_ENGINE_TOO_MANY_HOPS', 'Max-Forwards reached 0', flow,
+      tooManyHops: (request, flow) => this.#guard.counted('tooManyHops', 'ERR_ENGINE_TOO_MANY_HOPS', 'Max-Forwards reached 0', flow,
         `${request.method} not forwarded: Max-Forwards reached 0`),
     });
   }
@@ -117,7 +118,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#client.size,
       invitesPending: this.#invites.size, proxiedDialogs: this.#proxiedDialogs.size,
       proxiedDialogsEvicted: this.#proxiedDialogs.evicted, requestUriRefused: this.#gate.refused,
-      ...this.#count.snapshot(),
+      ...this.#guard.count.snapshot(),
       ...this.#hub.counters?.(),
     };
   }
@@ -151,22 +152,19 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     // their dialog first, as drachtio-server does, so a peer's odd Request-URI there does not break a call.
     const screen = screenRequest(request, inDialog, (uri) => this.#proxy.isOurs(uri));
     if (screen.action === 'options') {
-      this.#count.optionsAnswered++;
+      this.#guard.count.optionsAnswered++;
       txn.respond(optionsResponse(request, newTag()));
       return;
     }
     if (screen.action === 'refuse') {
       const r = screen.refusal;
-      if (screen.code === 'ERR_ENGINE_TOO_MANY_HOPS') this.#count.tooManyHops++;
-      else if (screen.code === 'ERR_ENGINE_BAD_CONTACT') this.#count.badContact++;
-      else this.#count.refusedRequests++;
-      this.#limitLog?.refused(screen.code, r.text ?? r.phrase, `${flow.remoteAddress}:${flow.remotePort}`, flow.protocol,
-        `refused ${method} with ${r.status} ${r.phrase}`);
+      const name = screen.code === 'ERR_ENGINE_TOO_MANY_HOPS' ? 'tooManyHops' : screen.code === 'ERR_ENGINE_BAD_CONTACT' ? 'badContact' : 'refusedRequests';
+      this.#guard.counted(name, screen.code, r.text ?? r.phrase, flow, `refused ${method} with ${r.status} ${r.phrase}`);
       this.#refuse(txn, r);
       return;
     }
     if (screen.foreignRoute && !inDialog) {
-      this.#counted('routeNotFollowed', 'ERR_ENGINE_ROUTE_NOT_FOLLOWED', 'Route names another host', flow,
+      this.#guard.counted('routeNotFollowed', 'ERR_ENGINE_ROUTE_NOT_FOLLOWED', 'Route names another host', flow,
         `${method} with a Route to another host: not followed, handed to the app`);
     }
     if (method === 'INVITE') {
@@ -198,24 +196,21 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
     // Out-of-dialog PRACK, REFER and unknown methods are silently discarded (§2.6).
     if (!OFFERED.has(method)) return;
-    if ((method === 'INVITE' || method === 'SUBSCRIBE') && this.#dialogs.size >= this.#limits.maxDialogs) {
-      this.#overLimit(txn, flow, 'dialogTableFull', `${this.#limits.maxDialogs} dialogs`);
-      return;
-    }
-    if (this.#server.size >= this.#limits.maxServerTransactions) {
-      this.#overLimit(txn, flow, 'serverTableFull', `${this.#limits.maxServerTransactions} requests waiting for an app`);
+    const full = this.#guard.admitServer(method, flow);
+    if (full) {
+      this.#refuse(txn, full);
       return;
     }
     const connId = this.#hub.selectApp(method.toLowerCase());
     if (connId === undefined) {
-      this.#counted('noApp', 'ERR_ENGINE_NO_APP', `no app for ${method}`, flow, `${method} refused: no app routed it`);
-      this.#refuse(txn, { status: 503, phrase: 'Service Unavailable', text: 'no application', retryAfter: this.#limits.retryAfterSeconds });
+      this.#guard.counted('noApp', 'ERR_ENGINE_NO_APP', `no app for ${method}`, flow, `${method} refused: no app routed it`);
+      this.#refuse(txn, this.#guard.busy('no application'));
       return;
     }
     if (method === 'INVITE' && this.#hub.backlogged?.(connId) === true) {
-      this.#counted('appBacklog', 'ERR_ENGINE_APP_BACKLOG', `control connection ${connId} backed up`, flow,
+      this.#guard.counted('appBacklog', 'ERR_ENGINE_APP_BACKLOG', `control connection ${connId} backed up`, flow,
         'INVITE refused: the application connection is backed up');
-      this.#refuse(txn, { status: 503, phrase: 'Service Unavailable', text: 'application overloaded', retryAfter: this.#limits.retryAfterSeconds });
+      this.#refuse(txn, this.#guard.busy('application overloaded'));
       return;
     }
     const p = this.#newServerPending(connId, txn, request, flow, undefined);
@@ -339,8 +334,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
         this.#endDialog(d);
       }
     }
-    this.#count.appGoneRequestsAnswered += answered;
-    this.#count.appGoneDialogsEnded += ended;
+    this.#guard.count.appGoneRequestsAnswered += answered;
+    this.#guard.count.appGoneDialogsEnded += ended;
     const code: CoreErrorCode = 'ERR_ENGINE_APP_GONE';
     if (answered + ended > 0) {
       this.#log?.warn({ code, connId, dialogsEnded: ended, requestsAnswered: answered }, 'app disconnected: its dialogs ended and its pending requests answered 503');
@@ -361,7 +356,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     };
     this.#server.set(p.txnId, p);
     if (method === 'INVITE') this.#invites.set(txn.id, p);
-    this.#armCap(p, this.#limits.appAnswerTimeoutMs);
+    this.#armCap(p, this.#guard.limits.appAnswerTimeoutMs);
     return p;
   }
 
@@ -371,10 +366,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     p.cap = this.#clock.setTimeout(() => {
       p.cap = undefined;
       if (p.final || p.proxied) return;
-      this.#count.appNoAnswer++;
       const text = `no answer from the application within ${ms} ms`;
-      this.#limitLog?.refused('ERR_ENGINE_APP_NO_ANSWER', text, `${p.flow.remoteAddress}:${p.flow.remotePort}`, p.flow.protocol,
-        `${p.method} answered 503 by the engine: ${text}`);
+      this.#guard.counted('appNoAnswer', 'ERR_ENGINE_APP_NO_ANSWER', text, p.flow, `${p.method} answered 503 by the engine: ${text}`);
       this.#answerForApp(p, { status: 503, phrase: 'Service Unavailable', text }, 'app-no-answer');
     }, ms);
   }
@@ -413,37 +406,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const toTag = tagOf(getHeader(request, 'to'));
     if (toTag === undefined || !this.#proxiedDialogs.has(callId, fromTag, toTag)) return false;
     if (!this.#proxy.relayInDialog(request, flow, txn)) return false;
-    this.#count.relayedInDialog++;
-    return true;
-  }
-
-  /** Counts a refusal or limit and logs it (one line per code per minute). */
-  #counted(name: CounterName, code: CoreErrorCode, reason: string, flow: Flow | undefined, msg: string): void {
-    this.#count[name]++;
-    this.#limitLog?.refused(code, reason, flow ? `${flow.remoteAddress}:${flow.remotePort}` : '-', flow?.protocol ?? '-', msg);
-  }
-
-  /** A new request past a table cap: 503 with Retry-After and a Reason, counted, logged. */
-  #overLimit(txn: ServerTransaction, flow: Flow, name: CounterName, what: string): void {
-    this.#counted(name, 'ERR_ENGINE_TABLE_FULL', `limit of ${what} reached`, flow, `${txn.request.method} refused: limit of ${what} reached`);
-    this.#refuse(txn, { status: 503, phrase: 'Service Unavailable', text: `limit of ${what} reached`, retryAfter: this.#limits.retryAfterSeconds });
-  }
-
-  /** True (counted, logged) when apps may not start another request: the client table or the dialogs are full. */
-  #clientFull(): boolean {
-    if (this.#client.size >= this.#limits.maxClientTransactions) {
-      this.#counted('clientTableFull', 'ERR_ENGINE_TABLE_FULL', `limit of ${this.#limits.maxClientTransactions} app requests reached`, undefined,
-        'app request refused: too many pending');
-      return true;
-    }
-    return false;
-  }
-
-  /** True (counted, logged) when no new dialog fits. */
-  #dialogsFull(): boolean {
-    if (this.#dialogs.size < this.#limits.maxDialogs) return false;
-    this.#counted('dialogTableFull', 'ERR_ENGINE_TABLE_FULL', `limit of ${this.#limits.maxDialogs} dialogs reached`, undefined,
-      'app request refused: too many dialogs');
+    this.#guard.count.relayedInDialog++;
     return true;
   }
 
@@ -485,8 +448,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
         return;
       }
     }
-    if (this.#server.size >= this.#limits.maxServerTransactions) {
-      this.#overLimit(txn, flow, 'serverTableFull', `${this.#limits.maxServerTransactions} requests waiting for an app`);
+    const full = this.#guard.admitServer(method === 'INVITE' ? 'in-dialog INVITE' : method, flow);
+    if (full) {
+      this.#refuse(txn, full);
       return;
     }
     if (method === 'PRACK') this.#onPrack(request, d);
@@ -627,7 +591,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
     if (status > 100 && status < 200) {
       // The app is on it: it now has the final-answer time, not the first-answer time.
-      if (!p.provisional && status < 200 && isInvite) this.#armCap(p, this.#limits.appFinalTimeoutMs);
+      if (!p.provisional && status < 200 && isInvite) this.#armCap(p, this.#guard.limits.appFinalTimeoutMs);
       p.provisional = true;
     }
     if (reliable) this.#startReliable(p, response, rseq);
