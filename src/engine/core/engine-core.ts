@@ -407,6 +407,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (toTag === undefined || !this.#proxiedDialogs.has(callId, fromTag, toTag)) return false;
     if (!this.#proxy.relayInDialog(request, flow, txn)) return false;
     this.#guard.count.relayedInDialog++;
+    // A BYE ends the dialog: its retransmissions are absorbed by its server transaction, nothing else follows.
+    if (request.method === 'BYE') this.#proxiedDialogs.remove(callId, fromTag, toTag);
     return true;
   }
 
@@ -589,11 +591,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     } else {
       p.txn.respond(response);
     }
-    if (status > 100 && status < 200) {
-      // The app is on it: it now has the final-answer time, not the first-answer time.
-      if (!p.provisional && status < 200 && isInvite) this.#armCap(p, this.#guard.limits.appFinalTimeoutMs);
-      p.provisional = true;
+    if (status < 200 && isInvite && !p.answering) {
+      // The app is on it (any provisional, a 100 included): it now has the final-answer time, once.
+      p.answering = true;
+      this.#armCap(p, this.#guard.limits.appFinalTimeoutMs);
     }
+    if (status > 100 && status < 200) p.provisional = true;
     if (reliable) this.#startReliable(p, response, rseq);
 
     const text = serializeSip(response);

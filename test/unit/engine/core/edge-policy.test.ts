@@ -203,3 +203,52 @@ test('a new INVITE the engine refuses has its CDR: attempt, then stop with the s
   h.fromNet(invite().replace('Max-Forwards: 70', 'Max-Forwards: 0'));
   assert.deepEqual(h.hub.cdrs.map((c) => [c.kind, c.fields[2]]), [['attempt', undefined], ['stop', 'refused-483']]);
 });
+
+test('an app that sends 100 Trying has claimed the INVITE: no 503 at the answer time, only at the final-answer time', () => {
+  const h = setup({ appAnswerTimeoutMs: 1_000, appFinalTimeoutMs: 30_000 });
+  h.fromNet(invite());
+  h.fromApp('SIP/2.0 100 Trying\n\n', h.hub.sips[0]!.meta.transactionId);
+  h.clock.advance(29_999);
+  assert.equal(h.core.stats().serverPending, 1);
+  assert.ok(!h.transport.starts().includes('SIP/2.0 503 Service Unavailable'));
+  h.clock.advance(1);
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 503 Service Unavailable');
+  assert.equal(h.core.stats().serverPending, 0);
+});
+
+test('a BYE relayed in a proxied dialog ends the engine record of it', async () => {
+  const h = setup();
+  h.fromNet(invite());
+  const txnId = h.hub.sips.at(-1)!.meta.transactionId;
+  h.core.onAppProxy({
+    connId: 'app1', msgId: 'p', transactionId: txnId, remainInDialog: true, fullResponse: false, followRedirects: false,
+    simultaneous: false, provisionalTimeout: '', finalTimeout: '', destinations: ['sip:127.0.0.3:5080'], sip: 'INVITE sip:127.0.0.3:5080 SIP/2.0\r\n\r\n',
+  });
+  await flush();
+  const fwd = h.transport.sent.find((s) => s.target.address === '127.0.0.3')!.msg;
+  const vias = fwd.headers.filter((x) => x.name === 'via').map((x) => `Via: ${x.value}`).join('\n');
+  h.fromNet(`SIP/2.0 200 OK\n${vias}\nFrom: ${header(fwd, 'from')}\nTo: ${header(fwd, 'to')};tag=dtag\nCall-ID: call-1\nCSeq: 1 INVITE\nContact: <sip:b@127.0.0.3:5080>\nContent-Length: 0\n\n`,
+    { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.3', remotePort: 5080, listenerId: 'udp-1' });
+  assert.equal(h.core.stats().proxiedDialogs, 1);
+  h.fromNet('BYE sip:b@127.0.0.3:5080 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKbyeX\nRoute: <sip:127.0.0.1:5060;lr>\n'
+    + 'Max-Forwards: 70\nFrom: <sip:alice@127.0.0.2>;tag=atag\nTo: <sip:bob@127.0.0.1>;tag=dtag\nCall-ID: call-1\nCSeq: 2 BYE\nContent-Length: 0\n\n');
+  await flush();
+  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.3' && s.text.startsWith('BYE ')));
+  assert.equal(h.core.stats().proxiedDialogs, 0);
+});
+
+test('the proxied-dialog record is bounded: the least recently used goes past the cap (counted), an idle one expires', async () => {
+  const { ProxiedDialogs } = await import('../../../../src/engine/core/proxied-dialogs.js');
+  const { ManualClock } = await import('../../../../src/common/clock.js');
+  const clock = new ManualClock(0);
+  const t = new ProxiedDialogs({ clock, max: 2, idleMs: 1_000 });
+  t.add('c1', 'a', 'b');
+  t.add('c2', 'a', 'b');
+  assert.equal(t.has('c1', 'b', 'a'), true, 'tags match in either order; a hit is a use');
+  t.add('c3', 'a', 'b');
+  assert.equal(t.size, 2);
+  assert.equal(t.evicted, 1);
+  assert.equal(t.has('c2', 'a', 'b'), false, 'c2 was the least recently used');
+  clock.advance(1_001);
+  assert.equal(t.has('c1', 'a', 'b'), false, 'idle past its time');
+});
