@@ -105,22 +105,23 @@ export class ProxyCore {
   /**
    * An in-dialog request (or ACK) of a dialog this engine record-routed for an app that proxied it, arriving with
    * our Route on top: forwarded along its route set (loose routing, §16.4) through the one §16.6 function.
-   * Returns false when nothing is left to route to (no further Route and a Request-URI of ours): then it is ours.
+   * Returns undefined when nothing is left to route to (no further Route and a Request-URI of ours): then it is
+   * ours; 'refused' when Max-Forwards was 0 (483); 'relayed' when it went on.
    * The caller decides that the dialog is one we proxied; nothing else is ever relayed here.
    */
-  relayInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined): boolean {
+  relayInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined): 'relayed' | 'refused' | undefined {
     const routes = getHeaders(request, 'route').flatMap(splitList);
     let ours = 0;
     while (ours < routes.length && this.isOurs(uriOf(routes[ours]!))) ours++;
     if (ours === routes.length) {
       const u = parseUriLite(request.uri);
-      if (!u || this.#host.isLocal(u.host.replace(/^\[|\]$/g, ''), u.port ?? defaultPort(transportOf(u)))) return false;
+      if (!u || this.#host.isLocal(u.host.replace(/^\[|\]$/g, ''), u.port ?? defaultPort(transportOf(u)))) return undefined;
     }
     const copy = forwardCopy(request, { isOurs: (uri) => this.isOurs(uri), keepRoutes: true });
     if (!copy.ok) {
       this.#host.tooManyHops(request, flow);
       if (txn) txn.respond(this.#refusal(request, copy.refusal));
-      return true;
+      return 'refused';
     }
     const fwd = copy.request;
     nextHop(fwd, flow).then((target) => {
@@ -143,7 +144,7 @@ export class ProxyCore {
       this.#host.log?.debug({ err }, 'proxy: in-dialog request not relayed');
       if (txn) txn.respond(this.#refusal(request, { status: 404, phrase: 'Not Found', text: 'no route to the next hop' }));
     });
-    return true;
+    return 'relayed';
   }
 
   #refusal(request: SipRequest, r: Refusal): SipResponse {
