@@ -345,7 +345,10 @@ class ProxyRun {
     let best = this.#best ?? refusalResponse(this.#p.request, { status: 408, phrase: 'Request Timeout' }, this.#host.newTag());
     if (best.status === 503) {
       // "If the selected response is a 503 (Service Unavailable), the proxy MUST convert it to a 500" (§16.7 step 6)
-      best = { ...best, status: 500, reason: 'Server Internal Error' };
+      best = {
+        ...best, status: 500, reason: 'Server Internal Error',
+        headers: best.headers.map((h) => (h.name === 'reason' && h.value.startsWith('SIP;cause=503;') ? hdr('Reason', h.value.replace('cause=503', 'cause=500')) : h)),
+      };
     }
     this.#finishWith(best, undefined);
   }

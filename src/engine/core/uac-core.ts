@@ -257,13 +257,14 @@ export class UacCore {
     ], text);
   }
 
-  #onClientFailure(p: ClientPending, status: number, reason: string, reasonHeader?: string): void {
+  #onClientFailure(p: ClientPending, status: number, reason: string, reasonValue?: string): void {
     // "If a fatal transport error is reported by the transport layer [...] the condition MUST be treated as a 503
     // (Service Unavailable) status code." / a timeout "MUST be treated as a 408 (Request Timeout)"
     // https://www.rfc-editor.org/rfc/rfc3261#section-8.1.3.1
     // A failed TLS handshake is named in a Reason header (RFC 3326), so the app can fail over or pass it on.
-    const res = buildResponse(p.request, status, reason, reasonHeader !== undefined ? { headers: [hdr('Reason', reasonHeader)] } : {});
     const t = p.target;
+    const why = status === 408 ? `no answer from ${t.address}:${t.port}` : `${t.protocol} transport to ${t.address}:${t.port} failed`;
+    const res = buildResponse(p.request, status, reason, { headers: [reasonValue !== undefined ? hdr('Reason', reasonValue) : reasonHeader(status, why)] });
     this.#onClientResponse(p, res, { protocol: t.protocol, localAddress: '', localPort: 0, remoteAddress: t.address, remotePort: t.port });
   }
 

@@ -252,3 +252,15 @@ test('the proxied-dialog record is bounded: the least recently used goes past th
   clock.advance(1_001);
   assert.equal(t.has('c1', 'a', 'b'), false, 'idle past its time');
 });
+
+test('a request the app sent that times out reaches the app as 408 with a Reason naming the target', async () => {
+  const h = setup();
+  h.fromApp('INVITE sip:bob@127.0.0.3:5080 SIP/2.0\nContent-Type: application/sdp\n\nv=0\r\n');
+  await flush();
+  assert.ok(h.transport.sent.some((s) => s.text.startsWith('INVITE sip:bob@127.0.0.3:5080')));
+  h.clock.advance(40_000);
+  await flush();
+  const res = h.hub.sips.find((f) => f.sip.startsWith('SIP/2.0 408'));
+  assert.ok(res, 'the app got a 408');
+  assert.match(res.sip, /\r\nReason: SIP;cause=408;text="no answer from 127\.0\.0\.3:5080"\r\n/);
+});
