@@ -31,7 +31,7 @@ export class CoreGuard {
   }
 
   /** Counts a refusal or limit and logs it (rate-limited per code). */
-  counted(name: CounterName, code: CoreErrorCode | 'ERR_ENGINE_REQUEST_INVALID', reason: string, flow: Flow | undefined, msg: string): void {
+  counted(name: CounterName, code: CoreErrorCode, reason: string, flow: Flow | undefined, msg: string): void {
     this.count[name]++;
     this.log?.refused(code, reason, flow ? `${flow.remoteAddress}:${flow.remotePort}` : '-', flow?.protocol ?? '-', msg);
   }

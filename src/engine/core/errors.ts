@@ -3,6 +3,8 @@
  * and the names of their counters' causes.
  */
 export type CoreErrorCode =
+  /** A new request failed the UAS checks after parsing (RFC 3261 §8.2): 400 or 416. */
+  | 'ERR_ENGINE_REQUEST_INVALID'
   /** A request the engine was about to send has no usable Request-URI; it never reaches the wire. */
   | 'ERR_ENGINE_REQUEST_URI_INVALID'
   /** Max-Forwards reached 0 (RFC 3261 §16.3 step 2): 483. */

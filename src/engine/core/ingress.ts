@@ -14,7 +14,7 @@ export const SUPPORTED = '100rel';
 
 /** What the engine does with a request before any app or transaction state is spent on it. */
 export type Screening =
-  | { action: 'refuse'; refusal: Refusal; code: CoreErrorCode | 'ERR_ENGINE_REQUEST_INVALID' }
+  | { action: 'refuse'; refusal: Refusal; code: CoreErrorCode }
   | { action: 'options' }
   | { action: 'pass'; foreignRoute: boolean };
 
