@@ -134,8 +134,9 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
   send(payload: string): void {
     if (this.#closed || this.#socket.destroyed) return;
     if (this.#authenticated && this.backlogBytes() > 4 * this.#maxSendBufferBytes) {
-      this.#registry.countSendBufferOverflow();
-      this.#fail('ERR_ENGINE_SEND_BUFFER_FULL', `more than ${4 * this.#maxSendBufferBytes} bytes queued: the app does not read`);
+      const reason = `more than ${4 * this.#maxSendBufferBytes} bytes queued: the app does not read`;
+      this.#registry.countSendBufferOverflow(this.remote, reason);
+      this.#fail('ERR_ENGINE_SEND_BUFFER_FULL', reason, false, true);
       return;
     }
     this.#pending += `${Buffer.byteLength(payload, 'utf8')}#${payload}`;
@@ -265,9 +266,10 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
     }
     if (!this.#authenticated && !this.#registry.isConnected(this.connId) && this.#registry.size >= this.#maxApps) {
       // One app owns the gateway's calls unless the configuration names more (maxApps).
-      this.#registry.countRefusedApp();
+      const reason = `${this.#maxApps} app(s) already connected and maxApps is ${this.#maxApps}`;
+      this.#registry.countRefusedApp(this.remote, reason);
       this.#reply(msg.msgId, ['NO', `too many applications: ${this.#maxApps} already connected (engine maxApps)`]);
-      this.#fail('ERR_ENGINE_APP_REFUSED', `an app is already connected and maxApps is ${this.#maxApps}`, true);
+      this.#fail('ERR_ENGINE_APP_REFUSED', reason, true, true);
       return;
     }
     this.#tags = (msg.fields[1] ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
@@ -293,9 +295,11 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
    * out first, anything the peer sends meanwhile is ignored, and a peer that keeps its side open is destroyed
    * shortly after. Otherwise (hostile framing) the socket is destroyed at once.
    */
-  #fail(code: ControlErrorCode | AppLimitCode, reason: string, graceful = false): void {
+  #fail(code: ControlErrorCode | AppLimitCode, reason: string, graceful = false, logged = false): void {
     if (this.#closed || this.#refused) return;
-    this.#log.warn({ code, reason }, 'control: closing connection');
+    // A refusal already logged (rate-limited) by the registry gets a debug line only.
+    if (logged) this.#log.debug({ code, reason }, 'control: closing connection');
+    else this.#log.warn({ code, reason }, 'control: closing connection');
     if (!graceful) {
       this.close();
       return;

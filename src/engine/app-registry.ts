@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { silentLogger } from '../log/index.js';
+import { systemClock } from '../common/index.js';
+import { RefusedInputLog } from '../sip/transport/input-log.js';
 import type { AppHub, CdrKind, SipFrameMeta } from './types.js';
 import { buildCdrFrame, buildResponse, buildSipFrame } from './wire/index.js';
 
@@ -41,12 +43,15 @@ export class AppRegistry implements AppHub {
   readonly #routes = new Map<string, string[]>();
   readonly #cursor = new Map<string, number>();
   #appsRefused = 0;
+  /** One warn line per code per minute for refused apps and stuck connections (an app retrying cannot flood it). */
+  readonly #refusedLog: RefusedInputLog;
   #sendBufferOverflows = 0;
 
   constructor(options: AppRegistryOptions = {}) {
     this.#log = options.log ?? silentLogger();
     this.#newMsgId = options.newMsgId ?? randomUUID;
     this.#now = options.now ?? (() => new Date());
+    this.#refusedLog = new RefusedInputLog(this.#log, systemClock);
   }
 
   get size(): number {
@@ -108,14 +113,16 @@ export class AppRegistry implements AppHub {
     return this.#apps.get(connId)?.app.backlogged?.() === true;
   }
 
-  /** An app refused at authenticate because maxApps were connected. */
-  countRefusedApp(): void {
+  /** An app refused at authenticate because maxApps were connected: counted, logged (rate-limited). */
+  countRefusedApp(remote: string, reason: string): void {
     this.#appsRefused++;
+    this.#refusedLog.refused('ERR_ENGINE_APP_REFUSED', reason, remote, 'control', 'control: app refused at authenticate');
   }
 
-  /** An app connection closed because it let its send queue grow past the hard bound. */
-  countSendBufferOverflow(): void {
+  /** An app connection closed because it let its send queue grow past the hard bound: counted, logged. */
+  countSendBufferOverflow(remote: string, reason: string): void {
     this.#sendBufferOverflows++;
+    this.#refusedLog.refused('ERR_ENGINE_SEND_BUFFER_FULL', reason, remote, 'control', 'control: app connection closed, it does not read');
   }
 
   counters(): Record<string, number> {
