@@ -264,3 +264,23 @@ test('a request the app sent that times out reaches the app as 408 with a Reason
   assert.ok(res, 'the app got a 408');
   assert.match(res.sip, /\r\nReason: SIP;cause=408;text="no answer from 127\.0\.0\.3:5080"\r\n/);
 });
+
+test('OPTIONS with Max-Forwards 0 is answered by the engine as its final recipient, even for a user', () => {
+  const h = setup();
+  h.fromNet(options('sip:bob@127.0.0.1:5060').replace('Max-Forwards: 70', 'Max-Forwards: 0'));
+  assert.deepEqual(h.transport.starts(), ['SIP/2.0 200 OK']);
+  assert.equal(h.hub.sips.length, 0);
+});
+
+test('a re-INVITE with a non-SIP Contact gets 400 Bad Contact and the dialog keeps its target', () => {
+  const h = setup();
+  h.fromNet(invite());
+  h.fromApp('SIP/2.0 200 OK\n\n', h.hub.sips[0]!.meta.transactionId);
+  const toTag = /tag=([\w-]+)$/.exec(header(h.transport.last(), 'to')!)![1];
+  h.fromNet(`ACK sip:bob@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKack9\nFrom: <sip:alice@127.0.0.2>;tag=atag\n`
+    + `To: <sip:bob@127.0.0.1>;tag=${toTag}\nCall-ID: call-1\nCSeq: 1 ACK\nContent-Length: 0\n\n`);
+  h.fromNet(invite('z9hG4bKre2').replace('To: <sip:bob@127.0.0.1>', `To: <sip:bob@127.0.0.1>;tag=${toTag}`).replace('1 INVITE', '2 INVITE')
+    .replace('Contact: <sip:alice@127.0.0.2:5070>', 'Contact: <mailto:alice@example.com>'));
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 400 Bad Contact');
+  assert.equal(h.hub.sips.filter((f) => f.sip.startsWith('INVITE ')).length, 1, 'the re-INVITE never reached the app');
+});
