@@ -25,7 +25,7 @@ interface EngineHandle {
   close(): Promise<void> | void;
 }
 type StartEngine = (opts: {
-  control: { host: string; port: number; secret: string };
+  control: { host: string; port: number; secret: string; maxApps?: number };
   listen: Array<{ transport: 'udp' | 'tcp'; host: string; port: number }>;
   log: ReturnType<typeof createLogger>;
 }) => Promise<EngineHandle>;
@@ -42,7 +42,8 @@ if (typeof startEngine !== 'function') {
   process.exit(3);
 }
 const engine = await startEngine({
-  control: { ...control, secret },
+  // The suite connects several drachtio-srf apps at once (b2b, proxy and refer tests); the gateway's default is one.
+  control: { ...control, secret, maxApps: 64 },
   listen: [{ transport: 'udp', ...sip }, { transport: 'tcp', ...sip }],
   log,
 });

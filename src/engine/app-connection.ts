@@ -11,6 +11,15 @@ import {
 
 /** How long a refused client may keep its side open before it is destroyed. */
 const REFUSED_LINGER_MS = 2_000;
+/** Default bound on bytes queued towards one app (frames not yet written plus the socket's own buffer). */
+export const DEFAULT_MAX_SEND_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** Codes of this connection's own limits (beside the wire's ControlErrorCode). */
+export type AppLimitCode =
+  /** An app authenticated while the configured number of apps was already connected: refused. */
+  | 'ERR_ENGINE_APP_REFUSED'
+  /** The app read nothing while its queue grew past four times the send bound: the connection is closed. */
+  | 'ERR_ENGINE_SEND_BUFFER_FULL';
 
 /** The part of a socket a control connection uses; net.Socket and tls.TLSSocket have it. */
 export type ControlSocket = Pick<Socket, 'write' | 'end' | 'destroy' | 'destroyed' | 'remoteAddress' | 'remotePort' | 'on'>;
@@ -27,6 +36,16 @@ export interface AppConnectionOptions {
   maxFrameBytes?: number;
   /** How long an accepted connection may stay unauthenticated (default 10,000 ms; 0 = no limit). */
   authTimeoutMs?: number;
+  /**
+   * How many apps may be connected at once (default 1: one app owns the gateway's calls). An authenticate past
+   * it is answered `NO|…` and the connection closed.
+   */
+  maxApps?: number;
+  /**
+   * Bytes that may be queued towards this app (default 4 MiB): past it new INVITEs for it get 503; past four
+   * times it the app is taken as stuck and the connection is closed (its calls are then ended).
+   */
+  maxSendBufferBytes?: number;
   clock?: Clock;
   newMsgId?: () => string;
 }
@@ -63,6 +82,8 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
   #authTimer: TimerHandle | undefined;
   #authenticated = false;
   #refused = false;
+  readonly #maxApps: number;
+  readonly #maxSendBufferBytes: number;
   #tags: string[] = [];
   #closed = false;
 
@@ -80,6 +101,8 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
     this.#decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
 
     this.#clock = options.clock ?? systemClock;
+    this.#maxApps = options.maxApps ?? 1;
+    this.#maxSendBufferBytes = options.maxSendBufferBytes ?? DEFAULT_MAX_SEND_BUFFER_BYTES;
     const authTimeoutMs = options.authTimeoutMs ?? 10_000;
     if (authTimeoutMs > 0) {
       this.#authTimer = this.#clock.setTimeout(() => {
@@ -110,11 +133,27 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
    */
   send(payload: string): void {
     if (this.#closed || this.#socket.destroyed) return;
+    if (this.#authenticated && this.backlogBytes() > 4 * this.#maxSendBufferBytes) {
+      const reason = `more than ${4 * this.#maxSendBufferBytes} bytes queued: the app does not read`;
+      this.#registry.countSendBufferOverflow(this.remote, reason);
+      this.#fail('ERR_ENGINE_SEND_BUFFER_FULL', reason, false, true);
+      return;
+    }
     this.#pending += `${Buffer.byteLength(payload, 'utf8')}#${payload}`;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(this.#flush);
     }
+  }
+
+  /** Bytes (about: UTF-16 units for what is not yet written) queued towards the app. */
+  backlogBytes(): number {
+    return this.#pending.length + ((this.#socket as Partial<Socket>).writableLength ?? 0);
+  }
+
+  /** Whether more than the send bound is queued: new calls for this app are refused meanwhile. */
+  backlogged(): boolean {
+    return this.backlogBytes() > this.#maxSendBufferBytes;
   }
 
   readonly #flush = (): void => {
@@ -225,6 +264,14 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
       this.#fail('ERR_ENGINE_AUTH_FAILED', 'incorrect secret', true);
       return;
     }
+    if (!this.#authenticated && !this.#registry.isConnected(this.connId) && this.#registry.size >= this.#maxApps) {
+      // One app owns the gateway's calls unless the configuration names more (maxApps).
+      const reason = `${this.#maxApps} app(s) already connected and maxApps is ${this.#maxApps}`;
+      this.#registry.countRefusedApp(this.remote, reason);
+      this.#reply(msg.msgId, ['NO', `too many applications: ${this.#maxApps} already connected (engine maxApps)`]);
+      this.#fail('ERR_ENGINE_APP_REFUSED', reason, true, true);
+      return;
+    }
     this.#tags = (msg.fields[1] ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
     this.#authTimer?.cancel();
     this.#authTimer = undefined;
@@ -248,9 +295,11 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
    * out first, anything the peer sends meanwhile is ignored, and a peer that keeps its side open is destroyed
    * shortly after. Otherwise (hostile framing) the socket is destroyed at once.
    */
-  #fail(code: ControlErrorCode, reason: string, graceful = false): void {
+  #fail(code: ControlErrorCode | AppLimitCode, reason: string, graceful = false, logged = false): void {
     if (this.#closed || this.#refused) return;
-    this.#log.warn({ code, reason }, 'control: closing connection');
+    // A refusal already logged (rate-limited) by the registry gets a debug line only.
+    if (logged) this.#log.debug({ code, reason }, 'control: closing connection');
+    else this.#log.warn({ code, reason }, 'control: closing connection');
     if (!graceful) {
       this.close();
       return;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { silentLogger } from '../log/index.js';
+import { systemClock } from '../common/index.js';
+import { RefusedInputLog } from '../sip/transport/input-log.js';
 import type { AppHub, CdrKind, SipFrameMeta } from './types.js';
 import { buildCdrFrame, buildResponse, buildSipFrame } from './wire/index.js';
 
@@ -10,6 +12,8 @@ export interface AppEndpoint {
   readonly tags: readonly string[];
   /** Frames and writes one payload; a no-op once the connection is closed. */
   send(payload: string): void;
+  /** Whether more than the connection's send bound is queued (absent: never). */
+  backlogged?(): boolean;
 }
 
 export interface AppRegistryOptions {
@@ -38,11 +42,16 @@ export class AppRegistry implements AppHub {
   /** verb (lower case) → connIds in the order they routed it. */
   readonly #routes = new Map<string, string[]>();
   readonly #cursor = new Map<string, number>();
+  #appsRefused = 0;
+  /** One warn line per code per minute for refused apps and stuck connections (an app retrying cannot flood it). */
+  readonly #refusedLog: RefusedInputLog;
+  #sendBufferOverflows = 0;
 
   constructor(options: AppRegistryOptions = {}) {
     this.#log = options.log ?? silentLogger();
     this.#newMsgId = options.newMsgId ?? randomUUID;
     this.#now = options.now ?? (() => new Date());
+    this.#refusedLog = new RefusedInputLog(this.#log, systemClock);
   }
 
   get size(): number {
@@ -98,6 +107,26 @@ export class AppRegistry implements AppHub {
 
   isConnected(connId: string): boolean {
     return this.#apps.has(connId);
+  }
+
+  backlogged(connId: string): boolean {
+    return this.#apps.get(connId)?.app.backlogged?.() === true;
+  }
+
+  /** An app refused at authenticate because maxApps were connected: counted, logged (rate-limited). */
+  countRefusedApp(remote: string, reason: string): void {
+    this.#appsRefused++;
+    this.#refusedLog.refused('ERR_ENGINE_APP_REFUSED', reason, remote, 'control', 'control: app refused at authenticate');
+  }
+
+  /** An app connection closed because it let its send queue grow past the hard bound: counted, logged. */
+  countSendBufferOverflow(remote: string, reason: string): void {
+    this.#sendBufferOverflows++;
+    this.#refusedLog.refused('ERR_ENGINE_SEND_BUFFER_FULL', reason, remote, 'control', 'control: app connection closed, it does not read');
+  }
+
+  counters(): Record<string, number> {
+    return { appsConnected: this.#apps.size, appsRefused: this.#appsRefused, appSendBufferOverflows: this.#sendBufferOverflows };
   }
 
   selectApp(method: string): string | undefined {

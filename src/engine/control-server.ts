@@ -32,6 +32,10 @@ export interface ControlServerOptions {
   maxFrameBytes?: number;
   /** How long a connection may stay unauthenticated (default 10,000 ms). */
   authTimeoutMs?: number;
+  /** Apps connected at once (default 1: one app owns the gateway's calls); more are refused at authenticate. */
+  maxApps?: number;
+  /** Bytes queued towards one app before new INVITEs for it get 503 (default 4 MiB). */
+  maxSendBufferBytes?: number;
   clock?: Clock;
 }
 
@@ -113,6 +117,8 @@ export class ControlServer extends TypedEmitter<ControlServerEvents> {
       version: this.#options.version ?? ENGINE_VERSION,
       ...(this.#options.maxFrameBytes === undefined ? {} : { maxFrameBytes: this.#options.maxFrameBytes }),
       ...(this.#options.authTimeoutMs === undefined ? {} : { authTimeoutMs: this.#options.authTimeoutMs }),
+      ...(this.#options.maxApps === undefined ? {} : { maxApps: this.#options.maxApps }),
+      ...(this.#options.maxSendBufferBytes === undefined ? {} : { maxSendBufferBytes: this.#options.maxSendBufferBytes }),
       ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
     });
     if (this.#closed) {

@@ -12,6 +12,7 @@ import { EngineCore as SipCore } from './core/index.js';
 import { EngineTls, type EngineTlsOptions } from './engine-tls.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import type { EngineCore } from './types.js';
+import type { CoreLimits } from './core/limits.js';
 
 /** One SIP listener of the engine (the shape of `gateway.listen` in the configuration). */
 export interface EngineListenerOptions {
@@ -38,6 +39,10 @@ export interface EngineControlOptions {
   secret: string;
   /** Largest control frame accepted from an app (default 1 MiB). */
   maxFrameBytes?: number;
+  /** Apps connected at once (default 1: one app owns the gateway's calls); more are refused at authenticate. */
+  maxApps?: number;
+  /** Bytes queued towards one app before new INVITEs for it get 503 (default 4 MiB). */
+  maxSendBufferBytes?: number;
 }
 
 /** What the SIP core is built from. */
@@ -61,6 +66,8 @@ export interface EngineOptions {
   clock?: Clock;
   /** TLS profiles: listeners name one in `tlsProfile`, B legs in X-Trunkgate-Route. */
   tls?: EngineTlsOptions;
+  /** Answer times and table caps of the SIP core (defaults in core/limits.ts). */
+  limits?: CoreLimits;
   /** Builds the SIP core over the layers (tests plug a fake in); the engine's own core when absent. */
   createCore?: (deps: EngineCoreDeps) => ClosableEngineCore;
 }
@@ -128,7 +135,9 @@ export class Engine {
     this.transport.on('flowFailed', (connectionId, err) => void this.transactions.failFlow(connectionId, err));
     this.registry = new AppRegistry({ log: log.child({ component: 'control' }) });
     const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock, log };
-    const core = options.createCore ? options.createCore(deps) : new SipCore({ ...deps, log: log.child({ component: 'core' }) });
+    const core = options.createCore ? options.createCore(deps) : new SipCore({
+      ...deps, log: log.child({ component: 'core' }), ...(options.limits ? { limits: options.limits } : {}),
+    });
     this.core = core;
     // The core sits on the transport (it passes messages down to the transaction layer) and is the TU.
     this.transport.setUser(isTransportUser(core) ? core : { onMessage: (m, raw, flow) => this.transactions.receive(m, raw, flow) });
@@ -141,6 +150,8 @@ export class Engine {
       log,
       clock,
       ...(options.control.maxFrameBytes !== undefined ? { maxFrameBytes: options.control.maxFrameBytes } : {}),
+      ...(options.control.maxApps !== undefined ? { maxApps: options.control.maxApps } : {}),
+      ...(options.control.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: options.control.maxSendBufferBytes } : {}),
     });
   }
 

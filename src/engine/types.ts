@@ -62,6 +62,10 @@ export interface AppHub {
   sendCdr(kind: CdrKind, fields: string[], sip: string): void;
   /** Whether any app routed `cdr:<kind>`, so the core can skip building the CDR's SIP text. Absent: assume so. */
   wantsCdr?(kind: CdrKind): boolean;
+  /** Whether the app's control connection has more queued than its bound (new INVITEs to it get 503). */
+  backlogged?(connId: string): boolean;
+  /** The app side's counters (apps connected and refused, send-buffer overflows), for stats. */
+  counters?(): Record<string, number>;
 }
 
 /** What the app side needs from the SIP core. */

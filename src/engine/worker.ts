@@ -5,6 +5,7 @@ import type { TimerSettings } from '../sip/transaction/index.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { Engine, type EngineAddresses, type EngineControlOptions, type EngineListenerOptions } from './engine.js';
 import type { EngineTlsOptions } from './engine-tls.js';
+import type { CoreLimits } from './core/limits.js';
 import { engineSnapshot, type EngineSnapshot } from './engine-snapshot.js';
 
 /** Engine options that cross a thread boundary (structured clone): no functions, no logger, no SecureContext. */
@@ -14,6 +15,8 @@ export interface EngineWorkerOptions {
   /** TLS profiles as specs and PEM text; the worker builds the SecureContexts itself. */
   tls?: EngineTlsOptions;
   timers?: Partial<TimerSettings>;
+  /** Answer times and table caps of the SIP core (defaults in core/limits.ts). */
+  limits?: CoreLimits;
   /** pino level of the worker's own logger (default: TRUNKGATE_LOG_LEVEL, else info). */
   logLevel?: string;
   /** Bound on the engine's start and close inside the worker (default 10,000 ms). */
@@ -174,6 +177,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
   try {
     engine = new Engine({
       listen: options.listen, control: options.control, log, ...(options.timers ? { timers: options.timers } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });

@@ -2,25 +2,28 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
-import { checkRequest } from '../../sip/message/validate.js';
 import { DialogTable } from '../../sip/dialog/dialog-table.js';
 import { dialogIdOf } from '../../sip/dialog/dialog.js';
-import { buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
+import { buildCancel, buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
 import type { ServerTransaction, TransactionUser } from '../../sip/transaction/types.js';
 import type { Flow, TransportSender, TransportUser } from '../../sip/transport/types.js';
 import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract } from '../types.js';
 import { formatStackTime } from '../wire/server-messages.js';
 import { LocalAddresses } from './addressing.js';
+import type { CoreErrorCode } from './errors.js';
+import { optionsResponse, screenRequest } from './ingress.js';
+import { CoreGuard } from './core-guard.js';
+import type { CoreLimits } from './limits.js';
+import { ProxiedDialogs } from './proxied-dialogs.js';
+import { refusalResponse, type Refusal } from './reject.js';
+import { RequestGate } from './request-gate.js';
 import { ProxyCore } from './proxy-core.js';
 import { UacCore } from './uac-core.js';
-import {
-  OFFERED, cseqMethod, cseqNumber, newTag, randomSeq, responseHeaders,
-} from './core-util.js';
+import { UasCore } from './uas-core.js';
+import { OFFERED, cseqMethod, cseqNumber, newTag } from './core-util.js';
 import { peerHeader, stripInternal } from './internal-headers.js';
 import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
-import {
-  getHeader, getHeaders, hdr, parseSipText, serializeSip, splitList, tagOf, uriOf,
-} from './sip-text.js';
+import { getHeader, parseSipText, parseUriLite, serializeSip, tagOf, uriOf } from './sip-text.js';
 
 export interface EngineCoreOptions {
   transactions: TransactionLayer;
@@ -30,7 +33,9 @@ export interface EngineCoreOptions {
   log?: Logger;
   /** Host written in Via, Contact and hostports for listeners bound to a wildcard address (default 127.0.0.1). */
   advertiseHost?: string;
-  /** How long a new request may wait for the app's first final response before its state is dropped (64*T1). */
+  /** Answer times and table caps (defaults in limits.ts). */
+  limits?: CoreLimits;
+  /** @deprecated use limits.appAnswerTimeoutMs. */
   appAnswerTimeoutMs?: number;
 }
 
@@ -39,6 +44,8 @@ export interface EngineCoreOptions {
  * does between the network and its apps (drachtio-protocol.md §2.2-§2.8): 100 Trying, choosing an app, filling
  * the minimal messages apps send, dialogs, 2xx retransmission and the ACK-timeout BYE, CANCEL, PRACK, CDRs.
  */
+const NO_DIALOG: Refusal = { status: 481, phrase: 'Call/Transaction Does Not Exist' };
+
 export class EngineCore implements EngineCoreContract, TransactionUser, TransportUser {
   readonly #tl: TransactionLayer;
   readonly #transport: TransportSender;
@@ -47,11 +54,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #log: Logger | undefined;
   /** Tenant of each listener, read once the listeners are open. */
   #tenants: Map<string, string | undefined> | undefined;
-  /** New requests that parsed but were refused by the UAS checks (400, 416) before any app saw them. */
-  #refused = 0;
+  /** Table caps, answer times, counters and the rate-limited log of refusals. */
+  readonly #guard: CoreGuard;
+  readonly #gate: RequestGate;
+  readonly #proxiedDialogs: ProxiedDialogs;
   readonly #addr: LocalAddresses;
   readonly #T1: number;
-  readonly #answerTimeout: number;
   readonly #dialogs = new DialogTable<EngineDialog>();
   readonly #server = new Map<string, ServerPending>();
   readonly #client = new Map<string, ClientPending>();
@@ -59,6 +67,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #invites = new Map<string, ServerPending>();
   readonly #proxy: ProxyCore;
   readonly #uac: UacCore;
+  readonly #uas: UasCore;
   #closed = false;
 
   constructor(o: EngineCoreOptions) {
@@ -69,32 +78,56 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#log = o.log;
     this.#addr = new LocalAddresses(o.transport, o.advertiseHost ?? '127.0.0.1');
     this.#T1 = this.#tl.timerSettings.T1;
-    this.#answerTimeout = o.appAnswerTimeoutMs ?? 64 * this.#T1;
+    this.#guard = new CoreGuard({
+      limits: { ...(o.appAnswerTimeoutMs !== undefined ? { appAnswerTimeoutMs: o.appAnswerTimeoutMs } : {}), ...o.limits },
+      log: o.log, clock: this.#clock,
+      sizes: { server: () => this.#server.size, client: () => this.#client.size, dialogs: () => this.#dialogs.size },
+    });
+    this.#gate = new RequestGate(this.#tl, this.#guard.log);
+    this.#proxiedDialogs = new ProxiedDialogs({ clock: this.#clock, max: this.#guard.limits.maxProxiedDialogs });
     this.#tl.setUser(this);
     this.#uac = new UacCore({
-      tl: this.#tl, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, T1: this.#T1,
+      tl: this.#tl, send: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, T1: this.#T1,
       dialogs: this.#dialogs, client: this.#client,
       now: () => this.#now(),
       nok: (cmd, reason) => this.#nok(cmd, reason),
       cdr: (kind, fields, sip) => this.#cdr(kind, fields, sip),
       endDialog: (d) => this.#endDialog(d),
+      clientFull: () => this.#guard.clientFull(),
+      dialogsFull: () => this.#guard.dialogsFull(),
+    });
+    this.#uas = new UasCore({
+      tl: this.#tl, hub: this.#hub, clock: this.#clock, addr: this.#addr, T1: this.#T1, dialogs: this.#dialogs,
+      server: this.#server, uac: this.#uac, finalTimeoutMs: this.#guard.limits.appFinalTimeoutMs,
+      now: () => this.#now(),
+      nok: (cmd, reason) => this.#nok(cmd, reason),
+      cdr: (kind, fields, sip) => this.#cdr(kind, fields, sip),
+      endDialog: (d) => this.#endDialog(d),
+      clearServer: (p) => this.#clearServer(p),
+      armCap: (p, ms) => this.#armCap(p, ms),
     });
     this.#proxy = new ProxyCore({
-      transactions: this.#tl, hub: this.#hub, clock: this.#clock, log: this.#log,
+      transactions: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log,
       now: () => this.#now(),
       viaFor: (protocol) => this.#addr.viaFor(protocol),
       recordRouteFor: (protocol) => this.#addr.recordRouteFor(protocol),
       isLocal: (address, port) => this.#addr.isLocal(address, port),
       release: (p) => this.#clearServer(p),
       newTag,
+      proxiedDialog: (callId, fromTag, toTag) => this.#proxiedDialogs.add(callId, fromTag, toTag),
+      tooManyHops: (request, flow) => this.#guard.counted('tooManyHops', 'ERR_ENGINE_TOO_MANY_HOPS', 'Max-Forwards reached 0', flow,
+        `${request.method} not forwarded: Max-Forwards reached 0`),
     });
   }
 
-  /** Live dialogs and pending transactions, for tests and the admin API. */
-  stats(): { dialogs: number; serverPending: number; clientPending: number; refusedRequests: number } {
+  /** Live dialogs, pending transactions and every refusal and limit counter, for tests and the admin API. */
+  stats(): Record<string, number> {
     return {
       dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#client.size,
-      refusedRequests: this.#refused,
+      invitesPending: this.#invites.size, proxiedDialogs: this.#proxiedDialogs.size,
+      proxiedDialogsEvicted: this.#proxiedDialogs.evicted, requestUriRefused: this.#gate.refused,
+      ...this.#guard.count.snapshot(),
+      ...this.#hub.counters?.(),
     };
   }
 
@@ -119,20 +152,29 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   onRequest(request: SipRequest, flow: Flow, txn: ServerTransaction): void {
     const method = request.method;
+    const inDialog = tagOf(getHeader(request, 'to')) !== undefined;
+    // Loose routing happens only inside a dialog the engine record-routed for an app that proxied it (§16.4);
+    // nothing else is ever relayed by the engine on its own.
+    if (inDialog && method !== 'CANCEL' && this.#relayIfProxied(request, flow, txn)) return;
     // New requests get the checks a UAS makes after parsing (RFC 3261 §8.2); in-dialog requests are matched to
     // their dialog first, as drachtio-server does, so a peer's odd Request-URI there does not break a call.
-    if (method !== 'CANCEL' && tagOf(getHeader(request, 'to')) === undefined) {
-      const problem = checkRequest(request);
-      if (problem) {
-        this.#refused++;
-        this.#log?.info({ status: problem.status, reason: problem.reason, method, remote: `${flow.remoteAddress}:${flow.remotePort}`,
-          protocol: flow.protocol }, `refused ${method} with ${problem.status} ${problem.reason}`);
-        this.#reject(txn, problem.status, problem.reason);
-        return;
-      }
+    const screen = screenRequest(request, inDialog, (uri) => this.#proxy.isOurs(uri));
+    if (screen.action === 'options') {
+      this.#guard.count.optionsAnswered++;
+      txn.respond(optionsResponse(request, newTag()));
+      return;
     }
-    // A request routed through us (we Record-Routed it as a proxy) is relayed, not answered (§16.4).
-    if (method !== 'CANCEL' && getHeader(request, 'route') !== undefined && this.#proxy.routeThrough(request, flow, txn)) return;
+    if (screen.action === 'refuse') {
+      const r = screen.refusal;
+      const name = screen.code === 'ERR_ENGINE_TOO_MANY_HOPS' ? 'tooManyHops' : screen.code === 'ERR_ENGINE_BAD_CONTACT' ? 'badContact' : 'refusedRequests';
+      this.#guard.counted(name, screen.code, r.text ?? r.phrase, flow, `refused ${method} with ${r.status} ${r.phrase}`);
+      this.#refuse(txn, r);
+      return;
+    }
+    if (screen.foreignRoute && !inDialog) {
+      this.#guard.counted('routeNotFollowed', 'ERR_ENGINE_ROUTE_NOT_FOLLOWED', 'Route names another host', flow,
+        `${method} with a Route to another host: not followed, handed to the app`);
+    }
     if (method === 'INVITE') {
       // drachtio sends 100 Trying for every new INVITE and re-INVITE before the app sees it (§2.8).
       txn.respond(buildResponse(request, 100, 'Trying'));
@@ -153,18 +195,30 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       // "If the request has a tag in the To header field, but the dialog identifier does not match any existing
       // dialogs, the UAS may have crashed and restarted [...] the UAS SHOULD reject the request with a 481"
       // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.2
-      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      this.#refuse(txn, NO_DIALOG);
       return;
     }
     if (method === 'BYE' || method === 'UPDATE') {
-      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      this.#refuse(txn, NO_DIALOG);
       return;
     }
     // Out-of-dialog PRACK, REFER and unknown methods are silently discarded (§2.6).
     if (!OFFERED.has(method)) return;
+    const full = this.#guard.admitServer(method, flow);
+    if (full) {
+      this.#refuse(txn, full);
+      return;
+    }
     const connId = this.#hub.selectApp(method.toLowerCase());
     if (connId === undefined) {
-      this.#reject(txn, 503, 'Service Unavailable');
+      this.#guard.counted('noApp', 'ERR_ENGINE_NO_APP', `no app for ${method}`, flow, `${method} refused: no app routed it`);
+      this.#refuse(txn, this.#guard.busy('no application'));
+      return;
+    }
+    if (method === 'INVITE' && this.#hub.backlogged?.(connId) === true) {
+      this.#guard.counted('appBacklog', 'ERR_ENGINE_APP_BACKLOG', `control connection ${connId} backed up`, flow,
+        'INVITE refused: the application connection is backed up');
+      this.#refuse(txn, this.#guard.busy('application overloaded'));
       return;
     }
     const p = this.#newServerPending(connId, txn, request, flow, undefined);
@@ -176,7 +230,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   onAck(request: SipRequest, flow: Flow): void {
-    if (getHeader(request, 'route') !== undefined && this.#proxy.routeThrough(request, flow, undefined)) return;
+    if (this.#relayIfProxied(request, flow, undefined)) return;
     const callId = getHeader(request, 'call-id') ?? '';
     const d = this.#dialogs.match(callId, tagOf(getHeader(request, 'to')) ?? '', tagOf(getHeader(request, 'from')) ?? '');
     if (!d || !d.awaitingAck) return;
@@ -196,7 +250,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (response.status < 200 || response.status >= 300 || cseqMethod(response) !== 'INVITE') return;
     const callId = getHeader(response, 'call-id') ?? '';
     const d = this.#dialogs.match(callId, tagOf(getHeader(response, 'from')) ?? '', tagOf(getHeader(response, 'to')) ?? '');
-    if (d?.lastAck) this.#tl.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
+    if (d?.lastAck) this.#gate.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
   }
 
   onServerTransactionError(txn: ServerTransaction, error: Error): void {
@@ -217,7 +271,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       return;
     }
     if (msg.kind === 'response') {
-      this.#onAppResponse(cmd, msg);
+      this.#uas.onAppResponse(cmd, msg);
       return;
     }
     if (cmd.dialogId) {
@@ -261,9 +315,41 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#proxy.start(cmd, p);
   }
 
+  /**
+   * An app's control connection is gone. Nothing of it may linger: every request it had to answer gets 503 with
+   * a Reason now, every dialog it owned is ended (BYE to a confirmed leg, CANCEL to a leg still ringing, both
+   * legs of a B2BUA call being its dialogs), each with a CDR stop and a counter, and one summary log line.
+   */
   onAppDisconnected(connId: string): void {
-    // In-dialog requests for this app's dialogs now get 481 (§2.6); pending requests are dropped by their cap.
-    this.#log?.debug({ connId }, 'app disconnected');
+    let answered = 0;
+    for (const p of [...this.#server.values()]) {
+      if (p.connId !== connId || p.final || p.proxied) continue;
+      this.#answerForApp(p, { status: 503, phrase: 'Service Unavailable', text: 'application disconnected' }, 'app-disconnected');
+      answered++;
+    }
+    let ended = 0;
+    for (const d of [...this.#dialogs.values()]) {
+      if (d.owner !== connId || d.state === 'terminated') continue;
+      ended++;
+      if (d.failedStatus !== undefined) {
+        this.#endDialog(d);
+      } else if (d.state === 'confirmed') {
+        this.#uac.byeFromEngine(d, 'application disconnected', { cause: 503, cdrCause: 'app-disconnected' });
+      } else if (d.clientInvite !== undefined) {
+        // A B leg still ringing: CANCEL it; a 200 that crosses the CANCEL is ACKed and BYEd (§2.8).
+        this.#uac.cancelFromEngine(d.clientInvite);
+      } else {
+        this.#endDialog(d);
+      }
+    }
+    this.#guard.count.appGoneRequestsAnswered += answered;
+    this.#guard.count.appGoneDialogsEnded += ended;
+    const code: CoreErrorCode = 'ERR_ENGINE_APP_GONE';
+    if (answered + ended > 0) {
+      this.#log?.warn({ code, connId, dialogsEnded: ended, requestsAnswered: answered }, 'app disconnected: its dialogs ended and its pending requests answered 503');
+    } else {
+      this.#log?.info({ code, connId }, 'app disconnected');
+    }
   }
 
   // ---------------------------------------------------------------- network requests
@@ -278,12 +364,62 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     };
     this.#server.set(p.txnId, p);
     if (method === 'INVITE') this.#invites.set(txn.id, p);
-    // A request the app never answers is forgotten after 64 s; nothing is sent (§2.6).
+    this.#armCap(p, this.#guard.limits.appAnswerTimeoutMs);
+    return p;
+  }
+
+  /** The time the app has left to answer `p`; past it the engine answers for it. */
+  #armCap(p: ServerPending, ms: number): void {
+    p.cap?.cancel();
     p.cap = this.#clock.setTimeout(() => {
       p.cap = undefined;
-      if (!p.final) this.#clearServer(p);
-    }, this.#answerTimeout);
-    return p;
+      if (p.final || p.proxied) return;
+      const text = `no answer from the application within ${ms} ms`;
+      this.#guard.counted('appNoAnswer', 'ERR_ENGINE_APP_NO_ANSWER', text, p.flow, `${p.method} answered 503 by the engine: ${text}`);
+      this.#answerForApp(p, { status: 503, phrase: 'Service Unavailable', text }, 'app-no-answer');
+    }, ms);
+  }
+
+  /**
+   * The engine answers a request its app did not: the final response with a Reason, the state freed, an early
+   * dialog ended, and for an INVITE a CANCEL to the app (when still connected) so that it drops its side too.
+   */
+  #answerForApp(p: ServerPending, r: Refusal, cdrCause: string): void {
+    p.toTag ??= newTag();
+    p.txn.respond(refusalResponse(p.request, r, p.toTag));
+    p.final = true;
+    const d = p.dialog ?? (p.dialogId ? this.#dialogs.get(p.dialogId) : undefined);
+    this.#clearServer(p);
+    if (p.method !== 'INVITE') return;
+    if (!p.inDialog) this.#cdr('stop', ['application', this.#now(), cdrCause], () => serializeSip(p.request));
+    if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#endDialog(d);
+    if (!this.#hub.isConnected(p.connId)) return;
+    let cancel: SipRequest;
+    try {
+      cancel = buildCancel(p.request);
+    } catch {
+      return;
+    }
+    this.#hub.sendSip(p.connId, {
+      source: 'network', protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort,
+      time: this.#now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
+    }, serializeSip(cancel));
+  }
+
+  /** An in-dialog request (or ACK) of a dialog we proxied with Record-Route, relayed; false when it is not one. */
+  #relayIfProxied(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined): boolean {
+    if (this.#proxiedDialogs.size === 0 || getHeader(request, 'route') === undefined) return false;
+    const callId = getHeader(request, 'call-id') ?? '';
+    const fromTag = tagOf(getHeader(request, 'from')) ?? '';
+    const toTag = tagOf(getHeader(request, 'to'));
+    if (toTag === undefined || !this.#proxiedDialogs.has(callId, fromTag, toTag)) return false;
+    const outcome = this.#proxy.relayInDialog(request, flow, txn);
+    if (outcome === undefined) return false;
+    if (outcome === 'refused') return true;
+    this.#guard.count.relayedInDialog++;
+    // A BYE ends the dialog: its retransmissions are absorbed by its server transaction, nothing else follows.
+    if (request.method === 'BYE') this.#proxiedDialogs.remove(callId, fromTag, toTag);
+    return true;
   }
 
   #clearServer(p: ServerPending): void {
@@ -301,12 +437,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   #onNetworkInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction, d: EngineDialog): void {
     const method = request.method;
     if (!d.acceptRemoteSeq(cseqNumber(request), method)) {
-      this.#reject(txn, 500, 'Server Internal Error');
+      this.#refuse(txn, { status: 500, phrase: 'Server Internal Error', text: 'CSeq out of order' });
       return;
     }
     if (!this.#hub.isConnected(d.owner)) {
       // The owner is gone: no failover (§2.6); a BYE also clears the dialog.
-      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      this.#refuse(txn, { ...NO_DIALOG, text: 'application disconnected' });
       if (method === 'BYE') this.#endDialog(d);
       return;
     }
@@ -316,20 +452,25 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       // while an INVITE it had sent on that dialog is in progress MUST return a 491"
       // https://www.rfc-editor.org/rfc/rfc3261#section-14.2
       if (d.serverInvite && !d.serverInvite.final) {
-        this.#reject(txn, 500, 'Server Internal Error');
+        this.#refuse(txn, { status: 500, phrase: 'Server Internal Error', text: 'an INVITE is already in progress' });
         return;
       }
       if (d.clientInvite !== undefined || d.awaitingAck) {
-        this.#reject(txn, 491, 'Request Pending');
+        this.#refuse(txn, { status: 491, phrase: 'Request Pending' });
         return;
       }
+    }
+    const full = this.#guard.admitServer(method === 'INVITE' ? 'in-dialog INVITE' : method, flow);
+    if (full) {
+      this.#refuse(txn, full);
+      return;
     }
     if (method === 'PRACK') this.#onPrack(request, d);
     if (method === 'INVITE' || method === 'UPDATE') {
       // Target refresh: "the remote target URI [...] is replaced by the Contact of the request"
       // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.2
       const contact = getHeader(request, 'contact');
-      if (contact !== undefined) d.remoteTarget = uriOf(contact);
+      if (contact !== undefined && parseUriLite(uriOf(contact)) !== undefined) d.remoteTarget = uriOf(contact);
     }
     if (method === 'BYE') {
       d.awaitingAck?.stop();
@@ -368,7 +509,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (!p || p.final) {
       const callId = getHeader(cancel, 'call-id') ?? '';
       const d = this.#dialogs.get(dialogIdOf(callId, tagOf(getHeader(cancel, 'from')) ?? ''));
-      this.#reject(txn, 481, 'Call/Transaction Does Not Exist');
+      this.#refuse(txn, NO_DIALOG);
       if (d && d.role === 'uas' && ist && ist.state !== 'Proceeding') {
         // A CANCEL after the 200 gets 481, a BYE and an unsolicited BYE to the app (§2.8).
         this.#uac.byeFromEngine(d, 'CANCEL after 200 OK');
@@ -379,7 +520,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     // CANCEL itself with a 200 (OK)". https://www.rfc-editor.org/rfc/rfc3261#section-9.2
     txn.respond(buildResponse(cancel, 200, 'OK', { toTag: p.toTag ?? newTag() }));
     p.toTag ??= newTag();
-    p.txn.respond(buildResponse(p.request, 487, 'Request Terminated', { toTag: p.toTag }));
+    p.txn.respond(refusalResponse(p.request, { status: 487, phrase: 'Request Terminated', text: 'CANCEL from the caller' }, p.toTag));
     p.final = true;
     this.#cdr('stop', ['network', this.#now(), 'call-canceled'], () => serializeSip(cancel));
     const d = p.dialog ?? this.#dialogs.get(p.dialogId);
@@ -391,142 +532,18 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }, this.#forApp(cancel, flow));
   }
 
-  #reject(txn: ServerTransaction, status: number, reason: string): void {
-    txn.respond(buildResponse(txn.request, status, reason, { toTag: newTag() }));
-  }
-
-  // ---------------------------------------------------------------- app responses
-
-  #onAppResponse(cmd: AppSipCommand, msg: SipResponse): void {
-    const p = cmd.transactionId ? this.#server.get(cmd.transactionId) : undefined;
-    if (!p || p.final) {
-      const reason = cseqMethod(msg) === 'CANCEL'
-        ? '200 OK to incoming CANCEL is automatically generated by the stack'
-        : 'Response not sent due to unknown transaction';
-      this.#nok(cmd, reason);
-      return;
-    }
-    const status = msg.status;
-    const request = p.request;
-    const isInvite = p.method === 'INVITE';
-    const createsDialog = !p.inDialog && (isInvite || p.method === 'SUBSCRIBE');
-    if (status > 100 && p.toTag === undefined) {
-      // "the UAS MUST add a tag to the To header field in the response" https://www.rfc-editor.org/rfc/rfc3261#section-8.2.6.2
-      p.toTag = tagOf(getHeader(msg, 'to')) ?? newTag();
-    }
-    const reliable = isInvite && status > 100 && status < 200 && /\b100rel\b/i.test(getHeader(msg, 'require') ?? '');
-    const contactWanted = createsDialog || p.inDialog
-      ? (status >= 200 && status < 300 && (isInvite || p.method === 'SUBSCRIBE')) || reliable
-      : false;
-    const local = this.#addr.flowHostport(p.flow);
-    const localContact = p.dialog?.localContact ?? this.#addr.contactFor(p.flow.protocol, local);
-    const { extra, hasContact } = responseHeaders(msg, request, {
-      local, localContact, contactWanted, copyRecordRoute: createsDialog && status > 100 && status < 300,
-    });
-    let rseq = 0;
-    if (reliable) {
-      // "The provisional response MUST establish a dialog if one is not yet created. [...] The value of the
-      // header field for the first reliable provisional response in a transaction MUST be between 1 and 2**31 - 1."
-      // https://www.rfc-editor.org/rfc/rfc3262#section-3
-      rseq = p.lastRseq === 0 ? randomSeq() : p.lastRseq + 1;
-      p.lastRseq = rseq;
-      extra.push(hdr('RSeq', String(rseq)));
-    }
-    const response = buildResponse(request, status, msg.reason, {
-      ...(status > 100 && p.toTag !== undefined ? { toTag: p.toTag } : {}),
-      headers: extra, body: msg.body,
-    });
-
-    // Dialog bookkeeping before sending, so that a fast ACK or PRACK finds it.
-    let d = p.dialog;
-    if (createsDialog && status > 100 && status < 300 && p.toTag !== undefined) {
-      d = this.#uasDialog(p, response, hasContact ? getHeader(msg, 'contact')! : localContact);
-      p.dialogId = d.id;
-    }
-
-    if (isInvite && status >= 200 && status < 300 && d) {
-      const retrans = this.#tl.respond2xx(p.txn, response, { onTimeout: () => this.#onAckTimeout(d!) });
-      d.awaitingAck = { txnId: p.txnId, stop: () => retrans.stop() };
-      d.state = 'confirmed';
-    } else {
-      p.txn.respond(response);
-    }
-    if (status > 100 && status < 200) p.provisional = true;
-    if (reliable) this.#startReliable(p, response, rseq);
-
-    const text = serializeSip(response);
-    const echoDialogId = d && (createsDialog || p.inDialog) && status > 100 ? d.id : '';
-    this.#hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), p.flow.protocol, p.flow.remoteAddress, String(p.flow.remotePort),
-      this.#now(), p.txnId, echoDialogId, '', 'Msg sent:', '',
-    ], text);
-
-    if (status >= 200) {
-      p.final = true;
-      this.#clearServer(p);
-      if (isInvite && !p.inDialog) {
-        if (status >= 300) this.#cdr('stop', ['application', this.#now(), 'call-rejected'], text);
-        else this.#cdr('start', ['application', this.#now(), 'uas'], text);
-      }
-      if (createsDialog && status >= 300 && d) this.#endDialog(d);
-      if (p.method === 'BYE' && p.dialog) this.#endDialog(p.dialog);
-      if (isInvite && d && p.inDialog && status >= 300) d.serverInvite = undefined;
+  /**
+   * Every final response the engine generates for a request goes out here, with its Reason (RFC 3326). A new
+   * INVITE refused before any app saw it also gets its CDR (attempt, then stop with the status as its cause).
+   */
+  #refuse(txn: ServerTransaction, r: Refusal): void {
+    const request = txn.request;
+    txn.respond(refusalResponse(request, r, newTag()));
+    if (request.method === 'INVITE' && r.status >= 300 && tagOf(getHeader(request, 'to')) === undefined) {
+      this.#cdr('attempt', ['network', this.#now()], () => serializeSip(request));
+      this.#cdr('stop', ['application', this.#now(), `refused-${r.status}`], () => serializeSip(request));
     }
   }
-
-  #uasDialog(p: ServerPending, response: SipResponse, localContact: string): EngineDialog {
-    const request = p.request;
-    const fromTag = tagOf(getHeader(request, 'from')) ?? '';
-    const existing = this.#dialogs.get(dialogIdOf(p.callId, fromTag));
-    if (existing && existing.role === 'uas') return existing;
-    const contact = getHeader(request, 'contact');
-    const d = new EngineDialog({
-      role: 'uas', callId: p.callId, localTag: p.toTag!, remoteTag: fromTag,
-      localUri: getHeader(response, 'to') ?? '', remoteUri: getHeader(request, 'from') ?? '',
-      localSeq: randomSeq(), remoteSeq: cseqNumber(request),
-      // "The route set MUST be set to the list of URIs in the Record-Route header field from the request, taken
-      // in order and preserving all URI parameters." https://www.rfc-editor.org/rfc/rfc3261#section-12.1.1
-      routeSet: getHeaders(request, 'record-route').flatMap(splitList),
-      remoteTarget: contact === undefined ? '' : uriOf(contact),
-      secure: request.uri.startsWith('sips:') && p.flow.protocol === 'tls',
-      flow: p.flow, localContact,
-    }, p.connId, 'network');
-    d.serverInvite = p.method === 'INVITE' ? p : undefined;
-    this.#dialogs.add(d);
-    return d;
-  }
-
-  #startReliable(p: ServerPending, response: SipResponse, rseq: number): void {
-    p.reliable?.timer?.cancel();
-    const r = { rseq, response, timer: undefined as ReturnType<Clock['setTimeout']> | undefined, interval: this.#T1, elapsed: 0 };
-    p.reliable = r;
-    if (p.flow.protocol !== 'udp') return;
-    // "The UAS MUST send a reliable provisional response [...] retransmitted with an exponential backoff that
-    // starts at T1 seconds and doubles each time until it reaches T2 [...] Retransmissions cease when a matching
-    // PRACK is received" https://www.rfc-editor.org/rfc/rfc3262#section-3
-    const tick = (): void => {
-      if (p.reliable !== r || p.final) return;
-      r.elapsed += r.interval;
-      if (r.elapsed >= 64 * this.#T1) {
-        p.reliable = undefined;
-        return;
-      }
-      p.txn.respond(r.response);
-      r.interval = Math.min(2 * r.interval, this.#tl.timerSettings.T2);
-      r.timer = this.#clock.setTimeout(tick, r.interval);
-    };
-    r.timer = this.#clock.setTimeout(tick, r.interval);
-  }
-
-  #onAckTimeout(d: EngineDialog): void {
-    if (d.state === 'terminated') return;
-    d.awaitingAck = undefined;
-    // "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK, the dialog is
-    // confirmed, but the session SHOULD be terminated. This is accomplished with a BYE"
-    // https://www.rfc-editor.org/rfc/rfc3261#section-13.3.1.4
-    this.#uac.byeFromEngine(d, 'ACK timeout');
-  }
-
 
   #endDialog(d: EngineDialog): void {
     d.awaitingAck?.stop();
@@ -536,18 +553,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#dialogs.remove(d);
   }
 
-  // ---------------------------------------------------------------- app requests
-
-
-
-
-
-
-
-
-
-
-
+  // ---------------------------------------------------------------- frames to apps
 
   /** A request as an app gets it: with X-Trunkgate-Peer saying how it arrived and who sent it (ARCHITECTURE §1). */
   #forApp(request: SipRequest, flow: Flow): string {

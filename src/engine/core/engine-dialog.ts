@@ -59,6 +59,8 @@ export interface ServerPending {
   toTag: string | undefined;
   /** A provisional other than 100 has been sent. */
   provisional: boolean;
+  /** The app sent a provisional (100 included): it has the final-answer time instead of the first-answer time. */
+  answering?: boolean;
   final: boolean;
   cap: TimerHandle | undefined;
   /** RFC 3262 reliable provisional in flight. */

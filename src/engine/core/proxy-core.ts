@@ -2,17 +2,20 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
 import { isInternalHeader } from './internal-headers.js';
-import { buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow, SendTarget, TransportProtocol } from '../../sip/transport/types.js';
 import type { AppHub, AppProxyCommand } from '../types.js';
 import { defaultPort, resolveHost, transportOf } from './addressing.js';
 import type { ServerPending } from './engine-dialog.js';
-import { getHeader, getHeaders, hdr, parseSipText, parseUriLite, serializeSip, splitList, uriOf } from './sip-text.js';
+import { getHeader, getHeaders, hdr, parseSipText, parseUriLite, serializeSip, splitList, tagOf, uriOf } from './sip-text.js';
+import { forwardCopy, stampHop } from './forward.js';
+import { refusalResponse, type Refusal } from './reject.js';
+import type { RequestGate } from './request-gate.js';
 
 /** What the proxy needs from the core it lives in. */
 export interface ProxyHost {
-  transactions: TransactionLayer;
+  /** Where every request the proxy sends goes through (the Request-URI invariant). */
+  transactions: Pick<RequestGate, 'sendRequest' | 'sendStateless' | 'cancel'>;
   hub: AppHub;
   clock: Clock;
   log: Logger | undefined;
@@ -25,6 +28,10 @@ export interface ProxyHost {
   /** The proxied request is over (final response forwarded, or given up): forget its pending state. */
   release(p: ServerPending): void;
   newTag(): string;
+  /** A dialog the proxy record-routed was established (early or confirmed): its in-dialog requests may be relayed. */
+  proxiedDialog(callId: string, fromTag: string, toTag: string): void;
+  /** A request was not forwarded because Max-Forwards reached 0. */
+  tooManyHops(request: SipRequest, flow: Flow): void;
 }
 
 /** Headers an app may not set on a proxied request: the stack owns them (drachtio-protocol.md §2.2). */
@@ -96,39 +103,29 @@ export class ProxyCore {
   }
 
   /**
-   * A request whose top Route names us: pops our Route entries and, when something else remains to route to
-   * (another Route, or a Request-URI that is not ours), forwards it and returns true.
+   * An in-dialog request (or ACK) of a dialog this engine record-routed for an app that proxied it, arriving with
+   * our Route on top: forwarded along its route set (loose routing, §16.4) through the one §16.6 function.
+   * Returns undefined when nothing is left to route to (no further Route and a Request-URI of ours): then it is
+   * ours; 'refused' when Max-Forwards was 0 (483); 'relayed' when it went on.
+   * The caller decides that the dialog is one we proxied; nothing else is ever relayed here.
    */
-  routeThrough(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined): boolean {
+  relayInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined): 'relayed' | 'refused' | undefined {
     const routes = getHeaders(request, 'route').flatMap(splitList);
-    if (routes.length === 0) return false;
     let ours = 0;
-    while (ours < routes.length && this.#isOurs(uriOf(routes[ours]!))) ours++;
-    if (ours === 0) return false;
-    const rest = routes.slice(ours);
-    if (rest.length === 0) {
+    while (ours < routes.length && this.isOurs(uriOf(routes[ours]!))) ours++;
+    if (ours === routes.length) {
       const u = parseUriLite(request.uri);
-      if (!u || this.#host.isLocal(u.host, u.port ?? defaultPort(transportOf(u)))) return false;
+      if (!u || this.#host.isLocal(u.host.replace(/^\[|\]$/g, ''), u.port ?? defaultPort(transportOf(u)))) return undefined;
     }
-    const headers: SipHeader[] = [];
-    let routeDone = false;
-    for (const h of request.headers) {
-      if (h.name === 'route') {
-        // "If the first value in the Route header field indicates this proxy, the proxy MUST remove that value"
-        // https://www.rfc-editor.org/rfc/rfc3261#section-16.4
-        if (!routeDone) for (const r of rest) headers.push(hdr('Route', r));
-        routeDone = true;
-        continue;
-      }
-      if (h.name === 'max-forwards') {
-        headers.push(hdr('Max-Forwards', String(Math.max(0, (Number.parseInt(h.value, 10) || 70) - 1))));
-        continue;
-      }
-      headers.push(h);
+    const copy = forwardCopy(request, { isOurs: (uri) => this.isOurs(uri), keepRoutes: true });
+    if (!copy.ok) {
+      this.#host.tooManyHops(request, flow);
+      if (txn) txn.respond(this.#refusal(request, copy.refusal));
+      return 'refused';
     }
-    const fwd: SipRequest = { ...request, headers };
+    const fwd = copy.request;
     nextHop(fwd, flow).then((target) => {
-      fwd.headers.unshift(hdr('Via', this.#host.viaFor(target.protocol)));
+      stampHop(fwd, this.#host.viaFor(target.protocol));
       if (request.method === 'ACK' || !txn) {
         this.#host.transactions.sendStateless(fwd, target).catch(() => undefined);
         return;
@@ -139,18 +136,23 @@ export class ProxyCore {
           onResponse: (res) => {
             if (res.status > 100) txn.respond(withoutTopVia(res));
           },
-          onTimeout: () => txn.respond(buildResponse(request, 408, 'Request Timeout', { toTag: this.#host.newTag() })),
-          onTransportError: () => txn.respond(buildResponse(request, 503, 'Service Unavailable', { toTag: this.#host.newTag() })),
+          onTimeout: () => txn.respond(this.#refusal(request, { status: 408, phrase: 'Request Timeout', text: 'no answer from the next hop' })),
+          onTransportError: () => txn.respond(this.#refusal(request, { status: 503, phrase: 'Service Unavailable', text: 'next hop unreachable' })),
         },
       });
     }).catch((err: unknown) => {
       this.#host.log?.debug({ err }, 'proxy: in-dialog request not relayed');
-      if (txn) txn.respond(buildResponse(request, 404, 'Not Found', { toTag: this.#host.newTag() }));
+      if (txn) txn.respond(this.#refusal(request, { status: 404, phrase: 'Not Found', text: 'no route to the next hop' }));
     });
-    return true;
+    return 'relayed';
   }
 
-  #isOurs(uri: string): boolean {
+  #refusal(request: SipRequest, r: Refusal): SipResponse {
+    return refusalResponse(request, r, this.#host.newTag());
+  }
+
+  /** Whether a URI names one of our listeners. */
+  isOurs(uri: string): boolean {
     const u = parseUriLite(uri);
     return u !== undefined && this.#host.isLocal(u.host.replace(/^\[|\]$/g, ''), u.port ?? defaultPort(transportOf(u)));
   }
@@ -181,13 +183,11 @@ class ProxyRun {
     const p = this.#p;
     p.cap?.cancel();
     p.cap = undefined;
-    const mf = getHeader(p.request, 'max-forwards');
-    if (mf !== undefined && Number.parseInt(mf, 10) <= 0) {
-      // "If the request does not contain a Max-Forwards header field, this check is passed. If the request contains
-      // a Max-Forwards header field with a field value of zero (0), the element MUST NOT forward the request. If
-      // the request was for OPTIONS, the element MAY act as the final recipient and respond per Section 11.
-      // Otherwise, the element MUST return a 483 (Too many hops) response." https://www.rfc-editor.org/rfc/rfc3261#section-16.3
-      this.#finishWith(buildResponse(p.request, 483, 'Too Many Hops', { toTag: this.#host.newTag() }), 'too many hops');
+    // The Max-Forwards check of §16.3 step 2, done once for every branch by the one §16.6 function.
+    const check = forwardCopy(p.request, { isOurs: () => false, keepRoutes: false });
+    if (!check.ok) {
+      this.#host.tooManyHops(p.request, p.flow);
+      this.#finishWith(refusalResponse(p.request, check.refusal, this.#host.newTag()), 'too many hops');
       return;
     }
     if (this.#queue.length === 0) {
@@ -218,8 +218,7 @@ class ProxyRun {
         return;
       }
       if (this.#host.isLocal(target.address, target.port)) throw new Error('can not proxy a request to myself');
-      request.headers.unshift(hdr('Via', this.#host.viaFor(target.protocol)));
-      if (this.#cmd.remainInDialog) request.headers.unshift(hdr('Record-Route', this.#host.recordRouteFor(target.protocol)));
+      stampHop(request, this.#host.viaFor(target.protocol), this.#cmd.remainInDialog ? this.#host.recordRouteFor(target.protocol) : undefined);
       branch.txn = this.#host.transactions.sendRequest(request, {
         target,
         user: {
@@ -245,48 +244,24 @@ class ProxyRun {
     });
   }
 
-  /** The request as forwarded to `uri` (https://www.rfc-editor.org/rfc/rfc3261#section-16.6), Via and Record-Route still to add. */
+  /**
+   * The request as forwarded to `uri` (§16.6), Via and Record-Route still to add. A new request goes where the app
+   * said: Route entries that came with it from the network are not followed.
+   */
   #forwarded(uri: string): SipRequest {
-    const original = this.#p.request;
-    const headers: SipHeader[] = [];
-    let hasMaxForwards = false;
-    let routesLeft = getHeaders(original, 'route').flatMap(splitList);
-    // Our own entries at the top of the Route set are consumed here (§16.4).
-    while (routesLeft.length > 0 && this.#isOurs(uriOf(routesLeft[0]!))) routesLeft = routesLeft.slice(1);
-    let routeDone = false;
-    const replaced = new Set(this.#extra.map((h) => h.name));
-    for (const h of original.headers) {
-      if (h.name === 'route') {
-        if (!routeDone) for (const r of routesLeft) headers.push(hdr('Route', r));
-        routeDone = true;
-        continue;
-      }
-      if (h.name === 'max-forwards') {
-        // "The proxy MUST decrement the Max-Forwards value by one" (§16.6 step 3)
-        hasMaxForwards = true;
-        headers.push(hdr('Max-Forwards', String((Number.parseInt(h.value, 10) || 70) - 1)));
-        continue;
-      }
-      if (replaced.has(h.name)) continue;
-      headers.push(h);
-    }
-    // "If the copy does not contain a Max-Forwards header field, the proxy MUST add one with a field value, which
-    // SHOULD be 70."
-    if (!hasMaxForwards) headers.push(hdr('Max-Forwards', '70'));
-    for (const h of this.#extra) headers.push(h);
-    // "The proxy MUST place the URI into the Request-URI of the copy." (§16.6 step 2)
-    return { ...original, uri, headers };
-  }
-
-  #isOurs(uri: string): boolean {
-    const u = parseUriLite(uri);
-    return u !== undefined && this.#host.isLocal(u.host.replace(/^\[|\]$/g, ''), u.port ?? defaultPort(transportOf(u)));
+    const copy = forwardCopy(this.#p.request, { uri, isOurs: () => true, keepRoutes: false, extra: this.#extra });
+    if (!copy.ok) throw new Error('Max-Forwards reached 0');
+    return copy.request;
   }
 
   #onResponse(branch: Branch, res: SipResponse): void {
     const status = res.status;
     if (status === 100) return;
     const p = this.#p;
+    if (this.#cmd.remainInDialog && status < 300 && (p.method === 'INVITE' || p.method === 'SUBSCRIBE')) {
+      const toTag = tagOf(getHeader(res, 'to'));
+      if (toTag !== undefined) this.#host.proxiedDialog(p.callId, tagOf(getHeader(res, 'from')) ?? '', toTag);
+    }
     if (status < 200) {
       branch.provisional = true;
       // "Any provisional response other than 100 (Trying) MUST be forwarded immediately" (§16.7 step 5)
@@ -337,7 +312,7 @@ class ProxyRun {
     branch.timer?.cancel();
     if (this.#finished) return;
     // A timeout counts as a 408 and a transport failure as a 503 (§16.7 step 2 / §16.8).
-    this.#consider(buildResponse(this.#p.request, status, reason, { toTag: this.#host.newTag() }));
+    this.#consider(refusalResponse(this.#p.request, { status, phrase: reason }, this.#host.newTag()));
     this.#next();
   }
 
@@ -367,10 +342,13 @@ class ProxyRun {
 
   #settle(): void {
     if (this.#finished || !this.#branches.every((b) => b.done)) return;
-    let best = this.#best ?? buildResponse(this.#p.request, 408, 'Request Timeout', { toTag: this.#host.newTag() });
+    let best = this.#best ?? refusalResponse(this.#p.request, { status: 408, phrase: 'Request Timeout' }, this.#host.newTag());
     if (best.status === 503) {
       // "If the selected response is a 503 (Service Unavailable), the proxy MUST convert it to a 500" (§16.7 step 6)
-      best = { ...best, status: 500, reason: 'Server Internal Error' };
+      best = {
+        ...best, status: 500, reason: 'Server Internal Error',
+        headers: best.headers.map((h) => (h.name === 'reason' && h.value.startsWith('SIP;cause=503;') ? hdr('Reason', h.value.replace('cause=503', 'cause=500')) : h)),
+      };
     }
     this.#finishWith(best, undefined);
   }

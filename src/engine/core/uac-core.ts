@@ -11,6 +11,8 @@ import type { AppHub, AppSipCommand } from '../types.js';
 import { resolveHost, transportOf, unbracket, withLr, type LocalAddresses } from './addressing.js';
 import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, tlsFailureReason, type RouteInfo } from './internal-headers.js';
 import { EngineDialog, type ClientPending } from './engine-dialog.js';
+import { reasonHeader } from './reject.js';
+import type { RequestGate } from './request-gate.js';
 import { NOOP_USER, STACK_OWNED, appHeaders, cseqNumber, newTag, randomSeq, tlsTargetOf } from './core-util.js';
 import {
   getHeader, getHeaders, hdr, parseUriLite, replaceLocalhost, serializeSip, splitList, tagOf, uriOf,
@@ -19,6 +21,8 @@ import {
 /** What the engine core shares with its UAC side: the layers below, the dialogs, and how to answer an app. */
 export interface CoreContext {
   readonly tl: TransactionLayer;
+  /** Every request sent goes through the gate (no request without a usable Request-URI reaches the wire). */
+  readonly send: RequestGate;
   readonly hub: AppHub;
   readonly clock: Clock;
   readonly log: Logger | undefined;
@@ -32,6 +36,10 @@ export interface CoreContext {
   /** A CDR; `sip` is built only when an app routed this kind. */
   cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string | (() => string)): void;
   endDialog(d: EngineDialog): void;
+  /** True (counted) when the client transaction table is at its cap. */
+  clientFull(): boolean;
+  /** True (counted) when the dialog table is at its cap. */
+  dialogsFull(): boolean;
 }
 
 /**
@@ -46,19 +54,23 @@ export class UacCore {
     this.#c = context;
   }
 
-  /** Sends a BYE the app did not ask for, and tells the app with an unsolicited BYE (§2.3). */
-  byeFromEngine(d: EngineDialog, reasonText: string): void {
-    const bye = this.#buildInDialog(d, 'BYE', d.remoteTarget, [hdr('Reason', `SIP;text="${reasonText}"`)], Buffer.alloc(0));
+  /**
+   * Sends a BYE the app did not ask for, and tells the app (when connected) with an unsolicited BYE (§2.3).
+   * `cause` makes the Reason an RFC 3326 one with a cause; the CDR stop carries `cdrCause`.
+   */
+  byeFromEngine(d: EngineDialog, reasonText: string, o: { cause?: number; cdrCause?: string } = {}): void {
+    const reason = o.cause !== undefined ? reasonHeader(o.cause, reasonText) : hdr('Reason', `SIP;text="${reasonText}"`);
+    const bye = this.#buildInDialog(d, 'BYE', d.remoteTarget, [reason], Buffer.alloc(0));
     this.#dialogTarget(d).then((target) => {
       const via = this.#c.addr.viaFor(target.protocol);
       bye.headers.unshift(hdr('Via', via));
       try {
-        this.#c.tl.sendRequest(bye, { target, user: NOOP_USER });
+        this.#c.send.sendRequest(bye, { target, user: NOOP_USER });
       } catch (err) {
         this.#c.log?.warn({ err }, 'engine BYE not sent');
       }
       const text = serializeSip(bye);
-      this.#c.cdr('stop', ['application', this.#c.now(), 'normal-release'], text);
+      this.#c.cdr('stop', ['application', this.#c.now(), o.cdrCause ?? 'normal-release'], text);
       if (this.#c.hub.isConnected(d.owner)) {
         const f = d.flow;
         this.#c.hub.sendSip(d.owner, {
@@ -70,8 +82,24 @@ export class UacCore {
     this.#c.endDialog(d);
   }
 
+  /** CANCELs the INVITE client transaction `txnId` on the engine's own account (its app is gone). */
+  cancelFromEngine(txnId: string): void {
+    const p = this.#c.client.get(txnId);
+    if (!p || p.final || p.canceled || !p.txn) return;
+    p.canceled = true;
+    try {
+      this.#c.send.cancel(p.txn, NOOP_USER);
+    } catch (err) {
+      this.#c.log?.debug({ err }, 'engine CANCEL not sent');
+    }
+  }
+
   async sendNew(cmd: AppSipCommand, msg: SipRequest): Promise<void> {
     const method = msg.method;
+    if (this.#c.clientFull() || ((method === 'INVITE' || method === 'SUBSCRIBE') && this.#c.dialogsFull())) {
+      this.#c.nok(cmd, 'too many pending requests or dialogs in the engine');
+      return;
+    }
     const ruri = parseUriLite(msg.uri);
     if (!ruri) {
       this.#c.nok(cmd, `invalid request-uri: ${msg.uri}`);
@@ -214,7 +242,7 @@ export class UacCore {
       onTransportError: (err) => this.#onClientFailure(p, 503, 'Service Unavailable', tlsFailureReason(err)),
     };
     try {
-      p.txn = this.#c.tl.sendRequest(p.request, { target: p.target, user });
+      p.txn = this.#c.send.sendRequest(p.request, { target: p.target, user });
     } catch (err) {
       if (p.dialog && !p.inDialog) this.#c.endDialog(p.dialog);
       this.#c.nok(cmd, err instanceof Error ? err.message : 'Error creating sip transaction');
@@ -229,13 +257,14 @@ export class UacCore {
     ], text);
   }
 
-  #onClientFailure(p: ClientPending, status: number, reason: string, reasonHeader?: string): void {
+  #onClientFailure(p: ClientPending, status: number, reason: string, reasonValue?: string): void {
     // "If a fatal transport error is reported by the transport layer [...] the condition MUST be treated as a 503
     // (Service Unavailable) status code." / a timeout "MUST be treated as a 408 (Request Timeout)"
     // https://www.rfc-editor.org/rfc/rfc3261#section-8.1.3.1
     // A failed TLS handshake is named in a Reason header (RFC 3326), so the app can fail over or pass it on.
-    const res = buildResponse(p.request, status, reason, reasonHeader !== undefined ? { headers: [hdr('Reason', reasonHeader)] } : {});
     const t = p.target;
+    const why = status === 408 ? `no answer from ${t.address}:${t.port}` : `${t.protocol} transport to ${t.address}:${t.port} failed`;
+    const res = buildResponse(p.request, status, reason, { headers: [reasonValue !== undefined ? hdr('Reason', reasonValue) : reasonHeader(status, why)] });
     this.#onClientResponse(p, res, { protocol: t.protocol, localAddress: '', localPort: 0, remoteAddress: t.address, remotePort: t.port });
   }
 
@@ -246,7 +275,7 @@ export class UacCore {
       if (status >= 200 && status < 300) {
         if (p.final) {
           // A retransmitted 2xx: re-send the ACK (§13.2.2.4), nothing for the app.
-          if (d.lastAck) this.#c.tl.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
+          if (d.lastAck) this.#c.send.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
           return;
         }
         p.final = true;
@@ -324,7 +353,7 @@ export class UacCore {
     const cancel = buildCancel(p.request);
     const target = p.txn?.flow?.connectionId !== undefined ? { ...p.target, connectionId: p.txn.flow.connectionId } : p.target;
     try {
-      this.#c.tl.sendRequest(cancel, { target, user: NOOP_USER });
+      this.#c.send.sendRequest(cancel, { target, user: NOOP_USER });
     } catch (err) {
       this.#c.nok(cmd, err instanceof Error ? err.message : 'CANCEL not sent');
       return;
@@ -359,6 +388,10 @@ export class UacCore {
     }
     if (method === 'INVITE' && (d.clientInvite !== undefined || (d.serverInvite && !d.serverInvite.final))) {
       this.#c.nok(cmd, 'an INVITE is already in progress in this dialog');
+      return;
+    }
+    if (this.#c.clientFull()) {
+      this.#c.nok(cmd, 'too many pending requests in the engine');
       return;
     }
     const extra = appHeaders(msg);
@@ -413,7 +446,7 @@ export class UacCore {
     const target = await this.#dialogTarget(d);
     ack.headers.unshift(hdr('Via', this.#c.addr.viaFor(target.protocol)));
     d.lastAck = { request: ack, target };
-    await this.#c.tl.sendStateless(ack, target);
+    await this.#c.send.sendStateless(ack, target);
     return d.lastAck;
   }
 

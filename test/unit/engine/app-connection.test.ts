@@ -64,7 +64,7 @@ class FakeCore implements EngineCore {
   }
 }
 
-function setup(opts: { authTimeoutMs?: number; maxFrameBytes?: number } = {}) {
+function setup(opts: { authTimeoutMs?: number; maxFrameBytes?: number; maxSendBufferBytes?: number } = {}) {
   const socket = new FakeSocket();
   const core = new FakeCore();
   const registry = new AppRegistry();
@@ -245,4 +245,46 @@ test('on close: removed from the registry, core told once, close event once', as
   assert.equal(registry.selectApp('invite'), undefined);
   conn.send('z|sip|x');
   assert.equal(socket.out.filter((p) => p.startsWith('z|')).length, 0);
+});
+
+test('a second app with the secret is refused (maxApps 1 by default) with NO and a reason, counted; maxApps 2 admits it', async () => {
+  const first = setup();
+  first.socket.feed('a1|authenticate|cymru|');
+  assert.equal(first.socket.replyTo('a1')![0], 'OK');
+  const socket = new FakeSocket();
+  const make = (maxApps?: number) => new AppConnection({
+    socket: socket as unknown as ControlSocket, connId: 'app-2', secret: 'cymru', registry: first.registry, core: first.core,
+    log: pino({ level: 'silent' }), version: 'v0.1.0-trunkgate', clock: first.clock, ...(maxApps !== undefined ? { maxApps } : {}),
+  });
+  const second = make();
+  socket.feed('b1|authenticate|cymru|');
+  const reply = socket.replyTo('b1')!;
+  assert.equal(reply[0], 'NO');
+  assert.match(reply[1]!, /too many applications/);
+  assert.equal(second.authenticated, false);
+  assert.equal(socket.ended, true);
+  assert.equal(first.registry.size, 1);
+  assert.equal(first.registry.counters().appsRefused, 1);
+  const socket3 = new FakeSocket();
+  const third = new AppConnection({
+    socket: socket3 as unknown as ControlSocket, connId: 'app-3', secret: 'cymru', registry: first.registry, core: first.core,
+    log: pino({ level: 'silent' }), version: 'v0.1.0-trunkgate', clock: first.clock, maxApps: 2,
+  });
+  socket3.feed('c1|authenticate|cymru|');
+  assert.equal(socket3.replyTo('c1')![0], 'OK');
+  assert.equal(third.authenticated, true);
+  assert.equal(first.registry.size, 2);
+});
+
+test('the send queue is bounded: past the bound the app is backlogged (new INVITEs refused), past four times it is closed', async () => {
+  const { socket, conn, registry, codes } = setup({ maxSendBufferBytes: 1_000 });
+  socket.feed('a1|authenticate|cymru|');
+  await tick();
+  assert.equal(registry.backlogged('app-1'), false);
+  for (let i = 0; i < 3; i++) conn.send(`x|sip|${'a'.repeat(400)}`);
+  assert.equal(registry.backlogged('app-1'), true);
+  for (let i = 0; i < 10; i++) conn.send(`x|sip|${'a'.repeat(400)}`);
+  assert.equal(socket.destroyed, true);
+  assert.ok(codes().includes('ERR_ENGINE_SEND_BUFFER_FULL'));
+  assert.equal(registry.counters().appSendBufferOverflows, 1);
 });

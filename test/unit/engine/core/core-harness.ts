@@ -1,5 +1,6 @@
 import { ManualClock } from '../../../../src/common/clock.js';
 import { EngineCore } from '../../../../src/engine/core/engine-core.js';
+import type { CoreLimits } from '../../../../src/engine/core/limits.js';
 import { parseSipText } from '../../../../src/engine/core/sip-text.js';
 import type { AppHub, CdrKind, SipFrameMeta } from '../../../../src/engine/types.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../../../src/sip/message/types.js';
@@ -11,6 +12,10 @@ export class FakeHub implements AppHub {
   sips: { connId: string; meta: SipFrameMeta; sip: string }[] = [];
   replies: { connId: string; appMsgId: string; fields: string[]; sip: string | undefined }[] = [];
   cdrs: { kind: CdrKind; fields: string[]; sip: string }[] = [];
+  backlog = false;
+  backlogged(): boolean {
+    return this.backlog;
+  }
   selectApp(): string | undefined {
     return this.apps.values().next().value;
   }
@@ -52,12 +57,12 @@ export class FakeTransport implements TransportSender {
 
 export const PEER: Flow = { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.2', remotePort: 5070, listenerId: 'udp-1' };
 
-export function setup() {
+export function setup(limits?: CoreLimits) {
   const clock = new ManualClock(0);
   const hub = new FakeHub();
   const transport = new FakeTransport();
   const transactions = new TransactionLayer({ transport, clock, autoTrying: false });
-  const core = new EngineCore({ transactions, transport, hub, clock });
+  const core = new EngineCore({ transactions, transport, hub, clock, ...(limits ? { limits } : {}) });
   const fromNet = (text: string, flow: Flow = PEER): void => {
     const m = parseSipText(text.replace(/\n/g, '\r\n'))!;
     core.onMessage(m, Buffer.from(text), flow);

@@ -248,10 +248,14 @@ test('a re-INVITE while our 2xx awaits its ACK gets 491', () => {
   assert.equal(h.transport.starts().at(-1), 'SIP/2.0 491 Request Pending');
 });
 
-test('a request the app never answers is forgotten after 64*T1', () => {
+test('a request the app never answers is answered 503 with a Reason after the answer time, and freed', () => {
   const h = setup();
   h.fromNet(invite().replace(/INVITE/g, 'OPTIONS'));
   assert.equal(h.core.stats().serverPending, 1);
-  h.clock.advance(32_000);
+  h.clock.advance(4_999);
+  assert.equal(h.core.stats().serverPending, 1);
+  h.clock.advance(1);
   assert.equal(h.core.stats().serverPending, 0);
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 503 Service Unavailable');
+  assert.match(header(h.transport.last(), 'reason')!, /^SIP;cause=503;text="no answer from the application within 5000 ms"$/);
 });

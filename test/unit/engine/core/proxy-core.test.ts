@@ -104,15 +104,81 @@ test('an unknown transaction gets NOK', () => {
   assert.equal(h.hub.replies.at(-1)!.fields[0], 'NOK');
 });
 
-test('an in-dialog request whose top Route is ours is relayed to the next hop with that Route removed', async () => {
+function byeFromA(h: ReturnType<typeof setup>, mf: number, route = 'Route: <sip:127.0.0.1:5060;lr>\n'): void {
+  h.fromNet(`BYE sip:b@127.0.0.3:5080 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKbye${mf}\n${route}`
+    + `Max-Forwards: ${mf}\nFrom: <sip:alice@127.0.0.2>;tag=atag\nTo: <sip:bob@127.0.0.1>;tag=dtag\nCall-ID: call-1\nCSeq: ${2 + mf} BYE\nContent-Length: 0\n\n`);
+}
+
+test('in a dialog proxied with Record-Route, a request whose top Route is ours is relayed with that Route removed and Max-Forwards - 1', async () => {
   const h = setup();
-  h.fromNet('BYE sip:b@127.0.0.3:5080 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKbye1\nRoute: <sip:127.0.0.1:5060;lr>\n'
-    + 'Max-Forwards: 70\nFrom: <sip:alice@127.0.0.2>;tag=atag\nTo: <sip:bob@127.0.0.1>;tag=dtag\nCall-ID: call-1\nCSeq: 2 BYE\nContent-Length: 0\n\n');
+  await proxied(h, { dests: ['sip:127.0.0.3:5080'], remainInDialog: true });
+  answer(h, forwardedTo(h, '127.0.0.3')[0]!, '200 OK');
+  assert.equal(h.core.stats().proxiedDialogs, 1);
+  byeFromA(h, 1);
   await flush();
   const bye = h.transport.sent.find((s) => s.target.address === '127.0.0.3' && s.text.startsWith('BYE '));
   assert.ok(bye, 'relayed to the Request-URI');
   assert.equal(header(bye.msg, 'route'), undefined);
+  assert.equal(header(bye.msg, 'max-forwards'), '0');
   assert.equal(bye.msg.headers.filter((x) => x.name === 'via').length, 2);
   answer(h, bye.msg, '200 OK');
-  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.2' && s.text.startsWith('SIP/2.0 200')));
+  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.2' && s.text.startsWith('SIP/2.0 200') && s.text.includes('BYE')));
+  assert.equal(h.core.stats().relayedInDialog, 1);
+});
+
+test('in a proxied dialog, Max-Forwards 0 gets 483 with a Reason and is not relayed', async () => {
+  const h = setup();
+  await proxied(h, { dests: ['sip:127.0.0.3:5080'], remainInDialog: true });
+  answer(h, forwardedTo(h, '127.0.0.3')[0]!, '200 OK');
+  const before = h.transport.sent.filter((s) => s.target.address === '127.0.0.3').length;
+  byeFromA(h, 0);
+  await flush();
+  assert.equal(h.transport.sent.filter((s) => s.target.address === '127.0.0.3').length, before);
+  const res = h.transport.last();
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 483 Too Many Hops');
+  assert.match(header(res, 'reason')!, /^SIP;cause=483;text="/);
+  assert.equal(h.core.stats().tooManyHops, 1);
+});
+
+test('a request naming us in its Route in a dialog nobody proxied is never relayed: 481', async () => {
+  const h = setup();
+  byeFromA(h, 70);
+  await flush();
+  assert.equal(h.transport.sent.filter((s) => s.target.address === '127.0.0.3').length, 0);
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 481 Call/Transaction Does Not Exist');
+});
+
+test('without remainInDialog nothing is record-routed and no dialog is remembered', async () => {
+  const h = setup();
+  await proxied(h, { dests: ['sip:127.0.0.3:5080'] });
+  const fwd = forwardedTo(h, '127.0.0.3')[0]!;
+  assert.equal(header(fwd, 'record-route'), undefined);
+  answer(h, fwd, '200 OK');
+  assert.equal(h.core.stats().proxiedDialogs, 0);
+});
+
+test('a proxied new request follows the app destination, never a Route that came with it', async () => {
+  const h = setup();
+  h.fromNet(invite('z9hG4bKr1', 'call-1', 'Route: <sip:127.0.0.1:5060;lr>, <sip:127.0.0.9:5999;lr>\n'));
+  const txnId = h.hub.sips.at(-1)!.meta.transactionId;
+  h.core.onAppProxy({
+    connId: 'app1', msgId: 'px2', transactionId: txnId, remainInDialog: false, fullResponse: true, followRedirects: false,
+    simultaneous: false, provisionalTimeout: '', finalTimeout: '', destinations: ['sip:127.0.0.3:5080'], sip: 'INVITE sip:127.0.0.3:5080 SIP/2.0\r\n\r\n',
+  });
+  await flush();
+  assert.equal(h.transport.sent.filter((s) => s.target.address === '127.0.0.9').length, 0);
+  const fwd = forwardedTo(h, '127.0.0.3')[0]!;
+  assert.equal(header(fwd, 'route'), undefined);
+});
+
+test('a proxied INVITE with Max-Forwards 1 is forwarded with 0', async () => {
+  const h = setup();
+  h.fromNet(invite('z9hG4bKmf0').replace('Max-Forwards: 70', 'Max-Forwards: 1'));
+  const txnId = h.hub.sips.at(-1)!.meta.transactionId;
+  h.core.onAppProxy({
+    connId: 'app1', msgId: 'px3', transactionId: txnId, remainInDialog: false, fullResponse: true, followRedirects: false,
+    simultaneous: false, provisionalTimeout: '', finalTimeout: '', destinations: ['sip:127.0.0.3:5080'], sip: 'INVITE sip:127.0.0.3:5080 SIP/2.0\r\n\r\n',
+  });
+  await flush();
+  assert.equal(header(forwardedTo(h, '127.0.0.3')[0]!, 'max-forwards'), '0');
 });

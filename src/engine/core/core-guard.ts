@@ -1,0 +1,74 @@
+import type { Clock } from '../../common/clock.js';
+import type { Logger } from '../../log/logger.js';
+import { RefusedInputLog } from '../../sip/transport/input-log.js';
+import type { Flow } from '../../sip/transport/types.js';
+import type { CoreErrorCode } from './errors.js';
+import { CoreCounters, resolveLimits, type CoreLimits, type CounterName } from './limits.js';
+import type { Refusal } from './reject.js';
+
+export interface CoreGuardOptions {
+  limits?: CoreLimits;
+  log?: Logger | undefined;
+  clock: Clock;
+  /** Current sizes of the tables the caps apply to. */
+  sizes: { server(): number; client(): number; dialogs(): number };
+}
+
+/**
+ * The engine core's limits in one place: the caps on its tables, its counters, and one warn line per code per
+ * minute (with how many were left out) for every refusal and limit hit, through the transport's refused-input log.
+ */
+export class CoreGuard {
+  readonly count = new CoreCounters();
+  readonly limits: Required<CoreLimits>;
+  readonly log: RefusedInputLog | undefined;
+  readonly #sizes: CoreGuardOptions['sizes'];
+
+  constructor(o: CoreGuardOptions) {
+    this.limits = resolveLimits(o.limits);
+    this.log = o.log ? new RefusedInputLog(o.log, o.clock) : undefined;
+    this.#sizes = o.sizes;
+  }
+
+  /** Counts a refusal or limit and logs it (rate-limited per code). */
+  counted(name: CounterName, code: CoreErrorCode, reason: string, flow: Flow | undefined, msg: string): void {
+    this.count[name]++;
+    this.log?.refused(code, reason, flow ? `${flow.remoteAddress}:${flow.remotePort}` : '-', flow?.protocol ?? '-', msg);
+  }
+
+  /** 503 with Retry-After and a Reason naming what is missing. */
+  busy(text: string): Refusal {
+    return { status: 503, phrase: 'Service Unavailable', text, retryAfter: this.limits.retryAfterSeconds };
+  }
+
+  /** The refusal for a new request from the network when a table is full (counted, logged), else undefined. */
+  admitServer(method: string, flow: Flow): Refusal | undefined {
+    const l = this.limits;
+    if ((method === 'INVITE' || method === 'SUBSCRIBE') && this.#sizes.dialogs() >= l.maxDialogs) {
+      return this.#full('dialogTableFull', `${l.maxDialogs} dialogs`, method, flow);
+    }
+    if (this.#sizes.server() >= l.maxServerTransactions) {
+      return this.#full('serverTableFull', `${l.maxServerTransactions} requests waiting for an app`, method, flow);
+    }
+    return undefined;
+  }
+
+  /** True (counted, logged) when apps may not start another request. */
+  clientFull(): boolean {
+    if (this.#sizes.client() < this.limits.maxClientTransactions) return false;
+    this.#full('clientTableFull', `${this.limits.maxClientTransactions} app requests`, 'app request', undefined);
+    return true;
+  }
+
+  /** True (counted, logged) when no new dialog fits. */
+  dialogsFull(): boolean {
+    if (this.#sizes.dialogs() < this.limits.maxDialogs) return false;
+    this.#full('dialogTableFull', `${this.limits.maxDialogs} dialogs`, 'app request', undefined);
+    return true;
+  }
+
+  #full(name: CounterName, what: string, method: string, flow: Flow | undefined): Refusal {
+    this.counted(name, 'ERR_ENGINE_TABLE_FULL', `limit of ${what} reached`, flow, `${method} refused: limit of ${what} reached`);
+    return this.busy(`limit of ${what} reached`);
+  }
+}

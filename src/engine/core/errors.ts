@@ -1,0 +1,25 @@
+/**
+ * Stable codes of the engine core's refusals and limits (STYLE.md §3.3): the `code` field of their log lines
+ * and the names of their counters' causes.
+ */
+export type CoreErrorCode =
+  /** A new request failed the UAS checks after parsing (RFC 3261 §8.2): 400 or 416. */
+  | 'ERR_ENGINE_REQUEST_INVALID'
+  /** A request the engine was about to send has no usable Request-URI; it never reaches the wire. */
+  | 'ERR_ENGINE_REQUEST_URI_INVALID'
+  /** Max-Forwards reached 0 (RFC 3261 §16.3 step 2): 483. */
+  | 'ERR_ENGINE_TOO_MANY_HOPS'
+  /** A dialog-creating INVITE without Contact, or with one that is not a SIP/SIPS URI: 400. */
+  | 'ERR_ENGINE_BAD_CONTACT'
+  /** No app answered a request within the answer time: 503, state freed. */
+  | 'ERR_ENGINE_APP_NO_ANSWER'
+  /** The pending server transactions, client transactions or dialogs are at their cap: 503 / NOK. */
+  | 'ERR_ENGINE_TABLE_FULL'
+  /** No app routed the method, or its control connection is backed up: 503. */
+  | 'ERR_ENGINE_NO_APP'
+  /** The app's control connection has more queued than its bound: new INVITEs get 503. */
+  | 'ERR_ENGINE_APP_BACKLOG'
+  /** An app's control connection went away: its dialogs ended, its pending requests answered. */
+  | 'ERR_ENGINE_APP_GONE'
+  /** A request with a Route naming another host, outside any dialog the engine proxied: not followed. */
+  | 'ERR_ENGINE_ROUTE_NOT_FOLLOWED';

@@ -1,0 +1,78 @@
+/** Answer times and table caps of the engine core; every one has a safe default and a counter when hit. */
+export interface CoreLimits {
+  /**
+   * How long an app has to give a request from the network its first answer (a provisional above 100, a final
+   * response or a `proxy`) before the engine answers 503 with a Reason itself, frees the state and sends the app
+   * a CANCEL for an INVITE (default 5,000 ms).
+   */
+  appAnswerTimeoutMs?: number;
+  /** After a provisional, how long an INVITE may wait for its final answer from the app (default 180,000 ms). */
+  appFinalTimeoutMs?: number;
+  /** Requests from the network waiting for an app's answer (default 10,000); past it: 503 + Retry-After. */
+  maxServerTransactions?: number;
+  /** Requests apps sent that wait for their final response (default 10,000); past it: NOK to the app. */
+  maxClientTransactions?: number;
+  /** Dialogs (each call leg is one) (default 20,000); past it: new INVITEs get 503 + Retry-After, apps NOK. */
+  maxDialogs?: number;
+  /** Dialogs proxied with Record-Route whose in-dialog requests are relayed (default 20,000; oldest evicted). */
+  maxProxiedDialogs?: number;
+  /** Retry-After (seconds) on a 503 past a limit (default 5). */
+  retryAfterSeconds?: number;
+}
+
+export const DEFAULT_LIMITS: Required<CoreLimits> = {
+  appAnswerTimeoutMs: 5_000,
+  appFinalTimeoutMs: 180_000,
+  maxServerTransactions: 10_000,
+  maxClientTransactions: 10_000,
+  maxDialogs: 20_000,
+  maxProxiedDialogs: 20_000,
+  retryAfterSeconds: 5,
+};
+
+export function resolveLimits(l: CoreLimits = {}): Required<CoreLimits> {
+  const out = { ...DEFAULT_LIMITS };
+  for (const k of Object.keys(out) as (keyof CoreLimits)[]) {
+    const v = l[k];
+    if (v !== undefined) {
+      if (!Number.isFinite(v) || v < 0) throw new RangeError(`engine limits: ${k} must be a number >= 0`);
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** The core's counters, by name (flat numbers: they go to /stats and /metrics as they are). */
+export class CoreCounters {
+  /** New requests refused by the UAS checks (400, 416) before any app saw them. */
+  refusedRequests = 0;
+  /** Requests not forwarded or refused because Max-Forwards was 0 (483). */
+  tooManyHops = 0;
+  /** INVITEs refused for a missing or bad Contact (400). */
+  badContact = 0;
+  /** OPTIONS answered by the engine itself (200). */
+  optionsAnswered = 0;
+  /** Out-of-dialog requests carrying a Route to another host: not followed, handed to the app. */
+  routeNotFollowed = 0;
+  /** In-dialog requests relayed by loose routing inside a dialog an app proxied. */
+  relayedInDialog = 0;
+  /** Requests no app answered in time (503 sent). */
+  appNoAnswer = 0;
+  /** Requests refused because no app routed the method (503). */
+  noApp = 0;
+  /** INVITEs refused because the app's control connection was backed up (503). */
+  appBacklog = 0;
+  /** Refused past the server transaction, client transaction or dialog cap. */
+  serverTableFull = 0;
+  clientTableFull = 0;
+  dialogTableFull = 0;
+  /** What an app's disconnect cleaned up: dialogs ended with BYE or CANCEL, pending requests answered 503. */
+  appGoneDialogsEnded = 0;
+  appGoneRequestsAnswered = 0;
+
+  snapshot(): Record<string, number> {
+    return { ...this } as unknown as Record<string, number>;
+  }
+}
+
+export type CounterName = Exclude<keyof CoreCounters, 'snapshot'>;

@@ -1,0 +1,74 @@
+import type { Clock } from '../../common/clock.js';
+
+export interface ProxiedDialogsOptions {
+  clock: Clock;
+  /** Most dialogs remembered; the least recently used goes first (default 20,000). */
+  max?: number;
+  /** A dialog unused this long is forgotten (default 12 h). */
+  idleMs?: number;
+}
+
+/**
+ * The dialogs the engine record-routed for an app that proxied their INVITE (drachtio `proxy` with
+ * remainInDialog): the only requests the engine relays by loose routing (RFC 3261 §16.4) without an app.
+ * Keyed by Call-ID and the two tags in either order; bounded in count (least recently used evicted, counted)
+ * and in idle time.
+ */
+export class ProxiedDialogs {
+  readonly #clock: Clock;
+  readonly #max: number;
+  readonly #idleMs: number;
+  /** key → last use; Map order is use order. */
+  readonly #byKey = new Map<string, number>();
+  evicted = 0;
+
+  constructor(o: ProxiedDialogsOptions) {
+    this.#clock = o.clock;
+    this.#max = o.max ?? 20_000;
+    this.#idleMs = o.idleMs ?? 12 * 3600_000;
+  }
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  add(callId: string, tagA: string, tagB: string): void {
+    const key = keyOf(callId, tagA, tagB);
+    this.#byKey.delete(key);
+    this.#byKey.set(key, this.#clock.now());
+    this.#sweep();
+    while (this.#byKey.size > this.#max) {
+      const oldest = this.#byKey.keys().next().value as string;
+      this.#byKey.delete(oldest);
+      this.evicted++;
+    }
+  }
+
+  /** Whether the request's dialog is one we proxied; a hit counts as use. */
+  has(callId: string, tagA: string, tagB: string): boolean {
+    const key = keyOf(callId, tagA, tagB);
+    const at = this.#byKey.get(key);
+    if (at === undefined) return false;
+    const now = this.#clock.now();
+    this.#byKey.delete(key);
+    if (now - at > this.#idleMs) return false;
+    this.#byKey.set(key, now);
+    return true;
+  }
+
+  remove(callId: string, tagA: string, tagB: string): void {
+    this.#byKey.delete(keyOf(callId, tagA, tagB));
+  }
+
+  #sweep(): void {
+    const limit = this.#clock.now() - this.#idleMs;
+    for (const [key, at] of this.#byKey) {
+      if (at >= limit) return;
+      this.#byKey.delete(key);
+    }
+  }
+}
+
+function keyOf(callId: string, a: string, b: string): string {
+  return a < b ? `${callId}\n${a}\n${b}` : `${callId}\n${b}\n${a}`;
+}

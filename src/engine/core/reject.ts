@@ -1,0 +1,33 @@
+import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
+import { buildResponse } from '../../sip/transaction/index.js';
+import { hdr } from './sip-text.js';
+
+/** A reason text made safe for a quoted-string: no CR/LF, quotes and backslashes escaped. */
+function quoted(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, (c) => `\\${c}`);
+}
+
+/** `Reason: SIP;cause=NNN;text="…"` (https://www.rfc-editor.org/rfc/rfc3326#section-2). */
+export function reasonHeader(status: number, text: string): SipHeader {
+  return hdr('Reason', `SIP;cause=${status};text="${quoted(text)}"`);
+}
+
+export interface Refusal {
+  status: number;
+  /** The reason phrase of the status line. */
+  phrase: string;
+  /** What the Reason header says; the phrase when absent. */
+  text?: string;
+  /** Seconds, for 503 past a limit (https://www.rfc-editor.org/rfc/rfc3261#section-21.5.4). */
+  retryAfter?: number;
+}
+
+/**
+ * A final response the engine itself generates: every one carries a Reason header (RFC 3326) that the far end can
+ * read, and a To tag of its own.
+ */
+export function refusalResponse(request: SipRequest, r: Refusal, toTag: string): SipResponse {
+  const headers: SipHeader[] = [reasonHeader(r.status, r.text ?? r.phrase)];
+  if (r.retryAfter !== undefined) headers.push(hdr('Retry-After', String(r.retryAfter)));
+  return buildResponse(request, r.status, r.phrase, { toTag, headers });
+}
