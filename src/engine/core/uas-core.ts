@@ -89,6 +89,9 @@ export class UasCore {
     if (createsDialog && status > 100 && status < 300 && p.toTag !== undefined) {
       d = this.#uasDialog(p, response, hasContact ? getHeader(msg, 'contact')! : localContact);
       p.dialogId = d.id;
+      // The transaction keeps its early dialog, so that a later failure response ends it (§12.1: an early dialog
+      // ends with a non-2xx final response).
+      p.dialog = d;
     }
 
     if (isInvite && status >= 200 && status < 300 && d) {

@@ -259,3 +259,14 @@ test('a request the app never answers is answered 503 with a Reason after the an
   assert.equal(h.transport.starts().at(-1), 'SIP/2.0 503 Service Unavailable');
   assert.match(header(h.transport.last(), 'reason')!, /^SIP;cause=503;text="no answer from the application within 5000 ms"$/);
 });
+
+test('an early dialog ends with the failure response that follows its provisional: no dialog is left behind', () => {
+  const h = setup();
+  h.fromNet(invite());
+  answer(h, '180 Ringing');
+  assert.equal(h.core.stats().dialogs, 1);
+  answer(h, '486 Busy Here');
+  assert.equal(h.core.stats().dialogs, 0);
+  assert.equal(h.core.stats().serverPending, 0);
+  assert.equal(h.hub.cdrs.at(-1)!.fields[2], 'call-rejected');
+});
