@@ -512,7 +512,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       this.#refuse(txn, NO_DIALOG);
       if (d && d.role === 'uas' && ist && ist.state !== 'Proceeding') {
         // A CANCEL after the 200 gets 481, a BYE and an unsolicited BYE to the app (§2.8).
-        this.#uac.byeFromEngine(d, 'CANCEL after 200 OK');
+        this.#uac.byeFromEngine(d, 'CANCEL after 200 OK', { cause: 487, cdrCause: 'cancel-race' });
       }
       return;
     }

@@ -58,8 +58,8 @@ export class UacCore {
    * Sends a BYE the app did not ask for, and tells the app (when connected) with an unsolicited BYE (§2.3).
    * `cause` makes the Reason an RFC 3326 one with a cause; the CDR stop carries `cdrCause`.
    */
-  byeFromEngine(d: EngineDialog, reasonText: string, o: { cause?: number; cdrCause?: string } = {}): void {
-    const reason = o.cause !== undefined ? reasonHeader(o.cause, reasonText) : hdr('Reason', `SIP;text="${reasonText}"`);
+  byeFromEngine(d: EngineDialog, reasonText: string, o: { cause: number; cdrCause: string }): void {
+    const reason = reasonHeader(o.cause, reasonText);
     const bye = this.#buildInDialog(d, 'BYE', d.remoteTarget, [reason], Buffer.alloc(0));
     this.#dialogTarget(d).then((target) => {
       const via = this.#c.addr.viaFor(target.protocol);
@@ -70,7 +70,7 @@ export class UacCore {
         this.#c.log?.warn({ err }, 'engine BYE not sent');
       }
       const text = serializeSip(bye);
-      this.#c.cdr('stop', ['application', this.#c.now(), o.cdrCause ?? 'normal-release'], text);
+      this.#c.cdr('stop', ['application', this.#c.now(), o.cdrCause], text);
       if (this.#c.hub.isConnected(d.owner)) {
         const f = d.flow;
         this.#c.hub.sendSip(d.owner, {
@@ -287,7 +287,7 @@ export class UacCore {
           // "If a 200 arrives after the app's CANCEL, the server ACKs and then BYEs by itself" (§2.8).
           this.#c.client.delete(p.txnId);
           this.#sendAck(d, [], Buffer.alloc(0)).catch(() => undefined);
-          this.byeFromEngine(d, 'CANCEL race');
+          this.byeFromEngine(d, 'CANCEL race', { cause: 487, cdrCause: 'cancel-race' });
           return;
         }
         if (!p.inDialog) this.#c.cdr('start', ['network', this.#c.now(), 'uac'], () => serializeSip(res));

@@ -179,6 +179,6 @@ export class UasCore {
     // "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK, the dialog is
     // confirmed, but the session SHOULD be terminated. This is accomplished with a BYE"
     // https://www.rfc-editor.org/rfc/rfc3261#section-13.3.1.4
-    this.#c.uac.byeFromEngine(d, 'ACK timeout');
+    this.#c.uac.byeFromEngine(d, 'ACK timeout', { cause: 408, cdrCause: 'ack-timeout' });
   }
 }

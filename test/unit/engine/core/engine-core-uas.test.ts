@@ -93,13 +93,14 @@ test('no ACK within 64*T1: the engine sends BYE (Reason ACK timeout) and an unso
   const bye = h.transport.sent.find((s) => s.text.startsWith('BYE '))!;
   assert.ok(bye, 'a BYE went out');
   assert.equal(bye.msg.kind === 'request' && bye.msg.uri, 'sip:alice@127.0.0.2:5070');
-  assert.equal(header(bye.msg, 'reason'), 'SIP;text="ACK timeout"');
+  assert.equal(header(bye.msg, 'reason'), 'SIP;cause=408;text="ACK timeout"');
   assert.equal(header(bye.msg, 'to'), '<sip:alice@127.0.0.2>;tag=atag');
   const frame = h.hub.sips.at(-1)!;
   assert.equal(frame.meta.source, 'application');
   assert.equal(frame.meta.transactionId, 'unsolicited');
   assert.equal(frame.meta.dialogId, DIALOG);
   assert.equal(h.core.stats().dialogs, 0);
+  assert.equal(h.hub.cdrs.at(-1)!.fields[2], 'ack-timeout');
 });
 
 test('method rules without an app or a dialog: 503, 481 for BYE/UPDATE and unknown To tags, PRACK dropped', () => {
