@@ -129,6 +129,7 @@ export const tlsReloadSchema = {
       items: { type: 'object', properties: { profile: str, kind: str, from: str, to: str } },
     },
     problems: { type: 'array', items: problemSchema },
+    warnings: { type: 'array', items: { type: 'object', properties: { code: str, profile: str, reason: str } } },
   },
 } as const;
 
@@ -138,7 +139,7 @@ export const configReloadSchema = {
     ok: bool, trigger: str, changed: strings, applied: strings,
     needsRestart: { type: 'array', items: { type: 'object', properties: { what: str, reason: str } } },
     problems: { type: 'array', items: problemSchema },
-    warnings: { type: 'array', items: problemSchema },
+    warnings: { type: 'array', items: { type: 'object', properties: { code: str, profile: str, reason: str } } },
     tls: tlsReloadSchema,
   },
 } as const;
