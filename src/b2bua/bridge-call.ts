@@ -74,7 +74,9 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
   const connectedAt = clock.now();
   superviseLegs({
     stats, log, callId,
-    onEnded: (releasedBy) => log.info(
-      { callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy }, 'call ended'),
+    onEnded: (end) => log.info({
+      callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy: end.releasedBy,
+      cause: end.cause, ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
+    }, 'call ended'),
   }, legs);
 }

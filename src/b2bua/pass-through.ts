@@ -18,7 +18,9 @@ export interface InDialogResponse {
 /** A leg of a bridged call with what in-dialog relaying needs (drachtio-srf's Dialog). */
 export interface PassLeg extends BridgeLeg {
   local?: { sdp?: string };
-  modify(sdp: string): Promise<string>;
+  /** UAC leg: the 2xx that set it up (its Session-Expires and Allow). */
+  res?: { get(name: string): string | undefined };
+  modify(sdp: string, opts?: { headers?: Record<string, string> }): Promise<string>;
   request(opts: { method: string; headers?: Record<string, string>; body?: string }): Promise<{
     status: number; body?: string; get(name: string): string | undefined;
   }>;
@@ -30,6 +32,12 @@ export interface PassThroughContext {
   aSuites?: readonly string[] | undefined;
   /** SDES suites of the called tenant (SDP sent to the B leg). */
   bSuites?: readonly string[] | undefined;
+  /**
+   * A relayed request got 408 or 481, or could not be sent (RFC 3261 §12.2.1.2: "If the response for a request
+   * within a dialog is a 481 (Call/Transaction Does Not Exist) or a 408 (Request Timeout), the UAC SHOULD
+   * terminate the dialog"): the leg it went to is gone.
+   */
+  onLegLost?(leg: 'A' | 'B', status: number): void;
 }
 
 /** Headers an INFO or UPDATE carries across: what describes its body. */
@@ -60,16 +68,23 @@ function listen(leg: PassLeg, event: 'modify' | 'info' | 'update', fn: Listener)
  * https://www.rfc-editor.org/rfc/rfc3261#section-14.1
  */
 export function passThrough(ctx: PassThroughContext, legs: { uas: PassLeg; uac: PassLeg }): void {
-  wire(ctx, legs.uas, legs.uac, ctx.bSuites, ctx.aSuites);
-  wire(ctx, legs.uac, legs.uas, ctx.aSuites, ctx.bSuites);
+  wire(ctx, legs.uas, legs.uac, 'B', ctx.bSuites, ctx.aSuites);
+  wire(ctx, legs.uac, legs.uas, 'A', ctx.aSuites, ctx.bSuites);
 }
 
-function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toSuites?: readonly string[], fromSuites?: readonly string[]): void {
+function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' | 'B', toSuites?: readonly string[], fromSuites?: readonly string[]): void {
   const { log } = ctx;
+  const lost = (status: number) => {
+    if (status === 408 || status === 481) ctx.onLegLost?.(toName, status);
+  };
   const fail = (res: InDialogResponse, err: unknown, what: string) => {
-    const status = sipErrorStatus(err) ?? 500;
+    const known = sipErrorStatus(err);
+    const status = known ?? 500;
     log.info({ err, status }, `b2bua: relayed ${what} failed`);
     res.send(status);
+    // Not a SIP answer: the request could not be sent on that leg at all.
+    if (known === undefined) ctx.onLegLost?.(toName, 503);
+    else lost(known);
   };
   listen(from, 'modify', (req, res) => {
     if (!req.body) {
@@ -106,6 +121,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toSuites?: re
           rbody = f.ok ? f.sdp : undefined;
         }
         res.send(r.status, rbody ? { headers: bodyHeaders(r), body: rbody } : {});
+        lost(r.status);
       }, (err: unknown) => fail(res, err, event.toUpperCase()));
     });
   }

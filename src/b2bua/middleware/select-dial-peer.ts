@@ -2,6 +2,7 @@ import { selectDialPeers } from '../../policy/index.js';
 import { dialPeerServers } from '../b-leg-target.js';
 import { refuseCall } from '../cdr.js';
 import { localsOf, type Middleware, type PipelineDeps } from '../pipeline-types.js';
+import { sipReason } from '../reason.js';
 
 /**
  * Step: the dial peers that may carry the call, best first. None: 404. A dial peer whose every target the
@@ -21,7 +22,8 @@ export function selectDialPeer(deps: PipelineDeps): Middleware {
     if (candidates.length === 0) {
       stats.noRoute++;
       locals.log.info({ calledNumber: locals.calledNumber }, 'b2bua: no dial peer matches');
-      refuseCall(deps.clock, req, res, 404, 'SIP;cause=404;text="No route to the called number"', 'no-route');
+      refuseCall(deps.clock, req, res, 404,
+        sipReason(404, `No route: no dial peer for ${locals.calledNumber ?? '(no number)'} from tenant ${locals.tenantIn ?? '-'}`), 'no-route');
       return;
     }
     const isDown = deps.trunks ? (tenant: string, server: string) => deps.trunks!.isDown(tenant, server) : undefined;
