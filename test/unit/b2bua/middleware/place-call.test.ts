@@ -236,3 +236,57 @@ test('place-call: a dns: target is tried at each address RFC 3263 gives, with th
   assert.equal((await s.srf.attempt(2)).uri, 'sip:+442071234567@192.0.2.10:5060');
   assert.equal(s.stats.dnsFailures, 1);
 });
+
+test('place-call: a dial peer\'s no-answer timeout cancels the B leg and tries the next target at once; the caller never sees the abandoned attempt', async () => {
+  const p: B2buaPolicy = { ...policy, dialPeers: policy.dialPeers.map((d) => (d.id === 'intl' ? { ...d, noAnswerTimeoutSeconds: 3 } : d)) };
+  const s = start('+442071234567', 'pbx', offer, {}, p);
+  const first = await s.srf.attempt(0);
+  let cancelled = 0;
+  first.cbRequest(null, { cancel: () => { cancelled++; } });
+  s.clock.advance(2_999);
+  await settle();
+  assert.equal(s.srf.attempts.length, 1);
+  s.clock.advance(1);
+  const second = await s.srf.attempt(1);
+  assert.equal(cancelled, 1, 'the unanswered INVITE was cancelled');
+  assert.equal(second.uri, 'sips:+442071234567@sbc2.carrier.example:5061;transport=tls');
+  first.res.send(487);
+  assert.equal(s.res.sent.length, 0, 'nothing of the abandoned attempt reaches the caller');
+  second.reject(sipError(503));
+  const third = await s.srf.attempt(2);
+  third.reject(Object.assign(sipError(486), { reason: 'Busy Here', res: { get: (n: string) => (n === 'Reason' ? 'Q.850;cause=17' : undefined) } }));
+  await settle();
+  assert.equal(s.stats.calls.noAnswerTimeouts, 1);
+  assert.equal(s.res.status, 486);
+  assert.equal(s.res.reasonHeader, 'Q.850;cause=17', 'the far end\'s own Reason passes through');
+});
+
+test('place-call: every target silent past its timeout → 408 with a Reason naming the dial peer, in the CDR too', async () => {
+  const p: B2buaPolicy = {
+    ...policy,
+    dialPeers: [{ id: 'intl', destinationPattern: '^\\+', tenant: 'backup', noAnswerTimeoutSeconds: 2 }],
+  };
+  const s = start('+442071234567', 'pbx', offer, {}, p);
+  await s.srf.attempt(0);
+  s.clock.advance(2_000);
+  await settle();
+  assert.equal(s.res.status, 408);
+  assert.equal(s.res.reasonHeader, 'SIP;cause=408;text="No answer from dial peer intl within 2 s"');
+  const cdr = cdrOf(s.lines)!;
+  assert.equal(cdr.cause, 'no-answer');
+  assert.equal(cdr.reason, s.res.reasonHeader);
+});
+
+test('place-call: a B leg that failed on TLS: the engine\'s Reason (expected and presented identities) reaches the caller', async () => {
+  const p: B2buaPolicy = { ...policy, dialPeers: [{ id: 'intl', destinationPattern: '^\\+', tenant: 'carrier' }] };
+  const s = start('+442071234567', 'pbx', offer, {}, p);
+  const tls = 'SIP;cause=503;text="TLS_HANDSHAKE_FAILED name-mismatch: Certificate identity does not match requested domain; '
+    + 'ERR_TLS_CERT_ALTNAME_INVALID (expected sip:sbc1.carrier.example, presented dns:other.example)"';
+  const withReason = (status: number) => Object.assign(sipError(status), { res: { get: (n: string) => (n === 'Reason' ? tls : undefined) } });
+  (await s.srf.attempt(0)).reject(withReason(503));
+  (await s.srf.attempt(1)).reject(withReason(503));
+  await settle();
+  assert.equal(s.res.status, 503);
+  assert.equal(s.res.reasonHeader, tls);
+  assert.equal(cdrOf(s.lines)!.reason, tls);
+});
