@@ -261,6 +261,27 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#proxy.start(cmd, p);
   }
 
+  /**
+   * A TCP/TLS connection was reset or failed: the confirmed dialogs that lived on it have lost their peer. Each
+   * is ended as for an ACK timeout: a BYE (best effort) and an unsolicited BYE to the app with Reason
+   * "Connection lost", so the app can end the other leg at once. A connection the peer closed cleanly is not a
+   * loss (RFC 3261 §18 lets a later request open a new one).
+   */
+  onConnectionLost(connectionId: string, reason: string): void {
+    if (this.#closed) return;
+    for (const d of [...this.#dialogs.values()]) {
+      if (d.state === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.byeFromEngine(d, `Connection lost (${reason})`);
+    }
+  }
+
+  /** The peer closed a connection we opened: the confirmed dialogs on it are probed (UacCore.probeDialog). */
+  onConnectionClosedByPeer(connectionId: string): void {
+    if (this.#closed) return;
+    for (const d of [...this.#dialogs.values()]) {
+      if (d.state === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.probeDialog(d);
+    }
+  }
+
   onAppDisconnected(connId: string): void {
     // In-dialog requests for this app's dialogs now get 481 (§2.6); pending requests are dropped by their cap.
     this.#log?.debug({ connId }, 'app disconnected');
