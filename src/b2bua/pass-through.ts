@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { sipErrorStatus } from './bridge-call.js';
 import type { SendOptions } from './pipeline-types.js';
 import { filterCrypto } from './sdp-crypto.js';
+import { hasTimerTag, parseSessionExpires } from './session-timer.js';
 import type { BridgeLeg } from './supervise-legs.js';
 
 /** An in-dialog request drachtio-srf hands to a dialog's 'modify', 'info' or 'update' listener. */
@@ -54,6 +55,20 @@ function bodyHeaders(msg: { get(name: string): string | undefined }): Record<str
 
 type Listener = (req: InDialogRequest, res: InDialogResponse) => void;
 
+/**
+ * RFC 4028 §9: the 2xx to a session refresh that carried Session-Expires carries it back (the refresher it
+ * named, else the one who sent it: uac), with Require: timer when the sender supports timers.
+ * https://www.rfc-editor.org/rfc/rfc4028#section-9
+ */
+export function refreshAnswerHeaders(req: InDialogRequest): Record<string, string> {
+  const se = parseSessionExpires(req.get('Session-Expires') ?? req.get('x'));
+  if (!se) return {};
+  return {
+    'Session-Expires': `${se.seconds};refresher=${se.refresher ?? 'uac'}`,
+    ...(hasTimerTag(req.get('Supported') ?? req.get('k')) ? { Require: 'timer' } : {}),
+  };
+}
+
 function listen(leg: PassLeg, event: 'modify' | 'info' | 'update', fn: Listener): void {
   (leg.on as unknown as (e: string, l: Listener) => void).call(leg, event, fn);
 }
@@ -89,7 +104,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
   listen(from, 'modify', (req, res) => {
     if (!req.body) {
       // An offerless re-INVITE: our current SDP towards this leg is the offer it asked for.
-      res.send(200, { body: from.local?.sdp ?? '', headers: { 'Content-Type': 'application/sdp' } });
+      res.send(200, { body: from.local?.sdp ?? '', headers: { 'Content-Type': 'application/sdp', ...refreshAnswerHeaders(req) } });
       return;
     }
     const offer = filterCrypto(req.body, toSuites);
@@ -100,7 +115,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
     to.modify(offer.sdp).then((answer) => {
       const back = filterCrypto(answer, fromSuites);
       if (!back.ok) res.send(488, { headers: { Reason: back.reasonHeader } });
-      else res.send(200, { body: back.sdp, headers: { 'Content-Type': 'application/sdp' } });
+      else res.send(200, { body: back.sdp, headers: { 'Content-Type': 'application/sdp', ...refreshAnswerHeaders(req) } });
     }, (err: unknown) => fail(res, err, 're-INVITE'));
   });
   for (const event of ['info', 'update'] as const) {
@@ -120,7 +135,8 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
           const f = filterCrypto(rbody, fromSuites);
           rbody = f.ok ? f.sdp : undefined;
         }
-        res.send(r.status, rbody ? { headers: bodyHeaders(r), body: rbody } : {});
+        const refresh = event === 'update' && r.status >= 200 && r.status < 300 ? refreshAnswerHeaders(req) : {};
+        res.send(r.status, rbody ? { headers: { ...bodyHeaders(r), ...refresh }, body: rbody } : { headers: refresh });
         lost(r.status);
       }, (err: unknown) => fail(res, err, event.toUpperCase()));
     });

@@ -121,3 +121,23 @@ test('no answer: the dial peer\'s no-answer timeout cancels the silent trunk and
   assert.equal(cdr.dialPeer, 'second');
   assert.equal(cdr.attempts, 2);
 });
+
+test('the maximum call duration ends a live call with BYE and a Reason on both legs', async (t) => {
+  const b = await answeringUa(t);
+  const r = await callRig(t, (sipPort) => ({
+    tenants: { pbx: { transport: 'udp' }, far: { transport: 'udp', sipServer: `127.0.0.1:${b.port}` } },
+    listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
+    categories,
+    dialPeers: [{ id: 'far', destinationPattern: '^\\d+$', tenant: 'far' }],
+    calls: { maxDurationSeconds: 1 },
+  }));
+  const a = await caller(t);
+  const call = await placeCall(a, r.sipPort, '2005');
+  assert.match(call.final, /^SIP\/2\.0 200 /);
+  const byeA = await within(a, /^BYE /, 5_000);
+  const byeB = await within(b, /^BYE /, 5_000);
+  assert.equal(header(byeA.msg, 'Reason'), 'SIP;cause=200;text="Maximum call duration of 1 s reached"');
+  assert.equal(header(byeB.msg, 'Reason'), header(byeA.msg, 'Reason'));
+  const cdr = await cdrWhere(r, (c) => c.cause === 'max-duration');
+  assert.equal(cdr.releasedBy, 'gateway');
+});

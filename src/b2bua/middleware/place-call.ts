@@ -50,8 +50,8 @@ interface Failure {
 export function placeCall(deps: PlaceCallDeps): Middleware {
   return (req, res) => {
     runCall(deps, req, res).catch((err: unknown) => {
-      deps.log.error({ err, callId: req.locals?.callId }, 'b2bua: call handler failed');
-      if (!res.finalResponseSent) res.send(500);
+      deps.log.error({ err, callId: req.locals?.callId, code: 'ERR_B2BUA_CALL_HANDLER' }, 'b2bua: call handler failed');
+      if (!res.finalResponseSent) res.send(500, undefined, { headers: { Reason: sipReason(500, 'Gateway error placing the call') } });
     });
   };
 }

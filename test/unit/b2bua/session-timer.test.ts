@@ -119,3 +119,12 @@ test('peer refreshes: without a refresh the session ends a third before the inte
   assert.deepEqual(s.events, ['expired B 9']);
   assert.equal(s.leg.sent.length, 0, 'we never refresh when the peer does');
 });
+
+test('the 2xx to a session refresh carries its Session-Expires back, with Require: timer for a timer-capable sender', async () => {
+  const { refreshAnswerHeaders } = await import('../../../src/b2bua/index.js');
+  const req = (h: Record<string, string>) => ({ get: (n: string) => h[n], has: (n: string) => n in h });
+  assert.deepEqual(refreshAnswerHeaders(req({ 'Session-Expires': '1800;refresher=uac', Supported: 'timer' })),
+    { 'Session-Expires': '1800;refresher=uac', Require: 'timer' });
+  assert.deepEqual(refreshAnswerHeaders(req({ 'Session-Expires': '900' })), { 'Session-Expires': '900;refresher=uac' });
+  assert.deepEqual(refreshAnswerHeaders(req({})), {});
+});
