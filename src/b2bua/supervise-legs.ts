@@ -15,6 +15,9 @@ export interface BridgeLeg {
   connected?: boolean;
   on(event: 'destroy', listener: (req?: DestroyRequest, reason?: string) => void): unknown;
   destroy(opts: { headers?: Record<string, string> } | undefined, callback: (err: unknown) => void): unknown;
+  /** drachtio-srf's in-dialog request; when present our BYE goes through it, so its final status is seen. */
+  request?(opts: { method: string; headers?: Record<string, string> }): Promise<{ status: number }>;
+  removeAllListeners?(): unknown;
 }
 
 /**
@@ -100,8 +103,7 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
     stats.byeFailed++;
     log.warn({ err, callId, leg: side.name, code: 'ERR_B2BUA_BYE_FAILED' }, `b2bua: BYE on leg ${side.name} failed; the leg is released`);
   };
-  const hangUp = (side: Side, headers?: Record<string, string>): void => {
-    if (!side.up) return;
+  const viaDestroy = (side: Side, headers?: Record<string, string>): void => {
     try {
       side.leg.destroy(headers ? { headers } : undefined, (err) => {
         if (err) failed(side, err);
@@ -111,6 +113,23 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
       failed(side, err);
       release(side);
     }
+  };
+  const hangUp = (side: Side, headers?: Record<string, string>): void => {
+    if (!side.up) return;
+    const leg = side.leg;
+    if (typeof leg.request !== 'function') {
+      viaDestroy(side, headers);
+      return;
+    }
+    // The BYE as an in-dialog request, so its answer is seen: 408 or a 5xx is a failed teardown (481: the far end
+    // had already ended it). A BYE that could not be sent at all goes through destroy(), which also frees
+    // drachtio-srf's record of the dialog.
+    leg.request({ method: 'BYE', headers: headers ?? {} }).then((res) => {
+      if (res.status >= 300 && res.status !== 481) failed(side, new Error(`BYE answered ${res.status}`));
+      leg.connected = false;
+      leg.removeAllListeners?.();
+      release(side);
+    }, () => viaDestroy(side, headers));
   };
   const onGone = (gone: Side, other: Side, who: ReleasedBy, req?: DestroyRequest): void => {
     if (!gone.up) return;

@@ -113,6 +113,7 @@ test('place-call: a 503 then an answer on the second target bridges; BYE ends bo
   uac.connected = false;
   uac.emit('destroy');
   assert.equal(uas.destroyCalls, 1);
+  await settle();
   const cdr = cdrOf(s.lines)!;
   assert.deepEqual({ ...cdr, identities: undefined }, {
     callId: 'c1', tenantIn: 'pbx', transportIn: 'udp', peerIdentity: null, tlsPeer: null, identities: undefined,
@@ -289,4 +290,21 @@ test('place-call: a B leg that failed on TLS: the engine\'s Reason (expected and
   assert.equal(s.res.status, 503);
   assert.equal(s.res.reasonHeader, tls);
   assert.equal(cdrOf(s.lines)!.reason, tls);
+});
+
+test('place-call: a BYE of ours answered 408 is a failed teardown: counted, logged with its code, in the CDR; the call still ends', async () => {
+  const s = start('+442071234567');
+  const uas = new FakeDialog();
+  const uac = new FakeDialog();
+  (await s.srf.attempt(0)).resolve({ uas, uac });
+  await settle();
+  uas.byeStatus = 408;
+  uac.connected = false;
+  uac.emit('destroy');
+  await settle();
+  assert.equal(s.stats.calls.byeFailed, 1);
+  assert.ok(s.lines.some((l) => l.code === 'ERR_B2BUA_BYE_FAILED' && l.leg === 'A'));
+  const cdr = cdrOf(s.lines)!;
+  assert.equal(cdr.byeFailed, 1);
+  assert.equal(s.stats.calls.active, 0);
 });
