@@ -141,3 +141,28 @@ test('the maximum call duration ends a live call with BYE and a Reason on both l
   const cdr = await cdrWhere(r, (c) => c.cause === 'max-duration');
   assert.equal(cdr.releasedBy, 'gateway');
 });
+
+test('a B leg that answers a relayed in-dialog request with 481 is gone: the A leg gets BYE with a Reason at once', async (t) => {
+  const b = await ua(t, (msg, self, from) => {
+    if (msg.startsWith('INVITE ')) self.send(answer(msg, '200 OK', self.port, 'v=0\r\n'), from);
+    else if (msg.startsWith('INFO ')) self.send(answer(msg, '481 Call/Transaction Does Not Exist', self.port), from);
+    else if (msg.startsWith('BYE ')) self.send(answer(msg, '481 Call/Transaction Does Not Exist', self.port), from);
+  });
+  const r = await callRig(t, (sipPort) => ({
+    tenants: { pbx: { transport: 'udp' }, far: { transport: 'udp', sipServer: `127.0.0.1:${b.port}` } },
+    listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
+    categories,
+    dialPeers: [{ id: 'far', destinationPattern: '^\\d+$', tenant: 'far' }],
+  }));
+  const a = await ua(t, (msg, self, from) => {
+    if (msg.startsWith('BYE ')) self.send(answer(msg, '200 OK', self.port), from);
+  });
+  const call = await placeCall(a, r.sipPort, '2006');
+  assert.match(call.final, /^SIP\/2\.0 200 /);
+  call.inDialog('INFO', ['Content-Type: application/dtmf-relay']);
+  const bye = await within(a, /^BYE /, 3_000);
+  assert.equal(header(bye.msg, 'Reason'), 'SIP;cause=481;text="Leg B lost: an in-dialog request got 481"');
+  const cdr = await cdrWhere(r, (c) => c.cause === 'leg-lost');
+  assert.equal(cdr.releasedBy, 'gateway');
+  assert.equal(r.app.stats().byeFailed, 0, 'a 481 to our BYE on the lost leg is no failed teardown');
+});
