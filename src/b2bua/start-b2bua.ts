@@ -121,7 +121,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     });
     const trunks = monitor.size > 0 ? monitor : undefined;
     const steps = buildPipeline({
-      policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, ...(trunks ? { trunks } : {}),
+      policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, ...(trunks ? { trunks } : {}),
     });
     return { policy, steps, ...(trunks ? { trunks } : {}) };
   };

@@ -1,6 +1,6 @@
 import { checkPermission as check } from '../../policy/index.js';
 import { refuseCall } from '../cdr.js';
-import { localsOf, type Middleware, type PipelineDeps } from '../pipeline-types.js';
+import { localsOf, refusalLine, type Middleware, type PipelineDeps } from '../pipeline-types.js';
 import { sipReason } from '../reason.js';
 
 /**
@@ -13,7 +13,7 @@ export function checkPermission(deps: PipelineDeps): Middleware {
     const d = check(locals.category, locals.permissions ?? {});
     if (!d.ok) {
       deps.stats.denied(d.category);
-      locals.log.info({ calledNumber: locals.calledNumber, category: d.category, tlsPeer: locals.tlsPeer }, `b2bua: ${d.reason}`);
+      refusalLine(deps, req, 'info', 'ERR_B2BUA_DENIED', { calledNumber: locals.calledNumber, category: d.category, tlsPeer: locals.tlsPeer }, `b2bua: ${d.reason}`);
       const rule = `category ${d.category}: permission ${d.category} denied to tenant ${locals.tenantIn ?? '-'}`
         + (locals.tlsPeer !== undefined ? `, TLS peer ${locals.tlsPeer}` : '');
       refuseCall(deps.clock, req, res, d.status, sipReason(d.status, `${d.reason} (${rule})`), `denied:${d.category}`);
