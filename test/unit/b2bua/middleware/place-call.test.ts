@@ -308,3 +308,28 @@ test('place-call: a BYE of ours answered 408 is a failed teardown: counted, logg
   assert.equal(cdr.byeFailed, 1);
   assert.equal(s.stats.calls.active, 0);
 });
+
+test('place-call: session timers: the B leg is asked for our interval; its 422 is retried once on the same target with its Min-SE; a caller below Min-SE gets 422', async () => {
+  const p: B2buaPolicy = { ...policy, calls: { sessionTimer: { expiresSeconds: 120, minSeSeconds: 90 } } };
+  const s = start('+442071234567', 'pbx', offer, {}, p);
+  const first = await s.srf.attempt(0);
+  assert.equal((first.opts.headers as Record<string, string>)['Session-Expires'], '120');
+  first.reject(Object.assign(sipError(422), { res: { get: (n: string) => (n === 'Min-SE' ? '300' : undefined) } }));
+  const again = await s.srf.attempt(1);
+  assert.equal(again.uri, first.uri, 'the same target');
+  assert.equal((again.opts.headers as Record<string, string>)['Session-Expires'], '300');
+  assert.equal(s.stats.failovers, 0, 'a 422 retry is no failover');
+
+  const short = start('+442071234567', 'pbx', offer, {}, p);
+  // the fake INVITE carries what a timer-capable caller would
+  const req = fakeInvite({ body: offer });
+  const hdrs: Record<string, string> = { 'session-expires': '30', supported: 'timer' };
+  const get = req.get.bind(req);
+  req.get = (n: string) => hdrs[n.toLowerCase()] ?? get(n);
+  req.locals = { ...short.req.locals! };
+  const res = new FakeRes();
+  placeCall({ ...short.deps, srf: short.srf })(req, res, () => assert.fail('last step'));
+  await settle();
+  assert.equal(res.status, 422);
+  assert.equal(res.sent[0]!.opts?.headers?.['Min-SE'], '90');
+});
