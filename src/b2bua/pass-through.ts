@@ -121,6 +121,12 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
   for (const event of ['info', 'update'] as const) {
     listen(from, event, (req, res) => {
       let body = req.body;
+      if (event === 'update' && !body) {
+        // An UPDATE without a body only refreshes this leg's session (RFC 4028 §7.4): answered here, since the
+        // other leg's session is its own and it may not even allow UPDATE.
+        res.send(200, { headers: refreshAnswerHeaders(req) });
+        return;
+      }
       if (body && event === 'update' && /application\/sdp/i.test(req.get('Content-Type') ?? '')) {
         const f = filterCrypto(body, toSuites);
         if (!f.ok) {

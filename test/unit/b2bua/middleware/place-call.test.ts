@@ -196,6 +196,12 @@ test('place-call: re-INVITE, INFO and UPDATE pass to the other leg, offers filte
   await settle();
   assert.equal(uac.requests[0]!.method, 'UPDATE');
   assert.ok(!uac.requests[0]!.body!.includes('HMAC_SHA1_32'));
+
+  // A bodyless UPDATE is this leg's session refresh: answered here with its Session-Expires, not relayed.
+  uas.emit('update', inDialog(undefined, { 'Session-Expires': '1800;refresher=uac', Supported: 'timer' }), res);
+  await settle();
+  assert.equal(uac.requests.length, 1);
+  assert.deepEqual(sent.at(-1), { status: 200, opts: { headers: { 'Session-Expires': '1800;refresher=uac', Require: 'timer' } } });
 });
 
 test('place-call: a target the OPTIONS ping found down is not tried while another is up', async () => {
