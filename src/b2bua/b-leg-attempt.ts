@@ -1,6 +1,13 @@
 import type { Clock } from '../common/index.js';
 import type { PipelineRequest, PipelineResponse } from './pipeline-types.js';
 import type { PassLeg } from './pass-through.js';
+import { sipReason } from './reason.js';
+
+/** Texts for the failures createB2BUA answers the caller with by itself. */
+const OWN_FAILURES: Record<number, string> = {
+  487: 'Request terminated: the caller cancelled',
+  500: 'The called side\'s answer could not be passed on',
+};
 
 /** What place-call needs from drachtio-srf. */
 export interface PlaceCallSrf {
@@ -21,6 +28,11 @@ export function guardSendFailure(res: PipelineResponse, requestSent: () => boole
         return (status: number, ...rest: unknown[]) => {
           if (abandoned()) return;
           if (status === 500 && !requestSent() && !target.finalResponseSent) return;
+          // createB2BUA's own failures (487 after a CANCEL, 500 for an answer it could not use) get a Reason too.
+          const opts = rest[1] as { headers?: Record<string, string> } | undefined;
+          if (status >= 300 && OWN_FAILURES[status] !== undefined && !Object.keys(opts?.headers ?? {}).some((h) => h.toLowerCase() === 'reason')) {
+            rest[1] = { ...opts, headers: { ...opts?.headers, Reason: sipReason(status, OWN_FAILURES[status]) } };
+          }
           return (target.send as (...a: unknown[]) => void).call(receiver, status, ...rest);
         };
       }
