@@ -165,6 +165,7 @@ export class LegSessionTimer {
     let status: number;
     let minSe: number | undefined;
     let granted: SessionExpires | undefined;
+    let notSent = false;
     try {
       if (this.#o.method === 'UPDATE') {
         const res = await leg.request({ method: 'UPDATE', headers });
@@ -176,7 +177,9 @@ export class LegSessionTimer {
         status = 200;
       }
     } catch (err) {
-      status = sipErrorStatus(err) ?? 503;
+      const known = sipErrorStatus(err);
+      notSent = known === undefined;
+      status = known ?? 503;
     }
     if (this.#stopped) return;
     if (status >= 200 && status < 300) {
@@ -185,8 +188,9 @@ export class LegSessionTimer {
       return;
     }
     // §10: "If the session refresh request transaction times out or generates a 408 or 481 response, then the
-    // UAC sends a BYE request." A request the engine could not send at all (503 from it) is the same loss.
-    if (status === 408 || status === 481 || status === 503) {
+    // UAC sends a BYE request." A refresh that could not be sent at all is the same loss; any other answer (a 503
+    // from a busy far end included) leaves the session to its expiry.
+    if (status === 408 || status === 481 || notSent) {
       this.stop();
       this.#o.onRefreshFailed(this.#o.name, status);
       return;

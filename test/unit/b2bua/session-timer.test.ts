@@ -128,3 +128,19 @@ test('the 2xx to a session refresh carries its Session-Expires back, with Requir
   assert.deepEqual(refreshAnswerHeaders(req({ 'Session-Expires': '900' })), { 'Session-Expires': '900;refresher=uac' });
   assert.deepEqual(refreshAnswerHeaders(req({})), {});
 });
+
+test('as refresher: a 503 to the refresh leaves the session to its expiry; a refresh that cannot be sent at all ends it', async () => {
+  const busy = timer({ weRefresh: true, method: 'INVITE' });
+  busy.leg.answers.push(() => Promise.reject(sipError(503)));
+  busy.clock.advance(5_000);
+  await settle();
+  assert.deepEqual(busy.events, []);
+  busy.clock.advance(5_000);
+  assert.deepEqual(busy.events, ['expired B 10']);
+
+  const gone = timer({ weRefresh: true, method: 'INVITE' });
+  gone.leg.answers.push(() => Promise.reject(new Error('invalid request to modify a completed dialog')));
+  gone.clock.advance(5_000);
+  await settle();
+  assert.deepEqual(gone.events, ['failed B 503']);
+});
