@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { startB2bua, type B2buaApp, type B2buaPolicy } from './b2bua/index.js';
 import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions } from './engine/engine.js';
-import { startEngineWorker, type EngineWorkerHandle } from './engine/worker.js';
+import { startEngineWorker, type EngineWorkerFailure, type EngineWorkerHandle } from './engine/worker.js';
 import type { EngineTlsOptions } from './engine/engine-tls.js';
 import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
@@ -38,6 +38,29 @@ export interface Gateway {
   engineSnapshot(): Promise<EngineSnapshot>;
   /** Disconnects the b2bua, then closes the engine. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Graceful stop: new calls get 503 with Retry-After; calls up get `drainSeconds` to end by themselves; what is
+   * left is ended with BYE and a Reason on both legs (at most 5 s more for those BYEs); then close().
+   */
+  shutdown(o: ShutdownOptions): Promise<{ drainedAlone: boolean; ended: number }>;
+  /** The engine worker died on its own (never fires for an engine in this thread). */
+  onEngineFailure(listener: (f: EngineWorkerFailure) => void): void;
+}
+
+export interface ShutdownOptions {
+  drainSeconds: number;
+  retryAfterSeconds: number;
+}
+
+/** Resolves with true when `p` settles within `ms`, false otherwise. */
+function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    void p.then(() => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
 }
 
 /** A secret for the loopback control connection, fresh on every start. */
@@ -55,13 +78,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const inWorker = options.engineInWorker ?? true;
   let engine: {
     addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; snapshot(): Promise<EngineSnapshot>; close(): Promise<void>;
+    onFailure?: EngineWorkerHandle['onFailure'];
   };
   const tls = options.tls ? { tls: options.tls } : {};
   if (inWorker) {
     const w: EngineWorkerHandle = await startEngineWorker({
       listen: options.listen, control: options.control, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
-    engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close };
+    engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure };
   } else {
     const e: Engine = await startEngine({ listen: options.listen, control: options.control, ...tls, log });
     engine = {
@@ -81,17 +105,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw e;
   }
   let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await b2bua.close();
+      await engine.close();
+    })();
+    return closing;
+  };
   return {
     addresses: engine.addresses,
     b2bua,
     reloadTls: (p) => engine.reloadTls(p),
     engineSnapshot: () => engine.snapshot(),
-    close: () => {
-      closing ??= (async () => {
-        await b2bua.close();
-        await engine.close();
-      })();
-      return closing;
+    close,
+    shutdown: async (o) => {
+      b2bua.drain(o.retryAfterSeconds);
+      const drainedAlone = await within(b2bua.drained(), o.drainSeconds * 1000);
+      let ended = 0;
+      if (!drainedAlone) {
+        ended = b2bua.endCalls('shutdown', 'SIP;cause=503;text="Gateway shutting down: call ended after the drain time"');
+        log.info({ ended, drainSeconds: o.drainSeconds }, 'trunkgate: drain time over; remaining calls ended with BYE');
+        if (!(await within(b2bua.drained(), 5_000))) log.warn({ code: 'ERR_GATEWAY_DRAIN', left: b2bua.activeCalls }, 'trunkgate: calls still up after their BYEs');
+      }
+      await close();
+      return { drainedAlone, ended };
     },
+    onEngineFailure: (l) => engine.onFailure?.(l),
   };
 }

@@ -5,7 +5,7 @@ import { reloadCommand } from './cli/reload.js';
 import { resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { GatewayReloader } from './gateway-reload.js';
-import { createLogger } from './log/index.js';
+import { createLogger, routeConsoleToLog } from './log/index.js';
 import { planStartup } from './startup.js';
 
 /**
@@ -21,7 +21,9 @@ import { planStartup } from './startup.js';
  * gateway.admin.port), the variable gateway.admin.tokenEnv names (TRUNKGATE_ADMIN_TOKEN: the admin API's bearer
  * token), TRUNKGATE_TARGET (host:port[;transport=…]: bridge every call there instead of running the dial-peer
  * pipeline; also the plain bridge's target when no dial peer is configured, else the default tenant's sipServer),
- * TRUNKGATE_LOG_LEVEL. SIGHUP reloads the configuration; SIGINT and SIGTERM close everything.
+ * TRUNKGATE_LOG_LEVEL. SIGHUP reloads the configuration; SIGTERM drains (new calls 503 with Retry-After, calls up
+ * get gateway.shutdown.drainSeconds, then BYE) and exits 0; SIGINT closes at once. The engine worker dying ends the
+ * process with code 70.
  */
 const env = process.env;
 const args = process.argv.slice(2);
@@ -55,7 +57,18 @@ try {
     log,
     ...(env.TRUNKGATE_LOG_LEVEL ? { logLevel: env.TRUNKGATE_LOG_LEVEL } : {}),
   };
+  // Libraries that print (drachtio-srf writes its parse errors and stacks with console.error) go to the JSON log.
+  routeConsoleToLog(log);
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err, code: 'ERR_GATEWAY_UNCAUGHT' }, 'trunkgate: uncaught error; exiting');
+    process.exit(1);
+  });
   const gw = await startGateway(options);
+  // The engine worker dying leaves no SIP: end non-zero at once so the service manager restarts us.
+  gw.onEngineFailure((f) => {
+    log.fatal({ code: f.code, exitCode: f.exitCode, err: f.err }, `trunkgate: ${f.message}; exiting`);
+    process.exit(70);
+  });
   // Reloads: a trustpoint, trust store or CRL changed on disk rebuilds the TLS profiles; SIGHUP and the admin
   // API read the whole configuration again. A bad file or certificate keeps the running one and says why.
   const reloader = new GatewayReloader({ gateway: gw, profilesDir, config: plan.config, env, log });
@@ -98,19 +111,27 @@ try {
   log.info({ control: `${c.host}:${c.port}`, ...(options.policy ? { dialPeers: options.policy.dialPeers.length } : { target: options.target }), profiles: profilesDir },
     `trunkgate: drachtio control on ${c.host}:${c.port}; ${routing}`);
   let stopping = false;
+  // SIGTERM drains (gateway.shutdown): new calls get 503 with Retry-After, calls up get drainSeconds, then BYE.
+  // SIGINT stops at once. The admin API stays up while draining, so /stats shows the calls going.
+  const drain = plan.config.gateway.shutdown;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'trunkgate: stopping');
+    const drainSeconds = signal === 'SIGTERM' ? drain.drainSeconds : 0;
+    log.info({ signal, drainSeconds, activeCalls: gw.b2bua.activeCalls }, 'trunkgate: stopping');
     reloader.close();
     process.off('SIGHUP', onHup);
-    const adminClosed = admin?.close() ?? Promise.resolve();
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => {
+      log.error({ code: 'ERR_GATEWAY_STOP' }, 'trunkgate: stop took too long; exiting');
+      process.exit(1);
+    }, (drainSeconds + 15) * 1000);
     force.unref();
-    void adminClosed.catch(() => undefined).then(() => gw.close()).then(() => {
-      log.info('trunkgate: stopped');
-      process.exit(0);
-    });
+    void gw.shutdown({ drainSeconds, retryAfterSeconds: drain.retryAfterSeconds })
+      .then((r) => log.info({ drainedAlone: r.drainedAlone, ended: r.ended }, 'trunkgate: calls drained'))
+      .then(() => admin?.close()).catch(() => undefined).then(() => {
+        log.info('trunkgate: stopped');
+        process.exit(0);
+      });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -12,6 +12,8 @@ export interface BLegTarget {
   uri: string;
   /** Headers for the engine (X-Trunkgate-Route) on TLS legs with a profile. */
   headers: Record<string, string>;
+  /** The dial peer's no-answer timeout (ms), when it sets one. */
+  noAnswerMs?: number;
 }
 
 /** `host:port`, `[v6]:port` or `dns:name[:port]` → host and optional port; undefined when unreadable. */
@@ -66,7 +68,10 @@ export function bLegTargets(
       if (!server) continue;
       const headers: Record<string, string> = {};
       if (transport === 'tls' && tenant.tlsProfile !== undefined) headers[ROUTE_HEADER] = `tenant=${dp.tenant};profile=${tenant.tlsProfile}`;
-      out.push({ dialPeer: dp.id, tenant: dp.tenant, transport, scheme, server: s, uri: bLegUri(number, server, transport, scheme), headers });
+      out.push({
+        dialPeer: dp.id, tenant: dp.tenant, transport, scheme, server: s, uri: bLegUri(number, server, transport, scheme), headers,
+        ...(dp.noAnswerTimeoutSeconds !== undefined ? { noAnswerMs: dp.noAnswerTimeoutSeconds * 1000 } : {}),
+      });
     }
   }
   return out;

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
+import type { ActiveCalls } from './active-calls.js';
+import { failureReason, sipReason } from './reason.js';
 import type { CallStats } from './call-stats.js';
 import { superviseLegs, type BridgeLeg } from './supervise-legs.js';
 import { targetUri, uriUser, type BridgeTarget } from './target-uri.js';
@@ -13,7 +15,7 @@ export interface BridgeRequest {
 /** The parts of the A-leg response object the bridge uses (only when createB2BUA itself breaks). */
 export interface BridgeResponse {
   finalResponseSent?: boolean;
-  send(status: number): void;
+  send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void;
 }
 
 /** What the bridge needs from drachtio-srf: the one call that places the B leg and joins the two. */
@@ -28,6 +30,8 @@ export interface BridgeContext {
   stats: CallStats;
   log: Logger;
   clock: Clock;
+  /** Connected calls are registered here (a shutdown ends what is left). */
+  active?: ActiveCalls;
 }
 
 /** The SIP status a failed createB2BUA carries (drachtio-srf's SipError), or undefined for any other error. */
@@ -52,7 +56,15 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
     // A fresh options object per call: createB2BUA writes into it. No Call-ID header is given, so
     // drachtio generates a new one for the B leg; reusing the A leg's would route the B-leg INVITE into
     // the A-leg dialog (drachtio-protocol.md §2.2, dispatch rule 4).
-    legs = await ctx.srf.createB2BUA(req, res, targetUri(ctx.target, uriUser(req.uri)), {});
+    // A failed B leg's final response goes to the caller as it came, with its Reason (the engine's names a TLS
+    // failure) or one of ours naming the status.
+    legs = await ctx.srf.createB2BUA(req, res, targetUri(ctx.target, uriUser(req.uri)), {
+      responseHeaders: (r: { status?: number; reason?: string; get?(n: string): string | undefined }) => {
+        const status = r.status ?? 0;
+        if (status < 300) return {};
+        return { Reason: failureReason({ res: r }) ?? sipReason(status, r.reason ?? 'Failed') };
+      },
+    });
   } catch (err) {
     let status = sipErrorStatus(err);
     if (status === undefined) {
@@ -60,7 +72,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
       log.warn({ err, callId }, 'b2bua: createB2BUA failed unexpectedly');
       if (!res.finalResponseSent) {
         try {
-          res.send(500);
+          res.send(500, undefined, { headers: { Reason: sipReason(500, 'B leg could not be placed') } });
         } catch (sendErr) {
           log.warn({ err: sendErr, callId }, 'b2bua: could not answer the A leg');
         }
@@ -72,9 +84,12 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
   }
 
   const connectedAt = clock.now();
-  superviseLegs({
+  const control = superviseLegs({
     stats, log, callId,
-    onEnded: (releasedBy) => log.info(
-      { callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy }, 'call ended'),
+    onEnded: (end) => log.info({
+      callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy: end.releasedBy,
+      cause: end.cause, ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
+    }, 'call ended'),
   }, legs);
+  ctx.active?.add(control);
 }

@@ -15,6 +15,16 @@ export interface CallStatsSnapshot {
   legsUp: number;
   /** Legs found already released when createB2BUA resolved: the BYE beat the await. */
   racedLegs: number;
+  /** BYEs of ours that failed (not sent, or the engine had no dialog); the leg was released anyway. */
+  byeFailed: number;
+  /** Calls the gateway ended, by cause: session-expired, session-refresh-failed, max-duration, b-leg-lost, shutdown. */
+  endedByGateway: Record<string, number>;
+  /** Calls whose leg the engine ended by itself (ACK timeout, connection lost), the other leg then told. */
+  endedByEngine: number;
+  /** B-leg attempts given up after the dial peer's no-answer timeout. */
+  noAnswerTimeouts: number;
+  /** New calls refused while the gateway drains for shutdown (503). */
+  refusedDraining: number;
 }
 
 /** Counters for the calls the b2bua bridges. */
@@ -25,10 +35,20 @@ export class CallStats {
   active = 0;
   legsUp = 0;
   racedLegs = 0;
+  byeFailed = 0;
+  endedByEngine = 0;
+  noAnswerTimeouts = 0;
+  refusedDraining = 0;
+  readonly #endedByGateway = new Map<string, number>();
   readonly #failed = new Map<number, number>();
 
   fail(status: number): void {
     this.#failed.set(status, (this.#failed.get(status) ?? 0) + 1);
+  }
+
+  /** Counts a call the gateway ended, by cause. */
+  endedBy(cause: string): void {
+    this.#endedByGateway.set(cause, (this.#endedByGateway.get(cause) ?? 0) + 1);
   }
 
   snapshot(): CallStatsSnapshot {
@@ -40,7 +60,9 @@ export class CallStats {
     }
     return {
       attempted: this.attempted, connected: this.connected, completed: this.completed, failed, failedTotal,
-      active: this.active, legsUp: this.legsUp, racedLegs: this.racedLegs,
+      active: this.active, legsUp: this.legsUp, racedLegs: this.racedLegs, byeFailed: this.byeFailed,
+      endedByGateway: Object.fromEntries(this.#endedByGateway), endedByEngine: this.endedByEngine,
+      noAnswerTimeouts: this.noAnswerTimeouts, refusedDraining: this.refusedDraining,
     };
   }
 }

@@ -17,6 +17,10 @@ export interface CallOutcome {
   answerAt?: number;
   endAt: number;
   releasedBy?: ReleasedBy;
+  /** The RFC 3326 Reason the caller got (a refusal's final response, or the BYE the gateway sent). */
+  reason?: string;
+  /** BYEs of ours that failed when the call was torn down. */
+  byeFailed?: number;
 }
 
 /**
@@ -47,6 +51,8 @@ export function writeCdr(locals: CallLocals, o: CallOutcome): void {
       status: o.status,
       cause: o.cause,
       ...(o.releasedBy ? { releasedBy: o.releasedBy } : {}),
+      ...(o.reason !== undefined ? { reason: o.reason } : {}),
+      ...(o.byeFailed ? { byeFailed: o.byeFailed } : {}),
     },
   }, 'cdr');
 }
@@ -56,5 +62,5 @@ export function refuseCall(
   clock: Clock, req: PipelineRequest, res: PipelineResponse, status: number, reasonHeader: string, cause: string,
 ): void {
   refuse(res, status, reasonHeader);
-  if (req.locals) writeCdr(req.locals, { status, cause, endAt: clock.now() });
+  if (req.locals) writeCdr(req.locals, { status, cause, reason: reasonHeader, endAt: clock.now() });
 }

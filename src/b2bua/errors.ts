@@ -7,3 +7,15 @@ export type B2buaErrorCode =
   | 'ERR_B2BUA_DNS'
   /** A policy swap asked of a b2bua that runs the plain bridge. */
   | 'ERR_B2BUA_POLICY';
+
+/** Stable codes of the b2bua's log lines for refusals and call ends (rate-limited per code and source). */
+export type B2buaLogCode =
+  | 'ERR_B2BUA_TOO_MANY_HOPS'
+  | 'ERR_B2BUA_DENIED'
+  | 'ERR_B2BUA_PEER_HEADER_FORGED'
+  | 'ERR_B2BUA_NO_TENANT'
+  | 'ERR_B2BUA_NO_ROUTE'
+  | 'ERR_B2BUA_BYE_FAILED'
+  | 'ERR_B2BUA_CONTROL'
+  | 'ERR_B2BUA_DRAINING'
+  | 'ERR_B2BUA_CALL_HANDLER';

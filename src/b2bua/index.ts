@@ -16,3 +16,8 @@ export * from './rfc3263.js';
 export * from './trunk-monitor.js';
 export * from './middleware/index.js';
 export * from './start-b2bua.js';
+export * from './reason.js';
+export * from './session-timer.js';
+export * from './active-calls.js';
+export * from './b-leg-attempt.js';
+export * from './connected-call.js';

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { sipErrorStatus } from './bridge-call.js';
 import type { SendOptions } from './pipeline-types.js';
 import { filterCrypto } from './sdp-crypto.js';
+import { hasTimerTag, parseSessionExpires } from './session-timer.js';
 import type { BridgeLeg } from './supervise-legs.js';
 
 /** An in-dialog request drachtio-srf hands to a dialog's 'modify', 'info' or 'update' listener. */
@@ -18,7 +19,9 @@ export interface InDialogResponse {
 /** A leg of a bridged call with what in-dialog relaying needs (drachtio-srf's Dialog). */
 export interface PassLeg extends BridgeLeg {
   local?: { sdp?: string };
-  modify(sdp: string): Promise<string>;
+  /** UAC leg: the 2xx that set it up (its Session-Expires and Allow). */
+  res?: { get(name: string): string | undefined };
+  modify(sdp: string, opts?: { headers?: Record<string, string> }): Promise<string>;
   request(opts: { method: string; headers?: Record<string, string>; body?: string }): Promise<{
     status: number; body?: string; get(name: string): string | undefined;
   }>;
@@ -30,6 +33,12 @@ export interface PassThroughContext {
   aSuites?: readonly string[] | undefined;
   /** SDES suites of the called tenant (SDP sent to the B leg). */
   bSuites?: readonly string[] | undefined;
+  /**
+   * A relayed request got 408 or 481, or could not be sent (RFC 3261 §12.2.1.2: "If the response for a request
+   * within a dialog is a 481 (Call/Transaction Does Not Exist) or a 408 (Request Timeout), the UAC SHOULD
+   * terminate the dialog"): the leg it went to is gone.
+   */
+  onLegLost?(leg: 'A' | 'B', status: number): void;
 }
 
 /** Headers an INFO or UPDATE carries across: what describes its body. */
@@ -46,6 +55,20 @@ function bodyHeaders(msg: { get(name: string): string | undefined }): Record<str
 
 type Listener = (req: InDialogRequest, res: InDialogResponse) => void;
 
+/**
+ * RFC 4028 §9: the 2xx to a session refresh that carried Session-Expires carries it back (the refresher it
+ * named, else the one who sent it: uac), with Require: timer when the sender supports timers.
+ * https://www.rfc-editor.org/rfc/rfc4028#section-9
+ */
+export function refreshAnswerHeaders(req: InDialogRequest): Record<string, string> {
+  const se = parseSessionExpires(req.get('Session-Expires') ?? req.get('x'));
+  if (!se) return {};
+  return {
+    'Session-Expires': `${se.seconds};refresher=${se.refresher ?? 'uac'}`,
+    ...(hasTimerTag(req.get('Supported') ?? req.get('k')) ? { Require: 'timer' } : {}),
+  };
+}
+
 function listen(leg: PassLeg, event: 'modify' | 'info' | 'update', fn: Listener): void {
   (leg.on as unknown as (e: string, l: Listener) => void).call(leg, event, fn);
 }
@@ -60,21 +83,28 @@ function listen(leg: PassLeg, event: 'modify' | 'info' | 'update', fn: Listener)
  * https://www.rfc-editor.org/rfc/rfc3261#section-14.1
  */
 export function passThrough(ctx: PassThroughContext, legs: { uas: PassLeg; uac: PassLeg }): void {
-  wire(ctx, legs.uas, legs.uac, ctx.bSuites, ctx.aSuites);
-  wire(ctx, legs.uac, legs.uas, ctx.aSuites, ctx.bSuites);
+  wire(ctx, legs.uas, legs.uac, 'B', ctx.bSuites, ctx.aSuites);
+  wire(ctx, legs.uac, legs.uas, 'A', ctx.aSuites, ctx.bSuites);
 }
 
-function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toSuites?: readonly string[], fromSuites?: readonly string[]): void {
+function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' | 'B', toSuites?: readonly string[], fromSuites?: readonly string[]): void {
   const { log } = ctx;
+  const lost = (status: number) => {
+    if (status === 408 || status === 481) ctx.onLegLost?.(toName, status);
+  };
   const fail = (res: InDialogResponse, err: unknown, what: string) => {
-    const status = sipErrorStatus(err) ?? 500;
+    const known = sipErrorStatus(err);
+    const status = known ?? 500;
     log.info({ err, status }, `b2bua: relayed ${what} failed`);
     res.send(status);
+    // Not a SIP answer: the request could not be sent on that leg at all.
+    if (known === undefined) ctx.onLegLost?.(toName, 503);
+    else lost(known);
   };
   listen(from, 'modify', (req, res) => {
     if (!req.body) {
       // An offerless re-INVITE: our current SDP towards this leg is the offer it asked for.
-      res.send(200, { body: from.local?.sdp ?? '', headers: { 'Content-Type': 'application/sdp' } });
+      res.send(200, { body: from.local?.sdp ?? '', headers: { 'Content-Type': 'application/sdp', ...refreshAnswerHeaders(req) } });
       return;
     }
     const offer = filterCrypto(req.body, toSuites);
@@ -85,12 +115,18 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toSuites?: re
     to.modify(offer.sdp).then((answer) => {
       const back = filterCrypto(answer, fromSuites);
       if (!back.ok) res.send(488, { headers: { Reason: back.reasonHeader } });
-      else res.send(200, { body: back.sdp, headers: { 'Content-Type': 'application/sdp' } });
+      else res.send(200, { body: back.sdp, headers: { 'Content-Type': 'application/sdp', ...refreshAnswerHeaders(req) } });
     }, (err: unknown) => fail(res, err, 're-INVITE'));
   });
   for (const event of ['info', 'update'] as const) {
     listen(from, event, (req, res) => {
       let body = req.body;
+      if (event === 'update' && !body) {
+        // An UPDATE without a body only refreshes this leg's session (RFC 4028 §7.4): answered here, since the
+        // other leg's session is its own and it may not even allow UPDATE.
+        res.send(200, { headers: refreshAnswerHeaders(req) });
+        return;
+      }
       if (body && event === 'update' && /application\/sdp/i.test(req.get('Content-Type') ?? '')) {
         const f = filterCrypto(body, toSuites);
         if (!f.ok) {
@@ -105,7 +141,9 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toSuites?: re
           const f = filterCrypto(rbody, fromSuites);
           rbody = f.ok ? f.sdp : undefined;
         }
-        res.send(r.status, rbody ? { headers: bodyHeaders(r), body: rbody } : {});
+        const refresh = event === 'update' && r.status >= 200 && r.status < 300 ? refreshAnswerHeaders(req) : {};
+        res.send(r.status, rbody ? { headers: { ...bodyHeaders(r), ...refresh }, body: rbody } : { headers: refresh });
+        lost(r.status);
       }, (err: unknown) => fail(res, err, event.toUpperCase()));
     });
   }

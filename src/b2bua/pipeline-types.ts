@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
+import type { LimitedLevel, RateLimitedLog } from '../log/index.js';
+import type { B2buaLogCode } from './errors.js';
 import type { DialPeerCandidate, PermissionSet } from '../policy/index.js';
 import type { PipelineStats } from './pipeline-stats.js';
 import type { B2buaDialPeer, B2buaPolicy, SipTransport } from './policy-types.js';
@@ -76,6 +78,19 @@ export interface PipelineDeps {
   trunks?: TrunkHealth;
   /** Resolves `dns:` targets (RFC 3263). Absent: the name goes into the Request-URI as is. */
   resolve?: SipServerResolver;
+  /** Refusal lines, rate-limited per code and source address (absent: every one is written). */
+  refusals?: RateLimitedLog;
+}
+
+/** One refusal's log line with its code: rate-limited per code and source when the pipeline has a limiter. */
+export function refusalLine(deps: PipelineDeps, req: PipelineRequest, level: LimitedLevel, code: B2buaLogCode | string,
+  fields: Record<string, unknown>, msg: string): void {
+  const log = req.locals?.log ?? deps.log;
+  if (!deps.refusals) {
+    log[level]({ code, ...fields }, msg);
+    return;
+  }
+  deps.refusals.line(level, code, { callId: req.locals?.callId, source: req.source_address, ...fields }, msg, req.source_address);
 }
 
 /** The locals of a request that went through identify-peer (every later step relies on it). */

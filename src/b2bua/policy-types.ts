@@ -54,6 +54,27 @@ export interface TenantPolicy {
 /** A dial peer, with the optional target that overrides its tenant's sipServer (CUBE `session target`). */
 export interface B2buaDialPeer extends DialPeer {
   readonly sipServer?: string;
+  /**
+   * Longest wait for a B leg on this dial peer to answer (a final response); then the attempt is cancelled and
+   * the next target or dial peer is tried. Absent: the transaction's own timeout (64·T1, 32 s).
+   */
+  readonly noAnswerTimeoutSeconds?: number;
+}
+
+/** RFC 4028 session timers the b2bua runs on each leg of a connected call. */
+export interface SessionTimerPolicy {
+  /** Session-Expires asked for and granted (seconds). RFC 4028 recommends 1800. */
+  readonly expiresSeconds: number;
+  /** Min-SE: the shortest interval accepted; shorter asks get 422 (RFC 4028 floor 90). */
+  readonly minSeSeconds: number;
+}
+
+/** What bounds a connected call. */
+export interface CallLimitsPolicy {
+  /** Session timers on both legs; absent: none (a dead call then lasts until maxDurationSeconds). */
+  readonly sessionTimer?: SessionTimerPolicy;
+  /** A connected call is ended with BYE on both legs after this long; absent: no limit. */
+  readonly maxDurationSeconds?: number;
 }
 
 export interface B2buaPolicy {
@@ -69,6 +90,8 @@ export interface B2buaPolicy {
   /** Certificate identity → permissions. */
   readonly tlsPeers?: Readonly<Record<string, TlsPeer>>;
   readonly dialPeers: readonly B2buaDialPeer[];
+  /** Session timers and the longest call (config gateway.calls). */
+  readonly calls?: CallLimitsPolicy;
 }
 
 /**

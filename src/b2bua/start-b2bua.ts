@@ -1,7 +1,8 @@
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { GatewayError, systemClock, type Clock } from '../common/index.js';
-import { silentLogger } from '../log/index.js';
+import { RateLimitedLog, silentLogger } from '../log/index.js';
+import { ActiveCalls } from './active-calls.js';
 import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js';
 import { CallStats, type CallStatsSnapshot } from './call-stats.js';
 import type { B2buaErrorCode } from './errors.js';
@@ -10,6 +11,7 @@ import type { Middleware } from './pipeline-types.js';
 import { PipelineStats, type PipelineStatsSnapshot } from './pipeline-stats.js';
 import type { B2buaPolicy } from './policy-types.js';
 import { createRfc3263Resolver, type SipServerResolver } from './rfc3263.js';
+import { sipReason } from './reason.js';
 import { parseTarget } from './target-uri.js';
 import { TrunkMonitor, type PingSrf, type TrunkMonitorSnapshot } from './trunk-monitor.js';
 
@@ -58,6 +60,17 @@ export interface B2buaApp {
    */
   setPolicy(policy: B2buaPolicy): void;
   stats(): B2buaStatsSnapshot;
+  /** Connected calls now. */
+  readonly activeCalls: number;
+  /**
+   * Stops taking new calls (shutdown): every new INVITE gets 503 with Retry-After and a Reason, is counted
+   * (`refusedDraining`) and gets a CDR line. Calls up go on.
+   */
+  drain(retryAfterSeconds: number): void;
+  /** Resolves when no call is up. */
+  drained(): Promise<void>;
+  /** Ends every connected call with BYE and `reason` on both legs; how many there were. */
+  endCalls(cause: string, reason: string): number;
   /** Disconnects from the engine. Calls still up are left to the engine. Idempotent. */
   close(): Promise<void>;
 }
@@ -78,8 +91,22 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   const target = options.policy ? undefined : parseTarget(options.target!);
   const srf = new Srf();
 
+  const limited = new RateLimitedLog(log, clock, { intervalMs: 10_000 });
   // drachtio-srf emits 'error' for socket errors and reconnects on its own; an unheard 'error' would throw.
-  srf.on('error', (err: Error) => log.warn({ err }, 'b2bua: control connection error'));
+  srf.on('error', (err: Error) => limited.line('warn', 'ERR_B2BUA_CONTROL', { err }, 'b2bua: control connection error'));
+  const active = new ActiveCalls();
+  let draining: { retryAfter: number } | undefined;
+  /** While draining, a new INVITE is answered 503 with Retry-After and a Reason, and nothing else runs. */
+  const refuseDraining = (req: { get(n: string): string | undefined }, res: { send(s: number, r?: string, o?: object): void }): boolean => {
+    if (!draining) return false;
+    stats.refusedDraining++;
+    stats.fail(503);
+    const reason = sipReason(503, 'Gateway shutting down: not taking new calls');
+    limited.line('info', 'ERR_B2BUA_DRAINING', { callId: req.get('Call-ID') }, 'b2bua: new call refused while draining');
+    log.info({ cdr: { callId: req.get('Call-ID') ?? '', status: 503, cause: 'shutdown', reason, endAt: clock.now() } }, 'cdr');
+    res.send(503, undefined, { headers: { 'Retry-After': String(draining.retryAfter), Reason: reason } });
+    return true;
+  };
 
   // The live policy: its pipeline and its pings. A swap replaces the whole object; each INVITE takes the
   // one current when it arrives and keeps it to the end.
@@ -94,16 +121,19 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     });
     const trunks = monitor.size > 0 ? monitor : undefined;
     const steps = buildPipeline({
-      policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, ...(trunks ? { trunks } : {}),
+      policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, ...(trunks ? { trunks } : {}),
     });
     return { policy, steps, ...(trunks ? { trunks } : {}) };
   };
   if (options.policy && pipelineStats) {
     live = build(options.policy);
-    srf.use('invite', ((req, res, next) => runSteps(live!.steps, req, res, next)) as Middleware as never);
+    srf.use('invite', ((req, res, next) => {
+      if (!refuseDraining(req, res)) runSteps(live!.steps, req, res, next);
+    }) as Middleware as never);
   } else {
-    const ctx: BridgeContext = { srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock };
+    const ctx: BridgeContext = { srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock, active };
     srf.invite((req, res) => {
+      if (refuseDraining(req as never, res as never)) return;
       bridgeCall(ctx, req as never, res as never).catch((err: unknown) => {
         log.error({ err }, 'b2bua: call handler failed');
       });
@@ -152,6 +182,15 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       if (connected && !closed) next.trunks?.start();
       log.info({ tenants: Object.keys(policy.tenants), dialPeers: policy.dialPeers.length }, 'b2bua: policy swapped; new calls use it');
     },
+    get activeCalls() {
+      return active.size;
+    },
+    drain(retryAfterSeconds: number): void {
+      draining = { retryAfter: retryAfterSeconds };
+      log.info({ activeCalls: active.size, retryAfterSeconds }, 'b2bua: draining: new calls get 503');
+    },
+    drained: () => active.drained(),
+    endCalls: (cause, reason) => active.endAll(cause, reason),
     stats: () => (pipelineStats
       ? { ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}) }
       : stats.snapshot()),

@@ -1,77 +1,194 @@
 import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../common/index.js';
 import type { CallStats } from './call-stats.js';
+import { reasonTextOf, sipReason } from './reason.js';
+
+/** What drachtio-srf's Dialog hands a 'destroy' listener: the BYE (source `application` when the engine made it). */
+export interface DestroyRequest {
+  source?: string;
+  get?(name: string): string | undefined;
+}
 
 /** One leg of a bridged call, as drachtio-srf's `Dialog` presents it. */
 export interface BridgeLeg {
   /** drachtio-srf sets this false once the dialog is over (BYE sent or received). */
   connected?: boolean;
-  on(event: 'destroy', listener: () => void): unknown;
-  destroy(opts: undefined, callback: (err: unknown) => void): unknown;
+  on(event: 'destroy', listener: (req?: DestroyRequest, reason?: string) => void): unknown;
+  destroy(opts: { headers?: Record<string, string> } | undefined, callback: (err: unknown) => void): unknown;
+  /** drachtio-srf's in-dialog request; when present our BYE goes through it, so its final status is seen. */
+  request?(opts: { method: string; headers?: Record<string, string> }): Promise<{ status: number }>;
+  removeAllListeners?(): unknown;
 }
 
-/** Who ended a connected call. `race`: a leg was already gone when createB2BUA resolved. */
-export type ReleasedBy = 'caller' | 'callee' | 'race';
+/**
+ * Who ended a connected call. `race`: a leg was already gone when createB2BUA resolved; `gateway`: the b2bua
+ * itself (session timer, maximum duration, a failed B leg, shutdown); `engine`: the engine sent the BYE (ACK
+ * timeout, a lost connection) and told the app.
+ */
+export type ReleasedBy = 'caller' | 'callee' | 'race' | 'gateway' | 'engine';
+
+/** How a connected call ended, for its CDR. */
+export interface CallEnd {
+  releasedBy: ReleasedBy | undefined;
+  /** `normal`, or why the gateway or the engine ended it (`session-expired`, `max-duration`, `b-leg-lost`, …). */
+  cause: string;
+  /** The Reason sent in our BYEs, or the one the engine's BYE carried. */
+  reason?: string;
+  /** BYEs of ours that failed (not sent, or no dialog left): the leg is released all the same. */
+  byeFailed: number;
+}
+
+/** A handle on a supervised call: the b2bua's own way to end it. */
+export interface CallControl {
+  /** Ends the call with a BYE carrying `reason` on each leg still up; the first end wins. */
+  end(cause: string, reason: string): void;
+  readonly ended: boolean;
+  /** Called when the call has ended (both legs released), after the CDR callback. */
+  onEnd(fn: () => void): void;
+}
 
 export interface SuperviseContext {
   stats: CallStats;
   log: Logger;
   callId: string | undefined;
+  /** Needed with maxDurationMs. */
+  clock?: Clock;
+  /** Longest a connected call may last; then it is ended with BYE on both legs (cause `max-duration`). */
+  maxDurationMs?: number;
   /** Called once, when both legs are released. */
-  onEnded(releasedBy: ReleasedBy | undefined): void;
+  onEnded(end: CallEnd): void;
+}
+
+interface Side {
+  leg: BridgeLeg;
+  up: boolean;
+  name: 'A' | 'B';
 }
 
 /**
  * Follows a connected call until both legs are released: a BYE on one leg is answered by drachtio-srf and
- * ends the other with a BYE of ours. Counts connected, active, legs up and completed calls.
+ * ends the other with a BYE of ours. Counts connected, active, legs up, completed calls and failed BYEs (a leg
+ * whose BYE failed is released all the same: nothing more can be done for it, and the count says so).
  */
-export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac: BridgeLeg }): void {
+export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac: BridgeLeg }): CallControl {
   const { stats, log, callId } = ctx;
   stats.connected++;
   stats.active++;
   stats.legsUp += 2;
 
-  const a = { leg: legs.uas, up: true };
-  const b = { leg: legs.uac, up: true };
+  const a: Side = { leg: legs.uas, up: true, name: 'A' };
+  const b: Side = { leg: legs.uac, up: true, name: 'B' };
   let releasedBy: ReleasedBy | undefined;
+  let cause = 'normal';
+  let reason: string | undefined;
+  let byeFailed = 0;
+  let ended = false;
+  const onEnd: Array<() => void> = [];
+  let limit: TimerHandle | undefined;
 
-  const release = (side: typeof a): void => {
+  const release = (side: Side): void => {
     if (!side.up) return;
     side.up = false;
     stats.legsUp--;
     if (a.up || b.up) return;
+    ended = true;
+    limit?.cancel();
     stats.active--;
     stats.completed++;
-    ctx.onEnded(releasedBy);
+    ctx.onEnded({ releasedBy, cause, ...(reason !== undefined ? { reason } : {}), byeFailed });
+    for (const fn of onEnd) fn();
   };
-  const hangUp = (side: typeof a): void => {
-    if (!side.up) return;
+  const failed = (side: Side, err: unknown): void => {
+    byeFailed++;
+    stats.byeFailed++;
+    log.warn({ err, callId, leg: side.name, code: 'ERR_B2BUA_BYE_FAILED' }, `b2bua: BYE on leg ${side.name} failed; the leg is released`);
+  };
+  const viaDestroy = (side: Side, headers?: Record<string, string>): void => {
     try {
-      side.leg.destroy(undefined, (err) => {
-        if (err) log.debug({ err, callId }, 'b2bua: BYE on the surviving leg failed');
+      side.leg.destroy(headers ? { headers } : undefined, (err) => {
+        if (err) failed(side, err);
         release(side);
       });
     } catch (err) {
-      log.debug({ err, callId }, 'b2bua: BYE on the surviving leg failed');
+      failed(side, err);
       release(side);
     }
   };
-  const onEnded = (gone: typeof a, other: typeof a, who: ReleasedBy): void => {
-    releasedBy ??= who;
+  const hangUp = (side: Side, headers?: Record<string, string>): void => {
+    if (!side.up) return;
+    const leg = side.leg;
+    if (typeof leg.request !== 'function') {
+      viaDestroy(side, headers);
+      return;
+    }
+    // The BYE as an in-dialog request, so its answer is seen: 408 or a 5xx is a failed teardown (481: the far end
+    // had already ended it). A BYE that could not be sent at all goes through destroy(), which also frees
+    // drachtio-srf's record of the dialog.
+    leg.request({ method: 'BYE', headers: headers ?? {} }).then((res) => {
+      if (res.status >= 300 && res.status !== 481) failed(side, new Error(`BYE answered ${res.status}`));
+      leg.connected = false;
+      leg.removeAllListeners?.();
+      release(side);
+    }, () => viaDestroy(side, headers));
+  };
+  const onGone = (gone: Side, other: Side, who: ReleasedBy, req?: DestroyRequest): void => {
+    if (!gone.up) return;
+    let headers: Record<string, string> | undefined;
+    if (releasedBy === undefined) {
+      releasedBy = who;
+      if (req?.source === 'application') {
+        // The engine ended this leg by itself (ACK timeout, a lost connection): the other leg is told why.
+        releasedBy = 'engine';
+        stats.endedByEngine++;
+        const text = reasonTextOf(req.get?.('Reason')) ?? 'ended by the gateway';
+        cause = `engine:${text}`;
+        reason = sipReason(gone === b ? 502 : 487, `${gone === b ? 'Called' : 'Calling'} party lost: ${text}`);
+        headers = { Reason: reason };
+      }
+    }
     release(gone);
-    hangUp(other);
+    hangUp(other, headers);
   };
 
-  legs.uas.on('destroy', () => onEnded(a, b, 'caller'));
-  legs.uac.on('destroy', () => onEnded(b, a, 'callee'));
+  legs.uas.on('destroy', (req) => onGone(a, b, 'caller', req));
+  legs.uac.on('destroy', (req) => onGone(b, a, 'callee', req));
+
+  const control: CallControl = {
+    end(why: string, text: string): void {
+      if (ended || releasedBy !== undefined) return;
+      releasedBy = 'gateway';
+      cause = why;
+      stats.endedBy(why);
+      reason = text;
+      log.info({ callId, cause: why, reason: text }, 'b2bua: the gateway ends the call');
+      hangUp(a, { Reason: text });
+      hangUp(b, { Reason: text });
+    },
+    get ended() {
+      return ended;
+    },
+    onEnd(fn) {
+      if (ended) fn();
+      else onEnd.push(fn);
+    },
+  };
+
+  if (ctx.maxDurationMs !== undefined && ctx.clock) {
+    const s = Math.round(ctx.maxDurationMs / 1000);
+    limit = ctx.clock.setTimeout(() => {
+      control.end('max-duration', sipReason(200, `Maximum call duration of ${s} s reached`));
+    }, ctx.maxDurationMs);
+  }
 
   // A BYE that arrived in the same read as the messages completing the call has already been handled by
   // drachtio-srf, and the 'destroy' it emitted found no listener (drachtio-protocol.md §6).
   if (legs.uas.connected === false) {
     stats.racedLegs++;
-    onEnded(a, b, 'race');
+    onGone(a, b, 'race');
   }
   if (legs.uac.connected === false) {
     stats.racedLegs++;
-    onEnded(b, a, 'race');
+    onGone(b, a, 'race');
   }
+  return control;
 }

@@ -35,7 +35,13 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     ...(d.from !== undefined ? { from: d.from } : {}),
     ...(d.preference !== undefined ? { preference: d.preference } : {}),
     ...(d.sipServer !== undefined ? { sipServer: d.sipServer } : {}),
+    ...(d.noAnswerTimeoutSeconds !== undefined ? { noAnswerTimeoutSeconds: d.noAnswerTimeoutSeconds } : {}),
   }));
+  const c = config.gateway.calls;
+  const calls = {
+    ...(c.sessionTimer.enabled ? { sessionTimer: { expiresSeconds: c.sessionTimer.expiresSeconds, minSeSeconds: Math.min(c.sessionTimer.minSeSeconds, c.sessionTimer.expiresSeconds) } } : {}),
+    ...(c.maxDurationSeconds > 0 ? { maxDurationSeconds: c.maxDurationSeconds } : {}),
+  };
   const tlsPeers: Record<string, { permissions: Readonly<Record<string, boolean>>; tenants?: readonly string[] }> = {};
   for (const [name, p] of Object.entries(config.tlsPeers)) {
     tlsPeers[name] = { permissions: p.permissions, ...(p.tenants !== undefined ? { tenants: p.tenants } : {}) };
@@ -49,5 +55,6 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     categories: config.permissionCategories,
     tlsPeers,
     dialPeers,
+    calls,
   };
 }

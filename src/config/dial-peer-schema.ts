@@ -15,6 +15,11 @@ export const DialPeerSchema = z.strictObject({
   preference: z.number().int().min(0).max(100).optional(),
   /** Overrides the tenant's sipServer (CUBE `session target`). */
   sipServer: SipServerSchema.optional(),
+  /**
+   * Longest wait (seconds) for a B leg on this dial peer to answer; then it is cancelled and the next target or
+   * dial peer is tried (CUBE `timers connection ... / call-setup`). Absent: the INVITE's own 32 s timeout.
+   */
+  noAnswerTimeoutSeconds: z.number().int().min(1).max(600).optional(),
 });
 
 export type DialPeerConfig = z.output<typeof DialPeerSchema>;

@@ -42,6 +42,29 @@ export const EngineSchema = z.discriminatedUnion('mode', [
   }),
 ]);
 
+/**
+ * What bounds a connected call: RFC 4028 session timers on both legs and the longest duration. Intervals under
+ * RFC 4028's 90 s floor are accepted for tests and labs; production keeps the defaults or longer.
+ */
+export const CallsSchema = z.strictObject({
+  sessionTimer: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Session-Expires asked for on B legs and the most granted on A legs (RFC 4028 recommends 1800). */
+    expiresSeconds: z.number().int().min(1).max(86_400).default(1800),
+    /** Min-SE: shorter asks get 422 (RFC 4028 §5: at least 90). */
+    minSeSeconds: z.number().int().min(1).max(86_400).default(90),
+  }).prefault({}),
+  /** A connected call is ended with BYE on both legs after this long; 0: no limit. */
+  maxDurationSeconds: z.number().int().min(0).max(604_800).default(0),
+});
+
+/** SIGTERM: new calls get 503 with Retry-After, calls up get this long to end, then BYE; then exit 0. */
+export const ShutdownSchema = z.strictObject({
+  drainSeconds: z.number().int().min(0).max(3_600).default(30),
+  /** Retry-After (seconds) on the 503 a new call gets while the gateway drains. */
+  retryAfterSeconds: z.number().int().min(0).max(86_400).default(60),
+});
+
 export const GatewaySchema = z.strictObject({
   /** Our SIP domain (Contact, Record-Route, SNI we answer to). */
   domain: z.string().min(1).optional(),
@@ -52,7 +75,11 @@ export const GatewaySchema = z.strictObject({
   defaultTenant: NameSchema.optional(),
   admin: AdminSchema.prefault({}),
   engine: EngineSchema.prefault({ mode: 'embedded' }),
+  calls: CallsSchema.prefault({}),
+  shutdown: ShutdownSchema.prefault({}),
 });
 
 export type ListenerConfig = z.output<typeof ListenerSchema>;
 export type GatewaySection = z.output<typeof GatewaySchema>;
+export type CallsConfig = z.output<typeof CallsSchema>;
+export type ShutdownConfig = z.output<typeof ShutdownSchema>;

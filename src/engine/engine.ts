@@ -55,7 +55,11 @@ export interface EngineCoreDeps {
 }
 
 /** A core the engine can close with the rest; close() is optional and may be async. */
-export type ClosableEngineCore = EngineCore & { close?(): void | Promise<void> };
+export type ClosableEngineCore = EngineCore & {
+  close?(): void | Promise<void>;
+  onConnectionLost?(connectionId: string, reason: string): void;
+  onConnectionClosedByPeer?(connectionId: string): void;
+};
 
 export interface EngineOptions {
   listen: EngineListenerOptions[];
@@ -139,6 +143,12 @@ export class Engine {
       ...deps, log: log.child({ component: 'core' }), ...(options.limits ? { limits: options.limits } : {}),
     });
     this.core = core;
+    // A reset TCP/TLS connection ends the dialogs on it (the app hears an unsolicited BYE and ends the other leg);
+    // one we opened that the peer closed has its dialogs probed.
+    this.transport.on('connectionClose', (info, reason) => {
+      if (reason.startsWith('error')) core.onConnectionLost?.(info.id, reason);
+      else if (reason === 'peer closed' && info.direction === 'outbound') core.onConnectionClosedByPeer?.(info.id);
+    });
     // The core sits on the transport (it passes messages down to the transaction layer) and is the TU.
     this.transport.setUser(isTransportUser(core) ? core : { onMessage: (m, raw, flow) => this.transactions.receive(m, raw, flow) });
     this.control = new ControlServer({

@@ -35,9 +35,23 @@ export interface EngineWorkerHandle {
   snapshot(): Promise<EngineSnapshot>;
   /** Closes the engine, then lets the worker end (terminated if it lingers). Idempotent. */
   close(): Promise<void>;
+  /**
+   * The worker died after start (an uncaught error in it, or it exited) while nobody had asked it to close:
+   * `listener` gets the coded failure once. SIP is gone at that point; the process should end non-zero so a
+   * service manager restarts it.
+   */
+  onFailure(listener: (failure: EngineWorkerFailure) => void): void;
 }
 
-export type EngineWorkerErrorCode = 'ERR_ENGINE_WORKER';
+export type EngineWorkerErrorCode = 'ERR_ENGINE_WORKER' | 'ERR_ENGINE_WORKER_CRASHED' | 'ERR_ENGINE_WORKER_EXITED';
+
+/** How the engine worker died after start. */
+export interface EngineWorkerFailure {
+  code: Extract<EngineWorkerErrorCode, 'ERR_ENGINE_WORKER_CRASHED' | 'ERR_ENGINE_WORKER_EXITED'>;
+  message: string;
+  exitCode?: number;
+  err?: unknown;
+}
 
 type ToWorker = { type: 'close' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number };
 type FromWorker =
@@ -93,11 +107,35 @@ export function startEngineWorker(options: EngineWorkerOptions): Promise<EngineW
         fail(`unexpected message from the engine worker: ${m.type}`);
         return;
       }
+      const watch = supervise(worker);
+      const close = closer(worker, timeoutMs);
       resolve({
-        ports: m.addresses, worker, reloadTls: reloader(worker, timeoutMs), snapshot: snapshotter(worker, timeoutMs), close: closer(worker, timeoutMs),
+        ports: m.addresses, worker, reloadTls: reloader(worker, timeoutMs), snapshot: snapshotter(worker, timeoutMs),
+        close: () => {
+          watch.closing = true;
+          return close();
+        },
+        onFailure: (l) => watch.listeners.push(l),
       });
     });
   });
+}
+
+/**
+ * Watches a started worker for the rest of its life: an 'error' (uncaught in the worker) or an 'exit' that no
+ * close() asked for is reported once to the listeners. An error that nobody listens to is still reported
+ * (without the listener Node would turn it into an uncaught exception in this thread).
+ */
+export function supervise(worker: Worker): { closing: boolean; listeners: Array<(f: EngineWorkerFailure) => void> } {
+  const state = { closing: false, listeners: [] as Array<(f: EngineWorkerFailure) => void>, reported: false };
+  const report = (f: EngineWorkerFailure) => {
+    if (state.closing || state.reported) return;
+    state.reported = true;
+    for (const l of state.listeners) l(f);
+  };
+  worker.on('error', (err: Error) => report({ code: 'ERR_ENGINE_WORKER_CRASHED', message: `engine worker crashed: ${err.message}`, err }));
+  worker.on('exit', (exitCode: number) => report({ code: 'ERR_ENGINE_WORKER_EXITED', message: `engine worker exited with code ${exitCode}`, exitCode }));
+  return state;
 }
 
 /**
@@ -181,6 +219,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
       ...(options.tls ? { tls: options.tls } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });
+    injectTestFault(log);
   } catch (e) {
     const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_ENGINE_START';
     log.error({ err: e, code }, 'engine failed to start');
@@ -210,6 +249,23 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
       port.close();
     });
   });
+}
+
+/**
+ * Tests only (honoured when NODE_ENV is `test`): TRUNKGATE_TEST_ENGINE_FAULT=`throw:<ms>` makes the worker throw an
+ * uncaught error, `exit:<ms>` makes it exit with code 3, that long after the engine started; so the supervision of
+ * a real gateway process can be tested. Ignored otherwise.
+ */
+function injectTestFault(log: ReturnType<typeof createLogger>): void {
+  const spec = process.env.TRUNKGATE_TEST_ENGINE_FAULT;
+  if (process.env.NODE_ENV !== 'test' || !spec) return;
+  const m = /^(throw|exit):(\d{1,6})$/.exec(spec);
+  if (!m) return;
+  log.warn({ fault: spec }, 'engine worker: test fault armed');
+  setTimeout(() => {
+    if (m[1] === 'exit') process.exit(3);
+    throw new Error('test fault: engine worker crash');
+  }, Number(m[2]));
 }
 
 if (!isMainThread && (workerData as Record<string, unknown> | null)?.[MARK] === true) {

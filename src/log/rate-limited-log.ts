@@ -1,6 +1,11 @@
 import type { Clock, TimerHandle } from '../common/clock.js';
 import type { Logger } from './logger.js';
 
+/** The clock a limiter reads: `now`, and `setTimeout` for summary lines (without it the count rides on the next line). */
+export type NowSource = Pick<Clock, 'now'> & Partial<Pick<Clock, 'setTimeout'>>;
+
+export type LimitedLevel = 'fatal' | 'error' | 'warn' | 'info';
+
 export interface RateLimitedLogOptions {
   /** The window every limit counts in (default 60,000 ms). */
   intervalMs?: number;
@@ -8,6 +13,8 @@ export interface RateLimitedLogOptions {
   perCode?: number;
   /** Sources remembered for the per-source limit; the least recently logged is forgotten past it (default 4,096). */
   maxSources?: number;
+  /** The same bound under the name the keyed `line()` callers use. */
+  maxKeys?: number;
   /**
    * At the end of a window in which lines were left out, write one summary line per code (how many, from how many
    * sources), so a flood that stops is still accounted for. Default false: the count rides on the code's next line.
@@ -34,7 +41,7 @@ const MAX_COUNTED_SOURCES = 1_000;
  */
 export class RateLimitedLog {
   readonly #log: Logger;
-  readonly #clock: Clock;
+  readonly #clock: NowSource;
   readonly #intervalMs: number;
   readonly #perCode: number;
   readonly #maxSources: number;
@@ -44,17 +51,30 @@ export class RateLimitedLog {
   readonly #sources = new Map<string, number>();
   #closed = false;
 
-  constructor(log: Logger, clock: Clock, options: RateLimitedLogOptions = {}) {
+  constructor(log: Logger, clock: NowSource, options: RateLimitedLogOptions = {}) {
     this.#log = log;
     this.#clock = clock;
     this.#intervalMs = options.intervalMs ?? 60_000;
     this.#perCode = options.perCode ?? 10;
-    this.#maxSources = options.maxSources ?? 4_096;
+    this.#maxSources = options.maxSources ?? options.maxKeys ?? 4_096;
     this.#summaries = options.summaries ?? false;
   }
 
   /** Writes the line at warn unless its code or its (code, source) had its share this window; true when written. */
   warn(code: string, source: string | undefined, fields: Record<string, unknown>, msg: string): boolean {
+    return this.#write('warn', code, source !== undefined ? `${code}\u0000${source}` : undefined, source, fields, msg);
+  }
+
+  /**
+   * Writes the line at `level` at most once a window per code (and source, when given), within the per-code share;
+   * true when written.
+   */
+  line(level: LimitedLevel, code: string, fields: Record<string, unknown>, msg: string, source?: string): boolean {
+    return this.#write(level, code, source !== undefined ? `${code}\u0000${source}` : code, source, fields, msg);
+  }
+
+  #write(level: LimitedLevel, code: string, key: string | undefined, source: string | undefined,
+    fields: Record<string, unknown>, msg: string): boolean {
     const now = this.#clock.now();
     let w = this.#codes.get(code);
     if (!w) {
@@ -64,12 +84,11 @@ export class RateLimitedLog {
       w.start = now;
       w.lines = 0;
     }
-    const key = source !== undefined ? `${code}\u0000${source}` : undefined;
     const last = key !== undefined ? this.#sources.get(key) : undefined;
     if (w.lines >= this.#perCode || (last !== undefined && now - last < this.#intervalMs)) {
       w.suppressed++;
       if (source !== undefined && w.sources.size < MAX_COUNTED_SOURCES) w.sources.add(source);
-      if (this.#summaries && !w.timer && !this.#closed) {
+      if (this.#summaries && !w.timer && !this.#closed && this.#clock.setTimeout) {
         w.timer = this.#clock.setTimeout(() => this.#summary(code), Math.max(1, w.start + this.#intervalMs - now));
       }
       this.#log.debug({ code, ...fields }, msg);
@@ -83,7 +102,7 @@ export class RateLimitedLog {
     }
     const suppressed = w.suppressed;
     if (suppressed > 0) this.#resetSuppressed(w);
-    this.#log.warn({ code, ...fields, ...(suppressed > 0 ? { suppressed } : {}) },
+    this.#log[level]({ code, ...fields, ...(suppressed > 0 ? { suppressed } : {}) },
       suppressed > 0 ? `${msg} (and ${suppressed} more with this code since the last line)` : msg);
     return true;
   }

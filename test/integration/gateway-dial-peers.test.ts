@@ -127,7 +127,7 @@ test('the gateway started from a profiles directory routes by dial peer, refuses
   await t.test('an international number is refused 403 with a Reason naming the category', async () => {
     const final = await invite(r, '+442071234567');
     assert.match(final, /^SIP\/2\.0 403 /);
-    assert.match(header(final, 'Reason'), /^SIP;cause=403;text="Calls to international numbers are not permitted"/);
+    assert.match(header(final, 'Reason'), /^SIP;cause=403;text="Calls to international numbers are not permitted \(category international: permission international denied to tenant pbx/);
     assert.deepEqual(r.gw.b2bua.stats().policy?.deniedByCategory, { international: 1 });
   });
 

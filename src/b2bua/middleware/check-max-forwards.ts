@@ -1,5 +1,5 @@
 import { refuseCall } from '../cdr.js';
-import { localsOf, type Middleware, type PipelineDeps } from '../pipeline-types.js';
+import { localsOf, refusalLine, type Middleware, type PipelineDeps } from '../pipeline-types.js';
 
 /**
  * Step: a request that may not be forwarded again is answered 483, and the B leg gets the count less one.
@@ -18,7 +18,7 @@ export function checkMaxForwards(deps: PipelineDeps): Middleware {
       const n = Number(raw);
       if (n === 0) {
         deps.stats.tooManyHops++;
-        locals.log.info('b2bua: Max-Forwards is 0');
+        refusalLine(deps, req, 'info', 'ERR_B2BUA_TOO_MANY_HOPS', {}, 'b2bua: Max-Forwards is 0');
         refuseCall(deps.clock, req, res, 483, 'SIP;cause=483;text="Too Many Hops"', 'too-many-hops');
         return;
       }

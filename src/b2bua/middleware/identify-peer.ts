@@ -1,7 +1,7 @@
 import { identifyTenant, type ReceivedOn } from '../../policy/index.js';
 import { parsePeerHeader } from '../peer-header.js';
 import { refuseCall } from '../cdr.js';
-import { type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
+import { refusalLine, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
 import { PEER_HEADER, type SipTransport } from '../policy-types.js';
 import { removeHeader } from '../request-headers.js';
 
@@ -54,7 +54,7 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
         if (peer.verified && peer.transport === 'tls') locals.identities = peer.identities;
       } else {
         stats.peerHeaderIgnored++;
-        locals.log.warn({ source: req.source_address, protocol: req.protocol }, `b2bua: ${PEER_HEADER} ignored: not the engine's`);
+        refusalLine(deps, req, 'warn', 'ERR_B2BUA_PEER_HEADER_FORGED', { source: req.source_address, protocol: req.protocol }, `b2bua: ${PEER_HEADER} ignored: not the engine's`);
       }
     }
 
@@ -74,7 +74,7 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
 
     if (locals.tenantIn === undefined || !Object.hasOwn(policy.tenants, locals.tenantIn)) {
       stats.noTenant++;
-      locals.log.warn({ tenant: locals.tenantIn, receivedOn: req.receivedOn }, 'b2bua: call on no known tenant refused');
+      refusalLine(deps, req, 'warn', 'ERR_B2BUA_NO_TENANT', { tenant: locals.tenantIn, receivedOn: req.receivedOn }, 'b2bua: call on no known tenant refused');
       refuseCall(clock, req, res, 403, 'SIP;cause=403;text="No tenant for this listener"', 'no-tenant');
       return;
     }

@@ -1,6 +1,6 @@
 import { categoryDefaults, resolvePermissions } from '../../policy/index.js';
 import { refuseCall } from '../cdr.js';
-import { localsOf, type Middleware, type PipelineDeps } from '../pipeline-types.js';
+import { localsOf, refusalLine, type Middleware, type PipelineDeps } from '../pipeline-types.js';
 
 /**
  * Step: the caller's permissions. The first certificate identity matching a TLS peer gives that peer's
@@ -26,7 +26,7 @@ export function mapPermissions(deps: PipelineDeps): Middleware {
     });
     if (!r.ok) {
       stats.unknownPeerRejected++;
-      locals.log.warn({ identities: locals.identities, code: r.code }, r.reason);
+      refusalLine(deps, req, 'warn', r.code, { identities: locals.identities }, r.reason);
       refuseCall(deps.clock, req, res, r.status, `SIP;cause=${r.status};text="${r.reason.replace(/["\\]/g, '')}"`, 'unknown-peer');
       return;
     }

@@ -1,41 +1,24 @@
 import type { Logger } from 'pino';
 import { isFailoverStatus } from '../../policy/index.js';
+import type { ActiveCalls } from '../active-calls.js';
+import { attemptBLeg, type PlaceCallSrf } from '../b-leg-attempt.js';
 import { sipErrorStatus } from '../bridge-call.js';
 import { writeCdr } from '../cdr.js';
 import { bLegTargets, bLegUri, liveTargets, parseServer, type BLegTarget } from '../b-leg-target.js';
-import { passThrough, type PassLeg } from '../pass-through.js';
+import { runConnectedCall } from '../connected-call.js';
+import type { PassLeg } from '../pass-through.js';
 import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
 import { ROUTE_HEADER, type DigestCredentials } from '../policy-types.js';
+import { failureReason, sipReason } from '../reason.js';
 import { filterCrypto } from '../sdp-crypto.js';
-import { superviseLegs } from '../supervise-legs.js';
+import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
 
-/** What place-call needs from drachtio-srf. */
-export interface PlaceCallSrf {
-  createB2BUA(req: PipelineRequest, res: PipelineResponse, uri: string, opts: Record<string, unknown>,
-    callbacks: { cbRequest(err: unknown, uacReq?: unknown): void }): Promise<{ uas: PassLeg; uac: PassLeg }>;
-}
-
-/**
- * The A-leg response as createB2BUA sees it during one attempt: a 500 it sends because the B-leg INVITE
- * could not be sent at all (no connection to the trunk) is held back, so the next dial peer can be tried.
- * Everything else reaches the real response.
- */
-export function guardSendFailure(res: PipelineResponse, requestSent: () => boolean): PipelineResponse {
-  return new Proxy(res, {
-    get(target, prop, receiver) {
-      if (prop === 'send') {
-        return (status: number, ...rest: unknown[]) => {
-          if (status === 500 && !requestSent() && !target.finalResponseSent) return;
-          return (target.send as (...a: unknown[]) => void).call(receiver, status, ...rest);
-        };
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
-}
+export { guardSendFailure, type PlaceCallSrf } from '../b-leg-attempt.js';
 
 export interface PlaceCallDeps extends PipelineDeps {
   srf: PlaceCallSrf;
+  /** Connected calls are registered here (a shutdown ends what is left). */
+  active?: ActiveCalls;
 }
 
 /** Thrown from localSdpA inside createB2BUA when the B side's answer keeps no suite the caller's tenant allows. */
@@ -67,8 +50,8 @@ interface Failure {
 export function placeCall(deps: PlaceCallDeps): Middleware {
   return (req, res) => {
     runCall(deps, req, res).catch((err: unknown) => {
-      deps.log.error({ err, callId: req.locals?.callId }, 'b2bua: call handler failed');
-      if (!res.finalResponseSent) res.send(500);
+      deps.log.error({ err, callId: req.locals?.callId, code: 'ERR_B2BUA_CALL_HANDLER' }, 'b2bua: call handler failed');
+      if (!res.finalResponseSent) res.send(500, undefined, { headers: { Reason: sipReason(500, 'Gateway error placing the call') } });
     });
   };
 }
@@ -85,7 +68,7 @@ async function resolveTarget(deps: PlaceCallDeps, locals: CallLocals, target: BL
   if (!r.ok) {
     deps.stats.dnsFailures++;
     locals.log.warn({ dialPeer: target.dialPeer, server: target.server, code: r.code }, `b2bua: ${r.reason}`);
-    return { status: 503, reasonHeader: 'SIP;cause=503;text="Trunk name does not resolve"', cause: 'dns' };
+    return { status: 503, reasonHeader: sipReason(503, `Trunk name does not resolve: ${target.server} (dial peer ${target.dialPeer})`), cause: 'dns' };
   }
   return r.targets.map((a) => {
     const host = a.address.includes(':') ? `[${a.address}]` : a.address;
@@ -105,10 +88,24 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   if (targets.length < all.length) stats.skippedDown += all.length - targets.length;
   stats.calls.attempted++;
 
-  let failure: Failure = { status: 503, reasonHeader: 'SIP;cause=503;text="No dial peer target reachable"', cause: 'no-target' };
+  // RFC 4028 §9: the caller's session interval is agreed (or refused with 422) before any B leg is placed.
+  const st = policy.calls?.sessionTimer;
+  const aSession = st ? decideUas(req, st) : undefined;
+  if (aSession && !aSession.ok) {
+    const reason = sipReason(422, `Session interval too small: Min-SE is ${aSession.minSe} s`);
+    log.info({ minSe: aSession.minSe }, 'b2bua: Session-Expires below Min-SE, 422');
+    if (!res.finalResponseSent) res.send(422, undefined, { headers: { 'Min-SE': String(aSession.minSe), Reason: reason } });
+    stats.calls.fail(422);
+    writeCdr(locals, { status: 422, cause: 'session-interval-too-small', reason, endAt: clock.now() });
+    return;
+  }
+
+  let failure: Failure = { status: 503, reasonHeader: sipReason(503, 'No dial peer target reachable'), cause: 'no-target' };
   let attempts = 0;
   let used: BLegTarget | undefined;
   let legs: { uas: PassLeg; uac: PassLeg } | undefined;
+  /** A B leg that answered 422 is asked again once, with the interval it named (RFC 4028 §7.4). */
+  const retrySe = new Map<BLegTarget, number>();
 
   // Plain targets are tried without an await before them, so a call with no dns: target takes no extra turn.
   const queue = [...targets];
@@ -137,11 +134,12 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     if (attempts > 0) stats.failovers++;
     attempts++;
     used = target;
-    const headers: Record<string, string> = { ...target.headers };
+    const headers: Record<string, string> = { ...target.headers, ...(st ? uacRequestHeaders(st, retrySe.get(target)) : {}) };
     if (locals.maxForwards !== undefined) headers['Max-Forwards'] = String(locals.maxForwards);
     const opts: Record<string, unknown> = {
       headers,
       passFailure: false,
+      ...(aSession?.ok ? { responseHeaders: (r: { status?: number }) => ((r.status ?? 0) >= 200 && (r.status ?? 0) < 300 ? uasResponseHeaders(aSession) : {}) } : {}),
       ...(tenantOut.digest ? { auth: digestAnswer(tenantOut.digest, log, target.tenant) } : {}),
       ...(offer.changed ? { localSdpB: offer.sdp } : {}),
       localSdpA: (sdpB: string | undefined) => {
@@ -151,33 +149,48 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
         throw Object.assign(new Error(a.reason), { [ANSWER_REFUSED]: true, reasonHeader: a.reasonHeader });
       },
     };
-    try {
-      // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
-      // one for the B leg (drachtio-protocol.md §2.2, dispatch rule 4).
-      let sent = false;
-      legs = await srf.createB2BUA(req, guardSendFailure(res, () => sent), target.uri, opts, {
-        cbRequest: (err) => {
-          if (!err) sent = true;
-        },
-      });
+    // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
+    // one for the B leg (drachtio-protocol.md §2.2, dispatch rule 4).
+    const r = await attemptBLeg({
+      srf, req, res, uri: target.uri, opts, clock, ...(target.noAnswerMs !== undefined ? { noAnswerMs: target.noAnswerMs } : {}),
+    });
+    if (r.ok) {
+      legs = r.legs;
       break;
-    } catch (err) {
-      if (answerRefused(err)) {
-        log.info({ dialPeer: target.dialPeer }, `b2bua: answer refused: ${err.message}`);
-        failure = { status: 488, reasonHeader: err.reasonHeader, cause: 'srtp' };
-        break;
-      }
-      const status = sipErrorStatus(err);
-      if (status === undefined) {
-        log.warn({ err, dialPeer: target.dialPeer, uri: target.uri }, 'b2bua: B leg not placed');
-        failure = { status: 503, reasonHeader: 'SIP;cause=503;text="Trunk unreachable"', cause: 'transport' };
-        continue;
-      }
-      const reason = (err as { reason?: unknown }).reason;
-      failure = { status, ...(typeof reason === 'string' ? { reason } : {}), cause: `b-leg-${status}` };
-      if (!isFailoverStatus(status)) break;
-      log.info({ status, dialPeer: target.dialPeer }, 'b2bua: trunk failed, trying the next dial peer');
     }
+    if (r.noAnswer) {
+      stats.calls.noAnswerTimeouts++;
+      const s = Math.round(target.noAnswerMs! / 1000);
+      log.info({ dialPeer: target.dialPeer, uri: target.uri, noAnswerSeconds: s }, 'b2bua: no answer in time, trying the next dial peer');
+      failure = { status: 408, reasonHeader: sipReason(408, `No answer from dial peer ${target.dialPeer} within ${s} s`), cause: 'no-answer' };
+      continue;
+    }
+    const err = r.err;
+    if (answerRefused(err)) {
+      log.info({ dialPeer: target.dialPeer }, `b2bua: answer refused: ${err.message}`);
+      failure = { status: 488, reasonHeader: err.reasonHeader, cause: 'srtp' };
+      break;
+    }
+    const status = sipErrorStatus(err);
+    if (status === undefined) {
+      log.warn({ err, dialPeer: target.dialPeer, uri: target.uri }, 'b2bua: B leg not placed');
+      failure = { status: 503, reasonHeader: sipReason(503, `Trunk unreachable: dial peer ${target.dialPeer}`), cause: 'transport' };
+      continue;
+    }
+    const minSe = status === 422 ? parseMinSe((err as { res?: { get?(n: string): string | undefined } }).res?.get?.('Min-SE')) : undefined;
+    if (st && minSe !== undefined && !retrySe.has(target)) {
+      retrySe.set(target, Math.max(minSe, st.minSeSeconds));
+      attempts--;
+      queue.unshift(target);
+      continue;
+    }
+    const reason = (err as { reason?: unknown }).reason;
+    // The far end's own Reason (or the engine's, naming a TLS failure) reaches the caller as it came.
+    const reasonHeader = failureReason(err)
+      ?? sipReason(status, `${typeof reason === 'string' ? reason : 'Failed'} (dial peer ${target.dialPeer}, tenant ${target.tenant})`);
+    failure = { status, ...(typeof reason === 'string' ? { reason } : {}), reasonHeader, cause: `b-leg-${status}` };
+    if (!isFailoverStatus(status)) break;
+    log.info({ status, dialPeer: target.dialPeer }, 'b2bua: trunk failed, trying the next dial peer');
   }
 
   const out = used ? { tenantOut: used.tenant, transportOut: used.transport, dialPeer: used.dialPeer } : {};
@@ -189,19 +202,23 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     }
     if (failure.cause === 'srtp') stats.cryptoRejected++;
     stats.calls.fail(status);
-    writeCdr(locals, { status, cause: failure.cause, attempts, endAt: clock.now(), ...out });
+    writeCdr(locals, {
+      status, cause: failure.cause, attempts, endAt: clock.now(), ...out, ...(failure.reasonHeader ? { reason: failure.reasonHeader } : {}),
+    });
     return;
   }
 
   const answerAt = clock.now();
   const tenantOut = policy.tenants[used!.tenant]!;
-  passThrough({ log, aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto }, legs);
-  superviseLegs({
-    stats: stats.calls, log, callId: locals.callId,
-    onEnded: (releasedBy) => writeCdr(locals, {
-      status: 200, cause: 'normal', attempts, answerAt, endAt: clock.now(), ...out, ...(releasedBy ? { releasedBy } : {}),
+  runConnectedCall({
+    legs, log, stats: stats.calls, clock, callId: locals.callId, limits: policy.calls, aInvite: req,
+    aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active,
+    ...(aSession?.ok ? { aSession } : {}),
+    onEnded: (end) => writeCdr(locals, {
+      status: 200, cause: end.cause, attempts, answerAt, endAt: clock.now(), ...out, ...(end.releasedBy ? { releasedBy: end.releasedBy } : {}),
+      ...(end.reason ? { reason: end.reason } : {}), ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
     }),
-  }, legs);
+  });
 }
 
 /** The realm of a 401/407 challenge (WWW-Authenticate or Proxy-Authenticate), if it names one. */

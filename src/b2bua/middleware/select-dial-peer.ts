@@ -1,7 +1,8 @@
 import { selectDialPeers } from '../../policy/index.js';
 import { dialPeerServers } from '../b-leg-target.js';
 import { refuseCall } from '../cdr.js';
-import { localsOf, type Middleware, type PipelineDeps } from '../pipeline-types.js';
+import { localsOf, refusalLine, type Middleware, type PipelineDeps } from '../pipeline-types.js';
+import { sipReason } from '../reason.js';
 
 /**
  * Step: the dial peers that may carry the call, best first. None: 404. A dial peer whose every target the
@@ -20,8 +21,9 @@ export function selectDialPeer(deps: PipelineDeps): Middleware {
       .filter((c) => Object.hasOwn(policy.tenants, c.dialPeer.tenant));
     if (candidates.length === 0) {
       stats.noRoute++;
-      locals.log.info({ calledNumber: locals.calledNumber }, 'b2bua: no dial peer matches');
-      refuseCall(deps.clock, req, res, 404, 'SIP;cause=404;text="No route to the called number"', 'no-route');
+      refusalLine(deps, req, 'info', 'ERR_B2BUA_NO_ROUTE', { calledNumber: locals.calledNumber }, 'b2bua: no dial peer matches');
+      refuseCall(deps.clock, req, res, 404,
+        sipReason(404, `No route: no dial peer for ${locals.calledNumber ?? '(no number)'} from tenant ${locals.tenantIn ?? '-'}`), 'no-route');
       return;
     }
     const isDown = deps.trunks ? (tenant: string, server: string) => deps.trunks!.isDown(tenant, server) : undefined;

@@ -316,6 +316,27 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   /**
+   * A TCP/TLS connection was reset or failed: the confirmed dialogs that lived on it have lost their peer. Each
+   * is ended as for an ACK timeout: a BYE (best effort) and an unsolicited BYE to the app with Reason
+   * "Connection lost", so the app can end the other leg at once. A connection the peer closed cleanly is not a
+   * loss (RFC 3261 §18 lets a later request open a new one).
+   */
+  onConnectionLost(connectionId: string, reason: string): void {
+    if (this.#closed) return;
+    for (const d of [...this.#dialogs.values()]) {
+      if (d.state === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.byeFromEngine(d, `Connection lost (${reason})`, { cause: 503, cdrCause: 'connection-lost' });
+    }
+  }
+
+  /** The peer closed a connection we opened: the confirmed dialogs on it are probed (UacCore.probeDialog). */
+  onConnectionClosedByPeer(connectionId: string): void {
+    if (this.#closed) return;
+    for (const d of [...this.#dialogs.values()]) {
+      if (d.state === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.probeDialog(d);
+    }
+  }
+
+  /**
    * An app's control connection is gone. Nothing of it may linger: every request it had to answer gets 503 with
    * a Reason now, every dialog it owned is ended (BYE to a confirmed leg, CANCEL to a leg still ringing, both
    * legs of a B2BUA call being its dialogs), each with a CDR stop and a counter, and one summary log line.

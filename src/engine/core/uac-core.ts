@@ -94,6 +94,31 @@ export class UacCore {
     }
   }
 
+  /**
+   * The peer closed the connection a confirmed dialog of ours lives on. That alone is no loss (a later request
+   * may open a new connection, RFC 3261 §18), so an in-dialog OPTIONS (§11) asks whether the peer is still
+   * there; a transport error, a timeout, 408 or 481 ends the dialog with a BYE and tells the app.
+   */
+  probeDialog(d: EngineDialog): void {
+    const lost = (why: string) => {
+      if (d.state === 'confirmed' && this.#c.dialogs.get(d.id) === d) this.byeFromEngine(d, `Connection lost (${why})`, { cause: 503, cdrCause: 'connection-lost' });
+    };
+    const probe = this.#buildInDialog(d, 'OPTIONS', d.remoteTarget, [], Buffer.alloc(0));
+    this.#dialogTarget(d).then((target) => {
+      probe.headers.unshift(hdr('Via', this.#c.addr.viaFor(target.protocol)));
+      this.#c.send.sendRequest(probe, {
+        target,
+        user: {
+          onResponse: (res) => {
+            if (res.status === 408 || res.status === 481) lost(`probe answered ${res.status}`);
+          },
+          onTimeout: () => lost('probe timed out'),
+          onTransportError: () => lost('peer unreachable'),
+        },
+      });
+    }).catch(() => lost('no target'));
+  }
+
   async sendNew(cmd: AppSipCommand, msg: SipRequest): Promise<void> {
     const method = msg.method;
     if (this.#c.clientFull() || ((method === 'INVITE' || method === 'SUBSCRIBE') && this.#c.dialogsFull())) {

@@ -7,10 +7,13 @@ import type { BridgeLeg, BridgeRequest, BridgeResponse, BridgeSrf } from '../../
 export class FakeLeg extends EventEmitter implements BridgeLeg {
   connected = true;
   destroyCalls = 0;
+  /** The options of each destroy() (the BYE's headers). */
+  destroyOpts: Array<{ headers?: Record<string, string> } | undefined> = [];
   #pending: Array<(err: unknown) => void> = [];
 
-  destroy(_opts: undefined, callback: (err: unknown) => void): void {
+  destroy(opts: { headers?: Record<string, string> } | undefined, callback: (err: unknown) => void): void {
     this.destroyCalls++;
+    this.destroyOpts.push(opts);
     this.#pending.push(callback);
   }
 
@@ -26,6 +29,12 @@ export class FakeLeg extends EventEmitter implements BridgeLeg {
   remoteBye(): void {
     this.connected = false;
     this.emit('destroy');
+  }
+
+  /** The engine ended this leg by itself (drachtio: an unsolicited BYE, source `application`). */
+  engineBye(reason: string): void {
+    this.connected = false;
+    this.emit('destroy', { source: 'application', get: (n: string) => (n.toLowerCase() === 'reason' ? reason : undefined) });
   }
 }
 

@@ -121,8 +121,15 @@ export class FakeDialog extends EventEmitter implements PassLeg {
     this.modified.push(sdp);
     return Promise.resolve(this.modifyAnswer);
   }
+  /** Status the far end answers a BYE with. */
+  byeStatus = 200;
   request(opts: { method: string; headers?: Record<string, string>; body?: string }) {
     this.requests.push(opts);
+    if (opts.method === 'BYE') {
+      this.destroyCalls++;
+      this.connected = false;
+      return Promise.resolve({ status: this.byeStatus, get: (_n: string) => undefined as string | undefined });
+    }
     return Promise.resolve({ status: 200, get: (_n: string) => undefined as string | undefined });
   }
 }

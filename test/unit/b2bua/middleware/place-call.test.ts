@@ -113,6 +113,7 @@ test('place-call: a 503 then an answer on the second target bridges; BYE ends bo
   uac.connected = false;
   uac.emit('destroy');
   assert.equal(uas.destroyCalls, 1);
+  await settle();
   const cdr = cdrOf(s.lines)!;
   assert.deepEqual({ ...cdr, identities: undefined }, {
     callId: 'c1', tenantIn: 'pbx', transportIn: 'udp', peerIdentity: null, tlsPeer: null, identities: undefined,
@@ -195,6 +196,12 @@ test('place-call: re-INVITE, INFO and UPDATE pass to the other leg, offers filte
   await settle();
   assert.equal(uac.requests[0]!.method, 'UPDATE');
   assert.ok(!uac.requests[0]!.body!.includes('HMAC_SHA1_32'));
+
+  // A bodyless UPDATE is this leg's session refresh: answered here with its Session-Expires, not relayed.
+  uas.emit('update', inDialog(undefined, { 'Session-Expires': '1800;refresher=uac', Supported: 'timer' }), res);
+  await settle();
+  assert.equal(uac.requests.length, 1);
+  assert.deepEqual(sent.at(-1), { status: 200, opts: { headers: { 'Session-Expires': '1800;refresher=uac', Require: 'timer' } } });
 });
 
 test('place-call: a target the OPTIONS ping found down is not tried while another is up', async () => {
@@ -235,4 +242,100 @@ test('place-call: a dns: target is tried at each address RFC 3263 gives, with th
   second.reject(sipError(503));
   assert.equal((await s.srf.attempt(2)).uri, 'sip:+442071234567@192.0.2.10:5060');
   assert.equal(s.stats.dnsFailures, 1);
+});
+
+test('place-call: a dial peer\'s no-answer timeout cancels the B leg and tries the next target at once; the caller never sees the abandoned attempt', async () => {
+  const p: B2buaPolicy = { ...policy, dialPeers: policy.dialPeers.map((d) => (d.id === 'intl' ? { ...d, noAnswerTimeoutSeconds: 3 } : d)) };
+  const s = start('+442071234567', 'pbx', offer, {}, p);
+  const first = await s.srf.attempt(0);
+  let cancelled = 0;
+  first.cbRequest(null, { cancel: () => { cancelled++; } });
+  s.clock.advance(2_999);
+  await settle();
+  assert.equal(s.srf.attempts.length, 1);
+  s.clock.advance(1);
+  const second = await s.srf.attempt(1);
+  assert.equal(cancelled, 1, 'the unanswered INVITE was cancelled');
+  assert.equal(second.uri, 'sips:+442071234567@sbc2.carrier.example:5061;transport=tls');
+  first.res.send(487);
+  assert.equal(s.res.sent.length, 0, 'nothing of the abandoned attempt reaches the caller');
+  second.reject(sipError(503));
+  const third = await s.srf.attempt(2);
+  third.reject(Object.assign(sipError(486), { reason: 'Busy Here', res: { get: (n: string) => (n === 'Reason' ? 'Q.850;cause=17' : undefined) } }));
+  await settle();
+  assert.equal(s.stats.calls.noAnswerTimeouts, 1);
+  assert.equal(s.res.status, 486);
+  assert.equal(s.res.reasonHeader, 'Q.850;cause=17', 'the far end\'s own Reason passes through');
+});
+
+test('place-call: every target silent past its timeout → 408 with a Reason naming the dial peer, in the CDR too', async () => {
+  const p: B2buaPolicy = {
+    ...policy,
+    dialPeers: [{ id: 'intl', destinationPattern: '^\\+', tenant: 'backup', noAnswerTimeoutSeconds: 2 }],
+  };
+  const s = start('+442071234567', 'pbx', offer, {}, p);
+  await s.srf.attempt(0);
+  s.clock.advance(2_000);
+  await settle();
+  assert.equal(s.res.status, 408);
+  assert.equal(s.res.reasonHeader, 'SIP;cause=408;text="No answer from dial peer intl within 2 s"');
+  const cdr = cdrOf(s.lines)!;
+  assert.equal(cdr.cause, 'no-answer');
+  assert.equal(cdr.reason, s.res.reasonHeader);
+});
+
+test('place-call: a B leg that failed on TLS: the engine\'s Reason (expected and presented identities) reaches the caller', async () => {
+  const p: B2buaPolicy = { ...policy, dialPeers: [{ id: 'intl', destinationPattern: '^\\+', tenant: 'carrier' }] };
+  const s = start('+442071234567', 'pbx', offer, {}, p);
+  const tls = 'SIP;cause=503;text="TLS_HANDSHAKE_FAILED name-mismatch: Certificate identity does not match requested domain; '
+    + 'ERR_TLS_CERT_ALTNAME_INVALID (expected sip:sbc1.carrier.example, presented dns:other.example)"';
+  const withReason = (status: number) => Object.assign(sipError(status), { res: { get: (n: string) => (n === 'Reason' ? tls : undefined) } });
+  (await s.srf.attempt(0)).reject(withReason(503));
+  (await s.srf.attempt(1)).reject(withReason(503));
+  await settle();
+  assert.equal(s.res.status, 503);
+  assert.equal(s.res.reasonHeader, tls);
+  assert.equal(cdrOf(s.lines)!.reason, tls);
+});
+
+test('place-call: a BYE of ours answered 408 is a failed teardown: counted, logged with its code, in the CDR; the call still ends', async () => {
+  const s = start('+442071234567');
+  const uas = new FakeDialog();
+  const uac = new FakeDialog();
+  (await s.srf.attempt(0)).resolve({ uas, uac });
+  await settle();
+  uas.byeStatus = 408;
+  uac.connected = false;
+  uac.emit('destroy');
+  await settle();
+  assert.equal(s.stats.calls.byeFailed, 1);
+  assert.ok(s.lines.some((l) => l.code === 'ERR_B2BUA_BYE_FAILED' && l.leg === 'A'));
+  const cdr = cdrOf(s.lines)!;
+  assert.equal(cdr.byeFailed, 1);
+  assert.equal(s.stats.calls.active, 0);
+});
+
+test('place-call: session timers: the B leg is asked for our interval; its 422 is retried once on the same target with its Min-SE; a caller below Min-SE gets 422', async () => {
+  const p: B2buaPolicy = { ...policy, calls: { sessionTimer: { expiresSeconds: 120, minSeSeconds: 90 } } };
+  const s = start('+442071234567', 'pbx', offer, {}, p);
+  const first = await s.srf.attempt(0);
+  assert.equal((first.opts.headers as Record<string, string>)['Session-Expires'], '120');
+  first.reject(Object.assign(sipError(422), { res: { get: (n: string) => (n === 'Min-SE' ? '300' : undefined) } }));
+  const again = await s.srf.attempt(1);
+  assert.equal(again.uri, first.uri, 'the same target');
+  assert.equal((again.opts.headers as Record<string, string>)['Session-Expires'], '300');
+  assert.equal(s.stats.failovers, 0, 'a 422 retry is no failover');
+
+  const short = start('+442071234567', 'pbx', offer, {}, p);
+  // the fake INVITE carries what a timer-capable caller would
+  const req = fakeInvite({ body: offer });
+  const hdrs: Record<string, string> = { 'session-expires': '30', supported: 'timer' };
+  const get = req.get.bind(req);
+  req.get = (n: string) => hdrs[n.toLowerCase()] ?? get(n);
+  req.locals = { ...short.req.locals! };
+  const res = new FakeRes();
+  placeCall({ ...short.deps, srf: short.srf })(req, res, () => assert.fail('last step'));
+  await settle();
+  assert.equal(res.status, 422);
+  assert.equal(res.sent[0]!.opts?.headers?.['Min-SE'], '90');
 });

@@ -59,3 +59,26 @@ test('select-dial-peer: a dial peer whose every target is down is skipped while 
   down.add('backup 192.0.2.10:5060');
   assert.deepEqual(route(), ['intl', 'intl-backup'], 'every trunk down: try them all rather than refuse');
 });
+
+test('select-dial-peer: a flood of unroutable calls from one source logs one coded line, every call still refused with a CDR', async () => {
+  const { RateLimitedLog } = await import('../../../../src/log/index.js');
+  const d = deps();
+  const refusals = new RateLimitedLog(d.deps.log, d.clock, { intervalMs: 60_000 });
+  const step = selectDialPeer({ ...d.deps, refusals });
+  for (let i = 0; i < 50; i++) {
+    const req = { ...fakeInvite(), source_address: '192.0.2.7' };
+    req.locals = { callId: `c${i}`, startedAt: 0, log: d.deps.log, identities: [], tenantIn: 'pbx', calledNumber: '999' };
+    const res = new FakeRes();
+    step(req, res, () => assert.fail('no route'));
+    assert.equal(res.status, 404);
+  }
+  const coded = d.lines.filter((l) => l.code === 'ERR_B2BUA_NO_ROUTE');
+  assert.equal(coded.length, 1);
+  assert.equal(coded[0]!.source, '192.0.2.7');
+  assert.equal(d.lines.filter((l) => l.msg === 'cdr').length, 50);
+  d.clock.advance(60_000);
+  const req = { ...fakeInvite(), source_address: '192.0.2.7' };
+  req.locals = { callId: 'late', startedAt: 0, log: d.deps.log, identities: [], tenantIn: 'pbx', calledNumber: '999' };
+  step(req, new FakeRes(), () => undefined);
+  assert.equal(d.lines.filter((l) => l.code === 'ERR_B2BUA_NO_ROUTE').at(-1)!.suppressed, 49);
+});

@@ -1,0 +1,107 @@
+import type { Clock } from '../common/index.js';
+import type { PipelineRequest, PipelineResponse } from './pipeline-types.js';
+import type { PassLeg } from './pass-through.js';
+import { sipReason } from './reason.js';
+
+/** Texts for the failures createB2BUA answers the caller with by itself. */
+const OWN_FAILURES: Record<number, string> = {
+  487: 'Request terminated: the caller cancelled',
+  500: 'The called side\'s answer could not be passed on',
+};
+
+/** What place-call needs from drachtio-srf. */
+export interface PlaceCallSrf {
+  createB2BUA(req: PipelineRequest, res: PipelineResponse, uri: string, opts: Record<string, unknown>,
+    callbacks: { cbRequest(err: unknown, uacReq?: unknown): void }): Promise<{ uas: PassLeg; uac: PassLeg }>;
+}
+
+/**
+ * The A-leg response as createB2BUA sees it during one attempt: a 500 it sends because the B-leg INVITE
+ * could not be sent at all (no connection to the trunk) is held back, so the next dial peer can be tried; once
+ * the attempt is abandoned (no answer in time) nothing of it reaches the caller. Everything else reaches the
+ * real response.
+ */
+export function guardSendFailure(res: PipelineResponse, requestSent: () => boolean, abandoned: () => boolean = () => false): PipelineResponse {
+  return new Proxy(res, {
+    get(target, prop, receiver) {
+      if (prop === 'send') {
+        return (status: number, ...rest: unknown[]) => {
+          if (abandoned()) return;
+          if (status === 500 && !requestSent() && !target.finalResponseSent) return;
+          // createB2BUA's own failures (487 after a CANCEL, 500 for an answer it could not use) get a Reason too.
+          const opts = rest[1] as { headers?: Record<string, string> } | undefined;
+          if (status >= 300 && OWN_FAILURES[status] !== undefined && !Object.keys(opts?.headers ?? {}).some((h) => h.toLowerCase() === 'reason')) {
+            rest[1] = { ...opts, headers: { ...opts?.headers, Reason: sipReason(status, OWN_FAILURES[status]) } };
+          }
+          return (target.send as (...a: unknown[]) => void).call(receiver, status, ...rest);
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+}
+
+export type AttemptResult =
+  | { ok: true; legs: { uas: PassLeg; uac: PassLeg } }
+  | { ok: false; err: unknown; noAnswer?: false }
+  | { ok: false; noAnswer: true };
+
+export interface AttemptOptions {
+  srf: PlaceCallSrf;
+  req: PipelineRequest;
+  res: PipelineResponse;
+  uri: string;
+  opts: Record<string, unknown>;
+  clock: Clock;
+  /** Give up when no final response came within this long: CANCEL the B leg and report `noAnswer`. */
+  noAnswerMs?: number;
+}
+
+/**
+ * One B-leg INVITE through createB2BUA. With a no-answer timeout, the attempt is cancelled when it fires and
+ * the caller moves on at once (a dead target would otherwise hold the call for the 32 s of Timer B); anything
+ * the abandoned attempt still does is kept from the A leg, and a late answer is released.
+ */
+export function attemptBLeg(o: AttemptOptions): Promise<AttemptResult> {
+  let sent = false;
+  let abandoned = false;
+  let uacReq: { cancel?(): void } | undefined;
+  const p = o.srf.createB2BUA(o.req, guardSendFailure(o.res, () => sent, () => abandoned), o.uri, o.opts, {
+    cbRequest: (err, r) => {
+      if (err) return;
+      sent = true;
+      uacReq = r as { cancel?(): void } | undefined;
+    },
+  });
+  return new Promise<AttemptResult>((resolve) => {
+    let done = false;
+    const timer = o.noAnswerMs !== undefined
+      ? o.clock.setTimeout(() => {
+        if (done) return;
+        done = true;
+        abandoned = true;
+        try {
+          uacReq?.cancel?.();
+        } catch {
+          // the INVITE already completed: nothing to cancel
+        }
+        resolve({ ok: false, noAnswer: true });
+      }, o.noAnswerMs)
+      : undefined;
+    p.then((legs) => {
+      if (!done) {
+        done = true;
+        timer?.cancel();
+        resolve({ ok: true, legs });
+        return;
+      }
+      // Answered after we gave up: the call has moved on, so this B leg is released.
+      legs.uac.destroy(undefined, () => undefined);
+    }, (err: unknown) => {
+      if (done) return;
+      done = true;
+      timer?.cancel();
+      resolve({ ok: false, err });
+    });
+  });
+}

@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../common/index.js';
+import type { ActiveCalls } from './active-calls.js';
+import type { CallStats } from './call-stats.js';
+import { passThrough, type PassLeg } from './pass-through.js';
+import type { CallLimitsPolicy, SessionTimerPolicy } from './policy-types.js';
+import { sipReason } from './reason.js';
+import { decideUac, LegSessionTimer, type UasSessionDecision } from './session-timer.js';
+import { superviseLegs, type CallControl, type CallEnd } from './supervise-legs.js';
+
+export interface ConnectedCallOptions {
+  legs: { uas: PassLeg; uac: PassLeg };
+  log: Logger;
+  stats: CallStats;
+  clock: Clock;
+  callId: string | undefined;
+  limits?: CallLimitsPolicy | undefined;
+  /** The session-timer terms agreed with the caller (our 2xx carried them). */
+  aSession?: Extract<UasSessionDecision, { ok: true }> | undefined;
+  /** The caller's INVITE (its Allow says whether UPDATE can refresh the A leg). */
+  aInvite: { get(name: string): string | undefined };
+  aSuites?: readonly string[] | undefined;
+  bSuites?: readonly string[] | undefined;
+  active?: ActiveCalls | undefined;
+  onEnded(end: CallEnd): void;
+}
+
+const allowsUpdate = (allow: string | undefined) => allow !== undefined && allow.split(',').some((m) => m.trim().toUpperCase() === 'UPDATE');
+
+/**
+ * A connected call: both legs supervised (BYE on one ends the other), re-INVITE/UPDATE/INFO relayed, the
+ * longest duration enforced, RFC 4028 session timers run on both legs, and a B leg that answers an in-dialog
+ * request with 408 or 481, or cannot be reached, ends the call on the A leg at once with a Reason.
+ */
+export function runConnectedCall(o: ConnectedCallOptions): CallControl {
+  const { legs, log, stats, clock } = o;
+  const maxS = o.limits?.maxDurationSeconds;
+  const control = superviseLegs({
+    stats, log, callId: o.callId, clock, ...(maxS !== undefined ? { maxDurationMs: maxS * 1000 } : {}), onEnded: o.onEnded,
+  }, legs);
+  passThrough({
+    log, aSuites: o.aSuites, bSuites: o.bSuites,
+    onLegLost: (leg, status) => control.end('leg-lost', sipReason(status, `Leg ${leg} lost: an in-dialog request got ${status}`)),
+  }, legs);
+  const st = o.limits?.sessionTimer;
+  if (st && !control.ended) startSessionTimers(o, st, control);
+  o.active?.add(control);
+  return control;
+}
+
+function startSessionTimers(o: ConnectedCallOptions, policy: SessionTimerPolicy, control: CallControl): void {
+  const { legs, clock } = o;
+  const onExpired = (leg: 'A' | 'B', seconds: number) =>
+    control.end('session-expired', sipReason(408, `Session timer expired on leg ${leg}: no refresh within ${seconds} s`));
+  const onRefreshFailed = (leg: 'A' | 'B', status: number) =>
+    control.end('session-refresh-failed', sipReason(status, `Session refresh on leg ${leg} failed with ${status}`));
+  const a = o.aSession ?? { seconds: policy.expiresSeconds, refresher: 'uas' as const };
+  const timerA = new LegSessionTimer({
+    leg: legs.uas, name: 'A', seconds: a.seconds, weRefresh: a.refresher === 'uas',
+    method: allowsUpdate(o.aInvite.get('Allow')) ? 'UPDATE' : 'INVITE', clock, onExpired, onRefreshFailed,
+  });
+  const bRes = legs.uac.res ?? { get: () => undefined };
+  const b = decideUac(bRes, policy);
+  const timerB = new LegSessionTimer({
+    leg: legs.uac, name: 'B', seconds: b.seconds, weRefresh: b.weRefresh,
+    method: allowsUpdate(bRes.get('Allow')) ? 'UPDATE' : 'INVITE', clock, onExpired, onRefreshFailed,
+  });
+  // A re-INVITE or UPDATE from a leg refreshes its session (RFC 4028 §10).
+  const on = (leg: PassLeg, event: string, fn: () => void) => (leg.on as unknown as (e: string, l: () => void) => void).call(leg, event, fn);
+  for (const ev of ['modify', 'update']) {
+    on(legs.uas, ev, () => timerA.touch());
+    on(legs.uac, ev, () => timerB.touch());
+  }
+  control.onEnd(() => {
+    timerA.stop();
+    timerB.stop();
+  });
+}

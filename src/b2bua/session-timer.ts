@@ -1,0 +1,207 @@
+import type { Clock, TimerHandle } from '../common/index.js';
+import { sipErrorStatus } from './bridge-call.js';
+import type { SessionTimerPolicy } from './policy-types.js';
+
+/**
+ * RFC 4028 session timers, one per leg of a connected call. Whoever is the refresher sends a re-INVITE or
+ * UPDATE at half the interval; the session ends when no refresh succeeded in time.
+ * https://www.rfc-editor.org/rfc/rfc4028
+ */
+
+/** A parsed Session-Expires value: `delta-seconds [;refresher=uac|uas]` (RFC 4028 §4). */
+export interface SessionExpires {
+  seconds: number;
+  refresher?: 'uac' | 'uas';
+}
+
+export function parseSessionExpires(value: string | undefined): SessionExpires | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(\d{1,10})\s*((?:;[^;]*)*)$/.exec(value);
+  if (!m) return undefined;
+  const seconds = Number(m[1]);
+  if (!Number.isSafeInteger(seconds) || seconds < 1) return undefined;
+  const r = /;\s*refresher\s*=\s*(uac|uas)\s*(?:;|$)/i.exec(m[2] ?? '');
+  return { seconds, ...(r ? { refresher: r[1]!.toLowerCase() as 'uac' | 'uas' } : {}) };
+}
+
+/** `Min-SE: delta-seconds` (RFC 4028 §5), or undefined. */
+export function parseMinSe(value: string | undefined): number | undefined {
+  const m = value === undefined ? null : /^\s*(\d{1,10})\s*(?:;.*)?$/.exec(value);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether an option tag list (Supported, Require) names `timer`. */
+export function hasTimerTag(value: string | undefined): boolean {
+  return value !== undefined && value.split(',').some((t) => t.trim().toLowerCase() === 'timer');
+}
+
+interface HeaderSource {
+  get(name: string): string | undefined;
+}
+
+const header = (m: HeaderSource, long: string, compact: string) => m.get(long) ?? m.get(compact);
+
+/** The A leg's (UAS side) answer to an INVITE: refuse with 422, or the interval and who refreshes. */
+export type UasSessionDecision =
+  | { ok: false; minSe: number }
+  | { ok: true; seconds: number; refresher: 'uac' | 'uas'; uacSupportsTimer: boolean };
+
+/**
+ * RFC 4028 §9: a Session-Expires below our Min-SE from a UAC that supports the extension gets 422 with our
+ * Min-SE; otherwise the interval is ours or the UAC's, whichever is shorter, never below the request's Min-SE.
+ * The UAC's refresher choice is kept; with none, a UAC that supports timers refreshes, else we do.
+ * https://www.rfc-editor.org/rfc/rfc4028#section-9
+ */
+export function decideUas(req: HeaderSource, policy: SessionTimerPolicy): UasSessionDecision {
+  const se = parseSessionExpires(header(req, 'Session-Expires', 'x'));
+  const reqMinSe = parseMinSe(req.get('Min-SE')) ?? 0;
+  const uacSupportsTimer = hasTimerTag(header(req, 'Supported', 'k')) || hasTimerTag(req.get('Require'));
+  if (se && se.seconds < policy.minSeSeconds && uacSupportsTimer) return { ok: false, minSe: policy.minSeSeconds };
+  const asked = se ? Math.max(se.seconds, policy.minSeSeconds) : policy.expiresSeconds;
+  const seconds = Math.max(Math.min(asked, policy.expiresSeconds), reqMinSe, 1);
+  const refresher = se?.refresher ?? (uacSupportsTimer ? 'uac' : 'uas');
+  return { ok: true, seconds, refresher: uacSupportsTimer ? refresher : 'uas', uacSupportsTimer };
+}
+
+/** Headers of our 2xx to the A leg for a decision (§9: Require: timer when the UAC supports it). */
+export function uasResponseHeaders(d: Extract<UasSessionDecision, { ok: true }>): Record<string, string> {
+  return {
+    'Session-Expires': `${d.seconds};refresher=${d.refresher}`,
+    ...(d.uacSupportsTimer ? { Require: 'timer' } : {}),
+  };
+}
+
+/** Headers of our INVITE on the B leg (§7.1): we support timers and ask for the configured interval. */
+export function uacRequestHeaders(policy: SessionTimerPolicy, seconds = policy.expiresSeconds): Record<string, string> {
+  return { 'Session-Expires': String(seconds), 'Min-SE': String(Math.min(policy.minSeSeconds, seconds)), Supported: 'timer' };
+}
+
+/**
+ * The B leg's 2xx (§7.2): its Session-Expires says the interval and who refreshes. Without one the far end
+ * does not take part; we refresh it ourselves at the configured interval, so a dead B leg is still found.
+ */
+export function decideUac(res: HeaderSource, policy: SessionTimerPolicy): { seconds: number; weRefresh: boolean } {
+  const se = parseSessionExpires(header(res, 'Session-Expires', 'x'));
+  if (!se) return { seconds: policy.expiresSeconds, weRefresh: true };
+  return { seconds: se.seconds, weRefresh: se.refresher !== 'uas' };
+}
+
+/** What a leg timer needs of a drachtio-srf Dialog. */
+export interface RefreshLeg {
+  local?: { sdp?: string };
+  modify(sdp: string, opts?: { headers?: Record<string, string> }): Promise<unknown>;
+  request(opts: { method: string; headers?: Record<string, string> }): Promise<{ status: number; get(name: string): string | undefined }>;
+}
+
+export interface LegTimerOptions {
+  leg: RefreshLeg;
+  name: 'A' | 'B';
+  seconds: number;
+  weRefresh: boolean;
+  /** UPDATE when the peer allows it (RFC 4028 §7.4 prefers it: no SDP), else re-INVITE. */
+  method: 'UPDATE' | 'INVITE';
+  clock: Clock;
+  /** No refresh succeeded before the session expired. */
+  onExpired(name: 'A' | 'B', seconds: number): void;
+  /** Our refresh got 408 or 481, or could not be sent (§10: the session is over). */
+  onRefreshFailed(name: 'A' | 'B', status: number): void;
+}
+
+/** The session timer of one leg. `touch()` when the peer refreshed; `stop()` when the call ends. */
+export class LegSessionTimer {
+  readonly #o: LegTimerOptions;
+  #seconds: number;
+  #refresh: TimerHandle | undefined;
+  #expiry: TimerHandle | undefined;
+  #stopped = false;
+
+  constructor(o: LegTimerOptions) {
+    this.#o = o;
+    this.#seconds = o.seconds;
+    this.#arm();
+  }
+
+  get seconds(): number {
+    return this.#seconds;
+  }
+
+  /** The session was refreshed (a re-INVITE or UPDATE from the peer, or our refresh answered 2xx). */
+  touch(): void {
+    if (!this.#stopped) this.#arm();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#refresh?.cancel();
+    this.#expiry?.cancel();
+  }
+
+  #arm(): void {
+    this.#refresh?.cancel();
+    this.#expiry?.cancel();
+    const { clock } = this.#o;
+    const ms = this.#seconds * 1000;
+    if (this.#o.weRefresh) {
+      // §7.4 / §10: the refresher sends its refresh at half the interval.
+      this.#refresh = clock.setTimeout(() => void this.#sendRefresh(), ms / 2);
+      this.#expiry = clock.setTimeout(() => this.#expire(), ms);
+    } else {
+      // §10: "the side not performing refreshes [sends] a BYE ... one third the session interval or 32 seconds,
+      // whichever is less, before the session expiration".
+      this.#expiry = clock.setTimeout(() => this.#expire(), ms - Math.min(32_000, ms / 3));
+    }
+  }
+
+  #expire(): void {
+    if (this.#stopped) return;
+    this.stop();
+    this.#o.onExpired(this.#o.name, this.#seconds);
+  }
+
+  async #sendRefresh(retried = false): Promise<void> {
+    if (this.#stopped) return;
+    const { leg } = this.#o;
+    const headers = { 'Session-Expires': `${this.#seconds};refresher=uac`, Supported: 'timer' };
+    let status: number;
+    let minSe: number | undefined;
+    let granted: SessionExpires | undefined;
+    let notSent = false;
+    try {
+      if (this.#o.method === 'UPDATE') {
+        const res = await leg.request({ method: 'UPDATE', headers });
+        status = res.status;
+        minSe = parseMinSe(res.get('Min-SE'));
+        granted = parseSessionExpires(res.get('Session-Expires'));
+      } else {
+        await leg.modify(leg.local?.sdp ?? '', { headers });
+        status = 200;
+      }
+    } catch (err) {
+      const known = sipErrorStatus(err);
+      notSent = known === undefined;
+      status = known ?? 503;
+    }
+    if (this.#stopped) return;
+    if (status >= 200 && status < 300) {
+      if (granted && granted.seconds >= 1) this.#seconds = granted.seconds;
+      this.#arm();
+      return;
+    }
+    // §10: "If the session refresh request transaction times out or generates a 408 or 481 response, then the
+    // UAC sends a BYE request." A refresh that could not be sent at all is the same loss; any other answer (a 503
+    // from a busy far end included) leaves the session to its expiry.
+    if (status === 408 || status === 481 || notSent) {
+      this.stop();
+      this.#o.onRefreshFailed(this.#o.name, status);
+      return;
+    }
+    // §7.4 / §10: a 422 carries the Min-SE to retry with.
+    if (status === 422 && minSe !== undefined && !retried) {
+      this.#seconds = Math.max(this.#seconds, minSe);
+      await this.#sendRefresh(true);
+      return;
+    }
+    // Any other answer leaves the session as it was: it ends at its expiry unless refreshed before.
+    if (this.#o.method === 'UPDATE' && (status === 405 || status === 501)) this.#o.method = 'INVITE';
+  }
+}

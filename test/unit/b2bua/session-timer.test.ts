@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../../../src/common/index.js';
+import {
+  decideUac, decideUas, LegSessionTimer, parseSessionExpires, uacRequestHeaders, uasResponseHeaders, type RefreshLeg,
+} from '../../../src/b2bua/index.js';
+import { settle, sipError } from './fake-srf.js';
+
+const policy = { expiresSeconds: 1800, minSeSeconds: 90 };
+const headers = (h: Record<string, string>) => ({ get: (n: string) => h[n] ?? h[n.toLowerCase()] });
+
+test('Session-Expires is read with its refresher, and nonsense is not', () => {
+  assert.deepEqual(parseSessionExpires('1800;refresher=uac'), { seconds: 1800, refresher: 'uac' });
+  assert.deepEqual(parseSessionExpires(' 90 ; refresher = UAS '), { seconds: 90, refresher: 'uas' });
+  assert.deepEqual(parseSessionExpires('600'), { seconds: 600 });
+  assert.equal(parseSessionExpires('abc'), undefined);
+  assert.equal(parseSessionExpires('0'), undefined);
+});
+
+test('A leg: below Min-SE from a UAC that supports timers gets 422 with our Min-SE (RFC 4028 §9)', () => {
+  assert.deepEqual(decideUas(headers({ 'Session-Expires': '30', Supported: 'timer, 100rel' }), policy), { ok: false, minSe: 90 });
+});
+
+test('A leg: a UAC without timer support is never sent 422; its short interval is raised and we refresh', () => {
+  assert.deepEqual(decideUas(headers({ 'Session-Expires': '30' }), policy), { ok: true, seconds: 90, refresher: 'uas', uacSupportsTimer: false });
+});
+
+test('A leg: the shorter of ours and the caller\'s, its refresher kept; with none a timer-capable UAC refreshes', () => {
+  const d = decideUas(headers({ 'Session-Expires': '3600;refresher=uas', Supported: 'timer' }), policy);
+  assert.deepEqual(d, { ok: true, seconds: 1800, refresher: 'uas', uacSupportsTimer: true });
+  const e = decideUas(headers({ Supported: 'timer' }), policy);
+  assert.deepEqual(e, { ok: true, seconds: 1800, refresher: 'uac', uacSupportsTimer: true });
+  assert.deepEqual(uasResponseHeaders(e as never), { 'Session-Expires': '1800;refresher=uac', Require: 'timer' });
+  assert.deepEqual(decideUas(headers({}), policy), { ok: true, seconds: 1800, refresher: 'uas', uacSupportsTimer: false });
+});
+
+test('B leg: we ask for our interval; the 2xx decides who refreshes, and without Session-Expires we refresh anyway', () => {
+  assert.deepEqual(uacRequestHeaders(policy), { 'Session-Expires': '1800', 'Min-SE': '90', Supported: 'timer' });
+  assert.deepEqual(decideUac(headers({ 'Session-Expires': '1200;refresher=uas' }), policy), { seconds: 1200, weRefresh: false });
+  assert.deepEqual(decideUac(headers({ 'Session-Expires': '1200;refresher=uac' }), policy), { seconds: 1200, weRefresh: true });
+  assert.deepEqual(decideUac(headers({}), policy), { seconds: 1800, weRefresh: true });
+});
+
+class Leg implements RefreshLeg {
+  local = { sdp: 'v=0\r\n' };
+  sent: Array<{ method: string; headers?: Record<string, string> }> = [];
+  answers: Array<() => Promise<{ status: number; get(n: string): string | undefined }>> = [];
+  modify(_sdp: string, opts?: { headers?: Record<string, string> }): Promise<unknown> {
+    this.sent.push({ method: 'INVITE', ...(opts?.headers ? { headers: opts.headers } : {}) });
+    return this.answers.shift()!();
+  }
+  request(opts: { method: string; headers?: Record<string, string> }) {
+    this.sent.push(opts);
+    return this.answers.shift()!();
+  }
+}
+
+function timer(o: { weRefresh: boolean; method?: 'UPDATE' | 'INVITE'; seconds?: number }) {
+  const clock = new ManualClock(0);
+  const leg = new Leg();
+  const events: string[] = [];
+  const t = new LegSessionTimer({
+    leg, name: 'B', seconds: o.seconds ?? 10, weRefresh: o.weRefresh, method: o.method ?? 'UPDATE', clock,
+    onExpired: (n, s) => events.push(`expired ${n} ${s}`), onRefreshFailed: (n, s) => events.push(`failed ${n} ${s}`),
+  });
+  return { clock, leg, events, t };
+}
+
+test('as refresher: an UPDATE at half the interval; a 2xx re-arms, so the session lives on', async () => {
+  const s = timer({ weRefresh: true });
+  s.leg.answers.push(async () => ({ status: 200, get: () => undefined }));
+  s.leg.answers.push(() => new Promise(() => undefined));
+  s.clock.advance(5_000);
+  await settle();
+  assert.deepEqual(s.leg.sent, [{ method: 'UPDATE', headers: { 'Session-Expires': '10;refresher=uac', Supported: 'timer' } }]);
+  s.clock.advance(9_000);
+  assert.deepEqual(s.events, [], 'refreshed at 5 s: no expiry at 10 s');
+  assert.equal(s.leg.sent.length, 2, 'the next refresh went at 10 s');
+  s.t.stop();
+});
+
+test('as refresher: a refresh that is never answered lets the session expire at the interval', async () => {
+  const s = timer({ weRefresh: true, method: 'INVITE' });
+  s.leg.answers.push(() => new Promise(() => undefined));
+  s.clock.advance(5_000);
+  assert.equal(s.leg.sent[0]?.method, 'INVITE');
+  s.clock.advance(5_000);
+  assert.deepEqual(s.events, ['expired B 10']);
+});
+
+test('as refresher: 481 to the refresh ends the session at once (RFC 4028 §10)', async () => {
+  const s = timer({ weRefresh: true, method: 'INVITE' });
+  s.leg.answers.push(() => Promise.reject(sipError(481)));
+  s.clock.advance(5_000);
+  await settle();
+  assert.deepEqual(s.events, ['failed B 481']);
+  s.clock.advance(10_000);
+  assert.deepEqual(s.events, ['failed B 481'], 'stopped: no expiry after the failure');
+});
+
+test('as refresher: 422 is retried once with the Min-SE it names', async () => {
+  const s = timer({ weRefresh: true });
+  s.leg.answers.push(async () => ({ status: 422, get: (n: string) => (n === 'Min-SE' ? '30' : undefined) }));
+  s.leg.answers.push(async () => ({ status: 200, get: () => undefined }));
+  s.clock.advance(5_000);
+  await settle();
+  assert.equal(s.leg.sent[1]?.headers?.['Session-Expires'], '30;refresher=uac');
+  assert.equal(s.t.seconds, 30);
+  s.t.stop();
+});
+
+test('peer refreshes: without a refresh the session ends a third before the interval (at most 32 s early); touch() re-arms', () => {
+  const s = timer({ weRefresh: false, seconds: 9 });
+  s.clock.advance(5_000);
+  s.t.touch();
+  s.clock.advance(5_999);
+  assert.deepEqual(s.events, []);
+  s.clock.advance(1);
+  assert.deepEqual(s.events, ['expired B 9']);
+  assert.equal(s.leg.sent.length, 0, 'we never refresh when the peer does');
+});
+
+test('the 2xx to a session refresh carries its Session-Expires back, with Require: timer for a timer-capable sender', async () => {
+  const { refreshAnswerHeaders } = await import('../../../src/b2bua/index.js');
+  const req = (h: Record<string, string>) => ({ get: (n: string) => h[n], has: (n: string) => n in h });
+  assert.deepEqual(refreshAnswerHeaders(req({ 'Session-Expires': '1800;refresher=uac', Supported: 'timer' })),
+    { 'Session-Expires': '1800;refresher=uac', Require: 'timer' });
+  assert.deepEqual(refreshAnswerHeaders(req({ 'Session-Expires': '900' })), { 'Session-Expires': '900;refresher=uac' });
+  assert.deepEqual(refreshAnswerHeaders(req({})), {});
+});
+
+test('as refresher: a 503 to the refresh leaves the session to its expiry; a refresh that cannot be sent at all ends it', async () => {
+  const busy = timer({ weRefresh: true, method: 'INVITE' });
+  busy.leg.answers.push(() => Promise.reject(sipError(503)));
+  busy.clock.advance(5_000);
+  await settle();
+  assert.deepEqual(busy.events, []);
+  busy.clock.advance(5_000);
+  assert.deepEqual(busy.events, ['expired B 10']);
+
+  const gone = timer({ weRefresh: true, method: 'INVITE' });
+  gone.leg.answers.push(() => Promise.reject(new Error('invalid request to modify a completed dialog')));
+  gone.clock.advance(5_000);
+  await settle();
+  assert.deepEqual(gone.events, ['failed B 503']);
+});

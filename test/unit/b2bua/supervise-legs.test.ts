@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../../../src/common/index.js';
+import { ActiveCalls, CallStats, superviseLegs, type CallEnd } from '../../../src/b2bua/index.js';
+import { captureLog, FakeLeg } from './fake-srf.js';
+
+function call(o: { maxDurationMs?: number } = {}) {
+  const stats = new CallStats();
+  const clock = new ManualClock(0);
+  const { log, lines } = captureLog();
+  const ends: CallEnd[] = [];
+  const uas = new FakeLeg();
+  const uac = new FakeLeg();
+  const control = superviseLegs({ stats, log, callId: 'c1', clock, ...o, onEnded: (e) => ends.push(e) }, { uas, uac });
+  return { stats, clock, lines, ends, uas, uac, control };
+}
+
+test('a BYE that fails is counted and logged with its code, and the leg is released all the same', () => {
+  const c = call();
+  c.uac.remoteBye();
+  c.uas.answerBye(new Error('unable to find dialog'));
+  assert.equal(c.stats.legsUp, 0);
+  assert.equal(c.stats.byeFailed, 1);
+  assert.equal(c.ends[0]?.byeFailed, 1);
+  const line = c.lines.find((l) => l.code === 'ERR_B2BUA_BYE_FAILED');
+  assert.ok(line, 'one coded line for the failed BYE');
+  assert.equal(line.level, 40);
+  assert.equal(line.leg, 'A');
+});
+
+test('end(): a BYE with the Reason on both legs, one CDR-end with the cause, counted by cause; a second end is ignored', () => {
+  const c = call();
+  const reason = 'SIP;cause=408;text="Session timer expired on leg B: no refresh within 2 s"';
+  c.control.end('session-expired', reason);
+  c.control.end('max-duration', 'SIP;cause=200;text="x"');
+  assert.deepEqual(c.uas.destroyOpts, [{ headers: { Reason: reason } }]);
+  assert.deepEqual(c.uac.destroyOpts, [{ headers: { Reason: reason } }]);
+  c.uas.answerBye();
+  assert.equal(c.ends.length, 0, 'not ended while a leg is up');
+  c.uac.answerBye();
+  assert.deepEqual(c.ends, [{ releasedBy: 'gateway', cause: 'session-expired', reason, byeFailed: 0 }]);
+  assert.deepEqual(c.stats.snapshot().endedByGateway, { 'session-expired': 1 });
+  assert.equal(c.control.ended, true);
+});
+
+test('the maximum duration ends a connected call with BYE on both legs', () => {
+  const c = call({ maxDurationMs: 60_000 });
+  c.clock.advance(59_999);
+  assert.equal(c.uas.destroyCalls, 0);
+  c.clock.advance(1);
+  assert.equal(c.uas.destroyCalls, 1);
+  assert.equal(c.uac.destroyCalls, 1);
+  assert.match(c.uas.destroyOpts[0]?.headers?.Reason ?? '', /^SIP;cause=200;text="Maximum call duration of 60 s reached"$/);
+  c.uas.answerBye();
+  c.uac.answerBye();
+  assert.equal(c.ends[0]?.cause, 'max-duration');
+});
+
+test('a leg the engine ended by itself (lost connection) ends the other with a Reason naming it', () => {
+  const c = call();
+  c.uac.engineBye('SIP;text="Connection lost"');
+  assert.equal(c.uas.destroyCalls, 1);
+  assert.equal(c.uas.destroyOpts[0]?.headers?.Reason, 'SIP;cause=502;text="Called party lost: Connection lost"');
+  c.uas.answerBye();
+  assert.equal(c.ends[0]?.releasedBy, 'engine');
+  assert.equal(c.ends[0]?.cause, 'engine:Connection lost');
+  assert.equal(c.stats.endedByEngine, 1);
+});
+
+test('a normal hang-up timer is cancelled: the maximum duration never fires after the call ended', () => {
+  const c = call({ maxDurationMs: 1_000 });
+  c.uas.remoteBye();
+  c.uac.answerBye();
+  c.clock.advance(5_000);
+  assert.equal(c.uac.destroyCalls, 1);
+  assert.equal(c.clock.pending, 0);
+  assert.deepEqual(c.stats.snapshot().endedByGateway, {});
+});
+
+test('ActiveCalls: endAll ends each call, and drained() resolves when the last one is released', async () => {
+  const active = new ActiveCalls();
+  const a = call();
+  const b = call();
+  active.add(a.control);
+  active.add(b.control);
+  assert.equal(active.size, 2);
+  let drained = false;
+  const waiting = active.drained().then(() => { drained = true; });
+  assert.equal(active.endAll('shutdown', 'SIP;cause=503;text="Gateway shutting down"'), 2);
+  for (const c of [a, b]) {
+    c.uas.answerBye();
+    c.uac.answerBye();
+  }
+  await waiting;
+  assert.equal(drained, true);
+  assert.equal(active.size, 0);
+  assert.equal(a.ends[0]?.cause, 'shutdown');
+});
