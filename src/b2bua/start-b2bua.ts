@@ -128,12 +128,17 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   if (options.policy && pipelineStats) {
     live = build(options.policy);
     srf.use('invite', ((req, res, next) => {
-      if (!refuseDraining(req, res)) runSteps(live!.steps, req, res, next);
+      if (refuseDraining(req, res)) return;
+      // A 100 first: the engine then gives this call its final-answer time instead of the short first-answer
+      // time, however long the dial peers take to ring.
+      res.send(100);
+      runSteps(live!.steps, req, res, next);
     }) as Middleware as never);
   } else {
     const ctx: BridgeContext = { srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock, active };
     srf.invite((req, res) => {
       if (refuseDraining(req as never, res as never)) return;
+      res.send(100);
       bridgeCall(ctx, req as never, res as never).catch((err: unknown) => {
         log.error({ err }, 'b2bua: call handler failed');
       });

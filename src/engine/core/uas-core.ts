@@ -98,9 +98,11 @@ export class UasCore {
       const retrans = this.#c.tl.respond2xx(p.txn, response, { onTimeout: () => this.#onAckTimeout(d!) });
       d.awaitingAck = { txnId: p.txnId, stop: () => retrans.stop() };
       d.state = 'confirmed';
-    } else {
+    } else if (!(isInvite && status === 100)) {
       p.txn.respond(response);
     }
+    // An app's 100 to an INVITE is its word that it is working on the call: the network already has the engine's
+    // own 100 Trying (§2.8), so it is not sent twice; it only moves the app to the final-answer time below.
     if (status < 200 && isInvite && !p.answering) {
       // The app is on it (any provisional, a 100 included): it now has the final-answer time, once.
       p.answering = true;

@@ -271,3 +271,17 @@ test('an early dialog ends with the failure response that follows its provisiona
   assert.equal(h.core.stats().serverPending, 0);
   assert.equal(h.hub.cdrs.at(-1)!.fields[2], 'call-rejected');
 });
+
+test('an app 100 to an INVITE is not sent again to the network and gives the app the final-answer time', () => {
+  const h = setup();
+  h.fromNet(invite());
+  const txnId = h.hub.sips[0]!.meta.transactionId;
+  const msgId = h.fromApp('SIP/2.0 100 Trying\nCall-ID: call-1\nCSeq: 1 INVITE\n\n', txnId);
+  assert.deepEqual(h.transport.starts(), ['SIP/2.0 100 Trying'], 'only the engine\'s own 100 went out');
+  assert.equal(h.hub.replies.find((x) => x.appMsgId === msgId)!.fields[0], 'OK');
+  h.clock.advance(10_000);
+  assert.equal(h.core.stats().serverPending, 1, 'past the first-answer time the call is still waiting for its answer');
+  h.clock.advance(170_000);
+  assert.equal(h.core.stats().serverPending, 0);
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 503 Service Unavailable');
+});
