@@ -12,10 +12,10 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { kamailioVersion, startKamailio, type KamailioProcess } from '../../support/kamailio.js';
-import { runSipp, startSipp, startSippUas } from '../../support/sipp.js';
-import { createTestCa, type TestCa, type TestCert } from '../../support/test-certs.js';
-import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../../support/trunkgate-process.js';
+import { kamailioVersion, startKamailio, type KamailioProcess } from '../support/kamailio.js';
+import { runSipp, startSipp, startSippUas } from '../support/sipp.js';
+import { createTestCa, type TestCa, type TestCert } from '../support/test-certs.js';
+import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../support/trunkgate-process.js';
 
 const GW_NAME = 'gw.trunkgate.test';
 
@@ -146,9 +146,9 @@ dialPeers:
   t.after(() => load.stop());
   const running = (): boolean => load.child.exitCode === null && load.child.signalCode === null;
 
-  // Let calls flow over kamailio's TLS connection (made with the first certificate), then renew on disk.
-  await gw.waitFor(isCdr, 15_000);
-  await new Promise((r) => setTimeout(r, 3000));
+  // Let calls flow over kamailio's TLS connection (made with the first certificate): the 60th call's CDR, not a
+  // time, says the load is under way; then renew on disk.
+  await gw.waitFor(() => gw.lines.filter(isCdr).length >= 60, 30_000);
   const swapAt = gw.lines.length;
   const kamALogAtSwap = kamA.logs().length;
   installTrustpoint(tpDir, renewed);
@@ -200,6 +200,12 @@ dialPeers:
   assert.ok(cdrsBetween(gw.lines, badDoneAt, gw.lines.length) > 0, 'calls after the refused swap');
   const failedCdrs = gw.lines.filter((l) => isCdr(l) && (l.cdr as { status?: number } | undefined)?.status !== 200);
   assert.deepEqual(failedCdrs, [], 'every call the gateway saw was answered 200');
+  // Every call ran the policy pipeline: the carrier tenant in (the TLS listener), dial peer 1 to the PBX tenant.
+  const routes = new Set(gw.lines.filter(isCdr).map((l) => {
+    const c = l.cdr as { tenantIn?: string | null; tenantOut?: string | null; dialPeer?: string | null };
+    return `${c.tenantIn} -> ${c.dialPeer} -> ${c.tenantOut}`;
+  }));
+  assert.deepEqual([...routes], ['carrier -> 1 -> pbx']);
   assert.equal(gw.lines.filter(isCdr).length, total, 'the gateway saw every call of the three sipp runs');
   assert.deepEqual(gw.lines.filter((l) => l.event === 'TLS_HANDSHAKE_FAILED'), [], 'no handshake failed');
 
