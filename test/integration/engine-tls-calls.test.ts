@@ -14,10 +14,10 @@ import Srf from 'drachtio-srf';
 import { startEngine, type Engine, type EngineListenerOptions } from '../../src/engine/index.js';
 import { parsePeerHeader } from '../../src/b2bua/peer-header.js';
 import type { ProfileInput } from '../../src/tls/index.js';
-import { createTestCa, opensslAvailable } from '../support/test-certs.js';
+import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { profile, until } from './engine-tls-support.js';
 
-const haveOpenssl = await opensslAvailable();
+const haveOpenssl = await requireOpenssl();
 const skip = haveOpenssl ? false : 'openssl CLI not found: no test certificates';
 const ca = haveOpenssl ? await createTestCa({ cn: 'engine tls calls CA' }) : undefined;
 process.on('exit', () => void ca?.cleanup());

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { TransportLayer, type TransportLayerOptions } from '../../src/sip/transport/transport-layer.js';
 import type { TransportProtocol } from '../../src/sip/transport/types.js';
-import { createTestCa, opensslAvailable } from '../support/test-certs.js';
+import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { runTransportSuite, type RawClient, type TransportHarness } from './transport.case.js';
 
 async function ipv6Loopback(): Promise<boolean> {
@@ -29,7 +29,7 @@ async function ipv6Loopback(): Promise<boolean> {
 }
 
 const hosts = (await ipv6Loopback()) ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
-const haveOpenssl = await opensslAvailable();
+const haveOpenssl = await requireOpenssl();
 const ca = haveOpenssl ? await createTestCa({ keyType: 'ec' }) : undefined;
 const serverCert = ca ? await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'IP:127.0.0.1', 'IP:::1'], keyType: 'rsa' }) : undefined;
 const clientCert = ca ? await ca.issue({ cn: 'client.test', sans: ['DNS:client.test', 'URI:sip:client.test'] }) : undefined;

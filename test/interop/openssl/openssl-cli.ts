@@ -1,6 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 
-export const HAS_OPENSSL = spawnSync('openssl', ['version']).status === 0;
+/** openssl is a required test peer: importing this module without it fails, naming the package (never a skip). */
+export const HAS_OPENSSL: true = ((): true => {
+  if (spawnSync('openssl', ['version']).status === 0) return true;
+  throw new Error('openssl is not installed, and the TLS interop tests need it: apt-get install -y openssl (scripts/ensure-peers.sh does this as root)');
+})();
 
 export interface CliResult {
   code: number | null;
