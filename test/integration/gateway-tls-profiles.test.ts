@@ -5,18 +5,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls, { type TLSSocket } from 'node:tls';
 import { startGateway } from '../../src/gateway.js';
 import { watchTlsFiles } from '../../src/startup-tls.js';
 import type { ProfileInput } from '../../src/tls/index.js';
-import { createTestCa, opensslAvailable } from '../support/test-certs.js';
+import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { answer, header, sdp, ua } from '../support/mini-ua.js';
 import { profile, tryTls, until } from './engine-tls-support.js';
 
-const haveOpenssl = await opensslAvailable();
+const haveOpenssl = await requireOpenssl();
 const skip = haveOpenssl ? false : 'openssl CLI not found: no test certificates';
 const ca = haveOpenssl ? await createTestCa({ cn: 'gateway profiles CA' }) : undefined;
 process.on('exit', () => void ca?.cleanup());
@@ -111,10 +111,26 @@ test('the TLS file watch calls once per burst of changes to a watched file or tr
   writeFileSync(join(tp, 'key.pem'), 'y');
   await until(() => calls === 1, 3000);
   assert.equal(calls, 1, 'one reload for a burst in a trustpoint folder');
+  // From here the watch's debounce runs on mocked timers, and a watch of our own on the same folder says when the
+  // change has been delivered: libuv hands one inotify event to every watcher of a folder in the same turn, so once
+  // ours has it (and an immediate has run), the product's has it too, and advancing the clock fires any reload.
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const seen: string[] = [];
+  const probe = watch(store, { persistent: false }, (_e, name) => seen.push(String(name)));
+  t.after(() => probe.close());
+  const delivered = async (name: string): Promise<void> => {
+    const deadline = Date.now() + 5000;
+    while (!seen.includes(name)) {
+      assert.ok(Date.now() < deadline, `no change event for ${name}`);
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setImmediate(r));
+    t.mock.timers.tick(1000);
+  };
   writeFileSync(join(store, 'unrelated.pem'), 'z');
-  await new Promise((r) => setTimeout(r, 300));
+  await delivered('unrelated.pem');
   assert.equal(calls, 1, 'a file next to the trust store that is not in it changes nothing');
   writeFileSync(caFile, 'b');
-  await until(() => calls === 2, 3000);
+  await delivered('ca.pem');
   assert.equal(calls, 2, 'the trust store file changed');
 });
