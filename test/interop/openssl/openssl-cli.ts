@@ -11,16 +11,22 @@ export interface CliResult {
   out: string;
 }
 
-/** Runs `openssl s_client` against a loopback port, stdin closed at once; bounded to 5 s. */
+/**
+ * Runs `openssl s_client` against a loopback port; stdin is closed (ending the session) once s_client has printed
+ * its handshake summary, which ends with the verify result. A failed handshake ends s_client by itself. Bounded to 5 s.
+ */
 export function sClient(port: number, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     const p = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const read = (d: Buffer): void => {
+      out += d.toString();
+      if (p.stdin.writable && /Verify return code: [^\n]*\n/.test(out)) p.stdin.end();
+    };
+    p.stdout.on('data', read);
+    p.stderr.on('data', read);
+    p.stdin.on('error', () => undefined);
     const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
-    // Give the handshake a moment to complete before EOF on stdin ends the session.
-    setTimeout(() => p.stdin.end(), 300);
     p.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, out });
