@@ -1,6 +1,8 @@
 // The product's own entry (src/main.ts, as `npm start` runs it) reloads its configuration on SIGHUP and on
 // `trunkgate reload` (the CLI asks the admin API): a dial peer added to profiles/ routes the next call; a bad file
-// is refused, the CLI prints each problem and exits 1, and the running routing goes on.
+// is refused, the CLI prints each problem and exits 1, and the running routing goes on. A reload of permissions,
+// tlsPeers or unknownPeer changes the next call; one that leaves no dial peer warns and every call gets 404 with a
+// Reason; a change that needs a restart is reported by every reload until the restart.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,14 +135,14 @@ test('a reload applies permission changes to the next call, an emptied dial-peer
   const otherPort = await freePort();
   const root = mkdtempSync(join(tmpdir(), 'trunkgate-reload-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const gatewayYaml = (port: number) => writeFileSync(join(root, 'gateway.yaml'), `
+  const gatewayYaml = (port: number, pbx = '') => writeFileSync(join(root, 'gateway.yaml'), `
 gateway:
   listen: [{ transport: udp, host: 127.0.0.1, port: ${port} }]
   defaultTenant: pbx
   admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: RELOAD_TEST_TOKEN }
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
 tenants:
-  pbx: { transport: udp }
+  pbx: { transport: udp${pbx} }
   far: { transport: udp, sipServer: 127.0.0.1:9 }
 `);
   const policy = (text: string) => writeFileSync(join(root, 'policy.yaml'), text);
@@ -160,6 +162,23 @@ tenants:
   assert.deepEqual(perm.body.applied, ['routing']);
   assert.ok((perm.body.changed as string[]).includes('permissions'), JSON.stringify(perm.body));
   assert.match(await inviteAnswer(uac, sipPort, '2001'), /^SIP\/2\.0 403 /);
+
+  // A TLS peer added: the routing is rebuilt with it (its calls need a certificate, which UDP has not).
+  policy(`${twoDigits}${blocked}tlsPeers:\n  pbx.example.com: { permissions: { blocked2: true } }\n`);
+  const peers = await reloadApi(adminPort);
+  assert.equal(peers.status, 200, JSON.stringify(peers.body));
+  assert.deepEqual(peers.body.changed, ['tlsPeers']);
+  assert.deepEqual(peers.body.applied, ['routing']);
+
+  // unknownPeer: reject on the caller's tenant: a caller with no matching TLS peer is now refused before the category.
+  gatewayYaml(sipPort, ', unknownPeer: reject');
+  const strict = await reloadApi(adminPort);
+  assert.deepEqual(strict.body.applied, ['routing'], JSON.stringify(strict.body));
+  const unknown = await inviteAnswer(uac, sipPort, '2001');
+  assert.match(unknown, /^SIP\/2\.0 403 /);
+  assert.match(unknown, /^Reason: SIP;cause=403;text="No matching TLS Peer/im, 'refused as an unknown peer, not by the category');
+  gatewayYaml(sipPort);
+  assert.deepEqual((await reloadApi(adminPort)).body.applied, ['routing']);
 
   // No dial peer at all: the reload is accepted, warns, and every call gets 404 with a Reason, never a bridge.
   policy('dialPeers: []\n');
