@@ -3,7 +3,7 @@
 // (node --test does not find .ts files on its own in Node 20).
 // Usage: node scripts/test.mjs [unit|integration|interop|load|sanity ...]   (default: unit integration interop)
 //   npm test           unit, integration (RFC conformance, engine, gateway), interop (sipp, kamailio, openssl)
-//   npm run test:load  load: 1,000-call runs, certificate swap under load, hostile traffic, soak
+//   npm run test:load  load: 1,000-call runs, certificate swap under load, hostile traffic
 //   npm run test:sanity  sanity: the third-party peers against each other, no product code
 // Every tier but unit needs the peers (sipp, kamailio with its TLS module, openssl): scripts/ensure-peers.sh
 // installs them as root, and otherwise stops the run naming what is missing. A missing peer is never a skip.
