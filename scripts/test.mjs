@@ -1,12 +1,23 @@
 #!/usr/bin/env node
-// Lists the test files of the chosen suites and runs them with Node's own test runner
+// Lists the test files of the chosen folders under test/ and runs them with Node's own test runner
 // (node --test does not find .ts files on its own in Node 20).
-// Usage: node scripts/test.mjs [unit|integration|interop ...]   (default: all three)
+// Usage: node scripts/test.mjs [unit|integration|interop|load|sanity ...]   (default: unit integration interop)
+//   npm test           unit, integration (RFC conformance, engine, gateway), interop (sipp, kamailio, openssl)
+//   npm run test:load  load: 1,000-call runs, certificate swap under load, hostile traffic
+//   npm run test:sanity  sanity: the third-party peers against each other, no product code
+// Every tier but unit needs the peers (sipp, kamailio with its TLS module, openssl): scripts/ensure-peers.sh
+// installs them as root, and otherwise stops the run naming what is missing. A missing peer is never a skip.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
+const KNOWN = ['unit', 'integration', 'interop', 'load', 'sanity'];
 const suites = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = suites.filter((s) => !KNOWN.includes(s));
+if (unknown.length > 0) {
+  console.error(`unknown test folder ${unknown.join(', ')}; known: ${KNOWN.join(', ')}`);
+  process.exit(1);
+}
 const chosen = suites.length > 0 ? suites : ['unit', 'integration', 'interop'];
 
 function walk(dir) {
@@ -31,13 +42,14 @@ if (files.length === 0) {
   console.error(`no test files found under test/{${chosen.join(',')}}`);
   process.exit(1);
 }
-if (chosen.includes('interop')) {
-  const r = spawnSync('bash', ['scripts/ensure-peers.sh'], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
-}
+// Unit tests include TLS cases built with the openssl CLI too: the peers are checked for every tier.
+const peers = spawnSync('bash', ['scripts/ensure-peers.sh'], { stdio: 'inherit' });
+if (peers.status !== 0) process.exit(peers.status ?? 1);
+const started = Date.now();
 const res = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' } },
 );
+console.error(`test/{${chosen.join(',')}}: ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(res.status ?? 1);

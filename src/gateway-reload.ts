@@ -93,6 +93,8 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  */
 export class GatewayReloader {
   readonly #o: GatewayReloaderOptions;
+  /** The configuration the sockets, the control endpoint and the routing mode were started with. */
+  readonly #started: GatewayConfig;
   #config: GatewayConfig;
   #queue: Promise<unknown> = Promise.resolve();
   #watch: TlsFileWatcher | undefined;
@@ -101,6 +103,7 @@ export class GatewayReloader {
 
   constructor(options: GatewayReloaderOptions) {
     this.#o = options;
+    this.#started = options.config;
     this.#config = options.config;
   }
 
@@ -220,16 +223,21 @@ export class GatewayReloader {
     const changed = r.changed;
     const needsRestart: NeedsRestart[] = [];
 
-    // What a running gateway cannot change: its sockets, and which mode the b2bua runs in.
+    // What a running gateway cannot change: its sockets, and which mode the b2bua runs in. Compared with the
+    // configuration it started with, so a change still waiting for a restart is reported by every later reload.
+    const started = this.#started;
     let listenersChanged = false;
     try {
-      listenersChanged = !same(engineListeners(current), engineListeners(next));
+      listenersChanged = !same(engineListeners(started), engineListeners(next));
     } catch (e) {
       return refuse(changed, [errorProblem(e, 'ERR_CONFIG_INVALID')]);
     }
     if (listenersChanged) needsRestart.push({ what: 'listeners', reason: 'SIP listeners (ports, addresses, transports, their TLS profile or SNI choices) are opened at start' });
-    if (!same(current.gateway.engine, next.gateway.engine)) needsRestart.push({ what: 'gateway.engine', reason: 'the drachtio control endpoint is opened at start' });
-    if (!same(current.gateway.admin, next.gateway.admin)) needsRestart.push({ what: 'gateway.admin', reason: 'the admin API listens where it was started' });
+    if (!same(started.gateway.engine, next.gateway.engine)) needsRestart.push({ what: 'gateway.engine', reason: 'the drachtio control endpoint is opened at start' });
+    if (!same(started.gateway.admin, next.gateway.admin)) needsRestart.push({ what: 'gateway.admin', reason: 'the admin API listens where it was started' });
+    if (started.gateway.policy !== next.gateway.policy) {
+      needsRestart.push({ what: 'gateway.policy', reason: `the gateway started with policy ${started.gateway.policy}; the mode changes at a restart` });
+    }
 
     // Routing: build the new policy before anything is applied, so a failure leaves everything as it was.
     const running = gateway.b2bua.policy;
@@ -241,11 +249,11 @@ export class GatewayReloader {
         return refuse(changed, [errorProblem(e, 'ERR_CONFIG_INVALID')]);
       }
       if (same(policy, running)) policy = undefined;
-      else if (next.dialPeers.length === 0) {
-        needsRestart.push({ what: 'routing mode', reason: 'without dial peers, a start runs the plain bridge to one target; until then every call gets 404' });
+      if (next.dialPeers.length === 0) {
+        warnings.push({ code: 'WARN_NO_DIAL_PEERS', message: 'no dial peers are configured: every call is refused with 404 (No route to the called number)', path: 'dialPeers' });
       }
-    } else if (changed.some((s) => ['tenants', 'dialPeers', 'permissions', 'tlsPeers'].includes(s))) {
-      needsRestart.push({ what: 'routing mode', reason: 'the gateway runs the plain bridge (TRUNKGATE_TARGET, or no dial peers at start); dial peers take effect after a restart' });
+    } else if ((['tenants', 'dialPeers', 'permissions', 'tlsPeers'] as const).some((k) => !same(started[k], next[k]))) {
+      needsRestart.push({ what: 'routing mode', reason: 'the gateway runs policy bridge; tenants, permissions and dial peers take effect after a restart with policy pipeline' });
     }
 
     // TLS profiles: validated in the engine before the swap; a refusal refuses the whole reload.
@@ -253,7 +261,8 @@ export class GatewayReloader {
     const tlsChanged = changed.some((s) => TLS_SECTIONS.includes(s));
     const hadTls = Object.keys(current.tlsProfiles).length > 0;
     const hasTls = Object.keys(next.tlsProfiles).length > 0;
-    if (tlsChanged && !hadTls && hasTls) {
+    const startedTls = Object.keys(started.tlsProfiles).length > 0;
+    if (!startedTls && hasTls) {
       needsRestart.push({ what: 'tlsProfiles', reason: 'the engine was started without TLS profiles' });
     } else if (tlsChanged && hadTls) {
       let inputs: ProfileInput[];

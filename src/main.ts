@@ -19,10 +19,9 @@ import { planStartup } from './startup.js';
  * Environment: TRUNKGATE_PROFILES (profiles dir), TRUNKGATE_ENGINE_SECRET (random per start),
  * TRUNKGATE_CONTROL_PORT (overrides gateway.engine.control.port), TRUNKGATE_ADMIN_PORT (overrides
  * gateway.admin.port), the variable gateway.admin.tokenEnv names (TRUNKGATE_ADMIN_TOKEN: the admin API's bearer
- * token), TRUNKGATE_TARGET (host:port[;transport=…]: bridge every call there instead of running the dial-peer
- * pipeline; also the plain bridge's target when no dial peer is configured, else the default tenant's sipServer),
- * TRUNKGATE_LOG_LEVEL. SIGHUP reloads the configuration; SIGTERM drains (new calls 503 with Retry-After, calls up
- * get gateway.shutdown.drainSeconds, then BYE) and exits 0; SIGINT closes at once. The engine worker dying ends the
+ * token), TRUNKGATE_LOG_LEVEL. Calls run the policy pipeline unless gateway.yaml sets `policy: bridge`. SIGHUP
+ * reloads the configuration; SIGTERM drains (new calls 503 with Retry-After, calls up get
+ * gateway.shutdown.drainSeconds, then BYE) and exits 0; SIGINT closes at once. The engine worker dying ends the
  * process with code 70.
  */
 const env = process.env;
@@ -86,7 +85,7 @@ try {
         b2buaStats: () => gw.b2bua.stats(),
         reloadTls: () => reloader.reloadTls('api'),
         reloadConfig: () => reloader.reloadConfig('api'),
-      }, { host: adminCfg.host, port, log, ...(token ? { token } : {}) });
+      }, { host: adminCfg.host, port, log, warnings: plan.warnings, ...(token ? { token } : {}) });
       log.info({ admin: `${admin.address.host}:${admin.address.port}`, token: token ? 'required' : 'none' },
         `trunkgate: admin API on http://${admin.address.host.includes(':') ? `[${admin.address.host}]` : admin.address.host}:${admin.address.port}`);
     } catch (err) {

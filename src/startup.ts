@@ -13,6 +13,14 @@ export interface StartupPlan {
   options: Omit<GatewayOptions, 'log' | 'control'> & { control: { host: string; port: number } };
   /** Trustpoints created on this start (first start). */
   bootstrapped: string[];
+  /** What an operator must see while the gateway runs (logged at start, shown in /health). */
+  warnings: StartupWarning[];
+}
+
+/** A running state that is allowed but not safe by default: a stable code and the sentence that explains it. */
+export interface StartupWarning {
+  code: 'WARN_POLICY_BRIDGE' | 'WARN_NO_DIAL_PEERS';
+  message: string;
 }
 
 /**
@@ -52,12 +60,29 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const engine = config.gateway.engine;
   if (engine.mode !== 'embedded') throw new GatewayError('ERR_CONFIG_INVALID', 'trunkgate start runs the embedded engine; gateway.engine.mode external is for the b2bua alone');
   const control = { host: engine.control.host, port: engine.control.port };
-  // With dial peers, every call runs the policy pipeline (tenant, TLS-peer permissions, category, dial peer).
-  // TRUNKGATE_TARGET, or a configuration without dial peers, keeps the plain bridge to one target.
-  if (!env.TRUNKGATE_TARGET && config.dialPeers.length > 0) {
-    return { config, bootstrapped, options: { listen, tls, control, policy: b2buaPolicyFromConfig(config, env) } };
+  // Every call runs the policy pipeline unless gateway.yaml says `policy: bridge` in so many words. No dial
+  // peer is no route: each call is refused with 404 and a Reason, never bridged to a default.
+  const warnings: StartupWarning[] = [];
+  if (config.gateway.policy === 'pipeline') {
+    if (config.dialPeers.length === 0) {
+      warnings.push({ code: 'WARN_NO_DIAL_PEERS', message: 'no dial peers are configured: every call is refused with 404 (No route to the called number)' });
+    }
+    logWarnings(log, warnings);
+    return { config, bootstrapped, warnings, options: { listen, tls, control, policy: b2buaPolicyFromConfig(config, env) } };
   }
-  const defaultTenant = config.gateway.defaultTenant ? config.tenants?.[config.gateway.defaultTenant] : undefined;
-  const target = env.TRUNKGATE_TARGET || (typeof defaultTenant?.sipServer === 'string' && !defaultTenant.sipServer.startsWith('dns:') ? defaultTenant.sipServer : undefined) || '127.0.0.1:5080';
-  return { config, bootstrapped, options: { listen, tls, control, target } };
+  const name = config.gateway.defaultTenant;
+  const server = name ? config.tenants?.[name]?.sipServer : undefined;
+  if (typeof server !== 'string' || server.startsWith('dns:')) {
+    throw new GatewayError('ERR_CONFIG_INVALID', 'gateway.policy bridge sends every call to the default tenant\'s sipServer: gateway.defaultTenant must name a tenant with one host:port sipServer',
+      { details: { problems: [{ code: 'ERR_CONFIG_REFERENCE', path: 'gateway.defaultTenant', message: 'the bridge needs one host:port target' }] } });
+  }
+  const transport = config.tenants?.[name!]?.transport;
+  const target = transport && transport !== 'udp' ? `${server};transport=${transport}` : server;
+  warnings.push({ code: 'WARN_POLICY_BRIDGE', message: `gateway.policy is bridge: every call is sent to ${target} with no tenant, permission, category or dial-peer check` });
+  logWarnings(log, warnings);
+  return { config, bootstrapped, warnings, options: { listen, tls, control, target } };
+}
+
+function logWarnings(log: Logger, warnings: readonly StartupWarning[]): void {
+  for (const w of warnings) log.warn({ code: w.code }, `trunkgate: ${w.message}`);
 }

@@ -15,6 +15,8 @@ export interface AdminOptions {
   log?: Logger;
   /** Node process metrics (heap, event loop, CPU) in /metrics too. Default true. */
   processMetrics?: boolean;
+  /** Standing warnings of the running configuration (e.g. policy bridge), shown by /health. */
+  warnings?: readonly { code: string; message: string }[];
 }
 
 const OPEN_ROUTES = ['/health', '/openapi.json'];
@@ -50,9 +52,16 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
     return reply.code(500).send({ code, message: err instanceof Error ? err.message : String(err) });
   });
 
+  const warnings = (opts.warnings ?? []).map((w) => ({ code: w.code, message: w.message }));
   app.get('/health', {
-    schema: { summary: 'Liveness of the admin API (no token asked)', tags: ['meta'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
-  }, async () => ({ status: 'ok' }));
+    schema: {
+      summary: 'Liveness of the admin API, and standing warnings of the running configuration (no token asked)', tags: ['meta'],
+      response: { 200: { type: 'object', properties: {
+        status: { type: 'string' },
+        warnings: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+      } } },
+    },
+  }, async () => (warnings.length > 0 ? { status: 'ok', warnings } : { status: 'ok' }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(engineRoutes(services));

@@ -77,6 +77,13 @@ export const GatewaySchema = z.strictObject({
   engine: EngineSchema.prefault({ mode: 'embedded' }),
   calls: CallsSchema.prefault({}),
   shutdown: ShutdownSchema.prefault({}),
+  /**
+   * pipeline (default): every call runs the policy (tenant, TLS-peer permissions, category, dial peer); no dial
+   * peer for a number, or none configured, refuses the call with 404 and a Reason. bridge: every call that passes
+   * the transport's source checks goes to the default tenant's sipServer with no policy at all; the gateway warns
+   * at start and in /health while it runs so.
+   */
+  policy: z.enum(['pipeline', 'bridge']).default('pipeline'),
 });
 
 export type ListenerConfig = z.output<typeof ListenerSchema>;

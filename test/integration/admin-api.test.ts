@@ -22,7 +22,7 @@ import { GatewayReloader, type ConfigReloadReport, type TlsReloadReport } from '
 import type { EngineSnapshot } from '../../src/engine/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { planStartup } from '../../src/startup.js';
-import { createTestCa, opensslAvailable } from '../support/test-certs.js';
+import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { answer, sdp, ua, type Ua } from '../support/mini-ua.js';
 import { parsePromText } from '../support/prom-text.js';
 import { freePort, runSipp, startSippUas } from '../support/sipp.js';
@@ -91,7 +91,7 @@ function installTrustpoint(dir: string, files: { cert: string; key: string }): v
   }
 }
 
-const haveOpenssl = await opensslAvailable();
+const haveOpenssl = await requireOpenssl();
 const ca = haveOpenssl ? await createTestCa({ cn: 'admin API test CA' }) : undefined;
 process.on('exit', () => void ca?.cleanup());
 

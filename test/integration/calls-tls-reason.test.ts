@@ -7,11 +7,11 @@ import { startB2bua } from '../../src/b2bua/index.js';
 import { startEngine } from '../../src/engine/index.js';
 import { header, ua } from '../support/mini-ua.js';
 import { captureLog } from '../support/log-capture.js';
-import { createTestCa, opensslAvailable } from '../support/test-certs.js';
+import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { profile } from './engine-tls-support.js';
 import { placeCall } from './calls-support.js';
 
-const haveOpenssl = await opensslAvailable();
+const haveOpenssl = await requireOpenssl();
 const skip = haveOpenssl ? false : 'openssl CLI not found: no test certificates';
 const ca = haveOpenssl ? await createTestCa({ cn: 'calls tls reason CA' }) : undefined;
 process.on('exit', () => void ca?.cleanup());

@@ -8,10 +8,10 @@ import tls from 'node:tls';
 import { pino } from 'pino';
 import { ManualClock } from '../../src/common/index.js';
 import { startEngine } from '../../src/engine/index.js';
-import { createTestCa, opensslAvailable } from '../support/test-certs.js';
+import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { pingVerdict, profile, until } from './engine-tls-support.js';
 
-if (!(await opensslAvailable())) throw new Error('openssl not found: it makes the test certificates (install the openssl package)');
+await requireOpenssl();
 const ca = await createTestCa({ cn: 'tls log flood CA' });
 process.on('exit', () => void ca.cleanup());
 const gw = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test'] });

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import type { SecureContextOptions } from 'node:tls';
 import { EngineTls } from '../../src/engine/engine-tls.js';
 import { silentLogger } from '../../src/log/index.js';
-import { createTestCa, opensslAvailable } from '../support/test-certs.js';
+import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { profile } from './engine-tls-support.js';
 
-if (!(await opensslAvailable())) throw new Error('openssl CLI not found: it makes the test certificates (install the openssl package)');
+await requireOpenssl();
 const ca = await createTestCa({ cn: 'engine tls reload CA' });
 process.on('exit', () => void ca.cleanup());
 const one = await ca.issue({ cn: 'one.test', sans: ['DNS:one.test'] });

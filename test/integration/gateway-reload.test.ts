@@ -1,6 +1,8 @@
 // The product's own entry (src/main.ts, as `npm start` runs it) reloads its configuration on SIGHUP and on
 // `trunkgate reload` (the CLI asks the admin API): a dial peer added to profiles/ routes the next call; a bad file
-// is refused, the CLI prints each problem and exits 1, and the running routing goes on.
+// is refused, the CLI prints each problem and exits 1, and the running routing goes on. A reload of permissions,
+// tlsPeers or unknownPeer changes the next call; one that leaves no dial peer warns and every call gets 404 with a
+// Reason; a change that needs a restart is reported by every reload until the restart.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,4 +109,98 @@ ${extra}`);
   assert.equal(good.code, 0, `${good.out}\n${good.err}`);
   assert.match(good.out, /configuration reloaded: changed dialPeers; applied: routing/);
   assert.equal(await invite(uac, sipPort, '3003'), '404');
+});
+
+/** POST /reload/config on the admin API: the report as JSON. */
+async function reloadApi(adminPort: number): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await fetch(`http://127.0.0.1:${adminPort}/reload/config`, { method: 'POST', headers: { authorization: 'Bearer cli-token' } });
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+/** The final answer to an INVITE, whole (status line and headers). */
+async function inviteAnswer(uac: Ua, sipPort: number, number: string): Promise<string> {
+  const n = ++seq;
+  const callId = `reload-${process.pid}-${n}`;
+  uac.send([`INVITE sip:${number}@127.0.0.1:${sipPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${uac.port};branch=z9hG4bKra${n};rport`, 'Max-Forwards: 70',
+    `From: <sip:1000@127.0.0.1:${uac.port}>;tag=ra${n}`, `To: <sip:${number}@127.0.0.1:${sipPort}>`,
+    `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <sip:1000@127.0.0.1:${uac.port}>`,
+    'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n'), sipPort);
+  return uac.next(new RegExp(`^SIP/2\\.0 [3-6]\\d\\d [\\s\\S]*Call-ID: ${callId}`, 'im'));
+}
+
+test('a reload applies permission changes to the next call, an emptied dial-peer list refuses every call with 404 and a Reason (and says so), and a change waiting for a restart stays reported', async (t) => {
+  const sipPort = await freePort();
+  const adminPort = await freePort();
+  const otherPort = await freePort();
+  const root = mkdtempSync(join(tmpdir(), 'trunkgate-reload-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const gatewayYaml = (port: number, pbx = '') => writeFileSync(join(root, 'gateway.yaml'), `
+gateway:
+  listen: [{ transport: udp, host: 127.0.0.1, port: ${port} }]
+  defaultTenant: pbx
+  admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: RELOAD_TEST_TOKEN }
+  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
+tenants:
+  pbx: { transport: udp${pbx} }
+  far: { transport: udp, sipServer: 127.0.0.1:9 }
+`);
+  const policy = (text: string) => writeFileSync(join(root, 'policy.yaml'), text);
+  const twoDigits = 'dialPeers:\n  - { id: 2, destinationPattern: "^2\\\\d{3}$", tenant: far, from: [pbx] }\n';
+  gatewayYaml(sipPort);
+  policy(twoDigits);
+  const gw = await startGateway(t, root, { RELOAD_TEST_TOKEN: 'cli-token' });
+  const uac = await ua(t);
+  // The far end (port 9, discard) never answers a call that passes the policy: the gateway's own refusals are
+  // what this test reads, and they come before any B leg.
+  const blocked = `permissions:\n  blocked2: { patterns: ["^2\\\\d{3}$"], default: false, order: 0 }\n`;
+
+  // A new category that forbids 2xxx: the next call is refused by the permission check, not routed.
+  policy(twoDigits + blocked);
+  const perm = await reloadApi(adminPort);
+  assert.equal(perm.status, 200, JSON.stringify(perm.body));
+  assert.deepEqual(perm.body.applied, ['routing']);
+  assert.ok((perm.body.changed as string[]).includes('permissions'), JSON.stringify(perm.body));
+  assert.match(await inviteAnswer(uac, sipPort, '2001'), /^SIP\/2\.0 403 /);
+
+  // A TLS peer added: the routing is rebuilt with it (its calls need a certificate, which UDP has not).
+  policy(`${twoDigits}${blocked}tlsPeers:\n  pbx.example.com: { permissions: { blocked2: true } }\n`);
+  const peers = await reloadApi(adminPort);
+  assert.equal(peers.status, 200, JSON.stringify(peers.body));
+  assert.deepEqual(peers.body.changed, ['tlsPeers']);
+  assert.deepEqual(peers.body.applied, ['routing']);
+
+  // unknownPeer: reject on the caller's tenant: a caller with no matching TLS peer is now refused before the category.
+  gatewayYaml(sipPort, ', unknownPeer: reject');
+  const strict = await reloadApi(adminPort);
+  assert.deepEqual(strict.body.applied, ['routing'], JSON.stringify(strict.body));
+  const unknown = await inviteAnswer(uac, sipPort, '2001');
+  assert.match(unknown, /^SIP\/2\.0 403 /);
+  assert.match(unknown, /^Reason: SIP;cause=403;text="No matching TLS Peer/im, 'refused as an unknown peer, not by the category');
+  gatewayYaml(sipPort);
+  assert.deepEqual((await reloadApi(adminPort)).body.applied, ['routing']);
+
+  // No dial peer at all: the reload is accepted, warns, and every call gets 404 with a Reason, never a bridge.
+  policy('dialPeers: []\n');
+  const empty = await reloadApi(adminPort);
+  assert.equal(empty.status, 200, JSON.stringify(empty.body));
+  assert.deepEqual((empty.body.warnings as Array<{ code: string }>).map((w) => w.code), ['WARN_NO_DIAL_PEERS']);
+  const refused = await inviteAnswer(uac, sipPort, '2001');
+  assert.match(refused, /^SIP\/2\.0 404 /);
+  assert.match(refused, /^Reason: SIP;cause=404;text="No route to the called number"/im);
+
+  // A listener change needs a restart; a later reload that changes something else still reports it.
+  gatewayYaml(otherPort);
+  const moved = await reloadApi(adminPort);
+  assert.deepEqual((moved.body.needsRestart as Array<{ what: string }>).map((n) => n.what), ['listeners']);
+  policy(twoDigits);
+  const later = await reloadApi(adminPort);
+  assert.equal(later.status, 200, JSON.stringify(later.body));
+  assert.deepEqual(later.body.applied, ['routing']);
+  assert.deepEqual((later.body.needsRestart as Array<{ what: string }>).map((n) => n.what), ['listeners'],
+    'the listener change is still waiting for a restart');
+  // And putting the listener back as started clears it.
+  gatewayYaml(sipPort);
+  const back = await reloadApi(adminPort);
+  assert.deepEqual(back.body.needsRestart, []);
 });

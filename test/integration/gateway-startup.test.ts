@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { pino } from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planStartup } from '../../src/startup.js';
@@ -55,7 +56,7 @@ test('first start creates the local CA and the gateway trustpoint (keys 0600); t
   const built = buildTlsProfile(input.spec, input.material);
   assert.equal(built.minVersion, 'TLSv1.2');
   assert.ok(String(built.serverContextOptions.ciphers).includes('ECDHE-RSA-AES256-GCM-SHA384'), 'the CUBE cipher name is resolved to OpenSSL');
-  assert.equal(first.options.target, '127.0.0.1:5080');
+  assert.deepEqual(first.options.policy?.dialPeers, [], 'no dial peers: the pipeline with no route, not a bridge');
   const keyBefore = statSync(key).mtimeMs;
   const second = planStartup(dir, {}, silentLogger());
   assert.deepEqual(second.bootstrapped, []);
@@ -80,23 +81,40 @@ test('a bad configuration is refused with every problem before anything is creat
   assert.equal(existsSync(join(root, 'pki')), false, 'no PKI is created for a configuration that does not load');
 });
 
-test('with dial peers the gateway runs the policy pipeline; TRUNKGATE_TARGET or no dial peer keeps the plain bridge', (t) => {
+test('the gateway runs the policy pipeline by default: no dial peer is no route (warned), never a bridge; the environment cannot select one', (t) => {
   const root = mkdtempSync(join(tmpdir(), 'trunkgate-start-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const plain = planStartup(profiles(root), {}, silentLogger());
-  assert.equal(plain.options.policy, undefined);
-  assert.equal(plain.options.target, '127.0.0.1:5080');
+  const empty = planStartup(profiles(root), { TRUNKGATE_TARGET: '127.0.0.1:5999' }, silentLogger());
+  assert.equal(empty.options.target, undefined, 'no dial peers and an environment variable select no bridge');
+  assert.deepEqual(empty.options.policy?.dialPeers, []);
+  assert.deepEqual(empty.warnings.map((w) => w.code), ['WARN_NO_DIAL_PEERS']);
 
   const dir = profiles(root, `dialPeers:
   - { id: 1, destinationPattern: "^\\\\d{4}$", tenant: pbx }
 `);
-  const routed = planStartup(dir, {}, silentLogger());
+  const routed = planStartup(dir, { TRUNKGATE_TARGET: '127.0.0.1:5999;transport=tcp' }, silentLogger());
   assert.equal(routed.options.target, undefined);
   assert.deepEqual(routed.options.policy?.dialPeers.map((d) => d.id), ['1']);
   assert.equal(routed.options.policy?.defaultTenant, 'pbx');
   assert.ok(routed.options.policy?.listeners?.some((l) => l.transport === 'udp' && l.host === '127.0.0.1'));
+  assert.deepEqual(routed.warnings, []);
+});
 
-  const forced = planStartup(dir, { TRUNKGATE_TARGET: '127.0.0.1:5999;transport=tcp' }, silentLogger());
-  assert.equal(forced.options.policy, undefined);
-  assert.equal(forced.options.target, '127.0.0.1:5999;transport=tcp');
+test('policy bridge is chosen only in gateway.yaml: every call to the default tenant\'s sipServer, with a warning', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'trunkgate-start-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = profiles(root);
+  const yaml = join(dir, 'gateway.yaml');
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('  defaultTenant: pbx\n', '  defaultTenant: pbx\n  policy: bridge\n'));
+  const lines: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push(s) });
+  const bridge = planStartup(dir, {}, log);
+  assert.equal(bridge.options.policy, undefined);
+  assert.equal(bridge.options.target, '127.0.0.1:5080');
+  assert.deepEqual(bridge.warnings.map((w) => w.code), ['WARN_POLICY_BRIDGE']);
+  assert.ok(lines.some((l) => JSON.parse(l).code === 'WARN_POLICY_BRIDGE'), 'the start logs the bridge warning');
+
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('  defaultTenant: pbx\n', ''));
+  assert.throws(() => planStartup(dir, {}, silentLogger()), (e: unknown) => isGatewayError(e, 'ERR_CONFIG_INVALID'),
+    'a bridge without a default tenant to send to does not start');
 });

@@ -30,13 +30,20 @@ test('npm start composition: engine in a worker thread, b2bua in this one; a cal
   const ok = await uac.next(/^SIP\/2\.0 [2-6]\d\d .*\r\n[\s\S]*CSeq:\s*1 INVITE/im);
   assert.match(ok, /^SIP\/2\.0 200 /);
   const toTag = /;tag=([^;>\s]+)/.exec(header(ok, 'To'))![1]!;
-  const inviteAtUas = await uas.next(/^ACK /).then(() => true);
-  assert.ok(inviteAtUas, 'the B leg was acknowledged');
+  // The B leg as the far end saw it: its INVITE, then an ACK in the same dialog (the gateway confirmed it).
+  const bInvite = await uas.next(/^INVITE /);
+  const bCallId = header(bInvite, 'Call-ID');
+  assert.notEqual(bCallId, callId, 'the B leg is a dialog of its own');
+  const bAck = await uas.next(/^ACK /);
+  assert.equal(header(bAck, 'Call-ID'), bCallId, 'the B leg was acknowledged');
   uac.send([`ACK sip:2000@127.0.0.1:${sipPort} SIP/2.0`, ...common('ack1', '1 ACK', `;tag=${toTag}`), 'Content-Length: 0', '', ''].join('\r\n'), sipPort);
   uac.send([`BYE sip:2000@127.0.0.1:${sipPort} SIP/2.0`, ...common('bye1', '2 BYE', `;tag=${toTag}`), 'Content-Length: 0', '', ''].join('\r\n'), sipPort);
   const byeOk = await uac.next(/^SIP\/2\.0 \d+ [\s\S]*CSeq:\s*2 BYE/im);
   assert.match(byeOk, /^SIP\/2\.0 200 /);
-  await uas.next(/^BYE /).catch(() => undefined);
+  // The A leg's BYE reached the far end as a BYE of the B leg (answered 200 by the handler above).
+  const bBye = await uas.next(/^BYE /);
+  assert.equal(header(bBye, 'Call-ID'), bCallId, 'the far end got the B leg\'s BYE');
+  assert.match(header(bBye, 'CSeq'), /^\d+ BYE$/);
   const stats = gw.b2bua.stats();
   assert.equal(stats.connected, 1);
 

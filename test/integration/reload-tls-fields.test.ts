@@ -17,10 +17,10 @@ import { silentLogger } from '../../src/log/index.js';
 import { planStartup } from '../../src/startup.js';
 import { revokeWithOpenssl } from '../interop/openssl/outbound-support.js';
 import { sdp, ua, type Ua } from '../support/mini-ua.js';
-import { createTestCa, opensslAvailable, type TestCa, type TestCert } from '../support/test-certs.js';
+import { createTestCa, requireOpenssl, type TestCa, type TestCert } from '../support/test-certs.js';
 import { pingVerdict, type Verdict } from './engine-tls-support.js';
 
-const haveOpenssl = await opensslAvailable();
+const haveOpenssl = await requireOpenssl();
 if (!haveOpenssl) throw new Error('openssl CLI not found: it makes the test certificates (install the openssl package)');
 const caA = await createTestCa({ cn: 'reload fields CA A' });
 const caB = await createTestCa({ cn: 'reload fields CA B' });

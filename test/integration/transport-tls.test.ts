@@ -7,10 +7,10 @@ import { ManualClock } from '../../src/common/clock.js';
 import type { GatewayError } from '../../src/common/gateway-error.js';
 import type { TlsFailure } from '../../src/tls/index.js';
 import { TransportLayer, type TransportLayerOptions } from '../../src/sip/transport/transport-layer.js';
-import { createTestCa, opensslAvailable } from '../support/test-certs.js';
+import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { Inbox, nextEvent, sipRequest } from './transport.case.js';
 
-const haveOpenssl = await opensslAvailable();
+const haveOpenssl = await requireOpenssl();
 const skip = haveOpenssl ? false : 'openssl CLI not found: no test certificates';
 const ca = haveOpenssl ? await createTestCa({ keyType: 'rsa' }) : undefined;
 const otherCa = haveOpenssl ? await createTestCa() : undefined;

@@ -47,13 +47,16 @@ export interface TestCa extends TestCert {
   cleanup(): Promise<void>;
 }
 
-/** Whether the openssl CLI can be run (tests skip, and say so, when it cannot). */
-export async function opensslAvailable(): Promise<boolean> {
+/**
+ * The openssl CLI is a required test peer: a test file that needs it fails at load, naming the package, when it
+ * cannot be run. It is never a skip (scripts/ensure-peers.sh installs it).
+ */
+export async function requireOpenssl(): Promise<true> {
   try {
     await run('openssl', ['version']);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    throw new Error(`openssl is not installed, and the TLS tests need it: apt-get install -y openssl (scripts/ensure-peers.sh does this as root): ${String(e)}`);
   }
 }
 

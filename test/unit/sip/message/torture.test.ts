@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkRequest, parseMessage, serializeMessage, getHeader, getHeaderValues, parseNameAddr, parseUri, parseVia } from '../../../../src/sip/message/index.js';
+import { callIdOf, checkRequest, cseqOf, parseMessage, getHeader, getHeaderValues, parseNameAddr, parseUri, parseVia } from '../../../../src/sip/message/index.js';
 
 export interface TortureCase {
   file: string;
@@ -15,6 +15,21 @@ export interface TortureCase {
 
 const dir = join(import.meta.dirname, '../../../fixtures/sip');
 const cases = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as TortureCase[];
+
+/**
+ * What RFC 4475 and RFC 5118 state about each valid message, written down from the RFC's text (start line, Call-ID,
+ * CSeq, and the body the Content-Length delimits): the oracle for the parser, independent of it.
+ */
+interface ExpectedMessage {
+  file: string;
+  method?: string;
+  uri?: string;
+  status?: number;
+  callId: string;
+  cseq: { seq: number; method: string };
+  bodyLength: number;
+}
+const expected = new Map((JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as ExpectedMessage[]).map((e) => [e.file, e]));
 
 test('the RFC 4475 manifest covers every message of the RFC', () => {
   assert.equal(cases.filter((c) => c.rfc === 4475).length, 49);
@@ -90,14 +105,19 @@ for (const c of cases) {
     const problem = msg.kind === 'request' ? checkRequest(msg) : undefined;
     if (c.expect === 'parse') {
       assert.equal(problem, undefined, problem?.reason);
-      // serialise and parse again: the same start line, headers and body
-      const again = parseMessage(serializeMessage(msg));
-      assert.ok(again.ok);
-      assert.equal(again.message.kind, msg.kind);
-      assert.deepEqual(again.message.body, msg.body);
-      assert.equal(getHeader(again.message, 'call-id'), getHeader(msg, 'call-id'));
-      assert.equal(again.message.headers.filter((h) => h.name !== 'content-length').length,
-        msg.headers.filter((h) => h.name !== 'content-length').length);
+      const e = expected.get(c.file);
+      assert.ok(e, `${c.file}: no expected values written down`);
+      if (e.status !== undefined) {
+        assert.equal(msg.kind, 'response');
+        assert.equal(msg.kind === 'response' ? msg.status : undefined, e.status);
+      } else {
+        assert.equal(msg.kind, 'request');
+        assert.equal(msg.kind === 'request' ? msg.method : undefined, e.method);
+        assert.equal(msg.kind === 'request' ? msg.uri : undefined, e.uri);
+      }
+      assert.equal(callIdOf(msg), e.callId);
+      assert.deepEqual(cseqOf(msg), e.cseq);
+      assert.equal(msg.body.length, e.bodyLength);
     } else {
       assert.equal(problem?.status, c.expect, problem ? problem.reason : 'no problem found');
     }

@@ -12,10 +12,10 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { kamailioVersion, startKamailio, type KamailioProcess } from '../../support/kamailio.js';
-import { runSipp, startSipp, startSippUas } from '../../support/sipp.js';
-import { createTestCa, type TestCa, type TestCert } from '../../support/test-certs.js';
-import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../../support/trunkgate-process.js';
+import { kamailioVersion, startKamailio, type KamailioProcess } from '../support/kamailio.js';
+import { runSipp, startSipp, startSippUas } from '../support/sipp.js';
+import { createTestCa, type TestCa, type TestCert } from '../support/test-certs.js';
+import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../support/trunkgate-process.js';
 
 const GW_NAME = 'gw.trunkgate.test';
 
@@ -85,6 +85,11 @@ async function tlsReplies(kam: KamailioProcess, n: number): Promise<string[]> {
 
 const isCdr = (l: LogLine): boolean => l.msg === 'cdr';
 const cdrsBetween = (lines: LogLine[], from: number, to: number): number => lines.slice(from, to).filter(isCdr).length;
+/** The called number of the long run, and of the short runs made between the swaps: a CDR says which run a call was. */
+const LOAD = 'swapload';
+const PROBE = 'swapprobe';
+const loadCdrsBetween = (lines: LogLine[], from: number, to: number): number =>
+  lines.slice(from, to).filter((l) => isCdr(l) && (l.cdr as { calledNumber?: string }).calledNumber === LOAD).length;
 
 test(`certificate swapped under load: sipp → kamailio (${kamailioVersion()}) → TLS → trunkgate → sipp, 600 calls, 0 failed; ` +
   'new handshakes show the new certificate, a key that does not match is refused and the renewed one keeps serving', { timeout: 150_000 }, async (t) => {
@@ -142,25 +147,24 @@ dialPeers:
   const calls = 600;
   const load = await startSipp({
     scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${kamA.port('udp')}`, calls, rate: 30, pauseMs: 1000, timeoutSec: 90,
+    service: LOAD,
   });
   t.after(() => load.stop());
-  const running = (): boolean => load.child.exitCode === null && load.child.signalCode === null;
 
-  // Let calls flow over kamailio's TLS connection (made with the first certificate), then renew on disk.
-  await gw.waitFor(isCdr, 15_000);
-  await new Promise((r) => setTimeout(r, 3000));
+  // Let calls flow over kamailio's TLS connection (made with the first certificate): the 60th call's CDR, not a
+  // time, says the load is under way; then renew on disk.
+  await gw.waitFor(() => gw.lines.filter(isCdr).length >= 60, 30_000);
   const swapAt = gw.lines.length;
   const kamALogAtSwap = kamA.logs().length;
   installTrustpoint(tpDir, renewed);
   const reloaded = await gw.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: TLS profiles reloaded from disk'), 10_000, swapAt);
-  assert.ok(running(), 'the reload happened while the load was running');
   assert.equal(gw.lines.slice(swapAt, reloaded.index).filter((l) => String(l.msg).includes('TLS reload refused')).length, 0,
     'the renewal was taken at once, not after a refused half-written state');
   assert.equal(decimalSerial(await serverCertificate(gw.tlsPort, carrier, gatewayCa)), decimalSerial(renewedX), 'after the swap: the renewed certificate');
 
   // A kamailio connecting now handshakes with the renewed certificate, while the load goes on through the first.
   const kamB = await carrierSbc(t, carrier, gatewayCa, gw.tlsPort);
-  const viaB = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${kamB.port('udp')}`, calls: 20, rate: 10, timeoutSec: 30 });
+  const viaB = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${kamB.port('udp')}`, calls: 20, rate: 10, timeoutSec: 30, service: PROBE });
   assert.equal(viaB.stats.successful, 20, `calls over a connection made after the swap: ${viaB.errors.slice(0, 1500)}`);
   assert.equal(viaB.stats.failed, 0);
   // Each call gets at least the INVITE's 200 and the BYE's 200 back over TLS.
@@ -171,14 +175,13 @@ dialPeers:
   const badAt = gw.lines.length;
   installTrustpoint(tpDir, { cert: stray.cert });
   const refused = await gw.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: TLS reload refused'), 10_000, badAt);
-  assert.ok(running(), 'the refused reload happened while the load was running');
   const problems = refused.line.problems as Array<{ profile: string; code: string; reason: string }>;
   assert.ok(problems.some((p) => p.profile === 'edge' && p.code === 'ERR_PKI_KEY_MISMATCH'), JSON.stringify(problems));
   const stillServing = await serverCertificate(gw.tlsPort, carrier, gatewayCa);
   assert.equal(decimalSerial(stillServing), decimalSerial(renewedX), 'the renewed certificate keeps serving');
   assert.notEqual(decimalSerial(stillServing), decimalSerial(strayX));
   const kamC = await carrierSbc(t, carrier, gatewayCa, gw.tlsPort);
-  const viaC = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${kamC.port('udp')}`, calls: 10, rate: 10, timeoutSec: 30 });
+  const viaC = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${kamC.port('udp')}`, calls: 10, rate: 10, timeoutSec: 30, service: PROBE });
   assert.equal(viaC.stats.successful, 10, `calls over a connection made after the refused swap: ${viaC.errors.slice(0, 1500)}`);
   assert.deepEqual([...new Set(await tlsReplies(kamC, 20))], [decimalSerial(renewedX)]);
   const badDoneAt = gw.lines.length;
@@ -198,8 +201,17 @@ dialPeers:
   assert.ok(cdrsBetween(gw.lines, 0, swapAt) > 0, 'calls before the first swap');
   assert.ok(cdrsBetween(gw.lines, reloaded.index, badAt) > 0, 'calls between the swaps');
   assert.ok(cdrsBetween(gw.lines, badDoneAt, gw.lines.length) > 0, 'calls after the refused swap');
+  // The long run itself went on across both swaps: calls of the load (not of the short runs) ended after each.
+  assert.ok(loadCdrsBetween(gw.lines, reloaded.index, gw.lines.length) > 0, 'load calls ended after the renewal was taken');
+  assert.ok(loadCdrsBetween(gw.lines, refused.index, gw.lines.length) > 0, 'load calls ended after the bad renewal was refused');
   const failedCdrs = gw.lines.filter((l) => isCdr(l) && (l.cdr as { status?: number } | undefined)?.status !== 200);
   assert.deepEqual(failedCdrs, [], 'every call the gateway saw was answered 200');
+  // Every call ran the policy pipeline: the carrier tenant in (the TLS listener), dial peer 1 to the PBX tenant.
+  const routes = new Set(gw.lines.filter(isCdr).map((l) => {
+    const c = l.cdr as { tenantIn?: string | null; tenantOut?: string | null; dialPeer?: string | null };
+    return `${c.tenantIn} -> ${c.dialPeer} -> ${c.tenantOut}`;
+  }));
+  assert.deepEqual([...routes], ['carrier -> 1 -> pbx']);
   assert.equal(gw.lines.filter(isCdr).length, total, 'the gateway saw every call of the three sipp runs');
   assert.deepEqual(gw.lines.filter((l) => l.event === 'TLS_HANDSHAKE_FAILED'), [], 'no handshake failed');
 

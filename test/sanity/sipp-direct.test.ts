@@ -2,7 +2,7 @@
 // a gateway failure in b2bua-calls says nothing about the gateway.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runSipp, startSippUas, type SippTransport } from '../../support/sipp.js';
+import { runSipp, startSippUas, type SippTransport } from '../support/sipp.js';
 
 for (const transport of ['u1', 't1'] as SippTransport[]) {
   test(`sipp → sipp: 1,000 short calls over ${transport === 'u1' ? 'UDP' : 'TCP'} with 0 failed`, async (t) => {

@@ -5,8 +5,8 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { connect, createServer, type TLSSocket } from 'node:tls';
-import { startKamailio } from '../../support/kamailio.js';
-import { createTestCa } from '../../support/test-certs.js';
+import { startKamailio } from '../support/kamailio.js';
+import { createTestCa } from '../support/test-certs.js';
 
 /** Answers each SIP request on the socket with 200, echoing the headers a response must carry. */
 function answerRequests(socket: TLSSocket, seen: string[]): void {
