@@ -250,7 +250,7 @@ export class GatewayReloader {
       }
       if (same(policy, running)) policy = undefined;
       if (next.dialPeers.length === 0) {
-        warnings.push({ code: 'WARN_NO_DIAL_PEERS', message: 'no dial peers are configured: every call is refused with 404 (No route to the called number)', path: 'dialPeers' });
+        warnings.push({ code: 'WARN_NO_DIAL_PEERS', message: 'no dial peers are configured: every call is refused with 404 (No route: no dial peer)', path: 'dialPeers' });
       }
     } else if ((['tenants', 'dialPeers', 'permissions', 'tlsPeers'] as const).some((k) => !same(started[k], next[k]))) {
       needsRestart.push({ what: 'routing mode', reason: 'the gateway runs policy bridge; tenants, permissions and dial peers take effect after a restart with policy pipeline' });

@@ -65,7 +65,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const warnings: StartupWarning[] = [];
   if (config.gateway.policy === 'pipeline') {
     if (config.dialPeers.length === 0) {
-      warnings.push({ code: 'WARN_NO_DIAL_PEERS', message: 'no dial peers are configured: every call is refused with 404 (No route to the called number)' });
+      warnings.push({ code: 'WARN_NO_DIAL_PEERS', message: 'no dial peers are configured: every call is refused with 404 (No route: no dial peer)' });
     }
     logWarnings(log, warnings);
     return { config, bootstrapped, warnings, options: { listen, tls, control, policy: b2buaPolicyFromConfig(config, env) } };

@@ -187,7 +187,7 @@ tenants:
   assert.deepEqual((empty.body.warnings as Array<{ code: string }>).map((w) => w.code), ['WARN_NO_DIAL_PEERS']);
   const refused = await inviteAnswer(uac, sipPort, '2001');
   assert.match(refused, /^SIP\/2\.0 404 /);
-  assert.match(refused, /^Reason: SIP;cause=404;text="No route to the called number"/im);
+  assert.match(refused, /^Reason: SIP;cause=404;text="No route: no dial peer for 2001 from tenant pbx"/im);
 
   // A listener change needs a restart; a later reload that changes something else still reports it.
   gatewayYaml(otherPort);
