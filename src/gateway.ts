@@ -4,6 +4,7 @@ import { startB2bua, type B2buaApp, type B2buaPolicy } from './b2bua/index.js';
 import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions } from './engine/engine.js';
 import { startEngineWorker, type EngineWorkerFailure, type EngineWorkerHandle } from './engine/worker.js';
 import type { EngineTlsOptions } from './engine/engine-tls.js';
+import type { SourceTrustOptions } from './engine/source-trust.js';
 import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger } from './log/index.js';
@@ -20,6 +21,8 @@ export interface GatewayOptions {
    * Takes precedence over `target`.
    */
   policy?: B2buaPolicy;
+  /** Trusted sources per tenant: the engine refuses new requests from any other source. Absent: no check (tests). */
+  trust?: SourceTrustOptions;
   /** Without a policy, where the b2bua sends every call: `host:port[;transport=udp|tcp|tls]`. */
   target?: string;
   log?: Logger;
@@ -80,7 +83,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; snapshot(): Promise<EngineSnapshot>; close(): Promise<void>;
     onFailure?: EngineWorkerHandle['onFailure'];
   };
-  const tls = options.tls ? { tls: options.tls } : {};
+  const tls = { ...(options.tls ? { tls: options.tls } : {}), ...(options.trust ? { trust: options.trust } : {}) };
   if (inWorker) {
     const w: EngineWorkerHandle = await startEngineWorker({
       listen: options.listen, control: options.control, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),

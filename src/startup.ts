@@ -1,6 +1,6 @@
 import { basename, dirname, resolve } from 'node:path';
 import { GatewayError } from './common/index.js';
-import { b2buaPolicyFromConfig, formatProblem, tryLoadConfig, type GatewayConfig } from './config/index.js';
+import { b2buaPolicyFromConfig, trustPlanFromConfig, formatProblem, tryLoadConfig, type GatewayConfig } from './config/index.js';
 import { validateCipherName } from './cli/config-check.js';
 import { bootstrapPki, trustpointExists } from './pki/index.js';
 import { engineListeners, engineTlsOptions } from './startup-tls.js';
@@ -60,6 +60,8 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const engine = config.gateway.engine;
   if (engine.mode !== 'embedded') throw new GatewayError('ERR_CONFIG_INVALID', 'trunkgate start runs the embedded engine; gateway.engine.mode external is for the b2bua alone');
   const control = { host: engine.control.host, port: engine.control.port };
+  // New requests only from the sources the tenants trust (their targets, their trustedSources).
+  const trust = trustPlanFromConfig(config);
   // Every call runs the policy pipeline unless gateway.yaml says `policy: bridge` in so many words. No dial
   // peer is no route: each call is refused with 404 and a Reason, never bridged to a default.
   const warnings: StartupWarning[] = [];
@@ -68,7 +70,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
       warnings.push({ code: 'WARN_NO_DIAL_PEERS', message: 'no dial peers are configured: every call is refused with 404 (No route: no dial peer)' });
     }
     logWarnings(log, warnings);
-    return { config, bootstrapped, warnings, options: { listen, tls, control, policy: b2buaPolicyFromConfig(config, env) } };
+    return { config, bootstrapped, warnings, options: { listen, tls, control, trust, policy: b2buaPolicyFromConfig(config, env) } };
   }
   const name = config.gateway.defaultTenant;
   const server = name ? config.tenants?.[name]?.sipServer : undefined;
@@ -80,7 +82,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const target = transport && transport !== 'udp' ? `${server};transport=${transport}` : server;
   warnings.push({ code: 'WARN_POLICY_BRIDGE', message: `gateway.policy is bridge: every call is sent to ${target} with no tenant, permission, category or dial-peer check` });
   logWarnings(log, warnings);
-  return { config, bootstrapped, warnings, options: { listen, tls, control, target } };
+  return { config, bootstrapped, warnings, options: { listen, tls, control, trust, target } };
 }
 
 function logWarnings(log: Logger, warnings: readonly StartupWarning[]): void {

@@ -73,6 +73,11 @@ export const GatewaySchema = z.strictObject({
   listen: z.array(ListenerSchema).default([]),
   /** The tenant of calls on a shared listener that names none and matched no SNI. */
   defaultTenant: NameSchema.optional(),
+  /**
+   * A new request from a source no tenant trusts (its targets, its trustedSources): 403 with a Reason (reject) or
+   * no answer at all (drop).
+   */
+  untrusted: z.enum(['reject', 'drop']).default('reject'),
   admin: AdminSchema.prefault({}),
   engine: EngineSchema.prefault({ mode: 'embedded' }),
   calls: CallsSchema.prefault({}),

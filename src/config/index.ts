@@ -18,4 +18,5 @@ export * from './load-config.js';
 export * from './reload-config.js';
 export * from './export-json-schema.js';
 export * from './b2bua-policy.js';
+export * from './trusted-sources.js';
 export * from './admin-endpoint.js';

@@ -1,8 +1,19 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { BindHostSchema, EnvNameSchema, NameSchema, PortSchema } from './common-schema.js';
 import { parseSipServer } from './sip-server.js';
 
 export const TransportSchema = z.enum(['udp', 'tcp', 'tls']);
+
+/** An IPv4 or IPv6 address, or a CIDR block of either. */
+export const TrustedSourceSchema = z.string().refine((s) => {
+  const [addr, len, ...rest] = s.split('/');
+  const family = isIP(addr ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (len === undefined) return true;
+  const n = /^\d{1,3}$/.test(len) ? Number(len) : -1;
+  return n >= 0 && n <= (family === 4 ? 32 : 128);
+}, { error: 'an IPv4 or IPv6 address, or a CIDR such as 192.0.2.0/24 or 2001:db8::/32' });
 
 export const SipServerSchema = z.string().refine((s) => parseSipServer(s) !== undefined, {
   error: 'host:port ([IPv6]:port), or dns:name[:port]',
@@ -60,6 +71,11 @@ export const TenantSchema = z.strictObject({
     .optional(),
   /** Permissions of callers on this tenant that match no TLS peer (over each category's default). */
   defaultPermissions: z.record(NameSchema, z.boolean()).default({}),
+  /**
+   * Addresses and CIDRs (IPv4, IPv6) besides the tenant's targets that may send it new requests (CUBE's trusted
+   * list). On a TLS tenant, a peer must then also come from one of these, beside its certificate.
+   */
+  trustedSources: z.array(TrustedSourceSchema).optional(),
   /** A caller matching no TLS peer: allow with the defaults and a warning, or refuse (403). */
   unknownPeer: z.enum(['allow', 'reject']).default('allow'),
 });

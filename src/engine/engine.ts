@@ -13,6 +13,11 @@ import { EngineTls, type EngineTlsOptions } from './engine-tls.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import type { EngineCore } from './types.js';
 import type { CoreLimits } from './core/limits.js';
+import { newTag } from './core/core-util.js';
+import { reasonHeader } from './core/reject.js';
+import { SourceTrust, type SourceTrustOptions } from './source-trust.js';
+import { buildResponse, responseTarget } from '../sip/transaction/index.js';
+import { serializeMessage, type SipRequest } from '../sip/message/index.js';
 
 /** One SIP listener of the engine (the shape of `gateway.listen` in the configuration). */
 export interface EngineListenerOptions {
@@ -72,6 +77,8 @@ export interface EngineOptions {
   tls?: EngineTlsOptions;
   /** Answer times and table caps of the SIP core (defaults in core/limits.ts). */
   limits?: CoreLimits;
+  /** Trusted sources per tenant: new requests from anywhere else are refused before the core sees them. */
+  trust?: SourceTrustOptions;
   /** Builds the SIP core over the layers (tests plug a fake in); the engine's own core when absent. */
   createCore?: (deps: EngineCoreDeps) => ClosableEngineCore;
 }
@@ -98,7 +105,11 @@ export class Engine {
   readonly control: ControlServer;
   /** The TLS profiles, when the engine was given any. */
   readonly tls: EngineTls | undefined;
+  /** Who may send new requests, when the engine was given trusted sources. */
+  readonly trust: SourceTrust | undefined;
   readonly #log: Logger;
+  /** Tenant of each listener, by listener id (read once the listeners are open). */
+  #listenerTenants = new Map<string, string | undefined>();
   #state: EngineState = 'new';
   #addresses: EngineAddresses | undefined;
   #closing: Promise<void> | undefined;
@@ -150,7 +161,9 @@ export class Engine {
       else if (reason === 'peer closed' && info.direction === 'outbound') core.onConnectionClosedByPeer?.(info.id);
     });
     // The core sits on the transport (it passes messages down to the transaction layer) and is the TU.
-    this.transport.setUser(isTransportUser(core) ? core : { onMessage: (m, raw, flow) => this.transactions.receive(m, raw, flow) });
+    const user: TransportUser = isTransportUser(core) ? core : { onMessage: (m, raw, flow) => this.transactions.receive(m, raw, flow) };
+    this.trust = options.trust ? new SourceTrust(options.trust, { log: log.child({ component: 'trust' }), clock }) : undefined;
+    this.transport.setUser(this.trust ? this.#guard(user, this.trust) : user);
     this.control = new ControlServer({
       core: this.core,
       registry: this.registry,
@@ -163,6 +176,28 @@ export class Engine {
       ...(options.control.maxApps !== undefined ? { maxApps: options.control.maxApps } : {}),
       ...(options.control.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: options.control.maxSendBufferBytes } : {}),
     });
+  }
+
+  /**
+   * Puts the trusted-source check in front of the core: a new request from a source no tenant trusts gets 403 with
+   * a Reason (stateless: no transaction is made for it; the 403s to one source are bounded per second) or nothing,
+   * and one the check admits carries the tenant that trusts it on its flow.
+   */
+  #guard(user: TransportUser, trust: SourceTrust): TransportUser {
+    return {
+      onMessage: (m, raw, flow) => {
+        const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? this.#listenerTenants.get(flow.listenerId) : undefined);
+        if (verdict.admit) {
+          if (verdict.tenant !== undefined) flow.tenant = verdict.tenant;
+          user.onMessage(m, raw, flow);
+          return;
+        }
+        if (verdict.action === 'drop') return;
+        const request = m as SipRequest;
+        const res = buildResponse(request, 403, 'Forbidden', { toTag: newTag(), headers: [UNTRUSTED_REASON] });
+        this.transport.send(serializeMessage(res), responseTarget(request, flow)).catch(() => undefined);
+      },
+    };
   }
 
   get state(): EngineState {
@@ -178,7 +213,9 @@ export class Engine {
     if (this.#state !== 'new') throw new Error(`Engine.start: engine is ${this.#state}`);
     this.#state = 'starting';
     try {
+      await this.trust?.start();
       const sip = await this.transport.start();
+      this.#listenerTenants = new Map(sip.map((l) => [l.id, l.tenant]));
       const control = await this.control.listen();
       this.#addresses = { sip, control };
     } catch (e) {
@@ -214,11 +251,15 @@ export class Engine {
         this.#log.error({ err: e }, 'engine: core close failed');
       }
       this.transactions.close();
+      this.trust?.close();
       await this.transport.close();
     })();
     return this.#closing;
   }
 }
+
+/** The Reason of the 403 an untrusted source gets. */
+const UNTRUSTED_REASON = reasonHeader(403, 'untrusted source');
 
 function isTransportUser(core: object): core is TransportUser {
   return typeof (core as Partial<TransportUser>).onMessage === 'function';

@@ -6,6 +6,7 @@ import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { Engine, type EngineAddresses, type EngineControlOptions, type EngineListenerOptions } from './engine.js';
 import type { EngineTlsOptions } from './engine-tls.js';
 import type { CoreLimits } from './core/limits.js';
+import type { SourceTrustOptions } from './source-trust.js';
 import { engineSnapshot, type EngineSnapshot } from './engine-snapshot.js';
 
 /** Engine options that cross a thread boundary (structured clone): no functions, no logger, no SecureContext. */
@@ -17,6 +18,8 @@ export interface EngineWorkerOptions {
   timers?: Partial<TimerSettings>;
   /** Answer times and table caps of the SIP core (defaults in core/limits.ts). */
   limits?: CoreLimits;
+  /** Trusted sources per tenant (see source-trust.ts). */
+  trust?: SourceTrustOptions;
   /** pino level of the worker's own logger (default: TRUNKGATE_LOG_LEVEL, else info). */
   logLevel?: string;
   /** Bound on the engine's start and close inside the worker (default 10,000 ms). */
@@ -217,6 +220,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
       listen: options.listen, control: options.control, log, ...(options.timers ? { timers: options.timers } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.trust ? { trust: options.trust } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });
     injectTestFault(log);

@@ -57,7 +57,7 @@ export function parseRouteHeader(value: string): RouteInfo {
  */
 export function peerHeader(flow: Flow, listenerTenant: string | undefined): SipHeader {
   const tls = flow.protocol === 'tls' ? flow.tls : undefined;
-  const tenant = tls?.tenant ?? listenerTenant;
+  const tenant = tls?.tenant ?? flow.tenant ?? listenerTenant;
   const verified = tls?.authorized === true;
   let v = tenant !== undefined ? `tenant=${tenant};` : '';
   v += `verified=${verified ? 1 : 0};transport=${flow.protocol}`;

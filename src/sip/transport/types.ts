@@ -34,6 +34,8 @@ export interface Flow {
   /** Id of the listener the message arrived on (or the one an outbound connection belongs to). */
   listenerId?: string;
   tls?: TlsPeerInfo;
+  /** The tenant whose trusted sources admitted this request's source (set by the engine's trust check). */
+  tenant?: string;
 }
 
 /** Where to send a message. */

@@ -159,13 +159,15 @@ test('a throwing TU does not break the state machine', () => {
   assert.equal(tu.requests[0]!.txn.state, 'Completed');
 });
 
-test('responses go to the Via sent-by port without rport, to the source port with rport (RFC 3581)', () => {
+test('UDP responses go to the packet\'s source address and port, with or without rport, and never to a Via maddr', () => {
   const { layer, tu, transport } = setup({ autoTrying: false });
   layer.receive(makeRequest('OPTIONS', { branch: 'z9hG4bK-p1', sentBy: 'pbx.example:5099' }), none, flowFrom('udp', 40000));
   layer.receive(makeRequest('OPTIONS', { branch: 'z9hG4bK-p2', sentBy: 'pbx.example:5099;rport' }), none, flowFrom('udp', 40000));
   layer.receive(makeRequest('OPTIONS', { branch: 'z9hG4bK-p3', sentBy: 'pbx.example' }), none, flowFrom('udp', 40000));
+  layer.receive(makeRequest('OPTIONS', { branch: 'z9hG4bK-p4', sentBy: '127.0.0.9:5099;maddr=127.0.0.4' }), none, flowFrom('udp', 40000));
   for (const r of tu.requests) r.txn.respond(makeResponse(r.request, 200));
-  assert.deepEqual(transport.sent.map((s) => `${s.target.address}:${s.target.port}`), ['127.0.0.2:5099', '127.0.0.2:40000', '127.0.0.2:5060']);
+  assert.deepEqual(transport.sent.map((s) => `${s.target.address}:${s.target.port}`),
+    ['127.0.0.2:40000', '127.0.0.2:40000', '127.0.0.2:40000', '127.0.0.2:40000']);
 });
 
 test('newBranch: magic cookie, unique, URL-safe', () => {

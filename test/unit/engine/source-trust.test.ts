@@ -1,0 +1,102 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { ManualClock } from '../../../src/common/clock.js';
+import { silentLogger } from '../../../src/log/index.js';
+import { parseMessage } from '../../../src/sip/message/index.js';
+import type { SipMessage } from '../../../src/sip/message/types.js';
+import type { Flow } from '../../../src/sip/transport/types.js';
+import { SourceTrust, type SourceTrustOptions } from '../../../src/engine/source-trust.js';
+
+function msg(first: string, toTag = '', method = 'INVITE'): SipMessage {
+  const text = `${first}\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKx\r\nFrom: <sip:a@x>;tag=f\r\nTo: <sip:b@y>${toTag}\r\n`
+    + `Call-ID: c1\r\nCSeq: 1 ${method}\r\n`
+    + 'Max-Forwards: 70\r\nContact: <sip:a@192.0.2.1>\r\nContent-Length: 0\r\n\r\n';
+  const r = parseMessage(Buffer.from(text));
+  assert.ok(r.ok);
+  return r.message;
+}
+const INVITE = msg('INVITE sip:1000@gw SIP/2.0');
+
+function flow(remoteAddress: string, o: Partial<Flow> = {}): Flow {
+  return { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress, remotePort: 40000, listenerId: 'udp-shared', ...o };
+}
+
+const OPTIONS: SourceTrustOptions = {
+  defaultTenant: 'pbx',
+  tenants: [
+    { name: 'itsp', transport: 'udp', sources: ['203.0.113.10'], hosts: ['sbc.itsp.test'], restrictTls: false },
+    { name: 'pbx', transport: 'udp', sources: ['10.1.0.0/16', '2001:db8::/32'], hosts: [], restrictTls: false },
+    { name: 'carrier', transport: 'tls', sources: ['198.51.100.7'], hosts: [], restrictTls: true },
+    { name: 'partner', transport: 'tls', sources: [], hosts: [], restrictTls: false },
+  ],
+};
+
+async function trust(o: Partial<SourceTrustOptions> = {}, lookup = async (_h: string) => ['203.0.113.20']) {
+  const clock = new ManualClock(0);
+  const t = new SourceTrust({ ...OPTIONS, ...o }, { log: silentLogger(), clock, lookup });
+  await t.start();
+  return { t, clock };
+}
+
+test('a shared listener attributes a new request to the tenant that trusts its source, the default tenant first', async () => {
+  const { t } = await trust();
+  assert.deepEqual(t.judge(INVITE, flow('10.1.2.3'), undefined), { admit: true, tenant: 'pbx' });
+  assert.deepEqual(t.judge(INVITE, flow('203.0.113.10'), undefined), { admit: true, tenant: 'itsp' });
+  assert.deepEqual(t.judge(INVITE, flow('203.0.113.20'), undefined), { admit: true, tenant: 'itsp' }, 'a resolved target name');
+  assert.deepEqual(t.judge(INVITE, flow('2001:db8::5'), undefined), { admit: true, tenant: 'pbx' }, 'an IPv6 CIDR');
+  assert.deepEqual(t.judge(INVITE, flow('::ffff:10.1.9.9'), undefined), { admit: true, tenant: 'pbx' }, 'an IPv4-mapped source');
+  assert.equal(t.judge(INVITE, flow('198.51.100.7'), undefined).admit, false, 'a TLS tenant\'s address is not trusted over UDP');
+});
+
+test('a source no tenant trusts is rejected, then dropped past the per-source rate, and counted per listener and cause', async () => {
+  const { t, clock } = await trust({ rejectsPerSecondPerSource: 2 });
+  const v = [1, 2, 3].map(() => t.judge(INVITE, flow('192.0.2.99'), undefined));
+  assert.deepEqual(v.map((x) => (x.admit ? 'admit' : x.action)), ['reject', 'reject', 'drop']);
+  clock.advance(1000);
+  assert.deepEqual(t.judge(INVITE, flow('192.0.2.99'), undefined), { admit: false, action: 'reject', cause: 'untrusted-source' });
+  const s = t.stats();
+  assert.equal(s.rejected, 3);
+  assert.equal(s.dropped, 1);
+  assert.equal(s.byListener['udp-shared untrusted-source'], 4);
+});
+
+test('drop mode sends nothing to an untrusted source', async () => {
+  const { t } = await trust({ untrusted: 'drop' });
+  assert.deepEqual(t.judge(INVITE, flow('192.0.2.99'), undefined), { admit: false, action: 'drop', cause: 'untrusted-source' });
+});
+
+test('a tenant listener takes new requests only from that tenant\'s sources', async () => {
+  const { t } = await trust();
+  assert.deepEqual(t.judge(INVITE, flow('203.0.113.10'), 'itsp'), { admit: true, tenant: 'itsp' });
+  assert.equal(t.judge(INVITE, flow('10.1.2.3'), 'itsp').admit, false, 'trusted by pbx, not by this listener\'s tenant');
+});
+
+test('TLS peers are identified by certificate; a tenant with trustedSources also holds them to those addresses', async () => {
+  const { t } = await trust();
+  const tls = (address: string, tenant: string) => flow(address, { protocol: 'tls', tls: { version: 'TLSv1.3', cipher: 'x', authorized: true, identities: [], tenant } });
+  assert.deepEqual(t.judge(INVITE, tls('192.0.2.50', 'partner'), undefined), { admit: true, tenant: 'partner' });
+  assert.deepEqual(t.judge(INVITE, tls('198.51.100.7', 'carrier'), undefined), { admit: true, tenant: 'carrier' });
+  assert.deepEqual(t.judge(INVITE, tls('192.0.2.50', 'carrier'), undefined), { admit: false, action: 'reject', cause: 'tls-address' });
+});
+
+test('responses, ACKs and in-dialog requests are not judged here (they match our transactions and dialogs or get 481)', async () => {
+  const { t } = await trust();
+  assert.deepEqual(t.judge(msg('SIP/2.0 200 OK'), flow('192.0.2.99'), undefined), { admit: true });
+  assert.deepEqual(t.judge(msg('ACK sip:1000@gw SIP/2.0', '', 'ACK'), flow('192.0.2.99'), undefined), { admit: true });
+  assert.deepEqual(t.judge(msg('BYE sip:1000@gw SIP/2.0', ';tag=t', 'BYE'), flow('192.0.2.99'), undefined), { admit: true });
+  assert.equal(t.judge(msg('OPTIONS sip:gw SIP/2.0', '', 'OPTIONS'), flow('192.0.2.99'), undefined).admit, false, 'an out-of-dialog OPTIONS is judged');
+});
+
+test('a target name that stops resolving keeps the addresses it had', async () => {
+  let fail = false;
+  const { t, clock } = await trust({ refreshSeconds: 1 }, async () => {
+    if (fail) throw new Error('SERVFAIL');
+    return ['203.0.113.20'];
+  });
+  fail = true;
+  clock.advance(1000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(t.stats().resolveFailures, 1);
+  assert.deepEqual(t.judge(INVITE, flow('203.0.113.20'), undefined), { admit: true, tenant: 'itsp' });
+  t.close();
+});
