@@ -3,6 +3,10 @@ import type { B2buaStatsSnapshot } from '../b2bua/start-b2bua.js';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
 
 /** What one scrape reads: taken once, then every metric is set from it. */
+
+/** Core stats that are levels (table sizes), not counts of events. */
+const CORE_LEVELS = new Set(['dialogs', 'serverPending', 'clientPending', 'invitesPending', 'proxiedDialogs']);
+
 export interface MetricsInput {
   engine: EngineSnapshot;
   b2bua: B2buaStatsSnapshot;
@@ -84,6 +88,15 @@ export class GatewayMetrics {
     counter('trunkgate_sip_messages_sent_total', 'SIP messages sent', [], (i) => [[{}, i.engine.transport.messagesOut]]);
     counter('trunkgate_sip_dropped_total', 'Input refused by the transport, by stable code', ['code'],
       (i) => Object.entries(i.engine.transport.drops).map(([code, n]) => [{ code }, n]));
+    counter('trunkgate_untrusted_requests_total', 'New requests refused because no tenant trusts their source, by listener, cause and action',
+      ['listener', 'cause'], (i) => Object.entries(i.engine.trust?.byListener ?? {}).map(([k, n]) => {
+        const [listener = '', cause = ''] = k.split(' ');
+        return [{ listener, cause }, n];
+      }));
+    counter('trunkgate_engine_events_total', 'SIP core counters (refusals, limits hit, app answers missed), by name', ['event'],
+      (i) => Object.entries(i.engine.core ?? {}).filter(([k]) => !CORE_LEVELS.has(k)).map(([event, n]) => [{ event }, n]));
+    gauge('trunkgate_engine_table_size', 'Entries in the SIP core\'s tables (dialogs, pending transactions)', ['table'],
+      (i) => Object.entries(i.engine.core ?? {}).filter(([k]) => CORE_LEVELS.has(k)).map(([table, n]) => [{ table }, n]));
     gauge('trunkgate_trunk_up', 'OPTIONS ping state of a trunk target: 1 up, 0 down or not yet known', ['tenant', 'server'],
       (i) => (i.b2bua.trunks?.trunks ?? []).map((t) => [{ tenant: t.tenant, server: t.server }, t.state === 'up' ? 1 : 0]));
     gauge('trunkgate_trunk_state', 'OPTIONS ping state of a trunk target, one series per state (1 for the current one)', ['tenant', 'server', 'state'],

@@ -1,3 +1,4 @@
+import type { SourceTrustStats } from './source-trust.js';
 import type { TransactionStats } from '../sip/transaction/index.js';
 import type { ConnectionInfo, TransportStats } from '../sip/transport/index.js';
 import type { CompiledTlsProfile, TlsFailureCount } from '../tls/index.js';
@@ -48,6 +49,8 @@ export interface EngineSnapshot {
   transport: TransportStats;
   transactions: TransactionStats;
   core?: Record<string, number>;
+  /** The trusted-source check: admitted, rejected (403), dropped, and refusals per `<listener> <cause>`. */
+  trust?: SourceTrustStats;
   /** drachtio apps connected over the control protocol. */
   apps: number;
 }
@@ -81,6 +84,7 @@ export function engineSnapshot(engine: Engine): EngineSnapshot {
     transport: engine.transport.stats(),
     transactions: engine.transactions.stats(),
     ...(core ? { core } : {}),
+    ...(engine.trust ? { trust: engine.trust.stats() } : {}),
     apps: engine.registry.size,
   };
 }

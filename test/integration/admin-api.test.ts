@@ -258,7 +258,7 @@ gateway:
   defaultTenant: pbx
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
 tenants:
-  pbx: { transport: udp }
+  pbx: { transport: udp, trustedSources: [127.0.0.1] }
   far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
   busy: { transport: udp, sipServer: 127.0.0.1:${busy.port} }
 `);
@@ -334,7 +334,7 @@ gateway:
   defaultTenant: pbx
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
 tenants:
-  pbx: { transport: udp }
+  pbx: { transport: udp, trustedSources: [127.0.0.1] }
   far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
   busy: { transport: udp, sipServer: 127.0.0.1:${busy.port} }
 `);
