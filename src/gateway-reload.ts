@@ -1,6 +1,6 @@
 import { validateCipherName } from './cli/config-check.js';
 import {
-  b2buaPolicyFromConfig, formatProblem, reloadConfig, type ConfigProblem, type GatewayConfig,
+  b2buaPolicyFromConfig, trustPlanFromConfig, formatProblem, reloadConfig, type ConfigProblem, type GatewayConfig,
 } from './config/index.js';
 import type { EngineSnapshot } from './engine/engine-snapshot.js';
 import type { Gateway } from './gateway.js';
@@ -235,6 +235,10 @@ export class GatewayReloader {
     if (listenersChanged) needsRestart.push({ what: 'listeners', reason: 'SIP listeners (ports, addresses, transports, their TLS profile or SNI choices) are opened at start' });
     if (!same(started.gateway.engine, next.gateway.engine)) needsRestart.push({ what: 'gateway.engine', reason: 'the drachtio control endpoint is opened at start' });
     if (!same(started.gateway.admin, next.gateway.admin)) needsRestart.push({ what: 'gateway.admin', reason: 'the admin API listens where it was started' });
+    if (!same(started.gateway.limits, next.gateway.limits)) needsRestart.push({ what: 'gateway.limits', reason: 'the engine\'s bounds are set when it starts' });
+    if (!same(trustPlanFromConfig(started), trustPlanFromConfig(next))) {
+      needsRestart.push({ what: 'trusted sources', reason: 'the engine takes the tenants\' trusted sources (targets, trustedSources, gateway.untrusted) at start; the b2bua routes by the new tenants and dial peers at once' });
+    }
     if (started.gateway.policy !== next.gateway.policy) {
       needsRestart.push({ what: 'gateway.policy', reason: `the gateway started with policy ${started.gateway.policy}; the mode changes at a restart` });
     }

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { startB2bua, type B2buaApp, type B2buaPolicy } from './b2bua/index.js';
-import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions } from './engine/engine.js';
+import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions, type TransportLimits } from './engine/engine.js';
 import { startEngineWorker, type EngineWorkerFailure, type EngineWorkerHandle } from './engine/worker.js';
 import type { EngineTlsOptions } from './engine/engine-tls.js';
 import type { SourceTrustOptions } from './engine/source-trust.js';
+import type { CoreLimits } from './engine/core/limits.js';
 import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger } from './log/index.js';
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   policy?: B2buaPolicy;
   /** Trusted sources per tenant: the engine refuses new requests from any other source. Absent: no check (tests). */
   trust?: SourceTrustOptions;
+  /** The engine's bounds: its SIP core (answer times, tables) and its transport (connections, messages). */
+  limits?: { core?: CoreLimits; transport?: TransportLimits };
   /** Without a policy, where the b2bua sends every call: `host:port[;transport=udp|tcp|tls]`. */
   target?: string;
   log?: Logger;
@@ -83,7 +86,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; snapshot(): Promise<EngineSnapshot>; close(): Promise<void>;
     onFailure?: EngineWorkerHandle['onFailure'];
   };
-  const tls = { ...(options.tls ? { tls: options.tls } : {}), ...(options.trust ? { trust: options.trust } : {}) };
+  const tls = {
+    ...(options.tls ? { tls: options.tls } : {}), ...(options.trust ? { trust: options.trust } : {}),
+    ...(options.limits?.core ? { limits: options.limits.core } : {}),
+    ...(options.limits?.transport ? { transportLimits: options.limits.transport } : {}),
+  };
   if (inWorker) {
     const w: EngineWorkerHandle = await startEngineWorker({
       listen: options.listen, control: options.control, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),

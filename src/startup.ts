@@ -62,6 +62,17 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const control = { host: engine.control.host, port: engine.control.port };
   // New requests only from the sources the tenants trust (their targets, their trustedSources).
   const trust = trustPlanFromConfig(config);
+  const l = config.gateway.limits;
+  const limits = {
+    core: {
+      appAnswerTimeoutMs: l.appAnswerTimeoutMs, appFinalTimeoutMs: l.appFinalTimeoutMs, maxServerTransactions: l.maxServerTransactions,
+      maxClientTransactions: l.maxClientTransactions, maxDialogs: l.maxDialogs, retryAfterSeconds: l.retryAfterSeconds,
+    },
+    transport: {
+      maxConnections: l.maxConnections, maxConnectionsPerSource: l.maxConnectionsPerSource, handshakeTimeoutMs: l.handshakeTimeoutMs,
+      unusedTimeoutMs: l.unusedConnectionTimeoutMs, messageTimeoutMs: l.messageTimeoutMs, maxMessageBytes: l.maxMessageBytes, maxHeaders: l.maxHeaders,
+    },
+  };
   // Every call runs the policy pipeline unless gateway.yaml says `policy: bridge` in so many words. No dial
   // peer is no route: each call is refused with 404 and a Reason, never bridged to a default.
   const warnings: StartupWarning[] = [];
@@ -70,7 +81,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
       warnings.push({ code: 'WARN_NO_DIAL_PEERS', message: 'no dial peers are configured: every call is refused with 404 (No route: no dial peer)' });
     }
     logWarnings(log, warnings);
-    return { config, bootstrapped, warnings, options: { listen, tls, control, trust, policy: b2buaPolicyFromConfig(config, env) } };
+    return { config, bootstrapped, warnings, options: { listen, tls, control, trust, limits, policy: b2buaPolicyFromConfig(config, env) } };
   }
   const name = config.gateway.defaultTenant;
   const server = name ? config.tenants?.[name]?.sipServer : undefined;
@@ -82,7 +93,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const target = transport && transport !== 'udp' ? `${server};transport=${transport}` : server;
   warnings.push({ code: 'WARN_POLICY_BRIDGE', message: `gateway.policy is bridge: every call is sent to ${target} with no tenant, permission, category or dial-peer check` });
   logWarnings(log, warnings);
-  return { config, bootstrapped, warnings, options: { listen, tls, control, trust, target } };
+  return { config, bootstrapped, warnings, options: { listen, tls, control, trust, limits, target } };
 }
 
 function logWarnings(log: Logger, warnings: readonly StartupWarning[]): void {

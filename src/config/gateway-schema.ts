@@ -65,6 +65,25 @@ export const ShutdownSchema = z.strictObject({
   retryAfterSeconds: z.number().int().min(0).max(86_400).default(60),
 });
 
+const ms = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
+
+/** gateway.limits: connections, handshakes, message time and size, and the SIP core's answer times and tables. */
+export const LimitsSchema = z.strictObject({
+  maxConnections: ms(1, 1_000_000, 4_096),
+  maxConnectionsPerSource: ms(1, 1_000_000, 64),
+  handshakeTimeoutMs: ms(100, 600_000, 10_000),
+  unusedConnectionTimeoutMs: ms(100, 3_600_000, 60_000),
+  messageTimeoutMs: ms(100, 600_000, 10_000),
+  maxMessageBytes: ms(1_024, 1_048_576, 65_535),
+  maxHeaders: ms(16, 4_096, 256),
+  appAnswerTimeoutMs: ms(100, 600_000, 5_000),
+  appFinalTimeoutMs: ms(1_000, 3_600_000, 180_000),
+  maxServerTransactions: ms(1, 1_000_000, 10_000),
+  maxClientTransactions: ms(1, 1_000_000, 10_000),
+  maxDialogs: ms(1, 10_000_000, 20_000),
+  retryAfterSeconds: ms(1, 3_600, 5),
+});
+
 export const GatewaySchema = z.strictObject({
   /** Our SIP domain (Contact, Record-Route, SNI we answer to). */
   domain: z.string().min(1).optional(),
@@ -78,6 +97,8 @@ export const GatewaySchema = z.strictObject({
    * no answer at all (drop).
    */
   untrusted: z.enum(['reject', 'drop']).default('reject'),
+  /** Bounds of the engine; every one has a counter when hit (README "Security"). */
+  limits: LimitsSchema.prefault({}),
   admin: AdminSchema.prefault({}),
   engine: EngineSchema.prefault({ mode: 'embedded' }),
   calls: CallsSchema.prefault({}),

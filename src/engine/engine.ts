@@ -50,6 +50,20 @@ export interface EngineControlOptions {
   maxSendBufferBytes?: number;
 }
 
+/** The transport's bounds as plain data (gateway.limits). */
+export interface TransportLimits {
+  maxConnections?: number;
+  maxConnectionsPerSource?: number;
+  /** TCP connect plus TLS handshake, both directions (default 10,000 ms). */
+  handshakeTimeoutMs?: number;
+  /** An inbound connection that has not completed a message this long after it opened is closed (default 60,000). */
+  unusedTimeoutMs?: number;
+  /** A message must be complete this long after its first byte (default 10,000 ms). */
+  messageTimeoutMs?: number;
+  maxMessageBytes?: number;
+  maxHeaders?: number;
+}
+
 /** What the SIP core is built from. */
 export interface EngineCoreDeps {
   hub: AppRegistry;
@@ -77,6 +91,8 @@ export interface EngineOptions {
   tls?: EngineTlsOptions;
   /** Answer times and table caps of the SIP core (defaults in core/limits.ts). */
   limits?: CoreLimits;
+  /** Bounds of the SIP transport: connections, handshakes, message time and size (defaults in the transport). */
+  transportLimits?: TransportLimits;
   /** Trusted sources per tenant: new requests from anywhere else are refused before the core sees them. */
   trust?: SourceTrustOptions;
   /** Builds the SIP core over the layers (tests plug a fake in); the engine's own core when absent. */
@@ -138,8 +154,20 @@ export class Engine {
         ...(l.tlsProfile !== undefined ? { tlsProfile: l.tlsProfile } : {}),
       };
     });
+    const tl = options.transportLimits ?? {};
     this.transport = new TransportLayer({
       listeners, log: log.child({ component: 'transport' }), clock,
+      ...(tl.handshakeTimeoutMs !== undefined ? { connectTimeoutMs: tl.handshakeTimeoutMs } : {}),
+      ...(tl.unusedTimeoutMs !== undefined ? { unusedTimeoutMs: tl.unusedTimeoutMs } : {}),
+      ...(tl.messageTimeoutMs !== undefined ? { messageTimeoutMs: tl.messageTimeoutMs } : {}),
+      connections: {
+        ...(tl.maxConnections !== undefined ? { maxConnections: tl.maxConnections } : {}),
+        ...(tl.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: tl.maxConnectionsPerSource } : {}),
+      },
+      ...(tl.maxMessageBytes !== undefined || tl.maxHeaders !== undefined ? { limits: {
+        ...(tl.maxMessageBytes !== undefined ? { maxMessageBytes: tl.maxMessageBytes } : {}),
+        ...(tl.maxHeaders !== undefined ? { maxHeaders: tl.maxHeaders } : {}),
+      } } : {}),
       ...(tls ? { tlsClientOptions: tls.clientOptions, tenantForServername: (sn: string) => tls.tenantForServername(sn) } : {}),
     });
     this.transactions = new TransactionLayer({
@@ -188,8 +216,8 @@ export class Engine {
       onMessage: (m, raw, flow) => {
         const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? this.#listenerTenants.get(flow.listenerId) : undefined);
         if (verdict.admit) {
-          if (verdict.tenant !== undefined) flow.tenant = verdict.tenant;
-          user.onMessage(m, raw, flow);
+          // A stream connection's flow is shared by its messages: the tenant goes on a copy.
+          user.onMessage(m, raw, verdict.tenant !== undefined && flow.tenant !== verdict.tenant ? { ...flow, tenant: verdict.tenant } : flow);
           return;
         }
         if (verdict.action === 'drop') return;

@@ -3,7 +3,7 @@ import { GatewayError } from '../common/index.js';
 import { createLogger } from '../log/index.js';
 import type { TimerSettings } from '../sip/transaction/index.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
-import { Engine, type EngineAddresses, type EngineControlOptions, type EngineListenerOptions } from './engine.js';
+import { Engine, type EngineAddresses, type EngineControlOptions, type EngineListenerOptions, type TransportLimits } from './engine.js';
 import type { EngineTlsOptions } from './engine-tls.js';
 import type { CoreLimits } from './core/limits.js';
 import type { SourceTrustOptions } from './source-trust.js';
@@ -20,6 +20,8 @@ export interface EngineWorkerOptions {
   limits?: CoreLimits;
   /** Trusted sources per tenant (see source-trust.ts). */
   trust?: SourceTrustOptions;
+  /** Bounds of the SIP transport (connections, handshakes, message time and size). */
+  transportLimits?: TransportLimits;
   /** pino level of the worker's own logger (default: TRUNKGATE_LOG_LEVEL, else info). */
   logLevel?: string;
   /** Bound on the engine's start and close inside the worker (default 10,000 ms). */
@@ -221,6 +223,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.trust ? { trust: options.trust } : {}),
+      ...(options.transportLimits ? { transportLimits: options.transportLimits } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });
     injectTestFault(log);

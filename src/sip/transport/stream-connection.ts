@@ -21,6 +21,11 @@ export interface StreamConnectionTimers {
   unusedTimeoutMs: number;
   /** TCP keepalive probe delay, to find half-open connections. */
   keepAliveMs: number;
+  /**
+   * A message must be complete this long after its first byte arrived (slowloris: a peer trickling bytes keeps a
+   * connection and its buffer for ever otherwise). Default 10,000 ms.
+   */
+  messageTimeoutMs?: number;
 }
 
 /** Optional fields may be given as undefined (the transport passes what it has). */
@@ -69,6 +74,9 @@ export class StreamConnection implements ConnectionEntry {
   #discarding = false;
   readonly #idleTimeoutMs: number;
   readonly #unusedTimeoutMs: number;
+  readonly #messageTimeoutMs: number;
+  /** When the bytes of the message in progress began to arrive (undefined between messages). */
+  #partialSince: number | undefined;
   #idleTimer: TimerHandle | undefined;
   #closeReason = 'closed';
   #error: Error | undefined;
@@ -79,6 +87,7 @@ export class StreamConnection implements ConnectionEntry {
     this.#user = o.user;
     this.#idleTimeoutMs = o.idleTimeoutMs;
     this.#unusedTimeoutMs = o.unusedTimeoutMs;
+    this.#messageTimeoutMs = o.messageTimeoutMs ?? 10_000;
     this.#framerOptions = o.framer;
     this.reuseKey = o.reuseKey;
     const now = o.clock.now();
@@ -139,7 +148,16 @@ export class StreamConnection implements ConnectionEntry {
     c.info.bytesIn += chunk.length;
     c.info.lastActivityAt = c.#clock.now();
     if (c.#discarding) return;
-    (c.#framer ??= c.#newFramer()).push(chunk);
+    const framer = (c.#framer ??= c.#newFramer());
+    framer.push(chunk);
+    if (framer.buffered === 0) {
+      c.#partialSince = undefined;
+    } else if (c.#partialSince === undefined && c.info.state === 'open') {
+      // A message in progress: the idle check now also runs when its time is up.
+      c.#partialSince = c.info.lastActivityAt;
+      c.#idleTimer?.cancel();
+      c.#armNext();
+    }
   }
 
   static #onSocketError(this: OwnedSocket, e: NodeJS.ErrnoException): void {
@@ -246,15 +264,41 @@ export class StreamConnection implements ConnectionEntry {
     this.#idleTimer = this.#clock.setTimeout(() => this.#checkIdle(), Math.max(1, ms));
   }
 
-  /** Re-armed lazily from the last activity, so traffic costs no timer work. */
+  /**
+   * Re-armed lazily from the last activity, so traffic costs no timer work. A connection that never carried a
+   * message is closed `unusedTimeoutMs` after it opened, however many bytes trickle in; a message still incomplete
+   * `messageTimeoutMs` after its first byte closes the connection (slowloris).
+   */
   #checkIdle(): void {
     this.#idleTimer = undefined;
     if (this.info.state !== 'open') return;
+    const now = this.#clock.now();
+    if (this.#partialSince !== undefined && now - this.#partialSince >= this.#messageTimeoutMs) {
+      this.destroy('message timeout');
+      return;
+    }
+    const { used, limit, idle } = this.#idleState(now);
+    if (idle >= limit) {
+      if (used) this.close('idle timeout');
+      else this.destroy('unused timeout');
+      return;
+    }
+    this.#armNext();
+  }
+
+  #idleState(now: number): { used: boolean; limit: number; idle: number } {
     const used = this.info.messagesIn + this.info.messagesOut > 0;
-    const limit = used ? this.#idleTimeoutMs : this.#unusedTimeoutMs;
-    const idle = this.#clock.now() - this.info.lastActivityAt;
-    if (idle >= limit) this.close(used ? 'idle timeout' : 'unused timeout');
-    else this.#armIdle(Math.min(limit - idle, used ? limit : this.#idleTimeoutMs));
+    const since = used ? this.info.lastActivityAt : this.info.createdAt;
+    return { used, limit: used ? this.#idleTimeoutMs : this.#unusedTimeoutMs, idle: now - since };
+  }
+
+  /** Arms the check at the nearest deadline: idle or unused time, or the message in progress. */
+  #armNext(): void {
+    const now = this.#clock.now();
+    const { limit, idle } = this.#idleState(now);
+    let next = limit - idle;
+    if (this.#partialSince !== undefined) next = Math.min(next, this.#partialSince + this.#messageTimeoutMs - now);
+    this.#armIdle(next);
   }
 }
 

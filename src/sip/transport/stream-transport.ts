@@ -27,6 +27,8 @@ export interface StreamTransportOptions extends StreamConnectionTimers {
   connectTimeoutMs: number;
   framer?: StreamFramerOptions;
   nextId: () => string;
+  /** Admission of each accepted socket, before any TLS handshake; false: it was refused and destroyed. */
+  admit?: (socket: Socket) => boolean;
 }
 
 /** A socket being opened toward a peer, and the event that says it is ready. */
@@ -92,6 +94,8 @@ export abstract class StreamTransport {
       });
     });
     server.on('error', (e) => this.o.log.warn({ err: e, listener: this.id }, 'listener error'));
+    const admit = this.o.admit;
+    if (admit) server.prependListener('connection', (socket: Socket) => void admit(socket));
     const a = server.address();
     if (!a || typeof a === 'string') throw new Error('listener has no address');
     this.#info = { id: this.id, protocol: this.protocol, address: normalizeAddress(a.address), port: a.port };
@@ -190,6 +194,7 @@ export abstract class StreamTransport {
       idleTimeoutMs: o.idleTimeoutMs,
       unusedTimeoutMs: o.unusedTimeoutMs,
       keepAliveMs: o.keepAliveMs,
+      ...(o.messageTimeoutMs !== undefined ? { messageTimeoutMs: o.messageTimeoutMs } : {}),
       framer: o.framer,
       reuseKey,
       listenerId: this.id,

@@ -1,3 +1,4 @@
+import { ConnectionGate, type ConnectionLimits } from './connection-gate.js';
 import type { RemoteInfo } from 'node:dgram';
 import type { TlsOptions } from 'node:tls';
 import { randomBytes } from 'node:crypto';
@@ -63,6 +64,10 @@ export interface TransportLayerOptions {
   connectTimeoutMs?: number;
   /** Kernel UDP receive/send buffer size asked for (default 16 MiB). */
   udpBufferBytes?: number;
+  /** A message on a stream must be complete this long after its first byte (default 10,000 ms). */
+  messageTimeoutMs?: number;
+  /** Inbound TCP/TLS connections open at once, in total and per source (defaults in connection-gate.ts). */
+  connections?: Partial<ConnectionLimits>;
 }
 
 /** A message or stream the transport refused, as reported on the 'drop' event. */
@@ -110,13 +115,15 @@ export interface TransportStats {
   connectionsOpened: number;
   connectionsClosed: number;
   connectionsOpen: number;
+  /** Inbound TCP/TLS sockets held, handshakes in progress included (what the connection limits count). */
+  inboundSockets: number;
   connectFailures: number;
   sendFailures: number;
   tlsHandshakeFailures: number;
   userErrors: number;
 }
 
-type Counters = Omit<TransportStats, 'drops' | 'connectionsOpen'>;
+type Counters = Omit<TransportStats, 'drops' | 'connectionsOpen' | 'inboundSockets'>;
 
 /**
  * The SIP transport layer (RFC 3261 §18): UDP, TCP and TLS listeners, outbound connections with reuse, and
@@ -144,6 +151,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     sendFailures: 0, tlsHandshakeFailures: 0, userErrors: 0,
   };
   readonly #drops = new Map<string, number>();
+  readonly #gate: ConnectionGate;
   readonly #tlsStats = new TlsStats();
   #user: TransportUser | undefined;
   #listeners: ListenerInfo[] = [];
@@ -157,6 +165,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#clock = options.clock ?? systemClock;
     this.#refusedLog = new RefusedInputLog(this.#log, this.#clock);
     this.#tlsFailureLog = new RateLimitedLog(this.#log, this.#clock, { summaries: true });
+    this.#gate = new ConnectionGate(options.connections ?? {}, (code, socket) => {
+      this.#count(code);
+      const remote = `${socket.remoteAddress ?? '-'}:${socket.remotePort ?? '-'}`;
+      const what = code === 'ERR_SIP_TRANSPORT_CONN_LIMIT' ? 'too many connections open' : 'too many connections from this source';
+      this.#refusedLog.refused(code, what, remote, 'tcp', `connection refused at accept: ${what}`);
+    });
     const l = options.limits;
     this.#parseLimits = l && (l.maxMessageBytes !== undefined || l.maxHeaders !== undefined || l.maxLineBytes !== undefined)
       ? { maxMessageBytes: l.maxMessageBytes ?? 65_535, maxHeaders: l.maxHeaders ?? 256, maxLineBytes: l.maxLineBytes ?? 8_192 }
@@ -205,6 +219,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
             idleTimeoutMs: o.idleTimeoutMs ?? 3_600_000,
             unusedTimeoutMs: o.unusedTimeoutMs ?? 60_000,
             keepAliveMs: o.keepAliveMs ?? 30_000,
+            ...(o.messageTimeoutMs !== undefined ? { messageTimeoutMs: o.messageTimeoutMs } : {}),
+            admit: (socket) => this.#gate.admit(socket),
             framer: { maxMessageBytes: this.#limits.maxMessageBytes, maxHeaderBytes: o.limits?.maxHeaderBytes ?? 32_768 },
             nextId: () => this.#table.nextId(spec.protocol === 'tls' ? 'tls' : 'tcp'),
             ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}),
@@ -276,7 +292,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   }
 
   stats(): TransportStats {
-    return { ...this.#c, drops: Object.fromEntries(this.#drops), connectionsOpen: this.#table.size };
+    return { ...this.#c, drops: Object.fromEntries(this.#drops), connectionsOpen: this.#table.size, inboundSockets: this.#gate.open };
   }
 
   /**

@@ -72,12 +72,52 @@ test('a connection that never carries a message is closed after the unused timeo
   const clock = new ManualClock();
   const { socket, events } = make(clock);
   clock.advance(999);
-  assert.equal(socket.ended, false);
+  assert.equal(socket.destroyed, false);
   clock.advance(1);
-  assert.equal(socket.ended, true);
-  socket.destroy();
+  assert.equal(socket.destroyed, true);
   await tick();
   assert.deepEqual(events, ['close:unused timeout']);
+});
+
+test('bytes trickling in without ever completing a message do not keep a connection: the unused time counts from its opening', async () => {
+  const clock = new ManualClock();
+  const { socket, events } = make(clock, { unused: 1_000 });
+  const msg = 'OPTIONS sip:a SIP/2.0\r\n';
+  for (let i = 0; i < 5 && !socket.destroyed; i++) {
+    socket.emit('data', Buffer.from(msg[i]!));
+    clock.advance(300);
+  }
+  assert.equal(socket.destroyed, true, 'closed about 1 s after it opened, though a byte came every 300 ms');
+  await tick();
+  assert.deepEqual(events, ['close:unused timeout']);
+});
+
+test('a message still incomplete 10 s after its first byte ends the connection (slowloris), however the bytes trickle', async () => {
+  const clock = new ManualClock();
+  const { socket, conn, events } = make(clock, { idle: 60_000, unused: 1_000 });
+  socket.emit('data', Buffer.from('OPTIONS sip:a SIP/2.0\r\nContent-Length: 0\r\n\r\n'));
+  assert.equal(conn.info.messagesIn, 1);
+  const next = 'OPTIONS sip:b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bKabc\r\n';
+  for (let i = 0; i < 20 && !socket.destroyed; i++) {
+    socket.emit('data', Buffer.from(next[i]!));
+    clock.advance(1_000);
+  }
+  assert.equal(socket.destroyed, true);
+  assert.ok(clock.now() <= 11_000, `ended ${clock.now()} ms in`);
+  await tick();
+  assert.deepEqual(events, ['frame:44', 'close:message timeout']);
+});
+
+test('a message completed in time clears its deadline', async () => {
+  const clock = new ManualClock();
+  const { socket, conn } = make(clock, { idle: 60_000, unused: 30_000 });
+  socket.emit('data', Buffer.from('OPTIONS sip:a SIP/2.0\r\nContent'));
+  clock.advance(9_000);
+  socket.emit('data', Buffer.from('-Length: 0\r\n\r\n'));
+  assert.equal(conn.info.messagesIn, 1);
+  clock.advance(30_000);
+  assert.equal(socket.destroyed, false);
+  assert.equal(socket.ended, false);
 });
 
 test('traffic moves the idle deadline; a used connection gets the long idle timeout', async () => {
