@@ -22,7 +22,7 @@ gateway:
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
   shutdown: { drainSeconds: 3, retryAfterSeconds: 7 }
 tenants:
-  pbx: { transport: udp }
+  pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
   far: { transport: udp, sipServer: 127.0.0.1:${o.farPort} }
 dialPeers:
   - { id: far, destinationPattern: "^\\\\d+$", tenant: far, from: [pbx] }

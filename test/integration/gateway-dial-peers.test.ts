@@ -44,7 +44,7 @@ gateway:
   defaultTenant: pbx
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
 tenants:
-  pbx: { transport: udp }
+  pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
   trunk-a: { transport: udp, sipServer: 127.0.0.1:${portA}, optionsPing: { intervalSeconds: ${PING_SECONDS} } }
   trunk-b: { transport: udp, sipServer: 127.0.0.1:${uasB.port}, optionsPing: { intervalSeconds: ${PING_SECONDS} } }
 dialPeers:

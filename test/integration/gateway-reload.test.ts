@@ -63,7 +63,7 @@ gateway:
   admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: RELOAD_TEST_TOKEN }
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
 tenants:
-  pbx: { transport: udp }
+  pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
   far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
 `);
   const peers = (extra: string) => writeFileSync(join(root, 'dial-peers.yaml'), `
@@ -142,7 +142,7 @@ gateway:
   admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: RELOAD_TEST_TOKEN }
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
 tenants:
-  pbx: { transport: udp${pbx} }
+  pbx: { transport: udp, trustedSources: [127.0.0.0/8]${pbx} }
   far: { transport: udp, sipServer: 127.0.0.1:9 }
 `);
   const policy = (text: string) => writeFileSync(join(root, 'policy.yaml'), text);

@@ -165,7 +165,7 @@ tlsProfiles:
   edge: ${flow(edge)}
   alt: ${flow(alt)}
 tenants:
-  pbx: { transport: udp }
+  pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
   carrier: { transport: tls, tlsProfile: edge, sipServer: 127.0.0.1:${far.port} }
   branch: { transport: tls, tlsProfile: alt }
   own: { transport: tls, tlsProfile: edge, listenPortSecure: 0 }

@@ -55,7 +55,7 @@ trustStores:
 tlsProfiles:
   carrier-out: { trustpoint: gw, trustStore: carriers, minVersion: TLSv1.2, cnSanValidate: server }
 tenants:
-  pbx: { transport: udp }
+  pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
   carrier: { transport: tls, url: sip, sipServer: localhost:${kam.port('tls')}, tlsProfile: carrier-out }
 dialPeers:
   - { id: out, destinationPattern: ".", tenant: carrier, from: [pbx] }
