@@ -1,5 +1,4 @@
 import type { ParseErrorCode, SipHeader } from './types.js';
-import { parseNameAddr } from './name-addr.js';
 import { splitListKeepingEmpty } from './headers.js';
 
 /**
@@ -51,12 +50,17 @@ export function isCallId(s: string): boolean {
   return allIn(s, WORD, 0, at) && allIn(s, WORD, at + 1);
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/;
+
 /**
  * Index of the first character no header value may hold, or -1: C0 controls other than HTAB (so NUL, a bare CR
  * or LF), DEL, C1 controls, and U+2028/U+2029, which JavaScript's `.` treats as line ends. Inside a quoted string
  * a quoted-pair may escape any of them but CR and LF (RFC 3261 §25.1, RFC 4475 §3.1.1.2).
  */
 export function badCharIndex(s: string, quotedPairs = true): number {
+  // One native scan answers the common case; the quote-aware walk runs only when there is something to judge.
+  if (!CONTROL.test(s)) return -1;
   let quoted = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -147,12 +151,15 @@ function tagProblem(value: string): string | undefined {
   return isToken(m[1]!.trimEnd()) ? undefined : 'tag is not a token';
 }
 
-/** A name-addr list: every element parses (an unknown URI scheme is left to the UAS checks), none is empty. */
+/**
+ * A name-addr list as drachtio-srf reads it: no element empty or starting with `;` (its parser throws on both
+ * after a comma). The full name-addr grammar is the UAS checks' (validate.ts), on new requests only.
+ */
 function addressListProblem(value: string): string | undefined {
+  if (value.indexOf(',') < 0) return value.charCodeAt(0) === 59 ? 'element without an address' : undefined;
   for (const p of splitListKeepingEmpty(value)) {
     if (p.length === 0) return 'empty list element';
-    const na = parseNameAddr(p);
-    if (!na.ok && !na.reason.startsWith('unsupported scheme')) return na.reason;
+    if (p.charCodeAt(0) === 59 /* ; */) return 'element without an address';
   }
   return undefined;
 }
