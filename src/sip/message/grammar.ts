@@ -1,5 +1,6 @@
 import type { ParseErrorCode, SipHeader } from './types.js';
 import { splitListKeepingEmpty } from './headers.js';
+import { parseVia } from './via.js';
 
 /**
  * The header grammar the engine enforces before a message reaches an app. An app on drachtio-srf parses what the
@@ -210,7 +211,8 @@ export function checkHeaderValue(h: SipHeader): GrammarProblem | undefined {
       for (const part of splitListKeepingEmpty(v)) {
         if (!SENT_PROTOCOL.test(part)) return { code: 'ERR_SIP_PARSE_VIA', reason: 'Via is not SIP/2.0/transport sent-by' };
       }
-      return v.length === 0 ? { code: 'ERR_SIP_PARSE_VIA', reason: 'empty Via' } : undefined;
+      // The whole value too: a quote or comma in a sent-by host makes srf's Via expression stop and read on (fuzz).
+      return parseVia(v).ok ? undefined : { code: 'ERR_SIP_PARSE_VIA', reason: 'Via is not SIP/2.0/transport sent-by;params' };
     case 'max-forwards':
       return /^[0-9]{1,10}$/.test(v) ? undefined : { code: 'ERR_SIP_PARSE_MAX_FORWARDS', reason: 'Max-Forwards is not a number' };
     case 'authorization':

@@ -75,6 +75,8 @@ test('header grammar: each refusal has its code; good values pass', () => {
     ['Via', 'SIP/2.0/UDP h, junk', 'ERR_SIP_PARSE_VIA'],
     ['Via', 'SIP/2.0/UDP h,', 'ERR_SIP_PARSE_VIA'],
     ['Via', '', 'ERR_SIP_PARSE_VIA'],
+    ['Via', 'SIP/2.0/TCP hosmple.com", ,once="n"', 'ERR_SIP_PARSE_VIA'],
+    ['Via', 'SIP/2.0/UDP h;branch=x y', 'ERR_SIP_PARSE_VIA'],
     ['Max-Forwards', '', 'ERR_SIP_PARSE_MAX_FORWARDS'],
     ['Max-Forwards', '7a', 'ERR_SIP_PARSE_MAX_FORWARDS'],
     ['Max-Forwards', '12345678901', 'ERR_SIP_PARSE_MAX_FORWARDS'],
