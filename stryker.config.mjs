@@ -7,6 +7,7 @@ export default {
     testFiles: [
       'test/unit/policy/*.test.ts',
       'test/unit/tls/identity.test.ts',
+      'test/unit/tls/identity-edges.test.ts',
       'test/unit/sip/message/parse.test.ts',
       'test/unit/sip/message/torture.test.ts',
       'test/unit/sip/message/message-layer.test.ts',
