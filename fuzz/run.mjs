@@ -110,10 +110,13 @@ function fuzzOne(t) {
       tail = (tail + d.toString()).slice(-8192);
     });
     child.on('exit', (code, signal) => {
+      // libFuzzer's final stats, else its last status line (a run that ends by -runs may stop before the stats).
       const stat = (name) => Number(new RegExp(`stat::${name}:\\s+(\\d+)`).exec(tail)?.[1] ?? NaN);
+      const last = [...tail.matchAll(/#(\d+)\s+\w+\s+cov:.*?exec\/s: (\d+) rss: (\d+)Mb/g)].pop();
+      const pick = (name, i) => (Number.isNaN(stat(name)) ? Number(last?.[i] ?? NaN) : stat(name));
       resolve({
-        target: t, code: code ?? signal, inputs: stat('number_of_executed_units'), perSecond: stat('average_exec_per_sec'),
-        peakRssMb: stat('peak_rss_mb'), seconds: Math.round((Date.now() - started) / 1000),
+        target: t, code: code ?? signal, inputs: pick('number_of_executed_units', 1), perSecond: pick('average_exec_per_sec', 2),
+        peakRssMb: pick('peak_rss_mb', 3), seconds: Math.round((Date.now() - started) / 1000),
         corpus: readdirSync(corpus).length + readdirSync(work).length,
       });
     });
