@@ -1,6 +1,7 @@
 import { startAdmin, type AdminServer } from './admin/index.js';
 import { isGatewayError } from './common/index.js';
 import { configCheck } from './cli/config-check.js';
+import { parseCommandLine, USAGE } from './cli/parse-command.js';
 import { reloadCommand } from './cli/reload.js';
 import { resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
@@ -10,6 +11,7 @@ import { planStartup } from './startup.js';
 
 /**
  * Process entry (`npm start`, `bin/trunkgate.mjs`).
+ * The command line is read by cli/parse-command.ts: --help prints the usage, an unknown word or flag exits 2.
  *   trunkgate [start] [--profiles DIR]   load profiles/*.yaml, create the local CA and trustpoint on first start,
  *                                        run the engine in a worker thread and the b2bua in this one
  *   trunkgate config check [DIR]         print every problem of a configuration; exit 1 if there is one
@@ -25,29 +27,31 @@ import { planStartup } from './startup.js';
  * process with code 70.
  */
 const env = process.env;
-const args = process.argv.slice(2);
+const command = parseCommandLine(process.argv.slice(2));
 
-if (args[0] === 'config') {
-  const sub = args[1];
-  const rest = sub === 'schema' ? ['--schema'] : args.slice(2);
+if (command.kind === 'help') {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (command.kind === 'usage-error') {
+  console.error(`trunkgate: ${command.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (command.kind === 'config-check' || command.kind === 'config-schema') {
+  const rest = command.kind === 'config-schema' ? ['--schema'] : command.dir === undefined ? [] : [command.dir];
   process.exit(configCheck(rest, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
 }
-if (args[0] === 'reload') {
-  process.exit(await reloadCommand(args.slice(1), { out: (s) => console.log(s), err: (s) => console.error(s), env }));
+if (command.kind === 'reload') {
+  process.exit(await reloadCommand(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
 }
-if (args[0] === 'version' || args[0] === '--version') {
+if (command.kind === 'version') {
   console.log('trunkgate 0.1.0');
   process.exit(0);
 }
 
 const log = createLogger();
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-
 try {
-  const profilesDir = resolveConfigDir(flag('--profiles'), env);
+  const profilesDir = resolveConfigDir(command.profiles, env);
   const plan = planStartup(profilesDir, env, log);
   const controlPort = env.TRUNKGATE_CONTROL_PORT ? Number(env.TRUNKGATE_CONTROL_PORT) : plan.options.control.port;
   const options: GatewayOptions = {

@@ -34,7 +34,11 @@ export interface FrameDecoderOptions {
  */
 export class FrameDecoder {
   readonly #maxFrameBytes: number;
-  #buf: Buffer = Buffer.alloc(0);
+  /** Bytes not yet framed, in arrival order, and their total. */
+  #chunks: Buffer[] = [];
+  #length = 0;
+  /** Once a frame's length prefix is read: the bytes (from the first held byte) that complete it; else 0. */
+  #need = 0;
   #failed: FrameDecodeError | undefined;
 
   constructor(options: FrameDecoderOptions = {}) {
@@ -43,41 +47,52 @@ export class FrameDecoder {
 
   /** Bytes held back waiting for the rest of a frame. */
   get buffered(): number {
-    return this.#buf.length;
+    return this.#length;
   }
 
   /**
    * Feeds one chunk; returns every payload it completes and, when the stream turns bad, the framing error.
    * Frames that precede the bad bytes are still delivered, as a peer reading the stream in order would.
+   * A frame whose length is known is joined once, when its last byte arrives: a frame trickled in small
+   * chunks costs one copy, not one per chunk.
    */
   push(chunk: Uint8Array): FrameDecodeOutcome {
     if (this.#failed) return { frames: [], error: this.#failed };
-    this.#buf = this.#buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buf, chunk]);
+    if (chunk.length === 0) return { frames: [] };
+    this.#chunks.push(Buffer.from(chunk));
+    this.#length += chunk.length;
+    if (this.#need > 0 && this.#length < this.#need) return { frames: [] };
+    const buf = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#length);
     const out: string[] = [];
     let pos = 0;
+    this.#need = 0;
     for (;;) {
-      const header = this.#readLength(pos);
+      const header = this.#readLength(buf, pos);
       if (header === undefined) break;
       if (!header.ok) {
         this.#failed = { code: header.code, reason: header.reason };
-        this.#buf = Buffer.alloc(0);
+        this.#chunks = [];
+        this.#length = 0;
         return { frames: out, error: this.#failed };
       }
       const start = header.value.payloadStart;
       const end = start + header.value.length;
-      if (end > this.#buf.length) break;
-      out.push(this.#buf.toString('utf8', start, end));
+      if (end > buf.length) {
+        this.#need = end - pos;
+        break;
+      }
+      out.push(buf.toString('utf8', start, end));
       pos = end;
     }
-    this.#buf = pos === 0 ? this.#buf : this.#buf.subarray(pos);
-    // A fully consumed buffer must not keep a large backing store alive.
-    if (this.#buf.length === 0) this.#buf = Buffer.alloc(0);
+    // What is left is copied out, so a consumed frame's large backing store is not kept alive.
+    const rest = buf.length - pos;
+    this.#chunks = rest === 0 ? [] : [pos === 0 ? buf : Buffer.from(buf.subarray(pos))];
+    this.#length = rest;
     return { frames: out };
   }
 
   /** Reads `digits#` at `pos`; undefined when more bytes are needed. */
-  #readLength(pos: number): Result<{ length: number; payloadStart: number }, ControlErrorCode> | undefined {
-    const buf = this.#buf;
+  #readLength(buf: Buffer, pos: number): Result<{ length: number; payloadStart: number }, ControlErrorCode> | undefined {
     let length = 0;
     let i = pos;
     for (; i < buf.length; i++) {

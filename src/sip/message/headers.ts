@@ -67,9 +67,18 @@ export function getHeaderValues(msg: SipMessage, name: string): string[] {
   return out;
 }
 
-/** Splits a comma-separated header value, respecting quoted strings and <...>. */
+/** Splits a comma-separated header value, respecting quoted strings and <...>; empty elements are dropped. */
 export function splitList(value: string): string[] {
-  if (value.indexOf(',') < 0) return value.length > 0 ? [value] : [];
+  return split(value, false);
+}
+
+/** As splitList, but an empty element (`a,,b`, a trailing comma) is kept as '' so a caller can refuse it. */
+export function splitListKeepingEmpty(value: string): string[] {
+  return split(value, true);
+}
+
+function split(value: string, keepEmpty: boolean): string[] {
+  if (value.indexOf(',') < 0) return value.length > 0 || keepEmpty ? [value] : [];
   const out: string[] = [];
   let depth = 0;
   let quoted = false;
@@ -84,12 +93,12 @@ export function splitList(value: string): string[] {
     else if (ch === 62 /* > */ && depth > 0) depth--;
     else if (ch === 44 /* , */ && depth === 0) {
       const part = value.slice(start, i).trim();
-      if (part.length > 0) out.push(part);
+      if (part.length > 0 || keepEmpty) out.push(part);
       start = i + 1;
     }
   }
   const last = value.slice(start).trim();
-  if (last.length > 0) out.push(last);
+  if (last.length > 0 || keepEmpty) out.push(last);
   return out;
 }
 

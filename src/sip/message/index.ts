@@ -9,3 +9,4 @@ export * from './parse.js';
 export * from './serialize.js';
 export * from './accessors.js';
 export * from './validate.js';
+export * from './grammar.js';

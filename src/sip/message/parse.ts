@@ -1,6 +1,7 @@
 import type { ParseErrorCode, ParseLimits, ParseResult, SipHeader, SipMessage, SipRequest } from './types.js';
 import { canonicalName } from './headers.js';
 import { parseCSeq } from './cseq.js';
+import { badCharIndex, checkHeaderValue, isSentProtocol, isUriText, singleValued, type GrammarProblem } from './grammar.js';
 
 export const defaultParseLimits: Readonly<ParseLimits> = Object.freeze({
   maxMessageBytes: 65535,
@@ -9,7 +10,8 @@ export const defaultParseLimits: Readonly<ParseLimits> = Object.freeze({
 });
 
 const tokenRe = /^[A-Za-z0-9.!%*_+`'~-]+$/;
-const versionRe = /^SIP\/2\.0$/i;
+/** Exactly `SIP/2.0`: drachtio-srf's start-line expressions are case-sensitive (RFC 3261 §7.1 writes it so). */
+const VERSION = 'SIP/2.0';
 
 function fail(code: ParseErrorCode, reason: string, partial?: SipRequest): ParseResult {
   return partial ? { ok: false, code, reason, partial } : { ok: false, code, reason };
@@ -52,7 +54,9 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   if (startLine.length > lim.maxLineBytes) return fail('ERR_SIP_PARSE_LINE_TOO_LONG', 'start line too long');
 
   const headers: SipHeader[] = [];
-  let problem: { code: ParseErrorCode; reason: string } | undefined;
+  // The first problem found; `answerable` is false when the problem is in a header the 400 would be addressed by.
+  let problem: (GrammarProblem & { answerable: boolean }) | undefined;
+  let seen: Set<string> | undefined;
   for (let i = 1; i < lines.length; i++) {
     let line = lines[i]!;
     // RFC 3261 §7.3.1: a line starting with white space continues the previous header (folding).
@@ -65,15 +69,29 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
     if (headers.length >= lim.maxHeaders) return fail('ERR_SIP_PARSE_TOO_MANY_HEADERS', `more than ${lim.maxHeaders} headers`);
     const colon = line.indexOf(':');
     if (colon <= 0) {
-      problem ??= { code: 'ERR_SIP_PARSE_HEADER', reason: `header line without a name: '${line.slice(0, 40)}'` };
+      problem ??= { code: 'ERR_SIP_PARSE_HEADER', reason: `header line without a name: '${line.slice(0, 40)}'`, answerable: true };
       continue;
     }
     const raw = line.slice(0, colon).trimEnd();
     if (!tokenRe.test(raw)) {
-      problem ??= { code: 'ERR_SIP_PARSE_HEADER', reason: `bad header name '${raw.slice(0, 40)}'` };
+      problem ??= { code: 'ERR_SIP_PARSE_HEADER', reason: `bad header name '${raw.slice(0, 40)}'`, answerable: true };
       continue;
     }
-    headers.push({ name: canonicalName(raw), raw, value: line.slice(colon + 1).trim() });
+    const h: SipHeader = { name: canonicalName(raw), raw, value: line.slice(colon + 1).trim() };
+    headers.push(h);
+    if (problem) continue;
+    const g = checkHeaderValue(h);
+    if (g) {
+      // A 400 goes back by the top Via (RFC 3261 §18.2.2), so a request whose top Via is unusable is dropped.
+      const topVia = h.name === 'via' && !headers.some((x) => x !== h && x.name === 'via');
+      problem = { ...g, answerable: !topVia || isSentProtocol(h.value) };
+    } else if (singleValued.has(h.name)) {
+      seen ??= new Set();
+      if (seen.has(h.name)) {
+        // From, To, Call-ID, CSeq and Content-Length keep their own codes below.
+        if (!MANDATORY_SINGLE.has(h.name)) problem = { code: 'ERR_SIP_PARSE_DUPLICATE_HEADER', reason: `${h.raw} appears more than once`, answerable: true };
+      } else seen.add(h.name);
+    }
   }
 
   let msg: SipMessage;
@@ -81,7 +99,8 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   if (startLine.startsWith('SIP/') || /^sip\//i.test(startLine)) {
     const m = /^(\S+) ([0-9]{3})(?: (.*))?$/.exec(startLine);
     if (!m) return fail('ERR_SIP_PARSE_START_LINE', 'bad status line');
-    if (!versionRe.test(m[1]!)) return fail('ERR_SIP_PARSE_VERSION', `unsupported version '${m[1]}'`);
+    if (m[1] !== VERSION) return fail('ERR_SIP_PARSE_VERSION', `unsupported version '${m[1]!.slice(0, 20)}'`);
+    if (m[3] !== undefined && badCharIndex(m[3], false) >= 0) return fail('ERR_SIP_PARSE_START_LINE', 'control character in the reason phrase');
     const status = Number(m[2]);
     if (status < 100 || status > 699) return fail('ERR_SIP_PARSE_START_LINE', `status code ${status} out of range`);
     msg = { kind: 'response', status, reason: m[3] ?? '', version: m[1]!, headers, body };
@@ -98,12 +117,14 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
     // RFC 3261 §7.1: exactly one SP between the elements; the Request-URI holds no white space.
     // A scheme is required ('<sip:...>' is refused, RFC 4475 §3.1.2.15); an empty remainder ('sip:') is left to
     // the UAS checks, because in-dialog requests are routed by their dialog, not by the Request-URI.
-    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S*$/.test(uri)) {
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri) || !isUriText(uri)) {
       return fail('ERR_SIP_PARSE_URI', 'bad Request-URI', addressable ? req : undefined);
     }
-    if (!versionRe.test(version)) return fail('ERR_SIP_PARSE_VERSION', `unsupported version '${version}'`, addressable ? req : undefined);
+    if (version !== VERSION) return fail('ERR_SIP_PARSE_VERSION', `unsupported version '${version.slice(0, 20)}'`, addressable ? req : undefined);
   }
-  if (problem) return fail(problem.code, problem.reason, msg.kind === 'request' && hasAddressHeaders(headers) ? msg : undefined);
+  if (problem) {
+    return fail(problem.code, problem.reason, problem.answerable && msg.kind === 'request' && hasAddressHeaders(headers) ? msg : undefined);
+  }
 
   // Mandatory headers (RFC 3261 §8.1.1).
   let via = 0, from = 0, to = 0, callId = 0, cseq: string | undefined, cseqCount = 0, clen: string | undefined, clenCount = 0;
@@ -142,6 +163,8 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   }
   return { ok: true, message: msg };
 }
+
+const MANDATORY_SINGLE = new Set(['from', 'to', 'call-id', 'cseq', 'content-length']);
 
 function hasAddressHeaders(headers: SipHeader[]): boolean {
   let v = false, f = false, t = false, c = false, s = false;

@@ -86,7 +86,20 @@ export type ParseErrorCode =
   | 'ERR_SIP_PARSE_VIA'
   | 'ERR_SIP_PARSE_URI'
   | 'ERR_SIP_PARSE_CONTENT_LENGTH'
-  | 'ERR_SIP_PARSE_EMPTY';
+  | 'ERR_SIP_PARSE_EMPTY'
+  /** A control character (NUL, a bare CR or LF, DEL, C1, U+2028/2029) in a header value. */
+  | 'ERR_SIP_PARSE_CONTROL_CHARACTER'
+  /** A Call-ID that is not word[@word] (RFC 3261 §25.1). */
+  | 'ERR_SIP_PARSE_CALL_ID'
+  | 'ERR_SIP_PARSE_FROM'
+  | 'ERR_SIP_PARSE_TO'
+  /** Contact, Route, Record-Route, Path, Refer-To, Referred-By, P-Asserted-Identity or Remote-Party-ID. */
+  | 'ERR_SIP_PARSE_ADDRESS'
+  | 'ERR_SIP_PARSE_MAX_FORWARDS'
+  /** Authorization, Proxy-Authorization, WWW-Authenticate, Proxy-Authenticate or Authentication-Info. */
+  | 'ERR_SIP_PARSE_AUTH'
+  /** A single-valued header (RFC 3261 §7.3.1) repeated. */
+  | 'ERR_SIP_PARSE_DUPLICATE_HEADER';
 
 export type ParseResult =
   | { ok: true; message: SipMessage }

@@ -137,3 +137,22 @@ test("drachtio-srf's own wire decoder reads our frames", () => {
   for (let i = 0; i < stream.length; i += 7) wp._onData(sock, stream.subarray(i, i + 7));
   assert.deepEqual(got, payloads);
 });
+
+test('a large frame trickled in small chunks is joined once, not once per chunk', (t) => {
+  const payload = `m1|sip|${'x'.repeat(200_000)}`;
+  const bytes = encodeFrame(payload);
+  const d = new FrameDecoder();
+  // Joining on every chunk would copy the held bytes 12,500 times (~1.25 GB): count the joins instead of timing.
+  const concat = t.mock.method(Buffer, 'concat');
+  let frames: string[] = [];
+  for (let i = 0; i < bytes.length; i += 16) {
+    const r = d.push(bytes.subarray(i, i + 16));
+    assert.equal(r.error, undefined);
+    frames = frames.concat(r.frames);
+    if (i + 16 < bytes.length) assert.equal(d.buffered, i + 16);
+  }
+  assert.deepEqual(frames, [payload]);
+  assert.equal(d.buffered, 0);
+  // One join for the length prefix (its first chunks) and one when the last byte arrives.
+  assert.ok(concat.mock.callCount() <= 2, `${concat.mock.callCount()} joins`);
+});

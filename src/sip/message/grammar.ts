@@ -1,0 +1,228 @@
+import type { ParseErrorCode, SipHeader } from './types.js';
+import { splitListKeepingEmpty } from './headers.js';
+import { parseVia } from './via.js';
+
+/**
+ * The header grammar the engine enforces before a message reaches an app. An app on drachtio-srf parses what the
+ * engine hands it with srf's own regular expressions and throws (leaking the transaction) on what they do not
+ * match, and the Call-ID and tags travel inside the control protocol's `|`-separated meta line. So every value
+ * is free of control characters, and each header srf parses, or that reaches a meta line, matches its grammar.
+ * Plain loops over lookup tables: this runs on every message.
+ */
+
+export interface GrammarProblem {
+  code: ParseErrorCode;
+  reason: string;
+}
+
+function charTable(chars: string, ranges = true): Uint8Array {
+  const t = new Uint8Array(128);
+  if (ranges) {
+    for (let c = 48; c <= 57; c++) t[c] = 1;
+    for (let c = 65; c <= 90; c++) t[c] = 1;
+    for (let c = 97; c <= 122; c++) t[c] = 1;
+  }
+  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
+  return t;
+}
+
+/** RFC 3261 §25.1 token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~". */
+const TOKEN = charTable("-.!%*_+`'~");
+/** RFC 3261 §25.1 word: token characters and ( ) < > : \ DQUOTE / [ ] ? { }. */
+const WORD = charTable("-.!%*_+`'~()<>:\\\"/[]?{}");
+
+function allIn(s: string, table: Uint8Array, from = 0, to = s.length): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || table[c] === 0) return false;
+  }
+  return true;
+}
+
+export function isToken(s: string): boolean {
+  return allIn(s, TOKEN);
+}
+
+/** RFC 3261 §25.1 callid = word [ "@" word ]: no white space, `;`, `|` or control character. */
+export function isCallId(s: string): boolean {
+  const at = s.indexOf('@');
+  if (at < 0) return allIn(s, WORD);
+  return allIn(s, WORD, 0, at) && allIn(s, WORD, at + 1);
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/;
+
+/**
+ * Index of the first character no header value may hold, or -1: C0 controls other than HTAB (so NUL, a bare CR
+ * or LF), DEL, C1 controls, and U+2028/U+2029, which JavaScript's `.` treats as line ends. Inside a quoted string
+ * a quoted-pair may escape any of them but CR and LF (RFC 3261 §25.1, RFC 4475 §3.1.1.2).
+ */
+export function badCharIndex(s: string, quotedPairs = true): number {
+  // One native scan answers the common case; the quote-aware walk runs only when there is something to judge.
+  if (!CONTROL.test(s)) return -1;
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34 /* " */) quoted = quotedPairs && !quoted;
+    else if (c === 92 /* \ */ && quoted && i + 1 < s.length) {
+      const e = s.charCodeAt(i + 1);
+      if (e !== 13 && e !== 10 && e !== 0x2028 && e !== 0x2029) {
+        i++;
+        continue;
+      }
+    }
+    if (c < 0x20) {
+      if (c !== 9) return i;
+    } else if (c >= 0x7f && (c <= 0x9f || c === 0x2028 || c === 0x2029)) return i;
+  }
+  return -1;
+}
+
+/** Request-URI: visible ASCII only (RFC 3986 escapes everything else), so no white space of any alphabet. */
+export function isUriText(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+/** Headers that appear at most once (RFC 3261 §7.3.1: only comma-list headers may repeat). */
+export const singleValued: ReadonlySet<string> = new Set([
+  'call-id', 'cseq', 'from', 'to', 'max-forwards', 'content-length', 'content-type', 'content-disposition',
+  'mime-version', 'expires', 'min-expires', 'date', 'rseq', 'rack', 'session-expires', 'min-se', 'refer-to',
+  'referred-by', 'event', 'subscription-state', 'reply-to', 'priority', 'retry-after', 'timestamp',
+]);
+
+const isSpace = (c: number) => c === 32 || c === 9;
+
+/**
+ * `name = value *( "," name = value )`, value a quoted string or a run of visible ASCII other than `,` and `"`:
+ * RFC 3261 §25.1 auth-param, as far as drachtio-srf's credential and challenge parsers read it.
+ */
+function authParams(s: string, start: number): boolean {
+  let i = start;
+  const n = s.length;
+  for (;;) {
+    const nameStart = i;
+    while (i < n && s.charCodeAt(i) < 128 && TOKEN[s.charCodeAt(i)] === 1) i++;
+    if (i === nameStart) return false;
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+    if (s.charCodeAt(i) !== 61 /* = */) return false;
+    i++;
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+    if (s.charCodeAt(i) === 34 /* " */) {
+      i++;
+      while (i < n && s.charCodeAt(i) !== 34) i += s.charCodeAt(i) === 92 /* \ */ ? 2 : 1;
+      if (i >= n) return false;
+      i++;
+    } else {
+      const valueStart = i;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c <= 0x20 || c >= 0x7f || c === 44 || c === 34) break;
+      }
+      if (i === valueStart) return false;
+    }
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+    if (i === n) return true;
+    if (s.charCodeAt(i) !== 44 /* , */) return false;
+    i++;
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+  }
+}
+
+/** RFC 3261 §25.1 credentials / challenge: auth-scheme LWS auth-param *(COMMA auth-param). */
+export function isCredentials(s: string): boolean {
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) < 128 && TOKEN[s.charCodeAt(i)] === 1) i++;
+  if (i === 0 || !isSpace(s.charCodeAt(i))) return false;
+  while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+  return authParams(s, i);
+}
+
+/** The tag of a From or To value is a token (RFC 3261 §25.1 tag-param); undefined when there is none. */
+function tagProblem(value: string): string | undefined {
+  const gt = value.lastIndexOf('>');
+  const m = /;[ \t]*tag[ \t]*=[ \t]*([^;]*)/i.exec(gt < 0 ? value : value.slice(gt));
+  if (!m) return undefined;
+  return isToken(m[1]!.trimEnd()) ? undefined : 'tag is not a token';
+}
+
+/**
+ * A name-addr list as drachtio-srf reads it: no element empty or starting with `;` (its parser throws on both
+ * after a comma). The full name-addr grammar is the UAS checks' (validate.ts), on new requests only.
+ */
+function addressListProblem(value: string): string | undefined {
+  if (value.indexOf(',') < 0) return value.charCodeAt(0) === 59 ? 'element without an address' : undefined;
+  for (const p of splitListKeepingEmpty(value)) {
+    if (p.length === 0) return 'empty list element';
+    if (p.charCodeAt(0) === 59 /* ; */) return 'element without an address';
+  }
+  return undefined;
+}
+
+const SENT_PROTOCOL = /^SIP[ \t]*\/[ \t]*2\.0[ \t]*\/[ \t]*[A-Za-z0-9.!%*_+`'~-]+[ \t]+[^ \t;:,]/;
+
+/** Whether one Via element starts `SIP/2.0/transport sent-by`, as drachtio-srf's Via expression needs. */
+export function isSentProtocol(via: string): boolean {
+  return SENT_PROTOCOL.test(via);
+}
+
+/** Checks one header value; the problem names the header. */
+export function checkHeaderValue(h: SipHeader): GrammarProblem | undefined {
+  const v = h.value;
+  const bad = badCharIndex(v);
+  if (bad >= 0) {
+    return {
+      code: 'ERR_SIP_PARSE_CONTROL_CHARACTER',
+      reason: `${h.raw}: character 0x${v.charCodeAt(bad).toString(16).padStart(2, '0')} in the value`,
+    };
+  }
+  switch (h.name) {
+    case 'call-id':
+      return isCallId(v) ? undefined : { code: 'ERR_SIP_PARSE_CALL_ID', reason: 'Call-ID is not word[@word]' };
+    case 'from':
+    case 'to': {
+      const code = h.name === 'from' ? 'ERR_SIP_PARSE_FROM' : 'ERR_SIP_PARSE_TO';
+      const label = h.name === 'from' ? 'From' : 'To';
+      if (v.length === 0 || v.charCodeAt(0) === 59 /* ; */) return { code, reason: `${label} has no address` };
+      const t = tagProblem(v);
+      return t === undefined ? undefined : { code, reason: `${label} ${t}` };
+    }
+    case 'contact':
+    case 'route':
+    case 'record-route':
+    case 'path': {
+      if (v === '*' && h.name === 'contact') return undefined;
+      if (v.length === 0) return { code: 'ERR_SIP_PARSE_ADDRESS', reason: `${h.raw} is empty` };
+      const p = addressListProblem(v);
+      return p === undefined ? undefined : { code: 'ERR_SIP_PARSE_ADDRESS', reason: `${h.raw}: ${p}` };
+    }
+    case 'refer-to':
+    case 'referred-by':
+    case 'p-asserted-identity':
+    case 'remote-party-id':
+      return v.length === 0 || v.charCodeAt(0) === 59 ? { code: 'ERR_SIP_PARSE_ADDRESS', reason: `${h.raw} has no address` } : undefined;
+    case 'via':
+      for (const part of splitListKeepingEmpty(v)) {
+        if (!SENT_PROTOCOL.test(part)) return { code: 'ERR_SIP_PARSE_VIA', reason: 'Via is not SIP/2.0/transport sent-by' };
+      }
+      // The whole value too: a quote or comma in a sent-by host makes srf's Via expression stop and read on (fuzz).
+      return parseVia(v).ok ? undefined : { code: 'ERR_SIP_PARSE_VIA', reason: 'Via is not SIP/2.0/transport sent-by;params' };
+    case 'max-forwards':
+      return /^[0-9]{1,10}$/.test(v) ? undefined : { code: 'ERR_SIP_PARSE_MAX_FORWARDS', reason: 'Max-Forwards is not a number' };
+    case 'authorization':
+    case 'proxy-authorization':
+    case 'www-authenticate':
+    case 'proxy-authenticate':
+      return isCredentials(v) ? undefined : { code: 'ERR_SIP_PARSE_AUTH', reason: `${h.raw} is not scheme name=value, …` };
+    case 'authentication-info':
+      return authParams(v, 0) ? undefined : { code: 'ERR_SIP_PARSE_AUTH', reason: 'Authentication-Info is not name=value, …' };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const bin = join(import.meta.dirname, '../../../bin/trunkgate.mjs');
+
+/**
+ * Runs bin/trunkgate.mjs to its exit, within a deadline. The profiles directory does not exist: a gateway that
+ * tried to start would fail on it (exit 1) rather than exit 0 or 2, and would log before opening any port.
+ */
+function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, TRUNKGATE_PROFILES: join(import.meta.dirname, 'no-such-profiles-dir'), TRUNKGATE_LOG_LEVEL: 'debug' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`trunkgate ${args.join(' ')} still running after 20 s`));
+    }, 20_000);
+    child.on('exit', (code) => {
+      clearTimeout(deadline);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+test('trunkgate --help prints the usage and exits 0 without starting anything', async () => {
+  const r = await run(['--help']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^Usage:/);
+  assert.doesNotMatch(r.out + r.err, /listening|"level"/);
+});
+
+for (const args of [['bogus'], ['--bogus'], ['start', '--port', '5060']]) {
+  test(`trunkgate ${args.join(' ')} prints the usage and exits 2 without starting anything`, async () => {
+    const r = await run(args);
+    assert.equal(r.code, 2, r.err);
+    assert.equal(r.out, '');
+    assert.match(r.err, /^trunkgate: .+\n\nUsage:/);
+    assert.doesNotMatch(r.err, /listening|"level"/);
+  });
+}
+
+test('without --help the same binary does try to start (the check above can fail)', async () => {
+  const r = await run([]);
+  assert.equal(r.code, 1);
+  assert.match(r.out + r.err, /no-such-profiles-dir|failed to start/);
+});

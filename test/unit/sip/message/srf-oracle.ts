@@ -1,0 +1,54 @@
+import { createRequire } from 'node:module';
+import { buildSipFrame } from '../../../../src/engine/wire/index.js';
+import { dialogIdOf } from '../../../../src/sip/dialog/dialog.js';
+import { getHeader, serializeMessage, tagOf, type SipMessage } from '../../../../src/sip/message/index.js';
+
+/**
+ * drachtio-srf's own reading of what the engine hands an app: its SIP parser (lazy, as its agent uses it), then
+ * each header its parser table knows (as its dialogs, requests and middleware parse them), and the `|`-separated
+ * meta line of the `sip` frame split the way its agent splits it. Used by the gatekeeper test and the fuzz target.
+ */
+const require = createRequire(import.meta.url);
+interface SrfSipMessage {
+  headers: Record<string, string>;
+  getParsedHeader(name: string): unknown;
+}
+const SrfSipMessageCtor = require('drachtio-srf/lib/sip-parser/message') as new (raw: string) => SrfSipMessage;
+
+/** The headers drachtio-srf has a parser of its own for (lib/sip-parser/parser.js `parsers`). */
+export const SRF_PARSED_HEADERS: ReadonlySet<string> = new Set([
+  'to', 'from', 'contact', 'route', 'record-route', 'path', 'cseq', 'content-length', 'via', 'www-authenticate',
+  'proxy-authenticate', 'authorization', 'proxy-authorization', 'authentication-info', 'refer-to', 'referred-by',
+  'p-asserted-identity', 'remote-party-id',
+]);
+
+/** Why drachtio-srf could not take this message as the engine would deliver it; undefined when it can. */
+export function srfProblem(msg: SipMessage): string | undefined {
+  const text = serializeMessage(msg).toString('utf8');
+  let parsed: SrfSipMessage;
+  try {
+    parsed = new SrfSipMessageCtor(text);
+  } catch (e) {
+    return `SipMessage: ${(e as Error).message}`;
+  }
+  for (const name of Object.keys(parsed.headers)) {
+    if (!SRF_PARSED_HEADERS.has(name.toLowerCase())) continue;
+    try {
+      parsed.getParsedHeader(name);
+    } catch (e) {
+      return `getParsedHeader(${name}): ${(e as Error).message}`;
+    }
+  }
+  // The agent takes the meta line up to the first CR and splits it at '|' (drachtio-agent.js _onMsg).
+  const dialogId = dialogIdOf(getHeader(msg, 'call-id') ?? '', tagOf(getHeader(msg, 'from')) ?? '');
+  const frame = buildSipFrame('m1', {
+    source: 'network', protocol: 'udp', address: '127.0.0.1', port: 5060, time: '00:00:00.000000',
+    transactionId: 't1', dialogId, recvAddr: '127.0.0.2', recvPort: 5070,
+  }, text);
+  const cr = frame.indexOf('\r');
+  const tokens = frame.slice(0, cr).split('|');
+  if (tokens.length !== 13 || tokens[9] !== dialogId || frame.slice(cr + 2) !== text) {
+    return `meta line split into ${tokens.length} fields, dialogId field '${tokens[9]}'`;
+  }
+  return undefined;
+}
