@@ -55,7 +55,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
   try {
     // A fresh options object per call: createB2BUA writes into it. No Call-ID header is given, so
     // drachtio generates a new one for the B leg; reusing the A leg's would route the B-leg INVITE into
-    // the A-leg dialog (drachtio-protocol.md §2.2, dispatch rule 4).
+    // the A-leg dialog (docs/control-protocol.md §2.2, dispatch rule 4).
     // A failed B leg's final response goes to the caller as it came, with its Reason (the engine's names a TLS
     // failure) or one of ours naming the status.
     legs = await ctx.srf.createB2BUA(req, res, targetUri(ctx.target, uriUser(req.uri)), {

@@ -181,7 +181,7 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
   }
 
   // A BYE that arrived in the same read as the messages completing the call has already been handled by
-  // drachtio-srf, and the 'destroy' it emitted found no listener (drachtio-protocol.md §6).
+  // drachtio-srf, and the 'destroy' it emitted found no listener (docs/control-protocol.md §6).
   if (legs.uas.connected === false) {
     stats.racedLegs++;
     onGone(a, b, 'race');

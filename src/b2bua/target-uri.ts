@@ -28,7 +28,7 @@ export function parseTarget(target: string): BridgeTarget {
 export function targetUri(target: BridgeTarget, user?: string): string {
   const userPart = user ? `${user}@` : '';
   // A TLS leg is sips: end to end and names its transport, because a sips: scheme alone does not pick TLS
-  // in a drachtio-compatible engine (drachtio-protocol.md §2.8).
+  // in a drachtio-compatible engine (docs/control-protocol.md §2.8).
   if (target.transport === 'tls') return `sips:${userPart}${target.host}:${target.port};transport=tls`;
   const params = target.transport === 'tcp' ? ';transport=tcp' : '';
   return `sip:${userPart}${target.host}:${target.port}${params}`;

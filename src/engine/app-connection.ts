@@ -31,7 +31,7 @@ export interface AppConnectionOptions {
   registry: AppRegistry;
   core: EngineCore;
   log: Logger;
-  /** Reported on authenticate; starts with `v` so drachtio-srf pings (drachtio-protocol.md §2.10 item 11). */
+  /** Reported on authenticate; starts with `v` so drachtio-srf pings (docs/control-protocol.md §2.10 item 11). */
   version: string;
   maxFrameBytes?: number;
   /** How long an accepted connection may stay unauthenticated (default 10,000 ms; 0 = no limit). */
@@ -60,7 +60,7 @@ export type AppConnectionEvents = {
 };
 
 /**
- * One drachtio control connection from an app (drachtio-protocol.md §2.1–2.2): framing, `authenticate`
+ * One drachtio control connection from an app (docs/control-protocol.md §2.1–2.2): framing, `authenticate`
  * first, then `route`/`remove_route`/`ping` answered here and `sip`/`proxy` handed to the engine core.
  * Hostile input (bad framing, oversized frames, garbage) closes this connection with a log line carrying a
  * stable code; it never throws out of a socket callback.

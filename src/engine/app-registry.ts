@@ -25,7 +25,7 @@ export interface AppRegistryOptions {
 }
 
 /**
- * The apps connected to the engine and the verbs each one routed (drachtio-protocol.md §2.6): new
+ * The apps connected to the engine and the verbs each one routed (docs/control-protocol.md §2.6): new
  * out-of-dialog requests go round-robin among the apps that routed the method, matched case-insensitively;
  * CDRs round-robin among those that routed `cdr:<kind>`. It is the engine core's AppHub: everything the core
  * sends to an app goes through here, addressed by connId.

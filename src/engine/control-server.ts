@@ -10,7 +10,7 @@ import type { ControlErrorCode } from './wire/index.js';
 
 /**
  * The version reported on authenticate. drachtio-srf pings a server only when this parses as `vX.Y.Z` and is at
- * least v0.8.2 (drachtio-protocol.md §2.10 item 11), so it leads with the drachtio-server protocol level the
+ * least v0.8.2 (docs/control-protocol.md §2.10 item 11), so it leads with the drachtio-server protocol level the
  * engine serves and carries trunkgate's own version after it.
  */
 export const ENGINE_VERSION = 'v0.9.0-trunkgate-0.1.0';
@@ -44,7 +44,7 @@ export type ControlServerEvents = {
 };
 
 /**
- * The drachtio control-protocol listener (inbound mode: apps dial the engine, drachtio-protocol.md §2.1).
+ * The drachtio control-protocol listener (inbound mode: apps dial the engine, docs/control-protocol.md §2.1).
  * Build, then listen: the constructor binds nothing. close() is idempotent and ends every app connection.
  */
 export class ControlServer extends TypedEmitter<ControlServerEvents> {

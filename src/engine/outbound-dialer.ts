@@ -7,7 +7,7 @@ import type { AppConnection } from './app-connection.js';
 import type { ControlServer } from './control-server.js';
 import type { ControlErrorCode } from './wire/index.js';
 
-/** Where an app listens for the engine (drachtio-protocol.md §2.7: `route {uri: "host:port[;transport=tcp|tls]"}`). */
+/** Where an app listens for the engine (docs/control-protocol.md §2.7: `route {uri: "host:port[;transport=tcp|tls]"}`). */
 export interface OutboundTarget {
   host: string;
   port: number;
@@ -24,7 +24,7 @@ export interface OutboundDialerOptions {
 }
 
 /**
- * Outbound connection mode (drachtio-protocol.md §2.7): the engine dials an app that listens
+ * Outbound connection mode (docs/control-protocol.md §2.7): the engine dials an app that listens
  * (`srf.listen({port, secret})`); the app sends `authenticate` and gets the same reply as an inbound app, and
  * sends no `route`. The connection is served by the control server like any other; dial() resolves with its
  * connId once the app has authenticated, and the caller pushes the pending request to it. One connection per

@@ -1,7 +1,7 @@
 /**
  * The boundary inside the engine between the app side (drachtio control connections: framing, authenticate,
  * route, ping, replies) and the SIP core (transactions, dialogs, what drachtio-server does on its own).
- * Frame formats: ../../../shared/reference/drachtio-protocol.md §2.
+ * Frame formats: docs/control-protocol.md §2.
  */
 
 /** A `sip` command from an app: `msgId|sip|transactionId|dialogId[|routeUri]` CRLF SIP-text. */

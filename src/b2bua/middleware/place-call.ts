@@ -150,7 +150,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
       },
     };
     // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
-    // one for the B leg (drachtio-protocol.md §2.2, dispatch rule 4).
+    // one for the B leg (docs/control-protocol.md §2.2, dispatch rule 4).
     const r = await attemptBLeg({
       srf, req, res, uri: target.uri, opts, clock, ...(target.noAnswerMs !== undefined ? { noAnswerMs: target.noAnswerMs } : {}),
     });

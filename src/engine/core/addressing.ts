@@ -92,7 +92,7 @@ export class LocalAddresses {
     return this.hostportFor(f.protocol);
   }
 
-  /** The Contact drachtio generates from the transport in use (drachtio-protocol.md §2.8). */
+  /** The Contact drachtio generates from the transport in use (docs/control-protocol.md §2.8). */
   contactFor(protocol: TransportProtocol, hostport: string): string {
     if (protocol === 'tls') return `<sips:${hostport};transport=tls>`;
     if (protocol === 'tcp') return `<sip:${hostport};transport=tcp>`;

@@ -5,7 +5,7 @@ import type { SendTarget } from '../../sip/transport/types.js';
 import { isInternalHeader } from './internal-headers.js';
 import { getHeader, getHeaders, hdr, replaceLocalhost } from './sip-text.js';
 
-/** Methods offered to apps when they arrive outside a dialog (drachtio-protocol.md §2.6). */
+/** Methods offered to apps when they arrive outside a dialog (docs/control-protocol.md §2.6). */
 export const OFFERED = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH']);
 /** Headers the stack owns: an app's values are dropped (§2.2). */
 export const STACK_OWNED = new Set(['via', 'route', 'record-route', 'rseq', 'content-length']);

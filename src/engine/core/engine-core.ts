@@ -41,7 +41,7 @@ export interface EngineCoreOptions {
 
 /**
  * The engine's SIP core: the transaction user under the drachtio control protocol. It does what drachtio-server
- * does between the network and its apps (drachtio-protocol.md §2.2-§2.8): 100 Trying, choosing an app, filling
+ * does between the network and its apps (docs/control-protocol.md §2.2-§2.8): 100 Trying, choosing an app, filling
  * the minimal messages apps send, dialogs, 2xx retransmission and the ACK-timeout BYE, CANCEL, PRACK, CDRs.
  */
 const NO_DIALOG: Refusal = { status: 481, phrase: 'Call/Transaction Does Not Exist' };

@@ -34,7 +34,7 @@ export interface ProxyHost {
   tooManyHops(request: SipRequest, flow: Flow): void;
 }
 
-/** Headers an app may not set on a proxied request: the stack owns them (drachtio-protocol.md §2.2). */
+/** Headers an app may not set on a proxied request: the stack owns them (docs/control-protocol.md §2.2). */
 const NOT_FROM_APP = new Set(['via', 'route', 'record-route', 'content-length', 'from', 'to', 'call-id', 'cseq', 'max-forwards']);
 const NOOP_USER: ClientTransactionUser = { onResponse() {}, onTimeout() {}, onTransportError() {} };
 
@@ -83,7 +83,7 @@ async function nextHop(request: SipRequest, flowHint?: Flow): Promise<SendTarget
 }
 
 /**
- * The engine as a stateful proxy for an app's `proxy` command (drachtio-protocol.md §2.5; RFC 3261 §16): serial or
+ * The engine as a stateful proxy for an app's `proxy` command (docs/control-protocol.md §2.5; RFC 3261 §16): serial or
  * simultaneous forking, Record-Route when the app wants to stay in the dialog, responses relayed upstream, and
  * the `continue` / `done` / `NOK` reply stream to the app. It also relays in-dialog requests that name this
  * engine in their Route (loose routing, https://www.rfc-editor.org/rfc/rfc3261#section-16.4).

@@ -2,7 +2,7 @@ import { splitList as messageSplitList, tagOf as messageTagOf } from '../../sip/
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
 
 /**
- * The small amount of SIP text handling the core needs for the minimal messages apps send (drachtio-protocol.md
+ * The small amount of SIP text handling the core needs for the minimal messages apps send (docs/control-protocol.md
  * §2.2): start line, header lines, body; and serialisation of what the core sends and echoes. Apps' text is looser
  * than the wire (bare LF, no Content-Length, no Via or CSeq), which the message layer's parser rightly refuses, so
  * the reader stays here; comma lists and tags are the message layer's.

@@ -44,7 +44,7 @@ export interface CoreContext {
 
 /**
  * The engine's UAC side: requests an app sends (new ones, in-dialog ones, ACK and CANCEL), completed as
- * drachtio-server completes them (drachtio-protocol.md §2.2, §2.8), sent through client transactions, and their
+ * drachtio-server completes them (docs/control-protocol.md §2.2, §2.8), sent through client transactions, and their
  * responses back to the app; plus the BYEs the engine sends by itself.
  */
 export class UacCore {

@@ -33,7 +33,7 @@ export interface UasContext {
 
 /**
  * The engine's UAS side: an app's responses to requests from the network, completed as drachtio-server
- * completes them (drachtio-protocol.md §2.2, §2.8): To tag, Contact, Record-Route, RSeq and reliable
+ * completes them (docs/control-protocol.md §2.2, §2.8): To tag, Contact, Record-Route, RSeq and reliable
  * provisionals (RFC 3262), the dialog a response creates, the 2xx retransmitted until its ACK, and CDRs.
  */
 export class UasCore {

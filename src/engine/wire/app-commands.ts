@@ -4,7 +4,7 @@ import type { ControlMessage } from './control-message.js';
 import type { ControlErrorCode } from './errors.js';
 
 /**
- * `msgId|sip|transactionId|dialogId[|routeUri]` CRLF SIP-text (drachtio-protocol.md §2.2). srf always sends
+ * `msgId|sip|transactionId|dialogId[|routeUri]` CRLF SIP-text (docs/control-protocol.md §2.2). srf always sends
  * the two id fields, possibly empty; an empty routeUri counts as absent.
  */
 export function toAppSipCommand(connId: string, msg: ControlMessage): Result<AppSipCommand, ControlErrorCode> {

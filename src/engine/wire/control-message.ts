@@ -5,7 +5,7 @@ const CRLF = '\r\n';
 
 /**
  * One decoded control payload: `msgId|type|field…` and, after the first CRLF, the SIP text
- * (drachtio-protocol.md §2.1). Empty fields are kept; `sip` is undefined when the payload has no CRLF.
+ * (docs/control-protocol.md §2.1). Empty fields are kept; `sip` is undefined when the payload has no CRLF.
  */
 export interface ControlMessage {
   msgId: string;

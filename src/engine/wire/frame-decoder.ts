@@ -28,7 +28,7 @@ export interface FrameDecoderOptions {
 
 /**
  * Splits a byte stream into drachtio control frames, `<decimal byte length>#<payload>`, back to back
- * (drachtio-protocol.md §2.1). The length counts UTF-8 bytes, so payloads are cut as bytes and only then
+ * (docs/control-protocol.md §2.1). The length counts UTF-8 bytes, so payloads are cut as bytes and only then
  * decoded. Chunks may split a frame anywhere, including inside the length or inside a multi-byte character.
  * After an error the decoder stays failed: the connection is to be closed.
  */

@@ -2,7 +2,7 @@ import type { CdrKind, SipFrameMeta } from '../types.js';
 import { formatControlMessage } from './control-message.js';
 
 /**
- * Builders for every server→app payload (drachtio-protocol.md §2.3). They return payload text; frame it with
+ * Builders for every server→app payload (docs/control-protocol.md §2.3). They return payload text; frame it with
  * encodeFrame. The msgId of a server frame is chosen by the caller (a UUID on the wire, fixed in tests).
  */
 
