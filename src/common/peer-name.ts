@@ -57,8 +57,12 @@ export function wildcardCovers(pattern: string, name: string): boolean {
   if (suffix.includes('*') || !suffix.includes('.') || suffix.split('.').some((l) => l === '')) return false;
   if (n.includes('*') || isIpLiteral(n)) return false;
   const dot = n.indexOf('.');
-  return dot > 0 && n.slice(dot + 1) === suffix;
+  // The label the wildcard stands for must be a host label (letters, digits, hyphen, underscore): `a:1.b.x` is not a
+  // name under b.x.
+  return dot > 0 && HOST_LABEL.test(n.slice(0, dot)) && n.slice(dot + 1) === suffix;
 }
+
+const HOST_LABEL = /^[a-z0-9_-]+$/i;
 
 /**
  * Whether a presented name (from a certificate) matches a reference name (one we expect, never a pattern). A
