@@ -10,7 +10,7 @@ import type { Flow, TransportProtocol } from '../sip/transport/types.js';
 /** What a tenant trusts, as plain data (it crosses into the engine's worker). */
 export interface TrustedTenant {
   name: string;
-  /** The transport the tenant's calls use; on a shared listener only tenants of the request's transport qualify. */
+  /** The transport we place the tenant's calls on (it may reach us over any shared listener). */
   transport: TransportProtocol;
   /** Addresses and CIDRs (IPv4 and IPv6) given in `trustedSources`, plus every target given as an address. */
   sources: string[];
@@ -67,7 +67,7 @@ function addEntry(list: BlockList, entry: string): boolean {
 /**
  * Who may send new requests (CUBE's trusted list, Kamailio's permissions): a tenant trusts its targets (resolved)
  * and its `trustedSources`. A new out-of-dialog request on a listener of a tenant must come from that tenant's
- * list; on a shared listener it is attributed to the first tenant (the default one first) whose list has its
+ * list; on a shared listener (any transport) it is attributed to the first tenant (the default one first) whose list has its
  * source; a TLS peer is identified by its certificate and is held to addresses only where its tenant names them.
  * Everything else is refused before a transaction or an app spends anything on it.
  */
@@ -143,8 +143,9 @@ export class SourceTrust {
       if (this.#lists.get(listenerTenant)?.check(source, type)) return this.#admit(listenerTenant);
       return this.#refuse(flow, 'untrusted-source', listenerTenant);
     }
+    // A tenant's transport is how we call it; it may call us over any of the shared listeners.
     for (const t of this.#order) {
-      if (t.transport === flow.protocol && this.#lists.get(t.name)!.check(source, type)) return this.#admit(t.name);
+      if (this.#lists.get(t.name)!.check(source, type)) return this.#admit(t.name);
     }
     return this.#refuse(flow, 'untrusted-source', undefined);
   }

@@ -45,7 +45,8 @@ test('a shared listener attributes a new request to the tenant that trusts its s
   assert.deepEqual(t.judge(INVITE, flow('203.0.113.20'), undefined), { admit: true, tenant: 'itsp' }, 'a resolved target name');
   assert.deepEqual(t.judge(INVITE, flow('2001:db8::5'), undefined), { admit: true, tenant: 'pbx' }, 'an IPv6 CIDR');
   assert.deepEqual(t.judge(INVITE, flow('::ffff:10.1.9.9'), undefined), { admit: true, tenant: 'pbx' }, 'an IPv4-mapped source');
-  assert.equal(t.judge(INVITE, flow('198.51.100.7'), undefined).admit, false, 'a TLS tenant\'s address is not trusted over UDP');
+  assert.deepEqual(t.judge(INVITE, flow('198.51.100.7'), undefined), { admit: true, tenant: 'carrier' }, 'a tenant may call over any shared listener');
+  assert.deepEqual(t.judge(INVITE, flow('10.1.2.3', { protocol: 'tcp' }), undefined), { admit: true, tenant: 'pbx' }, 'a UDP tenant calling over TCP');
 });
 
 test('a source no tenant trusts is rejected, then dropped past the per-source rate, and counted per listener and cause', async () => {
