@@ -72,7 +72,10 @@ export function engineListeners(config: GatewayConfig): EngineListenerOptions[] 
     .filter(([n, t]) => t.tlsProfile !== undefined && !ownTls.has(n))
     .map(([, t]) => t.tlsProfile!);
   return all.map((l, i) => {
-    const base = { transport: l.transport, host: l.host, port: l.port, ...(l.tenant !== undefined ? { tenant: l.tenant } : {}) };
+    // A tenant's own listener fails alone; the shared ones (gateway.listen) are needed to start.
+    const base = {
+      transport: l.transport, host: l.host, port: l.port, ...(l.tenant !== undefined ? { tenant: l.tenant } : {}), ...(l.shared ? {} : { optional: true }),
+    };
     if (l.transport !== 'tls') return base;
     if (l.tlsProfile === undefined) throw new GatewayError('ERR_CONFIG_INVALID', `TLS listener ${l.host}:${l.port} has no TLS profile`);
     const shared = l.shared ? config.gateway.listen[i] : undefined;

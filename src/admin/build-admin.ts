@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/index.js';
 import type { AdminServices } from './admin-services.js';
+import { listenerDownSchema } from './schemas.js';
 import { requireToken } from './auth.js';
 import type { AdminErrorCode } from './errors.js';
 import { b2buaRoutes } from './routes/b2bua-routes.js';
@@ -58,10 +59,19 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
       summary: 'Liveness of the admin API, and standing warnings of the running configuration (no token asked)', tags: ['meta'],
       response: { 200: { type: 'object', properties: {
         status: { type: 'string' },
+        listenersDown: { type: 'array', items: listenerDownSchema },
         warnings: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
       } } },
     },
-  }, async () => (warnings.length > 0 ? { status: 'ok', warnings } : { status: 'ok' }));
+  }, async () => {
+    // A tenant listener that could not bind leaves the gateway up but degraded: its trunk takes no calls.
+    const down = (await Promise.resolve().then(() => services.engineSnapshot()).catch(() => undefined))?.listenersDown ?? [];
+    return {
+      status: down.length > 0 ? 'degraded' : 'ok',
+      ...(down.length > 0 ? { listenersDown: down } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(engineRoutes(services));

@@ -80,6 +80,12 @@ export const tlsSchema = {
   },
 } as const;
 
+/** A tenant listener that could not bind at start. */
+export const listenerDownSchema = {
+  type: 'object',
+  properties: { id: str, protocol: str, host: str, port: int, tenant: str, error: str },
+} as const;
+
 export const trunksSchema = {
   type: 'object',
   properties: {
@@ -91,6 +97,7 @@ export const trunksSchema = {
       },
     },
     wentDown: int, cameUp: int, pings: int, pingFailures: int,
+    listenersDown: { type: 'array', items: listenerDownSchema },
   },
 } as const;
 
@@ -105,6 +112,8 @@ export const statsSchema = {
         core: counts,
         apps: int,
         tls: { type: 'object', properties: { version: int, handshakeFailures: int } },
+        trust: { type: 'object', additionalProperties: true },
+        listenersDown: { type: 'array', items: listenerDownSchema },
       },
     },
     b2bua: {

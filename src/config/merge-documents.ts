@@ -90,9 +90,11 @@ export function mergeDocuments(documents: readonly ConfigDocument[]): MergedDocu
 
   for (const { file, text } of documents) {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines, prettyErrors: false });
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
+    // logLevel error: what the yaml library would print as a process warning (a key that is a map, an unknown tag)
+    // is a problem of this file, reported with the others, never a line outside the JSON log.
+    const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines, prettyErrors: false, logLevel: 'error' });
+    if (doc.errors.length > 0 || doc.warnings.length > 0) {
+      for (const e of [...doc.errors, ...doc.warnings]) {
         const line = lines.linePos(e.pos[0]).line;
         problems.push({ code: 'ERR_CONFIG_YAML', file, ...(line ? { line } : {}), path: '', message: e.message.split('\n')[0]! });
       }

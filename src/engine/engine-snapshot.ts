@@ -1,3 +1,4 @@
+import type { FailedListener } from '../sip/transport/index.js';
 import type { SourceTrustStats } from './source-trust.js';
 import type { TransactionStats } from '../sip/transaction/index.js';
 import type { ConnectionInfo, TransportStats } from '../sip/transport/index.js';
@@ -49,6 +50,8 @@ export interface EngineSnapshot {
   transport: TransportStats;
   transactions: TransactionStats;
   core?: Record<string, number>;
+  /** Tenant listeners that could not bind at start (the gateway runs without them). */
+  listenersDown: FailedListener[];
   /** The trusted-source check: admitted, rejected (403), dropped, and refusals per `<listener> <cause>`. */
   trust?: SourceTrustStats;
   /** drachtio apps connected over the control protocol. */
@@ -85,6 +88,7 @@ export function engineSnapshot(engine: Engine): EngineSnapshot {
     transactions: engine.transactions.stats(),
     ...(core ? { core } : {}),
     ...(engine.trust ? { trust: engine.trust.stats() } : {}),
+    listenersDown: engine.transport.failedListeners(),
     apps: engine.registry.size,
   };
 }

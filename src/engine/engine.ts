@@ -34,6 +34,8 @@ export interface EngineListenerOptions {
   sniProfiles?: string[];
   /** TLS listeners with a profile: refuse a handshake whose SNI names no profile. */
   refuseUnknownSni?: boolean;
+  /** A tenant's own listener: the engine starts without it when it cannot bind (logged LISTEN_SOCKET). */
+  optional?: boolean;
 }
 
 export interface EngineControlOptions {
@@ -149,7 +151,7 @@ export class Engine {
         });
       }
       return {
-        id, protocol: l.transport, host: l.host, port: l.port, ...server,
+        id, protocol: l.transport, host: l.host, port: l.port, ...server, ...(l.optional ? { optional: true } : {}),
         ...(l.tenant !== undefined ? { tenant: l.tenant } : {}),
         ...(l.tlsProfile !== undefined ? { tlsProfile: l.tlsProfile } : {}),
       };

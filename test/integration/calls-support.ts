@@ -65,7 +65,8 @@ export async function placeCall(caller: Ua, sipPort: number, number: string, ext
   const callId = `calls-${process.pid}-${n}`;
   const fromTag = `ft${n}`;
   caller.send([`INVITE sip:${number}@127.0.0.1:${sipPort} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=z9hG4bKcalls${n};rport`, 'Max-Forwards: 70',
+    `Via: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=z9hG4bKcalls${n};rport`,
+    ...(extra.some((h) => /^Max-Forwards:/i.test(h)) ? [] : ['Max-Forwards: 70']),
     `From: <sip:1000@127.0.0.1:${caller.port}>;tag=${fromTag}`, `To: <sip:${number}@127.0.0.1:${sipPort}>`,
     `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <sip:1000@127.0.0.1:${caller.port}>`, ...extra,
     'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n'), sipPort);

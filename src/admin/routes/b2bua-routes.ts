@@ -11,7 +11,11 @@ export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
         tags: ['b2bua'],
         response: { 200: trunksSchema },
       },
-    }, async () => services.b2buaStats().trunks ?? { trunks: [], wentDown: 0, cameUp: 0, pings: 0, pingFailures: 0 });
+    }, async () => {
+      const e = await services.engineSnapshot();
+      const t = services.b2buaStats().trunks ?? { trunks: [], wentDown: 0, cameUp: 0, pings: 0, pingFailures: 0 };
+      return { ...t, listenersDown: e.listenersDown };
+    });
 
     app.get('/stats', {
       schema: {
@@ -26,6 +30,8 @@ export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
         engine: {
           transport: e.transport, transactions: e.transactions, ...(e.core ? { core: e.core } : {}), apps: e.apps,
           tls: { version: e.tls.version, handshakeFailures: e.tls.failures.reduce((n, f) => n + f.count, 0) },
+          ...(e.trust ? { trust: e.trust } : {}),
+          listenersDown: e.listenersDown,
         },
         b2bua,
       };

@@ -55,13 +55,21 @@ export function parseRouteHeader(value: string): RouteInfo {
  * `tenant=<t>;verified=<0|1>;transport=<udp|tcp|tls>;identities="sip:a,dns:b"`. `verified` is 1 only when the
  * peer's certificate chain verified on this TLS connection; identities (RFC 5922 §7.1, certificate order) only then.
  */
+/** Visible ASCII without `"`, `,`, `\\` or `;`: what can stand in the quoted, comma-separated identities list. */
+const SAFE_IDENTITY = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/;
+
 export function peerHeader(flow: Flow, listenerTenant: string | undefined): SipHeader {
   const tls = flow.protocol === 'tls' ? flow.tls : undefined;
   const tenant = tls?.tenant ?? flow.tenant ?? listenerTenant;
   const verified = tls?.authorized === true;
   let v = tenant !== undefined ? `tenant=${tenant};` : '';
   v += `verified=${verified ? 1 : 0};transport=${flow.protocol}`;
-  if (verified && tls.identities.length > 0) v += `;identities="${tls.identities.join(',')}"`;
+  if (verified) {
+    // An identity with a character that could end the quoted list or add an entry to it (a DNS SAN may carry any
+    // byte) is left out: the app must read exactly the identities the certificate has, never one more.
+    const ids = tls.identities.filter((id) => SAFE_IDENTITY.test(id));
+    if (ids.length > 0) v += `;identities="${ids.join(',')}"`;
+  }
   return hdr('X-Trunkgate-Peer', v);
 }
 

@@ -42,6 +42,18 @@ export interface ListenerSpec {
   tlsProfile?: string;
   /** TLS listeners: verdict on each inbound connection after the handshake (src/tls plugs in here). */
   checkInbound?: InboundTlsCheck;
+  /** A tenant's own listener: when it cannot bind, the rest of the layer starts without it (logged LISTEN_SOCKET). */
+  optional?: boolean;
+}
+
+/** A listener that could not be opened, and why (the OS error). */
+export interface FailedListener {
+  id: string;
+  protocol: TransportProtocol;
+  host: string;
+  port: number;
+  tenant?: string;
+  error: string;
 }
 
 export interface TransportLayerOptions {
@@ -152,6 +164,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   };
   readonly #drops = new Map<string, number>();
   readonly #gate: ConnectionGate;
+  readonly #failed: FailedListener[] = [];
   readonly #tlsStats = new TlsStats();
   #user: TransportUser | undefined;
   #listeners: ListenerInfo[] = [];
@@ -209,9 +222,11 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
             ...(spec.tlsProfile !== undefined ? { tlsProfile: spec.tlsProfile } : {}),
             ...(o.udpBufferBytes !== undefined ? { bufferBytes: o.udpBufferBytes } : {}),
           });
+          const info = await this.#bind(spec, u);
+          if (!info) continue;
           this.#udp.push(u);
           this.#udpById.set(spec.id, u);
-          this.#listeners.push(await u.listen());
+          this.#listeners.push(info);
         } else {
           const so: StreamTransportOptions = {
             id: spec.id, host: spec.host, port: spec.port, user: streamUser, clock: this.#clock, log: this.#log,
@@ -235,8 +250,10 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
                 clientOptions: o.tlsClientOptions ?? defaultTlsClientOptions,
                 ...(spec.checkInbound ? { checkInbound: spec.checkInbound } : {}),
               });
+          const info = await this.#bind(spec, t);
+          if (!info) continue;
           this.#streams.push(t);
-          this.#listeners.push(await t.listen());
+          this.#listeners.push(info);
         }
       }
     } catch (e) {
@@ -256,6 +273,31 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
 
   listeners(): ListenerInfo[] {
     return this.#listeners.map((l) => ({ ...l }));
+  }
+
+  /** Tenant listeners that could not be opened at start: the gateway runs without them (CUBE's LISTEN_SOCKET). */
+  failedListeners(): FailedListener[] {
+    return this.#failed.map((f) => ({ ...f }));
+  }
+
+  /**
+   * Binds one listener. A tenant's own listener that cannot bind is logged with code LISTEN_SOCKET (tenant, address,
+   * port, transport and the OS error) and left out, so the other trunks keep serving; any other listener's failure
+   * stops the start.
+   */
+  async #bind(spec: ListenerSpec, t: { listen(): Promise<ListenerInfo>; close(): Promise<void> }): Promise<ListenerInfo | undefined> {
+    try {
+      return await t.listen();
+    } catch (e) {
+      if (!spec.optional) throw e;
+      await t.close().catch(() => undefined);
+      const os = (e as { cause?: { message?: string } }).cause?.message ?? (e instanceof Error ? e.message : String(e));
+      const f: FailedListener = { id: spec.id, protocol: spec.protocol, host: spec.host, port: spec.port, error: os, ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}) };
+      this.#failed.push(f);
+      this.#log.error({ code: 'LISTEN_SOCKET', listener: spec.id, tenant: spec.tenant ?? '-', address: spec.host, port: spec.port, transport: spec.protocol, err: os },
+        `%SIP-3-LISTEN_SOCKET: tenant ${spec.tenant ?? '-'} cannot listen on ${spec.protocol} ${spec.host}:${spec.port} (${os}); the other listeners run without it`);
+      return undefined;
+    }
   }
 
   /** The TCP/TLS connection table, for the admin API. */

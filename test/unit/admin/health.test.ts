@@ -26,3 +26,11 @@ test('/health of a gateway with no standing warning is a bare ok', async (t) => 
   const r = await app.inject({ method: 'GET', url: '/health' });
   assert.deepEqual(r.json(), { status: 'ok' });
 });
+
+test('/health is degraded, naming the listener, when a tenant listener could not bind', async (t) => {
+  const down = { id: 'tls-127.0.0.1-5063', protocol: 'tls', host: '127.0.0.1', port: 5063, tenant: 'carrier-backup', error: 'listen EADDRINUSE: address already in use 127.0.0.1:5063' };
+  const app = await buildAdmin({ ...services, engineSnapshot: async () => ({ listenersDown: [down] }) as never }, {});
+  t.after(() => app.close());
+  const r = await app.inject({ method: 'GET', url: '/health' });
+  assert.deepEqual(r.json(), { status: 'degraded', listenersDown: [down] });
+});

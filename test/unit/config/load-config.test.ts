@@ -209,3 +209,19 @@ test('tenantsByServerName maps SNI to the tenant whose profile lists it', async 
   const cfg = loadConfig(join(fixtures, 'good/split-files'));
   assert.deepEqual(tenantsByServerName(cfg), { 'gw-acme.example.com': 'acme', 'gw-beta.example.com': 'beta' });
 });
+
+test('what the yaml library would print as a process warning (a key that is a map) is a problem of the file, nothing on stderr', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w.message);
+  process.on('warning', onWarning);
+  try {
+    const r = parseConfig([{ file: 'gateway.yaml', text: 'gateway:\n  ? { a: 1 }\n  : x\n' }]);
+    assert.equal(r.ok, false);
+    assert.ok(!r.ok && r.problems.some((p) => p.file === 'gateway.yaml' && p.line === 1), JSON.stringify(!r.ok && r.problems));
+    // process.emitWarning delivers on a later tick.
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(warnings, []);
+});
