@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { header, ua, type Ua } from '../support/mini-ua.js';
 import { freePort } from '../support/sipp.js';
+import { udpPeer } from '../support/udp-peer.js';
 import { startTrunkgate, type TrunkgateProcess } from '../support/trunkgate-process.js';
 import { answeringUa, placeCall, within } from './calls-support.js';
 
@@ -43,15 +43,7 @@ dialPeers:
   return { p, sipPort, far };
 }
 
-async function udp(t: TestContext, host: string): Promise<{ s: UdpSocket; port: number; got: string[] }> {
-  const s = createSocket('udp4');
-  const got: string[] = [];
-  s.on('message', (m) => got.push(m.toString()));
-  s.bind(0, host);
-  await once(s, 'listening');
-  t.after(() => s.close());
-  return { s, port: s.address().port, got };
-}
+const udp = udpPeer;
 
 let n = 0;
 function request(o: { method?: string; uri: string; host: string; port: number; proto?: 'UDP' | 'TCP'; extra?: string[]; contact?: boolean; via?: string }): { text: string; callId: string } {

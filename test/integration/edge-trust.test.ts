@@ -6,9 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { udpPeer } from '../support/udp-peer.js';
 import { startEngine, type Engine } from '../../src/engine/index.js';
 import type { SourceTrustOptions } from '../../src/engine/source-trust.js';
 
@@ -34,15 +35,7 @@ function invite(host: string, port: number, proto: 'UDP' | 'TCP', branch: string
     + `Contact: <sip:a@${host}:${port}>\r\nContent-Length: 0\r\n\r\n`;
 }
 
-async function udpSocket(t: { after(fn: () => unknown): void }, host: string): Promise<{ s: UdpSocket; port: number; got: string[] }> {
-  const s = createSocket('udp4');
-  const got: string[] = [];
-  s.on('message', (m) => got.push(m.toString()));
-  s.bind(0, host);
-  await once(s, 'listening');
-  t.after(() => s.close());
-  return { s, port: s.address().port, got };
-}
+const udpSocket = udpPeer;
 
 /** Waits until `cond` holds; the verdict is the condition, the deadline only bounds a broken run. */
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
