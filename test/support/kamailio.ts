@@ -246,8 +246,23 @@ async function bound(l: KamailioListen): Promise<boolean> {
   });
 }
 
-/** Starts kamailio and resolves once every listener is bound; rejects with its log if it exits or times out. */
+/**
+ * Starts kamailio and resolves once every listener is bound; rejects with its log if it exits or times out. Ports
+ * given as 0 are picked free just before the start; another process can take one in between, so a start that fails
+ * on "Address already in use" with picked ports is tried again with new ones (three times at most).
+ */
 export async function startKamailio(o: KamailioOptions): Promise<KamailioProcess> {
+  const picked = o.listen.some((l) => l.port === 0);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKamailioOnce(o);
+    } catch (e) {
+      if (!picked || attempt >= 3 || !/Address already in use/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function startKamailioOnce(o: KamailioOptions): Promise<KamailioProcess> {
   const needTls = o.listen.some((l) => l.proto === 'tls');
   if (needTls && !o.tls) throw new Error('startKamailio: a tls listener needs tls options (certificate and privateKey)');
   const moduleDir = requireKamailio(needTls);
