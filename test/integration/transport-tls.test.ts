@@ -257,3 +257,20 @@ test('an inbound check can refuse a connection with its own code, or restate ide
   assert.equal(server.connections()[0]!.tenant, 'beta');
   assert.equal(server.connections()[0]!.tlsProfile, 'by-sni');
 });
+
+test('a client that opens TCP and never sends a ClientHello is disconnected when the handshake time is up, and counted', async (t) => {
+  const l = new TransportLayer({
+    listeners: [{ id: 'slow', protocol: 'tls', host: '127.0.0.1', port: 0, tls: { key: gwCert!.key, cert: gwCert!.cert } }],
+    connectTimeoutMs: 300,
+  });
+  const [info] = await l.start();
+  t.after(() => l.close());
+  const c = netConnect({ host: '127.0.0.1', port: info!.port });
+  await once(c, 'connect');
+  t.after(() => c.destroy());
+  // The verdict is that the gateway closes it; the bound only stops a broken run.
+  const closed = await Promise.race([once(c, 'close').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+  assert.equal(closed, true, 'the stalled handshake was closed by the gateway');
+  for (let i = 0; i < 200 && l.stats().inboundSockets > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(l.stats().inboundSockets, 0, 'its socket no longer counts against the connection limits');
+});

@@ -98,6 +98,9 @@ export class TlsTransport extends StreamTransport {
     server.on('tlsClientError', (e: Error, socket: TLSSocket) => {
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
       this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? sn : undefined, socket.remotePort);
+      // With a tlsClientError listener Node leaves the socket open: a failed or timed-out handshake would keep its
+      // file descriptor until the peer went away.
+      socket.destroy();
     });
     this.#server = server;
     return server;
