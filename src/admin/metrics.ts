@@ -93,6 +93,8 @@ export class GatewayMetrics {
         const [listener = '', cause = ''] = k.split(' ');
         return [{ listener, cause }, n];
       }));
+    counter('trunkgate_rate_limited_requests_total', 'New requests refused because their source was over its request rate, by action (reject: 503, drop)',
+      ['action'], (i) => (i.engine.rate ? [[{ action: 'reject' }, i.engine.rate.rejected], [{ action: 'drop' }, i.engine.rate.dropped]] : []));
     counter('trunkgate_engine_events_total', 'SIP core counters (refusals, limits hit, app answers missed), by name', ['event'],
       (i) => Object.entries(i.engine.core ?? {}).filter(([k]) => !CORE_LEVELS.has(k)).map(([event, n]) => [{ event }, n]));
     gauge('trunkgate_engine_table_size', 'Entries in the SIP core\'s tables (dialogs, pending transactions)', ['table'],

@@ -113,6 +113,7 @@ export const statsSchema = {
         apps: int,
         tls: { type: 'object', properties: { version: int, handshakeFailures: int } },
         trust: { type: 'object', additionalProperties: true },
+        rate: { type: 'object', properties: { admitted: int, rejected: int, dropped: int, sources: int, evicted: int } },
         listenersDown: { type: 'array', items: listenerDownSchema },
       },
     },

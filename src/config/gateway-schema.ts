@@ -82,6 +82,14 @@ export const LimitsSchema = z.strictObject({
   maxClientTransactions: ms(1, 1_000_000, 10_000),
   maxDialogs: ms(1, 10_000_000, 20_000),
   retryAfterSeconds: ms(1, 3_600, 5),
+  /** New requests (outside a dialog) a second per source address; 0: no limit. In-dialog requests are never charged. */
+  requestsPerSecondPerSource: ms(0, 1_000_000, 500),
+  /** Requests a source may send at once after a quiet spell; default twice the rate. */
+  requestBurstPerSource: z.number().int().min(1).max(10_000_000).optional(),
+  /** Past the rate: 503 with Retry-After and a Reason (reject), or no answer (drop). */
+  overRate: z.enum(['reject', 'drop']).default('reject'),
+  maxHandshakes: ms(1, 1_000_000, 512),
+  maxHandshakesPerSource: ms(1, 1_000_000, 32),
 });
 
 export const GatewaySchema = z.strictObject({

@@ -1,5 +1,6 @@
 import type { FailedListener } from '../sip/transport/index.js';
 import type { SourceTrustStats } from './source-trust.js';
+import type { SourceRateStats } from './source-rate.js';
 import type { TransactionStats } from '../sip/transaction/index.js';
 import type { ConnectionInfo, TransportStats } from '../sip/transport/index.js';
 import type { CompiledTlsProfile, TlsFailureCount } from '../tls/index.js';
@@ -54,6 +55,8 @@ export interface EngineSnapshot {
   listenersDown: FailedListener[];
   /** The trusted-source check: admitted, rejected (403), dropped, and refusals per `<listener> <cause>`. */
   trust?: SourceTrustStats;
+  /** The per-source request rate: admitted, rejected (503), dropped, sources with a bucket, buckets evicted. */
+  rate: SourceRateStats;
   /** drachtio apps connected over the control protocol. */
   apps: number;
 }
@@ -88,6 +91,7 @@ export function engineSnapshot(engine: Engine): EngineSnapshot {
     transactions: engine.transactions.stats(),
     ...(core ? { core } : {}),
     ...(engine.trust ? { trust: engine.trust.stats() } : {}),
+    rate: engine.rate.stats(),
     listenersDown: engine.transport.failedListeners(),
     apps: engine.registry.size,
   };

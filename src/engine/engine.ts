@@ -13,11 +13,9 @@ import { EngineTls, type EngineTlsOptions } from './engine-tls.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import type { EngineCore } from './types.js';
 import type { CoreLimits } from './core/limits.js';
-import { newTag } from './core/core-util.js';
-import { reasonHeader } from './core/reject.js';
 import { SourceTrust, type SourceTrustOptions } from './source-trust.js';
-import { buildResponse, responseTarget } from '../sip/transaction/index.js';
-import { serializeMessage, type SipRequest } from '../sip/message/index.js';
+import { SourceRate } from './source-rate.js';
+import { edgeGuard } from './edge-guard.js';
 
 /** One SIP listener of the engine (the shape of `gateway.listen` in the configuration). */
 export interface EngineListenerOptions {
@@ -64,6 +62,14 @@ export interface TransportLimits {
   messageTimeoutMs?: number;
   maxMessageBytes?: number;
   maxHeaders?: number;
+  /** New requests a second per source address (default 500; 0: no limit) and the burst (default twice that). */
+  requestsPerSecondPerSource?: number;
+  requestBurstPerSource?: number;
+  /** A request over the rate: 503 with Retry-After and a Reason (reject, default) or no answer (drop). */
+  overRate?: 'reject' | 'drop';
+  /** TLS handshakes in progress at once, in total and per source address (defaults 512 and 32). */
+  maxHandshakes?: number;
+  maxHandshakesPerSource?: number;
 }
 
 /** What the SIP core is built from. */
@@ -125,6 +131,8 @@ export class Engine {
   readonly tls: EngineTls | undefined;
   /** Who may send new requests, when the engine was given trusted sources. */
   readonly trust: SourceTrust | undefined;
+  /** New requests per second per source. */
+  readonly rate: SourceRate;
   readonly #log: Logger;
   /** Tenant of each listener, by listener id (read once the listeners are open). */
   #listenerTenants = new Map<string, string | undefined>();
@@ -165,6 +173,8 @@ export class Engine {
       connections: {
         ...(tl.maxConnections !== undefined ? { maxConnections: tl.maxConnections } : {}),
         ...(tl.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: tl.maxConnectionsPerSource } : {}),
+        ...(tl.maxHandshakes !== undefined ? { maxHandshakes: tl.maxHandshakes } : {}),
+        ...(tl.maxHandshakesPerSource !== undefined ? { maxHandshakesPerSource: tl.maxHandshakesPerSource } : {}),
       },
       ...(tl.maxMessageBytes !== undefined || tl.maxHeaders !== undefined ? { limits: {
         ...(tl.maxMessageBytes !== undefined ? { maxMessageBytes: tl.maxMessageBytes } : {}),
@@ -193,7 +203,15 @@ export class Engine {
     // The core sits on the transport (it passes messages down to the transaction layer) and is the TU.
     const user: TransportUser = isTransportUser(core) ? core : { onMessage: (m, raw, flow) => this.transactions.receive(m, raw, flow) };
     this.trust = options.trust ? new SourceTrust(options.trust, { log: log.child({ component: 'trust' }), clock }) : undefined;
-    this.transport.setUser(this.trust ? this.#guard(user, this.trust) : user);
+    this.rate = new SourceRate({
+      ...(tl.requestsPerSecondPerSource !== undefined ? { ratePerSecond: tl.requestsPerSecondPerSource } : {}),
+      ...(tl.requestBurstPerSource !== undefined ? { burst: tl.requestBurstPerSource } : {}),
+      ...(tl.overRate !== undefined ? { action: tl.overRate } : {}),
+    }, { log: log.child({ component: 'rate' }), clock });
+    this.transport.setUser(edgeGuard(user, {
+      transport: this.transport, transactions: this.transactions, trust: this.trust, rate: this.rate,
+      listenerTenant: (id) => this.#listenerTenants.get(id), retryAfterSeconds: options.limits?.retryAfterSeconds ?? 5,
+    }));
     this.control = new ControlServer({
       core: this.core,
       registry: this.registry,
@@ -206,28 +224,6 @@ export class Engine {
       ...(options.control.maxApps !== undefined ? { maxApps: options.control.maxApps } : {}),
       ...(options.control.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: options.control.maxSendBufferBytes } : {}),
     });
-  }
-
-  /**
-   * Puts the trusted-source check in front of the core: a new request from a source no tenant trusts gets 403 with
-   * a Reason (stateless: no transaction is made for it; the 403s to one source are bounded per second) or nothing,
-   * and one the check admits carries the tenant that trusts it on its flow.
-   */
-  #guard(user: TransportUser, trust: SourceTrust): TransportUser {
-    return {
-      onMessage: (m, raw, flow) => {
-        const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? this.#listenerTenants.get(flow.listenerId) : undefined);
-        if (verdict.admit) {
-          // A stream connection's flow is shared by its messages: the tenant goes on a copy.
-          user.onMessage(m, raw, verdict.tenant !== undefined && flow.tenant !== verdict.tenant ? { ...flow, tenant: verdict.tenant } : flow);
-          return;
-        }
-        if (verdict.action === 'drop') return;
-        const request = m as SipRequest;
-        const res = buildResponse(request, 403, 'Forbidden', { toTag: newTag(), headers: [UNTRUSTED_REASON] });
-        this.transport.send(serializeMessage(res), responseTarget(request, flow)).catch(() => undefined);
-      },
-    };
   }
 
   get state(): EngineState {
@@ -287,9 +283,6 @@ export class Engine {
     return this.#closing;
   }
 }
-
-/** The Reason of the 403 an untrusted source gets. */
-const UNTRUSTED_REASON = reasonHeader(403, 'untrusted source');
 
 function isTransportUser(core: object): core is TransportUser {
   return typeof (core as Partial<TransportUser>).onMessage === 'function';

@@ -274,3 +274,37 @@ test('a client that opens TCP and never sends a ClientHello is disconnected when
   for (let i = 0; i < 200 && l.stats().inboundSockets > 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(l.stats().inboundSockets, 0, 'its socket no longer counts against the connection limits');
 });
+
+test('TLS handshakes in progress are capped per source: past it a socket is closed at accept, a finished handshake frees a place', async (t) => {
+  const l = new TransportLayer({
+    listeners: [{ id: 'cap', protocol: 'tls', host: '127.0.0.1', port: 0, tls: { key: gwCert!.key, cert: gwCert!.cert } }],
+    connections: { maxHandshakesPerSource: 2 },
+  });
+  const [info] = await l.start();
+  t.after(() => l.close());
+  const open = async () => {
+    const c = netConnect({ host: '127.0.0.1', port: info!.port });
+    t.after(() => c.destroy());
+    await once(c, 'connect');
+    return c;
+  };
+  const stalled = [await open(), await open()];
+  for (let i = 0; i < 200 && l.stats().tlsHandshakes < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(l.stats().tlsHandshakes, 2);
+  const third = await open();
+  await once(third, 'close');
+  assert.equal(l.stats().drops['ERR_SIP_TRANSPORT_HANDSHAKE_SOURCE_LIMIT'], 1, 'the refusal is counted under its code');
+  stalled[0]!.destroy();
+  for (let i = 0; i < 200 && l.stats().tlsHandshakes > 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(l.stats().tlsHandshakes, 1, 'a handshake whose client went away frees its place');
+  const { connect: tlsConnect } = await import('node:tls');
+  const ok = tlsConnect({ host: '127.0.0.1', port: info!.port, rejectUnauthorized: false });
+  t.after(() => ok.destroy());
+  await once(ok, 'secureConnect');
+  for (let i = 0; i < 200 && l.stats().tlsHandshakes > 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(l.stats().tlsHandshakes, 1, 'a finished handshake no longer counts; the stalled one still does');
+  const fourth = await open();
+  assert.equal(fourth.destroyed, false);
+  for (let i = 0; i < 200 && l.stats().tlsHandshakes < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(l.stats().tlsHandshakes, 2, 'the place the finished handshake left is taken again');
+});

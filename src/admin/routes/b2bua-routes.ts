@@ -31,6 +31,7 @@ export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
           transport: e.transport, transactions: e.transactions, ...(e.core ? { core: e.core } : {}), apps: e.apps,
           tls: { version: e.tls.version, handshakeFailures: e.tls.failures.reduce((n, f) => n + f.count, 0) },
           ...(e.trust ? { trust: e.trust } : {}),
+          ...(e.rate ? { rate: e.rate } : {}),
           listenersDown: e.listenersDown,
         },
         b2bua,

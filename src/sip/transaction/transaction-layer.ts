@@ -222,6 +222,15 @@ export class TransactionLayer {
     return t instanceof InviteServerTransaction ? t : undefined;
   }
 
+  /** Whether a request belongs to a live server transaction (a retransmission, §17.2.3), without touching it. */
+  hasServerTransaction(request: SipRequest): boolean {
+    const via = topVia(request);
+    const cseq = cseqOf(request);
+    if (!via || !cseq) return false;
+    const method = request.method === 'ACK' ? 'INVITE' : request.method;
+    return this.#servers.has(serverKey(request, via, cseq, method, toTagOf(request)));
+  }
+
   /** Called by the engine for every message the transport delivers. */
   receive(message: SipMessage, _raw: Buffer, flow: Flow): void {
     if (this.#closed) return;

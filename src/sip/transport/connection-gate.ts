@@ -6,12 +6,25 @@ export interface ConnectionLimits {
   maxConnections: number;
   /** Of those, from one source address (default 64). */
   maxConnectionsPerSource: number;
+  /** Inbound TLS handshakes in progress at once (default 512): each holds a TLS state of tens of KiB. */
+  maxHandshakes: number;
+  /** Of those, from one source address (default 32). */
+  maxHandshakesPerSource: number;
 }
 
-export type ConnectionLimitCode = 'ERR_SIP_TRANSPORT_CONN_LIMIT' | 'ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT';
+export type ConnectionLimitCode =
+  | 'ERR_SIP_TRANSPORT_CONN_LIMIT' | 'ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT'
+  | 'ERR_SIP_TRANSPORT_HANDSHAKE_LIMIT' | 'ERR_SIP_TRANSPORT_HANDSHAKE_SOURCE_LIMIT';
 type RefuseConnection = (code: ConnectionLimitCode, socket: Socket) => void;
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxConnections: 4_096, maxConnectionsPerSource: 64 };
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 4_096, maxConnectionsPerSource: 64, maxHandshakes: 512, maxHandshakesPerSource: 32,
+};
+
+/** One accepted connection: the same for the raw socket and the TLS socket over it. */
+function connectionKey(socket: Socket): string {
+  return `${normalizeAddress(socket.remoteAddress ?? '')}|${socket.remotePort ?? ''}|${socket.localPort ?? ''}`;
+}
 
 /**
  * Admission of inbound stream connections, counted from the TCP accept (before any TLS handshake), so half-open
@@ -22,6 +35,9 @@ export class ConnectionGate {
   readonly #limits: ConnectionLimits;
   readonly #bySource = new Map<string, number>();
   readonly #onRefuse: RefuseConnection;
+  /** TLS handshakes in progress: connection key → source. */
+  readonly #handshakes = new Map<string, string>();
+  readonly #handshakesBySource = new Map<string, number>();
   #open = 0;
 
   constructor(limits: Partial<ConnectionLimits>, onRefuse: RefuseConnection) {
@@ -33,23 +49,58 @@ export class ConnectionGate {
     return this.#open;
   }
 
-  /** Called on every accepted socket; false when it was refused (and destroyed). */
-  admit(socket: Socket): boolean {
+  /** TLS handshakes in progress now. */
+  get handshakes(): number {
+    return this.#handshakes.size;
+  }
+
+  /**
+   * Called on every accepted socket, `tls` when a TLS handshake is to follow; false when it was refused (and
+   * destroyed). A TLS one counts as a handshake until handshakeDone() or its close.
+   */
+  admit(socket: Socket, tls = false): boolean {
     const source = normalizeAddress(socket.remoteAddress ?? '');
     const n = this.#bySource.get(source) ?? 0;
-    if (this.#open >= this.#limits.maxConnections || n >= this.#limits.maxConnectionsPerSource) {
-      this.#onRefuse(this.#open >= this.#limits.maxConnections ? 'ERR_SIP_TRANSPORT_CONN_LIMIT' : 'ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT', socket);
+    const code = this.#open >= this.#limits.maxConnections ? 'ERR_SIP_TRANSPORT_CONN_LIMIT'
+      : n >= this.#limits.maxConnectionsPerSource ? 'ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT'
+        : tls && this.#handshakes.size >= this.#limits.maxHandshakes ? 'ERR_SIP_TRANSPORT_HANDSHAKE_LIMIT'
+          : tls && (this.#handshakesBySource.get(source) ?? 0) >= this.#limits.maxHandshakesPerSource ? 'ERR_SIP_TRANSPORT_HANDSHAKE_SOURCE_LIMIT'
+            : undefined;
+    if (code !== undefined) {
+      this.#onRefuse(code, socket);
       socket.destroy();
       return false;
     }
     this.#open++;
     this.#bySource.set(source, n + 1);
+    const key = tls ? connectionKey(socket) : undefined;
+    if (key !== undefined) {
+      this.#handshakes.set(key, source);
+      this.#handshakesBySource.set(source, (this.#handshakesBySource.get(source) ?? 0) + 1);
+    }
     socket.once('close', () => {
       this.#open--;
-      const left = (this.#bySource.get(source) ?? 1) - 1;
-      if (left > 0) this.#bySource.set(source, left);
-      else this.#bySource.delete(source);
+      decrement(this.#bySource, source);
+      if (key !== undefined) this.#endHandshake(key);
     });
     return true;
   }
+
+  /** A TLS handshake ended (finished or failed); `socket` is the TLS socket or the raw one under it. */
+  handshakeDone(socket: Socket): void {
+    this.#endHandshake(connectionKey(socket));
+  }
+
+  #endHandshake(key: string): void {
+    const source = this.#handshakes.get(key);
+    if (source === undefined) return;
+    this.#handshakes.delete(key);
+    decrement(this.#handshakesBySource, source);
+  }
+}
+
+function decrement(map: Map<string, number>, key: string): void {
+  const left = (map.get(key) ?? 1) - 1;
+  if (left > 0) map.set(key, left);
+  else map.delete(key);
 }

@@ -29,6 +29,8 @@ export interface StreamTransportOptions extends StreamConnectionTimers {
   nextId: () => string;
   /** Admission of each accepted socket, before any TLS handshake; false: it was refused and destroyed. */
   admit?: (socket: Socket) => boolean;
+  /** An inbound TLS handshake ended, finished or failed (the admission's handshake count). */
+  handshakeDone?: (socket: Socket) => void;
 }
 
 /** A socket being opened toward a peer, and the event that says it is ready. */

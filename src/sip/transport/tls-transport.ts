@@ -96,6 +96,7 @@ export class TlsTransport extends StreamTransport {
       (socket: TLSSocket) => this.#onSecure(socket),
     );
     server.on('tlsClientError', (e: Error, socket: TLSSocket) => {
+      this.o.handshakeDone?.(socket);
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
       this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? sn : undefined, socket.remotePort);
       // With a tlsClientError listener Node leaves the socket open: a failed or timed-out handshake would keep its
@@ -111,6 +112,7 @@ export class TlsTransport extends StreamTransport {
    * once, with the identities and verification the check found.
    */
   #onSecure(socket: TLSSocket): void {
+    this.o.handshakeDone?.(socket);
     const sn = (socket as TLSSocket & { servername?: string | false }).servername;
     const sni = typeof sn === 'string' && sn.length > 0 ? sn : undefined;
     let profile = this.o.tlsProfile;

@@ -1,4 +1,4 @@
-import { ConnectionGate, type ConnectionLimits } from './connection-gate.js';
+import { ConnectionGate, type ConnectionLimitCode, type ConnectionLimits } from './connection-gate.js';
 import type { RemoteInfo } from 'node:dgram';
 import type { TlsOptions } from 'node:tls';
 import { randomBytes } from 'node:crypto';
@@ -129,13 +129,15 @@ export interface TransportStats {
   connectionsOpen: number;
   /** Inbound TCP/TLS sockets held, handshakes in progress included (what the connection limits count). */
   inboundSockets: number;
+  /** Inbound TLS handshakes in progress. */
+  tlsHandshakes: number;
   connectFailures: number;
   sendFailures: number;
   tlsHandshakeFailures: number;
   userErrors: number;
 }
 
-type Counters = Omit<TransportStats, 'drops' | 'connectionsOpen' | 'inboundSockets'>;
+type Counters = Omit<TransportStats, 'drops' | 'connectionsOpen' | 'inboundSockets' | 'tlsHandshakes'>;
 
 /**
  * The SIP transport layer (RFC 3261 §18): UDP, TCP and TLS listeners, outbound connections with reuse, and
@@ -181,7 +183,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#gate = new ConnectionGate(options.connections ?? {}, (code, socket) => {
       this.#count(code);
       const remote = `${socket.remoteAddress ?? '-'}:${socket.remotePort ?? '-'}`;
-      const what = code === 'ERR_SIP_TRANSPORT_CONN_LIMIT' ? 'too many connections open' : 'too many connections from this source';
+      const what = REFUSAL_TEXT[code];
       this.#refusedLog.refused(code, what, remote, 'tcp', `connection refused at accept: ${what}`);
     });
     const l = options.limits;
@@ -235,7 +237,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
             unusedTimeoutMs: o.unusedTimeoutMs ?? 60_000,
             keepAliveMs: o.keepAliveMs ?? 30_000,
             ...(o.messageTimeoutMs !== undefined ? { messageTimeoutMs: o.messageTimeoutMs } : {}),
-            admit: (socket) => this.#gate.admit(socket),
+            admit: (socket) => this.#gate.admit(socket, spec.protocol === 'tls'),
+            handshakeDone: (socket) => this.#gate.handshakeDone(socket),
             framer: { maxMessageBytes: this.#limits.maxMessageBytes, maxHeaderBytes: o.limits?.maxHeaderBytes ?? 32_768 },
             nextId: () => this.#table.nextId(spec.protocol === 'tls' ? 'tls' : 'tcp'),
             ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}),
@@ -334,7 +337,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   }
 
   stats(): TransportStats {
-    return { ...this.#c, drops: Object.fromEntries(this.#drops), connectionsOpen: this.#table.size, inboundSockets: this.#gate.open };
+    return { ...this.#c, drops: Object.fromEntries(this.#drops), connectionsOpen: this.#table.size, inboundSockets: this.#gate.open, tlsHandshakes: this.#gate.handshakes };
   }
 
   /**
@@ -648,3 +651,11 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
 
 /** How long a stream that sent unframeable bytes stays open for answers to the messages before them. */
 const STREAM_ERROR_GRACE_MS = 2_000;
+
+/** The log line's words for each connection refused at accept. */
+const REFUSAL_TEXT: Record<ConnectionLimitCode, string> = {
+  ERR_SIP_TRANSPORT_CONN_LIMIT: 'too many connections open',
+  ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT: 'too many connections from this source',
+  ERR_SIP_TRANSPORT_HANDSHAKE_LIMIT: 'too many TLS handshakes in progress',
+  ERR_SIP_TRANSPORT_HANDSHAKE_SOURCE_LIMIT: 'too many TLS handshakes in progress from this source',
+};

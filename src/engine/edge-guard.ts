@@ -1,0 +1,71 @@
+import { toTagOf } from '../sip/message/accessors.js';
+import { serializeMessage, type SipHeader, type SipMessage, type SipRequest } from '../sip/message/index.js';
+import { buildResponse, responseTarget, type TransactionLayer } from '../sip/transaction/index.js';
+import type { Flow } from '../sip/transport/types.js';
+import type { TransportLayer, TransportUser } from '../sip/transport/index.js';
+import { newTag } from './core/core-util.js';
+import { hdr } from './core/sip-text.js';
+import { reasonHeader } from './core/reject.js';
+import type { SourceRate } from './source-rate.js';
+import type { SourceTrust } from './source-trust.js';
+
+export interface EdgeGuardDeps {
+  transport: TransportLayer;
+  transactions: TransactionLayer;
+  trust: SourceTrust | undefined;
+  rate: SourceRate | undefined;
+  /** The tenant of each listener, by listener id (read at each message: it is known once the listeners are open). */
+  listenerTenant: (listenerId: string) => string | undefined;
+  /** Retry-After (seconds) on the 503 a source over its rate gets. */
+  retryAfterSeconds: number;
+}
+
+/** The Reason of the 403 an untrusted source gets. */
+const UNTRUSTED_REASON = reasonHeader(403, 'untrusted source');
+const RATE_REASON = reasonHeader(503, 'source over its request rate');
+
+/**
+ * The checks in front of the SIP core, in order: the trusted-source check (a new request from a source no tenant
+ * trusts gets 403 with a Reason, or nothing; an admitted one carries the tenant that trusts it on its flow), then
+ * the per-source request rate (503 with Retry-After and a Reason, or nothing). Both refuse statelessly: no
+ * transaction is made, no app is asked, and the answers to one source are bounded per second.
+ */
+export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUser {
+  const { trust, rate } = deps;
+  const reply = (request: SipRequest, flow: Flow, status: number, phrase: string, headers: SipHeader[]): void => {
+    const res = buildResponse(request, status, phrase, { toTag: newTag(), headers });
+    deps.transport.send(serializeMessage(res), responseTarget(request, flow)).catch(() => undefined);
+  };
+  const retryAfter = hdr('Retry-After', String(deps.retryAfterSeconds));
+  return {
+    onMessage: (m, raw, flow) => {
+      let admitted = flow;
+      if (trust) {
+        const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? deps.listenerTenant(flow.listenerId) : undefined);
+        if (!verdict.admit) {
+          if (verdict.action === 'reject') reply(m as SipRequest, flow, 403, 'Forbidden', [UNTRUSTED_REASON]);
+          return;
+        }
+        // A stream connection's flow is shared by its messages: the tenant goes on a copy.
+        if (verdict.tenant !== undefined && flow.tenant !== verdict.tenant) admitted = { ...flow, tenant: verdict.tenant };
+      }
+      if (rate?.enabled && chargeable(m, deps.transactions)) {
+        const v = rate.take(flow);
+        if (v !== 'admit') {
+          if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter, RATE_REASON]);
+          return;
+        }
+      }
+      user.onMessage(m, raw, admitted);
+    },
+  };
+}
+
+/**
+ * A request that would start something new: not a response, ACK or CANCEL, no To tag, and no server transaction of
+ * its own yet (a retransmission is never charged twice).
+ */
+function chargeable(m: SipMessage, transactions: TransactionLayer): boolean {
+  if (m.kind !== 'request' || m.method === 'ACK' || m.method === 'CANCEL') return false;
+  return toTagOf(m) === undefined && !transactions.hasServerTransaction(m);
+}
