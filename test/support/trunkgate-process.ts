@@ -22,8 +22,12 @@ export interface TrunkgateProcess {
 export async function startTrunkgate(t: TestContext, profilesDir: string, o: {
   env?: Record<string, string>;
   ready: (l: LogLine) => boolean;
+  /** A command the gateway is started under, its arguments first (e.g. `['prlimit', '--nofile=512', '--']`). */
+  under?: string[];
 }): Promise<TrunkgateProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', mainTs, 'start', '--profiles', profilesDir], {
+  const argv = [process.execPath, '--import', 'tsx', mainTs, 'start', '--profiles', profilesDir];
+  const [cmd, ...args] = [...(o.under ?? []), ...argv] as [string, ...string[]];
+  const child: ChildProcess = spawn(cmd, args, {
     cwd: repoRoot, env: { ...process.env, ...o.env, TRUNKGATE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: LogLine[] = [];

@@ -1,4 +1,5 @@
-import { ConnectionGate, type ConnectionLimitCode, type ConnectionLimits } from './connection-gate.js';
+import { ConnectionGate, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitCode, type ConnectionLimits } from './connection-gate.js';
+import { fitConnectionLimits, readOpenFilesLimit } from './fd-limit.js';
 import type { RemoteInfo } from 'node:dgram';
 import type { TlsOptions } from 'node:tls';
 import { randomBytes } from 'node:crypto';
@@ -80,6 +81,8 @@ export interface TransportLayerOptions {
   messageTimeoutMs?: number;
   /** Inbound TCP/TLS connections open at once, in total and per source (defaults in connection-gate.ts). */
   connections?: Partial<ConnectionLimits>;
+  /** The process's open-files limit the connection limits must fit in (default: read from /proc at construction). */
+  openFilesLimit?: number;
 }
 
 /** A message or stream the transport refused, as reported on the 'drop' event. */
@@ -180,7 +183,14 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#clock = options.clock ?? systemClock;
     this.#refusedLog = new RefusedInputLog(this.#log, this.#clock);
     this.#tlsFailureLog = new RateLimitedLog(this.#log, this.#clock, { summaries: true });
-    this.#gate = new ConnectionGate(options.connections ?? {}, (code, socket) => {
+    const configured = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
+    const fit = fitConnectionLimits(configured, options.openFilesLimit ?? readOpenFilesLimit());
+    if (fit.lowered) {
+      this.#log.warn({ code: 'ERR_SIP_TRANSPORT_FD_RESERVE', configured: configured.maxConnections, maxConnections: fit.limits.maxConnections },
+        `the open-files limit leaves room for ${fit.limits.maxConnections} inbound connections, not the ${configured.maxConnections} configured; `
+        + 'the rest of the descriptors are kept for the admin API and the calls in progress (raise it with ulimit -n or LimitNOFILE)');
+    }
+    this.#gate = new ConnectionGate(fit.limits, (code, socket) => {
       this.#count(code);
       const remote = `${socket.remoteAddress ?? '-'}:${socket.remotePort ?? '-'}`;
       const what = REFUSAL_TEXT[code];
