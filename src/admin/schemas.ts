@@ -114,6 +114,7 @@ export const statsSchema = {
         tls: { type: 'object', properties: { version: int, handshakeFailures: int } },
         trust: { type: 'object', additionalProperties: true },
         rate: { type: 'object', properties: { admitted: int, rejected: int, dropped: int, sources: int, evicted: int } },
+        heap: { type: 'object', properties: { total: int, used: int, external: int } },
         listenersDown: { type: 'array', items: listenerDownSchema },
       },
     },
@@ -122,6 +123,7 @@ export const statsSchema = {
       additionalProperties: true,
       properties: { attempted: int, connected: int, completed: int, failed: counts, failedTotal: int, active: int },
     },
+    process: { type: 'object', properties: { rss: int, heapTotal: int, heapUsed: int, external: int, arrayBuffers: int } },
   },
 } as const;
 

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { FailedListener } from '../sip/transport/index.js';
 import type { SourceTrustStats } from './source-trust.js';
 import type { SourceRateStats } from './source-rate.js';
@@ -59,6 +60,8 @@ export interface EngineSnapshot {
   rate: SourceRateStats;
   /** drachtio apps connected over the control protocol. */
   apps: number;
+  /** The V8 heap of the thread the engine runs in (its worker by default), in bytes. */
+  heap: { total: number; used: number; external: number };
 }
 
 function certificateSummary(c: CompiledTlsProfile['certificate']): CertificateSummary {
@@ -94,5 +97,11 @@ export function engineSnapshot(engine: Engine): EngineSnapshot {
     rate: engine.rate.stats(),
     listenersDown: engine.transport.failedListeners(),
     apps: engine.registry.size,
+    heap: engineHeap(),
   };
+}
+
+function engineHeap(): EngineSnapshot['heap'] {
+  const h = getHeapStatistics();
+  return { total: h.total_heap_size, used: h.used_heap_size, external: h.external_memory };
 }

@@ -205,6 +205,10 @@ dialPeers:
   assert.equal(stats.engine.tls.handshakeFailures, 1);
   assert.equal(stats.engine.apps, 1, 'the b2bua is connected over the control protocol');
   assert.equal(stats.b2bua.attempted, 0);
+  const mem = (await r.get('/stats')).body as { engine: { heap: { used: number; total: number }; rate: { admitted: number } }; process: { rss: number; heapUsed: number } };
+  assert.ok(mem.engine.heap.used > 0 && mem.engine.heap.used <= mem.engine.heap.total, 'the engine thread\'s heap is reported');
+  assert.ok(mem.process.rss > mem.process.heapUsed, 'the process RSS holds its heap');
+  assert.equal(typeof mem.engine.rate.admitted, 'number', 'the per-source rate counters are reported');
 
   // TLS reload: a renewed certificate on disk is taken and named; an expired one is refused with its reason.
   installTrustpoint(tpDir, renewed);

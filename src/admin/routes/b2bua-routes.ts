@@ -33,9 +33,17 @@ export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
           ...(e.trust ? { trust: e.trust } : {}),
           ...(e.rate ? { rate: e.rate } : {}),
           listenersDown: e.listenersDown,
+          ...(e.heap ? { heap: e.heap } : {}),
         },
         b2bua,
+        process: processMemory(),
       };
     });
   };
+}
+
+/** The gateway process's memory (RSS and native) and the V8 heap of the b2bua's thread, in bytes. */
+function processMemory(): { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number } {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
 }
