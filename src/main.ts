@@ -1,5 +1,5 @@
 import { startAdmin, type AdminServer } from './admin/index.js';
-import { isGatewayError } from './common/index.js';
+import { isGatewayError, startIdleMemoryRelease } from './common/index.js';
 import { configCheck } from './cli/config-check.js';
 import { parseCommandLine, USAGE } from './cli/parse-command.js';
 import { reloadCommand } from './cli/reload.js';
@@ -67,6 +67,9 @@ try {
     process.exit(1);
   });
   const gw = await startGateway(options);
+  // After a flood the heap it grew goes back to the system once the gateway is idle again (the engine's thread does
+  // the same for its own heap).
+  startIdleMemoryRelease();
   // The engine worker dying leaves no SIP: end non-zero at once so the service manager restarts us.
   gw.onEngineFailure((f) => {
     log.fatal({ code: f.code, exitCode: f.exitCode, err: f.err }, `trunkgate: ${f.message}; exiting`);

@@ -2,3 +2,4 @@ export * from './gateway-error.js';
 export * from './result.js';
 export * from './clock.js';
 export * from './typed-emitter.js';
+export * from './idle-memory.js';

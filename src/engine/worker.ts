@@ -1,5 +1,5 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { GatewayError } from '../common/index.js';
+import { GatewayError, startIdleMemoryRelease } from '../common/index.js';
 import { createLogger } from '../log/index.js';
 import type { TimerSettings } from '../sip/transaction/index.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
@@ -226,6 +226,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
       ...(options.transportLimits ? { transportLimits: options.transportLimits } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });
+    startIdleMemoryRelease();
     injectTestFault(log);
   } catch (e) {
     const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_ENGINE_START';

@@ -1,0 +1,65 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export interface IdleMemoryOptions {
+  /** How often the thread looks (default 10,000 ms). */
+  everyMs?: number;
+  /** The thread counts as idle below this event-loop utilization over the last look (default 0.05). */
+  maxUtilization?: number;
+  /** The heap must have grown this much since the last release before another (default 8 MiB). */
+  minGrowthBytes?: number;
+}
+
+export interface IdleMemoryRelease {
+  /** Releases done so far, and the heap given back by them in total. */
+  stats(): { releases: number; freedBytes: number };
+  stop(): void;
+}
+
+let gcFunction: (() => void) | undefined;
+
+/** V8's own collector, reached without a command-line flag (the flag only adds `gc` to new contexts). */
+function v8Gc(): () => void {
+  if (!gcFunction) {
+    setFlagsFromString('--expose-gc');
+    gcFunction = runInNewContext('gc') as () => void;
+  }
+  return gcFunction;
+}
+
+/**
+ * Gives memory back after a burst. V8 keeps the heap a flood grew (its new space, the old pages) for as long as
+ * nothing allocates, which an idle gateway does not: the RSS a flood raised stayed up for minutes. Every `everyMs`
+ * this thread looks at its event loop; when it was idle over the last look and its heap has grown by
+ * `minGrowthBytes` since the last release, one full collection runs (a few tens of milliseconds, only while idle): V8
+ * shrinks the heap to what is live and its unmapper hands the freed pages back to the system. A busy thread is never paused for it.
+ */
+export function startIdleMemoryRelease(options: IdleMemoryOptions = {}): IdleMemoryRelease {
+  const every = options.everyMs ?? 10_000;
+  const maxUtilization = options.maxUtilization ?? 0.05;
+  const minGrowth = options.minGrowthBytes ?? 8 * 1024 * 1024;
+  const gc = v8Gc();
+  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  const heapTotal = (): number => getHeapStatistics().total_heap_size;
+  let floor = heapTotal();
+  let releases = 0;
+  let freedBytes = 0;
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    const total = heapTotal();
+    if (busy > maxUtilization || total < floor + minGrowth) return;
+    gc();
+    const after = heapTotal();
+    releases++;
+    freedBytes += Math.max(0, total - after);
+    floor = after;
+  }, every);
+  timer.unref();
+  return {
+    stats: () => ({ releases, freedBytes }),
+    stop: () => clearInterval(timer),
+  };
+}
