@@ -88,8 +88,8 @@ export const LimitsSchema = z.strictObject({
   requestBurstPerSource: z.number().int().min(1).max(10_000_000).optional(),
   /** Past the rate: 503 with Retry-After and a Reason (reject), or no answer (drop). */
   overRate: z.enum(['reject', 'drop']).default('reject'),
-  maxHandshakes: ms(1, 1_000_000, 512),
-  maxHandshakesPerSource: ms(1, 1_000_000, 32),
+  maxHandshakes: ms(1, 1_000_000, 128),
+  maxHandshakesPerSource: ms(1, 1_000_000, 16),
 });
 
 export const GatewaySchema = z.strictObject({

@@ -67,7 +67,7 @@ export interface TransportLimits {
   requestBurstPerSource?: number;
   /** A request over the rate: 503 with Retry-After and a Reason (reject, default) or no answer (drop). */
   overRate?: 'reject' | 'drop';
-  /** TLS handshakes in progress at once, in total and per source address (defaults 512 and 32). */
+  /** TLS handshakes in progress at once, in total and per source address (defaults 128 and 16). */
   maxHandshakes?: number;
   maxHandshakesPerSource?: number;
 }

@@ -6,9 +6,12 @@ export interface ConnectionLimits {
   maxConnections: number;
   /** Of those, from one source address (default 64). */
   maxConnectionsPerSource: number;
-  /** Inbound TLS handshakes in progress at once (default 512): each holds a TLS state of tens of KiB. */
+  /**
+   * Inbound TLS handshakes in progress at once (default 128): each holds tens of KiB of OpenSSL state, and the C heap
+   * keeps the high-water mark of what a flood of stalled handshakes took.
+   */
   maxHandshakes: number;
-  /** Of those, from one source address (default 32). */
+  /** Of those, from one source address (default 16). */
   maxHandshakesPerSource: number;
 }
 
@@ -18,7 +21,7 @@ export type ConnectionLimitCode =
 type RefuseConnection = (code: ConnectionLimitCode, socket: Socket) => void;
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
-  maxConnections: 4_096, maxConnectionsPerSource: 64, maxHandshakes: 512, maxHandshakesPerSource: 32,
+  maxConnections: 4_096, maxConnectionsPerSource: 64, maxHandshakes: 128, maxHandshakesPerSource: 16,
 };
 
 /** One accepted connection: the same for the raw socket and the TLS socket over it. */

@@ -14,9 +14,9 @@ test('inbound connections are lowered to fit the limit less the reserve; a limit
   const at1024 = fitConnectionLimits(DEFAULT_CONNECTION_LIMITS, 1_024);
   assert.equal(at1024.lowered, true);
   assert.equal(at1024.limits.maxConnections, 896);
-  assert.equal(at1024.limits.maxHandshakes, 512, 'handshakes already fit');
+  assert.equal(at1024.limits.maxHandshakes, 128, 'handshakes already fit');
   const at512 = fitConnectionLimits(DEFAULT_CONNECTION_LIMITS, 512);
-  assert.deepEqual([at512.limits.maxConnections, at512.limits.maxHandshakes], [384, 384]);
+  assert.deepEqual([at512.limits.maxConnections, at512.limits.maxHandshakes], [384, 128]);
   assert.equal(at512.limits.maxConnectionsPerSource, 64, 'the per-source caps are not touched');
   const roomy = fitConnectionLimits(DEFAULT_CONNECTION_LIMITS, 65_536);
   assert.deepEqual(roomy, { limits: DEFAULT_CONNECTION_LIMITS, lowered: false, usable: 64_512 });
