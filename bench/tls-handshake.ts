@@ -16,6 +16,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,7 @@ async function productModules(from: 'dist' | 'src'): Promise<{ log: LogModule; t
 }
 
 type Kind = 'bare' | 'gateway';
+interface Ports { port: number; tcpPort: number }
 type Version = 'TLSv1.2' | 'TLSv1.3';
 type ToServer = { start: { kind: Kind; tp: TrustpointMaterial; caPem: string; product: 'dist' | 'src' } } | { sample: { gc: boolean } } | { stop: true };
 interface Sample {
@@ -68,8 +70,8 @@ async function serverMain(): Promise<void> {
   process.on('message', async (m: ToServer) => {
     if ('start' in m) {
       const { kind, tp, caPem, product } = m.start;
-      const port = kind === 'bare' ? await startBare(tp) : await startGateway(tp, caPem, await productModules(product));
-      process.send!({ port });
+      const ports = kind === 'bare' ? await startBare(tp) : await startGateway(tp, caPem, await productModules(product));
+      process.send!(ports);
     } else if ('sample' in m) {
       process.send!(sample(m.sample.gc));
     } else {
@@ -85,7 +87,7 @@ async function serverMain(): Promise<void> {
     return { cpuUs: c.user + c.system, rss: mem.rss, heapUsed: mem.heapUsed, accepted, open };
   };
 
-  async function startBare(tp: TrustpointMaterial): Promise<number> {
+  async function startBare(tp: TrustpointMaterial): Promise<Ports> {
     const sockets = new Set<tls.TLSSocket>();
     let accepted = 0;
     const server = tls.createServer({ key: tp.keyPem, cert: tp.certPem + tp.chainPems.join('') }, (s) => {
@@ -97,35 +99,47 @@ async function serverMain(): Promise<void> {
     server.on('tlsClientError', () => undefined);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
+    const tcp = net.createServer((s) => {
+      s.on('error', () => undefined);
+      sockets.add(s as tls.TLSSocket);
+      s.on('close', () => sockets.delete(s as tls.TLSSocket));
+    });
+    tcp.listen(0, '127.0.0.1');
+    await once(tcp, 'listening');
     sample = (gc) => measure(gc, accepted, sockets.size);
     close = () => {
       for (const s of sockets) s.destroy();
+      tcp.close();
       return new Promise((r) => server.close(() => r()));
     };
-    return (server.address() as AddressInfo).port;
+    return { port: (server.address() as AddressInfo).port, tcpPort: (tcp.address() as AddressInfo).port };
   }
 
-  async function startGateway(tp: TrustpointMaterial, caPem: string, m: Awaited<ReturnType<typeof productModules>>): Promise<number> {
+  async function startGateway(tp: TrustpointMaterial, caPem: string, m: Awaited<ReturnType<typeof productModules>>): Promise<Ports> {
     // The listener as the engine builds a tenant's own TLS listener (src/startup-tls.ts: sniProfiles is its
     // profile only): EngineTls gives the Node server options and the inbound verdict.
     const engineTls = new m.engineTls.EngineTls({ profiles: [{ spec: { name: 'bench', tenant: 'bench' }, material: { trustpoint: tp, trustedCaPems: [caPem] } }] }, m.log.silentLogger());
     const { tls: serverOptions, checkInbound } = engineTls.listener({ id: 'tls-bench', tlsProfile: 'bench', tenant: 'bench', sniProfiles: ['bench'] });
     const layer = new m.transport.TransportLayer({
-      listeners: [{ id: 'tls-bench', protocol: 'tls', host: '127.0.0.1', port: 0, tenant: 'bench', tlsProfile: 'bench', tls: serverOptions, checkInbound }],
+      listeners: [{ id: 'tls-bench', protocol: 'tls', host: '127.0.0.1', port: 0, tenant: 'bench', tlsProfile: 'bench', tls: serverOptions, checkInbound },
+        { id: 'tcp-bench', protocol: 'tcp', host: '127.0.0.1', port: 0 }],
       log: m.log.silentLogger(),
       tlsClientOptions: engineTls.clientOptions,
       tenantForServername: (sn) => engineTls.tenantForServername(sn),
-      // Idle connections must outlive the memory measurement (the default closes unused ones after 60 s).
+      // Idle and half-open connections must outlive the memory measurement (the defaults close unused ones after
+      // 60 s and handshakes after 10 s), and thousands come from one address (the caps are per source).
       unusedTimeoutMs: 600_000,
+      connectTimeoutMs: 120_000,
+      connections: { maxConnections: 100_000, maxConnectionsPerSource: 100_000, maxHandshakes: 100_000, maxHandshakesPerSource: 100_000 },
     });
     layer.setUser({ onMessage: () => undefined });
-    const [l] = await layer.start();
+    const [l, t] = await layer.start();
     sample = (gc) => {
       const s = layer.stats();
-      return measure(gc, s.connectionsOpened, s.connectionsOpen);
+      return measure(gc, s.connectionsOpened, s.inboundSockets);
     };
     close = () => layer.close();
-    return l!.port;
+    return { port: l!.port, tcpPort: t!.port };
   }
 }
 
@@ -135,6 +149,7 @@ interface Server {
   kind: Kind;
   child: ChildProcess;
   port: number;
+  tcpPort: number;
 }
 
 function ask<T>(child: ChildProcess, msg: ToServer): Promise<T> {
@@ -146,8 +161,8 @@ function ask<T>(child: ChildProcess, msg: ToServer): Promise<T> {
 async function startServer(kind: Kind, tp: TrustpointMaterial, caPem: string, product: 'dist' | 'src', cpuProf: string | undefined): Promise<Server> {
   const execArgv = ['--import', 'tsx', '--expose-gc', ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [])];
   const child = fork(fileURLToPath(import.meta.url), ['--server'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port } = await ask<{ port: number }>(child, { start: { kind, tp, caPem, product } });
-  return { kind, child, port };
+  const { port, tcpPort } = await ask<Ports>(child, { start: { kind, tp, caPem, product } });
+  return { kind, child, port, tcpPort };
 }
 
 async function stopServer(s: Server): Promise<void> {
@@ -190,24 +205,38 @@ async function round(server: Server, version: Version, total: number, concurrenc
   return { wall: total / wallS, cpu: total / ((after.cpuUs - before.cpuUs) / 1e6) };
 }
 
-async function idleMemory(server: Server, n: number): Promise<{ rss: number; heap: number }> {
+/**
+ * Server memory per connection held open by the client: `tls` finished its handshake and is idle, `half-open`
+ * sent the first bytes of a ClientHello and stalls (the server sits in its handshake), `tcp` is a plain TCP
+ * connection to a SIP TCP listener that never sends a byte.
+ */
+async function idleMemory(server: Server, n: number, mode: 'tls' | 'half-open' | 'tcp' = 'tls'): Promise<{ rss: number; heap: number }> {
   const before = await ask<Sample>(server.child, { sample: { gc: true } });
-  const clients: tls.TLSSocket[] = [];
-  for (let i = 0; i < n; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, n - i) }, () => new Promise<void>((resolve, reject) => {
-        const s = tls.connect({ host: '127.0.0.1', port: server.port, servername: 'gw.example.com', rejectUnauthorized: false }, () => resolve());
-        s.on('error', reject);
-        clients.push(s);
-      })),
-    );
-  }
+  const clients: net.Socket[] = [];
+  const open1 = (): Promise<void> => new Promise<void>((resolve, reject) => {
+    if (mode === 'tls') {
+      const s = tls.connect({ host: '127.0.0.1', port: server.port, servername: 'gw.example.com', rejectUnauthorized: false }, () => resolve());
+      s.on('error', reject);
+      clients.push(s);
+      return;
+    }
+    const s = net.connect({ host: '127.0.0.1', port: mode === 'tcp' ? server.tcpPort : server.port }, () => {
+      // A TLS record header (handshake, 512 bytes to come) and the first 3 of those bytes.
+      if (mode === 'half-open') s.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01]));
+      resolve();
+    });
+    s.on('error', reject);
+    clients.push(s);
+  });
+  for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: Math.min(100, n - i) }, open1));
+  // A half-open or plain TCP connection is not counted by the bare servers: give the server a second to take them.
+  if (mode !== 'tls') await new Promise((r) => setTimeout(r, 1000));
   let after = await ask<Sample>(server.child, { sample: { gc: true } });
-  for (let i = 0; i < 100 && after.open - before.open < n; i++) {
+  for (let i = 0; i < 100 && mode !== 'half-open' && after.open - before.open < n; i++) {
     await new Promise((r) => setTimeout(r, 100));
     after = await ask<Sample>(server.child, { sample: { gc: true } });
   }
-  const open = after.open - before.open;
+  const open = mode === 'half-open' ? n : after.open - before.open;
   if (open < n) throw new Error(`${server.kind}: only ${open} of ${n} idle connections open on the server`);
   for (const s of clients) s.destroy();
   // Let the server see the closes before the next measurement.
@@ -284,11 +313,15 @@ async function main(): Promise<void> {
     }
     if (idle > 0) {
       const mem: Record<string, { rss: number; heap: number }> = {};
-      for (const s of servers) mem[s.kind] = await idleMemory(s, idle);
-      const b = mem['bare']!;
-      const g = mem['gateway']!;
       const kib = (x: number): string => (x / 1024).toFixed(1);
-      rows.push([label, `idle ×${idle}`, `${kib(b.rss)} KiB RSS`, `${kib(g.rss)} KiB RSS`, (g.rss / b.rss).toFixed(2), `${kib(b.heap)} KiB heap`, `${kib(g.heap)} KiB heap`, (g.heap / b.heap).toFixed(2)]);
+      for (const mode of ['tls', 'half-open', 'tcp'] as const) {
+        if (mode === 'tcp' && key !== keys[0]) continue;
+        for (const s of servers) mem[s.kind] = await idleMemory(s, idle, mode);
+        const b = mem['bare']!;
+        const g = mem['gateway']!;
+        const what = mode === 'tls' ? 'idle' : mode === 'half-open' ? 'half-open TLS' : 'idle TCP';
+        rows.push([mode === 'tcp' ? '-' : label, `${what} ×${idle}`, `${kib(b.rss)} KiB RSS`, `${kib(g.rss)} KiB RSS`, (g.rss / b.rss).toFixed(2), `${kib(b.heap)} KiB heap`, `${kib(g.heap)} KiB heap`, (g.heap / b.heap).toFixed(2)]);
+      }
       process.stderr.write(`${label}: idle memory done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     }
     for (const s of servers) await stopServer(s);

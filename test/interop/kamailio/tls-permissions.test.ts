@@ -89,10 +89,13 @@ async function rig(t: TestContext, o: { carrierCn: string; spoof?: boolean }): P
 }
 
 /** One call from sipp through kamailio; the final status the caller got (sipp's uac-call fails on anything but 200). */
-async function call(r: Rig, number: string): Promise<{ ok: boolean; cdr: Record<string, unknown> | undefined }> {
+async function call(r: Rig, number: string): Promise<{ ok: boolean; cdr: Record<string, unknown> | undefined; sipp: string }> {
   const res = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${r.kamUdpPort}`, service: number, calls: 1, timeoutSec: 15 });
   for (let i = 0; i < 100 && !r.cdrs.some((c) => c.calledNumber === number); i++) await new Promise((ok) => setTimeout(ok, 25));
-  return { ok: res.exitCode === 0 && res.stats.successful === 1, cdr: r.cdrs.find((c) => c.calledNumber === number) };
+  return {
+    ok: res.exitCode === 0 && res.stats.successful === 1, cdr: r.cdrs.find((c) => c.calledNumber === number),
+    sipp: `sipp exit ${res.exitCode}, ${JSON.stringify(res.stats.raw).slice(0, 600)}; ${res.errors.slice(0, 600)}`,
+  };
 }
 
 test(`kamailio (${kamailioVersion()}) as a TLS peer without international: local 200`, async (t) => {
@@ -108,7 +111,7 @@ test('kamailio as a TLS peer without international: an international number gets
   const r = await rig(t, { carrierCn: 'sbc.carrier.test' });
   const intl = await call(r, '+442071234567');
   assert.equal(intl.ok, false);
-  assert.equal(intl.cdr?.status, 403);
+  assert.equal(intl.cdr?.status, 403, `no CDR of a 403: ${intl.sipp}`);
   assert.equal(intl.cdr?.cause, 'denied:international');
   assert.equal(intl.cdr?.tlsPeer, 'sbc.carrier.test');
   assert.deepEqual(r.b2bua.stats().policy?.deniedByCategory, { international: 1 });
@@ -126,6 +129,6 @@ test('a spoofed X-Trunkgate-Peer sent by kamailio is ignored: its identity does 
   const r = await rig(t, { carrierCn: 'sbc.carrier.test', spoof: true });
   const intl = await call(r, '+442071234567');
   assert.equal(intl.ok, false);
-  assert.equal(intl.cdr?.status, 403);
+  assert.equal(intl.cdr?.status, 403, `no CDR of a 403: ${intl.sipp}`);
   assert.equal(intl.cdr?.tlsPeer, 'sbc.carrier.test', 'the identity is the certificate\'s, not the header\'s');
 });
