@@ -7,7 +7,7 @@
 //   npm run test:sanity  sanity: the third-party peers against each other, no product code
 // Every tier but unit needs the peers (sipp, kamailio with its TLS module, openssl): scripts/ensure-peers.sh
 // installs them as root, and otherwise stops the run naming what is missing. A missing peer is never a skip.
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -48,11 +48,26 @@ if (peers.status !== 0) process.exit(peers.status ?? 1);
 // Two files at a time: most of them wait on sockets, timers and peer processes, not the CPU. The load tier runs one
 // at a time, so that its floods and call runs do not share the machine with each other. TEST_CONCURRENCY overrides.
 const concurrency = process.env.TEST_CONCURRENCY ?? (chosen.includes('load') ? '1' : '2');
+// The load tier holds thousands of sockets at once: its runner gets an open-files limit of 65,536 where the hard
+// limit allows (prlimit, util-linux), whatever the shell's soft limit is.
+const wrap = chosen.includes('load') ? raiseOpenFiles(65_536) : [];
 const started = Date.now();
+const [cmd, ...args] = [...wrap, process.execPath,
+  '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files];
 const res = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  cmd,
+  args,
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' } },
 );
 console.error(`test/{${chosen.join(',')}}: ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(res.status ?? 1);
+
+/** `prlimit` arguments that give the child `want` open files (or the hard limit, if lower); none when not needed. */
+function raiseOpenFiles(want) {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const [soft, hard] = (line ?? '').slice('Max open files'.length).trim().split(/\s+/);
+  const hardN = hard === 'unlimited' ? Infinity : Number(hard);
+  if (Number(soft) >= want || spawnSync('prlimit', ['--version']).status !== 0) return [];
+  // The soft limit may be raised up to the hard one without privileges.
+  return ['prlimit', `--nofile=${Math.min(want, hardN)}:${hard}`, '--'];
+}
