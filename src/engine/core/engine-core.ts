@@ -473,7 +473,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       // while an INVITE it had sent on that dialog is in progress MUST return a 491"
       // https://www.rfc-editor.org/rfc/rfc3261#section-14.2
       if (d.serverInvite && !d.serverInvite.final) {
-        this.#refuse(txn, { status: 500, phrase: 'Server Internal Error', text: 'an INVITE is already in progress' });
+        // "[...] MUST include a Retry-After header field with a randomly chosen value of between 0 and 10 seconds."
+        this.#refuse(txn, { status: 500, phrase: 'Server Internal Error', text: 'an INVITE is already in progress', retryAfter: Math.floor(Math.random() * 11) });
         return;
       }
       if (d.clientInvite !== undefined || d.awaitingAck) {
