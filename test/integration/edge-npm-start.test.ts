@@ -8,15 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { header, ua, type Ua } from '../support/mini-ua.js';
 import { freePort } from '../support/sipp.js';
 import { udpPeer } from '../support/udp-peer.js';
-import { startTrunkgate, type TrunkgateProcess } from '../support/trunkgate-process.js';
+import { profilesDir, startTrunkgate, type TrunkgateProcess } from '../support/trunkgate-process.js';
 import { answeringUa, placeCall, within } from './calls-support.js';
 
 interface Rig { p: TrunkgateProcess; sipPort: number; far: Ua }
@@ -24,9 +21,7 @@ interface Rig { p: TrunkgateProcess; sipPort: number; far: Ua }
 async function rig(t: TestContext): Promise<Rig> {
   const far = await answeringUa(t);
   const sipPort = await freePort();
-  const root = mkdtempSync(join(tmpdir(), 'trunkgate-edge-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeFileSync(join(root, 'gateway.yaml'), `
+  const root = profilesDir(t, `
 gateway:
   listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }, { transport: tcp, host: 127.0.0.1, port: ${sipPort} }]
   defaultTenant: pbx

@@ -4,22 +4,17 @@
  * surplus is refused at accept while the admin API still answers and a call still goes through.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { ua } from '../support/mini-ua.js';
 import { freePort } from '../support/sipp.js';
-import { startTrunkgate } from '../support/trunkgate-process.js';
+import { profilesDir, startTrunkgate } from '../support/trunkgate-process.js';
 import { answeringUa, placeCall } from './calls-support.js';
 
 test('under an open-files limit of 512, 600 held connections leave the admin API and calls working', { timeout: 90_000 }, async (t) => {
   const far = await answeringUa(t);
   const [sipPort, adminPort, controlPort] = [await freePort(), await freePort(), await freePort()];
-  const root = mkdtempSync(join(tmpdir(), 'trunkgate-fd-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeFileSync(join(root, 'gateway.yaml'), `
+  const root = profilesDir(t, `
 gateway:
   listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }, { transport: tcp, host: 127.0.0.1, port: ${sipPort} }]
   defaultTenant: pbx

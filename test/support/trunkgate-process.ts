@@ -1,5 +1,8 @@
 import type { TestContext } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -66,4 +69,12 @@ export async function startTrunkgate(t: TestContext, profilesDir: string, o: {
   };
   await waitFor(o.ready, 30_000);
   return { child, lines, waitFor, stop };
+}
+
+/** A profiles directory of one `gateway.yaml` with `yaml` in it, removed after the test. */
+export function profilesDir(t: Pick<TestContext, 'after'>, yaml: string): string {
+  const root = mkdtempSync(join(tmpdir(), 'trunkgate-profiles-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, 'gateway.yaml'), yaml);
+  return root;
 }
