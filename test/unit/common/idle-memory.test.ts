@@ -45,3 +45,12 @@ test('a heap grown by a burst is given back once the thread is idle, and a busy 
   assert.ok(s.freedBytes > 0, 'it gave heap back');
   assert.ok(getHeapStatistics().total_heap_size < grown, 'the heap is smaller than the burst left it');
 });
+
+test('an idle thread whose heap holds much more than it uses is collected once the quiet time has passed, grown or not', async () => {
+  // A growth bar no burst reaches: only the quiet-time path can release.
+  const bar = startIdleMemoryRelease({ everyMs: 50, minGrowthBytes: 1024 ** 3, minSlackBytes: 1024 * 1024, quietReleaseMs: 150 });
+  grow();
+  for (let i = 0; i < 40 && bar.stats().releases === 0; i++) await sleep(50);
+  bar.stop();
+  assert.ok(bar.stats().releases >= 1, 'the slack was collected after the quiet time');
+});
