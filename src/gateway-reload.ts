@@ -1,4 +1,4 @@
-import { validateCipherName } from './cli/config-check.js';
+import { validateCipherName } from './tls/cipher-names.js';
 import {
   b2buaPolicyFromConfig, trustPlanFromConfig, formatProblem, reloadConfig, type ConfigProblem, type GatewayConfig,
 } from './config/index.js';

@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import { GatewayError } from './common/index.js';
 import { b2buaPolicyFromConfig, trustPlanFromConfig, formatProblem, tryLoadConfig, type GatewayConfig } from './config/index.js';
-import { validateCipherName } from './cli/config-check.js';
+import { validateCipherName } from './tls/cipher-names.js';
 import { bootstrapPki, trustpointExists } from './pki/index.js';
 import { engineListeners, engineTlsOptions } from './startup-tls.js';
 import type { GatewayOptions } from './gateway.js';

@@ -1,5 +1,5 @@
 import { exportJsonSchema, formatProblem, resolveConfigDir, tryLoadConfig } from '../config/index.js';
-import { lookupCipher, supportedCipherNames } from '../tls/cipher-names.js';
+import { validateCipherName } from '../tls/cipher-names.js';
 
 export interface ConfigCheckIo {
   out: (line: string) => void;
@@ -7,15 +7,6 @@ export interface ConfigCheckIo {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-const supported = supportedCipherNames();
-
-/** The tls layer's verdict on one cipher name, for the config layer's cross-checks. */
-export function validateCipherName(name: string): string | undefined {
-  const s = lookupCipher(name);
-  if (!s) return 'unknown cipher name (IANA, OpenSSL and CUBE names are accepted)';
-  if (!supported.has(s.openssl.toUpperCase())) return `not negotiable by this OpenSSL (${process.versions.openssl})`;
-  return undefined;
-}
 
 /**
  * `trunkgate config check [dir]`: loads the profiles directory (argument, else TRUNKGATE_PROFILES, else

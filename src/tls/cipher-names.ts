@@ -124,3 +124,14 @@ export function resolveCipherList(names: readonly string[], supported: Set<strin
 export function displayCipherName(openssl: string): string {
   return lookupCipher(openssl)?.openssl ?? openssl;
 }
+
+let supported: Set<string> | undefined;
+
+/** The tls layer's verdict on one cipher name, for the config layer's cross-checks; undefined when it is usable. */
+export function validateCipherName(name: string): string | undefined {
+  const s = lookupCipher(name);
+  if (!s) return 'unknown cipher name (IANA, OpenSSL and CUBE names are accepted)';
+  supported ??= supportedCipherNames();
+  if (!supported.has(s.openssl.toUpperCase())) return `not negotiable by this OpenSSL (${process.versions.openssl})`;
+  return undefined;
+}

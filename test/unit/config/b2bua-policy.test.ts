@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { b2buaPolicyFromConfig, loadConfig, parseConfig, type GatewayConfig } from '../../../src/config/index.js';
-import { validateCipherName } from '../../../src/cli/config-check.js';
+import { validateCipherName } from '../../../src/tls/cipher-names.js';
 import { classifyNumber, resolvePermissions, categoryDefaults, selectDialPeers } from '../../../src/policy/index.js';
 
 const repo = join(import.meta.dirname, '../../..');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tryLoadConfig, type ConfigProblem } from '../../../src/config/index.js';
-import { validateCipherName } from '../../../src/cli/config-check.js';
+import { validateCipherName } from '../../../src/tls/cipher-names.js';
 
 const root = join(import.meta.dirname, '../../fixtures/config');
 const dirs = (kind: 'good' | 'bad') => readdirSync(join(root, kind)).sort().map((d) => join(root, kind, d));

@@ -14,7 +14,8 @@ import {
   tryLoadConfig,
   type GatewayConfig,
 } from '../../../src/config/index.js';
-import { configCheck, validateCipherName } from '../../../src/cli/config-check.js';
+import { configCheck } from '../../../src/cli/config-check.js';
+import { validateCipherName } from '../../../src/tls/cipher-names.js';
 import { isGatewayError } from '../../../src/common/index.js';
 
 const repo = join(import.meta.dirname, '../../..');
