@@ -3,12 +3,11 @@
  * the exit code plus the cumulative counters of its -trace_stat CSV.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeMediaPort, freePort, tcpFree, udpFree } from './ports.js';
 
 export const scenarioDir = resolve(fileURLToPath(new URL('.', import.meta.url)), 'scenarios');
 
@@ -90,25 +89,11 @@ export function requireSipp(): void {
   sippChecked = true;
 }
 
-/** A port free on both UDP and TCP on the address, so either transport can bind it. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await new Promise<number>((ok, fail) => {
-      const s = createServer();
-      s.once('error', fail);
-      s.listen(0, host, () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => ok(p));
-      });
-    });
-    const udpFree = await new Promise<boolean>((ok) => {
-      const u = createSocket('udp4');
-      u.once('error', () => ok(false));
-      u.bind(port, host, () => u.close(() => ok(true)));
-    });
-    if (udpFree) return port;
-  }
-  throw new Error(`no free port found on ${host}`);
+export { freePort } from './ports.js';
+
+/** sipp ended at once because a port it wanted was taken between the check and its bind. */
+function bindRace(r: SippResult): boolean {
+  return r.stats.created === 0 && /Address already in use|Unable to bind/i.test(r.stderr);
 }
 
 function buildArgs(o: SippOptions, port: number, mediaPort: number, dir: string): string[] {
@@ -202,7 +187,7 @@ function collect(dir: string, child: ChildProcess, args: string[], stderr: strin
 export async function startSipp(o: SippOptions): Promise<SippProcess> {
   requireSipp();
   const port = o.port ?? (await freePort(o.localIp));
-  const mediaPort = o.mediaPort ?? (await freePort(o.localIp));
+  const mediaPort = o.mediaPort ?? (await freeMediaPort(o.localIp));
   const dir = mkdtempSync(join(tmpdir(), 'tg-sipp-'));
   const args = buildArgs(o, port, mediaPort, dir);
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -231,6 +216,13 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
 
 /** Runs one sipp scenario to its end (bounded by -m and -timeout) and returns its verdict and counters. */
 export async function runSipp(o: SippOptions): Promise<SippResult> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await runSippOnce(o);
+    if (attempt >= 3 || o.port !== undefined || o.mediaPort !== undefined || !bindRace(r)) return r;
+  }
+}
+
+async function runSippOnce(o: SippOptions): Promise<SippResult> {
   const p = await startSipp(o);
   const hardLimitMs = ((o.timeoutSec ?? 30) + 10) * 1000;
   const t = setTimeout(() => p.child.kill('SIGKILL'), hardLimitMs);
@@ -243,6 +235,23 @@ export async function runSipp(o: SippOptions): Promise<SippResult> {
 
 /** Starts a UAS that answers until stopped. Waits until its port is bound. */
 export async function startSippUas(o: Omit<SippOptions, 'remote'>): Promise<SippProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSippUasOnce(o);
+    } catch (e) {
+      const raced = e instanceof SippBindError && bindRace(e.result);
+      if (attempt >= 3 || o.port !== undefined || o.mediaPort !== undefined || !raced) throw e;
+    }
+  }
+}
+
+class SippBindError extends Error {
+  constructor(message: string, readonly result: SippResult) {
+    super(message);
+  }
+}
+
+async function startSippUasOnce(o: Omit<SippOptions, 'remote'>): Promise<SippProcess> {
   const p = await startSipp({ timeoutSec: 3600, ...o });
   const udp = (o.transport ?? 'u1').startsWith('u');
   const deadline = Date.now() + 5000;
@@ -252,20 +261,9 @@ export async function startSippUas(o: Omit<SippOptions, 'remote'>): Promise<Sipp
     await new Promise((r) => setTimeout(r, 25));
   }
   const r = await p.stop();
-  throw new Error(`sipp UAS did not bind ${o.localIp ?? '127.0.0.1'}:${p.port} (exit ${r.exitCode}): ${r.stderr}`);
+  throw new SippBindError(`sipp UAS did not bind ${o.localIp ?? '127.0.0.1'}:${p.port} (exit ${r.exitCode}): ${r.stderr}`, r);
 }
 
 async function portFree(port: number, host: string, udp: boolean): Promise<boolean> {
-  if (udp) {
-    return new Promise((ok) => {
-      const u = createSocket('udp4');
-      u.once('error', () => ok(false));
-      u.bind(port, host, () => u.close(() => ok(true)));
-    });
-  }
-  return new Promise((ok) => {
-    const s = createServer();
-    s.once('error', () => ok(false));
-    s.listen(port, host, () => s.close(() => ok(true)));
-  });
+  return udp ? udpFree(port, host) : tcpFree(port, host);
 }
