@@ -25,13 +25,23 @@ export function toTagOf(msg: SipMessage): string | undefined {
   return tagOf(getHeader(msg, 'to'));
 }
 
-export function topViaOf(msg: SipMessage): Via | undefined {
+/** The text of the top-most Via value (the first entry of the first Via header), without reading the rest. */
+export function topViaText(msg: SipMessage): string | undefined {
   const v = getHeader(msg, 'via');
   if (v === undefined) return undefined;
-  const first = splitList(v)[0];
+  return v.indexOf(',') < 0 ? v.trim() : splitList(v)[0];
+}
+
+export function topViaOf(msg: SipMessage): Via | undefined {
+  const first = topViaText(msg);
   if (first === undefined) return undefined;
   const r = parseVia(first);
   return r.ok ? r.value[0] : undefined;
+}
+
+/** sent-by as compared by RFC 3261 §17.2.3: host (case-insensitive) and port as written. */
+export function sentByOf(via: Via): string {
+  return via.port === undefined ? via.host.toLowerCase() : `${via.host.toLowerCase()}:${via.port}`;
 }
 
 export function branchOf(msg: SipMessage): string | undefined {

@@ -46,6 +46,12 @@ export function isListHeader(canonical: string): boolean {
   return listHeaders.has(canonical);
 }
 
+/** The header lines of one name, in order, as they are (for copying into another message). */
+export function headersNamed(msg: SipMessage, name: string): SipHeader[] {
+  const n = canonicalName(name);
+  return msg.headers.filter((h) => h.name === n);
+}
+
 /** First value of a header, or undefined. */
 export function getHeader(msg: SipMessage, name: string): string | undefined {
   const n = canonicalName(name);
@@ -102,7 +108,11 @@ function split(value: string, keepEmpty: boolean): string[] {
   return out;
 }
 
-function header(name: string, value: string): SipHeader {
+/**
+ * A header to add to a message: the name as given, or its display form when given in lower case or compact
+ * form (header('call-id', v) is `Call-ID: v`; header('X-Foo', v) stays `X-Foo`).
+ */
+export function header(name: string, value: string): SipHeader {
   const n = canonicalName(name);
   return { name: n, raw: name.length === 1 || name === n ? displayName(n) : name, value };
 }

@@ -1,5 +1,5 @@
 import type { SipHeader, SipRequest, SipResponse } from '../message/types.js';
-import { cseqOf, header, headersNamed, topViaText } from './message-view.js';
+import { cseqOf, header, headersNamed, topViaText } from '../message/index.js';
 
 /** The ACK an INVITE client transaction sends for a 300-699 response (RFC 3261 §17.1.1.3). */
 export function buildAck(invite: SipRequest, response: SipResponse): SipRequest {

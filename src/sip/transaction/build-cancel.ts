@@ -1,5 +1,5 @@
 import type { SipHeader, SipRequest } from '../message/types.js';
-import { cseqOf, header, headersNamed, topViaText } from './message-view.js';
+import { cseqOf, header, headersNamed, topViaText } from '../message/index.js';
 
 /**
  * The CANCEL for an INVITE this element sent (RFC 3261 §9.1). Send it with `TransactionLayer.sendRequest` to the

@@ -1,5 +1,5 @@
 import type { SipHeader, SipRequest, SipResponse } from '../message/types.js';
-import { header, headerValue, headersNamed, tagOfValue } from './message-view.js';
+import { getHeader as headerValue, header, headersNamed, tagOf as tagOfValue } from '../message/index.js';
 
 export interface BuildResponseOptions {
   /** To tag to add when the request's To has none (every response but 100 needs one, §8.2.6.2). */

@@ -2,7 +2,7 @@ import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, SendTarget } from '../transport/types.js';
 import { buildResponse } from './build-response.js';
 import { TransactionError } from './errors.js';
-import { serialize, toTagOf } from './message-view.js';
+import { serializeMessage as serialize, toTagOf } from '../message/index.js';
 import { TransactionBase } from './transaction-base.js';
 import { callUser, type TransactionContext } from './transaction-context.js';
 import type { ServerTransaction, ServerTransactionState } from './types.js';

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { MAGIC_COOKIE } from './message-view.js';
+
+/** RFC 3261 §8.1.1.7: "The branch ID inserted by an element compliant with this specification MUST always begin with the characters "z9hG4bK"." */
+export const MAGIC_COOKIE = 'z9hG4bK';
 
 const BYTES_PER_BRANCH = 12;
 const POOL_BRANCHES = 512;

@@ -1,7 +1,7 @@
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, SendTarget } from '../transport/types.js';
 import type { TransactionError } from './errors.js';
-import { serialize } from './message-view.js';
+import { serializeMessage as serialize } from '../message/index.js';
 import { TransactionBase } from './transaction-base.js';
 import { callUser, type TransactionContext } from './transaction-context.js';
 import type { ClientTransaction, ClientTransactionState, ClientTransactionUser } from './types.js';

@@ -9,9 +9,9 @@ import { Invite2xxRetransmitter } from './invite-2xx-retransmitter.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import {
-  MAGIC_COOKIE, callIdOf, cseqOf, fromTagOf, sentByOf, serialize, toTagOf, topVia, topViaText,
-} from './message-view.js';
-import { newBranch } from './new-branch.js';
+  callIdOf, cseqOf, fromTagOf, sentByOf, serializeMessage as serialize, toTagOf, topViaOf as topVia, topViaText,
+} from '../message/index.js';
+import { MAGIC_COOKIE, newBranch } from './new-branch.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { responseTarget } from './response-target.js';

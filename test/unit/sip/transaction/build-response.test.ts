@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildResponse } from '../../../../src/sip/transaction/build-response.js';
-import { header } from '../../../../src/sip/transaction/message-view.js';
+import { header } from '../../../../src/sip/message/index.js';
 import { makeRequest } from './support.js';
 
 const values = (m: { headers: { name: string; value: string }[] }, n: string) => m.headers.filter((h) => h.name === n).map((h) => h.value);

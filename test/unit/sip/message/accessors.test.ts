@@ -1,9 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseViaText, serialize, tagOfValue, topViaText, sentByOf, cseqOf } from '../../../../src/sip/transaction/message-view.js';
-import { makeRequest } from './support.js';
+import {
+  cseqOf, parseVia, sentByOf, serializeMessage as serialize, tagOf as tagOfValue, topViaOf, topViaText, type Via,
+} from '../../../../src/sip/message/index.js';
+import { makeRequest } from '../transaction/support.js';
 
-test('parseViaText reads transport, host, port and parameters, IPv6 included', () => {
+const parseViaText = (text: string): Via | undefined => {
+  const r = parseVia(text);
+  return r.ok ? r.value[0] : undefined;
+};
+
+test('parseVia reads transport, host, port and parameters, IPv6 included', () => {
   assert.deepEqual(parseViaText('SIP/2.0/udp 10.0.0.1:5060;branch=z9hG4bK1;rport;Received=1.2.3.4'), {
     protocolName: 'SIP', protocolVersion: '2.0', transport: 'UDP', host: '10.0.0.1', port: 5060,
     params: { branch: 'z9hG4bK1', rport: null, received: '1.2.3.4' },
@@ -21,9 +28,15 @@ test('topViaText takes the first entry of a comma list', () => {
   const req = makeRequest('OPTIONS');
   req.headers[0] = { name: 'via', raw: 'Via', value: 'SIP/2.0/UDP a:1;branch=z9hG4bKa, SIP/2.0/UDP b:2;branch=z9hG4bKb' };
   assert.equal(topViaText(req), 'SIP/2.0/UDP a:1;branch=z9hG4bKa');
+  assert.equal(topViaOf(req)?.host, 'a');
+  req.headers[0] = { name: 'via', raw: 'Via', value: '  SIP/2.0/UDP c:3;branch=z9hG4bKc  ' };
+  assert.equal(topViaText(req), 'SIP/2.0/UDP c:3;branch=z9hG4bKc');
+  req.headers = req.headers.filter((h) => h.name !== 'via');
+  assert.equal(topViaText(req), undefined);
+  assert.equal(topViaOf(req), undefined);
 });
 
-test('tagOfValue ignores a tag inside the URI and quoted display names', () => {
+test('tagOf ignores a tag inside the URI and quoted display names', () => {
   assert.equal(tagOfValue('"A;tag=no" <sip:a@b;tag=nope>;tag=yes'), 'yes');
   assert.equal(tagOfValue('sip:a@b;tag=bare'), 'bare');
   assert.equal(tagOfValue('<sip:a@b>'), undefined);
