@@ -4,7 +4,7 @@ import { buildResponse, responseTarget, type TransactionLayer } from '../sip/tra
 import type { Flow } from '../sip/transport/types.js';
 import type { TransportLayer, TransportUser } from '../sip/transport/index.js';
 import { newTag } from './core/core-util.js';
-import { hdr } from './core/sip-text.js';
+import { header } from '../sip/message/index.js';
 import { reasonHeader } from './core/reject.js';
 import type { SourceRate } from './source-rate.js';
 import type { SourceTrust } from './source-trust.js';
@@ -36,7 +36,7 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
     const res = buildResponse(request, status, phrase, { toTag: newTag(), headers });
     deps.transport.send(serializeMessage(res), responseTarget(request, flow)).catch(() => undefined);
   };
-  const retryAfter = hdr('Retry-After', String(deps.retryAfterSeconds));
+  const retryAfter = header('Retry-After', String(deps.retryAfterSeconds));
   return {
     onMessage: (m, raw, flow) => {
       let admitted = flow;

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createSocket, type Socket } from 'node:dgram';
 import { test } from 'node:test';
 import { EngineCore } from '../../src/engine/core/engine-core.js';
-import { parseSipText } from '../../src/engine/core/sip-text.js';
+import { parseAppText } from '../../src/sip/message/index.js';
 import type { AppHub, SipFrameMeta } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/log/index.js';
 import { TransactionLayer } from '../../src/sip/transaction/index.js';
@@ -29,7 +29,7 @@ test('a UDP caller places an INVITE through the engine core to an answering app,
   const udp = new UdpTransport({
     id: 'udp-1', host: '127.0.0.1', port: 0, log: silentLogger(),
     user: { onDatagram: (data, rinfo, tr) => {
-      const m = parseSipText(data.toString('utf8'));
+      const m = parseAppText(data.toString('utf8'));
       if (m) core.onMessage(m, data, tr.flowFor(rinfo));
     } },
   });

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { newBranch } from '../../sip/transaction/index.js';
 import type { Flow, ListenerInfo, TransportProtocol, TransportSender } from '../../sip/transport/types.js';
-import type { UriLite } from './sip-text.js';
+import type { SipUri } from '../../sip/message/index.js';
 
 /** `[v6]` for IPv6 literals written in a hostport, anything else as it is. */
 export function bracketHost(host: string): string {
@@ -14,8 +14,8 @@ export function unbracket(host: string): string {
 }
 
 /** The transport a URI asks for with `;transport=` (udp when absent; `sips:` alone does not force TLS). */
-export function transportOf(u: UriLite): TransportProtocol {
-  const t = u.params.get('transport');
+export function transportOf(u: SipUri): TransportProtocol {
+  const t = u.params.transport;
   if (t) {
     const l = t.toLowerCase();
     if (l === 'tcp' || l === 'tls' || l === 'udp') return l;

@@ -3,7 +3,7 @@ import { newBranch } from '../../sip/transaction/index.js';
 import type { ClientTransactionUser } from '../../sip/transaction/types.js';
 import type { SendTarget } from '../../sip/transport/types.js';
 import { isInternalHeader } from './internal-headers.js';
-import { getHeader, getHeaders, hdr, replaceLocalhost } from './sip-text.js';
+import { getHeader, getHeaderValues, header } from '../../sip/message/index.js';
 
 /** Methods offered to apps when they arrive outside a dialog (docs/control-protocol.md §2.6). */
 export const OFFERED = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH']);
@@ -73,11 +73,23 @@ export function responseHeaders(msg: SipMessage, request: SipRequest, o: {
     // "When a UAS responds to a request with a response that establishes a dialog (such as a 2xx to INVITE), the
     // UAS MUST copy all Record-Route header field values from the request into the response"
     // https://www.rfc-editor.org/rfc/rfc3261#section-12.1.1
-    for (const rr of getHeaders(request, 'record-route')) extra.push(hdr('Record-Route', rr));
+    for (const rr of getHeaderValues(request, 'record-route')) extra.push(header('Record-Route', rr));
   }
-  if (o.contactWanted && !hasContact) extra.push(hdr('Contact', o.localContact));
+  if (o.contactWanted && !hasContact) extra.push(header('Contact', o.localContact));
   if (msg.body.length > 0 && !hasContentType && msg.body.subarray(0, 3).toString('latin1') === 'v=0') {
-    extra.push(hdr('Content-Type', 'application/sdp'));
+    extra.push(header('Content-Type', 'application/sdp'));
   }
   return { extra, hasContact };
+}
+
+/** Replaces `@localhost` (with an optional port) by `@host:port` (docs/control-protocol.md: apps may write localhost). */
+export function replaceLocalhost(value: string, hostport: string): string {
+  const i = value.indexOf('@localhost');
+  if (i < 0) return value;
+  let j = i + '@localhost'.length;
+  if (value[j] === ':') {
+    j++;
+    while (j < value.length && value.charCodeAt(j) >= 0x30 && value.charCodeAt(j) <= 0x39) j++;
+  }
+  return `${value.slice(0, i)}@${hostport}${value.slice(j)}`;
 }

@@ -23,7 +23,8 @@ import { UasCore } from './uas-core.js';
 import { OFFERED, cseqMethod, cseqNumber, newTag } from './core-util.js';
 import { peerHeader, stripInternal } from './internal-headers.js';
 import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
-import { getHeader, parseSipText, parseUriLite, serializeSip, tagOf, uriOf } from './sip-text.js';
+import { getHeader, parseAppText, serializeMessageText, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
+import type { SipUri } from '../../sip/message/index.js';
 
 export interface EngineCoreOptions {
   transactions: TransactionLayer;
@@ -222,7 +223,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       return;
     }
     const p = this.#newServerPending(connId, txn, request, flow, undefined);
-    if (method === 'INVITE') this.#cdr('attempt', ['network', this.#now()], () => serializeSip(request));
+    if (method === 'INVITE') this.#cdr('attempt', ['network', this.#now()], () => serializeMessageText(request));
     this.#hub.sendSip(connId, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort,
       time: this.#now(), transactionId: p.txnId, dialogId: '', recvAddr: flow.localAddress, recvPort: flow.localPort,
@@ -265,7 +266,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   onAppSip(cmd: AppSipCommand): void {
-    const msg = parseSipText(cmd.sip);
+    const msg = parseAppText(cmd.sip);
     if (!msg) {
       this.#nok(cmd, 'invalid SIP message');
       return;
@@ -412,7 +413,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const d = p.dialog ?? (p.dialogId ? this.#dialogs.get(p.dialogId) : undefined);
     this.#clearServer(p);
     if (p.method !== 'INVITE') return;
-    if (!p.inDialog) this.#cdr('stop', ['application', this.#now(), cdrCause], () => serializeSip(p.request));
+    if (!p.inDialog) this.#cdr('stop', ['application', this.#now(), cdrCause], () => serializeMessageText(p.request));
     if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#endDialog(d);
     if (!this.#hub.isConnected(p.connId)) return;
     let cancel: SipRequest;
@@ -424,7 +425,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#hub.sendSip(p.connId, {
       source: 'network', protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort,
       time: this.#now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
-    }, serializeSip(cancel));
+    }, serializeMessageText(cancel));
   }
 
   /** An in-dialog request (or ACK) of a dialog we proxied with Record-Route, relayed; false when it is not one. */
@@ -492,12 +493,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       // Target refresh: "the remote target URI [...] is replaced by the Contact of the request"
       // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.2
       const contact = getHeader(request, 'contact');
-      if (contact !== undefined && parseUriLite(uriOf(contact)) !== undefined) d.remoteTarget = uriOf(contact);
+      if (contact !== undefined && uriOrUndefined(uriTextOf(contact)) !== undefined) d.remoteTarget = uriTextOf(contact);
     }
     if (method === 'BYE') {
       d.awaitingAck?.stop();
       d.awaitingAck = undefined;
-      this.#cdr('stop', ['network', this.#now(), 'normal-release'], () => serializeSip(request));
+      this.#cdr('stop', ['network', this.#now(), 'normal-release'], () => serializeMessageText(request));
     }
     const p = this.#newServerPending(d.owner, txn, request, flow, d);
     if (method === 'INVITE') d.serverInvite = p;
@@ -544,7 +545,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     p.toTag ??= newTag();
     p.txn.respond(refusalResponse(p.request, { status: 487, phrase: 'Request Terminated', text: 'CANCEL from the caller' }, p.toTag));
     p.final = true;
-    this.#cdr('stop', ['network', this.#now(), 'call-canceled'], () => serializeSip(cancel));
+    this.#cdr('stop', ['network', this.#now(), 'call-canceled'], () => serializeMessageText(cancel));
     const d = p.dialog ?? this.#dialogs.get(p.dialogId);
     this.#clearServer(p);
     if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#endDialog(d);
@@ -562,8 +563,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const request = txn.request;
     txn.respond(refusalResponse(request, r, newTag()));
     if (request.method === 'INVITE' && r.status >= 300 && tagOf(getHeader(request, 'to')) === undefined) {
-      this.#cdr('attempt', ['network', this.#now()], () => serializeSip(request));
-      this.#cdr('stop', ['application', this.#now(), `refused-${r.status}`], () => serializeSip(request));
+      this.#cdr('attempt', ['network', this.#now()], () => serializeMessageText(request));
+      this.#cdr('stop', ['application', this.#now(), `refused-${r.status}`], () => serializeMessageText(request));
     }
   }
 
@@ -580,7 +581,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   /** A request as an app gets it: with X-Trunkgate-Peer saying how it arrived and who sent it (ARCHITECTURE §1). */
   #forApp(request: SipRequest, flow: Flow): string {
     const tenant = flow.listenerId !== undefined ? this.#listenerTenant(flow.listenerId) : undefined;
-    return serializeSip({ ...request, headers: [...request.headers, peerHeader(flow, tenant)] });
+    return serializeMessageText({ ...request, headers: [...request.headers, peerHeader(flow, tenant)] });
   }
 
   #listenerTenant(id: string): string | undefined {

@@ -1,6 +1,6 @@
 import type { SipHeader, SipRequest } from '../../sip/message/types.js';
 import type { Refusal } from './reject.js';
-import { getHeader, hdr, splitList, uriOf } from './sip-text.js';
+import { getHeader, header, splitList, uriTextOf } from '../../sip/message/index.js';
 
 /** The Max-Forwards a request gets when it has none (https://www.rfc-editor.org/rfc/rfc3261#section-16.6 step 3). */
 export const DEFAULT_MAX_FORWARDS = 70;
@@ -46,7 +46,7 @@ export function forwardCopy(request: SipRequest, spec: ForwardSpec): ForwardResu
     // "If the first value in the Route header field indicates this proxy, the proxy MUST remove that value"
     // https://www.rfc-editor.org/rfc/rfc3261#section-16.4
     let ours = 0;
-    while (ours < routes.length && spec.isOurs(uriOf(routes[ours]!))) ours++;
+    while (ours < routes.length && spec.isOurs(uriTextOf(routes[ours]!))) ours++;
     routes = routes.slice(ours);
   }
   const replaced = new Set((spec.extra ?? []).map((h) => h.name));
@@ -55,7 +55,7 @@ export function forwardCopy(request: SipRequest, spec: ForwardSpec): ForwardResu
   let mfDone = false;
   for (const h of request.headers) {
     if (h.name === 'route') {
-      if (!routeDone) for (const r of routes) headers.push(hdr('Route', r));
+      if (!routeDone) for (const r of routes) headers.push(header('Route', r));
       routeDone = true;
       continue;
     }
@@ -65,13 +65,13 @@ export function forwardCopy(request: SipRequest, spec: ForwardSpec): ForwardResu
       // "If the copy contains a Max-Forwards header field, the proxy MUST decrement its value by one (1). If the
       // copy does not contain a Max-Forwards header field, the proxy MUST add one with a field value, which
       // SHOULD be 70." (§16.6 step 3) An unreadable value counts as none.
-      headers.push(hdr('Max-Forwards', String(mf === undefined ? DEFAULT_MAX_FORWARDS : mf - 1)));
+      headers.push(header('Max-Forwards', String(mf === undefined ? DEFAULT_MAX_FORWARDS : mf - 1)));
       continue;
     }
     if (replaced.has(h.name)) continue;
     headers.push(h);
   }
-  if (!mfDone) headers.push(hdr('Max-Forwards', String(DEFAULT_MAX_FORWARDS)));
+  if (!mfDone) headers.push(header('Max-Forwards', String(DEFAULT_MAX_FORWARDS)));
   for (const h of spec.extra ?? []) headers.push(h);
   // "The proxy MUST place the URI into the Request-URI of the copy." (§16.6 step 2)
   return { ok: true, request: { ...request, uri: spec.uri ?? request.uri, headers } };
@@ -79,6 +79,6 @@ export function forwardCopy(request: SipRequest, spec: ForwardSpec): ForwardResu
 
 /** Our Via on top (§16.6 step 8) and, when we stay in the dialog, our Record-Route (step 4). In place. */
 export function stampHop(request: SipRequest, via: string, recordRoute?: string): void {
-  if (recordRoute !== undefined) request.headers.unshift(hdr('Record-Route', recordRoute));
-  request.headers.unshift(hdr('Via', via));
+  if (recordRoute !== undefined) request.headers.unshift(header('Record-Route', recordRoute));
+  request.headers.unshift(header('Via', via));
 }

@@ -5,7 +5,8 @@ import type { CoreErrorCode } from './errors.js';
 import { TOO_MANY_HOPS, maxForwardsOf } from './forward.js';
 import type { Refusal } from './reject.js';
 import { requestUriProblem } from './request-gate.js';
-import { getHeaders, hdr, parseUriLite, splitList, uriOf } from './sip-text.js';
+import { getHeaderValues, header, splitList, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
+import type { SipUri } from '../../sip/message/index.js';
 
 /** What the engine answers to OPTIONS by itself (RFC 3261 §11.2): the methods, bodies and extensions it takes. */
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, REFER, NOTIFY, MESSAGE, SUBSCRIBE';
@@ -45,7 +46,7 @@ export function screenRequest(request: SipRequest, inDialog: boolean, isOurs: (u
 
 /** The user part of a SIP URI; undefined when it has none (or is not a SIP URI). */
 function userOf(uri: string): string | undefined {
-  const u = parseUriLite(uri);
+  const u = uriOrUndefined(uri);
   return u?.user === '' ? undefined : u?.user;
 }
 
@@ -55,13 +56,13 @@ function userOf(uri: string): string | undefined {
  * A re-INVITE may leave its Contact out (the target stays); one it carries must be good.
  */
 export function contactProblem(request: SipRequest, inDialog: boolean): Refusal | undefined {
-  const contacts = getHeaders(request, 'contact').flatMap(splitList);
+  const contacts = getHeaderValues(request, 'contact');
   if (contacts.length === 0) {
     return inDialog ? undefined : { status: 400, phrase: 'Missing Contact', text: 'INVITE without Contact' };
   }
   if (contacts.length > 1) return { status: 400, phrase: 'Bad Contact', text: 'more than one Contact in an INVITE' };
-  const uri = uriOf(contacts[0]!);
-  const u = parseUriLite(uri);
+  const uri = uriTextOf(contacts[0]!);
+  const u = uriOrUndefined(uri);
   if (!u || (u.scheme !== 'sip' && u.scheme !== 'sips') || requestUriProblem(uri) !== undefined) {
     return { status: 400, phrase: 'Bad Contact', text: 'Contact is not a SIP or SIPS URI' };
   }
@@ -77,7 +78,7 @@ export function stripOurRoutes(request: SipRequest, isOurs: (uri: string) => boo
   const routes: string[] = [];
   for (const h of request.headers) if (h.name === 'route') routes.push(...splitList(h.value));
   let ours = 0;
-  while (ours < routes.length && isOurs(uriOf(routes[ours]!))) ours++;
+  while (ours < routes.length && isOurs(uriTextOf(routes[ours]!))) ours++;
   const rest = routes.slice(ours);
   if (ours > 0) {
     const headers: SipHeader[] = [];
@@ -87,7 +88,7 @@ export function stripOurRoutes(request: SipRequest, isOurs: (uri: string) => boo
         headers.push(h);
         continue;
       }
-      if (!done) for (const r of rest) headers.push(hdr('Route', r));
+      if (!done) for (const r of rest) headers.push(header('Route', r));
       done = true;
     }
     request.headers.length = 0;
@@ -100,6 +101,6 @@ export function stripOurRoutes(request: SipRequest, isOurs: (uri: string) => boo
 export function optionsResponse(request: SipRequest, toTag: string): SipResponse {
   return buildResponse(request, 200, 'OK', {
     toTag,
-    headers: [hdr('Allow', ALLOW), hdr('Accept', ACCEPT), hdr('Supported', SUPPORTED), hdr('Accept-Encoding', 'identity')],
+    headers: [header('Allow', ALLOW), header('Accept', ACCEPT), header('Supported', SUPPORTED), header('Accept-Encoding', 'identity')],
   });
 }

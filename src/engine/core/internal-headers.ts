@@ -1,7 +1,7 @@
 import type { SipHeader } from '../../sip/message/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { TlsFailure } from '../../tls/failure.js';
-import { hdr } from './sip-text.js';
+import { header } from '../../sip/message/index.js';
 
 /**
  * Headers between the engine and its apps only (ARCHITECTURE §1): X-Trunkgate-Peer (engine → app: who sent a
@@ -70,7 +70,7 @@ export function peerHeader(flow: Flow, listenerTenant: string | undefined): SipH
     const ids = tls.identities.filter((id) => SAFE_IDENTITY.test(id));
     if (ids.length > 0) v += `;identities="${ids.join(',')}"`;
   }
-  return hdr('X-Trunkgate-Peer', v);
+  return header('X-Trunkgate-Peer', v);
 }
 
 function quoted(text: string): string {

@@ -7,7 +7,8 @@ import type { Flow, SendTarget, TransportProtocol } from '../../sip/transport/ty
 import type { AppHub, AppProxyCommand } from '../types.js';
 import { defaultPort, resolveHost, transportOf } from './addressing.js';
 import type { ServerPending } from './engine-dialog.js';
-import { getHeader, getHeaders, hdr, parseSipText, parseUriLite, serializeSip, splitList, tagOf, uriOf } from './sip-text.js';
+import { getHeader, getHeaderValues, header, parseAppText, serializeMessageText, splitList, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
+import type { SipUri } from '../../sip/message/index.js';
 import { forwardCopy, stampHop } from './forward.js';
 import { refusalResponse, type Refusal } from './reject.js';
 import type { RequestGate } from './request-gate.js';
@@ -62,7 +63,7 @@ function withoutTopVia(res: SipResponse): SipResponse {
     if (!removed && h.name === 'via') {
       removed = true;
       const rest = splitList(h.value).slice(1);
-      if (rest.length > 0) headers.push(hdr('Via', rest.join(', ')));
+      if (rest.length > 0) headers.push(header('Via', rest.join(', ')));
       continue;
     }
     headers.push(h);
@@ -72,9 +73,9 @@ function withoutTopVia(res: SipResponse): SipResponse {
 
 /** Where a request goes: its first Route, else its Request-URI (https://www.rfc-editor.org/rfc/rfc3261#section-16.6 step 7). */
 async function nextHop(request: SipRequest, flowHint?: Flow): Promise<SendTarget> {
-  const route = getHeaders(request, 'route').flatMap(splitList)[0];
-  const uri = route !== undefined ? uriOf(route) : request.uri;
-  const u = parseUriLite(uri);
+  const route = getHeaderValues(request, 'route')[0];
+  const uri = route !== undefined ? uriTextOf(route) : request.uri;
+  const u = uriOrUndefined(uri);
   if (!u) throw new Error(`invalid destination: ${uri}`);
   const protocol = transportOf(u);
   const t: SendTarget = { protocol, address: await resolveHost(u.host), port: u.port ?? defaultPort(protocol) };
@@ -110,11 +111,11 @@ export class ProxyCore {
    * The caller decides that the dialog is one we proxied; nothing else is ever relayed here.
    */
   relayInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined): 'relayed' | 'refused' | undefined {
-    const routes = getHeaders(request, 'route').flatMap(splitList);
+    const routes = getHeaderValues(request, 'route');
     let ours = 0;
-    while (ours < routes.length && this.isOurs(uriOf(routes[ours]!))) ours++;
+    while (ours < routes.length && this.isOurs(uriTextOf(routes[ours]!))) ours++;
     if (ours === routes.length) {
-      const u = parseUriLite(request.uri);
+      const u = uriOrUndefined(request.uri);
       if (!u || this.#host.isLocal(u.host.replace(/^\[|\]$/g, ''), u.port ?? defaultPort(transportOf(u)))) return undefined;
     }
     const copy = forwardCopy(request, { isOurs: (uri) => this.isOurs(uri), keepRoutes: true });
@@ -153,7 +154,7 @@ export class ProxyCore {
 
   /** Whether a URI names one of our listeners. */
   isOurs(uri: string): boolean {
-    const u = parseUriLite(uri);
+    const u = uriOrUndefined(uri);
     return u !== undefined && this.#host.isLocal(u.host.replace(/^\[|\]$/g, ''), u.port ?? defaultPort(transportOf(u)));
   }
 }
@@ -175,7 +176,7 @@ class ProxyRun {
     this.#cmd = cmd;
     this.#p = p;
     this.#queue = cmd.destinations.filter((d) => d.length > 0);
-    const fromApp = parseSipText(cmd.sip);
+    const fromApp = parseAppText(cmd.sip);
     this.#extra = fromApp ? fromApp.headers.filter((h) => !NOT_FROM_APP.has(h.name) && !isInternalHeader(h.name)) : [];
   }
 
@@ -295,7 +296,7 @@ class ProxyRun {
     if (this.#finished) return;
     if (status < 400 && this.#cmd.followRedirects) {
       // Redirect: the Contacts are tried next (§16.7 step 4 / §16.5).
-      for (const c of getHeaders(res, 'contact').flatMap(splitList)) this.#queue.push(uriOf(c));
+      for (const c of getHeaderValues(res, 'contact')) this.#queue.push(uriTextOf(c));
     }
     this.#consider(withoutTopVia(res));
     if (status >= 600) {
@@ -347,7 +348,7 @@ class ProxyRun {
       // "If the selected response is a 503 (Service Unavailable), the proxy MUST convert it to a 500" (§16.7 step 6)
       best = {
         ...best, status: 500, reason: 'Server Internal Error',
-        headers: best.headers.map((h) => (h.name === 'reason' && h.value.startsWith('SIP;cause=503;') ? hdr('Reason', h.value.replace('cause=503', 'cause=500')) : h)),
+        headers: best.headers.map((h) => (h.name === 'reason' && h.value.startsWith('SIP;cause=503;') ? header('Reason', h.value.replace('cause=503', 'cause=500')) : h)),
       };
     }
     this.#finishWith(best, undefined);
@@ -377,7 +378,7 @@ class ProxyRun {
   /** A final response from a target, to the app when it asked for fullResponse (§2.5). */
   #continue(branch: Branch, res: SipResponse): void {
     if (!this.#cmd.fullResponse) return;
-    const text = serializeSip(res);
+    const text = serializeMessageText(res);
     const f = branch.txn?.flow;
     this.#reply([
       'OK', 'network', String(Buffer.byteLength(text)), f?.protocol ?? '', f?.remoteAddress ?? '', f ? String(f.remotePort) : '',

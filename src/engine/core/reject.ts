@@ -1,6 +1,6 @@
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
 import { buildResponse } from '../../sip/transaction/index.js';
-import { hdr } from './sip-text.js';
+import { header } from '../../sip/message/index.js';
 
 /** A reason text made safe for a quoted-string: no CR/LF, quotes and backslashes escaped. */
 function quoted(text: string): string {
@@ -9,7 +9,7 @@ function quoted(text: string): string {
 
 /** `Reason: SIP;cause=NNN;text="…"` (https://www.rfc-editor.org/rfc/rfc3326#section-2). */
 export function reasonHeader(status: number, text: string): SipHeader {
-  return hdr('Reason', `SIP;cause=${status};text="${quoted(text)}"`);
+  return header('Reason', `SIP;cause=${status};text="${quoted(text)}"`);
 }
 
 export interface Refusal {
@@ -28,6 +28,6 @@ export interface Refusal {
  */
 export function refusalResponse(request: SipRequest, r: Refusal, toTag: string): SipResponse {
   const headers: SipHeader[] = [reasonHeader(r.status, r.text ?? r.phrase)];
-  if (r.retryAfter !== undefined) headers.push(hdr('Retry-After', String(r.retryAfter)));
+  if (r.retryAfter !== undefined) headers.push(header('Retry-After', String(r.retryAfter)));
   return buildResponse(request, r.status, r.phrase, { toTag, headers });
 }

@@ -4,7 +4,8 @@ import type { TransactionLayer } from '../../sip/transaction/index.js';
 import type { SendTarget } from '../../sip/transport/types.js';
 import type { RefusedInputLog } from '../../sip/transport/input-log.js';
 import type { CoreErrorCode } from './errors.js';
-import { parseUriLite } from './sip-text.js';
+import { uriOrUndefined } from '../../sip/message/index.js';
+import type { SipUri } from '../../sip/message/index.js';
 
 const SCHEMES = new Set(['sip', 'sips', 'tel']);
 
@@ -13,7 +14,7 @@ export function requestUriProblem(uri: string): string | undefined {
   if (uri.length === 0) return 'empty Request-URI';
   // eslint-disable-next-line no-control-regex
   if (/[\s\x00-\x1f\x7f]/.test(uri)) return 'Request-URI with white space or a control character';
-  const u = parseUriLite(uri);
+  const u = uriOrUndefined(uri);
   if (!u) return `Request-URI is not a URI: ${uri.slice(0, 80)}`;
   if (!SCHEMES.has(u.scheme)) return `Request-URI scheme ${u.scheme.slice(0, 16)} is not sip, sips or tel`;
   return undefined;

@@ -14,9 +14,9 @@ import { EngineDialog, type ClientPending } from './engine-dialog.js';
 import { reasonHeader } from './reject.js';
 import type { RequestGate } from './request-gate.js';
 import { NOOP_USER, STACK_OWNED, appHeaders, cseqNumber, newTag, randomSeq, tlsTargetOf } from './core-util.js';
-import {
-  getHeader, getHeaders, hdr, parseUriLite, replaceLocalhost, serializeSip, splitList, tagOf, uriOf,
-} from './sip-text.js';
+import { getHeader, getHeaderValues, header, serializeMessageText, splitList, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
+import type { SipUri } from '../../sip/message/index.js';
+import { replaceLocalhost } from './core-util.js';
 
 /** What the engine core shares with its UAC side: the layers below, the dialogs, and how to answer an app. */
 export interface CoreContext {
@@ -63,13 +63,13 @@ export class UacCore {
     const bye = this.#buildInDialog(d, 'BYE', d.remoteTarget, [reason], Buffer.alloc(0));
     this.#dialogTarget(d).then((target) => {
       const via = this.#c.addr.viaFor(target.protocol);
-      bye.headers.unshift(hdr('Via', via));
+      bye.headers.unshift(header('Via', via));
       try {
         this.#c.send.sendRequest(bye, { target, user: NOOP_USER });
       } catch (err) {
         this.#c.log?.warn({ err }, 'engine BYE not sent');
       }
-      const text = serializeSip(bye);
+      const text = serializeMessageText(bye);
       this.#c.cdr('stop', ['application', this.#c.now(), o.cdrCause], text);
       if (this.#c.hub.isConnected(d.owner)) {
         const f = d.flow;
@@ -105,7 +105,7 @@ export class UacCore {
     };
     const probe = this.#buildInDialog(d, 'OPTIONS', d.remoteTarget, [], Buffer.alloc(0));
     this.#dialogTarget(d).then((target) => {
-      probe.headers.unshift(hdr('Via', this.#c.addr.viaFor(target.protocol)));
+      probe.headers.unshift(header('Via', this.#c.addr.viaFor(target.protocol)));
       this.#c.send.sendRequest(probe, {
         target,
         user: {
@@ -125,13 +125,13 @@ export class UacCore {
       this.#c.nok(cmd, 'too many pending requests or dialogs in the engine');
       return;
     }
-    const ruri = parseUriLite(msg.uri);
+    const ruri = uriOrUndefined(msg.uri);
     if (!ruri) {
       this.#c.nok(cmd, `invalid request-uri: ${msg.uri}`);
       return;
     }
-    const routeUri = cmd.routeUri ? uriOf(cmd.routeUri) : undefined;
-    const dest = routeUri ? parseUriLite(routeUri) : ruri;
+    const routeUri = cmd.routeUri ? uriTextOf(cmd.routeUri) : undefined;
+    const dest = routeUri ? uriOrUndefined(routeUri) : ruri;
     if (!dest) {
       this.#c.nok(cmd, `invalid route: ${cmd.routeUri}`);
       return;
@@ -202,7 +202,7 @@ export class UacCore {
         this.#c.nok(cmd, 'missing content-type');
         return;
       }
-      others.push(hdr('Content-Type', 'application/sdp'));
+      others.push(header('Content-Type', 'application/sdp'));
     }
     from ??= contact;
     let fromTag = tagOf(from);
@@ -230,12 +230,12 @@ export class UacCore {
       if (route.tenant !== undefined) target.tenant = route.tenant;
     }
 
-    headers.push(hdr('Via', `SIP/2.0/${protocol.toUpperCase()} ${local};rport;branch=${newBranch()}`));
-    if (!hasMaxForwards) headers.push(hdr('Max-Forwards', '70'));
-    if (routeUri) headers.push(hdr('Route', `<${withLr(routeUri)}>`));
-    headers.push(hdr('From', from), hdr('To', to), hdr('Call-ID', callId), hdr('CSeq', `${seq} ${method}`));
+    headers.push(header('Via', `SIP/2.0/${protocol.toUpperCase()} ${local};rport;branch=${newBranch()}`));
+    if (!hasMaxForwards) headers.push(header('Max-Forwards', '70'));
+    if (routeUri) headers.push(header('Route', `<${withLr(routeUri)}>`));
+    headers.push(header('From', from), header('To', to), header('Call-ID', callId), header('CSeq', `${seq} ${method}`));
     const dialogForming = method === 'INVITE' || method === 'SUBSCRIBE';
-    if (dialogForming && !hasContact) headers.push(hdr('Contact', contact));
+    if (dialogForming && !hasContact) headers.push(header('Contact', contact));
     for (const h of others) headers.push(h);
     const request: SipRequest = { kind: 'request', method, uri: msg.uri, version: 'SIP/2.0', headers, body: msg.body };
 
@@ -257,7 +257,7 @@ export class UacCore {
       this.#c.dialogs.add(d);
     }
     this.#startClient(p, cmd);
-    if (method === 'INVITE') this.#c.cdr('attempt', ['application', this.#c.now()], () => serializeSip(request));
+    if (method === 'INVITE') this.#c.cdr('attempt', ['application', this.#c.now()], () => serializeMessageText(request));
   }
 
   #startClient(p: ClientPending, cmd: AppSipCommand): void {
@@ -274,7 +274,7 @@ export class UacCore {
       return;
     }
     this.#c.client.set(p.txnId, p);
-    const text = serializeSip(p.request);
+    const text = serializeMessageText(p.request);
     const l = this.#c.addr.listenerFor(p.target.protocol);
     this.#c.hub.reply(cmd.connId, cmd.msgId, [
       'OK', 'application', String(Buffer.byteLength(text)), p.target.protocol, l ? this.#c.addr.hostOf(l) : '', l ? String(l.port) : '',
@@ -289,7 +289,7 @@ export class UacCore {
     // A failed TLS handshake is named in a Reason header (RFC 3326), so the app can fail over or pass it on.
     const t = p.target;
     const why = status === 408 ? `no answer from ${t.address}:${t.port}` : `${t.protocol} transport to ${t.address}:${t.port} failed`;
-    const res = buildResponse(p.request, status, reason, { headers: [reasonValue !== undefined ? hdr('Reason', reasonValue) : reasonHeader(status, why)] });
+    const res = buildResponse(p.request, status, reason, { headers: [reasonValue !== undefined ? header('Reason', reasonValue) : reasonHeader(status, why)] });
     this.#onClientResponse(p, res, { protocol: t.protocol, localAddress: '', localPort: 0, remoteAddress: t.address, remotePort: t.port });
   }
 
@@ -315,7 +315,7 @@ export class UacCore {
           this.byeFromEngine(d, 'CANCEL race', { cause: 487, cdrCause: 'cancel-race' });
           return;
         }
-        if (!p.inDialog) this.#c.cdr('start', ['network', this.#c.now(), 'uac'], () => serializeSip(res));
+        if (!p.inDialog) this.#c.cdr('start', ['network', this.#c.now(), 'uac'], () => serializeMessageText(res));
       } else if (status > 100 && status < 200) {
         if (!p.inDialog) this.#learnRemote(d, res, flow, false);
       } else if (status >= 300) {
@@ -323,7 +323,7 @@ export class UacCore {
         d.clientInvite = undefined;
         if (!p.inDialog) {
           d.failedStatus = status;
-          this.#c.cdr('stop', ['network', this.#c.now(), p.canceled ? 'call-canceled' : 'call-rejected'], () => serializeSip(res));
+          this.#c.cdr('stop', ['network', this.#c.now(), p.canceled ? 'call-canceled' : 'call-rejected'], () => serializeMessageText(res));
           // The dialog only waits for the ACK srf still sends (answered NOK), then goes.
           d.expiry = this.#c.clock.setTimeout(() => this.#c.endDialog(d), 64 * this.#c.T1);
         }
@@ -346,7 +346,7 @@ export class UacCore {
     this.#c.hub.sendSip(p.connId, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#c.now(),
       transactionId: p.txnId, dialogId,
-    }, serializeSip(res));
+    }, serializeMessageText(res));
   }
 
   /** Remote tag, target and route set from a response to the dialog-creating request (§12.1.2). */
@@ -360,11 +360,11 @@ export class UacCore {
     }
     const contact = getHeader(res, 'contact');
     // "The remote target MUST be set to the URI from the Contact header field of the response."
-    if (contact !== undefined) d.remoteTarget = uriOf(contact);
+    if (contact !== undefined) d.remoteTarget = uriTextOf(contact);
     if (!inDialog) {
       // "The route set MUST be set to the list of URIs in the Record-Route header field from the response, taken
       // in reverse order and preserving all URI parameters." https://www.rfc-editor.org/rfc/rfc3261#section-12.1.2
-      d.routeSet = getHeaders(res, 'record-route').flatMap(splitList).reverse();
+      d.routeSet = getHeaderValues(res, 'record-route').reverse();
       if (flow.localPort !== 0) d.flow = flow;
     }
   }
@@ -384,7 +384,7 @@ export class UacCore {
       return;
     }
     p.canceled = true;
-    const text = serializeSip(cancel);
+    const text = serializeMessageText(cancel);
     const l = this.#c.addr.listenerFor(target.protocol);
     this.#c.hub.reply(cmd.connId, cmd.msgId, [
       'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#c.addr.hostOf(l) : '', l ? String(l.port) : '',
@@ -406,7 +406,7 @@ export class UacCore {
       }
       const extra = appHeaders(msg);
       this.#sendAck(d, extra, msg.body).then((ack) => {
-        const text = serializeSip(ack.request);
+        const text = serializeMessageText(ack.request);
         this.#echoRequest(cmd, ack.target, cmd.transactionId || randomUUID(), text);
       }).catch((err: unknown) => this.#c.nok(cmd, err instanceof Error ? err.message : 'ACK not sent'));
       return;
@@ -431,33 +431,33 @@ export class UacCore {
         this.#c.nok(cmd, 'Server error: missing content-type');
         return;
       }
-      extra.push(hdr('Content-Type', 'application/sdp'));
+      extra.push(header('Content-Type', 'application/sdp'));
     }
-    if ((method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') && !hasContact) extra.push(hdr('Contact', d.localContact));
+    if ((method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') && !hasContact) extra.push(header('Contact', d.localContact));
     // srf sends in-dialog requests to `sip:placeholder`; the dialog's remote target replaces it (§2.10 item 5).
     const uri = msg.uri.includes('placeholder') || !d.remoteTarget ? d.remoteTarget || msg.uri : msg.uri;
     const request = this.#buildInDialog(d, method, uri, extra, msg.body);
     this.#dialogTarget(d).then((target) => {
-      request.headers.unshift(hdr('Via', this.#c.addr.viaFor(target.protocol)));
+      request.headers.unshift(header('Via', this.#c.addr.viaFor(target.protocol)));
       const txnId = cmd.transactionId || randomUUID();
       const p: ClientPending = {
         txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: d, inDialog: true,
         canceled: false, final: false,
       };
       if (method === 'INVITE') d.clientInvite = txnId;
-      if (method === 'BYE') this.#c.cdr('stop', ['application', this.#c.now(), 'normal-release'], () => serializeSip(request));
+      if (method === 'BYE') this.#c.cdr('stop', ['application', this.#c.now(), 'normal-release'], () => serializeMessageText(request));
       this.#startClient(p, cmd);
     }).catch((err: unknown) => this.#c.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'));
   }
 
   /** A request inside `d` without its Via (added once the target, hence the transport, is known). */
   #buildInDialog(d: EngineDialog, method: string, uri: string, extra: SipHeader[], body: Buffer): SipRequest {
-    const headers: SipHeader[] = [hdr('Max-Forwards', '70')];
-    for (const r of d.routeSet) headers.push(hdr('Route', r));
+    const headers: SipHeader[] = [header('Max-Forwards', '70')];
+    for (const r of d.routeSet) headers.push(header('Route', r));
     // "The CSeq header field value MUST be [...] the local sequence number [...] incremented by one"
     // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
     const seq = method === 'ACK' ? (d.ackSeq ?? d.localSeq) : d.nextSeq();
-    headers.push(hdr('From', d.localUri), hdr('To', d.remoteUri), hdr('Call-ID', d.callId), hdr('CSeq', `${seq} ${method}`));
+    headers.push(header('From', d.localUri), header('To', d.remoteUri), header('Call-ID', d.callId), header('CSeq', `${seq} ${method}`));
     for (const h of extra) headers.push(h);
     return { kind: 'request', method, uri, version: 'SIP/2.0', headers, body };
   }
@@ -465,11 +465,11 @@ export class UacCore {
   async #sendAck(d: EngineDialog, extra: SipHeader[], body: Buffer): Promise<{ request: SipRequest; target: SendTarget }> {
     // "The UAC core MUST generate an ACK request for each 2xx received [...] The sequence number of the CSeq
     // header field MUST be the same as the INVITE being acknowledged" https://www.rfc-editor.org/rfc/rfc3261#section-13.2.2.4
-    if (body.length > 0 && !extra.some((h) => h.name === 'content-type')) extra.push(hdr('Content-Type', 'application/sdp'));
+    if (body.length > 0 && !extra.some((h) => h.name === 'content-type')) extra.push(header('Content-Type', 'application/sdp'));
     const ack = this.#buildInDialog(d, 'ACK', d.remoteTarget, extra, body);
     d.ackSeq = undefined;
     const target = await this.#dialogTarget(d);
-    ack.headers.unshift(hdr('Via', this.#c.addr.viaFor(target.protocol)));
+    ack.headers.unshift(header('Via', this.#c.addr.viaFor(target.protocol)));
     d.lastAck = { request: ack, target };
     await this.#c.send.sendStateless(ack, target);
     return d.lastAck;
@@ -495,8 +495,8 @@ export class UacCore {
     }
     // "If the route set is not empty, and its first URI contains the lr parameter [...] the UAC MUST [...] send
     // the request to the first URI of the route set" https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
-    const next = d.routeSet.length > 0 ? uriOf(d.routeSet[0]!) : d.remoteTarget;
-    const u = parseUriLite(next);
+    const next = d.routeSet.length > 0 ? uriTextOf(d.routeSet[0]!) : d.remoteTarget;
+    const u = uriOrUndefined(next);
     if (!u) {
       if (f) return { protocol: f.protocol, address: f.remoteAddress, port: f.remotePort };
       throw new Error(`unable to find route for dialog ${d.id}`);

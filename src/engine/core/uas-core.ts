@@ -7,7 +7,7 @@ import type { AppHub, AppSipCommand } from '../types.js';
 import type { LocalAddresses } from './addressing.js';
 import { cseqMethod, cseqNumber, newTag, randomSeq, responseHeaders } from './core-util.js';
 import { EngineDialog, type ServerPending } from './engine-dialog.js';
-import { getHeader, getHeaders, hdr, serializeSip, splitList, tagOf, uriOf } from './sip-text.js';
+import { getHeader, getHeaderValues, header, serializeMessageText, splitList, tagOf, uriTextOf } from '../../sip/message/index.js';
 import type { UacCore } from './uac-core.js';
 
 /** What the UAS side shares with the engine core. */
@@ -77,7 +77,7 @@ export class UasCore {
       // https://www.rfc-editor.org/rfc/rfc3262#section-3
       rseq = p.lastRseq === 0 ? randomSeq() : p.lastRseq + 1;
       p.lastRseq = rseq;
-      extra.push(hdr('RSeq', String(rseq)));
+      extra.push(header('RSeq', String(rseq)));
     }
     const response = buildResponse(request, status, msg.reason, {
       ...(status > 100 && p.toTag !== undefined ? { toTag: p.toTag } : {}),
@@ -111,7 +111,7 @@ export class UasCore {
     if (status > 100 && status < 200) p.provisional = true;
     if (reliable) this.#startReliable(p, response, rseq);
 
-    const text = serializeSip(response);
+    const text = serializeMessageText(response);
     const echoDialogId = d && (createsDialog || p.inDialog) && status > 100 ? d.id : '';
     this.#c.hub.reply(cmd.connId, cmd.msgId, [
       'OK', 'application', String(Buffer.byteLength(text)), p.flow.protocol, p.flow.remoteAddress, String(p.flow.remotePort),
@@ -143,8 +143,8 @@ export class UasCore {
       localSeq: randomSeq(), remoteSeq: cseqNumber(request),
       // "The route set MUST be set to the list of URIs in the Record-Route header field from the request, taken
       // in order and preserving all URI parameters." https://www.rfc-editor.org/rfc/rfc3261#section-12.1.1
-      routeSet: getHeaders(request, 'record-route').flatMap(splitList),
-      remoteTarget: contact === undefined ? '' : uriOf(contact),
+      routeSet: getHeaderValues(request, 'record-route'),
+      remoteTarget: contact === undefined ? '' : uriTextOf(contact),
       secure: request.uri.startsWith('sips:') && p.flow.protocol === 'tls',
       flow: p.flow, localContact,
     }, p.connId, 'network');

@@ -10,3 +10,4 @@ export * from './serialize.js';
 export * from './accessors.js';
 export * from './validate.js';
 export * from './grammar.js';
+export * from './app-text.js';

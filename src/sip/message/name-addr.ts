@@ -74,3 +74,26 @@ export function tagOf(value: string | undefined): string | undefined {
   const m = /;\s*tag\s*=\s*([^;\s,]+)/i.exec(value.slice(from));
   return m ? m[1] : undefined;
 }
+
+/** The URI text of a name-addr or addr-spec value (`"A" <sip:a@b>;tag=x` is `sip:a@b`), read without a full parse. */
+export function uriTextOf(value: string): string {
+  const lt = openingAngle(value);
+  if (lt >= 0) {
+    const gt = value.indexOf('>', lt);
+    return value.slice(lt + 1, gt < 0 ? undefined : gt).trim();
+  }
+  const semi = value.indexOf(';');
+  return (semi < 0 ? value : value.slice(0, semi)).trim();
+}
+
+/** Where the name-addr's `<` is: the first one outside a quoted display name; -1 when there is none. */
+function openingAngle(value: string): number {
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (quoted && c === 0x5c /* \\ */) i++;
+    else if (c === 0x22 /* " */) quoted = !quoted;
+    else if (c === 0x3c /* < */ && !quoted) return i;
+  }
+  return -1;
+}

@@ -22,3 +22,9 @@ export function serializeMessage(msg: SipMessage): Buffer {
   msg.body.copy(out, headLen);
   return out;
 }
+
+/** The message as text, for the control protocol, which carries SIP as UTF-8 text. */
+export function serializeMessageText(msg: SipMessage): string {
+  const head = serializeHead(msg);
+  return msg.body.length === 0 ? head : head + msg.body.toString('utf8');
+}

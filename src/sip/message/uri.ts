@@ -96,6 +96,12 @@ export function parseUri(text: string): Result<SipUri, 'ERR_SIP_PARSE_URI'> {
   return ok(uri);
 }
 
+/** parseUri's value, or undefined for text that is not a SIP, SIPS or tel URI. */
+export function uriOrUndefined(text: string): SipUri | undefined {
+  const r = parseUri(text);
+  return r.ok ? r.value : undefined;
+}
+
 function escapeUser(s: string): string {
   return s.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) => encodeURIComponent(c));
 }

@@ -1,7 +1,7 @@
 import { ManualClock } from '../../../../src/common/clock.js';
 import { EngineCore } from '../../../../src/engine/core/engine-core.js';
 import type { CoreLimits } from '../../../../src/engine/core/limits.js';
-import { parseSipText } from '../../../../src/engine/core/sip-text.js';
+import { parseAppText } from '../../../../src/sip/message/index.js';
 import type { AppHub, CdrKind, SipFrameMeta } from '../../../../src/engine/types.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../../../src/sip/message/types.js';
 import { TransactionLayer } from '../../../../src/sip/transaction/index.js';
@@ -37,7 +37,7 @@ export class FakeTransport implements TransportSender {
   sent: { text: string; msg: SipMessage; target: SendTarget }[] = [];
   send(data: Buffer, target: SendTarget): Promise<Flow> {
     const text = data.toString('utf8');
-    this.sent.push({ text, msg: parseSipText(text)!, target });
+    this.sent.push({ text, msg: parseAppText(text)!, target });
     return Promise.resolve({ protocol: target.protocol, localAddress: '127.0.0.1', localPort: 5060, remoteAddress: target.address, remotePort: target.port });
   }
   listeners(): ListenerInfo[] {
@@ -64,7 +64,7 @@ export function setup(limits?: CoreLimits) {
   const transactions = new TransactionLayer({ transport, clock, autoTrying: false });
   const core = new EngineCore({ transactions, transport, hub, clock, ...(limits ? { limits } : {}) });
   const fromNet = (text: string, flow: Flow = PEER): void => {
-    const m = parseSipText(text.replace(/\n/g, '\r\n'))!;
+    const m = parseAppText(text.replace(/\n/g, '\r\n'))!;
     core.onMessage(m, Buffer.from(text), flow);
   };
   let n = 0;

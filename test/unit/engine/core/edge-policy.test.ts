@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { forwardCopy } from '../../../../src/engine/core/forward.js';
 import { RequestGate, requestUriProblem } from '../../../../src/engine/core/request-gate.js';
-import { parseSipText } from '../../../../src/engine/core/sip-text.js';
+import { parseAppText } from '../../../../src/sip/message/index.js';
 import type { SipRequest } from '../../../../src/sip/message/types.js';
 import { flush, header, invite, setup } from './core-harness.js';
 
@@ -46,7 +46,7 @@ test('Max-Forwards 0 on a request to the engine gets 483 with a Reason; the app 
 });
 
 test('the §16.6 copy: Max-Forwards decremented, 70 when absent, 483 at 0, our Route entries removed', () => {
-  const req = (extra: string): SipRequest => parseSipText(`BYE sip:b@127.0.0.3 SIP/2.0\r\n${extra}Call-ID: x\r\n\r\n`) as SipRequest;
+  const req = (extra: string): SipRequest => parseAppText(`BYE sip:b@127.0.0.3 SIP/2.0\r\n${extra}Call-ID: x\r\n\r\n`) as SipRequest;
   const isOurs = (uri: string): boolean => uri.startsWith('sip:127.0.0.1');
   const one = forwardCopy(req('Max-Forwards: 1\r\nRoute: <sip:127.0.0.1;lr>, <sip:127.0.0.8;lr>\r\n'), { isOurs, keepRoutes: true });
   assert.ok(one.ok);
@@ -105,7 +105,7 @@ test('the request gate never puts a request with an empty or unusable Request-UR
   assert.equal(requestUriProblem('sip:bob@127.0.0.1:5060;transport=tcp'), undefined);
   const h = setup();
   const gate = new RequestGate(h.transactions, undefined);
-  const bye = parseSipText('BYE  SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\n'
+  const bye = parseAppText('BYE  SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\n'
     + 'Call-ID: y\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\n\r\n') as SipRequest;
   bye.uri = '';
   const user = { onResponse() {}, onTimeout() {}, onTransportError() {} };

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  parseAppText, serializeMessageText, uriOrUndefined, uriTextOf, type SipRequest, type SipResponse,
+} from '../../../../src/sip/message/index.js';
+
+test('an app request with bare LF line ends, no Content-Length and a folded header is read in full', () => {
+  const m = parseAppText('invite sip:bob@example.com SIP/2.0\nFrom: <sip:a@b>;tag=1\nSubject: one\n two\ni: abc\n\nv=0\r\n') as SipRequest;
+  assert.equal(m.kind, 'request');
+  assert.equal(m.method, 'INVITE');
+  assert.equal(m.uri, 'sip:bob@example.com');
+  assert.deepEqual(m.headers.map((h) => [h.name, h.raw, h.value]), [
+    ['from', 'From', '<sip:a@b>;tag=1'], ['subject', 'Subject', 'one two'], ['call-id', 'i', 'abc'],
+  ]);
+  assert.equal(m.body.toString(), 'v=0\r\n');
+});
+
+test('CRLF text splits at the first blank line; text without one is all headers', () => {
+  const m = parseAppText('SIP/2.0 180 Ringing\r\nTo: <sip:b@c>;tag=9\r\n\r\nbody\r\n\r\nmore') as SipResponse;
+  assert.equal(m.status, 180);
+  assert.equal(m.reason, 'Ringing');
+  assert.equal(m.body.toString(), 'body\r\n\r\nmore');
+  const h = parseAppText('BYE sip:x@y SIP/2.0\r\nMax-Forwards: 70') as SipRequest;
+  assert.equal(h.headers.length, 1);
+  assert.equal(h.body.length, 0);
+});
+
+test('a line without a colon is skipped, a leading continuation line with no header before it too', () => {
+  const m = parseAppText('OPTIONS sip:x@y SIP/2.0\n folded-first\nno colon here\n: empty name\nTo: <sip:x@y>\n\n')!;
+  assert.deepEqual(m.headers.map((h) => h.name), ['to']);
+});
+
+test('start lines that are neither a request nor a status line are refused', () => {
+  for (const bad of ['', 'SIP/2.0', 'SIP/2.0 99 Low', 'SIP/2.0 700 High', 'SIP/2.0 abc Bad', 'INVITE', '1NVITE sip:x SIP/2.0']) {
+    assert.equal(parseAppText(`${bad}\r\nTo: x\r\n\r\n`), undefined, bad);
+  }
+  const noReason = parseAppText('SIP/2.0 200\r\n\r\n') as SipResponse;
+  assert.equal(noReason.status, 200);
+  assert.equal(noReason.reason, '');
+});
+
+test('serializeMessageText writes one Content-Length from the body, whatever the app wrote', () => {
+  const m = parseAppText('MESSAGE sip:x@y SIP/2.0\nContent-Length: 99\nContent-Type: text/plain\n\nhé')!;
+  assert.equal(serializeMessageText(m), 'MESSAGE sip:x@y SIP/2.0\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nhé');
+  const empty = parseAppText('SIP/2.0 200 OK\nTo: <sip:a@b>\n\n')!;
+  assert.equal(serializeMessageText(empty), 'SIP/2.0 200 OK\r\nTo: <sip:a@b>\r\nContent-Length: 0\r\n\r\n');
+});
+
+test('uriTextOf reads the URI of a name-addr or an addr-spec', () => {
+  assert.equal(uriTextOf('"A <x>" <sip:a@b;lr>;tag=1'), 'sip:a@b;lr');
+  assert.equal(uriTextOf('<sip:a@b'), 'sip:a@b');
+  assert.equal(uriTextOf(' sip:a@b;tag=1'), 'sip:a@b');
+  assert.equal(uriTextOf('sip:a@b '), 'sip:a@b');
+});
+
+test('uriOrUndefined: SIP, SIPS and tel URIs parse; anything else is undefined', () => {
+  assert.deepEqual(uriOrUndefined('sip:alice@[::1]:5070;transport=TCP'), {
+    scheme: 'sip', user: 'alice', host: '[::1]', port: 5070, params: { transport: 'TCP' }, headers: {},
+  });
+  assert.equal(uriOrUndefined('tel:+15551234567')?.host, '+15551234567');
+  for (const bad of ['http://x', 'sip:', 'sip:a@b:99999', 'sip:a b@c', 'nocolon']) assert.equal(uriOrUndefined(bad), undefined, bad);
+});
