@@ -6,6 +6,7 @@ import { bootstrapPki, trustpointExists } from './pki/index.js';
 import { engineListeners, engineTlsOptions } from './startup-tls.js';
 import type { GatewayOptions } from './gateway.js';
 import type { Logger } from './log/index.js';
+import type { GatewayWarningCode } from './error-codes.js';
 
 /** What `trunkgate start` derives from profiles/ before anything listens. */
 export interface StartupPlan {
@@ -19,7 +20,7 @@ export interface StartupPlan {
 
 /** A running state that is allowed but not safe by default: a stable code and the sentence that explains it. */
 export interface StartupWarning {
-  code: 'WARN_POLICY_BRIDGE' | 'WARN_NO_DIAL_PEERS';
+  code: GatewayWarningCode;
   message: string;
 }
 

@@ -5,4 +5,8 @@ export type AdminErrorCode =
   /** The admin API asked to listen beyond loopback with no token configured: it refuses to start. */
   | 'ERR_ADMIN_TOKEN_REQUIRED'
   /** A service behind a route failed (500; the log has the cause). */
-  | 'ERR_ADMIN_SERVICE';
+  | 'ERR_ADMIN_SERVICE'
+  /** A request the API refused (bad body, unknown name) without a code of its own: 4xx with this code. */
+  | 'ERR_ADMIN_REQUEST'
+  /** The admin API could not bind its address: the gateway runs on without it, and says so. */
+  | 'ERR_ADMIN_LISTEN';

@@ -33,6 +33,19 @@ export function transportError(
   return new GatewayError(code, message, options);
 }
 
+/** Why the layer dropped a received message itself (counted and logged, never thrown). */
+export type TransportDropCode =
+  /** A request whose top Via cannot be read: no response can be routed, so none is sent. */
+  | 'ERR_SIP_TRANSPORT_NO_VIA'
+  /** A message arrived before anything above the transport was attached to it. */
+  | 'ERR_SIP_TRANSPORT_NO_USER'
+  /** The layer above threw while taking a message: the message is dropped, the layer stays up. */
+  | 'ERR_SIP_TRANSPORT_USER'
+  /** The receive path itself failed on a message: dropped, logged with the error. */
+  | 'ERR_SIP_TRANSPORT_INTERNAL'
+  /** Accepting another connection would eat into the file descriptors kept for the rest of the gateway. */
+  | 'ERR_SIP_TRANSPORT_FD_RESERVE';
+
 /** Why a received message or a byte stream was refused; counted and logged, never thrown. */
 export type FrameErrorCode =
   /** A message on a stream has no Content-Length (mandatory there, RFC 3261 §18.3). */

@@ -1,0 +1,10 @@
+/** Stable codes of the engine's own edge and start-up lines (beside the wire's, the core's and the worker's). */
+export type EngineErrorCode =
+  /** The engine could not start (a port taken, a TLS profile unusable): the code of the cause when it has one. */
+  | 'ERR_ENGINE_START'
+  /** A new request from an address no tenant trusts: refused (403 or dropped), counted, logged once a minute. */
+  | 'ERR_ENGINE_UNTRUSTED_SOURCE'
+  /** A trusted tenant's host name did not resolve; the addresses already known are kept. */
+  | 'ERR_ENGINE_TRUST_RESOLVE'
+  /** A source sent new requests faster than its rate: 503 with Retry-After, or dropped. */
+  | 'ERR_ENGINE_SOURCE_RATE';

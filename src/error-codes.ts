@@ -1,0 +1,200 @@
+/**
+ * Every error code trunkgate writes (a log line's `code`, a GatewayError's `code`, a counter's cause, a problem of
+ * `config check`), each with what it means. Each module owns its codes as a closed union; this registry must name
+ * every member of every union and nothing else (the compiler checks both ways), and a test checks that no code is
+ * written in src/ without being here. `npm run codes` prints the table the README carries.
+ */
+import type { AdminErrorCode } from './admin/errors.js';
+import type { B2buaErrorCode, B2buaLogCode } from './b2bua/errors.js';
+import type { ConfigErrorCode, ConfigProblemCode } from './config/errors.js';
+import type { AppLimitCode } from './engine/app-connection.js';
+import type { CoreErrorCode } from './engine/core/errors.js';
+import type { EngineErrorCode } from './engine/errors.js';
+import type { ControlErrorCode } from './engine/wire/errors.js';
+import type { EngineWorkerErrorCode } from './engine/worker.js';
+import type { LogErrorCode } from './log/errors.js';
+import type { PkiErrorCode } from './pki/errors.js';
+import type { PolicyCode } from './policy/errors.js';
+import type { ParseErrorCode } from './sip/message/types.js';
+import type { TransactionErrorCode } from './sip/transaction/errors.js';
+import type { ConnectionLimitCode } from './sip/transport/connection-gate.js';
+import type { FrameErrorCode, TransportDropCode, TransportErrorCode } from './sip/transport/errors.js';
+import type { TlsErrorCode } from './tls/errors.js';
+
+/** The gateway process's own codes: start, stop, drain and the last-resort handler. */
+export type GatewayLifecycleCode = 'ERR_GATEWAY_START' | 'ERR_GATEWAY_STOP' | 'ERR_GATEWAY_DRAIN' | 'ERR_GATEWAY_UNCAUGHT';
+
+/** Warnings a start or a reload reports beside its verdict. */
+export type GatewayWarningCode = 'WARN_NO_DIAL_PEERS' | 'WARN_POLICY_BRIDGE';
+
+export type ErrorCode =
+  | AdminErrorCode | B2buaErrorCode | B2buaLogCode | ConfigErrorCode | ConfigProblemCode | AppLimitCode
+  | CoreErrorCode | EngineErrorCode | ControlErrorCode | EngineWorkerErrorCode | LogErrorCode | PkiErrorCode
+  | PolicyCode | ParseErrorCode | TransactionErrorCode | ConnectionLimitCode | FrameErrorCode | TransportDropCode
+  | TransportErrorCode | TlsErrorCode | GatewayLifecycleCode | GatewayWarningCode;
+
+export const errorCodes = {
+  // gateway process
+  ERR_GATEWAY_START: 'The gateway could not start (configuration, a port, the engine): it exits non-zero with the cause.',
+  ERR_GATEWAY_STOP: 'Stopping took longer than allowed: the process exits anyway.',
+  ERR_GATEWAY_DRAIN: 'Calls were still up after the BYEs sent at stop.',
+  ERR_GATEWAY_UNCAUGHT: 'An error nothing handled: logged with its stack, then the process exits.',
+  WARN_POLICY_BRIDGE: 'A warning at start and in /health: `policy: bridge` sends every trusted call to one target with no policy.',
+  WARN_NO_DIAL_PEERS: 'A warning: no dial peers are configured, so every call is refused with 404 and a Reason.',
+  // configuration
+  ERR_CONFIG_INVALID: 'A configuration was refused; `details.problems` lists every problem (start refuses, reload keeps the running one).',
+  ERR_CONFIG_READ: 'No *.yaml file, or a file that cannot be read.',
+  ERR_CONFIG_YAML: 'YAML syntax, including a key repeated inside one file.',
+  ERR_CONFIG_DUPLICATE_KEY: 'The same key (or dial-peer id) defined in two files.',
+  ERR_CONFIG_SCHEMA: 'A value the schema refuses: wrong type, unknown key, out of range.',
+  ERR_CONFIG_REFERENCE: 'A name that refers to nothing (tenant, TLS profile, trustpoint, category).',
+  ERR_CONFIG_PATTERN: 'A regular expression that does not compile.',
+  ERR_CONFIG_LISTENER_CONFLICT: 'Two listeners on the same address and port.',
+  ERR_CONFIG_CIPHER: 'A cipher name the TLS layer does not know.',
+  ERR_CONFIG_TLS_PROFILE: 'A TLS profile whose settings contradict each other.',
+  ERR_CONFIG_TENANT: 'A tenant whose transport, listeners, scheme and profile do not fit together.',
+  ERR_CONFIG_ENGINE_MODE: 'A feature an external drachtio-server engine cannot provide.',
+  WARN_CONFIG_ENV: 'A warning: an environment variable the configuration names is not set.',
+  // admin API
+  ERR_ADMIN_UNAUTHORIZED: 'A request without the bearer token, or with another one: 401.',
+  ERR_ADMIN_TOKEN_REQUIRED: 'The admin API was asked to listen beyond loopback with no token: it refuses to start.',
+  ERR_ADMIN_SERVICE: 'A service behind a route failed: 500, the log has the cause.',
+  ERR_ADMIN_REQUEST: 'A request the API refused (bad body, unknown name) without a code of its own: 4xx.',
+  ERR_ADMIN_LISTEN: 'The admin API could not bind its address: the gateway runs on without it.',
+  // log
+  ERR_CONSOLE_OUTPUT: 'A library wrote through console.*: the text became a JSON log line, rate-limited.',
+  // policy
+  ERR_POLICY_DENIED: "The caller's permissions forbid the called number's category: 403 with a Reason.",
+  ERR_POLICY_UNKNOWN_PEER: 'No TLS peer matched and the tenant says `unknownPeer: reject`: 403 with a Reason.',
+  ERR_POLICY_NO_ROUTE: 'No dial peer matches the called number for the source tenant: 404 with a Reason.',
+  // b2bua
+  ERR_B2BUA_TARGET_INVALID: 'A dial-peer target that is not a usable SIP URI, or no target and no policy.',
+  ERR_B2BUA_CONNECT: 'The b2bua could not reach the engine on its control connection.',
+  ERR_B2BUA_AUTH: 'The engine refused the b2bua\'s secret.',
+  ERR_B2BUA_DNS: 'A `dns:` target resolved to nothing, or the lookup failed (RFC 3263).',
+  ERR_B2BUA_POLICY: 'A policy swap asked of a b2bua that runs the plain bridge.',
+  ERR_B2BUA_TOO_MANY_HOPS: 'A call arrived with Max-Forwards 0: 483.',
+  ERR_B2BUA_DENIED: 'A call refused by the permissions of its TLS peer or tenant: 403 with a Reason.',
+  ERR_B2BUA_PEER_HEADER_FORGED: 'A call carried the engine\'s internal peer header without the engine\'s seal: the header is ignored.',
+  ERR_B2BUA_NO_TENANT: 'A call arrived on no known tenant: refused.',
+  ERR_B2BUA_NO_ROUTE: 'No dial peer matches the called number: 404 with a Reason.',
+  ERR_B2BUA_BYE_FAILED: 'A BYE on one leg got no 2xx: the leg is released anyway.',
+  ERR_B2BUA_CONTROL: 'An error on the b2bua\'s control connection (it reconnects).',
+  ERR_B2BUA_DRAINING: 'A new call while the gateway drains for stop: 503.',
+  ERR_B2BUA_CALL_HANDLER: 'The call handler failed on a call: 500 with a Reason if nothing was answered yet.',
+  // engine: control protocol and apps
+  ERR_ENGINE_FRAME_BAD_LENGTH: "A control frame's length prefix is not 1-7 decimal digits followed by '#'.",
+  ERR_ENGINE_FRAME_TOO_LARGE: "A control frame announces more bytes than the connection's maximum.",
+  ERR_ENGINE_MESSAGE_MALFORMED: 'A control payload lacks `msgId|type`.',
+  ERR_ENGINE_MESSAGE_UNKNOWN: 'A control message type the engine does not serve.',
+  ERR_ENGINE_NOT_AUTHENTICATED: 'A control message other than `authenticate` before authentication.',
+  ERR_ENGINE_AUTH_FAILED: '`authenticate` with a wrong secret: the connection is closed.',
+  ERR_ENGINE_AUTH_TIMEOUT: 'No `authenticate` within the allowed time: the connection is closed.',
+  ERR_ENGINE_CORE_FAILED: 'The SIP core threw while handling an app command: NOK to the app.',
+  ERR_ENGINE_LISTEN: 'The control listener could not bind.',
+  ERR_ENGINE_DIAL: 'An outbound control connection could not be made.',
+  ERR_ENGINE_APP_REFUSED: 'An app authenticated while the most apps allowed were connected: refused.',
+  ERR_ENGINE_SEND_BUFFER_FULL: 'An app read nothing while its queue grew past four times the send bound: its connection is closed.',
+  ERR_ENGINE_WORKER: 'The engine thread failed to start or to apply a change.',
+  ERR_ENGINE_WORKER_CRASHED: 'The engine thread threw: the gateway stops with this code rather than run without it.',
+  ERR_ENGINE_WORKER_EXITED: 'The engine thread ended on its own: the gateway stops with this code.',
+  ERR_ENGINE_START: 'The engine could not start (a port taken, a TLS profile unusable).',
+  // engine: edge and core
+  ERR_ENGINE_UNTRUSTED_SOURCE: 'A new request from an address no tenant trusts: 403 or dropped, counted, logged once a minute.',
+  ERR_ENGINE_TRUST_RESOLVE: "A trusted tenant's host name did not resolve; the addresses already known are kept.",
+  ERR_ENGINE_SOURCE_RATE: 'A source sent new requests faster than its rate: 503 with Retry-After, or dropped.',
+  ERR_ENGINE_REQUEST_INVALID: 'A new request failed the UAS checks after parsing (RFC 3261 §8.2): 400 or 416.',
+  ERR_ENGINE_REQUEST_URI_INVALID: 'A request the engine was about to send has no usable Request-URI: it never reaches the wire.',
+  ERR_ENGINE_TOO_MANY_HOPS: 'Max-Forwards reached 0 (RFC 3261 §16.3 step 2): 483.',
+  ERR_ENGINE_BAD_CONTACT: 'A dialog-creating INVITE without Contact, or with one that is not a SIP or SIPS URI: 400.',
+  ERR_ENGINE_APP_NO_ANSWER: 'No app answered a request within the answer time: 503, state freed.',
+  ERR_ENGINE_TABLE_FULL: 'The pending server transactions, client transactions or dialogs are at their cap: 503, or NOK to the app.',
+  ERR_ENGINE_NO_APP: 'No app takes the method, or its control connection is backed up: 503.',
+  ERR_ENGINE_APP_BACKLOG: "An app's control connection has more queued than its bound: new INVITEs get 503.",
+  ERR_ENGINE_APP_GONE: "An app's control connection went away: its dialogs ended, its pending requests answered.",
+  ERR_ENGINE_ROUTE_NOT_FOLLOWED: 'A new request with a Route naming another host, outside any dialog the engine proxied: not followed.',
+  // SIP message parser
+  ERR_SIP_PARSE_TOO_LARGE: 'A message over the size limit.',
+  ERR_SIP_PARSE_LINE_TOO_LONG: 'A header line over the line limit.',
+  ERR_SIP_PARSE_TOO_MANY_HEADERS: 'More header lines than the limit.',
+  ERR_SIP_PARSE_START_LINE: 'A start line that is neither a request line nor a status line.',
+  ERR_SIP_PARSE_VERSION: 'A SIP version other than SIP/2.0 (upper case).',
+  ERR_SIP_PARSE_HEADER: 'A header line without a name and a colon.',
+  ERR_SIP_PARSE_MISSING_HEADER: 'A mandatory header (Via, From, To, Call-ID, CSeq, Max-Forwards on requests) is missing.',
+  ERR_SIP_PARSE_CSEQ: 'A CSeq that is not a number and a method, or whose method differs from the request line.',
+  ERR_SIP_PARSE_VIA: 'A Via that does not parse (sent-protocol, sent-by or parameters).',
+  ERR_SIP_PARSE_URI: 'A Request-URI or an address that is not a SIP, SIPS or tel URI.',
+  ERR_SIP_PARSE_CONTENT_LENGTH: 'A Content-Length that is not a number or does not match the body.',
+  ERR_SIP_PARSE_EMPTY: 'An empty datagram or message.',
+  ERR_SIP_PARSE_CONTROL_CHARACTER: 'A control character (NUL, a bare CR or LF, DEL, C1, U+2028/2029) in a header value.',
+  ERR_SIP_PARSE_CALL_ID: 'A Call-ID that is not word[@word] (RFC 3261 §25.1).',
+  ERR_SIP_PARSE_FROM: 'A From that is not a name-addr or addr-spec with parameters.',
+  ERR_SIP_PARSE_TO: 'A To that is not a name-addr or addr-spec with parameters.',
+  ERR_SIP_PARSE_ADDRESS: 'A Contact, Route, Record-Route, Path, Refer-To, Referred-By, P-Asserted-Identity or Remote-Party-ID that does not parse.',
+  ERR_SIP_PARSE_MAX_FORWARDS: 'A Max-Forwards that is not a number from 0 to 255.',
+  ERR_SIP_PARSE_AUTH: 'An Authorization, Proxy-Authorization, WWW-Authenticate, Proxy-Authenticate or Authentication-Info that does not parse.',
+  ERR_SIP_PARSE_DUPLICATE_HEADER: 'A single-valued header (RFC 3261 §7.3.1) repeated.',
+  // SIP transport
+  ERR_SIP_FRAME_NO_CONTENT_LENGTH: 'A message on a stream without Content-Length (mandatory there, RFC 3261 §18.3): the connection is closed.',
+  ERR_SIP_FRAME_BAD_CONTENT_LENGTH: 'A Content-Length on a stream that is not a number, is repeated with different values, or exceeds the limit.',
+  ERR_SIP_FRAME_HEADER_TOO_LARGE: 'No end of headers on a stream within the header limit.',
+  ERR_SIP_FRAME_TOO_LARGE: 'Headers plus body on a stream exceed the message limit.',
+  ERR_SIP_TRANSPORT_CLOSED: 'The connection or transport was closed before or while writing.',
+  ERR_SIP_TRANSPORT_CONNECT: 'An outbound TCP or TLS connection failed (refused, reset, handshake).',
+  ERR_SIP_TRANSPORT_CONNECT_TIMEOUT: 'An outbound connection did not complete within the connect timeout.',
+  ERR_SIP_TRANSPORT_NO_LISTENER: 'No listener can carry this target (protocol or address family not configured).',
+  ERR_SIP_TRANSPORT_ADDRESS: 'A target address that is not an IP literal.',
+  ERR_SIP_TRANSPORT_SEND: 'The kernel refused a write (datagram or stream).',
+  ERR_SIP_TRANSPORT_BIND: 'A listener could not bind.',
+  ERR_SIP_TRANSPORT_TLS_HANDSHAKE: 'A TLS handshake with a peer failed (unknown CA, name mismatch, no shared cipher), with the reason.',
+  ERR_SIP_TRANSPORT_TLS_CONFIG: 'A listener or client TLS configuration is unusable.',
+  ERR_SIP_TRANSPORT_STATE: 'The transport is not started, or is already closed.',
+  ERR_SIP_TRANSPORT_NO_VIA: 'A received request whose top Via cannot be read: no response can be routed, none is sent.',
+  ERR_SIP_TRANSPORT_NO_USER: 'A message arrived before anything above the transport was attached.',
+  ERR_SIP_TRANSPORT_USER: 'The layer above threw while taking a message: dropped, the transport stays up.',
+  ERR_SIP_TRANSPORT_INTERNAL: 'The receive path failed on a message: dropped and logged with the error.',
+  ERR_SIP_TRANSPORT_FD_RESERVE: 'Another connection would eat into the file descriptors kept for the rest of the gateway: refused.',
+  ERR_SIP_TRANSPORT_CONN_LIMIT: 'The listener is at its most connections: a new one is closed at accept.',
+  ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT: 'One address holds its most connections: its next one is closed at accept.',
+  ERR_SIP_TRANSPORT_HANDSHAKE_LIMIT: 'The most TLS handshakes in progress are running: a new connection is closed at accept.',
+  ERR_SIP_TRANSPORT_HANDSHAKE_SOURCE_LIMIT: 'One address has its most TLS handshakes in progress: its next connection is closed at accept.',
+  // SIP transactions
+  ERR_SIP_TRANSACTION_NO_ACK: 'Timer H fired: no ACK arrived for a non-2xx final response to an INVITE.',
+  ERR_SIP_TRANSACTION_TRANSPORT: 'The transport failed to send a request, a response or an ACK.',
+  ERR_SIP_TRANSACTION_LIMIT: 'The live-transaction cap was reached: 503.',
+  ERR_SIP_TRANSACTION_BAD_REQUEST: 'A request that cannot start a transaction (no top Via, no branch, ACK, missing CSeq).',
+  ERR_SIP_TRANSACTION_CLOSED: 'The transaction layer was closed.',
+  // TLS
+  ERR_TLS_CIPHER_UNKNOWN: 'A cipher name in none of the naming tables (IANA, OpenSSL, CUBE).',
+  ERR_TLS_CIPHER_UNSUPPORTED: 'A cipher this OpenSSL cannot negotiate.',
+  ERR_TLS_VERSION_RANGE: 'An unknown TLS version, or minVersion above maxVersion.',
+  ERR_TLS_PROFILE_INVALID: 'A TLS profile that cannot be built: the running profiles stay.',
+  ERR_TLS_CRL_INVALID: 'A CRL file that does not parse or does not verify.',
+  ERR_TLS_CONTEXT: 'Node could not build a TLS context from a profile (key, certificate or options refused).',
+  ERR_TLS_NAME_MISMATCH: "The peer's certificate names (SAN, else CN) do not match what the profile expects.",
+  ERR_TLS_UNKNOWN_SNI: 'A client asked for a server name no profile serves.',
+  ERR_TLS_NO_CLIENT_CERT: 'Mutual TLS: the client sent no certificate.',
+  ERR_TLS_PEER_UNTRUSTED: "The peer's chain does not lead to a CA of the profile's trust store.",
+  ERR_TLS_PROFILE_VERSION: 'A connection negotiated a TLS version its profile (picked by SNI after the hello) does not allow.',
+  ERR_TLS_PROFILE_CIPHER: 'A connection negotiated a suite its profile (picked by SNI after the hello) does not allow.',
+  ERR_TLS_SNI_WIDENS: 'A warning: a profile an SNI may pick on a shared listener allows versions or suites its default does not.',
+  // PKI
+  ERR_PKI_KEY_INVALID: 'A private key file that does not parse.',
+  ERR_PKI_CERT_INVALID: 'A certificate file that does not parse.',
+  ERR_PKI_CSR_INVALID: 'A certificate signing request that does not parse or verify.',
+  ERR_PKI_CRL_INVALID: 'A CRL that does not parse.',
+  ERR_PKI_KEY_MISMATCH: 'A certificate that does not belong to its private key.',
+  ERR_PKI_CHAIN_INCOMPLETE: 'A chain that does not reach a trusted CA.',
+  ERR_PKI_SIGNATURE_INVALID: 'A certificate or CRL whose signature does not verify with its issuer.',
+  ERR_PKI_CERT_EXPIRED: 'A certificate past its notAfter.',
+  ERR_PKI_CERT_NOT_YET_VALID: 'A certificate before its notBefore.',
+  ERR_PKI_NOT_CA: 'A certificate used as an issuer without the CA basic constraint.',
+  ERR_PKI_UNSUPPORTED_KEY: 'A key type the PKI library does not handle.',
+  ERR_PKI_IO: 'A trustpoint or trust-store file or directory that cannot be read or written.',
+} as const satisfies Record<ErrorCode, string>;
+
+/** The part of trunkgate a code belongs to, from its prefix: ERR_SIP_PARSE_VIA is `sip parse`, ERR_TLS_CONTEXT is `tls`. */
+export function moduleOf(code: string): string {
+  const parts = code.split('_');
+  return (parts[1] === 'SIP' ? `${parts[1]} ${parts[2]}` : parts[1] ?? '').toLowerCase();
+}
