@@ -3,7 +3,7 @@ import { isGatewayError, startIdleMemoryRelease } from './common/index.js';
 import { configCheck } from './cli/config-check.js';
 import { parseCommandLine, USAGE } from './cli/parse-command.js';
 import { reloadCommand } from './cli/reload.js';
-import { resolveConfigDir } from './config/index.js';
+import { configInvalid, readEnvOverrides, resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { GatewayReloader } from './gateway-reload.js';
 import { createLogger, routeConsoleToLog } from './log/index.js';
@@ -49,16 +49,21 @@ if (command.kind === 'version') {
   process.exit(0);
 }
 
-const log = createLogger();
+// The environment's overrides pass the same schemas as the files; a bad one stops the start like a bad file.
+const overrides = readEnvOverrides(env);
+const envLevel = overrides.ok ? overrides.value.TRUNKGATE_LOG_LEVEL : undefined;
+const log = createLogger({ level: envLevel ?? 'info' });
 try {
+  if (!overrides.ok) throw configInvalid(overrides.problems);
+  const over = overrides.value;
   const profilesDir = resolveConfigDir(command.profiles, env);
   const plan = planStartup(profilesDir, env, log);
-  const controlPort = env.TRUNKGATE_CONTROL_PORT ? Number(env.TRUNKGATE_CONTROL_PORT) : plan.options.control.port;
+  const controlPort = over.TRUNKGATE_CONTROL_PORT ?? plan.options.control.port;
   const options: GatewayOptions = {
     ...plan.options,
-    control: { host: plan.options.control.host, port: controlPort, secret: env.TRUNKGATE_ENGINE_SECRET || randomSecret() },
+    control: { host: plan.options.control.host, port: controlPort, secret: over.TRUNKGATE_ENGINE_SECRET ?? randomSecret() },
     log,
-    ...(env.TRUNKGATE_LOG_LEVEL ? { logLevel: env.TRUNKGATE_LOG_LEVEL } : {}),
+    ...(envLevel ? { logLevel: envLevel } : {}),
   };
   // Libraries that print (drachtio-srf writes its parse errors and stacks with console.error) go to the JSON log.
   routeConsoleToLog(log);
@@ -85,7 +90,7 @@ try {
   let admin: AdminServer | undefined;
   if (adminCfg.enabled) {
     const token = env[adminCfg.tokenEnv] || undefined;
-    const port = env.TRUNKGATE_ADMIN_PORT ? Number(env.TRUNKGATE_ADMIN_PORT) : adminCfg.port;
+    const port = over.TRUNKGATE_ADMIN_PORT ?? adminCfg.port;
     try {
       admin = await startAdmin({
         engineSnapshot: () => gw.engineSnapshot(),

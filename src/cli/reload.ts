@@ -1,4 +1,4 @@
-import { readAdminEndpoint, resolveConfigDir } from '../config/index.js';
+import { formatProblem, readAdminEndpoint, readEnvOverrides, resolveConfigDir } from '../config/index.js';
 import type { ReloadProblem as Problem } from '../gateway-reload.js';
 
 export interface ReloadIo {
@@ -36,15 +36,20 @@ export async function reloadCommand(args: readonly string[], io: ReloadIo): Prom
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
+  const env = readEnvOverrides(io.env);
+  if (!env.ok) {
+    for (const p of env.problems) io.err(formatProblem(p));
+    return 2;
+  }
   const dir = resolveConfigDir(flag('--profiles'), io.env);
   const admin = readAdminEndpoint(dir);
-  const override = flag('--admin') ?? io.env.TRUNKGATE_ADMIN_URL;
+  const override = flag('--admin') ?? env.value.TRUNKGATE_ADMIN_URL;
   if (!override && !admin.enabled) {
     io.err(`${dir}: the admin API is disabled (gateway.admin.enabled: false); send SIGHUP to the gateway process instead`);
     return 2;
   }
   const host = admin.host.includes(':') ? `[${admin.host}]` : admin.host;
-  const base = (override ?? `http://${host}:${io.env.TRUNKGATE_ADMIN_PORT ?? admin.port}`).replace(/\/$/, '');
+  const base = (override ?? `http://${host}:${env.value.TRUNKGATE_ADMIN_PORT ?? admin.port}`).replace(/\/$/, '');
   const url = `${base}${args.includes('--tls') ? '/reload/tls' : '/reload/config'}`;
   const token = io.env[admin.tokenEnv];
   let res: Response;

@@ -20,3 +20,4 @@ export * from './export-json-schema.js';
 export * from './b2bua-policy.js';
 export * from './trusted-sources.js';
 export * from './admin-endpoint.js';
+export * from './env-overrides.js';

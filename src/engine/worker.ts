@@ -22,7 +22,7 @@ export interface EngineWorkerOptions {
   trust?: SourceTrustOptions;
   /** Bounds of the SIP transport (connections, handshakes, message time and size). */
   transportLimits?: TransportLimits;
-  /** pino level of the worker's own logger (default: TRUNKGATE_LOG_LEVEL, else info). */
+  /** pino level of the worker's own logger (default info; main.ts passes TRUNKGATE_LOG_LEVEL, checked). */
   logLevel?: string;
   /** Bound on the engine's start and close inside the worker (default 10,000 ms). */
   timeoutMs?: number;

@@ -17,7 +17,7 @@ export interface LoggerSetup {
 export function createLogger(setup: LoggerSetup = {}): Logger {
   const opts: LoggerOptions = {
     name: 'trunkgate',
-    level: setup.level ?? process.env.TRUNKGATE_LOG_LEVEL ?? 'info',
+    level: setup.level ?? 'info',
     redact: { paths: redactPaths, censor: '[redacted]' },
     base: { pid: process.pid },
   };

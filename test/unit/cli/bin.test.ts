@@ -9,10 +9,10 @@ const bin = join(import.meta.dirname, '../../../bin/trunkgate.mjs');
  * Runs bin/trunkgate.mjs to its exit, within a deadline. The profiles directory does not exist: a gateway that
  * tried to start would fail on it (exit 1) rather than exit 0 or 2, and would log before opening any port.
  */
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+function run(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, TRUNKGATE_PROFILES: join(import.meta.dirname, 'no-such-profiles-dir'), TRUNKGATE_LOG_LEVEL: 'debug' },
+      env: { ...process.env, TRUNKGATE_PROFILES: join(import.meta.dirname, 'no-such-profiles-dir'), TRUNKGATE_LOG_LEVEL: 'debug', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -51,4 +51,13 @@ test('without --help the same binary does try to start (the check above can fail
   const r = await run([]);
   assert.equal(r.code, 1);
   assert.match(r.out + r.err, /no-such-profiles-dir|failed to start/);
+});
+
+test('a bad environment override stops the start like a bad file, naming the variable, before the profiles are read', async () => {
+  const r = await run([], { TRUNKGATE_CONTROL_PORT: '90a', TRUNKGATE_LOG_LEVEL: 'loud' });
+  assert.equal(r.code, 1);
+  assert.match(r.err, /environment: TRUNKGATE_CONTROL_PORT: .*\[ERR_CONFIG_SCHEMA\]/);
+  assert.match(r.err, /environment: TRUNKGATE_LOG_LEVEL: .*\[ERR_CONFIG_SCHEMA\]/);
+  assert.doesNotMatch(r.out + r.err, /no-such-profiles-dir|listening/);
+  assert.match(r.out, /"code":"ERR_CONFIG_INVALID"/);
 });
