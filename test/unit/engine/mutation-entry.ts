@@ -8,3 +8,5 @@ import './core/peer-header.test.js';
 import './core/proxy-core.test.js';
 import './source-trust.test.js';
 import './source-rate.test.js';
+import './core/addressing.test.js';
+import './edge-guard.test.js';

@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { edgeGuard } from '../../../src/engine/edge-guard.js';
+import type { SourceRate } from '../../../src/engine/source-rate.js';
+import type { SourceTrust, TrustVerdict } from '../../../src/engine/source-trust.js';
+import { parseMessage, type SipMessage } from '../../../src/sip/message/index.js';
+import type { TransactionLayer } from '../../../src/sip/transaction/index.js';
+import type { Flow, SendTarget } from '../../../src/sip/transport/types.js';
+import type { TransportLayer } from '../../../src/sip/transport/index.js';
+
+const msg = (method: string, extra = '', toTag = ''): SipMessage => {
+  const text = `${method} sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.9:5070;branch=z9hG4bK-${method}\r\n` +
+    `Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.9>;tag=f1\r\nTo: <sip:bob@127.0.0.1>${toTag}\r\nCall-ID: c1@x\r\n` +
+    `CSeq: 1 ${method}\r\n${extra}Content-Length: 0\r\n\r\n`;
+  const r = parseMessage(Buffer.from(text));
+  assert.ok(r.ok, text);
+  return r.message;
+};
+const response = (): SipMessage => {
+  const r = parseMessage(Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\n' +
+    'To: <sip:b@c>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n'));
+  assert.ok(r.ok);
+  return r.message;
+};
+
+const flow: Flow = { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.9', remotePort: 5070, listenerId: 'L1' };
+
+function rig(o: { trust?: (m: SipMessage, f: Flow, t: string | undefined) => TrustVerdict; rate?: 'admit' | 'reject' | 'drop'; rateOff?: boolean; known?: boolean }) {
+  const sent: { text: string; target: SendTarget }[] = [];
+  const passed: { m: SipMessage; flow: Flow }[] = [];
+  const judged: (string | undefined)[] = [];
+  const charged: Flow[] = [];
+  const trust = o.trust && ({ judge: (m: SipMessage, f: Flow, t: string | undefined) => (judged.push(t), o.trust!(m, f, t)) } as unknown as SourceTrust);
+  const rate = o.rate && ({ enabled: !o.rateOff, take: (f: Flow) => (charged.push(f), o.rate) } as unknown as SourceRate);
+  const guard = edgeGuard({ onMessage: (m, _raw, f) => passed.push({ m, flow: f }) }, {
+    transport: { send: (b: Buffer, target: SendTarget) => (sent.push({ text: b.toString(), target }), Promise.resolve(flow)) } as unknown as TransportLayer,
+    transactions: { hasServerTransaction: () => o.known === true } as unknown as TransactionLayer,
+    trust, rate, listenerTenant: (id) => (id === 'L1' ? 'lan' : undefined), retryAfterSeconds: 7,
+  });
+  return { guard, sent, passed, judged, charged };
+}
+
+test('an untrusted new request gets a stateless 403 with a Reason, to its Via, and goes no further', () => {
+  const r = rig({ trust: () => ({ admit: false, action: 'reject', cause: 'untrusted-source' }), rate: 'admit' });
+  r.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.equal(r.passed.length, 0);
+  assert.equal(r.charged.length, 0, 'a refused source is not charged');
+  assert.equal(r.sent.length, 1);
+  assert.match(r.sent[0]!.text, /^SIP\/2\.0 403 Forbidden\r\n/);
+  assert.match(r.sent[0]!.text, /\r\nReason: SIP;cause=403;text="untrusted source"\r\n/);
+  assert.match(r.sent[0]!.text, /\r\nTo: <sip:bob@127\.0\.0\.1>;tag=\S+\r\n/);
+  assert.equal(r.sent[0]!.target.address, '127.0.0.9');
+  assert.equal(r.sent[0]!.target.port, 5070);
+  assert.deepEqual(r.judged, ['lan']);
+});
+
+test('with action drop an untrusted request gets nothing at all', () => {
+  const r = rig({ trust: () => ({ admit: false, action: 'drop', cause: 'untrusted-source' }) });
+  r.guard.onMessage(msg('OPTIONS'), Buffer.alloc(0), flow);
+  assert.deepEqual([r.sent.length, r.passed.length], [0, 0]);
+});
+
+test('an admitted request carries the trusting tenant on a copy of its flow; the shared flow is left alone', () => {
+  const r = rig({ trust: () => ({ admit: true, tenant: 'carrier' }) });
+  r.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.equal(r.passed[0]!.flow.tenant, 'carrier');
+  assert.notEqual(r.passed[0]!.flow, flow);
+  assert.equal(flow.tenant, undefined);
+  const same = rig({ trust: () => ({ admit: true, tenant: 'carrier' }) });
+  const own = { ...flow, tenant: 'carrier' };
+  same.guard.onMessage(msg('INVITE'), Buffer.alloc(0), own);
+  assert.equal(same.passed[0]!.flow, own, 'no copy when the tenant is already there');
+  const noTenant = rig({ trust: () => ({ admit: true }) });
+  noTenant.guard.onMessage(msg('INVITE'), Buffer.alloc(0), { ...flow, listenerId: undefined });
+  assert.equal(noTenant.passed[0]!.flow.tenant, undefined);
+  assert.deepEqual(noTenant.judged, [undefined]);
+});
+
+test('a source over its rate gets 503 with Retry-After and a Reason; with drop, nothing; under it, the request passes', () => {
+  const over = rig({ rate: 'reject' });
+  over.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.equal(over.passed.length, 0);
+  assert.match(over.sent[0]!.text, /^SIP\/2\.0 503 Service Unavailable\r\n/);
+  assert.match(over.sent[0]!.text, /\r\nRetry-After: 7\r\n/);
+  assert.match(over.sent[0]!.text, /\r\nReason: SIP;cause=503;text="source over its request rate"\r\n/);
+  const dropped = rig({ rate: 'drop' });
+  dropped.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.deepEqual([dropped.sent.length, dropped.passed.length], [0, 0]);
+  const under = rig({ rate: 'admit' });
+  under.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.deepEqual([under.sent.length, under.passed.length, under.charged.length], [0, 1, 1]);
+});
+
+test('only requests that start something are charged: not responses, ACK, CANCEL, in-dialog requests or retransmissions', () => {
+  const r = rig({ rate: 'drop' });
+  for (const m of [response(), msg('ACK'), msg('CANCEL'), msg('BYE', '', ';tag=t2')]) r.guard.onMessage(m, Buffer.alloc(0), flow);
+  assert.equal(r.charged.length, 0);
+  assert.equal(r.passed.length, 4);
+  const retrans = rig({ rate: 'drop', known: true });
+  retrans.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.deepEqual([retrans.charged.length, retrans.passed.length], [0, 1]);
+  const off = rig({ rate: 'drop', rateOff: true });
+  off.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.deepEqual([off.charged.length, off.passed.length], [0, 1]);
+});
