@@ -48,20 +48,18 @@ export interface SourceTrustStats {
 type Lookup = (host: string) => Promise<string[]>;
 const defaultLookup: Lookup = async (host) => (await dnsLookup(host, { all: true })).map((a) => a.address);
 
-/** `::ffff:1.2.3.4` is the IPv4 peer it maps. */
-function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-}
-
-function addEntry(list: BlockList, entry: string): boolean {
+/**
+ * Adds an address or a CIDR the configuration schema has already checked; anything else is skipped. BlockList
+ * matches an IPv4-mapped IPv6 source (`::ffff:10.1.2.3`) against IPv4 entries and the other way round itself.
+ */
+function addEntry(list: BlockList, entry: string): void {
   const slash = entry.indexOf('/');
-  const addr = plainAddress(slash < 0 ? entry : entry.slice(0, slash));
+  const addr = slash < 0 ? entry : entry.slice(0, slash);
   const family = isIP(addr);
-  if (family === 0) return false;
+  if (family === 0) return;
   const type = family === 4 ? 'ipv4' : 'ipv6';
   if (slash < 0) list.addAddress(addr, type);
   else list.addSubnet(addr, Number(entry.slice(slash + 1)), type);
-  return true;
 }
 
 /**
@@ -131,7 +129,7 @@ export class SourceTrust {
     // Responses match our own client transactions or are dropped there; in-dialog requests (To tag) match a
     // dialog or get 481; ACK is never answered. Only new requests are judged here.
     if (message.kind !== 'request' || message.method === 'ACK' || hasToTag(message)) return { admit: true };
-    const source = plainAddress(flow.remoteAddress);
+    const source = flow.remoteAddress;
     const type = isIP(source) === 6 ? 'ipv6' : 'ipv4';
     const tlsTenant = flow.protocol === 'tls' ? flow.tls?.tenant : undefined;
     if (tlsTenant !== undefined) {

@@ -101,3 +101,95 @@ test('a target name that stops resolving keeps the addresses it had', async () =
   assert.deepEqual(t.judge(INVITE, flow('203.0.113.20'), undefined), { admit: true, tenant: 'itsp' });
   t.close();
 });
+
+test('a source two tenants trust goes to the default tenant, wherever it stands in the list; the others keep their order', async () => {
+  const tenants: SourceTrustOptions['tenants'] = [
+    { name: 'a', transport: 'udp', sources: ['10.9.0.1'], hosts: [], restrictTls: false },
+    { name: 'b', transport: 'udp', sources: ['10.9.0.1', '10.9.0.2'], hosts: [], restrictTls: false },
+    { name: 'c', transport: 'udp', sources: ['10.9.0.1', '10.9.0.2'], hosts: [], restrictTls: false },
+  ];
+  const { t } = await trust({ defaultTenant: 'c', tenants });
+  assert.deepEqual(t.judge(INVITE, flow('10.9.0.1'), undefined), { admit: true, tenant: 'c' });
+  const { t: u } = await trust({ defaultTenant: 'none', tenants });
+  assert.deepEqual(u.judge(INVITE, flow('10.9.0.1'), undefined), { admit: true, tenant: 'a' });
+  assert.deepEqual(u.judge(INVITE, flow('10.9.0.2'), undefined), { admit: true, tenant: 'b' });
+  assert.deepEqual(u.stats(), { admitted: 2, rejected: 0, dropped: 0, byListener: {}, resolveFailures: 0 });
+});
+
+test('IPv4-mapped entries and sources match either way; a configured CIDR of either family holds its range only', async () => {
+  const tenants: SourceTrustOptions['tenants'] = [
+    { name: 'm', transport: 'udp', sources: ['::ffff:192.0.2.0/120', 'not-an-address', '2001:db8:5::/48'], hosts: [], restrictTls: false },
+  ];
+  const { t } = await trust({ defaultTenant: 'm', tenants });
+  assert.equal(t.judge(INVITE, flow('192.0.2.77'), undefined).admit, true);
+  assert.equal(t.judge(INVITE, flow('::ffff:192.0.2.78'), undefined).admit, true);
+  assert.equal(t.judge(INVITE, flow('192.0.3.1'), undefined).admit, false);
+  assert.equal(t.judge(INVITE, flow('2001:db8:5:ffff::1'), undefined).admit, true);
+  assert.equal(t.judge(INVITE, flow('2001:db8:6::1'), undefined).admit, false);
+});
+
+test('target names are resolved again every refresh interval, and never after close', async () => {
+  let lookups = 0;
+  const { t, clock } = await trust({ refreshSeconds: 30 }, async () => {
+    lookups++;
+    return lookups === 1 ? ['203.0.113.20'] : ['203.0.113.21'];
+  });
+  assert.equal(lookups, 1, 'resolved once at start');
+  clock.advance(29_999);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(lookups, 1);
+  clock.advance(1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(lookups, 2);
+  assert.equal(t.judge(INVITE, flow('203.0.113.21'), undefined).admit, true, 'the new address is trusted');
+  assert.equal(t.judge(INVITE, flow('203.0.113.20'), undefined).admit, false, 'the old one no longer is');
+  clock.advance(30_000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(lookups, 3, 'and again');
+  t.close();
+  clock.advance(120_000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(lookups, 3, 'nothing after close');
+});
+
+test('with no target names nothing is looked up, ever; the default refresh is a minute', async () => {
+  let lookups = 0;
+  const noHosts = OPTIONS.tenants.map((x) => ({ ...x, hosts: [] }));
+  const { clock } = await trust({ tenants: noHosts }, async () => (lookups++, []));
+  clock.advance(600_000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(lookups, 0);
+  const { t, clock: c2 } = await trust({}, async () => (lookups++, ['203.0.113.20']));
+  assert.equal(lookups, 1);
+  c2.advance(59_999);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(lookups, 1);
+  c2.advance(1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(lookups, 2);
+  t.close();
+});
+
+test('the 403 budget is per source and per second; the table of sources is bounded and starts over when full', async () => {
+  const { t, clock } = await trust({ rejectsPerSecondPerSource: 1 });
+  assert.deepEqual(t.judge(INVITE, flow('192.0.2.1'), undefined), { admit: false, action: 'reject', cause: 'untrusted-source' });
+  assert.deepEqual(t.judge(INVITE, flow('192.0.2.1'), undefined), { admit: false, action: 'drop', cause: 'reject-rate' });
+  assert.deepEqual(t.judge(INVITE, flow('192.0.2.2'), undefined), { admit: false, action: 'reject', cause: 'untrusted-source' }, 'another source has its own');
+  clock.advance(999);
+  assert.equal((t.judge(INVITE, flow('192.0.2.1'), undefined) as { action: string }).action, 'drop', 'still the same second');
+  // 10,000 other sources fill the table; the next new one clears it, so 192.0.2.1 starts with a fresh budget.
+  for (let i = 0; i < 10_000; i++) t.judge(INVITE, flow(`10.200.${i >> 8}.${i & 255}`), undefined);
+  t.judge(INVITE, flow('192.0.2.3'), undefined);
+  assert.equal((t.judge(INVITE, flow('192.0.2.1'), undefined) as { action: string }).action, 'reject');
+  const s = t.stats();
+  assert.equal(s.rejected + s.dropped, 10_006);
+  assert.equal(s.byListener['udp-shared untrusted-source'], 10_006);
+});
+
+test('the default action is reject; drop refuses without counting a rejection', async () => {
+  const { t } = await trust({ untrusted: 'drop' });
+  t.judge(INVITE, flow('192.0.2.9'), undefined);
+  assert.deepEqual([t.stats().rejected, t.stats().dropped], [0, 1]);
+  const { t: r } = await trust({ untrusted: undefined });
+  assert.equal((r.judge(INVITE, flow('192.0.2.9'), undefined) as { action: string }).action, 'reject');
+});
