@@ -10,3 +10,4 @@ import './source-trust.test.js';
 import './source-rate.test.js';
 import './core/addressing.test.js';
 import './edge-guard.test.js';
+import './core/ingress-forward.test.js';
