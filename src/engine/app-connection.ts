@@ -5,7 +5,7 @@ import { systemClock, TypedEmitter, type Clock, type TimerHandle } from '../comm
 import type { AppRegistry } from './app-registry.js';
 import type { EngineCore } from './types.js';
 import {
-  AUTHENTICATE_REFUSED_FIELDS, PONG_FIELDS, FrameDecoder, authenticateOkFields, buildResponse,
+  AUTHENTICATE_REFUSED_FIELDS, PONG_FIELDS, FrameDecoder, authenticateOkFields, buildResponse, nokFields,
   parseControlMessage, toAppProxyCommand, toAppSipCommand, type ControlErrorCode, type ControlMessage,
 } from './wire/index.js';
 
@@ -202,7 +202,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
     } catch (e) {
       // A throw here is a bug in the core or in this file; the connection survives it and the app gets a NOK.
       this.#log.error({ err: e, code: 'ERR_ENGINE_CORE_FAILED', type: msg.type }, 'control: handling an app message failed');
-      this.#reply(msg.msgId, ['NOK', 'internal error']);
+      this.#reply(msg.msgId, nokFields('internal error'));
     }
     this.safeEmit('message', msg);
   }
@@ -213,7 +213,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
       return;
     }
     if (!this.#authenticated) {
-      this.#reply(msg.msgId, ['NOK', 'authenticate first']);
+      this.#reply(msg.msgId, nokFields('authenticate first'));
       this.#fail('ERR_ENGINE_NOT_AUTHENTICATED', `'${msg.type.slice(0, 64)}' before authenticate`, true);
       return;
     }
@@ -233,7 +233,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
         const cmd = toAppSipCommand(this.connId, msg);
         if (!cmd.ok) {
           this.#log.warn({ code: cmd.code, reason: cmd.reason }, 'control: bad sip command');
-          this.#reply(msg.msgId, ['NOK', cmd.reason]);
+          this.#reply(msg.msgId, nokFields(cmd.reason));
           return;
         }
         this.#core.onAppSip(cmd.value);
@@ -243,7 +243,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
         const cmd = toAppProxyCommand(this.connId, msg);
         if (!cmd.ok) {
           this.#log.warn({ code: cmd.code, reason: cmd.reason }, 'control: bad proxy command');
-          this.#reply(msg.msgId, ['NOK', cmd.reason]);
+          this.#reply(msg.msgId, nokFields(cmd.reason));
           return;
         }
         this.#core.onAppProxy(cmd.value);
@@ -251,7 +251,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
       }
       default:
         this.#log.warn({ code: 'ERR_ENGINE_MESSAGE_UNKNOWN', type: msg.type.slice(0, 64) }, 'control: unknown message type');
-        this.#reply(msg.msgId, ['NOK', `unknown message type: ${msg.type.slice(0, 64)}`]);
+        this.#reply(msg.msgId, nokFields(`unknown message type: ${msg.type.slice(0, 64)}`));
     }
   }
 

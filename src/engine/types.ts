@@ -57,7 +57,7 @@ export interface AppHub {
    * Reply to an app command: `msgId|response|appMsgId|<fields joined by '|'>` and, when `sip` is given,
    * CRLF and the SIP text.
    */
-  reply(connId: string, appMsgId: string, fields: string[], sip?: string): void;
+  reply(connId: string, appMsgId: string, fields: readonly string[], sip?: string): void;
   /** CDR to one of the apps that routed `cdr:<kind>`; `fields` follow `cdr:<kind>`. */
   sendCdr(kind: CdrKind, fields: string[], sip: string): void;
   /** Whether any app routed `cdr:<kind>`, so the core can skip building the CDR's SIP text. Absent: assume so. */

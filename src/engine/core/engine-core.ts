@@ -8,7 +8,7 @@ import { buildCancel, buildResponse, type TransactionLayer } from '../../sip/tra
 import type { ServerTransaction, TransactionUser } from '../../sip/transaction/types.js';
 import type { Flow, TransportSender, TransportUser } from '../../sip/transport/types.js';
 import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract } from '../types.js';
-import { formatStackTime } from '../wire/server-messages.js';
+import { formatStackTime, nokFields } from '../wire/server-messages.js';
 import { LocalAddresses } from './addressing.js';
 import type { CoreErrorCode } from './errors.js';
 import { optionsResponse, screenRequest } from './ingress.js';
@@ -310,7 +310,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   onAppProxy(cmd: AppProxyCommand): void {
     const p = this.#server.get(cmd.transactionId);
     if (!p || p.final || p.proxied || p.inDialog) {
-      this.#hub.reply(cmd.connId, cmd.msgId, ['NOK', `unable to find transaction ${cmd.transactionId} to proxy`]);
+      this.#hub.reply(cmd.connId, cmd.msgId, nokFields(`unable to find transaction ${cmd.transactionId} to proxy`));
       return;
     }
     this.#proxy.start(cmd, p);
@@ -600,7 +600,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   #nok(cmd: AppSipCommand, reason: string): void {
-    this.#hub.reply(cmd.connId, cmd.msgId, ['NOK', reason]);
+    this.#hub.reply(cmd.connId, cmd.msgId, nokFields(reason));
   }
 
   /** A CDR to the app that routed it; the SIP text is only built when some app did. */

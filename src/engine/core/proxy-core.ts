@@ -5,6 +5,7 @@ import { isInternalHeader } from './internal-headers.js';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow, SendTarget, TransportProtocol } from '../../sip/transport/types.js';
 import type { AppHub, AppProxyCommand } from '../types.js';
+import { PROXY_DONE_FIELDS, nokFields, proxyContinueFields } from '../wire/server-messages.js';
 import { defaultPort, resolveHost, transportOf } from './addressing.js';
 import type { ServerPending } from './engine-dialog.js';
 import { getHeader, getHeaderValues, header, parseAppText, serializeMessageText, splitList, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
@@ -198,7 +199,7 @@ class ProxyRun {
     // Without fullResponse the app only learns that the request went out (§2.5).
     if (this.#cmd.simultaneous) while (this.#queue.length > 0) this.#fork(this.#queue.shift()!);
     else this.#fork(this.#queue.shift()!);
-    if (!this.#cmd.fullResponse) this.#reply(['OK', 'done']);
+    if (!this.#cmd.fullResponse) this.#reply(PROXY_DONE_FIELDS);
   }
 
   /** The caller CANCELled: "the proxy MUST cancel all client transactions" it has pending (§16.10). */
@@ -284,7 +285,7 @@ class ProxyRun {
         // "If a 2xx is received [...] the proxy SHOULD cancel all of its pending client transactions" (§16.7 step 10)
         for (const b of this.#branches) if (b !== branch) this.#cancelBranch(b);
         this.#queue.length = 0;
-        if (this.#cmd.fullResponse) this.#reply(['OK', 'done']);
+        if (this.#cmd.fullResponse) this.#reply(PROXY_DONE_FIELDS);
         this.#host.release(p);
       }
       return;
@@ -360,7 +361,7 @@ class ProxyRun {
     p.final = true;
     p.txn.respond(res);
     if (nok !== undefined) this.#nok(nok);
-    else if (this.#cmd.fullResponse) this.#reply(['OK', 'done']);
+    else if (this.#cmd.fullResponse) this.#reply(PROXY_DONE_FIELDS);
     this.#host.release(p);
   }
 
@@ -380,17 +381,15 @@ class ProxyRun {
     if (!this.#cmd.fullResponse) return;
     const text = serializeMessageText(res);
     const f = branch.txn?.flow;
-    this.#reply([
-      'OK', 'network', String(Buffer.byteLength(text)), f?.protocol ?? '', f?.remoteAddress ?? '', f ? String(f.remotePort) : '',
-      this.#host.now(), '', '', 'continue',
-    ], text);
+    const from = f ? { protocol: f.protocol, address: f.remoteAddress, port: f.remotePort } : undefined;
+    this.#reply(proxyContinueFields(text, from, this.#host.now()), text);
   }
 
   #nok(reason: string): void {
-    this.#reply(['NOK', reason]);
+    this.#reply(nokFields(reason));
   }
 
-  #reply(fields: string[], sip?: string): void {
+  #reply(fields: readonly string[], sip?: string): void {
     this.#host.hub.reply(this.#cmd.connId, this.#cmd.msgId, fields, sip);
   }
 }

@@ -6,7 +6,8 @@ import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types
 import type { DialogTable } from '../../sip/dialog/dialog-table.js';
 import { buildCancel, buildResponse, newBranch, type TransactionLayer } from '../../sip/transaction/index.js';
 import type { ClientTransactionUser } from '../../sip/transaction/types.js';
-import type { Flow, SendTarget } from '../../sip/transport/types.js';
+import type { Flow, ListenerInfo, SendTarget } from '../../sip/transport/types.js';
+import { requestSentFields, type WireEndpoint } from '../wire/server-messages.js';
 import type { AppHub, AppSipCommand } from '../types.js';
 import { resolveHost, transportOf, unbracket, withLr, type LocalAddresses } from './addressing.js';
 import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, tlsFailureReason, type RouteInfo } from './internal-headers.js';
@@ -276,10 +277,7 @@ export class UacCore {
     this.#c.client.set(p.txnId, p);
     const text = serializeMessageText(p.request);
     const l = this.#c.addr.listenerFor(p.target.protocol);
-    this.#c.hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), p.target.protocol, l ? this.#c.addr.hostOf(l) : '', l ? String(l.port) : '',
-      this.#c.now(), p.txnId, 'Msg sent:', '',
-    ], text);
+    this.#c.hub.reply(cmd.connId, cmd.msgId, requestSentFields(text, localEnd(p.target.protocol, l, this.#c.addr), this.#c.now(), p.txnId), text);
   }
 
   #onClientFailure(p: ClientPending, status: number, reason: string, reasonValue?: string): void {
@@ -386,10 +384,7 @@ export class UacCore {
     p.canceled = true;
     const text = serializeMessageText(cancel);
     const l = this.#c.addr.listenerFor(target.protocol);
-    this.#c.hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#c.addr.hostOf(l) : '', l ? String(l.port) : '',
-      this.#c.now(), randomUUID(), 'Msg sent:', '',
-    ], text);
+    this.#c.hub.reply(cmd.connId, cmd.msgId, requestSentFields(text, localEnd(target.protocol, l, this.#c.addr), this.#c.now(), randomUUID()), text);
   }
 
   sendInDialog(cmd: AppSipCommand, msg: SipRequest, d: EngineDialog): void {
@@ -477,10 +472,7 @@ export class UacCore {
 
   #echoRequest(cmd: AppSipCommand, target: SendTarget, txnId: string, text: string): void {
     const l = this.#c.addr.listenerFor(target.protocol);
-    this.#c.hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), target.protocol, l ? this.#c.addr.hostOf(l) : '', l ? String(l.port) : '',
-      this.#c.now(), txnId, 'Msg sent:', '',
-    ], text);
+    this.#c.hub.reply(cmd.connId, cmd.msgId, requestSentFields(text, localEnd(target.protocol, l, this.#c.addr), this.#c.now(), txnId), text);
   }
 
   /** Where requests inside `d` go: forced onto the dialog's connection for TCP/TLS (§2.8). */
@@ -513,4 +505,9 @@ export class UacCore {
       ...(protocol === 'tls' ? d.tlsTarget : undefined),
     };
   }
+}
+
+/** This engine's end of a request it sent: the listener it left from, or empty fields when none is known. */
+function localEnd(protocol: string, l: ListenerInfo | undefined, addr: LocalAddresses): WireEndpoint {
+  return { protocol, address: l ? addr.hostOf(l) : '', port: l ? l.port : '' };
 }

@@ -4,6 +4,7 @@ import type { DialogTable } from '../../sip/dialog/dialog-table.js';
 import { dialogIdOf } from '../../sip/dialog/dialog.js';
 import { buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
 import type { AppHub, AppSipCommand } from '../types.js';
+import { responseSentFields } from '../wire/server-messages.js';
 import type { LocalAddresses } from './addressing.js';
 import { cseqMethod, cseqNumber, newTag, randomSeq, responseHeaders } from './core-util.js';
 import { EngineDialog, type ServerPending } from './engine-dialog.js';
@@ -113,10 +114,8 @@ export class UasCore {
 
     const text = serializeMessageText(response);
     const echoDialogId = d && (createsDialog || p.inDialog) && status > 100 ? d.id : '';
-    this.#c.hub.reply(cmd.connId, cmd.msgId, [
-      'OK', 'application', String(Buffer.byteLength(text)), p.flow.protocol, p.flow.remoteAddress, String(p.flow.remotePort),
-      this.#c.now(), p.txnId, echoDialogId, '', 'Msg sent:', '',
-    ], text);
+    const remote = { protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort };
+    this.#c.hub.reply(cmd.connId, cmd.msgId, responseSentFields(text, remote, this.#c.now(), p.txnId, echoDialogId), text);
 
     if (status >= 200) {
       p.final = true;

@@ -51,6 +51,46 @@ export const AUTHENTICATE_REFUSED_FIELDS: readonly string[] = ['NO', 'incorrect 
 /** The reply to `ping`. */
 export const PONG_FIELDS: readonly string[] = ['OK', 'pong'];
 
+/** Where a message went or came from, as a reply's fields name it. */
+export interface WireEndpoint {
+  protocol: string;
+  address: string;
+  port: number | string;
+}
+
+/**
+ * The reply to a `sip` command that sent a request (new, in-dialog, ACK; docs/control-protocol.md §2.3):
+ * `OK|application|<bytes>|<protocol>|<local address>|<local port>|<time>|<transactionId>|Msg sent:|` with the
+ * request as sent.
+ */
+export function requestSentFields(sent: string, local: WireEndpoint, time: string, transactionId: string): string[] {
+  return ['OK', 'application', String(Buffer.byteLength(sent)), local.protocol, local.address, String(local.port), time, transactionId, 'Msg sent:', ''];
+}
+
+/**
+ * The reply to a `sip` command that sent a response (§2.3):
+ * `OK|application|<bytes>|<protocol>|<remote address>|<remote port>|<time>|<transactionId>|<dialogId>||Msg sent:|`.
+ */
+export function responseSentFields(sent: string, remote: WireEndpoint, time: string, transactionId: string, dialogId: string): string[] {
+  return ['OK', 'application', String(Buffer.byteLength(sent)), remote.protocol, remote.address, String(remote.port), time, transactionId, dialogId, '', 'Msg sent:', ''];
+}
+
+/**
+ * A response a proxy branch received, passed to the app while the proxy goes on (§2.5):
+ * `OK|network|<bytes>|<protocol>|<address>|<port>|<time>|||continue`, positions 10 and 11 empty.
+ */
+export function proxyContinueFields(received: string, from: WireEndpoint | undefined, time: string): string[] {
+  return ['OK', 'network', String(Buffer.byteLength(received)), from?.protocol ?? '', from?.address ?? '', from ? String(from.port) : '', time, '', '', 'continue'];
+}
+
+/** `OK|done`: the end of a proxy command. */
+export const PROXY_DONE_FIELDS: readonly string[] = ['OK', 'done'];
+
+/** `NOK|<reason>`: a command refused or failed; drachtio-srf looks for the literal NOK. */
+export function nokFields(reason: string): string[] {
+  return ['NOK', reason];
+}
+
 /** drachtio's stack time: `HH:MM:SS.uuuuuu` in UTC (microseconds, from milliseconds here). */
 export function formatStackTime(date: Date): string {
   const p2 = (n: number) => String(n).padStart(2, '0');

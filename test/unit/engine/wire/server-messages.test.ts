@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   buildResponse, buildSipFrame, buildCdrFrame, authenticateOkFields, formatStackTime, encodeFrame,
-  AUTHENTICATE_REFUSED_FIELDS, PONG_FIELDS, parseControlMessage,
+  AUTHENTICATE_REFUSED_FIELDS, PONG_FIELDS, PROXY_DONE_FIELDS, nokFields, parseControlMessage, proxyContinueFields,
+  requestSentFields, responseSentFields,
 } from '../../../../src/engine/wire/index.js';
 import { golden, payloadOf } from './golden.js';
 
@@ -80,4 +81,20 @@ test('cdr frames: attempt has source|time, stop adds the reason', () => {
 test('formatStackTime pads every part', () => {
   assert.equal(formatStackTime(new Date(Date.UTC(2026, 5, 1, 0, 0, 0, 0))), '00:00:00.000000');
   assert.equal(formatStackTime(new Date(Date.UTC(2026, 5, 1, 23, 59, 59, 999))), '23:59:59.999000');
+});
+
+test('the typed reply fields give the layouts drachtio-srf reads, counting bytes not characters', () => {
+  const sent = 'INVITE sip:é@h SIP/2.0\r\n\r\n';
+  assert.deepEqual(requestSentFields(sent, { protocol: 'udp', address: '127.0.0.1', port: 5060 }, '10:00:00.000000', 'tx1'),
+    ['OK', 'application', String(Buffer.byteLength(sent)), 'udp', '127.0.0.1', '5060', '10:00:00.000000', 'tx1', 'Msg sent:', '']);
+  assert.notEqual(Buffer.byteLength(sent), sent.length);
+  assert.deepEqual(responseSentFields('SIP/2.0 200 OK\r\n\r\n', { protocol: 'tcp', address: '::1', port: 40000 }, 't', 'tx2', 'd1'),
+    ['OK', 'application', '18', 'tcp', '::1', '40000', 't', 'tx2', 'd1', '', 'Msg sent:', '']);
+  assert.deepEqual(proxyContinueFields('SIP/2.0 180 Ringing\r\n\r\n', { protocol: 'tls', address: '127.0.0.2', port: 5061 }, 't'),
+    ['OK', 'network', '23', 'tls', '127.0.0.2', '5061', 't', '', '', 'continue']);
+  assert.deepEqual(proxyContinueFields('x', undefined, 't'), ['OK', 'network', '1', '', '', '', 't', '', '', 'continue']);
+  assert.deepEqual(PROXY_DONE_FIELDS, ['OK', 'done']);
+  assert.deepEqual(nokFields('too many hops'), ['NOK', 'too many hops']);
+  // As a whole reply frame: the SIP text after CRLF, the fields after the app's msgId.
+  assert.equal(buildResponse('m1', 'a1', nokFields('no')), 'm1|response|a1|NOK|no');
 });
