@@ -177,6 +177,7 @@ export const errorCodes = {
   ERR_TLS_PEER_UNTRUSTED: "The peer's chain does not lead to a CA of the profile's trust store.",
   ERR_TLS_PROFILE_VERSION: 'A connection negotiated a TLS version its profile (picked by SNI after the hello) does not allow.',
   ERR_TLS_PROFILE_CIPHER: 'A connection negotiated a suite its profile (picked by SNI after the hello) does not allow.',
+  ERR_TLS_CHAIN_DEPTH: "The peer's chain has more CAs above its certificate than the profile's maxChainDepth (default 4): refused in either role.",
   ERR_TLS_SNI_WIDENS: 'A warning: a profile an SNI may pick on a shared listener allows versions or suites its default does not.',
   // PKI
   ERR_PKI_KEY_INVALID: 'A private key file that does not parse.',

@@ -47,6 +47,8 @@ export function tlsProfileInputs(config: GatewayConfig): ProfileInput[] {
       sni: p.sni,
       ...(p.sniName !== undefined ? { sniName: p.sniName } : {}),
       serverNames: [...p.serverNames],
+      maxChainDepth: p.maxChainDepth,
+      ...(p.dhparam !== undefined ? { dhparam: p.dhparam } : {}),
     };
     out.push({
       spec,

@@ -35,6 +35,10 @@ export const TlsProfileSchema = z.strictObject({
   serverNames: z.array(z.string().min(1)).default([]),
   /** Mutual TLS on this profile's listeners. */
   requireClientCert: z.boolean().default(false),
+  /** DHE as a server: OpenSSL's well-known groups ('auto'), or none. Default: auto when the cipher list names a DHE suite. */
+  dhparam: z.enum(['auto', 'none']).optional(),
+  /** Most CA certificates above a peer's own in the chain it verifies through, in both roles. */
+  maxChainDepth: z.number().int().min(1).max(16).default(4),
   revocation: z.strictObject({ crl: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]) }).optional(),
 });
 

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
+import { tlsError } from './errors.js';
 import { verifyCertificateChain } from '../pki/verify-chain.js';
 
 /**
@@ -50,4 +51,37 @@ export function explainMissingCrl(socket: TLSSocket, trusted: string[]): void {
       e.message = `unable to get issuer certificate: the server's chain does not reach the trust store (OpenSSL said: ${e.message})`;
     }
   });
+}
+
+/** How many CA certificates stand above the peer's own in the chain Node verified (the trust anchor included). */
+export function chainCaCount(cert: DetailedPeerCertificate | null | undefined): number {
+  let n = 0;
+  let c = cert;
+  const seen = new Set<unknown>();
+  while (c && Object.keys(c).length > 0 && !seen.has(c)) {
+    seen.add(c);
+    const up = c.issuerCertificate;
+    if (!up || up === c || Object.keys(up).length === 0) break;
+    n++;
+    c = up;
+  }
+  return n;
+}
+
+/** Why a peer's chain is too deep for `max` CAs above its certificate; undefined when it is not. */
+export function chainDepthProblem(cert: DetailedPeerCertificate | null | undefined, max: number): string | undefined {
+  const n = chainCaCount(cert);
+  return n > max ? `the peer's chain has ${n} CA certificates above its own, more than maxChainDepth ${max}` : undefined;
+}
+
+/** Wraps an outbound name check with the chain-depth check: Node passes it the verified chain. */
+export function withDepthCheck(
+  max: number,
+  check: (hostname: string, cert: PeerCertificate) => Error | undefined,
+): (hostname: string, cert: PeerCertificate) => Error | undefined {
+  return (hostname, cert) => {
+    const problem = chainDepthProblem(cert as DetailedPeerCertificate, max);
+    if (problem) return tlsError('ERR_TLS_CHAIN_DEPTH', problem, { details: { maxChainDepth: max } });
+    return check(hostname, cert);
+  };
 }

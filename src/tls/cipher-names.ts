@@ -51,6 +51,13 @@ const SUITES: [string, string, string][] = [
   ['0x00,0x0A', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'DES-CBC3-SHA'],
   ['0xC0,0x60', 'TLS_ECDHE_RSA_WITH_ARIA_128_GCM_SHA256', 'ECDHE-ARIA128-GCM-SHA256'],
   ['0xC0,0x77', 'TLS_ECDHE_RSA_WITH_CAMELLIA_256_CBC_SHA384', 'ECDHE-RSA-CAMELLIA256-SHA384'],
+  // DSS (DSA-certificate) suites, as the Sangoma IMG lists them: named, and refused with the reason.
+  ['0x00,0x32', 'TLS_DHE_DSS_WITH_AES_128_CBC_SHA', 'DHE-DSS-AES128-SHA'],
+  ['0x00,0x38', 'TLS_DHE_DSS_WITH_AES_256_CBC_SHA', 'DHE-DSS-AES256-SHA'],
+  ['0x00,0x40', 'TLS_DHE_DSS_WITH_AES_128_CBC_SHA256', 'DHE-DSS-AES128-SHA256'],
+  ['0x00,0x6A', 'TLS_DHE_DSS_WITH_AES_256_CBC_SHA256', 'DHE-DSS-AES256-SHA256'],
+  ['0x00,0xA2', 'TLS_DHE_DSS_WITH_AES_128_GCM_SHA256', 'DHE-DSS-AES128-GCM-SHA256'],
+  ['0x00,0xA3', 'TLS_DHE_DSS_WITH_AES_256_GCM_SHA384', 'DHE-DSS-AES256-GCM-SHA384'],
 ];
 
 /**
@@ -112,6 +119,9 @@ export function resolveCipherList(names: readonly string[], supported: Set<strin
     const parts: string[] = [];
     if (unknown.length) parts.push(`unknown cipher name(s): ${unknown.join(', ')}`);
     if (unsupported.length) parts.push(`not negotiable by this OpenSSL: ${unsupported.join(', ')}`);
+    if (unsupported.some((n) => /DSS/i.test(lookupCipher(n)!.openssl))) {
+      parts.push('DSS suites authenticate with a DSA certificate, which this OpenSSL build does not offer at its security level; use the DHE_RSA or ECDHE names');
+    }
     return { ok: false, code: unknown.length ? 'ERR_TLS_CIPHER_UNKNOWN' : 'ERR_TLS_CIPHER_UNSUPPORTED', reason: parts.join('; '), unknown, unsupported };
   }
   if (suites.length === 0) return { ...err('ERR_TLS_CIPHER_UNKNOWN', 'empty cipher list'), unknown: [], unsupported: [] };

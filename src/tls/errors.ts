@@ -16,7 +16,9 @@ export type TlsErrorCode =
   | 'ERR_TLS_PROFILE_VERSION'
   | 'ERR_TLS_PROFILE_CIPHER'
   /** A warning: a profile an SNI may pick on a shared listener allows versions or suites its default does not. */
-  | 'ERR_TLS_SNI_WIDENS';
+  | 'ERR_TLS_SNI_WIDENS'
+  /** The peer's chain has more CAs above its certificate than the profile's maxChainDepth. */
+  | 'ERR_TLS_CHAIN_DEPTH';
 
 export function tlsError(
   code: TlsErrorCode,

@@ -11,6 +11,8 @@ export type TlsFailureReason =
   | 'no-shared-cipher'
   | 'unknown-sni'
   | 'revoked'
+  /** More CAs above the peer's certificate than the profile's maxChainDepth. */
+  | 'chain-too-deep'
   | 'other';
 
 export type TlsDirection = 'client' | 'server';
@@ -48,6 +50,8 @@ const VERIFY_CODES: Record<string, TlsFailureReason> = {
   ERR_TLS_PEER_UNTRUSTED: 'unknown-ca',
   ERR_TLS_PROFILE_VERSION: 'protocol-version',
   ERR_TLS_PROFILE_CIPHER: 'no-shared-cipher',
+  ERR_TLS_CHAIN_DEPTH: 'chain-too-deep',
+  CERT_CHAIN_TOO_LONG: 'chain-too-deep',
 };
 
 /** OpenSSL reason codes (Node: `ERR_SSL_<REASON>`), ours or the peer's alert. */
@@ -104,6 +108,7 @@ const CUBE_REASON_TEXT: Record<TlsFailureReason, string> = {
   'no-shared-cipher': 'no shared cipher',
   'unknown-sni': 'unrecognized name (SNI)',
   revoked: 'certificate verify failed (certificate revoked)',
+  'chain-too-deep': 'certificate verify failed (certificate chain too long)',
   other: 'handshake failure',
 };
 

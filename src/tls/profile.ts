@@ -7,7 +7,7 @@ import type { TrustpointMaterial } from '../pki/trustpoint.js';
 import { verifyCertificateChain } from '../pki/verify-chain.js';
 import { resolveCipherList, type ResolvedCipherList } from './cipher-names.js';
 import { tlsError } from './errors.js';
-import { chainReachesTrustStore, explainMissingCrl } from './chain-check.js';
+import { chainDepthProblem, chainReachesTrustStore, explainMissingCrl, withDepthCheck } from './chain-check.js';
 import { classifyTlsFailure, type TlsFailure } from './failure.js';
 import { checkClientIdentity, createCheckServerIdentity, peerIdentities, type CnSanValidate, type PeerIdentity } from './identity.js';
 
@@ -41,7 +41,17 @@ export interface TlsProfileSpec {
   ecdhCurve?: string;
   /** With an empty trust store, trust Node's bundled roots instead of nothing. Default false. */
   useSystemRoots?: boolean;
+  /**
+   * DHE key exchange as a server: 'auto' (OpenSSL's well-known groups, RFC 7919 sizes matched to the key), or
+   * 'none'. Default: 'auto' when the cipher list names a DHE suite (or is Node's default list, which does).
+   */
+  dhparam?: 'auto' | 'none';
+  /** Most CA certificates above the peer's own in the chain it verifies through, in both roles. Default 4. */
+  maxChainDepth?: number;
 }
+
+/** The default of `maxChainDepth`: four CAs above the peer's certificate. */
+export const DEFAULT_MAX_CHAIN_DEPTH = 4;
 
 /** The files a profile points at, already read. */
 export interface TlsProfileMaterial {
@@ -180,6 +190,9 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
     });
   }
 
+  const dhe = ciphers === undefined || ciphers.suites.some((s) => /^DHE-/.test(s.openssl));
+  const dhparam = spec.dhparam ?? (dhe ? 'auto' : 'none');
+  const maxDepth = spec.maxChainDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
   const common: SecureContextOptions = {
     ...(trusted.length > 0 || !spec.useSystemRoots ? { ca: trusted } : {}),
     ...(ciphers ? { ciphers: ciphers.node } : {}),
@@ -189,7 +202,9 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
     honorCipherOrder: spec.honorCipherOrder ?? true,
     ...(material.crlPems && material.crlPems.length > 0 ? { crl: material.crlPems } : {}),
   };
-  const serverContextOptions: SecureContextOptions = { ...common, key: material.trustpoint.keyPem, cert: sendChain(material.trustpoint) };
+  const serverContextOptions: SecureContextOptions = {
+    ...common, key: material.trustpoint.keyPem, cert: sendChain(material.trustpoint), ...(dhparam === 'auto' ? { dhparam: 'auto' } : {}),
+  };
   const clientContextOptions: SecureContextOptions = { ...common, key: clientTp.keyPem, cert: sendChain(clientTp) };
   let serverContext: SecureContext;
   let clientContext: SecureContext;
@@ -238,13 +253,13 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
         rejectUnauthorized: true,
         // Node sends the host as SNI unless told otherwise; '' keeps it from sending an IP or an unwanted name.
         servername: servername ?? '',
-        checkServerIdentity: checkName
+        checkServerIdentity: withDepthCheck(maxDepth, checkName
           ? createCheckServerIdentity({
               ...(target.domain !== undefined ? { domain: target.domain } : {}),
               cnSan: spec.cnSan ?? [],
               allowWildcard: spec.allowWildcard ?? false,
             })
-          : () => undefined,
+          : () => undefined),
         ...(crlLoaded ? { onSocket: (socket: TLSSocket) => explainMissingCrl(socket, material.trustedCaPems) } : {}),
       };
     },
@@ -276,6 +291,8 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
         if (code === 'UNABLE_TO_GET_CRL' && !chainReachesTrustStore(socket, material.trustedCaPems, now)) code = 'UNABLE_TO_GET_ISSUER_CERT';
         return { ok: false, failure: classifyTlsFailure({ code, message: code }) };
       }
+      const depth = chainDepthProblem(socket.getPeerCertificate(true), maxDepth);
+      if (depth) return { ok: false, failure: classifyTlsFailure({ code: 'ERR_TLS_CHAIN_DEPTH', message: depth }) };
       if (cnSanValidate === 'client' || cnSanValidate === 'bidirectional') {
         const r = checkClientIdentity(cert, spec.cnSan ?? [], { allowWildcard: spec.allowWildcard ?? false });
         if (!r.ok) return { ok: false, failure: classifyTlsFailure({ code: r.code, message: r.reason, expected: r.expected, presented: r.presented }) };
