@@ -162,11 +162,11 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
     };
     const timeoutMs = this.#opts.timeoutMs ?? Math.min(e.intervalMs, 5000);
     const timeout = this.#clock.setTimeout(() => finish(undefined, `no answer in ${timeoutMs} ms`), timeoutMs);
-    void this.#uri(e).then((uri) => {
-      if (uri === undefined) return finish(undefined, 'no address');
+    void this.#target(e).then((target) => {
+      if (target === undefined) return finish(undefined, 'no address');
       if (done || seq !== e.seq) return;
       try {
-        this.#opts.srf.request(uri, { method: 'OPTIONS', headers: { ...e.headers } }, (err, req) => {
+        this.#opts.srf.request(target.uri, { method: 'OPTIONS', headers: target.headers }, (err, req) => {
           if (err || !req) return finish(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
           req.on('response', (res) => finish(res.status, `answered ${res.status}`));
         });
@@ -176,18 +176,25 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
     });
   }
 
-  async #uri(e: Entry): Promise<string | undefined> {
+  /**
+   * Where the ping goes and with which headers. A `dns:` target is pinged at its first resolved address, and over
+   * TLS the resolved name goes to the engine as X-Trunkgate-Route `domain=`: the identity the server's certificate
+   * must carry and the SNI (RFC 5922 §4.1), as for a call, never the address.
+   */
+  async #target(e: Entry): Promise<{ uri: string; headers: Record<string, string> } | undefined> {
     const server = e.status.server;
     const parsed = parseServer(server);
     if (!parsed) return undefined;
+    const headers = { ...e.headers };
     if (server.startsWith('dns:') && this.#opts.resolve) {
       const r = await this.#opts.resolve(parsed.host, parsed.port, e.transport);
       const first = r.ok ? r.targets[0] : undefined;
       if (!first) return undefined;
       const host = first.address.includes(':') ? `[${first.address}]` : first.address;
-      return bLegUri('', { host, port: first.port }, first.transport, e.scheme);
+      if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${first.domain}`;
+      return { uri: bLegUri('', { host, port: first.port }, first.transport, e.scheme), headers };
     }
-    return bLegUri('', parsed, e.transport, e.scheme);
+    return { uri: bLegUri('', parsed, e.transport, e.scheme), headers };
   }
 
   #result(e: Entry, status: number | undefined, why: string): void {

@@ -139,3 +139,56 @@ test('trunk-monitor: the next ping waits the rest of the interval after a slow a
   assert.equal(count(), 2);
   m.close();
 });
+
+test('trunk-monitor: a dns: target is pinged at its resolved address, and over TLS the engine is told the name to check and send as SNI', async () => {
+  const clock = new ManualClock(0);
+  const srf = new PingSrfFake();
+  const { log } = captureLog();
+  const asked: string[] = [];
+  const dnsPolicy: B2buaPolicy = {
+    tenants: {
+      carrier: { transport: 'tls', tlsProfile: 'c', sipServer: 'dns:carrier.example', optionsPing: { intervalSeconds: 5 } },
+      lan: { transport: 'udp', sipServer: 'dns:pbx.lan', optionsPing: { intervalSeconds: 5 } },
+    },
+    categories: [],
+    dialPeers: [],
+  };
+  const m = new TrunkMonitor({
+    srf, policy: dnsPolicy, log, clock,
+    resolve: async (name, _port, transport) => {
+      asked.push(`${name}/${transport}`);
+      return name === 'carrier.example'
+        ? { ok: true, targets: [{ address: '127.0.0.9', port: 5061, transport: 'tls', domain: 'sbc.carrier.example' }, { address: '127.0.0.10', port: 5061, transport: 'tls', domain: 'sbc.carrier.example' }] }
+        : { ok: true, targets: [{ address: '::1', port: 5070, transport: 'udp', domain: 'pbx.lan' }] };
+    },
+  });
+  m.start();
+  await settle();
+  assert.deepEqual(asked.sort(), ['carrier.example/tls', 'pbx.lan/udp']);
+  const tls = last(srf, '127.0.0.9');
+  assert.equal(tls.uri, 'sip:127.0.0.9:5061;transport=tls');
+  assert.equal(tls.headers['X-Trunkgate-Route'], 'tenant=carrier;profile=c;domain=sbc.carrier.example');
+  const udp = last(srf, '[::1]');
+  assert.equal(udp.uri, 'sip:[::1]:5070');
+  assert.deepEqual(udp.headers, {});
+  assert.equal(srf.sent.some((s) => s.uri.includes('127.0.0.10')), false, 'the first address only');
+  m.close();
+});
+
+test('trunk-monitor: a dns: target that resolves to nothing counts as unanswered, without a ping', async () => {
+  const clock = new ManualClock(0);
+  const srf = new PingSrfFake();
+  const { log } = captureLog();
+  const m = new TrunkMonitor({
+    srf, log, clock, timeoutMs: 1000,
+    policy: { tenants: { t: { transport: 'udp', sipServer: 'dns:gone.example', optionsPing: { intervalSeconds: 5, downAfter: 1 } } }, categories: [], dialPeers: [] },
+    resolve: async () => ({ ok: false, code: 'ERR_B2BUA_DNS', reason: 'gone.example: no A or AAAA record' }),
+  });
+  const changes: string[] = [];
+  m.on('change', (s) => changes.push(s.state));
+  m.start();
+  await settle();
+  assert.equal(srf.sent.length, 0);
+  assert.deepEqual(changes, ['down']);
+  m.close();
+});
