@@ -4,7 +4,7 @@ import { GatewayError } from './common/index.js';
 import { listListeners, tenantsByServerName, type GatewayConfig } from './config/index.js';
 import type { EngineListenerOptions } from './engine/engine.js';
 import type { EngineTlsOptions } from './engine/engine-tls.js';
-import { loadTrustpoint } from './pki/index.js';
+import { loadTrustpointEntry, trustpointLabel, trustStorePems, watchedPaths } from './tls-files.js';
 import type { ProfileInput, TlsProfileSpec } from './tls/index.js';
 import type { Logger } from './log/index.js';
 
@@ -30,7 +30,7 @@ export function tlsProfileInputs(config: GatewayConfig): ProfileInput[] {
     const tp = config.trustpoints[p.trustpoint];
     if (!tp) throw new GatewayError('ERR_CONFIG_INVALID', `TLS profile ${name}: trustpoint ${p.trustpoint} is not defined`);
     const ctp = p.clientTrustpoint !== undefined ? config.trustpoints[p.clientTrustpoint] : undefined;
-    const store = p.trustStore !== undefined ? config.trustStores[p.trustStore] ?? [] : [];
+    const store = p.trustStore !== undefined ? config.trustStores[p.trustStore] : undefined;
     const crl = p.revocation ? (Array.isArray(p.revocation.crl) ? p.revocation.crl : [p.revocation.crl]) : [];
     const ciphers = p.ciphers !== undefined ? config.tlsCiphers[p.ciphers] : undefined;
     const tenant = tenantOfProfile(config, name);
@@ -53,9 +53,10 @@ export function tlsProfileInputs(config: GatewayConfig): ProfileInput[] {
     out.push({
       spec,
       material: {
-        trustpoint: loadTrustpoint(resolve(tp.dir)),
-        ...(ctp ? { clientTrustpoint: loadTrustpoint(resolve(ctp.dir)) } : {}),
-        trustedCaPems: store.map((f) => readPem(`trust store ${p.trustStore}`, f)),
+        trustpoint: loadTrustpointEntry(p.trustpoint, tp),
+        trustpointLabel: trustpointLabel(p.trustpoint, tp),
+        ...(ctp ? { clientTrustpoint: loadTrustpointEntry(p.clientTrustpoint!, ctp), clientTrustpointLabel: trustpointLabel(p.clientTrustpoint!, ctp) } : {}),
+        trustedCaPems: store !== undefined ? trustStorePems(p.trustStore!, store) : [],
         ...(crl.length > 0 ? { crlPems: crl.map((f) => readPem(`TLS profile ${name} CRL`, f)) } : {}),
       },
     });
@@ -99,12 +100,17 @@ export function engineTlsOptions(config: GatewayConfig): EngineTlsOptions {
 export function tlsFilePaths(config: GatewayConfig): { dirs: string[]; files: string[] } {
   const dirs = new Set<string>();
   const files = new Set<string>();
+  const add = (w: { dirs: string[]; files: string[] }): void => {
+    for (const d of w.dirs) dirs.add(d);
+    for (const f of w.files) files.add(f);
+  };
   for (const p of Object.values(config.tlsProfiles)) {
     for (const tpName of [p.trustpoint, p.clientTrustpoint]) {
       const tp = tpName !== undefined ? config.trustpoints[tpName] : undefined;
-      if (tp) dirs.add(resolve(tp.dir));
+      if (tp) add(watchedPaths(tp));
     }
-    for (const f of p.trustStore !== undefined ? config.trustStores[p.trustStore] ?? [] : []) files.add(resolve(f));
+    const store = p.trustStore !== undefined ? config.trustStores[p.trustStore] : undefined;
+    if (store !== undefined) add(watchedPaths(store));
     const crl = p.revocation ? (Array.isArray(p.revocation.crl) ? p.revocation.crl : [p.revocation.crl]) : [];
     for (const f of crl) files.add(resolve(f));
   }

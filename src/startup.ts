@@ -42,6 +42,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   // First start: a trustpoint under <pki>/trustpoints/<name> that does not exist yet is created, with a local CA
   // in <pki>/ca. A trustpoint elsewhere must have been provisioned by the administrator.
   for (const [name, tp] of Object.entries(config.trustpoints ?? {})) {
+    if (!('dir' in tp)) continue;
     const dir = resolve(tp.dir);
     if (trustpointExists(dir)) continue;
     if (basename(dirname(dir)) !== 'trustpoints') {

@@ -1,11 +1,23 @@
 import { z } from 'zod';
 import { NameSchema } from './common-schema.js';
 
-/** Our own identity: a folder with key.pem, cert.pem and chain.pem (CUBE `crypto pki trustpoint`). */
-export const TrustpointSchema = z.strictObject({ dir: z.string().min(1) });
+/**
+ * Our own identity (CUBE `crypto pki trustpoint`): a folder with key.pem, cert.pem and chain.pem, or the files by
+ * path under any names (`certificate: publickey.pem`, `key: privateKey.pem`, `chain: CAList.pem`, as a CA
+ * organisation hands them over). Paths are relative to the working directory.
+ */
+export const TrustpointSchema = z.union([
+  z.strictObject({ dir: z.string().min(1) }),
+  z.strictObject({
+    certificate: z.string().min(1),
+    key: z.string().min(1),
+    /** Intermediates (a bundle, or several files), leaf's issuer first. */
+    chain: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  }),
+]);
 
-/** CA certificates (PEM files) trusted to sign peers' certificates. */
-export const TrustStoreSchema = z.array(z.string().min(1)).min(1);
+/** CA certificates trusted to sign peers' certificates: a folder (`*.pem`, `*.crt`), a bundle file, or a list of files. */
+export const TrustStoreSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 /** An ordered cipher list; IANA, OpenSSL and CUBE names; TLS 1.2 ciphers and 1.3 suites together. */
 export const TlsCipherListSchema = z.array(z.string().min(1)).min(1);

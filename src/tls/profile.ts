@@ -60,6 +60,9 @@ export interface TlsProfileMaterial {
   clientTrustpoint?: TrustpointMaterial;
   trustedCaPems: string[];
   crlPems?: string[];
+  /** How problems name the trustpoints (their files, when given by path); default `trustpoint`, `client trustpoint`. */
+  trustpointLabel?: string;
+  clientTrustpointLabel?: string;
 }
 
 export interface ProfileProblem {
@@ -180,9 +183,9 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
   }
 
   const trusted = material.trustedCaPems;
-  const certificate = checkTrustpoint('trustpoint', material.trustpoint, trusted, now, problems);
+  const certificate = checkTrustpoint(material.trustpointLabel ?? 'trustpoint', material.trustpoint, trusted, now, problems);
   const clientTp = material.clientTrustpoint ?? material.trustpoint;
-  const clientCertificate = material.clientTrustpoint ? checkTrustpoint('client trustpoint', material.clientTrustpoint, trusted, now, problems) : certificate;
+  const clientCertificate = material.clientTrustpoint ? checkTrustpoint(material.clientTrustpointLabel ?? 'client trustpoint', material.clientTrustpoint, trusted, now, problems) : certificate;
 
   if (problems.length > 0 || !certificate || !clientCertificate) {
     throw tlsError('ERR_TLS_PROFILE_INVALID', `TLS profile ${spec.name}: ${problems.map((p) => p.reason).join('; ')}`, {

@@ -14,6 +14,7 @@ import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { randomSecret, startGateway, type Gateway } from '../../src/gateway.js';
 import { GatewayReloader, type ConfigReloadReport } from '../../src/gateway-reload.js';
 import { silentLogger } from '../../src/log/index.js';
+import { generateKeyPair, issueCertificate } from '../../src/pki/index.js';
 import { planStartup } from '../../src/startup.js';
 import { revokeWithOpenssl } from '../interop/openssl/outbound-support.js';
 import { sdp, ua, type Ua } from '../support/mini-ua.js';
@@ -45,6 +46,18 @@ const certs = {
   farRevoked: await caA.issue({ cn: 'far-revoked.test', sans: ['IP:127.0.0.1'] }),
 };
 const crlA = await revokeWithOpenssl(caA, certs.farRevoked);
+const gwRsa = await caA.issue({ cn: 'gw.test', sans: ['DNS:gw.test'], keyType: 'rsa' });
+// A far end two CAs deep: an intermediate of CA A between it and the root.
+const deepFar = ((): TestCert => {
+  const ik = generateKeyPair();
+  const inter = issueCertificate({ subject: { commonName: 'reload fields CA A1' }, subjectKeyPem: ik.publicKeyPem, issuerKeyPem: caA.key, issuerCertPem: caA.cert, isCA: true });
+  const lk = generateKeyPair();
+  const leaf = issueCertificate({
+    subject: { commonName: 'far-deep.test' }, subjectKeyPem: lk.publicKeyPem, issuerKeyPem: ik.privateKeyPem, issuerCertPem: inter,
+    san: [{ type: 'ip', value: '127.0.0.1' }], extKeyUsage: ['serverAuth', 'clientAuth'],
+  });
+  return { cert: leaf + inter, key: lk.privateKeyPem, certPath: '', keyPath: '' };
+})();
 
 /** A TLS far end for the B leg whose certificate and client-certificate demand the test sets between calls. */
 interface FarEnd {
@@ -138,6 +151,7 @@ test('a reload of each TLS profile field is applied to the next handshake: the v
   const far = await farEnd(t);
   const tp = {
     gwA: trustpoint(root, 'gwA', certs.gwA, caA), gwB: trustpoint(root, 'gwB', certs.gwB, caB), clB: trustpoint(root, 'clB', certs.clB, caB),
+    gwR: trustpoint(root, 'gwR', gwRsa, caA),
   };
   writeFileSync(join(root, 'ca-a.pem'), caA.cert);
   writeFileSync(join(root, 'ca-b.pem'), caB.cert);
@@ -156,11 +170,13 @@ trustpoints:
   gwA: { dir: ${tp.gwA} }
   gwB: { dir: ${tp.gwB} }
   clB: { dir: ${tp.clB} }
+  gwR: { dir: ${tp.gwR} }
 trustStores:
   a: [${join(root, 'ca-a.pem')}]
   b: [${join(root, 'ca-b.pem')}]
 tlsCiphers:
   only256: [TLS_AES_256_GCM_SHA384, ECDHE-ECDSA-AES256-GCM-SHA384]
+  dhe: [DHE_RSA_AES128_GCM_SHA256, ECDHE_RSA_AES128_GCM_SHA256, TLS_AES_128_GCM_SHA256]
 tlsProfiles:
   edge: ${flow(edge)}
   alt: ${flow(alt)}
@@ -299,6 +315,20 @@ dialPeers:
       assert.equal((await outbound({ cert: certs.farA, ca: caA })).status, 486);
       assert.equal((await outbound({ cert: certs.farRevoked, ca: caA })).status, 503, 'a revoked far end');
     } },
+    { field: 'maxChainDepth', edge: { ...BASE, maxChainDepth: '1' }, check: async () => {
+      assert.equal((await outbound({ cert: certs.farA, ca: caA })).status, 486, 'one CA above the far end');
+      const deep = await outbound({ cert: deepFar, ca: caA });
+      assert.equal(deep.status, 503, 'two CAs above the far end');
+      await reload('maxChainDepth 2', { ...BASE, maxChainDepth: '2' });
+      assert.equal((await outbound({ cert: deepFar, ca: caA })).status, 486, 'two CAs within a depth of 2');
+    } },
+    { field: 'dhparam', edge: { ...BASE, trustpoint: 'gwR', ciphers: 'dhe', maxVersion: 'TLSv1.2', dhparam: 'none' }, check: async () => {
+      const dheOnly = { ...trustsA, maxVersion: 'TLSv1.2' as const, ciphers: 'DHE-RSA-AES128-GCM-SHA256' };
+      await expectInbound('a DHE-only client without DH parameters', dheOnly, 'refused');
+      await expectInbound('an ECDHE client', { ...trustsA, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }, 'accepted');
+      await reload('dhparam auto', { ...BASE, trustpoint: 'gwR', ciphers: 'dhe', maxVersion: 'TLSv1.2', dhparam: 'auto' });
+      await expectInbound('a DHE-only client with dhparam auto', dheOnly, 'accepted');
+    } },
   ];
   for (const c of checks) {
     await t.test(c.field, async () => {
@@ -320,6 +350,6 @@ dialPeers:
 test('every field of the TLS profile schema is exercised by the reload test', async () => {
   const { TlsProfileSchema } = await import('../../src/config/tls-schema.js');
   const covered = ['trustpoint', 'clientTrustpoint', 'trustStore', 'ciphers', 'minVersion', 'maxVersion', 'cnSanValidate', 'cnSan', 'allowWildcard',
-    'sni', 'sniName', 'serverNames', 'requireClientCert', 'revocation'];
+    'sni', 'sniName', 'serverNames', 'requireClientCert', 'revocation', 'maxChainDepth', 'dhparam'];
   assert.deepEqual(Object.keys(TlsProfileSchema.shape).sort(), covered.sort());
 });
