@@ -3,6 +3,7 @@ import { isGatewayError, startIdleMemoryRelease } from './common/index.js';
 import { configCheck } from './cli/config-check.js';
 import { parseCommandLine, USAGE } from './cli/parse-command.js';
 import { reloadCommand } from './cli/reload.js';
+import { pkiCommand } from './cli/pki.js';
 import { configInvalid, readEnvOverrides, resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { GatewayReloader } from './gateway-reload.js';
@@ -43,6 +44,9 @@ if (command.kind === 'config-check' || command.kind === 'config-schema') {
 }
 if (command.kind === 'reload') {
   process.exit(await reloadCommand(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
+}
+if (command.kind === 'pki') {
+  process.exit(pkiCommand(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
 }
 if (command.kind === 'version') {
   console.log('trunkgate 0.1.0');

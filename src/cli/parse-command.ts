@@ -11,6 +11,7 @@ export type Command =
   | { kind: 'config-check'; dir?: string }
   | { kind: 'config-schema' }
   | { kind: 'reload'; args: string[] }
+  | { kind: 'pki'; args: string[] }
   | { kind: 'usage-error'; message: string };
 
 export const USAGE = `Usage:
@@ -19,6 +20,8 @@ export const USAGE = `Usage:
   trunkgate config schema                 print the JSON Schema of the configuration
   trunkgate reload [--tls] [--profiles DIR] [--admin URL] [--json]
                                           ask the running gateway to reload its configuration (or TLS files)
+  trunkgate pki list|inspect|ca|csr|import|trust ...
+                                          certificates without openssl (trunkgate pki --help)
   trunkgate version                       print the version
   trunkgate help                          print this text
 
@@ -66,6 +69,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
     }
     return usage(sub === undefined ? 'config needs a subcommand: check or schema' : `unknown config subcommand '${sub}'`);
   }
+  // pki reads its own words and flags (src/cli/pki.ts), and answers a bad one with its own usage and exit 2.
+  if (first === 'pki') return { kind: 'pki', args: rest };
   if (first === 'reload') {
     const r = read(rest, {
       tls: { type: 'boolean' }, json: { type: 'boolean' }, profiles: { type: 'string' }, admin: { type: 'string' },
