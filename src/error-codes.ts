@@ -25,7 +25,7 @@ import type { TlsErrorCode } from './tls/errors.js';
 export type GatewayLifecycleCode = 'ERR_GATEWAY_START' | 'ERR_GATEWAY_STOP' | 'ERR_GATEWAY_DRAIN' | 'ERR_GATEWAY_UNCAUGHT';
 
 /** Warnings a start or a reload reports beside its verdict. */
-export type GatewayWarningCode = 'WARN_NO_DIAL_PEERS' | 'WARN_POLICY_BRIDGE';
+export type GatewayWarningCode = 'WARN_NO_DIAL_PEERS' | 'WARN_POLICY_BRIDGE' | 'WARN_CERT_EXPIRING';
 
 export type ErrorCode =
   | AdminErrorCode | B2buaErrorCode | B2buaLogCode | ConfigErrorCode | ConfigProblemCode | AppLimitCode
@@ -40,6 +40,7 @@ export const errorCodes = {
   ERR_GATEWAY_DRAIN: 'Calls were still up after the BYEs sent at stop.',
   ERR_GATEWAY_UNCAUGHT: 'An error nothing handled: logged with its stack, then the process exits.',
   WARN_POLICY_BRIDGE: 'A warning at start and in /health: `policy: bridge` sends every trusted call to one target with no policy.',
+  WARN_CERT_EXPIRING: 'A configured certificate (trustpoint or trust-store CA) is within 30, 7 or 1 days of its notAfter: logged once per threshold.',
   WARN_NO_DIAL_PEERS: 'A warning: no dial peers are configured, so every call is refused with 404 and a Reason.',
   // configuration
   ERR_CONFIG_INVALID: 'A configuration was refused; `details.problems` lists every problem (start refuses, reload keeps the running one).',

@@ -7,6 +7,7 @@ import { pkiCommand } from './cli/pki.js';
 import { configInvalid, readEnvOverrides, resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { GatewayReloader } from './gateway-reload.js';
+import { CertificateExpiryWatch } from './cert-expiry.js';
 import { createLogger, routeConsoleToLog } from './log/index.js';
 import { planStartup } from './startup.js';
 
@@ -88,6 +89,9 @@ try {
   // API read the whole configuration again. A bad file or certificate keeps the running one and says why.
   const reloader = new GatewayReloader({ gateway: gw, profilesDir, config: plan.config, env, log });
   reloader.watchTlsFiles();
+  // Every configured certificate is checked for expiry now and every six hours: a line at 30, 7 and 1 days left.
+  const expiry = new CertificateExpiryWatch({ log, config: () => reloader.config });
+  expiry.start();
   const onHup = () => void reloader.reloadConfig('signal').catch((err: unknown) => log.error({ err }, 'trunkgate: reload failed'));
   process.on('SIGHUP', onHup);
   const adminCfg = plan.config.gateway.admin;
@@ -101,6 +105,7 @@ try {
         b2buaStats: () => gw.b2bua.stats(),
         reloadTls: () => reloader.reloadTls('api'),
         reloadConfig: () => reloader.reloadConfig('api'),
+        certificates: () => expiry.rows(),
       }, { host: adminCfg.host, port, log, warnings: plan.warnings, ...(token ? { token } : {}) });
       log.info({ admin: `${admin.address.host}:${admin.address.port}`, token: token ? 'required' : 'none' },
         `trunkgate: admin API on http://${admin.address.host.includes(':') ? `[${admin.address.host}]` : admin.address.host}:${admin.address.port}`);
@@ -135,6 +140,7 @@ try {
     const drainSeconds = signal === 'SIGTERM' ? drain.drainSeconds : 0;
     log.info({ signal, drainSeconds, activeCalls: gw.b2bua.activeCalls }, 'trunkgate: stopping');
     reloader.close();
+    expiry.close();
     process.off('SIGHUP', onHup);
     const force = setTimeout(() => {
       log.error({ code: 'ERR_GATEWAY_STOP' }, 'trunkgate: stop took too long; exiting');

@@ -1,6 +1,7 @@
 import type { B2buaStatsSnapshot } from '../b2bua/start-b2bua.js';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
 import type { ConfigReloadReport, TlsReloadReport } from '../gateway-reload.js';
+import type { CertificateRow } from '../certificate-inventory.js';
 
 /**
  * What the admin API reads and asks of the running gateway. The composition root (main.ts) wires these to
@@ -15,4 +16,6 @@ export interface AdminServices {
   reloadTls(): Promise<TlsReloadReport>;
   /** Reads the profiles directory again and applies it, or keeps the running configuration. */
   reloadConfig(): Promise<ConfigReloadReport>;
+  /** Every configured certificate (trustpoints and trust stores) with its expiry, as last checked. */
+  certificates?(): readonly CertificateRow[];
 }

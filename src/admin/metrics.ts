@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { B2buaStatsSnapshot } from '../b2bua/start-b2bua.js';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
+import type { CertificateRow } from '../certificate-inventory.js';
 
 /** What one scrape reads: taken once, then every metric is set from it. */
 
@@ -10,6 +11,8 @@ const CORE_LEVELS = new Set(['dialogs', 'serverPending', 'clientPending', 'invit
 export interface MetricsInput {
   engine: EngineSnapshot;
   b2bua: B2buaStatsSnapshot;
+  /** Every configured certificate, trust-store CAs included. */
+  certificates?: readonly CertificateRow[];
 }
 
 type Labels = Record<string, string>;
@@ -75,6 +78,9 @@ export class GatewayMetrics {
         [{ profile: p.name, kind: 'server' }, Date.parse(p.certificate.notAfter) / 1000] as [Labels, number],
         ...(p.clientCertificate ? [[{ profile: p.name, kind: 'client' }, Date.parse(p.clientCertificate.notAfter) / 1000] as [Labels, number]] : []),
       ]));
+    gauge('trunkgate_certificate_expiry_timestamp_seconds',
+      'notAfter of every configured certificate: trustpoints (leaf, chain) and trust-store CAs', ['where', 'role', 'subject', 'sha256'],
+      (i) => (i.certificates ?? []).map((c) => [{ where: c.where, role: c.role, subject: c.subject, sha256: c.sha256 }, Date.parse(c.notAfter) / 1000]));
     gauge('trunkgate_connections_open', 'Open TCP and TLS connections by protocol and direction', ['protocol', 'direction'], (i) => {
       const n = new Map<string, number>();
       for (const protocol of ['tcp', 'tls']) for (const direction of ['inbound', 'outbound']) n.set(`${protocol} ${direction}`, 0);

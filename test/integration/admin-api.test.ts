@@ -16,6 +16,7 @@ import { test, type TestContext } from 'node:test';
 import tls from 'node:tls';
 import { pino } from 'pino';
 import { startAdmin, type AdminServer } from '../../src/admin/index.js';
+import { CertificateExpiryWatch } from '../../src/cert-expiry.js';
 import type { ConnectionInfo } from '../../src/sip/transport/index.js';
 import { randomSecret, startGateway, type Gateway } from '../../src/gateway.js';
 import { GatewayReloader, type ConfigReloadReport, type TlsReloadReport } from '../../src/gateway-reload.js';
@@ -50,11 +51,14 @@ async function rig(t: TestContext, profilesDir: string, token?: string): Promise
   t.after(() => gw.close());
   const reloader = new GatewayReloader({ gateway: gw, profilesDir, config: plan.config, env: {}, log });
   t.after(() => reloader.close());
+  const expiry = new CertificateExpiryWatch({ log: silentLogger(), config: () => reloader.config });
+  expiry.check();
   const admin = await startAdmin({
     engineSnapshot: () => gw.engineSnapshot(),
     b2buaStats: () => gw.b2bua.stats(),
     reloadTls: () => reloader.reloadTls('api'),
     reloadConfig: () => reloader.reloadConfig('api'),
+    certificates: () => expiry.rows(),
   }, { host: '127.0.0.1', port: 0, log, ...(token ? { token } : {}) });
   t.after(() => admin.close());
   const base = `http://127.0.0.1:${admin.address.port}`;
@@ -199,6 +203,11 @@ dialPeers:
   assert.equal(metrics.value('trunkgate_tls_handshake_failures_total', { tenant: 'carrier', direction: 'server', reason: failure.reason }), 1);
   assert.equal(metrics.value('trunkgate_connections_open', { protocol: 'tls', direction: 'inbound' }), 1);
   assert.equal(metrics.value('trunkgate_connections_open', { protocol: 'tcp', direction: 'inbound' }), 1);
+  // Every configured certificate's expiry, the trust store's CA included.
+  const expiries = metrics.samples.filter((s) => s.name === 'trunkgate_certificate_expiry_timestamp_seconds');
+  const gwLeaf = expiries.find((s) => s.labels['where'] === 'trustpoint gw' && s.labels['role'] === 'leaf');
+  assert.equal(gwLeaf?.value, Date.parse(new X509Certificate(gwCert.cert).validTo) / 1000);
+  assert.ok(expiries.some((s) => s.labels['where'] === 'trust store carriers' && s.labels['role'] === 'ca'), JSON.stringify(expiries));
 
   // /stats: engine and b2bua counters side by side.
   const stats = (await r.get('/stats')).body as { engine: { transport: { connectionsOpen: number }; tls: { handshakeFailures: number }; apps: number }; b2bua: { attempted: number } };

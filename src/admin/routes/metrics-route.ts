@@ -14,7 +14,9 @@ export function metricsRoute(services: AdminServices, opts: { processMetrics?: b
         response: { 200: { type: 'string' } },
       },
     }, async (_req, reply) => {
-      const text = await metrics.render({ engine: await services.engineSnapshot(), b2bua: services.b2buaStats() });
+      const text = await metrics.render({
+        engine: await services.engineSnapshot(), b2bua: services.b2buaStats(), certificates: services.certificates?.() ?? [],
+      });
       return reply.type(metrics.contentType).send(text);
     });
   };
