@@ -4,6 +4,7 @@ import { configCheck } from './cli/config-check.js';
 import { parseCommandLine, USAGE } from './cli/parse-command.js';
 import { reloadCommand } from './cli/reload.js';
 import { pkiCommand } from './cli/pki.js';
+import { tlsProbeCommand } from './cli/tls-probe.js';
 import { configInvalid, readEnvOverrides, resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { GatewayReloader } from './gateway-reload.js';
@@ -45,6 +46,9 @@ if (command.kind === 'config-check' || command.kind === 'config-schema') {
 }
 if (command.kind === 'reload') {
   process.exit(await reloadCommand(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
+}
+if (command.kind === 'tls') {
+  process.exit(await tlsProbeCommand(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
 }
 if (command.kind === 'pki') {
   process.exit(pkiCommand(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));

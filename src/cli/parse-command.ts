@@ -12,6 +12,7 @@ export type Command =
   | { kind: 'config-schema' }
   | { kind: 'reload'; args: string[] }
   | { kind: 'pki'; args: string[] }
+  | { kind: 'tls'; args: string[] }
   | { kind: 'usage-error'; message: string };
 
 export const USAGE = `Usage:
@@ -22,6 +23,8 @@ export const USAGE = `Usage:
                                           ask the running gateway to reload its configuration (or TLS files)
   trunkgate pki list|inspect|ca|csr|import|trust ...
                                           certificates without openssl (trunkgate pki --help)
+  trunkgate tls probe HOST:PORT [--sni NAME] [--profile NAME] [--json]
+                                          what a TLS far end accepts, and whether a profile connects
   trunkgate version                       print the version
   trunkgate help                          print this text
 
@@ -71,6 +74,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   }
   // pki reads its own words and flags (src/cli/pki.ts), and answers a bad one with its own usage and exit 2.
   if (first === 'pki') return { kind: 'pki', args: rest };
+  if (first === 'tls') return { kind: 'tls', args: rest };
   if (first === 'reload') {
     const r = read(rest, {
       tls: { type: 'boolean' }, json: { type: 'boolean' }, profiles: { type: 'string' }, admin: { type: 'string' },

@@ -6,3 +6,4 @@ export * from './tls-stats.js';
 export * from './profile.js';
 export * from './sni.js';
 export * from './reloader.js';
+export * from './probe.js';
