@@ -34,16 +34,19 @@ export interface TlsProbeReport {
   profile?: { name: string; ok: boolean; version?: string; cipher?: string; failure?: TlsFailure };
 }
 
-type Attempt = { ok: true; version: string; cipher: string } | { ok: false; failure: TlsFailure };
+type Attempt =
+  | { ok: true; version: string; cipher: string; chain: ProbedCertificate[]; identities: string[]; refusedAfter: TlsFailure | undefined }
+  | { ok: false; failure: TlsFailure };
 
 /**
  * One handshake, bounded in time; the socket is closed as soon as it is decided. With `lingerMs`, a completed
- * handshake waits that long for an alert a TLS 1.3 server sends after the client has finished (a client
- * certificate it did not like).
+ * handshake waits that long for the alert a TLS 1.3 server sends only after the client has finished, when it
+ * wanted a client certificate and got none or one it does not trust (`refusedAfter`).
  */
 function attempt(opts: ConnectionOptions, timeoutMs: number, lingerMs = 0): Promise<Attempt> {
   return new Promise((resolve) => {
     const s = tls.connect(opts);
+    let done: (Attempt & { ok: true }) | undefined;
     let linger: NodeJS.Timeout | undefined;
     const finish = (a: Attempt): void => {
       clearTimeout(timer);
@@ -53,44 +56,18 @@ function attempt(opts: ConnectionOptions, timeoutMs: number, lingerMs = 0): Prom
       s.destroy();
       resolve(a);
     };
+    const closed = (): Attempt => done ?? { ok: false, failure: classifyTlsFailure({ code: 'ECONNRESET', message: 'closed by the far end' }) };
     const timer = setTimeout(() => finish({ ok: false, failure: classifyTlsFailure({ code: 'ETIMEDOUT', message: `no handshake in ${timeoutMs} ms` }) }), timeoutMs);
-    let done: Attempt | undefined;
     s.once('secureConnect', () => {
-      done = { ok: true, version: s.getProtocol() ?? '', cipher: s.getCipher()?.name ?? '' };
+      done = {
+        ok: true, version: s.getProtocol() ?? '', cipher: s.getCipher()?.name ?? '', chain: chainOf(s),
+        identities: peerIdentities(s.getPeerCertificate()).map(String), refusedAfter: undefined,
+      };
       if (lingerMs === 0) finish(done);
       else linger = setTimeout(() => finish(done!), lingerMs);
     });
-    s.once('error', (e) => finish({ ok: false, failure: classifyTlsFailure(e) }));
-    s.once('close', () => finish(done ?? { ok: false, failure: classifyTlsFailure({ code: 'ECONNRESET', message: 'closed by the far end' }) }));
-  });
-}
-
-type Contact = { ok: true; chain: ProbedCertificate[]; identities: string[]; refusedAfter: TlsFailure | undefined } | { ok: false; failure: TlsFailure };
-
-/**
- * The first handshake: the chain and identities, then a short wait for the alert a TLS 1.3 server sends only after
- * the client has finished, when it wanted a client certificate and got none.
- */
-function firstContact(opts: ConnectionOptions, timeoutMs: number, lingerMs: number): Promise<Contact> {
-  return new Promise((resolve) => {
-    const s = tls.connect(opts);
-    let got: { chain: ProbedCertificate[]; identities: string[] } | undefined;
-    let linger: NodeJS.Timeout | undefined;
-    const finish = (c: Contact): void => {
-      clearTimeout(timer);
-      clearTimeout(linger);
-      s.removeAllListeners();
-      s.on('error', () => undefined);
-      s.destroy();
-      resolve(c);
-    };
-    const timer = setTimeout(() => finish({ ok: false, failure: classifyTlsFailure({ code: 'ETIMEDOUT', message: `no handshake in ${timeoutMs} ms` }) }), timeoutMs);
-    s.once('secureConnect', () => {
-      got = { chain: chainOf(s), identities: peerIdentities(s.getPeerCertificate()).map(String) };
-      linger = setTimeout(() => finish({ ok: true, ...got!, refusedAfter: undefined }), lingerMs);
-    });
-    s.on('error', (e) => finish(got ? { ok: true, ...got, refusedAfter: classifyTlsFailure(e) } : { ok: false, failure: classifyTlsFailure(e) }));
-    s.on('close', () => finish(got ? { ok: true, ...got, refusedAfter: undefined } : { ok: false, failure: classifyTlsFailure({ code: 'ECONNRESET', message: 'closed by the far end' }) }));
+    s.on('error', (e) => finish(done ? { ...done, refusedAfter: classifyTlsFailure(e) } : { ok: false, failure: classifyTlsFailure(e) }));
+    s.on('close', () => finish(closed()));
   });
 }
 
@@ -129,7 +106,7 @@ export async function probeTls(o: TlsProbeOptions): Promise<TlsProbeReport> {
     target: `${o.host}:${o.port}`, sni, versions: { 'TLSv1': false, 'TLSv1.1': false, 'TLSv1.2': false, 'TLSv1.3': false },
     ciphers: { tls12: [], tls13: [] }, chain: [], identities: [], clientCertificate: 'unknown',
   };
-  const first = await firstContact(base, timeoutMs, 300);
+  const first = await attempt(base, timeoutMs, 300);
   if (first.ok) {
     report.chain = first.chain;
     report.identities = first.identities;
@@ -156,9 +133,10 @@ export async function probeTls(o: TlsProbeOptions): Promise<TlsProbeReport> {
   }
   if (o.profile) {
     const a = await attempt(o.profile.clientOptions({ address: o.host, port: o.port, ...(sni ? { domain: sni } : {}) }), timeoutMs, 300);
-    report.profile = a.ok
+    const failure = a.ok ? a.refusedAfter : a.failure;
+    report.profile = a.ok && !failure
       ? { name: o.profile.name, ok: true, version: a.version, cipher: a.cipher }
-      : { name: o.profile.name, ok: false, failure: a.failure };
+      : { name: o.profile.name, ok: false, ...(failure ? { failure } : {}) };
   }
   return report;
 }
