@@ -36,7 +36,7 @@ export default {
   mutate: [...chosen.flatMap((p) => p.mutate), '!src/**/index.ts', '!src/**/types.ts', '!src/**/errors.ts'],
   coverageAnalysis: 'perTest',
   concurrency: Number(process.env.TG_MUTATION_CONCURRENCY ?? 1),
-  timeoutMS: 15000,
+  timeoutMS: 5000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `reports/mutation/index${suffix}.html` },
   jsonReporter: { fileName: `reports/mutation/mutation${suffix}.json` },
