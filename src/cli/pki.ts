@@ -116,6 +116,18 @@ function csr(name: string | undefined, v: Record<string, string | boolean | unde
   }
 }
 
+/** The keys a signed certificate may belong to: the one a CSR left waiting, then the trustpoint's own. */
+function keyCandidates(name: string, tp: TrustpointEntry, pending: string): { keyPem: string; from: string }[] {
+  const out: { keyPem: string; from: string }[] = [];
+  if (existsSync(pending)) out.push({ keyPem: readFileSync(pending, 'utf8'), from: pending });
+  try {
+    out.push({ keyPem: loadTrustpointEntry(name, tp).keyPem, from: 'the trustpoint key' });
+  } catch {
+    // no trustpoint files yet: only the pending key can match
+  }
+  return out;
+}
+
 function importCert(name: string | undefined, certFile: string | undefined, chainFile: string | undefined, profiles: string | undefined, io: PkiIo): void {
   const config = loadConfig(profiles, io);
   const tp = trustpointOf(config, name);
@@ -124,12 +136,21 @@ function importCert(name: string | undefined, certFile: string | undefined, chai
   const chainPems = chainFile ? splitPemBundle(readFileSync(resolve(chainFile), 'utf8')) : [];
   const pending = pendingKeyPath(tp);
   const leaf = parseCertificate(splitPemBundle(certPem)[0] ?? fail(`${certFile}: no certificate in it`));
-  const candidates = [...(existsSync(pending) ? [{ keyPem: readFileSync(pending, 'utf8'), from: pending }] : []),
-    ...(() => { try { return [{ keyPem: loadTrustpointEntry(name!, tp).keyPem, from: 'the trustpoint key' }]; } catch { return []; } })()];
+  const candidates = keyCandidates(name!, tp, pending);
   const key = candidates.find((c) => leaf.checkPrivateKey(loadPrivateKey(c.keyPem)))
-    ?? fail(`${certFile} was not issued for ${candidates.map((c) => c.from).join(' or ') || 'any key of trustpoint ' + name} [ERR_PKI_KEY_MISMATCH]`);
-  const trusted = Object.entries(config.trustStores).flatMap(([n, s]) => { try { return trustStorePems(n, s); } catch { return []; } });
-  const material = importSignedCertificate({ privateKeyPem: key.keyPem, certPem, chainPems, trustedPems: trusted, now: io.now?.() ?? new Date() });
+    ?? fail(`${certFile} was not issued for ${candidates.map((c) => c.from).join(' or ') || `any key of trustpoint ${name}`} [ERR_PKI_KEY_MISMATCH]`);
+  // The chain must reach a root: the one the CA sent along when it did, else a CA of one of our trust stores.
+  const sentRoot = [...splitPemBundle(certPem).slice(1), ...chainPems].some((p) => inspectCertificate(p).selfSigned);
+  const trusted = sentRoot ? undefined : Object.entries(config.trustStores).flatMap(([n, st]) => {
+    try {
+      return trustStorePems(n, st);
+    } catch {
+      return [];
+    }
+  });
+  const material = importSignedCertificate({
+    privateKeyPem: key.keyPem, certPem, chainPems, ...(trusted ? { trustedPems: trusted } : {}), now: io.now?.() ?? new Date(),
+  });
   if ('dir' in tp) {
     saveTrustpoint(resolve(tp.dir), material);
   } else {

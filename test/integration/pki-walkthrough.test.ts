@@ -124,6 +124,18 @@ trustStores:
   const wrong = pki(['import', 'gw', stranger.certPath, remote.certPath, ...P]);
   assert.equal(wrong.code, 1);
   assert.match(wrong.err, /was not issued for .*key\.pending\.pem.*\[ERR_PKI_KEY_MISMATCH\]/);
+  // Signed by a CA in none of our trust stores: accepted when its root comes along as the chain, refused without it.
+  const other = await createTestCa({ cn: 'Issuing CA elsewhere' });
+  t.after(() => other.cleanup());
+  assert.equal(pki(['csr', 'gw', '--subject', 'CN=gw.test', '--out', join(root, 'gw.csr'), ...P]).code, 0);
+  await run('openssl', ['x509', '-req', '-in', join(root, 'gw.csr'), '-CA', other.certPath, '-CAkey', other.keyPath, '-CAcreateserial',
+    '-out', join(root, 'gw.crt'), '-days', '30']);
+  const noRoot = pki(['import', 'gw', join(root, 'gw.crt'), ...P]);
+  assert.equal(noRoot.code, 1, 'no root sent, and the issuer is in no trust store');
+  assert.match(noRoot.err, /\[ERR_PKI_CHAIN_INCOMPLETE\]/);
+  const withRoot = pki(['import', 'gw', join(root, 'gw.crt'), other.certPath, ...P]);
+  assert.equal(withRoot.code, 0, withRoot.err);
+  assert.match(withRoot.out, /trustpoint gw: installed .*CN=gw\.test/);
   assert.match(pki(['csr', 'nope', '--subject', 'CN=x', ...P]).err, /no trustpoint nope in the configuration \(known: gw\)/);
   assert.match(pki(['csr', 'gw', '--subject', 'O=only', ...P]).err, /--subject needs a CN/);
   assert.match(pki(['csr', 'gw', '--subject', 'CN=x', '--key', 'dsa:1024', ...P]).err, /--key dsa:1024: one of ec:p256/);
