@@ -17,10 +17,10 @@ function fail(code: ParseErrorCode, reason: string, partial?: SipRequest): Parse
   return partial ? { ok: false, code, reason, partial } : { ok: false, code, reason };
 }
 
-/** Index of the blank line ending the header block, and the length of its terminator. */
-function headerEnd(buf: Buffer): [number, number] {
-  const crlf = buf.indexOf('\r\n\r\n');
-  const lf = buf.indexOf('\n\n');
+/** Index of the blank line ending the header block (searched from the start line on), and its terminator's length. */
+function headerEnd(buf: Buffer, from: number): [number, number] {
+  const crlf = buf.indexOf('\r\n\r\n', from);
+  const lf = buf.indexOf('\n\n', from);
   if (crlf >= 0 && (lf < 0 || crlf <= lf - 1)) return [crlf, 4];
   if (lf >= 0) return [lf, 2];
   return [-1, 0];
@@ -38,7 +38,7 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   // RFC 3261 §7.5: implementations SHOULD ignore CRLFs preceding the start line.
   while (start < buf.length && (buf[start] === 13 || buf[start] === 10)) start++;
   if (start >= buf.length) return fail('ERR_SIP_PARSE_EMPTY', 'only line breaks');
-  let [end, termLen] = headerEnd(buf);
+  let [end, termLen] = headerEnd(buf, start);
   let body: Buffer;
   if (end < 0) {
     // No blank line: a header block with no body and a missing final CRLF is still readable over UDP.

@@ -5,3 +5,4 @@ import './torture.test.js';
 import './message-layer.test.js';
 import './accessors.test.js';
 import './app-text.test.js';
+import './parse-rules.test.js';
