@@ -101,6 +101,22 @@ export const trunksSchema = {
   },
 } as const;
 
+export const certificatesSchema = {
+  type: 'object',
+  properties: {
+    certificates: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          where: str, role: { type: 'string', enum: ['leaf', 'chain', 'ca'] }, subject: str, san: { type: 'array', items: str }, issuer: str,
+          serial: str, sha256: str, notBefore: str, notAfter: str, daysLeft: int,
+        },
+      },
+    },
+  },
+} as const;
+
 export const statsSchema = {
   type: 'object',
   properties: {

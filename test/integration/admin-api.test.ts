@@ -208,6 +208,10 @@ dialPeers:
   const gwLeaf = expiries.find((s) => s.labels['where'] === 'trustpoint gw' && s.labels['role'] === 'leaf');
   assert.equal(gwLeaf?.value, Date.parse(new X509Certificate(gwCert.cert).validTo) / 1000);
   assert.ok(expiries.some((s) => s.labels['where'] === 'trust store carriers' && s.labels['role'] === 'ca'), JSON.stringify(expiries));
+  const certs = (await r.get('/certificates')).body as { certificates: { where: string; role: string; sha256: string; daysLeft: number }[] };
+  const leafRow = certs.certificates.find((c) => c.where === 'trustpoint gw' && c.role === 'leaf');
+  assert.equal(leafRow?.sha256, new X509Certificate(gwCert.cert).fingerprint256);
+  assert.ok(leafRow!.daysLeft >= 28 && leafRow!.daysLeft <= 30, String(leafRow?.daysLeft));
 
   // /stats: engine and b2bua counters side by side.
   const stats = (await r.get('/stats')).body as { engine: { transport: { connectionsOpen: number }; tls: { handshakeFailures: number }; apps: number }; b2bua: { attempted: number } };
@@ -240,7 +244,7 @@ dialPeers:
   // The OpenAPI description lists every route.
   const api = (await r.get('/openapi.json')).body as { openapi: string; paths: Record<string, unknown> };
   assert.match(api.openapi, /^3\./);
-  for (const p of ['/connections', '/tls', '/trunks', '/stats', '/metrics', '/reload/tls', '/reload/config']) assert.ok(api.paths[p], `${p} in the OpenAPI description`);
+  for (const p of ['/connections', '/tls', '/trunks', '/certificates', '/stats', '/metrics', '/reload/tls', '/reload/config']) assert.ok(api.paths[p], `${p} in the OpenAPI description`);
 });
 
 let seq = 0;

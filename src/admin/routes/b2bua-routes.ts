@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AdminServices } from '../admin-services.js';
-import { statsSchema, trunksSchema } from '../schemas.js';
+import { certificatesSchema, statsSchema, trunksSchema } from '../schemas.js';
 
-/** GET /trunks (OPTIONS ping state) and GET /stats (engine and b2bua counters). */
+/** GET /trunks (OPTIONS ping state), GET /certificates (expiry of every configured certificate) and GET /stats. */
 export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
   return async (app) => {
     app.get('/trunks', {
@@ -16,6 +16,14 @@ export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
       const t = services.b2buaStats().trunks ?? { trunks: [], wentDown: 0, cameUp: 0, pings: 0, pingFailures: 0 };
       return { ...t, listenersDown: e.listenersDown };
     });
+
+    app.get('/certificates', {
+      schema: {
+        summary: 'Every configured certificate (trustpoints\' leaves and chains, trust-store CAs) with its expiry and days left, as last checked',
+        tags: ['tls'],
+        response: { 200: certificatesSchema },
+      },
+    }, async () => ({ certificates: services.certificates?.() ?? [] }));
 
     app.get('/stats', {
       schema: {
