@@ -1,0 +1,91 @@
+// The image's layout without Docker (no engine on these machines): the dist/ the Dockerfile builds, run as an
+// unprivileged user from /app-like folders, the profiles read-only and pki/ the only place it writes, as
+// docker-compose.yml mounts them. The Dockerfile and the compose file are read to check they say the same.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { freePort } from '../support/ports.js';
+import { repoRoot } from '../support/trunkgate-process.js';
+
+const NOBODY = 65534;
+
+test('the Dockerfile and docker-compose.yml agree on the layout this test runs', () => {
+  const docker = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+  for (const line of ['WORKDIR /app', 'USER node', 'VOLUME ["/app/pki"]', 'ENTRYPOINT ["node", "dist/main.js"]', 'ENV NODE_ENV=production TRUNKGATE_PROFILES=/app/profiles']) {
+    assert.ok(docker.split('\n').includes(line), `Dockerfile: ${line}`);
+  }
+  assert.match(docker, /^HEALTHCHECK [^\n]*\\\n\s*CMD .*\/health/m);
+  assert.match(docker, /^FROM node:20-bookworm-slim AS build$/m);
+  const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as { services: { trunkgate: { build: string; volumes: string[] } } };
+  assert.equal(compose.services.trunkgate.build, '.');
+  assert.deepEqual(compose.services.trunkgate.volumes, ['./profiles:/app/profiles:ro', 'trunkgate-pki:/app/pki']);
+});
+
+test('dist/ run as an unprivileged user with read-only profiles: it makes its CA and trustpoint in pki/ and answers /health', { timeout: 120_000 }, async (t) => {
+  assert.equal(process.getuid?.(), 0, 'this test runs as root (the CI machine does) to start the gateway as another user');
+  const root = mkdtempSync(join(tmpdir(), 'tg-image-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  chmodSync(root, 0o755);
+  const app = join(root, 'app');
+  await promisify(execFile)(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')],
+    { cwd: repoRoot, timeout: 90_000 });
+  cpSync(join(repoRoot, 'package.json'), join(app, 'package.json'));
+  symlinkSync(join(repoRoot, 'node_modules'), join(app, 'node_modules'));
+  const adminPort = await freePort();
+  mkdirSync(join(app, 'profiles'));
+  writeFileSync(join(app, 'profiles', 'gateway.yaml'), `
+gateway:
+  domain: gw.image.test
+  listen:
+    - { transport: udp, host: 127.0.0.1, port: 0 }
+    - { transport: tls, host: 127.0.0.1, port: 0, tlsProfile: edge }
+  defaultTenant: pbx
+  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
+  admin: { enabled: true, host: 127.0.0.1, port: ${adminPort} }
+trustpoints:
+  gw: { dir: pki/trustpoints/gw }
+tlsProfiles:
+  edge: { trustpoint: gw }
+tenants:
+  pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
+`);
+  chmodSync(join(app, 'profiles'), 0o555);
+  mkdirSync(join(app, 'pki'));
+  chownSync(join(app, 'pki'), NOBODY, NOBODY);
+  const child = spawn(process.execPath, ['dist/main.js', 'start'], {
+    cwd: app, uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', TRUNKGATE_PROFILES: join(app, 'profiles'), TRUNKGATE_LOG_LEVEL: 'info' },
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  t.after(async () => {
+    child.kill('SIGINT');
+    const k = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(k);
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const lines: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no admin API line in 60 s:\n${lines.join('\n')}\n${stderr}`)), 60_000);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}:\n${lines.join('\n')}\n${stderr}`)); });
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      lines.push(l);
+      if (l.includes('admin API on')) { clearTimeout(timer); resolve(); }
+    });
+  });
+  const health = await fetch(`http://127.0.0.1:${adminPort}/health`);
+  assert.equal(health.status, 200);
+  for (const [file, mode] of [['pki/ca/ca.key', 0o600], ['pki/trustpoints/gw/key.pem', 0o600], ['pki/trustpoints/gw/cert.pem', 0o644]] as const) {
+    const st = statSync(join(app, file));
+    assert.equal(st.uid, NOBODY, `${file} belongs to the gateway's user`);
+    assert.equal(st.mode & 0o777, mode, file);
+  }
+  assert.ok(lines.some((l) => l.includes('created a local CA and trustpoint gw')), lines.join('\n'));
+});
