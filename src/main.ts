@@ -4,7 +4,8 @@ import { configCheck } from './cli/config-check.js';
 import { parseCommandLine, USAGE } from './cli/parse-command.js';
 import { reloadCommand } from './cli/reload.js';
 import { pkiCommand } from './cli/pki.js';
-import { tlsProbeCommand } from './cli/tls-probe.js';
+import { compileProfile, tlsProbeCommand } from './cli/tls-probe.js';
+import { probeTls } from './tls/index.js';
 import { configInvalid, readEnvOverrides, resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { GatewayReloader } from './gateway-reload.js';
@@ -110,6 +111,10 @@ try {
         reloadTls: () => reloader.reloadTls('api'),
         reloadConfig: () => reloader.reloadConfig('api'),
         certificates: () => expiry.rows(),
+        probeTls: async (r) => probeTls({
+          host: r.host, port: r.port, ...(r.sni ? { sni: r.sni } : {}),
+          ...(r.profile ? { profile: compileProfile(reloader.config, r.profile) } : {}),
+        }),
       }, { host: adminCfg.host, port, log, warnings: plan.warnings, ...(token ? { token } : {}) });
       log.info({ admin: `${admin.address.host}:${admin.address.port}`, token: token ? 'required' : 'none' },
         `trunkgate: admin API on http://${admin.address.host.includes(':') ? `[${admin.address.host}]` : admin.address.host}:${admin.address.port}`);

@@ -2,6 +2,7 @@ import type { B2buaStatsSnapshot } from '../b2bua/start-b2bua.js';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
 import type { ConfigReloadReport, TlsReloadReport } from '../gateway-reload.js';
 import type { CertificateRow } from '../certificate-inventory.js';
+import type { TlsProbeReport } from '../tls/probe.js';
 
 /**
  * What the admin API reads and asks of the running gateway. The composition root (main.ts) wires these to
@@ -18,4 +19,13 @@ export interface AdminServices {
   reloadConfig(): Promise<ConfigReloadReport>;
   /** Every configured certificate (trustpoints and trust stores) with its expiry, as last checked. */
   certificates?(): readonly CertificateRow[];
+  /** `trunkgate tls probe` from the running gateway, with a profile of its running configuration. */
+  probeTls?(req: TlsProbeRequest): Promise<TlsProbeReport>;
+}
+
+export interface TlsProbeRequest {
+  host: string;
+  port: number;
+  sni?: string;
+  profile?: string;
 }

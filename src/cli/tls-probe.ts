@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { formatProblem, resolveConfigDir, tryLoadConfig } from '../config/index.js';
+import { formatProblem, resolveConfigDir, tryLoadConfig, type GatewayConfig } from '../config/index.js';
 import { tlsProfileInputs } from '../startup-tls.js';
 import { buildTlsProfile, probeTls, validateCipherName, type CompiledTlsProfile, type TlsProbeReport } from '../tls/index.js';
 
@@ -21,13 +21,18 @@ function hostPort(text: string | undefined): { host: string; port: number } | un
   return m && port > 0 && port < 65536 ? { host: m[1]!, port } : undefined;
 }
 
+/** A configuration's TLS profile, compiled as the engine compiles it (files read now). */
+export function compileProfile(config: GatewayConfig, name: string): CompiledTlsProfile {
+  const input = tlsProfileInputs(config).find((p) => p.spec.name === name);
+  if (!input) throw new Error(`no TLS profile ${name} (known: ${Object.keys(config.tlsProfiles).join(', ') || 'none'})`);
+  return buildTlsProfile(input.spec, input.material);
+}
+
 function profileNamed(name: string, profiles: string | undefined, env: ProbeIo['env']): CompiledTlsProfile {
   const dir = resolveConfigDir(profiles, env);
   const r = tryLoadConfig(dir, { validateCipherName, env });
   if (!r.ok) throw new Error(`${dir}: configuration has problems:\n${r.problems.map(formatProblem).join('\n')}`);
-  const input = tlsProfileInputs(r.config).find((p) => p.spec.name === name);
-  if (!input) throw new Error(`no TLS profile ${name} in ${dir} (known: ${Object.keys(r.config.tlsProfiles).join(', ') || 'none'})`);
-  return buildTlsProfile(input.spec, input.material);
+  return compileProfile(r.config, name);
 }
 
 export function formatProbe(r: TlsProbeReport): string[] {
@@ -37,6 +42,7 @@ export function formatProbe(r: TlsProbeReport): string[] {
   out.push(`suites TLS 1.2: ${r.ciphers.tls12.join(' ') || '-'}`);
   out.push(`suites TLS 1.3: ${r.ciphers.tls13.join(' ') || '-'}`);
   out.push(`client certificate: ${r.clientCertificate}`);
+  if (r.refusedAfterHandshake) out.push(`after the handshake: ${r.refusedAfterHandshake.detail} (${r.refusedAfterHandshake.code})`);
   out.push(`identities: ${r.identities.join(', ') || '-'}`);
   r.chain.forEach((c, i) => {
     out.push(`chain ${i}: ${c.subject}`);

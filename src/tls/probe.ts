@@ -28,6 +28,8 @@ export interface TlsProbeReport {
   identities: string[];
   /** Whether a handshake without a client certificate was refused for want of one. */
   clientCertificate: 'required' | 'not required' | 'unknown';
+  /** The first handshake completed, then the far end sent an alert or closed the connection: why, as far as it said. */
+  refusedAfterHandshake?: TlsFailure;
   /** The first handshake's failure when nothing at all completed. */
   unreachable?: TlsFailure;
   /** The verdict of a profile: it connects as the gateway would, name check, trust store and depth included. */
@@ -56,7 +58,9 @@ function attempt(opts: ConnectionOptions, timeoutMs: number, lingerMs = 0): Prom
       s.destroy();
       resolve(a);
     };
-    const closed = (): Attempt => done ?? { ok: false, failure: classifyTlsFailure({ code: 'ECONNRESET', message: 'closed by the far end' }) };
+    const closed = (): Attempt => (done
+      ? { ...done, refusedAfter: classifyTlsFailure({ code: 'ECONNRESET', message: 'the far end closed the connection right after the handshake' }) }
+      : { ok: false, failure: classifyTlsFailure({ code: 'ECONNRESET', message: 'closed by the far end' }) });
     const timer = setTimeout(() => finish({ ok: false, failure: classifyTlsFailure({ code: 'ETIMEDOUT', message: `no handshake in ${timeoutMs} ms` }) }), timeoutMs);
     s.once('secureConnect', () => {
       done = {
@@ -110,7 +114,10 @@ export async function probeTls(o: TlsProbeOptions): Promise<TlsProbeReport> {
   if (first.ok) {
     report.chain = first.chain;
     report.identities = first.identities;
-    report.clientCertificate = first.refusedAfter?.reason === 'no-client-certificate' ? 'required' : 'not required';
+    // A close without an alert right after the handshake says something was refused, not what.
+    report.clientCertificate = first.refusedAfter === undefined ? 'not required'
+      : first.refusedAfter.reason === 'no-client-certificate' ? 'required' : 'unknown';
+    if (first.refusedAfter) report.refusedAfterHandshake = first.refusedAfter;
   } else {
     report.unreachable = first.failure;
     if (first.failure.reason === 'no-client-certificate') report.clientCertificate = 'required';

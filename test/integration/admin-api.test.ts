@@ -17,6 +17,8 @@ import tls from 'node:tls';
 import { pino } from 'pino';
 import { startAdmin, type AdminServer } from '../../src/admin/index.js';
 import { CertificateExpiryWatch } from '../../src/cert-expiry.js';
+import { compileProfile } from '../../src/cli/tls-probe.js';
+import { probeTls, type TlsProbeReport } from '../../src/tls/index.js';
 import type { ConnectionInfo } from '../../src/sip/transport/index.js';
 import { randomSecret, startGateway, type Gateway } from '../../src/gateway.js';
 import { GatewayReloader, type ConfigReloadReport, type TlsReloadReport } from '../../src/gateway-reload.js';
@@ -33,7 +35,7 @@ interface Rig {
   admin: AdminServer;
   logs: Array<{ level: number; msg: string }>;
   get(path: string): Promise<{ status: number; body: unknown; text: string; type: string }>;
-  post(path: string): Promise<{ status: number; body: unknown }>;
+  post(path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
 }
 
 /** The gateway and its admin API as main.ts composes them, from a profiles directory. */
@@ -59,6 +61,7 @@ async function rig(t: TestContext, profilesDir: string, token?: string): Promise
     reloadTls: () => reloader.reloadTls('api'),
     reloadConfig: () => reloader.reloadConfig('api'),
     certificates: () => expiry.rows(),
+    probeTls: (q) => probeTls({ host: q.host, port: q.port, ...(q.sni ? { sni: q.sni } : {}), ...(q.profile ? { profile: compileProfile(reloader.config, q.profile) } : {}) }),
   }, { host: '127.0.0.1', port: 0, log, ...(token ? { token } : {}) });
   t.after(() => admin.close());
   const base = `http://127.0.0.1:${admin.address.port}`;
@@ -71,8 +74,9 @@ async function rig(t: TestContext, profilesDir: string, token?: string): Promise
       const type = res.headers.get('content-type') ?? '';
       return { status: res.status, text, type, body: type.includes('json') ? JSON.parse(text) as unknown : undefined };
     },
-    async post(path) {
-      const res = await fetch(`${base}${path}`, { method: 'POST', headers: auth });
+    async post(path, body) {
+      const res = await fetch(`${base}${path}`, body === undefined ? { method: 'POST', headers: auth }
+        : { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return { status: res.status, body: await res.json() as unknown };
     },
   };
@@ -223,6 +227,27 @@ dialPeers:
   assert.ok(mem.process.rss > mem.process.heapUsed, 'the process RSS holds its heap');
   assert.equal(typeof mem.engine.rate.admitted, 'number', 'the per-source rate counters are reported');
 
+  // POST /tls/probe: the gateway probes a far end (here its own TLS listener) with a profile of its configuration.
+  const [probed, busy] = await Promise.all([
+    r.post('/tls/probe', { host: '127.0.0.1', port: tlsPort, sni: 'gw.test', profile: 'edge' }),
+    new Promise((res) => setTimeout(res, 50)).then(() => r.post('/tls/probe', { host: '127.0.0.1', port: tlsPort })),
+  ]);
+  assert.equal(probed.status, 200, JSON.stringify(probed.body));
+  const rep = probed.body as TlsProbeReport;
+  assert.equal(rep.versions['TLSv1.3'], true, JSON.stringify(rep));
+  assert.ok(rep.identities.includes('dns:gw.test'), JSON.stringify(rep.identities));
+  // The listener wants a client certificate naming pbx.test and closes on anyone else right after the handshake:
+  // the probe says the connection was refused after it, and that the profile (presenting gw.test) does not get in.
+  assert.equal(rep.clientCertificate, 'unknown');
+  assert.match(rep.refusedAfterHandshake?.detail ?? '', /closed the connection right after the handshake/);
+  assert.equal(rep.profile?.name, 'edge');
+  assert.equal(rep.profile?.ok, false);
+  assert.equal(busy.status, 429, 'one probe at a time');
+  assert.equal((await r.post('/tls/probe', { host: '127.0.0.1', port: 0 })).status, 400);
+  const unknown = await r.post('/tls/probe', { host: '127.0.0.1', port: tlsPort, profile: 'nope' });
+  assert.equal(unknown.status, 422);
+  assert.match((unknown.body as { message: string }).message, /no TLS profile nope/);
+
   // TLS reload: a renewed certificate on disk is taken and named; an expired one is refused with its reason.
   installTrustpoint(tpDir, renewed);
   const ok = await r.post('/reload/tls');
@@ -244,7 +269,7 @@ dialPeers:
   // The OpenAPI description lists every route.
   const api = (await r.get('/openapi.json')).body as { openapi: string; paths: Record<string, unknown> };
   assert.match(api.openapi, /^3\./);
-  for (const p of ['/connections', '/tls', '/trunks', '/certificates', '/stats', '/metrics', '/reload/tls', '/reload/config']) assert.ok(api.paths[p], `${p} in the OpenAPI description`);
+  for (const p of ['/connections', '/tls', '/trunks', '/certificates', '/stats', '/metrics', '/tls/probe', '/reload/tls', '/reload/config']) assert.ok(api.paths[p], `${p} in the OpenAPI description`);
 });
 
 let seq = 0;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { AdminServices } from '../admin-services.js';
+import type { AdminServices, TlsProbeRequest } from '../admin-services.js';
 import { configReloadSchema, tlsReloadSchema } from '../schemas.js';
 
 /**
@@ -17,6 +17,33 @@ export function reloadRoutes(services: AdminServices): FastifyPluginAsync {
     }, async (_req, reply) => {
       const r = await services.reloadTls();
       return reply.code(r.ok ? 200 : 422).send(r);
+    });
+
+    // One probe at a time: each is some forty handshakes to one far end.
+    let probing = false;
+    app.post('/tls/probe', {
+      schema: {
+        summary: 'Probe a TLS far end (trunkgate tls probe): versions, suites, chain, identities, client-certificate demand, a profile\'s verdict',
+        tags: ['tls'],
+        body: {
+          type: 'object', required: ['host', 'port'], additionalProperties: false,
+          properties: {
+            host: { type: 'string', minLength: 1, maxLength: 253 }, port: { type: 'integer', minimum: 1, maximum: 65535 },
+            sni: { type: 'string', minLength: 1, maxLength: 253 }, profile: { type: 'string', minLength: 1, maxLength: 64 },
+          },
+        },
+      },
+    }, async (req, reply) => {
+      if (!services.probeTls) return reply.code(501).send({ code: 'ERR_ADMIN_SERVICE', message: 'probing is not wired in this gateway' });
+      if (probing) return reply.code(429).header('retry-after', '5').send({ code: 'ERR_ADMIN_REQUEST', message: 'a probe is already running' });
+      probing = true;
+      try {
+        return await services.probeTls(req.body as TlsProbeRequest);
+      } catch (e) {
+        return reply.code(422).send({ code: 'ERR_ADMIN_REQUEST', message: (e as Error).message });
+      } finally {
+        probing = false;
+      }
     });
 
     app.post('/reload/config', {
