@@ -72,8 +72,12 @@ export class CertificateExpiryWatch {
       this.#once(`${r.sha256} ${t}`, () => this.#o.log.warn({ code: 'WARN_CERT_EXPIRING', threshold: t, ...fields },
         `certificate expires in ${r.daysLeft} day${r.daysLeft === 1 ? '' : 's'}: ${what}, on ${r.notAfter}`));
     }
-    // Certificates no longer configured are forgotten, so the memory of what was said stays bounded.
-    for (const k of this.#said) if (!k.startsWith('problem ') && !live.has(k.slice(0, k.indexOf(' ')))) this.#said.delete(k);
+    // What no longer applies (a certificate no longer configured, a problem fixed) is forgotten, so the memory of
+    // what was said stays bounded by what the configuration names.
+    const now = new Set(problems.map((p) => `problem ${p}`));
+    for (const k of this.#said) {
+      if (k.startsWith('problem ') ? !now.has(k) : !live.has(k.slice(0, k.indexOf(' ')))) this.#said.delete(k);
+    }
   }
 
   #once(key: string, say: () => void): void {

@@ -11,15 +11,22 @@ export function chainReachesTrustStore(socket: TLSSocket, trusted: string[], now
   return presentedChainReaches(socket.getPeerCertificate(true), trusted, now);
 }
 
-function presentedChainReaches(leaf: DetailedPeerCertificate | undefined, trusted: string[], now: Date): boolean {
-  const chain: string[] = [];
-  let c: DetailedPeerCertificate | undefined = leaf;
-  const seen = new Set<string>();
-  while (c && c.raw && !seen.has(c.fingerprint256)) {
-    seen.add(c.fingerprint256);
-    chain.push(new X509Certificate(c.raw).toString());
+/**
+ * The chain Node hands over for a peer, its own certificate first: followed through `issuerCertificate` until an
+ * empty object, a missing link or the self-issued root (which Node links to itself, and which is listed once).
+ */
+export function peerChain(leaf: DetailedPeerCertificate | null | undefined): DetailedPeerCertificate[] {
+  const out: DetailedPeerCertificate[] = [];
+  let c = leaf;
+  while (c && Object.keys(c).length > 0 && !out.includes(c)) {
+    out.push(c);
     c = c.issuerCertificate;
   }
+  return out;
+}
+
+function presentedChainReaches(leaf: DetailedPeerCertificate | undefined, trusted: string[], now: Date): boolean {
+  const chain = peerChain(leaf).filter((c) => c.raw).map((c) => new X509Certificate(c.raw).toString());
   if (chain.length === 0) return false;
   const r = verifyCertificateChain({ certPem: chain[0]!, chainPems: chain.slice(1), trustedPems: trusted, now });
   return r.ok || (r.code !== 'ERR_PKI_CHAIN_INCOMPLETE' && r.code !== 'ERR_PKI_SIGNATURE_INVALID');
@@ -55,17 +62,7 @@ export function explainMissingCrl(socket: TLSSocket, trusted: string[]): void {
 
 /** How many CA certificates stand above the peer's own in the chain Node verified (the trust anchor included). */
 export function chainCaCount(cert: DetailedPeerCertificate | null | undefined): number {
-  let n = 0;
-  let c = cert;
-  const seen = new Set<unknown>();
-  while (c && Object.keys(c).length > 0 && !seen.has(c)) {
-    seen.add(c);
-    const up = c.issuerCertificate;
-    if (!up || up === c || Object.keys(up).length === 0) break;
-    n++;
-    c = up;
-  }
-  return n;
+  return Math.max(0, peerChain(cert).length - 1);
 }
 
 /** Why a peer's chain is too deep for `max` CAs above its certificate; undefined when it is not. */

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import tls, { type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { peerChain } from './chain-check.js';
 import { CIPHER_SUITES, supportedCipherNames } from './cipher-names.js';
 import { classifyTlsFailure, type TlsFailure } from './failure.js';
 import { peerIdentities } from './identity.js';
@@ -76,17 +77,11 @@ function attempt(opts: ConnectionOptions, timeoutMs: number, lingerMs = 0): Prom
 }
 
 function chainOf(socket: TLSSocket): ProbedCertificate[] {
-  const out: ProbedCertificate[] = [];
-  const seen = new Set<unknown>();
-  let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-  while (c && Object.keys(c).length > 0 && !seen.has(c)) {
-    seen.add(c);
+  return peerChain(socket.getPeerCertificate(true)).map((c) => {
     const x = new X509Certificate(c.raw);
-    out.push({ subject: x.subject.replace(/\n/g, ', '), issuer: x.issuer.replace(/\n/g, ', '), notBefore: new Date(x.validFrom).toISOString(),
-      notAfter: new Date(x.validTo).toISOString(), sha256: x.fingerprint256 });
-    c = c.issuerCertificate === c ? undefined : c.issuerCertificate;
-  }
-  return out;
+    return { subject: x.subject.replace(/\n/g, ', '), issuer: x.issuer.replace(/\n/g, ', '), notBefore: new Date(x.validFrom).toISOString(),
+      notAfter: new Date(x.validTo).toISOString(), sha256: x.fingerprint256 };
+  });
 }
 
 export interface TlsProbeOptions {
