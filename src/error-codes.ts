@@ -104,6 +104,7 @@ export const errorCodes = {
   ERR_ENGINE_UNTRUSTED_SOURCE: 'A new request from an address no tenant trusts: 403 or dropped, counted, logged once a minute.',
   ERR_ENGINE_TRUST_RESOLVE: "A trusted tenant's host name did not resolve; the addresses already known are kept.",
   ERR_ENGINE_SOURCE_RATE: 'A source sent new requests faster than its rate: 503 with Retry-After, or dropped.',
+  ERR_ENGINE_OVERLOAD: 'The engine or its app fell behind (event-loop delay, unanswered INVITEs): new INVITEs get 503 with Retry-After, or are dropped.',
   ERR_ENGINE_REQUEST_INVALID: 'A new request failed the UAS checks after parsing (RFC 3261 §8.2): 400 or 416.',
   ERR_ENGINE_REQUEST_URI_INVALID: 'A request the engine was about to send has no usable Request-URI: it never reaches the wire.',
   ERR_ENGINE_TOO_MANY_HOPS: 'Max-Forwards reached 0 (RFC 3261 §16.3 step 2): 483.',

@@ -6,6 +6,7 @@ import { startEngineWorker, type EngineWorkerFailure, type EngineWorkerHandle } 
 import type { EngineTlsOptions } from './engine/engine-tls.js';
 import type { SourceTrustOptions } from './engine/source-trust.js';
 import type { CoreLimits } from './engine/core/limits.js';
+import type { OverloadOptions } from './engine/overload.js';
 import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger } from './log/index.js';
@@ -25,7 +26,7 @@ export interface GatewayOptions {
   /** Trusted sources per tenant: the engine refuses new requests from any other source. Absent: no check (tests). */
   trust?: SourceTrustOptions;
   /** The engine's bounds: its SIP core (answer times, tables) and its transport (connections, messages). */
-  limits?: { core?: CoreLimits; transport?: TransportLimits };
+  limits?: { core?: CoreLimits; transport?: TransportLimits; overload?: OverloadOptions };
   /** Without a policy, where the b2bua sends every call: `host:port[;transport=udp|tcp|tls]`. */
   target?: string;
   log?: Logger;
@@ -90,6 +91,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.tls ? { tls: options.tls } : {}), ...(options.trust ? { trust: options.trust } : {}),
     ...(options.limits?.core ? { limits: options.limits.core } : {}),
     ...(options.limits?.transport ? { transportLimits: options.limits.transport } : {}),
+    ...(options.limits?.overload ? { overload: options.limits.overload } : {}),
   };
   if (inWorker) {
     const w: EngineWorkerHandle = await startEngineWorker({

@@ -6,7 +6,7 @@ import type { CertificateRow } from '../certificate-inventory.js';
 /** What one scrape reads: taken once, then every metric is set from it. */
 
 /** Core stats that are levels (table sizes), not counts of events. */
-const CORE_LEVELS = new Set(['dialogs', 'serverPending', 'clientPending', 'invitesPending', 'proxiedDialogs']);
+const CORE_LEVELS = new Set(['dialogs', 'serverPending', 'clientPending', 'invitesPending', 'invitesUnanswered', 'proxiedDialogs']);
 
 export interface MetricsInput {
   engine: EngineSnapshot;
@@ -101,6 +101,12 @@ export class GatewayMetrics {
       }));
     counter('trunkgate_rate_limited_requests_total', 'New requests refused because their source was over its request rate, by action (reject: 503, drop)',
       ['action'], (i) => (i.engine.rate ? [[{ action: 'reject' }, i.engine.rate.rejected], [{ action: 'drop' }, i.engine.rate.dropped]] : []));
+    counter('trunkgate_overload_shed_total', 'New INVITEs shed by overload control, by action (reject: 503, drop)',
+      ['action'], (i) => (i.engine.overload ? [[{ action: 'reject' }, i.engine.overload.rejected], [{ action: 'drop' }, i.engine.overload.dropped]] : []));
+    gauge('trunkgate_overload_shedding', 'Overload control sheds new INVITEs now: 1 yes, 0 no', [],
+      (i) => (i.engine.overload ? [[{}, i.engine.overload.shedding ? 1 : 0]] : []));
+    gauge('trunkgate_engine_event_loop_delay_seconds', 'The engine thread\'s event-loop delay, the worst in the last 100 ms', [],
+      (i) => (i.engine.overload ? [[{}, i.engine.overload.eventLoopDelayMs / 1000]] : []));
     counter('trunkgate_engine_events_total', 'SIP core counters (refusals, limits hit, app answers missed), by name', ['event'],
       (i) => Object.entries(i.engine.core ?? {}).filter(([k]) => !CORE_LEVELS.has(k)).map(([event, n]) => [{ event }, n]));
     gauge('trunkgate_engine_table_size', 'Entries in the SIP core\'s tables (dialogs, pending transactions)', ['table'],

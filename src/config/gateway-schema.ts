@@ -90,6 +90,15 @@ export const LimitsSchema = z.strictObject({
   overRate: z.enum(['reject', 'drop']).default('reject'),
   maxHandshakes: ms(1, 1_000_000, 128),
   maxHandshakesPerSource: ms(1, 1_000_000, 16),
+  /**
+   * Overload control: new INVITEs are shed while the engine's event loop is this late (ms, the worst in 100 ms;
+   * 0: not watched) or while the app has this many new INVITEs it has not answered at all (0: not watched).
+   * Calls in progress are never shed.
+   */
+  maxEventLoopDelayMs: ms(0, 60_000, 100),
+  maxUnansweredInvites: ms(0, 1_000_000, 400),
+  /** A shed INVITE: 503 with Retry-After and `Reason: SIP;cause=503;text="overloaded"` (reject), or no answer (drop). */
+  overload: z.enum(['reject', 'drop']).default('reject'),
 });
 
 export const GatewaySchema = z.strictObject({

@@ -8,12 +8,15 @@ import { header } from '../sip/message/index.js';
 import { reasonHeader } from './core/reject.js';
 import type { SourceRate } from './source-rate.js';
 import type { SourceTrust } from './source-trust.js';
+import type { OverloadGuard } from './overload.js';
 
 export interface EdgeGuardDeps {
   transport: TransportLayer;
   transactions: TransactionLayer;
   trust: SourceTrust | undefined;
   rate: SourceRate | undefined;
+  /** Sheds new INVITEs while the engine or its app falls behind. */
+  overload?: OverloadGuard | undefined;
   /** The tenant of each listener, by listener id (read at each message: it is known once the listeners are open). */
   listenerTenant: (listenerId: string) => string | undefined;
   /** Retry-After (seconds) on the 503 a source over its rate gets. */
@@ -23,15 +26,17 @@ export interface EdgeGuardDeps {
 /** The Reason of the 403 an untrusted source gets. */
 const UNTRUSTED_REASON = reasonHeader(403, 'untrusted source');
 const RATE_REASON = reasonHeader(503, 'source over its request rate');
+const OVERLOAD_REASON = reasonHeader(503, 'overloaded');
 
 /**
  * The checks in front of the SIP core, in order: the trusted-source check (a new request from a source no tenant
  * trusts gets 403 with a Reason, or nothing; an admitted one carries the tenant that trusts it on its flow), then
- * the per-source request rate (503 with Retry-After and a Reason, or nothing). Both refuse statelessly: no
- * transaction is made, no app is asked, and the answers to one source are bounded per second.
+ * the per-source request rate (503 with Retry-After and a Reason, or nothing), then overload control for new
+ * INVITEs (the same 503, or nothing). All refuse statelessly: no transaction is made, no app is asked, and the
+ * answers are bounded per second.
  */
 export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUser {
-  const { trust, rate } = deps;
+  const { trust, rate, overload } = deps;
   const reply = (request: SipRequest, flow: Flow, status: number, phrase: string, headers: SipHeader[]): void => {
     const res = buildResponse(request, status, phrase, { toTag: newTag(), headers });
     deps.transport.send(serializeMessage(res), responseTarget(request, flow)).catch(() => undefined);
@@ -49,10 +54,18 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
         // A stream connection's flow is shared by its messages: the tenant goes on a copy.
         if (verdict.tenant !== undefined && flow.tenant !== verdict.tenant) admitted = { ...flow, tenant: verdict.tenant };
       }
-      if (rate?.enabled && chargeable(m, deps.transactions)) {
+      const watched = (rate?.enabled === true || overload?.enabled === true) && chargeable(m, deps.transactions);
+      if (watched && rate?.enabled) {
         const v = rate.take(flow);
         if (v !== 'admit') {
           if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter, RATE_REASON]);
+          return;
+        }
+      }
+      if (watched && overload?.enabled && (m as SipRequest).method === 'INVITE') {
+        const v = overload.admitInvite();
+        if (v !== 'admit') {
+          if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter, OVERLOAD_REASON]);
           return;
         }
       }

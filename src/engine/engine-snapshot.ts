@@ -2,6 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import type { FailedListener } from '../sip/transport/index.js';
 import type { SourceTrustStats } from './source-trust.js';
 import type { SourceRateStats } from './source-rate.js';
+import type { OverloadStats } from './overload.js';
 import type { TransactionStats } from '../sip/transaction/index.js';
 import type { ConnectionInfo, TransportStats } from '../sip/transport/index.js';
 import type { CompiledTlsProfile, TlsFailureCount } from '../tls/index.js';
@@ -58,6 +59,8 @@ export interface EngineSnapshot {
   trust?: SourceTrustStats;
   /** The per-source request rate: admitted, rejected (503), dropped, sources with a bucket, buckets evicted. */
   rate: SourceRateStats;
+  /** Overload control: shedding now, episodes, new INVITEs shed (503 or dropped) by cause, and its two signals. */
+  overload: OverloadStats;
   /** drachtio apps connected over the control protocol. */
   apps: number;
   /** The V8 heap of the thread the engine runs in (its worker by default), in bytes. */
@@ -95,6 +98,7 @@ export function engineSnapshot(engine: Engine): EngineSnapshot {
     ...(core ? { core } : {}),
     ...(engine.trust ? { trust: engine.trust.stats() } : {}),
     rate: engine.rate.stats(),
+    overload: engine.overload.stats(),
     listenersDown: engine.transport.failedListeners(),
     apps: engine.registry.size,
     heap: engineHeap(),

@@ -16,6 +16,7 @@ import type { CoreLimits } from './core/limits.js';
 import { SourceTrust, type SourceTrustOptions } from './source-trust.js';
 import { SourceRate } from './source-rate.js';
 import { edgeGuard } from './edge-guard.js';
+import { EventLoopDelay, OverloadGuard, type OverloadOptions } from './overload.js';
 
 /** One SIP listener of the engine (the shape of `gateway.listen` in the configuration). */
 export interface EngineListenerOptions {
@@ -86,6 +87,8 @@ export type ClosableEngineCore = EngineCore & {
   close?(): void | Promise<void>;
   onConnectionLost?(connectionId: string, reason: string): void;
   onConnectionClosedByPeer?(connectionId: string): void;
+  /** New INVITEs handed to an app that has not answered them yet. */
+  unansweredInvites?(): number;
 };
 
 export interface EngineOptions {
@@ -103,6 +106,8 @@ export interface EngineOptions {
   transportLimits?: TransportLimits;
   /** Trusted sources per tenant: new requests from anywhere else are refused before the core sees them. */
   trust?: SourceTrustOptions;
+  /** Overload control: new INVITEs shed while the event loop or the app falls behind (defaults in overload.ts). */
+  overload?: OverloadOptions;
   /** Builds the SIP core over the layers (tests plug a fake in); the engine's own core when absent. */
   createCore?: (deps: EngineCoreDeps) => ClosableEngineCore;
 }
@@ -133,6 +138,9 @@ export class Engine {
   readonly trust: SourceTrust | undefined;
   /** New requests per second per source. */
   readonly rate: SourceRate;
+  /** Sheds new INVITEs under overload. */
+  readonly overload: OverloadGuard;
+  readonly #loopDelay: EventLoopDelay;
   readonly #log: Logger;
   /** Tenant of each listener, by listener id (read once the listeners are open). */
   #listenerTenants = new Map<string, string | undefined>();
@@ -208,8 +216,13 @@ export class Engine {
       ...(tl.requestBurstPerSource !== undefined ? { burst: tl.requestBurstPerSource } : {}),
       ...(tl.overRate !== undefined ? { action: tl.overRate } : {}),
     }, { log: log.child({ component: 'rate' }), clock });
+    this.#loopDelay = new EventLoopDelay();
+    this.overload = new OverloadGuard(options.overload ?? {}, {
+      log: log.child({ component: 'overload' }), clock,
+      signals: { eventLoopDelayMs: () => this.#loopDelay.ms(), unansweredInvites: () => core.unansweredInvites?.() ?? 0 },
+    });
     this.transport.setUser(edgeGuard(user, {
-      transport: this.transport, transactions: this.transactions, trust: this.trust, rate: this.rate,
+      transport: this.transport, transactions: this.transactions, trust: this.trust, rate: this.rate, overload: this.overload,
       listenerTenant: (id) => this.#listenerTenants.get(id), retryAfterSeconds: options.limits?.retryAfterSeconds ?? 5,
     }));
     this.control = new ControlServer({
@@ -278,6 +291,7 @@ export class Engine {
       }
       this.transactions.close();
       this.trust?.close();
+      this.#loopDelay.close();
       await this.transport.close();
     })();
     return this.#closing;

@@ -7,4 +7,6 @@ export type EngineErrorCode =
   /** A trusted tenant's host name did not resolve; the addresses already known are kept. */
   | 'ERR_ENGINE_TRUST_RESOLVE'
   /** A source sent new requests faster than its rate: 503 with Retry-After, or dropped. */
-  | 'ERR_ENGINE_SOURCE_RATE';
+  | 'ERR_ENGINE_SOURCE_RATE'
+  /** The engine's event loop or its app fell behind: new INVITEs get 503 with Retry-After, or are dropped. */
+  | 'ERR_ENGINE_OVERLOAD';

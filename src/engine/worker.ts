@@ -7,6 +7,7 @@ import { Engine, type EngineAddresses, type EngineControlOptions, type EngineLis
 import type { EngineTlsOptions } from './engine-tls.js';
 import type { CoreLimits } from './core/limits.js';
 import type { SourceTrustOptions } from './source-trust.js';
+import type { OverloadOptions } from './overload.js';
 import { engineSnapshot, type EngineSnapshot } from './engine-snapshot.js';
 
 /** Engine options that cross a thread boundary (structured clone): no functions, no logger, no SecureContext. */
@@ -22,6 +23,8 @@ export interface EngineWorkerOptions {
   trust?: SourceTrustOptions;
   /** Bounds of the SIP transport (connections, handshakes, message time and size). */
   transportLimits?: TransportLimits;
+  /** Overload control for new INVITEs (see overload.ts). */
+  overload?: OverloadOptions;
   /** pino level of the worker's own logger (default info; main.ts passes TRUNKGATE_LOG_LEVEL, checked). */
   logLevel?: string;
   /** Bound on the engine's start and close inside the worker (default 10,000 ms). */
@@ -224,6 +227,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.trust ? { trust: options.trust } : {}),
       ...(options.transportLimits ? { transportLimits: options.transportLimits } : {}),
+      ...(options.overload ? { overload: options.overload } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });
     startIdleMemoryRelease();

@@ -66,6 +66,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #client = new Map<string, ClientPending>();
   /** Pending INVITEs by server transaction id, for CANCEL matching. */
   readonly #invites = new Map<string, ServerPending>();
+  /** New INVITEs handed to an app that has not answered them at all yet. */
+  #unanswered = 0;
   readonly #proxy: ProxyCore;
   readonly #uac: UacCore;
   readonly #uas: UasCore;
@@ -125,11 +127,16 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   stats(): Record<string, number> {
     return {
       dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#client.size,
-      invitesPending: this.#invites.size, proxiedDialogs: this.#proxiedDialogs.size,
+      invitesPending: this.#invites.size, invitesUnanswered: this.#unanswered, proxiedDialogs: this.#proxiedDialogs.size,
       proxiedDialogsEvicted: this.#proxiedDialogs.evicted, requestUriRefused: this.#gate.refused,
       ...this.#guard.count.snapshot(),
       ...this.#hub.counters?.(),
     };
+  }
+
+  /** New INVITEs handed to an app that has not answered them at all yet (the overload guard's queue depth). */
+  unansweredInvites(): number {
+    return this.#unanswered;
   }
 
   close(): void {
@@ -272,6 +279,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       return;
     }
     if (msg.kind === 'response') {
+      this.#answered(cmd.transactionId);
       this.#uas.onAppResponse(cmd, msg);
       return;
     }
@@ -313,6 +321,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       this.#hub.reply(cmd.connId, cmd.msgId, nokFields(`unable to find transaction ${cmd.transactionId} to proxy`));
       return;
     }
+    this.#answered(cmd.transactionId);
     this.#proxy.start(cmd, p);
   }
 
@@ -385,7 +394,13 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       toTag: d ? d.localTag : undefined, provisional: false, final: false, cap: undefined, reliable: undefined, lastRseq: 0,
     };
     this.#server.set(p.txnId, p);
-    if (method === 'INVITE') this.#invites.set(txn.id, p);
+    if (method === 'INVITE') {
+      this.#invites.set(txn.id, p);
+      if (!d) {
+        p.unanswered = true;
+        this.#unanswered++;
+      }
+    }
     this.#armCap(p, this.#guard.limits.appAnswerTimeoutMs);
     return p;
   }
@@ -444,7 +459,20 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     return true;
   }
 
+  /** The app answered (any response, or a proxy): the INVITE no longer counts as unanswered. */
+  #answered(transactionId: string | undefined): void {
+    const p = transactionId ? this.#server.get(transactionId) : undefined;
+    if (p) this.#settle(p);
+  }
+
+  #settle(p: ServerPending): void {
+    if (!p.unanswered) return;
+    p.unanswered = false;
+    this.#unanswered--;
+  }
+
   #clearServer(p: ServerPending): void {
+    this.#settle(p);
     p.cap?.cancel();
     p.cap = undefined;
     if (p.reliable) {

@@ -61,6 +61,8 @@ export interface ServerPending {
   provisional: boolean;
   /** The app sent a provisional (100 included): it has the final-answer time instead of the first-answer time. */
   answering?: boolean;
+  /** A new INVITE the app has not answered at all yet (no response, no proxy): the overload guard counts these. */
+  unanswered?: boolean;
   final: boolean;
   cap: TimerHandle | undefined;
   /** RFC 3262 reliable provisional in flight. */
