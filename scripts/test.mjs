@@ -7,8 +7,10 @@
 //   npm run test:sanity  sanity: the third-party peers against each other, no product code
 // Every tier but unit needs the peers (sipp, kamailio with its TLS module, openssl): scripts/ensure-peers.sh
 // installs them as root, and otherwise stops the run naming what is missing. A missing peer is never a skip.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
 const KNOWN = ['unit', 'integration', 'interop', 'load', 'sanity'];
@@ -42,12 +44,26 @@ if (files.length === 0) {
   console.error(`no test files found under test/{${chosen.join(',')}}`);
   process.exit(1);
 }
+// The unit files share one process (one Node and tsx start instead of ninety; they hold no sockets or global state
+// between them): a generated entry imports them all and the runner treats it as one file. A file that measures the
+// process itself (its heap, its event loop) says `// test: own process` in its first lines and keeps a process of its
+// own. TEST_UNIT_ISOLATED=1 runs every unit file in its own process.
+let scratch;
+const ownProcess = (f) => readFileSync(f, 'utf8').slice(0, 400).includes('// test: own process');
+const unitFiles = files.filter((f) => f.startsWith(join('test', 'unit')) && !ownProcess(f));
+if (unitFiles.length > 1 && process.env.TEST_UNIT_ISOLATED !== '1') {
+  scratch = mkdtempSync(join(tmpdir(), 'trunkgate-unit-'));
+  const entry = join(scratch, 'unit.test.mts');
+  writeFileSync(entry, unitFiles.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};`).join('\n') + '\n');
+  files = [entry, ...files.filter((f) => !unitFiles.includes(f))];
+}
 // Unit tests include TLS cases built with the openssl CLI too: the peers are checked for every tier.
 const peers = spawnSync('bash', ['scripts/ensure-peers.sh'], { stdio: 'inherit' });
 if (peers.status !== 0) process.exit(peers.status ?? 1);
-// One file at a time by default. Two at a time (TEST_CONCURRENCY=2) takes npm test from about 250 s to about 150 s
-// on 2 cores, but sipp binds the three ports above its media port, which another file's sockets can hold by then.
-const concurrency = process.env.TEST_CONCURRENCY ?? '1';
+// Three files at a time (most of an integration file's time is spent waiting on sockets, timers and peers; test peers
+// take their ports from test/support/ports.ts, outside the kernel's ephemeral range); the load tier one at a time,
+// since its runs measure the gateway alone. TEST_CONCURRENCY overrides both.
+const concurrency = process.env.TEST_CONCURRENCY ?? (chosen.includes('load') ? '1' : '3');
 // The load tier holds thousands of sockets at once: its runner gets an open-files limit of 65,536 where the hard
 // limit allows (prlimit, util-linux), whatever the shell's soft limit is.
 const wrap = chosen.includes('load') ? raiseOpenFiles(65_536) : [];
@@ -59,7 +75,8 @@ const res = spawnSync(
   args,
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' } },
 );
-console.error(`test/{${chosen.join(',')}}: ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+if (scratch) rmSync(scratch, { recursive: true, force: true });
+console.error(`test/{${chosen.join(',')}}: ${files.length} files (the ${unitFiles.length} unit files as ${scratch ? 'one' : unitFiles.length}) in ${((Date.now() - started) / 1000).toFixed(1)} s, ${concurrency} at a time`);
 process.exit(res.status ?? 1);
 
 /** `prlimit` arguments that give the child `want` open files (or the hard limit, if lower); none when not needed. */

@@ -1,3 +1,4 @@
+// test: own process (it measures this process's heap and event loop; scripts/test.mjs)
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { getHeapStatistics } from 'node:v8';

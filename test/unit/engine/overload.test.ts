@@ -139,11 +139,10 @@ test('edge: a shed INVITE gets a stateless 503 with Retry-After and Reason overl
   assert.equal(sent.length, 1);
 });
 
-test('EventLoopDelay sees a blocked loop within its window, and idles near zero', async () => {
+test('EventLoopDelay sees a blocked loop while it is blocked and through the window after', async () => {
   const eld = new EventLoopDelay(100, 10);
   try {
-    await new Promise((res) => setTimeout(res, 120));
-    assert.ok(eld.ms() < 60, `idle delay ${eld.ms()} ms`);
+    await new Promise((res) => setTimeout(res, 30));
     const t = Date.now();
     while (Date.now() - t < 150) { /* block the loop */ }
     assert.ok(eld.ms() >= 100, `a loop blocked for 150 ms reads ${eld.ms()} ms while still blocked`);
