@@ -107,6 +107,14 @@ export class GatewayMetrics {
       (i) => (i.engine.overload ? [[{}, i.engine.overload.shedding ? 1 : 0]] : []));
     gauge('trunkgate_engine_event_loop_delay_seconds', 'The engine thread\'s event-loop delay, the worst in the last 100 ms', [],
       (i) => (i.engine.overload ? [[{}, i.engine.overload.eventLoopDelayMs / 1000]] : []));
+    gauge('trunkgate_engine_event_loop_utilization', 'The engine thread\'s busy share of the last 100 ms (0-1)', [],
+      (i) => (i.engine.overload ? [[{}, i.engine.overload.utilization]] : []));
+    gauge('trunkgate_udp_receive_queue_bytes', 'Bytes waiting in the kernel for the UDP listeners to read (Linux)', [],
+      (i) => (i.engine.overload ? [[{}, i.engine.overload.receiveQueueBytes]] : []));
+    counter('trunkgate_udp_receive_drops_total', 'Datagrams the kernel dropped at the UDP listeners because their receive buffer was full (Linux)', [],
+      (i) => (i.engine.overload ? [[{}, i.engine.overload.udpReceiveDrops]] : []));
+    gauge('trunkgate_overload_admit_share', 'The share of new INVITEs overload control admits now (1: all)', [],
+      (i) => (i.engine.overload ? [[{}, i.engine.overload.admitShare]] : []));
     counter('trunkgate_engine_events_total', 'SIP core counters (refusals, limits hit, app answers missed), by name', ['event'],
       (i) => Object.entries(i.engine.core ?? {}).filter(([k]) => !CORE_LEVELS.has(k)).map(([event, n]) => [{ event }, n]));
     gauge('trunkgate_engine_table_size', 'Entries in the SIP core\'s tables (dialogs, pending transactions)', ['table'],

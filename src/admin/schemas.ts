@@ -130,6 +130,15 @@ export const statsSchema = {
         tls: { type: 'object', properties: { version: int, handshakeFailures: int } },
         trust: { type: 'object', additionalProperties: true },
         rate: { type: 'object', properties: { admitted: int, rejected: int, dropped: int, sources: int, evicted: int } },
+        overload: {
+          type: 'object',
+          properties: {
+            shedding: { type: 'boolean' }, admitShare: { type: 'number' }, episodes: int, rejected: int, dropped: int, retransmissions: int, acksAbsorbed: int, remembered: int,
+            byCause: { type: 'object', properties: { utilization: int, 'event-loop-delay': int, 'receive-queue': int, 'unanswered-invites': int } },
+            utilization: { type: 'number' }, eventLoopDelayMs: { type: 'number' }, receiveQueueBytes: int, udpReceiveDrops: int,
+            unansweredInvites: int,
+          },
+        },
         heap: { type: 'object', properties: { total: int, used: int, external: int } },
         listenersDown: { type: 'array', items: listenerDownSchema },
       },

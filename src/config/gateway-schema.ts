@@ -91,11 +91,14 @@ export const LimitsSchema = z.strictObject({
   maxHandshakes: ms(1, 1_000_000, 128),
   maxHandshakesPerSource: ms(1, 1_000_000, 16),
   /**
-   * Overload control: new INVITEs are shed while the engine's event loop is this late (ms, the worst in 100 ms;
-   * 0: not watched) or while the app has this many new INVITEs it has not answered at all (0: not watched).
-   * Calls in progress are never shed.
+   * Overload control: fewer new INVITEs are admitted after each 100 ms in which the engine thread was busier than
+   * maxUtilization (0: not watched) or its event loop later than maxEventLoopDelayMs (0: not watched), and all of
+   * them are shed while the app has maxUnansweredInvites new INVITEs it has not answered (0: not watched). Calls in
+   * progress are never shed.
    */
+  maxUtilization: z.number().min(0).max(1).default(0.9),
   maxEventLoopDelayMs: ms(0, 60_000, 100),
+  maxReceiveQueueBytes: ms(0, 1_073_741_824, 262_144),
   maxUnansweredInvites: ms(0, 1_000_000, 400),
   /** A shed INVITE: 503 with Retry-After and `Reason: SIP;cause=503;text="overloaded"` (reject), or no answer (drop). */
   overload: z.enum(['reject', 'drop']).default('reject'),

@@ -1,4 +1,4 @@
-import { toTagOf } from '../sip/message/accessors.js';
+import { toTagOf, topViaText } from '../sip/message/accessors.js';
 import { serializeMessage, type SipHeader, type SipMessage, type SipRequest } from '../sip/message/index.js';
 import { buildResponse, responseTarget, type TransactionLayer } from '../sip/transaction/index.js';
 import type { Flow } from '../sip/transport/types.js';
@@ -8,7 +8,7 @@ import { header } from '../sip/message/index.js';
 import { reasonHeader } from './core/reject.js';
 import type { SourceRate } from './source-rate.js';
 import type { SourceTrust } from './source-trust.js';
-import type { OverloadGuard } from './overload.js';
+import { viaKey, type OverloadGuard } from './overload.js';
 
 export interface EdgeGuardDeps {
   transport: TransportLayer;
@@ -63,12 +63,14 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
         }
       }
       if (watched && overload?.enabled && (m as SipRequest).method === 'INVITE') {
-        const v = overload.admitInvite();
+        const v = overload.admitInvite(viaKey(topViaText(m)));
         if (v !== 'admit') {
           if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter, OVERLOAD_REASON]);
           return;
         }
       }
+      // The ACK of a 503 sent for a shed INVITE has no transaction to go to: it ends here.
+      if (m.kind === 'request' && m.method === 'ACK' && overload?.absorbAck(viaKey(topViaText(m)))) return;
       user.onMessage(m, raw, admitted);
     },
   };

@@ -16,7 +16,8 @@ import type { CoreLimits } from './core/limits.js';
 import { SourceTrust, type SourceTrustOptions } from './source-trust.js';
 import { SourceRate } from './source-rate.js';
 import { edgeGuard } from './edge-guard.js';
-import { EventLoopDelay, OverloadGuard, type OverloadOptions } from './overload.js';
+import { LoadSampler, OverloadGuard, type OverloadOptions } from './overload.js';
+import { udpKernelQueue } from '../sip/transport/udp-queue.js';
 
 /** One SIP listener of the engine (the shape of `gateway.listen` in the configuration). */
 export interface EngineListenerOptions {
@@ -106,7 +107,7 @@ export interface EngineOptions {
   transportLimits?: TransportLimits;
   /** Trusted sources per tenant: new requests from anywhere else are refused before the core sees them. */
   trust?: SourceTrustOptions;
-  /** Overload control: new INVITEs shed while the event loop or the app falls behind (defaults in overload.ts). */
+  /** Overload control: new INVITEs shed while the engine thread is saturated or the app falls behind (defaults in overload.ts). */
   overload?: OverloadOptions;
   /** Builds the SIP core over the layers (tests plug a fake in); the engine's own core when absent. */
   createCore?: (deps: EngineCoreDeps) => ClosableEngineCore;
@@ -140,7 +141,7 @@ export class Engine {
   readonly rate: SourceRate;
   /** Sheds new INVITEs under overload. */
   readonly overload: OverloadGuard;
-  readonly #loopDelay: EventLoopDelay;
+  readonly #load: LoadSampler;
   readonly #log: Logger;
   /** Tenant of each listener, by listener id (read once the listeners are open). */
   #listenerTenants = new Map<string, string | undefined>();
@@ -216,10 +217,16 @@ export class Engine {
       ...(tl.requestBurstPerSource !== undefined ? { burst: tl.requestBurstPerSource } : {}),
       ...(tl.overRate !== undefined ? { action: tl.overRate } : {}),
     }, { log: log.child({ component: 'rate' }), clock });
-    this.#loopDelay = new EventLoopDelay();
-    this.overload = new OverloadGuard(options.overload ?? {}, {
-      log: log.child({ component: 'overload' }), clock,
-      signals: { eventLoopDelayMs: () => this.#loopDelay.ms(), unansweredInvites: () => core.unansweredInvites?.() ?? 0 },
+    const overload = new OverloadGuard(options.overload ?? {}, {
+      log: log.child({ component: 'overload' }), clock, unansweredInvites: () => core.unansweredInvites?.() ?? 0,
+    });
+    this.overload = overload;
+    let udpPorts: Set<number> | undefined;
+    this.#load = new LoadSampler((w) => overload.window(w), {
+      queue: () => {
+        udpPorts ??= this.#addresses ? new Set(this.#addresses.sip.filter((l) => l.protocol === 'udp').map((l) => l.port)) : undefined;
+        return udpPorts && udpPorts.size > 0 ? udpKernelQueue(udpPorts) : undefined;
+      },
     });
     this.transport.setUser(edgeGuard(user, {
       transport: this.transport, transactions: this.transactions, trust: this.trust, rate: this.rate, overload: this.overload,
@@ -291,7 +298,7 @@ export class Engine {
       }
       this.transactions.close();
       this.trust?.close();
-      this.#loopDelay.close();
+      this.#load.close();
       await this.transport.close();
     })();
     return this.#closing;

@@ -1,99 +1,217 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
+import type { UdpKernelQueue } from '../sip/transport/udp-queue.js';
 
 export interface OverloadOptions {
   /**
-   * The engine thread's event-loop delay (the worst in each 100 ms window) past which new INVITEs are shed
-   * (default 100 ms; 0: not watched).
+   * The engine thread's event-loop utilization (busy share of a window, 0–1) above which fewer new INVITEs are
+   * admitted (default 0.9; 0: not watched). A thread reading UDP as fast as it can stays busy without its timers
+   * running late, so this is the signal that sees a saturated engine before the kernel drops datagrams.
    */
+  maxUtilization?: number;
+  /** The engine thread's event-loop delay (ms, the worst in a window) above which fewer are admitted (default 100; 0: not watched). */
   maxEventLoopDelayMs?: number;
-  /** New INVITEs handed to an app that has not answered them at all yet, past which new ones are shed (default 400; 0: not watched). */
+  /**
+   * Bytes waiting in the kernel for the UDP listeners to read (Linux) above which fewer are admitted (default
+   * 262,144, a few hundred messages; 0: not watched): over UDP a backlog builds there, where no timer sees it.
+   */
+  maxReceiveQueueBytes?: number;
+  /** New INVITEs handed to an app that has not answered them at all, at which every new one is shed (default 400; 0: not watched). */
   maxUnansweredInvites?: number;
   /** A shed INVITE gets 503 with Retry-After and a Reason (reject, default) or no answer (drop). */
   action?: 'reject' | 'drop';
-  /** 503s sent a second while shedding; past it a shed INVITE is dropped (default 1,000). */
+  /**
+   * 503s sent a second while shedding; past it a shed INVITE is dropped (default 10,000). A 503 ends the caller's
+   * retransmissions of that INVITE, a drop does not: over UDP each dropped INVITE comes back up to six times.
+   */
   rejectsPerSecond?: number;
-  /** Once shedding, it goes on at least this long after the last sign of overload (default 1,000 ms). */
-  holdMs?: number;
+  /** Shed INVITEs remembered (by top Via), so that their retransmissions are shed too (default 20,000, each for 32 s). */
+  maxRemembered?: number;
 }
 
-/** What the guard reads on each new INVITE; both are cheap (a cached figure, a counter). */
-export interface OverloadSignals {
-  eventLoopDelayMs(): number;
-  unansweredInvites(): number;
+/** One window of the engine thread's load, as the sampler measured it. */
+export interface LoadWindow {
+  /** Busy share of the window (0–1). */
+  utilization: number;
+  /** The worst lateness of a timer turn in the window (ms). */
+  delayMs: number;
+  /** Bytes waiting in the kernel for the UDP listeners at the window's end, where known. */
+  queuedBytes?: number;
+  /** Datagrams the kernel dropped at the UDP listeners so far, where known. */
+  udpDrops?: number;
 }
 
 export type OverloadVerdict = 'admit' | 'reject' | 'drop';
-export type OverloadCause = 'event-loop-delay' | 'unanswered-invites';
+export type OverloadCause = 'utilization' | 'event-loop-delay' | 'receive-queue' | 'unanswered-invites';
 
 export interface OverloadStats {
-  /** New INVITEs are being shed now. */
+  /** Some new INVITEs are being shed now. */
   shedding: boolean;
+  /** The share of new INVITEs admitted now (1: all). */
+  admitShare: number;
   /** Times shedding started. */
   episodes: number;
   /** Shed with 503, and shed with no answer (drop, or past the 503s a second). */
   rejected: number;
   dropped: number;
-  /** Shed INVITEs by what started their episode. */
+  /** Of those, retransmissions of an INVITE already shed. */
+  retransmissions: number;
+  /** ACKs to the 503 of a shed INVITE, taken at the edge (they have no transaction to go to). */
+  acksAbsorbed: number;
+  /** Shed INVITEs remembered now. */
+  remembered: number;
+  /** Shed INVITEs by the sign that made them shed. */
   byCause: Record<OverloadCause, number>;
+  utilization: number;
   eventLoopDelayMs: number;
+  /** Bytes waiting in the kernel for the UDP listeners, and datagrams it dropped there (Linux; 0 elsewhere). */
+  receiveQueueBytes: number;
+  udpReceiveDrops: number;
   unansweredInvites: number;
 }
 
 /**
- * Overload control for new calls (CUBE's `call threshold cpu-avg`, Kamailio's ratelimit on load): when the engine's
- * event loop falls behind, or the app has more new INVITEs than it keeps up with, new INVITEs are shed before any
- * state is made, so that calls in progress (their ACKs, re-INVITEs and BYEs are never shed) keep their latency and
- * are torn down properly. Shedding lasts `holdMs` past the last sign, so that a backlog drains before new calls come.
+ * The admitted share after a window with a sign of overload (multiplied; more for a backlog in the kernel, which
+ * means the engine is already behind), and after a calm one (added), and its floor.
+ */
+const DECREASE = 0.85;
+const DECREASE_BACKLOG = 0.6;
+const INCREASE = 0.1;
+const FLOOR = 0.05;
+/** How long a shed INVITE's retransmissions are shed too: Timer B, 64·T1 (RFC 3261 §17.1.1.2). */
+const REMEMBER_MS = 32_000;
+
+/**
+ * Overload control for new calls (CUBE's `call threshold cpu-avg`, Kamailio's ratelimit with its load feedback).
+ * After each window in which the engine thread was busier than `maxUtilization` or later than `maxEventLoopDelayMs`,
+ * the share of new INVITEs admitted is cut by a quarter; after each calm window it grows by a twentieth, back to all
+ * (additive increase, multiplicative decrease, so the engine settles near its capacity instead of swinging). While
+ * the app has `maxUnansweredInvites` new INVITEs it has not answered at all, every new one is shed. A shed INVITE is
+ * refused before any state is made; ACKs, CANCELs, in-dialog requests and other methods are never shed, so calls in
+ * progress keep their latency and their BYEs.
  */
 export class OverloadGuard {
+  readonly #maxUtil: number;
   readonly #maxDelay: number;
+  readonly #maxQueue: number;
   readonly #maxUnanswered: number;
   readonly #action: 'reject' | 'drop';
   readonly #rejectsPerSecond: number;
-  readonly #holdMs: number;
+  readonly #maxRemembered: number;
+  /** Top Via of each INVITE shed lately → when; oldest first. */
+  readonly #shedVias = new Map<string, number>();
   readonly #clock: Pick<Clock, 'now'>;
-  readonly #signals: OverloadSignals;
+  readonly #unanswered: () => number;
   readonly #lines: RateLimitedLog;
   readonly #log: Logger;
-  #until = 0;
+  #share = 1;
+  #credit = 0;
+  #last: LoadWindow = { utilization: 0, delayMs: 0 };
+  /** The sign of the episode in progress (undefined: none). */
   #cause: OverloadCause | undefined;
   #shedThisEpisode = 0;
   #second = 0;
   #rejectsThisSecond = 0;
-  readonly #stats = { episodes: 0, rejected: 0, dropped: 0, byCause: { 'event-loop-delay': 0, 'unanswered-invites': 0 } };
+  readonly #stats = {
+    episodes: 0, rejected: 0, dropped: 0, retransmissions: 0, acksAbsorbed: 0,
+    byCause: { utilization: 0, 'event-loop-delay': 0, 'receive-queue': 0, 'unanswered-invites': 0 },
+  };
 
-  constructor(options: OverloadOptions, deps: { log: Logger; clock: Pick<Clock, 'now'>; signals: OverloadSignals }) {
+  constructor(options: OverloadOptions, deps: { log: Logger; clock: Pick<Clock, 'now'>; unansweredInvites: () => number }) {
+    this.#maxUtil = options.maxUtilization ?? 0.9;
     this.#maxDelay = options.maxEventLoopDelayMs ?? 100;
+    this.#maxQueue = options.maxReceiveQueueBytes ?? 262_144;
     this.#maxUnanswered = options.maxUnansweredInvites ?? 400;
     this.#action = options.action ?? 'reject';
-    this.#rejectsPerSecond = options.rejectsPerSecond ?? 1_000;
-    this.#holdMs = options.holdMs ?? 1_000;
+    this.#rejectsPerSecond = options.rejectsPerSecond ?? 10_000;
+    this.#maxRemembered = Math.max(1, options.maxRemembered ?? 20_000);
     this.#clock = deps.clock;
-    this.#signals = deps.signals;
+    this.#unanswered = deps.unansweredInvites;
     this.#log = deps.log;
     this.#lines = new RateLimitedLog(deps.log, deps.clock, { intervalMs: 10_000, perCode: 1 });
   }
 
   get enabled(): boolean {
-    return this.#maxDelay > 0 || this.#maxUnanswered > 0;
+    return this.#maxUtil > 0 || this.#maxDelay > 0 || this.#maxQueue > 0 || this.#maxUnanswered > 0;
   }
 
-  /** The verdict on one new INVITE (outside a dialog, matching no transaction). */
-  admitInvite(): OverloadVerdict {
-    const now = this.#clock.now();
-    const cause = this.#sign();
+  /** One window of the engine thread's load: the admitted share moves. */
+  window(w: LoadWindow): void {
+    this.#last = w;
+    const cause = this.#maxQueue > 0 && (w.queuedBytes ?? 0) > this.#maxQueue ? 'receive-queue'
+      : this.#maxUtil > 0 && w.utilization > this.#maxUtil ? 'utilization'
+        : this.#maxDelay > 0 && w.delayMs > this.#maxDelay ? 'event-loop-delay' : undefined;
     if (cause !== undefined) {
-      if (now >= this.#until) this.#start(cause, now);
-      this.#until = now + this.#holdMs;
-    } else if (now >= this.#until) {
-      if (this.#cause !== undefined) this.#end();
+      this.#share = Math.max(FLOOR, this.#share * (cause === 'receive-queue' ? DECREASE_BACKLOG : DECREASE));
+      this.#begin(cause);
+    } else if (this.#share < 1) {
+      this.#share = Math.min(1, this.#share + INCREASE);
+    }
+    if (this.#share >= 1 && this.#cause !== undefined && !this.#queueFull()) this.#end();
+  }
+
+  /**
+   * The verdict on one new INVITE (outside a dialog, matching no transaction), by its top Via's key (viaKey): an
+   * INVITE shed before is shed again, so that a retransmission that was already on its way cannot start the call its
+   * caller was told was refused.
+   */
+  admitInvite(topVia?: string): OverloadVerdict {
+    const now = this.#clock.now();
+    if (topVia !== undefined && this.#shedVias.size > 0) {
+      const at = this.#shedVias.get(topVia);
+      if (at !== undefined && now - at < REMEMBER_MS) {
+        this.#stats.retransmissions++;
+        return this.#shed(this.#cause ?? 'utilization', undefined, now);
+      }
+    }
+    if (this.#queueFull()) {
+      this.#begin('unanswered-invites');
+      return this.#shed('unanswered-invites', topVia, now);
+    }
+    if (this.#share >= 1) {
+      if (this.#cause === 'unanswered-invites') this.#end();
       return 'admit';
     }
-    const episodeCause = this.#cause ?? cause ?? 'event-loop-delay';
-    this.#stats.byCause[episodeCause]++;
+    this.#credit += this.#share;
+    if (this.#credit >= 1) {
+      this.#credit -= 1;
+      return 'admit';
+    }
+    return this.#shed(this.#cause ?? 'utilization', topVia, now);
+  }
+
+  /**
+   * True (counted) for the ACK of the 503 a shed INVITE got: its top Via names the shed INVITE's branch (RFC 3261
+   * §17.1.1.3), and nothing in the core waits for it.
+   */
+  absorbAck(viaKey: string | undefined): boolean {
+    if (viaKey === undefined || this.#shedVias.size === 0) return false;
+    const at = this.#shedVias.get(viaKey);
+    if (at === undefined || this.#clock.now() - at >= REMEMBER_MS) return false;
+    this.#stats.acksAbsorbed++;
+    return true;
+  }
+
+  stats(): OverloadStats {
+    return {
+      shedding: this.#cause !== undefined, admitShare: this.#share,
+      episodes: this.#stats.episodes, rejected: this.#stats.rejected, dropped: this.#stats.dropped,
+      retransmissions: this.#stats.retransmissions, acksAbsorbed: this.#stats.acksAbsorbed, remembered: this.#shedVias.size,
+      byCause: { ...this.#stats.byCause },
+      utilization: this.#last.utilization, eventLoopDelayMs: this.#last.delayMs,
+      receiveQueueBytes: this.#last.queuedBytes ?? 0, udpReceiveDrops: this.#last.udpDrops ?? 0, unansweredInvites: this.#unanswered(),
+    };
+  }
+
+  #queueFull(): boolean {
+    return this.#maxUnanswered > 0 && this.#unanswered() >= this.#maxUnanswered;
+  }
+
+  #shed(cause: OverloadCause, topVia: string | undefined, now: number): OverloadVerdict {
+    this.#stats.byCause[cause]++;
     this.#shedThisEpisode++;
+    if (topVia !== undefined) this.#remember(topVia, now);
     const second = Math.floor(now / 1000);
     if (second !== this.#second) {
       this.#second = second;
@@ -107,64 +225,81 @@ export class OverloadGuard {
     return 'reject';
   }
 
-  stats(): OverloadStats {
-    return {
-      shedding: this.#cause !== undefined && this.#clock.now() < this.#until,
-      episodes: this.#stats.episodes, rejected: this.#stats.rejected, dropped: this.#stats.dropped,
-      byCause: { ...this.#stats.byCause },
-      eventLoopDelayMs: this.#signals.eventLoopDelayMs(), unansweredInvites: this.#signals.unansweredInvites(),
-    };
+  /** Keeps a shed INVITE's top Via; the expired and, past the bound, the oldest go first (insertion order). */
+  #remember(topVia: string, now: number): void {
+    for (const [via, at] of this.#shedVias) {
+      if (now - at < REMEMBER_MS && this.#shedVias.size < this.#maxRemembered) break;
+      this.#shedVias.delete(via);
+    }
+    this.#shedVias.set(topVia, now);
   }
 
-  #sign(): OverloadCause | undefined {
-    if (this.#maxDelay > 0 && this.#signals.eventLoopDelayMs() > this.#maxDelay) return 'event-loop-delay';
-    if (this.#maxUnanswered > 0 && this.#signals.unansweredInvites() >= this.#maxUnanswered) return 'unanswered-invites';
-    return undefined;
-  }
-
-  #start(cause: OverloadCause, now: number): void {
-    if (this.#cause !== undefined) this.#end();
+  #begin(cause: OverloadCause): void {
+    if (this.#cause !== undefined) {
+      this.#cause = cause;
+      return;
+    }
     this.#cause = cause;
     this.#shedThisEpisode = 0;
     this.#stats.episodes++;
-    const s = this.#signals;
     this.#lines.line('warn', 'ERR_ENGINE_OVERLOAD', {
-      cause, eventLoopDelayMs: Math.round(s.eventLoopDelayMs()), unansweredInvites: s.unansweredInvites(),
-      maxEventLoopDelayMs: this.#maxDelay, maxUnansweredInvites: this.#maxUnanswered, at: now,
-    }, `overloaded (${cause}): new INVITEs get ${this.#action === 'reject' ? '503' : 'no answer'} until it passes`, 'engine');
+      cause, utilization: round(this.#last.utilization), eventLoopDelayMs: round(this.#last.delayMs), receiveQueueBytes: this.#last.queuedBytes,
+      unansweredInvites: this.#unanswered(), admitShare: round(this.#share),
+      maxUtilization: this.#maxUtil, maxEventLoopDelayMs: this.#maxDelay, maxReceiveQueueBytes: this.#maxQueue, maxUnansweredInvites: this.#maxUnanswered,
+    }, `overloaded (${cause}): some new INVITEs get ${this.#action === 'reject' ? '503' : 'no answer'} until it passes`, 'engine');
   }
 
   #end(): void {
-    this.#log.info({ code: 'ERR_ENGINE_OVERLOAD', cause: this.#cause, shed: this.#shedThisEpisode }, 'overload passed: new INVITEs are admitted again');
+    this.#log.info({ code: 'ERR_ENGINE_OVERLOAD', cause: this.#cause, shed: this.#shedThisEpisode }, 'overload passed: every new INVITE is admitted again');
     this.#cause = undefined;
+    this.#credit = 0;
   }
 }
 
+const round = (n: number): number => Math.round(n * 100) / 100;
+
 /**
- * The worst event-loop delay of the thread it runs on over the last window, in ms: a 10 ms interval timer measures
- * how late each of its turns comes (Node's own histogram loses the interval across a reset, so it is not used here).
- * One timer, no allocation per turn.
+ * The key of a top Via for matching a retransmission or the ACK of a non-2xx to its INVITE (RFC 3261 §17.2.3):
+ * the sent-by and the branch, read off the text without parsing it (`received` and `rport` are left out, since the
+ * transport adds them on arrival). Undefined without a branch.
  */
-export class EventLoopDelay {
+export function viaKey(topVia: string | undefined): string | undefined {
+  if (topVia === undefined) return undefined;
+  const branch = BRANCH.exec(topVia)?.[1];
+  if (branch === undefined) return undefined;
+  const semi = topVia.indexOf(';');
+  const sentBy = (semi < 0 ? topVia : topVia.slice(0, semi)).replace(/\s+/g, '').toLowerCase();
+  return `${sentBy} ${branch}`;
+}
+
+const BRANCH = /;\s*branch\s*=\s*([^;,\s]+)/i;
+
+/**
+ * Measures the thread it runs on, window by window: the busy share of the window (Node's event-loop utilization)
+ * and the worst lateness of a 10 ms interval timer (Node's own delay histogram loses the interval across a reset,
+ * so it is not used here), and where given the kernel's backlog for the UDP listeners. One timer; nothing allocated
+ * per turn but the readings once a window.
+ */
+export class LoadSampler {
   readonly #timer: NodeJS.Timeout;
   readonly #tickMs: number;
   readonly #ticksPerWindow: number;
+  readonly #onWindow: (w: LoadWindow) => void;
+  readonly #queue: (() => UdpKernelQueue | undefined) | undefined;
   #last = performance.now();
   #ticks = 0;
   #windowMax = 0;
-  #lastMs = 0;
+  #elu = performance.eventLoopUtilization();
 
-  constructor(windowMs = 100, tickMs = 10) {
+  constructor(onWindow: (w: LoadWindow) => void, o: { windowMs?: number; tickMs?: number; queue?: () => UdpKernelQueue | undefined } = {}) {
+    const windowMs = o.windowMs ?? 100;
+    const tickMs = o.tickMs ?? 10;
+    this.#onWindow = onWindow;
+    this.#queue = o.queue;
     this.#tickMs = tickMs;
     this.#ticksPerWindow = Math.max(1, Math.round(windowMs / tickMs));
     this.#timer = setInterval(() => this.#turn(), tickMs);
     this.#timer.unref();
-  }
-
-  /** The worst delay of the last window, or of the running one when that is worse already. */
-  ms(): number {
-    const running = Math.max(0, performance.now() - this.#last - this.#tickMs);
-    return Math.max(this.#lastMs, this.#windowMax, running);
   }
 
   close(): void {
@@ -176,10 +311,14 @@ export class EventLoopDelay {
     const late = Math.max(0, now - this.#last - this.#tickMs);
     this.#last = now;
     if (late > this.#windowMax) this.#windowMax = late;
-    if (++this.#ticks >= this.#ticksPerWindow) {
-      this.#lastMs = this.#windowMax;
-      this.#windowMax = 0;
-      this.#ticks = 0;
-    }
+    if (++this.#ticks < this.#ticksPerWindow) return;
+    const elu = performance.eventLoopUtilization();
+    const utilization = performance.eventLoopUtilization(elu, this.#elu).utilization;
+    this.#elu = elu;
+    const q = this.#queue?.();
+    const w: LoadWindow = { utilization, delayMs: this.#windowMax, ...(q ? { queuedBytes: q.queuedBytes, udpDrops: q.drops } : {}) };
+    this.#windowMax = 0;
+    this.#ticks = 0;
+    this.#onWindow(w);
   }
 }

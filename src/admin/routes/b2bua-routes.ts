@@ -40,6 +40,7 @@ export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
           tls: { version: e.tls.version, handshakeFailures: e.tls.failures.reduce((n, f) => n + f.count, 0) },
           ...(e.trust ? { trust: e.trust } : {}),
           ...(e.rate ? { rate: e.rate } : {}),
+          ...(e.overload ? { overload: e.overload } : {}),
           listenersDown: e.listenersDown,
           ...(e.heap ? { heap: e.heap } : {}),
         },

@@ -1,111 +1,141 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import { ManualClock } from '../../../src/common/clock.js';
 import { edgeGuard } from '../../../src/engine/edge-guard.js';
-import { EventLoopDelay, OverloadGuard, type OverloadOptions } from '../../../src/engine/overload.js';
+import { LoadSampler, OverloadGuard, viaKey, type LoadWindow, type OverloadOptions } from '../../../src/engine/overload.js';
 import { parseMessage, type SipMessage } from '../../../src/sip/message/index.js';
 import type { TransactionLayer } from '../../../src/sip/transaction/index.js';
 import type { TransportLayer } from '../../../src/sip/transport/index.js';
 import type { Flow, SendTarget } from '../../../src/sip/transport/types.js';
-import { pino } from 'pino';
 
 function rig(o: OverloadOptions = {}) {
   const clock = new ManualClock(1_000_000);
-  const signals = { delay: 0, unanswered: 0 };
+  const q = { unanswered: 0 };
   const seen: Array<Record<string, unknown>> = [];
-  const cap = { logger: pino({ level: 'info' }, { write: (l: string) => void seen.push(JSON.parse(l) as Record<string, unknown>) }), lines: () => seen };
-  const guard = new OverloadGuard(o, {
-    log: cap.logger, clock,
-    signals: { eventLoopDelayMs: () => signals.delay, unansweredInvites: () => signals.unanswered },
-  });
-  return { clock, signals, guard, cap };
+  const log = pino({ level: 'info' }, { write: (l: string) => void seen.push(JSON.parse(l) as Record<string, unknown>) });
+  const guard = new OverloadGuard(o, { log, clock, unansweredInvites: () => q.unanswered });
+  const calm: LoadWindow = { utilization: 0.2, delayMs: 1 };
+  return { clock, q, guard, lines: seen, calm };
 }
+const verdicts = (g: OverloadGuard, n: number) => Array.from({ length: n }, () => g.admitInvite());
+const count = (v: string[], x: string) => v.filter((y) => y === x).length;
 
-test('below both limits every new INVITE is admitted and nothing is counted or logged', () => {
+test('calm windows: every new INVITE is admitted, nothing counted or logged', () => {
   const r = rig();
-  r.signals.delay = 99;
-  r.signals.unanswered = 399;
-  for (let i = 0; i < 100; i++) assert.equal(r.guard.admitInvite(), 'admit');
+  for (let i = 0; i < 10; i++) r.guard.window({ utilization: 0.9, delayMs: 100, queuedBytes: 262_144 });
+  assert.equal(count(verdicts(r.guard, 100), 'admit'), 100, 'the limits themselves are not overload');
   const s = r.guard.stats();
-  assert.deepEqual([s.shedding, s.episodes, s.rejected, s.dropped], [false, 0, 0, 0]);
-  assert.equal(r.cap.lines().length, 0);
+  assert.deepEqual([s.shedding, s.admitShare, s.episodes, s.rejected, s.dropped], [false, 1, 0, 0, 0]);
+  assert.equal(r.lines.length, 0);
 });
 
-test('event-loop delay past the limit sheds new INVITEs with 503, one warn line per episode, and holds for holdMs after the last sign', () => {
-  const r = rig({ maxEventLoopDelayMs: 50, holdMs: 1_000 });
-  r.signals.delay = 51;
-  assert.equal(r.guard.admitInvite(), 'reject');
-  assert.equal(r.guard.admitInvite(), 'reject');
-  r.signals.delay = 0;
-  r.clock.advance(999);
-  assert.equal(r.guard.admitInvite(), 'reject', 'still inside the hold after the last sign');
-  r.clock.advance(1);
-  assert.equal(r.guard.admitInvite(), 'admit');
+test('a saturated window cuts the admitted share by 15%, a kernel backlog by 40%, and calm windows give it back a tenth at a time', () => {
+  const r = rig();
+  r.guard.window({ utilization: 0.95, delayMs: 0 });
+  assert.equal(r.guard.stats().admitShare, 0.85);
+  const v = verdicts(r.guard, 100);
+  assert.equal(count(v, 'admit'), 85, 'the admitted share is exact over a run, not a coin toss');
+  assert.equal(count(v, 'reject'), 15);
+  r.guard.window({ utilization: 0.1, delayMs: 0, queuedBytes: 300_000 });
+  assert.ok(Math.abs(r.guard.stats().admitShare - 0.51) < 1e-9);
+  r.guard.window({ utilization: 0.1, delayMs: 150 });
+  assert.ok(Math.abs(r.guard.stats().admitShare - 0.4335) < 1e-9, 'event-loop delay counts too');
+  for (let i = 0; i < 5; i++) r.guard.window(r.calm);
+  assert.ok(Math.abs(r.guard.stats().admitShare - 0.9335) < 1e-9);
+  assert.equal(r.guard.stats().shedding, true);
+  r.guard.window(r.calm);
+  assert.deepEqual([r.guard.stats().admitShare, r.guard.stats().shedding], [1, false]);
   const s = r.guard.stats();
-  assert.deepEqual([s.shedding, s.episodes, s.rejected, s.dropped], [false, 1, 3, 0]);
-  assert.deepEqual(s.byCause, { 'event-loop-delay': 3, 'unanswered-invites': 0 });
-  const warn = r.cap.lines().filter((l) => l.level === 40);
-  assert.equal(warn.length, 1);
-  assert.equal(warn[0]!.code, 'ERR_ENGINE_OVERLOAD');
-  assert.equal(warn[0]!.cause, 'event-loop-delay');
-  const ended = r.cap.lines().filter((l) => l.level === 30 && l.code === 'ERR_ENGINE_OVERLOAD');
-  assert.equal(ended.length, 1, 'the end of an episode is logged once');
-  assert.equal(ended[0]!.shed, 3);
+  assert.equal(s.episodes, 1);
+  assert.equal(s.byCause.utilization, 15);
+  const warn = r.lines.filter((l) => l.level === 40);
+  assert.equal(warn.length, 1, 'one warn line for the episode');
+  assert.deepEqual([warn[0]!.code, warn[0]!.cause], ['ERR_ENGINE_OVERLOAD', 'utilization']);
+  const ended = r.lines.filter((l) => l.level === 30);
+  assert.deepEqual([ended.length, ended[0]!.shed], [1, 15], 'the end is logged once, with what was shed');
 });
 
-test('unanswered INVITEs at the limit shed; the delay exactly at its limit does not', () => {
-  const r = rig({ maxEventLoopDelayMs: 50, maxUnansweredInvites: 10, holdMs: 0 });
-  r.signals.delay = 50;
-  r.signals.unanswered = 9;
-  assert.equal(r.guard.admitInvite(), 'admit');
-  r.signals.unanswered = 10;
-  assert.equal(r.guard.admitInvite(), 'reject');
-  assert.equal(r.guard.stats().byCause['unanswered-invites'], 1);
-  assert.equal(r.guard.stats().unansweredInvites, 10);
-  r.signals.unanswered = 0;
-  r.clock.advance(1);
-  assert.equal(r.guard.admitInvite(), 'admit');
+test('the admitted share never falls below 5%', () => {
+  const r = rig();
+  for (let i = 0; i < 100; i++) r.guard.window({ utilization: 1, delayMs: 500, queuedBytes: 10_000_000 });
+  assert.equal(r.guard.stats().admitShare, 0.05);
+  assert.equal(count(verdicts(r.guard, 100), 'admit'), 5);
 });
 
-test('a limit of 0 is not watched; both 0 turns overload control off', () => {
-  const r = rig({ maxEventLoopDelayMs: 0, maxUnansweredInvites: 5 });
-  r.signals.delay = 10_000;
+test('at the unanswered-INVITE limit every new INVITE is shed; below it they pass again', () => {
+  const r = rig({ maxUnansweredInvites: 10 });
+  r.q.unanswered = 9;
   assert.equal(r.guard.admitInvite(), 'admit');
+  r.q.unanswered = 10;
+  assert.deepEqual(verdicts(r.guard, 3), ['reject', 'reject', 'reject']);
+  assert.equal(r.guard.stats().byCause['unanswered-invites'], 3);
+  assert.equal(r.guard.stats().shedding, true);
+  r.q.unanswered = 0;
+  assert.equal(r.guard.admitInvite(), 'admit');
+  assert.equal(r.guard.stats().shedding, false);
+});
+
+test('a limit of 0 is not watched; all 0 turns overload control off', () => {
+  const r = rig({ maxUtilization: 0, maxEventLoopDelayMs: 0, maxReceiveQueueBytes: 0, maxUnansweredInvites: 5 });
+  r.guard.window({ utilization: 1, delayMs: 10_000, queuedBytes: 1e9 });
+  assert.equal(r.guard.stats().admitShare, 1);
   assert.equal(r.guard.enabled, true);
-  const off = rig({ maxEventLoopDelayMs: 0, maxUnansweredInvites: 0 });
-  assert.equal(off.guard.enabled, false);
+  assert.equal(rig({ maxUtilization: 0, maxEventLoopDelayMs: 0, maxReceiveQueueBytes: 0, maxUnansweredInvites: 0 }).guard.enabled, false);
 });
 
 test('503s are bounded per second (past it a shed INVITE is dropped); action drop never answers', () => {
   const r = rig({ maxUnansweredInvites: 1, rejectsPerSecond: 3 });
-  r.signals.unanswered = 1;
-  const verdicts = Array.from({ length: 5 }, () => r.guard.admitInvite());
-  assert.deepEqual(verdicts, ['reject', 'reject', 'reject', 'drop', 'drop']);
+  r.q.unanswered = 1;
+  assert.deepEqual(verdicts(r.guard, 5), ['reject', 'reject', 'reject', 'drop', 'drop']);
   r.clock.advance(1_000);
   assert.equal(r.guard.admitInvite(), 'reject', 'a new second, new 503s');
   assert.deepEqual([r.guard.stats().rejected, r.guard.stats().dropped], [4, 2]);
   const d = rig({ maxUnansweredInvites: 1, action: 'drop' });
-  d.signals.unanswered = 2;
+  d.q.unanswered = 2;
   assert.equal(d.guard.admitInvite(), 'drop');
   assert.deepEqual([d.guard.stats().rejected, d.guard.stats().dropped], [0, 1]);
 });
 
-test('a second episode after a quiet spell is a new episode with its own warn line (rate-limited per 10 s)', () => {
-  const r = rig({ maxUnansweredInvites: 1, holdMs: 100 });
-  r.signals.unanswered = 1;
-  r.guard.admitInvite();
-  r.signals.unanswered = 0;
-  r.clock.advance(200);
-  assert.equal(r.guard.admitInvite(), 'admit');
-  r.clock.advance(20_000);
-  r.signals.unanswered = 1;
-  r.guard.admitInvite();
-  assert.equal(r.guard.stats().episodes, 2);
-  assert.equal(r.cap.lines().filter((l) => l.level === 40).length, 2);
+test('a shed INVITE\'s retransmissions are shed too for 32 s, even once the overload passed; its ACK is absorbed', () => {
+  const r = rig({ maxUnansweredInvites: 1 });
+  r.q.unanswered = 1;
+  assert.equal(r.guard.admitInvite('via-a'), 'reject');
+  r.q.unanswered = 0;
+  assert.equal(r.guard.admitInvite('via-b'), 'admit');
+  assert.equal(r.guard.admitInvite('via-a'), 'reject', 'the retransmission of a shed INVITE');
+  assert.equal(r.guard.stats().retransmissions, 1);
+  assert.equal(r.guard.absorbAck('via-a'), true);
+  assert.equal(r.guard.absorbAck('via-b'), false, 'an admitted INVITE\'s ACK goes on');
+  assert.equal(r.guard.absorbAck(undefined), false);
+  r.clock.advance(32_000);
+  assert.equal(r.guard.admitInvite('via-a'), 'admit', 'forgotten after Timer B');
+  assert.equal(r.guard.absorbAck('via-a'), false);
+  assert.equal(r.guard.stats().acksAbsorbed, 1);
 });
 
-const invite = (toTag = '', method = 'INVITE'): SipMessage => {
-  const text = `${method} sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.9:5070;branch=z9hG4bK-1\r\n` +
+test('the remembered INVITEs are bounded: past the bound the oldest is forgotten', () => {
+  const r = rig({ maxUnansweredInvites: 1, maxRemembered: 3 });
+  r.q.unanswered = 1;
+  for (const v of ['v1', 'v2', 'v3', 'v4']) r.guard.admitInvite(v);
+  assert.equal(r.guard.stats().remembered, 3);
+  r.q.unanswered = 0;
+  assert.equal(r.guard.admitInvite('v1'), 'admit', 'the oldest went');
+  assert.equal(r.guard.admitInvite('v4'), 'reject');
+});
+
+test('viaKey: sent-by and branch, whatever the transport added or the order of parameters', () => {
+  const k = viaKey('SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;rport');
+  assert.equal(k, 'sip/2.0/udp10.0.0.1:5060 z9hG4bKabc');
+  assert.equal(viaKey('SIP/2.0/UDP 10.0.0.1:5060;rport=5060;received=10.0.0.1;Branch=z9hG4bKabc'), k);
+  assert.equal(viaKey('SIP/2.0/UDP  10.0.0.1:5060 ; branch = z9hG4bKabc'), k);
+  assert.notEqual(viaKey('SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKabc'), k, 'another sender');
+  assert.equal(viaKey('SIP/2.0/UDP 10.0.0.1:5060'), undefined);
+  assert.equal(viaKey(undefined), undefined);
+});
+
+const request = (toTag = '', method = 'INVITE', branch = 'z9hG4bK-1'): SipMessage => {
+  const text = `${method} sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.9:5070;branch=${branch}\r\n` +
     `Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.9>;tag=f1\r\nTo: <sip:bob@127.0.0.1>${toTag}\r\nCall-ID: c1@x\r\n` +
     `CSeq: 1 ${method}\r\nContact: <sip:a@127.0.0.9>\r\nContent-Length: 0\r\n\r\n`;
   const p = parseMessage(Buffer.from(text));
@@ -113,9 +143,9 @@ const invite = (toTag = '', method = 'INVITE'): SipMessage => {
   return p.message;
 };
 
-test('edge: a shed INVITE gets a stateless 503 with Retry-After and Reason overloaded; in-dialog requests, BYE and ACK pass', () => {
+test('edge: a shed INVITE gets a stateless 503 with Retry-After and Reason overloaded; its ACK ends at the edge; other requests pass', () => {
   const r = rig({ maxUnansweredInvites: 1 });
-  r.signals.unanswered = 5;
+  r.q.unanswered = 5;
   const flow: Flow = { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.9', remotePort: 5070 };
   const sent: { text: string; target: SendTarget }[] = [];
   const passed: string[] = [];
@@ -124,31 +154,36 @@ test('edge: a shed INVITE gets a stateless 503 with Retry-After and Reason overl
     transactions: { hasServerTransaction: () => false } as unknown as TransactionLayer,
     trust: undefined, rate: undefined, overload: r.guard, listenerTenant: () => undefined, retryAfterSeconds: 9,
   });
-  edge.onMessage(invite(), Buffer.alloc(0), flow);
+  edge.onMessage(request(), Buffer.alloc(0), flow);
   assert.equal(passed.length, 0);
   assert.equal(sent.length, 1);
   assert.match(sent[0]!.text, /^SIP\/2\.0 503 Service Unavailable\r\n/);
   assert.match(sent[0]!.text, /\r\nRetry-After: 9\r\n/);
   assert.match(sent[0]!.text, /\r\nReason: SIP;cause=503;text="overloaded"\r\n/);
   assert.equal(sent[0]!.target.port, 5070);
-  edge.onMessage(invite(';tag=t1'), Buffer.alloc(0), flow);
-  edge.onMessage(invite(';tag=t1', 'BYE'), Buffer.alloc(0), flow);
-  edge.onMessage(invite('', 'ACK'), Buffer.alloc(0), flow);
-  edge.onMessage(invite('', 'OPTIONS'), Buffer.alloc(0), flow);
+  edge.onMessage(request(';tag=t1', 'ACK'), Buffer.alloc(0), flow);
+  assert.equal(r.guard.stats().acksAbsorbed, 1, 'the ACK of the 503 ends at the edge');
+  edge.onMessage(request(';tag=t1'), Buffer.alloc(0), flow);
+  edge.onMessage(request(';tag=t1', 'BYE', 'z9hG4bK-2'), Buffer.alloc(0), flow);
+  edge.onMessage(request('', 'ACK', 'z9hG4bK-3'), Buffer.alloc(0), flow);
+  edge.onMessage(request('', 'OPTIONS', 'z9hG4bK-4'), Buffer.alloc(0), flow);
   assert.deepEqual(passed, ['INVITE+tag', 'BYE+tag', 'ACK', 'OPTIONS'], 'only new INVITEs are shed');
   assert.equal(sent.length, 1);
 });
 
-test('EventLoopDelay sees a blocked loop while it is blocked and through the window after', async () => {
-  const eld = new EventLoopDelay(100, 10);
+test('LoadSampler: a loop blocked for 150 ms shows as a busy window with a late timer', async () => {
+  const windows: LoadWindow[] = [];
+  const s = new LoadSampler((w) => windows.push(w), { windowMs: 50, tickMs: 10, queue: () => ({ queuedBytes: 7, drops: 2 }) });
   try {
     await new Promise((res) => setTimeout(res, 30));
     const t = Date.now();
     while (Date.now() - t < 150) { /* block the loop */ }
-    assert.ok(eld.ms() >= 100, `a loop blocked for 150 ms reads ${eld.ms()} ms while still blocked`);
-    await new Promise((res) => setTimeout(res, 30));
-    assert.ok(eld.ms() >= 100, `and after: ${eld.ms()} ms`);
+    for (let i = 0; i < 100 && !windows.some((w) => w.delayMs >= 100); i++) await new Promise((res) => setTimeout(res, 10));
+    const blocked = windows.find((w) => w.delayMs >= 100);
+    assert.ok(blocked, `a window saw the block: ${JSON.stringify(windows)}`);
+    assert.ok(blocked.utilization > 0.5, `and was mostly busy: ${blocked.utilization}`);
+    assert.deepEqual([blocked.queuedBytes, blocked.udpDrops], [7, 2]);
   } finally {
-    eld.close();
+    s.close();
   }
 });
