@@ -77,7 +77,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
       ...(l.requestBurstPerSource !== undefined ? { requestBurstPerSource: l.requestBurstPerSource } : {}),
       maxHandshakes: l.maxHandshakes, maxHandshakesPerSource: l.maxHandshakesPerSource,
     },
-    overload: { maxUtilization: l.maxUtilization, maxEventLoopDelayMs: l.maxEventLoopDelayMs, maxReceiveQueueBytes: l.maxReceiveQueueBytes, maxUnansweredInvites: l.maxUnansweredInvites, action: l.overload },
+    overload: { maxUtilization: l.maxUtilization, maxEventLoopDelayMs: l.maxEventLoopDelayMs, maxReceiveQueueMs: l.maxReceiveQueueMs, maxUnansweredInvites: l.maxUnansweredInvites, action: l.overload },
   };
   // Every call runs the policy pipeline unless gateway.yaml says `policy: bridge` in so many words. No dial
   // peer is no route: each call is refused with 404 and a Reason, never bridged to a default.

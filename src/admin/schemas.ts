@@ -135,7 +135,7 @@ export const statsSchema = {
           properties: {
             shedding: { type: 'boolean' }, admitShare: { type: 'number' }, episodes: int, rejected: int, dropped: int, retransmissions: int, acksAbsorbed: int, remembered: int,
             byCause: { type: 'object', properties: { utilization: int, 'event-loop-delay': int, 'receive-queue': int, 'unanswered-invites': int } },
-            utilization: { type: 'number' }, eventLoopDelayMs: { type: 'number' }, receiveQueueBytes: int, udpReceiveDrops: int,
+            utilization: { type: 'number' }, eventLoopDelayMs: { type: 'number' }, receiveQueueBytes: int, receiveQueueMs: { type: 'number' }, udpReceiveDrops: int,
             unansweredInvites: int,
           },
         },

@@ -91,14 +91,14 @@ export const LimitsSchema = z.strictObject({
   maxHandshakes: ms(1, 1_000_000, 128),
   maxHandshakesPerSource: ms(1, 1_000_000, 16),
   /**
-   * Overload control: fewer new INVITEs are admitted after each 100 ms in which the engine thread was busier than
-   * maxUtilization (0: not watched) or its event loop later than maxEventLoopDelayMs (0: not watched), and all of
-   * them are shed while the app has maxUnansweredInvites new INVITEs it has not answered (0: not watched). Calls in
-   * progress are never shed.
+   * Overload control: fewer new INVITEs are admitted after each 100 ms in which the kernel held more than
+   * maxReceiveQueueMs of datagrams for the UDP listeners, the engine's event loop was later than maxEventLoopDelayMs, or (when
+   * set) the engine thread was busier than maxUtilization; all of them are shed while the app has
+   * maxUnansweredInvites new INVITEs it has not answered. 0 turns a sign off. Calls in progress are never shed.
    */
-  maxUtilization: z.number().min(0).max(1).default(0.9),
-  maxEventLoopDelayMs: ms(0, 60_000, 100),
-  maxReceiveQueueBytes: ms(0, 1_073_741_824, 262_144),
+  maxUtilization: z.number().min(0).max(1).default(0),
+  maxEventLoopDelayMs: ms(0, 60_000, 250),
+  maxReceiveQueueMs: ms(0, 60_000, 150),
   maxUnansweredInvites: ms(0, 1_000_000, 400),
   /** A shed INVITE: 503 with Retry-After and `Reason: SIP;cause=503;text="overloaded"` (reject), or no answer (drop). */
   overload: z.enum(['reject', 'drop']).default('reject'),

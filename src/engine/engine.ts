@@ -227,6 +227,7 @@ export class Engine {
         udpPorts ??= this.#addresses ? new Set(this.#addresses.sip.filter((l) => l.protocol === 'udp').map((l) => l.port)) : undefined;
         return udpPorts && udpPorts.size > 0 ? udpKernelQueue(udpPorts) : undefined;
       },
+      datagramsRead: () => this.transport.stats().datagramsIn,
     });
     this.transport.setUser(edgeGuard(user, {
       transport: this.transport, transactions: this.transactions, trust: this.trust, rate: this.rate, overload: this.overload,

@@ -6,17 +6,18 @@ import type { UdpKernelQueue } from '../sip/transport/udp-queue.js';
 export interface OverloadOptions {
   /**
    * The engine thread's event-loop utilization (busy share of a window, 0–1) above which fewer new INVITEs are
-   * admitted (default 0.9; 0: not watched). A thread reading UDP as fast as it can stays busy without its timers
-   * running late, so this is the signal that sees a saturated engine before the kernel drops datagrams.
+   * admitted (default 0: not watched). A busy thread that keeps up is not overloaded, and a thread that shares its
+   * cores with other work reads busy in short windows: the kernel backlog below is the sign that it fell behind.
    */
   maxUtilization?: number;
-  /** The engine thread's event-loop delay (ms, the worst in a window) above which fewer are admitted (default 100; 0: not watched). */
+  /** The engine thread's event-loop delay (ms, the worst in a window) above which fewer are admitted (default 250; 0: not watched). */
   maxEventLoopDelayMs?: number;
   /**
-   * Bytes waiting in the kernel for the UDP listeners to read (Linux) above which fewer are admitted (default
-   * 262,144, a few hundred messages; 0: not watched): over UDP a backlog builds there, where no timer sees it.
+   * How long the datagrams waiting in the kernel for the UDP listeners will wait to be read, at the rate the engine
+   * read them in the last window (Linux), above which fewer are admitted (default 150 ms; 0: not watched). Over UDP a
+   * backlog builds there, where no timer sees it; a flood that the engine keeps up with leaves it short.
    */
-  maxReceiveQueueBytes?: number;
+  maxReceiveQueueMs?: number;
   /** New INVITEs handed to an app that has not answered them at all, at which every new one is shed (default 400; 0: not watched). */
   maxUnansweredInvites?: number;
   /** A shed INVITE gets 503 with Retry-After and a Reason (reject, default) or no answer (drop). */
@@ -38,6 +39,8 @@ export interface LoadWindow {
   delayMs: number;
   /** Bytes waiting in the kernel for the UDP listeners at the window's end, where known. */
   queuedBytes?: number;
+  /** How long those will wait at the rate the engine read datagrams in the window (ms), where known. */
+  queueMs?: number;
   /** Datagrams the kernel dropped at the UDP listeners so far, where known. */
   udpDrops?: number;
 }
@@ -65,8 +68,9 @@ export interface OverloadStats {
   byCause: Record<OverloadCause, number>;
   utilization: number;
   eventLoopDelayMs: number;
-  /** Bytes waiting in the kernel for the UDP listeners, and datagrams it dropped there (Linux; 0 elsewhere). */
+  /** Bytes waiting in the kernel for the UDP listeners, how long they will wait, and datagrams it dropped there (Linux; 0 elsewhere). */
   receiveQueueBytes: number;
+  receiveQueueMs: number;
   udpReceiveDrops: number;
   unansweredInvites: number;
 }
@@ -83,10 +87,12 @@ const FLOOR = 0.05;
 const REMEMBER_MS = 32_000;
 
 /**
- * Overload control for new calls (CUBE's `call threshold cpu-avg`, Kamailio's ratelimit with its load feedback).
- * After each window in which the engine thread was busier than `maxUtilization` or later than `maxEventLoopDelayMs`,
- * the share of new INVITEs admitted is cut by a quarter; after each calm window it grows by a twentieth, back to all
- * (additive increase, multiplicative decrease, so the engine settles near its capacity instead of swinging). While
+ * Overload control for new calls (CUBE's `call threshold`, Kamailio's ratelimit with its load feedback). After each
+ * window in which the kernel held more than `maxReceiveQueueMs` of datagrams for the UDP listeners, or the engine thread was
+ * later than `maxEventLoopDelayMs` (or busier than `maxUtilization`, when set), the share of new INVITEs admitted is
+ * cut (by 40% for a backlog, which means the engine is behind already, by 15% otherwise); after each calm window it
+ * grows by a tenth, back to all (additive increase, multiplicative decrease, so the engine settles near its capacity
+ * instead of swinging). While
  * the app has `maxUnansweredInvites` new INVITEs it has not answered at all, every new one is shed. A shed INVITE is
  * refused before any state is made; ACKs, CANCELs, in-dialog requests and other methods are never shed, so calls in
  * progress keep their latency and their BYEs.
@@ -119,9 +125,9 @@ export class OverloadGuard {
   };
 
   constructor(options: OverloadOptions, deps: { log: Logger; clock: Pick<Clock, 'now'>; unansweredInvites: () => number }) {
-    this.#maxUtil = options.maxUtilization ?? 0.9;
-    this.#maxDelay = options.maxEventLoopDelayMs ?? 100;
-    this.#maxQueue = options.maxReceiveQueueBytes ?? 262_144;
+    this.#maxUtil = options.maxUtilization ?? 0;
+    this.#maxDelay = options.maxEventLoopDelayMs ?? 250;
+    this.#maxQueue = options.maxReceiveQueueMs ?? 150;
     this.#maxUnanswered = options.maxUnansweredInvites ?? 400;
     this.#action = options.action ?? 'reject';
     this.#rejectsPerSecond = options.rejectsPerSecond ?? 10_000;
@@ -139,7 +145,7 @@ export class OverloadGuard {
   /** One window of the engine thread's load: the admitted share moves. */
   window(w: LoadWindow): void {
     this.#last = w;
-    const cause = this.#maxQueue > 0 && (w.queuedBytes ?? 0) > this.#maxQueue ? 'receive-queue'
+    const cause = this.#maxQueue > 0 && (w.queueMs ?? 0) > this.#maxQueue ? 'receive-queue'
       : this.#maxUtil > 0 && w.utilization > this.#maxUtil ? 'utilization'
         : this.#maxDelay > 0 && w.delayMs > this.#maxDelay ? 'event-loop-delay' : undefined;
     if (cause !== undefined) {
@@ -200,7 +206,7 @@ export class OverloadGuard {
       retransmissions: this.#stats.retransmissions, acksAbsorbed: this.#stats.acksAbsorbed, remembered: this.#shedVias.size,
       byCause: { ...this.#stats.byCause },
       utilization: this.#last.utilization, eventLoopDelayMs: this.#last.delayMs,
-      receiveQueueBytes: this.#last.queuedBytes ?? 0, udpReceiveDrops: this.#last.udpDrops ?? 0, unansweredInvites: this.#unanswered(),
+      receiveQueueBytes: this.#last.queuedBytes ?? 0, receiveQueueMs: this.#last.queueMs ?? 0, udpReceiveDrops: this.#last.udpDrops ?? 0, unansweredInvites: this.#unanswered(),
     };
   }
 
@@ -243,9 +249,9 @@ export class OverloadGuard {
     this.#shedThisEpisode = 0;
     this.#stats.episodes++;
     this.#lines.line('warn', 'ERR_ENGINE_OVERLOAD', {
-      cause, utilization: round(this.#last.utilization), eventLoopDelayMs: round(this.#last.delayMs), receiveQueueBytes: this.#last.queuedBytes,
+      cause, utilization: round(this.#last.utilization), eventLoopDelayMs: round(this.#last.delayMs), receiveQueueBytes: this.#last.queuedBytes, receiveQueueMs: this.#last.queueMs,
       unansweredInvites: this.#unanswered(), admitShare: round(this.#share),
-      maxUtilization: this.#maxUtil, maxEventLoopDelayMs: this.#maxDelay, maxReceiveQueueBytes: this.#maxQueue, maxUnansweredInvites: this.#maxUnanswered,
+      maxUtilization: this.#maxUtil, maxEventLoopDelayMs: this.#maxDelay, maxReceiveQueueMs: this.#maxQueue, maxUnansweredInvites: this.#maxUnanswered,
     }, `overloaded (${cause}): some new INVITEs get ${this.#action === 'reject' ? '503' : 'no answer'} until it passes`, 'engine');
   }
 
@@ -257,6 +263,22 @@ export class OverloadGuard {
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;
+
+/** What one datagram of a SIP message (up to about 1 KiB) occupies in a Linux receive queue (its skb truesize). */
+const DATAGRAM_TRUESIZE = 1_280;
+/** Fewer datagrams waiting than this is no backlog, whatever the rate. */
+const MIN_BACKLOG = 64;
+
+/**
+ * How long (ms) `queuedBytes` of datagrams will wait at the rate `read` were read in the last `windowMs`: 0 for a
+ * queue too short to matter, 10 s when nothing was read (the engine is stuck).
+ */
+export function queueMs(queuedBytes: number, read: number, windowMs: number): number {
+  const waiting = queuedBytes / DATAGRAM_TRUESIZE;
+  if (waiting < MIN_BACKLOG) return 0;
+  if (read <= 0) return 10_000;
+  return Math.min(10_000, (waiting / read) * windowMs);
+}
 
 /**
  * The key of a top Via for matching a retransmission or the ACK of a non-2xx to its INVITE (RFC 3261 §17.2.3):
@@ -286,16 +308,26 @@ export class LoadSampler {
   readonly #ticksPerWindow: number;
   readonly #onWindow: (w: LoadWindow) => void;
   readonly #queue: (() => UdpKernelQueue | undefined) | undefined;
+  readonly #datagramsRead: (() => number) | undefined;
+  readonly #windowMs: number;
+  #readBefore = 0;
   #last = performance.now();
   #ticks = 0;
   #windowMax = 0;
   #elu = performance.eventLoopUtilization();
 
-  constructor(onWindow: (w: LoadWindow) => void, o: { windowMs?: number; tickMs?: number; queue?: () => UdpKernelQueue | undefined } = {}) {
+  constructor(onWindow: (w: LoadWindow) => void, o: {
+    windowMs?: number; tickMs?: number;
+    /** The kernel's backlog for the UDP listeners, and the datagrams the engine read so far (to turn it into time). */
+    queue?: () => UdpKernelQueue | undefined; datagramsRead?: () => number;
+  } = {}) {
     const windowMs = o.windowMs ?? 100;
     const tickMs = o.tickMs ?? 10;
+    this.#windowMs = windowMs;
     this.#onWindow = onWindow;
     this.#queue = o.queue;
+    this.#datagramsRead = o.datagramsRead;
+    this.#readBefore = o.datagramsRead?.() ?? 0;
     this.#tickMs = tickMs;
     this.#ticksPerWindow = Math.max(1, Math.round(windowMs / tickMs));
     this.#timer = setInterval(() => this.#turn(), tickMs);
@@ -316,7 +348,13 @@ export class LoadSampler {
     const utilization = performance.eventLoopUtilization(elu, this.#elu).utilization;
     this.#elu = elu;
     const q = this.#queue?.();
-    const w: LoadWindow = { utilization, delayMs: this.#windowMax, ...(q ? { queuedBytes: q.queuedBytes, udpDrops: q.drops } : {}) };
+    const read = this.#datagramsRead?.() ?? 0;
+    const readInWindow = read - this.#readBefore;
+    this.#readBefore = read;
+    const w: LoadWindow = {
+      utilization, delayMs: this.#windowMax,
+      ...(q ? { queuedBytes: q.queuedBytes, queueMs: queueMs(q.queuedBytes, readInWindow, this.#windowMs), udpDrops: q.drops } : {}),
+    };
     this.#windowMax = 0;
     this.#ticks = 0;
     this.#onWindow(w);

@@ -19,7 +19,7 @@ const RATE = Number(process.env.OVERLOAD_RATE ?? 1_800);
 
 interface OverloadStats {
   shedding: boolean; episodes: number; rejected: number; dropped: number; byCause: Record<string, number>;
-  admitShare: number; utilization: number; unansweredInvites: number; receiveQueueBytes: number; udpReceiveDrops: number;
+  admitShare: number; utilization: number; unansweredInvites: number; receiveQueueBytes: number; receiveQueueMs: number; udpReceiveDrops: number;
 }
 interface StatsBody {
   engine: { overload: OverloadStats; core?: Record<string, number> };
@@ -55,7 +55,7 @@ dialPeers:
   const poll = (async () => {
     while (polling) {
       const o = (await stats()).engine.overload;
-      series.push(`${o.utilization.toFixed(2)}/${o.admitShare.toFixed(2)}/${o.unansweredInvites}/${Math.round(o.receiveQueueBytes / 1024)}K/${o.udpReceiveDrops}`);
+      series.push(`${o.utilization.toFixed(2)}/${o.admitShare.toFixed(2)}/${o.unansweredInvites}/${Math.round(o.receiveQueueBytes / 1024)}K=${Math.round(o.receiveQueueMs)}ms/${o.udpReceiveDrops}`);
       await sleep(250);
     }
   })();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { ManualClock } from '../../../src/common/clock.js';
 import { edgeGuard } from '../../../src/engine/edge-guard.js';
-import { LoadSampler, OverloadGuard, viaKey, type LoadWindow, type OverloadOptions } from '../../../src/engine/overload.js';
+import { LoadSampler, OverloadGuard, queueMs, viaKey, type LoadWindow, type OverloadOptions } from '../../../src/engine/overload.js';
 import { parseMessage, type SipMessage } from '../../../src/sip/message/index.js';
 import type { TransactionLayer } from '../../../src/sip/transaction/index.js';
 import type { TransportLayer } from '../../../src/sip/transport/index.js';
@@ -21,9 +21,9 @@ function rig(o: OverloadOptions = {}) {
 const verdicts = (g: OverloadGuard, n: number) => Array.from({ length: n }, () => g.admitInvite());
 const count = (v: string[], x: string) => v.filter((y) => y === x).length;
 
-test('calm windows: every new INVITE is admitted, nothing counted or logged', () => {
+test('calm windows: every new INVITE is admitted, nothing counted or logged; utilization is not watched unless set', () => {
   const r = rig();
-  for (let i = 0; i < 10; i++) r.guard.window({ utilization: 0.9, delayMs: 100, queuedBytes: 262_144 });
+  for (let i = 0; i < 10; i++) r.guard.window({ utilization: 1, delayMs: 250, queuedBytes: 262_144, queueMs: 150 });
   assert.equal(count(verdicts(r.guard, 100), 'admit'), 100, 'the limits themselves are not overload');
   const s = r.guard.stats();
   assert.deepEqual([s.shedding, s.admitShare, s.episodes, s.rejected, s.dropped], [false, 1, 0, 0, 0]);
@@ -31,15 +31,15 @@ test('calm windows: every new INVITE is admitted, nothing counted or logged', ()
 });
 
 test('a saturated window cuts the admitted share by 15%, a kernel backlog by 40%, and calm windows give it back a tenth at a time', () => {
-  const r = rig();
+  const r = rig({ maxUtilization: 0.9 });
   r.guard.window({ utilization: 0.95, delayMs: 0 });
   assert.equal(r.guard.stats().admitShare, 0.85);
   const v = verdicts(r.guard, 100);
   assert.equal(count(v, 'admit'), 85, 'the admitted share is exact over a run, not a coin toss');
   assert.equal(count(v, 'reject'), 15);
-  r.guard.window({ utilization: 0.1, delayMs: 0, queuedBytes: 300_000 });
+  r.guard.window({ utilization: 0.1, delayMs: 0, queuedBytes: 300_000, queueMs: 151 });
   assert.ok(Math.abs(r.guard.stats().admitShare - 0.51) < 1e-9);
-  r.guard.window({ utilization: 0.1, delayMs: 150 });
+  r.guard.window({ utilization: 0.1, delayMs: 251 });
   assert.ok(Math.abs(r.guard.stats().admitShare - 0.4335) < 1e-9, 'event-loop delay counts too');
   for (let i = 0; i < 5; i++) r.guard.window(r.calm);
   assert.ok(Math.abs(r.guard.stats().admitShare - 0.9335) < 1e-9);
@@ -58,7 +58,7 @@ test('a saturated window cuts the admitted share by 15%, a kernel backlog by 40%
 
 test('the admitted share never falls below 5%', () => {
   const r = rig();
-  for (let i = 0; i < 100; i++) r.guard.window({ utilization: 1, delayMs: 500, queuedBytes: 10_000_000 });
+  for (let i = 0; i < 100; i++) r.guard.window({ utilization: 1, delayMs: 500, queueMs: 10_000 });
   assert.equal(r.guard.stats().admitShare, 0.05);
   assert.equal(count(verdicts(r.guard, 100), 'admit'), 5);
 });
@@ -77,11 +77,11 @@ test('at the unanswered-INVITE limit every new INVITE is shed; below it they pas
 });
 
 test('a limit of 0 is not watched; all 0 turns overload control off', () => {
-  const r = rig({ maxUtilization: 0, maxEventLoopDelayMs: 0, maxReceiveQueueBytes: 0, maxUnansweredInvites: 5 });
-  r.guard.window({ utilization: 1, delayMs: 10_000, queuedBytes: 1e9 });
+  const r = rig({ maxUtilization: 0, maxEventLoopDelayMs: 0, maxReceiveQueueMs: 0, maxUnansweredInvites: 5 });
+  r.guard.window({ utilization: 1, delayMs: 10_000, queueMs: 10_000 });
   assert.equal(r.guard.stats().admitShare, 1);
   assert.equal(r.guard.enabled, true);
-  assert.equal(rig({ maxUtilization: 0, maxEventLoopDelayMs: 0, maxReceiveQueueBytes: 0, maxUnansweredInvites: 0 }).guard.enabled, false);
+  assert.equal(rig({ maxUtilization: 0, maxEventLoopDelayMs: 0, maxReceiveQueueMs: 0, maxUnansweredInvites: 0 }).guard.enabled, false);
 });
 
 test('503s are bounded per second (past it a shed INVITE is dropped); action drop never answers', () => {
@@ -122,6 +122,13 @@ test('the remembered INVITEs are bounded: past the bound the oldest is forgotten
   r.q.unanswered = 0;
   assert.equal(r.guard.admitInvite('v1'), 'admit', 'the oldest went');
   assert.equal(r.guard.admitInvite('v4'), 'reject');
+});
+
+test('queueMs: the datagrams waiting, at the rate the engine read them; a short queue is none, a stuck engine 10 s', () => {
+  assert.equal(queueMs(63 * 1_280, 1, 100), 0);
+  assert.equal(queueMs(800 * 1_280, 400, 100), 200, '800 waiting, 400 read in 100 ms: 200 ms');
+  assert.equal(queueMs(800 * 1_280, 0, 100), 10_000);
+  assert.equal(queueMs(1e12, 1, 100), 10_000);
 });
 
 test('viaKey: sent-by and branch, whatever the transport added or the order of parameters', () => {
@@ -182,7 +189,7 @@ test('LoadSampler: a loop blocked for 150 ms shows as a busy window with a late 
     const blocked = windows.find((w) => w.delayMs >= 100);
     assert.ok(blocked, `a window saw the block: ${JSON.stringify(windows)}`);
     assert.ok(blocked.utilization > 0.5, `and was mostly busy: ${blocked.utilization}`);
-    assert.deepEqual([blocked.queuedBytes, blocked.udpDrops], [7, 2]);
+    assert.deepEqual([blocked.queuedBytes, blocked.queueMs, blocked.udpDrops], [7, 0, 2]);
   } finally {
     s.close();
   }
