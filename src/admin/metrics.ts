@@ -113,6 +113,12 @@ export class GatewayMetrics {
       (i) => (i.engine.overload ? [[{}, i.engine.overload.receiveQueueBytes]] : []));
     counter('trunkgate_udp_receive_drops_total', 'Datagrams the kernel dropped at the UDP listeners because their receive buffer was full (Linux)', [],
       (i) => (i.engine.overload ? [[{}, i.engine.overload.udpReceiveDrops]] : []));
+    gauge('trunkgate_engine_stage_seconds', 'Time a call spends in each stage of the engine thread since start, by quantile (parse, ingress, app, egress, trying)',
+      ['stage', 'quantile'], (i) => Object.entries(i.engine.stages?.stages ?? {}).flatMap(([stage, s]) => [
+        [{ stage, quantile: '0.5' }, s.p50Ms / 1000], [{ stage, quantile: '0.99' }, s.p99Ms / 1000],
+      ] as [Labels, number][]));
+    counter('trunkgate_engine_gc_seconds_total', 'Garbage collection on the engine thread, by kind (minor: scavenges; major: the rest)', ['kind'],
+      (i) => (i.engine.stages ? [[{ kind: 'minor' }, i.engine.stages.gc.minorMs / 1000], [{ kind: 'major' }, i.engine.stages.gc.majorMs / 1000]] : []));
     gauge('trunkgate_overload_admit_share', 'The share of new INVITEs overload control admits now (1: all)', [],
       (i) => (i.engine.overload ? [[{}, i.engine.overload.admitShare]] : []));
     counter('trunkgate_engine_events_total', 'SIP core counters (refusals, limits hit, app answers missed), by name', ['event'],

@@ -130,6 +130,7 @@ export const statsSchema = {
         tls: { type: 'object', properties: { version: int, handshakeFailures: int } },
         trust: { type: 'object', additionalProperties: true },
         rate: { type: 'object', properties: { admitted: int, rejected: int, dropped: int, sources: int, evicted: int } },
+        stages: { type: 'object', additionalProperties: true },
         overload: {
           type: 'object',
           properties: {

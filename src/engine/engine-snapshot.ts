@@ -3,6 +3,7 @@ import type { FailedListener } from '../sip/transport/index.js';
 import type { SourceTrustStats } from './source-trust.js';
 import type { SourceRateStats } from './source-rate.js';
 import type { OverloadStats } from './overload.js';
+import type { StageSummary } from './core/stage-times.js';
 import type { TransactionStats } from '../sip/transaction/index.js';
 import type { ConnectionInfo, TransportStats } from '../sip/transport/index.js';
 import type { CompiledTlsProfile, TlsFailureCount } from '../tls/index.js';
@@ -61,6 +62,8 @@ export interface EngineSnapshot {
   rate: SourceRateStats;
   /** Overload control: shedding now, episodes, new INVITEs shed (503 or dropped) by cause, and its two signals. */
   overload: OverloadStats;
+  /** Per-stage timings of the engine thread (histograms with their buckets) and its garbage collection. */
+  stages: StageSummary;
   /** drachtio apps connected over the control protocol. */
   apps: number;
   /** The V8 heap of the thread the engine runs in (its worker by default), in bytes. */
@@ -99,6 +102,7 @@ export function engineSnapshot(engine: Engine): EngineSnapshot {
     ...(engine.trust ? { trust: engine.trust.stats() } : {}),
     rate: engine.rate.stats(),
     overload: engine.overload.stats(),
+    stages: engine.stages.summary(),
     listenersDown: engine.transport.failedListeners(),
     apps: engine.registry.size,
     heap: engineHeap(),

@@ -18,6 +18,7 @@ import { SourceRate } from './source-rate.js';
 import { edgeGuard } from './edge-guard.js';
 import { LoadSampler, OverloadGuard, type OverloadOptions } from './overload.js';
 import { udpKernelQueue } from '../sip/transport/udp-queue.js';
+import { StageTimes } from './core/stage-times.js';
 
 /** One SIP listener of the engine (the shape of `gateway.listen` in the configuration). */
 export interface EngineListenerOptions {
@@ -141,6 +142,8 @@ export class Engine {
   readonly rate: SourceRate;
   /** Sheds new INVITEs under overload. */
   readonly overload: OverloadGuard;
+  /** Per-stage timings of this thread (core/stage-times.ts). */
+  readonly stages: StageTimes;
   readonly #load: LoadSampler;
   readonly #log: Logger;
   /** Tenant of each listener, by listener id (read once the listeners are open). */
@@ -174,8 +177,10 @@ export class Engine {
       };
     });
     const tl = options.transportLimits ?? {};
+    const stages = new StageTimes();
+    this.stages = stages;
     this.transport = new TransportLayer({
-      listeners, log: log.child({ component: 'transport' }), clock,
+      listeners, log: log.child({ component: 'transport' }), clock, stages,
       ...(tl.handshakeTimeoutMs !== undefined ? { connectTimeoutMs: tl.handshakeTimeoutMs } : {}),
       ...(tl.unusedTimeoutMs !== undefined ? { unusedTimeoutMs: tl.unusedTimeoutMs } : {}),
       ...(tl.messageTimeoutMs !== undefined ? { messageTimeoutMs: tl.messageTimeoutMs } : {}),
@@ -200,7 +205,7 @@ export class Engine {
     this.registry = new AppRegistry({ log: log.child({ component: 'control' }) });
     const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock, log };
     const core = options.createCore ? options.createCore(deps) : new SipCore({
-      ...deps, log: log.child({ component: 'core' }), ...(options.limits ? { limits: options.limits } : {}),
+      ...deps, log: log.child({ component: 'core' }), ...(options.limits ? { limits: options.limits } : {}), stages,
     });
     this.core = core;
     // A reset TCP/TLS connection ends the dialogs on it (the app hears an unsolicited BYE and ends the other leg);
@@ -300,6 +305,7 @@ export class Engine {
       this.transactions.close();
       this.trust?.close();
       this.#load.close();
+      this.stages.close();
       await this.transport.close();
     })();
     return this.#closing;

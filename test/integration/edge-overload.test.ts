@@ -103,4 +103,11 @@ test('past the unanswered-INVITE limit new INVITEs get 503 overloaded at the edg
   assert.deepEqual(seen.filter((u) => u.startsWith('shed')), [], 'the app never saw a shed INVITE');
   assert.equal(pbx.got.filter(overloaded).length, 3);
   assert.equal(e.overload.stats().unansweredInvites, 1, 'the last INVITE waits for the app');
+  // Every INVITE that reached the app was timed through the engine's stages; the shed ones never got that far.
+  // Twelve messages came in: nine INVITEs (three shed), the ring call's ACK and BYE, and the one after.
+  const st = e.stages.summary().stages;
+  assert.equal(st.ingress.count, 7, 'ring, five held and the one after');
+  assert.equal(st.app.count, 6, 'answered by the app: ring and the five held');
+  assert.equal(st.trying.count, 7);
+  assert.ok(st.parse.count === 12 && st.egress.count >= 8, JSON.stringify({ parse: st.parse.count, egress: st.egress.count }));
 });

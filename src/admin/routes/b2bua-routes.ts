@@ -41,6 +41,7 @@ export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
           ...(e.trust ? { trust: e.trust } : {}),
           ...(e.rate ? { rate: e.rate } : {}),
           ...(e.overload ? { overload: e.overload } : {}),
+          ...(e.stages ? { stages: e.stages } : {}),
           listenersDown: e.listenersDown,
           ...(e.heap ? { heap: e.heap } : {}),
         },

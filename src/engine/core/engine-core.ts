@@ -25,6 +25,7 @@ import { peerHeader, stripInternal } from './internal-headers.js';
 import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
 import { getHeader, parseAppText, serializeMessageText, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
 import type { SipUri } from '../../sip/message/index.js';
+import type { StageTimes } from './stage-times.js';
 
 export interface EngineCoreOptions {
   transactions: TransactionLayer;
@@ -38,6 +39,8 @@ export interface EngineCoreOptions {
   limits?: CoreLimits;
   /** @deprecated use limits.appAnswerTimeoutMs. */
   appAnswerTimeoutMs?: number;
+  /** Per-stage timings, shared with the transport that marks each message in hand and parsed. */
+  stages?: StageTimes;
 }
 
 /**
@@ -71,6 +74,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #proxy: ProxyCore;
   readonly #uac: UacCore;
   readonly #uas: UasCore;
+  readonly #stages: StageTimes | undefined;
   #closed = false;
 
   constructor(o: EngineCoreOptions) {
@@ -79,6 +83,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#hub = o.hub;
     this.#clock = o.clock ?? systemClock;
     this.#log = o.log;
+    this.#stages = o.stages;
     this.#addr = new LocalAddresses(o.transport, o.advertiseHost ?? '127.0.0.1');
     this.#T1 = this.#tl.timerSettings.T1;
     this.#guard = new CoreGuard({
@@ -186,6 +191,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (method === 'INVITE') {
       // drachtio sends 100 Trying for every new INVITE and re-INVITE before the app sees it (§2.8).
       txn.respond(buildResponse(request, 100, 'Trying'));
+      this.#stages?.trying();
     }
     if (method === 'CANCEL') {
       this.#onNetworkCancel(request, flow, txn);
@@ -235,6 +241,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort,
       time: this.#now(), transactionId: p.txnId, dialogId: '', recvAddr: flow.localAddress, recvPort: flow.localPort,
     }, this.#forApp(request, flow));
+    if (method === 'INVITE' && this.#stages) p.handedAt = this.#stages.handedToApp();
   }
 
   onAck(request: SipRequest, flow: Flow): void {
@@ -273,6 +280,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   onAppSip(cmd: AppSipCommand): void {
+    const arrivedAt = this.#stages ? performance.now() : 0;
     const msg = parseAppText(cmd.sip);
     if (!msg) {
       this.#nok(cmd, 'invalid SIP message');
@@ -281,6 +289,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (msg.kind === 'response') {
       this.#answered(cmd.transactionId);
       this.#uas.onAppResponse(cmd, msg);
+      this.#stages?.sent(arrivedAt);
       return;
     }
     if (cmd.dialogId) {
@@ -309,7 +318,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
         return;
       }
     }
-    this.#uac.sendNew(cmd, msg).catch((err: unknown) => {
+    this.#uac.sendNew(cmd, msg).then(() => this.#stages?.sent(arrivedAt), (err: unknown) => {
       this.#log?.warn({ err }, 'sending a new request failed');
       this.#nok(cmd, err instanceof Error ? err.message : String(err));
     });
@@ -462,7 +471,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   /** The app answered (any response, or a proxy): the INVITE no longer counts as unanswered. */
   #answered(transactionId: string | undefined): void {
     const p = transactionId ? this.#server.get(transactionId) : undefined;
-    if (p) this.#settle(p);
+    if (!p) return;
+    if (p.handedAt !== undefined) {
+      this.#stages?.answered(p.handedAt);
+      p.handedAt = undefined;
+    }
+    this.#settle(p);
   }
 
   #settle(p: ServerPending): void {

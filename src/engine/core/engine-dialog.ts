@@ -63,6 +63,8 @@ export interface ServerPending {
   answering?: boolean;
   /** A new INVITE the app has not answered at all yet (no response, no proxy): the overload guard counts these. */
   unanswered?: boolean;
+  /** When it was handed to the app (performance.now()), for the `app` stage timing. */
+  handedAt?: number;
   final: boolean;
   cap: TimerHandle | undefined;
   /** RFC 3262 reliable provisional in flight. */

@@ -57,8 +57,16 @@ export interface FailedListener {
   error: string;
 }
 
+/** Told when a message is in hand and when it is parsed (the engine's per-stage timings). */
+export interface MessageStages {
+  received(): void;
+  parsed(): void;
+}
+
 export interface TransportLayerOptions {
   listeners: ListenerSpec[];
+  /** Marks each message in hand and parsed, for per-stage timings. */
+  stages?: MessageStages;
   log?: Logger;
   clock?: Clock;
   /** Client options per TLS profile and SNI name (src/tls plugs in here); default: Node's verifying defaults. */
@@ -157,6 +165,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   readonly #limits: ParseLimits;
   /** What the parser is given: undefined when the defaults apply, so the hot path allocates nothing for it. */
   readonly #parseLimits: ParseLimits | undefined;
+  readonly #stages: MessageStages | undefined;
   readonly #table = new ConnectionTable<StreamConnection>();
   readonly #udp: UdpTransport[] = [];
   readonly #udpById = new Map<string, UdpTransport>();
@@ -197,6 +206,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       this.#refusedLog.refused(code, what, remote, 'tcp', `connection refused at accept: ${what}`);
     });
     const l = options.limits;
+    this.#stages = options.stages;
     this.#parseLimits = l && (l.maxMessageBytes !== undefined || l.maxHeaders !== undefined || l.maxLineBytes !== undefined)
       ? { maxMessageBytes: l.maxMessageBytes ?? 65_535, maxHeaders: l.maxHeaders ?? 256, maxLineBytes: l.maxLineBytes ?? 8_192 }
       : undefined;
@@ -476,7 +486,10 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     }
     const flow = udp.flowFor(rinfo);
     try {
-      this.#receive(parseMessage(data, this.#parseLimits), data, flow, undefined);
+      this.#stages?.received();
+      const parsed = parseMessage(data, this.#parseLimits);
+      this.#stages?.parsed();
+      this.#receive(parsed, data, flow, undefined);
     } catch (e) {
       this.#internalError(e, flow);
     }
@@ -576,7 +589,10 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       onFrame: (conn, message) => {
         this.#c.bytesIn += message.length;
         try {
-          this.#receive(parseMessage(message, this.#parseLimits), message, conn.flow, conn);
+          this.#stages?.received();
+          const parsed = parseMessage(message, this.#parseLimits);
+          this.#stages?.parsed();
+          this.#receive(parsed, message, conn.flow, conn);
         } catch (e) {
           this.#internalError(e, conn.flow);
         }

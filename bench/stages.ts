@@ -1,0 +1,82 @@
+/**
+ * Where a call's time goes inside the gateway: `npm start`'s process (dist/, built first) on a profiles dir with one
+ * dial peer to a sipp UAS, sipp UAC calls at fixed rates, UDP on both legs. For each rate it prints the engine
+ * thread's stage histograms for that step alone (the difference of two /stats readings): parse, ingress (parsed →
+ * handed to the app), app (handed → the app's first answer), egress (an app command → its message on the socket),
+ * trying (INVITE in hand → 100 Trying sent); the engine thread's garbage collection; the process's CPU per call; and
+ * sipp's INVITE→200.
+ *
+ *   node --import tsx bench/stages.ts                       250/s and 575/s, 10 s each
+ *   node --import tsx bench/stages.ts --rates 100,500 --seconds 5
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quantileMs, type StageSummary } from '../src/engine/core/stage-times.js';
+import { freePort, runSipp, startSippUas } from '../test/support/sipp.js';
+import { cpuSeconds } from './proc-cpu.js';
+
+function opt(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const rates = (opt('rates') ?? '250,575').split(',').map(Number);
+const seconds = Number(opt('seconds') ?? 10);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, transport: 'u1', extraArgs: ['-buff_size', String(8 << 20)] });
+const root = mkdtempSync(join(tmpdir(), 'trunkgate-stages-'));
+const [sipPort, adminPort, controlPort] = [await freePort(), await freePort(), await freePort()];
+writeFileSync(join(root, 'gateway.yaml'), `
+gateway:
+  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
+  defaultTenant: pbx
+  admin: { host: 127.0.0.1, port: ${adminPort} }
+  engine: { mode: embedded, control: { host: 127.0.0.1, port: ${controlPort} } }
+  limits: { requestsPerSecondPerSource: 0 }
+tenants:
+  pbx: { transport: udp, trustedSources: [127.0.0.1/32] }
+  far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
+dialPeers:
+  - { id: far-end, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }
+`);
+const gw = spawn(process.execPath, ['dist/main.js', 'start', '--profiles', root], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'warn' } });
+const stats = async (): Promise<StageSummary> => ((await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json()) as { engine: { stages: StageSummary } }).engine.stages;
+try {
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`http://127.0.0.1:${adminPort}/health`).then((r) => r.ok, () => false)) break;
+    await sleep(100);
+  }
+  const rows: string[] = [];
+  for (const rate of rates) {
+    const before = await stats();
+    const cpu0 = cpuSeconds(gw.pid!) ?? 0;
+    const run = await runSipp({
+      scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, transport: 'u1', service: '3000',
+      calls: rate * seconds, rate, timeoutSec: seconds + 60, traceRtt: true, extraArgs: ['-buff_size', String(8 << 20)],
+    });
+    await sleep(500);
+    const after = await stats();
+    const cpu = ((cpuSeconds(gw.pid!) ?? 0) - cpu0) * 1000 / Math.max(1, run.stats.successful);
+    const cells = (['parse', 'ingress', 'app', 'egress', 'trying'] as const).map((s) => {
+      const window = after.stages[s].buckets.map((n, i) => n - (before.stages[s].buckets[i] ?? 0));
+      return `${quantileMs(window, 0.5).toFixed(3)} / ${quantileMs(window, 0.99).toFixed(2)}`;
+    });
+    const gcMs = after.gc.ms - before.gc.ms;
+    rows.push(`| ${rate} | ${run.stats.successful}/${run.stats.failed} | ${cells.join(' | ')} | ${(gcMs / seconds).toFixed(1)} (${after.gc.count - before.gc.count} collections) | ${cpu.toFixed(2)} | ${pct(run.rttMs, 50)} / ${pct(run.rttMs, 99)} |`);
+    console.error(`${rate}/s done`);
+  }
+  console.log('| calls/s | ok/failed | parse p50/p99 (ms) | ingress | app | egress | trying | engine GC ms/s | CPU ms/call (process) | INVITE→200 p50/p99 (ms, sipp) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+} finally {
+  gw.kill('SIGTERM');
+  await uas.stop();
+  rmSync(root, { recursive: true, force: true });
+}
