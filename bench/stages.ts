@@ -3,8 +3,8 @@
  * dial peer to a sipp UAS, sipp UAC calls at fixed rates, UDP on both legs. For each rate it prints the engine
  * thread's stage histograms for that step alone (the difference of two /stats readings): parse, ingress (parsed →
  * handed to the app), app (handed → the app's first answer), egress (an app command → its message on the socket),
- * trying (INVITE in hand → 100 Trying sent); the engine thread's garbage collection; the process's CPU per call; and
- * sipp's INVITE→200.
+ * trying (INVITE in hand → 100 Trying sent); each thread's busy share and garbage collection; the process's CPU per
+ * call; and sipp's INVITE→200.
  *
  *   node --import tsx bench/stages.ts                       250/s and 575/s, 10 s each
  *   node --import tsx bench/stages.ts --rates 100,500 --seconds 5
@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quantileMs, type StageSummary } from '../src/engine/core/stage-times.js';
+import type { ThreadLoadSnapshot } from '../src/common/thread-load.js';
 import { freePort, runSipp, startSippUas } from '../test/support/sipp.js';
 import { cpuSeconds } from './proc-cpu.js';
 
@@ -47,7 +48,14 @@ dialPeers:
   - { id: far-end, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }
 `);
 const gw = spawn(process.execPath, ['dist/main.js', 'start', '--profiles', root], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'warn' } });
-const stats = async (): Promise<StageSummary> => ((await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json()) as { engine: { stages: StageSummary } }).engine.stages;
+interface Reading { engine: { stages: StageSummary; thread: ThreadLoadSnapshot }; appThread: ThreadLoadSnapshot }
+const stats = async (): Promise<Reading> => (await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json()) as Reading;
+/** A thread's busy share and GC time a second over the window between two readings. */
+const load = (a: ThreadLoadSnapshot, b: ThreadLoadSnapshot): string => {
+  const busy = b.busyMs - a.busyMs;
+  const wall = busy + b.idleMs - a.idleMs;
+  return `${Math.round((100 * busy) / Math.max(1, wall))}% / ${((1000 * (b.gc.ms - a.gc.ms)) / Math.max(1, wall)).toFixed(1)}`;
+};
 try {
   for (let i = 0; i < 100; i++) {
     if (await fetch(`http://127.0.0.1:${adminPort}/health`).then((r) => r.ok, () => false)) break;
@@ -65,15 +73,14 @@ try {
     const after = await stats();
     const cpu = ((cpuSeconds(gw.pid!) ?? 0) - cpu0) * 1000 / Math.max(1, run.stats.successful);
     const cells = (['parse', 'ingress', 'app', 'egress', 'trying'] as const).map((s) => {
-      const window = after.stages[s].buckets.map((n, i) => n - (before.stages[s].buckets[i] ?? 0));
+      const window = after.engine.stages.stages[s].buckets.map((n, i) => n - (before.engine.stages.stages[s].buckets[i] ?? 0));
       return `${quantileMs(window, 0.5).toFixed(3)} / ${quantileMs(window, 0.99).toFixed(2)}`;
     });
-    const gcMs = after.gc.ms - before.gc.ms;
-    rows.push(`| ${rate} | ${run.stats.successful}/${run.stats.failed} | ${cells.join(' | ')} | ${(gcMs / seconds).toFixed(1)} (${after.gc.count - before.gc.count} collections) | ${cpu.toFixed(2)} | ${pct(run.rttMs, 50)} / ${pct(run.rttMs, 99)} |`);
+    rows.push(`| ${rate} | ${run.stats.successful}/${run.stats.failed} | ${cells.join(' | ')} | ${load(before.engine.thread, after.engine.thread)} | ${load(before.appThread, after.appThread)} | ${cpu.toFixed(2)} | ${pct(run.rttMs, 50)} / ${pct(run.rttMs, 99)} |`);
     console.error(`${rate}/s done`);
   }
-  console.log('| calls/s | ok/failed | parse p50/p99 (ms) | ingress | app | egress | trying | engine GC ms/s | CPU ms/call (process) | INVITE→200 p50/p99 (ms, sipp) |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| calls/s | ok/failed | parse p50/p99 (ms) | ingress | app | egress | trying | engine thread busy / GC ms/s | b2bua thread busy / GC ms/s | CPU ms/call (process) | INVITE→200 p50/p99 (ms, sipp) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
 } finally {
   gw.kill('SIGTERM');

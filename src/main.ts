@@ -12,6 +12,7 @@ import { GatewayReloader } from './gateway-reload.js';
 import { CertificateExpiryWatch } from './cert-expiry.js';
 import { createLogger, routeConsoleToLog } from './log/index.js';
 import { planStartup } from './startup.js';
+import { ThreadLoad } from './common/thread-load.js';
 
 /**
  * Process entry (`npm start`, `bin/trunkgate.mjs`).
@@ -100,6 +101,8 @@ try {
   const onHup = () => void reloader.reloadConfig('signal').catch((err: unknown) => log.error({ err }, 'trunkgate: reload failed'));
   process.on('SIGHUP', onHup);
   const adminCfg = plan.config.gateway.admin;
+  // The b2bua's thread (this one): its event-loop busy time and garbage collection, for /stats.
+  const appThread = new ThreadLoad();
   let admin: AdminServer | undefined;
   if (adminCfg.enabled) {
     const token = env[adminCfg.tokenEnv] || undefined;
@@ -108,6 +111,7 @@ try {
       admin = await startAdmin({
         engineSnapshot: () => gw.engineSnapshot(),
         b2buaStats: () => gw.b2bua.stats(),
+        appThread: () => appThread.snapshot(),
         reloadTls: () => reloader.reloadTls('api'),
         reloadConfig: () => reloader.reloadConfig('api'),
         certificates: () => expiry.rows(),

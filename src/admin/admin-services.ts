@@ -3,6 +3,7 @@ import type { EngineSnapshot } from '../engine/engine-snapshot.js';
 import type { ConfigReloadReport, TlsReloadReport } from '../gateway-reload.js';
 import type { CertificateRow } from '../certificate-inventory.js';
 import type { TlsProbeReport } from '../tls/probe.js';
+import type { ThreadLoadSnapshot } from '../common/thread-load.js';
 
 /**
  * What the admin API reads and asks of the running gateway. The composition root (main.ts) wires these to
@@ -13,6 +14,8 @@ export interface AdminServices {
   engineSnapshot(): Promise<EngineSnapshot>;
   /** The b2bua's call, policy and OPTIONS-ping counters. */
   b2buaStats(): B2buaStatsSnapshot;
+  /** The b2bua thread's event-loop busy time and garbage collection. */
+  appThread?(): ThreadLoadSnapshot;
   /** Rebuilds the TLS profiles from their files. */
   reloadTls(): Promise<TlsReloadReport>;
   /** Reads the profiles directory again and applies it, or keeps the running configuration. */

@@ -118,7 +118,9 @@ export class GatewayMetrics {
         [{ stage, quantile: '0.5' }, s.p50Ms / 1000], [{ stage, quantile: '0.99' }, s.p99Ms / 1000],
       ] as [Labels, number][]));
     counter('trunkgate_engine_gc_seconds_total', 'Garbage collection on the engine thread, by kind (minor: scavenges; major: the rest)', ['kind'],
-      (i) => (i.engine.stages ? [[{ kind: 'minor' }, i.engine.stages.gc.minorMs / 1000], [{ kind: 'major' }, i.engine.stages.gc.majorMs / 1000]] : []));
+      (i) => (i.engine.thread ? [[{ kind: 'minor' }, i.engine.thread.gc.minorMs / 1000], [{ kind: 'major' }, i.engine.thread.gc.majorMs / 1000]] : []));
+    counter('trunkgate_engine_busy_seconds_total', 'Time the engine thread\'s event loop spent in callbacks', [],
+      (i) => (i.engine.thread ? [[{}, i.engine.thread.busyMs / 1000]] : []));
     gauge('trunkgate_overload_admit_share', 'The share of new INVITEs overload control admits now (1: all)', [],
       (i) => (i.engine.overload ? [[{}, i.engine.overload.admitShare]] : []));
     counter('trunkgate_engine_events_total', 'SIP core counters (refusals, limits hit, app answers missed), by name', ['event'],

@@ -131,10 +131,11 @@ export const statsSchema = {
         trust: { type: 'object', additionalProperties: true },
         rate: { type: 'object', properties: { admitted: int, rejected: int, dropped: int, sources: int, evicted: int } },
         stages: { type: 'object', additionalProperties: true },
+        thread: { type: 'object', additionalProperties: true },
         overload: {
           type: 'object',
           properties: {
-            shedding: { type: 'boolean' }, admitShare: { type: 'number' }, episodes: int, rejected: int, dropped: int, retransmissions: int, acksAbsorbed: int, remembered: int,
+            shedding: { type: 'boolean' }, admitShare: { type: 'number' }, episodes: int, rejected: int, dropped: int, notFromCalls: int, lightAdmitted: int, retransmissions: int, acksAbsorbed: int, remembered: int,
             byCause: { type: 'object', properties: { utilization: int, 'event-loop-delay': int, 'receive-queue': int, 'unanswered-invites': int } },
             utilization: { type: 'number' }, eventLoopDelayMs: { type: 'number' }, receiveQueueBytes: int, receiveQueueMs: { type: 'number' }, udpReceiveDrops: int,
             unansweredInvites: int,
@@ -149,6 +150,7 @@ export const statsSchema = {
       additionalProperties: true,
       properties: { attempted: int, connected: int, completed: int, failed: counts, failedTotal: int, active: int },
     },
+    appThread: { type: 'object', additionalProperties: true },
     process: { type: 'object', properties: { rss: int, heapTotal: int, heapUsed: int, external: int, arrayBuffers: int } },
   },
 } as const;

@@ -63,7 +63,7 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
         }
       }
       if (watched && overload?.enabled && (m as SipRequest).method === 'INVITE') {
-        const v = overload.admitInvite(viaKey(topViaText(m)));
+        const v = overload.admitInvite(viaKey(topViaText(m)), flow.remoteAddress);
         if (v !== 'admit') {
           if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter, OVERLOAD_REASON]);
           return;

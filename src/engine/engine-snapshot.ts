@@ -4,6 +4,7 @@ import type { SourceTrustStats } from './source-trust.js';
 import type { SourceRateStats } from './source-rate.js';
 import type { OverloadStats } from './overload.js';
 import type { StageSummary } from './core/stage-times.js';
+import type { ThreadLoadSnapshot } from '../common/thread-load.js';
 import type { TransactionStats } from '../sip/transaction/index.js';
 import type { ConnectionInfo, TransportStats } from '../sip/transport/index.js';
 import type { CompiledTlsProfile, TlsFailureCount } from '../tls/index.js';
@@ -62,8 +63,10 @@ export interface EngineSnapshot {
   rate: SourceRateStats;
   /** Overload control: shedding now, episodes, new INVITEs shed (503 or dropped) by cause, and its two signals. */
   overload: OverloadStats;
-  /** Per-stage timings of the engine thread (histograms with their buckets) and its garbage collection. */
+  /** Per-stage timings of the engine thread (histograms with their buckets). */
   stages: StageSummary;
+  /** The engine thread's event-loop busy and idle time and its garbage collection, since start. */
+  thread: ThreadLoadSnapshot;
   /** drachtio apps connected over the control protocol. */
   apps: number;
   /** The V8 heap of the thread the engine runs in (its worker by default), in bytes. */
@@ -103,6 +106,7 @@ export function engineSnapshot(engine: Engine): EngineSnapshot {
     rate: engine.rate.stats(),
     overload: engine.overload.stats(),
     stages: engine.stages.summary(),
+    thread: engine.threadLoad.snapshot(),
     listenersDown: engine.transport.failedListeners(),
     apps: engine.registry.size,
     heap: engineHeap(),

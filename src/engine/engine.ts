@@ -19,6 +19,7 @@ import { edgeGuard } from './edge-guard.js';
 import { LoadSampler, OverloadGuard, type OverloadOptions } from './overload.js';
 import { udpKernelQueue } from '../sip/transport/udp-queue.js';
 import { StageTimes } from './core/stage-times.js';
+import { ThreadLoad } from '../common/thread-load.js';
 
 /** One SIP listener of the engine (the shape of `gateway.listen` in the configuration). */
 export interface EngineListenerOptions {
@@ -144,6 +145,8 @@ export class Engine {
   readonly overload: OverloadGuard;
   /** Per-stage timings of this thread (core/stage-times.ts). */
   readonly stages: StageTimes;
+  /** This thread's event-loop busy time and garbage collection. */
+  readonly threadLoad = new ThreadLoad();
   readonly #load: LoadSampler;
   readonly #log: Logger;
   /** Tenant of each listener, by listener id (read once the listeners are open). */
@@ -305,7 +308,7 @@ export class Engine {
       this.transactions.close();
       this.trust?.close();
       this.#load.close();
-      this.stages.close();
+      this.threadLoad.close();
       await this.transport.close();
     })();
     return this.#closing;

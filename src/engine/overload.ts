@@ -41,6 +41,8 @@ export interface LoadWindow {
   queuedBytes?: number;
   /** How long those will wait at the rate the engine read datagrams in the window (ms), where known. */
   queueMs?: number;
+  /** Datagrams the engine read in the window, where known. */
+  datagramsRead?: number;
   /** Datagrams the kernel dropped at the UDP listeners so far, where known. */
   udpDrops?: number;
 }
@@ -66,6 +68,13 @@ export interface OverloadStats {
   remembered: number;
   /** Shed INVITEs by the sign that made them shed. */
   byCause: Record<OverloadCause, number>;
+  /**
+   * Windows with a sign of overload in which new INVITEs were under 5% of the datagrams read: the load was not
+   * calls (a flood of something else), so shedding calls would not have relieved it and none were shed.
+   */
+  notFromCalls: number;
+  /** New INVITEs let through while shedding because their source sent few (at most 20 a second). */
+  lightAdmitted: number;
   utilization: number;
   eventLoopDelayMs: number;
   /** Bytes waiting in the kernel for the UDP listeners, how long they will wait, and datagrams it dropped there (Linux; 0 elsewhere). */
@@ -83,6 +92,11 @@ const DECREASE = 0.85;
 const DECREASE_BACKLOG = 0.6;
 const INCREASE = 0.1;
 const FLOOR = 0.05;
+/** New INVITEs a window from one source that still count it as light, and sources counted in a window at most. */
+const LIGHT_PER_WINDOW = 2;
+const MAX_SOURCES_COUNTED = 10_000;
+/** New INVITEs as a share of the datagrams read below which a backlog or a late loop is not blamed on calls. */
+const MIN_INVITE_SHARE = 0.05;
 /** How long a shed INVITE's retransmissions are shed too: Timer B, 64·T1 (RFC 3261 §17.1.1.2). */
 const REMEMBER_MS = 32_000;
 
@@ -113,6 +127,13 @@ export class OverloadGuard {
   readonly #log: Logger;
   #share = 1;
   #credit = 0;
+  /** New INVITEs judged in the current window, and in the one before. */
+  #invitesInWindow = 0;
+  #invitesLastWindow = 0;
+  /** New INVITEs per source address in the current window (bounded), and how many light sources were let through. */
+  readonly #bySource = new Map<string, number>();
+  #lightInWindow = 0;
+  #notFromCalls = 0;
   #last: LoadWindow = { utilization: 0, delayMs: 0 };
   /** The sign of the episode in progress (undefined: none). */
   #cause: OverloadCause | undefined;
@@ -120,7 +141,7 @@ export class OverloadGuard {
   #second = 0;
   #rejectsThisSecond = 0;
   readonly #stats = {
-    episodes: 0, rejected: 0, dropped: 0, retransmissions: 0, acksAbsorbed: 0,
+    episodes: 0, rejected: 0, dropped: 0, retransmissions: 0, acksAbsorbed: 0, lightAdmitted: 0,
     byCause: { utilization: 0, 'event-loop-delay': 0, 'receive-queue': 0, 'unanswered-invites': 0 },
   };
 
@@ -145,9 +166,20 @@ export class OverloadGuard {
   /** One window of the engine thread's load: the admitted share moves. */
   window(w: LoadWindow): void {
     this.#last = w;
-    const cause = this.#maxQueue > 0 && (w.queueMs ?? 0) > this.#maxQueue ? 'receive-queue'
+    const invites = this.#invitesInWindow;
+    this.#invitesInWindow = 0;
+    this.#invitesLastWindow = invites;
+    this.#bySource.clear();
+    this.#lightInWindow = 0;
+    let cause: OverloadCause | undefined = this.#maxQueue > 0 && (w.queueMs ?? 0) > this.#maxQueue ? 'receive-queue'
       : this.#maxUtil > 0 && w.utilization > this.#maxUtil ? 'utilization'
         : this.#maxDelay > 0 && w.delayMs > this.#maxDelay ? 'event-loop-delay' : undefined;
+    // Shedding calls relieves only a load that calls make: behind a flood of something else (junk, OPTIONS,
+    // REGISTERs, a source over its rate) it would refuse calls and change nothing.
+    if (cause !== undefined && w.datagramsRead !== undefined && invites < MIN_INVITE_SHARE * w.datagramsRead) {
+      this.#notFromCalls++;
+      cause = undefined;
+    }
     if (cause !== undefined) {
       this.#share = Math.max(FLOOR, this.#share * (cause === 'receive-queue' ? DECREASE_BACKLOG : DECREASE));
       this.#begin(cause);
@@ -160,9 +192,12 @@ export class OverloadGuard {
   /**
    * The verdict on one new INVITE (outside a dialog, matching no transaction), by its top Via's key (viaKey): an
    * INVITE shed before is shed again, so that a retransmission that was already on its way cannot start the call its
-   * caller was told was refused.
+   * caller was told was refused. While some are shed, a source that sent at most two new INVITEs in the current
+   * window (20 a second) is let through, within a tenth of the previous window's INVITEs: a flood from one address
+   * is shed before the PBX that sends a call now and then.
    */
-  admitInvite(topVia?: string): OverloadVerdict {
+  admitInvite(topVia?: string, source?: string): OverloadVerdict {
+    this.#invitesInWindow++;
     const now = this.#clock.now();
     if (topVia !== undefined && this.#shedVias.size > 0) {
       const at = this.#shedVias.get(topVia);
@@ -177,6 +212,10 @@ export class OverloadGuard {
     }
     if (this.#share >= 1) {
       if (this.#cause === 'unanswered-invites') this.#end();
+      return 'admit';
+    }
+    if (source !== undefined && this.#lightSource(source)) {
+      this.#stats.lightAdmitted++;
       return 'admit';
     }
     this.#credit += this.#share;
@@ -203,11 +242,23 @@ export class OverloadGuard {
     return {
       shedding: this.#cause !== undefined, admitShare: this.#share,
       episodes: this.#stats.episodes, rejected: this.#stats.rejected, dropped: this.#stats.dropped,
+      notFromCalls: this.#notFromCalls, lightAdmitted: this.#stats.lightAdmitted,
       retransmissions: this.#stats.retransmissions, acksAbsorbed: this.#stats.acksAbsorbed, remembered: this.#shedVias.size,
       byCause: { ...this.#stats.byCause },
       utilization: this.#last.utilization, eventLoopDelayMs: this.#last.delayMs,
       receiveQueueBytes: this.#last.queuedBytes ?? 0, receiveQueueMs: this.#last.queueMs ?? 0, udpReceiveDrops: this.#last.udpDrops ?? 0, unansweredInvites: this.#unanswered(),
     };
+  }
+
+  /** Whether an INVITE from `source` passes as a light source's (counted against the window's budget). */
+  #lightSource(source: string): boolean {
+    const n = (this.#bySource.get(source) ?? 0) + 1;
+    if (this.#bySource.size < MAX_SOURCES_COUNTED || this.#bySource.has(source)) this.#bySource.set(source, n);
+    else return false;
+    if (n > LIGHT_PER_WINDOW) return false;
+    if (this.#lightInWindow >= Math.max(2, Math.floor(this.#invitesLastWindow / 10))) return false;
+    this.#lightInWindow++;
+    return true;
   }
 
   #queueFull(): boolean {
@@ -354,6 +405,7 @@ export class LoadSampler {
     const w: LoadWindow = {
       utilization, delayMs: this.#windowMax,
       ...(q ? { queuedBytes: q.queuedBytes, queueMs: queueMs(q.queuedBytes, readInWindow, this.#windowMs), udpDrops: q.drops } : {}),
+      ...(this.#datagramsRead ? { datagramsRead: readInWindow } : {}),
     };
     this.#windowMax = 0;
     this.#ticks = 0;

@@ -42,10 +42,12 @@ export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
           ...(e.rate ? { rate: e.rate } : {}),
           ...(e.overload ? { overload: e.overload } : {}),
           ...(e.stages ? { stages: e.stages } : {}),
+          ...(e.thread ? { thread: e.thread } : {}),
           listenersDown: e.listenersDown,
           ...(e.heap ? { heap: e.heap } : {}),
         },
         b2bua,
+        ...(services.appThread ? { appThread: services.appThread() } : {}),
         process: processMemory(),
       };
     });

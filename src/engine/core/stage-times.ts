@@ -1,5 +1,3 @@
-import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-
 /** Buckets per doubling, and how many: 1 µs to about 17 s. */
 const PER_OCTAVE = 4;
 const BUCKETS = 24 * PER_OCTAVE + 1;
@@ -75,8 +73,6 @@ export const STAGES: readonly StageName[] = ['parse', 'ingress', 'app', 'egress'
 
 export interface StageSummary {
   stages: Record<StageName, DurationSummary>;
-  /** Garbage collection on the engine thread: collections and time (ms) since start, by kind. */
-  gc: { count: number; ms: number; minorMs: number; majorMs: number };
 }
 
 /**
@@ -92,23 +88,6 @@ export class StageTimes {
   /** When the message being handled arrived and was parsed (0: none in hand). */
   #inHandAt = 0;
   #parsedAt = 0;
-  readonly #gc = { count: 0, ms: 0, minorMs: 0, majorMs: 0 };
-  readonly #observer: PerformanceObserver;
-
-  constructor() {
-    this.#observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        this.#gc.count++;
-        this.#gc.ms += e.duration;
-        const kind = ((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind;
-        // NODE_PERFORMANCE_GC_MINOR is 1 (a scavenge); every other kind stops the whole heap.
-        if (kind === 1) this.#gc.minorMs += e.duration;
-        else this.#gc.majorMs += e.duration;
-      }
-    });
-    this.#observer.observe({ entryTypes: ['gc'] });
-  }
-
   /** A message is in hand (the transport, before it parses). */
   received(): void {
     this.#inHandAt = performance.now();
@@ -147,10 +126,6 @@ export class StageTimes {
   summary(): StageSummary {
     const stages = {} as Record<StageName, DurationSummary>;
     for (const s of STAGES) stages[s] = this.#h[s].summary();
-    return { stages, gc: { ...this.#gc } };
-  }
-
-  close(): void {
-    this.#observer.disconnect();
+    return { stages };
   }
 }

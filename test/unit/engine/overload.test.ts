@@ -56,6 +56,31 @@ test('a saturated window cuts the admitted share by 15%, a kernel backlog by 40%
   assert.deepEqual([ended.length, ended[0]!.shed], [1, 15], 'the end is logged once, with what was shed');
 });
 
+test('a backlog or a late loop while new INVITEs are under 5% of the datagrams read is not blamed on calls: nothing is shed', () => {
+  const r = rig();
+  for (let i = 0; i < 4; i++) r.guard.admitInvite();
+  r.guard.window({ utilization: 1, delayMs: 300, queueMs: 500, datagramsRead: 100 });
+  assert.deepEqual([r.guard.stats().admitShare, r.guard.stats().notFromCalls], [1, 1], '4 INVITEs in 100 datagrams');
+  for (let i = 0; i < 5; i++) r.guard.admitInvite();
+  r.guard.window({ utilization: 1, delayMs: 0, queueMs: 500, datagramsRead: 100 });
+  assert.equal(r.guard.stats().admitShare, 0.6, '5 in 100: the calls are the load');
+});
+
+test('while shedding, a source with at most two new INVITEs in the window passes, within a tenth of the last window\'s INVITEs', () => {
+  const r = rig();
+  for (let i = 0; i < 100; i++) r.guard.admitInvite(undefined, '10.0.0.1');
+  r.guard.window({ utilization: 1, delayMs: 0, queueMs: 500, datagramsRead: 500 });
+  assert.equal(r.guard.stats().admitShare, 0.6);
+  const pbx = [r.guard.admitInvite(undefined, '10.0.0.2'), r.guard.admitInvite(undefined, '10.0.0.2'), r.guard.admitInvite(undefined, '10.0.0.2')];
+  assert.deepEqual(pbx, ['admit', 'admit', 'reject'], 'the third from the same source in the window takes the share like any');
+  const flood = Array.from({ length: 100 }, () => r.guard.admitInvite(undefined, '10.0.0.1'));
+  assert.ok(Math.abs(count(flood, 'admit') - 60) <= 1, `the heavy source gets the share: ${count(flood, 'admit')} of 100`);
+  for (let i = 3; i < 20; i++) r.guard.admitInvite(undefined, `10.0.1.${i}`);
+  assert.equal(r.guard.stats().lightAdmitted, 10, 'a tenth of the 100 INVITEs of the last window, no more');
+  r.guard.window({ utilization: 0.1, delayMs: 0, queueMs: 0, datagramsRead: 500 });
+  assert.equal(r.guard.admitInvite(undefined, '10.0.0.2'), 'admit', 'a new window, a new count');
+});
+
 test('the admitted share never falls below 5%', () => {
   const r = rig();
   for (let i = 0; i < 100; i++) r.guard.window({ utilization: 1, delayMs: 500, queueMs: 10_000 });

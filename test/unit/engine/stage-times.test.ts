@@ -36,7 +36,7 @@ test('quantileMs works on the difference of two readings (a window of its own)',
 
 test('StageTimes: the marks of one message in hand feed parse, trying and ingress; the app and egress stages come from their own times', () => {
   const s = new StageTimes();
-  try {
+  {
     s.parsed();
     s.trying();
     assert.equal(s.summary().stages.parse.count, 0, 'no message in hand, nothing recorded');
@@ -49,8 +49,5 @@ test('StageTimes: the marks of one message in hand feed parse, trying and ingres
     const st = s.summary().stages;
     assert.deepEqual([st.parse.count, st.trying.count, st.ingress.count, st.app.count, st.egress.count], [1, 1, 1, 1, 1]);
     assert.ok(st.app.maxMs >= 5 && st.egress.maxMs >= 2);
-    assert.ok(s.summary().gc.count >= 0);
-  } finally {
-    s.close();
   }
 });
