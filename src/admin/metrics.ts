@@ -113,10 +113,10 @@ export class GatewayMetrics {
       (i) => (i.engine.overload ? [[{}, i.engine.overload.receiveQueueBytes]] : []));
     counter('trunkgate_udp_receive_drops_total', 'Datagrams the kernel dropped at the UDP listeners because their receive buffer was full (Linux)', [],
       (i) => (i.engine.overload ? [[{}, i.engine.overload.udpReceiveDrops]] : []));
-    gauge('trunkgate_engine_stage_seconds', 'Time a call spends in each stage of the engine thread since start, by quantile (parse, ingress, app, egress, trying)',
-      ['stage', 'quantile'], (i) => Object.entries(i.engine.stages?.stages ?? {}).flatMap(([stage, s]) => [
-        [{ stage, quantile: '0.5' }, s.p50Ms / 1000], [{ stage, quantile: '0.99' }, s.p99Ms / 1000],
-      ] as [Labels, number][]));
+    gauge('trunkgate_engine_stage_p50_seconds', 'Median time of each stage of the engine thread since start (parse, ingress, app, egress, trying)',
+      ['stage'], (i) => Object.entries(i.engine.stages?.stages ?? {}).map(([stage, s]) => [{ stage }, s.p50Ms / 1000] as [Labels, number]));
+    gauge('trunkgate_engine_stage_p99_seconds', '99th percentile time of each stage of the engine thread since start',
+      ['stage'], (i) => Object.entries(i.engine.stages?.stages ?? {}).map(([stage, s]) => [{ stage }, s.p99Ms / 1000] as [Labels, number]));
     counter('trunkgate_engine_gc_seconds_total', 'Garbage collection on the engine thread, by kind (minor: scavenges; major: the rest)', ['kind'],
       (i) => (i.engine.thread ? [[{ kind: 'minor' }, i.engine.thread.gc.minorMs / 1000], [{ kind: 'major' }, i.engine.thread.gc.majorMs / 1000]] : []));
     counter('trunkgate_engine_busy_seconds_total', 'Time the engine thread\'s event loop spent in callbacks', [],

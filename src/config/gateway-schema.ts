@@ -99,7 +99,7 @@ export const LimitsSchema = z.strictObject({
   maxUtilization: z.number().min(0).max(1).default(0),
   maxEventLoopDelayMs: ms(0, 60_000, 250),
   maxReceiveQueueMs: ms(0, 60_000, 150),
-  maxUnansweredInvites: ms(0, 1_000_000, 400),
+  maxUnansweredInvites: ms(0, 1_000_000, 150),
   /** A shed INVITE: 503 with Retry-After and `Reason: SIP;cause=503;text="overloaded"` (reject), or no answer (drop). */
   overload: z.enum(['reject', 'drop']).default('reject'),
 });

@@ -18,7 +18,7 @@ export interface OverloadOptions {
    * backlog builds there, where no timer sees it; a flood that the engine keeps up with leaves it short.
    */
   maxReceiveQueueMs?: number;
-  /** New INVITEs handed to an app that has not answered them at all, at which every new one is shed (default 400; 0: not watched). */
+  /** New INVITEs handed to an app that has not answered them at all, at which every new one is shed (default 150; 0: not watched). */
   maxUnansweredInvites?: number;
   /** A shed INVITE gets 503 with Retry-After and a Reason (reject, default) or no answer (drop). */
   action?: 'reject' | 'drop';
@@ -149,7 +149,7 @@ export class OverloadGuard {
     this.#maxUtil = options.maxUtilization ?? 0;
     this.#maxDelay = options.maxEventLoopDelayMs ?? 250;
     this.#maxQueue = options.maxReceiveQueueMs ?? 150;
-    this.#maxUnanswered = options.maxUnansweredInvites ?? 400;
+    this.#maxUnanswered = options.maxUnansweredInvites ?? 150;
     this.#action = options.action ?? 'reject';
     this.#rejectsPerSecond = options.rejectsPerSecond ?? 10_000;
     this.#maxRemembered = Math.max(1, options.maxRemembered ?? 20_000);

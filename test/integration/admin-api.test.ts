@@ -337,6 +337,14 @@ ${extra}`);
   const m2 = await scrape();
   assert.equal(m2.value('trunkgate_calls_failed_total', { status: '404', stage: 'policy' }), 1);
   assert.equal(m2.value('trunkgate_calls_no_route_total'), 1);
+  // Two INVITEs went through the engine's stages; nothing was shed, and the engine thread's GC and busy time count.
+  assert.equal(m2.types.get('trunkgate_engine_stage_p99_seconds'), 'gauge');
+  assert.ok((m2.value('trunkgate_engine_stage_p99_seconds', { stage: 'trying' }) ?? 0) > 0);
+  assert.ok((m2.value('trunkgate_engine_stage_p99_seconds', { stage: 'app' }) ?? 0) > 0);
+  assert.equal(m2.value('trunkgate_overload_admit_share'), 1);
+  assert.equal(m2.value('trunkgate_overload_shed_total', { action: 'reject' }), 0);
+  assert.equal(m2.types.get('trunkgate_engine_gc_seconds_total'), 'counter');
+  assert.ok((m2.value('trunkgate_engine_busy_seconds_total') ?? 0) > 0);
 
   // A dial peer for 3xxx, reloaded by API: the next call completes (sipp UAC ↔ sipp UAS through the gateway).
   peers('  - { id: 3, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }');
