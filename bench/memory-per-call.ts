@@ -8,10 +8,9 @@
  *   node --import tsx bench/memory-per-call.ts --calls 2000 --rate 400
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, startSipp, startSippUas } from '../test/support/sipp.js';
+import { readFileSync } from 'node:fs';
+import { startSipp, startSippUas } from '../test/support/sipp.js';
+import { adminStats, adminUp, udpCallProfiles } from '../test/support/udp-call-rig.js';
 
 function opt(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,31 +30,15 @@ interface Stats {
 
 execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, transport: 'u1', extraArgs: ['-buff_size', String(8 << 20)] });
-const root = mkdtempSync(join(tmpdir(), 'trunkgate-memory-'));
-const [sipPort, adminPort, controlPort] = [await freePort(), await freePort(), await freePort()];
-writeFileSync(join(root, 'gateway.yaml'), `
-gateway:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
-  defaultTenant: pbx
-  admin: { host: 127.0.0.1, port: ${adminPort} }
-  engine: { mode: embedded, control: { host: 127.0.0.1, port: ${controlPort} } }
-  limits: { requestsPerSecondPerSource: 0, maxDialogs: ${Math.max(20_000, calls * 2 + 100)} }
-tenants:
-  pbx: { transport: udp, trustedSources: [127.0.0.1/32] }
-  far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
-dialPeers:
-  - { id: far-end, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }
-`);
-const gw = spawn(process.execPath, ['dist/main.js', 'start', '--profiles', root], {
+const profiles = await udpCallProfiles(uas.port, `maxDialogs: ${Math.max(20_000, calls * 2 + 100)}`);
+const { sipPort, adminPort } = profiles;
+const gw = spawn(process.execPath, ['dist/main.js', 'start', '--profiles', profiles.dir], {
   stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'warn' },
 });
-const stats = async (): Promise<Stats> => (await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json()) as Stats;
+const stats = (): Promise<Stats> => adminStats<Stats>(adminPort);
 let uac: Awaited<ReturnType<typeof startSipp>> | undefined;
 try {
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://127.0.0.1:${adminPort}/health`).then((r) => r.ok, () => false)) break;
-    await sleep(100);
-  }
+  if (!(await adminUp(adminPort))) throw new Error('the gateway did not come up');
   // Quiet for 12 s: the gateway's idle release (10 s) collects what start-up left.
   await sleep(12_000);
   const idle = await stats();
@@ -83,5 +66,5 @@ try {
   uac?.child.kill('SIGKILL');
   gw.kill('SIGKILL');
   await uas.stop();
-  rmSync(root, { recursive: true, force: true });
+  profiles.remove();
 }

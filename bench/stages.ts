@@ -10,12 +10,10 @@
  *   node --import tsx bench/stages.ts --rates 100,500 --seconds 5
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { quantileMs, type StageSummary } from '../src/engine/core/stage-times.js';
 import type { ThreadLoadSnapshot } from '../src/common/thread-load.js';
-import { freePort, runSipp, startSippUas } from '../test/support/sipp.js';
+import { runSipp, startSippUas } from '../test/support/sipp.js';
+import { adminStats, adminUp, udpCallProfiles } from '../test/support/udp-call-rig.js';
 import { cpuSeconds } from './proc-cpu.js';
 
 function opt(name: string): string | undefined {
@@ -32,24 +30,11 @@ const pct = (xs: number[], p: number) => {
 
 execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, transport: 'u1', extraArgs: ['-buff_size', String(8 << 20)] });
-const root = mkdtempSync(join(tmpdir(), 'trunkgate-stages-'));
-const [sipPort, adminPort, controlPort] = [await freePort(), await freePort(), await freePort()];
-writeFileSync(join(root, 'gateway.yaml'), `
-gateway:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
-  defaultTenant: pbx
-  admin: { host: 127.0.0.1, port: ${adminPort} }
-  engine: { mode: embedded, control: { host: 127.0.0.1, port: ${controlPort} } }
-  limits: { requestsPerSecondPerSource: 0 }
-tenants:
-  pbx: { transport: udp, trustedSources: [127.0.0.1/32] }
-  far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
-dialPeers:
-  - { id: far-end, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }
-`);
-const gw = spawn(process.execPath, ['dist/main.js', 'start', '--profiles', root], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'warn' } });
+const profiles = await udpCallProfiles(uas.port);
+const { sipPort, adminPort } = profiles;
+const gw = spawn(process.execPath, ['dist/main.js', 'start', '--profiles', profiles.dir], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'warn' } });
 interface Reading { engine: { stages: StageSummary; thread: ThreadLoadSnapshot }; appThread: ThreadLoadSnapshot }
-const stats = async (): Promise<Reading> => (await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json()) as Reading;
+const stats = (): Promise<Reading> => adminStats<Reading>(adminPort);
 /** A thread's busy share and GC time a second over the window between two readings. */
 const load = (a: ThreadLoadSnapshot, b: ThreadLoadSnapshot): string => {
   const busy = b.busyMs - a.busyMs;
@@ -57,10 +42,7 @@ const load = (a: ThreadLoadSnapshot, b: ThreadLoadSnapshot): string => {
   return `${Math.round((100 * busy) / Math.max(1, wall))}% / ${((1000 * (b.gc.ms - a.gc.ms)) / Math.max(1, wall)).toFixed(1)}`;
 };
 try {
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://127.0.0.1:${adminPort}/health`).then((r) => r.ok, () => false)) break;
-    await sleep(100);
-  }
+  if (!(await adminUp(adminPort))) throw new Error('the gateway did not come up');
   const rows: string[] = [];
   for (const rate of rates) {
     const before = await stats();
@@ -85,5 +67,5 @@ try {
 } finally {
   gw.kill('SIGTERM');
   await uas.stop();
-  rmSync(root, { recursive: true, force: true });
+  profiles.remove();
 }

@@ -29,6 +29,8 @@ export interface OverloadOptions {
   rejectsPerSecond?: number;
   /** Shed INVITEs remembered (by top Via), so that their retransmissions are shed too (default 20,000, each for 32 s). */
   maxRemembered?: number;
+  /** New INVITEs in a 100 ms window from one source that still let it through while shedding (default 2; 0: none). */
+  lightSourceInvites?: number;
 }
 
 /** One window of the engine thread's load, as the sampler measured it. */
@@ -92,8 +94,7 @@ const DECREASE = 0.85;
 const DECREASE_BACKLOG = 0.6;
 const INCREASE = 0.1;
 const FLOOR = 0.05;
-/** New INVITEs a window from one source that still count it as light, and sources counted in a window at most. */
-const LIGHT_PER_WINDOW = 2;
+/** Sources counted in a window at most (past it, no source counts as light). */
 const MAX_SOURCES_COUNTED = 10_000;
 /** New INVITEs as a share of the datagrams read below which a backlog or a late loop is not blamed on calls. */
 const MIN_INVITE_SHARE = 0.05;
@@ -119,12 +120,12 @@ export class OverloadGuard {
   readonly #action: 'reject' | 'drop';
   readonly #rejectsPerSecond: number;
   readonly #maxRemembered: number;
+  readonly #lightPerWindow: number;
   /** Top Via of each INVITE shed lately → when; oldest first. */
   readonly #shedVias = new Map<string, number>();
   readonly #clock: Pick<Clock, 'now'>;
   readonly #unanswered: () => number;
   readonly #lines: RateLimitedLog;
-  readonly #log: Logger;
   #share = 1;
   #credit = 0;
   /** New INVITEs judged in the current window, and in the one before. */
@@ -153,10 +154,11 @@ export class OverloadGuard {
     this.#action = options.action ?? 'reject';
     this.#rejectsPerSecond = options.rejectsPerSecond ?? 10_000;
     this.#maxRemembered = Math.max(1, options.maxRemembered ?? 20_000);
+    this.#lightPerWindow = options.lightSourceInvites ?? 2;
     this.#clock = deps.clock;
     this.#unanswered = deps.unansweredInvites;
-    this.#log = deps.log;
-    this.#lines = new RateLimitedLog(deps.log, deps.clock, { intervalMs: 10_000, perCode: 1 });
+    // One line as an episode starts and one as it ends, at most, every 10 s.
+    this.#lines = new RateLimitedLog(deps.log, deps.clock, { intervalMs: 10_000, perCode: 2 });
   }
 
   get enabled(): boolean {
@@ -206,18 +208,14 @@ export class OverloadGuard {
         return this.#shed(this.#cause ?? 'utilization', undefined, now);
       }
     }
-    if (this.#queueFull()) {
-      this.#begin('unanswered-invites');
-      return this.#shed('unanswered-invites', topVia, now);
-    }
-    if (this.#share >= 1) {
-      if (this.#cause === 'unanswered-invites') this.#end();
-      return 'admit';
-    }
+    const full = this.#queueFull();
+    if (!full && this.#share >= 1) return 'admit';
+    if (full) this.#begin('unanswered-invites');
     if (source !== undefined && this.#lightSource(source)) {
       this.#stats.lightAdmitted++;
       return 'admit';
     }
+    if (full) return this.#shed('unanswered-invites', topVia, now);
     this.#credit += this.#share;
     if (this.#credit >= 1) {
       this.#credit -= 1;
@@ -252,10 +250,11 @@ export class OverloadGuard {
 
   /** Whether an INVITE from `source` passes as a light source's (counted against the window's budget). */
   #lightSource(source: string): boolean {
+    if (this.#lightPerWindow <= 0) return false;
     const n = (this.#bySource.get(source) ?? 0) + 1;
     if (this.#bySource.size < MAX_SOURCES_COUNTED || this.#bySource.has(source)) this.#bySource.set(source, n);
     else return false;
-    if (n > LIGHT_PER_WINDOW) return false;
+    if (n > this.#lightPerWindow) return false;
     if (this.#lightInWindow >= Math.max(2, Math.floor(this.#invitesLastWindow / 10))) return false;
     this.#lightInWindow++;
     return true;
@@ -307,7 +306,7 @@ export class OverloadGuard {
   }
 
   #end(): void {
-    this.#log.info({ code: 'ERR_ENGINE_OVERLOAD', cause: this.#cause, shed: this.#shedThisEpisode }, 'overload passed: every new INVITE is admitted again');
+    this.#lines.line('info', 'ERR_ENGINE_OVERLOAD', { cause: this.#cause, shed: this.#shedThisEpisode }, 'overload passed: every new INVITE is admitted again', 'passed');
     this.#cause = undefined;
     this.#credit = 0;
   }

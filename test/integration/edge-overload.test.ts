@@ -44,7 +44,7 @@ test('past the unanswered-INVITE limit new INVITEs get 503 overloaded at the edg
     control: { host: '127.0.0.1', port: 0, secret: SECRET },
     transportLimits: { requestsPerSecondPerSource: 0 },
     limits: { retryAfterSeconds: 3 },
-    overload: { maxUnansweredInvites: 5, maxEventLoopDelayMs: 0, maxUtilization: 0 },
+    overload: { maxUnansweredInvites: 5, maxEventLoopDelayMs: 0, maxUtilization: 0, lightSourceInvites: 0 },
   });
   t.after(() => e.close());
   const udp = e.addresses()!.sip[0]!.port;

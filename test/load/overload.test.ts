@@ -5,11 +5,9 @@
 // leg is left without its BYE: every call the far end answered ended with a BYE it answered, and the gateway has no
 // leg up afterwards.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, runSipp, startSippUas } from '../support/sipp.js';
+import { runSipp, startSippUas } from '../support/sipp.js';
+import { adminStats, udpCallProfiles } from '../support/udp-call-rig.js';
 import { startTrunkgate } from '../support/trunkgate-process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,27 +27,11 @@ interface StatsBody {
 test(`overload: ${CALLS} calls offered at ${RATE}/s are completed or shed with 503, and no B leg is left without its BYE`, { timeout: 240_000 }, async (t) => {
   const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, transport: 'u1', extraArgs: ['-buff_size', String(8 << 20)] });
   t.after(() => uas.stop());
-  const root = mkdtempSync(join(tmpdir(), 'trunkgate-overload-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  const [sipPort, adminPort, controlPort] = [await freePort(), await freePort(), await freePort()];
-  writeFileSync(join(root, 'gateway.yaml'), `
-gateway:
-  listen:
-    - { transport: udp, host: 127.0.0.1, port: ${sipPort} }
-  defaultTenant: pbx
-  admin: { host: 127.0.0.1, port: ${adminPort} }
-  engine: { mode: embedded, control: { host: 127.0.0.1, port: ${controlPort} } }
-  # One source offers every call: the per-source rate is off, so overload control alone decides.
-  limits: { requestsPerSecondPerSource: 0 }
-tenants:
-  pbx: { transport: udp, trustedSources: [127.0.0.1/32] }
-  far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
-dialPeers:
-  - { id: far-end, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }
-`);
-  await startTrunkgate(t, root, { ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on') });
-  const stats = async (): Promise<StatsBody> => (await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json()) as StatsBody;
-
+  const profiles = await udpCallProfiles(uas.port);
+  t.after(() => profiles.remove());
+  const { sipPort, adminPort } = profiles;
+  await startTrunkgate(t, profiles.dir, { ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on') });
+  const stats = (): Promise<StatsBody> => adminStats<StatsBody>(adminPort);
   const series: string[] = [];
   let polling = true;
   const poll = (async () => {

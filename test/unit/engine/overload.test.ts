@@ -98,7 +98,12 @@ test('at the unanswered-INVITE limit every new INVITE is shed; below it they pas
   assert.equal(r.guard.stats().shedding, true);
   r.q.unanswered = 0;
   assert.equal(r.guard.admitInvite(), 'admit');
+  assert.equal(r.guard.stats().shedding, true, 'the episode ends at the end of its window, not INVITE by INVITE');
+  r.guard.window(r.calm);
   assert.equal(r.guard.stats().shedding, false);
+  r.q.unanswered = 10;
+  r.guard.admitInvite(undefined, '10.0.0.9');
+  assert.equal(r.guard.stats().lightAdmitted, 1, 'a light source passes the unanswered limit too');
 });
 
 test('a limit of 0 is not watched; all 0 turns overload control off', () => {
@@ -176,7 +181,7 @@ const request = (toTag = '', method = 'INVITE', branch = 'z9hG4bK-1'): SipMessag
 };
 
 test('edge: a shed INVITE gets a stateless 503 with Retry-After and Reason overloaded; its ACK ends at the edge; other requests pass', () => {
-  const r = rig({ maxUnansweredInvites: 1 });
+  const r = rig({ maxUnansweredInvites: 1, lightSourceInvites: 0 });
   r.q.unanswered = 5;
   const flow: Flow = { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.9', remotePort: 5070 };
   const sent: { text: string; target: SendTarget }[] = [];
