@@ -63,14 +63,14 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
         }
       }
       if (watched && overload?.enabled && (m as SipRequest).method === 'INVITE') {
-        const v = overload.admitInvite(viaKey(topViaText(m)), flow.remoteAddress);
+        const v = overload.admitInvite(overload.watching ? viaKey(topViaText(m)) : undefined, flow.remoteAddress);
         if (v !== 'admit') {
           if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter, OVERLOAD_REASON]);
           return;
         }
       }
       // The ACK of a 503 sent for a shed INVITE has no transaction to go to: it ends here.
-      if (m.kind === 'request' && m.method === 'ACK' && overload?.absorbAck(viaKey(topViaText(m)))) return;
+      if (m.kind === 'request' && m.method === 'ACK' && overload?.watching && overload.absorbAck(viaKey(topViaText(m)))) return;
       user.onMessage(m, raw, admitted);
     },
   };

@@ -230,10 +230,19 @@ export class Engine {
     });
     this.overload = overload;
     let udpPorts: Set<number> | undefined;
+    let queueOff = false;
     this.#load = new LoadSampler((w) => overload.window(w), {
       queue: () => {
+        if (queueOff) return undefined;
         udpPorts ??= this.#addresses ? new Set(this.#addresses.sip.filter((l) => l.protocol === 'udp').map((l) => l.port)) : undefined;
-        return udpPorts && udpPorts.size > 0 ? udpKernelQueue(udpPorts) : undefined;
+        const q = udpPorts && udpPorts.size > 0 ? udpKernelQueue(udpPorts) : undefined;
+        if (q?.truncated) {
+          // A host with this many UDP sockets is not read ten times a second; the other signs go on.
+          queueOff = true;
+          log.warn({ code: 'ERR_ENGINE_OVERLOAD' }, 'the kernel\'s UDP socket table is too long to read every 100 ms: overload control goes on without the UDP backlog');
+          return undefined;
+        }
+        return q;
       },
       datagramsRead: () => this.transport.stats().datagramsIn,
     });

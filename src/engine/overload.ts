@@ -161,6 +161,14 @@ export class OverloadGuard {
     this.#lines = new RateLimitedLog(deps.log, deps.clock, { intervalMs: 10_000, perCode: 2 });
   }
 
+  /**
+   * Whether an INVITE's top Via matters to the next verdict: some are being shed, or shed ones are remembered. When
+   * not, the edge does not compute its key (a calm gateway pays nothing per message for the memory).
+   */
+  get watching(): boolean {
+    return this.#shedVias.size > 0 || this.#share < 1 || this.#cause !== undefined || this.#queueFull();
+  }
+
   get enabled(): boolean {
     return this.#maxUtil > 0 || this.#maxDelay > 0 || this.#maxQueue > 0 || this.#maxUnanswered > 0;
   }

@@ -227,11 +227,22 @@ dialPeers:
   assert.ok(mem.process.rss > mem.process.heapUsed, 'the process RSS holds its heap');
   assert.equal(typeof mem.engine.rate.admitted, 'number', 'the per-source rate counters are reported');
 
-  // POST /tls/probe: the gateway probes a far end (here its own TLS listener) with a profile of its configuration.
-  const [probed, busy] = await Promise.all([
-    r.post('/tls/probe', { host: '127.0.0.1', port: tlsPort, sni: 'gw.test', profile: 'edge' }),
-    new Promise((res) => setTimeout(res, 50)).then(() => r.post('/tls/probe', { host: '127.0.0.1', port: tlsPort })),
-  ]);
+  // POST /tls/probe runs one probe at a time: while one waits on a far end that accepts and never answers, another
+  // is refused with 429; once that far end goes away, the first comes back.
+  const held: net.Socket[] = [];
+  const silent = net.createServer((s) => { held.push(s); });
+  await new Promise<void>((res) => silent.listen(0, '127.0.0.1', res));
+  const silentPort = (silent.address() as net.AddressInfo).port;
+  const stalled = r.post('/tls/probe', { host: '127.0.0.1', port: silentPort });
+  for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+  assert.equal(held.length, 1, 'the first probe reached the silent far end');
+  const busy = await r.post('/tls/probe', { host: '127.0.0.1', port: tlsPort });
+  for (const s of held) s.destroy();
+  silent.close();
+  assert.equal((await stalled).status, 200);
+
+  // The gateway probes a far end (here its own TLS listener) with a profile of its configuration.
+  const probed = await r.post('/tls/probe', { host: '127.0.0.1', port: tlsPort, sni: 'gw.test', profile: 'edge' });
   assert.equal(probed.status, 200, JSON.stringify(probed.body));
   const rep = probed.body as TlsProbeReport;
   assert.equal(rep.versions['TLSv1.3'], true, JSON.stringify(rep));
