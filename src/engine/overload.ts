@@ -132,7 +132,9 @@ export class OverloadGuard {
   #invitesInWindow = 0;
   #invitesLastWindow = 0;
   /** New INVITEs per source address in the current window (bounded), and how many light sources were let through. */
-  readonly #bySource = new Map<string, number>();
+  #bySource = new Map<string, number>();
+  /** The same counts for the window before: a source heavy there is not light now. */
+  #prevBySource = new Map<string, number>();
   #lightInWindow = 0;
   #notFromCalls = 0;
   #last: LoadWindow = { utilization: 0, delayMs: 0 };
@@ -179,7 +181,10 @@ export class OverloadGuard {
     const invites = this.#invitesInWindow;
     this.#invitesInWindow = 0;
     this.#invitesLastWindow = invites;
-    this.#bySource.clear();
+    const prev = this.#prevBySource;
+    this.#prevBySource = this.#bySource;
+    prev.clear();
+    this.#bySource = prev;
     this.#lightInWindow = 0;
     let cause: OverloadCause | undefined = this.#maxQueue > 0 && (w.queueMs ?? 0) > this.#maxQueue ? 'receive-queue'
       : this.#maxUtil > 0 && w.utilization > this.#maxUtil ? 'utilization'
@@ -202,9 +207,9 @@ export class OverloadGuard {
   /**
    * The verdict on one new INVITE (outside a dialog, matching no transaction), by its top Via's key (viaKey): an
    * INVITE shed before is shed again, so that a retransmission that was already on its way cannot start the call its
-   * caller was told was refused. While some are shed, a source that sent at most two new INVITEs in the current
-   * window (20 a second) is let through, within a tenth of the previous window's INVITEs: a flood from one address
-   * is shed before the PBX that sends a call now and then.
+   * caller was told was refused. While some are shed, a source that sent at most two new INVITEs in this window and
+   * in the one before (20 a second) is let through, within a tenth of the previous window's INVITEs: a flood from one
+   * address is shed before the PBX that sends a call now and then.
    */
   admitInvite(topVia?: string, source?: string): OverloadVerdict {
     this.#invitesInWindow++;
@@ -262,7 +267,7 @@ export class OverloadGuard {
     const n = (this.#bySource.get(source) ?? 0) + 1;
     if (this.#bySource.size < MAX_SOURCES_COUNTED || this.#bySource.has(source)) this.#bySource.set(source, n);
     else return false;
-    if (n > this.#lightPerWindow) return false;
+    if (n > this.#lightPerWindow || (this.#prevBySource.get(source) ?? 0) > this.#lightPerWindow) return false;
     if (this.#lightInWindow >= Math.max(2, Math.floor(this.#invitesLastWindow / 10))) return false;
     this.#lightInWindow++;
     return true;

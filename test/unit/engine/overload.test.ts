@@ -77,8 +77,11 @@ test('while shedding, a source with at most two new INVITEs in the window passes
   assert.ok(Math.abs(count(flood, 'admit') - 60) <= 1, `the heavy source gets the share: ${count(flood, 'admit')} of 100`);
   for (let i = 3; i < 20; i++) r.guard.admitInvite(undefined, `10.0.1.${i}`);
   assert.equal(r.guard.stats().lightAdmitted, 10, 'a tenth of the 100 INVITEs of the last window, no more');
-  r.guard.window({ utilization: 0.1, delayMs: 0, queueMs: 0, datagramsRead: 500 });
-  assert.equal(r.guard.admitInvite(undefined, '10.0.0.2'), 'admit', 'a new window, a new count');
+  r.guard.window({ utilization: 1, delayMs: 0, queueMs: 500, datagramsRead: 500 });
+  assert.equal(r.guard.admitInvite(undefined, '10.0.1.3'), 'admit', 'a new window, a new count');
+  const heavy = Array.from({ length: 20 }, () => r.guard.admitInvite(undefined, '10.0.0.1'));
+  assert.ok(count(heavy, 'reject') > 0);
+  assert.equal(r.guard.stats().lightAdmitted, 11, 'the source that was heavy in the window before is not light now');
 });
 
 test('the admitted share never falls below 5%', () => {
