@@ -29,7 +29,7 @@ export interface OverloadOptions {
   rejectsPerSecond?: number;
   /** Shed INVITEs remembered (by top Via), so that their retransmissions are shed too (default 20,000, each for 32 s). */
   maxRemembered?: number;
-  /** New INVITEs in a 100 ms window from one source that still let it through while shedding (default 2; 0: none). */
+  /** New INVITEs a second from one source that still let it through while shedding (default 20; 0: none). */
   lightSourceInvites?: number;
 }
 
@@ -120,7 +120,7 @@ export class OverloadGuard {
   readonly #action: 'reject' | 'drop';
   readonly #rejectsPerSecond: number;
   readonly #maxRemembered: number;
-  readonly #lightPerWindow: number;
+  readonly #lightPerSecond: number;
   /** Top Via of each INVITE shed lately → when; oldest first. */
   readonly #shedVias = new Map<string, number>();
   readonly #clock: Pick<Clock, 'now'>;
@@ -130,12 +130,15 @@ export class OverloadGuard {
   #credit = 0;
   /** New INVITEs judged in the current window, and in the one before. */
   #invitesInWindow = 0;
-  #invitesLastWindow = 0;
+  /** New INVITEs in the current second (ten windows) and in the one before. */
+  #invitesThisSecond = 0;
+  #invitesLastSecond = 0;
+  #windowsThisSecond = 0;
   /** New INVITEs per source address in the current window (bounded), and how many light sources were let through. */
   #bySource = new Map<string, number>();
   /** The same counts for the window before: a source heavy there is not light now. */
   #prevBySource = new Map<string, number>();
-  #lightInWindow = 0;
+  #lightThisSecond = 0;
   #notFromCalls = 0;
   #last: LoadWindow = { utilization: 0, delayMs: 0 };
   /** The sign of the episode in progress (undefined: none). */
@@ -156,7 +159,7 @@ export class OverloadGuard {
     this.#action = options.action ?? 'reject';
     this.#rejectsPerSecond = options.rejectsPerSecond ?? 10_000;
     this.#maxRemembered = Math.max(1, options.maxRemembered ?? 20_000);
-    this.#lightPerWindow = options.lightSourceInvites ?? 2;
+    this.#lightPerSecond = options.lightSourceInvites ?? 20;
     this.#clock = deps.clock;
     this.#unanswered = deps.unansweredInvites;
     // One line as an episode starts and one as it ends, at most, every 10 s.
@@ -180,12 +183,17 @@ export class OverloadGuard {
     this.#last = w;
     const invites = this.#invitesInWindow;
     this.#invitesInWindow = 0;
-    this.#invitesLastWindow = invites;
-    const prev = this.#prevBySource;
-    this.#prevBySource = this.#bySource;
-    prev.clear();
-    this.#bySource = prev;
-    this.#lightInWindow = 0;
+    this.#invitesThisSecond += invites;
+    if (++this.#windowsThisSecond >= 10) {
+      this.#windowsThisSecond = 0;
+      this.#invitesLastSecond = this.#invitesThisSecond;
+      this.#invitesThisSecond = 0;
+      const prev = this.#prevBySource;
+      this.#prevBySource = this.#bySource;
+      prev.clear();
+      this.#bySource = prev;
+      this.#lightThisSecond = 0;
+    }
     let cause: OverloadCause | undefined = this.#maxQueue > 0 && (w.queueMs ?? 0) > this.#maxQueue ? 'receive-queue'
       : this.#maxUtil > 0 && w.utilization > this.#maxUtil ? 'utilization'
         : this.#maxDelay > 0 && w.delayMs > this.#maxDelay ? 'event-loop-delay' : undefined;
@@ -207,9 +215,10 @@ export class OverloadGuard {
   /**
    * The verdict on one new INVITE (outside a dialog, matching no transaction), by its top Via's key (viaKey): an
    * INVITE shed before is shed again, so that a retransmission that was already on its way cannot start the call its
-   * caller was told was refused. While some are shed, a source that sent at most two new INVITEs in this window and
-   * in the one before (20 a second) is let through, within a tenth of the previous window's INVITEs: a flood from one
-   * address is shed before the PBX that sends a call now and then.
+   * caller was told was refused. While some are shed, a source that sent at most `lightSourceInvites` new INVITEs
+   * in this second and in the one before is let through, within a tenth of the last second's INVITEs (and at least
+   * five such sources' worth, so that a flood's first second cannot use it all up): a flood from one address is shed
+   * before the PBX that sends a call now and then.
    */
   admitInvite(topVia?: string, source?: string): OverloadVerdict {
     this.#invitesInWindow++;
@@ -263,13 +272,13 @@ export class OverloadGuard {
 
   /** Whether an INVITE from `source` passes as a light source's (counted against the window's budget). */
   #lightSource(source: string): boolean {
-    if (this.#lightPerWindow <= 0) return false;
+    if (this.#lightPerSecond <= 0) return false;
     const n = (this.#bySource.get(source) ?? 0) + 1;
     if (this.#bySource.size < MAX_SOURCES_COUNTED || this.#bySource.has(source)) this.#bySource.set(source, n);
     else return false;
-    if (n > this.#lightPerWindow || (this.#prevBySource.get(source) ?? 0) > this.#lightPerWindow) return false;
-    if (this.#lightInWindow >= Math.max(2, Math.floor(this.#invitesLastWindow / 10))) return false;
-    this.#lightInWindow++;
+    if (n > this.#lightPerSecond || (this.#prevBySource.get(source) ?? 0) > this.#lightPerSecond) return false;
+    if (this.#lightThisSecond >= Math.max(5 * this.#lightPerSecond, Math.floor(this.#invitesLastSecond / 10))) return false;
+    this.#lightThisSecond++;
     return true;
   }
 

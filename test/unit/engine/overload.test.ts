@@ -66,22 +66,29 @@ test('a backlog or a late loop while new INVITEs are under 5% of the datagrams r
   assert.equal(r.guard.stats().admitShare, 0.6, '5 in 100: the calls are the load');
 });
 
-test('while shedding, a source with at most two new INVITEs in the window passes, within a tenth of the last window\'s INVITEs', () => {
-  const r = rig();
-  for (let i = 0; i < 100; i++) r.guard.admitInvite(undefined, '10.0.0.1');
-  r.guard.window({ utilization: 1, delayMs: 0, queueMs: 500, datagramsRead: 500 });
-  assert.equal(r.guard.stats().admitShare, 0.6);
-  const pbx = [r.guard.admitInvite(undefined, '10.0.0.2'), r.guard.admitInvite(undefined, '10.0.0.2'), r.guard.admitInvite(undefined, '10.0.0.2')];
-  assert.deepEqual(pbx, ['admit', 'admit', 'reject'], 'the third from the same source in the window takes the share like any');
-  const flood = Array.from({ length: 100 }, () => r.guard.admitInvite(undefined, '10.0.0.1'));
-  assert.ok(Math.abs(count(flood, 'admit') - 60) <= 1, `the heavy source gets the share: ${count(flood, 'admit')} of 100`);
-  for (let i = 3; i < 20; i++) r.guard.admitInvite(undefined, `10.0.1.${i}`);
-  assert.equal(r.guard.stats().lightAdmitted, 10, 'a tenth of the 100 INVITEs of the last window, no more');
-  r.guard.window({ utilization: 1, delayMs: 0, queueMs: 500, datagramsRead: 500 });
-  assert.equal(r.guard.admitInvite(undefined, '10.0.1.3'), 'admit', 'a new window, a new count');
-  const heavy = Array.from({ length: 20 }, () => r.guard.admitInvite(undefined, '10.0.0.1'));
-  assert.ok(count(heavy, 'reject') > 0);
-  assert.equal(r.guard.stats().lightAdmitted, 11, 'the source that was heavy in the window before is not light now');
+test('while shedding, a source light in this second and the one before passes, within a tenth of the last second\'s INVITEs', () => {
+  const r = rig({ lightSourceInvites: 3 });
+  // The room for light sources a second: a tenth of the last second's INVITEs (100 here), at least 5 × 3.
+  const second = (n: number) => {
+    for (let w = 0; w < 10; w++) {
+      for (let i = 0; i < n; i++) r.guard.admitInvite(undefined, '10.0.0.1');
+      r.guard.window({ utilization: 1, delayMs: 0, queueMs: 500, datagramsRead: 10 * n });
+    }
+  };
+  second(100);
+  assert.equal(r.guard.stats().admitShare, 0.05, 'a second of backlog: the floor');
+  const light0 = r.guard.stats().lightAdmitted;
+  const pbx = Array.from({ length: 4 }, () => r.guard.admitInvite(undefined, '10.0.0.2'));
+  assert.deepEqual(pbx.slice(0, 3), ['admit', 'admit', 'admit']);
+  assert.equal(r.guard.stats().lightAdmitted - light0, 3, 'three light INVITEs, the fourth takes the share');
+  const heavy = Array.from({ length: 100 }, () => r.guard.admitInvite(undefined, '10.0.0.1'));
+  assert.ok(count(heavy, 'admit') <= 6, `the heavy source gets the share only: ${count(heavy, 'admit')} of 100`);
+  for (let i = 0; i < 200; i++) r.guard.admitInvite(undefined, `10.0.1.${i}`);
+  assert.equal(r.guard.stats().lightAdmitted - light0, 100, 'a tenth of the 1,000 INVITEs of the last second, no more');
+  second(0);
+  assert.equal(r.guard.admitInvite(undefined, '10.0.0.2') === 'admit' && r.guard.stats().lightAdmitted - light0 > 100, false,
+    'the PBX sent four in the second before: not light now');
+  assert.equal(r.guard.admitInvite(undefined, '10.0.2.1'), 'admit', 'a new source is');
 });
 
 test('the admitted share never falls below 5%', () => {
