@@ -1,0 +1,84 @@
+import type { UdpKernelQueue } from '../sip/transport/udp-queue.js';
+import type { LoadWindow } from './overload.js';
+
+/** What one datagram of a SIP message (up to about 1 KiB) occupies in a Linux receive queue (its skb truesize). */
+const DATAGRAM_TRUESIZE = 1_280;
+/** Fewer datagrams waiting than this is no backlog, whatever the rate. */
+const MIN_BACKLOG = 64;
+
+/**
+ * How long (ms) `queuedBytes` of datagrams will wait at the rate `read` were read in the last `windowMs`: 0 for a
+ * queue too short to matter, 10 s when nothing was read (the engine is stuck).
+ */
+export function queueMs(queuedBytes: number, read: number, windowMs: number): number {
+  const waiting = queuedBytes / DATAGRAM_TRUESIZE;
+  if (waiting < MIN_BACKLOG) return 0;
+  if (read <= 0) return 10_000;
+  return Math.min(10_000, (waiting / read) * windowMs);
+}
+
+/**
+ * Measures the thread it runs on, window by window: the busy share of the window (Node's event-loop utilization)
+ * and the worst lateness of a 10 ms interval timer (Node's own delay histogram loses the interval across a reset,
+ * so it is not used here), and where given the kernel's backlog for the UDP listeners. One timer; nothing allocated
+ * per turn but the readings once a window.
+ */
+export class LoadSampler {
+  readonly #timer: NodeJS.Timeout;
+  readonly #tickMs: number;
+  readonly #ticksPerWindow: number;
+  readonly #onWindow: (w: LoadWindow) => void;
+  readonly #queue: (() => UdpKernelQueue | undefined) | undefined;
+  readonly #datagramsRead: (() => number) | undefined;
+  readonly #windowMs: number;
+  #readBefore = 0;
+  #last = performance.now();
+  #ticks = 0;
+  #windowMax = 0;
+  #elu = performance.eventLoopUtilization();
+
+  constructor(onWindow: (w: LoadWindow) => void, o: {
+    windowMs?: number; tickMs?: number;
+    /** The kernel's backlog for the UDP listeners, and the datagrams the engine read so far (to turn it into time). */
+    queue?: () => UdpKernelQueue | undefined; datagramsRead?: () => number;
+  } = {}) {
+    const windowMs = o.windowMs ?? 100;
+    const tickMs = o.tickMs ?? 10;
+    this.#windowMs = windowMs;
+    this.#onWindow = onWindow;
+    this.#queue = o.queue;
+    this.#datagramsRead = o.datagramsRead;
+    this.#readBefore = o.datagramsRead?.() ?? 0;
+    this.#tickMs = tickMs;
+    this.#ticksPerWindow = Math.max(1, Math.round(windowMs / tickMs));
+    this.#timer = setInterval(() => this.#turn(), tickMs);
+    this.#timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  #turn(): void {
+    const now = performance.now();
+    const late = Math.max(0, now - this.#last - this.#tickMs);
+    this.#last = now;
+    if (late > this.#windowMax) this.#windowMax = late;
+    if (++this.#ticks < this.#ticksPerWindow) return;
+    const elu = performance.eventLoopUtilization();
+    const utilization = performance.eventLoopUtilization(elu, this.#elu).utilization;
+    this.#elu = elu;
+    const q = this.#queue?.();
+    const read = this.#datagramsRead?.() ?? 0;
+    const readInWindow = read - this.#readBefore;
+    this.#readBefore = read;
+    const w: LoadWindow = {
+      utilization, delayMs: this.#windowMax,
+      ...(q ? { queuedBytes: q.queuedBytes, queueMs: queueMs(q.queuedBytes, readInWindow, this.#windowMs), udpDrops: q.drops } : {}),
+      ...(this.#datagramsRead ? { datagramsRead: readInWindow } : {}),
+    };
+    this.#windowMax = 0;
+    this.#ticks = 0;
+    this.#onWindow(w);
+  }
+}
