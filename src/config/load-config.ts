@@ -12,6 +12,7 @@ import { configInvalid, type ConfigProblem } from './errors.js';
 import { AdminSchema, EngineSchema, GatewaySchema, ListenerSchema } from './gateway-schema.js';
 import { listListeners, type ListenerSpec } from './list-listeners.js';
 import { mergeDocuments, type ConfigDocument, type MergedDocuments } from './merge-documents.js';
+import { resolveConfigPaths } from './resolve-paths.js';
 
 /** The validated, frozen configuration every layer takes its slice of. */
 export type GatewayConfig = DeepReadonly<
@@ -162,7 +163,7 @@ export function parseConfig(documents: readonly ConfigDocument[], opts: LoadConf
   const { categories, problems: categoryProblems } = effectiveCategories(sections.permissions);
   // Names of new categories that failed the schema still count as defined.
   const known = [...categories, ...[...names.permissions].filter((n) => !categories.some((c) => c.name === n)).map((name) => ({ name, patterns: [], default: false }))];
-  const holesFree = { ...sections, dialPeers: sections.dialPeers.filter((d) => d !== undefined) };
+  const holesFree = resolveConfigPaths({ ...sections, dialPeers: sections.dialPeers.filter((d) => d !== undefined) }, merged.locate);
   const checked = crossCheck({
     config: sections,
     names,

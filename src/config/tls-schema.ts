@@ -4,7 +4,7 @@ import { NameSchema } from './common-schema.js';
 /**
  * Our own identity (CUBE `crypto pki trustpoint`): a folder with key.pem, cert.pem and chain.pem, or the files by
  * path under any names (`certificate: publickey.pem`, `key: privateKey.pem`, `chain: CAList.pem`, as a CA
- * organisation hands them over). Paths are relative to the working directory.
+ * organisation hands them over). Relative paths are relative to the folder of the file that names them.
  */
 export const TrustpointSchema = z.union([
   z.strictObject({ dir: z.string().min(1) }),

@@ -49,7 +49,7 @@ gateway:
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
   admin: { enabled: true, host: 127.0.0.1, port: ${adminPort} }
 trustpoints:
-  gw: { dir: pki/trustpoints/gw }
+  gw: { dir: ../pki/trustpoints/gw }
 tlsProfiles:
   edge: { trustpoint: gw }
 tenants:

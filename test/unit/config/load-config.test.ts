@@ -28,7 +28,9 @@ test('the shipped profiles/ load as is, with what npm start needs', () => {
   assert.ok(l.includes('udp/127.0.0.1:5060'));
   assert.ok(l.includes('tcp/127.0.0.1:5060'));
   assert.ok(l.includes('tls/127.0.0.1:5061/default'));
-  assert.deepEqual(cfg.trustpoints.gw, { dir: 'pki/trustpoints/gw' });
+  // ../pki in profiles/tls.yaml is the pki/ folder beside profiles/, whatever the working directory.
+  assert.deepEqual(cfg.trustpoints.gw, { dir: join(repo, 'pki/trustpoints/gw') });
+  assert.deepEqual(cfg.trustStores.local, [join(repo, 'pki/ca/ca.crt')]);
   assert.equal(cfg.tlsProfiles.default?.trustpoint, 'gw');
   assert.ok(cfg.tenants.pbx && cfg.tenants.carrier);
   assert.ok(cfg.dialPeers.length > 0);

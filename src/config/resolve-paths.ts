@@ -1,0 +1,41 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { ConfigPath } from './config-path.js';
+import type { ConfigSections } from './config-schema.js';
+import type { Location } from './merge-documents.js';
+
+/**
+ * File paths in the configuration (trustpoint folders and files, trust stores, CRL files) are relative to the
+ * folder of the file that names them, as kamailio's `include_file` and CUBE's `flash:` paths are: the same
+ * profiles work whatever the working directory of the process. An entry with no file of its own (built in
+ * code, not read from a file) resolves against the working directory. The result holds absolute paths only.
+ */
+export function resolveConfigPaths(sections: ConfigSections, locate: (path: ConfigPath) => Location): ConfigSections {
+  const base = (path: ConfigPath): string => {
+    const file = locate(path).file;
+    return file === undefined ? process.cwd() : dirname(resolve(file));
+  };
+  const abs = (from: string, p: string): string => (isAbsolute(p) ? p : resolve(from, p));
+  const absAll = <T extends string | readonly string[]>(from: string, v: T): T =>
+    (typeof v === 'string' ? abs(from, v) : v.map((p) => abs(from, p))) as T;
+
+  const trustpoints: ConfigSections['trustpoints'] = {};
+  for (const [name, tp] of Object.entries(sections.trustpoints)) {
+    const from = base(['trustpoints', name]);
+    trustpoints[name] = 'dir' in tp
+      ? { dir: abs(from, tp.dir) }
+      : {
+          certificate: abs(from, tp.certificate),
+          key: abs(from, tp.key),
+          ...(tp.chain !== undefined ? { chain: absAll(from, tp.chain) } : {}),
+        };
+  }
+  const trustStores: ConfigSections['trustStores'] = {};
+  for (const [name, store] of Object.entries(sections.trustStores)) trustStores[name] = absAll(base(['trustStores', name]), store);
+  const tlsProfiles: ConfigSections['tlsProfiles'] = {};
+  for (const [name, p] of Object.entries(sections.tlsProfiles)) {
+    tlsProfiles[name] = p.revocation === undefined
+      ? p
+      : { ...p, revocation: { crl: absAll(base(['tlsProfiles', name]), p.revocation.crl) } };
+  }
+  return { ...sections, trustpoints, trustStores, tlsProfiles };
+}
