@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { inspectCertificate, splitPemBundle } from '../pki/index.js';
-import { rowOf, type CertificateRow } from '../certificate-inventory.js';
+import { inspectPem } from '../certificate-ops/index.js';
+import type { CertificateRow } from '../certificate-inventory.js';
 
 export { listCertificates, type CertificateRow } from '../certificate-inventory.js';
 
 /** Every certificate in a PEM file (a bundle shows each). */
 export function inspectFile(file: string, now: Date): CertificateRow[] {
-  const pems = splitPemBundle(readFileSync(file, 'utf8'));
-  return pems.map((p, i) => rowOf(file, i === 0 ? 'leaf' : 'chain', inspectCertificate(p), now));
+  return inspectPem(readFileSync(file, 'utf8'), file, now);
 }
 
 /** The rows as text: one block per certificate, the fields an administrator checks, expiry first. */

@@ -1,13 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatProblem, resolveConfigDir, tryLoadConfig, type GatewayConfig } from '../config/index.js';
 import {
-  createCsr, createLocalCa, exportCaCertificate, generateKeyPair, importSignedCertificate, importTrustedCa, inspectCertificate,
-  loadPrivateKey, parseCertificate, saveTrustpoint, splitPemBundle, writePemFile, type KeySpec, type SanEntry,
-} from '../pki/index.js';
+  addTrustedCa, CLI_FIELDS, createCa, createTrustpointCsr, exportCa, importTrustpointCertificate, removeTrustedCa,
+} from '../certificate-ops/index.js';
+import { formatProblem, resolveConfigDir, tryLoadConfig, type GatewayConfig } from '../config/index.js';
+import { writePemFile } from '../pki/index.js';
 import { validateCipherName } from '../tls/cipher-names.js';
-import { loadTrustpointEntry, trustStorePems, type TrustpointEntry } from '../tls-files.js';
 import { formatRows, inspectFile, listCertificates } from './pki-list.js';
 
 export interface PkiIo {
@@ -46,170 +45,57 @@ function loadConfig(profiles: string | undefined, io: PkiIo): GatewayConfig {
   return r.config;
 }
 
-function trustpointOf(config: GatewayConfig, name: string | undefined): TrustpointEntry {
+type Values = Record<string, string | boolean | undefined>;
+const str = (v: Values, k: string): string | undefined => v[k] as string | undefined;
+
+function csr(name: string | undefined, v: Values, io: PkiIo): void {
+  const config = loadConfig(str(v, 'profiles'), io);
   if (name === undefined) fail('a trustpoint name is needed');
-  const tp = config.trustpoints[name];
-  if (!tp) fail(`no trustpoint ${name} in the configuration (known: ${Object.keys(config.trustpoints).join(', ') || 'none'})`);
-  return tp;
-}
-
-/** Where a new key waits between `csr` and `import`. */
-function pendingKeyPath(tp: TrustpointEntry): string {
-  return 'dir' in tp ? join(resolve(tp.dir), 'key.pending.pem') : `${resolve(tp.key)}.pending`;
-}
-
-function keySpec(text: string | undefined): KeySpec {
-  const specs: Record<string, KeySpec> = {
-    'ec:p256': { type: 'ec', curve: 'P-256' }, 'ec:p384': { type: 'ec', curve: 'P-384' },
-    'rsa:2048': { type: 'rsa', bits: 2048 }, 'rsa:3072': { type: 'rsa', bits: 3072 }, 'rsa:4096': { type: 'rsa', bits: 4096 },
-  };
-  const s = specs[(text ?? 'ec:p256').toLowerCase()];
-  return s ?? fail(`--key ${text}: one of ${Object.keys(specs).join(', ')}`);
-}
-
-function subjectOf(text: string | undefined): { commonName?: string; organization?: string; organizationalUnit?: string; country?: string } {
-  if (!text) fail('--subject is needed, e.g. --subject CN=gw.example.com,O=Example');
-  const out: Record<string, string> = {};
-  const names: Record<string, string> = { CN: 'commonName', O: 'organization', OU: 'organizationalUnit', C: 'country' };
-  for (const part of text.split(',')) {
-    const eq = part.indexOf('=');
-    const k = names[part.slice(0, eq).trim().toUpperCase()];
-    if (eq <= 0 || !k) fail(`--subject: '${part}' is not CN=, O=, OU= or C=`);
-    out[k] = part.slice(eq + 1).trim();
-  }
-  if (!out['commonName']) fail('--subject needs a CN');
-  return out;
-}
-
-function sansOf(text: string | undefined): SanEntry[] {
-  if (!text) return [];
-  return text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    const colon = s.indexOf(':');
-    const kind = s.slice(0, colon).toUpperCase();
-    const value = s.slice(colon + 1);
-    if (kind === 'DNS') return { type: 'dns', value };
-    if (kind === 'URI') return { type: 'uri', value };
-    if (kind === 'IP') return { type: 'ip', value };
-    return fail(`--san: '${s}' is not DNS:, URI: or IP:`);
-  });
-}
-
-function csr(name: string | undefined, v: Record<string, string | boolean | undefined>, io: PkiIo): void {
-  const tp = trustpointOf(loadConfig(v['profiles'] as string | undefined, io), name);
-  let keyPem: string;
-  if (v['reuse-key']) {
-    keyPem = loadTrustpointEntry(name!, tp).keyPem;
-  } else {
-    keyPem = generateKeyPair(keySpec(v['key'] as string | undefined)).privateKeyPem;
-    const pending = pendingKeyPath(tp);
-    mkdirSync(dirname(pending), { recursive: true, mode: 0o700 });
-    writePemFile(pending, keyPem, true);
-    io.err(`a new key waits in ${pending} (mode 0600) until the signed certificate is imported`);
-  }
-  const pem = createCsr({ subject: subjectOf(v['subject'] as string | undefined), privateKeyPem: keyPem, san: sansOf(v['san'] as string | undefined) });
-  const out = v['out'] as string | undefined;
+  const r = createTrustpointCsr(config, { trustpoint: name, subject: str(v, 'subject'), san: str(v, 'san'), key: str(v, 'key'), reuseKey: v['reuse-key'] === true }, CLI_FIELDS);
+  if (r.pendingKeyPath) io.err(`a new key waits in ${r.pendingKeyPath} (mode 0600) until the signed certificate is imported`);
+  const out = str(v, 'out');
   if (out) {
-    writePemFile(resolve(out), pem, false);
+    writePemFile(resolve(out), r.csrPem, false);
     io.err(`CSR written to ${out}`);
   } else {
-    io.out(pem.trimEnd());
+    io.out(r.csrPem.trimEnd());
   }
-}
-
-/** The keys a signed certificate may belong to: the one a CSR left waiting, then the trustpoint's own. */
-function keyCandidates(name: string, tp: TrustpointEntry, pending: string): { keyPem: string; from: string }[] {
-  const out: { keyPem: string; from: string }[] = [];
-  if (existsSync(pending)) out.push({ keyPem: readFileSync(pending, 'utf8'), from: pending });
-  try {
-    out.push({ keyPem: loadTrustpointEntry(name, tp).keyPem, from: 'the trustpoint key' });
-  } catch {
-    // no trustpoint files yet: only the pending key can match
-  }
-  return out;
 }
 
 function importCert(name: string | undefined, certFile: string | undefined, chainFile: string | undefined, profiles: string | undefined, io: PkiIo): void {
   const config = loadConfig(profiles, io);
-  const tp = trustpointOf(config, name);
+  if (name === undefined) fail('a trustpoint name is needed');
   if (!certFile) fail('the signed certificate file is needed');
-  const certPem = readFileSync(resolve(certFile), 'utf8');
-  const chainPems = chainFile ? splitPemBundle(readFileSync(resolve(chainFile), 'utf8')) : [];
-  const pending = pendingKeyPath(tp);
-  const leaf = parseCertificate(splitPemBundle(certPem)[0] ?? fail(`${certFile}: no certificate in it`));
-  const candidates = keyCandidates(name!, tp, pending);
-  const key = candidates.find((c) => leaf.checkPrivateKey(loadPrivateKey(c.keyPem)))
-    ?? fail(`${certFile} was not issued for ${candidates.map((c) => c.from).join(' or ') || `any key of trustpoint ${name}`} [ERR_PKI_KEY_MISMATCH]`);
-  // The chain must reach a root: the one the CA sent along when it did, else a CA of one of our trust stores.
-  const sentRoot = [...splitPemBundle(certPem).slice(1), ...chainPems].some((p) => inspectCertificate(p).selfSigned);
-  const trusted = sentRoot ? undefined : Object.entries(config.trustStores).flatMap(([n, st]) => {
-    try {
-      return trustStorePems(n, st);
-    } catch {
-      return [];
-    }
+  const r = importTrustpointCertificate(config, {
+    trustpoint: name, certPem: readFileSync(resolve(certFile), 'utf8'), certLabel: certFile,
+    ...(chainFile ? { chainPem: readFileSync(resolve(chainFile), 'utf8'), chainLabel: chainFile } : {}),
+    now: io.now?.() ?? new Date(),
   });
-  const material = importSignedCertificate({
-    privateKeyPem: key.keyPem, certPem, chainPems, ...(trusted ? { trustedPems: trusted } : {}), now: io.now?.() ?? new Date(),
-  });
-  if ('dir' in tp) {
-    saveTrustpoint(resolve(tp.dir), material);
-  } else {
-    // The chain file is written only when the trustpoint names one; the key last, so a watcher sees a matched pair.
-    writePemFile(resolve(tp.certificate), material.certPem, false);
-    const chain = tp.chain === undefined ? undefined : typeof tp.chain === 'string' ? tp.chain : tp.chain[0];
-    if (chain !== undefined) writePemFile(resolve(chain), material.chainPems.join(''), false);
-    writePemFile(resolve(tp.key), material.keyPem, true);
-  }
-  if (key.from === pending) rmSync(pending, { force: true });
-  const info = inspectCertificate(material.certPem);
-  io.out(`trustpoint ${name}: installed ${info.subject.replace(/\n/g, ', ')}, expires ${info.notAfter.toISOString()}, chain of ${material.chainPems.length}`);
+  io.out(`trustpoint ${name}: installed ${r.subject}, expires ${r.notAfter.toISOString()}, chain of ${r.chainLength}`);
 }
 
-function storeFolder(config: GatewayConfig, store: string | undefined): string {
+function trust(sub: 'add' | 'remove', store: string | undefined, arg: string | undefined, profiles: string | undefined, io: PkiIo): void {
+  const config = loadConfig(profiles, io);
   if (store === undefined) fail('a trust store name is needed');
-  const s = config.trustStores[store];
-  if (s === undefined) fail(`no trust store ${store} in the configuration (known: ${Object.keys(config.trustStores).join(', ') || 'none'})`);
-  const path = typeof s === 'string' ? resolve(s) : undefined;
-  if (path === undefined || (existsSync(path) && !statSync(path).isDirectory())) {
-    fail(`trust store ${store} is a file or a list of files; pki trust works on a trust-store folder (trustStores: { ${store}: pki/${store} })`);
-  }
-  return path;
-}
-
-function trust(sub: string | undefined, store: string | undefined, arg: string | undefined, profiles: string | undefined, io: PkiIo): void {
-  const dir = storeFolder(loadConfig(profiles, io), store);
   if (!arg) fail(sub === 'add' ? 'the CA certificate file is needed' : 'a SHA-256 fingerprint (or its start) or a file name is needed');
   if (sub === 'add') {
-    const info = importTrustedCa(dir, readFileSync(resolve(arg), 'utf8'));
-    io.out(`trust store ${store}: added ${info.subject.replace(/\n/g, ', ')} (SHA-256 ${info.fingerprint256})`);
+    const r = addTrustedCa(config, store, readFileSync(resolve(arg), 'utf8'));
+    io.out(`trust store ${store}: added ${r.subject} (SHA-256 ${r.sha256})`);
     return;
   }
-  const want = arg.replace(/:/g, '').toUpperCase();
-  const gone = existsSync(dir) ? readdirSync(dir).filter((f) => /\.(pem|crt)$/i.test(f)).filter((f) => {
-    if (f === arg) return true;
-    const fp = inspectCertificate(readFileSync(join(dir, f), 'utf8')).fingerprint256.replace(/:/g, '');
-    return want.length >= 8 && fp.startsWith(want);
-  }) : [];
-  if (gone.length === 0) fail(`trust store ${store}: no CA matches ${arg}`);
-  for (const f of gone) rmSync(join(dir, f));
-  io.out(`trust store ${store}: removed ${gone.join(', ')}`);
+  const r = removeTrustedCa(config, store, arg, { byFile: true });
+  io.out(`trust store ${store}: removed ${r.removed.join(', ')}`);
 }
 
-function ca(sub: string | undefined, v: Record<string, string | boolean | undefined>, io: PkiIo): void {
-  const dir = resolve((v['pki'] as string | undefined) ?? 'pki', 'ca');
-  const certPath = join(dir, 'ca.crt');
+function ca(sub: string | undefined, v: Values, io: PkiIo): void {
+  const dir = resolve(str(v, 'pki') ?? 'pki', 'ca');
   if (sub === 'create') {
-    if (existsSync(certPath)) return io.out(`a CA is already there: ${certPath}`);
-    const made = createLocalCa({ commonName: (v['name'] as string | undefined) ?? 'trunkgate local CA' });
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writePemFile(join(dir, 'ca.key'), made.keyPem, true);
-    writePemFile(certPath, made.certPem, false);
-    return io.out(`created ${certPath} (key ${join(dir, 'ca.key')}, mode 0600)`);
+    const r = createCa(dir, str(v, 'name'));
+    return io.out(r.created ? `created ${r.certPath} (key ${r.keyPath}, mode 0600)` : `a CA is already there: ${r.certPath}`);
   }
   if (sub !== 'export') fail(`unknown pki ca subcommand '${sub ?? ''}': create or export`);
-  if (!existsSync(certPath)) fail(`no CA at ${certPath}: trunkgate pki ca create, or start the gateway once`);
-  const { pem, der } = exportCaCertificate(readFileSync(certPath, 'utf8'));
-  const out = v['out'] as string | undefined;
+  const { pem, der } = exportCa(dir);
+  const out = str(v, 'out');
   if (out) {
     if (v['der']) writeFileSync(resolve(out), der, { mode: 0o644 });
     else writePemFile(resolve(out), pem, false);
@@ -235,7 +121,7 @@ export function pkiCommand(args: string[], io: PkiIo): number {
     io.err(`trunkgate pki: ${(e as Error).message}\n\n${PKI_USAGE}`);
     return 2;
   }
-  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const v = parsed.values as Values;
   const [sub, a, b, c] = parsed.positionals;
   if (v['help']) {
     io.out(PKI_USAGE);
@@ -245,7 +131,7 @@ export function pkiCommand(args: string[], io: PkiIo): number {
   try {
     switch (sub) {
       case 'list': {
-        const r = listCertificates(loadConfig(v['profiles'] as string | undefined, io), now);
+        const r = listCertificates(loadConfig(str(v, 'profiles'), io), now);
         if (v['json']) io.out(JSON.stringify(r, null, 2));
         else for (const l of formatRows(r.rows)) io.out(l);
         for (const p of r.problems) io.err(p);
@@ -260,10 +146,10 @@ export function pkiCommand(args: string[], io: PkiIo): number {
       }
       case 'ca': ca(a, v, io); return 0;
       case 'csr': csr(a, v, io); return 0;
-      case 'import': importCert(a, b, c, v['profiles'] as string | undefined, io); return 0;
+      case 'import': importCert(a, b, c, str(v, 'profiles'), io); return 0;
       case 'trust':
         if (a !== 'add' && a !== 'remove') fail(`unknown pki trust subcommand '${a ?? ''}': add or remove`);
-        trust(a, b, c, v['profiles'] as string | undefined, io);
+        trust(a, b, c, str(v, 'profiles'), io);
         return 0;
       default:
         io.err(`trunkgate pki: ${sub === undefined ? 'a subcommand is needed' : `unknown subcommand '${sub}'`}\n\n${PKI_USAGE}`);

@@ -1,4 +1,5 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair as generateKeyPairCb, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { pkiError } from './errors.js';
 
 /** Key algorithms the gateway issues: RSA (2048+) or ECDSA on a NIST curve. */
@@ -20,6 +21,19 @@ export function generateKeyPair(spec: KeySpec = { type: 'ec' }): KeyPairPem {
     spec.type === 'rsa'
       ? generateKeyPairSync('rsa', { modulusLength: spec.bits ?? 2048 })
       : generateKeyPairSync('ec', { namedCurve: spec.curve ?? 'P-256' });
+  return {
+    privateKeyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+const generateAsync = promisify(generateKeyPairCb);
+
+/** The same, off the event loop (libuv's thread pool): an RSA 4096 key takes seconds a server cannot stall for. */
+export async function generateKeyPairAsync(spec: KeySpec = { type: 'ec' }): Promise<KeyPairPem> {
+  const pair = spec.type === 'rsa'
+    ? await generateAsync('rsa', { modulusLength: spec.bits ?? 2048 })
+    : await generateAsync('ec', { namedCurve: spec.curve ?? 'P-256' });
   return {
     privateKeyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),

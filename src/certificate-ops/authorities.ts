@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createLocalCa, exportCaCertificate, importTrustedCa, inspectCertificate, splitPemBundle, writePemFile } from '../pki/index.js';
+import { rowOf, type CertificateRow } from '../certificate-inventory.js';
+import { checked, refuse } from './errors.js';
+import { trustStoreFolder, type PkiConfig } from './names.js';
+
+/**
+ * Our CA (create, export), the CAs of a trust-store folder (add, remove: CUBE `crypto pki authenticate`, sipXecs
+ * "Certificate Authorities") and a look at any PEM text.
+ */
+
+/**
+ * The folder of our CA for a running gateway: `<pki>/ca` beside the `<pki>/trustpoints/<name>` folders the first
+ * start created, the first that holds a ca.crt; else `pki/ca` as `trunkgate pki ca` defaults.
+ */
+export function caDirOf(config: PkiConfig): string {
+  for (const tp of Object.values(config.trustpoints)) {
+    if (!('dir' in tp)) continue;
+    const dir = resolve(tp.dir);
+    if (basename(dirname(dir)) !== 'trustpoints') continue;
+    const ca = join(dirname(dirname(dir)), 'ca');
+    if (existsSync(join(ca, 'ca.crt'))) return ca;
+  }
+  return resolve('pki', 'ca');
+}
+
+export interface CreateCaResult {
+  created: boolean;
+  certPath: string;
+  keyPath: string;
+}
+
+/** `trunkgate pki ca create`: a CA in `caDir` when there is none (the key mode 0600). */
+export function createCa(caDir: string, commonName: string | undefined): CreateCaResult {
+  const certPath = join(caDir, 'ca.crt');
+  const keyPath = join(caDir, 'ca.key');
+  if (existsSync(certPath)) return { created: false, certPath, keyPath };
+  const made = createLocalCa({ commonName: commonName ?? 'trunkgate local CA' });
+  mkdirSync(caDir, { recursive: true, mode: 0o700 });
+  writePemFile(keyPath, made.keyPem, true);
+  writePemFile(certPath, made.certPem, false);
+  return { created: true, certPath, keyPath };
+}
+
+/** Our CA's certificate for the far end to trust: PEM and DER. */
+export function exportCa(caDir: string): { pem: string; der: Buffer; path: string } {
+  const path = join(caDir, 'ca.crt');
+  if (!existsSync(path)) refuse('missing', `no CA at ${path}: trunkgate pki ca create, or start the gateway once`);
+  return { ...exportCaCertificate(readFileSync(path, 'utf8')), path };
+}
+
+export interface TrustAddResult {
+  store: string;
+  subject: string;
+  sha256: string;
+  file: string;
+}
+
+/** Adds a CA (the first certificate of the PEM; it must be a CA) to a trust-store folder; the same CA twice is one file. */
+export function addTrustedCa(config: PkiConfig, store: string, pem: string): TrustAddResult {
+  const dir = trustStoreFolder(config, store);
+  const info = checked(() => importTrustedCa(dir, pem), `trust store ${store}: `);
+  return {
+    store, subject: info.subject.replace(/\n/g, ', '), sha256: info.fingerprint256,
+    file: join(dir, `${info.fingerprint256.replace(/:/g, '').slice(0, 16).toLowerCase()}.pem`),
+  };
+}
+
+/**
+ * Removes the CAs of a trust-store folder whose SHA-256 fingerprint starts with `match` (at least 8 hex digits,
+ * colons ignored), or, when `byFile`, the file of that name in the folder.
+ */
+export function removeTrustedCa(config: PkiConfig, store: string, match: string, opts: { byFile?: boolean } = {}): { store: string; removed: string[] } {
+  const dir = trustStoreFolder(config, store);
+  const want = match.replace(/:/g, '').toUpperCase();
+  const gone = existsSync(dir) ? readdirSync(dir).filter((f) => /\.(pem|crt)$/i.test(f)).filter((f) => {
+    if (opts.byFile && f === match) return true;
+    const fp = inspectCertificate(readFileSync(join(dir, f), 'utf8')).fingerprint256.replace(/:/g, '');
+    return want.length >= 8 && fp.startsWith(want);
+  }) : [];
+  if (gone.length === 0) refuse('missing', `trust store ${store}: no CA matches ${match}`);
+  for (const f of gone) rmSync(join(dir, f));
+  return { store, removed: gone };
+}
+
+/** Every certificate of a PEM text (a bundle shows each: the first as leaf, the rest as chain). */
+export function inspectPem(text: string, where: string, now: Date): CertificateRow[] {
+  return splitPemBundle(text).map((p, i) => rowOf(where, i === 0 ? 'leaf' : 'chain', checked(() => inspectCertificate(p), `certificate ${i + 1}: `), now));
+}

@@ -1,0 +1,164 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import {
+  createCsr, generateKeyPair, importSignedCertificate, inspectCertificate, loadPrivateKey, parseCertificate, saveTrustpoint,
+  splitPemBundle, writePemFile, type DistinguishedName, type KeySpec, type SanEntry,
+} from '../pki/index.js';
+import { loadTrustpointEntry, trustStorePems, type TrustpointEntry } from '../tls-files.js';
+import { checked, refuse } from './errors.js';
+import {
+  keySpecOf, pendingKeyPath, sansOf, subjectOf, trustpointKeyPath, trustpointOf, type FieldNames, type PkiConfig,
+} from './names.js';
+
+/**
+ * Enrolment of a trustpoint with an outside CA (CUBE `crypto pki enroll` and `crypto pki import`): a CSR whose new
+ * key waits beside the trustpoint, then the certificate the CA signed, checked (key, chain, dates) before anything
+ * is written and swapped in file by file (each an atomic rename) so a watching gateway picks it up.
+ */
+
+export interface CsrRequest {
+  trustpoint: string;
+  /** `CN=..,O=..,OU=..,C=..` */
+  subject: string | undefined;
+  /** `DNS:..,URI:sip:..,IP:..` */
+  san?: string | undefined;
+  /** ec:p256 (default), ec:p384, rsa:2048, rsa:3072, rsa:4096. */
+  key?: string | undefined;
+  /** Sign with the trustpoint's current key instead of a new one. */
+  reuseKey?: boolean | undefined;
+}
+
+/** A CSR request checked and ready: what is left is to make the key (when a new one) and sign. */
+export interface CsrPlan {
+  trustpoint: string;
+  entry: TrustpointEntry;
+  subject: DistinguishedName;
+  san: SanEntry[];
+  /** The key to generate; absent when the current key is reused. */
+  newKey: KeySpec | undefined;
+}
+
+export interface CsrResult {
+  trustpoint: string;
+  /** PKCS#10, PEM. */
+  csrPem: string;
+  /** Where the new key waits (mode 0600) until the signed certificate is imported; absent when the key was reused. */
+  pendingKeyPath: string | undefined;
+}
+
+export function planCsr(config: PkiConfig, req: CsrRequest, f: FieldNames): CsrPlan {
+  const entry = trustpointOf(config, req.trustpoint);
+  const subject = subjectOf(req.subject, f);
+  const san = sansOf(req.san, f);
+  return { trustpoint: req.trustpoint, entry, subject, san, newKey: req.reuseKey ? undefined : keySpecOf(req.key, f) };
+}
+
+/** Signs the CSR with the new key (made by the caller from `plan.newKey`) or the current one; then the new key is kept. */
+export function signCsr(plan: CsrPlan, newKeyPem: string | undefined): CsrResult {
+  let keyPem = newKeyPem;
+  if (keyPem === undefined) {
+    try {
+      keyPem = loadTrustpointEntry(plan.trustpoint, plan.entry).keyPem;
+    } catch (e) {
+      refuse('missing', `trustpoint ${plan.trustpoint} has no key to reuse yet (${(e as Error).message}): make a CSR with a new key`);
+    }
+  }
+  const csrPem = checked(() => createCsr({ subject: plan.subject, privateKeyPem: keyPem, san: plan.san }));
+  if (newKeyPem === undefined) return { trustpoint: plan.trustpoint, csrPem, pendingKeyPath: undefined };
+  const pending = pendingKeyPath(plan.entry);
+  mkdirSync(dirname(pending), { recursive: true, mode: 0o700 });
+  writePemFile(pending, newKeyPem, true);
+  return { trustpoint: plan.trustpoint, csrPem, pendingKeyPath: pending };
+}
+
+/** `trunkgate pki csr`: the whole of it in one call (the key made on this thread). */
+export function createTrustpointCsr(config: PkiConfig, req: CsrRequest, f: FieldNames): CsrResult {
+  const plan = planCsr(config, req, f);
+  return signCsr(plan, plan.newKey ? generateKeyPair(plan.newKey).privateKeyPem : undefined);
+}
+
+export interface ImportRequest {
+  trustpoint: string;
+  /** The certificate the CA signed (PEM; further certificates after it are taken as its chain). */
+  certPem: string;
+  /** Intermediates and, when the CA sends it, the root (PEM bundle). */
+  chainPem?: string | undefined;
+  /** How the certificate and the chain are named in a refusal: their files, or "the certificate". */
+  certLabel: string;
+  chainLabel?: string;
+  now?: Date;
+}
+
+export interface ImportResult {
+  trustpoint: string;
+  subject: string;
+  sha256: string;
+  notAfter: Date;
+  /** Certificates above the leaf, as installed. */
+  chainLength: number;
+  /** The key it was issued for: the one a CSR left waiting, or the trustpoint's current one. */
+  key: 'new' | 'current';
+  /** The files written. */
+  files: string[];
+}
+
+/** The keys a signed certificate may belong to: the one a CSR left waiting, then the trustpoint's own. */
+function keyCandidates(name: string, tp: TrustpointEntry): { keyPem: string; from: string; pending: boolean }[] {
+  const out: { keyPem: string; from: string; pending: boolean }[] = [];
+  const pending = pendingKeyPath(tp);
+  if (existsSync(pending)) out.push({ keyPem: readFileSync(pending, 'utf8'), from: `${pending} (the new key of pki csr)`, pending: true });
+  try {
+    out.push({ keyPem: loadTrustpointEntry(name, tp).keyPem, from: `the key of trustpoint ${name} (${trustpointKeyPath(tp)})`, pending: false });
+  } catch {
+    // no trustpoint files yet: only the pending key can match
+  }
+  return out;
+}
+
+/** `trunkgate pki import`, POST /pki/import: every check first, then the files. */
+export function importTrustpointCertificate(config: PkiConfig, req: ImportRequest): ImportResult {
+  const name = req.trustpoint;
+  const tp = trustpointOf(config, name);
+  const bundle = splitPemBundle(req.certPem);
+  const first = bundle[0] ?? refuse('bad-input', `${req.certLabel}: no certificate in it`, 'ERR_PKI_CERT_INVALID');
+  const chainPems = req.chainPem === undefined ? [] : splitPemBundle(req.chainPem);
+  if (req.chainPem !== undefined && chainPems.length === 0) refuse('bad-input', `${req.chainLabel ?? 'the chain'}: no certificate in it`, 'ERR_PKI_CERT_INVALID');
+  const leaf = checked(() => parseCertificate(first), `${req.certLabel}: `);
+  const candidates = keyCandidates(name, tp);
+  const key = candidates.find((c) => leaf.checkPrivateKey(loadPrivateKey(c.keyPem)))
+    ?? refuse('refused', `${req.certLabel} was not issued for ${candidates.map((c) => c.from).join(' or ') || `any key of trustpoint ${name}`}`, 'ERR_PKI_KEY_MISMATCH');
+  // The chain must reach a root: the one the CA sent along when it did, else a CA of one of our trust stores.
+  const sentRoot = [...bundle.slice(1), ...chainPems].some((p) => checked(() => inspectCertificate(p), `${req.chainLabel ?? 'the chain'}: `).selfSigned);
+  const trusted = sentRoot ? undefined : Object.entries(config.trustStores).flatMap(([n, st]) => {
+    try {
+      return trustStorePems(n, st);
+    } catch {
+      return [];
+    }
+  });
+  const material = checked(() => importSignedCertificate({
+    privateKeyPem: key.keyPem, certPem: req.certPem, chainPems, ...(trusted ? { trustedPems: trusted } : {}), now: req.now ?? new Date(),
+  }), `${req.certLabel} for trustpoint ${name}: `);
+  const files: string[] = [];
+  if ('dir' in tp) {
+    saveTrustpoint(resolve(tp.dir), material);
+    files.push(...['key.pem', 'cert.pem', 'chain.pem'].map((f) => join(resolve(tp.dir), f)));
+  } else {
+    // The chain file is written only when the trustpoint names one; the key last, so a watcher sees a matched pair.
+    writePemFile(resolve(tp.certificate), material.certPem, false);
+    files.push(resolve(tp.certificate));
+    const chain = tp.chain === undefined ? undefined : typeof tp.chain === 'string' ? tp.chain : tp.chain[0];
+    if (chain !== undefined) {
+      writePemFile(resolve(chain), material.chainPems.join(''), false);
+      files.push(resolve(chain));
+    }
+    writePemFile(resolve(tp.key), material.keyPem, true);
+    files.push(resolve(tp.key));
+  }
+  if (key.pending) rmSync(pendingKeyPath(tp), { force: true });
+  const info = inspectCertificate(material.certPem);
+  return {
+    trustpoint: name, subject: info.subject.replace(/\n/g, ', '), sha256: info.fingerprint256, notAfter: info.notAfter,
+    chainLength: material.chainPems.length, key: key.pending ? 'new' : 'current', files,
+  };
+}
