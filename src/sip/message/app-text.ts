@@ -1,4 +1,4 @@
-import { canonicalName } from './headers.js';
+import { canonicalName, wireName } from './headers.js';
 import type { SipHeader, SipMessage } from './types.js';
 
 /**
@@ -52,8 +52,9 @@ function readHeaderLines(lines: string[]): SipHeader[] {
     }
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    const raw = line.slice(0, colon).trim();
-    headers.push({ name: canonicalName(raw), raw, value: line.slice(colon + 1).trim() });
+    const written = line.slice(0, colon).trim();
+    const name = canonicalName(written);
+    headers.push({ name, raw: wireName(name, written), value: line.slice(colon + 1).trim() });
   }
   return headers;
 }

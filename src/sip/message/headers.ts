@@ -12,7 +12,7 @@ export const compactForms: Readonly<Record<string, string>> = {
 const displayNames: Record<string, string> = {
   'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', rack: 'RAck', rseq: 'RSeq',
   'mime-version': 'MIME-Version', 'p-asserted-identity': 'P-Asserted-Identity', 'p-preferred-identity': 'P-Preferred-Identity',
-  'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match',
+  'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match', 'min-se': 'Min-SE',
 };
 
 /** Headers whose values are comma-separated lists (RFC 3261 §7.3.1); others are never split. */
@@ -40,6 +40,29 @@ export function displayName(canonical: string): string {
   const d = displayNames[canonical];
   if (d !== undefined) return d;
   return canonical.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
+}
+
+/**
+ * Header names the SIP RFCs define (RFC 3261 §20 and the common extensions). An app's header of one of these
+ * names goes out in its usual spelling whatever case or compact form the app wrote ('reason' → 'Reason',
+ * 'v' → 'Via'), as drachtio-server's stack prints them; a peer that matches names case-sensitively (sipp's
+ * header checks) still finds them. Other names keep the app's spelling.
+ */
+const standardHeaders = new Set([
+  'accept', 'accept-contact', 'accept-encoding', 'accept-language', 'alert-info', 'allow', 'allow-events',
+  'authentication-info', 'authorization', 'call-id', 'call-info', 'contact', 'content-disposition',
+  'content-encoding', 'content-language', 'content-length', 'content-type', 'cseq', 'date', 'error-info', 'event',
+  'expires', 'from', 'history-info', 'identity', 'in-reply-to', 'max-forwards', 'min-expires', 'min-se',
+  'mime-version', 'organization', 'p-asserted-identity', 'p-preferred-identity', 'path', 'priority', 'privacy',
+  'proxy-authenticate', 'proxy-authorization', 'proxy-require', 'rack', 'reason', 'record-route', 'refer-to',
+  'referred-by', 'replaces', 'reply-to', 'require', 'retry-after', 'route', 'rseq', 'server', 'service-route',
+  'session-expires', 'sip-etag', 'sip-if-match', 'subject', 'subscription-state', 'supported', 'timestamp', 'to',
+  'unsupported', 'user-agent', 'via', 'warning', 'www-authenticate',
+]);
+
+/** How a header an app wrote is spelled on the wire: the usual spelling of a standard name, else as written. */
+export function wireName(canonical: string, written: string): string {
+  return standardHeaders.has(canonical) ? displayName(canonical) : written;
 }
 
 export function isListHeader(canonical: string): boolean {

@@ -10,7 +10,7 @@ test('an app request with bare LF line ends, no Content-Length and a folded head
   assert.equal(m.method, 'INVITE');
   assert.equal(m.uri, 'sip:bob@example.com');
   assert.deepEqual(m.headers.map((h) => [h.name, h.raw, h.value]), [
-    ['from', 'From', '<sip:a@b>;tag=1'], ['subject', 'Subject', 'one two'], ['call-id', 'i', 'abc'],
+    ['from', 'From', '<sip:a@b>;tag=1'], ['subject', 'Subject', 'one two'], ['call-id', 'Call-ID', 'abc'],
   ]);
   assert.equal(m.body.toString(), 'v=0\r\n');
 });
@@ -59,4 +59,14 @@ test('uriOrUndefined: SIP, SIPS and tel URIs parse; anything else is undefined',
   });
   assert.equal(uriOrUndefined('tel:+15551234567')?.host, '+15551234567');
   for (const bad of ['http://x', 'sip:', 'sip:a@b:99999', 'sip:a b@c', 'nocolon']) assert.equal(uriOrUndefined(bad), undefined, bad);
+});
+
+test('an app\'s standard header names go out in their usual spelling (a case-sensitive peer finds them); other names as written', () => {
+  const m = parseAppText('SIP/2.0 403 Forbidden\nreason: SIP;cause=403;text="no"\nCALL-ID: c1\nv: SIP/2.0/UDP h;branch=z9hG4bK1\n' +
+    'min-se: 90\nwww-authenticate: Digest realm="r"\nx-my-Header: 1\nP-custom: 2\n\n')!;
+  assert.deepEqual(m.headers.map((h) => [h.name, h.raw]), [
+    ['reason', 'Reason'], ['call-id', 'Call-ID'], ['via', 'Via'], ['min-se', 'Min-SE'], ['www-authenticate', 'WWW-Authenticate'],
+    ['x-my-header', 'x-my-Header'], ['p-custom', 'P-custom'],
+  ]);
+  assert.match(serializeMessageText(m), /\r\nReason: SIP;cause=403;text="no"\r\n[\s\S]*\r\nx-my-Header: 1\r\n/);
 });
