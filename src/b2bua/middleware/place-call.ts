@@ -124,8 +124,10 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     }
     const tenantOut = policy.tenants[target.tenant]!;
     const body = req.body ?? '';
+    // Both tenants' suites apply; the offer goes out changed when either filter changed it.
     const fromCaller = filterCrypto(body, tenantIn.srtpCrypto);
-    const offer = fromCaller.ok ? filterCrypto(fromCaller.sdp, tenantOut.srtpCrypto) : fromCaller;
+    const toCallee = fromCaller.ok ? filterCrypto(fromCaller.sdp, tenantOut.srtpCrypto) : fromCaller;
+    const offer = fromCaller.ok && toCallee.ok ? { ...toCallee, changed: fromCaller.changed || toCallee.changed } : toCallee;
     if (!offer.ok) {
       log.info({ dialPeer: target.dialPeer, tenantOut: target.tenant }, `b2bua: ${offer.reason}`);
       failure = { status: 488, reasonHeader: offer.reasonHeader, cause: 'srtp' };

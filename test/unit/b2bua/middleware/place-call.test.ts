@@ -71,6 +71,16 @@ test('place-call: the target tenant\'s scheme, transport and TLS profile; Max-Fo
     ['a=crypto:3 AEAD_AES_256_GCM inline:CCCC', 'a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:BBBB']);
 });
 
+test('place-call: the caller\'s tenant alone names SRTP suites (the target none): the B leg still gets the filtered offer', async () => {
+  const { srtpCrypto: _none, ...carrierWithout } = policy.tenants.carrier!;
+  const s = start('+442071234567', 'pbx', offer, {}, { ...policy, tenants: { ...policy.tenants, carrier: carrierWithout } });
+  const a = await s.srf.attempt(0);
+  const sdpB = a.opts.localSdpB as string | undefined;
+  assert.ok(sdpB, 'an offer changed by the caller\'s tenant is sent as localSdpB');
+  assert.deepEqual(sdpB.split('\r\n').filter((l) => l.startsWith('a=crypto')),
+    ['a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:BBBB', 'a=crypto:3 AEAD_AES_256_GCM inline:CCCC']);
+});
+
 test('place-call: failover order 503 → 408 → transport failure → answered, on each target of each dial peer', async () => {
   const s = start('+442071234567');
   (await s.srf.attempt(0)).reject(sipError(503));
