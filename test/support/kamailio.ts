@@ -96,6 +96,8 @@ export interface KamailioRequestSeen {
   verified?: string;
   peerCn?: string;
   version?: string;
+  /** TLS only: the suite the connection negotiated (OpenSSL name). */
+  cipher?: string;
 }
 
 export interface KamailioProcess {
@@ -165,6 +167,7 @@ export function parseRequestLines(log: string): KamailioRequestSeen[] {
     if (fields.verified !== undefined) seen.verified = fields.verified;
     if (fields.peer_cn !== undefined) seen.peerCn = fields.peer_cn;
     if (fields.version !== undefined) seen.version = fields.version;
+    if (fields.cipher !== undefined) seen.cipher = fields.cipher;
     out.push(seen);
   }
   return out;
@@ -178,6 +181,8 @@ export interface KamailioTlsReplySeen {
   /** The peer certificate's serial number as kamailio prints it (decimal). */
   peerSerial: string;
   peerCn: string;
+  /** The suite the connection negotiated (OpenSSL name). */
+  cipher: string;
 }
 
 /** Reads the `tg-reply` lines (replies that arrived over TLS) out of kamailio's log. */
@@ -188,7 +193,7 @@ export function parseTlsReplyLines(log: string): KamailioTlsReplySeen[] {
     if (at < 0) continue;
     const f: Record<string, string> = {};
     for (const m of line.slice(at + 'tg-reply '.length).matchAll(/(\w+)=(\S*)/g)) f[m[1]!] = m[2]!;
-    out.push({ status: f.status ?? '', src: f.src ?? '', callId: f.callid ?? '', peerSerial: f.peer_serial ?? '', peerCn: f.peer_cn ?? '' });
+    out.push({ status: f.status ?? '', src: f.src ?? '', callId: f.callid ?? '', peerSerial: f.peer_serial ?? '', peerCn: f.peer_cn ?? '', cipher: f.cipher ?? '' });
   }
   return out;
 }

@@ -158,7 +158,7 @@ export function buildKamailioCfg(o: KamailioCfgInput): string {
     // The $tls_* variables exist only with tls.so loaded.
     ...(tls ? [
       '  if (proto == TLS) {',
-      '    xlog("L_NOTICE", "tg-request method=$rm proto=tls src=$si:$sp dst=$Ri:$Rp callid=$ci sni=$tls_peer_server_name verified=$tls_peer_verified peer_cn=$tls_peer_subject_cn version=$tls_version\\n");',
+      '    xlog("L_NOTICE", "tg-request method=$rm proto=tls src=$si:$sp dst=$Ri:$Rp callid=$ci sni=$tls_peer_server_name verified=$tls_peer_verified peer_cn=$tls_peer_subject_cn version=$tls_version cipher=$tls_cipher_info\\n");',
       '    return;',
       '  }',
     ] : []),
@@ -170,7 +170,7 @@ export function buildKamailioCfg(o: KamailioCfgInput): string {
     ...(tls ? [
       'onreply_route {',
       '  if (proto == TLS) {',
-      '    xlog("L_NOTICE", "tg-reply status=$rs proto=tls src=$si:$sp callid=$ci peer_serial=$tls_peer_serial peer_cn=$tls_peer_subject_cn\\n");',
+      '    xlog("L_NOTICE", "tg-reply status=$rs proto=tls src=$si:$sp callid=$ci peer_serial=$tls_peer_serial peer_cn=$tls_peer_subject_cn cipher=$tls_cipher_info\\n");',
       '  }',
       '}',
       '',
