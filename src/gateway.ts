@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { startB2bua, type B2buaApp, type B2buaPolicy } from './b2bua/index.js';
+import { startAppPool } from './b2bua/workers/app-pool.js';
 import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions, type TransportLimits } from './engine/engine.js';
 import { startEngineWorker, type EngineWorkerFailure, type EngineWorkerHandle } from './engine/worker.js';
 import type { EngineTlsOptions } from './engine/engine-tls.js';
@@ -23,6 +24,8 @@ export interface GatewayOptions {
    * Takes precedence over `target`.
    */
   policy?: B2buaPolicy;
+  /** With a policy: how many b2bua apps take the calls (this thread's and `apps - 1` worker threads; default 1). */
+  apps?: number;
   /** Trusted sources per tenant: the engine refuses new requests from any other source. Absent: no check (tests). */
   trust?: SourceTrustOptions;
   /** The engine's bounds: its SIP core (answer times, tables) and its transport (connections, messages). */
@@ -93,13 +96,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.limits?.transport ? { transportLimits: options.limits.transport } : {}),
     ...(options.limits?.overload ? { overload: options.limits.overload } : {}),
   };
+  // One control connection per b2bua app; the engine refuses any more (maxApps).
+  const control0 = { ...options.control, maxApps: options.policy ? Math.max(1, options.apps ?? 1) : 1 };
   if (inWorker) {
     const w: EngineWorkerHandle = await startEngineWorker({
-      listen: options.listen, control: options.control, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      listen: options.listen, control: control0, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
     engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure };
   } else {
-    const e: Engine = await startEngine({ listen: options.listen, control: options.control, ...tls, log });
+    const e: Engine = await startEngine({ listen: options.listen, control: control0, ...tls, log });
     engine = {
       addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), snapshot: () => Promise.resolve(engineSnapshot(e)), close: () => e.close(),
     };
@@ -107,11 +112,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const control = engine.addresses.control;
   let b2bua: B2buaApp;
   try {
-    b2bua = await startB2bua({
-      engine: { host: control.host, port: control.port, secret: options.control.secret },
-      ...(options.policy ? { policy: options.policy } : { ...(options.target !== undefined ? { target: options.target } : {}) }),
-      log,
-    });
+    const engineAt = { host: control.host, port: control.port, secret: options.control.secret };
+    b2bua = options.policy && (options.apps ?? 1) > 1
+      ? await startAppPool({ engine: engineAt, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', log })
+      : await startB2bua({
+        engine: engineAt,
+        ...(options.policy ? { policy: options.policy } : { ...(options.target !== undefined ? { target: options.target } : {}) }),
+        log,
+      });
   } catch (e) {
     await engine.close();
     throw e;

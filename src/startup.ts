@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { GatewayError } from './common/index.js';
 import { b2buaPolicyFromConfig, trustPlanFromConfig, formatProblem, tryLoadConfig, type GatewayConfig } from './config/index.js';
@@ -87,7 +88,9 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
       warnings.push({ code: 'WARN_NO_DIAL_PEERS', message: 'no dial peers are configured: every call is refused with 404 (No route: no dial peer)' });
     }
     logWarnings(log, warnings);
-    return { config, bootstrapped, warnings, options: { listen, tls, control, trust, limits, policy: b2buaPolicyFromConfig(config, env) } };
+    const w = config.gateway.workers;
+    const apps = w === 'auto' ? Math.max(1, availableParallelism() - 1) : w;
+    return { config, bootstrapped, warnings, options: { listen, tls, control, trust, limits, policy: b2buaPolicyFromConfig(config, env), apps } };
   }
   const name = config.gateway.defaultTenant;
   const server = name ? config.tenants?.[name]?.sipServer : undefined;

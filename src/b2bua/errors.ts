@@ -6,7 +6,9 @@ export type B2buaErrorCode =
   /** A `dns:` target resolved to nothing, or the lookup failed (RFC 3263). */
   | 'ERR_B2BUA_DNS'
   /** A policy swap asked of a b2bua that runs the plain bridge. */
-  | 'ERR_B2BUA_POLICY';
+  | 'ERR_B2BUA_POLICY'
+  /** An app worker did not start, or stopped on its own. */
+  | 'ERR_B2BUA_WORKER';
 
 /** Stable codes of the b2bua's log lines for refusals and call ends (rate-limited per code and source). */
 export type B2buaLogCode =

@@ -7,7 +7,7 @@ import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js
 import { CallStats, type CallStatsSnapshot } from './call-stats.js';
 import type { B2buaErrorCode } from './errors.js';
 import { buildPipeline, type PlaceCallSrf } from './middleware/index.js';
-import type { Middleware } from './pipeline-types.js';
+import type { Middleware, TrunkHealth } from './pipeline-types.js';
 import { PipelineStats, type PipelineStatsSnapshot } from './pipeline-stats.js';
 import type { B2buaPolicy } from './policy-types.js';
 import { createRfc3263Resolver, type SipServerResolver } from './rfc3263.js';
@@ -33,6 +33,11 @@ export interface B2buaOptions {
   clock?: Clock;
   /** How long to wait for the control connection to authenticate (default 5,000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * Trunk state kept elsewhere (an app worker takes the pinging app's view): this app then sends no OPTIONS
+   * pings of its own and skips the targets `trunkHealth` says are down.
+   */
+  trunkHealth?: TrunkHealth;
 }
 
 export interface B2buaStatsSnapshot extends CallStatsSnapshot {
@@ -114,6 +119,12 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   let connected = false;
   const resolve = options.resolve ?? createRfc3263Resolver({ clock });
   const build = (policy: B2buaPolicy, previous?: TrunkMonitor) => {
+    if (options.trunkHealth) {
+      const steps = buildPipeline({
+        policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, trunks: options.trunkHealth,
+      });
+      return { policy, steps };
+    }
     const monitor = new TrunkMonitor({
       srf: srf as unknown as PingSrf, policy, log, clock, resolve,
       ...(options.pingTimeoutMs !== undefined ? { timeoutMs: options.pingTimeoutMs } : {}),

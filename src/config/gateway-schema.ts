@@ -130,6 +130,12 @@ export const GatewaySchema = z.strictObject({
    * at start and in /health while it runs so.
    */
   policy: z.enum(['pipeline', 'bridge']).default('pipeline'),
+  /**
+   * How many b2bua apps take the calls (pipeline only): this process's own, plus worker threads, all on the one
+   * engine, which spreads new calls over them and keeps each dialog with its app. auto: one per core left
+   * beside the engine's (the cores less one, at least one).
+   */
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(32)]).default(1),
 });
 
 export type ListenerConfig = z.output<typeof ListenerSchema>;

@@ -15,8 +15,11 @@ export interface UdpCallProfiles {
   remove(): void;
 }
 
-/** Writes the profiles; `limits` adds entries to `gateway.limits` (YAML flow-mapping text, e.g. `maxDialogs: 50000`). */
-export async function udpCallProfiles(farPort: number, limits = ''): Promise<UdpCallProfiles> {
+/**
+ * Writes the profiles; `limits` adds entries to `gateway.limits` (YAML flow-mapping text, e.g. `maxDialogs: 50000`),
+ * `gateway` whole lines to the gateway section (e.g. `workers: 2`).
+ */
+export async function udpCallProfiles(farPort: number, limits = '', gateway = ''): Promise<UdpCallProfiles> {
   const dir = mkdtempSync(join(tmpdir(), 'trunkgate-udp-calls-'));
   const [sipPort, adminPort, controlPort] = [await freePort(), await freePort(), await freePort()];
   writeFileSync(join(dir, 'gateway.yaml'), `
@@ -26,7 +29,7 @@ gateway:
   admin: { host: 127.0.0.1, port: ${adminPort} }
   engine: { mode: embedded, control: { host: 127.0.0.1, port: ${controlPort} } }
   limits: { requestsPerSecondPerSource: 0${limits ? `, ${limits}` : ''} }
-tenants:
+${gateway ? `  ${gateway}\n` : ''}tenants:
   pbx: { transport: udp, trustedSources: [127.0.0.1/32] }
   far: { transport: udp, sipServer: 127.0.0.1:${farPort} }
 dialPeers:

@@ -1,0 +1,178 @@
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { GatewayError } from '../../common/index.js';
+import { silentLogger } from '../../log/index.js';
+import type { B2buaErrorCode } from '../errors.js';
+import type { B2buaPolicy } from '../policy-types.js';
+import { startB2bua, type B2buaApp, type B2buaOptions, type B2buaStatsSnapshot } from '../start-b2bua.js';
+import { spawnAppWorker } from './app-worker.js';
+import { downKey, type FromAppWorker, type ToAppWorker } from './messages.js';
+import { sumStats } from './sum-stats.js';
+
+export interface AppPoolOptions extends B2buaOptions {
+  policy: B2buaPolicy;
+  /** Apps in all: this thread's, plus `apps - 1` worker threads. */
+  apps: number;
+  /** The workers' log level (they log on their own, to the same stdout). */
+  logLevel: string;
+  /** How long a worker may take to connect (default 10,000 ms). */
+  startTimeoutMs?: number;
+}
+
+const RESTARTS_PER_MINUTE = 5;
+
+interface Slot {
+  index: number;
+  worker?: Worker;
+  stats?: B2buaStatsSnapshot;
+  /** The counters of this slot's earlier workers, so a restart does not make a counter go back. */
+  retired?: B2buaStatsSnapshot;
+  active: number;
+  closing: boolean;
+  /** Times started so far. */
+  starts: number;
+  restarts: number[];
+}
+
+/**
+ * The b2bua as several apps on the one engine (`gateway.workers`): this thread's app pings the trunks and
+ * serves the admin API's views; each worker runs the same pipeline on its own thread. Policy swaps, trunk
+ * states, drain and call ends go to every app; counters are summed. A worker that stops on its own is logged
+ * and started again (at most 5 times a minute); the engine ends that worker's calls as for any app that went away.
+ */
+export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
+  const log: Logger = options.log ?? silentLogger();
+  const main = await startB2bua(options);
+  if (options.apps <= 1) return main;
+  let policy = options.policy;
+  const slots: Slot[] = Array.from({ length: options.apps - 1 }, (_, i) => ({ index: i + 1, active: 0, closing: false, starts: 0, restarts: [] }));
+  let closed = false;
+  let draining: number | undefined;
+
+  const downList = (): string[] =>
+    (main.trunks?.snapshot().trunks ?? []).filter((t) => t.state === 'down').map((t) => downKey(t.tenant, t.server));
+  const send = (m: ToAppWorker): void => {
+    for (const s of slots) s.worker?.postMessage(m);
+  };
+  let watched: B2buaApp['trunks'];
+  const watchTrunks = (): void => {
+    if (watched === main.trunks) return;
+    watched = main.trunks;
+    watched?.on('change', () => send({ type: 'down', down: downList() }));
+  };
+  watchTrunks();
+
+  const start = (slot: Slot): Promise<void> => new Promise((resolve, reject) => {
+    const worker = spawnAppWorker({
+      engine: options.engine, policy, down: downList(), logLevel: options.logLevel, index: slot.index, restarts: slot.starts++,
+    });
+    slot.worker = worker;
+    const timeoutMs = options.startTimeoutMs ?? 10_000;
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_WORKER', `app worker ${slot.index} did not connect within ${timeoutMs} ms`));
+    }, timeoutMs);
+    worker.on('message', (m: FromAppWorker) => {
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        if (draining !== undefined) worker.postMessage({ type: 'drain', retryAfterSeconds: draining } satisfies ToAppWorker);
+        resolve();
+      } else if (m.type === 'failed') {
+        clearTimeout(timer);
+        reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_WORKER', `app worker ${slot.index} failed to start: ${m.message} [${m.code}]`));
+      } else if (m.type === 'stats') {
+        slot.stats = m.stats;
+        slot.active = m.active;
+      }
+    });
+    worker.on('error', (err) => log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, err }, `b2bua: app worker ${slot.index} failed`));
+    worker.on('exit', (code) => {
+      clearTimeout(timer);
+      if (slot.worker === worker) slot.worker = undefined;
+      if (slot.stats) {
+        const last = { ...slot.stats, active: 0, legsUp: 0 };
+        slot.retired = slot.retired ? sumStats(slot.retired, [last]) : last;
+        slot.stats = undefined;
+      }
+      slot.active = 0;
+      if (slot.closing || closed) return;
+      const now = Date.now();
+      slot.restarts = slot.restarts.filter((t) => now - t < 60_000);
+      if (slot.restarts.length >= RESTARTS_PER_MINUTE) {
+        log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code }, `b2bua: app worker ${slot.index} stopped ${RESTARTS_PER_MINUTE} times in a minute; left stopped, the other apps take the calls`);
+        return;
+      }
+      slot.restarts.push(now);
+      log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code }, `b2bua: app worker ${slot.index} stopped (exit ${code}); its calls were ended by the engine; starting it again`);
+      setTimeout(() => {
+        if (!closed) start(slot).catch((err: unknown) => log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, err }, `b2bua: app worker ${slot.index} did not come back`));
+      }, 1000).unref();
+    });
+  });
+
+  const closeWorker = (slot: Slot): Promise<void> => {
+    slot.closing = true;
+    const w = slot.worker;
+    if (!w) return Promise.resolve();
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => void w.terminate(), 5000);
+      w.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      w.postMessage({ type: 'close' } satisfies ToAppWorker);
+    });
+  };
+
+  try {
+    await Promise.all(slots.map(start));
+  } catch (e) {
+    closed = true;
+    await Promise.all(slots.map(closeWorker));
+    await main.close();
+    throw e;
+  }
+  log.info({ apps: options.apps }, `b2bua: ${options.apps} apps on the engine (this thread and ${slots.length} workers)`);
+
+  const workerActive = (): number => slots.reduce((n, s) => n + s.active, 0);
+  return {
+    srf: main.srf,
+    hostport: main.hostport,
+    get trunks() {
+      return main.trunks;
+    },
+    get policy() {
+      return main.policy;
+    },
+    setPolicy(next: B2buaPolicy): void {
+      main.setPolicy(next);
+      policy = next;
+      send({ type: 'policy', policy: next });
+      watchTrunks();
+      send({ type: 'down', down: downList() });
+    },
+    get activeCalls() {
+      return main.activeCalls + workerActive();
+    },
+    drain(retryAfterSeconds: number): void {
+      draining = retryAfterSeconds;
+      main.drain(retryAfterSeconds);
+      send({ type: 'drain', retryAfterSeconds });
+    },
+    drained: async () => {
+      await main.drained();
+      while (workerActive() > 0 && !closed) await new Promise((r) => setTimeout(r, 50));
+    },
+    endCalls(cause: string, reason: string): number {
+      send({ type: 'end', cause, reason });
+      return main.endCalls(cause, reason) + workerActive();
+    },
+    stats: () => sumStats(main.stats(), slots.flatMap((s) => [s.retired, s.stats].filter((x): x is B2buaStatsSnapshot => x !== undefined))),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await Promise.all(slots.map(closeWorker));
+      await main.close();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../../log/index.js';
+import { startB2bua, type B2buaApp } from '../start-b2bua.js';
+import { downKey, type AppWorkerInput, type FromAppWorker, type ToAppWorker } from './messages.js';
+
+const MARK = '__trunkgateAppWorker';
+const STATS_EVERY_MS = 500;
+
+/**
+ * Starts one b2bua app in a worker thread of its own: the same module, compiled under dist/ in production, or
+ * the TypeScript source through tsx's loader in development (as the engine worker does). It connects to the
+ * engine like any drachtio app; the engine spreads new calls over the connected apps and keeps each dialog
+ * with the app that made it (docs/control-protocol.md §2.2).
+ */
+export function spawnAppWorker(input: AppWorkerInput): Worker {
+  const url = new URL(import.meta.url);
+  const data = { workerData: { [MARK]: true, input } };
+  return url.pathname.endsWith('.ts')
+    ? new Worker(
+      `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
+      { ...data, eval: true },
+    )
+    : new Worker(url, data);
+}
+
+/** Inside the worker: the app, its counters posted twice a second, and the pool's orders. */
+async function runAppWorker(input: AppWorkerInput): Promise<void> {
+  const port = parentPort!;
+  const post = (m: FromAppWorker): void => port.postMessage(m);
+  const log = createLogger({ level: input.logLevel }).child({ app: input.index });
+  let down = new Set(input.down);
+  let app: B2buaApp;
+  try {
+    app = await startB2bua({
+      engine: input.engine, policy: input.policy, log, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
+    });
+  } catch (e) {
+    const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_B2BUA_CONNECT';
+    post({ type: 'failed', code, message: e instanceof Error ? e.message : String(e) });
+    port.close();
+    return;
+  }
+  post({ type: 'ready', hostport: app.hostport });
+  injectTestFault(input, log);
+  const report = (): void => post({ type: 'stats', stats: app.stats(), active: app.activeCalls });
+  const timer = setInterval(report, STATS_EVERY_MS);
+  timer.unref();
+  port.on('message', (m: ToAppWorker) => {
+    switch (m.type) {
+      case 'policy':
+        app.setPolicy(m.policy);
+        return;
+      case 'down':
+        down = new Set(m.down);
+        return;
+      case 'drain':
+        app.drain(m.retryAfterSeconds);
+        void app.drained().then(report);
+        return;
+      case 'end':
+        app.endCalls(m.cause, m.reason);
+        return;
+      case 'close':
+        clearInterval(timer);
+        report();
+        void app.close().then(() => {
+          post({ type: 'closed' });
+          port.close();
+        });
+    }
+  });
+}
+
+/**
+ * Tests only (NODE_ENV `test`): TRUNKGATE_TEST_APP_FAULT=`exit:<ms>` stops app worker 1, the first time it runs,
+ * that long after it connected, so the pool's restart can be tested on a real gateway process. Ignored otherwise.
+ */
+function injectTestFault(input: AppWorkerInput, log: ReturnType<typeof createLogger>): void {
+  const m = /^exit:(\d{1,6})$/.exec(process.env.TRUNKGATE_TEST_APP_FAULT ?? '');
+  if (process.env.NODE_ENV !== 'test' || !m || input.index !== 1 || input.restarts > 0) return;
+  log.warn({ fault: m[0] }, 'app worker: test fault armed');
+  setTimeout(() => process.exit(3), Number(m[1]));
+}
+
+if (!isMainThread && (workerData as Record<string, unknown> | null)?.[MARK] === true) {
+  void runAppWorker((workerData as { input: AppWorkerInput }).input);
+}

@@ -1,0 +1,31 @@
+import type { B2buaPolicy } from '../policy-types.js';
+import type { B2buaStatsSnapshot } from '../start-b2bua.js';
+
+/** What an app worker is started with: plain data, cloned into the worker. */
+export interface AppWorkerInput {
+  engine: { host: string; port: number; secret: string };
+  policy: B2buaPolicy;
+  /** Targets the pinging app has found down (`tenant` NUL `server`). */
+  down: string[];
+  logLevel: string;
+  /** Its number among the apps (1.., the app of the main thread being 0); in its log lines as `app`. */
+  index: number;
+  /** How many times this app was started before (0 the first time). */
+  restarts: number;
+}
+
+export type ToAppWorker =
+  | { type: 'policy'; policy: B2buaPolicy }
+  | { type: 'down'; down: string[] }
+  | { type: 'drain'; retryAfterSeconds: number }
+  | { type: 'end'; cause: string; reason: string }
+  | { type: 'close' };
+
+export type FromAppWorker =
+  | { type: 'ready'; hostport: string }
+  | { type: 'failed'; code: string; message: string }
+  /** Its counters: every 500 ms, and at once when its last call ends while draining. */
+  | { type: 'stats'; stats: B2buaStatsSnapshot; active: number }
+  | { type: 'closed' };
+
+export const downKey = (tenant: string, server: string): string => `${tenant}\u0000${server}`;

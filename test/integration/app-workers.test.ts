@@ -1,0 +1,73 @@
+// gateway.workers: the b2bua as several apps on the one engine, as `npm start` runs it (src/main.ts, engine in its
+// worker). New calls are spread over every app, each call ends on the app that took it, the admin API's counters
+// are the sum of all apps, and an app worker that dies is started again while the others go on taking calls.
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { runSipp, startSippUas } from '../support/sipp.js';
+import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../support/trunkgate-process.js';
+import { adminStats, adminUp, udpCallProfiles } from '../support/udp-call-rig.js';
+
+interface Stats { b2bua: { attempted: number; connected: number; completed: number; active: number; failedTotal: number } }
+
+const cdrs = (lines: LogLine[]): LogLine[] => lines.filter((l) => l.msg === 'cdr');
+/** The app a CDR line came from: worker apps log `app: N`, this thread's app logs none (0). */
+const appOf = (l: LogLine): number => (typeof l.app === 'number' ? l.app : 0);
+
+async function gatewayWithApps(t: TestContext, apps: number, env: Record<string, string> = {}): Promise<{ gw: TrunkgateProcess; sipPort: number; adminPort: number }> {
+  const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
+  t.after(() => uas.stop());
+  const p = await udpCallProfiles(uas.port, '', `workers: ${apps}`);
+  t.after(() => p.remove());
+  const gw = await startTrunkgate(t, p.dir, {
+    env: { NODE_ENV: 'test', ...env },
+    ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on'),
+  });
+  assert.ok(await adminUp(p.adminPort), 'admin API up');
+  return { gw, sipPort: p.sipPort, adminPort: p.adminPort };
+}
+
+test('workers: 3 spreads 60 calls over the three apps; every call completes; /stats sums the apps', { timeout: 90_000 }, async (t) => {
+  const { gw, sipPort, adminPort } = await gatewayWithApps(t, 3);
+  assert.ok(gw.lines.some((l) => l.msg === 'b2bua: 3 apps on the engine (this thread and 2 workers)'), 'the pool said how many apps it runs');
+  const run = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 60, rate: 30, timeoutSec: 30 });
+  assert.equal(run.stats.successful, 60, run.errors.slice(0, 1200));
+  await gw.waitFor(() => cdrs(gw.lines).length >= 60, 10_000);
+  const byApp = new Map<number, number>();
+  for (const c of cdrs(gw.lines)) byApp.set(appOf(c), (byApp.get(appOf(c)) ?? 0) + 1);
+  assert.deepEqual([...byApp.keys()].sort(), [0, 1, 2], `CDRs by app: ${JSON.stringify([...byApp])}`);
+  for (const [app, n] of byApp) assert.ok(n >= 10, `app ${app} took ${n} of 60 calls: the engine spreads them round-robin`);
+  assert.ok(cdrs(gw.lines).every((c) => (c.cdr as { status?: number }).status === 200));
+  // The workers report every 500 ms: wait for the sum to catch up, then it must be exact.
+  let s = await adminStats<Stats>(adminPort);
+  for (let i = 0; i < 40 && s.b2bua.completed < 60; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    s = await adminStats<Stats>(adminPort);
+  }
+  assert.equal(s.b2bua.attempted, 60);
+  assert.equal(s.b2bua.connected, 60);
+  assert.equal(s.b2bua.completed, 60);
+  assert.equal(s.b2bua.active, 0);
+  assert.equal(s.b2bua.failedTotal, 0);
+});
+
+test('an app worker that stops is logged with ERR_B2BUA_WORKER and started again; calls go on, and its counters do not go back', { timeout: 90_000 }, async (t) => {
+  const { gw, sipPort, adminPort } = await gatewayWithApps(t, 2, { TRUNKGATE_TEST_APP_FAULT: 'exit:1500' });
+  const before = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 10, rate: 20, timeoutSec: 20 });
+  assert.equal(before.stats.successful, 10, before.errors.slice(0, 1200));
+  const stopped = await gw.waitFor((l) => l.code === 'ERR_B2BUA_WORKER' && typeof l.msg === 'string' && l.msg.includes('starting it again'), 15_000);
+  assert.equal(stopped.line.app, 1);
+  assert.equal(stopped.line.exitCode, 3);
+  // Back: a second 'b2bua connected' of app 1 after the stop.
+  await gw.waitFor((l) => l.msg === 'b2bua connected' && l.app === 1, 15_000, stopped.index);
+  const after = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 10, rate: 20, timeoutSec: 20 });
+  assert.equal(after.stats.successful, 10, after.errors.slice(0, 1200));
+  await gw.waitFor(() => cdrs(gw.lines).length >= 20, 10_000);
+  assert.ok(cdrs(gw.lines).slice(10).some((c) => appOf(c) === 1), 'the restarted app takes calls again');
+  let s = await adminStats<Stats>(adminPort);
+  for (let i = 0; i < 40 && s.b2bua.completed < 20; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    s = await adminStats<Stats>(adminPort);
+  }
+  assert.equal(s.b2bua.completed, 20, 'the first worker\'s calls still count after its restart');
+  assert.equal(s.b2bua.failedTotal, 0);
+});
