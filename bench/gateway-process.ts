@@ -73,6 +73,8 @@ const gw = await startGateway({
   listen: [{ transport: 'udp', host: sipHost, port: Number(sipPort), tenant: 'pbx' }, ...tlsListen],
   ...(tlsAt ? { tls: { profiles: tlsProfiles } } : {}),
   ...(policy ? { policy } : { target: arg('target') }),
+  // --apps N: the policy pipeline as N b2bua apps (this thread's and N-1 worker threads), as gateway.workers does.
+  ...(process.argv.includes('--apps') ? { apps: Number(arg('apps')) } : {}),
   log,
   engineInWorker: !sameThread,
   ...(process.env.TRUNKGATE_LOG_LEVEL ? { logLevel: process.env.TRUNKGATE_LOG_LEVEL } : { logLevel: 'silent' }),

@@ -11,6 +11,7 @@
  *   npm run bench -- --step-seconds 3 --rates 500,1000,2000
  *   npm run bench -- --latency-rates 275,575   INVITE→200 also at these fixed rates
  *   npm run bench -- --product src       the gateway from TypeScript through tsx instead of dist/ (built first)
+ *   npm run bench -- --only policy --apps 2   the policy pipeline as 2 b2bua apps (gateway.workers: 2)
  * With kamailio (tls.so) as the carrier SBC in front, UDP from sipp, mutual TLS to what is behind it:
  *   npm run bench -- --only tls-policy   sipp → kamailio → TLS → gateway (policy pipeline) → UDP → sipp
  *   npm run bench -- --only tls-gateway  the same with the plain b2bua
@@ -46,6 +47,7 @@ const product = opt('product') === 'src' ? 'src' : 'dist';
 /** Larger socket buffers for sipp itself, so sipp is not what drops datagrams. */
 const sippBuffers = ['-buff_size', String(8 * 1024 * 1024)];
 const kamChildren = Number(opt('kam-children') ?? 4);
+const apps = opt('apps');
 
 interface Target {
   name: string;
@@ -138,7 +140,7 @@ function gatewayTarget(name: string, extra: string[], front?: 'udp' | 'tls'): Ta
     const p = tls ? await benchPki() : undefined;
     const gw = spawn(process.execPath, ['--import', 'tsx', join('bench', 'gateway-process.ts'),
       '--sip', `127.0.0.1:${sipPort}`, '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`,
-      '--product', product, ...extra, ...(p ? ['--tls', `127.0.0.1:${tlsPort}`, '--tls-files', p.dir] : [])],
+      '--product', product, ...extra, ...(apps && extra.includes('--policy') ? ['--apps', apps] : []), ...(p ? ['--tls', `127.0.0.1:${tlsPort}`, '--tls-files', p.dir] : [])],
     { stdio: ['pipe', 'pipe', 'inherit'] });
     let kam: KamailioProcess | undefined;
     const stop = async (): Promise<void> => {
