@@ -2,6 +2,8 @@
 // worker). New calls are spread over every app, each call ends on the app that took it, the admin API's counters
 // are the sum of all apps, and an app worker that dies is started again while the others go on taking calls.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { runSipp, startSippUas } from '../support/sipp.js';
 import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../support/trunkgate-process.js';
@@ -13,7 +15,7 @@ const cdrs = (lines: LogLine[]): LogLine[] => lines.filter((l) => l.msg === 'cdr
 /** The app a CDR line came from: worker apps log `app: N`, this thread's app logs none (0). */
 const appOf = (l: LogLine): number => (typeof l.app === 'number' ? l.app : 0);
 
-async function gatewayWithApps(t: TestContext, apps: number, env: Record<string, string> = {}): Promise<{ gw: TrunkgateProcess; sipPort: number; adminPort: number }> {
+async function gatewayWithApps(t: TestContext, apps: number, env: Record<string, string> = {}): Promise<{ gw: TrunkgateProcess; sipPort: number; adminPort: number; dir: string }> {
   const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
   t.after(() => uas.stop());
   const p = await udpCallProfiles(uas.port, '', `workers: ${apps}`);
@@ -23,7 +25,7 @@ async function gatewayWithApps(t: TestContext, apps: number, env: Record<string,
     ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on'),
   });
   assert.ok(await adminUp(p.adminPort), 'admin API up');
-  return { gw, sipPort: p.sipPort, adminPort: p.adminPort };
+  return { gw, sipPort: p.sipPort, adminPort: p.adminPort, dir: p.dir };
 }
 
 test('workers: 3 spreads 60 calls over the three apps; every call completes; /stats sums the apps', { timeout: 90_000 }, async (t) => {
@@ -70,4 +72,23 @@ test('an app worker that stops is logged with ERR_B2BUA_WORKER and started again
   }
   assert.equal(s.b2bua.completed, 20, 'the first worker\'s calls still count after its restart');
   assert.equal(s.b2bua.failedTotal, 0);
+});
+
+test('a reload reaches every app: the new dial peer routes on all of them, the old numbers get 404 on all of them', { timeout: 90_000 }, async (t) => {
+  const { gw, sipPort, dir } = await gatewayWithApps(t, 2);
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('destinationPattern: "^3\\\\d{3}$"', 'destinationPattern: "^4\\\\d{3}$"'));
+  assert.match(readFileSync(file, 'utf8'), /\^4\\\\d\{3\}\$/, 'the test changed the dial peer');
+  const mark = gw.lines.length;
+  gw.child.kill('SIGHUP');
+  await gw.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: configuration reloaded'), 10_000, mark);
+  const routed = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '4001', calls: 10, rate: 20, timeoutSec: 20 });
+  assert.equal(routed.stats.successful, 10, routed.errors.slice(0, 1200));
+  const old = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 10, rate: 20, timeoutSec: 20 });
+  assert.equal(old.stats.successful, 0);
+  await gw.waitFor(() => cdrs(gw.lines).length >= 20, 10_000);
+  const byNumber = (n: string) => cdrs(gw.lines).filter((c) => (c.cdr as { calledNumber?: string }).calledNumber === n);
+  assert.deepEqual([...new Set(byNumber('4001').map(appOf))].sort(), [0, 1], 'both apps routed the new number');
+  assert.deepEqual([...new Set(byNumber('3001').map(appOf))].sort(), [0, 1], 'both apps refused the old one');
+  assert.ok(byNumber('3001').every((c) => (c.cdr as { status?: number }).status === 404));
 });

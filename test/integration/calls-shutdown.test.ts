@@ -10,7 +10,7 @@ import { startTrunkgate, type TrunkgateProcess } from '../support/trunkgate-proc
 import { answeringUa, placeCall, within } from './calls-support.js';
 
 /** trunkgate as a user runs it (src/main.ts on a profiles dir), one UDP trunk to a mini UA. */
-async function gateway(t: TestContext, o: { farPort: number; env?: Record<string, string> }): Promise<{ p: TrunkgateProcess; sipPort: number }> {
+async function gateway(t: TestContext, o: { farPort: number; env?: Record<string, string>; workers?: number }): Promise<{ p: TrunkgateProcess; sipPort: number }> {
   const sipPort = await freePort();
   const root = mkdtempSync(join(tmpdir(), 'trunkgate-calls-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
@@ -21,6 +21,7 @@ gateway:
   admin: { enabled: false }
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
   shutdown: { drainSeconds: 3, retryAfterSeconds: 7 }
+  workers: ${o.workers ?? 1}
 tenants:
   pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
   far: { transport: udp, sipServer: 127.0.0.1:${o.farPort} }
@@ -76,6 +77,29 @@ test('SIGTERM drains: the call up goes on, a new call gets 503 with Retry-After 
   const cdr = p.lines.find((l) => l.msg === 'cdr' && (l.cdr as { cause?: string }).cause === 'shutdown' && (l.cdr as { status?: number }).status === 200);
   assert.ok(cdr, 'the ended call has its CDR with cause shutdown');
   assert.ok(p.lines.every((l) => typeof l.level === 'number'), 'every stdout line is a JSON log line');
+});
+
+test('SIGTERM with two b2bua apps: the calls each app holds get their BYE after the drain time, each with its CDR, exit 0', async (t) => {
+  const b = await answeringUa(t);
+  const { p, sipPort } = await gateway(t, { farPort: b.port, workers: 2 });
+  const callers = [];
+  for (const n of ['3001', '3002']) {
+    const a = await ua(t, (msg, self, from) => {
+      if (/^BYE /.test(msg)) self.send(answer(msg, '200 OK', self.port), from);
+    });
+    const call = await placeCall(a, sipPort, n);
+    assert.match(call.final, /^SIP\/2\.0 200 /);
+    callers.push(a);
+  }
+  const from = p.lines.length;
+  p.child.kill('SIGTERM');
+  for (const a of callers) {
+    const bye = await within(a, /^BYE /, 10_000);
+    assert.match(header(bye.msg, 'Reason'), /^SIP;cause=503;text="Gateway shutting down: call ended after the drain time"$/);
+  }
+  assert.equal(await exited(p, 15_000), 0);
+  const ended = p.lines.slice(from).filter((l) => l.msg === 'cdr' && (l.cdr as { cause?: string }).cause === 'shutdown');
+  assert.deepEqual(ended.map((l) => (typeof l.app === 'number' ? l.app : 0)).sort(), [0, 1], 'one call on each app, each ended with its CDR');
 });
 
 for (const fault of ['exit', 'throw'] as const) {
