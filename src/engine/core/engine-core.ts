@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
-import { DialogTable } from '../../sip/dialog/dialog-table.js';
 import { dialogIdOf } from '../../sip/dialog/dialog.js';
 import { buildCancel, buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
 import type { ServerTransaction, TransactionUser } from '../../sip/transaction/types.js';
 import type { Flow, TransportSender, TransportUser } from '../../sip/transport/types.js';
 import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract } from '../types.js';
-import { formatStackTime, nokFields } from '../wire/server-messages.js';
+import { nokFields } from '../wire/server-messages.js';
 import { LocalAddresses } from './addressing.js';
 import type { CoreErrorCode } from './errors.js';
 import { optionsResponse, screenRequest } from './ingress.js';
@@ -22,7 +20,10 @@ import { UacCore } from './uac-core.js';
 import { UasCore } from './uas-core.js';
 import { OFFERED, cseqMethod, cseqNumber, newTag } from './core-util.js';
 import { peerHeader, stripInternal } from './internal-headers.js';
-import { EngineDialog, type ClientPending, type ServerPending } from './engine-dialog.js';
+import type { EngineDialog, ServerPending } from './engine-dialog.js';
+import { AppNotify } from './app-notify.js';
+import { DialogStore } from './dialog-store.js';
+import { ServerRequests } from './server-requests.js';
 import { getHeader, parseAppText, serializeMessageText, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
 import type { SipUri } from '../../sip/message/index.js';
 import type { StageTimes } from './stage-times.js';
@@ -64,13 +65,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #proxiedDialogs: ProxiedDialogs;
   readonly #addr: LocalAddresses;
   readonly #T1: number;
-  readonly #dialogs = new DialogTable<EngineDialog>();
-  readonly #server = new Map<string, ServerPending>();
-  readonly #client = new Map<string, ClientPending>();
-  /** Pending INVITEs by server transaction id, for CANCEL matching. */
-  readonly #invites = new Map<string, ServerPending>();
-  /** New INVITEs handed to an app that has not answered them at all yet. */
-  #unanswered = 0;
+  readonly #dialogs = new DialogStore();
+  readonly #server: ServerRequests;
+  readonly #notify: AppNotify;
   readonly #proxy: ProxyCore;
   readonly #uac: UacCore;
   readonly #uas: UasCore;
@@ -89,38 +86,35 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#guard = new CoreGuard({
       limits: { ...(o.appAnswerTimeoutMs !== undefined ? { appAnswerTimeoutMs: o.appAnswerTimeoutMs } : {}), ...o.limits },
       log: o.log, clock: this.#clock,
-      sizes: { server: () => this.#server.size, client: () => this.#client.size, dialogs: () => this.#dialogs.size },
+      sizes: { server: () => this.#server.size, client: () => this.#uac.pendingCount, dialogs: () => this.#dialogs.size },
+    });
+    this.#notify = new AppNotify(this.#hub, this.#clock);
+    this.#server = new ServerRequests({
+      clock: this.#clock, answerTimeoutMs: this.#guard.limits.appAnswerTimeoutMs,
+      onNoAnswer: (p, ms) => {
+        const text = `no answer from the application within ${ms} ms`;
+        this.#guard.counted('appNoAnswer', 'ERR_ENGINE_APP_NO_ANSWER', text, p.flow, `${p.method} answered 503 by the engine: ${text}`);
+        this.#answerForApp(p, { status: 503, phrase: 'Service Unavailable', text }, 'app-no-answer');
+      },
     });
     this.#gate = new RequestGate(this.#tl, this.#guard.log);
     this.#proxiedDialogs = new ProxiedDialogs({ clock: this.#clock, max: this.#guard.limits.maxProxiedDialogs });
     this.#tl.setUser(this);
     this.#uac = new UacCore({
       tl: this.#tl, send: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, T1: this.#T1,
-      dialogs: this.#dialogs, client: this.#client,
-      now: () => this.#now(),
-      nok: (cmd, reason) => this.#nok(cmd, reason),
-      cdr: (kind, fields, sip) => this.#cdr(kind, fields, sip),
-      endDialog: (d) => this.#endDialog(d),
-      clientFull: () => this.#guard.clientFull(),
-      dialogsFull: () => this.#guard.dialogsFull(),
+      dialogs: this.#dialogs, notify: this.#notify, limits: this.#guard,
     });
     this.#uas = new UasCore({
       tl: this.#tl, hub: this.#hub, clock: this.#clock, addr: this.#addr, T1: this.#T1, dialogs: this.#dialogs,
-      server: this.#server, uac: this.#uac, finalTimeoutMs: this.#guard.limits.appFinalTimeoutMs,
-      now: () => this.#now(),
-      nok: (cmd, reason) => this.#nok(cmd, reason),
-      cdr: (kind, fields, sip) => this.#cdr(kind, fields, sip),
-      endDialog: (d) => this.#endDialog(d),
-      clearServer: (p) => this.#clearServer(p),
-      armCap: (p, ms) => this.#armCap(p, ms),
+      server: this.#server, uac: this.#uac, notify: this.#notify, finalTimeoutMs: this.#guard.limits.appFinalTimeoutMs,
     });
     this.#proxy = new ProxyCore({
       transactions: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log,
-      now: () => this.#now(),
+      now: () => this.#notify.now(),
       viaFor: (protocol) => this.#addr.viaFor(protocol),
       recordRouteFor: (protocol) => this.#addr.recordRouteFor(protocol),
       isLocal: (address, port) => this.#addr.isLocal(address, port),
-      release: (p) => this.#clearServer(p),
+      release: (p) => this.#server.clear(p),
       newTag,
       proxiedDialog: (callId, fromTag, toTag) => this.#proxiedDialogs.add(callId, fromTag, toTag),
       tooManyHops: (request, flow) => this.#guard.counted('tooManyHops', 'ERR_ENGINE_TOO_MANY_HOPS', 'Max-Forwards reached 0', flow,
@@ -131,8 +125,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   /** Live dialogs, pending transactions and every refusal and limit counter, for tests and the admin API. */
   stats(): Record<string, number> {
     return {
-      dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#client.size,
-      invitesPending: this.#invites.size, invitesUnanswered: this.#unanswered, proxiedDialogs: this.#proxiedDialogs.size,
+      dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#uac.pendingCount,
+      invitesPending: this.#server.invites, invitesUnanswered: this.#server.unanswered, proxiedDialogs: this.#proxiedDialogs.size,
       proxiedDialogsEvicted: this.#proxiedDialogs.evicted, requestUriRefused: this.#gate.refused,
       ...this.#guard.count.snapshot(),
       ...this.#hub.counters?.(),
@@ -141,17 +135,14 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   /** New INVITEs handed to an app that has not answered them at all yet (the overload guard's queue depth). */
   unansweredInvites(): number {
-    return this.#unanswered;
+    return this.#server.unanswered;
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const p of this.#server.values()) this.#clearServer(p);
-    for (const d of this.#dialogs.values()) {
-      d.awaitingAck?.stop();
-      d.expiry?.cancel();
-    }
+    for (const p of this.#server.list()) this.#server.clear(p);
+    this.#dialogs.stopTimers();
   }
 
   // ---------------------------------------------------------------- transport and transaction callbacks
@@ -235,11 +226,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       this.#refuse(txn, this.#guard.busy('application overloaded'));
       return;
     }
-    const p = this.#newServerPending(connId, txn, request, flow, undefined);
-    if (method === 'INVITE') this.#cdr('attempt', ['network', this.#now()], () => serializeMessageText(request));
+    const p = this.#server.create(connId, txn, request, flow, undefined);
+    if (method === 'INVITE') this.#notify.cdr('attempt', ['network', this.#notify.now()], () => serializeMessageText(request));
     this.#hub.sendSip(connId, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort,
-      time: this.#now(), transactionId: p.txnId, dialogId: '', recvAddr: flow.localAddress, recvPort: flow.localPort,
+      time: this.#notify.now(), transactionId: p.txnId, dialogId: '', recvAddr: flow.localAddress, recvPort: flow.localPort,
     }, this.#forApp(request, flow));
     if (method === 'INVITE' && this.#stages) p.handedAt = this.#stages.handedToApp();
   }
@@ -255,7 +246,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     d.state = 'confirmed';
     // The first ACK carries the INVITE's transactionId (§2.3).
     this.#hub.sendSip(d.owner, {
-      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#now(),
+      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#notify.now(),
       transactionId: pendingAck.txnId, dialogId: d.id,
     }, this.#forApp(request, flow));
   }
@@ -283,7 +274,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const arrivedAt = this.#stages ? performance.now() : 0;
     const msg = parseAppText(cmd.sip);
     if (!msg) {
-      this.#nok(cmd, 'invalid SIP message');
+      this.#notify.nok(cmd, 'invalid SIP message');
       return;
     }
     if (msg.kind === 'response') {
@@ -295,7 +286,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (cmd.dialogId) {
       const d = this.#dialogs.get(cmd.dialogId);
       if (!d) {
-        this.#nok(cmd, `unable to find dialog for dialog id ${cmd.dialogId}`);
+        this.#notify.nok(cmd, `unable to find dialog for dialog id ${cmd.dialogId}`);
         return;
       }
       this.#uac.sendInDialog(cmd, msg, d);
@@ -303,7 +294,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
     if (cmd.transactionId) {
       if (msg.method === 'CANCEL') this.#uac.onAppCancel(cmd);
-      else this.#nok(cmd, 'a request with a transaction id and no dialog id must be a CANCEL');
+      else this.#notify.nok(cmd, 'a request with a transaction id and no dialog id must be a CANCEL');
       return;
     }
     // A new request whose Call-ID matches an existing dialog is sent inside that dialog (§2.2 item 4).
@@ -312,7 +303,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       const d = this.#dialogs.byCallId(callId);
       // A dialog whose INVITE failed only waits for the ACK srf still sends; a new request with its Call-ID
       // (a digest retry, https://www.rfc-editor.org/rfc/rfc3261#section-22.2) starts afresh.
-      if (d && d.failedStatus !== undefined) this.#endDialog(d);
+      if (d && d.failedStatus !== undefined) this.#dialogs.end(d);
       else if (d) {
         this.#uac.sendInDialog(cmd, msg, d);
         return;
@@ -320,7 +311,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
     this.#uac.sendNew(cmd, msg).then(() => this.#stages?.sent(arrivedAt), (err: unknown) => {
       this.#log?.warn({ err }, 'sending a new request failed');
-      this.#nok(cmd, err instanceof Error ? err.message : String(err));
+      this.#notify.nok(cmd, err instanceof Error ? err.message : String(err));
     });
   }
 
@@ -342,7 +333,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
    */
   onConnectionLost(connectionId: string, reason: string): void {
     if (this.#closed) return;
-    for (const d of [...this.#dialogs.values()]) {
+    for (const d of this.#dialogs.list()) {
       if (d.state === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.byeFromEngine(d, `Connection lost (${reason})`, { cause: 503, cdrCause: 'connection-lost' });
     }
   }
@@ -350,7 +341,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   /** The peer closed a connection we opened: the confirmed dialogs on it are probed (UacCore.probeDialog). */
   onConnectionClosedByPeer(connectionId: string): void {
     if (this.#closed) return;
-    for (const d of [...this.#dialogs.values()]) {
+    for (const d of this.#dialogs.list()) {
       if (d.state === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.probeDialog(d);
     }
   }
@@ -362,24 +353,24 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
    */
   onAppDisconnected(connId: string): void {
     let answered = 0;
-    for (const p of [...this.#server.values()]) {
+    for (const p of this.#server.list()) {
       if (p.connId !== connId || p.final || p.proxied) continue;
       this.#answerForApp(p, { status: 503, phrase: 'Service Unavailable', text: 'application disconnected' }, 'app-disconnected');
       answered++;
     }
     let ended = 0;
-    for (const d of [...this.#dialogs.values()]) {
+    for (const d of this.#dialogs.list()) {
       if (d.owner !== connId || d.state === 'terminated') continue;
       ended++;
       if (d.failedStatus !== undefined) {
-        this.#endDialog(d);
+        this.#dialogs.end(d);
       } else if (d.state === 'confirmed') {
         this.#uac.byeFromEngine(d, 'application disconnected', { cause: 503, cdrCause: 'app-disconnected' });
       } else if (d.clientInvite !== undefined) {
         // A B leg still ringing: CANCEL it; a 200 that crosses the CANCEL is ACKed and BYEd (§2.8).
         this.#uac.cancelFromEngine(d.clientInvite);
       } else {
-        this.#endDialog(d);
+        this.#dialogs.end(d);
       }
     }
     this.#guard.count.appGoneRequestsAnswered += answered;
@@ -394,38 +385,6 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   // ---------------------------------------------------------------- network requests
 
-  #newServerPending(connId: string, txn: ServerTransaction, request: SipRequest, flow: Flow, d: EngineDialog | undefined): ServerPending {
-    const callId = getHeader(request, 'call-id') ?? '';
-    const method = request.method;
-    const p: ServerPending = {
-      txnId: randomUUID(), connId, txn, request, flow, method, callId,
-      dialogId: d ? d.id : '', dialog: d, inDialog: d !== undefined,
-      toTag: d ? d.localTag : undefined, provisional: false, final: false, cap: undefined, reliable: undefined, lastRseq: 0,
-    };
-    this.#server.set(p.txnId, p);
-    if (method === 'INVITE') {
-      this.#invites.set(txn.id, p);
-      if (!d) {
-        p.unanswered = true;
-        this.#unanswered++;
-      }
-    }
-    this.#armCap(p, this.#guard.limits.appAnswerTimeoutMs);
-    return p;
-  }
-
-  /** The time the app has left to answer `p`; past it the engine answers for it. */
-  #armCap(p: ServerPending, ms: number): void {
-    p.cap?.cancel();
-    p.cap = this.#clock.setTimeout(() => {
-      p.cap = undefined;
-      if (p.final || p.proxied) return;
-      const text = `no answer from the application within ${ms} ms`;
-      this.#guard.counted('appNoAnswer', 'ERR_ENGINE_APP_NO_ANSWER', text, p.flow, `${p.method} answered 503 by the engine: ${text}`);
-      this.#answerForApp(p, { status: 503, phrase: 'Service Unavailable', text }, 'app-no-answer');
-    }, ms);
-  }
-
   /**
    * The engine answers a request its app did not: the final response with a Reason, the state freed, an early
    * dialog ended, and for an INVITE a CANCEL to the app (when still connected) so that it drops its side too.
@@ -435,10 +394,10 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     p.txn.respond(refusalResponse(p.request, r, p.toTag));
     p.final = true;
     const d = p.dialog ?? (p.dialogId ? this.#dialogs.get(p.dialogId) : undefined);
-    this.#clearServer(p);
+    this.#server.clear(p);
     if (p.method !== 'INVITE') return;
-    if (!p.inDialog) this.#cdr('stop', ['application', this.#now(), cdrCause], () => serializeMessageText(p.request));
-    if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#endDialog(d);
+    if (!p.inDialog) this.#notify.cdr('stop', ['application', this.#notify.now(), cdrCause], () => serializeMessageText(p.request));
+    if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#dialogs.end(d);
     if (!this.#hub.isConnected(p.connId)) return;
     let cancel: SipRequest;
     try {
@@ -448,7 +407,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
     this.#hub.sendSip(p.connId, {
       source: 'network', protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort,
-      time: this.#now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
+      time: this.#notify.now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
     }, serializeMessageText(cancel));
   }
 
@@ -476,26 +435,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       this.#stages?.answered(p.handedAt);
       p.handedAt = undefined;
     }
-    this.#settle(p);
-  }
-
-  #settle(p: ServerPending): void {
-    if (!p.unanswered) return;
-    p.unanswered = false;
-    this.#unanswered--;
-  }
-
-  #clearServer(p: ServerPending): void {
-    this.#settle(p);
-    p.cap?.cancel();
-    p.cap = undefined;
-    if (p.reliable) {
-      p.reliable.timer?.cancel();
-      p.reliable = undefined;
-    }
-    if (this.#server.get(p.txnId) === p) this.#server.delete(p.txnId);
-    if (this.#invites.get(p.txn.id) === p) this.#invites.delete(p.txn.id);
-    if (p.dialog?.serverInvite === p) p.dialog.serverInvite = undefined;
+    this.#server.settle(p);
   }
 
   #onNetworkInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction, d: EngineDialog): void {
@@ -507,7 +447,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (!this.#hub.isConnected(d.owner)) {
       // The owner is gone: no failover (§2.6); a BYE also clears the dialog.
       this.#refuse(txn, { ...NO_DIALOG, text: 'application disconnected' });
-      if (method === 'BYE') this.#endDialog(d);
+      if (method === 'BYE') this.#dialogs.end(d);
       return;
     }
     if (method === 'INVITE') {
@@ -540,12 +480,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (method === 'BYE') {
       d.awaitingAck?.stop();
       d.awaitingAck = undefined;
-      this.#cdr('stop', ['network', this.#now(), 'normal-release'], () => serializeMessageText(request));
+      this.#notify.cdr('stop', ['network', this.#notify.now(), 'normal-release'], () => serializeMessageText(request));
     }
-    const p = this.#newServerPending(d.owner, txn, request, flow, d);
+    const p = this.#server.create(d.owner, txn, request, flow, d);
     if (method === 'INVITE') d.serverInvite = p;
     this.#hub.sendSip(d.owner, {
-      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#now(),
+      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#notify.now(),
       transactionId: p.txnId, dialogId: d.id,
     }, this.#forApp(request, flow));
   }
@@ -564,7 +504,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   #onNetworkCancel(cancel: SipRequest, flow: Flow, txn: ServerTransaction): void {
     const ist = this.#tl.findInviteServerTransaction(cancel);
-    const p = ist ? this.#invites.get(ist.id) : undefined;
+    const p = ist ? this.#server.inviteOf(ist.id) : undefined;
     if (p?.proxied) {
       // A proxy answers the CANCEL itself and cancels its branches; their 487 goes upstream (§16.10).
       txn.respond(buildResponse(cancel, 200, 'OK', { toTag: newTag() }));
@@ -587,13 +527,13 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     p.toTag ??= newTag();
     p.txn.respond(refusalResponse(p.request, { status: 487, phrase: 'Request Terminated', text: 'CANCEL from the caller' }, p.toTag));
     p.final = true;
-    this.#cdr('stop', ['network', this.#now(), 'call-canceled'], () => serializeMessageText(cancel));
+    this.#notify.cdr('stop', ['network', this.#notify.now(), 'call-canceled'], () => serializeMessageText(cancel));
     const d = p.dialog ?? this.#dialogs.get(p.dialogId);
-    this.#clearServer(p);
-    if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#endDialog(d);
+    this.#server.clear(p);
+    if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#dialogs.end(d);
     this.#hub.sendSip(p.connId, {
       source: 'network', protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort,
-      time: this.#now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
+      time: this.#notify.now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
     }, this.#forApp(cancel, flow));
   }
 
@@ -605,17 +545,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const request = txn.request;
     txn.respond(refusalResponse(request, r, newTag()));
     if (request.method === 'INVITE' && r.status >= 300 && tagOf(getHeader(request, 'to')) === undefined) {
-      this.#cdr('attempt', ['network', this.#now()], () => serializeMessageText(request));
-      this.#cdr('stop', ['application', this.#now(), `refused-${r.status}`], () => serializeMessageText(request));
+      this.#notify.cdr('attempt', ['network', this.#notify.now()], () => serializeMessageText(request));
+      this.#notify.cdr('stop', ['application', this.#notify.now(), `refused-${r.status}`], () => serializeMessageText(request));
     }
-  }
-
-  #endDialog(d: EngineDialog): void {
-    d.awaitingAck?.stop();
-    d.awaitingAck = undefined;
-    d.expiry?.cancel();
-    d.expiry = undefined;
-    this.#dialogs.remove(d);
   }
 
   // ---------------------------------------------------------------- frames to apps
@@ -633,21 +565,5 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       if (m.size > 0) this.#tenants = m;
     }
     return m.get(id);
-  }
-
-  // ---------------------------------------------------------------- frames
-
-  #now(): string {
-    return formatStackTime(new Date(this.#clock.now()));
-  }
-
-  #nok(cmd: AppSipCommand, reason: string): void {
-    this.#hub.reply(cmd.connId, cmd.msgId, nokFields(reason));
-  }
-
-  /** A CDR to the app that routed it; the SIP text is only built when some app did. */
-  #cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string | (() => string)): void {
-    if (this.#hub.wantsCdr?.(kind) === false) return;
-    this.#hub.sendCdr(kind, fields, typeof sip === 'function' ? sip() : sip);
   }
 }

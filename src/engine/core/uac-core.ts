@@ -3,7 +3,6 @@ import { isIP } from 'node:net';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
-import type { DialogTable } from '../../sip/dialog/dialog-table.js';
 import { buildCancel, buildResponse, newBranch, type TransactionLayer } from '../../sip/transaction/index.js';
 import type { ClientTransactionUser } from '../../sip/transaction/types.js';
 import type { Flow, ListenerInfo, SendTarget } from '../../sip/transport/types.js';
@@ -12,6 +11,8 @@ import type { AppHub, AppSipCommand } from '../types.js';
 import { resolveHost, transportOf, unbracket, withLr, type LocalAddresses } from './addressing.js';
 import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, tlsFailureReason, type RouteInfo } from './internal-headers.js';
 import { EngineDialog, type ClientPending } from './engine-dialog.js';
+import type { AppNotify } from './app-notify.js';
+import type { DialogStore } from './dialog-store.js';
 import { reasonHeader } from './reject.js';
 import type { RequestGate } from './request-gate.js';
 import { NOOP_USER, STACK_OWNED, appHeaders, cseqNumber, newTag, randomSeq, tlsTargetOf } from './core-util.js';
@@ -19,8 +20,8 @@ import { getHeader, getHeaderValues, header, serializeMessageText, splitList, ta
 import type { SipUri } from '../../sip/message/index.js';
 import { replaceLocalhost } from './core-util.js';
 
-/** What the engine core shares with its UAC side: the layers below, the dialogs, and how to answer an app. */
-export interface CoreContext {
+/** What the UAC side works with: the layers below, the dialog store, and how to tell apps. Each owns its state. */
+export interface UacDeps {
   readonly tl: TransactionLayer;
   /** Every request sent goes through the gate (no request without a usable Request-URI reaches the wire). */
   readonly send: RequestGate;
@@ -29,18 +30,10 @@ export interface CoreContext {
   readonly log: Logger | undefined;
   readonly addr: LocalAddresses;
   readonly T1: number;
-  readonly dialogs: DialogTable<EngineDialog>;
-  /** Requests an app sent that await their final response, by transactionId. */
-  readonly client: Map<string, ClientPending>;
-  now(): string;
-  nok(cmd: AppSipCommand, reason: string): void;
-  /** A CDR; `sip` is built only when an app routed this kind. */
-  cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string | (() => string)): void;
-  endDialog(d: EngineDialog): void;
-  /** True (counted) when the client transaction table is at its cap. */
-  clientFull(): boolean;
-  /** True (counted) when the dialog table is at its cap. */
-  dialogsFull(): boolean;
+  readonly dialogs: DialogStore;
+  readonly notify: AppNotify;
+  /** The table caps (counted when hit): client transactions, dialogs. */
+  readonly limits: { clientFull(): boolean; dialogsFull(): boolean };
 }
 
 /**
@@ -49,10 +42,17 @@ export interface CoreContext {
  * responses back to the app; plus the BYEs the engine sends by itself.
  */
 export class UacCore {
-  readonly #c: CoreContext;
+  readonly #c: UacDeps;
+  /** Requests an app sent that await their final response, by transactionId: owned here. */
+  readonly #pending = new Map<string, ClientPending>();
 
-  constructor(context: CoreContext) {
-    this.#c = context;
+  constructor(deps: UacDeps) {
+    this.#c = deps;
+  }
+
+  /** Requests sent for apps and not yet answered finally. */
+  get pendingCount(): number {
+    return this.#pending.size;
   }
 
   /**
@@ -71,21 +71,21 @@ export class UacCore {
         this.#c.log?.warn({ err }, 'engine BYE not sent');
       }
       const text = serializeMessageText(bye);
-      this.#c.cdr('stop', ['application', this.#c.now(), o.cdrCause], text);
+      this.#c.notify.cdr('stop', ['application', this.#c.notify.now(), o.cdrCause], text);
       if (this.#c.hub.isConnected(d.owner)) {
         const f = d.flow;
         this.#c.hub.sendSip(d.owner, {
           source: 'application', protocol: f?.protocol ?? target.protocol, address: f?.remoteAddress ?? target.address,
-          port: f?.remotePort ?? target.port, time: this.#c.now(), transactionId: 'unsolicited', dialogId: d.id,
+          port: f?.remotePort ?? target.port, time: this.#c.notify.now(), transactionId: 'unsolicited', dialogId: d.id,
         }, text);
       }
     }).catch((err: unknown) => this.#c.log?.warn({ err }, 'engine BYE: no target'));
-    this.#c.endDialog(d);
+    this.#c.dialogs.end(d);
   }
 
   /** CANCELs the INVITE client transaction `txnId` on the engine's own account (its app is gone). */
   cancelFromEngine(txnId: string): void {
-    const p = this.#c.client.get(txnId);
+    const p = this.#pending.get(txnId);
     if (!p || p.final || p.canceled || !p.txn) return;
     p.canceled = true;
     try {
@@ -122,25 +122,25 @@ export class UacCore {
 
   async sendNew(cmd: AppSipCommand, msg: SipRequest): Promise<void> {
     const method = msg.method;
-    if (this.#c.clientFull() || ((method === 'INVITE' || method === 'SUBSCRIBE') && this.#c.dialogsFull())) {
-      this.#c.nok(cmd, 'too many pending requests or dialogs in the engine');
+    if (this.#c.limits.clientFull() || ((method === 'INVITE' || method === 'SUBSCRIBE') && this.#c.limits.dialogsFull())) {
+      this.#c.notify.nok(cmd, 'too many pending requests or dialogs in the engine');
       return;
     }
     const ruri = uriOrUndefined(msg.uri);
     if (!ruri) {
-      this.#c.nok(cmd, `invalid request-uri: ${msg.uri}`);
+      this.#c.notify.nok(cmd, `invalid request-uri: ${msg.uri}`);
       return;
     }
     const routeUri = cmd.routeUri ? uriTextOf(cmd.routeUri) : undefined;
     const dest = routeUri ? uriOrUndefined(routeUri) : ruri;
     if (!dest) {
-      this.#c.nok(cmd, `invalid route: ${cmd.routeUri}`);
+      this.#c.notify.nok(cmd, `invalid route: ${cmd.routeUri}`);
       return;
     }
     const protocol = transportOf(dest);
     const listener = this.#c.addr.listenerFor(protocol);
     if (!listener) {
-      this.#c.nok(cmd, 'requested protocol/transport not available');
+      this.#c.notify.nok(cmd, 'requested protocol/transport not available');
       return;
     }
     const local = this.#c.addr.hostportOf(listener);
@@ -200,7 +200,7 @@ export class UacCore {
     }
     if (msg.body.length > 0 && !hasContentType) {
       if (msg.body.subarray(0, 3).toString('latin1') !== 'v=0') {
-        this.#c.nok(cmd, 'missing content-type');
+        this.#c.notify.nok(cmd, 'missing content-type');
         return;
       }
       others.push(header('Content-Type', 'application/sdp'));
@@ -218,7 +218,7 @@ export class UacCore {
     const address = await resolveHost(dest.host);
     const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);
     if (this.#c.addr.isLocal(address, port)) {
-      this.#c.nok(cmd, 'can not send request to myself');
+      this.#c.notify.nok(cmd, 'can not send request to myself');
       return;
     }
     const target: SendTarget = { protocol, address, port };
@@ -258,7 +258,7 @@ export class UacCore {
       this.#c.dialogs.add(d);
     }
     this.#startClient(p, cmd);
-    if (method === 'INVITE') this.#c.cdr('attempt', ['application', this.#c.now()], () => serializeMessageText(request));
+    if (method === 'INVITE') this.#c.notify.cdr('attempt', ['application', this.#c.notify.now()], () => serializeMessageText(request));
   }
 
   #startClient(p: ClientPending, cmd: AppSipCommand): void {
@@ -270,14 +270,14 @@ export class UacCore {
     try {
       p.txn = this.#c.send.sendRequest(p.request, { target: p.target, user });
     } catch (err) {
-      if (p.dialog && !p.inDialog) this.#c.endDialog(p.dialog);
-      this.#c.nok(cmd, err instanceof Error ? err.message : 'Error creating sip transaction');
+      if (p.dialog && !p.inDialog) this.#c.dialogs.end(p.dialog);
+      this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'Error creating sip transaction');
       return;
     }
-    this.#c.client.set(p.txnId, p);
+    this.#pending.set(p.txnId, p);
     const text = serializeMessageText(p.request);
     const l = this.#c.addr.listenerFor(p.target.protocol);
-    this.#c.hub.reply(cmd.connId, cmd.msgId, requestSentFields(text, localEnd(p.target.protocol, l, this.#c.addr), this.#c.now(), p.txnId), text);
+    this.#c.hub.reply(cmd.connId, cmd.msgId, requestSentFields(text, localEnd(p.target.protocol, l, this.#c.addr), this.#c.notify.now(), p.txnId), text);
   }
 
   #onClientFailure(p: ClientPending, status: number, reason: string, reasonValue?: string): void {
@@ -308,12 +308,12 @@ export class UacCore {
         d.ackSeq = cseqNumber(p.request);
         if (p.canceled) {
           // "If a 200 arrives after the app's CANCEL, the server ACKs and then BYEs by itself" (§2.8).
-          this.#c.client.delete(p.txnId);
+          this.#pending.delete(p.txnId);
           this.#sendAck(d, [], Buffer.alloc(0)).catch(() => undefined);
           this.byeFromEngine(d, 'CANCEL race', { cause: 487, cdrCause: 'cancel-race' });
           return;
         }
-        if (!p.inDialog) this.#c.cdr('start', ['network', this.#c.now(), 'uac'], () => serializeMessageText(res));
+        if (!p.inDialog) this.#c.notify.cdr('start', ['network', this.#c.notify.now(), 'uac'], () => serializeMessageText(res));
       } else if (status > 100 && status < 200) {
         if (!p.inDialog) this.#learnRemote(d, res, flow, false);
       } else if (status >= 300) {
@@ -321,9 +321,9 @@ export class UacCore {
         d.clientInvite = undefined;
         if (!p.inDialog) {
           d.failedStatus = status;
-          this.#c.cdr('stop', ['network', this.#c.now(), p.canceled ? 'call-canceled' : 'call-rejected'], () => serializeMessageText(res));
+          this.#c.notify.cdr('stop', ['network', this.#c.notify.now(), p.canceled ? 'call-canceled' : 'call-rejected'], () => serializeMessageText(res));
           // The dialog only waits for the ACK srf still sends (answered NOK), then goes.
-          d.expiry = this.#c.clock.setTimeout(() => this.#c.endDialog(d), 64 * this.#c.T1);
+          d.expiry = this.#c.clock.setTimeout(() => this.#c.dialogs.end(d), 64 * this.#c.T1);
         }
       }
     } else if (status >= 200 && d && p.method === 'SUBSCRIBE' && !p.inDialog) {
@@ -332,17 +332,17 @@ export class UacCore {
         this.#learnRemote(d, res, flow, false);
         d.state = 'confirmed';
       } else {
-        this.#c.endDialog(d);
+        this.#c.dialogs.end(d);
       }
     }
     if (status >= 200) {
       p.final = true;
-      this.#c.client.delete(p.txnId);
-      if (p.method === 'BYE' && d) this.#c.endDialog(d);
+      this.#pending.delete(p.txnId);
+      if (p.method === 'BYE' && d) this.#c.dialogs.end(d);
     }
     const dialogId = d && (p.inDialog || p.method === 'INVITE' || p.method === 'SUBSCRIBE') ? d.id : '';
     this.#c.hub.sendSip(p.connId, {
-      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#c.now(),
+      source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#c.notify.now(),
       transactionId: p.txnId, dialogId,
     }, serializeMessageText(res));
   }
@@ -368,9 +368,9 @@ export class UacCore {
   }
 
   onAppCancel(cmd: AppSipCommand): void {
-    const p = this.#c.client.get(cmd.transactionId);
+    const p = this.#pending.get(cmd.transactionId);
     if (!p || p.method !== 'INVITE' || p.final) {
-      this.#c.nok(cmd, `unable to find transaction ${cmd.transactionId} to cancel`);
+      this.#c.notify.nok(cmd, `unable to find transaction ${cmd.transactionId} to cancel`);
       return;
     }
     const cancel = buildCancel(p.request);
@@ -378,40 +378,40 @@ export class UacCore {
     try {
       this.#c.send.sendRequest(cancel, { target, user: NOOP_USER });
     } catch (err) {
-      this.#c.nok(cmd, err instanceof Error ? err.message : 'CANCEL not sent');
+      this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'CANCEL not sent');
       return;
     }
     p.canceled = true;
     const text = serializeMessageText(cancel);
     const l = this.#c.addr.listenerFor(target.protocol);
-    this.#c.hub.reply(cmd.connId, cmd.msgId, requestSentFields(text, localEnd(target.protocol, l, this.#c.addr), this.#c.now(), randomUUID()), text);
+    this.#c.hub.reply(cmd.connId, cmd.msgId, requestSentFields(text, localEnd(target.protocol, l, this.#c.addr), this.#c.notify.now(), randomUUID()), text);
   }
 
   sendInDialog(cmd: AppSipCommand, msg: SipRequest, d: EngineDialog): void {
     const method = msg.method;
     if (method === 'ACK') {
       if (d.failedStatus !== undefined) {
-        this.#c.endDialog(d);
-        this.#c.nok(cmd, 'ACK for non-success responses is automatically generated by the stack');
+        this.#c.dialogs.end(d);
+        this.#c.notify.nok(cmd, 'ACK for non-success responses is automatically generated by the stack');
         return;
       }
       if (d.ackSeq === undefined) {
-        this.#c.nok(cmd, `no 2xx to acknowledge in dialog ${d.id}`);
+        this.#c.notify.nok(cmd, `no 2xx to acknowledge in dialog ${d.id}`);
         return;
       }
       const extra = appHeaders(msg);
       this.#sendAck(d, extra, msg.body).then((ack) => {
         const text = serializeMessageText(ack.request);
         this.#echoRequest(cmd, ack.target, cmd.transactionId || randomUUID(), text);
-      }).catch((err: unknown) => this.#c.nok(cmd, err instanceof Error ? err.message : 'ACK not sent'));
+      }).catch((err: unknown) => this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'ACK not sent'));
       return;
     }
     if (method === 'INVITE' && (d.clientInvite !== undefined || (d.serverInvite && !d.serverInvite.final))) {
-      this.#c.nok(cmd, 'an INVITE is already in progress in this dialog');
+      this.#c.notify.nok(cmd, 'an INVITE is already in progress in this dialog');
       return;
     }
-    if (this.#c.clientFull()) {
-      this.#c.nok(cmd, 'too many pending requests in the engine');
+    if (this.#c.limits.clientFull()) {
+      this.#c.notify.nok(cmd, 'too many pending requests in the engine');
       return;
     }
     const extra = appHeaders(msg);
@@ -423,7 +423,7 @@ export class UacCore {
     }
     if (msg.body.length > 0 && !hasContentType) {
       if (msg.body.subarray(0, 3).toString('latin1') !== 'v=0') {
-        this.#c.nok(cmd, 'Server error: missing content-type');
+        this.#c.notify.nok(cmd, 'Server error: missing content-type');
         return;
       }
       extra.push(header('Content-Type', 'application/sdp'));
@@ -440,9 +440,9 @@ export class UacCore {
         canceled: false, final: false,
       };
       if (method === 'INVITE') d.clientInvite = txnId;
-      if (method === 'BYE') this.#c.cdr('stop', ['application', this.#c.now(), 'normal-release'], () => serializeMessageText(request));
+      if (method === 'BYE') this.#c.notify.cdr('stop', ['application', this.#c.notify.now(), 'normal-release'], () => serializeMessageText(request));
       this.#startClient(p, cmd);
-    }).catch((err: unknown) => this.#c.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'));
+    }).catch((err: unknown) => this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'));
   }
 
   /** A request inside `d` without its Via (added once the target, hence the transport, is known). */
@@ -472,7 +472,7 @@ export class UacCore {
 
   #echoRequest(cmd: AppSipCommand, target: SendTarget, txnId: string, text: string): void {
     const l = this.#c.addr.listenerFor(target.protocol);
-    this.#c.hub.reply(cmd.connId, cmd.msgId, requestSentFields(text, localEnd(target.protocol, l, this.#c.addr), this.#c.now(), txnId), text);
+    this.#c.hub.reply(cmd.connId, cmd.msgId, requestSentFields(text, localEnd(target.protocol, l, this.#c.addr), this.#c.notify.now(), txnId), text);
   }
 
   /** Where requests inside `d` go: forced onto the dialog's connection for TCP/TLS (§2.8). */

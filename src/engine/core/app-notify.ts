@@ -1,0 +1,30 @@
+import type { Clock } from '../../common/clock.js';
+import type { AppHub, AppSipCommand } from '../types.js';
+import { formatStackTime, nokFields } from '../wire/server-messages.js';
+
+/** What the core tells apps besides SIP: the stack time it stamps frames with, a refused command, and CDRs. */
+export class AppNotify {
+  readonly #hub: AppHub;
+  readonly #clock: Clock;
+
+  constructor(hub: AppHub, clock: Clock) {
+    this.#hub = hub;
+    this.#clock = clock;
+  }
+
+  /** The time field of a frame (docs/control-protocol.md §2.3). */
+  now(): string {
+    return formatStackTime(new Date(this.#clock.now()));
+  }
+
+  /** `NOK` to an app's command, with the reason. */
+  nok(cmd: AppSipCommand, reason: string): void {
+    this.#hub.reply(cmd.connId, cmd.msgId, nokFields(reason));
+  }
+
+  /** A CDR to the app that routed it; the SIP text is only built when some app did. */
+  cdr(kind: 'attempt' | 'start' | 'stop', fields: string[], sip: string | (() => string)): void {
+    if (this.#hub.wantsCdr?.(kind) === false) return;
+    this.#hub.sendCdr(kind, fields, typeof sip === 'function' ? sip() : sip);
+  }
+}

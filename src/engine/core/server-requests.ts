@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../common/clock.js';
+import type { SipRequest } from '../../sip/message/types.js';
+import type { ServerTransaction } from '../../sip/transaction/types.js';
+import type { Flow } from '../../sip/transport/types.js';
+import type { EngineDialog, ServerPending } from './engine-dialog.js';
+import { getHeader } from '../../sip/message/index.js';
+
+export interface ServerRequestsOptions {
+  clock: Clock;
+  /** How long an app may take to answer a request at all (limits.appAnswerTimeoutMs). */
+  answerTimeoutMs: number;
+  /** An app let its time pass without a final answer: the engine answers for it. */
+  onNoAnswer(p: ServerPending, ms: number): void;
+}
+
+/**
+ * Requests from the network waiting for an app's answer, owned here: by the transactionId the app knows, and
+ * INVITEs also by server transaction (to match a CANCEL). Each has the time its app has left to answer; a new
+ * INVITE the app has not answered at all counts in `unanswered` (the overload guard's queue depth).
+ */
+export class ServerRequests {
+  readonly #opts: ServerRequestsOptions;
+  readonly #byTxnId = new Map<string, ServerPending>();
+  readonly #invites = new Map<string, ServerPending>();
+  #unanswered = 0;
+
+  constructor(opts: ServerRequestsOptions) {
+    this.#opts = opts;
+  }
+
+  get size(): number {
+    return this.#byTxnId.size;
+  }
+
+  get invites(): number {
+    return this.#invites.size;
+  }
+
+  get unanswered(): number {
+    return this.#unanswered;
+  }
+
+  /** A request handed to app `connId` (inside dialog `d`, or none): registered, with its answer time running. */
+  create(connId: string, txn: ServerTransaction, request: SipRequest, flow: Flow, d: EngineDialog | undefined): ServerPending {
+    const method = request.method;
+    const p: ServerPending = {
+      txnId: randomUUID(), connId, txn, request, flow, method, callId: getHeader(request, 'call-id') ?? '',
+      dialogId: d ? d.id : '', dialog: d, inDialog: d !== undefined,
+      toTag: d ? d.localTag : undefined, provisional: false, final: false, cap: undefined, reliable: undefined, lastRseq: 0,
+    };
+    this.#byTxnId.set(p.txnId, p);
+    if (method === 'INVITE') {
+      this.#invites.set(txn.id, p);
+      if (!d) {
+        p.unanswered = true;
+        this.#unanswered++;
+      }
+    }
+    this.armCap(p, this.#opts.answerTimeoutMs);
+    return p;
+  }
+
+  get(txnId: string): ServerPending | undefined {
+    return this.#byTxnId.get(txnId);
+  }
+
+  /** The pending INVITE of a server transaction (CANCEL matching, RFC 3261 §9.2). */
+  inviteOf(serverTxnId: string): ServerPending | undefined {
+    return this.#invites.get(serverTxnId);
+  }
+
+  /** A copy, so requests may be cleared while the caller walks the list. */
+  list(): ServerPending[] {
+    return [...this.#byTxnId.values()];
+  }
+
+  /** The time the app has left to answer `p`, from now; past it `onNoAnswer` runs. */
+  armCap(p: ServerPending, ms: number): void {
+    p.cap?.cancel();
+    p.cap = this.#opts.clock.setTimeout(() => {
+      p.cap = undefined;
+      if (p.final || p.proxied) return;
+      this.#opts.onNoAnswer(p, ms);
+    }, ms);
+  }
+
+  /** The app answered `p` (any response, or a proxy): it no longer counts as unanswered. */
+  settle(p: ServerPending): void {
+    if (!p.unanswered) return;
+    p.unanswered = false;
+    this.#unanswered--;
+  }
+
+  /** `p` is done: its timers stopped, and it leaves every index (and its dialog's `serverInvite`). */
+  clear(p: ServerPending): void {
+    this.settle(p);
+    p.cap?.cancel();
+    p.cap = undefined;
+    if (p.reliable) {
+      p.reliable.timer?.cancel();
+      p.reliable = undefined;
+    }
+    if (this.#byTxnId.get(p.txnId) === p) this.#byTxnId.delete(p.txnId);
+    if (this.#invites.get(p.txn.id) === p) this.#invites.delete(p.txn.id);
+    if (p.dialog?.serverInvite === p) p.dialog.serverInvite = undefined;
+  }
+}
