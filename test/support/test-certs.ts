@@ -28,6 +28,8 @@ export interface TestCertOptions {
   keyType?: TestKeyType;
   /** 'valid' (default: from a day ago for 30 days), 'expired' (ended yesterday) or 'not-yet-valid' (starts tomorrow). */
   validity?: 'valid' | 'expired' | 'not-yet-valid';
+  /** More extension lines in openssl's x509v3 form, e.g. 'authorityInfoAccess=OCSP;URI:http://ocsp.test/'. */
+  extensions?: string[];
 }
 
 export interface TestCert {
@@ -43,6 +45,8 @@ export interface TestCa extends TestCert {
   dir: string;
   /** Issues a leaf certificate signed by this CA (usable for both server and client authentication). */
   issue(options: TestCertOptions): Promise<TestCert>;
+  /** Marks a certificate this CA issued as revoked in its database (index.txt), as `openssl ca -revoke` does. */
+  revoke(cert: TestCert, reason?: string): Promise<void>;
   /** Removes the directory. Idempotent. */
   cleanup(): Promise<void>;
 }
@@ -108,6 +112,7 @@ export async function createTestCa(options: { cn?: string; keyType?: TestKeyType
       await run('openssl', ['req', '-new', ...keyArgs(o.keyType ?? 'ec'), '-nodes', '-keyout', leafKey, '-out', leafCsr, '-subj', `/CN=${o.cn}`]);
       const lines = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth,clientAuth'];
       if (o.sans && o.sans.length > 0) lines.push(`subjectAltName=${o.sans.join(',')}`);
+      lines.push(...(o.extensions ?? []));
       await writeFile(ext, lines.join('\n') + '\n');
       const now = Date.now();
       const [from, to] =
@@ -117,6 +122,9 @@ export async function createTestCa(options: { cn?: string; keyType?: TestKeyType
         '-startdate', stamp(from), '-enddate', stamp(to), '-extfile', ext, '-notext',
       ]);
       return { cert: await readFile(leafCert, 'utf8'), key: await readFile(leafKey, 'utf8'), certPath: leafCert, keyPath: leafKey };
+    },
+    async revoke(cert: TestCert, reason = 'unspecified'): Promise<void> {
+      await run('openssl', ['ca', '-config', join(dir, 'ca.cnf'), '-cert', certPath, '-keyfile', keyPath, '-revoke', cert.certPath, '-crl_reason', reason]);
     },
     async cleanup(): Promise<void> {
       if (removed) return;
