@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { formatProblem, resolveConfigDir, tryLoadConfig, type GatewayConfig } from '../config/index.js';
 import { tlsProfileInputs } from '../startup-tls.js';
-import { buildTlsProfile, probeTls, validateCipherName, type CompiledTlsProfile, type TlsProbeReport } from '../tls/index.js';
+import {
+  buildTlsProfile, probeTls, validateCipherName, type CertificateRequestReport, type CompiledTlsProfile, type OcspReport, type TlsProbeReport,
+} from '../tls/index.js';
 
 export interface ProbeIo {
   out: (line: string) => void;
@@ -12,7 +14,9 @@ export interface ProbeIo {
 export const PROBE_USAGE = `Usage:
   trunkgate tls probe HOST:PORT [--sni NAME] [--profile NAME [--profiles DIR]] [--json]
     which TLS versions and suites the far end accepts, the chain it sends, its identities, whether it wants a
-    client certificate, and (with --profile) whether that profile's checks let the gateway connect, and why not`;
+    client certificate and from which CAs (read over TLS 1.2), its stapled OCSP status and where its certificate
+    says revocation is published (not fetched), and (with --profile) whether that profile's checks let the gateway
+    connect, and why not`;
 
 function hostPort(text: string | undefined): { host: string; port: number } | undefined {
   if (!text) return undefined;
@@ -35,6 +39,26 @@ function profileNamed(name: string, profiles: string | undefined, env: ProbeIo['
   return compileProfile(r.config, name);
 }
 
+function certificateRequestLines(c: CertificateRequestReport): string[] {
+  if (c.state === 'unknown') return [`client CA names: unknown (${c.reason})`];
+  if (c.state === 'not sent') return [`client CA names: - (no CertificateRequest over ${c.version})`];
+  const head = `client CA names (CertificateRequest over ${c.version}):`;
+  return [
+    c.caNames.length === 0 ? `${head} none named, any CA` : head, ...c.caNames.map((n) => `  ${n}`),
+    `  certificate types: ${c.certificateTypes.join(' ')}`,
+    ...(c.signatureAlgorithms.length ? [`  signature algorithms: ${c.signatureAlgorithms.join(' ')}`] : []),
+  ];
+}
+
+function ocspLine(o: OcspReport): string {
+  if (!o.stapled) return 'OCSP: not stapled';
+  if (o.problem) return `OCSP: stapled, unreadable: ${o.problem}`;
+  if (o.responseStatus) return `OCSP: stapled, the responder answered ${o.responseStatus} (no status)`;
+  const status = o.status === 'revoked' ? `revoked at ${o.revokedAt}${o.reason ? ` (${o.reason})` : ''}` : o.status;
+  const dates = `this update ${o.thisUpdate}, next update ${o.nextUpdate ?? '-'}`;
+  return `OCSP: stapled, ${status} for ${o.forLeaf ? 'its certificate' : 'another certificate'}; ${dates}; signature ${o.signature}${o.signatureNote ? ` (${o.signatureNote})` : ''}`;
+}
+
 export function formatProbe(r: TlsProbeReport): string[] {
   const out = [`target ${r.target}${r.sni ? ` (SNI ${r.sni})` : ' (no SNI)'}`];
   if (r.unreachable) out.push(`first handshake failed: ${r.unreachable.reason} (${r.unreachable.code}) ${r.unreachable.detail}`);
@@ -42,12 +66,17 @@ export function formatProbe(r: TlsProbeReport): string[] {
   out.push(`suites TLS 1.2: ${r.ciphers.tls12.join(' ') || '-'}`);
   out.push(`suites TLS 1.3: ${r.ciphers.tls13.join(' ') || '-'}`);
   out.push(`client certificate: ${r.clientCertificate}`);
+  out.push(...certificateRequestLines(r.certificateRequest));
   if (r.refusedAfterHandshake) out.push(`after the handshake: ${r.refusedAfterHandshake.detail} (${r.refusedAfterHandshake.code})`);
   out.push(`identities: ${r.identities.join(', ') || '-'}`);
   r.chain.forEach((c, i) => {
     out.push(`chain ${i}: ${c.subject}`);
     out.push(`  issuer ${c.issuer}; valid ${c.notBefore} to ${c.notAfter}; SHA-256 ${c.sha256}`);
   });
+  out.push(ocspLine(r.ocsp));
+  const v = r.revocation;
+  const where = [v.ocspUrls.length ? `OCSP ${v.ocspUrls.join(' ')}` : '', v.crlUrls.length ? `CRL ${v.crlUrls.join(' ')}` : ''].filter(Boolean).join('; ');
+  out.push(`revocation pointers (not fetched): ${where || '-'}${v.problem ? ` (certificate unreadable: ${v.problem})` : ''}`);
   if (r.profile) {
     const p = r.profile;
     if (p.ok) out.push(`profile ${p.name}: connects (${p.version}, ${p.cipher})`);

@@ -248,9 +248,12 @@ dialPeers:
   assert.equal(rep.versions['TLSv1.3'], true, JSON.stringify(rep));
   assert.ok(rep.identities.includes('dns:gw.test'), JSON.stringify(rep.identities));
   // The listener wants a client certificate naming pbx.test and closes on anyone else right after the handshake:
-  // the probe says the connection was refused after it, and that the profile (presenting gw.test) does not get in.
-  assert.equal(rep.clientCertificate, 'unknown');
-  assert.match(rep.refusedAfterHandshake?.detail ?? '', /closed the connection right after the handshake/);
+  // the probe says the connection was refused after it, for the certificate its TLS 1.2 CertificateRequest asks for
+  // (from the CA of its trust store), and that the profile (presenting gw.test) does not get in.
+  assert.equal(rep.clientCertificate, 'required');
+  assert.deepEqual(rep.clientCaNames, ['CN=admin API test CA'], JSON.stringify(rep));
+  assert.match(rep.refusedAfterHandshake?.detail ?? '', /closed the connection right after the handshake/, JSON.stringify(rep));
+  assert.equal(rep.refusedAfterHandshake?.reason, 'no-client-certificate');
   assert.equal(rep.profile?.name, 'edge');
   assert.equal(rep.profile?.ok, false);
   assert.equal(busy.status, 429, 'one probe at a time');

@@ -23,7 +23,7 @@ export function reloadRoutes(services: AdminServices): FastifyPluginAsync {
     let probing = false;
     app.post('/tls/probe', {
       schema: {
-        summary: 'Probe a TLS far end (trunkgate tls probe): versions, suites, chain, identities, client-certificate demand, a profile\'s verdict',
+        summary: 'Probe a TLS far end (trunkgate tls probe): versions, suites, chain, identities, client-certificate demand and the CAs named for it, stapled OCSP status, revocation pointers, a profile\'s verdict',
         tags: ['tls'],
         body: {
           type: 'object', required: ['host', 'port'], additionalProperties: false,

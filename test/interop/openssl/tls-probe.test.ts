@@ -1,7 +1,9 @@
-// trunkgate tls probe against five differently configured `openssl s_server` far ends: TLS 1.2 only, TLS 1.3 only,
-// client certificate required, an expired certificate and a wrong name. Each report names exactly their versions,
-// suites, chain and identity, and a profile's verdict with the rule that decides it.
+// trunkgate tls probe against differently configured `openssl s_server` far ends: TLS 1.2 only, TLS 1.3 only,
+// client certificate required or only requested, an expired certificate and a wrong name, and far ends that close
+// without an alert. Each report names exactly their versions, suites, chain and identity, the CAs named in a TLS 1.2
+// certificate request, and a profile's verdict with the rule that decides it.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { tlsProbeCommand } from '../../../src/cli/tls-probe.js';
 import { createLocalCa, issueGatewayCertificate } from '../../../src/pki/index.js';
@@ -27,6 +29,35 @@ async function farEnd(t: TestContext, cert: TestCert, args: string[]): Promise<n
   return s.port;
 }
 
+/**
+ * A TCP relay to `port` that passes the far end's TLS records on, but ends the connection without a byte where the
+ * far end sent an alert: a far end that closes silently when it refuses something.
+ */
+async function silentRelay(t: TestContext, port: number): Promise<number> {
+  const server = net.createServer((client) => {
+    const up = net.connect(port, '127.0.0.1');
+    const end = (): void => {
+      client.destroy();
+      up.destroy();
+    };
+    for (const s of [client, up]) s.on('error', end).on('close', end);
+    client.on('data', (d) => up.write(d));
+    let pending = Buffer.alloc(0);
+    up.on('data', (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      while (pending.length >= 5 && pending.length >= 5 + pending.readUInt16BE(3)) {
+        if (pending[0] === 21) return end();
+        const n = 5 + pending.readUInt16BE(3);
+        client.write(pending.subarray(0, n));
+        pending = pending.subarray(n);
+      }
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  t.after(() => new Promise<void>((ok) => server.close(() => ok())));
+  return (server.address() as net.AddressInfo).port;
+}
+
 const probe = (port: number): Promise<TlsProbeReport> => probeTls({ host: '127.0.0.1', port, sni: 'sbc.carrier.test', profile });
 
 test('TLS 1.2 only: versions, its ECDSA suites only, the chain and identities; the profile connects', async (t) => {
@@ -40,6 +71,8 @@ test('TLS 1.2 only: versions, its ECDSA suites only, the chain and identities; t
   assert.match(r.chain[0]!.subject, /CN=sbc\.carrier\.test/);
   assert.match(r.chain[1]!.subject, /CN=probe CA/);
   assert.equal(r.clientCertificate, 'not required');
+  assert.deepEqual(r.certificateRequest, { state: 'not sent', version: 'TLSv1.2' });
+  assert.deepEqual(r.clientCaNames, []);
   assert.deepEqual({ ok: r.profile?.ok, version: r.profile?.version }, { ok: true, version: 'TLSv1.2' });
 });
 
@@ -49,15 +82,45 @@ test('TLS 1.3 only: 1.3 and its suites, nothing of 1.2', async (t) => {
   assert.deepEqual(r.ciphers.tls12, []);
   assert.deepEqual([...r.ciphers.tls13].sort(), ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']);
   assert.equal(r.profile?.ok, true);
+  assert.equal(r.clientCaNames, null, 'the CA names are unknown');
+  assert.equal(r.certificateRequest.state, 'unknown');
+  assert.match(r.certificateRequest.state === 'unknown' ? r.certificateRequest.reason : '', /TLS 1\.3 only, where the certificate request is encrypted/);
 });
 
 test('a client certificate required: said so, and the profile is refused by the far end for its unknown CA', async (t) => {
   const r = await probe(await farEnd(t, good, ['-Verify', '1', '-verify_return_error', '-CAfile', ca.certPath]));
   assert.equal(r.clientCertificate, 'required');
-  assert.equal(r.versions['TLSv1.3'], true);
+  assert.deepEqual(r.versions, { 'TLSv1': false, 'TLSv1.1': false, 'TLSv1.2': true, 'TLSv1.3': true }, 'TLS 1.2 refused for want of a certificate still counts');
+  assert.ok(r.ciphers.tls12.includes('ECDHE-ECDSA-AES128-GCM-SHA256'), r.ciphers.tls12.join(' '));
+  assert.deepEqual(r.clientCaNames, [r.chain[1]!.subject], 'the CA of -CAfile, as its certificate names it');
+  assert.equal(r.chain[1]!.subject, 'CN=probe CA');
+  assert.equal(r.unreachable, undefined);
   assert.equal(r.profile?.ok, false);
   assert.equal(r.profile?.failure?.reason, 'unknown-ca');
   assert.equal(r.profile?.failure?.peerReported, true);
+});
+
+test('a client certificate asked for but not required: requested, with the CA it names and the signature algorithms it takes', async (t) => {
+  const r = await probe(await farEnd(t, good, ['-verify', '1', '-CAfile', ca.certPath]));
+  assert.equal(r.clientCertificate, 'requested');
+  assert.deepEqual(r.clientCaNames, ['CN=probe CA']);
+  assert.ok(r.certificateRequest.state === 'sent' && r.certificateRequest.signatureAlgorithms.includes('ecdsa_secp256r1_sha256'));
+  assert.equal(r.profile?.ok, true);
+});
+
+test('closed without an alert: a TLS 1.2 far end that asked for a certificate is told apart from one that refuses TLS 1.2', async (t) => {
+  const mutual = await probe(await silentRelay(t, await farEnd(t, good, ['-tls1_2', '-Verify', '1', '-verify_return_error', '-CAfile', ca.certPath])));
+  assert.equal(mutual.clientCertificate, 'required');
+  assert.equal(mutual.versions['TLSv1.2'], true);
+  assert.deepEqual(mutual.clientCaNames, ['CN=probe CA']);
+  assert.equal(mutual.unreachable?.reason, 'no-client-certificate', 'the first handshake failed, for the certificate');
+  assert.match(mutual.unreachable?.detail ?? '', /asked for a client certificate \(CertificateRequest over TLSv1\.2\)/);
+  assert.deepEqual(mutual.chain.map((c) => c.subject), ['CN=sbc.carrier.test', 'CN=probe CA'], 'the chain, read from the refused handshake');
+  const only13 = await probe(await silentRelay(t, await farEnd(t, good, ['-tls1_3'])));
+  assert.equal(only13.versions['TLSv1.2'], false);
+  assert.equal(only13.versions['TLSv1.3'], true);
+  assert.equal(only13.clientCertificate, 'not required');
+  assert.equal(only13.clientCaNames, null);
 });
 
 test('an expired certificate and a wrong name: the profile\'s verdict names the rule', async (t) => {
