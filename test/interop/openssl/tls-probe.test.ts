@@ -140,9 +140,14 @@ test('the command: text by default, JSON on request, exit 1 when nothing answers
   assert.equal(await tlsProbeCommand(['probe', `127.0.0.1:${port}`, '--sni', 'sbc.carrier.test'], io), 0);
   assert.match(lines.join('\n'), /versions: TLSv1 no, TLSv1\.1 no, TLSv1\.2 yes, TLSv1\.3 yes/);
   assert.match(lines.join('\n'), /identities: dns:sbc\.carrier\.test, sip:sbc\.carrier\.test/);
+  assert.match(lines.join('\n'), /^client CA names: - \(no CertificateRequest over TLSv1\.2\)$/m);
+  assert.match(lines.join('\n'), /^OCSP: not stapled\nrevocation pointers \(not fetched\): -$/m);
   lines.length = 0;
   assert.equal(await tlsProbeCommand(['probe', `127.0.0.1:${port}`, '--json'], io), 0);
-  assert.equal((JSON.parse(lines.join('\n')) as TlsProbeReport).sni, undefined, 'no SNI to an address');
+  const json = JSON.parse(lines.join('\n')) as TlsProbeReport;
+  assert.equal(json.sni, undefined, 'no SNI to an address');
+  assert.deepEqual([json.clientCaNames, json.certificateRequest, json.ocsp, json.revocation],
+    [[], { state: 'not sent', version: 'TLSv1.2' }, { stapled: false }, { ocspUrls: [], crlUrls: [], fetched: false }]);
   lines.length = 0;
   assert.equal(await tlsProbeCommand(['probe', '127.0.0.1:1'], io), 1);
   assert.match(lines.join('\n'), /first handshake failed/);
