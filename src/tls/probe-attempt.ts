@@ -68,6 +68,8 @@ function tappedConnection(host: string, port: number, limit: number): Tap {
     if (!duplex.push(d)) raw.pause();
   });
   raw.on('end', () => duplex.push(null));
+  // The TLS socket hears of the error through its own listener; this one only keeps a late one from being unhandled.
+  duplex.on('error', () => undefined);
   raw.on('error', (e) => duplex.destroy(e));
   return { duplex, recorded: () => Buffer.concat(chunks), destroy: () => raw.destroy() };
 }
