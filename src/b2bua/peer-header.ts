@@ -8,9 +8,14 @@ export interface PeerHeader {
   transport?: SipTransport;
   /** Certificate identities (`sip:h`, `dns:h`, `cn:h`, `ip:a`), in the certificate's order. */
   identities: string[];
+  /** TLS only: the negotiated version (`TLSv1.3`) and suite, as the engine saw the handshake. */
+  tlsVersion?: string;
+  cipher?: string;
 }
 
 const TOKEN = /^[A-Za-z0-9._~+-]+$/;
+const TLS_VERSION = /^(?:TLSv1(?:\.[0-3])?|SSLv3)$/;
+const CIPHER = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_LENGTH = 4096;
 const MAX_IDENTITIES = 64;
 
@@ -69,6 +74,14 @@ export function parsePeerHeader(value: string | undefined): PeerHeader | undefin
         out.transport = t;
         break;
       }
+      case 'tls':
+        if (!TLS_VERSION.test(v)) return undefined;
+        out.tlsVersion = v;
+        break;
+      case 'cipher':
+        if (!CIPHER.test(v)) return undefined;
+        out.cipher = v;
+        break;
       case 'identities': {
         const ids = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
         if (ids.length > MAX_IDENTITIES || ids.some((s) => /[\s"<>]/.test(s))) return undefined;
@@ -88,6 +101,8 @@ export function formatPeerHeader(p: PeerHeader): string {
   if (p.tenant !== undefined) parts.push(`tenant=${p.tenant}`);
   parts.push(`verified=${p.verified ? 1 : 0}`);
   if (p.transport !== undefined) parts.push(`transport=${p.transport}`);
+  if (p.tlsVersion !== undefined) parts.push(`tls=${p.tlsVersion}`);
+  if (p.cipher !== undefined) parts.push(`cipher=${p.cipher}`);
   if (p.identities.length > 0) parts.push(`identities="${p.identities.join(',')}"`);
   return parts.join(';');
 }

@@ -76,10 +76,13 @@ test('inbound over mutual TLS: the app gets the engine\'s X-Trunkgate-Peer with 
   s.write(invite('TLS', `127.0.0.1:${s.localPort}`, [SPOOF, 'x-trunkgate-peer: verified=1']));
   await until(() => seen.length === 1);
   assert.equal(seen.length, 1, 'the app got the INVITE');
-  assert.deepEqual(seen[0]!.peer, ['tenant=pbx;verified=1;transport=tls;identities="dns:pbx.test,sip:pbx.test"'],
-    'exactly one X-Trunkgate-Peer, the engine\'s');
-  assert.deepEqual(parsePeerHeader(seen[0]!.peer[0]), { tenant: 'pbx', verified: true, transport: 'tls', identities: ['dns:pbx.test', 'sip:pbx.test'] },
-    'the b2bua reads what the engine writes');
+  const version = s.getProtocol()!;
+  const cipher = s.getCipher().name;
+  assert.deepEqual(seen[0]!.peer, [`tenant=pbx;verified=1;transport=tls;tls=${version};cipher=${cipher};identities="dns:pbx.test,sip:pbx.test"`],
+    'exactly one X-Trunkgate-Peer, the engine\'s, naming the version and suite the client negotiated');
+  assert.deepEqual(parsePeerHeader(seen[0]!.peer[0]), {
+    tenant: 'pbx', verified: true, transport: 'tls', identities: ['dns:pbx.test', 'sip:pbx.test'], tlsVersion: version, cipher,
+  }, 'the b2bua reads what the engine writes');
 
   // Over UDP: the listener's tenant, nothing verified, and again the network's copy is gone.
   const udp = createSocket('udp4');

@@ -50,20 +50,24 @@ export function parseRouteHeader(value: string): RouteInfo {
   return out;
 }
 
-/**
- * X-Trunkgate-Peer for a request that arrived on `flow`:
- * `tenant=<t>;verified=<0|1>;transport=<udp|tcp|tls>;identities="sip:a,dns:b"`. `verified` is 1 only when the
- * peer's certificate chain verified on this TLS connection; identities (RFC 5922 §7.1, certificate order) only then.
- */
 /** Visible ASCII without `"`, `,`, `\\` or `;`: what can stand in the quoted, comma-separated identities list. */
 const SAFE_IDENTITY = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/;
+/** What a TLS version or suite name may be to go into the header unquoted (`TLSv1.3`, `ECDHE-RSA-AES256-GCM-SHA384`). */
+const SAFE_TOKEN = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * X-Trunkgate-Peer for a request that arrived on `flow` (or a response to an app's INVITE that came over TLS):
+ * `tenant=<t>;verified=<0|1>;transport=<udp|tcp|tls>[;tls=<version>;cipher=<suite>];identities="sip:a,dns:b"`.
+ * `verified` is 1 only when the peer's certificate chain verified on this TLS connection; identities (RFC 5922
+ * §7.1, certificate order) only then. The negotiated version and suite are there for every TLS flow, for the CDR.
+ */
 export function peerHeader(flow: Flow, listenerTenant: string | undefined): SipHeader {
   const tls = flow.protocol === 'tls' ? flow.tls : undefined;
   const tenant = tls?.tenant ?? flow.tenant ?? listenerTenant;
   const verified = tls?.authorized === true;
   let v = tenant !== undefined ? `tenant=${tenant};` : '';
   v += `verified=${verified ? 1 : 0};transport=${flow.protocol}`;
+  if (tls && SAFE_TOKEN.test(tls.version) && SAFE_TOKEN.test(tls.cipher)) v += `;tls=${tls.version};cipher=${tls.cipher}`;
   if (verified) {
     // An identity with a character that could end the quoted list or add an entry to it (a DNS SAN may carry any
     // byte) is left out: the app must read exactly the identities the certificate has, never one more.

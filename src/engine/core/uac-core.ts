@@ -9,7 +9,7 @@ import type { Flow, ListenerInfo, SendTarget } from '../../sip/transport/types.j
 import { requestSentFields, type WireEndpoint } from '../wire/server-messages.js';
 import type { AppHub, AppSipCommand } from '../types.js';
 import { resolveHost, transportOf, unbracket, withLr, type LocalAddresses } from './addressing.js';
-import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, tlsFailureReason, type RouteInfo } from './internal-headers.js';
+import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, peerHeader, tlsFailureReason, type RouteInfo } from './internal-headers.js';
 import { EngineDialog, type ClientPending } from './engine-dialog.js';
 import type { AppNotify } from './app-notify.js';
 import type { DialogStore } from './dialog-store.js';
@@ -341,10 +341,13 @@ export class UacCore {
       if (p.method === 'BYE' && d) this.#c.dialogs.end(d);
     }
     const dialogId = d && (p.inDialog || p.method === 'INVITE' || p.method === 'SUBSCRIBE') ? d.id : '';
+    // A new INVITE's response over TLS tells the app the B leg's TLS version, suite and verified identities (its CDR).
+    const told = p.method === 'INVITE' && !p.inDialog && flow.protocol === 'tls' && flow.tls !== undefined
+      ? { ...res, headers: [...res.headers, peerHeader(flow, undefined)] } : res;
     this.#c.hub.sendSip(p.connId, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#c.notify.now(),
       transactionId: p.txnId, dialogId,
-    }, serializeMessageText(res));
+    }, serializeMessageText(told));
   }
 
   /** Remote tag, target and route set from a response to the dialog-creating request (§12.1.2). */

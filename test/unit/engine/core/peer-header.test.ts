@@ -13,8 +13,20 @@ const flow = (identities: string[]): Flow => ({
 
 test('X-Trunkgate-Peer carries a verified peer\'s identities, which the b2bua reads back exactly', () => {
   const h = peerHeader(flow(['sip:sbc.carrier.test', 'dns:sbc.carrier.test']), undefined);
-  assert.equal(h.value, 'tenant=carrier;verified=1;transport=tls;identities="sip:sbc.carrier.test,dns:sbc.carrier.test"');
+  assert.equal(h.value, 'tenant=carrier;verified=1;transport=tls;tls=TLSv1.3;cipher=TLS_AES_256_GCM_SHA384;identities="sip:sbc.carrier.test,dns:sbc.carrier.test"');
   assert.deepEqual(parsePeerHeader(h.value)?.identities, ['sip:sbc.carrier.test', 'dns:sbc.carrier.test']);
+});
+
+test('X-Trunkgate-Peer names the negotiated TLS version and suite, which the b2bua reads for the CDR; a name that could break the header is left out', () => {
+  const p = parsePeerHeader(peerHeader(flow([]), undefined).value);
+  assert.equal(p?.tlsVersion, 'TLSv1.3');
+  assert.equal(p?.cipher, 'TLS_AES_256_GCM_SHA384');
+  const odd = flow([]);
+  odd.tls!.cipher = 'AES;x=1';
+  assert.equal(peerHeader(odd, undefined).value, 'tenant=carrier;verified=1;transport=tls');
+  const unverified = flow(['dns:x.test']);
+  unverified.tls!.authorized = false;
+  assert.equal(parsePeerHeader(peerHeader(unverified, undefined).value)?.tlsVersion, 'TLSv1.3', 'version and suite also when the chain did not verify');
 });
 
 test('an identity that could end the quoted list or add an entry is left out, so no identity is made up', () => {
@@ -29,8 +41,8 @@ test('X-Trunkgate-Peer without a verified chain: tenant of the flow, else of the
   assert.equal(peerHeader(udp, undefined).value, 'verified=0;transport=udp');
   const unverified = flow(['dns:x.test']);
   unverified.tls!.authorized = false;
-  assert.equal(peerHeader(unverified, 'lan').value, 'tenant=carrier;verified=0;transport=tls');
-  assert.equal(peerHeader(flow([]), undefined).value, 'tenant=carrier;verified=1;transport=tls');
+  assert.equal(peerHeader(unverified, 'lan').value, 'tenant=carrier;verified=0;transport=tls;tls=TLSv1.3;cipher=TLS_AES_256_GCM_SHA384');
+  assert.equal(peerHeader(flow([]), undefined).value, 'tenant=carrier;verified=1;transport=tls;tls=TLSv1.3;cipher=TLS_AES_256_GCM_SHA384');
   assert.equal(peerHeader(udp, undefined).raw, 'X-Trunkgate-Peer');
 });
 
