@@ -11,6 +11,8 @@ export interface PeerHeader {
   /** TLS only: the negotiated version (`TLSv1.3`) and suite, as the engine saw the handshake. */
   tlsVersion?: string;
   cipher?: string;
+  /** On a response: `engine` when the engine made it (a timeout or a transport failure), not the far end. */
+  origin?: 'engine';
 }
 
 const TOKEN = /^[A-Za-z0-9._~+-]+$/;
@@ -82,6 +84,10 @@ export function parsePeerHeader(value: string | undefined): PeerHeader | undefin
         if (!CIPHER.test(v)) return undefined;
         out.cipher = v;
         break;
+      case 'origin':
+        if (v !== 'engine') return undefined;
+        out.origin = 'engine';
+        break;
       case 'identities': {
         const ids = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
         if (ids.length > MAX_IDENTITIES || ids.some((s) => /[\s"<>]/.test(s))) return undefined;
@@ -103,6 +109,7 @@ export function formatPeerHeader(p: PeerHeader): string {
   if (p.transport !== undefined) parts.push(`transport=${p.transport}`);
   if (p.tlsVersion !== undefined) parts.push(`tls=${p.tlsVersion}`);
   if (p.cipher !== undefined) parts.push(`cipher=${p.cipher}`);
+  if (p.origin !== undefined) parts.push(`origin=${p.origin}`);
   if (p.identities.length > 0) parts.push(`identities="${p.identities.join(',')}"`);
   return parts.join(';');
 }

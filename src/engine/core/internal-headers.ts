@@ -77,6 +77,14 @@ export function peerHeader(flow: Flow, listenerTenant: string | undefined): SipH
   return header('X-Trunkgate-Peer', v);
 }
 
+/**
+ * X-Trunkgate-Peer on a final response the engine made itself for an app's request (Timer B's 408, a transport or
+ * TLS failure's 503): `origin=engine`, so the app can tell it from the far end's own answer.
+ */
+export function engineOriginHeader(protocol: Flow['protocol']): SipHeader {
+  return header('X-Trunkgate-Peer', `verified=0;transport=${protocol};origin=engine`);
+}
+
 function quoted(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, (c) => `\\${c}`);
 }

@@ -9,7 +9,7 @@ import type { Flow, ListenerInfo, SendTarget } from '../../sip/transport/types.j
 import { requestSentFields, type WireEndpoint } from '../wire/server-messages.js';
 import type { AppHub, AppSipCommand } from '../types.js';
 import { resolveHost, transportOf, unbracket, withLr, type LocalAddresses } from './addressing.js';
-import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, peerHeader, tlsFailureReason, type RouteInfo } from './internal-headers.js';
+import { ROUTE_HEADER, engineOriginHeader, isInternalHeader, parseRouteHeader, peerHeader, tlsFailureReason, type RouteInfo } from './internal-headers.js';
 import { EngineDialog, type ClientPending } from './engine-dialog.js';
 import type { AppNotify } from './app-notify.js';
 import type { DialogStore } from './dialog-store.js';
@@ -287,7 +287,10 @@ export class UacCore {
     // A failed TLS handshake is named in a Reason header (RFC 3326), so the app can fail over or pass it on.
     const t = p.target;
     const why = status === 408 ? `no answer from ${t.address}:${t.port}` : `${t.protocol} transport to ${t.address}:${t.port} failed`;
-    const res = buildResponse(p.request, status, reason, { headers: [reasonValue !== undefined ? header('Reason', reasonValue) : reasonHeader(status, why)] });
+    // X-Trunkgate-Peer `origin=engine` tells the app this answer is the engine's, not the far end's (for its CDR).
+    const res = buildResponse(p.request, status, reason, {
+      headers: [reasonValue !== undefined ? header('Reason', reasonValue) : reasonHeader(status, why), engineOriginHeader(t.protocol)],
+    });
     this.#onClientResponse(p, res, { protocol: t.protocol, localAddress: '', localPort: 0, remoteAddress: t.address, remotePort: t.port });
   }
 

@@ -10,6 +10,7 @@ const good: Array<[string, PeerHeader]> = [
   ['verified=1;transport=tcp;identities=dns:a.example', { verified: true, transport: 'tcp', identities: ['dns:a.example'] }],
   ['tenant=c;verified=0;transport=tls;tls=TLSv1.2;cipher=ECDHE-RSA-AES256-GCM-SHA384',
     { tenant: 'c', verified: false, transport: 'tls', identities: [], tlsVersion: 'TLSv1.2', cipher: 'ECDHE-RSA-AES256-GCM-SHA384' }],
+  ['verified=0;transport=udp;origin=engine', { verified: false, transport: 'udp', identities: [], origin: 'engine' }],
 ];
 
 for (const [text, parsed] of good) {
@@ -19,7 +20,7 @@ for (const [text, parsed] of good) {
 const bad = [
   '', ';;', 'tenant=acme;tenant=other', 'tenant=a b', 'verified=yes', 'transport=sctp', 'identities="sip:a',
   'identities="sip:<a>"', 'tls=TLSv9;transport=tls', 'tls="TLSv1.3 x"', 'cipher=AES,GCM', 'cipher="a b"', `cipher=${'A'.repeat(65)}`,
-  'tls=TLSv1.3;tls=TLSv1.2', `identities="${Array.from({ length: 65 }, (_, i) => `dns:h${i}`).join(',')}"`, 'x'.repeat(5000),
+  'tls=TLSv1.3;tls=TLSv1.2', 'origin=app', 'origin=', `identities="${Array.from({ length: 65 }, (_, i) => `dns:h${i}`).join(',')}"`, 'x'.repeat(5000),
 ];
 for (const text of bad) {
   test(`parsePeerHeader refuses ${text.slice(0, 40)}`, () => assert.equal(parsePeerHeader(text), undefined));

@@ -83,6 +83,7 @@ test('a failure is ACKed by the transaction layer; the ACK srf still sends gets 
   const req = h.transport.sent[0]!.msg;
   const dialogId = `${header(req, 'call-id')};from-tag=${/tag=(\S+)$/.exec(header(req, 'from')!)![1]}`;
   respond(h, '486 Busy Here', 'btag');
+  assert.doesNotMatch(h.hub.sips.at(-1)!.sip, /X-Trunkgate-Peer/i, 'the far end\'s own answer over UDP: no internal header');
   assert.match(h.transport.starts().at(-1)!, /^ACK /);
   assert.equal(h.hub.sips.at(-1)!.meta.dialogId, dialogId);
   const ackId = h.fromApp('ACK sip:carol@127.0.0.3:5080 SIP/2.0\n\n', '', dialogId);
@@ -101,6 +102,8 @@ test('no response: the app gets a 408 with its transactionId', async () => {
   const f = h.hub.sips.at(-1)!;
   assert.match(f.sip, /^SIP\/2\.0 408 /);
   assert.equal(f.meta.transactionId, txnId);
+  // The app can tell the engine's own 408 from a far end's: the b2bua's CDR calls it a timeout.
+  assert.match(f.sip, /\r\nX-Trunkgate-Peer: verified=0;transport=udp;origin=engine\r\n/);
 });
 
 test('the app CANCELs its INVITE: CANCEL on the wire with the INVITE branch, echo with a new transactionId; a 200 after it is ACKed and BYEd', async () => {
