@@ -28,8 +28,8 @@ async function gatewayWithApps(t: TestContext, apps: number, env: Record<string,
   return { gw, sipPort: p.sipPort, adminPort: p.adminPort, dir: p.dir };
 }
 
-test('workers: 3 spreads 60 calls over the three apps; every call completes; /stats sums the apps', { timeout: 90_000 }, async (t) => {
-  const { gw, sipPort, adminPort } = await gatewayWithApps(t, 3);
+test('workers: 3 spreads 60 calls over the three apps; every call completes; /stats sums the apps; a reload reaches every app (new dial peer routed, old number 404 on each)', { timeout: 90_000 }, async (t) => {
+  const { gw, sipPort, adminPort, dir } = await gatewayWithApps(t, 3);
   assert.ok(gw.lines.some((l) => l.msg === 'b2bua: 3 apps on the engine (this thread and 2 workers)'), 'the pool said how many apps it runs');
   const run = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 60, rate: 30, timeoutSec: 30 });
   assert.equal(run.stats.successful, 60, run.errors.slice(0, 1200));
@@ -50,6 +50,23 @@ test('workers: 3 spreads 60 calls over the three apps; every call completes; /st
   assert.equal(s.b2bua.completed, 60);
   assert.equal(s.b2bua.active, 0);
   assert.equal(s.b2bua.failedTotal, 0);
+
+  // Reload: the dial peer moves from 3xxx to 4xxx; each app must take the new policy.
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('destinationPattern: "^3\\\\d{3}$"', 'destinationPattern: "^4\\\\d{3}$"'));
+  assert.match(readFileSync(file, 'utf8'), /\^4\\\\d\{3\}\$/, 'the test changed the dial peer');
+  const mark = gw.lines.length;
+  gw.child.kill('SIGHUP');
+  await gw.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: configuration reloaded'), 10_000, mark);
+  const routed = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '4001', calls: 10, rate: 20, timeoutSec: 20 });
+  assert.equal(routed.stats.successful, 10, routed.errors.slice(0, 1200));
+  const old = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 10, rate: 20, timeoutSec: 20 });
+  assert.equal(old.stats.successful, 0);
+  await gw.waitFor(() => cdrs(gw.lines).length >= 80, 10_000);
+  const byNumber = (n: string) => cdrs(gw.lines).filter((c) => (c.cdr as { calledNumber?: string }).calledNumber === n);
+  assert.deepEqual([...new Set(byNumber('4001').map(appOf))].sort(), [0, 1, 2], 'every app routed the new number');
+  assert.deepEqual([...new Set(byNumber('3001').filter((c) => (c.cdr as { status?: number }).status === 404).map(appOf))].sort(), [0, 1, 2], 'every app refused the old one');
+  assert.equal(byNumber('3001').filter((c) => (c.cdr as { status?: number }).status === 404).length, 10);
 });
 
 test('an app worker that stops is logged with ERR_B2BUA_WORKER and started again; calls go on, and its counters do not go back', { timeout: 90_000 }, async (t) => {
@@ -72,23 +89,4 @@ test('an app worker that stops is logged with ERR_B2BUA_WORKER and started again
   }
   assert.equal(s.b2bua.completed, 20, 'the first worker\'s calls still count after its restart');
   assert.equal(s.b2bua.failedTotal, 0);
-});
-
-test('a reload reaches every app: the new dial peer routes on all of them, the old numbers get 404 on all of them', { timeout: 90_000 }, async (t) => {
-  const { gw, sipPort, dir } = await gatewayWithApps(t, 2);
-  const file = join(dir, 'gateway.yaml');
-  writeFileSync(file, readFileSync(file, 'utf8').replace('destinationPattern: "^3\\\\d{3}$"', 'destinationPattern: "^4\\\\d{3}$"'));
-  assert.match(readFileSync(file, 'utf8'), /\^4\\\\d\{3\}\$/, 'the test changed the dial peer');
-  const mark = gw.lines.length;
-  gw.child.kill('SIGHUP');
-  await gw.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: configuration reloaded'), 10_000, mark);
-  const routed = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '4001', calls: 10, rate: 20, timeoutSec: 20 });
-  assert.equal(routed.stats.successful, 10, routed.errors.slice(0, 1200));
-  const old = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 10, rate: 20, timeoutSec: 20 });
-  assert.equal(old.stats.successful, 0);
-  await gw.waitFor(() => cdrs(gw.lines).length >= 20, 10_000);
-  const byNumber = (n: string) => cdrs(gw.lines).filter((c) => (c.cdr as { calledNumber?: string }).calledNumber === n);
-  assert.deepEqual([...new Set(byNumber('4001').map(appOf))].sort(), [0, 1], 'both apps routed the new number');
-  assert.deepEqual([...new Set(byNumber('3001').map(appOf))].sort(), [0, 1], 'both apps refused the old one');
-  assert.ok(byNumber('3001').every((c) => (c.cdr as { status?: number }).status === 404));
 });
