@@ -10,6 +10,7 @@ import { configInvalid, readEnvOverrides, resolveConfigDir } from './config/inde
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { GatewayReloader } from './gateway-reload.js';
 import { CertificateExpiryWatch } from './cert-expiry.js';
+import { pkiService } from './certificate-ops/index.js';
 import { createLogger, routeConsoleToLog } from './log/index.js';
 import { planStartup } from './startup.js';
 import { ThreadLoad } from './common/thread-load.js';
@@ -119,6 +120,8 @@ try {
           host: r.host, port: r.port, ...(r.sni ? { sni: r.sni } : {}),
           ...(r.profile ? { profile: compileProfile(reloader.config, r.profile) } : {}),
         }),
+        // Certificate tasks on the running configuration; what they write the file watch above picks up.
+        pki: pkiService({ config: () => reloader.config, changed: () => expiry.check() }),
       }, { host: adminCfg.host, port, log, warnings: plan.warnings, ...(token ? { token } : {}) });
       log.info({ admin: `${admin.address.host}:${admin.address.port}`, token: token ? 'required' : 'none' },
         `trunkgate: admin API on http://${admin.address.host.includes(':') ? `[${admin.address.host}]` : admin.address.host}:${admin.address.port}`);

@@ -2,6 +2,7 @@ import type { B2buaStatsSnapshot } from '../b2bua/start-b2bua.js';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
 import type { ConfigReloadReport, TlsReloadReport } from '../gateway-reload.js';
 import type { CertificateRow } from '../certificate-inventory.js';
+import type { PkiService } from '../certificate-ops/index.js';
 import type { TlsProbeReport } from '../tls/probe.js';
 import type { ThreadLoadSnapshot } from '../common/thread-load.js';
 
@@ -24,6 +25,8 @@ export interface AdminServices {
   certificates?(): readonly CertificateRow[];
   /** `trunkgate tls probe` from the running gateway, with a profile of its running configuration. */
   probeTls?(req: TlsProbeRequest): Promise<TlsProbeReport>;
+  /** `trunkgate pki` on the running configuration's trustpoints and trust stores: CA export, CSR, import, trust. */
+  pki?: PkiService;
 }
 
 export interface TlsProbeRequest {

@@ -8,6 +8,7 @@ import type { AdminErrorCode } from './errors.js';
 import { b2buaRoutes } from './routes/b2bua-routes.js';
 import { engineRoutes } from './routes/engine-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
+import { pkiRoutes } from './routes/pki-routes.js';
 import { reloadRoutes } from './routes/reload-routes.js';
 
 export interface AdminOptions {
@@ -36,7 +37,7 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
       openapi: '3.0.3',
       info: {
         title: 'trunkgate admin API',
-        description: 'Connection table, TLS profiles and counters, trunk state, statistics, Prometheus metrics and reload of a running trunkgate.',
+        description: 'Connection table, TLS profiles and counters, trunk state, statistics, Prometheus metrics, reload and certificate tasks of a running trunkgate.',
         version: '0.1.0',
       },
       ...(opts.token ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
@@ -46,7 +47,10 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   app.setErrorHandler(async (err, req, reply) => {
     const status = (err as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return reply.code(status).send({ code: (err as { code?: string }).code ?? 'ERR_ADMIN_REQUEST', message: (err as Error).message });
+      // Fastify's own refusals (FST_ERR_VALIDATION, FST_ERR_CTP_BODY_TOO_LARGE) answer with a code of the closed list.
+      const own = (err as { code?: unknown }).code;
+      const fallback: AdminErrorCode = 'ERR_ADMIN_REQUEST';
+      return reply.code(status).send({ code: typeof own === 'string' && /^(ERR|WARN)_/.test(own) ? own : fallback, message: (err as Error).message });
     }
     req.log.error({ err, url: req.url }, 'admin: request failed');
     const code: AdminErrorCode = 'ERR_ADMIN_SERVICE';
@@ -78,5 +82,6 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   await app.register(b2buaRoutes(services));
   await app.register(metricsRoute(services, opts.processMetrics !== undefined ? { processMetrics: opts.processMetrics } : {}));
   await app.register(reloadRoutes(services));
+  await app.register(pkiRoutes(services));
   return app;
 }

@@ -101,20 +101,18 @@ export const trunksSchema = {
   },
 } as const;
 
-export const certificatesSchema = {
+/** One certificate as `pki list` and `pki inspect --json` show it. */
+export const certificateRowSchema = {
   type: 'object',
   properties: {
-    certificates: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          where: str, role: { type: 'string', enum: ['leaf', 'chain', 'ca'] }, subject: str, san: { type: 'array', items: str }, issuer: str,
-          serial: str, sha256: str, notBefore: str, notAfter: str, daysLeft: int,
-        },
-      },
-    },
+    where: str, role: { type: 'string', enum: ['leaf', 'chain', 'ca'] }, subject: str, san: { type: 'array', items: str }, issuer: str,
+    serial: str, sha256: str, notBefore: str, notAfter: str, daysLeft: int,
   },
+} as const;
+
+export const certificatesSchema = {
+  type: 'object',
+  properties: { certificates: { type: 'array', items: certificateRowSchema } },
 } as const;
 
 export const statsSchema = {
