@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -8,6 +8,7 @@ import { formatProblem, resolveConfigDir, tryLoadConfig, type GatewayConfig } fr
 import { writePemFile } from '../pki/index.js';
 import { validateCipherName } from '../tls/cipher-names.js';
 import { formatRows, inspectFile, listCertificates } from './pki-list.js';
+import { inspectRemote, parseHostPort } from './pki-remote.js';
 
 export interface PkiIo {
   out: (line: string) => void;
@@ -18,7 +19,8 @@ export interface PkiIo {
 
 export const PKI_USAGE = `Usage:
   trunkgate pki list [--profiles DIR] [--json]      every certificate of every trustpoint and trust store, with expiry
-  trunkgate pki inspect FILE [--json]               the certificates of a PEM file
+  trunkgate pki inspect FILE|HOST:PORT [--sni NAME] [--json]
+                                                    the certificates of a PEM file, or those a TLS server sends
   trunkgate pki ca create [--pki DIR] [--name CN]   create the local CA (DIR/ca/ca.crt, ca.key) when there is none
   trunkgate pki ca export [--pki DIR] [--out FILE] [--der]
                                                     our CA certificate, for the far end to trust
@@ -105,18 +107,50 @@ function ca(sub: string | undefined, v: Values, io: PkiIo): void {
   }
 }
 
+/**
+ * `trunkgate pki ...` as the command line runs it: `inspect HOST:PORT` (no such file, and host:port) looks at what
+ * a TLS server sends, which takes a handshake; everything else is pkiCommand.
+ */
+export async function pkiCommandLine(args: string[], io: PkiIo): Promise<number> {
+  let parsed: ReturnType<typeof parsePkiArgs> | undefined;
+  try {
+    parsed = parsePkiArgs(args);
+  } catch {
+    // pkiCommand prints the usage problem
+  }
+  const [sub, target] = parsed?.positionals ?? [];
+  const remote = sub === 'inspect' && target !== undefined && !existsSync(target) ? parseHostPort(target) : undefined;
+  if (!parsed || !remote) return pkiCommand(args, io);
+  const v = parsed.values as Values;
+  const sni = str(v, 'sni');
+  try {
+    const rows = await inspectRemote(remote.host, remote.port, { ...(sni ? { sni } : {}), now: io.now?.() ?? new Date() });
+    if (v['json']) io.out(JSON.stringify(rows, null, 2));
+    else for (const l of formatRows(rows)) io.out(l);
+    return 0;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    io.err(`trunkgate pki inspect: ${target}: ${(e as Error).message}${typeof code === 'string' ? ` [${code}]` : ''}`);
+    return 1;
+  }
+}
+
+function parsePkiArgs(args: string[]) {
+  return parseArgs({
+    args, allowPositionals: true, strict: true,
+    options: {
+      profiles: { type: 'string' }, json: { type: 'boolean' }, pki: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' },
+      der: { type: 'boolean' }, sni: { type: 'string' }, subject: { type: 'string' }, san: { type: 'string' }, key: { type: 'string' },
+      'reuse-key': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
 /** `trunkgate pki ...`: exit 0 done, 1 refused (the reason on stderr), 2 usage. */
 export function pkiCommand(args: string[], io: PkiIo): number {
-  let parsed: ReturnType<typeof parseArgs>;
+  let parsed: ReturnType<typeof parsePkiArgs>;
   try {
-    parsed = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: {
-        profiles: { type: 'string' }, json: { type: 'boolean' }, pki: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' },
-        der: { type: 'boolean' }, subject: { type: 'string' }, san: { type: 'string' }, key: { type: 'string' }, 'reuse-key': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parsePkiArgs(args);
   } catch (e) {
     io.err(`trunkgate pki: ${(e as Error).message}\n\n${PKI_USAGE}`);
     return 2;
