@@ -84,6 +84,7 @@ export const errorCodes = {
   ERR_B2BUA_CONTROL: 'An error on the b2bua\'s control connection (it reconnects).',
   ERR_B2BUA_DRAINING: 'A new call while the gateway drains for stop: 503.',
   ERR_B2BUA_CALL_HANDLER: 'The call handler failed on a call: 500 with a Reason if nothing was answered yet.',
+  ERR_B2BUA_CDR_SINK: 'The CDR sink threw on a record: the call goes on, and the record is still in its `cdr` log line.',
   // engine: control protocol and apps
   ERR_ENGINE_FRAME_BAD_LENGTH: "A control frame's length prefix is not 1-7 decimal digits followed by '#'.",
   ERR_ENGINE_FRAME_TOO_LARGE: "A control frame announces more bytes than the connection's maximum.",

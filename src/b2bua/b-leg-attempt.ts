@@ -9,6 +9,12 @@ const OWN_FAILURES: Record<number, string> = {
   500: 'The called side\'s answer could not be passed on',
 };
 
+/** The Reason createB2BUA's own failure of the A leg gets (487 after the caller's CANCEL, 500), if it is one. */
+export function ownFailureReason(status: number): string | undefined {
+  const text = OWN_FAILURES[status];
+  return text === undefined ? undefined : sipReason(status, text);
+}
+
 /** What place-call needs from drachtio-srf. */
 export interface PlaceCallSrf {
   createB2BUA(req: PipelineRequest, res: PipelineResponse, uri: string, opts: Record<string, unknown>,
@@ -31,7 +37,7 @@ export function guardSendFailure(res: PipelineResponse, requestSent: () => boole
           // createB2BUA's own failures (487 after a CANCEL, 500 for an answer it could not use) get a Reason too.
           const opts = rest[1] as { headers?: Record<string, string> } | undefined;
           if (status >= 300 && OWN_FAILURES[status] !== undefined && !Object.keys(opts?.headers ?? {}).some((h) => h.toLowerCase() === 'reason')) {
-            rest[1] = { ...opts, headers: { ...opts?.headers, Reason: sipReason(status, OWN_FAILURES[status]) } };
+            rest[1] = { ...opts, headers: { ...opts?.headers, Reason: ownFailureReason(status)! } };
           }
           return (target.send as (...a: unknown[]) => void).call(receiver, status, ...rest);
         };

@@ -1,7 +1,95 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/index.js';
 import { refuse, type CallLocals, type PipelineRequest, type PipelineResponse } from './pipeline-types.js';
 import type { ReleasedBy } from './supervise-legs.js';
 import type { SipTransport } from './policy-types.js';
+
+/**
+ * What became of one B-leg attempt: `answered` (2xx), `rejected` (the far end's final failure), `timeout` (no
+ * final response before Timer B: the engine's 408), `unreachable` (no connection, a TLS handshake that failed, a
+ * name that does not resolve: the engine's or our own 503), `no-answer` (the dial peer's no-answer time ran out and
+ * the attempt was cancelled), `cancelled` (the caller cancelled while it rang), `answer-refused` (answered with
+ * SDP the caller's tenant cannot take: released), `offer-refused` (never sent: no SRTP suite both tenants allow).
+ */
+export type AttemptOutcome = 'answered' | 'rejected' | 'timeout' | 'unreachable' | 'no-answer' | 'cancelled' | 'answer-refused' | 'offer-refused';
+
+/** One B-leg attempt, in the order they were made. */
+export interface CdrAttempt {
+  dialPeer: string;
+  tenant: string;
+  transport: SipTransport;
+  /** The Request-URI it was sent to. */
+  uri: string;
+  outcome: AttemptOutcome;
+  /** The final status it got (the far end's, or the engine's for a timeout or a transport failure); null when none. */
+  status: number | null;
+  /** The Reason header of that final response, when it had one. */
+  reason: string | null;
+  startAt: number;
+  endAt: number;
+}
+
+/**
+ * One record per call, whatever became of it: what a billing or monitoring system reads from the JSON-lines
+ * file, the database or the `cdr` log line. Times are milliseconds since the epoch. Every field is always
+ * present (null or empty when it does not apply), so a consumer can rely on the shape.
+ */
+export interface CdrRecord {
+  /** Unique per record (a random UUID): a record written twice (a replay after a database outage) is one. */
+  id: string;
+  /** The A leg's Call-ID. */
+  callId: string;
+  /** The From URI's user part, as it came. */
+  callingNumber: string | null;
+  /** The Request-URI's user part, normalised. */
+  calledNumber: string | null;
+  /** Where the A leg's INVITE came from, over what, and the listener (`address:port`) that took it. */
+  sourceAddress: string | null;
+  sourcePort: number | null;
+  transportIn: SipTransport | null;
+  listener: string | null;
+  tenantIn: string | null;
+  /** The caller's certificate identities the engine verified (TLS); the one that matched a TLS peer, and that peer. */
+  identities: string[];
+  peerIdentity: string | null;
+  tlsPeer: string | null;
+  /** The A leg's TLS version and suite. */
+  tlsVersion: string | null;
+  tlsCipher: string | null;
+  category: string | null;
+  /** The dial peer, tenant and transport of the last attempt (the answered one, for a connected call). */
+  dialPeer: string | null;
+  tenantOut: string | null;
+  transportOut: SipTransport | null;
+  /** The Request-URI of that attempt. */
+  destination: string | null;
+  /** The B leg's TLS version, suite and verified identities, when it answered over TLS. */
+  tlsVersionOut: string | null;
+  tlsCipherOut: string | null;
+  identitiesOut: string[];
+  /** B-leg attempts made, and each with its answer. */
+  attempts: number;
+  targets: CdrAttempt[];
+  setupAt: number;
+  answerAt: number | null;
+  endAt: number;
+  /** Answer (or end, unanswered) less setup; connected time. */
+  setupMs: number;
+  durationMs: number;
+  /** The A leg's final status (200 for a connected call). */
+  status: number;
+  /** Why it ended: `normal`, `cancelled`, `denied:<category>`, `no-route`, `no-answer`, `b-leg-<status>`, `shutdown`, … */
+  cause: string;
+  /** Who ended it: the caller, the called side, the gateway (a refusal, a timer, a failed trunk, shutdown), the engine. */
+  releasedBy: ReleasedBy | null;
+  /** The Reason the caller got (our final response), or the one of the BYE the gateway sent. */
+  reason: string | null;
+  /** The Reason of the message that ended each leg (BYE, CANCEL or final response), either way, when it had one. */
+  reasonIn: string | null;
+  reasonOut: string | null;
+  /** BYEs of ours that failed when the call was torn down. */
+  byeFailed: number;
+}
 
 /** How a call ended, beyond what the pipeline already holds in `req.locals`. */
 export interface CallOutcome {
@@ -19,48 +107,95 @@ export interface CallOutcome {
   releasedBy?: ReleasedBy;
   /** The RFC 3326 Reason the caller got (a refusal's final response, or the BYE the gateway sent). */
   reason?: string;
+  /** The Reason that ended the A leg and the B leg (either way); the A leg's defaults to `reason` (null: none). */
+  reasonIn?: string | null;
+  reasonOut?: string;
+  /** The answering B leg's TLS facts (from the engine's X-Trunkgate-Peer on its 2xx). */
+  tlsOut?: { version?: string; cipher?: string; identities: string[] };
   /** BYEs of ours that failed when the call was torn down. */
   byeFailed?: number;
 }
 
-/**
- * One structured line per call (msg `cdr`): tenants in and out, the peer identity and TLS peer, the number
- * and its category, the dial peer, setup/answer/end times (ms since the epoch) and the cause.
- */
-export function writeCdr(locals: CallLocals, o: CallOutcome): void {
-  const setupMs = (o.answerAt ?? o.endAt) - locals.startedAt;
-  locals.log.info({
-    cdr: {
-      callId: locals.callId,
-      tenantIn: locals.tenantIn ?? null,
-      transportIn: locals.transportIn ?? null,
-      peerIdentity: locals.peerIdentity ?? null,
-      tlsPeer: locals.tlsPeer ?? null,
-      identities: locals.identities,
-      calledNumber: locals.calledNumber ?? null,
-      category: locals.category ?? null,
-      tenantOut: o.tenantOut ?? null,
-      transportOut: o.transportOut ?? null,
-      dialPeer: o.dialPeer ?? null,
-      attempts: o.attempts ?? 0,
-      setupAt: locals.startedAt,
-      answerAt: o.answerAt ?? null,
-      endAt: o.endAt,
-      setupMs,
-      durationMs: o.answerAt !== undefined ? o.endAt - o.answerAt : 0,
-      status: o.status,
-      cause: o.cause,
-      ...(o.releasedBy ? { releasedBy: o.releasedBy } : {}),
-      ...(o.reason !== undefined ? { reason: o.reason } : {}),
-      ...(o.byeFailed ? { byeFailed: o.byeFailed } : {}),
-    },
-  }, 'cdr');
+/** The record of a call from what the pipeline learnt and how it ended. */
+export function buildCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
+  const targets = locals.targets ?? [];
+  const last = targets.at(-1);
+  return {
+    id: randomUUID(),
+    callId: locals.callId,
+    callingNumber: locals.callingNumber ?? null,
+    calledNumber: locals.calledNumber ?? null,
+    sourceAddress: locals.sourceAddress ?? null,
+    sourcePort: locals.sourcePort ?? null,
+    transportIn: locals.transportIn ?? null,
+    listener: locals.listener ?? null,
+    tenantIn: locals.tenantIn ?? null,
+    identities: locals.identities,
+    peerIdentity: locals.peerIdentity ?? null,
+    tlsPeer: locals.tlsPeer ?? null,
+    tlsVersion: locals.tlsVersion ?? null,
+    tlsCipher: locals.tlsCipher ?? null,
+    category: locals.category ?? null,
+    dialPeer: o.dialPeer ?? null,
+    tenantOut: o.tenantOut ?? null,
+    transportOut: o.transportOut ?? null,
+    destination: last?.uri ?? null,
+    tlsVersionOut: o.tlsOut?.version ?? null,
+    tlsCipherOut: o.tlsOut?.cipher ?? null,
+    identitiesOut: o.tlsOut?.identities ?? [],
+    attempts: o.attempts ?? 0,
+    targets,
+    setupAt: locals.startedAt,
+    answerAt: o.answerAt ?? null,
+    endAt: o.endAt,
+    setupMs: (o.answerAt ?? o.endAt) - locals.startedAt,
+    durationMs: o.answerAt !== undefined ? o.endAt - o.answerAt : 0,
+    status: o.status,
+    cause: o.cause,
+    releasedBy: o.releasedBy ?? null,
+    reason: o.reason ?? null,
+    reasonIn: o.reasonIn === undefined ? o.reason ?? null : o.reasonIn,
+    reasonOut: o.reasonOut ?? null,
+    byeFailed: o.byeFailed ?? 0,
+  };
 }
 
-/** A pipeline step's refusal: the final response with its Reason, and the call's CDR line. */
+/**
+ * One record per call: a structured log line (msg `cdr`, the record under `cdr`), then the record to the CDR
+ * sink the app was given (the JSON-lines file, the database). A sink that throws never disturbs the call.
+ */
+export function writeCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
+  const record = buildCdr(locals, o);
+  locals.log.info({ cdr: record }, 'cdr');
+  if (locals.onCdr) {
+    try {
+      locals.onCdr(record);
+    } catch (err) {
+      locals.log.error({ err, code: 'ERR_B2BUA_CDR_SINK' }, 'b2bua: the CDR sink refused a record (it is in the log line)');
+    }
+  }
+  return record;
+}
+
+/** A pipeline step's refusal: the final response with its Reason, and the call's CDR (released by the gateway). */
 export function refuseCall(
   clock: Clock, req: PipelineRequest, res: PipelineResponse, status: number, reasonHeader: string, cause: string,
 ): void {
   refuse(res, status, reasonHeader);
-  if (req.locals) writeCdr(req.locals, { status, cause, reason: reasonHeader, endAt: clock.now() });
+  if (req.locals) writeCdr(req.locals, { status, cause, reason: reasonHeader, endAt: clock.now(), releasedBy: 'gateway' });
+}
+
+/** The user part of a From (or To) header value: `"Bob" <sip:1001@pbx>;tag=x` gives `1001`; undefined when none. */
+export function addressUser(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const angle = /<([^>]*)>/.exec(value);
+  const uri = (angle ? angle[1]! : value.split(';')[0]!).trim();
+  const m = /^(?:sips?:([^@?>]+)@|tel:([^;?>]+))/i.exec(uri);
+  const raw = (m?.[1] ?? m?.[2])?.split(';')[0];
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }

@@ -20,4 +20,6 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_BYE_FAILED'
   | 'ERR_B2BUA_CONTROL'
   | 'ERR_B2BUA_DRAINING'
-  | 'ERR_B2BUA_CALL_HANDLER';
+  | 'ERR_B2BUA_CALL_HANDLER'
+  /** The CDR sink threw on a record: the record is still in its `cdr` log line. */
+  | 'ERR_B2BUA_CDR_SINK';

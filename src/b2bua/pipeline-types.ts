@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
 import type { LimitedLevel, RateLimitedLog } from '../log/index.js';
+import type { CdrAttempt, CdrRecord } from './cdr.js';
 import type { B2buaLogCode } from './errors.js';
 import type { DialPeerCandidate, PermissionSet } from '../policy/index.js';
 import type { PipelineStats } from './pipeline-stats.js';
@@ -18,6 +19,21 @@ export interface CallLocals {
   /** clock.now() when the INVITE entered the pipeline. */
   startedAt: number;
   log: Logger;
+  /** The From user, as it came. */
+  callingNumber?: string;
+  /** Where the INVITE came from, and the listener (`address:port`) that took it. */
+  sourceAddress?: string;
+  sourcePort?: number;
+  listener?: string;
+  /** The A leg's TLS version and suite (from the engine's X-Trunkgate-Peer). */
+  tlsVersion?: string;
+  tlsCipher?: string;
+  /** The B-leg attempts made so far, each with its answer. */
+  targets?: CdrAttempt[];
+  /** Set when the caller sent CANCEL, with the CANCEL's Reason if it had one. */
+  cancelled?: { reason?: string };
+  /** Where the call's CDR goes besides its log line. */
+  onCdr?: (record: CdrRecord) => void;
   /** The tenant the call arrived on. */
   tenantIn?: string;
   transportIn?: SipTransport;
@@ -47,6 +63,8 @@ export interface PipelineRequest {
   source_port?: number;
   /** `address:port` of the listener that received it (drachtio's recvAddr/recvPort). */
   receivedOn?: string;
+  /** drachtio-srf emits 'cancel' with the CANCEL when the caller cancels (absent on fakes). */
+  on?(event: 'cancel', listener: (cancel?: { get?(name: string): string | undefined }) => void): unknown;
   /** The SIP message drachtio-srf parsed: its headers object is edited in place to remove a header. */
   msg?: { headers: Record<string, unknown> };
   get(name: string): string | undefined;
@@ -80,6 +98,8 @@ export interface PipelineDeps {
   resolve?: SipServerResolver;
   /** Refusal lines, rate-limited per code and source address (absent: every one is written). */
   refusals?: RateLimitedLog;
+  /** Each call's CDR, besides its `cdr` log line (the JSON-lines file, the database). */
+  onCdr?: (record: CdrRecord) => void;
 }
 
 /** One refusal's log line with its code: rate-limited per code and source when the pipeline has a limiter. */

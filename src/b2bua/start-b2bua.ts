@@ -6,7 +6,9 @@ import { ActiveCalls } from './active-calls.js';
 import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js';
 import { CallStats, type CallStatsSnapshot } from './call-stats.js';
 import type { B2buaErrorCode } from './errors.js';
-import { buildPipeline, type PlaceCallSrf } from './middleware/index.js';
+import { writeCdr, addressUser, type CdrRecord } from './cdr.js';
+import { buildPipeline, calledUser, type PlaceCallSrf } from './middleware/index.js';
+import { normalizeNumber } from '../policy/index.js';
 import type { Middleware, TrunkHealth } from './pipeline-types.js';
 import { PipelineStats, type PipelineStatsSnapshot } from './pipeline-stats.js';
 import type { B2buaPolicy } from './policy-types.js';
@@ -38,6 +40,11 @@ export interface B2buaOptions {
    * pings of its own and skips the targets `trunkHealth` says are down.
    */
   trunkHealth?: TrunkHealth;
+  /**
+   * Each call's CDR, besides its `cdr` log line: the gateway's sink (JSON-lines file, database), or a worker's
+   * message to the thread that owns it. Called synchronously; it must not throw (a throw is logged and ignored).
+   */
+  onCdr?: (record: CdrRecord) => void;
 }
 
 export interface B2buaStatsSnapshot extends CallStatsSnapshot {
@@ -102,14 +109,27 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   const active = new ActiveCalls();
   let draining: { retryAfter: number } | undefined;
   /** While draining, a new INVITE is answered 503 with Retry-After and a Reason, and nothing else runs. */
-  const refuseDraining = (req: { get(n: string): string | undefined }, res: { send(s: number, r?: string, o?: object): void }): boolean => {
+  const refuseDraining = (req: DrainRequest, res: { send(s: number, r?: string, o?: object): void }): boolean => {
     if (!draining) return false;
     stats.refusedDraining++;
     stats.fail(503);
     const reason = sipReason(503, 'Gateway shutting down: not taking new calls');
     limited.line('info', 'ERR_B2BUA_DRAINING', { callId: req.get('Call-ID') }, 'b2bua: new call refused while draining');
-    log.info({ cdr: { callId: req.get('Call-ID') ?? '', status: 503, cause: 'shutdown', reason, endAt: clock.now() } }, 'cdr');
     res.send(503, undefined, { headers: { 'Retry-After': String(draining.retryAfter), Reason: reason } });
+    const now = clock.now();
+    const calling = addressUser(req.get('From'));
+    const called = calledUser(req.uri ?? '');
+    const transport = req.protocol?.toLowerCase();
+    writeCdr({
+      callId: req.get('Call-ID') ?? '', startedAt: now, log, identities: [],
+      ...(calling !== undefined ? { callingNumber: calling } : {}),
+      ...(called !== undefined ? { calledNumber: normalizeNumber(called) } : {}),
+      ...(transport === 'udp' || transport === 'tcp' || transport === 'tls' ? { transportIn: transport } : {}),
+      ...(req.source_address !== undefined ? { sourceAddress: req.source_address } : {}),
+      ...(req.source_port !== undefined ? { sourcePort: Number(req.source_port) } : {}),
+      ...(req.receivedOn !== undefined ? { listener: req.receivedOn } : {}),
+      ...(options.onCdr ? { onCdr: options.onCdr } : {}),
+    }, { status: 503, cause: 'shutdown', reason, endAt: now, releasedBy: 'gateway' });
     return true;
   };
 
@@ -122,6 +142,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     if (options.trunkHealth) {
       const steps = buildPipeline({
         policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, trunks: options.trunkHealth,
+        ...(options.onCdr ? { onCdr: options.onCdr } : {}),
       });
       return { policy, steps };
     }
@@ -133,6 +154,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     const trunks = monitor.size > 0 ? monitor : undefined;
     const steps = buildPipeline({
       policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, ...(trunks ? { trunks } : {}),
+      ...(options.onCdr ? { onCdr: options.onCdr } : {}),
     });
     return { policy, steps, ...(trunks ? { trunks } : {}) };
   };
@@ -218,6 +240,16 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       stopSrf(srf);
     },
   };
+}
+
+/** What a refusal while draining reads of the INVITE for its CDR. */
+interface DrainRequest {
+  uri?: string;
+  protocol?: string;
+  source_address?: string;
+  source_port?: number | string;
+  receivedOn?: string;
+  get(name: string): string | undefined;
 }
 
 /** Runs one pipeline's steps in order for a request, as drachtio-srf's router would; an error goes to `done`. */

@@ -36,6 +36,9 @@ export interface CallEnd {
   reason?: string;
   /** BYEs of ours that failed (not sent, or no dialog left): the leg is released all the same. */
   byeFailed: number;
+  /** The Reason of the BYE that ended each leg, received or sent, when it had one. */
+  reasonA?: string;
+  reasonB?: string;
 }
 
 /** A handle on a supervised call: the b2bua's own way to end it. */
@@ -63,6 +66,8 @@ interface Side {
   leg: BridgeLeg;
   up: boolean;
   name: 'A' | 'B';
+  /** The Reason of the BYE that ended this leg (the far end's, the engine's or ours). */
+  reason?: string;
 }
 
 /**
@@ -95,7 +100,10 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
     limit?.cancel();
     stats.active--;
     stats.completed++;
-    ctx.onEnded({ releasedBy, cause, ...(reason !== undefined ? { reason } : {}), byeFailed });
+    ctx.onEnded({
+      releasedBy, cause, ...(reason !== undefined ? { reason } : {}), byeFailed,
+      ...(a.reason !== undefined ? { reasonA: a.reason } : {}), ...(b.reason !== undefined ? { reasonB: b.reason } : {}),
+    });
     for (const fn of onEnd) fn();
   };
   const failed = (side: Side, err: unknown): void => {
@@ -116,6 +124,7 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
   };
   const hangUp = (side: Side, headers?: Record<string, string>): void => {
     if (!side.up) return;
+    if (headers?.Reason !== undefined) side.reason ??= headers.Reason;
     const leg = side.leg;
     if (typeof leg.request !== 'function') {
       viaDestroy(side, headers);
@@ -133,6 +142,8 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
   };
   const onGone = (gone: Side, other: Side, who: ReleasedBy, req?: DestroyRequest): void => {
     if (!gone.up) return;
+    const byeReason = req?.get?.('Reason');
+    if (byeReason !== undefined && byeReason !== '') gone.reason ??= byeReason;
     let headers: Record<string, string> | undefined;
     if (releasedBy === undefined) {
       releasedBy = who;

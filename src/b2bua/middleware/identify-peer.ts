@@ -1,6 +1,6 @@
 import { identifyTenant, type ReceivedOn } from '../../policy/index.js';
 import { parsePeerHeader } from '../peer-header.js';
-import { refuseCall } from '../cdr.js';
+import { addressUser, refuseCall } from '../cdr.js';
 import { refusalLine, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
 import { PEER_HEADER, type SipTransport } from '../policy-types.js';
 import { removeHeader } from '../request-headers.js';
@@ -33,14 +33,25 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
   return (req: PipelineRequest, res, next) => {
     const callId = req.get('Call-ID') ?? '';
     const transport = transportOf(req.protocol);
+    const calling = addressUser(req.get('From'));
     const locals: CallLocals = {
       callId,
       startedAt: clock.now(),
       log: deps.log.child({ callId }),
       identities: [],
       ...(transport ? { transportIn: transport } : {}),
+      ...(calling !== undefined ? { callingNumber: calling } : {}),
+      ...(req.source_address !== undefined ? { sourceAddress: req.source_address } : {}),
+      ...(req.source_port !== undefined ? { sourcePort: Number(req.source_port) } : {}),
+      ...(req.receivedOn !== undefined ? { listener: req.receivedOn } : {}),
+      ...(deps.onCdr ? { onCdr: deps.onCdr } : {}),
     };
     req.locals = locals;
+    // The caller's CANCEL (createB2BUA answers it and cancels the B leg): the CDR says so, with its Reason.
+    req.on?.('cancel', (cancel) => {
+      const reason = cancel?.get?.('Reason');
+      locals.cancelled = reason !== undefined && reason !== '' ? { reason } : {};
+    });
 
     const raw = req.get(PEER_HEADER);
     removeHeader(req, PEER_HEADER);
@@ -52,6 +63,10 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
           locals.tenantSource = 'header';
         }
         if (peer.verified && peer.transport === 'tls') locals.identities = peer.identities;
+        if (peer.transport === 'tls') {
+          if (peer.tlsVersion !== undefined) locals.tlsVersion = peer.tlsVersion;
+          if (peer.cipher !== undefined) locals.tlsCipher = peer.cipher;
+        }
       } else {
         stats.peerHeaderIgnored++;
         refusalLine(deps, req, 'warn', 'ERR_B2BUA_PEER_HEADER_FORGED', { source: req.source_address, protocol: req.protocol }, `b2bua: ${PEER_HEADER} ignored: not the engine's`);

@@ -1,14 +1,16 @@
 import type { Logger } from 'pino';
 import { isFailoverStatus } from '../../policy/index.js';
 import type { ActiveCalls } from '../active-calls.js';
-import { attemptBLeg, type PlaceCallSrf } from '../b-leg-attempt.js';
+import { attemptBLeg, ownFailureReason, type PlaceCallSrf } from '../b-leg-attempt.js';
 import { sipErrorStatus } from '../bridge-call.js';
-import { writeCdr } from '../cdr.js';
+import { writeCdr, type AttemptOutcome, type CdrAttempt } from '../cdr.js';
 import { bLegTargets, bLegUri, liveTargets, parseServer, type BLegTarget } from '../b-leg-target.js';
 import { runConnectedCall } from '../connected-call.js';
+import type { ReleasedBy } from '../supervise-legs.js';
 import type { PassLeg } from '../pass-through.js';
 import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
-import { ROUTE_HEADER, type DigestCredentials } from '../policy-types.js';
+import { PEER_HEADER, ROUTE_HEADER, type DigestCredentials } from '../policy-types.js';
+import { parsePeerHeader } from '../peer-header.js';
 import { failureReason, sipReason } from '../reason.js';
 import { filterCrypto } from '../sdp-crypto.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
@@ -37,6 +39,10 @@ interface Failure {
   reason?: string;
   reasonHeader?: string;
   cause: string;
+  /** Who ended the call for its CDR (absent: the gateway, which had nothing to offer the call). */
+  releasedBy?: ReleasedBy;
+  /** The Reason of the B leg's final response, when it had one. */
+  reasonOut?: string;
 }
 
 /**
@@ -96,12 +102,19 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     log.info({ minSe: aSession.minSe }, 'b2bua: Session-Expires below Min-SE, 422');
     if (!res.finalResponseSent) res.send(422, undefined, { headers: { 'Min-SE': String(aSession.minSe), Reason: reason } });
     stats.calls.fail(422);
-    writeCdr(locals, { status: 422, cause: 'session-interval-too-small', reason, endAt: clock.now() });
+    writeCdr(locals, { status: 422, cause: 'session-interval-too-small', reason, endAt: clock.now(), releasedBy: 'gateway' });
     return;
   }
 
   let failure: Failure = { status: 503, reasonHeader: sipReason(503, 'No dial peer target reachable'), cause: 'no-target' };
   let attempts = 0;
+  const tried: CdrAttempt[] = [];
+  locals.targets = tried;
+  const note = (t: BLegTarget, startAt: number, outcome: AttemptOutcome, status: number | null, reason: string | undefined): void => {
+    tried.push({
+      dialPeer: t.dialPeer, tenant: t.tenant, transport: t.transport, uri: t.uri, outcome, status, reason: reason ?? null, startAt, endAt: clock.now(),
+    });
+  };
   let used: BLegTarget | undefined;
   let legs: { uas: PassLeg; uac: PassLeg } | undefined;
   /** A B leg that answered 422 is asked again once, with the interval it named (RFC 4028 §7.4). */
@@ -131,6 +144,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     if (!offer.ok) {
       log.info({ dialPeer: target.dialPeer, tenantOut: target.tenant }, `b2bua: ${offer.reason}`);
       failure = { status: 488, reasonHeader: offer.reasonHeader, cause: 'srtp' };
+      note(target, clock.now(), 'offer-refused', null, undefined);
       continue;
     }
     if (attempts > 0) stats.failovers++;
@@ -153,33 +167,45 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     };
     // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
     // one for the B leg (docs/control-protocol.md §2.2, dispatch rule 4).
+    const attemptAt = clock.now();
     const r = await attemptBLeg({
       srf, req, res, uri: target.uri, opts, clock, ...(target.noAnswerMs !== undefined ? { noAnswerMs: target.noAnswerMs } : {}),
     });
     if (r.ok) {
       legs = r.legs;
+      note(target, attemptAt, 'answered', 200, undefined);
       break;
     }
     if (r.noAnswer) {
       stats.calls.noAnswerTimeouts++;
       const s = Math.round(target.noAnswerMs! / 1000);
       log.info({ dialPeer: target.dialPeer, uri: target.uri, noAnswerSeconds: s }, 'b2bua: no answer in time, trying the next dial peer');
-      failure = { status: 408, reasonHeader: sipReason(408, `No answer from dial peer ${target.dialPeer} within ${s} s`), cause: 'no-answer' };
+      failure = { status: 408, reasonHeader: sipReason(408, `No answer from dial peer ${target.dialPeer} within ${s} s`), cause: 'no-answer', releasedBy: 'gateway' };
+      note(target, attemptAt, 'no-answer', null, undefined);
       continue;
     }
     const err = r.err;
     if (answerRefused(err)) {
       log.info({ dialPeer: target.dialPeer }, `b2bua: answer refused: ${err.message}`);
-      failure = { status: 488, reasonHeader: err.reasonHeader, cause: 'srtp' };
+      failure = { status: 488, reasonHeader: err.reasonHeader, cause: 'srtp', releasedBy: 'gateway' };
+      note(target, attemptAt, 'answer-refused', 200, undefined);
       break;
     }
     const status = sipErrorStatus(err);
     if (status === undefined) {
       log.warn({ err, dialPeer: target.dialPeer, uri: target.uri }, 'b2bua: B leg not placed');
-      failure = { status: 503, reasonHeader: sipReason(503, `Trunk unreachable: dial peer ${target.dialPeer}`), cause: 'transport' };
+      failure = { status: 503, reasonHeader: sipReason(503, `Trunk unreachable: dial peer ${target.dialPeer}`), cause: 'transport', releasedBy: 'gateway' };
+      note(target, attemptAt, 'unreachable', null, undefined);
       continue;
     }
-    const minSe = status === 422 ? parseMinSe((err as { res?: { get?(n: string): string | undefined } }).res?.get?.('Min-SE')) : undefined;
+    const errRes = (err as { res?: { get?(n: string): string | undefined } }).res;
+    const minSe = status === 422 ? parseMinSe(errRes?.get?.('Min-SE')) : undefined;
+    const farReason = failureReason(err);
+    // The engine's own answer (Timer B, a transport or TLS failure) says so; anything else is the far end's.
+    const byEngine = parsePeerHeader(errRes?.get?.(PEER_HEADER))?.origin === 'engine';
+    const outcome: AttemptOutcome = locals.cancelled && status === 487 ? 'cancelled'
+      : byEngine ? (status === 408 ? 'timeout' : 'unreachable') : 'rejected';
+    note(target, attemptAt, outcome, status, farReason);
     if (st && minSe !== undefined && !retrySe.has(target)) {
       retrySe.set(target, Math.max(minSe, st.minSeSeconds));
       attempts--;
@@ -188,30 +214,44 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     }
     const reason = (err as { reason?: unknown }).reason;
     // The far end's own Reason (or the engine's, naming a TLS failure) reaches the caller as it came.
-    const reasonHeader = failureReason(err)
+    const reasonHeader = farReason
       ?? sipReason(status, `${typeof reason === 'string' ? reason : 'Failed'} (dial peer ${target.dialPeer}, tenant ${target.tenant})`);
-    failure = { status, ...(typeof reason === 'string' ? { reason } : {}), reasonHeader, cause: `b-leg-${status}` };
-    if (!isFailoverStatus(status)) break;
+    failure = {
+      status, ...(typeof reason === 'string' ? { reason } : {}), reasonHeader, cause: outcome === 'cancelled' ? 'cancelled' : `b-leg-${status}`,
+      releasedBy: outcome === 'cancelled' ? 'caller' : byEngine ? 'gateway' : 'callee', ...(farReason !== undefined ? { reasonOut: farReason } : {}),
+    };
+    if (outcome === 'cancelled' || !isFailoverStatus(status)) break;
     log.info({ status, dialPeer: target.dialPeer }, 'b2bua: trunk failed, trying the next dial peer');
   }
 
   const out = used ? { tenantOut: used.tenant, transportOut: used.transport, dialPeer: used.dialPeer } : {};
   if (!legs) {
-    // A CANCEL from the caller was answered 487 by createB2BUA itself, and the B leg's 487 ended the loop.
-    const status = failure.status;
+    // A CANCEL from the caller was answered 487 by createB2BUA itself (or by the engine between attempts), and
+    // the B leg's 487 ended the loop: the A leg ended with the CANCEL, whatever the B leg said last.
+    const cancelled = locals.cancelled !== undefined && (failure.cause === 'cancelled' || res.finalResponseSent === true);
+    const status = cancelled ? 487 : failure.status;
     if (!res.finalResponseSent) {
       res.send(failure.status, failure.reason, failure.reasonHeader ? { headers: { Reason: failure.reasonHeader } } : {});
     }
     if (failure.cause === 'srtp') stats.cryptoRejected++;
     stats.calls.fail(status);
+    const reason = cancelled ? ownFailureReason(487) : failure.reasonHeader;
     writeCdr(locals, {
-      status, cause: failure.cause, attempts, endAt: clock.now(), ...out, ...(failure.reasonHeader ? { reason: failure.reasonHeader } : {}),
+      status, cause: cancelled ? 'cancelled' : failure.cause, attempts, endAt: clock.now(), ...out,
+      releasedBy: cancelled ? 'caller' : failure.releasedBy ?? 'gateway',
+      ...(reason !== undefined ? { reason } : {}),
+      ...(cancelled ? { reasonIn: locals.cancelled!.reason ?? null } : {}),
+      ...(failure.reasonOut !== undefined ? { reasonOut: failure.reasonOut } : {}),
     });
     return;
   }
 
   const answerAt = clock.now();
   const tenantOut = policy.tenants[used!.tenant]!;
+  const bPeer = used!.transport === 'tls' ? parsePeerHeader(legs.uac.res?.get(PEER_HEADER)) : undefined;
+  const tlsOut = bPeer?.transport === 'tls'
+    ? { ...(bPeer.tlsVersion !== undefined ? { version: bPeer.tlsVersion } : {}), ...(bPeer.cipher !== undefined ? { cipher: bPeer.cipher } : {}), identities: bPeer.verified ? bPeer.identities : [] }
+    : undefined;
   runConnectedCall({
     legs, log, stats: stats.calls, clock, callId: locals.callId, limits: policy.calls, aInvite: req,
     aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active,
@@ -219,6 +259,8 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     onEnded: (end) => writeCdr(locals, {
       status: 200, cause: end.cause, attempts, answerAt, endAt: clock.now(), ...out, ...(end.releasedBy ? { releasedBy: end.releasedBy } : {}),
       ...(end.reason ? { reason: end.reason } : {}), ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
+      ...(end.reasonA !== undefined ? { reasonIn: end.reasonA } : {}), ...(end.reasonB !== undefined ? { reasonOut: end.reasonB } : {}),
+      ...(tlsOut ? { tlsOut } : {}),
     }),
   });
 }

@@ -65,6 +65,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
   const start = (slot: Slot): Promise<void> => new Promise((resolve, reject) => {
     const worker = spawnAppWorker({
       engine: options.engine, policy, down: downList(), logLevel: options.logLevel, index: slot.index, restarts: slot.starts++,
+      cdr: options.onCdr !== undefined,
     });
     slot.worker = worker;
     const timeoutMs = options.startTimeoutMs ?? 10_000;
@@ -83,6 +84,13 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       } else if (m.type === 'stats') {
         slot.stats = m.stats;
         slot.active = m.active;
+      } else if (m.type === 'cdr') {
+        // The worker's record goes to the same sink as this thread's: one writer per file and database.
+        try {
+          options.onCdr?.(m.record);
+        } catch (err) {
+          log.error({ err, code: 'ERR_B2BUA_CDR_SINK', app: slot.index }, 'b2bua: the CDR sink refused a worker\'s record (it is in the worker\'s log line)');
+        }
       }
     });
     worker.on('error', (err) => log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, err }, `b2bua: app worker ${slot.index} failed`));

@@ -33,6 +33,7 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   try {
     app = await startB2bua({
       engine: input.engine, policy: input.policy, log, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
+      ...(input.cdr ? { onCdr: (record) => post({ type: 'cdr', record }) } : {}),
     });
   } catch (e) {
     const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_B2BUA_CONNECT';

@@ -1,3 +1,4 @@
+import type { CdrRecord } from '../cdr.js';
 import type { B2buaPolicy } from '../policy-types.js';
 import type { B2buaStatsSnapshot } from '../start-b2bua.js';
 
@@ -12,6 +13,8 @@ export interface AppWorkerInput {
   index: number;
   /** How many times this app was started before (0 the first time). */
   restarts: number;
+  /** Post each call's CDR to the pool, whose thread owns the one CDR sink (file, database). */
+  cdr: boolean;
 }
 
 export type ToAppWorker =
@@ -26,6 +29,8 @@ export type FromAppWorker =
   | { type: 'failed'; code: string; message: string }
   /** Its counters: every 500 ms, and at once when its last call ends while draining. */
   | { type: 'stats'; stats: B2buaStatsSnapshot; active: number }
+  /** One call's CDR, for the pool's sink: one writer per file and database. */
+  | { type: 'cdr'; record: CdrRecord }
   | { type: 'closed' };
 
 export const downKey = (tenant: string, server: string): string => `${tenant}\u0000${server}`;

@@ -38,7 +38,8 @@ test('end(): a BYE with the Reason on both legs, one CDR-end with the cause, cou
   c.uas.answerBye();
   assert.equal(c.ends.length, 0, 'not ended while a leg is up');
   c.uac.answerBye();
-  assert.deepEqual(c.ends, [{ releasedBy: 'gateway', cause: 'session-expired', reason, byeFailed: 0 }]);
+  assert.deepEqual(c.ends, [{ releasedBy: 'gateway', cause: 'session-expired', reason, byeFailed: 0, reasonA: reason, reasonB: reason }],
+    'each leg ended with our BYE and its Reason');
   assert.deepEqual(c.stats.snapshot().endedByGateway, { 'session-expired': 1 });
   assert.equal(c.control.ended, true);
 });
@@ -65,6 +66,8 @@ test('a leg the engine ended by itself (lost connection) ends the other with a R
   assert.equal(c.ends[0]?.releasedBy, 'engine');
   assert.equal(c.ends[0]?.cause, 'engine:Connection lost');
   assert.equal(c.stats.endedByEngine, 1);
+  assert.equal(c.ends[0]?.reasonB, 'SIP;text="Connection lost"', 'the B leg ended with the engine\'s BYE and its Reason');
+  assert.equal(c.ends[0]?.reasonA, 'SIP;cause=502;text="Called party lost: Connection lost"', 'the A leg with ours');
 });
 
 test('a normal hang-up timer is cancelled: the maximum duration never fires after the call ended', () => {

@@ -125,11 +125,20 @@ test('place-call: a 503 then an answer on the second target bridges; BYE ends bo
   assert.equal(uas.destroyCalls, 1);
   await settle();
   const cdr = cdrOf(s.lines)!;
-  assert.deepEqual({ ...cdr, identities: undefined }, {
-    callId: 'c1', tenantIn: 'pbx', transportIn: 'udp', peerIdentity: null, tlsPeer: null, identities: undefined,
-    calledNumber: '+442071234567', category: 'international', tenantOut: 'carrier', transportOut: 'tls',
-    dialPeer: 'intl', attempts: 2, setupAt: 1_700_000_000_000, answerAt: 1_700_000_000_300,
-    endAt: 1_700_000_005_300, setupMs: 300, durationMs: 5_000, status: 200, cause: 'normal', releasedBy: 'callee',
+  assert.match(String(cdr.id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a random UUID per record');
+  const t0 = 1_700_000_000_000;
+  assert.deepEqual({ ...cdr, id: undefined }, {
+    id: undefined, callId: 'c1', callingNumber: null, calledNumber: '+442071234567',
+    sourceAddress: null, sourcePort: null, transportIn: 'udp', listener: null, tenantIn: 'pbx', identities: [],
+    peerIdentity: null, tlsPeer: null, tlsVersion: null, tlsCipher: null, category: 'international',
+    dialPeer: 'intl', tenantOut: 'carrier', transportOut: 'tls', destination: 'sips:+442071234567@sbc2.carrier.example:5061;transport=tls',
+    tlsVersionOut: null, tlsCipherOut: null, identitiesOut: [], attempts: 2,
+    targets: [
+      { dialPeer: 'intl', tenant: 'carrier', transport: 'tls', uri: 'sips:+442071234567@sbc1.carrier.example:5061;transport=tls', outcome: 'rejected', status: 503, reason: null, startAt: t0, endAt: t0 },
+      { dialPeer: 'intl', tenant: 'carrier', transport: 'tls', uri: 'sips:+442071234567@sbc2.carrier.example:5061;transport=tls', outcome: 'answered', status: 200, reason: null, startAt: t0, endAt: t0 + 300 },
+    ],
+    setupAt: t0, answerAt: t0 + 300, endAt: t0 + 5_300, setupMs: 300, durationMs: 5_000, status: 200, cause: 'normal', releasedBy: 'callee',
+    reason: null, reasonIn: null, reasonOut: null, byeFailed: 0,
   });
 });
 
