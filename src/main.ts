@@ -3,7 +3,7 @@ import { isGatewayError, startIdleMemoryRelease } from './common/index.js';
 import { configCheck } from './cli/config-check.js';
 import { parseCommandLine, USAGE } from './cli/parse-command.js';
 import { reloadCommand } from './cli/reload.js';
-import { pkiCommand } from './cli/pki.js';
+import { pkiCommandLine } from './cli/pki.js';
 import { compileProfile, tlsProbeCommand } from './cli/tls-probe.js';
 import { probeTls } from './tls/index.js';
 import { configInvalid, readEnvOverrides, resolveConfigDir } from './config/index.js';
@@ -54,7 +54,7 @@ if (command.kind === 'tls') {
   process.exit(await tlsProbeCommand(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
 }
 if (command.kind === 'pki') {
-  process.exit(pkiCommand(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
+  process.exit(await pkiCommandLine(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
 }
 if (command.kind === 'version') {
   console.log('trunkgate 0.1.0');

@@ -174,6 +174,7 @@ export function pkiCommand(args: string[], io: PkiIo): number {
       case 'inspect': {
         if (!a) fail('a PEM file is needed');
         const rows = inspectFile(resolve(a), now);
+        if (rows.length === 0) fail(`${a}: no PEM certificate in it`);
         if (v['json']) io.out(JSON.stringify(rows, null, 2));
         else for (const l of formatRows(rows)) io.out(l);
         return 0;

@@ -58,6 +58,9 @@ test('pki inspect HOST:PORT shows the chain a TLS server sends, with SNI; an unr
 
   server.close();
   await once(server, 'close');
+  const notPem = await run(['inspect', 'package.json']);
+  assert.equal(notPem.code, 1);
+  assert.match(notPem.err, /package\.json: no PEM certificate in it/);
   const down = await run(['inspect', `127.0.0.1:${port}`]);
   assert.equal(down.code, 1);
   assert.match(down.err, /trunkgate pki inspect: 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
