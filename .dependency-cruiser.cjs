@@ -3,7 +3,9 @@ module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     { name: 'b2bua-not-engine', severity: 'error', comment: 'the b2bua must also run against a real drachtio-server',
-      from: { path: '^src/b2bua' }, to: { path: '^src/(sip|engine|tls|pki|admin|config)/' } },
+      from: { path: '^src/b2bua' }, to: { path: '^src/(sip|engine|tls|pki|admin|config|cdr)/' } },
+    { name: 'cdr-down', severity: 'error', comment: 'the CDR sinks take records through a callback; they read the b2bua\'s record type only',
+      from: { path: '^src/cdr' }, to: { path: '^src/(?!common|log|cdr)', dependencyTypesNot: ['type-only'] } },
     { name: 'common-is-leaf', severity: 'error', from: { path: '^src/common' }, to: { path: '^src/(?!common)' } },
     { name: 'log-leaf', severity: 'error', from: { path: '^src/log' }, to: { path: '^src/(?!common|log)' } },
     { name: 'pki-down', severity: 'error', from: { path: '^src/pki' }, to: { path: '^src/(?!common|pki)' } },
@@ -21,7 +23,7 @@ module.exports = {
       to: { path: '^src/(?!common|config)', dependencyTypesNot: ['type-only'] } },
     { name: 'admin-types-only', severity: 'error', from: { path: '^src/admin' },
       to: { path: '^src/(?!common|log|admin)', dependencyTypesNot: ['type-only'] } },
-    { name: 'lower-layers-never-import-zod', severity: 'error', from: { path: '^src/(common|log|pki|tls|policy|sip|engine|b2bua)' },
+    { name: 'lower-layers-never-import-zod', severity: 'error', from: { path: '^src/(common|log|pki|tls|policy|sip|engine|b2bua|cdr)' },
       to: { path: 'node_modules/zod' } },
   ],
   options: {

@@ -6,6 +6,7 @@
  */
 import type { AdminErrorCode } from './admin/errors.js';
 import type { B2buaErrorCode, B2buaLogCode } from './b2bua/errors.js';
+import type { CdrErrorCode } from './cdr/errors.js';
 import type { ConfigErrorCode, ConfigProblemCode } from './config/errors.js';
 import type { AppLimitCode } from './engine/app-connection.js';
 import type { CoreErrorCode } from './engine/core/errors.js';
@@ -31,7 +32,7 @@ export type ErrorCode =
   | AdminErrorCode | B2buaErrorCode | B2buaLogCode | ConfigErrorCode | ConfigProblemCode | AppLimitCode
   | CoreErrorCode | EngineErrorCode | ControlErrorCode | EngineWorkerErrorCode | LogErrorCode | PkiErrorCode
   | PolicyCode | ParseErrorCode | TransactionErrorCode | ConnectionLimitCode | FrameErrorCode | TransportDropCode
-  | TransportErrorCode | TlsErrorCode | GatewayLifecycleCode | GatewayWarningCode;
+  | TransportErrorCode | TlsErrorCode | GatewayLifecycleCode | GatewayWarningCode | CdrErrorCode;
 
 export const errorCodes = {
   // gateway process
@@ -85,6 +86,13 @@ export const errorCodes = {
   ERR_B2BUA_DRAINING: 'A new call while the gateway drains for stop: 503.',
   ERR_B2BUA_CALL_HANDLER: 'The call handler failed on a call: 500 with a Reason if nothing was answered yet.',
   ERR_B2BUA_CDR_SINK: 'The CDR sink threw on a record: the call goes on, and the record is still in its `cdr` log line.',
+  // CDR sinks
+  ERR_CDR_FILE: 'The JSON-lines CDR file could not be opened, written or rotated: logged once a minute, records go on to the log line and the database.',
+  ERR_CDR_DB: 'The CDR database could not be reached, broke, or its table could not be migrated: records wait in the on-disk queue, reconnection goes on.',
+  ERR_CDR_DB_REJECTED: 'The CDR database refused a record for its content: counted, logged with its Call-ID; it is in the JSON-lines file and the log line.',
+  ERR_CDR_QUEUE_FULL: 'The on-disk queue for the CDR database reached maxQueueBytes: records not queued are counted, and are in the JSON-lines file and the log line.',
+  ERR_CDR_QUEUE_CORRUPT: 'A line of the on-disk CDR queue does not parse (a write a crash cut short): skipped and counted on replay.',
+  ERR_CDR_QUEUE_IO: 'The on-disk CDR queue could not be written or read: those records are counted as lost to the database (the file still has them).',
   // engine: control protocol and apps
   ERR_ENGINE_FRAME_BAD_LENGTH: "A control frame's length prefix is not 1-7 decimal digits followed by '#'.",
   ERR_ENGINE_FRAME_TOO_LARGE: "A control frame announces more bytes than the connection's maximum.",

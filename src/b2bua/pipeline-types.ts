@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
 import type { LimitedLevel, RateLimitedLog } from '../log/index.js';
-import type { CdrAttempt, CdrRecord } from './cdr.js';
+import type { CdrAttempt, CdrRecord } from './cdr-record.js';
 import type { B2buaLogCode } from './errors.js';
 import type { DialPeerCandidate, PermissionSet } from '../policy/index.js';
 import type { PipelineStats } from './pipeline-stats.js';

@@ -1,0 +1,186 @@
+import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../common/index.js';
+import { RateLimitedLog } from '../log/index.js';
+import type { CdrErrorCode } from './errors.js';
+
+export interface DiskQueueOptions {
+  /** The queue's own folder: segment files `q-<sequence>.jsonl`, oldest first. */
+  dir: string;
+  /** The most bytes all segments may hold; a batch that would pass it is refused. */
+  maxBytes: number;
+  /** A segment is closed once this large, so replayed segments can be deleted whole (default 1 MiB). */
+  segmentBytes?: number;
+  log: Logger;
+  clock?: Clock;
+}
+
+export interface DiskQueueStats {
+  dir: string;
+  bytes: number;
+  segments: number;
+  /** Records appended, and batches refused because the queue was full (with their records). */
+  appended: number;
+  refusedBatches: number;
+  refusedRecords: number;
+  /** Lines that did not parse on replay (a write a crash cut short), skipped. */
+  corruptLines: number;
+}
+
+/** One segment's records, oldest first; `done()` deletes it once they are safely elsewhere. */
+export interface QueueSegment<T> {
+  name: string;
+  records: T[];
+  done(): Promise<void>;
+}
+
+const SEGMENT = /^q-(\d{12})\.jsonl$/;
+const nameOf = (seq: number): string => `q-${String(seq).padStart(12, '0')}.jsonl`;
+
+/**
+ * A bounded, append-only queue on disk for records that could not be delivered: each batch is appended to the
+ * newest segment as JSON lines and fsync'd before append() resolves, so a record the caller was told is queued
+ * survives a crash. Segments are read back oldest first; a line that does not parse (the half-written end of a
+ * segment after a crash) is skipped and counted. Segments from an earlier run are picked up by open(), and new
+ * batches never go into them. Operations run one at a time, in call order.
+ */
+export class DiskQueue<T = unknown> {
+  readonly #o: DiskQueueOptions;
+  readonly #limited: RateLimitedLog;
+  readonly #segmentBytes: number;
+  /** Sequence numbers of the segments on disk, oldest first, with their sizes. */
+  readonly #segments: Array<{ seq: number; bytes: number }> = [];
+  #bytes = 0;
+  #writing: { seq: number; fh: FileHandle } | undefined;
+  #nextSeq = 1;
+  #chain: Promise<unknown> = Promise.resolve();
+  readonly #stats = { appended: 0, refusedBatches: 0, refusedRecords: 0, corruptLines: 0 };
+
+  constructor(o: DiskQueueOptions) {
+    this.#o = o;
+    this.#segmentBytes = o.segmentBytes ?? 1_048_576;
+    this.#limited = new RateLimitedLog(o.log, o.clock ?? systemClock, { intervalMs: 60_000, perCode: 1 });
+  }
+
+  /** Creates the folder and takes up the segments an earlier run left. */
+  open(): Promise<void> {
+    return this.#run(async () => {
+      await mkdir(this.#o.dir, { recursive: true, mode: 0o750 });
+      const found: Array<{ seq: number; bytes: number }> = [];
+      for (const name of await readdir(this.#o.dir)) {
+        const m = SEGMENT.exec(name);
+        if (!m) continue;
+        found.push({ seq: Number(m[1]), bytes: (await stat(join(this.#o.dir, name))).size });
+      }
+      found.sort((a, b) => a.seq - b.seq);
+      this.#segments.push(...found);
+      this.#bytes = found.reduce((n, s) => n + s.bytes, 0);
+      this.#nextSeq = (found.at(-1)?.seq ?? 0) + 1;
+    });
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get empty(): boolean {
+    return this.#segments.length === 0;
+  }
+
+  /** Appends the batch and fsyncs it; false (nothing written) when it would take the queue past maxBytes. */
+  append(records: readonly T[]): Promise<boolean> {
+    return this.#run(async () => {
+      if (records.length === 0) return true;
+      const data = Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      if (this.#bytes + data.length > this.#o.maxBytes) {
+        this.#stats.refusedBatches++;
+        this.#stats.refusedRecords += records.length;
+        return false;
+      }
+      if (!this.#writing) {
+        const seq = this.#nextSeq++;
+        const fh = await open(join(this.#o.dir, nameOf(seq)), 'a', 0o640);
+        this.#writing = { seq, fh };
+        this.#segments.push({ seq, bytes: 0 });
+      }
+      const w = this.#writing;
+      const seg = this.#segments.at(-1)!;
+      try {
+        await w.fh.write(data);
+        await w.fh.sync();
+      } catch (err) {
+        // What reached the file may be a part of the batch: that segment is closed, and its torn end is skipped on replay.
+        await this.#seal();
+        throw err;
+      }
+      seg.bytes += data.length;
+      this.#bytes += data.length;
+      this.#stats.appended += records.length;
+      if (seg.bytes >= this.#segmentBytes) await this.#seal();
+      return true;
+    });
+  }
+
+  /** The oldest segment (closed first if it is the one being written), or undefined when the queue is empty. */
+  peek(): Promise<QueueSegment<T> | undefined> {
+    return this.#run(async () => {
+      const first = this.#segments[0];
+      if (!first) return undefined;
+      if (this.#writing?.seq === first.seq) await this.#seal();
+      const name = nameOf(first.seq);
+      const text = await readFile(join(this.#o.dir, name), 'utf8');
+      const lines = text.split('\n');
+      // A line that does not parse (the end of a batch a crash cut short) is skipped; a record is a JSON object, so
+      // one cut anywhere never parses.
+      const records: T[] = [];
+      let corrupt = 0;
+      for (const line of lines) {
+        if (line === '') continue;
+        try {
+          const r = JSON.parse(line) as unknown;
+          if (typeof r === 'object' && r !== null && !Array.isArray(r)) records.push(r as T);
+          else corrupt++;
+        } catch {
+          corrupt++;
+        }
+      }
+      if (corrupt > 0) {
+        this.#stats.corruptLines += corrupt;
+        this.#limited.line('warn', 'ERR_CDR_QUEUE_CORRUPT' satisfies CdrErrorCode, { segment: name, lines: corrupt, dir: this.#o.dir },
+          `cdr: ${corrupt} line(s) of queued records in ${name} do not parse (a write cut short); skipped`);
+      }
+      return {
+        name, records,
+        done: () => this.#run(async () => {
+          await unlink(join(this.#o.dir, name));
+          const i = this.#segments.findIndex((s) => s.seq === first.seq);
+          if (i >= 0) {
+            this.#bytes -= this.#segments[i]!.bytes;
+            this.#segments.splice(i, 1);
+          }
+        }),
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#run(() => this.#seal());
+  }
+
+  stats(): DiskQueueStats {
+    return { dir: this.#o.dir, bytes: this.#bytes, segments: this.#segments.length, ...this.#stats };
+  }
+
+  async #seal(): Promise<void> {
+    const w = this.#writing;
+    this.#writing = undefined;
+    if (w) await w.fh.close().catch(() => undefined);
+  }
+
+  #run<R>(fn: () => Promise<R>): Promise<R> {
+    const p = this.#chain.then(fn);
+    this.#chain = p.catch(() => undefined);
+    return p;
+  }
+}

@@ -1,0 +1,338 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { CdrRecord } from '../b2bua/cdr-record.js';
+import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
+import { RateLimitedLog } from '../log/index.js';
+import { DiskQueue, type DiskQueueStats } from './disk-queue.js';
+import type { CdrErrorCode } from './errors.js';
+import { insertStatement, MAX_BATCH, migrate, TABLE_NAME, type Queryable } from './pg-schema.js';
+
+/** How to reach the database: pg's own connection settings (a connection string, or host, port, database, user). */
+export interface PgConnection {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+}
+
+export interface PostgresSinkOptions {
+  connection: PgConnection;
+  table: string;
+  /** Rows per INSERT; a batch goes as soon as it is full, or `flushMs` after its first record. */
+  batchSize: number;
+  flushMs: number;
+  /** The on-disk queue for records the database cannot take now, bounded by `maxQueueBytes`. */
+  queueDir: string;
+  maxQueueBytes: number;
+  log: Logger;
+  clock?: Clock;
+  /** Waits between reconnection attempts: from `min`, doubling to `max` (default 250 ms to 5 s). */
+  retryMs?: { min: number; max: number };
+  /** Longest a query may take before the connection counts as broken (default 10 s). */
+  queryTimeoutMs?: number;
+  /** A client factory (tests); default pg.Client. */
+  client?: (config: pg.ClientConfig) => PgClient;
+}
+
+/** What the sink uses of pg's Client. */
+export interface PgClient extends Queryable {
+  connect(): Promise<unknown>;
+  end(): Promise<unknown>;
+  on(event: 'error' | 'end', listener: (err?: Error) => void): unknown;
+}
+
+export interface PostgresSinkStats {
+  table: string;
+  connected: boolean;
+  /** Rows the database took, and replays it already had (same id). */
+  inserted: number;
+  duplicates: number;
+  batches: number;
+  /** Records put in the on-disk queue, and taken from it into the database. */
+  queued: number;
+  replayed: number;
+  /** Records the queue could not take because it was full (they are in the JSON-lines file and the log line). */
+  queueFull: number;
+  /** Records the database refused for what they hold, one by one (in the file and the log line). */
+  rejected: number;
+  /** Records neither the database nor the queue took (the queue's disk failed). */
+  lost: number;
+  /** Connections that failed or broke. */
+  dbErrors: number;
+  /** Records waiting in memory for their batch. */
+  pending: number;
+  queue: DiskQueueStats;
+}
+
+/** SQLSTATE classes (and codes) that mean the connection or the server, not the rows: retry later from the queue. */
+function connectionTrouble(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
+  return /^(08|53|57|58|XX)/.test(code) || code === '42P01' || code === '40001' || code === '40P01';
+}
+
+/**
+ * CDRs into PostgreSQL: batched multi-row INSERTs into a table the gateway creates and migrates itself. While the
+ * database cannot be reached (or a batch fails for the connection's sake), batches go to the bounded on-disk
+ * queue; when it is back, the queue is replayed oldest first before any newer batch, so records arrive in order.
+ * Every record has its own id and inserts skip ids already there, so a replayed batch is never stored twice.
+ * A full queue is counted and logged once a minute (ERR_CDR_QUEUE_FULL); the JSON-lines file still has those.
+ */
+export class PostgresSink {
+  readonly #o: PostgresSinkOptions;
+  readonly #clock: Clock;
+  readonly #limited: RateLimitedLog;
+  readonly #queue: DiskQueue<CdrRecord>;
+  readonly #batchSize: number;
+  #pending: CdrRecord[] = [];
+  #flushTimer: TimerHandle | undefined;
+  #client: PgClient | undefined;
+  #up = false;
+  #connecting = false;
+  #retryTimer: TimerHandle | undefined;
+  #retryMs: number;
+  #pump: Promise<void> | undefined;
+  #closing = false;
+  #replayBlockedUntil = 0;
+  readonly #stats = { inserted: 0, duplicates: 0, batches: 0, queued: 0, replayed: 0, queueFull: 0, rejected: 0, lost: 0, dbErrors: 0 };
+
+  constructor(o: PostgresSinkOptions) {
+    if (!TABLE_NAME.test(o.table)) throw new Error(`CDR table name ${JSON.stringify(o.table)} is not a plain lower-case name`);
+    this.#o = o;
+    this.#clock = o.clock ?? systemClock;
+    this.#limited = new RateLimitedLog(o.log, this.#clock, { intervalMs: 60_000, perCode: 1 });
+    this.#queue = new DiskQueue<CdrRecord>({ dir: o.queueDir, maxBytes: o.maxQueueBytes, log: o.log, clock: this.#clock });
+    this.#batchSize = Math.max(1, Math.min(o.batchSize, MAX_BATCH));
+    this.#retryMs = o.retryMs?.min ?? 250;
+  }
+
+  /** Takes up what an earlier run left queued and starts connecting; does not wait for the database. */
+  async start(): Promise<void> {
+    await this.#queue.open();
+    if (!this.#queue.empty) {
+      this.#o.log.info({ queuedBytes: this.#queue.bytes, dir: this.#o.queueDir }, 'cdr: records queued by an earlier run go to the database once it answers');
+    }
+    void this.#connect();
+  }
+
+  write(record: CdrRecord): void {
+    this.#pending.push(record);
+    if (this.#closing) return;
+    if (this.#pending.length >= this.#batchSize) this.#kick();
+    else this.#flushTimer ??= this.#clock.setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#kick();
+    }, this.#o.flushMs);
+  }
+
+  /** Resolves when every record written so far is in the database or in the on-disk queue. */
+  async flush(): Promise<void> {
+    this.#flushTimer?.cancel();
+    this.#flushTimer = undefined;
+    this.#kick();
+    while (this.#pump) await this.#pump;
+  }
+
+  /**
+   * Stops: what is pending goes to the database when it is up and nothing is queued before it, else to the
+   * queue (replayed at the next start); then the connection ends.
+   */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#retryTimer?.cancel();
+    this.#flushTimer?.cancel();
+    this.#flushTimer = undefined;
+    this.#kick();
+    while (this.#pump) await this.#pump;
+    await this.#queue.close();
+    const c = this.#client;
+    this.#client = undefined;
+    this.#up = false;
+    await c?.end().catch(() => undefined);
+  }
+
+  stats(): PostgresSinkStats {
+    return { table: this.#o.table, connected: this.#up, ...this.#stats, pending: this.#pending.length, queue: this.#queue.stats() };
+  }
+
+  #kick(): void {
+    if (this.#pump) return;
+    this.#pump = this.#drain().catch((err: unknown) => {
+      this.#o.log.error({ err, code: 'ERR_CDR_DB' satisfies CdrErrorCode }, 'cdr: the database sink failed unexpectedly');
+    }).finally(() => {
+      this.#pump = undefined;
+      // Records left, or a queue whose replay must be tried again: another round after flushMs.
+      if (!this.#closing && (this.#pending.length > 0 || (this.#up && !this.#queue.empty))) {
+        this.#flushTimer ??= this.#clock.setTimeout(() => {
+          this.#flushTimer = undefined;
+          this.#kick();
+        }, Math.max(this.#o.flushMs, this.#pending.length > 0 ? 0 : 1_000));
+      }
+    });
+  }
+
+  /** One at a time: the queue first while the database is up, then the pending batches, in order. */
+  async #drain(): Promise<void> {
+    for (;;) {
+      if (this.#up && !this.#queue.empty && !this.#closing && this.#clock.now() >= this.#replayBlockedUntil) {
+        await this.#replayOne();
+        continue;
+      }
+      if (this.#pending.length === 0) return;
+      const batch = this.#pending.splice(0, this.#batchSize);
+      if (this.#up && this.#queue.empty && (await this.#insert(batch))) continue;
+      await this.#enqueue(batch);
+    }
+  }
+
+  /** True when the batch is settled (inserted, or the rows the database refuses counted); false: the connection broke. */
+  async #insert(batch: CdrRecord[]): Promise<boolean> {
+    const c = this.#client;
+    if (!c) return false;
+    const { text, values } = insertStatement(this.#o.table, batch);
+    try {
+      const r = await c.query(text, values);
+      this.#stats.batches++;
+      this.#stats.inserted += r.rowCount ?? 0;
+      this.#stats.duplicates += batch.length - (r.rowCount ?? 0);
+      return true;
+    } catch (err) {
+      if (connectionTrouble(err)) {
+        this.#down(err);
+        return false;
+      }
+      return this.#insertOneByOne(c, batch, err);
+    }
+  }
+
+  /** A batch the database refused for its content: each row alone, so one bad record does not hold back the rest. */
+  async #insertOneByOne(c: PgClient, batch: CdrRecord[], first: unknown): Promise<boolean> {
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i]!;
+      const { text, values } = insertStatement(this.#o.table, [r]);
+      try {
+        const res = await c.query(text, values);
+        this.#stats.inserted += res.rowCount ?? 0;
+        this.#stats.duplicates += 1 - (res.rowCount ?? 0);
+      } catch (err) {
+        if (connectionTrouble(err)) {
+          this.#down(err);
+          await this.#enqueue(batch.slice(i));
+          return true;
+        }
+        this.#stats.rejected++;
+        this.#limited.line('error', 'ERR_CDR_DB_REJECTED' satisfies CdrErrorCode, { err, first, callId: r.callId, id: r.id, table: this.#o.table },
+          `cdr: the database refused the record of call ${r.callId}; it is in the JSON-lines file and the cdr log line`);
+      }
+    }
+    this.#stats.batches++;
+    return true;
+  }
+
+  async #enqueue(batch: CdrRecord[]): Promise<void> {
+    try {
+      if (await this.#queue.append(batch)) {
+        this.#stats.queued += batch.length;
+        return;
+      }
+      this.#stats.queueFull += batch.length;
+      this.#limited.line('error', 'ERR_CDR_QUEUE_FULL' satisfies CdrErrorCode,
+        { dropped: this.#stats.queueFull, queuedBytes: this.#queue.bytes, maxQueueBytes: this.#o.maxQueueBytes, dir: this.#o.queueDir },
+        `cdr: the on-disk queue for the database is full (${this.#o.maxQueueBytes} bytes); records not queued stay in the JSON-lines file and the cdr log line`);
+    } catch (err) {
+      this.#stats.lost += batch.length;
+      this.#limited.line('error', 'ERR_CDR_QUEUE_IO' satisfies CdrErrorCode, { err, dir: this.#o.queueDir, records: batch.length },
+        `cdr: cannot write the on-disk queue in ${this.#o.queueDir}; those records are in the JSON-lines file and the cdr log line`);
+    }
+  }
+
+  /** The oldest queued segment into the database; deleted once every row of it is in. */
+  async #replayOne(): Promise<void> {
+    let seg;
+    try {
+      seg = await this.#queue.peek();
+    } catch (err) {
+      this.#replayBlockedUntil = this.#clock.now() + 5_000;
+      this.#limited.line('error', 'ERR_CDR_QUEUE_IO' satisfies CdrErrorCode, { err, dir: this.#o.queueDir },
+        `cdr: cannot read the on-disk queue in ${this.#o.queueDir}; trying again in 5 s`);
+      return;
+    }
+    if (!seg) return;
+    for (let i = 0; i < seg.records.length; i += this.#batchSize) {
+      if (!(await this.#insert(seg.records.slice(i, i + this.#batchSize)))) return;
+    }
+    try {
+      await seg.done();
+    } catch (err) {
+      this.#replayBlockedUntil = this.#clock.now() + 5_000;
+      this.#limited.line('error', 'ERR_CDR_QUEUE_IO' satisfies CdrErrorCode, { err, dir: this.#o.queueDir, segment: seg.name },
+        `cdr: cannot delete the replayed queue segment ${seg.name}; its rows are in the database (a second replay adds none)`);
+      return;
+    }
+    this.#stats.replayed += seg.records.length;
+    if (this.#queue.empty) this.#o.log.info({ replayed: this.#stats.replayed, table: this.#o.table }, 'cdr: the on-disk queue is replayed into the database');
+  }
+
+  #down(err: unknown): void {
+    const c = this.#client;
+    if (!c) return;
+    this.#client = undefined;
+    this.#up = false;
+    this.#stats.dbErrors++;
+    void c.end().catch(() => undefined);
+    this.#limited.line('error', 'ERR_CDR_DB' satisfies CdrErrorCode, { err, table: this.#o.table },
+      'cdr: lost the database; records go to the on-disk queue until it is back');
+    this.#scheduleConnect();
+  }
+
+  #scheduleConnect(): void {
+    if (this.#closing || this.#retryTimer) return;
+    const wait = this.#retryMs;
+    this.#retryMs = Math.min(this.#retryMs * 2, this.#o.retryMs?.max ?? 5_000);
+    this.#retryTimer = this.#clock.setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.#connect();
+    }, wait);
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closing || this.#connecting || this.#client) return;
+    this.#connecting = true;
+    const config: pg.ClientConfig = {
+      ...this.#o.connection, connectionTimeoutMillis: 5_000, query_timeout: this.#o.queryTimeoutMs ?? 10_000, keepAlive: true,
+      application_name: 'trunkgate-cdr',
+    };
+    const c = this.#o.client ? this.#o.client(config) : (new pg.Client(config) as unknown as PgClient);
+    c.on('error', (err) => {
+      if (this.#client === c) this.#down(err);
+    });
+    c.on('end', () => {
+      if (this.#client === c) this.#down(new Error('connection ended'));
+    });
+    try {
+      await c.connect();
+      const m = await migrate(c, this.#o.table);
+      if (this.#closing) {
+        await c.end().catch(() => undefined);
+        return;
+      }
+      this.#client = c;
+      this.#up = true;
+      this.#retryMs = this.#o.retryMs?.min ?? 250;
+      this.#o.log.info({ table: this.#o.table, schemaVersion: m.to, ...(m.from !== m.to ? { migratedFrom: m.from } : {}), queuedBytes: this.#queue.bytes },
+        'cdr: database connected');
+      this.#kick();
+    } catch (err) {
+      this.#stats.dbErrors++;
+      await c.end().catch(() => undefined);
+      this.#limited.line('error', 'ERR_CDR_DB' satisfies CdrErrorCode, { err, table: this.#o.table },
+        'cdr: cannot reach the database (or migrate its table); records go to the on-disk queue until it answers');
+      this.#scheduleConnect();
+    } finally {
+      this.#connecting = false;
+    }
+  }
+}

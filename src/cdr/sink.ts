@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { CdrRecord } from '../b2bua/cdr-record.js';
+import type { Clock } from '../common/index.js';
+import { JsonLinesFile, type JsonLinesFileStats } from './jsonl-file.js';
+import { PostgresSink, type PgConnection, type PostgresSinkStats } from './postgres.js';
+
+/** Where the gateway's CDRs go besides the `cdr` log line (config `cdr:`, paths already absolute). */
+export interface CdrSinkOptions {
+  file?: { path: string; rotateBytes: number; rotateDaily: boolean; keep: number };
+  postgres?: {
+    connection: PgConnection;
+    table: string;
+    batchSize: number;
+    flushMs: number;
+    queueDir: string;
+    maxQueueBytes: number;
+  };
+}
+
+export interface CdrSinkStats {
+  /** Records handed to the sink. */
+  records: number;
+  file?: JsonLinesFileStats;
+  postgres?: PostgresSinkStats;
+}
+
+/** The one writer of the gateway's CDR file and database: every b2bua app hands its records here. */
+export interface CdrSink {
+  write(record: CdrRecord): void;
+  /** Resolves when every record so far is in the file and in the database or its on-disk queue. */
+  flush(): Promise<void>;
+  /** Flushes, then closes the file and the database connection. Idempotent. */
+  close(): Promise<void>;
+  stats(): CdrSinkStats;
+}
+
+/**
+ * The CDR sink the configuration asks for: the JSON-lines file (the record of truth) and PostgreSQL, each
+ * record to both. Resolves once the file is ready and the database's queue is read; the database itself may
+ * still be connecting (records queue on disk until it answers).
+ */
+export async function createCdrSink(o: CdrSinkOptions, deps: { log: Logger; clock?: Clock }): Promise<CdrSink> {
+  const log = deps.log.child({ component: 'cdr' });
+  const clock = deps.clock !== undefined ? { clock: deps.clock } : {};
+  const file = o.file ? new JsonLinesFile({ ...o.file, log, ...clock }) : undefined;
+  const db = o.postgres ? new PostgresSink({ ...o.postgres, log, ...clock }) : undefined;
+  await db?.start();
+  let records = 0;
+  let closing: Promise<void> | undefined;
+  return {
+    write(record) {
+      records++;
+      file?.write(record);
+      db?.write(record);
+    },
+    async flush() {
+      await Promise.all([file?.flush(), db?.flush()]);
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.all([file?.close(), db?.close()]);
+      })();
+      return closing;
+    },
+    stats: () => ({ records, ...(file ? { file: file.stats() } : {}), ...(db ? { postgres: db.stats() } : {}) }),
+  };
+}
