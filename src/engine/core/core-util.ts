@@ -58,7 +58,7 @@ export function tlsTargetOf(t: SendTarget): Pick<SendTarget, 'tlsProfile' | 'ser
  * dialog-creating response; our Contact where one is needed and missing; application/sdp for an untyped SDP body.
  */
 export function responseHeaders(msg: SipMessage, request: SipRequest, o: {
-  local: string; localContact: string; contactWanted: boolean; copyRecordRoute: boolean;
+  local: string; localContact: string; contactWanted: boolean; copyRecordRoute: boolean; protocol: string;
 }): { extra: SipHeader[]; hasContact: boolean } {
   const extra: SipHeader[] = [];
   let hasContact = false;
@@ -67,7 +67,8 @@ export function responseHeaders(msg: SipMessage, request: SipRequest, o: {
     if (STACK_OWNED.has(h.name) || FROM_REQUEST.has(h.name) || isInternalHeader(h.name)) continue;
     if (h.name === 'contact') hasContact = true;
     if (h.name === 'content-type') hasContentType = true;
-    extra.push(LOCALHOST_HEADERS.has(h.name) ? { name: h.name, raw: h.raw, value: replaceLocalhost(h.value, o.local) } : h);
+    if (h.name === 'contact') extra.push({ name: h.name, raw: h.raw, value: localContactValue(h.value, o.local, o.protocol) });
+    else extra.push(LOCALHOST_HEADERS.has(h.name) ? { name: h.name, raw: h.raw, value: replaceLocalhost(h.value, o.local) } : h);
   }
   if (o.copyRecordRoute) {
     // "When a UAS responds to a request with a response that establishes a dialog (such as a 2xx to INVITE), the
@@ -80,6 +81,25 @@ export function responseHeaders(msg: SipMessage, request: SipRequest, o: {
     extra.push(header('Content-Type', 'application/sdp'));
   }
   return { extra, hasContact };
+}
+
+/**
+ * A Contact an app wrote with `localhost` (docs/control-protocol.md: the engine fills in its own address): the
+ * listener's host:port, and over TCP or TLS the transport too (`;transport=tls`), so the far end's in-dialog
+ * requests come back over the same transport (RFC 3261 §19.1.1; a URI without it means UDP). A Contact with an
+ * address of the app's own is left as written.
+ */
+export function localContactValue(value: string, hostport: string, protocol: 'udp' | 'tcp' | 'tls' | string): string {
+  const filled = replaceLocalhost(value, hostport);
+  if (filled === value || protocol === 'udp') return filled;
+  const start = filled.indexOf('<');
+  const end = start >= 0 ? filled.indexOf('>', start) : -1;
+  const uri = start >= 0 && end > start ? filled.slice(start + 1, end) : filled.split(';')[0]!;
+  if (/;transport=/i.test(uri)) return filled;
+  const withTransport = `${uri};transport=${protocol}`;
+  return start >= 0 && end > start
+    ? `${filled.slice(0, start + 1)}${withTransport}${filled.slice(end)}`
+    : `<${withTransport}>${filled.slice(uri.length)}`;
 }
 
 /** Replaces `@localhost` (with an optional port) by `@host:port` (docs/control-protocol.md: apps may write localhost). */

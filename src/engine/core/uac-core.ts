@@ -18,7 +18,7 @@ import type { RequestGate } from './request-gate.js';
 import { NOOP_USER, STACK_OWNED, appHeaders, cseqNumber, newTag, randomSeq, tlsTargetOf } from './core-util.js';
 import { getHeader, getHeaderValues, header, serializeMessageText, splitList, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
 import type { SipUri } from '../../sip/message/index.js';
-import { replaceLocalhost } from './core-util.js';
+import { localContactValue, replaceLocalhost } from './core-util.js';
 
 /** What the UAC side works with: the layers below, the dialog store, and how to tell apps. Each owns its state. */
 export interface UacDeps {
@@ -182,7 +182,7 @@ export class UacCore {
           continue;
         case 'contact':
           hasContact = true;
-          others.push({ name: h.name, raw: h.raw, value: replaceLocalhost(h.value, local) });
+          others.push({ name: h.name, raw: h.raw, value: localContactValue(h.value, local, protocol) });
           continue;
         case 'max-forwards':
           hasMaxForwards = true;

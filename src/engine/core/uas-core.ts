@@ -65,7 +65,7 @@ export class UasCore {
     const local = this.#c.addr.flowHostport(p.flow);
     const localContact = p.dialog?.localContact ?? this.#c.addr.contactFor(p.flow.protocol, local);
     const { extra, hasContact } = responseHeaders(msg, request, {
-      local, localContact, contactWanted, copyRecordRoute: createsDialog && status > 100 && status < 300,
+      local, localContact, contactWanted, copyRecordRoute: createsDialog && status > 100 && status < 300, protocol: p.flow.protocol,
     });
     let rseq = 0;
     if (reliable) {
