@@ -236,6 +236,7 @@ export class GatewayReloader {
     if (!same(started.gateway.engine, next.gateway.engine)) needsRestart.push({ what: 'gateway.engine', reason: 'the drachtio control endpoint is opened at start' });
     if (!same(started.gateway.admin, next.gateway.admin)) needsRestart.push({ what: 'gateway.admin', reason: 'the admin API listens where it was started' });
     if (!same(started.gateway.limits, next.gateway.limits)) needsRestart.push({ what: 'gateway.limits', reason: 'the engine\'s bounds are set when it starts' });
+    if (!same(started.cdr, next.cdr)) needsRestart.push({ what: 'cdr', reason: 'the CDR file and database are opened at start' });
     if (!same(trustPlanFromConfig(started), trustPlanFromConfig(next))) {
       needsRestart.push({ what: 'trusted sources', reason: 'the engine takes the tenants\' trusted sources (targets, trustedSources, gateway.untrusted) at start; the b2bua routes by the new tenants and dial peers at once' });
     }

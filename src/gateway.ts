@@ -11,6 +11,7 @@ import type { OverloadOptions } from './engine/overload.js';
 import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger } from './log/index.js';
+import { createCdrSink, type CdrSink, type CdrSinkOptions } from './cdr/index.js';
 
 export interface GatewayOptions {
   /** SIP listeners of the engine. */
@@ -37,11 +38,15 @@ export interface GatewayOptions {
   logLevel?: string;
   /** Run the engine in a worker thread (default) or in this thread (tests, debugging). */
   engineInWorker?: boolean;
+  /** Where each call's CDR goes besides its `cdr` log line (JSON-lines file, PostgreSQL); absent: the log line only. */
+  cdr?: CdrSinkOptions;
 }
 
 export interface Gateway {
   addresses: EngineAddresses;
   b2bua: B2buaApp;
+  /** The CDR sink (its `stats()`: records, file, database and queue counters), when the options named one. */
+  cdr?: CdrSink;
   /** Hot reload of the engine's TLS profiles: validated before the swap; a bad set leaves the running one. */
   reloadTls(profiles: ProfileInput[]): Promise<ReloadResult>;
   /** The engine's connection table, TLS profiles and counters (from its worker when it runs in one). */
@@ -111,16 +116,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const control = engine.addresses.control;
   let b2bua: B2buaApp;
+  let cdr: CdrSink | undefined;
   try {
+    // One sink for every b2bua app: worker apps post their records to this thread, so each file and table has one writer.
+    cdr = options.cdr ? await createCdrSink(options.cdr, { log }) : undefined;
+    const onCdr = cdr ? { onCdr: cdr.write } : {};
     const engineAt = { host: control.host, port: control.port, secret: options.control.secret };
     b2bua = options.policy && (options.apps ?? 1) > 1
-      ? await startAppPool({ engine: engineAt, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', log })
+      ? await startAppPool({ engine: engineAt, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', log, ...onCdr })
       : await startB2bua({
         engine: engineAt,
         ...(options.policy ? { policy: options.policy } : { ...(options.target !== undefined ? { target: options.target } : {}) }),
-        log,
+        log, ...onCdr,
       });
   } catch (e) {
+    await cdr?.close();
     await engine.close();
     throw e;
   }
@@ -129,12 +139,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     closing ??= (async () => {
       await b2bua.close();
       await engine.close();
+      // Last: the CDRs of calls the close ended are written, then the file and the database let go.
+      await cdr?.close();
     })();
     return closing;
   };
   return {
     addresses: engine.addresses,
     b2bua,
+    ...(cdr ? { cdr } : {}),
     reloadTls: (p) => engine.reloadTls(p),
     engineSnapshot: () => engine.snapshot(),
     close,

@@ -6,6 +6,7 @@ import { validateCipherName } from './tls/cipher-names.js';
 import { bootstrapPki, trustpointExists } from './pki/index.js';
 import { engineListeners, engineTlsOptions } from './startup-tls.js';
 import type { GatewayOptions } from './gateway.js';
+import type { CdrSinkOptions } from './cdr/index.js';
 import type { Logger } from './log/index.js';
 import type { GatewayWarningCode } from './error-codes.js';
 
@@ -90,7 +91,10 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
     logWarnings(log, warnings);
     const w = config.gateway.workers;
     const apps = w === 'auto' ? Math.max(1, availableParallelism() - 1) : w;
-    return { config, bootstrapped, warnings, options: { listen, tls, control, trust, limits, policy: b2buaPolicyFromConfig(config, env), apps } };
+    return {
+      config, bootstrapped, warnings,
+      options: { listen, tls, control, trust, limits, policy: b2buaPolicyFromConfig(config, env), apps, ...cdrPlan(config, env) },
+    };
   }
   const name = config.gateway.defaultTenant;
   const server = name ? config.tenants?.[name]?.sipServer : undefined;
@@ -102,7 +106,42 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const target = transport && transport !== 'udp' ? `${server};transport=${transport}` : server;
   warnings.push({ code: 'WARN_POLICY_BRIDGE', message: `gateway.policy is bridge: every call is sent to ${target} with no tenant, permission, category or dial-peer check` });
   logWarnings(log, warnings);
-  return { config, bootstrapped, warnings, options: { listen, tls, control, trust, limits, target } };
+  return { config, bootstrapped, warnings, options: { listen, tls, control, trust, limits, target, ...cdrPlan(config, env) } };
+}
+
+/**
+ * Where CDRs go (config `cdr:`, paths already absolute): the JSON-lines file unless turned off, PostgreSQL when
+ * configured, its password read from the variable passwordEnv names. Nothing when neither is on.
+ */
+export function cdrPlan(config: GatewayConfig, env: NodeJS.ProcessEnv): { cdr?: CdrSinkOptions } {
+  const { file, postgres: p } = config.cdr;
+  if (!file.enabled && !p) return {};
+  let postgres: CdrSinkOptions['postgres'];
+  if (p) {
+    const password = p.passwordEnv !== undefined ? env[p.passwordEnv] : undefined;
+    // A URL is taken apart here: pg would let the URL's empty password override the one from the environment.
+    const url = p.url !== undefined ? new URL(p.url) : undefined;
+    const connection = url
+      ? {
+        host: decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1'), port: url.port !== '' ? Number(url.port) : 5432,
+        ...(url.pathname.length > 1 ? { database: decodeURIComponent(url.pathname.slice(1)) } : {}),
+        ...(url.username !== '' ? { user: decodeURIComponent(url.username) } : {}),
+      }
+      : {
+        ...(p.host !== undefined ? { host: p.host } : {}), port: p.port ?? 5432,
+        ...(p.database !== undefined ? { database: p.database } : {}), ...(p.user !== undefined ? { user: p.user } : {}),
+      };
+    postgres = {
+      connection: { ...connection, ...(password !== undefined ? { password } : {}) }, table: p.table, batchSize: p.batchSize, flushMs: p.flushMs,
+      queueDir: p.queueDir, maxQueueBytes: p.maxQueueBytes,
+    };
+  }
+  return {
+    cdr: {
+      ...(file.enabled ? { file: { path: file.path, rotateBytes: file.rotateBytes, rotateDaily: file.rotateDaily, keep: file.keep } } : {}),
+      ...(postgres ? { postgres } : {}),
+    },
+  };
 }
 
 function logWarnings(log: Logger, warnings: readonly StartupWarning[]): void {

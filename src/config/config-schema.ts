@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CdrSchema } from './cdr-schema.js';
 import { NameSchema } from './common-schema.js';
 import { DialPeerSchema } from './dial-peer-schema.js';
 import { GatewaySchema } from './gateway-schema.js';
@@ -24,6 +25,7 @@ export const ConfigSchema = z.strictObject({
   dialPeers: z.array(DialPeerSchema).default([]),
   permissions: z.record(NameSchema, PermissionCategorySchema).default({}),
   tlsPeers: z.record(TlsPeerNameSchema, TlsPeerSchema).default({}),
+  cdr: CdrSchema.prefault({}),
 });
 
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -142,6 +142,11 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     }
   }
 
+  const pgCdr = config.cdr.postgres;
+  if (pgCdr?.passwordEnv !== undefined && input.env && input.env[pgCdr.passwordEnv] === undefined) {
+    problem('WARN_CONFIG_ENV', ['cdr', 'postgres', 'passwordEnv'], `environment variable ${pgCdr.passwordEnv} is not set`);
+  }
+
   // Sockets: SIP listeners, admin, control. UDP and TCP may share a port; a wildcard address covers every other.
   type Sock = { family: 'udp' | 'stream'; host: string; port: number; path: ConfigPath; label: string };
   const socks: Sock[] = listeners.map((l) => ({ family: socketFamily(l.transport), host: l.host, port: l.port, path: l.path, label: `${l.transport} listener` }));

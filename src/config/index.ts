@@ -6,6 +6,7 @@ export * from './tls-schema.js';
 export * from './tenant-schema.js';
 export * from './dial-peer-schema.js';
 export * from './permission-schema.js';
+export * from './cdr-schema.js';
 export * from './config-schema.js';
 export * from './sip-server.js';
 export * from './default-categories.js';

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { z } from 'zod';
 import type { PermissionCategory } from '../policy/types.js';
 import { formatPath, type ConfigPath } from './config-path.js';
@@ -163,7 +163,8 @@ export function parseConfig(documents: readonly ConfigDocument[], opts: LoadConf
   const { categories, problems: categoryProblems } = effectiveCategories(sections.permissions);
   // Names of new categories that failed the schema still count as defined.
   const known = [...categories, ...[...names.permissions].filter((n) => !categories.some((c) => c.name === n)).map((name) => ({ name, patterns: [], default: false }))];
-  const holesFree = resolveConfigPaths({ ...sections, dialPeers: sections.dialPeers.filter((d) => d !== undefined) }, merged.locate);
+  const profilesDir = documents[0] !== undefined ? dirname(documents[0].file) : undefined;
+  const holesFree = resolveConfigPaths({ ...sections, dialPeers: sections.dialPeers.filter((d) => d !== undefined) }, merged.locate, profilesDir);
   const checked = crossCheck({
     config: sections,
     names,

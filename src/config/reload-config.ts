@@ -4,7 +4,7 @@ export type ReloadResult =
   | { ok: true; config: GatewayConfig; previous: GatewayConfig; changed: string[]; warnings: ConfigResult['warnings'] }
   | (Extract<ConfigResult, { ok: false }> & { current: GatewayConfig });
 
-const SECTIONS = ['gateway', 'trustpoints', 'trustStores', 'tlsCiphers', 'tlsProfiles', 'tenants', 'dialPeers', 'permissions', 'tlsPeers'] as const;
+const SECTIONS = ['gateway', 'trustpoints', 'trustStores', 'tlsCiphers', 'tlsProfiles', 'tenants', 'dialPeers', 'permissions', 'tlsPeers', 'cdr'] as const;
 
 /**
  * Loads the configuration again. A bad one is reported and the running one stays (it is frozen, and this

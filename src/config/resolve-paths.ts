@@ -7,13 +7,16 @@ import type { Location } from './merge-documents.js';
  * File paths in the configuration (trustpoint folders and files, trust stores, CRL files) are relative to the
  * folder of the file that names them, as kamailio's `include_file` and CUBE's `flash:` paths are: the same
  * profiles work whatever the working directory of the process. An entry with no file of its own (built in
- * code, not read from a file) resolves against the working directory. The result holds absolute paths only.
+ * code, not read from a file) resolves against the working directory; the CDR paths' defaults, against the profiles
+ * folder when it is given. The result holds absolute paths only.
  */
-export function resolveConfigPaths(sections: ConfigSections, locate: (path: ConfigPath) => Location): ConfigSections {
+export function resolveConfigPaths(sections: ConfigSections, locate: (path: ConfigPath) => Location, profilesDir?: string): ConfigSections {
   const base = (path: ConfigPath): string => {
     const file = locate(path).file;
     return file === undefined ? process.cwd() : dirname(resolve(file));
   };
+  // A default no file names (the CDR file's) is relative to the profiles folder, as if its files named it.
+  const baseOrProfiles = (path: ConfigPath): string => (locate(path).file === undefined && profilesDir !== undefined ? resolve(profilesDir) : base(path));
   const abs = (from: string, p: string): string => (isAbsolute(p) ? p : resolve(from, p));
   const absAll = <T extends string | readonly string[]>(from: string, v: T): T =>
     (typeof v === 'string' ? abs(from, v) : v.map((p) => abs(from, p))) as T;
@@ -37,5 +40,10 @@ export function resolveConfigPaths(sections: ConfigSections, locate: (path: Conf
       ? p
       : { ...p, revocation: { crl: absAll(base(['tlsProfiles', name]), p.revocation.crl) } };
   }
-  return { ...sections, trustpoints, trustStores, tlsProfiles };
+  const { file, postgres } = sections.cdr;
+  const cdr: ConfigSections['cdr'] = {
+    file: { ...file, path: abs(baseOrProfiles(['cdr', 'file', 'path']), file.path) },
+    ...(postgres ? { postgres: { ...postgres, queueDir: abs(baseOrProfiles(['cdr', 'postgres', 'queueDir']), postgres.queueDir) } } : {}),
+  };
+  return { ...sections, trustpoints, trustStores, tlsProfiles, cdr };
 }

@@ -184,7 +184,7 @@ test('the committed JSON Schema is the exported one', () => {
   const committed = JSON.parse(readFileSync(join(repo, 'profiles/trunkgate.schema.json'), 'utf8'));
   assert.deepEqual(committed, exportJsonSchema(), 'regenerate: trunkgate config check --schema > profiles/trunkgate.schema.json');
   const props = (committed as { properties: Record<string, { properties?: Record<string, unknown> }> }).properties;
-  assert.deepEqual(Object.keys(props).sort(), ['dialPeers', 'gateway', 'permissions', 'tenants', 'tlsCiphers', 'tlsPeers', 'tlsProfiles', 'trustStores', 'trustpoints']);
+  assert.deepEqual(Object.keys(props).sort(), ['cdr', 'dialPeers', 'gateway', 'permissions', 'tenants', 'tlsCiphers', 'tlsPeers', 'tlsProfiles', 'trustStores', 'trustpoints']);
   assert.equal((committed as { additionalProperties?: boolean }).additionalProperties, false);
 });
 
