@@ -12,6 +12,9 @@ else
   need+=(kamailio-tls-modules)
 fi
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The CDR tests start their own PostgreSQL cluster with initdb and pg_ctl (not on PATH in Debian's layout).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 cmd="apt-get install -y ${need[*]}"
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -71,10 +71,15 @@ export async function startTrunkgate(t: TestContext, profilesDir: string, o: {
   return { child, lines, waitFor, stop };
 }
 
-/** A profiles directory of one `gateway.yaml` with `yaml` in it, removed after the test. */
+/**
+ * A profiles directory of one `gateway.yaml` with `yaml` in it, removed after the test. It sits in a folder of its
+ * own, so what the gateway writes beside it by default (the CDR file in `../cdr/`) goes away with it.
+ */
 export function profilesDir(t: Pick<TestContext, 'after'>, yaml: string): string {
   const root = mkdtempSync(join(tmpdir(), 'trunkgate-profiles-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeFileSync(join(root, 'gateway.yaml'), yaml);
-  return root;
+  const dir = join(root, 'profiles');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'gateway.yaml'), yaml);
+  return dir;
 }

@@ -1,13 +1,13 @@
 // The smallest gateway that carries calls through its policy pipeline, for load runs and benches: a profiles
 // directory with one UDP listener for the tenant `pbx` (trusting 127.0.0.1), the admin API, and one dial peer (3xxx)
 // to a far end over UDP. One source offers every call, so the per-source request rate is off.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 
 export interface UdpCallProfiles {
-  /** The profiles directory (one gateway.yaml). */
+  /** The profiles directory (one gateway.yaml), in a folder of its own that also takes the default CDR file (`../cdr/`). */
   dir: string;
   sipPort: number;
   adminPort: number;
@@ -17,10 +17,13 @@ export interface UdpCallProfiles {
 
 /**
  * Writes the profiles; `limits` adds entries to `gateway.limits` (YAML flow-mapping text, e.g. `maxDialogs: 50000`),
- * `gateway` whole lines to the gateway section (e.g. `workers: 2`).
+ * `gateway` whole lines to the gateway section (e.g. `workers: 2`), `sections` top-level YAML after the rest (e.g. a
+ * `cdr:` section).
  */
-export async function udpCallProfiles(farPort: number, limits = '', gateway = ''): Promise<UdpCallProfiles> {
-  const dir = mkdtempSync(join(tmpdir(), 'trunkgate-udp-calls-'));
+export async function udpCallProfiles(farPort: number, limits = '', gateway = '', sections = ''): Promise<UdpCallProfiles> {
+  const root = mkdtempSync(join(tmpdir(), 'trunkgate-udp-calls-'));
+  const dir = join(root, 'profiles');
+  mkdirSync(dir);
   const [sipPort, adminPort, controlPort] = [await freePort(), await freePort(), await freePort()];
   writeFileSync(join(dir, 'gateway.yaml'), `
 gateway:
@@ -34,8 +37,8 @@ ${gateway ? `  ${gateway}\n` : ''}tenants:
   far: { transport: udp, sipServer: 127.0.0.1:${farPort} }
 dialPeers:
   - { id: far-end, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }
-`);
-  return { dir, sipPort, adminPort, remove: () => rmSync(dir, { recursive: true, force: true }) };
+${sections}`);
+  return { dir, sipPort, adminPort, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 /** Waits until the admin API answers /health (10 s at most); false if it never did. */
