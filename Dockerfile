@@ -2,6 +2,7 @@
 # `node` user. Configuration and certificates live in volumes:
 #   /app/profiles  the profiles directory (mount yours read-only; the image carries the example)
 #   /app/pki       trustpoints, trust stores and the local CA, written on first start (keys mode 0600)
+#   /app/cdr       call detail records (JSON lines, rotated) and the CDR database's on-disk queue
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -18,8 +19,11 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY profiles ./profiles
 RUN mkdir -p /app/pki && chown node:node /app/pki
+# CDRs: the JSON-lines file (profiles' default ../cdr/cdr.jsonl) and the database's on-disk queue.
+RUN mkdir -p /app/cdr && chown node:node /app/cdr
 USER node
 VOLUME ["/app/pki"]
+VOLUME ["/app/cdr"]
 # The admin API's /health answers without the token: 200 while SIP and the engine are up.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.TRUNKGATE_ADMIN_PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
