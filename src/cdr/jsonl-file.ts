@@ -72,6 +72,11 @@ export class JsonLinesFile {
     this.#rotated = new RegExp(`^${escape(this.#stem)}-\\d{8}T\\d{6}\\.\\d{3}Z${escape(this.#ext)}$`);
   }
 
+  /** Opens the file now (a start checks it can write there; a failure is logged and the first record tries again). */
+  start(): void {
+    if (!this.#stream && !this.#closed) this.#open();
+  }
+
   write(record: object): void {
     if (this.#closed) return;
     const line = `${JSON.stringify(record)}\n`;

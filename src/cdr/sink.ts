@@ -44,6 +44,7 @@ export async function createCdrSink(o: CdrSinkOptions, deps: { log: Logger; cloc
   const clock = deps.clock !== undefined ? { clock: deps.clock } : {};
   const file = o.file ? new JsonLinesFile({ ...o.file, log, ...clock }) : undefined;
   const db = o.postgres ? new PostgresSink({ ...o.postgres, log, ...clock }) : undefined;
+  file?.start();
   await db?.start();
   let records = 0;
   let closing: Promise<void> | undefined;

@@ -1,0 +1,155 @@
+// The database sink's decisions with a scripted pg client: batches and their size, the queue while the database
+// cannot be reached, a full queue counted with one coded line, a row the database refuses set aside alone, the
+// queue replayed before newer records once the database answers, and what close() does with what is pending.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { CdrRecord } from '../../../src/b2bua/index.js';
+import { ManualClock } from '../../../src/common/index.js';
+import { PostgresSink, type PgClient } from '../../../src/cdr/index.js';
+import { captureLog } from '../b2bua/fake-srf.js';
+
+/** A pg client whose server is up or down as the test says, and that refuses rows whose callId starts with `bad`. */
+class FakeDb {
+  up = true;
+  rows = new Map<string, string>();
+  inserts: number[] = [];
+  client = (): PgClient => {
+    const db = this;
+    return {
+      async connect() {
+        if (!db.up) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      },
+      async end() {},
+      on() {
+        return undefined;
+      },
+      async query(text: string, values?: unknown[]) {
+        if (!db.up) throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+        if (!text.startsWith('INSERT INTO "')) return { rows: [], rowCount: 0 };
+        const n = values!.length / 36;
+        const ids = Array.from({ length: n }, (_, i) => String(values![i * 36]));
+        const callIds = Array.from({ length: n }, (_, i) => String(values![i * 36 + 1]));
+        if (callIds.some((c) => c.startsWith('bad'))) throw Object.assign(new Error('invalid input syntax'), { code: '22P02' });
+        db.inserts.push(n);
+        let added = 0;
+        ids.forEach((id, i) => {
+          if (!db.rows.has(id)) {
+            db.rows.set(id, callIds[i]!);
+            added++;
+          }
+        });
+        return { rows: [], rowCount: added };
+      },
+    };
+  };
+}
+
+const record = (n: number, callId = `call-${n}`): CdrRecord => ({
+  id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, callId, callingNumber: '1001', calledNumber: '3001', sourceAddress: '127.0.0.1',
+  sourcePort: 5060, transportIn: 'udp', listener: '127.0.0.1:5060', tenantIn: 'pbx', identities: [], peerIdentity: null, tlsPeer: null, tlsVersion: null,
+  tlsCipher: null, category: null, dialPeer: 'far', tenantOut: 'far', transportOut: 'udp', destination: 'sip:3001@127.0.0.1:5080', tlsVersionOut: null,
+  tlsCipherOut: null, identitiesOut: [], attempts: 1, targets: [], setupAt: 1, answerAt: 2, endAt: 3, setupMs: 1, durationMs: 1, status: 200,
+  cause: 'normal', releasedBy: 'caller', reason: null, reasonIn: null, reasonOut: null, byeFailed: 0,
+});
+
+async function sink(t: TestContext, db: FakeDb, o: { batchSize?: number; maxQueueBytes?: number } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-cdr-pg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cap = captureLog();
+  const clock = new ManualClock(1_000_000);
+  const s = new PostgresSink({
+    connection: {}, table: 'cdr', batchSize: o.batchSize ?? 10, flushMs: 100, queueDir: join(dir, 'q'), maxQueueBytes: o.maxQueueBytes ?? 10_000_000,
+    log: cap.log, clock, client: db.client, retryMs: { min: 1_000, max: 1_000 },
+  });
+  await s.start();
+  await idle(s);
+  return { s, cap, clock };
+}
+
+/** Lets the sink's promise chains (fs included) run. */
+async function idle(s: PostgresSink): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setImmediate(r));
+    await s.flush();
+  }
+}
+
+test('postgres sink: a full batch goes at once, a partial one after flushMs; one multi-row INSERT each', async (t) => {
+  const db = new FakeDb();
+  const { s, clock } = await sink(t, db, { batchSize: 10 });
+  for (let n = 1; n <= 13; n++) s.write(record(n));
+  await idle(s);
+  assert.deepEqual(db.inserts, [10, 3]);
+  assert.equal(db.rows.size, 13);
+  assert.equal(s.stats().connected, true);
+  clock.advance(100);
+  await s.close();
+});
+
+test('postgres sink: while the database is down batches go to the disk queue; back up, the queue goes in first, then newer records; none twice', async (t) => {
+  const db = new FakeDb();
+  db.up = false;
+  const { s, clock, cap } = await sink(t, db, { batchSize: 5 });
+  for (let n = 1; n <= 12; n++) s.write(record(n));
+  clock.advance(100);
+  await idle(s);
+  assert.equal(db.rows.size, 0);
+  assert.equal(s.stats().queued, 12);
+  assert.ok(cap.lines.some((l) => l.code === 'ERR_CDR_DB'), 'the failed connection is logged with its code');
+  db.up = true;
+  clock.advance(1_000); // the reconnection
+  await idle(s);
+  s.write(record(13));
+  await idle(s);
+  assert.deepEqual([...db.rows.values()], Array.from({ length: 13 }, (_, i) => `call-${i + 1}`), 'in order: the queue, then the new record');
+  assert.equal(s.stats().replayed, 12);
+  assert.equal(s.stats().queue.bytes, 0);
+  await s.close();
+});
+
+test('postgres sink: a full queue counts what it could not take and says so once, with its code', async (t) => {
+  const db = new FakeDb();
+  db.up = false;
+  const { s, clock, cap } = await sink(t, db, { batchSize: 1, maxQueueBytes: 3_000 });
+  for (let n = 1; n <= 10; n++) s.write(record(n));
+  clock.advance(100);
+  await idle(s);
+  const st = s.stats();
+  assert.ok(st.queued > 0 && st.queueFull > 0, JSON.stringify(st));
+  assert.equal(st.queued + st.queueFull, 10, 'every record either queued or counted');
+  assert.equal(cap.lines.filter((l) => l.code === 'ERR_CDR_QUEUE_FULL').length, 1, 'one line, however many records');
+  await s.close();
+});
+
+test('postgres sink: a row the database refuses for its content is set aside alone, counted and logged; the rest of its batch goes in', async (t) => {
+  const db = new FakeDb();
+  const { s, cap } = await sink(t, db, { batchSize: 4 });
+  s.write(record(1));
+  s.write(record(2, 'bad-2'));
+  s.write(record(3));
+  s.write(record(4));
+  await idle(s);
+  assert.deepEqual([...db.rows.values()], ['call-1', 'call-3', 'call-4']);
+  assert.equal(s.stats().rejected, 1);
+  const line = cap.lines.find((l) => l.code === 'ERR_CDR_DB_REJECTED');
+  assert.equal(line?.callId, 'bad-2');
+  await s.close();
+});
+
+test('postgres sink: close() sends what is pending when the database is up, and queues it for the next start when it is not', async (t) => {
+  const up = new FakeDb();
+  const a = await sink(t, up, { batchSize: 100 });
+  a.s.write(record(1));
+  await a.s.close();
+  assert.equal(up.rows.size, 1, 'pending record inserted at close');
+
+  const down = new FakeDb();
+  down.up = false;
+  const b = await sink(t, down, { batchSize: 100 });
+  b.s.write(record(2));
+  await b.s.close();
+  assert.equal(b.s.stats().queued, 1, 'pending record queued at close');
+});
