@@ -25,7 +25,7 @@ export interface BridgeLeg {
  * itself (session timer, maximum duration, a failed B leg, shutdown); `engine`: the engine sent the BYE (ACK
  * timeout, a lost connection) and told the app.
  */
-export type ReleasedBy = 'caller' | 'callee' | 'race' | 'gateway' | 'engine';
+export type ReleasedBy = 'caller' | 'callee' | 'gateway' | 'engine';
 
 /** How a connected call ended, for its CDR. */
 export interface CallEnd {
@@ -192,14 +192,15 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
   }
 
   // A BYE that arrived in the same read as the messages completing the call has already been handled by
-  // drachtio-srf, and the 'destroy' it emitted found no listener (docs/control-protocol.md §6).
+  // drachtio-srf, and the 'destroy' it emitted found no listener (docs/control-protocol.md §6). The leg that is
+  // gone was released by its own side: counted as a race, recorded as who hung up.
   if (legs.uas.connected === false) {
     stats.racedLegs++;
-    onGone(a, b, 'race');
+    onGone(a, b, 'caller');
   }
   if (legs.uac.connected === false) {
     stats.racedLegs++;
-    onGone(b, a, 'race');
+    onGone(b, a, 'callee');
   }
   return control;
 }

@@ -97,7 +97,7 @@ test('a BYE that beat the await: the surviving leg is ended at once', async () =
   uac.answerBye();
   assert.equal(s.stats.legsUp, 0);
   assert.equal(s.stats.completed, 1);
-  assert.equal(s.lines.find((l) => l.msg === 'call ended')?.releasedBy, 'race');
+  assert.equal(s.lines.find((l) => l.msg === 'call ended')?.releasedBy, 'caller', 'the caller hung up, whatever the race');
 });
 
 test('a callee BYE that beat the await ends the caller leg', async () => {
@@ -113,6 +113,7 @@ test('a callee BYE that beat the await ends the caller leg', async () => {
   assert.equal(uac.destroyCalls, 0);
   uas.answerBye();
   assert.equal(s.stats.legsUp, 0);
+  assert.equal(s.lines.find((l) => l.msg === 'call ended')?.releasedBy, 'callee');
 });
 
 test('a failed BYE on the surviving leg still releases it', async () => {
