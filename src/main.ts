@@ -113,6 +113,7 @@ try {
         engineSnapshot: () => gw.engineSnapshot(),
         b2buaStats: () => gw.b2bua.stats(),
         appThread: () => appThread.snapshot(),
+        ...(gw.cdr ? { cdr: () => gw.cdr!.stats() } : {}),
         reloadTls: () => reloader.reloadTls('api'),
         reloadConfig: () => reloader.reloadConfig('api'),
         certificates: () => expiry.rows(),

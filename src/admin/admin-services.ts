@@ -5,6 +5,7 @@ import type { CertificateRow } from '../certificate-inventory.js';
 import type { PkiService } from '../certificate-ops/index.js';
 import type { TlsProbeReport } from '../tls/probe.js';
 import type { ThreadLoadSnapshot } from '../common/thread-load.js';
+import type { CdrSinkStats } from '../cdr/index.js';
 
 /**
  * What the admin API reads and asks of the running gateway. The composition root (main.ts) wires these to
@@ -17,6 +18,8 @@ export interface AdminServices {
   b2buaStats(): B2buaStatsSnapshot;
   /** The b2bua thread's event-loop busy time and garbage collection. */
   appThread?(): ThreadLoadSnapshot;
+  /** The CDR sinks' counters (file, database, on-disk queue), when the gateway writes CDRs. */
+  cdr?(): CdrSinkStats;
   /** Rebuilds the TLS profiles from their files. */
   reloadTls(): Promise<TlsReloadReport>;
   /** Reads the profiles directory again and applies it, or keeps the running configuration. */

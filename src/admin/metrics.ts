@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { B2buaStatsSnapshot } from '../b2bua/start-b2bua.js';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
 import type { CertificateRow } from '../certificate-inventory.js';
+import type { CdrSinkStats } from '../cdr/index.js';
 
 /** What one scrape reads: taken once, then every metric is set from it. */
 
@@ -13,6 +14,8 @@ export interface MetricsInput {
   b2bua: B2buaStatsSnapshot;
   /** Every configured certificate, trust-store CAs included. */
   certificates?: readonly CertificateRow[];
+  /** The CDR sinks, when CDRs are written. */
+  cdr?: CdrSinkStats;
 }
 
 type Labels = Record<string, string>;
@@ -70,6 +73,16 @@ export class GatewayMetrics {
       (i) => Object.entries(i.b2bua.policy?.deniedByCategory ?? {}).map(([category, n]) => [{ category }, n]));
     counter('trunkgate_calls_no_route_total', 'Calls refused 404: no dial peer matched', [], (i) => [[{}, i.b2bua.policy?.noRoute ?? 0]]);
     counter('trunkgate_calls_failovers_total', 'B-leg attempts moved on to the next target', [], (i) => [[{}, i.b2bua.policy?.failovers ?? 0]]);
+    counter('trunkgate_cdr_records_total', 'CDRs written, by sink (file, postgres: rows the database took)', ['sink'], (i) => [
+      ...(i.cdr?.file ? [[{ sink: 'file' }, i.cdr.file.written] as [Labels, number]] : []),
+      ...(i.cdr?.postgres ? [[{ sink: 'postgres' }, i.cdr.postgres.inserted] as [Labels, number]] : []),
+    ]);
+    counter('trunkgate_cdr_lost_total', 'CDRs a sink could not keep (file not writable; database and its queue both refused)', ['sink'], (i) => [
+      ...(i.cdr?.file ? [[{ sink: 'file' }, i.cdr.file.lost] as [Labels, number]] : []),
+      ...(i.cdr?.postgres ? [[{ sink: 'postgres' }, i.cdr.postgres.lost + i.cdr.postgres.queueFull] as [Labels, number]] : []),
+    ]);
+    gauge('trunkgate_cdr_queue_bytes', 'CDRs waiting on disk for the database', [], (i) => (i.cdr?.postgres ? [[{}, i.cdr.postgres.queue.bytes]] : []));
+    gauge('trunkgate_cdr_database_up', '1 while the CDR database connection is up', [], (i) => (i.cdr?.postgres ? [[{}, i.cdr.postgres.connected ? 1 : 0]] : []));
 
     counter('trunkgate_tls_handshake_failures_total', 'TLS handshake failures by tenant, direction (client/server) and reason code',
       ['tenant', 'direction', 'reason'], (i) => i.engine.tls.failures.map((f) => [{ tenant: f.tenant, direction: f.direction, reason: f.reason }, f.count]));

@@ -149,6 +149,7 @@ export const statsSchema = {
       properties: { attempted: int, connected: int, completed: int, failed: counts, failedTotal: int, active: int },
     },
     appThread: { type: 'object', additionalProperties: true },
+    cdr: { type: 'object', additionalProperties: true },
     process: { type: 'object', properties: { rss: int, heapTotal: int, heapUsed: int, external: int, arrayBuffers: int } },
   },
 } as const;

@@ -50,6 +50,13 @@ test('workers: 3 spreads 60 calls over the three apps; every call completes; /st
   assert.equal(s.b2bua.completed, 60);
   assert.equal(s.b2bua.active, 0);
   assert.equal(s.b2bua.failedTotal, 0);
+  // One CDR writer for every app: the file sink took all 60, and /metrics says so.
+  const cdr = (await adminStats<{ cdr?: { records: number; file?: { written: number; lost: number } } }>(adminPort)).cdr;
+  assert.equal(cdr?.records, 60);
+  assert.equal(cdr?.file?.written, 60);
+  const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  assert.match(metrics, /^trunkgate_cdr_records_total\{sink="file"\} 60$/m);
+  assert.match(metrics, /^trunkgate_cdr_lost_total\{sink="file"\} 0$/m);
 
   // Reload: the dial peer moves from 3xxx to 4xxx; each app must take the new policy.
   const file = join(dir, 'gateway.yaml');

@@ -48,6 +48,7 @@ export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
         },
         b2bua,
         ...(services.appThread ? { appThread: services.appThread() } : {}),
+        ...(services.cdr ? { cdr: services.cdr() } : {}),
         process: processMemory(),
       };
     });

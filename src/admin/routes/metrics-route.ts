@@ -16,6 +16,7 @@ export function metricsRoute(services: AdminServices, opts: { processMetrics?: b
     }, async (_req, reply) => {
       const text = await metrics.render({
         engine: await services.engineSnapshot(), b2bua: services.b2buaStats(), certificates: services.certificates?.() ?? [],
+        ...(services.cdr ? { cdr: services.cdr() } : {}),
       });
       return reply.type(metrics.contentType).send(text);
     });
