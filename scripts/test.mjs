@@ -60,10 +60,10 @@ if (unitFiles.length > 1 && process.env.TEST_UNIT_ISOLATED !== '1') {
 // Unit tests include TLS cases built with the openssl CLI too: the peers are checked for every tier.
 const peers = spawnSync('bash', ['scripts/ensure-peers.sh'], { stdio: 'inherit' });
 if (peers.status !== 0) process.exit(peers.status ?? 1);
-// Three files at a time (most of an integration file's time is spent waiting on sockets, timers and peers; test peers
+// Four files at a time (most of an integration file's time is spent waiting on sockets, timers and peers; test peers
 // take their ports from test/support/ports.ts, outside the kernel's ephemeral range); the load tier one at a time,
 // since its runs measure the gateway alone. TEST_CONCURRENCY overrides both.
-const concurrency = process.env.TEST_CONCURRENCY ?? (chosen.includes('load') ? '1' : '3');
+const concurrency = process.env.TEST_CONCURRENCY ?? (chosen.includes('load') ? '1' : '4');
 // The load tier holds thousands of sockets at once: its runner gets an open-files limit of 65,536 where the hard
 // limit allows (prlimit, util-linux), whatever the shell's soft limit is.
 const wrap = chosen.includes('load') ? raiseOpenFiles(65_536) : [];
