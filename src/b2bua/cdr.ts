@@ -4,6 +4,7 @@ import { refuse, type CallLocals, type PipelineRequest, type PipelineResponse } 
 import type { CdrRecord } from './cdr-record.js';
 import type { ReleasedBy } from './supervise-legs.js';
 import type { SipTransport } from './policy-types.js';
+export { addressUser } from './sip-user.js';
 
 export type { AttemptOutcome, CdrAttempt, CdrRecord } from './cdr-record.js';
 
@@ -101,17 +102,3 @@ export function refuseCall(
   if (req.locals) writeCdr(req.locals, { status, cause, reason: reasonHeader, endAt: clock.now(), releasedBy: 'gateway' });
 }
 
-/** The user part of a From (or To) header value: `"Bob" <sip:1001@pbx>;tag=x` gives `1001`; undefined when none. */
-export function addressUser(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const angle = /<([^>]*)>/.exec(value);
-  const uri = (angle ? angle[1]! : value.split(';')[0]!).trim();
-  const m = /^(?:sips?:([^@?>]+)@|tel:([^;?>]+))/i.exec(uri);
-  const raw = (m?.[1] ?? m?.[2])?.split(';')[0];
-  if (raw === undefined) return undefined;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}

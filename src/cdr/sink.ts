@@ -2,19 +2,12 @@ import type { Logger } from 'pino';
 import type { CdrRecord } from '../b2bua/cdr-record.js';
 import type { Clock } from '../common/index.js';
 import { JsonLinesFile, type JsonLinesFileStats } from './jsonl-file.js';
-import { PostgresSink, type PgConnection, type PostgresSinkStats } from './postgres.js';
+import { PostgresSink, type PostgresSinkOptions, type PostgresSinkStats } from './postgres.js';
 
 /** Where the gateway's CDRs go besides the `cdr` log line (config `cdr:`, paths already absolute). */
 export interface CdrSinkOptions {
   file?: { path: string; rotateBytes: number; rotateDaily: boolean; keep: number };
-  postgres?: {
-    connection: PgConnection;
-    table: string;
-    batchSize: number;
-    flushMs: number;
-    queueDir: string;
-    maxQueueBytes: number;
-  };
+  postgres?: Omit<PostgresSinkOptions, 'log' | 'clock'>;
 }
 
 export interface CdrSinkStats {
