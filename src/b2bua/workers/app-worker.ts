@@ -46,6 +46,8 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   const report = (): void => post({ type: 'stats', stats: app.stats(), active: app.activeCalls });
   const timer = setInterval(report, STATS_EVERY_MS);
   timer.unref();
+  // A worker that ends on its own (an uncaught error, process.exit) still hands over its last counters.
+  process.on('exit', report);
   port.on('message', (m: ToAppWorker) => {
     switch (m.type) {
       case 'policy':
