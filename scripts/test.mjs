@@ -57,6 +57,11 @@ if (unitFiles.length > 1 && process.env.TEST_UNIT_ISOLATED !== '1') {
   writeFileSync(entry, unitFiles.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};`).join('\n') + '\n');
   files = [entry, ...files.filter((f) => !unitFiles.includes(f))];
 }
+// Files that start the product or a peer process take the longest: they go first (largest first), so the run does
+// not end waiting on one of them started last. Order only; no test depends on it.
+const heavy = (f) => /startTrunkgate\(|startKamailio\(|startSippUas\(|initdb/.test(readFileSync(f, 'utf8'));
+const weight = new Map(files.map((f) => [f, (f === files[0] && scratch ? 2 : heavy(f) ? 1 : 0) * 1e9 + statSync(f).size]));
+files.sort((a, b) => weight.get(b) - weight.get(a));
 // Unit tests include TLS cases built with the openssl CLI too: the peers are checked for every tier.
 const peers = spawnSync('bash', ['scripts/ensure-peers.sh'], { stdio: 'inherit' });
 if (peers.status !== 0) process.exit(peers.status ?? 1);

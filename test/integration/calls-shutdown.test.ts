@@ -126,4 +126,7 @@ test('without NODE_ENV=test the fault variable is ignored: the gateway keeps run
   assert.equal(p.child.exitCode, null);
   // Were it honoured, the worker would have logged this as it started, before the gateway was ready.
   assert.ok(!p.lines.some((l) => l.msg === 'engine worker: test fault armed'));
+  // Hang up, so the stop after the test has no call to drain.
+  call.inDialog('BYE');
+  await within(a, /^SIP\/2\.0 200 OK[\s\S]*CSeq: \d+ BYE/, 3_000);
 });

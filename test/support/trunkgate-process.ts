@@ -17,7 +17,10 @@ export interface TrunkgateProcess {
   lines: LogLine[];
   /** Resolves with the first log line (from index `from` on) that `match` accepts; rejects with the log tail. */
   waitFor(match: (l: LogLine) => boolean, ms: number, from?: number): Promise<{ line: LogLine; index: number }>;
-  /** SIGTERM, then SIGKILL after 10 s; idempotent, and run by the test's `after`. */
+  /**
+   * SIGINT (the gateway stops at once: calls still up get their BYE, no drain time; a test of the SIGTERM drain
+   * sends SIGTERM itself), then SIGKILL after 10 s; idempotent, and run by the test's `after`.
+   */
   stop(): Promise<void>;
 }
 
@@ -48,7 +51,7 @@ export async function startTrunkgate(t: TestContext, profilesDir: string, o: {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      child.kill('SIGINT');
       const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(kill);
