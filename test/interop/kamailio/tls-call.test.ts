@@ -82,7 +82,8 @@ test(`sipp → kamailio (${kamailioVersion()}) → mutual TLS → gateway → si
 
   // Every request of every call, INVITE, ACK and BYE, went through kamailio: the route was recorded.
   const seen = await kam.waitForRequests((s) => s.filter((x) => x.method === 'BYE').length >= calls);
-  for (const m of ['INVITE', 'ACK', 'BYE']) assert.equal(seen.filter((x) => x.method === m).length, calls, `${m} requests at kamailio`);
+  // Counted by Call-ID: a request sipp retransmitted on UDP is logged again by kamailio, and is still one request.
+  for (const m of ['INVITE', 'ACK', 'BYE']) assert.equal(new Set(seen.filter((x) => x.method === m).map((x) => x.callId)).size, calls, `${m} requests at kamailio`);
   assert.deepEqual(kam.relayFailures(), []);
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runSipp, startSippUas } from '../support/sipp.js';
-import { callRig } from './calls-support.js';
+import { callRig } from '../integration/calls-support.js';
 
 test('300 sipp calls with session timers and a maximum duration on: all complete, and no call or leg is left held, no BYE failed', async (t) => {
   const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });

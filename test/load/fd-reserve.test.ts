@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { ua } from '../support/mini-ua.js';
 import { freePort } from '../support/sipp.js';
 import { profilesDir, startTrunkgate } from '../support/trunkgate-process.js';
-import { answeringUa, placeCall } from './calls-support.js';
+import { answeringUa, placeCall } from '../integration/calls-support.js';
 
 test('under an open-files limit of 512, 600 held connections leave the admin API and calls working', { timeout: 90_000 }, async (t) => {
   const far = await answeringUa(t);
