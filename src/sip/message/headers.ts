@@ -60,9 +60,12 @@ const standardHeaders = new Set([
   'unsupported', 'user-agent', 'via', 'warning', 'www-authenticate',
 ]);
 
+/** The usual spelling of each standard name, worked out once (every header of every app message asks). */
+const standardSpelling = new Map([...standardHeaders].map((n) => [n, displayName(n)]));
+
 /** How a header an app wrote is spelled on the wire: the usual spelling of a standard name, else as written. */
 export function wireName(canonical: string, written: string): string {
-  return standardHeaders.has(canonical) ? displayName(canonical) : written;
+  return standardSpelling.get(canonical) ?? written;
 }
 
 export function isListHeader(canonical: string): boolean {
