@@ -38,20 +38,18 @@ export class DialogStore {
     return [...this.#table.values()];
   }
 
-  /** Ends a dialog: its ACK wait and expiry timers stopped, and it leaves the table. */
+  /** Ends a dialog: terminated (its ACK wait and expiry timers stopped), and it leaves the table. */
   end(d: EngineDialog): void {
-    d.awaitingAck?.stop();
-    d.awaitingAck = undefined;
-    d.expiry?.cancel();
-    d.expiry = undefined;
+    d.terminate();
     this.#table.remove(d);
   }
 
   /** The engine closes: every dialog's timers stop (the dialogs stay for a last look at the counters). */
   stopTimers(): void {
     for (const d of this.#table.values()) {
-      d.awaitingAck?.stop();
-      d.expiry?.cancel();
+      const ph = d.phase;
+      if (ph.kind === 'confirmed') ph.awaitingAck?.stop();
+      else if (ph.kind === 'terminating') ph.expiry.cancel();
     }
   }
 }

@@ -239,11 +239,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (this.#relayIfProxied(request, flow, undefined)) return;
     const callId = getHeader(request, 'call-id') ?? '';
     const d = this.#dialogs.match(callId, tagOf(getHeader(request, 'to')) ?? '', tagOf(getHeader(request, 'from')) ?? '');
-    if (!d || !d.awaitingAck) return;
-    const pendingAck = d.awaitingAck;
-    d.awaitingAck = undefined;
+    const c = d?.confirmed;
+    if (!d || !c?.awaitingAck) return;
+    const pendingAck = c.awaitingAck;
+    c.awaitingAck = undefined;
     pendingAck.stop();
-    d.state = 'confirmed';
     // The first ACK carries the INVITE's transactionId (§2.3).
     this.#hub.sendSip(d.owner, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#notify.now(),
@@ -256,7 +256,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (response.status < 200 || response.status >= 300 || cseqMethod(response) !== 'INVITE') return;
     const callId = getHeader(response, 'call-id') ?? '';
     const d = this.#dialogs.match(callId, tagOf(getHeader(response, 'from')) ?? '', tagOf(getHeader(response, 'to')) ?? '');
-    if (d?.lastAck) this.#gate.sendStateless(d.lastAck.request, d.lastAck.target).catch(() => undefined);
+    const lastAck = d?.confirmed?.lastAck;
+    if (lastAck) this.#gate.sendStateless(lastAck.request, lastAck.target).catch(() => undefined);
   }
 
   onServerTransactionError(txn: ServerTransaction, error: Error): void {
@@ -303,7 +304,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       const d = this.#dialogs.byCallId(callId);
       // A dialog whose INVITE failed only waits for the ACK srf still sends; a new request with its Call-ID
       // (a digest retry, https://www.rfc-editor.org/rfc/rfc3261#section-22.2) starts afresh.
-      if (d && d.failedStatus !== undefined) this.#dialogs.end(d);
+      if (d && d.phase.kind === 'terminating') this.#dialogs.end(d);
       else if (d) {
         this.#uac.sendInDialog(cmd, msg, d);
         return;
@@ -334,7 +335,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   onConnectionLost(connectionId: string, reason: string): void {
     if (this.#closed) return;
     for (const d of this.#dialogs.list()) {
-      if (d.state === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.byeFromEngine(d, `Connection lost (${reason})`, { cause: 503, cdrCause: 'connection-lost' });
+      if (d.phase.kind === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.byeFromEngine(d, `Connection lost (${reason})`, { cause: 503, cdrCause: 'connection-lost' });
     }
   }
 
@@ -342,7 +343,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   onConnectionClosedByPeer(connectionId: string): void {
     if (this.#closed) return;
     for (const d of this.#dialogs.list()) {
-      if (d.state === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.probeDialog(d);
+      if (d.phase.kind === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.probeDialog(d);
     }
   }
 
@@ -360,15 +361,16 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     }
     let ended = 0;
     for (const d of this.#dialogs.list()) {
-      if (d.owner !== connId || d.state === 'terminated') continue;
+      const ph = d.phase;
+      if (d.owner !== connId || ph.kind === 'terminated') continue;
       ended++;
-      if (d.failedStatus !== undefined) {
+      if (ph.kind === 'terminating') {
         this.#dialogs.end(d);
-      } else if (d.state === 'confirmed') {
+      } else if (ph.kind === 'confirmed') {
         this.#uac.byeFromEngine(d, 'application disconnected', { cause: 503, cdrCause: 'app-disconnected' });
-      } else if (d.clientInvite !== undefined) {
+      } else if (ph.clientInvite !== undefined) {
         // A B leg still ringing: CANCEL it; a 200 that crosses the CANCEL is ACKed and BYEd (§2.8).
-        this.#uac.cancelFromEngine(d.clientInvite);
+        this.#uac.cancelFromEngine(ph.clientInvite);
       } else {
         this.#dialogs.end(d);
       }
@@ -397,7 +399,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#server.clear(p);
     if (p.method !== 'INVITE') return;
     if (!p.inDialog) this.#notify.cdr('stop', ['application', this.#notify.now(), cdrCause], () => serializeMessageText(p.request));
-    if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#dialogs.end(d);
+    if (!p.inDialog && d && d.role === 'uas' && d.phase.kind === 'early') this.#dialogs.end(d);
     if (!this.#hub.isConnected(p.connId)) return;
     let cancel: SipRequest;
     try {
@@ -455,12 +457,13 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       // CSeq sequence number on the same dialog MUST return a 500 [...] A UAS that receives an INVITE on a dialog
       // while an INVITE it had sent on that dialog is in progress MUST return a 491"
       // https://www.rfc-editor.org/rfc/rfc3261#section-14.2
-      if (d.serverInvite && !d.serverInvite.final) {
+      const slots = d.invites;
+      if (slots?.serverInvite && !slots.serverInvite.final) {
         // "[...] MUST include a Retry-After header field with a randomly chosen value of between 0 and 10 seconds."
         this.#refuse(txn, { status: 500, phrase: 'Server Internal Error', text: 'an INVITE is already in progress', retryAfter: Math.floor(Math.random() * 11) });
         return;
       }
-      if (d.clientInvite !== undefined || d.awaitingAck) {
+      if (slots?.clientInvite !== undefined || d.confirmed?.awaitingAck) {
         this.#refuse(txn, { status: 491, phrase: 'Request Pending' });
         return;
       }
@@ -478,12 +481,14 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       if (contact !== undefined && uriOrUndefined(uriTextOf(contact)) !== undefined) d.remoteTarget = uriTextOf(contact);
     }
     if (method === 'BYE') {
-      d.awaitingAck?.stop();
-      d.awaitingAck = undefined;
+      const c = d.confirmed;
+      c?.awaitingAck?.stop();
+      if (c) c.awaitingAck = undefined;
       this.#notify.cdr('stop', ['network', this.#notify.now(), 'normal-release'], () => serializeMessageText(request));
     }
     const p = this.#server.create(d.owner, txn, request, flow, d);
-    if (method === 'INVITE') d.serverInvite = p;
+    const slots = d.invites;
+    if (method === 'INVITE' && slots) slots.serverInvite = p;
     this.#hub.sendSip(d.owner, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, time: this.#notify.now(),
       transactionId: p.txnId, dialogId: d.id,
@@ -491,7 +496,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   #onPrack(prack: SipRequest, d: EngineDialog): void {
-    const p = d.serverInvite;
+    const p = d.invites?.serverInvite;
     const rack = getHeader(prack, 'rack');
     if (!p?.reliable || rack === undefined) return;
     // "the RAck header field [...] contains two numbers and a method tag. The first number is the value from
@@ -530,7 +535,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#notify.cdr('stop', ['network', this.#notify.now(), 'call-canceled'], () => serializeMessageText(cancel));
     const d = p.dialog ?? this.#dialogs.get(p.dialogId);
     this.#server.clear(p);
-    if (!p.inDialog && d && d.role === 'uas' && d.state === 'early') this.#dialogs.end(d);
+    if (!p.inDialog && d && d.role === 'uas' && d.phase.kind === 'early') this.#dialogs.end(d);
     this.#hub.sendSip(p.connId, {
       source: 'network', protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort,
       time: this.#notify.now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',

@@ -4,40 +4,107 @@ import type { ClientTransaction, ServerTransaction } from '../../sip/transaction
 import { Dialog, type DialogInit } from '../../sip/dialog/dialog.js';
 import type { Flow, SendTarget } from '../../sip/transport/types.js';
 
-/** A dialog plus what the engine keeps about it for the app that owns it. */
-export class EngineDialog extends Dialog {
-  /** The app connection that answered (UAS) or sent (UAC) the dialog-creating request. */
-  owner: string;
-  /** UAS: a 2xx we sent waits for its ACK; the ACK goes up with this transaction id. */
-  awaitingAck: { txnId: string; stop(): void } | undefined;
+/** The INVITE transactions in progress inside a dialog: at most one each way (RFC 3261 §14). */
+export interface InviteSlots {
   /** UAS: the INVITE (initial or re-INVITE) the app is still answering. */
   serverInvite: ServerPending | undefined;
   /** UAC: an INVITE we sent in or for this dialog is in progress (its transaction id). */
   clientInvite: string | undefined;
+}
+
+/** The dialog-creating request has a provisional answer with a To tag (or, UAC, is still in progress). */
+export interface EarlyPhase extends InviteSlots {
+  readonly kind: 'early';
+}
+
+/** A 2xx went out (UAS) or came in (UAC). */
+export interface ConfirmedPhase extends InviteSlots {
+  readonly kind: 'confirmed';
+  /** UAS: a 2xx we sent waits for its ACK; the ACK goes up with this transaction id. */
+  awaitingAck: { txnId: string; stop(): void } | undefined;
   /** UAC: CSeq number of the INVITE whose 2xx the app must ACK, while the ACK is owed. */
   ackSeq: number | undefined;
   /** UAC: the ACK we sent for the last 2xx, re-sent when the peer retransmits that 2xx. */
   lastAck: { request: SipRequest; target: SendTarget } | undefined;
-  /** UAC: the final status of the dialog-creating INVITE when it failed (the dialog only waits for srf's ACK). */
-  failedStatus: number | undefined;
-  expiry: TimerHandle | undefined;
+}
+
+/**
+ * UAC: the dialog-creating INVITE failed. The dialog only waits for the ACK drachtio-srf still sends (answered
+ * NOK), then goes at `expiry` at the latest.
+ */
+export interface TerminatingPhase {
+  readonly kind: 'terminating';
+  readonly failedStatus: number;
+  readonly expiry: TimerHandle;
+}
+
+/** Out of the dialog store: nothing more happens in it. */
+export interface TerminatedPhase {
+  readonly kind: 'terminated';
+}
+
+/** A dialog's state and what only that state has, so that, say, an owed ACK on a failed dialog cannot be written. */
+export type DialogPhase = EarlyPhase | ConfirmedPhase | TerminatingPhase | TerminatedPhase;
+
+const TERMINATED: TerminatedPhase = Object.freeze({ kind: 'terminated' });
+
+/** A dialog plus what the engine keeps about it for the app that owns it. */
+export class EngineDialog extends Dialog {
+  /** The app connection that answered (UAS) or sent (UAC) the dialog-creating request. */
+  readonly owner: string;
   /** The request that created the dialog (for CDRs). */
-  createdBy: 'network' | 'application';
+  readonly createdBy: 'network' | 'application';
   /** UAC over TLS: the profile, name and tenant a new connection for this dialog is made with. */
   tlsTarget: Pick<SendTarget, 'tlsProfile' | 'servername' | 'tenant'> | undefined;
+  #phase: DialogPhase;
 
   constructor(init: DialogInit, owner: string, createdBy: 'network' | 'application') {
     super(init);
     this.owner = owner;
     this.createdBy = createdBy;
-    this.awaitingAck = undefined;
-    this.serverInvite = undefined;
-    this.clientInvite = undefined;
-    this.ackSeq = undefined;
-    this.lastAck = undefined;
-    this.failedStatus = undefined;
-    this.expiry = undefined;
     this.tlsTarget = undefined;
+    this.#phase = { kind: 'early', serverInvite: undefined, clientInvite: undefined };
+  }
+
+  get phase(): DialogPhase {
+    return this.#phase;
+  }
+
+  /** Its INVITE slots while early or confirmed; undefined once it is failing or gone. */
+  get invites(): InviteSlots | undefined {
+    const ph = this.#phase;
+    return ph.kind === 'early' || ph.kind === 'confirmed' ? ph : undefined;
+  }
+
+  /** The confirmed state, or undefined in any other. */
+  get confirmed(): ConfirmedPhase | undefined {
+    return this.#phase.kind === 'confirmed' ? this.#phase : undefined;
+  }
+
+  /** early → confirmed (the INVITE slots carried over); the confirmed state as it is when already there. */
+  confirm(): ConfirmedPhase | undefined {
+    const ph = this.#phase;
+    if (ph.kind === 'confirmed') return ph;
+    if (ph.kind !== 'early') return undefined;
+    const next: ConfirmedPhase = {
+      kind: 'confirmed', serverInvite: ph.serverInvite, clientInvite: ph.clientInvite, awaitingAck: undefined, ackSeq: undefined, lastAck: undefined,
+    };
+    this.#phase = next;
+    return next;
+  }
+
+  /** early → terminating: the dialog-creating INVITE failed with `status`; `expiry` ends it. */
+  fail(status: number, expiry: TimerHandle): void {
+    if (this.#phase.kind === 'early') this.#phase = { kind: 'terminating', failedStatus: status, expiry };
+    else expiry.cancel();
+  }
+
+  /** Any state → terminated, its timers stopped. Only the dialog store calls this, as it drops the dialog. */
+  terminate(): void {
+    const ph = this.#phase;
+    if (ph.kind === 'confirmed') ph.awaitingAck?.stop();
+    if (ph.kind === 'terminating') ph.expiry.cancel();
+    this.#phase = TERMINATED;
   }
 }
 

@@ -103,6 +103,7 @@ export class ServerRequests {
     }
     if (this.#byTxnId.get(p.txnId) === p) this.#byTxnId.delete(p.txnId);
     if (this.#invites.get(p.txn.id) === p) this.#invites.delete(p.txn.id);
-    if (p.dialog?.serverInvite === p) p.dialog.serverInvite = undefined;
+    const slots = p.dialog?.invites;
+    if (slots?.serverInvite === p) slots.serverInvite = undefined;
   }
 }

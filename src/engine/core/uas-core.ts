@@ -93,8 +93,9 @@ export class UasCore {
 
     if (isInvite && status >= 200 && status < 300 && d) {
       const retrans = this.#c.tl.respond2xx(p.txn, response, { onTimeout: () => this.#onAckTimeout(d!) });
-      d.awaitingAck = { txnId: p.txnId, stop: () => retrans.stop() };
-      d.state = 'confirmed';
+      const c = d.confirm();
+      if (c) c.awaitingAck = { txnId: p.txnId, stop: () => retrans.stop() };
+      else retrans.stop();
     } else if (!(isInvite && status === 100)) {
       p.txn.respond(response);
     }
@@ -122,7 +123,8 @@ export class UasCore {
       }
       if (createsDialog && status >= 300 && d) this.#c.dialogs.end(d);
       if (p.method === 'BYE' && p.dialog) this.#c.dialogs.end(p.dialog);
-      if (isInvite && d && p.inDialog && status >= 300) d.serverInvite = undefined;
+      const slots = isInvite && p.inDialog && status >= 300 ? d?.invites : undefined;
+      if (slots) slots.serverInvite = undefined;
     }
   }
 
@@ -143,7 +145,8 @@ export class UasCore {
       secure: request.uri.startsWith('sips:') && p.flow.protocol === 'tls',
       flow: p.flow, localContact,
     }, p.connId, 'network');
-    d.serverInvite = p.method === 'INVITE' ? p : undefined;
+    const slots = d.invites;
+    if (slots && p.method === 'INVITE') slots.serverInvite = p;
     this.#c.dialogs.add(d);
     return d;
   }
@@ -171,8 +174,9 @@ export class UasCore {
   }
 
   #onAckTimeout(d: EngineDialog): void {
-    if (d.state === 'terminated') return;
-    d.awaitingAck = undefined;
+    const c = d.confirmed;
+    if (!c) return;
+    c.awaitingAck = undefined;
     // "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK, the dialog is
     // confirmed, but the session SHOULD be terminated. This is accomplished with a BYE"
     // https://www.rfc-editor.org/rfc/rfc3261#section-13.3.1.4

@@ -37,7 +37,6 @@ export class DialogTable<D extends Dialog = Dialog> {
 
   remove(d: D): void {
     if (this.#byId.get(d.id) !== d) return;
-    d.state = 'terminated';
     this.#byId.delete(d.id);
     const k = d.key;
     if (k !== undefined && this.#byKey.get(k) === d) this.#byKey.delete(k);

@@ -2,7 +2,6 @@ import type { Flow } from '../transport/types.js';
 
 /** Which side of the dialog-creating request this element was on. */
 export type DialogRole = 'uac' | 'uas';
-export type DialogState = 'early' | 'confirmed' | 'terminated';
 
 /**
  * The drachtio dialog id: `<Call-ID>;from-tag=<From tag of the dialog-creating request>` (the UAC's tag in both
@@ -37,6 +36,9 @@ export interface DialogInit {
 /**
  * Dialog state (RFC 3261 §12): "A dialog is identified at each UA with a dialog ID, which consists of a Call-ID
  * value, a local tag and a remote tag." https://www.rfc-editor.org/rfc/rfc3261#section-12
+ *
+ * Identity, route set and sequence numbers only: what state the dialog is in belongs to its user (the engine keeps
+ * it as a union of states in `src/engine/core/engine-dialog.ts`).
  */
 export class Dialog {
   readonly role: DialogRole;
@@ -59,7 +61,6 @@ export class Dialog {
   flow: Flow | undefined;
   /** The Contact value we send (reused on in-dialog INVITE, SUBSCRIBE and REFER). */
   localContact: string;
-  state: DialogState;
 
   constructor(init: DialogInit) {
     this.role = init.role;
@@ -76,7 +77,6 @@ export class Dialog {
     this.secure = init.secure ?? false;
     this.flow = init.flow;
     this.localContact = init.localContact;
-    this.state = 'early';
   }
 
   /** The key for matching requests from the peer, once the remote tag is known. */
