@@ -1,0 +1,217 @@
+/**
+ * The bench's targets (what sipp's UAC calls, with everything behind it up to sipp's UAS), for bench/sipp-load.ts,
+ * and the command-line options they read.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKamailio, type KamailioProcess } from '../test/support/kamailio.js';
+import { freePort, startSippUas } from '../test/support/sipp.js';
+import { createTestCa, type TestCa, type TestCert } from '../test/support/test-certs.js';
+
+export function opt(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+export const product = opt('product') === 'src' ? 'src' : 'dist';
+/** Larger socket buffers for sipp itself, so sipp is not what drops datagrams. */
+export const sippBuffers = ['-buff_size', String(8 * 1024 * 1024)];
+export const kamChildren = Number(opt('kam-children') ?? 4);
+const apps = opt('apps');
+
+export interface Target {
+  name: string;
+  /** Starts what answers calls; returns the address to call and the pids whose CPU is reported. */
+  start(): Promise<{
+    remote: string; pids: Record<string, number>; groups?: Record<string, number>; uacArgs?: string[]; stop(): Promise<void>;
+  }>;
+}
+
+/**
+ * For the UAC in front of kamailio. kamailio's UDP workers run in parallel, so a 180 and the 200 sent right after
+ * it may leave kamailio in the other order (legal on UDP; RFC 3261 §17.1.1.2 has a late 1xx simply passed up);
+ * sipp, by default, aborts a call on any message it did not expect at that step, so it ignores them instead. A
+ * call still fails when its 200 never comes (the step then times out).
+ */
+export const behindProxy = ['-default_behaviors', 'all,-abortunexp'];
+
+/** Certificates made once per run: the gateway's (or the TLS kamailio's) from one CA, the carrier SBC's from another. */
+interface BenchPki {
+  gatewayCa: TestCa;
+  carrierCa: TestCa;
+  gateway: TestCert;
+  carrier: TestCert;
+  /** key.pem, cert.pem, chain.pem and client-ca.pem for bench/gateway-process.ts --tls-files. */
+  dir: string;
+}
+
+let pkiMade: Promise<BenchPki> | undefined;
+
+/** Removes the certificates, when a target made them. */
+export async function cleanupPki(): Promise<void> {
+  if (!pkiMade) return;
+  const p = await pkiMade;
+  rmSync(p.dir, { recursive: true, force: true });
+  await p.gatewayCa.cleanup();
+  await p.carrierCa.cleanup();
+}
+
+function benchPki(): Promise<BenchPki> {
+  pkiMade ??= (async () => {
+    const gatewayCa = await createTestCa({ cn: 'bench gateway CA' });
+    const carrierCa = await createTestCa({ cn: 'bench carrier CA' });
+    const gatewayCert = await gatewayCa.issue({ cn: 'gw.trunkgate.test', sans: ['DNS:gw.trunkgate.test', 'IP:127.0.0.1'] });
+    const carrier = await carrierCa.issue({ cn: 'sbc.carrier.test', sans: ['DNS:sbc.carrier.test'] });
+    const dir = mkdtempSync(join(tmpdir(), 'tg-bench-tls-'));
+    writeFileSync(join(dir, 'key.pem'), gatewayCert.key, { mode: 0o600 });
+    writeFileSync(join(dir, 'cert.pem'), gatewayCert.cert);
+    writeFileSync(join(dir, 'chain.pem'), gatewayCa.cert);
+    writeFileSync(join(dir, 'client-ca.pem'), carrierCa.cert);
+    return { gatewayCa, carrierCa, gateway: gatewayCert, carrier, dir };
+  })();
+  return pkiMade;
+}
+
+/** The carrier SBC: kamailio taking UDP from sipp and relaying over mutual TLS to `tlsPort`. */
+async function carrierKamailio(p: BenchPki, tlsPort: number): Promise<KamailioProcess> {
+  return startKamailio({
+    listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }, { proto: 'tls', host: '127.0.0.1', port: 0 }],
+    tls: {
+      certificate: p.carrier.cert, privateKey: p.carrier.key, caList: p.gatewayCa.cert,
+      destinations: [{ host: '127.0.0.1', port: tlsPort, serverName: 'gw.trunkgate.test' }],
+    },
+    route: { kind: 'relay', target: { host: '127.0.0.1', port: tlsPort, transport: 'tls' } },
+    logLevel: 'error', children: kamChildren, sharedMemoryMb: 512, memoryManager: 'tlsf' as const, frInvTimerMs: 30_000,
+  });
+}
+
+export const direct: Target = {
+  name: 'sipp → sipp',
+  async start() {
+    const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, extraArgs: sippBuffers });
+    return { remote: `127.0.0.1:${uas.port}`, pids: { 'sipp UAS': uas.pid }, stop: async () => void (await uas.stop()) };
+  },
+};
+
+/**
+ * The gateway in its own process; with `front`, behind a kamailio that relays sipp's UDP to the gateway's UDP
+ * listener, or over mutual TLS to its TLS listener.
+ */
+function gatewayTarget(name: string, extra: string[], front?: 'udp' | 'tls'): Target {
+  const tls = front === 'tls';
+  return {
+  name,
+  async start() {
+    const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, extraArgs: sippBuffers });
+    const sipPort = await freePort();
+    const controlPort = await freePort();
+    const tlsPort = tls ? await freePort() : 0;
+    const p = tls ? await benchPki() : undefined;
+    const gw = spawn(process.execPath, ['--import', 'tsx', join('bench', 'gateway-process.ts'),
+      '--sip', `127.0.0.1:${sipPort}`, '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`,
+      '--product', product, ...extra, ...(apps && extra.includes('--policy') ? ['--apps', apps] : []), ...(p ? ['--tls', `127.0.0.1:${tlsPort}`, '--tls-files', p.dir] : [])],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+    let kam: KamailioProcess | undefined;
+    const stop = async (): Promise<void> => {
+      await kam?.stop();
+      gw.stdin?.end();
+      gw.kill('SIGTERM');
+      await uas.stop();
+    };
+    try {
+      await waitReady(gw);
+      if (p) kam = await carrierKamailio(p, tlsPort);
+      else if (front === 'udp') {
+        kam = await startKamailio({
+          listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }],
+          route: { kind: 'relay', target: { host: '127.0.0.1', port: sipPort, transport: 'udp' } },
+          logLevel: 'error', children: kamChildren, sharedMemoryMb: 512, memoryManager: 'tlsf' as const, frInvTimerMs: 30_000,
+        });
+      }
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return {
+      remote: kam ? `127.0.0.1:${kam.port('udp')}` : `127.0.0.1:${sipPort}`,
+      pids: { gateway: gw.pid ?? -1, 'sipp UAS': uas.pid },
+      ...(kam ? { groups: { kamailio: kam.pid }, uacArgs: behindProxy } : {}),
+      stop,
+    };
+  },
+  };
+}
+
+export const gateway = gatewayTarget('sipp → gateway (plain b2bua) → sipp', []);
+export const policyGateway = gatewayTarget('sipp → gateway (policy pipeline) → sipp', ['--policy']);
+export const tlsGateway = gatewayTarget('sipp → kamailio → TLS → gateway (plain b2bua) → sipp', [], 'tls');
+export const tlsPolicyGateway = gatewayTarget('sipp → kamailio → TLS → gateway (policy pipeline) → sipp', ['--policy'], 'tls');
+export const udpKamailioPolicy = gatewayTarget('sipp → kamailio → UDP → gateway (policy pipeline) → sipp', ['--policy'], 'udp');
+
+/** kamailio alone between the sipps: UDP relay, or UDP → TLS → a second kamailio → UDP. */
+function kamailioTarget(name: string, tls: boolean): Target {
+  return {
+    name,
+    async start() {
+      // kamailio is a proxy: the UAS copies its Record-Route, so ACK and BYE come back through it.
+      const uas = await startSippUas({ scenario: { file: 'uas-call-rr.xml' }, extraArgs: sippBuffers });
+      const started: KamailioProcess[] = [];
+      const stop = async (): Promise<void> => {
+        for (const k of started.reverse()) await k.stop();
+        await uas.stop();
+      };
+      try {
+        const toUas = { kind: 'relay' as const, target: { host: '127.0.0.1', port: uas.port, transport: 'udp' as const } };
+        const common = { logLevel: 'error' as const, children: kamChildren, sharedMemoryMb: 512, memoryManager: 'tlsf' as const, frInvTimerMs: 30_000 };
+        if (!tls) {
+          started.push(await startKamailio({ listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }], route: toUas, ...common }));
+        } else {
+          const p = await benchPki();
+          // The TLS side stands where the gateway stands: the gateway's certificate, the carrier's CA demanded.
+          const edge = await startKamailio({
+            listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }, { proto: 'tls', host: '127.0.0.1', port: 0 }],
+            tls: { certificate: p.gateway.cert, privateKey: p.gateway.key, caList: p.carrierCa.cert, requireCertificate: true },
+            route: toUas, ...common,
+          });
+          started.push(edge);
+          started.push(await carrierKamailio(p, edge.port('tls')));
+        }
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+      const front = started[started.length - 1]!;
+      return {
+        remote: `127.0.0.1:${front.port('udp')}`,
+        pids: { 'sipp UAS': uas.pid },
+        groups: Object.fromEntries(started.map((k, i) => [started.length === 1 ? 'kamailio' : i === 0 ? 'kamailio TLS side' : 'kamailio carrier side', k.pid])),
+        uacArgs: behindProxy,
+        stop,
+      };
+    },
+  };
+}
+
+export const kamailioDirect = kamailioTarget('sipp → kamailio (UDP) → sipp', false);
+export const kamailioTls = kamailioTarget('sipp → kamailio → TLS → kamailio → sipp', true);
+
+/** Resolves when `child` prints a line starting with `ready `. */
+export function waitReady(child: ChildProcess, what = 'gateway'): Promise<void> {
+  return new Promise((ok, fail) => {
+    let out = '';
+    const t = setTimeout(() => fail(new Error(`${what} not ready after 20 s`)), 20_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^ready /m.test(out)) {
+        clearTimeout(t);
+        ok();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      fail(new Error(`${what} exited with ${code}`));
+    });
+  });
+}
