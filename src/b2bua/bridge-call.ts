@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
-import type { ActiveCalls } from './active-calls.js';
+import { legCallIds, type ActiveCalls } from './active-calls.js';
 import { failureReason, sipReason } from './reason.js';
 import type { CallStats } from './call-stats.js';
+import { addressUser } from './sip-user.js';
 import { superviseLegs, type BridgeLeg } from './supervise-legs.js';
 import { targetUri, uriUser, type BridgeTarget } from './target-uri.js';
 
@@ -91,5 +92,8 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
       cause: end.cause, ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
     }, 'call ended'),
   }, legs);
-  ctx.active?.add(control);
+  ctx.active?.add(control, {
+    callIds: legCallIds(callId, legs.uac), tenantIn: null, tenantOut: null, dialPeer: null,
+    callingNumber: addressUser(req.get('From')) ?? null, calledNumber: uriUser(req.uri) ?? null, startAt: startedAt, answerAt: connectedAt,
+  });
 }

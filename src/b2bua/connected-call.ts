@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
-import type { ActiveCalls } from './active-calls.js';
+import { legCallIds, type ActiveCalls, type CallFacts } from './active-calls.js';
 import type { CallStats } from './call-stats.js';
 import { passThrough, type PassLeg } from './pass-through.js';
 import type { CallLimitsPolicy, SessionTimerPolicy } from './policy-types.js';
@@ -22,6 +22,8 @@ export interface ConnectedCallOptions {
   aSuites?: readonly string[] | undefined;
   bSuites?: readonly string[] | undefined;
   active?: ActiveCalls | undefined;
+  /** What the call list shows of it (the Call-IDs are read from the legs). */
+  facts?: Omit<CallFacts, 'callIds'>;
   onEnded(end: CallEnd): void;
 }
 
@@ -44,7 +46,7 @@ export function runConnectedCall(o: ConnectedCallOptions): CallControl {
   }, legs);
   const st = o.limits?.sessionTimer;
   if (st && !control.ended) startSessionTimers(o, st, control);
-  o.active?.add(control);
+  if (o.active && o.facts) o.active.add(control, { ...o.facts, callIds: legCallIds(o.callId, legs.uac) });
   return control;
 }
 

@@ -2,7 +2,7 @@ import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { GatewayError, systemClock, type Clock } from '../common/index.js';
 import { RateLimitedLog, silentLogger } from '../log/index.js';
-import { ActiveCalls } from './active-calls.js';
+import { ActiveCalls, type CallList, type HangUpResult } from './active-calls.js';
 import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js';
 import { CallStats, type CallStatsSnapshot } from './call-stats.js';
 import type { B2buaErrorCode } from './errors.js';
@@ -45,6 +45,8 @@ export interface B2buaOptions {
    * message to the thread that owns it. Called synchronously; it must not throw (a throw is logged and ignored).
    */
   onCdr?: (record: CdrRecord) => void;
+  /** This app's number among the apps (0: the main thread's; workers 1..): the prefix of its call ids. */
+  app?: number;
 }
 
 export interface B2buaStatsSnapshot extends CallStatsSnapshot {
@@ -83,6 +85,10 @@ export interface B2buaApp {
   drained(): Promise<void>;
   /** Ends every connected call with BYE and `reason` on both legs; how many there were. */
   endCalls(cause: string, reason: string): number;
+  /** The connected calls (of every app, for a pool), at most `limit` of them, oldest answer first. */
+  listCalls(limit: number): Promise<CallList>;
+  /** Ends one call by its id with BYE and `reason` on both legs, its CDR with `cause`; the app that holds it does. */
+  hangUp(id: string, cause: string, reason: string): Promise<HangUpResult>;
   /** Disconnects from the engine. Calls still up are left to the engine. Idempotent. */
   close(): Promise<void>;
 }
@@ -106,7 +112,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   const limited = new RateLimitedLog(log, clock, { intervalMs: 10_000 });
   // drachtio-srf emits 'error' for socket errors and reconnects on its own; an unheard 'error' would throw.
   srf.on('error', (err: Error) => limited.line('warn', 'ERR_B2BUA_CONTROL', { err }, 'b2bua: control connection error'));
-  const active = new ActiveCalls();
+  const active = new ActiveCalls({ app: options.app ?? 0, now: () => clock.now() });
   let draining: { retryAfter: number } | undefined;
   /** While draining, a new INVITE is answered 503 with Retry-After and a Reason, and nothing else runs. */
   const refuseDraining = (req: DrainRequest, res: { send(s: number, r?: string, o?: object): void }): boolean => {
@@ -229,6 +235,8 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     },
     drained: () => active.drained(),
     endCalls: (cause, reason) => active.endAll(cause, reason),
+    listCalls: (limit) => Promise.resolve(active.list(limit)),
+    hangUp: (id, cause, reason) => active.hangUp(id, cause, reason),
     stats: () => (pipelineStats
       ? { ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}) }
       : stats.snapshot()),

@@ -46,6 +46,8 @@ export interface CallControl {
   /** Ends the call with a BYE carrying `reason` on each leg still up; the first end wins. */
   end(cause: string, reason: string): void;
   readonly ended: boolean;
+  /** A leg is gone or the gateway asked for the end, and the call is not over yet: BYEs are under way. */
+  readonly releasing: boolean;
   /** Called when the call has ended (both legs released), after the CDR callback. */
   onEnd(fn: () => void): void;
 }
@@ -177,6 +179,9 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
     },
     get ended() {
       return ended;
+    },
+    get releasing() {
+      return !ended && (releasedBy !== undefined || !a.up || !b.up);
     },
     onEnd(fn) {
       if (ended) fn();

@@ -255,6 +255,10 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   runConnectedCall({
     legs, log, stats: stats.calls, clock, callId: locals.callId, limits: policy.calls, aInvite: req,
     aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active,
+    facts: {
+      tenantIn: locals.tenantIn ?? null, tenantOut: used!.tenant, dialPeer: used!.dialPeer, callingNumber: locals.callingNumber ?? null,
+      calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt, answerAt,
+    },
     ...(aSession?.ok ? { aSession } : {}),
     onEnded: (end) => writeCdr(locals, {
       status: 200, cause: end.cause, attempts, answerAt, endAt: clock.now(), ...out, ...(end.releasedBy ? { releasedBy: end.releasedBy } : {}),

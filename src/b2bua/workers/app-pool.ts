@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../../common/index.js';
 import { silentLogger } from '../../log/index.js';
 import type { B2buaErrorCode } from '../errors.js';
+import { callIdApp, type CallList, type HangUpResult } from '../active-calls.js';
 import type { B2buaPolicy } from '../policy-types.js';
 import { startB2bua, type B2buaApp, type B2buaOptions, type B2buaStatsSnapshot } from '../start-b2bua.js';
 import { spawnAppWorker } from './app-worker.js';
+import { AppQueries, mergeCallLists } from './app-queries.js';
 import { downKey, type FromAppWorker, type ToAppWorker } from './messages.js';
 import { sumStats } from './sum-stats.js';
 
@@ -20,6 +22,9 @@ export interface AppPoolOptions extends B2buaOptions {
 }
 
 const RESTARTS_PER_MINUTE = 5;
+/** How long the admin API's call list waits for a worker, and a hang-up (which waits 2 s for the BYEs itself). */
+const LIST_WAIT_MS = 2_000;
+const HANGUP_WAIT_MS = 5_000;
 
 interface Slot {
   index: number;
@@ -42,12 +47,13 @@ interface Slot {
  */
 export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
   const log: Logger = options.log ?? silentLogger();
-  const main = await startB2bua(options);
+  const main = await startB2bua({ ...options, app: 0 });
   if (options.apps <= 1) return main;
   let policy = options.policy;
   const slots: Slot[] = Array.from({ length: options.apps - 1 }, (_, i) => ({ index: i + 1, active: 0, closing: false, starts: 0, restarts: [] }));
   let closed = false;
   let draining: number | undefined;
+  const queries = new AppQueries();
 
   const downList = (): string[] =>
     (main.trunks?.snapshot().trunks ?? []).filter((t) => t.state === 'down').map((t) => downKey(t.tenant, t.server));
@@ -74,6 +80,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_WORKER', `app worker ${slot.index} did not connect within ${timeoutMs} ms`));
     }, timeoutMs);
     worker.on('message', (m: FromAppWorker) => {
+      if (queries.answer(m)) return;
       if (m.type === 'ready') {
         clearTimeout(timer);
         if (draining !== undefined) worker.postMessage({ type: 'drain', retryAfterSeconds: draining } satisfies ToAppWorker);
@@ -96,6 +103,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
     worker.on('error', (err) => log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, err }, `b2bua: app worker ${slot.index} failed`));
     worker.on('exit', (code) => {
       clearTimeout(timer);
+      queries.dropWorker(worker);
       if (slot.worker === worker) slot.worker = undefined;
       if (slot.stats) {
         const last = { ...slot.stats, active: 0, legsUp: 0 };
@@ -174,6 +182,23 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
     endCalls(cause: string, reason: string): number {
       send({ type: 'end', cause, reason });
       return main.endCalls(cause, reason) + workerActive();
+    },
+    listCalls: async (limit: number): Promise<CallList> => {
+      const asked = slots.filter((s) => s.worker !== undefined).map(async (s) => {
+        const a = await queries.ask(s.worker!, (id) => ({ type: 'calls', id, limit }), LIST_WAIT_MS);
+        return { app: s.index, list: a?.type === 'calls' ? a.list : undefined };
+      });
+      return mergeCallLists([{ app: 0, list: await main.listCalls(limit) }, ...(await Promise.all(asked))], limit);
+    },
+    hangUp: async (id: string, cause: string, reason: string): Promise<HangUpResult> => {
+      const app = callIdApp(id);
+      if (app === 0) return main.hangUp(id, cause, reason);
+      const worker = slots.find((s) => s.index === app)?.worker;
+      // A stopped worker's calls were ended by the engine: there is nothing left to hang up.
+      if (!worker) return { outcome: 'unknown' };
+      const a = await queries.ask(worker, (q) => ({ type: 'hangUp', id: q, call: id, cause, reason }), HANGUP_WAIT_MS);
+      if (a?.type !== 'hangUp') throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_WORKER', `app worker ${app} did not answer a hang-up within ${HANGUP_WAIT_MS} ms`);
+      return a.result;
     },
     stats: () => sumStats(main.stats(), slots.flatMap((s) => [s.retired, s.stats].filter((x): x is B2buaStatsSnapshot => x !== undefined))),
     close: async () => {

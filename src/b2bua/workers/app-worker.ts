@@ -32,7 +32,7 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   let app: B2buaApp;
   try {
     app = await startB2bua({
-      engine: input.engine, policy: input.policy, log, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
+      engine: input.engine, policy: input.policy, log, app: input.index, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
       ...(input.cdr ? { onCdr: (record) => post({ type: 'cdr', record }) } : {}),
     });
   } catch (e) {
@@ -62,6 +62,12 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
         return;
       case 'end':
         app.endCalls(m.cause, m.reason);
+        return;
+      case 'calls':
+        void app.listCalls(m.limit).then((list) => post({ type: 'calls', id: m.id, list }));
+        return;
+      case 'hangUp':
+        void app.hangUp(m.call, m.cause, m.reason).then((result) => post({ type: 'hangUp', id: m.id, result }));
         return;
       case 'close':
         clearInterval(timer);

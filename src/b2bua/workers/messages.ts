@@ -1,3 +1,4 @@
+import type { CallList, HangUpResult } from '../active-calls.js';
 import type { CdrRecord } from '../cdr.js';
 import type { B2buaPolicy } from '../policy-types.js';
 import type { B2buaStatsSnapshot } from '../start-b2bua.js';
@@ -22,6 +23,9 @@ export type ToAppWorker =
   | { type: 'down'; down: string[] }
   | { type: 'drain'; retryAfterSeconds: number }
   | { type: 'end'; cause: string; reason: string }
+  /** The admin API's call list and hang-up, answered with the same `id`. */
+  | { type: 'calls'; id: number; limit: number }
+  | { type: 'hangUp'; id: number; call: string; cause: string; reason: string }
   | { type: 'close' };
 
 export type FromAppWorker =
@@ -31,6 +35,8 @@ export type FromAppWorker =
   | { type: 'stats'; stats: B2buaStatsSnapshot; active: number }
   /** One call's CDR, for the pool's sink: one writer per file and database. */
   | { type: 'cdr'; record: CdrRecord }
+  | { type: 'calls'; id: number; list: CallList }
+  | { type: 'hangUp'; id: number; result: HangUpResult }
   | { type: 'closed' };
 
 export const downKey = (tenant: string, server: string): string => `${tenant}\u0000${server}`;

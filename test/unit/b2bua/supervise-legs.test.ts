@@ -84,8 +84,9 @@ test('ActiveCalls: endAll ends each call, and drained() resolves when the last o
   const active = new ActiveCalls();
   const a = call();
   const b = call();
-  active.add(a.control);
-  active.add(b.control);
+  const facts = { callIds: ['c'], tenantIn: null, tenantOut: null, dialPeer: null, callingNumber: null, calledNumber: null, startAt: 0, answerAt: 0 };
+  active.add(a.control, facts);
+  active.add(b.control, facts);
   assert.equal(active.size, 2);
   let drained = false;
   const waiting = active.drained().then(() => { drained = true; });

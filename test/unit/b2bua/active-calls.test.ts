@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../../../src/common/index.js';
+import { ActiveCalls, ADMIN_CAUSE, ADMIN_REASON, CallStats, callIdApp, superviseLegs, type CallEnd, type CallFacts } from '../../../src/b2bua/index.js';
+import { mergeCallLists } from '../../../src/b2bua/workers/app-queries.js';
+import { captureLog, FakeLeg } from './fake-srf.js';
+
+function call(callId = 'a-call') {
+  const { log } = captureLog();
+  const ends: CallEnd[] = [];
+  const uas = new FakeLeg();
+  const uac = new FakeLeg();
+  const control = superviseLegs({ stats: new CallStats(), log, callId, onEnded: (e) => ends.push(e) }, { uas, uac });
+  return { ends, uas, uac, control };
+}
+
+const facts = (n: number): CallFacts => ({
+  callIds: [`a-${n}`, `b-${n}`], tenantIn: 'pbx', tenantOut: 'carrier', dialPeer: '100', callingNumber: '1001', calledNumber: `300${n}`,
+  startAt: 1_000 * n, answerAt: 1_000 * n + 500,
+});
+
+test('the call list shows each call with its app-prefixed id, Call-IDs, tenants, numbers, times and connected time; the limit cuts it, the total does not', () => {
+  const clock = new ManualClock(10_000);
+  const active = new ActiveCalls({ app: 2, now: () => clock.now() });
+  const ids = [1, 2, 3].map((n) => active.add(call().control, facts(n))!);
+  assert.ok(ids.every((id) => /^2-[0-9a-f]{8}$/.test(id)), ids.join(' '));
+  assert.equal(new Set(ids).size, 3);
+  assert.deepEqual(ids.map(callIdApp), [2, 2, 2]);
+  const all = active.list(100);
+  assert.equal(all.total, 3);
+  assert.deepEqual(all.calls[0], { id: ids[0], app: 2, state: 'connected', ...facts(1), durationMs: 10_000 - 1_500 });
+  const two = active.list(2);
+  assert.deepEqual(two.calls.map((c) => c.id), ids.slice(0, 2));
+  assert.equal(two.total, 3);
+});
+
+test('a hang-up sends BYE with the admin Reason on both legs, the call ends with cause admin and leaves the list; an unknown id is unknown', async () => {
+  const active = new ActiveCalls();
+  const c = call();
+  const id = active.add(c.control, facts(1))!;
+  const pending = active.hangUp(id, ADMIN_CAUSE, ADMIN_REASON);
+  assert.deepEqual(c.uas.destroyOpts, [{ headers: { Reason: ADMIN_REASON } }]);
+  assert.deepEqual(c.uac.destroyOpts, [{ headers: { Reason: ADMIN_REASON } }]);
+  assert.equal(active.list(10).calls[0]?.state, 'ending', 'listed as ending while the BYEs are out');
+  assert.equal((await active.hangUp(id, ADMIN_CAUSE, ADMIN_REASON)).outcome, 'already-ending', 'a second hang-up sends nothing more');
+  c.uas.answerBye();
+  c.uac.answerBye();
+  const r = await pending;
+  assert.equal(r.outcome, 'ended');
+  assert.equal(c.ends[0]?.cause, 'admin');
+  assert.equal(c.ends[0]?.releasedBy, 'gateway');
+  assert.equal(active.size, 0);
+  assert.deepEqual(await active.hangUp(id, ADMIN_CAUSE, ADMIN_REASON), { outcome: 'unknown' });
+});
+
+test('a call whose far end hung up is listed as ending, and a hang-up of it sends no BYE of its own', async () => {
+  const active = new ActiveCalls();
+  const c = call();
+  const id = active.add(c.control, facts(1))!;
+  c.uac.remoteBye();
+  assert.equal(active.list(10).calls[0]?.state, 'ending');
+  assert.equal((await active.hangUp(id, ADMIN_CAUSE, ADMIN_REASON)).outcome, 'already-ending');
+  assert.deepEqual(c.uac.destroyOpts, [], 'no BYE of ours to the leg that hung up');
+});
+
+test('call ids name their app; anything else names none', () => {
+  assert.equal(callIdApp('0-0123abcd'), 0);
+  assert.equal(callIdApp('12-ffffffff'), 12);
+  for (const bad of ['', '1-xyz', '1-0123abc', 'a-0123abcd', '1-0123abcd0', '../1-0123abcd']) assert.equal(callIdApp(bad), undefined, bad);
+});
+
+test('the apps\' lists merge by answer time under one limit; totals add up; an app that did not answer is named', () => {
+  const row = (app: number, n: number) => ({ id: `${app}-0000000${n}`, app, state: 'connected' as const, ...facts(n), durationMs: 1 });
+  const merged = mergeCallLists([
+    { app: 0, list: { calls: [row(0, 1), row(0, 4)], total: 5, unanswered: [] } },
+    { app: 1, list: { calls: [row(1, 2), row(1, 3)], total: 2, unanswered: [] } },
+    { app: 2, list: undefined },
+  ], 3);
+  assert.deepEqual(merged.calls.map((c) => c.id), ['0-00000001', '1-00000002', '1-00000003']);
+  assert.equal(merged.total, 7);
+  assert.deepEqual(merged.unanswered, [2]);
+});
