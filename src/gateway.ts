@@ -9,6 +9,8 @@ import type { SourceTrustOptions } from './engine/source-trust.js';
 import type { CoreLimits } from './engine/core/limits.js';
 import type { OverloadOptions } from './engine/overload.js';
 import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js';
+import { closeConnectionByAdmin } from './engine/close-connection.js';
+import type { ConnectionInfo } from './sip/transport/index.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger } from './log/index.js';
 import { createCdrSink, type CdrSink, type CdrSinkOptions } from './cdr/index.js';
@@ -51,6 +53,8 @@ export interface Gateway {
   reloadTls(profiles: ProfileInput[]): Promise<ReloadResult>;
   /** The engine's connection table, TLS profiles and counters (from its worker when it runs in one). */
   engineSnapshot(): Promise<EngineSnapshot>;
+  /** Closes one of the engine's TCP/TLS connections (admin API): the connection as it was, or undefined when none is open by that id. */
+  closeConnection(id: string): Promise<ConnectionInfo | undefined>;
   /** Disconnects the b2bua, then closes the engine. Idempotent. */
   close(): Promise<void>;
   /**
@@ -93,6 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const inWorker = options.engineInWorker ?? true;
   let engine: {
     addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; snapshot(): Promise<EngineSnapshot>; close(): Promise<void>;
+    closeConnection(id: string): Promise<ConnectionInfo | undefined>;
     onFailure?: EngineWorkerHandle['onFailure'];
   };
   const tls = {
@@ -107,11 +112,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const w: EngineWorkerHandle = await startEngineWorker({
       listen: options.listen, control: control0, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
-    engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure };
+    engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure, closeConnection: w.closeConnection };
   } else {
     const e: Engine = await startEngine({ listen: options.listen, control: control0, ...tls, log });
     engine = {
       addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), snapshot: () => Promise.resolve(engineSnapshot(e)), close: () => e.close(),
+      closeConnection: (id) => Promise.resolve(closeConnectionByAdmin(e, id, log.child({ thread: 'engine' }))),
     };
   }
   const control = engine.addresses.control;
@@ -150,6 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(cdr ? { cdr } : {}),
     reloadTls: (p) => engine.reloadTls(p),
     engineSnapshot: () => engine.snapshot(),
+    closeConnection: (id) => engine.closeConnection(id),
     close,
     shutdown: async (o) => {
       b2bua.drain(o.retryAfterSeconds);

@@ -9,6 +9,8 @@ import type { CoreLimits } from './core/limits.js';
 import type { SourceTrustOptions } from './source-trust.js';
 import type { OverloadOptions } from './overload.js';
 import { engineSnapshot, type EngineSnapshot } from './engine-snapshot.js';
+import { closeConnectionByAdmin } from './close-connection.js';
+import type { ConnectionInfo } from '../sip/transport/index.js';
 
 /** Engine options that cross a thread boundary (structured clone): no functions, no logger, no SecureContext. */
 export interface EngineWorkerOptions {
@@ -41,6 +43,8 @@ export interface EngineWorkerHandle {
   reloadTls(profiles: ProfileInput[]): Promise<ReloadResult>;
   /** The connection table, TLS profiles and counters, copied inside the worker (admin API). */
   snapshot(): Promise<EngineSnapshot>;
+  /** Closes one TCP/TLS connection (admin API): the connection as it was, or undefined when none is open by that id. */
+  closeConnection(id: string): Promise<ConnectionInfo | undefined>;
   /** Closes the engine, then lets the worker end (terminated if it lingers). Idempotent. */
   close(): Promise<void>;
   /**
@@ -61,12 +65,14 @@ export interface EngineWorkerFailure {
   err?: unknown;
 }
 
-type ToWorker = { type: 'close' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number };
+type ToWorker = { type: 'close' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number }
+  | { type: 'closeConnection'; id: number; connection: string };
 type FromWorker =
   | { type: 'started'; addresses: EngineAddresses }
   | { type: 'failed'; code: string; message: string }
   | { type: 'reloaded'; id: number; result: ReloadResult }
   | { type: 'snapshot'; id: number; snapshot: EngineSnapshot }
+  | { type: 'connectionClosed'; id: number; info: ConnectionInfo | null }
   | { type: 'closed' };
 
 const MARK = '__trunkgateEngineWorker';
@@ -117,8 +123,11 @@ export function startEngineWorker(options: EngineWorkerOptions): Promise<EngineW
       }
       const watch = supervise(worker);
       const close = closer(worker, timeoutMs);
+      const closeConnection = workerQuery<string, ConnectionInfo | null>(worker, timeoutMs, 'a connection close',
+        (id, connection) => ({ type: 'closeConnection', id, connection }), (m) => (m.type === 'connectionClosed' ? { id: m.id, value: m.info } : undefined));
       resolve({
         ports: m.addresses, worker, reloadTls: reloader(worker, timeoutMs), snapshot: snapshotter(worker, timeoutMs),
+        closeConnection: async (id) => (await closeConnection(id)) ?? undefined,
         close: () => {
           watch.closing = true;
           return close();
@@ -242,6 +251,10 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
   port.on('message', (m: ToWorker) => {
     if (m.type === 'snapshot') {
       post({ type: 'snapshot', id: m.id, snapshot: engineSnapshot(engine) });
+      return;
+    }
+    if (m.type === 'closeConnection') {
+      post({ type: 'connectionClosed', id: m.id, info: closeConnectionByAdmin(engine, m.connection, log) ?? null });
       return;
     }
     if (m.type === 'reloadTls') {
