@@ -77,6 +77,8 @@ const gw = await startGateway({
   ...(process.argv.includes('--apps') ? { apps: Number(arg('apps')) } : {}),
   log,
   engineInWorker: !sameThread,
+  // --prewarm N: synthetic calls through a throwaway core before the listeners open, as gateway.engine.prewarmCalls.
+  ...(process.argv.includes('--prewarm') ? { prewarmCalls: Number(arg('prewarm')) } : {}),
   ...(process.env.TRUNKGATE_LOG_LEVEL ? { logLevel: process.env.TRUNKGATE_LOG_LEVEL } : { logLevel: 'silent' }),
 });
 const app = gw.b2bua;

@@ -38,6 +38,8 @@ export interface GatewayOptions {
   log?: Logger;
   /** Level of the engine worker's logger. */
   logLevel?: string;
+  /** Synthetic calls through a throwaway core before the listeners open (src/engine/prewarm.ts); default 0. */
+  prewarmCalls?: number;
   /** Run the engine in a worker thread (default) or in this thread (tests, debugging). */
   engineInWorker?: boolean;
   /** Where each call's CDR goes besides its `cdr` log line (JSON-lines file, PostgreSQL); absent: the log line only. */
@@ -105,6 +107,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.limits?.core ? { limits: options.limits.core } : {}),
     ...(options.limits?.transport ? { transportLimits: options.limits.transport } : {}),
     ...(options.limits?.overload ? { overload: options.limits.overload } : {}),
+    ...(options.prewarmCalls ? { prewarmCalls: options.prewarmCalls } : {}),
   };
   // One control connection per b2bua app; the engine refuses any more (maxApps).
   const control0 = { ...options.control, maxApps: options.policy ? Math.max(1, options.apps ?? 1) : 1 };

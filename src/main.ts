@@ -26,7 +26,7 @@ import { ThreadLoad } from './common/thread-load.js';
  *                                        ask the running gateway (admin API) to reload its configuration (or TLS files)
  * Environment: TRUNKGATE_PROFILES (profiles dir), TRUNKGATE_ENGINE_SECRET (random per start),
  * TRUNKGATE_CONTROL_PORT (overrides gateway.engine.control.port), TRUNKGATE_ADMIN_PORT (overrides
- * gateway.admin.port), the variable gateway.admin.tokenEnv names (TRUNKGATE_ADMIN_TOKEN: the admin API's bearer
+ * gateway.admin.port), TRUNKGATE_PREWARM_CALLS (overrides gateway.engine.prewarmCalls), the variable gateway.admin.tokenEnv names (TRUNKGATE_ADMIN_TOKEN: the admin API's bearer
  * token), TRUNKGATE_LOG_LEVEL. Calls run the policy pipeline unless gateway.yaml sets `policy: bridge`. SIGHUP
  * reloads the configuration; SIGTERM drains (new calls 503 with Retry-After, calls up get
  * gateway.shutdown.drainSeconds, then BYE) and exits 0; SIGINT closes at once. The engine worker dying ends the
@@ -74,6 +74,7 @@ try {
   const options: GatewayOptions = {
     ...plan.options,
     control: { host: plan.options.control.host, port: controlPort, secret: over.TRUNKGATE_ENGINE_SECRET ?? randomSecret() },
+    ...(over.TRUNKGATE_PREWARM_CALLS !== undefined ? { prewarmCalls: over.TRUNKGATE_PREWARM_CALLS } : {}),
     log,
     ...(envLevel ? { logLevel: envLevel } : {}),
   };

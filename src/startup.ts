@@ -64,6 +64,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const engine = config.gateway.engine;
   if (engine.mode !== 'embedded') throw new GatewayError('ERR_CONFIG_INVALID', 'trunkgate start runs the embedded engine; gateway.engine.mode external is for the b2bua alone');
   const control = { host: engine.control.host, port: engine.control.port };
+  const prewarmCalls = engine.prewarmCalls;
   // New requests only from the sources the tenants trust (their targets, their trustedSources).
   const trust = trustPlanFromConfig(config);
   const l = config.gateway.limits;
@@ -93,7 +94,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
     const apps = w === 'auto' ? Math.max(1, availableParallelism() - 1) : w;
     return {
       config, bootstrapped, warnings,
-      options: { listen, tls, control, trust, limits, policy: b2buaPolicyFromConfig(config, env), apps, ...cdrPlan(config, env) },
+      options: { listen, tls, control, trust, limits, prewarmCalls, policy: b2buaPolicyFromConfig(config, env), apps, ...cdrPlan(config, env) },
     };
   }
   const name = config.gateway.defaultTenant;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PortSchema } from './common-schema.js';
+import { PrewarmCallsSchema } from './gateway-schema.js';
 import type { ConfigProblem } from './errors.js';
 
 /** pino's levels: what TRUNKGATE_LOG_LEVEL may name. */
@@ -21,6 +22,9 @@ export const EnvOverridesSchema = z.object({
     error: "8 to 256 printable ASCII characters, no space and no '|'",
   }).optional(),
   TRUNKGATE_LOG_LEVEL: LogLevelSchema.optional(),
+  /** Overrides gateway.engine.prewarmCalls (0 turns the pre-warm off), within the same bounds. */
+  TRUNKGATE_PREWARM_CALLS: z.string().regex(/^[0-9]{1,6}$/, { error: 'a number of calls (decimal digits)' }).transform(Number)
+    .pipe(PrewarmCallsSchema).optional(),
   TRUNKGATE_ADMIN_URL: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
 });
 

@@ -28,11 +28,19 @@ export const AdminSchema = z.strictObject({
 });
 
 /** embedded: the engine of this process (every TLS-profile feature); external: a real drachtio-server. */
+/** How many synthetic calls warm the engine before its listeners open. */
+export const PrewarmCallsSchema = z.number().int().min(0).max(20_000);
+
 export const EngineSchema = z.discriminatedUnion('mode', [
   z.strictObject({
     mode: z.literal('embedded'),
     /** The loopback drachtio control endpoint between the engine and the b2bua. */
     control: z.strictObject({ host: BindHostSchema.default('127.0.0.1'), port: PortSchema.default(9022) }).prefault({}),
+    /**
+     * Synthetic calls run through a throwaway SIP core in memory before the listeners open, so the first real
+     * calls do not pay for code V8 has not compiled yet (src/engine/prewarm.ts). 0 turns it off.
+     */
+    prewarmCalls: PrewarmCallsSchema.default(1_000),
   }),
   z.strictObject({
     mode: z.literal('external'),

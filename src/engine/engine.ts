@@ -8,6 +8,7 @@ import {
 } from '../sip/transport/index.js';
 import { AppRegistry } from './app-registry.js';
 import { ControlServer, DEFAULT_CONTROL_PORT } from './control-server.js';
+import { prewarmEngine } from './prewarm.js';
 import { EngineCore as SipCore } from './core/index.js';
 import { EngineTls, type EngineTlsOptions } from './engine-tls.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
@@ -114,6 +115,8 @@ export interface EngineOptions {
   overload?: OverloadOptions;
   /** Builds the SIP core over the layers (tests plug a fake in); the engine's own core when absent. */
   createCore?: (deps: EngineCoreDeps) => ClosableEngineCore;
+  /** Synthetic calls through a throwaway core in memory before the listeners open (prewarm.ts); default 0. */
+  prewarmCalls?: number;
 }
 
 /** Where an engine listens, once started. */
@@ -155,8 +158,10 @@ export class Engine {
   #state: EngineState = 'new';
   #addresses: EngineAddresses | undefined;
   #closing: Promise<void> | undefined;
+  readonly #prewarmCalls: number;
 
   constructor(options: EngineOptions) {
+    this.#prewarmCalls = options.prewarmCalls ?? 0;
     const log = options.log ?? silentLogger();
     const clock = options.clock ?? systemClock;
     this.#log = log;
@@ -279,6 +284,10 @@ export class Engine {
     this.#state = 'starting';
     try {
       await this.trust?.start();
+      if (this.#prewarmCalls > 0) {
+        const w = await prewarmEngine(this.#prewarmCalls);
+        this.#log.info({ calls: w.calls, completed: w.completed, ms: Math.round(w.ms) }, 'engine: hot paths warmed before the listeners open');
+      }
       const sip = await this.transport.start();
       this.#listenerTenants = new Map(sip.map((l) => [l.id, l.tenant]));
       const control = await this.control.listen();

@@ -27,6 +27,8 @@ export interface EngineWorkerOptions {
   transportLimits?: TransportLimits;
   /** Overload control for new INVITEs (see overload.ts). */
   overload?: OverloadOptions;
+  /** Synthetic calls run before the listeners open (see prewarm.ts). */
+  prewarmCalls?: number;
   /** pino level of the worker's own logger (default info; main.ts passes TRUNKGATE_LOG_LEVEL, checked). */
   logLevel?: string;
   /** Bound on the engine's start and close inside the worker (default 10,000 ms). */
@@ -237,6 +239,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
       ...(options.trust ? { trust: options.trust } : {}),
       ...(options.transportLimits ? { transportLimits: options.transportLimits } : {}),
       ...(options.overload ? { overload: options.overload } : {}),
+      ...(options.prewarmCalls ? { prewarmCalls: options.prewarmCalls } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });
     startIdleMemoryRelease();

@@ -34,9 +34,21 @@ tenants:
 dialPeers:
   - { id: local, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }
 `);
-  const p = await startTrunkgate(t, root, { ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on') });
+  // The pre-warm runs as it does on `npm start` (fewer calls, to keep the file short).
+  const p = await startTrunkgate(t, root, {
+    env: { TRUNKGATE_PREWARM_CALLS: '300' }, ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on'),
+  });
   return { p, sipPort, far };
 }
+
+test('the engine runs its synthetic pre-warm calls to the end before it opens a listener', async (t) => {
+  const { p } = await rig(t);
+  const warm = p.lines.findIndex((l) => l.msg === 'engine: hot paths warmed before the listeners open');
+  assert.ok(warm >= 0, 'the pre-warm log line');
+  assert.deepEqual([p.lines[warm]!.calls, p.lines[warm]!.completed], [300, 300]);
+  const started = p.lines.findIndex((l) => l.msg === 'engine started');
+  assert.ok(started > warm, 'the listeners open after the pre-warm');
+});
 
 const udp = udpPeer;
 

@@ -57,6 +57,7 @@ test('first start creates the local CA and the gateway trustpoint (keys 0600); t
   assert.equal(built.minVersion, 'TLSv1.2');
   assert.ok(String(built.serverContextOptions.ciphers).includes('ECDHE-RSA-AES256-GCM-SHA384'), 'the CUBE cipher name is resolved to OpenSSL');
   assert.deepEqual(first.options.policy?.dialPeers, [], 'no dial peers: the pipeline with no route, not a bridge');
+  assert.equal(first.options.prewarmCalls, 1000, 'the embedded engine pre-warms by default');
   const keyBefore = statSync(key).mtimeMs;
   const second = planStartup(dir, {}, silentLogger());
   assert.deepEqual(second.bootstrapped, []);

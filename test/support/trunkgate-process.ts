@@ -34,7 +34,8 @@ export async function startTrunkgate(t: TestContext, profilesDir: string, o: {
   const argv = [process.execPath, '--import', 'tsx', mainTs, 'start', '--profiles', profilesDir];
   const [cmd, ...args] = [...(o.under ?? []), ...argv] as [string, ...string[]];
   const child: ChildProcess = spawn(cmd, args, {
-    cwd: repoRoot, env: { ...process.env, ...o.env, TRUNKGATE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
+    // The pre-warm is off unless a test asks for it: it would add about a second to each of the many starts here.
+    cwd: repoRoot, env: { ...process.env, TRUNKGATE_PREWARM_CALLS: '0', ...o.env, TRUNKGATE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: LogLine[] = [];
   let stderr = '';

@@ -39,3 +39,13 @@ test('the engine secret may hold neither the protocol separator nor a line end, 
   }
   assert.equal(readEnvOverrides({ TRUNKGATE_ENGINE_SECRET: '~!@#$%^&*()' }).ok, true);
 });
+
+test('TRUNKGATE_PREWARM_CALLS is a count within gateway.engine.prewarmCalls bounds', () => {
+  assert.deepEqual(readEnvOverrides({ TRUNKGATE_PREWARM_CALLS: '0' }), { ok: true, value: { TRUNKGATE_PREWARM_CALLS: 0 } });
+  assert.deepEqual(readEnvOverrides({ TRUNKGATE_PREWARM_CALLS: '2500' }), { ok: true, value: { TRUNKGATE_PREWARM_CALLS: 2500 } });
+  for (const bad of ['-1', 'lots', '20001', '1e3']) {
+    const r = readEnvOverrides({ TRUNKGATE_PREWARM_CALLS: bad });
+    assert.equal(r.ok, false, bad);
+    if (!r.ok) assert.deepEqual(r.problems.map((p) => [p.path, p.code]), [['TRUNKGATE_PREWARM_CALLS', 'ERR_CONFIG_SCHEMA']]);
+  }
+});
