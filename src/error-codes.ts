@@ -63,6 +63,9 @@ export const errorCodes = {
   ERR_ADMIN_SERVICE: 'A service behind a route failed: 500, the log has the cause.',
   ERR_ADMIN_REQUEST: 'A request the API refused (bad body, unknown name) without a code of its own: 4xx.',
   ERR_ADMIN_LISTEN: 'The admin API could not bind its address: the gateway runs on without it.',
+  ERR_ADMIN_CALL_NOT_FOUND: '`DELETE /calls/:id` (`trunkgate clear call`) named no live call: 404.',
+  ERR_ADMIN_CALL_ENDING: '`DELETE /calls/:id` on a call already being torn down (a BYE is out): 409, nothing more is sent.',
+  ERR_ADMIN_CONNECTION_NOT_FOUND: '`DELETE /connections/:id` (`trunkgate clear connection`) named no open TCP/TLS connection: 404.',
   // log
   ERR_CONSOLE_OUTPUT: 'A library wrote through console.*: the text became a JSON log line, rate-limited.',
   // policy

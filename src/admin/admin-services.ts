@@ -6,6 +6,8 @@ import type { PkiService } from '../certificate-ops/index.js';
 import type { TlsProbeReport } from '../tls/probe.js';
 import type { ThreadLoadSnapshot } from '../common/thread-load.js';
 import type { CdrSinkStats } from '../cdr/index.js';
+import type { CallList, HangUpResult } from '../b2bua/active-calls.js';
+import type { ConnectionInfo, ListenerInfo } from '../sip/transport/index.js';
 
 /**
  * What the admin API reads and asks of the running gateway. The composition root (main.ts) wires these to
@@ -14,6 +16,14 @@ import type { CdrSinkStats } from '../cdr/index.js';
 export interface AdminServices {
   /** The engine's connection table, TLS profiles and counters (from the engine worker). */
   engineSnapshot(): Promise<EngineSnapshot>;
+  /** Closes one of the engine's TCP/TLS connections: the connection as it was, or undefined when none is open by that id. */
+  closeConnection?(id: string): Promise<ConnectionInfo | undefined>;
+  /** The SIP listeners that are bound (those that could not bind are in the engine's snapshot). */
+  listeners?(): readonly ListenerInfo[];
+  /** The live calls of every b2bua app, at most `limit`, oldest answer first. */
+  listCalls?(limit: number): Promise<CallList>;
+  /** Ends one call by its id: BYE on both legs, its CDR with cause `admin`. */
+  hangUpCall?(id: string): Promise<HangUpResult>;
   /** The b2bua's call, policy and OPTIONS-ping counters. */
   b2buaStats(): B2buaStatsSnapshot;
   /** The b2bua thread's event-loop busy time and garbage collection. */

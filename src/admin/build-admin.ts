@@ -2,10 +2,13 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/index.js';
 import type { AdminServices } from './admin-services.js';
+import { AdminActions } from './admin-actions.js';
+import { describeRoute, OPENAPI_TAGS } from './openapi-doc.js';
 import { listenerDownSchema } from './schemas.js';
 import { requireToken } from './auth.js';
 import type { AdminErrorCode } from './errors.js';
 import { b2buaRoutes } from './routes/b2bua-routes.js';
+import { callsRoutes } from './routes/calls-routes.js';
 import { engineRoutes } from './routes/engine-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
 import { pkiRoutes } from './routes/pki-routes.js';
@@ -37,12 +40,22 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
       openapi: '3.0.3',
       info: {
         title: 'trunkgate admin API',
-        description: 'Connection table, TLS profiles and counters, trunk state, statistics, Prometheus metrics, reload and certificate tasks of a running trunkgate.',
+        description: 'Connection table, listeners, live calls, TLS profiles and counters, trunk state, statistics, Prometheus metrics, '
+          + 'reload and certificate tasks of a running trunkgate. Every route but /health needs `Authorization: Bearer <token>` '
+          + 'when the gateway has a token (the variable gateway.admin.tokenEnv names); without one, nothing is asked.',
         version: '0.1.0',
+        license: { name: 'MIT', url: 'https://spdx.org/licenses/MIT.html' },
       },
-      ...(opts.token ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
+      // The document is served by the API it describes: relative to where it was fetched from.
+      servers: [{ url: '/', description: 'this admin API (the address /openapi.json was fetched from)' }],
+      tags: OPENAPI_TAGS,
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the admin token (gateway.admin.tokenEnv)' } } },
+      security: [{ bearer: [] }],
     },
   });
+  // Every route says what it can answer besides its own results: 400 for a refused request, 401 without the token.
+  app.addHook('onRoute', (route) => describeRoute(route, OPEN_ROUTES));
+  const actions = new AdminActions();
   requireToken(app, opts.token, OPEN_ROUTES);
   app.setErrorHandler(async (err, req, reply) => {
     const status = (err as { statusCode?: number }).statusCode;
@@ -61,6 +74,7 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   app.get('/health', {
     schema: {
       summary: 'Liveness of the admin API, and standing warnings of the running configuration (no token asked)', tags: ['meta'],
+      security: [],
       response: { 200: { type: 'object', properties: {
         status: { type: 'string' },
         listenersDown: { type: 'array', items: listenerDownSchema },
@@ -78,9 +92,10 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(engineRoutes(services));
-  await app.register(b2buaRoutes(services));
-  await app.register(metricsRoute(services, opts.processMetrics !== undefined ? { processMetrics: opts.processMetrics } : {}));
+  await app.register(engineRoutes(services, actions));
+  await app.register(b2buaRoutes(services, actions));
+  await app.register(callsRoutes(services, actions));
+  await app.register(metricsRoute(services, actions, opts.processMetrics !== undefined ? { processMetrics: opts.processMetrics } : {}));
   await app.register(reloadRoutes(services));
   await app.register(pkiRoutes(services));
   return app;

@@ -9,4 +9,10 @@ export type AdminErrorCode =
   /** A request the API refused (bad body, unknown name) without a code of its own: 4xx with this code. */
   | 'ERR_ADMIN_REQUEST'
   /** The admin API could not bind its address: the gateway runs on without it, and says so. */
-  | 'ERR_ADMIN_LISTEN';
+  | 'ERR_ADMIN_LISTEN'
+  /** DELETE /calls/:id (clear call) named no live call: 404. */
+  | 'ERR_ADMIN_CALL_NOT_FOUND'
+  /** DELETE /calls/:id on a call already being torn down (a BYE is out): 409, nothing sent. */
+  | 'ERR_ADMIN_CALL_ENDING'
+  /** DELETE /connections/:id (clear connection) named no open connection: 404. */
+  | 'ERR_ADMIN_CONNECTION_NOT_FOUND';

@@ -3,6 +3,7 @@ import type { B2buaStatsSnapshot } from '../b2bua/start-b2bua.js';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
 import type { CertificateRow } from '../certificate-inventory.js';
 import type { CdrSinkStats } from '../cdr/index.js';
+import type { AdminActionCounts } from './admin-actions.js';
 
 /** What one scrape reads: taken once, then every metric is set from it. */
 
@@ -16,6 +17,8 @@ export interface MetricsInput {
   certificates?: readonly CertificateRow[];
   /** The CDR sinks, when CDRs are written. */
   cdr?: CdrSinkStats;
+  /** The admin API's actions (clear call, clear connection) by result. */
+  admin?: AdminActionCounts;
 }
 
 type Labels = Record<string, string>;
@@ -145,6 +148,9 @@ export class GatewayMetrics {
     gauge('trunkgate_trunk_state', 'OPTIONS ping state of a trunk target, one series per state (1 for the current one)', ['tenant', 'server', 'state'],
       (i) => (i.b2bua.trunks?.trunks ?? []).flatMap((t) => (['unknown', 'up', 'down'] as const)
         .map((state) => [{ tenant: t.tenant, server: t.server, state }, t.state === state ? 1 : 0] as [Labels, number])));
+    counter('trunkgate_admin_actions_total', 'What was asked of the admin API (clear-call, clear-connection), by result (done, not-found, conflict)',
+      ['action', 'result'], (i) => Object.entries(i.admin ?? {}).flatMap(([action, byResult]) =>
+        Object.entries(byResult).map(([result, n]) => [{ action, result }, n] as [Labels, number])));
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: reg, prefix: 'trunkgate_' });
   }
 

@@ -3,6 +3,8 @@
  * serializes with them. Objects whose keys are data (counters by code) allow any further property.
  */
 
+import { adminActionsSchema } from './call-schemas.js';
+
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
 const bool = { type: 'boolean' } as const;
@@ -150,6 +152,7 @@ export const statsSchema = {
     },
     appThread: { type: 'object', additionalProperties: true },
     cdr: { type: 'object', additionalProperties: true },
+    admin: adminActionsSchema,
     process: { type: 'object', properties: { rss: int, heapTotal: int, heapUsed: int, external: int, arrayBuffers: int } },
   },
 } as const;

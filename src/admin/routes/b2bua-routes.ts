@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { AdminActions } from '../admin-actions.js';
 import type { AdminServices } from '../admin-services.js';
 import { certificatesSchema, statsSchema, trunksSchema } from '../schemas.js';
 
 /** GET /trunks (OPTIONS ping state), GET /certificates (expiry of every configured certificate) and GET /stats. */
-export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
+export function b2buaRoutes(services: AdminServices, actions: AdminActions): FastifyPluginAsync {
   return async (app) => {
     app.get('/trunks', {
       schema: {
@@ -49,6 +50,7 @@ export function b2buaRoutes(services: AdminServices): FastifyPluginAsync {
         b2bua,
         ...(services.appThread ? { appThread: services.appThread() } : {}),
         ...(services.cdr ? { cdr: services.cdr() } : {}),
+        admin: actions.snapshot(),
         process: processMemory(),
       };
     });

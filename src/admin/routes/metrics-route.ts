@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { AdminActions } from '../admin-actions.js';
 import type { AdminServices } from '../admin-services.js';
 import { GatewayMetrics } from '../metrics.js';
 
 /** GET /metrics: the Prometheus text exposition (prom-client). */
-export function metricsRoute(services: AdminServices, opts: { processMetrics?: boolean } = {}): FastifyPluginAsync {
+export function metricsRoute(services: AdminServices, actions: AdminActions, opts: { processMetrics?: boolean } = {}): FastifyPluginAsync {
   return async (app) => {
     const metrics = new GatewayMetrics(opts);
     app.get('/metrics', {
@@ -16,7 +17,7 @@ export function metricsRoute(services: AdminServices, opts: { processMetrics?: b
     }, async (_req, reply) => {
       const text = await metrics.render({
         engine: await services.engineSnapshot(), b2bua: services.b2buaStats(), certificates: services.certificates?.() ?? [],
-        ...(services.cdr ? { cdr: services.cdr() } : {}),
+        ...(services.cdr ? { cdr: services.cdr() } : {}), admin: actions.snapshot(),
       });
       return reply.type(metrics.contentType).send(text);
     });

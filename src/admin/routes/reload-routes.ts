@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AdminServices, TlsProbeRequest } from '../admin-services.js';
-import { configReloadSchema, tlsReloadSchema } from '../schemas.js';
+import { configReloadSchema, errorSchema, tlsReloadSchema } from '../schemas.js';
 
 /**
  * POST /reload/tls and POST /reload/config: 200 with what changed, or 422 with every reason the running
@@ -31,6 +31,10 @@ export function reloadRoutes(services: AdminServices): FastifyPluginAsync {
             host: { type: 'string', minLength: 1, maxLength: 253 }, port: { type: 'integer', minimum: 1, maximum: 65535 },
             sni: { type: 'string', minLength: 1, maxLength: 253 }, profile: { type: 'string', minLength: 1, maxLength: 64 },
           },
+        },
+        response: {
+          200: { type: 'object', additionalProperties: true, description: 'the report of trunkgate tls probe --json' },
+          422: errorSchema, 429: errorSchema, 501: errorSchema,
         },
       },
     }, async (req, reply) => {

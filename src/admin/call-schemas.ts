@@ -1,0 +1,85 @@
+/** JSON Schemas of the call list, the listener table and the admin actions (OpenAPI at /openapi.json). */
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const nullableStr = { type: 'string', nullable: true } as const;
+const ms = { type: 'number', description: 'ms since the epoch' } as const;
+
+/** The biggest `?limit` a list takes, and what it gives when none is asked. */
+export const LIST_LIMIT_MAX = 10_000;
+export const LIST_LIMIT_DEFAULT = 1_000;
+
+export const limitQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT, description: `rows at most (default ${LIST_LIMIT_DEFAULT}); the total is given whatever the limit` },
+  },
+} as const;
+
+export const callSchema = {
+  type: 'object',
+  description: "One connected call (CUBE's show call active voice brief)",
+  required: ['id', 'app', 'state', 'callIds', 'startAt', 'answerAt', 'durationMs'],
+  properties: {
+    id: { type: 'string', description: 'stable for the call\'s life: `<app>-<8 hex>`; DELETE /calls/{id} takes it' },
+    app: { type: 'integer', description: 'the b2bua app that holds the call: 0 the main thread\'s, 1.. the workers (gateway.workers)' },
+    state: { type: 'string', enum: ['connected', 'ending'], description: 'ending: a BYE is under way on a leg' },
+    callIds: { type: 'array', items: str, description: 'the A leg\'s Call-ID, then the B leg\'s' },
+    tenantIn: nullableStr, tenantOut: nullableStr, dialPeer: nullableStr, callingNumber: nullableStr, calledNumber: nullableStr,
+    startAt: { ...ms, description: 'the A leg\'s INVITE, ms since the epoch' },
+    answerAt: { ...ms, description: 'the B leg\'s answer, ms since the epoch' },
+    durationMs: { type: 'number', description: 'connected time so far' },
+  },
+} as const;
+
+export const callsSchema = {
+  type: 'object',
+  properties: {
+    count: { ...int, description: 'rows in `calls`' },
+    total: { ...int, description: 'live calls in all' },
+    truncated: { type: 'boolean', description: 'more calls are up than `limit` let through' },
+    calls: { type: 'array', items: callSchema },
+    unansweredApps: { type: 'array', items: int, description: 'app workers that did not answer in time: their calls are missing' },
+  },
+} as const;
+
+export const hangUpSchema = {
+  type: 'object',
+  properties: {
+    id: str,
+    state: { type: 'string', enum: ['ended', 'ending'], description: 'ended: both legs released; ending: a BYE is still out' },
+    call: callSchema,
+  },
+} as const;
+
+export const closedConnectionSchema = {
+  type: 'object',
+  properties: { id: str, protocol: str, direction: str, remoteAddress: str, remotePort: int, localAddress: str, localPort: int, tenant: str },
+} as const;
+
+export const listenersSchema = {
+  type: 'object',
+  properties: {
+    listeners: {
+      type: 'array',
+      description: "The SIP listeners (CUBE's show sip-ua status listen-socket)",
+      items: {
+        type: 'object',
+        properties: {
+          id: str, tenant: str, address: str, port: int,
+          transport: { type: 'string', enum: ['udp', 'tcp', 'tls'] },
+          state: { type: 'string', enum: ['listening', 'down'] },
+          tlsProfile: str,
+          error: { type: 'string', description: 'why a listener that is down could not bind' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const adminActionsSchema = {
+  type: 'object',
+  description: 'what was asked of the admin API, by action and result',
+  additionalProperties: { type: 'object', additionalProperties: int },
+} as const;
