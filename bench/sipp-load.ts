@@ -18,6 +18,9 @@
  *   npm run bench -- --only kamailio     sipp → kamailio → sipp, UDP both sides: what kamailio costs alone
  *   npm run bench -- --only kamailio-tls sipp → kamailio → TLS → kamailio → sipp: kamailio's own TLS relay
  *   npm run bench -- --only kamailio-policy  sipp → kamailio → UDP → gateway (policy pipeline) → sipp
+ * Against drachtio-server (built from source by bench/anchor/build-drachtio-server.sh) with a minimal drachtio-srf
+ * createB2BUA app, the anchor (bench/anchor/drachtio-target.ts, docs/bench-anchor.md):
+ *   npm run bench -- --only drachtio-anchor,policy --rates 300,500,700,900 --latency-rates 250
  *   --kam-children N  kamailio worker processes per socket and for TLS (default 4); its CPU is the sum over
  *   every process of its group. kamailio runs with the tlsf allocator (its default, q_malloc, checks every block
  *   and made kamailio, not the gateway, the bottleneck).
@@ -28,6 +31,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { startSipp, type SippProcess, type SippResult } from '../test/support/sipp.js';
+import { drachtioAnchor } from './anchor/drachtio-target.js';
 import { cpuMeter, groupCpuMeter } from './proc-cpu.js';
 import {
   cleanupPki, direct, gateway, kamailioDirect, kamailioTls, kamChildren, opt, policyGateway, product, sippBuffers,
@@ -50,6 +54,8 @@ interface StepResult {
   exitCode: number | null;
   cpu: Record<string, number | undefined>;
   rttMs: number[];
+  /** How long the CPU meters ran (seconds). */
+  wallSec: number;
 }
 
 /**
@@ -75,15 +81,17 @@ async function step(target: Target, rate: number, calls: number, traceRtt: boole
       traceRtt, extraArgs: [...sippBuffers, ...(t.uacArgs ?? [])],
     });
     const pids: Array<[string, number]> = [['sipp UAC', uac.pid], ...Object.entries(t.pids)];
+    const t0 = process.hrtime.bigint();
     const meters = [
       ...pids.map(([k, pid]) => [k, cpuMeter(pid)] as const),
       ...Object.entries(t.groups ?? {}).map(([k, pgid]) => [k, groupCpuMeter(pgid)] as const),
     ];
     const r: SippResult = await uac.exited;
     const cpu = Object.fromEntries(meters.map(([k, m]) => [k, m.stop()]));
+    const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
     return {
       rate, calls, successful: r.stats.successful, failed: r.stats.failed + Math.max(0, calls - r.stats.successful - r.stats.failed),
-      retransmissions: r.stats.retransmissions, exitCode: r.exitCode, cpu, rttMs: r.rttMs,
+      retransmissions: r.stats.retransmissions, exitCode: r.exitCode, cpu, rttMs: r.rttMs, wallSec,
     };
   } finally {
     await t.stop();
@@ -159,6 +167,15 @@ function fmtCpu(r: StepResult | undefined): string {
   return Object.entries(r.cpu).map(([k, v]) => `${k} ${v === undefined ? '?' : v.toFixed(0)}%`).join(', ');
 }
 
+/** CPU milliseconds per completed call of every process but the sipps (the target's own cost); — for sipp alone. */
+function cpuPerCall(r: StepResult | undefined): string {
+  const own = Object.entries(r?.cpu ?? {}).filter(([k]) => !k.startsWith('sipp'));
+  if (!r || own.length === 0 || r.successful === 0) return '—';
+  if (own.some(([, v]) => v === undefined)) return '?';
+  const cores = own.reduce((a, [, v]) => a + v!, 0) / 100;
+  return `${((cores * r.wallSec) / r.successful * 1000).toFixed(2)} (${own.map(([k]) => k).join(' + ')})`;
+}
+
 function table(series: Series[]): string {
   const col = (f: (s: Series) => string): string => series.map(f).join(' | ');
   const rows = [
@@ -167,6 +184,7 @@ function table(series: Series[]): string {
     `| max rate with 0 failed (calls/s) | ${col((s) => (s.error ? `${s.maxRate > 0 ? `≥ ${s.maxRate}, then ` : ''}not measured: ${s.error.split('\n')[0]}` : String(s.maxRate)))} |`,
     `| first failing step | ${col((s) => (s.firstFail ? `${s.firstFail.rate}/s: ${s.firstFail.failed} failed, ${s.firstFail.retransmissions} retrans` : 'none up to the last step'))} |`,
     `| CPU at max rate (100% = one core) | ${col((s) => fmtCpu(s.atMax))} |`,
+    `| CPU per call at max rate, all but the sipps (ms) | ${col((s) => cpuPerCall(s.atMax))} |`,
     `| INVITE→200 at half rate, avg (ms) | ${col((s) => (s.half ? (s.half.rttMs.reduce((a, b) => a + b, 0) / s.half.rttMs.length).toFixed(2) : '—'))} |`,
     `| INVITE→200 at half rate, p99 (ms) | ${col((s) => (s.half ? pct(s.half.rttMs, 99).toFixed(0) : '—'))} |`,
     `| half-rate run | ${col((s) => (s.half ? `${s.half.rate}/s, ${s.half.successful}/${s.half.calls} ok, ${fmtCpu(s.half)}` : '—'))} |`,
@@ -186,10 +204,12 @@ function table(series: Series[]): string {
 const byName: Record<string, Target> = {
   gateway, policy: policyGateway, direct, 'tls-gateway': tlsGateway, 'tls-policy': tlsPolicyGateway,
   kamailio: kamailioDirect, 'kamailio-tls': kamailioTls, 'kamailio-policy': udpKamailioPolicy,
+  'drachtio-anchor': drachtioAnchor,
 };
 const unknown = (only ?? '').split(',').filter((n) => n !== '' && !byName[n]);
 if (unknown.length > 0) throw new Error(`--only: unknown target ${unknown.join(', ')}; known: ${Object.keys(byName).join(', ')}`);
 const targets = only ? only.split(',').map((n) => byName[n]!) : [gateway, policyGateway, direct];
+for (const t of targets) t.check?.();
 if (product === 'dist' && targets.some((t) => t.name.includes('gateway'))) {
   console.error('building dist/ (npm run build), which the gateway process runs');
   execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });

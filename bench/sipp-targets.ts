@@ -1,6 +1,6 @@
 /**
  * The bench's targets (what sipp's UAC calls, with everything behind it up to sipp's UAS), for bench/sipp-load.ts,
- * and the command-line options they read.
+ * and the command-line options they read. The drachtio-server anchor is in bench/anchor/drachtio-target.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,8 @@ const apps = opt('apps');
 
 export interface Target {
   name: string;
+  /** Exits the bench, saying what to do, when something the target needs is missing. */
+  check?(): void;
   /** Starts what answers calls; returns the address to call and the pids whose CPU is reported. */
   start(): Promise<{
     remote: string; pids: Record<string, number>; groups?: Record<string, number>; uacArgs?: string[]; stop(): Promise<void>;
