@@ -55,7 +55,7 @@ export class GatewayMetrics {
         },
       });
 
-    counter('trunkgate_calls_attempted_total', 'INVITEs the b2bua tried to bridge', [], (i) => [[{}, i.b2bua.attempted]]);
+    counter('trunkgate_calls_attempted_total', 'INVITEs that reached the call policy (each also counted once as connected or failed)', [], (i) => [[{}, i.b2bua.attempted]]);
     counter('trunkgate_calls_connected_total', 'Calls where both legs answered', [], (i) => [[{}, i.b2bua.connected]]);
     counter('trunkgate_calls_completed_total', 'Calls ended with both legs released', [], (i) => [[{}, i.b2bua.completed]]);
     counter('trunkgate_calls_failed_total',

@@ -1,6 +1,6 @@
 /** A point-in-time copy of the call counters. */
 export interface CallStatsSnapshot {
-  /** INVITEs handed to createB2BUA. */
+  /** INVITEs that reached the call policy; each is also counted once as connected or under its failure status. */
   attempted: number;
   /** Calls where both legs answered. */
   connected: number;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/index.js';
 import { refuse, type CallLocals, type PipelineRequest, type PipelineResponse } from './pipeline-types.js';
+import type { CallStats } from './call-stats.js';
 import type { CdrRecord } from './cdr-record.js';
 import type { ReleasedBy } from './supervise-legs.js';
 import type { SipTransport } from './policy-types.js';
@@ -96,9 +97,11 @@ export function writeCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
 
 /** A pipeline step's refusal: the final response with its Reason, and the call's CDR (released by the gateway). */
 export function refuseCall(
-  clock: Clock, req: PipelineRequest, res: PipelineResponse, status: number, reasonHeader: string, cause: string,
+  clock: Clock, calls: Pick<CallStats, 'fail'>, req: PipelineRequest, res: PipelineResponse, status: number, reasonHeader: string, cause: string,
 ): void {
   refuse(res, status, reasonHeader);
+  // Counted under its outcome, as every INVITE that reached the policy is (attempted = connected + failed, once settled).
+  calls.fail(status);
   if (req.locals) writeCdr(req.locals, { status, cause, reason: reasonHeader, endAt: clock.now(), releasedBy: 'gateway' });
 }
 

@@ -136,6 +136,10 @@ test('the policy pipeline over the real engine: 403 by category despite a spoofe
     // The engine removed each network copy and put its own: the b2bua never saw a header that was not the engine's.
     assert.equal(s.policy?.peerHeaderIgnored, 0);
     assert.equal(s.connected, 2);
+    // Every INVITE that reached the policy is attempted once and counted once under its outcome, refusals included.
+    assert.equal(s.attempted, 4);
+    assert.deepEqual(s.failed, { 403: 1, 404: 1 });
+    assert.equal(s.attempted, s.connected + s.failedTotal);
     const byNumber = new Map(r.cdrs.map((c) => [c.calledNumber, c]));
     assert.equal(byNumber.get('+442071234567')?.cause, 'denied:international');
     assert.equal(byNumber.get('+442071234567')?.tenantIn, 'pbx');

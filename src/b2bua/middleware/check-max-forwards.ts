@@ -19,7 +19,7 @@ export function checkMaxForwards(deps: PipelineDeps): Middleware {
       if (n === 0) {
         deps.stats.tooManyHops++;
         refusalLine(deps, req, 'info', 'ERR_B2BUA_TOO_MANY_HOPS', {}, 'b2bua: Max-Forwards is 0');
-        refuseCall(deps.clock, req, res, 483, 'SIP;cause=483;text="Too Many Hops"', 'too-many-hops');
+        refuseCall(deps.clock, deps.stats.calls, req, res, 483, 'SIP;cause=483;text="Too Many Hops"', 'too-many-hops');
         return;
       }
       locals.maxForwards = Math.min(n, 255) - 1;

@@ -16,7 +16,7 @@ export function checkPermission(deps: PipelineDeps): Middleware {
       refusalLine(deps, req, 'info', 'ERR_B2BUA_DENIED', { calledNumber: locals.calledNumber, category: d.category, tlsPeer: locals.tlsPeer }, `b2bua: ${d.reason}`);
       const rule = `category ${d.category}: permission ${d.category} denied to tenant ${locals.tenantIn ?? '-'}`
         + (locals.tlsPeer !== undefined ? `, TLS peer ${locals.tlsPeer}` : '');
-      refuseCall(deps.clock, req, res, d.status, sipReason(d.status, `${d.reason} (${rule})`), `denied:${d.category}`);
+      refuseCall(deps.clock, deps.stats.calls, req, res, d.status, sipReason(d.status, `${d.reason} (${rule})`), `denied:${d.category}`);
       return;
     }
     next();

@@ -31,6 +31,8 @@ export function parseReceivedOn(text: string | undefined, transport: SipTranspor
 export function identifyPeer(deps: PipelineDeps): Middleware {
   const { policy, stats, clock } = deps;
   return (req: PipelineRequest, res, next) => {
+    // Every INVITE that reaches the policy is attempted once; each step that ends it counts its outcome.
+    stats.calls.attempted++;
     const callId = req.get('Call-ID') ?? '';
     const transport = transportOf(req.protocol);
     const calling = addressUser(req.get('From'));
@@ -90,7 +92,7 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
     if (locals.tenantIn === undefined || !Object.hasOwn(policy.tenants, locals.tenantIn)) {
       stats.noTenant++;
       refusalLine(deps, req, 'warn', 'ERR_B2BUA_NO_TENANT', { tenant: locals.tenantIn, receivedOn: req.receivedOn }, 'b2bua: call on no known tenant refused');
-      refuseCall(clock, req, res, 403, 'SIP;cause=403;text="No tenant for this listener"', 'no-tenant');
+      refuseCall(clock, stats.calls, req, res, 403, 'SIP;cause=403;text="No tenant for this listener"', 'no-tenant');
       return;
     }
     locals.log = locals.log.child({ tenantIn: locals.tenantIn });

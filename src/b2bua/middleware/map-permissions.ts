@@ -27,7 +27,7 @@ export function mapPermissions(deps: PipelineDeps): Middleware {
     if (!r.ok) {
       stats.unknownPeerRejected++;
       refusalLine(deps, req, 'warn', r.code, { identities: locals.identities }, r.reason);
-      refuseCall(deps.clock, req, res, r.status, `SIP;cause=${r.status};text="${r.reason.replace(/["\\]/g, '')}"`, 'unknown-peer');
+      refuseCall(deps.clock, stats.calls, req, res, r.status, `SIP;cause=${r.status};text="${r.reason.replace(/["\\]/g, '')}"`, 'unknown-peer');
       return;
     }
     if (r.warning !== undefined) {

@@ -57,7 +57,10 @@ export function placeCall(deps: PlaceCallDeps): Middleware {
   return (req, res) => {
     runCall(deps, req, res).catch((err: unknown) => {
       deps.log.error({ err, callId: req.locals?.callId, code: 'ERR_B2BUA_CALL_HANDLER' }, 'b2bua: call handler failed');
-      if (!res.finalResponseSent) res.send(500, undefined, { headers: { Reason: sipReason(500, 'Gateway error placing the call') } });
+      if (!res.finalResponseSent) {
+        res.send(500, undefined, { headers: { Reason: sipReason(500, 'Gateway error placing the call') } });
+        deps.stats.calls.fail(500);
+      }
     });
   };
 }
@@ -92,7 +95,6 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   const all = bLegTargets(locals.calledNumber ?? '', (locals.dialPeers ?? []).map((c) => c.dialPeer), policy.tenants);
   const targets = liveTargets(all, deps.trunks ? (t, s) => deps.trunks!.isDown(t, s) : undefined);
   if (targets.length < all.length) stats.skippedDown += all.length - targets.length;
-  stats.calls.attempted++;
 
   // RFC 4028 §9: the caller's session interval is agreed (or refused with 422) before any B leg is placed.
   const st = policy.calls?.sessionTimer;

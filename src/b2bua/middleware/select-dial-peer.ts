@@ -22,7 +22,7 @@ export function selectDialPeer(deps: PipelineDeps): Middleware {
     if (candidates.length === 0) {
       stats.noRoute++;
       refusalLine(deps, req, 'info', 'ERR_B2BUA_NO_ROUTE', { calledNumber: locals.calledNumber }, 'b2bua: no dial peer matches');
-      refuseCall(deps.clock, req, res, 404,
+      refuseCall(deps.clock, stats.calls, req, res, 404,
         sipReason(404, `No route: no dial peer for ${locals.calledNumber ?? '(no number)'} from tenant ${locals.tenantIn ?? '-'}`), 'no-route');
       return;
     }
