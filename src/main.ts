@@ -3,6 +3,9 @@ import { isGatewayError, startIdleMemoryRelease } from './common/index.js';
 import { configCheck } from './cli/config-check.js';
 import { parseCommandLine, USAGE } from './cli/parse-command.js';
 import { reloadCommand } from './cli/reload.js';
+import { clearCommand } from './cli/clear.js';
+import { showCommand } from './cli/show.js';
+import { ADMIN_CAUSE, ADMIN_REASON } from './b2bua/active-calls.js';
 import { pkiCommandLine } from './cli/pki.js';
 import { compileProfile, tlsProbeCommand } from './cli/tls-probe.js';
 import { probeTls } from './tls/index.js';
@@ -24,6 +27,8 @@ import { ThreadLoad } from './common/thread-load.js';
  *   trunkgate config schema              print the JSON Schema of the configuration
  *   trunkgate reload [--tls] [--profiles DIR] [--admin URL] [--json]
  *                                        ask the running gateway (admin API) to reload its configuration (or TLS files)
+ *   trunkgate show WHAT / clear WHAT     the running gateway's connections, listeners, calls, TLS, trunks and
+ *                                        certificates as tables; end a call or close connections (admin API)
  * Environment: TRUNKGATE_PROFILES (profiles dir), TRUNKGATE_ENGINE_SECRET (random per start),
  * TRUNKGATE_CONTROL_PORT (overrides gateway.engine.control.port), TRUNKGATE_ADMIN_PORT (overrides
  * gateway.admin.port), TRUNKGATE_PREWARM_CALLS (overrides gateway.engine.prewarmCalls), the variable gateway.admin.tokenEnv names (TRUNKGATE_ADMIN_TOKEN: the admin API's bearer
@@ -49,6 +54,10 @@ if (command.kind === 'config-check' || command.kind === 'config-schema') {
 }
 if (command.kind === 'reload') {
   process.exit(await reloadCommand(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
+}
+if (command.kind === 'show' || command.kind === 'clear') {
+  const io = { out: (s: string) => console.log(s), err: (s: string) => console.error(s), env };
+  process.exit(await (command.kind === 'show' ? showCommand : clearCommand)(command.args, io));
 }
 if (command.kind === 'tls') {
   process.exit(await tlsProbeCommand(command.args, { out: (s) => console.log(s), err: (s) => console.error(s), env }));
@@ -112,6 +121,10 @@ try {
     try {
       admin = await startAdmin({
         engineSnapshot: () => gw.engineSnapshot(),
+        closeConnection: (id) => gw.closeConnection(id),
+        listeners: () => gw.addresses.sip,
+        listCalls: (limit) => gw.b2bua.listCalls(limit),
+        hangUpCall: (id) => gw.b2bua.hangUp(id, ADMIN_CAUSE, ADMIN_REASON),
         b2buaStats: () => gw.b2bua.stats(),
         appThread: () => appThread.snapshot(),
         ...(gw.cdr ? { cdr: () => gw.cdr!.stats() } : {}),

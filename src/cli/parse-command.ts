@@ -13,6 +13,8 @@ export type Command =
   | { kind: 'reload'; args: string[] }
   | { kind: 'pki'; args: string[] }
   | { kind: 'tls'; args: string[] }
+  | { kind: 'show'; args: string[] }
+  | { kind: 'clear'; args: string[] }
   | { kind: 'usage-error'; message: string };
 
 export const USAGE = `Usage:
@@ -25,6 +27,10 @@ export const USAGE = `Usage:
                                           certificates without openssl (trunkgate pki --help)
   trunkgate tls probe HOST:PORT [--sni NAME] [--profile NAME] [--json]
                                           what a TLS far end accepts, and whether a profile connects
+  trunkgate show connections [--detail]|listeners|calls|tls|trunks|certificates [--json] [--limit N]
+                                          the running gateway's state, as tables (trunkgate show --help)
+  trunkgate clear call ID | connection ID | connection --remote ADDR:PORT [--json]
+                                          end a live call (BYE on both legs) or close TCP/TLS connections
   trunkgate version                       print the version
   trunkgate help                          print this text
 
@@ -75,6 +81,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
   // pki reads its own words and flags (src/cli/pki.ts), and answers a bad one with its own usage and exit 2.
   if (first === 'pki') return { kind: 'pki', args: rest };
   if (first === 'tls') return { kind: 'tls', args: rest };
+  // show and clear too (src/cli/show.ts, clear.ts): they ask the running gateway's admin API.
+  if (first === 'show') return { kind: 'show', args: rest };
+  if (first === 'clear') return { kind: 'clear', args: rest };
   if (first === 'reload') {
     const r = read(rest, {
       tls: { type: 'boolean' }, json: { type: 'boolean' }, profiles: { type: 'string' }, admin: { type: 'string' },

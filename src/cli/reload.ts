@@ -1,12 +1,7 @@
-import { formatProblem, readAdminEndpoint, readEnvOverrides, resolveConfigDir } from '../config/index.js';
 import type { ReloadProblem as Problem } from '../gateway-reload.js';
+import { adminRequest, resolveAdminEndpoint, type AdminIo } from './admin-client.js';
 
-export interface ReloadIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  env: Readonly<Record<string, string | undefined>>;
-  fetch?: typeof fetch;
-}
+export type ReloadIo = AdminIo;
 
 interface Report {
   ok: boolean;
@@ -36,40 +31,21 @@ export async function reloadCommand(args: readonly string[], io: ReloadIo): Prom
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const env = readEnvOverrides(io.env);
-  if (!env.ok) {
-    for (const p of env.problems) io.err(formatProblem(p));
+  const endpoint = resolveAdminEndpoint({ profiles: flag('--profiles'), admin: flag('--admin') }, io);
+  if (!endpoint) {
+    io.err('(a gateway without its admin API reloads on SIGHUP)');
     return 2;
   }
-  const dir = resolveConfigDir(flag('--profiles'), io.env);
-  const admin = readAdminEndpoint(dir);
-  const override = flag('--admin') ?? env.value.TRUNKGATE_ADMIN_URL;
-  if (!override && !admin.enabled) {
-    io.err(`${dir}: the admin API is disabled (gateway.admin.enabled: false); send SIGHUP to the gateway process instead`);
+  const path = args.includes('--tls') ? '/reload/tls' : '/reload/config';
+  const a = await adminRequest(endpoint, 'POST', path, io);
+  if (!a.ok) {
+    io.err(a.message);
     return 2;
   }
-  const host = admin.host.includes(':') ? `[${admin.host}]` : admin.host;
-  const base = (override ?? `http://${host}:${env.value.TRUNKGATE_ADMIN_PORT ?? admin.port}`).replace(/\/$/, '');
-  const url = `${base}${args.includes('--tls') ? '/reload/tls' : '/reload/config'}`;
-  const token = io.env[admin.tokenEnv];
-  let res: Response;
-  try {
-    res = await (io.fetch ?? fetch)(url, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
-  } catch (e) {
-    io.err(`cannot reach the gateway's admin API at ${url}: ${(e as { cause?: Error }).cause?.message ?? (e as Error).message}`);
-    return 2;
-  }
-  const text = await res.text();
-  if (args.includes('--json')) io.out(text);
-  let r: Report;
-  try {
-    r = JSON.parse(text) as Report;
-  } catch {
-    io.err(`${url}: HTTP ${res.status}: ${text.slice(0, 200)}`);
-    return 2;
-  }
-  if (res.status !== 200 && res.status !== 422) {
-    io.err(`${url}: HTTP ${res.status}: ${(r as { message?: string }).message ?? text.slice(0, 200)}`);
+  if (args.includes('--json')) io.out(a.text);
+  const r = a.body as Report;
+  if (a.status !== 200 && a.status !== 422) {
+    io.err(`${endpoint.base}${path}: HTTP ${a.status}: ${(r as { message?: string }).message ?? a.text.slice(0, 200)}`);
     return 2;
   }
   if (args.includes('--json')) return r.ok ? 0 : 1;
