@@ -159,7 +159,7 @@ export class GatewayReloader {
     const { log } = this.#o;
     const before = await this.#snapshot();
     const refused = (problems: ReloadProblem[]): TlsReloadReport => {
-      log.warn({ trigger, problems }, `trunkgate: TLS reload refused; the running profiles keep serving: ${problems.map((p) => `${p.profile ? `${p.profile}: ` : ''}${p.message}`).join('; ')}`);
+      log.warn({ code: 'ERR_TLS_PROFILE_INVALID', trigger, problems }, `trunkgate: TLS reload refused; the running profiles keep serving: ${problems.map((p) => `${p.profile ? `${p.profile}: ` : ''}${p.message}`).join('; ')}`);
       return {
         ok: false, trigger, version: before?.tls.version ?? 0, profiles: before?.tls.profiles.map((p) => p.name) ?? [],
         added: [], removed: [], certificates: [], problems,
@@ -200,7 +200,7 @@ export class GatewayReloader {
       certificates, problems: [],
       ...(r.warnings && r.warnings.length > 0 ? { warnings: r.warnings.map((w) => ({ code: w.code, message: w.reason, profile: w.profile })) } : {}),
     };
-    log.info({ trigger, version: r.version, added: report.added, removed: report.removed, certificates },
+    log.info({ code: 'EVT_RELOAD_APPLIED', trigger, version: r.version, added: report.added, removed: report.removed, certificates },
       `trunkgate: TLS profiles reloaded ${trigger === 'file' ? 'from disk' : `by ${trigger}`} (version ${r.version}${certificates.length > 0 ? `; new certificates for ${certificates.map((c) => c.profile).join(', ')}` : ''})`);
     return report;
   }
@@ -211,7 +211,7 @@ export class GatewayReloader {
     const r = reloadConfig(current, this.#o.profilesDir, { validateCipherName, env });
     const warnings = r.warnings.map(fromConfigProblem);
     const refuse = (changed: string[], problems: ReloadProblem[], tls?: TlsReloadReport): ConfigReloadReport => {
-      log.warn({ trigger, problems }, `trunkgate: configuration reload refused; the running configuration stays (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
+      log.warn({ code: 'ERR_CONFIG_INVALID', trigger, problems }, `trunkgate: configuration reload refused; the running configuration stays (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
       for (const p of problems) log.warn({ trigger, code: p.code }, `trunkgate: reload: ${p.file ? `${p.file}${p.line ? `:${p.line}` : ''}: ` : ''}${p.path ? `${p.path}: ` : ''}${p.profile ? `${p.profile}: ` : ''}${p.message} [${p.code}]`);
       return { ok: false, trigger, changed, applied: [], needsRestart: [], problems, warnings, ...(tls ? { tls } : {}) };
     };
@@ -290,7 +290,7 @@ export class GatewayReloader {
     this.#config = next;
     if (this.#watching && !same(tlsFilePaths(current), tlsFilePaths(next))) this.watchTlsFiles();
     for (const w of warnings) log.warn({ trigger, code: w.code }, `trunkgate: reload warning: ${w.path ? `${w.path}: ` : ''}${w.message}`);
-    log.info({ trigger, changed, applied, needsRestart },
+    log.info({ code: 'EVT_RELOAD_APPLIED', trigger, changed, applied, needsRestart },
       `trunkgate: configuration reloaded (${changed.length > 0 ? `changed: ${changed.join(', ')}` : 'no change'}${applied.length > 0 ? `; applied: ${applied.join(', ')}` : ''}${needsRestart.length > 0 ? `; needs restart: ${needsRestart.map((n) => n.what).join(', ')}` : ''})`);
     return { ok: true, trigger, changed, applied, needsRestart, problems: [], warnings, ...(tls ? { tls } : {}) };
   }

@@ -152,14 +152,14 @@ try {
   }
   for (const l of gw.addresses.sip) {
     const spec = options.listen.find((x) => x.transport === l.protocol && x.port === l.port);
-    log.info({ transport: l.protocol, address: l.address, port: l.port, tlsProfile: spec?.tlsProfile },
+    log.info({ code: 'EVT_LISTENER_UP', transport: l.protocol, address: l.address, port: l.port, tlsProfile: spec?.tlsProfile },
       `trunkgate: SIP ${l.protocol} listening on ${l.address}:${l.port}${spec?.tlsProfile ? ` (TLS profile ${spec.tlsProfile})` : ''}`);
   }
   const c = gw.addresses.control;
   const routing = options.policy
     ? `b2bua routes calls by ${options.policy.dialPeers.length} dial peers over ${Object.keys(options.policy.tenants).length} tenants`
     : `b2bua sends every call to ${options.target}`;
-  log.info({ control: `${c.host}:${c.port}`, ...(options.policy ? { dialPeers: options.policy.dialPeers.length } : { target: options.target }), profiles: profilesDir },
+  log.info({ code: 'EVT_GATEWAY_READY', control: `${c.host}:${c.port}`, ...(options.policy ? { dialPeers: options.policy.dialPeers.length } : { target: options.target }), profiles: profilesDir },
     `trunkgate: drachtio control on ${c.host}:${c.port}; ${routing}`);
   let stopping = false;
   // SIGTERM drains (gateway.shutdown): new calls get 503 with Retry-After, calls up get drainSeconds, then BYE.
@@ -169,7 +169,7 @@ try {
     if (stopping) return;
     stopping = true;
     const drainSeconds = signal === 'SIGTERM' ? drain.drainSeconds : 0;
-    log.info({ signal, drainSeconds, activeCalls: gw.b2bua.activeCalls }, 'trunkgate: stopping');
+    log.info({ code: 'EVT_GATEWAY_STOPPING', signal, drainSeconds, activeCalls: gw.b2bua.activeCalls }, 'trunkgate: stopping');
     reloader.close();
     expiry.close();
     process.off('SIGHUP', onHup);
@@ -181,7 +181,7 @@ try {
     void gw.shutdown({ drainSeconds, retryAfterSeconds: drain.retryAfterSeconds })
       .then((r) => log.info({ drainedAlone: r.drainedAlone, ended: r.ended }, 'trunkgate: calls drained'))
       .then(() => admin?.close()).catch(() => undefined).then(() => {
-        log.info('trunkgate: stopped');
+        log.info({ code: 'EVT_GATEWAY_STOPPED' }, 'trunkgate: stopped');
         process.exit(0);
       });
   };

@@ -23,3 +23,12 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_CALL_HANDLER'
   /** The CDR sink threw on a record: the record is still in its `cdr` log line. */
   | 'ERR_B2BUA_CDR_SINK';
+
+/** Events of the b2bua an operator watches for (listed with what to do in src/events.ts). */
+export type B2buaEventCode =
+  /** An OPTIONS-pinged trunk answers again. */
+  | 'EVT_TRUNK_UP'
+  /** An OPTIONS-pinged trunk stopped answering. */
+  | 'EVT_TRUNK_DOWN'
+  /** A TLS caller's certificate identities matched no TLS peer; the tenant's defaults applied. */
+  | 'EVT_TLS_PEER_UNMATCHED';

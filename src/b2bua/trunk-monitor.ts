@@ -207,14 +207,14 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
       if (from === 'up') return;
       s.state = 'up';
       if (from === 'down') this.#cameUp++;
-      this.#opts.log.info({ tenant: s.tenant, server: s.server, from, status }, `b2bua: trunk ${s.tenant} ${s.server} is up (${why})`);
+      this.#opts.log.info({ code: 'EVT_TRUNK_UP', tenant: s.tenant, server: s.server, from, status }, `b2bua: trunk ${s.tenant} ${s.server} is up (${why})`);
     } else {
       this.#pingFailures++;
       s.failures++;
       if (from === 'down' || s.failures < e.downAfter) return;
       s.state = 'down';
       this.#wentDown++;
-      this.#opts.log.warn({ tenant: s.tenant, server: s.server, from, failures: s.failures, status }, `b2bua: trunk ${s.tenant} ${s.server} is down (${why})`);
+      this.#opts.log.warn({ code: 'EVT_TRUNK_DOWN', tenant: s.tenant, server: s.server, from, failures: s.failures, status }, `b2bua: trunk ${s.tenant} ${s.server} is down (${why})`);
     }
     this.safeEmit('change', { ...s }, from);
   }

@@ -38,7 +38,7 @@ export interface EngineListenerOptions {
   sniProfiles?: string[];
   /** TLS listeners with a profile: refuse a handshake whose SNI names no profile. */
   refuseUnknownSni?: boolean;
-  /** A tenant's own listener: the engine starts without it when it cannot bind (logged LISTEN_SOCKET). */
+  /** A tenant's own listener: the engine starts without it when it cannot bind (logged ERR_SIP_TRANSPORT_BIND, CUBE's LISTEN_SOCKET). */
   optional?: boolean;
 }
 

@@ -49,7 +49,7 @@ dialPeers:
   return root;
 }
 
-test('a tenant port already taken: LISTEN_SOCKET logged with tenant, address, port, transport and error; /health degraded; the other trunks carry a call', async (t) => {
+test('a tenant port already taken: LISTEN_SOCKET (ERR_SIP_TRANSPORT_BIND) logged with tenant, address, port, transport and error; /health degraded; the other trunks carry a call', async (t) => {
   const b = await answeringUa(t);
   const ownPort = await freePort();
   await occupy(t, ownPort);
@@ -57,7 +57,7 @@ test('a tenant port already taken: LISTEN_SOCKET logged with tenant, address, po
   const adminPort = await freePort();
   const root = profiles(t, { sipPort, adminPort, farPort: b.port, ownPort });
   const p = await startTrunkgate(t, root, { ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on') });
-  const { line } = await p.waitFor((l) => l.code === 'LISTEN_SOCKET', 10_000);
+  const { line } = await p.waitFor((l) => l.code === 'ERR_SIP_TRANSPORT_BIND', 10_000);
   assert.equal(line.tenant, 'backup');
   assert.equal(line.address, '127.0.0.1');
   assert.equal(line.port, ownPort);

@@ -32,7 +32,7 @@ export function mapPermissions(deps: PipelineDeps): Middleware {
     }
     if (r.warning !== undefined) {
       stats.unknownPeerAllowed++;
-      locals.log.warn({ identities: locals.identities }, r.warning);
+      locals.log.warn({ code: 'EVT_TLS_PEER_UNMATCHED', identities: locals.identities }, r.warning);
     }
     if (r.peer) {
       locals.tlsPeer = r.peer.name;

@@ -304,7 +304,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   }
 
   /**
-   * Binds one listener. A tenant's own listener that cannot bind is logged with code LISTEN_SOCKET (tenant, address,
+   * Binds one listener. A tenant's own listener that cannot bind is logged as CUBE's LISTEN_SOCKET, code ERR_SIP_TRANSPORT_BIND (tenant, address,
    * port, transport and the OS error) and left out, so the other trunks keep serving; any other listener's failure
    * stops the start.
    */
@@ -317,7 +317,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       const os = (e as { cause?: { message?: string } }).cause?.message ?? (e instanceof Error ? e.message : String(e));
       const f: FailedListener = { id: spec.id, protocol: spec.protocol, host: spec.host, port: spec.port, error: os, ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}) };
       this.#failed.push(f);
-      this.#log.error({ code: 'LISTEN_SOCKET', listener: spec.id, tenant: spec.tenant ?? '-', address: spec.host, port: spec.port, transport: spec.protocol, err: os },
+      this.#log.error({ code: 'ERR_SIP_TRANSPORT_BIND', listener: spec.id, tenant: spec.tenant ?? '-', address: spec.host, port: spec.port, transport: spec.protocol, err: os },
         `%SIP-3-LISTEN_SOCKET: tenant ${spec.tenant ?? '-'} cannot listen on ${spec.protocol} ${spec.host}:${spec.port} (${os}); the other listeners run without it`);
       return undefined;
     }
