@@ -12,7 +12,7 @@ import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js
 import { closeConnectionByAdmin } from './engine/close-connection.js';
 import type { ConnectionInfo } from './sip/transport/index.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
-import { silentLogger } from './log/index.js';
+import { silentLogger, type LogStyle } from './log/index.js';
 import { createCdrSink, type CdrSink, type CdrSinkOptions } from './cdr/index.js';
 
 export interface GatewayOptions {
@@ -38,6 +38,8 @@ export interface GatewayOptions {
   log?: Logger;
   /** Level of the engine worker's logger. */
   logLevel?: string;
+  /** Form of the worker threads' log lines (the main thread's logger is made by the caller). */
+  logStyle?: LogStyle;
   /** Synthetic calls through a throwaway core before the listeners open (src/engine/prewarm.ts); default 0. */
   prewarmCalls?: number;
   /** Run the engine in a worker thread (default) or in this thread (tests, debugging). */
@@ -114,6 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (inWorker) {
     const w: EngineWorkerHandle = await startEngineWorker({
       listen: options.listen, control: control0, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.logStyle ? { logStyle: options.logStyle } : {}),
     });
     engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure, closeConnection: w.closeConnection };
   } else {
@@ -132,7 +135,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const onCdr = cdr ? { onCdr: cdr.write } : {};
     const engineAt = { host: control.host, port: control.port, secret: options.control.secret };
     b2bua = options.policy && (options.apps ?? 1) > 1
-      ? await startAppPool({ engine: engineAt, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', log, ...onCdr })
+      ? await startAppPool({ engine: engineAt, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', ...(options.logStyle ? { logStyle: options.logStyle } : {}), log, ...onCdr })
       : await startB2bua({
         engine: engineAt,
         ...(options.policy ? { policy: options.policy } : { ...(options.target !== undefined ? { target: options.target } : {}) }),

@@ -14,7 +14,7 @@ import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { GatewayReloader } from './gateway-reload.js';
 import { CertificateExpiryWatch } from './cert-expiry.js';
 import { pkiService } from './certificate-ops/index.js';
-import { createLogger, routeConsoleToLog } from './log/index.js';
+import { createLogger, logFormatFor, routeConsoleToLog, type LogStyle } from './log/index.js';
 import { planStartup } from './startup.js';
 import { ThreadLoad } from './common/thread-load.js';
 
@@ -73,7 +73,10 @@ if (command.kind === 'version') {
 // The environment's overrides pass the same schemas as the files; a bad one stops the start like a bad file.
 const overrides = readEnvOverrides(env);
 const envLevel = overrides.ok ? overrides.value.TRUNKGATE_LOG_LEVEL : undefined;
-const log = createLogger({ level: envLevel ?? 'info' });
+// Pretty lines for a person at a terminal, JSON lines for everything else (TRUNKGATE_LOG_FORMAT decides when set).
+const tty = process.stdout.isTTY === true;
+const logStyle: LogStyle = { format: logFormatFor(overrides.ok ? overrides.value.TRUNKGATE_LOG_FORMAT : undefined, tty), colour: tty };
+const log = createLogger({ level: envLevel ?? 'info', ...logStyle });
 try {
   if (!overrides.ok) throw configInvalid(overrides.problems);
   const over = overrides.value;
@@ -85,6 +88,7 @@ try {
     control: { host: plan.options.control.host, port: controlPort, secret: over.TRUNKGATE_ENGINE_SECRET ?? randomSecret() },
     ...(over.TRUNKGATE_PREWARM_CALLS !== undefined ? { prewarmCalls: over.TRUNKGATE_PREWARM_CALLS } : {}),
     log,
+    logStyle,
     ...(envLevel ? { logLevel: envLevel } : {}),
   };
   // Libraries that print (drachtio-srf writes its parse errors and stacks with console.error) go to the JSON log.

@@ -22,6 +22,8 @@ export const EnvOverridesSchema = z.object({
     error: "8 to 256 printable ASCII characters, no space and no '|'",
   }).optional(),
   TRUNKGATE_LOG_LEVEL: LogLevelSchema.optional(),
+  /** json (lines for a collector) or pretty (for a person); unset: pretty on a terminal, json otherwise. */
+  TRUNKGATE_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   /** Overrides gateway.engine.prewarmCalls (0 turns the pre-warm off), within the same bounds. */
   TRUNKGATE_PREWARM_CALLS: z.string().regex(/^[0-9]{1,6}$/, { error: 'a number of calls (decimal digits)' }).transform(Number)
     .pipe(PrewarmCallsSchema).optional(),

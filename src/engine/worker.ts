@@ -1,6 +1,6 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { GatewayError, startIdleMemoryRelease } from '../common/index.js';
-import { createLogger } from '../log/index.js';
+import { createLogger, type LogStyle } from '../log/index.js';
 import type { TimerSettings } from '../sip/transaction/index.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { Engine, type EngineAddresses, type EngineControlOptions, type EngineListenerOptions, type TransportLimits } from './engine.js';
@@ -31,6 +31,8 @@ export interface EngineWorkerOptions {
   prewarmCalls?: number;
   /** pino level of the worker's own logger (default info; main.ts passes TRUNKGATE_LOG_LEVEL, checked). */
   logLevel?: string;
+  /** Its log form (the main thread's: pretty on a terminal). */
+  logStyle?: LogStyle;
   /** Bound on the engine's start and close inside the worker (default 10,000 ms). */
   timeoutMs?: number;
 }
@@ -228,7 +230,7 @@ function closer(worker: Worker, timeoutMs: number): () => Promise<void> {
 /** Inside the worker: build and start the engine, report, and close it when told. */
 async function runInWorker(options: EngineWorkerOptions): Promise<void> {
   const port = parentPort!;
-  const log = createLogger(options.logLevel ? { level: options.logLevel } : {}).child({ thread: 'engine' });
+  const log = createLogger({ ...(options.logLevel ? { level: options.logLevel } : {}), ...options.logStyle }).child({ thread: 'engine' });
   const post = (m: FromWorker) => port.postMessage(m);
   let engine: Engine;
   try {

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../common/index.js';
-import { silentLogger } from '../../log/index.js';
+import { silentLogger, type LogStyle } from '../../log/index.js';
 import type { B2buaErrorCode } from '../errors.js';
 import { callIdApp, type CallList, type HangUpResult } from '../active-calls.js';
 import type { B2buaPolicy } from '../policy-types.js';
@@ -15,8 +15,9 @@ export interface AppPoolOptions extends B2buaOptions {
   policy: B2buaPolicy;
   /** Apps in all: this thread's, plus `apps - 1` worker threads. */
   apps: number;
-  /** The workers' log level (they log on their own, to the same stdout). */
+  /** The workers' log level and form (they log on their own, to the same stdout). */
   logLevel: string;
+  logStyle?: LogStyle;
   /** How long a worker may take to connect (default 10,000 ms). */
   startTimeoutMs?: number;
 }
@@ -70,7 +71,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
 
   const start = (slot: Slot): Promise<void> => new Promise((resolve, reject) => {
     const worker = spawnAppWorker({
-      engine: options.engine, policy, down: downList(), logLevel: options.logLevel, index: slot.index, restarts: slot.starts++,
+      engine: options.engine, policy, down: downList(), logLevel: options.logLevel, ...(options.logStyle ? { logStyle: options.logStyle } : {}), index: slot.index, restarts: slot.starts++,
       cdr: options.onCdr !== undefined,
     });
     slot.worker = worker;

@@ -27,7 +27,7 @@ export function spawnAppWorker(input: AppWorkerInput): Worker {
 async function runAppWorker(input: AppWorkerInput): Promise<void> {
   const port = parentPort!;
   const post = (m: FromAppWorker): void => port.postMessage(m);
-  const log = createLogger({ level: input.logLevel }).child({ app: input.index });
+  const log = createLogger({ level: input.logLevel, ...input.logStyle }).child({ app: input.index });
   let down = new Set(input.down);
   let app: B2buaApp;
   try {

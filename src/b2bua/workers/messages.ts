@@ -1,3 +1,4 @@
+import type { LogStyle } from '../../log/index.js';
 import type { CallList, HangUpResult } from '../active-calls.js';
 import type { CdrRecord } from '../cdr.js';
 import type { B2buaPolicy } from '../policy-types.js';
@@ -10,6 +11,8 @@ export interface AppWorkerInput {
   /** Targets the pinging app has found down (`tenant` NUL `server`). */
   down: string[];
   logLevel: string;
+  /** The gateway's log form (pretty on a terminal), so every thread writes alike. */
+  logStyle?: LogStyle;
   /** Its number among the apps (1.., the app of the main thread being 0); in its log lines as `app`. */
   index: number;
   /** How many times this app was started before (0 the first time). */
