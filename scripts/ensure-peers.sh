@@ -15,12 +15,16 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The CDR tests start their own PostgreSQL cluster with initdb and pg_ctl (not on PATH in Debian's layout).
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+# The media tests start their own rtpengine in user space (test/support/rtpengine.ts).
+command -v rtpengine >/dev/null 2>&1 || need+=(rtpengine-daemon)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 cmd="apt-get install -y ${need[*]}"
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-peers: installing missing test peers: ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y "${need[@]}" >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y "${need[@]}"; }
+  # rtpengine-daemon's package enables a system service: the tests run their own instances only.
+  if [[ " ${need[*]} " == *" rtpengine-daemon "* ]]; then systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true; fi
   exit 0
 fi
 echo "ensure-peers: the interop tests need ${need[*]}; run as root: $cmd" >&2

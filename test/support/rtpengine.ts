@@ -1,0 +1,172 @@
+/**
+ * Runs rtpengine (Debian `rtpengine-daemon`) as a media relay on loopback, in user space: no kernel forwarding
+ * table (`--table=-1`), in the foreground, its ng control socket on a loopback port, its media ports in a block
+ * checked free on 127.0.0.1, its config and pid file in a temporary directory, and no system service.
+ *
+ *   const rtpe = await startRtpengine();
+ *   t.after(() => rtpe.stop());
+ *   // rtpe.ng = { host: '127.0.0.1', port }
+ *
+ * The binary is installed with apt-get when it is missing and the user is root (as scripts/ensure-peers.sh does);
+ * otherwise the start fails naming the command. It is stopped by its process id (SIGTERM, then SIGKILL).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, udpFree } from './ports.js';
+
+const INSTALL = ['apt-get', 'install', '-y', 'rtpengine-daemon'];
+const LOG_CAP = 2 * 1024 * 1024;
+
+export interface RtpengineOptions {
+  /** Loopback address of the ng socket and the media ports (default 127.0.0.1). */
+  host?: string;
+  /** ng control port; a free one is picked when omitted. */
+  ngPort?: number;
+  /** How many media ports (default 64: 16 calls of two legs with RTP and RTCP). */
+  mediaPorts?: number;
+  /** rtpengine's log level (default 6, info). */
+  logLevel?: number;
+  /** How long to wait for the first ng ping to be answered (default 10,000 ms). */
+  startTimeoutMs?: number;
+  extraArgs?: string[];
+}
+
+export interface RtpengineProcess {
+  pid: number;
+  ng: { host: string; port: number };
+  /** The media port range it was given. */
+  portMin: number;
+  portMax: number;
+  /** What it printed (the last 2 MB). */
+  logs(): string;
+  /** SIGTERM, then SIGKILL after 5 s; removes its directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+let checked = false;
+
+/** Makes sure `rtpengine` is on PATH: installs Debian's rtpengine-daemon as root, else fails naming the command. */
+export function requireRtpengine(): void {
+  if (checked) return;
+  const probe = (): boolean => !spawnSync('rtpengine', ['--version'], { encoding: 'utf8' }).error;
+  if (!probe()) {
+    if (process.getuid?.() !== 0) throw new Error(`rtpengine is not installed: ${INSTALL.join(' ')} (as root)`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    let r = spawnSync(INSTALL[0]!, INSTALL.slice(1), { encoding: 'utf8', env });
+    if (r.status !== 0) {
+      spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
+      r = spawnSync(INSTALL[0]!, INSTALL.slice(1), { encoding: 'utf8', env });
+    }
+    // The package enables a system service; the tests run their own instances only.
+    spawnSync('systemctl', ['disable', '--now', 'rtpengine-daemon'], { encoding: 'utf8' });
+    if (r.status !== 0 || !probe()) throw new Error(`installing rtpengine failed (${INSTALL.join(' ')}):\n${r.stderr}`);
+  }
+  checked = true;
+}
+
+/** The version rtpengine reports, e.g. '10.5.3.5-1+deb12u1'. */
+export function rtpengineVersion(): string {
+  const v = spawnSync('rtpengine', ['--version'], { encoding: 'utf8' });
+  return /Version:\s*(\S+)/.exec(`${v.stdout}${v.stderr}`)?.[1] ?? 'unknown';
+}
+
+/** A block of `count` UDP ports free on `host`, starting at an even port, in the test peers' range. */
+async function freeMediaBlock(host: string, count: number): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const base = 20_000 + 2 * Math.floor(Math.random() * ((32_000 - 20_000 - count) / 2));
+    let all = true;
+    for (let k = 0; k < count && all; k++) all = await udpFree(base + k, host);
+    if (all) return base;
+  }
+  throw new Error(`no block of ${count} free UDP ports found on ${host}`);
+}
+
+/** Sends one ng `ping` and resolves true on `pong` within `ms`. */
+export function ngPing(host: string, port: number, ms = 500): Promise<boolean> {
+  return new Promise((ok) => {
+    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const cookie = `p${process.pid}${Date.now()}`;
+    const done = (v: boolean): void => {
+      clearTimeout(timer);
+      sock.close();
+      ok(v);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    sock.on('error', () => done(false));
+    sock.on('message', (m) => done(m.toString().startsWith(`${cookie} `) && m.toString().includes('4:pong')));
+    sock.send(`${cookie} d7:command4:pinge`, port, host);
+  });
+}
+
+/** Starts rtpengine and resolves once its ng socket answers a ping; rejects with its log if it exits or times out. */
+export async function startRtpengine(o: RtpengineOptions = {}): Promise<RtpengineProcess> {
+  requireRtpengine();
+  const host = o.host ?? '127.0.0.1';
+  if (!/^127\./.test(host)) throw new Error(`startRtpengine: ${host} is not an IPv4 loopback address`);
+  const ngPort = o.ngPort ?? await freePort(host);
+  const count = Math.max(4, o.mediaPorts ?? 64);
+  const portMin = await freeMediaBlock(host, count);
+  const portMax = portMin + count - 1;
+  const dir = mkdtempSync(join(tmpdir(), 'tg-rtpengine-'));
+  // An empty section of its own, so /etc/rtpengine/rtpengine.conf is never read.
+  const conf = join(dir, 'rtpengine.conf');
+  writeFileSync(conf, '[rtpengine]\n');
+  const args = [
+    `--config-file=${conf}`, '--table=-1', '--foreground', '--log-stderr', '--no-log-timestamps',
+    `--log-level=${o.logLevel ?? 6}`, `--interface=${host}`, `--listen-ng=${host}:${ngPort}`,
+    `--port-min=${portMin}`, `--port-max=${portMax}`, `--pidfile=${join(dir, 'rtpengine.pid')}`,
+    '--delete-delay=0', '--num-threads=2', ...(o.extraArgs ?? []),
+  ];
+  const child: ChildProcess = spawn('rtpengine', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const append = (d: Buffer): void => {
+    log += d.toString();
+    if (log.length > LOG_CAP) log = log.slice(-LOG_CAP);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  let spawnError: Error | undefined;
+  child.once('error', (e) => {
+    spawnError = e;
+  });
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  const pid = child.pid ?? -1;
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (running() && pid > 0) {
+        child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise<void>((ok) => { timer = setTimeout(ok, 5000); })]);
+        clearTimeout(timer);
+        if (running()) {
+          child.kill('SIGKILL');
+          await exited;
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+
+  const timeoutMs = o.startTimeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (spawnError || !running()) {
+      await stop();
+      throw new Error(`rtpengine exited during start (code ${child.exitCode}, signal ${child.signalCode}` +
+        `${spawnError ? `, ${spawnError.message}` : ''}):\n${log.slice(-4000)}`);
+    }
+    if (await ngPing(host, ngPort, 200)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`rtpengine did not answer an ng ping on ${host}:${ngPort} within ${timeoutMs} ms:\n${log.slice(-4000)}`);
+    }
+  }
+  return { pid, ng: { host, port: ngPort }, portMin, portMax, logs: () => log, stop };
+}
