@@ -10,6 +10,8 @@ module.exports = {
     { name: 'log-leaf', severity: 'error', from: { path: '^src/log' }, to: { path: '^src/(?!common|log)' } },
     { name: 'pki-down', severity: 'error', from: { path: '^src/pki' }, to: { path: '^src/(?!common|pki)' } },
     { name: 'tls-down', severity: 'error', from: { path: '^src/tls' }, to: { path: '^src/(?!common|log|pki|tls)' } },
+    { name: 'media-down', severity: 'error', comment: 'the rtpengine client and SDP policy: below the b2bua, beside policy',
+      from: { path: '^src/media' }, to: { path: '^src/(?!common|log|media)' } },
     { name: 'policy-down', severity: 'error', from: { path: '^src/policy' }, to: { path: '^src/(?!common|policy)', dependencyTypesNot: ['type-only'] } },
     { name: 'message-down', severity: 'error', from: { path: '^src/sip/message' }, to: { path: '^src/(?!common|sip/message)' } },
     { name: 'transport-down', severity: 'error', from: { path: '^src/sip/transport' }, to: { path: '^src/(?!common|log|tls|pki|sip/message|sip/transport)' } },
@@ -23,7 +25,7 @@ module.exports = {
       to: { path: '^src/(?!common|config)', dependencyTypesNot: ['type-only'] } },
     { name: 'admin-types-only', severity: 'error', from: { path: '^src/admin' },
       to: { path: '^src/(?!common|log|admin)', dependencyTypesNot: ['type-only'] } },
-    { name: 'lower-layers-never-import-zod', severity: 'error', from: { path: '^src/(common|log|pki|tls|policy|sip|engine|b2bua|cdr)' },
+    { name: 'lower-layers-never-import-zod', severity: 'error', from: { path: '^src/(common|log|pki|tls|policy|media|sip|engine|b2bua|cdr)' },
       to: { path: 'node_modules/zod' } },
   ],
   options: {

@@ -14,6 +14,7 @@ import type { EngineErrorCode } from './engine/errors.js';
 import type { ControlErrorCode } from './engine/wire/errors.js';
 import type { EngineWorkerErrorCode } from './engine/worker.js';
 import type { LogErrorCode } from './log/errors.js';
+import type { MediaErrorCode } from './media/errors.js';
 import type { PkiErrorCode } from './pki/errors.js';
 import type { PolicyCode } from './policy/errors.js';
 import type { ParseErrorCode } from './sip/message/types.js';
@@ -32,7 +33,7 @@ export type ErrorCode =
   | AdminErrorCode | B2buaErrorCode | B2buaLogCode | ConfigErrorCode | ConfigProblemCode | AppLimitCode
   | CoreErrorCode | EngineErrorCode | ControlErrorCode | EngineWorkerErrorCode | LogErrorCode | PkiErrorCode
   | PolicyCode | ParseErrorCode | TransactionErrorCode | ConnectionLimitCode | FrameErrorCode | TransportDropCode
-  | TransportErrorCode | TlsErrorCode | GatewayLifecycleCode | GatewayWarningCode | CdrErrorCode;
+  | TransportErrorCode | TlsErrorCode | GatewayLifecycleCode | GatewayWarningCode | CdrErrorCode | MediaErrorCode;
 
 export const errorCodes = {
   // gateway process
@@ -89,6 +90,12 @@ export const errorCodes = {
   ERR_B2BUA_DRAINING: 'A new call while the gateway drains for stop: 503.',
   ERR_B2BUA_CALL_HANDLER: 'The call handler failed on a call: 500 with a Reason if nothing was answered yet.',
   ERR_B2BUA_CDR_SINK: 'The CDR sink threw on a record: the call goes on, and the record is still in its `cdr` log line.',
+  // media (rtpengine)
+  ERR_MEDIA_UNAVAILABLE: 'No rtpengine instance took a flow-through call (none live, or each failed the offer): 503 with a Reason, logged once per interval.',
+  ERR_MEDIA_TIMEOUT: 'An rtpengine instance did not answer an ng request in gateway.media.timeoutMs: it is marked down and a new call tries the next one.',
+  ERR_MEDIA_REFUSED: 'An rtpengine instance answered an ng request with an error (or its load limit): that call fails, the instance stays up.',
+  ERR_MEDIA_INSTANCE_DOWN: 'An rtpengine instance stopped answering (a request or a health ping): new calls go to the others; the line gives its anchored calls.',
+  ERR_MEDIA_REPLY: 'An ng reply that did not decode or came after its request timed out: dropped and counted, its content (SDP, keys) never logged.',
   // CDR sinks
   ERR_CDR_FILE: 'The JSON-lines CDR file could not be opened, written or rotated: logged once a minute, records go on to the log line and the database.',
   ERR_CDR_DB: 'The CDR database could not be reached, broke, or its table could not be migrated: records wait in the on-disk queue, reconnection goes on.',

@@ -195,6 +195,15 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     p.tenants?.forEach((t, j) => ref('tenants', t, ['tlsPeers', name, 'tenants', j], 'tenant'));
   }
 
+  // Flow-through media is anchored on rtpengine: without an instance, every call of the tenant would get 503.
+  if (config.gateway.media.rtpengines.length === 0) {
+    for (const [name, t] of Object.entries(config.tenants)) {
+      if (t.media?.mode === 'flow-through') {
+        problem('ERR_CONFIG_TENANT', ['tenants', name, 'media', 'mode'], 'media flow-through needs an rtpengine: list one in gateway.media.rtpengines');
+      }
+    }
+  }
+
   // A real drachtio-server has one global TLS setup and never passes the peer certificate to the app.
   if (engine.mode === 'external') {
     for (const name of Object.keys(config.tlsProfiles)) {

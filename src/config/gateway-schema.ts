@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { BindHostSchema, EnvNameSchema, NameSchema, PortSchema } from './common-schema.js';
 
@@ -112,6 +113,24 @@ export const LimitsSchema = z.strictObject({
   overload: z.enum(['reject', 'drop']).default('reject'),
 });
 
+/** One rtpengine's ng control socket (UDP). */
+export const RtpengineSchema = z.strictObject({
+  host: z.string().refine((h) => isIP(h) !== 0, { error: 'an IP address (IPv4 or IPv6 literal)' }),
+  port: PortSchema.default(22222),
+});
+
+/**
+ * rtpengine instances for flow-through tenants: new calls go to a live one (round robin), each call's answer and
+ * delete to the one that took its offer; health pings every pingIntervalSeconds. None (the default): no tenant
+ * may be flow-through.
+ */
+export const MediaSchema = z.strictObject({
+  rtpengines: z.array(RtpengineSchema).default([]),
+  /** How long one ng request waits for its reply. */
+  timeoutMs: ms(50, 30_000, 1_000),
+  pingIntervalSeconds: z.number().int().min(1).max(3_600).default(5),
+});
+
 export const GatewaySchema = z.strictObject({
   /** Our SIP domain (Contact, Record-Route, SNI we answer to). */
   domain: z.string().min(1).optional(),
@@ -131,6 +150,8 @@ export const GatewaySchema = z.strictObject({
   engine: EngineSchema.prefault({ mode: 'embedded' }),
   calls: CallsSchema.prefault({}),
   shutdown: ShutdownSchema.prefault({}),
+  /** rtpengine for media flow-through (README "Media (rtpengine)"). */
+  media: MediaSchema.prefault({}),
   /**
    * pipeline (default): every call runs the policy (tenant, TLS-peer permissions, category, dial peer); no dial
    * peer for a number, or none configured, refuses the call with 404 and a Reason. bridge: every call that passes
@@ -149,4 +170,5 @@ export const GatewaySchema = z.strictObject({
 export type ListenerConfig = z.output<typeof ListenerSchema>;
 export type GatewaySection = z.output<typeof GatewaySchema>;
 export type CallsConfig = z.output<typeof CallsSchema>;
+export type MediaConfig = z.output<typeof MediaSchema>;
 export type ShutdownConfig = z.output<typeof ShutdownSchema>;

@@ -36,6 +36,19 @@ export const SrtpSuiteSchema = z.enum([
   'AES_CM_128_HMAC_SHA1_32',
 ]);
 
+/**
+ * Media of this tenant's calls. flow-around (the default): SDP passes leg to leg and media flows between the
+ * endpoints. flow-through: the call's media is anchored on rtpengine (gateway.media.rtpengines), so each side
+ * sees only the gateway's media address. `srtp` is the SDES policy of this tenant's leg; `suites` its SDES suites
+ * in order (default: srtpCrypto, else rtpengine's own list).
+ */
+export const TenantMediaSchema = z.strictObject({
+  mode: z.enum(['flow-through', 'flow-around']).default('flow-around'),
+  /** required: SDES SRTP only (a plain offer from it, or one that cannot be secured towards it, gets 488); off: plain RTP towards it. */
+  srtp: z.enum(['required', 'optional', 'off']).default('optional'),
+  suites: z.array(SrtpSuiteSchema).min(1).optional(),
+});
+
 /** A tenant (CUBE `voice class tenant`): one trunk, its listeners, transport, scheme, profile and target. */
 export const TenantSchema = z.strictObject({
   description: z.string().optional(),
@@ -51,6 +64,8 @@ export const TenantSchema = z.strictObject({
   sipServer: SipServerSchema.optional(),
   /** SDES suites kept in SDP offers and answers, in this order; absent: a=crypto passes unchanged. */
   srtpCrypto: z.array(SrtpSuiteSchema).min(1).optional(),
+  /** Media anchoring and SRTP policy (absent: flow-around, SDP as it is today). */
+  media: TenantMediaSchema.optional(),
   /** OPTIONS keepalive towards sipServer; a trunk that stops answering is down and its dial peers skipped. */
   optionsPing: z
     .strictObject({
@@ -81,4 +96,5 @@ export const TenantSchema = z.strictObject({
 });
 
 export type TenantConfig = z.output<typeof TenantSchema>;
+export type TenantMediaConfig = z.output<typeof TenantMediaSchema>;
 export type TenantListenConfig = z.output<typeof TenantListenSchema>;

@@ -1,0 +1,78 @@
+import { anchored, type TenantMedia } from './media-policy.js';
+import { mediaSections } from './sdp-media.js';
+
+/**
+ * ng parameters rtpengine gets with the SDP of one direction, beside `sdp`, `call-id`, `from-tag` and `to-tag`.
+ * Both directions: ICE removed (trunks speak plain SIP media, and no candidate of one side may reach the other),
+ * DTLS-SRTP off (SDES, RFC 4568, is what SIP trunks use), the origin and session connection addresses replaced
+ * by rtpengine's, and RTCP on its own port towards SIP peers.
+ */
+/**
+ * The SDES suites rtpengine (10.x) knows. It offers all of them unless told `no-<suite>`; the `only-` and `order:`
+ * options are newer, so a tenant's list is reached by excluding the rest, and its order is applied to the SDP
+ * rtpengine returns.
+ */
+export const RTPENGINE_SUITES = [
+  'AEAD_AES_256_GCM', 'AEAD_AES_128_GCM', 'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32', 'AES_192_CM_HMAC_SHA1_80',
+  'AES_192_CM_HMAC_SHA1_32', 'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'F8_128_HMAC_SHA1_80', 'F8_128_HMAC_SHA1_32',
+  'NULL_HMAC_SHA1_80', 'NULL_HMAC_SHA1_32',
+] as const;
+
+const COMMON = {
+  ICE: 'remove',
+  DTLS: 'off',
+  replace: ['origin', 'session-connection'],
+} as const;
+
+/**
+ * The parameters of the `offer` that carries the caller's SDP towards the called tenant `to`:
+ * `required` → RTP/SAVP with SDES in the tenant's suites (the others excluded); `off` → RTP/AVP with no
+ * keys; `optional` → the offer's own transport. The caller's side is settled by its own offer (rtpengine answers
+ * it with the transport it offered).
+ */
+export function offerParams(from: TenantMedia, to: TenantMedia): Record<string, unknown> {
+  void from;
+  const params: Record<string, unknown> = { ...COMMON, replace: [...COMMON.replace], 'rtcp-mux': ['demux'] };
+  if (to.srtp === 'required') {
+    params['transport-protocol'] = 'RTP/SAVP';
+    if (to.suites && to.suites.length > 0) {
+      const keep = new Set(to.suites.map((x) => x.toUpperCase()));
+      params.SDES = RTPENGINE_SUITES.filter((x) => !keep.has(x)).map((x) => `no-${x}`);
+    }
+  } else if (to.srtp === 'off') {
+    params['transport-protocol'] = 'RTP/AVP';
+    params.SDES = ['off'];
+  }
+  return params;
+}
+
+/** The parameters of the `answer` that carries the called side's SDP back towards the caller. */
+export function answerParams(from: TenantMedia, to: TenantMedia): Record<string, unknown> {
+  void from;
+  void to;
+  return { ...COMMON, replace: [...COMMON.replace] };
+}
+
+export type OfferCheck = { ok: true; anchored: boolean } | { ok: false; status: 488; reason: string };
+
+/**
+ * Whether an offer from tenant `from` can be placed towards tenant `to` under their SRTP policies: a tenant with
+ * `srtp: required` takes SDES SRTP only. Its own offer must carry RTP/SAVP(F) with `a=crypto` in every active RTP
+ * section; towards it, an anchored call is secured by rtpengine, a flow-around call only if the offer already is.
+ * RFC 3264 §6: an offer the answerer cannot accept is refused (488).
+ */
+export function checkOffer(sdp: string, from: TenantMedia & { name: string }, to: TenantMedia & { name: string }): OfferCheck {
+  const through = anchored(from, to);
+  const plain = mediaSections(sdp)
+    .filter((s) => s.port !== 0 && /RTP/i.test(s.proto))
+    .filter((s) => !(/^RTP\/SAVPF?$/i.test(s.proto) && s.sdes));
+  if (plain.length === 0) return { ok: true, anchored: through };
+  const what = plain.map((s) => `${s.media} ${s.proto}`).join(', ');
+  if (from.srtp === 'required') {
+    return { ok: false, status: 488, reason: `SRTP (SDES) required on tenant ${from.name}: the offer has ${what}` };
+  }
+  if (to.srtp === 'required' && !through) {
+    return { ok: false, status: 488, reason: `SRTP (SDES) required towards tenant ${to.name}, and media flows around the gateway: the offer has ${what}` };
+  }
+  return { ok: true, anchored: through };
+}

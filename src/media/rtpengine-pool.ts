@@ -1,0 +1,263 @@
+import type { Clock, TimerHandle } from '../common/index.js';
+import { RateLimitedLog, type Logger } from '../log/index.js';
+import { MediaError } from './errors.js';
+import { legTotals, type MediaTotals } from './delete-stats.js';
+import type { NgCommand, NgReply, NgTransport, RtpengineAddress } from './ng-transport.js';
+
+export interface RtpenginePoolOptions {
+  /** The instances, in the order new calls try them (round robin over the live ones). */
+  instances: readonly RtpengineAddress[];
+  transport: NgTransport;
+  clock: Clock;
+  log: Logger;
+  /** Health pings to every instance this often (ms, default 5,000). */
+  pingIntervalMs?: number;
+  /** The window of the rate-limited log lines (ms, default 60,000): one line per failure kind and instance. */
+  logIntervalMs?: number;
+}
+
+interface Instance {
+  address: RtpengineAddress;
+  name: string;
+  /** Instances start up; a failed request or ping takes one down, an answered ping brings it back. */
+  up: boolean;
+  sessions: number;
+}
+
+export interface InstanceStats {
+  address: string;
+  up: boolean;
+  /** Calls anchored on it now. */
+  sessions: number;
+}
+
+/** Counters of the media layer; exact whatever the log shows. */
+export interface MediaStats {
+  requests: Record<'offer' | 'answer' | 'delete' | 'ping', number>;
+  /** Requests that failed, by kind (`unavailable`: a new call found no live instance). */
+  failures: { timeout: number; refused: number; unavailable: number };
+  /** Offers tried again on the next instance after one failed. */
+  failovers: number;
+  /** Replies dropped: undecodable, or late after their request timed out. */
+  strayReplies: number;
+  sessionsOpened: number;
+  sessionsOpen: number;
+  instances: InstanceStats[];
+}
+
+/** The two tags of a call's legs towards rtpengine: the A leg's From tag, the B leg's To tag (once answered). */
+export interface MediaCallKey {
+  callId: string;
+  fromTag: string;
+}
+
+/**
+ * rtpengine instances behind one interface: a new call's `offer` goes to a live instance (round robin, failing
+ * over to the next on a timeout or a socket failure), and its `answer` and `delete` go to the instance that took the
+ * offer (a {@link MediaSession}). Health pings take instances down and bring them back. Every failure kind is counted
+ * and has one rate-limited log line per instance; SDP and keys are never logged.
+ */
+export class RtpenginePool {
+  readonly #instances: Instance[];
+  readonly #transport: NgTransport;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #limited: RateLimitedLog;
+  readonly #pingIntervalMs: number;
+  #next = 0;
+  #timer: TimerHandle | undefined;
+  #closed = false;
+  readonly #stats = {
+    requests: { offer: 0, answer: 0, delete: 0, ping: 0 },
+    failures: { timeout: 0, refused: 0, unavailable: 0 },
+    failovers: 0,
+    strayReplies: 0,
+    sessionsOpened: 0,
+  };
+
+  constructor(o: RtpenginePoolOptions) {
+    this.#instances = o.instances.map((a) => ({ address: { host: a.host, port: a.port }, name: `${a.host}:${a.port}`, up: true, sessions: 0 }));
+    this.#transport = o.transport;
+    this.#clock = o.clock;
+    this.#log = o.log;
+    this.#limited = new RateLimitedLog(o.log, o.clock, { intervalMs: o.logIntervalMs ?? 60_000, perCode: 10 });
+    this.#pingIntervalMs = Math.max(100, o.pingIntervalMs ?? 5_000);
+  }
+
+  /** Pings every instance now, then every pingIntervalMs until close(). */
+  async start(): Promise<void> {
+    await this.checkNow();
+    this.#schedule();
+  }
+
+  /** One health round: each instance is pinged; the answer (or its absence) sets its state. */
+  async checkNow(): Promise<void> {
+    await Promise.all(this.#instances.map(async (inst) => {
+      this.#stats.requests.ping++;
+      let ok = false;
+      try {
+        ok = (await this.#transport.send(inst.address, 'ping')).result === 'pong';
+      } catch {
+        ok = false;
+      }
+      if (this.#closed) return;
+      if (ok) this.#markUp(inst);
+      else this.#markDown(inst, 'no answer to a health ping');
+    }));
+  }
+
+  /** A reply that was dropped (undecodable or late); the transport reports these. */
+  strayReply(kind: 'undecodable' | 'unmatched'): void {
+    this.#stats.strayReplies++;
+    this.#limited.line('warn', 'ERR_MEDIA_REPLY', { kind }, `media: an rtpengine reply was dropped (${kind})`);
+  }
+
+  /**
+   * Sends the caller's offer to a live instance and returns the session bound to it with rtpengine's SDP.
+   * Rejects with ERR_MEDIA_UNAVAILABLE when no instance took it, ERR_MEDIA_REFUSED when one answered with an error.
+   */
+  async offer(key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: MediaSession; sdp: string }> {
+    const live = this.#liveOrder();
+    let tried = 0;
+    for (const inst of live) {
+      if (this.#closed) break;
+      if (!inst.up) continue;
+      if (tried++ > 0) this.#stats.failovers++;
+      const r = await this.#request(inst, 'offer', { ...params, sdp, 'call-id': key.callId, 'from-tag': key.fromTag });
+      if (r.ok) {
+        inst.sessions++;
+        this.#stats.sessionsOpened++;
+        return { session: new MediaSession(this, inst.address, key), sdp: r.sdp };
+      }
+      if (!r.retry) throw r.error;
+    }
+    this.#stats.failures.unavailable++;
+    const names = this.#instances.map((i) => i.name).join(', ') || 'none configured';
+    this.#limited.line('error', 'ERR_MEDIA_UNAVAILABLE', { instances: names }, `media: no rtpengine instance took a new call (${names})`);
+    throw new MediaError('ERR_MEDIA_UNAVAILABLE', 'No media relay available');
+  }
+
+  /** @internal MediaSession's answer: to the instance that took the offer, no failover. */
+  async answerOn(address: RtpengineAddress, key: MediaCallKey, toTag: string, sdp: string, params: Record<string, unknown>): Promise<string> {
+    const inst = this.#instanceOf(address);
+    const r = await this.#request(inst, 'answer', { ...params, sdp, 'call-id': key.callId, 'from-tag': key.fromTag, 'to-tag': toTag });
+    if (!r.ok) throw r.error;
+    return r.sdp;
+  }
+
+  /** @internal MediaSession's delete: the call's figures per leg, or undefined when the instance did not answer. */
+  async deleteOn(address: RtpengineAddress, key: MediaCallKey, toTag: string | undefined): Promise<MediaTotals | undefined> {
+    const inst = this.#instanceOf(address);
+    inst.sessions = Math.max(0, inst.sessions - 1);
+    const params = { 'call-id': key.callId, 'from-tag': key.fromTag, ...(toTag !== undefined ? { 'to-tag': toTag } : {}) };
+    const r = await this.#request(inst, 'delete', params, true);
+    return r.ok ? legTotals(r.reply, key.fromTag, toTag) : undefined;
+  }
+
+  get stats(): MediaStats {
+    const s = this.#stats;
+    return {
+      requests: { ...s.requests }, failures: { ...s.failures }, failovers: s.failovers, strayReplies: s.strayReplies,
+      sessionsOpened: s.sessionsOpened, sessionsOpen: this.#instances.reduce((n, i) => n + i.sessions, 0),
+      instances: this.#instances.map((i) => ({ address: i.name, up: i.up, sessions: i.sessions })),
+    };
+  }
+
+  /** Stops the pings and closes the transport. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#timer?.cancel();
+    this.#limited.close();
+    this.#transport.close();
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#timer = this.#clock.setTimeout(() => {
+      void this.checkNow().finally(() => this.#schedule());
+    }, this.#pingIntervalMs);
+  }
+
+  /** Every instance, starting at the round-robin position among those up now. */
+  #liveOrder(): Instance[] {
+    const up = this.#instances.filter((i) => i.up);
+    if (up.length === 0) return [];
+    const start = this.#next++ % up.length;
+    return [...up.slice(start), ...up.slice(0, start)];
+  }
+
+  #instanceOf(address: RtpengineAddress): Instance {
+    return this.#instances.find((i) => i.address.host === address.host && i.address.port === address.port)!;
+  }
+
+  async #request(inst: Instance, command: Exclude<NgCommand, 'ping' | 'query'>, params: Record<string, unknown>, quietRefusal = false):
+    Promise<{ ok: true; sdp: string; reply: NgReply } | { ok: false; retry: boolean; error: MediaError }> {
+    this.#stats.requests[command]++;
+    let reply: NgReply;
+    try {
+      reply = await this.#transport.send(inst.address, command, params);
+    } catch (cause) {
+      this.#stats.failures.timeout++;
+      this.#markDown(inst, `no answer to ${command}`);
+      this.#limited.line('warn', 'ERR_MEDIA_TIMEOUT', { instance: inst.name, command },
+        `media: rtpengine ${inst.name} did not answer ${command}`, inst.name);
+      return { ok: false, retry: true, error: new MediaError('ERR_MEDIA_TIMEOUT', `rtpengine ${inst.name} did not answer ${command}`, { cause }) };
+    }
+    if (reply.result === 'ok' && (command === 'delete' || typeof reply.sdp === 'string')) {
+      return { ok: true, sdp: typeof reply.sdp === 'string' ? reply.sdp : '', reply };
+    }
+    if (reply.result === 'load limit') {
+      this.#stats.failures.refused++;
+      // An instance at its limit (ng `supports: load limit`) takes no new call; the next one may.
+      return { ok: false, retry: true, error: new MediaError('ERR_MEDIA_REFUSED', `rtpengine ${inst.name} is at its load limit`) };
+    }
+    const why = typeof reply['error-reason'] === 'string' ? reply['error-reason'] : 'no SDP in the reply';
+    this.#stats.failures.refused++;
+    if (!quietRefusal) {
+      this.#limited.line('warn', 'ERR_MEDIA_REFUSED', { instance: inst.name, command, why },
+        `media: rtpengine ${inst.name} refused ${command}: ${why}`, inst.name);
+    }
+    return { ok: false, retry: false, error: new MediaError('ERR_MEDIA_REFUSED', `rtpengine refused ${command}: ${why}`) };
+  }
+
+  #markDown(inst: Instance, why: string): void {
+    if (!inst.up) return;
+    inst.up = false;
+    this.#limited.line('error', 'ERR_MEDIA_INSTANCE_DOWN', { instance: inst.name, sessions: inst.sessions, why },
+      `media: rtpengine ${inst.name} is down (${why}); ${inst.sessions} call(s) anchored on it`, inst.name);
+  }
+
+  #markUp(inst: Instance): void {
+    if (inst.up) return;
+    inst.up = true;
+    this.#log.info({ instance: inst.name }, `media: rtpengine ${inst.name} answers again`);
+  }
+}
+
+/** One call's media on the instance that took its offer: answer and delete go there. */
+export class MediaSession {
+  readonly #pool: RtpenginePool;
+  readonly instance: RtpengineAddress;
+  readonly key: MediaCallKey;
+  #toTag: string | undefined;
+  #deleted: Promise<MediaTotals | undefined> | undefined;
+
+  constructor(pool: RtpenginePool, instance: RtpengineAddress, key: MediaCallKey) {
+    this.#pool = pool;
+    this.instance = instance;
+    this.key = key;
+  }
+
+  /** Sends the called side's answer; resolves with rtpengine's SDP for the caller. */
+  answer(toTag: string, sdp: string, params: Record<string, unknown>): Promise<string> {
+    this.#toTag = toTag;
+    return this.#pool.answerOn(this.instance, this.key, toTag, sdp, params);
+  }
+
+  /** Ends the session once (later calls get the same result); never rejects. */
+  delete(): Promise<MediaTotals | undefined> {
+    this.#deleted ??= this.#pool.deleteOn(this.instance, this.key, this.#toTag).catch(() => undefined);
+    return this.#deleted;
+  }
+}
