@@ -115,3 +115,23 @@ test('clear connection --remote closes every open connection with that far end a
 test('tables pad each column to its widest cell and print - for an empty one', () => {
   assert.deepEqual(formatTable(['A', 'BB', 'C'], [['xxx', null, 'z'], ['', 'y', '']]), ['A    BB  C', 'xxx  -   z', '-    y   -']);
 });
+
+test('show tls, trunks and certificates print their tables from the API\'s answers', async (t) => {
+  const cert = { subject: 'CN=gw.test', issuer: 'CN=ca', san: [], notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2027-01-01T00:00:00.000Z', keyType: 'ec', keySize: 256, fingerprint256: 'AB:CD:EF:01:23:45:67:89:AB:CD:EF', serialNumber: '01' };
+  const answers: Record<string, unknown> = {
+    '/tls': { version: 2, profiles: [{ name: 'default', tenant: 'carrier', minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', requestCert: true, cnSanValidate: 'server', sni: 'send', serverNames: [], certificate: cert }],
+      failures: [{ tenant: 'carrier', direction: 'server', reason: 'ERR_TLS_PEER_UNTRUSTED', count: 3 }] },
+    '/trunks': { trunks: [{ tenant: 'carrier', server: '127.0.0.1:5070', state: 'down', failures: 3, lastStatus: 503 }], wentDown: 1, cameUp: 0, pings: 9, pingFailures: 3 },
+    '/certificates': { certificates: [{ where: 'trustpoint gw', role: 'leaf', subject: 'CN=gw.test', san: [], issuer: 'CN=ca', serial: '01', sha256: 'AB:CD:EF:01:23:45:67:89:AB:CD:EF', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-12-01T00:00:00.000Z', daysLeft: -3 }] },
+  };
+  const r = rig(t, (a) => [200, answers[new URL(a.url).pathname]]);
+  assert.equal(await showCommand(['tls', ...r.p], r.io), 0);
+  assert.match(r.out[1]!, /^default\s+carrier\s+TLSv1\.2-TLSv1\.3\s+requested\s+CN=gw\.test\s+2027-01-01\s+AB:CD:EF/);
+  assert.ok(r.out.some((l) => /^carrier\s+server\s+ERR_TLS_PEER_UNTRUSTED\s+3$/.test(l)), r.out.join('\n'));
+  r.out.splice(0);
+  assert.equal(await showCommand(['trunks', ...r.p], r.io), 0);
+  assert.deepEqual(r.out, ['TENANT   SERVER          STATE  FAILURES  LAST-STATUS', 'carrier  127.0.0.1:5070  down   3         503', '9 pings; went down 1 times, came up 0 times']);
+  r.out.splice(0);
+  assert.equal(await showCommand(['certificates', ...r.p], r.io), 0);
+  assert.match(r.out[1]!, /^trustpoint gw\s+leaf\s+CN=gw\.test\s+2026-12-01\s+EXPIRED 3\s+AB:CD:EF/);
+});
