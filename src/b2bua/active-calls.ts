@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock } from '../common/index.js';
 import { sipReason } from './reason.js';
 import type { CallControl } from './supervise-legs.js';
 
@@ -77,12 +78,12 @@ interface Entry {
 export class ActiveCalls {
   readonly #calls = new Map<string, Entry>();
   readonly #app: number;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   #waiters: Array<() => void> = [];
 
-  constructor(o: { app?: number; now?: () => number } = {}) {
+  constructor(o: { app?: number; clock?: Clock } = {}) {
     this.#app = o.app ?? 0;
-    this.#now = o.now ?? Date.now;
+    this.#clock = o.clock ?? systemClock;
   }
 
   get size(): number {
@@ -123,9 +124,9 @@ export class ActiveCalls {
     e.asked = true;
     const row = this.#row(id, e);
     const ended = new Promise<boolean>((resolve) => {
-      const t = setTimeout(() => resolve(false), HANGUP_WAIT_MS);
+      const t = this.#clock.setTimeout(() => resolve(false), HANGUP_WAIT_MS);
       e.call.onEnd(() => {
-        clearTimeout(t);
+        t.cancel();
         resolve(true);
       });
     });
@@ -152,7 +153,7 @@ export class ActiveCalls {
   #row(id: string, e: Entry): ActiveCallRow {
     return {
       id, app: this.#app, state: e.asked || e.call.releasing ? 'ending' : 'connected', ...e.facts, callIds: [...e.facts.callIds],
-      durationMs: Math.max(0, this.#now() - e.facts.answerAt),
+      durationMs: Math.max(0, this.#clock.now() - e.facts.answerAt),
     };
   }
 }

@@ -21,7 +21,7 @@ const facts = (n: number): CallFacts => ({
 
 test('the call list shows each call with its app-prefixed id, Call-IDs, tenants, numbers, times and connected time; the limit cuts it, the total does not', () => {
   const clock = new ManualClock(10_000);
-  const active = new ActiveCalls({ app: 2, now: () => clock.now() });
+  const active = new ActiveCalls({ app: 2, clock });
   const ids = [1, 2, 3].map((n) => active.add(call().control, facts(n))!);
   assert.ok(ids.every((id) => /^2-[0-9a-f]{8}$/.test(id)), ids.join(' '));
   assert.equal(new Set(ids).size, 3);
@@ -51,6 +51,23 @@ test('a hang-up sends BYE with the admin Reason on both legs, the call ends with
   assert.equal(c.ends[0]?.releasedBy, 'gateway');
   assert.equal(active.size, 0);
   assert.deepEqual(await active.hangUp(id, ADMIN_CAUSE, ADMIN_REASON), { outcome: 'unknown' });
+});
+
+test('a hang-up whose BYEs are not answered within 2 s answers ending; the call is still listed as ending', async () => {
+  const clock = new ManualClock(0);
+  const active = new ActiveCalls({ clock });
+  const c = call();
+  const id = active.add(c.control, facts(1))!;
+  const pending = active.hangUp(id, ADMIN_CAUSE, ADMIN_REASON);
+  c.uas.answerBye();
+  clock.advance(2_000);
+  const r = await pending;
+  if (r.outcome !== 'ending') assert.fail(`outcome ${r.outcome}`);
+  assert.equal(r.call.state, 'ending');
+  assert.deepEqual(active.list(10).calls.map((x) => [x.id, x.state]), [[id, 'ending']]);
+  c.uac.answerBye();
+  assert.equal(active.size, 0);
+  assert.equal(clock.pending, 0, 'no timer left behind');
 });
 
 test('a call whose far end hung up is listed as ending, and a hang-up of it sends no BYE of its own', async () => {
