@@ -28,7 +28,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startSipp, type SippProcess, type SippResult } from '../test/support/sipp.js';
 import { drachtioAnchor } from './anchor/drachtio-target.js';
@@ -215,13 +215,17 @@ if (product === 'dist' && targets.some((t) => t.name.includes('gateway'))) {
   execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 }
 const series: Series[] = [];
+// The machine may be shared: the 1-minute load average as each target starts and at the end goes in the header.
+const loads: string[] = [];
 for (const t of targets) {
+  loads.push(`${t.name.split(' → ')[1] ?? t.name} ${loadavg()[0]!.toFixed(1)}`);
   console.error(`measuring ${t.name} (steps of ${stepSeconds} s: ${rates.join(', ')} calls/s)`);
   series.push(await measure(t));
 }
 await cleanupPki();
 const header = `sipp load bench, ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ` +
   `node ${process.version}, sipp on UDP, steps of ${stepSeconds} s, gateway from ${product}, kamailio children ${kamChildren}; ` +
+  `load average (1 min) as each target started: ${loads.join(', ')}, at the end ${loadavg()[0]!.toFixed(1)}; ` +
   `sipp's response times are whole milliseconds`;
 const out = `${header}\n\n${table(series)}\n`;
 console.log(out);
