@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { GatewayError } from './common/index.js';
 import { b2buaPolicyFromConfig, trustPlanFromConfig, formatProblem, tryLoadConfig, type GatewayConfig } from './config/index.js';
 import { validateCipherName } from './tls/cipher-names.js';
@@ -133,7 +135,7 @@ export function cdrPlan(config: GatewayConfig, env: NodeJS.ProcessEnv): { cdr?: 
         ...(p.database !== undefined ? { database: p.database } : {}), ...(p.user !== undefined ? { user: p.user } : {}),
       };
     postgres = {
-      connection: { ...connection, ...(password !== undefined ? { password } : {}) }, table: p.table, batchSize: p.batchSize, flushMs: p.flushMs,
+      connection: { ...connection, ...(password !== undefined ? { password } : {}), ...(p.tls ? { ssl: dbTlsOptions(p.tls) } : {}) }, table: p.table, batchSize: p.batchSize, flushMs: p.flushMs,
       queueDir: p.queueDir, maxQueueBytes: p.maxQueueBytes,
     };
   }
@@ -142,6 +144,29 @@ export function cdrPlan(config: GatewayConfig, env: NodeJS.ProcessEnv): { cdr?: 
       ...(file.enabled ? { file: { path: file.path, rotateBytes: file.rotateBytes, rotateDaily: file.rotateDaily, keep: file.keep } } : {}),
       ...(postgres ? { postgres } : {}),
     },
+  };
+}
+
+/**
+ * Node TLS options for the CDR database from `cdr.postgres.tls` (paths already absolute): the files are read now, so
+ * a missing one stops the start (or the reload) with its path instead of failing every connection later.
+ */
+function dbTlsOptions(t: NonNullable<NonNullable<GatewayConfig['cdr']['postgres']>['tls']>): ConnectionOptions {
+  const read = (what: string, path: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new GatewayError('ERR_CONFIG_READ', `cdr.postgres.tls.${what}: cannot read ${path}: ${(e as Error).message}`);
+    }
+  };
+  return {
+    rejectUnauthorized: t.verify !== 'none',
+    // verify ca: the chain must lead to the CA, whatever name the certificate carries (PostgreSQL's verify-ca).
+    ...(t.verify === 'ca' ? { checkServerIdentity: () => undefined } : {}),
+    ...(t.ca !== undefined ? { ca: read('ca', t.ca) } : {}),
+    ...(t.cert !== undefined ? { cert: read('cert', t.cert) } : {}),
+    ...(t.key !== undefined ? { key: read('key', t.key) } : {}),
+    ...(t.servername !== undefined ? { servername: t.servername } : {}),
   };
 }
 

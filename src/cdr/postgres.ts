@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { CdrRecord } from '../b2bua/cdr-record.js';
@@ -15,6 +16,8 @@ export interface PgConnection {
   database?: string;
   user?: string;
   password?: string;
+  /** TLS to the database (Node's tls options: ca, cert, key, rejectUnauthorized, checkServerIdentity, servername). */
+  ssl?: ConnectionOptions;
 }
 
 export interface PostgresSinkOptions {

@@ -27,6 +27,20 @@ const PgUrlSchema = z.string().refine((u) => {
 }, { error: 'a postgres:// or postgresql:// URL with no password in it (name the variable that holds it in passwordEnv)' });
 
 /**
+ * TLS to the CDR database (PostgreSQL's sslmode verify-full / verify-ca, or encryption without a check): `ca` is
+ * the CA file the server's certificate must lead to (default: Node's public roots), `cert` and `key` a client
+ * certificate for a server that asks one. Paths are relative to the file that names them.
+ */
+export const CdrDbTlsSchema = z.strictObject({
+  verify: z.enum(['full', 'ca', 'none']).default('full'),
+  ca: z.string().min(1).optional(),
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  /** The name the server's certificate must carry with verify full, when it is not the host. */
+  servername: z.string().min(1).optional(),
+}).refine((t) => (t.cert === undefined) === (t.key === undefined), { error: 'a client certificate needs both cert and key', path: ['cert'] });
+
+/**
  * CDRs into PostgreSQL: batched INSERTs into `table` (created and migrated by the gateway); while the database
  * is away, batches wait in a bounded on-disk queue under `queueDir` and are replayed in order when it is back.
  */
@@ -47,6 +61,8 @@ export const CdrPostgresSchema = z.strictObject({
   queueDir: z.string().min(1).default('../cdr/queue'),
   /** The most the on-disk queue holds; past it records are counted (they are still in the JSON-lines file). */
   maxQueueBytes: z.number().int().min(65_536).max(1_099_511_627_776).default(268_435_456),
+  /** TLS to the database; absent: a plain connection (a database on loopback or a private network). */
+  tls: CdrDbTlsSchema.optional(),
 }).refine((p) => (p.url !== undefined) !== (p.host !== undefined), { error: 'name the database either by url or by host (with port, database, user), not both', path: ['url'] });
 
 /** Call detail records: the JSON-lines file (default on) and PostgreSQL (when configured), besides the `cdr` log line. */

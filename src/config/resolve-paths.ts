@@ -43,7 +43,19 @@ export function resolveConfigPaths(sections: ConfigSections, locate: (path: Conf
   const { file, postgres } = sections.cdr;
   const cdr: ConfigSections['cdr'] = {
     file: { ...file, path: abs(baseOrProfiles(['cdr', 'file', 'path']), file.path) },
-    ...(postgres ? { postgres: { ...postgres, queueDir: abs(baseOrProfiles(['cdr', 'postgres', 'queueDir']), postgres.queueDir) } } : {}),
+    ...(postgres ? { postgres: { ...postgres, queueDir: abs(baseOrProfiles(['cdr', 'postgres', 'queueDir']), postgres.queueDir), ...(postgres.tls ? { tls: dbTlsPaths(postgres.tls, base(['cdr', 'postgres', 'tls'])) } : {}) } } : {}),
   };
   return { ...sections, trustpoints, trustStores, tlsProfiles, cdr };
+}
+
+type DbTls = NonNullable<NonNullable<ConfigSections['cdr']['postgres']>['tls']>;
+
+/** The CDR database's CA, certificate and key paths, each made absolute against the file that names them. */
+function dbTlsPaths(t: DbTls, from: string): DbTls {
+  return {
+    ...t,
+    ...(t.ca !== undefined ? { ca: resolve(from, t.ca) } : {}),
+    ...(t.cert !== undefined ? { cert: resolve(from, t.cert) } : {}),
+    ...(t.key !== undefined ? { key: resolve(from, t.key) } : {}),
+  };
 }

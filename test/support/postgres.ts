@@ -2,7 +2,7 @@
 // folder, on a loopback port from freePort(), started and stopped with pg_ctl (as `nobody` when the tests run as
 // root, which PostgreSQL refuses to be), removed after the test.
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -39,8 +39,11 @@ export interface TestPostgres {
   log(): string;
 }
 
-/** initdb, start, CREATE DATABASE; stopped and removed after the test. */
-export async function startPostgres(t: Pick<TestContext, 'after'>, database = 'trunkgate'): Promise<TestPostgres> {
+/**
+ * initdb, start, CREATE DATABASE; stopped and removed after the test. With `tls`, the server also takes TLS
+ * (ssl=on with that certificate and key); pg_stat_ssl then tells which sessions use it.
+ */
+export async function startPostgres(t: Pick<TestContext, 'after'>, database = 'trunkgate', o: { tls?: { cert: string; key: string } } = {}): Promise<TestPostgres> {
   const bin = requirePostgres();
   const dir = mkdtempSync(join(tmpdir(), 'tg-pg-'));
   const data = join(dir, 'data');
@@ -51,7 +54,16 @@ export async function startPostgres(t: Pick<TestContext, 'after'>, database = 't
   const cmd = (file: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'nobody', '--', join(bin, file), ...args], { cwd: dir }) : run(join(bin, file), args, { cwd: dir }));
   await cmd('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=50`;
+  let options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=50`;
+  if (o.tls) {
+    // The key must belong to the server's user and be readable by it alone, or PostgreSQL refuses to start.
+    const cert = join(dir, 'server.crt');
+    const key = join(dir, 'server.key');
+    writeFileSync(cert, o.tls.cert);
+    writeFileSync(key, o.tls.key, { mode: 0o600 });
+    if (asRoot) for (const f of [cert, key]) chownSync(f, NOBODY, NOBODY);
+    options += ` -c ssl=on -c ssl_cert_file=${cert} -c ssl_key_file=${key}`;
+  }
   let running = false;
   const start = async () => {
     await cmd('pg_ctl', ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '30', 'start']);

@@ -62,3 +62,38 @@ test('cdr.postgres: a passwordEnv that is not set is a warning naming it', () =>
   assert.ok(r.ok);
   assert.deepEqual(r.warnings.map((w) => [w.code, w.path]), [['WARN_CONFIG_ENV', 'cdr.postgres.passwordEnv']]);
 });
+
+test('cdr.postgres.tls: CA and client files follow the file that names them and are read at start; verify ca skips the name check; a half client pair and a missing file are refused', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'tg-cdr-tls-'));
+  try {
+    writeFileSync(join(dir, 'ca.pem'), 'CA PEM');
+    writeFileSync(join(dir, 'c.pem'), 'CLIENT PEM');
+    writeFileSync(join(dir, 'c.key'), 'CLIENT KEY');
+    const text = (tls: string) => `${base}cdr:\n  postgres: { host: 127.0.0.1, database: tg, user: tg, tls: ${tls} }\n`;
+    const full = parseConfig([{ file: join(dir, 'gateway.yaml'), text: text('{ ca: ca.pem, cert: c.pem, key: c.key, servername: db.test }') }]);
+    assert.ok(full.ok, JSON.stringify(!full.ok && full.problems));
+    assert.deepEqual(full.config.cdr.postgres?.tls, { verify: 'full', ca: join(dir, 'ca.pem'), cert: join(dir, 'c.pem'), key: join(dir, 'c.key'), servername: 'db.test' });
+    const ssl = cdrPlan(full.config, {}).cdr?.postgres?.connection.ssl;
+    assert.deepEqual(ssl, { rejectUnauthorized: true, ca: 'CA PEM', cert: 'CLIENT PEM', key: 'CLIENT KEY', servername: 'db.test' });
+
+    const ca = parseConfig([{ file: join(dir, 'gateway.yaml'), text: text('{ verify: ca, ca: ca.pem }') }]);
+    assert.ok(ca.ok);
+    const caSsl = cdrPlan(ca.config, {}).cdr?.postgres?.connection.ssl;
+    assert.equal(caSsl?.rejectUnauthorized, true);
+    assert.equal(caSsl?.checkServerIdentity?.('other.name', {} as never), undefined, 'verify ca: any name');
+    const none = parseConfig([{ file: join(dir, 'gateway.yaml'), text: text('{ verify: none }') }]);
+    assert.ok(none.ok);
+    assert.deepEqual(cdrPlan(none.config, {}).cdr?.postgres?.connection.ssl, { rejectUnauthorized: false });
+
+    const half = parseConfig([{ file: join(dir, 'gateway.yaml'), text: text('{ cert: c.pem }') }]);
+    assert.equal(half.ok, false);
+    if (!half.ok) assert.ok(half.problems.some((p) => p.path === 'cdr.postgres.tls.cert'), JSON.stringify(half.problems));
+    const missing = parseConfig([{ file: join(dir, 'gateway.yaml'), text: text('{ ca: nowhere.pem }') }]);
+    assert.ok(missing.ok);
+    assert.throws(() => cdrPlan(missing.config, {}), (e: Error & { code?: string }) => e.code === 'ERR_CONFIG_READ' && e.message.includes('cdr.postgres.tls.ca') && e.message.includes('nowhere.pem'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
