@@ -1,0 +1,220 @@
+import { unlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Logger } from '../../log/index.js';
+import { configInvalid, type ConfigProblem } from '../errors.js';
+import { parseConfig, type LoadConfigOptions } from '../load-config.js';
+import type { ConfigDocument } from '../merge-documents.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { ConfigWriteError, type ConfigWriteCode, type ConfigWriteEventCode } from './errors.js';
+import { etagOf, ifMatchAllows } from './etag.js';
+import type { ConfigKind } from './kinds.js';
+import { fileForNew, locateEntries, readProfiles, type LocatedEntry } from './locate.js';
+import { editEntry, type EditMethod } from './yaml-edit.js';
+
+/** What the running gateway's reload path answered (structurally the reloader's report). */
+export interface ApplyReport {
+  ok: boolean;
+  changed: string[];
+  applied: string[];
+  needsRestart: { what: string; reason: string }[];
+  problems: { code: string; message: string; file?: string; line?: number; path?: string }[];
+  warnings: { code: string; message: string; path?: string }[];
+}
+
+export interface ConfigStoreOptions {
+  profilesDir: string;
+  /** The loader's options at start and reload (the TLS layer's cipher check, the environment), so a write is judged alike. */
+  loadOptions: LoadConfigOptions;
+  /** Applies the files as written: the gateway's reload (calls in progress untouched). */
+  apply(): Promise<ApplyReport>;
+  log: Logger;
+}
+
+/** An entry as the API shows it: `file` is its name inside the profiles directory. */
+export interface ConfigEntry {
+  name: string;
+  file: string;
+  line: number;
+  etag: string;
+  value: unknown;
+}
+
+export type WriteOp = 'create' | 'replace' | 'delete';
+
+export interface WriteResult {
+  op: WriteOp;
+  kind: ConfigKind;
+  name: string;
+  file: string;
+  /** The entry after the write (absent after a delete). */
+  entry?: ConfigEntry;
+  /** The collection's tag after the write. */
+  collectionEtag: string;
+  /** `in-place`: only the entry's text changed; `rewritten`: the file was written out again by the YAML library. */
+  method: EditMethod;
+  reload: Omit<ApplyReport, 'ok' | 'problems'>;
+}
+
+export type WriteCounts = Record<WriteOp, Record<'done' | ConfigWriteCode | 'ERR_CONFIG_INVALID', number>>;
+
+/** Secrets never leave through the API: a `password` anywhere shows as redacted (the schema refuses them anyway). */
+function redact(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(redact);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, /password$/i.test(k) ? '[redacted]' : redact(x)]));
+}
+
+const shown = (e: LocatedEntry): ConfigEntry =>
+  ({ name: e.name, file: basename(e.file), line: e.line, etag: etagOf(e.value), value: redact(e.value) });
+
+/** A collection's tag: its entries' names and values, in merged order. */
+const collectionTag = (entries: readonly LocatedEntry[]): string => etagOf(entries.map((e) => [e.name, e.value]));
+
+/**
+ * The configuration objects of a profiles directory, read and written through the files themselves: each write
+ * edits the one file that holds the entry (comments and layout kept), is validated with every other file exactly
+ * as the loader validates a start or a reload, is written atomically, and is applied through the reload path; a
+ * reload that refuses it puts the file back. Writes are one at a time; tags (ETag) stop an editor overwriting a
+ * change it has not seen.
+ */
+export class ConfigStore {
+  readonly #o: ConfigStoreOptions;
+  #writing = false;
+  readonly #counts = {} as WriteCounts;
+
+  constructor(options: ConfigStoreOptions) {
+    this.#o = options;
+  }
+
+  list(kind: ConfigKind): { etag: string; entries: ConfigEntry[] } {
+    const entries = locateEntries(readProfiles(this.#o.profilesDir), kind);
+    return { etag: collectionTag(entries), entries: entries.map(shown) };
+  }
+
+  get(kind: ConfigKind, name: string): ConfigEntry {
+    const e = locateEntries(readProfiles(this.#o.profilesDir), kind).find((x) => x.name === name);
+    if (!e) throw notFound(kind, name);
+    return shown(e);
+  }
+
+  counts(): WriteCounts {
+    return structuredClone(this.#counts);
+  }
+
+  create(kind: ConfigKind, name: string, value: unknown, ifMatch?: string): Promise<WriteResult> {
+    return this.#write('create', kind, name, value, ifMatch);
+  }
+
+  replace(kind: ConfigKind, name: string, value: unknown, ifMatch: string | undefined): Promise<WriteResult> {
+    return this.#write('replace', kind, name, value, ifMatch);
+  }
+
+  remove(kind: ConfigKind, name: string, ifMatch: string | undefined): Promise<WriteResult> {
+    return this.#write('delete', kind, name, undefined, ifMatch);
+  }
+
+  async #write(op: WriteOp, kind: ConfigKind, name: string, value: unknown, ifMatch: string | undefined): Promise<WriteResult> {
+    const { log } = this.#o;
+    if (this.#writing) return this.#refused(op, kind, name, new ConfigWriteError('ERR_CONFIG_WRITE_BUSY', 'another configuration write is under way; try again'));
+    this.#writing = true;
+    try {
+      const result = await this.#run(op, kind, name, value, ifMatch);
+      this.#count(op, 'done');
+      const code: ConfigWriteEventCode = 'EVT_CONFIG_WRITTEN';
+      const r = result.reload;
+      log.info({ code, op, kind, name, file: result.file, method: result.method, applied: r.applied, needsRestart: r.needsRestart.map((n) => n.what) },
+        `config: ${kind} ${name} ${op === 'delete' ? 'deleted from' : op === 'create' ? 'created in' : 'replaced in'} ${result.file}`
+        + `${r.applied.length > 0 ? `; applied: ${r.applied.join(', ')}` : ''}${r.needsRestart.length > 0 ? `; needs restart: ${r.needsRestart.map((n) => n.what).join(', ')}` : ''}`);
+      return result;
+    } catch (e) {
+      return this.#refused(op, kind, name, e);
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  #refused(op: WriteOp, kind: ConfigKind, name: string, e: unknown): never {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^ERR_CONFIG_/.test(code)) {
+      this.#count(op, code as ConfigWriteCode);
+      this.#o.log.info({ code, op, kind, name }, `config: ${op} of ${kind} ${name} refused: ${(e as Error).message.split('\n')[0]} [${code}]`);
+    }
+    throw e;
+  }
+
+  #count(op: WriteOp, outcome: keyof WriteCounts[WriteOp]): void {
+    const byOp = (this.#counts[op] ??= {} as WriteCounts[WriteOp]);
+    byOp[outcome] = (byOp[outcome] ?? 0) + 1;
+  }
+
+  async #run(op: WriteOp, kind: ConfigKind, name: string, value: unknown, ifMatch: string | undefined): Promise<WriteResult> {
+    const { profilesDir, loadOptions } = this.#o;
+    const documents = readProfiles(profilesDir);
+    const before = locateEntries(documents, kind);
+    const existing = before.find((e) => e.name === name);
+    if (op === 'create') {
+      if (existing) throw new ConfigWriteError('ERR_CONFIG_EXISTS', `${kind} ${name} exists (${basename(existing.file)}:${existing.line})`, { etag: etagOf(existing.value) });
+      const tag = collectionTag(before);
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, tag)) throw stale(`${kind} changed since it was read`, tag);
+    } else {
+      if (!existing) throw notFound(kind, name);
+      if (ifMatch === undefined) throw new ConfigWriteError('ERR_CONFIG_IF_MATCH_REQUIRED', `If-Match is required: send the ETag of ${kind} ${name} as read`);
+      const tag = etagOf(existing.value);
+      if (!ifMatchAllows(ifMatch, tag)) throw stale(`${kind} ${name} changed since it was read`, tag);
+    }
+
+    const file = existing?.file ?? fileForNew(profilesDir, documents, kind);
+    const previous = documents.find((d) => d.file === file)?.text;
+    const edited = editEntry(previous ?? '', { kind, name, value });
+    const candidate: ConfigDocument[] = [...documents.filter((d) => d.file !== file), { file, text: edited.text }]
+      .sort((a, b) => (basename(a.file) < basename(b.file) ? -1 : 1));
+    const checked = parseConfig(candidate, loadOptions);
+    if (!checked.ok) {
+      const refs = checked.problems.filter((p) => p.code === 'ERR_CONFIG_REFERENCE');
+      if (op === 'delete' && refs.length > 0) {
+        throw new ConfigWriteError('ERR_CONFIG_IN_USE', `${kind} ${name} is still named by ${refs.map((p) => p.path).join(', ')}`, { referencedBy: refs });
+      }
+      throw configInvalid(checked.problems);
+    }
+
+    try {
+      writeFileAtomic(file, edited.text);
+    } catch (e) {
+      throw new ConfigWriteError('ERR_CONFIG_WRITE', `${basename(file)}: ${(e as Error).message}`);
+    }
+    let report: ApplyReport;
+    try {
+      report = await this.#o.apply();
+    } catch (e) {
+      report = { ok: false, changed: [], applied: [], needsRestart: [], warnings: [], problems: [{ code: 'ERR_CONFIG_APPLY_REFUSED', message: (e as Error).message }] };
+    }
+    if (!report.ok) {
+      restore(file, previous);
+      throw new ConfigWriteError('ERR_CONFIG_APPLY_REFUSED', `the running gateway refused the new configuration; ${basename(file)} is as it was`,
+        { problems: report.problems });
+    }
+    const after = locateEntries(readProfiles(profilesDir), kind);
+    const entry = after.find((e) => e.name === name);
+    return {
+      op, kind, name, file: basename(file), ...(entry && op !== 'delete' ? { entry: shown(entry) } : {}),
+      collectionEtag: collectionTag(after), method: edited.method,
+      reload: { changed: report.changed, applied: report.applied, needsRestart: report.needsRestart, warnings: [...checked.warnings.map(warning), ...report.warnings] },
+    };
+  }
+}
+
+const warning = (p: ConfigProblem) => ({ code: p.code, message: p.message, path: p.path });
+
+function notFound(kind: ConfigKind, name: string): ConfigWriteError {
+  return new ConfigWriteError('ERR_CONFIG_NOT_FOUND', `no ${kind === 'dialPeers' ? 'dial peer with id' : `entry of ${kind} named`} ${name}`);
+}
+
+function stale(message: string, etag: string): ConfigWriteError {
+  return new ConfigWriteError('ERR_CONFIG_ETAG_MISMATCH', `${message}: read it again (ETag ${etag})`, { etag });
+}
+
+/** Puts a file back as it was before a write the gateway refused (removes it when the write made it). */
+function restore(file: string, previous: string | undefined): void {
+  if (previous === undefined) unlinkSync(file);
+  else writeFileAtomic(file, previous);
+}
