@@ -3,14 +3,16 @@ import type { Clock } from '../common/index.js';
 import { legCallIds, type ActiveCalls } from './active-calls.js';
 import { failureReason, sipReason } from './reason.js';
 import type { CallStats } from './call-stats.js';
+import { plainCallLocals, type InviteFacts } from './call-locals.js';
+import { writeCdr } from './cdr.js';
+import type { CdrRecord } from './cdr-record.js';
 import { addressUser } from './sip-user.js';
 import { superviseLegs, type BridgeLeg } from './supervise-legs.js';
 import { targetUri, uriUser, type BridgeTarget } from './target-uri.js';
 
-/** The parts of an incoming INVITE the bridge reads. */
-export interface BridgeRequest {
+/** The parts of an incoming INVITE the bridge reads (the optional ones for its CDR). */
+export interface BridgeRequest extends InviteFacts {
   uri: string;
-  get(name: string): string | undefined;
 }
 
 /** The parts of the A-leg response object the bridge uses (only when createB2BUA itself breaks). */
@@ -33,6 +35,8 @@ export interface BridgeContext {
   clock: Clock;
   /** Connected calls are registered here (a shutdown ends what is left). */
   active?: ActiveCalls;
+  /** Where each call's CDR goes besides its log line (the JSON-lines file, the database). */
+  onCdr?: (record: CdrRecord) => void;
 }
 
 /** The SIP status a failed createB2BUA carries (drachtio-srf's SipError), or undefined for any other error. */
@@ -51,6 +55,8 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
   const callId = req.get('Call-ID');
   const startedAt = clock.now();
   stats.attempted++;
+  // One record per call, as the policy pipeline writes them: no tenant, dial peer or permissions here.
+  const locals = plainCallLocals(req, { log, startedAt, ...(ctx.onCdr ? { onCdr: ctx.onCdr } : {}) });
 
   let legs: { uas: BridgeLeg; uac: BridgeLeg };
   try {
@@ -81,16 +87,28 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
     }
     stats.fail(status);
     log.info({ callId, status, setupMs: clock.now() - startedAt, durationMs: 0 }, 'call ended');
+    const cancelled = status === 487;
+    writeCdr(locals, {
+      status, cause: cancelled ? 'cancelled' : sipErrorStatus(err) === undefined ? 'gateway-error' : `b-leg-${status}`, attempts: 1, endAt: clock.now(),
+      releasedBy: cancelled ? 'caller' : sipErrorStatus(err) === undefined ? 'gateway' : 'callee',
+    });
     return;
   }
 
   const connectedAt = clock.now();
   const control = superviseLegs({
     stats, log, callId,
-    onEnded: (end) => log.info({
-      callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy: end.releasedBy,
-      cause: end.cause, ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
-    }, 'call ended'),
+    onEnded: (end) => {
+      log.info({
+        callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy: end.releasedBy,
+        cause: end.cause, ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
+      }, 'call ended');
+      writeCdr(locals, {
+        status: 200, cause: end.cause, attempts: 1, answerAt: connectedAt, endAt: clock.now(), ...(end.releasedBy ? { releasedBy: end.releasedBy } : {}),
+        ...(end.reason ? { reason: end.reason } : {}), ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
+        ...(end.reasonA !== undefined ? { reasonIn: end.reasonA } : {}), ...(end.reasonB !== undefined ? { reasonOut: end.reasonB } : {}),
+      });
+    },
   }, legs);
   ctx.active?.add(control, {
     callIds: legCallIds(callId, legs.uac), tenantIn: null, tenantOut: null, dialPeer: null,

@@ -6,9 +6,9 @@ import { ActiveCalls, type CallList, type HangUpResult } from './active-calls.js
 import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js';
 import { CallStats, type CallStatsSnapshot } from './call-stats.js';
 import type { B2buaErrorCode } from './errors.js';
-import { writeCdr, addressUser, type CdrRecord } from './cdr.js';
-import { buildPipeline, calledUser, type PlaceCallSrf } from './middleware/index.js';
-import { normalizeNumber } from '../policy/index.js';
+import { plainCallLocals, type InviteFacts } from './call-locals.js';
+import { writeCdr, type CdrRecord } from './cdr.js';
+import { buildPipeline, type PlaceCallSrf } from './middleware/index.js';
 import type { Middleware, TrunkHealth } from './pipeline-types.js';
 import { PipelineStats, type PipelineStatsSnapshot } from './pipeline-stats.js';
 import type { B2buaPolicy } from './policy-types.js';
@@ -118,24 +118,15 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   const refuseDraining = (req: DrainRequest, res: { send(s: number, r?: string, o?: object): void }): boolean => {
     if (!draining) return false;
     stats.refusedDraining++;
+    // Counted like any call the b2bua takes: attempted, and failed with its status.
+    stats.attempted++;
     stats.fail(503);
     const reason = sipReason(503, 'Gateway shutting down: not taking new calls');
     limited.line('info', 'ERR_B2BUA_DRAINING', { callId: req.get('Call-ID') }, 'b2bua: new call refused while draining');
     res.send(503, undefined, { headers: { 'Retry-After': String(draining.retryAfter), Reason: reason } });
     const now = clock.now();
-    const calling = addressUser(req.get('From'));
-    const called = calledUser(req.uri ?? '');
-    const transport = req.protocol?.toLowerCase();
-    writeCdr({
-      callId: req.get('Call-ID') ?? '', startedAt: now, log, identities: [],
-      ...(calling !== undefined ? { callingNumber: calling } : {}),
-      ...(called !== undefined ? { calledNumber: normalizeNumber(called) } : {}),
-      ...(transport === 'udp' || transport === 'tcp' || transport === 'tls' ? { transportIn: transport } : {}),
-      ...(req.source_address !== undefined ? { sourceAddress: req.source_address } : {}),
-      ...(req.source_port !== undefined ? { sourcePort: Number(req.source_port) } : {}),
-      ...(req.receivedOn !== undefined ? { listener: req.receivedOn } : {}),
-      ...(options.onCdr ? { onCdr: options.onCdr } : {}),
-    }, { status: 503, cause: 'shutdown', reason, endAt: now, releasedBy: 'gateway' });
+    writeCdr(plainCallLocals(req, { log, startedAt: now, ...(options.onCdr ? { onCdr: options.onCdr } : {}) }),
+      { status: 503, cause: 'shutdown', reason, endAt: now, releasedBy: 'gateway' });
     return true;
   };
 
@@ -174,7 +165,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       runSteps(live!.steps, req, res, next);
     }) as Middleware as never);
   } else {
-    const ctx: BridgeContext = { srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock, active };
+    const ctx: BridgeContext = { srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock, active, ...(options.onCdr ? { onCdr: options.onCdr } : {}) };
     srf.invite((req, res) => {
       if (refuseDraining(req as never, res as never)) return;
       res.send(100);
@@ -251,14 +242,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
 }
 
 /** What a refusal while draining reads of the INVITE for its CDR. */
-interface DrainRequest {
-  uri?: string;
-  protocol?: string;
-  source_address?: string;
-  source_port?: number | string;
-  receivedOn?: string;
-  get(name: string): string | undefined;
-}
+type DrainRequest = InviteFacts;
 
 /** Runs one pipeline's steps in order for a request, as drachtio-srf's router would; an error goes to `done`. */
 function runSteps(steps: readonly Middleware[], req: Parameters<Middleware>[0], res: Parameters<Middleware>[1], done: (err?: unknown) => void): void {

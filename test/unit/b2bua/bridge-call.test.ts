@@ -187,3 +187,37 @@ test("sipErrorStatus reads drachtio-srf's own SipError and nothing else", () => 
   assert.equal(sipErrorStatus(Object.assign(new Error('x'), { status: 404 })), undefined);
   assert.equal(sipErrorStatus(null), undefined);
 });
+
+test('policy bridge calls get one CDR each: answered with its times and who hung up; failed with the B leg\'s status; cancelled', async () => {
+  const records: Array<Record<string, unknown>> = [];
+  const s = setup();
+  s.ctx.onCdr = (r) => records.push(r as unknown as Record<string, unknown>);
+  const res = new FakeResponse();
+  const done = bridgeCall(s.ctx, fakeRequest(), res);
+  await settle();
+  const uas = new FakeLeg();
+  const uac = new FakeLeg();
+  s.clock.advance(40);
+  s.srf.calls[0]!.resolve({ uas, uac });
+  await done;
+  assert.equal(records.length, 0, 'no record while the call is up');
+  s.clock.advance(2_000);
+  uac.remoteBye();
+  uas.answerBye();
+  assert.equal(records.length, 1);
+  assert.equal(records[0]!.callId, 'a-leg-1@10.0.0.1');
+  assert.equal(records[0]!.calledNumber, '15551234567');
+  assert.equal(records[0]!.status, 200);
+  assert.equal(records[0]!.releasedBy, 'callee');
+  assert.equal(records[0]!.cause, 'normal');
+
+  for (const [status, cause, by] of [[486, 'b-leg-486', 'callee'], [487, 'cancelled', 'caller']] as const) {
+    const r = bridgeCall(s.ctx, fakeRequest(`c-${status}`), new FakeResponse());
+    await settle();
+    s.srf.calls[s.srf.calls.length - 1]!.reject(sipError(status));
+    await r;
+    const rec: Record<string, unknown> = records[records.length - 1]!;
+    assert.deepEqual([rec.callId, rec.status, rec.cause, rec.releasedBy], [`c-${status}`, status, cause, by]);
+  }
+  assert.equal(records.length, 3);
+});
