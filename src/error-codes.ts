@@ -8,6 +8,7 @@ import type { AdminErrorCode } from './admin/errors.js';
 import type { B2buaErrorCode, B2buaLogCode } from './b2bua/errors.js';
 import type { CdrErrorCode } from './cdr/errors.js';
 import type { ConfigErrorCode, ConfigProblemCode } from './config/errors.js';
+import type { ConfigWriteCode } from './config/write/errors.js';
 import type { AppLimitCode } from './engine/app-connection.js';
 import type { CoreErrorCode } from './engine/core/errors.js';
 import type { EngineErrorCode } from './engine/errors.js';
@@ -30,7 +31,7 @@ export type GatewayLifecycleCode = 'ERR_GATEWAY_START' | 'ERR_GATEWAY_STOP' | 'E
 export type GatewayWarningCode = 'WARN_NO_DIAL_PEERS' | 'WARN_POLICY_BRIDGE' | 'WARN_CERT_EXPIRING';
 
 export type ErrorCode =
-  | AdminErrorCode | B2buaErrorCode | B2buaLogCode | ConfigErrorCode | ConfigProblemCode | AppLimitCode
+  | AdminErrorCode | B2buaErrorCode | B2buaLogCode | ConfigErrorCode | ConfigProblemCode | ConfigWriteCode | AppLimitCode
   | CoreErrorCode | EngineErrorCode | ControlErrorCode | EngineWorkerErrorCode | LogErrorCode | PkiErrorCode
   | PolicyCode | ParseErrorCode | TransactionErrorCode | ConnectionLimitCode | FrameErrorCode | TransportDropCode
   | TransportErrorCode | TlsErrorCode | GatewayLifecycleCode | GatewayWarningCode | CdrErrorCode | MediaErrorCode;
@@ -58,6 +59,14 @@ export const errorCodes = {
   ERR_CONFIG_TENANT: 'A tenant whose transport, listeners, scheme and profile do not fit together.',
   ERR_CONFIG_ENGINE_MODE: 'A feature an external drachtio-server engine cannot provide.',
   WARN_CONFIG_ENV: 'A warning: an environment variable the configuration names is not set.',
+  ERR_CONFIG_NOT_FOUND: 'The configuration API named no entry of that kind by that name (or dial-peer id): 404.',
+  ERR_CONFIG_EXISTS: 'A configuration API create for a name (or dial-peer id) some file already defines: 409.',
+  ERR_CONFIG_ETAG_MISMATCH: 'If-Match names another version of the entry than the one on disk (another editor wrote first): 409 with the current ETag.',
+  ERR_CONFIG_IF_MATCH_REQUIRED: 'A configuration API replace or delete without If-Match: 428, nothing written.',
+  ERR_CONFIG_IN_USE: 'A configuration API delete of an entry the rest of the configuration still names: 409 with the referring paths.',
+  ERR_CONFIG_WRITE_BUSY: 'Another configuration write is under way: 429 with Retry-After.',
+  ERR_CONFIG_WRITE: 'A profiles file could not be written (disk, permissions): 500, the file is as it was.',
+  ERR_CONFIG_APPLY_REFUSED: 'A written configuration validated but the running gateway refused it (a TLS file): the file is put back, 422 with why.',
   // admin API
   ERR_ADMIN_UNAUTHORIZED: 'A request without the bearer token, or with another one: 401.',
   ERR_ADMIN_TOKEN_REQUIRED: 'The admin API was asked to listen beyond loopback with no token: it refuses to start.',

@@ -5,12 +5,13 @@
  * that logs them, plus the gateway process's own below.
  */
 import type { B2buaEventCode } from './b2bua/errors.js';
+import type { ConfigWriteEventCode } from './config/write/errors.js';
 import type { ErrorCode } from './error-codes.js';
 
 /** The gateway process's own events: ready, reload applied, stopping and stopped. */
 export type GatewayEventCode = 'EVT_GATEWAY_READY' | 'EVT_LISTENER_UP' | 'EVT_RELOAD_APPLIED' | 'EVT_GATEWAY_STOPPING' | 'EVT_GATEWAY_STOPPED';
 
-export type EventCode = B2buaEventCode | GatewayEventCode;
+export type EventCode = B2buaEventCode | GatewayEventCode | ConfigWriteEventCode;
 
 export interface EventEntry {
   level: 'info' | 'warn' | 'error' | 'fatal';
@@ -37,6 +38,7 @@ export const events: Record<EventCode, EventEntry> & Partial<Record<ErrorCode, E
   ERR_CDR_DB: { level: 'error', what: 'The CDR database is unreachable or broke: records wait in the on-disk queue.', todo: 'Bring the database back; the queue is replayed in order, nothing is lost unless ERR_CDR_QUEUE_FULL follows.' },
   ERR_CDR_QUEUE_FULL: { level: 'error', what: "The CDR database's on-disk queue is full: later records are only in the JSON-lines file and the log.", todo: 'Restore the database, then load the missing records from the JSON-lines file.' },
   EVT_RELOAD_APPLIED: { level: 'info', what: 'A configuration reload (SIGHUP, `trunkgate reload`, the admin API) was applied: what changed, and what needs a restart.', todo: 'Restart for anything listed under needsRestart.' },
+  EVT_CONFIG_WRITTEN: { level: 'info', what: 'The configuration API wrote an entry (create, replace, delete) into its profiles file and the reload applied it: file, what was applied, what needs a restart.', todo: 'Restart for anything listed under needsRestart; the file is the record (keep profiles/ under version control).' },
   ERR_CONFIG_INVALID: { level: 'warn', what: 'A reload was refused: every problem is listed with its file:line; the running configuration stays.', todo: '`trunkgate config check` on the profiles directory, fix, reload again.' },
   ERR_TLS_PROFILE_INVALID: { level: 'warn', what: 'A TLS reload was refused (a certificate or key that does not load): the running profiles keep serving.', todo: 'Fix the file named in the line (`trunkgate pki list`), then `trunkgate reload --tls`.' },
   EVT_GATEWAY_STOPPING: { level: 'info', what: 'SIGTERM or SIGINT: new calls get 503, calls up get the drain time, then BYE.', todo: 'Nothing; for a rolling upgrade, wait for EVT_GATEWAY_STOPPED.' },
