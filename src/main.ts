@@ -8,7 +8,8 @@ import { showCommand } from './cli/show.js';
 import { ADMIN_CAUSE, ADMIN_REASON } from './b2bua/active-calls.js';
 import { pkiCommandLine } from './cli/pki.js';
 import { compileProfile, tlsProbeCommand } from './cli/tls-probe.js';
-import { probeTls } from './tls/index.js';
+import { probeTls, validateCipherName } from './tls/index.js';
+import { ConfigStore } from './config/write/index.js';
 import { configInvalid, readEnvOverrides, resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
 import { GatewayReloader } from './gateway-reload.js';
@@ -141,6 +142,8 @@ try {
         }),
         // Certificate tasks on the running configuration; what they write the file watch above picks up.
         pki: pkiService({ config: () => reloader.config, changed: () => expiry.check() }),
+        // Configuration objects written into profiles/, judged as the loader judges them, applied by the reload path.
+        configStore: new ConfigStore({ profilesDir, loadOptions: { validateCipherName, env }, apply: () => reloader.reloadConfig('api'), log }),
       }, { host: adminCfg.host, port, log, warnings: plan.warnings, ...(token ? { token } : {}) });
       log.info({ admin: `${admin.address.host}:${admin.address.port}`, token: token ? 'required' : 'none' },
         `trunkgate: admin API on http://${admin.address.host.includes(':') ? `[${admin.address.host}]` : admin.address.host}:${admin.address.port}`);

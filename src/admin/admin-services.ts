@@ -8,6 +8,7 @@ import type { ThreadLoadSnapshot } from '../common/thread-load.js';
 import type { CdrSinkStats } from '../cdr/index.js';
 import type { CallList, HangUpResult } from '../b2bua/active-calls.js';
 import type { ConnectionInfo, ListenerInfo } from '../sip/transport/index.js';
+import type { ConfigStore } from '../config/write/index.js';
 
 /**
  * What the admin API reads and asks of the running gateway. The composition root (main.ts) wires these to
@@ -40,6 +41,8 @@ export interface AdminServices {
   probeTls?(req: TlsProbeRequest): Promise<TlsProbeReport>;
   /** `trunkgate pki` on the running configuration's trustpoints and trust stores: CA export, CSR, import, trust. */
   pki?: PkiService;
+  /** The configuration objects in profiles/: read, and written through validation and the reload path. */
+  configStore?: Pick<ConfigStore, 'list' | 'get' | 'create' | 'replace' | 'remove' | 'counts'>;
 }
 
 export interface TlsProbeRequest {

@@ -9,6 +9,7 @@ import { requireToken } from './auth.js';
 import type { AdminErrorCode } from './errors.js';
 import { b2buaRoutes } from './routes/b2bua-routes.js';
 import { callsRoutes } from './routes/calls-routes.js';
+import { configRoutes } from './routes/config-routes.js';
 import { engineRoutes } from './routes/engine-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
 import { pkiRoutes } from './routes/pki-routes.js';
@@ -98,5 +99,6 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   await app.register(metricsRoute(services, actions, opts.processMetrics !== undefined ? { processMetrics: opts.processMetrics } : {}));
   await app.register(reloadRoutes(services));
   await app.register(pkiRoutes(services));
+  await app.register(configRoutes(services));
   return app;
 }

@@ -9,6 +9,7 @@ export const OPENAPI_TAGS = [
   { name: 'tls', description: 'Certificates in use and probing a TLS far end' },
   { name: 'pki', description: 'Certificate tasks: CA export, CSR, import, trust stores' },
   { name: 'reload', description: 'Reloading the configuration or the TLS files' },
+  { name: 'config', description: 'Configuration objects in profiles/: list, get, create, replace, delete (ETag / If-Match), validated and applied by the reload path' },
   { name: 'metrics', description: 'Prometheus exposition' },
 ];
 
