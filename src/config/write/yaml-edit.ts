@@ -45,8 +45,15 @@ export function changedValue(before: unknown, c: EntryChange): Record<string, un
   return root;
 }
 
-/** The file's text with the change made; `method` says whether it was edited in place or written out again. */
+/**
+ * The file's text with the change made; `method` says whether it was edited in place or written out again. A file
+ * written with CRLF line ends keeps them.
+ */
 export function editEntry(text: string, c: EntryChange): { text: string; method: EditMethod } {
+  if (text.includes('\r\n')) {
+    const r = editEntry(text.replace(/\r\n/g, '\n'), c);
+    return { ...r, text: r.text.replace(/\n/g, '\r\n') };
+  }
   const doc = parseDocument(text);
   const want = canonicalJson(changedValue(doc.toJS(), c));
   const readsBack = (t: string) => {

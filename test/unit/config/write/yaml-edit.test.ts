@@ -105,3 +105,9 @@ test('a layout it cannot edit in place (a section on one line) is written out ag
   assert.match(r.text, /^# top comment\n/);
   assert.deepEqual(parseDocument(r.text).toJS(), { tenants: { a: { sipServer: '127.0.0.1:5080' }, b: { sipServer: '127.0.0.1:5090' } } });
 });
+
+test('a file with CRLF line ends keeps them', () => {
+  const text = 'tenants:\r\n  # one\r\n  a: { sipServer: 127.0.0.1:5080 }\r\n';
+  const r = editEntry(text, { kind: 'tenants', name: 'b', value: { sipServer: '127.0.0.1:5090' } });
+  assert.equal(r.text, `${text}  b: { sipServer: 127.0.0.1:5090 }\r\n`);
+});
