@@ -85,7 +85,8 @@ checkout_at() {
       say "$(rel "$dest"): $path is not in the mirror; left out"
       patterns+=("!/$path")
     done
-    git -C "$dest" sparse-checkout set --no-cone "${patterns[@]}"
+    # (git complains here about the absent files of the branch checked out by default; the patterns still apply)
+    git -C "$dest" sparse-checkout set --no-cone "${patterns[@]}" 2>/dev/null
   fi
   git -C "$dest" -c advice.detachedHead=false checkout -q "$commit"
   touch "$dest/.git/anchor-checkout-done"
