@@ -114,6 +114,13 @@ test('configuration API: every route and refusal, a TLS peer and a dial peer wri
   assert.equal((await api('GET', '/config/tlsPeers/sbc.example.com')).status, 404);
   assert.equal((await api('DELETE', '/config/tlsPeers/sbc.example.com', { ifMatch: '*' })).status, 404);
   await api('POST', '/config/tlsPeers', { body: { name: 'kept.example.com', value: { permissions: { international: true } } } });
+  // Typed and wildcard identities travel URL-encoded.
+  for (const name of ['sip:pbx.partner.example', '*.partner.example']) {
+    assert.equal((await api('POST', '/config/tlsPeers', { body: { name, value: { permissions: {} } } })).status, 201, name);
+    const got = await api('GET', `/config/tlsPeers/${encodeURIComponent(name)}`);
+    assert.deepEqual([got.status, got.body.name], [200, name]);
+    assert.equal((await api('DELETE', `/config/tlsPeers/${encodeURIComponent(name)}`, { ifMatch: got.etag! })).status, 200, name);
+  }
 
   // 422: the loader's problems with their codes, files, lines and paths; nothing written.
   const bad = await api('POST', '/config/dialPeers', { body: { value: { id: 400, destinationPattern: '^(4', tenant: 'nowhere' } } });
@@ -146,7 +153,7 @@ test('configuration API: every route and refusal, a TLS peer and a dial peer wri
 
   const summary = await api('GET', '/config');
   assert.deepEqual(summary.body.kinds.find((k: { kind: string }) => k.kind === 'dialPeers'), { kind: 'dialPeers', count: 2, etag: (await api('GET', '/config/dialPeers')).etag });
-  assert.equal(summary.body.writes.create.done, 3);
+  assert.equal(summary.body.writes.create.done, 5);
   assert.ok(gw.lines.some((l) => l.code === 'EVT_CONFIG_WRITTEN' && l.kind === 'dialPeers' && l.op === 'create'));
 
   // A restart reads what was written; the files' comments are all still there.
