@@ -1,5 +1,6 @@
 import type { SipTransport } from './policy-types.js';
 import type { ReleasedBy } from './supervise-legs.js';
+import type { MediaTotals } from '../media/index.js';
 
 /**
  * What became of one B-leg attempt: `answered` (2xx), `rejected` (the far end's final failure), `timeout` (no
@@ -86,4 +87,9 @@ export interface CdrRecord {
   reasonOut: string | null;
   /** BYEs of ours that failed when the call was torn down. */
   byeFailed: number;
+  /**
+   * Only on a connected call whose media was anchored on rtpengine: what rtpengine received from each leg (`a` the
+   * caller, `b` the called side: RTP packets, bytes, errors, RTCP packets), from its `delete` answer.
+   */
+  media?: MediaTotals;
 }

@@ -32,6 +32,8 @@ export interface CallOutcome {
   tlsOut?: { version?: string; cipher?: string; identities: string[] };
   /** BYEs of ours that failed when the call was torn down. */
   byeFailed?: number;
+  /** rtpengine's per-leg figures, when the call's media was anchored. */
+  media?: CdrRecord['media'];
 }
 
 /** The record of a call from what the pipeline learnt and how it ended. */
@@ -75,6 +77,7 @@ export function buildCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
     reasonIn: o.reasonIn === undefined ? o.reason ?? null : o.reasonIn,
     reasonOut: o.reasonOut ?? null,
     byeFailed: o.byeFailed ?? 0,
+    ...(o.media ? { media: o.media } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { DialPeer, PermissionCategory, PermissionSet, TenantListener, TlsPeer } from '../policy/index.js';
+import type { TenantMedia } from '../media/index.js';
 
 /**
  * The plain data the b2bua's policy pipeline works on. It mirrors the configuration's shapes (tenants,
@@ -49,6 +50,15 @@ export interface TenantPolicy {
   readonly unknownPeer?: 'allow' | 'reject';
   /** Ping each target with OPTIONS; a target that stops answering is skipped while others are up. */
   readonly optionsPing?: OptionsPingPolicy;
+  /** Media anchoring and SRTP on this tenant's leg (absent: flow-around, SDP passes with a=crypto filtered). */
+  readonly media?: TenantMedia;
+}
+
+/** The rtpengine instances flow-through calls are anchored on (config gateway.media). */
+export interface MediaRelayPolicy {
+  readonly rtpengines: readonly { readonly host: string; readonly port: number }[];
+  readonly timeoutMs: number;
+  readonly pingIntervalMs: number;
 }
 
 /** A dial peer, with the optional target that overrides its tenant's sipServer (CUBE `session target`). */
@@ -92,6 +102,8 @@ export interface B2buaPolicy {
   readonly dialPeers: readonly B2buaDialPeer[];
   /** Session timers and the longest call (config gateway.calls). */
   readonly calls?: CallLimitsPolicy;
+  /** rtpengine for flow-through tenants; absent: none configured. */
+  readonly media?: MediaRelayPolicy;
 }
 
 /**

@@ -23,6 +23,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
       ...(t.sipServer !== undefined ? { sipServer: t.sipServer } : {}),
       ...(t.tlsProfile !== undefined ? { tlsProfile: t.tlsProfile } : {}),
       ...(t.srtpCrypto !== undefined ? { srtpCrypto: t.srtpCrypto } : {}),
+      ...(t.media !== undefined ? { media: { mode: t.media.mode, srtp: t.media.srtp, ...(t.media.suites ?? t.srtpCrypto ? { suites: t.media.suites ?? t.srtpCrypto } : {}) } } : {}),
       ...(t.optionsPing !== undefined ? { optionsPing: { intervalSeconds: t.optionsPing.intervalSeconds, downAfter: t.optionsPing.downAfter } } : {}),
       defaultPermissions: t.defaultPermissions,
       unknownPeer: t.unknownPeer,
@@ -47,6 +48,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     tlsPeers[name] = { permissions: p.permissions, ...(p.tenants !== undefined ? { tenants: p.tenants } : {}) };
   }
   const sniTenants = tenantsByServerName(config);
+  const m = config.gateway.media;
   return {
     tenants,
     listeners: config.listeners.map((l) => ({ transport: l.transport, host: l.host, port: l.port, ...(l.tenant !== undefined ? { tenant: l.tenant } : {}) })),
@@ -56,5 +58,8 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     tlsPeers,
     dialPeers,
     calls,
+    ...(m.rtpengines.length > 0
+      ? { media: { rtpengines: m.rtpengines.map((r) => ({ host: r.host, port: r.port })), timeoutMs: m.timeoutMs, pingIntervalMs: m.pingIntervalSeconds * 1000 } }
+      : {}),
   };
 }

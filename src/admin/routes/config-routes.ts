@@ -36,11 +36,12 @@ const deleteRefusals = { 404: e, 409: e, 422: e, 428: e, 429: e } as const;
 type Params = { kind: ConfigKind; name: string };
 type Body = { name?: string; value: unknown };
 
-/** A refusal of the store as its status and body; anything else is left to the 500 handler. */
+/** A refusal of the store (or its failure to write a file) as its status and body; anything else goes to the 500 handler. */
 function refuse(reply: FastifyReply, e: unknown): FastifyReply {
   const code = (e as { code?: unknown }).code;
   const status = typeof code === 'string' ? STATUS[code] : undefined;
-  if (status === undefined || status >= 500) throw e;
+  if (status === undefined) throw e;
+  if (status >= 500) reply.log.error({ err: e, code }, 'admin: configuration write failed');
   const details = ((e as { details?: Record<string, unknown> }).details ?? {});
   if (status === 429) void reply.header('retry-after', '1');
   const message = (e as Error).message.split('\n')[0]!;

@@ -12,7 +12,8 @@ import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type Pip
 import { PEER_HEADER, ROUTE_HEADER, type DigestCredentials } from '../policy-types.js';
 import { parsePeerHeader } from '../peer-header.js';
 import { failureReason, sipReason } from '../reason.js';
-import { filterCrypto } from '../sdp-crypto.js';
+import { afterMedia, answerRefused, prepareCallSdp, type CallSdp } from '../call-sdp.js';
+import { mediaPool } from '../media-pools.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
 
 export { guardSendFailure, type PlaceCallSrf } from '../b-leg-attempt.js';
@@ -21,17 +22,6 @@ export interface PlaceCallDeps extends PipelineDeps {
   srf: PlaceCallSrf;
   /** Connected calls are registered here (a shutdown ends what is left). */
   active?: ActiveCalls;
-}
-
-/** Thrown from localSdpA inside createB2BUA when the B side's answer keeps no suite the caller's tenant allows. */
-const ANSWER_REFUSED = Symbol('answer refused');
-interface AnswerRefused extends Error {
-  [ANSWER_REFUSED]: true;
-  reasonHeader: string;
-}
-
-function answerRefused(err: unknown): err is AnswerRefused {
-  return typeof err === 'object' && err !== null && ANSWER_REFUSED in err;
 }
 
 interface Failure {
@@ -49,7 +39,7 @@ interface Failure {
  * The bridge step: places the B leg on each target of the selected dial peers in turn (transport, scheme,
  * TLS profile of the target tenant), moving on after 503, 408 or a transport failure, and joins the legs.
  * SDP offers keep only the `a=crypto` suites both tenants allow, in the called tenant's order; the answer is
- * filtered for the caller's tenant. The A leg gets the called party's own failure, else the last failover
+ * filtered for the caller's tenant; a flow-through tenant's calls are anchored on rtpengine (call-sdp.ts). The A leg gets the called party's own failure, else the last failover
  * status. Internal headers are never copied to either leg: createB2BUA copies none unless told, and the
  * B leg carries only X-Trunkgate-Route, which the engine consumes.
  */
@@ -118,6 +108,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     });
   };
   let used: BLegTarget | undefined;
+  let media: CallSdp | undefined;
   let legs: { uas: PassLeg; uac: PassLeg } | undefined;
   /** A B leg that answered 422 is asked again once, with the interval it named (RFC 4028 §7.4). */
   const retrySe = new Map<BLegTarget, number>();
@@ -138,15 +129,16 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
       continue;
     }
     const tenantOut = policy.tenants[target.tenant]!;
-    const body = req.body ?? '';
-    // Both tenants' suites apply; the offer goes out changed when either filter changed it.
-    const fromCaller = filterCrypto(body, tenantIn.srtpCrypto);
-    const toCallee = fromCaller.ok ? filterCrypto(fromCaller.sdp, tenantOut.srtpCrypto) : fromCaller;
-    const offer = fromCaller.ok && toCallee.ok ? { ...toCallee, changed: fromCaller.changed || toCallee.changed } : toCallee;
-    if (!offer.ok) {
-      log.info({ dialPeer: target.dialPeer, tenantOut: target.tenant }, `b2bua: ${offer.reason}`);
-      failure = { status: 488, reasonHeader: offer.reasonHeader, cause: 'srtp' };
+    const prepared = prepareCallSdp({
+      body: req.body ?? '', callId: locals.callId, from: req.get('From') ?? '', log, tenantIn: { name: locals.tenantIn!, policy: tenantIn },
+      tenantOut: { name: target.tenant, policy: tenantOut }, ...(policy.media ? { pool: mediaPool(policy.media, deps.log) } : {}),
+    });
+    const sdp = prepared instanceof Promise ? await prepared : prepared;
+    if (!sdp.ok) {
+      log.info({ dialPeer: target.dialPeer, tenantOut: target.tenant }, `b2bua: ${sdp.refusal.reason}`);
+      failure = { status: sdp.refusal.status, reasonHeader: sdp.refusal.reasonHeader, cause: sdp.refusal.cause };
       note(target, clock.now(), 'offer-refused', null, undefined);
+      if (sdp.refusal.status === 503) break; // no media relay: every target alike
       continue;
     }
     if (attempts > 0) stats.failovers++;
@@ -159,13 +151,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
       passFailure: false,
       ...(aSession?.ok ? { responseHeaders: (r: { status?: number }) => ((r.status ?? 0) >= 200 && (r.status ?? 0) < 300 ? uasResponseHeaders(aSession) : {}) } : {}),
       ...(tenantOut.digest ? { auth: digestAnswer(tenantOut.digest, log, target.tenant) } : {}),
-      ...(offer.changed ? { localSdpB: offer.sdp } : {}),
-      localSdpA: (sdpB: string | undefined) => {
-        if (!sdpB) return sdpB;
-        const a = filterCrypto(sdpB, tenantIn.srtpCrypto);
-        if (a.ok) return a.sdp;
-        throw Object.assign(new Error(a.reason), { [ANSWER_REFUSED]: true, reasonHeader: a.reasonHeader });
-      },
+      ...sdp.opts,
     };
     // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
     // one for the B leg (docs/control-protocol.md §2.2, dispatch rule 4).
@@ -173,7 +159,9 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     const r = await attemptBLeg({
       srf, req, res, uri: target.uri, opts, clock, ...(target.noAnswerMs !== undefined ? { noAnswerMs: target.noAnswerMs } : {}),
     });
+    if (!r.ok) void sdp.end();
     if (r.ok) {
+      media = sdp;
       legs = r.legs;
       note(target, attemptAt, 'answered', 200, undefined);
       break;
@@ -189,7 +177,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     const err = r.err;
     if (answerRefused(err)) {
       log.info({ dialPeer: target.dialPeer }, `b2bua: answer refused: ${err.message}`);
-      failure = { status: 488, reasonHeader: err.reasonHeader, cause: 'srtp', releasedBy: 'gateway' };
+      failure = { status: err.status, reasonHeader: err.reasonHeader, cause: err.cause, releasedBy: 'gateway' };
       note(target, attemptAt, 'answer-refused', 200, undefined);
       break;
     }
@@ -262,12 +250,12 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
       calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt, answerAt,
     },
     ...(aSession?.ok ? { aSession } : {}),
-    onEnded: (end) => writeCdr(locals, {
+    onEnded: (end) => afterMedia(media, (m) => writeCdr(locals, {
       status: 200, cause: end.cause, attempts, answerAt, endAt: clock.now(), ...out, ...(end.releasedBy ? { releasedBy: end.releasedBy } : {}),
       ...(end.reason ? { reason: end.reason } : {}), ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
       ...(end.reasonA !== undefined ? { reasonIn: end.reasonA } : {}), ...(end.reasonB !== undefined ? { reasonOut: end.reasonB } : {}),
-      ...(tlsOut ? { tlsOut } : {}),
-    }),
+      ...(tlsOut ? { tlsOut } : {}), ...(m ? { media: m } : {}),
+    })),
   });
 }
 

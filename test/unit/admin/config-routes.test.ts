@@ -26,7 +26,10 @@ test('refusals of the store become their statuses, with the code and what the ed
     create: refusing('ERR_CONFIG_WRITE_BUSY'),
     replace: refusing('ERR_CONFIG_ETAG_MISMATCH', { etag: '"now"' }),
     remove: refusing('ERR_CONFIG_IN_USE', { referencedBy: [{ code: 'ERR_CONFIG_REFERENCE', message: 'x', path: 'dialPeers[0].tenant' }] }),
+    get: () => { throw new ConfigWriteError('ERR_CONFIG_WRITE', 'disk full'); },
   });
+  const failed = await a.inject({ method: 'GET', url: '/config/tenants/a', headers: auth });
+  assert.deepEqual([failed.statusCode, failed.json().code], [500, 'ERR_CONFIG_WRITE']);
   t.after(() => a.close());
   const busy = await a.inject({ method: 'POST', url: '/config/tenants', headers: auth, payload: { name: 'a', value: {} } });
   assert.deepEqual([busy.statusCode, busy.headers['retry-after'], busy.json().code], [429, '1', 'ERR_CONFIG_WRITE_BUSY']);

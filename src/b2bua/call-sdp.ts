@@ -1,0 +1,143 @@
+import type { Logger } from 'pino';
+import { isGatewayError } from '../common/index.js';
+import {
+  answerParams, checkOffer, FLOW_AROUND, hideOriginUser, offerParams, type MediaSession, type MediaTotals, type RtpenginePool,
+  type TenantMedia,
+} from '../media/index.js';
+import type { TenantPolicy } from './policy-types.js';
+import { sipReason } from './reason.js';
+import { filterCrypto } from './sdp-crypto.js';
+
+/** Thrown from localSdpA inside createB2BUA when the B side's answer cannot go to the caller. */
+const ANSWER_REFUSED = Symbol('answer refused');
+export interface AnswerRefused extends Error {
+  [ANSWER_REFUSED]: true;
+  status: number;
+  reasonHeader: string;
+  cause: 'srtp' | 'media-unavailable';
+}
+
+export function answerRefused(err: unknown): err is AnswerRefused {
+  return typeof err === 'object' && err !== null && ANSWER_REFUSED in err;
+}
+
+function refusal(status: 488 | 503, reason: string, reasonHeader: string): AnswerRefused {
+  return Object.assign(new Error(reason), { [ANSWER_REFUSED]: true as const, status, reasonHeader, cause: status === 488 ? 'srtp' as const : 'media-unavailable' as const });
+}
+
+/** What refused an offer before any B leg was placed: 488 (no SRTP both sides allow) or 503 (no media relay). */
+export interface OfferRefusal {
+  status: 488 | 503;
+  reason: string;
+  reasonHeader: string;
+  cause: 'srtp' | 'media-unavailable';
+}
+
+/** The SDP of one B-leg attempt: what createB2BUA is given, and the media session to end with the attempt or the call. */
+export interface CallSdp {
+  ok: true;
+  /** `localSdpB` (when the offer changed) and `localSdpA` for createB2BUA. */
+  opts: {
+    localSdpB?: string;
+    localSdpA: (sdpB: string | undefined, res?: { get?(name: string): string | undefined }) => string | undefined | Promise<string | undefined>;
+  };
+  /** True when the media is anchored on rtpengine. */
+  anchored: boolean;
+  /** Deletes the rtpengine session (once); resolves with its per-leg figures, or undefined when not anchored. */
+  end(): Promise<MediaTotals | undefined>;
+}
+
+export interface CallSdpInput {
+  body: string;
+  callId: string;
+  /** The A leg's From header: its tag is the offerer's tag towards rtpengine. */
+  from: string;
+  tenantIn: { name: string; policy: TenantPolicy };
+  tenantOut: { name: string; policy: TenantPolicy };
+  /** This app's rtpengine pool; absent when the gateway lists none (then no tenant can be flow-through). */
+  pool?: RtpenginePool;
+  log: Logger;
+}
+
+const tagOf = (header: string | undefined): string => /;\s*tag=([^;>\s]+)/i.exec(header ?? '')?.[1] ?? '';
+
+/**
+ * The offer and answer of one B-leg attempt. Both tenants' `srtpCrypto` filters apply as they always did. When
+ * either tenant is flow-through, the caller's offer goes through rtpengine's `offer` before the B leg is placed and
+ * the called side's answer through its `answer` before the caller gets it, each side's SDES suites applied to what
+ * rtpengine wrote and the o= user name hidden. An SRTP policy the offer cannot meet refuses it (488); no live
+ * rtpengine refuses it (503).
+ */
+export type CallSdpResult = CallSdp | { ok: false; refusal: OfferRefusal };
+
+/**
+ * Synchronous unless the call is anchored (only then is there an ng round trip to wait for), so a flow-around call
+ * takes no extra turn before its first B leg.
+ */
+export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdpResult> {
+  const inSuites = i.tenantIn.policy.srtpCrypto;
+  const outSuites = i.tenantOut.policy.srtpCrypto;
+  const fromCaller = filterCrypto(i.body, inSuites);
+  const toCallee = fromCaller.ok ? filterCrypto(fromCaller.sdp, outSuites) : fromCaller;
+  if (!toCallee.ok) return { ok: false, refusal: { status: 488, reason: toCallee.reason, reasonHeader: toCallee.reasonHeader, cause: 'srtp' } };
+  const changed = fromCaller.ok && (fromCaller.changed || toCallee.changed);
+  const mIn: TenantMedia = i.tenantIn.policy.media ?? FLOW_AROUND;
+  const mOut: TenantMedia = i.tenantOut.policy.media ?? FLOW_AROUND;
+  const check = i.body ? checkOffer(toCallee.sdp, { ...mIn, name: i.tenantIn.name }, { ...mOut, name: i.tenantOut.name }) : { ok: true as const, anchored: false };
+  if (!check.ok) return { ok: false, refusal: { status: 488, reason: check.reason, reasonHeader: sipReason(488, check.reason), cause: 'srtp' } };
+
+  const toCaller = (sdp: string): string => {
+    const a = filterCrypto(sdp, inSuites);
+    if (a.ok) return a.sdp;
+    throw refusal(488, a.reason, a.reasonHeader);
+  };
+  if (!check.anchored) {
+    return {
+      ok: true, anchored: false, end: () => Promise.resolve(undefined),
+      opts: { ...(changed ? { localSdpB: toCallee.sdp } : {}), localSdpA: (sdpB) => (sdpB ? toCaller(sdpB) : sdpB) },
+    };
+  }
+  if (!i.pool) return { ok: false, refusal: unavailable() };
+  return anchor(i, toCallee.sdp, mIn, mOut, toCaller);
+}
+
+/** The anchored path: the offer through rtpengine now, the answer through it when the B leg answers. */
+async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut: TenantMedia, toCaller: (sdp: string) => string): Promise<CallSdpResult> {
+  let session: MediaSession;
+  let relayed: string;
+  try {
+    ({ session, sdp: relayed } = await i.pool!.offer({ callId: i.callId, fromTag: tagOf(i.from) }, offerSdp, offerParams(mIn, mOut)));
+  } catch (err) {
+    if (isGatewayError(err, 'ERR_MEDIA_UNAVAILABLE')) return { ok: false, refusal: unavailable() };
+    i.log.warn({ code: (err as { code?: string }).code }, 'b2bua: the media relay refused the offer');
+    return { ok: false, refusal: { status: 503, reason: 'Media relay refused the offer', reasonHeader: sipReason(503, 'Media relay refused the offer'), cause: 'media-unavailable' } };
+  }
+  const out = filterCrypto(relayed, mOut.suites ?? i.tenantOut.policy.srtpCrypto);
+  const localSdpB = hideOriginUser(out.ok ? out.sdp : relayed);
+  return {
+    ok: true, anchored: true, end: () => session.delete(),
+    opts: {
+      localSdpB,
+      localSdpA: async (sdpB, res) => {
+        if (!sdpB) return sdpB;
+        let answer: string;
+        try {
+          answer = await session.answer(tagOf(res?.get?.('To')), sdpB, answerParams(mIn, mOut));
+        } catch {
+          throw refusal(503, 'Media relay failed on the answer', sipReason(503, 'Media relay failed on the answer'));
+        }
+        return hideOriginUser(toCaller(answer));
+      },
+    },
+  };
+}
+
+function unavailable(): OfferRefusal {
+  return { status: 503, reason: 'No media relay available', reasonHeader: sipReason(503, 'No media relay available'), cause: 'media-unavailable' };
+}
+
+/** Runs `write` with the call's media figures once rtpengine's session is deleted; at once when nothing was anchored. */
+export function afterMedia(media: CallSdp | undefined, write: (m?: MediaTotals) => void): void {
+  if (!media?.anchored) write();
+  else void media.end().then((m) => write(m));
+}

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../common/index.js';
+import { createNgTransport, RtpenginePool, type MediaStats } from '../media/index.js';
+import type { MediaRelayPolicy } from './policy-types.js';
+
+/**
+ * The rtpengine pool of this app (one per thread: an app worker has its own ng socket, and a call's dialog stays
+ * with its app, so each call's offer, answer and delete go out from the same pool). A policy with the same relay
+ * settings (a reload that did not touch them) keeps the pool and its instance states; changed settings make a new
+ * pool, and an old one with no call left on it is closed.
+ */
+const pools = new Map<string, RtpenginePool>();
+
+function keyOf(p: MediaRelayPolicy): string {
+  return JSON.stringify([p.rtpengines.map((r) => [r.host, r.port]), p.timeoutMs, p.pingIntervalMs]);
+}
+
+export function mediaPool(p: MediaRelayPolicy, log: Logger, clock: Clock = systemClock): RtpenginePool {
+  const key = keyOf(p);
+  let pool = pools.get(key);
+  if (pool) return pool;
+  for (const [k, old] of pools) {
+    if (old.stats.sessionsOpen === 0) {
+      old.close();
+      pools.delete(k);
+    }
+  }
+  const created: RtpenginePool = new RtpenginePool({
+    instances: p.rtpengines,
+    transport: createNgTransport({
+      timeoutMs: p.timeoutMs,
+      localAddress: p.rtpengines.every((r) => /^127\./.test(r.host)) ? '127.0.0.1' : '0.0.0.0',
+      onStrayReply: (kind) => created.strayReply(kind),
+    }),
+    clock,
+    log,
+    pingIntervalMs: p.pingIntervalMs,
+  });
+  pool = created;
+  pools.set(key, pool);
+  void pool.start();
+  return pool;
+}
+
+/** The counters of this app's pools (for /stats): one entry per distinct relay setting in use. */
+export function mediaPoolStats(): MediaStats[] {
+  return [...pools.values()].map((p) => p.stats);
+}
+
+/** Closes every pool of this app (app close). */
+export function closeMediaPools(): void {
+  for (const p of pools.values()) p.close();
+  pools.clear();
+}

@@ -1,0 +1,57 @@
+/**
+ * A pcap file of RTP for sipp's `play_pcap_audio`: `count` G.711 A-law packets (payload type 8, 160 bytes, 20 ms
+ * apart) in Ethernet/IPv4/UDP frames. sipp rewrites the addresses and ports when it plays them.
+ */
+import { writeFileSync } from 'node:fs';
+
+function ipChecksum(h: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < h.length; i += 2) sum += h.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** RTP header (12) plus payload bytes of each packet: what rtpengine counts as its bytes. */
+export const RTP_PACKET_BYTES = 12 + 160;
+
+export function writeRtpPcap(path: string, count: number): void {
+  const global = Buffer.alloc(24);
+  global.writeUInt32LE(0xa1b2c3d4, 0);
+  global.writeUInt16LE(2, 4);
+  global.writeUInt16LE(4, 6);
+  global.writeUInt32LE(65_535, 16);
+  global.writeUInt32LE(1, 20); // Ethernet
+  const frames: Buffer[] = [global];
+  for (let i = 0; i < count; i++) {
+    const rtp = Buffer.alloc(RTP_PACKET_BYTES, 0xd5);
+    rtp[0] = 0x80;
+    rtp[1] = 8;
+    rtp.writeUInt16BE(i, 2);
+    rtp.writeUInt32BE(i * 160, 4);
+    rtp.writeUInt32BE(0x7467_0001, 8);
+    const udp = Buffer.alloc(8);
+    udp.writeUInt16BE(40_000, 0);
+    udp.writeUInt16BE(40_002, 2);
+    udp.writeUInt16BE(8 + rtp.length, 4);
+    const ip = Buffer.alloc(20);
+    ip[0] = 0x45;
+    ip.writeUInt16BE(20 + 8 + rtp.length, 2);
+    ip.writeUInt16BE(i, 4);
+    ip[8] = 64;
+    ip[9] = 17;
+    ip.set([10, 0, 0, 1], 12);
+    ip.set([10, 0, 0, 2], 16);
+    ip.writeUInt16BE(ipChecksum(ip), 10);
+    const eth = Buffer.alloc(14);
+    eth.writeUInt16BE(0x0800, 12);
+    const frame = Buffer.concat([eth, ip, udp, rtp]);
+    const rec = Buffer.alloc(16);
+    const usec = i * 20_000;
+    rec.writeUInt32LE(1_700_000_000 + Math.floor(usec / 1e6), 0);
+    rec.writeUInt32LE(usec % 1e6, 4);
+    rec.writeUInt32LE(frame.length, 8);
+    rec.writeUInt32LE(frame.length, 12);
+    frames.push(rec, frame);
+  }
+  writeFileSync(path, Buffer.concat(frames));
+}
