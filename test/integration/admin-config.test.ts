@@ -1,14 +1,14 @@
 // The configuration write API on a gateway started as `npm start` starts it, over real HTTP: every route and its
 // refusals (401 without the token, 404, 409 for a name that exists, a stale ETag or an entry still named, 428
 // without If-Match, 422 with the loader's codes and paths), a TLS peer with its permissions created, replaced and
-// deleted, a dial peer created that the next sipp call is routed by, and after a restart the written entries are
-// there and every comment of the files is still in them.
+// deleted, a dial peer created that the next sipp call is routed by (and deleted under a call in progress, which
+// goes on to its BYE), and after a restart the written entries are there and every comment of the files is still in them.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { freePort, runSipp, startSippUas } from '../support/sipp.js';
+import { freePort, runSipp, startSipp, startSippUas } from '../support/sipp.js';
 import { startTrunkgate, type LogLine } from '../support/trunkgate-process.js';
 import { adminUp } from '../support/udp-call-rig.js';
 
@@ -140,6 +140,17 @@ test('configuration API: every route and refusal, a TLS peer and a dial peer wri
   const { line: cdr } = await gw.waitFor((l: LogLine) => l.msg === 'cdr', 5000, from);
   assert.equal((cdr.cdr as { dialPeer?: string }).dialPeer, '400');
 
+  // A call in progress is untouched by a write, even one that removes the dial peer it was routed by.
+  const long = await startSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '4003', calls: 1, pauseMs: 1500, timeoutSec: 10 });
+  t.after(() => long.stop());
+  for (let i = 0; i < 100 && (await api('GET', '/calls')).body.count !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+  const removed = await api('DELETE', '/config/dialPeers/400', { ifMatch: dp.etag! });
+  assert.equal(removed.status, 200, JSON.stringify(removed.body));
+  assert.deepEqual((await api('GET', '/calls')).body.calls.map((c: { dialPeer: string; state: string }) => [c.dialPeer, c.state]), [['400', 'connected']]);
+  assert.equal((await long.exited).exitCode, 0, 'the call ends normally with its BYE');
+  assert.equal((await call('4004')).exitCode, 1, 'a new call finds no dial peer');
+  assert.equal((await api('POST', '/config/dialPeers', { body: { value: { id: 400, destinationPattern: '^4\\d{3}$', tenant: 'far', from: ['pbx'] } } })).status, 201);
+
   // A tenant still named by dial peers and the gateway is not deleted: 409 with the paths that name it.
   const inUse = await api('DELETE', '/config/tenants/pbx', { ifMatch: pbx.etag! });
   assert.equal(inUse.status, 409);
@@ -153,7 +164,7 @@ test('configuration API: every route and refusal, a TLS peer and a dial peer wri
 
   const summary = await api('GET', '/config');
   assert.deepEqual(summary.body.kinds.find((k: { kind: string }) => k.kind === 'dialPeers'), { kind: 'dialPeers', count: 2, etag: (await api('GET', '/config/dialPeers')).etag });
-  assert.equal(summary.body.writes.create.done, 5);
+  assert.equal(summary.body.writes.create.done, 6);
   assert.ok(gw.lines.some((l) => l.code === 'EVT_CONFIG_WRITTEN' && l.kind === 'dialPeers' && l.op === 'create'));
 
   // A restart reads what was written; the files' comments are all still there.
