@@ -148,6 +148,8 @@ export class GatewayMetrics {
     gauge('trunkgate_trunk_state', 'OPTIONS ping state of a trunk target, one series per state (1 for the current one)', ['tenant', 'server', 'state'],
       (i) => (i.b2bua.trunks?.trunks ?? []).flatMap((t) => (['unknown', 'up', 'down'] as const)
         .map((state) => [{ tenant: t.tenant, server: t.server, state }, t.state === state ? 1 : 0] as [Labels, number])));
+    gauge('trunkgate_registration_up', 'A registration trunk\'s binding at its registrar: 1 registered, 0 not (yet)', ['tenant', 'registrar'],
+      (i) => (i.b2bua.registrations ?? []).map((r) => [{ tenant: r.tenant, registrar: r.registrar }, r.state === 'registered' ? 1 : 0]));
     counter('trunkgate_admin_actions_total', 'What was asked of the admin API (clear-call, clear-connection), by result (done, not-found, conflict)',
       ['action', 'result'], (i) => Object.entries(i.admin ?? {}).flatMap(([action, byResult]) =>
         Object.entries(byResult).map(([result, n]) => [{ action, result }, n] as [Labels, number])));

@@ -100,6 +100,16 @@ export const trunksSchema = {
     },
     wentDown: int, cameUp: int, pings: int, pingFailures: int,
     listenersDown: { type: 'array', items: listenerDownSchema },
+    registrations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          tenant: str, registrar: str, aor: str, contactUser: str, state: { type: 'string', enum: ['unregistered', 'registered', 'failed'] },
+          target: str, granted: int, expiresAt: { type: 'string', format: 'date-time' }, lastStatus: int, lastError: str, failures: int, registers: int,
+        },
+      },
+    },
   },
 } as const;
 

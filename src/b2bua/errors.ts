@@ -31,4 +31,8 @@ export type B2buaEventCode =
   /** An OPTIONS-pinged trunk stopped answering. */
   | 'EVT_TRUNK_DOWN'
   /** A TLS caller's certificate identities matched no TLS peer; the tenant's defaults applied. */
-  | 'EVT_TLS_PEER_UNMATCHED';
+  | 'EVT_TLS_PEER_UNMATCHED'
+  /** A registration trunk's binding is up at its registrar. */
+  | 'EVT_REGISTRATION_UP'
+  /** A registration trunk failed to register or refresh. */
+  | 'EVT_REGISTRATION_DOWN';

@@ -38,7 +38,7 @@ export interface CallLocals {
   tenantIn?: string;
   transportIn?: SipTransport;
   /** Where the tenant came from: the engine's header, or the listener/SNI fallback. */
-  tenantSource?: 'header' | 'listener';
+  tenantSource?: 'header' | 'registration' | 'listener';
   /** Certificate identities the engine verified (TLS only); empty otherwise. */
   identities: string[];
   /** The TLS peer whose permissions apply, and the identity that matched it. */

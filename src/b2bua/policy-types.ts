@@ -50,6 +50,8 @@ export interface TenantPolicy {
   readonly unknownPeer?: 'allow' | 'reject';
   /** Ping each target with OPTIONS; a target that stops answering is skipped while others are up. */
   readonly optionsPing?: OptionsPingPolicy;
+  /** A registration trunk: the contact kept registered at the registrar (config tenants.<name>.register). */
+  readonly register?: RegisterPolicy;
   /** Media anchoring and SRTP on this tenant's leg (absent: flow-around, SDP passes with a=crypto filtered). */
   readonly media?: TenantMedia;
 }
@@ -59,6 +61,18 @@ export interface MediaRelayPolicy {
   readonly rtpengines: readonly { readonly host: string; readonly port: number }[];
   readonly timeoutMs: number;
   readonly pingIntervalMs: number;
+}
+
+/** A tenant's registration at its registrar, the password read from its variable. */
+export interface RegisterPolicy {
+  readonly registrar: string;
+  readonly username: string;
+  readonly password: string;
+  readonly realm?: string;
+  readonly domain?: string;
+  readonly expires: number;
+  readonly contactUser: string;
+  readonly retrySeconds: { readonly min: number; readonly max: number };
 }
 
 /** A dial peer, with the optional target that overrides its tenant's sipServer (CUBE `session target`). */

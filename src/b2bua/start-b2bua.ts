@@ -16,6 +16,7 @@ import { createRfc3263Resolver, type SipServerResolver } from './rfc3263.js';
 import { sipReason } from './reason.js';
 import { parseTarget } from './target-uri.js';
 import { TrunkMonitor, type PingSrf, type TrunkMonitorSnapshot } from './trunk-monitor.js';
+import { Registrations, registrationSpecs, type RegisterSrf, type RegistrationStatus } from './registrations.js';
 
 export interface B2buaOptions {
   /** The drachtio control endpoint: our engine, or a real drachtio-server. */
@@ -54,6 +55,8 @@ export interface B2buaStatsSnapshot extends CallStatsSnapshot {
   policy?: PipelineStatsSnapshot;
   /** OPTIONS-ping state of each pinged target and the count of changes, when a tenant pings. */
   trunks?: TrunkMonitorSnapshot;
+  /** Each registration trunk's state at its registrar, when a tenant registers. */
+  registrations?: RegistrationStatus[];
 }
 
 export interface B2buaApp {
@@ -132,7 +135,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
 
   // The live policy: its pipeline and its pings. A swap replaces the whole object; each INVITE takes the
   // one current when it arrives and keeps it to the end.
-  let live: { policy: B2buaPolicy; steps: Middleware[]; trunks?: TrunkMonitor } | undefined;
+  let live: { policy: B2buaPolicy; steps: Middleware[]; trunks?: TrunkMonitor; registrations?: Registrations } | undefined;
   let connected = false;
   const resolve = options.resolve ?? createRfc3263Resolver({ clock });
   const build = (policy: B2buaPolicy, previous?: TrunkMonitor) => {
@@ -149,11 +152,14 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       ...(previous ? { previous: previous.snapshot() } : {}),
     });
     const trunks = monitor.size > 0 ? monitor : undefined;
+    // Registration trunks are kept by this app alone, as the pings are (worker apps take their calls all the same).
+    const regs = new Registrations({ srf: srf as unknown as RegisterSrf, specs: registrationSpecs(policy), log, clock, resolve });
+    const registrations = regs.size > 0 ? regs : undefined;
     const steps = buildPipeline({
       policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, ...(trunks ? { trunks } : {}),
       ...(options.onCdr ? { onCdr: options.onCdr } : {}),
     });
-    return { policy, steps, ...(trunks ? { trunks } : {}) };
+    return { policy, steps, ...(trunks ? { trunks } : {}), ...(registrations ? { registrations } : {}) };
   };
   if (options.policy && pipelineStats) {
     live = build(options.policy);
@@ -197,6 +203,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     'b2bua connected');
   connected = true;
   live?.trunks?.start();
+  live?.registrations?.start();
 
   let closed = false;
   return {
@@ -213,8 +220,12 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       const old = live;
       const next = build(policy, old.trunks);
       old.trunks?.close();
+      old.registrations?.close();
       live = next;
-      if (connected && !closed) next.trunks?.start();
+      if (connected && !closed) {
+        next.trunks?.start();
+        next.registrations?.start();
+      }
       log.info({ tenants: Object.keys(policy.tenants), dialPeers: policy.dialPeers.length }, 'b2bua: policy swapped; new calls use it');
     },
     get activeCalls() {
@@ -229,12 +240,16 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     listCalls: (limit) => Promise.resolve(active.list(limit)),
     hangUp: (id, cause, reason) => active.hangUp(id, cause, reason),
     stats: () => (pipelineStats
-      ? { ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}) }
+      ? {
+        ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}),
+        ...(live?.registrations ? { registrations: live.registrations.snapshot() } : {}),
+      }
       : stats.snapshot()),
     close: async () => {
       if (closed) return;
       closed = true;
       live?.trunks?.close();
+      live?.registrations?.close();
       srf.removeAllListeners('connect');
       stopSrf(srf);
     },

@@ -54,10 +54,18 @@ export function formatTls(b: { version: number; profiles: TlsProfileSummary[]; f
   return out;
 }
 
-export function formatTrunks(b: { trunks: Array<{ tenant: string; server: string; state: string; failures: number; lastStatus?: number }>; wentDown: number; cameUp: number; pings: number }): string[] {
+interface RegistrationRow { tenant: string; aor: string; registrar: string; target?: string; state: string; granted?: number; expiresAt?: string; failures: number; lastStatus?: number; lastError?: string }
+
+export function formatTrunks(b: { trunks: Array<{ tenant: string; server: string; state: string; failures: number; lastStatus?: number }>; wentDown: number; cameUp: number; pings: number; registrations?: RegistrationRow[] }): string[] {
   const out = b.trunks.length === 0 ? ['no trunk is pinged (optionsPing)']
     : formatTable(['TENANT', 'SERVER', 'STATE', 'FAILURES', 'LAST-STATUS'], b.trunks.map((t) => [t.tenant, t.server, t.state, t.failures, t.lastStatus]));
   out.push(`${b.pings} pings; went down ${b.wentDown} times, came up ${b.cameUp} times`);
+  const regs = b.registrations ?? [];
+  if (regs.length > 0) {
+    // CUBE's `show sip-ua register status`: one row per registration trunk.
+    out.push('', ...formatTable(['TENANT', 'AOR', 'REGISTRAR', 'STATE', 'EXPIRES', 'FAILURES', 'LAST'],
+      regs.map((r) => [r.tenant, r.aor, r.target ?? r.registrar, r.state, r.expiresAt ?? '-', r.failures, r.lastError ?? r.lastStatus])));
+  }
   return out;
 }
 

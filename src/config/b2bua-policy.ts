@@ -1,4 +1,4 @@
-import type { B2buaDialPeer, B2buaPolicy, TenantPolicy } from '../b2bua/policy-types.js';
+import type { B2buaDialPeer, B2buaPolicy, RegisterPolicy, TenantPolicy } from '../b2bua/policy-types.js';
 import type { GatewayConfig } from './load-config.js';
 import { tenantsByServerName } from './list-listeners.js';
 
@@ -25,6 +25,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
       ...(t.srtpCrypto !== undefined ? { srtpCrypto: t.srtpCrypto } : {}),
       ...(t.media !== undefined ? { media: { mode: t.media.mode, srtp: t.media.srtp, ...(t.media.suites ?? t.srtpCrypto ? { suites: t.media.suites ?? t.srtpCrypto } : {}) } } : {}),
       ...(t.optionsPing !== undefined ? { optionsPing: { intervalSeconds: t.optionsPing.intervalSeconds, downAfter: t.optionsPing.downAfter } } : {}),
+      ...registerPolicy(t, env),
       defaultPermissions: t.defaultPermissions,
       unknownPeer: t.unknownPeer,
     };
@@ -61,5 +62,25 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     ...(m.rtpengines.length > 0
       ? { media: { rtpengines: m.rtpengines.map((r) => ({ host: r.host, port: r.port })), timeoutMs: m.timeoutMs, pingIntervalMs: m.pingIntervalSeconds * 1000 } }
       : {}),
+  };
+}
+
+/**
+ * A tenant's registration for the b2bua: the registrar (default its sipServer), the password from the variable
+ * `passwordEnv` names, the contact user (default the username). Nothing when the password is not set (config check
+ * warns) or there is no registrar to send to.
+ */
+function registerPolicy(t: GatewayConfig['tenants'][string], env: Readonly<Record<string, string | undefined>>): { register?: RegisterPolicy } {
+  const r = t.register;
+  if (r === undefined) return {};
+  const password = env[r.passwordEnv];
+  const registrar = r.registrar ?? t.sipServer;
+  if (password === undefined || registrar === undefined) return {};
+  return {
+    register: {
+      registrar, username: r.username, password, expires: r.expires, contactUser: r.contactUser ?? r.username,
+      retrySeconds: { min: r.retrySeconds.min, max: Math.max(r.retrySeconds.min, r.retrySeconds.max) },
+      ...(r.realm !== undefined ? { realm: r.realm } : {}), ...(r.domain !== undefined ? { domain: r.domain } : {}),
+    },
   };
 }

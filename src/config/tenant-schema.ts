@@ -84,6 +84,30 @@ export const TenantSchema = z.strictObject({
       password: z.never({ error: 'inline passwords are refused: put it in an environment variable and name that in passwordEnv' }).optional(),
     })
     .optional(),
+  /**
+   * A registration trunk (CUBE `sip-ua` registrar, sipXbridge "register on initialization"): the gateway keeps
+   * `contactUser` registered at the registrar (default: sipServer) with digest credentials, refreshes it before
+   * it expires, backs off and fails over across the registrar's RFC 3263 targets when it fails; INVITEs to that
+   * contact are this tenant's calls.
+   */
+  register: z
+    .strictObject({
+      /** `host[:port]` or `dns:name` of the registrar; default the tenant's (first) sipServer. */
+      registrar: SipServerSchema.optional(),
+      username: z.string().min(1).max(128).regex(/^[^\s@<>";]+$/, { error: 'a SIP user: no spaces, @, <, >, ", ;' }),
+      /** The domain of the address of record (sip:username@domain); default the registrar's host. */
+      domain: z.string().min(1).max(253).optional(),
+      realm: z.string().min(1).optional(),
+      passwordEnv: EnvNameSchema,
+      password: z.never({ error: 'inline passwords are refused: put it in an environment variable and name that in passwordEnv' }).optional(),
+      /** Expires asked for (RFC 3261 §10.2.1); the registrar may grant less. */
+      expires: z.number().int().min(10).max(86_400).default(3600),
+      /** The user part of the Contact registered; default the username. */
+      contactUser: z.string().min(1).max(128).regex(/^[^\s@<>";]+$/, { error: 'a SIP user: no spaces, @, <, >, ", ;' }).optional(),
+      /** Waits after a failure: from `min`, doubling to `max` seconds. */
+      retrySeconds: z.strictObject({ min: z.number().int().min(1).max(3600).default(5), max: z.number().int().min(1).max(86_400).default(300) }).prefault({}),
+    })
+    .optional(),
   /** Permissions of callers on this tenant that match no TLS peer (over each category's default). */
   defaultPermissions: z.record(NameSchema, z.boolean()).default({}),
   /**

@@ -10,8 +10,8 @@ export interface TrustPlan {
 }
 
 /**
- * Each tenant trusts its sipServer, the sipServer of every dial peer that routes to it, and its trustedSources
- * (CUBE: calls are taken from dial-peer targets and the trusted list). Literal addresses are taken as they are;
+ * Each tenant trusts its sipServer, its registrar, the sipServer of every dial peer that routes to it, and its
+ * trustedSources (CUBE: calls are taken from dial-peer targets and the trusted list). Literal addresses are taken as they are;
  * names (`host:port` with a name, `dns:name`) are resolved by the engine, now and again every minute.
  */
 export function trustPlanFromConfig(config: GatewayConfig): TrustPlan {
@@ -19,7 +19,7 @@ export function trustPlanFromConfig(config: GatewayConfig): TrustPlan {
   for (const [name, t] of Object.entries(config.tenants ?? {})) {
     const sources = [...(t.trustedSources ?? [])];
     const hosts: string[] = [];
-    const servers = [t.sipServer, ...config.dialPeers.filter((d) => d.tenant === name).map((d) => d.sipServer)];
+    const servers = [t.sipServer, t.register?.registrar, ...config.dialPeers.filter((d) => d.tenant === name).map((d) => d.sipServer)];
     for (const s of servers) {
       const target = s !== undefined ? parseSipServer(s) : undefined;
       if (!target) continue;

@@ -8,14 +8,16 @@ export function b2buaRoutes(services: AdminServices, actions: AdminActions): Fas
   return async (app) => {
     app.get('/trunks', {
       schema: {
-        summary: 'OPTIONS ping state of every pinged trunk target, and the count of state changes',
+        summary: 'OPTIONS ping state of every pinged trunk target, the count of state changes, and each registration trunk at its registrar',
         tags: ['b2bua'],
         response: { 200: trunksSchema },
       },
     }, async () => {
       const e = await services.engineSnapshot();
-      const t = services.b2buaStats().trunks ?? { trunks: [], wentDown: 0, cameUp: 0, pings: 0, pingFailures: 0 };
-      return { ...t, listenersDown: e.listenersDown };
+      const b = services.b2buaStats();
+      const t = b.trunks ?? { trunks: [], wentDown: 0, cameUp: 0, pings: 0, pingFailures: 0 };
+      const registrations = (b.registrations ?? []).map((r) => ({ ...r, ...(r.expiresAt !== undefined ? { expiresAt: new Date(r.expiresAt).toISOString() } : {}) }));
+      return { ...t, listenersDown: e.listenersDown, registrations };
     });
 
     app.get('/certificates', {

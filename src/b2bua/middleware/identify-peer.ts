@@ -4,6 +4,8 @@ import { addressUser, refuseCall } from '../cdr.js';
 import { refusalLine, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
 import { PEER_HEADER, type SipTransport } from '../policy-types.js';
 import { removeHeader } from '../request-headers.js';
+import { calledUser } from '../sip-user.js';
+import { contactOwners, registeredTenant } from './registered-tenant.js';
 
 function transportOf(protocol: string | undefined): SipTransport | undefined {
   const p = protocol?.toLowerCase();
@@ -30,6 +32,7 @@ export function parseReceivedOn(text: string | undefined, transport: SipTranspor
  */
 export function identifyPeer(deps: PipelineDeps): Middleware {
   const { policy, stats, clock } = deps;
+  const owners = contactOwners(policy);
   return (req: PipelineRequest, res, next) => {
     // Every INVITE that reaches the policy is attempted once; each step that ends it counts its outcome.
     stats.calls.attempted++;
@@ -72,6 +75,16 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
       } else {
         stats.peerHeaderIgnored++;
         refusalLine(deps, req, 'warn', 'ERR_B2BUA_PEER_HEADER_FORGED', { source: req.source_address, protocol: req.protocol }, `b2bua: ${PEER_HEADER} ignored: not the engine's`);
+      }
+    }
+
+    // A call to the contact a registration trunk keeps registered is that trunk's when it comes from the trunk's
+    // registrar (or sipServer), whatever listener it arrived on.
+    if (owners.size > 0) {
+      const tenant = registeredTenant(owners, calledUser(req.uri), req.source_address);
+      if (tenant !== undefined) {
+        locals.tenantIn = tenant;
+        locals.tenantSource = 'registration';
       }
     }
 

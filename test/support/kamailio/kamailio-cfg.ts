@@ -30,7 +30,14 @@ export interface KamailioRelayTarget {
 export type KamailioRoute =
   /** `appendHeaders`: whole header lines (`Name: value`) added to each initial request relayed (textops). */
   | { kind: 'relay'; target: KamailioRelayTarget; appendHeaders?: string[] }
-  | { kind: 'reply'; status: number; reason?: string };
+  | { kind: 'reply'; status: number; reason?: string }
+  /**
+   * A registrar with digest auth (auth, registrar and usrloc in memory): REGISTER is challenged in `realm` and checked
+   * against `users` (user → password), its bindings kept; other new requests go to the binding of their Request-URI
+   * (lookup), 404 when there is none; with `callsTo`, every call goes to that address-of-record's binding, as a
+   * carrier sends its DIDs to a registered trunk. `minExpires`: a shorter Expires gets 423 with Min-Expires.
+   */
+  | { kind: 'registrar'; realm: string; users: Record<string, string>; minExpires?: number; callsTo?: string };
 
 export type KamailioLogLevel = 'error' | 'warn' | 'notice' | 'info' | 'debug';
 
@@ -69,6 +76,28 @@ function quoted(text: string): string {
 }
 
 function initialRequest(route: KamailioRoute): string[] {
+  if (route.kind === 'registrar') {
+    const realm = quoted(route.realm);
+    return [
+      '  if (method == "REGISTER") {',
+      '    $var(pw) = "";',
+      ...Object.entries(route.users).map(([u, pw]) => `    if ($au == "${quoted(u)}") $var(pw) = "${quoted(pw)}";`),
+      `    if ($var(pw) == "" || !pv_www_authenticate("${realm}", "$var(pw)", "0")) {`,
+      `      www_challenge("${realm}", "0");`,
+      '      exit;',
+      '    }',
+      '    if (!save("location")) sl_reply_error();',
+      '    xlog("L_NOTICE", "tg-registered aor=$tu contact=$ct expires=$hdr(Expires)\\n");',
+      '    exit;',
+      '  }',
+      `  if (!lookup("location"${route.callsTo !== undefined ? `, "${quoted(route.callsTo)}"` : ''})) {`,
+      '    sl_send_reply("404", "Not Found");',
+      '    exit;',
+      '  }',
+      '  record_route();',
+      '  route(RELAY);',
+    ];
+  }
   if (route.kind === 'reply') {
     return [`  sl_send_reply("${route.status}", "${quoted(route.reason ?? 'Test Reply')}");`, '  exit;'];
   }
@@ -116,6 +145,10 @@ export function buildKamailioCfg(o: KamailioCfgInput): string {
     'loadmodule "maxfwd.so"',
     'loadmodule "siputils.so"',
     ...(o.route.kind === 'relay' && (o.route.appendHeaders?.length ?? 0) > 0 ? ['loadmodule "textops.so"'] : []),
+    ...(o.route.kind === 'registrar' ? [
+      'loadmodule "usrloc.so"', 'loadmodule "registrar.so"', 'loadmodule "auth.so"', 'modparam("usrloc", "db_mode", 0)',
+      ...(o.route.minExpires !== undefined ? [`modparam("registrar", "min_expires", ${o.route.minExpires})`] : []),
+    ] : []),
     ...(tls ? [`modparam("tls", "config", "${o.tlsCfgPath}")`, 'modparam("tls", "xavp_cfg", "tls")'] : []),
     `modparam("tm", "fr_timer", ${o.frTimerMs})`,
     `modparam("tm", "fr_inv_timer", ${o.frInvTimerMs})`,

@@ -135,3 +135,18 @@ test('show tls, trunks and certificates print their tables from the API\'s answe
   assert.equal(await showCommand(['certificates', ...r.p], r.io), 0);
   assert.match(r.out[1]!, /^trustpoint gw\s+leaf\s+CN=gw\.test\s+2026-12-01\s+EXPIRED 3\s+AB:CD:EF/);
 });
+
+test('show trunks: registration trunks under the pinged ones, with their state, expiry and last answer', async () => {
+  const { formatTrunks } = await import('../../../src/cli/show-format.js');
+  const out = formatTrunks({
+    trunks: [], wentDown: 0, cameUp: 0, pings: 0,
+    registrations: [
+      { tenant: 'carrier', aor: 'sip:trunk1@carrier.test', registrar: '192.0.2.20:5060', target: '192.0.2.20:5060', state: 'registered', expiresAt: '2026-12-04T13:00:00.000Z', failures: 0, lastStatus: 200 },
+      { tenant: 'backup', aor: 'sip:trunk2@b.test', registrar: 'dns:b.test', state: 'failed', failures: 3, lastStatus: 401, lastError: 'answered 401' },
+    ],
+  });
+  const text = out.join('\n');
+  assert.match(text, /TENANT\s+AOR\s+REGISTRAR\s+STATE\s+EXPIRES\s+FAILURES\s+LAST/);
+  assert.match(text, /carrier\s+sip:trunk1@carrier\.test\s+192\.0\.2\.20:5060\s+registered\s+2026-12-04T13:00:00\.000Z\s+0\s+200/);
+  assert.match(text, /backup\s+sip:trunk2@b\.test\s+dns:b\.test\s+failed\s+-\s+3\s+answered 401/);
+});

@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
+import { bLegUri, parseServer } from './b-leg-target.js';
+import { digestAnswer } from './middleware/place-call.js';
+import { ROUTE_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
+import { grantedExpires, refreshDelayMs, retryDelayMs, type RegisterAnswer } from './register-timing.js';
+import type { SipServerResolver } from './rfc3263.js';
+
+/** What the registrations need from drachtio-srf: `srf.request` for an out-of-dialog REGISTER (digest handled). */
+export interface RegisterSrf {
+  request(uri: string, opts: { method: string; headers: Record<string, string>; auth?: unknown },
+    callback: (err: unknown, req?: { on(event: 'response', fn: (res: RegisterAnswer) => void): unknown }) => void): unknown;
+}
+
+/** One tenant's registration, as the policy gives it (the password already read from its variable). */
+export interface RegistrationSpec {
+  tenant: string;
+  registrar: string;
+  username: string;
+  password: string;
+  realm?: string;
+  domain?: string;
+  expires: number;
+  contactUser: string;
+  retrySeconds: { min: number; max: number };
+  transport: SipTransport;
+  scheme: 'sip' | 'sips';
+  tlsProfile?: string;
+}
+
+export type RegistrationState = 'unregistered' | 'registered' | 'failed';
+
+export interface RegistrationStatus {
+  tenant: string;
+  registrar: string;
+  aor: string;
+  contactUser: string;
+  state: RegistrationState;
+  /** The registrar address the last REGISTER went to. */
+  target?: string;
+  /** The Expires the registrar granted, and when the binding runs out (epoch ms). */
+  granted?: number;
+  expiresAt?: number;
+  lastStatus?: number;
+  lastError?: string;
+  /** Failed attempts in a row. */
+  failures: number;
+  registers: number;
+}
+
+interface Entry {
+  spec: RegistrationSpec;
+  status: RegistrationStatus;
+  callId: string;
+  cseq: number;
+  /** Which of the registrar's targets to use next (moves on after a failure: RFC 3263 failover). */
+  next: number;
+  expires: number;
+  timer?: TimerHandle;
+  expiry?: TimerHandle;
+  seq: number;
+}
+
+export interface RegistrationsOptions {
+  srf: RegisterSrf;
+  specs: RegistrationSpec[];
+  log: Logger;
+  clock?: Clock;
+  resolve?: SipServerResolver;
+  /** Longest wait for the registrar's final answer (default 10 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Registration trunks: each tenant with `register` keeps its contact bound at its registrar (RFC 3261 §10).
+ * "UAs MUST NOT send a new registration (that is, containing new Contact header field values, as opposed to a
+ * retransmission) until they have received a final response from the registrar for the previous one" — one
+ * REGISTER at a time per tenant, the same Call-ID and a rising CSeq for its whole life (§10.2). A refresh goes
+ * out before the binding runs out; a failure waits (doubling from retrySeconds.min to .max) and tries the next
+ * address of the registrar; a binding that runs out unrefreshed is `failed`. Each change of state is logged once.
+ */
+export class Registrations {
+  readonly #o: RegistrationsOptions;
+  readonly #clock: Clock;
+  readonly #entries: Entry[];
+  #running = false;
+
+  constructor(o: RegistrationsOptions) {
+    this.#o = o;
+    this.#clock = o.clock ?? systemClock;
+    this.#entries = o.specs.map((spec) => {
+      const domain = spec.domain ?? parseServer(spec.registrar)?.host ?? spec.registrar;
+      return {
+        spec, callId: `${randomUUID()}@trunkgate`, cseq: 0, next: 0, expires: spec.expires, seq: 0,
+        status: { tenant: spec.tenant, registrar: spec.registrar, aor: `${spec.scheme}:${spec.username}@${domain}`, contactUser: spec.contactUser, state: 'unregistered', failures: 0, registers: 0 },
+      };
+    });
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** The tenant whose registered contact user this is (an INVITE to it is that tenant's call). */
+  tenantForUser(user: string | undefined): string | undefined {
+    if (user === undefined) return undefined;
+    return this.#entries.find((e) => e.spec.contactUser === user)?.spec.tenant;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    for (const e of this.#entries) this.#register(e);
+  }
+
+  close(): void {
+    this.#running = false;
+    for (const e of this.#entries) {
+      e.timer?.cancel();
+      e.expiry?.cancel();
+      e.seq++;
+    }
+  }
+
+  snapshot(): RegistrationStatus[] {
+    return this.#entries.map((e) => ({ ...e.status }));
+  }
+
+  #register(e: Entry): void {
+    if (!this.#running) return;
+    const seq = ++e.seq;
+    let done = false;
+    const finish = (res: RegisterAnswer | undefined, why: string): void => {
+      if (done || seq !== e.seq) return;
+      done = true;
+      timeout.cancel();
+      this.#answered(e, res, why);
+    };
+    const timeoutMs = this.#o.timeoutMs ?? 10_000;
+    const timeout = this.#clock.setTimeout(() => finish(undefined, `no answer in ${timeoutMs} ms`), timeoutMs);
+    void this.#target(e).then((t) => {
+      if (t === undefined) return finish(undefined, 'the registrar has no address');
+      if (done || seq !== e.seq) return;
+      e.status.target = t.at;
+      e.status.registers++;
+      // srf's digest retry sends CSeq + 1 itself: leave room for it.
+      e.cseq += 2;
+      const s = e.spec;
+      const aor = `<${e.status.aor}>`;
+      const headers: Record<string, string> = {
+        From: aor, To: aor, 'Call-ID': e.callId, CSeq: `${e.cseq} REGISTER`, Expires: String(e.expires),
+        Contact: `<${s.scheme}:${s.contactUser}@localhost>`, ...t.headers,
+      };
+      try {
+        this.#o.srf.request(t.uri, {
+          method: 'REGISTER', headers,
+          auth: digestAnswer({ username: s.username, password: s.password, ...(s.realm !== undefined ? { realm: s.realm } : {}) }, this.#o.log, s.tenant),
+        }, (err, req) => {
+          if (err || !req) return finish(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+          req.on('response', (res) => {
+            if (res.status >= 200) finish(res, `answered ${res.status}`);
+          });
+        });
+      } catch (err) {
+        finish(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
+
+  #answered(e: Entry, res: RegisterAnswer | undefined, why: string): void {
+    const s = e.status;
+    if (res !== undefined) s.lastStatus = res.status;
+    if (res !== undefined && res.status === 423) {
+      // "the registrar MAY reject the request with a 423 [...] and include a Min-Expires" (§10.2.8): ask again with it.
+      const min = Number.parseInt(res.get?.('Min-Expires') ?? '', 10);
+      if (Number.isInteger(min) && min > e.expires && min <= 86_400) {
+        e.expires = min;
+        this.#register(e);
+        return;
+      }
+    }
+    if (res !== undefined && res.status >= 200 && res.status < 300) {
+      const granted = grantedExpires(res, e.spec.contactUser, e.expires);
+      s.failures = 0;
+      delete s.lastError;
+      s.granted = granted;
+      s.expiresAt = this.#clock.now() + granted * 1000;
+      this.#change(e, 'registered', why);
+      e.expiry?.cancel();
+      e.expiry = this.#clock.setTimeout(() => this.#change(e, 'failed', 'the binding ran out before a refresh succeeded'), granted * 1000);
+      this.#schedule(e, refreshDelayMs(granted));
+      return;
+    }
+    s.failures++;
+    s.lastError = why;
+    e.next++;
+    // A binding still valid stays registered until it runs out; a tenant never registered (or run out) has failed.
+    if (s.state !== 'registered') this.#change(e, 'failed', why);
+    else this.#o.log.warn({ code: 'EVT_REGISTRATION_DOWN', tenant: s.tenant, registrar: s.registrar, why, failures: s.failures }, `b2bua: refreshing the registration of ${s.tenant} failed (${why}); the binding holds until it runs out`);
+    this.#schedule(e, retryDelayMs(s.failures, e.spec.retrySeconds));
+  }
+
+  #change(e: Entry, to: RegistrationState, why: string): void {
+    const s = e.status;
+    if (s.state === to) return;
+    const from = s.state;
+    s.state = to;
+    const fields = { tenant: s.tenant, registrar: s.registrar, aor: s.aor, from, target: s.target, granted: s.granted, status: s.lastStatus };
+    if (to === 'registered') this.#o.log.info({ code: 'EVT_REGISTRATION_UP', ...fields }, `b2bua: ${s.tenant} registered at ${s.target ?? s.registrar} (${why}, ${s.granted ?? '?'} s)`);
+    else this.#o.log.warn({ code: 'EVT_REGISTRATION_DOWN', ...fields, why }, `b2bua: ${s.tenant} not registered at ${s.registrar} (${why})`);
+  }
+
+  #schedule(e: Entry, ms: number): void {
+    e.timer?.cancel();
+    if (!this.#running) return;
+    e.timer = this.#clock.setTimeout(() => this.#register(e), ms);
+  }
+
+  /** The registrar address for this attempt: a `dns:` registrar's RFC 3263 targets in turn, else its host:port. */
+  async #target(e: Entry): Promise<{ uri: string; headers: Record<string, string>; at: string } | undefined> {
+    const s = e.spec;
+    const parsed = parseServer(s.registrar);
+    if (!parsed) return undefined;
+    const headers: Record<string, string> = {};
+    if (s.transport === 'tls' && s.tlsProfile !== undefined) headers[ROUTE_HEADER] = `tenant=${s.tenant};profile=${s.tlsProfile}`;
+    if (s.registrar.startsWith('dns:') && this.#o.resolve) {
+      const r = await this.#o.resolve(parsed.host, parsed.port, s.transport);
+      const list = r.ok ? r.targets : [];
+      if (list.length === 0) return undefined;
+      const t = list[e.next % list.length]!;
+      const host = t.address.includes(':') ? `[${t.address}]` : t.address;
+      if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${t.domain}`;
+      return { uri: bLegUri('', { host, port: t.port }, t.transport, s.scheme), headers, at: `${host}:${t.port}` };
+    }
+    return { uri: bLegUri('', parsed, s.transport, s.scheme), headers, at: `${parsed.host}:${parsed.port ?? (s.transport === 'tls' ? 5061 : 5060)}` };
+  }
+}
+
+/** The registrations a policy asks for: each tenant with `register`, over its transport, scheme and TLS profile. */
+export function registrationSpecs(policy: B2buaPolicy): RegistrationSpec[] {
+  const out: RegistrationSpec[] = [];
+  for (const [tenant, t] of Object.entries(policy.tenants)) {
+    const r = t.register;
+    if (!r) continue;
+    const scheme = t.url === 'sips' ? 'sips' : 'sip';
+    out.push({
+      tenant, registrar: r.registrar, username: r.username, password: r.password, expires: r.expires, contactUser: r.contactUser,
+      retrySeconds: r.retrySeconds, transport: scheme === 'sips' ? 'tls' : t.transport ?? 'udp', scheme,
+      ...(r.realm !== undefined ? { realm: r.realm } : {}), ...(r.domain !== undefined ? { domain: r.domain } : {}),
+      ...(t.tlsProfile !== undefined ? { tlsProfile: t.tlsProfile } : {}),
+    });
+  }
+  return out;
+}

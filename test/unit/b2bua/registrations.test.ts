@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../../../src/common/index.js';
+import { grantedExpires, refreshDelayMs, retryDelayMs } from '../../../src/b2bua/register-timing.js';
+import { Registrations, type RegisterSrf, type RegistrationSpec } from '../../../src/b2bua/registrations.js';
+import { captureLog } from './fake-srf.js';
+
+interface Sent { uri: string; headers: Record<string, string>; auth: unknown; answer(status: number, headers?: Record<string, string>): void }
+
+function fakeSrf(): RegisterSrf & { sent: Sent[] } {
+  const sent: Sent[] = [];
+  return {
+    sent,
+    request(uri, opts, cb) {
+      let onResponse: ((res: { status: number; get(n: string): string | undefined }) => void) | undefined;
+      sent.push({
+        uri, headers: opts.headers, auth: opts.auth,
+        answer: (status, headers = {}) => onResponse?.({ status, get: (n) => Object.entries(headers).find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1] }),
+      });
+      cb(null, { on: (_e, fn) => { onResponse = fn; } });
+      return undefined;
+    },
+  };
+}
+
+const spec: RegistrationSpec = {
+  tenant: 'carrier', registrar: '127.0.0.1:5070', username: 'trunk1', password: 'pw', realm: 'carrier.test', domain: 'carrier.test',
+  expires: 600, contactUser: 'trunk1', retrySeconds: { min: 5, max: 40 }, transport: 'udp', scheme: 'sip',
+};
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+test('REGISTER as RFC 3261 §10.2 asks: AOR in From and To, our contact, Expires, one Call-ID and a rising CSeq; refreshed before it runs out', async () => {
+  const clock = new ManualClock(1_000_000);
+  const srf = fakeSrf();
+  const { log, lines } = captureLog();
+  const r = new Registrations({ srf, specs: [spec], log, clock });
+  r.start();
+  await flush();
+  assert.equal(srf.sent.length, 1);
+  const first = srf.sent[0]!;
+  assert.equal(first.uri, 'sip:127.0.0.1:5070');
+  assert.equal(first.headers.From, '<sip:trunk1@carrier.test>');
+  assert.equal(first.headers.To, '<sip:trunk1@carrier.test>');
+  assert.equal(first.headers.Contact, '<sip:trunk1@localhost>');
+  assert.equal(first.headers.Expires, '600');
+  assert.equal(typeof first.auth, 'function', 'digest credentials go with it');
+  first.answer(200, { Contact: '<sip:other@10.0.0.9>;expires=900, <sip:trunk1@127.0.0.1:5060;transport=udp>;expires=300' });
+  assert.equal(r.snapshot()[0]!.state, 'registered');
+  assert.equal(r.snapshot()[0]!.granted, 300, 'the expires of our own contact, not another binding');
+  assert.equal(lines.filter((l) => l.code === 'EVT_REGISTRATION_UP').length, 1);
+  clock.advance(239_000);
+  await flush();
+  assert.equal(srf.sent.length, 1, 'not yet');
+  clock.advance(1_000);
+  await flush();
+  assert.equal(srf.sent.length, 2, 'a minute before the 300 s run out');
+  assert.equal(srf.sent[1]!.headers['Call-ID'], first.headers['Call-ID']);
+  assert.ok(Number.parseInt(srf.sent[1]!.headers.CSeq!, 10) > Number.parseInt(first.headers.CSeq!, 10));
+  srf.sent[1]!.answer(200, { Expires: '300' });
+  assert.equal(lines.filter((l) => l.code === 'EVT_REGISTRATION_UP').length, 1, 'a refresh is no change of state');
+  r.close();
+});
+
+test('failures back off, doubling to the maximum; a binding still valid stays registered until it runs out; 423 asks again with Min-Expires', async () => {
+  const clock = new ManualClock(0);
+  const srf = fakeSrf();
+  const { log, lines } = captureLog();
+  const r = new Registrations({ srf, specs: [spec], log, clock, timeoutMs: 2_000 });
+  r.start();
+  await flush();
+  srf.sent[0]!.answer(423, { 'Min-Expires': '1200' });
+  await flush();
+  assert.equal(srf.sent.length, 2, '423: asked again at once');
+  assert.equal(srf.sent[1]!.headers.Expires, '1200');
+  srf.sent[1]!.answer(403);
+  assert.equal(r.snapshot()[0]!.state, 'failed');
+  assert.equal(lines.filter((l) => l.code === 'EVT_REGISTRATION_DOWN').length, 1);
+  const waits: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const before: number = srf.sent.length;
+    let waited = 0;
+    while (srf.sent.length === before && waited < 100_000) {
+      clock.advance(1_000);
+      waited += 1_000;
+      await flush();
+    }
+    waits.push(waited);
+    // no answer at all: the timeout counts as a failure
+    clock.advance(2_000);
+    await flush();
+  }
+  assert.deepEqual(waits, [5_000, 10_000, 20_000, 40_000, 40_000], 'from 5 s after the first failure (a 423 is none), doubling, at most 40 s');
+  assert.equal(lines.filter((l) => l.code === 'EVT_REGISTRATION_DOWN').length, 1, 'failed once, logged once');
+  r.close();
+});
+
+test('a refresh that fails keeps the binding until it runs out, then the trunk has failed', async () => {
+  const clock = new ManualClock(0);
+  const srf = fakeSrf();
+  const { log } = captureLog();
+  const r = new Registrations({ srf, specs: [{ ...spec, expires: 120 }], log, clock, timeoutMs: 1_000 });
+  r.start();
+  await flush();
+  srf.sent[0]!.answer(200, { Expires: '120' });
+  clock.advance(60_000);
+  await flush();
+  srf.sent[1]!.answer(503);
+  assert.equal(r.snapshot()[0]!.state, 'registered', 'the binding holds');
+  clock.advance(60_000);
+  await flush();
+  assert.equal(r.snapshot()[0]!.state, 'failed', 'run out');
+  assert.equal(r.tenantForUser('trunk1'), 'carrier');
+  assert.equal(r.tenantForUser('someone'), undefined);
+  r.close();
+});
+
+test('timing helpers', () => {
+  assert.equal(refreshDelayMs(3600), 3_540_000);
+  assert.equal(refreshDelayMs(60), 30_000);
+  assert.equal(retryDelayMs(1, { min: 5, max: 300 }), 5_000);
+  assert.equal(retryDelayMs(4, { min: 5, max: 300 }), 40_000);
+  assert.equal(retryDelayMs(30, { min: 5, max: 300 }), 300_000);
+  assert.equal(grantedExpires({ status: 200, get: () => undefined }, 'x', 600), 600);
+  assert.equal(grantedExpires({ status: 200, get: (n) => (n === 'Contact' ? '"a, b" <sip:x@h>;expires=77' : undefined) }, 'x', 600), 77);
+});
