@@ -141,7 +141,7 @@ test('configuration API: every route and refusal, a TLS peer and a dial peer wri
   assert.equal((cdr.cdr as { dialPeer?: string }).dialPeer, '400');
 
   // A call in progress is untouched by a write, even one that removes the dial peer it was routed by.
-  const long = await startSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '4003', calls: 1, pauseMs: 1500, timeoutSec: 10 });
+  const long = await startSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '4003', calls: 1, pauseMs: 1000, timeoutSec: 10 });
   t.after(() => long.stop());
   for (let i = 0; i < 100 && (await api('GET', '/calls')).body.count !== 1; i++) await new Promise((r) => setTimeout(r, 20));
   const removed = await api('DELETE', '/config/dialPeers/400', { ifMatch: dp.etag! });
@@ -179,5 +179,7 @@ test('configuration API: every route and refusal, a TLS peer and a dial peer wri
     assert.deepEqual(comments(now), comments(text), `${f}.yaml keeps its comments`);
   }
   assert.match(readFileSync(join(dir, 'tenants.yaml'), 'utf8'), /^ {4}transport: udp {10}# plain UDP\n/m);
+  assert.equal(readFileSync(join(dir, 'gateway.yaml'), 'utf8'), before.gateway, 'a file no write touched is byte for byte the same');
+  assert.ok(readFileSync(join(dir, 'permissions.yaml'), 'utf8').startsWith(before.permissions!), 'entries added after the text that was there');
   assert.equal((await call('4002')).exitCode, 0, 'the dial peer routes after the restart too');
 });
