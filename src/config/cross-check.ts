@@ -140,6 +140,12 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     if (t.digest && input.env && input.env[t.digest.passwordEnv] === undefined) {
       problem('WARN_CONFIG_ENV', at('digest', 'passwordEnv'), `environment variable ${t.digest.passwordEnv} is not set`);
     }
+    if (t.register !== undefined) {
+      if (t.register.registrar === undefined && t.sipServer === undefined) problem('ERR_CONFIG_TENANT', at('register', 'registrar'), 'register needs a registrar, or a sipServer to register at');
+      if (input.env && input.env[t.register.passwordEnv] === undefined) {
+        problem('WARN_CONFIG_ENV', at('register', 'passwordEnv'), `environment variable ${t.register.passwordEnv} is not set: the trunk does not register`);
+      }
+    }
   }
 
   const pgCdr = config.cdr.postgres;
