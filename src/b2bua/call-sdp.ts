@@ -43,8 +43,19 @@ export interface CallSdp {
   };
   /** True when the media is anchored on rtpengine. */
   anchored: boolean;
+  /** Anchored calls: later offers and answers in the dialog (re-INVITE, UPDATE) go through the same session. */
+  inDialog?: InDialogMedia;
   /** Deletes the rtpengine session (once); resolves with its per-leg figures, or undefined when not anchored. */
   end(): Promise<MediaTotals | undefined>;
+}
+
+/**
+ * A re-INVITE's or UPDATE's SDP in an anchored call, on its way through rtpengine: `offer` from leg `from` to the
+ * other leg, `answer` from the other leg back to `from`. Each resolves with the SDP to send on; a failure rejects.
+ */
+export interface InDialogMedia {
+  offer(from: 'A' | 'B', sdp: string): Promise<string>;
+  answer(from: 'A' | 'B', sdp: string): Promise<string>;
 }
 
 export interface CallSdpInput {
@@ -112,10 +123,22 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
     i.log.warn({ code: (err as { code?: string }).code }, 'b2bua: the media relay refused the offer');
     return { ok: false, refusal: { status: 503, reason: 'Media relay refused the offer', reasonHeader: sipReason(503, 'Media relay refused the offer'), cause: 'media-unavailable' } };
   }
-  const out = filterCrypto(relayed, mOut.suites ?? i.tenantOut.policy.srtpCrypto);
-  const localSdpB = hideOriginUser(out.ok ? out.sdp : relayed);
+  const bSuites = mOut.suites ?? i.tenantOut.policy.srtpCrypto;
+  const aSuites = mIn.suites ?? i.tenantIn.policy.srtpCrypto;
+  /** rtpengine's SDP for one side: that side's suites in its order, the o= user hidden. */
+  const forSide = (sdp: string, suites: readonly string[] | undefined): string => {
+    const f = filterCrypto(sdp, suites);
+    return hideOriginUser(f.ok ? f.sdp : sdp);
+  };
+  const localSdpB = forSide(relayed, bSuites);
+  const inDialog: InDialogMedia = {
+    offer: async (from, sdp) => from === 'A'
+      ? forSide(await session.reoffer('A', sdp, offerParams(mIn, mOut)), bSuites)
+      : forSide(await session.reoffer('B', sdp, offerParams(mOut, mIn)), aSuites),
+    answer: async (from, sdp) => forSide(await session.reanswer(from, sdp, answerParams(mIn, mOut)), from === 'A' ? aSuites : bSuites),
+  };
   return {
-    ok: true, anchored: true, end: () => session.delete(),
+    ok: true, anchored: true, end: () => session.delete(), inDialog,
     opts: {
       localSdpB,
       localSdpA: async (sdpB, res) => {

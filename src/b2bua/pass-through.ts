@@ -4,6 +4,7 @@ import type { SendOptions } from './pipeline-types.js';
 import { filterCrypto } from './sdp-crypto.js';
 import { hasTimerTag, parseSessionExpires } from './session-timer.js';
 import type { BridgeLeg } from './supervise-legs.js';
+import type { InDialogMedia } from './call-sdp.js';
 
 /** An in-dialog request drachtio-srf hands to a dialog's 'modify', 'info' or 'update' listener. */
 export interface InDialogRequest {
@@ -39,7 +40,20 @@ export interface PassThroughContext {
    * terminate the dialog"): the leg it went to is gone.
    */
   onLegLost?(leg: 'A' | 'B', status: number): void;
+  /** An anchored call: offers and answers go through rtpengine (call-sdp.ts) instead of the a=crypto filters. */
+  media?: InDialogMedia;
 }
+
+/** A failure of the media relay on an in-dialog offer: the request is refused, both legs stay up. */
+class MediaRelayFailed extends Error {}
+
+function relayed(p: Promise<string>): Promise<string> {
+  return p.catch((err: unknown) => {
+    throw new MediaRelayFailed('media relay failed', { cause: err });
+  });
+}
+
+const MEDIA_FAILED = { headers: { Reason: 'SIP;cause=503;text="Media relay failed on an in-dialog offer"' } };
 
 /** Headers an INFO or UPDATE carries across: what describes its body. */
 const BODY_HEADERS = ['Content-Type', 'Content-Disposition', 'Info-Package'];
@@ -92,7 +106,14 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
   const lost = (status: number) => {
     if (status === 408 || status === 481) ctx.onLegLost?.(toName, status);
   };
+  const side = toName === 'B' ? 'A' : 'B';
+  const media = ctx.media;
   const fail = (res: InDialogResponse, err: unknown, what: string) => {
+    if (err instanceof MediaRelayFailed) {
+      log.warn({ code: (err.cause as { code?: string } | undefined)?.code }, `b2bua: ${what} refused: the media relay failed on it`);
+      res.send(503, MEDIA_FAILED);
+      return;
+    }
     const known = sipErrorStatus(err);
     const status = known ?? 500;
     log.info({ err, status }, `b2bua: relayed ${what} failed`);
@@ -107,12 +128,15 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       res.send(200, { body: from.local?.sdp ?? '', headers: { 'Content-Type': 'application/sdp', ...refreshAnswerHeaders(req) } });
       return;
     }
-    const offer = filterCrypto(req.body, toSuites);
+    const offer = media ? { ok: true as const, sdp: req.body } : filterCrypto(req.body, toSuites);
     if (!offer.ok) {
       res.send(488, { headers: { Reason: offer.reasonHeader } });
       return;
     }
-    to.modify(offer.sdp).then((answer) => {
+    const exchange = media
+      ? relayed(media.offer(side, offer.sdp)).then((sdp) => to.modify(sdp)).then((answer) => relayed(media.answer(side, answer)))
+      : to.modify(offer.sdp);
+    exchange.then((answer) => {
       const back = filterCrypto(answer, fromSuites);
       if (!back.ok) res.send(488, { headers: { Reason: back.reasonHeader } });
       else res.send(200, { body: back.sdp, headers: { 'Content-Type': 'application/sdp', ...refreshAnswerHeaders(req) } });
@@ -127,16 +151,19 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
         res.send(200, { headers: refreshAnswerHeaders(req) });
         return;
       }
-      if (body && event === 'update' && /application\/sdp/i.test(req.get('Content-Type') ?? '')) {
-        const f = filterCrypto(body, toSuites);
+      const sdpUpdate = body !== undefined && body !== '' && event === 'update' && /application\/sdp/i.test(req.get('Content-Type') ?? '');
+      if (sdpUpdate && !media) {
+        const f = filterCrypto(body!, toSuites);
         if (!f.ok) {
           res.send(488, { headers: { Reason: f.reasonHeader } });
           return;
         }
         body = f.sdp;
       }
-      to.request({ method: event.toUpperCase(), headers: bodyHeaders(req), ...(body ? { body } : {}) }).then((r) => {
-        let rbody = r.body;
+      const send = (b: string | undefined) => to.request({ method: event.toUpperCase(), headers: bodyHeaders(req), ...(b ? { body: b } : {}) });
+      type Answer = Awaited<ReturnType<typeof send>>;
+      const done = (r: Answer, answerBody: string | undefined): void => {
+        let rbody = answerBody;
         if (rbody && event === 'update' && r.status < 300) {
           const f = filterCrypto(rbody, fromSuites);
           rbody = f.ok ? f.sdp : undefined;
@@ -144,7 +171,13 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
         const refresh = event === 'update' && r.status >= 200 && r.status < 300 ? refreshAnswerHeaders(req) : {};
         res.send(r.status, rbody ? { headers: { ...bodyHeaders(r), ...refresh }, body: rbody } : { headers: refresh });
         lost(r.status);
-      }, (err: unknown) => fail(res, err, event.toUpperCase()));
+      };
+      const failed = (err: unknown) => fail(res, err, event.toUpperCase());
+      if (sdpUpdate && media) {
+        relayed(media.offer(side, body!)).then(send)
+          .then(async (r) => ({ r, b: r.body && r.status < 300 ? await relayed(media.answer(side, r.body)) : r.body }))
+          .then(({ r, b }) => done(r, b), failed);
+      } else send(body).then((r) => done(r, r.body), failed);
     });
   }
 }

@@ -5,3 +5,4 @@ export * from './ng-flags.js';
 export * from './ng-transport.js';
 export * from './delete-stats.js';
 export * from './rtpengine-pool.js';
+export * from './media-session.js';

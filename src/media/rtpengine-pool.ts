@@ -2,6 +2,7 @@ import type { Clock, TimerHandle } from '../common/index.js';
 import { RateLimitedLog, type Logger } from '../log/index.js';
 import { MediaError } from './errors.js';
 import { legTotals, type MediaTotals } from './delete-stats.js';
+import { MediaSession, type MediaCallKey, type SessionHost } from './media-session.js';
 import type { NgCommand, NgReply, NgTransport, RtpengineAddress } from './ng-transport.js';
 
 export interface RtpenginePoolOptions {
@@ -45,11 +46,6 @@ export interface MediaStats {
   instances: InstanceStats[];
 }
 
-/** The two tags of a call's legs towards rtpengine: the A leg's From tag, the B leg's To tag (once answered). */
-export interface MediaCallKey {
-  callId: string;
-  fromTag: string;
-}
 
 /**
  * rtpengine instances behind one interface: a new call's `offer` goes to a live instance (round robin, failing
@@ -57,7 +53,7 @@ export interface MediaCallKey {
  * offer (a {@link MediaSession}). Health pings take instances down and bring them back. Every failure kind is counted
  * and has one rate-limited log line per instance; SDP and keys are never logged.
  */
-export class RtpenginePool {
+export class RtpenginePool implements SessionHost {
   readonly #instances: Instance[];
   readonly #transport: NgTransport;
   readonly #clock: Clock;
@@ -137,10 +133,14 @@ export class RtpenginePool {
     throw new MediaError('ERR_MEDIA_UNAVAILABLE', 'No media relay available');
   }
 
-  /** @internal MediaSession's answer: to the instance that took the offer, no failover. */
-  async answerOn(address: RtpengineAddress, key: MediaCallKey, toTag: string, sdp: string, params: Record<string, unknown>): Promise<string> {
+  /**
+   * @internal MediaSession's answer and in-dialog offers and answers: to the instance that took the call's offer,
+   * no failover. `fromTag` is the offerer's tag, `toTag` the answerer's.
+   */
+  async sdpOn(address: RtpengineAddress, command: 'offer' | 'answer', tags: { callId: string; fromTag: string; toTag: string },
+    sdp: string, params: Record<string, unknown>): Promise<string> {
     const inst = this.#instanceOf(address);
-    const r = await this.#request(inst, 'answer', { ...params, sdp, 'call-id': key.callId, 'from-tag': key.fromTag, 'to-tag': toTag });
+    const r = await this.#request(inst, command, { ...params, sdp, 'call-id': tags.callId, 'from-tag': tags.fromTag, 'to-tag': tags.toTag });
     if (!r.ok) throw r.error;
     return r.sdp;
   }
@@ -232,32 +232,5 @@ export class RtpenginePool {
     if (inst.up) return;
     inst.up = true;
     this.#log.info({ instance: inst.name }, `media: rtpengine ${inst.name} answers again`);
-  }
-}
-
-/** One call's media on the instance that took its offer: answer and delete go there. */
-export class MediaSession {
-  readonly #pool: RtpenginePool;
-  readonly instance: RtpengineAddress;
-  readonly key: MediaCallKey;
-  #toTag: string | undefined;
-  #deleted: Promise<MediaTotals | undefined> | undefined;
-
-  constructor(pool: RtpenginePool, instance: RtpengineAddress, key: MediaCallKey) {
-    this.#pool = pool;
-    this.instance = instance;
-    this.key = key;
-  }
-
-  /** Sends the called side's answer; resolves with rtpengine's SDP for the caller. */
-  answer(toTag: string, sdp: string, params: Record<string, unknown>): Promise<string> {
-    this.#toTag = toTag;
-    return this.#pool.answerOn(this.instance, this.key, toTag, sdp, params);
-  }
-
-  /** Ends the session once (later calls get the same result); never rejects. */
-  delete(): Promise<MediaTotals | undefined> {
-    this.#deleted ??= this.#pool.deleteOn(this.instance, this.key, this.#toTag).catch(() => undefined);
-    return this.#deleted;
   }
 }
