@@ -49,6 +49,7 @@ export const COLUMNS: ReadonlyArray<readonly [string, (r: CdrRecord) => unknown]
   ['reason_in', (r) => r.reasonIn],
   ['reason_out', (r) => r.reasonOut],
   ['bye_failed', (r) => r.byeFailed],
+  ['media', (r) => (r.media ? JSON.stringify(r.media) : null)],
 ];
 
 /** The most rows one INSERT may carry: PostgreSQL takes at most 65,535 parameters per statement. */
@@ -101,6 +102,11 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: (table: string) =
       `CREATE INDEX IF NOT EXISTS "${t}_call_id" ON "${t}" (call_id)`,
       `CREATE INDEX IF NOT EXISTS "${t}_setup_at" ON "${t}" (setup_at)`,
     ],
+  },
+  {
+    // rtpengine's per-leg figures of a call whose media was anchored (null otherwise).
+    version: 2,
+    sql: (t) => [`ALTER TABLE "${t}" ADD COLUMN IF NOT EXISTS media jsonb`],
   },
 ];
 

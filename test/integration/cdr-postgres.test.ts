@@ -69,6 +69,7 @@ test('50 calls through npm start: one row per call in the table the gateway crea
     const [setup, answer, end] = [r.setup_at, r.answer_at, r.end_at].map((d) => (d as Date).getTime());
     assert.ok(setup! <= answer! && answer! <= end!, `times in order: ${setup} ${answer} ${end}`);
     assert.equal(Number(r.duration_ms), end! - answer!);
+    assert.equal(r.media, null, 'media flowed around the gateway: no rtpengine figures');
   }
   const noRoute = rows.filter((r) => r.status === 404);
   assert.equal(noRoute.length, 10);
@@ -77,7 +78,7 @@ test('50 calls through npm start: one row per call in the table the gateway crea
     assert.match(String(r.reason), /^SIP;cause=404;text="No route: no dial peer for 999 from tenant pbx"$/);
     assert.equal(r.reason_in, r.reason);
   }
-  assert.deepEqual(await db.query('SELECT table_name, version FROM trunkgate_schema_version'), [{ table_name: 'cdr', version: 1 }]);
+  assert.deepEqual(await db.query('SELECT table_name, version FROM trunkgate_schema_version'), [{ table_name: 'cdr', version: 2 }]);
 });
 
 test('workers: 2: the worker app\'s CDRs reach the main thread\'s sink; every call of both apps is one row', { timeout: 60_000 }, async (t) => {
@@ -92,5 +93,5 @@ test('workers: 2: the worker app\'s CDRs reach the main thread\'s sink; every ca
   assert.equal(rows.length, 40);
   assert.deepEqual(rows.map((r) => r.id).sort(), cdrLines(gw.lines).map((c) => c.id).sort());
   assert.ok(rows.every((r) => r.status === 200 && r.tenant_in === 'pbx' && r.dial_peer === 'far-end' && r.called_number === '3002'));
-  assert.deepEqual(await db.query('SELECT table_name, version FROM trunkgate_schema_version'), [{ table_name: 'calls_two', version: 1 }]);
+  assert.deepEqual(await db.query('SELECT table_name, version FROM trunkgate_schema_version'), [{ table_name: 'calls_two', version: 2 }]);
 });

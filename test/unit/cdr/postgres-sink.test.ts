@@ -9,6 +9,7 @@ import { test, type TestContext } from 'node:test';
 import type { CdrRecord } from '../../../src/b2bua/index.js';
 import { ManualClock } from '../../../src/common/index.js';
 import { PostgresSink, type PgClient } from '../../../src/cdr/index.js';
+import { COLUMNS } from '../../../src/cdr/pg-schema.js';
 import { captureLog } from '../b2bua/fake-srf.js';
 
 /** A pg client whose server is up or down as the test says, and that refuses rows whose callId starts with `bad`. */
@@ -29,9 +30,9 @@ class FakeDb {
       async query(text: string, values?: unknown[]) {
         if (!db.up) throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
         if (!text.startsWith('INSERT INTO "')) return { rows: [], rowCount: 0 };
-        const n = values!.length / 36;
-        const ids = Array.from({ length: n }, (_, i) => String(values![i * 36]));
-        const callIds = Array.from({ length: n }, (_, i) => String(values![i * 36 + 1]));
+        const n = values!.length / COLUMNS.length;
+        const ids = Array.from({ length: n }, (_, i) => String(values![i * COLUMNS.length]));
+        const callIds = Array.from({ length: n }, (_, i) => String(values![i * COLUMNS.length + 1]));
         if (callIds.some((c) => c.startsWith('bad'))) throw Object.assign(new Error('invalid input syntax'), { code: '22P02' });
         db.inserts.push(n);
         let added = 0;
