@@ -54,7 +54,7 @@ function uacScenario(pcap: string): string {
       Content-Length: 0
   ]]></send>
   <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>
-  <pause milliseconds="3000"/>
+  <pause milliseconds="2000"/>
   <send retrans="500"><![CDATA[
       BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport

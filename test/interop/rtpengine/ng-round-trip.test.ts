@@ -17,7 +17,7 @@ const pbxOffer = (port: number) => ['v=0', `o=pbx.internal 1 1 IN IP4 ${PBX}`, '
   'a=candidate:1 1 udp 2130706431 10.20.30.40 4000 typ host', 'a=sendrecv', ''].join('\r\n');
 const carrierAnswer = (port: number, tag: string, suite: string) => ['v=0', `o=carrier 1 1 IN IP4 ${CARRIER}`, 's=-',
   `c=IN IP4 ${CARRIER}`, 't=0 0', `m=audio ${port} RTP/SAVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000',
-  `a=crypto:${tag} ${suite} inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVzcyAoc2Vx`, 'a=sendrecv', ''].join('\r\n');
+  `a=crypto:${tag} ${suite} inline:${Buffer.alloc(30, 'C').toString('base64')}`, 'a=sendrecv', ''].join('\r\n');
 
 const pbx = { mode: 'flow-through', srtp: 'off' } as const;
 const carrier = { mode: 'flow-through', srtp: 'required', suites: ['AES_CM_128_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_80'] } as const;
@@ -79,4 +79,30 @@ test('offer, answer and delete through a real rtpengine: each side sees only rtp
   assert.equal(totals?.b.packets, 0);
   assert.equal(pool.stats.sessionsOpen, 0);
   assert.deepEqual(pool.stats.requests, { offer: 1, answer: 1, delete: 1, ping: 1 });
+});
+
+// rtpengine 10.5 passes SDES through when both sides agree on a suite (the keys of one side reach the other), so
+// this checks that both legs are secured, not that their keys differ.
+test('SRTP on both sides through a real rtpengine: the carrier gets an SDES offer in its suite, the PBX an SDES answer to the tag it offered', async (t) => {
+  const rtpe = await startRtpengine();
+  t.after(() => rtpe.stop());
+  const pool = new RtpenginePool({ instances: [rtpe.ng], transport: createNgTransport({ timeoutMs: 2_000 }), clock: systemClock, log: silentLogger() });
+  t.after(() => pool.close());
+  const keyA = Buffer.alloc(30, 'A').toString('base64');
+  const keyB = Buffer.alloc(30, 'B').toString('base64');
+  const secure = { mode: 'flow-through', srtp: 'required', suites: ['AES_CM_128_HMAC_SHA1_80'] } as const;
+  const offer = ['v=0', `o=pbx 1 1 IN IP4 ${PBX}`, 's=-', `c=IN IP4 ${PBX}`, 't=0 0', 'm=audio 4000 RTP/SAVP 0',
+    `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${keyA}`, ''].join('\r\n');
+  const { session, sdp: toCarrier } = await pool.offer({ callId: 'srtp-2', fromTag: 'a' }, offer, offerParams(secure, secure));
+  const out = /^a=crypto:(\d+) (AES_CM_128_HMAC_SHA1_80) inline:(\S+)/m.exec(toCarrier);
+  assert.ok(out, toCarrier);
+  assert.equal([...toCarrier.matchAll(/^a=crypto:/gm)].length, 1, 'only the carrier\'s suite is offered');
+  const answer = ['v=0', `o=carrier 1 1 IN IP4 ${CARRIER}`, 's=-', `c=IN IP4 ${CARRIER}`, 't=0 0', 'm=audio 4002 RTP/SAVP 0',
+    `a=crypto:${out[1]} AES_CM_128_HMAC_SHA1_80 inline:${keyB}`, ''].join('\r\n');
+  const toPbx = await session.answer('b', answer, answerParams(secure, secure));
+  const back = /^a=crypto:(\d+) AES_CM_128_HMAC_SHA1_80 inline:(\S+)/m.exec(toPbx);
+  assert.ok(back, toPbx);
+  assert.equal(back[1], '1', 'the answer names the tag the PBX offered');
+  assert.match(toPbx, /^m=audio \d+ RTP\/SAVP /m);
+  await session.delete();
 });
