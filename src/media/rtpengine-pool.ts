@@ -119,7 +119,8 @@ export class RtpenginePool implements SessionHost {
       if (this.#closed) break;
       if (!inst.up) continue;
       if (tried++ > 0) this.#stats.failovers++;
-      const r = await this.#request(inst, 'offer', { ...params, sdp, 'call-id': key.callId, 'from-tag': key.fromTag });
+      // `supports: load limit`: an instance at its session or load limit says so instead of an error, and the next one is tried.
+      const r = await this.#request(inst, 'offer', { ...params, supports: ['load limit'], sdp, 'call-id': key.callId, 'from-tag': key.fromTag });
       if (r.ok) {
         inst.sessions++;
         this.#stats.sessionsOpened++;
