@@ -101,6 +101,36 @@ export function ngPing(host: string, port: number, ms = 500): Promise<boolean> {
   });
 }
 
+/** The Call-IDs rtpengine holds now (ng `list`); rejects when it does not answer within `ms`. */
+export function ngListCalls(host: string, port: number, ms = 1000): Promise<string[]> {
+  return new Promise((ok, fail) => {
+    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const cookie = `l${process.pid}${Date.now()}`;
+    const timer = setTimeout(() => {
+      sock.close();
+      fail(new Error(`rtpengine ${host}:${port} did not answer list`));
+    }, ms);
+    sock.on('message', (m) => {
+      const text = m.toString('latin1');
+      if (!text.startsWith(`${cookie} `)) return;
+      clearTimeout(timer);
+      sock.close();
+      // d5:callsl<len>:<id>...e6:result2:oke
+      const at = text.indexOf('5:callsl');
+      const ids: string[] = [];
+      let i = at + '5:callsl'.length;
+      while (at >= 0 && text[i] !== 'e') {
+        const colon = text.indexOf(':', i);
+        const len = Number(text.slice(i, colon));
+        ids.push(text.slice(colon + 1, colon + 1 + len));
+        i = colon + 1 + len;
+      }
+      ok(ids);
+    });
+    sock.send(`${cookie} d7:command4:liste`, port, host);
+  });
+}
+
 /** Starts rtpengine and resolves once its ng socket answers a ping; rejects with its log if it exits or times out. */
 export async function startRtpengine(o: RtpengineOptions = {}): Promise<RtpengineProcess> {
   requireRtpengine();

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { mediaSections, sdpAddresses } from '../../../src/media/index.js';
 import { cdrsLogged, startMediaGateway } from '../../support/media-gateway.js';
 import { startRtpengine } from '../../support/rtpengine.js';
-import { RTP_PACKET_BYTES, writeRtpPcap } from '../../support/rtp-pcap.js';
+import { RTP_PACKET_BYTES, uacRtpScenario, writeRtpPcap } from '../../support/rtp-pcap.js';
 import { runSipp, startSippUas } from '../../support/sipp.js';
 
 // Each side on its own loopback address: the PBX (sipp UAC) on 127.0.0.2, the carrier (sipp UAS) on 127.0.0.3,
@@ -15,67 +15,11 @@ const PBX = '127.0.0.2';
 const CARRIER = '127.0.0.3';
 const PACKETS = 25;
 
-/** uac-call with RTP: PCMA offered, a pcap of PACKETS packets played after the ACK, BYE after a pause. */
-function uacScenario(pcap: string): string {
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="trunkgate uac call with rtp">
-  <send retrans="500"><![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: "pbx" <sip:1001@[local_ip]:[local_port]>;tag=[pid]TgA[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:1001@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=pbx 53655765 2353687637 IN IP4 [local_ip]
-      s=-
-      c=IN IP4 [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8
-      a=rtpmap:8 PCMA/8000
-  ]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="200" rrs="true"/>
-  <send><![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      [routes]
-      From: "pbx" <sip:1001@[local_ip]:[local_port]>;tag=[pid]TgA[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-  ]]></send>
-  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>
-  <pause milliseconds="2000"/>
-  <send retrans="500"><![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      [routes]
-      From: "pbx" <sip:1001@[local_ip]:[local_port]>;tag=[pid]TgA[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-  ]]></send>
-  <recv response="200" crlf="true"/>
-</scenario>
-`;
-}
-
 test('sipp → trunkgate (flow-through) → sipp: RTP both ways through rtpengine, the CDR counts the packets of each leg, and no PBX address reaches the carrier side', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tg-media-call-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeRtpPcap(join(dir, 'rtp.pcap'), PACKETS);
-  writeFileSync(join(dir, 'uac.xml'), uacScenario(join(dir, 'rtp.pcap')));
+  writeFileSync(join(dir, 'uac.xml'), uacRtpScenario(join(dir, 'rtp.pcap')));
   const carrierMessages = join(dir, 'carrier-messages.log');
 
   const rtpe = await startRtpengine();
