@@ -67,21 +67,21 @@ export interface CallSdpInput {
   tenantOut: { name: string; policy: TenantPolicy };
   /** This app's rtpengine pool; absent when the gateway lists none (then no tenant can be flow-through). */
   pool?: RtpenginePool;
+  /** No live rtpengine: refuse the call with 503 (default), or let its media flow around the gateway. */
+  whenDown?: 'reject' | 'flow-around';
   log: Logger;
 }
 
 const tagOf = (header: string | undefined): string => /;\s*tag=([^;>\s]+)/i.exec(header ?? '')?.[1] ?? '';
+
+export type CallSdpResult = CallSdp | { ok: false; refusal: OfferRefusal };
 
 /**
  * The offer and answer of one B-leg attempt. Both tenants' `srtpCrypto` filters apply as they always did. When
  * either tenant is flow-through, the caller's offer goes through rtpengine's `offer` before the B leg is placed and
  * the called side's answer through its `answer` before the caller gets it, each side's SDES suites applied to what
  * rtpengine wrote and the o= user name hidden. An SRTP policy the offer cannot meet refuses it (488); no live
- * rtpengine refuses it (503).
- */
-export type CallSdpResult = CallSdp | { ok: false; refusal: OfferRefusal };
-
-/**
+ * rtpengine refuses it (503), or with `whenDown: flow-around` lets it flow around when its SRTP policies allow.
  * Synchronous unless the call is anchored (only then is there an ng round trip to wait for), so a flow-around call
  * takes no extra turn before its first B leg.
  */
@@ -102,24 +102,28 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
     if (a.ok) return a.sdp;
     throw refusal(488, a.reason, a.reasonHeader);
   };
-  if (!check.anchored) {
-    return {
-      ok: true, anchored: false, end: () => Promise.resolve(undefined),
-      opts: { ...(changed ? { localSdpB: toCallee.sdp } : {}), localSdpA: (sdpB) => (sdpB ? toCaller(sdpB) : sdpB) },
-    };
-  }
-  if (!i.pool) return { ok: false, refusal: unavailable() };
-  return anchor(i, toCallee.sdp, mIn, mOut, toCaller);
+  const around: CallSdp = {
+    ok: true, anchored: false, end: () => Promise.resolve(undefined),
+    opts: { ...(changed ? { localSdpB: toCallee.sdp } : {}), localSdpA: (sdpB) => (sdpB ? toCaller(sdpB) : sdpB) },
+  };
+  if (!check.anchored) return around;
+  // Falling back is only for a call whose SRTP policies hold without rtpengine.
+  const fallback = i.whenDown === 'flow-around'
+    && checkOffer(toCallee.sdp, { ...mIn, mode: 'flow-around', name: i.tenantIn.name }, { ...mOut, mode: 'flow-around', name: i.tenantOut.name }).ok
+    ? around : undefined;
+  if (!i.pool) return fallback ?? { ok: false, refusal: unavailable() };
+  return anchor(i, toCallee.sdp, mIn, mOut, toCaller, fallback);
 }
 
 /** The anchored path: the offer through rtpengine now, the answer through it when the B leg answers. */
-async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut: TenantMedia, toCaller: (sdp: string) => string): Promise<CallSdpResult> {
+async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut: TenantMedia, toCaller: (sdp: string) => string,
+  fallback: CallSdp | undefined): Promise<CallSdpResult> {
   let session: MediaSession;
   let relayed: string;
   try {
     ({ session, sdp: relayed } = await i.pool!.offer({ callId: i.callId, fromTag: tagOf(i.from) }, offerSdp, offerParams(mIn, mOut)));
   } catch (err) {
-    if (isGatewayError(err, 'ERR_MEDIA_UNAVAILABLE')) return { ok: false, refusal: unavailable() };
+    if (isGatewayError(err, 'ERR_MEDIA_UNAVAILABLE')) return fallback ?? { ok: false, refusal: unavailable() };
     i.log.warn({ code: (err as { code?: string }).code }, 'b2bua: the media relay refused the offer');
     return { ok: false, refusal: { status: 503, reason: 'Media relay refused the offer', reasonHeader: sipReason(503, 'Media relay refused the offer'), cause: 'media-unavailable' } };
   }

@@ -61,6 +61,8 @@ export interface MediaRelayPolicy {
   readonly rtpengines: readonly { readonly host: string; readonly port: number }[];
   readonly timeoutMs: number;
   readonly pingIntervalMs: number;
+  /** No live rtpengine: 503 with a Reason (reject, the default) or the call's media flows around the gateway. */
+  readonly whenDown?: 'reject' | 'flow-around';
 }
 
 /** A tenant's registration at its registrar, the password read from its variable. */

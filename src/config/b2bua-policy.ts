@@ -60,7 +60,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     dialPeers,
     calls,
     ...(m.rtpengines.length > 0
-      ? { media: { rtpengines: m.rtpengines.map((r) => ({ host: r.host, port: r.port })), timeoutMs: m.timeoutMs, pingIntervalMs: m.pingIntervalSeconds * 1000 } }
+      ? { media: { rtpengines: m.rtpengines.map((r) => ({ host: r.host, port: r.port })), timeoutMs: m.timeoutMs, pingIntervalMs: m.pingIntervalSeconds * 1000, whenDown: m.whenDown } }
       : {}),
   };
 }

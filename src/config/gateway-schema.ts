@@ -129,6 +129,11 @@ export const MediaSchema = z.strictObject({
   /** How long one ng request waits for its reply. */
   timeoutMs: ms(50, 30_000, 1_000),
   pingIntervalSeconds: z.number().int().min(1).max(3_600).default(5),
+  /**
+   * A flow-through call when no rtpengine is live: reject (503 with a Reason) or flow-around (SDP passes leg to leg
+   * as without media anchoring, unless a tenant's srtp: required then cannot be met). Counted and logged either way.
+   */
+  whenDown: z.enum(['reject', 'flow-around']).default('reject'),
 });
 
 export const GatewaySchema = z.strictObject({

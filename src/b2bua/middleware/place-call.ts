@@ -131,7 +131,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     const tenantOut = policy.tenants[target.tenant]!;
     const prepared = prepareCallSdp({
       body: req.body ?? '', callId: locals.callId, from: req.get('From') ?? '', log, tenantIn: { name: locals.tenantIn!, policy: tenantIn },
-      tenantOut: { name: target.tenant, policy: tenantOut }, ...(policy.media ? { pool: mediaPool(policy.media, deps.log) } : {}),
+      tenantOut: { name: target.tenant, policy: tenantOut }, ...(policy.media ? { pool: mediaPool(policy.media, deps.log), whenDown: policy.media.whenDown } : {}),
     });
     const sdp = prepared instanceof Promise ? await prepared : prepared;
     if (!sdp.ok) {

@@ -93,3 +93,17 @@ test('an offer an srtp: required caller cannot secure: 488 before rtpengine is a
   assert.match(r.refusal.reasonHeader, /^SIP;cause=488;text="SRTP \(SDES\) required on tenant carrier: the offer has audio RTP\/AVP"$/);
   assert.deepEqual(calls, []);
 });
+
+test('whenDown: flow-around lets a call whose rtpengines are all down through unanchored, unless an SRTP policy then cannot hold', async () => {
+  const { pool } = fakePool('unavailable');
+  const around = (await prepareCallSdp(input({ pool, whenDown: 'flow-around', tenantOut: { name: 'carrier', policy: { media: { mode: 'flow-through', srtp: 'optional' } } } }))) as CallSdpResult;
+  assert.ok(around.ok);
+  if (around.ok) {
+    assert.equal(around.anchored, false);
+    assert.equal(around.opts.localSdpB, undefined, 'the offer goes as it came');
+  }
+  // Towards an srtp: required carrier a plain offer can only be secured by rtpengine: still 503.
+  const secured = await prepareCallSdp(input({ pool, whenDown: 'flow-around' }));
+  assert.ok(!secured.ok);
+  if (!secured.ok) assert.equal(secured.refusal.status, 503);
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseConfig } from '../../../src/config/index.js';
+import { b2buaPolicyFromConfig, parseConfig } from '../../../src/config/index.js';
 
 const tenants = (media: string) => ({ file: 'tenants.yaml', text: `tenants:\n  carrier: { sipServer: "127.0.0.1:5090"${media} }\n` });
 
@@ -9,7 +9,7 @@ test('no media block: the tenant flows around, the gateway lists no rtpengine, a
   assert.ok(r.ok, r.ok ? '' : r.reason);
   if (!r.ok) return;
   assert.equal(r.config.tenants.carrier!.media, undefined);
-  assert.deepEqual(r.config.gateway.media, { rtpengines: [], timeoutMs: 1000, pingIntervalSeconds: 5 });
+  assert.deepEqual(r.config.gateway.media, { rtpengines: [], timeoutMs: 1000, pingIntervalSeconds: 5, whenDown: 'reject' });
 });
 
 test('a flow-through tenant with rtpengines listed: defaults fill the media block and the ng port', () => {
@@ -42,4 +42,19 @@ test('flow-through with no rtpengine, an unknown mode or suite, or a host name a
       'ERR_CONFIG_SCHEMA tenants.carrier.media.suites[0]',
     ]);
   }
+});
+
+test('the b2bua gets the relay settings and each tenant\'s media policy, suites defaulting to srtpCrypto', () => {
+  const r = parseConfig([
+    { file: 'gateway.yaml', text: 'gateway:\n  media: { rtpengines: [{ host: 127.0.0.1, port: 2223 }], pingIntervalSeconds: 2, whenDown: flow-around }\n' },
+    tenants(', srtpCrypto: [AES_CM_128_HMAC_SHA1_80], media: { mode: flow-through, srtp: required }'),
+  ]);
+  assert.ok(r.ok, r.ok ? '' : r.reason);
+  if (!r.ok) return;
+  const p = b2buaPolicyFromConfig(r.config);
+  assert.deepEqual(p.media, { rtpengines: [{ host: '127.0.0.1', port: 2223 }], timeoutMs: 1000, pingIntervalMs: 2000, whenDown: 'flow-around' });
+  assert.deepEqual(p.tenants.carrier!.media, { mode: 'flow-through', srtp: 'required', suites: ['AES_CM_128_HMAC_SHA1_80'] });
+  const none = parseConfig([tenants('')]);
+  assert.ok(none.ok);
+  if (none.ok) assert.equal(b2buaPolicyFromConfig(none.config).media, undefined);
 });
