@@ -3,6 +3,7 @@ import type { Clock } from '../common/index.js';
 import { legCallIds, type ActiveCalls, type CallFacts } from './active-calls.js';
 import type { CallStats } from './call-stats.js';
 import { passThrough, type PassLeg } from './pass-through.js';
+import type { InDialogMedia } from './call-sdp.js';
 import type { CallLimitsPolicy, SessionTimerPolicy } from './policy-types.js';
 import { sipReason } from './reason.js';
 import { decideUac, LegSessionTimer, type UasSessionDecision } from './session-timer.js';
@@ -21,6 +22,8 @@ export interface ConnectedCallOptions {
   aInvite: { get(name: string): string | undefined };
   aSuites?: readonly string[] | undefined;
   bSuites?: readonly string[] | undefined;
+  /** An anchored call: re-INVITE and UPDATE offers go through rtpengine. */
+  media?: InDialogMedia | undefined;
   active?: ActiveCalls | undefined;
   /** What the call list shows of it (the Call-IDs are read from the legs). */
   facts?: Omit<CallFacts, 'callIds'>;
@@ -41,7 +44,7 @@ export function runConnectedCall(o: ConnectedCallOptions): CallControl {
     stats, log, callId: o.callId, clock, ...(maxS !== undefined ? { maxDurationMs: maxS * 1000 } : {}), onEnded: o.onEnded,
   }, legs);
   passThrough({
-    log, aSuites: o.aSuites, bSuites: o.bSuites,
+    log, aSuites: o.aSuites, bSuites: o.bSuites, ...(o.media ? { media: o.media } : {}),
     onLegLost: (leg, status) => control.end('leg-lost', sipReason(status, `Leg ${leg} lost: an in-dialog request got ${status}`)),
   }, legs);
   const st = o.limits?.sessionTimer;

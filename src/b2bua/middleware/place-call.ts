@@ -244,7 +244,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     : undefined;
   runConnectedCall({
     legs, log, stats: stats.calls, clock, callId: locals.callId, limits: policy.calls, aInvite: req,
-    aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active,
+    aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active, media: media?.inDialog,
     facts: {
       tenantIn: locals.tenantIn ?? null, tenantOut: used!.tenant, dialPeer: used!.dialPeer, callingNumber: locals.callingNumber ?? null,
       calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt, answerAt,
