@@ -58,6 +58,8 @@ export function createNgTransport(o: NgTransportOptions): NgTransport {
   };
   // Socket errors reach the pending requests through their send callbacks and timeouts; never throw from the emitter.
   client.on('error', () => undefined);
+  // The socket never holds the process open: the app's own connections do while it runs.
+  client.socket.unref();
   let closed = false;
   return {
     send: (to, command, params = {}) => {

@@ -24,6 +24,8 @@ declare module 'rtpengine-client' {
     delete(dest: NgDestination, params: Record<string, unknown>): Promise<Record<string, unknown>>;
     query(dest: NgDestination, params: Record<string, unknown>): Promise<Record<string, unknown>>;
     close(): void;
+    /** The UDP socket (internal). */
+    socket: { unref(): void };
     /** Pending requests by cookie (internal). */
     messages: Map<string, unknown>;
     incomingMsgs: Buffer[];
