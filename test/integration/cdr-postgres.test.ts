@@ -37,7 +37,7 @@ async function rowsOf(db: TestPostgres, table: string, n: number): Promise<Row[]
   assert.fail(`${table} holds ${rows.length} rows, not ${n}\n${db.log()}`);
 }
 
-test('50 calls through npm start: one row per call in the table the gateway created (schema version 1), the same records as the log lines and the JSON-lines file', { timeout: 60_000 }, async (t) => {
+test('50 calls through npm start: one row per call in the table the gateway created (schema version 2), the same records as the log lines and the JSON-lines file', { timeout: 60_000 }, async (t) => {
   const db = await startPostgres(t);
   const { gw, sipPort, dir } = await gateway(t, db, { workers: 1, table: 'cdr' });
   const ok = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 40, rate: 40, timeoutSec: 20 });
