@@ -45,6 +45,8 @@ export interface CallSdp {
   anchored: boolean;
   /** Anchored calls: later offers and answers in the dialog (re-INVITE, UPDATE) go through the same session. */
   inDialog?: InDialogMedia;
+  /** Anchored calls: rtpengine's session, for the media-timeout watch (media-watch.ts). */
+  session?: { query(): Promise<Record<string, unknown> | undefined> };
   /** Deletes the rtpengine session (once); resolves with its per-leg figures, or undefined when not anchored. */
   end(): Promise<MediaTotals | undefined>;
 }
@@ -142,7 +144,7 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
     answer: async (from, sdp) => forSide(await session.reanswer(from, sdp, answerParams(mIn, mOut)), from === 'A' ? aSuites : bSuites),
   };
   return {
-    ok: true, anchored: true, end: () => session.delete(), inDialog,
+    ok: true, anchored: true, end: () => session.delete(), inDialog, session,
     opts: {
       localSdpB,
       localSdpA: async (sdpB, res) => {

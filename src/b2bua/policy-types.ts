@@ -63,6 +63,8 @@ export interface MediaRelayPolicy {
   readonly pingIntervalMs: number;
   /** No live rtpengine: 503 with a Reason (reject, the default) or the call's media flows around the gateway. */
   readonly whenDown?: 'reject' | 'flow-around';
+  /** An anchored call with no media for this long is ended with BYE on both legs (cause media-timeout); absent: never. */
+  readonly rtpTimeoutMs?: number;
 }
 
 /** A tenant's registration at its registrar, the password read from its variable. */

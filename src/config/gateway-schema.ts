@@ -134,6 +134,11 @@ export const MediaSchema = z.strictObject({
    * as without media anchoring, unless a tenant's srtp: required then cannot be met). Counted and logged either way.
    */
   whenDown: z.enum(['reject', 'flow-around']).default('reject'),
+  /**
+   * An anchored call on which rtpengine has received no media for this long is ended with BYE and a Reason on both
+   * legs (CDR cause media-timeout), a dead-call signal beside session timers; 0: never.
+   */
+  rtpTimeoutSeconds: z.number().int().min(0).max(86_400).default(0),
 });
 
 export const GatewaySchema = z.strictObject({

@@ -49,3 +49,25 @@ function tagTotals(tags: unknown, tag: string | undefined): LegMedia {
 export function legTotals(reply: Record<string, unknown>, fromTag: string, toTag: string | undefined): MediaTotals {
   return { a: tagTotals(reply.tags, fromTag), b: tagTotals(reply.tags, toTag) };
 }
+
+/**
+ * When rtpengine last received media on the call, from a `query` (or `delete`) reply: the latest `last packet` of any
+ * stream of any tag, in seconds since the epoch (rtpengine starts each stream's at the time it was set up). Undefined
+ * when the reply names no stream.
+ */
+export function lastPacketAt(reply: Record<string, unknown>): number | undefined {
+  let last: number | undefined;
+  const tags = reply.tags;
+  if (typeof tags !== 'object' || tags === null) return undefined;
+  for (const t of Object.values(tags as Record<string, { medias?: unknown }>)) {
+    if (!Array.isArray(t?.medias)) continue;
+    for (const m of t.medias as Array<{ streams?: unknown }>) {
+      if (!Array.isArray(m?.streams)) continue;
+      for (const st of m.streams as Array<Record<string, unknown>>) {
+        const v = st?.['last packet'];
+        if (typeof v === 'number' && Number.isFinite(v)) last = last === undefined ? v : Math.max(last, v);
+      }
+    }
+  }
+  return last;
+}

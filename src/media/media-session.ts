@@ -12,6 +12,8 @@ export interface SessionHost {
   sdpOn(address: RtpengineAddress, command: 'offer' | 'answer', tags: { callId: string; fromTag: string; toTag: string },
     sdp: string, params: Record<string, unknown>): Promise<string>;
   deleteOn(address: RtpengineAddress, key: MediaCallKey, toTag: string | undefined): Promise<MediaTotals | undefined>;
+  /** The call's `query` reply, or undefined when the instance did not answer or refused. */
+  queryOn(address: RtpengineAddress, key: MediaCallKey): Promise<Record<string, unknown> | undefined>;
 }
 
 /** The caller's leg (`A`, the From tag of the first offer) or the called side's (`B`, the To tag of its answer). */
@@ -48,6 +50,11 @@ export class MediaSession {
   /** The other side's answer to an offer from `from`; resolves with rtpengine's SDP for `from`. */
   reanswer(from: CallSide, sdp: string, params: Record<string, unknown>): Promise<string> {
     return this.#pool.sdpOn(this.instance, 'answer', this.#tags(from), sdp, params);
+  }
+
+  /** rtpengine's view of the call now (`query`); undefined when it did not answer. Never rejects. */
+  query(): Promise<Record<string, unknown> | undefined> {
+    return this.#pool.queryOn(this.instance, this.key).catch(() => undefined);
   }
 
   /** Ends the session once (later calls get the same result); never rejects. */

@@ -34,7 +34,7 @@ export interface InstanceStats {
 
 /** Counters of the media layer; exact whatever the log shows. */
 export interface MediaStats {
-  requests: Record<'offer' | 'answer' | 'delete' | 'ping', number>;
+  requests: Record<'offer' | 'answer' | 'delete' | 'query' | 'ping', number>;
   /** Requests that failed, by kind (`unavailable`: a new call found no live instance). */
   failures: { timeout: number; refused: number; unavailable: number };
   /** Offers tried again on the next instance after one failed. */
@@ -64,7 +64,7 @@ export class RtpenginePool implements SessionHost {
   #timer: TimerHandle | undefined;
   #closed = false;
   readonly #stats = {
-    requests: { offer: 0, answer: 0, delete: 0, ping: 0 },
+    requests: { offer: 0, answer: 0, delete: 0, query: 0, ping: 0 },
     failures: { timeout: 0, refused: 0, unavailable: 0 },
     failovers: 0,
     strayReplies: 0,
@@ -155,6 +155,12 @@ export class RtpenginePool implements SessionHost {
     return r.ok ? legTotals(r.reply, key.fromTag, toTag) : undefined;
   }
 
+  /** @internal MediaSession's query: the reply, or undefined when the instance did not answer or refused. */
+  async queryOn(address: RtpengineAddress, key: MediaCallKey): Promise<Record<string, unknown> | undefined> {
+    const r = await this.#request(this.#instanceOf(address), 'query', { 'call-id': key.callId, 'from-tag': key.fromTag }, true);
+    return r.ok ? r.reply : undefined;
+  }
+
   get stats(): MediaStats {
     const s = this.#stats;
     return {
@@ -192,7 +198,7 @@ export class RtpenginePool implements SessionHost {
     return this.#instances.find((i) => i.address.host === address.host && i.address.port === address.port)!;
   }
 
-  async #request(inst: Instance, command: Exclude<NgCommand, 'ping' | 'query'>, params: Record<string, unknown>, quietRefusal = false):
+  async #request(inst: Instance, command: Exclude<NgCommand, 'ping'>, params: Record<string, unknown>, quietRefusal = false):
     Promise<{ ok: true; sdp: string; reply: NgReply } | { ok: false; retry: boolean; error: MediaError }> {
     this.#stats.requests[command]++;
     let reply: NgReply;
@@ -205,7 +211,7 @@ export class RtpenginePool implements SessionHost {
         `media: rtpengine ${inst.name} did not answer ${command}`, inst.name);
       return { ok: false, retry: true, error: new MediaError('ERR_MEDIA_TIMEOUT', `rtpengine ${inst.name} did not answer ${command}`, { cause }) };
     }
-    if (reply.result === 'ok' && (command === 'delete' || typeof reply.sdp === 'string')) {
+    if (reply.result === 'ok' && (command === 'delete' || command === 'query' || typeof reply.sdp === 'string')) {
       return { ok: true, sdp: typeof reply.sdp === 'string' ? reply.sdp : '', reply };
     }
     if (reply.result === 'load limit') {

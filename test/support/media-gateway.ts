@@ -20,6 +20,7 @@ export async function startMediaGateway(o: {
   called: { name: string; policy: TenantPolicy };
   rtpengines: Array<{ host: string; port: number }>;
   timeoutMs?: number;
+  rtpTimeoutMs?: number;
 }): Promise<MediaGateway> {
   const sipPort = await freePort();
   const controlPort = await freePort();
@@ -34,7 +35,10 @@ export async function startMediaGateway(o: {
       listeners: [listener],
       categories: BUILTIN_CATEGORIES,
       dialPeers: [{ id: 'out', destinationPattern: '.', tenant: o.called.name, from: [o.calling.name] }],
-      media: { rtpengines: o.rtpengines, timeoutMs: o.timeoutMs ?? 2_000, pingIntervalMs: 5_000 },
+      media: {
+        rtpengines: o.rtpengines, timeoutMs: o.timeoutMs ?? 2_000, pingIntervalMs: 5_000,
+        ...(o.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: o.rtpTimeoutMs } : {}),
+      },
     },
     log: log.log,
   });

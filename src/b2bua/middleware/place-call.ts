@@ -14,6 +14,7 @@ import { parsePeerHeader } from '../peer-header.js';
 import { failureReason, sipReason } from '../reason.js';
 import { afterMedia, answerRefused, prepareCallSdp, type CallSdp } from '../call-sdp.js';
 import { mediaPool } from '../media-pools.js';
+import { watchMedia } from '../media-watch.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
 
 export { guardSendFailure, type PlaceCallSrf } from '../b-leg-attempt.js';
@@ -242,7 +243,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   const tlsOut = bPeer?.transport === 'tls'
     ? { ...(bPeer.tlsVersion !== undefined ? { version: bPeer.tlsVersion } : {}), ...(bPeer.cipher !== undefined ? { cipher: bPeer.cipher } : {}), identities: bPeer.verified ? bPeer.identities : [] }
     : undefined;
-  runConnectedCall({
+  const control = runConnectedCall({
     legs, log, stats: stats.calls, clock, callId: locals.callId, limits: policy.calls, aInvite: req,
     aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active, media: media?.inDialog,
     facts: {
@@ -257,6 +258,10 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
       ...(tlsOut ? { tlsOut } : {}), ...(m ? { media: m } : {}),
     })),
   });
+  const rtpTimeoutMs = policy.media?.rtpTimeoutMs;
+  if (media?.session && rtpTimeoutMs && !control.ended) {
+    control.onEnd(watchMedia(media.session, clock, rtpTimeoutMs, (s) => control.end('media-timeout', sipReason(408, `No media for ${s} s`))));
+  }
 }
 
 /** The realm of a 401/407 challenge (WWW-Authenticate or Proxy-Authenticate), if it names one. */

@@ -9,7 +9,7 @@ test('no media block: the tenant flows around, the gateway lists no rtpengine, a
   assert.ok(r.ok, r.ok ? '' : r.reason);
   if (!r.ok) return;
   assert.equal(r.config.tenants.carrier!.media, undefined);
-  assert.deepEqual(r.config.gateway.media, { rtpengines: [], timeoutMs: 1000, pingIntervalSeconds: 5, whenDown: 'reject' });
+  assert.deepEqual(r.config.gateway.media, { rtpengines: [], timeoutMs: 1000, pingIntervalSeconds: 5, whenDown: 'reject', rtpTimeoutSeconds: 0 });
 });
 
 test('a flow-through tenant with rtpengines listed: defaults fill the media block and the ng port', () => {
@@ -46,13 +46,13 @@ test('flow-through with no rtpengine, an unknown mode or suite, or a host name a
 
 test('the b2bua gets the relay settings and each tenant\'s media policy, suites defaulting to srtpCrypto', () => {
   const r = parseConfig([
-    { file: 'gateway.yaml', text: 'gateway:\n  media: { rtpengines: [{ host: 127.0.0.1, port: 2223 }], pingIntervalSeconds: 2, whenDown: flow-around }\n' },
+    { file: 'gateway.yaml', text: 'gateway:\n  media: { rtpengines: [{ host: 127.0.0.1, port: 2223 }], pingIntervalSeconds: 2, whenDown: flow-around, rtpTimeoutSeconds: 30 }\n' },
     tenants(', srtpCrypto: [AES_CM_128_HMAC_SHA1_80], media: { mode: flow-through, srtp: required }'),
   ]);
   assert.ok(r.ok, r.ok ? '' : r.reason);
   if (!r.ok) return;
   const p = b2buaPolicyFromConfig(r.config);
-  assert.deepEqual(p.media, { rtpengines: [{ host: '127.0.0.1', port: 2223 }], timeoutMs: 1000, pingIntervalMs: 2000, whenDown: 'flow-around' });
+  assert.deepEqual(p.media, { rtpengines: [{ host: '127.0.0.1', port: 2223 }], timeoutMs: 1000, pingIntervalMs: 2000, whenDown: 'flow-around', rtpTimeoutMs: 30_000 });
   assert.deepEqual(p.tenants.carrier!.media, { mode: 'flow-through', srtp: 'required', suites: ['AES_CM_128_HMAC_SHA1_80'] });
   const none = parseConfig([tenants('')]);
   assert.ok(none.ok);
