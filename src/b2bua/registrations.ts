@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
 import { bLegUri, parseServer } from './b-leg-target.js';
@@ -233,7 +235,16 @@ export class Registrations {
       if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${t.domain}`;
       return { uri: bLegUri('', { host, port: t.port }, t.transport, s.scheme), headers, at: `${host}:${t.port}` };
     }
-    return { uri: bLegUri('', parsed, s.transport, s.scheme), headers, at: `${parsed.host}:${parsed.port ?? (s.transport === 'tls' ? 5061 : 5060)}` };
+    // A registrar named by host name is sent to at its address, the name kept as the identity its certificate must carry
+    // and the SNI (RFC 5922 §4.1): so the digest retry drachtio-srf sends goes the same way with the same check.
+    const port = parsed.port ?? (s.transport === 'tls' ? 5061 : 5060);
+    const bare = parsed.host.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(bare) !== 0) return { uri: bLegUri('', parsed, s.transport, s.scheme), headers, at: `${parsed.host}:${port}` };
+    const address = await lookup(bare).then((a) => a.address, () => undefined);
+    if (address === undefined) return undefined;
+    if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${bare}`;
+    const host = address.includes(':') ? `[${address}]` : address;
+    return { uri: bLegUri('', { host, port }, s.transport, s.scheme), headers, at: `${host}:${port}` };
   }
 }
 

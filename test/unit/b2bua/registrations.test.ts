@@ -124,3 +124,14 @@ test('timing helpers', () => {
   assert.equal(grantedExpires({ status: 200, get: () => undefined }, 'x', 600), 600);
   assert.equal(grantedExpires({ status: 200, get: (n) => (n === 'Contact' ? '"a, b" <sip:x@h>;expires=77' : undefined) }, 'x', 600), 77);
 });
+
+test('a registrar named by host name over TLS: sent to its address, the name kept for the certificate check and SNI', async () => {
+  const srf = fakeSrf();
+  const { log } = captureLog();
+  const r = new Registrations({ srf, specs: [{ ...spec, registrar: 'localhost:5071', transport: 'tls', tlsProfile: 'edge' }], log, clock: new ManualClock(0) });
+  r.start();
+  for (let i = 0; i < 200 && srf.sent.length === 0; i++) await new Promise((ok) => setTimeout(ok, 10));
+  assert.equal(srf.sent[0]!.uri, 'sip:127.0.0.1:5071;transport=tls');
+  assert.equal(srf.sent[0]!.headers['X-Trunkgate-Route'], 'tenant=carrier;profile=edge;domain=localhost');
+  r.close();
+});
