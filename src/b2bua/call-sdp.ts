@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isGatewayError } from '../common/index.js';
 import {
-  answerParams, checkOffer, FLOW_AROUND, hideOriginUser, offerParams, type MediaSession, type MediaTotals, type RtpenginePool,
+  anchored, answerParams, checkOffer, FLOW_AROUND, hideOriginUser, offerParams, type MediaSession, type MediaTotals, type RtpenginePool,
   type TenantMedia,
 } from '../media/index.js';
 import type { TenantPolicy } from './policy-types.js';
@@ -38,7 +38,8 @@ export interface CallSdp {
   ok: true;
   /** `localSdpB` (when the offer changed) and `localSdpA` for createB2BUA. */
   opts: {
-    localSdpB?: string;
+    /** The offer to the B leg; a function for a late offer: the caller's ACK SDP in, the B leg's ACK SDP out. */
+    localSdpB?: string | ((ackSdp: string | undefined) => Promise<string | undefined>);
     localSdpA: (sdpB: string | undefined, res?: { get?(name: string): string | undefined }) => string | undefined | Promise<string | undefined>;
   };
   /** True when the media is anchored on rtpengine. */
@@ -96,7 +97,8 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
   const changed = fromCaller.ok && (fromCaller.changed || toCallee.changed);
   const mIn: TenantMedia = i.tenantIn.policy.media ?? FLOW_AROUND;
   const mOut: TenantMedia = i.tenantOut.policy.media ?? FLOW_AROUND;
-  const check = i.body ? checkOffer(toCallee.sdp, { ...mIn, name: i.tenantIn.name }, { ...mOut, name: i.tenantOut.name }) : { ok: true as const, anchored: false };
+  const check = i.body ? checkOffer(toCallee.sdp, { ...mIn, name: i.tenantIn.name }, { ...mOut, name: i.tenantOut.name })
+    : { ok: true as const, anchored: anchored(mIn, mOut) };
   if (!check.ok) return { ok: false, refusal: { status: 488, reason: check.reason, reasonHeader: sipReason(488, check.reason), cause: 'srtp' } };
 
   const toCaller = (sdp: string): string => {
@@ -114,7 +116,55 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
     && checkOffer(toCallee.sdp, { ...mIn, mode: 'flow-around', name: i.tenantIn.name }, { ...mOut, mode: 'flow-around', name: i.tenantOut.name }).ok
     ? around : undefined;
   if (!i.pool) return fallback ?? { ok: false, refusal: unavailable() };
+  if (!i.body) return lateOffer(i, i.pool, mIn, mOut, toCaller);
   return anchor(i, toCallee.sdp, mIn, mOut, toCaller, fallback);
+}
+
+/**
+ * An INVITE without SDP (late offer, RFC 3261 §13.2.1): the called side's 200 carries the offer, which goes through
+ * rtpengine's `offer` (with the B leg's tag as from-tag) before the caller's 200, and the caller's ACK carries the
+ * answer, which goes through `answer` before the B leg's ACK (createB2BUA's localSdpB as a function). The session's
+ * sides are the other way round, so in-dialog offers and the delete figures are turned back for the call.
+ */
+function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut: TenantMedia, toCaller: (sdp: string) => string): CallSdp {
+  const aSuites = mIn.suites ?? i.tenantIn.policy.srtpCrypto;
+  const bSuites = mOut.suites ?? i.tenantOut.policy.srtpCrypto;
+  let session: MediaSession | undefined;
+  let toA: string | undefined;
+  const flip = (side: 'A' | 'B'): 'A' | 'B' => (side === 'A' ? 'B' : 'A');
+  const result: CallSdp = {
+    ok: true, anchored: true,
+    end: async () => {
+      const m = await session?.delete();
+      return m && { a: m.b, b: m.a };
+    },
+    opts: {
+      localSdpA: async (sdpB, res) => {
+        if (!sdpB || toA !== undefined) return toA ?? sdpB;
+        let relayed: string;
+        try {
+          ({ session, sdp: relayed } = await pool.offer({ callId: i.callId, fromTag: tagOf(res?.get?.('To')) }, sdpB, offerParams(mOut, mIn)));
+        } catch {
+          throw refusal(503, 'No media relay available', sipReason(503, 'No media relay available'));
+        }
+        toA = hideOriginUser(toCaller(relayed));
+        return toA;
+      },
+      localSdpB: async (ackSdp) => (session && ackSdp ? forSuites(await session.answer(tagOf(i.from), ackSdp, answerParams(mOut, mIn)), bSuites) : ackSdp),
+    },
+    inDialog: {
+      offer: async (from, sdp) => forSuites(await session!.reoffer(flip(from), sdp, from === 'A' ? offerParams(mIn, mOut) : offerParams(mOut, mIn)), from === 'A' ? bSuites : aSuites),
+      answer: async (from, sdp) => forSuites(await session!.reanswer(flip(from), sdp, answerParams(mIn, mOut)), from === 'A' ? aSuites : bSuites),
+    },
+    session: { query: () => session?.query() ?? Promise.resolve(undefined) },
+  };
+  return result;
+}
+
+/** rtpengine's SDP for one side: that side's suites in its order, the o= user hidden. */
+function forSuites(sdp: string, suites: readonly string[] | undefined): string {
+  const f = filterCrypto(sdp, suites);
+  return hideOriginUser(f.ok ? f.sdp : sdp);
 }
 
 /** The anchored path: the offer through rtpengine now, the answer through it when the B leg answers. */
@@ -131,11 +181,7 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
   }
   const bSuites = mOut.suites ?? i.tenantOut.policy.srtpCrypto;
   const aSuites = mIn.suites ?? i.tenantIn.policy.srtpCrypto;
-  /** rtpengine's SDP for one side: that side's suites in its order, the o= user hidden. */
-  const forSide = (sdp: string, suites: readonly string[] | undefined): string => {
-    const f = filterCrypto(sdp, suites);
-    return hideOriginUser(f.ok ? f.sdp : sdp);
-  };
+  const forSide = forSuites;
   const localSdpB = forSide(relayed, bSuites);
   const inDialog: InDialogMedia = {
     offer: async (from, sdp) => from === 'A'

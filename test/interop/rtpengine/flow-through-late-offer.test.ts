@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { mediaPoolStats } from '../../../src/b2bua/index.js';
+import { sdpAddresses } from '../../../src/media/index.js';
+import { cdrsLogged, startMediaGateway } from '../../support/media-gateway.js';
+import { ngListCalls, startRtpengine } from '../../support/rtpengine.js';
+import { runSipp, startSippUas } from '../../support/sipp.js';
+
+const PBX = '127.0.0.2';
+const CARRIER = '127.0.0.3';
+const sdp = `v=0
+      o=side 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8
+      a=rtpmap:8 PCMA/8000`;
+const dialog = (method: string, cseq: number, body?: string) => `<send${method === 'ACK' ? '' : ' retrans="500"'}><![CDATA[
+      ${method} ${cseq === 1 && method === 'INVITE' ? 'sip:[service]@[remote_ip]:[remote_port]' : '[next_url]'} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport${method === 'INVITE' ? '' : '\n      [routes]'}
+      From: "pbx" <sip:1001@[local_ip]:[local_port]>;tag=[pid]TgA[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>${method === 'INVITE' ? '' : '[peer_tag_param]'}
+      Call-ID: [call_id]
+      CSeq: ${cseq} ${method}
+      Contact: <sip:1001@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      ${body ? `Content-Type: application/sdp\n      Content-Length: [len]\n\n      ${body}` : 'Content-Length: 0\n'}
+  ]]></send>`;
+
+/** The PBX offers nothing in its INVITE and answers in its ACK (RFC 3261 §13.2.1). */
+const uac = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="uac late offer">
+  ${dialog('INVITE', 1)}
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true"/>
+  ${dialog('ACK', 1, sdp)}
+  <pause milliseconds="300"/>
+  ${dialog('BYE', 2)}
+  <recv response="200" crlf="true"/>
+</scenario>
+`;
+const uas = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="uas offering in its 200">
+  <recv request="INVITE" crlf="true"/>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]TgB[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:uas@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${sdp}
+  ]]></send>
+  <recv request="ACK"/>
+  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+  ]]></send>
+  <timewait milliseconds="500"/>
+</scenario>
+`;
+
+/** The SDP bodies of the messages in a sipp -trace_msg log whose start line matches `start`. */
+function bodies(log: string, start: RegExp): string[] {
+  const startLine = (m: string) => m.split('\n').map((l) => l.trim()).find((l) => /^(SIP\/2\.0 \d{3}|[A-Z]+ sips?:)/.test(l)) ?? '';
+  return log.split(/^-{10,}.*$/m).filter((m) => start.test(startLine(m)))
+    .map((m) => m.slice(m.indexOf('v=0'))).filter((b) => b.startsWith('v=0'));
+}
+
+test('a late-offer INVITE (no SDP) from the PBX is anchored too: the carrier\'s offer in its 200 and the PBX\'s answer in its ACK each reach the other side with rtpengine\'s address only', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-media-late-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'uac.xml'), uac);
+  writeFileSync(join(dir, 'uas.xml'), uas);
+  const rtpe = await startRtpengine();
+  t.after(() => rtpe.stop());
+  const far = await startSippUas({ scenario: { file: join(dir, 'uas.xml') }, localIp: CARRIER, extraArgs: ['-trace_msg', '-message_file', join(dir, 'carrier.log')] });
+  t.after(() => far.stop());
+  const gw = await startMediaGateway({
+    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off' } } },
+    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `${CARRIER}:${far.port}`, media: { mode: 'flow-through', srtp: 'optional' } } },
+    rtpengines: [rtpe.ng],
+  });
+  t.after(() => gw.close());
+  const r = await runSipp({
+    scenario: { file: join(dir, 'uac.xml') }, remote: `127.0.0.1:${gw.sipPort}`, localIp: PBX, calls: 1, service: '3001', timeoutSec: 20,
+    extraArgs: ['-trace_msg', '-message_file', join(dir, 'pbx.log')],
+  });
+  assert.equal(r.exitCode, 0, `sipp UAC: ${r.errors.slice(0, 1500)}`);
+  await cdrsLogged(gw.log, 1);
+  assert.equal((await far.stop()).stats.successful, 1);
+
+  const toPbx = bodies(readFileSync(join(dir, 'pbx.log'), 'utf8'), /^SIP\/2\.0 200/);
+  assert.equal(toPbx.length, 1, 'the PBX got the offer in the 200');
+  assert.deepEqual(sdpAddresses(toPbx[0]!), ['127.0.0.1']);
+  const carrierLog = readFileSync(join(dir, 'carrier.log'), 'utf8');
+  const acks = bodies(carrierLog, /^ACK /);
+  assert.equal(acks.length, 1, 'the carrier got the answer in the ACK');
+  assert.deepEqual(sdpAddresses(acks[0]!), ['127.0.0.1']);
+  assert.ok(!carrierLog.includes(PBX), 'no PBX address reached the carrier');
+  assert.ok(gw.log.cdrs[0]?.media, 'the call was anchored');
+  assert.equal(mediaPoolStats()[0]?.sessionsOpen, 0);
+  assert.deepEqual(await ngListCalls(rtpe.ng.host, rtpe.ng.port), []);
+});
