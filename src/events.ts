@@ -4,14 +4,16 @@
  * that are failures keep their error code (src/error-codes.ts); the others are `EVT_` codes owned by the module
  * that logs them, plus the gateway process's own below.
  */
+import type { AdminEventCode } from './admin/errors.js';
 import type { B2buaEventCode } from './b2bua/errors.js';
 import type { ConfigWriteEventCode } from './config/write/errors.js';
+import type { EngineEventCode } from './engine/errors.js';
 import type { ErrorCode } from './error-codes.js';
 
 /** The gateway process's own events: ready, reload applied, stopping and stopped. */
 export type GatewayEventCode = 'EVT_GATEWAY_READY' | 'EVT_LISTENER_UP' | 'EVT_RELOAD_APPLIED' | 'EVT_GATEWAY_STOPPING' | 'EVT_GATEWAY_STOPPED';
 
-export type EventCode = B2buaEventCode | GatewayEventCode | ConfigWriteEventCode;
+export type EventCode = B2buaEventCode | GatewayEventCode | ConfigWriteEventCode | AdminEventCode | EngineEventCode;
 
 export interface EventEntry {
   level: 'info' | 'warn' | 'error' | 'fatal';
@@ -39,6 +41,8 @@ export const events: Record<EventCode, EventEntry> & Partial<Record<ErrorCode, E
   ERR_B2BUA_WORKER: { level: 'error', what: 'A b2bua app worker did not start or stopped; it is started again (at most 5 times a minute).', todo: 'Read the error before this line; a worker that keeps dying is a bug to report with that log.' },
   ERR_CDR_DB: { level: 'error', what: 'The CDR database is unreachable or broke: records wait in the on-disk queue.', todo: 'Bring the database back; the queue is replayed in order, nothing is lost unless ERR_CDR_QUEUE_FULL follows.' },
   ERR_CDR_QUEUE_FULL: { level: 'error', what: "The CDR database's on-disk queue is full: later records are only in the JSON-lines file and the log.", todo: 'Restore the database, then load the missing records from the JSON-lines file.' },
+  EVT_ADMIN_CALL_CLEARED: { level: 'info', what: 'An administrator hung up a live call (`trunkgate clear call`, DELETE /calls/:id): BYE on both legs, its CDR says cause admin.', todo: 'Nothing; the line names the call, its Call-IDs and the app that held it.' },
+  EVT_CONNECTION_CLEARED: { level: 'info', what: 'An administrator closed a TCP/TLS connection (`trunkgate clear connection`, DELETE /connections/:id); calls on it get their connection-lost BYE.', todo: 'Nothing; a peer that must stay connected opens a new connection.' },
   EVT_RELOAD_APPLIED: { level: 'info', what: 'A configuration reload (SIGHUP, `trunkgate reload`, the admin API) was applied: what changed, and what needs a restart.', todo: 'Restart for anything listed under needsRestart.' },
   EVT_CONFIG_WRITTEN: { level: 'info', what: 'The configuration API wrote an entry (create, replace, delete) into its profiles file and the reload applied it: file, what was applied, what needs a restart.', todo: 'Restart for anything listed under needsRestart; the file is the record (keep profiles/ under version control).' },
   ERR_CONFIG_INVALID: { level: 'warn', what: 'A reload was refused: every problem is listed with its file:line; the running configuration stays.', todo: '`trunkgate config check` on the profiles directory, fix, reload again.' },

@@ -16,3 +16,8 @@ export type AdminErrorCode =
   | 'ERR_ADMIN_CALL_ENDING'
   /** DELETE /connections/:id (clear connection) named no open connection: 404. */
   | 'ERR_ADMIN_CONNECTION_NOT_FOUND';
+
+/** What the admin API did on an operator's word (listed with what to do in src/events.ts). */
+export type AdminEventCode =
+  /** A live call hung up by the administrator: BYE on both legs, CDR cause admin. */
+  | 'EVT_ADMIN_CALL_CLEARED';

@@ -11,7 +11,7 @@ export function closeConnectionByAdmin(engine: Engine, id: string, log: Logger):
   const info = engine.transport.connections().find((c) => c.id === id);
   if (!info || !engine.transport.closeConnection(id, 'closed by the administrator')) return undefined;
   const remote = `${info.remoteAddress.includes(':') ? `[${info.remoteAddress}]` : info.remoteAddress}:${info.remotePort}`;
-  log.info({ connection: id, protocol: info.protocol, direction: info.direction, remote, tenant: info.tenant },
+  log.info({ code: 'EVT_CONNECTION_CLEARED', connection: id, protocol: info.protocol, direction: info.direction, remote, tenant: info.tenant },
     `engine: ${info.protocol} connection ${id} with ${remote} closed by the administrator`);
   return info;
 }

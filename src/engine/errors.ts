@@ -10,3 +10,8 @@ export type EngineErrorCode =
   | 'ERR_ENGINE_SOURCE_RATE'
   /** The engine's event loop or its app fell behind: new INVITEs get 503 with Retry-After, or are dropped. */
   | 'ERR_ENGINE_OVERLOAD';
+
+/** Events of the engine an operator watches for (listed with what to do in src/events.ts). */
+export type EngineEventCode =
+  /** A TCP/TLS connection closed by the administrator (admin API or `trunkgate clear connection`). */
+  | 'EVT_CONNECTION_CLEARED';

@@ -53,7 +53,7 @@ export function callsRoutes(services: AdminServices, actions: AdminActions): Fas
         return reply.code(409).send({ code, message: `call ${id} is already ending` });
       }
       actions.count('clear-call', 'done');
-      req.log.info({ call: id, callIds: r.call.callIds, app: r.call.app, state: r.outcome },
+      req.log.info({ code: 'EVT_ADMIN_CALL_CLEARED', call: id, callIds: r.call.callIds, app: r.call.app, state: r.outcome },
         `admin: call ${id} (${r.call.callIds[0] ?? '-'}) cleared: BYE sent on both legs`);
       return { id, state: r.outcome, call: { ...r.call, state: 'ending' } };
     });
