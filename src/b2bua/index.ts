@@ -21,4 +21,4 @@ export * from './session-timer.js';
 export * from './active-calls.js';
 export * from './b-leg-attempt.js';
 export * from './connected-call.js';
-export { closeMediaPools, mediaPoolStats } from './media-pools.js';
+export { closeMediaPools, mediaCounters, mediaPoolStats, type MediaCounters } from './media-pools.js';

@@ -47,6 +47,35 @@ export function mediaPoolStats(): MediaStats[] {
   return [...pools.values()].map((p) => p.stats);
 }
 
+/** This app's media counters summed over its pools: plain numbers, so a pool of apps can add them up field by field. */
+export interface MediaCounters {
+  requests: MediaStats['requests'];
+  failures: MediaStats['failures'];
+  failovers: number;
+  strayReplies: number;
+  sessionsOpened: number;
+  sessionsOpen: number;
+}
+
+/** `{ media }` for the app's stats snapshot, or nothing when no call was ever anchored here. */
+export function mediaCounters(): { media?: MediaCounters } {
+  if (pools.size === 0) return {};
+  const sum: MediaCounters = {
+    requests: { offer: 0, answer: 0, delete: 0, query: 0, ping: 0 }, failures: { timeout: 0, refused: 0, unavailable: 0 },
+    failovers: 0, strayReplies: 0, sessionsOpened: 0, sessionsOpen: 0,
+  };
+  for (const p of pools.values()) {
+    const s = p.stats;
+    for (const k of Object.keys(sum.requests) as Array<keyof MediaCounters['requests']>) sum.requests[k] += s.requests[k];
+    for (const k of Object.keys(sum.failures) as Array<keyof MediaCounters['failures']>) sum.failures[k] += s.failures[k];
+    sum.failovers += s.failovers;
+    sum.strayReplies += s.strayReplies;
+    sum.sessionsOpened += s.sessionsOpened;
+    sum.sessionsOpen += s.sessionsOpen;
+  }
+  return { media: sum };
+}
+
 /** Closes every pool of this app (app close). */
 export function closeMediaPools(): void {
   for (const p of pools.values()) p.close();
