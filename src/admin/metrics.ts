@@ -19,6 +19,8 @@ export interface MetricsInput {
   cdr?: CdrSinkStats;
   /** The admin API's actions (clear call, clear connection) by result. */
   admin?: AdminActionCounts;
+  /** The configuration API's writes by operation and outcome. */
+  configWrites?: Record<string, Record<string, number>>;
 }
 
 type Labels = Record<string, string>;
@@ -153,6 +155,9 @@ export class GatewayMetrics {
     counter('trunkgate_admin_actions_total', 'What was asked of the admin API (clear-call, clear-connection), by result (done, not-found, conflict)',
       ['action', 'result'], (i) => Object.entries(i.admin ?? {}).flatMap(([action, byResult]) =>
         Object.entries(byResult).map(([result, n]) => [{ action, result }, n] as [Labels, number])));
+    counter('trunkgate_config_writes_total', 'Configuration API writes, by operation (create, replace, delete) and outcome (done, or the code it was refused with)',
+      ['operation', 'outcome'], (i) => Object.entries(i.configWrites ?? {}).flatMap(([operation, byOutcome]) =>
+        Object.entries(byOutcome).map(([outcome, n]) => [{ operation, outcome }, n] as [Labels, number])));
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: reg, prefix: 'trunkgate_' });
   }
 

@@ -163,6 +163,8 @@ export const statsSchema = {
     appThread: { type: 'object', additionalProperties: true },
     cdr: { type: 'object', additionalProperties: true },
     admin: adminActionsSchema,
+    /** The configuration API's writes, by operation (create, replace, delete) and outcome (done, or the refusal's code). */
+    configWrites: { type: 'object', additionalProperties: { type: 'object', additionalProperties: int } },
     process: { type: 'object', properties: { rss: int, heapTotal: int, heapUsed: int, external: int, arrayBuffers: int } },
   },
 } as const;

@@ -165,6 +165,10 @@ test('configuration API: every route and refusal, a TLS peer and a dial peer wri
   const summary = await api('GET', '/config');
   assert.deepEqual(summary.body.kinds.find((k: { kind: string }) => k.kind === 'dialPeers'), { kind: 'dialPeers', count: 2, etag: (await api('GET', '/config/dialPeers')).etag });
   assert.equal(summary.body.writes.create.done, 6);
+  // The same counts in /stats and in /metrics.
+  assert.equal((await api('GET', '/stats')).body.configWrites.create.done, 6);
+  const metrics = await fetch(`http://127.0.0.1:${adminPort}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text());
+  assert.match(metrics, /^trunkgate_config_writes_total\{operation="create",outcome="done"\} 6$/m);
   assert.ok(gw.lines.some((l) => l.code === 'EVT_CONFIG_WRITTEN' && l.kind === 'dialPeers' && l.op === 'create'));
 
   // A restart reads what was written; the files' comments are all still there.

@@ -53,6 +53,7 @@ export function b2buaRoutes(services: AdminServices, actions: AdminActions): Fas
         ...(services.appThread ? { appThread: services.appThread() } : {}),
         ...(services.cdr ? { cdr: services.cdr() } : {}),
         admin: actions.snapshot(),
+        ...(services.configStore ? { configWrites: services.configStore.counts() } : {}),
         process: processMemory(),
       };
     });

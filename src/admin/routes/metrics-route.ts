@@ -18,6 +18,7 @@ export function metricsRoute(services: AdminServices, actions: AdminActions, opt
       const text = await metrics.render({
         engine: await services.engineSnapshot(), b2bua: services.b2buaStats(), certificates: services.certificates?.() ?? [],
         ...(services.cdr ? { cdr: services.cdr() } : {}), admin: actions.snapshot(),
+        ...(services.configStore ? { configWrites: services.configStore.counts() } : {}),
       });
       return reply.type(metrics.contentType).send(text);
     });
