@@ -9,7 +9,9 @@ import { requireToken } from './auth.js';
 import type { AdminErrorCode } from './errors.js';
 import { b2buaRoutes } from './routes/b2bua-routes.js';
 import { callsRoutes } from './routes/calls-routes.js';
+import { cdrRoutes } from './routes/cdr-routes.js';
 import { configRoutes } from './routes/config-routes.js';
+import { consoleRoutes } from './routes/console-routes.js';
 import { engineRoutes } from './routes/engine-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
 import { pkiRoutes } from './routes/pki-routes.js';
@@ -25,7 +27,8 @@ export interface AdminOptions {
   warnings?: readonly { code: string; message: string }[];
 }
 
-const OPEN_ROUTES = ['/health', '/openapi.json'];
+// The console's static files hold no secret: its pages ask for the token and send it with every API call.
+const OPEN_ROUTES = ['/health', '/openapi.json', '/console', '/console/', '/console/*'];
 
 /**
  * The admin API as a fastify instance, built but not listening (fastify's build-then-listen: tests use
@@ -100,5 +103,7 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   await app.register(reloadRoutes(services));
   await app.register(pkiRoutes(services));
   await app.register(configRoutes(services));
+  await app.register(cdrRoutes(services));
+  await app.register(consoleRoutes());
   return app;
 }
