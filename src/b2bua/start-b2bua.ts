@@ -17,6 +17,7 @@ import { sipReason } from './reason.js';
 import { parseTarget } from './target-uri.js';
 import { TrunkMonitor, type PingSrf, type TrunkMonitorSnapshot } from './trunk-monitor.js';
 import { Registrations, registrationSpecs, type RegisterSrf, type RegistrationStatus } from './registrations.js';
+import { mediaCounters, type MediaCounters } from './media-pools.js';
 
 export interface B2buaOptions {
   /** The drachtio control endpoint: our engine, or a real drachtio-server. */
@@ -57,6 +58,8 @@ export interface B2buaStatsSnapshot extends CallStatsSnapshot {
   trunks?: TrunkMonitorSnapshot;
   /** Each registration trunk's state at its registrar, when a tenant registers. */
   registrations?: RegistrationStatus[];
+  /** rtpengine requests, failures and sessions of this app's media pools, once a call of it was anchored. */
+  media?: MediaCounters;
 }
 
 export interface B2buaApp {
@@ -242,7 +245,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     stats: () => (pipelineStats
       ? {
         ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}),
-        ...(live?.registrations ? { registrations: live.registrations.snapshot() } : {}),
+        ...(live?.registrations ? { registrations: live.registrations.snapshot() } : {}), ...mediaCounters(),
       }
       : stats.snapshot()),
     close: async () => {

@@ -52,6 +52,9 @@ test('sipp → trunkgate (flow-through) → sipp: RTP both ways through rtpengin
   assert.equal(media.a.packets, PACKETS, 'every packet the PBX sent reached rtpengine');
   assert.equal(media.a.bytes, PACKETS * RTP_PACKET_BYTES);
   assert.equal(media.b.packets, PACKETS, 'the carrier echoed every packet rtpengine relayed to it');
+  const counters = gw.b2bua.stats().media;
+  assert.deepEqual([counters?.requests.offer, counters?.requests.answer, counters?.requests.delete, counters?.sessionsOpen], [1, 1, 1, 0],
+    'the b2bua\'s stats count the call\'s ng requests');
 
   // Topology: nothing the carrier received names the PBX's address, its SDP names only rtpengine.
   const seen = readFileSync(carrierMessages, 'utf8');
