@@ -88,9 +88,10 @@ export const duration = (ms) => (typeof ms === 'number' ? `${(ms / 1000).toFixed
 export const bytes = (n) => (typeof n !== 'number' ? '–' : n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
 
 /** A labelled input bound to one key of a form state object. */
-export function Field({ label, name, form, set, type = 'text', placeholder, rows }) {
+export function Field({ label, name, form, set, type = 'text', placeholder, rows, scope = 'f' }) {
   const onInput = (e) => set({ ...form, [name]: e.currentTarget.value });
-  const id = `f-${name}`;
+  // `scope` keeps ids unique when several forms on a page have a field of the same name.
+  const id = `${scope}-${name}`;
   return html`<label for=${id}>${label}
     ${rows ? html`<textarea id=${id} name=${name} rows=${rows} placeholder=${placeholder} value=${form[name] ?? ''} onInput=${onInput}></textarea>`
       : html`<input id=${id} name=${name} type=${type} placeholder=${placeholder} value=${form[name] ?? ''} onInput=${onInput}/>`}

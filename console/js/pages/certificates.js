@@ -7,6 +7,7 @@ import { Field, Notice, Page, Table, download, html, useAction, usePoll } from '
 import { ConfigKind } from './config-editor.js';
 
 function Task({ title, fields, submitLabel, run, initial }) {
+  const scope = title.toLowerCase().replace(/[^a-z]+/g, '-');
   const [form, setForm] = useState(initial);
   const action = useAction();
   const [out, setOut] = useState(undefined);
@@ -20,7 +21,7 @@ function Task({ title, fields, submitLabel, run, initial }) {
   };
   return html`<form class="editor task" onSubmit=${submit} aria-label=${title}>
     <h2>${title}</h2>
-    ${fields.map((f) => html`<${Field} ...${f} form=${form} set=${setForm}/>`)}
+    ${fields.map((f) => html`<${Field} ...${f} scope=${scope} form=${form} set=${setForm}/>`)}
     <div class="toolbar"><button type="submit">${submitLabel}</button></div>
     <${Notice} note=${action.note}/>
     ${out ? html`<textarea class="mono" rows="8" readonly value=${out}></textarea>` : null}
