@@ -53,6 +53,7 @@ export const configDelete = (kind, name, etag) => api('DELETE', `/config/${kind}
 export function describeError(e) {
   if (!(e instanceof ApiError)) return String(e?.message ?? e);
   const problems = (e.body?.problems ?? []).map((p) => `${p.path ?? ''}: ${p.message ?? ''} [${p.code ?? ''}]`);
-  const refs = (e.body?.referencedBy ?? []).map((r) => `used by ${r.path ?? JSON.stringify(r)}`);
-  return [`${e.message}${e.code ? ` [${e.code}]` : ''}`, ...problems, ...refs].join('\n');
+  const refs = (e.body?.referencedBy ?? []).map((r) => `used by ${r.path ?? JSON.stringify(r)}${r.file ? ` (${r.file}:${r.line})` : ''}`);
+  const stale = e.code === 'ERR_CONFIG_ETAG_MISMATCH' ? ['Someone changed it since this page read it: Reload, then edit again.'] : [];
+  return [`${e.message}${e.code ? ` [${e.code}]` : ''}`, ...problems, ...refs, ...stale].join('\n');
 }

@@ -118,6 +118,21 @@ test(`web console in chromium: sign in, add a TLS peer that kamailio's (${kamail
   assert.ok(!after.some((c) => c.id === kamConn.id), 'the connection left the table');
   await rig.gw.waitFor((l) => typeof l.msg === 'string' && l.msg.includes(`connection ${kamConn.id}`) && l.msg.includes('closed by the administrator'), 10_000);
 
+  // Two editors: the TLS peer is opened for editing, changed meanwhile through the API, and the console's save is
+  // refused with 409 (its ETag is stale) instead of overwriting that change.
+  await open(page, 'tls-peers', 'TLS peers');
+  await page.locator(`tr[data-row="${SBC_NAME}"]`).getByRole('button', { name: 'Edit' }).click();
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const etag = (await fetch(`${rig.admin}/config/tlsPeers/${SBC_NAME}`, { headers: auth })).headers.get('etag')!;
+  const put = await fetch(`${rig.admin}/config/tlsPeers/${SBC_NAME}`, {
+    method: 'PUT', headers: { ...auth, 'content-type': 'application/json', 'if-match': etag },
+    body: JSON.stringify({ value: { description: 'changed by another editor', permissions: { international: true, local: false }, tenants: ['carrier'] } }),
+  });
+  assert.equal(put.status, 200);
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'ERR_CONFIG_ETAG_MISMATCH' }).filter({ hasText: 'Reload, then edit again' }).waitFor();
+  assert.equal(((await rig.api('GET', `/config/tlsPeers/${SBC_NAME}`)).body.value as { description: string }).description, 'changed by another editor');
+
   // The other pages, each with what it must show, and their screenshots.
   const pages: Array<[string, string, string]> = [
     ['listeners', 'Listeners', String(rig.tlsPort)], ['tenants', 'Tenants', 'carrier'], ['dial-peers', 'Dial peers', '^3\\d{3}$'],
