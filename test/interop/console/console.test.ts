@@ -4,7 +4,8 @@
 // kamailio's certificate identity, and the next calls from kamailio get them (international allowed, local denied:
 // before, the unknown certificate was refused); the denied call is found in the CDR view; a live sipp call is hung
 // up from the calls page (both sipp sides get the BYE) and kamailio's TLS connection is cleared from the connections
-// page. Each page is saved as a screenshot in reports/console/.
+// page; a save over an entry someone else changed meanwhile is refused (409). Each page is saved as a screenshot
+// in reports/console/.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
