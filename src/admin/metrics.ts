@@ -155,6 +155,11 @@ export class GatewayMetrics {
     counter('trunkgate_admin_actions_total', 'What was asked of the admin API (clear-call, clear-connection), by result (done, not-found, conflict)',
       ['action', 'result'], (i) => Object.entries(i.admin ?? {}).flatMap(([action, byResult]) =>
         Object.entries(byResult).map(([result, n]) => [{ action, result }, n] as [Labels, number])));
+    counter('trunkgate_media_requests_total', 'rtpengine ng requests of the b2bua apps, by command', ['command'],
+      (i) => Object.entries(i.b2bua.media?.requests ?? {}).map(([command, n]) => [{ command }, n]));
+    counter('trunkgate_media_failures_total', 'rtpengine ng requests that failed, by kind (timeout, refused, unavailable)', ['kind'],
+      (i) => Object.entries(i.b2bua.media?.failures ?? {}).map(([kind, n]) => [{ kind }, n]));
+    gauge('trunkgate_media_sessions_open', 'Calls anchored on rtpengine now', [], (i) => (i.b2bua.media ? [[{}, i.b2bua.media.sessionsOpen]] : []));
     counter('trunkgate_config_writes_total', 'Configuration API writes, by operation (create, replace, delete) and outcome (done, or the code it was refused with)',
       ['operation', 'outcome'], (i) => Object.entries(i.configWrites ?? {}).flatMap(([operation, byOutcome]) =>
         Object.entries(byOutcome).map(([outcome, n]) => [{ operation, outcome }, n] as [Labels, number])));
