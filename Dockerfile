@@ -18,6 +18,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY profiles ./profiles
+# The web console's pages (Preact and htm come from node_modules).
+COPY console ./console
 RUN mkdir -p /app/pki && chown node:node /app/pki
 # CDRs: the JSON-lines file (profiles' default ../cdr/cdr.jsonl) and the database's on-disk queue.
 RUN mkdir -p /app/cdr && chown node:node /app/cdr
