@@ -17,7 +17,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 # The media tests start their own rtpengine in user space (test/support/rtpengine.ts).
 command -v rtpengine >/dev/null 2>&1 || need+=(rtpengine-daemon)
-# The web console's test drives Debian's chromium through playwright-core (test/interop/console).
+# The web console's test drives Debian's chromium through playwright-core (test/load/console).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 cmd="apt-get install -y ${need[*]}"
