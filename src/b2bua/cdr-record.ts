@@ -49,6 +49,8 @@ export interface CdrRecord {
   tenantIn: string | null;
   /** The caller's certificate identities the engine verified (TLS); the one that matched a TLS peer, and that peer. */
   identities: string[];
+  /** Who verified `identities`: `tls` (the engine's own handshake), `proxy` (a trusted proxy's header), or null. */
+  identityOrigin: 'tls' | 'proxy' | null;
   peerIdentity: string | null;
   tlsPeer: string | null;
   /** The A leg's TLS version and suite. */

@@ -51,6 +51,7 @@ export function buildCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
     listener: locals.listener ?? null,
     tenantIn: locals.tenantIn ?? null,
     identities: locals.identities,
+    identityOrigin: locals.identityOrigin ?? (locals.identities.length > 0 ? 'tls' : null),
     peerIdentity: locals.peerIdentity ?? null,
     tlsPeer: locals.tlsPeer ?? null,
     tlsVersion: locals.tlsVersion ?? null,

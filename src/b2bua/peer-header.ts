@@ -11,8 +11,11 @@ export interface PeerHeader {
   /** TLS only: the negotiated version (`TLSv1.3`) and suite, as the engine saw the handshake. */
   tlsVersion?: string;
   cipher?: string;
-  /** On a response: `engine` when the engine made it (a timeout or a transport failure), not the far end. */
-  origin?: 'engine';
+  /**
+   * On a response: `engine` when the engine made it (a timeout or a transport failure), not the far end. On a
+   * request: `proxy` when the identities are the ones a trusted proxy verified (a tenant's `proxyIdentity`).
+   */
+  origin?: 'engine' | 'proxy';
 }
 
 const TOKEN = /^[A-Za-z0-9._~+-]+$/;
@@ -85,8 +88,8 @@ export function parsePeerHeader(value: string | undefined): PeerHeader | undefin
         out.cipher = v;
         break;
       case 'origin':
-        if (v !== 'engine') return undefined;
-        out.origin = 'engine';
+        if (v !== 'engine' && v !== 'proxy') return undefined;
+        out.origin = v;
         break;
       case 'identities': {
         const ids = v.split(',').map((s) => s.trim()).filter((s) => s !== '');

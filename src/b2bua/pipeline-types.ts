@@ -41,6 +41,8 @@ export interface CallLocals {
   tenantSource?: 'header' | 'registration' | 'listener';
   /** Certificate identities the engine verified (TLS only); empty otherwise. */
   identities: string[];
+  /** `proxy` when a trusted proxy verified them (the tenant's `proxyIdentity`), not the engine's own TLS. */
+  identityOrigin?: 'proxy';
   /** The TLS peer whose permissions apply, and the identity that matched it. */
   tlsPeer?: string;
   peerIdentity?: string;

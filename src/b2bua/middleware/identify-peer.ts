@@ -67,7 +67,8 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
           locals.tenantIn = peer.tenant;
           locals.tenantSource = 'header';
         }
-        if (peer.verified && peer.transport === 'tls') locals.identities = peer.identities;
+        if (peer.verified && (peer.transport === 'tls' || peer.origin === 'proxy')) locals.identities = peer.identities;
+        if (peer.verified && peer.origin === 'proxy') locals.identityOrigin = 'proxy';
         if (peer.transport === 'tls') {
           if (peer.tlsVersion !== undefined) locals.tlsVersion = peer.tlsVersion;
           if (peer.cipher !== undefined) locals.tlsCipher = peer.cipher;

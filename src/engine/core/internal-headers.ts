@@ -2,6 +2,7 @@ import type { SipHeader } from '../../sip/message/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { TlsFailure } from '../../tls/failure.js';
 import { header } from '../../sip/message/index.js';
+import type { ProxyIdentities } from './proxy-identity.js';
 
 /**
  * Headers between the engine and its apps only (ARCHITECTURE §1): X-Trunkgate-Peer (engine → app: who sent a
@@ -61,9 +62,10 @@ const SAFE_TOKEN = /^[A-Za-z0-9._-]{1,64}$/;
  * `verified` is 1 only when the peer's certificate chain verified on this TLS connection; identities (RFC 5922
  * §7.1, certificate order) only then. The negotiated version and suite are there for every TLS flow, for the CDR.
  */
-export function peerHeader(flow: Flow, listenerTenant: string | undefined): SipHeader {
+export function peerHeader(flow: Flow, listenerTenant: string | undefined, proxy?: ProxyIdentities): SipHeader {
   const tls = flow.protocol === 'tls' ? flow.tls : undefined;
   const tenant = tls?.tenant ?? flow.tenant ?? listenerTenant;
+  if (proxy !== undefined) return proxyPeerHeader(flow, tenant, proxy);
   const verified = tls?.authorized === true;
   let v = tenant !== undefined ? `tenant=${tenant};` : '';
   v += `verified=${verified ? 1 : 0};transport=${flow.protocol}`;
@@ -74,6 +76,18 @@ export function peerHeader(flow: Flow, listenerTenant: string | undefined): SipH
     const ids = tls.identities.filter((id) => SAFE_IDENTITY.test(id));
     if (ids.length > 0) v += `;identities="${ids.join(',')}"`;
   }
+  return header('X-Trunkgate-Peer', v);
+}
+
+/**
+ * The names a trusted proxy vouched for (proxy-identity.ts), as if this engine's own TLS had verified them:
+ * `verified=1;origin=proxy`, so permissions apply and the CDR says where the identity came from.
+ */
+function proxyPeerHeader(flow: Flow, tenant: string | undefined, proxy: ProxyIdentities): SipHeader {
+  const ids = proxy.identities.filter((id) => SAFE_IDENTITY.test(id));
+  let v = tenant !== undefined ? `tenant=${tenant};` : '';
+  v += `verified=1;transport=${flow.protocol};origin=proxy`;
+  if (ids.length > 0) v += `;identities="${ids.join(',')}"`;
   return header('X-Trunkgate-Peer', v);
 }
 

@@ -50,7 +50,7 @@ class FakeDb {
 
 const record = (n: number, callId = `call-${n}`): CdrRecord => ({
   id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, callId, callingNumber: '1001', calledNumber: '3001', sourceAddress: '127.0.0.1',
-  sourcePort: 5060, transportIn: 'udp', listener: '127.0.0.1:5060', tenantIn: 'pbx', identities: [], peerIdentity: null, tlsPeer: null, tlsVersion: null,
+  sourcePort: 5060, transportIn: 'udp', listener: '127.0.0.1:5060', tenantIn: 'pbx', identities: [], identityOrigin: null, peerIdentity: null, tlsPeer: null, tlsVersion: null,
   tlsCipher: null, category: null, dialPeer: 'far', tenantOut: 'far', transportOut: 'udp', destination: 'sip:3001@127.0.0.1:5080', tlsVersionOut: null,
   tlsCipherOut: null, identitiesOut: [], attempts: 1, targets: [], setupAt: 1, answerAt: 2, endAt: 3, setupMs: 1, durationMs: 1, status: 200,
   cause: 'normal', releasedBy: 'caller', reason: null, reasonIn: null, reasonOut: null, byeFailed: 0,

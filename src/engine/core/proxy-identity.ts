@@ -1,0 +1,101 @@
+import { BlockList, isIP } from 'node:net';
+import type { SipRequest } from '../../sip/message/types.js';
+
+/**
+ * A tenant behind a SIP proxy that terminates the carrier's mutual TLS (Kamailio with its dispatcher in front of
+ * several gateways): the proxy puts the certificate's verified names in `header`, and the engine takes them as
+ * the TLS peer's identities only when the request comes from one of `trustedFrom` (addresses or CIDRs).
+ */
+export interface ProxyIdentityTenant {
+  tenant: string;
+  /** Header name as configured (`X-Carrier-Identity`); matched without case. */
+  header: string;
+  trustedFrom: string[];
+}
+
+export interface ProxyIdentityStats {
+  /** Requests whose identities were taken from a trusted proxy. */
+  taken: number;
+  /** Copies of a proxy identity header removed because the source or the tenant does not allow it. */
+  ignored: number;
+}
+
+/** What the proxy vouched for: the names to treat as verified TLS identities (origin `proxy`). */
+export interface ProxyIdentities {
+  identities: string[];
+}
+
+/** A name the proxy may put in the list: `dns:`/`sip:` forms of SAN DNS names, SAN URIs, or a CN. */
+const NAME = /^[A-Za-z0-9*][A-Za-z0-9.*:@_+-]{0,252}$/;
+
+/** `sip:a.example, dns:b.example` or `b.example` (bare names are DNS names): at most 16, each checked. */
+export function parseIdentityList(value: string): string[] {
+  const out: string[] = [];
+  for (const raw of value.split(',')) {
+    const s = raw.trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    if (s === '' || !NAME.test(s)) continue;
+    const id = s.startsWith('sip:') || s.startsWith('dns:') ? s : `dns:${s}`;
+    if (!out.includes(id)) out.push(id);
+    if (out.length === 16) break;
+  }
+  return out;
+}
+
+function blockList(entries: string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const slash = entry.indexOf('/');
+    const addr = slash < 0 ? entry : entry.slice(0, slash);
+    const family = isIP(addr);
+    if (family === 0) continue;
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (slash < 0) list.addAddress(addr, type);
+    else list.addSubnet(addr, Number(entry.slice(slash + 1)), type);
+  }
+  return list;
+}
+
+/**
+ * Reads and removes every configured proxy identity header of a request before an app sees it. The names are
+ * returned only for the tenant that configured the header and only from its trusted proxy addresses; from any
+ * other source the header is dropped and counted (`onIgnored` logs it, rate-limited, as ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED).
+ */
+export class ProxyIdentity {
+  readonly stats: ProxyIdentityStats = { taken: 0, ignored: 0 };
+  readonly #byTenant = new Map<string, { header: string; from: BlockList }>();
+  readonly #headers: Set<string>;
+  readonly #onIgnored: ((source: string, tenant: string | undefined) => void) | undefined;
+
+  constructor(tenants: ProxyIdentityTenant[], onIgnored?: (source: string, tenant: string | undefined) => void) {
+    for (const t of tenants) this.#byTenant.set(t.tenant, { header: t.header.toLowerCase(), from: blockList(t.trustedFrom) });
+    this.#headers = new Set([...this.#byTenant.values()].map((t) => t.header));
+    this.#onIgnored = onIgnored;
+  }
+
+  get empty(): boolean {
+    return this.#headers.size === 0;
+  }
+
+  take(request: SipRequest, source: string, tenant: string | undefined): ProxyIdentities | undefined {
+    if (this.#headers.size === 0 || !request.headers.some((h) => this.#headers.has(h.name))) return undefined;
+    const own = tenant !== undefined ? this.#byTenant.get(tenant) : undefined;
+    const family = isIP(source);
+    const trusted = own !== undefined && family !== 0 && own.from.check(source, family === 4 ? 'ipv4' : 'ipv6');
+    const values: string[] = [];
+    let w = 0;
+    for (const h of request.headers) {
+      if (!this.#headers.has(h.name)) { request.headers[w++] = h; continue; }
+      if (trusted && h.name === own.header) values.push(h.value);
+    }
+    request.headers.length = w;
+    if (!trusted) {
+      this.stats.ignored++;
+      this.#onIgnored?.(source, tenant);
+      return undefined;
+    }
+    const identities = parseIdentityList(values.join(','));
+    if (identities.length === 0) return undefined;
+    this.stats.taken++;
+    return { identities };
+  }
+}
