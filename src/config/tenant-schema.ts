@@ -115,6 +115,18 @@ export const TenantSchema = z.strictObject({
    * list). On a TLS tenant, a peer must then also come from one of these, beside its certificate.
    */
   trustedSources: z.array(TrustedSourceSchema).optional(),
+  /**
+   * Behind a SIP proxy that terminates the carrier's mutual TLS (Kamailio's dispatcher in front of several
+   * gateways): the certificate names the proxy verified arrive in `header` and count as the caller's TLS
+   * identities, only from `trustedFrom`; from anywhere else the header is removed and ignored.
+   */
+  proxyIdentity: z
+    .strictObject({
+      header: z.string().regex(/^X-[A-Za-z0-9-]{1,60}$/, { error: 'an X- header name' })
+        .refine((h) => !h.toLowerCase().startsWith('x-trunkgate-'), { error: 'X-Trunkgate- headers are the gateway\'s own' }),
+      trustedFrom: z.array(TrustedSourceSchema).min(1),
+    })
+    .optional(),
   /** A caller matching no TLS peer: allow with the defaults and a warning, or refuse (403). */
   unknownPeer: z.enum(['allow', 'reject']).default('allow'),
 });

@@ -4,7 +4,10 @@ import { parseSipServer } from './sip-server.js';
 
 /** What the engine's trusted-source check is built from (the engine's SourceTrustOptions, as plain data). */
 export interface TrustPlan {
-  tenants: { name: string; transport: 'udp' | 'tcp' | 'tls'; sources: string[]; hosts: string[]; restrictTls: boolean }[];
+  tenants: {
+    name: string; transport: 'udp' | 'tcp' | 'tls'; sources: string[]; hosts: string[]; restrictTls: boolean;
+    proxyIdentity?: { header: string; trustedFrom: string[] };
+  }[];
   defaultTenant?: string;
   untrusted: 'reject' | 'drop';
 }
@@ -27,7 +30,12 @@ export function trustPlanFromConfig(config: GatewayConfig): TrustPlan {
       const list = isIP(host) !== 0 ? sources : hosts;
       if (!list.includes(host)) list.push(host);
     }
-    tenants.push({ name, transport: t.transport, sources, hosts, restrictTls: t.trustedSources !== undefined });
+    // A proxy that vouches for the caller's identity must also be a trusted source of the tenant.
+    if (t.proxyIdentity) for (const p of t.proxyIdentity.trustedFrom) if (!sources.includes(p)) sources.push(p);
+    tenants.push({
+      name, transport: t.transport, sources, hosts, restrictTls: t.trustedSources !== undefined,
+      ...(t.proxyIdentity ? { proxyIdentity: { header: t.proxyIdentity.header, trustedFrom: [...t.proxyIdentity.trustedFrom] } } : {}),
+    });
   }
   return {
     tenants, untrusted: config.gateway.untrusted,

@@ -215,6 +215,7 @@ export class Engine {
     const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock, log };
     const core = options.createCore ? options.createCore(deps) : new SipCore({
       ...deps, log: log.child({ component: 'core' }), ...(options.limits ? { limits: options.limits } : {}), stages,
+      proxyIdentity: (options.trust?.tenants ?? []).flatMap((t) => t.proxyIdentity ? [{ tenant: t.name, ...t.proxyIdentity }] : []),
     });
     this.core = core;
     // A reset TCP/TLS connection ends the dialogs on it (the app hears an unsolicited BYE and ends the other leg);

@@ -18,6 +18,8 @@ export interface TrustedTenant {
   hosts: string[];
   /** `trustedSources` was written for this tenant: a TLS peer of it must also come from one of those. */
   restrictTls: boolean;
+  /** Its callers' TLS identities come from this header, set by a proxy at one of `trustedFrom` (proxy-identity.ts). */
+  proxyIdentity?: { header: string; trustedFrom: string[] };
 }
 
 export interface SourceTrustOptions {

@@ -20,6 +20,7 @@ import { UacCore } from './uac-core.js';
 import { UasCore } from './uas-core.js';
 import { OFFERED, cseqMethod, cseqNumber, newTag } from './core-util.js';
 import { peerHeader, stripInternal } from './internal-headers.js';
+import { ProxyIdentity, type ProxyIdentityTenant } from './proxy-identity.js';
 import type { EngineDialog, ServerPending } from './engine-dialog.js';
 import { AppNotify } from './app-notify.js';
 import { DialogStore } from './dialog-store.js';
@@ -42,6 +43,8 @@ export interface EngineCoreOptions {
   appAnswerTimeoutMs?: number;
   /** Per-stage timings, shared with the transport that marks each message in hand and parsed. */
   stages?: StageTimes;
+  /** Tenants that take their callers' TLS identities from a trusted proxy's header (proxy-identity.ts). */
+  proxyIdentity?: ProxyIdentityTenant[];
 }
 
 /**
@@ -72,6 +75,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #uac: UacCore;
   readonly #uas: UasCore;
   readonly #stages: StageTimes | undefined;
+  readonly #proxyIds: ProxyIdentity;
   #closed = false;
 
   constructor(o: EngineCoreOptions) {
@@ -88,6 +92,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       log: o.log, clock: this.#clock,
       sizes: { server: () => this.#server.size, client: () => this.#uac.pendingCount, dialogs: () => this.#dialogs.size },
     });
+    this.#proxyIds = new ProxyIdentity(o.proxyIdentity ?? [], (source, tenant) => this.#guard.counted(
+      'proxyIdentityIgnored', 'ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED', 'proxy identity header from an untrusted source', undefined,
+      `proxy identity header from ${source} (tenant ${tenant ?? '-'}) removed: not a trusted proxy of that tenant`));
     this.#notify = new AppNotify(this.#hub, this.#clock);
     this.#server = new ServerRequests({
       clock: this.#clock, answerTimeoutMs: this.#guard.limits.appAnswerTimeoutMs,
@@ -557,10 +564,19 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   // ---------------------------------------------------------------- frames to apps
 
-  /** A request as an app gets it: with X-Trunkgate-Peer saying how it arrived and who sent it (ARCHITECTURE §1). */
+  /**
+   * A request as an app gets it: with X-Trunkgate-Peer saying how it arrived and who sent it (ARCHITECTURE §1).
+   * A proxy identity header is taken (trusted proxy of the request's tenant) or removed here, before any app sees it.
+   */
   #forApp(request: SipRequest, flow: Flow): string {
     const tenant = flow.listenerId !== undefined ? this.#listenerTenant(flow.listenerId) : undefined;
-    return serializeMessageText({ ...request, headers: [...request.headers, peerHeader(flow, tenant)] });
+    const headers = [...request.headers];
+    const r = { ...request, headers };
+    const proxied = this.#proxyIds.empty ? undefined
+      : this.#proxyIds.take(r, flow.remoteAddress, (flow.protocol === 'tls' ? flow.tls?.tenant : undefined) ?? flow.tenant ?? tenant);
+    if (proxied) this.#guard.count.proxyIdentityTaken++;
+    headers.push(peerHeader(flow, tenant, proxied));
+    return serializeMessageText(r);
   }
 
   #listenerTenant(id: string): string | undefined {

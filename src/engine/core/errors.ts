@@ -22,4 +22,6 @@ export type CoreErrorCode =
   /** An app's control connection went away: its dialogs ended, its pending requests answered. */
   | 'ERR_ENGINE_APP_GONE'
   /** A request with a Route naming another host, outside any dialog the engine proxied: not followed. */
-  | 'ERR_ENGINE_ROUTE_NOT_FOLLOWED';
+  | 'ERR_ENGINE_ROUTE_NOT_FOLLOWED'
+  /** A tenant's proxy identity header from a source that is not one of its trusted proxies: removed, ignored. */
+  | 'ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED';

@@ -54,6 +54,10 @@ export class CoreCounters {
   optionsAnswered = 0;
   /** Out-of-dialog requests carrying a Route to another host: not followed, handed to the app. */
   routeNotFollowed = 0;
+  /** A tenant's proxy identity header removed because it came from outside the tenant's trusted proxies. */
+  proxyIdentityIgnored = 0;
+  /** Requests whose TLS identities a trusted proxy's header gave (origin=proxy). */
+  proxyIdentityTaken = 0;
   /** In-dialog requests relayed by loose routing inside a dialog an app proxied. */
   relayedInDialog = 0;
   /** Requests no app answered in time (503 sent). */
