@@ -23,6 +23,7 @@ import { freePort } from './sipp.js';
 import {
   buildKamailioCfg, type KamailioListen, type KamailioLogLevel, type KamailioProto, type KamailioRoute,
 } from './kamailio/kamailio-cfg.js';
+import { dispatcherList } from './kamailio/dispatcher-cfg.js';
 import { buildTlsCfg, type KamailioTlsMethod, type TlsProfileFiles } from './kamailio/tls-cfg.js';
 
 export type { KamailioListen, KamailioLogLevel, KamailioProto, KamailioRoute, KamailioTlsMethod };
@@ -305,11 +306,13 @@ async function startKamailioOnce(o: KamailioOptions): Promise<KamailioProcess> {
   const target = o.route.kind === 'relay' ? o.route.target : undefined;
   const sendServerName = o.tls?.destinations?.find((d) => d.host === target?.host && d.port === target?.port)?.serverName
     ?? o.tls?.serverName;
+  const dispatcherListPath = o.route.kind === 'dispatcher' ? write('dispatcher.list', dispatcherList(o.route)) : undefined;
   const cfgPath = write('kamailio.cfg', buildKamailioCfg({
     listen, route: o.route, logLevel: o.logLevel ?? 'notice', moduleDir, children,
     frTimerMs: o.frTimerMs ?? 5000, frInvTimerMs: o.frInvTimerMs ?? 15_000,
     ...(tlsCfgPath ? { tlsCfgPath } : {}),
     ...(sendServerName ? { sendServerName } : {}),
+    ...(dispatcherListPath ? { dispatcherListPath } : {}),
   }));
 
   const args = ['-f', cfgPath, '-DD', '-E', '-n', String(children), '-m', String(o.sharedMemoryMb ?? 64), '-M', '8',

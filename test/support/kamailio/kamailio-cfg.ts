@@ -3,6 +3,7 @@
  * mode. Every request is logged on one `tg-request` line (with the TLS facts when it came over TLS) so a test
  * can read what kamailio saw, and every relay failure on a `tg-relay-failure` line.
  */
+import { dispatcherFailureRoute, dispatcherModule, dispatcherRequest, type KamailioDispatcherRoute } from './dispatcher-cfg.js';
 
 export type KamailioProto = 'udp' | 'tcp' | 'tls';
 
@@ -37,7 +38,9 @@ export type KamailioRoute =
    * (lookup), 404 when there is none; with `callsTo`, every call goes to that address-of-record's binding, as a
    * carrier sends its DIDs to a registered trunk. `minExpires`: a shorter Expires gets 423 with Min-Expires.
    */
-  | { kind: 'registrar'; realm: string; users: Record<string, string>; minExpires?: number; callsTo?: string };
+  | { kind: 'registrar'; realm: string; users: Record<string, string>; minExpires?: number; callsTo?: string }
+  /** A load balancer over several gateways (dispatcher-cfg.ts). */
+  | KamailioDispatcherRoute;
 
 export type KamailioLogLevel = 'error' | 'warn' | 'notice' | 'info' | 'debug';
 
@@ -61,6 +64,8 @@ export interface KamailioCfgInput {
    * named by the tls module's `xavp_cfg` (a client profile's own `server_name` only selects that profile).
    */
   sendServerName?: string;
+  /** Absolute path of the dispatcher's destination list, for a `dispatcher` route. */
+  dispatcherListPath?: string;
 }
 
 function hostOf(host: string): string {
@@ -75,7 +80,8 @@ function quoted(text: string): string {
   return text.replace(/[\\"]/g, '');
 }
 
-function initialRequest(route: KamailioRoute): string[] {
+function initialRequest(route: KamailioRoute, tls: boolean): string[] {
+  if (route.kind === 'dispatcher') return dispatcherRequest(route, tls);
   if (route.kind === 'registrar') {
     const realm = quoted(route.realm);
     return [
@@ -149,6 +155,7 @@ export function buildKamailioCfg(o: KamailioCfgInput): string {
       'loadmodule "usrloc.so"', 'loadmodule "registrar.so"', 'loadmodule "auth.so"', 'modparam("usrloc", "db_mode", 0)',
       ...(o.route.minExpires !== undefined ? [`modparam("registrar", "min_expires", ${o.route.minExpires})`] : []),
     ] : []),
+    ...(o.route.kind === 'dispatcher' ? dispatcherModule(o.route, o.dispatcherListPath ?? 'dispatcher.list') : []),
     ...(tls ? [`modparam("tls", "config", "${o.tlsCfgPath}")`, 'modparam("tls", "xavp_cfg", "tls")'] : []),
     `modparam("tm", "fr_timer", ${o.frTimerMs})`,
     `modparam("tm", "fr_inv_timer", ${o.frInvTimerMs})`,
@@ -174,7 +181,7 @@ export function buildKamailioCfg(o: KamailioCfgInput): string {
     '    exit;',
     '  }',
     '  t_check_trans();',
-    ...initialRequest(o.route),
+    ...initialRequest(o.route, tls),
     '}',
     '',
     'route[RELAY] {',
@@ -212,6 +219,7 @@ export function buildKamailioCfg(o: KamailioCfgInput): string {
     '  xlog("L_NOTICE", "tg-relay-failure method=$rm du=$du reason=$T_reply_code\\n");',
     '}',
     '',
+    ...(o.route.kind === 'dispatcher' ? dispatcherFailureRoute() : []),
   ];
   return lines.join('\n');
 }

@@ -1,0 +1,115 @@
+// Three gateways behind one kamailio with the dispatcher module, as the `cluster` profile of docker-compose.yml
+// runs them, each started as `npm start` starts it (own profiles, ports, CDR file) on loopback:
+//   sipp UAC (the carrier) → kamailio (ds_select_dst round-robin, OPTIONS probes every second, failover to the
+//   next gateway on 5xx/408) → gateway 1..3 → sipp UAS (the PBX).
+// Counts decide every step; waits are bounded loops on a condition (a CDR count, a dispatcher event line).
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { kamailioVersion, startKamailio, type KamailioProcess } from '../../support/kamailio.js';
+import { freePort, runSipp, startSipp, startSippUas } from '../../support/sipp.js';
+import { profilesDir, startTrunkgate, type TrunkgateProcess } from '../../support/trunkgate-process.js';
+
+interface Gateway { port: number; dir: string; proc: TrunkgateProcess }
+
+const ready = (l: Record<string, unknown>): boolean => l.code === 'EVT_GATEWAY_READY';
+const cdrs = (g: Gateway): Array<Record<string, unknown>> =>
+  g.proc.lines.filter((l) => l.msg === 'cdr').map((l) => l.cdr as Record<string, unknown>);
+
+async function until(what: string, done: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !done(); await new Promise((ok) => setTimeout(ok, 50))) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+  }
+}
+
+function gatewayYaml(port: number, adminPort: number, uasPort: number): string {
+  return `
+gateway:
+  listen: [{ transport: udp, host: 127.0.0.1, port: ${port} }]
+  defaultTenant: carrier
+  admin: { host: 127.0.0.1, port: ${adminPort} }
+  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
+  shutdown: { drainSeconds: 20 }
+tenants:
+  pbx: { transport: udp, sipServer: 127.0.0.1:${uasPort} }
+  carrier:
+    transport: udp
+    trustedSources: [127.0.0.1/32]
+    proxyIdentity: { header: X-Carrier-Identity, trustedFrom: [127.0.0.1/32] }
+dialPeers:
+  - { id: to-pbx, destinationPattern: "^2\\\\d{3}$", tenant: pbx, from: [carrier] }
+`;
+}
+
+async function cluster(t: TestContext): Promise<{ gws: Gateway[]; kam: KamailioProcess; uasPort: number }> {
+  const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
+  t.after(() => uas.stop());
+  const gws: Gateway[] = [];
+  for (let i = 0; i < 3; i++) {
+    const [port, admin] = [await freePort(), await freePort()];
+    const dir = profilesDir(t, gatewayYaml(port, admin, uas.port));
+    gws.push({ port, dir, proc: await startTrunkgate(t, dir, { ready }) });
+  }
+  const kam = await startKamailio({
+    listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }],
+    route: { kind: 'dispatcher', pingIntervalSeconds: 1, destinations: gws.map((g) => ({ host: '127.0.0.1', port: g.port, transport: 'udp' })) },
+    frTimerMs: 1500,
+  });
+  t.after(() => kam.stop());
+  return { gws, kam, uasPort: uas.port };
+}
+
+const dsEvents = (kam: KamailioProcess, kind: 'down' | 'up', port: number): number =>
+  kam.logs().split('\n').filter((l) => l.includes(`tg-ds-${kind} `) && l.includes(`:${port}`)).length;
+
+test(`three gateways behind kamailio ${kamailioVersion()}'s dispatcher: spread, SIGKILL of one, a rolling upgrade by SIGTERM`, { timeout: 180_000 }, async (t) => {
+  const { gws, kam } = await cluster(t);
+  const remote = `127.0.0.1:${kam.port('udp')}`;
+  const [a, b, c] = gws as [Gateway, Gateway, Gateway];
+
+  // 1. Spread: round-robin sends 30 calls to all three.
+  const first = await runSipp({ scenario: { file: 'uac-call.xml' }, remote, service: '2001', calls: 30, rate: 20, timeoutSec: 30 });
+  assert.equal(first.stats.successful, 30, first.errors.slice(0, 500));
+  await until('30 CDRs', () => gws.reduce((n, g) => n + cdrs(g).length, 0) >= 30, 10_000);
+  const spread = gws.map((g) => cdrs(g).length);
+  for (const n of spread) assert.ok(n > 0, `every gateway took calls: ${spread}`);
+
+  // 2. SIGKILL of b while 9 long calls are up (three on each): a's and c's finish normally, only b's fail.
+  const long = await startSipp({ scenario: { file: 'uac-call.xml' }, remote, service: '2001', calls: 9, rate: 50, pauseMs: 4000, timeoutSec: 30 });
+  const before = gws.map((g) => cdrs(g).length);
+  await until('9 long calls sent', () => kam.requests().filter((r) => r.method === 'ACK').length >= 39, 10_000);
+  b.proc.child.kill('SIGKILL');
+  await until('kamailio took b out', () => dsEvents(kam, 'down', b.port) > 0, 15_000);
+  const held = await long.exited;
+  await until('a and c wrote their long calls', () => cdrs(a).length + cdrs(c).length >= before[0]! + before[2]! + held.stats.successful, 10_000);
+  assert.equal(held.stats.successful, 6, `only b's three calls fail: ${JSON.stringify(held.stats)}`);
+  for (const g of [a, c]) assert.ok(cdrs(g).slice(before[gws.indexOf(g)]).every((r) => r.status === 200 && r.releasedBy === 'caller'));
+
+  // 3. New calls after the probe took b out: all succeed, on a and c only.
+  const after = await runSipp({ scenario: { file: 'uac-call.xml' }, remote, service: '2001', calls: 20, rate: 20, timeoutSec: 30 });
+  assert.equal(after.stats.successful, 20, after.errors.slice(0, 500));
+  assert.equal(after.stats.failed, 0);
+
+  // 4. Rolling upgrade of c: SIGTERM while it holds long calls; new calls get 503 there and kamailio moves them to
+  //    a; c's calls in progress finish; c starts again and takes calls again.
+  const cBefore = cdrs(c).length;
+  const acks = kam.requests().filter((r) => r.method === 'ACK').length;
+  const drainCalls = await startSipp({ scenario: { file: 'uac-call.xml' }, remote, service: '2001', calls: 4, rate: 50, pauseMs: 4000, timeoutSec: 30 });
+  await until('4 long calls answered', () => kam.requests().filter((r) => r.method === 'ACK').length >= acks + 4, 10_000);
+  c.proc.child.kill('SIGTERM');
+  await c.proc.waitFor((l) => l.code === 'EVT_GATEWAY_STOPPING', 5_000);
+  const during = await runSipp({ scenario: { file: 'uac-call.xml' }, remote, service: '2001', calls: 10, rate: 20, timeoutSec: 30 });
+  assert.equal(during.stats.successful, 10, during.errors.slice(0, 500));
+  assert.equal(during.stats.failed, 0);
+  const drained = await drainCalls.exited;
+  assert.equal(drained.stats.successful, 4, `the drain kept c's calls: ${JSON.stringify(drained.stats)}`);
+  await until('c stopped', () => c.proc.child.exitCode !== null, 30_000);
+  assert.equal(c.proc.child.exitCode, 0);
+  assert.ok(cdrs(c).slice(cBefore).some((r) => r.status === 200), 'c finished calls it held');
+
+  const upBefore = dsEvents(kam, 'up', c.port);
+  c.proc = await startTrunkgate(t, c.dir, { ready });
+  await until('kamailio put c back', () => dsEvents(kam, 'up', c.port) > upBefore, 15_000);
+  const back = await runSipp({ scenario: { file: 'uac-call.xml' }, remote, service: '2001', calls: 12, rate: 20, timeoutSec: 30 });
+  assert.equal(back.stats.successful, 12, back.errors.slice(0, 500));
+  await until('c took calls again', () => cdrs(c).length > 0, 10_000);
+});
