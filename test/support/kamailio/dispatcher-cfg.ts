@@ -41,7 +41,7 @@ export function dispatcherRequest(route: KamailioDispatcherRoute, tls: boolean):
       `  remove_hf("${h}");`,
       ...(tls ? [
         '  if (proto == TLS && $tls_peer_verified == 1) {',
-        `    if ($tls_peer_san_dns != $null) append_hf("${h}: $tls_peer_san_dns\\r\\n");`,
+        `    if ($tls_peer_san_hostname != $null) append_hf("${h}: $tls_peer_san_hostname\\r\\n");`,
         `    else append_hf("${h}: $tls_peer_subject_cn\\r\\n");`,
         '  }',
       ] : []),
