@@ -129,7 +129,7 @@ test('place-call: a 503 then an answer on the second target bridges; BYE ends bo
   const t0 = 1_700_000_000_000;
   assert.deepEqual({ ...cdr, id: undefined }, {
     id: undefined, callId: 'c1', callingNumber: null, calledNumber: '+442071234567',
-    sourceAddress: null, sourcePort: null, transportIn: 'udp', listener: null, tenantIn: 'pbx', identities: [],
+    sourceAddress: null, sourcePort: null, transportIn: 'udp', listener: null, tenantIn: 'pbx', identities: [], identityOrigin: null,
     peerIdentity: null, tlsPeer: null, tlsVersion: null, tlsCipher: null, category: 'international',
     dialPeer: 'intl', tenantOut: 'carrier', transportOut: 'tls', destination: 'sips:+442071234567@sbc2.carrier.example:5061;transport=tls',
     tlsVersionOut: null, tlsCipherOut: null, identitiesOut: [], attempts: 2,
