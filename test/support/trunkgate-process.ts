@@ -8,10 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const mainTs = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+export const distMain = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
-/** `trunkgate start` as a user runs it (src/main.ts through tsx), its pino JSON lines read from stdout. */
+/**
+ * `trunkgate start` as a user runs it: dist/main.js as `npm start` runs it when the test runner built it
+ * (TRUNKGATE_TEST_PRODUCT=dist, scripts/test.mjs), else src/main.ts through tsx; its pino JSON lines read from stdout.
+ */
 export interface TrunkgateProcess {
   child: ChildProcess;
   lines: LogLine[];
@@ -31,7 +35,8 @@ export async function startTrunkgate(t: TestContext, profilesDir: string, o: {
   /** A command the gateway is started under, its arguments first (e.g. `['prlimit', '--nofile=512', '--']`). */
   under?: string[];
 }): Promise<TrunkgateProcess> {
-  const argv = [process.execPath, '--import', 'tsx', mainTs, 'start', '--profiles', profilesDir];
+  const entry = process.env.TRUNKGATE_TEST_PRODUCT === 'dist' ? [distMain] : ['--import', 'tsx', mainTs];
+  const argv = [process.execPath, ...entry, 'start', '--profiles', profilesDir];
   const [cmd, ...args] = [...(o.under ?? []), ...argv] as [string, ...string[]];
   const child: ChildProcess = spawn(cmd, args, {
     // The pre-warm is off unless a test asks for it: it would add about a second to each of the many starts here.
