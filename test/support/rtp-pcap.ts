@@ -56,10 +56,14 @@ export function writeRtpPcap(path: string, count: number): void {
   writeFileSync(path, Buffer.concat(frames));
 }
 
-/** A sipp UAC call with RTP: PCMA offered, the pcap played after the ACK, the BYE 2 s later. */
-export function uacRtpScenario(pcap: string): string {
+/**
+ * A sipp UAC call with RTP: PCMA offered (and telephone-event 101 with `dtmf`), the pcap played after the ACK, the BYE
+ * `pauseMs` later (default 2 s).
+ */
+export function uacRtpScenario(pcap: string, o: { dtmf?: boolean; pauseMs?: number } = {}): string {
+  const dtmf = o.dtmf === true;
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="trunkgate uac call with rtp">
+<scenario name="trunkgate uac call with rtp${dtmf ? ' and an RFC 4733 digit' : ''}">
   <send retrans="500"><![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
@@ -77,8 +81,8 @@ export function uacRtpScenario(pcap: string): string {
       s=-
       c=IN IP4 [media_ip]
       t=0 0
-      m=audio [media_port] RTP/AVP 8
-      a=rtpmap:8 PCMA/8000
+      m=audio [media_port] RTP/AVP 8${dtmf ? ' 101' : ''}
+      a=rtpmap:8 PCMA/8000${dtmf ? '\n      a=rtpmap:101 telephone-event/8000\n      a=fmtp:101 0-16' : ''}
   ]]></send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
@@ -95,7 +99,7 @@ export function uacRtpScenario(pcap: string): string {
       Content-Length: 0
   ]]></send>
   <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>
-  <pause milliseconds="2000"/>
+  <pause milliseconds="${o.pauseMs ?? 2000}"/>
   <send retrans="500"><![CDATA[
       BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport

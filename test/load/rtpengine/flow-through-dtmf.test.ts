@@ -7,66 +7,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { cdrsLogged, startMediaGateway } from '../../support/media-gateway.js';
 import { startRtpengine } from '../../support/rtpengine.js';
+import { uacRtpScenario } from '../../support/rtp-pcap.js';
 import { runSipp, startSippUas } from '../../support/sipp.js';
 
 // sip-tester ships RFC 4733 captures: dtmf_2833_1.pcap is digit 1, ten telephone-event packets (payload type 101).
 const DTMF_PCAP = '/usr/share/sip-tester/dtmf_2833_1.pcap';
 const CARRIER = '127.0.0.3';
 
-const uac = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="uac call sending an RFC 4733 digit">
-  <send retrans="500"><![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: "pbx" <sip:1001@[local_ip]:[local_port]>;tag=[pid]TgA[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:1001@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=pbx 1 1 IN IP4 [local_ip]
-      s=-
-      c=IN IP4 [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8 101
-      a=rtpmap:8 PCMA/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-16
-  ]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="200" rrs="true"/>
-  <send><![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      [routes]
-      From: "pbx" <sip:1001@[local_ip]:[local_port]>;tag=[pid]TgA[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-  ]]></send>
-  <nop><action><exec play_pcap_audio="${DTMF_PCAP}"/></action></nop>
-  <pause milliseconds="1500"/>
-  <send retrans="500"><![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      [routes]
-      From: "pbx" <sip:1001@[local_ip]:[local_port]>;tag=[pid]TgA[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-  ]]></send>
-  <recv response="200" crlf="true"/>
-</scenario>
-`;
+const uac = uacRtpScenario(DTMF_PCAP, { dtmf: true, pauseMs: 1500 });
 
 /** The carrier answers with a media port of the test's own socket, so the test sees every RTP packet it is sent. */
 const uas = (mediaPort: number) => `<?xml version="1.0" encoding="ISO-8859-1" ?>

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { mediaPoolStats } from '../../../src/b2bua/index.js';
 import { sdpAddresses } from '../../../src/media/index.js';
-import { cdrsLogged, startMediaGateway } from '../../support/media-gateway.js';
-import { ngListCalls, startRtpengine } from '../../support/rtpengine.js';
-import { runSipp, startSippUas } from '../../support/sipp.js';
+import { cdrsLogged } from '../../support/media-gateway.js';
+import { PBX, traceBodies, tracedFlowThroughCall } from '../../support/media-trace.js';
+import { ngListCalls } from '../../support/rtpengine.js';
 
-const PBX = '127.0.0.2';
-const CARRIER = '127.0.0.3';
 const sdp = `v=0
       o=side 1 1 IN IP4 [local_ip]
       s=-
@@ -74,41 +69,17 @@ const uas = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 </scenario>
 `;
 
-/** The SDP bodies of the messages in a sipp -trace_msg log whose start line matches `start`. */
-function bodies(log: string, start: RegExp): string[] {
-  const startLine = (m: string) => m.split('\n').map((l) => l.trim()).find((l) => /^(SIP\/2\.0 \d{3}|[A-Z]+ sips?:)/.test(l)) ?? '';
-  return log.split(/^-{10,}.*$/m).filter((m) => start.test(startLine(m)))
-    .map((m) => m.slice(m.indexOf('v=0'))).filter((b) => b.startsWith('v=0'));
-}
-
 test('a late-offer INVITE (no SDP) from the PBX is anchored too: the carrier\'s offer in its 200 and the PBX\'s answer in its ACK each reach the other side with rtpengine\'s address only', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tg-media-late-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'uac.xml'), uac);
-  writeFileSync(join(dir, 'uas.xml'), uas);
-  const rtpe = await startRtpengine();
-  t.after(() => rtpe.stop());
-  const far = await startSippUas({ scenario: { file: join(dir, 'uas.xml') }, localIp: CARRIER, extraArgs: ['-trace_msg', '-message_file', join(dir, 'carrier.log')] });
-  t.after(() => far.stop());
-  const gw = await startMediaGateway({
-    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off' } } },
-    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `${CARRIER}:${far.port}`, media: { mode: 'flow-through', srtp: 'optional' } } },
-    rtpengines: [rtpe.ng],
-  });
-  t.after(() => gw.close());
-  const r = await runSipp({
-    scenario: { file: join(dir, 'uac.xml') }, remote: `127.0.0.1:${gw.sipPort}`, localIp: PBX, calls: 1, service: '3001', timeoutSec: 20,
-    extraArgs: ['-trace_msg', '-message_file', join(dir, 'pbx.log')],
-  });
+  const { gw, rtpe, uac: r, far, pbxLog, carrierLog: carrierText } = await tracedFlowThroughCall(t, { uac, uas });
   assert.equal(r.exitCode, 0, `sipp UAC: ${r.errors.slice(0, 1500)}`);
   await cdrsLogged(gw.log, 1);
   assert.equal((await far.stop()).stats.successful, 1);
 
-  const toPbx = bodies(readFileSync(join(dir, 'pbx.log'), 'utf8'), /^SIP\/2\.0 200/);
+  const toPbx = traceBodies(pbxLog(), /^SIP\/2\.0 200/);
   assert.equal(toPbx.length, 1, 'the PBX got the offer in the 200');
   assert.deepEqual(sdpAddresses(toPbx[0]!), ['127.0.0.1']);
-  const carrierLog = readFileSync(join(dir, 'carrier.log'), 'utf8');
-  const acks = bodies(carrierLog, /^ACK /);
+  const carrierLog = carrierText();
+  const acks = traceBodies(carrierLog, /^ACK /);
   assert.equal(acks.length, 1, 'the carrier got the answer in the ACK');
   assert.deepEqual(sdpAddresses(acks[0]!), ['127.0.0.1']);
   assert.ok(!carrierLog.includes(PBX), 'no PBX address reached the carrier');

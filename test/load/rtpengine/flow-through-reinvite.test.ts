@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { sdpAddresses } from '../../../src/media/index.js';
-import { cdrsLogged, startMediaGateway } from '../../support/media-gateway.js';
-import { startRtpengine } from '../../support/rtpengine.js';
-import { runSipp, startSippUas } from '../../support/sipp.js';
+import { cdrsLogged } from '../../support/media-gateway.js';
+import { CARRIER, PBX, traceBodies, tracedFlowThroughCall } from '../../support/media-trace.js';
 
-const PBX = '127.0.0.2';
-const CARRIER = '127.0.0.3';
 
 const sdp = (dir: string) => `v=0
       o=side 1 [cseq] IN IP4 [local_ip]
@@ -104,48 +98,24 @@ const uas = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 </scenario>
 `;
 
-/** The SDP bodies of the messages in a sipp -trace_msg log whose first line matches `start`. */
-function bodies(log: string, start: RegExp): string[] {
-  const startLine = (m: string) => m.split('\n').map((l) => l.trim()).find((l) => /^(SIP\/2\.0 \d{3}|[A-Z]+ sips?:)/.test(l)) ?? '';
-  return log.split(/^-{10,}.*$/m).filter((m) => start.test(startLine(m)))
-    .map((m) => m.slice(m.indexOf('v=0'))).filter((b) => b.startsWith('v=0'));
-}
-
 test('a hold re-INVITE from the PBX in a flow-through call is re-anchored: the carrier and the PBX see only rtpengine\'s address, each side\'s direction kept', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tg-media-reinvite-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'uac.xml'), uac);
-  writeFileSync(join(dir, 'uas.xml'), uas);
-  const rtpe = await startRtpengine();
-  t.after(() => rtpe.stop());
-  const far = await startSippUas({ scenario: { file: join(dir, 'uas.xml') }, localIp: CARRIER, extraArgs: ['-trace_msg', '-message_file', join(dir, 'carrier.log')] });
-  t.after(() => far.stop());
-  const gw = await startMediaGateway({
-    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off' } } },
-    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `${CARRIER}:${far.port}`, media: { mode: 'flow-through', srtp: 'optional' } } },
-    rtpengines: [rtpe.ng],
-  });
-  t.after(() => gw.close());
-  const r = await runSipp({
-    scenario: { file: join(dir, 'uac.xml') }, remote: `127.0.0.1:${gw.sipPort}`, localIp: PBX, calls: 1, service: '3001', timeoutSec: 30,
-    extraArgs: ['-trace_msg', '-message_file', join(dir, 'pbx.log')],
-  });
+  const { gw, uac: r, far, pbxLog: pbxText, carrierLog: carrierText } = await tracedFlowThroughCall(t, { uac, uas, timeoutSec: 30 });
   assert.equal(r.exitCode, 0, `sipp UAC: ${r.errors.slice(0, 1500)}`);
   await cdrsLogged(gw.log, 1);
   const farResult = await far.stop();
   assert.equal(farResult.stats.successful, 1, `sipp UAS: ${farResult.errors.slice(0, 1500)}`);
   assert.ok(gw.log.cdrs[0]?.media, 'the call was anchored');
 
-  const carrierLog = readFileSync(join(dir, 'carrier.log'), 'utf8');
+  const carrierLog = carrierText();
   assert.ok(!carrierLog.includes(PBX), 'no PBX address reached the carrier');
-  const offers = bodies(carrierLog, /^INVITE /);
+  const offers = traceBodies(carrierLog, /^INVITE /);
   assert.equal(offers.length, 2, 'the carrier got the INVITE and the re-INVITE');
   for (const o of offers) assert.deepEqual(sdpAddresses(o), ['127.0.0.1']);
   assert.match(offers[1]!, /a=sendonly/);
 
-  const pbxLog = readFileSync(join(dir, 'pbx.log'), 'utf8');
+  const pbxLog = pbxText();
   assert.ok(!pbxLog.includes(CARRIER), 'no carrier address reached the PBX');
-  const answers = bodies(pbxLog, /^SIP\/2\.0 200/);
+  const answers = traceBodies(pbxLog, /^SIP\/2\.0 200/);
   assert.equal(answers.length, 2, 'the PBX got an answer to the INVITE and to the re-INVITE');
   for (const a of answers) assert.deepEqual(sdpAddresses(a), ['127.0.0.1']);
   assert.match(answers[1]!, /a=recvonly/);
