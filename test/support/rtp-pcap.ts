@@ -56,6 +56,17 @@ export function writeRtpPcap(path: string, count: number): void {
   writeFileSync(path, Buffer.concat(frames));
 }
 
+/** The sipp step that answers the request just received with 200 OK and no body (a BYE, a re-INVITE's ACK aside). */
+export const ANSWER_200_OK = `<send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+  ]]></send>`;
+
 /**
  * A sipp UAC call with RTP: PCMA offered (and telephone-event 101 with `dtmf`), the pcap played after the ACK, the BYE
  * `pauseMs` later (default 2 s).

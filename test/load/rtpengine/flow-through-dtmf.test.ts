@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { cdrsLogged, startMediaGateway } from '../../support/media-gateway.js';
 import { startRtpengine } from '../../support/rtpengine.js';
-import { uacRtpScenario } from '../../support/rtp-pcap.js';
+import { ANSWER_200_OK, uacRtpScenario } from '../../support/rtp-pcap.js';
 import { runSipp, startSippUas } from '../../support/sipp.js';
 
 // sip-tester ships RFC 4733 captures: dtmf_2833_1.pcap is digit 1, ten telephone-event packets (payload type 101).
@@ -43,15 +43,7 @@ const uas = (mediaPort: number) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
   ]]></send>
   <recv request="ACK"/>
   <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-  ]]></send>
+  ${ANSWER_200_OK}
   <timewait milliseconds="500"/>
 </scenario>
 `;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mediaPoolStats } from '../../../src/b2bua/index.js';
 import { sdpAddresses } from '../../../src/media/index.js';
+import { ANSWER_200_OK } from '../../support/rtp-pcap.js';
 import { cdrsLogged } from '../../support/media-gateway.js';
 import { PBX, traceBodies, tracedFlowThroughCall } from '../../support/media-trace.js';
 import { ngListCalls } from '../../support/rtpengine.js';
@@ -56,15 +57,7 @@ const uas = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   ]]></send>
   <recv request="ACK"/>
   <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-  ]]></send>
+  ${ANSWER_200_OK}
   <timewait milliseconds="500"/>
 </scenario>
 `;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sdpAddresses } from '../../../src/media/index.js';
+import { ANSWER_200_OK } from '../../support/rtp-pcap.js';
 import { cdrsLogged } from '../../support/media-gateway.js';
 import { CARRIER, PBX, traceBodies, tracedFlowThroughCall } from '../../support/media-trace.js';
 
@@ -85,15 +86,7 @@ const uas = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   ${answer('recvonly')}
   <recv request="ACK"/>
   <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-  ]]></send>
+  ${ANSWER_200_OK}
   <timewait milliseconds="1000"/>
 </scenario>
 `;

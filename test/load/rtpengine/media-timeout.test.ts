@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ANSWER_200_OK } from '../../support/rtp-pcap.js';
 import { cdrsLogged, startMediaGateway } from '../../support/media-gateway.js';
 import { startRtpengine } from '../../support/rtpengine.js';
 import { runSipp, startSippUas } from '../../support/sipp.js';
@@ -49,15 +50,7 @@ const uac = `<?xml version="1.0" encoding="ISO-8859-1" ?>
       <ereg regexp="No media for [0-9]+ s" search_in="hdr" header="Reason:" check_it="true" assign_to="reason"/>
     </action>
   </recv>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-  ]]></send>
+  ${ANSWER_200_OK}
   <Reference variables="reason"/>
 </scenario>
 `;
