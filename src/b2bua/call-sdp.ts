@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { isGatewayError } from '../common/index.js';
 import {
-  anchored, answerParams, checkOffer, FLOW_AROUND, hideOriginUser, offerParams, type MediaSession, type MediaTotals, type RtpenginePool,
-  type TenantMedia,
+  anchored, answerParams, checkOffer, FLOW_AROUND, hideOriginUser, needsSplitKeys, offerParams, SplitKeySession, type AnchoredMedia,
+  type MediaCallKey, type MediaTotals, type RtpenginePool, type TenantMedia,
 } from '../media/index.js';
 import type { TenantPolicy } from './policy-types.js';
 import { sipReason } from './reason.js';
@@ -129,7 +129,7 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
 function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut: TenantMedia, toCaller: (sdp: string) => string): CallSdp {
   const aSuites = mIn.suites ?? i.tenantIn.policy.srtpCrypto;
   const bSuites = mOut.suites ?? i.tenantOut.policy.srtpCrypto;
-  let session: MediaSession | undefined;
+  let session: AnchoredMedia | undefined;
   let toA: string | undefined;
   const flip = (side: 'A' | 'B'): 'A' | 'B' => (side === 'A' ? 'B' : 'A');
   const result: CallSdp = {
@@ -143,7 +143,7 @@ function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut:
         if (!sdpB || toA !== undefined) return toA ?? sdpB;
         let relayed: string;
         try {
-          ({ session, sdp: relayed } = await pool.offer({ callId: i.callId, fromTag: tagOf(res?.get?.('To')) }, sdpB, offerParams(mOut, mIn)));
+          ({ session, sdp: relayed } = await openMedia(pool, { callId: i.callId, fromTag: tagOf(res?.get?.('To')) }, sdpB, offerParams(mOut, mIn), mIn));
         } catch {
           throw refusal(503, 'No media relay available', sipReason(503, 'No media relay available'));
         }
@@ -161,6 +161,14 @@ function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut:
   return result;
 }
 
+/**
+ * The call's rtpengine session for an offer towards tenant `to`: one session, or two chained when both sides would
+ * speak SDES SRTP (then each side gets a key of its own instead of the other side's: split-key-session.ts).
+ */
+function openMedia(pool: RtpenginePool, key: MediaCallKey, sdp: string, params: Record<string, unknown>, to: TenantMedia): Promise<{ session: AnchoredMedia; sdp: string }> {
+  return needsSplitKeys(sdp, to) ? SplitKeySession.open(pool, key, sdp, params) : pool.offer(key, sdp, params);
+}
+
 /** rtpengine's SDP for one side: that side's suites in its order, the o= user hidden. */
 function forSuites(sdp: string, suites: readonly string[] | undefined): string {
   const f = filterCrypto(sdp, suites);
@@ -170,10 +178,10 @@ function forSuites(sdp: string, suites: readonly string[] | undefined): string {
 /** The anchored path: the offer through rtpengine now, the answer through it when the B leg answers. */
 async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut: TenantMedia, toCaller: (sdp: string) => string,
   fallback: CallSdp | undefined): Promise<CallSdpResult> {
-  let session: MediaSession;
+  let session: AnchoredMedia;
   let relayed: string;
   try {
-    ({ session, sdp: relayed } = await i.pool!.offer({ callId: i.callId, fromTag: tagOf(i.from) }, offerSdp, offerParams(mIn, mOut)));
+    ({ session, sdp: relayed } = await openMedia(i.pool!, { callId: i.callId, fromTag: tagOf(i.from) }, offerSdp, offerParams(mIn, mOut), mOut));
   } catch (err) {
     if (isGatewayError(err, 'ERR_MEDIA_UNAVAILABLE')) return fallback ?? { ok: false, refusal: unavailable() };
     i.log.warn({ code: (err as { code?: string }).code }, 'b2bua: the media relay refused the offer');

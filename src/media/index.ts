@@ -6,3 +6,4 @@ export * from './ng-transport.js';
 export * from './delete-stats.js';
 export * from './rtpengine-pool.js';
 export * from './media-session.js';
+export * from './split-key-session.js';

@@ -46,6 +46,22 @@ export function offerParams(from: TenantMedia, to: TenantMedia): Record<string, 
   return params;
 }
 
+/**
+ * The offer parameters of the plain-RTP hop between the two sessions of a call with a key per side
+ * (split-key-session.ts): RTP/AVP with no SDES, so each session interworks SRTP and RTP and makes its own keys.
+ */
+export function relayHopParams(): Record<string, unknown> {
+  return { ...COMMON, replace: [...COMMON.replace], 'rtcp-mux': ['demux'], 'transport-protocol': 'RTP/AVP', SDES: ['off'] };
+}
+
+/**
+ * Whether an offer towards tenant `to` would reach it as SDES SRTP with the offerer's own keys (rtpengine passes
+ * keys through between two SDES sides): the offer has `a=crypto` in an active RTP section and `to` is not `off`.
+ */
+export function needsSplitKeys(offerSdp: string, to: TenantMedia): boolean {
+  return to.srtp !== 'off' && mediaSections(offerSdp).some((s) => s.port !== 0 && s.sdes);
+}
+
 /** The parameters of the `answer` that carries the called side's SDP back towards the caller. */
 export function answerParams(from: TenantMedia, to: TenantMedia): Record<string, unknown> {
   void from;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  anchored, answerParams, checkOffer, FLOW_AROUND, hideOriginUser, mediaSections, offerParams, redactSdp, RTPENGINE_SUITES,
-  sdpAddresses, type TenantMedia,
+  anchored, answerParams, checkOffer, FLOW_AROUND, hideOriginUser, mediaSections, needsSplitKeys, offerParams, redactSdp, relayHopParams,
+  RTPENGINE_SUITES, sdpAddresses, type TenantMedia,
 } from '../../../src/media/index.js';
 
 const sdp = (...media: string[]) => ['v=0', 'o=pbx-host 7 7 IN IP4 10.1.2.3', 's=-', 'c=IN IP4 10.1.2.3', 't=0 0', ...media, ''].join('\r\n');
@@ -80,4 +80,18 @@ test('SDES keys are redacted and the o= username is hidden', () => {
   assert.match(redactSdp('inline:KEY|2^31|1:1'), /^inline:\[redacted\]\|2\^31\|1:1$/);
   assert.match(hideOriginUser(s), /^o=- 7 7 IN IP4 10\.1\.2\.3$/m);
   assert.doesNotMatch(hideOriginUser(s), /pbx-host/);
+});
+
+test('an SDES offer towards a tenant that is not srtp off takes two chained sessions (a key per side); the hop between them is plain RTP', () => {
+  const required: TenantMedia = { mode: 'flow-through', srtp: 'required' };
+  const optional: TenantMedia = { mode: 'flow-through', srtp: 'optional' };
+  const off: TenantMedia = { mode: 'flow-through', srtp: 'off' };
+  assert.equal(needsSplitKeys(sdp(...srtpAudio), required), true);
+  assert.equal(needsSplitKeys(sdp(...srtpAudio), optional), true);
+  assert.equal(needsSplitKeys(sdp(...srtpAudio), off), false, 'SRTP to RTP: rtpengine makes the caller\'s answer key itself');
+  assert.equal(needsSplitKeys(sdp(...plainAudio), required), false, 'RTP to SRTP: rtpengine makes the called side\'s key itself');
+  assert.equal(needsSplitKeys(sdp('m=audio 0 RTP/SAVP 0', srtpAudio[1]!), required), false, 'a refused section carries no media');
+  const hop = relayHopParams();
+  assert.equal(hop['transport-protocol'], 'RTP/AVP');
+  assert.deepEqual(hop.SDES, ['off']);
 });

@@ -1,0 +1,92 @@
+import type { MediaTotals } from './delete-stats.js';
+import type { CallSide, MediaCallKey, MediaSession } from './media-session.js';
+import { relayHopParams } from './ng-flags.js';
+
+/** What call-sdp.ts asks of an anchored call's media, whether it is one rtpengine session or two chained. */
+export interface AnchoredMedia {
+  answer(toTag: string, sdp: string, params: Record<string, unknown>): Promise<string>;
+  reoffer(from: CallSide, sdp: string, params: Record<string, unknown>): Promise<string>;
+  reanswer(from: CallSide, sdp: string, params: Record<string, unknown>): Promise<string>;
+  query(): Promise<Record<string, unknown> | undefined>;
+  delete(): Promise<MediaTotals | undefined>;
+}
+
+/** What the chain needs of the pool: a new session on a live instance (RtpenginePool.offer). */
+export interface SessionOpener {
+  offer(key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: MediaSession; sdp: string }>;
+}
+
+/** The Call-ID suffix of the second session of a chained call (towards the called side). */
+export const SPLIT_KEY_SUFFIX = ';tg-hop2';
+
+/**
+ * SRTP on both sides with a key of its own on each (RFC 4568 §6.1: an `a=crypto` key is the one its sender
+ * encrypts with, so a key one side sent must not reach the other). rtpengine (10.5 as well as its current
+ * source) copies the offerer's keys into the offer for the other side for every suite the offerer listed, and the
+ * answerer's key back when it picks one of them, and no ng flag turns that off. So the call is anchored as two
+ * sessions on rtpengine, `first` (caller ⇄ plain RTP hop) and `second` (plain RTP hop ⇄ called side), each of
+ * which interworks SRTP and RTP and therefore makes its own keys; the hop between them runs on loopback inside
+ * rtpengine's host. Offers and answers go through both in the direction of the message; the figures of the call
+ * are the first session's for the caller's leg and the second's for the called side's.
+ */
+export class SplitKeySession implements AnchoredMedia {
+  readonly #first: MediaSession;
+  readonly #second: MediaSession;
+  #deleted: Promise<MediaTotals | undefined> | undefined;
+
+  private constructor(first: MediaSession, second: MediaSession) {
+    this.#first = first;
+    this.#second = second;
+  }
+
+  /**
+   * Opens both sessions for an offer from the side with tag `key.fromTag`; `params` are the outer hop's (towards
+   * the answerer). Resolves with rtpengine's SDP for the answerer. A failure of the second ends the first.
+   */
+  static async open(pool: SessionOpener, key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: SplitKeySession; sdp: string }> {
+    const first = await pool.offer(key, sdp, relayHopParams());
+    let second: { session: MediaSession; sdp: string };
+    try {
+      second = await pool.offer({ callId: key.callId + SPLIT_KEY_SUFFIX, fromTag: key.fromTag }, first.sdp, secured(params));
+    } catch (err) {
+      await first.session.delete();
+      throw err;
+    }
+    return { session: new SplitKeySession(first.session, second.session), sdp: second.sdp };
+  }
+
+  async answer(toTag: string, sdp: string, params: Record<string, unknown>): Promise<string> {
+    const hop = await this.#second.answer(toTag, sdp, params);
+    return this.#first.answer(toTag, hop, params);
+  }
+
+  async reoffer(from: CallSide, sdp: string, params: Record<string, unknown>): Promise<string> {
+    const [near, far] = from === 'A' ? [this.#first, this.#second] : [this.#second, this.#first];
+    const hop = await near.reoffer(from, sdp, relayHopParams());
+    return far.reoffer(from, hop, secured(params));
+  }
+
+  async reanswer(from: CallSide, sdp: string, params: Record<string, unknown>): Promise<string> {
+    // The answer comes from the side that did not offer, so it crosses the sessions the other way.
+    const [near, far] = from === 'A' ? [this.#second, this.#first] : [this.#first, this.#second];
+    const hop = await near.reanswer(from, sdp, params);
+    return far.reanswer(from, hop, params);
+  }
+
+  /** The first session's view: it sees the caller's media and, through the hop, the called side's. */
+  query(): Promise<Record<string, unknown> | undefined> {
+    return this.#first.query();
+  }
+
+  /** Deletes both sessions once; the caller's figures from the first, the called side's from the second. */
+  delete(): Promise<MediaTotals | undefined> {
+    this.#deleted ??= Promise.all([this.#first.delete(), this.#second.delete()])
+      .then(([a, b]) => (a && b ? { a: a.a, b: b.b } : undefined));
+    return this.#deleted;
+  }
+}
+
+/** The outer hop's offer parameters: SRTP towards the answerer even when its policy would keep the offer's (plain) transport. */
+function secured(params: Record<string, unknown>): Record<string, unknown> {
+  return params['transport-protocol'] ? params : { ...params, 'transport-protocol': 'RTP/SAVP' };
+}
