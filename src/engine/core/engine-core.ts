@@ -9,7 +9,7 @@ import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreCo
 import { nokFields } from '../wire/server-messages.js';
 import { LocalAddresses } from './addressing.js';
 import type { CoreErrorCode } from './errors.js';
-import { optionsResponse, screenRequest } from './ingress.js';
+import { optionsResponse, ourRouteToken, screenRequest } from './ingress.js';
 import { CoreGuard } from './core-guard.js';
 import type { CoreLimits } from './limits.js';
 import { ProxiedDialogs } from './proxied-dialogs.js';
@@ -25,7 +25,7 @@ import type { EngineDialog, ServerPending } from './engine-dialog.js';
 import { AppNotify } from './app-notify.js';
 import { DialogStore } from './dialog-store.js';
 import { ServerRequests } from './server-requests.js';
-import { getHeader, parseAppText, serializeMessageText, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
+import { getHeader, header, parseAppText, serializeMessageText, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
 import type { SipUri } from '../../sip/message/index.js';
 import type { StageTimes } from './stage-times.js';
 
@@ -169,6 +169,9 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     if (inDialog && method !== 'CANCEL' && this.#relayIfProxied(request, flow, txn)) return;
     // New requests get the checks a UAS makes after parsing (RFC 3261 §8.2); in-dialog requests are matched to
     // their dialog first, as drachtio-server does, so a peer's odd Request-URI there does not break a call.
+    // A flow token in our own Route (a request to a registration relayed with Path) goes to the app before the
+    // Route is removed; only a new request can carry one.
+    const flowToken = inDialog ? undefined : ourRouteToken(request, (uri) => this.#proxy.isOurs(uri));
     const screen = screenRequest(request, inDialog, (uri) => this.#proxy.isOurs(uri));
     if (screen.action === 'options') {
       this.#guard.count.optionsAnswered++;
@@ -238,7 +241,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#hub.sendSip(connId, {
       source: 'network', protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort,
       time: this.#notify.now(), transactionId: p.txnId, dialogId: '', recvAddr: flow.localAddress, recvPort: flow.localPort,
-    }, this.#forApp(request, flow));
+    }, this.#forApp(request, flow, flowToken));
     if (method === 'INVITE' && this.#stages) p.handedAt = this.#stages.handedToApp();
   }
 
@@ -568,14 +571,15 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
    * A request as an app gets it: with X-Trunkgate-Peer saying how it arrived and who sent it (ARCHITECTURE §1).
    * A proxy identity header is taken (trusted proxy of the request's tenant) or removed here, before any app sees it.
    */
-  #forApp(request: SipRequest, flow: Flow): string {
+  #forApp(request: SipRequest, flow: Flow, flowToken?: string): string {
     const tenant = flow.listenerId !== undefined ? this.#listenerTenant(flow.listenerId) : undefined;
     const headers = [...request.headers];
     const r = { ...request, headers };
     const proxied = this.#proxyIds.empty ? undefined
       : this.#proxyIds.take(r, flow.remoteAddress, (flow.protocol === 'tls' ? flow.tls?.tenant : undefined) ?? flow.tenant ?? tenant);
     if (proxied) this.#guard.count.proxyIdentityTaken++;
-    headers.push(peerHeader(flow, tenant, proxied));
+    const peer = peerHeader(flow, tenant, proxied);
+    headers.push(flowToken === undefined ? peer : header('X-Trunkgate-Peer', `${peer.value};flow=${flowToken}`));
     return serializeMessageText(r);
   }
 

@@ -97,6 +97,25 @@ export function stripOurRoutes(request: SipRequest, isOurs: (uri: string) => boo
   return rest.length > 0;
 }
 
+/** What a flow token may be to reach an app in X-Trunkgate-Peer `flow=` (base64url and dots, bounded). */
+const FLOW_TOKEN = /^[A-Za-z0-9_.-]{1,256}$/;
+
+/**
+ * The user part of the top Route when that Route names this engine: the flow token an edge proxy put in the Path
+ * it added to a REGISTER (RFC 3327 §4, RFC 5626 §5.2), which a request to that registration brings back in its
+ * Route. Read before our Route entries are removed, so the app can find the flow; the app checks its signature.
+ */
+export function ourRouteToken(request: SipRequest, isOurs: (uri: string) => boolean): string | undefined {
+  const h = request.headers.find((x) => x.name === 'route');
+  if (h === undefined) return undefined;
+  const top = splitList(h.value)[0];
+  if (top === undefined) return undefined;
+  const uri = uriTextOf(top);
+  if (!isOurs(uri)) return undefined;
+  const user = uriOrUndefined(uri)?.user;
+  return user !== undefined && FLOW_TOKEN.test(user) ? user : undefined;
+}
+
 /** 200 to an OPTIONS the engine answers itself: Allow, Accept, Supported (RFC 3261 §11.2), as CUBE and Kamailio do. */
 export function optionsResponse(request: SipRequest, toTag: string): SipResponse {
   return buildResponse(request, 200, 'OK', {
