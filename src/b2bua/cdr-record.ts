@@ -91,7 +91,8 @@ export interface CdrRecord {
   byeFailed: number;
   /**
    * Only on a connected call whose media was anchored on rtpengine: what rtpengine received from each leg (`a` the
-   * caller, `b` the called side: RTP packets, bytes, errors, RTCP packets), from its `delete` answer.
+   * caller, `b` the called side: RTP packets, bytes, errors, RTCP packets), and the loss, jitter and MOS that leg's
+   * endpoint reported in RTCP about the media it received (null without a usable report), from its `delete` answer.
    */
   media?: MediaTotals;
 }

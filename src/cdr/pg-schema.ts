@@ -50,6 +50,10 @@ export const COLUMNS: ReadonlyArray<readonly [string, (r: CdrRecord) => unknown]
   ['reason_out', (r) => r.reasonOut],
   ['bye_failed', (r) => r.byeFailed],
   ['media', (r) => (r.media ? JSON.stringify(r.media) : null)],
+  ['media_lost_a', (r) => r.media?.a.lost ?? null],
+  ['media_lost_b', (r) => r.media?.b.lost ?? null],
+  ['media_jitter_a_ms', (r) => r.media?.a.jitterMs ?? null],
+  ['media_jitter_b_ms', (r) => r.media?.b.jitterMs ?? null],
 ];
 
 /** The most rows one INSERT may carry: PostgreSQL takes at most 65,535 parameters per statement. */
@@ -107,6 +111,13 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: (table: string) =
     // rtpengine's per-leg figures of a call whose media was anchored (null otherwise).
     version: 2,
     sql: (t) => [`ALTER TABLE "${t}" ADD COLUMN IF NOT EXISTS media jsonb`],
+  },
+  {
+    // The loss and jitter each leg's endpoint reported (RTCP, through rtpengine) as columns of their own, for
+    // queries over many calls; null when the call was not anchored or the leg sent no usable report.
+    version: 3,
+    sql: (t) => [`ALTER TABLE "${t}" ADD COLUMN IF NOT EXISTS media_lost_a integer, ADD COLUMN IF NOT EXISTS media_lost_b integer,
+      ADD COLUMN IF NOT EXISTS media_jitter_a_ms integer, ADD COLUMN IF NOT EXISTS media_jitter_b_ms integer`],
   },
 ];
 
