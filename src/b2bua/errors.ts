@@ -22,7 +22,13 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_DRAINING'
   | 'ERR_B2BUA_CALL_HANDLER'
   /** The CDR sink threw on a record: the record is still in its `cdr` log line. */
-  | 'ERR_B2BUA_CDR_SINK';
+  | 'ERR_B2BUA_CDR_SINK'
+  /** A REGISTER on a tenant without registerRelay (403), or one that could not be relayed. */
+  | 'ERR_B2BUA_REGISTER_REFUSED'
+  /** The table of relayed registrations is full (registerRelay.maxBindings): a REGISTER from a new flow got 503. */
+  | 'ERR_B2BUA_REGISTER_RELAY_FULL'
+  /** A request to a relayed binding with a flow token that does not verify, or from a source not the registrar's: 403. */
+  | 'ERR_B2BUA_FLOW_TOKEN_INVALID';
 
 /** Events of the b2bua an operator watches for (listed with what to do in src/events.ts). */
 export type B2buaEventCode =

@@ -52,6 +52,8 @@ export interface TenantPolicy {
   readonly optionsPing?: OptionsPingPolicy;
   /** A registration trunk: the contact kept registered at the registrar (config tenants.<name>.register). */
   readonly register?: RegisterPolicy;
+  /** REGISTERs from this tenant's phones relayed to another tenant's registrar with Path (config registerRelay). */
+  readonly registerRelay?: RegisterRelayPolicy;
   /** Media anchoring and SRTP on this tenant's leg (absent: flow-around, SDP passes with a=crypto filtered). */
   readonly media?: TenantMedia;
 }
@@ -77,6 +79,22 @@ export interface RegisterPolicy {
   readonly expires: number;
   readonly contactUser: string;
   readonly retrySeconds: { readonly min: number; readonly max: number };
+}
+
+/** Where a tenant's REGISTERs are relayed (config tenants.<name>.registerRelay, resolved against tenant `to`). */
+export interface RegisterRelayPolicy {
+  /** The registrar tenant: requests to the relayed bindings are taken only from its sources. */
+  readonly to: string;
+  /** `host:port` or `dns:name` of the registrar. */
+  readonly registrar: string;
+  /** How the gateway reaches the registrar: the `to` tenant's transport, scheme and TLS profile. */
+  readonly transport: SipTransport;
+  readonly scheme: 'sip' | 'sips';
+  readonly tlsProfile?: string;
+  /** The gateway's address on the registrar's side, named in the Path (a listener of `to`, or a shared one). */
+  readonly path: { readonly host: string; readonly port: number };
+  readonly maxBindings: number;
+  readonly maxExpires: number;
 }
 
 /** A dial peer, with the optional target that overrides its tenant's sipServer (CUBE `session target`). */

@@ -16,6 +16,8 @@ import { createRfc3263Resolver, type SipServerResolver } from './rfc3263.js';
 import { sipReason } from './reason.js';
 import { parseTarget } from './target-uri.js';
 import { TrunkMonitor, type PingSrf, type TrunkMonitorSnapshot } from './trunk-monitor.js';
+import { flowKey } from './register-flow-token.js';
+import { RegisterRelay, type RegisterRelaySnapshot, type RelayRequest, type RelayResponse } from './register-relay.js';
 import { Registrations, registrationSpecs, type RegisterSrf, type RegistrationStatus } from './registrations.js';
 import { mediaCounters, type MediaCounters } from './media-pools.js';
 
@@ -58,6 +60,8 @@ export interface B2buaStatsSnapshot extends CallStatsSnapshot {
   trunks?: TrunkMonitorSnapshot;
   /** Each registration trunk's state at its registrar, when a tenant registers. */
   registrations?: RegistrationStatus[];
+  /** REGISTERs relayed with Path and requests routed to their flows, when a tenant has registerRelay. */
+  registerRelay?: RegisterRelaySnapshot;
   /** rtpengine requests, failures and sessions of this app's media pools, once a call of it was anchored. */
   media?: MediaCounters;
 }
@@ -164,10 +168,15 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     });
     return { policy, steps, ...(trunks ? { trunks } : {}), ...(registrations ? { registrations } : {}) };
   };
+  // REGISTERs through the gateway (tenants' registerRelay) and the requests that come back to their flows; every
+  // other REGISTER is refused here with a Reason rather than left to the engine's "no app".
+  const relay = options.policy ? new RegisterRelay({ policy: options.policy, key: flowKey(options.engine.secret), log, refusals: limited, clock }) : undefined;
+  if (relay) (srf as unknown as { register(fn: (req: RelayRequest, res: RelayResponse) => void): void }).register((req, res) => relay.onRegister(req, res));
   if (options.policy && pipelineStats) {
     live = build(options.policy);
     srf.use('invite', ((req, res, next) => {
       if (refuseDraining(req, res)) return;
+      if (relay?.onRequest(req as unknown as RelayRequest, res as unknown as RelayResponse) === true) return;
       // A 100 first: the engine then gives this call its final-answer time instead of the short first-answer
       // time, however long the dial peers take to ring.
       res.send(100);
@@ -225,6 +234,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       old.trunks?.close();
       old.registrations?.close();
       live = next;
+      relay?.setPolicy(policy);
       if (connected && !closed) {
         next.trunks?.start();
         next.registrations?.start();
@@ -246,6 +256,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       ? {
         ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}),
         ...(live?.registrations ? { registrations: live.registrations.snapshot() } : {}), ...mediaCounters(),
+        ...(relay && Object.values(live?.policy.tenants ?? {}).some((t) => t.registerRelay) ? { registerRelay: relay.snapshot() } : {}),
       }
       : stats.snapshot()),
     close: async () => {

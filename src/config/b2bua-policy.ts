@@ -1,4 +1,4 @@
-import type { B2buaDialPeer, B2buaPolicy, RegisterPolicy, TenantPolicy } from '../b2bua/policy-types.js';
+import type { B2buaDialPeer, B2buaPolicy, RegisterPolicy, RegisterRelayPolicy, TenantPolicy } from '../b2bua/policy-types.js';
 import type { GatewayConfig } from './load-config.js';
 import { tenantsByServerName } from './list-listeners.js';
 
@@ -26,6 +26,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
       ...(t.media !== undefined ? { media: { mode: t.media.mode, srtp: t.media.srtp, ...(t.media.suites ?? t.srtpCrypto ? { suites: t.media.suites ?? t.srtpCrypto } : {}) } } : {}),
       ...(t.optionsPing !== undefined ? { optionsPing: { intervalSeconds: t.optionsPing.intervalSeconds, downAfter: t.optionsPing.downAfter } } : {}),
       ...registerPolicy(t, env),
+      ...registerRelayPolicy(config, t),
       defaultPermissions: t.defaultPermissions,
       unknownPeer: t.unknownPeer,
     };
@@ -82,6 +83,35 @@ function registerPolicy(t: GatewayConfig['tenants'][string], env: Readonly<Recor
       registrar, username: r.username, password, expires: r.expires, contactUser: r.contactUser ?? r.username,
       retrySeconds: { min: r.retrySeconds.min, max: Math.max(r.retrySeconds.min, r.retrySeconds.max) },
       ...(r.realm !== undefined ? { realm: r.realm } : {}), ...(r.domain !== undefined ? { domain: r.domain } : {}),
+    },
+  };
+}
+
+const WILDCARD = new Set(['0.0.0.0', '::']);
+
+/**
+ * A tenant's REGISTER relay for the b2bua: the registrar (registerRelay.registrar, else the `to` tenant's
+ * register.registrar, else its first sipServer), `to`'s transport, scheme and TLS profile, and the gateway address
+ * the Path names: `to`'s own listener of its transport, else a shared one (a wildcard host is named by
+ * gateway.domain). Nothing when there is no registrar or no such address: the relay is then off.
+ */
+function registerRelayPolicy(config: GatewayConfig, t: GatewayConfig['tenants'][string]): { registerRelay?: RegisterRelayPolicy } {
+  const r = t.registerRelay;
+  const to = r === undefined ? undefined : config.tenants[r.to];
+  if (r === undefined || to === undefined) return {};
+  const servers = to.sipServer === undefined ? [] : typeof to.sipServer === 'string' ? [to.sipServer] : to.sipServer;
+  const registrar = r.registrar ?? to.register?.registrar ?? servers[0];
+  const scheme = to.url === 'sips' ? 'sips' : 'sip';
+  const transport = scheme === 'sips' ? 'tls' : to.transport;
+  const listener = config.listeners.find((l) => l.tenant === r.to && l.transport === transport)
+    ?? config.listeners.find((l) => l.tenant === undefined && l.transport === transport);
+  const host = listener === undefined ? undefined : WILDCARD.has(listener.host) ? config.gateway.domain : listener.host;
+  if (registrar === undefined || listener === undefined || host === undefined) return {};
+  return {
+    registerRelay: {
+      to: r.to, registrar, transport, scheme, ...(to.tlsProfile !== undefined ? { tlsProfile: to.tlsProfile } : {}),
+      path: { host: host.includes(':') && !host.startsWith('[') ? `[${host}]` : host, port: listener.port },
+      maxBindings: r.maxBindings, maxExpires: r.maxExpires,
     },
   };
 }

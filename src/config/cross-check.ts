@@ -140,6 +140,14 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     if (t.digest && input.env && input.env[t.digest.passwordEnv] === undefined) {
       problem('WARN_CONFIG_ENV', at('digest', 'passwordEnv'), `environment variable ${t.digest.passwordEnv} is not set`);
     }
+    if (t.registerRelay !== undefined) {
+      const to = config.tenants[t.registerRelay.to];
+      if (to === undefined) problem('ERR_CONFIG_REFERENCE', at('registerRelay', 'to'), `tenant "${t.registerRelay.to}" is not defined in tenants`);
+      else if (t.registerRelay.to === name) problem('ERR_CONFIG_TENANT', at('registerRelay', 'to'), 'registerRelay.to names the registrar tenant, not this one');
+      else if (t.registerRelay.registrar === undefined && to.register?.registrar === undefined && to.sipServer === undefined) {
+        problem('ERR_CONFIG_TENANT', at('registerRelay', 'registrar'), `registerRelay needs a registrar, or tenant "${t.registerRelay.to}" with a sipServer`);
+      }
+    }
     if (t.register !== undefined) {
       if (t.register.registrar === undefined && t.sipServer === undefined) problem('ERR_CONFIG_TENANT', at('register', 'registrar'), 'register needs a registrar, or a sipServer to register at');
       if (input.env && input.env[t.register.passwordEnv] === undefined) {

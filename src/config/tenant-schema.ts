@@ -108,6 +108,25 @@ export const TenantSchema = z.strictObject({
       retrySeconds: z.strictObject({ min: z.number().int().min(1).max(3600).default(5), max: z.number().int().min(1).max(86_400).default(300) }).prefault({}),
     })
     .optional(),
+  /**
+   * REGISTER relay (an edge proxy in front of a registrar, Kamailio `add_path` / the Genesys SIP Proxy case): the
+   * phones and PBXs of this tenant register through the gateway to the registrar of tenant `to` (its `registrar`,
+   * else `to`'s register.registrar, else its sipServer), with a Path (RFC 3327) naming the gateway and a signed flow
+   * token; requests to those bindings come back to the phone over the connection it registered on (RFC 5626).
+   * Off by default: a REGISTER on a tenant without it is refused.
+   */
+  registerRelay: z
+    .strictObject({
+      /** The tenant whose registrar the REGISTERs go to (and whose sources may then send requests to the bindings). */
+      to: NameSchema,
+      /** `host[:port]` of the registrar; default the `to` tenant's register.registrar, else its first sipServer. */
+      registrar: SipServerSchema.optional(),
+      /** Flows (connections, or UDP sources) with a live relayed binding at once; a REGISTER from a new one past it gets 503. */
+      maxBindings: z.number().int().min(1).max(1_000_000).default(10_000),
+      /** Longest binding kept for a flow when the registrar's answer names none, and the cap on what it grants (seconds). */
+      maxExpires: z.number().int().min(60).max(86_400).default(7200),
+    })
+    .optional(),
   /** Permissions of callers on this tenant that match no TLS peer (over each category's default). */
   defaultPermissions: z.record(NameSchema, z.boolean()).default({}),
   /**

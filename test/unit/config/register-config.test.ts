@@ -18,3 +18,25 @@ test('tenants.register: an unset password variable is a warning naming it; no re
   const inline = parseConfig([{ file: '/p/gateway.yaml', text: text('{ transport: udp, sipServer: "192.0.2.20:5060", register: { username: trunk1, passwordEnv: REG_PW, password: hunter2 } }') }]);
   assert.equal(inline.ok, false, 'an inline password is refused');
 });
+
+test('tenants.registerRelay: names a defined registrar tenant with somewhere to register; the policy carries the Path address', async () => {
+  const { b2buaPolicyFromConfig } = await import('../../../src/config/index.js');
+  const text = (relay: string, registrar = '{ transport: tcp, listen: { host: 127.0.0.1, port: 5070 }, sipServer: "192.0.2.20:5060" }') =>
+    `${base}tenants:\n  phones: { transport: tcp, listen: { host: 127.0.0.1, port: 5080 }, registerRelay: ${relay} }\n  registrar: ${registrar}\n`;
+  const good = parseConfig([{ file: '/p/gateway.yaml', text: text('{ to: registrar }') }]);
+  assert.ok(good.ok, JSON.stringify(!good.ok && good.problems));
+  const relay = b2buaPolicyFromConfig(good.config).tenants['phones']!.registerRelay;
+  assert.deepEqual(relay, {
+    to: 'registrar', registrar: '192.0.2.20:5060', transport: 'tcp', scheme: 'sip', path: { host: '127.0.0.1', port: 5070 }, maxBindings: 10_000, maxExpires: 7200,
+  });
+  const unknown = parseConfig([{ file: '/p/gateway.yaml', text: text('{ to: nowhere }') }]);
+  assert.equal(unknown.ok, false);
+  if (!unknown.ok) assert.deepEqual(unknown.problems.map((p) => [p.code, p.path]), [['ERR_CONFIG_REFERENCE', 'tenants.phones.registerRelay.to']]);
+  const self = parseConfig([{ file: '/p/gateway.yaml', text: text('{ to: phones }') }]);
+  assert.equal(self.ok, false);
+  const noServer = parseConfig([{ file: '/p/gateway.yaml', text: text('{ to: registrar }', '{ transport: tcp }') }]);
+  assert.equal(noServer.ok, false);
+  if (!noServer.ok) assert.deepEqual(noServer.problems.map((p) => [p.code, p.path]), [['ERR_CONFIG_TENANT', 'tenants.phones.registerRelay.registrar']]);
+  const bad = parseConfig([{ file: '/p/gateway.yaml', text: text('{ to: registrar, maxBindings: 0 }') }]);
+  assert.equal(bad.ok, false, 'maxBindings is at least 1');
+});

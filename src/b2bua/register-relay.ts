@@ -1,0 +1,235 @@
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../common/index.js';
+import type { RateLimitedLog } from '../log/index.js';
+import { bLegUri, parseServer } from './b-leg-target.js';
+import type { B2buaLogCode } from './errors.js';
+import { parsePeerHeader } from './peer-header.js';
+import { PEER_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
+import { sipReason } from './reason.js';
+import { signFlowToken, verifyFlowToken, type RegisterFlow } from './register-flow-token.js';
+import { grantedExpires } from './register-timing.js';
+
+/** The parts of a drachtio-srf request the relay reads, and its `proxy` (the engine's stateful proxy, §2.5). */
+export interface RelayRequest {
+  method: string;
+  uri: string;
+  protocol?: string;
+  source_address?: string;
+  source_port?: number | string;
+  get(name: string): string | undefined;
+  proxy(opts: { destination: string[]; headers?: Record<string, string>; remainInDialog?: boolean }, callback: (err: unknown, result?: RelayProxyResult) => void): unknown;
+}
+
+export interface RelayProxyResult {
+  finalStatus?: number;
+  finalResponse?: { msg?: { get(name: string): string | undefined } };
+}
+
+export interface RelayResponse {
+  send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void;
+}
+
+export interface RegisterRelayCounters {
+  /** REGISTERs sent on to a registrar, and those the registrar accepted (2xx). */
+  relayed: number;
+  accepted: number;
+  /** REGISTERs refused: the tenant has no registerRelay (403), the table was full (503). */
+  refusedNoRelay: number;
+  refusedFull: number;
+  /** Requests to a binding sent to the phone's flow; refused for a bad token (403) or a source that is not the registrar's (403). */
+  routed: number;
+  refusedToken: number;
+  refusedSource: number;
+}
+
+export interface RegisterRelaySnapshot extends RegisterRelayCounters {
+  bindings: number;
+}
+
+interface Binding {
+  flow: RegisterFlow;
+  aor: string;
+  expiresAt: number;
+}
+
+export interface RegisterRelayOptions {
+  policy: B2buaPolicy;
+  /** The flow-token key (register-flow-token.ts `flowKey`). */
+  key: Buffer;
+  log: Logger;
+  refusals: RateLimitedLog;
+  clock?: Clock;
+}
+
+const FLOW_PARAM = /(?:^|;)\s*flow=([A-Za-z0-9_.-]{1,256})\s*(?:;|$)/;
+
+function transportOf(p: string | undefined): SipTransport | undefined {
+  const t = p?.toLowerCase();
+  return t === 'udp' || t === 'tcp' || t === 'tls' ? t : undefined;
+}
+
+/** `<uri>` of a name-addr, or the bare value. */
+function uriOf(value: string | undefined): string {
+  const v = value ?? '';
+  const m = /<([^>]*)>/.exec(v);
+  return (m ? m[1]! : v.split(';')[0]!).trim();
+}
+
+/**
+ * Registrations through the gateway (RFC 3327 Path, RFC 5626 flows). A REGISTER from a tenant with `registerRelay`
+ * is proxied to the registrar of tenant `to` with a Path naming the gateway, whose user part is a signed token of
+ * the flow the REGISTER came on and whose `ob` parameter says requests must come back over that flow. A request from
+ * the registrar's side that brings the token back in its Route (the engine hands it over as X-Trunkgate-Peer
+ * `flow=`) is proxied to the phone's address over that flow, record-routed so the dialog stays on it. Default deny:
+ * a REGISTER on another tenant, a token that does not verify, a source that is not the registrar tenant's: 403.
+ * The bindings accepted are kept per flow, at most `maxBindings` (then 503, counted and logged).
+ */
+export class RegisterRelay {
+  #policy: B2buaPolicy;
+  readonly #o: RegisterRelayOptions;
+  readonly #clock: Clock;
+  readonly #bindings = new Map<string, Binding>();
+  readonly #c: RegisterRelayCounters = { relayed: 0, accepted: 0, refusedNoRelay: 0, refusedFull: 0, routed: 0, refusedToken: 0, refusedSource: 0 };
+
+  constructor(o: RegisterRelayOptions) {
+    this.#o = o;
+    this.#policy = o.policy;
+    this.#clock = o.clock ?? systemClock;
+  }
+
+  /** A configuration reload: new REGISTERs and requests use it; bindings already relayed stay until they run out. */
+  setPolicy(policy: B2buaPolicy): void {
+    this.#policy = policy;
+  }
+
+  snapshot(): RegisterRelaySnapshot {
+    this.#sweep();
+    return { ...this.#c, bindings: this.#bindings.size };
+  }
+
+  /** The live bindings, for tests and the admin view: flow, tenant, address-of-record, seconds left. */
+  bindings(): Array<{ transport: SipTransport; address: string; port: number; tenant: string; aor: string; expiresIn: number }> {
+    this.#sweep();
+    const now = this.#clock.now();
+    return [...this.#bindings.values()].map((b) => ({
+      transport: b.flow.transport, address: b.flow.address, port: b.flow.port, tenant: b.flow.tenant, aor: b.aor,
+      expiresIn: Math.round((b.expiresAt - now) / 1000),
+    }));
+  }
+
+  onRegister(req: RelayRequest, res: RelayResponse): void {
+    const peer = parsePeerHeader(req.get(PEER_HEADER));
+    const transport = transportOf(req.protocol);
+    const tenant = peer?.tenant;
+    const relay = tenant !== undefined ? this.#policy.tenants[tenant]?.registerRelay : undefined;
+    const address = req.source_address;
+    const port = Number(req.source_port);
+    if (relay === undefined || transport === undefined || peer?.transport !== transport || address === undefined || !Number.isInteger(port)) {
+      this.#c.refusedNoRelay++;
+      const text = `REGISTER is not relayed for tenant ${tenant ?? '-'}`;
+      this.#refuse(res, 403, 'Forbidden', 'ERR_B2BUA_REGISTER_REFUSED', address, { tenant, aor: uriOf(req.get('To')) }, text);
+      return;
+    }
+    const key = `${transport}|${address}|${port}`;
+    this.#sweep();
+    if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) {
+      this.#c.refusedFull++;
+      this.#refuse(res, 503, 'Service Unavailable', 'ERR_B2BUA_REGISTER_RELAY_FULL', address, { tenant, max: relay.maxBindings },
+        `the relayed registrations are at their limit (${relay.maxBindings})`, { 'Retry-After': '60' });
+      return;
+    }
+    const flow: RegisterFlow = { transport, address, port, tenant: tenant!, until: Math.floor(this.#clock.now() / 1000) + relay.maxExpires + 60 };
+    const token = signFlowToken(this.#o.key, flow);
+    const pathScheme = relay.scheme === 'sips' ? 'sips' : 'sip';
+    const tp = relay.transport === 'udp' ? '' : `;transport=${relay.transport}`;
+    // "the proxy [...] adds a Path header field value [...] that will resolve to that proxy" (RFC 3327 §5.2), on top
+    // of any it got; "ob" (RFC 5626 §5.1): requests to this binding must come back over the flow.
+    const ours = `<${pathScheme}:${token}@${relay.path.host}:${relay.path.port}${tp};lr;ob>`;
+    const existing = req.get('Path');
+    const server = parseServer(relay.registrar);
+    if (server === undefined) {
+      this.#refuse(res, 500, 'Server Internal Error', 'ERR_B2BUA_REGISTER_REFUSED', address, { tenant }, `registrar ${relay.registrar} is not an address`);
+      return;
+    }
+    const destination = bLegUri('', server, relay.transport, relay.scheme);
+    const aor = uriOf(req.get('To'));
+    this.#c.relayed++;
+    req.proxy({ destination: [destination], headers: { Path: existing ? `${ours}, ${existing}` : ours } }, (err, result) => {
+      if (err) {
+        this.#o.refusals.warn('ERR_B2BUA_REGISTER_REFUSED', address, { tenant, aor, err: String(err) }, `b2bua: REGISTER of ${aor} not relayed: ${String(err)}`);
+        return;
+      }
+      const status = result?.finalStatus ?? 0;
+      if (status < 200 || status >= 300) return;
+      this.#c.accepted++;
+      const msg = result?.finalResponse?.msg;
+      const granted = this.#granted(msg, relay.maxExpires);
+      if (granted <= 0) {
+        this.#bindings.delete(key);
+        return;
+      }
+      if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) return;
+      this.#bindings.set(key, { flow, aor, expiresAt: this.#clock.now() + granted * 1000 });
+    });
+  }
+
+  /**
+   * A request that may be to a relayed binding: true when it carried a flow token and was dealt with here (proxied
+   * to the phone, or refused); false when it has none and the call policy takes it.
+   */
+  onRequest(req: RelayRequest, res: RelayResponse): boolean {
+    const peerValue = req.get(PEER_HEADER);
+    const token = peerValue === undefined ? undefined : FLOW_PARAM.exec(peerValue)?.[1];
+    if (token === undefined) return false;
+    const source = req.source_address;
+    const check = verifyFlowToken(this.#o.key, token, Math.floor(this.#clock.now() / 1000));
+    if (!check.ok) {
+      this.#c.refusedToken++;
+      // "If the flow token has been tampered with, the proxy SHOULD send a 403 (Forbidden) response." (RFC 5626 §5.3)
+      this.#refuse(res, 403, 'Forbidden', 'ERR_B2BUA_FLOW_TOKEN_INVALID', source, { why: check.why, method: req.method }, `flow token ${check.why}`);
+      return true;
+    }
+    const flow = check.flow;
+    const relay = this.#policy.tenants[flow.tenant]?.registerRelay;
+    const from = parsePeerHeader(peerValue)?.tenant;
+    if (relay === undefined || from !== relay.to) {
+      this.#c.refusedSource++;
+      this.#refuse(res, 403, 'Forbidden', 'ERR_B2BUA_FLOW_TOKEN_INVALID', source, { why: 'source', from, tenant: flow.tenant, method: req.method },
+        `a ${req.method} to a binding of ${flow.tenant} from ${from ?? 'no tenant'}, not its registrar's`);
+      return true;
+    }
+    this.#c.routed++;
+    const user = /^sips?:([^@;>]+)@/i.exec(req.uri)?.[1];
+    const host = flow.address.includes(':') ? `[${flow.address}]` : flow.address;
+    const scheme = flow.transport === 'tls' && req.uri.toLowerCase().startsWith('sips:') ? 'sips' : 'sip';
+    const tp = flow.transport === 'udp' ? '' : `;transport=${flow.transport}`;
+    const destination = `${scheme}:${user !== undefined ? `${user}@` : ''}${host}:${flow.port}${tp}`;
+    req.proxy({ destination: [destination], remainInDialog: true }, (err) => {
+      if (err) this.#o.refusals.warn('ERR_B2BUA_FLOW_TOKEN_INVALID', source, { why: 'proxy', err: String(err) }, `b2bua: ${req.method} to ${destination} not sent: ${String(err)}`);
+    });
+    return true;
+  }
+
+  /** The longest Expires the registrar granted among the Contacts it returned, capped; 0 when none is left. */
+  #granted(msg: { get(name: string): string | undefined } | undefined, max: number): number {
+    if (!msg) return 0;
+    const contacts = msg.get('Contact');
+    if (contacts === undefined || contacts.trim() === '' || contacts.trim() === '*') return 0;
+    let best: number | undefined;
+    for (const m of contacts.matchAll(/;\s*expires\s*=\s*(\d+)/gi)) best = Math.max(best ?? 0, Number(m[1]));
+    // No expires parameter on any Contact: the Expires header, else the longest we keep (RFC 3261 §10.2.4).
+    best ??= grantedExpires({ status: 200, get: (n) => msg.get(n) }, '\u0000', max);
+    return Math.min(best, max);
+  }
+
+  #sweep(): void {
+    const now = this.#clock.now();
+    for (const [k, b] of this.#bindings) if (b.expiresAt <= now) this.#bindings.delete(k);
+  }
+
+  #refuse(res: RelayResponse, status: number, phrase: string, code: B2buaLogCode, source: string | undefined,
+    fields: Record<string, unknown>, text: string, extra: Record<string, string> = {}): void {
+    this.#o.refusals.warn(code, source, { ...fields, status }, `b2bua: ${text}: ${status}`);
+    res.send(status, phrase, { headers: { Reason: sipReason(status, text), ...extra } });
+  }
+}

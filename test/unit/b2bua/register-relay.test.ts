@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../../../src/common/index.js';
+import { RateLimitedLog } from '../../../src/log/index.js';
+import { flowKey, signFlowToken, verifyFlowToken } from '../../../src/b2bua/register-flow-token.js';
+import { RegisterRelay, type RelayProxyResult, type RelayRequest } from '../../../src/b2bua/register-relay.js';
+import type { B2buaPolicy, RegisterRelayPolicy } from '../../../src/b2bua/policy-types.js';
+import { captureLog } from './fake-srf.js';
+
+const key = flowKey('engine-secret');
+const relayPolicy: RegisterRelayPolicy = {
+  to: 'registrar', registrar: '192.0.2.10:5060', transport: 'tcp', scheme: 'sip', path: { host: '198.51.100.1', port: 5070 }, maxBindings: 2, maxExpires: 600,
+};
+const policy: B2buaPolicy = {
+  tenants: { phones: { transport: 'tcp', registerRelay: relayPolicy }, registrar: { transport: 'tcp', sipServer: '192.0.2.10:5060' }, other: { transport: 'udp' } },
+  categories: [], dialPeers: [],
+};
+
+interface Proxied { destination: string[]; headers?: Record<string, string>; remainInDialog?: boolean; done(r: RelayProxyResult): void }
+
+function request(method: string, headers: Record<string, string>, o: { uri?: string; protocol?: string; address?: string; port?: number } = {}) {
+  const proxied: Proxied[] = [];
+  const req: RelayRequest = {
+    method, uri: o.uri ?? 'sip:reg.test', protocol: o.protocol ?? 'tcp', source_address: o.address ?? '203.0.113.5', source_port: o.port ?? 40_001,
+    get: (n) => Object.entries(headers).find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1],
+    proxy: (opts, cb) => proxied.push({ ...opts, done: (r) => cb(null, r) }),
+  };
+  const sent: Array<{ status: number; headers: Record<string, string> }> = [];
+  const res = { send: (status: number, _reason?: string, opts?: { headers?: Record<string, string> }) => sent.push({ status, headers: opts?.headers ?? {} }) };
+  return { req, res, proxied, sent };
+}
+
+function rig() {
+  const clock = new ManualClock(1_700_000_000_000);
+  const { log, lines } = captureLog();
+  const relay = new RegisterRelay({ policy, key, log, refusals: new RateLimitedLog(log, clock), clock });
+  return { clock, lines, relay };
+}
+
+const ok = (contact: string): RelayProxyResult => ({ finalStatus: 200, finalResponse: { msg: { get: (n) => (n === 'Contact' ? contact : undefined) } } });
+
+test('flow tokens: what was signed verifies; a changed byte, a foreign key or a token run out does not', () => {
+  const flow = { transport: 'tcp' as const, address: '203.0.113.5', port: 40_001, tenant: 'phones', until: 2_000 };
+  const token = signFlowToken(key, flow);
+  assert.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/, 'a SIP user part');
+  assert.deepEqual(verifyFlowToken(key, token, 1_000), { ok: true, flow });
+  const other = signFlowToken(key, { ...flow, port: 40_002 });
+  assert.deepEqual(verifyFlowToken(key, `${other.split('.')[0]}.${token.split('.')[1]}`, 1_000), { ok: false, why: 'forged' });
+  assert.deepEqual(verifyFlowToken(flowKey('another-secret'), token, 1_000), { ok: false, why: 'forged' });
+  assert.deepEqual(verifyFlowToken(key, token, 2_001), { ok: false, why: 'expired' });
+  assert.deepEqual(verifyFlowToken(key, 'not-a-token', 1_000), { ok: false, why: 'malformed' });
+});
+
+test('REGISTER from a relay tenant: proxied to the registrar with our Path (flow token, ob) on top; the 2xx binds the flow', () => {
+  const { relay } = rig();
+  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone1@reg.test>', Path: '<sip:edge.example;lr>' });
+  relay.onRegister(r.req, r.res);
+  assert.equal(r.sent.length, 0);
+  assert.equal(r.proxied.length, 1);
+  assert.deepEqual(r.proxied[0]!.destination, ['sip:192.0.2.10:5060;transport=tcp']);
+  const path = /^<sip:([^@]+)@198\.51\.100\.1:5070;transport=tcp;lr;ob>, <sip:edge\.example;lr>$/.exec(r.proxied[0]!.headers?.Path ?? '');
+  assert.ok(path, r.proxied[0]!.headers?.Path);
+  const check = verifyFlowToken(key, path[1]!, 1_700_000_000);
+  assert.ok(check.ok);
+  assert.deepEqual([check.flow.transport, check.flow.address, check.flow.port, check.flow.tenant], ['tcp', '203.0.113.5', 40_001, 'phones']);
+  r.proxied[0]!.done(ok('<sip:phone1@203.0.113.5:5999;transport=tcp>;expires=300'));
+  assert.deepEqual(relay.bindings().map((b) => [b.aor, b.port, b.expiresIn]), [['sip:phone1@reg.test', 40_001, 300]]);
+  assert.equal(relay.snapshot().accepted, 1);
+});
+
+test('default deny: a REGISTER on a tenant without registerRelay gets 403 with a Reason, counted and logged', () => {
+  const { relay, lines } = rig();
+  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=other;verified=0;transport=udp', To: '<sip:phone1@reg.test>' }, { protocol: 'udp' });
+  relay.onRegister(r.req, r.res);
+  assert.equal(r.proxied.length, 0);
+  assert.equal(r.sent[0]!.status, 403);
+  assert.match(r.sent[0]!.headers.Reason!, /^SIP;cause=403;text="REGISTER is not relayed for tenant other"$/);
+  assert.equal(relay.snapshot().refusedNoRelay, 1);
+  assert.equal(lines.filter((l) => l.code === 'ERR_B2BUA_REGISTER_REFUSED').length, 1);
+  // A peer header whose transport is not the request's is not believed.
+  const lie = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tls' });
+  relay.onRegister(lie.req, lie.res);
+  assert.equal(lie.sent[0]!.status, 403);
+});
+
+test('bounded: past maxBindings a new flow gets 503 with Retry-After; a bound flow still refreshes; a 0 expiry unbinds', () => {
+  const { relay, lines } = rig();
+  const reg = (port: number) => {
+    const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>' }, { port });
+    relay.onRegister(r.req, r.res);
+    return r;
+  };
+  reg(1).proxied[0]!.done(ok('<sip:p@x>;expires=60'));
+  reg(2).proxied[0]!.done(ok('<sip:p@x>;expires=60'));
+  const third = reg(3);
+  assert.equal(third.proxied.length, 0);
+  assert.equal(third.sent[0]!.status, 503);
+  assert.equal(third.sent[0]!.headers['Retry-After'], '60');
+  assert.equal(lines.filter((l) => l.code === 'ERR_B2BUA_REGISTER_RELAY_FULL').length, 1);
+  assert.equal(reg(2).proxied.length, 1, 'a bound flow refreshes');
+  reg(1).proxied[0]!.done(ok('<sip:p@x>;expires=0'));
+  assert.equal(relay.snapshot().bindings, 1);
+  assert.equal(relay.snapshot().refusedFull, 1);
+});
+
+test('a request with a flow token: to the phone over its flow when from the registrar tenant; forged or from elsewhere: 403', () => {
+  const { clock, relay } = rig();
+  const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  const invite = request('INVITE', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@192.168.1.20:5060;transport=tcp', address: '192.0.2.10' });
+  assert.equal(relay.onRequest(invite.req, invite.res), true);
+  assert.deepEqual(invite.proxied.map((p) => [p.destination, p.remainInDialog]), [[['sip:phone1@203.0.113.5:40001;transport=tcp'], true]]);
+
+  const forged = request('INVITE', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token.slice(0, -2)}AA` });
+  assert.equal(relay.onRequest(forged.req, forged.res), true);
+  assert.equal(forged.sent[0]!.status, 403);
+  assert.equal(forged.proxied.length, 0);
+
+  const elsewhere = request('INVITE', { 'X-Trunkgate-Peer': `tenant=other;verified=0;transport=udp;flow=${token}` });
+  assert.equal(relay.onRequest(elsewhere.req, elsewhere.res), true);
+  assert.equal(elsewhere.sent[0]!.status, 403);
+
+  const plain = request('INVITE', { 'X-Trunkgate-Peer': 'tenant=registrar;verified=0;transport=tcp' });
+  assert.equal(relay.onRequest(plain.req, plain.res), false, 'no token: the call policy takes it');
+  assert.deepEqual([relay.snapshot().routed, relay.snapshot().refusedToken, relay.snapshot().refusedSource], [1, 1, 1]);
+});
