@@ -37,8 +37,10 @@ export type KamailioRoute =
    * against `users` (user → password), its bindings kept; other new requests go to the binding of their Request-URI
    * (lookup), 404 when there is none; with `callsTo`, every call goes to that address-of-record's binding, as a
    * carrier sends its DIDs to a registered trunk. `minExpires`: a shorter Expires gets 423 with Min-Expires.
+   * `usePath`: the Path of a REGISTER is kept with the binding (RFC 3327, registrar `use_path`, stored whether or
+   * not the phone said `Supported: path`), and a request to the binding goes along it; the log line shows the Path.
    */
-  | { kind: 'registrar'; realm: string; users: Record<string, string>; minExpires?: number; callsTo?: string }
+  | { kind: 'registrar'; realm: string; users: Record<string, string>; minExpires?: number; callsTo?: string; usePath?: boolean }
   /** A load balancer over several gateways (dispatcher-cfg.ts). */
   | KamailioDispatcherRoute;
 
@@ -93,7 +95,7 @@ function initialRequest(route: KamailioRoute, tls: boolean): string[] {
       '      exit;',
       '    }',
       '    if (!save("location")) sl_reply_error();',
-      '    xlog("L_NOTICE", "tg-registered aor=$tu contact=$ct expires=$hdr(Expires)\\n");',
+      `    xlog("L_NOTICE", "tg-registered aor=$tu contact=$ct expires=$hdr(Expires)${route.usePath === true ? ' path=$hdr(Path)' : ''}\\n");`,
       '    exit;',
       '  }',
       `  if (!lookup("location"${route.callsTo !== undefined ? `, "${quoted(route.callsTo)}"` : ''})) {`,
@@ -154,6 +156,7 @@ export function buildKamailioCfg(o: KamailioCfgInput): string {
     ...(o.route.kind === 'registrar' ? [
       'loadmodule "usrloc.so"', 'loadmodule "registrar.so"', 'loadmodule "auth.so"', 'modparam("usrloc", "db_mode", 0)',
       ...(o.route.minExpires !== undefined ? [`modparam("registrar", "min_expires", ${o.route.minExpires})`] : []),
+      ...(o.route.usePath === true ? ['modparam("registrar", "use_path", 1)', 'modparam("registrar", "path_mode", 0)'] : []),
     ] : []),
     ...(o.route.kind === 'dispatcher' ? dispatcherModule(o.route, o.dispatcherListPath ?? 'dispatcher.list') : []),
     ...(tls ? [`modparam("tls", "config", "${o.tlsCfgPath}")`, 'modparam("tls", "xavp_cfg", "tls")'] : []),

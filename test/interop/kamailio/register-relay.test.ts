@@ -1,0 +1,124 @@
+// Registrations through the gateway (RFC 3327 Path, RFC 5626 flows) against kamailio as registrar (digest, usrloc
+// in memory, `use_path`), trunkgate started as `npm start` starts it:
+//   phone (TCP, tenant phones) → REGISTER → gateway adds Path <sip:TOKEN@gw;lr;ob> → kamailio keeps the binding;
+//   caller (UDP) → INVITE sip:phone1@reg.test → kamailio → lookup → Route: the Path → gateway → verifies the token
+//   → the phone, over the connection it registered on; again after a refresh on that connection, and after the phone
+//   reconnects and registers again; a REGISTER from a tenant without the relay, or from an untrusted source, is refused.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test, type TestContext } from 'node:test';
+import { kamailioVersion, startKamailio, type KamailioProcess } from '../../support/kamailio.js';
+import { headerOf, okTo, registerPhone, statusOf, TcpPhone } from '../../support/kamailio/tcp-phone.js';
+import { ua, type Ua } from '../../support/mini-ua.js';
+import { freePort } from '../../support/sipp.js';
+import { profilesDir, startTrunkgate, type TrunkgateProcess } from '../../support/trunkgate-process.js';
+
+interface Rig { gw: TrunkgateProcess; kam: KamailioProcess; phonesPort: number; registrarPort: number; adminPort: number }
+
+async function rig(t: TestContext): Promise<Rig> {
+  const kam = await startKamailio({
+    listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }, { proto: 'tcp', host: '127.0.0.1', port: 0 }],
+    route: { kind: 'registrar', realm: 'reg.test', users: { phone1: 'ph0ne-pw' }, callsTo: 'sip:phone1@reg.test', usePath: true },
+  });
+  t.after(() => kam.stop());
+  const [udpPort, phonesPort, registrarPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const dir = profilesDir(t, `
+gateway:
+  listen: [{ transport: udp, host: 127.0.0.1, port: ${udpPort} }]
+  admin: { host: 127.0.0.1, port: ${adminPort} }
+  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
+tenants:
+  phones:
+    transport: tcp
+    listen: { host: 127.0.0.1, port: ${phonesPort} }
+    trustedSources: [127.0.0.1/32]
+    registerRelay: { to: registrar, maxBindings: 4, maxExpires: 120 }
+  registrar:
+    transport: tcp
+    listen: { host: 127.0.0.1, port: ${registrarPort} }
+    sipServer: 127.0.0.1:${kam.port('tcp')}
+dialPeers: []
+`);
+  const gw = await startTrunkgate(t, dir, { ready: (l) => l.code === 'EVT_GATEWAY_READY' });
+  return { gw, kam, phonesPort, registrarPort, adminPort };
+}
+
+/** An INVITE to the address-of-record, sent to kamailio from a UDP caller; resolves with its final answer. */
+async function callAor(caller: Ua, kam: KamailioProcess): Promise<string> {
+  const callId = randomUUID();
+  caller.send([
+    'INVITE sip:phone1@reg.test SIP/2.0',
+    `Via: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=z9hG4bK${callId.slice(0, 12)};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:caller@127.0.0.1>;tag=c${callId.slice(0, 6)}`,
+    'To: <sip:phone1@reg.test>',
+    `Call-ID: ${callId}`,
+    'CSeq: 1 INVITE',
+    `Contact: <sip:caller@127.0.0.1:${caller.port}>`,
+    'Content-Length: 0', '', '',
+  ].join('\r\n'), kam.port('udp'));
+  return caller.next(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [^\\r]*\\r\\n[\\s\\S]*Call-ID: ${callId}`, 'm'));
+}
+
+/** The phone takes the INVITE over its connection and answers 200; the caller must get that 200. */
+async function callReachesPhone(caller: Ua, kam: KamailioProcess, phone: TcpPhone, contact: string): Promise<string> {
+  const answered = callAor(caller, kam);
+  const invite = await phone.next(/^INVITE /);
+  phone.send(okTo(invite, contact));
+  const final = await answered;
+  assert.equal(statusOf(final), 200, final);
+  return invite;
+}
+
+test(`REGISTER relay with Path through the gateway to kamailio ${kamailioVersion()}: calls to the AOR come back over the phone's connection`, { timeout: 60_000 }, async (t) => {
+  const { gw, kam, phonesPort, registrarPort, adminPort } = await rig(t);
+  const caller = await ua(t);
+  const contact = 'sip:phone1@127.0.0.1:5999;transport=tcp';
+  const callId = randomUUID();
+
+  const phone = await TcpPhone.open(phonesPort);
+  t.after(() => phone.close());
+  const first = await registerPhone(phone, { user: 'phone1', domain: 'reg.test', password: 'ph0ne-pw', contact, callId, cseq: 1, expires: 60 });
+  assert.equal(statusOf(first.answer), 200, first.answer);
+  const path = /tg-registered aor=sip:phone1@reg\.test contact=<sip:phone1@127\.0\.0\.1:5999;transport=tcp> expires=60 path=<sip:([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)@127\.0\.0\.1:(\d+);transport=tcp;lr;ob>/.exec(kam.logs());
+  assert.ok(path, `kamailio stored the binding with the gateway's Path: ${kam.logs().split('\n').filter((l) => l.includes('tg-registered')).join('\n')}`);
+  assert.equal(Number(path[2]), registrarPort, 'the Path names the gateway on the registrar tenant\'s listener');
+
+  // kamailio → Route <Path> → the gateway → the phone over its own connection (the phone listens nowhere).
+  const invite = await callReachesPhone(caller, kam, phone, contact);
+  assert.match(invite.split('\r\n')[0]!, new RegExp(`^INVITE sip:phone1@127\\.0\\.0\\.1:${phone.localPort};transport=tcp SIP/2\\.0`));
+  assert.match(headerOf(invite, 'Record-Route'), /127\.0\.0\.1/, 'the gateway stays in the dialog');
+
+  // A refresh on the same connection, then a call again.
+  const refresh = await registerPhone(phone, { user: 'phone1', domain: 'reg.test', password: 'ph0ne-pw', contact, callId, cseq: first.cseq + 1, expires: 60 });
+  assert.equal(statusOf(refresh.answer), 200, refresh.answer);
+  await callReachesPhone(caller, kam, phone, contact);
+
+  // The phone loses its connection, opens a new one and registers again: calls follow the new flow.
+  phone.close();
+  const again = await TcpPhone.open(phonesPort);
+  t.after(() => again.close());
+  const moved = await registerPhone(again, { user: 'phone1', domain: 'reg.test', password: 'ph0ne-pw', contact, callId, cseq: refresh.cseq + 1, expires: 60 });
+  assert.equal(statusOf(moved.answer), 200, moved.answer);
+  await callReachesPhone(caller, kam, again, contact);
+
+  const stats = await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json() as { b2bua?: { registerRelay?: Record<string, number> } };
+  const relay = JSON.stringify(stats).match(/"registerRelay":\{[^}]*\}/)?.[0] ?? '';
+  assert.match(relay, /"routed":3/, relay);
+  assert.match(relay, /"bindings":[12]\b/, relay);
+
+  // Default deny: a REGISTER on the registrar tenant's listener (a tenant without the relay) is refused with a Reason.
+  const other = await TcpPhone.open(registrarPort);
+  t.after(() => other.close());
+  const refused = await registerPhone(other, { user: 'phone1', domain: 'reg.test', password: 'ph0ne-pw', contact, callId: randomUUID(), cseq: 1, expires: 60 });
+  assert.equal(statusOf(refused.answer), 403, refused.answer);
+  assert.match(headerOf(refused.answer, 'Reason'), /cause=403;text="REGISTER is not relayed for tenant registrar"/);
+  await gw.waitFor((l) => l.code === 'ERR_B2BUA_REGISTER_REFUSED', 5_000);
+
+  // From an address the phones tenant does not trust: the engine's 403, before any app.
+  const stranger = await TcpPhone.open(phonesPort, '127.0.0.2');
+  t.after(() => stranger.close());
+  const untrusted = await registerPhone(stranger, { user: 'phone1', domain: 'reg.test', password: 'ph0ne-pw', contact, callId: randomUUID(), cseq: 1, expires: 60 });
+  assert.equal(statusOf(untrusted.answer), 403, untrusted.answer);
+  assert.equal(kam.requests().filter((r) => r.method === 'REGISTER').length, 6, 'only the phone\'s REGISTERs (three, each challenged once) reached kamailio');
+});
