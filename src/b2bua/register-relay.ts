@@ -61,6 +61,14 @@ export interface RegisterRelayOptions {
   clock?: Clock;
 }
 
+/** Where a request to a relayed binding carries its verified flow to the pipeline (middleware/relayed-binding.ts). */
+export const RELAYED_FLOW = Symbol('trunkgate.relayedFlow');
+
+/** The verified flow of a request to a relayed binding, if it is one. */
+export function relayedFlowOf(req: object): RegisterFlow | undefined {
+  return (req as { [RELAYED_FLOW]?: RegisterFlow })[RELAYED_FLOW];
+}
+
 const FLOW_PARAM = /(?:^|;)\s*flow=([A-Za-z0-9_.-]{1,256})\s*(?:;|$)/;
 
 function transportOf(p: string | undefined): SipTransport | undefined {
@@ -78,9 +86,10 @@ function uriOf(value: string | undefined): string {
 /**
  * Registrations through the gateway (RFC 3327 Path, RFC 5626 flows). A REGISTER from a tenant with `registerRelay`
  * is proxied to the registrar of tenant `to` with a Path naming the gateway, whose user part is a signed token of
- * the flow the REGISTER came on and whose `ob` parameter says requests must come back over that flow. A request from
+ * the flow the REGISTER came on and whose `ob` parameter says requests must come back over that flow. An INVITE from
  * the registrar's side that brings the token back in its Route (the engine hands it over as X-Trunkgate-Peer
- * `flow=`) is proxied to the phone's address over that flow, record-routed so the dialog stays on it. Default deny:
+ * `flow=`) is a call of the registrar tenant to the phone's tenant, its B leg sent to the phone's address, which
+ * the engine reaches over the phone's connection (and keeps the dialog on). Default deny:
  * a REGISTER on another tenant, a token that does not verify, a source that is not the registrar tenant's: 403.
  * The bindings accepted are kept per flow, at most `maxBindings` (then 503, counted and logged).
  */
@@ -130,6 +139,15 @@ export class RegisterRelay {
       this.#refuse(res, 403, 'Forbidden', 'ERR_B2BUA_REGISTER_REFUSED', address, { tenant, aor: uriOf(req.get('To')) }, text);
       return;
     }
+    const own = this.#policy.tenants[tenant!]!;
+    const tenantTransport = own.url === 'sips' ? 'tls' : own.transport ?? 'udp';
+    if (transport !== tenantTransport) {
+      // Calls to the binding are placed on this tenant's transport: a flow of another one could not be reached.
+      this.#c.refusedNoRelay++;
+      this.#refuse(res, 403, 'Forbidden', 'ERR_B2BUA_REGISTER_REFUSED', address, { tenant, transport },
+        `tenant ${tenant} relays REGISTERs over ${tenantTransport}, not ${transport}`);
+      return;
+    }
     const key = `${transport}|${address}|${port}`;
     this.#sweep();
     if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) {
@@ -174,8 +192,10 @@ export class RegisterRelay {
   }
 
   /**
-   * A request that may be to a relayed binding: true when it carried a flow token and was dealt with here (proxied
-   * to the phone, or refused); false when it has none and the call policy takes it.
+   * An INVITE that may be to a relayed binding: true when it carried a flow token that failed (refused here, 403);
+   * false otherwise, the call policy then takes it. A good token from a source of the registrar tenant marks the
+   * request (`relayedFlowOf`), so the pipeline places the B leg on the phone's tenant, to the phone's address, which
+   * the engine reaches over the connection the phone opened; the dialog's later requests stay on it.
    */
   onRequest(req: RelayRequest, res: RelayResponse): boolean {
     const peerValue = req.get(PEER_HEADER);
@@ -199,15 +219,8 @@ export class RegisterRelay {
       return true;
     }
     this.#c.routed++;
-    const user = /^sips?:([^@;>]+)@/i.exec(req.uri)?.[1];
-    const host = flow.address.includes(':') ? `[${flow.address}]` : flow.address;
-    const scheme = flow.transport === 'tls' && req.uri.toLowerCase().startsWith('sips:') ? 'sips' : 'sip';
-    const tp = flow.transport === 'udp' ? '' : `;transport=${flow.transport}`;
-    const destination = `${scheme}:${user !== undefined ? `${user}@` : ''}${host}:${flow.port}${tp}`;
-    req.proxy({ destination: [destination], remainInDialog: true }, (err) => {
-      if (err) this.#o.refusals.warn('ERR_B2BUA_FLOW_TOKEN_INVALID', source, { why: 'proxy', err: String(err) }, `b2bua: ${req.method} to ${destination} not sent: ${String(err)}`);
-    });
-    return true;
+    (req as RelayRequest & { [RELAYED_FLOW]?: RegisterFlow })[RELAYED_FLOW] = flow;
+    return false;
   }
 
   /** The longest Expires the registrar granted among the Contacts it returned, capped; 0 when none is left. */

@@ -5,11 +5,13 @@ import { classifyNumber } from './classify-number.js';
 import { identifyPeer } from './identify-peer.js';
 import { mapPermissions } from './map-permissions.js';
 import { placeCall, type PlaceCallDeps } from './place-call.js';
+import { relayedBinding } from './relayed-binding.js';
 import { selectDialPeer } from './select-dial-peer.js';
 
 /**
  * The INVITE pipeline, in order: who calls (and the identity header removed), Max-Forwards, permissions,
- * the number's category, the permission check, the dial peers, then the B leg and the bridge.
+ * the number's category, the permission check, the dial peers (or the phone of a binding relayed through the
+ * gateway), then the B leg and the bridge.
  */
 export function buildPipeline(deps: PlaceCallDeps): Middleware[] {
   return [
@@ -18,7 +20,7 @@ export function buildPipeline(deps: PlaceCallDeps): Middleware[] {
     mapPermissions(deps),
     classifyNumber(deps),
     checkPermission(deps),
-    selectDialPeer(deps),
+    relayedBinding(deps, selectDialPeer(deps)),
     placeCall(deps),
   ];
 }

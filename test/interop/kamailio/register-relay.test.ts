@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { kamailioVersion, startKamailio, type KamailioProcess } from '../../support/kamailio.js';
 import { headerOf, okTo, registerPhone, statusOf, TcpPhone } from '../../support/kamailio/tcp-phone.js';
-import { ua, type Ua } from '../../support/mini-ua.js';
+import { sdp, ua, type Ua } from '../../support/mini-ua.js';
 import { freePort } from '../../support/sipp.js';
 import { profilesDir, startTrunkgate, type TrunkgateProcess } from '../../support/trunkgate-process.js';
 
@@ -55,18 +55,42 @@ async function callAor(caller: Ua, kam: KamailioProcess): Promise<string> {
     `Call-ID: ${callId}`,
     'CSeq: 1 INVITE',
     `Contact: <sip:caller@127.0.0.1:${caller.port}>`,
-    'Content-Length: 0', '', '',
+    'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp,
   ].join('\r\n'), kam.port('udp'));
   return caller.next(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [^\\r]*\\r\\n[\\s\\S]*Call-ID: ${callId}`, 'm'));
 }
 
-/** The phone takes the INVITE over its connection and answers 200; the caller must get that 200. */
+/** ACK or BYE from the caller inside the dialog its INVITE's 200 set up, along kamailio's Record-Route (RFC 3261 §12.2.1.1). */
+function sendInDialog(caller: Ua, kam: KamailioProcess, ok: string, method: 'ACK' | 'BYE', cseq: number): void {
+  const routes = ok.split('\r\n').filter((l) => /^record-route:/i.test(l)).flatMap((l) => l.replace(/^[^:]*:\s*/, '').split(/,\s*(?=<)/)).reverse();
+  const target = /<([^>]+)>/.exec(headerOf(ok, 'Contact'))?.[1] ?? '';
+  caller.send([
+    `${method} ${target} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=z9hG4bK${randomUUID().slice(0, 12)};rport`,
+    'Max-Forwards: 70',
+    ...routes.map((r) => `Route: ${r}`),
+    `From: ${headerOf(ok, 'From')}`, `To: ${headerOf(ok, 'To')}`, `Call-ID: ${headerOf(ok, 'Call-ID')}`, `CSeq: ${cseq} ${method}`,
+    'Content-Length: 0', '', '',
+  ].join('\r\n'), kam.port('udp'));
+}
+
+/**
+ * The phone takes the INVITE over its connection and answers 200; the caller gets it, ACKs and hangs up: the BYE
+ * reaches the phone over the same connection (its Contact names a port where nothing listens).
+ */
 async function callReachesPhone(caller: Ua, kam: KamailioProcess, phone: TcpPhone, contact: string): Promise<string> {
   const answered = callAor(caller, kam);
   const invite = await phone.next(/^INVITE /);
-  phone.send(okTo(invite, contact));
+  phone.send(okTo(invite, contact, sdp));
   const final = await answered;
   assert.equal(statusOf(final), 200, final);
+  sendInDialog(caller, kam, final, 'ACK', 1);
+  await phone.next(/^ACK /);
+  sendInDialog(caller, kam, final, 'BYE', 2);
+  const bye = await phone.next(/^BYE /);
+  phone.send(okTo(bye, contact));
+  const byeOk = await caller.next(new RegExp(`^SIP/2\\.0 200 [^\\r]*\\r\\n[\\s\\S]*CSeq: 2 BYE`, 'm'));
+  assert.equal(headerOf(byeOk, 'Call-ID'), headerOf(final, 'Call-ID'));
   return invite;
 }
 
@@ -87,7 +111,8 @@ test(`REGISTER relay with Path through the gateway to kamailio ${kamailioVersion
   // kamailio → Route <Path> → the gateway → the phone over its own connection (the phone listens nowhere).
   const invite = await callReachesPhone(caller, kam, phone, contact);
   assert.match(invite.split('\r\n')[0]!, new RegExp(`^INVITE sip:phone1@127\\.0\\.0\\.1:${phone.localPort};transport=tcp SIP/2\\.0`));
-  assert.match(headerOf(invite, 'Record-Route'), /127\.0\.0\.1/, 'the gateway stays in the dialog');
+  assert.notEqual(headerOf(invite, 'Call-ID'), '', 'a B leg of the gateway');
+  assert.equal(headerOf(invite, 'Record-Route'), '', 'the gateway is the phone\'s peer (a B2BUA leg), not a proxy on the path');
 
   // A refresh on the same connection, then a call again.
   const refresh = await registerPhone(phone, { user: 'phone1', domain: 'reg.test', password: 'ph0ne-pw', contact, callId, cseq: first.cseq + 1, expires: 60 });
@@ -101,6 +126,12 @@ test(`REGISTER relay with Path through the gateway to kamailio ${kamailioVersion
   const moved = await registerPhone(again, { user: 'phone1', domain: 'reg.test', password: 'ph0ne-pw', contact, callId, cseq: refresh.cseq + 1, expires: 60 });
   assert.equal(statusOf(moved.answer), 200, moved.answer);
   await callReachesPhone(caller, kam, again, contact);
+
+  // Each call is a call of the registrar tenant to the phones tenant, with its CDR.
+  await gw.waitFor(() => gw.lines.filter((l) => l.msg === 'cdr').length >= 3, 5_000);
+  for (const c of gw.lines.filter((l) => l.msg === 'cdr').map((l) => l.cdr as Record<string, unknown>)) {
+    assert.deepEqual([c.tenantIn, c.tenantOut, c.dialPeer, c.calledNumber, c.status], ['registrar', 'phones', 'registered:phones', 'phone1', 200]);
+  }
 
   const stats = await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json() as { b2bua?: { registerRelay?: Record<string, number> } };
   const relay = JSON.stringify(stats).match(/"registerRelay":\{[^}]*\}/)?.[0] ?? '';

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { ManualClock } from '../../../src/common/index.js';
 import { RateLimitedLog } from '../../../src/log/index.js';
 import { flowKey, signFlowToken, verifyFlowToken } from '../../../src/b2bua/register-flow-token.js';
-import { RegisterRelay, type RelayProxyResult, type RelayRequest } from '../../../src/b2bua/register-relay.js';
+import { RegisterRelay, relayedFlowOf, type RelayProxyResult, type RelayRequest } from '../../../src/b2bua/register-relay.js';
+import { relayedBinding } from '../../../src/b2bua/middleware/relayed-binding.js';
+import type { Middleware, PipelineDeps } from '../../../src/b2bua/pipeline-types.js';
 import type { B2buaPolicy, RegisterRelayPolicy } from '../../../src/b2bua/policy-types.js';
 import { captureLog } from './fake-srf.js';
 
@@ -77,6 +79,11 @@ test('default deny: a REGISTER on a tenant without registerRelay gets 403 with a
   assert.match(r.sent[0]!.headers.Reason!, /^SIP;cause=403;text="REGISTER is not relayed for tenant other"$/);
   assert.equal(relay.snapshot().refusedNoRelay, 1);
   assert.equal(lines.filter((l) => l.code === 'ERR_B2BUA_REGISTER_REFUSED').length, 1);
+  // A phone of a TCP tenant registering over UDP (a shared listener): its calls could not reach it.
+  const udp = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=udp' }, { protocol: 'udp' });
+  relay.onRegister(udp.req, udp.res);
+  assert.equal(udp.sent[0]!.status, 403);
+  assert.equal(udp.proxied.length, 0);
   // A peer header whose transport is not the request's is not believed.
   const lie = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tls' });
   relay.onRegister(lie.req, lie.res);
@@ -103,12 +110,21 @@ test('bounded: past maxBindings a new flow gets 503 with Retry-After; a bound fl
   assert.equal(relay.snapshot().refusedFull, 1);
 });
 
-test('a request with a flow token: to the phone over its flow when from the registrar tenant; forged or from elsewhere: 403', () => {
+test('an INVITE with a flow token: marked for the phone\'s flow when from the registrar tenant; forged or from elsewhere: 403', () => {
   const { clock, relay } = rig();
   const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
   const invite = request('INVITE', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@192.168.1.20:5060;transport=tcp', address: '192.0.2.10' });
-  assert.equal(relay.onRequest(invite.req, invite.res), true);
-  assert.deepEqual(invite.proxied.map((p) => [p.destination, p.remainInDialog]), [[['sip:phone1@203.0.113.5:40001;transport=tcp'], true]]);
+  assert.equal(relay.onRequest(invite.req, invite.res), false, 'the call policy places it');
+  assert.equal(invite.sent.length, 0);
+  assert.deepEqual(relayedFlowOf(invite.req), { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  // The pipeline step puts the phone's tenant and address in place of the dial peers; other calls go to the dial peers.
+  const locals: Record<string, unknown> = {};
+  let chosen = 0;
+  const select: Middleware = (_req, _res, next) => { chosen++; next(); };
+  const step = relayedBinding({ policy } as PipelineDeps, select);
+  step(Object.assign(invite.req, { locals }) as never, invite.res as never, () => undefined);
+  assert.deepEqual(locals.dialPeers, [{ dialPeer: { id: 'registered:phones', destinationPattern: '', tenant: 'phones', sipServer: '203.0.113.5:40001' }, prefixLength: 0 }]);
+  assert.equal(chosen, 0);
 
   const forged = request('INVITE', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token.slice(0, -2)}AA` });
   assert.equal(relay.onRequest(forged.req, forged.res), true);
@@ -121,5 +137,8 @@ test('a request with a flow token: to the phone over its flow when from the regi
 
   const plain = request('INVITE', { 'X-Trunkgate-Peer': 'tenant=registrar;verified=0;transport=tcp' });
   assert.equal(relay.onRequest(plain.req, plain.res), false, 'no token: the call policy takes it');
+  assert.equal(relayedFlowOf(plain.req), undefined);
+  step(Object.assign(plain.req, { locals: {} }) as never, plain.res as never, () => undefined);
+  assert.equal(chosen, 1, 'the dial peers choose');
   assert.deepEqual([relay.snapshot().routed, relay.snapshot().refusedToken, relay.snapshot().refusedSource], [1, 1, 1]);
 });
