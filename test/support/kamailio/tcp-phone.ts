@@ -1,19 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 /**
- * A phone over one TCP connection on loopback, enough to register with digest through an edge proxy and to answer a
+ * A phone over one TCP or TLS connection on loopback, enough to register with digest through an edge proxy and to answer a
  * request that comes back over that connection (RFC 5626: the phone never listens; it only keeps its flow open).
  */
 export class TcpPhone {
   readonly socket: Socket;
+  readonly transport: 'tcp' | 'tls';
   readonly received: string[] = [];
   #buf = Buffer.alloc(0);
   #waiters: Array<{ re: RegExp; resolve: (m: string) => void }> = [];
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, transport: 'tcp' | 'tls') {
     this.socket = socket;
+    this.transport = transport;
     socket.on('data', (d) => this.#data(d));
     socket.on('error', () => undefined);
   }
@@ -21,7 +24,14 @@ export class TcpPhone {
   static async open(port: number, localAddress = '127.0.0.1'): Promise<TcpPhone> {
     const s = connect({ host: '127.0.0.1', port, localAddress });
     await once(s, 'connect');
-    return new TcpPhone(s);
+    return new TcpPhone(s, 'tcp');
+  }
+
+  /** Over TLS, trusting `ca` for the gateway's certificate (no client certificate). */
+  static async openTls(port: number, ca: string): Promise<TcpPhone> {
+    const s = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'gw.trunkgate.test' });
+    await once(s, 'secureConnect');
+    return new TcpPhone(s, 'tls');
   }
 
   get localPort(): number {
@@ -107,7 +117,7 @@ export async function registerPhone(phone: TcpPhone, r: RegisterInput): Promise<
   let cseq = r.cseq;
   const build = (auth?: string) => [
     `REGISTER ${uri} SIP/2.0`,
-    `Via: SIP/2.0/TCP 127.0.0.1:${phone.localPort};branch=z9hG4bK${randomUUID().slice(0, 12)};rport`,
+    `Via: SIP/2.0/${phone.transport.toUpperCase()} 127.0.0.1:${phone.localPort};branch=z9hG4bK${randomUUID().slice(0, 12)};rport`,
     'Max-Forwards: 70',
     `From: <sip:${r.user}@${r.domain}>;tag=${r.callId.slice(0, 8)}`,
     `To: <sip:${r.user}@${r.domain}>`,
