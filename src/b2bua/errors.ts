@@ -41,4 +41,6 @@ export type B2buaEventCode =
   /** A registration trunk's binding is up at its registrar. */
   | 'EVT_REGISTRATION_UP'
   /** A registration trunk failed to register or refresh. */
-  | 'EVT_REGISTRATION_DOWN';
+  | 'EVT_REGISTRATION_DOWN'
+  /** A registration trunk's registrar stopped answering its probes, or answered over a new connection: it registers again. */
+  | 'EVT_REGISTRATION_RENEW';

@@ -79,6 +79,8 @@ export interface RegisterPolicy {
   readonly expires: number;
   readonly contactUser: string;
   readonly retrySeconds: { readonly min: number; readonly max: number };
+  /** Seconds between OPTIONS probes of the registrar while registered (0: none); absent: 30. */
+  readonly probeSeconds?: number;
 }
 
 /** Where a tenant's REGISTERs are relayed (config tenants.<name>.registerRelay, resolved against tenant `to`). */

@@ -5,9 +5,12 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
 import { bLegUri, parseServer } from './b-leg-target.js';
 import { digestAnswer } from './middleware/place-call.js';
-import { ROUTE_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
+import { ROUTE_HEADER, type SipTransport } from './policy-types.js';
+import { flowOfAnswer, probeRegistrar } from './register-probe.js';
 import { grantedExpires, refreshDelayMs, retryDelayMs, type RegisterAnswer } from './register-timing.js';
 import type { SipServerResolver } from './rfc3263.js';
+
+export { registrationSpecs } from './register-specs.js';
 
 /** What the registrations need from drachtio-srf: `srf.request` for an out-of-dialog REGISTER (digest handled). */
 export interface RegisterSrf {
@@ -26,6 +29,8 @@ export interface RegistrationSpec {
   expires: number;
   contactUser: string;
   retrySeconds: { min: number; max: number };
+  /** Seconds between OPTIONS probes of the registrar while registered; 0 or absent: none. */
+  probeSeconds?: number;
   transport: SipTransport;
   scheme: 'sip' | 'sips';
   tlsProfile?: string;
@@ -62,6 +67,13 @@ interface Entry {
   timer?: TimerHandle;
   expiry?: TimerHandle;
   seq: number;
+  /** The flow the last 2xx came over (register-probe.ts), a probe in progress or waiting, the registrar unreached. */
+  flow?: string;
+  probe?: TimerHandle;
+  probeSeq: number;
+  lost: boolean;
+  /** A REGISTER is out (no final answer yet). */
+  busy: boolean;
 }
 
 export interface RegistrationsOptions {
@@ -94,7 +106,7 @@ export class Registrations {
     this.#entries = o.specs.map((spec) => {
       const domain = spec.domain ?? parseServer(spec.registrar)?.host ?? spec.registrar;
       return {
-        spec, callId: `${randomUUID()}@trunkgate`, cseq: 0, next: 0, expires: spec.expires, seq: 0,
+        spec, callId: `${randomUUID()}@trunkgate`, cseq: 0, next: 0, expires: spec.expires, seq: 0, probeSeq: 0, lost: false, busy: false,
         status: { tenant: spec.tenant, registrar: spec.registrar, aor: `${spec.scheme}:${spec.username}@${domain}`, contactUser: spec.contactUser, state: 'unregistered', failures: 0, registers: 0 },
       };
     });
@@ -121,7 +133,9 @@ export class Registrations {
     for (const e of this.#entries) {
       e.timer?.cancel();
       e.expiry?.cancel();
+      e.probe?.cancel();
       e.seq++;
+      e.probeSeq++;
     }
   }
 
@@ -133,9 +147,11 @@ export class Registrations {
     if (!this.#running) return;
     const seq = ++e.seq;
     let done = false;
+    e.busy = true;
     const finish = (res: RegisterAnswer | undefined, why: string): void => {
       if (done || seq !== e.seq) return;
       done = true;
+      e.busy = false;
       timeout.cancel();
       this.#answered(e, res, why);
     };
@@ -187,6 +203,9 @@ export class Registrations {
       s.failures = 0;
       delete s.lastError;
       s.granted = granted;
+      e.flow = flowOfAnswer(res);
+      e.lost = false;
+      this.#scheduleProbe(e);
       s.expiresAt = this.#clock.now() + granted * 1000;
       this.#change(e, 'registered', why);
       e.expiry?.cancel();
@@ -211,6 +230,40 @@ export class Registrations {
     const fields = { tenant: s.tenant, registrar: s.registrar, aor: s.aor, from, target: s.target, granted: s.granted, status: s.lastStatus };
     if (to === 'registered') this.#o.log.info({ code: 'EVT_REGISTRATION_UP', ...fields }, `b2bua: ${s.tenant} registered at ${s.target ?? s.registrar} (${why}, ${s.granted ?? '?'} s)`);
     else this.#o.log.warn({ code: 'EVT_REGISTRATION_DOWN', ...fields, why }, `b2bua: ${s.tenant} not registered at ${s.registrar} (${why})`);
+  }
+
+  #scheduleProbe(e: Entry): void {
+    e.probe?.cancel();
+    const every = e.spec.probeSeconds ?? 0;
+    if (!this.#running || every <= 0) return;
+    const seq = ++e.probeSeq;
+    e.probe = this.#clock.setTimeout(() => void this.#probe(e, seq), every * 1000);
+  }
+
+  /**
+   * A probe of a registered trunk's registrar. "If the flow [...] fails, the UA [...] MUST [...] form a new flow [...]
+   * and register again" (RFC 5626 §4.4.1): an answer over a new connection, or the first one after the registrar
+   * was unreachable, means the binding may be gone (a registrar restart loses it, a flow-bound binding dies with
+   * its connection), so the trunk registers again now instead of at the next refresh.
+   */
+  async #probe(e: Entry, seq: number): Promise<void> {
+    if (!this.#running || seq !== e.probeSeq) return;
+    if (e.busy || e.status.state !== 'registered') return this.#scheduleProbe(e);
+    const t = await this.#target(e);
+    if (t === undefined || seq !== e.probeSeq) return this.#scheduleProbe(e);
+    const o = await probeRegistrar(this.#o.srf, t, this.#clock, Math.min(this.#o.timeoutMs ?? 10_000, (e.spec.probeSeconds ?? 30) * 1000));
+    if (!this.#running || seq !== e.probeSeq) return;
+    if (!o.reached) {
+      if (!e.lost) this.#o.log.info({ code: 'EVT_REGISTRATION_RENEW', tenant: e.spec.tenant, registrar: e.spec.registrar, why: o.why }, `b2bua: the registrar of ${e.spec.tenant} is not answering (${o.why}); registering again once it does`);
+      e.lost = true;
+      return this.#scheduleProbe(e);
+    }
+    const moved = e.flow !== undefined && o.flow !== undefined && o.flow !== e.flow;
+    if (!e.lost && !moved) return this.#scheduleProbe(e);
+    const why = moved ? `the registrar answered over another connection (${e.flow} → ${o.flow})` : 'the registrar answers again';
+    this.#o.log.info({ code: 'EVT_REGISTRATION_RENEW', tenant: e.spec.tenant, registrar: e.spec.registrar, why }, `b2bua: registering ${e.spec.tenant} again: ${why}`);
+    e.timer?.cancel();
+    this.#register(e);
   }
 
   #schedule(e: Entry, ms: number): void {
@@ -246,21 +299,4 @@ export class Registrations {
     const host = address.includes(':') ? `[${address}]` : address;
     return { uri: bLegUri('', { host, port }, s.transport, s.scheme), headers, at: `${host}:${port}` };
   }
-}
-
-/** The registrations a policy asks for: each tenant with `register`, over its transport, scheme and TLS profile. */
-export function registrationSpecs(policy: B2buaPolicy): RegistrationSpec[] {
-  const out: RegistrationSpec[] = [];
-  for (const [tenant, t] of Object.entries(policy.tenants)) {
-    const r = t.register;
-    if (!r) continue;
-    const scheme = t.url === 'sips' ? 'sips' : 'sip';
-    out.push({
-      tenant, registrar: r.registrar, username: r.username, password: r.password, expires: r.expires, contactUser: r.contactUser,
-      retrySeconds: r.retrySeconds, transport: scheme === 'sips' ? 'tls' : t.transport ?? 'udp', scheme,
-      ...(r.realm !== undefined ? { realm: r.realm } : {}), ...(r.domain !== undefined ? { domain: r.domain } : {}),
-      ...(t.tlsProfile !== undefined ? { tlsProfile: t.tlsProfile } : {}),
-    });
-  }
-  return out;
 }

@@ -81,7 +81,7 @@ function registerPolicy(t: GatewayConfig['tenants'][string], env: Readonly<Recor
   return {
     register: {
       registrar, username: r.username, password, expires: r.expires, contactUser: r.contactUser ?? r.username,
-      retrySeconds: { min: r.retrySeconds.min, max: Math.max(r.retrySeconds.min, r.retrySeconds.max) },
+      retrySeconds: { min: r.retrySeconds.min, max: Math.max(r.retrySeconds.min, r.retrySeconds.max) }, probeSeconds: r.probeSeconds,
       ...(r.realm !== undefined ? { realm: r.realm } : {}), ...(r.domain !== undefined ? { domain: r.domain } : {}),
     },
   };

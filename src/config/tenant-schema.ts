@@ -104,6 +104,12 @@ export const TenantSchema = z.strictObject({
       expires: z.number().int().min(10).max(86_400).default(3600),
       /** The user part of the Contact registered; default the username. */
       contactUser: z.string().min(1).max(128).regex(/^[^\s@<>";]+$/, { error: 'a SIP user: no spaces, @, <, >, ", ;' }).optional(),
+      /**
+       * Every this many seconds while registered, an OPTIONS to the registrar over the REGISTER's own path: when it
+       * comes back over another connection (the registrar restarted, the TCP/TLS connection dropped) or after the
+       * registrar was unreachable, the trunk registers again at once (RFC 5626 §4.4.1's flow recovery). 0: off.
+       */
+      probeSeconds: z.number().int().min(0).max(3600).default(30),
       /** Waits after a failure: from `min`, doubling to `max` seconds. */
       retrySeconds: z.strictObject({ min: z.number().int().min(1).max(3600).default(5), max: z.number().int().min(1).max(86_400).default(300) }).prefault({}),
     })
