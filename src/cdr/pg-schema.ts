@@ -54,6 +54,7 @@ export const COLUMNS: ReadonlyArray<readonly [string, (r: CdrRecord) => unknown]
   ['media_lost_b', (r) => r.media?.b.lost ?? null],
   ['media_jitter_a_ms', (r) => r.media?.a.jitterMs ?? null],
   ['media_jitter_b_ms', (r) => r.media?.b.jitterMs ?? null],
+  ['identity_origin', (r) => r.identityOrigin ?? null],
 ];
 
 /** The most rows one INSERT may carry: PostgreSQL takes at most 65,535 parameters per statement. */
@@ -118,6 +119,12 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: (table: string) =
     version: 3,
     sql: (t) => [`ALTER TABLE "${t}" ADD COLUMN IF NOT EXISTS media_lost_a integer, ADD COLUMN IF NOT EXISTS media_lost_b integer,
       ADD COLUMN IF NOT EXISTS media_jitter_a_ms integer, ADD COLUMN IF NOT EXISTS media_jitter_b_ms integer`],
+  },
+  {
+    // Who verified the caller's identities: `tls` (this gateway's own handshake) or `proxy` (a trusted proxy's
+    // header, tenants' proxyIdentity); null when none were verified. Billing and audits tell the two apart.
+    version: 4,
+    sql: (t) => [`ALTER TABLE "${t}" ADD COLUMN IF NOT EXISTS identity_origin text`],
   },
 ];
 

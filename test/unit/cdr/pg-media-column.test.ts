@@ -21,7 +21,7 @@ test('schema 3: each leg\'s reported loss and jitter in columns of their own, nu
   const r = { media: { a: { ...leg, lost: 15, lossPercent: 9, jitterMs: 5, mos: 3.3 }, b: { ...leg, lost: null, lossPercent: null, jitterMs: null, mos: null } } };
   assert.deepEqual(['media_lost_a', 'media_lost_b', 'media_jitter_a_ms', 'media_jitter_b_ms'].map((c) => cell(c, r)), [15, null, 5, null]);
   assert.deepEqual(['media_lost_a', 'media_jitter_b_ms'].map((c) => cell(c, {})), [null, null]);
-  assert.equal(SCHEMA_VERSION, 3);
-  const sql = MIGRATIONS.at(-1)!.sql('cdr').join(' ');
+  assert.ok(SCHEMA_VERSION >= 3);
+  const sql = MIGRATIONS.find((m) => m.version === 3)!.sql('cdr').join(' ');
   for (const c of ['media_lost_a', 'media_lost_b', 'media_jitter_a_ms', 'media_jitter_b_ms']) assert.match(sql, new RegExp(`ADD COLUMN IF NOT EXISTS ${c} integer`));
 });
