@@ -146,6 +146,14 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
       else if (t.registerRelay.to === name) problem('ERR_CONFIG_TENANT', at('registerRelay', 'to'), 'registerRelay.to names the registrar tenant, not this one');
       else if (t.registerRelay.registrar === undefined && to.register?.registrar === undefined && to.sipServer === undefined) {
         problem('ERR_CONFIG_TENANT', at('registerRelay', 'registrar'), `registerRelay needs a registrar, or tenant "${t.registerRelay.to}" with a sipServer`);
+      } else {
+        // The Path names the gateway where the registrar reaches it: a listener of the registrar tenant's transport.
+        const via = to.url === 'sips' ? 'tls' : to.transport;
+        const l = listeners.find((x) => x.tenant === t.registerRelay!.to && x.transport === via) ?? listeners.find((x) => x.tenant === undefined && x.transport === via);
+        if (l === undefined || ((l.host === '0.0.0.0' || l.host === '::') && config.gateway.domain === undefined)) {
+          problem('ERR_CONFIG_TENANT', at('registerRelay', 'to'),
+            `registerRelay needs a ${via} listener of tenant "${t.registerRelay.to}" (or a shared one) to name in the Path; a wildcard host needs gateway.domain`);
+        }
       }
     }
     if (t.register !== undefined) {

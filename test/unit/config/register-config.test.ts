@@ -40,3 +40,16 @@ test('tenants.registerRelay: names a defined registrar tenant with somewhere to 
   const bad = parseConfig([{ file: '/p/gateway.yaml', text: text('{ to: registrar, maxBindings: 0 }') }]);
   assert.equal(bad.ok, false, 'maxBindings is at least 1');
 });
+
+test('tenants.registerRelay: the Path needs a listener of the registrar tenant\'s transport, named by address or gateway.domain', () => {
+  const text = (registrar: string, gateway = base) => `${gateway}tenants:\n  phones: { transport: tcp, listen: { host: 127.0.0.1, port: 5080 }, registerRelay: { to: registrar } }\n  registrar: ${registrar}\n`;
+  const none = parseConfig([{ file: '/p/gateway.yaml', text: text('{ transport: tls, sipServer: "192.0.2.20:5061" }') }]);
+  assert.equal(none.ok, false);
+  if (!none.ok) assert.deepEqual(none.problems.filter((p) => p.path === 'tenants.phones.registerRelay.to').map((p) => p.code), ['ERR_CONFIG_TENANT']);
+  const shared = parseConfig([{ file: '/p/gateway.yaml', text: text('{ transport: udp, sipServer: "192.0.2.20:5060" }') }]);
+  assert.ok(shared.ok, 'the shared UDP listener on 127.0.0.1 serves');
+  const wildcard = 'gateway: { listen: [{ transport: udp, host: 0.0.0.0, port: 5060 }] }\n';
+  assert.equal(parseConfig([{ file: '/p/gateway.yaml', text: text('{ transport: udp, sipServer: "192.0.2.20:5060" }', wildcard) }]).ok, false);
+  const named = 'gateway: { domain: gw.example.com, listen: [{ transport: udp, host: 0.0.0.0, port: 5060 }] }\n';
+  assert.ok(parseConfig([{ file: '/p/gateway.yaml', text: text('{ transport: udp, sipServer: "192.0.2.20:5060" }', named) }]).ok);
+});
