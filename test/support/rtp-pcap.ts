@@ -1,6 +1,7 @@
 /**
  * A pcap file of RTP for sipp's `play_pcap_audio`: `count` G.711 A-law packets (payload type 8, 160 bytes, 20 ms
- * apart) in Ethernet/IPv4/UDP frames. sipp rewrites the addresses and ports when it plays them.
+ * apart) in Ethernet/IPv4/UDP frames, RTCP sender reports among them if asked. sipp rewrites the addresses and ports
+ * when it plays them.
  */
 import { writeFileSync } from 'node:fs';
 
@@ -14,7 +15,54 @@ function ipChecksum(h: Buffer): number {
 /** RTP header (12) plus payload bytes of each packet: what rtpengine counts as its bytes. */
 export const RTP_PACKET_BYTES = 12 + 160;
 
-export function writeRtpPcap(path: string, count: number): void {
+/** One Ethernet/IPv4/UDP frame of `payload` between the pcap's fixed ports, as a pcap record `usec` into the capture. */
+function frame(payload: Buffer, id: number, srcPort: number, dstPort: number, usec: number): Buffer[] {
+  const udp = Buffer.alloc(8);
+  udp.writeUInt16BE(srcPort, 0);
+  udp.writeUInt16BE(dstPort, 2);
+  udp.writeUInt16BE(8 + payload.length, 4);
+  const ip = Buffer.alloc(20);
+  ip[0] = 0x45;
+  ip.writeUInt16BE(20 + 8 + payload.length, 2);
+  ip.writeUInt16BE(id & 0xffff, 4);
+  ip[8] = 64;
+  ip[9] = 17;
+  ip.set([10, 0, 0, 1], 12);
+  ip.set([10, 0, 0, 2], 16);
+  ip.writeUInt16BE(ipChecksum(ip), 10);
+  const eth = Buffer.alloc(14);
+  eth.writeUInt16BE(0x0800, 12);
+  const f = Buffer.concat([eth, ip, udp, payload]);
+  const rec = Buffer.alloc(16);
+  rec.writeUInt32LE(1_700_000_000 + Math.floor(usec / 1e6), 0);
+  rec.writeUInt32LE(usec % 1e6, 4);
+  rec.writeUInt32LE(f.length, 8);
+  rec.writeUInt32LE(f.length, 12);
+  return [rec, f];
+}
+
+/** An RTCP sender report with no reception block (RFC 3550 §6.4.1) after `sent` packets, its NTP time `usec` in. */
+function senderReport(sent: number, usec: number): Buffer {
+  const sr = Buffer.alloc(28);
+  sr[0] = 0x80;
+  sr[1] = 200;
+  sr.writeUInt16BE(6, 2);
+  sr.writeUInt32BE(0x7467_0001, 4);
+  const ntp = 3_900_000_000 + usec / 1e6;
+  sr.writeUInt32BE(Math.floor(ntp) >>> 0, 8);
+  sr.writeUInt32BE(Math.floor((ntp % 1) * 2 ** 32) >>> 0, 12);
+  sr.writeUInt32BE((sent * 160) >>> 0, 16);
+  sr.writeUInt32BE(sent, 20);
+  sr.writeUInt32BE(sent * 160, 24);
+  return sr;
+}
+
+/**
+ * `count` RTP packets; with `senderReportEvery`, an RTCP sender report after every that many packets, sent to the
+ * RTP port + 1 (sipp plays each packet to the remote media port plus its offset from the capture's lowest port), so
+ * the far end gets a sender report to answer with reception reports.
+ */
+export function writeRtpPcap(path: string, count: number, o: { senderReportEvery?: number } = {}): void {
   const global = Buffer.alloc(24);
   global.writeUInt32LE(0xa1b2c3d4, 0);
   global.writeUInt16LE(2, 4);
@@ -29,29 +77,9 @@ export function writeRtpPcap(path: string, count: number): void {
     rtp.writeUInt16BE(i, 2);
     rtp.writeUInt32BE(i * 160, 4);
     rtp.writeUInt32BE(0x7467_0001, 8);
-    const udp = Buffer.alloc(8);
-    udp.writeUInt16BE(40_000, 0);
-    udp.writeUInt16BE(40_002, 2);
-    udp.writeUInt16BE(8 + rtp.length, 4);
-    const ip = Buffer.alloc(20);
-    ip[0] = 0x45;
-    ip.writeUInt16BE(20 + 8 + rtp.length, 2);
-    ip.writeUInt16BE(i, 4);
-    ip[8] = 64;
-    ip[9] = 17;
-    ip.set([10, 0, 0, 1], 12);
-    ip.set([10, 0, 0, 2], 16);
-    ip.writeUInt16BE(ipChecksum(ip), 10);
-    const eth = Buffer.alloc(14);
-    eth.writeUInt16BE(0x0800, 12);
-    const frame = Buffer.concat([eth, ip, udp, rtp]);
-    const rec = Buffer.alloc(16);
-    const usec = i * 20_000;
-    rec.writeUInt32LE(1_700_000_000 + Math.floor(usec / 1e6), 0);
-    rec.writeUInt32LE(usec % 1e6, 4);
-    rec.writeUInt32LE(frame.length, 8);
-    rec.writeUInt32LE(frame.length, 12);
-    frames.push(rec, frame);
+    frames.push(...frame(rtp, i, 40_000, 40_002, i * 20_000));
+    const every = o.senderReportEvery;
+    if (every && (i + 1) % every === 0) frames.push(...frame(senderReport(i + 1, i * 20_000 + 1000), 50_000 + i, 40_001, 40_003, i * 20_000 + 1000));
   }
   writeFileSync(path, Buffer.concat(frames));
 }
@@ -69,10 +97,14 @@ export const ANSWER_200_OK = `<send><![CDATA[
 
 /**
  * A sipp UAC call with RTP: PCMA offered (and telephone-event 101 with `dtmf`), the pcap played after the ACK, the BYE
- * `pauseMs` later (default 2 s).
+ * `pauseMs` later (default 2 s). With `then`, a second pcap (an RFC 4733 digit after the audio) is played `afterMs`
+ * after the first, and the BYE comes `pauseMs` after that.
  */
-export function uacRtpScenario(pcap: string, o: { dtmf?: boolean; pauseMs?: number } = {}): string {
+export function uacRtpScenario(pcap: string, o: { dtmf?: boolean; pauseMs?: number; then?: { pcap: string; afterMs: number } } = {}): string {
   const dtmf = o.dtmf === true;
+  const then = o.then ? `
+  <pause milliseconds="${o.then.afterMs}"/>
+  <nop><action><exec play_pcap_audio="${o.then.pcap}"/></action></nop>` : '';
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="trunkgate uac call with rtp${dtmf ? ' and an RFC 4733 digit' : ''}">
   <send retrans="500"><![CDATA[
@@ -109,7 +141,7 @@ export function uacRtpScenario(pcap: string, o: { dtmf?: boolean; pauseMs?: numb
       Max-Forwards: 70
       Content-Length: 0
   ]]></send>
-  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>
+  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>${then}
   <pause milliseconds="${o.pauseMs ?? 2000}"/>
   <send retrans="500"><![CDATA[
       BYE [next_url] SIP/2.0
