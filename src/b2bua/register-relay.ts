@@ -172,7 +172,11 @@ export class RegisterRelay {
     const destination = bLegUri('', server, relay.transport, relay.scheme);
     const aor = uriOf(req.get('To'));
     this.#c.relayed++;
-    req.proxy({ destination: [destination], headers: { Path: existing ? `${ours}, ${existing}` : ours } }, (err, result) => {
+    const headers: Record<string, string> = { Path: existing ? `${ours}, ${existing}` : ours };
+    // The token runs out after maxExpires (and a minute): a binding asked for longer is asked for that long.
+    const asked = Number.parseInt(req.get('Expires') ?? '', 10);
+    if (Number.isInteger(asked) && asked > relay.maxExpires) headers['Expires'] = String(relay.maxExpires);
+    req.proxy({ destination: [destination], headers }, (err, result) => {
       if (err) {
         this.#o.refusals.warn('ERR_B2BUA_REGISTER_REFUSED', address, { tenant, aor, err: String(err) }, `b2bua: REGISTER of ${aor} not relayed: ${String(err)}`);
         return;

@@ -65,6 +65,10 @@ test('REGISTER from a relay tenant: proxied to the registrar with our Path (flow
   const check = verifyFlowToken(key, path[1]!, 1_700_000_000);
   assert.ok(check.ok);
   assert.deepEqual([check.flow.transport, check.flow.address, check.flow.port, check.flow.tenant], ['tcp', '203.0.113.5', 40_001, 'phones']);
+  assert.equal(r.proxied[0]!.headers?.Expires, undefined, 'an Expires within maxExpires is left alone');
+  const long = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', Expires: '86400' }, { port: 40_002 });
+  relay.onRegister(long.req, long.res);
+  assert.equal(long.proxied[0]!.headers?.Expires, '600', 'longer than the token lives: lowered to maxExpires');
   r.proxied[0]!.done(ok('<sip:phone1@203.0.113.5:5999;transport=tcp>;expires=300'));
   assert.deepEqual(relay.bindings().map((b) => [b.aor, b.port, b.expiresIn]), [['sip:phone1@reg.test', 40_001, 300]]);
   assert.equal(relay.snapshot().accepted, 1);
