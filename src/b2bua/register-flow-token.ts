@@ -47,6 +47,8 @@ export function verifyFlowToken(key: Buffer, token: string, nowSeconds: number):
   const m = TOKEN.exec(token);
   if (!m) return { ok: false, why: 'malformed' };
   const got = Buffer.from(m[2]!, 'base64url');
+  // One spelling per token: the last character's spare bits must be zero, so no two tokens name one signature.
+  if (got.toString('base64url') !== m[2]) return { ok: false, why: 'malformed' };
   const want = mac(key, m[1]!);
   if (got.length !== want.length || !timingSafeEqual(got, want)) return { ok: false, why: 'forged' };
   const parts = Buffer.from(m[1]!, 'base64url').toString('utf8').split('|');

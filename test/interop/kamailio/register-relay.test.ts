@@ -96,6 +96,21 @@ test(`REGISTER relay with Path through the gateway to kamailio ${kamailioVersion
   assert.match(headerOf(refused.answer, 'Reason'), /cause=403;text="REGISTER is not relayed for tenant registrar"/);
   await gw.waitFor((l) => l.code === 'ERR_B2BUA_REGISTER_REFUSED', 5_000);
 
+  // A request to a binding whose token was tampered with (a character of its signature changed): 403, nothing sent.
+  const token = path[1]!;
+  const at = token.length - 5;
+  const forged = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
+  other.send([
+    `INVITE sip:phone1@127.0.0.1:5999;transport=tcp SIP/2.0`,
+    `Via: SIP/2.0/TCP 127.0.0.1:${other.localPort};branch=z9hG4bKforged1;rport`,
+    `Route: <sip:${forged}@127.0.0.1:${registrarPort};transport=tcp;lr;ob>`,
+    'Max-Forwards: 70', 'From: <sip:caller@127.0.0.1>;tag=f1', 'To: <sip:phone1@reg.test>', `Call-ID: ${randomUUID()}`, 'CSeq: 1 INVITE',
+    `Contact: <sip:caller@127.0.0.1:${other.localPort};transport=tcp>`, 'Content-Length: 0', '', '',
+  ].join('\r\n'));
+  const forbidden = await other.next(/^SIP\/2\.0 403 /);
+  assert.match(headerOf(forbidden, 'Reason'), /text="flow token forged"/);
+  await gw.waitFor((l) => l.code === 'ERR_B2BUA_FLOW_TOKEN_INVALID', 5_000);
+
   // From an address the phones tenant does not trust: the engine's 403, before any app.
   const stranger = await TcpPhone.open(phonesPort, '127.0.0.2');
   t.after(() => stranger.close());

@@ -51,6 +51,10 @@ test('flow tokens: what was signed verifies; a changed byte, a foreign key or a 
   assert.deepEqual(verifyFlowToken(flowKey('another-secret'), token, 1_000), { ok: false, why: 'forged' });
   assert.deepEqual(verifyFlowToken(key, token, 2_001), { ok: false, why: 'expired' });
   assert.deepEqual(verifyFlowToken(key, 'not-a-token', 1_000), { ok: false, why: 'malformed' });
+  const sig = token.split('.')[1]!;
+  const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(sig.at(-1)!);
+  const respelled = `${token.slice(0, -1)}${'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[last ^ 1]}`;
+  assert.deepEqual(verifyFlowToken(key, respelled, 1_000), { ok: false, why: 'malformed' }, 'the spare bits of the last character count');
 });
 
 test('REGISTER from a relay tenant: proxied to the registrar with our Path (flow token, ob) on top; the 2xx binds the flow', () => {
