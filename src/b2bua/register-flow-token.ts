@@ -31,9 +31,9 @@ function mac(key: Buffer, payload: string): Buffer {
 }
 
 /**
- * A flow token (RFC 5626 §5.2): "the flow token MUST be constructed in such a way that the edge proxy can
- * determine which flow [...] and that it has not been tampered with", here the flow itself, base64url, and a
- * truncated HMAC-SHA256 of it, so the token is a valid SIP URI user part and the network cannot forge one.
+ * A flow token (RFC 5626 §5.2: the edge proxy must be able to tell from it which flow it names and that nobody
+ * changed it): the flow itself in base64url and a truncated HMAC-SHA256 of that text, so the token is a valid SIP
+ * URI user part and the network cannot forge one.
  */
 export function signFlowToken(key: Buffer, f: RegisterFlow): string {
   const payload = Buffer.from(`${f.transport}|${f.address}|${f.port}|${f.tenant}|${f.until}`).toString('base64url');

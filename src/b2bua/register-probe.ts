@@ -6,7 +6,7 @@ import type { RegisterSrf } from './registrations.js';
 
 /**
  * What a registrar's answer says about the flow it came over: the `rport` and `received` it put in our Via (RFC
- * 3581 §4: the server "MUST insert" the source port). Over TCP and TLS the port is our end of the connection, so
+ * 3581 §4: a server fills an empty rport with the request's source port). Over TCP and TLS the port is our end of the connection, so
  * a different one means a new connection: the registrar restarted, or the old connection dropped and was opened
  * again. Undefined when the registrar filled in neither.
  */

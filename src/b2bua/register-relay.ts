@@ -160,8 +160,8 @@ export class RegisterRelay {
     const token = signFlowToken(this.#o.key, flow);
     const pathScheme = relay.scheme === 'sips' ? 'sips' : 'sip';
     const tp = relay.transport === 'udp' ? '' : `;transport=${relay.transport}`;
-    // "the proxy [...] adds a Path header field value [...] that will resolve to that proxy" (RFC 3327 §5.2), on top
-    // of any it got; "ob" (RFC 5626 §5.1): requests to this binding must come back over the flow.
+    // RFC 3327 §5.2: an intermediate proxy that wants to see requests to the binding puts a URI resolving to itself
+    // first in Path; RFC 5626 §5.1: `ob` asks that they come back over the flow the REGISTER came on.
     const ours = `<${pathScheme}:${token}@${relay.path.host}:${relay.path.port}${tp};lr;ob>`;
     const existing = req.get('Path');
     const server = parseServer(relay.registrar);

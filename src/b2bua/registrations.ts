@@ -241,9 +241,9 @@ export class Registrations {
   }
 
   /**
-   * A probe of a registered trunk's registrar. "If the flow [...] fails, the UA [...] MUST [...] form a new flow [...]
-   * and register again" (RFC 5626 §4.4.1): an answer over a new connection, or the first one after the registrar
-   * was unreachable, means the binding may be gone (a registrar restart loses it, a flow-bound binding dies with
+   * A probe of a registered trunk's registrar. RFC 5626 §4.4.1 has a UA whose flow failed form a new one and
+   * register again: an answer over a new connection, or the first one after the registrar was unreachable, means
+   * the binding may be gone (a registrar restart loses it, a flow-bound binding dies with
    * its connection), so the trunk registers again now instead of at the next refresh.
    */
   async #probe(e: Entry, seq: number): Promise<void> {
