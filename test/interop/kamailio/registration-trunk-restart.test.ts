@@ -1,7 +1,7 @@
-// A registration trunk over mutual TLS whose registrar restarts: kamailio (usrloc in memory) loses the binding and
-// closes the gateway's TLS connection; the trunk's next OPTIONS probe comes back over a new connection (another
-// rport in its Via), so the trunk registers again at once rather than at its next refresh, and the new kamailio
-// has the contact again.
+// A registration trunk over mutual TLS whose connection to the registrar drops, then whose registrar restarts:
+// kamailio (usrloc in memory) loses the binding and closes the gateway's TLS connection; each time the trunk's next
+// OPTIONS probe comes back over a new connection (another rport in its Via), so the trunk registers again at once
+// rather than at its next refresh, and the new kamailio has the contact again.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,11 +62,21 @@ dialPeers: []
   await new Promise((ok) => setTimeout(ok, 1_500));
   assert.equal(gw.lines.filter((l) => l.code === 'EVT_REGISTRATION_RENEW').length, 0, 'no re-register while the connection holds');
 
+  // The TLS connection drops (closed by the administrator): the next probe comes over a new one, the trunk registers again.
+  const table = await (await fetch(`http://127.0.0.1:${adminPort}/connections`)).json() as { connections: Array<{ id: string; protocol: string; direction: string; remotePort: number }> };
+  const conn = table.connections.find((c) => c.protocol === 'tls' && c.direction === 'outbound' && c.remotePort === kamPort);
+  assert.ok(conn, JSON.stringify(table));
+  const cleared = await fetch(`http://127.0.0.1:${adminPort}/connections/${conn.id}`, { method: 'DELETE' });
+  assert.equal(cleared.status, 200, await cleared.text());
+  const dropped = await gw.waitFor((l) => l.code === 'EVT_REGISTRATION_RENEW', 5_000);
+  assert.match(String(dropped.line.why), /another connection/);
+  await kam.waitForRequests((seen) => seen.filter((r) => r.method === 'REGISTER').length >= 4, 5_000);
+
   await kam.stop();
   const stoppedAt = Date.now();
   kam = await startKamailio(kamOptions);
   assert.doesNotMatch(kam.logs(), bound, 'the new kamailio starts with no binding');
-  const { line } = await gw.waitFor((l) => l.code === 'EVT_REGISTRATION_RENEW', 10_000);
+  const { line } = await gw.waitFor((l) => l.code === 'EVT_REGISTRATION_RENEW', 10_000, dropped.index + 1);
   await kam.waitForRequests((seen) => seen.filter((r) => r.method === 'REGISTER').length >= 2, 10_000);
   for (let i = 0; i < 50 && !bound.test(kam.logs()); i++) await new Promise((ok) => setTimeout(ok, 100));
   assert.match(kam.logs(), bound, `registered again at the restarted kamailio (${String(line.why)})`);
