@@ -99,7 +99,7 @@ export const errorCodes = {
   ERR_B2BUA_DRAINING: 'A new call while the gateway drains for stop: 503.',
   ERR_B2BUA_CALL_HANDLER: 'The call handler failed on a call: 500 with a Reason if nothing was answered yet.',
   ERR_B2BUA_CDR_SINK: 'The CDR sink threw on a record: the call goes on, and the record is still in its `cdr` log line.',
-  ERR_B2BUA_REGISTER_REFUSED: 'A REGISTER on a tenant without registerRelay: 403 with a Reason (or one the registrar could not be sent to), logged once per interval and source.',
+  ERR_B2BUA_REGISTER_REFUSED: 'A REGISTER on a tenant without registerRelay (403 with a Reason; or one the registrar could not be sent to), or an out-of-dialog MESSAGE or NOTIFY not to a relayed binding (404), logged once per interval and source.',
   ERR_B2BUA_REGISTER_RELAY_FULL: 'The relayed registrations are at registerRelay.maxBindings: a REGISTER from a new flow gets 503 with Retry-After; flows already bound refresh as before.',
   ERR_B2BUA_FLOW_TOKEN_INVALID: 'A request to a relayed binding whose Path flow token is forged, malformed or run out, or that came from a source other than the registrar tenant: 403.',
   // media (rtpengine)

@@ -23,7 +23,7 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_CALL_HANDLER'
   /** The CDR sink threw on a record: the record is still in its `cdr` log line. */
   | 'ERR_B2BUA_CDR_SINK'
-  /** A REGISTER on a tenant without registerRelay (403), or one that could not be relayed. */
+  /** A REGISTER on a tenant without registerRelay (403), or one that could not be relayed; a MESSAGE or NOTIFY to no relayed binding (404). */
   | 'ERR_B2BUA_REGISTER_REFUSED'
   /** The table of relayed registrations is full (registerRelay.maxBindings): a REGISTER from a new flow got 503. */
   | 'ERR_B2BUA_REGISTER_RELAY_FULL'

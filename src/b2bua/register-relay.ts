@@ -227,6 +227,28 @@ export class RegisterRelay {
     return false;
   }
 
+  /**
+   * An out-of-dialog MESSAGE or NOTIFY (a text, an unsolicited message-waiting NOTIFY) to a relayed binding: with a
+   * good token, proxied to the phone's address, which the engine reaches over the phone's connection; without one,
+   * 404 (this gateway takes such requests only for relayed bindings). Nothing else is forwarded.
+   */
+  onOther(req: RelayRequest, res: RelayResponse): void {
+    if (this.onRequest(req, res)) return;
+    const flow = relayedFlowOf(req);
+    if (flow === undefined) {
+      this.#refuse(res, 404, 'Not Found', 'ERR_B2BUA_REGISTER_REFUSED', req.source_address, { method: req.method },
+        `a ${req.method} is taken only for a binding registered through the gateway`);
+      return;
+    }
+    const user = /^sips?:([^@;>]+)@/i.exec(req.uri)?.[1];
+    const host = flow.address.includes(':') ? `[${flow.address}]` : flow.address;
+    const tp = flow.transport === 'udp' ? '' : `;transport=${flow.transport}`;
+    const destination = `sip:${user !== undefined ? `${user}@` : ''}${host}:${flow.port}${tp}`;
+    req.proxy({ destination: [destination] }, (err) => {
+      if (err) this.#o.refusals.warn('ERR_B2BUA_FLOW_TOKEN_INVALID', req.source_address, { why: 'proxy', err: String(err) }, `b2bua: ${req.method} to ${destination} not sent: ${String(err)}`);
+    });
+  }
+
   /** The longest Expires the registrar granted among the Contacts it returned, capped; 0 when none is left. */
   #granted(msg: { get(name: string): string | undefined } | undefined, max: number): number {
     if (!msg) return 0;

@@ -171,7 +171,12 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   // REGISTERs through the gateway (tenants' registerRelay) and the requests that come back to their flows; every
   // other REGISTER is refused here with a Reason rather than left to the engine's "no app".
   const relay = options.policy ? new RegisterRelay({ policy: options.policy, key: flowKey(options.engine.secret), log, refusals: limited, clock }) : undefined;
-  if (relay) (srf as unknown as { register(fn: (req: RelayRequest, res: RelayResponse) => void): void }).register((req, res) => relay.onRegister(req, res));
+  if (relay) {
+    const methods = srf as unknown as Record<'register' | 'message' | 'notify', (fn: (req: RelayRequest, res: RelayResponse) => void) => void>;
+    methods.register((req, res) => relay.onRegister(req, res));
+    methods.message((req, res) => relay.onOther(req, res));
+    methods.notify((req, res) => relay.onOther(req, res));
+  }
   if (options.policy && pipelineStats) {
     live = build(options.policy);
     srf.use('invite', ((req, res, next) => {

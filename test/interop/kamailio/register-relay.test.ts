@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { kamailioVersion, startKamailio, type KamailioProcess } from '../../support/kamailio.js';
-import { callReachesPhone } from '../../support/kamailio/relay-caller.js';
+import { callReachesPhone, messageReachesPhone } from '../../support/kamailio/relay-caller.js';
 import { headerOf, registerPhone, statusOf, TcpPhone } from '../../support/kamailio/tcp-phone.js';
 import { ua } from '../../support/mini-ua.js';
 import { freePort } from '../../support/sipp.js';
@@ -64,6 +64,11 @@ test(`REGISTER relay with Path through the gateway to kamailio ${kamailioVersion
   assert.notEqual(headerOf(invite, 'Call-ID'), '', 'a B leg of the gateway');
   assert.equal(headerOf(invite, 'Record-Route'), '', 'the gateway is the phone\'s peer (a B2BUA leg), not a proxy on the path');
 
+  // A MESSAGE to the address-of-record: proxied to the phone over its connection, its 200 back to the sender.
+  const message = await messageReachesPhone(caller, kam, phone, 'hello over the flow');
+  assert.match(message, /\r\n\r\nhello over the flow$/);
+  assert.match(message.split('\r\n')[0]!, new RegExp(`^MESSAGE sip:phone1@127\\.0\\.0\\.1:${phone.localPort};transport=tcp `));
+
   // A refresh on the same connection, then a call again.
   const refresh = await registerPhone(phone, { user: 'phone1', domain: 'reg.test', password: 'ph0ne-pw', contact, callId, cseq: first.cseq + 1, expires: 60 });
   assert.equal(statusOf(refresh.answer), 200, refresh.answer);
@@ -85,7 +90,7 @@ test(`REGISTER relay with Path through the gateway to kamailio ${kamailioVersion
 
   const stats = await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json() as { b2bua?: { registerRelay?: Record<string, number> } };
   const relay = JSON.stringify(stats).match(/"registerRelay":\{[^}]*\}/)?.[0] ?? '';
-  assert.match(relay, /"routed":3/, relay);
+  assert.match(relay, /"routed":4/, relay);
   assert.match(relay, /"bindings":[12]\b/, relay);
 
   // Default deny: a REGISTER on the registrar tenant's listener (a tenant without the relay) is refused with a Reason.

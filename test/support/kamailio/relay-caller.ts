@@ -57,3 +57,23 @@ export async function callReachesPhone(caller: Ua, kam: KamailioProcess, phone: 
   assert.equal(headerOf(byeOk, 'Call-ID'), headerOf(final, 'Call-ID'));
   return invite;
 }
+
+/** A MESSAGE to the address-of-record through kamailio; the phone answers 200 over its connection; resolves with what it got. */
+export async function messageReachesPhone(caller: Ua, kam: KamailioProcess, phone: TcpPhone, text: string): Promise<string> {
+  const callId = randomUUID();
+  caller.send([
+    'MESSAGE sip:phone1@reg.test SIP/2.0',
+    `Via: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=z9hG4bK${callId.slice(0, 12)};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:caller@127.0.0.1>;tag=m${callId.slice(0, 6)}`,
+    'To: <sip:phone1@reg.test>',
+    `Call-ID: ${callId}`,
+    'CSeq: 1 MESSAGE',
+    'Content-Type: text/plain', `Content-Length: ${Buffer.byteLength(text)}`, '', text,
+  ].join('\r\n'), kam.port('udp'));
+  const message = await phone.next(/^MESSAGE /);
+  phone.send(okTo(message, 'sip:phone1@127.0.0.1'));
+  const answer = await caller.next(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [^\\r]*\\r\\n[\\s\\S]*Call-ID: ${callId}`, 'm'));
+  assert.equal(statusOf(answer), 200, answer);
+  return message;
+}

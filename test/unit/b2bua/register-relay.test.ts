@@ -150,3 +150,18 @@ test('an INVITE with a flow token: marked for the phone\'s flow when from the re
   assert.equal(chosen, 1, 'the dial peers choose');
   assert.deepEqual([relay.snapshot().routed, relay.snapshot().refusedToken, relay.snapshot().refusedSource], [1, 1, 1]);
 });
+
+test('MESSAGE and NOTIFY out of dialog: proxied to the phone\'s flow with a good token from the registrar tenant; without a token 404; forged 403', () => {
+  const { clock, relay } = rig();
+  const token = signFlowToken(key, { transport: 'tls', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  const mwi = request('NOTIFY', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@10.1.1.1:5061;transport=tls' });
+  relay.onOther(mwi.req, mwi.res);
+  assert.deepEqual(mwi.proxied.map((p) => p.destination), [['sip:phone1@203.0.113.5:40001;transport=tls']]);
+  const stray = request('MESSAGE', { 'X-Trunkgate-Peer': 'tenant=registrar;verified=0;transport=tcp' });
+  relay.onOther(stray.req, stray.res);
+  assert.deepEqual([stray.sent[0]!.status, stray.proxied.length], [404, 0]);
+  assert.match(stray.sent[0]!.headers.Reason!, /cause=404/);
+  const forged = request('MESSAGE', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=x${token}` });
+  relay.onOther(forged.req, forged.res);
+  assert.deepEqual([forged.sent[0]!.status, forged.proxied.length], [403, 0]);
+});
