@@ -49,7 +49,7 @@ async function carry(from: Socket, inline: string, port: number, to: Socket, exp
   return good;
 }
 
-test('SRTP on both sides through rtpengine: each side gets a key of its own (never the other side\'s), and SRTP flows both ways under those keys', async (t) => {
+test('SRTP on both sides through rtpengine: each side gets a key of its own (never the other side\'s), and SRTP flows both ways under those keys, also after a re-INVITE from the called side', async (t) => {
   const rtpe = await startRtpengine();
   t.after(() => rtpe.stop());
   const pool = new RtpenginePool({ instances: [rtpe.ng], transport: createNgTransport({ timeoutMs: 2_000 }), clock: systemClock, log: silentLogger() });
@@ -84,9 +84,24 @@ test('SRTP on both sides through rtpengine: each side gets a key of its own (nev
   const bToA = await carry(b, keyB, mediaSections(toB)[0]!.port, a, sentToA!, 0x2222);
   assert.deepEqual([aToB, bToA], [PACKETS, PACKETS], 'every packet arrived and verified, both ways');
 
+  // A re-INVITE from the called side with a new key (RFC 4568 §7.1.4: a new offer may rekey), through both sessions
+  // the other way round; the caller answers with a new key of its own. Each side again gets a key nobody else sent.
+  const [keyB2, keyA2] = [newInline(), newInline()];
+  const toA2 = await call.inDialog!.offer('B', body(b.address().port, keyB2, 7));
+  const sentToA2 = inlineOf(toA2);
+  assert.ok(sentToA2 && sentToA2 !== keyB2 && sentToA2 !== keyA2, 'the re-offer to the caller has a key of rtpengine\'s');
+  const tagA2 = /^a=crypto:(\d+) AES_CM_128_HMAC_SHA1_80 /m.exec(toA2)![1]!;
+  const toB2 = await call.inDialog!.answer('B', body(a.address().port, keyA2, Number(tagA2)));
+  const sentToB2 = inlineOf(toB2);
+  assert.ok(sentToB2 && sentToB2 !== keyA2 && sentToB2 !== keyB2, 'the answer to the called side has a key of rtpengine\'s');
+  assert.deepEqual([
+    await carry(b, keyB2, mediaSections(toB2)[0]!.port, a, sentToA2, 0x3333),
+    await carry(a, keyA2, mediaSections(toA2)[0]!.port, b, sentToB2, 0x4444),
+  ], [PACKETS, PACKETS], 'after the re-INVITE, every packet arrived and verified under the new keys, both ways');
+
   const totals = await call.end();
-  assert.equal(totals?.a.packets, PACKETS, 'the CDR figures: packets from the caller');
-  assert.equal(totals?.b.packets, PACKETS, 'the CDR figures: packets from the called side');
+  assert.equal(totals?.a.packets, 2 * PACKETS, 'the CDR figures: packets from the caller');
+  assert.equal(totals?.b.packets, 2 * PACKETS, 'the CDR figures: packets from the called side');
   assert.equal(totals?.a.errors, 0);
   assert.deepEqual(await ngListCalls(rtpe.ng.host, rtpe.ng.port), [], 'both rtpengine sessions of the call are deleted');
 });
