@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
-import { isInternalHeader } from './internal-headers.js';
+import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, type RouteInfo } from './internal-headers.js';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow, SendTarget, TransportProtocol } from '../../sip/transport/types.js';
 import type { AppHub, AppProxyCommand } from '../types.js';
@@ -168,6 +168,8 @@ class ProxyRun {
   readonly #queue: string[];
   readonly #branches: Branch[] = [];
   readonly #extra: SipHeader[];
+  /** X-Trunkgate-Route of the command: the TLS profile, tenant and name of a new TLS connection, as for `sip` (§4.2). */
+  readonly #route: RouteInfo;
   #best: SipResponse | undefined;
   #finished = false;
   #canceled = false;
@@ -179,6 +181,8 @@ class ProxyRun {
     this.#queue = cmd.destinations.filter((d) => d.length > 0);
     const fromApp = parseAppText(cmd.sip);
     this.#extra = fromApp ? fromApp.headers.filter((h) => !NOT_FROM_APP.has(h.name) && !isInternalHeader(h.name)) : [];
+    const route = fromApp?.headers.find((h) => h.name === ROUTE_HEADER);
+    this.#route = route ? parseRouteHeader(route.value) : {};
   }
 
   start(): void {
@@ -220,6 +224,12 @@ class ProxyRun {
         return;
       }
       if (this.#host.isLocal(target.address, target.port)) throw new Error('can not proxy a request to myself');
+      if (target.protocol === 'tls') {
+        const r = this.#route;
+        if (r.profile !== undefined) target.tlsProfile = r.profile;
+        if (r.tenant !== undefined) target.tenant = r.tenant;
+        if (r.domain !== undefined) target.servername = r.domain;
+      }
       stampHop(request, this.#host.viaFor(target.protocol), this.#cmd.remainInDialog ? this.#host.recordRouteFor(target.protocol) : undefined);
       branch.txn = this.#host.transactions.sendRequest(request, {
         target,
