@@ -31,7 +31,7 @@ export interface BaresipOptions {
   caList?: string;
   /** The user part it answers as (default `phone`): the called number, since the Request-URI kamailio relays keeps it. */
   user?: string;
-  /** Seconds of tone in its microphone file (default 10; the file loops no further). */
+  /** Seconds of tone in its microphone file (default 60): baresip 1.0.0 ends the call when the file ends. */
   toneSeconds?: number;
   /** How long to wait for its TLS port (default 10,000 ms). */
   startTimeoutMs?: number;
@@ -130,7 +130,7 @@ export async function startBaresip(o: BaresipOptions): Promise<BaresipProcess> {
   const user = o.user ?? 'phone';
   writeFileSync(join(dir, 'tls.pem'), `${o.certificate}\n${o.privateKey}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'ca.pem'), o.caList ?? o.certificate);
-  writeTone(join(dir, 'tone.wav'), o.toneSeconds ?? 10);
+  writeTone(join(dir, 'tone.wav'), o.toneSeconds ?? 60);
   writeFileSync(join(dir, 'config'), [
     'poll_method epoll',
     `sip_listen ${host}:${sipPort}`,
