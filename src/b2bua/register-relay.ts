@@ -1,10 +1,11 @@
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/index.js';
 import type { RateLimitedLog } from '../log/index.js';
 import { bLegUri, parseServer } from './b-leg-target.js';
 import type { B2buaLogCode } from './errors.js';
 import { parsePeerHeader } from './peer-header.js';
-import { PEER_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
+import { PEER_HEADER, ROUTE_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
 import { sipReason } from './reason.js';
 import { signFlowToken, verifyFlowToken, type RegisterFlow } from './register-flow-token.js';
 import { grantedExpires } from './register-timing.js';
@@ -173,6 +174,11 @@ export class RegisterRelay {
     const aor = uriOf(req.get('To'));
     this.#c.relayed++;
     const headers: Record<string, string> = { Path: existing ? `${ours}, ${existing}` : ours };
+    if (relay.transport === 'tls' && relay.tlsProfile !== undefined) {
+      // The registrar tenant's client certificate and the registrar's name to check, as for its own calls.
+      const bare = server.host.replace(/^\[(.*)\]$/, '$1');
+      headers[ROUTE_HEADER] = `tenant=${relay.to};profile=${relay.tlsProfile}${isIP(bare) === 0 ? `;domain=${bare}` : ''}`;
+    }
     // The token runs out after maxExpires (and a minute): a binding asked for longer is asked for that long.
     const asked = Number.parseInt(req.get('Expires') ?? '', 10);
     if (Number.isInteger(asked) && asked > relay.maxExpires) headers['Expires'] = String(relay.maxExpires);

@@ -1,7 +1,8 @@
-// Registrations through the gateway over TLS: the phone registers over a TLS connection it opened to the phones
-// tenant's listener (the gateway's certificate from a CA made here), kamailio keeps the binding with the gateway's
-// Path, and a call to the address-of-record reaches the phone over that TLS connection; after the phone reconnects
-// and registers again, over the new one.
+// Registrations through the gateway over TLS on both sides: the phone registers over a TLS connection it opened to
+// the phones tenant's listener (the gateway's certificate from a CA made here); the gateway relays the REGISTER to
+// kamailio over mutual TLS with the registrar tenant's client certificate; kamailio keeps the binding with the
+// gateway's Path (transport=tls), and a call to the address-of-record comes back over TLS and reaches the phone over
+// its TLS connection; after the phone reconnects and registers again, over the new one.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,10 +18,15 @@ import { profilesDir, startTrunkgate } from '../../support/trunkgate-process.js'
 
 test(`REGISTER relay over TLS through the gateway to kamailio ${kamailioVersion()}: calls come back over the phone's TLS connection`, { timeout: 60_000 }, async (t) => {
   const ca = await createTestCa({ cn: 'trunkgate gateway CA' });
-  t.after(() => ca.cleanup());
+  const carrierCa = await createTestCa({ cn: 'carrier CA' });
+  t.after(async () => { await ca.cleanup(); await carrierCa.cleanup(); });
   const gwCert = await ca.issue({ cn: 'gw.trunkgate.test', sans: ['DNS:gw.trunkgate.test', 'IP:127.0.0.1'] });
+  // The phones' listener shows another certificate: the REGISTER to kamailio must carry the registrar tenant's.
+  const phonesCert = await ca.issue({ cn: 'phones.trunkgate.test', sans: ['DNS:gw.trunkgate.test', 'IP:127.0.0.1'] });
+  const kamCert = await carrierCa.issue({ cn: 'sbc.carrier.test', sans: ['DNS:sbc.carrier.test', 'DNS:localhost'] });
   const kam = await startKamailio({
-    listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }, { proto: 'tcp', host: '127.0.0.1', port: 0 }],
+    listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }, { proto: 'tls', host: '127.0.0.1', port: 0 }],
+    tls: { certificate: kamCert.cert, privateKey: kamCert.key, caList: ca.cert, verifyCertificate: true, requireCertificate: true },
     route: { kind: 'registrar', realm: 'reg.test', users: { phone1: 'ph0ne-pw' }, callsTo: 'sip:phone1@reg.test', usePath: true },
   });
   t.after(() => kam.stop());
@@ -32,8 +38,12 @@ gateway:
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
 trustpoints:
   gw: { dir: ../pki/gw }
+  phonesgw: { dir: ../pki/phones }
+trustStores:
+  carriers: ../pki/carrier-ca.pem
 tlsProfiles:
-  phones: { trustpoint: gw, minVersion: TLSv1.2 }
+  phones: { trustpoint: phonesgw, minVersion: TLSv1.2 }
+  edge: { trustpoint: gw, trustStore: carriers, minVersion: TLSv1.2, requireClientCert: true }
 tenants:
   phones:
     transport: tls
@@ -42,9 +52,10 @@ tenants:
     trustedSources: [127.0.0.1/32]
     registerRelay: { to: registrar }
   registrar:
-    transport: tcp
+    transport: tls
+    tlsProfile: edge
     listen: { host: 127.0.0.1, port: ${registrarPort} }
-    sipServer: 127.0.0.1:${kam.port('tcp')}
+    sipServer: localhost:${kam.port('tls')}
 dialPeers: []
 `);
   const root = join(profiles, '..');
@@ -52,6 +63,11 @@ dialPeers: []
   writeFileSync(join(root, 'pki', 'gw', 'cert.pem'), gwCert.cert);
   writeFileSync(join(root, 'pki', 'gw', 'key.pem'), gwCert.key, { mode: 0o600 });
   writeFileSync(join(root, 'pki', 'gw', 'chain.pem'), ca.cert);
+  writeFileSync(join(root, 'pki', 'carrier-ca.pem'), carrierCa.cert);
+  mkdirSync(join(root, 'pki', 'phones'), { recursive: true });
+  writeFileSync(join(root, 'pki', 'phones', 'cert.pem'), phonesCert.cert);
+  writeFileSync(join(root, 'pki', 'phones', 'key.pem'), phonesCert.key, { mode: 0o600 });
+  writeFileSync(join(root, 'pki', 'phones', 'chain.pem'), ca.cert);
   const gw = await startTrunkgate(t, profiles, { ready: (l) => l.code === 'EVT_GATEWAY_READY' });
   const caller = await ua(t);
   const contact = 'sip:phone1@127.0.0.1:5999;transport=tls';
@@ -61,7 +77,11 @@ dialPeers: []
   t.after(() => phone.close());
   const first = await registerPhone(phone, { user: 'phone1', domain: 'reg.test', password: 'ph0ne-pw', contact, callId, cseq: 1, expires: 60 });
   assert.equal(statusOf(first.answer), 200, first.answer);
-  assert.match(kam.logs(), /tg-registered aor=sip:phone1@reg\.test contact=<sip:phone1@127\.0\.0\.1:5999;transport=tls> expires=60 path=<sip:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+@127\.0\.0\.1:\d+;transport=tcp;lr;ob>/);
+  // kamailio's log comes through a pipe and may trail its answer.
+  for (let i = 0; i < 50 && !kam.logs().includes('tg-registered'); i++) await new Promise((ok) => setTimeout(ok, 50));
+  assert.match(kam.logs(), /tg-registered aor=sip:phone1@reg\.test contact=<sip:phone1@127\.0\.0\.1:5999;transport=tls> expires=60 path=<sip:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+@127\.0\.0\.1:\d+;transport=tls;lr;ob>/);
+  const reg = kam.requests().filter((r) => r.method === 'REGISTER').at(-1)!;
+  assert.deepEqual([reg.proto, reg.verified, reg.peerCn], ['tls', '1', 'gw.trunkgate.test'], 'relayed over TLS with the registrar tenant\'s client certificate');
 
   const invite = await callReachesPhone(caller, kam, phone, contact);
   assert.match(invite.split('\r\n')[0]!, new RegExp(`^INVITE sip:phone1@127\\.0\\.0\\.1:${phone.localPort};transport=tls SIP/2\\.0`));
@@ -77,8 +97,8 @@ dialPeers: []
   for (const c of gw.lines.filter((l) => l.msg === 'cdr').map((l) => l.cdr as Record<string, unknown>)) {
     assert.deepEqual([c.tenantIn, c.tenantOut, c.dialPeer, c.status], ['registrar', 'phones', 'registered:phones', 200], JSON.stringify(c));
   }
-  const opened = await (await fetch(`http://127.0.0.1:${adminPort}/connections`)).json() as { connections?: Array<{ direction: string; protocol: string }> };
-  const outboundTls = (opened.connections ?? []).filter((c) => c.protocol === 'tls' && c.direction === 'outbound');
+  const opened = await (await fetch(`http://127.0.0.1:${adminPort}/connections`)).json() as { connections?: Array<{ direction: string; protocol: string; remotePort: number }> };
+  const outboundTls = (opened.connections ?? []).filter((c) => c.protocol === 'tls' && c.direction === 'outbound' && c.remotePort !== kam.port('tls'));
   assert.ok((opened.connections ?? []).some((c) => c.protocol === 'tls' && c.direction === 'inbound'), JSON.stringify(opened));
   assert.equal(outboundTls.length, 0, 'the gateway never opened a TLS connection to the phone: it used the phone\'s');
 });
