@@ -165,3 +165,18 @@ test('MESSAGE and NOTIFY out of dialog: proxied to the phone\'s flow with a good
   relay.onOther(forged.req, forged.res);
   assert.deepEqual([forged.sent[0]!.status, forged.proxied.length], [403, 0]);
 });
+
+test('towards a TLS registrar the REGISTER names the registrar tenant\'s TLS profile and the registrar\'s name for the engine', () => {
+  const clock = new ManualClock(1_700_000_000_000);
+  const { log } = captureLog();
+  const tls: B2buaPolicy = {
+    ...policy,
+    tenants: { ...policy.tenants, phones: { transport: 'tcp', registerRelay: { ...relayPolicy, registrar: 'sbc.carrier.example:5061', transport: 'tls', tlsProfile: 'edge' } } },
+  };
+  const relay = new RegisterRelay({ policy: tls, key, log, refusals: new RateLimitedLog(log, clock), clock });
+  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp' });
+  relay.onRegister(r.req, r.res);
+  assert.deepEqual(r.proxied[0]!.destination, ['sip:sbc.carrier.example:5061;transport=tls']);
+  assert.equal(r.proxied[0]!.headers?.['X-Trunkgate-Route'], 'tenant=registrar;profile=edge;domain=sbc.carrier.example');
+  assert.match(r.proxied[0]!.headers?.Path ?? '', /;transport=tls;lr;ob>$/);
+});
