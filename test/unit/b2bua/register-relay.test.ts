@@ -143,6 +143,9 @@ test('an INVITE with a flow token: marked for the phone\'s flow when from the re
   assert.equal(relay.onRequest(elsewhere.req, elsewhere.res), true);
   assert.equal(elsewhere.sent[0]!.status, 403);
 
+  const other = request('INVITE', { 'X-Trunkgate-Peer': 'tenant=registrar;verified=0;transport=tcp;flow=trunk-a' });
+  assert.equal(relay.onRequest(other.req, other.res), false, 'a Route user part that is no token of ours: the call policy takes it');
+  assert.equal(other.sent.length, 0);
   const plain = request('INVITE', { 'X-Trunkgate-Peer': 'tenant=registrar;verified=0;transport=tcp' });
   assert.equal(relay.onRequest(plain.req, plain.res), false, 'no token: the call policy takes it');
   assert.equal(relayedFlowOf(plain.req), undefined);
