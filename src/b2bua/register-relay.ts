@@ -150,7 +150,8 @@ export class RegisterRelay {
       return;
     }
     const key = `${transport}|${address}|${port}`;
-    this.#sweep();
+    // Bindings run out lazily: the table is swept only when it looks full, so a REGISTER costs no walk over it.
+    if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) this.#sweep();
     if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) {
       this.#c.refusedFull++;
       this.#refuse(res, 503, 'Service Unavailable', 'ERR_B2BUA_REGISTER_RELAY_FULL', address, { tenant, max: relay.maxBindings },
@@ -196,6 +197,7 @@ export class RegisterRelay {
         this.#bindings.delete(key);
         return;
       }
+      if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) this.#sweep();
       if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) return;
       this.#bindings.set(key, { flow, aor, expiresAt: this.#clock.now() + granted * 1000 });
     });

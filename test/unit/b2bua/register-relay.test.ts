@@ -99,7 +99,7 @@ test('default deny: a REGISTER on a tenant without registerRelay gets 403 with a
 });
 
 test('bounded: past maxBindings a new flow gets 503 with Retry-After; a bound flow still refreshes; a 0 expiry unbinds', () => {
-  const { relay, lines } = rig();
+  const { clock, relay, lines } = rig();
   const reg = (port: number) => {
     const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>' }, { port });
     relay.onRegister(r.req, r.res);
@@ -116,6 +116,11 @@ test('bounded: past maxBindings a new flow gets 503 with Retry-After; a bound fl
   reg(1).proxied[0]!.done(ok('<sip:p@x>;expires=0'));
   assert.equal(relay.snapshot().bindings, 1);
   assert.equal(relay.snapshot().refusedFull, 1);
+  // Full again; once a binding has run out its place goes to a new flow.
+  reg(4).proxied[0]!.done(ok('<sip:p@x>;expires=60'));
+  assert.equal(reg(5).sent[0]!.status, 503);
+  clock.advance(61_000);
+  assert.equal(reg(5).proxied.length, 1, 'the expired bindings were swept');
 });
 
 test('an INVITE with a flow token: marked for the phone\'s flow when from the registrar tenant; forged or from elsewhere: 403', () => {
