@@ -5,7 +5,11 @@
 //   → the phone, over the connection it registered on; again after a refresh on that connection, and after the phone
 //   reconnects and registers again; a REGISTER from a tenant without the relay, or from an untrusted source, is refused.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { kamailioVersion, startKamailio, type KamailioProcess } from '../../support/kamailio.js';
 import { callReachesPhone, messageReachesPhone } from '../../support/kamailio/relay-caller.js';
@@ -14,12 +18,15 @@ import { ua } from '../../support/mini-ua.js';
 import { freePort } from '../../support/sipp.js';
 import { profilesDir, startTrunkgate, type TrunkgateProcess } from '../../support/trunkgate-process.js';
 
-interface Rig { gw: TrunkgateProcess; kam: KamailioProcess; phonesPort: number; registrarPort: number; adminPort: number }
+interface Rig { gw: TrunkgateProcess; kam: KamailioProcess; phonesPort: number; registrarPort: number; adminPort: number; ctl: string }
 
 async function rig(t: TestContext): Promise<Rig> {
+  const ctlDir = mkdtempSync(join(tmpdir(), 'tg-kamctl-'));
+  t.after(() => rmSync(ctlDir, { recursive: true, force: true }));
+  const ctl = join(ctlDir, 'ctl.sock');
   const kam = await startKamailio({
     listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }, { proto: 'tcp', host: '127.0.0.1', port: 0 }],
-    route: { kind: 'registrar', realm: 'reg.test', users: { phone1: 'ph0ne-pw' }, callsTo: 'sip:phone1@reg.test', usePath: true },
+    route: { kind: 'registrar', realm: 'reg.test', users: { phone1: 'ph0ne-pw' }, callsTo: 'sip:phone1@reg.test', usePath: true, ctlSocket: ctl },
   });
   t.after(() => kam.stop());
   const [udpPort, phonesPort, registrarPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -41,11 +48,11 @@ tenants:
 dialPeers: []
 `);
   const gw = await startTrunkgate(t, dir, { ready: (l) => l.code === 'EVT_GATEWAY_READY' });
-  return { gw, kam, phonesPort, registrarPort, adminPort };
+  return { gw, kam, phonesPort, registrarPort, adminPort, ctl };
 }
 
 test(`REGISTER relay with Path through the gateway to kamailio ${kamailioVersion()}: calls to the AOR come back over the phone's connection`, { timeout: 60_000 }, async (t) => {
-  const { gw, kam, phonesPort, registrarPort, adminPort } = await rig(t);
+  const { gw, kam, phonesPort, registrarPort, adminPort, ctl } = await rig(t);
   const caller = await ua(t);
   const contact = 'sip:phone1@127.0.0.1:5999;transport=tcp';
   const callId = randomUUID();
@@ -59,6 +66,10 @@ test(`REGISTER relay with Path through the gateway to kamailio ${kamailioVersion
   const path = /tg-registered aor=sip:phone1@reg\.test contact=<sip:phone1@127\.0\.0\.1:5999;transport=tcp> expires=60 path=<sip:([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)@127\.0\.0\.1:(\d+);transport=tcp;lr;ob>/.exec(kam.logs());
   assert.ok(path, `kamailio stored the binding with the gateway's Path: ${kam.logs().split('\n').filter((l) => l.includes('tg-registered')).join('\n')}`);
   assert.equal(Number(path[2]), registrarPort, 'the Path names the gateway on the registrar tenant\'s listener');
+  // kamailio's location table itself (usrloc over its ctl socket): the binding with that Path.
+  const location = execFileSync('kamcmd', ['-s', `unix:${ctl}`, 'ul.dump'], { encoding: 'utf8', timeout: 5_000 });
+  assert.match(location, /AoR: phone1(@reg\.test)?/, location);
+  assert.ok(location.includes(`Path: <sip:${path[1]}@127.0.0.1:${registrarPort};transport=tcp;lr;ob>`), location);
 
   // kamailio → Route <Path> → the gateway → the phone over its own connection (the phone listens nowhere).
   const invite = await callReachesPhone(caller, kam, phone, contact);

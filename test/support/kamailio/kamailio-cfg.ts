@@ -39,8 +39,9 @@ export type KamailioRoute =
    * carrier sends its DIDs to a registered trunk. `minExpires`: a shorter Expires gets 423 with Min-Expires.
    * `usePath`: the Path of a REGISTER is kept with the binding (RFC 3327, registrar `use_path`, stored whether or
    * not the phone said `Supported: path`), and a request to the binding goes along it; the log line shows the Path.
+   * `ctlSocket`: a unix socket path for kamailio's ctl module, so `kamcmd -s unix:<path> ul.dump` shows the bindings.
    */
-  | { kind: 'registrar'; realm: string; users: Record<string, string>; minExpires?: number; callsTo?: string; usePath?: boolean }
+  | { kind: 'registrar'; realm: string; users: Record<string, string>; minExpires?: number; callsTo?: string; usePath?: boolean; ctlSocket?: string }
   /** A load balancer over several gateways (dispatcher-cfg.ts). */
   | KamailioDispatcherRoute;
 
@@ -157,6 +158,7 @@ export function buildKamailioCfg(o: KamailioCfgInput): string {
       'loadmodule "usrloc.so"', 'loadmodule "registrar.so"', 'loadmodule "auth.so"', 'modparam("usrloc", "db_mode", 0)',
       ...(o.route.minExpires !== undefined ? [`modparam("registrar", "min_expires", ${o.route.minExpires})`] : []),
       ...(o.route.usePath === true ? ['modparam("registrar", "use_path", 1)', 'modparam("registrar", "path_mode", 0)'] : []),
+      ...(o.route.ctlSocket !== undefined ? ['loadmodule "ctl.so"', `modparam("ctl", "binrpc", "unix:${quoted(o.route.ctlSocket)}")`] : []),
     ] : []),
     ...(o.route.kind === 'dispatcher' ? dispatcherModule(o.route, o.dispatcherListPath ?? 'dispatcher.list') : []),
     ...(tls ? [`modparam("tls", "config", "${o.tlsCfgPath}")`, 'modparam("tls", "xavp_cfg", "tls")'] : []),
