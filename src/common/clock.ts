@@ -62,3 +62,37 @@ export class ManualClock implements Clock {
     return this.#timers.size;
   }
 }
+
+/**
+ * A clock whose timers run after the input already waiting on the event loop. A timer that falls due while the
+ * thread was busy fires at the start of the next loop turn, before that turn reads its sockets; a retransmission
+ * (Timer A, E, G) or a timeout (B, F, H) would then act although the answer that stops it is already in the socket
+ * buffer. Each firing is moved to the check phase of the same turn (setImmediate), after the poll phase has read
+ * what arrived, and is dropped if that input cancelled it. Time and ordering of timers are otherwise unchanged.
+ */
+export function afterInputClock(base: Clock = systemClock): Clock {
+  return {
+    now: () => base.now(),
+    setTimeout(fn, ms) {
+      let state: 'armed' | 'due' | 'done' = 'armed';
+      let immediate: ReturnType<typeof setImmediate> | undefined;
+      const timer = base.setTimeout(() => {
+        if (state !== 'armed') return;
+        state = 'due';
+        immediate = setImmediate(() => {
+          if (state !== 'due') return;
+          state = 'done';
+          fn();
+        });
+      }, ms);
+      return {
+        cancel: () => {
+          if (state === 'done') return;
+          state = 'done';
+          timer.cancel();
+          if (immediate !== undefined) clearImmediate(immediate);
+        },
+      };
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { GatewayError, systemClock, type Clock } from '../common/index.js';
+import { afterInputClock, GatewayError, systemClock, type Clock } from '../common/index.js';
 import { silentLogger } from '../log/index.js';
 import { TransactionLayer, type TimerSettings } from '../sip/transaction/index.js';
 import {
@@ -164,6 +164,9 @@ export class Engine {
     this.#prewarmCalls = options.prewarmCalls ?? 0;
     const log = options.log ?? silentLogger();
     const clock = options.clock ?? systemClock;
+    // The protocol's timers (transport, transactions, core) yield to input already received; the overload guard
+    // keeps the plain clock, since the lateness of its own sampling timer is what it measures.
+    const sipClock = options.clock ?? afterInputClock(systemClock);
     this.#log = log;
     const tls = options.tls ? new EngineTls(options.tls, log.child({ component: 'tls' })) : undefined;
     this.tls = tls;
@@ -189,7 +192,7 @@ export class Engine {
     const stages = new StageTimes();
     this.stages = stages;
     this.transport = new TransportLayer({
-      listeners, log: log.child({ component: 'transport' }), clock, stages,
+      listeners, log: log.child({ component: 'transport' }), clock: sipClock, stages,
       ...(tl.handshakeTimeoutMs !== undefined ? { connectTimeoutMs: tl.handshakeTimeoutMs } : {}),
       ...(tl.unusedTimeoutMs !== undefined ? { unusedTimeoutMs: tl.unusedTimeoutMs } : {}),
       ...(tl.messageTimeoutMs !== undefined ? { messageTimeoutMs: tl.messageTimeoutMs } : {}),
@@ -206,13 +209,13 @@ export class Engine {
       ...(tls ? { tlsClientOptions: tls.clientOptions, tenantForServername: (sn: string) => tls.tenantForServername(sn) } : {}),
     });
     this.transactions = new TransactionLayer({
-      transport: this.transport, clock, log: log.child({ component: 'transaction' }),
+      transport: this.transport, clock: sipClock, log: log.child({ component: 'transaction' }),
       ...(options.timers ? { timers: options.timers } : {}),
     });
     // A TLS 1.3 server may refuse our client certificate after we sent on the connection: fail those requests now.
     this.transport.on('flowFailed', (connectionId, err) => void this.transactions.failFlow(connectionId, err));
     this.registry = new AppRegistry({ log: log.child({ component: 'control' }) });
-    const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock, log };
+    const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock: sipClock, log };
     const core = options.createCore ? options.createCore(deps) : new SipCore({
       ...deps, log: log.child({ component: 'core' }), ...(options.limits ? { limits: options.limits } : {}), stages,
       proxyIdentity: (options.trust?.tenants ?? []).flatMap((t) => t.proxyIdentity ? [{ tenant: t.name, ...t.proxyIdentity }] : []),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../src/common/clock.js';
+import { afterInputClock, ManualClock, systemClock, type Clock, type TimerHandle } from '../../../src/common/clock.js';
 
 test('ManualClock fires due timers in order and skips cancelled ones', () => {
   const clock = new ManualClock(1000);
@@ -18,4 +18,56 @@ test('ManualClock fires due timers in order and skips cancelled ones', () => {
   clock.advance(200);
   assert.deepEqual(fired, ['a', 'a2', 'b']);
   assert.equal(clock.pending, 0);
+});
+
+// A timer that falls due while the thread is busy, with a datagram already waiting in the socket buffer: the plain
+// clock runs the timer first (a retransmission would go out although the answer has arrived); afterInputClock runs
+// it after the datagram was read, and not at all when reading it cancelled the timer.
+async function busyTurnOrder(clock: Clock, cancelOnInput: boolean): Promise<string[]> {
+  const { createSocket } = await import('node:dgram');
+  const rx = createSocket('udp4');
+  const tx = createSocket('udp4');
+  await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => tx.bind(0, '127.0.0.1', () => r()));
+  const order: string[] = [];
+  try {
+    let timer: TimerHandle | undefined;
+    const read = new Promise<void>((r) => rx.on('message', () => {
+      order.push('input');
+      if (cancelOnInput) timer?.cancel();
+      r();
+    }));
+    timer = clock.setTimeout(() => order.push('timer'), 5);
+    tx.send('answer', rx.address().port, '127.0.0.1');
+    const until = Date.now() + 40;
+    while (Date.now() < until) { /* the thread is busy past the timer's due time, the datagram waits */ }
+    await read;
+    await new Promise((r) => setTimeout(r, 20));
+    return order;
+  } finally {
+    rx.close();
+    tx.close();
+  }
+}
+
+test('the plain clock fires a timer that fell due during a busy turn before the waiting input', async () => {
+  assert.deepEqual(await busyTurnOrder(systemClock, false), ['timer', 'input']);
+});
+
+test('afterInputClock: a due timer runs after the input that was already waiting', async () => {
+  assert.deepEqual(await busyTurnOrder(afterInputClock(), false), ['input', 'timer']);
+});
+
+test('afterInputClock: input that cancels a due timer stops it from running', async () => {
+  assert.deepEqual(await busyTurnOrder(afterInputClock(), true), ['input']);
+});
+
+test('afterInputClock: cancel before the due time, and a timer that runs once', async () => {
+  const clock = afterInputClock();
+  let ran = 0;
+  clock.setTimeout(() => ran++, 1).cancel();
+  const h = clock.setTimeout(() => ran++, 1);
+  await new Promise((r) => setTimeout(r, 20));
+  h.cancel();
+  assert.equal(ran, 1);
 });
