@@ -17,6 +17,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 # The media tests start their own rtpengine in user space (test/support/rtpengine.ts).
 command -v rtpengine >/dev/null 2>&1 || need+=(rtpengine-daemon)
+# The carrier SRTP call ends at Debian's baresip (test/load/rtpengine/carrier-srtp-baresip.test.ts).
+command -v baresip >/dev/null 2>&1 || need+=(baresip)
 # The web console's test drives Debian's chromium through playwright-core (test/load/console).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { SCHEMA_VERSION } from '../../src/cdr/pg-schema.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { runSipp, startSippUas } from '../support/sipp.js';
 import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../support/trunkgate-process.js';
@@ -37,7 +38,7 @@ async function rowsOf(db: TestPostgres, table: string, n: number): Promise<Row[]
   assert.fail(`${table} holds ${rows.length} rows, not ${n}\n${db.log()}`);
 }
 
-test('50 calls through npm start: one row per call in the table the gateway created (schema version 2), the same records as the log lines and the JSON-lines file', { timeout: 60_000 }, async (t) => {
+test('50 calls through npm start: one row per call in the table the gateway created (at the latest schema version), the same records as the log lines and the JSON-lines file', { timeout: 60_000 }, async (t) => {
   const db = await startPostgres(t);
   const { gw, sipPort, dir } = await gateway(t, db, { workers: 1, table: 'cdr' });
   const ok = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 40, rate: 40, timeoutSec: 20 });
@@ -78,7 +79,7 @@ test('50 calls through npm start: one row per call in the table the gateway crea
     assert.match(String(r.reason), /^SIP;cause=404;text="No route: no dial peer for 999 from tenant pbx"$/);
     assert.equal(r.reason_in, r.reason);
   }
-  assert.deepEqual(await db.query('SELECT table_name, version FROM trunkgate_schema_version'), [{ table_name: 'cdr', version: 2 }]);
+  assert.deepEqual(await db.query('SELECT table_name, version FROM trunkgate_schema_version'), [{ table_name: 'cdr', version: SCHEMA_VERSION }]);
 });
 
 test('workers: 2: the worker app\'s CDRs reach the main thread\'s sink; every call of both apps is one row', { timeout: 60_000 }, async (t) => {
@@ -93,5 +94,5 @@ test('workers: 2: the worker app\'s CDRs reach the main thread\'s sink; every ca
   assert.equal(rows.length, 40);
   assert.deepEqual(rows.map((r) => r.id).sort(), cdrLines(gw.lines).map((c) => c.id).sort());
   assert.ok(rows.every((r) => r.status === 200 && r.tenant_in === 'pbx' && r.dial_peer === 'far-end' && r.called_number === '3002'));
-  assert.deepEqual(await db.query('SELECT table_name, version FROM trunkgate_schema_version'), [{ table_name: 'calls_two', version: 2 }]);
+  assert.deepEqual(await db.query('SELECT table_name, version FROM trunkgate_schema_version'), [{ table_name: 'calls_two', version: SCHEMA_VERSION }]);
 });
