@@ -3,7 +3,9 @@
 // OPTIONS probe comes back over a new connection (another rport in its Via), so the trunk registers again at once
 // rather than at its next refresh, and the new kamailio has the contact again.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { kamailioVersion, startKamailio, type KamailioOptions } from '../../support/kamailio.js';
@@ -18,10 +20,14 @@ test(`registration trunk over TLS re-registers promptly when kamailio ${kamailio
   const gwCert = await gatewayCa.issue({ cn: 'gw.trunkgate.test', sans: ['DNS:gw.trunkgate.test', 'IP:127.0.0.1'] });
   const kamCert = await carrierCa.issue({ cn: 'sbc.carrier.test', sans: ['DNS:sbc.carrier.test', 'DNS:localhost'] });
   const kamPort = await freePort();
+  const ctlDir = mkdtempSync(join(tmpdir(), 'tg-kamctl-'));
+  t.after(() => rmSync(ctlDir, { recursive: true, force: true }));
+  const ctl = join(ctlDir, 'ctl.sock');
+  const location = () => execFileSync('kamcmd', ['-s', `unix:${ctl}`, 'ul.dump'], { encoding: 'utf8', timeout: 5_000 });
   const kamOptions: KamailioOptions = {
     listen: [{ proto: 'tls', host: '127.0.0.1', port: kamPort }],
     tls: { certificate: kamCert.cert, privateKey: kamCert.key, caList: gatewayCa.cert, verifyCertificate: true, requireCertificate: true },
-    route: { kind: 'registrar', realm: 'carrier.test', users: { trunk1: 'tls-pw' } },
+    route: { kind: 'registrar', realm: 'carrier.test', users: { trunk1: 'tls-pw' }, ctlSocket: ctl },
   };
   let kam = await startKamailio(kamOptions);
   t.after(() => kam.stop());
@@ -76,10 +82,12 @@ dialPeers: []
   const stoppedAt = Date.now();
   kam = await startKamailio(kamOptions);
   assert.doesNotMatch(kam.logs(), bound, 'the new kamailio starts with no binding');
+  assert.doesNotMatch(location(), /AoR: trunk1/, 'its location table is empty');
   const { line } = await gw.waitFor((l) => l.code === 'EVT_REGISTRATION_RENEW', 10_000, dropped.index + 1);
   await kam.waitForRequests((seen) => seen.filter((r) => r.method === 'REGISTER').length >= 2, 10_000);
   for (let i = 0; i < 50 && !bound.test(kam.logs()); i++) await new Promise((ok) => setTimeout(ok, 100));
   assert.match(kam.logs(), bound, `registered again at the restarted kamailio (${String(line.why)})`);
+  assert.match(location(), /AoR: trunk1[\s\S]*Address: sip:trunk1@127\.0\.0\.1:\d+;transport=tls/, 'the binding is in its location table');
   const took = Date.now() - stoppedAt;
   assert.ok(took < 8_000, `re-registered ${took} ms after the restart, long before the 600 s binding's refresh`);
 });
