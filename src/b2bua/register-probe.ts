@@ -2,7 +2,7 @@ import type { Clock } from '../common/index.js';
 import { parsePeerHeader } from './peer-header.js';
 import { PEER_HEADER } from './policy-types.js';
 import type { RegisterAnswer } from './register-timing.js';
-import type { RegisterSrf } from './registrations.js';
+import type { RegisterSrf } from './register-types.js';
 
 /**
  * What a registrar's answer says about the flow it came over: the `rport` and `received` it put in our Via (RFC

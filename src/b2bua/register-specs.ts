@@ -1,5 +1,5 @@
 import type { B2buaPolicy } from './policy-types.js';
-import type { RegistrationSpec } from './registrations.js';
+import type { RegistrationSpec } from './register-types.js';
 
 /** The registrations a policy asks for: each tenant with `register`, over its transport, scheme and TLS profile. */
 export function registrationSpecs(policy: B2buaPolicy): RegistrationSpec[] {

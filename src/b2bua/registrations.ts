@@ -5,36 +5,15 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
 import { bLegUri, parseServer } from './b-leg-target.js';
 import { digestAnswer } from './middleware/place-call.js';
-import { ROUTE_HEADER, type SipTransport } from './policy-types.js';
+import { ROUTE_HEADER } from './policy-types.js';
+import type { RegisterSrf, RegistrationSpec } from './register-types.js';
 import { flowOfAnswer, probeRegistrar } from './register-probe.js';
 import { grantedExpires, refreshDelayMs, retryDelayMs, type RegisterAnswer } from './register-timing.js';
 import type { SipServerResolver } from './rfc3263.js';
 
 export { registrationSpecs } from './register-specs.js';
 
-/** What the registrations need from drachtio-srf: `srf.request` for an out-of-dialog REGISTER (digest handled). */
-export interface RegisterSrf {
-  request(uri: string, opts: { method: string; headers: Record<string, string>; auth?: unknown },
-    callback: (err: unknown, req?: { on(event: 'response', fn: (res: RegisterAnswer) => void): unknown }) => void): unknown;
-}
-
-/** One tenant's registration, as the policy gives it (the password already read from its variable). */
-export interface RegistrationSpec {
-  tenant: string;
-  registrar: string;
-  username: string;
-  password: string;
-  realm?: string;
-  domain?: string;
-  expires: number;
-  contactUser: string;
-  retrySeconds: { min: number; max: number };
-  /** Seconds between OPTIONS probes of the registrar while registered; 0 or absent: none. */
-  probeSeconds?: number;
-  transport: SipTransport;
-  scheme: 'sip' | 'sips';
-  tlsProfile?: string;
-}
+export type { RegisterSrf, RegistrationSpec } from './register-types.js';
 
 export type RegistrationState = 'unregistered' | 'registered' | 'failed';
 
