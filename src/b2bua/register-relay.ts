@@ -182,6 +182,8 @@ export class RegisterRelay {
     }
     // The token runs out after maxExpires (and a minute): a binding asked for longer is asked for that long.
     const asked = Number.parseInt(req.get('Expires') ?? '', 10);
+    const contact = req.get('Contact') ?? '';
+    const removal = contact.trim() === '*' || asked === 0 || /;\s*expires\s*=\s*0+\s*(?:[;,]|$)/i.test(contact);
     if (Number.isInteger(asked) && asked > relay.maxExpires) headers['Expires'] = String(relay.maxExpires);
     req.proxy({ destination: [destination], headers }, (err, result) => {
       if (err) {
@@ -192,7 +194,8 @@ export class RegisterRelay {
       if (status < 200 || status >= 300) return;
       this.#c.accepted++;
       const msg = result?.finalResponse?.msg;
-      const granted = this.#granted(msg, relay.maxExpires);
+      // A removal (Expires 0, or `Contact: *`): the 2xx lists the address-of-record's other bindings, not this one's.
+      const granted = removal ? 0 : this.#granted(msg, relay.maxExpires);
       if (granted <= 0) {
         this.#bindings.delete(key);
         return;

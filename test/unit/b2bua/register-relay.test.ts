@@ -114,6 +114,13 @@ test('bounded: past maxBindings a new flow gets 503 with Retry-After; a bound fl
   assert.equal(lines.filter((l) => l.code === 'ERR_B2BUA_REGISTER_RELAY_FULL').length, 1);
   assert.equal(reg(2).proxied.length, 1, 'a bound flow refreshes');
   reg(1).proxied[0]!.done(ok('<sip:p@x>;expires=0'));
+  // A removal whose 2xx lists the address-of-record's other binding still unbinds this flow.
+  reg(2).proxied[0]!.done(ok('<sip:p@x>;expires=60'));
+  const removal = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>', Contact: '*', Expires: '0' }, { port: 2 });
+  relay.onRegister(removal.req, removal.res);
+  removal.proxied[0]!.done(ok('<sip:p@elsewhere>;expires=3000'));
+  assert.equal(relay.bindings().some((b) => b.port === 2), false);
+  reg(2).proxied[0]!.done(ok('<sip:p@x>;expires=60'));
   assert.equal(relay.snapshot().bindings, 1);
   assert.equal(relay.snapshot().refusedFull, 1);
   // Full again; once a binding has run out its place goes to a new flow.
