@@ -62,8 +62,9 @@ export interface Gateway {
   /** Disconnects the b2bua, then closes the engine. Idempotent. */
   close(): Promise<void>;
   /**
-   * Graceful stop: new calls get 503 with Retry-After; calls up get `drainSeconds` to end by themselves; what is
-   * left is ended with BYE and a Reason on both legs (at most 5 s more for those BYEs); then close().
+   * Graceful stop: new calls and OPTIONS to the gateway get 503 with Retry-After; calls up get `drainSeconds` to
+   * end by themselves; what is left is ended with BYE and a Reason on both legs (at most 5 s more for those BYEs);
+   * then close().
    */
   shutdown(o: ShutdownOptions): Promise<{ drainedAlone: boolean; ended: number }>;
   /** The engine worker died on its own (never fires for an engine in this thread). */
@@ -102,6 +103,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let engine: {
     addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; snapshot(): Promise<EngineSnapshot>; close(): Promise<void>;
     closeConnection(id: string): Promise<ConnectionInfo | undefined>;
+    drain(retryAfterSeconds: number): void;
     onFailure?: EngineWorkerHandle['onFailure'];
   };
   const tls = {
@@ -118,12 +120,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       listen: options.listen, control: control0, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
       ...(options.logStyle ? { logStyle: options.logStyle } : {}),
     });
-    engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure, closeConnection: w.closeConnection };
+    engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure, closeConnection: w.closeConnection,
+      drain: w.drain };
   } else {
     const e: Engine = await startEngine({ listen: options.listen, control: control0, ...tls, log });
     engine = {
       addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), snapshot: () => Promise.resolve(engineSnapshot(e)), close: () => e.close(),
       closeConnection: (id) => Promise.resolve(closeConnectionByAdmin(e, id, log.child({ thread: 'engine' }))),
+      drain: (s) => e.drain(s),
     };
   }
   const control = engine.addresses.control;
@@ -166,6 +170,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     close,
     shutdown: async (o) => {
       b2bua.drain(o.retryAfterSeconds);
+      // OPTIONS get 503 too, so a dispatcher in front takes this instance out at its next probe.
+      engine.drain(o.retryAfterSeconds);
       const drainedAlone = await within(b2bua.drained(), o.drainSeconds * 1000);
       let ended = 0;
       if (!drainedAlone) {

@@ -94,6 +94,8 @@ export type ClosableEngineCore = EngineCore & {
   onConnectionClosedByPeer?(connectionId: string): void;
   /** New INVITEs handed to an app that has not answered them yet. */
   unansweredInvites?(): number;
+  /** The gateway is draining: OPTIONS to it get 503 with Retry-After, so a load balancer's probe takes it out. */
+  drain?(retryAfterSeconds: number): void;
 };
 
 export interface EngineOptions {
@@ -312,6 +314,14 @@ export class Engine {
    * Hot reload of the TLS profiles: all are built and validated first; only then swapped, with each profile
    * listener given its new default context. New handshakes use them; live connections and calls go on.
    */
+  /**
+   * The gateway stops taking calls (SIGTERM): from now on an OPTIONS to the gateway itself is answered 503 with
+   * Retry-After and a Reason, so a dispatcher's probe marks this instance down while its calls drain.
+   */
+  drain(retryAfterSeconds: number): void {
+    this.core.drain?.(retryAfterSeconds);
+  }
+
   reloadTls(profiles: ProfileInput[]): ReloadResult {
     if (!this.tls) return { ok: false, version: 0, problems: [{ profile: '-', code: 'ERR_TLS_PROFILE_INVALID', reason: 'the engine was started without TLS profiles' }] };
     return this.tls.reload(profiles, (id, context, requestCert) => this.transport.setListenerSecureContext(id, context, { requestCert }));

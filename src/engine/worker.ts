@@ -49,6 +49,8 @@ export interface EngineWorkerHandle {
   snapshot(): Promise<EngineSnapshot>;
   /** Closes one TCP/TLS connection (admin API): the connection as it was, or undefined when none is open by that id. */
   closeConnection(id: string): Promise<ConnectionInfo | undefined>;
+  /** The gateway drains: OPTIONS to it get 503 from now on (Engine.drain). */
+  drain(retryAfterSeconds: number): void;
   /** Closes the engine, then lets the worker end (terminated if it lingers). Idempotent. */
   close(): Promise<void>;
   /**
@@ -70,7 +72,7 @@ export interface EngineWorkerFailure {
 }
 
 type ToWorker = { type: 'close' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number }
-  | { type: 'closeConnection'; id: number; connection: string };
+  | { type: 'closeConnection'; id: number; connection: string } | { type: 'drain'; retryAfterSeconds: number };
 type FromWorker =
   | { type: 'started'; addresses: EngineAddresses }
   | { type: 'failed'; code: string; message: string }
@@ -132,6 +134,7 @@ export function startEngineWorker(options: EngineWorkerOptions): Promise<EngineW
       resolve({
         ports: m.addresses, worker, reloadTls: reloader(worker, timeoutMs), snapshot: snapshotter(worker, timeoutMs),
         closeConnection: async (id) => (await closeConnection(id)) ?? undefined,
+        drain: (retryAfterSeconds) => worker.postMessage({ type: 'drain', retryAfterSeconds } satisfies ToWorker),
         close: () => {
           watch.closing = true;
           return close();
@@ -256,6 +259,10 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
   port.on('message', (m: ToWorker) => {
     if (m.type === 'snapshot') {
       post({ type: 'snapshot', id: m.id, snapshot: engineSnapshot(engine) });
+      return;
+    }
+    if (m.type === 'drain') {
+      engine.drain(m.retryAfterSeconds);
       return;
     }
     if (m.type === 'closeConnection') {

@@ -43,7 +43,7 @@ const exited = async (p: TrunkgateProcess, ms: number): Promise<number | null> =
   return code;
 };
 
-test('SIGTERM drains: the call up goes on, a new call gets 503 with Retry-After and Reason, after the drain time both legs get BYE, exit 0', async (t) => {
+test('SIGTERM drains: the call up goes on, a new call and an OPTIONS probe get 503 with Retry-After and Reason, after the drain time both legs get BYE, exit 0', async (t) => {
   const b = await answeringUa(t);
   const { p, sipPort } = await gateway(t, { farPort: b.port });
   const a = await ua(t, (msg, self, from) => {
@@ -62,6 +62,14 @@ test('SIGTERM drains: the call up goes on, a new call gets 503 with Retry-After 
   assert.match(refused.final, /^SIP\/2\.0 503 /);
   assert.equal(header(refused.final, 'Retry-After'), '7');
   assert.match(header(refused.final, 'Reason'), /^SIP;cause=503;text="Gateway shutting down: not taking new calls"$/);
+  // A load balancer's OPTIONS probe (kamailio's dispatcher) gets 503 too, so it takes this instance out.
+  late.send([`OPTIONS sip:127.0.0.1:${sipPort} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${late.port};branch=z9hG4bKdrainprobe;rport`,
+    'Max-Forwards: 70', `From: <sip:lb@127.0.0.1>;tag=lb1`, `To: <sip:127.0.0.1:${sipPort}>`, 'Call-ID: drain-probe@127.0.0.1',
+    'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'), sipPort);
+  const probe = await late.next(/^SIP\/2\.0 \d+ [\s\S]*CSeq: 1 OPTIONS/);
+  assert.match(probe, /^SIP\/2\.0 503 /);
+  assert.equal(header(probe, 'Retry-After'), '7');
+  assert.match(header(probe, 'Reason'), /^SIP;cause=503;text="draining"$/);
 
   // The call in progress still carries requests while the gateway drains.
   call.inDialog('INFO', ['Content-Type: application/dtmf-relay']);

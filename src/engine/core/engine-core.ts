@@ -77,6 +77,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #stages: StageTimes | undefined;
   readonly #proxyIds: ProxyIdentity;
   #closed = false;
+  /** Set by drain(): OPTIONS to the gateway get this refusal instead of 200. */
+  #draining: Refusal | undefined;
 
   constructor(o: EngineCoreOptions) {
     this.#tl = o.transactions;
@@ -141,6 +143,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   /** New INVITEs handed to an app that has not answered them at all yet (the overload guard's queue depth). */
+  /** From now on OPTIONS to the gateway itself are answered 503 (a load balancer's probe takes it out). */
+  drain(retryAfterSeconds: number): void {
+    this.#draining = { status: 503, phrase: 'Service Unavailable', text: 'draining', retryAfter: retryAfterSeconds };
+  }
+
   unansweredInvites(): number {
     return this.#server.unanswered;
   }
@@ -175,7 +182,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     const screen = screenRequest(request, inDialog, (uri) => this.#proxy.isOurs(uri));
     if (screen.action === 'options') {
       this.#guard.count.optionsAnswered++;
-      txn.respond(optionsResponse(request, newTag()));
+      if (this.#draining) this.#refuse(txn, this.#draining);
+      else txn.respond(optionsResponse(request, newTag()));
       return;
     }
     if (screen.action === 'refuse') {
