@@ -122,3 +122,64 @@ test(`three gateways behind kamailio ${kamailioVersion()}'s dispatcher: spread, 
   await until('c took calls again (its CDR can trail sipp\'s exit)', () => cdrs(c).length > 0, 5_000);
   t.diagnostic(`c took calls again ${Date.now() - startedAt} ms after its restart was ready (${batches} batches)`);
 });
+
+// The issue's continuous run: 600 calls of 2 s at 40 a second through the three gateways without a pause between
+// events. A third of the way in c gets SIGTERM (a rolling upgrade: its calls in progress finish, its 503s send new
+// calls elsewhere); two thirds in b gets SIGKILL (a crash: only the calls b was holding may fail; calls sent to it
+// before the probes take it out time out at kamailio's fr_timer and go to a). Counts decide; the figures are printed.
+test(`600 calls in one run through three gateways behind kamailio ${kamailioVersion()}: SIGTERM of one loses no call, SIGKILL of another only the calls it held`, { timeout: 180_000 }, async (t) => {
+  const { gws, kam } = await cluster(t);
+  const remote = `127.0.0.1:${kam.port('udp')}`;
+  const [a, b, c] = gws as [Gateway, Gateway, Gateway];
+  const acked = (): Set<string> => new Set(kam.requests().filter((r) => r.method === 'ACK').map((r) => r.callId));
+  // Where kamailio sent each call's INVITE, in order (tg-ds-relay lines, one per try); a call's gateway is its last.
+  const relays = (): Array<{ callId: string; port: number }> => [...kam.logs().matchAll(/tg-ds-relay method=INVITE du=sip:[^:]+:(\d+)\S* callid=(\S+)/g)]
+    .map((m) => ({ port: Number(m[1]), callId: m[2]! }));
+  const callsOf = (port: number): Set<string> => {
+    const last = new Map(relays().map((x) => [x.callId, x.port]));
+    return new Set([...last].filter(([, p]) => p === port).map(([id]) => id));
+  };
+  // Taken out: kamailio relays no new INVITE to the port for 2 s while calls still arrive at 40 a second (a failed
+  // INVITE or a failed probe marks the destination; the probes' dst-down event only follows the latter). The time
+  // from `since` to the last INVITE it relayed there.
+  const takenOut = async (port: number, since: number): Promise<number> => {
+    const invites = (): number => relays().filter((x) => x.port === port).length;
+    let seen = invites();
+    let last = since;
+    await until(`kamailio stopped sending INVITEs to ${port}`, () => {
+      const n = invites();
+      if (n !== seen) [seen, last] = [n, Date.now()];
+      return Date.now() - last >= 2_000;
+    }, 20_000);
+    return last - since;
+  };
+  const run = await startSipp({ scenario: { file: 'uac-call.xml' }, remote, service: '2001', calls: 600, rate: 40, pauseMs: 2000, timeoutSec: 90 });
+
+  await until('200 calls answered', () => acked().size >= 200, 30_000);
+  const spreadAtTerm = gws.map((g) => callsOf(g.port).size);
+  const termAt = Date.now();
+  c.proc.child.kill('SIGTERM');
+  const cDownMs = await takenOut(c.port, termAt);
+
+  await until('400 calls answered', () => acked().size >= 400, 30_000);
+  const killAt = Date.now();
+  b.proc.child.kill('SIGKILL');
+  const bDownMs = await takenOut(b.port, killAt);
+
+  const r = await run.exited;
+  await until('c stopped after its drain', () => c.proc.child.exitCode !== null, 30_000);
+  assert.equal(c.proc.child.exitCode, 0, 'c drained and stopped cleanly');
+  // b's calls in progress when it died: answered through b, without a CDR from b (b writes one as a call ends).
+  const bEnded = new Set(cdrs(b).map((x) => x.callId as string));
+  const bHeld = [...callsOf(b.port)].filter((id) => !bEnded.has(id)).length;
+  // c drained: every call c answered has its CDR, answered and ended by the caller.
+  const cCdrs = new Map(cdrs(c).map((x) => [x.callId as string, x]));
+  const cLost = [...callsOf(c.port)].filter((id) => cCdrs.get(id)?.status !== 200);
+  const spread = gws.map((g) => callsOf(g.port).size);
+  t.diagnostic(`600 calls: ${r.stats.successful} successful, ${r.stats.failed} failed; answered per gateway a/b/c ${spread.join('/')} (at c's SIGTERM ${spreadAtTerm.join('/')}); last INVITE to c ${cDownMs} ms after its SIGTERM, to b ${bDownMs} ms after its SIGKILL; b held ${bHeld} calls when it died`);
+  assert.equal(r.stats.successful + r.stats.failed, 600, JSON.stringify(r.stats));
+  assert.deepEqual(cLost, [], 'every call c answered ended normally during its drain');
+  for (const n of spreadAtTerm) assert.ok(n > 0, `every gateway took calls before the SIGTERM: ${spreadAtTerm}`);
+  assert.ok(r.stats.failed <= bHeld, `only calls b held failed: ${r.stats.failed} failed, b held ${bHeld}; ${r.errors.slice(0, 400)}`);
+  assert.ok(cdrs(a).length > spreadAtTerm[0]!, 'a took the calls after both events');
+});

@@ -50,6 +50,8 @@ export function dispatcherRequest(route: KamailioDispatcherRoute, tls: boolean):
     '    sl_send_reply("503", "No Gateway");',
     '    exit;',
     '  }',
+    // One line per destination a new request is sent to (here and after ds_next_dst), for tests to follow calls.
+    '  xlog("L_NOTICE", "tg-ds-relay method=$rm du=$du callid=$ci\\n");',
     '  t_on_failure("DSFAIL");',
     '  if (!t_relay()) sl_reply_error();',
     '  exit;',
@@ -64,6 +66,7 @@ export function dispatcherFailureRoute(): string[] {
     '  if (t_check_status("5[0-9][0-9]|408") || (t_branch_timeout() && !t_branch_replied())) {',
     '    ds_mark_dst("ip");',
     '    if (ds_next_dst()) {',
+    '      xlog("L_NOTICE", "tg-ds-relay method=$rm du=$du callid=$ci\\n");',
     '      t_on_failure("DSFAIL");',
     '      t_relay();',
     '    }',
