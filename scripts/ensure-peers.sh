@@ -19,6 +19,16 @@ command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 command -v rtpengine >/dev/null 2>&1 || need+=(rtpengine-daemon)
 # The carrier SRTP call ends at Debian's baresip (test/load/rtpengine/carrier-srtp-baresip.test.ts).
 command -v baresip >/dev/null 2>&1 || need+=(baresip)
+# docker-compose.yml is checked by Debian's docker-compose (its config command needs no Docker engine; the engine it
+# recommends is left out).
+if ! command -v docker-compose >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y --no-install-recommends docker-compose >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends docker-compose; }
+  else
+    echo "missing: docker-compose; run: apt-get install -y --no-install-recommends docker-compose" >&2
+    exit 1
+  fi
+fi
 # The web console's test drives Debian's chromium through playwright-core (test/load/console).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

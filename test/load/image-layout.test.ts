@@ -3,7 +3,7 @@
 // docker-compose.yml mounts them. The Dockerfile and the compose file are read to check they say the same.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,6 +25,37 @@ test('the Dockerfile and docker-compose.yml agree on the layout this test runs',
   const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as { services: { trunkgate: { build: string; volumes: string[] } } };
   assert.equal(compose.services.trunkgate.build, '.');
   assert.deepEqual(compose.services.trunkgate.volumes, ['./profiles:/app/profiles:ro', 'trunkgate-pki:/app/pki']);
+});
+
+// Docker's own parser, without a Docker engine: Debian's docker-compose (1.29) reads and checks the file and its
+// profiles with `config`, which needs no daemon (scripts/ensure-peers.sh installs it without the engine).
+test('docker-compose config accepts the file: the single gateway by default, the cluster profile with kamailio and three gateways whose profiles pass config check', { timeout: 60_000 }, async () => {
+  const bin = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((f) => existsSync(f));
+  assert.ok(bin, 'docker-compose is missing: apt-get install -y --no-install-recommends docker-compose (scripts/ensure-peers.sh does this as root)');
+  const compose = (...args: string[]) => promisify(execFile)(bin, ['-f', join(repoRoot, 'docker-compose.yml'), ...args],
+    { cwd: repoRoot, timeout: 30_000, env: { ...process.env, TRUNKGATE_ADMIN_TOKEN: '' } });
+  await compose('config', '-q');
+  const cluster = parse((await compose('--profile', 'cluster', 'config')).stdout) as { services: Record<string, { profiles?: string[]; volumes: string[] }> };
+  // docker-compose 1.29 prints volumes as source:target:mode, with bind-mount sources made absolute.
+  const mounts = (svc: string): Array<{ source: string; target: string }> =>
+    cluster.services[svc]!.volumes.map((v) => ({ source: v.split(':')[0]!, target: v.split(':')[1]! }));
+  // `up` alone starts the single gateway; the cluster's services only with --profile cluster.
+  const profiles = Object.fromEntries(Object.entries(cluster.services).map(([name, svc]) => [name, svc.profiles ?? []]));
+  assert.deepEqual(profiles, { trunkgate: [], lb: ['cluster'], gw1: ['cluster'], gw2: ['cluster'], gw3: ['cluster'] });
+  for (const gw of ['gw1', 'gw2', 'gw3']) {
+    const mount = mounts(gw).find((v) => v.target === '/app/profiles');
+    assert.equal(mount?.source, join(repoRoot, 'deploy', 'cluster', gw));
+    const check = await promisify(execFile)(process.execPath, [join(repoRoot, 'dist', 'main.js'), 'config', 'check', mount!.source], { cwd: repoRoot, timeout: 30_000 });
+    assert.match(check.stdout, /: OK \(/, `${gw}: ${check.stdout}`);
+  }
+  const lb = mounts('lb').map((v) => v.source);
+  for (const f of lb) assert.ok(existsSync(f), `the kamailio volume ${f} is in the repository`);
+  // The TLS files kamailio reads are the administrator's (never committed); the folder's README names each one.
+  const tlsCfg = readFileSync(join(repoRoot, 'deploy', 'cluster', 'tls.cfg'), 'utf8');
+  const tlsReadme = readFileSync(join(repoRoot, 'deploy', 'cluster', 'tls', 'README.md'), 'utf8');
+  const named = [...tlsCfg.matchAll(/\/etc\/kamailio\/tls\/(\S+)/g)].map((m) => m[1]!);
+  assert.ok(named.length >= 3, `tls.cfg names its files: ${named}`);
+  for (const f of named) assert.ok(tlsReadme.includes(`\`${f}\``), `deploy/cluster/tls/README.md names ${f}`);
 });
 
 test('dist/ run as an unprivileged user with read-only profiles: it makes its CA and trustpoint in pki/ and answers /health', { timeout: 120_000 }, async (t) => {
