@@ -142,6 +142,12 @@ export interface B2buaPolicy {
   readonly calls?: CallLimitsPolicy;
   /** rtpengine for flow-through tenants; absent: none configured. */
   readonly media?: MediaRelayPolicy;
+  /**
+   * external: the app runs against a real drachtio-server, which passes an X-Trunkgate-Peer from the network on
+   * untouched, so the header is never believed (the tenant comes from the listener, or the default tenant).
+   * Absent: the embedded engine, which removes any network copy and writes its own.
+   */
+  readonly engine?: 'external';
 }
 
 /**

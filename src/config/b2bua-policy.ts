@@ -56,6 +56,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     listeners: config.listeners.map((l) => ({ transport: l.transport, host: l.host, port: l.port, ...(l.tenant !== undefined ? { tenant: l.tenant } : {}) })),
     ...(Object.keys(sniTenants).length > 0 ? { sniTenants } : {}),
     ...(config.gateway.defaultTenant !== undefined ? { defaultTenant: config.gateway.defaultTenant } : {}),
+    ...(config.gateway.engine.mode === 'external' ? { engine: 'external' as const } : {}),
     categories: config.permissionCategories,
     tlsPeers,
     dialPeers,

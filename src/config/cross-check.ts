@@ -235,6 +235,12 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     if (Object.keys(config.tlsPeers).length > 0) {
       problem('ERR_CONFIG_ENGINE_MODE', ['tlsPeers'], 'TLS peer permissions need the embedded engine; drachtio-server does not pass the peer certificate to the app');
     }
+    for (const [name, t] of Object.entries(config.tenants)) {
+      if (t.registerRelay) {
+        problem('ERR_CONFIG_ENGINE_MODE', ['tenants', name, 'registerRelay'],
+          'the REGISTER relay needs the embedded engine: its flows (RFC 5626) are the engine\'s connections, which drachtio-server does not hand to the app');
+      }
+    }
   }
   return out;
 }

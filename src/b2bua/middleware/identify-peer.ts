@@ -61,7 +61,8 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
     const raw = req.get(PEER_HEADER);
     removeHeader(req, PEER_HEADER);
     if (raw !== undefined) {
-      const peer = parsePeerHeader(raw);
+      // drachtio-server does not write the header: any copy came from the network.
+      const peer = policy.engine === 'external' ? undefined : parsePeerHeader(raw);
       if (peer && peer.transport !== undefined && peer.transport === transport) {
         if (peer.tenant !== undefined) {
           locals.tenantIn = peer.tenant;
