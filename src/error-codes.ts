@@ -25,7 +25,8 @@ import type { FrameErrorCode, TransportDropCode, TransportErrorCode } from './si
 import type { TlsErrorCode } from './tls/errors.js';
 
 /** The gateway process's own codes: start, stop, drain and the last-resort handler. */
-export type GatewayLifecycleCode = 'ERR_GATEWAY_START' | 'ERR_GATEWAY_STOP' | 'ERR_GATEWAY_DRAIN' | 'ERR_GATEWAY_UNCAUGHT';
+export type GatewayLifecycleCode = 'ERR_GATEWAY_START' | 'ERR_GATEWAY_STOP' | 'ERR_GATEWAY_DRAIN' | 'ERR_GATEWAY_UNCAUGHT'
+  | 'ERR_GATEWAY_ENGINE_UNREACHABLE' | 'ERR_GATEWAY_ENGINE_LOST';
 
 /** Warnings a start or a reload reports beside its verdict. */
 export type GatewayWarningCode = 'WARN_NO_DIAL_PEERS' | 'WARN_POLICY_BRIDGE' | 'WARN_CERT_EXPIRING';
@@ -42,6 +43,8 @@ export const errorCodes = {
   ERR_GATEWAY_STOP: 'Stopping took longer than allowed: the process exits anyway.',
   ERR_GATEWAY_DRAIN: 'Calls were still up after the BYEs sent at stop.',
   ERR_GATEWAY_UNCAUGHT: 'An error nothing handled: logged with its stack, then the process exits.',
+  ERR_GATEWAY_ENGINE_UNREACHABLE: 'engine mode external: drachtio-server did not accept a connection at start; the gateway waits for it (logged once).',
+  ERR_GATEWAY_ENGINE_LOST: 'engine mode external: the control connection to drachtio-server closed; drachtio-srf reconnects, the server refuses new calls meanwhile (logged once per loss).',
   WARN_POLICY_BRIDGE: 'A warning at start and in /health: `policy: bridge` sends every trusted call to one target with no policy.',
   WARN_CERT_EXPIRING: 'A configured certificate (trustpoint or trust-store CA) is within 30, 7 or 1 days of its notAfter: logged once per threshold.',
   WARN_NO_DIAL_PEERS: 'A warning: no dial peers are configured, so every call is refused with 404 and a Reason.',
@@ -76,6 +79,7 @@ export const errorCodes = {
   ERR_ADMIN_CALL_NOT_FOUND: '`DELETE /calls/:id` (`trunkgate clear call`) named no live call: 404.',
   ERR_ADMIN_CALL_ENDING: '`DELETE /calls/:id` on a call already being torn down (a BYE is out): 409, nothing more is sent.',
   ERR_ADMIN_CONNECTION_NOT_FOUND: '`DELETE /connections/:id` (`trunkgate clear connection`) named no open TCP/TLS connection: 404.',
+  ERR_ADMIN_ENGINE_EXTERNAL: 'A route that reads or acts on the embedded engine (connections, listeners, TLS, clear connection, TLS reload) on a gateway running against drachtio-server: 501.',
   // log
   ERR_CONSOLE_OUTPUT: 'A library wrote through console.*: the text became a JSON log line, rate-limited.',
   // policy

@@ -11,7 +11,8 @@ import type { EngineEventCode } from './engine/errors.js';
 import type { ErrorCode } from './error-codes.js';
 
 /** The gateway process's own events: ready, reload applied, stopping and stopped. */
-export type GatewayEventCode = 'EVT_GATEWAY_READY' | 'EVT_LISTENER_UP' | 'EVT_RELOAD_APPLIED' | 'EVT_GATEWAY_STOPPING' | 'EVT_GATEWAY_STOPPED';
+export type GatewayEventCode = 'EVT_GATEWAY_READY' | 'EVT_LISTENER_UP' | 'EVT_RELOAD_APPLIED' | 'EVT_GATEWAY_STOPPING' | 'EVT_GATEWAY_STOPPED'
+  | 'EVT_GATEWAY_ENGINE_CONNECTED';
 
 export type EventCode = B2buaEventCode | GatewayEventCode | ConfigWriteEventCode | AdminEventCode | EngineEventCode;
 
@@ -23,6 +24,9 @@ export interface EventEntry {
 
 export const events: Record<EventCode, EventEntry> & Partial<Record<ErrorCode, EventEntry>> = {
   EVT_GATEWAY_READY: { level: 'info', what: 'The gateway started: the control endpoint, the number of dial peers and the profiles directory.', todo: 'Nothing. A supervisor may wait for this line.' },
+  EVT_GATEWAY_ENGINE_CONNECTED: { level: 'info', what: 'engine mode external: the b2bua authenticated to drachtio-server (at start, and again after ERR_GATEWAY_ENGINE_LOST).', todo: 'Nothing; calls flow again.' },
+  ERR_GATEWAY_ENGINE_UNREACHABLE: { level: 'error', what: 'engine mode external: drachtio-server is not reachable at start; the gateway waits for it before anything else starts.', todo: 'Start drachtio-server, or fix gateway.engine.host/port.' },
+  ERR_GATEWAY_ENGINE_LOST: { level: 'error', what: 'engine mode external: the control connection to drachtio-server closed; calls are refused by the server until drachtio-srf reconnects.', todo: 'Bring drachtio-server back; EVT_GATEWAY_ENGINE_CONNECTED follows.' },
   EVT_LISTENER_UP: { level: 'info', what: 'A SIP listener is open: transport, address, port and TLS profile.', todo: 'Nothing; compare with the listeners you configured.' },
   ERR_SIP_TRANSPORT_BIND: { level: 'error', what: "A listener could not bind (a tenant's own listener: `%SIP-3-LISTEN_SOCKET`, the others run without it; any other: the start fails).", todo: 'Free the port or fix the address in gateway.yaml / the tenant, then restart; `/health` is degraded meanwhile.' },
   EVT_TRUNK_UP: { level: 'info', what: 'A trunk answers its OPTIONS pings again: its dial peers take calls.', todo: 'Nothing.' },

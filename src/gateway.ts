@@ -69,6 +69,18 @@ export interface Gateway {
   shutdown(o: ShutdownOptions): Promise<{ drainedAlone: boolean; ended: number }>;
   /** The engine worker died on its own (never fires for an engine in this thread). */
   onEngineFailure(listener: (f: EngineWorkerFailure) => void): void;
+  /** Which engine the b2bua speaks to, and whether its control connection is up now (/health). */
+  engineStatus(): EngineStatus;
+}
+
+/** The embedded engine (this process's worker), or a real drachtio-server at host:port (gateway-external.ts). */
+export interface EngineStatus {
+  mode: 'embedded' | 'external';
+  /** The control endpoint the b2bua connects to. */
+  control: string;
+  connected: boolean;
+  /** What the server reported on authenticate (its SIP address). */
+  hostport?: string;
 }
 
 export interface ShutdownOptions {
@@ -77,7 +89,7 @@ export interface ShutdownOptions {
 }
 
 /** Resolves with true when `p` settles within `ms`, false otherwise. */
-function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+export function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve(false), ms);
     void p.then(() => {
@@ -183,5 +195,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return { drainedAlone, ended };
     },
     onEngineFailure: (l) => engine.onFailure?.(l),
+    engineStatus: () => ({ mode: 'embedded', control: `${control.host}:${control.port}`, connected: true, hostport: b2bua.hostport }),
   };
 }

@@ -12,6 +12,7 @@ import { probeTls, validateCipherName } from './tls/index.js';
 import { ConfigStore } from './config/write/index.js';
 import { configInvalid, readEnvOverrides, resolveConfigDir } from './config/index.js';
 import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
+import { startExternalGateway } from './gateway-external.js';
 import { GatewayReloader } from './gateway-reload.js';
 import { CertificateExpiryWatch } from './cert-expiry.js';
 import { pkiService } from './certificate-ops/index.js';
@@ -24,6 +25,7 @@ import { ThreadLoad } from './common/thread-load.js';
  * The command line is read by cli/parse-command.ts: --help prints the usage, an unknown word or flag exits 2.
  *   trunkgate [start] [--profiles DIR]   load profiles/*.yaml, create the local CA and trustpoint on first start,
  *                                        run the engine in a worker thread and the b2bua in this one
+ *                                        (gateway.engine.mode external: the b2bua alone, against drachtio-server)
  *   trunkgate config check [DIR]         print every problem of a configuration; exit 1 if there is one
  *   trunkgate config schema              print the JSON Schema of the configuration
  *   trunkgate reload [--tls] [--profiles DIR] [--admin URL] [--json]
@@ -86,7 +88,8 @@ try {
   const controlPort = over.TRUNKGATE_CONTROL_PORT ?? plan.options.control.port;
   const options: GatewayOptions = {
     ...plan.options,
-    control: { host: plan.options.control.host, port: controlPort, secret: over.TRUNKGATE_ENGINE_SECRET ?? randomSecret() },
+    // Engine mode external: drachtio-server's control endpoint and its secret, as configured (no override).
+    control: plan.external ?? { host: plan.options.control.host, port: controlPort, secret: over.TRUNKGATE_ENGINE_SECRET ?? randomSecret() },
     ...(over.TRUNKGATE_PREWARM_CALLS !== undefined ? { prewarmCalls: over.TRUNKGATE_PREWARM_CALLS } : {}),
     log,
     logStyle,
@@ -98,7 +101,8 @@ try {
     log.fatal({ err, code: 'ERR_GATEWAY_UNCAUGHT' }, 'trunkgate: uncaught error; exiting');
     process.exit(1);
   });
-  const gw = await startGateway(options);
+  // Engine mode external: no engine here; the b2bua connects to drachtio-server (waiting for it if it is down).
+  const gw = plan.external ? await startExternalGateway(options) : await startGateway(options);
   // After a flood the heap it grew goes back to the system once the gateway is idle again (the engine's thread does
   // the same for its own heap).
   startIdleMemoryRelease();
@@ -126,6 +130,7 @@ try {
     try {
       admin = await startAdmin({
         engineSnapshot: () => gw.engineSnapshot(),
+        engine: () => gw.engineStatus(),
         closeConnection: (id) => gw.closeConnection(id),
         listeners: () => gw.addresses.sip,
         listCalls: (limit) => gw.b2bua.listCalls(limit),
@@ -166,8 +171,9 @@ try {
   const routing = options.policy
     ? `b2bua routes calls by ${options.policy.dialPeers.length} dial peers over ${Object.keys(options.policy.tenants).length} tenants`
     : `b2bua sends every call to ${options.target}`;
-  log.info({ code: 'EVT_GATEWAY_READY', control: `${c.host}:${c.port}`, ...(options.policy ? { dialPeers: options.policy.dialPeers.length } : { target: options.target }), profiles: profilesDir },
-    `trunkgate: drachtio control on ${c.host}:${c.port}; ${routing}`);
+  const engineMode = plan.external ? 'external' : 'embedded';
+  log.info({ code: 'EVT_GATEWAY_READY', engine: engineMode, control: `${c.host}:${c.port}`, ...(options.policy ? { dialPeers: options.policy.dialPeers.length } : { target: options.target }), profiles: profilesDir },
+    `trunkgate: ${plan.external ? 'connected to drachtio-server at' : 'drachtio control on'} ${c.host}:${c.port}; ${routing}`);
   let stopping = false;
   // SIGTERM drains (gateway.shutdown): new calls get 503 with Retry-After, calls up get drainSeconds, then BYE.
   // SIGINT stops at once. The admin API stays up while draining, so /stats shows the calls going.

@@ -16,6 +16,11 @@ import type { GatewayWarningCode } from './error-codes.js';
 export interface StartupPlan {
   config: GatewayConfig;
   options: Omit<GatewayOptions, 'log' | 'control'> & { control: { host: string; port: number } };
+  /**
+   * gateway.engine.mode external: the b2bua connects to this drachtio-server with this secret (from the variable
+   * secretEnv names) and no engine is started; `options.control` is the server's control endpoint.
+   */
+  external?: { host: string; port: number; secret: string };
   /** Trustpoints created on this start (first start). */
   bootstrapped: string[];
   /** What an operator must see while the gateway runs (logged at start, shown in /health). */
@@ -64,9 +69,9 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const tls = engineTlsOptions(config);
 
   const engine = config.gateway.engine;
-  if (engine.mode !== 'embedded') throw new GatewayError('ERR_CONFIG_INVALID', 'trunkgate start runs the embedded engine; gateway.engine.mode external is for the b2bua alone');
-  const control = { host: engine.control.host, port: engine.control.port };
-  const prewarmCalls = engine.prewarmCalls;
+  const external = engine.mode === 'external' ? externalEngine(engine, env) : undefined;
+  const control = engine.mode === 'external' ? { host: engine.host, port: engine.port } : { host: engine.control.host, port: engine.control.port };
+  const prewarmCalls = engine.mode === 'embedded' ? engine.prewarmCalls : 0;
   // New requests only from the sources the tenants trust (their targets, their trustedSources).
   const trust = trustPlanFromConfig(config);
   const l = config.gateway.limits;
@@ -95,7 +100,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
     const w = config.gateway.workers;
     const apps = w === 'auto' ? Math.max(1, availableParallelism() - 1) : w;
     return {
-      config, bootstrapped, warnings,
+      config, bootstrapped, warnings, ...(external ? { external } : {}),
       options: { listen, tls, control, trust, limits, prewarmCalls, policy: b2buaPolicyFromConfig(config, env), apps, ...cdrPlan(config, env) },
     };
   }
@@ -109,7 +114,20 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const target = transport && transport !== 'udp' ? `${server};transport=${transport}` : server;
   warnings.push({ code: 'WARN_POLICY_BRIDGE', message: `gateway.policy is bridge: every call is sent to ${target} with no tenant, permission, category or dial-peer check` });
   logWarnings(log, warnings);
-  return { config, bootstrapped, warnings, options: { listen, tls, control, trust, limits, target, ...cdrPlan(config, env) } };
+  return { config, bootstrapped, warnings, ...(external ? { external } : {}), options: { listen, tls, control, trust, limits, target, ...cdrPlan(config, env) } };
+}
+
+/**
+ * The drachtio-server of engine mode external, with the secret from the variable secretEnv names: an unset or
+ * empty variable stops the start, since the server would refuse the b2bua anyway.
+ */
+function externalEngine(engine: { host: string; port: number; secretEnv: string }, env: NodeJS.ProcessEnv): StartupPlan['external'] {
+  const secret = env[engine.secretEnv];
+  if (secret === undefined || secret === '') {
+    throw new GatewayError('ERR_CONFIG_INVALID', `gateway.engine.secretEnv: ${engine.secretEnv} is not set; it holds drachtio-server's admin secret`,
+      { details: { problems: [{ code: 'ERR_CONFIG_ENGINE_MODE', path: 'gateway.engine.secretEnv', message: `${engine.secretEnv} is not set` }] } });
+  }
+  return { host: engine.host, port: engine.port, secret };
 }
 
 /**

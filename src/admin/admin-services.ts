@@ -17,6 +17,11 @@ import type { ConfigStore } from '../config/write/index.js';
 export interface AdminServices {
   /** The engine's connection table, TLS profiles and counters (from the engine worker). */
   engineSnapshot(): Promise<EngineSnapshot>;
+  /**
+   * Which engine the b2bua speaks to (/health). External (a real drachtio-server): the routes that read or act on
+   * the embedded engine answer 501 ERR_ADMIN_ENGINE_EXTERNAL, and /stats, /trunks and /metrics leave its part out.
+   */
+  engine?(): AdminEngineStatus;
   /** Closes one of the engine's TCP/TLS connections: the connection as it was, or undefined when none is open by that id. */
   closeConnection?(id: string): Promise<ConnectionInfo | undefined>;
   /** The SIP listeners that are bound (those that could not bind are in the engine's snapshot). */
@@ -43,6 +48,21 @@ export interface AdminServices {
   pki?: PkiService;
   /** The configuration objects in profiles/: read, and written through validation and the reload path. */
   configStore?: Pick<ConfigStore, 'list' | 'get' | 'create' | 'replace' | 'remove' | 'counts'>;
+}
+
+export interface AdminEngineStatus {
+  mode: 'embedded' | 'external';
+  /** The control endpoint host:port. */
+  control: string;
+  /** Whether the control connection is up now. */
+  connected: boolean;
+  /** The SIP address the server reported on authenticate. */
+  hostport?: string;
+}
+
+/** True when the gateway runs against drachtio-server: the embedded engine's snapshot does not exist. */
+export function engineIsExternal(services: AdminServices): boolean {
+  return services.engine?.().mode === 'external';
 }
 
 export interface TlsProbeRequest {

@@ -82,15 +82,23 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
       response: { 200: { type: 'object', properties: {
         status: { type: 'string' },
         listenersDown: { type: 'array', items: listenerDownSchema },
+        engine: {
+          type: 'object', description: 'the engine the b2bua speaks to: embedded, or a drachtio-server (engine mode external)',
+          properties: { mode: { type: 'string', enum: ['embedded', 'external'] }, control: { type: 'string' }, connected: { type: 'boolean' }, hostport: { type: 'string' } },
+        },
         warnings: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
       } } },
     },
   }, async () => {
-    // A tenant listener that could not bind leaves the gateway up but degraded: its trunk takes no calls.
-    const down = (await Promise.resolve().then(() => services.engineSnapshot()).catch(() => undefined))?.listenersDown ?? [];
+    // A tenant listener that could not bind leaves the gateway up but degraded: its trunk takes no calls. Against
+    // drachtio-server, a lost control connection does too: the server refuses every new call until it is back.
+    const engine = services.engine?.();
+    const external = engine?.mode === 'external';
+    const down = external ? [] : (await Promise.resolve().then(() => services.engineSnapshot()).catch(() => undefined))?.listenersDown ?? [];
     return {
-      status: down.length > 0 ? 'degraded' : 'ok',
+      status: down.length > 0 || engine?.connected === false ? 'degraded' : 'ok',
       ...(down.length > 0 ? { listenersDown: down } : {}),
+      ...(engine ? { engine } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
   });

@@ -15,7 +15,9 @@ export type AdminErrorCode =
   /** DELETE /calls/:id on a call already being torn down (a BYE is out): 409, nothing sent. */
   | 'ERR_ADMIN_CALL_ENDING'
   /** DELETE /connections/:id (clear connection) named no open connection: 404. */
-  | 'ERR_ADMIN_CONNECTION_NOT_FOUND';
+  | 'ERR_ADMIN_CONNECTION_NOT_FOUND'
+  /** A route that needs the embedded engine on a gateway running against drachtio-server (engine mode external): 501. */
+  | 'ERR_ADMIN_ENGINE_EXTERNAL';
 
 /** What the admin API did on an operator's word (listed with what to do in src/events.ts). */
 export type AdminEventCode =

@@ -11,7 +11,8 @@ import type { AdminActionCounts } from './admin-actions.js';
 const CORE_LEVELS = new Set(['dialogs', 'serverPending', 'clientPending', 'invitesPending', 'invitesUnanswered', 'proxiedDialogs']);
 
 export interface MetricsInput {
-  engine: EngineSnapshot;
+  /** Absent when the gateway runs against drachtio-server: the engine's metrics are then left out. */
+  engine?: EngineSnapshot;
   b2bua: B2buaStatsSnapshot;
   /** Every configured certificate, trust-store CAs included. */
   certificates?: readonly CertificateRow[];
@@ -37,23 +38,33 @@ export class GatewayMetrics {
   constructor(opts: { processMetrics?: boolean } = {}) {
     const reg = this.registry;
     const input = () => this.#input;
+    // What a metric reads: those reading the engine are skipped when there is none (engine mode external).
+    type Read = (i: MetricsInput & { engine: EngineSnapshot }) => [Labels, number][];
+    const rows = (read: Read, i: MetricsInput | undefined): [Labels, number][] => {
+      if (!i) return [];
+      if (i.engine) return read(i as MetricsInput & { engine: EngineSnapshot });
+      try {
+        return read(i as MetricsInput & { engine: EngineSnapshot });
+      } catch (e) {
+        if (e instanceof TypeError) return [];
+        throw e;
+      }
+    };
     // A counter whose value is read from a snapshot at scrape time.
-    const counter = (name: string, help: string, labelNames: string[], read: (i: MetricsInput) => [Labels, number][]) =>
+    const counter = (name: string, help: string, labelNames: string[], read: Read) =>
       new Counter({
         name, help, labelNames, registers: [reg],
         collect() {
           this.reset();
-          const i = input();
-          if (i) for (const [l, v] of read(i)) this.inc(l, v);
+          for (const [l, v] of rows(read, input())) this.inc(l, v);
         },
       });
-    const gauge = (name: string, help: string, labelNames: string[], read: (i: MetricsInput) => [Labels, number][]) =>
+    const gauge = (name: string, help: string, labelNames: string[], read: Read) =>
       new Gauge({
         name, help, labelNames, registers: [reg],
         collect() {
           this.reset();
-          const i = input();
-          if (i) for (const [l, v] of read(i)) this.set(l, v);
+          for (const [l, v] of rows(read, input())) this.set(l, v);
         },
       });
 

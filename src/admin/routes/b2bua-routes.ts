@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AdminActions } from '../admin-actions.js';
-import type { AdminServices } from '../admin-services.js';
+import { engineIsExternal, type AdminServices } from '../admin-services.js';
 import { certificatesSchema, statsSchema, trunksSchema } from '../schemas.js';
 
 /** GET /trunks (OPTIONS ping state), GET /certificates (expiry of every configured certificate) and GET /stats. */
@@ -13,11 +13,11 @@ export function b2buaRoutes(services: AdminServices, actions: AdminActions): Fas
         response: { 200: trunksSchema },
       },
     }, async () => {
-      const e = await services.engineSnapshot();
+      const listenersDown = engineIsExternal(services) ? [] : (await services.engineSnapshot()).listenersDown;
       const b = services.b2buaStats();
       const t = b.trunks ?? { trunks: [], wentDown: 0, cameUp: 0, pings: 0, pingFailures: 0 };
       const registrations = (b.registrations ?? []).map((r) => ({ ...r, ...(r.expiresAt !== undefined ? { expiresAt: new Date(r.expiresAt).toISOString() } : {}) }));
-      return { ...t, listenersDown: e.listenersDown, registrations };
+      return { ...t, listenersDown, registrations };
     });
 
     app.get('/certificates', {
@@ -35,10 +35,11 @@ export function b2buaRoutes(services: AdminServices, actions: AdminActions): Fas
         response: { 200: statsSchema },
       },
     }, async () => {
-      const e = await services.engineSnapshot();
+      // Against drachtio-server the engine's counters are the server's own (its Prometheus endpoint): no engine part.
+      const e = engineIsExternal(services) ? undefined : await services.engineSnapshot();
       const b2bua = services.b2buaStats();
       return {
-        engine: {
+        ...(e ? { engine: {
           transport: e.transport, transactions: e.transactions, ...(e.core ? { core: e.core } : {}), apps: e.apps,
           tls: { version: e.tls.version, handshakeFailures: e.tls.failures.reduce((n, f) => n + f.count, 0) },
           ...(e.trust ? { trust: e.trust } : {}),
@@ -48,7 +49,7 @@ export function b2buaRoutes(services: AdminServices, actions: AdminActions): Fas
           ...(e.thread ? { thread: e.thread } : {}),
           listenersDown: e.listenersDown,
           ...(e.heap ? { heap: e.heap } : {}),
-        },
+        } } : {}),
         b2bua,
         ...(services.appThread ? { appThread: services.appThread() } : {}),
         ...(services.cdr ? { cdr: services.cdr() } : {}),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AdminActions } from '../admin-actions.js';
-import type { AdminServices } from '../admin-services.js';
+import { engineIsExternal, type AdminServices } from '../admin-services.js';
 import { closedConnectionSchema, LIST_LIMIT_DEFAULT, limitQuerySchema, listenersSchema } from '../call-schemas.js';
 import type { AdminErrorCode } from '../errors.js';
 import { connectionsSchema, errorSchema, tlsSchema } from '../schemas.js';
@@ -11,12 +11,19 @@ import { connectionsSchema, errorSchema, tlsSchema } from '../schemas.js';
  */
 export function engineRoutes(services: AdminServices, actions: AdminActions): FastifyPluginAsync {
   return async (app) => {
+    // Against drachtio-server there is no connection table, listener list or TLS profile set of ours to show.
+    app.addHook('onRequest', async (_req, reply) => {
+      if (!engineIsExternal(services)) return;
+      const code: AdminErrorCode = 'ERR_ADMIN_ENGINE_EXTERNAL';
+      const control = services.engine?.().control;
+      return reply.code(501).send({ code, message: `this route needs the embedded engine; the gateway runs against drachtio-server at ${control}` });
+    });
     app.get('/connections', {
       schema: {
         summary: 'TCP and TLS connections: addresses, state, bytes, TLS version, cipher, group, profile, tenant, peer identities',
         tags: ['engine'],
         querystring: limitQuerySchema,
-        response: { 200: connectionsSchema },
+        response: { 200: connectionsSchema, 501: errorSchema },
       },
     }, async (req) => {
       const limit = (req.query as { limit?: number }).limit ?? LIST_LIMIT_DEFAULT;
@@ -32,7 +39,7 @@ export function engineRoutes(services: AdminServices, actions: AdminActions): Fa
           type: 'object', required: ['id'], additionalProperties: false,
           properties: { id: { type: 'string', minLength: 1, maxLength: 128, description: 'a connection id from GET /connections' } },
         },
-        response: { 200: closedConnectionSchema, 404: errorSchema },
+        response: { 200: closedConnectionSchema, 404: errorSchema, 501: errorSchema },
       },
     }, async (req, reply) => {
       const { id } = req.params as { id: string };
@@ -54,7 +61,7 @@ export function engineRoutes(services: AdminServices, actions: AdminActions): Fa
       schema: {
         summary: 'SIP listen sockets: tenant, address, port, transport, state (a tenant listener that could not bind is down, with the error)',
         tags: ['engine'],
-        response: { 200: listenersSchema },
+        response: { 200: listenersSchema, 501: errorSchema },
       },
     }, async () => {
       const down = (await services.engineSnapshot()).listenersDown;
@@ -74,7 +81,7 @@ export function engineRoutes(services: AdminServices, actions: AdminActions): Fa
       schema: {
         summary: 'TLS profiles loaded (certificate subject, SAN, expiry, fingerprint) and handshake failures by tenant, direction and reason',
         tags: ['engine'],
-        response: { 200: tlsSchema },
+        response: { 200: tlsSchema, 501: errorSchema },
       },
     }, async () => (await services.engineSnapshot()).tls);
   };

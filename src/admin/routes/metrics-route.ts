@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AdminActions } from '../admin-actions.js';
-import type { AdminServices } from '../admin-services.js';
+import { engineIsExternal, type AdminServices } from '../admin-services.js';
 import { GatewayMetrics } from '../metrics.js';
 
 /** GET /metrics: the Prometheus text exposition (prom-client). */
@@ -16,7 +16,7 @@ export function metricsRoute(services: AdminServices, actions: AdminActions, opt
       },
     }, async (_req, reply) => {
       const text = await metrics.render({
-        engine: await services.engineSnapshot(), b2bua: services.b2buaStats(), certificates: services.certificates?.() ?? [],
+        ...(engineIsExternal(services) ? {} : { engine: await services.engineSnapshot() }), b2bua: services.b2buaStats(), certificates: services.certificates?.() ?? [],
         ...(services.cdr ? { cdr: services.cdr() } : {}), admin: actions.snapshot(),
         ...(services.configStore ? { configWrites: services.configStore.counts() } : {}),
       });
