@@ -41,7 +41,8 @@ test('docker-compose config accepts the file: the single gateway by default, the
     cluster.services[svc]!.volumes.map((v) => ({ source: v.split(':')[0]!, target: v.split(':')[1]! }));
   // `up` alone starts the single gateway; the cluster's services only with --profile cluster.
   const profiles = Object.fromEntries(Object.entries(cluster.services).map(([name, svc]) => [name, svc.profiles ?? []]));
-  assert.deepEqual(profiles, { trunkgate: [], lb: ['cluster'], gw1: ['cluster'], gw2: ['cluster'], gw3: ['cluster'] });
+  // (docker-compose 1.29's config prints every service, whatever profile is named.)
+  assert.deepEqual(profiles, { trunkgate: [], lb: ['cluster'], gw1: ['cluster'], gw2: ['cluster'], gw3: ['cluster'], drachtio: ['drachtio'], b2bua: ['drachtio'] });
   for (const gw of ['gw1', 'gw2', 'gw3']) {
     const mount = mounts(gw).find((v) => v.target === '/app/profiles');
     assert.equal(mount?.source, join(repoRoot, 'deploy', 'cluster', gw));
@@ -56,6 +57,40 @@ test('docker-compose config accepts the file: the single gateway by default, the
   const named = [...tlsCfg.matchAll(/\/etc\/kamailio\/tls\/(\S+)/g)].map((m) => m[1]!);
   assert.ok(named.length >= 3, `tls.cfg names its files: ${named}`);
   for (const f of named) assert.ok(tlsReadme.includes(`\`${f}\``), `deploy/cluster/tls/README.md names ${f}`);
+});
+
+// The drachtio profile: drachtio-server from a pinned image with its config file from deploy/drachtio, and the b2bua
+// built from this repository with deploy/drachtio as its profiles (engine mode external, the control port drachtio
+// listens on), both on the host's network and reading the secret from the same variable.
+test('docker-compose config: the drachtio profile runs drachtio-server and the b2bua against it, whose profiles pass config check', { timeout: 60_000 }, async () => {
+  const bin = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((f) => existsSync(f));
+  assert.ok(bin, 'docker-compose is missing: apt-get install -y --no-install-recommends docker-compose (scripts/ensure-peers.sh does this as root)');
+  const { stdout } = await promisify(execFile)(bin, ['-f', join(repoRoot, 'docker-compose.yml'), '--profile', 'drachtio', 'config'],
+    { cwd: repoRoot, timeout: 30_000, env: { ...process.env, TRUNKGATE_ADMIN_TOKEN: '', DRACHTIO_SECRET: 'compose-check', DRACHTIO_IMAGE: '' } });
+  type Svc = { profiles?: string[]; image?: string; build?: { context: string }; network_mode?: string; command?: string[];
+    environment?: Record<string, string>; volumes: string[]; depends_on?: Record<string, unknown> };
+  const { services } = parse(stdout) as { services: Record<string, Svc> };
+  const drachtio = services['drachtio']!;
+  const b2bua = services['b2bua']!;
+  assert.match(drachtio.image ?? '', /^drachtio\/drachtio-server:\d+\.\d+\.\d+$/, 'a pinned drachtio-server tag');
+  assert.deepEqual([drachtio.network_mode, b2bua.network_mode], ['host', 'host']);
+  assert.equal(b2bua.build?.context, repoRoot.replace(/\/$/, ''));
+  assert.ok(b2bua.depends_on && 'drachtio' in b2bua.depends_on);
+  assert.deepEqual([drachtio.environment?.['DRACHTIO_SECRET'], b2bua.environment?.['DRACHTIO_SECRET']], ['compose-check', 'compose-check'], 'one secret for both');
+  const mounts = (s: Svc) => Object.fromEntries(s.volumes.map((v) => [v.split(':')[1]!, v.split(':')[0]!]));
+  const conf = mounts(drachtio)['/etc/drachtio.conf.xml'];
+  assert.equal(conf, join(repoRoot, 'deploy', 'drachtio', 'drachtio.conf.xml'));
+  const profilesMount = mounts(b2bua)['/app/profiles'];
+  assert.equal(profilesMount, join(repoRoot, 'deploy', 'drachtio'));
+  // What drachtio-server listens on is what the b2bua's profiles expect: SIP on 5060 udp and tcp, control on loopback 9022.
+  const xml = readFileSync(conf!, 'utf8');
+  assert.match(xml, /<admin port="9022">127\.0\.0\.1<\/admin>/);
+  assert.match(xml, /<contact>sip:[^<]+:5060;transport=udp,tcp<\/contact>/);
+  assert.doesNotMatch(xml, /secret=/, 'the secret comes from DRACHTIO_SECRET, never the file');
+  const gateway = parse(readFileSync(join(profilesMount!, 'gateway.yaml'), 'utf8')) as { gateway: { engine: Record<string, unknown> } };
+  assert.deepEqual(gateway.gateway.engine, { mode: 'external', host: '127.0.0.1', port: 9022, secretEnv: 'DRACHTIO_SECRET' });
+  const check = await promisify(execFile)(process.execPath, [join(repoRoot, 'dist', 'main.js'), 'config', 'check', profilesMount!], { cwd: repoRoot, timeout: 30_000 });
+  assert.match(check.stdout, /: OK \(/, check.stdout);
 });
 
 test('dist/ run as an unprivileged user with read-only profiles: it makes its CA and trustpoint in pki/ and answers /health', { timeout: 120_000 }, async (t) => {
