@@ -29,8 +29,8 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
   try {
     cdr = options.cdr ? await createCdrSink(options.cdr, { log }) : undefined;
     const onCdr = cdr ? { onCdr: cdr.write } : {};
-    // The server went away between the probe and the connect: give drachtio-srf its back-off to find it again.
     const engine = { host, port, secret: options.control.secret };
+    // Should the server go away between the probe and the connect, drachtio-srf's back-off gets this long to find it.
     const connectTimeoutMs = 30_000;
     b2bua = options.policy && (options.apps ?? 1) > 1
       ? await startAppPool({ engine, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', connectTimeoutMs, startTimeoutMs: connectTimeoutMs,
@@ -40,6 +40,7 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
     await cdr?.close();
     throw e;
   }
+  let closing: Promise<void> | undefined;
   const status: EngineStatus = { mode: 'external', control, connected: true, hostport: b2bua.hostport };
   log.info({ code: 'EVT_GATEWAY_ENGINE_CONNECTED', engine: 'drachtio-server', control, hostport: b2bua.hostport },
     `trunkgate: b2bua connected to drachtio-server at ${control} (SIP ${b2bua.hostport})`);
@@ -58,7 +59,6 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
       `trunkgate: b2bua connected to drachtio-server at ${control} again`);
   });
 
-  let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       await b2bua.close();
