@@ -1,8 +1,9 @@
 // The b2bua against a real drachtio-server (gateway.engine.mode external), as docker-compose.yml's drachtio profile
 // runs it, as processes on loopback: drachtio-server built from source (bench/anchor/build-drachtio-server.sh), the
 // gateway by `npm start`'s entry with engine mode external, sipp calling through drachtio-server to a sipp UAS.
-// The gateway starts first, so it waits for the server; calls complete and have their CDRs; a call no dial peer
-// takes gets 404 with a Reason; the server stopped and started again is logged once each way and calls work after.
+// Without an app the server answers calls 503 itself; the gateway started before the server waits for it; calls
+// complete and have their CDRs; a call no dial peer takes gets 404 with a Reason; the server stopped and started
+// again is logged once each way and calls work after.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -130,10 +131,15 @@ dialPeers:
   - { id: to-pbx, destinationPattern: "^\\\\d{4}$", tenant: pbx, from: [carrier] }
 `);
 
-  // The gateway first: drachtio-server is not there yet, which it says once, then waits.
-  const gw = await startTrunkgate(t, dir, { env: { DRACHTIO_SECRET: secret }, ready: (l) => l.code === 'ERR_GATEWAY_ENGINE_UNREACHABLE' });
+  // drachtio-server with no app connected refuses calls itself: what callers get while the gateway is away.
   let server = await startDrachtio(conf, controlPort, secret);
   t.after(() => server.stop());
+  assert.equal((await inviteOnce(sipPort, '3001')).status, 503, 'no app connected: drachtio-server answers 503');
+  await server.stop();
+
+  // The gateway first: drachtio-server is not there, which it says once, then waits.
+  const gw = await startTrunkgate(t, dir, { env: { DRACHTIO_SECRET: secret }, ready: (l) => l.code === 'ERR_GATEWAY_ENGINE_UNREACHABLE' });
+  server = await startDrachtio(conf, controlPort, secret);
   await gw.waitFor((l) => l.code === 'EVT_GATEWAY_READY', 20_000);
   assert.equal(coded(gw.lines, 'ERR_GATEWAY_ENGINE_UNREACHABLE').length, 1, 'the wait is logged once');
   assert.ok(!gw.lines.some((l) => l.msg?.includes('SIP udp listening')), 'no engine of its own: no listener line');
