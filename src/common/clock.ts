@@ -63,28 +63,51 @@ export class ManualClock implements Clock {
   }
 }
 
+export interface AfterInputOptions {
+  /**
+   * How long the input already queued for this thread (in the kernel: received, not yet read) will take to read,
+   * in ms; 0 when none. A timer that falls due while this is above 0 waits that long again first.
+   */
+  backlogMs?: () => number;
+  /** The most one timer is put off for the backlog in all (default 2,000 ms), so no timer waits without end. */
+  maxDeferMs?: number;
+}
+
 /**
- * A clock whose timers run after the input already waiting on the event loop. A timer that falls due while the
+ * A clock whose timers run after the input already waiting for the thread. A timer that falls due while the
  * thread was busy fires at the start of the next loop turn, before that turn reads its sockets; a retransmission
- * (Timer A, E, G) or a timeout (B, F, H) would then act although the answer that stops it is already in the socket
- * buffer. Each firing is moved to the check phase of the same turn (setImmediate), after the poll phase has read
- * what arrived, and is dropped if that input cancelled it. Time and ordering of timers are otherwise unchanged.
+ * (Timer A, E, G) or a timeout (B, F, H) would then act although the answer that stops it is already received.
+ * Each firing moves to the check phase of the same turn (setImmediate), after the poll phase read what arrived,
+ * and is dropped if that input cancelled it. With `backlogMs`, a timer that falls due while the kernel still holds
+ * unread input (an overloaded engine) first waits that long, up to `maxDeferMs`: the answer may be in that queue,
+ * and a retransmission then only adds to the load.
  */
-export function afterInputClock(base: Clock = systemClock): Clock {
+export function afterInputClock(base: Clock = systemClock, o: AfterInputOptions = {}): Clock {
+  const maxDefer = o.maxDeferMs ?? 2_000;
   return {
     now: () => base.now(),
     setTimeout(fn, ms) {
       let state: 'armed' | 'due' | 'done' = 'armed';
       let immediate: ReturnType<typeof setImmediate> | undefined;
-      const timer = base.setTimeout(() => {
+      let deferred = 0;
+      let timer: TimerHandle;
+      const due = (): void => {
         if (state !== 'armed') return;
+        const backlog = o.backlogMs?.() ?? 0;
+        if (backlog > 0 && deferred < maxDefer) {
+          const wait = Math.min(backlog, maxDefer - deferred);
+          deferred += wait;
+          timer = base.setTimeout(due, wait);
+          return;
+        }
         state = 'due';
         immediate = setImmediate(() => {
           if (state !== 'due') return;
           state = 'done';
           fn();
         });
-      }, ms);
+      };
+      timer = base.setTimeout(due, ms);
       return {
         cancel: () => {
           if (state === 'done') return;

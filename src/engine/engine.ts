@@ -166,9 +166,11 @@ export class Engine {
     this.#prewarmCalls = options.prewarmCalls ?? 0;
     const log = options.log ?? silentLogger();
     const clock = options.clock ?? systemClock;
-    // The protocol's timers (transport, transactions, core) yield to input already received; the overload guard
+    // The protocol's timers (transport, transactions, core) yield to input already received, also to datagrams the
+    // kernel holds while the engine is behind (the overload guard's last reading of that queue); the overload guard
     // keeps the plain clock, since the lateness of its own sampling timer is what it measures.
-    const sipClock = options.clock ?? afterInputClock(systemClock);
+    let backlogMs = (): number => 0;
+    const sipClock = options.clock ?? afterInputClock(systemClock, { backlogMs: () => backlogMs() });
     this.#log = log;
     const tls = options.tls ? new EngineTls(options.tls, log.child({ component: 'tls' })) : undefined;
     this.tls = tls;
@@ -241,6 +243,7 @@ export class Engine {
       log: log.child({ component: 'overload' }), clock, unansweredInvites: () => core.unansweredInvites?.() ?? 0,
     });
     this.overload = overload;
+    backlogMs = () => overload.receiveQueueMs;
     let udpPorts: Set<number> | undefined;
     let queueOff = false;
     this.#load = new LoadSampler((w) => overload.window(w), {

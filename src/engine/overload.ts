@@ -174,6 +174,11 @@ export class OverloadGuard {
     return this.#shedVias.size > 0 || this.#share < 1 || this.#cause !== undefined || this.#queueFull();
   }
 
+  /** How long the kernel's queue of unread datagrams will take to read, as of the last sample (ms; 0: none). */
+  get receiveQueueMs(): number {
+    return this.#last.queueMs ?? 0;
+  }
+
   get enabled(): boolean {
     return this.#maxUtil > 0 || this.#maxDelay > 0 || this.#maxQueue > 0 || this.#maxUnanswered > 0;
   }

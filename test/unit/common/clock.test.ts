@@ -71,3 +71,30 @@ test('afterInputClock: cancel before the due time, and a timer that runs once', 
   h.cancel();
   assert.equal(ran, 1);
 });
+
+test('afterInputClock: a timer due while the kernel still holds input waits for that backlog first', async () => {
+  let backlog = 60;
+  const clock = afterInputClock(systemClock, { backlogMs: () => backlog });
+  const t0 = Date.now();
+  let firedAt = 0;
+  clock.setTimeout(() => { firedAt = Date.now(); }, 5);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(firedAt, 0, 'not fired while 60 ms of input wait');
+  backlog = 0;
+  await new Promise((r) => setTimeout(r, 80));
+  assert.ok(firedAt - t0 >= 60, `fired after the backlog: ${firedAt - t0} ms`);
+});
+
+test('afterInputClock: a backlog that never clears puts a timer off by maxDeferMs at most, and cancel still works meanwhile', async () => {
+  const clock = afterInputClock(systemClock, { backlogMs: () => 1_000, maxDeferMs: 40 });
+  const t0 = Date.now();
+  let firedAt = 0;
+  clock.setTimeout(() => { firedAt = Date.now(); }, 5);
+  let cancelledRan = false;
+  const c = clock.setTimeout(() => { cancelledRan = true; }, 5);
+  await new Promise((r) => setTimeout(r, 20));
+  c.cancel();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(firedAt - t0 >= 45 && firedAt - t0 < 1_000, `fired after 5 + 40 ms, not after the 1 s backlog: ${firedAt - t0} ms`);
+  assert.equal(cancelledRan, false);
+});
