@@ -5,6 +5,7 @@
 //   npm test           unit, integration (RFC conformance, engine, gateway), interop (sipp, kamailio, openssl)
 //   npm run test:load  load: 1,000-call runs, certificate swap under load, hostile traffic
 //   npm run test:sanity  sanity: the third-party peers against each other, no product code
+//   npm run test:anchor  anchor: the b2bua against drachtio-server built by bench/anchor/build-drachtio-server.sh
 // Every tier but unit needs the peers (sipp, kamailio with its TLS module, openssl): scripts/ensure-peers.sh
 // installs them as root, and otherwise stops the run naming what is missing. A missing peer is never a skip.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
-const KNOWN = ['unit', 'integration', 'interop', 'load', 'sanity'];
+const KNOWN = ['unit', 'integration', 'interop', 'load', 'sanity', 'anchor'];
 const suites = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = suites.filter((s) => !KNOWN.includes(s));
 if (unknown.length > 0) {
