@@ -5,7 +5,7 @@ import { startB2bua, type B2buaApp } from './b2bua/index.js';
 import { startAppPool } from './b2bua/workers/app-pool.js';
 import { createCdrSink, type CdrSink } from './cdr/index.js';
 import { silentLogger } from './log/index.js';
-import { within, type EngineStatus, type Gateway, type GatewayOptions } from './gateway.js';
+import { drainCalls, type EngineStatus, type Gateway, type GatewayOptions } from './gateway.js';
 import type { AdminErrorCode } from './admin/errors.js';
 
 /**
@@ -78,16 +78,9 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
     close,
     shutdown: async (o) => {
       // New INVITEs get 503 from the b2bua; drachtio-server answers OPTIONS itself.
-      b2bua.drain(o.retryAfterSeconds);
-      const drainedAlone = await within(b2bua.drained(), o.drainSeconds * 1000);
-      let ended = 0;
-      if (!drainedAlone) {
-        ended = b2bua.endCalls('shutdown', 'SIP;cause=503;text="Gateway shutting down: call ended after the drain time"');
-        log.info({ ended, drainSeconds: o.drainSeconds }, 'trunkgate: drain time over; remaining calls ended with BYE');
-        if (!(await within(b2bua.drained(), 5_000))) log.warn({ code: 'ERR_GATEWAY_DRAIN', left: b2bua.activeCalls }, 'trunkgate: calls still up after their BYEs');
-      }
+      const drained = await drainCalls(b2bua, o, log);
       await close();
-      return { drainedAlone, ended };
+      return drained;
     },
     onEngineFailure: () => undefined,
     engineStatus: () => ({ ...status }),

@@ -88,6 +88,22 @@ export interface ShutdownOptions {
   retryAfterSeconds: number;
 }
 
+/**
+ * SIGTERM's drain of the b2bua (both engine modes): new INVITEs get 503 with Retry-After, calls up get
+ * `drainSeconds` to end by themselves, what is left is ended with BYE and a Reason on both legs (5 s more for those).
+ */
+export async function drainCalls(b2bua: B2buaApp, o: ShutdownOptions, log: Logger): Promise<{ drainedAlone: boolean; ended: number }> {
+  b2bua.drain(o.retryAfterSeconds);
+  const drainedAlone = await within(b2bua.drained(), o.drainSeconds * 1000);
+  let ended = 0;
+  if (!drainedAlone) {
+    ended = b2bua.endCalls('shutdown', 'SIP;cause=503;text="Gateway shutting down: call ended after the drain time"');
+    log.info({ ended, drainSeconds: o.drainSeconds }, 'trunkgate: drain time over; remaining calls ended with BYE');
+    if (!(await within(b2bua.drained(), 5_000))) log.warn({ code: 'ERR_GATEWAY_DRAIN', left: b2bua.activeCalls }, 'trunkgate: calls still up after their BYEs');
+  }
+  return { drainedAlone, ended };
+}
+
 /** Resolves with true when `p` settles within `ms`, false otherwise. */
 export function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -181,18 +197,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     closeConnection: (id) => engine.closeConnection(id),
     close,
     shutdown: async (o) => {
-      b2bua.drain(o.retryAfterSeconds);
       // OPTIONS get 503 too, so a dispatcher in front takes this instance out at its next probe.
       engine.drain(o.retryAfterSeconds);
-      const drainedAlone = await within(b2bua.drained(), o.drainSeconds * 1000);
-      let ended = 0;
-      if (!drainedAlone) {
-        ended = b2bua.endCalls('shutdown', 'SIP;cause=503;text="Gateway shutting down: call ended after the drain time"');
-        log.info({ ended, drainSeconds: o.drainSeconds }, 'trunkgate: drain time over; remaining calls ended with BYE');
-        if (!(await within(b2bua.drained(), 5_000))) log.warn({ code: 'ERR_GATEWAY_DRAIN', left: b2bua.activeCalls }, 'trunkgate: calls still up after their BYEs');
-      }
+      const drained = await drainCalls(b2bua, o, log);
       await close();
-      return { drainedAlone, ended };
+      return drained;
     },
     onEngineFailure: (l) => engine.onFailure?.(l),
     engineStatus: () => ({ mode: 'embedded', control: `${control.host}:${control.port}`, connected: true, hostport: b2bua.hostport }),
