@@ -18,9 +18,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireDebianPeer } from './debian-peer.js';
 import { freePort, tcpFree, udpFree } from './ports.js';
 
-const INSTALL = ['apt-get', 'install', '-y', 'baresip'];
 const LOG_CAP = 4 * 1024 * 1024;
 
 export interface BaresipOptions {
@@ -67,17 +67,10 @@ let checked = false;
 
 export function requireBaresip(): void {
   if (checked) return;
-  const probe = (): boolean => !spawnSync('baresip', ['-h'], { encoding: 'utf8' }).error;
-  if (!probe()) {
-    if (process.getuid?.() !== 0) throw new Error(`baresip is not installed: ${INSTALL.join(' ')} (as root)`);
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = spawnSync(INSTALL[0]!, INSTALL.slice(1), { encoding: 'utf8', env });
-    if (r.status !== 0) {
-      spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
-      r = spawnSync(INSTALL[0]!, INSTALL.slice(1), { encoding: 'utf8', env });
-    }
-    if (r.status !== 0 || !probe()) throw new Error(`installing baresip failed (${INSTALL.join(' ')}):\n${r.stderr}`);
-  }
+  requireDebianPeer({
+    name: 'baresip', pkg: 'baresip',
+    probe: () => !spawnSync('baresip', ['-h'], { encoding: 'utf8' }).error,
+  });
   checked = true;
 }
 

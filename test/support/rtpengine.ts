@@ -15,9 +15,9 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireDebianPeer } from './debian-peer.js';
 import { freePort, udpFree } from './ports.js';
 
-const INSTALL = ['apt-get', 'install', '-y', 'rtpengine-daemon'];
 const LOG_CAP = 2 * 1024 * 1024;
 
 export interface RtpengineOptions {
@@ -51,19 +51,11 @@ let checked = false;
 /** Makes sure `rtpengine` is on PATH: installs Debian's rtpengine-daemon as root, else fails naming the command. */
 export function requireRtpengine(): void {
   if (checked) return;
-  const probe = (): boolean => !spawnSync('rtpengine', ['--version'], { encoding: 'utf8' }).error;
-  if (!probe()) {
-    if (process.getuid?.() !== 0) throw new Error(`rtpengine is not installed: ${INSTALL.join(' ')} (as root)`);
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = spawnSync(INSTALL[0]!, INSTALL.slice(1), { encoding: 'utf8', env });
-    if (r.status !== 0) {
-      spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
-      r = spawnSync(INSTALL[0]!, INSTALL.slice(1), { encoding: 'utf8', env });
-    }
-    // The package enables a system service; the tests run their own instances only.
-    spawnSync('systemctl', ['disable', '--now', 'rtpengine-daemon'], { encoding: 'utf8' });
-    if (r.status !== 0 || !probe()) throw new Error(`installing rtpengine failed (${INSTALL.join(' ')}):\n${r.stderr}`);
-  }
+  requireDebianPeer({
+    name: 'rtpengine', pkg: 'rtpengine-daemon',
+    probe: () => !spawnSync('rtpengine', ['--version'], { encoding: 'utf8' }).error,
+    afterInstall: () => void spawnSync('systemctl', ['disable', '--now', 'rtpengine-daemon'], { encoding: 'utf8' }),
+  });
   checked = true;
 }
 
