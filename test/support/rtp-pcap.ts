@@ -96,18 +96,11 @@ export const ANSWER_200_OK = `<send><![CDATA[
   ]]></send>`;
 
 /**
- * A sipp UAC call with RTP: PCMA offered (and telephone-event 101 with `dtmf`), the pcap played after the ACK, the BYE
- * `pauseMs` later (default 2 s). With `then`, a second pcap (an RFC 4733 digit after the audio) is played `afterMs`
- * after the first, and the BYE comes `pauseMs` after that.
+ * The PBX's INVITE offering PCMA (and telephone-event 101 with `dtmf`), retransmitted until answered, then the
+ * optional 100 and 180, the 200 (its Record-Route kept) and the ACK: the first steps of every sipp UAC call here.
  */
-export function uacRtpScenario(pcap: string, o: { dtmf?: boolean; pauseMs?: number; then?: { pcap: string; afterMs: number } } = {}): string {
-  const dtmf = o.dtmf === true;
-  const then = o.then ? `
-  <pause milliseconds="${o.then.afterMs}"/>
-  <nop><action><exec play_pcap_audio="${o.then.pcap}"/></action></nop>` : '';
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="trunkgate uac call with rtp${dtmf ? ' and an RFC 4733 digit' : ''}">
-  <send retrans="500"><![CDATA[
+export function pbxInviteThenAck(dtmf = false): string {
+  return `  <send retrans="500"><![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
       From: "pbx" <sip:1001@[local_ip]:[local_port]>;tag=[pid]TgA[call_number]
@@ -140,7 +133,39 @@ export function uacRtpScenario(pcap: string, o: { dtmf?: boolean; pauseMs?: numb
       CSeq: 1 ACK
       Max-Forwards: 70
       Content-Length: 0
-  ]]></send>
+  ]]></send>`;
+}
+
+/** The carrier's 200 OK to an INVITE with `sdp` (body lines) as its body; `retrans` resends it until the ACK. */
+export function answer200WithSdp(sdp: string, o: { retrans?: boolean } = {}): string {
+  return `<send${o.retrans ? ' retrans="500"' : ''}><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]TgB[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:uas@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${sdp.trim()}
+  ]]></send>`;
+}
+
+/**
+ * A sipp UAC call with RTP: PCMA offered (and telephone-event 101 with `dtmf`), the pcap played after the ACK, the BYE
+ * `pauseMs` later (default 2 s). With `then`, a second pcap (an RFC 4733 digit after the audio) is played `afterMs`
+ * after the first, and the BYE comes `pauseMs` after that.
+ */
+export function uacRtpScenario(pcap: string, o: { dtmf?: boolean; pauseMs?: number; then?: { pcap: string; afterMs: number } } = {}): string {
+  const dtmf = o.dtmf === true;
+  const then = o.then ? `
+  <pause milliseconds="${o.then.afterMs}"/>
+  <nop><action><exec play_pcap_audio="${o.then.pcap}"/></action></nop>` : '';
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="trunkgate uac call with rtp${dtmf ? ' and an RFC 4733 digit' : ''}">
+${pbxInviteThenAck(dtmf)}
   <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>${then}
   <pause milliseconds="${o.pauseMs ?? 2000}"/>
   <send retrans="500"><![CDATA[

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { cdrsLogged, startMediaGateway } from '../../support/media-gateway.js';
 import { startRtpengine } from '../../support/rtpengine.js';
-import { ANSWER_200_OK, uacRtpScenario } from '../../support/rtp-pcap.js';
+import { ANSWER_200_OK, answer200WithSdp, uacRtpScenario } from '../../support/rtp-pcap.js';
 import { runSipp, startSippUas } from '../../support/sipp.js';
 
 // sip-tester ships RFC 4733 captures: dtmf_2833_1.pcap is digit 1, ten telephone-event packets (payload type 101).
@@ -20,18 +20,7 @@ const uac = uacRtpScenario(DTMF_PCAP, { dtmf: true, pauseMs: 1500 });
 const uas = (mediaPort: number) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="uas call whose media goes to the test">
   <recv request="INVITE" crlf="true"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]TgB[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:uas@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
+  ${answer200WithSdp(`v=0
       o=carrier 1 1 IN IP4 [local_ip]
       s=-
       c=IN IP4 [local_ip]
@@ -39,8 +28,7 @@ const uas = (mediaPort: number) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
       m=audio ${mediaPort} RTP/AVP 8 101
       a=rtpmap:8 PCMA/8000
       a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-16
-  ]]></send>
+      a=fmtp:101 0-16`)}
   <recv request="ACK"/>
   <recv request="BYE"/>
   ${ANSWER_200_OK}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mediaPoolStats } from '../../../src/b2bua/index.js';
 import { sdpAddresses } from '../../../src/media/index.js';
-import { ANSWER_200_OK } from '../../support/rtp-pcap.js';
+import { ANSWER_200_OK, answer200WithSdp } from '../../support/rtp-pcap.js';
 import { cdrsLogged } from '../../support/media-gateway.js';
 import { PBX, traceBodies, tracedFlowThroughCall } from '../../support/media-trace.js';
 import { ngListCalls } from '../../support/rtpengine.js';
@@ -42,19 +42,7 @@ const uac = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 const uas = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="uas offering in its 200">
   <recv request="INVITE" crlf="true"/>
-  <send retrans="500"><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]TgB[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:uas@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      ${sdp}
-  ]]></send>
+  ${answer200WithSdp(sdp, { retrans: true })}
   <recv request="ACK"/>
   <recv request="BYE"/>
   ${ANSWER_200_OK}

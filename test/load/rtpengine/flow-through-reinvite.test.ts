@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sdpAddresses } from '../../../src/media/index.js';
-import { ANSWER_200_OK } from '../../support/rtp-pcap.js';
+import { ANSWER_200_OK, answer200WithSdp } from '../../support/rtp-pcap.js';
 import { cdrsLogged } from '../../support/media-gateway.js';
 import { CARRIER, PBX, traceBodies, tracedFlowThroughCall } from '../../support/media-trace.js';
 
@@ -56,26 +56,14 @@ const uac = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 </scenario>
 `;
 
-const answer = (dir: string) => `<send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]TgB[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:uas@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
+const answer = (dir: string): string => answer200WithSdp(`v=0
       o=carrier 1 1 IN IP4 [local_ip]
       s=-
       c=IN IP4 [media_ip]
       t=0 0
       m=audio [media_port] RTP/AVP 8
       a=rtpmap:8 PCMA/8000
-      a=${dir}
-  ]]></send>`;
+      a=${dir}`);
 
 const uas = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="uas call with a re-INVITE">

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ANSWER_200_OK } from '../../support/rtp-pcap.js';
+import { ANSWER_200_OK, pbxInviteThenAck } from '../../support/rtp-pcap.js';
 import { cdrsLogged, startMediaGateway } from '../../support/media-gateway.js';
 import { startRtpengine } from '../../support/rtpengine.js';
 import { runSipp, startSippUas } from '../../support/sipp.js';
@@ -11,40 +11,7 @@ import { runSipp, startSippUas } from '../../support/sipp.js';
 /** A caller that sends no media and waits for the gateway's BYE. */
 const uac = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="uac call without media, ended by the far side">
-  <send retrans="500"><![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: "pbx" <sip:1001@[local_ip]:[local_port]>;tag=[pid]TgA[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:1001@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=pbx 1 1 IN IP4 [local_ip]
-      s=-
-      c=IN IP4 [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8
-      a=rtpmap:8 PCMA/8000
-  ]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="200" rrs="true"/>
-  <send><![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      [routes]
-      From: "pbx" <sip:1001@[local_ip]:[local_port]>;tag=[pid]TgA[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-  ]]></send>
+${pbxInviteThenAck()}
   <recv request="BYE">
     <action>
       <ereg regexp="No media for [0-9]+ s" search_in="hdr" header="Reason:" check_it="true" assign_to="reason"/>
