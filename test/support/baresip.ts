@@ -15,9 +15,10 @@
  * The binary is installed with apt-get when it is missing and the user is root. It is stopped by its process id.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childStopper } from './child-stop.js';
 import { requireDebianPeer } from './debian-peer.js';
 import { freePort, tcpFree, udpFree } from './ports.js';
 
@@ -155,23 +156,7 @@ export async function startBaresip(o: BaresipOptions): Promise<BaresipProcess> {
   child.stderr.on('data', append);
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (running()) {
-        child.kill('SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([exited, new Promise<void>((ok) => { timer = setTimeout(ok, 5000); })]);
-        clearTimeout(timer);
-        if (running()) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      }
-      rmSync(dir, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
+  const stop = childStopper(child, exited, dir);
   const deadline = Date.now() + (o.startTimeoutMs ?? 10_000);
   while (!log.includes('baresip is ready') || await tcpFree(sipPort + 1, host)) {
     if (!running() || Date.now() > deadline) {

@@ -12,9 +12,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childStopper } from './child-stop.js';
 import { requireDebianPeer } from './debian-peer.js';
 import { freePort, udpFree } from './ports.js';
 
@@ -158,23 +159,7 @@ export async function startRtpengine(o: RtpengineOptions = {}): Promise<Rtpengin
   const pid = child.pid ?? -1;
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (running() && pid > 0) {
-        child.kill('SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([exited, new Promise<void>((ok) => { timer = setTimeout(ok, 5000); })]);
-        clearTimeout(timer);
-        if (running()) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      }
-      rmSync(dir, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
+  const stop = childStopper(child, exited, dir);
 
   const timeoutMs = o.startTimeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
