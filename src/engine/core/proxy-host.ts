@@ -1,0 +1,29 @@
+import type { Clock } from '../../common/clock.js';
+import type { Logger } from '../../log/logger.js';
+import type { SipRequest } from '../../sip/message/types.js';
+import type { Flow, TransportProtocol } from '../../sip/transport/types.js';
+import type { AppHub } from '../types.js';
+import type { ServerPending } from './engine-dialog.js';
+import type { RequestGate } from './request-gate.js';
+
+/** What the proxy needs from the core it lives in. */
+export interface ProxyHost {
+  /** Where every request the proxy sends goes through (the Request-URI invariant). */
+  transactions: Pick<RequestGate, 'sendRequest' | 'sendStateless' | 'cancel'>;
+  hub: AppHub;
+  clock: Clock;
+  log: Logger | undefined;
+  now(): string;
+  /** A top Via for a request leaving on `protocol` (new branch). */
+  viaFor(protocol: TransportProtocol): string;
+  /** `<sip:host:port;lr>` of our listener for `protocol`. */
+  recordRouteFor(protocol: TransportProtocol): string;
+  isLocal(address: string, port: number): boolean;
+  /** The proxied request is over (final response forwarded, or given up): forget its pending state. */
+  release(p: ServerPending): void;
+  newTag(): string;
+  /** A dialog the proxy record-routed was established (early or confirmed): its in-dialog requests may be relayed. */
+  proxiedDialog(callId: string, fromTag: string, toTag: string): void;
+  /** A request was not forwarded because Max-Forwards reached 0. */
+  tooManyHops(request: SipRequest, flow: Flow): void;
+}
