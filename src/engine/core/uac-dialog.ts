@@ -1,0 +1,94 @@
+import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
+import type { Flow, SendTarget } from '../../sip/transport/types.js';
+import { resolveHost, transportOf, unbracket, type LocalAddresses } from './addressing.js';
+import type { EngineDialog } from './engine-dialog.js';
+import type { DialogStore } from './dialog-store.js';
+import type { RequestGate } from './request-gate.js';
+import { getHeader, getHeaderValues, header, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
+
+/**
+ * What the UAC side does inside a dialog that needs no state of its own: building a request of the dialog, finding
+ * where it goes, ACKing a 2xx, and learning the remote end from a response (RFC 3261 §12.1.2, §12.2.1, §13.2.2.4).
+ */
+
+/** A request inside `d` without its Via (added once the target, hence the transport, is known). */
+export function buildInDialog(d: EngineDialog, method: string, uri: string, extra: SipHeader[], body: Buffer): SipRequest {
+  const headers: SipHeader[] = [header('Max-Forwards', '70')];
+  for (const r of d.routeSet) headers.push(header('Route', r));
+  // "The CSeq header field value MUST be [...] the local sequence number [...] incremented by one"
+  // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
+  const seq = method === 'ACK' ? (d.confirmed?.ackSeq ?? d.localSeq) : d.nextSeq();
+  headers.push(header('From', d.localUri), header('To', d.remoteUri), header('Call-ID', d.callId), header('CSeq', `${seq} ${method}`));
+  for (const h of extra) headers.push(h);
+  return { kind: 'request', method, uri, version: 'SIP/2.0', headers, body };
+}
+
+/** The ACK for the 2xx `d` owes one, sent statelessly and kept as the dialog's last ACK (re-sent on a retransmitted 2xx). */
+export async function sendAck(
+  c: { readonly addr: Pick<LocalAddresses, 'viaFor'>; readonly send: Pick<RequestGate, 'sendStateless'> },
+  d: EngineDialog, extra: SipHeader[], body: Buffer,
+): Promise<{ request: SipRequest; target: SendTarget }> {
+  // "The UAC core MUST generate an ACK request for each 2xx received [...] The sequence number of the CSeq
+  // header field MUST be the same as the INVITE being acknowledged" https://www.rfc-editor.org/rfc/rfc3261#section-13.2.2.4
+  if (body.length > 0 && !extra.some((h) => h.name === 'content-type')) extra.push(header('Content-Type', 'application/sdp'));
+  const ack = buildInDialog(d, 'ACK', d.remoteTarget, extra, body);
+  const cf = d.confirmed;
+  if (cf) cf.ackSeq = undefined;
+  const target = await dialogTarget(d);
+  ack.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
+  const sent = { request: ack, target };
+  if (cf) cf.lastAck = sent;
+  await c.send.sendStateless(ack, target);
+  return sent;
+}
+
+/** Where requests inside `d` go: forced onto the dialog's connection for TCP/TLS (§2.8). */
+export async function dialogTarget(d: EngineDialog): Promise<SendTarget> {
+  const f = d.flow;
+  if (f && f.protocol !== 'udp') {
+    const t: SendTarget = {
+      protocol: f.protocol, address: f.remoteAddress, port: f.remotePort, ...(f.protocol === 'tls' ? d.tlsTarget : undefined),
+    };
+    if (f.connectionId !== undefined) t.connectionId = f.connectionId;
+    return t;
+  }
+  // "If the route set is not empty, and its first URI contains the lr parameter [...] the UAC MUST [...] send
+  // the request to the first URI of the route set" https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
+  const next = d.routeSet.length > 0 ? uriTextOf(d.routeSet[0]!) : d.remoteTarget;
+  const u = uriOrUndefined(next);
+  if (!u) {
+    if (f) return { protocol: f.protocol, address: f.remoteAddress, port: f.remotePort };
+    throw new Error(`unable to find route for dialog ${d.id}`);
+  }
+  const protocol = f?.protocol ?? transportOf(u);
+  if (f && d.role === 'uac' && d.routeSet.length === 0 && unbracket(u.host) !== f.remoteAddress) {
+    // NAT detection: the 200's Contact differs from where it came from; use the source (§2.8).
+    return { protocol, address: f.remoteAddress, port: f.remotePort, ...(f.listenerId ? { listenerId: f.listenerId } : {}) };
+  }
+  const address = await resolveHost(u.host);
+  return {
+    protocol, address, port: u.port ?? (protocol === 'tls' ? 5061 : 5060),
+    ...(f?.listenerId ? { listenerId: f.listenerId } : {}),
+    ...(protocol === 'tls' ? d.tlsTarget : undefined),
+  };
+}
+
+/** Remote tag, target and route set from a response to the dialog-creating request (§12.1.2). */
+export function learnRemote(dialogs: Pick<DialogStore, 'rekey'>, d: EngineDialog, res: SipResponse, flow: Flow, inDialog: boolean): void {
+  const to = getHeader(res, 'to');
+  const tag = tagOf(to);
+  if (!inDialog && d.remoteTag === undefined && tag !== undefined && to !== undefined) {
+    d.remoteTag = tag;
+    d.remoteUri = to;
+    dialogs.rekey(d);
+  }
+  const contact = getHeader(res, 'contact');
+  // "The remote target MUST be set to the URI from the Contact header field of the response."
+  if (contact !== undefined) d.remoteTarget = uriTextOf(contact);
+  if (!inDialog) {
+    // "The route set MUST be set to the list of URIs in the Record-Route header field from the response, taken
+    // in reverse order and preserving all URI parameters." https://www.rfc-editor.org/rfc/rfc3261#section-12.1.2
+    d.routeSet = getHeaderValues(res, 'record-route').reverse();
+    if (flow.localPort !== 0) d.flow = flow;
+  }
+}

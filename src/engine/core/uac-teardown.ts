@@ -1,0 +1,74 @@
+import type { Logger } from '../../log/logger.js';
+import type { AppHub } from '../types.js';
+import type { LocalAddresses } from './addressing.js';
+import type { AppNotify } from './app-notify.js';
+import { NOOP_USER } from './core-util.js';
+import type { DialogStore } from './dialog-store.js';
+import type { EngineDialog } from './engine-dialog.js';
+import { reasonHeader } from './reject.js';
+import type { RequestGate } from './request-gate.js';
+import { buildInDialog, dialogTarget } from './uac-dialog.js';
+import { header, serializeMessageText } from '../../sip/message/index.js';
+
+/** What ending a dialog on the engine's own account needs: where requests go out, the dialog store, the apps. */
+export interface TeardownDeps {
+readonly send: Pick<RequestGate, 'sendRequest'>;
+readonly addr: Pick<LocalAddresses, 'viaFor'>;
+readonly hub: Pick<AppHub, 'isConnected' | 'sendSip'>;
+readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
+readonly dialogs: Pick<DialogStore, 'get' | 'end'>;
+readonly log: Logger | undefined;
+}
+
+/**
+ * Sends a BYE the app did not ask for, and tells the app (when connected) with an unsolicited BYE (§2.3).
+ * `cause` makes the Reason an RFC 3326 one with a cause; the CDR stop carries `cdrCause`.
+ */
+export function byeFromEngine(c: TeardownDeps, d: EngineDialog, reasonText: string, o: { cause: number; cdrCause: string }): void {
+  const reason = reasonHeader(o.cause, reasonText);
+  const bye = buildInDialog(d, 'BYE', d.remoteTarget, [reason], Buffer.alloc(0));
+  dialogTarget(d).then((target) => {
+    const via = c.addr.viaFor(target.protocol);
+    bye.headers.unshift(header('Via', via));
+    try {
+      c.send.sendRequest(bye, { target, user: NOOP_USER });
+    } catch (err) {
+      c.log?.warn({ err }, 'engine BYE not sent');
+    }
+    const text = serializeMessageText(bye);
+    c.notify.cdr('stop', ['application', c.notify.now(), o.cdrCause], text);
+    if (c.hub.isConnected(d.owner)) {
+      const f = d.flow;
+      c.hub.sendSip(d.owner, {
+        source: 'application', protocol: f?.protocol ?? target.protocol, address: f?.remoteAddress ?? target.address,
+        port: f?.remotePort ?? target.port, time: c.notify.now(), transactionId: 'unsolicited', dialogId: d.id,
+      }, text);
+    }
+  }).catch((err: unknown) => c.log?.warn({ err }, 'engine BYE: no target'));
+  c.dialogs.end(d);
+}
+
+/**
+ * The peer closed the connection a confirmed dialog of ours lives on. That alone is no loss (a later request
+ * may open a new connection, RFC 3261 §18), so an in-dialog OPTIONS (§11) asks whether the peer is still
+ * there; a transport error, a timeout, 408 or 481 ends the dialog with a BYE and tells the app.
+ */
+export function probeDialog(c: TeardownDeps, d: EngineDialog): void {
+  const lost = (why: string) => {
+    if (d.phase.kind === 'confirmed' && c.dialogs.get(d.id) === d) byeFromEngine(c, d, `Connection lost (${why})`, { cause: 503, cdrCause: 'connection-lost' });
+  };
+  const probe = buildInDialog(d, 'OPTIONS', d.remoteTarget, [], Buffer.alloc(0));
+  dialogTarget(d).then((target) => {
+    probe.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
+    c.send.sendRequest(probe, {
+      target,
+      user: {
+        onResponse: (res) => {
+          if (res.status === 408 || res.status === 481) lost(`probe answered ${res.status}`);
+        },
+        onTimeout: () => lost('probe timed out'),
+        onTransportError: () => lost('peer unreachable'),
+      },
+    });
+  }).catch(() => lost('no target'));
+}
