@@ -5,7 +5,7 @@ import { header } from '../../sip/message/index.js';
 import type { ProxyIdentities } from './proxy-identity.js';
 
 /**
- * Headers between the engine and its apps only (ARCHITECTURE §1): X-Trunkgate-Peer (engine → app: who sent a
+ * Headers between the engine and its apps only (docs/control-protocol.md §4.2): X-Trunkgate-Peer (engine → app: who sent a
  * request) and X-Trunkgate-Route (app → engine: the tenant and TLS profile of a B leg). Neither is ever taken
  * from the network nor sent to it.
  */
