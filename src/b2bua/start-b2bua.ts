@@ -20,6 +20,7 @@ import { flowKey } from './register-flow-token.js';
 import { RegisterRelay, type RegisterRelaySnapshot, type RelayRequest, type RelayResponse } from './register-relay.js';
 import { Registrations, registrationSpecs, type RegisterSrf, type RegistrationStatus } from './registrations.js';
 import { mediaCounters, type MediaCounters } from './media-pools.js';
+import { usePlainEnvironment } from './plain-environment.js';
 
 export interface B2buaOptions {
   /** The drachtio control endpoint: our engine, or a real drachtio-server. */
@@ -117,6 +118,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_TARGET_INVALID', 'a target or a policy is required');
   }
   const target = options.policy ? undefined : parseTarget(options.target!);
+  usePlainEnvironment();
   const srf = new Srf();
 
   const limited = new RateLimitedLog(log, clock, { intervalMs: 10_000 });
