@@ -6,7 +6,6 @@ import { TOO_MANY_HOPS, maxForwardsOf } from './forward.js';
 import type { Refusal } from './reject.js';
 import { requestUriProblem } from './request-gate.js';
 import { getHeaderValues, header, splitList, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
-import type { SipUri } from '../../sip/message/index.js';
 
 /** What the engine answers to OPTIONS by itself (RFC 3261 §11.2): the methods, bodies and extensions it takes. */
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, REFER, NOTIFY, MESSAGE, SUBSCRIBE';

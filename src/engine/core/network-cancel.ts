@@ -16,13 +16,13 @@ import { getHeader, serializeMessageText, tagOf } from '../../sip/message/index.
 
 /** What a CANCEL from the network needs: the INVITE it cancels, the owners it reads and writes, and the apps. */
 export interface NetworkCancelDeps {
-readonly tl: Pick<TransactionLayer, 'findInviteServerTransaction'>;
-readonly hub: Pick<AppHub, 'sendSip'>;
-readonly server: Pick<ServerRequests, 'inviteOf' | 'clear'>;
-readonly dialogs: Pick<DialogStore, 'get' | 'end'>;
-readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
-readonly uac: Pick<UacCore, 'byeFromEngine'>;
-readonly forApp: Pick<RequestForApp, 'text'>;
+  readonly tl: Pick<TransactionLayer, 'findInviteServerTransaction'>;
+  readonly hub: Pick<AppHub, 'sendSip'>;
+  readonly server: Pick<ServerRequests, 'inviteOf' | 'clear'>;
+  readonly dialogs: Pick<DialogStore, 'get' | 'end'>;
+  readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
+  readonly uac: Pick<UacCore, 'byeFromEngine'>;
+  readonly forApp: Pick<RequestForApp, 'text'>;
 }
 
 /**

@@ -14,12 +14,12 @@ import { getHeader, serializeMessageText, uriOrUndefined, uriTextOf } from '../.
 
 /** What a request from the network inside one of our dialogs needs: the owners it reads and writes, and the apps. */
 export interface InDialogDeps {
-readonly hub: Pick<AppHub, 'isConnected' | 'sendSip'>;
-readonly guard: Pick<CoreGuard, 'admitServer'>;
-readonly server: Pick<ServerRequests, 'create'>;
-readonly dialogs: Pick<DialogStore, 'end'>;
-readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
-readonly forApp: Pick<RequestForApp, 'text'>;
+  readonly hub: Pick<AppHub, 'isConnected' | 'sendSip'>;
+  readonly guard: Pick<CoreGuard, 'admitServer'>;
+  readonly server: Pick<ServerRequests, 'create'>;
+  readonly dialogs: Pick<DialogStore, 'end'>;
+  readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
+  readonly forApp: Pick<RequestForApp, 'text'>;
 }
 
 /**

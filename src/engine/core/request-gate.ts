@@ -5,7 +5,6 @@ import type { SendTarget } from '../../sip/transport/types.js';
 import type { RefusedInputLog } from '../../sip/transport/input-log.js';
 import type { CoreErrorCode } from './errors.js';
 import { uriOrUndefined } from '../../sip/message/index.js';
-import type { SipUri } from '../../sip/message/index.js';
 
 const SCHEMES = new Set(['sip', 'sips', 'tel']);
 

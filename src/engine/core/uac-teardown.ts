@@ -12,12 +12,12 @@ import { header, serializeMessageText } from '../../sip/message/index.js';
 
 /** What ending a dialog on the engine's own account needs: where requests go out, the dialog store, the apps. */
 export interface TeardownDeps {
-readonly send: Pick<RequestGate, 'sendRequest'>;
-readonly addr: Pick<LocalAddresses, 'viaFor'>;
-readonly hub: Pick<AppHub, 'isConnected' | 'sendSip'>;
-readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
-readonly dialogs: Pick<DialogStore, 'get' | 'end'>;
-readonly log: Logger | undefined;
+  readonly send: Pick<RequestGate, 'sendRequest'>;
+  readonly addr: Pick<LocalAddresses, 'viaFor'>;
+  readonly hub: Pick<AppHub, 'isConnected' | 'sendSip'>;
+  readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
+  readonly dialogs: Pick<DialogStore, 'get' | 'end'>;
+  readonly log: Logger | undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import { responseSentFields } from '../wire/server-messages.js';
 import type { LocalAddresses } from './addressing.js';
 import { cseqMethod, cseqNumber, newTag, randomSeq, responseHeaders } from './core-util.js';
 import { EngineDialog, type ServerPending } from './engine-dialog.js';
-import { getHeader, getHeaderValues, header, serializeMessageText, splitList, tagOf, uriTextOf } from '../../sip/message/index.js';
+import { getHeader, getHeaderValues, header, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
 import type { UacCore } from './uac-core.js';
 import type { AppNotify } from './app-notify.js';
 import type { DialogStore } from './dialog-store.js';
