@@ -11,6 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -133,4 +134,15 @@ export async function createTestCa(options: { cn?: string; keyType?: TestKeyType
     },
   };
   return ca;
+}
+
+/**
+ * Writes a trustpoint folder as the gateway's profiles name it (`trustpoints.<name>.dir`): `cert.pem`, `key.pem`
+ * (mode 0600) and `chain.pem` (the issuing CA) in `dir`, created with its parents.
+ */
+export function writeTrustpointDir(dir: string, cert: TestCert, chainPem: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'cert.pem'), cert.cert);
+  writeFileSync(join(dir, 'key.pem'), cert.key, { mode: 0o600 });
+  writeFileSync(join(dir, 'chain.pem'), chainPem);
 }

@@ -5,7 +5,7 @@
 // its TLS connection; after the phone reconnects and registers again, over the new one.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { kamailioVersion, startKamailio } from '../../support/kamailio.js';
@@ -13,7 +13,7 @@ import { callReachesPhone } from '../../support/kamailio/relay-caller.js';
 import { registerPhone, statusOf, TcpPhone } from '../../support/kamailio/tcp-phone.js';
 import { ua } from '../../support/mini-ua.js';
 import { freePort } from '../../support/sipp.js';
-import { createTestCa } from '../../support/test-certs.js';
+import { createTestCa, writeTrustpointDir } from '../../support/test-certs.js';
 import { profilesDir, startTrunkgate } from '../../support/trunkgate-process.js';
 
 test(`REGISTER relay over TLS through the gateway to kamailio ${kamailioVersion()}: calls come back over the phone's TLS connection`, { timeout: 60_000 }, async (t) => {
@@ -59,15 +59,9 @@ tenants:
 dialPeers: []
 `);
   const root = join(profiles, '..');
-  mkdirSync(join(root, 'pki', 'gw'), { recursive: true });
-  writeFileSync(join(root, 'pki', 'gw', 'cert.pem'), gwCert.cert);
-  writeFileSync(join(root, 'pki', 'gw', 'key.pem'), gwCert.key, { mode: 0o600 });
-  writeFileSync(join(root, 'pki', 'gw', 'chain.pem'), ca.cert);
+  writeTrustpointDir(join(root, 'pki', 'gw'), gwCert, ca.cert);
   writeFileSync(join(root, 'pki', 'carrier-ca.pem'), carrierCa.cert);
-  mkdirSync(join(root, 'pki', 'phones'), { recursive: true });
-  writeFileSync(join(root, 'pki', 'phones', 'cert.pem'), phonesCert.cert);
-  writeFileSync(join(root, 'pki', 'phones', 'key.pem'), phonesCert.key, { mode: 0o600 });
-  writeFileSync(join(root, 'pki', 'phones', 'chain.pem'), ca.cert);
+  writeTrustpointDir(join(root, 'pki', 'phones'), phonesCert, ca.cert);
   const gw = await startTrunkgate(t, profiles, { ready: (l) => l.code === 'EVT_GATEWAY_READY' });
   const caller = await ua(t);
   const contact = 'sip:phone1@127.0.0.1:5999;transport=tls';

@@ -2,12 +2,12 @@
 // CA, verifying the gateway's client certificate) over TLS, and kamailio delivers a carrier call to that contact
 // over TLS, presenting its own certificate to the gateway's TLS listener; the call is the carrier tenant's.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { kamailioVersion, startKamailio } from '../../support/kamailio.js';
 import { freePort, runSipp, startSippUas } from '../../support/sipp.js';
-import { createTestCa } from '../../support/test-certs.js';
+import { createTestCa, writeTrustpointDir } from '../../support/test-certs.js';
 import { profilesDir, startTrunkgate, type LogLine } from '../../support/trunkgate-process.js';
 
 test(`registration trunk over mutual TLS with kamailio ${kamailioVersion()}: registered over TLS, the carrier's call delivered to the contact over TLS`, { timeout: 60_000 }, async (t) => {
@@ -53,10 +53,7 @@ dialPeers:
   - { id: did-to-pbx, destinationPattern: "^2\\\\d{3}$", tenant: pbx, from: [carrier] }
 `);
   const root = join(profiles, '..');
-  mkdirSync(join(root, 'pki', 'gw'), { recursive: true });
-  writeFileSync(join(root, 'pki', 'gw', 'cert.pem'), gwCert.cert);
-  writeFileSync(join(root, 'pki', 'gw', 'key.pem'), gwCert.key, { mode: 0o600 });
-  writeFileSync(join(root, 'pki', 'gw', 'chain.pem'), gatewayCa.cert);
+  writeTrustpointDir(join(root, 'pki', 'gw'), gwCert, gatewayCa.cert);
   writeFileSync(join(root, 'pki', 'carrier-ca.pem'), carrierCa.cert);
   const gw = await startTrunkgate(t, profiles, { env: { TG_TRUNK_PW: 'tls-pw' }, ready: (l) => l.code === 'EVT_GATEWAY_READY' });
 

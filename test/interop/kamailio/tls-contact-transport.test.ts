@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { kamailioVersion, startKamailio } from '../../support/kamailio.js';
 import { freePort, runSipp, startSippUas } from '../../support/sipp.js';
-import { createTestCa } from '../../support/test-certs.js';
+import { createTestCa, writeTrustpointDir } from '../../support/test-certs.js';
 import { startTrunkgate, type LogLine } from '../../support/trunkgate-process.js';
 
 const cdrs = (lines: LogLine[]): Array<Record<string, unknown>> =>
@@ -36,11 +36,8 @@ test(`the callee hangs up behind kamailio (${kamailioVersion()}): its BYE reache
   const root = mkdtempSync(join(tmpdir(), 'tg-contact-tls-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const profiles = join(root, 'profiles');
-  mkdirSync(join(root, 'pki', 'gw'), { recursive: true });
   mkdirSync(profiles);
-  writeFileSync(join(root, 'pki', 'gw', 'cert.pem'), gw.cert);
-  writeFileSync(join(root, 'pki', 'gw', 'key.pem'), gw.key, { mode: 0o600 });
-  writeFileSync(join(root, 'pki', 'gw', 'chain.pem'), gatewayCa.cert);
+  writeTrustpointDir(join(root, 'pki', 'gw'), gw, gatewayCa.cert);
   writeFileSync(join(root, 'pki', 'carrier-ca.pem'), carrierCa.cert);
   const [sipPort, securePort] = [await freePort(), await freePort()];
   writeFileSync(join(profiles, 'gateway.yaml'), `

@@ -6,7 +6,7 @@
 // Both ways: the DHE suite of `tls-cipher 100` or the profile's list is negotiated, `cn-san validate
 // bidirectional` passes for the carrier's name, and `srtp-crypto 100` leaves only AEAD_AES_256_GCM in the offer.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,7 +16,7 @@ import { loadConfig } from '../../../src/config/index.js';
 import { validateCipherName } from '../../../src/tls/cipher-names.js';
 import { kamailioVersion, startKamailio } from '../../support/kamailio.js';
 import { freePort, runSipp, startSippUas } from '../../support/sipp.js';
-import { createTestCa } from '../../support/test-certs.js';
+import { createTestCa, writeTrustpointDir } from '../../support/test-certs.js';
 import { startTrunkgate, type LogLine } from '../../support/trunkgate-process.js';
 
 const example = fileURLToPath(new URL('../../../docs/examples/cube/cube.yaml', import.meta.url));
@@ -47,10 +47,7 @@ test(`CUBE's example carries a call each way with kamailio (${kamailioVersion()}
 
   // The example's own relative paths, filled here: pki/cube-tp and pki/carrier-ca.pem beside the file.
   const profiles = join(root, 'profiles');
-  mkdirSync(join(profiles, 'pki', 'cube-tp'), { recursive: true });
-  writeFileSync(join(profiles, 'pki', 'cube-tp', 'cert.pem'), cube.cert);
-  writeFileSync(join(profiles, 'pki', 'cube-tp', 'key.pem'), cube.key, { mode: 0o600 });
-  writeFileSync(join(profiles, 'pki', 'cube-tp', 'chain.pem'), gatewayCa.cert);
+  writeTrustpointDir(join(profiles, 'pki', 'cube-tp'), cube, gatewayCa.cert);
   writeFileSync(join(profiles, 'pki', 'carrier-ca.pem'), carrierCa.cert);
 
   const uasIn = await startSippUas({ scenario: { file: 'uas-call-srtp.xml' } });

@@ -4,13 +4,13 @@
 // rather than at its next refresh, and the new kamailio has the contact again.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { kamailioVersion, startKamailio, type KamailioOptions } from '../../support/kamailio.js';
 import { freePort } from '../../support/sipp.js';
-import { createTestCa } from '../../support/test-certs.js';
+import { createTestCa, writeTrustpointDir } from '../../support/test-certs.js';
 import { profilesDir, startTrunkgate } from '../../support/trunkgate-process.js';
 
 test(`registration trunk over TLS re-registers promptly when kamailio ${kamailioVersion()} restarts`, { timeout: 60_000 }, async (t) => {
@@ -54,10 +54,7 @@ tenants:
 dialPeers: []
 `);
   const root = join(profiles, '..');
-  mkdirSync(join(root, 'pki', 'gw'), { recursive: true });
-  writeFileSync(join(root, 'pki', 'gw', 'cert.pem'), gwCert.cert);
-  writeFileSync(join(root, 'pki', 'gw', 'key.pem'), gwCert.key, { mode: 0o600 });
-  writeFileSync(join(root, 'pki', 'gw', 'chain.pem'), gatewayCa.cert);
+  writeTrustpointDir(join(root, 'pki', 'gw'), gwCert, gatewayCa.cert);
   writeFileSync(join(root, 'pki', 'carrier-ca.pem'), carrierCa.cert);
   const gw = await startTrunkgate(t, profiles, { env: { TG_TRUNK_PW: 'tls-pw' }, ready: (l) => l.code === 'EVT_GATEWAY_READY' });
 

@@ -6,7 +6,7 @@
 // Each side's own count is the verdict, set against rtpengine's counters (an ng query while the call is up, its
 // per-port lines when the call ends) and the CDR's media figures (rtpengine's delete answer).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,7 +16,7 @@ import { startKamailio } from '../../support/kamailio.js';
 import { ngListCalls, startRtpengine } from '../../support/rtpengine.js';
 import { RTP_PACKET_BYTES, uacRtpScenario, writeRtpPcap } from '../../support/rtp-pcap.js';
 import { freePort, runSipp } from '../../support/sipp.js';
-import { createTestCa } from '../../support/test-certs.js';
+import { createTestCa, writeTrustpointDir } from '../../support/test-certs.js';
 import { profilesDir, startTrunkgate, type LogLine } from '../../support/trunkgate-process.js';
 import { traceBodies } from '../../support/media-trace.js';
 
@@ -88,10 +88,7 @@ dialPeers:
   - { id: to-carrier, destinationPattern: "^3\\\\d{3}$", tenant: carrier, from: [pbx] }
 `);
   const root = join(profiles, '..');
-  mkdirSync(join(root, 'pki', 'gw'), { recursive: true });
-  writeFileSync(join(root, 'pki', 'gw', 'cert.pem'), gwCert.cert);
-  writeFileSync(join(root, 'pki', 'gw', 'key.pem'), gwCert.key, { mode: 0o600 });
-  writeFileSync(join(root, 'pki', 'gw', 'chain.pem'), gatewayCa.cert);
+  writeTrustpointDir(join(root, 'pki', 'gw'), gwCert, gatewayCa.cert);
   writeFileSync(join(root, 'pki', 'carrier-ca.pem'), carrierCa.cert);
   const gw = await startTrunkgate(t, profiles, { ready: (l) => l.code === 'EVT_GATEWAY_READY' });
 
