@@ -2,25 +2,13 @@
 // drachtio-compatible server at the other end of the control connection (as scripts/srf-suite/start-engine.ts runs
 // it for drachtio-srf's suite). The server absent at start is waited for and said once; its loss is said once
 // however long drachtio-srf retries; its return is said once; the engine's own services answer their code.
-// test/load/external-engine.test.ts runs the same against drachtio-server itself, with calls.
+// test/anchor/external-engine.test.ts runs the same against drachtio-server itself, with calls.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { pino } from 'pino';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
 import { startExternalGateway } from '../../src/gateway-external.js';
+import { captureLog } from '../support/log-capture.js';
 import { freePort } from '../support/ports.js';
-
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const dest = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: 'info' }, dest), lines };
-}
 
 async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -33,7 +21,7 @@ async function until(what: string, ok: () => boolean, ms: number): Promise<void>
 test('engine mode external: waits for the server, says its loss and return once each, and refuses the engine services with their code', { timeout: 60_000 }, async (t) => {
   const port = await freePort();
   const secret = 'external-test';
-  const { log, lines } = capture();
+  const { log, records: lines } = captureLog();
   const coded = (code: string) => lines.filter((l) => l.code === code);
   const serve = (): Promise<Engine> => startEngine({ listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }], control: { host: '127.0.0.1', port, secret } });
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { BridgeLeg, BridgeRequest, BridgeResponse, BridgeSrf } from '../../../src/b2bua/index.js';
+import { captureLog as captureWholeLog } from '../../support/log-capture.js';
 
 /** A drachtio-srf Dialog stand-in: records destroy() calls and lets the test answer them. */
 export class FakeLeg extends EventEmitter implements BridgeLeg {
@@ -73,15 +73,10 @@ export function sipError(status: number): Error {
   return Object.assign(new Error(`Sip non-success response: ${status}`), { name: 'SipError', status });
 }
 
+/** The logger and every whole line it was given (test/support/log-capture.ts). */
 export function captureLog(): { log: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const dest = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: 'info' }, dest), lines };
+  const { log, records } = captureWholeLog();
+  return { log, lines: records };
 }
 
 /** Lets pending promise callbacks run (no timers involved). */
