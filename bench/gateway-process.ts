@@ -72,6 +72,11 @@ const gw = await startGateway({
   control: { host: '127.0.0.1', port: controlPort, secret },
   listen: [{ transport: 'udp', host: sipHost, port: Number(sipPort), tenant: 'pbx' }, ...tlsListen],
   ...(tlsAt ? { tls: { profiles: tlsProfiles } } : {}),
+  // sipp's UAC is one source carrying what a PBX or a carrier's SBC offers in all, so the per-source limit of new
+  // requests (gateway.limits.requestsPerSecondPerSource, 500/s by default) is off, as an administrator sets it for
+  // such a trusted peer; with it, every step above 500 calls/s would end in that limit's 503s, not in the
+  // gateway's capacity.
+  limits: { transport: { requestsPerSecondPerSource: 0 } },
   ...(policy ? { policy } : { target: arg('target') }),
   // --apps N: the policy pipeline as N b2bua apps (this thread's and N-1 worker threads), as gateway.workers does.
   ...(process.argv.includes('--apps') ? { apps: Number(arg('apps')) } : {}),
