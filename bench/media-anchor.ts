@@ -23,6 +23,7 @@ import { uacRtpScenario, writeRtpPcap } from '../test/support/rtp-pcap.js';
 import { freePort, runSipp, startSippUas, type SippProcess } from '../test/support/sipp.js';
 import { adminUp } from '../test/support/udp-call-rig.js';
 import { cpuSeconds } from './proc-cpu.js';
+import { startNodeArgs } from '../test/support/trunkgate-process.js';
 
 function opt(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -69,7 +70,7 @@ ${mode === 'anchored' ? `  media: { rtpengines: [{ host: ${rtpe.ng.host}, port: 
 dialPeers:
   - { id: far-end, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }
 `);
-  const gw = spawn(process.execPath, ['dist/main.js', 'start', '--profiles', dir], {
+  const gw = spawn(process.execPath, [...startNodeArgs, 'dist/main.js', 'start', '--profiles', dir], {
     stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'warn', TRUNKGATE_PREWARM_CALLS: '0' },
   });
   if (!await adminUp(adminPort)) throw new Error(`the gateway (${mode}) did not come up`);

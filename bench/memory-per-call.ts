@@ -11,6 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { startSipp, startSippUas } from '../test/support/sipp.js';
 import { adminStats, adminUp, udpCallProfiles } from '../test/support/udp-call-rig.js';
+import { startNodeArgs } from '../test/support/trunkgate-process.js';
 
 function opt(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,7 +33,7 @@ execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, transport: 'u1', extraArgs: ['-buff_size', String(8 << 20)] });
 const profiles = await udpCallProfiles(uas.port, `maxDialogs: ${Math.max(20_000, calls * 2 + 100)}`);
 const { sipPort, adminPort } = profiles;
-const gw = spawn(process.execPath, ['dist/main.js', 'start', '--profiles', profiles.dir], {
+const gw = spawn(process.execPath, [...startNodeArgs, 'dist/main.js', 'start', '--profiles', profiles.dir], {
   stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'warn' },
 });
 const stats = (): Promise<Stats> => adminStats<Stats>(adminPort);

@@ -12,6 +12,7 @@
  *   npm run bench -- --latency-rates 275,575   INVITE→200 also at these fixed rates
  *   npm run bench -- --product src       the gateway from TypeScript through tsx instead of dist/ (built first)
  *   npm run bench -- --only policy --apps 2   the policy pipeline as 2 b2bua apps (gateway.workers: 2)
+ *   npm run bench -- --only policy --node-args ""   the gateway's node without `npm start`'s options (package.json)
  * With kamailio (tls.so) as the carrier SBC in front, UDP from sipp, mutual TLS to what is behind it:
  *   npm run bench -- --only tls-policy   sipp → kamailio → TLS → gateway (policy pipeline) → UDP → sipp
  *   npm run bench -- --only tls-gateway  the same with the plain b2bua

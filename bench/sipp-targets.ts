@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startKamailio, type KamailioProcess } from '../test/support/kamailio.js';
 import { freePort, startSippUas } from '../test/support/sipp.js';
 import { createTestCa, type TestCa, type TestCert } from '../test/support/test-certs.js';
+import { startNodeArgs } from '../test/support/trunkgate-process.js';
 
 export function opt(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,6 +21,11 @@ export const product = opt('product') === 'src' ? 'src' : 'dist';
 export const sippBuffers = ['-buff_size', String(8 * 1024 * 1024)];
 export const kamChildren = Number(opt('kam-children') ?? 4);
 const apps = opt('apps');
+/**
+ * --node-args "...": the Node options the gateway's process gets instead of `npm start`'s (package.json), e.g.
+ * --node-args "" for V8's defaults.
+ */
+const gatewayNodeArgs = opt('node-args')?.split(' ').filter((a) => a !== '') ?? startNodeArgs;
 
 export interface Target {
   name: string;
@@ -111,7 +117,7 @@ function gatewayTarget(name: string, extra: string[], front?: 'udp' | 'tls'): Ta
     const controlPort = await freePort();
     const tlsPort = tls ? await freePort() : 0;
     const p = tls ? await benchPki() : undefined;
-    const gw = spawn(process.execPath, ['--import', 'tsx', join('bench', 'gateway-process.ts'),
+    const gw = spawn(process.execPath, [...gatewayNodeArgs, '--import', 'tsx', join('bench', 'gateway-process.ts'),
       '--sip', `127.0.0.1:${sipPort}`, '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`,
       '--product', product, ...extra, ...(apps && extra.includes('--policy') ? ['--apps', apps] : []), ...(p ? ['--tls', `127.0.0.1:${tlsPort}`, '--tls-files', p.dir] : [])],
     { stdio: ['pipe', 'pipe', 'inherit'] });

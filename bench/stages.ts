@@ -15,6 +15,7 @@ import type { ThreadLoadSnapshot } from '../src/common/thread-load.js';
 import { runSipp, startSippUas } from '../test/support/sipp.js';
 import { adminStats, adminUp, udpCallProfiles } from '../test/support/udp-call-rig.js';
 import { cpuSeconds } from './proc-cpu.js';
+import { startNodeArgs } from '../test/support/trunkgate-process.js';
 
 function opt(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,7 +33,7 @@ execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, transport: 'u1', extraArgs: ['-buff_size', String(8 << 20)] });
 const profiles = await udpCallProfiles(uas.port);
 const { sipPort, adminPort } = profiles;
-const gw = spawn(process.execPath, ['dist/main.js', 'start', '--profiles', profiles.dir], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'warn' } });
+const gw = spawn(process.execPath, [...startNodeArgs, 'dist/main.js', 'start', '--profiles', profiles.dir], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'warn' } });
 interface Reading { engine: { stages: StageSummary; thread: ThreadLoadSnapshot }; appThread: ThreadLoadSnapshot }
 const stats = (): Promise<Reading> => adminStats<Reading>(adminPort);
 /** A thread's busy share and GC time a second over the window between two readings. */

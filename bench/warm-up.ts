@@ -7,11 +7,13 @@
  *   npm run build && node --import tsx bench/warm-up.ts [--rate 500] [--seconds 3] [--runs 3] [--prewarm 1000]
  *
  * Runs alternate between the pre-warm on (--prewarm, default 1000 calls, as gateway.engine.prewarmCalls) and off,
- * so that both see the same machine.
+ * so that both see the same machine. With --node-args "..." they alternate instead between `npm start`'s Node
+ * options (package.json) and these, the pre-warm on in both.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, startSipp, startSippUas } from '../test/support/sipp.js';
+import { startNodeArgs } from '../test/support/trunkgate-process.js';
 
 function opt(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,6 +24,7 @@ const rate = Number(opt('rate', '500'));
 const seconds = Number(opt('seconds', '3'));
 const runs = Number(opt('runs', '3'));
 const prewarm = Number(opt('prewarm', '1000'));
+const otherNodeArgs = process.argv.includes('--node-args') ? opt('node-args', '').split(' ').filter((a) => a !== '') : undefined;
 const sippBuffers = ['-buff_size', '8388608'];
 
 function pct(v: number[], p: number): number {
@@ -30,12 +33,12 @@ function pct(v: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
-async function oneRun(warm: number): Promise<{ rtt: number[]; readyMs: number }> {
+async function oneRun(warm: number, nodeArgs: string[]): Promise<{ rtt: number[]; readyMs: number }> {
   const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, extraArgs: sippBuffers });
   const sipPort = await freePort();
   const controlPort = await freePort();
   const started = performance.now();
-  const gw = spawn(process.execPath, ['--import', 'tsx', join('bench', 'gateway-process.ts'), '--sip', `127.0.0.1:${sipPort}`,
+  const gw = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join('bench', 'gateway-process.ts'), '--sip', `127.0.0.1:${sipPort}`,
     '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`, '--policy', '--product', 'dist', '--prewarm', String(warm)],
   { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
@@ -65,14 +68,15 @@ async function oneRun(warm: number): Promise<{ rtt: number[]; readyMs: number }>
 
 const rows: string[] = [];
 for (let i = 0; i < 2 * runs; i++) {
-  const warm = i % 2 === 0 ? prewarm : 0;
-  const { rtt, readyMs } = await oneRun(warm);
+  const warm = otherNodeArgs || i % 2 === 0 ? prewarm : 0;
+  const nodeArgs = otherNodeArgs && i % 2 === 1 ? otherNodeArgs : startNodeArgs;
+  const { rtt, readyMs } = await oneRun(warm, nodeArgs);
   const first = rtt.slice(0, rate);
   const rest = rtt.slice(rate);
-  rows.push(`| ${Math.floor(i / 2) + 1} | ${warm} | ${readyMs.toFixed(0)} | ${pct(first, 50)} / ${pct(first, 99)} | ${first.filter((x) => x > 20).length} | ` +
+  rows.push(`| ${Math.floor(i / 2) + 1} | ${warm} | ${nodeArgs.join(' ') || '(none)'} | ${readyMs.toFixed(0)} | ${pct(first, 50)} / ${pct(first, 99)} | ${first.filter((x) => x > 20).length} | ` +
     `${pct(rest, 50)} / ${pct(rest, 99)} | ${rest.filter((x) => x > 20).length} |`);
 }
 console.log(`\nfresh process, ${rate} calls/s for ${seconds} s, policy pipeline, UDP both legs\n`);
-console.log('| run | pre-warm calls | start to ready (ms) | first second: INVITE→200 p50 / p99 (ms) | first second: calls over 20 ms | rest: p50 / p99 (ms) | rest: calls over 20 ms |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log('| run | pre-warm calls | node options | start to ready (ms) | first second: INVITE→200 p50 / p99 (ms) | first second: calls over 20 ms | rest: p50 / p99 (ms) | rest: calls over 20 ms |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(r);

@@ -11,13 +11,16 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { freePort } from '../support/ports.js';
-import { repoRoot } from '../support/trunkgate-process.js';
+import { repoRoot, startNodeArgs } from '../support/trunkgate-process.js';
 
 const NOBODY = 65534;
 
 test('the Dockerfile and docker-compose.yml agree on the layout this test runs', () => {
   const docker = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
-  for (const line of ['WORKDIR /app', 'USER node', 'VOLUME ["/app/pki"]', 'ENTRYPOINT ["node", "dist/main.js"]', 'ENV NODE_ENV=production TRUNKGATE_PROFILES=/app/profiles']) {
+  // The image starts node with the options `npm start` gives it (package.json), so both run the same process.
+  const entrypoint = `ENTRYPOINT ${JSON.stringify(['node', ...startNodeArgs, 'dist/main.js']).replaceAll(',', ', ')}`;
+  assert.ok(startNodeArgs.includes('--v8-pool-size=1'), `npm start's options: ${startNodeArgs.join(' ')}`);
+  for (const line of ['WORKDIR /app', 'USER node', 'VOLUME ["/app/pki"]', entrypoint, 'ENV NODE_ENV=production TRUNKGATE_PROFILES=/app/profiles']) {
     assert.ok(docker.split('\n').includes(line), `Dockerfile: ${line}`);
   }
   assert.match(docker, /^HEALTHCHECK [^\n]*\\\n\s*CMD .*\/health/m);
@@ -124,7 +127,7 @@ tenants:
   chmodSync(join(app, 'profiles'), 0o555);
   mkdirSync(join(app, 'pki'));
   chownSync(join(app, 'pki'), NOBODY, NOBODY);
-  const child = spawn(process.execPath, ['dist/main.js', 'start'], {
+  const child = spawn(process.execPath, [...startNodeArgs, 'dist/main.js', 'start'], {
     cwd: app, uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', TRUNKGATE_PROFILES: join(app, 'profiles'), TRUNKGATE_LOG_LEVEL: 'info' },
   });

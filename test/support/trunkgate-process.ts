@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +9,18 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const mainTs = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 export const distMain = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+/**
+ * The Node options `npm start` gives the gateway, read from package.json's `start` script (the words between `node`
+ * and `dist/main.js`), so tests and benches run the process as a user's `npm start` does.
+ */
+export const startNodeArgs: string[] = (() => {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.trim().split(/\s+/);
+  const end = words.indexOf('dist/main.js');
+  if (words[0] !== 'node' || end < 0) throw new Error(`package.json start script not understood: ${pkg.scripts.start}`);
+  return words.slice(1, end);
+})();
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
@@ -35,7 +47,7 @@ export async function startTrunkgate(t: TestContext, profilesDir: string, o: {
   /** A command the gateway is started under, its arguments first (e.g. `['prlimit', '--nofile=512', '--']`). */
   under?: string[];
 }): Promise<TrunkgateProcess> {
-  const entry = process.env.TRUNKGATE_TEST_PRODUCT === 'dist' ? [distMain] : ['--import', 'tsx', mainTs];
+  const entry = process.env.TRUNKGATE_TEST_PRODUCT === 'dist' ? [...startNodeArgs, distMain] : [...startNodeArgs, '--import', 'tsx', mainTs];
   const argv = [process.execPath, ...entry, 'start', '--profiles', profilesDir];
   const [cmd, ...args] = [...(o.under ?? []), ...argv] as [string, ...string[]];
   const child: ChildProcess = spawn(cmd, args, {

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startNodeArgs } from '../../support/trunkgate-process.js';
 
 const bin = join(import.meta.dirname, '../../../bin/trunkgate.mjs');
 
@@ -60,4 +62,18 @@ test('a bad environment override stops the start like a bad file, naming the var
   assert.match(r.err, /environment: TRUNKGATE_LOG_LEVEL: .*\[ERR_CONFIG_SCHEMA\]/);
   assert.doesNotMatch(r.out + r.err, /no-such-profiles-dir|listening/);
   assert.match(r.out, /"code":"ERR_CONFIG_INVALID"/);
+});
+
+test('bin/trunkgate.mjs runs node with the options `npm start` gives it, when started as a program', async () => {
+  const first = readFileSync(bin, 'utf8').split('\n')[0];
+  assert.equal(first, `#!/usr/bin/env -S node ${startNodeArgs.join(' ')}`);
+  // Run through its shebang, as npx and a symlink on PATH run it: the kernel hands it to env, env to node.
+  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(bin, ['--help'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^Usage:/);
 });
