@@ -13,6 +13,7 @@
  *   npm run bench -- --product src       the gateway from TypeScript through tsx instead of dist/ (built first)
  *   npm run bench -- --only policy --apps 2   the policy pipeline as 2 b2bua apps (gateway.workers: 2)
  *   npm run bench -- --only policy --node-args ""   the gateway's node without `npm start`'s options (package.json)
+ *   npm run bench -- --only policy-main  the policy pipeline with the engine in the b2bua's thread (engine.thread: main)
  * With kamailio (tls.so) as the carrier SBC in front, UDP from sipp, mutual TLS to what is behind it:
  *   npm run bench -- --only tls-policy   sipp → kamailio → TLS → gateway (policy pipeline) → UDP → sipp
  *   npm run bench -- --only tls-gateway  the same with the plain b2bua
@@ -35,8 +36,8 @@ import { startSipp, type SippProcess, type SippResult } from '../test/support/si
 import { drachtioAnchor } from './anchor/drachtio-target.js';
 import { cpuMeter, groupCpuMeter } from './proc-cpu.js';
 import {
-  cleanupPki, direct, gateway, kamailioDirect, kamailioTls, kamChildren, opt, policyGateway, product, sippBuffers,
-  tlsGateway, tlsPolicyGateway, udpKamailioPolicy, type Target,
+  cleanupPki, direct, gateway, kamailioDirect, kamailioTls, kamChildren, opt, policyGateway, policyMainThread, product,
+  sippBuffers, tlsGateway, tlsPolicyGateway, udpKamailioPolicy, type Target,
 } from './sipp-targets.js';
 
 const only = opt('only');
@@ -203,7 +204,7 @@ function table(series: Series[]): string {
 }
 
 const byName: Record<string, Target> = {
-  gateway, policy: policyGateway, direct, 'tls-gateway': tlsGateway, 'tls-policy': tlsPolicyGateway,
+  gateway, policy: policyGateway, 'policy-main': policyMainThread, direct, 'tls-gateway': tlsGateway, 'tls-policy': tlsPolicyGateway,
   kamailio: kamailioDirect, 'kamailio-tls': kamailioTls, 'kamailio-policy': udpKamailioPolicy,
   'drachtio-anchor': drachtioAnchor,
 };

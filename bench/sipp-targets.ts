@@ -154,6 +154,8 @@ function gatewayTarget(name: string, extra: string[], front?: 'udp' | 'tls'): Ta
 
 export const gateway = gatewayTarget('sipp → gateway (plain b2bua) → sipp', []);
 export const policyGateway = gatewayTarget('sipp → gateway (policy pipeline) → sipp', ['--policy']);
+/** The same with the engine in the b2bua's thread (gateway.engine.thread: main). */
+export const policyMainThread = gatewayTarget('sipp → gateway (policy pipeline, engine thread main) → sipp', ['--policy', '--same-thread']);
 export const tlsGateway = gatewayTarget('sipp → kamailio → TLS → gateway (plain b2bua) → sipp', [], 'tls');
 export const tlsPolicyGateway = gatewayTarget('sipp → kamailio → TLS → gateway (policy pipeline) → sipp', ['--policy'], 'tls');
 export const udpKamailioPolicy = gatewayTarget('sipp → kamailio → UDP → gateway (policy pipeline) → sipp', ['--policy'], 'udp');

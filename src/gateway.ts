@@ -78,6 +78,8 @@ export interface EngineStatus {
   mode: 'embedded' | 'external';
   /** The control endpoint the b2bua connects to. */
   control: string;
+  /** Embedded: the engine's own worker thread, or the b2bua's main thread (gateway.engine.thread). */
+  thread?: 'worker' | 'main';
   connected: boolean;
   /** What the server reported on authenticate (its SIP address). */
   hostport?: string;
@@ -204,6 +206,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return drained;
     },
     onEngineFailure: (l) => engine.onFailure?.(l),
-    engineStatus: () => ({ mode: 'embedded', control: `${control.host}:${control.port}`, connected: true, hostport: b2bua.hostport }),
+    engineStatus: () => ({
+      mode: 'embedded', control: `${control.host}:${control.port}`, thread: inWorker ? 'worker' : 'main', connected: true, hostport: b2bua.hostport,
+    }),
   };
 }

@@ -72,6 +72,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const external = engine.mode === 'external' ? externalEngine(engine, env) : undefined;
   const control = engine.mode === 'external' ? { host: engine.host, port: engine.port } : { host: engine.control.host, port: engine.control.port };
   const prewarmCalls = engine.mode === 'embedded' ? engine.prewarmCalls : 0;
+  const engineInWorker = engine.mode !== 'embedded' || engine.thread === 'worker';
   // New requests only from the sources the tenants trust (their targets, their trustedSources).
   const trust = trustPlanFromConfig(config);
   const l = config.gateway.limits;
@@ -101,7 +102,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
     const apps = w === 'auto' ? Math.max(1, availableParallelism() - 1) : w;
     return {
       config, bootstrapped, warnings, ...(external ? { external } : {}),
-      options: { listen, tls, control, trust, limits, prewarmCalls, policy: b2buaPolicyFromConfig(config, env), apps, ...cdrPlan(config, env) },
+      options: { listen, tls, control, trust, limits, prewarmCalls, engineInWorker, policy: b2buaPolicyFromConfig(config, env), apps, ...cdrPlan(config, env) },
     };
   }
   const name = config.gateway.defaultTenant;
@@ -114,7 +115,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const target = transport && transport !== 'udp' ? `${server};transport=${transport}` : server;
   warnings.push({ code: 'WARN_POLICY_BRIDGE', message: `gateway.policy is bridge: every call is sent to ${target} with no tenant, permission, category or dial-peer check` });
   logWarnings(log, warnings);
-  return { config, bootstrapped, warnings, ...(external ? { external } : {}), options: { listen, tls, control, trust, limits, target, ...cdrPlan(config, env) } };
+  return { config, bootstrapped, warnings, ...(external ? { external } : {}), options: { listen, tls, control, trust, limits, engineInWorker, target, ...cdrPlan(config, env) } };
 }
 
 /**

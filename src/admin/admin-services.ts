@@ -54,6 +54,8 @@ export interface AdminEngineStatus {
   mode: 'embedded' | 'external';
   /** The control endpoint host:port. */
   control: string;
+  /** Embedded: the engine's own worker thread, or the b2bua's main thread. */
+  thread?: 'worker' | 'main';
   /** Whether the control connection is up now. */
   connected: boolean;
   /** The SIP address the server reported on authenticate. */

@@ -84,7 +84,11 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
         listenersDown: { type: 'array', items: listenerDownSchema },
         engine: {
           type: 'object', description: 'the engine the b2bua speaks to: embedded, or a drachtio-server (engine mode external)',
-          properties: { mode: { type: 'string', enum: ['embedded', 'external'] }, control: { type: 'string' }, connected: { type: 'boolean' }, hostport: { type: 'string' } },
+          properties: {
+            mode: { type: 'string', enum: ['embedded', 'external'] }, control: { type: 'string' },
+            thread: { type: 'string', enum: ['worker', 'main'], description: 'embedded: the engine\'s own thread, or the b2bua\'s (gateway.engine.thread)' },
+            connected: { type: 'boolean' }, hostport: { type: 'string' },
+          },
         },
         warnings: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
       } } },

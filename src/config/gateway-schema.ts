@@ -42,6 +42,12 @@ export const EngineSchema = z.discriminatedUnion('mode', [
      * calls do not pay for code V8 has not compiled yet (src/engine/prewarm.ts). 0 turns it off.
      */
     prewarmCalls: PrewarmCallsSchema.default(1_000),
+    /**
+     * worker: the engine in a thread of its own, so SIP gets a core beside the b2bua's (the most calls a second);
+     * main: the engine in the b2bua's thread, one core for both (less CPU per call and a shorter latency tail while
+     * one core is enough; README "Performance").
+     */
+    thread: z.enum(['worker', 'main']).default('worker'),
   }),
   z.strictObject({
     mode: z.literal('external'),
