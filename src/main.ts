@@ -172,7 +172,8 @@ try {
     ? `b2bua routes calls by ${options.policy.dialPeers.length} dial peers over ${Object.keys(options.policy.tenants).length} tenants`
     : `b2bua sends every call to ${options.target}`;
   const engineMode = plan.external ? 'external' : 'embedded';
-  log.info({ code: 'EVT_GATEWAY_READY', engine: engineMode, ...(plan.external ? {} : { engineThread: options.engineInWorker === false ? 'main' : 'worker' }), control: `${c.host}:${c.port}`, ...(options.policy ? { dialPeers: options.policy.dialPeers.length } : { target: options.target }), profiles: profilesDir },
+  const engineThread = plan.external ? {} : { engineThread: options.engineInWorker === false ? 'main' : 'worker' };
+  log.info({ code: 'EVT_GATEWAY_READY', engine: engineMode, ...engineThread, control: `${c.host}:${c.port}`, ...(options.policy ? { dialPeers: options.policy.dialPeers.length } : { target: options.target }), profiles: profilesDir },
     `trunkgate: ${plan.external ? 'connected to drachtio-server at' : 'drachtio control on'} ${c.host}:${c.port}; ${routing}`);
   let stopping = false;
   // SIGTERM drains (gateway.shutdown): new calls get 503 with Retry-After, calls up get drainSeconds, then BYE.

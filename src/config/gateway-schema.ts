@@ -44,8 +44,8 @@ export const EngineSchema = z.discriminatedUnion('mode', [
     prewarmCalls: PrewarmCallsSchema.default(1_000),
     /**
      * worker: the engine in a thread of its own, so SIP gets a core beside the b2bua's (the most calls a second);
-     * main: the engine in the b2bua's thread, one core for both (less CPU per call and a shorter latency tail while
-     * one core is enough; README "Performance").
+     * main: the engine in the b2bua's thread, one core for both (less CPU per call at low rates, a lower ceiling;
+     * README "Performance").
      */
     thread: z.enum(['worker', 'main']).default('worker'),
   }),
