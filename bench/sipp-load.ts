@@ -10,6 +10,7 @@
  *   npm run bench -- --only gateway,policy   the plain b2bua next to the policy pipeline
  *   npm run bench -- --step-seconds 3 --rates 500,1000,2000
  *   npm run bench -- --latency-rates 275,575   INVITE→200 also at these fixed rates
+ *   npm run bench -- --warm-calls 2000   each latency step after 2,000 unmeasured calls (a process in service)
  *   npm run bench -- --product src       the gateway from TypeScript through tsx instead of dist/ (built first)
  *   npm run bench -- --only policy --apps 2   the policy pipeline as 2 b2bua apps (gateway.workers: 2)
  *   npm run bench -- --only policy --node-args ""   the gateway's node without `npm start`'s options (package.json)
@@ -45,6 +46,12 @@ const stepSeconds = Number(opt('step-seconds') ?? 3);
 const rates = (opt('rates') ?? '250,500,750,1000,1500,2000,3000,4000,6000,8000,10000,12000,14000,16000,20000')
   .split(',').map(Number);
 const latencyCalls = Number(opt('latency-calls') ?? 0);
+/**
+ * --warm-calls N: before each latency step (half rate, --latency-rates) N calls at that step's rate go through the
+ * freshly started target unmeasured, so the step measures a process in service rather than its warm-up
+ * (bench/warm-up.ts measures that); every target is warmed alike.
+ */
+const warmCalls = Number(opt('warm-calls') ?? 0);
 const latencyRates = (opt('latency-rates') ?? '').split(',').filter((r) => r !== '').map(Number);
 
 interface StepResult {
@@ -78,6 +85,13 @@ async function startTarget(target: Target): ReturnType<Target['start']> {
 async function step(target: Target, rate: number, calls: number, traceRtt: boolean): Promise<StepResult> {
   const t = await startTarget(target);
   try {
+    if (traceRtt && warmCalls > 0) {
+      const warm = await startSipp({
+        scenario: { file: 'uac-call.xml' }, remote: t.remote, calls: warmCalls, rate, timeoutSec: Math.ceil(warmCalls / rate) + 15,
+        extraArgs: [...sippBuffers, ...(t.uacArgs ?? [])],
+      });
+      await warm.exited;
+    }
     const uac: SippProcess = await startSipp({
       scenario: { file: 'uac-call.xml' }, remote: t.remote, calls, rate, timeoutSec: Math.ceil(calls / rate) + 15,
       traceRtt, extraArgs: [...sippBuffers, ...(t.uacArgs ?? [])],
@@ -226,7 +240,8 @@ for (const t of targets) {
 }
 await cleanupPki();
 const header = `sipp load bench, ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ` +
-  `node ${process.version}, sipp on UDP, steps of ${stepSeconds} s, gateway from ${product}, kamailio children ${kamChildren}; ` +
+  `node ${process.version}, sipp on UDP, steps of ${stepSeconds} s, gateway from ${product}, kamailio children ${kamChildren}, ` +
+  `${warmCalls > 0 ? `${warmCalls} unmeasured calls before each latency step` : 'latency steps from a fresh process'}; ` +
   `load average (1 min) as each target started: ${loads.join(', ')}, at the end ${loadavg()[0]!.toFixed(1)}; ` +
   `sipp's response times are whole milliseconds`;
 const out = `${header}\n\n${table(series)}\n`;
