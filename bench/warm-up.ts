@@ -68,7 +68,7 @@ async function oneRun(warm: number, nodeArgs: string[]): Promise<{ rtt: number[]
 
 const rows: string[] = [];
 for (let i = 0; i < 2 * runs; i++) {
-  const warm = otherNodeArgs || i % 2 === 0 ? prewarm : 0;
+  const warm = (otherNodeArgs || i % 2 === 0) ? prewarm : 0;
   const nodeArgs = otherNodeArgs && i % 2 === 1 ? otherNodeArgs : startNodeArgs;
   const { rtt, readyMs } = await oneRun(warm, nodeArgs);
   const first = rtt.slice(0, rate);

@@ -172,7 +172,9 @@ try {
     ? `b2bua routes calls by ${options.policy.dialPeers.length} dial peers over ${Object.keys(options.policy.tenants).length} tenants`
     : `b2bua sends every call to ${options.target}`;
   const engineMode = plan.external ? 'external' : 'embedded';
-  const engineThread = plan.external ? {} : { engineThread: options.engineInWorker === false ? 'main' : 'worker' };
+  // Which thread the engine runs in, as the gateway that started it reports it (absent for drachtio-server).
+  const { thread } = gw.engineStatus();
+  const engineThread = thread ? { engineThread: thread } : {};
   log.info({ code: 'EVT_GATEWAY_READY', engine: engineMode, ...engineThread, control: `${c.host}:${c.port}`, ...(options.policy ? { dialPeers: options.policy.dialPeers.length } : { target: options.target }), profiles: profilesDir },
     `trunkgate: ${plan.external ? 'connected to drachtio-server at' : 'drachtio control on'} ${c.host}:${c.port}; ${routing}`);
   let stopping = false;
