@@ -203,6 +203,7 @@ export const errorCodes = {
   ERR_SIP_TRANSACTION_LIMIT: 'The live-transaction cap was reached: 503.',
   ERR_SIP_TRANSACTION_BAD_REQUEST: 'A request that cannot start a transaction (no top Via, no branch, ACK, missing CSeq).',
   ERR_SIP_TRANSACTION_CLOSED: 'The transaction layer was closed.',
+  ERR_SIP_TRANSACTION_RELEASED: 'A transaction\'s request was asked for after its final response, when it no longer holds it (a defect).',
   // TLS
   ERR_TLS_CIPHER_UNKNOWN: 'A cipher name in none of the naming tables (IANA, OpenSSL, CUBE).',
   ERR_TLS_CIPHER_UNSUPPORTED: 'A cipher this OpenSSL cannot negotiate.',

@@ -11,7 +11,9 @@ export type TransactionErrorCode =
   /** A request that cannot start a transaction (no top Via, no branch, ACK, missing CSeq ...). */
   | 'ERR_SIP_TRANSACTION_BAD_REQUEST'
   /** The layer was closed. */
-  | 'ERR_SIP_TRANSACTION_CLOSED';
+  | 'ERR_SIP_TRANSACTION_CLOSED'
+  /** A transaction's request was asked for after its final response, when it no longer holds it. */
+  | 'ERR_SIP_TRANSACTION_RELEASED';
 
 export class TransactionError extends GatewayError<TransactionErrorCode> {
   constructor(code: TransactionErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {

@@ -13,18 +13,18 @@ import type { ClientTransaction, ClientTransactionState, ClientTransactionUser }
  */
 export class InviteClientTransaction extends TransactionBase<ClientTransactionState> implements ClientTransaction {
   readonly kind = 'ict' as const;
-  readonly request: SipRequest;
   readonly target: SendTarget;
-  readonly #user: ClientTransactionUser;
-  readonly #bytes: Buffer;
+  /** Kept in Accepted (a retransmitted 2xx goes up, RFC 6026 §8.4); dropped in Completed, where nothing does. */
+  #user: ClientTransactionUser | undefined;
+  /** The INVITE's bytes, until a response stops its retransmission. */
+  #bytes: Buffer | undefined;
   #flow: Flow | undefined;
   #ackBytes: Buffer | undefined;
   #intervalA: number;
   #whenProceeding: (() => void) | undefined;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, target: SendTarget, user: ClientTransactionUser) {
-    super(ctx, id, 'Calling', target.protocol !== 'udp');
-    this.request = request;
+    super(ctx, id, 'Calling', target.protocol !== 'udp', request);
     this.target = target;
     this.#user = user;
     this.#bytes = serialize(request);
@@ -49,7 +49,7 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
     // "The initial state, "calling", MUST be entered when the TU initiates a new client transaction with an
     // INVITE request. The client transaction MUST pass the request to the transport layer for transmission"
     // https://www.rfc-editor.org/rfc/rfc3261#section-17.1.1.2
-    this.sendBytes(this.#bytes, this.target, false);
+    if (this.#bytes) this.sendBytes(this.#bytes, this.target, false);
     if (!this.reliable) {
       // "If an unreliable transport is being used, the client transaction MUST start timer A with a value of T1.
       // If a reliable transport is being used, the client transaction SHOULD NOT start timer A"
@@ -64,7 +64,7 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
     // "When timer A fires, the client transaction MUST retransmit the request by passing it to the transport
     // layer, and MUST reset the timer with a value of 2*T1. [...] When timer A fires 2*T1 seconds later, the
     // request MUST be retransmitted again (assuming the client transaction is still in this state)."
-    this.sendBytes(this.#bytes, this.#retransmitTarget(), true);
+    if (this.#bytes) this.sendBytes(this.#bytes, this.#retransmitTarget(), true);
     this.#intervalA *= 2;
     this.startTimer('A', this.#intervalA, () => this.#onTimerA());
   }
@@ -75,7 +75,8 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
     // SHOULD inform the TU that a timeout has occurred. The client transaction MUST NOT generate an ACK."
     this.ctx.stats.timeouts++;
     this.transition('Terminated');
-    callUser(this.ctx, 'onTimeout', () => this.#user.onTimeout(this));
+    const user = this.#user;
+    if (user) callUser(this.ctx, 'onTimeout', () => user.onTimeout(this));
   }
 
   /** A response whose top Via branch and CSeq method matched this transaction (§17.1.3). */
@@ -91,7 +92,8 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           this.stopTimer('A');
           this.stopTimer('B');
           this.transition('Proceeding');
-          callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
+          this.#bytes = undefined;
+          this.#up(response, flow);
           const pending = this.#whenProceeding;
           this.#whenProceeding = undefined;
           if (pending && this.state === 'Proceeding') callUser(this.ctx, 'whenProceeding', pending);
@@ -102,8 +104,11 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           this.stopTimer('A');
           this.stopTimer('B');
           this.transition('Accepted');
-          this.startTimer('M', this.timers.M, () => this.#onTimerM());
-          callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
+          this.#bytes = undefined;
+          this.#whenProceeding = undefined;
+          this.releaseRequest();
+          this.#armM();
+          this.#up(response, flow);
         } else {
           // "When in either the "Calling" or "Proceeding" states, reception of a response with status code from
           // 300-699 MUST cause the client transaction to transition to "Completed". The client transaction MUST
@@ -114,11 +119,15 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           this.#ackBytes = serialize(buildAck(this.request, response));
           this.sendBytes(this.#ackBytes, this.#retransmitTarget(), false);
           this.transition('Completed');
-          callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
+          this.#bytes = undefined;
+          this.#whenProceeding = undefined;
+          this.releaseRequest();
+          this.#up(response, flow);
+          this.#user = undefined;
           // "The client transaction SHOULD start timer D when it enters the "Completed" state, with a value of at
           // least 32 seconds for unreliable transports, and a value of zero seconds for reliable transports."
           if (this.timers.D === 0) this.transition('Terminated');
-          else this.startTimer('D', this.timers.D, () => this.transition('Terminated'));
+          else this.#armD();
         }
         return;
       case 'Accepted':
@@ -126,7 +135,7 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           // "A 2xx response received while in the "Accepted" state MUST be passed to the TU and the machine
           // remains in the "Accepted" state. The client transaction MUST NOT generate an ACK to any 2xx response
           // on its own." https://www.rfc-editor.org/rfc/rfc6026#section-8.4
-          callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
+          this.#up(response, flow);
         } else {
           this.ctx.stats.retransmissionsAbsorbed++;
         }
@@ -143,6 +152,21 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
       default:
         return;
     }
+  }
+
+  #up(response: SipResponse, flow: Flow): void {
+    const user = this.#user;
+    if (user) callUser(this.ctx, 'onResponse', () => user.onResponse(response, flow, this));
+  }
+
+  // Timers are armed from methods of their own: a closure made inside receiveResponse() would share its scope,
+  // and with it the response, for the 32 s Timer M or D waits.
+  #armM(): void {
+    this.startTimer('M', this.timers.M, () => this.#onTimerM());
+  }
+
+  #armD(): void {
+    this.startTimer('D', this.timers.D, () => this.transition('Terminated'));
   }
 
   #onTimerM(): void {
@@ -162,7 +186,8 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
     // https://www.rfc-editor.org/rfc/rfc3261#section-17.1.4
     this.transition('Terminated');
     // After a final response the TU already has its answer; a failed ACK only ends the transaction.
-    if (informTu) callUser(this.ctx, 'onTransportError', () => this.#user.onTransportError(error, this));
+    const user = this.#user;
+    if (informTu && user) callUser(this.ctx, 'onTransportError', () => user.onTransportError(error, this));
   }
 
   /** "The ACK MUST be sent to the same address, port, and transport to which the original request was sent." */

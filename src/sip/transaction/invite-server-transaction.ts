@@ -18,19 +18,18 @@ export interface InviteServerTransactionOptions {
  */
 export class InviteServerTransaction extends TransactionBase<ServerTransactionState> implements ServerTransaction {
   readonly kind = 'ist' as const;
-  readonly request: SipRequest;
   readonly flow: Flow;
   /** Where responses go (RFC 3261 §18.2.2). */
   readonly target: SendTarget;
-  #lastResponse: SipResponse | undefined;
   #lastBytes: Buffer | undefined;
+  /** The To tag of the last response sent (the RFC 2543 ACK match, §17.2.3); the parsed response is not kept. */
+  #lastToTag: string | undefined;
   #intervalG: number;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, flow: Flow, target: SendTarget, opts: InviteServerTransactionOptions = {}) {
     // "When a server transaction is constructed for a request, it enters the "Proceeding" state."
     // https://www.rfc-editor.org/rfc/rfc3261#section-17.2.1
-    super(ctx, id, 'Proceeding', flow.protocol !== 'udp');
-    this.request = request;
+    super(ctx, id, 'Proceeding', flow.protocol !== 'udp', request);
     this.flow = flow;
     this.target = target;
     this.#intervalG = this.timers.G;
@@ -38,16 +37,12 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
       // "The server transaction MUST generate a 100 (Trying) response unless it knows that the TU will generate a
       // provisional or final response within 200 ms, in which case it MAY generate a 100 (Trying) response."
       this.startTimer('Trying', 200, () => {
-        if (this.state === 'Proceeding' && this.#lastResponse === undefined) this.respond(buildResponse(request, 100, 'Trying'));
+        if (this.state === 'Proceeding' && this.#lastBytes === undefined) this.respond(buildResponse(this.request, 100, 'Trying'));
       });
     }
   }
 
-  /** The last response sent, and its bytes (kept once, re-sent as they are). */
-  get lastResponse(): SipResponse | undefined {
-    return this.#lastResponse;
-  }
-
+  /** The bytes of the last response sent (kept once, re-sent as they are). */
   get lastResponseBytes(): Buffer | undefined {
     return this.#lastBytes;
   }
@@ -71,27 +66,26 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
           // server transaction MUST then transition to the "Accepted" state."
           // https://www.rfc-editor.org/rfc/rfc6026#section-8.5
           this.transition('Accepted');
+          this.releaseRequest();
           // "When the INVITE server transaction enters the "Accepted" state, Timer L MUST be set to fire in 64*T1
           // for all transports." https://www.rfc-editor.org/rfc/rfc6026#section-8.7
-          this.startTimer('L', this.timers.L, () => this.#onTimerL());
+          this.#armL();
         } else {
           // "While in the "Proceeding" state, if the TU passes a response with status code from 300 to 699 to the
           // server transaction, the response MUST be passed to the transport layer for transmission, and the state
           // machine MUST enter the "Completed" state. For unreliable transports, timer G is set to fire in T1
           // seconds, and is not set to fire for reliable transports." https://www.rfc-editor.org/rfc/rfc3261#section-17.2.1
           this.transition('Completed');
-          if (!this.reliable) this.startTimer('G', this.#intervalG, () => this.#onTimerG());
+          this.releaseRequest();
           // "When the "Completed" state is entered, timer H MUST be set to fire in 64*T1 seconds for all transports."
-          this.startTimer('H', this.timers.H, () => this.#onTimerH());
+          this.#armCompleted();
         }
         return true;
       case 'Accepted':
         if (status >= 200 && status < 300) {
           // "While in the "Accepted" state, if the TU passes a 2xx response, the server transaction MUST pass the
           // response to the transport layer for transmission." https://www.rfc-editor.org/rfc/rfc6026#section-8.7
-          const again = response === this.#lastResponse;
-          if (again && this.#lastBytes) this.sendBytes(this.#lastBytes, this.target, true);
-          else this.#send(response);
+          this.#send(response);
           return true;
         }
         return false;
@@ -138,7 +132,7 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
         // "When this state is entered, timer I is set to fire in T4 seconds for unreliable transports, and zero
         // seconds for reliable transports."
         if (this.timers.I === 0) this.transition('Terminated');
-        else this.startTimer('I', this.timers.I, () => this.transition('Terminated'));
+        else this.#armI();
         return false;
       case 'Confirmed':
         // "The purpose of the "Confirmed" state is to absorb any additional ACK messages that arrive, triggered
@@ -156,13 +150,28 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
 
   /** The To tag of the final response sent, for the RFC 2543 ACK match (§17.2.3). */
   get responseToTag(): string | undefined {
-    return this.#lastResponse ? toTagOf(this.#lastResponse) : undefined;
+    return this.#lastToTag;
   }
 
   #send(response: SipResponse): void {
-    this.#lastResponse = response;
+    this.#lastToTag = toTagOf(response);
     this.#lastBytes = serialize(response);
     this.sendBytes(this.#lastBytes, this.target, false);
+  }
+
+  // Timers are armed from methods of their own: a closure made inside respond() would share its scope, and
+  // with it the response, for the 32 s the timer waits.
+  #armL(): void {
+    this.startTimer('L', this.timers.L, () => this.#onTimerL());
+  }
+
+  #armCompleted(): void {
+    if (!this.reliable) this.startTimer('G', this.#intervalG, () => this.#onTimerG());
+    this.startTimer('H', this.timers.H, () => this.#onTimerH());
+  }
+
+  #armI(): void {
+    this.startTimer('I', this.timers.I, () => this.transition('Terminated'));
   }
 
   #onTimerG(): void {

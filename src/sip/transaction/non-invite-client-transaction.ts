@@ -9,16 +9,15 @@ import type { ClientTransaction, ClientTransactionState, ClientTransactionUser }
 /** Non-INVITE client transaction (RFC 3261 §17.1.2): Trying → Proceeding → Completed → Terminated. */
 export class NonInviteClientTransaction extends TransactionBase<ClientTransactionState> implements ClientTransaction {
   readonly kind = 'nict' as const;
-  readonly request: SipRequest;
   readonly target: SendTarget;
-  readonly #user: ClientTransactionUser;
+  /** Until the final response: nothing reaches the TU after it. */
+  #user: ClientTransactionUser | undefined;
   readonly #bytes: Buffer;
   #flow: Flow | undefined;
   #intervalE: number;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, target: SendTarget, user: ClientTransactionUser) {
-    super(ctx, id, 'Trying', target.protocol !== 'udp');
-    this.request = request;
+    super(ctx, id, 'Trying', target.protocol !== 'udp', request);
     this.target = target;
     this.#user = user;
     this.#bytes = serialize(request);
@@ -61,7 +60,8 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
     // transaction MUST transition to the terminated state."
     this.ctx.stats.timeouts++;
     this.transition('Terminated');
-    callUser(this.ctx, 'onTimeout', () => this.#user.onTimeout(this));
+    const user = this.#user;
+    if (user) callUser(this.ctx, 'onTimeout', () => user.onTimeout(this));
   }
 
   /** A response whose top Via branch and CSeq method matched this transaction (§17.1.3). */
@@ -75,7 +75,8 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
           // the TU, and then the client transaction SHOULD move to the "Proceeding" state."
           // "If a provisional response is received while in the "Proceeding" state, it MUST be passed to the TU."
           this.transition('Proceeding');
-          callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
+          const user = this.#user;
+          if (user) callUser(this.ctx, 'onResponse', () => user.onResponse(response, flow, this));
           return;
         }
         // "If a final response (status codes 200-699) is received while in the "Trying" state, the response MUST
@@ -84,11 +85,7 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
         this.stopTimer('E');
         this.stopTimer('F');
         this.transition('Completed');
-        callUser(this.ctx, 'onResponse', () => this.#user.onResponse(response, flow, this));
-        // "Once the client transaction enters the "Completed" state, it MUST set Timer K to fire in T4 seconds
-        // for unreliable transports, and zero seconds for reliable transports."
-        if (this.timers.K === 0) this.transition('Terminated');
-        else this.startTimer('K', this.timers.K, () => this.transition('Terminated'));
+        this.#complete(response, flow);
         return;
       case 'Completed':
         // "The "Completed" state exists to buffer any additional response retransmissions that may be received
@@ -98,6 +95,25 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
       default:
         return;
     }
+  }
+
+  /**
+   * Passes the final response up and keeps, for Timer K, nothing the TU gave or the response brought: in a
+   * scope of its own, so the timer's closure does not hold them.
+   */
+  #complete(response: SipResponse, flow: Flow): void {
+    const user = this.#user;
+    this.#user = undefined;
+    this.releaseRequest();
+    if (user) callUser(this.ctx, 'onResponse', () => user.onResponse(response, flow, this));
+    // "Once the client transaction enters the "Completed" state, it MUST set Timer K to fire in T4 seconds
+    // for unreliable transports, and zero seconds for reliable transports."
+    if (this.timers.K === 0) this.transition('Terminated');
+    else this.#armK();
+  }
+
+  #armK(): void {
+    this.startTimer('K', this.timers.K, () => this.transition('Terminated'));
   }
 
   protected override sent(flow: Flow): void {
@@ -110,7 +126,8 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
     // transaction SHOULD transition directly to the "Terminated" state."
     // https://www.rfc-editor.org/rfc/rfc3261#section-17.1.4
     this.transition('Terminated');
-    if (informTu) callUser(this.ctx, 'onTransportError', () => this.#user.onTransportError(error, this));
+    const user = this.#user;
+    if (informTu && user) callUser(this.ctx, 'onTransportError', () => user.onTransportError(error, this));
   }
 
   #retransmitTarget(): SendTarget {

@@ -9,7 +9,6 @@ import type { ServerTransaction, ServerTransactionState } from './types.js';
 /** Non-INVITE server transaction (RFC 3261 §17.2.2): Trying → Proceeding → Completed → Terminated. */
 export class NonInviteServerTransaction extends TransactionBase<ServerTransactionState> implements ServerTransaction {
   readonly kind = 'nist' as const;
-  readonly request: SipRequest;
   readonly flow: Flow;
   readonly target: SendTarget;
   #lastBytes: Buffer | undefined;
@@ -17,8 +16,7 @@ export class NonInviteServerTransaction extends TransactionBase<ServerTransactio
   constructor(ctx: TransactionContext, id: string, request: SipRequest, flow: Flow, target: SendTarget) {
     // "The state machine is initialized in the "Trying" state and is passed a request other than INVITE or ACK
     // when initialized." https://www.rfc-editor.org/rfc/rfc3261#section-17.2.2
-    super(ctx, id, 'Trying', flow.protocol !== 'udp');
-    this.request = request;
+    super(ctx, id, 'Trying', flow.protocol !== 'udp', request);
     this.flow = flow;
     this.target = target;
   }
@@ -51,11 +49,17 @@ export class NonInviteServerTransaction extends TransactionBase<ServerTransactio
     // transaction MUST enter the "Completed" state, and the response MUST be passed to the transport layer for
     // transmission." (likewise from "Trying")
     this.transition('Completed');
+    this.releaseRequest();
     // "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in 64*T1 seconds for
     // unreliable transports, and zero seconds for reliable transports."
     if (this.timers.J === 0) this.transition('Terminated');
-    else this.startTimer('J', this.timers.J, () => this.transition('Terminated'));
+    else this.#armJ();
     return true;
+  }
+
+  /** Its own scope, so the 32 s timer does not keep respond()'s response alive. */
+  #armJ(): void {
+    this.startTimer('J', this.timers.J, () => this.transition('Terminated'));
   }
 
   /** A retransmission of the request (§17.2.3 matched it to this transaction). */

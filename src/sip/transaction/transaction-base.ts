@@ -1,4 +1,5 @@
 import type { TimerHandle } from '../../common/clock.js';
+import type { SipRequest } from '../message/types.js';
 import type { Flow, SendTarget } from '../transport/types.js';
 import { TransactionError } from './errors.js';
 import type { TransactionContext } from './transaction-context.js';
@@ -21,13 +22,33 @@ export abstract class TransactionBase<S extends string> {
   #handles: Partial<Record<TimerName, TimerHandle>> = {};
   #reportedFailure = false;
   #disposed = false;
+  #request: SipRequest | undefined;
 
-  protected constructor(ctx: TransactionContext, id: string, initial: S, reliable: boolean) {
+  protected constructor(ctx: TransactionContext, id: string, initial: S, reliable: boolean, request: SipRequest) {
     this.ctx = ctx;
     this.id = id;
+    this.#request = request;
     this.#state = initial;
     this.reliable = reliable;
     this.timers = timerValues(ctx.settings, reliable);
+  }
+
+  /**
+   * The request that created the transaction, while its TU may still act on it. Past its final response a
+   * transaction keeps only the bytes it may send again and its matching key (releaseRequest), so the parsed
+   * message is collected young instead of living through Timer D/J/L/M (32 s) and costing every scavenge.
+   */
+  get request(): SipRequest {
+    if (this.#request === undefined) {
+      throw new TransactionError('ERR_SIP_TRANSACTION_RELEASED', 'the transaction has its final response and no longer holds its request', {
+        details: { transaction: this.id, state: this.#state },
+      });
+    }
+    return this.#request;
+  }
+
+  protected releaseRequest(): void {
+    this.#request = undefined;
   }
 
   get state(): S {

@@ -185,9 +185,10 @@ export class TransactionLayer {
   respond2xx(txn: ServerTransaction, response: SipResponse, opts: Respond2xxOptions): Invite2xxRetransmitter {
     if (!(txn instanceof InviteServerTransaction)) throw new TypeError('respond2xx needs an INVITE server transaction');
     if (response.status < 200 || response.status > 299) throw new RangeError('respond2xx needs a 2xx response');
+    // The key first: past its 2xx the transaction no longer holds the INVITE.
+    const key = ackKey(txn.request);
     txn.respond(response);
     const bytes = txn.lastResponseBytes;
-    const key = ackKey(txn.request);
     const target = txn.target;
     const r = new Invite2xxRetransmitter({
       clock: this.#clock,

@@ -1,0 +1,160 @@
+/**
+ * A transaction past its final response waits up to 64*T1 (Timers D, J, L, M) or T4 (K) only to absorb or answer
+ * retransmissions. It must not keep the parsed request, the parsed response or (where nothing more goes up) its
+ * user meanwhile: under load those would survive every young-generation collection of the engine thread. Each
+ * case drops its own references, collects garbage while the timer still runs, and checks the objects are gone
+ * and the state machine still works.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { SipRequest, SipResponse } from '../../../../src/sip/message/types.js';
+import type { ClientTransactionUser } from '../../../../src/sip/transaction/types.js';
+import type { InviteClientTransaction } from '../../../../src/sip/transaction/invite-client-transaction.js';
+import { flowFrom, flowTo, makeRequest, makeResponse, setup, targetOf } from './support.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const none = Buffer.alloc(0);
+
+/** Collects after the current job, when V8 lets go of WeakRef targets. */
+async function collect(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setImmediate(r));
+    gc();
+  }
+}
+
+/** A user that keeps only statuses, so what it holds is not what is being checked. */
+function statusUser(): ClientTransactionUser & { statuses: number[] } {
+  const statuses: number[] = [];
+  return {
+    statuses,
+    onResponse: (res) => void statuses.push(res.status),
+    onTimeout: () => void statuses.push(408),
+    onTransportError: () => void statuses.push(503),
+  };
+}
+
+test('IST after a 2xx (Accepted, Timer L running): the INVITE and the 200 are collected; Timer L still ends it', async () => {
+  const s = setup();
+  const refs = ((): { req: WeakRef<SipRequest>; res: WeakRef<SipResponse> } => {
+    const invite = makeRequest('INVITE');
+    s.layer.receive(invite, none, flowFrom('udp'));
+    const txn = s.tu.requests[0]!.txn;
+    const ok = makeResponse(invite, 200);
+    txn.respond(ok);
+    return { req: new WeakRef(invite), res: new WeakRef(ok) };
+  })();
+  const txn = s.tu.requests[0]!.txn;
+  s.tu.requests.length = 0;
+  assert.equal(txn.state, 'Accepted');
+  await collect();
+  assert.equal(refs.req.deref(), undefined, 'the INVITE is not held through Timer L');
+  assert.equal(refs.res.deref(), undefined, 'the 200 is not held through Timer L');
+  assert.throws(() => txn.request, { code: 'ERR_SIP_TRANSACTION_RELEASED' });
+  s.clock.advance(32_000);
+  assert.equal(txn.state, 'Terminated');
+});
+
+test('IST after a 486 (Completed): the messages are collected; Timer G still re-sends the bytes and the ACK matches', async () => {
+  const s = setup();
+  const refs = ((): WeakRef<SipResponse> => {
+    const invite = makeRequest('INVITE');
+    s.layer.receive(invite, none, flowFrom('udp'));
+    const busy = makeResponse(invite, 486);
+    s.tu.requests[0]!.txn.respond(busy);
+    return new WeakRef(busy);
+  })();
+  const txn = s.tu.requests[0]!.txn;
+  s.tu.requests.length = 0;
+  await collect();
+  assert.equal(refs.deref(), undefined);
+  s.clock.advance(500);
+  assert.deepEqual(s.transport.lines(), ['SIP/2.0 486 Busy Here', 'SIP/2.0 486 Busy Here']);
+  s.layer.receive(makeRequest('ACK', { toTag: 'totag9', cseqMethod: 'ACK' }), none, flowFrom('udp'));
+  assert.equal(txn.state, 'Confirmed');
+});
+
+test('NIST after its final (Completed, Timer J running): the request and the 200 are collected; a retransmission is answered', async () => {
+  const s = setup();
+  const refs = ((): { req: WeakRef<SipRequest>; res: WeakRef<SipResponse> } => {
+    const bye = makeRequest('BYE');
+    s.layer.receive(bye, none, flowFrom('udp'));
+    const ok = makeResponse(bye, 200);
+    s.tu.requests[0]!.txn.respond(ok);
+    return { req: new WeakRef(bye), res: new WeakRef(ok) };
+  })();
+  const txn = s.tu.requests[0]!.txn;
+  s.tu.requests.length = 0;
+  assert.equal(txn.state, 'Completed');
+  await collect();
+  assert.equal(refs.req.deref(), undefined);
+  assert.equal(refs.res.deref(), undefined);
+  s.layer.receive(makeRequest('BYE'), none, flowFrom('udp'));
+  assert.deepEqual(s.transport.lines(), ['SIP/2.0 200 OK', 'SIP/2.0 200 OK']);
+  s.clock.advance(32_000);
+  assert.equal(txn.state, 'Terminated');
+});
+
+test('ICT after a 2xx (Accepted, Timer M running): the INVITE and the 200 are collected; a retransmitted 2xx still goes up', async () => {
+  const s = setup();
+  const user = statusUser();
+  const target = targetOf('udp');
+  const refs = ((): { req: WeakRef<SipRequest>; res: WeakRef<SipResponse>; txn: InviteClientTransaction } => {
+    const invite = makeRequest('INVITE');
+    const txn = s.layer.sendRequest(invite, { target, user }) as InviteClientTransaction;
+    const ok = makeResponse(invite, 200);
+    s.layer.receive(ok, none, flowTo(target));
+    return { req: new WeakRef(invite), res: new WeakRef(ok), txn };
+  })();
+  assert.equal(refs.txn.state, 'Accepted');
+  await collect();
+  assert.equal(refs.req.deref(), undefined, 'the INVITE is not held through Timer M');
+  assert.equal(refs.res.deref(), undefined, 'the 200 is not held through Timer M');
+  s.layer.receive(makeResponse(makeRequest('INVITE'), 200), none, flowTo(target));
+  assert.deepEqual(user.statuses, [200, 200]);
+  s.clock.advance(32_000);
+  assert.equal(refs.txn.state, 'Terminated');
+});
+
+test('ICT after a 486 (Completed, Timer D running): request, response and user are collected; the ACK is re-sent', async () => {
+  const s = setup();
+  const target = targetOf('udp');
+  const refs = ((): { res: WeakRef<SipResponse>; user: WeakRef<object> } => {
+    const invite = makeRequest('INVITE');
+    const user = statusUser();
+    s.layer.sendRequest(invite, { target, user });
+    const busy = makeResponse(invite, 486);
+    s.layer.receive(busy, none, flowTo(target));
+    assert.deepEqual(user.statuses, [486]);
+    return { res: new WeakRef(busy), user: new WeakRef(user) };
+  })();
+  await collect();
+  assert.equal(refs.res.deref(), undefined);
+  assert.equal(refs.user.deref(), undefined, 'nothing goes up in Completed, so the user is let go');
+  s.layer.receive(makeResponse(makeRequest('INVITE'), 486), none, flowTo(target));
+  assert.deepEqual(s.transport.lines().filter((l) => l.startsWith('ACK')).length, 2);
+});
+
+test('NICT after its final (Completed, Timer K running): request, response and user are collected', async () => {
+  const s = setup();
+  const target = targetOf('udp');
+  const refs = ((): { req: WeakRef<SipRequest>; res: WeakRef<SipResponse>; user: WeakRef<object> } => {
+    const bye = makeRequest('BYE');
+    const user = statusUser();
+    s.layer.sendRequest(bye, { target, user });
+    const ok = makeResponse(bye, 200);
+    s.layer.receive(ok, none, flowTo(target));
+    assert.deepEqual(user.statuses, [200]);
+    return { req: new WeakRef(bye), res: new WeakRef(ok), user: new WeakRef(user) };
+  })();
+  await collect();
+  assert.equal(refs.req.deref(), undefined);
+  assert.equal(refs.res.deref(), undefined);
+  assert.equal(refs.user.deref(), undefined);
+  assert.equal(s.layer.stats().live.nict, 1, 'the transaction itself still absorbs retransmissions until Timer K');
+  s.clock.advance(5_000);
+  assert.equal(s.layer.stats().live.nict, 0);
+});
