@@ -8,13 +8,27 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
+/**
+ * A Node timer as a TimerHandle: one object beside Node's own, no closure. The engine holds tens of thousands of
+ * 32 s transaction timers under load; every object one keeps alive is copied by each young-generation collection
+ * until it is promoted.
+ */
+class NodeTimer implements TimerHandle {
+  readonly #t: ReturnType<typeof setTimeout>;
+
+  constructor(fn: () => void, ms: number) {
+    this.#t = setTimeout(fn, ms);
+    this.#t.unref?.();
+  }
+
+  cancel(): void {
+    clearTimeout(this.#t);
+  }
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return { cancel: () => clearTimeout(t) };
-  },
+  setTimeout: (fn, ms) => new NodeTimer(fn, ms),
 };
 
 /** A clock whose time moves only when told to; for unit tests. */
@@ -86,36 +100,57 @@ export function afterInputClock(base: Clock = systemClock, o: AfterInputOptions 
   const maxDefer = o.maxDeferMs ?? 2_000;
   return {
     now: () => base.now(),
-    setTimeout(fn, ms) {
-      let state: 'armed' | 'due' | 'done' = 'armed';
-      let immediate: ReturnType<typeof setImmediate> | undefined;
-      let deferred = 0;
-      let timer: TimerHandle;
-      const due = (): void => {
-        if (state !== 'armed') return;
-        const backlog = o.backlogMs?.() ?? 0;
-        if (backlog > 0 && deferred < maxDefer) {
-          const wait = Math.min(backlog, maxDefer - deferred);
-          deferred += wait;
-          timer = base.setTimeout(due, wait);
-          return;
-        }
-        state = 'due';
-        immediate = setImmediate(() => {
-          if (state !== 'due') return;
-          state = 'done';
-          fn();
-        });
-      };
-      timer = base.setTimeout(due, ms);
-      return {
-        cancel: () => {
-          if (state === 'done') return;
-          state = 'done';
-          timer.cancel();
-          if (immediate !== undefined) clearImmediate(immediate);
-        },
-      };
-    },
+    setTimeout: (fn, ms) => new AfterInputTimer(base, o, maxDefer, fn, ms),
   };
+}
+
+/** One timer of afterInputClock: its state in fields, so a waiting timer is a few objects, not a web of closures. */
+class AfterInputTimer implements TimerHandle {
+  #state: 'armed' | 'due' | 'done' = 'armed';
+  #immediate: ReturnType<typeof setImmediate> | undefined;
+  #deferred = 0;
+  #timer: TimerHandle;
+  readonly #base: Clock;
+  readonly #o: AfterInputOptions;
+  readonly #maxDefer: number;
+  readonly #fn: () => void;
+
+  constructor(base: Clock, o: AfterInputOptions, maxDefer: number, fn: () => void, ms: number) {
+    this.#base = base;
+    this.#o = o;
+    this.#maxDefer = maxDefer;
+    this.#fn = fn;
+    this.#timer = base.setTimeout(this.#due, ms);
+  }
+
+  readonly #due = (): void => {
+    if (this.#state !== 'armed') return;
+    const backlog = this.#o.backlogMs?.() ?? 0;
+    if (backlog > 0 && this.#deferred < this.#maxDefer) {
+      const wait = Math.min(backlog, this.#maxDefer - this.#deferred);
+      this.#deferred += wait;
+      this.#timer = this.#base.setTimeout(this.#due, wait);
+      return;
+    }
+    this.#state = 'due';
+    this.#immediate = setImmediate(runDue, this);
+  };
+
+  /** From the check phase: runs the timer unless the input read meanwhile cancelled it. */
+  fire(): void {
+    if (this.#state !== 'due') return;
+    this.#state = 'done';
+    this.#fn();
+  }
+
+  cancel(): void {
+    if (this.#state === 'done') return;
+    this.#state = 'done';
+    this.#timer.cancel();
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+  }
+}
+
+function runDue(t: AfterInputTimer): void {
+  t.fire();
 }
