@@ -118,11 +118,7 @@ export class UacCore {
   }
 
   #startClient(p: ClientPending, cmd: AppSipCommand): void {
-    const user: ClientTransactionUser = {
-      onResponse: (res, flow) => this.#onClientResponse(p, res, flow),
-      onTimeout: () => this.#onClientFailure(p, 408, 'Request Timeout'),
-      onTransportError: (err) => this.#onClientFailure(p, 503, 'Service Unavailable', tlsFailureReason(err)),
-    };
+    const user = this.#userFor(p);
     try {
       p.txn = this.#c.send.sendRequest(p.request, { target: p.target, user });
     } catch (err) {
@@ -132,6 +128,38 @@ export class UacCore {
     }
     this.#pending.set(p.txnId, p);
     this.#echoRequest(cmd, p.target, p.txnId, serializeMessageText(p.request));
+  }
+
+  /**
+   * The transaction's user for `p`. An INVITE client transaction keeps its user through Timer M (32 s) since a
+   * retransmitted 2xx still comes up (RFC 6026 §8.4); from the first 2xx on, the user holds only the dialog's id,
+   * so the request and the dialog of a call that has ended are not kept alive that long. A 2xx retransmitted
+   * after the dialog ended gets no ACK: the BYE that ended the dialog already told the far end.
+   */
+  #userFor(p: ClientPending): ClientTransactionUser {
+    const slot: { p: ClientPending | undefined; dialogId: string } = { p, dialogId: '' };
+    return {
+      onResponse: (res, flow) => {
+        const live = slot.p;
+        if (live === undefined) {
+          // A retransmitted 2xx: re-send the ACK (§13.2.2.4), nothing for the app.
+          const lastAck = res.status >= 200 && res.status < 300 ? this.#c.dialogs.get(slot.dialogId)?.confirmed?.lastAck : undefined;
+          if (lastAck) this.#c.send.sendStateless(lastAck.request, lastAck.target).catch(() => undefined);
+          return;
+        }
+        this.#onClientResponse(live, res, flow);
+        if (live.method === 'INVITE' && live.final && live.dialog && res.status >= 200 && res.status < 300) {
+          slot.dialogId = live.dialog.id;
+          slot.p = undefined;
+        }
+      },
+      onTimeout: () => {
+        if (slot.p) this.#onClientFailure(slot.p, 408, 'Request Timeout');
+      },
+      onTransportError: (err) => {
+        if (slot.p) this.#onClientFailure(slot.p, 503, 'Service Unavailable', tlsFailureReason(err));
+      },
+    };
   }
 
   #onClientFailure(p: ClientPending, status: number, reason: string, reasonValue?: string): void {
