@@ -97,11 +97,18 @@ export interface AfterInputOptions {
  * and a retransmission then only adds to the load.
  */
 export function afterInputClock(base: Clock = systemClock, o: AfterInputOptions = {}): Clock {
-  const maxDefer = o.maxDeferMs ?? 2_000;
+  const shared: AfterInputShared = { base, backlogMs: o.backlogMs, maxDefer: o.maxDeferMs ?? 2_000 };
   return {
     now: () => base.now(),
-    setTimeout: (fn, ms) => new AfterInputTimer(base, o, maxDefer, fn, ms),
+    setTimeout: (fn, ms) => new AfterInputTimer(shared, fn, ms),
   };
+}
+
+/** What every timer of one afterInputClock uses: one object, referenced by each timer. */
+interface AfterInputShared {
+  readonly base: Clock;
+  readonly backlogMs: (() => number) | undefined;
+  readonly maxDefer: number;
 }
 
 /** One timer of afterInputClock: its state in fields, so a waiting timer is a few objects, not a web of closures. */
@@ -110,26 +117,22 @@ class AfterInputTimer implements TimerHandle {
   #immediate: ReturnType<typeof setImmediate> | undefined;
   #deferred = 0;
   #timer: TimerHandle;
-  readonly #base: Clock;
-  readonly #o: AfterInputOptions;
-  readonly #maxDefer: number;
+  readonly #c: AfterInputShared;
   readonly #fn: () => void;
 
-  constructor(base: Clock, o: AfterInputOptions, maxDefer: number, fn: () => void, ms: number) {
-    this.#base = base;
-    this.#o = o;
-    this.#maxDefer = maxDefer;
+  constructor(c: AfterInputShared, fn: () => void, ms: number) {
+    this.#c = c;
     this.#fn = fn;
-    this.#timer = base.setTimeout(this.#due, ms);
+    this.#timer = c.base.setTimeout(this.#due, ms);
   }
 
   readonly #due = (): void => {
     if (this.#state !== 'armed') return;
-    const backlog = this.#o.backlogMs?.() ?? 0;
-    if (backlog > 0 && this.#deferred < this.#maxDefer) {
-      const wait = Math.min(backlog, this.#maxDefer - this.#deferred);
+    const backlog = this.#c.backlogMs?.() ?? 0;
+    if (backlog > 0 && this.#deferred < this.#c.maxDefer) {
+      const wait = Math.min(backlog, this.#c.maxDefer - this.#deferred);
       this.#deferred += wait;
-      this.#timer = this.#base.setTimeout(this.#due, wait);
+      this.#timer = this.#c.base.setTimeout(this.#due, wait);
       return;
     }
     this.#state = 'due';

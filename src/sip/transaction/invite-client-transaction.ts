@@ -107,7 +107,9 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           this.#bytes = undefined;
           this.#whenProceeding = undefined;
           this.releaseRequest();
-          this.#armM();
+          // "If Timer M fires while the client INVITE state machine is in the "Accepted" state, the machine MUST
+          // transition to the "Terminated" state." https://www.rfc-editor.org/rfc/rfc6026#section-8.4
+          this.terminateAfter('M', this.timers.M);
           this.#up(response, flow);
         } else {
           // "When in either the "Calling" or "Proceeding" states, reception of a response with status code from
@@ -126,8 +128,7 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           this.#user = undefined;
           // "The client transaction SHOULD start timer D when it enters the "Completed" state, with a value of at
           // least 32 seconds for unreliable transports, and a value of zero seconds for reliable transports."
-          if (this.timers.D === 0) this.transition('Terminated');
-          else this.#armD();
+          this.terminateAfter('D', this.timers.D);
         }
         return;
       case 'Accepted':
@@ -157,22 +158,6 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
   #up(response: SipResponse, flow: Flow): void {
     const user = this.#user;
     if (user) callUser(this.ctx, 'onResponse', () => user.onResponse(response, flow, this));
-  }
-
-  // Timers are armed from methods of their own: a closure made inside receiveResponse() would share its scope,
-  // and with it the response, for the 32 s Timer M or D waits.
-  #armM(): void {
-    this.startTimer('M', this.timers.M, () => this.#onTimerM());
-  }
-
-  #armD(): void {
-    this.startTimer('D', this.timers.D, () => this.transition('Terminated'));
-  }
-
-  #onTimerM(): void {
-    // "If Timer M fires while the client INVITE state machine is in the "Accepted" state, the machine MUST
-    // transition to the "Terminated" state." https://www.rfc-editor.org/rfc/rfc6026#section-8.4
-    this.transition('Terminated');
   }
 
   protected override sent(flow: Flow): void {

@@ -69,7 +69,9 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
           this.releaseRequest();
           // "When the INVITE server transaction enters the "Accepted" state, Timer L MUST be set to fire in 64*T1
           // for all transports." https://www.rfc-editor.org/rfc/rfc6026#section-8.7
-          this.#armL();
+          // "If Timer L fires while the INVITE server transaction is in the "Accepted" state, the transaction MUST
+          // transition to the "Terminated" state." https://www.rfc-editor.org/rfc/rfc6026#section-8.7
+          this.terminateAfter('L', this.timers.L);
         } else {
           // "While in the "Proceeding" state, if the TU passes a response with status code from 300 to 699 to the
           // server transaction, the response MUST be passed to the transport layer for transmission, and the state
@@ -78,7 +80,8 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
           this.transition('Completed');
           this.releaseRequest();
           // "When the "Completed" state is entered, timer H MUST be set to fire in 64*T1 seconds for all transports."
-          this.#armCompleted();
+          if (!this.reliable) this.startTimer('G', this.#intervalG, () => this.#onTimerG());
+          this.startTimer('H', this.timers.H, () => this.#onTimerH());
         }
         return true;
       case 'Accepted':
@@ -131,8 +134,7 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
         this.transition('Confirmed');
         // "When this state is entered, timer I is set to fire in T4 seconds for unreliable transports, and zero
         // seconds for reliable transports."
-        if (this.timers.I === 0) this.transition('Terminated');
-        else this.#armI();
+        this.terminateAfter('I', this.timers.I);
         return false;
       case 'Confirmed':
         // "The purpose of the "Confirmed" state is to absorb any additional ACK messages that arrive, triggered
@@ -154,24 +156,10 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
   }
 
   #send(response: SipResponse): void {
-    this.#lastToTag = toTagOf(response);
+    // Only a final response's tag is ever matched (an ACK comes after the final): provisionals skip the parse.
+    if (response.status >= 200) this.#lastToTag = toTagOf(response);
     this.#lastBytes = serialize(response);
     this.sendBytes(this.#lastBytes, this.target, false);
-  }
-
-  // Timers are armed from methods of their own: a closure made inside respond() would share its scope, and
-  // with it the response, for the 32 s the timer waits.
-  #armL(): void {
-    this.startTimer('L', this.timers.L, () => this.#onTimerL());
-  }
-
-  #armCompleted(): void {
-    if (!this.reliable) this.startTimer('G', this.#intervalG, () => this.#onTimerG());
-    this.startTimer('H', this.timers.H, () => this.#onTimerH());
-  }
-
-  #armI(): void {
-    this.startTimer('I', this.timers.I, () => this.transition('Terminated'));
   }
 
   #onTimerG(): void {
@@ -194,12 +182,6 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
     this.transition('Terminated');
     const error = new TransactionError('ERR_SIP_TRANSACTION_NO_ACK', 'no ACK for the final response (Timer H)', { details: { transaction: this.id } });
     this.#informTu(error);
-  }
-
-  #onTimerL(): void {
-    // "If Timer L fires while the INVITE server transaction is in the "Accepted" state, the transaction MUST
-    // transition to the "Terminated" state." https://www.rfc-editor.org/rfc/rfc6026#section-8.7
-    this.transition('Terminated');
   }
 
   protected override transportFailed(error: TransactionError): void {

@@ -85,7 +85,14 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
         this.stopTimer('E');
         this.stopTimer('F');
         this.transition('Completed');
-        this.#complete(response, flow);
+        // Nothing reaches the TU after the final response: the user and the request go now.
+        const user = this.#user;
+        this.#user = undefined;
+        this.releaseRequest();
+        if (user) callUser(this.ctx, 'onResponse', () => user.onResponse(response, flow, this));
+        // "Once the client transaction enters the "Completed" state, it MUST set Timer K to fire in T4 seconds
+        // for unreliable transports, and zero seconds for reliable transports."
+        this.terminateAfter('K', this.timers.K);
         return;
       case 'Completed':
         // "The "Completed" state exists to buffer any additional response retransmissions that may be received
@@ -95,25 +102,6 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
       default:
         return;
     }
-  }
-
-  /**
-   * Passes the final response up and keeps, for Timer K, nothing the TU gave or the response brought: in a
-   * scope of its own, so the timer's closure does not hold them.
-   */
-  #complete(response: SipResponse, flow: Flow): void {
-    const user = this.#user;
-    this.#user = undefined;
-    this.releaseRequest();
-    if (user) callUser(this.ctx, 'onResponse', () => user.onResponse(response, flow, this));
-    // "Once the client transaction enters the "Completed" state, it MUST set Timer K to fire in T4 seconds
-    // for unreliable transports, and zero seconds for reliable transports."
-    if (this.timers.K === 0) this.transition('Terminated');
-    else this.#armK();
-  }
-
-  #armK(): void {
-    this.startTimer('K', this.timers.K, () => this.transition('Terminated'));
   }
 
   protected override sent(flow: Flow): void {

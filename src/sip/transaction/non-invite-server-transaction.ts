@@ -52,14 +52,8 @@ export class NonInviteServerTransaction extends TransactionBase<ServerTransactio
     this.releaseRequest();
     // "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in 64*T1 seconds for
     // unreliable transports, and zero seconds for reliable transports."
-    if (this.timers.J === 0) this.transition('Terminated');
-    else this.#armJ();
+    this.terminateAfter('J', this.timers.J);
     return true;
-  }
-
-  /** Its own scope, so the 32 s timer does not keep respond()'s response alive. */
-  #armJ(): void {
-    this.startTimer('J', this.timers.J, () => this.transition('Terminated'));
   }
 
   /** A retransmission of the request (§17.2.3 matched it to this transaction). */

@@ -78,6 +78,16 @@ export abstract class TransactionBase<S extends string> {
     }, ms);
   }
 
+  /**
+   * Ends the transaction when `ms` have passed (Timers D, I, J, K, L, M: the wait that only absorbs or answers
+   * retransmissions), at once when `ms` is 0 (a reliable transport). The timer's closure is made here, so it holds
+   * the transaction and nothing of the caller's scope, such as the response that led to this state.
+   */
+  protected terminateAfter(name: TimerName, ms: number): void {
+    if (ms === 0) this.transition('Terminated' as S);
+    else this.startTimer(name, ms, () => this.transition('Terminated' as S));
+  }
+
   protected stopTimer(name: TimerName): void {
     const h = this.#handles[name];
     if (h) {
