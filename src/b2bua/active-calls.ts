@@ -80,6 +80,11 @@ export class ActiveCalls {
   readonly #app: number;
   readonly #clock: Clock;
   #waiters: Array<() => void> = [];
+  /**
+   * The next id's number: random at start so ids differ across restarts, then counted, since a
+   * `randomBytes` call per call measured about 12 µs of the b2bua thread's time under load.
+   */
+  #nextId = randomBytes(4).readUInt32BE(0);
 
   constructor(o: { app?: number; clock?: Clock } = {}) {
     this.#app = o.app ?? 0;
@@ -94,7 +99,10 @@ export class ActiveCalls {
   add(call: CallControl, facts: CallFacts): string | undefined {
     if (call.ended) return undefined;
     let id: string;
-    do id = `${this.#app}-${randomBytes(4).toString('hex')}`; while (this.#calls.has(id));
+    do {
+      id = `${this.#app}-${this.#nextId.toString(16).padStart(8, '0')}`;
+      this.#nextId = (this.#nextId + 1) >>> 0;
+    } while (this.#calls.has(id));
     this.#calls.set(id, { call, facts, asked: false });
     call.onEnd(() => {
       this.#calls.delete(id);

@@ -8,6 +8,7 @@ import { CallStats, type CallStatsSnapshot } from './call-stats.js';
 import type { B2buaErrorCode } from './errors.js';
 import { plainCallLocals, type InviteFacts } from './call-locals.js';
 import { writeCdr, type CdrRecord } from './cdr.js';
+import { batchControlWrites } from './control-batching.js';
 import { buildPipeline, type PlaceCallSrf } from './middleware/index.js';
 import type { Middleware, TrunkHealth } from './pipeline-types.js';
 import { PipelineStats, type PipelineStatsSnapshot } from './pipeline-stats.js';
@@ -200,10 +201,12 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     });
   }
 
+  const stopBatching = batchControlWrites(options.engine.port);
   const hostport = await new Promise<string>((resolve, reject) => {
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     const timer = setTimeout(() => {
       stopSrf(srf);
+      stopBatching();
       reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_CONNECT',
         `no authenticated control connection to ${options.engine.host}:${options.engine.port} after ${timeoutMs} ms`));
     }, timeoutMs);
@@ -211,6 +214,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       clearTimeout(timer);
       if (err) {
         stopSrf(srf);
+        stopBatching();
         reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_AUTH', 'the engine refused the secret', { cause: err }));
       } else {
         resolve(hp);
@@ -273,6 +277,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       live?.registrations?.close();
       srf.removeAllListeners('connect');
       stopSrf(srf);
+      stopBatching();
     },
   };
 }
