@@ -11,3 +11,4 @@ export * from './accessors.js';
 export * from './validate.js';
 export * from './grammar.js';
 export * from './app-text.js';
+export * from './own-string.js';

@@ -2,7 +2,7 @@ import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, SendTarget } from '../transport/types.js';
 import { buildResponse } from './build-response.js';
 import { TransactionError } from './errors.js';
-import { serializeMessage as serialize, toTagOf } from '../message/index.js';
+import { ownString, serializeMessage as serialize, toTagOf } from '../message/index.js';
 import { TransactionBase } from './transaction-base.js';
 import { callUser, type TransactionContext } from './transaction-context.js';
 import type { ServerTransaction, ServerTransactionState } from './types.js';
@@ -157,7 +157,10 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
 
   #send(response: SipResponse): void {
     // Only a final response's tag is ever matched (an ACK comes after the final): provisionals skip the parse.
-    if (response.status >= 200) this.#lastToTag = toTagOf(response);
+    if (response.status >= 200) {
+      const tag = toTagOf(response);
+      this.#lastToTag = tag === undefined ? undefined : ownString(tag);
+    }
     this.#lastBytes = serialize(response);
     this.sendBytes(this.#lastBytes, this.target, false);
   }

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { CSeq, SipMessage, SipRequest, SipResponse, Via } from '../message/types.js';
+import { ownString } from '../message/own-string.js';
 import type { Flow, SendTarget, TransportSender } from '../transport/types.js';
 import { buildCancel } from './build-cancel.js';
 import { buildResponse } from './build-response.js';
@@ -125,7 +126,7 @@ export class TransactionLayer {
     if (!cseq || cseq.method !== request.method) {
       throw new TransactionError('ERR_SIP_TRANSACTION_BAD_REQUEST', 'the CSeq method must equal the request method');
     }
-    const key = clientKey(branch, request.method);
+    const key = ownString(clientKey(branch, request.method));
     if (this.#clients.has(key)) throw new TransactionError('ERR_SIP_TRANSACTION_BAD_REQUEST', 'a client transaction already uses this branch');
     if (this.#liveTotal() >= this.#max) {
       this.#stats.rejectedOverLimit++;
@@ -186,7 +187,8 @@ export class TransactionLayer {
     if (!(txn instanceof InviteServerTransaction)) throw new TypeError('respond2xx needs an INVITE server transaction');
     if (response.status < 200 || response.status > 299) throw new RangeError('respond2xx needs a 2xx response');
     // The key first: past its 2xx the transaction no longer holds the INVITE.
-    const key = ackKey(txn.request);
+    const ack = ackKey(txn.request);
+    const key = ack === undefined ? undefined : ownString(ack);
     txn.respond(response);
     const bytes = txn.lastResponseBytes;
     const target = txn.target;
@@ -327,10 +329,12 @@ export class TransactionLayer {
       return;
     }
     const target = responseTarget(request, flow);
+    // The key is kept through Timer J/L (32 s over UDP): a copy, not cuts of the request's header text.
+    const id = ownString(key);
     const txn = request.method === 'INVITE'
-      ? new InviteServerTransaction(this.#ctx, key, request, flow, target, { autoTrying: this.#autoTrying })
-      : new NonInviteServerTransaction(this.#ctx, key, request, flow, target);
-    this.#servers.set(key, txn);
+      ? new InviteServerTransaction(this.#ctx, id, request, flow, target, { autoTrying: this.#autoTrying })
+      : new NonInviteServerTransaction(this.#ctx, id, request, flow, target);
+    this.#servers.set(id, txn);
     this.#stats.created[txn.kind]++;
     this.#stats.live[txn.kind]++;
     this.#callTu('onRequest', () => tu.onRequest(request, flow, txn));

@@ -12,6 +12,7 @@ import { runInNewContext } from 'node:vm';
 import type { SipRequest, SipResponse } from '../../../../src/sip/message/types.js';
 import type { ClientTransactionUser } from '../../../../src/sip/transaction/types.js';
 import type { InviteClientTransaction } from '../../../../src/sip/transaction/invite-client-transaction.js';
+import { parseMessage } from '../../../../src/sip/message/parse.js';
 import { flowFrom, flowTo, makeRequest, makeResponse, setup, targetOf } from './support.js';
 
 setFlagsFromString('--expose-gc');
@@ -157,4 +158,29 @@ test('NICT after its final (Completed, Timer K running): request, response and u
   assert.equal(s.layer.stats().live.nict, 1, 'the transaction itself still absorbs retransmissions until Timer K');
   s.clock.advance(5_000);
   assert.equal(s.layer.stats().live.nict, 0);
+});
+
+test('lingering server transactions keep copies of their keys, not the header text of their requests: 200 parsed requests with 20 KB headers hold under 1 MB through Timer J', async () => {
+  const s = setup();
+  const pad = Array.from({ length: 4 }, (_, k) => `X-Pad-${k}: ${'x'.repeat(5_000)}\r\n`).join('');
+  await collect();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 200; i++) {
+    // A branch and a sent-by long enough that V8 would cut them from the header text rather than copy them.
+    const text = `OPTIONS sip:bob@127.0.0.3 SIP/2.0\r\nVia: SIP/2.0/UDP gateway-peer-host.example.net:5070;branch=z9hG4bK-long-branch-value-${i}\r\n` +
+      `Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.2>;tag=from-tag-value-${i}\r\nTo: <sip:bob@127.0.0.3>\r\nCall-ID: call-id-long-enough-${i}@127.0.0.2\r\n` +
+      `CSeq: 1 OPTIONS\r\n${pad}Content-Length: 0\r\n\r\n`;
+    const parsed = parseMessage(Buffer.from(text, 'latin1'));
+    assert.ok(parsed.ok && parsed.message.kind === 'request');
+    s.layer.receive(parsed.message, none, flowFrom('udp'));
+    const txn = s.tu.requests[0]!.txn;
+    txn.respond(makeResponse(parsed.message, 200));
+    s.tu.requests.length = 0;
+  }
+  await collect();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.equal(s.layer.stats().live.nist, 200, 'all 200 wait out Timer J');
+  assert.ok(grown < 1_000_000, `200 lingering transactions hold ${grown} bytes of heap (their requests' header text is 4 MB)`);
+  s.clock.advance(32_000);
+  assert.equal(s.layer.stats().live.nist, 0);
 });
