@@ -1,4 +1,5 @@
 import type { Flow } from '../transport/types.js';
+import { ownString } from '../message/own-string.js';
 
 /** Which side of the dialog-creating request this element was on. */
 export type DialogRole = 'uac' | 'uas';
@@ -45,38 +46,72 @@ export class Dialog {
   readonly id: string;
   readonly callId: string;
   readonly localTag: string;
-  remoteTag: string | undefined;
   /** Header value for the local side (From in requests we send), with our tag. */
-  localUri: string;
-  /** Header value for the remote side (To in requests we send), with the remote tag once known. */
-  remoteUri: string;
+  readonly localUri: string;
   /** "The local sequence number is used to order requests from this UA to its peer." (§12.1) */
   localSeq: number;
   remoteSeq: number | undefined;
-  /** Route header values, in the order requests carry them (§12.1.1 / §12.1.2). */
-  routeSet: string[];
-  remoteTarget: string;
   secure: boolean;
   /** The flow the dialog was created on; in-dialog requests are forced onto it. */
   flow: Flow | undefined;
   /** The Contact value we send (reused on in-dialog INVITE, SUBSCRIBE and REFER). */
-  localContact: string;
+  readonly localContact: string;
+  // The values taken from messages are kept as copies (ownString): a dialog lasts as long as its call, and a value
+  // cut from a message would keep that message's whole header text alive with it.
+  #remoteTag: string | undefined;
+  #remoteUri: string;
+  #routeSet: string[];
+  #remoteTarget: string;
 
   constructor(init: DialogInit) {
     this.role = init.role;
-    this.callId = init.callId;
-    this.localTag = init.localTag;
-    this.remoteTag = init.remoteTag;
-    this.id = dialogIdOf(init.callId, init.role === 'uac' ? init.localTag : (init.remoteTag ?? ''));
-    this.localUri = init.localUri;
-    this.remoteUri = init.remoteUri;
+    this.callId = ownString(init.callId);
+    this.localTag = ownString(init.localTag);
+    this.#remoteTag = init.remoteTag === undefined ? undefined : ownString(init.remoteTag);
+    this.id = dialogIdOf(this.callId, init.role === 'uac' ? this.localTag : (this.#remoteTag ?? ''));
+    this.localUri = ownString(init.localUri);
+    this.#remoteUri = ownString(init.remoteUri);
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
-    this.routeSet = init.routeSet ?? [];
-    this.remoteTarget = init.remoteTarget ?? '';
+    this.#routeSet = (init.routeSet ?? []).map(ownString);
+    this.#remoteTarget = ownString(init.remoteTarget ?? '');
     this.secure = init.secure ?? false;
     this.flow = init.flow;
-    this.localContact = init.localContact;
+    this.localContact = ownString(init.localContact);
+  }
+
+  get remoteTag(): string | undefined {
+    return this.#remoteTag;
+  }
+
+  set remoteTag(tag: string | undefined) {
+    this.#remoteTag = tag === undefined ? undefined : ownString(tag);
+  }
+
+  /** Header value for the remote side (To in requests we send), with the remote tag once known. */
+  get remoteUri(): string {
+    return this.#remoteUri;
+  }
+
+  set remoteUri(uri: string) {
+    this.#remoteUri = ownString(uri);
+  }
+
+  /** Route header values, in the order requests carry them (§12.1.1 / §12.1.2). */
+  get routeSet(): readonly string[] {
+    return this.#routeSet;
+  }
+
+  set routeSet(routes: readonly string[]) {
+    this.#routeSet = routes.map(ownString);
+  }
+
+  get remoteTarget(): string {
+    return this.#remoteTarget;
+  }
+
+  set remoteTarget(uri: string) {
+    this.#remoteTarget = ownString(uri);
   }
 
   /** The key for matching requests from the peer, once the remote tag is known. */
