@@ -34,7 +34,7 @@ export function batchControlWrites(enginePort: number): () => void {
 }
 
 /** Wraps one socket's `write` so that writes made in the same loop turn are flushed together in its check phase. */
-export function corkPerTurn(socket: Socket): void {
+function corkPerTurn(socket: Socket): void {
   let corked = false;
   const uncork = (): void => {
     corked = false;

@@ -1,8 +1,8 @@
 // test: own process (it measures this process's heap and event loop; scripts/test.mjs)
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapStatistics } from 'node:v8';
+import { forceGc } from '../../support/gc.js';
 import { startIdleMemoryRelease } from '../../../src/common/idle-memory.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,8 +39,7 @@ test('a heap grown by a burst is given back once the thread is idle, and a busy 
 
   // The busy bursts may leave the heap expanded (more of them promoted when the machine is slow), and a release
   // starts from the heap it finds: collect first, so that growing it below is growth whatever the bursts left.
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+  forceGc();
   const release = startIdleMemoryRelease({ everyMs: 50, minGrowthBytes: 1024 * 1024 });
   grow();
   const grown = getHeapStatistics().total_heap_size;

@@ -7,25 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { SipRequest, SipResponse } from '../../../../src/sip/message/types.js';
 import type { ClientTransactionUser } from '../../../../src/sip/transaction/types.js';
 import type { InviteClientTransaction } from '../../../../src/sip/transaction/invite-client-transaction.js';
 import { parseMessage } from '../../../../src/sip/message/parse.js';
+import { collectGarbage as collect } from '../../../support/gc.js';
 import { flowFrom, flowTo, makeRequest, makeResponse, setup, targetOf } from './support.js';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const none = Buffer.alloc(0);
-
-/** Collects after the current job, when V8 lets go of WeakRef targets. */
-async function collect(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    await new Promise((r) => setImmediate(r));
-    gc();
-  }
-}
 
 /** A user that keeps only statuses, so what it holds is not what is being checked. */
 function statusUser(): ClientTransactionUser & { statuses: number[] } {
