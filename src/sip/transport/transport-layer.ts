@@ -1,154 +1,39 @@
-import { ConnectionGate, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitCode, type ConnectionLimits } from './connection-gate.js';
+import { ConnectionGate, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitCode } from './connection-gate.js';
 import { fitConnectionLimits, readOpenFilesLimit } from './fd-limit.js';
-import type { RemoteInfo } from 'node:dgram';
-import type { TlsOptions } from 'node:tls';
-import { randomBytes } from 'node:crypto';
+import type { SecureContextOptions } from 'node:tls';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { GatewayError } from '../../common/gateway-error.js';
 import { TypedEmitter } from '../../common/typed-emitter.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
-import { parseMessage } from '../message/parse.js';
-import type { ParseLimits, ParseResult, SipRequest } from '../message/types.js';
+import type { ParseLimits } from '../message/types.js';
 import { addressFamily, normalizeAddress } from './address.js';
-import { buildBadRequest, badRequestPhrase } from './bad-request.js';
-import { ConnectionTable, outboundKey, type ConnectionInfo } from './connection-table.js';
+import { ConnectionTable, type ConnectionInfo } from './connection-table.js';
 import { transportError } from './errors.js';
+import { RefusedInputLog } from './input-log.js';
+import type { FailedListener, ListenerSpec, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
+import { ReceivePath } from './receive-path.js';
 import type { StreamConnection } from './stream-connection.js';
-import type { FrameError } from './stream-framer.js';
+import { StreamConnector, noListener } from './stream-connector.js';
 import type { StreamTransport, StreamTransportOptions, StreamTransportUser } from './stream-transport.js';
 import { TcpTransport } from './tcp-transport.js';
-import { TlsTransport, defaultTlsClientOptions, type InboundTlsCheck, type TlsClientOptionsResolver } from './tls-transport.js';
-import { classifyTlsFailure, type TlsDirection, type TlsFailure } from '../../tls/failure.js';
-import { refusedByServer, reportTlsFailure, type TlsFailureContext, type TlsFailureEvent } from './tls-failure-report.js';
-import { TlsStats } from '../../tls/tls-stats.js';
-import type { SecureContextOptions } from 'node:tls';
+import { TlsFailures } from './tls-failures.js';
+import { TlsTransport, defaultTlsClientOptions } from './tls-transport.js';
+import type { TlsStats } from '../../tls/tls-stats.js';
 import { UdpTransport, type UdpTransportUser } from './udp-transport.js';
-import { stampTopVia } from './via-stamp.js';
-import { RefusedInputLog } from './input-log.js';
-import { RateLimitedLog } from '../../log/rate-limited-log.js';
-import { isCrlfOnly, mayReuseInbound } from './flow-rules.js';
+import type { Flow, ListenerInfo, SendTarget, TransportSender, TransportUser } from './types.js';
 
 export type { TlsFailureEvent } from './tls-failure-report.js';
-import type { Flow, ListenerInfo, SendTarget, TransportProtocol, TransportSender, TransportUser } from './types.js';
+export type { FailedListener, ListenerSpec, MessageStages, TransportDrop, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
 
-/** One listener to open. Port 0 picks a free port; `listeners()` reports the real one after `start()`. */
-export interface ListenerSpec {
-  id: string;
-  protocol: TransportProtocol;
-  host: string;
-  port: number;
-  /** TLS listeners: Node `tls` server options (key/cert, or `secureContext`, optional `SNICallback`, `requestCert`…). */
-  tls?: TlsOptions;
-  tenant?: string;
-  tlsProfile?: string;
-  /** TLS listeners: verdict on each inbound connection after the handshake (src/tls plugs in here). */
-  checkInbound?: InboundTlsCheck;
-  /** A tenant's own listener: when it cannot bind, the rest of the layer starts without it (logged LISTEN_SOCKET). */
-  optional?: boolean;
-}
-
-/** A listener that could not be opened, and why (the OS error). */
-export interface FailedListener {
-  id: string;
-  protocol: TransportProtocol;
-  host: string;
-  port: number;
-  tenant?: string;
-  error: string;
-}
-
-/** Told when a message is in hand and when it is parsed (the engine's per-stage timings). */
-export interface MessageStages {
-  received(): void;
-  parsed(): void;
-}
-
-export interface TransportLayerOptions {
-  listeners: ListenerSpec[];
-  /** Marks each message in hand and parsed, for per-stage timings. */
-  stages?: MessageStages;
-  log?: Logger;
-  clock?: Clock;
-  /** Client options per TLS profile and SNI name (src/tls plugs in here); default: Node's verifying defaults. */
-  tlsClientOptions?: TlsClientOptionsResolver;
-  /** The tenant of an inbound TLS handshake on a listener without one of its own, from the SNI sent. */
-  tenantForServername?: (servername: string) => string | undefined;
-  /** Parser bounds; `maxHeaderBytes` also bounds a stream's header block (default 32,768). */
-  limits?: Partial<ParseLimits> & { maxHeaderBytes?: number };
-  /** Close a TCP/TLS connection that carried traffic after this long idle (default 3,600,000 ms). */
-  idleTimeoutMs?: number;
-  /** Close a TCP/TLS connection that never carried a message after this long (default 60,000 ms). */
-  unusedTimeoutMs?: number;
-  /** TCP keepalive probe delay for half-open detection (default 30,000 ms). */
-  keepAliveMs?: number;
-  /** Bound on TCP connect plus TLS handshake (default 10,000 ms). */
-  connectTimeoutMs?: number;
-  /** Kernel UDP receive/send buffer size asked for (default 16 MiB). */
-  udpBufferBytes?: number;
-  /** A message on a stream must be complete this long after its first byte (default 10,000 ms). */
-  messageTimeoutMs?: number;
-  /** Inbound TCP/TLS connections open at once, in total and per source (defaults in connection-gate.ts). */
-  connections?: Partial<ConnectionLimits>;
-  /** The process's open-files limit the connection limits must fit in (default: read from /proc at construction). */
-  openFilesLimit?: number;
-}
-
-/** A message or stream the transport refused, as reported on the 'drop' event. */
-export interface TransportDrop {
-  code: string;
-  reason: string;
-  flow: Flow;
-}
-
-export type TransportLayerEvents = {
-  connectionOpen: [ConnectionInfo];
-  connectionClose: [ConnectionInfo, string];
-  /** An RFC 5626 ping arrived on this flow and was answered. */
-  ping: [Flow];
-  drop: [TransportDrop];
-  /** A 400 was sent for a request that could not be parsed (code of the parse or frame error). */
-  badRequest: [TransportDrop];
-  /** A TLS handshake failed or an inbound peer was refused after it, classified (counted in `tlsStats()`). */
-  tlsFailure: [TlsFailureEvent];
-  /**
-   * An outbound TLS connection that had already carried requests was refused by the server before any answer
-   * (a TLS 1.3 server rejects our client certificate after our side of the handshake is done): the requests sent
-   * on it failed. The error is ERR_SIP_TRANSPORT_TLS_HANDSHAKE with the classified failure in its details.
-   */
-  flowFailed: [connectionId: string, error: GatewayError];
-};
-
-
-/**
- * Counters since start. `dropped` counts input refused without an answer, `badRequestsSent` input answered
- * with 400; `drops` counts both (and refused TLS connections) by stable code.
- */
-export interface TransportStats {
-  datagramsIn: number;
-  messagesIn: number;
+/** What the layer counts itself: sending and connections (receiving is counted by its ReceivePath). */
+interface SendCounters {
   messagesOut: number;
-  bytesIn: number;
   bytesOut: number;
-  /** CRLF-only datagrams and RFC 5626 pings. */
-  keepalivesIn: number;
-  pongsOut: number;
-  badRequestsSent: number;
-  dropped: number;
-  drops: Record<string, number>;
   connectionsOpened: number;
   connectionsClosed: number;
-  connectionsOpen: number;
-  /** Inbound TCP/TLS sockets held, handshakes in progress included (what the connection limits count). */
-  inboundSockets: number;
-  /** Inbound TLS handshakes in progress. */
-  tlsHandshakes: number;
   connectFailures: number;
   sendFailures: number;
-  tlsHandshakeFailures: number;
-  userErrors: number;
 }
-
-type Counters = Omit<TransportStats, 'drops' | 'connectionsOpen' | 'inboundSockets' | 'tlsHandshakes'>;
 
 /**
  * The SIP transport layer (RFC 3261 §18): UDP, TCP and TLS listeners, outbound connections with reuse, and
@@ -159,28 +44,17 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   readonly #o: TransportLayerOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
-  readonly #refusedLog: RefusedInputLog;
-  /** TLS failure lines: per code and per source address, with a summary of what was left out. */
-  readonly #tlsFailureLog: RateLimitedLog;
   readonly #limits: ParseLimits;
-  /** What the parser is given: undefined when the defaults apply, so the hot path allocates nothing for it. */
-  readonly #parseLimits: ParseLimits | undefined;
-  readonly #stages: MessageStages | undefined;
   readonly #table = new ConnectionTable<StreamConnection>();
   readonly #udp: UdpTransport[] = [];
   readonly #udpById = new Map<string, UdpTransport>();
   readonly #streams: StreamTransport[] = [];
-  readonly #connecting = new Map<string, Promise<StreamConnection>>();
-  readonly #c: Counters = {
-    datagramsIn: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, keepalivesIn: 0, pongsOut: 0,
-    badRequestsSent: 0, dropped: 0, connectionsOpened: 0, connectionsClosed: 0, connectFailures: 0,
-    sendFailures: 0, tlsHandshakeFailures: 0, userErrors: 0,
-  };
-  readonly #drops = new Map<string, number>();
+  readonly #connector = new StreamConnector(this.#table, this.#streams);
+  readonly #rx: ReceivePath;
+  readonly #tls: TlsFailures;
+  readonly #c: SendCounters = { messagesOut: 0, bytesOut: 0, connectionsOpened: 0, connectionsClosed: 0, connectFailures: 0, sendFailures: 0 };
   readonly #gate: ConnectionGate;
   readonly #failed: FailedListener[] = [];
-  readonly #tlsStats = new TlsStats();
-  #user: TransportUser | undefined;
   #listeners: ListenerInfo[] = [];
   #state: 'new' | 'starting' | 'started' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
@@ -190,8 +64,26 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#o = options;
     this.#log = options.log ?? silentLogger();
     this.#clock = options.clock ?? systemClock;
-    this.#refusedLog = new RefusedInputLog(this.#log, this.#clock);
-    this.#tlsFailureLog = new RateLimitedLog(this.#log, this.#clock, { summaries: true });
+    const refusedLog = new RefusedInputLog(this.#log, this.#clock);
+    const l = options.limits;
+    this.#rx = new ReceivePath({
+      log: this.#log,
+      refusedLog,
+      parseLimits: l && (l.maxMessageBytes !== undefined || l.maxHeaders !== undefined || l.maxLineBytes !== undefined)
+        ? { maxMessageBytes: l.maxMessageBytes ?? 65_535, maxHeaders: l.maxHeaders ?? 256, maxLineBytes: l.maxLineBytes ?? 8_192 }
+        : undefined,
+      stages: options.stages,
+      udpListener: (id) => this.#udpById.get(id),
+      emitBadRequest: (d) => this.safeEmit('badRequest', d),
+      emitDrop: (d) => this.safeEmit('drop', d),
+      wantsDrops: () => this.listenerCount('drop') > 0,
+      emitPing: (flow) => this.safeEmit('ping', flow),
+    });
+    this.#tls = new TlsFailures({
+      log: this.#log, clock: this.#clock, tenantForServername: options.tenantForServername,
+      count: (code) => this.#rx.count(code),
+      emit: (ev) => this.safeEmit('tlsFailure', ev),
+    });
     const configured = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
     const fit = fitConnectionLimits(configured, options.openFilesLimit ?? readOpenFilesLimit());
     if (fit.lowered) {
@@ -200,20 +92,15 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
         + 'the rest of the descriptors are kept for the admin API and the calls in progress (raise it with ulimit -n or LimitNOFILE)');
     }
     this.#gate = new ConnectionGate(fit.limits, (code, socket) => {
-      this.#count(code);
+      this.#rx.count(code);
       const remote = `${socket.remoteAddress ?? '-'}:${socket.remotePort ?? '-'}`;
       const what = REFUSAL_TEXT[code];
-      this.#refusedLog.refused(code, what, remote, 'tcp', `connection refused at accept: ${what}`);
+      refusedLog.refused(code, what, remote, 'tcp', `connection refused at accept: ${what}`);
     });
-    const l = options.limits;
-    this.#stages = options.stages;
-    this.#parseLimits = l && (l.maxMessageBytes !== undefined || l.maxHeaders !== undefined || l.maxLineBytes !== undefined)
-      ? { maxMessageBytes: l.maxMessageBytes ?? 65_535, maxHeaders: l.maxHeaders ?? 256, maxLineBytes: l.maxLineBytes ?? 8_192 }
-      : undefined;
     this.#limits = {
-      maxMessageBytes: options.limits?.maxMessageBytes ?? 65_535,
-      maxHeaders: options.limits?.maxHeaders ?? 256,
-      maxLineBytes: options.limits?.maxLineBytes ?? 8_192,
+      maxMessageBytes: l?.maxMessageBytes ?? 65_535,
+      maxHeaders: l?.maxHeaders ?? 256,
+      maxLineBytes: l?.maxLineBytes ?? 8_192,
     };
     const ids = new Set<string>();
     for (const l of options.listeners) {
@@ -225,7 +112,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
 
   /** The layer above; messages that arrive before a user is set are dropped and counted. */
   setUser(user: TransportUser): void {
-    this.#user = user;
+    this.#rx.setUser(user);
   }
 
   /** Opens every listener. On any failure, closes those already open and rejects with ERR_SIP_TRANSPORT_BIND. */
@@ -234,7 +121,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#state = 'starting';
     const o = this.#o;
     const streamUser = this.#streamUser();
-    const udpUser: UdpTransportUser = { onDatagram: (d, r, u) => this.#onDatagram(d, r, u) };
+    const udpUser: UdpTransportUser = { onDatagram: (d, r, u) => this.#rx.onDatagram(d, r, u) };
     try {
       for (const spec of o.listeners) {
         if (spec.protocol === 'udp') {
@@ -338,7 +225,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
 
   /** TLS handshake failures per tenant, direction and reason (CUBE's client/server handshake failure counts). */
   tlsStats(): TlsStats {
-    return this.#tlsStats;
+    return this.#tls.stats;
   }
 
   /**
@@ -357,7 +244,16 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   }
 
   stats(): TransportStats {
-    return { ...this.#c, drops: Object.fromEntries(this.#drops), connectionsOpen: this.#table.size, inboundSockets: this.#gate.open, tlsHandshakes: this.#gate.handshakes };
+    const r = this.#rx.counters();
+    const c = this.#c;
+    return {
+      datagramsIn: r.datagramsIn, messagesIn: r.messagesIn, messagesOut: c.messagesOut + r.repliesOut, bytesIn: r.bytesIn,
+      bytesOut: c.bytesOut + r.replyBytesOut, keepalivesIn: r.keepalivesIn, pongsOut: r.pongsOut, badRequestsSent: r.badRequestsSent,
+      dropped: r.dropped, drops: this.#rx.drops(), connectionsOpened: c.connectionsOpened, connectionsClosed: c.connectionsClosed,
+      connectionsOpen: this.#table.size, inboundSockets: this.#gate.open, tlsHandshakes: this.#gate.handshakes,
+      connectFailures: c.connectFailures, sendFailures: c.sendFailures + r.replyFailures,
+      tlsHandshakeFailures: this.#tls.inboundFailures, userErrors: r.userErrors,
+    };
   }
 
   /**
@@ -376,7 +272,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     if (target.protocol === 'udp') {
       let u = target.listenerId !== undefined ? this.#udpById.get(target.listenerId) : undefined;
       if (!u || u.family !== family) u = this.#udp.find((x) => x.family === family);
-      if (!u) return Promise.reject(this.#noListener(target));
+      if (!u) return Promise.reject(noListener(target));
       this.#c.messagesOut++;
       this.#c.bytesOut += data.length;
       return u.send(data, normalizeAddress(target.address), target.port).catch((e: unknown) => {
@@ -390,22 +286,10 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   async #sendStream(data: Buffer, target: SendTarget, family: 4 | 6): Promise<Flow> {
     let conn: StreamConnection;
     try {
-      conn = await this.#connectionFor(target, family);
+      conn = await this.#connector.connectionFor(target, family);
     } catch (e) {
       this.#c.connectFailures++;
-      if (e instanceof GatewayError && e.code === 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE' && e.details && e.details['tlsFailure'] === undefined) {
-        // Classified, counted and logged once for every request that was waiting on this connection.
-        const d = e.details;
-        const ev = this.#tlsFailure('client', e.cause ?? e, {
-          ...(typeof d['tenant'] === 'string' ? { tenant: d['tenant'] } : {}),
-          ...(typeof d['tlsProfile'] === 'string' ? { profile: d['tlsProfile'] } : {}),
-          ...(typeof d['servername'] === 'string' ? { servername: d['servername'] } : {}),
-          remoteAddress: String(d['address']), remotePort: Number(d['port']),
-        });
-        d['tlsFailure'] = ev.failure;
-        d['cubeText'] = ev.cubeText;
-        if (ev.sipxText !== undefined) d['sipxText'] = ev.sipxText;
-      }
+      this.#tls.connectFailed(e);
       throw e;
     }
     try {
@@ -417,48 +301,6 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#c.messagesOut++;
     this.#c.bytesOut += data.length;
     return conn.flow;
-  }
-
-  /**
-   * "If the connection used to send the request is still open, the response MUST be sent over it; otherwise
-   * the server SHOULD open a connection to the IP address in the received parameter" — the caller puts that
-   * address in the target; a vanished connectionId falls through to reuse and connect.
-   * https://www.rfc-editor.org/rfc/rfc3261#section-18.2.2
-   */
-  #connectionFor(target: SendTarget, family: 4 | 6): Promise<StreamConnection> | StreamConnection {
-    const protocol = target.protocol as 'tcp' | 'tls';
-    if (target.connectionId !== undefined) {
-      const c = this.#table.get(target.connectionId);
-      if (c && c.isOpen && c.info.protocol === protocol) return c;
-    }
-    const address = normalizeAddress(target.address);
-    const key = outboundKey(protocol, address, target.port, target.tlsProfile, target.servername);
-    const reused = this.#table.byKey(key);
-    if (reused) return reused;
-    for (const c of this.#table.inbound(protocol, address, target.port)) if (mayReuseInbound(c, target)) return c;
-    const pending = this.#connecting.get(key);
-    if (pending) return pending;
-    const t = this.#pickStream(protocol, family, target);
-    if (!t) return Promise.reject(this.#noListener(target));
-    const p = t.connect(target, key).finally(() => this.#connecting.delete(key));
-    this.#connecting.set(key, p);
-    return p;
-  }
-
-  #pickStream(protocol: 'tcp' | 'tls', family: 4 | 6, target: SendTarget): StreamTransport | undefined {
-    let best: StreamTransport | undefined;
-    for (const t of this.#streams) {
-      if (t.protocol !== protocol || t.family !== family) continue;
-      if (t.id === target.listenerId) return t;
-      if (!best || (target.tlsProfile !== undefined && t.info.tlsProfile === target.tlsProfile && best.info.tlsProfile !== target.tlsProfile)) best = t;
-    }
-    return best;
-  }
-
-  #noListener(target: SendTarget): GatewayError {
-    return transportError('ERR_SIP_TRANSPORT_NO_LISTENER', `no ${target.protocol} listener for ${target.address}`, {
-      details: { protocol: target.protocol, address: target.address },
-    });
   }
 
   /** Closes every listener and connection. Idempotent; later sends reject with ERR_SIP_TRANSPORT_STATE. */
@@ -474,105 +316,13 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     await Promise.all([...this.#udp.map((u) => u.close()), ...this.#streams.map((s) => s.close())]);
   }
 
-  // ---- receive path ------------------------------------------------------------------------------------
-
-  #onDatagram(data: Buffer, rinfo: RemoteInfo, udp: UdpTransport): void {
-    this.#c.datagramsIn++;
-    this.#c.bytesIn += data.length;
-    if (isCrlfOnly(data)) {
-      // RFC 5626 §4.4.1 keepalives over UDP use STUN; a bare CRLF datagram is the common legacy keepalive.
-      this.#c.keepalivesIn++;
-      return;
-    }
-    const flow = udp.flowFor(rinfo);
-    try {
-      this.#stages?.received();
-      const parsed = parseMessage(data, this.#parseLimits);
-      this.#stages?.parsed();
-      this.#receive(parsed, data, flow, undefined);
-    } catch (e) {
-      this.#internalError(e, flow);
-    }
-  }
-
-  #receive(r: ParseResult, raw: Buffer, flow: Flow, conn: StreamConnection | undefined): void {
-    if (r.ok) {
-      const m = r.message;
-      if (m.kind === 'request' && !stampTopVia(m.headers, flow.remoteAddress, flow.remotePort)) {
-        this.#drop('ERR_SIP_TRANSPORT_NO_VIA', 'request without a usable top Via', flow);
-        return;
-      }
-      const user = this.#user;
-      if (!user) {
-        this.#drop('ERR_SIP_TRANSPORT_NO_USER', 'no transport user', flow);
-        return;
-      }
-      this.#c.messagesIn++;
-      try {
-        user.onMessage(m, raw, flow);
-      } catch (e) {
-        this.#c.userErrors++;
-        this.#log.error({ err: e, code: 'ERR_SIP_TRANSPORT_USER' }, 'transport user threw');
-      }
-      return;
-    }
-    // "If a request is received that cannot be processed ... 400 (Bad Request)" — only when it can be addressed,
-    // and never for an ACK, which gets no response.
-    // https://www.rfc-editor.org/rfc/rfc3261#section-21.4.1
-    if (r.partial && r.partial.method !== 'ACK') this.#answer400(r.partial, r.code, r.reason, flow, conn, false);
-    else this.#drop(r.code, r.reason, flow);
-  }
-
-  #answer400(req: SipRequest, code: string, reason: string, flow: Flow, conn: StreamConnection | undefined, thenClose: boolean): void {
-    stampTopVia(req.headers, flow.remoteAddress, flow.remotePort);
-    const data = buildBadRequest(req, code, randomBytes(6).toString('hex'));
-    this.#c.badRequestsSent++;
-    this.#count(code);
-    this.#refusedLog.refused(code, reason, `${flow.remoteAddress}:${flow.remotePort}`, flow.protocol, `sent 400 ${badRequestPhrase(code)}: ${reason}`);
-    this.safeEmit('badRequest', { code, reason, flow });
-    let sent: Promise<unknown>;
-    if (conn) {
-      sent = conn.write(data);
-    } else {
-      const u = flow.listenerId !== undefined ? this.#udpById.get(flow.listenerId) : undefined;
-      sent = u ? u.send(data, flow.remoteAddress, flow.remotePort) : Promise.resolve();
-    }
-    this.#c.messagesOut++;
-    this.#c.bytesOut += data.length;
-    sent.then(
-      () => {
-        if (thenClose) conn?.close(code);
-      },
-      () => {
-        this.#c.sendFailures++;
-        conn?.destroy(code);
-      },
-    );
-  }
-
-  #drop(code: string, reason: string, flow: Flow): void {
-    this.#c.dropped++;
-    this.#count(code);
-    this.#refusedLog.refused(code, reason, `${flow.remoteAddress}:${flow.remotePort}`, flow.protocol, `sip message dropped: ${reason}`);
-    if (this.listenerCount('drop') > 0) this.safeEmit('drop', { code, reason, flow });
-  }
-
-  #count(code: string): void {
-    this.#drops.set(code, (this.#drops.get(code) ?? 0) + 1);
-  }
-
-  #internalError(e: unknown, flow: Flow): void {
-    this.#log.error({ err: e, code: 'ERR_SIP_TRANSPORT_INTERNAL' }, 'receive path failed');
-    this.#drop('ERR_SIP_TRANSPORT_INTERNAL', 'receive path failed', flow);
-  }
-
+  /** What the stream listeners report: connections in the table, frames to the receive path, TLS outcomes. */
   #streamUser(): StreamTransportUser {
     return {
       onOpen: (conn) => {
         this.#table.add(conn);
         this.#c.connectionsOpened++;
-        // An open TLS connection is a handshake that succeeded and passed the profile's checks.
-        if (conn.info.protocol === 'tls') this.#tlsStats.recordSuccess(conn.info.tenant, conn.info.direction === 'inbound' ? 'server' : 'client');
+        if (conn.info.protocol === 'tls') this.#tls.opened(conn);
         // Per connection: nothing is built for a log level that is off or an event nobody listens to.
         if (this.#log.isLevelEnabled('debug')) {
           this.#log.debug({ connection: conn.info.id, remote: `${conn.info.remoteAddress}:${conn.info.remotePort}`, direction: conn.info.direction }, 'connection open');
@@ -583,100 +333,19 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
         this.#table.remove(conn);
         this.#c.connectionsClosed++;
         if (this.#log.isLevelEnabled('debug')) this.#log.debug({ connection: conn.info.id, reason }, 'connection closed');
-        if (conn.error && conn.info.direction === 'outbound' && conn.info.protocol === 'tls' && conn.info.bytesIn === 0) this.#lateTlsFailure(conn, conn.error);
+        const refused = this.#tls.closedByRefusal(conn);
+        if (refused) this.safeEmit('flowFailed', conn.info.id, refused);
         if (this.listenerCount('connectionClose') > 0) this.safeEmit('connectionClose', { ...conn.info }, reason);
       },
-      onFrame: (conn, message) => {
-        this.#c.bytesIn += message.length;
-        try {
-          this.#stages?.received();
-          const parsed = parseMessage(message, this.#parseLimits);
-          this.#stages?.parsed();
-          this.#receive(parsed, message, conn.flow, conn);
-        } catch (e) {
-          this.#internalError(e, conn.flow);
-        }
-      },
-      onPing: (conn) => {
-        this.#c.keepalivesIn++;
-        this.#c.pongsOut++;
-        conn.pong();
-        this.safeEmit('ping', conn.flow);
-      },
-      onFrameError: (conn, e) => this.#onFrameError(conn, e),
+      onFrame: (conn, message) => this.#rx.onFrame(conn, message),
+      onPing: (conn) => this.#rx.onPing(conn),
+      onFrameError: (conn, e) => this.#rx.onFrameError(conn, e),
       onHandshakeError: (t, e, remote, servername, remotePort) => {
-        // A refusal by the inbound check carries its own code; a failed handshake is counted under one code.
-        const code = e instanceof GatewayError ? e.code : 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE';
-        this.#c.tlsHandshakeFailures++;
-        this.#count(code);
-        const d = e instanceof GatewayError ? e.details : undefined;
-        const listener = this.#listeners.find((l) => l.id === t.id);
-        const tenant = (typeof d?.['tenant'] === 'string' ? d['tenant'] : undefined) ?? listener?.tenant
-          ?? (servername !== undefined ? this.#o.tenantForServername?.(servername.toLowerCase()) : undefined);
-        const profile = (typeof d?.['profile'] === 'string' ? d['profile'] : undefined) ?? listener?.tlsProfile;
-        const failure = d?.['tlsFailure'] as TlsFailure | undefined;
-        this.#tlsFailure('server', failure ?? e, {
-          listenerId: t.id,
-          ...(tenant !== undefined ? { tenant } : {}),
-          ...(profile !== undefined ? { profile } : {}),
-          ...(remote !== undefined ? { remoteAddress: normalizeAddress(remote) } : {}),
-          ...(remotePort !== undefined ? { remotePort } : {}),
-          ...(servername !== undefined ? { servername } : {}),
-          ...(listener ? { localAddress: listener.address, localPort: listener.port } : {}),
-        }, failure);
+        this.#tls.inboundError(t.id, this.#listeners.find((l) => l.id === t.id), e, remote, servername, remotePort);
       },
     };
   }
-
-  /**
-   * In TLS 1.3 the client's handshake is done before the server has checked the client's certificate, so a
-   * refusal (an alert such as unknown_ca or certificate_required) arrives on a connection we already use. Before
-   * any byte came back it is the handshake's failure: classified, counted and logged like one, and reported for
-   * the requests sent on the connection. Other errors (a reset) stay plain closes.
-   */
-  #lateTlsFailure(conn: StreamConnection, err: Error): void {
-    const failure = classifyTlsFailure(err);
-    if (failure.reason === 'other') return;
-    const i = conn.info;
-    const ev = this.#tlsFailure('client', err, {
-      ...(i.tenant !== undefined ? { tenant: i.tenant } : {}),
-      ...(i.tlsProfile !== undefined ? { profile: i.tlsProfile } : {}),
-      ...(i.servername !== undefined ? { servername: i.servername } : {}),
-      remoteAddress: i.remoteAddress, remotePort: i.remotePort,
-    }, failure);
-    this.safeEmit('flowFailed', i.id, refusedByServer(i, err, ev));
-  }
-
-  /** Classifies, counts (per tenant and direction) and logs one TLS failure, once, in CUBE's words. */
-  #tlsFailure(direction: TlsDirection, err: unknown, ctx: TlsFailureContext, classified?: TlsFailure): TlsFailureEvent {
-    const ev = reportTlsFailure(this.#tlsStats, this.#tlsFailureLog, direction, err, ctx, classified);
-    this.safeEmit('tlsFailure', ev);
-    return ev;
-  }
-
-  /** A stream that cannot be framed: answer 400 when the request can be addressed, then close. */
-  #onFrameError(conn: StreamConnection, e: FrameError): void {
-    let req: SipRequest | undefined;
-    if (e.requestLine && e.headerBlock) {
-      try {
-        const r = parseMessage(e.headerBlock, this.#parseLimits);
-        req = r.ok ? (r.message.kind === 'request' ? r.message : undefined) : r.partial;
-      } catch {
-        req = undefined;
-      }
-    }
-    if (req && req.method !== 'ACK') {
-      this.#answer400(req, e.code, e.reason, conn.flow, conn, true);
-    } else {
-      this.#drop(e.code, e.reason, conn.flow);
-      // Messages framed before the bad bytes are being handled; their answers still get out before the close.
-      conn.closeAfterGrace(e.code, STREAM_ERROR_GRACE_MS);
-    }
-  }
 }
-
-/** How long a stream that sent unframeable bytes stays open for answers to the messages before them. */
-const STREAM_ERROR_GRACE_MS = 2_000;
 
 /** The log line's words for each connection refused at accept. */
 const REFUSAL_TEXT: Record<ConnectionLimitCode, string> = {
