@@ -24,9 +24,13 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 4_096, maxConnectionsPerSource: 64, maxHandshakes: 128, maxHandshakesPerSource: 16,
 };
 
-/** One accepted connection: the same for the raw socket and the TLS socket over it. */
-function connectionKey(socket: Socket): string {
-  return `${normalizeAddress(socket.remoteAddress ?? '')}|${socket.remotePort ?? ''}|${socket.localPort ?? ''}`;
+/**
+ * One accepted connection: the same for the raw socket and the TLS socket over it. A listener has one local
+ * address and port, so its id stands for them without asking the kernel (getsockname) for each socket; the
+ * remote address and port are read once per socket object and kept by Node for the connection's own use.
+ */
+function connectionKey(socket: Socket, listener: string): string {
+  return `${listener}|${normalizeAddress(socket.remoteAddress ?? '')}|${socket.remotePort ?? ''}`;
 }
 
 /**
@@ -58,10 +62,11 @@ export class ConnectionGate {
   }
 
   /**
-   * Called on every accepted socket, `tls` when a TLS handshake is to follow; false when it was refused (and
-   * destroyed). A TLS one counts as a handshake until handshakeDone() or its close.
+   * Called on every accepted socket, with the listener's id when a TLS handshake is to follow; false when it was
+   * refused (and destroyed). A TLS one counts as a handshake until handshakeDone() or its close.
    */
-  admit(socket: Socket, tls = false): boolean {
+  admit(socket: Socket, tlsListener?: string): boolean {
+    const tls = tlsListener !== undefined;
     const source = normalizeAddress(socket.remoteAddress ?? '');
     const n = this.#bySource.get(source) ?? 0;
     const code = this.#open >= this.#limits.maxConnections ? 'ERR_SIP_TRANSPORT_CONN_LIMIT'
@@ -76,7 +81,7 @@ export class ConnectionGate {
     }
     this.#open++;
     this.#bySource.set(source, n + 1);
-    const key = tls ? connectionKey(socket) : undefined;
+    const key = tlsListener !== undefined ? connectionKey(socket, tlsListener) : undefined;
     if (key !== undefined) {
       this.#handshakes.set(key, source);
       this.#handshakesBySource.set(source, (this.#handshakesBySource.get(source) ?? 0) + 1);
@@ -89,9 +94,9 @@ export class ConnectionGate {
     return true;
   }
 
-  /** A TLS handshake ended (finished or failed); `socket` is the TLS socket or the raw one under it. */
-  handshakeDone(socket: Socket): void {
-    this.#endHandshake(connectionKey(socket));
+  /** A TLS handshake on `listener` ended (finished or failed); `socket` is the TLS socket or the raw one under it. */
+  handshakeDone(socket: Socket, listener: string): void {
+    this.#endHandshake(connectionKey(socket, listener));
   }
 
   #endHandshake(key: string): void {
