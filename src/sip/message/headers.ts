@@ -112,10 +112,24 @@ export function splitListKeepingEmpty(value: string): string[] {
 function split(value: string, keepEmpty: boolean): string[] {
   if (value.indexOf(',') < 0) return value.length > 0 || keepEmpty ? [value] : [];
   const out: string[] = [];
+  let start = 0;
+  for (;;) {
+    const end = listElementEnd(value, start);
+    const part = value.slice(start, end).trim();
+    if (part.length > 0 || keepEmpty) out.push(part);
+    if (end === value.length) return out;
+    start = end + 1;
+  }
+}
+
+/**
+ * Where the list element that starts at `from` ends: the index of the next comma outside quoted strings and
+ * <...>, or the value's length.
+ */
+export function listElementEnd(value: string, from = 0): number {
   let depth = 0;
   let quoted = false;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
+  for (let i = from; i < value.length; i++) {
     const ch = value.charCodeAt(i);
     if (quoted) {
       if (ch === 92 /* \ */) i++;
@@ -123,15 +137,9 @@ function split(value: string, keepEmpty: boolean): string[] {
     } else if (ch === 34) quoted = true;
     else if (ch === 60 /* < */) depth++;
     else if (ch === 62 /* > */ && depth > 0) depth--;
-    else if (ch === 44 /* , */ && depth === 0) {
-      const part = value.slice(start, i).trim();
-      if (part.length > 0 || keepEmpty) out.push(part);
-      start = i + 1;
-    }
+    else if (ch === 44 /* , */ && depth === 0) return i;
   }
-  const last = value.slice(start).trim();
-  if (last.length > 0 || keepEmpty) out.push(last);
-  return out;
+  return value.length;
 }
 
 /**

@@ -15,7 +15,8 @@ export function parseVia(value: string): Result<Via[], 'ERR_SIP_PARSE_VIA'> {
   return ok(out);
 }
 
-function parseOneVia(text: string): Result<Via, 'ERR_SIP_PARSE_VIA'> {
+/** Parses one via-parm (no commas): sent-protocol, sent-by and parameters (names in lower case). */
+export function parseOneVia(text: string): Result<Via, 'ERR_SIP_PARSE_VIA'> {
   const m = /^([A-Za-z0-9.!%*_+`'~-]+)\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+(.*)$/s.exec(text.trim());
   if (!m) return err('ERR_SIP_PARSE_VIA', `bad sent-protocol in '${text}'`);
   const rest = m[4]!;
