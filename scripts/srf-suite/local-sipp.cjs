@@ -14,19 +14,53 @@ function addOutput(str) {
   for (let i = 0; i < str.length; i++) if (str.charCodeAt(i) < 128) output += str.charAt(i);
 }
 
-function freePort(host) {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = s.address().port;
-      s.close(() => {
-        const u = dgram.createSocket('udp4');
-        u.once('error', () => resolve(freePort(host)));
-        u.bind(port, host, () => u.close(() => resolve(port)));
-      });
-    });
+// Ports come from below the kernel's ephemeral range (32768-60999), as test/support/ports.ts picks them: a port
+// found free in that range and closed again can be taken by an outgoing socket before sipp binds it, and sipp then
+// exits 254 (it could not bind) before any call.
+const PICK_LOW = 20_000;
+const PICK_HIGH = 32_000;
+let pickNext = PICK_LOW + ((process.pid * 131) % (PICK_HIGH - PICK_LOW));
+
+function nextCandidate(step) {
+  pickNext += step;
+  if (pickNext + step >= PICK_HIGH) pickNext = PICK_LOW + (pickNext % step);
+  return pickNext - (pickNext % step);
+}
+
+function udpFree(port, host) {
+  return new Promise((ok) => {
+    const u = dgram.createSocket('udp4');
+    u.once('error', () => ok(false));
+    u.bind(port, host, () => u.close(() => ok(true)));
   });
+}
+
+function tcpFree(port, host) {
+  return new Promise((ok) => {
+    const s = net.createServer();
+    s.once('error', () => ok(false));
+    s.listen(port, host, () => s.close(() => ok(true)));
+  });
+}
+
+/** A signalling port free on UDP and TCP. */
+async function freePort(host) {
+  for (let i = 0; i < 200; i++) {
+    const port = nextCandidate(1);
+    if ((await tcpFree(port, host)) && (await udpFree(port, host))) return port;
+  }
+  throw new Error(`no free port on ${host} in ${PICK_LOW}-${PICK_HIGH}`);
+}
+
+/** A media base (-mp): sipp binds audio RTP/RTCP and video RTP/RTCP at base..base+3, all checked. */
+async function freeMediaPort(host) {
+  for (let i = 0; i < 200; i++) {
+    const base = nextCandidate(4);
+    let all = true;
+    for (let k = 0; k < 4 && all; k++) all = await udpFree(base + k, host);
+    if (all) return base;
+  }
+  throw new Error(`no four free media ports on ${host} in ${PICK_LOW}-${PICK_HIGH}`);
 }
 
 module.exports = () => obj;
@@ -37,7 +71,7 @@ obj.sippUac = async(file) => {
   output = '';
   const args = [
     '-sf', path.join(__dirname, 'scenarios', file),
-    '-i', '127.0.0.1', '-p', String(await freePort('127.0.0.1')), '-mp', String(await freePort('127.0.0.1')),
+    '-i', '127.0.0.1', '-p', String(await freePort('127.0.0.1')), '-mp', String(await freeMediaPort('127.0.0.1')),
     '-m', '1', '-sleep', '250ms', '-nostdin', '-timeout', '60s', '-timeout_error',
     '-cid_str', `%u-%p@%s-${idx++}`,
     SUT,
@@ -49,7 +83,7 @@ obj.sippUac = async(file) => {
 obj.sippUas = async(file, ip) => {
   const args = [
     '-sf', path.join(__dirname, 'scenarios', file),
-    '-i', ip, '-p', '5060', '-mp', String(await freePort('127.0.0.1')),
+    '-i', ip, '-p', '5060', '-mp', String(await freeMediaPort(ip)),
     '-m', '1', '-nostdin', '-timeout', '60s', '-timeout_error',
   ];
   return runSipp(args);
