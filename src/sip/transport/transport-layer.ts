@@ -10,16 +10,16 @@ import { addressFamily, normalizeAddress } from './address.js';
 import { ConnectionTable, type ConnectionInfo } from './connection-table.js';
 import { transportError } from './errors.js';
 import { RefusedInputLog } from './input-log.js';
-import type { FailedListener, ListenerSpec, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
+import type { FailedListener, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
 import { ReceivePath } from './receive-path.js';
 import type { StreamConnection } from './stream-connection.js';
 import { StreamConnector, noListener } from './stream-connector.js';
-import type { StreamTransport, StreamTransportOptions, StreamTransportUser } from './stream-transport.js';
-import { TcpTransport } from './tcp-transport.js';
+import type { StreamTransport, StreamTransportUser } from './stream-transport.js';
+import { bindListener, streamListener, udpListener, type ListenerParts } from './listener-setup.js';
 import { TlsFailures } from './tls-failures.js';
-import { TlsTransport, defaultTlsClientOptions } from './tls-transport.js';
+import { TlsTransport } from './tls-transport.js';
 import type { TlsStats } from '../../tls/tls-stats.js';
-import { UdpTransport, type UdpTransportUser } from './udp-transport.js';
+import type { UdpTransport } from './udp-transport.js';
 import type { Flow, ListenerInfo, SendTarget, TransportSender, TransportUser } from './types.js';
 
 export type { TlsFailureEvent } from './tls-failure-report.js';
@@ -119,48 +119,24 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   async start(): Promise<ListenerInfo[]> {
     if (this.#state !== 'new') throw new GatewayError('ERR_SIP_TRANSPORT_STATE', `transport layer is ${this.#state}`);
     this.#state = 'starting';
-    const o = this.#o;
-    const streamUser = this.#streamUser();
-    const udpUser: UdpTransportUser = { onDatagram: (d, r, u) => this.#rx.onDatagram(d, r, u) };
+    const parts: ListenerParts = {
+      options: this.#o, log: this.#log, clock: this.#clock, gate: this.#gate, table: this.#table,
+      maxMessageBytes: this.#limits.maxMessageBytes,
+      udpUser: { onDatagram: (d, r, u) => this.#rx.onDatagram(d, r, u) },
+      streamUser: this.#streamUser(),
+    };
     try {
-      for (const spec of o.listeners) {
+      for (const spec of this.#o.listeners) {
         if (spec.protocol === 'udp') {
-          const u = new UdpTransport({
-            id: spec.id, host: spec.host, port: spec.port, user: udpUser, log: this.#log,
-            ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}),
-            ...(spec.tlsProfile !== undefined ? { tlsProfile: spec.tlsProfile } : {}),
-            ...(o.udpBufferBytes !== undefined ? { bufferBytes: o.udpBufferBytes } : {}),
-          });
-          const info = await this.#bind(spec, u);
+          const u = udpListener(spec, parts);
+          const info = await bindListener(spec, u, this.#log, this.#failed);
           if (!info) continue;
           this.#udp.push(u);
           this.#udpById.set(spec.id, u);
           this.#listeners.push(info);
         } else {
-          const so: StreamTransportOptions = {
-            id: spec.id, host: spec.host, port: spec.port, user: streamUser, clock: this.#clock, log: this.#log,
-            connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
-            idleTimeoutMs: o.idleTimeoutMs ?? 3_600_000,
-            unusedTimeoutMs: o.unusedTimeoutMs ?? 60_000,
-            keepAliveMs: o.keepAliveMs ?? 30_000,
-            ...(o.messageTimeoutMs !== undefined ? { messageTimeoutMs: o.messageTimeoutMs } : {}),
-            admit: (socket) => this.#gate.admit(socket, spec.protocol === 'tls' ? spec.id : undefined),
-            handshakeDone: (socket) => this.#gate.handshakeDone(socket, spec.id),
-            framer: { maxMessageBytes: this.#limits.maxMessageBytes, maxHeaderBytes: o.limits?.maxHeaderBytes ?? 32_768 },
-            nextId: () => this.#table.nextId(spec.protocol === 'tls' ? 'tls' : 'tcp'),
-            ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}),
-            ...(spec.tlsProfile !== undefined ? { tlsProfile: spec.tlsProfile } : {}),
-          };
-          const t =
-            spec.protocol === 'tcp'
-              ? new TcpTransport(so)
-              : new TlsTransport({
-                ...so,
-                tls: spec.tls!,
-                clientOptions: o.tlsClientOptions ?? defaultTlsClientOptions,
-                ...(spec.checkInbound ? { checkInbound: spec.checkInbound } : {}),
-              });
-          const info = await this.#bind(spec, t);
+          const t = streamListener(spec, parts);
+          const info = await bindListener(spec, t, this.#log, this.#failed);
           if (!info) continue;
           this.#streams.push(t);
           this.#listeners.push(info);
@@ -188,26 +164,6 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   /** Tenant listeners that could not be opened at start: the gateway runs without them (CUBE's LISTEN_SOCKET). */
   failedListeners(): FailedListener[] {
     return this.#failed.map((f) => ({ ...f }));
-  }
-
-  /**
-   * Binds one listener. A tenant's own listener that cannot bind is logged as CUBE's LISTEN_SOCKET, code ERR_SIP_TRANSPORT_BIND (tenant, address,
-   * port, transport and the OS error) and left out, so the other trunks keep serving; any other listener's failure
-   * stops the start.
-   */
-  async #bind(spec: ListenerSpec, t: { listen(): Promise<ListenerInfo>; close(): Promise<void> }): Promise<ListenerInfo | undefined> {
-    try {
-      return await t.listen();
-    } catch (e) {
-      if (!spec.optional) throw e;
-      await t.close().catch(() => undefined);
-      const os = (e as { cause?: { message?: string } }).cause?.message ?? (e instanceof Error ? e.message : String(e));
-      const f: FailedListener = { id: spec.id, protocol: spec.protocol, host: spec.host, port: spec.port, error: os, ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}) };
-      this.#failed.push(f);
-      this.#log.error({ code: 'ERR_SIP_TRANSPORT_BIND', listener: spec.id, tenant: spec.tenant ?? '-', address: spec.host, port: spec.port, transport: spec.protocol, err: os },
-        `%SIP-3-LISTEN_SOCKET: tenant ${spec.tenant ?? '-'} cannot listen on ${spec.protocol} ${spec.host}:${spec.port} (${os}); the other listeners run without it`);
-      return undefined;
-    }
   }
 
   /** The TCP/TLS connection table, for the admin API. */
