@@ -1,8 +1,6 @@
 // Stand-in for drachtio-srf's test/sipp.js: the same exports (output, sippUac, sippUas), but sipp runs
 // locally on loopback instead of in a docker network. Written into the scratch copy by prepare.mjs.
 const { spawn } = require('child_process');
-const net = require('net');
-const dgram = require('dgram');
 const path = require('path');
 
 const SUT = process.env.SRF_SUITE_SUT || '127.0.0.1:5060';
@@ -14,54 +12,11 @@ function addOutput(str) {
   for (let i = 0; i < str.length; i++) if (str.charCodeAt(i) < 128) output += str.charAt(i);
 }
 
-// Ports come from below the kernel's ephemeral range (32768-60999), as test/support/ports.ts picks them: a port
-// found free in that range and closed again can be taken by an outgoing socket before sipp binds it, and sipp then
-// exits 254 (it could not bind) before any call.
-const PICK_LOW = 20_000;
-const PICK_HIGH = 32_000;
-let pickNext = PICK_LOW + ((process.pid * 131) % (PICK_HIGH - PICK_LOW));
-
-function nextCandidate(step) {
-  pickNext += step;
-  if (pickNext + step >= PICK_HIGH) pickNext = PICK_LOW + (pickNext % step);
-  return pickNext - (pickNext % step);
-}
-
-function udpFree(port, host) {
-  return new Promise((ok) => {
-    const u = dgram.createSocket('udp4');
-    u.once('error', () => ok(false));
-    u.bind(port, host, () => u.close(() => ok(true)));
-  });
-}
-
-function tcpFree(port, host) {
-  return new Promise((ok) => {
-    const s = net.createServer();
-    s.once('error', () => ok(false));
-    s.listen(port, host, () => s.close(() => ok(true)));
-  });
-}
-
-/** A signalling port free on UDP and TCP. */
-async function freePort(host) {
-  for (let i = 0; i < 200; i++) {
-    const port = nextCandidate(1);
-    if ((await tcpFree(port, host)) && (await udpFree(port, host))) return port;
-  }
-  throw new Error(`no free port on ${host} in ${PICK_LOW}-${PICK_HIGH}`);
-}
-
-/** A media base (-mp): sipp binds audio RTP/RTCP and video RTP/RTCP at base..base+3, all checked. */
-async function freeMediaPort(host) {
-  for (let i = 0; i < 200; i++) {
-    const base = nextCandidate(4);
-    let all = true;
-    for (let k = 0; k < 4 && all; k++) all = await udpFree(base + k, host);
-    if (all) return base;
-  }
-  throw new Error(`no four free media ports on ${host} in ${PICK_LOW}-${PICK_HIGH}`);
-}
+// Ports come from the tests' own picker (test/support/port-picker.mjs): below the kernel's ephemeral range, where
+// no outgoing socket takes a port between the check and sipp's bind, and sipp's four media ports all checked.
+const picker = import(require('url').pathToFileURL(path.join(process.env.SRF_SUITE_REPO, 'test', 'support', 'port-picker.mjs')).href);
+const freePort = async(host) => (await picker).freePort(host);
+const freeMediaPort = async(host) => (await picker).freeMediaPort(host);
 
 module.exports = () => obj;
 

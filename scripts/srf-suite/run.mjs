@@ -43,6 +43,8 @@ const env = {
     'drachtio-uas': { host: '127.0.0.1', port: referPeer.controlPort, secret: referPeer.secret },
   }),
   SRF_SUITE_SUT: `${sut.sipHost}:${sut.sipPort}`,
+  // The sipp runner (local-sipp.cjs) takes its ports from the tests' picker in this repository.
+  SRF_SUITE_REPO: repo,
 };
 
 /** Runs a command, echoing its output, and counts TAP `ok` / `not ok` lines. */
