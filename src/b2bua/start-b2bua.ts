@@ -1,109 +1,29 @@
 import Srf from 'drachtio-srf';
-import type { Logger } from 'pino';
-import { GatewayError, systemClock, type Clock } from '../common/index.js';
+import { GatewayError, systemClock } from '../common/index.js';
 import { RateLimitedLog, silentLogger } from '../log/index.js';
-import { ActiveCalls, type CallList, type HangUpResult } from './active-calls.js';
+import { ActiveCalls } from './active-calls.js';
 import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js';
-import { CallStats, type CallStatsSnapshot } from './call-stats.js';
+import { CallStats } from './call-stats.js';
 import type { B2buaErrorCode } from './errors.js';
 import { plainCallLocals, type InviteFacts } from './call-locals.js';
-import { writeCdr, type CdrRecord } from './cdr.js';
+import { writeCdr } from './cdr.js';
 import { batchControlWrites } from './control-batching.js';
 import { buildPipeline, type PlaceCallSrf } from './middleware/index.js';
-import type { Middleware, TrunkHealth } from './pipeline-types.js';
-import { PipelineStats, type PipelineStatsSnapshot } from './pipeline-stats.js';
+import type { Middleware } from './pipeline-types.js';
+import { PipelineStats } from './pipeline-stats.js';
 import type { B2buaPolicy } from './policy-types.js';
-import { createRfc3263Resolver, type SipServerResolver } from './rfc3263.js';
+import { createRfc3263Resolver } from './rfc3263.js';
 import { sipReason } from './reason.js';
 import { parseTarget } from './target-uri.js';
-import { TrunkMonitor, type PingSrf, type TrunkMonitorSnapshot } from './trunk-monitor.js';
+import { TrunkMonitor, type PingSrf } from './trunk-monitor.js';
 import { flowKey } from './register-flow-token.js';
-import { RegisterRelay, type RegisterRelaySnapshot, type RelayRequest, type RelayResponse } from './register-relay.js';
-import { Registrations, registrationSpecs, type RegisterSrf, type RegistrationStatus } from './registrations.js';
-import { mediaCounters, type MediaCounters } from './media-pools.js';
+import { RegisterRelay, type RelayRequest, type RelayResponse } from './register-relay.js';
+import { Registrations, registrationSpecs, type RegisterSrf } from './registrations.js';
+import { mediaCounters } from './media-pools.js';
 import { usePlainEnvironment } from './plain-environment.js';
 
-export interface B2buaOptions {
-  /** The drachtio control endpoint: our engine, or a real drachtio-server. */
-  engine: { host: string; port: number; secret: string };
-  /** Without a policy, where every call goes: `host:port[;transport=udp|tcp|tls]`. */
-  target?: string;
-  /**
-   * Tenants, permissions and dial peers: every INVITE goes through the policy pipeline
-   * (identify peer → Max-Forwards → permissions → category → permission check → dial peer → B leg).
-   */
-  policy?: B2buaPolicy;
-  /** Resolves `dns:` targets (RFC 3263); default: node:dns on the system's servers. */
-  resolve?: SipServerResolver;
-  /** Longest wait for an OPTIONS ping's answer (default: the tenant's interval, at most 5 s). */
-  pingTimeoutMs?: number;
-  log?: Logger;
-  clock?: Clock;
-  /** How long to wait for the control connection to authenticate (default 5,000 ms). */
-  connectTimeoutMs?: number;
-  /**
-   * Trunk state kept elsewhere (an app worker takes the pinging app's view): this app then sends no OPTIONS
-   * pings of its own and skips the targets `trunkHealth` says are down.
-   */
-  trunkHealth?: TrunkHealth;
-  /**
-   * Each call's CDR, besides its `cdr` log line: the gateway's sink (JSON-lines file, database), or a worker's
-   * message to the thread that owns it. Called synchronously; it must not throw (a throw is logged and ignored).
-   */
-  onCdr?: (record: CdrRecord) => void;
-  /** This app's number among the apps (0: the main thread's; workers 1..): the prefix of its call ids. */
-  app?: number;
-}
-
-export interface B2buaStatsSnapshot extends CallStatsSnapshot {
-  /** The policy pipeline's outcomes, when it runs. */
-  policy?: PipelineStatsSnapshot;
-  /** OPTIONS-ping state of each pinged target and the count of changes, when a tenant pings. */
-  trunks?: TrunkMonitorSnapshot;
-  /** Each registration trunk's state at its registrar, when a tenant registers. */
-  registrations?: RegistrationStatus[];
-  /** REGISTERs relayed with Path and requests routed to their flows, when a tenant has registerRelay. */
-  registerRelay?: RegisterRelaySnapshot;
-  /** rtpengine requests, failures and sessions of this app's media pools, once a call of it was anchored. */
-  media?: MediaCounters;
-}
-
-export interface B2buaApp {
-  srf: Srf;
-  /** The `hostport` the engine reported on authenticate. */
-  hostport: string;
-  /**
-   * The OPTIONS pings, when a tenant of the policy asks for them ('change' events on each state change).
-   * A policy swap replaces the monitor (targets still pinged keep their state).
-   */
-  readonly trunks?: TrunkMonitor;
-  /** The policy new calls run through; undefined for the plain bridge. */
-  readonly policy?: B2buaPolicy;
-  /**
-   * Swaps the policy (configuration reload): new INVITEs run a pipeline built from it; calls already past
-   * the pipeline, or in it, finish with the policy they started with. Counters go on. Throws
-   * ERR_B2BUA_POLICY when the app runs the plain bridge (started without a policy).
-   */
-  setPolicy(policy: B2buaPolicy): void;
-  stats(): B2buaStatsSnapshot;
-  /** Connected calls now. */
-  readonly activeCalls: number;
-  /**
-   * Stops taking new calls (shutdown): every new INVITE gets 503 with Retry-After and a Reason, is counted
-   * (`refusedDraining`) and gets a CDR line. Calls up go on.
-   */
-  drain(retryAfterSeconds: number): void;
-  /** Resolves when no call is up. */
-  drained(): Promise<void>;
-  /** Ends every connected call with BYE and `reason` on both legs; how many there were. */
-  endCalls(cause: string, reason: string): number;
-  /** The connected calls (of every app, for a pool), at most `limit` of them, oldest answer first. */
-  listCalls(limit: number): Promise<CallList>;
-  /** Ends one call by its id with BYE and `reason` on both legs, its CDR with `cause`; the app that holds it does. */
-  hangUp(id: string, cause: string, reason: string): Promise<HangUpResult>;
-  /** Disconnects from the engine. Calls still up are left to the engine. Idempotent. */
-  close(): Promise<void>;
-}
+export type { B2buaApp, B2buaOptions, B2buaStatsSnapshot } from './b2bua-options.js';
+import type { B2buaApp, B2buaOptions } from './b2bua-options.js';
 
 /**
  * Connects a drachtio-srf app to the engine. With a policy, every INVITE runs the policy pipeline; without,
