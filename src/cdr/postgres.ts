@@ -1,73 +1,13 @@
-import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import type { Logger } from 'pino';
 import type { CdrRecord } from '../b2bua/cdr-record.js';
 import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
 import { RateLimitedLog } from '../log/index.js';
-import { DiskQueue, type DiskQueueStats } from './disk-queue.js';
+import { DiskQueue } from './disk-queue.js';
 import type { CdrErrorCode } from './errors.js';
-import { insertStatement, MAX_BATCH, migrate, TABLE_NAME, type Queryable } from './pg-schema.js';
+import { insertStatement, MAX_BATCH, migrate, TABLE_NAME } from './pg-schema.js';
 
-/** How to reach the database: pg's own connection settings (a connection string, or host, port, database, user). */
-export interface PgConnection {
-  connectionString?: string;
-  host?: string;
-  port?: number;
-  database?: string;
-  user?: string;
-  password?: string;
-  /** TLS to the database (Node's tls options: ca, cert, key, rejectUnauthorized, checkServerIdentity, servername). */
-  ssl?: ConnectionOptions;
-}
-
-export interface PostgresSinkOptions {
-  connection: PgConnection;
-  table: string;
-  /** Rows per INSERT; a batch goes as soon as it is full, or `flushMs` after its first record. */
-  batchSize: number;
-  flushMs: number;
-  /** The on-disk queue for records the database cannot take now, bounded by `maxQueueBytes`. */
-  queueDir: string;
-  maxQueueBytes: number;
-  log: Logger;
-  clock?: Clock;
-  /** Waits between reconnection attempts: from `min`, doubling to `max` (default 250 ms to 5 s). */
-  retryMs?: { min: number; max: number };
-  /** Longest a query may take before the connection counts as broken (default 10 s). */
-  queryTimeoutMs?: number;
-  /** A client factory (tests); default pg.Client. */
-  client?: (config: pg.ClientConfig) => PgClient;
-}
-
-/** What the sink uses of pg's Client. */
-export interface PgClient extends Queryable {
-  connect(): Promise<unknown>;
-  end(): Promise<unknown>;
-  on(event: 'error' | 'end', listener: (err?: Error) => void): unknown;
-}
-
-export interface PostgresSinkStats {
-  table: string;
-  connected: boolean;
-  /** Rows the database took, and replays it already had (same id). */
-  inserted: number;
-  duplicates: number;
-  batches: number;
-  /** Records put in the on-disk queue, and taken from it into the database. */
-  queued: number;
-  replayed: number;
-  /** Records the queue could not take because it was full (they are in the JSON-lines file and the log line). */
-  queueFull: number;
-  /** Records the database refused for what they hold, one by one (in the file and the log line). */
-  rejected: number;
-  /** Records neither the database nor the queue took (the queue's disk failed). */
-  lost: number;
-  /** Connections that failed or broke. */
-  dbErrors: number;
-  /** Records waiting in memory for their batch. */
-  pending: number;
-  queue: DiskQueueStats;
-}
+export type { PgClient, PgConnection, PostgresSinkOptions, PostgresSinkStats } from './postgres-types.js';
+import type { PgClient, PostgresSinkOptions, PostgresSinkStats } from './postgres-types.js';
 
 /** SQLSTATE classes (and codes) that mean the connection or the server, not the rows: retry later from the queue. */
 function connectionTrouble(err: unknown): boolean {
