@@ -122,19 +122,23 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   }
 
   const stopBatching = batchControlWrites(options.engine.port);
+  /** Ends the control connection for good; a session srf opens after this refuses any INVITE it is handed. */
+  const shutDown = (): void => {
+    draining ??= { retryAfter: CLOSED_RETRY_AFTER_S };
+    stopSrf(srf);
+    stopBatching();
+  };
   const hostport = await new Promise<string>((resolve, reject) => {
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     const timer = setTimeout(() => {
-      stopSrf(srf);
-      stopBatching();
+      shutDown();
       reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_CONNECT',
         `no authenticated control connection to ${options.engine.host}:${options.engine.port} after ${timeoutMs} ms`));
     }, timeoutMs);
     srf.on('connect', (err: Error | null, hp: string) => {
       clearTimeout(timer);
       if (err) {
-        stopSrf(srf);
-        stopBatching();
+        shutDown();
         reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_AUTH', 'the engine refused the secret', { cause: err }));
       } else {
         resolve(hp);
@@ -195,12 +199,13 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       closed = true;
       live?.trunks?.close();
       live?.registrations?.close();
-      srf.removeAllListeners('connect');
-      stopSrf(srf);
-      stopBatching();
+      shutDown();
     },
   };
 }
+
+/** Retry-After, in seconds, of the 503 that a closed app gives an INVITE still reaching it. */
+const CLOSED_RETRY_AFTER_S = 5;
 
 /** What a refusal while draining reads of the INVITE for its CDR. */
 type DrainRequest = InviteFacts;
@@ -221,26 +226,25 @@ function runSteps(steps: readonly Middleware[], req: Parameters<Middleware>[0], 
   next();
 }
 
-interface SrfWireInternals {
-  _app?: { client?: { wp?: { closing?: boolean; reconnectVars?: { retryTimer?: ReturnType<typeof setTimeout> | null } } } };
-}
-
 /**
- * Ends the control connection for good. drachtio-srf's `disconnect()` throws when no socket is up and leaves
- * a pending reconnect timer running, so the wire layer is told it is closing and the timer is cleared first.
+ * Ends the control connection for good, with drachtio-srf's public calls only. `disconnect()` marks the
+ * connection as closing, so a lost socket is not reconnected, and ends the socket if one is up; with none up
+ * it throws after marking. A reconnect attempt that srf had already scheduled still runs once: the session it
+ * opens is ended as soon as srf reports it (`connect`), and an INVITE that reaches this app before that is
+ * refused by the caller's draining state.
  */
 function stopSrf(srf: Srf): void {
-  const wp = (srf as unknown as SrfWireInternals)._app?.client?.wp;
-  if (wp) {
-    wp.closing = true;
-    if (wp.reconnectVars?.retryTimer) {
-      clearTimeout(wp.reconnectVars.retryTimer);
-      wp.reconnectVars.retryTimer = null;
-    }
-  }
+  srf.removeAllListeners('connect');
+  srf.on('connect', (err: Error | null) => {
+    if (!err) endControlConnection(srf);
+  });
+  endControlConnection(srf);
+}
+
+function endControlConnection(srf: Srf): void {
   try {
     srf.disconnect();
   } catch {
-    // never connected: nothing to end
+    // no socket up: the connection is marked closing all the same
   }
 }
