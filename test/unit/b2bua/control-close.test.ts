@@ -1,3 +1,4 @@
+// test: own process (startB2bua swaps process.env for a plain copy, which plain-environment.test.ts checks from scratch)
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
