@@ -43,7 +43,20 @@ export function resolveTimerSettings(partial: Partial<TimerSettings> = {}): Time
   return s;
 }
 
-export function timerValues(s: TimerSettings, reliable: boolean): TimerValues {
+/** The values per settings object and transport kind, made once: every transaction of a layer shares them. */
+const computed = new WeakMap<TimerSettings, { reliable: Readonly<TimerValues>; unreliable: Readonly<TimerValues> }>();
+
+/** Every timer value for settings `s` on a reliable or an unreliable transport (one frozen object, shared). */
+export function timerValues(s: TimerSettings, reliable: boolean): Readonly<TimerValues> {
+  let both = computed.get(s);
+  if (!both) {
+    both = { reliable: Object.freeze(deriveTimerValues(s, true)), unreliable: Object.freeze(deriveTimerValues(s, false)) };
+    computed.set(s, both);
+  }
+  return reliable ? both.reliable : both.unreliable;
+}
+
+function deriveTimerValues(s: TimerSettings, reliable: boolean): TimerValues {
   const t64 = 64 * s.T1;
   return {
     T1: s.T1,
