@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { newLocalId } from '../../common/local-id.js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { SipRequest, SipResponse } from '../../sip/message/types.js';
 import { buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
-import type { ClientTransactionUser } from '../../sip/transaction/types.js';
 import type { Flow, ListenerInfo, SendTarget } from '../../sip/transport/types.js';
 import { requestSentFields, type WireEndpoint } from '../wire/server-messages.js';
 import type { AppHub, AppSipCommand } from '../types.js';
 import { resolveHost, type LocalAddresses } from './addressing.js';
-import { engineOriginHeader, peerHeader, tlsFailureReason } from './internal-headers.js';
+import { engineOriginHeader, peerHeader } from './internal-headers.js';
 import { EngineDialog, type ClientPending } from './engine-dialog.js';
 import type { AppNotify } from './app-notify.js';
 import type { DialogStore } from './dialog-store.js';
@@ -16,6 +15,7 @@ import { reasonHeader } from './reject.js';
 import type { RequestGate } from './request-gate.js';
 import { appHeaders, cseqNumber, tlsTargetOf } from './core-util.js';
 import { header, serializeMessageText } from '../../sip/message/index.js';
+import { ClientUser, type ClientUserHost } from './client-user.js';
 import { composeNewRequest, newRequestTarget } from './uac-new-request.js';
 import { buildInDialog, dialogTarget, learnRemote, sendAck } from './uac-dialog.js';
 import { byeFromEngine, probeDialog } from './uac-teardown.js';
@@ -49,8 +49,19 @@ export class UacCore {
   /** Requests an app sent that await their final response, by transactionId: owned here. */
   readonly #pending = new Map<string, ClientPending>();
 
+  /** How every client transaction's user reaches back here (client-user.ts). */
+  readonly #userHost: ClientUserHost;
+
   constructor(deps: UacDeps) {
     this.#c = deps;
+    this.#userHost = {
+      response: (p, res, flow) => this.#onClientResponse(p, res, flow),
+      failure: (p, status, reason, reasonValue) => this.#onClientFailure(p, status, reason, reasonValue),
+      resendAck: (dialogId) => {
+        const lastAck = this.#c.dialogs.get(dialogId)?.confirmed?.lastAck;
+        if (lastAck) this.#c.send.sendStateless(lastAck.request, lastAck.target).catch(() => undefined);
+      },
+    };
   }
 
   /** Requests sent for apps and not yet answered finally. */
@@ -100,7 +111,7 @@ export class UacCore {
       return;
     }
     const target = newRequestTarget(built, address, port);
-    const txnId = randomUUID();
+    const txnId = newLocalId();
     const p: ClientPending = {
       txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: undefined, inDialog: false,
       canceled: false, final: false,
@@ -118,7 +129,7 @@ export class UacCore {
   }
 
   #startClient(p: ClientPending, cmd: AppSipCommand): void {
-    const user = this.#userFor(p);
+    const user = new ClientUser(this.#userHost, p);
     try {
       p.txn = this.#c.send.sendRequest(p.request, { target: p.target, user });
     } catch (err) {
@@ -128,38 +139,6 @@ export class UacCore {
     }
     this.#pending.set(p.txnId, p);
     this.#echoRequest(cmd, p.target, p.txnId, serializeMessageText(p.request));
-  }
-
-  /**
-   * The transaction's user for `p`. An INVITE client transaction keeps its user through Timer M (32 s) since a
-   * retransmitted 2xx still comes up (RFC 6026 §8.4); from the first 2xx on, the user holds only the dialog's id,
-   * so the request and the dialog of a call that has ended are not kept alive that long. A 2xx retransmitted
-   * after the dialog ended gets no ACK: the BYE that ended the dialog already told the far end.
-   */
-  #userFor(p: ClientPending): ClientTransactionUser {
-    const slot: { p: ClientPending | undefined; dialogId: string } = { p, dialogId: '' };
-    return {
-      onResponse: (res, flow) => {
-        const live = slot.p;
-        if (live === undefined) {
-          // A retransmitted 2xx: re-send the ACK (§13.2.2.4), nothing for the app.
-          const lastAck = res.status >= 200 && res.status < 300 ? this.#c.dialogs.get(slot.dialogId)?.confirmed?.lastAck : undefined;
-          if (lastAck) this.#c.send.sendStateless(lastAck.request, lastAck.target).catch(() => undefined);
-          return;
-        }
-        this.#onClientResponse(live, res, flow);
-        if (live.method === 'INVITE' && live.final && live.dialog && res.status >= 200 && res.status < 300) {
-          slot.dialogId = live.dialog.id;
-          slot.p = undefined;
-        }
-      },
-      onTimeout: () => {
-        if (slot.p) this.#onClientFailure(slot.p, 408, 'Request Timeout');
-      },
-      onTransportError: (err) => {
-        if (slot.p) this.#onClientFailure(slot.p, 503, 'Service Unavailable', tlsFailureReason(err));
-      },
-    };
   }
 
   #onClientFailure(p: ClientPending, status: number, reason: string, reasonValue?: string): void {
@@ -241,7 +220,7 @@ export class UacCore {
   /** An app's CANCEL of the INVITE it sent as `cmd.transactionId` (uac-cancel.ts). */
   onAppCancel(cmd: AppSipCommand): void {
     const sent = sendAppCancel(this.#c, cmd, this.#pending.get(cmd.transactionId));
-    if (sent) this.#echoRequest(cmd, sent.target, randomUUID(), serializeMessageText(sent.request));
+    if (sent) this.#echoRequest(cmd, sent.target, newLocalId(), serializeMessageText(sent.request));
   }
 
   sendInDialog(cmd: AppSipCommand, msg: SipRequest, d: EngineDialog): void {
@@ -259,7 +238,7 @@ export class UacCore {
       const extra = appHeaders(msg);
       sendAck(this.#c, d, extra, msg.body).then((ack) => {
         const text = serializeMessageText(ack.request);
-        this.#echoRequest(cmd, ack.target, cmd.transactionId || randomUUID(), text);
+        this.#echoRequest(cmd, ack.target, cmd.transactionId || newLocalId(), text);
       }).catch((err: unknown) => this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'ACK not sent'));
       return;
     }
@@ -292,7 +271,7 @@ export class UacCore {
     const request = buildInDialog(d, method, uri, extra, msg.body);
     dialogTarget(d).then((target) => {
       request.headers.unshift(header('Via', this.#c.addr.viaFor(target.protocol)));
-      const txnId = cmd.transactionId || randomUUID();
+      const txnId = cmd.transactionId || newLocalId();
       const p: ClientPending = {
         txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: d, inDialog: true,
         canceled: false, final: false,
