@@ -3,3 +3,4 @@ export * from './result.js';
 export * from './clock.js';
 export * from './typed-emitter.js';
 export * from './idle-memory.js';
+export * from './local-id.js';

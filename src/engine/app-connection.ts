@@ -1,7 +1,7 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { systemClock, TypedEmitter, type Clock, type TimerHandle } from '../common/index.js';
+import { newLocalId, systemClock, TypedEmitter, type Clock, type TimerHandle } from '../common/index.js';
 import type { AppRegistry } from './app-registry.js';
 import type { EngineCore } from './types.js';
 import {
@@ -53,7 +53,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
     this.#registry = options.registry;
     this.#core = options.core;
     this.#version = options.version;
-    this.#newMsgId = options.newMsgId ?? randomUUID;
+    this.#newMsgId = options.newMsgId ?? newLocalId;
     this.remote = `${options.socket.remoteAddress ?? '?'}:${options.socket.remotePort ?? '?'}`;
     this.#log = options.log.child({ connId: this.connId, app: this.remote });
     this.#decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { silentLogger } from '../log/index.js';
-import { systemClock } from '../common/index.js';
+import { newLocalId, systemClock } from '../common/index.js';
 import { RefusedInputLog } from '../sip/transport/input-log.js';
 import type { AppHub, CdrKind, SipFrameMeta } from './types.js';
 import { buildCdrFrame, buildResponse, buildSipFrame } from './wire/index.js';
@@ -49,7 +48,7 @@ export class AppRegistry implements AppHub {
 
   constructor(options: AppRegistryOptions = {}) {
     this.#log = options.log ?? silentLogger();
-    this.#newMsgId = options.newMsgId ?? randomUUID;
+    this.#newMsgId = options.newMsgId ?? newLocalId;
     this.#now = options.now ?? (() => new Date());
     this.#refusedLog = new RefusedInputLog(this.#log, systemClock);
   }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newLocalId } from '../../common/local-id.js';
 import type { Clock } from '../../common/clock.js';
 import type { SipRequest } from '../../sip/message/types.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
@@ -45,7 +45,7 @@ export class ServerRequests {
   create(connId: string, txn: ServerTransaction, request: SipRequest, flow: Flow, d: EngineDialog | undefined): ServerPending {
     const method = request.method;
     const p: ServerPending = {
-      txnId: randomUUID(), connId, txn, request, flow, method, callId: getHeader(request, 'call-id') ?? '',
+      txnId: newLocalId(), connId, txn, request, flow, method, callId: getHeader(request, 'call-id') ?? '',
       dialogId: d ? d.id : '', dialog: d, inDialog: d !== undefined,
       toTag: d ? d.localTag : undefined, provisional: false, final: false, cap: undefined, reliable: undefined, lastRseq: 0,
     };
