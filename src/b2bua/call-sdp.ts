@@ -97,7 +97,7 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
   const changed = fromCaller.ok && (fromCaller.changed || toCallee.changed);
   const mIn: TenantMedia = i.tenantIn.policy.media ?? FLOW_AROUND;
   const mOut: TenantMedia = i.tenantOut.policy.media ?? FLOW_AROUND;
-  const check = i.body ? checkOffer(toCallee.sdp, { ...mIn, name: i.tenantIn.name }, { ...mOut, name: i.tenantOut.name })
+  const check = i.body ? checkOffer(toCallee.sdp, named(mIn, i.tenantIn.name), named(mOut, i.tenantOut.name))
     : { ok: true as const, anchored: anchored(mIn, mOut) };
   if (!check.ok) return { ok: false, refusal: { status: 488, reason: check.reason, reasonHeader: sipReason(488, check.reason), cause: 'srtp' } };
 
@@ -113,7 +113,7 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
   if (!check.anchored) return around;
   // Falling back is only for a call whose SRTP policies hold without rtpengine.
   const fallback = i.whenDown === 'flow-around'
-    && checkOffer(toCallee.sdp, { ...mIn, mode: 'flow-around', name: i.tenantIn.name }, { ...mOut, mode: 'flow-around', name: i.tenantOut.name }).ok
+    && checkOffer(toCallee.sdp, named(mIn, i.tenantIn.name, 'flow-around'), named(mOut, i.tenantOut.name, 'flow-around')).ok
     ? around : undefined;
   if (!i.pool) return fallback ?? { ok: false, refusal: unavailable() };
   if (!i.body) return lateOffer(i, i.pool, mIn, mOut, toCaller);
@@ -213,6 +213,14 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
       },
     },
   };
+}
+
+/**
+ * A tenant's media policy with its name, for checkOffer. Written out rather than spread: a spread followed by a new
+ * property costs V8 a map of its own per object, about half a microsecond on every call (README, Performance).
+ */
+function named(m: TenantMedia, name: string, mode = m.mode): TenantMedia & { name: string } {
+  return m.suites === undefined ? { mode, srtp: m.srtp, name } : { mode, srtp: m.srtp, suites: m.suites, name };
 }
 
 function unavailable(): OfferRefusal {

@@ -26,7 +26,7 @@ export interface ConnectedCallOptions {
   media?: InDialogMedia | undefined;
   active?: ActiveCalls | undefined;
   /** What the call list shows of it (the Call-IDs are read from the legs). */
-  facts?: Omit<CallFacts, 'callIds'>;
+  facts?: CallFacts;
   onEnded(end: CallEnd): void;
 }
 
@@ -49,7 +49,7 @@ export function runConnectedCall(o: ConnectedCallOptions): CallControl {
   }, legs);
   const st = o.limits?.sessionTimer;
   if (st && !control.ended) startSessionTimers(o, st, control);
-  if (o.active && o.facts) o.active.add(control, { ...o.facts, callIds: legCallIds(o.callId, legs.uac) });
+  if (o.active && o.facts) o.active.add(control, o.facts);
   return control;
 }
 

@@ -103,7 +103,7 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
     stats.active--;
     stats.completed++;
     ctx.onEnded({
-      releasedBy, cause, ...(reason !== undefined ? { reason } : {}), byeFailed,
+      releasedBy, cause, byeFailed, ...(reason !== undefined ? { reason } : {}),
       ...(a.reason !== undefined ? { reasonA: a.reason } : {}), ...(b.reason !== undefined ? { reasonB: b.reason } : {}),
     });
     for (const fn of onEnd) fn();

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { isFailoverStatus } from '../../policy/index.js';
-import type { ActiveCalls } from '../active-calls.js';
+import { legCallIds, type ActiveCalls } from '../active-calls.js';
 import { attemptBLeg, ownFailureReason, type PlaceCallSrf } from '../b-leg-attempt.js';
 import { sipErrorStatus } from '../bridge-call.js';
 import { writeCdr, type AttemptOutcome, type CdrAttempt } from '../cdr.js';
@@ -247,7 +247,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     legs, log, stats: stats.calls, clock, callId: locals.callId, limits: policy.calls, aInvite: req,
     aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active, media: media?.inDialog,
     facts: {
-      tenantIn: locals.tenantIn ?? null, tenantOut: used!.tenant, dialPeer: used!.dialPeer, callingNumber: locals.callingNumber ?? null,
+      callIds: legCallIds(locals.callId, legs.uac), tenantIn: locals.tenantIn ?? null, tenantOut: used!.tenant, dialPeer: used!.dialPeer, callingNumber: locals.callingNumber ?? null,
       calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt, answerAt,
     },
     ...(aSession?.ok ? { aSession } : {}),

@@ -76,9 +76,10 @@ export class UasCore {
       p.lastRseq = rseq;
       extra.push(header('RSeq', String(rseq)));
     }
+    // No spread here: on this path (every response an app sends) an object spread before other properties costs
+    // V8 a map transition per call, about half a microsecond (README, Performance).
     const response = buildResponse(request, status, msg.reason, {
-      ...(status > 100 && p.toTag !== undefined ? { toTag: p.toTag } : {}),
-      headers: extra, body: msg.body,
+      toTag: status > 100 ? p.toTag : undefined, headers: extra, body: msg.body,
     });
 
     // Dialog bookkeeping before sending, so that a fast ACK or PRACK finds it.

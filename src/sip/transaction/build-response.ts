@@ -3,7 +3,7 @@ import { getHeader as headerValue, header, headersNamed, tagOf as tagOfValue } f
 
 export interface BuildResponseOptions {
   /** To tag to add when the request's To has none (every response but 100 needs one, §8.2.6.2). */
-  toTag?: string;
+  toTag?: string | undefined;
   /** Headers appended after the copied ones (Contact, Record-Route, Allow, Reason ...). */
   headers?: SipHeader[];
   body?: Buffer;
