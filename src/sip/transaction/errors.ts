@@ -6,8 +6,10 @@ export type TransactionErrorCode =
   | 'ERR_SIP_TRANSACTION_NO_ACK'
   /** The transport failed to send a request, a response or an ACK. */
   | 'ERR_SIP_TRANSACTION_TRANSPORT'
-  /** The live-transaction cap was reached. */
+  /** The cap on transactions still at work was reached. */
   | 'ERR_SIP_TRANSACTION_LIMIT'
+  /** The cap on transactions waiting out their final timer was reached: the oldest waits end early. */
+  | 'ERR_SIP_TRANSACTION_WAIT_LIMIT'
   /** A request that cannot start a transaction (no top Via, no branch, ACK, missing CSeq ...). */
   | 'ERR_SIP_TRANSACTION_BAD_REQUEST'
   /** The layer was closed. */

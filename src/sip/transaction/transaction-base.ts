@@ -94,6 +94,12 @@ export abstract class TransactionBase<S extends string> {
     }
     this.#handles[name]?.cancel();
     this.#handles[name] = this.ctx.clock.setTimeout(this.#expire ??= () => this.transition('Terminated' as S), ms);
+    this.ctx.waiting(this);
+  }
+
+  /** Ends the final wait now, as if its timer had fired (the layer's cap on waiting transactions). */
+  endWait(): void {
+    this.transition('Terminated' as S);
   }
 
   protected stopTimer(name: TimerName): void {

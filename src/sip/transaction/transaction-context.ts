@@ -1,6 +1,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { TransportSender } from '../transport/types.js';
+import type { WaitingTransaction } from './final-waits.js';
 import type { TimerSettings, TransactionKind, TransactionStats, TransactionUser } from './types.js';
 
 /** What a transaction gets from the layer that made it. Internal to this folder. */
@@ -12,6 +13,8 @@ export interface TransactionContext {
   readonly log: Logger | undefined;
   /** The layer's TU (server transactions report errors and ACKs for 2xx to it). */
   tu(): TransactionUser | undefined;
+  /** Called when a transaction starts waiting out its final timer; the layer may end that wait early. */
+  waiting(txn: WaitingTransaction): void;
   /** Called once when a transaction enters Terminated; the layer forgets it. */
   terminated(kind: TransactionKind, key: string, txn: object): void;
 }

@@ -6,6 +6,7 @@ import type { Flow, SendTarget, TransportSender } from '../transport/types.js';
 import { buildCancel } from './build-cancel.js';
 import { buildResponse } from './build-response.js';
 import { TransactionError } from './errors.js';
+import { DEFAULT_MAX_WAITING, FinalWaits } from './final-waits.js';
 import { Invite2xxRetransmitter } from './invite-2xx-retransmitter.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
@@ -28,11 +29,17 @@ export interface TransactionLayerOptions {
   timers?: Partial<TimerSettings>;
   log?: Logger;
   /**
-   * Most transactions alive at once (default 50,000). A transaction holds its request, the request's or last
-   * response's serialised bytes and a few timers: about 2-3 times the message size, so 5-10 KB for a usual INVITE.
+   * Most transactions still at work at once (default 50,000): waiting for a final response, or for the ACK of a
+   * non-2xx one. Such a transaction holds its request and the bytes it may send again, 5-10 KB for a usual INVITE.
    * Past the cap, new requests are answered 503 statelessly and `sendRequest` throws ERR_SIP_TRANSACTION_LIMIT.
    */
   maxTransactions?: number;
+  /**
+   * Most transactions waiting out their final timer (D, I, J, K, L, M; default 150,000, final-waits.ts): about
+   * 1 KB each. Over UDP an INVITE's transactions and its BYE's wait 32 s each, so a gateway carrying 1,000 calls a
+   * second holds about 100,000 of them. Past the cap the oldest waits end early.
+   */
+  maxWaiting?: number;
   /** INVITE server transactions send 100 (Trying) when the TU has not answered within 200 ms (default true). */
   autoTrying?: boolean;
 }
@@ -62,11 +69,12 @@ export class TransactionLayer {
   readonly #ctx: TransactionContext;
   readonly #stats: TransactionStats = {
     created: zeroPerKind(), live: zeroPerKind(), retransmissionsSent: 0, retransmissionsAbsorbed: 0, timeouts: 0,
-    transportErrors: 0, rejectedOverLimit: 0, strayResponses: 0,
+    transportErrors: 0, rejectedOverLimit: 0, waiting: 0, waitsEndedEarly: 0, strayResponses: 0,
   };
   readonly #clients = new Map<string, ClientTxn>();
   readonly #servers = new Map<string, ServerTxn>();
   readonly #awaitingAck = new Map<string, Invite2xxRetransmitter>();
+  readonly #waits: FinalWaits;
   #tu: TransactionUser | undefined;
   #closed = false;
 
@@ -77,6 +85,8 @@ export class TransactionLayer {
     this.#log = opts.log;
     this.#max = opts.maxTransactions ?? 50_000;
     this.#autoTrying = opts.autoTrying ?? true;
+    const waits = new FinalWaits(opts.maxWaiting ?? DEFAULT_MAX_WAITING, this.#clock, this.#log);
+    this.#waits = waits;
     this.#ctx = {
       transport: this.#transport,
       clock: this.#clock,
@@ -84,7 +94,9 @@ export class TransactionLayer {
       stats: this.#stats,
       log: this.#log,
       tu: () => this.#tu,
+      waiting: (txn) => waits.add(txn),
       terminated: (kind, key, txn) => {
+        waits.delete(txn);
         const map: Map<string, object> = kind === 'ict' || kind === 'nict' ? this.#clients : this.#servers;
         if (map.get(key) === txn) map.delete(key);
         this.#stats.live[kind]--;
@@ -242,7 +254,7 @@ export class TransactionLayer {
 
   stats(): TransactionStats {
     const s = this.#stats;
-    return { ...s, created: { ...s.created }, live: { ...s.live } };
+    return { ...s, created: { ...s.created }, live: { ...s.live }, waiting: this.#waits.size, waitsEndedEarly: this.#waits.endedEarly };
   }
 
   /**
@@ -271,12 +283,14 @@ export class TransactionLayer {
     this.#clients.clear();
     this.#servers.clear();
     this.#awaitingAck.clear();
+    this.#waits.clear();
     for (const k of kinds) this.#stats.live[k] = 0;
   }
 
+  /** Transactions still at work: those waiting out their final timer have their own cap (final-waits.ts). */
   #liveTotal(): number {
     const l = this.#stats.live;
-    return l.ict + l.nict + l.ist + l.nist;
+    return l.ict + l.nict + l.ist + l.nist - this.#waits.size;
   }
 
   #receiveResponse(response: SipResponse, flow: Flow): void {

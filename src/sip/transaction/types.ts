@@ -75,8 +75,12 @@ export interface TransactionStats {
   timeouts: number;
   /** Sends the transport rejected. */
   transportErrors: number;
-  /** Requests refused because the live-transaction cap was reached. */
+  /** Requests refused because the cap on transactions still at work was reached. */
   rejectedOverLimit: number;
+  /** Transactions now waiting out their final timer (D, I, J, K, L, M); part of `live`. */
+  waiting: number;
+  /** Final waits ended early because the cap on waiting transactions was reached. */
+  waitsEndedEarly: number;
   /** Responses that matched no client transaction. */
   strayResponses: number;
 }

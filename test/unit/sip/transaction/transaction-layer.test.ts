@@ -145,6 +145,36 @@ test('the live-transaction cap: requests beyond it get a stateless 503, sendRequ
   assert.equal(layer.stats().live.nist, 1, 'Completed still counts until Timer J');
 });
 
+test('a transaction waiting out its final timer no longer counts against the cap on transactions at work', () => {
+  const { layer, tu } = setup({ maxTransactions: 1, autoTrying: false });
+  layer.receive(makeRequest('OPTIONS', { branch: 'z9hG4bK-w1' }), none, flowFrom());
+  layer.receive(makeRequest('OPTIONS', { branch: 'z9hG4bK-w2' }), none, flowFrom());
+  assert.equal(tu.requests.length, 1, 'the second is refused while the first is at work');
+  tu.requests[0]!.txn.respond(makeResponse(tu.requests[0]!.request, 200));
+  assert.equal(layer.stats().waiting, 1);
+  layer.receive(makeRequest('OPTIONS', { branch: 'z9hG4bK-w3' }), none, flowFrom());
+  assert.equal(tu.requests.length, 2, 'admitted: the first only waits out Timer J');
+});
+
+test('past the cap on waiting transactions the oldest wait ends early, counted; the others still absorb retransmissions', () => {
+  const { layer, tu } = setup({ maxWaiting: 2, autoTrying: false });
+  const reqs = ['z9hG4bK-o1', 'z9hG4bK-o2', 'z9hG4bK-o3'].map((branch) => makeRequest('OPTIONS', { branch }));
+  for (const r of reqs) layer.receive(r, none, flowFrom());
+  for (const { txn, request } of tu.requests) txn.respond(makeResponse(request, 200));
+  const [first, second, third] = tu.requests.map((r) => r.txn);
+  assert.equal(first!.state, 'Terminated');
+  assert.equal(second!.state, 'Completed');
+  assert.equal(third!.state, 'Completed');
+  const s = layer.stats();
+  assert.equal(s.waiting, 2);
+  assert.equal(s.waitsEndedEarly, 1);
+  assert.equal(s.live.nist, 2);
+  layer.receive(reqs[1]!, none, flowFrom());
+  assert.equal(tu.requests.length, 3, 'a retransmission of a waiting request is absorbed');
+  layer.receive(reqs[0]!, none, flowFrom());
+  assert.equal(tu.requests.length, 4, 'the one whose wait ended early is new again');
+});
+
 test('a throwing TU does not break the state machine', () => {
   const clock = new ManualClock();
   const transport = new FakeTransport();
