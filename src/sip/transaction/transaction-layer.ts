@@ -18,36 +18,13 @@ import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { responseTarget } from './response-target.js';
 import { resolveTimerSettings } from './timers.js';
 import type { TransactionContext } from './transaction-context.js';
+import type { Respond2xxOptions, TransactionLayerOptions } from './transaction-layer-options.js';
 import type {
   ClientTransaction, ClientTransactionUser, SendRequestOptions, ServerTransaction, TimerSettings, TransactionKind, TransactionStats,
   TransactionUser,
 } from './types.js';
 
-export interface TransactionLayerOptions {
-  transport: TransportSender;
-  clock?: Clock;
-  timers?: Partial<TimerSettings>;
-  log?: Logger;
-  /**
-   * Most transactions still at work at once (default 50,000): waiting for a final response, or for the ACK of a
-   * non-2xx one. Such a transaction holds its request and the bytes it may send again, 5-10 KB for a usual INVITE.
-   * Past the cap, new requests are answered 503 statelessly and `sendRequest` throws ERR_SIP_TRANSACTION_LIMIT.
-   */
-  maxTransactions?: number;
-  /**
-   * Most transactions waiting out their final timer (D, I, J, K, L, M; default 150,000, final-waits.ts): about
-   * 1 KB each. Over UDP an INVITE's transactions and its BYE's wait 32 s each, so a gateway carrying 1,000 calls a
-   * second holds about 100,000 of them. Past the cap the oldest waits end early.
-   */
-  maxWaiting?: number;
-  /** INVITE server transactions send 100 (Trying) when the TU has not answered within 200 ms (default true). */
-  autoTrying?: boolean;
-}
-
-export interface Respond2xxOptions {
-  /** No ACK within 64*T1 (§13.3.1.4): the TU should send BYE. */
-  onTimeout(): void;
-}
+export type { Respond2xxOptions, TransactionLayerOptions } from './transaction-layer-options.js';
 
 type ClientTxn = InviteClientTransaction | NonInviteClientTransaction;
 type ServerTxn = InviteServerTransaction | NonInviteServerTransaction;
