@@ -12,6 +12,7 @@
  * Builds dist/ first, as `npm start` does.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpuSeconds } from './proc-cpu.js';
 import { gateway, opt, policyGateway, sippBuffers } from './sipp-targets.js';
 import { startSipp } from '../test/support/sipp.js';
@@ -46,6 +47,7 @@ for (let i = 1; i <= runs; i++) {
     const t0 = process.hrtime.bigint();
     const m = await uac(t.remote, calls);
     const after = cpuSeconds(pid);
+    const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     if (!w.ok || !m.ok || before === undefined || after === undefined) {
       failed = true;
@@ -55,7 +57,7 @@ for (let i = 1; i <= runs; i++) {
       continue;
     }
     const msPerCall = ((after - before) * 1000) / calls;
-    console.log(`run ${i}: ${msPerCall.toFixed(3)} ms CPU per call (gateway ${(100 * (after - before) / wall).toFixed(0)}% of a core over ${wall.toFixed(1)} s)`);
+    console.log(`run ${i}: ${msPerCall.toFixed(3)} ms CPU per call (gateway ${(100 * (after - before) / wall).toFixed(0)}% of a core over ${wall.toFixed(1)} s, ${rssMiB.toFixed(0)} MiB resident at the end)`);
   } finally {
     await t.stop();
   }
