@@ -21,8 +21,8 @@ export abstract class TransactionBase<S extends string> {
   #state: S;
   // A stopped timer's slot is set to undefined, never deleted: a delete would turn the object into a dictionary.
   #handles: Partial<Record<TimerName, TimerHandle | undefined>> = {};
-  /** The end of the final wait (terminateAfter): one closure per transaction, made when that wait starts. */
-  #expire: (() => void) | undefined;
+  /** The final wait under way (terminateAfter), ended by the layer's timer wheel rather than a timer of its own. */
+  #waitName: TimerName | undefined;
   #reportedFailure = false;
   #disposed = false;
   #request: SipRequest | undefined;
@@ -84,20 +84,19 @@ export abstract class TransactionBase<S extends string> {
   /**
    * Ends the transaction when `ms` have passed (Timers D, I, J, K, L, M: the wait that only absorbs or answers
    * retransmissions), at once when `ms` is 0 (a reliable transport). Tens of thousands of transactions wait so
-   * under load (32 s each over UDP), so the wait costs one timer and one closure that holds only the transaction,
-   * nothing of the caller's scope such as the response that led to this state.
+   * under load (32 s each over UDP): the layer ends their waits from one timer (final-waits.ts), so a wait costs
+   * a map entry, not a timer of its own.
    */
   protected terminateAfter(name: TimerName, ms: number): void {
     if (ms === 0) {
       this.transition('Terminated' as S);
       return;
     }
-    this.#handles[name]?.cancel();
-    this.#handles[name] = this.ctx.clock.setTimeout(this.#expire ??= () => this.transition('Terminated' as S), ms);
-    this.ctx.waiting(this);
+    this.#waitName = name;
+    this.ctx.waiting(this, ms);
   }
 
-  /** Ends the final wait now, as if its timer had fired (the layer's cap on waiting transactions). */
+  /** Ends the final wait now: its time is up, or the layer's cap on waiting transactions was reached. */
   endWait(): void {
     this.transition('Terminated' as S);
   }
@@ -112,7 +111,9 @@ export abstract class TransactionBase<S extends string> {
 
   /** Names of the timers now running; for tests and diagnostics. */
   runningTimers(): string[] {
-    return (Object.keys(this.#handles) as TimerName[]).filter((n) => this.#handles[n] !== undefined).sort();
+    const names = (Object.keys(this.#handles) as TimerName[]).filter((n) => this.#handles[n] !== undefined);
+    if (this.#waitName !== undefined && !this.terminated) names.push(this.#waitName);
+    return names.sort();
   }
 
   /** Hands bytes to the transport; a failure is reported once through `transportFailed`. */

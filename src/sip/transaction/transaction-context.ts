@@ -13,8 +13,8 @@ export interface TransactionContext {
   readonly log: Logger | undefined;
   /** The layer's TU (server transactions report errors and ACKs for 2xx to it). */
   tu(): TransactionUser | undefined;
-  /** Called when a transaction starts waiting out its final timer; the layer may end that wait early. */
-  waiting(txn: WaitingTransaction): void;
+  /** A transaction starts waiting out its final timer of `ms`: the layer ends the wait (final-waits.ts). */
+  waiting(txn: WaitingTransaction, ms: number): void;
   /** Called once when a transaction enters Terminated; the layer forgets it. */
   terminated(kind: TransactionKind, key: string, txn: object): void;
 }

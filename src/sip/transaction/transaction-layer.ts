@@ -71,7 +71,7 @@ export class TransactionLayer {
       stats: this.#stats,
       log: this.#log,
       tu: () => this.#tu,
-      waiting: (txn) => waits.add(txn),
+      waiting: (txn, ms) => waits.add(txn, ms),
       terminated: (kind, key, txn) => {
         waits.delete(txn);
         const map: Map<string, object> = kind === 'ict' || kind === 'nict' ? this.#clients : this.#servers;
