@@ -111,30 +111,19 @@ interface AfterInputShared {
   readonly maxDefer: number;
 }
 
-/**
- * One timer of afterInputClock: its state in fields, so a waiting timer is a few objects, not a web of closures.
- * Over the system clock it holds Node's timer itself (no NodeTimer beside it): the engine keeps tens of thousands
- * of these through the 32 s transaction waits, and each object they keep is copied by every young collection.
- */
+/** One timer of afterInputClock: its state in fields, so a waiting timer is a few objects, not a web of closures. */
 class AfterInputTimer implements TimerHandle {
   #state: 'armed' | 'due' | 'done' = 'armed';
   #immediate: ReturnType<typeof setImmediate> | undefined;
   #deferred = 0;
-  #timer: TimerHandle | ReturnType<typeof setTimeout>;
+  #timer: TimerHandle;
   readonly #c: AfterInputShared;
   readonly #fn: () => void;
 
   constructor(c: AfterInputShared, fn: () => void, ms: number) {
     this.#c = c;
     this.#fn = fn;
-    this.#timer = this.#arm(ms);
-  }
-
-  #arm(ms: number): TimerHandle | ReturnType<typeof setTimeout> {
-    if (this.#c.base !== systemClock) return this.#c.base.setTimeout(this.#due, ms);
-    const t = setTimeout(this.#due, ms);
-    t.unref();
-    return t;
+    this.#timer = c.base.setTimeout(this.#due, ms);
   }
 
   readonly #due = (): void => {
@@ -143,7 +132,7 @@ class AfterInputTimer implements TimerHandle {
     if (backlog > 0 && this.#deferred < this.#c.maxDefer) {
       const wait = Math.min(backlog, this.#c.maxDefer - this.#deferred);
       this.#deferred += wait;
-      this.#timer = this.#arm(wait);
+      this.#timer = this.#c.base.setTimeout(this.#due, wait);
       return;
     }
     this.#state = 'due';
@@ -160,9 +149,7 @@ class AfterInputTimer implements TimerHandle {
   cancel(): void {
     if (this.#state === 'done') return;
     this.#state = 'done';
-    const t = this.#timer;
-    if ('cancel' in t) t.cancel();
-    else clearTimeout(t);
+    this.#timer.cancel();
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
   }
 }

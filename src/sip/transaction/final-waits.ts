@@ -97,8 +97,6 @@ export class FinalWaits {
       if (!head.done && (soonest === undefined || head.value[1] < soonest.at)) soonest = { q, txn: head.value[0], at: head.value[1] };
     }
     if (!soonest) return;
-    soonest.q.delete(soonest.txn);
-    this.#size--;
     this.#endedEarly++;
     const now = this.#clock.now();
     if (now - this.#loggedAt >= LOG_EVERY_MS) {
@@ -106,7 +104,16 @@ export class FinalWaits {
       this.#log?.warn({ code: 'ERR_SIP_TRANSACTION_WAIT_LIMIT', max: this.#max, endedEarly: this.#endedEarly, transaction: soonest.txn.id },
         `${this.#max} transactions wait out their final timer: the waits due soonest end early`);
     }
-    soonest.txn.endWait();
+    this.#end(soonest.q, soonest.txn);
+  }
+
+  /**
+   * Ends one wait: the transaction terminates and the layer's delete() takes it out; one that does not call back
+   * is taken out here.
+   */
+  #end(q: Map<WaitingTransaction, number>, txn: WaitingTransaction): void {
+    txn.endWait();
+    if (q.delete(txn)) this.#size--;
   }
 
   #armFor(at: number): void {
@@ -128,9 +135,7 @@ export class FinalWaits {
           if (at < next) next = at;
           break;
         }
-        q.delete(txn);
-        this.#size--;
-        txn.endWait();
+        this.#end(q, txn);
       }
     }
     if (next < Infinity) this.#armFor(next);

@@ -2,14 +2,14 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { TransportSender } from '../transport/types.js';
 import type { WaitingTransaction } from './final-waits.js';
-import type { TimerSettings, TransactionKind, TransactionStats, TransactionUser } from './types.js';
+import type { TimerSettings, TransactionCounters, TransactionKind, TransactionUser } from './types.js';
 
 /** What a transaction gets from the layer that made it. Internal to this folder. */
 export interface TransactionContext {
   readonly transport: TransportSender;
   readonly clock: Clock;
   readonly settings: TimerSettings;
-  readonly stats: TransactionStats;
+  readonly stats: TransactionCounters;
   readonly log: Logger | undefined;
   /** The layer's TU (server transactions report errors and ACKs for 2xx to it). */
   tu(): TransactionUser | undefined;

@@ -20,7 +20,7 @@ import { resolveTimerSettings } from './timers.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { Respond2xxOptions, TransactionLayerOptions } from './transaction-layer-options.js';
 import type {
-  ClientTransaction, ClientTransactionUser, SendRequestOptions, ServerTransaction, TimerSettings, TransactionKind, TransactionStats,
+  ClientTransaction, ClientTransactionUser, SendRequestOptions, ServerTransaction, TimerSettings, TransactionCounters, TransactionKind, TransactionStats,
   TransactionUser,
 } from './types.js';
 
@@ -44,9 +44,9 @@ export class TransactionLayer {
   readonly #max: number;
   readonly #autoTrying: boolean;
   readonly #ctx: TransactionContext;
-  readonly #stats: TransactionStats = {
+  readonly #stats: TransactionCounters = {
     created: zeroPerKind(), live: zeroPerKind(), retransmissionsSent: 0, retransmissionsAbsorbed: 0, timeouts: 0,
-    transportErrors: 0, rejectedOverLimit: 0, waiting: 0, waitsEndedEarly: 0, strayResponses: 0,
+    transportErrors: 0, rejectedOverLimit: 0, strayResponses: 0,
   };
   readonly #clients = new Map<string, ClientTxn>();
   readonly #servers = new Map<string, ServerTxn>();

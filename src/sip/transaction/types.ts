@@ -84,3 +84,6 @@ export interface TransactionStats {
   /** Responses that matched no client transaction. */
   strayResponses: number;
 }
+
+/** The counters the transactions themselves move; the final-wait figures are FinalWaits' own (final-waits.ts). */
+export type TransactionCounters = Omit<TransactionStats, 'waiting' | 'waitsEndedEarly'>;
