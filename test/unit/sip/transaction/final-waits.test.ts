@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../../../src/common/clock.js';
 import { FinalWaits, WAIT_TICK_MS, type WaitingTransaction } from '../../../../src/sip/transaction/final-waits.js';
+import { captureLog } from '../../../support/log-capture.js';
 
 function waiter(id: string, ended: string[], waits?: () => FinalWaits): WaitingTransaction {
   const t: WaitingTransaction = {
@@ -56,4 +57,20 @@ test('a transaction that ends otherwise leaves the wheel; past the cap the wait 
   assert.equal(clock.pending, 0);
   clock.advance(40_000);
   assert.deepEqual(ended, ['b'], 'nothing ends after clear');
+});
+
+test('waits ended early by the cap give one warn line with its code per 10 s, however many end', () => {
+  const clock = new ManualClock(0);
+  const cap = captureLog('info');
+  const waits = new FinalWaits(1, clock, cap.log);
+  const ended: string[] = [];
+  for (let i = 0; i < 50; i++) waits.add(waiter(`t${i}`, ended, () => waits), 32_000);
+  assert.equal(waits.endedEarly, 49);
+  assert.equal(waits.size, 1);
+  const lines = () => cap.records.filter((r) => r.code === 'ERR_SIP_TRANSACTION_WAIT_LIMIT');
+  assert.equal(lines().length, 1);
+  clock.advance(10_000);
+  waits.add(waiter('late', ended, () => waits), 32_000);
+  assert.equal(lines().length, 2);
+  assert.equal(lines()[1]!.endedEarly, 50);
 });
