@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { systemClock, type Clock } from '../common/index.js';
+import { SlotMap, systemClock, type Clock } from '../common/index.js';
 import { sipReason } from './reason.js';
 import type { CallControl } from './supervise-legs.js';
 
@@ -76,7 +76,7 @@ interface Entry {
  * them and end one. A call leaves the table when it ends; `drained()` resolves when none is left.
  */
 export class ActiveCalls {
-  readonly #calls = new Map<string, Entry>();
+  readonly #calls = new SlotMap<string, Entry>();
   readonly #app: number;
   readonly #clock: Clock;
   #waiters: Array<() => void> = [];

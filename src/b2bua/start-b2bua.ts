@@ -21,6 +21,7 @@ import { RegisterRelay, type RelayRequest, type RelayResponse } from './register
 import { Registrations, registrationSpecs, type RegisterSrf } from './registrations.js';
 import { mediaCounters } from './media-pools.js';
 import { usePlainEnvironment } from './plain-environment.js';
+import { useSlotTables, type SrfTables } from './srf-tables.js';
 
 export type { B2buaApp, B2buaOptions, B2buaStatsSnapshot } from './b2bua-options.js';
 import type { B2buaApp, B2buaOptions } from './b2bua-options.js';
@@ -128,6 +129,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     stopSrf(srf);
     stopBatching();
   };
+  let tables: SrfTables | undefined;
   const hostport = await new Promise<string>((resolve, reject) => {
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     const timer = setTimeout(() => {
@@ -145,8 +147,9 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       }
     });
     srf.connect({ host: options.engine.host, port: options.engine.port, secret: options.engine.secret });
+    tables = useSlotTables(srf);
   });
-  log.info({ engine: `${options.engine.host}:${options.engine.port}`, hostport, ...(options.policy ? { tenants: Object.keys(options.policy.tenants) } : { target: options.target }) },
+  log.info({ engine: `${options.engine.host}:${options.engine.port}`, hostport, srfTables: tables, ...(options.policy ? { tenants: Object.keys(options.policy.tenants) } : { target: options.target }) },
     'b2bua connected');
   connected = true;
   live?.trunks?.start();

@@ -4,3 +4,4 @@ export * from './clock.js';
 export * from './typed-emitter.js';
 export * from './idle-memory.js';
 export * from './local-id.js';
+export * from './slot-map.js';

@@ -1,4 +1,5 @@
 import { newLocalId } from '../../common/local-id.js';
+import { SlotMap } from '../../common/slot-map.js';
 import type { Clock } from '../../common/clock.js';
 import type { SipRequest } from '../../sip/message/types.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
@@ -21,8 +22,8 @@ export interface ServerRequestsOptions {
  */
 export class ServerRequests {
   readonly #opts: ServerRequestsOptions;
-  readonly #byTxnId = new Map<string, ServerPending>();
-  readonly #invites = new Map<string, ServerPending>();
+  readonly #byTxnId = new SlotMap<string, ServerPending>();
+  readonly #invites = new SlotMap<string, ServerPending>();
   #unanswered = 0;
 
   constructor(opts: ServerRequestsOptions) {

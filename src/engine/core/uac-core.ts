@@ -1,3 +1,4 @@
+import { SlotMap } from '../../common/slot-map.js';
 import { newLocalId } from '../../common/local-id.js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
@@ -47,7 +48,7 @@ export interface UacDeps {
 export class UacCore {
   readonly #c: UacDeps;
   /** Requests an app sent that await their final response, by transactionId: owned here. */
-  readonly #pending = new Map<string, ClientPending>();
+  readonly #pending = new SlotMap<string, ClientPending>();
 
   /** How every client transaction's user reaches back here (client-user.ts). */
   readonly #userHost: ClientUserHost;

@@ -1,10 +1,11 @@
+import { SlotMap } from '../../common/slot-map.js';
 import type { Dialog } from './dialog.js';
 
 /** The live dialogs, indexed by drachtio dialog id, by (Call-ID, local tag, remote tag) and by Call-ID. */
 export class DialogTable<D extends Dialog = Dialog> {
-  readonly #byId = new Map<string, D>();
-  readonly #byKey = new Map<string, D>();
-  readonly #byCallId = new Map<string, D>();
+  readonly #byId = new SlotMap<string, D>();
+  readonly #byKey = new SlotMap<string, D>();
+  readonly #byCallId = new SlotMap<string, D>();
 
   get size(): number {
     return this.#byId.size;
