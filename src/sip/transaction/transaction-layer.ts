@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../../common/clock.js';
+import { SlotMap } from '../../common/slot-map.js';
 import type { Logger } from '../../log/logger.js';
 import type { CSeq, SipMessage, SipRequest, SipResponse, Via } from '../message/types.js';
 import { ownString } from '../message/own-string.js';
@@ -48,9 +49,9 @@ export class TransactionLayer {
     created: zeroPerKind(), live: zeroPerKind(), retransmissionsSent: 0, retransmissionsAbsorbed: 0, timeouts: 0,
     transportErrors: 0, rejectedOverLimit: 0, strayResponses: 0,
   };
-  readonly #clients = new Map<string, ClientTxn>();
-  readonly #servers = new Map<string, ServerTxn>();
-  readonly #awaitingAck = new Map<string, Invite2xxRetransmitter>();
+  readonly #clients = new SlotMap<string, ClientTxn>();
+  readonly #servers = new SlotMap<string, ServerTxn>();
+  readonly #awaitingAck = new SlotMap<string, Invite2xxRetransmitter>();
   readonly #waits: FinalWaits;
   #tu: TransactionUser | undefined;
   #closed = false;
