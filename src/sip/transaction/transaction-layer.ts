@@ -1,11 +1,10 @@
 import { systemClock, type Clock } from '../../common/clock.js';
 import { SlotMap } from '../../common/slot-map.js';
 import type { Logger } from '../../log/logger.js';
-import type { CSeq, SipMessage, SipRequest, SipResponse, Via } from '../message/types.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
 import { ownString } from '../message/own-string.js';
 import type { Flow, SendTarget, TransportSender } from '../transport/types.js';
 import { buildCancel } from './build-cancel.js';
-import { buildResponse } from './build-response.js';
 import { TransactionError } from './errors.js';
 import { DEFAULT_MAX_WAITING, FinalWaits } from './final-waits.js';
 import { Invite2xxRetransmitter } from './invite-2xx-retransmitter.js';
@@ -13,12 +12,12 @@ import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { cseqOf, serializeMessage as serialize, toTagOf, topViaOf as topVia } from '../message/index.js';
 import { MAGIC_COOKIE, newBranch } from './new-branch.js';
-import { ackKey, clientKey, isRfc3261Branch, serverKey } from './transaction-keys.js';
+import { ackKey, clientKey, serverKey } from './transaction-keys.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
-import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
-import { responseTarget } from './response-target.js';
+import type { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { resolveTimerSettings } from './timers.js';
 import type { TransactionContext } from './transaction-context.js';
+import { TransactionReceiver } from './transaction-receiver.js';
 import type { Respond2xxOptions, TransactionLayerOptions } from './transaction-layer-options.js';
 import type {
   ClientTransaction, ClientTransactionUser, SendRequestOptions, ServerTransaction, TimerSettings, TransactionCounters, TransactionKind, TransactionStats,
@@ -43,7 +42,6 @@ export class TransactionLayer {
   readonly #settings: TimerSettings;
   readonly #log: Logger | undefined;
   readonly #max: number;
-  readonly #autoTrying: boolean;
   readonly #ctx: TransactionContext;
   readonly #stats: TransactionCounters = {
     created: zeroPerKind(), live: zeroPerKind(), retransmissionsSent: 0, retransmissionsAbsorbed: 0, timeouts: 0,
@@ -53,6 +51,7 @@ export class TransactionLayer {
   readonly #servers = new SlotMap<string, ServerTxn>();
   readonly #awaitingAck = new SlotMap<string, Invite2xxRetransmitter>();
   readonly #waits: FinalWaits;
+  readonly #rx: TransactionReceiver;
   #tu: TransactionUser | undefined;
   #closed = false;
 
@@ -62,7 +61,6 @@ export class TransactionLayer {
     this.#settings = resolveTimerSettings(opts.timers);
     this.#log = opts.log;
     this.#max = opts.maxTransactions ?? 50_000;
-    this.#autoTrying = opts.autoTrying ?? true;
     const waits = new FinalWaits(opts.maxWaiting ?? DEFAULT_MAX_WAITING, this.#clock, this.#log);
     this.#waits = waits;
     this.#ctx = {
@@ -80,6 +78,12 @@ export class TransactionLayer {
         this.#stats.live[kind]--;
       },
     };
+    this.#rx = new TransactionReceiver({
+      ctx: this.#ctx, clients: this.#clients, servers: this.#servers, awaitingAck: this.#awaitingAck,
+      autoTrying: opts.autoTrying ?? true,
+      atCap: () => this.#liveTotal() >= this.#max,
+      sendStateless: (message, target) => this.sendStateless(message, target),
+    });
   }
 
   /** The timer settings in force (defaults filled in). */
@@ -226,8 +230,7 @@ export class TransactionLayer {
   /** Called by the engine for every message the transport delivers. */
   receive(message: SipMessage, _raw: Buffer, flow: Flow): void {
     if (this.#closed) return;
-    if (message.kind === 'response') this.#receiveResponse(message, flow);
-    else this.#receiveRequest(message, flow);
+    this.#rx.receive(message, flow);
   }
 
   stats(): TransactionStats {
@@ -269,92 +272,5 @@ export class TransactionLayer {
   #liveTotal(): number {
     const l = this.#stats.live;
     return l.ict + l.nict + l.ist + l.nist - this.#waits.size;
-  }
-
-  #receiveResponse(response: SipResponse, flow: Flow): void {
-    // "1. If the response has the same value of the branch parameter in the top Via header field as the branch
-    // parameter in the top Via header field of the request that created the transaction.
-    //  2. If the method parameter in the CSeq header field matches the method of the request that created the
-    // transaction." https://www.rfc-editor.org/rfc/rfc3261#section-17.1.3
-    const branch = topVia(response)?.params.branch;
-    const cseq = cseqOf(response);
-    const txn = branch && cseq ? this.#clients.get(clientKey(branch, cseq.method)) : undefined;
-    if (txn) {
-      txn.receiveResponse(response, flow);
-      return;
-    }
-    // RFC 6026 §8.9 has the transport discard such responses; the TU decides (the engine drops them).
-    this.#stats.strayResponses++;
-    const tu = this.#tu;
-    if (tu) this.#callTu('onStrayResponse', () => tu.onStrayResponse(response, flow));
-  }
-
-  #receiveRequest(request: SipRequest, flow: Flow): void {
-    const via = topVia(request);
-    const cseq = cseqOf(request);
-    if (!via || !cseq) {
-      this.#log?.warn({ method: request.method }, 'request without a usable Via or CSeq dropped');
-      return;
-    }
-    if (request.method === 'ACK') {
-      this.#receiveAck(request, via, cseq, flow);
-      return;
-    }
-    // "If a matching server transaction is found, the request is passed to that transaction for processing."
-    // https://www.rfc-editor.org/rfc/rfc6026#section-8.10
-    const key = serverKey(request, via, cseq, request.method, toTagOf(request));
-    const existing = this.#servers.get(key);
-    if (existing) {
-      existing.receiveRequest(request, flow);
-      return;
-    }
-    const tu = this.#tu;
-    if (!tu) {
-      this.#log?.warn({ method: request.method }, 'request dropped: no transaction user');
-      return;
-    }
-    if (this.#liveTotal() >= this.#max) {
-      this.#stats.rejectedOverLimit++;
-      const busy = buildResponse(request, 503, 'Service Unavailable', { toTag: newBranch().slice(MAGIC_COOKIE.length) });
-      this.sendStateless(busy, responseTarget(request, flow)).catch(() => undefined);
-      return;
-    }
-    const target = responseTarget(request, flow);
-    // The key is kept through Timer J/L (32 s over UDP): a copy, not cuts of the request's header text.
-    const id = ownString(key);
-    const txn = request.method === 'INVITE'
-      ? new InviteServerTransaction(this.#ctx, id, request, flow, target, { autoTrying: this.#autoTrying })
-      : new NonInviteServerTransaction(this.#ctx, id, request, flow, target);
-    this.#servers.set(id, txn);
-    this.#stats.created[txn.kind]++;
-    this.#stats.live[txn.kind]++;
-    this.#callTu('onRequest', () => tu.onRequest(request, flow, txn));
-  }
-
-  #receiveAck(ack: SipRequest, via: Via, cseq: CSeq, flow: Flow): void {
-    // "the ACK request matches a transaction if [...]": the ACK for a non-2xx response carries the INVITE's branch;
-    // the RFC 2543 form compares the To tag with the one of the response sent.
-    // https://www.rfc-editor.org/rfc/rfc3261#section-17.2.3
-    const toTag = toTagOf(ack);
-    let ist = this.#servers.get(serverKey(ack, via, cseq, 'INVITE', toTag));
-    if (!ist && !isRfc3261Branch(via)) {
-      const candidate = this.#servers.get(serverKey(ack, via, cseq, 'INVITE', undefined));
-      if (candidate instanceof InviteServerTransaction && candidate.responseToTag === toTag) ist = candidate;
-    }
-    if (ist instanceof InviteServerTransaction && !ist.receiveAck(ack, flow)) return;
-    // The ACK for a 2xx is the TU's (§17.2.1, RFC 6026 §8.7): stop our 2xx retransmission and pass it up.
-    const k = ackKey(ack);
-    const r = k === undefined ? undefined : this.#awaitingAck.get(k);
-    r?.ack();
-    const tu = this.#tu;
-    if (tu) this.#callTu('onAck', () => tu.onAck(ack, flow));
-  }
-
-  #callTu(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.#log?.error({ err, what }, 'transaction user callback threw');
-    }
   }
 }
