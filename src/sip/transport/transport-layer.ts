@@ -1,5 +1,5 @@
-import { ConnectionGate, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitCode } from './connection-gate.js';
-import { fitConnectionLimits, readOpenFilesLimit } from './fd-limit.js';
+import type { ConnectionGate } from './connection-gate.js';
+import { acceptGate, parseLimits } from './input-limits.js';
 import type { SecureContextOptions } from 'node:tls';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { GatewayError } from '../../common/gateway-error.js';
@@ -65,13 +65,11 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#log = options.log ?? silentLogger();
     this.#clock = options.clock ?? systemClock;
     const refusedLog = new RefusedInputLog(this.#log, this.#clock);
-    const l = options.limits;
+    const limits = parseLimits(options.limits);
     this.#rx = new ReceivePath({
       log: this.#log,
       refusedLog,
-      parseLimits: l && (l.maxMessageBytes !== undefined || l.maxHeaders !== undefined || l.maxLineBytes !== undefined)
-        ? { maxMessageBytes: l.maxMessageBytes ?? 65_535, maxHeaders: l.maxHeaders ?? 256, maxLineBytes: l.maxLineBytes ?? 8_192 }
-        : undefined,
+      parseLimits: limits.parser,
       stages: options.stages,
       udpListener: (id) => this.#udpById.get(id),
       emitBadRequest: (d) => this.safeEmit('badRequest', d),
@@ -84,24 +82,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       count: (code) => this.#rx.count(code),
       emit: (ev) => this.safeEmit('tlsFailure', ev),
     });
-    const configured = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
-    const fit = fitConnectionLimits(configured, options.openFilesLimit ?? readOpenFilesLimit());
-    if (fit.lowered) {
-      this.#log.warn({ code: 'ERR_SIP_TRANSPORT_FD_RESERVE', configured: configured.maxConnections, maxConnections: fit.limits.maxConnections },
-        `the open-files limit leaves room for ${fit.limits.maxConnections} inbound connections, not the ${configured.maxConnections} configured; `
-        + 'the rest of the descriptors are kept for the admin API and the calls in progress (raise it with ulimit -n or LimitNOFILE)');
-    }
-    this.#gate = new ConnectionGate(fit.limits, (code, socket) => {
-      this.#rx.count(code);
-      const remote = `${socket.remoteAddress ?? '-'}:${socket.remotePort ?? '-'}`;
-      const what = REFUSAL_TEXT[code];
-      refusedLog.refused(code, what, remote, 'tcp', `connection refused at accept: ${what}`);
-    });
-    this.#limits = {
-      maxMessageBytes: l?.maxMessageBytes ?? 65_535,
-      maxHeaders: l?.maxHeaders ?? 256,
-      maxLineBytes: l?.maxLineBytes ?? 8_192,
-    };
+    this.#gate = acceptGate(options, this.#log, refusedLog, (code) => this.#rx.count(code));
+    this.#limits = limits.resolved;
     const ids = new Set<string>();
     for (const l of options.listeners) {
       if (ids.has(l.id)) throw new GatewayError('ERR_SIP_TRANSPORT_BIND', `duplicate listener id '${l.id}'`);
@@ -302,11 +284,3 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     };
   }
 }
-
-/** The log line's words for each connection refused at accept. */
-const REFUSAL_TEXT: Record<ConnectionLimitCode, string> = {
-  ERR_SIP_TRANSPORT_CONN_LIMIT: 'too many connections open',
-  ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT: 'too many connections from this source',
-  ERR_SIP_TRANSPORT_HANDSHAKE_LIMIT: 'too many TLS handshakes in progress',
-  ERR_SIP_TRANSPORT_HANDSHAKE_SOURCE_LIMIT: 'too many TLS handshakes in progress from this source',
-};
