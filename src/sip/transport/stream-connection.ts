@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../../common/clock.js';
-import type { ConnectionEntry, ConnectionInfo, ConnectionDirection } from './connection-table.js';
+import type { ConnectionEntry, ConnectionInfo } from './connection-table.js';
 import { StreamFramer, type FrameError, type StreamFramerOptions } from './stream-framer.js';
 import { transportError, type TransportError } from './errors.js';
-import { normalizeAddress } from './address.js';
-import type { Flow, TlsPeerInfo } from './types.js';
+import { connectionFlow, connectionInfo, type StreamConnectionDescription } from './stream-connection-info.js';
+import type { Flow } from './types.js';
 
 /** Upward callbacks of one connection, implemented by the transport layer. */
 export interface StreamConnectionUser {
@@ -29,22 +29,12 @@ export interface StreamConnectionTimers {
 }
 
 /** Optional fields may be given as undefined (the transport passes what it has). */
-export interface StreamConnectionOptions extends StreamConnectionTimers {
-  id: string;
-  protocol: 'tcp' | 'tls';
-  direction: ConnectionDirection;
+export interface StreamConnectionOptions extends StreamConnectionTimers, StreamConnectionDescription {
   socket: Socket;
   clock: Clock;
   user: StreamConnectionUser;
   framer?: StreamFramerOptions | undefined;
   reuseKey?: string | undefined;
-  listenerId?: string | undefined;
-  tenant?: string | undefined;
-  tlsProfile?: string | undefined;
-  servername?: string | undefined;
-  tls?: TlsPeerInfo | undefined;
-  /** The local address and port when the caller knows them (a listener bound to one address): no getsockname. */
-  local?: { address: string; port: number } | undefined;
   /** TCP_NODELAY and keepalive were set when the socket was accepted (the listener's server options). */
   socketOptionsSet?: boolean;
 }
@@ -90,29 +80,8 @@ export class StreamConnection implements ConnectionEntry {
     this.#messageTimeoutMs = o.messageTimeoutMs ?? 10_000;
     this.#framerOptions = o.framer;
     this.reuseKey = o.reuseKey;
-    const now = o.clock.now();
     const s = o.socket as OwnedSocket;
-    this.info = {
-      id: o.id,
-      protocol: o.protocol,
-      direction: o.direction,
-      state: 'open',
-      localAddress: o.local ? o.local.address : normalizeAddress(s.localAddress ?? ''),
-      localPort: o.local ? o.local.port : (s.localPort ?? 0),
-      remoteAddress: normalizeAddress(s.remoteAddress ?? ''),
-      remotePort: s.remotePort ?? 0,
-      createdAt: now,
-      lastActivityAt: now,
-      bytesIn: 0,
-      bytesOut: 0,
-      messagesIn: 0,
-      messagesOut: 0,
-    };
-    if (o.listenerId !== undefined) this.info.listenerId = o.listenerId;
-    if (o.tenant !== undefined) this.info.tenant = o.tenant;
-    if (o.tlsProfile !== undefined) this.info.tlsProfile = o.tlsProfile;
-    if (o.servername !== undefined) this.info.servername = o.servername;
-    if (o.tls !== undefined) this.info.tls = o.tls;
+    this.info = connectionInfo(o, s, o.clock.now());
 
     if (o.socketOptionsSet !== true) {
       s.setNoDelay(true);
@@ -127,19 +96,7 @@ export class StreamConnection implements ConnectionEntry {
 
   /** The flow every message of this connection reports; shared, so callers must not modify it. */
   get flow(): Flow {
-    if (this.#flow) return this.#flow;
-    const i = this.info;
-    const flow: Flow = {
-      protocol: i.protocol,
-      localAddress: i.localAddress,
-      localPort: i.localPort,
-      remoteAddress: i.remoteAddress,
-      remotePort: i.remotePort,
-      connectionId: i.id,
-    };
-    if (i.listenerId !== undefined) flow.listenerId = i.listenerId;
-    if (i.tls !== undefined) flow.tls = i.tls;
-    return (this.#flow = flow);
+    return (this.#flow ??= connectionFlow(this.info));
   }
 
   static #onSocketData(this: OwnedSocket, chunk: Buffer): void {
