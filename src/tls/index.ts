@@ -3,6 +3,7 @@ export * from './cipher-names.js';
 export * from './identity.js';
 export * from './failure.js';
 export * from './tls-stats.js';
+export * from './profile-types.js';
 export * from './profile.js';
 export * from './sni.js';
 export * from './reloader.js';

@@ -7,7 +7,7 @@ import type { CertificateRequestSeen } from './handshake-sniff.js';
 import { peerIdentities } from './identity.js';
 import { decodeStapledOcsp, type OcspReport } from './ocsp.js';
 import { attempt, describeChain, type Attempt, type ProbedCertificate } from './probe-attempt.js';
-import type { CompiledTlsProfile } from './profile.js';
+import type { CompiledTlsProfile } from './profile-types.js';
 
 export type { ProbedCertificate } from './probe-attempt.js';
 export type { OcspReport } from './ocsp.js';

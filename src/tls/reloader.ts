@@ -1,6 +1,7 @@
 import { TypedEmitter } from '../common/typed-emitter.js';
 import type { TlsErrorCode } from './errors.js';
-import { buildTlsProfile, type BuildTlsProfileOptions, type CompiledTlsProfile, type ProfileProblem, type TlsProfileMaterial, type TlsProfileSpec } from './profile.js';
+import { buildTlsProfile, type BuildTlsProfileOptions } from './profile.js';
+import type { CompiledTlsProfile, ProfileProblem, TlsProfileMaterial, TlsProfileSpec } from './profile-types.js';
 
 export interface ProfileInput {
   spec: TlsProfileSpec;

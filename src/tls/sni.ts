@@ -1,7 +1,7 @@
 import type { SecureContext, TlsOptions, TLSSocket } from 'node:tls';
 import { tlsError } from './errors.js';
 import { hostMatches } from './identity.js';
-import type { CompiledTlsProfile } from './profile.js';
+import type { CompiledTlsProfile } from './profile-types.js';
 
 export interface ListenerTlsOptions {
   /** The live profiles that may answer on this listener (read at every handshake, so reloads apply). */
