@@ -13,7 +13,7 @@ import type { AppLimitCode } from './engine/app-connection.js';
 import type { CoreErrorCode } from './engine/core/errors.js';
 import type { EngineErrorCode } from './engine/errors.js';
 import type { ControlErrorCode } from './engine/wire/errors.js';
-import type { EngineWorkerErrorCode } from './engine/worker.js';
+import type { EngineWorkerErrorCode } from './engine/worker-types.js';
 import type { LogErrorCode } from './log/errors.js';
 import type { MediaErrorCode } from './media/errors.js';
 import type { PkiErrorCode } from './pki/errors.js';

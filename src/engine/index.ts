@@ -6,5 +6,6 @@ export * from './control-server.js';
 export * from './outbound-dialer.js';
 export * from './engine.js';
 export * from './worker.js';
+export * from './worker-types.js';
 export * from './engine-tls.js';
 export * from './engine-snapshot.js';

@@ -1,75 +1,12 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { GatewayError, startIdleMemoryRelease } from '../common/index.js';
-import { createLogger, type LogStyle } from '../log/index.js';
-import type { TimerSettings } from '../sip/transaction/index.js';
+import { createLogger } from '../log/index.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
-import { Engine, type EngineAddresses, type EngineControlOptions, type EngineListenerOptions, type TransportLimits } from './engine.js';
-import type { EngineTlsOptions } from './engine-tls.js';
-import type { CoreLimits } from './core/limits.js';
-import type { SourceTrustOptions } from './source-trust.js';
-import type { OverloadOptions } from './overload.js';
+import { Engine, type EngineAddresses } from './engine.js';
 import { engineSnapshot, type EngineSnapshot } from './engine-snapshot.js';
 import { closeConnectionByAdmin } from './close-connection.js';
 import type { ConnectionInfo } from '../sip/transport/index.js';
-
-/** Engine options that cross a thread boundary (structured clone): no functions, no logger, no SecureContext. */
-export interface EngineWorkerOptions {
-  listen: EngineListenerOptions[];
-  control: EngineControlOptions;
-  /** TLS profiles as specs and PEM text; the worker builds the SecureContexts itself. */
-  tls?: EngineTlsOptions;
-  timers?: Partial<TimerSettings>;
-  /** Answer times and table caps of the SIP core (defaults in core/limits.ts). */
-  limits?: CoreLimits;
-  /** Trusted sources per tenant (see source-trust.ts). */
-  trust?: SourceTrustOptions;
-  /** Bounds of the SIP transport (connections, handshakes, message time and size). */
-  transportLimits?: TransportLimits;
-  /** Overload control for new INVITEs (see overload.ts). */
-  overload?: OverloadOptions;
-  /** Synthetic calls run before the listeners open (see prewarm.ts). */
-  prewarmCalls?: number;
-  /** pino level of the worker's own logger (default info; main.ts passes TRUNKGATE_LOG_LEVEL, checked). */
-  logLevel?: string;
-  /** Its log form (the main thread's: pretty on a terminal). */
-  logStyle?: LogStyle;
-  /** Bound on the engine's start and close inside the worker (default 10,000 ms). */
-  timeoutMs?: number;
-}
-
-export interface EngineWorkerHandle {
-  ports: EngineAddresses;
-  worker: Worker;
-  /**
-   * Hot reload of the TLS profiles inside the worker: built and validated there before the swap; a bad set
-   * leaves the running one and comes back with its problems.
-   */
-  reloadTls(profiles: ProfileInput[]): Promise<ReloadResult>;
-  /** The connection table, TLS profiles and counters, copied inside the worker (admin API). */
-  snapshot(): Promise<EngineSnapshot>;
-  /** Closes one TCP/TLS connection (admin API): the connection as it was, or undefined when none is open by that id. */
-  closeConnection(id: string): Promise<ConnectionInfo | undefined>;
-  /** The gateway drains: OPTIONS to it get 503 from now on (Engine.drain). */
-  drain(retryAfterSeconds: number): void;
-  /** Closes the engine, then lets the worker end (terminated if it lingers). Idempotent. */
-  close(): Promise<void>;
-  /**
-   * The worker died after start (an uncaught error in it, or it exited) while nobody had asked it to close:
-   * `listener` gets the coded failure once. SIP is gone at that point; the process should end non-zero so a
-   * service manager restarts it.
-   */
-  onFailure(listener: (failure: EngineWorkerFailure) => void): void;
-}
-
-export type EngineWorkerErrorCode = 'ERR_ENGINE_WORKER' | 'ERR_ENGINE_WORKER_CRASHED' | 'ERR_ENGINE_WORKER_EXITED';
-
-/** How the engine worker died after start. */
-export interface EngineWorkerFailure {
-  code: Extract<EngineWorkerErrorCode, 'ERR_ENGINE_WORKER_CRASHED' | 'ERR_ENGINE_WORKER_EXITED'>;
-  message: string;
-  exitCode?: number;
-  err?: unknown;
-}
+import type { EngineWorkerErrorCode, EngineWorkerFailure, EngineWorkerHandle, EngineWorkerOptions } from './worker-types.js';
 
 type ToWorker = { type: 'close' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number }
   | { type: 'closeConnection'; id: number; connection: string } | { type: 'drain'; retryAfterSeconds: number };

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { supervise, type EngineWorkerFailure } from '../../src/engine/worker.js';
+import { supervise } from '../../src/engine/worker.js';
+import type { EngineWorkerFailure } from '../../src/engine/worker-types.js';
 
 /** The supervision of the engine worker, on real worker threads that die the ways an engine worker can. */
 
