@@ -33,3 +33,37 @@ export function plainCallLocals(req: InviteFacts, o: { log: Logger; startedAt: n
     ...(o.onCdr ? { onCdr: o.onCdr } : {}),
   };
 }
+
+/**
+ * The `locals` of a call in the policy pipeline, whose logger is made on first use and takes the tenant's binding
+ * once the tenant is known: one pino child per call instead of two (the second measured about 1% of the b2bua
+ * thread under load).
+ *
+ * A class, so that the lazy `log` accessor lives once on the prototype. Written as a getter and setter in an object
+ * literal it was a pair of new closures on every call's object, and V8 (Node 20) keeps per-object accessors
+ * reachable from old space across young collections: everything the closures reach (the request, the response,
+ * the whole call) was promoted with every call, until the next full collection (README.md, Performance).
+ */
+export class PipelineCallLocals implements CallLocals {
+  identities: string[] = [];
+  #log: Logger | undefined;
+  #bindings: Record<string, string>;
+
+  constructor(readonly callId: string, readonly startedAt: number, private readonly parentLog: Logger) {
+    this.#bindings = { callId };
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.parentLog.child(this.#bindings));
+  }
+
+  set log(l: Logger) {
+    this.#log = l;
+  }
+
+  /** The call's tenant is known: lines logged from now on carry it. */
+  bindTenant(tenantIn: string): void {
+    if (this.#log) this.#log = this.#log.child({ tenantIn });
+    else this.#bindings = { callId: this.callId, tenantIn };
+  }
+}

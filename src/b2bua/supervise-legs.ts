@@ -73,6 +73,46 @@ interface Side {
 }
 
 /**
+ * The handle superviseLegs returns. A class, so that `ended` and `releasing` are getters on its prototype: written
+ * in an object literal they were new closures on every call's object, and V8 (Node 20) keeps per-object accessors
+ * reachable from old space across young collections, so every call's objects were promoted (PipelineCallLocals in
+ * call-locals.ts says more).
+ */
+class SupervisedCall implements CallControl {
+  #ended = false;
+  readonly #onEnd: Array<() => void> = [];
+
+  constructor(private readonly endCall: (why: string, text: string) => void, private readonly legsGoing: () => boolean) {}
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  get releasing(): boolean {
+    return !this.#ended && this.legsGoing();
+  }
+
+  end(why: string, text: string): void {
+    this.endCall(why, text);
+  }
+
+  onEnd(fn: () => void): void {
+    if (this.#ended) fn();
+    else this.#onEnd.push(fn);
+  }
+
+  /** Both legs are released. */
+  markEnded(): void {
+    this.#ended = true;
+  }
+
+  /** Runs what waited for the end, once, after the CDR callback. */
+  notifyEnded(): void {
+    for (const fn of this.#onEnd.splice(0)) fn();
+  }
+}
+
+/**
  * Follows a connected call until both legs are released: a BYE on one leg is answered by drachtio-srf and
  * ends the other with a BYE of ours. Counts connected, active, legs up, completed calls and failed BYEs (a leg
  * whose BYE failed is released all the same: nothing more can be done for it, and the count says so).
@@ -89,8 +129,6 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
   let cause = 'normal';
   let reason: string | undefined;
   let byeFailed = 0;
-  let ended = false;
-  const onEnd: Array<() => void> = [];
   let limit: TimerHandle | undefined;
 
   const release = (side: Side): void => {
@@ -98,7 +136,7 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
     side.up = false;
     stats.legsUp--;
     if (a.up || b.up) return;
-    ended = true;
+    control.markEnded();
     limit?.cancel();
     stats.active--;
     stats.completed++;
@@ -106,7 +144,7 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
       releasedBy, cause, byeFailed, ...(reason !== undefined ? { reason } : {}),
       ...(a.reason !== undefined ? { reasonA: a.reason } : {}), ...(b.reason !== undefined ? { reasonB: b.reason } : {}),
     });
-    for (const fn of onEnd) fn();
+    control.notifyEnded();
   };
   const failed = (side: Side, err: unknown): void => {
     byeFailed++;
@@ -166,28 +204,16 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
   legs.uas.on('destroy', (req) => onGone(a, b, 'caller', req));
   legs.uac.on('destroy', (req) => onGone(b, a, 'callee', req));
 
-  const control: CallControl = {
-    end(why: string, text: string): void {
-      if (ended || releasedBy !== undefined) return;
-      releasedBy = 'gateway';
-      cause = why;
-      stats.endedBy(why);
-      reason = text;
-      log.info({ callId, cause: why, reason: text }, 'b2bua: the gateway ends the call');
-      hangUp(a, { Reason: text });
-      hangUp(b, { Reason: text });
-    },
-    get ended() {
-      return ended;
-    },
-    get releasing() {
-      return !ended && (releasedBy !== undefined || !a.up || !b.up);
-    },
-    onEnd(fn) {
-      if (ended) fn();
-      else onEnd.push(fn);
-    },
-  };
+  const control = new SupervisedCall((why, text) => {
+    if (control.ended || releasedBy !== undefined) return;
+    releasedBy = 'gateway';
+    cause = why;
+    stats.endedBy(why);
+    reason = text;
+    log.info({ callId, cause: why, reason: text }, 'b2bua: the gateway ends the call');
+    hangUp(a, { Reason: text });
+    hangUp(b, { Reason: text });
+  }, () => releasedBy !== undefined || !a.up || !b.up);
 
   if (ctx.maxDurationMs !== undefined && ctx.clock) {
     const s = Math.round(ctx.maxDurationMs / 1000);

@@ -1,10 +1,10 @@
-import type { Logger } from 'pino';
 import { identifyTenant, type ReceivedOn } from '../../policy/index.js';
 import { parsePeerHeader } from '../peer-header.js';
 import { addressUser, refuseCall } from '../cdr.js';
 import { refusalLine, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
 import { PEER_HEADER, type SipTransport } from '../policy-types.js';
 import { removeHeader } from '../request-headers.js';
+import { PipelineCallLocals } from '../call-locals.js';
 import { calledUser } from '../sip-user.js';
 import { contactOwners, registeredTenant } from './registered-tenant.js';
 
@@ -40,27 +40,13 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
     const callId = req.get('Call-ID') ?? '';
     const transport = transportOf(req.protocol);
     const calling = addressUser(req.get('From'));
-    // The call's logger is made on first use, with the tenant's binding once it is known: one pino child per call
-    // instead of two (the second measured about 1% of the b2bua thread under load).
-    let log: Logger | undefined;
-    let bindings: Record<string, string> = { callId };
-    const locals: CallLocals = {
-      callId,
-      startedAt: clock.now(),
-      get log(): Logger {
-        return (log ??= deps.log.child(bindings));
-      },
-      set log(l: Logger) {
-        log = l;
-      },
-      identities: [],
-      ...(transport ? { transportIn: transport } : {}),
-      ...(calling !== undefined ? { callingNumber: calling } : {}),
-      ...(req.source_address !== undefined ? { sourceAddress: req.source_address } : {}),
-      ...(req.source_port !== undefined ? { sourcePort: Number(req.source_port) } : {}),
-      ...(req.receivedOn !== undefined ? { listener: req.receivedOn } : {}),
-      ...(deps.onCdr ? { onCdr: deps.onCdr } : {}),
-    };
+    const locals: CallLocals & PipelineCallLocals = new PipelineCallLocals(callId, clock.now(), deps.log);
+    if (transport) locals.transportIn = transport;
+    if (calling !== undefined) locals.callingNumber = calling;
+    if (req.source_address !== undefined) locals.sourceAddress = req.source_address;
+    if (req.source_port !== undefined) locals.sourcePort = Number(req.source_port);
+    if (req.receivedOn !== undefined) locals.listener = req.receivedOn;
+    if (deps.onCdr) locals.onCdr = deps.onCdr;
     req.locals = locals;
     // The caller's CANCEL (createB2BUA answers it and cancels the B leg): the CDR says so, with its Reason.
     req.on?.('cancel', (cancel) => {
@@ -120,8 +106,7 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
       refuseCall(clock, stats.calls, req, res, 403, 'SIP;cause=403;text="No tenant for this listener"', 'no-tenant');
       return;
     }
-    if (log) log = log.child({ tenantIn: locals.tenantIn });
-    else bindings = { callId, tenantIn: locals.tenantIn };
+    locals.bindTenant(locals.tenantIn);
     next();
   };
 }
