@@ -82,6 +82,8 @@ const gw = await startGateway({
   ...(process.argv.includes('--apps') ? { apps: Number(arg('apps')) } : {}),
   log,
   engineInWorker: !sameThread,
+  // --pretenuring: V8's allocation-site pretenuring left on, to compare (src/common/young-calls.ts).
+  ...(process.argv.includes('--pretenuring') ? { pretenuring: true } : {}),
   // --prewarm N: synthetic calls through a throwaway core before the listeners open, as gateway.engine.prewarmCalls.
   ...(process.argv.includes('--prewarm') ? { prewarmCalls: Number(arg('prewarm')) } : {}),
   ...(process.env.TRUNKGATE_LOG_LEVEL ? { logLevel: process.env.TRUNKGATE_LOG_LEVEL } : { logLevel: 'silent' }),

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
-import { GatewayError } from './common/index.js';
+import { GatewayError, keepCallObjectsYoung } from './common/index.js';
 import { startB2bua, type B2buaApp } from './b2bua/index.js';
 import { startAppPool } from './b2bua/workers/app-pool.js';
 import { createCdrSink, type CdrSink } from './cdr/index.js';
@@ -20,6 +20,7 @@ import type { AdminErrorCode } from './admin/errors.js';
  * has no app and refuses new calls itself.
  */
 export async function startExternalGateway(options: GatewayOptions & { retryMs?: number }): Promise<Gateway> {
+  if (options.pretenuring !== true) keepCallObjectsYoung();
   const log = options.log ?? silentLogger();
   const { host, port } = options.control;
   const control = `${host}:${port}`;

@@ -15,6 +15,7 @@ import type { ConnectionInfo } from './sip/transport/index.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger, type LogStyle } from './log/index.js';
 import { createCdrSink, type CdrSink, type CdrSinkOptions } from './cdr/index.js';
+import { keepCallObjectsYoung } from './common/index.js';
 
 export interface GatewayOptions {
   /** SIP listeners of the engine. */
@@ -45,6 +46,11 @@ export interface GatewayOptions {
   prewarmCalls?: number;
   /** Run the engine in a worker thread (default) or in this thread (tests, debugging). */
   engineInWorker?: boolean;
+  /**
+   * Leave V8's allocation-site pretenuring on (default false: the gateway turns it off for the whole process,
+   * src/common/young-calls.ts). For comparisons only (bench/gateway-process.ts --pretenuring).
+   */
+  pretenuring?: boolean;
   /** Where each call's CDR goes besides its `cdr` log line (JSON-lines file, PostgreSQL); absent: the log line only. */
   cdr?: CdrSinkOptions;
 }
@@ -129,6 +135,7 @@ export function randomSecret(): string {
  * cannot start, the engine is closed again.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  if (options.pretenuring !== true) keepCallObjectsYoung();
   const log = options.log ?? silentLogger();
   const inWorker = options.engineInWorker ?? true;
   let engine: {

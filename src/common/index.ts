@@ -5,3 +5,4 @@ export * from './typed-emitter.js';
 export * from './idle-memory.js';
 export * from './local-id.js';
 export * from './slot-map.js';
+export * from './young-calls.js';
