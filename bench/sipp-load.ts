@@ -15,6 +15,7 @@
  *   npm run bench -- --only policy --apps 2   the policy pipeline as 2 b2bua apps (gateway.workers: 2)
  *   npm run bench -- --only policy --node-args ""   the gateway's node without `npm start`'s options (package.json)
  *   npm run bench -- --only policy-main  the policy pipeline with the engine in the b2bua's thread (engine.thread: main)
+ *   npm run bench -- --only policy-pretenuring,policy  the policy pipeline with V8's pretenuring left on, and as shipped
  * With kamailio (tls.so) as the carrier SBC in front, UDP from sipp, mutual TLS to what is behind it:
  *   npm run bench -- --only tls-policy   sipp → kamailio → TLS → gateway (policy pipeline) → UDP → sipp
  *   npm run bench -- --only tls-gateway  the same with the plain b2bua
@@ -37,7 +38,7 @@ import { startSipp, type SippProcess, type SippResult } from '../test/support/si
 import { drachtioAnchor } from './anchor/drachtio-target.js';
 import { cpuMeter, groupCpuMeter } from './proc-cpu.js';
 import {
-  cleanupPki, direct, gateway, kamailioDirect, kamailioTls, kamChildren, opt, policyGateway, policyMainThread, product,
+  cleanupPki, direct, gateway, kamailioDirect, kamailioTls, kamChildren, opt, policyGateway, policyMainThread, policyPretenuring, product,
   sippBuffers, tlsGateway, tlsPolicyGateway, udpKamailioPolicy, type Target,
 } from './sipp-targets.js';
 
@@ -218,7 +219,7 @@ function table(series: Series[]): string {
 }
 
 const byName: Record<string, Target> = {
-  gateway, policy: policyGateway, 'policy-main': policyMainThread, direct, 'tls-gateway': tlsGateway, 'tls-policy': tlsPolicyGateway,
+  gateway, policy: policyGateway, 'policy-main': policyMainThread, 'policy-pretenuring': policyPretenuring, direct, 'tls-gateway': tlsGateway, 'tls-policy': tlsPolicyGateway,
   kamailio: kamailioDirect, 'kamailio-tls': kamailioTls, 'kamailio-policy': udpKamailioPolicy,
   'drachtio-anchor': drachtioAnchor,
 };

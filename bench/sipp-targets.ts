@@ -156,6 +156,8 @@ export const gateway = gatewayTarget('sipp → gateway (plain b2bua) → sipp', 
 export const policyGateway = gatewayTarget('sipp → gateway (policy pipeline) → sipp', ['--policy']);
 /** The same with the engine in the b2bua's thread (gateway.engine.thread: main). */
 export const policyMainThread = gatewayTarget('sipp → gateway (policy pipeline, engine thread main) → sipp', ['--policy', '--same-thread']);
+/** The same with V8's allocation-site pretenuring left on (src/common/young-calls.ts), to compare. */
+export const policyPretenuring = gatewayTarget('sipp → gateway (policy pipeline, V8 pretenuring on) → sipp', ['--policy', '--pretenuring']);
 export const tlsGateway = gatewayTarget('sipp → kamailio → TLS → gateway (plain b2bua) → sipp', [], 'tls');
 export const tlsPolicyGateway = gatewayTarget('sipp → kamailio → TLS → gateway (policy pipeline) → sipp', ['--policy'], 'tls');
 export const udpKamailioPolicy = gatewayTarget('sipp → kamailio → UDP → gateway (policy pipeline) → sipp', ['--policy'], 'udp');

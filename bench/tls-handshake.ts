@@ -26,6 +26,7 @@ import { createLocalCa, issueGatewayCertificate, type TrustpointMaterial } from 
 type LogModule = typeof import('../src/log/logger.js');
 type TransportModule = typeof import('../src/sip/transport/index.js');
 type EngineTlsModule = typeof import('../src/engine/engine-tls.js');
+type YoungCallsModule = typeof import('../src/common/young-calls.js');
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where the product is compiled for the server processes (tsc, as `npm start` runs it; .tmp/ is ignored by git). */
@@ -36,13 +37,16 @@ const DIST = `${ROOT}.tmp/bench-dist/`;
  * TypeScript sources (`--product src`) tsx wraps every closure in a naming helper, which costs the gateway's
  * per-connection code several percent that production does not pay.
  */
-async function productModules(from: 'dist' | 'src'): Promise<{ log: LogModule; transport: TransportModule; engineTls: EngineTlsModule }> {
+async function productModules(from: 'dist' | 'src'): Promise<{
+  log: LogModule; transport: TransportModule; engineTls: EngineTlsModule; youngCalls: YoungCallsModule;
+}> {
   const base = from === 'dist' ? DIST : `${ROOT}src/`;
   const ext = from === 'dist' ? 'js' : 'ts';
   return {
     log: (await import(`${base}log/logger.${ext}`)) as LogModule,
     transport: (await import(`${base}sip/transport/index.${ext}`)) as TransportModule,
     engineTls: (await import(`${base}engine/engine-tls.${ext}`)) as EngineTlsModule,
+    youngCalls: (await import(`${base}common/young-calls.${ext}`)) as YoungCallsModule,
   };
 }
 
@@ -116,6 +120,8 @@ async function serverMain(): Promise<void> {
   }
 
   async function startGateway(tp: TrustpointMaterial, caPem: string, m: Awaited<ReturnType<typeof productModules>>): Promise<Ports> {
+    // The gateway's process runs with V8's pretenuring off (startGateway does it); the bare server keeps Node's defaults.
+    m.youngCalls.keepCallObjectsYoung();
     // The listener as the engine builds a tenant's own TLS listener (src/startup-tls.ts: sniProfiles is its
     // profile only): EngineTls gives the Node server options and the inbound verdict.
     const engineTls = new m.engineTls.EngineTls({ profiles: [{ spec: { name: 'bench', tenant: 'bench' }, material: { trustpoint: tp, trustedCaPems: [caPem] } }] }, m.log.silentLogger());

@@ -6,6 +6,7 @@
  *
  *   node --import tsx bench/warm-cpu.ts --rate 1000 --warm 2000 --calls 15000 --runs 3
  *   node --import tsx bench/warm-cpu.ts --plain            the plain b2bua instead of the policy pipeline
+ *   node --import tsx bench/warm-cpu.ts --pretenuring      the policy pipeline with V8's pretenuring left on
  *   node --import tsx bench/warm-cpu.ts --node-args "--v8-pool-size=1 --trace-gc"   the gateway's node options
  *
  * A run fails (exit 1) when any call failed: a number measured over failed calls would flatter the gateway.
@@ -14,14 +15,14 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpuSeconds } from './proc-cpu.js';
-import { gateway, opt, policyGateway, sippBuffers } from './sipp-targets.js';
+import { gateway, opt, policyGateway, policyPretenuring, sippBuffers } from './sipp-targets.js';
 import { startSipp } from '../test/support/sipp.js';
 
 const rate = Number(opt('rate') ?? 1000);
 const warm = Number(opt('warm') ?? 2000);
 const calls = Number(opt('calls') ?? 15_000);
 const runs = Number(opt('runs') ?? 3);
-const target = process.argv.includes('--plain') ? gateway : policyGateway;
+const target = process.argv.includes('--plain') ? gateway : process.argv.includes('--pretenuring') ? policyPretenuring : policyGateway;
 for (const [name, v] of [['rate', rate], ['warm', warm], ['calls', calls], ['runs', runs]] as const) {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive whole number`);
 }
