@@ -18,7 +18,7 @@ import type { ProfileInput } from '../src/tls/index.js';
 // TypeScript sources through tsx (--product src), where every closure gets a naming wrapper production does not pay.
 const product = process.argv.includes('--product') ? process.argv[process.argv.indexOf('--product') + 1] : 'dist';
 const root = product === 'src' ? '../src' : '../dist';
-const { BUILTIN_CATEGORIES } = await import(`${root}/config/index.js`) as typeof import('../src/config/index.js');
+const { BUILTIN_CATEGORIES, DEFAULT_PREWARM_CALLS } = await import(`${root}/config/index.js`) as typeof import('../src/config/index.js');
 const { startGateway } = await import(`${root}/gateway.js`) as typeof import('../src/gateway.js');
 const { createLogger, silentLogger } = await import(`${root}/log/index.js`) as typeof import('../src/log/index.js');
 
@@ -84,8 +84,9 @@ const gw = await startGateway({
   engineInWorker: !sameThread,
   // --pretenuring: V8's allocation-site pretenuring left on, to compare (src/common/young-calls.ts).
   ...(process.argv.includes('--pretenuring') ? { pretenuring: true } : {}),
-  // --prewarm N: synthetic calls through a throwaway core before the listeners open, as gateway.engine.prewarmCalls.
-  ...(process.argv.includes('--prewarm') ? { prewarmCalls: Number(arg('prewarm')) } : {}),
+  // Synthetic calls through a throwaway core before the listeners open, as gateway.engine.prewarmCalls: its default,
+  // as `npm start` runs it, unless --prewarm N says otherwise (--prewarm 0: none).
+  prewarmCalls: process.argv.includes('--prewarm') ? Number(arg('prewarm')) : DEFAULT_PREWARM_CALLS,
   ...(process.env.TRUNKGATE_LOG_LEVEL ? { logLevel: process.env.TRUNKGATE_LOG_LEVEL } : { logLevel: 'silent' }),
 });
 const app = gw.b2bua;

@@ -28,10 +28,12 @@ export const AdminSchema = z.strictObject({
   tokenEnv: EnvNameSchema.default('TRUNKGATE_ADMIN_TOKEN'),
 });
 
-/** embedded: the engine of this process (every TLS-profile feature); external: a real drachtio-server. */
 /** How many synthetic calls warm the engine before its listeners open. */
 export const PrewarmCallsSchema = z.number().int().min(0).max(20_000);
+/** gateway.engine.prewarmCalls when the file does not say. */
+export const DEFAULT_PREWARM_CALLS = 1_000;
 
+/** embedded: the engine of this process (every TLS-profile feature); external: a real drachtio-server. */
 export const EngineSchema = z.discriminatedUnion('mode', [
   z.strictObject({
     mode: z.literal('embedded'),
@@ -41,7 +43,7 @@ export const EngineSchema = z.discriminatedUnion('mode', [
      * Synthetic calls run through a throwaway SIP core in memory before the listeners open, so the first real
      * calls do not pay for code V8 has not compiled yet (src/engine/prewarm.ts). 0 turns it off.
      */
-    prewarmCalls: PrewarmCallsSchema.default(1_000),
+    prewarmCalls: PrewarmCallsSchema.default(DEFAULT_PREWARM_CALLS),
     /**
      * worker: the engine in a thread of its own, so SIP gets a core beside the b2bua's (the most calls a second);
      * main: the engine in the b2bua's thread, one core for both (less CPU per call at low rates, a lower ceiling;
