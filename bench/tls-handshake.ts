@@ -12,7 +12,7 @@
  * min–max of the per-round ratios.
  *
  * Usage: node --import tsx bench/tls-handshake.ts [--rounds 5] [--per-round 300] [--concurrency 8]
- *          [--idle 5000] [--only rsa|ec] [--product dist|src] [--cpu-prof DIR]
+ *          [--idle 5000] [--only rsa|ec] [--version TLSv1.2|TLSv1.3] [--product dist|src] [--cpu-prof DIR]
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -268,6 +268,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '8' },
       idle: { type: 'string', default: '5000' },
       only: { type: 'string' },
+      version: { type: 'string' },
       'cpu-prof': { type: 'string' },
       product: { type: 'string', default: 'dist' },
     },
@@ -283,7 +284,7 @@ async function main(): Promise<void> {
   const idle = Number(values.idle);
   const cpuProf = values['cpu-prof'];
   const keys = (['rsa', 'ec'] as const).filter((k) => values.only === undefined || values.only === k);
-  const versions: Version[] = ['TLSv1.2', 'TLSv1.3'];
+  const versions = (['TLSv1.2', 'TLSv1.3'] as const).filter((v) => values.version === undefined || values.version === v) as Version[];
   const rows: string[][] = [];
   const started = Date.now();
 
