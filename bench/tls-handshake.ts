@@ -284,7 +284,9 @@ async function main(): Promise<void> {
   const idle = Number(values.idle);
   const cpuProf = values['cpu-prof'];
   const keys = (['rsa', 'ec'] as const).filter((k) => values.only === undefined || values.only === k);
-  const versions = (['TLSv1.2', 'TLSv1.3'] as const).filter((v) => values.version === undefined || values.version === v) as Version[];
+  const versions = (['TLSv1.2', 'TLSv1.3'] as const).filter((v) => values.version === undefined || values.version === v);
+  if (keys.length === 0) throw new Error(`--only must be rsa or ec, not ${values.only}`);
+  if (versions.length === 0) throw new Error(`--version must be TLSv1.2 or TLSv1.3, not ${values.version}`);
   const rows: string[][] = [];
   const started = Date.now();
 
