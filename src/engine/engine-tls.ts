@@ -113,7 +113,7 @@ export class EngineTls {
           details: { tlsFailure: r.failure, profile: p.name, ...(tenant !== undefined ? { tenant } : {}) },
         };
       }
-      return { ok: true, authorized: r.authorized, identities: r.identities, profile: p.name, ...(tenant !== undefined ? { tenant } : {}) };
+      return { ok: true, authorized: r.authorized, identities: r.identities, negotiated: r.negotiated, profile: p.name, ...(tenant !== undefined ? { tenant } : {}) };
     };
     return { tls, checkInbound };
   }

@@ -75,8 +75,15 @@ export interface ClientTarget {
 /** `tls.connect` options, and a hook that gets the socket before its handshake (the transport calls it). */
 export type ClientConnectOptions = ConnectionOptions & { onSocket?: (socket: TLSSocket) => void };
 
+/** What a connection negotiated, as the inbound check read it (so it is not asked of OpenSSL twice). */
+export interface NegotiatedTls {
+  version: string;
+  /** OpenSSL's name of the suite; IANA's (`standardName`) where Node gives it. */
+  cipher: { name: string; standardName?: string } | null;
+}
+
 export type InboundCheck =
-  | { ok: true; authorized: boolean; identities: PeerIdentity[] }
+  | { ok: true; authorized: boolean; identities: PeerIdentity[]; negotiated: NegotiatedTls }
   | { ok: false; failure: TlsFailure };
 
 export interface CompiledTlsProfile {

@@ -11,7 +11,7 @@ import { chainDepthProblem, chainReachesTrustStore, explainMissingCrl, withDepth
 import { classifyTlsFailure } from './failure.js';
 import { checkClientIdentity, createCheckServerIdentity, peerIdentities } from './identity.js';
 import type {
-  ClientConnectOptions, ClientTarget, CompiledTlsProfile, InboundCheck, ProfileProblem, TlsProfileMaterial, TlsProfileSpec, TlsVersion,
+  ClientConnectOptions, ClientTarget, CompiledTlsProfile, InboundCheck, NegotiatedTls, ProfileProblem, TlsProfileMaterial, TlsProfileSpec, TlsVersion,
 } from './profile-types.js';
 
 const VERSION_ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -187,14 +187,16 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
         const message = `${version ?? 'unknown version'} is outside ${minVersion}..${maxVersion} of profile ${spec.name}`;
         return { ok: false, failure: classifyTlsFailure({ code: 'ERR_TLS_PROFILE_VERSION', message }) };
       }
+      const cipher = socket.getCipher() as NegotiatedTls['cipher'];
       if (ciphers) {
-        const negotiated = socket.getCipher()?.name ?? '';
-        if (!ciphers.suites.some((s) => s.openssl.toUpperCase() === negotiated.toUpperCase())) {
-          const message = `cipher ${negotiated || 'unknown'} is not in the list of profile ${spec.name}`;
+        const name = cipher?.name ?? '';
+        if (!ciphers.suites.some((s) => s.openssl.toUpperCase() === name.toUpperCase())) {
+          const message = `cipher ${name || 'unknown'} is not in the list of profile ${spec.name}`;
           return { ok: false, failure: classifyTlsFailure({ code: 'ERR_TLS_PROFILE_CIPHER', message }) };
         }
       }
-      if (!requestCert) return { ok: true, authorized: false, identities: [] };
+      const negotiated: NegotiatedTls = { version, cipher };
+      if (!requestCert) return { ok: true, authorized: false, identities: [], negotiated };
       const cert = socket.getPeerCertificate();
       const hasCert = cert !== null && cert !== undefined && Object.keys(cert).length > 0;
       if (!hasCert) return { ok: false, failure: classifyTlsFailure({ code: 'ERR_TLS_NO_CLIENT_CERT', message: 'no client certificate' }) };
@@ -211,9 +213,9 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
       if (cnSanValidate === 'client' || cnSanValidate === 'bidirectional') {
         const r = checkClientIdentity(cert, spec.cnSan ?? [], { allowWildcard: spec.allowWildcard ?? false });
         if (!r.ok) return { ok: false, failure: classifyTlsFailure({ code: r.code, message: r.reason, expected: r.expected, presented: r.presented }) };
-        return { ok: true, authorized: true, identities: r.identities };
+        return { ok: true, authorized: true, identities: r.identities, negotiated };
       }
-      return { ok: true, authorized: true, identities: peerIdentities(cert) };
+      return { ok: true, authorized: true, identities: peerIdentities(cert), negotiated };
     },
   });
 }

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { normalizeAddress } from './address.js';
 
 export interface ConnectionLimits {
@@ -31,6 +31,19 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
  */
 function connectionKey(socket: Socket, listener: string): string {
   return `${listener}|${normalizeAddress(socket.remoteAddress ?? '')}|${socket.remotePort ?? ''}`;
+}
+
+/** The handshake key an admitted TCP socket carries (TLS listeners), so its end needs no second getpeername. */
+const kHandshakeKey = Symbol('trunkgate.handshakeKey');
+type AdmittedSocket = Socket & { [kHandshakeKey]?: string };
+
+/**
+ * The TCP socket under an accepted TLS socket: Node's TLSSocket keeps the socket a server wrapped as `_parent`,
+ * which already knows its peer's address. The socket itself when there is none (plain TCP, or a Node without it).
+ */
+export function tcpSocketOf(socket: Socket): Socket {
+  const parent = (socket as Socket & { _parent?: unknown })._parent;
+  return parent instanceof Socket ? parent : socket;
 }
 
 /**
@@ -83,6 +96,7 @@ export class ConnectionGate {
     this.#bySource.set(source, n + 1);
     const key = tlsListener !== undefined ? connectionKey(socket, tlsListener) : undefined;
     if (key !== undefined) {
+      (socket as AdmittedSocket)[kHandshakeKey] = key;
       this.#handshakes.set(key, source);
       this.#handshakesBySource.set(source, (this.#handshakesBySource.get(source) ?? 0) + 1);
     }
@@ -96,7 +110,7 @@ export class ConnectionGate {
 
   /** A TLS handshake on `listener` ended (finished or failed); `socket` is the TLS socket or the raw one under it. */
   handshakeDone(socket: Socket, listener: string): void {
-    this.#endHandshake(connectionKey(socket, listener));
+    this.#endHandshake((tcpSocketOf(socket) as AdmittedSocket)[kHandshakeKey] ?? connectionKey(socket, listener));
   }
 
   #endHandshake(key: string): void {

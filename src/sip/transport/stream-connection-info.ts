@@ -14,7 +14,14 @@ export interface StreamConnectionDescription {
   servername?: string | undefined;
   tls?: TlsPeerInfo | undefined;
   /** The local address and port when the caller knows them (a listener bound to one address): no getsockname. */
-  local?: { address: string; port: number } | undefined;
+  local?: PeerAddress | undefined;
+  /** The remote address and port when the caller read them already: no second getpeername. */
+  remote?: PeerAddress | undefined;
+}
+
+export interface PeerAddress {
+  address: string;
+  port: number;
 }
 
 /** The connection's record as opened at `now`: addresses read once from the socket, counters at zero. */
@@ -26,8 +33,8 @@ export function connectionInfo(o: StreamConnectionDescription, socket: Socket, n
     state: 'open',
     localAddress: o.local ? o.local.address : normalizeAddress(socket.localAddress ?? ''),
     localPort: o.local ? o.local.port : (socket.localPort ?? 0),
-    remoteAddress: normalizeAddress(socket.remoteAddress ?? ''),
-    remotePort: socket.remotePort ?? 0,
+    remoteAddress: o.remote ? o.remote.address : normalizeAddress(socket.remoteAddress ?? ''),
+    remotePort: o.remote ? o.remote.port : (socket.remotePort ?? 0),
     createdAt: now,
     lastActivityAt: now,
     bytesIn: 0,

@@ -35,8 +35,13 @@ export interface StreamConnectionOptions extends StreamConnectionTimers, StreamC
   user: StreamConnectionUser;
   framer?: StreamFramerOptions | undefined;
   reuseKey?: string | undefined;
-  /** TCP_NODELAY and keepalive were set when the socket was accepted (the listener's server options). */
-  socketOptionsSet?: boolean;
+  /**
+   * 'now' (the default): TCP_NODELAY and keepalive are set at once. 'on-first-use' (accepted sockets): they are set
+   * with the first bytes in or out. A connection that never carries anything is closed by the unused timer long
+   * before keepalive could tell, and Nagle only matters once there is something to write; so a flood of empty
+   * connections (or TLS handshakes) costs no socket-option calls.
+   */
+  socketOptions?: 'now' | 'on-first-use';
 }
 
 const CRLF = Buffer.from('\r\n', 'latin1');
@@ -70,6 +75,8 @@ export class StreamConnection implements ConnectionEntry {
   #idleTimer: TimerHandle | undefined;
   #closeReason = 'closed';
   #error: Error | undefined;
+  /** Keepalive delay still to be set with TCP_NODELAY on first use; undefined once set. */
+  #keepAlivePending: number | undefined;
 
   constructor(o: StreamConnectionOptions) {
     this.#socket = o.socket;
@@ -83,15 +90,21 @@ export class StreamConnection implements ConnectionEntry {
     const s = o.socket as OwnedSocket;
     this.info = connectionInfo(o, s, o.clock.now());
 
-    if (o.socketOptionsSet !== true) {
-      s.setNoDelay(true);
-      s.setKeepAlive(true, o.keepAliveMs);
-    }
+    this.#keepAlivePending = o.keepAliveMs;
+    if (o.socketOptions !== 'on-first-use') this.#setSocketOptions();
     s[kConnection] = this;
     s.on('data', StreamConnection.#onSocketData);
     s.on('error', StreamConnection.#onSocketError);
     s.on('close', StreamConnection.#onSocketClose);
     this.#armIdle(Math.min(o.idleTimeoutMs, o.unusedTimeoutMs));
+  }
+
+  #setSocketOptions(): void {
+    const delay = this.#keepAlivePending;
+    if (delay === undefined) return;
+    this.#keepAlivePending = undefined;
+    this.#socket.setNoDelay(true);
+    this.#socket.setKeepAlive(true, delay);
   }
 
   /** The flow every message of this connection reports; shared, so callers must not modify it. */
@@ -105,6 +118,7 @@ export class StreamConnection implements ConnectionEntry {
     c.info.bytesIn += chunk.length;
     c.info.lastActivityAt = c.#clock.now();
     if (c.#discarding) return;
+    if (c.#framer === undefined) c.#setSocketOptions();
     const framer = (c.#framer ??= c.#newFramer());
     framer.push(chunk);
     if (framer.buffered === 0) {
@@ -162,6 +176,7 @@ export class StreamConnection implements ConnectionEntry {
         details: { connectionId: this.info.id },
       }));
     }
+    this.#setSocketOptions();
     this.info.bytesOut += data.length;
     if (isMessage) this.info.messagesOut++;
     this.info.lastActivityAt = this.#clock.now();

@@ -6,6 +6,7 @@ import type { StreamFramerOptions } from './stream-framer.js';
 import { transportError, type TransportError } from './errors.js';
 import { addressFamily, normalizeAddress } from './address.js';
 import type { ListenerInfo, SendTarget, TlsPeerInfo } from './types.js';
+import type { PeerAddress } from './stream-connection-info.js';
 
 export interface StreamTransportUser extends StreamConnectionUser {
   /** A connection is open (accepted, or connected and handshaken). */
@@ -108,15 +109,16 @@ export abstract class StreamTransport {
   }
 
   /**
-   * Wraps an accepted (and, for TLS, handshaken and checked) socket. The listener's server was created with
-   * `noDelay` and `keepAlive`, so the accepted socket has them already.
+   * Wraps an accepted (and, for TLS, handshaken and checked) socket. `remote`: the peer's address and port when the
+   * caller read them already (from the TCP socket under a TLS one), so the socket is not asked again. TCP_NODELAY
+   * and keepalive are set when the connection first carries bytes (StreamConnection's `socketOptions`).
    */
-  protected accept(socket: Socket, servername: string | undefined, tls: TlsPeerInfo | undefined): void {
+  protected accept(socket: Socket, servername: string | undefined, tls: TlsPeerInfo | undefined, remote?: PeerAddress): void {
     if (this.#closed) {
       socket.destroy();
       return;
     }
-    this.#adopt(socket, 'inbound', undefined, servername, tls?.profile ?? this.o.tlsProfile, tls, tls?.tenant ?? this.o.tenant);
+    this.#adopt(socket, 'inbound', undefined, servername, tls?.profile ?? this.o.tlsProfile, tls, tls?.tenant ?? this.o.tenant, remote);
   }
 
   /** Opens a connection to an IP address; rejects with ERR_SIP_TRANSPORT_CONNECT(_TIMEOUT), never throws. */
@@ -183,6 +185,7 @@ export abstract class StreamTransport {
     tlsProfile: string | undefined,
     tls: TlsPeerInfo | undefined,
     tenant: string | undefined = this.o.tenant,
+    remote?: PeerAddress,
   ): StreamConnection {
     const o = this.o;
     const inbound = direction === 'inbound';
@@ -205,7 +208,8 @@ export abstract class StreamTransport {
       servername,
       tls,
       local: inbound ? this.#acceptedLocal : undefined,
-      socketOptionsSet: inbound,
+      remote: inbound ? remote : undefined,
+      socketOptions: inbound ? 'on-first-use' : 'now',
     });
     this.#connections.add(conn);
     o.user.onOpen(conn);

@@ -7,7 +7,8 @@ export class TcpTransport extends StreamTransport {
   readonly protocol = 'tcp' as const;
 
   protected createServer(): Server {
-    return createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: this.o.keepAliveMs }, (socket) => this.accept(socket, undefined, undefined));
+    // TCP_NODELAY and keepalive: set by the connection when it first carries bytes.
+    return createServer((socket) => this.accept(socket, undefined, undefined));
   }
 
   protected openSocket(address: string, port: number, _target: SendTarget): OutboundSocket {

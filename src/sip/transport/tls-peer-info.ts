@@ -1,6 +1,12 @@
 import type { TLSSocket, PeerCertificate } from 'node:tls';
 import type { TlsPeerInfo } from './types.js';
 
+/** Version and suite of a connection as an inbound check read them from the socket. */
+export interface NegotiatedTls {
+  version: string;
+  cipher: { name: string; standardName?: string } | null;
+}
+
 /** What the caller already knows about a TLS connection, so that it is not read from the socket again. */
 export interface TlsPeerExtra {
   profile?: string;
@@ -11,6 +17,8 @@ export interface TlsPeerExtra {
   /** The verdict of an inbound check that read the peer's certificate already. */
   authorized?: boolean;
   identities?: string[];
+  /** Version and suite, when an inbound check read them already. */
+  negotiated?: NegotiatedTls;
 }
 
 /**
@@ -18,8 +26,8 @@ export interface TlsPeerExtra {
  * 1.2), key-exchange group where Node reports it, whether the chain verified, and the peer's identities.
  */
 export function tlsPeerInfo(socket: TLSSocket, extra: TlsPeerExtra): TlsPeerInfo {
-  const version = socket.getProtocol() ?? 'unknown';
-  const c = socket.getCipher() as { name: string; standardName?: string } | null;
+  const version = extra.negotiated?.version ?? socket.getProtocol() ?? 'unknown';
+  const c = extra.negotiated ? extra.negotiated.cipher : (socket.getCipher() as NegotiatedTls['cipher']);
   const cipher = c ? (version === 'TLSv1.3' ? (c.standardName ?? c.name) : c.name) : 'unknown';
   let identities = extra.identities;
   if (identities === undefined) {

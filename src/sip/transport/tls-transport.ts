@@ -2,9 +2,11 @@ import { isIP, type Server, type Socket } from 'node:net';
 import { createServer, connect, type ConnectionOptions, type SecureContextOptions, type Server as TlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { GatewayError } from '../../common/gateway-error.js';
 import { transportError } from './errors.js';
+import { normalizeAddress } from './address.js';
+import { tcpSocketOf } from './connection-gate.js';
 import { StreamTransport, type OutboundSocket, type StreamTransportOptions } from './stream-transport.js';
-import { tlsPeerInfo } from './tls-peer-info.js';
 import type { SendTarget, TlsPeerInfo } from './types.js';
+import { tlsPeerInfo, type NegotiatedTls } from './tls-peer-info.js';
 
 /**
  * Client options for an outbound TLS connection made for a TLS profile and SNI name. The TLS-profile layer
@@ -22,7 +24,7 @@ export type TlsClientConnectOptions = ConnectionOptions & { onSocket?: (socket: 
  * `details` travel with the error (for instance the classified failure and the tenant).
  */
 export type InboundTlsVerdict =
-  | { ok: true; authorized?: boolean; identities?: string[]; profile?: string; tenant?: string }
+  | { ok: true; authorized?: boolean; identities?: string[]; profile?: string; tenant?: string; negotiated?: NegotiatedTls }
   | { ok: false; code: string; reason: string; details?: Record<string, unknown> };
 export type InboundTlsCheck = (socket: TLSSocket) => InboundTlsVerdict;
 
@@ -90,11 +92,8 @@ export class TlsTransport extends StreamTransport {
   }
 
   protected createServer(): Server {
-    // TCP_NODELAY and keepalive are set on every accepted socket by the server, before the handshake.
-    const server = createServer(
-      { handshakeTimeout: this.o.connectTimeoutMs, ...this.#tls, noDelay: true, keepAlive: true, keepAliveInitialDelay: this.o.keepAliveMs },
-      (socket: TLSSocket) => this.#onSecure(socket),
-    );
+    // TCP_NODELAY and keepalive: set by the connection when it first carries bytes, not for every handshake.
+    const server = createServer({ handshakeTimeout: this.o.connectTimeoutMs, ...this.#tls }, (socket: TLSSocket) => this.#onSecure(socket));
     server.on('tlsClientError', (e: Error, socket: TLSSocket) => {
       this.o.handshakeDone?.(socket);
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
@@ -119,6 +118,7 @@ export class TlsTransport extends StreamTransport {
     let tenant = this.o.tenant;
     let authorized: boolean | undefined;
     let identities: string[] | undefined;
+    let negotiated: NegotiatedTls | undefined;
     if (this.#checkInbound) {
       let verdict: InboundTlsVerdict;
       try {
@@ -133,6 +133,7 @@ export class TlsTransport extends StreamTransport {
       }
       authorized = verdict.authorized;
       identities = verdict.identities;
+      negotiated = verdict.negotiated;
       if (verdict.profile !== undefined) profile = verdict.profile;
       if (verdict.tenant !== undefined) tenant = verdict.tenant;
     }
@@ -143,8 +144,12 @@ export class TlsTransport extends StreamTransport {
       ...(sni !== undefined ? { servername: sni } : {}),
       ...(authorized !== undefined ? { authorized } : {}),
       ...(identities !== undefined ? { identities } : {}),
+      ...(negotiated !== undefined ? { negotiated } : {}),
     });
-    this.accept(socket, sni, info);
+    // The TCP socket under it read its peer's address at admission; the TLS socket would ask the kernel again.
+    const tcp = tcpSocketOf(socket);
+    const remote = tcp !== socket && tcp.remoteAddress !== undefined ? { address: normalizeAddress(tcp.remoteAddress), port: tcp.remotePort ?? 0 } : undefined;
+    this.accept(socket, sni, info, remote);
   }
 
   protected openSocket(address: string, port: number, target: SendTarget): OutboundSocket {
