@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import { ConnectionGate, type ConnectionLimitCode } from '../../../../src/sip/transport/connection-gate.js';
+import { ConnectionGate, tcpSocketOf, type ConnectionLimitCode } from '../../../../src/sip/transport/connection-gate.js';
 
 let nextPort = 40_000;
 type FakeSocket = Socket & { close(): void };
@@ -81,4 +81,54 @@ test('the connection caps come before the handshake caps', () => {
   assert.equal(g.admit(socket('10.0.2.2'), 'tls-a'), true);
   assert.equal(g.admit(socket('10.0.2.3'), 'tls-a'), false);
   assert.deepEqual(refused, ['ERR_SIP_TRANSPORT_CONN_LIMIT']);
+});
+
+test('a real TLS handshake is ended through the TCP socket under the TLS one, without asking either socket for its peer again', async () => {
+  const { createServer, connect } = await import('node:tls');
+  const { once } = await import('node:events');
+  const { createLocalCa, issueGatewayCertificate } = await import('../../../../src/pki/index.js');
+  const ca = createLocalCa({ key: { type: 'ec' } });
+  const tp = issueGatewayCertificate(ca, { domain: 'gw.example.com', key: { type: 'ec' } });
+  const { g } = gate({});
+  let raw: Socket | undefined;
+  const peerReads: string[] = [];
+  let underTls: Socket | undefined;
+  let handshakesAfterDone: number | undefined;
+  const server = createServer({ key: tp.keyPem, cert: tp.certPem }, (tls) => {
+    // Any read of the TLS socket's peer from here on would be a second getpeername(2).
+    const read = (name: string) => () => {
+      peerReads.push(name);
+      return undefined;
+    };
+    Object.defineProperty(tls, 'remoteAddress', { get: read('remoteAddress') });
+    Object.defineProperty(tls, 'remotePort', { get: read('remotePort') });
+    underTls = tcpSocketOf(tls);
+    g.handshakeDone(tls, 'tls-a');
+    handshakesAfterDone = g.handshakes;
+    tls.end();
+  });
+  let admitted: boolean | undefined;
+  server.prependListener('connection', (s: Socket) => {
+    raw = s;
+    admitted = g.admit(s, 'tls-a');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = connect({ host: '127.0.0.1', port: (server.address() as { port: number }).port, rejectUnauthorized: false });
+  client.on('error', () => undefined);
+  await once(client, 'close');
+  assert.ok(raw, 'the server accepted the connection');
+  if (!raw.closed) await once(raw, 'close');
+  server.close();
+  assert.equal(admitted, true);
+  assert.equal(underTls, raw, 'the TCP socket the server accepted');
+  assert.equal(handshakesAfterDone, 0, 'the handshake ended at once');
+  assert.deepEqual(peerReads, []);
+  assert.equal(g.handshakes, 0);
+  assert.equal(g.open, 0, 'the close freed the connection');
+});
+
+test('a socket with nothing under it is its own TCP socket', () => {
+  const s = socket('10.0.9.1');
+  assert.equal(tcpSocketOf(s), s);
 });

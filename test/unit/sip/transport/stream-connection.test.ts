@@ -16,10 +16,13 @@ class FakeSocket extends EventEmitter {
   written: Buffer[] = [];
   ended = false;
   failWrites = false;
-  setNoDelay(): this {
+  options: string[] = [];
+  setNoDelay(on: boolean): this {
+    this.options.push(`nodelay:${on}`);
     return this;
   }
-  setKeepAlive(): this {
+  setKeepAlive(on: boolean, delay: number): this {
+    this.options.push(`keepalive:${on}:${delay}`);
     return this;
   }
   write(data: Buffer, cb: (e?: Error) => void): boolean {
@@ -44,7 +47,7 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-function make(clock: ManualClock, over: { idle?: number; unused?: number } = {}) {
+function make(clock: ManualClock, over: { idle?: number; unused?: number; socketOptions?: 'now' | 'on-first-use'; remote?: { address: string; port: number } } = {}) {
   const socket = new FakeSocket();
   const events: string[] = [];
   const conn = new StreamConnection({
@@ -57,6 +60,8 @@ function make(clock: ManualClock, over: { idle?: number; unused?: number } = {})
       onClose: (_c, reason) => events.push(`close:${reason}`),
     },
     listenerId: 'l1',
+    ...(over.socketOptions ? { socketOptions: over.socketOptions } : {}),
+    ...(over.remote ? { remote: over.remote } : {}),
   });
   return { socket, conn, events };
 }
@@ -163,4 +168,31 @@ test('an error then close reports the error as the reason, once', async () => {
   socket.emit('close');
   await tick();
   assert.deepEqual(events, ['close:error ECONNRESET']);
+});
+
+test('socket options: set at once by default, on the first bytes in for an accepted connection, once', () => {
+  const now = make(new ManualClock());
+  assert.deepEqual(now.socket.options, ['nodelay:true', 'keepalive:true:30000']);
+
+  const { socket } = make(new ManualClock(), { socketOptions: 'on-first-use' });
+  assert.deepEqual(socket.options, [], 'nothing set while the connection carries nothing');
+  socket.emit('data', Buffer.from('\r\n\r\n'));
+  assert.deepEqual(socket.options, ['nodelay:true', 'keepalive:true:30000']);
+  socket.emit('data', Buffer.from('\r\n\r\n'));
+  assert.equal(socket.options.length, 2, 'set once');
+});
+
+test('socket options of an accepted connection are set before its first write', async () => {
+  const { socket, conn } = make(new ManualClock(), { socketOptions: 'on-first-use' });
+  await conn.write(Buffer.from('SIP/2.0 200 OK\r\n\r\n'));
+  assert.deepEqual(socket.options, ['nodelay:true', 'keepalive:true:30000']);
+  assert.equal(socket.written.length, 1);
+  await conn.write(Buffer.from('x'));
+  assert.equal(socket.options.length, 2);
+});
+
+test('a remote address given by the caller is used, not read from the socket again', () => {
+  const { conn } = make(new ManualClock(), { remote: { address: '192.0.2.7', port: 5071 } });
+  assert.equal(conn.info.remoteAddress, '192.0.2.7');
+  assert.equal(conn.info.remotePort, 5071);
 });
