@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { ConnectionGate, tcpSocketOf, type ConnectionLimitCode } from '../../../../src/sip/transport/connection-gate.js';
@@ -85,7 +85,6 @@ test('the connection caps come before the handshake caps', () => {
 
 test('a real TLS handshake is ended through the TCP socket under the TLS one, without asking either socket for its peer again', async () => {
   const { createServer, connect } = await import('node:tls');
-  const { once } = await import('node:events');
   const { createLocalCa, issueGatewayCertificate } = await import('../../../../src/pki/index.js');
   const ca = createLocalCa({ key: { type: 'ec' } });
   const tp = issueGatewayCertificate(ca, { domain: 'gw.example.com', key: { type: 'ec' } });
