@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { startB2bua, type B2buaApp, type B2buaPolicy } from './b2bua/index.js';
+import { startB2bua, type B2buaApp, type B2buaErrorCode, type B2buaPolicy } from './b2bua/index.js';
 import { startAppPool } from './b2bua/workers/app-pool.js';
 import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions, type TransportLimits } from './engine/engine.js';
 import { startEngineWorker } from './engine/worker.js';
@@ -16,6 +16,7 @@ import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger, type LogStyle } from './log/index.js';
 import { createCdrSink, type CdrSink, type CdrSinkOptions } from './cdr/index.js';
 import { keepCallObjectsYoung } from './common/index.js';
+import { prewarmB2bua } from './prewarm/b2bua-prewarm.js';
 
 export interface GatewayOptions {
   /** SIP listeners of the engine. */
@@ -42,7 +43,11 @@ export interface GatewayOptions {
   logLevel?: string;
   /** Form of the worker threads' log lines (the main thread's logger is made by the caller). */
   logStyle?: LogStyle;
-  /** Synthetic calls through a throwaway core before the listeners open (src/engine/prewarm.ts); default 0. */
+  /**
+   * Synthetic calls before the gateway takes any: through a throwaway core in the engine's thread before its listeners
+   * open (src/engine/prewarm.ts), and end to end through a throwaway engine and b2bua app in this thread before
+   * anything starts (src/prewarm/b2bua-prewarm.ts); default 0.
+   */
   prewarmCalls?: number;
   /** Run the engine in a worker thread (default) or in this thread (tests, debugging). */
   engineInWorker?: boolean;
@@ -124,6 +129,20 @@ export function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   });
 }
 
+/**
+ * The b2bua thread's warm-up, done before the engine's listeners open (no call arrives while this thread is busy with
+ * it). A warm-up that fails is logged and the gateway starts without it: it only saves the first calls some latency.
+ */
+async function warmB2buaThread(calls: number, kind: 'policy' | 'plain', log: Logger): Promise<void> {
+  try {
+    const w = await prewarmB2bua({ calls, kind });
+    log.info({ calls: w.calls, completed: w.completed, ms: Math.round(w.ms) }, 'b2bua: call path warmed before the engine opens its listeners');
+  } catch (e) {
+    const code: B2buaErrorCode = 'ERR_B2BUA_PREWARM';
+    log.warn({ code, err: e }, 'b2bua: warm-up failed; starting without it');
+  }
+}
+
 /** A secret for the loopback control connection, fresh on every start. */
 export function randomSecret(): string {
   return randomBytes(24).toString('base64url');
@@ -138,6 +157,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.pretenuring !== true) keepCallObjectsYoung();
   const log = options.log ?? silentLogger();
   const inWorker = options.engineInWorker ?? true;
+  // The b2bua thread warms up while the engine starts (and warms its own); the engine opens its listeners after both.
+  const warmed = options.prewarmCalls ? warmB2buaThread(options.prewarmCalls, options.policy ? 'policy' : 'plain', log) : undefined;
   let engine: {
     addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; snapshot(): Promise<EngineSnapshot>; close(): Promise<void>;
     closeConnection(id: string): Promise<ConnectionInfo | undefined>;
@@ -157,10 +178,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const w: EngineWorkerHandle = await startEngineWorker({
       listen: options.listen, control: control0, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
       ...(options.logStyle ? { logStyle: options.logStyle } : {}),
-    });
+    }, warmed);
     engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure, closeConnection: w.closeConnection,
       drain: w.drain };
   } else {
+    // One thread for both: the b2bua's warm-up first, then the engine's.
+    await warmed;
     const e: Engine = await startEngine({ listen: options.listen, control: control0, ...tls, log });
     engine = {
       addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), snapshot: () => Promise.resolve(engineSnapshot(e)), close: () => e.close(),

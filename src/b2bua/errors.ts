@@ -8,7 +8,9 @@ export type B2buaErrorCode =
   /** A policy swap asked of a b2bua that runs the plain bridge. */
   | 'ERR_B2BUA_POLICY'
   /** An app worker did not start, or stopped on its own. */
-  | 'ERR_B2BUA_WORKER';
+  | 'ERR_B2BUA_WORKER'
+  /** The b2bua thread's warm-up before start (src/prewarm/b2bua-prewarm.ts) failed; the gateway starts without it. */
+  | 'ERR_B2BUA_PREWARM';
 
 /** Stable codes of the b2bua's log lines for refusals and call ends (rate-limited per code and source). */
 export type B2buaLogCode =

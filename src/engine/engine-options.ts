@@ -108,6 +108,11 @@ export interface EngineOptions {
   createCore?: (deps: EngineCoreDeps) => ClosableEngineCore;
   /** Synthetic calls through a throwaway core in memory before the listeners open (prewarm.ts); default 0. */
   prewarmCalls?: number;
+  /**
+   * The listeners open only once this settles (after the pre-warm): while the app's thread warms itself up, no call
+   * can arrive that it would not take. Absent: at once.
+   */
+  listenWhen?: Promise<unknown>;
 }
 
 /** Where an engine listens, once started. */

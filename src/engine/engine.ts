@@ -57,9 +57,11 @@ export class Engine {
   #addresses: EngineAddresses | undefined;
   #closing: Promise<void> | undefined;
   readonly #prewarmCalls: number;
+  readonly #listenWhen: Promise<unknown> | undefined;
 
   constructor(options: EngineOptions) {
     this.#prewarmCalls = options.prewarmCalls ?? 0;
+    this.#listenWhen = options.listenWhen;
     const log = options.log ?? silentLogger();
     const clock = options.clock ?? systemClock;
     // The protocol's timers (transport, transactions, core) yield to input already received, also to datagrams the
@@ -193,6 +195,7 @@ export class Engine {
         const w = await prewarmEngine(this.#prewarmCalls);
         this.#log.info({ calls: w.calls, completed: w.completed, ms: Math.round(w.ms) }, 'engine: hot paths warmed before the listeners open');
       }
+      if (this.#listenWhen) await this.#listenWhen;
       const sip = await this.transport.start();
       this.#listenerTenants = new Map(sip.map((l) => [l.id, l.tenant]));
       const control = await this.control.listen();

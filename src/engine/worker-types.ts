@@ -29,6 +29,8 @@ export interface EngineWorkerOptions {
   overload?: OverloadOptions;
   /** Synthetic calls run before the listeners open (see prewarm.ts). */
   prewarmCalls?: number;
+  /** The listeners wait for a `listen` message (startEngineWorker's `listenWhen`). */
+  holdListeners?: boolean;
   /** pino level of the worker's own logger (default info; main.ts passes TRUNKGATE_LOG_LEVEL, checked). */
   logLevel?: string;
   /** Its log form (the main thread's: pretty on a terminal). */

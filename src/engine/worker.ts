@@ -8,7 +8,7 @@ import { closeConnectionByAdmin } from './close-connection.js';
 import type { ConnectionInfo } from '../sip/transport/index.js';
 import type { EngineWorkerErrorCode, EngineWorkerFailure, EngineWorkerHandle, EngineWorkerOptions } from './worker-types.js';
 
-type ToWorker = { type: 'close' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number }
+type ToWorker = { type: 'close' } | { type: 'listen' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number }
   | { type: 'closeConnection'; id: number; connection: string } | { type: 'drain'; retryAfterSeconds: number };
 type FromWorker =
   | { type: 'started'; addresses: EngineAddresses }
@@ -25,10 +25,11 @@ const MARK = '__trunkgateEngineWorker';
  * app runs in the main thread. The worker is this very module: compiled JS under dist/ in production, and the
  * TypeScript source in development, where the worker needs tsx's loader too (added when the parent lacks it).
  * Rejects with ERR_ENGINE_WORKER, with the engine's own code in `details.code` when the engine failed to start.
+ * With `listenWhen` the engine opens its listeners only once that settles (after its own pre-warm).
  */
-export function startEngineWorker(options: EngineWorkerOptions): Promise<EngineWorkerHandle> {
+export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Promise<unknown>): Promise<EngineWorkerHandle> {
   const url = new URL(import.meta.url);
-  const data = { workerData: { [MARK]: true, options } };
+  const data = { workerData: { [MARK]: true, options: listenWhen ? { ...options, holdListeners: true } : options } };
   // Node 20 resolves a worker's entry before preloaded loaders are ready, so a TypeScript entry goes through a
   // small bootstrap that registers tsx's loader in the worker first, then imports this module.
   const worker = url.pathname.endsWith('.ts')
@@ -38,6 +39,8 @@ export function startEngineWorker(options: EngineWorkerOptions): Promise<EngineW
     )
     : new Worker(url, data);
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const listen = (): void => worker.postMessage({ type: 'listen' } satisfies ToWorker);
+  listenWhen?.then(listen, listen);
 
   return new Promise<EngineWorkerHandle>((resolve, reject) => {
     const fail = (message: string, details?: Record<string, unknown>, cause?: unknown) => {
@@ -173,6 +176,16 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
   const log = createLogger({ ...(options.logLevel ? { level: options.logLevel } : {}), ...options.logStyle }).child({ thread: 'engine' });
   const post = (m: FromWorker) => port.postMessage(m);
   let engine: Engine;
+  const listenWhen = options.holdListeners
+    ? new Promise<void>((resolve) => {
+      const onListen = (m: ToWorker): void => {
+        if (m.type !== 'listen') return;
+        port.off('message', onListen);
+        resolve();
+      };
+      port.on('message', onListen);
+    })
+    : undefined;
   try {
     engine = new Engine({
       listen: options.listen, control: options.control, log, ...(options.timers ? { timers: options.timers } : {}),
@@ -182,6 +195,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
       ...(options.transportLimits ? { transportLimits: options.transportLimits } : {}),
       ...(options.overload ? { overload: options.overload } : {}),
       ...(options.prewarmCalls ? { prewarmCalls: options.prewarmCalls } : {}),
+      ...(listenWhen ? { listenWhen } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });
     startIdleMemoryRelease();
