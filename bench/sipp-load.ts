@@ -11,6 +11,8 @@
  *   npm run bench -- --step-seconds 3 --rates 500,1000,2000
  *   npm run bench -- --latency-rates 275,575   INVITE→200 also at these fixed rates
  *   npm run bench -- --warm-calls 2000   each latency step after 2,000 unmeasured calls (a process in service)
+ *   npm run bench -- --warm-steps 1000   each throughput step after 1,000 unmeasured calls at its rate (CPU per call
+ *                                        of a process in service, without V8's one-time compilation of a fresh one)
  *   npm run bench -- --product src       the gateway from TypeScript through tsx instead of dist/ (built first)
  *   npm run bench -- --only policy --apps 2   the policy pipeline as 2 b2bua apps (gateway.workers: 2)
  *   npm run bench -- --only policy --node-args ""   the gateway's node without `npm start`'s options (package.json)
@@ -53,6 +55,12 @@ const latencyCalls = Number(opt('latency-calls') ?? 0);
  * (bench/warm-up.ts measures that); every target is warmed alike.
  */
 const warmCalls = Number(opt('warm-calls') ?? 0);
+/**
+ * --warm-steps N: the same for the throughput steps. A fresh gateway spends about a core-second in its first two
+ * seconds on V8's optimising compiler (its background thread), which a 4-second step divides over its calls; with
+ * this, each target first carries N calls at the step's rate unmeasured. A drachtio-server compiles nothing.
+ */
+const warmSteps = Number(opt('warm-steps') ?? 0);
 const latencyRates = (opt('latency-rates') ?? '').split(',').filter((r) => r !== '').map(Number);
 
 interface StepResult {
@@ -86,9 +94,10 @@ async function startTarget(target: Target): ReturnType<Target['start']> {
 async function step(target: Target, rate: number, calls: number, traceRtt: boolean): Promise<StepResult> {
   const t = await startTarget(target);
   try {
-    if (traceRtt && warmCalls > 0) {
+    const warmN = traceRtt ? warmCalls : warmSteps;
+    if (warmN > 0) {
       const warm = await startSipp({
-        scenario: { file: 'uac-call.xml' }, remote: t.remote, calls: warmCalls, rate, timeoutSec: Math.ceil(warmCalls / rate) + 15,
+        scenario: { file: 'uac-call.xml' }, remote: t.remote, calls: warmN, rate, timeoutSec: Math.ceil(warmN / rate) + 15,
         extraArgs: [...sippBuffers, ...(t.uacArgs ?? [])],
       });
       await warm.exited;
@@ -243,6 +252,7 @@ await cleanupPki();
 const header = `sipp load bench, ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ` +
   `node ${process.version}, sipp on UDP, steps of ${stepSeconds} s, gateway from ${product}, kamailio children ${kamChildren}, ` +
   `${warmCalls > 0 ? `${warmCalls} unmeasured calls before each latency step` : 'latency steps from a fresh process'}; ` +
+  `${warmSteps > 0 ? `${warmSteps} unmeasured calls before each throughput step` : 'throughput steps from a fresh process'}; ` +
   `load average (1 min) as each target started: ${loads.join(', ')}, at the end ${loadavg()[0]!.toFixed(1)}; ` +
   `sipp's response times are whole milliseconds`;
 const out = `${header}\n\n${table(series)}\n`;
