@@ -40,8 +40,10 @@ export const EngineSchema = z.discriminatedUnion('mode', [
     /** The loopback drachtio control endpoint between the engine and the b2bua. */
     control: z.strictObject({ host: BindHostSchema.default('127.0.0.1'), port: PortSchema.default(9022) }).prefault({}),
     /**
-     * Synthetic calls run through a throwaway SIP core in memory before the listeners open, so the first real
-     * calls do not pay for code V8 has not compiled yet (src/engine/prewarm.ts). 0 turns it off.
+     * Synthetic calls run before the listeners open, so the first real calls do not pay for code V8 has not
+     * compiled yet: through a throwaway SIP core in memory on the engine's thread (src/engine/prewarm.ts), and end
+     * to end through a throwaway engine and app on loopback ports on the b2bua's (src/prewarm/b2bua-prewarm.ts).
+     * 0 turns both off.
      */
     prewarmCalls: PrewarmCallsSchema.default(DEFAULT_PREWARM_CALLS),
     /**
