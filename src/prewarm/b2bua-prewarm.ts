@@ -82,7 +82,8 @@ export async function prewarmB2bua(o: B2buaPrewarmOptions): Promise<B2buaPrewarm
     };
     await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 16) }, lane));
   } finally {
-    for (const close of closers) await close();
+    // Each part is closed even when another one's close fails: nothing of the warm-up may stay open.
+    for (const close of closers) await Promise.resolve().then(close).catch(() => undefined);
   }
   return { calls: placed, completed, ms: performance.now() - started };
 }
