@@ -143,6 +143,11 @@ async function warmB2buaThread(calls: number, kind: 'policy' | 'plain', log: Log
   }
 }
 
+/** The warm-up module app workers import (compiled beside this file, or through tsx from the sources). */
+const WORKER_PREWARM_MODULE = new URL('./prewarm/b2bua-prewarm.js', import.meta.url).href;
+/** A worker's warm-up stays well inside its 10 s to connect. */
+const WORKER_PREWARM_MAX_MS = 3_000;
+
 /** A secret for the loopback control connection, fresh on every start. */
 export function randomSecret(): string {
   return randomBytes(24).toString('base64url');
@@ -200,7 +205,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const onCdr = cdr ? { onCdr: cdr.write } : {};
     const engineAt = { host: control.host, port: control.port, secret: options.control.secret };
     b2bua = options.policy && (options.apps ?? 1) > 1
-      ? await startAppPool({ engine: engineAt, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', ...(options.logStyle ? { logStyle: options.logStyle } : {}), log, ...onCdr })
+      ? await startAppPool({
+        engine: engineAt, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', ...(options.logStyle ? { logStyle: options.logStyle } : {}), log, ...onCdr,
+        // Each app worker warms up as this thread did, before it connects (src/prewarm/b2bua-prewarm.ts, by URL).
+        ...(options.prewarmCalls ? { prewarm: { module: WORKER_PREWARM_MODULE, calls: options.prewarmCalls, maxMs: WORKER_PREWARM_MAX_MS } } : {}),
+      })
       : await startB2bua({
         engine: engineAt,
         ...(options.policy ? { policy: options.policy } : { ...(options.target !== undefined ? { target: options.target } : {}) }),

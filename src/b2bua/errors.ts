@@ -9,7 +9,7 @@ export type B2buaErrorCode =
   | 'ERR_B2BUA_POLICY'
   /** An app worker did not start, or stopped on its own. */
   | 'ERR_B2BUA_WORKER'
-  /** The b2bua thread's warm-up before start (src/prewarm/b2bua-prewarm.ts) failed; the gateway starts without it. */
+  /** The warm-up of the b2bua thread or of an app worker (src/prewarm/b2bua-prewarm.ts) failed; it goes on without it. */
   | 'ERR_B2BUA_PREWARM';
 
 /** Stable codes of the b2bua's log lines for refusals and call ends (rate-limited per code and source). */

@@ -73,3 +73,25 @@ test('an engine given listenWhen opens its listeners only once it settles', asyn
     await engine.close();
   }
 });
+
+test('with app workers, each warms up before it connects, and the pool says so', async () => {
+  const sipPort = await freePort();
+  const { log, records } = captureLog();
+  const gw = await startGateway({
+    listen: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
+    control: { host: '127.0.0.1', port: 0, secret: randomSecret() },
+    policy: {
+      tenants: { pbx: { transport: 'udp' } }, listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
+      categories: BUILTIN_CATEGORIES, tlsPeers: {}, dialPeers: [],
+    },
+    apps: 2, prewarmCalls: 30, log, logLevel: 'silent',
+  });
+  try {
+    const warm = records.find((r) => r.msg === 'b2bua: app worker warmed before it connects');
+    assert.ok(warm, `the worker's warm-up is logged: ${records.map((r) => r.msg).join(' | ')}`);
+    assert.deepEqual([warm.app, warm.calls, warm.completed], [1, 30, 30]);
+    assert.equal(gw.b2bua.stats().attempted, 0, 'no warm-up call is counted by the pool');
+  } finally {
+    await gw.close();
+  }
+});

@@ -8,13 +8,15 @@ import type { B2buaPolicy } from '../policy-types.js';
 import { startB2bua, type B2buaApp, type B2buaOptions, type B2buaStatsSnapshot } from '../start-b2bua.js';
 import { spawnAppWorker } from './app-worker.js';
 import { AppQueries, mergeCallLists } from './app-queries.js';
-import { downKey, type FromAppWorker, type ToAppWorker } from './messages.js';
+import { downKey, type AppPrewarm, type FromAppWorker, type ToAppWorker } from './messages.js';
 import { sumStats } from './sum-stats.js';
 
 export interface AppPoolOptions extends B2buaOptions {
   policy: B2buaPolicy;
   /** Apps in all: this thread's, plus `apps - 1` worker threads. */
   apps: number;
+  /** Warm-up calls each worker runs before it connects (messages.ts AppPrewarm); absent: none. */
+  prewarm?: AppPrewarm;
   /** The workers' log level and form (they log on their own, to the same stdout). */
   logLevel: string;
   logStyle?: LogStyle;
@@ -72,7 +74,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
   const start = (slot: Slot): Promise<void> => new Promise((resolve, reject) => {
     const worker = spawnAppWorker({
       engine: options.engine, policy, down: downList(), logLevel: options.logLevel, ...(options.logStyle ? { logStyle: options.logStyle } : {}), index: slot.index, restarts: slot.starts++,
-      cdr: options.onCdr !== undefined,
+      cdr: options.onCdr !== undefined, ...(options.prewarm ? { prewarm: options.prewarm } : {}),
     });
     slot.worker = worker;
     const timeoutMs = options.startTimeoutMs ?? 10_000;
@@ -89,6 +91,11 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       } else if (m.type === 'failed') {
         clearTimeout(timer);
         reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_WORKER', `app worker ${slot.index} failed to start: ${m.message} [${m.code}]`));
+      } else if (m.type === 'warmed') {
+        log.info({ app: slot.index, calls: m.calls, completed: m.completed, ms: m.ms }, 'b2bua: app worker warmed before it connects');
+      } else if (m.type === 'warmFailed') {
+        const code: B2buaErrorCode = 'ERR_B2BUA_PREWARM';
+        log.warn({ code, app: slot.index, err: m.message }, 'b2bua: app worker warm-up failed; it connects without it');
       } else if (m.type === 'stats') {
         slot.stats = m.stats;
         slot.active = m.active;

@@ -1,7 +1,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../../log/index.js';
 import { startB2bua, type B2buaApp } from '../start-b2bua.js';
-import { downKey, type AppWorkerInput, type FromAppWorker, type ToAppWorker } from './messages.js';
+import { downKey, type AppPrewarm, type AppWorkerInput, type FromAppWorker, type ToAppWorker } from './messages.js';
 
 const MARK = '__trunkgateAppWorker';
 const STATS_EVERY_MS = 500;
@@ -29,6 +29,7 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   const post = (m: FromAppWorker): void => port.postMessage(m);
   const log = createLogger({ level: input.logLevel, ...input.logStyle }).child({ app: input.index });
   let down = new Set(input.down);
+  if (input.prewarm) await warmUp(input.prewarm, post);
   let app: B2buaApp;
   try {
     app = await startB2bua({
@@ -78,6 +79,20 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
         });
     }
   });
+}
+
+/**
+ * The warm-up before this app connects: the engine spreads new calls over the apps connected, so calls meanwhile go to
+ * the others. A warm-up that fails is reported and the app connects without it.
+ */
+async function warmUp(p: AppPrewarm, post: (m: FromAppWorker) => void): Promise<void> {
+  try {
+    const m = (await import(p.module)) as { prewarmB2bua(o: { calls: number; kind: 'policy'; maxMs: number }): Promise<{ calls: number; completed: number; ms: number }> };
+    const r = await m.prewarmB2bua({ calls: p.calls, kind: 'policy', maxMs: p.maxMs });
+    post({ type: 'warmed', calls: r.calls, completed: r.completed, ms: Math.round(r.ms) });
+  } catch (e) {
+    post({ type: 'warmFailed', message: e instanceof Error ? e.message : String(e) });
+  }
 }
 
 /**

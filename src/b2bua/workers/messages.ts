@@ -19,6 +19,18 @@ export interface AppWorkerInput {
   restarts: number;
   /** Post each call's CDR to the pool, whose thread owns the one CDR sink (file, database). */
   cdr: boolean;
+  /** Warm-up calls the worker runs before it connects (AppPoolOptions.prewarm). */
+  prewarm?: AppPrewarm;
+}
+
+/**
+ * A warm-up an app worker runs before it connects to the engine: the module (a URL) exports
+ * `prewarmB2bua({ calls, kind, maxMs })`. The composition root names it, so the b2bua imports nothing of the engine.
+ */
+export interface AppPrewarm {
+  module: string;
+  calls: number;
+  maxMs: number;
 }
 
 export type ToAppWorker =
@@ -33,6 +45,9 @@ export type ToAppWorker =
 
 export type FromAppWorker =
   | { type: 'ready'; hostport: string }
+  /** Its warm-up before connecting: how many calls went through, or why it failed (it connects either way). */
+  | { type: 'warmed'; calls: number; completed: number; ms: number }
+  | { type: 'warmFailed'; message: string }
   | { type: 'failed'; code: string; message: string }
   /** Its counters: every 500 ms, and at once when its last call ends while draining. */
   | { type: 'stats'; stats: B2buaStatsSnapshot; active: number }
