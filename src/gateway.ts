@@ -44,9 +44,9 @@ export interface GatewayOptions {
   /** Form of the worker threads' log lines (the main thread's logger is made by the caller). */
   logStyle?: LogStyle;
   /**
-   * Synthetic calls before the gateway takes any: through a throwaway core in the engine's thread before its listeners
-   * open (src/engine/prewarm.ts), and end to end through a throwaway engine and b2bua app in this thread before
-   * anything starts (src/prewarm/b2bua-prewarm.ts); default 0.
+   * Synthetic calls before the gateway takes any: through a throwaway core in the engine's thread (src/engine/prewarm.ts)
+   * and end to end through a throwaway engine and b2bua app in this thread (src/prewarm/b2bua-prewarm.ts), both
+   * before the engine's listeners open, and in each app worker before it connects; default 0.
    */
   prewarmCalls?: number;
   /** Run the engine in a worker thread (default) or in this thread (tests, debugging). */
