@@ -10,6 +10,22 @@ import { captureLog } from '../support/log-capture.js';
 /** Handles (sockets, servers, timers) this process holds: the warm-up must leave none of its own behind. */
 const handles = (): number => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
 
+/** A gateway on a free UDP port running the policy pipeline with no dial peer, its log captured. */
+async function warmedGateway(o: { prewarmCalls: number; apps?: number }) {
+  const sipPort = await freePort();
+  const { log, records } = captureLog();
+  const gw = await startGateway({
+    listen: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
+    control: { host: '127.0.0.1', port: 0, secret: randomSecret() },
+    policy: {
+      tenants: { pbx: { transport: 'udp' } }, listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
+      categories: BUILTIN_CATEGORIES, tlsPeers: {}, dialPeers: [],
+    },
+    ...o, log, logLevel: 'silent',
+  });
+  return { gw, records, sipPort };
+}
+
 for (const kind of ['policy', 'plain'] as const) {
   test(`the b2bua warm-up (${kind}) carries every synthetic call end to end and leaves nothing open`, async () => {
     const before = handles();
@@ -29,17 +45,7 @@ test('the warm-up stops starting calls at its time limit', async () => {
 });
 
 test('a gateway started with a pre-warm takes no warm-up call into its own counters, and logs its warm-up', async () => {
-  const sipPort = await freePort();
-  const { log, records } = captureLog();
-  const gw = await startGateway({
-    listen: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
-    control: { host: '127.0.0.1', port: 0, secret: randomSecret() },
-    policy: {
-      tenants: { pbx: { transport: 'udp' } }, listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
-      categories: BUILTIN_CATEGORIES, tlsPeers: {}, dialPeers: [],
-    },
-    prewarmCalls: 40, log, logLevel: 'silent',
-  });
+  const { gw, records, sipPort } = await warmedGateway({ prewarmCalls: 40 });
   try {
     const warm = records.find((r) => r.msg === 'b2bua: call path warmed before the engine opens its listeners');
     assert.ok(warm, 'the b2bua warm-up is logged');
@@ -75,17 +81,7 @@ test('an engine given listenWhen opens its listeners only once it settles', asyn
 });
 
 test('with app workers, each warms up before it connects, and the pool says so', async () => {
-  const sipPort = await freePort();
-  const { log, records } = captureLog();
-  const gw = await startGateway({
-    listen: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
-    control: { host: '127.0.0.1', port: 0, secret: randomSecret() },
-    policy: {
-      tenants: { pbx: { transport: 'udp' } }, listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
-      categories: BUILTIN_CATEGORIES, tlsPeers: {}, dialPeers: [],
-    },
-    apps: 2, prewarmCalls: 30, log, logLevel: 'silent',
-  });
+  const { gw, records } = await warmedGateway({ apps: 2, prewarmCalls: 30 });
   try {
     const warm = records.find((r) => r.msg === 'b2bua: app worker warmed before it connects');
     assert.ok(warm, `the worker's warm-up is logged: ${records.map((r) => r.msg).join(' | ')}`);
