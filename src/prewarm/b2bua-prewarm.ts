@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { startB2bua, type B2buaPolicy } from '../b2bua/index.js';
+import { startB2bua, type B2buaErrorCode, type B2buaPolicy } from '../b2bua/index.js';
+import { GatewayError } from '../common/index.js';
 import { BUILTIN_CATEGORIES } from '../config/default-categories.js';
 import { startEngine } from '../engine/engine.js';
 import { silentLogger } from '../log/index.js';
@@ -33,6 +34,12 @@ export interface B2buaPrewarmOptions {
   concurrency?: number;
   /** Stop starting calls after this long (default 5,000 ms). */
   maxMs?: number;
+  /**
+   * Give up waiting for the warm-up after this long (default `maxMs` + 2,500 ms: the calls in flight have 2 s to end):
+   * the caller goes on, and the warm-up stops starting calls and closes itself in the background. So a throwaway part
+   * that hangs never holds the start, and the engine worker's 10 s to start is never spent on it.
+   */
+  deadlineMs?: number;
 }
 
 /** Dialled number of the synthetic calls: a long-distance number, allowed by the built-in categories. */
@@ -49,8 +56,31 @@ function syntheticPolicy(sipPort: number, uasPort: number): B2buaPolicy {
   };
 }
 
-/** Runs the synthetic calls; see the module comment. Throws only when the throwaway gateway cannot start. */
+/**
+ * Runs the synthetic calls; see the module comment. Throws when the throwaway gateway cannot start, and
+ * ERR_B2BUA_PREWARM when the warm-up is not over by its deadline.
+ */
 export async function prewarmB2bua(o: B2buaPrewarmOptions): Promise<B2buaPrewarmResult> {
+  const deadlineMs = o.deadlineMs ?? (o.maxMs ?? 5_000) + 2_500;
+  const stop = { now: false };
+  const run = runWarmUp(o, stop);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      stop.now = true;
+      const code: B2buaErrorCode = 'ERR_B2BUA_PREWARM';
+      reject(new GatewayError(code, `the warm-up did not finish within ${deadlineMs} ms`));
+    }, deadlineMs);
+  });
+  try {
+    return await Promise.race([run, late]);
+  } finally {
+    clearTimeout(timer);
+    run.catch(() => undefined);
+  }
+}
+
+async function runWarmUp(o: B2buaPrewarmOptions, stop: { now: boolean }): Promise<B2buaPrewarmResult> {
   const started = performance.now();
   const maxMs = o.maxMs ?? 5_000;
   const uas = await startLoopbackUas();
@@ -75,7 +105,7 @@ export async function prewarmB2bua(o: B2buaPrewarmOptions): Promise<B2buaPrewarm
     });
     closers.unshift(() => app.close());
     const lane = async (): Promise<void> => {
-      while (placed < o.calls && performance.now() - started < maxMs) {
+      while (placed < o.calls && !stop.now && performance.now() - started < maxMs) {
         const n = placed++;
         if (await caller.call(n, NUMBER, sipPort, CALL_TIMEOUT_MS)) completed++;
       }

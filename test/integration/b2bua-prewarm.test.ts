@@ -91,3 +91,36 @@ test('with app workers, each warms up before it connects, and the pool says so',
     await gw.close();
   }
 });
+
+test('a warm-up not over by its deadline is given up with ERR_B2BUA_PREWARM, and closes itself in the background', async () => {
+  const before = handles();
+  await assert.rejects(prewarmB2bua({ calls: 100_000, kind: 'plain', maxMs: 5_000, deadlineMs: 200 }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'ERR_B2BUA_PREWARM');
+    return true;
+  });
+  for (let i = 0; i < 250 && handles() > before; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(handles(), before, 'its engine, app and user agents were closed after it stopped starting calls');
+});
+
+test('an app worker whose warm-up fails says so with ERR_B2BUA_PREWARM and connects without it', async () => {
+  const { startAppPool } = await import('../../src/b2bua/workers/app-pool.js');
+  const { Engine: E } = await import('../../src/engine/engine.js');
+  const secret = randomSecret();
+  const engine = new E({ listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }], control: { host: '127.0.0.1', port: 0, secret, maxApps: 2 } });
+  const a = await engine.start();
+  const { log, records } = captureLog();
+  const pool = await startAppPool({
+    engine: { host: a.control.host, port: a.control.port, secret }, apps: 2, logLevel: 'silent', log,
+    policy: { tenants: {}, categories: BUILTIN_CATEGORIES, tlsPeers: {}, dialPeers: [] },
+    prewarm: { module: new URL('./no-such-warm-up.js', import.meta.url).href, calls: 10, maxMs: 1_000 },
+  });
+  try {
+    const failed = records.find((r) => r.code === 'ERR_B2BUA_PREWARM');
+    assert.ok(failed, 'the failed warm-up is logged with its code');
+    assert.equal(failed.app, 1);
+    assert.equal(records.some((r) => r.msg === 'b2bua: app worker warmed before it connects'), false);
+  } finally {
+    await pool.close();
+    await engine.close();
+  }
+});
