@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { getHeader, parseMessage, type SipMessage } from '../sip/message/index.js';
+import { getHeader, header, parseMessage, serializeMessage, type SipMessage, type SipRequest } from '../sip/message/index.js';
+import { buildResponse } from '../sip/transaction/index.js';
 
 /**
  * The two far ends of a pre-warm call, on loopback UDP ports of their own: a caller (UAC) that places a call,
@@ -20,13 +21,10 @@ async function bind(): Promise<{ socket: Socket; port: number }> {
   return { socket, port: socket.address().port };
 }
 
-/** A response to `req`: its Vias, From, Call-ID and CSeq, its To with our tag. */
-function respond(req: SipMessage, status: string, contactPort: number, body = ''): string {
-  const vias = req.headers.filter((h) => h.name === 'via').map((h) => `Via: ${h.value}`);
-  const to = getHeader(req, 'to') ?? '';
-  return [`SIP/2.0 ${status}`, ...vias, `From: ${getHeader(req, 'from') ?? ''}`, `To: ${to.includes(';tag=') ? to : `${to};tag=uas`}`,
-    `Call-ID: ${getHeader(req, 'call-id') ?? ''}`, `CSeq: ${getHeader(req, 'cseq') ?? ''}`, `Contact: <sip:uas@${HOST}:${contactPort}>`,
-    ...(body ? ['Content-Type: application/sdp'] : []), `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+/** A response to `req` (the SIP toolkit's: Vias, From, To with our tag, Call-ID, CSeq) with our Contact. */
+function respond(req: SipRequest, status: number, reason: string, contactPort: number, sdp?: string): Buffer {
+  const headers = [header('Contact', `<sip:uas@${HOST}:${contactPort}>`), ...(sdp ? [header('Content-Type', 'application/sdp')] : [])];
+  return serializeMessage(buildResponse(req, status, reason, { toTag: 'uas', headers, ...(sdp ? { body: Buffer.from(sdp) } : {}) }));
 }
 
 /** The called party: 180 and 200 with SDP for an INVITE, 200 for BYE and anything else but ACK. */
@@ -36,12 +34,12 @@ export async function startLoopbackUas(): Promise<{ port: number; close(): void 
     const r = parseMessage(buf);
     if (!r.ok || r.message.kind !== 'request' || r.message.method === 'ACK') return;
     const req = r.message;
-    const send = (text: string): void => void socket.send(Buffer.from(text), from.port, from.address);
+    const send = (data: Buffer): void => void socket.send(data, from.port, from.address);
     if (req.method === 'INVITE') {
-      send(respond(req, '180 Ringing', port));
-      send(respond(req, '200 OK', port, SDP));
+      send(respond(req, 180, 'Ringing', port));
+      send(respond(req, 200, 'OK', port, SDP));
     } else {
-      send(respond(req, '200 OK', port));
+      send(respond(req, 200, 'OK', port));
     }
   });
   return { port, close: () => socket.close() };

@@ -1,11 +1,8 @@
 import type { TLSSocket, PeerCertificate } from 'node:tls';
+import type { NegotiatedTls } from '../../tls/index.js';
 import type { TlsPeerInfo } from './types.js';
 
-/** Version and suite of a connection as an inbound check read them from the socket. */
-export interface NegotiatedTls {
-  version: string;
-  cipher: { name: string; standardName?: string } | null;
-}
+export type { NegotiatedTls };
 
 /** What the caller already knows about a TLS connection, so that it is not read from the socket again. */
 export interface TlsPeerExtra {
