@@ -3,11 +3,27 @@ import { canonicalName } from './headers.js';
 import { parseCSeq } from './cseq.js';
 import { badCharIndex, checkHeaderValue, isSentProtocol, isUriText, singleValued, type GrammarProblem } from './grammar.js';
 
-export const defaultParseLimits: Readonly<ParseLimits> = Object.freeze({
+/**
+ * Not frozen: a frozen object has a hidden class of its own, and the parser's limit reads would then see two shapes
+ * (these defaults and a transport's resolved limits, written in the same order) instead of one.
+ */
+export const defaultParseLimits: Readonly<ParseLimits> = {
   maxMessageBytes: 65535,
   maxHeaders: 256,
   maxLineBytes: 8192,
-});
+};
+
+/** Complete limits as given (no object per message); defaults filled in only for partial ones. */
+function resolveLimits(limits: Partial<ParseLimits> | undefined): Readonly<ParseLimits> {
+  if (limits === undefined) return defaultParseLimits;
+  const { maxMessageBytes, maxHeaders, maxLineBytes } = limits;
+  if (maxMessageBytes !== undefined && maxHeaders !== undefined && maxLineBytes !== undefined) return limits as ParseLimits;
+  return {
+    maxMessageBytes: maxMessageBytes ?? defaultParseLimits.maxMessageBytes,
+    maxHeaders: maxHeaders ?? defaultParseLimits.maxHeaders,
+    maxLineBytes: maxLineBytes ?? defaultParseLimits.maxLineBytes,
+  };
+}
 
 const tokenRe = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 /** Exactly `SIP/2.0`: drachtio-srf's start-line expressions are case-sensitive (RFC 3261 §7.1 writes it so). */
@@ -31,7 +47,7 @@ function headerEnd(buf: Buffer, from: number): [number, number] {
  * linear in the input, and the limits bound what hostile input can make it do.
  */
 export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseResult {
-  const lim = limits ? { ...defaultParseLimits, ...limits } : defaultParseLimits;
+  const lim = resolveLimits(limits);
   if (buf.length === 0) return fail('ERR_SIP_PARSE_EMPTY', 'empty message');
   if (buf.length > lim.maxMessageBytes) return fail('ERR_SIP_PARSE_TOO_LARGE', `message of ${buf.length} bytes exceeds ${lim.maxMessageBytes}`);
   let start = 0;

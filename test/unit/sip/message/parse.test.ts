@@ -103,6 +103,18 @@ test('limits reject hostile input quickly with their own codes', () => {
   const long = 'OPTIONS sip:a@b SIP/2.0\r\nX-A: ' + 'a'.repeat(100000) + '\r\n\r\n';
   r = parseMessage(Buffer.from(long), { maxMessageBytes: 1 << 20 });
   assert.ok(!r.ok && r.code === 'ERR_SIP_PARSE_LINE_TOO_LONG');
+  // Complete limits are used as given, each of the three.
+  const msg = Buffer.from(invite);
+  const lines = invite.split('\r\n\r\n')[0]!.split('\r\n');
+  const headerCount = lines.length - 2; // the start line, and Subject's continuation
+  const complete = { maxMessageBytes: msg.length, maxHeaders: headerCount, maxLineBytes: 8192 };
+  assert.equal(parseMessage(msg, complete).ok, true);
+  r = parseMessage(msg, { ...complete, maxHeaders: headerCount - 1 });
+  assert.ok(!r.ok && r.code === 'ERR_SIP_PARSE_TOO_MANY_HEADERS');
+  r = parseMessage(msg, { ...complete, maxMessageBytes: msg.length - 1 });
+  assert.ok(!r.ok && r.code === 'ERR_SIP_PARSE_TOO_LARGE');
+  r = parseMessage(msg, { ...complete, maxLineBytes: 40 });
+  assert.ok(!r.ok && r.code === 'ERR_SIP_PARSE_LINE_TOO_LONG');
 });
 
 test('URIs: sip, sips, tel, IPv6, escapes, params and headers; other schemes are an error naming the scheme', () => {
