@@ -15,8 +15,25 @@ export function parseVia(value: string): Result<Via[], 'ERR_SIP_PARSE_VIA'> {
   return ok(out);
 }
 
-/** Parses one via-parm (no commas): sent-protocol, sent-by and parameters (names in lower case). */
+let lastText: string | undefined;
+let lastResult: Result<Via, 'ERR_SIP_PARSE_VIA'> | undefined;
+
+/**
+ * Parses one via-parm (no commas): sent-protocol, sent-by and parameters (names in lower case).
+ *
+ * The result is shared and must not be changed: the last text parsed and its result are kept, because one message
+ * has its top Via read by the parser's grammar check, the transport's stamp, the transaction layer and the edge
+ * guard in turn, and each read of the same text then costs one string comparison instead of a parse.
+ */
 export function parseOneVia(text: string): Result<Via, 'ERR_SIP_PARSE_VIA'> {
+  if (text === lastText) return lastResult!;
+  const r = parseViaParm(text);
+  lastText = text;
+  lastResult = r;
+  return r;
+}
+
+function parseViaParm(text: string): Result<Via, 'ERR_SIP_PARSE_VIA'> {
   const m = /^([A-Za-z0-9.!%*_+`'~-]+)\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+(.*)$/s.exec(text.trim());
   if (!m) return err('ERR_SIP_PARSE_VIA', `bad sent-protocol in '${text}'`);
   const rest = m[4]!;

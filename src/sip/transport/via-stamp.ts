@@ -1,4 +1,4 @@
-import { formatVia, listElementEnd, parseOneVia, type SipHeader } from '../message/index.js';
+import { formatVia, listElementEnd, parseOneVia, type SipHeader, type Via } from '../message/index.js';
 import { normalizeAddress } from './address.js';
 
 /**
@@ -32,12 +32,15 @@ export function stampTopVia(headers: SipHeader[], sourceAddress: string, sourceP
   const r = parseOneVia(value.slice(0, end));
   if (!r.ok) return false;
   const via = r.value;
-  const params = via.params;
-  const rportEmpty = 'rport' in params && (params['rport'] === null || params['rport'] === '');
+  const rportEmpty = 'rport' in via.params && (via.params['rport'] === null || via.params['rport'] === '');
   // An existing received parameter is always rewritten with the truth; a client does not get to choose it.
-  if (normalizeAddress(via.host) === sourceAddress && !rportEmpty && !('received' in params)) return true;
+  if (normalizeAddress(via.host) === sourceAddress && !rportEmpty && !('received' in via.params)) return true;
+  // The parser's result is shared (parseOneVia): the stamped Via is a copy.
+  const params = { ...via.params };
   if (rportEmpty) params['rport'] = String(sourcePort);
   params['received'] = sourceAddress;
-  h.value = `${formatVia(via)}${value.slice(end)}`;
+  const stamped: Via = { protocolName: via.protocolName, protocolVersion: via.protocolVersion, transport: via.transport, host: via.host, params };
+  if (via.port !== undefined) stamped.port = via.port;
+  h.value = `${formatVia(stamped)}${value.slice(end)}`;
   return true;
 }

@@ -49,3 +49,19 @@ test('no Via or an unreadable Via is reported, not thrown', () => {
   assert.equal(stampTopVia(via('garbage'), '1.2.3.4', 1), false);
   assert.equal(stampTopVia(via('SIP/2.0/UDP '), '1.2.3.4', 1), false);
 });
+
+test('a stamp leaves the parser\'s shared result of the same text unchanged', async () => {
+  const { parseOneVia, parseVia } = await import('../../../../src/sip/message/index.js');
+  const text = 'SIP/2.0/UDP pbx.example.com;rport;branch=z9hG4bK-shared';
+  const before = parseOneVia(text);
+  assert.ok(before.ok);
+  const h = via(text);
+  assert.equal(stampTopVia(h, '192.0.2.10', 5099), true);
+  assert.equal(h[1]!.value, 'SIP/2.0/UDP pbx.example.com;rport=5099;branch=z9hG4bK-shared;received=192.0.2.10');
+  // The same text read again (the memo) and read afresh after another text give the unstamped parameters.
+  for (const r of [parseOneVia(text), (parseOneVia('SIP/2.0/TCP other.example;branch=z9hG4bK-x'), parseOneVia(text)), parseVia(text)]) {
+    assert.ok(r.ok);
+    const v = Array.isArray(r.value) ? r.value[0]! : r.value;
+    assert.deepEqual(v.params, { rport: null, branch: 'z9hG4bK-shared' });
+  }
+});
