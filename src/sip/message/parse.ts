@@ -65,14 +65,15 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
     body = buf.subarray(end + termLen);
   }
   const head = buf.toString('utf8', start, end);
-  const lines = head.split(/\r?\n/);
+  const lines = splitLines(head);
   const startLine = lines[0]!;
   if (startLine.length > lim.maxLineBytes) return fail('ERR_SIP_PARSE_LINE_TOO_LONG', 'start line too long');
 
   const headers: SipHeader[] = [];
   // The first problem found; `answerable` is false when the problem is in a header the 400 would be addressed by.
   let problem: (GrammarProblem & { answerable: boolean }) | undefined;
-  let seen: Set<string> | undefined;
+  // Single-valued headers seen so far, one bit each (singleBits).
+  let seen = 0;
   for (let i = 1; i < lines.length; i++) {
     let line = lines[i]!;
     // RFC 3261 §7.3.1: a line starting with white space continues the previous header (folding).
@@ -89,11 +90,12 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
       continue;
     }
     const raw = line.slice(0, colon).trimEnd();
-    if (!tokenRe.test(raw)) {
+    const known = headerName(raw);
+    if (known === undefined) {
       problem ??= { code: 'ERR_SIP_PARSE_HEADER', reason: `bad header name '${raw.slice(0, 40)}'`, answerable: true };
       continue;
     }
-    const h: SipHeader = { name: canonicalName(raw), raw, value: line.slice(colon + 1).trim() };
+    const h: SipHeader = { name: known.name, raw, value: line.slice(colon + 1).trim() };
     headers.push(h);
     if (problem) continue;
     const g = checkHeaderValue(h);
@@ -101,12 +103,11 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
       // A 400 goes back by the top Via (RFC 3261 §18.2.2), so a request whose top Via is unusable is dropped.
       const topVia = h.name === 'via' && !headers.some((x) => x !== h && x.name === 'via');
       problem = { ...g, answerable: !topVia || isSentProtocol(h.value) };
-    } else if (singleValued.has(h.name)) {
-      seen ??= new Set();
-      if (seen.has(h.name)) {
+    } else if (known.bit !== 0) {
+      if ((seen & known.bit) !== 0) {
         // From, To, Call-ID, CSeq and Content-Length keep their own codes below.
         if (!MANDATORY_SINGLE.has(h.name)) problem = { code: 'ERR_SIP_PARSE_DUPLICATE_HEADER', reason: `${h.raw} appears more than once`, answerable: true };
-      } else seen.add(h.name);
+      } else seen |= known.bit;
     }
   }
 
@@ -181,6 +182,45 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
 }
 
 const MANDATORY_SINGLE = new Set(['from', 'to', 'call-id', 'cseq', 'content-length']);
+
+/**
+ * The header block's lines: split at LF, a CR before it dropped (RFC 3261 §7 writes CRLF; a bare LF is read too).
+ * The same lines as `split(/\r?\n/)`, at a fraction of a regular expression's cost.
+ */
+function splitLines(head: string): string[] {
+  const lines: string[] = [];
+  let from = 0;
+  for (;;) {
+    const lf = head.indexOf('\n', from);
+    if (lf < 0) {
+      lines.push(head.slice(from));
+      return lines;
+    }
+    lines.push(head.slice(from, lf > from && head.charCodeAt(lf - 1) === 13 ? lf - 1 : lf));
+    from = lf + 1;
+  }
+}
+
+/** A header name as written, read once: its canonical form and its bit when it is single-valued (else 0). */
+interface HeaderName { readonly name: string; readonly bit: number }
+
+/** One bit per single-valued header, for the duplicate check. */
+const singleBits = new Map<string, number>([...singleValued].map((n, i) => [n, 1 << i]));
+if (singleBits.size > 31) throw new Error('single-valued headers exceed the bit mask');
+
+/** Names seen as written ('Via', 'v', 'CALL-ID'...), at most 4,096, so hostile traffic cannot grow it without end. */
+const headerNames = new Map<string, HeaderName>();
+
+/** The name's canonical form and bit; undefined when it is not a token (RFC 3261 §25.1 header-name). */
+function headerName(raw: string): HeaderName | undefined {
+  const known = headerNames.get(raw);
+  if (known !== undefined) return known;
+  if (!tokenRe.test(raw)) return undefined;
+  const name = canonicalName(raw);
+  const entry: HeaderName = { name, bit: singleBits.get(name) ?? 0 };
+  if (headerNames.size < 4096) headerNames.set(raw, entry);
+  return entry;
+}
 
 function hasAddressHeaders(headers: SipHeader[]): boolean {
   let v = false, f = false, t = false, c = false, s = false;
