@@ -1,4 +1,5 @@
 import { canonicalName, wireName } from './headers.js';
+import { splitLines } from './lines.js';
 import type { SipHeader, SipMessage } from './types.js';
 
 /**
@@ -20,7 +21,7 @@ export function parseAppText(text: string): SipMessage | undefined {
       sepLen = 0;
     }
   }
-  const lines = text.slice(0, end).split(/\r?\n/);
+  const lines = splitLines(text.slice(0, end));
   const body = Buffer.from(end + sepLen <= text.length ? text.slice(end + sepLen) : '', 'utf8');
   const headers = readHeaderLines(lines);
   const start = lines[0] ?? '';
