@@ -12,9 +12,20 @@ export class AppNotify {
     this.#clock = clock;
   }
 
-  /** The time field of a frame (docs/control-protocol.md §2.3). */
+  #lastMs = -1;
+  #lastTime = '';
+
+  /**
+   * The time field of a frame (docs/control-protocol.md §2.3). It has millisecond resolution, so the text is made
+   * once per millisecond: under load a dozen frames share one.
+   */
   now(): string {
-    return formatStackTime(new Date(this.#clock.now()));
+    const ms = this.#clock.now();
+    if (ms !== this.#lastMs) {
+      this.#lastMs = ms;
+      this.#lastTime = formatStackTime(new Date(ms));
+    }
+    return this.#lastTime;
   }
 
   /** `NOK` to an app's command, with the reason. */
