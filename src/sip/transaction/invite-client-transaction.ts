@@ -4,6 +4,7 @@ import { buildAck } from './build-ack.js';
 import type { TransactionError } from './errors.js';
 import { serializeMessage as serialize } from '../message/index.js';
 import { TransactionBase } from './transaction-base.js';
+import { keptBytes } from './kept-bytes.js';
 import { callUser, type TransactionContext } from './transaction-context.js';
 import type { ClientTransaction, ClientTransactionState, ClientTransactionUser } from './types.js';
 
@@ -118,8 +119,10 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           // https://www.rfc-editor.org/rfc/rfc3261#section-17.1.1.2
           this.stopTimer('A');
           this.stopTimer('B');
-          this.#ackBytes = serialize(buildAck(this.request, response));
-          this.sendBytes(this.#ackBytes, this.#retransmitTarget(), false);
+          const ack = serialize(buildAck(this.request, response));
+          this.sendBytes(ack, this.#retransmitTarget(), false);
+          // Sent again for each retransmitted final response, through Timer D's 32 s over UDP: kept in memory of its own.
+          this.#ackBytes = this.reliable ? ack : keptBytes(ack);
           this.transition('Completed');
           this.#bytes = undefined;
           this.#whenProceeding = undefined;

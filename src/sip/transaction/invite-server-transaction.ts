@@ -4,6 +4,7 @@ import { buildResponse } from './build-response.js';
 import { TransactionError } from './errors.js';
 import { ownString, serializeMessage as serialize, toTagOf } from '../message/index.js';
 import { TransactionBase } from './transaction-base.js';
+import { keptBytes } from './kept-bytes.js';
 import { callUser, type TransactionContext } from './transaction-context.js';
 import type { ServerTransaction, ServerTransactionState } from './types.js';
 
@@ -47,6 +48,17 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
     return this.#lastBytes;
   }
 
+  /**
+   * The 2xx's bytes, handed over once to the TU that retransmits them (RFC 6026 §8.1): in "Accepted" the
+   * transaction itself sends nothing again, so it does not keep them through Timer L's 32 s.
+   */
+  takeAcceptedBytes(): Buffer | undefined {
+    if (this.state !== 'Accepted') return undefined;
+    const bytes = this.#lastBytes;
+    this.#lastBytes = undefined;
+    return bytes;
+  }
+
   /** Sends a response from the TU; false when the state no longer allows it (the response is not sent). */
   respond(response: SipResponse): boolean {
     const status = response.status;
@@ -79,6 +91,8 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
           // seconds, and is not set to fire for reliable transports." https://www.rfc-editor.org/rfc/rfc3261#section-17.2.1
           this.transition('Completed');
           this.releaseRequest();
+          // Sent again until the ACK, through Timer G over UDP: kept in memory of its own.
+          if (!this.reliable && this.#lastBytes) this.#lastBytes = keptBytes(this.#lastBytes);
           // "When the "Completed" state is entered, timer H MUST be set to fire in 64*T1 seconds for all transports."
           if (!this.reliable) this.startTimer('G', this.#intervalG, () => this.#onTimerG());
           this.startTimer('H', this.timers.H, () => this.#onTimerH());

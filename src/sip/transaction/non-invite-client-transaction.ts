@@ -12,7 +12,8 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
   readonly target: SendTarget;
   /** Until the final response: nothing reaches the TU after it. */
   #user: ClientTransactionUser | undefined;
-  readonly #bytes: Buffer;
+  /** The request's bytes, until the final response ends its retransmission. */
+  #bytes: Buffer | undefined;
   #flow: Flow | undefined;
   #intervalE: number;
 
@@ -30,6 +31,7 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
 
   /** Sends the request and starts Timers E and F. */
   start(): void {
+    if (!this.#bytes) return;
     // "The "Trying" state is entered when the TU initiates a new client transaction with a request. When
     // entering this state, the client transaction SHOULD set timer F to fire in 64*T1 seconds. The request MUST
     // be passed to the transport layer for transmission. If an unreliable transport is in use, the client
@@ -40,6 +42,7 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
   }
 
   #onTimerE(): void {
+    if (!this.#bytes) return;
     this.sendBytes(this.#bytes, this.#retransmitTarget(), true);
     if (this.state === 'Trying') {
       // "If timer E fires while still in this state, the timer is reset, but this time with a value of
@@ -85,9 +88,11 @@ export class NonInviteClientTransaction extends TransactionBase<ClientTransactio
         this.stopTimer('E');
         this.stopTimer('F');
         this.transition('Completed');
-        // Nothing reaches the TU after the final response: the user and the request go now.
+        // Nothing reaches the TU after the final response and nothing is sent again: the user, the request and
+        // its bytes go now, not after Timer K.
         const user = this.#user;
         this.#user = undefined;
+        this.#bytes = undefined;
         this.releaseRequest();
         if (user) callUser(this.ctx, 'onResponse', () => user.onResponse(response, flow, this));
         // "Once the client transaction enters the "Completed" state, it MUST set Timer K to fire in T4 seconds

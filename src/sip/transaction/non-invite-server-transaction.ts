@@ -3,6 +3,7 @@ import type { Flow, SendTarget } from '../transport/types.js';
 import type { TransactionError } from './errors.js';
 import { serializeMessage as serialize } from '../message/index.js';
 import { TransactionBase } from './transaction-base.js';
+import { keptBytes } from './kept-bytes.js';
 import { callUser, type TransactionContext } from './transaction-context.js';
 import type { ServerTransaction, ServerTransactionState } from './types.js';
 
@@ -35,8 +36,9 @@ export class NonInviteServerTransaction extends TransactionBase<ServerTransactio
       this.ctx.log?.warn({ transaction: this.id, state: this.state, status }, 'response refused by the non-INVITE server transaction');
       return false;
     }
-    this.#lastBytes = serialize(response);
-    this.sendBytes(this.#lastBytes, this.target, false);
+    const bytes = serialize(response);
+    this.#lastBytes = bytes;
+    this.sendBytes(bytes, this.target, false);
     if (status < 200) {
       // "While in the "Trying" state, if the TU passes a provisional response to the server transaction, the server
       // transaction MUST enter the "Proceeding" state. The response MUST be passed to the transport layer for
@@ -50,6 +52,8 @@ export class NonInviteServerTransaction extends TransactionBase<ServerTransactio
     // transmission." (likewise from "Trying")
     this.transition('Completed');
     this.releaseRequest();
+    // Sent again only on a retransmitted request, for Timer J's 32 s over UDP: kept in memory of its own.
+    if (!this.reliable) this.#lastBytes = keptBytes(bytes);
     // "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in 64*T1 seconds for
     // unreliable transports, and zero seconds for reliable transports."
     this.terminateAfter('J', this.timers.J);

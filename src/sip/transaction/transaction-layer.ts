@@ -183,7 +183,7 @@ export class TransactionLayer {
     const ack = ackKey(txn.request);
     const key = ack === undefined ? undefined : ownString(ack);
     txn.respond(response);
-    const bytes = txn.lastResponseBytes;
+    const bytes = txn.takeAcceptedBytes();
     const target = txn.target;
     const r = new Invite2xxRetransmitter({
       clock: this.#clock,

@@ -173,3 +173,75 @@ test('lingering server transactions keep copies of their keys, not the header te
   s.clock.advance(32_000);
   assert.equal(s.layer.stats().live.nist, 0);
 });
+
+/** Whether `bytes` has memory of its own, not a slice of the 8 KiB block Node shares among small Buffers. */
+const ownMemory = (bytes: Buffer): boolean => bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length;
+
+test('IST after a 2xx sent by respond2xx: once the ACK came, the 2xx\'s bytes are let go though Timer L still runs', async () => {
+  const s = setup({ autoTrying: false });
+  const invite = makeRequest('INVITE', { callId: 'c-l', cseq: 3 });
+  s.layer.receive(invite, none, flowFrom('udp'));
+  const txn = s.tu.requests[0]!.txn;
+  const bytes = ((): WeakRef<Buffer> => {
+    // The retransmitter holds the bytes until the ACK; the layer lets it go then (so does this scope).
+    const r = s.layer.respond2xx(txn, makeResponse(invite, 200), { onTimeout() {} });
+    s.layer.receive(makeRequest('ACK', { branch: 'z9hG4bK-ack-l', callId: 'c-l', cseq: 3, toTag: 'totag9', cseqMethod: 'ACK' }), none, flowFrom('udp'));
+    assert.equal(r.state, 'acked');
+    return new WeakRef(s.transport.sent[0]!.data);
+  })();
+  s.transport.clear();
+  s.tu.requests.length = 0;
+  s.tu.acks.length = 0;
+  await collect();
+  assert.equal(txn.state, 'Accepted');
+  assert.equal(bytes.deref(), undefined, 'the 2xx is not held through Timer L');
+  s.clock.advance(32_000);
+  assert.equal(txn.state, 'Terminated');
+});
+
+test('NICT after its final: the request\'s bytes are let go at once, not after Timer K', async () => {
+  const s = setup();
+  const target = targetOf('udp');
+  const bye = makeRequest('BYE');
+  const txn = s.layer.sendRequest(bye, { target, user: statusUser() });
+  const bytes = new WeakRef(s.transport.sent[0]!.data);
+  s.layer.receive(makeResponse(bye, 200), none, flowTo(target));
+  s.transport.clear();
+  await collect();
+  assert.equal(txn.state, 'Completed');
+  assert.equal(bytes.deref(), undefined);
+  s.clock.advance(5_000);
+  assert.equal(txn.state, 'Terminated');
+});
+
+test('bytes kept through a wait have memory of their own: one kept response does not hold an 8 KiB block of other messages', () => {
+  const s = setup();
+  // NIST, Timer J: the 200 re-sent on a retransmitted BYE.
+  const bye = makeRequest('BYE');
+  s.layer.receive(bye, none, flowFrom('udp'));
+  s.tu.requests[0]!.txn.respond(makeResponse(bye, 200));
+  assert.equal(ownMemory(s.transport.sent[0]!.data), false, 'a fresh small Buffer is a slice of the shared block');
+  s.layer.receive(makeRequest('BYE'), none, flowFrom('udp'));
+  assert.equal(s.transport.sent.length, 2);
+  assert.ok(ownMemory(s.transport.sent[1]!.data), 'the 200 kept for Timer J');
+  // IST after a 486, Timer G: the 486 re-sent until the ACK.
+  s.transport.clear();
+  s.tu.requests.length = 0;
+  const invite = makeRequest('INVITE', { callId: 'c-g' });
+  s.layer.receive(invite, none, flowFrom('udp'));
+  s.tu.requests[0]!.txn.respond(makeResponse(invite, 486));
+  s.clock.advance(500);
+  const busy = s.transport.sent.filter((x) => x.line === 'SIP/2.0 486 Busy Here');
+  assert.equal(busy.length, 2);
+  assert.ok(ownMemory(busy[1]!.data), 'the 486 kept for Timer G');
+  // ICT after a 486, Timer D: the ACK re-sent for each retransmitted final response.
+  s.transport.clear();
+  const target = targetOf('udp');
+  const out = makeRequest('INVITE', { callId: 'c-d' });
+  s.layer.sendRequest(out, { target, user: statusUser() });
+  s.layer.receive(makeResponse(out, 486), none, flowTo(target));
+  s.layer.receive(makeResponse(out, 486), none, flowTo(target));
+  const acks = s.transport.sent.filter((x) => x.line.startsWith('ACK'));
+  assert.equal(acks.length, 2);
+  assert.ok(ownMemory(acks[1]!.data), 'the ACK kept for Timer D');
+});
