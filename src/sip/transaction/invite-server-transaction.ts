@@ -22,6 +22,7 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
   readonly flow: Flow;
   /** Where responses go (RFC 3261 §18.2.2). */
   readonly target: SendTarget;
+  /** The bytes of the last response sent, re-sent as they are; the 2xx's are handed over (takeAcceptedBytes). */
   #lastBytes: Buffer | undefined;
   /** The To tag of the last response sent (the RFC 2543 ACK match, §17.2.3); the parsed response is not kept. */
   #lastToTag: string | undefined;
@@ -41,11 +42,6 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
         if (this.state === 'Proceeding' && this.#lastBytes === undefined) this.respond(buildResponse(this.request, 100, 'Trying'));
       });
     }
-  }
-
-  /** The bytes of the last response sent (kept once, re-sent as they are). */
-  get lastResponseBytes(): Buffer | undefined {
-    return this.#lastBytes;
   }
 
   /**

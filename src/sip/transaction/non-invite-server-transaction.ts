@@ -12,6 +12,7 @@ export class NonInviteServerTransaction extends TransactionBase<ServerTransactio
   readonly kind = 'nist' as const;
   readonly flow: Flow;
   readonly target: SendTarget;
+  /** The bytes of the last response sent, re-sent on a retransmitted request. */
   #lastBytes: Buffer | undefined;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, flow: Flow, target: SendTarget) {
@@ -20,10 +21,6 @@ export class NonInviteServerTransaction extends TransactionBase<ServerTransactio
     super(ctx, id, 'Trying', flow.protocol !== 'udp', request);
     this.flow = flow;
     this.target = target;
-  }
-
-  get lastResponseBytes(): Buffer | undefined {
-    return this.#lastBytes;
   }
 
   /** Sends a response from the TU; false when the state no longer allows it (the response is not sent). */
