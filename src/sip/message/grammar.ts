@@ -90,13 +90,6 @@ export function isUriText(s: string): boolean {
   return true;
 }
 
-/** Headers that appear at most once (RFC 3261 §7.3.1: only comma-list headers may repeat). */
-export const singleValued: ReadonlySet<string> = new Set([
-  'call-id', 'cseq', 'from', 'to', 'max-forwards', 'content-length', 'content-type', 'content-disposition',
-  'mime-version', 'expires', 'min-expires', 'date', 'rseq', 'rack', 'session-expires', 'min-se', 'refer-to',
-  'referred-by', 'event', 'subscription-state', 'reply-to', 'priority', 'retry-after', 'timestamp',
-]);
-
 const isSpace = (c: number) => c === 32 || c === 9;
 
 /**

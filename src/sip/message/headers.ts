@@ -23,16 +23,52 @@ const listHeaders = new Set([
   'reject-contact', 'request-disposition', 'security-client', 'security-server', 'security-verify',
 ]);
 
-const canonicalCache = new Map<string, string>();
+/** Headers that appear at most once (RFC 3261 §7.3.1: only comma-list headers may repeat). */
+export const singleValued: ReadonlySet<string> = new Set([
+  'call-id', 'cseq', 'from', 'to', 'max-forwards', 'content-length', 'content-type', 'content-disposition',
+  'mime-version', 'expires', 'min-expires', 'date', 'rseq', 'rack', 'session-expires', 'min-se', 'refer-to',
+  'referred-by', 'event', 'subscription-state', 'reply-to', 'priority', 'retry-after', 'timestamp',
+]);
+
+/** One bit per single-valued header (fewer than 32), for a parser's duplicate check. */
+const singleBits = new Map<string, number>([...singleValued].map((n, i) => [n, 1 << i]));
+if (singleBits.size > 31) throw new Error('single-valued headers exceed the bit mask');
+
+/** A header name as written ('Via', 'v', 'CALL-ID'…), read once: its canonical form, whether it is a token, its bit. */
+export interface HeaderName {
+  /** The canonical lower-case long form. */
+  readonly name: string;
+  /** Whether the name is a token (RFC 3261 §25.1 header-name); the wire parser refuses a message whose is not. */
+  readonly token: boolean;
+  /** The header's own bit when it is single-valued (singleValued), else 0. */
+  readonly singleBit: number;
+}
+
+const tokenRe = /^[A-Za-z0-9.!%*_+`'~-]+$/;
+
+/** Names kept as written; past this many a name is read afresh each time, so hostile traffic cannot grow the table. */
+export const MAX_HEADER_NAMES = 4096;
+const headerNames = new Map<string, HeaderName>();
+
+/** What a header name as written stands for (HeaderName); each name is read once, up to MAX_HEADER_NAMES names. */
+export function headerNameOf(written: string): HeaderName {
+  const known = headerNames.get(written);
+  if (known !== undefined) return known;
+  const lower = written.toLowerCase();
+  const name = lower.length === 1 ? (compactForms[lower] ?? lower) : lower;
+  const entry: HeaderName = { name, token: tokenRe.test(written), singleBit: singleBits.get(name) ?? 0 };
+  if (headerNames.size < MAX_HEADER_NAMES) headerNames.set(written, entry);
+  return entry;
+}
+
+/** How many names headerNameOf keeps (at most MAX_HEADER_NAMES). */
+export function headerNamesKept(): number {
+  return headerNames.size;
+}
 
 /** The canonical lower-case long form of a header name. */
 export function canonicalName(name: string): string {
-  let c = canonicalCache.get(name);
-  if (c !== undefined) return c;
-  const lower = name.toLowerCase();
-  c = lower.length === 1 ? (compactForms[lower] ?? lower) : lower;
-  if (canonicalCache.size < 4096) canonicalCache.set(name, c);
-  return c;
+  return headerNameOf(name).name;
 }
 
 /** The display form used when the engine generates a header: 'Call-ID', 'CSeq', 'Max-Forwards', 'X-Foo'. */

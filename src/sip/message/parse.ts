@@ -1,8 +1,8 @@
 import type { ParseErrorCode, ParseLimits, ParseResult, SipHeader, SipMessage, SipRequest } from './types.js';
-import { canonicalName } from './headers.js';
+import { headerNameOf } from './headers.js';
 import { parseCSeq } from './cseq.js';
 import { splitLines } from './lines.js';
-import { badCharIndex, checkHeaderValue, isSentProtocol, isUriText, singleValued, type GrammarProblem } from './grammar.js';
+import { badCharIndex, checkHeaderValue, isSentProtocol, isToken, isUriText, type GrammarProblem } from './grammar.js';
 
 /**
  * Not frozen: a frozen object has a hidden class of its own, and the parser's limit reads would then see two shapes
@@ -26,7 +26,6 @@ function resolveLimits(limits: Partial<ParseLimits> | undefined): Readonly<Parse
   };
 }
 
-const tokenRe = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 /** Exactly `SIP/2.0`: drachtio-srf's start-line expressions are case-sensitive (RFC 3261 §7.1 writes it so). */
 const VERSION = 'SIP/2.0';
 
@@ -73,7 +72,7 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   const headers: SipHeader[] = [];
   // The first problem found; `answerable` is false when the problem is in a header the 400 would be addressed by.
   let problem: (GrammarProblem & { answerable: boolean }) | undefined;
-  // Single-valued headers seen so far, one bit each (singleBits).
+  // Single-valued headers seen so far, one bit each (HeaderName.singleBit).
   let seen = 0;
   for (let i = 1; i < lines.length; i++) {
     let line = lines[i]!;
@@ -91,8 +90,8 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
       continue;
     }
     const raw = line.slice(0, colon).trimEnd();
-    const known = headerName(raw);
-    if (known === undefined) {
+    const known = headerNameOf(raw);
+    if (!known.token) {
       problem ??= { code: 'ERR_SIP_PARSE_HEADER', reason: `bad header name '${raw.slice(0, 40)}'`, answerable: true };
       continue;
     }
@@ -104,11 +103,12 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
       // A 400 goes back by the top Via (RFC 3261 §18.2.2), so a request whose top Via is unusable is dropped.
       const topVia = h.name === 'via' && !headers.some((x) => x !== h && x.name === 'via');
       problem = { ...g, answerable: !topVia || isSentProtocol(h.value) };
-    } else if (known.bit !== 0) {
-      if ((seen & known.bit) !== 0) {
+    } else {
+      const bit = known.singleBit;
+      if ((seen & bit) !== 0) {
         // From, To, Call-ID, CSeq and Content-Length keep their own codes below.
         if (!MANDATORY_SINGLE.has(h.name)) problem = { code: 'ERR_SIP_PARSE_DUPLICATE_HEADER', reason: `${h.raw} appears more than once`, answerable: true };
-      } else seen |= known.bit;
+      } else seen |= bit;
     }
   }
 
@@ -128,7 +128,7 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
     const method = startLine.slice(0, sp1);
     const uri = startLine.slice(sp1 + 1, sp2);
     const version = startLine.slice(sp2 + 1);
-    if (!tokenRe.test(method)) return fail('ERR_SIP_PARSE_START_LINE', `bad method '${method.slice(0, 20)}'`);
+    if (!isToken(method)) return fail('ERR_SIP_PARSE_START_LINE', `bad method '${method.slice(0, 20)}'`);
     const req: SipRequest = { kind: 'request', method, uri, version, headers, body };
     msg = req;
     const addressable = hasAddressHeaders(headers);
@@ -184,26 +184,6 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
 
 const MANDATORY_SINGLE = new Set(['from', 'to', 'call-id', 'cseq', 'content-length']);
 
-/** A header name as written, read once: its canonical form and its bit when it is single-valued (else 0). */
-interface HeaderName { readonly name: string; readonly bit: number }
-
-/** One bit per single-valued header, for the duplicate check. */
-const singleBits = new Map<string, number>([...singleValued].map((n, i) => [n, 1 << i]));
-if (singleBits.size > 31) throw new Error('single-valued headers exceed the bit mask');
-
-/** Names seen as written ('Via', 'v', 'CALL-ID'...), at most 4,096, so hostile traffic cannot grow it without end. */
-const headerNames = new Map<string, HeaderName>();
-
-/** The name's canonical form and bit; undefined when it is not a token (RFC 3261 §25.1 header-name). */
-function headerName(raw: string): HeaderName | undefined {
-  const known = headerNames.get(raw);
-  if (known !== undefined) return known;
-  if (!tokenRe.test(raw)) return undefined;
-  const name = canonicalName(raw);
-  const entry: HeaderName = { name, bit: singleBits.get(name) ?? 0 };
-  if (headerNames.size < 4096) headerNames.set(raw, entry);
-  return entry;
-}
 
 function hasAddressHeaders(headers: SipHeader[]): boolean {
   let v = false, f = false, t = false, c = false, s = false;

@@ -207,3 +207,19 @@ test('seeded mutation fuzz: 20,000 mutated messages never throw', () => {
   // Single-byte mutations of a valid message leave some of them valid and make many invalid.
   assert.ok(accepted > 0 && accepted < FUZZ_ROUNDS, `accepted ${accepted}`);
 });
+
+test('header names are read once each, up to a bound: past it a name is still read right, and the table does not grow', async () => {
+  const { MAX_HEADER_NAMES, headerNamesKept, headerNameOf, canonicalName } = await import('../../../../src/sip/message/index.js');
+  for (let i = 0; i < MAX_HEADER_NAMES + 500; i++) {
+    const r = parseMessage(Buffer.from(invite.replace('Subject: first line', `X-Flood-${i}: first line`)));
+    assert.ok(r.ok && r.message.headers.some((h) => h.name === `x-flood-${i}`));
+  }
+  assert.equal(headerNamesKept(), MAX_HEADER_NAMES);
+  assert.deepEqual(headerNameOf('I'), { name: 'call-id', token: true, singleBit: headerNameOf('Call-ID').singleBit });
+  assert.notEqual(headerNameOf('Call-ID').singleBit, 0);
+  assert.deepEqual(headerNameOf('Bad Name'), { name: 'bad name', token: false, singleBit: 0 });
+  assert.equal(canonicalName('X-Past-The-Bound'), 'x-past-the-bound');
+  assert.equal(headerNamesKept(), MAX_HEADER_NAMES);
+  const bad = parseMessage(Buffer.from(invite.replace('Subject: first line', 'Bad Name: x')));
+  assert.ok(!bad.ok && bad.code === 'ERR_SIP_PARSE_HEADER');
+});
