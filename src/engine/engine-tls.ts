@@ -113,7 +113,9 @@ export class EngineTls {
           details: { tlsFailure: r.failure, profile: p.name, ...(tenant !== undefined ? { tenant } : {}) },
         };
       }
-      return { ok: true, authorized: r.authorized, identities: r.identities, negotiated: r.negotiated, profile: p.name, ...(tenant !== undefined ? { tenant } : {}) };
+      const ok: InboundTlsVerdict = { ok: true, authorized: r.authorized, identities: r.identities, negotiated: r.negotiated, profile: p.name };
+      if (tenant !== undefined) ok.tenant = tenant;
+      return ok;
     };
     return { tls, checkInbound };
   }

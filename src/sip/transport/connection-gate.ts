@@ -25,17 +25,16 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 };
 
 /**
- * One accepted connection: the same for the raw socket and the TLS socket over it. A listener has one local
- * address and port, so its id stands for them without asking the kernel (getsockname) for each socket; the
- * remote address and port are read once per socket object and kept by Node for the connection's own use.
+ * What the gate keeps on each socket it admitted: the source its counts are under, and whether a TLS handshake of
+ * it is still counted. Kept on the socket itself, so admission, the handshake's end and the close need no key
+ * string and no table lookup (the remote address is read once, at admission).
  */
-function connectionKey(socket: Socket, listener: string): string {
-  return `${listener}|${normalizeAddress(socket.remoteAddress ?? '')}|${socket.remotePort ?? ''}`;
+interface Admission {
+  readonly source: string;
+  handshake: boolean;
 }
-
-/** The handshake key an admitted TCP socket carries (TLS listeners), so its end needs no second getpeername. */
-const kHandshakeKey = Symbol('trunkgate.handshakeKey');
-type AdmittedSocket = Socket & { [kHandshakeKey]?: string };
+const kAdmission = Symbol('trunkgate.admission');
+type AdmittedSocket = Socket & { [kAdmission]?: Admission };
 
 /**
  * The TCP socket under an accepted TLS socket: Node's TLSSocket keeps the socket a server wrapped as `_parent`,
@@ -55,14 +54,26 @@ export class ConnectionGate {
   readonly #limits: ConnectionLimits;
   readonly #bySource = new Map<string, number>();
   readonly #onRefuse: RefuseConnection;
-  /** TLS handshakes in progress: connection key → source. */
-  readonly #handshakes = new Map<string, string>();
   readonly #handshakesBySource = new Map<string, number>();
+  #handshakes = 0;
   #open = 0;
+  /** One close listener for every admitted socket (`this` is the socket). */
+  readonly #onClose: (this: AdmittedSocket) => void;
 
   constructor(limits: Partial<ConnectionLimits>, onRefuse: RefuseConnection) {
     this.#limits = { ...DEFAULT_CONNECTION_LIMITS, ...limits };
     this.#onRefuse = onRefuse;
+    const closed = (a: Admission): void => {
+      this.#open--;
+      decrement(this.#bySource, a.source);
+      this.#endHandshake(a);
+    };
+    this.#onClose = function (this: AdmittedSocket) {
+      const a = this[kAdmission];
+      if (a === undefined) return;
+      this[kAdmission] = undefined;
+      closed(a);
+    };
   }
 
   get open(): number {
@@ -71,20 +82,19 @@ export class ConnectionGate {
 
   /** TLS handshakes in progress now. */
   get handshakes(): number {
-    return this.#handshakes.size;
+    return this.#handshakes;
   }
 
   /**
-   * Called on every accepted socket, with the listener's id when a TLS handshake is to follow; false when it was
-   * refused (and destroyed). A TLS one counts as a handshake until handshakeDone() or its close.
+   * Called on every accepted socket, `tls` when a TLS handshake is to follow; false when it was refused (and
+   * destroyed). A TLS one counts as a handshake until handshakeDone() or its close.
    */
-  admit(socket: Socket, tlsListener?: string): boolean {
-    const tls = tlsListener !== undefined;
+  admit(socket: Socket, tls = false): boolean {
     const source = normalizeAddress(socket.remoteAddress ?? '');
     const n = this.#bySource.get(source) ?? 0;
     const code = this.#open >= this.#limits.maxConnections ? 'ERR_SIP_TRANSPORT_CONN_LIMIT'
       : n >= this.#limits.maxConnectionsPerSource ? 'ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT'
-        : tls && this.#handshakes.size >= this.#limits.maxHandshakes ? 'ERR_SIP_TRANSPORT_HANDSHAKE_LIMIT'
+        : tls && this.#handshakes >= this.#limits.maxHandshakes ? 'ERR_SIP_TRANSPORT_HANDSHAKE_LIMIT'
           : tls && (this.#handshakesBySource.get(source) ?? 0) >= this.#limits.maxHandshakesPerSource ? 'ERR_SIP_TRANSPORT_HANDSHAKE_SOURCE_LIMIT'
             : undefined;
     if (code !== undefined) {
@@ -94,30 +104,26 @@ export class ConnectionGate {
     }
     this.#open++;
     this.#bySource.set(source, n + 1);
-    const key = tlsListener !== undefined ? connectionKey(socket, tlsListener) : undefined;
-    if (key !== undefined) {
-      (socket as AdmittedSocket)[kHandshakeKey] = key;
-      this.#handshakes.set(key, source);
+    if (tls) {
+      this.#handshakes++;
       this.#handshakesBySource.set(source, (this.#handshakesBySource.get(source) ?? 0) + 1);
     }
-    socket.once('close', () => {
-      this.#open--;
-      decrement(this.#bySource, source);
-      if (key !== undefined) this.#endHandshake(key);
-    });
+    (socket as AdmittedSocket)[kAdmission] = { source, handshake: tls };
+    socket.on('close', this.#onClose);
     return true;
   }
 
-  /** A TLS handshake on `listener` ended (finished or failed); `socket` is the TLS socket or the raw one under it. */
-  handshakeDone(socket: Socket, listener: string): void {
-    this.#endHandshake((tcpSocketOf(socket) as AdmittedSocket)[kHandshakeKey] ?? connectionKey(socket, listener));
+  /** A TLS handshake ended (finished or failed); `socket` is the TLS socket or the raw one under it. Idempotent. */
+  handshakeDone(socket: Socket): void {
+    const a = (tcpSocketOf(socket) as AdmittedSocket)[kAdmission] ?? (socket as AdmittedSocket)[kAdmission];
+    if (a !== undefined) this.#endHandshake(a);
   }
 
-  #endHandshake(key: string): void {
-    const source = this.#handshakes.get(key);
-    if (source === undefined) return;
-    this.#handshakes.delete(key);
-    decrement(this.#handshakesBySource, source);
+  #endHandshake(a: Admission): void {
+    if (!a.handshake) return;
+    a.handshake = false;
+    this.#handshakes--;
+    decrement(this.#handshakesBySource, a.source);
   }
 }
 

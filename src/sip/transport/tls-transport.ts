@@ -6,7 +6,7 @@ import { normalizeAddress } from './address.js';
 import { tcpSocketOf } from './connection-gate.js';
 import { StreamTransport, type OutboundSocket, type StreamTransportOptions } from './stream-transport.js';
 import type { SendTarget, TlsPeerInfo } from './types.js';
-import { tlsPeerInfo, type NegotiatedTls } from './tls-peer-info.js';
+import { tlsPeerInfo, type NegotiatedTls, type TlsPeerExtra } from './tls-peer-info.js';
 
 /**
  * Client options for an outbound TLS connection made for a TLS profile and SNI name. The TLS-profile layer
@@ -114,11 +114,10 @@ export class TlsTransport extends StreamTransport {
     this.o.handshakeDone?.(socket);
     const sn = (socket as TLSSocket & { servername?: string | false }).servername;
     const sni = typeof sn === 'string' && sn.length > 0 ? sn : undefined;
+    // Built field by field: this runs once per accepted handshake, and a flood of them is the case that counts.
+    const extra: TlsPeerExtra = { inbound: true };
     let profile = this.o.tlsProfile;
     let tenant = this.o.tenant;
-    let authorized: boolean | undefined;
-    let identities: string[] | undefined;
-    let negotiated: NegotiatedTls | undefined;
     if (this.#checkInbound) {
       let verdict: InboundTlsVerdict;
       try {
@@ -131,21 +130,16 @@ export class TlsTransport extends StreamTransport {
         socket.destroy();
         return;
       }
-      authorized = verdict.authorized;
-      identities = verdict.identities;
-      negotiated = verdict.negotiated;
+      if (verdict.authorized !== undefined) extra.authorized = verdict.authorized;
+      if (verdict.identities !== undefined) extra.identities = verdict.identities;
+      if (verdict.negotiated !== undefined) extra.negotiated = verdict.negotiated;
       if (verdict.profile !== undefined) profile = verdict.profile;
       if (verdict.tenant !== undefined) tenant = verdict.tenant;
     }
-    const info = tlsPeerInfo(socket, {
-      inbound: true,
-      ...(profile !== undefined ? { profile } : {}),
-      ...(tenant !== undefined ? { tenant } : {}),
-      ...(sni !== undefined ? { servername: sni } : {}),
-      ...(authorized !== undefined ? { authorized } : {}),
-      ...(identities !== undefined ? { identities } : {}),
-      ...(negotiated !== undefined ? { negotiated } : {}),
-    });
+    if (profile !== undefined) extra.profile = profile;
+    if (tenant !== undefined) extra.tenant = tenant;
+    if (sni !== undefined) extra.servername = sni;
+    const info = tlsPeerInfo(socket, extra);
     // The TCP socket under it read its peer's address at admission; the TLS socket would ask the kernel again.
     const tcp = tcpSocketOf(socket);
     const remote = tcp !== socket && tcp.remoteAddress !== undefined ? { address: normalizeAddress(tcp.remoteAddress), port: tcp.remotePort ?? 0 } : undefined;

@@ -35,14 +35,14 @@ function gate(limits: Partial<{ maxConnections: number; maxConnectionsPerSource:
 test('TLS handshakes in progress are capped per source, apart from the connection caps; a finished one frees its place', () => {
   const { g, refused } = gate({ maxHandshakesPerSource: 2, maxHandshakes: 100 });
   const a = [socket('10.0.0.1'), socket('10.0.0.1'), socket('10.0.0.1')];
-  assert.deepEqual(a.map((s) => g.admit(s, 'tls-a')), [true, true, false]);
+  assert.deepEqual(a.map((s) => g.admit(s, true)), [true, true, false]);
   assert.deepEqual(refused, ['ERR_SIP_TRANSPORT_HANDSHAKE_SOURCE_LIMIT']);
   assert.equal(a[2]!.destroyed, true, 'a refused socket is destroyed at accept');
   assert.equal(g.admit(socket('10.0.0.1')), true, 'a plain TCP connection is no handshake');
   assert.equal(g.handshakes, 2);
-  g.handshakeDone(a[0]!, 'tls-a');
+  g.handshakeDone(a[0]!);
   assert.equal(g.handshakes, 1);
-  assert.equal(g.admit(socket('10.0.0.1'), 'tls-a'), true, 'the finished handshake made room');
+  assert.equal(g.admit(socket('10.0.0.1'), true), true, 'the finished handshake made room');
   a[0]!.close();
   assert.equal(g.handshakes, 2, 'closing a connection whose handshake finished does not count it again');
   a[1]!.close();
@@ -50,27 +50,41 @@ test('TLS handshakes in progress are capped per source, apart from the connectio
   assert.equal(g.open, 2, 'four admitted, two closed');
 });
 
-test('the same remote address and port on two TLS listeners are two handshakes, each ended by its own listener', () => {
+test('the same remote address and port on two TLS listeners are two handshakes, each ended by its own socket', () => {
   const { g } = gate({ maxHandshakesPerSource: 10 });
   const one = socket('10.0.3.1');
   const two = socket('10.0.3.1');
   Object.assign(two, { remotePort: one.remotePort });
-  assert.equal(g.admit(one, 'tls-a'), true);
-  assert.equal(g.admit(two, 'tls-b'), true);
+  assert.equal(g.admit(one, true), true);
+  assert.equal(g.admit(two, true), true);
   assert.equal(g.handshakes, 2);
-  g.handshakeDone(two, 'tls-b');
-  assert.equal(g.handshakes, 1, 'only the second listener\'s handshake ended');
-  g.handshakeDone(two, 'tls-b');
+  g.handshakeDone(two);
+  assert.equal(g.handshakes, 1, 'only the second socket\'s handshake ended');
+  g.handshakeDone(two);
   assert.equal(g.handshakes, 1, 'ending it twice changes nothing');
-  g.handshakeDone(one, 'tls-a');
+  g.handshakeDone(one);
   assert.equal(g.handshakes, 0);
+});
+
+test('a socket that reports its close twice is let go once', () => {
+  const { g } = gate({});
+  const a = socket('10.0.4.1');
+  const b = socket('10.0.4.1');
+  assert.equal(g.admit(a, true), true);
+  assert.equal(g.admit(b, true), true);
+  a.close();
+  a.close();
+  assert.equal(g.open, 1, 'one of two closed');
+  assert.equal(g.handshakes, 1, 'the other one is still in its handshake');
+  g.handshakeDone(a);
+  assert.equal(g.handshakes, 1, 'a closed socket has no handshake left to end');
 });
 
 test('the total handshake cap refuses a new source once the cap is reached, and counts the code', () => {
   const { g, refused } = gate({ maxHandshakes: 3, maxHandshakesPerSource: 10 });
-  const ok = [1, 2, 3].map((i) => g.admit(socket(`10.0.1.${i}`), 'tls-a'));
+  const ok = [1, 2, 3].map((i) => g.admit(socket(`10.0.1.${i}`), true));
   assert.deepEqual(ok, [true, true, true]);
-  assert.equal(g.admit(socket('10.0.1.9'), 'tls-a'), false);
+  assert.equal(g.admit(socket('10.0.1.9'), true), false);
   assert.deepEqual(refused, ['ERR_SIP_TRANSPORT_HANDSHAKE_LIMIT']);
   assert.equal(g.admit(socket('10.0.1.9')), true, 'TCP is still taken while handshakes are full');
 });
@@ -78,8 +92,8 @@ test('the total handshake cap refuses a new source once the cap is reached, and 
 test('the connection caps come before the handshake caps', () => {
   const { g, refused } = gate({ maxConnections: 2, maxHandshakes: 1 });
   assert.equal(g.admit(socket('10.0.2.1')), true);
-  assert.equal(g.admit(socket('10.0.2.2'), 'tls-a'), true);
-  assert.equal(g.admit(socket('10.0.2.3'), 'tls-a'), false);
+  assert.equal(g.admit(socket('10.0.2.2'), true), true);
+  assert.equal(g.admit(socket('10.0.2.3'), true), false);
   assert.deepEqual(refused, ['ERR_SIP_TRANSPORT_CONN_LIMIT']);
 });
 
@@ -102,14 +116,14 @@ test('a real TLS handshake is ended through the TCP socket under the TLS one, wi
     Object.defineProperty(tls, 'remoteAddress', { get: read('remoteAddress') });
     Object.defineProperty(tls, 'remotePort', { get: read('remotePort') });
     underTls = tcpSocketOf(tls);
-    g.handshakeDone(tls, 'tls-a');
+    g.handshakeDone(tls);
     handshakesAfterDone = g.handshakes;
     tls.end();
   });
   let admitted: boolean | undefined;
   server.prependListener('connection', (s: Socket) => {
     raw = s;
-    admitted = g.admit(s, 'tls-a');
+    admitted = g.admit(s, true);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
