@@ -1,192 +1,22 @@
 /**
- * Full TLS handshakes per second and memory per idle TLS connection: the gateway's TLS listener (the SIP
- * transport layer's TLS transport with a listener built from a TLS profile by EngineTls, as the engine builds
- * a tenant's own listener: the profile's server options, the inbound check, one StreamConnection per socket)
- * against a bare Node `tls` server with the same
- * certificate; RSA-2048 and ECDSA P-256, TLS 1.2 and 1.3.
+ * Full TLS handshakes per second and memory per idle TLS connection: the gateway's TLS listener against a bare
+ * Node `tls` server with the same certificate (both in bench/tls-server-process.ts); RSA-2048 and ECDSA P-256,
+ * TLS 1.2 and 1.3. bench/tls-instructions.ts counts the same handshakes in instructions instead.
  *
  * Each server runs in its own process and the clients in this one. Rounds are interleaved (bare and gateway
  * alternate, order swapped every round) so both see the same machine load. A server's capacity is measured
  * as handshakes per CPU-second of that server process (process.cpuUsage in the server), which a shared
- * machine's load barely moves; the wall-clock rate is printed beside it. Medians of the rounds, with the
- * min–max of the per-round ratios.
+ * machine's load moves less than the wall clock (per-round ratios still swing by about ±10% on a 2-core VM); the
+ * wall-clock rate is printed beside it. Medians of the rounds, with the min–max of the per-round ratios.
  *
  * Usage: node --import tsx bench/tls-handshake.ts [--rounds 5] [--per-round 300] [--concurrency 8]
  *          [--idle 5000] [--only rsa|ec] [--version TLSv1.2|TLSv1.3] [--product dist|src] [--cpu-prof DIR]
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLocalCa, issueGatewayCertificate, type TrustpointMaterial } from '../src/pki/index.js';
-
-type LogModule = typeof import('../src/log/logger.js');
-type TransportModule = typeof import('../src/sip/transport/index.js');
-type EngineTlsModule = typeof import('../src/engine/engine-tls.js');
-type YoungCallsModule = typeof import('../src/common/young-calls.js');
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** Where the product is compiled for the server processes (tsc, as `npm start` runs it; .tmp/ is ignored by git). */
-const DIST = `${ROOT}.tmp/bench-dist/`;
-
-/**
- * The product modules a server process runs: compiled JavaScript by default, as `npm start` runs it. From
- * TypeScript sources (`--product src`) tsx wraps every closure in a naming helper, which costs the gateway's
- * per-connection code several percent that production does not pay.
- */
-async function productModules(from: 'dist' | 'src'): Promise<{
-  log: LogModule; transport: TransportModule; engineTls: EngineTlsModule; youngCalls: YoungCallsModule;
-}> {
-  const base = from === 'dist' ? DIST : `${ROOT}src/`;
-  const ext = from === 'dist' ? 'js' : 'ts';
-  return {
-    log: (await import(`${base}log/logger.${ext}`)) as LogModule,
-    transport: (await import(`${base}sip/transport/index.${ext}`)) as TransportModule,
-    engineTls: (await import(`${base}engine/engine-tls.${ext}`)) as EngineTlsModule,
-    youngCalls: (await import(`${base}common/young-calls.${ext}`)) as YoungCallsModule,
-  };
-}
-
-type Kind = 'bare' | 'gateway';
-interface Ports { port: number; tcpPort: number }
-type Version = 'TLSv1.2' | 'TLSv1.3';
-type ToServer = { start: { kind: Kind; tp: TrustpointMaterial; caPem: string; product: 'dist' | 'src' } } | { sample: { gc: boolean } } | { stop: true };
-interface Sample {
-  /** User + system CPU of the server process so far, microseconds. */
-  cpuUs: number;
-  rss: number;
-  heapUsed: number;
-  /** Connections that completed the handshake (and, for the gateway, its inbound check) since start. */
-  accepted: number;
-  open: number;
-}
-
-// ---------------------------------------------------------------- server process
-
-async function serverMain(): Promise<void> {
-  let sample: (gc: boolean) => Sample = () => {
-    throw new Error('not started');
-  };
-  let close: () => Promise<void> = async () => undefined;
-  process.on('message', async (m: ToServer) => {
-    if ('start' in m) {
-      const { kind, tp, caPem, product } = m.start;
-      const ports = kind === 'bare' ? await startBare(tp) : await startGateway(tp, caPem, await productModules(product));
-      process.send!(ports);
-    } else if ('sample' in m) {
-      process.send!(sample(m.sample.gc));
-    } else {
-      await close();
-      process.exit(0);
-    }
-  });
-
-  const measure = (gc: boolean, accepted: number, open: number): Sample => {
-    if (gc) for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
-    const c = process.cpuUsage();
-    const mem = process.memoryUsage();
-    return { cpuUs: c.user + c.system, rss: mem.rss, heapUsed: mem.heapUsed, accepted, open };
-  };
-
-  async function startBare(tp: TrustpointMaterial): Promise<Ports> {
-    const sockets = new Set<tls.TLSSocket>();
-    let accepted = 0;
-    const server = tls.createServer({ key: tp.keyPem, cert: tp.certPem + tp.chainPems.join('') }, (s) => {
-      accepted++;
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    });
-    server.on('tlsClientError', () => undefined);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const tcp = net.createServer((s) => {
-      s.on('error', () => undefined);
-      sockets.add(s as tls.TLSSocket);
-      s.on('close', () => sockets.delete(s as tls.TLSSocket));
-    });
-    tcp.listen(0, '127.0.0.1');
-    await once(tcp, 'listening');
-    sample = (gc) => measure(gc, accepted, sockets.size);
-    close = () => {
-      for (const s of sockets) s.destroy();
-      tcp.close();
-      return new Promise((r) => server.close(() => r()));
-    };
-    return { port: (server.address() as AddressInfo).port, tcpPort: (tcp.address() as AddressInfo).port };
-  }
-
-  async function startGateway(tp: TrustpointMaterial, caPem: string, m: Awaited<ReturnType<typeof productModules>>): Promise<Ports> {
-    // The gateway's process runs with V8's pretenuring off (startGateway does it); the bare server keeps Node's defaults.
-    m.youngCalls.keepCallObjectsYoung();
-    // The listener as the engine builds a tenant's own TLS listener (src/startup-tls.ts: sniProfiles is its
-    // profile only): EngineTls gives the Node server options and the inbound verdict.
-    const engineTls = new m.engineTls.EngineTls({ profiles: [{ spec: { name: 'bench', tenant: 'bench' }, material: { trustpoint: tp, trustedCaPems: [caPem] } }] }, m.log.silentLogger());
-    const { tls: serverOptions, checkInbound } = engineTls.listener({ id: 'tls-bench', tlsProfile: 'bench', tenant: 'bench', sniProfiles: ['bench'] });
-    const layer = new m.transport.TransportLayer({
-      listeners: [{ id: 'tls-bench', protocol: 'tls', host: '127.0.0.1', port: 0, tenant: 'bench', tlsProfile: 'bench', tls: serverOptions, checkInbound },
-        { id: 'tcp-bench', protocol: 'tcp', host: '127.0.0.1', port: 0 }],
-      log: m.log.silentLogger(),
-      tlsClientOptions: engineTls.clientOptions,
-      tenantForServername: (sn) => engineTls.tenantForServername(sn),
-      // Idle and half-open connections must outlive the memory measurement (the defaults close unused ones after
-      // 60 s and handshakes after 10 s), and thousands come from one address (the caps are per source).
-      unusedTimeoutMs: 600_000,
-      connectTimeoutMs: 120_000,
-      connections: { maxConnections: 100_000, maxConnectionsPerSource: 100_000, maxHandshakes: 100_000, maxHandshakesPerSource: 100_000 },
-    });
-    layer.setUser({ onMessage: () => undefined });
-    const [l, t] = await layer.start();
-    sample = (gc) => {
-      const s = layer.stats();
-      return measure(gc, s.connectionsOpened, s.inboundSockets);
-    };
-    close = () => layer.close();
-    return { port: l!.port, tcpPort: t!.port };
-  }
-}
-
-// ---------------------------------------------------------------- client (this process)
-
-interface Server {
-  kind: Kind;
-  child: ChildProcess;
-  port: number;
-  tcpPort: number;
-}
-
-function ask<T>(child: ChildProcess, msg: ToServer): Promise<T> {
-  const reply = once(child, 'message').then(([r]) => r as T);
-  child.send(msg);
-  return reply;
-}
-
-async function startServer(kind: Kind, tp: TrustpointMaterial, caPem: string, product: 'dist' | 'src', cpuProf: string | undefined): Promise<Server> {
-  const execArgv = ['--import', 'tsx', '--expose-gc', ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [])];
-  const child = fork(fileURLToPath(import.meta.url), ['--server'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port, tcpPort } = await ask<Ports>(child, { start: { kind, tp, caPem, product } });
-  return { kind, child, port, tcpPort };
-}
-
-async function stopServer(s: Server): Promise<void> {
-  const exited = once(s.child, 'exit');
-  s.child.send({ stop: true });
-  await exited;
-}
-
-/** One full handshake: connect, finish the handshake, close cleanly, wait until the server closed too. */
-function handshake(port: number, version: Version): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // The client skips chain verification to keep its own CPU low; it does not change the server's work.
-    const s = tls.connect({ host: '127.0.0.1', port, servername: 'gw.example.com', minVersion: version, maxVersion: version, rejectUnauthorized: false }, () => s.end());
-    s.on('error', reject);
-    s.on('close', () => resolve());
-    s.resume();
-  });
-}
+import { createLocalCa, issueGatewayCertificate } from '../src/pki/index.js';
+import { ask, compileProduct, handshake, startServer, stopServer, type Sample, type Server, type Version } from './tls-server-process.js';
 
 interface Cell {
   wall: number;
@@ -274,10 +104,7 @@ async function main(): Promise<void> {
     },
   });
   const product = values.product === 'src' ? 'src' : 'dist';
-  if (product === 'dist') {
-    process.stderr.write(`compiling src/ into ${DIST} ...\n`);
-    execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', DIST], { stdio: 'inherit' });
-  }
+  if (product === 'dist') compileProduct();
   const rounds = Number(values.rounds);
   const perRound = Number(values['per-round']);
   const concurrency = Number(values.concurrency);
@@ -294,7 +121,7 @@ async function main(): Promise<void> {
     const label = key === 'rsa' ? 'RSA-2048' : 'ECDSA P-256';
     const ca = createLocalCa({ key: { type: key } });
     const tp = issueGatewayCertificate(ca, { domain: 'gw.example.com', key: key === 'rsa' ? { type: 'rsa', bits: 2048 } : { type: 'ec' } });
-    const servers: Server[] = [await startServer('bare', tp, ca.certPem, product, cpuProf), await startServer('gateway', tp, ca.certPem, product, cpuProf)];
+    const servers: Server[] = [await startServer('bare', tp, ca.certPem, product, { cpuProf }), await startServer('gateway', tp, ca.certPem, product, { cpuProf })];
     for (const s of servers) for (const v of versions) await round(s, v, Math.min(100, perRound), concurrency); // warm-up
 
     const cells = new Map<string, Cell[]>();
@@ -347,5 +174,4 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, gateway code from ${product === 'dist' ? 'tsc output' : 'TypeScript sources via tsx'}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-if (process.argv.includes('--server')) void serverMain();
-else await main();
+await main();
