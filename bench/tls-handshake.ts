@@ -16,7 +16,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { createLocalCa, issueGatewayCertificate } from '../src/pki/index.js';
-import { ask, compileProduct, handshake, startServer, stopServer, type Sample, type Server, type Version } from './tls-server-process.js';
+import { ask, compileProduct, runHandshakes, startServer, stopServer, type Sample, type Server, type Version } from './tls-server-process.js';
 
 interface Cell {
   wall: number;
@@ -25,15 +25,8 @@ interface Cell {
 
 async function round(server: Server, version: Version, total: number, concurrency: number): Promise<Cell> {
   const before = await ask<Sample>(server.child, { sample: { gc: false } });
-  let started = 0;
   const t0 = process.hrtime.bigint();
-  const lane = async (): Promise<void> => {
-    while (started < total) {
-      started++;
-      await handshake(server.port, version);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
+  await runHandshakes(server.port, version, total, concurrency);
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const after = await ask<Sample>(server.child, { sample: { gc: false } });
   const done = after.accepted - before.accepted;

@@ -21,13 +21,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLocalCa, issueGatewayCertificate, type TrustpointMaterial } from '../src/pki/index.js';
-import { ask, compileProduct, handshake, startServer, stopServer, type Kind, type Sample, type Version } from './tls-server-process.js';
+import { ask, compileProduct, runHandshakes, startServer, stopServer, type Kind, type Sample, type Version } from './tls-server-process.js';
 
 /** Instructions counted per handshake: the main thread's and all threads'. */
 interface Count {
   main: number;
   all: number;
 }
+
+/** Four in flight: enough to keep a server under valgrind busy, few enough that none times out. */
+const IN_FLIGHT = 4;
 
 function requireValgrind(): void {
   for (const tool of ['valgrind', 'callgrind_control']) {
@@ -37,18 +40,6 @@ function requireValgrind(): void {
       throw new Error(`${tool} is not installed: apt-get install valgrind`);
     }
   }
-}
-
-async function handshakes(port: number, version: Version, total: number): Promise<void> {
-  let started = 0;
-  const lane = async (): Promise<void> => {
-    while (started < total) {
-      started++;
-      await handshake(port, version);
-    }
-  };
-  // Four in flight: enough to keep a server under valgrind busy, few enough that none times out.
-  await Promise.all(Array.from({ length: 4 }, lane));
 }
 
 /** The counts of one dump: files `<out>.<dump>-<thread>`, each with a `totals:` (or `summary:`) line. */
@@ -70,10 +61,10 @@ function readDump(dir: string, base: string): Count {
 async function measure(kind: Kind, tp: TrustpointMaterial, caPem: string, version: Version, warm: number, count: number, dir: string, base: string): Promise<Count> {
   const server = await startServer(kind, tp, caPem, 'dist', { callgrind: join(dir, base) });
   const pid = String(server.child.pid);
-  await handshakes(server.port, version, warm);
+  await runHandshakes(server.port, version, warm, IN_FLIGHT);
   const before = await ask<Sample>(server.child, { sample: { gc: false } });
   execFileSync('callgrind_control', ['-z', pid], { stdio: 'ignore' });
-  await handshakes(server.port, version, count);
+  await runHandshakes(server.port, version, count, IN_FLIGHT);
   execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' });
   const after = await ask<Sample>(server.child, { sample: { gc: false } });
   await stopServer(server);

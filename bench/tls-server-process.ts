@@ -197,4 +197,16 @@ export function handshake(port: number, version: Version): Promise<void> {
   });
 }
 
+/** `total` full handshakes, `concurrency` in flight at a time. */
+export async function runHandshakes(port: number, version: Version, total: number, concurrency: number): Promise<void> {
+  let started = 0;
+  const lane = async (): Promise<void> => {
+    while (started < total) {
+      started++;
+      await handshake(port, version);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+}
+
 if (process.argv.includes('--server')) void serverMain();

@@ -1,6 +1,9 @@
 import type { ParseErrorCode, SipHeader } from './types.js';
 import { splitListKeepingEmpty } from './headers.js';
 import { parseVia } from './via.js';
+import { TOKEN, allIn, charTable, isToken } from './chars.js';
+
+export { isToken };
 
 /**
  * The header grammar the engine enforces before a message reaches an app. An app on drachtio-srf parses what the
@@ -15,34 +18,8 @@ export interface GrammarProblem {
   reason: string;
 }
 
-function charTable(chars: string, ranges = true): Uint8Array {
-  const t = new Uint8Array(128);
-  if (ranges) {
-    for (let c = 48; c <= 57; c++) t[c] = 1;
-    for (let c = 65; c <= 90; c++) t[c] = 1;
-    for (let c = 97; c <= 122; c++) t[c] = 1;
-  }
-  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
-  return t;
-}
-
-/** RFC 3261 §25.1 token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~". */
-const TOKEN = charTable("-.!%*_+`'~");
 /** RFC 3261 §25.1 word: token characters and ( ) < > : \ DQUOTE / [ ] ? { }. */
 const WORD = charTable("-.!%*_+`'~()<>:\\\"/[]?{}");
-
-function allIn(s: string, table: Uint8Array, from = 0, to = s.length): boolean {
-  if (to <= from) return false;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || table[c] === 0) return false;
-  }
-  return true;
-}
-
-export function isToken(s: string): boolean {
-  return allIn(s, TOKEN);
-}
 
 /** RFC 3261 §25.1 callid = word [ "@" word ]: no white space, `;`, `|` or control character. */
 export function isCallId(s: string): boolean {

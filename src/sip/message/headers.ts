@@ -1,4 +1,5 @@
 import type { SipHeader, SipMessage } from './types.js';
+import { isToken } from './chars.js';
 
 /** Compact forms (RFC 3261 §7.3.3 and the registrations that followed it). */
 export const compactForms: Readonly<Record<string, string>> = {
@@ -44,8 +45,6 @@ export interface HeaderName {
   readonly singleBit: number;
 }
 
-const tokenRe = /^[A-Za-z0-9.!%*_+`'~-]+$/;
-
 /** Names kept as written; past this many a name is read afresh each time, so hostile traffic cannot grow the table. */
 export const MAX_HEADER_NAMES = 4096;
 const headerNames = new Map<string, HeaderName>();
@@ -56,7 +55,7 @@ export function headerNameOf(written: string): HeaderName {
   if (known !== undefined) return known;
   const lower = written.toLowerCase();
   const name = lower.length === 1 ? (compactForms[lower] ?? lower) : lower;
-  const entry: HeaderName = { name, token: tokenRe.test(written), singleBit: singleBits.get(name) ?? 0 };
+  const entry: HeaderName = { name, token: isToken(written), singleBit: singleBits.get(name) ?? 0 };
   if (headerNames.size < MAX_HEADER_NAMES) headerNames.set(written, entry);
   return entry;
 }

@@ -115,7 +115,7 @@ export class ConnectionGate {
 
   /** A TLS handshake ended (finished or failed); `socket` is the TLS socket or the raw one under it. Idempotent. */
   handshakeDone(socket: Socket): void {
-    const a = (tcpSocketOf(socket) as AdmittedSocket)[kAdmission] ?? (socket as AdmittedSocket)[kAdmission];
+    const a = (tcpSocketOf(socket) as AdmittedSocket)[kAdmission];
     if (a !== undefined) this.#endHandshake(a);
   }
 
