@@ -124,15 +124,36 @@ function tagProblem(value: string): string | undefined {
 
 /**
  * A name-addr list as drachtio-srf reads it: no element empty or starting with `;` (its parser throws on both
- * after a comma). The full name-addr grammar is the UAS checks' (validate.ts), on new requests only.
+ * after a comma), and no `<` or `"` left open. The list is split at commas outside <...> and quoted strings;
+ * with one left open that split and drachtio-srf's disagree (`<sip:a@b;x=y ,` is one element here, and to
+ * drachtio-srf an address `<sip:a@b` followed by an empty one, on which it throws). The full name-addr grammar
+ * is the UAS checks' (validate.ts), on new requests only.
  */
 function addressListProblem(value: string): string | undefined {
+  const open = unclosed(value);
+  if (open !== undefined) return open;
   if (value.indexOf(',') < 0) return value.charCodeAt(0) === 59 ? 'element without an address' : undefined;
   for (const p of splitListKeepingEmpty(value)) {
     if (p.length === 0) return 'empty list element';
     if (p.charCodeAt(0) === 59 /* ; */) return 'element without an address';
   }
   return undefined;
+}
+
+/** `missing >` or `unclosed quote` when a value ends inside <...> or a quoted string. */
+function unclosed(value: string): string | undefined {
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value.charCodeAt(i);
+    if (quoted) {
+      if (ch === 92 /* \ */) i++;
+      else if (ch === 34 /* " */) quoted = false;
+    } else if (ch === 34) quoted = true;
+    else if (ch === 60 /* < */) depth++;
+    else if (ch === 62 /* > */ && depth > 0) depth--;
+  }
+  return quoted ? 'unclosed quote' : depth > 0 ? 'missing >' : undefined;
 }
 
 const SENT_PROTOCOL = /^SIP[ \t]*\/[ \t]*2\.0[ \t]*\/[ \t]*[A-Za-z0-9.!%*_+`'~-]+[ \t]+[^ \t;:,]/;

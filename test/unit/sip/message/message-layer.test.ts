@@ -48,6 +48,7 @@ test('header grammar: each refusal has its code; good values pass', () => {
     ['Via', 'SIP/2.0/UDP h;branch=z9hG4bK1, SIP / 2.0 / TCP h2:5060'], ['Max-Forwards', '70'], ['Max-Forwards', '0068'],
     ['Authorization', 'Digest username="a", realm="r",nonce=n1 , response="\\"x\\""'], ['WWW-Authenticate', 'Digest  realm="r"'],
     ['Authentication-Info', 'nextnonce="n", qop=auth'], ['Subject', 'anything | goes, "here"'], ['P-Asserted-Identity', 'sip:a@b'],
+    ['Contact', '"B \\" <x>, y" <sip:c@d>, <sip:e@f>'],
   ];
   for (const [name, value] of good) assert.equal(code(name, value), undefined, `${name}: ${value}`);
   const bad: [string, string, string][] = [
@@ -64,6 +65,12 @@ test('header grammar: each refusal has its code; good values pass', () => {
     ['Contact', '<sip:a@b>,', 'ERR_SIP_PARSE_ADDRESS'],
     ['Contact', '<sip:a@b>, ;q=1', 'ERR_SIP_PARSE_ADDRESS'],
     ['Contact', ';q=1', 'ERR_SIP_PARSE_ADDRESS'],
+    // A `<` or `"` left open: drachtio-srf splits such a list where this parser does not (fuzz).
+    ['Contact', '<sip:al ; branch  =   z9hG4bK9ikj8  ,', 'ERR_SIP_PARSE_ADDRESS'],
+    ['Contact', '<sip:a@b', 'ERR_SIP_PARSE_ADDRESS'],
+    ['Contact', '"abc, ,', 'ERR_SIP_PARSE_ADDRESS'],
+    ['Route', '<sip:a;lr>, <sip:b;lr', 'ERR_SIP_PARSE_ADDRESS'],
+    ['Record-Route', '<sip:a;lr>, "x <sip:b;lr>', 'ERR_SIP_PARSE_ADDRESS'],
     ['Route', '<sip:a>,,<sip:b>', 'ERR_SIP_PARSE_ADDRESS'],
     ['Record-Route', '', 'ERR_SIP_PARSE_ADDRESS'],
     ['Path', ',<sip:p>', 'ERR_SIP_PARSE_ADDRESS'],
