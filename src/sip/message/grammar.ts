@@ -140,7 +140,7 @@ function addressListProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** `missing >` or `unclosed quote` when a value ends inside <...> or a quoted string. */
+/** `missing >` or `unclosed quote` when a value ends inside <...> or a quoted string (RFC 3261 §25.1 name-addr). */
 function unclosed(value: string): string | undefined {
   let depth = 0;
   let quoted = false;
@@ -181,6 +181,8 @@ export function checkHeaderValue(h: SipHeader): GrammarProblem | undefined {
       const code = h.name === 'from' ? 'ERR_SIP_PARSE_FROM' : 'ERR_SIP_PARSE_TO';
       const label = h.name === 'from' ? 'From' : 'To';
       if (v.length === 0 || v.charCodeAt(0) === 59 /* ; */) return { code, reason: `${label} has no address` };
+      const open = unclosed(v);
+      if (open !== undefined) return { code, reason: `${label}: ${open}` };
       const t = tagProblem(v);
       return t === undefined ? undefined : { code, reason: `${label} ${t}` };
     }

@@ -61,6 +61,8 @@ test('header grammar: each refusal has its code; good values pass', () => {
     ['From', '<sip:a@b>;TAG = "q"', 'ERR_SIP_PARSE_FROM'],
     ['To', '', 'ERR_SIP_PARSE_TO'],
     ['To', '<sip:a@b>;tag=', 'ERR_SIP_PARSE_TO'],
+    ['To', '<sip:a@b;tag=x', 'ERR_SIP_PARSE_TO'],
+    ['From', '"Bob <sip:a@b>;tag=1', 'ERR_SIP_PARSE_FROM'],
     ['Contact', '', 'ERR_SIP_PARSE_ADDRESS'],
     ['Contact', '<sip:a@b>,', 'ERR_SIP_PARSE_ADDRESS'],
     ['Contact', '<sip:a@b>, ;q=1', 'ERR_SIP_PARSE_ADDRESS'],
