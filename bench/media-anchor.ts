@@ -23,6 +23,7 @@ import { uacRtpScenario, writeRtpPcap } from '../test/support/rtp-pcap.js';
 import { freePort, runSipp, startSippUas, type SippProcess } from '../test/support/sipp.js';
 import { adminUp } from '../test/support/udp-call-rig.js';
 import { cpuSeconds } from './proc-cpu.js';
+import { sippClockEnv, sippClockNote } from './sipp-clock.js';
 import { startNodeArgs } from '../test/support/trunkgate-process.js';
 
 function opt(name: string): string | undefined {
@@ -91,7 +92,7 @@ async function shortCalls(rig: Rig, rtpe: RtpengineProcess, rate: number, traceR
   const c0 = cpuSeconds(rtpe.pid) ?? 0;
   const r = await runSipp({
     scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${rig.sipPort}`, calls, rate, service: '3001',
-    timeoutSec: stepSeconds + 15, traceRtt, extraArgs: ['-buff_size', String(8 << 20)],
+    timeoutSec: stepSeconds + 15, traceRtt, extraArgs: ['-buff_size', String(8 << 20)], ...(traceRtt ? { env: sippClockEnv() } : {}),
   });
   return {
     rate, calls, ok: r.stats.successful, failed: calls - r.stats.successful, rttMs: r.rttMs,
@@ -176,3 +177,4 @@ if (media) {
     `(${fmt((media.rtpeCpuSecPerCall * 1000) / mediaSeconds, 2)} ms per call-second), ${fmt(media.rssKbPerCall, 0)} KiB resident per call above idle.`);
 }
 console.log(rows.join('\n'));
+console.log(`\n${sippClockNote()}`);

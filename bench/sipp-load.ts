@@ -38,6 +38,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startSipp, type SippProcess, type SippResult } from '../test/support/sipp.js';
 import { drachtioAnchor } from './anchor/drachtio-target.js';
+import { sippClockEnv, sippClockNote } from './sipp-clock.js';
 import { cpuMeter, groupCpuMeter } from './proc-cpu.js';
 import {
   cleanupPki, direct, gateway, kamailioDirect, kamailioTls, kamChildren, opt, policyGateway, policyMainThread, policyPretenuring, product,
@@ -104,7 +105,7 @@ async function step(target: Target, rate: number, calls: number, traceRtt: boole
     }
     const uac: SippProcess = await startSipp({
       scenario: { file: 'uac-call.xml' }, remote: t.remote, calls, rate, timeoutSec: Math.ceil(calls / rate) + 15,
-      traceRtt, extraArgs: [...sippBuffers, ...(t.uacArgs ?? [])],
+      traceRtt, extraArgs: [...sippBuffers, ...(t.uacArgs ?? [])], ...(traceRtt ? { env: sippClockEnv() } : {}),
     });
     const pids: Array<[string, number]> = [['sipp UAC', uac.pid], ...Object.entries(t.pids)];
     const t0 = process.hrtime.bigint();
@@ -212,7 +213,7 @@ function table(series: Series[]): string {
     `| CPU at max rate (100% = one core) | ${col((s) => fmtCpu(s.atMax))} |`,
     `| CPU per call at max rate, all but the sipps (ms) | ${col((s) => cpuPerCall(s.atMax))} |`,
     `| INVITE→200 at half rate, avg (ms) | ${col((s) => (s.half ? (s.half.rttMs.reduce((a, b) => a + b, 0) / s.half.rttMs.length).toFixed(2) : '—'))} |`,
-    `| INVITE→200 at half rate, p99 (ms) | ${col((s) => (s.half ? pct(s.half.rttMs, 99).toFixed(0) : '—'))} |`,
+    `| INVITE→200 at half rate, p99 (ms) | ${col((s) => (s.half ? pct(s.half.rttMs, 99).toFixed(1) : '—'))} |`,
     `| half-rate run | ${col((s) => (s.half ? `${s.half.rate}/s, ${s.half.successful}/${s.half.calls} ok, ${fmtCpu(s.half)}` : '—'))} |`,
   ];
   for (const [i, rate] of latencyRates.entries()) {
@@ -221,7 +222,7 @@ function table(series: Series[]): string {
       const r = at(s);
       if (!r || r.rttMs.length === 0) return '—';
       const avg = r.rttMs.reduce((a, b) => a + b, 0) / r.rttMs.length;
-      return `${avg.toFixed(2)} / ${pct(r.rttMs, 99).toFixed(0)} (${r.successful}/${r.calls} ok, ${fmtCpu(r)})`;
+      return `${avg.toFixed(2)} / ${pct(r.rttMs, 99).toFixed(1)} (${r.successful}/${r.calls} ok, ${fmtCpu(r)})`;
     })} |`);
   }
   return rows.join('\n');
@@ -254,7 +255,7 @@ const header = `sipp load bench, ${new Date().toISOString()}, ${cpus().length} C
   `${warmCalls > 0 ? `${warmCalls} unmeasured calls before each latency step` : 'latency steps from a fresh process'}; ` +
   `${warmSteps > 0 ? `${warmSteps} unmeasured calls before each throughput step` : 'throughput steps from a fresh process'}; ` +
   `load average (1 min) as each target started: ${loads.join(', ')}, at the end ${loadavg()[0]!.toFixed(1)}; ` +
-  `sipp's response times are whole milliseconds`;
+  `${sippClockNote()}`;
 const out = `${header}\n\n${table(series)}\n`;
 console.log(out);
 mkdirSync(join('bench', 'results'), { recursive: true });

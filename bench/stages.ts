@@ -16,6 +16,7 @@ import { runSipp, startSippUas } from '../test/support/sipp.js';
 import { adminStats, adminUp, udpCallProfiles } from '../test/support/udp-call-rig.js';
 import { cpuSeconds } from './proc-cpu.js';
 import { startNodeArgs } from '../test/support/trunkgate-process.js';
+import { sippClockEnv, sippClockNote } from './sipp-clock.js';
 
 function opt(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,7 +51,7 @@ try {
     const cpu0 = cpuSeconds(gw.pid!) ?? 0;
     const run = await runSipp({
       scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, transport: 'u1', service: '3000',
-      calls: rate * seconds, rate, timeoutSec: seconds + 60, traceRtt: true, extraArgs: ['-buff_size', String(8 << 20)],
+      calls: rate * seconds, rate, timeoutSec: seconds + 60, traceRtt: true, extraArgs: ['-buff_size', String(8 << 20)], env: sippClockEnv(),
     });
     await sleep(500);
     const after = await stats();
@@ -59,12 +60,13 @@ try {
       const window = after.engine.stages.stages[s].buckets.map((n, i) => n - (before.engine.stages.stages[s].buckets[i] ?? 0));
       return `${quantileMs(window, 0.5).toFixed(3)} / ${quantileMs(window, 0.99).toFixed(2)}`;
     });
-    rows.push(`| ${rate} | ${run.stats.successful}/${run.stats.failed} | ${cells.join(' | ')} | ${load(before.engine.thread, after.engine.thread)} | ${load(before.appThread, after.appThread)} | ${cpu.toFixed(2)} | ${pct(run.rttMs, 50)} / ${pct(run.rttMs, 99)} |`);
+    rows.push(`| ${rate} | ${run.stats.successful}/${run.stats.failed} | ${cells.join(' | ')} | ${load(before.engine.thread, after.engine.thread)} | ${load(before.appThread, after.appThread)} | ${cpu.toFixed(2)} | ${pct(run.rttMs, 50).toFixed(1)} / ${pct(run.rttMs, 99).toFixed(1)} |`);
     console.error(`${rate}/s done`);
   }
   console.log('| calls/s | ok/failed | parse p50/p99 (ms) | ingress | app | egress | trying | engine thread busy / GC ms/s | b2bua thread busy / GC ms/s | CPU ms/call (process) | INVITE→200 p50/p99 (ms, sipp) |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
+  console.log(`\n${sippClockNote()}`);
 } finally {
   gw.kill('SIGTERM');
   await uas.stop();

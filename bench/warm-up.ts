@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, startSipp, startSippUas } from '../test/support/sipp.js';
 import { startNodeArgs } from '../test/support/trunkgate-process.js';
+import { sippClockEnv, sippClockNote } from './sipp-clock.js';
 
 function opt(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -54,7 +55,7 @@ async function oneRun(warm: number, nodeArgs: string[]): Promise<{ rtt: number[]
     const calls = rate * seconds;
     const uac = await startSipp({
       scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, calls, rate, timeoutSec: seconds + 15, traceRtt: true,
-      extraArgs: sippBuffers,
+      extraArgs: sippBuffers, env: sippClockEnv(),
     });
     const r = await uac.exited;
     if (r.stats.successful !== calls) console.error(`  ${r.stats.successful}/${calls} calls ok`);
@@ -73,10 +74,11 @@ for (let i = 0; i < 2 * runs; i++) {
   const { rtt, readyMs } = await oneRun(warm, nodeArgs);
   const first = rtt.slice(0, rate);
   const rest = rtt.slice(rate);
-  rows.push(`| ${Math.floor(i / 2) + 1} | ${warm} | ${nodeArgs.join(' ') || '(none)'} | ${readyMs.toFixed(0)} | ${pct(first, 50)} / ${pct(first, 99)} | ${first.filter((x) => x > 20).length} | ` +
-    `${pct(rest, 50)} / ${pct(rest, 99)} | ${rest.filter((x) => x > 20).length} |`);
+  rows.push(`| ${Math.floor(i / 2) + 1} | ${warm} | ${nodeArgs.join(' ') || '(none)'} | ${readyMs.toFixed(0)} | ${pct(first, 50).toFixed(1)} / ${pct(first, 99).toFixed(1)} | ${first.filter((x) => x > 20).length} | ` +
+    `${pct(rest, 50).toFixed(1)} / ${pct(rest, 99).toFixed(1)} | ${rest.filter((x) => x > 20).length} |`);
 }
 console.log(`\nfresh process, ${rate} calls/s for ${seconds} s, policy pipeline, UDP both legs\n`);
 console.log('| run | pre-warm calls | node options | start to ready (ms) | first second: INVITE→200 p50 / p99 (ms) | first second: calls over 20 ms | rest: p50 / p99 (ms) | rest: calls over 20 ms |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(r);
+console.log(`\n${sippClockNote()}`);
