@@ -2,7 +2,9 @@
  * The gateway under load, in its own process so its CPU can be read from /proc: the engine plus the b2bua
  * bridging every call to --target. Prints `ready <sipPort>` when calls can be sent.
  * Usage: node --import tsx bench/gateway-process.ts --sip 127.0.0.1:<port> --control <port> --target 127.0.0.1:<port> [--policy]
- *        [--product dist|src]
+ *        [--product dist|src] [--repo DIR]
+ * The benches run it transpiled, without tsx, for the product from dist/ (bench/gateway-script.ts); --repo then
+ * says where the repository is.
  * --policy: every call runs the full policy pipeline (tenant of the listener, permissions over the built-in
  * categories, number category, permission check, dial peer, B leg) with one dial peer to --target.
  * --tls 127.0.0.1:<port> --tls-files DIR: also a TLS listener for the tenant `carrier`, served by a TLS profile
@@ -11,13 +13,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { B2buaPolicy } from '../src/b2bua/index.js';
 import type { ProfileInput } from '../src/tls/index.js';
 
 // The product as `npm start` runs it: JavaScript compiled by tsc into dist/ (--product dist, the default), or the
 // TypeScript sources through tsx (--product src), where every closure gets a naming wrapper production does not pay.
 const product = process.argv.includes('--product') ? process.argv[process.argv.indexOf('--product') + 1] : 'dist';
-const root = product === 'src' ? '../src' : '../dist';
+const repo = process.argv.includes('--repo') ? process.argv[process.argv.indexOf('--repo') + 1]! : fileURLToPath(new URL('..', import.meta.url));
+const root = pathToFileURL(join(repo, product === 'src' ? 'src' : 'dist')).href;
 const { BUILTIN_CATEGORIES, DEFAULT_PREWARM_CALLS } = await import(`${root}/config/index.js`) as typeof import('../src/config/index.js');
 const { startGateway } = await import(`${root}/gateway.js`) as typeof import('../src/gateway.js');
 const { createLogger, silentLogger } = await import(`${root}/log/index.js`) as typeof import('../src/log/index.js');

@@ -10,6 +10,7 @@ import { startKamailio, type KamailioProcess } from '../test/support/kamailio.js
 import { freePort, startSippUas } from '../test/support/sipp.js';
 import { createTestCa, type TestCa, type TestCert } from '../test/support/test-certs.js';
 import { startNodeArgs } from '../test/support/trunkgate-process.js';
+import { gatewayProcessArgs } from './gateway-script.js';
 
 export function opt(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -117,7 +118,7 @@ function gatewayTarget(name: string, extra: string[], front?: 'udp' | 'tls'): Ta
     const controlPort = await freePort();
     const tlsPort = tls ? await freePort() : 0;
     const p = tls ? await benchPki() : undefined;
-    const gw = spawn(process.execPath, [...gatewayNodeArgs, '--import', 'tsx', join('bench', 'gateway-process.ts'),
+    const gw = spawn(process.execPath, [...gatewayNodeArgs, ...gatewayProcessArgs(product),
       '--sip', `127.0.0.1:${sipPort}`, '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`,
       '--product', product, ...extra, ...(apps && extra.includes('--policy') ? ['--apps', apps] : []), ...(p ? ['--tls', `127.0.0.1:${tlsPort}`, '--tls-files', p.dir] : [])],
     { stdio: ['pipe', 'pipe', 'inherit'] });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { freePort, startSipp, startSippUas } from '../test/support/sipp.js';
 import { startNodeArgs } from '../test/support/trunkgate-process.js';
 import { sippClockEnv, sippClockNote } from './sipp-clock.js';
+import { gatewayProcessArgs } from './gateway-script.js';
 
 function opt(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,7 +40,7 @@ async function oneRun(warm: number, nodeArgs: string[]): Promise<{ rtt: number[]
   const sipPort = await freePort();
   const controlPort = await freePort();
   const started = performance.now();
-  const gw = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join('bench', 'gateway-process.ts'), '--sip', `127.0.0.1:${sipPort}`,
+  const gw = spawn(process.execPath, [...nodeArgs, ...gatewayProcessArgs('dist'), '--sip', `127.0.0.1:${sipPort}`,
     '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`, '--policy', '--product', 'dist', '--prewarm', String(warm)],
   { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
