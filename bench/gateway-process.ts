@@ -98,6 +98,8 @@ process.stdout.write(`ready ${sipPort}\n`);
 process.stdin.resume();
 process.stdin.on('data', (d) => {
   if (d.toString().includes('stats')) process.stdout.write(`stats ${JSON.stringify(app.stats())}\n`);
+  // The engine's overload counters (shed INVITEs and why), which the bench prints for a failing step.
+  if (d.toString().includes('overload')) void gw.engineSnapshot().then((s) => process.stdout.write(`overload ${JSON.stringify(s.overload)}\n`));
 });
 const stop = async (): Promise<void> => {
   await gw.close();

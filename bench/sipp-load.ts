@@ -73,6 +73,8 @@ interface StepResult {
   exitCode: number | null;
   cpu: Record<string, number | undefined>;
   rttMs: number[];
+  /** For a gateway step that lost calls: what its overload control shed (bench/sipp-targets.ts shed()). */
+  shed?: string;
   /** How long the CPU meters ran (seconds). */
   wallSec: number;
 }
@@ -115,10 +117,11 @@ async function step(target: Target, rate: number, calls: number, traceRtt: boole
     ];
     const r: SippResult = await uac.exited;
     const cpu = Object.fromEntries(meters.map(([k, m]) => [k, m.stop()]));
+    const shed = t.shed && (r.stats.failed > 0 || r.stats.successful < calls) ? await t.shed() : undefined;
     const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
     return {
       rate, calls, successful: r.stats.successful, failed: r.stats.failed + Math.max(0, calls - r.stats.successful - r.stats.failed),
-      retransmissions: r.stats.retransmissions, exitCode: r.exitCode, cpu, rttMs: r.rttMs, wallSec,
+      retransmissions: r.stats.retransmissions, exitCode: r.exitCode, cpu, rttMs: r.rttMs, wallSec, ...(shed ? { shed } : {}),
     };
   } finally {
     await t.stop();
@@ -209,7 +212,7 @@ function table(series: Series[]): string {
     `| | ${col((s) => s.target.name)} |`,
     `| --- | ${col(() => '---')} |`,
     `| max rate with 0 failed (calls/s) | ${col((s) => (s.error ? `${s.maxRate > 0 ? `≥ ${s.maxRate}, then ` : ''}not measured: ${s.error.split('\n')[0]}` : String(s.maxRate)))} |`,
-    `| first failing step | ${col((s) => (s.firstFail ? `${s.firstFail.rate}/s: ${s.firstFail.failed} failed, ${s.firstFail.retransmissions} retrans` : 'none up to the last step'))} |`,
+    `| first failing step | ${col((s) => (s.firstFail ? `${s.firstFail.rate}/s: ${s.firstFail.failed} failed, ${s.firstFail.retransmissions} retrans${s.firstFail.shed ? `, ${s.firstFail.shed}` : ''}` : 'none up to the last step'))} |`,
     `| CPU at max rate (100% = one core) | ${col((s) => fmtCpu(s.atMax))} |`,
     `| CPU per call at max rate, all but the sipps (ms) | ${col((s) => cpuPerCall(s.atMax))} |`,
     `| INVITE→200 at half rate, avg (ms) | ${col((s) => (s.half ? (s.half.rttMs.reduce((a, b) => a + b, 0) / s.half.rttMs.length).toFixed(2) : '—'))} |`,

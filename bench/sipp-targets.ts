@@ -35,6 +35,8 @@ export interface Target {
   /** Starts what answers calls; returns the address to call and the pids whose CPU is reported. */
   start(): Promise<{
     remote: string; pids: Record<string, number>; groups?: Record<string, number>; uacArgs?: string[]; stop(): Promise<void>;
+    /** The new INVITEs the gateway's overload control shed so far and the signs that made it (a gateway target). */
+    shed?(): Promise<string>;
   }>;
 }
 
@@ -148,6 +150,7 @@ function gatewayTarget(name: string, extra: string[], front?: 'udp' | 'tls'): Ta
       pids: { gateway: gw.pid ?? -1, 'sipp UAS': uas.pid },
       ...(kam ? { groups: { kamailio: kam.pid }, uacArgs: behindProxy } : {}),
       stop,
+      shed: () => askShed(gw),
     };
   },
   };
@@ -211,6 +214,29 @@ export const kamailioDirect = kamailioTarget('sipp → kamailio (UDP) → sipp',
 export const kamailioTls = kamailioTarget('sipp → kamailio → TLS → kamailio → sipp', true);
 
 /** Resolves when `child` prints a line starting with `ready `. */
+/** Asks bench/gateway-process.ts for its engine's overload counters: `N shed (cause n, …)`, or `none shed`. */
+function askShed(gw: ChildProcess): Promise<string> {
+  return new Promise((ok) => {
+    let out = '';
+    const timer = setTimeout(() => finish('no answer'), 5_000);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const line = /^overload (.*)$/m.exec(out)?.[1];
+      if (line === undefined) return;
+      const o = JSON.parse(line) as { rejected: number; dropped: number; byCause: Record<string, number> };
+      const causes = Object.entries(o.byCause).filter(([, n]) => n > 0).map(([c, n]) => `${c} ${n}`).join(', ');
+      finish(o.rejected + o.dropped > 0 ? `${o.rejected + o.dropped} shed (${causes})` : 'none shed');
+    };
+    function finish(text: string): void {
+      clearTimeout(timer);
+      gw.stdout?.off('data', onData);
+      ok(text);
+    }
+    gw.stdout?.on('data', onData);
+    gw.stdin?.write('overload\n');
+  });
+}
+
 export function waitReady(child: ChildProcess, what = 'gateway'): Promise<void> {
   return new Promise((ok, fail) => {
     let out = '';
