@@ -31,5 +31,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.TRUNKGATE_ADMIN_PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The options npm start gives node (package.json): V8's background pool cut to one thread, so its GC and compiler
 # helpers do not take the cores from the engine and b2bua threads (README, Performance).
-ENTRYPOINT ["node", "--v8-pool-size=1", "dist/main.js"]
+ENTRYPOINT ["node", "--v8-pool-size=1", "--heap-growing-percent=200", "dist/main.js"]
 CMD ["start"]

@@ -20,6 +20,7 @@ test('the Dockerfile and docker-compose.yml agree on the layout this test runs',
   // The image starts node with the options `npm start` gives it (package.json), so both run the same process.
   const entrypoint = `ENTRYPOINT ${JSON.stringify(['node', ...startNodeArgs, 'dist/main.js']).replaceAll(',', ', ')}`;
   assert.ok(startNodeArgs.includes('--v8-pool-size=1'), `npm start's options: ${startNodeArgs.join(' ')}`);
+  assert.ok(startNodeArgs.includes('--heap-growing-percent=200'), `npm start's options: ${startNodeArgs.join(' ')}`);
   for (const line of ['WORKDIR /app', 'USER node', 'VOLUME ["/app/pki"]', entrypoint, 'ENV NODE_ENV=production TRUNKGATE_PROFILES=/app/profiles']) {
     assert.ok(docker.split('\n').includes(line), `Dockerfile: ${line}`);
   }
