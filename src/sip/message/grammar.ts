@@ -1,5 +1,5 @@
 import type { ParseErrorCode, SipHeader } from './types.js';
-import { splitListKeepingEmpty } from './headers.js';
+import { leftOpen, splitListKeepingEmpty } from './headers.js';
 import { parseVia } from './via.js';
 import { TOKEN, allIn, charTable, isToken } from './chars.js';
 
@@ -140,20 +140,10 @@ function addressListProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** `missing >` or `unclosed quote` when a value ends inside <...> or a quoted string (RFC 3261 §25.1 name-addr). */
+/** `missing >` or `unclosed quote` when a value ends inside <...> or a quoted string. */
 function unclosed(value: string): string | undefined {
-  let depth = 0;
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const ch = value.charCodeAt(i);
-    if (quoted) {
-      if (ch === 92 /* \ */) i++;
-      else if (ch === 34 /* " */) quoted = false;
-    } else if (ch === 34) quoted = true;
-    else if (ch === 60 /* < */) depth++;
-    else if (ch === 62 /* > */ && depth > 0) depth--;
-  }
-  return quoted ? 'unclosed quote' : depth > 0 ? 'missing >' : undefined;
+  const open = leftOpen(value);
+  return open === undefined ? undefined : open === '<' ? 'missing >' : 'unclosed quote';
 }
 
 const SENT_PROTOCOL = /^SIP[ \t]*\/[ \t]*2\.0[ \t]*\/[ \t]*[A-Za-z0-9.!%*_+`'~-]+[ \t]+[^ \t;:,]/;

@@ -162,6 +162,24 @@ function split(value: string, keepEmpty: boolean): string[] {
  * <...>, or the value's length.
  */
 export function listElementEnd(value: string, from = 0): number {
+  const end = scanList(value, from, true);
+  return end < 0 ? value.length : end;
+}
+
+/** `<` or `"` when the value ends inside <...> or a quoted string (RFC 3261 §25.1 name-addr closes both). */
+export function leftOpen(value: string): '<' | '"' | undefined {
+  const end = scanList(value, 0, false);
+  return end === OPEN_QUOTE ? '"' : end === OPEN_ANGLE ? '<' : undefined;
+}
+
+const OPEN_ANGLE = -1;
+const OPEN_QUOTE = -2;
+
+/**
+ * Reads a list value from `from`, past quoted strings and <...>: the index of the first comma outside both (when
+ * `atComma`), else at the end the value's length, or OPEN_QUOTE / OPEN_ANGLE when one was left open.
+ */
+function scanList(value: string, from: number, atComma: boolean): number {
   let depth = 0;
   let quoted = false;
   for (let i = from; i < value.length; i++) {
@@ -172,9 +190,9 @@ export function listElementEnd(value: string, from = 0): number {
     } else if (ch === 34) quoted = true;
     else if (ch === 60 /* < */) depth++;
     else if (ch === 62 /* > */ && depth > 0) depth--;
-    else if (ch === 44 /* , */ && depth === 0) return i;
+    else if (ch === 44 /* , */ && depth === 0 && atComma) return i;
   }
-  return value.length;
+  return quoted ? OPEN_QUOTE : depth > 0 ? OPEN_ANGLE : value.length;
 }
 
 /**
