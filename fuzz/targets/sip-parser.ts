@@ -17,7 +17,7 @@ export const fuzz = guard('sip-parser', (data) => {
     if (r.partial) {
       // The 400 copies Via, From, To, Call-ID and CSeq as the request had them (RFC 3261 §8.2.6.2), so their
       // grammar may still be refused; its structure (start line, header lines, length) may not.
-      const answer = parseMessage(buildBadRequest(r.partial, r.code, 'fuzz'));
+      const answer = parseMessage(buildBadRequest(r.partial, r.code, 'fuzz', r.reason));
       if (!answer.ok && STRUCTURE.has(answer.code)) fail(`the 400 to a refused request is malformed: ${answer.code} ${answer.reason}`);
     }
     return;

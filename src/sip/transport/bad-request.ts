@@ -35,7 +35,8 @@ const COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
 
 /**
  * A 400 for a request that could not be fully parsed but can still be addressed: Via, From, To, Call-ID and
- * CSeq copied, a To tag added, no body.
+ * CSeq copied, a To tag added, no body; with `detail`, a `Reason: SIP;cause=400;text="…"` that says what was
+ * wrong (RFC 3326, in a response as RFC 6432 allows), as the gateway's other refusals do.
  *
  * "The From field of the response MUST equal the From header field of the request. The Call-ID header field
  * of the response MUST equal the Call-ID header field of the request. The CSeq header field of the response
@@ -43,7 +44,7 @@ const COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
  * header field values in the request and MUST maintain the same ordering."
  * https://www.rfc-editor.org/rfc/rfc3261#section-8.2.6.2
  */
-export function buildBadRequest(request: SipRequest, code: string, toTag: string): Buffer {
+export function buildBadRequest(request: SipRequest, code: string, toTag: string, detail?: string): Buffer {
   let text = `SIP/2.0 400 ${badRequestPhrase(code)}\r\n`;
   const copied = new Set<string>();
   for (const h of request.headers) {
@@ -60,8 +61,16 @@ export function buildBadRequest(request: SipRequest, code: string, toTag: string
       text += `${DISPLAY[h.name]}: ${value}\r\n`;
     }
   }
+  if (detail !== undefined && detail.length > 0) text += `Reason: SIP;cause=400;text="${reasonText(detail)}"\r\n`;
   text += 'Content-Length: 0\r\n\r\n';
   return Buffer.from(text, 'utf8');
+}
+
+/** The parser's reason as a quoted-string's content: printable ASCII only, `"` and `\` escaped, at most 120 characters. */
+function reasonText(detail: string): string {
+  // eslint-disable-next-line no-control-regex
+  const plain = detail.replace(/[^\x20-\x7e]/g, '').slice(0, 120);
+  return plain.replace(/["\\]/g, (c) => `\\${c}`);
 }
 
 const DISPLAY: Record<string, string> = { via: 'Via', from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq' };

@@ -178,7 +178,7 @@ export class ReceivePath {
 
   #answer400(req: SipRequest, code: string, reason: string, flow: Flow, conn: StreamConnection | undefined, thenClose: boolean): void {
     stampTopVia(req.headers, flow.remoteAddress, flow.remotePort);
-    const data = buildBadRequest(req, code, randomBytes(6).toString('hex'));
+    const data = buildBadRequest(req, code, randomBytes(6).toString('hex'), reason);
     this.#c.badRequestsSent++;
     this.count(code);
     this.#o.refusedLog.refused(code, reason, `${flow.remoteAddress}:${flow.remotePort}`, flow.protocol, `sent 400 ${badRequestPhrase(code)}: ${reason}`);

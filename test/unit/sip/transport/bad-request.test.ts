@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildBadRequest, badRequestPhrase } from '../../../../src/sip/transport/bad-request.js';
 import type { SipRequest } from '../../../../src/sip/message/types.js';
+import { getHeader, parseMessage } from '../../../../src/sip/message/index.js';
 
 const req: SipRequest = {
   kind: 'request',
@@ -43,4 +44,18 @@ test('an existing To tag is kept, and control characters never reach the respons
 
 test('unknown codes get a generic phrase', () => {
   assert.equal(badRequestPhrase('ERR_WHATEVER'), 'Bad Request (Malformed Message)');
+});
+
+test('with the parser\'s reason the 400 says what was wrong in a Reason header, quoted safely and parseable', () => {
+  const text = buildBadRequest(req, 'ERR_SIP_PARSE_ADDRESS', 'abc', 'Contact: missing >').toString();
+  assert.match(text, /\r\nReason: SIP;cause=400;text="Contact: missing >"\r\nContent-Length: 0\r\n\r\n$/);
+  const hostile = buildBadRequest(req, 'ERR_SIP_PARSE_HEADER', 'abc', `a "quoted" \\ name\r\nX-Injected: 1\u0000é${'x'.repeat(200)}`).toString();
+  const reason = /\r\nReason: ([^\r\n]*)\r\n/.exec(hostile)?.[1] ?? '';
+  assert.ok(reason.startsWith('SIP;cause=400;text="a \\"quoted\\" \\\\ nameX-Injected: 1x'), reason);
+  assert.ok(reason.length < 160, `Reason is ${reason.length} characters`);
+  assert.doesNotMatch(hostile, /\r\nX-Injected/);
+  const parsed = parseMessage(Buffer.from(hostile));
+  assert.ok(parsed.ok, 'the 400 with a Reason parses');
+  assert.equal(getHeader(parsed.message, 'reason'), reason);
+  assert.doesNotMatch(buildBadRequest(req, 'ERR_SIP_PARSE_CSEQ', 'abc').toString(), /Reason:/, 'no detail, no Reason');
 });
