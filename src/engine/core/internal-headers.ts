@@ -1,7 +1,7 @@
 import type { SipHeader } from '../../sip/message/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { TlsFailure } from '../../tls/failure.js';
-import { header } from '../../sip/message/index.js';
+import { header, reasonValue } from '../../sip/message/index.js';
 import type { ProxyIdentities } from './proxy-identity.js';
 
 /**
@@ -99,10 +99,6 @@ export function engineOriginHeader(protocol: Flow['protocol']): SipHeader {
   return header('X-Trunkgate-Peer', `verified=0;transport=${protocol};origin=engine`);
 }
 
-function quoted(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, (c) => `\\${c}`);
-}
-
 /**
  * The Reason for the 503 an app gets when a request could not be sent because the TLS handshake failed
  * (RFC 3326): the stable code, the classified reason and its details, so the b2bua can fail over or pass it on.
@@ -117,7 +113,7 @@ export function tlsFailureReason(err: unknown): string | undefined {
       const names = f.expected || f.presented
         ? ` (expected ${(f.expected ?? []).join(' ') || '-'}, presented ${(f.presented ?? []).join(' ') || '-'})`
         : '';
-      return `SIP;cause=503;text="${quoted(`TLS_HANDSHAKE_FAILED ${f.reason}: ${sipx}${f.code}${names}`)}"`;
+      return reasonValue(503, `TLS_HANDSHAKE_FAILED ${f.reason}: ${sipx}${f.code}${names}`);
     }
     e = (e as { cause?: unknown }).cause;
   }

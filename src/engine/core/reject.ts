@@ -1,15 +1,10 @@
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
 import { buildResponse } from '../../sip/transaction/index.js';
-import { header } from '../../sip/message/index.js';
-
-/** A reason text made safe for a quoted-string: no CR/LF, quotes and backslashes escaped. */
-function quoted(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, (c) => `\\${c}`);
-}
+import { header, reasonValue } from '../../sip/message/index.js';
 
 /** `Reason: SIP;cause=NNN;text="…"` (https://www.rfc-editor.org/rfc/rfc3326#section-2). */
 export function reasonHeader(status: number, text: string): SipHeader {
-  return header('Reason', `SIP;cause=${status};text="${quoted(text)}"`);
+  return header('Reason', reasonValue(status, text));
 }
 
 export interface Refusal {

@@ -12,3 +12,4 @@ export * from './validate.js';
 export * from './grammar.js';
 export * from './app-text.js';
 export * from './own-string.js';
+export * from './reason.js';

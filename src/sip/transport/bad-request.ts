@@ -1,4 +1,5 @@
 import type { SipRequest } from '../message/types.js';
+import { reasonValue } from '../message/reason.js';
 
 /** Reason-Phrases naming the problem, by error code; anything unlisted is plain "Bad Request". */
 const PHRASES: Record<string, string> = {
@@ -61,16 +62,10 @@ export function buildBadRequest(request: SipRequest, code: string, toTag: string
       text += `${DISPLAY[h.name]}: ${value}\r\n`;
     }
   }
-  if (detail !== undefined && detail.length > 0) text += `Reason: SIP;cause=400;text="${reasonText(detail)}"\r\n`;
+  // Printable ASCII only, at most 120 characters, of a reason that may quote the request.
+  if (detail !== undefined && detail.length > 0) text += `Reason: ${reasonValue(400, detail.replace(/[^\x20-\x7e]/g, '').slice(0, 120))}\r\n`;
   text += 'Content-Length: 0\r\n\r\n';
   return Buffer.from(text, 'utf8');
-}
-
-/** The parser's reason as a quoted-string's content: printable ASCII only, `"` and `\` escaped, at most 120 characters. */
-function reasonText(detail: string): string {
-  // eslint-disable-next-line no-control-regex
-  const plain = detail.replace(/[^\x20-\x7e]/g, '').slice(0, 120);
-  return plain.replace(/["\\]/g, (c) => `\\${c}`);
 }
 
 const DISPLAY: Record<string, string> = { via: 'Via', from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq' };
