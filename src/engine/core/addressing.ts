@@ -33,11 +33,17 @@ export function defaultPort(protocol: TransportProtocol): number {
   return protocol === 'tls' ? 5061 : 5060;
 }
 
+/** The address of an IP literal (brackets off), or undefined for a name, which needs resolveHost. */
+export function ipLiteral(host: string): string | undefined {
+  const h = unbracket(host);
+  return isIP(h) !== 0 ? h : undefined;
+}
+
 /** An IP literal as it is; a name through the system resolver. */
 export async function resolveHost(host: string): Promise<string> {
-  const h = unbracket(host);
-  if (isIP(h) !== 0) return h;
-  const r = await lookup(h);
+  const ip = ipLiteral(host);
+  if (ip !== undefined) return ip;
+  const r = await lookup(unbracket(host));
   return r.address;
 }
 

@@ -7,7 +7,7 @@ import { buildResponse, type TransactionLayer } from '../../sip/transaction/inde
 import type { Flow, ListenerInfo, SendTarget } from '../../sip/transport/types.js';
 import { requestSentFields, type WireEndpoint } from '../wire/server-messages.js';
 import type { AppHub, AppSipCommand } from '../types.js';
-import { resolveHost, type LocalAddresses } from './addressing.js';
+import { ipLiteral, resolveHost, type LocalAddresses } from './addressing.js';
 import { engineOriginHeader, peerHeader } from './internal-headers.js';
 import { EngineDialog, type ClientPending } from './engine-dialog.js';
 import type { AppNotify } from './app-notify.js';
@@ -18,7 +18,7 @@ import { appHeaders, cseqNumber, tlsTargetOf } from './core-util.js';
 import { header, serializeMessageText } from '../../sip/message/index.js';
 import { ClientUser, type ClientUserHost } from './client-user.js';
 import { composeNewRequest, newRequestTarget } from './uac-new-request.js';
-import { buildInDialog, dialogTarget, learnRemote, sendAck } from './uac-dialog.js';
+import { buildInDialog, learnRemote, sendAck, withDialogTarget } from './uac-dialog.js';
 import { byeFromEngine, probeDialog } from './uac-teardown.js';
 import { cancelForEngine, sendAppCancel } from './uac-cancel.js';
 
@@ -105,7 +105,9 @@ export class UacCore {
       return;
     }
     const { request, dest, protocol } = built;
-    const address = await resolveHost(dest.host);
+    // No lookup for an IP literal: the request leaves, and its echo joins the replies to the frames the app sent
+    // with it, in the same write to the app (an await would put the echo in a write of its own).
+    const address = ipLiteral(dest.host) ?? (await resolveHost(dest.host));
     const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);
     if (this.#c.addr.isLocal(address, port)) {
       this.#c.notify.nok(cmd, 'can not send request to myself');
@@ -270,7 +272,7 @@ export class UacCore {
     // srf sends in-dialog requests to `sip:placeholder`; the dialog's remote target replaces it (§2.10 item 5).
     const uri = msg.uri.includes('placeholder') || !d.remoteTarget ? d.remoteTarget || msg.uri : msg.uri;
     const request = buildInDialog(d, method, uri, extra, msg.body);
-    dialogTarget(d).then((target) => {
+    withDialogTarget(d, (target) => {
       request.headers.unshift(header('Via', this.#c.addr.viaFor(target.protocol)));
       const txnId = cmd.transactionId || newLocalId();
       const p: ClientPending = {
@@ -281,7 +283,7 @@ export class UacCore {
       if (method === 'INVITE' && live) live.clientInvite = txnId;
       if (method === 'BYE') this.#c.notify.cdr('stop', ['application', this.#c.notify.now(), 'normal-release'], () => serializeMessageText(request));
       this.#startClient(p, cmd);
-    }).catch((err: unknown) => this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'));
+    }, (err: unknown) => this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'));
   }
 
   /** The app's `sip` command went out: the request as sent, from which of our listeners, under `txnId` (§2.2). */

@@ -1,6 +1,6 @@
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
 import type { Flow, SendTarget } from '../../sip/transport/types.js';
-import { resolveHost, transportOf, unbracket, type LocalAddresses } from './addressing.js';
+import { ipLiteral, resolveHost, transportOf, unbracket, type LocalAddresses } from './addressing.js';
 import type { EngineDialog } from './engine-dialog.js';
 import type { DialogStore } from './dialog-store.js';
 import type { RequestGate } from './request-gate.js';
@@ -42,8 +42,11 @@ export async function sendAck(
   return sent;
 }
 
-/** Where requests inside `d` go: forced onto the dialog's connection for TCP/TLS (§2.8). */
-export async function dialogTarget(d: EngineDialog): Promise<SendTarget> {
+/**
+ * Where requests inside `d` go: forced onto the dialog's connection for TCP/TLS (§2.8). At once, unless the next
+ * hop is a name the system resolver must look up (then a Promise). Throws when the dialog has no route.
+ */
+export function dialogTarget(d: EngineDialog): SendTarget | Promise<SendTarget> {
   const f = d.flow;
   if (f && f.protocol !== 'udp') {
     const t: SendTarget = {
@@ -65,12 +68,36 @@ export async function dialogTarget(d: EngineDialog): Promise<SendTarget> {
     // NAT detection: the 200's Contact differs from where it came from; use the source (§2.8).
     return { protocol, address: f.remoteAddress, port: f.remotePort, ...(f.listenerId ? { listenerId: f.listenerId } : {}) };
   }
-  const address = await resolveHost(u.host);
-  return {
+  const at = (address: string): SendTarget => ({
     protocol, address, port: u.port ?? (protocol === 'tls' ? 5061 : 5060),
     ...(f?.listenerId ? { listenerId: f.listenerId } : {}),
     ...(protocol === 'tls' ? d.tlsTarget : undefined),
-  };
+  });
+  const ip = ipLiteral(u.host);
+  return ip !== undefined ? at(ip) : resolveHost(u.host).then(at);
+}
+
+/**
+ * Runs `go` with the dialog's target: in this turn when no name needs looking up, so that what `go` sends and
+ * echoes to the app leaves with the rest of this turn's work; `fail` when there is no route or `go` throws.
+ */
+export function withDialogTarget(d: EngineDialog, go: (target: SendTarget) => void, fail: (err: unknown) => void): void {
+  let t: SendTarget | Promise<SendTarget>;
+  try {
+    t = dialogTarget(d);
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  if (t instanceof Promise) {
+    t.then(go).catch(fail);
+    return;
+  }
+  try {
+    go(t);
+  } catch (err) {
+    fail(err);
+  }
 }
 
 /** Remote tag, target and route set from a response to the dialog-creating request (§12.1.2). */

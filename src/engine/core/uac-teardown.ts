@@ -7,7 +7,7 @@ import type { DialogStore } from './dialog-store.js';
 import type { EngineDialog } from './engine-dialog.js';
 import { reasonHeader } from './reject.js';
 import type { RequestGate } from './request-gate.js';
-import { buildInDialog, dialogTarget } from './uac-dialog.js';
+import { buildInDialog, withDialogTarget } from './uac-dialog.js';
 import { header, serializeMessageText } from '../../sip/message/index.js';
 
 /** What ending a dialog on the engine's own account needs: where requests go out, the dialog store, the apps. */
@@ -27,7 +27,7 @@ export interface TeardownDeps {
 export function byeFromEngine(c: TeardownDeps, d: EngineDialog, reasonText: string, o: { cause: number; cdrCause: string }): void {
   const reason = reasonHeader(o.cause, reasonText);
   const bye = buildInDialog(d, 'BYE', d.remoteTarget, [reason], Buffer.alloc(0));
-  dialogTarget(d).then((target) => {
+  withDialogTarget(d, (target) => {
     const via = c.addr.viaFor(target.protocol);
     bye.headers.unshift(header('Via', via));
     try {
@@ -44,7 +44,7 @@ export function byeFromEngine(c: TeardownDeps, d: EngineDialog, reasonText: stri
         port: f?.remotePort ?? target.port, time: c.notify.now(), transactionId: 'unsolicited', dialogId: d.id,
       }, text);
     }
-  }).catch((err: unknown) => c.log?.warn({ err }, 'engine BYE: no target'));
+  }, (err: unknown) => c.log?.warn({ err }, 'engine BYE: no target'));
   c.dialogs.end(d);
 }
 
@@ -58,7 +58,7 @@ export function probeDialog(c: TeardownDeps, d: EngineDialog): void {
     if (d.phase.kind === 'confirmed' && c.dialogs.get(d.id) === d) byeFromEngine(c, d, `Connection lost (${why})`, { cause: 503, cdrCause: 'connection-lost' });
   };
   const probe = buildInDialog(d, 'OPTIONS', d.remoteTarget, [], Buffer.alloc(0));
-  dialogTarget(d).then((target) => {
+  withDialogTarget(d, (target) => {
     probe.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
     c.send.sendRequest(probe, {
       target,
@@ -70,5 +70,5 @@ export function probeDialog(c: TeardownDeps, d: EngineDialog): void {
         onTransportError: () => lost('peer unreachable'),
       },
     });
-  }).catch(() => lost('no target'));
+  }, () => lost('no target'));
 }

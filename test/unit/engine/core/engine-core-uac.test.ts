@@ -172,3 +172,29 @@ test('transport from ;transport=tcp, and a body that is not SDP without Content-
   await flush();
   assert.deepEqual(h.hub.replies.find((x) => x.appMsgId === tls)!.fields, ['NOK', 'requested protocol/transport not available']);
 });
+
+test('a request to an IP literal is sent and echoed while its command is handled, so the echo leaves in the same write to the app as the replies to the frames read with it', async () => {
+  const h = setup();
+  const msgId = h.fromApp('INVITE sip:carol@127.0.0.3:5080 SIP/2.0\nFrom: <sip:1234@localhost>\nContact: <sip:1234@localhost>\n\n');
+  // No await between: the app connection writes its replies when the frames of one read are handled.
+  assert.equal(h.transport.sent.length, 1, 'the INVITE left at once');
+  const txnId = h.hub.replies.find((x) => x.appMsgId === msgId)?.fields[7];
+  assert.ok(txnId, 'and its echo was made at once');
+  const req = h.transport.sent[0]!.msg;
+  const dialogId = `${header(req, 'call-id')};from-tag=${/tag=(\S+)$/.exec(header(req, 'from')!)![1]}`;
+  respond(h, '200 OK', 'btag', 'Contact: <sip:carol@127.0.0.3:5080>\n');
+  await flush();
+  const byeId = h.fromApp('BYE sip:placeholder SIP/2.0\n\n', '', dialogId);
+  assert.match(header(h.transport.last(), 'cseq')!, /BYE$/, 'an in-dialog request to an IP literal leaves at once too');
+  assert.equal(h.hub.replies.find((x) => x.appMsgId === byeId)?.fields[0], 'OK');
+});
+
+test('a request to a name waits for the resolver, then is sent and echoed', async () => {
+  const h = setup();
+  const msgId = h.fromApp('INVITE sip:carol@localhost:5080 SIP/2.0\nFrom: <sip:1234@localhost>\nContact: <sip:1234@localhost>\n\n');
+  assert.equal(h.transport.sent.length, 0, 'not before the name is resolved');
+  for (let i = 0; i < 50 && h.transport.sent.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(h.transport.sent.length, 1);
+  assert.match(h.transport.sent[0]!.target.address, /^(127\.0\.0\.1|::1)$/);
+  assert.equal(h.hub.replies.find((x) => x.appMsgId === msgId)?.fields[0], 'OK');
+});
