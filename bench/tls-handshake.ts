@@ -7,7 +7,9 @@
  * alternate, order swapped every round) so both see the same machine load. A server's capacity is measured
  * as handshakes per CPU-second of that server process (process.cpuUsage in the server), which a shared
  * machine's load moves less than the wall clock (per-round ratios still swing by about ±10% on a 2-core VM); the
- * wall-clock rate is printed beside it. Medians of the rounds, with the min–max of the per-round ratios.
+ * wall-clock rate is printed beside it, and the main thread's own CPU time per handshake (from /proc), which leaves
+ * out V8's helper threads (concurrent marking and compilation, the same work for both servers). Medians of the
+ * rounds, with the min–max of the per-round ratios.
  *
  * Usage: node --import tsx bench/tls-handshake.ts [--rounds 5] [--per-round 300] [--concurrency 8]
  *          [--idle 5000] [--only rsa|ec] [--version TLSv1.2|TLSv1.3] [--product dist|src] [--cpu-prof DIR]
@@ -21,6 +23,8 @@ import { ask, compileProduct, runHandshakes, startServer, stopServer, type Sampl
 interface Cell {
   wall: number;
   cpu: number;
+  /** Handshakes per CPU-second of the main thread alone (V8's helper threads left out). */
+  main: number;
 }
 
 async function round(server: Server, version: Version, total: number, concurrency: number): Promise<Cell> {
@@ -31,7 +35,7 @@ async function round(server: Server, version: Version, total: number, concurrenc
   const after = await ask<Sample>(server.child, { sample: { gc: false } });
   const done = after.accepted - before.accepted;
   if (done !== total) throw new Error(`${server.kind}: ${done} of ${total} handshakes completed on the server`);
-  return { wall: total / wallS, cpu: total / ((after.cpuUs - before.cpuUs) / 1e6) };
+  return { wall: total / wallS, cpu: total / ((after.cpuUs - before.cpuUs) / 1e6), main: total / ((after.mainCpuUs - before.mainCpuUs) / 1e6) };
 }
 
 /**
@@ -132,12 +136,15 @@ async function main(): Promise<void> {
       const g = cells.get(`gateway/${v}`)!;
       const ratios = g.map((c, i) => c.cpu / b[i]!.cpu);
       const wallRatios = g.map((c, i) => c.wall / b[i]!.wall);
+      const mainRatios = g.map((c, i) => c.main / b[i]!.main);
       rows.push([
         label, v,
         median(b.map((c) => c.cpu)).toFixed(0), median(g.map((c) => c.cpu)).toFixed(0),
         `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
         median(b.map((c) => c.wall)).toFixed(0), median(g.map((c) => c.wall)).toFixed(0),
         `${median(wallRatios).toFixed(2)} (${Math.min(...wallRatios).toFixed(2)}–${Math.max(...wallRatios).toFixed(2)})`,
+        `${(1e6 / median(b.map((c) => c.main))).toFixed(0)} / ${(1e6 / median(g.map((c) => c.main))).toFixed(0)}`,
+        `${median(mainRatios).toFixed(2)} (${Math.min(...mainRatios).toFixed(2)}–${Math.max(...mainRatios).toFixed(2)})`,
       ]);
     }
     if (idle > 0) {
@@ -149,18 +156,20 @@ async function main(): Promise<void> {
         const b = mem['bare']!;
         const g = mem['gateway']!;
         const what = mode === 'tls' ? 'idle' : mode === 'half-open' ? 'half-open TLS' : 'idle TCP';
-        rows.push([mode === 'tcp' ? '-' : label, `${what} ×${idle}`, `${kib(b.rss)} KiB RSS`, `${kib(g.rss)} KiB RSS`, (g.rss / b.rss).toFixed(2), `${kib(b.heap)} KiB heap`, `${kib(g.heap)} KiB heap`, (g.heap / b.heap).toFixed(2)]);
+        rows.push([mode === 'tcp' ? '-' : label, `${what} ×${idle}`, `${kib(b.rss)} KiB RSS`, `${kib(g.rss)} KiB RSS`, (g.rss / b.rss).toFixed(2), `${kib(b.heap)} KiB heap`, `${kib(g.heap)} KiB heap`, (g.heap / b.heap).toFixed(2), '', '']);
       }
       process.stderr.write(`${label}: idle memory done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     }
     for (const s of servers) await stopServer(s);
   }
 
-  const head = ['key', 'TLS / measure', 'bare hs/CPU-s', 'gateway hs/CPU-s', 'ratio (min–max)', 'bare hs/s wall', 'gateway hs/s wall', 'wall ratio (min–max)'];
+  const head = ['key', 'TLS / measure', 'bare hs/CPU-s', 'gateway hs/CPU-s', 'ratio (min–max)', 'bare hs/s wall', 'gateway hs/s wall', 'wall ratio (min–max)',
+    'main thread µs/hs (bare / gateway)', 'main-thread ratio (min–max)'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(`TLS handshakes: ${rounds} interleaved rounds of ${perRound} full handshakes, ${concurrency} in flight; medians. ` +
-    `hs/CPU-s = handshakes per CPU-second of the server process; memory rows: server RSS and V8 heap per idle connection (after GC).`);
+    `hs/CPU-s = handshakes per CPU-second of the server process; main thread = the same for its main thread alone (from /proc); ` +
+    `memory rows: server RSS and V8 heap per idle connection (after GC).`);
   console.log(line(head));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));

@@ -10,6 +10,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +56,17 @@ export interface Sample {
   /** Connections that completed the handshake (and, for the gateway, its inbound check) since start. */
   accepted: number;
   open: number;
+  /** CPU time of the main thread (JavaScript, OpenSSL, the event loop) so far, microseconds (Linux; 0 elsewhere). */
+  mainCpuUs: number;
+}
+
+/** The main thread's run time from /proc (schedstat's first field is nanoseconds on CPU); 0 where there is none. */
+function mainThreadCpuUs(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return 0;
+  }
 }
 
 // ---------------------------------------------------------------- server process
@@ -81,7 +93,7 @@ async function serverMain(): Promise<void> {
     if (gc) for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
     const c = process.cpuUsage();
     const mem = process.memoryUsage();
-    return { cpuUs: c.user + c.system, rss: mem.rss, heapUsed: mem.heapUsed, accepted, open };
+    return { cpuUs: c.user + c.system, rss: mem.rss, heapUsed: mem.heapUsed, accepted, open, mainCpuUs: mainThreadCpuUs() };
   };
 
   async function startBare(tp: TrustpointMaterial): Promise<Ports> {
