@@ -201,7 +201,7 @@ export const errorCodes = {
   // SIP transactions
   ERR_SIP_TRANSACTION_NO_ACK: 'Timer H fired: no ACK arrived for a non-2xx final response to an INVITE.',
   ERR_SIP_TRANSACTION_TRANSPORT: 'The transport failed to send a request, a response or an ACK.',
-  ERR_SIP_TRANSACTION_LIMIT: 'The cap on transactions still at work was reached: 503.',
+  ERR_SIP_TRANSACTION_LIMIT: 'The cap on transactions still at work was reached: 503 with a Reason and Retry-After.',
   ERR_SIP_TRANSACTION_WAIT_LIMIT: 'The cap on transactions waiting out their final 32 s timer was reached: the oldest waits end early (warn line, waitsEndedEarly).',
   ERR_SIP_TRANSACTION_BAD_REQUEST: 'A request that cannot start a transaction (no top Via, no branch, ACK, missing CSeq).',
   ERR_SIP_TRANSACTION_CLOSED: 'The transaction layer was closed.',

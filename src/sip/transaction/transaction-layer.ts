@@ -54,6 +54,7 @@ export class TransactionLayer {
   readonly #rx: TransactionReceiver;
   #tu: TransactionUser | undefined;
   #closed = false;
+  #overLimitLoggedAt = -Infinity;
 
   constructor(opts: TransactionLayerOptions) {
     this.#transport = opts.transport;
@@ -82,8 +83,18 @@ export class TransactionLayer {
       ctx: this.#ctx, clients: this.#clients, servers: this.#servers, awaitingAck: this.#awaitingAck,
       autoTrying: opts.autoTrying ?? true,
       atCap: () => this.#liveTotal() >= this.#max,
+      overLimit: () => this.#overLimitLine(),
       sendStateless: (message, target) => this.sendStateless(message, target),
     });
+  }
+
+  /** One warn line per 10 s while requests are refused at the cap on transactions at work; the counter is exact. */
+  #overLimitLine(): void {
+    const now = this.#clock.now();
+    if (now - this.#overLimitLoggedAt < 10_000) return;
+    this.#overLimitLoggedAt = now;
+    this.#log?.warn({ code: 'ERR_SIP_TRANSACTION_LIMIT', max: this.#max, rejected: this.#stats.rejectedOverLimit },
+      `${this.#max} transactions at work: new requests are refused (503 in, ERR_SIP_TRANSACTION_LIMIT out)`);
   }
 
   /** The timer settings in force (defaults filled in). */
@@ -123,6 +134,7 @@ export class TransactionLayer {
     if (this.#clients.has(key)) throw new TransactionError('ERR_SIP_TRANSACTION_BAD_REQUEST', 'a client transaction already uses this branch');
     if (this.#liveTotal() >= this.#max) {
       this.#stats.rejectedOverLimit++;
+      this.#overLimitLine();
       throw new TransactionError('ERR_SIP_TRANSACTION_LIMIT', 'too many live transactions', { details: { max: this.#max } });
     }
     const txn = request.method === 'INVITE'

@@ -1,18 +1,25 @@
 import type { SlotMap } from '../../common/slot-map.js';
-import type { CSeq, SipMessage, SipRequest, SipResponse, Via } from '../message/types.js';
+import type { CSeq, SipHeader, SipMessage, SipRequest, SipResponse, Via } from '../message/types.js';
 import { ownString } from '../message/own-string.js';
 import type { Flow, SendTarget } from '../transport/types.js';
 import { buildResponse } from './build-response.js';
 import type { Invite2xxRetransmitter } from './invite-2xx-retransmitter.js';
 import type { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
-import { cseqOf, toTagOf, topViaOf as topVia } from '../message/index.js';
+import { cseqOf, header, reasonValue, toTagOf, topViaOf as topVia } from '../message/index.js';
 import { MAGIC_COOKIE, newBranch } from './new-branch.js';
 import { ackKey, clientKey, isRfc3261Branch, serverKey } from './transaction-keys.js';
 import type { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { responseTarget } from './response-target.js';
 import { callUser, type TransactionContext } from './transaction-context.js';
+
+/** Seconds in the Retry-After of the 503 past the cap on transactions at work. */
+export const OVER_LIMIT_RETRY_AFTER_S = 5;
+const overLimitHeaders = (): SipHeader[] => [
+  header('Reason', reasonValue(503, 'too many transactions at work')),
+  header('Retry-After', String(OVER_LIMIT_RETRY_AFTER_S)),
+];
 
 type ClientTxn = InviteClientTransaction | NonInviteClientTransaction;
 type ServerTxn = InviteServerTransaction | NonInviteServerTransaction;
@@ -27,6 +34,8 @@ export interface TransactionReceiverParts {
   readonly autoTrying: boolean;
   /** Whether the cap on transactions still at work is reached. */
   atCap(): boolean;
+  /** A request was refused at the cap: the layer's rate-limited warn line. */
+  overLimit(): void;
   /** Sends a reply outside any transaction (the 503 past the cap). */
   sendStateless(message: SipMessage, target: SendTarget): Promise<Flow>;
 }
@@ -92,7 +101,9 @@ export class TransactionReceiver {
     }
     if (this.#p.atCap()) {
       this.#p.ctx.stats.rejectedOverLimit++;
-      const busy = buildResponse(request, 503, 'Service Unavailable', { toTag: newBranch().slice(MAGIC_COOKIE.length) });
+      this.#p.overLimit();
+      // The far end reads whose limit it was (RFC 3326) and when to try again (RFC 3261 §21.5.4).
+      const busy = buildResponse(request, 503, 'Service Unavailable', { toTag: newBranch().slice(MAGIC_COOKIE.length), headers: overLimitHeaders() });
       this.#p.sendStateless(busy, responseTarget(request, flow)).catch(() => undefined);
       return;
     }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import { ManualClock } from '../../../../src/common/clock.js';
 import { buildCancel } from '../../../../src/sip/transaction/build-cancel.js';
 import { TransactionLayer } from '../../../../src/sip/transaction/transaction-layer.js';
@@ -143,6 +144,25 @@ test('the live-transaction cap: requests beyond it get a stateless 503, sendRequ
   assert.equal(layer.stats().rejectedOverLimit, 2);
   tu.requests[0]!.txn.respond(makeResponse(tu.requests[0]!.request, 200));
   assert.equal(layer.stats().live.nist, 1, 'Completed still counts until Timer J');
+});
+
+test('the 503 past the cap says why and when to try again; one warn line with its code per 10 s, the counter exact', () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const { layer, transport, clock } = setup({ maxTransactions: 1, autoTrying: false, log });
+  layer.receive(makeRequest('OPTIONS', { branch: 'z9hG4bK-c1' }), none, flowFrom());
+  for (let i = 2; i <= 5; i++) layer.receive(makeRequest('OPTIONS', { branch: `z9hG4bK-c${i}` }), none, flowFrom());
+  const busy = transport.sent.at(-1)!.text;
+  assert.match(busy, /^SIP\/2\.0 503 Service Unavailable\r\n/);
+  assert.match(busy, /\r\nReason: SIP;cause=503;text="too many transactions at work"\r\n/);
+  assert.match(busy, /\r\nRetry-After: 5\r\n/);
+  const warned = () => lines.filter((l) => l['code'] === 'ERR_SIP_TRANSACTION_LIMIT');
+  assert.equal(warned().length, 1, 'four refusals, one line');
+  assert.equal(layer.stats().rejectedOverLimit, 4);
+  clock.advance(10_000);
+  layer.receive(makeRequest('OPTIONS', { branch: 'z9hG4bK-c6' }), none, flowFrom());
+  assert.equal(warned().length, 2, 'and another once 10 s have passed');
+  assert.equal(warned()[1]!['rejected'], 5);
 });
 
 test('a transaction waiting out its final timer no longer counts against the cap on transactions at work', () => {
