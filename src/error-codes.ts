@@ -189,6 +189,7 @@ export const errorCodes = {
   ERR_SIP_TRANSPORT_TLS_HANDSHAKE: 'A TLS handshake with a peer failed (unknown CA, name mismatch, no shared cipher), with the reason.',
   ERR_SIP_TRANSPORT_TLS_CONFIG: 'A listener or client TLS configuration is unusable.',
   ERR_SIP_TRANSPORT_STATE: 'The transport is not started, or is already closed.',
+  ERR_SIP_TRANSPORT_SEND_BUFFER_FULL: 'A TCP/TLS peer let more than the send bound (gateway.limits.maxSendBufferBytes) wait unread: its connection was closed.',
   ERR_SIP_TRANSPORT_NO_VIA: 'A received request whose top Via cannot be read: no response can be routed, none is sent.',
   ERR_SIP_TRANSPORT_NO_USER: 'A message arrived before anything above the transport was attached.',
   ERR_SIP_TRANSPORT_USER: 'The layer above threw while taking a message: dropped, the transport stays up.',

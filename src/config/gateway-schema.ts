@@ -93,6 +93,8 @@ export const LimitsSchema = z.strictObject({
   handshakeTimeoutMs: ms(100, 600_000, 10_000),
   unusedConnectionTimeoutMs: ms(100, 3_600_000, 60_000),
   messageTimeoutMs: ms(100, 600_000, 10_000),
+  /** Bytes that may wait unread by a TCP/TLS peer; past it the connection is closed (ERR_SIP_TRANSPORT_SEND_BUFFER_FULL). */
+  maxSendBufferBytes: ms(16_384, 67_108_864, 1_048_576),
   maxMessageBytes: ms(1_024, 1_048_576, 65_535),
   maxHeaders: ms(16, 4_096, 256),
   appAnswerTimeoutMs: ms(100, 600_000, 5_000),

@@ -55,6 +55,8 @@ export interface TransportLimits {
   unusedTimeoutMs?: number;
   /** A message must be complete this long after its first byte (default 10,000 ms). */
   messageTimeoutMs?: number;
+  /** Bytes that may wait unread by a TCP/TLS peer before its connection is closed (default 1 MiB). */
+  maxSendBufferBytes?: number;
   maxMessageBytes?: number;
   maxHeaders?: number;
   /** New requests a second per source address (default 500; 0: no limit) and the burst (default twice that). */

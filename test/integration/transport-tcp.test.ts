@@ -94,3 +94,46 @@ test('a peer that half-closes is closed on our side too', async (t) => {
   assert.equal(info.direction, 'inbound');
   assert.equal(layer.connections().length, 0);
 });
+
+test('a peer that sends but never reads: past the send bound its connection is closed, counted once, and the listener serves others', async (t) => {
+  const layer = new TransportLayer({ listeners: [{ id: 'tcp', protocol: 'tcp', host: '127.0.0.1', port: 0 }], maxSendBufferBytes: 65_536 });
+  t.after(() => layer.close());
+  await layer.start();
+  const big = Buffer.alloc(32_768, 0x61);
+  let sendErrors = 0;
+  const inbox = new Inbox();
+  layer.setUser({
+    onMessage: (message, raw, flow) => {
+      inbox.onMessage(message, raw, flow);
+      // Each request is answered with 32 KiB, which a peer that does not read leaves in the send buffer.
+      layer.send(big, { protocol: 'tcp', address: flow.remoteAddress, port: flow.remotePort, ...(flow.connectionId ? { connectionId: flow.connectionId } : {}) })
+        .catch(() => sendErrors++);
+    },
+  });
+  const port = layer.listeners()[0]!.port;
+  const s = connect({ host: '127.0.0.1', port });
+  t.after(() => s.destroy());
+  s.on('error', () => undefined);
+  await once(s, 'connect');
+  s.pause();
+  let closed = false;
+  s.once('close', () => (closed = true));
+  // Bounded: at most 2,000 requests (64 MB of answers) or 20 s; the kernel's buffers take a few MB first.
+  const deadline = Date.now() + 20_000;
+  for (let i = 0; i < 2_000 && !closed && Date.now() < deadline; i++) {
+    s.write(sipRequest({ protocol: 'tcp', viaHost: 'pbx.test', cseq: i + 1, branch: `z9hG4bK-sb${i}` }));
+    if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
+  }
+  for (let i = 0; i < 200 && !closed; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(closed, true, `closed after ${inbox.items.length} requests`);
+  assert.equal(layer.stats().drops.ERR_SIP_TRANSPORT_SEND_BUFFER_FULL, 1);
+  assert.ok(sendErrors >= 1, 'the write past the bound was refused');
+  assert.equal(layer.stats().connectionsOpen, 0);
+  // Another peer is served as before.
+  const other = connect({ host: '127.0.0.1', port });
+  t.after(() => other.destroy());
+  await once(other, 'connect');
+  const before = inbox.items.length;
+  other.write(sipRequest({ protocol: 'tcp', viaHost: 'pbx.test', branch: 'z9hG4bK-other' }));
+  await inbox.waitFor(before + 1);
+});

@@ -21,7 +21,9 @@ export type TransportErrorCode =
   /** A listener or client TLS configuration is unusable. */
   | 'ERR_SIP_TRANSPORT_TLS_CONFIG'
   /** The layer is not started, or is already closed. */
-  | 'ERR_SIP_TRANSPORT_STATE';
+  | 'ERR_SIP_TRANSPORT_STATE'
+  /** A peer did not read what was written to it: more than the send bound waited on its connection, which was closed. */
+  | 'ERR_SIP_TRANSPORT_SEND_BUFFER_FULL';
 
 export type TransportError = GatewayError<TransportErrorCode>;
 

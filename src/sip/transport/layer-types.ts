@@ -67,6 +67,8 @@ export interface TransportLayerOptions {
   udpBufferBytes?: number;
   /** A message on a stream must be complete this long after its first byte (default 10,000 ms). */
   messageTimeoutMs?: number;
+  /** Bytes that may wait unread by a TCP/TLS peer before its connection is closed (default 1 MiB). */
+  maxSendBufferBytes?: number;
   /** Inbound TCP/TLS connections open at once, in total and per source (defaults in connection-gate.ts). */
   connections?: Partial<ConnectionLimits>;
   /** The process's open-files limit the connection limits must fit in (default: read from /proc at construction). */

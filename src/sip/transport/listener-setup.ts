@@ -42,6 +42,7 @@ export function streamListener(spec: ListenerSpec, p: ListenerParts): StreamTran
     unusedTimeoutMs: o.unusedTimeoutMs ?? 60_000,
     keepAliveMs: o.keepAliveMs ?? 30_000,
     ...(o.messageTimeoutMs !== undefined ? { messageTimeoutMs: o.messageTimeoutMs } : {}),
+    ...(o.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: o.maxSendBufferBytes } : {}),
     admit: (socket) => p.gate.admit(socket, tls),
     handshakeDone: (socket) => p.gate.handshakeDone(socket),
     framer: { maxMessageBytes: p.maxMessageBytes, maxHeaderBytes: o.limits?.maxHeaderBytes ?? 32_768 },

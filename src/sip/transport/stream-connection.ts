@@ -12,6 +12,8 @@ export interface StreamConnectionUser {
   onPing(conn: StreamConnection): void;
   onFrameError(conn: StreamConnection, error: FrameError): void;
   onClose(conn: StreamConnection, reason: string): void;
+  /** The peer let more than the send bound wait unread: the connection is being destroyed. */
+  onSendBufferFull(conn: StreamConnection, queuedBytes: number): void;
 }
 
 export interface StreamConnectionTimers {
@@ -26,7 +28,16 @@ export interface StreamConnectionTimers {
    * connection and its buffer for ever otherwise). Default 10,000 ms.
    */
   messageTimeoutMs?: number;
+  /**
+   * Bytes that may wait unread by the peer in the socket's send buffer (default 1 MiB). A peer that keeps sending
+   * (requests, keepalive pings) but never reads would otherwise grow it without end; past it the connection is
+   * destroyed and the write rejects with ERR_SIP_TRANSPORT_SEND_BUFFER_FULL.
+   */
+  maxSendBufferBytes?: number;
 }
+
+/** The default bound on bytes waiting unread on one connection. */
+export const DEFAULT_MAX_SEND_BUFFER_BYTES = 1_048_576;
 
 /** Optional fields may be given as undefined (the transport passes what it has). */
 export interface StreamConnectionOptions extends StreamConnectionTimers, StreamConnectionDescription {
@@ -70,6 +81,7 @@ export class StreamConnection implements ConnectionEntry {
   readonly #idleTimeoutMs: number;
   readonly #unusedTimeoutMs: number;
   readonly #messageTimeoutMs: number;
+  readonly #maxSendBufferBytes: number;
   /** When the bytes of the message in progress began to arrive (undefined between messages). */
   #partialSince: number | undefined;
   #idleTimer: TimerHandle | undefined;
@@ -85,6 +97,7 @@ export class StreamConnection implements ConnectionEntry {
     this.#idleTimeoutMs = o.idleTimeoutMs;
     this.#unusedTimeoutMs = o.unusedTimeoutMs;
     this.#messageTimeoutMs = o.messageTimeoutMs ?? 10_000;
+    this.#maxSendBufferBytes = o.maxSendBufferBytes ?? DEFAULT_MAX_SEND_BUFFER_BYTES;
     this.#framerOptions = o.framer;
     this.reuseKey = o.reuseKey;
     const s = o.socket as OwnedSocket;
@@ -175,6 +188,15 @@ export class StreamConnection implements ConnectionEntry {
       return Promise.reject(transportError('ERR_SIP_TRANSPORT_CLOSED', `connection ${this.info.id} is ${this.info.state}`, {
         details: { connectionId: this.info.id },
       }));
+    }
+    const queued = this.#socket.writableLength ?? 0;
+    if (queued + data.length > this.#maxSendBufferBytes) {
+      this.#user.onSendBufferFull(this, queued);
+      this.destroy('send buffer full');
+      return Promise.reject(transportError('ERR_SIP_TRANSPORT_SEND_BUFFER_FULL',
+        `connection ${this.info.id}: ${queued} bytes wait unread by the peer, the bound is ${this.#maxSendBufferBytes}`, {
+          details: { connectionId: this.info.id, queuedBytes: queued },
+        }));
     }
     this.#setSocketOptions();
     this.info.bytesOut += data.length;

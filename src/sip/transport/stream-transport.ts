@@ -66,6 +66,7 @@ export abstract class StreamTransport {
     this.#connectionUser = {
       onFrame: (c, m) => o.user.onFrame(c, m),
       onPing: (c) => o.user.onPing(c),
+      onSendBufferFull: (c, queued) => o.user.onSendBufferFull(c, queued),
       onFrameError: (c, e) => o.user.onFrameError(c, e),
       onClose: (c, reason) => {
         this.#connections.delete(c);
@@ -200,6 +201,7 @@ export abstract class StreamTransport {
       unusedTimeoutMs: o.unusedTimeoutMs,
       keepAliveMs: o.keepAliveMs,
       ...(o.messageTimeoutMs !== undefined ? { messageTimeoutMs: o.messageTimeoutMs } : {}),
+      ...(o.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: o.maxSendBufferBytes } : {}),
       framer: o.framer,
       reuseKey,
       listenerId: this.id,

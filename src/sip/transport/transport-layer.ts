@@ -54,6 +54,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   readonly #tls: TlsFailures;
   readonly #c: SendCounters = { messagesOut: 0, bytesOut: 0, connectionsOpened: 0, connectionsClosed: 0, connectFailures: 0, sendFailures: 0 };
   readonly #gate: ConnectionGate;
+  readonly #refusedLog: RefusedInputLog;
   readonly #failed: FailedListener[] = [];
   #listeners: ListenerInfo[] = [];
   #state: 'new' | 'starting' | 'started' | 'closed' = 'new';
@@ -65,6 +66,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#log = options.log ?? silentLogger();
     this.#clock = options.clock ?? systemClock;
     const refusedLog = new RefusedInputLog(this.#log, this.#clock);
+    this.#refusedLog = refusedLog;
     const limits = parseLimits(options.limits);
     this.#rx = new ReceivePath({
       log: this.#log,
@@ -277,6 +279,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       },
       onFrame: (conn, message) => this.#rx.onFrame(conn, message),
       onPing: (conn) => this.#rx.onPing(conn),
+      onSendBufferFull: (conn, queued) => {
+        const code = 'ERR_SIP_TRANSPORT_SEND_BUFFER_FULL';
+        this.#rx.count(code);
+        this.#refusedLog.refused(code, `${queued} bytes wait unread`, `${conn.info.remoteAddress}:${conn.info.remotePort}`, conn.info.protocol,
+          'connection closed: the peer does not read what is sent to it');
+      },
       onFrameError: (conn, e) => this.#rx.onFrameError(conn, e),
       onHandshakeError: (t, e, remote, servername, remotePort) => {
         this.#tls.inboundError(t.id, this.#listeners.find((l) => l.id === t.id), e, remote, servername, remotePort);

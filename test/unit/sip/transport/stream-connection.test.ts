@@ -16,6 +16,8 @@ class FakeSocket extends EventEmitter {
   written: Buffer[] = [];
   ended = false;
   failWrites = false;
+  /** What the kernel has not taken yet: a peer that does not read lets it grow. */
+  writableLength = 0;
   options: string[] = [];
   setNoDelay(on: boolean): this {
     this.options.push(`nodelay:${on}`);
@@ -47,7 +49,7 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-function make(clock: ManualClock, over: { idle?: number; unused?: number; socketOptions?: 'now' | 'on-first-use'; remote?: { address: string; port: number } } = {}) {
+function make(clock: ManualClock, over: { idle?: number; unused?: number; socketOptions?: 'now' | 'on-first-use'; remote?: { address: string; port: number }; maxSendBufferBytes?: number } = {}) {
   const socket = new FakeSocket();
   const events: string[] = [];
   const conn = new StreamConnection({
@@ -58,8 +60,10 @@ function make(clock: ManualClock, over: { idle?: number; unused?: number; socket
       onPing: () => events.push('ping'),
       onFrameError: (_c, e) => events.push(`error:${e.code}`),
       onClose: (_c, reason) => events.push(`close:${reason}`),
+      onSendBufferFull: (_c, queued) => events.push(`send-buffer-full:${queued}`),
     },
     listenerId: 'l1',
+    ...(over.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: over.maxSendBufferBytes } : {}),
     ...(over.socketOptions ? { socketOptions: over.socketOptions } : {}),
     ...(over.remote ? { remote: over.remote } : {}),
   });
@@ -195,4 +199,32 @@ test('a remote address given by the caller is used, not read from the socket aga
   const { conn } = make(new ManualClock(), { remote: { address: '192.0.2.7', port: 5071 } });
   assert.equal(conn.info.remoteAddress, '192.0.2.7');
   assert.equal(conn.info.remotePort, 5071);
+});
+
+test('a peer that does not read: past the send bound the write is refused and the connection destroyed, reported once', async () => {
+  const { socket, conn, events } = make(new ManualClock(), { maxSendBufferBytes: 1_000 });
+  await conn.write(Buffer.alloc(600));
+  socket.writableLength = 600;
+  await conn.write(Buffer.alloc(400));
+  socket.writableLength = 1_000;
+  await assert.rejects(conn.write(Buffer.alloc(1)), (e: Error & { code?: string; details?: Record<string, unknown> }) => {
+    assert.equal(e.code, 'ERR_SIP_TRANSPORT_SEND_BUFFER_FULL');
+    assert.equal(e.details?.['queuedBytes'], 1_000);
+    return true;
+  });
+  assert.equal(socket.destroyed, true);
+  assert.equal(socket.written.length, 2, 'the refused bytes were not queued');
+  conn.pong();
+  await assert.rejects(conn.write(Buffer.alloc(1)), { code: 'ERR_SIP_TRANSPORT_CLOSED' });
+  await tick();
+  assert.deepEqual(events, ['send-buffer-full:1000', 'close:send buffer full']);
+});
+
+test('the send bound defaults to 1 MiB', async () => {
+  const { socket, conn, events } = make(new ManualClock());
+  socket.writableLength = 1_048_575;
+  await conn.write(Buffer.alloc(1));
+  socket.writableLength = 1_048_576;
+  await assert.rejects(conn.write(Buffer.alloc(1)), { code: 'ERR_SIP_TRANSPORT_SEND_BUFFER_FULL' });
+  assert.deepEqual(events.slice(0, 1), ['send-buffer-full:1048576']);
 });
