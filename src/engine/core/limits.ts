@@ -48,6 +48,8 @@ export class CoreCounters {
   refusedRequests = 0;
   /** Requests not forwarded or refused because Max-Forwards was 0 (483). */
   tooManyHops = 0;
+  /** Proxy targets not tried: the app's destinations and redirect Contacts past 16 in one proxy run. */
+  proxyTargetsRefused = 0;
   /** INVITEs refused for a missing or bad Contact (400). */
   badContact = 0;
   /** OPTIONS answered by the engine itself (200). */

@@ -26,4 +26,6 @@ export interface ProxyHost {
   proxiedDialog(callId: string, fromTag: string, toTag: string): void;
   /** A request was not forwarded because Max-Forwards reached 0. */
   tooManyHops(request: SipRequest, flow: Flow): void;
+  /** A proxy run had `max` targets already: `refused` more (from the app or from redirects) were not tried. */
+  targetsRefused(request: SipRequest, flow: Flow, refused: number, max: number): void;
 }

@@ -23,6 +23,12 @@ interface Branch {
   timer: TimerHandle | undefined;
 }
 
+/**
+ * Targets one proxy run tries at most, the app's destinations and the Contacts of redirects together: a target that
+ * redirects to ever new URIs cannot make a run fork without end.
+ */
+export const MAX_PROXY_TARGETS = 16;
+
 /** '5s', '500ms' or a bare number of seconds; undefined when empty or unreadable. */
 function parseTimeout(v: string): number | undefined {
   const m = /^\s*(\d+)\s*(ms|s)?\s*$/i.exec(v);
@@ -36,7 +42,9 @@ export class ProxyRun {
   readonly #host: ProxyHost;
   readonly #cmd: AppProxyCommand;
   readonly #p: ServerPending;
-  readonly #queue: string[];
+  readonly #queue: string[] = [];
+  /** Every URI that was ever in the target set (§16.5), at most MAX_PROXY_TARGETS. */
+  readonly #targets = new Set<string>();
   readonly #branches: Branch[] = [];
   readonly #extra: SipHeader[];
   /** X-Trunkgate-Route of the command: the TLS profile, tenant and name of a new TLS connection, as for `sip` (§4.2). */
@@ -49,7 +57,7 @@ export class ProxyRun {
     this.#host = host;
     this.#cmd = cmd;
     this.#p = p;
-    this.#queue = cmd.destinations.filter((d) => d.length > 0);
+    this.#addTargets(cmd.destinations);
     const fromApp = parseAppText(cmd.sip);
     this.#extra = fromApp ? fromApp.headers.filter((h) => !NOT_FROM_APP.has(h.name) && !isInternalHeader(h.name)) : [];
     const route = fromApp?.headers.find((h) => h.name === ROUTE_HEADER);
@@ -178,7 +186,7 @@ export class ProxyRun {
     if (this.#finished) return;
     if (status < 400 && this.#cmd.followRedirects) {
       // Redirect: the Contacts are tried next (§16.7 step 4 / §16.5).
-      for (const c of getHeaderValues(res, 'contact')) this.#queue.push(uriTextOf(c));
+      this.#addTargets(getHeaderValues(res, 'contact').map((c) => uriTextOf(c)));
     }
     this.#consider(withoutTopVia(res));
     if (status >= 600) {
@@ -187,6 +195,25 @@ export class ProxyRun {
       this.cancel();
     }
     this.#next();
+  }
+
+  /**
+   * Adds URIs to the target set: "A proxy MUST NOT add to the target set a URI that has already been in the
+   * target set" (https://www.rfc-editor.org/rfc/rfc3261#section-16.5), and past MAX_PROXY_TARGETS none is added
+   * (counted and logged by the host).
+   */
+  #addTargets(uris: readonly string[]): void {
+    let refused = 0;
+    for (const uri of uris) {
+      if (uri.length === 0 || this.#targets.has(uri)) continue;
+      if (this.#targets.size >= MAX_PROXY_TARGETS) {
+        refused++;
+        continue;
+      }
+      this.#targets.add(uri);
+      this.#queue.push(uri);
+    }
+    if (refused > 0) this.#host.targetsRefused(this.#p.request, this.#p.flow, refused, MAX_PROXY_TARGETS);
   }
 
   #onBranchFailed(branch: Branch, status: number, reason: string): void {

@@ -7,13 +7,13 @@ const B1 = { protocol: 'udp' as const, localAddress: '127.0.0.1', localPort: 506
 const B2 = { ...B1, remoteAddress: '127.0.0.4' };
 
 /** An INVITE from the network handed to the app, and the app's proxy command for it. */
-async function proxied(h: ReturnType<typeof setup>, opts: { simultaneous?: boolean; fullResponse?: boolean; remainInDialog?: boolean; dests: string[] }) {
+async function proxied(h: ReturnType<typeof setup>, opts: { simultaneous?: boolean; fullResponse?: boolean; remainInDialog?: boolean; followRedirects?: boolean; dests: string[] }) {
   h.fromNet(invite());
   const txnId = h.hub.sips.at(-1)!.meta.transactionId;
   const msgId = 'px1';
   h.core.onAppProxy({
     connId: 'app1', msgId, transactionId: txnId, remainInDialog: opts.remainInDialog ?? false, fullResponse: opts.fullResponse ?? true,
-    followRedirects: false, simultaneous: opts.simultaneous ?? false, provisionalTimeout: '', finalTimeout: '', destinations: opts.dests,
+    followRedirects: opts.followRedirects ?? false, simultaneous: opts.simultaneous ?? false, provisionalTimeout: '', finalTimeout: '', destinations: opts.dests,
     sip: `INVITE ${opts.dests[0]} SIP/2.0\r\n\r\n`,
   });
   await flush();
@@ -181,4 +181,27 @@ test('a proxied INVITE with Max-Forwards 1 is forwarded with 0', async () => {
   });
   await flush();
   assert.equal(header(forwardedTo(h, '127.0.0.3')[0]!, 'max-forwards'), '0');
+});
+
+test('redirects: a URI already tried is not tried again (RFC 3261 §16.5), and one run tries at most 16 targets, the rest counted', async () => {
+  const h = setup();
+  await proxied(h, { dests: ['sip:a0@127.0.0.3:5080'], followRedirects: true });
+  const invites = () => h.transport.sent.filter((s) => s.msg.kind === 'request' && s.msg.method === 'INVITE' && s.target.address === '127.0.0.3');
+  // Every target redirects to itself, to the first one and to two new URIs: without the rules this never ends.
+  for (let round = 0; round < 40; round++) {
+    const sent = invites();
+    const last = sent.at(-1)!.msg as SipRequest;
+    const n = sent.length;
+    const vias = last.headers.filter((x) => x.name === 'via').map((x) => `Via: ${x.value}`).join('\n');
+    h.fromNet(`SIP/2.0 302 Moved Temporarily\n${vias}\nFrom: ${header(last, 'from')}\nTo: ${header(last, 'to')};tag=r${round}\n`
+      + `Call-ID: ${header(last, 'call-id')}\nCSeq: ${header(last, 'cseq')}\nContact: <${last.uri}>, <sip:a0@127.0.0.3:5080>, `
+      + `<sip:a${2 * n}@127.0.0.3:5080>, <sip:a${2 * n + 1}@127.0.0.3:5080>\nContent-Length: 0\n\n`, B1);
+    await flush();
+    if (invites().length === n) break;
+  }
+  const uris = invites().map((s) => (s.msg as SipRequest).uri);
+  assert.equal(uris.length, 16, 'sixteen targets tried, then no more');
+  assert.equal(new Set(uris).size, 16, 'none twice');
+  assert.ok((h.core.stats()['proxyTargetsRefused'] ?? 0) > 0, 'the Contacts past the limit are counted');
+  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.2' && s.text.startsWith('SIP/2.0 302')), 'the best answer went upstream');
 });
