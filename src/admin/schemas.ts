@@ -145,7 +145,7 @@ export const statsSchema = {
         overload: {
           type: 'object',
           properties: {
-            shedding: { type: 'boolean' }, admitShare: { type: 'number' }, episodes: int, rejected: int, dropped: int, notFromCalls: int, lightAdmitted: int, retransmissions: int, acksAbsorbed: int, remembered: int,
+            shedding: { type: 'boolean' }, admitShare: { type: 'number' }, episodes: int, rejected: int, dropped: int, notFromCalls: int, lightAdmitted: int, retransmissions: int, acksAbsorbed: int, remembered: int, rememberedEvicted: int, sourcesUncounted: int,
             byCause: { type: 'object', properties: { utilization: int, 'event-loop-delay': int, 'receive-queue': int, 'unanswered-invites': int } },
             utilization: { type: 'number' }, eventLoopDelayMs: { type: 'number' }, receiveQueueBytes: int, receiveQueueMs: { type: 'number' }, udpReceiveDrops: int,
             unansweredInvites: int,

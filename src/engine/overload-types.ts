@@ -65,6 +65,10 @@ export interface OverloadStats {
   acksAbsorbed: number;
   /** Shed INVITEs remembered now. */
   remembered: number;
+  /** Shed INVITEs forgotten before their 32 s because maxRemembered were kept: their retransmissions may pass. */
+  rememberedEvicted: number;
+  /** New INVITEs from sources past the 10,000 counted in one window: never taken as light sources. */
+  sourcesUncounted: number;
   /** Shed INVITEs by the sign that made them shed. */
   byCause: Record<OverloadCause, number>;
   /**

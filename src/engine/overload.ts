@@ -63,7 +63,7 @@ export class OverloadGuard {
   #second = 0;
   #rejectsThisSecond = 0;
   readonly #stats = {
-    episodes: 0, rejected: 0, dropped: 0, retransmissions: 0, acksAbsorbed: 0, lightAdmitted: 0,
+    episodes: 0, rejected: 0, dropped: 0, retransmissions: 0, acksAbsorbed: 0, lightAdmitted: 0, rememberedEvicted: 0, sourcesUncounted: 0,
     byCause: { utilization: 0, 'event-loop-delay': 0, 'receive-queue': 0, 'unanswered-invites': 0 },
   };
 
@@ -185,6 +185,7 @@ export class OverloadGuard {
       episodes: this.#stats.episodes, rejected: this.#stats.rejected, dropped: this.#stats.dropped,
       notFromCalls: this.#notFromCalls, lightAdmitted: this.#stats.lightAdmitted,
       retransmissions: this.#stats.retransmissions, acksAbsorbed: this.#stats.acksAbsorbed, remembered: this.#shedVias.size,
+      rememberedEvicted: this.#stats.rememberedEvicted, sourcesUncounted: this.#stats.sourcesUncounted,
       byCause: { ...this.#stats.byCause },
       utilization: this.#last.utilization, eventLoopDelayMs: this.#last.delayMs,
       receiveQueueBytes: this.#last.queuedBytes ?? 0, receiveQueueMs: this.#last.queueMs ?? 0, udpReceiveDrops: this.#last.udpDrops ?? 0, unansweredInvites: this.#unanswered(),
@@ -196,7 +197,12 @@ export class OverloadGuard {
     if (this.#lightPerSecond <= 0) return false;
     const n = (this.#bySource.get(source) ?? 0) + 1;
     if (this.#bySource.size < MAX_SOURCES_COUNTED || this.#bySource.has(source)) this.#bySource.set(source, n);
-    else return false;
+    else {
+      this.#stats.sourcesUncounted++;
+      this.#lines.line('warn', 'ERR_ENGINE_OVERLOAD', { max: MAX_SOURCES_COUNTED, sourcesUncounted: this.#stats.sourcesUncounted },
+        `more than ${MAX_SOURCES_COUNTED} sources sent new INVITEs in one window: the others are not let through as light sources`, 'sources');
+      return false;
+    }
     if (n > this.#lightPerSecond || (this.#prevBySource.get(source) ?? 0) > this.#lightPerSecond) return false;
     if (this.#lightThisSecond >= Math.max(5 * this.#lightPerSecond, Math.floor(this.#invitesLastSecond / 10))) return false;
     this.#lightThisSecond++;
@@ -229,6 +235,11 @@ export class OverloadGuard {
     for (const [via, at] of this.#shedVias) {
       if (now - at < REMEMBER_MS && this.#shedVias.size < this.#maxRemembered) break;
       this.#shedVias.delete(via);
+      if (now - at < REMEMBER_MS) {
+        this.#stats.rememberedEvicted++;
+        this.#lines.line('warn', 'ERR_ENGINE_OVERLOAD', { maxRemembered: this.#maxRemembered, rememberedEvicted: this.#stats.rememberedEvicted },
+          `${this.#maxRemembered} shed INVITEs remembered: the oldest is forgotten early, a retransmission of it may pass`, 'remembered');
+      }
     }
     this.#shedVias.set(topVia, now);
   }

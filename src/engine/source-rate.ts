@@ -126,6 +126,9 @@ export class SourceRate {
         if (n-- <= 0) break;
         this.#buckets.delete(source);
       }
+      // These sources were still paying off their burst: forgotten, each starts again with a full one.
+      this.#lines.line('warn', 'ERR_ENGINE_SOURCE_RATE', { maxSources: this.#maxSources, forgotten: before - this.#buckets.size },
+        `${this.#maxSources} sources tracked: the oldest tenth is forgotten, their rate starts again`, '-table');
     }
     this.#stats.evicted += before - this.#buckets.size;
   }

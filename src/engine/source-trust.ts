@@ -38,6 +38,9 @@ export type TrustVerdict =
   | { admit: true; tenant?: string }
   | { admit: false; action: 'reject' | 'drop'; cause: 'untrusted-source' | 'tls-address' | 'reject-rate' };
 
+/** Sources whose 403s a second are counted at most; past it the table starts again (counted, logged). */
+const MAX_REJECT_SOURCES = 10_000;
+
 export interface SourceTrustStats {
   admitted: number;
   rejected: number;
@@ -45,6 +48,8 @@ export interface SourceTrustStats {
   /** Refusals per listener and cause (`<listener> <cause>`). */
   byListener: Record<string, number>;
   resolveFailures: number;
+  /** Times the table of 403s per source was cleared because more than 10,000 sources were refused in one second. */
+  rejectTableResets: number;
 }
 
 type Lookup = (host: string) => Promise<string[]>;
@@ -80,11 +85,11 @@ export class SourceTrust {
   readonly #lists = new Map<string, BlockList>();
   readonly #explicit = new Map<string, BlockList>();
   readonly #order: TrustedTenant[];
-  /** Per source: the second it is in and the 403s sent in it. Bounded: cleared when it grows past 10,000. */
   /** Last addresses each host name resolved to. */
   readonly #resolved = new Map<string, string[]>();
+  /** Per source: the second it is in and the 403s sent in it. Bounded: cleared when it grows past MAX_REJECT_SOURCES. */
   readonly #rejects = new Map<string, { second: number; n: number }>();
-  readonly #stats: SourceTrustStats = { admitted: 0, rejected: 0, dropped: 0, byListener: {}, resolveFailures: 0 };
+  readonly #stats: SourceTrustStats = { admitted: 0, rejected: 0, dropped: 0, byListener: {}, resolveFailures: 0, rejectTableResets: 0 };
   #timer: TimerHandle | undefined;
   #closed = false;
 
@@ -169,7 +174,12 @@ export class SourceTrust {
     const second = Math.floor(this.#clock.now() / 1000);
     let r = this.#rejects.get(flow.remoteAddress);
     if (!r || r.second !== second) {
-      if (this.#rejects.size >= 10_000) this.#rejects.clear();
+      if (this.#rejects.size >= MAX_REJECT_SOURCES) {
+        this.#rejects.clear();
+        this.#stats.rejectTableResets++;
+        this.#lines.line('warn', 'ERR_ENGINE_UNTRUSTED_SOURCE', { max: MAX_REJECT_SOURCES, rejectTableResets: this.#stats.rejectTableResets },
+          `more than ${MAX_REJECT_SOURCES} untrusted sources refused: their per-source 403 counts start again`, '-table');
+      }
       r = { second, n: 0 };
       this.#rejects.set(flow.remoteAddress, r);
     }

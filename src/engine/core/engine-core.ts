@@ -99,7 +99,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       },
     });
     this.#gate = new RequestGate(this.#tl, this.#guard.log);
-    this.#proxiedDialogs = new ProxiedDialogs({ clock: this.#clock, max: this.#guard.limits.maxProxiedDialogs });
+    this.#proxiedDialogs = new ProxiedDialogs({
+      clock: this.#clock, max: this.#guard.limits.maxProxiedDialogs,
+      // Counted by the table itself (proxiedDialogsEvicted); the line is rate-limited with the core's other refusals.
+      onEvicted: (max) => this.#guard.log?.refused('ERR_ENGINE_TABLE_FULL', `limit of ${max} proxied dialogs reached`, '-', '-',
+        `proxied dialogs: the least recently used was forgotten, the limit of ${max} was reached`),
+    });
     this.#tl.setUser(this);
     this.#uac = new UacCore({
       tl: this.#tl, send: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, T1: this.#T1,

@@ -6,6 +6,8 @@ export interface ProxiedDialogsOptions {
   max?: number;
   /** A dialog unused this long is forgotten (default 12 h). */
   idleMs?: number;
+  /** The table was full and its least recently used dialog was forgotten (for the owner's rate-limited log line). */
+  onEvicted?: (max: number) => void;
 }
 
 /**
@@ -18,6 +20,7 @@ export class ProxiedDialogs {
   readonly #clock: Clock;
   readonly #max: number;
   readonly #idleMs: number;
+  readonly #onEvicted: ((max: number) => void) | undefined;
   /** key → last use; Map order is use order. */
   readonly #byKey = new Map<string, number>();
   evicted = 0;
@@ -26,6 +29,7 @@ export class ProxiedDialogs {
     this.#clock = o.clock;
     this.#max = o.max ?? 20_000;
     this.#idleMs = o.idleMs ?? 12 * 3600_000;
+    this.#onEvicted = o.onEvicted;
   }
 
   get size(): number {
@@ -41,6 +45,7 @@ export class ProxiedDialogs {
       const oldest = this.#byKey.keys().next().value as string;
       this.#byKey.delete(oldest);
       this.evicted++;
+      this.#onEvicted?.(this.#max);
     }
   }
 

@@ -235,3 +235,18 @@ test('LoadSampler: a loop blocked for 150 ms shows as a busy window with a late 
     s.close();
   }
 });
+
+test('past maxRemembered the oldest shed INVITE is forgotten early: counted, one warn line; past 10,000 sources in a window none more is light', () => {
+  const r = rig({ maxUnansweredInvites: 1, maxRemembered: 3, lightSourceInvites: 0 });
+  r.q.unanswered = 1;
+  for (let i = 0; i < 5; i++) assert.equal(r.guard.admitInvite(`v${i}`), 'reject');
+  const s = r.guard.stats();
+  assert.deepEqual([s.remembered, s.rememberedEvicted], [3, 2]);
+  const lines = r.lines.filter((l) => l['code'] === 'ERR_ENGINE_OVERLOAD' && l['rememberedEvicted'] !== undefined);
+  assert.equal(lines.length, 1, 'one line for the two, rate-limited');
+  const light = rig({ maxUtilization: 0.5, lightSourceInvites: 5 });
+  light.guard.window({ utilization: 1, delayMs: 0 });
+  for (let i = 0; i < 10_005; i++) light.guard.admitInvite(undefined, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  assert.equal(light.guard.stats().sourcesUncounted, 5);
+  assert.equal(light.lines.filter((l) => l['code'] === 'ERR_ENGINE_OVERLOAD' && l['sourcesUncounted'] !== undefined).length, 1);
+});

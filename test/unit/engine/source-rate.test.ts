@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
+import { pino } from 'pino';
 import { ManualClock } from '../../../src/common/clock.js';
 import { silentLogger } from '../../../src/log/index.js';
 import type { Flow } from '../../../src/sip/transport/types.js';
@@ -64,4 +65,17 @@ test('the bucket table is bounded: full buckets go first, else the oldest tenth,
   takeN(r, 1, '10.0.4.1');
   assert.equal(r.stats().sources, 10, 'the 91 refilled buckets were forgotten; the 9 just charged and the new one kept');
   assert.deepEqual(takeN(r, 10, '10.0.1.50'), { admit: 10, reject: 0, drop: 0 });
+});
+
+test('forgetting sources that still owed their burst is logged once (ERR_ENGINE_SOURCE_RATE), the count exact', () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const r = new SourceRate({ ratePerSecond: 10, burst: 10, maxSources: 100 }, { log, clock: new ManualClock(1_000_000) });
+  for (let i = 0; i < 100; i++) takeN(r, 10, `10.0.1.${i}`);
+  takeN(r, 1, '10.0.2.1');
+  takeN(r, 1, '10.0.2.2');
+  for (let i = 0; i < 20; i++) takeN(r, 1, `10.0.5.${i}`);
+  const table = lines.filter((l) => l['code'] === 'ERR_ENGINE_SOURCE_RATE' && l['maxSources'] === 100);
+  assert.equal(table.length, 1, 'one line however often it happens in the minute');
+  assert.equal(r.stats().evicted, 30, 'three times the oldest tenth');
 });

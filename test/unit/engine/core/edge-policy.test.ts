@@ -241,13 +241,15 @@ test('the proxied-dialog record is bounded: the least recently used goes past th
   const { ProxiedDialogs } = await import('../../../../src/engine/core/proxied-dialogs.js');
   const { ManualClock } = await import('../../../../src/common/clock.js');
   const clock = new ManualClock(0);
-  const t = new ProxiedDialogs({ clock, max: 2, idleMs: 1_000 });
+  const full: number[] = [];
+  const t = new ProxiedDialogs({ clock, max: 2, idleMs: 1_000, onEvicted: (max) => full.push(max) });
   t.add('c1', 'a', 'b');
   t.add('c2', 'a', 'b');
   assert.equal(t.has('c1', 'b', 'a'), true, 'tags match in either order; a hit is a use');
   t.add('c3', 'a', 'b');
   assert.equal(t.size, 2);
   assert.equal(t.evicted, 1);
+  assert.deepEqual(full, [2], 'the owner hears of it, for its log line');
   assert.equal(t.has('c2', 'a', 'b'), false, 'c2 was the least recently used');
   clock.advance(1_001);
   assert.equal(t.has('c1', 'a', 'b'), false, 'idle past its time');
