@@ -190,7 +190,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
       case 'sip': {
         const cmd = toAppSipCommand(this.connId, msg);
         if (!cmd.ok) {
-          this.#log.warn({ code: cmd.code, reason: cmd.reason }, 'control: bad sip command');
+          this.#registry.controlError(cmd.code, cmd.reason, this.remote, 'control: bad sip command');
           this.#reply(msg.msgId, nokFields(cmd.reason));
           return;
         }
@@ -200,7 +200,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
       case 'proxy': {
         const cmd = toAppProxyCommand(this.connId, msg);
         if (!cmd.ok) {
-          this.#log.warn({ code: cmd.code, reason: cmd.reason }, 'control: bad proxy command');
+          this.#registry.controlError(cmd.code, cmd.reason, this.remote, 'control: bad proxy command');
           this.#reply(msg.msgId, nokFields(cmd.reason));
           return;
         }
@@ -208,7 +208,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
         return;
       }
       default:
-        this.#log.warn({ code: 'ERR_ENGINE_MESSAGE_UNKNOWN', type: msg.type.slice(0, 64) }, 'control: unknown message type');
+        this.#registry.controlError('ERR_ENGINE_MESSAGE_UNKNOWN', `unknown message type ${msg.type.slice(0, 64)}`, this.remote, 'control: unknown message type');
         this.#reply(msg.msgId, nokFields(`unknown message type: ${msg.type.slice(0, 64)}`));
     }
   }
@@ -257,7 +257,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
     if (this.#closed || this.#refused) return;
     // A refusal already logged (rate-limited) by the registry gets a debug line only.
     if (logged) this.#log.debug({ code, reason }, 'control: closing connection');
-    else this.#log.warn({ code, reason }, 'control: closing connection');
+    else this.#registry.controlError(code, reason, this.remote, 'control: closing connection');
     if (!graceful) {
       this.close();
       return;

@@ -45,6 +45,8 @@ export class AppRegistry implements AppHub {
   /** One warn line per code per minute for refused apps and stuck connections (an app retrying cannot flood it). */
   readonly #refusedLog: RefusedInputLog;
   #sendBufferOverflows = 0;
+  /** Commands refused and control connections closed for what an app sent (bad frames, bad commands, bad secret). */
+  #controlErrors = 0;
 
   constructor(options: AppRegistryOptions = {}) {
     this.#log = options.log ?? silentLogger();
@@ -124,8 +126,18 @@ export class AppRegistry implements AppHub {
     this.#refusedLog.refused('ERR_ENGINE_SEND_BUFFER_FULL', reason, remote, 'control', 'control: app connection closed, it does not read');
   }
 
+  /**
+   * Something an app sent was refused (a command that does not parse, an unknown type, a frame too large, a wrong
+   * secret): counted, and logged through the same rate limit, so an app, or anything that reaches the control
+   * port, cannot flood the log.
+   */
+  controlError(code: string, reason: string, remote: string, msg: string): void {
+    this.#controlErrors++;
+    this.#refusedLog.refused(code, reason, remote, 'control', msg);
+  }
+
   counters(): Record<string, number> {
-    return { appsConnected: this.#apps.size, appsRefused: this.#appsRefused, appSendBufferOverflows: this.#sendBufferOverflows };
+    return { appsConnected: this.#apps.size, appsRefused: this.#appsRefused, appSendBufferOverflows: this.#sendBufferOverflows, controlErrors: this.#controlErrors };
   }
 
   selectApp(method: string): string | undefined {

@@ -67,21 +67,22 @@ class FakeCore implements EngineCore {
 function setup(opts: { authTimeoutMs?: number; maxFrameBytes?: number; maxSendBufferBytes?: number } = {}) {
   const socket = new FakeSocket();
   const core = new FakeCore();
-  const registry = new AppRegistry();
   const clock = new ManualClock();
-  const logs: { code?: string; msg: string }[] = [];
+  const logs: { code?: string; msg: string; level?: number }[] = [];
   const log = pino({ level: 'debug' }, new Writable({
     write(chunk: Buffer, _e, cb) {
       logs.push(JSON.parse(chunk.toString()));
       cb();
     },
   }));
+  // The registry writes the rate-limited lines for what an app sent; the connection its own.
+  const registry = new AppRegistry({ log });
   const conn = new AppConnection({
     socket: socket as unknown as ControlSocket, connId: 'app-1', secret: 'cymru', registry, core, log,
     version: 'v0.1.0-trunkgate', clock, ...opts,
   });
   const codes = () => logs.map((l) => l.code).filter((c) => c !== undefined);
-  return { socket, core, registry, clock, conn, codes };
+  return { socket, core, registry, clock, conn, codes, logs };
 }
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -192,6 +193,16 @@ test('an unknown type gets NOK and a log line; the connection stays up', () => {
   assert.deepEqual(codes(), ['ERR_ENGINE_MESSAGE_UNKNOWN']);
   socket.feed('p1|ping');
   assert.deepEqual(socket.replyTo('p1'), ['OK', 'pong']);
+});
+
+test('an app that keeps sending bad commands gets a NOK for each, one warn line a minute, and an exact count', () => {
+  const { socket, registry, logs } = setup();
+  socket.feed('a1|authenticate|cymru|');
+  for (let i = 0; i < 50; i++) socket.feed(`u${i}|frobnicate|x`);
+  assert.equal(socket.replyTo('u49')![0], 'NOK');
+  const warned = logs.filter((l) => l.code === 'ERR_ENGINE_MESSAGE_UNKNOWN' && l.level === 40);
+  assert.equal(warned.length, 1);
+  assert.equal(registry.counters()['controlErrors'], 50);
 });
 
 test('a core that throws: NOK internal error and ERR_ENGINE_CORE_FAILED, the connection survives', () => {
