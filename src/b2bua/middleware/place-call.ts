@@ -67,7 +67,10 @@ async function resolveTarget(deps: PlaceCallDeps, locals: CallLocals, target: BL
   const r = await deps.resolve!(parsed.host, parsed.port, target.transport);
   if (!r.ok) {
     deps.stats.dnsFailures++;
-    locals.log.warn({ dialPeer: target.dialPeer, server: target.server, code: r.code }, `b2bua: ${r.reason}`);
+    // Once per name and code a window when the pipeline has a limiter: a trunk name that stops resolving fails
+    // every call to it, and each would write its own line.
+    if (deps.refusals) deps.refusals.line('warn', r.code, { dialPeer: target.dialPeer, server: target.server, callId: locals.callId }, `b2bua: ${r.reason}`, target.server);
+    else locals.log.warn({ dialPeer: target.dialPeer, server: target.server, code: r.code }, `b2bua: ${r.reason}`);
     return { status: 503, reasonHeader: sipReason(503, `Trunk name does not resolve: ${target.server} (dial peer ${target.dialPeer})`), cause: 'dns' };
   }
   return r.targets.map((a) => {
