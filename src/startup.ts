@@ -83,7 +83,8 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
     },
     transport: {
       maxConnections: l.maxConnections, maxConnectionsPerSource: l.maxConnectionsPerSource, handshakeTimeoutMs: l.handshakeTimeoutMs,
-      unusedTimeoutMs: l.unusedConnectionTimeoutMs, messageTimeoutMs: l.messageTimeoutMs, maxSendBufferBytes: l.maxSendBufferBytes, maxMessageBytes: l.maxMessageBytes, maxHeaders: l.maxHeaders,
+      unusedTimeoutMs: l.unusedConnectionTimeoutMs, messageTimeoutMs: l.messageTimeoutMs, maxSendBufferBytes: l.maxSendBufferBytes,
+      maxOutboundConnections: l.maxOutboundConnections, maxMessageBytes: l.maxMessageBytes, maxHeaders: l.maxHeaders,
       requestsPerSecondPerSource: l.requestsPerSecondPerSource, overRate: l.overRate,
       ...(l.requestBurstPerSource !== undefined ? { requestBurstPerSource: l.requestBurstPerSource } : {}),
       maxHandshakes: l.maxHandshakes, maxHandshakesPerSource: l.maxHandshakesPerSource,

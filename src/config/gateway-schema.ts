@@ -95,6 +95,8 @@ export const LimitsSchema = z.strictObject({
   messageTimeoutMs: ms(100, 600_000, 10_000),
   /** Bytes that may wait unread by a TCP/TLS peer; past it the connection is closed (ERR_SIP_TRANSPORT_SEND_BUFFER_FULL). */
   maxSendBufferBytes: ms(16_384, 67_108_864, 1_048_576),
+  /** Outbound TCP/TLS connections open or connecting at once; past it a new one is not opened (ERR_SIP_TRANSPORT_OUTBOUND_LIMIT). */
+  maxOutboundConnections: ms(1, 1_000_000, 1_024),
   maxMessageBytes: ms(1_024, 1_048_576, 65_535),
   maxHeaders: ms(16, 4_096, 256),
   appAnswerTimeoutMs: ms(100, 600_000, 5_000),

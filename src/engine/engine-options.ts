@@ -57,6 +57,8 @@ export interface TransportLimits {
   messageTimeoutMs?: number;
   /** Bytes that may wait unread by a TCP/TLS peer before its connection is closed (default 1 MiB). */
   maxSendBufferBytes?: number;
+  /** Outbound TCP/TLS connections open or connecting at once (default 1,024). */
+  maxOutboundConnections?: number;
   maxMessageBytes?: number;
   maxHeaders?: number;
   /** New requests a second per source address (default 500; 0: no limit) and the burst (default twice that). */

@@ -1,9 +1,10 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
 import { Inbox, nextEvent, sipRequest } from './transport.case.js';
+import { captureLog } from '../support/log-capture.js';
 
 async function setup(t: TestContext): Promise<{ layer: TransportLayer; inbox: Inbox; client: () => Promise<{ s: Socket; text: () => string }> }> {
   const layer = new TransportLayer({ listeners: [{ id: 'tcp', protocol: 'tcp', host: '127.0.0.1', port: 0 }] });
@@ -136,4 +137,53 @@ test('a peer that sends but never reads: past the send bound its connection is c
   const before = inbox.items.length;
   other.write(sipRequest({ protocol: 'tcp', viaHost: 'pbx.test', branch: 'z9hG4bK-other' }));
   await inbox.waitFor(before + 1);
+});
+
+test('outbound connections are capped: past maxOutboundConnections a new target is refused, reuse is free, a close frees a slot', async (t) => {
+  const { log, records } = captureLog('warn');
+  const layer = new TransportLayer({ listeners: [{ id: 'tcp', protocol: 'tcp', host: '127.0.0.1', port: 0 }], maxOutboundConnections: 2, log });
+  t.after(() => layer.close());
+  await layer.start();
+  // Three peers on loopback, each keeping the sockets it accepts so the test can close them from the peer's side.
+  const peers: Array<{ server: Server; port: number; accepted: Socket[] }> = [];
+  for (let i = 0; i < 3; i++) {
+    const accepted: Socket[] = [];
+    const server = createServer((s) => {
+      s.on('error', () => undefined);
+      accepted.push(s);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.after(() => {
+      for (const s of accepted) s.destroy();
+      server.close();
+    });
+    peers.push({ server, port: (server.address() as { port: number }).port, accepted });
+  }
+  const send = (i: number, cseq: number) => layer.send(Buffer.from(sipRequest({ protocol: 'tcp', viaHost: '127.0.0.1', cseq, branch: `z9hG4bK-out${cseq}` })),
+    { protocol: 'tcp', address: '127.0.0.1', port: peers[i]!.port });
+
+  const first = await send(0, 1);
+  await send(1, 2);
+  await assert.rejects(send(2, 3), (e: { code?: string }) => e.code === 'ERR_SIP_TRANSPORT_OUTBOUND_LIMIT');
+  assert.equal(layer.stats().drops.ERR_SIP_TRANSPORT_OUTBOUND_LIMIT, 1);
+  assert.equal(records.filter((r) => r['code'] === 'ERR_SIP_TRANSPORT_OUTBOUND_LIMIT').length, 1, 'one warn line');
+  assert.equal(peers[2]!.accepted.length, 0, 'no connection reached the third peer');
+
+  // A target already connected is reached on its connection: no slot is needed.
+  const again = await send(0, 4);
+  assert.equal(again.connectionId, first.connectionId);
+  assert.equal(layer.stats().drops.ERR_SIP_TRANSPORT_OUTBOUND_LIMIT, 1);
+
+  // The first peer closes its connection: its slot is free, and the third peer can be reached.
+  const closed = nextEvent(layer, 'connectionClose');
+  for (let i = 0; i < 100 && peers[0]!.accepted.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(peers[0]!.accepted.length, 1, 'the second send went on the first connection');
+  peers[0]!.accepted[0]!.destroy();
+  await closed;
+  await send(2, 5);
+  for (let i = 0; i < 100 && peers[2]!.accepted.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(peers[2]!.accepted.length, 1);
+  assert.equal(layer.stats().drops.ERR_SIP_TRANSPORT_OUTBOUND_LIMIT, 1);
+  assert.equal(layer.stats().connectionsOpen, 2);
 });

@@ -23,7 +23,9 @@ export type TransportErrorCode =
   /** The layer is not started, or is already closed. */
   | 'ERR_SIP_TRANSPORT_STATE'
   /** A peer did not read what was written to it: more than the send bound waited on its connection, which was closed. */
-  | 'ERR_SIP_TRANSPORT_SEND_BUFFER_FULL';
+  | 'ERR_SIP_TRANSPORT_SEND_BUFFER_FULL'
+  /** A new outbound TCP/TLS connection would pass the bound on those open or connecting: it was not opened. */
+  | 'ERR_SIP_TRANSPORT_OUTBOUND_LIMIT';
 
 export type TransportError = GatewayError<TransportErrorCode>;
 

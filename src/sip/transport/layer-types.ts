@@ -71,6 +71,8 @@ export interface TransportLayerOptions {
   maxSendBufferBytes?: number;
   /** Inbound TCP/TLS connections open at once, in total and per source (defaults in connection-gate.ts). */
   connections?: Partial<ConnectionLimits>;
+  /** Outbound TCP/TLS connections open or connecting at once, over every listener (default 1,024). */
+  maxOutboundConnections?: number;
   /** The process's open-files limit the connection limits must fit in (default: read from /proc at construction). */
   openFilesLimit?: number;
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../log/logger.js';
 import type { ConnectionGate } from './connection-gate.js';
 import type { ConnectionTable } from './connection-table.js';
 import type { FailedListener, ListenerSpec, TransportLayerOptions } from './layer-types.js';
+import type { OutboundLimit } from './outbound-limit.js';
 import type { StreamConnection } from './stream-connection.js';
 import type { StreamTransport, StreamTransportOptions, StreamTransportUser } from './stream-transport.js';
 import { TcpTransport } from './tcp-transport.js';
@@ -18,6 +19,8 @@ export interface ListenerParts {
   udpUser: UdpTransportUser;
   streamUser: StreamTransportUser;
   gate: ConnectionGate;
+  /** One bound on outbound connections for every stream listener. */
+  outbound: OutboundLimit;
   table: ConnectionTable<StreamConnection>;
   maxMessageBytes: number;
 }
@@ -45,6 +48,7 @@ export function streamListener(spec: ListenerSpec, p: ListenerParts): StreamTran
     ...(o.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: o.maxSendBufferBytes } : {}),
     admit: (socket) => p.gate.admit(socket, tls),
     handshakeDone: (socket) => p.gate.handshakeDone(socket),
+    outbound: p.outbound,
     framer: { maxMessageBytes: p.maxMessageBytes, maxHeaderBytes: o.limits?.maxHeaderBytes ?? 32_768 },
     nextId: () => p.table.nextId(tls ? 'tls' : 'tcp'),
     ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}),

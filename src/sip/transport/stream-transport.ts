@@ -7,6 +7,7 @@ import { transportError, type TransportError } from './errors.js';
 import { addressFamily, normalizeAddress } from './address.js';
 import type { ListenerInfo, SendTarget, TlsPeerInfo } from './types.js';
 import type { PeerAddress } from './stream-connection-info.js';
+import type { OutboundLimit } from './outbound-limit.js';
 
 export interface StreamTransportUser extends StreamConnectionUser {
   /** A connection is open (accepted, or connected and handshaken). */
@@ -32,6 +33,8 @@ export interface StreamTransportOptions extends StreamConnectionTimers {
   admit?: (socket: Socket) => boolean;
   /** An inbound TLS handshake ended, finished or failed (the admission's handshake count). */
   handshakeDone?: (socket: Socket) => void;
+  /** The bound on outbound connections open or connecting, shared with the layer's other stream listeners. */
+  outbound?: OutboundLimit;
 }
 
 /** A socket being opened toward a peer, and the event that says it is ready. */
@@ -122,19 +125,30 @@ export abstract class StreamTransport {
     this.#adopt(socket, 'inbound', undefined, servername, tls?.profile ?? this.o.tlsProfile, tls, tls?.tenant ?? this.o.tenant, remote);
   }
 
-  /** Opens a connection to an IP address; rejects with ERR_SIP_TRANSPORT_CONNECT(_TIMEOUT), never throws. */
+  /**
+   * Opens a connection to an IP address; rejects with ERR_SIP_TRANSPORT_CONNECT(_TIMEOUT), or
+   * ERR_SIP_TRANSPORT_OUTBOUND_LIMIT when the gateway holds its most outbound connections; never throws.
+   */
   connect(target: SendTarget, reuseKey: string): Promise<StreamConnection> {
     if (this.#closed) return Promise.reject(transportError('ERR_SIP_TRANSPORT_CLOSED', `listener ${this.id} is closed`));
     const address = normalizeAddress(target.address);
+    const limit = this.o.outbound;
+    if (limit && !limit.take({ address, port: target.port, protocol: this.protocol })) {
+      return Promise.reject(transportError('ERR_SIP_TRANSPORT_OUTBOUND_LIMIT',
+        `${this.protocol} to ${address}:${target.port} not opened: ${limit.max} outbound connections are open or connecting`,
+        { details: { address, port: target.port, protocol: this.protocol, maxOutboundConnections: limit.max } }));
+    }
     let out: OutboundSocket;
     try {
       out = this.openSocket(address, target.port, target);
     } catch (e) {
+      limit?.giveBack();
       return Promise.reject(
         transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `cannot open ${this.protocol} to ${address}:${target.port}`, { cause: e }),
       );
     }
     const { socket } = out;
+    limit?.holdUntilClosed(socket);
     this.#pending.add(socket);
     return new Promise((resolve, reject) => {
       let done = false;

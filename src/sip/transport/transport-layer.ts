@@ -10,6 +10,7 @@ import { addressFamily, normalizeAddress } from './address.js';
 import { ConnectionTable, type ConnectionInfo } from './connection-table.js';
 import { transportError } from './errors.js';
 import { RefusedInputLog } from './input-log.js';
+import { outboundLimit } from './outbound-limit.js';
 import type { FailedListener, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
 import { ReceivePath } from './receive-path.js';
 import type { StreamConnection } from './stream-connection.js';
@@ -105,6 +106,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#state = 'starting';
     const parts: ListenerParts = {
       options: this.#o, log: this.#log, clock: this.#clock, gate: this.#gate, table: this.#table,
+      outbound: outboundLimit(this.#o.maxOutboundConnections, this.#refusedLog, (code) => this.#rx.count(code)),
       maxMessageBytes: this.#limits.maxMessageBytes,
       udpUser: { onDatagram: (d, r, u) => this.#rx.onDatagram(d, r, u) },
       streamUser: this.#streamUser(),
