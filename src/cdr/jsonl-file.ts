@@ -16,6 +16,12 @@ export interface JsonLinesFileOptions {
   keep: number;
   log: Logger;
   clock?: Clock;
+  /**
+   * Bytes the file may have waiting for the disk (default 16 MiB). A disk that stalls would otherwise hold every
+   * record in memory; past it a record is counted lost and logged (ERR_CDR_FILE, rate-limited), and it is still in
+   * the `cdr` log line and the database.
+   */
+  maxBufferedBytes?: number;
 }
 
 export interface JsonLinesFileStats {
@@ -83,6 +89,13 @@ export class JsonLinesFile {
     const len = Buffer.byteLength(line);
     if (!this.#stream && !this.#open()) {
       this.#stats.lost++;
+      return;
+    }
+    const waiting = this.#stream!.writableLength;
+    if (waiting + len > (this.#o.maxBufferedBytes ?? 16 * 1024 * 1024)) {
+      this.#stats.lost++;
+      this.#limited.line('error', 'ERR_CDR_FILE' satisfies CdrErrorCode, { path: this.#o.path, waitingBytes: waiting, lost: this.#stats.lost },
+        'cdr: the JSON-lines file is not keeping up (the disk does not take the writes): records are left out of it');
       return;
     }
     const now = this.#clock.now();

@@ -94,3 +94,23 @@ test('JSON-lines file: a path that cannot be created is one ERR_CDR_FILE line a 
   assert.equal(f.stats().errors, 2, 'one open tried at first, the next only after a second');
   assert.equal(cap.lines.filter((l) => l.code === 'ERR_CDR_FILE').length, 1, 'one line a minute, however many failures');
 });
+
+test('JSON-lines file: records waiting for the disk are bounded; past the bound each is counted lost, one ERR_CDR_FILE line, and writing resumes once the disk catches up', async (t) => {
+  const d = dir(t);
+  const path = join(d, 'cdr.jsonl');
+  const cap = captureLog();
+  const f = new JsonLinesFile({ path, rotateBytes: 0, rotateDaily: false, keep: 1, log: cap.log, clock: new ManualClock(T0), maxBufferedBytes: 2_000 });
+  // Written in one turn of the loop, nothing reaches the disk meanwhile: the stream's buffer is all there is.
+  const rec = (n: number) => ({ n, pad: 'x'.repeat(80) });
+  for (let n = 1; n <= 100; n++) f.write(rec(n));
+  const kept = f.stats().written;
+  assert.ok(kept >= 15 && kept <= 25, `about 2,000 bytes of records kept: ${kept}`);
+  assert.equal(f.stats().lost, 100 - kept);
+  assert.equal(cap.lines.filter((l) => l.code === 'ERR_CDR_FILE').length, 1);
+  await f.flush();
+  f.write(rec(101));
+  await f.close();
+  const got = lines(path).map((l) => l['n']);
+  assert.equal(got.length, kept + 1, 'what was kept, and the record after the disk caught up');
+  assert.equal(got.at(-1), 101);
+});
