@@ -12,7 +12,11 @@ export type AppLimitCode =
   /** An app authenticated while the configured number of apps was already connected: refused. */
   | 'ERR_ENGINE_APP_REFUSED'
   /** The app read nothing while its queue grew past four times the send bound: the connection is closed. */
-  | 'ERR_ENGINE_SEND_BUFFER_FULL';
+  | 'ERR_ENGINE_SEND_BUFFER_FULL'
+  /** The control listener already held its most connections (authenticated or not): a new one is closed at once. */
+  | 'ERR_ENGINE_CONTROL_CONN_LIMIT'
+  /** An app asked to route more distinct methods than one app may: NOK, the routes it has stay. */
+  | 'ERR_ENGINE_ROUTE_LIMIT';
 
 /** The part of a socket a control connection uses; net.Socket and tls.TLSSocket have it. */
 export type ControlSocket = Pick<Socket, 'write' | 'end' | 'destroy' | 'destroyed' | 'remoteAddress' | 'remotePort' | 'on'>;

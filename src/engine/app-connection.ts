@@ -180,8 +180,8 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
         this.#reply(msg.msgId, PONG_FIELDS);
         return;
       case 'route':
-        this.#registry.addRoute(this.connId, msg.fields[0] ?? '');
-        this.#reply(msg.msgId, ['OK']);
+        if (this.#registry.addRoute(this.connId, msg.fields[0] ?? '')) this.#reply(msg.msgId, ['OK']);
+        else this.#reply(msg.msgId, nokFields('too many routes for one application'));
         return;
       case 'remove_route':
         this.#registry.removeRoute(this.connId, msg.fields[0] ?? '');

@@ -13,6 +13,8 @@ export interface AppEndpoint {
   send(payload: string): void;
   /** Whether more than the connection's send bound is queued (absent: never). */
   backlogged?(): boolean;
+  /** The app's address and port, for log lines. */
+  readonly remote?: string;
 }
 
 export interface AppRegistryOptions {
@@ -33,6 +35,9 @@ export interface AppRegistryOptions {
  * drops every route of the client), and routing one verb twice does not add a second entry (drachtio-server
  * adds a duplicate, which skews its round robin).
  */
+/** Distinct methods one app may route (drachtio-srf routes a few; anything past this is not an app's normal use). */
+export const MAX_ROUTES_PER_APP = 64;
+
 export class AppRegistry implements AppHub {
   readonly #log: Logger;
   readonly #newMsgId: () => string;
@@ -47,6 +52,7 @@ export class AppRegistry implements AppHub {
   #sendBufferOverflows = 0;
   /** Commands refused and control connections closed for what an app sent (bad frames, bad commands, bad secret). */
   #controlErrors = 0;
+  #controlConnectionsRefused = 0;
 
   constructor(options: AppRegistryOptions = {}) {
     this.#log = options.log ?? silentLogger();
@@ -79,15 +85,21 @@ export class AppRegistry implements AppHub {
     return true;
   }
 
-  addRoute(connId: string, verb: string): void {
+  /** Routes `verb` to the app; false (nothing changed) when the app already routes MAX_ROUTES_PER_APP methods. */
+  addRoute(connId: string, verb: string): boolean {
     const entry = this.#apps.get(connId);
-    if (!entry) return;
+    if (!entry) return true;
     const v = verb.toLowerCase();
-    if (entry.verbs.has(v)) return;
+    if (entry.verbs.has(v)) return true;
+    if (entry.verbs.size >= MAX_ROUTES_PER_APP) {
+      this.controlError('ERR_ENGINE_ROUTE_LIMIT', `more than ${MAX_ROUTES_PER_APP} methods routed`, entry.app.remote ?? '-', 'control: route refused');
+      return false;
+    }
     entry.verbs.add(v);
     const list = this.#routes.get(v);
     if (list) list.push(connId);
     else this.#routes.set(v, [connId]);
+    return true;
   }
 
   /** Removes only the named verb of this app. */
@@ -120,6 +132,12 @@ export class AppRegistry implements AppHub {
     this.#refusedLog.refused('ERR_ENGINE_APP_REFUSED', reason, remote, 'control', 'control: app refused at authenticate');
   }
 
+  /** A control connection closed at accept because the listener held its most: counted, logged (rate-limited). */
+  countRefusedConnection(remote: string, max: number): void {
+    this.#controlConnectionsRefused++;
+    this.#refusedLog.refused('ERR_ENGINE_CONTROL_CONN_LIMIT', `${max} control connections open`, remote, 'control', 'control: connection refused at accept');
+  }
+
   /** An app connection closed because it let its send queue grow past the hard bound: counted, logged. */
   countSendBufferOverflow(remote: string, reason: string): void {
     this.#sendBufferOverflows++;
@@ -137,7 +155,8 @@ export class AppRegistry implements AppHub {
   }
 
   counters(): Record<string, number> {
-    return { appsConnected: this.#apps.size, appsRefused: this.#appsRefused, appSendBufferOverflows: this.#sendBufferOverflows, controlErrors: this.#controlErrors };
+    return { appsConnected: this.#apps.size, appsRefused: this.#appsRefused, appSendBufferOverflows: this.#sendBufferOverflows, controlErrors: this.#controlErrors,
+      controlConnectionsRefused: this.#controlConnectionsRefused };
   }
 
   selectApp(method: string): string | undefined {

@@ -36,6 +36,11 @@ export interface ControlServerOptions {
   maxApps?: number;
   /** Bytes queued towards one app before new INVITEs for it get 503 (default 4 MiB). */
   maxSendBufferBytes?: number;
+  /**
+   * Control connections held at once, authenticated or not (default 16 more than maxApps): each unauthenticated
+   * one may hold a frame buffer of up to maxFrameBytes for authTimeoutMs. Past it a new one is closed at accept.
+   */
+  maxConnections?: number;
   clock?: Clock;
 }
 
@@ -106,7 +111,13 @@ export class ControlServer extends TypedEmitter<ControlServerEvents> {
    * Serves one control connection: one accepted here, or one the engine dialed out to an app that listens
    * (outbound mode, §2.7). Either way the app authenticates first.
    */
-  adopt(socket: ControlSocket): AppConnection {
+  adopt(socket: ControlSocket): AppConnection | undefined {
+    const max = this.#options.maxConnections ?? (this.#options.maxApps ?? 1) + 16;
+    if (this.#connections.size >= max) {
+      this.registry.countRefusedConnection(`${socket.remoteAddress ?? '-'}:${socket.remotePort ?? '-'}`, max);
+      socket.destroy();
+      return undefined;
+    }
     const conn = new AppConnection({
       socket,
       connId: `app-${++this.#seq}`,

@@ -79,6 +79,10 @@ export class OutboundDialer {
         if (settled) return;
         socket.removeAllListeners('error');
         conn = this.#server.adopt(socket);
+        if (!conn) {
+          fail('the control listener holds its most connections');
+          return;
+        }
         conn.once('authenticated', () => {
           if (settled) return;
           settled = true;

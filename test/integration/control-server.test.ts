@@ -35,7 +35,7 @@ class FakeCore implements EngineCore {
   }
 }
 
-async function startServer(t: TestContext, opts: { maxFrameBytes?: number } = {}) {
+async function startServer(t: TestContext, opts: { maxFrameBytes?: number; maxConnections?: number } = {}) {
   const core = new FakeCore();
   const logs: { code?: string }[] = [];
   const log = pino({ level: 'debug' }, new Writable({
@@ -286,4 +286,23 @@ test('close() is idempotent and ends every app connection', async (t) => {
   assert.equal(server.connectionCount, 0);
   assert.equal(core.gone.length, 1);
   await server.close();
+});
+
+test('past its most control connections the listener closes a new one at accept, counted and logged once; a freed slot serves again', async (t) => {
+  const { server, port, codes } = await startServer(t, { maxConnections: 2 });
+  const a = await rawClient(t, port);
+  const b = await rawClient(t, port);
+  await until(() => server.connectionCount === 2, 'two held');
+  const c = await rawClient(t, port);
+  const d = await rawClient(t, port);
+  await withTimeout(Promise.all([once(c, 'close'), once(d, 'close')]), 5_000, 'refused at accept');
+  assert.equal(server.registry.counters()['controlConnectionsRefused'], 2);
+  assert.ok(codes().includes('ERR_ENGINE_CONTROL_CONN_LIMIT'), 'logged with its code');
+  a.destroy();
+  await until(() => server.connectionCount === 1, 'a slot freed');
+  const e = await rawClient(t, port);
+  e.write(encodeFrame('a1|authenticate|cymru-test|'));
+  await until(() => e.payloads.length > 0, 'the new one is served');
+  assert.equal(e.payloads[0]!.split('|')[3], 'OK');
+  b.destroy();
 });

@@ -299,3 +299,17 @@ test('the send queue is bounded: past the bound the app is backlogged (new INVIT
   assert.ok(codes().includes('ERR_ENGINE_SEND_BUFFER_FULL'));
   assert.equal(registry.counters().appSendBufferOverflows, 1);
 });
+
+test('an app routes at most 64 methods: the 65th gets NOK, counted and logged, and the routes it has stay', () => {
+  const { socket, registry, codes } = setup();
+  socket.feed('a1|authenticate|cymru|');
+  for (let i = 0; i < 64; i++) socket.feed(`r${i}|route|method${i}`);
+  socket.feed('r64|route|one-too-many');
+  socket.feed('r65|route|method3');
+  assert.deepEqual(socket.replyTo('r63'), ['OK']);
+  assert.deepEqual(socket.replyTo('r64'), ['NOK', 'too many routes for one application']);
+  assert.deepEqual(socket.replyTo('r65'), ['OK'], 'a method it routes already is no new route');
+  assert.equal(registry.routesOf('app-1').length, 64);
+  assert.ok(codes().includes('ERR_ENGINE_ROUTE_LIMIT'));
+  assert.equal(registry.counters()['controlErrors'], 1);
+});
