@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { newBranch } from '../../sip/transaction/index.js';
 import type { Flow, ListenerInfo, TransportProtocol, TransportSender } from '../../sip/transport/types.js';
@@ -37,14 +36,6 @@ export function defaultPort(protocol: TransportProtocol): number {
 export function ipLiteral(host: string): string | undefined {
   const h = unbracket(host);
   return isIP(h) !== 0 ? h : undefined;
-}
-
-/** An IP literal as it is; a name through the system resolver. */
-export async function resolveHost(host: string): Promise<string> {
-  const ip = ipLiteral(host);
-  if (ip !== undefined) return ip;
-  const r = await lookup(unbracket(host));
-  return r.address;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ServerTransaction, TransactionUser } from '../../sip/transaction/t
 import type { Flow, TransportSender, TransportUser } from '../../sip/transport/types.js';
 import type { AppHub, AppProxyCommand, AppSipCommand, EngineCore as EngineCoreContract } from '../types.js';
 import { LocalAddresses } from './addressing.js';
+import { NameLookups } from './name-lookups.js';
 import { AppCommands } from './app-commands.js';
 import { CoreGuard } from './core-guard.js';
 import type { CoreLimits } from './limits.js';
@@ -62,6 +63,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #gate: RequestGate;
   readonly #proxiedDialogs: ProxiedDialogs;
   readonly #addr: LocalAddresses;
+  readonly #names: NameLookups;
   readonly #T1: number;
   readonly #dialogs = new DialogStore();
   readonly #server: ServerRequests;
@@ -80,6 +82,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#clock = o.clock ?? systemClock;
     this.#log = o.log;
     this.#addr = new LocalAddresses(o.transport, o.advertiseHost ?? '127.0.0.1');
+    this.#names = new NameLookups({
+      // Counted by the lookups themselves (nameLookupsRefused); the line is rate-limited with the core's refusals.
+      onRefused: (host, max) => this.#guard.log?.refused('ERR_ENGINE_DNS_LIMIT', `${max} name lookups in flight`, host.slice(0, 255), '-',
+        `name ${host.slice(0, 255)} not looked up: ${max} lookups in flight`),
+    });
     this.#T1 = this.#tl.timerSettings.T1;
     this.#guard = new CoreGuard({
       limits: { ...(o.appAnswerTimeoutMs !== undefined ? { appAnswerTimeoutMs: o.appAnswerTimeoutMs } : {}), ...o.limits },
@@ -107,7 +114,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     });
     this.#tl.setUser(this);
     this.#uac = new UacCore({
-      tl: this.#tl, send: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, T1: this.#T1,
+      tl: this.#tl, send: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, names: this.#names, T1: this.#T1,
       dialogs: this.#dialogs, notify: this.#notify, limits: this.#guard,
     });
     this.#uas = new UasCore({
@@ -120,6 +127,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       viaFor: (protocol) => this.#addr.viaFor(protocol),
       recordRouteFor: (protocol) => this.#addr.recordRouteFor(protocol),
       isLocal: (address, port) => this.#addr.isLocal(address, port),
+      names: this.#names,
       release: (p) => this.#server.clear(p),
       newTag,
       proxiedDialog: (callId, fromTag, toTag) => this.#proxiedDialogs.add(callId, fromTag, toTag),
@@ -150,7 +158,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     return {
       dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#uac.pendingCount,
       invitesPending: this.#server.invites, invitesUnanswered: this.#server.unanswered, proxiedDialogs: this.#proxiedDialogs.size,
-      proxiedDialogsEvicted: this.#proxiedDialogs.evicted, requestUriRefused: this.#gate.refused,
+      proxiedDialogsEvicted: this.#proxiedDialogs.evicted, ...this.#names.stats(), requestUriRefused: this.#gate.refused,
       ...this.#guard.count.snapshot(),
       ...this.#hub.counters?.(),
     };

@@ -15,6 +15,8 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_APP_NO_ANSWER'
   /** The pending server transactions, client transactions or dialogs are at their cap: 503 / NOK. */
   | 'ERR_ENGINE_TABLE_FULL'
+  /** A host name was not looked up because the most lookups were in flight: the send fails (503 / NOK). */
+  | 'ERR_ENGINE_DNS_LIMIT'
   /** No app routed the method, or its control connection is backed up: 503. */
   | 'ERR_ENGINE_NO_APP'
   /** The app's control connection has more queued than its bound: new INVITEs get 503. */

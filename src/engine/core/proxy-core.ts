@@ -54,7 +54,7 @@ export class ProxyCore {
       return 'refused';
     }
     const fwd = copy.request;
-    nextHop(fwd, flow).then((target) => {
+    nextHop(fwd, this.#host.names, flow).then((target) => {
       stampHop(fwd, this.#host.viaFor(target.protocol));
       if (request.method === 'ACK' || !txn) {
         this.#host.transactions.sendStateless(fwd, target).catch(() => undefined);

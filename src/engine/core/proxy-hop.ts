@@ -1,6 +1,7 @@
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
 import type { Flow, SendTarget } from '../../sip/transport/types.js';
-import { defaultPort, resolveHost, transportOf } from './addressing.js';
+import { defaultPort, transportOf } from './addressing.js';
+import type { NameLookups } from './name-lookups.js';
 import { getHeaderValues, header, splitList, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
 
 /** A response as it goes back upstream: our own top Via removed (https://www.rfc-editor.org/rfc/rfc3261#section-16.7). */
@@ -20,13 +21,13 @@ export function withoutTopVia(res: SipResponse): SipResponse {
 }
 
 /** Where a request goes: its first Route, else its Request-URI (https://www.rfc-editor.org/rfc/rfc3261#section-16.6 step 7). */
-export async function nextHop(request: SipRequest, flowHint?: Flow): Promise<SendTarget> {
+export async function nextHop(request: SipRequest, names: Pick<NameLookups, 'resolve'>, flowHint?: Flow): Promise<SendTarget> {
   const route = getHeaderValues(request, 'route')[0];
   const uri = route !== undefined ? uriTextOf(route) : request.uri;
   const u = uriOrUndefined(uri);
   if (!u) throw new Error(`invalid destination: ${uri}`);
   const protocol = transportOf(u);
-  const t: SendTarget = { protocol, address: await resolveHost(u.host), port: u.port ?? defaultPort(protocol) };
+  const t: SendTarget = { protocol, address: await names.resolve(u.host), port: u.port ?? defaultPort(protocol) };
   if (flowHint?.listenerId && flowHint.protocol === protocol && protocol === 'udp') t.listenerId = flowHint.listenerId;
   return t;
 }

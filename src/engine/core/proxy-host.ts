@@ -5,6 +5,7 @@ import type { Flow, TransportProtocol } from '../../sip/transport/types.js';
 import type { AppHub } from '../types.js';
 import type { ServerPending } from './engine-dialog.js';
 import type { RequestGate } from './request-gate.js';
+import type { NameLookups } from './name-lookups.js';
 
 /** What the proxy needs from the core it lives in. */
 export interface ProxyHost {
@@ -19,6 +20,8 @@ export interface ProxyHost {
   /** `<sip:host:port;lr>` of our listener for `protocol`. */
   recordRouteFor(protocol: TransportProtocol): string;
   isLocal(address: string, port: number): boolean;
+  /** Host names are looked up here, within its bound on lookups in flight. */
+  names: Pick<NameLookups, 'resolve'>;
   /** The proxied request is over (final response forwarded, or given up): forget its pending state. */
   release(p: ServerPending): void;
   newTag(): string;

@@ -96,7 +96,7 @@ export class ProxyRun {
     const branch: Branch = { uri, txn: undefined, done: false, provisional: false, timer: undefined };
     this.#branches.push(branch);
     const request = this.#forwarded(uri);
-    nextHop(request, this.#p.flow).then((target) => {
+    nextHop(request, this.#host.names, this.#p.flow).then((target) => {
       if (this.#finished || this.#canceled) {
         branch.done = true;
         this.#settle();

@@ -7,7 +7,8 @@ import { buildResponse, type TransactionLayer } from '../../sip/transaction/inde
 import type { Flow, ListenerInfo, SendTarget } from '../../sip/transport/types.js';
 import { requestSentFields, type WireEndpoint } from '../wire/server-messages.js';
 import type { AppHub, AppSipCommand } from '../types.js';
-import { ipLiteral, resolveHost, type LocalAddresses } from './addressing.js';
+import { ipLiteral, type LocalAddresses } from './addressing.js';
+import type { NameLookups } from './name-lookups.js';
 import { engineOriginHeader, peerHeader } from './internal-headers.js';
 import { EngineDialog, type ClientPending } from './engine-dialog.js';
 import type { AppNotify } from './app-notify.js';
@@ -31,6 +32,8 @@ export interface UacDeps {
   readonly clock: Clock;
   readonly log: Logger | undefined;
   readonly addr: LocalAddresses;
+  /** Host names are looked up here, within its bound on lookups in flight. */
+  readonly names: Pick<NameLookups, 'resolve'>;
   readonly T1: number;
   readonly dialogs: DialogStore;
   readonly notify: AppNotify;
@@ -107,7 +110,7 @@ export class UacCore {
     const { request, dest, protocol } = built;
     // No lookup for an IP literal: the request leaves, and its echo joins the replies to the frames the app sent
     // with it, in the same write to the app (an await would put the echo in a write of its own).
-    const address = ipLiteral(dest.host) ?? (await resolveHost(dest.host));
+    const address = ipLiteral(dest.host) ?? (await this.#c.names.resolve(dest.host));
     const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);
     if (this.#c.addr.isLocal(address, port)) {
       this.#c.notify.nok(cmd, 'can not send request to myself');
@@ -272,7 +275,7 @@ export class UacCore {
     // srf sends in-dialog requests to `sip:placeholder`; the dialog's remote target replaces it (§2.10 item 5).
     const uri = msg.uri.includes('placeholder') || !d.remoteTarget ? d.remoteTarget || msg.uri : msg.uri;
     const request = buildInDialog(d, method, uri, extra, msg.body);
-    withDialogTarget(d, (target) => {
+    withDialogTarget(d, this.#c.names, (target) => {
       request.headers.unshift(header('Via', this.#c.addr.viaFor(target.protocol)));
       const txnId = cmd.transactionId || newLocalId();
       const p: ClientPending = {

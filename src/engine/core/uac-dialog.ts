@@ -1,6 +1,7 @@
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
 import type { Flow, SendTarget } from '../../sip/transport/types.js';
-import { ipLiteral, resolveHost, transportOf, unbracket, type LocalAddresses } from './addressing.js';
+import { ipLiteral, transportOf, unbracket, type LocalAddresses } from './addressing.js';
+import type { NameLookups } from './name-lookups.js';
 import type { EngineDialog } from './engine-dialog.js';
 import type { DialogStore } from './dialog-store.js';
 import type { RequestGate } from './request-gate.js';
@@ -25,7 +26,7 @@ export function buildInDialog(d: EngineDialog, method: string, uri: string, extr
 
 /** The ACK for the 2xx `d` owes one, sent statelessly and kept as the dialog's last ACK (re-sent on a retransmitted 2xx). */
 export async function sendAck(
-  c: { readonly addr: Pick<LocalAddresses, 'viaFor'>; readonly send: Pick<RequestGate, 'sendStateless'> },
+  c: { readonly addr: Pick<LocalAddresses, 'viaFor'>; readonly send: Pick<RequestGate, 'sendStateless'>; readonly names: Pick<NameLookups, 'resolve'> },
   d: EngineDialog, extra: SipHeader[], body: Buffer,
 ): Promise<{ request: SipRequest; target: SendTarget }> {
   // "The UAC core MUST generate an ACK request for each 2xx received [...] The sequence number of the CSeq
@@ -34,7 +35,7 @@ export async function sendAck(
   const ack = buildInDialog(d, 'ACK', d.remoteTarget, extra, body);
   const cf = d.confirmed;
   if (cf) cf.ackSeq = undefined;
-  const target = await dialogTarget(d);
+  const target = await dialogTarget(d, c.names);
   ack.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
   const sent = { request: ack, target };
   if (cf) cf.lastAck = sent;
@@ -46,7 +47,7 @@ export async function sendAck(
  * Where requests inside `d` go: forced onto the dialog's connection for TCP/TLS (§2.8). At once, unless the next
  * hop is a name the system resolver must look up (then a Promise). Throws when the dialog has no route.
  */
-export function dialogTarget(d: EngineDialog): SendTarget | Promise<SendTarget> {
+export function dialogTarget(d: EngineDialog, names: Pick<NameLookups, 'resolve'>): SendTarget | Promise<SendTarget> {
   const f = d.flow;
   if (f && f.protocol !== 'udp') {
     const t: SendTarget = {
@@ -74,17 +75,17 @@ export function dialogTarget(d: EngineDialog): SendTarget | Promise<SendTarget> 
     ...(protocol === 'tls' ? d.tlsTarget : undefined),
   });
   const ip = ipLiteral(u.host);
-  return ip !== undefined ? at(ip) : resolveHost(u.host).then(at);
+  return ip !== undefined ? at(ip) : names.resolve(u.host).then(at);
 }
 
 /**
  * Runs `go` with the dialog's target: in this turn when no name needs looking up, so that what `go` sends and
  * echoes to the app leaves with the rest of this turn's work; `fail` when there is no route or `go` throws.
  */
-export function withDialogTarget(d: EngineDialog, go: (target: SendTarget) => void, fail: (err: unknown) => void): void {
+export function withDialogTarget(d: EngineDialog, names: Pick<NameLookups, 'resolve'>, go: (target: SendTarget) => void, fail: (err: unknown) => void): void {
   let t: SendTarget | Promise<SendTarget>;
   try {
-    t = dialogTarget(d);
+    t = dialogTarget(d, names);
   } catch (err) {
     fail(err);
     return;

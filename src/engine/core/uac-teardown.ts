@@ -1,6 +1,7 @@
 import type { Logger } from '../../log/logger.js';
 import type { AppHub } from '../types.js';
 import type { LocalAddresses } from './addressing.js';
+import type { NameLookups } from './name-lookups.js';
 import type { AppNotify } from './app-notify.js';
 import { NOOP_USER } from './core-util.js';
 import type { DialogStore } from './dialog-store.js';
@@ -14,6 +15,7 @@ import { header, serializeMessageText } from '../../sip/message/index.js';
 export interface TeardownDeps {
   readonly send: Pick<RequestGate, 'sendRequest'>;
   readonly addr: Pick<LocalAddresses, 'viaFor'>;
+  readonly names: Pick<NameLookups, 'resolve'>;
   readonly hub: Pick<AppHub, 'isConnected' | 'sendSip'>;
   readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
   readonly dialogs: Pick<DialogStore, 'get' | 'end'>;
@@ -27,7 +29,7 @@ export interface TeardownDeps {
 export function byeFromEngine(c: TeardownDeps, d: EngineDialog, reasonText: string, o: { cause: number; cdrCause: string }): void {
   const reason = reasonHeader(o.cause, reasonText);
   const bye = buildInDialog(d, 'BYE', d.remoteTarget, [reason], Buffer.alloc(0));
-  withDialogTarget(d, (target) => {
+  withDialogTarget(d, c.names, (target) => {
     const via = c.addr.viaFor(target.protocol);
     bye.headers.unshift(header('Via', via));
     try {
@@ -58,7 +60,7 @@ export function probeDialog(c: TeardownDeps, d: EngineDialog): void {
     if (d.phase.kind === 'confirmed' && c.dialogs.get(d.id) === d) byeFromEngine(c, d, `Connection lost (${why})`, { cause: 503, cdrCause: 'connection-lost' });
   };
   const probe = buildInDialog(d, 'OPTIONS', d.remoteTarget, [], Buffer.alloc(0));
-  withDialogTarget(d, (target) => {
+  withDialogTarget(d, c.names, (target) => {
     probe.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
     c.send.sendRequest(probe, {
       target,

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  LocalAddresses, bracketHost, defaultPort, resolveHost, transportOf, unbracket, withLr,
+  LocalAddresses, bracketHost, defaultPort, transportOf, unbracket, withLr,
 } from '../../../../src/engine/core/addressing.js';
+import { NameLookups } from '../../../../src/engine/core/name-lookups.js';
 import { uriOrUndefined } from '../../../../src/sip/message/index.js';
 import type { Flow, ListenerInfo, TransportSender } from '../../../../src/sip/transport/types.js';
 
@@ -42,10 +43,33 @@ test('withLr adds lr once; default ports are 5061 for TLS and 5060 otherwise', (
   assert.equal(defaultPort('udp'), 5060);
 });
 
-test('resolveHost returns IP literals as they are (bracketed or not) and asks the resolver for names', async () => {
-  assert.equal(await resolveHost('192.0.2.7'), '192.0.2.7');
-  assert.equal(await resolveHost('[2001:db8::7]'), '2001:db8::7');
-  assert.match(await resolveHost('localhost'), /^(127\.\d+\.\d+\.\d+|::1)$/);
+test('name lookups return IP literals as they are (bracketed or not) and ask the resolver for names', async () => {
+  const names = new NameLookups();
+  assert.equal(await names.resolve('192.0.2.7'), '192.0.2.7');
+  assert.equal(await names.resolve('[2001:db8::7]'), '2001:db8::7');
+  assert.match(await names.resolve('localhost'), /^(127\.\d+\.\d+\.\d+|::1)$/);
+});
+
+test('name lookups in flight are bounded: past the bound one fails at once (ERR_ENGINE_DNS_LIMIT), counted and reported; a slot freed serves again', async () => {
+  const waiting: Array<(a: string) => void> = [];
+  const refused: string[] = [];
+  const names = new NameLookups({
+    max: 2, onRefused: (host, max) => refused.push(`${host}/${max}`),
+    lookup: (host) => new Promise((resolve) => waiting.push(() => resolve(`192.0.2.${host.length}`))),
+  });
+  const a = names.resolve('slow-a.example');
+  const b = names.resolve('slow-b.example');
+  await assert.rejects(names.resolve('third.example'), { code: 'ERR_ENGINE_DNS_LIMIT' });
+  assert.equal(await names.resolve('192.0.2.1'), '192.0.2.1', 'an address needs no lookup, bound or not');
+  assert.deepEqual(refused, ['third.example/2']);
+  assert.deepEqual(names.stats(), { nameLookupsInFlight: 2, nameLookupsRefused: 1 });
+  waiting.shift()!('');
+  await a;
+  const c = names.resolve('next.example');
+  assert.equal(names.stats().nameLookupsInFlight, 2);
+  for (const w of waiting.splice(0)) w('');
+  assert.deepEqual(await Promise.all([b, c]), ['192.0.2.14', '192.0.2.12']);
+  assert.equal(names.stats().nameLookupsInFlight, 0);
 });
 
 test('the listener a protocol leaves from prefers IPv4; a wildcard bind is advertised by name', () => {

@@ -1,0 +1,57 @@
+import { lookup } from 'node:dns/promises';
+import { GatewayError } from '../../common/gateway-error.js';
+import { ipLiteral, unbracket } from './addressing.js';
+import type { CoreErrorCode } from './errors.js';
+
+/** Name lookups in flight at once by default: half of libuv's default pool of four threads. */
+export const DEFAULT_MAX_NAME_LOOKUPS = 2;
+
+export interface NameLookupsOptions {
+  max?: number;
+  /** A name was not looked up because `max` were in flight (for the owner's counter and rate-limited line). */
+  onRefused?: (host: string, max: number) => void;
+  /** The resolver (default: the system's, dns.lookup). */
+  lookup?: (host: string) => Promise<string>;
+}
+
+/**
+ * The engine's lookups of host names it must send to: a Contact, a Route or a Request-URI that names a host
+ * instead of an address, often taken from what a peer sent. The system resolver (dns.lookup) runs on libuv's
+ * thread pool, four threads by default and shared with file writes (the log, the CDR file), and a name whose
+ * servers do not answer holds a thread for seconds; so at most `max` are in flight, and past that a lookup fails at
+ * once with ERR_ENGINE_DNS_LIMIT (the request is answered as a failed send). An IP literal needs none.
+ */
+export class NameLookups {
+  readonly #max: number;
+  readonly #onRefused: ((host: string, max: number) => void) | undefined;
+  readonly #lookup: (host: string) => Promise<string>;
+  #inFlight = 0;
+  #refused = 0;
+
+  constructor(o: NameLookupsOptions = {}) {
+    this.#max = Math.max(1, o.max ?? DEFAULT_MAX_NAME_LOOKUPS);
+    this.#onRefused = o.onRefused;
+    this.#lookup = o.lookup ?? (async (host) => (await lookup(host)).address);
+  }
+
+  /** An IP literal as it is (brackets off); a name through the resolver, within the bound. */
+  async resolve(host: string): Promise<string> {
+    const ip = ipLiteral(host);
+    if (ip !== undefined) return ip;
+    if (this.#inFlight >= this.#max) {
+      this.#refused++;
+      this.#onRefused?.(host, this.#max);
+      throw new GatewayError<CoreErrorCode>('ERR_ENGINE_DNS_LIMIT', `${this.#max} name lookups in flight: ${host.slice(0, 255)} was not looked up`);
+    }
+    this.#inFlight++;
+    try {
+      return await this.#lookup(unbracket(host));
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  stats(): { nameLookupsInFlight: number; nameLookupsRefused: number } {
+    return { nameLookupsInFlight: this.#inFlight, nameLookupsRefused: this.#refused };
+  }
+}
