@@ -5,6 +5,9 @@ import type { CoreErrorCode } from './errors.js';
 
 /** Name lookups in flight at once by default: half of libuv's default pool of four threads. */
 export const DEFAULT_MAX_NAME_LOOKUPS = 2;
+/** How long an answer is used again (dns.lookup gives no TTL), and how many names are kept. */
+const CACHE_MS = 10_000;
+const CACHE_NAMES = 1_024;
 
 export interface NameLookupsOptions {
   max?: number;
@@ -12,6 +15,8 @@ export interface NameLookupsOptions {
   onRefused?: (host: string, max: number) => void;
   /** The resolver (default: the system's, dns.lookup). */
   lookup?: (host: string) => Promise<string>;
+  /** Milliseconds now, for the cache of answers (default Date.now). */
+  now?: () => number;
 }
 
 /**
@@ -19,12 +24,16 @@ export interface NameLookupsOptions {
  * instead of an address, often taken from what a peer sent. The system resolver (dns.lookup) runs on libuv's
  * thread pool, four threads by default and shared with file writes (the log, the CDR file), and a name whose
  * servers do not answer holds a thread for seconds; so at most `max` are in flight, and past that a lookup fails at
- * once with ERR_ENGINE_DNS_LIMIT (the request is answered as a failed send). An IP literal needs none.
+ * once with ERR_ENGINE_DNS_LIMIT (the request is answered as a failed send). An IP literal needs none, and an
+ * answer is used again for 10 s (at most 1,024 names), so a trunk named by host does not take a lookup per call.
  */
 export class NameLookups {
   readonly #max: number;
   readonly #onRefused: ((host: string, max: number) => void) | undefined;
   readonly #lookup: (host: string) => Promise<string>;
+  readonly #now: () => number;
+  /** name → address and when it was looked up; oldest first. */
+  readonly #cache = new Map<string, { address: string; at: number }>();
   #inFlight = 0;
   #refused = 0;
 
@@ -32,12 +41,16 @@ export class NameLookups {
     this.#max = Math.max(1, o.max ?? DEFAULT_MAX_NAME_LOOKUPS);
     this.#onRefused = o.onRefused;
     this.#lookup = o.lookup ?? (async (host) => (await lookup(host)).address);
+    this.#now = o.now ?? Date.now;
   }
 
   /** An IP literal as it is (brackets off); a name through the resolver, within the bound. */
   async resolve(host: string): Promise<string> {
     const ip = ipLiteral(host);
     if (ip !== undefined) return ip;
+    const name = unbracket(host).toLowerCase();
+    const hit = this.#cache.get(name);
+    if (hit !== undefined && this.#now() - hit.at < CACHE_MS) return hit.address;
     if (this.#inFlight >= this.#max) {
       this.#refused++;
       this.#onRefused?.(host, this.#max);
@@ -45,7 +58,11 @@ export class NameLookups {
     }
     this.#inFlight++;
     try {
-      return await this.#lookup(unbracket(host));
+      const address = await this.#lookup(name);
+      this.#cache.delete(name);
+      if (this.#cache.size >= CACHE_NAMES) this.#cache.delete(this.#cache.keys().next().value as string);
+      this.#cache.set(name, { address, at: this.#now() });
+      return address;
     } finally {
       this.#inFlight--;
     }

@@ -124,3 +124,16 @@ test('Contact, Record-Route and Via name the transport in use; isLocal matches b
   assert.equal(a.isLocal('127.0.0.2', 5070), false);
   assert.equal(a.isLocal('gw.example.com', 5060), false);
 });
+
+test('a name looked up is answered again from memory for 10 s, without a lookup and whatever is in flight', async () => {
+  let now = 0;
+  let lookups = 0;
+  const names = new NameLookups({ max: 1, now: () => now, lookup: async () => `192.0.2.${++lookups}` });
+  assert.equal(await names.resolve('Trunk.Example'), '192.0.2.1');
+  assert.equal(await names.resolve('trunk.example'), '192.0.2.1', 'names are not case-sensitive');
+  now = 9_999;
+  assert.equal(await names.resolve('trunk.example'), '192.0.2.1');
+  assert.equal(lookups, 1);
+  now = 10_000;
+  assert.equal(await names.resolve('trunk.example'), '192.0.2.2', 'looked up again once the answer is 10 s old');
+});
