@@ -34,7 +34,8 @@ export class NameLookups {
   readonly #now: () => number;
   /** name → address and when it was looked up; oldest first. */
   readonly #cache = new Map<string, { address: string; at: number }>();
-  #inFlight = 0;
+  /** Lookups in flight by name: a second ask for the same name shares the first (and keeps its order). */
+  readonly #pending = new Map<string, Promise<string>>();
   #refused = 0;
 
   constructor(o: NameLookupsOptions = {}) {
@@ -51,24 +52,24 @@ export class NameLookups {
     const name = unbracket(host).toLowerCase();
     const hit = this.#cache.get(name);
     if (hit !== undefined && this.#now() - hit.at < CACHE_MS) return hit.address;
-    if (this.#inFlight >= this.#max) {
+    const pending = this.#pending.get(name);
+    if (pending !== undefined) return pending;
+    if (this.#pending.size >= this.#max) {
       this.#refused++;
       this.#onRefused?.(host, this.#max);
       throw new GatewayError<CoreErrorCode>('ERR_ENGINE_DNS_LIMIT', `${this.#max} name lookups in flight: ${host.slice(0, 255)} was not looked up`);
     }
-    this.#inFlight++;
-    try {
-      const address = await this.#lookup(name);
+    const looking = this.#lookup(name).then((address) => {
       this.#cache.delete(name);
       if (this.#cache.size >= CACHE_NAMES) this.#cache.delete(this.#cache.keys().next().value as string);
       this.#cache.set(name, { address, at: this.#now() });
       return address;
-    } finally {
-      this.#inFlight--;
-    }
+    }).finally(() => this.#pending.delete(name));
+    this.#pending.set(name, looking);
+    return looking;
   }
 
   stats(): { nameLookupsInFlight: number; nameLookupsRefused: number } {
-    return { nameLookupsInFlight: this.#inFlight, nameLookupsRefused: this.#refused };
+    return { nameLookupsInFlight: this.#pending.size, nameLookupsRefused: this.#refused };
   }
 }

@@ -24,8 +24,12 @@ export function buildInDialog(d: EngineDialog, method: string, uri: string, extr
   return { kind: 'request', method, uri, version: 'SIP/2.0', headers, body };
 }
 
-/** The ACK for the 2xx `d` owes one, sent statelessly and kept as the dialog's last ACK (re-sent on a retransmitted 2xx). */
-export async function sendAck(
+/**
+ * The ACK for the 2xx `d` owes one, sent statelessly and kept as the dialog's last ACK (re-sent on a retransmitted
+ * 2xx). It is handed to the transport while the app's command is handled when no name needs looking up, like the
+ * app's other requests: an ACK and a BYE the app sends together leave in that order.
+ */
+export function sendAck(
   c: { readonly addr: Pick<LocalAddresses, 'viaFor'>; readonly send: Pick<RequestGate, 'sendStateless'>; readonly names: Pick<NameLookups, 'resolve'> },
   d: EngineDialog, extra: SipHeader[], body: Buffer,
 ): Promise<{ request: SipRequest; target: SendTarget }> {
@@ -35,12 +39,19 @@ export async function sendAck(
   const ack = buildInDialog(d, 'ACK', d.remoteTarget, extra, body);
   const cf = d.confirmed;
   if (cf) cf.ackSeq = undefined;
-  const target = await dialogTarget(d, c.names);
-  ack.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
-  const sent = { request: ack, target };
-  if (cf) cf.lastAck = sent;
-  await c.send.sendStateless(ack, target);
-  return sent;
+  const go = (target: SendTarget): Promise<{ request: SipRequest; target: SendTarget }> => {
+    ack.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
+    const sent = { request: ack, target };
+    if (cf) cf.lastAck = sent;
+    return c.send.sendStateless(ack, target).then(() => sent);
+  };
+  let t: SendTarget | Promise<SendTarget>;
+  try {
+    t = dialogTarget(d, c.names);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return t instanceof Promise ? t.then(go) : go(t);
 }
 
 /**

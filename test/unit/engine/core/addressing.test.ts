@@ -137,3 +137,17 @@ test('a name looked up is answered again from memory for 10 s, without a lookup 
   now = 10_000;
   assert.equal(await names.resolve('trunk.example'), '192.0.2.2', 'looked up again once the answer is 10 s old');
 });
+
+test('asks for a name already being looked up share that lookup, take no second slot, and are answered in the order they came', async () => {
+  const waiting: Array<() => void> = [];
+  let lookups = 0;
+  const names = new NameLookups({ max: 1, lookup: () => new Promise((resolve) => { lookups++; waiting.push(() => resolve('192.0.2.9')); }) });
+  const order: string[] = [];
+  const ack = names.resolve('peer.example').then(() => order.push('ACK'));
+  const bye = names.resolve('PEER.example').then(() => order.push('BYE'));
+  assert.equal(names.stats().nameLookupsInFlight, 1);
+  waiting.shift()!();
+  await Promise.all([ack, bye]);
+  assert.deepEqual(order, ['ACK', 'BYE']);
+  assert.equal(lookups, 1);
+});

@@ -198,3 +198,16 @@ test('a request to a name waits for the resolver, then is sent and echoed', asyn
   assert.match(h.transport.sent[0]!.target.address, /^(127\.0\.0\.1|::1)$/);
   assert.equal(h.hub.replies.find((x) => x.appMsgId === msgId)?.fields[0], 'OK');
 });
+
+test('an ACK and a BYE the app sends together leave in that order (drachtio-srf sends both at once when a B2BUA hangs up as it connects)', async () => {
+  const h = setup();
+  h.fromApp('INVITE sip:carol@127.0.0.3:5080 SIP/2.0\nFrom: <sip:1234@localhost>\nContact: <sip:1234@localhost>\n\n');
+  const req = h.transport.sent[0]!.msg;
+  const dialogId = `${header(req, 'call-id')};from-tag=${/tag=(\S+)$/.exec(header(req, 'from')!)![1]}`;
+  respond(h, '200 OK', 'btag', 'Contact: <sip:carol@127.0.0.3:5080>\n');
+  await flush();
+  const n = h.transport.sent.length;
+  h.fromApp('ACK sip:carol@127.0.0.3:5080 SIP/2.0\n\n', '', dialogId);
+  h.fromApp('BYE sip:placeholder SIP/2.0\n\n', '', dialogId);
+  assert.deepEqual(h.transport.starts(n).map((l) => l.split(' ')[0]), ['ACK', 'BYE']);
+});
