@@ -31,3 +31,11 @@ export async function nextHop(request: SipRequest, names: Pick<NameLookups, 'res
   if (flowHint?.listenerId && flowHint.protocol === protocol && protocol === 'udp') t.listenerId = flowHint.listenerId;
   return t;
 }
+
+/** A proxy command's timeout: '5s', '500ms' or a bare number of seconds; undefined when empty or unreadable. */
+export function parseTimeout(v: string): number | undefined {
+  const m = /^\s*(\d+)\s*(ms|s)?\s*$/i.exec(v);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return m[2]?.toLowerCase() === 'ms' ? n : n * 1000;
+}

@@ -8,7 +8,7 @@ import type { ServerPending } from './engine-dialog.js';
 import { getHeader, getHeaderValues, header, parseAppText, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
 import { forwardCopy, stampHop } from './forward.js';
 import { refusalResponse } from './reject.js';
-import { nextHop, withoutTopVia } from './proxy-hop.js';
+import { nextHop, parseTimeout, withoutTopVia } from './proxy-hop.js';
 import type { ProxyHost } from './proxy-host.js';
 
 /** Headers an app may not set on a proxied request: the stack owns them (docs/control-protocol.md §2.2). */
@@ -28,14 +28,6 @@ interface Branch {
  * redirects to ever new URIs cannot make a run fork without end.
  */
 export const MAX_PROXY_TARGETS = 16;
-
-/** '5s', '500ms' or a bare number of seconds; undefined when empty or unreadable. */
-function parseTimeout(v: string): number | undefined {
-  const m = /^\s*(\d+)\s*(ms|s)?\s*$/i.exec(v);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return m[2]?.toLowerCase() === 'ms' ? n : n * 1000;
-}
 
 /** One `proxy` command in progress. */
 export class ProxyRun {

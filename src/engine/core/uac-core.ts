@@ -108,8 +108,7 @@ export class UacCore {
       return;
     }
     const { request, dest, protocol } = built;
-    // No lookup for an IP literal: the request leaves, and its echo joins the replies to the frames the app sent
-    // with it, in the same write to the app (an await would put the echo in a write of its own).
+    // No await for an IP literal: the request leaves now, its echo in the same write as the other replies.
     const address = ipLiteral(dest.host) ?? (await this.#c.names.resolve(dest.host));
     const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);
     if (this.#c.addr.isLocal(address, port)) {

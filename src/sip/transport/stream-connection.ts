@@ -29,9 +29,8 @@ export interface StreamConnectionTimers {
    */
   messageTimeoutMs?: number;
   /**
-   * Bytes that may wait unread by the peer in the socket's send buffer (default 1 MiB). A peer that keeps sending
-   * (requests, keepalive pings) but never reads would otherwise grow it without end; past it the connection is
-   * destroyed and the write rejects with ERR_SIP_TRANSPORT_SEND_BUFFER_FULL.
+   * Bytes that may wait unread by the peer (default 1 MiB): a peer that sends but never reads would grow the send
+   * buffer without end. Past it the connection is destroyed and the write rejects (ERR_SIP_TRANSPORT_SEND_BUFFER_FULL).
    */
   maxSendBufferBytes?: number;
 }
