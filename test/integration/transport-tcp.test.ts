@@ -169,6 +169,7 @@ test('outbound connections are capped: past maxOutboundConnections a new target 
   assert.equal(layer.stats().drops.ERR_SIP_TRANSPORT_OUTBOUND_LIMIT, 1);
   assert.equal(records.filter((r) => r['code'] === 'ERR_SIP_TRANSPORT_OUTBOUND_LIMIT').length, 1, 'one warn line');
   assert.equal(peers[2]!.accepted.length, 0, 'no connection reached the third peer');
+  assert.equal(layer.stats().outboundSockets, 2, '/stats shows the two slots held');
 
   // A target already connected is reached on its connection: no slot is needed.
   const again = await send(0, 4);
@@ -186,4 +187,5 @@ test('outbound connections are capped: past maxOutboundConnections a new target 
   assert.equal(peers[2]!.accepted.length, 1);
   assert.equal(layer.stats().drops.ERR_SIP_TRANSPORT_OUTBOUND_LIMIT, 1);
   assert.equal(layer.stats().connectionsOpen, 2);
+  assert.equal(layer.stats().outboundSockets, 2);
 });

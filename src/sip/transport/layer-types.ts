@@ -124,6 +124,8 @@ export interface TransportStats {
   connectionsOpen: number;
   /** Inbound TCP/TLS sockets held, handshakes in progress included (what the connection limits count). */
   inboundSockets: number;
+  /** Outbound TCP/TLS sockets open or connecting (what maxOutboundConnections counts). */
+  outboundSockets: number;
   /** Inbound TLS handshakes in progress. */
   tlsHandshakes: number;
   connectFailures: number;

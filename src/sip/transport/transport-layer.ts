@@ -10,7 +10,7 @@ import { addressFamily, normalizeAddress } from './address.js';
 import { ConnectionTable, type ConnectionInfo } from './connection-table.js';
 import { transportError } from './errors.js';
 import { RefusedInputLog } from './input-log.js';
-import { outboundLimit } from './outbound-limit.js';
+import { outboundLimit, type OutboundLimit } from './outbound-limit.js';
 import type { FailedListener, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
 import { ReceivePath } from './receive-path.js';
 import type { StreamConnection } from './stream-connection.js';
@@ -56,6 +56,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   readonly #c: SendCounters = { messagesOut: 0, bytesOut: 0, connectionsOpened: 0, connectionsClosed: 0, connectFailures: 0, sendFailures: 0 };
   readonly #gate: ConnectionGate;
   readonly #refusedLog: RefusedInputLog;
+  readonly #outbound: OutboundLimit;
   readonly #failed: FailedListener[] = [];
   #listeners: ListenerInfo[] = [];
   #state: 'new' | 'starting' | 'started' | 'closed' = 'new';
@@ -68,6 +69,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#clock = options.clock ?? systemClock;
     const refusedLog = new RefusedInputLog(this.#log, this.#clock);
     this.#refusedLog = refusedLog;
+    this.#outbound = outboundLimit(options.maxOutboundConnections, refusedLog, (code) => this.#rx.count(code));
     const limits = parseLimits(options.limits);
     this.#rx = new ReceivePath({
       log: this.#log,
@@ -106,7 +108,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#state = 'starting';
     const parts: ListenerParts = {
       options: this.#o, log: this.#log, clock: this.#clock, gate: this.#gate, table: this.#table,
-      outbound: outboundLimit(this.#o.maxOutboundConnections, this.#refusedLog, (code) => this.#rx.count(code)),
+      outbound: this.#outbound,
       maxMessageBytes: this.#limits.maxMessageBytes,
       udpUser: { onDatagram: (d, r, u) => this.#rx.onDatagram(d, r, u) },
       streamUser: this.#streamUser(),
@@ -192,7 +194,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       datagramsIn: r.datagramsIn, messagesIn: r.messagesIn, messagesOut: c.messagesOut + r.repliesOut, bytesIn: r.bytesIn,
       bytesOut: c.bytesOut + r.replyBytesOut, keepalivesIn: r.keepalivesIn, pongsOut: r.pongsOut, badRequestsSent: r.badRequestsSent,
       dropped: r.dropped, drops: this.#rx.drops(), connectionsOpened: c.connectionsOpened, connectionsClosed: c.connectionsClosed,
-      connectionsOpen: this.#table.size, inboundSockets: this.#gate.open, tlsHandshakes: this.#gate.handshakes,
+      connectionsOpen: this.#table.size, inboundSockets: this.#gate.open, outboundSockets: this.#outbound.open, tlsHandshakes: this.#gate.handshakes,
       connectFailures: c.connectFailures, sendFailures: c.sendFailures + r.replyFailures,
       tlsHandshakeFailures: this.#tls.inboundFailures, userErrors: r.userErrors,
     };
