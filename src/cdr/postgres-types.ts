@@ -54,6 +54,8 @@ export interface PostgresSinkStats {
   batches: number;
   /** Records put in the on-disk queue, and taken from it into the database. */
   queued: number;
+  /** Of those queued, records moved there because too many waited in memory for a slow database. */
+  spilled: number;
   replayed: number;
   /** Records the queue could not take because it was full (they are in the JSON-lines file and the log line). */
   queueFull: number;

@@ -16,6 +16,9 @@ function connectionTrouble(err: unknown): boolean {
   return /^(08|53|57|58|XX)/.test(code) || code === '42P01' || code === '40001' || code === '40P01';
 }
 
+/** Batches held in memory for the database at most; past it the oldest go to the on-disk queue. */
+const MAX_PENDING_BATCHES = 20;
+
 /**
  * CDRs into PostgreSQL: batched multi-row INSERTs into a table the gateway creates and migrates itself. While the
  * database cannot be reached (or a batch fails for the connection's sake), batches go to the bounded on-disk
@@ -39,7 +42,7 @@ export class PostgresSink {
   #pump: Promise<void> | undefined;
   #closing = false;
   #replayBlockedUntil = 0;
-  readonly #stats = { inserted: 0, duplicates: 0, batches: 0, queued: 0, replayed: 0, queueFull: 0, rejected: 0, lost: 0, dbErrors: 0 };
+  readonly #stats = { inserted: 0, duplicates: 0, batches: 0, queued: 0, spilled: 0, replayed: 0, queueFull: 0, rejected: 0, lost: 0, dbErrors: 0 };
 
   constructor(o: PostgresSinkOptions) {
     if (!TABLE_NAME.test(o.table)) throw new Error(`CDR table name ${JSON.stringify(o.table)} is not a plain lower-case name`);
@@ -117,9 +120,21 @@ export class PostgresSink {
     });
   }
 
-  /** One at a time: the queue first while the database is up, then the pending batches, in order. */
+  /**
+   * One at a time: the queue first while the database is up, then the pending batches, in order. A database that
+   * answers slower than calls end would let the records wait in memory without end: past MAX_PENDING_BATCHES
+   * batches the oldest go to the on-disk queue (replayed, in order, as the database takes them).
+   */
   async #drain(): Promise<void> {
     for (;;) {
+      if (this.#pending.length > MAX_PENDING_BATCHES * this.#batchSize) {
+        const batch = this.#pending.splice(0, this.#batchSize);
+        this.#stats.spilled += batch.length;
+        this.#limited.line('warn', 'ERR_CDR_DB' satisfies CdrErrorCode, { pending: this.#pending.length + batch.length, spilled: this.#stats.spilled },
+          'cdr: the database takes records slower than calls end; the oldest wait in the on-disk queue');
+        await this.#enqueue(batch);
+        continue;
+      }
       if (this.#up && !this.#queue.empty && !this.#closing && this.#clock.now() >= this.#replayBlockedUntil) {
         await this.#replayOne();
         continue;

@@ -15,6 +15,8 @@ import { captureLog } from '../b2bua/fake-srf.js';
 /** A pg client whose server is up or down as the test says, and that refuses rows whose callId starts with `bad`. */
 class FakeDb {
   up = true;
+  /** While set, an INSERT waits for it: a database that answers slowly. */
+  gate: Promise<void> | undefined;
   rows = new Map<string, string>();
   inserts: number[] = [];
   client = (): PgClient => {
@@ -30,6 +32,7 @@ class FakeDb {
       async query(text: string, values?: unknown[]) {
         if (!db.up) throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
         if (!text.startsWith('INSERT INTO "')) return { rows: [], rowCount: 0 };
+        if (db.gate) await db.gate;
         const n = values!.length / COLUMNS.length;
         const ids = Array.from({ length: n }, (_, i) => String(values![i * COLUMNS.length]));
         const callIds = Array.from({ length: n }, (_, i) => String(values![i * COLUMNS.length + 1]));
@@ -153,4 +156,30 @@ test('postgres sink: close() sends what is pending when the database is up, and 
   b.s.write(record(2));
   await b.s.close();
   assert.equal(b.s.stats().queued, 1, 'pending record queued at close');
+});
+
+test('postgres sink: a database slower than calls end does not hold records in memory without end; past 20 batches the oldest wait on disk, then all arrive in order', async (t) => {
+  const db = new FakeDb();
+  const { s, cap } = await sink(t, db, { batchSize: 5 });
+  // Every INSERT takes until the test lets it go; 300 records end meanwhile.
+  const release: Array<() => void> = [];
+  const slow = (): Promise<void> => new Promise<void>((r) => release.push(r));
+  db.gate = slow();
+  for (let n = 1; n <= 300; n++) s.write(record(n));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(s.stats().pending, 295, 'one batch at the database, the rest wait');
+  // The first INSERT answers; before the next one, what is past 20 batches goes to the disk queue.
+  db.gate = slow();
+  release.shift()!();
+  for (let i = 0; i < 100 && s.stats().pending > 20 * 5; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(s.stats().pending <= 20 * 5, `at most 20 batches wait in memory: ${s.stats().pending}`);
+  assert.ok(s.stats().spilled >= 295 - 20 * 5, `the rest went to the disk queue: ${s.stats().spilled}`);
+  assert.ok(cap.lines.some((l) => l.code === 'ERR_CDR_DB'), 'with a line');
+  db.gate = undefined;
+  for (const r of release.splice(0)) r();
+  for (let i = 0; i < 50 && db.rows.size < 300; i++) await idle(s);
+  assert.equal(db.rows.size, 300, 'none lost');
+  assert.deepEqual([...db.rows.values()].slice(0, 3), ['call-1', 'call-2', 'call-3']);
+  assert.equal(s.stats().lost + s.stats().queueFull, 0);
+  await s.close();
 });
