@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { scenarioDir, startSipp } from '../test/support/sipp.js';
 import { sippClockEnv, sippClockNote } from './sipp-clock.js';
 import { direct, policyGateway, sippBuffers } from './sipp-targets.js';
+import { cpuSeconds } from './proc-cpu.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -35,11 +36,7 @@ if (![rate, calls, slowMs].every((n) => n > 0) || !(warm >= 0)) throw new Error(
 
 const t = await (o.direct ? direct : policyGateway).start();
 const gwPid = t.pids.gateway;
-const cpuMs = (): number => {
-  if (gwPid === undefined) return 0;
-  const f = readFileSync(`/proc/${gwPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
+const cpuMs = (): number => (gwPid === undefined ? 0 : (cpuSeconds(gwPid) ?? 0) * 1000);
 const dir = mkdtempSync(join(tmpdir(), 'tg-tail-'));
 let rows: Array<[number, number]> = [];
 let cpuPerCall = NaN;

@@ -213,7 +213,6 @@ function kamailioTarget(name: string, tls: boolean): Target {
 export const kamailioDirect = kamailioTarget('sipp → kamailio (UDP) → sipp', false);
 export const kamailioTls = kamailioTarget('sipp → kamailio → TLS → kamailio → sipp', true);
 
-/** Resolves when `child` prints a line starting with `ready `. */
 /** Asks bench/gateway-process.ts for its engine's overload counters: `N shed (cause n, …)`, or `none shed`. */
 function askShed(gw: ChildProcess): Promise<string> {
   return new Promise((ok) => {
@@ -237,6 +236,7 @@ function askShed(gw: ChildProcess): Promise<string> {
   });
 }
 
+/** Resolves when `child` prints a line starting with `ready `. */
 export function waitReady(child: ChildProcess, what = 'gateway'): Promise<void> {
   return new Promise((ok, fail) => {
     let out = '';

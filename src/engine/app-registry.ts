@@ -25,6 +25,9 @@ export interface AppRegistryOptions {
   now?: () => Date;
 }
 
+/** Distinct methods one app may route (drachtio-srf routes a few; anything past this is not an app's normal use). */
+export const MAX_ROUTES_PER_APP = 64;
+
 /**
  * The apps connected to the engine and the verbs each one routed (docs/control-protocol.md §2.6): new
  * out-of-dialog requests go round-robin among the apps that routed the method, matched case-insensitively;
@@ -35,9 +38,6 @@ export interface AppRegistryOptions {
  * drops every route of the client), and routing one verb twice does not add a second entry (drachtio-server
  * adds a duplicate, which skews its round robin).
  */
-/** Distinct methods one app may route (drachtio-srf routes a few; anything past this is not an app's normal use). */
-export const MAX_ROUTES_PER_APP = 64;
-
 export class AppRegistry implements AppHub {
   readonly #log: Logger;
   readonly #newMsgId: () => string;

@@ -32,7 +32,7 @@ export function defaultPort(protocol: TransportProtocol): number {
   return protocol === 'tls' ? 5061 : 5060;
 }
 
-/** The address of an IP literal (brackets off), or undefined for a name, which needs resolveHost. */
+/** The address of an IP literal (brackets off), or undefined for a name, which needs a lookup (name-lookups.ts). */
 export function ipLiteral(host: string): string | undefined {
   const h = unbracket(host);
   return isIP(h) !== 0 ? h : undefined;

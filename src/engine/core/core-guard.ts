@@ -30,9 +30,9 @@ export class CoreGuard {
     this.#sizes = o.sizes;
   }
 
-  /** Counts a refusal or limit and logs it (rate-limited per code). */
-  counted(name: CounterName, code: CoreErrorCode, reason: string, flow: Flow | undefined, msg: string): void {
-    this.count[name]++;
+  /** Counts `n` refusals (default one) and logs them (rate-limited per code). */
+  counted(name: CounterName, code: CoreErrorCode, reason: string, flow: Flow | undefined, msg: string, n = 1): void {
+    this.count[name] += n;
     this.log?.refused(code, reason, flow ? `${flow.remoteAddress}:${flow.remotePort}` : '-', flow?.protocol ?? '-', msg);
   }
 

@@ -133,11 +133,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       proxiedDialog: (callId, fromTag, toTag) => this.#proxiedDialogs.add(callId, fromTag, toTag),
       tooManyHops: (request, flow) => this.#guard.counted('tooManyHops', 'ERR_ENGINE_TOO_MANY_HOPS', 'Max-Forwards reached 0', flow,
         `${request.method} not forwarded: Max-Forwards reached 0`),
-      targetsRefused: (request, flow, refused, max) => {
-        this.#guard.count.proxyTargetsRefused += refused - 1;
-        this.#guard.counted('proxyTargetsRefused', 'ERR_ENGINE_TABLE_FULL', `limit of ${max} proxy targets reached`, flow,
-          `${request.method}: ${refused} more proxy targets not tried, the limit of ${max} was reached`);
-      },
+      targetsRefused: (request, flow, refused, max) => this.#guard.counted('proxyTargetsRefused', 'ERR_ENGINE_TABLE_FULL',
+        `limit of ${max} proxy targets reached`, flow, `${request.method}: ${refused} more proxy targets not tried, the limit of ${max} was reached`, refused),
     });
     const forApp = new RequestForApp({
       listeners: () => this.#transport.listeners(), proxyIds,

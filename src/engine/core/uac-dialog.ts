@@ -39,19 +39,12 @@ export function sendAck(
   const ack = buildInDialog(d, 'ACK', d.remoteTarget, extra, body);
   const cf = d.confirmed;
   if (cf) cf.ackSeq = undefined;
-  const go = (target: SendTarget): Promise<{ request: SipRequest; target: SendTarget }> => {
+  return new Promise((resolve, reject) => withDialogTarget(d, c.names, (target) => {
     ack.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
     const sent = { request: ack, target };
     if (cf) cf.lastAck = sent;
-    return c.send.sendStateless(ack, target).then(() => sent);
-  };
-  let t: SendTarget | Promise<SendTarget>;
-  try {
-    t = dialogTarget(d, c.names);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return t instanceof Promise ? t.then(go) : go(t);
+    c.send.sendStateless(ack, target).then(() => resolve(sent), reject);
+  }, reject));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../common/clock.js';
 import { SlotMap } from '../../common/slot-map.js';
 import type { Logger } from '../../log/logger.js';
+import { RateLimitedLog } from '../../log/rate-limited-log.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
 import { ownString } from '../message/own-string.js';
 import type { Flow, SendTarget, TransportSender } from '../transport/types.js';
@@ -54,7 +55,8 @@ export class TransactionLayer {
   readonly #rx: TransactionReceiver;
   #tu: TransactionUser | undefined;
   #closed = false;
-  #overLimitLoggedAt = -Infinity;
+  /** The cap's warn line: one per 10 s (the shared limiter), the counter exact. */
+  readonly #overLimitLines: RateLimitedLog | undefined;
 
   constructor(opts: TransactionLayerOptions) {
     this.#transport = opts.transport;
@@ -62,6 +64,7 @@ export class TransactionLayer {
     this.#settings = resolveTimerSettings(opts.timers);
     this.#log = opts.log;
     this.#max = opts.maxTransactions ?? 50_000;
+    this.#overLimitLines = this.#log ? new RateLimitedLog(this.#log, this.#clock, { intervalMs: 10_000, perCode: 1 }) : undefined;
     const waits = new FinalWaits(opts.maxWaiting ?? DEFAULT_MAX_WAITING, this.#clock, this.#log);
     this.#waits = waits;
     this.#ctx = {
@@ -88,12 +91,8 @@ export class TransactionLayer {
     });
   }
 
-  /** One warn line per 10 s while requests are refused at the cap on transactions at work; the counter is exact. */
   #overLimitLine(): void {
-    const now = this.#clock.now();
-    if (now - this.#overLimitLoggedAt < 10_000) return;
-    this.#overLimitLoggedAt = now;
-    this.#log?.warn({ code: 'ERR_SIP_TRANSACTION_LIMIT', max: this.#max, rejected: this.#stats.rejectedOverLimit },
+    this.#overLimitLines?.line('warn', 'ERR_SIP_TRANSACTION_LIMIT', { max: this.#max, rejected: this.#stats.rejectedOverLimit },
       `${this.#max} transactions at work: new requests are refused (503 in, ERR_SIP_TRANSACTION_LIMIT out)`);
   }
 
