@@ -20,7 +20,7 @@ import { getHeader, parseAppText, serializeMessageText } from '../../sip/message
 /** What the app side works with: the owners of requests and dialogs, the UAC, UAS and proxy sides, and the apps. */
 export interface AppCommandsDeps {
   readonly hub: Pick<AppHub, 'reply' | 'isConnected' | 'sendSip'>;
-  readonly server: Pick<ServerRequests, 'get' | 'settle' | 'list' | 'clear'>;
+  readonly server: Pick<ServerRequests, 'get' | 'settle' | 'list' | 'clear' | 'releaseDialogSlot'>;
   readonly dialogs: Pick<DialogStore, 'get' | 'byCallId' | 'list' | 'end'>;
   readonly notify: AppNotify;
   readonly uac: Pick<UacCore, 'sendNew' | 'sendInDialog' | 'onAppCancel' | 'byeFromEngine' | 'cancelFromEngine'>;
@@ -96,6 +96,8 @@ export class AppCommands {
       return;
     }
     this.#answered(cmd.transactionId);
+    // A proxied request makes no dialog of the engine's (its record, if any, is in ProxiedDialogs).
+    this.#c.server.releaseDialogSlot(p);
     this.#c.proxy.start(cmd, p);
   }
 

@@ -10,8 +10,12 @@ export interface CoreGuardOptions {
   limits?: CoreLimits;
   log?: Logger | undefined;
   clock: Clock;
-  /** Current sizes of the tables the caps apply to. */
-  sizes: { server(): number; client(): number; dialogs(): number };
+  /**
+   * Current sizes of the tables the caps apply to. `dialogsUnderWay` counts the admitted requests that may still
+   * each make a dialog and have none yet (new INVITEs and SUBSCRIBEs waiting for their app, an app's new ones
+   * waiting for a name lookup): they are held against maxDialogs with the dialogs.
+   */
+  sizes: { server(): number; client(): number; dialogs(): number; dialogsUnderWay(): number };
 }
 
 /**
@@ -44,7 +48,7 @@ export class CoreGuard {
   /** The refusal for a new request from the network when a table is full (counted, logged), else undefined. */
   admitServer(method: string, flow: Flow): Refusal | undefined {
     const l = this.limits;
-    if ((method === 'INVITE' || method === 'SUBSCRIBE') && this.#sizes.dialogs() >= l.maxDialogs) {
+    if ((method === 'INVITE' || method === 'SUBSCRIBE') && this.#dialogsHeld() >= l.maxDialogs) {
       return this.#full('dialogTableFull', `${l.maxDialogs} dialogs`, method, flow);
     }
     if (this.#sizes.server() >= l.maxServerTransactions) {
@@ -60,11 +64,16 @@ export class CoreGuard {
     return true;
   }
 
-  /** True (counted, logged) when no new dialog fits. */
+  /** True (counted, logged) when no new dialog fits beside the dialogs and those under way. */
   dialogsFull(): boolean {
-    if (this.#sizes.dialogs() < this.limits.maxDialogs) return false;
+    if (this.#dialogsHeld() < this.limits.maxDialogs) return false;
     this.#full('dialogTableFull', `${this.limits.maxDialogs} dialogs`, 'app request', undefined);
     return true;
+  }
+
+  /** Dialogs and requests that may still each make one: a new one is admitted only while this is below maxDialogs. */
+  #dialogsHeld(): number {
+    return this.#sizes.dialogs() + this.#sizes.dialogsUnderWay();
   }
 
   #full(name: CounterName, what: string, method: string, flow: Flow | undefined): Refusal {

@@ -91,7 +91,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#guard = new CoreGuard({
       limits: { ...(o.appAnswerTimeoutMs !== undefined ? { appAnswerTimeoutMs: o.appAnswerTimeoutMs } : {}), ...o.limits },
       log: o.log, clock: this.#clock,
-      sizes: { server: () => this.#server.size, client: () => this.#uac.pendingCount, dialogs: () => this.#dialogs.size },
+      sizes: {
+        server: () => this.#server.size, client: () => this.#uac.pendingCount, dialogs: () => this.#dialogs.size,
+        // An app's new INVITE adds its dialog as it is sent, so only its name lookup is under way beyond the table.
+        dialogsUnderWay: () => this.#server.dialogsUnderWay + this.#uac.dialogsUnderWay,
+      },
     });
     const proxyIds = new ProxyIdentity(o.proxyIdentity ?? [], (source, tenant) => this.#guard.counted(
       'proxyIdentityIgnored', 'ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED', 'proxy identity header from an untrusted source', undefined,

@@ -130,6 +130,11 @@ export interface ServerPending {
   answering?: boolean;
   /** A new INVITE the app has not answered at all yet (no response, no proxy): the overload guard counts these. */
   unanswered?: boolean;
+  /**
+   * A new INVITE or SUBSCRIBE whose dialog does not exist yet: it holds a place under maxDialogs until its dialog
+   * is made, it is proxied, or it ends (ServerRequests.dialogsUnderWay).
+   */
+  dialogSlot: boolean;
   /** When it was handed to the app (performance.now()), for the `app` stage timing. */
   handedAt?: number;
   final: boolean;

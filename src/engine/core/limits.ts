@@ -12,7 +12,10 @@ export interface CoreLimits {
   maxServerTransactions?: number;
   /** Requests apps sent that wait for their final response (default 10,000); past it: NOK to the app. */
   maxClientTransactions?: number;
-  /** Dialogs (each call leg is one) (default 20,000); past it: new INVITEs get 503 + Retry-After, apps NOK. */
+  /**
+   * Dialogs (each call leg is one) (default 20,000), new INVITEs and SUBSCRIBEs still to make theirs counted with
+   * them; past it: new INVITEs get 503 + Retry-After, apps NOK.
+   */
   maxDialogs?: number;
   /** Dialogs proxied with Record-Route whose in-dialog requests are relayed (default 20,000; oldest evicted). */
   maxProxiedDialogs?: number;

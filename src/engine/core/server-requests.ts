@@ -18,13 +18,15 @@ export interface ServerRequestsOptions {
 /**
  * Requests from the network waiting for an app's answer, owned here: by the transactionId the app knows, and
  * INVITEs also by server transaction (to match a CANCEL). Each has the time its app has left to answer; a new
- * INVITE the app has not answered at all counts in `unanswered` (the overload guard's queue depth).
+ * INVITE the app has not answered at all counts in `unanswered` (the overload guard's queue depth), and a new
+ * INVITE or SUBSCRIBE without its dialog yet in `dialogsUnderWay` (held against maxDialogs).
  */
 export class ServerRequests {
   readonly #opts: ServerRequestsOptions;
   readonly #byTxnId = new SlotMap<string, ServerPending>();
   readonly #invites = new SlotMap<string, ServerPending>();
   #unanswered = 0;
+  #dialogsUnderWay = 0;
 
   constructor(opts: ServerRequestsOptions) {
     this.#opts = opts;
@@ -42,15 +44,23 @@ export class ServerRequests {
     return this.#unanswered;
   }
 
+  /** New INVITEs and SUBSCRIBEs that may still make a dialog and have none yet. */
+  get dialogsUnderWay(): number {
+    return this.#dialogsUnderWay;
+  }
+
   /** A request handed to app `connId` (inside dialog `d`, or none): registered, with its answer time running. */
   create(connId: string, txn: ServerTransaction, request: SipRequest, flow: Flow, d: EngineDialog | undefined): ServerPending {
     const method = request.method;
+    const dialogSlot = !d && (method === 'INVITE' || method === 'SUBSCRIBE');
     const p: ServerPending = {
       txnId: newLocalId(), connId, txn, request, flow, method, callId: getHeader(request, 'call-id') ?? '',
       dialogId: d ? d.id : '', dialog: d, inDialog: d !== undefined,
       toTag: d ? d.localTag : undefined, provisional: false, final: false, cap: undefined, reliable: undefined, lastRseq: 0,
+      dialogSlot,
     };
     this.#byTxnId.set(p.txnId, p);
+    if (dialogSlot) this.#dialogsUnderWay++;
     if (method === 'INVITE') {
       this.#invites.set(txn.id, p);
       if (!d) {
@@ -93,9 +103,17 @@ export class ServerRequests {
     this.#unanswered--;
   }
 
+  /** `p` no longer waits to make a dialog: it made one, it is proxied, or it ended. */
+  releaseDialogSlot(p: ServerPending): void {
+    if (!p.dialogSlot) return;
+    p.dialogSlot = false;
+    this.#dialogsUnderWay--;
+  }
+
   /** `p` is done: its timers stopped, and it leaves every index (and its dialog's `serverInvite`). */
   clear(p: ServerPending): void {
     this.settle(p);
+    this.releaseDialogSlot(p);
     p.cap?.cancel();
     p.cap = undefined;
     if (p.reliable) {

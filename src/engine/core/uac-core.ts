@@ -19,7 +19,7 @@ import { appHeaders, cseqNumber, tlsTargetOf } from './core-util.js';
 import { header, serializeMessageText } from '../../sip/message/index.js';
 import { ClientUser, type ClientUserHost } from './client-user.js';
 import { composeNewRequest, newRequestTarget } from './uac-new-request.js';
-import { buildInDialog, learnRemote, sendAck, withDialogTarget } from './uac-dialog.js';
+import { buildInDialog, inDialogHeaders, learnRemote, sendAck, withDialogTarget } from './uac-dialog.js';
 import { byeFromEngine, probeDialog } from './uac-teardown.js';
 import { cancelForEngine, sendAppCancel } from './uac-cancel.js';
 
@@ -52,6 +52,8 @@ export class UacCore {
   readonly #c: UacDeps;
   /** Requests an app sent that await their final response, by transactionId: owned here. */
   readonly #pending = new SlotMap<string, ClientPending>();
+  /** Apps' new INVITEs and SUBSCRIBEs past the dialog cap's check whose target's name is being looked up. */
+  #dialogsUnderWay = 0;
 
   /** How every client transaction's user reaches back here (client-user.ts). */
   readonly #userHost: ClientUserHost;
@@ -71,6 +73,11 @@ export class UacCore {
   /** Requests sent for apps and not yet answered finally. */
   get pendingCount(): number {
     return this.#pending.size;
+  }
+
+  /** New dialog-forming requests of apps whose dialog is not made yet (a name lookup is in flight). */
+  get dialogsUnderWay(): number {
+    return this.#dialogsUnderWay;
   }
 
   /**
@@ -109,7 +116,11 @@ export class UacCore {
     }
     const { request, dest, protocol } = built;
     // No await for an IP literal: the request leaves now, its echo in the same write as the other replies.
-    const address = ipLiteral(dest.host) ?? (await this.#c.names.resolve(dest.host));
+    // While a name is looked up a new INVITE or SUBSCRIBE has no dialog yet: it is held against maxDialogs here.
+    const ip = ipLiteral(dest.host);
+    const held = ip === undefined && built.dialog !== undefined;
+    if (held) this.#dialogsUnderWay++;
+    const address = ip ?? (await this.#c.names.resolve(dest.host).finally(() => { if (held) this.#dialogsUnderWay--; }));
     const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);
     if (this.#c.addr.isLocal(address, port)) {
       this.#c.notify.nok(cmd, 'can not send request to myself');
@@ -256,21 +267,11 @@ export class UacCore {
       this.#c.notify.nok(cmd, 'too many pending requests in the engine');
       return;
     }
-    const extra = appHeaders(msg);
-    let hasContentType = false;
-    let hasContact = false;
-    for (const h of extra) {
-      if (h.name === 'content-type') hasContentType = true;
-      if (h.name === 'contact') hasContact = true;
+    const extra = inDialogHeaders(msg, d);
+    if (typeof extra === 'string') {
+      this.#c.notify.nok(cmd, extra);
+      return;
     }
-    if (msg.body.length > 0 && !hasContentType) {
-      if (msg.body.subarray(0, 3).toString('latin1') !== 'v=0') {
-        this.#c.notify.nok(cmd, 'Server error: missing content-type');
-        return;
-      }
-      extra.push(header('Content-Type', 'application/sdp'));
-    }
-    if ((method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') && !hasContact) extra.push(header('Contact', d.localContact));
     // srf sends in-dialog requests to `sip:placeholder`; the dialog's remote target replaces it (§2.10 item 5).
     const uri = msg.uri.includes('placeholder') || !d.remoteTarget ? d.remoteTarget || msg.uri : msg.uri;
     const request = buildInDialog(d, method, uri, extra, msg.body);

@@ -1,6 +1,7 @@
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
 import type { Flow, SendTarget } from '../../sip/transport/types.js';
 import { ipLiteral, transportOf, unbracket, type LocalAddresses } from './addressing.js';
+import { appHeaders } from './core-util.js';
 import type { NameLookups } from './name-lookups.js';
 import type { EngineDialog } from './engine-dialog.js';
 import type { DialogStore } from './dialog-store.js';
@@ -22,6 +23,27 @@ export function buildInDialog(d: EngineDialog, method: string, uri: string, extr
   headers.push(header('From', d.localUri), header('To', d.remoteUri), header('Call-ID', d.callId), header('CSeq', `${seq} ${method}`));
   for (const h of extra) headers.push(h);
   return { kind: 'request', method, uri, version: 'SIP/2.0', headers, body };
+}
+
+/**
+ * The headers of an app's request inside `d`: its own, Content-Type for an SDP body without one, and the dialog's
+ * Contact for INVITE, SUBSCRIBE and REFER without one; a string (the app's NOK) when a body's type is unknown.
+ */
+export function inDialogHeaders(msg: SipRequest, d: EngineDialog): SipHeader[] | string {
+  const extra = appHeaders(msg);
+  let hasContentType = false;
+  let hasContact = false;
+  for (const h of extra) {
+    if (h.name === 'content-type') hasContentType = true;
+    if (h.name === 'contact') hasContact = true;
+  }
+  if (msg.body.length > 0 && !hasContentType) {
+    if (msg.body.subarray(0, 3).toString('latin1') !== 'v=0') return 'Server error: missing content-type';
+    extra.push(header('Content-Type', 'application/sdp'));
+  }
+  const method = msg.method;
+  if ((method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') && !hasContact) extra.push(header('Contact', d.localContact));
+  return extra;
 }
 
 /**

@@ -90,6 +90,7 @@ export class UasCore {
       // The transaction keeps its early dialog, so that a later failure response ends it (§12.1: an early dialog
       // ends with a non-2xx final response).
       p.dialog = d;
+      this.#c.server.releaseDialogSlot(p);
     }
 
     if (isInvite && status >= 200 && status < 300 && d) {
