@@ -1,7 +1,8 @@
 /**
  * File descriptors in reserve: trunkgate (src/main.ts, as `npm start` runs it) started under an open-files limit of
- * 512 lowers its connection limit to fit (logged once), and when an attacker holds more connections than that, the
- * surplus is refused at accept while the admin API still answers and a call still goes through.
+ * 512 lowers its inbound and outbound connection limits to fit together (logged once: 288 inbound, 96 outbound of
+ * the 384 usable), and when an attacker holds more connections than that, the surplus is refused at accept while the
+ * admin API still answers and a call still goes through.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -32,7 +33,8 @@ dialPeers:
   });
   const warned = p.lines.find((l) => l.code === 'ERR_SIP_TRANSPORT_FD_RESERVE');
   assert.ok(warned, 'the lowered limit is logged at start');
-  assert.equal(warned.maxConnections, 384);
+  assert.equal(warned.maxConnections, 288);
+  assert.equal(warned.maxOutboundConnections, 96);
 
   const held: Socket[] = [];
   t.after(() => held.forEach((s) => s.destroy()));
@@ -52,10 +54,13 @@ dialPeers:
   }
   const health = await fetch(`http://127.0.0.1:${adminPort}/health`);
   assert.equal(health.status, 200, 'the admin API still accepts');
-  const stats = (await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json()) as { engine: { transport: { inboundSockets: number; drops: Record<string, number> } } };
-  assert.equal(stats.engine.transport.inboundSockets, 384, 'inbound connections stopped at the lowered limit');
-  assert.equal(stats.engine.transport.drops.ERR_SIP_TRANSPORT_CONN_LIMIT, 600 - 384);
-  assert.equal(refused, 600 - 384, 'the surplus was closed by the gateway at accept');
+  const stats = (await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).json()) as {
+    engine: { transport: { inboundSockets: number; outboundSocketsMax: number; drops: Record<string, number> } };
+  };
+  assert.equal(stats.engine.transport.inboundSockets, 288, 'inbound connections stopped at the lowered limit');
+  assert.equal(stats.engine.transport.outboundSocketsMax, 96, 'the fitted outbound limit, not the 1,024 configured');
+  assert.equal(stats.engine.transport.drops.ERR_SIP_TRANSPORT_CONN_LIMIT, 600 - 288);
+  assert.equal(refused, 600 - 288, 'the surplus was closed by the gateway at accept');
 
   const caller = await ua(t);
   const call = await placeCall(caller, sipPort, '3000');

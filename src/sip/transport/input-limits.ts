@@ -1,11 +1,12 @@
 import type { Logger } from '../../log/logger.js';
 import type { ParseLimits } from '../message/types.js';
-import { ConnectionGate, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitCode } from './connection-gate.js';
+import { ConnectionGate, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitCode, type ConnectionLimits } from './connection-gate.js';
 import { fitConnectionLimits, readOpenFilesLimit } from './fd-limit.js';
 import type { RefusedInputLog } from './input-log.js';
 import type { TransportLayerOptions } from './layer-types.js';
+import { DEFAULT_MAX_OUTBOUND_CONNECTIONS } from './outbound-limit.js';
 
-// The transport layer's bounds on input, from its options: message sizes, and connections at accept.
+// The transport layer's bounds, from its options: message sizes, connections at accept, and connections it opens.
 
 /** The log line's words for each connection refused at accept. */
 const REFUSAL_TEXT: Record<ConnectionLimitCode, string> = {
@@ -33,19 +34,31 @@ export function parseLimits(l: TransportLayerOptions['limits']): { parser: Parse
 }
 
 /**
- * The gate on inbound TCP/TLS connections, its limits fitted to the open-files limit (a warning when the configured
- * ones had to give way). Each connection it refuses is counted by `count` and logged through `refusedLog`.
+ * The inbound and outbound connection limits, from the options, fitted to the open-files limit (fd-limit.ts); one
+ * warning names the configured and the fitted values when they had to give way.
  */
-export function acceptGate(options: TransportLayerOptions, log: Logger, refusedLog: RefusedInputLog,
-  count: (code: ConnectionLimitCode) => void): ConnectionGate {
+export function connectionLimits(options: TransportLayerOptions, log: Logger): { inbound: ConnectionLimits; maxOutbound: number } {
   const configured = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
-  const fit = fitConnectionLimits(configured, options.openFilesLimit ?? readOpenFilesLimit());
+  const configuredOut = options.maxOutboundConnections ?? DEFAULT_MAX_OUTBOUND_CONNECTIONS;
+  const fit = fitConnectionLimits(configured, options.openFilesLimit ?? readOpenFilesLimit(), configuredOut);
+  const inbound = fit.limits.maxConnections;
   if (fit.lowered) {
-    log.warn({ code: 'ERR_SIP_TRANSPORT_FD_RESERVE', configured: configured.maxConnections, maxConnections: fit.limits.maxConnections },
-      `the open-files limit leaves room for ${fit.limits.maxConnections} inbound connections, not the ${configured.maxConnections} configured; `
-      + 'the rest of the descriptors are kept for the admin API and the calls in progress (raise it with ulimit -n or LimitNOFILE)');
+    log.warn({
+      code: 'ERR_SIP_TRANSPORT_FD_RESERVE', configured: configured.maxConnections, maxConnections: inbound,
+      configuredOutbound: configuredOut, maxOutboundConnections: fit.maxOutbound, usable: fit.usable,
+    }, `the open-files limit leaves room for ${inbound} inbound and ${fit.maxOutbound} outbound connections, not the `
+      + `${configured.maxConnections} and ${configuredOut} configured; the rest of the descriptors are kept for the admin API `
+      + 'and the calls in progress (raise it with ulimit -n or LimitNOFILE)');
   }
-  return new ConnectionGate(fit.limits, (code, socket) => {
+  return { inbound: fit.limits, maxOutbound: fit.maxOutbound };
+}
+
+/**
+ * The gate on inbound TCP/TLS connections with `limits` (as fitted by connectionLimits). Each connection it refuses
+ * is counted by `count` and logged through `refusedLog`.
+ */
+export function acceptGate(limits: ConnectionLimits, refusedLog: RefusedInputLog, count: (code: ConnectionLimitCode) => void): ConnectionGate {
+  return new ConnectionGate(limits, (code, socket) => {
     count(code);
     const remote = `${socket.remoteAddress ?? '-'}:${socket.remotePort ?? '-'}`;
     const what = REFUSAL_TEXT[code];

@@ -73,7 +73,7 @@ export interface TransportLayerOptions {
   connections?: Partial<ConnectionLimits>;
   /** Outbound TCP/TLS connections open or connecting at once, over every listener (default 1,024). */
   maxOutboundConnections?: number;
-  /** The process's open-files limit the connection limits must fit in (default: read from /proc at construction). */
+  /** The open-files limit the inbound and outbound connection limits must fit in together (default: read from /proc). */
   openFilesLimit?: number;
 }
 
@@ -126,6 +126,8 @@ export interface TransportStats {
   inboundSockets: number;
   /** Outbound TCP/TLS sockets open or connecting (what maxOutboundConnections counts). */
   outboundSockets: number;
+  /** The bound on outboundSockets: maxOutboundConnections as fitted to the open-files limit. */
+  outboundSocketsMax: number;
   /** Inbound TLS handshakes in progress. */
   tlsHandshakes: number;
   connectFailures: number;

@@ -60,9 +60,12 @@ export class OutboundLimit {
   }
 }
 
-/** The layer's bound on outbound connections; each refusal is counted by `count` and logged through `refusedLog`. */
-export function outboundLimit(max: number | undefined, refusedLog: RefusedInputLog, count: (code: TransportErrorCode) => void): OutboundLimit {
-  return new OutboundLimit(max ?? DEFAULT_MAX_OUTBOUND_CONNECTIONS, (r) => {
+/**
+ * The layer's bound on outbound connections, `max` as fitted to the open-files limit (input-limits.ts
+ * connectionLimits); each refusal is counted by `count` and logged through `refusedLog`.
+ */
+export function outboundLimit(max: number, refusedLog: RefusedInputLog, count: (code: TransportErrorCode) => void): OutboundLimit {
+  return new OutboundLimit(max, (r) => {
     const code = 'ERR_SIP_TRANSPORT_OUTBOUND_LIMIT';
     count(code);
     refusedLog.refused(code, 'too many outbound connections open or connecting', `${r.address}:${r.port}`, r.protocol,

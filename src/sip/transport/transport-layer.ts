@@ -1,5 +1,5 @@
 import type { ConnectionGate } from './connection-gate.js';
-import { acceptGate, parseLimits } from './input-limits.js';
+import { acceptGate, connectionLimits, parseLimits } from './input-limits.js';
 import type { SecureContextOptions } from 'node:tls';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { GatewayError } from '../../common/gateway-error.js';
@@ -69,7 +69,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#clock = options.clock ?? systemClock;
     const refusedLog = new RefusedInputLog(this.#log, this.#clock);
     this.#refusedLog = refusedLog;
-    this.#outbound = outboundLimit(options.maxOutboundConnections, refusedLog, (code) => this.#rx.count(code));
+    const fitted = connectionLimits(options, this.#log);
+    this.#outbound = outboundLimit(fitted.maxOutbound, refusedLog, (code) => this.#rx.count(code));
     const limits = parseLimits(options.limits);
     this.#rx = new ReceivePath({
       log: this.#log,
@@ -87,7 +88,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       count: (code) => this.#rx.count(code),
       emit: (ev) => this.safeEmit('tlsFailure', ev),
     });
-    this.#gate = acceptGate(options, this.#log, refusedLog, (code) => this.#rx.count(code));
+    this.#gate = acceptGate(fitted.inbound, refusedLog, (code) => this.#rx.count(code));
     this.#limits = limits.resolved;
     const ids = new Set<string>();
     for (const l of options.listeners) {
@@ -194,7 +195,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       datagramsIn: r.datagramsIn, messagesIn: r.messagesIn, messagesOut: c.messagesOut + r.repliesOut, bytesIn: r.bytesIn,
       bytesOut: c.bytesOut + r.replyBytesOut, keepalivesIn: r.keepalivesIn, pongsOut: r.pongsOut, badRequestsSent: r.badRequestsSent,
       dropped: r.dropped, drops: this.#rx.drops(), connectionsOpened: c.connectionsOpened, connectionsClosed: c.connectionsClosed,
-      connectionsOpen: this.#table.size, inboundSockets: this.#gate.open, outboundSockets: this.#outbound.open, tlsHandshakes: this.#gate.handshakes,
+      connectionsOpen: this.#table.size, inboundSockets: this.#gate.open, outboundSockets: this.#outbound.open,
+      outboundSocketsMax: this.#outbound.max, tlsHandshakes: this.#gate.handshakes,
       connectFailures: c.connectFailures, sendFailures: c.sendFailures + r.replyFailures,
       tlsHandshakeFailures: this.#tls.inboundFailures, userErrors: r.userErrors,
     };
