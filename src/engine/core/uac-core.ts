@@ -223,6 +223,9 @@ export class UacCore {
       this.#pending.delete(p.txnId);
       if (p.method === 'BYE' && d) this.#c.dialogs.end(d);
     }
+    // A 100 Trying stays with the engine, whose client transaction it stops retransmitting (RFC 3261 §17.1.1.2);
+    // an app learns nothing from it, and drachtio-server does not pass it on either (docs/control-protocol.md §2.8).
+    if (status === 100) return;
     const dialogId = d && (p.inDialog || p.method === 'INVITE' || p.method === 'SUBSCRIBE') ? d.id : '';
     // A new INVITE's response over TLS tells the app the B leg's TLS version, suite and verified identities (its CDR).
     const told = p.method === 'INVITE' && !p.inDialog && flow.protocol === 'tls' && flow.tls !== undefined

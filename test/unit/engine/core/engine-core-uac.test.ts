@@ -77,6 +77,20 @@ test('responses reach the app with its transactionId and the dialogId; the app A
   assert.equal(h.core.stats().dialogs, 1);
 });
 
+test('a 100 Trying to an app INVITE stays with the engine: the app gets the 180 and the 200 only', async () => {
+  const h = setup();
+  const msgId = await placeCall(h);
+  const txnId = h.hub.replies.find((x) => x.appMsgId === msgId)!.fields[7]!;
+  respond(h, '100 Trying', undefined);
+  assert.equal(h.hub.sips.length, 0);
+  respond(h, '180 Ringing', 'btag');
+  respond(h, '200 OK', 'btag', 'Contact: <sip:carol@127.0.0.3:5080>\n');
+  assert.deepEqual(h.hub.sips.map((s) => [s.sip.slice(0, 15), s.meta.transactionId]), [
+    ['SIP/2.0 180 Rin', txnId],
+    ['SIP/2.0 200 OK\r', txnId],
+  ]);
+});
+
 test('a failure is ACKed by the transaction layer; the ACK srf still sends gets NOK "automatically generated"', async () => {
   const h = setup();
   await placeCall(h);
