@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
 import { bLegUri, parseServer } from './b-leg-target.js';
-import { digestAnswer } from './middleware/place-call.js';
+import { digestAnswer } from './digest-answer.js';
 import { ROUTE_HEADER } from './policy-types.js';
 import type { RegisterSrf, RegistrationSpec } from './register-types.js';
 import { flowOfAnswer, probeRegistrar } from './register-probe.js';

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import { isFailoverStatus } from '../../policy/index.js';
 import { legCallIds, type ActiveCalls } from '../active-calls.js';
 import { attemptBLeg, ownFailureReason, type PlaceCallSrf } from '../b-leg-attempt.js';
@@ -9,7 +8,8 @@ import { runConnectedCall } from '../connected-call.js';
 import type { ReleasedBy } from '../supervise-legs.js';
 import type { PassLeg } from '../pass-through.js';
 import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
-import { PEER_HEADER, ROUTE_HEADER, type DigestCredentials } from '../policy-types.js';
+import { PEER_HEADER, ROUTE_HEADER } from '../policy-types.js';
+import { digestAnswer } from '../digest-answer.js';
 import { parsePeerHeader } from '../peer-header.js';
 import { failureReason, sipReason } from '../reason.js';
 import { afterMedia, answerRefused, prepareCallSdp, type CallSdp } from '../call-sdp.js';
@@ -18,6 +18,7 @@ import { watchMedia } from '../media-watch.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
 
 export { guardSendFailure, type PlaceCallSrf } from '../b-leg-attempt.js';
+export { challengeRealm, digestAnswer } from '../digest-answer.js';
 
 export interface PlaceCallDeps extends PipelineDeps {
   srf: PlaceCallSrf;
@@ -265,27 +266,4 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   if (media?.session && rtpTimeoutMs && !control.ended) {
     control.onEnd(watchMedia(media.session, clock, rtpTimeoutMs, (s) => control.end('media-timeout', sipReason(408, `No media for ${s} s`))));
   }
-}
-
-/** The realm of a 401/407 challenge (WWW-Authenticate or Proxy-Authenticate), if it names one. */
-export function challengeRealm(res: { get?(name: string): string | undefined; statusCode?: number }): string | undefined {
-  const header = res.get?.(res.statusCode === 407 ? 'Proxy-Authenticate' : 'WWW-Authenticate');
-  return header === undefined ? undefined : /realm\s*=\s*"([^"]*)"/i.exec(header)?.[1];
-}
-
-/**
- * drachtio-srf's `auth` callback for a tenant's credentials: given to a challenge from the configured realm (or
- * any realm when none is configured), refused with a log line otherwise, so credentials never go to a stranger.
- */
-export function digestAnswer(d: DigestCredentials, log: Logger, tenant: string):
-  (req: unknown, res: { get?(name: string): string | undefined; statusCode?: number }, cb: (err: Error | null, user?: string, pass?: string) => void) => void {
-  return (_req, res, cb) => {
-    const realm = challengeRealm(res);
-    if (d.realm !== undefined && realm !== d.realm) {
-      log.warn({ tenantOut: tenant, realm, expected: d.realm }, `b2bua: challenge from realm ${realm ?? '(none)'} on tenant ${tenant} not answered: credentials are for ${d.realm}`);
-      cb(new Error(`challenge realm ${realm ?? '(none)'} is not ${d.realm}`));
-      return;
-    }
-    cb(null, d.username, d.password);
-  };
 }
