@@ -56,6 +56,8 @@ export interface TenantPolicy {
   readonly registerRelay?: RegisterRelayPolicy;
   /** Media anchoring and SRTP on this tenant's leg (absent: flow-around, SDP passes with a=crypto filtered). */
   readonly media?: TenantMedia;
+  /** Concurrent calls with this tenant on either leg, gateway-wide (call-limits.ts); absent: no limit. */
+  readonly maxCalls?: number;
 }
 
 /** The rtpengine instances flow-through calls are anchored on (config gateway.media). */
@@ -107,6 +109,8 @@ export interface B2buaDialPeer extends DialPeer {
    * the next target or dial peer is tried. Absent: the transaction's own timeout (64·T1, 32 s).
    */
   readonly noAnswerTimeoutSeconds?: number;
+  /** Concurrent B legs routed over this dial peer, gateway-wide (CUBE `max-conn`, call-limits.ts); absent: no limit. */
+  readonly maxCalls?: number;
 }
 
 /** RFC 4028 session timers the b2bua runs on each leg of a connected call. */
@@ -142,6 +146,8 @@ export interface B2buaPolicy {
   readonly calls?: CallLimitsPolicy;
   /** rtpengine for flow-through tenants; absent: none configured. */
   readonly media?: MediaRelayPolicy;
+  /** Retry-After (seconds) of the 503 a call gets at a call limit (config gateway.limits.retryAfterSeconds); absent: 5. */
+  readonly retryAfterSeconds?: number;
   /**
    * external: the app runs against a real drachtio-server, which passes an X-Trunkgate-Peer from the network on
    * untouched, so the header is never believed (the tenant comes from the listener, or the default tenant).

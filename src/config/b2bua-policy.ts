@@ -4,9 +4,9 @@ import { tenantsByServerName } from './list-listeners.js';
 
 /**
  * The b2bua's policy pipeline data from a loaded configuration: tenants (transport, scheme, target, TLS
- * profile, SRTP suites, OPTIONS ping, default permissions, unknown-peer rule), every listener with its
- * tenant, the SNI → tenant map, the default tenant, the effective categories in check order, the TLS peers
- * and the dial peers in configuration order. Pure: the frozen configuration is read, never changed, and the
+ * profile, SRTP suites, OPTIONS ping, default permissions, unknown-peer rule, call limit), every listener
+ * with its tenant, the SNI → tenant map, the default tenant, the effective categories in check order, the TLS peers,
+ * the dial peers in configuration order (call limit included) and the Retry-After of the b2bua's 503s. Pure: the frozen configuration is read, never changed, and the
  * b2bua never sees YAML or zod. Digest passwords are read from `env` by the variable each tenant names.
  */
 export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Record<string, string | undefined>> = {}): B2buaPolicy {
@@ -29,6 +29,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
       ...registerRelayPolicy(config, t),
       defaultPermissions: t.defaultPermissions,
       unknownPeer: t.unknownPeer,
+      ...(t.maxCalls !== undefined ? { maxCalls: t.maxCalls } : {}),
     };
   }
   const dialPeers: B2buaDialPeer[] = config.dialPeers.map((d) => ({
@@ -39,6 +40,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     ...(d.preference !== undefined ? { preference: d.preference } : {}),
     ...(d.sipServer !== undefined ? { sipServer: d.sipServer } : {}),
     ...(d.noAnswerTimeoutSeconds !== undefined ? { noAnswerTimeoutSeconds: d.noAnswerTimeoutSeconds } : {}),
+    ...(d.maxCalls !== undefined ? { maxCalls: d.maxCalls } : {}),
   }));
   const c = config.gateway.calls;
   const calls = {
@@ -61,6 +63,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     tlsPeers,
     dialPeers,
     calls,
+    retryAfterSeconds: config.gateway.limits.retryAfterSeconds,
     ...(m.rtpengines.length > 0
       ? { media: { rtpengines: m.rtpengines.map((r) => ({ host: r.host, port: r.port })), timeoutMs: m.timeoutMs, pingIntervalMs: m.pingIntervalSeconds * 1000, whenDown: m.whenDown,
         ...(m.rtpTimeoutSeconds > 0 ? { rtpTimeoutMs: m.rtpTimeoutSeconds * 1000 } : {}) } }

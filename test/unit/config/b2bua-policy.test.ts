@@ -83,3 +83,26 @@ tenants:
   assert.equal(b2buaPolicyFromConfig(cfg, {}).tenants.itsp?.digest, undefined, 'no password set: no credentials offered');
   assert.equal(b2buaPolicyFromConfig(cfg).tenants.itsp?.digest, undefined, 'the process environment is not read implicitly');
 });
+
+test('maxCalls on a tenant and a dial peer reach the policy; absent is no limit; 0 and fractions are refused; Retry-After comes from gateway.limits', () => {
+  const p = b2buaPolicyFromConfig(parse(`
+gateway: { limits: { retryAfterSeconds: 7 } }
+tenants:
+  pbx: { sipServer: 127.0.0.1:5080, maxCalls: 30 }
+  itsp: { sipServer: 127.0.0.1:5090 }
+dialPeers:
+  - { id: a, destinationPattern: "^1", tenant: itsp, maxCalls: 2 }
+  - { id: b, destinationPattern: "^1", tenant: itsp }
+`));
+  assert.equal(p.tenants.pbx?.maxCalls, 30);
+  assert.equal('maxCalls' in p.tenants.itsp!, false);
+  assert.equal(p.dialPeers[0]?.maxCalls, 2);
+  assert.equal('maxCalls' in p.dialPeers[1]!, false);
+  assert.equal(p.retryAfterSeconds, 7);
+  for (const bad of ['0', '1.5', '1000001']) {
+    const r = parseConfig([{ file: 'test.yaml', text: `tenants:\n  pbx: { sipServer: 127.0.0.1:5080, maxCalls: ${bad} }\n` }]);
+    assert.equal(r.ok, false, `tenant maxCalls ${bad}`);
+    const d = parseConfig([{ file: 'test.yaml', text: `tenants:\n  pbx: { sipServer: 127.0.0.1:5080 }\ndialPeers:\n  - { id: a, destinationPattern: "^1", tenant: pbx, maxCalls: ${bad} }\n` }]);
+    assert.equal(d.ok, false, `dial peer maxCalls ${bad}`);
+  }
+});
