@@ -9,6 +9,7 @@ export * from './sdp-crypto.js';
 export * from './b-leg-target.js';
 export * from './request-headers.js';
 export * from './pipeline-stats.js';
+export * from './call-limits.js';
 export * from './pipeline-types.js';
 export * from './cdr.js';
 export * from './pass-through.js';

@@ -1,4 +1,5 @@
 import { CallStats } from './call-stats.js';
+import type { CallLimitsSnapshot } from './call-limits.js';
 
 /** A point-in-time copy of the pipeline's outcome counters. */
 export interface PipelineStatsSnapshot {
@@ -24,6 +25,17 @@ export interface PipelineStatsSnapshot {
   skippedDown: number;
   /** `dns:` targets that resolved to nothing (RFC 3263). */
   dnsFailures: number;
+  /** 503: the calling tenant already held its maxCalls calls. */
+  refusedAtTenantLimit: number;
+  /** Targets passed over because their dial peer or their tenant already held its maxCalls calls. */
+  skippedAtLimit: number;
+  /** 503: every target of the call was passed over for its dial peer's or tenant's maxCalls. */
+  refusedAtTargetLimit: number;
+  /**
+   * Calls held now on each tenant and dial peer that has a maxCalls, with that limit as configured (with several
+   * apps, `calls` is summed over them and each app allows ceil(max / apps)).
+   */
+  callLimits?: CallLimitsSnapshot;
 }
 
 /** The bridge counters plus what the policy steps decided. */
@@ -40,9 +52,15 @@ export class PipelineStats {
   failovers = 0;
   skippedDown = 0;
   dnsFailures = 0;
+  refusedAtTenantLimit = 0;
+  skippedAtLimit = 0;
+  refusedAtTargetLimit = 0;
+  readonly #limits: { snapshot(): CallLimitsSnapshot } | undefined;
 
-  constructor(calls: CallStats = new CallStats()) {
+  /** `limits`: the calls held against the call limits, shown in each snapshot. */
+  constructor(calls: CallStats = new CallStats(), limits?: { snapshot(): CallLimitsSnapshot }) {
     this.calls = calls;
+    this.#limits = limits;
   }
 
   denied(category: string): void {
@@ -56,7 +74,8 @@ export class PipelineStats {
       deniedByCategory, unknownPeerRejected: this.unknownPeerRejected, unknownPeerAllowed: this.unknownPeerAllowed,
       noRoute: this.noRoute, tooManyHops: this.tooManyHops, cryptoRejected: this.cryptoRejected, noTenant: this.noTenant,
       peerHeaderIgnored: this.peerHeaderIgnored, failovers: this.failovers, skippedDown: this.skippedDown,
-      dnsFailures: this.dnsFailures,
+      dnsFailures: this.dnsFailures, refusedAtTenantLimit: this.refusedAtTenantLimit, skippedAtLimit: this.skippedAtLimit,
+      refusedAtTargetLimit: this.refusedAtTargetLimit, ...(this.#limits ? { callLimits: this.#limits.snapshot() } : {}),
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { CallLimitsSnapshot } from '../call-limits.js';
 import type { B2buaStatsSnapshot } from '../start-b2bua.js';
 
 type Tree = { [k: string]: number | Tree | unknown };
@@ -17,7 +18,8 @@ function add(a: Tree, b: Tree): Tree {
 
 /**
  * The counters of every app as one: the pinging app's snapshot (with the trunk states, which only it keeps)
- * plus each worker's counters, summed field by field.
+ * plus each worker's counters, summed field by field. The calls held against a call limit are summed; the limit
+ * itself is the same in every app and is taken once.
  */
 export function sumStats(main: B2buaStatsSnapshot, workers: readonly B2buaStatsSnapshot[]): B2buaStatsSnapshot {
   let sum = { ...main } as unknown as Tree;
@@ -27,5 +29,30 @@ export function sumStats(main: B2buaStatsSnapshot, workers: readonly B2buaStatsS
     const { trunks: _ignored, ...counters } = w;
     sum = add(sum, counters as unknown as Tree);
   }
-  return { ...(sum as unknown as B2buaStatsSnapshot), ...(trunks ? { trunks } : {}) };
+  const out = sum as unknown as B2buaStatsSnapshot;
+  const limits = out.policy?.callLimits;
+  if (out.policy && limits) out.policy = { ...out.policy, callLimits: limitsOnce(limits, [main, ...workers]) };
+  return { ...out, ...(trunks ? { trunks } : {}) };
+}
+
+/** Summed call-limit rows with each `max` as the first app that reports the row has it. */
+function limitsOnce(sum: CallLimitsSnapshot, apps: readonly B2buaStatsSnapshot[]): CallLimitsSnapshot {
+  const rows = (scope: keyof CallLimitsSnapshot): CallLimitsSnapshot[typeof scope] => {
+    const out: CallLimitsSnapshot[typeof scope] = {};
+    for (const [name, row] of Object.entries(sum[scope])) {
+      const max = apps.map((a) => a.policy?.callLimits?.[scope][name]?.max).find((m) => m !== undefined) ?? row.max;
+      out[name] = { calls: row.calls, max };
+    }
+    return out;
+  };
+  return { tenants: rows('tenants'), dialPeers: rows('dialPeers') };
+}
+
+/**
+ * The last counters of an app that stopped, to add to what its slot reports from then on: its calls are over (the
+ * engine ended them), so it holds none and no slot against a call limit.
+ */
+export function retiredStats(last: B2buaStatsSnapshot): B2buaStatsSnapshot {
+  const { callLimits: _held, ...policy } = last.policy ?? {};
+  return { ...last, active: 0, legsUp: 0, ...(last.policy ? { policy: policy as NonNullable<B2buaStatsSnapshot['policy']> } : {}) };
 }
