@@ -45,6 +45,11 @@ export interface B2buaOptions {
   onCdr?: (record: CdrRecord) => void;
   /** This app's number among the apps (0: the main thread's; workers 1..): the prefix of its call ids. */
   app?: number;
+  /**
+   * How many apps share the calls (gateway.workers; the engine gives new calls to each in turn): each enforces
+   * ceil(maxCalls / apps) of every tenant's and dial peer's call limit. Default 1.
+   */
+  apps?: number;
 }
 
 export interface B2buaStatsSnapshot extends CallStatsSnapshot {

@@ -13,7 +13,7 @@ export type { AttemptOutcome, CdrAttempt, CdrRecord } from './cdr-record.js';
 export interface CallOutcome {
   /** The final status of the A leg's INVITE (200 for a call that was answered). */
   status: number;
-  /** Why it ended: `normal`, `denied:<category>`, `no-route`, `unknown-peer`, `no-tenant`, `too-many-hops`, `srtp`, `b-leg-<status>`, … */
+  /** Why it ended: `normal`, `denied:<category>`, `no-route`, `unknown-peer`, `no-tenant`, `too-many-hops`, `srtp`, `call-limit`, `b-leg-<status>`, … */
   cause: string;
   tenantOut?: string;
   transportOut?: SipTransport;
@@ -87,6 +87,8 @@ export function buildCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
  * sink the app was given (the JSON-lines file, the database). A sink that throws never disturbs the call.
  */
 export function writeCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
+  // The call is over: the slots it held against call limits go back (once, however often this is reached).
+  locals.callSlots?.release();
   const record = buildCdr(locals, o);
   locals.log.info({ cdr: record }, 'cdr');
   if (locals.onCdr) {
@@ -99,11 +101,12 @@ export function writeCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
   return record;
 }
 
-/** A pipeline step's refusal: the final response with its Reason, and the call's CDR (released by the gateway). */
+/** A pipeline step's refusal: the final response with its Reason (and `headers`), and the call's CDR (released by the gateway). */
 export function refuseCall(
   clock: Clock, calls: Pick<CallStats, 'fail'>, req: PipelineRequest, res: PipelineResponse, status: number, reasonHeader: string, cause: string,
+  headers?: Record<string, string>,
 ): void {
-  refuse(res, status, reasonHeader);
+  refuse(res, status, reasonHeader, headers);
   // Counted under its outcome, as every INVITE that reached the policy is (attempted = connected + failed, once settled).
   calls.fail(status);
   if (req.locals) writeCdr(req.locals, { status, cause, reason: reasonHeader, endAt: clock.now(), releasedBy: 'gateway' });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
 import type { LimitedLevel, RateLimitedLog } from '../log/index.js';
+import type { CallHold, CallLimits } from './call-limits.js';
 import type { CdrAttempt, CdrRecord } from './cdr-record.js';
 import type { B2buaLogCode } from './errors.js';
 import type { DialPeerCandidate, PermissionSet } from '../policy/index.js';
@@ -53,6 +54,8 @@ export interface CallLocals {
   /** Max-Forwards for the B leg: the A leg's less one (absent: the engine's default). */
   maxForwards?: number;
   dialPeers?: DialPeerCandidate<B2buaDialPeer>[];
+  /** The slots the call holds against call limits (call-limits.ts), all given back when its CDR is written. */
+  callSlots?: CallHold;
 }
 
 /** The parts of a drachtio-srf request the pipeline reads (a fake in unit tests). */
@@ -102,6 +105,8 @@ export interface PipelineDeps {
   refusals?: RateLimitedLog;
   /** Each call's CDR, besides its `cdr` log line (the JSON-lines file, the database). */
   onCdr?: (record: CdrRecord) => void;
+  /** The calls held per tenant and dial peer against their maxCalls, across policy swaps. Absent: no limit is applied. */
+  limits?: CallLimits;
 }
 
 /** One refusal's log line with its code: rate-limited per code and source when the pipeline has a limiter. */
@@ -121,8 +126,8 @@ export function localsOf(req: PipelineRequest): CallLocals {
   return req.locals;
 }
 
-/** Sends a final response once, with a Reason header when given (RFC 3326). */
-export function refuse(res: PipelineResponse, status: number, reasonHeader?: string): void {
+/** Sends a final response once, with a Reason header when given (RFC 3326) and any other headers. */
+export function refuse(res: PipelineResponse, status: number, reasonHeader?: string, headers?: Record<string, string>): void {
   if (res.finalResponseSent) return;
-  res.send(status, undefined, reasonHeader ? { headers: { Reason: reasonHeader } } : {});
+  res.send(status, undefined, reasonHeader || headers ? { headers: { ...headers, ...(reasonHeader ? { Reason: reasonHeader } : {}) } } : {});
 }

@@ -4,6 +4,7 @@ import { RateLimitedLog, silentLogger } from '../log/index.js';
 import { ActiveCalls } from './active-calls.js';
 import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js';
 import { CallStats } from './call-stats.js';
+import { CallLimits } from './call-limits.js';
 import type { B2buaErrorCode } from './errors.js';
 import { plainCallLocals, type InviteFacts } from './call-locals.js';
 import { writeCdr } from './cdr.js';
@@ -35,7 +36,9 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   const log = options.log ?? silentLogger();
   const clock = options.clock ?? systemClock;
   const stats = new CallStats();
-  const pipelineStats = options.policy ? new PipelineStats(stats) : undefined;
+  // The calls held against call limits outlive each policy swap: a reload's limits apply to them at once.
+  const limits = options.policy ? new CallLimits(options.policy, options.apps) : undefined;
+  const pipelineStats = options.policy ? new PipelineStats(stats, limits) : undefined;
   if (!options.policy && options.target === undefined) {
     throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_TARGET_INVALID', 'a target or a policy is required');
   }
@@ -73,7 +76,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     if (options.trunkHealth) {
       const steps = buildPipeline({
         policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, trunks: options.trunkHealth,
-        ...(options.onCdr ? { onCdr: options.onCdr } : {}),
+        ...(limits ? { limits } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}),
       });
       return { policy, steps };
     }
@@ -88,7 +91,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     const registrations = regs.size > 0 ? regs : undefined;
     const steps = buildPipeline({
       policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, ...(trunks ? { trunks } : {}),
-      ...(options.onCdr ? { onCdr: options.onCdr } : {}),
+      ...(limits ? { limits } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}),
     });
     return { policy, steps, ...(trunks ? { trunks } : {}), ...(registrations ? { registrations } : {}) };
   };
@@ -169,6 +172,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       if (!live) throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_POLICY', 'the b2bua runs the plain bridge; a policy takes a restart');
       const old = live;
       const next = build(policy, old.trunks);
+      limits?.configure(policy);
       old.trunks?.close();
       old.registrations?.close();
       live = next;
@@ -217,12 +221,17 @@ type DrainRequest = InviteFacts;
 function runSteps(steps: readonly Middleware[], req: Parameters<Middleware>[0], res: Parameters<Middleware>[1], done: (err?: unknown) => void): void {
   let i = 0;
   const next = (err?: unknown): void => {
-    if (err !== undefined) return done(err);
+    if (err !== undefined) {
+      // A step that failed ends the call here: the slots it took against call limits go back.
+      req.locals?.callSlots?.release();
+      return done(err);
+    }
     const step = steps[i++];
     if (!step) return done();
     try {
       step(req, res, next);
     } catch (e) {
+      req.locals?.callSlots?.release();
       done(e);
     }
   };

@@ -4,5 +4,6 @@ export * from './map-permissions.js';
 export * from './classify-number.js';
 export * from './check-permission.js';
 export * from './select-dial-peer.js';
+export * from './call-limit.js';
 export * from './place-call.js';
 export * from './build-pipeline.js';

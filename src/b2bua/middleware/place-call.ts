@@ -16,6 +16,7 @@ import { afterMedia, answerRefused, prepareCallSdp, type CallSdp } from '../call
 import { mediaPool } from '../media-pools.js';
 import { watchMedia } from '../media-watch.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
+import { LegSlots } from './call-limit.js';
 
 export { guardSendFailure, type PlaceCallSrf } from '../b-leg-attempt.js';
 export { challengeRealm, digestAnswer } from '../digest-answer.js';
@@ -30,6 +31,8 @@ interface Failure {
   status: number;
   reason?: string;
   reasonHeader?: string;
+  /** Headers besides the Reason (Retry-After of a call-limit 503). */
+  headers?: Record<string, string>;
   cause: string;
   /** Who ended the call for its CDR (absent: the gateway, which had nothing to offer the call). */
   releasedBy?: ReleasedBy;
@@ -39,7 +42,8 @@ interface Failure {
 
 /**
  * The bridge step: places the B leg on each target of the selected dial peers in turn (transport, scheme,
- * TLS profile of the target tenant), moving on after 503, 408 or a transport failure, and joins the legs.
+ * TLS profile of the target tenant), moving on after 503, 408 or a transport failure, passing over a target whose
+ * dial peer or tenant is at its call limit (call-limit.ts: 503 when every one was), and joins the legs.
  * SDP offers keep only the `a=crypto` suites both tenants allow, in the called tenant's order; the answer is
  * filtered for the caller's tenant; a flow-through tenant's calls are anchored on rtpengine (call-sdp.ts). The A leg gets the called party's own failure, else the last failover
  * status. Internal headers are never copied to either leg: createB2BUA copies none unless told, and the
@@ -49,6 +53,7 @@ export function placeCall(deps: PlaceCallDeps): Middleware {
   return (req, res) => {
     runCall(deps, req, res).catch((err: unknown) => {
       deps.log.error({ err, callId: req.locals?.callId, code: 'ERR_B2BUA_CALL_HANDLER' }, 'b2bua: call handler failed');
+      req.locals?.callSlots?.release();
       if (!res.finalResponseSent) {
         res.send(500, undefined, { headers: { Reason: sipReason(500, 'Gateway error placing the call') } });
         deps.stats.calls.fail(500);
@@ -121,8 +126,14 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   // Plain targets are tried without an await before them, so a call with no dns: target takes no extra turn.
   const queue = [...targets];
   const resolved = new Set<BLegTarget>();
+  // Each attempt holds a slot on its dial peer and tenant (call-limits.ts); one at its limit is passed over.
+  const slots = deps.limits ? new LegSlots(deps, deps.limits, locals) : undefined;
   for (let target = queue.shift(); target !== undefined; target = queue.shift()) {
     if (res.finalResponseSent) break;
+    if (slots && !slots.take(target)) {
+      if (failure.cause === 'no-target') failure = slots.failure();
+      continue;
+    }
     if (deps.resolve && target.server.startsWith('dns:') && !resolved.has(target)) {
       const expanded = await resolveTarget(deps, locals, target);
       if (!Array.isArray(expanded)) {
@@ -226,9 +237,10 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     const cancelled = locals.cancelled !== undefined && (failure.cause === 'cancelled' || res.finalResponseSent === true);
     const status = cancelled ? 487 : failure.status;
     if (!res.finalResponseSent) {
-      res.send(failure.status, failure.reason, failure.reasonHeader ? { headers: { Reason: failure.reasonHeader } } : {});
+      res.send(failure.status, failure.reason, failure.reasonHeader ? { headers: { ...failure.headers, Reason: failure.reasonHeader } } : {});
     }
     if (failure.cause === 'srtp') stats.cryptoRejected++;
+    if (failure.cause === 'call-limit' && !cancelled) slots?.refused(req);
     stats.calls.fail(status);
     const reason = cancelled ? ownFailureReason(487) : failure.reasonHeader;
     writeCdr(locals, {
@@ -255,12 +267,16 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
       calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt, answerAt,
     },
     ...(aSession?.ok ? { aSession } : {}),
-    onEnded: (end) => afterMedia(media, (m) => writeCdr(locals, {
-      status: 200, cause: end.cause, attempts, answerAt, endAt: clock.now(), ...out, ...(end.releasedBy ? { releasedBy: end.releasedBy } : {}),
-      ...(end.reason ? { reason: end.reason } : {}), ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
-      ...(end.reasonA !== undefined ? { reasonIn: end.reasonA } : {}), ...(end.reasonB !== undefined ? { reasonOut: end.reasonB } : {}),
-      ...(tlsOut ? { tlsOut } : {}), ...(m ? { media: m } : {}),
-    })),
+    // The call's slots go back as it ends, before rtpengine's figures for its CDR come.
+    onEnded: (end) => {
+      locals.callSlots?.release();
+      afterMedia(media, (m) => writeCdr(locals, {
+        status: 200, cause: end.cause, attempts, answerAt, endAt: clock.now(), ...out, ...(end.releasedBy ? { releasedBy: end.releasedBy } : {}),
+        ...(end.reason ? { reason: end.reason } : {}), ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
+        ...(end.reasonA !== undefined ? { reasonIn: end.reasonA } : {}), ...(end.reasonB !== undefined ? { reasonOut: end.reasonB } : {}),
+        ...(tlsOut ? { tlsOut } : {}), ...(m ? { media: m } : {}),
+      }));
+    },
   });
   const rtpTimeoutMs = policy.media?.rtpTimeoutMs;
   if (media?.session && rtpTimeoutMs && !control.ended) {

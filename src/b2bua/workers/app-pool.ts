@@ -9,7 +9,7 @@ import { startB2bua, type B2buaApp, type B2buaOptions, type B2buaStatsSnapshot }
 import { spawnAppWorker } from './app-worker.js';
 import { AppQueries, mergeCallLists } from './app-queries.js';
 import { downKey, type AppPrewarm, type FromAppWorker, type ToAppWorker } from './messages.js';
-import { sumStats } from './sum-stats.js';
+import { retiredStats, sumStats } from './sum-stats.js';
 
 export interface AppPoolOptions extends B2buaOptions {
   policy: B2buaPolicy;
@@ -73,7 +73,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
 
   const start = (slot: Slot): Promise<void> => new Promise((resolve, reject) => {
     const worker = spawnAppWorker({
-      engine: options.engine, policy, down: downList(), logLevel: options.logLevel, ...(options.logStyle ? { logStyle: options.logStyle } : {}), index: slot.index, restarts: slot.starts++,
+      engine: options.engine, policy, down: downList(), logLevel: options.logLevel, ...(options.logStyle ? { logStyle: options.logStyle } : {}), index: slot.index, apps: options.apps, restarts: slot.starts++,
       cdr: options.onCdr !== undefined, ...(options.prewarm ? { prewarm: options.prewarm } : {}),
     });
     slot.worker = worker;
@@ -114,7 +114,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       queries.dropWorker(worker);
       if (slot.worker === worker) slot.worker = undefined;
       if (slot.stats) {
-        const last = { ...slot.stats, active: 0, legsUp: 0 };
+        const last = retiredStats(slot.stats);
         slot.retired = slot.retired ? sumStats(slot.retired, [last]) : last;
         slot.stats = undefined;
       }

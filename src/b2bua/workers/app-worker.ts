@@ -33,7 +33,7 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   let app: B2buaApp;
   try {
     app = await startB2bua({
-      engine: input.engine, policy: input.policy, log, app: input.index, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
+      engine: input.engine, policy: input.policy, log, app: input.index, apps: input.apps, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
       ...(input.cdr ? { onCdr: (record) => post({ type: 'cdr', record }) } : {}),
     });
   } catch (e) {

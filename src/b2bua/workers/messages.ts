@@ -15,6 +15,8 @@ export interface AppWorkerInput {
   logStyle?: LogStyle;
   /** Its number among the apps (1.., the app of the main thread being 0); in its log lines as `app`. */
   index: number;
+  /** Apps in all (gateway.workers): each enforces ceil(maxCalls / apps) of a call limit. */
+  apps: number;
   /** How many times this app was started before (0 the first time). */
   restarts: number;
   /** Post each call's CDR to the pool, whose thread owns the one CDR sink (file, database). */

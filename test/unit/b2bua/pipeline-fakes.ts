@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { ManualClock } from '../../../src/common/index.js';
+import assert from 'node:assert/strict';
 import {
   PipelineStats, type B2buaPolicy, type Middleware, type PassLeg, type PipelineDeps, type PipelineRequest,
-  type PipelineResponse, type SendOptions,
+  type PipelineResponse, type PlaceCallSrf, type SendOptions,
 } from '../../../src/b2bua/index.js';
 import type { PermissionCategory } from '../../../src/policy/index.js';
-import { captureLog } from './fake-srf.js';
+import { captureLog, settle } from './fake-srf.js';
 
 export const categories: PermissionCategory[] = [
   { name: 'tollFree', order: 10, default: true, patterns: ['^(\\+?1)?8(00|33|44|55|66|77|88)[2-9]\\d{6}$'] },
@@ -131,5 +132,34 @@ export class FakeDialog extends EventEmitter implements PassLeg {
       return Promise.resolve({ status: this.byeStatus, get: (_n: string) => undefined as string | undefined });
     }
     return Promise.resolve({ status: 200, get: (_n: string) => undefined as string | undefined });
+  }
+}
+
+/** One createB2BUA call, settled by the test. */
+export interface Attempt {
+  uri: string;
+  opts: Record<string, unknown>;
+  res: PipelineResponse;
+  cbRequest(err: unknown, uacReq?: unknown): void;
+  resolve(legs: { uas: FakeDialog; uac: FakeDialog }): void;
+  reject(err: unknown): void;
+}
+
+/** createB2BUA whose every B leg waits for the test to answer, reject or watch it. */
+export class ScriptedSrf implements PlaceCallSrf {
+  attempts: Attempt[] = [];
+  #waiters: Array<() => void> = [];
+  createB2BUA(_req: PipelineRequest, res: PipelineResponse, uri: string, opts: Record<string, unknown>,
+    callbacks: { cbRequest(err: unknown, uacReq?: unknown): void }) {
+    return new Promise<{ uas: FakeDialog; uac: FakeDialog }>((resolve, reject) => {
+      this.attempts.push({ uri, opts, res, cbRequest: callbacks.cbRequest, resolve, reject });
+      this.#waiters.splice(0).forEach((w) => w());
+    });
+  }
+  async attempt(i: number): Promise<Attempt> {
+    for (let k = 0; k < 20 && !this.attempts[i]; k++) await settle();
+    const a = this.attempts[i];
+    assert.ok(a, `attempt ${i} was made`);
+    return a;
   }
 }

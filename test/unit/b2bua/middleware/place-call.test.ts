@@ -1,45 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  placeCall, type B2buaPolicy, type PipelineRequest, type PipelineResponse, type PlaceCallDeps, type PlaceCallSrf,
-  type SipServerResolver,
-} from '../../../../src/b2bua/index.js';
+import { placeCall, type B2buaPolicy, type PlaceCallDeps, type SipServerResolver } from '../../../../src/b2bua/index.js';
 import { selectDialPeers } from '../../../../src/policy/index.js';
 import { settle, sipError } from '../fake-srf.js';
-import { deps, FakeDialog, FakeRes, fakeInvite, policy } from '../pipeline-fakes.js';
+import { deps, FakeDialog, FakeRes, fakeInvite, policy, ScriptedSrf } from '../pipeline-fakes.js';
 
 const offer = [
   'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/SAVP 0',
   'a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:AAAA', 'a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:BBBB',
   'a=crypto:3 AEAD_AES_256_GCM inline:CCCC', '',
 ].join('\r\n');
-
-interface Attempt {
-  uri: string;
-  opts: Record<string, unknown>;
-  res: PipelineResponse;
-  cbRequest(err: unknown, uacReq?: unknown): void;
-  resolve(legs: { uas: FakeDialog; uac: FakeDialog }): void;
-  reject(err: unknown): void;
-}
-
-class ScriptedSrf implements PlaceCallSrf {
-  attempts: Attempt[] = [];
-  #waiters: Array<() => void> = [];
-  createB2BUA(_req: PipelineRequest, res: PipelineResponse, uri: string, opts: Record<string, unknown>,
-    callbacks: { cbRequest(err: unknown, uacReq?: unknown): void }) {
-    return new Promise<{ uas: FakeDialog; uac: FakeDialog }>((resolve, reject) => {
-      this.attempts.push({ uri, opts, res, cbRequest: callbacks.cbRequest, resolve, reject });
-      this.#waiters.splice(0).forEach((w) => w());
-    });
-  }
-  async attempt(i: number): Promise<Attempt> {
-    for (let k = 0; k < 20 && !this.attempts[i]; k++) await settle();
-    const a = this.attempts[i];
-    assert.ok(a, `attempt ${i} was made`);
-    return a;
-  }
-}
 
 function start(number: string, tenantIn = 'pbx', body = offer, extra: Partial<PlaceCallDeps> = {}, p: B2buaPolicy = policy) {
   const d = deps(p);
