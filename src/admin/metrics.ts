@@ -89,6 +89,21 @@ export class GatewayMetrics {
       (i) => Object.entries(i.b2bua.policy?.deniedByCategory ?? {}).map(([category, n]) => [{ category }, n]));
     counter('trunkgate_calls_no_route_total', 'Calls refused 404: no dial peer matched', [], (i) => [[{}, i.b2bua.policy?.noRoute ?? 0]]);
     counter('trunkgate_calls_failovers_total', 'B-leg attempts moved on to the next target', [], (i) => [[{}, i.b2bua.policy?.failovers ?? 0]]);
+    counter('trunkgate_calls_limit_refused_total', 'Calls refused 503 at a maxCalls: scope tenant (the calling tenant\'s) or target (every target passed over)',
+      ['scope'], (i) => (i.b2bua.policy ? [[{ scope: 'tenant' }, i.b2bua.policy.refusedAtTenantLimit], [{ scope: 'target' }, i.b2bua.policy.refusedAtTargetLimit]] : []));
+    counter('trunkgate_calls_limit_skipped_total', 'Targets passed over because their dial peer or tenant held its maxCalls', [],
+      (i) => [[{}, i.b2bua.policy?.skippedAtLimit ?? 0]]);
+    // One row per tenant and dial peer that has a maxCalls: the calls held on it, or its limit.
+    const limitRows = (i: MetricsInput, field: 'calls' | 'max'): [Labels, number][] => {
+      const l = i.b2bua.policy?.callLimits;
+      if (!l) return [];
+      return [
+        ...Object.entries(l.tenants).map(([name, r]): [Labels, number] => [{ scope: 'tenant', name }, r[field]]),
+        ...Object.entries(l.dialPeers).map(([name, r]): [Labels, number] => [{ scope: 'dialPeer', name }, r[field]]),
+      ];
+    };
+    gauge('trunkgate_calls_limit_held', 'Calls held now on each tenant and dial peer that has a maxCalls', ['scope', 'name'], (i) => limitRows(i, 'calls'));
+    gauge('trunkgate_calls_limit_max', 'The maxCalls of each tenant and dial peer that has one', ['scope', 'name'], (i) => limitRows(i, 'max'));
     counter('trunkgate_cdr_records_total', 'CDRs written, by sink (file, postgres: rows the database took)', ['sink'], (i) => [
       ...(i.cdr?.file ? [[{ sink: 'file' }, i.cdr.file.written] as [Labels, number]] : []),
       ...(i.cdr?.postgres ? [[{ sink: 'postgres' }, i.cdr.postgres.inserted] as [Labels, number]] : []),

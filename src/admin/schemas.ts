@@ -127,6 +127,12 @@ export const certificatesSchema = {
   properties: { certificates: { type: 'array', items: certificateRowSchema } },
 } as const;
 
+/** Calls held now on each tenant or dial peer that has a maxCalls, by name, with that limit as configured. */
+const callLimitRows = {
+  type: 'object',
+  additionalProperties: { type: 'object', properties: { calls: int, max: int } },
+} as const;
+
 export const statsSchema = {
   type: 'object',
   properties: {
@@ -158,7 +164,24 @@ export const statsSchema = {
     b2bua: {
       type: 'object',
       additionalProperties: true,
-      properties: { attempted: int, connected: int, completed: int, failed: counts, failedTotal: int, active: int },
+      properties: {
+        attempted: int, connected: int, completed: int, failed: counts, failedTotal: int, active: int,
+        policy: {
+          type: 'object',
+          description: 'what the call policy decided, when it runs',
+          additionalProperties: true,
+          properties: {
+            refusedAtTenantLimit: { ...int, description: 'calls refused 503: their tenant held its maxCalls' },
+            skippedAtLimit: { ...int, description: 'targets passed over: their dial peer or tenant held its maxCalls' },
+            refusedAtTargetLimit: { ...int, description: 'calls refused 503: every target was passed over at its limit' },
+            callLimits: {
+              type: 'object',
+              description: 'calls held now per tenant and dial peer that has a maxCalls (summed over the apps), with that limit',
+              properties: { tenants: callLimitRows, dialPeers: callLimitRows },
+            },
+          },
+        },
+      },
     },
     appThread: { type: 'object', additionalProperties: true },
     cdr: { type: 'object', additionalProperties: true },
