@@ -1,12 +1,13 @@
 import type { BLegTarget } from '../b-leg-target.js';
 import { refuseCall } from '../cdr.js';
+import type { B2buaLogCode } from '../errors.js';
 import { CallHold, isAtLimit, type AtLimit, type CallLimits, type CallSlot } from '../call-limits.js';
 import { localsOf, refusalLine, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
 import { sipReason } from '../reason.js';
 
 /** Retry-After of a call-limit 503 when the policy names none (the gateway's default). */
 const DEFAULT_RETRY_AFTER_S = 5;
-const CODE = 'ERR_B2BUA_CALL_LIMIT';
+const CODE: B2buaLogCode = 'ERR_B2BUA_CALL_LIMIT';
 
 const calls = (n: number): string => `${n} call${n === 1 ? '' : 's'}`;
 const retryAfter = (deps: PipelineDeps): Record<string, string> => ({ 'Retry-After': String(deps.policy.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S) });
