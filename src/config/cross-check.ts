@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { PermissionCategory } from '../policy/types.js';
 import { formatPath, type ConfigPath } from './config-path.js';
 import type { ConfigSections, MapSection } from './config-schema.js';
@@ -203,7 +204,12 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     if (target && target.sipServer === undefined && d.sipServer === undefined) {
       problem('ERR_CONFIG_TENANT', at('tenant'), `tenant ${d.tenant} has no sipServer: set one there or on this dial peer`);
     }
+    if (d.maxCalls !== undefined && target?.maxCalls !== undefined && d.maxCalls > target.maxCalls) {
+      problem('WARN_CONFIG_LIMIT', at('maxCalls'),
+        `maxCalls ${d.maxCalls} is above tenant ${d.tenant}'s ${target.maxCalls}: the tenant's limit is reached first`, ['tenants', d.tenant, 'maxCalls']);
+    }
   });
+  limitsOverWorkers(config, problem);
 
   // Permission categories and TLS peers.
   for (const [name, c] of Object.entries(config.permissions)) {
@@ -243,4 +249,22 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     }
   }
   return out;
+}
+
+/**
+ * With N app workers each app allows ceil(maxCalls / N): a limit below N lets each app one call, so up to N calls
+ * are held at once, not maxCalls.
+ */
+function limitsOverWorkers(config: ConfigSections, problem: (code: ConfigProblemCode, path: ConfigPath, message: string) => void): void {
+  const w = config.gateway.workers;
+  const apps = w === 'auto' ? availableParallelism() - 1 : w;
+  if (apps <= 1) return;
+  const check = (max: number | undefined, path: ConfigPath): void => {
+    if (max === undefined || max % apps === 0) return;
+    const share = Math.ceil(max / apps);
+    problem('WARN_CONFIG_LIMIT', path,
+      `maxCalls ${max} over ${apps} app workers: each allows ${share}, so up to ${share * apps} calls may be held at once`);
+  };
+  for (const [name, t] of Object.entries(config.tenants)) check(t.maxCalls, ['tenants', name, 'maxCalls']);
+  config.dialPeers.forEach((d, i) => check(d?.maxCalls, ['dialPeers', i, 'maxCalls']));
 }

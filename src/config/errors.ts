@@ -28,7 +28,9 @@ export type ConfigProblemCode =
   /** A feature the external engine (a real drachtio-server) cannot provide. */
   | 'ERR_CONFIG_ENGINE_MODE'
   /** Not an error: worth saying (an unset environment variable...). */
-  | 'WARN_CONFIG_ENV';
+  | 'WARN_CONFIG_ENV'
+  /** Not an error: a call limit that cannot bind as written (above its tenant's, or shared out over app workers). */
+  | 'WARN_CONFIG_LIMIT';
 
 /** One problem: where (file, line, path such as `tenants.acme.tlsProfile`) and what. */
 export interface ConfigProblem {

@@ -106,3 +106,25 @@ dialPeers:
     assert.equal(d.ok, false, `dial peer maxCalls ${bad}`);
   }
 });
+
+test('a maxCalls that cannot bind as written is a warning: a dial peer above its tenant, a limit not shared evenly over app workers', () => {
+  const r = parseConfig([{ file: 'test.yaml', text: `
+gateway: { workers: 3 }
+tenants:
+  pbx: { sipServer: 127.0.0.1:5080, maxCalls: 30 }
+  itsp: { sipServer: 127.0.0.1:5090, maxCalls: 10 }
+dialPeers:
+  - { id: a, destinationPattern: "^1", tenant: itsp, maxCalls: 12 }
+  - { id: b, destinationPattern: "^1", tenant: itsp, maxCalls: 6 }
+` }]);
+  // 30, 12 and 6 share out evenly over 3 apps; 10 does not.
+  assert.ok(r.ok, r.ok ? '' : r.reason);
+  assert.deepEqual(r.warnings.map((w) => [w.code, w.path]), [
+    ['WARN_CONFIG_LIMIT', 'dialPeers[0].maxCalls'],
+    ['WARN_CONFIG_LIMIT', 'tenants.itsp.maxCalls'],
+  ]);
+  assert.match(r.warnings[0]!.message, /maxCalls 12 is above tenant itsp's 10/);
+  assert.match(r.warnings[1]!.message, /maxCalls 10 over 3 app workers: each allows 4, so up to 12 calls/);
+  const one = parseConfig([{ file: 'test.yaml', text: 'tenants:\n  pbx: { sipServer: 127.0.0.1:5080, maxCalls: 5 }\n' }]);
+  assert.deepEqual(one.ok && one.warnings, [], 'one app: no share to warn about');
+});
