@@ -15,6 +15,7 @@
  *                                        of a process in service, without V8's one-time compilation of a fresh one)
  *   npm run bench -- --product src       the gateway from TypeScript through tsx instead of dist/ (built first)
  *   npm run bench -- --only policy --apps 2   the policy pipeline as 2 b2bua apps (gateway.workers: 2)
+ *   npm run bench -- --uas uas-call-trying.xml   the far end answers 100 Trying first, as a carrier behind a proxy does
  *   npm run bench -- --only policy --node-args ""   the gateway's node without `npm start`'s options (package.json)
  *   npm run bench -- --only policy-main  the policy pipeline with the engine in the b2bua's thread (engine.thread: main)
  *   npm run bench -- --only policy-pretenuring,policy  the policy pipeline with V8's pretenuring left on, and as shipped

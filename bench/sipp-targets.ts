@@ -21,6 +21,8 @@ export const product = opt('product') === 'src' ? 'src' : 'dist';
 /** Larger socket buffers for sipp itself, so sipp is not what drops datagrams. */
 export const sippBuffers = ['-buff_size', String(8 * 1024 * 1024)];
 export const kamChildren = Number(opt('kam-children') ?? 4);
+/** --uas FILE: the far end's scenario (test/support/scenarios), e.g. uas-call-trying.xml for a carrier's 100 Trying. */
+export const uasScenario = opt('uas') ?? 'uas-call.xml';
 const apps = opt('apps');
 /**
  * --node-args "...": the Node options the gateway's process gets instead of `npm start`'s (package.json), e.g.
@@ -101,7 +103,7 @@ async function carrierKamailio(p: BenchPki, tlsPort: number): Promise<KamailioPr
 export const direct: Target = {
   name: 'sipp → sipp',
   async start() {
-    const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, extraArgs: sippBuffers });
+    const uas = await startSippUas({ scenario: { file: uasScenario }, extraArgs: sippBuffers });
     return { remote: `127.0.0.1:${uas.port}`, pids: { 'sipp UAS': uas.pid }, stop: async () => void (await uas.stop()) };
   },
 };
@@ -115,7 +117,7 @@ function gatewayTarget(name: string, extra: string[], front?: 'udp' | 'tls'): Ta
   return {
   name,
   async start() {
-    const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, extraArgs: sippBuffers });
+    const uas = await startSippUas({ scenario: { file: uasScenario }, extraArgs: sippBuffers });
     const sipPort = await freePort();
     const controlPort = await freePort();
     const tlsPort = tls ? await freePort() : 0;

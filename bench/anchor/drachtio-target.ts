@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startSippUas } from '../../test/support/sipp.js';
-import { sippBuffers, waitReady, type Target } from '../sipp-targets.js';
+import { sippBuffers, uasScenario, waitReady, type Target } from '../sipp-targets.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -74,7 +74,7 @@ export const drachtioAnchor: Target = {
     process.exit(2);
   },
   async start() {
-    const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, extraArgs: sippBuffers });
+    const uas = await startSippUas({ scenario: { file: uasScenario }, extraArgs: sippBuffers });
     const sipPort = await freePort();
     const adminPort = await freePort();
     const secret = 'bench-anchor';
