@@ -1,38 +1,16 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import { toTagOf } from '../sip/message/accessors.js';
 import type { SipMessage } from '../sip/message/types.js';
-import type { Flow, TransportProtocol } from '../sip/transport/types.js';
+import type { Flow } from '../sip/transport/types.js';
+import {
+  buildLists, resolveHosts, type Lookup, type SourceTrustOptions, type TrustLists, type TrustReplaceResult,
+} from './trust-lists.js';
 
-/** What a tenant trusts, as plain data (it crosses into the engine's worker). */
-export interface TrustedTenant {
-  name: string;
-  /** The transport we place the tenant's calls on (it may reach us over any shared listener). */
-  transport: TransportProtocol;
-  /** Addresses and CIDRs (IPv4 and IPv6) given in `trustedSources`, plus every target given as an address. */
-  sources: string[];
-  /** Host names of its targets (sipServer, dial peers), resolved now and again every refresh. */
-  hosts: string[];
-  /** `trustedSources` was written for this tenant: a TLS peer of it must also come from one of those. */
-  restrictTls: boolean;
-  /** Its callers' TLS identities come from this header, set by a proxy at one of `trustedFrom` (proxy-identity.ts). */
-  proxyIdentity?: { header: string; trustedFrom: string[] };
-}
-
-export interface SourceTrustOptions {
-  tenants: TrustedTenant[];
-  /** The tenant tried first on a shared listener (gateway.defaultTenant). */
-  defaultTenant?: string;
-  /** An untrusted request gets 403 with a Reason (reject, default) or no byte at all (drop). */
-  untrusted?: 'reject' | 'drop';
-  /** 403s sent to one source per second at most; past it the request is dropped (default 5). */
-  rejectsPerSecondPerSource?: number;
-  /** How often host names are resolved again (default 60 s). */
-  refreshSeconds?: number;
-}
+export type { SourceTrustOptions, TrustedTenant, TrustReloadResult, TrustReplaceResult } from './trust-lists.js';
 
 export type TrustVerdict =
   | { admit: true; tenant?: string }
@@ -52,22 +30,7 @@ export interface SourceTrustStats {
   rejectTableResets: number;
 }
 
-type Lookup = (host: string) => Promise<string[]>;
 const defaultLookup: Lookup = async (host) => (await dnsLookup(host, { all: true })).map((a) => a.address);
-
-/**
- * Adds an address or a CIDR the configuration schema has already checked; anything else is skipped. BlockList
- * matches an IPv4-mapped IPv6 source (`::ffff:10.1.2.3`) against IPv4 entries and the other way round itself.
- */
-function addEntry(list: BlockList, entry: string): void {
-  const slash = entry.indexOf('/');
-  const addr = slash < 0 ? entry : entry.slice(0, slash);
-  const family = isIP(addr);
-  if (family === 0) return;
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (slash < 0) list.addAddress(addr, type);
-  else list.addSubnet(addr, Number(entry.slice(slash + 1)), type);
-}
 
 /**
  * Who may send new requests (CUBE's trusted list, Kamailio's permissions): a tenant trusts its targets (resolved)
@@ -77,54 +40,94 @@ function addEntry(list: BlockList, entry: string): void {
  * Everything else is refused before a transaction or an app spends anything on it.
  */
 export class SourceTrust {
-  readonly #o: SourceTrustOptions;
   readonly #log: Logger;
   readonly #lines: RateLimitedLog;
   readonly #clock: Clock;
   readonly #lookup: Lookup;
-  readonly #lists = new Map<string, BlockList>();
-  readonly #explicit = new Map<string, BlockList>();
-  readonly #order: TrustedTenant[];
-  /** Last addresses each host name resolved to. */
+  /** The plan in force, read once per request: a replace swaps the whole of it at once. */
+  #plan: TrustLists;
+  /** Last addresses each host name of the plan resolved to. */
   readonly #resolved = new Map<string, string[]>();
   /** Per source: the second it is in and the 403s sent in it. Bounded: cleared when it grows past MAX_REJECT_SOURCES. */
   readonly #rejects = new Map<string, { second: number; n: number }>();
   readonly #stats: SourceTrustStats = { admitted: 0, rejected: 0, dropped: 0, byListener: {}, resolveFailures: 0, rejectTableResets: 0 };
+  /** The next refresh, when one is waiting; undefined while none is (no host names, or one under way). */
   #timer: TimerHandle | undefined;
+  #refreshing = false;
+  #started = false;
   #closed = false;
+  /** Replaces run one after the other, in the order asked. */
+  #replacing: Promise<unknown> = Promise.resolve();
 
   constructor(options: SourceTrustOptions, deps: { log: Logger; clock: Clock; lookup?: Lookup }) {
-    this.#o = options;
     this.#log = deps.log;
     this.#clock = deps.clock;
     this.#lookup = deps.lookup ?? defaultLookup;
     this.#lines = new RateLimitedLog(deps.log, deps.clock, { intervalMs: 60_000 });
-    const first = options.tenants.filter((t) => t.name === options.defaultTenant);
-    this.#order = [...first, ...options.tenants.filter((t) => t.name !== options.defaultTenant)];
-    for (const t of options.tenants) {
-      const explicit = new BlockList();
-      for (const s of t.sources) addEntry(explicit, s);
-      this.#explicit.set(t.name, explicit);
-      this.#lists.set(t.name, explicit);
-    }
+    this.#plan = buildLists(options, this.#resolved);
   }
 
   /** Resolves the host names once (awaited) and again every refresh. */
   async start(): Promise<void> {
     await this.#resolveAll();
-    const every = (this.#o.refreshSeconds ?? 60) * 1000;
-    const tick = (): void => {
+    this.#started = true;
+    this.#schedule();
+  }
+
+  /** Host names refreshed on a timer now (tests, the admin view). */
+  get refreshing(): boolean {
+    return this.#timer !== undefined || this.#refreshing;
+  }
+
+  /**
+   * Puts a new plan in force (a configuration reload): its host names are resolved first (one that fails keeps the
+   * addresses it last had), its lists built whole, and only then swapped in with `onSwap` in the same step, so a
+   * request judged meanwhile sees all of the old plan or all of the new one. Counters go on; the refresh timer
+   * starts or stops with the plan's host names.
+   */
+  replace(options: SourceTrustOptions, onSwap?: () => void): Promise<TrustReplaceResult> {
+    const run = this.#replacing.then(() => this.#replace(options, onSwap));
+    this.#replacing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #replace(options: SourceTrustOptions, onSwap: (() => void) | undefined): Promise<TrustReplaceResult> {
+    const hosts = [...new Set(options.tenants.flatMap((t) => t.hosts))];
+    const unresolved = await this.#resolve(hosts, options);
+    const plan = buildLists(options, this.#resolved);
+    this.#plan = plan;
+    onSwap?.();
+    for (const h of this.#resolved.keys()) if (!plan.hosts.includes(h)) this.#resolved.delete(h);
+    if (this.#started) this.#schedule();
+    this.#log.info({ tenants: options.tenants.length, hosts: hosts.length, unresolved }, 'trusted sources replaced');
+    return { tenants: options.tenants.length, hosts: hosts.length, unresolved };
+  }
+
+  /** A refresh is waiting while the plan has host names, and none once it has none. */
+  #schedule(): void {
+    if (this.#closed) return;
+    const hasHosts = this.#plan.hosts.length > 0;
+    if (!hasHosts) {
+      this.#timer?.cancel();
+      this.#timer = undefined;
+      return;
+    }
+    if (this.#timer || this.#refreshing) return;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
       if (this.#closed) return;
+      this.#refreshing = true;
       void this.#resolveAll().finally(() => {
-        if (!this.#closed) this.#timer = this.#clock.setTimeout(tick, every);
+        this.#refreshing = false;
+        this.#schedule();
       });
-    };
-    if (this.#o.tenants.some((t) => t.hosts.length > 0)) this.#timer = this.#clock.setTimeout(tick, every);
+    }, (this.#plan.options.refreshSeconds ?? 60) * 1000);
   }
 
   close(): void {
     this.#closed = true;
     this.#timer?.cancel();
+    this.#timer = undefined;
   }
 
   stats(): SourceTrustStats {
@@ -138,21 +141,22 @@ export class SourceTrust {
     if (message.kind !== 'request' || message.method === 'ACK' || hasToTag(message)) return { admit: true };
     const source = flow.remoteAddress;
     const type = isIP(source) === 6 ? 'ipv6' : 'ipv4';
+    const plan = this.#plan;
     const tlsTenant = flow.protocol === 'tls' ? flow.tls?.tenant : undefined;
     if (tlsTenant !== undefined) {
-      const t = this.#order.find((x) => x.name === tlsTenant);
-      if (!t || !t.restrictTls || this.#explicit.get(t.name)!.check(source, type)) return this.#admit(tlsTenant);
-      return this.#refuse(flow, 'tls-address', tlsTenant);
+      const t = plan.order.find((x) => x.name === tlsTenant);
+      if (!t || !t.restrictTls || plan.explicit.get(t.name)!.check(source, type)) return this.#admit(tlsTenant);
+      return this.#refuse(plan, flow, 'tls-address', tlsTenant);
     }
     if (listenerTenant !== undefined) {
-      if (this.#lists.get(listenerTenant)?.check(source, type)) return this.#admit(listenerTenant);
-      return this.#refuse(flow, 'untrusted-source', listenerTenant);
+      if (plan.lists.get(listenerTenant)?.check(source, type)) return this.#admit(listenerTenant);
+      return this.#refuse(plan, flow, 'untrusted-source', listenerTenant);
     }
     // A tenant's transport is how we call it; it may call us over any of the shared listeners.
-    for (const t of this.#order) {
-      if (this.#lists.get(t.name)!.check(source, type)) return this.#admit(t.name);
+    for (const t of plan.order) {
+      if (plan.lists.get(t.name)!.check(source, type)) return this.#admit(t.name);
     }
-    return this.#refuse(flow, 'untrusted-source', undefined);
+    return this.#refuse(plan, flow, 'untrusted-source', undefined);
   }
 
   #admit(tenant: string): TrustVerdict {
@@ -160,14 +164,14 @@ export class SourceTrust {
     return { admit: true, tenant };
   }
 
-  #refuse(flow: Flow, cause: 'untrusted-source' | 'tls-address', tenant: string | undefined): TrustVerdict {
+  #refuse(plan: TrustLists, flow: Flow, cause: 'untrusted-source' | 'tls-address', tenant: string | undefined): TrustVerdict {
     const key = `${flow.listenerId ?? '-'} ${cause}`;
     this.#stats.byListener[key] = (this.#stats.byListener[key] ?? 0) + 1;
     const source = `${flow.remoteAddress}:${flow.remotePort}`;
     this.#lines.line('warn', 'ERR_ENGINE_UNTRUSTED_SOURCE', {
       remote: source, listener: flow.listenerId, protocol: flow.protocol, tenant: tenant ?? '-', cause,
     }, `request from untrusted source ${source} on ${flow.listenerId ?? '-'} refused (${cause})`, flow.remoteAddress);
-    if ((this.#o.untrusted ?? 'reject') === 'drop') {
+    if ((plan.options.untrusted ?? 'reject') === 'drop') {
       this.#stats.dropped++;
       return { admit: false, action: 'drop', cause };
     }
@@ -183,7 +187,7 @@ export class SourceTrust {
       r = { second, n: 0 };
       this.#rejects.set(flow.remoteAddress, r);
     }
-    if (++r.n > (this.#o.rejectsPerSecondPerSource ?? 5)) {
+    if (++r.n > (plan.options.rejectsPerSecondPerSource ?? 5)) {
       this.#stats.dropped++;
       return { admit: false, action: 'drop', cause: 'reject-rate' };
     }
@@ -191,28 +195,29 @@ export class SourceTrust {
     return { admit: false, action: 'reject', cause };
   }
 
+  /** Resolves the plan's host names again and swaps in lists built from them, unless a replace came meanwhile. */
   async #resolveAll(): Promise<void> {
-    for (const t of this.#o.tenants) {
-      if (t.hosts.length === 0) continue;
-      const list = new BlockList();
-      for (const s of t.sources) addEntry(list, s);
-      for (const host of t.hosts) {
-        let addresses: string[];
-        try {
-          addresses = await this.#lookup(host);
-          this.#resolved.set(host, addresses);
-        } catch (err) {
-          // A DNS outage must not lock a trunk out: the addresses the name had stay trusted.
-          addresses = this.#resolved.get(host) ?? [];
-          this.#stats.resolveFailures++;
-          this.#lines.line('warn', 'ERR_ENGINE_TRUST_RESOLVE', { tenant: t.name, host, err, kept: addresses.length },
-            `trusted source ${host} of tenant ${t.name} did not resolve; its last ${addresses.length} address(es) stay trusted`, host);
-        }
-        for (const a of addresses) addEntry(list, a);
-      }
-      this.#lists.set(t.name, list);
+    const plan = this.#plan;
+    if (plan.hosts.length === 0) return;
+    await this.#resolve(plan.hosts, plan.options);
+    if (this.#plan !== plan) return;
+    this.#plan = buildLists(plan.options, this.#resolved);
+    this.#log.debug({ tenants: plan.options.tenants.length }, 'trusted sources resolved');
+  }
+
+  /** Resolves `hosts` into the last-known addresses; a failure keeps what the name had. The names that failed. */
+  async #resolve(hosts: readonly string[], options: SourceTrustOptions): Promise<string[]> {
+    const r = await resolveHosts(hosts, this.#lookup, this.#clock, options.resolveTimeoutMs ?? 5_000);
+    for (const [host, addresses] of r.addresses) this.#resolved.set(host, addresses);
+    for (const { host, err } of r.failed) {
+      // A DNS outage must not lock a trunk out: the addresses the name had stay trusted.
+      const kept = this.#resolved.get(host)?.length ?? 0;
+      const tenant = options.tenants.filter((t) => t.hosts.includes(host)).map((t) => t.name).join(',');
+      this.#stats.resolveFailures++;
+      this.#lines.line('warn', 'ERR_ENGINE_TRUST_RESOLVE', { tenant, host, err, kept },
+        `trusted source ${host} of tenant ${tenant} did not resolve; its last ${kept} address(es) stay trusted`, host);
     }
-    this.#log.debug({ tenants: this.#o.tenants.length }, 'trusted sources resolved');
+    return r.failed.map((f) => f.host);
   }
 }
 
