@@ -7,6 +7,7 @@ import type { AppRegistry } from './app-registry.js';
 import type { EngineTlsOptions } from './engine-tls.js';
 import type { EngineCore } from './types.js';
 import type { CoreLimits } from './core/limits.js';
+import type { ProxyIdentityTenant } from './core/proxy-identity.js';
 import type { SourceTrustOptions } from './source-trust.js';
 import type { OverloadOptions } from './overload.js';
 
@@ -89,6 +90,8 @@ export type ClosableEngineCore = EngineCore & {
   unansweredInvites?(): number;
   /** The gateway is draining: OPTIONS to it get 503 with Retry-After, so a load balancer's probe takes it out. */
   drain?(retryAfterSeconds: number): void;
+  /** The tenants' proxy identity rules, replaced when the trusted sources are reloaded. */
+  replaceProxyIdentity?(tenants: ProxyIdentityTenant[]): void;
 };
 
 export interface EngineOptions {

@@ -73,6 +73,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #uas: UasCore;
   readonly #network: NetworkRequests;
   readonly #app: AppCommands;
+  readonly #proxyIds: ProxyIdentity;
   #closed = false;
 
   constructor(o: EngineCoreOptions) {
@@ -97,7 +98,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
         dialogsUnderWay: () => this.#server.dialogsUnderWay + this.#uac.dialogsUnderWay,
       },
     });
-    const proxyIds = new ProxyIdentity(o.proxyIdentity ?? [], (source, tenant) => this.#guard.counted(
+    const proxyIds = this.#proxyIds = new ProxyIdentity(o.proxyIdentity ?? [], (source, tenant) => this.#guard.counted(
       'proxyIdentityIgnored', 'ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED', 'proxy identity header from an untrusted source', undefined,
       `proxy identity header from ${source} (tenant ${tenant ?? '-'}) removed: not a trusted proxy of that tenant`));
     this.#notify = new AppNotify(this.#hub, this.#clock);
@@ -168,6 +169,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   /** From now on OPTIONS to the gateway itself are answered 503 (a load balancer's probe takes it out). */
   drain(retryAfterSeconds: number): void {
     this.#network.drain({ status: 503, phrase: 'Service Unavailable', text: 'draining', retryAfter: retryAfterSeconds });
+  }
+
+  /** The tenants' proxy identity rules after a reload of the trusted sources; requests from now on are read by them. */
+  replaceProxyIdentity(tenants: ProxyIdentityTenant[]): void {
+    this.#proxyIds.replace(tenants);
   }
 
   /** New INVITEs handed to an app that has not answered them at all yet (the overload guard's queue depth). */

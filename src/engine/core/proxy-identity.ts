@@ -55,6 +55,18 @@ function blockList(entries: string[]): BlockList {
   return list;
 }
 
+interface Rules {
+  byTenant: Map<string, { header: string; from: BlockList }>;
+  /** Every configured header name, lower case. */
+  headers: Set<string>;
+}
+
+function rules(tenants: ProxyIdentityTenant[]): Rules {
+  const byTenant = new Map<string, { header: string; from: BlockList }>();
+  for (const t of tenants) byTenant.set(t.tenant, { header: t.header.toLowerCase(), from: blockList(t.trustedFrom) });
+  return { byTenant, headers: new Set([...byTenant.values()].map((t) => t.header)) };
+}
+
 /**
  * Reads and removes every configured proxy identity header of a request before an app sees it. The names are
  * returned only for the tenant that configured the header and only from its trusted proxy addresses; from any
@@ -62,29 +74,34 @@ function blockList(entries: string[]): BlockList {
  */
 export class ProxyIdentity {
   readonly stats: ProxyIdentityStats = { taken: 0, ignored: 0 };
-  readonly #byTenant = new Map<string, { header: string; from: BlockList }>();
-  readonly #headers: Set<string>;
+  /** The rules in force, read once per request: replace() swaps all of them at once. */
+  #rules: Rules;
   readonly #onIgnored: ((source: string, tenant: string | undefined) => void) | undefined;
 
   constructor(tenants: ProxyIdentityTenant[], onIgnored?: (source: string, tenant: string | undefined) => void) {
-    for (const t of tenants) this.#byTenant.set(t.tenant, { header: t.header.toLowerCase(), from: blockList(t.trustedFrom) });
-    this.#headers = new Set([...this.#byTenant.values()].map((t) => t.header));
+    this.#rules = rules(tenants);
     this.#onIgnored = onIgnored;
   }
 
   get empty(): boolean {
-    return this.#headers.size === 0;
+    return this.#rules.headers.size === 0;
+  }
+
+  /** New rules (a configuration reload), built whole before the swap; the counters go on. */
+  replace(tenants: ProxyIdentityTenant[]): void {
+    this.#rules = rules(tenants);
   }
 
   take(request: SipRequest, source: string, tenant: string | undefined): ProxyIdentities | undefined {
-    if (this.#headers.size === 0 || !request.headers.some((h) => this.#headers.has(h.name))) return undefined;
-    const own = tenant !== undefined ? this.#byTenant.get(tenant) : undefined;
+    const { byTenant, headers } = this.#rules;
+    if (headers.size === 0 || !request.headers.some((h) => headers.has(h.name))) return undefined;
+    const own = tenant !== undefined ? byTenant.get(tenant) : undefined;
     const family = isIP(source);
     const trusted = own !== undefined && family !== 0 && own.from.check(source, family === 4 ? 'ipv4' : 'ipv6');
     const values: string[] = [];
     let w = 0;
     for (const h of request.headers) {
-      if (!this.#headers.has(h.name)) { request.headers[w++] = h; continue; }
+      if (!headers.has(h.name)) { request.headers[w++] = h; continue; }
       if (trusted && h.name === own.header) values.push(h.value);
     }
     request.headers.length = w;

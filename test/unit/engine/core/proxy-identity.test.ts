@@ -45,3 +45,19 @@ test('the same header from another address or for another tenant is removed, ign
 test('names that could break the peer header are dropped from the list', () => {
   assert.deepEqual(parseIdentityList('a.test, "b.test", x;y=1, c"d, sip:e.test, a.test'), ['dns:a.test', 'dns:b.test', 'sip:e.test']);
 });
+
+test('replace: new proxy addresses and headers apply to the next request; a tenant left out loses its header; the counters go on', () => {
+  const p = proxy();
+  assert.ok(p.take(invite(['X-Carrier-Identity', 'a.carrier.test']), '127.0.0.1', 'carrier'));
+  p.replace([{ tenant: 'carrier', header: 'X-Edge-Identity', trustedFrom: ['127.0.0.9'] }, { tenant: 'other', header: 'X-Other-Id', trustedFrom: ['127.0.0.1'] }]);
+  const moved = invite(['X-Edge-Identity', 'b.carrier.test']);
+  assert.equal(p.take(moved, '127.0.0.1', 'carrier'), undefined, 'the old proxy address no longer vouches');
+  assert.equal(moved.headers.length, 1, 'and its copy of the new header is removed');
+  assert.deepEqual(p.take(invite(['X-Edge-Identity', 'b.carrier.test']), '127.0.0.9', 'carrier')?.identities, ['dns:b.carrier.test']);
+  const oldHeader = invite(['X-Carrier-Identity', 'a.carrier.test']);
+  assert.equal(p.take(oldHeader, '127.0.0.9', 'carrier'), undefined, 'the old header is no longer read');
+  assert.equal(oldHeader.headers.length, 2, 'nor removed: it is no longer a configured header');
+  p.replace([]);
+  assert.equal(p.empty, true);
+  assert.deepEqual(p.stats, { taken: 2, ignored: 1 });
+});
