@@ -11,7 +11,7 @@ import type { AdminErrorCode } from './admin/errors.js';
 /**
  * The b2bua against a real drachtio-server (gateway.engine.mode external): the same policy pipeline, app workers
  * and CDR sinks as startGateway, with no engine of our own. drachtio-server owns SIP (its contacts, its TLS, its
- * transactions); what only our engine has (connection table, listeners, TLS profiles, clearing a connection)
+ * transactions); what only our engine has (connection table, listeners, TLS profiles, trusted sources, clearing a connection)
  * answers ERR_ADMIN_ENGINE_EXTERNAL.
  *
  * A server that is down at start is waited for (one ERR_GATEWAY_ENGINE_UNREACHABLE line, then a probe every
@@ -74,6 +74,7 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
     b2bua,
     ...(cdr ? { cdr } : {}),
     reloadTls: () => needsEngine('reloading TLS profiles'),
+    reloadTrust: () => needsEngine('applying trusted sources'),
     engineSnapshot: () => needsEngine('the engine snapshot (connections, listeners, TLS)'),
     closeConnection: () => needsEngine('clearing a connection'),
     close,

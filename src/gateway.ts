@@ -6,7 +6,7 @@ import { startEngine, type Engine, type EngineAddresses, type EngineListenerOpti
 import { startEngineWorker } from './engine/worker.js';
 import type { EngineWorkerFailure, EngineWorkerHandle } from './engine/worker-types.js';
 import type { EngineTlsOptions } from './engine/engine-tls.js';
-import type { SourceTrustOptions } from './engine/source-trust.js';
+import type { SourceTrustOptions, TrustReloadResult } from './engine/source-trust.js';
 import type { CoreLimits } from './engine/core/limits.js';
 import type { OverloadOptions } from './engine/overload.js';
 import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js';
@@ -67,6 +67,11 @@ export interface Gateway {
   cdr?: CdrSink;
   /** Hot reload of the engine's TLS profiles: validated before the swap; a bad set leaves the running one. */
   reloadTls(profiles: ProfileInput[]): Promise<ReloadResult>;
+  /**
+   * Hot reload of the engine's trusted sources (and its proxy identity rules): the new plan is built whole, names
+   * resolved, before the swap; not ok leaves the running plan. Rejects when the engine cannot be asked.
+   */
+  reloadTrust(plan: SourceTrustOptions): Promise<TrustReloadResult>;
   /** The engine's connection table, TLS profiles and counters (from its worker when it runs in one). */
   engineSnapshot(): Promise<EngineSnapshot>;
   /** Closes one of the engine's TCP/TLS connections (admin API): the connection as it was, or undefined when none is open by that id. */
@@ -166,6 +171,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const warmed = options.prewarmCalls ? warmB2buaThread(options.prewarmCalls, options.policy ? 'policy' : 'plain', log) : undefined;
   let engine: {
     addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; snapshot(): Promise<EngineSnapshot>; close(): Promise<void>;
+    reloadTrust(plan: SourceTrustOptions): Promise<TrustReloadResult>;
     closeConnection(id: string): Promise<ConnectionInfo | undefined>;
     drain(retryAfterSeconds: number): void;
     onFailure?: EngineWorkerHandle['onFailure'];
@@ -185,13 +191,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...(options.logStyle ? { logStyle: options.logStyle } : {}),
     }, warmed);
     engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure, closeConnection: w.closeConnection,
-      drain: w.drain };
+      drain: w.drain, reloadTrust: w.reloadTrust };
   } else {
     // One thread for both: the b2bua's warm-up first, then the engine's.
     await warmed;
     const e: Engine = await startEngine({ listen: options.listen, control: control0, ...tls, log });
     engine = {
       addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), snapshot: () => Promise.resolve(engineSnapshot(e)), close: () => e.close(),
+      reloadTrust: (plan) => e.reloadTrust(plan),
       closeConnection: (id) => Promise.resolve(closeConnectionByAdmin(e, id, log.child({ thread: 'engine' }))),
       drain: (s) => e.drain(s),
     };
@@ -235,6 +242,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     b2bua,
     ...(cdr ? { cdr } : {}),
     reloadTls: (p) => engine.reloadTls(p),
+    reloadTrust: (plan) => engine.reloadTrust(plan),
     engineSnapshot: () => engine.snapshot(),
     closeConnection: (id) => engine.closeConnection(id),
     close,

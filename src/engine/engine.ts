@@ -11,7 +11,8 @@ import { prewarmEngine } from './prewarm.js';
 import { EngineCore as SipCore } from './core/index.js';
 import { EngineTls } from './engine-tls.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
-import { SourceTrust } from './source-trust.js';
+import { SourceTrust, type SourceTrustOptions, type TrustReloadResult } from './source-trust.js';
+import type { ProxyIdentityTenant } from './core/proxy-identity.js';
 import { SourceRate } from './source-rate.js';
 import { edgeGuard } from './edge-guard.js';
 import { OverloadGuard } from './overload.js';
@@ -122,7 +123,7 @@ export class Engine {
     const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock: sipClock, log };
     const core = options.createCore ? options.createCore(deps) : new SipCore({
       ...deps, log: log.child({ component: 'core' }), ...(options.limits ? { limits: options.limits } : {}), stages,
-      proxyIdentity: (options.trust?.tenants ?? []).flatMap((t) => t.proxyIdentity ? [{ tenant: t.name, ...t.proxyIdentity }] : []),
+      proxyIdentity: proxyIdentityRules(options.trust),
     });
     this.core = core;
     // A reset TCP/TLS connection ends the dialogs on it (the app hears an unsolicited BYE and ends the other leg);
@@ -215,10 +216,6 @@ export class Engine {
   }
 
   /**
-   * Hot reload of the TLS profiles: all are built and validated first; only then swapped, with each profile
-   * listener given its new default context. New handshakes use them; live connections and calls go on.
-   */
-  /**
    * The gateway stops taking calls (SIGTERM): from now on an OPTIONS to the gateway itself is answered 503 with
    * Retry-After and a Reason, so a dispatcher's probe marks this instance down while its calls drain.
    */
@@ -226,9 +223,26 @@ export class Engine {
     this.core.drain?.(retryAfterSeconds);
   }
 
+  /**
+   * Hot reload of the TLS profiles: all are built and validated first; only then swapped, with each profile
+   * listener given its new default context. New handshakes use them; live connections and calls go on.
+   */
   reloadTls(profiles: ProfileInput[]): ReloadResult {
     if (!this.tls) return { ok: false, version: 0, problems: [{ profile: '-', code: 'ERR_TLS_PROFILE_INVALID', reason: 'the engine was started without TLS profiles' }] };
     return this.tls.reload(profiles, (id, context, requestCert) => this.transport.setListenerSecureContext(id, context, { requestCert }));
+  }
+
+  /**
+   * Hot reload of the trusted sources (a configuration reload): the new plan's host names are resolved and its lists
+   * built before the swap; the source check and the core's proxy identity rules change in one step, so a new request
+   * meets the old plan or the new one, whole. Calls and dialogs up go on. An engine started without trusted sources
+   * checks none and stays so (not enforced): a restart with them starts the check.
+   */
+  async reloadTrust(plan: SourceTrustOptions): Promise<TrustReloadResult> {
+    if (!this.trust) return { ok: false, enforced: false, code: 'ERR_ENGINE_WORKER', reason: 'the engine was started without trusted sources: it checks none' };
+    if (this.#state === 'closed') return { ok: false, enforced: true, code: 'ERR_ENGINE_WORKER', reason: 'the engine is closed' };
+    const r = await this.trust.replace(plan, () => this.core.replaceProxyIdentity?.(proxyIdentityRules(plan)));
+    return { ok: true, ...r };
   }
 
   /** Closes everything; idempotent. */
@@ -250,6 +264,11 @@ export class Engine {
     })();
     return this.#closing;
   }
+}
+
+/** The proxy identity rules of a trust plan's tenants (proxy-identity.ts). */
+function proxyIdentityRules(plan: SourceTrustOptions | undefined): ProxyIdentityTenant[] {
+  return (plan?.tenants ?? []).flatMap((t) => t.proxyIdentity ? [{ tenant: t.name, ...t.proxyIdentity }] : []);
 }
 
 function isTransportUser(core: object): core is TransportUser {

@@ -8,7 +8,7 @@ import type { EngineTlsOptions } from './engine-tls.js';
 import type { EngineSnapshot } from './engine-snapshot.js';
 import type { CoreLimits } from './core/limits.js';
 import type { OverloadOptions } from './overload.js';
-import type { SourceTrustOptions } from './source-trust.js';
+import type { SourceTrustOptions, TrustReloadResult } from './source-trust.js';
 
 // What the engine worker (worker.ts) is given, what its starter gets back, and how it can fail.
 
@@ -47,6 +47,11 @@ export interface EngineWorkerHandle {
    * leaves the running one and comes back with its problems.
    */
   reloadTls(profiles: ProfileInput[]): Promise<ReloadResult>;
+  /**
+   * Hot reload of the trusted sources inside the worker (Engine.reloadTrust): host names resolved and lists built
+   * there before the swap; the running plan stays unless the answer is ok.
+   */
+  reloadTrust(plan: SourceTrustOptions): Promise<TrustReloadResult>;
   /** The connection table, TLS profiles and counters, copied inside the worker (admin API). */
   snapshot(): Promise<EngineSnapshot>;
   /** Closes one TCP/TLS connection (admin API): the connection as it was, or undefined when none is open by that id. */

@@ -5,15 +5,18 @@ import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { Engine, type EngineAddresses } from './engine.js';
 import { engineSnapshot, type EngineSnapshot } from './engine-snapshot.js';
 import { closeConnectionByAdmin } from './close-connection.js';
+import type { SourceTrustOptions, TrustReloadResult } from './source-trust.js';
 import type { ConnectionInfo } from '../sip/transport/index.js';
 import type { EngineWorkerErrorCode, EngineWorkerFailure, EngineWorkerHandle, EngineWorkerOptions } from './worker-types.js';
 
 type ToWorker = { type: 'close' } | { type: 'listen' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number }
-  | { type: 'closeConnection'; id: number; connection: string } | { type: 'drain'; retryAfterSeconds: number };
+  | { type: 'closeConnection'; id: number; connection: string } | { type: 'drain'; retryAfterSeconds: number }
+  | { type: 'reloadTrust'; id: number; plan: SourceTrustOptions };
 type FromWorker =
   | { type: 'started'; addresses: EngineAddresses }
   | { type: 'failed'; code: string; message: string }
   | { type: 'reloaded'; id: number; result: ReloadResult }
+  | { type: 'trustReloaded'; id: number; result: TrustReloadResult }
   | { type: 'snapshot'; id: number; snapshot: EngineSnapshot }
   | { type: 'connectionClosed'; id: number; info: ConnectionInfo | null }
   | { type: 'closed' };
@@ -73,6 +76,8 @@ export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Pro
         (id, connection) => ({ type: 'closeConnection', id, connection }), (m) => (m.type === 'connectionClosed' ? { id: m.id, value: m.info } : undefined));
       resolve({
         ports: m.addresses, worker, reloadTls: reloader(worker, timeoutMs), snapshot: snapshotter(worker, timeoutMs),
+        reloadTrust: workerQuery<SourceTrustOptions, TrustReloadResult>(worker, timeoutMs, 'a trusted-source reload',
+          (id, plan) => ({ type: 'reloadTrust', id, plan }), (m) => (m.type === 'trustReloaded' ? { id: m.id, value: m.result } : undefined)),
         closeConnection: async (id) => (await closeConnection(id)) ?? undefined,
         drain: (retryAfterSeconds) => worker.postMessage({ type: 'drain', retryAfterSeconds } satisfies ToWorker),
         close: () => {
@@ -229,6 +234,13 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
         result = { ok: false, version: engine.tls?.store.version ?? 0, problems: [{ profile: '-', code: 'ERR_TLS_CONTEXT', reason: (e as Error).message }] };
       }
       post({ type: 'reloaded', id: m.id, result });
+      return;
+    }
+    if (m.type === 'reloadTrust') {
+      void engine.reloadTrust(m.plan).catch((e: unknown): TrustReloadResult => {
+        log.error({ err: e }, 'trusted-source reload failed');
+        return { ok: false, enforced: true, code: 'ERR_ENGINE_WORKER', reason: (e as Error).message };
+      }).then((result) => post({ type: 'trustReloaded', id: m.id, result }));
       return;
     }
     if (m.type !== 'close') return;
