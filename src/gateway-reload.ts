@@ -8,58 +8,11 @@ import type { Logger } from './log/index.js';
 import type { ProfileInput } from './tls/index.js';
 import { engineListeners, tlsFilePaths, tlsProfileInputs, watchTlsFiles, type TlsFileWatcher } from './startup-tls.js';
 
-/** What asked for a reload (logged with the outcome). */
-export type ReloadTrigger = 'api' | 'signal' | 'file' | 'start';
+import type { ConfigReloadReport, NeedsRestart, ReloadProblem, ReloadTrigger, TlsReloadReport, TrustReloadReport } from './gateway-reload-types.js';
+import type { TrustPlan } from './config/index.js';
+import { applyTrustPlan } from './reload-trust.js';
 
-/** One reason a reload was refused, or a warning: a stable code and where the problem is. */
-export interface ReloadProblem {
-  code: string;
-  message: string;
-  file?: string;
-  line?: number;
-  path?: string;
-  profile?: string;
-}
-
-/** The outcome of a TLS reload: what the engine loaded, and what changed, or why it kept the running set. */
-export interface TlsReloadReport {
-  ok: boolean;
-  trigger: ReloadTrigger;
-  /** Generation of the engine's profile set after the call (unchanged when refused). */
-  version: number;
-  /** Profiles loaded after the call. */
-  profiles: string[];
-  added: string[];
-  removed: string[];
-  /** Profiles whose certificate (server or client) changed: SHA-256 fingerprints before and after. */
-  certificates: { profile: string; kind: 'server' | 'client'; from: string; to: string }[];
-  problems: ReloadProblem[];
-  /** Applied, but not working as the configuration reads (ERR_TLS_SNI_WIDENS: an SNI profile wider than its listener's default). */
-  warnings?: ReloadProblem[];
-}
-
-/** A part of the new configuration that takes a restart to apply, and why. */
-export interface NeedsRestart {
-  what: string;
-  reason: string;
-}
-
-/** The outcome of a configuration reload. */
-export interface ConfigReloadReport {
-  ok: boolean;
-  trigger: ReloadTrigger;
-  /** Top-level sections that differ from the running configuration. */
-  changed: string[];
-  /** What was swapped in the running gateway: 'routing' (the b2bua's policy), 'tlsProfiles'. */
-  applied: string[];
-  /** Changes accepted in the configuration but not in effect until a restart (listeners, ports...). */
-  needsRestart: NeedsRestart[];
-  /** Why the reload was refused; empty when ok. */
-  problems: ReloadProblem[];
-  warnings: ReloadProblem[];
-  /** The TLS part, when the profiles were reloaded. */
-  tls?: TlsReloadReport;
-}
+export type { ConfigReloadReport, NeedsRestart, ReloadProblem, ReloadTrigger, TlsReloadReport, TrustReloadReport } from './gateway-reload-types.js';
 
 export interface GatewayReloaderOptions {
   gateway: Gateway;
@@ -87,15 +40,17 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
 /**
  * Reloads a running gateway: the TLS profiles (files changed on disk, or asked for), and the whole
  * configuration (SIGHUP, the admin API). A configuration is validated in full first; a bad one is refused
- * with every problem and the running one stays. A good one swaps the b2bua's policy (new calls use it, calls
- * in progress go on) and the TLS profiles (new handshakes use them); listener, control and admin changes are
- * reported as needing a restart. Reloads run one at a time, in the order asked.
+ * with every problem and the running one stays. A good one swaps the TLS profiles (new handshakes use them),
+ * the engine's trusted sources (new requests are judged by them) and the b2bua's policy (new calls use it; calls
+ * in progress go on); listener, control and admin changes are reported as needing a restart. Reloads run one at a time, in the order asked.
  */
 export class GatewayReloader {
   readonly #o: GatewayReloaderOptions;
   /** The configuration the sockets, the control endpoint and the routing mode were started with. */
   readonly #started: GatewayConfig;
   #config: GatewayConfig;
+  /** The trust plan the engine runs: the one it started with, then each one it took (a failed apply leaves it). */
+  #trustPlan: TrustPlan;
   #queue: Promise<unknown> = Promise.resolve();
   #watch: TlsFileWatcher | undefined;
   #watching = false;
@@ -105,6 +60,7 @@ export class GatewayReloader {
     this.#o = options;
     this.#started = options.config;
     this.#config = options.config;
+    this.#trustPlan = trustPlanFromConfig(options.config);
   }
 
   /** The configuration in effect (the last one accepted). */
@@ -237,9 +193,6 @@ export class GatewayReloader {
     if (!same(started.gateway.admin, next.gateway.admin)) needsRestart.push({ what: 'gateway.admin', reason: 'the admin API listens where it was started' });
     if (!same(started.gateway.limits, next.gateway.limits)) needsRestart.push({ what: 'gateway.limits', reason: 'the engine\'s bounds are set when it starts' });
     if (!same(started.cdr, next.cdr)) needsRestart.push({ what: 'cdr', reason: 'the CDR file and database are opened at start' });
-    if (!same(trustPlanFromConfig(started), trustPlanFromConfig(next))) {
-      needsRestart.push({ what: 'trusted sources', reason: 'the engine takes the tenants\' trusted sources (targets, trustedSources, gateway.untrusted) at start; the b2bua routes by the new tenants and dial peers at once' });
-    }
     if (started.gateway.policy !== next.gateway.policy) {
       needsRestart.push({ what: 'gateway.policy', reason: `the gateway started with policy ${started.gateway.policy}; the mode changes at a restart` });
     }
@@ -281,8 +234,24 @@ export class GatewayReloader {
       if (tls.warnings) warnings.push(...tls.warnings);
     }
 
+    // Trusted sources: after the TLS profiles (whose refusal refuses the whole reload) and before the routing, so a
+    // carrier added is let in as its dial peers appear. A failure is reported and leaves the running plan; the next
+    // reload tries again, since the plan is compared with the one the engine runs.
+    let trust: TrustReloadReport | undefined;
+    const plan = trustPlanFromConfig(next);
+    if (!same(plan, this.#trustPlan)) {
+      const t = await applyTrustPlan(gateway, plan, log, trigger);
+      if (t.kind === 'not-enforced') needsRestart.push({ what: 'trusted sources', reason: t.reason });
+      else {
+        trust = t.report;
+        warnings.push(...t.warnings);
+        if (t.report.ok) this.#trustPlan = plan;
+      }
+    }
+
     const applied: string[] = [];
     if (tls) applied.push('tlsProfiles');
+    if (trust?.ok) applied.push('trustedSources');
     if (policy) {
       gateway.b2bua.setPolicy(policy);
       applied.push('routing');
@@ -292,6 +261,6 @@ export class GatewayReloader {
     for (const w of warnings) log.warn({ trigger, code: w.code }, `trunkgate: reload warning: ${w.path ? `${w.path}: ` : ''}${w.message}`);
     log.info({ code: 'EVT_RELOAD_APPLIED', trigger, changed, applied, needsRestart },
       `trunkgate: configuration reloaded (${changed.length > 0 ? `changed: ${changed.join(', ')}` : 'no change'}${applied.length > 0 ? `; applied: ${applied.join(', ')}` : ''}${needsRestart.length > 0 ? `; needs restart: ${needsRestart.map((n) => n.what).join(', ')}` : ''})`);
-    return { ok: true, trigger, changed, applied, needsRestart, problems: [], warnings, ...(tls ? { tls } : {}) };
+    return { ok: true, trigger, changed, applied, needsRestart, problems: [], warnings, ...(tls ? { tls } : {}), ...(trust ? { trust } : {}) };
   }
 }
