@@ -210,6 +210,17 @@ export const tlsReloadSchema = {
   },
 } as const;
 
+/** The trusted-source part of a configuration reload (the engine's source check and proxy identity rules). */
+export const trustReloadSchema = {
+  type: 'object',
+  description: 'present when the reload changed the trust plan: applied (ok), or why the running plan stays',
+  properties: {
+    ok: bool, tenants: int, hosts: int,
+    unresolved: { ...strings, description: 'host names that did not resolve: one known before keeps its last addresses' },
+    problems: { type: 'array', items: problemSchema },
+  },
+} as const;
+
 export const configReloadSchema = {
   type: 'object',
   properties: {
@@ -218,5 +229,6 @@ export const configReloadSchema = {
     problems: { type: 'array', items: problemSchema },
     warnings: { type: 'array', items: { type: 'object', properties: { code: str, profile: str, reason: str } } },
     tls: tlsReloadSchema,
+    trust: trustReloadSchema,
   },
 } as const;

@@ -52,7 +52,7 @@ export function reloadRoutes(services: AdminServices): FastifyPluginAsync {
 
     app.post('/reload/config', {
       schema: {
-        summary: 'Read profiles/ again: routing and TLS profiles swapped when valid; listener changes reported as needing a restart',
+        summary: 'Read profiles/ again: routing, TLS profiles and trusted sources swapped when valid; listener changes reported as needing a restart',
         tags: ['reload'],
         response: { 200: configReloadSchema, 422: configReloadSchema },
       },
