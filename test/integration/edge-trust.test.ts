@@ -129,3 +129,30 @@ test('UDP: responses go to the packet\'s source, never to a maddr in the top Via
   await settle(udp, good, 'z9hG4bKm2');
   assert.equal(third.got.length, 0, 'the maddr socket received nothing');
 });
+
+test('Engine.reloadTrust: a source added is let in and a source removed is refused without a restart; an engine started without trust stays without', async (t) => {
+  const { e, udp } = await engine(t, TRUST);
+  const newcomer = await udpSocket(t, '127.0.0.2');
+  const good = await udpSocket(t, '127.0.0.1');
+  newcomer.s.send(invite('127.0.0.2', newcomer.port, 'UDP', 'z9hG4bKr1'), udp, '127.0.0.1');
+  await until(() => newcomer.got.length > 0, 'the 403');
+  assert.match(newcomer.got[0]!, /^SIP\/2\.0 403 Forbidden\r\n/);
+  const added = await e.reloadTrust({ ...TRUST, tenants: [{ ...TRUST.tenants[0]!, sources: ['127.0.0.1', '127.0.0.2'] }] });
+  assert.deepEqual(added, { ok: true, tenants: 1, hosts: 0, unresolved: [] });
+  newcomer.s.send(invite('127.0.0.2', newcomer.port, 'UDP', 'z9hG4bKr2'), udp, '127.0.0.1');
+  await until(() => newcomer.got.some((m) => m.startsWith('SIP/2.0 100 Trying')), 'the INVITE to reach the core');
+  await e.reloadTrust(TRUST);
+  const before = newcomer.got.length;
+  newcomer.s.send(invite('127.0.0.2', newcomer.port, 'UDP', 'z9hG4bKr3'), udp, '127.0.0.1');
+  await until(() => newcomer.got.length > before && newcomer.got.slice(before).some((m) => m.includes('z9hG4bKr3')), 'the answer');
+  assert.match(newcomer.got.slice(before).find((m) => m.includes('z9hG4bKr3'))!, /^SIP\/2\.0 403 Forbidden\r\n/, 'removed again: refused');
+  await settle(udp, good, 'z9hG4bKr4');
+  assert.equal(e.trust!.stats().rejected, 2, 'the counters go on across reloads');
+
+  const open = await startEngine({ listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }], control: { host: '127.0.0.1', port: 0, secret: 'none' } });
+  t.after(() => open.close());
+  const r = await open.reloadTrust(TRUST);
+  assert.equal(r.ok, false);
+  assert.equal(!r.ok && r.enforced, false, 'started without trusted sources: the plan is not taken');
+  assert.equal(open.trust, undefined);
+});
