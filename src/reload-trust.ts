@@ -18,11 +18,13 @@ export type TrustApplyOutcome =
 export async function applyTrustPlan(gateway: Pick<Gateway, 'reloadTrust'>, plan: TrustPlan, log: Logger, trigger: ReloadTrigger): Promise<TrustApplyOutcome> {
   const hosts = new Set(plan.tenants.flatMap((t) => t.hosts)).size;
   const failed = (problem: ReloadProblem): TrustApplyOutcome => {
-    log.warn({ code: problem.code, trigger }, `trunkgate: trusted sources not applied; the running ones stay: ${problem.message}`);
+    // drachtio-server (external mode) checks no trusted sources of ours: there is no running plan to keep.
+    const message = `trusted sources not applied${problem.code === 'ERR_ADMIN_ENGINE_EXTERNAL' ? '' : '; the running ones stay'}: ${problem.message}`;
+    log.warn({ code: problem.code, trigger }, `trunkgate: ${message}`);
     return {
       kind: 'reported',
       report: { ok: false, tenants: plan.tenants.length, hosts, unresolved: [], problems: [problem] },
-      warnings: [{ code: problem.code, message: `trusted sources not applied; the running ones stay: ${problem.message}`, path: 'tenants' }],
+      warnings: [{ code: problem.code, message, path: 'tenants' }],
     };
   };
   let r;

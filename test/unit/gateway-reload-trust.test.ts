@@ -110,6 +110,7 @@ test('external drachtio-server mode: the reload says the trusted sources cannot 
   assert.equal(r.ok, true);
   assert.deepEqual(r.trust?.problems.map((p) => p.code), ['ERR_ADMIN_ENGINE_EXTERNAL']);
   assert.ok(!r.applied.includes('trustedSources'));
+  assert.ok(r.warnings.some((w) => w.code === 'ERR_ADMIN_ENGINE_EXTERNAL' && /^trusted sources not applied: .*embedded engine/.test(w.message)), JSON.stringify(r.warnings));
 });
 
 test('an engine started without trusted sources does not start checking them on a reload: that still needs a restart, and says why', async (t) => {
