@@ -74,7 +74,7 @@ export class SourceTrust {
     this.#schedule();
   }
 
-  /** Host names refreshed on a timer now (tests, the admin view). */
+  /** A refresh of the host names is waiting or under way (the plan has some). */
   get refreshing(): boolean {
     return this.#timer !== undefined || this.#refreshing;
   }
