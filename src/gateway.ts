@@ -32,7 +32,7 @@ export interface GatewayOptions {
   policy?: B2buaPolicy;
   /** With a policy: how many b2bua apps take the calls (this thread's and `apps - 1` worker threads; default 1). */
   apps?: number;
-  /** Trusted sources per tenant: the engine refuses new requests from any other source. Absent: no check (tests). */
+  /** Trusted sources per tenant: the engine refuses new requests from any other source. Absent: no check (tests), and a reload does not start one. */
   trust?: SourceTrustOptions;
   /** The engine's bounds: its SIP core (answer times, tables) and its transport (connections, messages). */
   limits?: { core?: CoreLimits; transport?: TransportLimits; overload?: OverloadOptions };
