@@ -58,6 +58,10 @@ export interface TenantPolicy {
   readonly media?: TenantMedia;
   /** Concurrent calls with this tenant on either leg, gateway-wide (call-limits.ts); absent: no limit. */
   readonly maxCalls?: number;
+  /** New calls this tenant sends us a second, gateway-wide (a token bucket, call-rates.ts); absent: no rate. */
+  readonly maxCallsPerSecond?: number;
+  /** The bucket's size for maxCallsPerSecond; absent: max(1, ceil(maxCallsPerSecond)). */
+  readonly callBurst?: number;
 }
 
 /** The rtpengine instances flow-through calls are anchored on (config gateway.media). */
@@ -111,6 +115,10 @@ export interface B2buaDialPeer extends DialPeer {
   readonly noAnswerTimeoutSeconds?: number;
   /** Concurrent B legs routed over this dial peer, gateway-wide (CUBE `max-conn`, call-limits.ts); absent: no limit. */
   readonly maxCalls?: number;
+  /** B-leg attempts placed over this dial peer a second, gateway-wide (CUBE `call spike`, call-rates.ts); absent: no rate. */
+  readonly maxCallsPerSecond?: number;
+  /** The bucket's size for maxCallsPerSecond; absent: max(1, ceil(maxCallsPerSecond)). */
+  readonly callBurst?: number;
 }
 
 /** RFC 4028 session timers the b2bua runs on each leg of a connected call. */
@@ -146,7 +154,7 @@ export interface B2buaPolicy {
   readonly calls?: CallLimitsPolicy;
   /** rtpengine for flow-through tenants; absent: none configured. */
   readonly media?: MediaRelayPolicy;
-  /** Retry-After (seconds) of the 503 a call gets at a call limit (config gateway.limits.retryAfterSeconds); absent: 5. */
+  /** Retry-After (seconds) of the 503 a call gets at a call limit or over a call rate (config gateway.limits.retryAfterSeconds); absent: 5. */
   readonly retryAfterSeconds?: number;
   /**
    * external: the app runs against a real drachtio-server, which passes an X-Trunkgate-Peer from the network on

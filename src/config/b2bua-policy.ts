@@ -4,9 +4,9 @@ import { tenantsByServerName } from './list-listeners.js';
 
 /**
  * The b2bua's policy pipeline data from a loaded configuration: tenants (transport, scheme, target, TLS
- * profile, SRTP suites, OPTIONS ping, default permissions, unknown-peer rule, call limit), every listener
+ * profile, SRTP suites, OPTIONS ping, default permissions, unknown-peer rule, call limit and rate), every listener
  * with its tenant, the SNI → tenant map, the default tenant, the effective categories in check order, the TLS peers,
- * the dial peers in configuration order (call limit included) and the Retry-After of the b2bua's 503s. Pure: the frozen configuration is read, never changed, and the
+ * the dial peers in configuration order (call limit and rate included) and the Retry-After of the b2bua's 503s. Pure: the frozen configuration is read, never changed, and the
  * b2bua never sees YAML or zod. Digest passwords are read from `env` by the variable each tenant names.
  */
 export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Record<string, string | undefined>> = {}): B2buaPolicy {
@@ -30,6 +30,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
       defaultPermissions: t.defaultPermissions,
       unknownPeer: t.unknownPeer,
       ...(t.maxCalls !== undefined ? { maxCalls: t.maxCalls } : {}),
+      ...rateOf(t),
     };
   }
   const dialPeers: B2buaDialPeer[] = config.dialPeers.map((d) => ({
@@ -41,6 +42,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     ...(d.sipServer !== undefined ? { sipServer: d.sipServer } : {}),
     ...(d.noAnswerTimeoutSeconds !== undefined ? { noAnswerTimeoutSeconds: d.noAnswerTimeoutSeconds } : {}),
     ...(d.maxCalls !== undefined ? { maxCalls: d.maxCalls } : {}),
+    ...rateOf(d),
   }));
   const c = config.gateway.calls;
   const calls = {
@@ -69,6 +71,12 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
         ...(m.rtpTimeoutSeconds > 0 ? { rtpTimeoutMs: m.rtpTimeoutSeconds * 1000 } : {}) } }
       : {}),
   };
+}
+
+/** A tenant's or dial peer's call rate: callBurst goes only with a maxCallsPerSecond (call-rates.ts gives its default). */
+function rateOf(c: { maxCallsPerSecond?: number | undefined; callBurst?: number | undefined }): { maxCallsPerSecond?: number; callBurst?: number } {
+  if (c.maxCallsPerSecond === undefined) return {};
+  return { maxCallsPerSecond: c.maxCallsPerSecond, ...(c.callBurst !== undefined ? { callBurst: c.callBurst } : {}) };
 }
 
 /**

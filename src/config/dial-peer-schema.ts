@@ -28,6 +28,17 @@ export const DialPeerSchema = z.strictObject({
    * ceil(maxCalls / N). A reload applies a new limit to the calls already held. Absent: no limit.
    */
   maxCalls: z.number().int().min(1).max(1_000_000).optional(),
+  /**
+   * B-leg attempts placed over this dial peer a second (CUBE `call spike`): a token bucket of callBurst tokens
+   * refilled at this rate, one taken by each INVITE actually sent over it. With the bucket empty the dial peer is
+   * passed over like one at its maxCalls; a call whose every dial peer was passed over, the first for its rate, gets
+   * 503 with Retry-After (ERR_B2BUA_CALL_RATE). Fractions are allowed. With gateway.workers N > 1 each app refills
+   * at maxCallsPerSecond / N and holds ceil(callBurst / N) tokens. A reload applies a new rate to the bucket,
+   * keeping its tokens up to the new burst. Absent: no rate.
+   */
+  maxCallsPerSecond: z.number().gt(0).max(100_000).optional(),
+  /** Tokens of the maxCallsPerSecond bucket: attempts that may go at once after a quiet spell. Ignored without maxCallsPerSecond. Absent: max(1, ceil(maxCallsPerSecond)). */
+  callBurst: z.number().int().min(1).max(1_000_000).optional(),
 });
 
 export type DialPeerConfig = z.output<typeof DialPeerSchema>;

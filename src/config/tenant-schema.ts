@@ -162,6 +162,17 @@ export const TenantSchema = z.strictObject({
    * ceil(maxCalls / N). A reload applies a new limit to the calls already held. Absent: no limit.
    */
   maxCalls: z.number().int().min(1).max(1_000_000).optional(),
+  /**
+   * New calls this tenant may send us a second (CUBE `call spike`): a token bucket of callBurst tokens refilled at
+   * this rate, each new call from the tenant taking one as it is admitted (before its maxCalls slot). A call finding
+   * the bucket empty gets 503 with Retry-After and a Reason (ERR_B2BUA_CALL_RATE); it holds no slot. Fractions are
+   * allowed (0.5: one call every two seconds). With gateway.workers N > 1 each app refills at maxCallsPerSecond / N
+   * and holds ceil(callBurst / N) tokens. A reload applies a new rate to the bucket, keeping its tokens up to the
+   * new burst. B legs towards this tenant are not counted here (a dial peer's own rate is). Absent: no rate.
+   */
+  maxCallsPerSecond: z.number().gt(0).max(100_000).optional(),
+  /** Tokens of the maxCallsPerSecond bucket: calls that may come at once after a quiet spell. Ignored without maxCallsPerSecond. Absent: max(1, ceil(maxCallsPerSecond)). */
+  callBurst: z.number().int().min(1).max(1_000_000).optional(),
 });
 
 export type TenantConfig = z.output<typeof TenantSchema>;
