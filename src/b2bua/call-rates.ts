@@ -1,0 +1,138 @@
+import type { Clock } from '../common/index.js';
+import type { LimitScope } from './call-limits.js';
+import type { B2buaPolicy } from './policy-types.js';
+
+/** A rate as configured, for the whole gateway: `maxCallsPerSecond` and `callBurst`. */
+export interface CallRate {
+  /** New calls a second, refilled continuously (fractions allowed). */
+  perSecond: number;
+  /** Tokens the bucket holds at most: callBurst, or max(1, ceil(perSecond)) when absent. */
+  burst: number;
+}
+
+/** A bucket found empty: its rate as configured and the share of it this app enforces. */
+export interface OverRate {
+  scope: LimitScope;
+  name: string;
+  /** maxCallsPerSecond as configured, for the whole gateway. */
+  perSecond: number;
+  /** callBurst as configured (or its default), for the whole gateway. */
+  burst: number;
+  /** What this app allows: perSecond / apps. */
+  sharePerSecond: number;
+  /** What this app's bucket holds at most: ceil(burst / apps). */
+  shareBurst: number;
+}
+
+/** The burst of a rate: callBurst when given, else max(1, ceil(maxCallsPerSecond)). */
+export function burstOf(perSecond: number, callBurst: number | undefined): number {
+  return callBurst ?? Math.max(1, Math.ceil(perSecond));
+}
+
+/** One token bucket: `tokens` as of `at` (clock ms), refilled at `perSecond` up to `burst`. */
+class Bucket {
+  tokens: number;
+  at: number;
+
+  constructor(public rate: CallRate, public perSecond: number, public burst: number, now: number) {
+    this.tokens = burst;
+    this.at = now;
+  }
+
+  /** Tokens now: what was left plus the refill since `at`, at most `burst`. */
+  refill(now: number): number {
+    if (now > this.at) {
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+      this.at = now;
+    }
+    return this.tokens;
+  }
+}
+
+/**
+ * The rate of new calls of one app, a token bucket per tenant (the calls it sends us) and per dial peer (the B-leg
+ * attempts placed over it) that has a `maxCallsPerSecond`: a bucket holds `callBurst` tokens and is refilled at
+ * maxCallsPerSecond; a call takes one token, and an empty bucket refuses it. One map lookup and a few operations per
+ * check. With several apps on the engine (gateway.workers N), which spreads new calls over them in turn, each app
+ * refills at maxCallsPerSecond / N and holds at most ceil(callBurst / N). A reload applies its rates to the buckets
+ * already there, keeping their tokens (at most the new burst); a new bucket starts full, and the bucket of a name
+ * that no longer has a rate goes.
+ */
+export class CallRates {
+  #buckets: Record<LimitScope, Map<string, Bucket>> = { tenant: new Map(), dialPeer: new Map() };
+  readonly #apps: number;
+
+  constructor(private readonly clock: Clock, policy?: B2buaPolicy, apps = 1) {
+    this.#apps = Number.isInteger(apps) && apps > 1 ? apps : 1;
+    if (policy) this.configure(policy);
+  }
+
+  /** The rates of a policy (at start and at each reload): they apply to the next call. */
+  configure(policy: B2buaPolicy): void {
+    const now = this.clock.now();
+    const scope = (old: Map<string, Bucket>, rates: Iterable<[string, number | undefined, number | undefined]>): Map<string, Bucket> => {
+      const out = new Map<string, Bucket>();
+      for (const [name, perSecond, callBurst] of rates) {
+        if (perSecond === undefined) continue;
+        const rate = { perSecond, burst: burstOf(perSecond, callBurst) };
+        const share = perSecond / this.#apps;
+        const shareBurst = Math.ceil(rate.burst / this.#apps);
+        const b = old.get(name);
+        if (b === undefined) {
+          out.set(name, new Bucket(rate, share, shareBurst, now));
+          continue;
+        }
+        // Tokens earned at the old rate up to now are kept, at most the new burst.
+        b.refill(now);
+        b.rate = rate;
+        b.perSecond = share;
+        b.burst = shareBurst;
+        b.tokens = Math.min(b.tokens, shareBurst);
+        out.set(name, b);
+      }
+      return out;
+    };
+    this.#buckets = {
+      tenant: scope(this.#buckets.tenant, Object.entries(policy.tenants).map(([n, t]) => [n, t.maxCallsPerSecond, t.callBurst])),
+      dialPeer: scope(this.#buckets.dialPeer, policy.dialPeers.map((d) => [d.id, d.maxCallsPerSecond, d.callBurst])),
+    };
+  }
+
+  /** Whether `name` has a token now (none is taken); true when it has no rate. */
+  allows(scope: LimitScope, name: string): boolean {
+    const b = this.#buckets[scope].get(name);
+    return b === undefined || b.refill(this.clock.now()) >= 1;
+  }
+
+  /** Takes a token from `name`: false (and nothing taken) when its bucket is empty; true when it has no rate. */
+  take(scope: LimitScope, name: string): boolean {
+    const b = this.#buckets[scope].get(name);
+    if (b === undefined) return true;
+    if (b.refill(this.clock.now()) < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  /**
+   * Takes a token from `name` even when another call took the last one since `allows` said yes (while that call's
+   * offer was prepared): the bucket then goes below zero and the refill pays the debt before the next call passes.
+   */
+  spend(scope: LimitScope, name: string): void {
+    const b = this.#buckets[scope].get(name);
+    if (b === undefined) return;
+    b.refill(this.clock.now());
+    b.tokens -= 1;
+  }
+
+  /** Tokens this app's bucket of `name` holds now; undefined when it has no rate. */
+  tokens(scope: LimitScope, name: string): number | undefined {
+    return this.#buckets[scope].get(name)?.refill(this.clock.now());
+  }
+
+  /** The rate of `name` and this app's share of it; undefined when it has none. */
+  rateOf(scope: LimitScope, name: string): OverRate | undefined {
+    const b = this.#buckets[scope].get(name);
+    return b === undefined ? undefined
+      : { scope, name, perSecond: b.rate.perSecond, burst: b.rate.burst, sharePerSecond: b.perSecond, shareBurst: b.burst };
+  }
+}
