@@ -108,6 +108,7 @@ export const errorCodes = {
   ERR_B2BUA_REGISTER_REFUSED: 'A REGISTER on a tenant without registerRelay (403 with a Reason; or one the registrar could not be sent to), or an out-of-dialog MESSAGE or NOTIFY not to a relayed binding (404), logged once per interval and source.',
   ERR_B2BUA_REGISTER_RELAY_FULL: 'The relayed registrations are at registerRelay.maxBindings: a REGISTER from a new flow gets 503 with Retry-After; flows already bound refresh as before.',
   ERR_B2BUA_CALL_LIMIT: 'A tenant or dial peer held its `maxCalls` calls: a new call from that tenant, or one whose every target was passed over at its limit, got 503 with Retry-After and a Reason.',
+  ERR_B2BUA_CALL_RATE: 'A tenant or dial peer was over its `maxCallsPerSecond`: a new call from that tenant, or one whose every target was passed over and the first for its rate, got 503 with Retry-After and a Reason.',
   ERR_B2BUA_FLOW_TOKEN_INVALID: 'A request to a relayed binding whose Path flow token is forged, malformed or run out, or that came from a source other than the registrar tenant: 403.',
   // media (rtpengine)
   ERR_MEDIA_UNAVAILABLE: 'No rtpengine instance took a flow-through call (none live, or each failed the offer): 503 with a Reason, logged once per interval.',

@@ -93,6 +93,10 @@ export class GatewayMetrics {
       ['scope'], (i) => (i.b2bua.policy ? [[{ scope: 'tenant' }, i.b2bua.policy.refusedAtTenantLimit], [{ scope: 'target' }, i.b2bua.policy.refusedAtTargetLimit]] : []));
     counter('trunkgate_calls_limit_skipped_total', 'Targets passed over because their dial peer or tenant held its maxCalls', [],
       (i) => [[{}, i.b2bua.policy?.skippedAtLimit ?? 0]]);
+    counter('trunkgate_calls_rate_refused_total', 'Calls refused 503 over a maxCallsPerSecond: scope tenant (the calling tenant\'s) or target (every target passed over, the first for its rate)',
+      ['scope'], (i) => (i.b2bua.policy ? [[{ scope: 'tenant' }, i.b2bua.policy.refusedOverTenantRate], [{ scope: 'target' }, i.b2bua.policy.refusedOverTargetRate]] : []));
+    counter('trunkgate_calls_rate_skipped_total', 'Targets passed over because their dial peer was over its maxCallsPerSecond', [],
+      (i) => [[{}, i.b2bua.policy?.skippedOverRate ?? 0]]);
     // One row per tenant and dial peer that has a maxCalls: the calls held on it, or its limit.
     const limitRows = (i: MetricsInput, field: 'calls' | 'max'): [Labels, number][] => {
       const l = i.b2bua.policy?.callLimits;

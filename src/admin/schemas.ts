@@ -174,6 +174,9 @@ export const statsSchema = {
             refusedAtTenantLimit: { ...int, description: 'calls refused 503: their tenant held its maxCalls' },
             skippedAtLimit: { ...int, description: 'targets passed over: their dial peer or tenant held its maxCalls' },
             refusedAtTargetLimit: { ...int, description: 'calls refused 503: every target was passed over at its limit' },
+            refusedOverTenantRate: { ...int, description: 'calls refused 503: their tenant was over its maxCallsPerSecond' },
+            skippedOverRate: { ...int, description: 'targets passed over: their dial peer was over its maxCallsPerSecond' },
+            refusedOverTargetRate: { ...int, description: 'calls refused 503: every target was passed over, the first for its rate' },
             callLimits: {
               type: 'object',
               description: 'calls held now per tenant and dial peer that has a maxCalls (summed over the apps), with that limit',

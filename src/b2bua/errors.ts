@@ -32,7 +32,9 @@ export type B2buaLogCode =
   /** A request to a relayed binding with a flow token that does not verify, or from a source not the registrar's: 403. */
   | 'ERR_B2BUA_FLOW_TOKEN_INVALID'
   /** A tenant or dial peer at its maxCalls: a new call from that tenant, or one whose every target was at its limit, got 503. */
-  | 'ERR_B2BUA_CALL_LIMIT';
+  | 'ERR_B2BUA_CALL_LIMIT'
+  /** A tenant or dial peer over its maxCallsPerSecond: a new call from that tenant, or one whose first target passed over was over its rate, got 503. */
+  | 'ERR_B2BUA_CALL_RATE';
 
 /** Events of the b2bua an operator watches for (listed with what to do in src/events.ts). */
 export type B2buaEventCode =

@@ -31,6 +31,12 @@ export interface PipelineStatsSnapshot {
   skippedAtLimit: number;
   /** 503: every target of the call was passed over for its dial peer's or tenant's maxCalls. */
   refusedAtTargetLimit: number;
+  /** 503: the calling tenant was over its maxCallsPerSecond. */
+  refusedOverTenantRate: number;
+  /** Targets passed over because their dial peer was over its maxCallsPerSecond. */
+  skippedOverRate: number;
+  /** 503: every target of the call was passed over, the first for its dial peer's maxCallsPerSecond. */
+  refusedOverTargetRate: number;
   /**
    * Calls held now on each tenant and dial peer that has a maxCalls, with that limit as configured (with several
    * apps, `calls` is summed over them and each app allows ceil(max / apps)).
@@ -55,6 +61,9 @@ export class PipelineStats {
   refusedAtTenantLimit = 0;
   skippedAtLimit = 0;
   refusedAtTargetLimit = 0;
+  refusedOverTenantRate = 0;
+  skippedOverRate = 0;
+  refusedOverTargetRate = 0;
   readonly #limits: { snapshot(): CallLimitsSnapshot } | undefined;
 
   /** `limits`: the calls held against the call limits, shown in each snapshot. */
@@ -75,7 +84,8 @@ export class PipelineStats {
       noRoute: this.noRoute, tooManyHops: this.tooManyHops, cryptoRejected: this.cryptoRejected, noTenant: this.noTenant,
       peerHeaderIgnored: this.peerHeaderIgnored, failovers: this.failovers, skippedDown: this.skippedDown,
       dnsFailures: this.dnsFailures, refusedAtTenantLimit: this.refusedAtTenantLimit, skippedAtLimit: this.skippedAtLimit,
-      refusedAtTargetLimit: this.refusedAtTargetLimit, ...(this.#limits ? { callLimits: this.#limits.snapshot() } : {}),
+      refusedAtTargetLimit: this.refusedAtTargetLimit, refusedOverTenantRate: this.refusedOverTenantRate, skippedOverRate: this.skippedOverRate,
+      refusedOverTargetRate: this.refusedOverTargetRate, ...(this.#limits ? { callLimits: this.#limits.snapshot() } : {}),
     };
   }
 }

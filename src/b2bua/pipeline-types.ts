@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
 import type { LimitedLevel, RateLimitedLog } from '../log/index.js';
 import type { CallHold, CallLimits } from './call-limits.js';
+import type { CallRates } from './call-rates.js';
 import type { CdrAttempt, CdrRecord } from './cdr-record.js';
 import type { B2buaLogCode } from './errors.js';
 import type { DialPeerCandidate, PermissionSet } from '../policy/index.js';
@@ -107,6 +108,8 @@ export interface PipelineDeps {
   onCdr?: (record: CdrRecord) => void;
   /** The calls held per tenant and dial peer against their maxCalls, across policy swaps. Absent: no limit is applied. */
   limits?: CallLimits;
+  /** The token buckets of tenants and dial peers with a maxCallsPerSecond, across policy swaps. Absent: no rate is applied. */
+  rates?: CallRates;
 }
 
 /** One refusal's log line with its code: rate-limited per code and source when the pipeline has a limiter. */

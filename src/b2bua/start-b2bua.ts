@@ -5,6 +5,7 @@ import { ActiveCalls } from './active-calls.js';
 import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js';
 import { CallStats } from './call-stats.js';
 import { CallLimits } from './call-limits.js';
+import { CallRates } from './call-rates.js';
 import type { B2buaErrorCode } from './errors.js';
 import { plainCallLocals, type InviteFacts } from './call-locals.js';
 import { writeCdr } from './cdr.js';
@@ -39,6 +40,8 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   // The calls held against call limits outlive each policy swap: a reload's limits apply to them at once.
   const limits = options.policy ? new CallLimits(options.policy, options.apps) : undefined;
   const pipelineStats = options.policy ? new PipelineStats(stats, limits) : undefined;
+  // So do the call-rate buckets: a reload's rates apply to the tokens they hold.
+  const rates = options.policy ? new CallRates(clock, options.policy, options.apps) : undefined;
   if (!options.policy && options.target === undefined) {
     throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_TARGET_INVALID', 'a target or a policy is required');
   }
@@ -76,7 +79,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     if (options.trunkHealth) {
       const steps = buildPipeline({
         policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, trunks: options.trunkHealth,
-        ...(limits ? { limits } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}),
+        ...(limits ? { limits } : {}), ...(rates ? { rates } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}),
       });
       return { policy, steps };
     }
@@ -91,7 +94,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     const registrations = regs.size > 0 ? regs : undefined;
     const steps = buildPipeline({
       policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, ...(trunks ? { trunks } : {}),
-      ...(limits ? { limits } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}),
+      ...(limits ? { limits } : {}), ...(rates ? { rates } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}),
     });
     return { policy, steps, ...(trunks ? { trunks } : {}), ...(registrations ? { registrations } : {}) };
   };
@@ -173,6 +176,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       const old = live;
       const next = build(policy, old.trunks);
       limits?.configure(policy);
+      rates?.configure(policy);
       old.trunks?.close();
       old.registrations?.close();
       live = next;

@@ -10,7 +10,8 @@ const DEFAULT_RETRY_AFTER_S = 5;
 const CODE: B2buaLogCode = 'ERR_B2BUA_CALL_LIMIT';
 
 const calls = (n: number): string => `${n} call${n === 1 ? '' : 's'}`;
-const retryAfter = (deps: PipelineDeps): Record<string, string> => ({ 'Retry-After': String(deps.policy.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S) });
+/** The Retry-After of a 503 at a call limit or over a call rate. */
+export const retryAfter = (deps: PipelineDeps): Record<string, string> => ({ 'Retry-After': String(deps.policy.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S) });
 
 /**
  * Step, once the calling tenant is known: the call takes a slot on that tenant's count (call-limits.ts), held until

@@ -5,5 +5,6 @@ export * from './classify-number.js';
 export * from './check-permission.js';
 export * from './select-dial-peer.js';
 export * from './call-limit.js';
+export * from './call-rate.js';
 export * from './place-call.js';
 export * from './build-pipeline.js';

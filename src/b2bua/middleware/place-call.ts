@@ -17,6 +17,7 @@ import { mediaPool } from '../media-pools.js';
 import { watchMedia } from '../media-watch.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
 import { LegSlots } from './call-limit.js';
+import { LegRates } from './call-rate.js';
 
 export { guardSendFailure, type PlaceCallSrf } from '../b-leg-attempt.js';
 export { challengeRealm, digestAnswer } from '../digest-answer.js';
@@ -43,7 +44,8 @@ interface Failure {
 /**
  * The bridge step: places the B leg on each target of the selected dial peers in turn (transport, scheme,
  * TLS profile of the target tenant), moving on after 503, 408 or a transport failure, passing over a target whose
- * dial peer or tenant is at its call limit (call-limit.ts: 503 when every one was), and joins the legs.
+ * dial peer or tenant is at its call limit (call-limit.ts) or whose dial peer is over its call rate (call-rate.ts),
+ * 503 when every one was, and joins the legs.
  * SDP offers keep only the `a=crypto` suites both tenants allow, in the called tenant's order; the answer is
  * filtered for the caller's tenant; a flow-through tenant's calls are anchored on rtpengine (call-sdp.ts). The A leg gets the called party's own failure, else the last failover
  * status. Internal headers are never copied to either leg: createB2BUA copies none unless told, and the
@@ -128,8 +130,14 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   const resolved = new Set<BLegTarget>();
   // Each attempt holds a slot on its dial peer and tenant (call-limits.ts); one at its limit is passed over.
   const slots = deps.limits ? new LegSlots(deps, deps.limits, locals) : undefined;
+  // A dial peer over its call rate (call-rates.ts) is passed over before a slot is taken; its token goes with the INVITE.
+  const rates = deps.rates ? new LegRates(deps, deps.rates, locals) : undefined;
   for (let target = queue.shift(); target !== undefined; target = queue.shift()) {
     if (res.finalResponseSent) break;
+    if (rates && !rates.allows(target)) {
+      if (failure.cause === 'no-target') failure = rates.failure();
+      continue;
+    }
     if (slots && !slots.take(target)) {
       if (failure.cause === 'no-target') failure = slots.failure();
       continue;
@@ -172,6 +180,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
     // one for the B leg (docs/control-protocol.md §2.2, dispatch rule 4).
     const attemptAt = clock.now();
+    rates?.spend(target);
     const r = await attemptBLeg({
       srf, req, res, uri: target.uri, opts, clock, ...(target.noAnswerMs !== undefined ? { noAnswerMs: target.noAnswerMs } : {}),
     });
@@ -241,6 +250,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     }
     if (failure.cause === 'srtp') stats.cryptoRejected++;
     if (failure.cause === 'call-limit' && !cancelled) slots?.refused(req);
+    if (failure.cause === 'call-rate' && !cancelled) rates?.refused(req);
     stats.calls.fail(status);
     const reason = cancelled ? ownFailureReason(487) : failure.reasonHeader;
     writeCdr(locals, {
