@@ -3,7 +3,7 @@ import { afterInputClock, GatewayError, systemClock } from '../common/index.js';
 import { silentLogger } from '../log/index.js';
 import { TransactionLayer } from '../sip/transaction/index.js';
 import {
-  TransportLayer, type ListenerSpec, type TransportUser,
+  TransportLayer, type ListenerRetry, type ListenerSpec, type TransportUser,
 } from '../sip/transport/index.js';
 import { AppRegistry } from './app-registry.js';
 import { ControlServer, DEFAULT_CONTROL_PORT } from './control-server.js';
@@ -146,10 +146,13 @@ export class Engine {
     this.overload = overload;
     backlogMs = () => overload.receiveQueueMs;
     let udpPorts: Set<number> | undefined;
+    let portsOf: EngineAddresses | undefined;
     let queueOff = false;
     this.#load = new LoadSampler((w) => overload.window(w), {
       queue: () => {
         if (queueOff) return undefined;
+        if (portsOf !== this.#addresses) udpPorts = undefined; // a listener bound on retry changes them
+        portsOf = this.#addresses;
         udpPorts ??= this.#addresses ? new Set(this.#addresses.sip.filter((l) => l.protocol === 'udp').map((l) => l.port)) : undefined;
         const q = udpPorts && udpPorts.size > 0 ? udpKernelQueue(udpPorts) : undefined;
         if (q?.truncated) {
@@ -243,6 +246,18 @@ export class Engine {
     if (this.#state === 'closed') return { ok: false, enforced: true, code: 'ERR_ENGINE_WORKER', reason: 'the engine is closed' };
     const r = await this.trust.replace(plan, () => this.core.replaceProxyIdentity?.(proxyIdentityRules(plan)));
     return { ok: true, ...r };
+  }
+
+  /**
+   * Tries again the tenant listeners that could not bind at start (a configuration reload), each with the spec it
+   * had then: one that binds serves its tenant from now on; one that still cannot stays down with its new error.
+   */
+  async retryListeners(): Promise<ListenerRetry> {
+    if (this.#state !== 'started') return { bound: [], stillFailed: this.transport.failedListeners() };
+    const r = await this.transport.retryFailedListeners();
+    for (const l of r.bound) this.#listenerTenants.set(l.id, l.tenant);
+    if (r.bound.length > 0 && this.#addresses) this.#addresses = { ...this.#addresses, sip: this.transport.listeners() };
+    return r;
   }
 
   /** Closes everything; idempotent. */

@@ -1,7 +1,7 @@
 export * from './types.js';
 export * from './errors.js';
 export { TransportLayer } from './transport-layer.js';
-export type { ListenerSpec, FailedListener, TransportLayerOptions, TransportLayerEvents, TransportStats, TransportDrop, TlsFailureEvent } from './transport-layer.js';
+export type { ListenerSpec, FailedListener, ListenerRetry, TransportLayerOptions, TransportLayerEvents, TransportStats, TransportDrop, TlsFailureEvent } from './transport-layer.js';
 export type { ConnectionInfo, ConnectionState, ConnectionDirection } from './connection-table.js';
 export { defaultTlsClientOptions } from './tls-transport.js';
 export type { TlsClientOptionsResolver, InboundTlsCheck, InboundTlsVerdict } from './tls-transport.js';

@@ -7,7 +7,7 @@ import type { ConnectionLimits } from './connection-gate.js';
 import type { ConnectionInfo } from './connection-table.js';
 import type { InboundTlsCheck, TlsClientOptionsResolver } from './tls-transport.js';
 import type { TlsFailureEvent } from './tls-failure-report.js';
-import type { Flow, TransportProtocol } from './types.js';
+import type { Flow, ListenerInfo, TransportProtocol } from './types.js';
 
 // What the transport layer (transport-layer.ts) is given and what it reports: its options, events and counters.
 
@@ -35,6 +35,12 @@ export interface FailedListener {
   port: number;
   tenant?: string;
   error: string;
+}
+
+/** What trying the failed listeners again came to: those open now, and those that still cannot bind (new OS error). */
+export interface ListenerRetry {
+  bound: ListenerInfo[];
+  stillFailed: FailedListener[];
 }
 
 /** Told when a message is in hand and when it is parsed (the engine's per-stage timings). */

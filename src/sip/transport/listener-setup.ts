@@ -2,7 +2,8 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { ConnectionGate } from './connection-gate.js';
 import type { ConnectionTable } from './connection-table.js';
-import type { FailedListener, ListenerSpec, TransportLayerOptions } from './layer-types.js';
+import { GatewayError } from '../../common/gateway-error.js';
+import type { FailedListener, ListenerRetry, ListenerSpec, TransportLayerOptions } from './layer-types.js';
 import type { OutboundLimit } from './outbound-limit.js';
 import type { StreamConnection } from './stream-connection.js';
 import type { StreamTransport, StreamTransportOptions, StreamTransportUser } from './stream-transport.js';
@@ -82,4 +83,42 @@ export async function bindListener(spec: ListenerSpec, t: { listen(): Promise<Li
       `%SIP-3-LISTEN_SOCKET: tenant ${spec.tenant ?? '-'} cannot listen on ${spec.protocol} ${spec.host}:${spec.port} (${os}); the other listeners run without it`);
     return undefined;
   }
+}
+
+/** Refuses listener specs the layer cannot build: a duplicate id, a TLS listener without TLS options. */
+export function checkListenerSpecs(listeners: readonly ListenerSpec[]): void {
+  const ids = new Set<string>();
+  for (const l of listeners) {
+    if (ids.has(l.id)) throw new GatewayError('ERR_SIP_TRANSPORT_BIND', `duplicate listener id '${l.id}'`);
+    ids.add(l.id);
+    if (l.protocol === 'tls' && !l.tls) throw new GatewayError('ERR_SIP_TRANSPORT_TLS_CONFIG', `tls listener '${l.id}' has no tls options`);
+  }
+}
+
+/**
+ * Tries once more each listener in `failed`, one at a time, with the spec it had at start (`open` builds and binds
+ * it as start did, and adds it to `failed` again with the new OS error when it still cannot bind, logged LISTEN_SOCKET).
+ * One that binds leaves `failed` and is logged once at info.
+ */
+export async function retryFailed(specs: readonly ListenerSpec[], failed: FailedListener[], log: Logger,
+  open: (spec: ListenerSpec) => Promise<ListenerInfo | undefined>): Promise<ListenerRetry> {
+  const tried = failed.splice(0, failed.length);
+  const bound: ListenerInfo[] = [];
+  for (const f of tried) {
+    const spec = specs.find((s) => s.id === f.id);
+    if (!spec) continue;
+    let info: ListenerInfo | undefined;
+    try {
+      info = await open(spec);
+    } catch (e) {
+      // Only a tenant's own listener is ever in `failed`; should building it throw, it stays there.
+      failed.push({ ...f, error: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
+    if (!info) continue;
+    bound.push(info);
+    log.info({ listener: info.id, tenant: spec.tenant ?? '-', protocol: info.protocol, address: info.address, port: info.port },
+      `listener ${info.id} bound on retry: tenant ${spec.tenant ?? '-'} listens on ${info.protocol} ${info.address}:${info.port}`);
+  }
+  return { bound, stillFailed: failed.map((f) => ({ ...f })) };
 }

@@ -11,12 +11,12 @@ import { ConnectionTable, type ConnectionInfo } from './connection-table.js';
 import { transportError } from './errors.js';
 import { RefusedInputLog } from './input-log.js';
 import { outboundLimit, type OutboundLimit } from './outbound-limit.js';
-import type { FailedListener, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
+import type { FailedListener, ListenerRetry, ListenerSpec, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
 import { ReceivePath } from './receive-path.js';
 import type { StreamConnection } from './stream-connection.js';
 import { StreamConnector, noListener } from './stream-connector.js';
 import type { StreamTransport, StreamTransportUser } from './stream-transport.js';
-import { bindListener, streamListener, udpListener, type ListenerParts } from './listener-setup.js';
+import { bindListener, checkListenerSpecs, retryFailed, streamListener, udpListener, type ListenerParts } from './listener-setup.js';
 import { TlsFailures } from './tls-failures.js';
 import { TlsTransport } from './tls-transport.js';
 import type { TlsStats } from '../../tls/tls-stats.js';
@@ -24,7 +24,7 @@ import type { UdpTransport } from './udp-transport.js';
 import type { Flow, ListenerInfo, SendTarget, TransportSender, TransportUser } from './types.js';
 
 export type { TlsFailureEvent } from './tls-failure-report.js';
-export type { FailedListener, ListenerSpec, MessageStages, TransportDrop, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
+export type { FailedListener, ListenerRetry, ListenerSpec, MessageStages, TransportDrop, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
 
 /** What the layer counts itself: sending and connections (receiving is counted by its ReceivePath). */
 interface SendCounters {
@@ -59,6 +59,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   readonly #outbound: OutboundLimit;
   readonly #failed: FailedListener[] = [];
   #listeners: ListenerInfo[] = [];
+  #parts: ListenerParts | undefined;
+  #retrying: Promise<ListenerRetry> | undefined;
   #state: 'new' | 'starting' | 'started' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
 
@@ -90,12 +92,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     });
     this.#gate = acceptGate(fitted.inbound, refusedLog, (code) => this.#rx.count(code));
     this.#limits = limits.resolved;
-    const ids = new Set<string>();
-    for (const l of options.listeners) {
-      if (ids.has(l.id)) throw new GatewayError('ERR_SIP_TRANSPORT_BIND', `duplicate listener id '${l.id}'`);
-      ids.add(l.id);
-      if (l.protocol === 'tls' && !l.tls) throw new GatewayError('ERR_SIP_TRANSPORT_TLS_CONFIG', `tls listener '${l.id}' has no tls options`);
-    }
+    checkListenerSpecs(options.listeners);
   }
 
   /** The layer above; messages that arrive before a user is set are dropped and counted. */
@@ -107,30 +104,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   async start(): Promise<ListenerInfo[]> {
     if (this.#state !== 'new') throw new GatewayError('ERR_SIP_TRANSPORT_STATE', `transport layer is ${this.#state}`);
     this.#state = 'starting';
-    const parts: ListenerParts = {
-      options: this.#o, log: this.#log, clock: this.#clock, gate: this.#gate, table: this.#table,
-      outbound: this.#outbound,
-      maxMessageBytes: this.#limits.maxMessageBytes,
-      udpUser: { onDatagram: (d, r, u) => this.#rx.onDatagram(d, r, u) },
-      streamUser: this.#streamUser(),
+    this.#parts = {
+      options: this.#o, log: this.#log, clock: this.#clock, gate: this.#gate, table: this.#table, outbound: this.#outbound,
+      maxMessageBytes: this.#limits.maxMessageBytes, udpUser: { onDatagram: (d, r, u) => this.#rx.onDatagram(d, r, u) }, streamUser: this.#streamUser(),
     };
     try {
-      for (const spec of this.#o.listeners) {
-        if (spec.protocol === 'udp') {
-          const u = udpListener(spec, parts);
-          const info = await bindListener(spec, u, this.#log, this.#failed);
-          if (!info) continue;
-          this.#udp.push(u);
-          this.#udpById.set(spec.id, u);
-          this.#listeners.push(info);
-        } else {
-          const t = streamListener(spec, parts);
-          const info = await bindListener(spec, t, this.#log, this.#failed);
-          if (!info) continue;
-          this.#streams.push(t);
-          this.#listeners.push(info);
-        }
-      }
+      for (const spec of this.#o.listeners) await this.#open(spec);
     } catch (e) {
       await this.#closeAll();
       this.#state = 'closed';
@@ -153,6 +132,33 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   /** Tenant listeners that could not be opened at start: the gateway runs without them (CUBE's LISTEN_SOCKET). */
   failedListeners(): FailedListener[] {
     return this.#failed.map((f) => ({ ...f }));
+  }
+
+  /**
+   * Tries again each tenant listener that could not bind at start, with the spec it had then: one that binds now
+   * serves as if it had bound at start (same id, tenant, TLS options, counters, connection gate); one that still
+   * cannot stays in `failedListeners()` with its new OS error. Outside a started layer nothing is tried.
+   */
+  retryFailedListeners(): Promise<ListenerRetry> {
+    if (this.#state !== 'started') return Promise.resolve({ bound: [], stillFailed: this.failedListeners() });
+    this.#retrying ??= retryFailed(this.#o.listeners, this.#failed, this.#log, (spec) => this.#open(spec))
+      .finally(() => { this.#retrying = undefined; });
+    return this.#retrying;
+  }
+
+  /** Builds and binds one listener and adds it to the open ones; a tenant's own that cannot bind goes to `failed`. */
+  async #open(spec: ListenerSpec): Promise<ListenerInfo | undefined> {
+    const udp = spec.protocol === 'udp' ? udpListener(spec, this.#parts!) : undefined;
+    const stream = udp ? undefined : streamListener(spec, this.#parts!);
+    const info = await bindListener(spec, udp ?? stream!, this.#log, this.#failed);
+    if (info && this.#closing) await (udp ?? stream!).close(); // bound after close() went over the open ones
+    if (!info || this.#closing) return undefined;
+    if (udp) {
+      this.#udp.push(udp);
+      this.#udpById.set(spec.id, udp);
+    } else this.#streams.push(stream!);
+    this.#listeners.push(info);
+    return info;
   }
 
   /** The TCP/TLS connection table, for the admin API. */
