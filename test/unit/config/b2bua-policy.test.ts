@@ -128,3 +128,30 @@ dialPeers:
   const one = parseConfig([{ file: 'test.yaml', text: 'tenants:\n  pbx: { sipServer: 127.0.0.1:5080, maxCalls: 5 }\n' }]);
   assert.deepEqual(one.ok && one.warnings, [], 'one app: no share to warn about');
 });
+
+test('maxCallsPerSecond and callBurst on a tenant and a dial peer reach the policy; callBurst goes only with a rate; 0, negative and 100001 are refused', () => {
+  const p = b2buaPolicyFromConfig(parse(`
+tenants:
+  pbx: { sipServer: 127.0.0.1:5080, maxCallsPerSecond: 0.5, callBurst: 3 }
+  itsp: { sipServer: 127.0.0.1:5090, callBurst: 4 }
+dialPeers:
+  - { id: a, destinationPattern: "^1", tenant: itsp, maxCallsPerSecond: 100000 }
+  - { id: b, destinationPattern: "^1", tenant: itsp }
+`));
+  assert.equal(p.tenants.pbx?.maxCallsPerSecond, 0.5);
+  assert.equal(p.tenants.pbx?.callBurst, 3);
+  assert.equal('maxCallsPerSecond' in p.tenants.itsp!, false);
+  assert.equal('callBurst' in p.tenants.itsp!, false, 'a burst without a rate is ignored');
+  assert.equal(p.dialPeers[0]?.maxCallsPerSecond, 100000);
+  assert.equal('callBurst' in p.dialPeers[0]!, false, 'absent: call-rates.ts gives the default');
+  assert.equal('maxCallsPerSecond' in p.dialPeers[1]!, false);
+  const bad = [['maxCallsPerSecond', '0'], ['maxCallsPerSecond', '-1'], ['maxCallsPerSecond', '100001'], ['callBurst', '0'], ['callBurst', '1.5']];
+  const ok = (keys: string): [boolean, boolean] => [
+    parseConfig([{ file: 'test.yaml', text: `tenants:\n  pbx: { sipServer: 127.0.0.1:5080, ${keys} }\n` }]).ok,
+    parseConfig([{ file: 'test.yaml', text: `tenants:\n  pbx: { sipServer: 127.0.0.1:5080 }\ndialPeers:\n  - { id: a, destinationPattern: "^1", tenant: pbx, ${keys} }\n` }]).ok,
+  ];
+  assert.deepEqual(ok('maxCallsPerSecond: 0.25, callBurst: 1'), [true, true]);
+  for (const [key, v] of bad) {
+    assert.deepEqual(ok(key === 'callBurst' ? `maxCallsPerSecond: 1, callBurst: ${v}` : `maxCallsPerSecond: ${v}`), [false, false], `${key} ${v}`);
+  }
+});
