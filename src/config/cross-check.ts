@@ -210,6 +210,7 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     }
   });
   limitsOverWorkers(config, problem);
+  ratesAsWritten(config, problem);
 
   // Permission categories and TLS peers.
   for (const [name, c] of Object.entries(config.permissions)) {
@@ -267,4 +268,26 @@ function limitsOverWorkers(config: ConfigSections, problem: (code: ConfigProblem
   };
   for (const [name, t] of Object.entries(config.tenants)) check(t.maxCalls, ['tenants', name, 'maxCalls']);
   config.dialPeers.forEach((d, i) => check(d?.maxCalls, ['dialPeers', i, 'maxCalls']));
+}
+
+/**
+ * A callBurst without a maxCallsPerSecond is ignored; with N app workers each app holds ceil(callBurst / N) tokens, so
+ * a burst that does not share out evenly lets more calls come at once than it says.
+ */
+function ratesAsWritten(config: ConfigSections, problem: (code: ConfigProblemCode, path: ConfigPath, message: string) => void): void {
+  const w = config.gateway.workers;
+  const apps = w === 'auto' ? availableParallelism() - 1 : w;
+  const check = (c: { maxCallsPerSecond?: number | undefined; callBurst?: number | undefined } | undefined, path: ConfigPath): void => {
+    if (c?.callBurst !== undefined && c.maxCallsPerSecond === undefined) {
+      problem('WARN_CONFIG_LIMIT', [...path, 'callBurst'], 'callBurst is ignored without maxCallsPerSecond');
+    }
+    if (c?.maxCallsPerSecond === undefined || apps <= 1) return;
+    const burst = c.callBurst ?? Math.max(1, Math.ceil(c.maxCallsPerSecond));
+    if (burst % apps === 0) return;
+    const share = Math.ceil(burst / apps);
+    problem('WARN_CONFIG_LIMIT', [...path, c.callBurst !== undefined ? 'callBurst' : 'maxCallsPerSecond'],
+      `call burst ${burst} over ${apps} app workers: each holds ${share}, so up to ${share * apps} calls may come at once`);
+  };
+  for (const [name, t] of Object.entries(config.tenants)) check(t, ['tenants', name]);
+  config.dialPeers.forEach((d, i) => check(d, ['dialPeers', i]));
 }

@@ -155,3 +155,23 @@ dialPeers:
     assert.deepEqual(ok(key === 'callBurst' ? `maxCallsPerSecond: 1, callBurst: ${v}` : `maxCallsPerSecond: ${v}`), [false, false], `${key} ${v}`);
   }
 });
+
+test('a call rate that cannot bind as written is a warning: a callBurst without a rate, a burst not shared evenly over app workers', () => {
+  const r = parseConfig([{ file: 'test.yaml', text: `
+gateway: { workers: 2 }
+tenants:
+  pbx: { sipServer: 127.0.0.1:5080, maxCallsPerSecond: 3 }
+  itsp: { sipServer: 127.0.0.1:5090, callBurst: 4 }
+dialPeers:
+  - { id: a, destinationPattern: "^1", tenant: itsp, maxCallsPerSecond: 1, callBurst: 6 }
+  - { id: b, destinationPattern: "^1", tenant: itsp, maxCallsPerSecond: 10, callBurst: 5 }
+` }]);
+  assert.ok(r.ok, r.ok ? '' : r.reason);
+  assert.deepEqual(r.warnings.map((w) => [w.code, w.path]), [
+    ['WARN_CONFIG_LIMIT', 'tenants.pbx.maxCallsPerSecond'],
+    ['WARN_CONFIG_LIMIT', 'tenants.itsp.callBurst'],
+    ['WARN_CONFIG_LIMIT', 'dialPeers[1].callBurst'],
+  ]);
+  assert.match(r.warnings[0]!.message, /call burst 3 over 2 app workers: each holds 2, so up to 4 calls may come at once/);
+  assert.match(r.warnings[1]!.message, /callBurst is ignored without maxCallsPerSecond/);
+});
