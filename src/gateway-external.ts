@@ -75,6 +75,8 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
     ...(cdr ? { cdr } : {}),
     reloadTls: () => needsEngine('reloading TLS profiles'),
     reloadTrust: () => needsEngine('applying trusted sources'),
+    // drachtio-server opens its own listeners: none of ours failed, none to try again.
+    retryListeners: () => Promise.resolve({ bound: [], stillFailed: [] }),
     engineSnapshot: () => needsEngine('the engine snapshot (connections, listeners, TLS)'),
     closeConnection: () => needsEngine('clearing a connection'),
     close,

@@ -11,7 +11,7 @@ import type { CoreLimits } from './engine/core/limits.js';
 import type { OverloadOptions } from './engine/overload.js';
 import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js';
 import { closeConnectionByAdmin } from './engine/close-connection.js';
-import type { ConnectionInfo } from './sip/transport/index.js';
+import type { ConnectionInfo, ListenerRetry } from './sip/transport/index.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger, type LogStyle } from './log/index.js';
 import { createCdrSink, type CdrSink, type CdrSinkOptions } from './cdr/index.js';
@@ -72,6 +72,11 @@ export interface Gateway {
    * resolved, before the swap; not ok leaves the running plan. Rejects when the engine cannot be asked.
    */
   reloadTrust(plan: SourceTrustOptions): Promise<TrustReloadResult>;
+  /**
+   * Tries again the tenant listeners that could not bind at start, with the spec each had then (a configuration
+   * reload asks): what bound, and what still cannot. External mode has none to try: both empty.
+   */
+  retryListeners(): Promise<ListenerRetry>;
   /** The engine's connection table, TLS profiles and counters (from its worker when it runs in one). */
   engineSnapshot(): Promise<EngineSnapshot>;
   /** Closes one of the engine's TCP/TLS connections (admin API): the connection as it was, or undefined when none is open by that id. */
@@ -172,6 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let engine: {
     addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; snapshot(): Promise<EngineSnapshot>; close(): Promise<void>;
     reloadTrust(plan: SourceTrustOptions): Promise<TrustReloadResult>;
+    retryListeners(): Promise<ListenerRetry>;
     closeConnection(id: string): Promise<ConnectionInfo | undefined>;
     drain(retryAfterSeconds: number): void;
     onFailure?: EngineWorkerHandle['onFailure'];
@@ -191,14 +197,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...(options.logStyle ? { logStyle: options.logStyle } : {}),
     }, warmed);
     engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure, closeConnection: w.closeConnection,
-      drain: w.drain, reloadTrust: w.reloadTrust };
+      drain: w.drain, reloadTrust: w.reloadTrust, retryListeners: w.retryListeners };
   } else {
     // One thread for both: the b2bua's warm-up first, then the engine's.
     await warmed;
     const e: Engine = await startEngine({ listen: options.listen, control: control0, ...tls, log });
     engine = {
       addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), snapshot: () => Promise.resolve(engineSnapshot(e)), close: () => e.close(),
-      reloadTrust: (plan) => e.reloadTrust(plan),
+      reloadTrust: (plan) => e.reloadTrust(plan), retryListeners: () => e.retryListeners(),
       closeConnection: (id) => Promise.resolve(closeConnectionByAdmin(e, id, log.child({ thread: 'engine' }))),
       drain: (s) => e.drain(s),
     };
@@ -243,6 +249,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(cdr ? { cdr } : {}),
     reloadTls: (p) => engine.reloadTls(p),
     reloadTrust: (plan) => engine.reloadTrust(plan),
+    retryListeners: () => engine.retryListeners(),
     engineSnapshot: () => engine.snapshot(),
     closeConnection: (id) => engine.closeConnection(id),
     close,

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { LogStyle } from '../log/index.js';
 import type { TimerSettings } from '../sip/transaction/index.js';
-import type { ConnectionInfo } from '../sip/transport/index.js';
+import type { ConnectionInfo, ListenerRetry } from '../sip/transport/index.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import type { EngineAddresses, EngineControlOptions, EngineListenerOptions, TransportLimits } from './engine.js';
 import type { EngineTlsOptions } from './engine-tls.js';
@@ -52,6 +52,11 @@ export interface EngineWorkerHandle {
    * there before the swap; the running plan stays unless the answer is ok.
    */
   reloadTrust(plan: SourceTrustOptions): Promise<TrustReloadResult>;
+  /**
+   * Tries again inside the worker the tenant listeners that could not bind at start (Engine.retryListeners): what
+   * bound, and what still cannot with its new OS error.
+   */
+  retryListeners(): Promise<ListenerRetry>;
   /** The connection table, TLS profiles and counters, copied inside the worker (admin API). */
   snapshot(): Promise<EngineSnapshot>;
   /** Closes one TCP/TLS connection (admin API): the connection as it was, or undefined when none is open by that id. */

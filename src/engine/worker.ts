@@ -6,17 +6,18 @@ import { Engine, type EngineAddresses } from './engine.js';
 import { engineSnapshot, type EngineSnapshot } from './engine-snapshot.js';
 import { closeConnectionByAdmin } from './close-connection.js';
 import type { SourceTrustOptions, TrustReloadResult } from './source-trust.js';
-import type { ConnectionInfo } from '../sip/transport/index.js';
+import type { ConnectionInfo, ListenerRetry } from '../sip/transport/index.js';
 import type { EngineWorkerErrorCode, EngineWorkerFailure, EngineWorkerHandle, EngineWorkerOptions } from './worker-types.js';
 
 type ToWorker = { type: 'close' } | { type: 'listen' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number }
   | { type: 'closeConnection'; id: number; connection: string } | { type: 'drain'; retryAfterSeconds: number }
-  | { type: 'reloadTrust'; id: number; plan: SourceTrustOptions };
+  | { type: 'reloadTrust'; id: number; plan: SourceTrustOptions } | { type: 'retryListeners'; id: number };
 type FromWorker =
   | { type: 'started'; addresses: EngineAddresses }
   | { type: 'failed'; code: string; message: string }
   | { type: 'reloaded'; id: number; result: ReloadResult }
   | { type: 'trustReloaded'; id: number; result: TrustReloadResult }
+  | { type: 'listenersRetried'; id: number; result: ListenerRetry }
   | { type: 'snapshot'; id: number; snapshot: EngineSnapshot }
   | { type: 'connectionClosed'; id: number; info: ConnectionInfo | null }
   | { type: 'closed' };
@@ -78,6 +79,8 @@ export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Pro
         ports: m.addresses, worker, reloadTls: reloader(worker, timeoutMs), snapshot: snapshotter(worker, timeoutMs),
         reloadTrust: workerQuery<SourceTrustOptions, TrustReloadResult>(worker, timeoutMs, 'a trusted-source reload',
           (id, plan) => ({ type: 'reloadTrust', id, plan }), (m) => (m.type === 'trustReloaded' ? { id: m.id, value: m.result } : undefined)),
+        retryListeners: workerQuery<void, ListenerRetry>(worker, timeoutMs, 'a retry of the failed listeners',
+          (id) => ({ type: 'retryListeners', id }), (m) => (m.type === 'listenersRetried' ? { id: m.id, value: m.result } : undefined)),
         closeConnection: async (id) => (await closeConnection(id)) ?? undefined,
         drain: (retryAfterSeconds) => worker.postMessage({ type: 'drain', retryAfterSeconds } satisfies ToWorker),
         close: () => {
@@ -241,6 +244,13 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
         log.error({ err: e }, 'trusted-source reload failed');
         return { ok: false, enforced: true, code: 'ERR_ENGINE_WORKER', reason: (e as Error).message };
       }).then((result) => post({ type: 'trustReloaded', id: m.id, result }));
+      return;
+    }
+    if (m.type === 'retryListeners') {
+      void engine.retryListeners().catch((e: unknown): ListenerRetry => {
+        log.error({ err: e }, 'listener retry failed');
+        return { bound: [], stillFailed: engine.transport.failedListeners() };
+      }).then((result) => post({ type: 'listenersRetried', id: m.id, result }));
       return;
     }
     if (m.type !== 'close') return;
