@@ -42,7 +42,10 @@ export interface ConfigReloadReport {
   trigger: ReloadTrigger;
   /** Top-level sections that differ from the running configuration. */
   changed: string[];
-  /** What was swapped in the running gateway: 'routing' (the b2bua's policy), 'tlsProfiles', 'trustedSources'. */
+  /**
+   * What was swapped in the running gateway: 'routing' (the b2bua's policy), 'tlsProfiles', 'trustedSources',
+   * 'listeners' (a listener that could not bind at start bound now).
+   */
   applied: string[];
   /** Changes accepted in the configuration but not in effect until a restart (listeners, ports...). */
   needsRestart: NeedsRestart[];
@@ -53,6 +56,16 @@ export interface ConfigReloadReport {
   tls?: TlsReloadReport;
   /** The trusted-source part, when the trust plan changed and the engine was asked to apply it. */
   trust?: TrustReloadReport;
+  /** The tenant listeners that could not bind at start, tried again with the spec they had then; only when some had failed. */
+  listeners?: ListenersReloadReport;
+}
+
+/** What trying again the listeners that could not bind at start came to. */
+export interface ListenersReloadReport {
+  /** Listener ids that bound now and serve their tenant. */
+  bound: string[];
+  /** Those that still cannot bind, with the OS error of this try. */
+  stillFailed: { id: string; error: string }[];
 }
 
 /**

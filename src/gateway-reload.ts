@@ -11,8 +11,11 @@ import { engineListeners, tlsFilePaths, tlsProfileInputs, watchTlsFiles, type Tl
 import type { ConfigReloadReport, NeedsRestart, ReloadProblem, ReloadTrigger, TlsReloadReport, TrustReloadReport } from './gateway-reload-types.js';
 import type { TrustPlan } from './config/index.js';
 import { applyTrustPlan } from './reload-trust.js';
+import { retryFailedListeners } from './reload-listeners.js';
 
-export type { ConfigReloadReport, NeedsRestart, ReloadProblem, ReloadTrigger, TlsReloadReport, TrustReloadReport } from './gateway-reload-types.js';
+export type {
+  ConfigReloadReport, ListenersReloadReport, NeedsRestart, ReloadProblem, ReloadTrigger, TlsReloadReport, TrustReloadReport,
+} from './gateway-reload-types.js';
 
 export interface GatewayReloaderOptions {
   gateway: Gateway;
@@ -42,7 +45,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * configuration (SIGHUP, the admin API). A configuration is validated in full first; a bad one is refused
  * with every problem and the running one stays. A good one swaps the TLS profiles (new handshakes use them),
  * the engine's trusted sources (new requests are judged by them) and the b2bua's policy (new calls use it; calls
- * in progress go on); listener, control and admin changes are reported as needing a restart. Reloads run one at a time, in the order asked.
+ * in progress go on), and tries again the tenant listeners that could not bind at start; listener, control and admin changes are reported as needing a restart. Reloads run one at a time, in the order asked.
  */
 export class GatewayReloader {
   readonly #o: GatewayReloaderOptions;
@@ -249,8 +252,15 @@ export class GatewayReloader {
       }
     }
 
+    // Tenant listeners that could not bind at start: tried again with the spec they had then (a changed one is
+    // still reported above as needing a restart), so a port freed since serves without one.
+    const retried = await retryFailedListeners(gateway, log, trigger);
+    if (retried.warning) warnings.push(retried.warning);
+    const listeners = retried.report;
+
     const applied: string[] = [];
     if (tls) applied.push('tlsProfiles');
+    if (listeners && listeners.bound.length > 0) applied.push('listeners');
     if (trust?.ok) applied.push('trustedSources');
     if (policy) {
       gateway.b2bua.setPolicy(policy);
@@ -261,6 +271,8 @@ export class GatewayReloader {
     for (const w of warnings) log.warn({ trigger, code: w.code }, `trunkgate: reload warning: ${w.path ? `${w.path}: ` : ''}${w.message}`);
     log.info({ code: 'EVT_RELOAD_APPLIED', trigger, changed, applied, needsRestart },
       `trunkgate: configuration reloaded (${changed.length > 0 ? `changed: ${changed.join(', ')}` : 'no change'}${applied.length > 0 ? `; applied: ${applied.join(', ')}` : ''}${needsRestart.length > 0 ? `; needs restart: ${needsRestart.map((n) => n.what).join(', ')}` : ''})`);
-    return { ok: true, trigger, changed, applied, needsRestart, problems: [], warnings, ...(tls ? { tls } : {}), ...(trust ? { trust } : {}) };
+    return {
+      ok: true, trigger, changed, applied, needsRestart, problems: [], warnings, ...(tls ? { tls } : {}), ...(trust ? { trust } : {}), ...(listeners ? { listeners } : {}),
+    };
   }
 }

@@ -14,6 +14,7 @@ interface Report {
   added?: string[];
   removed?: string[];
   certificates?: { profile: string; kind: string; to: string }[];
+  listeners?: { bound: string[]; stillFailed: { id: string; error: string }[] };
 }
 
 const where = (p: Problem): string =>
@@ -59,6 +60,8 @@ export async function reloadCommand(args: readonly string[], io: ReloadIo): Prom
     io.out(`configuration reloaded: ${r.changed.length > 0 ? `changed ${r.changed.join(', ')}` : 'no change'}` +
       `${r.applied && r.applied.length > 0 ? `; applied: ${r.applied.join(', ')}` : ''}`);
     for (const n of r.needsRestart ?? []) io.out(`needs restart: ${n.what}: ${n.reason}`);
+    for (const id of r.listeners?.bound ?? []) io.out(`listener ${id} bound (it could not bind at start)`);
+    for (const f of r.listeners?.stillFailed ?? []) io.err(`listener ${f.id} still cannot bind: ${f.error}`);
   } else {
     io.out(`TLS profiles reloaded (version ${r.version}); added: ${r.added?.join(', ') || 'none'}; removed: ${r.removed?.join(', ') || 'none'}`);
     for (const c of r.certificates ?? []) io.out(`new ${c.kind} certificate for ${c.profile}: ${c.to}`);

@@ -31,6 +31,7 @@ tenants:
     b2bua: { policy: undefined, setPolicy: (p: unknown) => void set.push(p) },
     engineSnapshot: () => Promise.reject(new Error('no engine here')),
     reloadTls: () => Promise.reject(new Error('no TLS here')),
+    retryListeners: () => Promise.resolve({ bound: [], stillFailed: [] }),
   } as unknown as Gateway;
   const reloader = new GatewayReloader({ gateway, profilesDir: dir, config: loaded.config, env: {}, log: silentLogger() });
   t.after(() => reloader.close());

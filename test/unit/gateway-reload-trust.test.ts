@@ -42,6 +42,7 @@ function setup(t: TestContext, answer: Answer) {
     b2bua: { get policy() { return policy; }, setPolicy: (p: typeof policy) => { steps.push('routing'); policy = p; } },
     reloadTls: async () => { throw new Error('no TLS in this test'); },
     engineSnapshot: async () => { throw new Error('no snapshot in this test'); },
+    retryListeners: async () => ({ bound: [], stillFailed: [] }),
     reloadTrust: (plan: TrustPlan) => {
       steps.push('trust');
       plans.push(plan);
