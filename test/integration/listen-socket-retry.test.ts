@@ -1,0 +1,92 @@
+/**
+ * A tenant listener that could not bind at start is tried again by a configuration reload: trunkgate started as
+ * `npm start` with a tenant's own UDP port held by another socket starts degraded; a SIGHUP while the port is still
+ * held logs ERR_SIP_TRANSPORT_BIND again and reports it still failed; once the port is free, `trunkgate reload`
+ * reports it bound, /health is ok again, and a sipp call through that tenant's listener connects.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { freePort, runSipp, startSippUas } from '../support/sipp.js';
+import { mainTs, repoRoot, startTrunkgate } from '../support/trunkgate-process.js';
+
+/** `trunkgate reload --json` as a user runs it: exit status and the report. */
+async function reloadJson(root: string, env: Record<string, string>): Promise<{ code: number | null; report: Record<string, unknown> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainTs, 'reload', '--json', '--profiles', root], {
+    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const [code] = await once(child, 'exit') as [number | null];
+  clearTimeout(timer);
+  return { code, report: JSON.parse(out) as Record<string, unknown> };
+}
+
+test('a tenant port taken at start: a reload after the port is freed binds the listener, /health is ok and a call through it connects', async (t) => {
+  const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
+  t.after(() => uas.stop());
+  const held = createSocket('udp4');
+  held.bind(0, '127.0.0.1');
+  await once(held, 'listening');
+  let released = false;
+  t.after(() => { if (!released) held.close(); });
+  const ownPort = held.address().port;
+  const sipPort = await freePort();
+  const adminPort = await freePort();
+  const root = mkdtempSync(join(tmpdir(), 'trunkgate-listen-retry-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, 'gateway.yaml'), `
+gateway:
+  domain: gw.test
+  bindHost: 127.0.0.1
+  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
+  defaultTenant: pbx
+  admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: RETRY_TEST_TOKEN }
+  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
+tenants:
+  pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
+  branch: { transport: udp, trustedSources: [127.0.0.0/8], listen: [{ port: ${ownPort} }] }
+  far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
+dialPeers:
+  - { id: far, destinationPattern: "^\\\\d+$", tenant: far, from: [pbx, branch] }
+`);
+  const env = { RETRY_TEST_TOKEN: 'retry-token' };
+  const gw = await startTrunkgate(t, root, { env, ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: admin API on') });
+  const health = async () => (await fetch(`http://127.0.0.1:${adminPort}/health`)).json() as Promise<{ status: string; listenersDown?: { tenant?: string; port: number }[] }>;
+  await gw.waitFor((l) => l.code === 'ERR_SIP_TRANSPORT_BIND' && l.port === ownPort, 10_000);
+  const down = await health();
+  assert.equal(down.status, 'degraded');
+  assert.deepEqual(down.listenersDown?.map((l) => [l.tenant, l.port]), [['branch', ownPort]]);
+
+  // SIGHUP while the port is still held: tried, still failed, LISTEN_SOCKET logged again.
+  const mark = gw.lines.length;
+  gw.child.kill('SIGHUP');
+  await gw.waitFor((l) => l.code === 'ERR_SIP_TRANSPORT_BIND' && l.port === ownPort, 10_000, mark);
+  const still = await gw.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: listeners that could not bind at start tried again'), 10_000, mark);
+  assert.deepEqual(still.line.bound, []);
+  assert.equal((still.line.stillFailed as { error: string }[]).length, 1);
+  assert.equal((await health()).status, 'degraded');
+
+  // The port is freed; `trunkgate reload` (the admin API) binds it.
+  held.close();
+  released = true;
+  const r = await reloadJson(root, env);
+  assert.equal(r.code, 0, JSON.stringify(r.report));
+  const listeners = r.report.listeners as { bound: string[]; stillFailed: unknown[] };
+  assert.equal(listeners.bound.length, 1, JSON.stringify(r.report));
+  assert.deepEqual(listeners.stillFailed, []);
+  assert.ok((r.report.applied as string[]).includes('listeners'));
+  await gw.waitFor((l) => typeof l.msg === 'string' && l.msg.includes('bound on retry') && l.port === ownPort, 5_000, mark);
+  const up = await health();
+  assert.equal(up.status, 'ok', JSON.stringify(up));
+  assert.equal(up.listenersDown, undefined);
+
+  const call = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${ownPort}`, service: '3001', calls: 1, timeoutSec: 10 });
+  assert.equal(call.exitCode, 0, call.errors || call.stderr);
+});
