@@ -184,6 +184,18 @@ export class EngineTls {
     return warnings.length > 0 ? { ...r, warnings } : r;
   }
 
+  /**
+   * Gives a listener that opened after start (a retry of one that could not bind) the profiles in force now, as a
+   * reload since start would have given it had it been open.
+   */
+  reapply(listenerId: string, apply: ApplyListenerTls): void {
+    const entry = this.#listeners.get(listenerId);
+    if (!entry) return;
+    const requestCert = listenerRequestsCert(entry.opts);
+    apply(listenerId, this.#profile(entry.l.tlsProfile).serverContextOptions, requestCert);
+    entry.requestCert = requestCert;
+  }
+
   /** The profiles an SNI may pick on a shared listener that would widen its default (see `sniWidenings`). */
   #widenings(listenerId: string): ReloadWarning[] {
     const entry = this.#listeners.get(listenerId);

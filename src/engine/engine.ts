@@ -1,15 +1,17 @@
 import type { Logger } from 'pino';
-import { afterInputClock, GatewayError, systemClock } from '../common/index.js';
+import type { SecureContextOptions } from 'node:tls';
+import { afterInputClock, systemClock } from '../common/index.js';
 import { silentLogger } from '../log/index.js';
 import { TransactionLayer } from '../sip/transaction/index.js';
 import {
-  TransportLayer, type ListenerRetry, type ListenerSpec, type TransportUser,
+  TransportLayer, type ListenerRetry, type TransportUser,
 } from '../sip/transport/index.js';
 import { AppRegistry } from './app-registry.js';
 import { ControlServer, DEFAULT_CONTROL_PORT } from './control-server.js';
 import { prewarmEngine } from './prewarm.js';
 import { EngineCore as SipCore } from './core/index.js';
 import { EngineTls } from './engine-tls.js';
+import { listenerSpecs } from './engine-listeners.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { SourceTrust, type SourceTrustOptions, type TrustReloadResult } from './source-trust.js';
 import type { ProxyIdentityTenant } from './core/proxy-identity.js';
@@ -73,24 +75,7 @@ export class Engine {
     this.#log = log;
     const tls = options.tls ? new EngineTls(options.tls, log.child({ component: 'tls' })) : undefined;
     this.tls = tls;
-    const listeners: ListenerSpec[] = options.listen.map((l) => {
-      const id = l.id ?? `${l.transport}-${l.host}-${l.port}`;
-      let server: Pick<ListenerSpec, 'tls' | 'checkInbound'> = l.tls ? { tls: l.tls } : {};
-      if (l.transport === 'tls' && !l.tls && l.tlsProfile !== undefined) {
-        if (!tls) throw new GatewayError('ERR_TLS_PROFILE_INVALID', `tls listener ${id}: profile ${l.tlsProfile} but no TLS profiles given`);
-        server = tls.listener({
-          id, tlsProfile: l.tlsProfile,
-          ...(l.tenant !== undefined ? { tenant: l.tenant } : {}),
-          ...(l.sniProfiles ? { sniProfiles: l.sniProfiles } : {}),
-          ...(l.refuseUnknownSni ? { refuseUnknownSni: true } : {}),
-        });
-      }
-      return {
-        id, protocol: l.transport, host: l.host, port: l.port, ...server, ...(l.optional ? { optional: true } : {}),
-        ...(l.tenant !== undefined ? { tenant: l.tenant } : {}),
-        ...(l.tlsProfile !== undefined ? { tlsProfile: l.tlsProfile } : {}),
-      };
-    });
+    const listeners = listenerSpecs(options.listen, tls);
     const tl = options.transportLimits ?? {};
     const stages = new StageTimes();
     this.stages = stages;
@@ -183,6 +168,9 @@ export class Engine {
     });
   }
 
+  readonly #applyTls = (id: string, context: SecureContextOptions, requestCert: boolean): void =>
+    this.transport.setListenerSecureContext(id, context, { requestCert });
+
   get state(): EngineState {
     return this.#state;
   }
@@ -232,7 +220,9 @@ export class Engine {
    */
   reloadTls(profiles: ProfileInput[]): ReloadResult {
     if (!this.tls) return { ok: false, version: 0, problems: [{ profile: '-', code: 'ERR_TLS_PROFILE_INVALID', reason: 'the engine was started without TLS profiles' }] };
-    return this.tls.reload(profiles, (id, context, requestCert) => this.transport.setListenerSecureContext(id, context, { requestCert }));
+    // A listener that could not bind at start has no context to swap: it takes the profiles in force when it binds.
+    const down = new Set(this.transport.failedListeners().map((f) => f.id));
+    return this.tls.reload(profiles, (id, context, requestCert) => { if (!down.has(id)) this.#applyTls(id, context, requestCert); });
   }
 
   /**
@@ -255,7 +245,14 @@ export class Engine {
   async retryListeners(): Promise<ListenerRetry> {
     if (this.#state !== 'started') return { bound: [], stillFailed: this.transport.failedListeners() };
     const r = await this.transport.retryFailedListeners();
-    for (const l of r.bound) this.#listenerTenants.set(l.id, l.tenant);
+    for (const l of r.bound) {
+      this.#listenerTenants.set(l.id, l.tenant);
+      try {
+        if (l.protocol === 'tls') this.tls?.reapply(l.id, this.#applyTls);
+      } catch (e) {
+        this.#log.error({ err: e, listener: l.id }, 'engine: a TLS listener bound on retry keeps the profiles it was built with at start');
+      }
+    }
     if (r.bound.length > 0 && this.#addresses) this.#addresses = { ...this.#addresses, sip: this.transport.listeners() };
     return r;
   }

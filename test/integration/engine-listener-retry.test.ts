@@ -1,7 +1,8 @@
 /**
  * A tenant's own listener that could not bind at start is tried again (Engine.retryListeners, as a configuration
  * reload asks): while its port is still held it stays failed with the new OS error, logged ERR_SIP_TRANSPORT_BIND
- * again; once the port is free it binds with the spec it had at start, leaves the failed list and carries SIP.
+ * again; once the port is free it binds with the spec it had at start, leaves the failed list and carries SIP. A TLS
+ * one does not stop a TLS reload while it is down, and serves the profiles in force when it binds.
  */
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
@@ -11,6 +12,8 @@ import { test } from 'node:test';
 import { startEngine } from '../../src/engine/index.js';
 import { engineSnapshot } from '../../src/engine/engine-snapshot.js';
 import { captureLog } from '../support/log-capture.js';
+import { createTestCa, requireOpenssl } from '../support/test-certs.js';
+import { profile, tryTls } from './engine-tls-support.js';
 
 function options(protocol: 'UDP' | 'TCP', port: number, localPort: number, branch: string): Buffer {
   return Buffer.from([`OPTIONS sip:127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/${protocol} 127.0.0.1:${localPort};branch=z9hG4bK${branch};rport`,
@@ -100,4 +103,35 @@ test('a tenant listener whose port was taken at start binds on retry once the po
   await got;
   assert.match(text, /^SIP\/2\.0 200 /);
   assert.ok(engine.transport.stats().connectionsOpened >= 1);
+});
+
+test('a tenant TLS listener down at start: a TLS reload meanwhile is applied, and the listener bound on retry serves the reloaded certificate', async (t) => {
+  await requireOpenssl();
+  const ca = await createTestCa({ cn: 'listener retry CA' });
+  t.after(() => ca.cleanup());
+  const one = await ca.issue({ cn: 'one.test', sans: ['DNS:one.test'] });
+  const two = await ca.issue({ cn: 'two.test', sans: ['DNS:two.test'] });
+  const tcpHold = await holdTcp();
+  const port = portOf(tcpHold);
+  const engine = await startEngine({
+    listen: [
+      { transport: 'udp', host: '127.0.0.1', port: 0 },
+      { id: 'backup-tls', transport: 'tls', host: '127.0.0.1', port, tenant: 'backup', tlsProfile: 'edge', sniProfiles: ['edge'], optional: true },
+    ],
+    control: { port: 0, secret: 's' },
+    tls: { profiles: [profile({ name: 'edge' }, ca, one)] },
+  });
+  t.after(() => engine.close());
+  assert.deepEqual(engine.transport.failedListeners().map((f) => f.id), ['backup-tls']);
+
+  const reloaded = engine.reloadTls([profile({ name: 'edge' }, ca, two)]);
+  assert.equal(reloaded.ok, true, JSON.stringify(reloaded));
+
+  await new Promise<void>((resolve) => tcpHold.close(() => resolve()));
+  const r = await engine.retryListeners();
+  assert.deepEqual(r.bound.map((l) => [l.id, l.protocol, l.tenant, l.tlsProfile]), [['backup-tls', 'tls', 'backup', 'edge']]);
+  const seen = await tryTls({ port, servername: 'two.test', ca: ca.cert });
+  assert.equal(seen.connected, true, seen.error);
+  assert.match(seen.peerSan ?? '', /two\.test/, 'the certificate of the reload, not the one built at start');
+  seen.socket?.destroy();
 });
