@@ -135,14 +135,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   }
 
   /**
-   * Tries again each tenant listener that could not bind at start, with the spec it had then: one that binds now
-   * serves as if it had bound at start (same id, tenant, TLS options, counters, connection gate); one that still
-   * cannot stays in `failedListeners()` with its new OS error. Outside a started layer nothing is tried.
+   * Tries again the tenant listeners that could not bind at start, with their specs as then: one that binds serves as
+   * if bound at start (id, tenant, TLS options, counters, gate); one that cannot stays failed with its new OS error.
    */
   retryFailedListeners(): Promise<ListenerRetry> {
     if (this.#state !== 'started') return Promise.resolve({ bound: [], stillFailed: this.failedListeners() });
-    this.#retrying ??= retryFailed(this.#o.listeners, this.#failed, this.#log, (spec) => this.#open(spec))
-      .finally(() => { this.#retrying = undefined; });
+    this.#retrying ??= retryFailed(this.#o.listeners, this.#failed, this.#log, (spec) => this.#open(spec)).finally(() => (this.#retrying = undefined));
     return this.#retrying;
   }
 
