@@ -249,7 +249,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(cdr ? { cdr } : {}),
     reloadTls: (p) => engine.reloadTls(p),
     reloadTrust: (plan) => engine.reloadTrust(plan),
-    retryListeners: () => engine.retryListeners(),
+    retryListeners: async () => {
+      const r = await engine.retryListeners();
+      // The admin API lists the listeners from here: one bound now joins them.
+      engine.addresses.sip.push(...r.bound);
+      return r;
+    },
     engineSnapshot: () => engine.snapshot(),
     closeConnection: (id) => engine.closeConnection(id),
     close,

@@ -2,7 +2,7 @@
  * A tenant listener that could not bind at start is tried again by a configuration reload: trunkgate started as
  * `npm start` with a tenant's own UDP port held by another socket starts degraded; a SIGHUP while the port is still
  * held logs ERR_SIP_TRANSPORT_BIND again and reports it still failed; once the port is free, `trunkgate reload`
- * reports it bound, /health is ok again, and a sipp call through that tenant's listener connects.
+ * reports it bound, /health is ok again, /listeners shows it listening, and a sipp call through that tenant's listener connects.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -82,10 +82,13 @@ dialPeers:
   assert.equal(listeners.bound.length, 1, JSON.stringify(r.report));
   assert.deepEqual(listeners.stillFailed, []);
   assert.ok((r.report.applied as string[]).includes('listeners'));
-  await gw.waitFor((l) => typeof l.msg === 'string' && l.msg.includes('bound on retry') && l.port === ownPort, 5_000, mark);
+  await gw.waitFor((l) => l.code === 'EVT_LISTENER_UP' && typeof l.msg === 'string' && l.msg.includes('bound on retry') && l.port === ownPort, 5_000, mark);
   const up = await health();
   assert.equal(up.status, 'ok', JSON.stringify(up));
   assert.equal(up.listenersDown, undefined);
+  const listed = await (await fetch(`http://127.0.0.1:${adminPort}/listeners`, { headers: { authorization: 'Bearer retry-token' } })).json() as
+    { listeners: { tenant: string; port: number; state: string }[] };
+  assert.deepEqual(listed.listeners.filter((l) => l.port === ownPort).map((l) => [l.tenant, l.state]), [['branch', 'listening']]);
 
   const call = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${ownPort}`, service: '3001', calls: 1, timeoutSec: 10 });
   assert.equal(call.exitCode, 0, call.errors || call.stderr);

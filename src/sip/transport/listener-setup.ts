@@ -117,7 +117,8 @@ export async function retryFailed(specs: readonly ListenerSpec[], failed: Failed
     }
     if (!info) continue;
     bound.push(info);
-    log.info({ listener: info.id, tenant: spec.tenant ?? '-', protocol: info.protocol, address: info.address, port: info.port },
+    log.info({ code: 'EVT_LISTENER_UP', listener: info.id, tenant: spec.tenant ?? '-', transport: info.protocol, address: info.address, port: info.port,
+      ...(spec.tlsProfile !== undefined ? { tlsProfile: spec.tlsProfile } : {}) },
       `listener ${info.id} bound on retry: tenant ${spec.tenant ?? '-'} listens on ${info.protocol} ${info.address}:${info.port}`);
   }
   return { bound, stillFailed: failed.map((f) => ({ ...f })) };
