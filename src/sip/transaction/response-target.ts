@@ -16,6 +16,11 @@ export function responseTarget(_request: SipRequest, flow: Flow): SendTarget {
   // with rport (RFC 3581 §4 symmetric response): the Via is the sender's claim, the packet's source is not. A
   // "maddr" in the top Via is not followed (RFC 3261 §18.2.2 would send the response there), so a forged request
   // cannot turn the gateway's responses and their retransmissions on a third party.
+  // "The response MUST be sent from the same address and port that the corresponding request was received on":
+  // the listener the request came in on, so a gateway with several UDP listeners (a tenant's own port) answers
+  // from the port the peer and its NAT or firewall expect.
   // https://www.rfc-editor.org/rfc/rfc3581#section-4
-  return { protocol: 'udp', address: flow.remoteAddress, port: flow.remotePort };
+  const t: SendTarget = { protocol: 'udp', address: flow.remoteAddress, port: flow.remotePort };
+  if (flow.listenerId !== undefined) t.listenerId = flow.listenerId;
+  return t;
 }
