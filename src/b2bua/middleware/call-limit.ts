@@ -1,17 +1,12 @@
 import type { BLegTarget } from '../b-leg-target.js';
-import { refuseCall } from '../cdr.js';
 import type { B2buaLogCode } from '../errors.js';
 import { CallHold, isAtLimit, type AtLimit, type CallLimits, type CallSlot } from '../call-limits.js';
-import { localsOf, refusalLine, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
-import { sipReason } from '../reason.js';
+import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
+import { busyFailure, countRefusal, passOver, refuseBusy, type BusyFailure } from './busy-refusal.js';
 
-/** Retry-After of a call-limit 503 when the policy names none (the gateway's default). */
-const DEFAULT_RETRY_AFTER_S = 5;
 const CODE: B2buaLogCode = 'ERR_B2BUA_CALL_LIMIT';
 
 const calls = (n: number): string => `${n} call${n === 1 ? '' : 's'}`;
-/** The Retry-After of a 503 at a call limit or over a call rate. */
-export const retryAfter = (deps: PipelineDeps): Record<string, string> => ({ 'Retry-After': String(deps.policy.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S) });
 
 /**
  * Step, once the calling tenant is known: the call takes a slot on that tenant's count (call-limits.ts), held until
@@ -37,23 +32,14 @@ export function admitCall(deps: PipelineDeps): Middleware {
       return;
     }
     const at = limits.limitOf('tenant', tenant)!;
-    deps.stats.refusedAtTenantLimit++;
-    refusalLine(deps, req, 'warn', CODE, limitFields(at), `b2bua: tenant ${tenant} at its call limit (${calls(at.max)}): 503`);
-    refuseCall(deps.clock, deps.stats.calls, req, res, 503, sipReason(503, `Tenant ${tenant} at its call limit (${calls(at.max)})`), 'call-limit',
-      retryAfter(deps));
+    refuseBusy(deps, req, res, {
+      counter: 'refusedAtTenantLimit', code: CODE, fields: limitFields(at), msg: `b2bua: tenant ${tenant} at its call limit (${calls(at.max)}): 503`,
+    }, `Tenant ${tenant} at its call limit (${calls(at.max)})`, 'call-limit');
   };
 }
 
 function limitFields(at: AtLimit): Record<string, unknown> {
   return { [at.scope]: at.name, maxCalls: at.max, appShare: at.share, held: at.held };
-}
-
-/** A refusal of the B-leg loop: the status, its Reason and headers, and the CDR cause. */
-export interface LimitFailure {
-  status: 503;
-  reasonHeader: string;
-  headers: Record<string, string>;
-  cause: 'call-limit';
 }
 
 /**
@@ -81,28 +67,28 @@ export class LegSlots {
       return true;
     }
     this.#first ??= { target, at: r };
-    this.deps.stats.skippedAtLimit++;
-    const msg = `b2bua: dial peer ${target.dialPeer} passed over: ${r.scope === 'tenant' ? `tenant ${r.name}` : 'it'} at its call limit (${calls(r.max)})`;
-    const fields = { dialPeer: target.dialPeer, tenantOut: target.tenant, ...limitFields(r), callId: this.locals.callId };
-    if (this.deps.refusals) this.deps.refusals.line('info', CODE, fields, msg, `dial-peer:${target.dialPeer}`);
-    else this.locals.log.info({ code: CODE, ...fields }, msg);
+    passOver(this.deps, this.locals, target.dialPeer, {
+      counter: 'skippedAtLimit', code: CODE, fields: { dialPeer: target.dialPeer, tenantOut: target.tenant, ...limitFields(r), callId: this.locals.callId },
+      msg: `b2bua: dial peer ${target.dialPeer} passed over: ${r.scope === 'tenant' ? `tenant ${r.name}` : 'it'} at its call limit (${calls(r.max)})`,
+    });
     return false;
   }
 
   /** The call's failure when every target so far was passed over for its limit. */
-  failure(): LimitFailure {
+  failure(): BusyFailure {
     const f = this.#first!;
     const text = f.at.scope === 'tenant'
       ? `Dial peer ${f.target.dialPeer}: tenant ${f.at.name} at its call limit (${calls(f.at.max)})`
       : `Dial peer ${f.target.dialPeer} at its call limit (${calls(f.at.max)})`;
-    return { status: 503, reasonHeader: sipReason(503, text), headers: retryAfter(this.deps), cause: 'call-limit' };
+    return busyFailure(this.deps, text, 'call-limit');
   }
 
   /** The call is refused because every target was passed over: counted, and one rate-limited line. */
   refused(req: PipelineRequest): void {
     const f = this.#first!;
-    this.deps.stats.refusedAtTargetLimit++;
-    refusalLine(this.deps, req, 'warn', CODE, { dialPeer: f.target.dialPeer, ...limitFields(f.at) },
-      `b2bua: every target at its call limit (first: dial peer ${f.target.dialPeer}): 503`);
+    countRefusal(this.deps, req, {
+      counter: 'refusedAtTargetLimit', code: CODE, fields: { dialPeer: f.target.dialPeer, ...limitFields(f.at) },
+      msg: `b2bua: every target at its call limit (first: dial peer ${f.target.dialPeer}): 503`,
+    });
   }
 }

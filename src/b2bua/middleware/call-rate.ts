@@ -1,10 +1,8 @@
 import type { BLegTarget } from '../b-leg-target.js';
-import { refuseCall } from '../cdr.js';
 import type { B2buaLogCode } from '../errors.js';
 import type { CallRates, OverRate } from '../call-rates.js';
-import { localsOf, refusalLine, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
-import { sipReason } from '../reason.js';
-import { retryAfter } from './call-limit.js';
+import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest } from '../pipeline-types.js';
+import { busyFailure, countRefusal, passOver, refuseBusy, type BusyFailure } from './busy-refusal.js';
 
 const CODE: B2buaLogCode = 'ERR_B2BUA_CALL_RATE';
 
@@ -29,19 +27,10 @@ export function admitRate(deps: PipelineDeps): Middleware {
       return;
     }
     const at = rates.rateOf('tenant', tenant)!;
-    deps.stats.refusedOverTenantRate++;
-    refusalLine(deps, req, 'warn', CODE, rateFields(at), `b2bua: tenant ${tenant} over its call rate (${perSecond(at.perSecond)}): 503`);
-    refuseCall(deps.clock, deps.stats.calls, req, res, 503, sipReason(503, `Tenant ${tenant} over its call rate (${perSecond(at.perSecond)})`), 'call-rate',
-      retryAfter(deps));
+    refuseBusy(deps, req, res, {
+      counter: 'refusedOverTenantRate', code: CODE, fields: rateFields(at), msg: `b2bua: tenant ${tenant} over its call rate (${perSecond(at.perSecond)}): 503`,
+    }, `Tenant ${tenant} over its call rate (${perSecond(at.perSecond)})`, 'call-rate');
   };
-}
-
-/** A refusal of the B-leg loop for a dial peer's rate: the status, its Reason and headers, and the CDR cause. */
-export interface RateFailure {
-  status: 503;
-  reasonHeader: string;
-  headers: Record<string, string>;
-  cause: 'call-rate';
 }
 
 /**
@@ -60,11 +49,10 @@ export class LegRates {
     if (this.rates.allows('dialPeer', target.dialPeer)) return true;
     const at = this.rates.rateOf('dialPeer', target.dialPeer)!;
     this.#first ??= { target, at };
-    this.deps.stats.skippedOverRate++;
-    const msg = `b2bua: dial peer ${target.dialPeer} passed over: over its call rate (${perSecond(at.perSecond)})`;
-    const fields = { tenantOut: target.tenant, ...rateFields(at), callId: this.locals.callId };
-    if (this.deps.refusals) this.deps.refusals.line('info', CODE, fields, msg, `dial-peer:${target.dialPeer}`);
-    else this.locals.log.info({ code: CODE, ...fields }, msg);
+    passOver(this.deps, this.locals, target.dialPeer, {
+      counter: 'skippedOverRate', code: CODE, fields: { tenantOut: target.tenant, ...rateFields(at), callId: this.locals.callId },
+      msg: `b2bua: dial peer ${target.dialPeer} passed over: over its call rate (${perSecond(at.perSecond)})`,
+    });
     return false;
   }
 
@@ -74,18 +62,17 @@ export class LegRates {
   }
 
   /** The call's failure when the first target passed over was over its rate. */
-  failure(): RateFailure {
+  failure(): BusyFailure {
     const f = this.#first!;
-    return {
-      status: 503, reasonHeader: sipReason(503, `Dial peer ${f.target.dialPeer} over its call rate (${perSecond(f.at.perSecond)})`), headers: retryAfter(this.deps),
-      cause: 'call-rate',
-    };
+    return busyFailure(this.deps, `Dial peer ${f.target.dialPeer} over its call rate (${perSecond(f.at.perSecond)})`, 'call-rate');
   }
 
   /** The call is refused because every target was passed over, the first for its rate: counted, and one rate-limited line. */
   refused(req: PipelineRequest): void {
     const f = this.#first!;
-    this.deps.stats.refusedOverTargetRate++;
-    refusalLine(this.deps, req, 'warn', CODE, rateFields(f.at), `b2bua: every target passed over (first: dial peer ${f.target.dialPeer}, over its call rate): 503`);
+    countRefusal(this.deps, req, {
+      counter: 'refusedOverTargetRate', code: CODE, fields: rateFields(f.at),
+      msg: `b2bua: every target passed over (first: dial peer ${f.target.dialPeer}, over its call rate): 503`,
+    });
   }
 }

@@ -4,6 +4,7 @@ export * from './map-permissions.js';
 export * from './classify-number.js';
 export * from './check-permission.js';
 export * from './select-dial-peer.js';
+export * from './busy-refusal.js';
 export * from './call-limit.js';
 export * from './call-rate.js';
 export * from './place-call.js';

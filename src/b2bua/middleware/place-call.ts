@@ -16,6 +16,7 @@ import { afterMedia, answerRefused, prepareCallSdp, type CallSdp } from '../call
 import { mediaPool } from '../media-pools.js';
 import { watchMedia } from '../media-watch.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
+import { isBusy } from './busy-refusal.js';
 import { LegSlots } from './call-limit.js';
 import { LegRates } from './call-rate.js';
 
@@ -32,7 +33,7 @@ interface Failure {
   status: number;
   reason?: string;
   reasonHeader?: string;
-  /** Headers besides the Reason (Retry-After of a call-limit 503). */
+  /** Headers besides the Reason (Retry-After of a call-limit or call-rate 503, busy-refusal.ts). */
   headers?: Record<string, string>;
   cause: string;
   /** Who ended the call for its CDR (absent: the gateway, which had nothing to offer the call). */
@@ -249,8 +250,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
       res.send(failure.status, failure.reason, failure.reasonHeader ? { headers: { ...failure.headers, Reason: failure.reasonHeader } } : {});
     }
     if (failure.cause === 'srtp') stats.cryptoRejected++;
-    if (failure.cause === 'call-limit' && !cancelled) slots?.refused(req);
-    if (failure.cause === 'call-rate' && !cancelled) rates?.refused(req);
+    if (isBusy(failure) && !cancelled) (failure.cause === 'call-limit' ? slots : rates)?.refused(req);
     stats.calls.fail(status);
     const reason = cancelled ? ownFailureReason(487) : failure.reasonHeader;
     writeCdr(locals, {
