@@ -13,6 +13,24 @@ function parse(text: string): GatewayConfig {
   return r.config;
 }
 
+/**
+ * The warnings of a config with `workers` app workers, tenants pbx and itsp, and dial peers a and b to itsp, each with
+ * its `keys`; each warning as [code, path] and its message.
+ */
+function limitWarnings(workers: number, keys: { pbx: string; itsp: string; a: string; b: string }): { paths: unknown[][]; messages: string[] } {
+  const r = parseConfig([{ file: 'test.yaml', text: `
+gateway: { workers: ${workers} }
+tenants:
+  pbx: { sipServer: 127.0.0.1:5080, ${keys.pbx} }
+  itsp: { sipServer: 127.0.0.1:5090, ${keys.itsp} }
+dialPeers:
+  - { id: a, destinationPattern: "^1", tenant: itsp, ${keys.a} }
+  - { id: b, destinationPattern: "^1", tenant: itsp, ${keys.b} }
+` }]);
+  assert.ok(r.ok, r.ok ? '' : r.reason);
+  return { paths: r.warnings.map((w) => [w.code, w.path]), messages: r.warnings.map((w) => w.message) };
+}
+
 test('the shipped profiles/ become a policy: tenants, listeners with tenants, categories, TLS peers, dial peers in order', () => {
   const cfg = loadConfig(join(repo, 'profiles'), { validateCipherName });
   const p = b2buaPolicyFromConfig(cfg);
@@ -108,23 +126,14 @@ dialPeers:
 });
 
 test('a maxCalls that cannot bind as written is a warning: a dial peer above its tenant, a limit not shared evenly over app workers', () => {
-  const r = parseConfig([{ file: 'test.yaml', text: `
-gateway: { workers: 3 }
-tenants:
-  pbx: { sipServer: 127.0.0.1:5080, maxCalls: 30 }
-  itsp: { sipServer: 127.0.0.1:5090, maxCalls: 10 }
-dialPeers:
-  - { id: a, destinationPattern: "^1", tenant: itsp, maxCalls: 12 }
-  - { id: b, destinationPattern: "^1", tenant: itsp, maxCalls: 6 }
-` }]);
   // 30, 12 and 6 share out evenly over 3 apps; 10 does not.
-  assert.ok(r.ok, r.ok ? '' : r.reason);
-  assert.deepEqual(r.warnings.map((w) => [w.code, w.path]), [
+  const r = limitWarnings(3, { pbx: 'maxCalls: 30', itsp: 'maxCalls: 10', a: 'maxCalls: 12', b: 'maxCalls: 6' });
+  assert.deepEqual(r.paths, [
     ['WARN_CONFIG_LIMIT', 'dialPeers[0].maxCalls'],
     ['WARN_CONFIG_LIMIT', 'tenants.itsp.maxCalls'],
   ]);
-  assert.match(r.warnings[0]!.message, /maxCalls 12 is above tenant itsp's 10/);
-  assert.match(r.warnings[1]!.message, /maxCalls 10 over 3 app workers: each allows 4, so up to 12 calls/);
+  assert.match(r.messages[0]!, /maxCalls 12 is above tenant itsp's 10/);
+  assert.match(r.messages[1]!, /maxCalls 10 over 3 app workers: each allows 4, so up to 12 calls/);
   const one = parseConfig([{ file: 'test.yaml', text: 'tenants:\n  pbx: { sipServer: 127.0.0.1:5080, maxCalls: 5 }\n' }]);
   assert.deepEqual(one.ok && one.warnings, [], 'one app: no share to warn about');
 });
@@ -157,21 +166,14 @@ dialPeers:
 });
 
 test('a call rate that cannot bind as written is a warning: a callBurst without a rate, a burst not shared evenly over app workers', () => {
-  const r = parseConfig([{ file: 'test.yaml', text: `
-gateway: { workers: 2 }
-tenants:
-  pbx: { sipServer: 127.0.0.1:5080, maxCallsPerSecond: 3 }
-  itsp: { sipServer: 127.0.0.1:5090, callBurst: 4 }
-dialPeers:
-  - { id: a, destinationPattern: "^1", tenant: itsp, maxCallsPerSecond: 1, callBurst: 6 }
-  - { id: b, destinationPattern: "^1", tenant: itsp, maxCallsPerSecond: 10, callBurst: 5 }
-` }]);
-  assert.ok(r.ok, r.ok ? '' : r.reason);
-  assert.deepEqual(r.warnings.map((w) => [w.code, w.path]), [
+  const r = limitWarnings(2, {
+    pbx: 'maxCallsPerSecond: 3', itsp: 'callBurst: 4', a: 'maxCallsPerSecond: 1, callBurst: 6', b: 'maxCallsPerSecond: 10, callBurst: 5',
+  });
+  assert.deepEqual(r.paths, [
     ['WARN_CONFIG_LIMIT', 'tenants.pbx.maxCallsPerSecond'],
     ['WARN_CONFIG_LIMIT', 'tenants.itsp.callBurst'],
     ['WARN_CONFIG_LIMIT', 'dialPeers[1].callBurst'],
   ]);
-  assert.match(r.warnings[0]!.message, /call burst 3 over 2 app workers: each holds 2, so up to 4 calls may come at once/);
-  assert.match(r.warnings[1]!.message, /callBurst is ignored without maxCallsPerSecond/);
+  assert.match(r.messages[0]!, /call burst 3 over 2 app workers: each holds 2, so up to 4 calls may come at once/);
+  assert.match(r.messages[1]!, /callBurst is ignored without maxCallsPerSecond/);
 });

@@ -41,6 +41,17 @@ const SBC1 = 'sips:+442071234567@sbc1.carrier.example:5061;transport=tls';
 const SBC2 = 'sips:+442071234567@sbc2.carrier.example:5061;transport=tls';
 const BACKUP = 'sip:+442071234567@192.0.2.10:5060';
 
+/** A first call placed on intl, a second on backup, and a third that finds neither free: the third, once settled. */
+async function refuseThird(g: ReturnType<typeof gateway>): Promise<ReturnType<ReturnType<typeof gateway>['call']>> {
+  g.call();
+  await g.srf.attempt(0);
+  g.call();
+  assert.equal((await g.srf.attempt(1)).uri, BACKUP);
+  const refused = g.call();
+  await settle();
+  return refused;
+}
+
 test('call rate: a tenant over its rate gets 503 with Retry-After, a Reason, CDR cause call-rate, a counter and a coded line; it holds no slot', async () => {
   const g = gateway(rated({ pbx: { maxCallsPerSecond: 2, callBurst: 2, maxCalls: 10 } }));
   g.call();
@@ -101,12 +112,7 @@ test('call rate: a dial peer over its rate is passed over for the next dial peer
 
 test('call rate: every dial peer passed over, the first for its rate → 503 naming it, CDR cause call-rate, counters', async () => {
   const g = gateway(rated({ intl: { maxCallsPerSecond: 1 }, backup: { maxCalls: 1 } }));
-  g.call();
-  await g.srf.attempt(0);
-  g.call();
-  assert.equal((await g.srf.attempt(1)).uri, BACKUP);
-  const refused = g.call();
-  await settle();
+  const refused = await refuseThird(g);
   assert.equal(g.srf.attempts.length, 2, 'no B leg for the third call');
   assert.equal(refused.res.status, 503);
   assert.equal(refused.res.reasonHeader, 'SIP;cause=503;text="Dial peer intl over its call rate (1 call a second)"');
@@ -126,12 +132,7 @@ test('call rate: every dial peer passed over, the first for its rate → 503 nam
 
 test('call rate: the first passed over for its limit names the refusal as call-limit', async () => {
   const g = gateway(rated({ intl: { maxCalls: 1 }, backup: { maxCallsPerSecond: 1 } }));
-  g.call();
-  await g.srf.attempt(0);
-  g.call();
-  assert.equal((await g.srf.attempt(1)).uri, BACKUP);
-  const refused = g.call();
-  await settle();
+  const refused = await refuseThird(g);
   assert.equal(refused.res.reasonHeader, 'SIP;cause=503;text="Dial peer intl at its call limit (1 call)"');
   assert.equal(g.cdrs().at(-1)?.cause, 'call-limit');
   assert.equal(g.stats.refusedAtTargetLimit, 1);
