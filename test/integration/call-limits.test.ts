@@ -2,44 +2,21 @@
 // two calls held up connect, a third gets 503 with the Reason naming the dial peer and its limit (and its CDR says
 // call-limit), and once the two have ended a new call connects. /stats shows the calls held against the limit.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { refusedCallScenario } from '../support/refused-call-scenario.js';
-import { freePort, runSipp, startSipp, startSippUas } from '../support/sipp.js';
-import { startTrunkgate } from '../support/trunkgate-process.js';
-
-const TOKEN = 'call-limits-token';
+import { startSippGatewayRig } from '../support/sipp-gateway-rig.js';
+import { runSipp, startSipp } from '../support/sipp.js';
 
 interface Stats {
   b2bua: { policy?: { skippedAtLimit: number; refusedAtTargetLimit: number; callLimits?: { dialPeers: Record<string, { calls: number; max: number }> } } };
 }
 
 test('a dial peer with maxCalls 2: two calls up, the third gets 503 with the Reason, and a call after those two end connects', async (t) => {
-  const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
-  t.after(() => uas.stop());
-  const sipPort = await freePort();
-  const adminPort = await freePort();
-  const root = mkdtempSync(join(tmpdir(), 'trunkgate-call-limits-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeFileSync(join(root, 'gateway.yaml'), `
-gateway:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
-  defaultTenant: pbx
-  admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: CALL_LIMITS_TEST_TOKEN }
-  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
-tenants:
-  pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
-  far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
-dialPeers:
-  - { id: far, destinationPattern: "^\\\\d+$", tenant: far, from: [pbx], maxCalls: 2 }
-`);
-  const gw = await startTrunkgate(t, root, {
-    env: { CALL_LIMITS_TEST_TOKEN: TOKEN }, ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: admin API on'),
+  const { gw, dir, remote, admin } = await startSippGatewayRig(t, {
+    token: { env: 'CALL_LIMITS_TEST_TOKEN', value: 'call-limits-token' },
+    sections: 'dialPeers:\n  - { id: far, destinationPattern: "^\\\\d+$", tenant: far, from: [pbx], maxCalls: 2 }\n',
   });
-  const stats = async (): Promise<Stats> =>
-    (await (await fetch(`http://127.0.0.1:${adminPort}/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Stats;
+  const stats = async (): Promise<Stats> => (await admin<Stats>('/stats')).body;
   const held = async (): Promise<number | undefined> => (await stats()).b2bua.policy?.callLimits?.dialPeers.far?.calls;
   const until = async (calls: number, ms: number): Promise<void> => {
     const deadline = Date.now() + ms;
@@ -48,7 +25,6 @@ dialPeers:
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  const remote = `127.0.0.1:${sipPort}`;
 
   // Two calls that stay up for 2 s (the caller's BYE after the pause).
   const up = await startSipp({ scenario: { file: 'uac-call.xml' }, remote, service: '3001', calls: 2, rate: 20, limit: 2, pauseMs: 2_000, timeoutSec: 15 });
@@ -57,7 +33,7 @@ dialPeers:
   assert.deepEqual((await stats()).b2bua.policy?.callLimits?.dialPeers, { far: { calls: 2, max: 2 } });
 
   const refused = await runSipp({
-    scenario: { file: refusedCallScenario(root, 503, /SIP;cause=503;text="Dial peer far at its call limit \(2 calls\)"$/) },
+    scenario: { file: refusedCallScenario(dir, 503, /SIP;cause=503;text="Dial peer far at its call limit \(2 calls\)"$/) },
     remote, service: '3002', calls: 1, timeoutSec: 10,
   });
   assert.equal(refused.stats.successful, 1, `the third call got 503 with the Reason: ${refused.errors}${refused.stderr}`);

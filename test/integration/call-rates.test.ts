@@ -2,14 +2,10 @@
 // sides: six calls sent at 50 a second against a rate of 2 a second with a burst of 2 — two connect, the others get
 // 503 with the Reason naming the tenant and its rate (their CDRs say call-rate), and /stats counts them.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, runSipp, startSippUas } from '../support/sipp.js';
-import { startTrunkgate } from '../support/trunkgate-process.js';
+import { startSippGatewayRig } from '../support/sipp-gateway-rig.js';
+import { runSipp } from '../support/sipp.js';
 
-const TOKEN = 'call-rates-token';
 const REASON = 'SIP;cause=503;text="Tenant pbx over its call rate (2 calls a second)"';
 
 interface Stats {
@@ -17,35 +13,18 @@ interface Stats {
 }
 
 test('a tenant with maxCallsPerSecond 2 and callBurst 2: of six calls at 50 a second two connect, the others get 503 with the Reason', async (t) => {
-  const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
-  t.after(() => uas.stop());
-  const sipPort = await freePort();
-  const adminPort = await freePort();
-  const root = mkdtempSync(join(tmpdir(), 'trunkgate-call-rates-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeFileSync(join(root, 'gateway.yaml'), `
-gateway:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
-  defaultTenant: pbx
-  admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: CALL_RATES_TEST_TOKEN }
-  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
-tenants:
-  pbx: { transport: udp, trustedSources: [127.0.0.0/8], maxCallsPerSecond: 2, callBurst: 2 }
-  far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
-dialPeers:
-  - { id: far, destinationPattern: "^\\\\d+$", tenant: far, from: [pbx] }
-`);
-  const gw = await startTrunkgate(t, root, {
-    env: { CALL_RATES_TEST_TOKEN: TOKEN }, ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: admin API on'),
+  const { gw, remote, admin } = await startSippGatewayRig(t, {
+    token: { env: 'CALL_RATES_TEST_TOKEN', value: 'call-rates-token' }, pbx: ', maxCallsPerSecond: 2, callBurst: 2',
+    sections: 'dialPeers:\n  - { id: far, destinationPattern: "^\\\\d+$", tenant: far, from: [pbx] }\n',
   });
 
   const r = await runSipp({
-    scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 6, rate: 50, limit: 6, pauseMs: 100, timeoutSec: 10,
+    scenario: { file: 'uac-call.xml' }, remote, service: '3001', calls: 6, rate: 50, limit: 6, pauseMs: 100, timeoutSec: 10,
   });
   assert.equal(r.stats.successful, 2, `two calls connected: ${r.errors}${r.stderr}`);
   assert.equal(r.stats.failed, 4);
 
-  const stats = (await (await fetch(`http://127.0.0.1:${adminPort}/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Stats;
+  const stats = (await admin<Stats>('/stats')).body;
   assert.equal(stats.b2bua.policy?.refusedOverTenantRate, 4);
   const cdrs = gw.lines.filter((l) => l.msg === 'cdr').map((l) => l.cdr as { cause: string; status: number; reason: string | null });
   const refused = cdrs.filter((c) => c.cause === 'call-rate');

@@ -5,20 +5,15 @@
 // Reason; a change that needs a restart is reported by every reload until the restart.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { sdp, ua, type Ua } from '../support/mini-ua.js';
-import { freePort, runSipp, startSippUas } from '../support/sipp.js';
-import { mainTs, repoRoot, startTrunkgate, type TrunkgateProcess } from '../support/trunkgate-process.js';
+import { startSippGatewayRig } from '../support/sipp-gateway-rig.js';
+import { freePort, runSipp } from '../support/sipp.js';
+import { mainTs, repoRoot } from '../support/trunkgate-process.js';
 
-
-async function startGateway(t: TestContext, profilesDir: string, env: Record<string, string>): Promise<TrunkgateProcess> {
-  return startTrunkgate(t, profilesDir, {
-    env, ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: admin API on'),
-  });
-}
+const TOKEN = { env: 'RELOAD_TEST_TOKEN', value: 'cli-token' };
 
 /** `trunkgate reload …` as a user runs it; exit status and output. */
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
@@ -50,29 +45,12 @@ async function invite(uac: Ua, sipPort: number, number: string): Promise<string>
 }
 
 test('npm start reloads its configuration on SIGHUP and on `trunkgate reload`; a bad file is refused with its problems and the old routing goes on', async (t) => {
-  const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
-  t.after(() => uas.stop());
-  const sipPort = await freePort();
-  const adminPort = await freePort();
-  const root = mkdtempSync(join(tmpdir(), 'trunkgate-reload-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeFileSync(join(root, 'gateway.yaml'), `
-gateway:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
-  defaultTenant: pbx
-  admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: RELOAD_TEST_TOKEN }
-  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
-tenants:
-  pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
-  far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
-`);
-  const peers = (extra: string) => writeFileSync(join(root, 'dial-peers.yaml'), `
+  const peersYaml = (extra: string): string => `
 dialPeers:
   - { id: 1, destinationPattern: "^2\\\\d{3}$", tenant: far, from: [pbx] }
-${extra}`);
-  peers('');
-  const env = { RELOAD_TEST_TOKEN: 'cli-token' };
-  const gw = await startGateway(t, root, env);
+${extra}`;
+  const { gw, dir: root, env, sipPort } = await startSippGatewayRig(t, { token: TOKEN, files: { 'dial-peers.yaml': peersYaml('') } });
+  const peers = (extra: string) => writeFileSync(join(root, 'dial-peers.yaml'), peersYaml(extra));
   const uac = await ua(t);
   assert.equal(await invite(uac, sipPort, '3001'), '404', 'no dial peer for 3xxx yet');
 
@@ -111,12 +89,6 @@ ${extra}`);
   assert.equal(await invite(uac, sipPort, '3003'), '404');
 });
 
-/** POST /reload/config on the admin API: the report as JSON. */
-async function reloadApi(adminPort: number): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await fetch(`http://127.0.0.1:${adminPort}/reload/config`, { method: 'POST', headers: { authorization: 'Bearer cli-token' } });
-  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
-}
-
 /** The final answer to an INVITE, whole (status line and headers). */
 async function inviteAnswer(uac: Ua, sipPort: number, number: string): Promise<string> {
   const n = ++seq;
@@ -130,26 +102,14 @@ async function inviteAnswer(uac: Ua, sipPort: number, number: string): Promise<s
 }
 
 test('a reload applies permission changes to the next call, an emptied dial-peer list refuses every call with 404 and a Reason (and says so), and a change waiting for a restart stays reported', async (t) => {
-  const sipPort = await freePort();
-  const adminPort = await freePort();
   const otherPort = await freePort();
-  const root = mkdtempSync(join(tmpdir(), 'trunkgate-reload-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  const gatewayYaml = (port: number, pbx = '') => writeFileSync(join(root, 'gateway.yaml'), `
-gateway:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${port} }]
-  defaultTenant: pbx
-  admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: RELOAD_TEST_TOKEN }
-  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
-tenants:
-  pbx: { transport: udp, trustedSources: [127.0.0.0/8]${pbx} }
-  far: { transport: udp, sipServer: 127.0.0.1:9 }
-`);
-  const policy = (text: string) => writeFileSync(join(root, 'policy.yaml'), text);
   const twoDigits = 'dialPeers:\n  - { id: 2, destinationPattern: "^2\\\\d{3}$", tenant: far, from: [pbx] }\n';
-  gatewayYaml(sipPort);
-  policy(twoDigits);
-  const gw = await startGateway(t, root, { RELOAD_TEST_TOKEN: 'cli-token' });
+  const { dir: root, sipPort, admin, writeGateway } = await startSippGatewayRig(t, {
+    token: TOKEN, farServer: '127.0.0.1:9', files: { 'policy.yaml': twoDigits },
+  });
+  const gatewayYaml = (port: number, pbx = ''): void => writeGateway({ port, pbx });
+  const policy = (text: string) => writeFileSync(join(root, 'policy.yaml'), text);
+  const reloadApi = async (): Promise<{ status: number; body: Record<string, unknown> }> => admin<Record<string, unknown>>('/reload/config', 'POST');
   const uac = await ua(t);
   // The far end (port 9, discard) never answers a call that passes the policy: the gateway's own refusals are
   // what this test reads, and they come before any B leg.
@@ -157,7 +117,7 @@ tenants:
 
   // A new category that forbids 2xxx: the next call is refused by the permission check, not routed.
   policy(twoDigits + blocked);
-  const perm = await reloadApi(adminPort);
+  const perm = await reloadApi();
   assert.equal(perm.status, 200, JSON.stringify(perm.body));
   assert.deepEqual(perm.body.applied, ['routing']);
   assert.ok((perm.body.changed as string[]).includes('permissions'), JSON.stringify(perm.body));
@@ -165,24 +125,24 @@ tenants:
 
   // A TLS peer added: the routing is rebuilt with it (its calls need a certificate, which UDP has not).
   policy(`${twoDigits}${blocked}tlsPeers:\n  pbx.example.com: { permissions: { blocked2: true } }\n`);
-  const peers = await reloadApi(adminPort);
+  const peers = await reloadApi();
   assert.equal(peers.status, 200, JSON.stringify(peers.body));
   assert.deepEqual(peers.body.changed, ['tlsPeers']);
   assert.deepEqual(peers.body.applied, ['routing']);
 
   // unknownPeer: reject on the caller's tenant: a caller with no matching TLS peer is now refused before the category.
   gatewayYaml(sipPort, ', unknownPeer: reject');
-  const strict = await reloadApi(adminPort);
+  const strict = await reloadApi();
   assert.deepEqual(strict.body.applied, ['routing'], JSON.stringify(strict.body));
   const unknown = await inviteAnswer(uac, sipPort, '2001');
   assert.match(unknown, /^SIP\/2\.0 403 /);
   assert.match(unknown, /^Reason: SIP;cause=403;text="No matching TLS Peer/im, 'refused as an unknown peer, not by the category');
   gatewayYaml(sipPort);
-  assert.deepEqual((await reloadApi(adminPort)).body.applied, ['routing']);
+  assert.deepEqual((await reloadApi()).body.applied, ['routing']);
 
   // No dial peer at all: the reload is accepted, warns, and every call gets 404 with a Reason, never a bridge.
   policy('dialPeers: []\n');
-  const empty = await reloadApi(adminPort);
+  const empty = await reloadApi();
   assert.equal(empty.status, 200, JSON.stringify(empty.body));
   assert.deepEqual((empty.body.warnings as Array<{ code: string }>).map((w) => w.code), ['WARN_NO_DIAL_PEERS']);
   const refused = await inviteAnswer(uac, sipPort, '2001');
@@ -191,16 +151,16 @@ tenants:
 
   // A listener change needs a restart; a later reload that changes something else still reports it.
   gatewayYaml(otherPort);
-  const moved = await reloadApi(adminPort);
+  const moved = await reloadApi();
   assert.deepEqual((moved.body.needsRestart as Array<{ what: string }>).map((n) => n.what), ['listeners']);
   policy(twoDigits);
-  const later = await reloadApi(adminPort);
+  const later = await reloadApi();
   assert.equal(later.status, 200, JSON.stringify(later.body));
   assert.deepEqual(later.body.applied, ['routing']);
   assert.deepEqual((later.body.needsRestart as Array<{ what: string }>).map((n) => n.what), ['listeners'],
     'the listener change is still waiting for a restart');
   // And putting the listener back as started clears it.
   gatewayYaml(sipPort);
-  const back = await reloadApi(adminPort);
+  const back = await reloadApi();
   assert.deepEqual(back.body.needsRestart, []);
 });

@@ -8,12 +8,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, runSipp, startSippUas } from '../support/sipp.js';
-import { mainTs, repoRoot, startTrunkgate } from '../support/trunkgate-process.js';
+import { startSippGatewayRig } from '../support/sipp-gateway-rig.js';
+import { runSipp } from '../support/sipp.js';
+import { mainTs, repoRoot } from '../support/trunkgate-process.js';
 
 /** `trunkgate reload --json` as a user runs it: exit status and the report. */
 async function reloadJson(root: string, env: Record<string, string>): Promise<{ code: number | null; report: Record<string, unknown> }> {
@@ -29,35 +27,17 @@ async function reloadJson(root: string, env: Record<string, string>): Promise<{ 
 }
 
 test('a tenant port taken at start: a reload after the port is freed binds the listener, /health is ok and a call through it connects', async (t) => {
-  const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
-  t.after(() => uas.stop());
   const held = createSocket('udp4');
   held.bind(0, '127.0.0.1');
   await once(held, 'listening');
   let released = false;
   t.after(() => { if (!released) held.close(); });
   const ownPort = held.address().port;
-  const sipPort = await freePort();
-  const adminPort = await freePort();
-  const root = mkdtempSync(join(tmpdir(), 'trunkgate-listen-retry-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeFileSync(join(root, 'gateway.yaml'), `
-gateway:
-  domain: gw.test
-  bindHost: 127.0.0.1
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
-  defaultTenant: pbx
-  admin: { host: 127.0.0.1, port: ${adminPort}, tokenEnv: RETRY_TEST_TOKEN }
-  engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
-tenants:
-  pbx: { transport: udp, trustedSources: [127.0.0.0/8] }
-  branch: { transport: udp, trustedSources: [127.0.0.0/8], listen: [{ port: ${ownPort} }] }
-  far: { transport: udp, sipServer: 127.0.0.1:${uas.port} }
-dialPeers:
-  - { id: far, destinationPattern: "^\\\\d+$", tenant: far, from: [pbx, branch] }
-`);
-  const env = { RETRY_TEST_TOKEN: 'retry-token' };
-  const gw = await startTrunkgate(t, root, { env, ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: admin API on') });
+  const { gw, dir, env, adminPort, admin } = await startSippGatewayRig(t, {
+    token: { env: 'RETRY_TEST_TOKEN', value: 'retry-token' }, gateway: '  domain: gw.test\n  bindHost: 127.0.0.1\n',
+    tenants: `  branch: { transport: udp, trustedSources: [127.0.0.0/8], listen: [{ port: ${ownPort} }] }\n`,
+    sections: 'dialPeers:\n  - { id: far, destinationPattern: "^\\\\d+$", tenant: far, from: [pbx, branch] }\n',
+  });
   const health = async () => (await fetch(`http://127.0.0.1:${adminPort}/health`)).json() as Promise<{ status: string; listenersDown?: { tenant?: string; port: number }[] }>;
   await gw.waitFor((l) => l.code === 'ERR_SIP_TRANSPORT_BIND' && l.port === ownPort, 10_000);
   const down = await health();
@@ -76,7 +56,7 @@ dialPeers:
   // The port is freed; `trunkgate reload` (the admin API) binds it.
   held.close();
   released = true;
-  const r = await reloadJson(root, env);
+  const r = await reloadJson(dir, env);
   assert.equal(r.code, 0, JSON.stringify(r.report));
   const listeners = r.report.listeners as { bound: string[]; stillFailed: unknown[] };
   assert.equal(listeners.bound.length, 1, JSON.stringify(r.report));
@@ -86,8 +66,7 @@ dialPeers:
   const up = await health();
   assert.equal(up.status, 'ok', JSON.stringify(up));
   assert.equal(up.listenersDown, undefined);
-  const listed = await (await fetch(`http://127.0.0.1:${adminPort}/listeners`, { headers: { authorization: 'Bearer retry-token' } })).json() as
-    { listeners: { tenant: string; port: number; state: string }[] };
+  const listed = (await admin<{ listeners: { tenant: string; port: number; state: string }[] }>('/listeners')).body;
   assert.deepEqual(listed.listeners.filter((l) => l.port === ownPort).map((l) => [l.tenant, l.state]), [['branch', 'listening']]);
 
   const call = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${ownPort}`, service: '3001', calls: 1, timeoutSec: 10 });
