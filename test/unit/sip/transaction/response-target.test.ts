@@ -4,10 +4,12 @@ import { parseMessage } from '../../../../src/sip/message/index.js';
 import type { SipRequest } from '../../../../src/sip/message/types.js';
 import { responseTarget } from '../../../../src/sip/transaction/index.js';
 
-const request = parseMessage(Buffer.from([
+const parsed = parseMessage(Buffer.from([
   'OPTIONS sip:gw@127.0.0.1:5070 SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.9:5099;branch=z9hG4bKrt1;rport;maddr=198.51.100.1',
   'Max-Forwards: 70', 'From: <sip:a@192.0.2.9>;tag=1', 'To: <sip:gw@127.0.0.1>', 'Call-ID: rt1', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
-].join('\r\n'))) as SipRequest;
+].join('\r\n')));
+if (!parsed.ok || parsed.message.kind !== 'request') throw new Error('the test request does not parse');
+const request: SipRequest = parsed.message;
 
 test('a UDP response goes to the packet\'s source from the listener the request came in on (RFC 3581 §4), never to a maddr', () => {
   const flow = { protocol: 'udp' as const, localAddress: '127.0.0.1', localPort: 5070, remoteAddress: '127.0.0.7', remotePort: 40001, listenerId: 'tenant-udp' };
