@@ -11,13 +11,13 @@ import { test } from 'node:test';
 import { sdp, ua, type Ua } from '../support/mini-ua.js';
 import { startSippGatewayRig } from '../support/sipp-gateway-rig.js';
 import { freePort, runSipp } from '../support/sipp.js';
-import { mainTs, repoRoot } from '../support/trunkgate-process.js';
+import { productEntry, repoRoot } from '../support/trunkgate-process.js';
 
 const TOKEN = { env: 'RELOAD_TEST_TOKEN', value: 'cli-token' };
 
 /** `trunkgate reload …` as a user runs it; exit status and output. */
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainTs, 'reload', ...args], {
+  const child = spawn(process.execPath, [...productEntry(), 'reload', ...args], {
     cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

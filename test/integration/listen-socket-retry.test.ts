@@ -11,11 +11,11 @@ import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
 import { startSippGatewayRig } from '../support/sipp-gateway-rig.js';
 import { runSipp } from '../support/sipp.js';
-import { mainTs, repoRoot } from '../support/trunkgate-process.js';
+import { productEntry, repoRoot } from '../support/trunkgate-process.js';
 
 /** `trunkgate reload --json` as a user runs it: exit status and the report. */
 async function reloadJson(root: string, env: Record<string, string>): Promise<{ code: number | null; report: Record<string, unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainTs, 'reload', '--json', '--profiles', root], {
+  const child = spawn(process.execPath, [...productEntry(), 'reload', '--json', '--profiles', root], {
     cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { freePort } from '../support/sipp.js';
-import { mainTs, profilesDir, repoRoot, startTrunkgate } from '../support/trunkgate-process.js';
+import { productEntry, profilesDir, repoRoot, startTrunkgate } from '../support/trunkgate-process.js';
 
 async function profiles(t: Parameters<typeof profilesDir>[0]): Promise<string> {
   const sipPort = await freePort();
@@ -41,7 +41,7 @@ test('not a terminal and no setting: JSON lines, each with its code', async (t) 
 });
 
 test('a TRUNKGATE_LOG_FORMAT the schema does not know stops the start with the variable named', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', mainTs, 'start', '--profiles', 'profiles'], {
+  const r = spawnSync(process.execPath, [...productEntry(), 'start', '--profiles', 'profiles'], {
     cwd: repoRoot, env: { ...process.env, TRUNKGATE_LOG_FORMAT: 'fancy' }, encoding: 'utf8', timeout: 30_000,
   });
   assert.notEqual(r.status, 0);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ADMIN_REASON, type ActiveCallRow } from '../../src/b2bua/active-calls.js';
 import { freePort, startSipp, startSippUas } from '../support/sipp.js';
-import { mainTs, repoRoot, startTrunkgate, type LogLine } from '../support/trunkgate-process.js';
+import { productEntry, repoRoot, startTrunkgate, type LogLine } from '../support/trunkgate-process.js';
 import { adminUp } from '../support/udp-call-rig.js';
 
 const TOKEN = 'admin-calls-test-token';
@@ -44,7 +44,7 @@ dialPeers:
 
 /** `trunkgate <args>` as an operator types it, with the token in the environment the configuration names. */
 async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainTs, ...args], {
+  const child = spawn(process.execPath, [...productEntry(), ...args], {
     cwd: repoRoot, env: { ...process.env, TRUNKGATE_ADMIN_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -40,6 +40,15 @@ export interface TrunkgateProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * The Node arguments that run the product's own entry (`trunkgate <command>`) as the tests do: dist/main.js when the
+ * runner built it (TRUNKGATE_TEST_PRODUCT=dist, scripts/test.mjs), else src/main.ts through tsx, which compiles the
+ * whole import graph at every start.
+ */
+export function productEntry(): string[] {
+  return process.env.TRUNKGATE_TEST_PRODUCT === 'dist' ? [distMain] : ['--import', 'tsx', mainTs];
+}
+
 /** Starts the product's own entry on `profilesDir` and waits for the log line `ready` accepts (30 s at most). */
 export async function startTrunkgate(t: TestContext, profilesDir: string, o: {
   env?: Record<string, string>;
@@ -47,7 +56,7 @@ export async function startTrunkgate(t: TestContext, profilesDir: string, o: {
   /** A command the gateway is started under, its arguments first (e.g. `['prlimit', '--nofile=512', '--']`). */
   under?: string[];
 }): Promise<TrunkgateProcess> {
-  const entry = process.env.TRUNKGATE_TEST_PRODUCT === 'dist' ? [...startNodeArgs, distMain] : [...startNodeArgs, '--import', 'tsx', mainTs];
+  const entry = [...startNodeArgs, ...productEntry()];
   const argv = [process.execPath, ...entry, 'start', '--profiles', profilesDir];
   const [cmd, ...args] = [...(o.under ?? []), ...argv] as [string, ...string[]];
   const child: ChildProcess = spawn(cmd, args, {
