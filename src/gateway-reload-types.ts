@@ -13,6 +13,12 @@ export interface ReloadProblem {
   profile?: string;
 }
 
+/** A thrown error as a reload problem: its own code when it has one, else `fallback`. */
+export function errorProblem(e: unknown, fallback: string): ReloadProblem {
+  const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : fallback;
+  return { code, message: e instanceof Error ? e.message : String(e) };
+}
+
 /** The outcome of a TLS reload: what the engine loaded, and what changed, or why it kept the running set. */
 export interface TlsReloadReport {
   ok: boolean;

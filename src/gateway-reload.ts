@@ -7,8 +7,7 @@ import type { Gateway } from './gateway.js';
 import type { Logger } from './log/index.js';
 import type { ProfileInput } from './tls/index.js';
 import { engineListeners, tlsFilePaths, tlsProfileInputs, watchTlsFiles, type TlsFileWatcher } from './startup-tls.js';
-
-import type { ConfigReloadReport, NeedsRestart, ReloadProblem, ReloadTrigger, TlsReloadReport, TrustReloadReport } from './gateway-reload-types.js';
+import { errorProblem, type ConfigReloadReport, type NeedsRestart, type ReloadProblem, type ReloadTrigger, type TlsReloadReport, type TrustReloadReport } from './gateway-reload-types.js';
 import type { TrustPlan } from './config/index.js';
 import { applyTrustPlan } from './reload-trust.js';
 import { retryFailedListeners } from './reload-listeners.js';
@@ -31,11 +30,6 @@ const TLS_SECTIONS = ['trustpoints', 'trustStores', 'tlsCiphers', 'tlsProfiles',
 
 function fromConfigProblem(p: ConfigProblem): ReloadProblem {
   return { code: p.code, message: p.message, path: p.path, ...(p.file !== undefined ? { file: p.file } : {}), ...(p.line !== undefined ? { line: p.line } : {}) };
-}
-
-function errorProblem(e: unknown, fallback: string): ReloadProblem {
-  const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : fallback;
-  return { code, message: e instanceof Error ? e.message : String(e) };
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);

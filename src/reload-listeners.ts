@@ -1,5 +1,5 @@
 import type { Gateway } from './gateway.js';
-import type { ListenersReloadReport, ReloadProblem, ReloadTrigger } from './gateway-reload-types.js';
+import { errorProblem, type ListenersReloadReport, type ReloadProblem, type ReloadTrigger } from './gateway-reload-types.js';
 import type { Logger } from './log/index.js';
 
 /**
@@ -14,8 +14,8 @@ export async function retryFailedListeners(gateway: Pick<Gateway, 'retryListener
   try {
     r = await gateway.retryListeners();
   } catch (e) {
-    const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_ENGINE_WORKER';
-    return { warning: { code, path: 'listeners', message: `the listeners that could not bind at start were not tried again: ${e instanceof Error ? e.message : String(e)}` } };
+    const p = errorProblem(e, 'ERR_ENGINE_WORKER');
+    return { warning: { ...p, path: 'listeners', message: `the listeners that could not bind at start were not tried again: ${p.message}` } };
   }
   if (r.bound.length === 0 && r.stillFailed.length === 0) return {};
   const report: ListenersReloadReport = { bound: r.bound.map((l) => l.id), stillFailed: r.stillFailed.map((f) => ({ id: f.id, error: f.error })) };

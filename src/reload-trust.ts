@@ -1,6 +1,6 @@
 import type { TrustPlan } from './config/index.js';
 import type { Gateway } from './gateway.js';
-import type { ReloadProblem, ReloadTrigger, TrustReloadReport } from './gateway-reload-types.js';
+import { errorProblem, type ReloadProblem, type ReloadTrigger, type TrustReloadReport } from './gateway-reload-types.js';
 import type { Logger } from './log/index.js';
 
 /** What asking the engine for a new trust plan came to. */
@@ -31,8 +31,7 @@ export async function applyTrustPlan(gateway: Pick<Gateway, 'reloadTrust'>, plan
   try {
     r = await gateway.reloadTrust(plan);
   } catch (e) {
-    const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_ENGINE_WORKER';
-    return failed({ code, message: e instanceof Error ? e.message : String(e) });
+    return failed(errorProblem(e, 'ERR_ENGINE_WORKER'));
   }
   if (!r.ok) {
     if (!r.enforced) {

@@ -6,3 +6,4 @@ export * from './idle-memory.js';
 export * from './local-id.js';
 export * from './slot-map.js';
 export * from './young-calls.js';
+export * from './address-list.js';

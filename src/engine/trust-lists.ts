@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import type { BlockList } from 'node:net';
+import { addAddressEntry, addressList } from '../common/address-list.js';
 import type { Clock } from '../common/clock.js';
 import type { TransportProtocol } from '../sip/transport/types.js';
 
@@ -61,38 +62,22 @@ export interface TrustLists {
 
 export type Lookup = (host: string) => Promise<string[]>;
 
-/**
- * Adds an address or a CIDR the configuration schema has already checked; anything else is skipped. BlockList
- * matches an IPv4-mapped IPv6 source (`::ffff:10.1.2.3`) against IPv4 entries and the other way round itself.
- */
-export function addEntry(list: BlockList, entry: string): void {
-  const slash = entry.indexOf('/');
-  const addr = slash < 0 ? entry : entry.slice(0, slash);
-  const family = isIP(addr);
-  if (family === 0) return;
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (slash < 0) list.addAddress(addr, type);
-  else list.addSubnet(addr, Number(entry.slice(slash + 1)), type);
-}
-
 /** Builds every list of a plan; a host name counts with the addresses `resolved` has for it (none if absent). */
 export function buildLists(options: SourceTrustOptions, resolved: ReadonlyMap<string, readonly string[]>): TrustLists {
   const explicit = new Map<string, BlockList>();
   const lists = new Map<string, BlockList>();
   const hosts = new Set<string>();
   for (const t of options.tenants) {
-    const own = new BlockList();
-    for (const s of t.sources) addEntry(own, s);
+    const own = addressList(t.sources);
     explicit.set(t.name, own);
     if (t.hosts.length === 0) {
       lists.set(t.name, own);
       continue;
     }
-    const list = new BlockList();
-    for (const s of t.sources) addEntry(list, s);
+    const list = addressList(t.sources);
     for (const h of t.hosts) {
       hosts.add(h);
-      for (const a of resolved.get(h) ?? []) addEntry(list, a);
+      for (const a of resolved.get(h) ?? []) addAddressEntry(list, a);
     }
     lists.set(t.name, list);
   }

@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP, type BlockList } from 'node:net';
+import { addressList } from '../../common/address-list.js';
 import type { SipRequest } from '../../sip/message/types.js';
 
 /**
@@ -41,20 +42,6 @@ export function parseIdentityList(value: string): string[] {
   return out;
 }
 
-function blockList(entries: string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const slash = entry.indexOf('/');
-    const addr = slash < 0 ? entry : entry.slice(0, slash);
-    const family = isIP(addr);
-    if (family === 0) continue;
-    const type = family === 4 ? 'ipv4' : 'ipv6';
-    if (slash < 0) list.addAddress(addr, type);
-    else list.addSubnet(addr, Number(entry.slice(slash + 1)), type);
-  }
-  return list;
-}
-
 interface Rules {
   byTenant: Map<string, { header: string; from: BlockList }>;
   /** Every configured header name, lower case. */
@@ -63,7 +50,7 @@ interface Rules {
 
 function rules(tenants: ProxyIdentityTenant[]): Rules {
   const byTenant = new Map<string, { header: string; from: BlockList }>();
-  for (const t of tenants) byTenant.set(t.tenant, { header: t.header.toLowerCase(), from: blockList(t.trustedFrom) });
+  for (const t of tenants) byTenant.set(t.tenant, { header: t.header.toLowerCase(), from: addressList(t.trustedFrom) });
   return { byTenant, headers: new Set([...byTenant.values()].map((t) => t.header)) };
 }
 
