@@ -45,23 +45,52 @@ if (files.length === 0) {
   console.error(`no test files found under test/{${chosen.join(',')}}`);
   process.exit(1);
 }
-// The unit files share one process (one Node and tsx start instead of ninety; they hold no sockets or global state
-// between them): a generated entry imports them all and the runner treats it as one file. A file that measures the
-// process itself (its heap, its event loop) says `// test: own process` in its first lines and keeps a process of its
-// own. TEST_UNIT_ISOLATED=1 runs every unit file in its own process.
+// Files share processes where they can: each process pays for Node, tsx and the source graph it loads (about a second
+// of CPU, more than many files' own tests), and on 2 cores that CPU is the run's length. A generated entry imports the
+// files of a group and the runner treats it as one file; inside it they run one after another.
+// - The unit files are one group (they hold no sockets or global state between them).
+// - The integration and interop files that start no product or peer process (heavy, below) are split into groups
+//   of about a dozen, so a group's files wait on sockets and timers while other groups run: 45 of them took 41 CPU-s
+//   as one group against 90 CPU-s as 45 processes (2026-12-06).
+// - The load, sanity and anchor tiers keep a process per file: they measure, or hold thousands of sockets.
+// A file that measures the process itself (its heap, its event loop), or changes what is process-wide, says
+// `// test: own process` in its first lines and keeps a process of its own. TEST_ISOLATED=1 (or the older
+// TEST_UNIT_ISOLATED=1) runs every file in its own process.
+const SHARED_GROUP_FILES = 12;
 let scratch;
 const ownProcess = (f) => readFileSync(f, 'utf8').slice(0, 400).includes('// test: own process');
-const unitFiles = files.filter((f) => f.startsWith(join('test', 'unit')) && !ownProcess(f));
-if (unitFiles.length > 1 && process.env.TEST_UNIT_ISOLATED !== '1') {
-  scratch = mkdtempSync(join(tmpdir(), 'trunkgate-unit-'));
-  const entry = join(scratch, 'unit.test.mts');
-  writeFileSync(entry, unitFiles.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};`).join('\n') + '\n');
-  files = [entry, ...files.filter((f) => !unitFiles.includes(f))];
-}
 // Files that start the product or a peer process take the longest: they go first (largest first), so the run does
 // not end waiting on one of them started last. Order only; no test depends on it.
-const heavy = (f) => /startTrunkgate\(|startKamailio\(|startSippUas\(|initdb/.test(readFileSync(f, 'utf8'));
-const weight = new Map(files.map((f) => [f, (f === files[0] && scratch ? 2 : heavy(f) ? 1 : 0) * 1e9 + statSync(f).size]));
+const heavy = (f) => /startTrunkgate\(|startSippGatewayRig\(|startKamailio\(|startSippUas\(|initdb/.test(readFileSync(f, 'utf8'));
+const inTier = (f, tier) => f.startsWith(join('test', tier) + '/');
+const isolated = process.env.TEST_ISOLATED === '1' || process.env.TEST_UNIT_ISOLATED === '1';
+const groups = [];
+if (!isolated) {
+  const unitFiles = files.filter((f) => inTier(f, 'unit') && !ownProcess(f));
+  if (unitFiles.length > 1) groups.push({ name: 'unit', files: unitFiles, weight: 3e9 });
+  const shareable = files.filter((f) => (inTier(f, 'integration') || inTier(f, 'interop')) && !ownProcess(f) && !heavy(f));
+  const n = Math.ceil(shareable.length / SHARED_GROUP_FILES);
+  if (shareable.length > 1) {
+    // Largest first, dealt in turn, so the groups come out about the same size.
+    const bySize = [...shareable].sort((a, b) => statSync(b).size - statSync(a).size);
+    for (let i = 0; i < n; i++) {
+      groups.push({ name: `shared-${i + 1}`, files: bySize.filter((_, k) => k % n === i), weight: 2e9 });
+    }
+  }
+}
+const entryWeight = new Map();
+if (groups.length > 0) {
+  scratch = mkdtempSync(join(tmpdir(), 'trunkgate-tests-'));
+  const grouped = new Set(groups.flatMap((g) => g.files));
+  const entries = groups.map((g) => {
+    const entry = join(scratch, `${g.name}.test.mts`);
+    writeFileSync(entry, g.files.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};`).join('\n') + '\n');
+    entryWeight.set(entry, g.weight + g.files.length);
+    return entry;
+  });
+  files = [...entries, ...files.filter((f) => !grouped.has(f))];
+}
+const weight = new Map(files.map((f) => [f, entryWeight.get(f) ?? (heavy(f) ? 1e9 : 0) + statSync(f).size]));
 files.sort((a, b) => weight.get(b) - weight.get(a));
 // Unit tests include TLS cases built with the openssl CLI too: the peers are checked for every tier.
 const peers = spawnSync('bash', ['scripts/ensure-peers.sh'], { stdio: 'inherit' });
@@ -94,7 +123,8 @@ const res = spawnSync(
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test', TRUNKGATE_TEST_PRODUCT: product } },
 );
 if (scratch) rmSync(scratch, { recursive: true, force: true });
-console.error(`test/{${chosen.join(',')}}: ${files.length} files (the ${unitFiles.length} unit files as ${scratch ? 'one' : unitFiles.length}) in ${((Date.now() - started) / 1000).toFixed(1)} s, ${concurrency} at a time`);
+const sharing = groups.map((g) => `${g.name}: ${g.files.length} files`).join(', ');
+console.error(`test/{${chosen.join(',')}}: ${files.length} processes${sharing ? ` (${sharing})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s, ${concurrency} at a time`);
 process.exit(res.status ?? 1);
 
 /** `prlimit` arguments that give the child `want` open files (or the hard limit, if lower); none when not needed. */

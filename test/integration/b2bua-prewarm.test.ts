@@ -1,3 +1,4 @@
+// test: own process (it counts the handles this process holds open; scripts/test.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prewarmB2bua } from '../../src/prewarm/b2bua-prewarm.js';
