@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { test, type TestContext } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import { header, ua, type Ua } from '../support/mini-ua.js';
 import { freePort } from '../support/sipp.js';
 import { udpPeer } from '../support/udp-peer.js';
@@ -18,7 +18,18 @@ import { answeringUa, placeCall, within } from './calls-support.js';
 
 interface Rig { p: TrunkgateProcess; sipPort: number; far: Ua }
 
-async function rig(t: TestContext): Promise<Rig> {
+// One gateway serves every test of this file: each test sends its own Call-IDs from its own sockets, and none of
+// them leaves state the others see (nothing they send reaches the far end but the one call that is let through).
+// Its sockets and process are closed when the file ends.
+const cleanups: (() => unknown)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+const fileScope = { after: (fn: () => unknown) => void cleanups.push(fn) } as unknown as TestContext;
+let started: Promise<Rig> | undefined;
+const rig = (): Promise<Rig> => (started ??= startRig(fileScope));
+
+async function startRig(t: TestContext): Promise<Rig> {
   const far = await answeringUa(t);
   const sipPort = await freePort();
   const root = profilesDir(t, `
@@ -42,7 +53,7 @@ dialPeers:
 }
 
 test('the engine runs its synthetic pre-warm calls to the end before it opens a listener', async (t) => {
-  const { p } = await rig(t);
+  const { p } = await rig();
   const warm = p.lines.findIndex((l) => l.msg === 'engine: hot paths warmed before the listeners open');
   assert.ok(warm >= 0, 'the pre-warm log line');
   assert.deepEqual([p.lines[warm]!.calls, p.lines[warm]!.completed], [300, 300]);
@@ -75,7 +86,7 @@ const finalOf = (msgs: string[], callId: string): string | undefined =>
   msgs.find((m) => /^SIP\/2\.0 [2-6]\d\d /.test(m) && m.includes(`Call-ID: ${callId}`));
 
 test('npm start: an open-relay attempt never reaches the foreign host, over UDP and TCP; it gets the policy\'s 403 and a CDR', async (t) => {
-  const { p, sipPort } = await rig(t);
+  const { p, sipPort } = await rig();
   const foreign = await udp(t, '127.0.0.9');
   const route = [`Route: <sip:127.0.0.1:${sipPort};lr>`, 'Max-Forwards: 70'];
   const uri = `sip:011442071234567@127.0.0.9:${foreign.port}`;
@@ -105,7 +116,7 @@ test('npm start: an open-relay attempt never reaches the foreign host, over UDP 
 });
 
 test('npm start: Max-Forwards 0 gets 483, 1 reaches the far end as 0; OPTIONS to the gateway gets 200 with Allow', async (t) => {
-  const { sipPort, far } = await rig(t);
+  const { sipPort, far } = await rig();
   const a = await ua(t);
   const zero = await placeCall(a, sipPort, '3001', ['Max-Forwards: 0']);
   assert.match(zero.final, /^SIP\/2\.0 483 /);
@@ -124,7 +135,7 @@ test('npm start: Max-Forwards 0 gets 483, 1 reaches the far end as 0; OPTIONS to
 });
 
 test('npm start: an untrusted source gets 403 with its Reason; an INVITE without Contact gets 400; no response goes to a maddr', async (t) => {
-  const { sipPort } = await rig(t);
+  const { sipPort } = await rig();
   const bad = await udp(t, '127.0.0.2');
   const r1 = request({ uri: `sip:3001@127.0.0.1:${sipPort}`, host: '127.0.0.2', port: bad.port, extra: ['Max-Forwards: 70'] });
   bad.s.send(r1.text, sipPort, '127.0.0.1');
