@@ -382,7 +382,7 @@ async function startKamailioOnce(o: KamailioOptions): Promise<KamailioProcess> {
     logs: () => log,
     requests: () => parseRequestLines(log),
     tlsReplies: () => parseTlsReplyLines(log),
-    waitForRequests: async (done, timeoutMs = 5000) => {
+    waitForRequests: async (done, timeoutMs = 15_000) => {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const seen = parseRequestLines(log);
