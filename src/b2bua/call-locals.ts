@@ -42,7 +42,7 @@ export function plainCallLocals(req: InviteFacts, o: { log: Logger; startedAt: n
  * A class, so that the lazy `log` accessor lives once on the prototype. Written as a getter and setter in an object
  * literal it was a pair of new closures on every call's object, and V8 (Node 20) keeps per-object accessors
  * reachable from old space across young collections: everything the closures reach (the request, the response,
- * the whole call) was promoted with every call, until the next full collection (README.md, Performance).
+ * the whole call) was promoted with every call, until the next full collection (docs/performance.md).
  */
 export class PipelineCallLocals implements CallLocals {
   identities: string[] = [];

@@ -217,7 +217,7 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
 
 /**
  * A tenant's media policy with its name, for checkOffer. Written out rather than spread: a spread followed by a new
- * property costs V8 a map of its own per object, about half a microsecond on every call (README, Performance).
+ * property costs V8 a map of its own per object, about half a microsecond on every call (docs/performance.md).
  */
 function named(m: TenantMedia, name: string, mode = m.mode): TenantMedia & { name: string } {
   return m.suites === undefined ? { mode, srtp: m.srtp, name } : { mode, srtp: m.srtp, suites: m.suites, name };

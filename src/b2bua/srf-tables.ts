@@ -19,7 +19,7 @@ export interface SrfTables {
  * and for each control connection the requests awaiting an answer, the INVITEs awaiting a final response and the
  * 2xx awaiting an ACK. As Maps, their discarded hash tables kept every call's requests, responses and parsed
  * frames reachable for the young collector, which promoted 12 KB per call of a bare srf `createB2BUA` app at
- * 1,000 calls/s (`--trace-gc-nvp`); see README.md, Performance.
+ * 1,000 calls/s (`--trace-gc-nvp`); see docs/performance.md.
  *
  * Call once after `srf.connect()` (the connection tables are made when a connection is up, so the agent's
  * constructor of them is wrapped, which also covers every reconnect). A table is replaced only while it is an

@@ -7,7 +7,7 @@
  * the entries it held then and a link to its successor. Once one table of a long-lived map has been promoted, each
  * discarded table is an old object that the young collector must treat as a root until the next full collection:
  * every value that was in the map at a rebuild is kept and promoted with all it reaches, however short its life
- * (a churning Map in a loop: 4.4 GB promoted against 50 MB here; README.md, Performance). Here the Map holds only
+ * (a churning Map in a loop: 4.4 GB promoted against 50 MB here; docs/performance.md). Here the Map holds only
  * the key and a slot number; the value sits in an array slot that delete() clears, so a discarded table keeps
  * keys alive, never the call objects behind them.
  */

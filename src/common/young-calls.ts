@@ -13,7 +13,7 @@ let applied = false;
  * promoted, which makes the next collection slower and pretenures more sites. With the flag off, over 9,000 calls
  * at 750 calls/s the b2bua thread's young collections promoted 16-37 MB instead of 117 MB and took 110-130 ms
  * instead of 300 ms; sustained at 1,000 calls/s the process held 330 instead of 380-400 MiB resident, for the same
- * CPU per call within this machine's noise (README "Performance").
+ * CPU per call within this machine's noise (docs/performance.md).
  *
  * Run once, before the call path runs; later calls do nothing. Returns whether this call applied it.
  */

@@ -49,7 +49,7 @@ export const EngineSchema = z.discriminatedUnion('mode', [
     /**
      * worker: the engine in a thread of its own, so SIP gets a core beside the b2bua's (the most calls a second);
      * main: the engine in the b2bua's thread, one core for both (less CPU per call at low rates, a lower ceiling;
-     * README "Performance").
+     * docs/performance.md).
      */
     thread: z.enum(['worker', 'main']).default('worker'),
   }),

@@ -77,7 +77,7 @@ export class UasCore {
       extra.push(header('RSeq', String(rseq)));
     }
     // No spread here: on this path (every response an app sends) an object spread before other properties costs
-    // V8 a map transition per call, about half a microsecond (README, Performance).
+    // V8 a map transition per call, about half a microsecond (docs/performance.md).
     const response = buildResponse(request, status, msg.reason, {
       toTag: status > 100 ? p.toTag : undefined, headers: extra, body: msg.body,
     });
