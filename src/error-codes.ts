@@ -62,7 +62,7 @@ export const errorCodes = {
   ERR_CONFIG_TENANT: 'A tenant whose transport, listeners, scheme and profile do not fit together.',
   ERR_CONFIG_ENGINE_MODE: 'A feature an external drachtio-server engine cannot provide.',
   WARN_CONFIG_ENV: 'A warning: an environment variable the configuration names is not set.',
-  WARN_CONFIG_LIMIT: 'A warning: a maxCalls or call rate that cannot bind as written (a dial peer above its tenant, a limit or burst that does not share out evenly over the app workers, a callBurst without maxCallsPerSecond).',
+  WARN_CONFIG_LIMIT: 'A warning: a maxCalls or call rate that cannot bind as written (a dial peer above its tenant, a call burst that does not share out evenly over the app workers, a callBurst without maxCallsPerSecond).',
   ERR_CONFIG_NOT_FOUND: 'The configuration API named no entry of that kind by that name (or dial-peer id): 404.',
   ERR_CONFIG_EXISTS: 'A configuration API create for a name (or dial-peer id) some file already defines: 409.',
   ERR_CONFIG_ETAG_MISMATCH: 'If-Match names another version of the entry than the one on disk (another editor wrote first): 409 with the current ETag.',

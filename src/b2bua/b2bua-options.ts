@@ -12,6 +12,7 @@ import type { TrunkMonitor, TrunkMonitorSnapshot } from './trunk-monitor.js';
 import type { RegisterRelaySnapshot } from './register-relay.js';
 import type { RegistrationStatus } from './registrations.js';
 import type { MediaCounters } from './media-pools.js';
+import type { SharedCallCounts } from './shared-call-counts.js';
 
 // What a b2bua app (start-b2bua.ts) is started with, what it reports and what it offers once connected.
 
@@ -46,10 +47,14 @@ export interface B2buaOptions {
   /** This app's number among the apps (0: the main thread's; workers 1..): the prefix of its call ids. */
   app?: number;
   /**
-   * How many apps share the calls (gateway.workers; the engine gives new calls to each in turn): each enforces
-   * ceil(maxCalls / apps) of every tenant's and dial peer's call limit. Default 1.
+   * How many apps share the calls (gateway.workers; the engine gives new calls to each in turn). Default 1.
    */
   apps?: number;
+  /**
+   * With several apps: the call counts they keep together, so each tenant's and dial peer's maxCalls holds for the
+   * gateway; without it each app enforces ceil(maxCalls / apps).
+   */
+  sharedCounts?: SharedCallCounts;
 }
 
 export interface B2buaStatsSnapshot extends CallStatsSnapshot {

@@ -1,7 +1,7 @@
 import type { B2buaPolicy } from './policy-types.js';
+import type { LimitScope, SharedCallCounts } from './shared-call-counts.js';
 
-/** What a limit counts: the calls with a tenant on either leg, or the B legs routed over a dial peer. */
-export type LimitScope = 'tenant' | 'dialPeer';
+export type { LimitScope } from './shared-call-counts.js';
 
 /** A slot held on a count: `release` gives it back the first time and does nothing after. */
 export interface CallSlot {
@@ -14,9 +14,9 @@ export interface AtLimit {
   name: string;
   /** maxCalls as configured, for the whole gateway. */
   max: number;
-  /** What this app allows: ceil(max / apps). */
+  /** What this app allows: max when the apps count together (SharedCallCounts), else ceil(max / apps). */
   share: number;
-  /** Calls this app holds on it. */
+  /** Calls held on it: by every app when they count together, else by this app. */
   held: number;
 }
 
@@ -30,7 +30,7 @@ export interface CallLimitsSnapshot {
 class HeldSlot implements CallSlot {
   #counts: Map<string, number> | undefined;
 
-  constructor(counts: Map<string, number>, private readonly name: string) {
+  constructor(counts: Map<string, number>, private readonly name: string, private readonly shared?: SharedCallCounts, private readonly i = -1) {
     this.#counts = counts;
   }
 
@@ -38,6 +38,7 @@ class HeldSlot implements CallSlot {
     const counts = this.#counts;
     if (counts === undefined) return;
     this.#counts = undefined;
+    this.shared?.sub(this.i);
     const n = counts.get(this.name) ?? 0;
     if (n > 1) counts.set(this.name, n - 1);
     else counts.delete(this.name);
@@ -58,16 +59,20 @@ class PairSlot implements CallSlot {
  * The concurrent calls of one app, counted per tenant and per dial peer against their `maxCalls`: one map lookup
  * to take a slot and one to give it back. Every call is counted, limited or not, so a limit a reload adds or
  * changes applies at once to the calls already up; counts are kept by name, so the calls of a tenant or dial peer
- * a reload removed still give their slots back when they end. With several apps on the engine (gateway.workers N),
- * which spreads new calls over them in turn, each app allows ceil(maxCalls / N).
+ * a reload removed still give their slots back when they end. With several apps on the engine (gateway.workers N)
+ * they count together in shared memory (SharedCallCounts), so a limit holds for the whole gateway; a name the shared
+ * table has no room for is held by each app to ceil(maxCalls / N).
  */
 export class CallLimits {
   readonly #held: Record<LimitScope, Map<string, number>> = { tenant: new Map(), dialPeer: new Map() };
   #max: Record<LimitScope, Map<string, number>> = { tenant: new Map(), dialPeer: new Map() };
   readonly #apps: number;
 
-  constructor(policy?: B2buaPolicy, apps = 1) {
+  readonly #shared: SharedCallCounts | undefined;
+
+  constructor(policy?: B2buaPolicy, apps = 1, shared?: SharedCallCounts) {
     this.#apps = Number.isInteger(apps) && apps > 1 ? apps : 1;
+    this.#shared = this.#apps > 1 ? shared : undefined;
     if (policy) this.configure(policy);
   }
 
@@ -88,7 +93,10 @@ export class CallLimits {
   /** The limit on `name` and this app's share of it; undefined when it has none. */
   limitOf(scope: LimitScope, name: string): AtLimit | undefined {
     const max = this.#max[scope].get(name);
-    return max === undefined ? undefined : { scope, name, max, share: Math.ceil(max / this.#apps), held: this.held(scope, name) };
+    if (max === undefined) return undefined;
+    const i = this.#shared?.slotOf(scope, name);
+    if (i !== undefined) return { scope, name, max, share: max, held: this.#shared!.total(i) };
+    return { scope, name, max, share: Math.ceil(max / this.#apps), held: this.held(scope, name) };
   }
 
   /** A slot on `name`, or undefined when this app already holds its share of the limit. */
@@ -96,6 +104,15 @@ export class CallLimits {
     const counts = this.#held[scope];
     const n = counts.get(name) ?? 0;
     const max = this.#max[scope].get(name);
+    const i = this.#shared?.slotOf(scope, name);
+    if (i !== undefined) {
+      if (this.#shared!.add(i) > (max ?? Infinity)) {
+        this.#shared!.sub(i);
+        return undefined;
+      }
+      counts.set(name, n + 1);
+      return new HeldSlot(counts, name, this.#shared, i);
+    }
     if (max !== undefined && n >= Math.ceil(max / this.#apps)) return undefined;
     counts.set(name, n + 1);
     return new HeldSlot(counts, name);

@@ -209,7 +209,6 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
         `maxCalls ${d.maxCalls} is above tenant ${d.tenant}'s ${target.maxCalls}: the tenant's limit is reached first`, ['tenants', d.tenant, 'maxCalls']);
     }
   });
-  limitsOverWorkers(config, problem);
   ratesAsWritten(config, problem);
 
   // Permission categories and TLS peers.
@@ -250,24 +249,6 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     }
   }
   return out;
-}
-
-/**
- * With N app workers each app allows ceil(maxCalls / N): a limit below N lets each app one call, so up to N calls
- * are held at once, not maxCalls.
- */
-function limitsOverWorkers(config: ConfigSections, problem: (code: ConfigProblemCode, path: ConfigPath, message: string) => void): void {
-  const w = config.gateway.workers;
-  const apps = w === 'auto' ? availableParallelism() - 1 : w;
-  if (apps <= 1) return;
-  const check = (max: number | undefined, path: ConfigPath): void => {
-    if (max === undefined || max % apps === 0) return;
-    const share = Math.ceil(max / apps);
-    problem('WARN_CONFIG_LIMIT', path,
-      `maxCalls ${max} over ${apps} app workers: each allows ${share}, so up to ${share * apps} calls may be held at once`);
-  };
-  for (const [name, t] of Object.entries(config.tenants)) check(t.maxCalls, ['tenants', name, 'maxCalls']);
-  config.dialPeers.forEach((d, i) => check(d?.maxCalls, ['dialPeers', i, 'maxCalls']));
 }
 
 /**

@@ -1,6 +1,7 @@
 // A dial peer's maxCalls on the product's own entry (src/main.ts, as `npm start` runs it), with sipp on both sides:
 // two calls held up connect, a third gets 503 with the Reason naming the dial peer and its limit (and its CDR says
-// call-limit), and once the two have ended a new call connects. /stats shows the calls held against the limit.
+// call-limit), and once the two have ended a new call connects. /stats shows the calls held against the limit. With
+// two b2bua apps (gateway.workers 2) the limit holds for the gateway, not for each app.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { refusedCallScenario } from '../support/refused-call-scenario.js';
@@ -54,4 +55,31 @@ test('a dial peer with maxCalls 2: two calls up, the third gets 503 with the Rea
   assert.equal(limited.status, 503);
   assert.equal(limited.reason, 'SIP;cause=503;text="Dial peer far at its call limit (2 calls)"');
   assert.ok(gw.lines.some((l) => l.code === 'ERR_B2BUA_CALL_LIMIT'), 'the refusal has its coded line');
+});
+
+test('with two b2bua apps a dial peer\'s maxCalls 3 holds for the gateway: three calls up over both apps, the fourth gets 503', async (t) => {
+  const { dir, remote, admin } = await startSippGatewayRig(t, {
+    token: { env: 'CALL_LIMITS_APPS_TEST_TOKEN', value: 'call-limits-apps-token' },
+    gateway: '  workers: 2\n',
+    sections: 'dialPeers:\n  - { id: far, destinationPattern: "^\\\\d+$", tenant: far, from: [pbx], maxCalls: 3 }\n',
+  });
+  const held = async (): Promise<number | undefined> => (await admin<Stats>('/stats')).body.b2bua.policy?.callLimits?.dialPeers.far?.calls;
+  // Three calls held up for 3 s: the engine gives new calls to the two apps in turn, so one app holds two and the
+  // other one. With a share per app (ceil(3 / 2) = 2 each) the next call, given to the app holding one, would connect.
+  const up = await startSipp({ scenario: { file: 'uac-call.xml' }, remote, service: '3001', calls: 3, rate: 20, limit: 3, pauseMs: 3_000, timeoutSec: 15 });
+  t.after(() => up.stop());
+  const deadline = Date.now() + 5_000;
+  while ((await held()) !== 3) {
+    assert.ok(Date.now() < deadline, `the dial peer held ${await held()} calls, not 3`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (const service of ['3002', '3003']) {
+    const refused = await runSipp({
+      scenario: { file: refusedCallScenario(dir, 503, /SIP;cause=503;text="Dial peer far at its call limit \(3 calls\)"$/) },
+      remote, service, calls: 1, timeoutSec: 10,
+    });
+    assert.equal(refused.stats.successful, 1, `call ${service} got 503 with the Reason, whichever app took it: ${refused.errors}${refused.stderr}`);
+  }
+  const first = await up.exited;
+  assert.equal(first.stats.successful, 3, `the three held calls connected and ended: ${first.errors}${first.stderr}`);
 });

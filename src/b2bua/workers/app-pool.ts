@@ -6,6 +6,7 @@ import type { B2buaErrorCode } from '../errors.js';
 import { callIdApp, type CallList, type HangUpResult } from '../active-calls.js';
 import type { B2buaPolicy } from '../policy-types.js';
 import { startB2bua, type B2buaApp, type B2buaOptions, type B2buaStatsSnapshot } from '../start-b2bua.js';
+import { SharedCallCounts } from '../shared-call-counts.js';
 import { spawnAppWorker } from './app-worker.js';
 import { AppQueries, mergeCallLists } from './app-queries.js';
 import { downKey, type AppPrewarm, type FromAppWorker, type ToAppWorker } from './messages.js';
@@ -50,8 +51,10 @@ interface Slot {
  */
 export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
   const log: Logger = options.log ?? silentLogger();
-  const main = await startB2bua({ ...options, app: 0 });
-  if (options.apps <= 1) return main;
+  // The apps count calls per tenant and dial peer together, so a maxCalls holds for the gateway, not per app.
+  const counts = options.apps > 1 ? SharedCallCounts.create(options.apps, options.policy) : undefined;
+  const main = await startB2bua({ ...options, app: 0, ...(counts ? { sharedCounts: counts } : {}) });
+  if (options.apps <= 1 || !counts) return main;
   let policy = options.policy;
   const slots: Slot[] = Array.from({ length: options.apps - 1 }, (_, i) => ({ index: i + 1, active: 0, closing: false, starts: 0, restarts: [] }));
   let closed = false;
@@ -73,7 +76,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
 
   const start = (slot: Slot): Promise<void> => new Promise((resolve, reject) => {
     const worker = spawnAppWorker({
-      engine: options.engine, policy, down: downList(), logLevel: options.logLevel, ...(options.logStyle ? { logStyle: options.logStyle } : {}), index: slot.index, apps: options.apps, restarts: slot.starts++,
+      engine: options.engine, policy, down: downList(), logLevel: options.logLevel, ...(options.logStyle ? { logStyle: options.logStyle } : {}), index: slot.index, apps: options.apps, counts: counts.initFor(slot.index), restarts: slot.starts++,
       cdr: options.onCdr !== undefined, ...(options.prewarm ? { prewarm: options.prewarm } : {}),
     });
     slot.worker = worker;
@@ -119,6 +122,8 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
         slot.stats = undefined;
       }
       slot.active = 0;
+      // The engine ends the calls the worker held: their slots in the shared counts go with them.
+      counts.clearApp(slot.index);
       if (slot.closing || closed) return;
       const now = Date.now();
       slot.restarts = slot.restarts.filter((t) => now - t < 60_000);
@@ -169,9 +174,10 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       return main.policy;
     },
     setPolicy(next: B2buaPolicy): void {
+      const numbered = counts.number(next);
       main.setPolicy(next);
       policy = next;
-      send({ type: 'policy', policy: next });
+      send({ type: 'policy', policy: next, counts: numbered });
       watchTrunks();
       send({ type: 'down', down: downList() });
     },

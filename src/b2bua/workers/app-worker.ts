@@ -1,6 +1,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../../log/index.js';
 import { startB2bua, type B2buaApp } from '../start-b2bua.js';
+import { SharedCallCounts } from '../shared-call-counts.js';
 import { downKey, type AppPrewarm, type AppWorkerInput, type FromAppWorker, type ToAppWorker } from './messages.js';
 
 const MARK = '__trunkgateAppWorker';
@@ -29,11 +30,12 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   const post = (m: FromAppWorker): void => port.postMessage(m);
   const log = createLogger({ level: input.logLevel, ...input.logStyle }).child({ app: input.index });
   let down = new Set(input.down);
+  const counts = SharedCallCounts.attach(input.counts);
   if (input.prewarm) await warmUp(input.prewarm, post);
   let app: B2buaApp;
   try {
     app = await startB2bua({
-      engine: input.engine, policy: input.policy, log, app: input.index, apps: input.apps, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
+      engine: input.engine, policy: input.policy, log, app: input.index, apps: input.apps, sharedCounts: counts, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
       ...(input.cdr ? { onCdr: (record) => post({ type: 'cdr', record }) } : {}),
     });
   } catch (e) {
@@ -52,6 +54,7 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   port.on('message', (m: ToAppWorker) => {
     switch (m.type) {
       case 'policy':
+        counts.learn(m.counts);
         app.setPolicy(m.policy);
         return;
       case 'down':

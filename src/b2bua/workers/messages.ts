@@ -3,6 +3,7 @@ import type { CallList, HangUpResult } from '../active-calls.js';
 import type { CdrRecord } from '../cdr.js';
 import type { B2buaPolicy } from '../policy-types.js';
 import type { B2buaStatsSnapshot } from '../start-b2bua.js';
+import type { SharedCountsInit } from '../shared-call-counts.js';
 
 /** What an app worker is started with: plain data, cloned into the worker. */
 export interface AppWorkerInput {
@@ -15,8 +16,10 @@ export interface AppWorkerInput {
   logStyle?: LogStyle;
   /** Its number among the apps (1.., the app of the main thread being 0); in its log lines as `app`. */
   index: number;
-  /** Apps in all (gateway.workers): each enforces ceil(maxCalls / apps) of a call limit. */
+  /** Apps in all (gateway.workers). */
   apps: number;
+  /** The call counts all apps keep together (SharedCallCounts), so a call limit holds for the gateway. */
+  counts: SharedCountsInit;
   /** How many times this app was started before (0 the first time). */
   restarts: number;
   /** Post each call's CDR to the pool, whose thread owns the one CDR sink (file, database). */
@@ -36,7 +39,8 @@ export interface AppPrewarm {
 }
 
 export type ToAppWorker =
-  | { type: 'policy'; policy: B2buaPolicy }
+  /** A reload's policy, with the names it numbered in the shared call counts first. */
+  | { type: 'policy'; policy: B2buaPolicy; counts: [string, number][] }
   | { type: 'down'; down: string[] }
   | { type: 'drain'; retryAfterSeconds: number }
   | { type: 'end'; cause: string; reason: string }
