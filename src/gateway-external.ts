@@ -77,6 +77,8 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
     reloadTrust: () => needsEngine('applying trusted sources'),
     // drachtio-server opens its own listeners: none of ours failed, none to try again.
     retryListeners: () => Promise.resolve({ bound: [], stillFailed: [] }),
+    // drachtio-server's 503s carry its own Retry-After; the b2bua's take the new value with the policy.
+    setRetryAfterSeconds: () => undefined,
     engineSnapshot: () => needsEngine('the engine snapshot (connections, listeners, TLS)'),
     closeConnection: () => needsEngine('clearing a connection'),
     close,

@@ -50,7 +50,8 @@ export interface ConfigReloadReport {
   changed: string[];
   /**
    * What was swapped in the running gateway: 'routing' (the b2bua's policy), 'tlsProfiles', 'trustedSources',
-   * 'listeners' (a listener that could not bind at start bound now).
+   * 'listeners' (a listener that could not bind at start bound now), 'gateway.limits.retryAfterSeconds' (every 503
+   * the engine and the b2bua send from now on).
    */
   applied: string[];
   /** Changes accepted in the configuration but not in effect until a restart (listeners, ports...). */

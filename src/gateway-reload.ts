@@ -11,6 +11,7 @@ import { errorProblem, type ConfigReloadReport, type NeedsRestart, type ReloadPr
 import type { TrustPlan } from './config/index.js';
 import { applyTrustPlan } from './reload-trust.js';
 import { retryFailedListeners } from './reload-listeners.js';
+import { limitsReload } from './reload-limits.js';
 
 export type {
   ConfigReloadReport, ListenersReloadReport, NeedsRestart, ReloadProblem, ReloadTrigger, TlsReloadReport, TrustReloadReport,
@@ -39,7 +40,8 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * configuration (SIGHUP, the admin API). A configuration is validated in full first; a bad one is refused
  * with every problem and the running one stays. A good one swaps the TLS profiles (new handshakes use them),
  * the engine's trusted sources (new requests are judged by them) and the b2bua's policy (new calls use it; calls
- * in progress go on), and tries again the tenant listeners that could not bind at start; listener, control and admin changes are reported as needing a restart. Reloads run one at a time, in the order asked.
+ * in progress go on), the Retry-After of every 503, and tries again the tenant listeners that could not bind at start; listener, control,
+ * admin and other limit changes are reported as needing a restart. Reloads run one at a time, in the order asked.
  */
 export class GatewayReloader {
   readonly #o: GatewayReloaderOptions;
@@ -188,7 +190,8 @@ export class GatewayReloader {
     if (listenersChanged) needsRestart.push({ what: 'listeners', reason: 'SIP listeners (ports, addresses, transports, their TLS profile or SNI choices) are opened at start' });
     if (!same(started.gateway.engine, next.gateway.engine)) needsRestart.push({ what: 'gateway.engine', reason: 'the drachtio control endpoint is opened at start' });
     if (!same(started.gateway.admin, next.gateway.admin)) needsRestart.push({ what: 'gateway.admin', reason: 'the admin API listens where it was started' });
-    if (!same(started.gateway.limits, next.gateway.limits)) needsRestart.push({ what: 'gateway.limits', reason: 'the engine\'s bounds are set when it starts' });
+    const limits = limitsReload(started.gateway.limits, current.gateway.limits, next.gateway.limits);
+    if (limits.needsRestart) needsRestart.push(limits.needsRestart);
     if (!same(started.cdr, next.cdr)) needsRestart.push({ what: 'cdr', reason: 'the CDR file and database are opened at start' });
     if (started.gateway.policy !== next.gateway.policy) {
       needsRestart.push({ what: 'gateway.policy', reason: `the gateway started with policy ${started.gateway.policy}; the mode changes at a restart` });
@@ -253,6 +256,12 @@ export class GatewayReloader {
     const listeners = retried.report;
 
     const applied: string[] = [];
+    // Before the policy swap below, which carries it to the b2bua's call-limit and call-rate 503s: the engine's and
+    // the b2bua's refusals change together.
+    if (limits.retryAfterSeconds !== undefined) {
+      gateway.setRetryAfterSeconds(limits.retryAfterSeconds);
+      applied.push('gateway.limits.retryAfterSeconds');
+    }
     if (tls) applied.push('tlsProfiles');
     if (listeners && listeners.bound.length > 0) applied.push('listeners');
     if (trust?.ok) applied.push('trustedSources');

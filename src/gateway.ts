@@ -77,6 +77,11 @@ export interface Gateway {
    * reload asks): what bound, and what still cannot. External mode has none to try: both empty.
    */
   retryListeners(): Promise<ListenerRetry>;
+  /**
+   * Retry-After (gateway.limits.retryAfterSeconds) of the 503s the engine sends past its limits, from now on; the
+   * b2bua's call-limit and call-rate 503s take it with the policy. External mode: drachtio-server's are its own.
+   */
+  setRetryAfterSeconds(seconds: number): void;
   /** The engine's connection table, TLS profiles and counters (from its worker when it runs in one). */
   engineSnapshot(): Promise<EngineSnapshot>;
   /** Closes one of the engine's TCP/TLS connections (admin API): the connection as it was, or undefined when none is open by that id. */
@@ -180,6 +185,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     retryListeners(): Promise<ListenerRetry>;
     closeConnection(id: string): Promise<ConnectionInfo | undefined>;
     drain(retryAfterSeconds: number): void;
+    setRetryAfterSeconds(seconds: number): void;
     onFailure?: EngineWorkerHandle['onFailure'];
   };
   const tls = {
@@ -197,7 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...(options.logStyle ? { logStyle: options.logStyle } : {}),
     }, warmed);
     engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure, closeConnection: w.closeConnection,
-      drain: w.drain, reloadTrust: w.reloadTrust, retryListeners: w.retryListeners };
+      drain: w.drain, reloadTrust: w.reloadTrust, retryListeners: w.retryListeners, setRetryAfterSeconds: w.setRetryAfterSeconds };
   } else {
     // One thread for both: the b2bua's warm-up first, then the engine's.
     await warmed;
@@ -206,7 +212,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), snapshot: () => Promise.resolve(engineSnapshot(e)), close: () => e.close(),
       reloadTrust: (plan) => e.reloadTrust(plan), retryListeners: () => e.retryListeners(),
       closeConnection: (id) => Promise.resolve(closeConnectionByAdmin(e, id, log.child({ thread: 'engine' }))),
-      drain: (s) => e.drain(s),
+      drain: (s) => e.drain(s), setRetryAfterSeconds: (s) => e.setRetryAfterSeconds(s),
     };
   }
   const control = engine.addresses.control;
@@ -255,6 +261,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       engine.addresses.sip.push(...r.bound);
       return r;
     },
+    setRetryAfterSeconds: (s) => engine.setRetryAfterSeconds(s),
     engineSnapshot: () => engine.snapshot(),
     closeConnection: (id) => engine.closeConnection(id),
     close,

@@ -19,8 +19,8 @@ export interface EdgeGuardDeps {
   overload?: OverloadGuard | undefined;
   /** The tenant of each listener, by listener id (read at each message: it is known once the listeners are open). */
   listenerTenant: (listenerId: string) => string | undefined;
-  /** Retry-After (seconds) on the 503 a source over its rate gets. */
-  retryAfterSeconds: number;
+  /** Retry-After (seconds) on the 503 a source over its rate or a shed INVITE gets; read at each (the engine's is a getter a reload changes). */
+  readonly retryAfterSeconds: number;
 }
 
 /** The Reason of the 403 an untrusted source gets. */
@@ -41,7 +41,13 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
     const res = buildResponse(request, status, phrase, { toTag: newTag(), headers });
     deps.transport.send(serializeMessage(res), responseTarget(request, flow)).catch(() => undefined);
   };
-  const retryAfter = header('Retry-After', String(deps.retryAfterSeconds));
+  // The header is built again only when a reload changed the value: refusals come in floods.
+  let retryAfterHeader = header('Retry-After', String(deps.retryAfterSeconds));
+  const retryAfter = (): SipHeader => {
+    const s = String(deps.retryAfterSeconds);
+    if (retryAfterHeader.value !== s) retryAfterHeader = header('Retry-After', s);
+    return retryAfterHeader;
+  };
   return {
     onMessage: (m, raw, flow) => {
       let admitted = flow;
@@ -58,14 +64,14 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
       if (watched && rate?.enabled) {
         const v = rate.take(flow);
         if (v !== 'admit') {
-          if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter, RATE_REASON]);
+          if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter(), RATE_REASON]);
           return;
         }
       }
       if (watched && overload?.enabled && (m as SipRequest).method === 'INVITE') {
         const v = overload.admitInvite(overload.watching ? viaKey(topViaText(m)) : undefined, flow.remoteAddress);
         if (v !== 'admit') {
-          if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter, OVERLOAD_REASON]);
+          if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter(), OVERLOAD_REASON]);
           return;
         }
       }

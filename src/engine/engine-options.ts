@@ -90,6 +90,8 @@ export type ClosableEngineCore = EngineCore & {
   unansweredInvites?(): number;
   /** The gateway is draining: OPTIONS to it get 503 with Retry-After, so a load balancer's probe takes it out. */
   drain?(retryAfterSeconds: number): void;
+  /** Retry-After of the core's 503s past a table cap, changed by a configuration reload. */
+  setRetryAfterSeconds?(seconds: number): void;
   /** The tenants' proxy identity rules, replaced when the trusted sources are reloaded. */
   replaceProxyIdentity?(tenants: ProxyIdentityTenant[]): void;
 };

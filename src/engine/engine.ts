@@ -3,9 +3,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { afterInputClock, systemClock } from '../common/index.js';
 import { silentLogger } from '../log/index.js';
 import { TransactionLayer } from '../sip/transaction/index.js';
-import {
-  TransportLayer, type ListenerRetry, type TransportUser,
-} from '../sip/transport/index.js';
+import { TransportLayer, type ListenerRetry, type TransportUser } from '../sip/transport/index.js';
 import { AppRegistry } from './app-registry.js';
 import { ControlServer, DEFAULT_CONTROL_PORT } from './control-server.js';
 import { prewarmEngine } from './prewarm.js';
@@ -23,9 +21,7 @@ import { udpKernelQueue } from '../sip/transport/udp-queue.js';
 import { StageTimes } from './core/stage-times.js';
 import { ThreadLoad } from '../common/thread-load.js';
 
-export type {
-  ClosableEngineCore, EngineAddresses, EngineControlOptions, EngineCoreDeps, EngineListenerOptions, EngineOptions, EngineState, TransportLimits,
-} from './engine-options.js';
+export type { ClosableEngineCore, EngineAddresses, EngineControlOptions, EngineCoreDeps, EngineListenerOptions, EngineOptions, EngineState, TransportLimits } from './engine-options.js';
 import type { ClosableEngineCore, EngineAddresses, EngineCoreDeps, EngineOptions, EngineState } from './engine-options.js';
 
 /**
@@ -61,10 +57,12 @@ export class Engine {
   #closing: Promise<void> | undefined;
   readonly #prewarmCalls: number;
   readonly #listenWhen: Promise<unknown> | undefined;
+  #retryAfterSeconds: number;
 
   constructor(options: EngineOptions) {
     this.#prewarmCalls = options.prewarmCalls ?? 0;
     this.#listenWhen = options.listenWhen;
+    this.#retryAfterSeconds = options.limits?.retryAfterSeconds ?? 5;
     const log = options.log ?? silentLogger();
     const clock = options.clock ?? systemClock;
     // The protocol's timers (transport, transactions, core) yield to input already received, also to datagrams the
@@ -77,8 +75,7 @@ export class Engine {
     this.tls = tls;
     const listeners = listenerSpecs(options.listen, tls);
     const tl = options.transportLimits ?? {};
-    const stages = new StageTimes();
-    this.stages = stages;
+    const stages = this.stages = new StageTimes();
     this.transport = new TransportLayer({
       listeners, log: log.child({ component: 'transport' }), clock: sipClock, stages,
       ...(tl.handshakeTimeoutMs !== undefined ? { connectTimeoutMs: tl.handshakeTimeoutMs } : {}),
@@ -150,9 +147,10 @@ export class Engine {
       },
       datagramsRead: () => this.transport.stats().datagramsIn,
     });
+    const retryAfter = (): number => this.#retryAfterSeconds; // the edge guard reads it at each refusal: a reload changes it
     this.transport.setUser(edgeGuard(user, {
       transport: this.transport, transactions: this.transactions, trust: this.trust, rate: this.rate, overload: this.overload,
-      listenerTenant: (id) => this.#listenerTenants.get(id), retryAfterSeconds: options.limits?.retryAfterSeconds ?? 5,
+      listenerTenant: (id) => this.#listenerTenants.get(id), get retryAfterSeconds() { return retryAfter(); },
     }));
     this.control = new ControlServer({
       core: this.core,
@@ -212,6 +210,12 @@ export class Engine {
    */
   drain(retryAfterSeconds: number): void {
     this.core.drain?.(retryAfterSeconds);
+  }
+
+  /** Retry-After (gateway.limits.retryAfterSeconds, reloadable) of every 503 the engine sends past a table cap, a source's rate or overload; drain keeps its own. */
+  setRetryAfterSeconds(seconds: number): void {
+    this.#retryAfterSeconds = seconds;
+    this.core.setRetryAfterSeconds?.(seconds);
   }
 
   /**

@@ -63,6 +63,8 @@ export interface EngineWorkerHandle {
   closeConnection(id: string): Promise<ConnectionInfo | undefined>;
   /** The gateway drains: OPTIONS to it get 503 from now on (Engine.drain). */
   drain(retryAfterSeconds: number): void;
+  /** Retry-After of the engine's 503s past its limits, from a configuration reload (Engine.setRetryAfterSeconds). */
+  setRetryAfterSeconds(seconds: number): void;
   /** Closes the engine, then lets the worker end (terminated if it lingers). Idempotent. */
   close(): Promise<void>;
   /**

@@ -11,7 +11,7 @@ import type { EngineWorkerErrorCode, EngineWorkerFailure, EngineWorkerHandle, En
 
 type ToWorker = { type: 'close' } | { type: 'listen' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number }
   | { type: 'closeConnection'; id: number; connection: string } | { type: 'drain'; retryAfterSeconds: number }
-  | { type: 'reloadTrust'; id: number; plan: SourceTrustOptions } | { type: 'retryListeners'; id: number };
+  | { type: 'reloadTrust'; id: number; plan: SourceTrustOptions } | { type: 'retryListeners'; id: number } | { type: 'retryAfter'; seconds: number };
 type FromWorker =
   | { type: 'started'; addresses: EngineAddresses }
   | { type: 'failed'; code: string; message: string }
@@ -83,6 +83,8 @@ export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Pro
           (id) => ({ type: 'retryListeners', id }), (m) => (m.type === 'listenersRetried' ? { id: m.id, value: m.result } : undefined)),
         closeConnection: async (id) => (await closeConnection(id)) ?? undefined,
         drain: (retryAfterSeconds) => worker.postMessage({ type: 'drain', retryAfterSeconds } satisfies ToWorker),
+        // No answer awaited, as for drain: the worker reads its messages in order, so whatever is asked of it next meets the new value.
+        setRetryAfterSeconds: (seconds) => worker.postMessage({ type: 'retryAfter', seconds } satisfies ToWorker),
         close: () => {
           watch.closing = true;
           return close();
@@ -222,6 +224,10 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
     }
     if (m.type === 'drain') {
       engine.drain(m.retryAfterSeconds);
+      return;
+    }
+    if (m.type === 'retryAfter') {
+      engine.setRetryAfterSeconds(m.seconds);
       return;
     }
     if (m.type === 'closeConnection') {

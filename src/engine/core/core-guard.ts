@@ -40,6 +40,11 @@ export class CoreGuard {
     this.log?.refused(code, reason, flow ? `${flow.remoteAddress}:${flow.remotePort}` : '-', flow?.protocol ?? '-', msg);
   }
 
+  /** A configuration reload's Retry-After for the 503s below (the only limit a running core takes anew). */
+  setRetryAfterSeconds(seconds: number): void {
+    this.limits.retryAfterSeconds = seconds;
+  }
+
   /** 503 with Retry-After and a Reason naming what is missing. */
   busy(text: string): Refusal {
     return { status: 503, phrase: 'Service Unavailable', text, retryAfter: this.limits.retryAfterSeconds };

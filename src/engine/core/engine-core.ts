@@ -171,6 +171,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#network.drain({ status: 503, phrase: 'Service Unavailable', text: 'draining', retryAfter: retryAfterSeconds });
   }
 
+  /** Retry-After of the 503s past a table cap, after a configuration reload changed it (drain keeps its own). */
+  setRetryAfterSeconds(seconds: number): void {
+    this.#guard.setRetryAfterSeconds(seconds);
+  }
+
   /** The tenants' proxy identity rules after a reload of the trusted sources; requests from now on are read by them. */
   replaceProxyIdentity(tenants: ProxyIdentityTenant[]): void {
     this.#proxyIds.replace(tenants);
