@@ -133,6 +133,11 @@ const callLimitRows = {
   additionalProperties: { type: 'object', properties: { calls: int, max: int } },
 } as const;
 
+const callRateRows = {
+  type: 'object',
+  additionalProperties: { type: 'object', properties: { perSecond: { type: 'number' }, burst: int, tokens: { type: 'number' } } },
+} as const;
+
 export const statsSchema = {
   type: 'object',
   properties: {
@@ -181,6 +186,11 @@ export const statsSchema = {
               type: 'object',
               description: 'calls held now per tenant and dial peer that has a maxCalls (summed over the apps), with that limit',
               properties: { tenants: callLimitRows, dialPeers: callLimitRows },
+            },
+            callRates: {
+              type: 'object',
+              description: 'per tenant and dial peer that has a maxCallsPerSecond: that rate and burst as configured, and the tokens (calls that may start now) its bucket holds, refilled to now; with several apps the tokens are summed over their buckets, each holding a share',
+              properties: { tenants: callRateRows, dialPeers: callRateRows },
             },
           },
         },

@@ -24,6 +24,20 @@ export interface OverRate {
   shareBurst: number;
 }
 
+/** Each tenant's and dial peer's rate as configured and the tokens its bucket holds now (/stats). */
+export interface CallRatesSnapshot {
+  tenants: Record<string, CallRateRow>;
+  dialPeers: Record<string, CallRateRow>;
+}
+
+/**
+ * perSecond and burst as configured (for the whole gateway); tokens: calls that may start now without waiting, refilled
+ * to this instant (below 0 while a debt from calls that raced for the last token is paid back; rounded to 1/1000).
+ */
+export interface CallRateRow extends CallRate {
+  tokens: number;
+}
+
 /** The burst of a rate: callBurst when given, else max(1, ceil(maxCallsPerSecond)). */
 export function burstOf(perSecond: number, callBurst: number | undefined): number {
   return callBurst ?? Math.max(1, Math.ceil(perSecond));
@@ -127,6 +141,17 @@ export class CallRates {
   /** Tokens this app's bucket of `name` holds now; undefined when it has no rate. */
   tokens(scope: LimitScope, name: string): number | undefined {
     return this.#buckets[scope].get(name)?.refill(this.clock.now());
+  }
+
+  /** Every bucket's rate as configured and its tokens now, refilled (with several apps: this app's share of them). */
+  snapshot(): CallRatesSnapshot {
+    const now = this.clock.now();
+    const rows = (scope: LimitScope): Record<string, CallRateRow> => {
+      const out: Record<string, CallRateRow> = {};
+      for (const [name, b] of this.#buckets[scope]) out[name] = { ...b.rate, tokens: Math.round(b.refill(now) * 1000) / 1000 };
+      return out;
+    };
+    return { tenants: rows('tenant'), dialPeers: rows('dialPeer') };
   }
 
   /** The rate of `name` and this app's share of it; undefined when it has none. */

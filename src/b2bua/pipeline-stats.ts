@@ -1,5 +1,6 @@
 import { CallStats } from './call-stats.js';
 import type { CallLimitsSnapshot } from './call-limits.js';
+import type { CallRatesSnapshot } from './call-rates.js';
 
 /** A point-in-time copy of the pipeline's outcome counters. */
 export interface PipelineStatsSnapshot {
@@ -42,6 +43,11 @@ export interface PipelineStatsSnapshot {
    * apps, `calls` is summed over them; they keep the limit together, src/b2bua/shared-call-counts.ts).
    */
   callLimits?: CallLimitsSnapshot;
+  /**
+   * Each tenant and dial peer that has a maxCallsPerSecond: that rate and its burst as configured, and the tokens
+   * its bucket holds now (with several apps, summed over their buckets: each app holds a share; sum-stats.ts).
+   */
+  callRates?: CallRatesSnapshot;
 }
 
 /** The bridge counters plus what the policy steps decided. */
@@ -65,11 +71,13 @@ export class PipelineStats {
   skippedOverRate = 0;
   refusedOverTargetRate = 0;
   readonly #limits: { snapshot(): CallLimitsSnapshot } | undefined;
+  readonly #rates: { snapshot(): CallRatesSnapshot } | undefined;
 
-  /** `limits`: the calls held against the call limits, shown in each snapshot. */
-  constructor(calls: CallStats = new CallStats(), limits?: { snapshot(): CallLimitsSnapshot }) {
+  /** `limits`: the calls held against the call limits; `rates`: the call-rate buckets; both shown in each snapshot. */
+  constructor(calls: CallStats = new CallStats(), limits?: { snapshot(): CallLimitsSnapshot }, rates?: { snapshot(): CallRatesSnapshot }) {
     this.calls = calls;
     this.#limits = limits;
+    this.#rates = rates;
   }
 
   denied(category: string): void {
@@ -86,6 +94,7 @@ export class PipelineStats {
       dnsFailures: this.dnsFailures, refusedAtTenantLimit: this.refusedAtTenantLimit, skippedAtLimit: this.skippedAtLimit,
       refusedAtTargetLimit: this.refusedAtTargetLimit, refusedOverTenantRate: this.refusedOverTenantRate, skippedOverRate: this.skippedOverRate,
       refusedOverTargetRate: this.refusedOverTargetRate, ...(this.#limits ? { callLimits: this.#limits.snapshot() } : {}),
+      ...(this.#rates ? { callRates: this.#rates.snapshot() } : {}),
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { CallLimitsSnapshot } from '../call-limits.js';
+import type { CallRatesSnapshot } from '../call-rates.js';
 import type { B2buaStatsSnapshot } from '../start-b2bua.js';
 
 type Tree = { [k: string]: number | Tree | unknown };
@@ -19,7 +20,9 @@ function add(a: Tree, b: Tree): Tree {
 /**
  * The counters of every app as one: the pinging app's snapshot (with the trunk states, which only it keeps)
  * plus each worker's counters, summed field by field. The calls held against a call limit are summed; the limit
- * itself is the same in every app and is taken once.
+ * itself is the same in every app and is taken once. So are a call rate and its burst; its tokens are summed: each
+ * app's bucket holds a share (perSecond / N, at most ceil(burst / N)) and the engine hands new calls to the apps in
+ * turn, so the sum is how many calls the gateway may start now (it can pass burst by the rounding up, at most N - 1).
  */
 export function sumStats(main: B2buaStatsSnapshot, workers: readonly B2buaStatsSnapshot[]): B2buaStatsSnapshot {
   let sum = { ...main } as unknown as Tree;
@@ -32,6 +35,8 @@ export function sumStats(main: B2buaStatsSnapshot, workers: readonly B2buaStatsS
   const out = sum as unknown as B2buaStatsSnapshot;
   const limits = out.policy?.callLimits;
   if (out.policy && limits) out.policy = { ...out.policy, callLimits: limitsOnce(limits, [main, ...workers]) };
+  const rates = out.policy?.callRates;
+  if (out.policy && rates) out.policy = { ...out.policy, callRates: ratesOnce(rates, [main, ...workers]) };
   return { ...out, ...(trunks ? { trunks } : {}) };
 }
 
@@ -48,11 +53,24 @@ function limitsOnce(sum: CallLimitsSnapshot, apps: readonly B2buaStatsSnapshot[]
   return { tenants: rows('tenants'), dialPeers: rows('dialPeers') };
 }
 
+/** Summed call-rate rows with each rate and burst as the first app that reports the row has them. */
+function ratesOnce(sum: CallRatesSnapshot, apps: readonly B2buaStatsSnapshot[]): CallRatesSnapshot {
+  const rows = (scope: keyof CallRatesSnapshot): CallRatesSnapshot[typeof scope] => {
+    const out: CallRatesSnapshot[typeof scope] = {};
+    for (const [name, row] of Object.entries(sum[scope])) {
+      const first = apps.map((a) => a.policy?.callRates?.[scope][name]).find((r) => r !== undefined) ?? row;
+      out[name] = { perSecond: first.perSecond, burst: first.burst, tokens: Math.round(row.tokens * 1000) / 1000 };
+    }
+    return out;
+  };
+  return { tenants: rows('tenants'), dialPeers: rows('dialPeers') };
+}
+
 /**
  * The last counters of an app that stopped, to add to what its slot reports from then on: its calls are over (the
- * engine ended them), so it holds none and no slot against a call limit.
+ * engine ended them), so it holds none and no slot against a call limit; its call-rate buckets are gone with it.
  */
 export function retiredStats(last: B2buaStatsSnapshot): B2buaStatsSnapshot {
-  const { callLimits: _held, ...policy } = last.policy ?? {};
+  const { callLimits: _held, callRates: _buckets, ...policy } = last.policy ?? {};
   return { ...last, active: 0, legsUp: 0, ...(last.policy ? { policy: policy as NonNullable<B2buaStatsSnapshot['policy']> } : {}) };
 }
