@@ -1,5 +1,6 @@
 /** JSON Schemas of the configuration write API (/config): they document it in the OpenAPI and fastify serializes with them. */
 import type { ConfigKind } from '../config/write/index.js';
+import { listenersReloadSchema, trustReloadSchema } from './schemas.js';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -74,6 +75,8 @@ export const configWriteSchema = {
         changed: { type: 'array', items: str }, applied: { type: 'array', items: str },
         needsRestart: { type: 'array', items: { type: 'object', properties: { what: str, reason: str } } },
         warnings: { type: 'array', items: problem },
+        trust: trustReloadSchema,
+        listeners: listenersReloadSchema,
       },
     },
   },

@@ -234,6 +234,16 @@ export const trustReloadSchema = {
   },
 } as const;
 
+/** The listener part of a configuration reload: those that could not bind at start, tried again. */
+export const listenersReloadSchema = {
+  type: 'object',
+  description: 'present when tenant listeners could not bind at start: each was tried again with the spec it had then',
+  properties: {
+    bound: { ...strings, description: 'listener ids that bound now and serve their tenant' },
+    stillFailed: { type: 'array', items: { type: 'object', properties: { id: str, error: str } }, description: 'those that still cannot bind, with the OS error' },
+  },
+} as const;
+
 export const configReloadSchema = {
   type: 'object',
   properties: {
@@ -243,13 +253,6 @@ export const configReloadSchema = {
     warnings: { type: 'array', items: { type: 'object', properties: { code: str, profile: str, reason: str } } },
     tls: tlsReloadSchema,
     trust: trustReloadSchema,
-    listeners: {
-      type: 'object',
-      description: 'present when tenant listeners could not bind at start: each was tried again with the spec it had then',
-      properties: {
-        bound: { ...strings, description: 'listener ids that bound now and serve their tenant' },
-        stillFailed: { type: 'array', items: { type: 'object', properties: { id: str, error: str } }, description: 'those that still cannot bind, with the OS error' },
-      },
-    },
+    listeners: listenersReloadSchema,
   },
 } as const;

@@ -19,6 +19,10 @@ export interface ApplyReport {
   needsRestart: { what: string; reason: string }[];
   problems: { code: string; message: string; file?: string; line?: number; path?: string }[];
   warnings: { code: string; message: string; path?: string }[];
+  /** The trusted-source part, when the trust plan changed (the reloader's TrustReloadReport). */
+  trust?: { ok: boolean; tenants: number; hosts: number; unresolved: string[]; problems: { code: string; message: string; path?: string }[] };
+  /** Tenant listeners that could not bind at start, tried again (the reloader's ListenersReloadReport). */
+  listeners?: { bound: string[]; stillFailed: { id: string; error: string }[] };
 }
 
 export interface ConfigStoreOptions {
@@ -198,7 +202,11 @@ export class ConfigStore {
     return {
       op, kind, name, file: basename(file), ...(entry && op !== 'delete' ? { entry: shown(entry) } : {}),
       collectionEtag: collectionTag(after), method: edited.method,
-      reload: { changed: report.changed, applied: report.applied, needsRestart: report.needsRestart, warnings: [...checked.warnings.map(warning), ...report.warnings] },
+      reload: {
+        changed: report.changed, applied: report.applied, needsRestart: report.needsRestart, warnings: [...checked.warnings.map(warning), ...report.warnings],
+        // What an editor needs to know beyond applied: trusted sources the engine could not take, listeners still down.
+        ...(report.trust ? { trust: report.trust } : {}), ...(report.listeners ? { listeners: report.listeners } : {}),
+      },
     };
   }
 }
