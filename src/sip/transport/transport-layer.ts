@@ -6,7 +6,6 @@ import { GatewayError } from '../../common/gateway-error.js';
 import { TypedEmitter } from '../../common/typed-emitter.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { ParseLimits } from '../message/types.js';
-import { addressFamily, normalizeAddress } from './address.js';
 import { ConnectionTable, type ConnectionInfo } from './connection-table.js';
 import { transportError } from './errors.js';
 import { RefusedInputLog } from './input-log.js';
@@ -14,7 +13,8 @@ import { outboundLimit, type OutboundLimit } from './outbound-limit.js';
 import type { FailedListener, ListenerRetry, ListenerSpec, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
 import { ReceivePath } from './receive-path.js';
 import type { StreamConnection } from './stream-connection.js';
-import { StreamConnector, noListener } from './stream-connector.js';
+import { StreamConnector } from './stream-connector.js';
+import { SendPath, sendCounters, type SendCounters } from './send-path.js';
 import type { StreamTransport, StreamTransportUser } from './stream-transport.js';
 import { bindListener, checkListenerSpecs, retryFailed, streamListener, udpListener, type ListenerParts } from './listener-setup.js';
 import { TlsFailures } from './tls-failures.js';
@@ -25,16 +25,6 @@ import type { Flow, ListenerInfo, SendTarget, TransportSender, TransportUser } f
 
 export type { TlsFailureEvent } from './tls-failure-report.js';
 export type { FailedListener, ListenerRetry, ListenerSpec, MessageStages, TransportDrop, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
-
-/** What the layer counts itself: sending and connections (receiving is counted by its ReceivePath). */
-interface SendCounters {
-  messagesOut: number;
-  bytesOut: number;
-  connectionsOpened: number;
-  connectionsClosed: number;
-  connectFailures: number;
-  sendFailures: number;
-}
 
 /**
  * The SIP transport layer (RFC 3261 §18): UDP, TCP and TLS listeners, outbound connections with reuse, and
@@ -53,7 +43,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   readonly #connector = new StreamConnector(this.#table, this.#streams);
   readonly #rx: ReceivePath;
   readonly #tls: TlsFailures;
-  readonly #c: SendCounters = { messagesOut: 0, bytesOut: 0, connectionsOpened: 0, connectionsClosed: 0, connectFailures: 0, sendFailures: 0 };
+  readonly #c: SendCounters = sendCounters();
+  readonly #tx: SendPath;
   readonly #gate: ConnectionGate;
   readonly #refusedLog: RefusedInputLog;
   readonly #outbound: OutboundLimit;
@@ -90,6 +81,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       count: (code) => this.#rx.count(code),
       emit: (ev) => this.safeEmit('tlsFailure', ev),
     });
+    this.#tx = new SendPath({ udp: this.#udp, udpById: this.#udpById, connector: this.#connector, tls: this.#tls, counters: this.#c });
     this.#gate = acceptGate(fitted.inbound, refusedLog, (code) => this.#rx.count(code));
     this.#limits = limits.resolved;
     checkListenerSpecs(options.listeners);
@@ -207,50 +199,14 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
   }
 
   /**
-   * Sends one message. UDP: from the listener the flow came in on, else the first of the target's family.
-   * TCP/TLS: the target's connection if still open, else a connection reused by key or flow, else a new one.
-   * Rejects with a GatewayError (ERR_SIP_TRANSPORT_*), never throws.
+   * Sends one message (SendPath: the UDP socket or TCP/TLS connection it leaves by). Rejects with a GatewayError
+   * (ERR_SIP_TRANSPORT_*), never throws.
    */
   send(data: Buffer, target: SendTarget): Promise<Flow> {
     if (this.#state !== 'started') {
       return Promise.reject(transportError('ERR_SIP_TRANSPORT_STATE', `transport layer is ${this.#state}`));
     }
-    const family = addressFamily(target.address);
-    if (family === 0) {
-      return Promise.reject(transportError('ERR_SIP_TRANSPORT_ADDRESS', `'${target.address}' is not an IP address`, { details: { address: target.address } }));
-    }
-    if (target.protocol === 'udp') {
-      let u = target.listenerId !== undefined ? this.#udpById.get(target.listenerId) : undefined;
-      if (!u || u.family !== family) u = this.#udp.find((x) => x.family === family);
-      if (!u) return Promise.reject(noListener(target));
-      this.#c.messagesOut++;
-      this.#c.bytesOut += data.length;
-      return u.send(data, normalizeAddress(target.address), target.port).catch((e: unknown) => {
-        this.#c.sendFailures++;
-        throw e;
-      });
-    }
-    return this.#sendStream(data, target, family);
-  }
-
-  async #sendStream(data: Buffer, target: SendTarget, family: 4 | 6): Promise<Flow> {
-    let conn: StreamConnection;
-    try {
-      conn = await this.#connector.connectionFor(target, family);
-    } catch (e) {
-      this.#c.connectFailures++;
-      this.#tls.connectFailed(e);
-      throw e;
-    }
-    try {
-      await conn.write(data);
-    } catch (e) {
-      this.#c.sendFailures++;
-      throw e;
-    }
-    this.#c.messagesOut++;
-    this.#c.bytesOut += data.length;
-    return conn.flow;
+    return this.#tx.send(data, target);
   }
 
   /** Closes every listener and connection. Idempotent; later sends reject with ERR_SIP_TRANSPORT_STATE. */
