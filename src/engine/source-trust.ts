@@ -28,6 +28,16 @@ export interface SourceTrustStats {
   resolveFailures: number;
   /** Times the table of 403s per source was cleared because more than 10,000 sources were refused in one second. */
   rejectTableResets: number;
+  /** The plan in force (swapped whole by a reload): each tenant's written sources and its host names' last addresses. */
+  plan: TrustPlanView;
+}
+
+/** The plan as `/stats` shows it (Kamailio's `permissions.addressDump`): what a request is judged by now. */
+export interface TrustPlanView {
+  untrusted: 'reject' | 'drop';
+  defaultTenant: string | null;
+  /** The default tenant first, then the others in the order they are tried on a shared listener. */
+  tenants: { name: string; sources: string[]; hosts: Record<string, string[]>; restrictTls: boolean }[];
 }
 
 const defaultLookup: Lookup = async (host) => (await dnsLookup(host, { all: true })).map((a) => a.address);
@@ -50,7 +60,7 @@ export class SourceTrust {
   readonly #resolved = new Map<string, string[]>();
   /** Per source: the second it is in and the 403s sent in it. Bounded: cleared when it grows past MAX_REJECT_SOURCES. */
   readonly #rejects = new Map<string, { second: number; n: number }>();
-  readonly #stats: SourceTrustStats = { admitted: 0, rejected: 0, dropped: 0, byListener: {}, resolveFailures: 0, rejectTableResets: 0 };
+  readonly #stats: Omit<SourceTrustStats, 'plan'> = { admitted: 0, rejected: 0, dropped: 0, byListener: {}, resolveFailures: 0, rejectTableResets: 0 };
   /** The next refresh, when one is waiting; undefined while none is (no host names, or one under way). */
   #timer: TimerHandle | undefined;
   #refreshing = false;
@@ -131,7 +141,15 @@ export class SourceTrust {
   }
 
   stats(): SourceTrustStats {
-    return { ...this.#stats, byListener: { ...this.#stats.byListener } };
+    const p = this.#plan;
+    const plan: TrustPlanView = {
+      untrusted: p.options.untrusted ?? 'reject', defaultTenant: p.options.defaultTenant ?? null,
+      tenants: p.order.map((t) => ({
+        name: t.name, sources: [...t.sources], restrictTls: t.restrictTls,
+        hosts: Object.fromEntries(t.hosts.map((h) => [h, [...(this.#resolved.get(h) ?? [])]])),
+      })),
+    };
+    return { ...this.#stats, byListener: { ...this.#stats.byListener }, plan };
   }
 
   /** The verdict on one message; `listenerTenant` is the tenant of the listener it arrived on, if any. */

@@ -34,6 +34,10 @@ test('a source added to trustedSources is let in after a reload, and refused aga
   assert.deepEqual(body.needsRestart, []);
   assert.deepEqual([body.trust?.ok, body.trust?.tenants], [true, 2]);
   await connects('the newcomer, trusted by pbx now');
+  // /stats shows the plan the engine judges by now.
+  type Plan = { tenants: { name: string; sources: string[] }[] };
+  const plan = async (): Promise<Plan | undefined> => (await admin<{ engine: { trust?: { plan?: Plan } } }>('/stats')).body.engine.trust?.plan;
+  assert.deepEqual((await plan())?.tenants.find((t) => t.name === 'pbx')?.sources, ['127.0.0.1', NEWCOMER]);
 
   // Removed again, reloaded by SIGHUP: refused again.
   writeGateway();
@@ -43,4 +47,5 @@ test('a source added to trustedSources is let in after a reload, and refused aga
   assert.deepEqual(reloaded.line.applied, ['trustedSources']);
   assert.deepEqual(reloaded.line.needsRestart, []);
   await refused('the newcomer, no longer trusted');
+  assert.deepEqual((await plan())?.tenants.find((t) => t.name === 'pbx')?.sources, ['127.0.0.1']);
 });

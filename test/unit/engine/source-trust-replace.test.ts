@@ -146,3 +146,20 @@ test('replace: a refresh under way when a plan is replaced does not put the old 
   assert.equal(verdict(t, '10.1.2.3'), 'admit pbx');
   assert.equal(t.refreshing, false);
 });
+
+test('stats show the plan in force: each tenant\'s written sources and its host names\' last addresses, the default tenant first; a replace swaps it', async () => {
+  const o: SourceTrustOptions = { defaultTenant: 'itsp', untrusted: 'drop', tenants: [tenant('pbx', ['10.1.0.0/16']), tenant('itsp', ['203.0.113.10'], ['sip.carrier.test'])] };
+  const { t } = await started(o, async (h) => (h === 'sip.carrier.test' ? ['198.51.100.7', '198.51.100.8'] : []));
+  assert.deepEqual(t.stats().plan, {
+    untrusted: 'drop', defaultTenant: 'itsp',
+    tenants: [
+      { name: 'itsp', sources: ['203.0.113.10'], hosts: { 'sip.carrier.test': ['198.51.100.7', '198.51.100.8'] }, restrictTls: false },
+      { name: 'pbx', sources: ['10.1.0.0/16'], hosts: {}, restrictTls: false },
+    ],
+  });
+  await t.replace({ ...o, untrusted: undefined, tenants: [tenant('pbx', ['10.1.0.0/16', '127.0.0.23'])] });
+  assert.deepEqual(t.stats().plan, {
+    untrusted: 'reject', defaultTenant: 'itsp', tenants: [{ name: 'pbx', sources: ['10.1.0.0/16', '127.0.0.23'], hosts: {}, restrictTls: false }],
+  });
+  t.close();
+});
