@@ -97,17 +97,20 @@ export class GatewayMetrics {
       ['scope'], (i) => (i.b2bua.policy ? [[{ scope: 'tenant' }, i.b2bua.policy.refusedOverTenantRate], [{ scope: 'target' }, i.b2bua.policy.refusedOverTargetRate]] : []));
     counter('trunkgate_calls_rate_skipped_total', 'Targets passed over because their dial peer was over its maxCallsPerSecond', [],
       (i) => [[{}, i.b2bua.policy?.skippedOverRate ?? 0]]);
-    // One row per tenant and dial peer that has a maxCalls: the calls held on it, or its limit.
-    const limitRows = (i: MetricsInput, field: 'calls' | 'max'): [Labels, number][] => {
-      const l = i.b2bua.policy?.callLimits;
-      if (!l) return [];
-      return [
-        ...Object.entries(l.tenants).map(([name, r]): [Labels, number] => [{ scope: 'tenant', name }, r[field]]),
-        ...Object.entries(l.dialPeers).map(([name, r]): [Labels, number] => [{ scope: 'dialPeer', name }, r[field]]),
-      ];
-    };
-    gauge('trunkgate_calls_limit_held', 'Calls held now on each tenant and dial peer that has a maxCalls', ['scope', 'name'], (i) => limitRows(i, 'calls'));
-    gauge('trunkgate_calls_limit_max', 'The maxCalls of each tenant and dial peer that has one', ['scope', 'name'], (i) => limitRows(i, 'max'));
+    // One row per tenant and dial peer that has a maxCalls (or a maxCallsPerSecond): one field of its row.
+    type Rows<R> = { tenants: Record<string, R>; dialPeers: Record<string, R> } | undefined;
+    const scopeRows = <R>(l: Rows<R>, value: (r: R) => number): [Labels, number][] => (!l ? [] : [
+      ...Object.entries(l.tenants).map(([name, r]): [Labels, number] => [{ scope: 'tenant', name }, value(r)]),
+      ...Object.entries(l.dialPeers).map(([name, r]): [Labels, number] => [{ scope: 'dialPeer', name }, value(r)]),
+    ]);
+    gauge('trunkgate_calls_limit_held', 'Calls held now on each tenant and dial peer that has a maxCalls', ['scope', 'name'],
+      (i) => scopeRows(i.b2bua.policy?.callLimits, (r) => r.calls));
+    gauge('trunkgate_calls_limit_max', 'The maxCalls of each tenant and dial peer that has one', ['scope', 'name'],
+      (i) => scopeRows(i.b2bua.policy?.callLimits, (r) => r.max));
+    gauge('trunkgate_calls_rate_tokens', 'Tokens the maxCallsPerSecond bucket of each tenant and dial peer holds now (summed over the apps)', ['scope', 'name'],
+      (i) => scopeRows(i.b2bua.policy?.callRates, (r) => r.tokens));
+    gauge('trunkgate_calls_rate_per_second', 'The maxCallsPerSecond of each tenant and dial peer that has one', ['scope', 'name'],
+      (i) => scopeRows(i.b2bua.policy?.callRates, (r) => r.perSecond));
     counter('trunkgate_cdr_records_total', 'CDRs written, by sink (file, postgres: rows the database took)', ['sink'], (i) => [
       ...(i.cdr?.file ? [[{ sink: 'file' }, i.cdr.file.written] as [Labels, number]] : []),
       ...(i.cdr?.postgres ? [[{ sink: 'postgres' }, i.cdr.postgres.inserted] as [Labels, number]] : []),

@@ -37,13 +37,17 @@ test('/stats serves the call-limit counters and the calls held per limit; /metri
   assert.match(m, /^trunkgate_calls_limit_max\{scope="dialPeer",name="100"\} 2$/m);
 });
 
-test('/stats serves the call-rate counters; /metrics has them too', async (t) => {
+test('/stats serves the call-rate counters and each rate\'s tokens; /metrics has them too', async (t) => {
   const policy = {
     deniedByCategory: {}, unknownPeerRejected: 0, unknownPeerAllowed: 0, noRoute: 0, tooManyHops: 0, cryptoRejected: 0, noTenant: 0,
     peerHeaderIgnored: 0, failovers: 0, skippedDown: 0, dnsFailures: 0, refusedAtTenantLimit: 0, skippedAtLimit: 0, refusedAtTargetLimit: 0,
     refusedOverTenantRate: 7, skippedOverRate: 5, refusedOverTargetRate: 2,
+    callRates: { tenants: { pbx: { perSecond: 5, burst: 10, tokens: 3.5 } }, dialPeers: { '100': { perSecond: 0.5, burst: 1, tokens: -0.25 } } },
   };
   const { metrics: m } = await servePolicy(t, policy, 9);
+  assert.match(m, /^trunkgate_calls_rate_tokens\{scope="tenant",name="pbx"\} 3\.5$/m);
+  assert.match(m, /^trunkgate_calls_rate_tokens\{scope="dialPeer",name="100"\} -0\.25$/m);
+  assert.match(m, /^trunkgate_calls_rate_per_second\{scope="dialPeer",name="100"\} 0\.5$/m);
   assert.match(m, /^trunkgate_calls_rate_refused_total\{scope="tenant"\} 7$/m);
   assert.match(m, /^trunkgate_calls_rate_refused_total\{scope="target"\} 2$/m);
   assert.match(m, /^trunkgate_calls_rate_skipped_total 5$/m);
