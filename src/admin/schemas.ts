@@ -149,7 +149,31 @@ export const statsSchema = {
         core: counts,
         apps: int,
         tls: { type: 'object', properties: { version: int, handshakeFailures: int } },
-        trust: { type: 'object', additionalProperties: true },
+        trust: {
+          type: 'object',
+          additionalProperties: true,
+          description: 'Trusted-source counters, and `plan`: the plan requests are judged by now (each tenant in the order tried, its written sources, its host names\' last addresses)',
+          properties: {
+            admitted: int, rejected: int, dropped: int,
+            plan: {
+              type: 'object',
+              properties: {
+                untrusted: { type: 'string', enum: ['reject', 'drop'] },
+                defaultTenant: { type: ['string', 'null'] },
+                tenants: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      name: { type: 'string' }, sources: { type: 'array', items: { type: 'string' } }, restrictTls: { type: 'boolean' },
+                      hosts: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
         rate: { type: 'object', properties: { admitted: int, rejected: int, dropped: int, sources: int, evicted: int } },
         stages: { type: 'object', additionalProperties: true },
         thread: { type: 'object', additionalProperties: true },
