@@ -9,6 +9,8 @@ export type B2buaErrorCode =
   | 'ERR_B2BUA_POLICY'
   /** An app worker did not start, or stopped on its own. */
   | 'ERR_B2BUA_WORKER'
+  /** More tenants and dial peers over all reloads than the apps' shared call counts hold: the rest are limited per app. */
+  | 'ERR_B2BUA_SHARED_COUNTS_FULL'
   /** The warm-up of the b2bua thread or of an app worker (src/prewarm/b2bua-prewarm.ts) failed; it goes on without it. */
   | 'ERR_B2BUA_PREWARM';
 

@@ -32,6 +32,8 @@ export class SharedCallCounts {
   readonly #index = new Map<string, number>();
   readonly #apps: number;
   readonly #own: number;
+  /** Names that asked for a number past SHARED_NAMES_MAX (pool only): limited per app. */
+  #unnumbered = new Set<string>();
 
   private constructor(readonly buffer: SharedArrayBuffer, apps: number, readonly app: number) {
     this.#view = new Int32Array(buffer);
@@ -62,7 +64,11 @@ export class SharedCallCounts {
   number(policy: B2buaPolicy): [string, number][] {
     const added: [string, number][] = [];
     const add = (k: string): void => {
-      if (this.#index.has(k) || this.#index.size >= SHARED_NAMES_MAX) return;
+      if (this.#index.has(k)) return;
+      if (this.#index.size >= SHARED_NAMES_MAX) {
+        this.#unnumbered.add(k);
+        return;
+      }
       const n = this.#index.size;
       this.#index.set(k, n);
       added.push([k, n]);
@@ -70,6 +76,11 @@ export class SharedCallCounts {
     for (const name of Object.keys(policy.tenants)) add(key('tenant', name));
     for (const d of policy.dialPeers) add(key('dialPeer', d.id));
     return added;
+  }
+
+  /** Names (`scope:name`) the table had no room for so far, counted per app (pool only). */
+  get unnumbered(): number {
+    return this.#unnumbered.size;
   }
 
   /** Entries the pool numbered (worker only). */

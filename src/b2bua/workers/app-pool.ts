@@ -6,7 +6,7 @@ import type { B2buaErrorCode } from '../errors.js';
 import { callIdApp, type CallList, type HangUpResult } from '../active-calls.js';
 import type { B2buaPolicy } from '../policy-types.js';
 import { startB2bua, type B2buaApp, type B2buaOptions, type B2buaStatsSnapshot } from '../start-b2bua.js';
-import { SharedCallCounts } from '../shared-call-counts.js';
+import { SHARED_NAMES_MAX, SharedCallCounts } from '../shared-call-counts.js';
 import { spawnAppWorker } from './app-worker.js';
 import { AppQueries, mergeCallLists } from './app-queries.js';
 import { downKey, type AppPrewarm, type FromAppWorker, type ToAppWorker } from './messages.js';
@@ -53,6 +53,13 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
   const log: Logger = options.log ?? silentLogger();
   // The apps count calls per tenant and dial peer together, so a maxCalls holds for the gateway, not per app.
   const counts = options.apps > 1 ? SharedCallCounts.create(options.apps, options.policy) : undefined;
+  const countsFull = (): void => {
+    if (!counts || counts.unnumbered === 0) return;
+    const code: B2buaErrorCode = 'ERR_B2BUA_SHARED_COUNTS_FULL';
+    log.warn({ code, unnumbered: counts.unnumbered, max: SHARED_NAMES_MAX },
+      `b2bua: ${counts.unnumbered} tenants and dial peers past the ${SHARED_NAMES_MAX} the apps count together: their maxCalls is held per app`);
+  };
+  countsFull();
   const main = await startB2bua({ ...options, app: 0, ...(counts ? { sharedCounts: counts } : {}) });
   if (options.apps <= 1 || !counts) return main;
   let policy = options.policy;
@@ -174,7 +181,9 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       return main.policy;
     },
     setPolicy(next: B2buaPolicy): void {
+      const unnumbered = counts.unnumbered;
       const numbered = counts.number(next);
+      if (counts.unnumbered > unnumbered) countsFull();
       main.setPolicy(next);
       policy = next;
       send({ type: 'policy', policy: next, counts: numbered });

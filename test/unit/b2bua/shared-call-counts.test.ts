@@ -62,6 +62,9 @@ test('shared call counts: names a reload adds are numbered for every app; past t
   const big = SharedCallCounts.create(2, policy(undefined, 1, SHARED_NAMES_MAX));
   assert.notEqual(big.slotOf('dialPeer', 'a'), undefined);
   assert.equal(big.slotOf('dialPeer', `x${SHARED_NAMES_MAX - 1}`), undefined, 'the table is bounded');
+  // 2 tenants + 1 + 4,096 dial peers: the 3 past the table are counted for the pool's ERR_B2BUA_SHARED_COUNTS_FULL line.
+  assert.equal(big.unnumbered, 3);
+  assert.equal(pool.unnumbered, 0);
 });
 
 async function race(shared: boolean): Promise<{ peak: number; admitted: number }> {
