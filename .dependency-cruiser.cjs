@@ -1,4 +1,4 @@
-/** Imports point down only (STYLE.md §3.4); the b2bua speaks only the drachtio protocol. */
+/** Imports point down only (docs/conventions.md, Layers); the b2bua speaks only the drachtio protocol. */
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },

@@ -1,4 +1,4 @@
-/** Stable codes of the admin layer (STYLE.md §3.3). */
+/** Stable codes of the admin layer (docs/conventions.md, Error codes). */
 export type AdminErrorCode =
   /** A request without the bearer token, or with another one (401). */
   | 'ERR_ADMIN_UNAUTHORIZED'

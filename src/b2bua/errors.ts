@@ -1,4 +1,4 @@
-/** Operational failure codes of the b2bua layer (STYLE.md §3.3). */
+/** Operational failure codes of the b2bua layer (docs/conventions.md, Error codes). */
 export type B2buaErrorCode =
   | 'ERR_B2BUA_TARGET_INVALID'
   | 'ERR_B2BUA_CONNECT'

@@ -1,6 +1,6 @@
 import { GatewayError } from '../common/gateway-error.js';
 
-/** Stable codes of the pki layer (STYLE.md §3.3): callers branch on these, never on messages. */
+/** Stable codes of the pki layer (docs/conventions.md, Error codes): callers branch on these, never on messages. */
 export type PkiErrorCode =
   | 'ERR_PKI_KEY_INVALID'
   | 'ERR_PKI_CERT_INVALID'

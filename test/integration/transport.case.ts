@@ -1,5 +1,5 @@
 /**
- * Conformance suite of the SIP transport layer, run against UDP, TCP and TLS (STYLE.md habit 8). Each
+ * Conformance suite of the SIP transport layer, run against UDP, TCP and TLS (docs/conventions.md, Conformance suites). Each
  * transport supplies `create`, which starts a TransportLayer on loopback port 0 and a raw client of the
  * same protocol; tests that cannot apply to a transport are listed in `skip` with the reason.
  */

@@ -1,5 +1,5 @@
 /**
- * Stable codes of the engine core's refusals and limits (STYLE.md §3.3): the `code` field of their log lines
+ * Stable codes of the engine core's refusals and limits (docs/conventions.md, Error codes): the `code` field of their log lines
  * and the names of their counters' causes.
  */
 export type CoreErrorCode =

@@ -1,4 +1,4 @@
-/** Stable codes of the drachtio control-protocol side of the engine (STYLE.md §3.3). */
+/** Stable codes of the drachtio control-protocol side of the engine (docs/conventions.md, Error codes). */
 export type ControlErrorCode =
   /** A frame's length prefix is not 1–7 decimal digits followed by `#`. */
   | 'ERR_ENGINE_FRAME_BAD_LENGTH'

@@ -1,6 +1,6 @@
 import { GatewayError } from '../../common/gateway-error.js';
 
-/** Stable codes of the transaction layer (STYLE.md §3.3). */
+/** Stable codes of the transaction layer (docs/conventions.md, Error codes). */
 export type TransactionErrorCode =
   /** Timer H fired: no ACK arrived for a non-2xx final response to an INVITE. */
   | 'ERR_SIP_TRANSACTION_NO_ACK'

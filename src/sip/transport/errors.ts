@@ -1,6 +1,6 @@
 import { GatewayError } from '../../common/gateway-error.js';
 
-/** Stable codes of operational transport failures (STYLE.md §3.3). */
+/** Stable codes of operational transport failures (docs/conventions.md, Error codes). */
 export type TransportErrorCode =
   /** The connection or transport was closed before or while writing. */
   | 'ERR_SIP_TRANSPORT_CLOSED'
