@@ -12,7 +12,7 @@ import type { TrunkMonitor, TrunkMonitorSnapshot } from './trunk-monitor.js';
 import type { RegisterRelaySnapshot } from './register-relay.js';
 import type { RegistrationStatus } from './registrations.js';
 import type { MediaCounters } from './media-pools.js';
-import type { SharedCallCounts } from './shared-call-counts.js';
+import type { SharedCallCounts } from './app-call-counts.js';
 
 // What a b2bua app (start-b2bua.ts) is started with, what it reports and what it offers once connected.
 

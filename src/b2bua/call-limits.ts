@@ -1,7 +1,7 @@
 import type { B2buaPolicy } from './policy-types.js';
-import type { LimitScope, SharedCallCounts } from './shared-call-counts.js';
+import type { LimitScope, SharedCallCounts } from './app-call-counts.js';
 
-export type { LimitScope } from './shared-call-counts.js';
+export type { LimitScope } from './app-call-counts.js';
 
 /** A slot held on a count: `release` gives it back the first time and does nothing after. */
 export interface CallSlot {

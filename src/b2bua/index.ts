@@ -10,7 +10,7 @@ export * from './b-leg-target.js';
 export * from './request-headers.js';
 export * from './pipeline-stats.js';
 export * from './call-limits.js';
-export * from './shared-call-counts.js';
+export * from './app-call-counts.js';
 export * from './call-rates.js';
 export * from './pipeline-types.js';
 export * from './cdr.js';

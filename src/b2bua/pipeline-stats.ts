@@ -40,7 +40,7 @@ export interface PipelineStatsSnapshot {
   refusedOverTargetRate: number;
   /**
    * Calls held now on each tenant and dial peer that has a maxCalls, with that limit as configured (with several
-   * apps, `calls` is summed over them; they keep the limit together, src/b2bua/shared-call-counts.ts).
+   * apps, `calls` is summed over them; they keep the limit together, src/b2bua/app-call-counts.ts).
    */
   callLimits?: CallLimitsSnapshot;
   /**

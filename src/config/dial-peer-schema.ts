@@ -25,7 +25,7 @@ export const DialPeerSchema = z.strictObject({
    * attempt fails or, once answered, until the call ends. At the limit the dial peer is passed over like a trunk
    * found down; a call whose every dial peer was passed over for its limit gets 503 with Retry-After
    * (ERR_B2BUA_CALL_LIMIT). With gateway.workers N > 1 the apps count together, so the limit holds for the
-   * gateway (src/b2bua/shared-call-counts.ts). A reload applies a new limit to the calls already held. Absent: no limit.
+   * gateway (src/b2bua/app-call-counts.ts). A reload applies a new limit to the calls already held. Absent: no limit.
    */
   maxCalls: z.number().int().min(1).max(1_000_000).optional(),
   /**

@@ -159,7 +159,7 @@ export const TenantSchema = z.strictObject({
    * known until the call ends, however it ends) plus the B legs placed on it (held as a dial peer's maxCalls). A new
    * call from it past the limit gets 503 with Retry-After and a Reason (ERR_B2BUA_CALL_LIMIT); a B leg towards it is
    * passed over for the next target. With gateway.workers N > 1 the apps count together, so the limit holds for the
-   * gateway (src/b2bua/shared-call-counts.ts). A reload applies a new limit to the calls already held. Absent: no limit.
+   * gateway (src/b2bua/app-call-counts.ts). A reload applies a new limit to the calls already held. Absent: no limit.
    */
   maxCalls: z.number().int().min(1).max(1_000_000).optional(),
   /**

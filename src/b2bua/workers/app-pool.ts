@@ -6,7 +6,7 @@ import type { B2buaErrorCode } from '../errors.js';
 import { callIdApp, type CallList, type HangUpResult } from '../active-calls.js';
 import type { B2buaPolicy } from '../policy-types.js';
 import { startB2bua, type B2buaApp, type B2buaOptions, type B2buaStatsSnapshot } from '../start-b2bua.js';
-import { SHARED_NAMES_MAX, SharedCallCounts } from '../shared-call-counts.js';
+import { SHARED_NAMES_MAX, SharedCallCounts } from '../app-call-counts.js';
 import { spawnAppWorker } from './app-worker.js';
 import { AppQueries, mergeCallLists } from './app-queries.js';
 import { downKey, type AppPrewarm, type FromAppWorker, type ToAppWorker } from './messages.js';

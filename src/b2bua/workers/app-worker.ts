@@ -1,7 +1,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../../log/index.js';
 import { startB2bua, type B2buaApp } from '../start-b2bua.js';
-import { SharedCallCounts } from '../shared-call-counts.js';
+import { SharedCallCounts } from '../app-call-counts.js';
 import { downKey, type AppPrewarm, type AppWorkerInput, type FromAppWorker, type ToAppWorker } from './messages.js';
 
 const MARK = '__trunkgateAppWorker';

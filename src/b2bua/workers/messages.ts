@@ -3,7 +3,7 @@ import type { CallList, HangUpResult } from '../active-calls.js';
 import type { CdrRecord } from '../cdr.js';
 import type { B2buaPolicy } from '../policy-types.js';
 import type { B2buaStatsSnapshot } from '../start-b2bua.js';
-import type { SharedCountsInit } from '../shared-call-counts.js';
+import type { SharedCountsInit } from '../app-call-counts.js';
 
 /** What an app worker is started with: plain data, cloned into the worker. */
 export interface AppWorkerInput {

@@ -71,7 +71,7 @@ async function race(shared: boolean): Promise<{ peak: number; admitted: number }
   const p = policy(3);
   const pool = shared ? SharedCallCounts.create(2, p) : undefined;
   const tally = new SharedArrayBuffer(16);
-  const url = new URL('./shared-call-counts-racer.ts', import.meta.url);
+  const url = new URL('./app-call-counts-racer.ts', import.meta.url);
   const workers = [0, 1].map((app) => new Worker(
     `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
     { eval: true, workerData: { init: pool?.initFor(app), policy: p, apps: 2, rounds: 100_000, tally } },

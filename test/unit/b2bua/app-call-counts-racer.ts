@@ -1,9 +1,9 @@
-// A worker of test/unit/b2bua/shared-call-counts.test.ts: one b2bua app's CallLimits on the shared counts, taking and
+// A worker of test/unit/b2bua/app-call-counts.test.ts: one b2bua app's CallLimits on the shared counts, taking and
 // giving back slots on tenant pbx as fast as it can (as many as it gets, then all back) while another app does the same. `inUse` counts the slots taken
 // and not yet given back by both apps together; `peak` records the most seen.
 import { workerData, parentPort } from 'node:worker_threads';
 import { CallLimits } from '../../../src/b2bua/call-limits.js';
-import { SharedCallCounts, type SharedCountsInit } from '../../../src/b2bua/shared-call-counts.js';
+import { SharedCallCounts, type SharedCountsInit } from '../../../src/b2bua/app-call-counts.js';
 import type { B2buaPolicy } from '../../../src/b2bua/policy-types.js';
 
 const { init, policy, apps, rounds, tally } = workerData as { init: SharedCountsInit | undefined; policy: B2buaPolicy; apps: number; rounds: number; tally: SharedArrayBuffer };
