@@ -66,6 +66,8 @@ export class JsonLinesFile {
   #startedAt = 0;
   #failedAt: number | undefined;
   #closed = false;
+  /** Rotated-away streams still writing their last records; close() and flush() wait for them. */
+  readonly #ending = new Set<Promise<void>>();
   readonly #stats = { written: 0, rotations: 0, pruned: 0, errors: 0, lost: 0 };
 
   constructor(o: JsonLinesFileOptions) {
@@ -109,10 +111,11 @@ export class JsonLinesFile {
   }
 
   /** Resolves when everything written so far has reached the file (or the stream failed). */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
     const s = this.#stream;
-    if (!s || s.destroyed) return Promise.resolve();
-    return new Promise((resolve) => s.write('', () => resolve()));
+    const ending = Promise.all(this.#ending);
+    if (s && !s.destroyed) await new Promise<void>((resolve) => s.write('', () => resolve()));
+    await ending;
   }
 
   async close(): Promise<void> {
@@ -121,6 +124,7 @@ export class JsonLinesFile {
     const s = this.#stream;
     this.#stream = undefined;
     if (s) await endStream(s);
+    await Promise.all(this.#ending);
   }
 
   stats(): JsonLinesFileStats {
@@ -182,7 +186,8 @@ export class JsonLinesFile {
     }
     // Writes still buffered in the old stream land in the renamed file (same inode), then it closes.
     this.#stream = undefined;
-    void endStream(old);
+    const ending = endStream(old).finally(() => this.#ending.delete(ending));
+    this.#ending.add(ending);
     this.#stats.rotations++;
     this.#failedAt = undefined;
     if (this.#open()) this.#startedAt = now;

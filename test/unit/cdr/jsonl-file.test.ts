@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -40,6 +40,32 @@ test('JSON-lines file: one line per record; past rotateBytes the file goes aside
   assert.equal(f.stats().written, 7);
 });
 
+test('JSON-lines file: close() resolves only after a rotated-away file has its last records too', async (t) => {
+  const d = dir(t);
+  const path = join(d, 'cdr.jsonl');
+  const clock = new ManualClock(T0);
+  const f = new JsonLinesFile({ path, rotateBytes: 0, rotateDaily: true, keep: 10, log: captureLog().log, clock, maxBufferedBytes: 1e9 });
+  // The large record waits in the first file's stream behind the small one; the day's rotation ends that stream
+  // while it still has 8 MB to write, and the new file gets one small record, which is written long before.
+  f.write({ n: 1 });
+  f.write({ n: 2, pad: 'x'.repeat(8_000_000) });
+  clock.advance(DAY);
+  f.write({ n: 3 });
+  await f.close();
+  const open = readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/self/fd/${fd}`)];
+    } catch {
+      return [];
+    }
+  });
+  assert.deepEqual(open.filter((p) => p.startsWith(d)), [], 'no file of the folder is still open');
+  const rotated = readdirSync(d).filter((x) => x !== 'cdr.jsonl');
+  assert.equal(rotated.length, 1, rotated.join(' '));
+  assert.deepEqual(lines(join(d, rotated[0]!)).map((r) => r.n), [1, 2]);
+  assert.deepEqual(lines(path).map((r) => r.n), [3]);
+});
+
 test('JSON-lines file: the first record of a new UTC day rotates, also for a file an earlier run left from yesterday', async (t) => {
   const d = dir(t);
   const path = join(d, 'cdr.jsonl');
@@ -47,7 +73,7 @@ test('JSON-lines file: the first record of a new UTC day rotates, also for a fil
   const yesterday = (T0 - DAY) / 1000;
   utimesSync(path, yesterday, yesterday);
   const clock = new ManualClock(T0);
-  const f = new JsonLinesFile({ path, rotateBytes: 0, rotateDaily: true, keep: 10, log: captureLog().log, clock });
+  const f = new JsonLinesFile({ path, rotateBytes: 0, rotateDaily: true, keep: 10, log: captureLog().log, clock, maxBufferedBytes: 1e9 });
   f.write({ n: 1 });
   f.write({ n: 2 });
   clock.advance(60_000); // 2026-12-02T00:00:00Z
