@@ -23,6 +23,8 @@ type FromWorker =
   | { type: 'closed' };
 
 const MARK = '__trunkgateEngineWorker';
+/** How long a worker may wait for its `listen` message beyond its own start bound, whatever the caller waits on. */
+const MAX_LISTEN_WAIT_MS = 60_000;
 
 /**
  * Runs an Engine in a worker_threads Worker, so SIP and the control protocol get a core of their own while the
@@ -43,18 +45,28 @@ export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Pro
     )
     : new Worker(url, data);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const listen = (): void => worker.postMessage({ type: 'listen' } satisfies ToWorker);
-  listenWhen?.then(listen, listen);
 
   return new Promise<EngineWorkerHandle>((resolve, reject) => {
+    let settled = false;
     const fail = (message: string, details?: Record<string, unknown>, cause?: unknown) => {
+      settled = true;
       clearTimeout(timer);
       void worker.terminate();
       reject(new GatewayError<EngineWorkerErrorCode>('ERR_ENGINE_WORKER', message, {
         ...(details ? { details } : {}), ...(cause === undefined ? {} : { cause }),
       }));
     };
-    const timer = setTimeout(() => fail(`engine worker did not start within ${timeoutMs} ms`), timeoutMs);
+    const late = (): void => fail(`engine worker did not start within ${timeoutMs} ms${listenWhen ? ' of being told to listen' : ''}`);
+    // The bound is on the worker's own start: with `listenWhen` it counts from the `listen` message, so the wait the
+    // caller asked for (its own warm-up, bounded by its own deadline) is not charged to the worker.
+    let timer = setTimeout(late, listenWhen ? timeoutMs + MAX_LISTEN_WAIT_MS : timeoutMs);
+    const listen = (): void => {
+      if (settled) return;
+      clearTimeout(timer);
+      timer = setTimeout(late, timeoutMs);
+      worker.postMessage({ type: 'listen' } satisfies ToWorker);
+    };
+    listenWhen?.then(listen, listen);
     const onError = (e: Error) => fail('engine worker crashed while starting', undefined, e);
     const onExit = (code: number) => fail(`engine worker exited with code ${code} while starting`);
     worker.once('error', onError);
@@ -62,6 +74,7 @@ export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Pro
     worker.once('message', (m: FromWorker) => {
       worker.off('error', onError);
       worker.off('exit', onExit);
+      settled = true;
       clearTimeout(timer);
       if (m.type === 'failed') {
         fail(`engine failed to start: ${m.message}`, { code: m.code });

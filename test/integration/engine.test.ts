@@ -110,6 +110,18 @@ test('engine worker: starts in a worker thread, serves srf, closes and the threa
   await exited;
 });
 
+test('a worker told to wait for listenWhen has its start bound counted from the listen message, not before', async (t) => {
+  // The caller's own wait (here 4 s) is longer than the worker's start bound (2 s); the worker then starts
+  // well inside that bound, so the start succeeds.
+  const timeoutMs = 2_000;
+  const held = new Promise<void>((r) => setTimeout(r, 4_000));
+  const w = await startEngineWorker({
+    listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }], control: { port: 0, secret: 'w' }, logLevel: 'silent', timeoutMs,
+  }, held);
+  t.after(() => w.close());
+  assert.equal(w.ports.sip[0]!.protocol, 'udp');
+});
+
 test('engine worker: a start failure rejects with ERR_ENGINE_WORKER and the engine code in details', async () => {
   const blocker = createServer();
   blocker.listen(0, '127.0.0.1');

@@ -190,7 +190,7 @@ dialPeers:
 `);
   write(BASE);
   const plan = planStartup(profilesDir, {}, silentLogger());
-  const gw: Gateway = await startGateway({ ...plan.options, control: { ...plan.options.control, secret: randomSecret() }, logLevel: process.env['RF_LOG'] ?? 'silent' });
+  const gw: Gateway = await startGateway({ ...plan.options, prewarmCalls: 0, control: { ...plan.options.control, secret: randomSecret() }, logLevel: process.env['RF_LOG'] ?? 'silent' });
   t.after(() => gw.close());
   const reloader = new GatewayReloader({ gateway: gw, profilesDir, config: plan.config, env: {}, log: silentLogger() });
   t.after(() => reloader.close());
