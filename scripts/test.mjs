@@ -103,12 +103,12 @@ const concurrency = process.env.TEST_CONCURRENCY ?? (chosen.includes('load') ? '
 // The load tier holds thousands of sockets at once: its runner gets an open-files limit of 65,536 where the hard
 // limit allows (prlimit, util-linux), whatever the shell's soft limit is.
 const wrap = chosen.includes('load') ? raiseOpenFiles(65_536) : [];
-// The tiers that start the gateway start it as `npm start` does, from dist/: compiled once here (tsc, as
+// The tiers that start the gateway start it as `npm start` does, from dist/: built once here (scripts/build.mjs, as
 // `npm run build`), so each of the many starts skips compiling TypeScript in its three threads, which cost about as
 // much CPU again as the start itself. TRUNKGATE_TEST_PRODUCT=src keeps the sources through tsx.
 const product = process.env.TRUNKGATE_TEST_PRODUCT ?? (chosen.some((s) => s !== 'unit') ? 'dist' : 'src');
 if (product === 'dist') {
-  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   if (build.status !== 0) {
     console.error('the build failed: the tests that start the gateway run dist/ (TRUNKGATE_TEST_PRODUCT=src runs the sources)');
     process.exit(build.status ?? 1);

@@ -15,7 +15,7 @@ import type { ConnectionInfo, ListenerRetry } from './sip/transport/index.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger, type LogStyle } from './log/index.js';
 import { createCdrSink, type CdrSink, type CdrSinkOptions } from './cdr/index.js';
-import { keepCallObjectsYoung } from './common/index.js';
+import { keepCallObjectsYoung, productModuleUrl } from './common/index.js';
 import { prewarmB2bua } from './prewarm/b2bua-prewarm.js';
 
 export interface GatewayOptions {
@@ -159,7 +159,7 @@ async function warmB2buaThread(calls: number, kind: 'policy' | 'plain', log: Log
 }
 
 /** The warm-up module app workers import (compiled beside this file, or through tsx from the sources). */
-const WORKER_PREWARM_MODULE = new URL('./prewarm/b2bua-prewarm.js', import.meta.url).href;
+const WORKER_PREWARM_MODULE = productModuleUrl('prewarm/b2bua-prewarm').href;
 /** A worker's warm-up stays well inside its 10 s to connect. */
 const WORKER_PREWARM_MAX_MS = 3_000;
 

@@ -7,3 +7,4 @@ export * from './local-id.js';
 export * from './slot-map.js';
 export * from './young-calls.js';
 export * from './address-list.js';
+export * from './product-files.js';

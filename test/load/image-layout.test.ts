@@ -103,7 +103,7 @@ test('dist/ run as an unprivileged user with read-only profiles: it makes its CA
   t.after(() => rmSync(root, { recursive: true, force: true }));
   chmodSync(root, 0o755);
   const app = join(root, 'app');
-  await promisify(execFile)(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')],
+  await promisify(execFile)(process.execPath, [join(repoRoot, 'scripts/build.mjs'), '--outdir', join(app, 'dist'), '--quiet'],
     { cwd: repoRoot, timeout: 90_000 });
   cpSync(join(repoRoot, 'package.json'), join(app, 'package.json'));
   symlinkSync(join(repoRoot, 'node_modules'), join(app, 'node_modules'));

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { productRoot } from '../../common/index.js';
 
 /**
  * The web console under /console/: the files of `console/` at the top of the repository (beside `src/` and `dist/`,
@@ -12,7 +13,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
  */
 
 /** Where the console's files are, from src/admin/routes or dist/admin/routes alike. */
-export const CONSOLE_DIR = fileURLToPath(new URL('../../../console/', import.meta.url));
+export const CONSOLE_DIR = join(productRoot(), 'console');
 
 /** The bare names the pages import, mapped by the page's import map to the vendored modules. */
 const VENDOR: Record<string, string> = {
