@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { B2buaPolicy } from '../src/b2bua/index.js';
 import type { ProfileInput } from '../src/tls/index.js';
 
-// The product as `npm start` runs it: JavaScript compiled by tsc into dist/ (--product dist, the default), or the
+// The product as `npm start` runs it: JavaScript built into dist/ by scripts/build.mjs (--product dist, the default), or the
 // TypeScript sources through tsx (--product src), where every closure gets a naming wrapper production does not pay.
 const product = process.argv.includes('--product') ? process.argv[process.argv.indexOf('--product') + 1] : 'dist';
 const repo = process.argv.includes('--repo') ? process.argv[process.argv.indexOf('--repo') + 1]! : fileURLToPath(new URL('..', import.meta.url));

@@ -23,7 +23,10 @@ type EngineTlsModule = typeof import('../src/engine/engine-tls.js');
 type YoungCallsModule = typeof import('../src/common/young-calls.js');
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** Where the product is compiled for the server processes (tsc, as `npm start` runs it; .tmp/ is ignored by git). */
+/**
+ * Where the product is compiled for the server processes: by tsc, module by module, since they import single modules
+ * that the bundled dist/ has no files for (the code is the same JavaScript; .tmp/ is ignored by git).
+ */
 export const DIST = `${ROOT}.tmp/bench-dist/`;
 
 /**
