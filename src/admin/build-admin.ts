@@ -6,6 +6,7 @@ import { AdminActions } from './admin-actions.js';
 import { describeRoute, OPENAPI_TAGS } from './openapi-doc.js';
 import { listenerDownSchema } from './schemas.js';
 import { requireToken } from './auth.js';
+import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 import type { AdminErrorCode } from './errors.js';
 import { b2buaRoutes } from './routes/b2bua-routes.js';
 import { callsRoutes } from './routes/calls-routes.js';
@@ -25,6 +26,11 @@ export interface AdminOptions {
   processMetrics?: boolean;
   /** Standing warnings of the running configuration (e.g. policy bridge), shown by /health. */
   warnings?: readonly { code: string; message: string }[];
+  /**
+   * When the routes' schemas are compiled: at each route's first request (default; lazy-schema-compilers.ts), or all
+   * at `ready()` as fastify does by default (a test checks every schema compiles).
+   */
+  schemas?: 'lazy' | 'at-start';
 }
 
 // The console's static files hold no secret: its pages ask for the token and send it with every API call.
@@ -38,6 +44,7 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   const app = Fastify({
     ...(opts.log ? { loggerInstance: opts.log.child({ component: 'admin' }) } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
+    ...(opts.schemas === 'at-start' ? {} : { schemaController: { compilersFactory: lazySchemaCompilers } }),
   }) as unknown as FastifyInstance;
   await app.register(swagger, {
     openapi: {
