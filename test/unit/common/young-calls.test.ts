@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import ts from 'typescript';
+import { transformSync } from 'esbuild';
 
 // Objects from one allocation site, all kept alive: V8 decides to allocate that site's objects in old space
 // ("=> tenure" in its pretenuring trace). After keepCallObjectsYoung() it makes no such decision. The child runs
@@ -24,7 +24,7 @@ test('keepCallObjectsYoung turns off allocation-site pretenuring for the process
   const dir = mkdtempSync(join(tmpdir(), 'young-calls-'));
   try {
     const source = readFileSync(new URL('../../../src/common/young-calls.ts', import.meta.url), 'utf8');
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const js = transformSync(source, { loader: 'ts', format: 'esm', target: 'node20' }).code;
     const modulePath = join(dir, 'young-calls.mjs');
     writeFileSync(modulePath, js);
     const tenureDecisions = (kind: string): number => {
