@@ -153,6 +153,18 @@ export function kamailioVersion(): string {
   return /version:\s*(.*)/.exec(v.stdout ?? '')?.[1]?.trim() ?? 'unknown';
 }
 
+/** What a log held, for a failure message: requests by method and transport, and each call's methods in order. */
+function requestSummary(seen: KamailioRequestSeen[]): string {
+  const counts = new Map<string, number>();
+  const calls = new Map<string, string[]>();
+  for (const r of seen) {
+    counts.set(`${r.method}/${r.proto}`, (counts.get(`${r.method}/${r.proto}`) ?? 0) + 1);
+    calls.set(r.callId, [...(calls.get(r.callId) ?? []), r.method]);
+  }
+  const byCall = [...calls].map(([id, methods]) => `${id.slice(0, 8)}: ${methods.join(' ')}`).join('; ');
+  return `seen ${[...counts].map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing'}; by call: ${byCall}`;
+}
+
 /** Parses the tg-request lines of a kamailio log. */
 export function parseRequestLines(log: string): KamailioRequestSeen[] {
   const out: KamailioRequestSeen[] = [];
@@ -387,7 +399,9 @@ async function startKamailioOnce(o: KamailioOptions): Promise<KamailioProcess> {
       for (;;) {
         const seen = parseRequestLines(log);
         if (done(seen)) return seen;
-        if (Date.now() > until) throw new Error(`kamailio did not log the expected requests within ${timeoutMs} ms:\n${log.slice(-4000)}`);
+        if (Date.now() > until) {
+          throw new Error(`kamailio did not log the expected requests within ${timeoutMs} ms; ${requestSummary(seen)}\n${log.slice(-4000)}`);
+        }
         await new Promise((r) => setTimeout(r, 25));
       }
     },
