@@ -16,6 +16,7 @@ interface Input {
 }
 
 interface Leg {
+  connected?: boolean;
   on(event: 'destroy', listener: () => void): unknown;
   destroy(): unknown;
 }
@@ -45,6 +46,10 @@ srf.invite((req, res) => {
       stats.connected++;
       uas.on('destroy', () => uac.destroy());
       uac.on('destroy', () => uas.destroy());
+      // A BYE read together with the messages that completed the call was handled by drachtio-srf before these
+      // listeners existed (docs/control-protocol.md §6): the leg is already gone, so the other one is ended here.
+      if (uas.connected === false) uac.destroy();
+      else if (uac.connected === false) uas.destroy();
     })
     .catch((err: { status?: number }) => {
       stats.failed.push(err.status ?? 0);
