@@ -107,7 +107,7 @@ export class GatewayMetrics {
       (i) => scopeRows(i.b2bua.policy?.callLimits, (r) => r.calls));
     gauge('trunkgate_calls_limit_max', 'The maxCalls of each tenant and dial peer that has one', ['scope', 'name'],
       (i) => scopeRows(i.b2bua.policy?.callLimits, (r) => r.max));
-    gauge('trunkgate_calls_rate_tokens', 'Tokens the maxCallsPerSecond bucket of each tenant and dial peer holds now (summed over the apps)', ['scope', 'name'],
+    gauge('trunkgate_calls_rate_tokens', 'Tokens the maxCallsPerSecond bucket of each tenant and dial peer holds now (the apps share it)', ['scope', 'name'],
       (i) => scopeRows(i.b2bua.policy?.callRates, (r) => r.tokens));
     gauge('trunkgate_calls_rate_per_second', 'The maxCallsPerSecond of each tenant and dial peer that has one', ['scope', 'name'],
       (i) => scopeRows(i.b2bua.policy?.callRates, (r) => r.perSecond));

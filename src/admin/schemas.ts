@@ -213,7 +213,7 @@ export const statsSchema = {
             },
             callRates: {
               type: 'object',
-              description: 'per tenant and dial peer that has a maxCallsPerSecond: that rate and burst as configured, and the tokens (calls that may start now) its bucket holds, refilled to now; with several apps the tokens are summed over their buckets, each holding a share',
+              description: 'per tenant and dial peer that has a maxCallsPerSecond: that rate and burst as configured, and the tokens (calls that may start now) its bucket holds, refilled to now; with several apps they share one bucket (past 4,096 names, the tokens are summed over the apps\' buckets, each holding a share)',
               properties: { tenants: callRateRows, dialPeers: callRateRows },
             },
           },

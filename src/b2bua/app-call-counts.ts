@@ -1,4 +1,5 @@
 import type { B2buaPolicy } from './policy-types.js';
+import { SharedRateBuckets } from './app-rate-buckets.js';
 
 /** What a limit counts: the calls with a tenant on either leg, or the B legs routed over a dial peer. */
 export type LimitScope = 'tenant' | 'dialPeer';
@@ -9,6 +10,8 @@ export const SHARED_NAMES_MAX = 4_096;
 /** What a worker needs to count on the same table: the memory, its column, and the names numbered so far. */
 export interface SharedCountsInit {
   buffer: SharedArrayBuffer;
+  /** The call-rate buckets, at the same slot numbers (app-rate-buckets.ts). */
+  rates: SharedArrayBuffer;
   apps: number;
   app: number;
   names: [string, number][];
@@ -25,7 +28,8 @@ const key = (scope: LimitScope, name: string): string => `${scope}:${name}`;
  * column cleared by the pool, since the engine ends the calls it held.
  *
  * The pool numbers the names (append-only, at start and at each reload, before the policy reaches any app); a name
- * past SHARED_NAMES_MAX has no number and is counted per app against ceil(maxCalls / N), as before.
+ * past SHARED_NAMES_MAX has no number and is counted per app against ceil(maxCalls / N), as before. The same numbers
+ * place each name's call-rate bucket in `rates` (app-rate-buckets.ts).
  */
 export class SharedCallCounts {
   readonly #view: Int32Array;
@@ -35,29 +39,33 @@ export class SharedCallCounts {
   /** Names that asked for a number past SHARED_NAMES_MAX (pool only): limited per app. */
   #unnumbered = new Set<string>();
 
-  private constructor(readonly buffer: SharedArrayBuffer, apps: number, readonly app: number) {
+  /** The call-rate buckets of the same names, shared the same way. */
+  readonly rates: SharedRateBuckets;
+
+  private constructor(readonly buffer: SharedArrayBuffer, rates: SharedArrayBuffer, apps: number, readonly app: number) {
     this.#view = new Int32Array(buffer);
+    this.rates = new SharedRateBuckets(rates, SHARED_NAMES_MAX);
     this.#apps = apps;
     this.#own = app * SHARED_NAMES_MAX;
   }
 
   /** The pool's table (app 0 is the main thread's), its names numbered from `policy`. */
   static create(apps: number, policy: B2buaPolicy): SharedCallCounts {
-    const t = new SharedCallCounts(new SharedArrayBuffer(apps * SHARED_NAMES_MAX * 4), apps, 0);
+    const t = new SharedCallCounts(new SharedArrayBuffer(apps * SHARED_NAMES_MAX * 4), SharedRateBuckets.create(SHARED_NAMES_MAX).buffer, apps, 0);
     t.number(policy);
     return t;
   }
 
   /** A worker's view of the pool's table. */
   static attach(init: SharedCountsInit): SharedCallCounts {
-    const t = new SharedCallCounts(init.buffer, init.apps, init.app);
+    const t = new SharedCallCounts(init.buffer, init.rates, init.apps, init.app);
     t.learn(init.names);
     return t;
   }
 
   /** What worker `app` is started with. */
   initFor(app: number): SharedCountsInit {
-    return { buffer: this.buffer, apps: this.#apps, app, names: [...this.#index] };
+    return { buffer: this.buffer, rates: this.rates.buffer, apps: this.#apps, app, names: [...this.#index] };
   }
 
   /** Numbers the names of `policy` not numbered yet (pool only); the new entries, for the workers. */

@@ -40,7 +40,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   // The calls held against call limits outlive each policy swap: a reload's limits apply to them at once.
   const limits = options.policy ? new CallLimits(options.policy, options.apps, options.sharedCounts) : undefined;
   // So do the call-rate buckets: a reload's rates apply to the tokens they hold.
-  const rates = options.policy ? new CallRates(clock, options.policy, options.apps) : undefined;
+  const rates = options.policy ? new CallRates(clock, options.policy, options.apps, options.sharedCounts) : undefined;
   const pipelineStats = options.policy ? new PipelineStats(stats, limits, rates) : undefined;
   if (!options.policy && options.target === undefined) {
     throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_TARGET_INVALID', 'a target or a policy is required');

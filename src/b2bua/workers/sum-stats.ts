@@ -20,9 +20,10 @@ function add(a: Tree, b: Tree): Tree {
 /**
  * The counters of every app as one: the pinging app's snapshot (with the trunk states, which only it keeps)
  * plus each worker's counters, summed field by field. The calls held against a call limit are summed; the limit
- * itself is the same in every app and is taken once. So are a call rate and its burst; its tokens are summed: each
- * app's bucket holds a share (perSecond / N, at most ceil(burst / N)) and the engine hands new calls to the apps in
- * turn, so the sum is how many calls the gateway may start now (it can pass burst by the rounding up, at most N - 1).
+ * itself is the same in every app and is taken once. So are a call rate and its burst, and the tokens of a bucket the
+ * apps share (app-rate-buckets.ts). The tokens of a name the shared table had no room for are summed: each app's
+ * bucket holds a share (perSecond / N, at most ceil(burst / N)) and the engine hands new calls to the apps in turn, so
+ * the sum is how many calls the gateway may start now (it can pass burst by the rounding up, at most N - 1).
  */
 export function sumStats(main: B2buaStatsSnapshot, workers: readonly B2buaStatsSnapshot[]): B2buaStatsSnapshot {
   let sum = { ...main } as unknown as Tree;
@@ -53,13 +54,13 @@ function limitsOnce(sum: CallLimitsSnapshot, apps: readonly B2buaStatsSnapshot[]
   return { tenants: rows('tenants'), dialPeers: rows('dialPeers') };
 }
 
-/** Summed call-rate rows with each rate and burst as the first app that reports the row has them. */
+/** Summed call-rate rows with each rate and burst as the first app that reports the row has them, and its tokens if shared. */
 function ratesOnce(sum: CallRatesSnapshot, apps: readonly B2buaStatsSnapshot[]): CallRatesSnapshot {
   const rows = (scope: keyof CallRatesSnapshot): CallRatesSnapshot[typeof scope] => {
     const out: CallRatesSnapshot[typeof scope] = {};
     for (const [name, row] of Object.entries(sum[scope])) {
       const first = apps.map((a) => a.policy?.callRates?.[scope][name]).find((r) => r !== undefined) ?? row;
-      out[name] = { perSecond: first.perSecond, burst: first.burst, tokens: Math.round(row.tokens * 1000) / 1000 };
+      out[name] = { perSecond: first.perSecond, burst: first.burst, tokens: Math.round((first.shared ? first.tokens : row.tokens) * 1000) / 1000 };
     }
     return out;
   };
