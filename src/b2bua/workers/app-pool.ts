@@ -57,7 +57,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
     if (!counts || counts.unnumbered === 0) return;
     const code: B2buaErrorCode = 'ERR_B2BUA_SHARED_COUNTS_FULL';
     log.warn({ code, unnumbered: counts.unnumbered, max: SHARED_NAMES_MAX },
-      `b2bua: ${counts.unnumbered} tenants and dial peers past the ${SHARED_NAMES_MAX} the apps count together: their maxCalls is held per app`);
+      `b2bua: ${counts.unnumbered} tenants and dial peers past the ${SHARED_NAMES_MAX} the apps count together: their maxCalls and maxCallsPerSecond are held per app`);
   };
   countsFull();
   const main = await startB2bua({ ...options, app: 0, ...(counts ? { sharedCounts: counts } : {}) });
