@@ -8,3 +8,4 @@ export * from './slot-map.js';
 export * from './young-calls.js';
 export * from './address-list.js';
 export * from './product-files.js';
+export * from './retry-after.js';

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../common/index.js';
 import { BindHostSchema, EnvNameSchema, NameSchema, PortSchema } from './common-schema.js';
 
 /** A shared SIP listener of the gateway. */
@@ -104,7 +105,7 @@ export const LimitsSchema = z.strictObject({
   maxServerTransactions: ms(1, 1_000_000, 10_000),
   maxClientTransactions: ms(1, 1_000_000, 10_000),
   maxDialogs: ms(1, 10_000_000, 20_000),
-  retryAfterSeconds: ms(1, 3_600, 5),
+  retryAfterSeconds: ms(1, 3_600, DEFAULT_RETRY_AFTER_SECONDS),
   /** New requests (outside a dialog) a second per source address; 0: no limit. In-dialog requests are never charged. */
   requestsPerSecondPerSource: ms(0, 1_000_000, 500),
   /** Requests a source may send at once after a quiet spell; default twice the rate. */

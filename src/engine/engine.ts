@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { SecureContextOptions } from 'node:tls';
-import { afterInputClock, systemClock } from '../common/index.js';
+import { afterInputClock, DEFAULT_RETRY_AFTER_SECONDS, systemClock } from '../common/index.js';
 import { silentLogger } from '../log/index.js';
 import { TransactionLayer } from '../sip/transaction/index.js';
 import { TransportLayer, type ListenerRetry, type TransportUser } from '../sip/transport/index.js';
@@ -62,7 +62,7 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.#prewarmCalls = options.prewarmCalls ?? 0;
     this.#listenWhen = options.listenWhen;
-    this.#retryAfterSeconds = options.limits?.retryAfterSeconds ?? 5;
+    this.#retryAfterSeconds = options.limits?.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
     const log = options.log ?? silentLogger();
     const clock = options.clock ?? systemClock;
     // The protocol's timers (transport, transactions, core) yield to input already received, also to datagrams the

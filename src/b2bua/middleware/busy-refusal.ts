@@ -1,10 +1,8 @@
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../../common/index.js';
 import { refuseCall } from '../cdr.js';
 import type { B2buaLogCode } from '../errors.js';
 import { refusalLine, type CallLocals, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
 import { sipReason } from '../reason.js';
-
-/** Retry-After of a call-limit or call-rate 503 when the policy names none (the gateway's default). */
-const DEFAULT_RETRY_AFTER_S = 5;
 
 /** The CDR cause of a call refused at a call limit or over a call rate. */
 export type BusyCause = 'call-limit' | 'call-rate';
@@ -25,7 +23,7 @@ export interface BusyFailure {
 export const isBusy = <F extends { cause: string }>(f: F): f is F & BusyFailure => f.cause === 'call-limit' || f.cause === 'call-rate';
 
 /** The Retry-After of a 503 at a call limit or over a call rate. */
-export const retryAfter = (deps: PipelineDeps): Record<string, string> => ({ 'Retry-After': String(deps.policy.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S) });
+export const retryAfter = (deps: PipelineDeps): Record<string, string> => ({ 'Retry-After': String(deps.policy.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) });
 
 /** The B-leg loop's failure for `cause`: 503 with Reason `text` and Retry-After. */
 export function busyFailure(deps: PipelineDeps, text: string, cause: BusyCause): BusyFailure {
