@@ -42,48 +42,64 @@ export class SharedRateBuckets {
    * an unset bucket starts full; one already counting keeps the tokens it earned at its old rate, at most the new burst.
    */
   configure(i: number, perSecond: number, burst: number, now: number): void {
-    this.#locked(i, (o) => {
-      if (this.#f[o + PER_SECOND]! > 0) {
+    const o = this.#lock(i);
+    try {
+      const f = this.#f;
+      if (f[o + PER_SECOND]! > 0) {
         this.#refill(o, now);
-        this.#f[o + TOKENS] = Math.min(this.#f[o + TOKENS]!, burst);
+        f[o + TOKENS] = Math.min(f[o + TOKENS]!, burst);
       } else {
-        this.#f[o + TOKENS] = burst;
-        this.#f[o + AT] = now;
+        f[o + TOKENS] = burst;
+        f[o + AT] = now;
       }
-      this.#f[o + PER_SECOND] = perSecond;
-      this.#f[o + BURST] = burst;
-    });
+      f[o + PER_SECOND] = perSecond;
+      f[o + BURST] = burst;
+    } finally {
+      this.#unlock(i);
+    }
   }
 
   /** Slot `i` has no rate any more: unset, so a rate given again later starts full. */
   unset(i: number): void {
-    this.#locked(i, (o) => {
-      this.#f[o + PER_SECOND] = 0;
-    });
+    const o = this.#lock(i);
+    this.#f[o + PER_SECOND] = 0;
+    this.#unlock(i);
   }
 
   /** Takes a token: false (and none taken) when the bucket is empty. An unset bucket limits nothing. */
   take(i: number, now: number): boolean {
-    return this.#locked(i, (o) => {
+    const o = this.#lock(i);
+    try {
       if (this.#f[o + PER_SECOND]! <= 0) return true;
       if (this.#refill(o, now) < 1) return false;
       this.#f[o + TOKENS]! -= 1;
       return true;
-    });
+    } finally {
+      this.#unlock(i);
+    }
   }
 
   /** Takes a token even from an empty bucket: it goes below 0, and the refill pays that back first. */
   spend(i: number, now: number): void {
-    this.#locked(i, (o) => {
-      if (this.#f[o + PER_SECOND]! <= 0) return;
-      this.#refill(o, now);
-      this.#f[o + TOKENS]! -= 1;
-    });
+    const o = this.#lock(i);
+    try {
+      if (this.#f[o + PER_SECOND]! > 0) {
+        this.#refill(o, now);
+        this.#f[o + TOKENS]! -= 1;
+      }
+    } finally {
+      this.#unlock(i);
+    }
   }
 
   /** Tokens now, refilled; an unset bucket (which limits nothing) shows its last burst. */
   tokens(i: number, now: number): number {
-    return this.#locked(i, (o) => (this.#f[o + PER_SECOND]! <= 0 ? this.#f[o + BURST]! : this.#refill(o, now)));
+    const o = this.#lock(i);
+    try {
+      return this.#f[o + PER_SECOND]! <= 0 ? this.#f[o + BURST]! : this.#refill(o, now);
+    } finally {
+      this.#unlock(i);
+    }
   }
 
   /** Refills to `now` (never back in time: the apps' clocks are read at slightly different moments). */
@@ -96,18 +112,27 @@ export class SharedRateBuckets {
     return f[o + TOKENS]!;
   }
 
-  #locked<T>(i: number, fn: (offset: number) => T): T {
+  /**
+   * Takes slot `i`'s lock and returns the offset of its fields. The lock word is 0 when free, 1 when held, 2 when held
+   * with an app that may be waiting for it, so letting go wakes a waiter only when there may be one (a futex mutex).
+   */
+  #lock(i: number): number {
     if (!Number.isInteger(i) || i < 0 || i >= this.slots) throw new RangeError(`rate bucket ${i} is not one of ${this.slots}`);
     const locks = this.#locks;
-    for (let n = 0; Atomics.compareExchange(locks, i, 0, 1) !== 0; n++) {
-      // The holder is between two instructions of a few-operation section; past the spins it was descheduled.
-      if (n >= SPINS) Atomics.wait(locks, i, 1, 1);
+    let c = Atomics.compareExchange(locks, i, 0, 1);
+    // The holder is between two instructions of a few-operation section: spin a little before sleeping.
+    for (let n = 0; c !== 0 && n < SPINS; n++) c = Atomics.compareExchange(locks, i, 0, 1);
+    if (c !== 0) {
+      if (c !== 2) c = Atomics.exchange(locks, i, 2);
+      while (c !== 0) {
+        Atomics.wait(locks, i, 2, 1);
+        c = Atomics.exchange(locks, i, 2);
+      }
     }
-    try {
-      return fn(i * FIELDS);
-    } finally {
-      Atomics.store(locks, i, 0);
-      Atomics.notify(locks, i, 1);
-    }
+    return i * FIELDS;
+  }
+
+  #unlock(i: number): void {
+    if (Atomics.exchange(this.#locks, i, 0) === 2) Atomics.notify(this.#locks, i, 1);
   }
 }
