@@ -19,17 +19,20 @@ export const limitQuerySchema = {
 
 export const callSchema = {
   type: 'object',
-  description: "One connected call (CUBE's show call active voice brief)",
+  description: "One live call, connected or still ringing (CUBE's show call active voice brief)",
   required: ['id', 'app', 'state', 'callIds', 'startAt', 'answerAt', 'durationMs'],
   properties: {
     id: { type: 'string', description: 'stable for the call\'s life: `<app>-<8 hex>`; DELETE /calls/{id} takes it' },
     app: { type: 'integer', description: 'the b2bua app that holds the call: 0 the main thread\'s, 1.. the workers (gateway.workers)' },
-    state: { type: 'string', enum: ['connected', 'ending'], description: 'ending: a BYE is under way on a leg' },
+    state: {
+      type: 'string', enum: ['ringing', 'connected', 'ending'],
+      description: 'ringing: the B leg is being placed, no final answer yet; ending: a BYE (or a CANCEL, for a call not answered) is under way',
+    },
     callIds: { type: 'array', items: str, description: 'the A leg\'s Call-ID, then the B leg\'s' },
     tenantIn: nullableStr, tenantOut: nullableStr, dialPeer: nullableStr, callingNumber: nullableStr, calledNumber: nullableStr,
     startAt: { ...ms, description: 'the A leg\'s INVITE, ms since the epoch' },
-    answerAt: { ...ms, description: 'the B leg\'s answer, ms since the epoch' },
-    durationMs: { type: 'number', description: 'connected time so far' },
+    answerAt: { ...ms, nullable: true, description: 'the B leg\'s answer, ms since the epoch; null while ringing' },
+    durationMs: { type: 'number', description: 'connected time so far (0 while ringing)' },
   },
 } as const;
 

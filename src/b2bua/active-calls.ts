@@ -17,17 +17,33 @@ export interface CallFacts {
   answerAt: number;
 }
 
-/** `connected`: both legs up; `ending`: a BYE is under way on a leg (the far end's, ours or the engine's). */
-export type CallState = 'connected' | 'ending';
+/**
+ * `ringing`: the B leg is being placed (no final answer yet); `connected`: both legs up; `ending`: a BYE (or, for a call
+ * not answered yet, a CANCEL) is under way on a leg, the far end's, ours or the engine's.
+ */
+export type CallState = 'ringing' | 'connected' | 'ending';
+
+/** What the b2bua knows of a call still being set up: what a connected call has but its answer time. */
+export type SetupFacts = Omit<CallFacts, 'answerAt'>;
+
+/** A call still being set up, as the call list holds it until it is answered or has failed. */
+export interface CallSetup {
+  /** The call's id in the list; it keeps it once connected (pass it to `add`). */
+  readonly id: string;
+  /** It was answered (now under `id` as a connected call) or failed: it leaves the ringing calls. */
+  done(): void;
+}
 
 /** One live call as the admin API lists it. */
-export interface ActiveCallRow extends CallFacts {
+export interface ActiveCallRow extends SetupFacts {
+  /** When the B leg answered; null while ringing. */
+  answerAt: number | null;
   /** Stable for the call's life, unique across the apps: `<app>-<hex>`; `DELETE /calls/:id` takes it. */
   id: string;
   /** The b2bua app that holds the call: 0 is the main thread's, 1.. the workers (`gateway.workers`). */
   app: number;
   state: CallState;
-  /** Connected time so far. */
+  /** Connected time so far (0 while ringing). */
   durationMs: number;
 }
 
@@ -71,12 +87,22 @@ interface Entry {
   asked: boolean;
 }
 
+interface RingingEntry {
+  facts: SetupFacts;
+  /** Stops the setup: the B-leg attempt is cancelled and the caller gets a final response with `reason`. */
+  clear(cause: string, reason: string): void;
+  asked: boolean;
+  waiters: Array<() => void>;
+}
+
 /**
- * The connected calls of one b2bua app, so a shutdown can end what is left of them and the admin API can list
- * them and end one. A call leaves the table when it ends; `drained()` resolves when none is left.
+ * The calls of one b2bua app, so a shutdown can end what is left of the connected ones and the admin API can list
+ * them and end one, ringing or connected. A call leaves the table when it ends; `drained()` resolves when no connected
+ * call is left.
  */
 export class ActiveCalls {
   readonly #calls = new SlotMap<string, Entry>();
+  readonly #ringing = new Map<string, RingingEntry>();
   readonly #app: number;
   readonly #clock: Clock;
   #waiters: Array<() => void> = [];
@@ -95,14 +121,25 @@ export class ActiveCalls {
     return this.#calls.size;
   }
 
-  /** Registers a connected call; its id, or undefined when it had already ended. */
-  add(call: CallControl, facts: CallFacts): string | undefined {
+  /** Registers a call being set up (listed as ringing); `clear` is how a hang-up stops it. */
+  setUp(facts: SetupFacts, clear: (cause: string, reason: string) => void): CallSetup {
+    const id = this.#newId();
+    const e: RingingEntry = { facts, clear, asked: false, waiters: [] };
+    this.#ringing.set(id, e);
+    return {
+      id,
+      done: () => {
+        if (this.#ringing.get(id) !== e) return;
+        this.#ringing.delete(id);
+        for (const w of e.waiters.splice(0)) w();
+      },
+    };
+  }
+
+  /** Registers a connected call (under the id of its setup, when it had one); its id, or undefined when it had already ended. */
+  add(call: CallControl, facts: CallFacts, setupId?: string): string | undefined {
     if (call.ended) return undefined;
-    let id: string;
-    do {
-      id = `${this.#app}-${this.#nextId.toString(16).padStart(8, '0')}`;
-      this.#nextId = (this.#nextId + 1) >>> 0;
-    } while (this.#calls.has(id));
+    const id = setupId !== undefined && !this.#calls.has(setupId) ? setupId : this.#newId();
     this.#calls.set(id, { call, facts, asked: false });
     call.onEnd(() => {
       this.#calls.delete(id);
@@ -111,14 +148,18 @@ export class ActiveCalls {
     return id;
   }
 
-  /** The first `limit` calls by answer time (oldest first), and how many there are. */
+  /** The first `limit` calls: the connected ones by answer time (oldest first), then the ringing ones; and how many there are. */
   list(limit: number): CallList {
     const rows: ActiveCallRow[] = [];
     for (const [id, e] of this.#calls) {
       if (rows.length >= limit) break;
       rows.push(this.#row(id, e));
     }
-    return { calls: rows, total: this.#calls.size, unanswered: [] };
+    for (const [id, e] of this.#ringing) {
+      if (rows.length >= limit) break;
+      rows.push(this.#ringingRow(id, e));
+    }
+    return { calls: rows, total: this.#calls.size + this.#ringing.size, unanswered: [] };
   }
 
   /**
@@ -126,6 +167,8 @@ export class ActiveCalls {
    * to be released: `ended` when they were, `ending` when a BYE is still out.
    */
   async hangUp(id: string, cause: string, reason: string): Promise<HangUpResult> {
+    const r = this.#ringing.get(id);
+    if (r) return this.#clearSetup(id, r, cause, reason);
     const e = this.#calls.get(id);
     if (!e) return { outcome: 'unknown' };
     if (e.asked || e.call.releasing) return { outcome: 'already-ending', call: this.#row(id, e) };
@@ -156,6 +199,35 @@ export class ActiveCalls {
   drained(): Promise<void> {
     if (this.#calls.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** A ringing call's hang-up: its setup is stopped (CANCEL towards B, a final response to the caller). */
+  async #clearSetup(id: string, e: RingingEntry, cause: string, reason: string): Promise<HangUpResult> {
+    if (e.asked) return { outcome: 'already-ending', call: this.#ringingRow(id, e) };
+    e.asked = true;
+    const row = this.#ringingRow(id, e);
+    const ended = new Promise<boolean>((resolve) => {
+      const t = this.#clock.setTimeout(() => resolve(false), HANGUP_WAIT_MS);
+      e.waiters.push(() => {
+        t.cancel();
+        resolve(true);
+      });
+    });
+    e.clear(cause, reason);
+    return (await ended) ? { outcome: 'ended', call: row } : { outcome: 'ending', call: row };
+  }
+
+  #newId(): string {
+    let id: string;
+    do {
+      id = `${this.#app}-${this.#nextId.toString(16).padStart(8, '0')}`;
+      this.#nextId = (this.#nextId + 1) >>> 0;
+    } while (this.#calls.has(id) || this.#ringing.has(id));
+    return id;
+  }
+
+  #ringingRow(id: string, e: RingingEntry): ActiveCallRow {
+    return { id, app: this.#app, state: e.asked ? 'ending' : 'ringing', ...e.facts, callIds: [...e.facts.callIds], answerAt: null, durationMs: 0 };
   }
 
   #row(id: string, e: Entry): ActiveCallRow {

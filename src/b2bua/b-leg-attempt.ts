@@ -49,8 +49,9 @@ export function guardSendFailure(res: PipelineResponse, requestSent: () => boole
 
 export type AttemptResult =
   | { ok: true; legs: { uas: PassLeg; uac: PassLeg } }
-  | { ok: false; err: unknown; noAnswer?: false }
-  | { ok: false; noAnswer: true };
+  | { ok: false; err: unknown; noAnswer?: false; cleared?: false }
+  | { ok: false; noAnswer: true; cleared?: false }
+  | { ok: false; cleared: true; noAnswer?: false };
 
 export interface AttemptOptions {
   srf: PlaceCallSrf;
@@ -61,6 +62,8 @@ export interface AttemptOptions {
   clock: Clock;
   /** Give up when no final response came within this long: CANCEL the B leg and report `noAnswer`. */
   noAnswerMs?: number;
+  /** Receives the attempt's own way to give up now (the call was cleared): CANCEL the B leg and report `cleared`. */
+  onStart?: (giveUp: () => void) => void;
 }
 
 /**
@@ -72,28 +75,34 @@ export function attemptBLeg(o: AttemptOptions): Promise<AttemptResult> {
   let sent = false;
   let abandoned = false;
   let uacReq: { cancel?(): void } | undefined;
+  const cancel = (): void => {
+    try {
+      uacReq?.cancel?.();
+    } catch {
+      // the INVITE already completed: nothing to cancel
+    }
+  };
   const p = o.srf.createB2BUA(o.req, guardSendFailure(o.res, () => sent, () => abandoned), o.uri, o.opts, {
     cbRequest: (err, r) => {
       if (err) return;
       sent = true;
       uacReq = r as { cancel?(): void } | undefined;
+      // Given up before the INVITE went out (no answer in time, or cleared): it is cancelled as soon as it can be.
+      if (abandoned) cancel();
     },
   });
   return new Promise<AttemptResult>((resolve) => {
     let done = false;
-    const timer = o.noAnswerMs !== undefined
-      ? o.clock.setTimeout(() => {
-        if (done) return;
-        done = true;
-        abandoned = true;
-        try {
-          uacReq?.cancel?.();
-        } catch {
-          // the INVITE already completed: nothing to cancel
-        }
-        resolve({ ok: false, noAnswer: true });
-      }, o.noAnswerMs)
-      : undefined;
+    const abandon = (result: AttemptResult): void => {
+      if (done) return;
+      done = true;
+      abandoned = true;
+      timer?.cancel();
+      cancel();
+      resolve(result);
+    };
+    const timer = o.noAnswerMs !== undefined ? o.clock.setTimeout(() => abandon({ ok: false, noAnswer: true }), o.noAnswerMs) : undefined;
+    o.onStart?.(() => abandon({ ok: false, cleared: true }));
     p.then((legs) => {
       if (!done) {
         done = true;

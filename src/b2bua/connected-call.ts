@@ -27,6 +27,8 @@ export interface ConnectedCallOptions {
   active?: ActiveCalls | undefined;
   /** What the call list shows of it (the Call-IDs are read from the legs). */
   facts?: CallFacts;
+  /** The id the call list gave it while it rang, which it keeps. */
+  listedAs?: string | undefined;
   onEnded(end: CallEnd): void;
 }
 
@@ -49,7 +51,7 @@ export function runConnectedCall(o: ConnectedCallOptions): CallControl {
   }, legs);
   const st = o.limits?.sessionTimer;
   if (st && !control.ended) startSessionTimers(o, st, control);
-  if (o.active && o.facts) o.active.add(control, o.facts);
+  if (o.active && o.facts) o.active.add(control, o.facts, o.listedAs);
   return control;
 }
 

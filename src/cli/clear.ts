@@ -64,9 +64,10 @@ async function clearOne(endpoint: AdminEndpoint, path: string, io: AdminIo, json
   return 0;
 }
 
-function describeCall(id: string, b: { state: string; call: { callIds: string[]; callingNumber: string | null; calledNumber: string | null; app: number } }): string {
+function describeCall(id: string, b: { state: string; call: { callIds: string[]; callingNumber: string | null; calledNumber: string | null; app: number; answerAt?: number | null } }): string {
+  const how = b.call.answerAt === null ? 'CANCEL sent to the called side, 480 to the caller' : 'BYE sent on both legs';
   return `call ${id} (${b.call.callingNumber ?? '-'} -> ${b.call.calledNumber ?? '-'}, Call-ID ${b.call.callIds.join(' ')}, app ${b.call.app}): `
-    + `BYE sent on both legs; ${b.state === 'ended' ? 'ended' : 'ending (a BYE is still out)'}`;
+    + `${how}; ${b.state === 'ended' ? 'ended' : `ending (${b.call.answerAt === null ? 'the setup is still stopping' : 'a BYE is still out'})`}`;
 }
 
 function describeConnection(c: { id: string; protocol: string; direction: string; remoteAddress: string; remotePort: number; tenant?: string }): string {

@@ -2,7 +2,8 @@
 // two long calls are listed by GET /calls and by `trunkgate show calls --json` (id, Call-IDs, tenants, numbers,
 // state, times, app), one is cleared with `trunkgate clear call ID` and the other with DELETE /calls/:id; both sipp
 // sides get the BYE and the CDRs say cause admin. A TCP connection is closed by `trunkgate clear connection --remote`.
-// Without the token the API answers 401; unknown ids 404.
+// Without the token the API answers 401; unknown ids 404. A call still ringing is listed as ringing, and cleared with
+// a CANCEL towards the called side and 480 to the caller.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ADMIN_REASON, type ActiveCallRow } from '../../src/b2bua/active-calls.js';
+import { refusedCallScenario } from '../support/refused-call-scenario.js';
 import { freePort, startSipp, startSippUas } from '../support/sipp.js';
 import { productEntry, repoRoot, startTrunkgate, type LogLine } from '../support/trunkgate-process.js';
 import { adminUp } from '../support/udp-call-rig.js';
@@ -83,9 +85,10 @@ test('two long calls are listed, cleared by the CLI and by the API with BYE to b
   // Two calls that last until someone else hangs up: the callee-bye scenario waits for a BYE (30 s at most).
   const uac = await startSipp({ scenario: { file: 'uac-call-callee-bye.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 2, rate: 20, timeoutSec: 30 });
   t.after(() => uac.stop());
-  const listed = await until('two calls in GET /calls', async () => {
+  const listed = await until('two connected calls in GET /calls', async () => {
     const r = await api('GET', '/calls');
-    return (r.body.calls as ActiveCallRow[]).length === 2 ? r.body : undefined;
+    const calls = r.body.calls as ActiveCallRow[];
+    return calls.length === 2 && calls.every((c) => c.state === 'connected') ? r.body : undefined;
   });
   const calls = listed.calls as ActiveCallRow[];
   assert.equal(listed.total, 2);
@@ -97,7 +100,7 @@ test('two long calls are listed, cleared by the CLI and by the API with BYE to b
     assert.match(c.callIds[0]!, /@127\.0\.0\.1$/, 'the A leg\'s Call-ID is sipp\'s');
     assert.notEqual(c.callIds[0], c.callIds[1]);
     assert.deepEqual([c.tenantIn, c.tenantOut, c.dialPeer, c.callingNumber, c.calledNumber], ['pbx', 'far', 'far-end', 'sipp', '3001']);
-    assert.ok(c.startAt <= c.answerAt && c.durationMs >= 0, JSON.stringify(c));
+    assert.ok(c.answerAt !== null && c.startAt <= c.answerAt && c.durationMs >= 0, JSON.stringify(c));
   }
 
   const unauthorized = await api('GET', '/calls', '');
@@ -155,4 +158,45 @@ test('two long calls are listed, cleared by the CLI and by the API with BYE to b
   const [a, b] = await Promise.all([uac.exited, uas.exited]);
   assert.equal(a.stats.successful, 2, `caller side: ${a.errors.slice(0, 800)}`);
   assert.equal(b.stats.successful, 2, `called side: ${b.errors.slice(0, 800)}`);
+});
+
+test('a ringing call is listed as ringing and cleared by DELETE: CANCEL to the called sipp, 480 with the Reason to the calling one, CDR cause admin', { timeout: 60_000 }, async (t) => {
+  const uas = await startSippUas({ scenario: { file: 'uas-ring-cancel.xml' }, calls: 1 });
+  t.after(() => uas.stop());
+  const [sipPort, adminPort] = [await freePort(), await freePort()];
+  const dir = profiles(t, { sipPort, adminPort, farPort: uas.port });
+  const gw = await startTrunkgate(t, dir, {
+    env: { NODE_ENV: 'test', TRUNKGATE_ADMIN_TOKEN: TOKEN },
+    ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on'),
+  });
+  assert.ok(await adminUp(adminPort), 'admin API up');
+  const api = async (method: string, path: string) => {
+    const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+    return { status: res.status, body: await res.json() as Record<string, unknown> };
+  };
+  const scenarios = mkdtempSync(join(tmpdir(), 'trunkgate-ringing-'));
+  t.after(() => rmSync(scenarios, { recursive: true, force: true }));
+  const refused = refusedCallScenario(scenarios, 480, /SIP;cause=480;text="Call cleared by the administrator"$/);
+  const uac = await startSipp({ scenario: { file: refused }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 1, rate: 1, timeoutSec: 30 });
+  t.after(() => uac.stop());
+
+  const ringing = await until('a ringing call in GET /calls', async () => {
+    const calls = (await api('GET', '/calls')).body.calls as ActiveCallRow[];
+    return calls.find((c) => c.state === 'ringing');
+  });
+  assert.deepEqual([ringing.answerAt, ringing.durationMs, ringing.tenantIn, ringing.calledNumber], [null, 0, 'pbx', '3001']);
+  const shown = await cli(['show', 'calls', '--profiles', dir]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, new RegExp(`${ringing.id}\\s+\\d\\s+ringing\\s`));
+
+  const deleted = await api('DELETE', `/calls/${ringing.id}`);
+  assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+  assert.equal(deleted.body.state, 'ended');
+  // The far ends' verdicts: the called side got the CANCEL (and sent 487), the caller got 480 with the Reason.
+  const [a, b] = await Promise.all([uac.exited, uas.exited]);
+  assert.equal(a.stats.successful, 1, `caller side: ${a.errors.slice(0, 800)}`);
+  assert.equal(b.stats.successful, 1, `called side: ${b.errors.slice(0, 800)}`);
+  const cdr = gw.lines.find((l) => l.msg === 'cdr')?.cdr as { status: number; cause: string; releasedBy: string; reason: string } | undefined;
+  assert.deepEqual(cdr && [cdr.status, cdr.cause, cdr.releasedBy, cdr.reason], [480, 'admin', 'gateway', 'SIP;cause=480;text="Call cleared by the administrator"']);
+  assert.equal(((await api('GET', '/calls')).body.calls as ActiveCallRow[]).length, 0);
 });

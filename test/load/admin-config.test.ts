@@ -143,7 +143,8 @@ test('configuration API: every route and refusal, a TLS peer and a dial peer wri
   // A call in progress is untouched by a write, even one that removes the dial peer it was routed by.
   const long = await startSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${sipPort}`, service: '4003', calls: 1, pauseMs: 1000, timeoutSec: 10 });
   t.after(() => long.stop());
-  for (let i = 0; i < 100 && (await api('GET', '/calls')).body.count !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+  const connected = async (): Promise<boolean> => (await api('GET', '/calls')).body.calls.some((c: { state: string }) => c.state === 'connected');
+  for (let i = 0; i < 100 && !(await connected()); i++) await new Promise((r) => setTimeout(r, 20));
   const removed = await api('DELETE', '/config/dialPeers/400', { ifMatch: dp.etag! });
   assert.equal(removed.status, 200, JSON.stringify(removed.body));
   assert.deepEqual((await api('GET', '/calls')).body.calls.map((c: { dialPeer: string; state: string }) => [c.dialPeer, c.state]), [['400', 'connected']]);

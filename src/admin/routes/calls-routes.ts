@@ -11,14 +11,15 @@ const idParams = {
 } as const;
 
 /**
- * GET /calls (every app's live calls) and DELETE /calls/:id (BYE on both legs, the CDR's cause `admin`): CUBE's
+ * GET /calls (every app's live calls, ringing or connected) and DELETE /calls/:id (BYE on both legs; for a call still
+ * ringing, CANCEL towards the called side and 480 to the caller; the CDR's cause `admin`): CUBE's
  * `show call active voice brief` and `clear call voice causecode`.
  */
 export function callsRoutes(services: AdminServices, actions: AdminActions): FastifyPluginAsync {
   return async (app) => {
     app.get('/calls', {
       schema: {
-        summary: 'Live calls of every b2bua app: id, Call-IDs, tenants in and out, numbers, state, start and answer time, duration, app',
+        summary: 'Live calls of every b2bua app, connected then ringing: id, Call-IDs, tenants in and out, numbers, state, start and answer time, duration, app',
         tags: ['b2bua'],
         querystring: limitQuerySchema,
         response: { 200: callsSchema },
@@ -34,7 +35,7 @@ export function callsRoutes(services: AdminServices, actions: AdminActions): Fas
 
     app.delete('/calls/:id', {
       schema: {
-        summary: 'Clear a call: BYE with a Reason on both legs; its CDR says cause admin (404 for an unknown id, 409 when it is already ending)',
+        summary: 'Clear a call: BYE with a Reason on both legs (a ringing call: CANCEL to the called side, 480 with the Reason to the caller); its CDR says cause admin (404 for an unknown id, 409 when it is already ending)',
         tags: ['b2bua'],
         params: idParams,
         response: { 200: hangUpSchema, 404: errorSchema, 409: errorSchema },
@@ -53,8 +54,9 @@ export function callsRoutes(services: AdminServices, actions: AdminActions): Fas
         return reply.code(409).send({ code, message: `call ${id} is already ending` });
       }
       actions.count('clear-call', 'done');
+      const how = r.call.answerAt === null ? 'CANCEL sent to the called side, 480 to the caller' : 'BYE sent on both legs';
       req.log.info({ code: 'EVT_ADMIN_CALL_CLEARED', call: id, callIds: r.call.callIds, app: r.call.app, state: r.outcome },
-        `admin: call ${id} (${r.call.callIds[0] ?? '-'}) cleared: BYE sent on both legs`);
+        `admin: call ${id} (${r.call.callIds[0] ?? '-'}) cleared: ${how}`);
       return { id, state: r.outcome, call: { ...r.call, state: 'ending' } };
     });
   };

@@ -3,12 +3,11 @@ import { legCallIds, type ActiveCalls } from '../active-calls.js';
 import { attemptBLeg, ownFailureReason, type PlaceCallSrf } from '../b-leg-attempt.js';
 import { sipErrorStatus } from '../bridge-call.js';
 import { writeCdr, type AttemptOutcome, type CdrAttempt } from '../cdr.js';
-import { bLegTargets, bLegUri, liveTargets, parseServer, type BLegTarget } from '../b-leg-target.js';
+import { bLegTargets, liveTargets, type BLegTarget } from '../b-leg-target.js';
 import { runConnectedCall } from '../connected-call.js';
-import type { ReleasedBy } from '../supervise-legs.js';
 import type { PassLeg } from '../pass-through.js';
 import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
-import { PEER_HEADER, ROUTE_HEADER } from '../policy-types.js';
+import { PEER_HEADER } from '../policy-types.js';
 import { digestAnswer } from '../digest-answer.js';
 import { parsePeerHeader } from '../peer-header.js';
 import { failureReason, sipReason } from '../reason.js';
@@ -19,6 +18,7 @@ import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '..
 import { isBusy } from './busy-refusal.js';
 import { LegSlots } from './call-limit.js';
 import { LegRates } from './call-rate.js';
+import { resolveTarget, type Failure } from './resolve-target.js';
 
 export { guardSendFailure, type PlaceCallSrf } from '../b-leg-attempt.js';
 export { challengeRealm, digestAnswer } from '../digest-answer.js';
@@ -29,18 +29,6 @@ export interface PlaceCallDeps extends PipelineDeps {
   active?: ActiveCalls;
 }
 
-interface Failure {
-  status: number;
-  reason?: string;
-  reasonHeader?: string;
-  /** Headers besides the Reason (Retry-After of a call-limit or call-rate 503, busy-refusal.ts). */
-  headers?: Record<string, string>;
-  cause: string;
-  /** Who ended the call for its CDR (absent: the gateway, which had nothing to offer the call). */
-  releasedBy?: ReleasedBy;
-  /** The Reason of the B leg's final response, when it had one. */
-  reasonOut?: string;
-}
 
 /**
  * The bridge step: places the B leg on each target of the selected dial peers in turn (transport, scheme,
@@ -65,32 +53,38 @@ export function placeCall(deps: PlaceCallDeps): Middleware {
   };
 }
 
-/**
- * The addresses of one target: a `dns:` target becomes the addresses RFC 3263 gives for it (the Request-URI
- * names the address; the configured name goes to the engine in X-Trunkgate-Route `domain=`, the identity a
- * TLS server must present and the SNI, RFC 5922 §4.1). A name that resolves to nothing is a failure of that
- * target (503), and the next one is tried.
- */
-async function resolveTarget(deps: PlaceCallDeps, locals: CallLocals, target: BLegTarget): Promise<BLegTarget[] | Failure> {
-  const parsed = parseServer(target.server)!;
-  const r = await deps.resolve!(parsed.host, parsed.port, target.transport);
-  if (!r.ok) {
-    deps.stats.dnsFailures++;
-    // Once per name and code a window when the pipeline has a limiter: a trunk name that stops resolving fails
-    // every call to it, and each would write its own line.
-    if (deps.refusals) deps.refusals.line('warn', r.code, { dialPeer: target.dialPeer, server: target.server, callId: locals.callId }, `b2bua: ${r.reason}`, target.server);
-    else locals.log.warn({ dialPeer: target.dialPeer, server: target.server, code: r.code }, `b2bua: ${r.reason}`);
-    return { status: 503, reasonHeader: sipReason(503, `Trunk name does not resolve: ${target.server} (dial peer ${target.dialPeer})`), cause: 'dns' };
-  }
-  return r.targets.map((a) => {
-    const host = a.address.includes(':') ? `[${a.address}]` : a.address;
-    const headers = { ...target.headers };
-    if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${a.domain}`;
-    return { ...target, transport: a.transport, uri: bLegUri(locals.calledNumber ?? '', { host, port: a.port }, a.transport, target.scheme), headers };
-  });
+/** A call being placed as the call list sees it: what a hang-up asked, and how to give up the attempt under way. */
+interface Setup {
+  id: string;
+  cleared?: Failure;
+  giveUp?: () => void;
 }
 
+/**
+ * The call is listed as ringing until it is answered (it then keeps its id) or has failed. An administrator's hang-up
+ * cancels the B-leg attempt under way, stops the failover, and the caller gets 480 with the hang-up's Reason.
+ */
 async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineResponse): Promise<void> {
+  const locals = localsOf(req);
+  if (!deps.active) return placeLegs(deps, req, res, undefined);
+  const setup: Setup = { id: '' };
+  const listed = deps.active.setUp({
+    callIds: locals.callId ? [locals.callId] : [], tenantIn: locals.tenantIn ?? null, tenantOut: null, dialPeer: null,
+    callingNumber: locals.callingNumber ?? null, calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt,
+  }, (cause, reason) => {
+    // The hang-up's Reason text, with the status the caller gets (RFC 3326).
+    setup.cleared = { status: 480, reasonHeader: reason.replace(/^SIP;cause=\d+/i, 'SIP;cause=480'), cause, releasedBy: 'gateway' };
+    setup.giveUp?.();
+  });
+  setup.id = listed.id;
+  try {
+    await placeLegs(deps, req, res, setup);
+  } finally {
+    listed.done();
+  }
+}
+
+async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineResponse, setup: Setup | undefined): Promise<void> {
   const { policy, stats, clock, srf } = deps;
   const locals = localsOf(req);
   const log = locals.log;
@@ -134,7 +128,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   // A dial peer over its call rate (call-rates.ts) is passed over before a slot is taken; its token goes with the INVITE.
   const rates = deps.rates ? new LegRates(deps, deps.rates, locals) : undefined;
   for (let target = queue.shift(); target !== undefined; target = queue.shift()) {
-    if (res.finalResponseSent) break;
+    if (res.finalResponseSent || setup?.cleared) break;
     if (rates && !rates.allows(target)) {
       if (failure.cause === 'no-target') failure = rates.failure();
       continue;
@@ -184,8 +178,14 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     rates?.spend(target);
     const r = await attemptBLeg({
       srf, req, res, uri: target.uri, opts, clock, ...(target.noAnswerMs !== undefined ? { noAnswerMs: target.noAnswerMs } : {}),
+      // Cleared while this attempt's offer was prepared: it gives up at once.
+      ...(setup ? { onStart: (giveUp: () => void) => (setup.cleared ? giveUp() : (setup.giveUp = giveUp)) } : {}),
     });
     if (!r.ok) void sdp.end();
+    if (!r.ok && r.cleared) {
+      note(target, attemptAt, 'cancelled', null, undefined);
+      break;
+    }
     if (r.ok) {
       media = sdp;
       legs = r.legs;
@@ -241,6 +241,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   }
 
   const out = used ? { tenantOut: used.tenant, transportOut: used.transport, dialPeer: used.dialPeer } : {};
+  if (setup?.cleared && !legs) failure = setup.cleared;
   if (!legs) {
     // A CANCEL from the caller was answered 487 by createB2BUA itself (or by the engine between attempts), and
     // the B leg's 487 ended the loop: the A leg ended with the CANCEL, whatever the B leg said last.
@@ -271,7 +272,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     : undefined;
   const control = runConnectedCall({
     legs, log, stats: stats.calls, clock, callId: locals.callId, limits: policy.calls, aInvite: req,
-    aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active, media: media?.inDialog,
+    aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active, media: media?.inDialog, listedAs: setup?.id,
     facts: {
       callIds: legCallIds(locals.callId, legs.uac), tenantIn: locals.tenantIn ?? null, tenantOut: used!.tenant, dialPeer: used!.dialPeer, callingNumber: locals.callingNumber ?? null,
       calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt, answerAt,

@@ -62,6 +62,8 @@ export function mergeCallLists(parts: ReadonlyArray<{ app: number; list: CallLis
     total += p.list.total;
     unanswered.push(...p.list.unanswered);
   }
-  calls.sort((a, b) => a.answerAt - b.answerAt || a.id.localeCompare(b.id));
+  // Connected calls by answer time, then the ones still ringing by start time (as each app lists them).
+  calls.sort((a, b) => (a.answerAt === null ? 1 : 0) - (b.answerAt === null ? 1 : 0) || (a.answerAt ?? a.startAt) - (b.answerAt ?? b.startAt)
+    || a.id.localeCompare(b.id));
   return { calls: calls.slice(0, limit), total, unanswered };
 }

@@ -97,3 +97,46 @@ test('the apps\' lists merge by answer time under one limit; totals add up; an a
   assert.equal(merged.total, 7);
   assert.deepEqual(merged.unanswered, [2]);
 });
+
+test('a call being set up is listed as ringing after the connected ones; once answered it keeps its id; a hang-up asks its setup to stop', async () => {
+  const clock = new ManualClock(10_000);
+  const active = new ActiveCalls({ app: 1, clock });
+  const up = active.add(call().control, facts(1))!;
+  const { answerAt: _none, ...setupFacts } = facts(2);
+  const clears: Array<[string, string]> = [];
+  const ringing = active.setUp({ ...setupFacts, callIds: ['a-2'] }, (cause, reason) => clears.push([cause, reason]));
+  assert.match(ringing.id, /^1-[0-9a-f]{8}$/);
+  const list = active.list(10);
+  assert.equal(list.total, 2);
+  assert.deepEqual(list.calls.map((c) => [c.id, c.state, c.answerAt, c.durationMs]), [[up, 'connected', 1_500, 8_500], [ringing.id, 'ringing', null, 0]]);
+  assert.equal(active.list(1).calls.length, 1, 'the limit counts the ringing calls too');
+
+  // A hang-up of a ringing call asks its setup to stop and answers once the setup is done; a second one conflicts.
+  const hung = active.hangUp(ringing.id, ADMIN_CAUSE, ADMIN_REASON);
+  assert.deepEqual(clears, [[ADMIN_CAUSE, ADMIN_REASON]]);
+  const again = await active.hangUp(ringing.id, ADMIN_CAUSE, ADMIN_REASON);
+  assert.equal(again.outcome, 'already-ending');
+  ringing.done();
+  const r = await hung;
+  assert.equal(r.outcome, 'ended');
+  assert.equal(r.outcome === 'ended' ? r.call.answerAt : 'not ended', null);
+  assert.equal(active.list(10).total, 1, 'gone from the list');
+  assert.equal((await active.hangUp(ringing.id, ADMIN_CAUSE, ADMIN_REASON)).outcome, 'unknown');
+
+  // Answered: the connected call takes the setup's id, and the ringing entry goes.
+  const next = active.setUp({ ...setupFacts, callIds: ['a-3'] }, () => undefined);
+  assert.equal(active.add(call().control, facts(3), next.id), next.id);
+  next.done();
+  assert.deepEqual(active.list(10).calls.map((c) => [c.id, c.state]), [[up, 'connected'], [next.id, 'connected']]);
+});
+
+test('the apps\' lists merge with the connected calls first by answer time, then the ringing ones by start time', () => {
+  const row = (id: string, startAt: number, answerAt: number | null) => ({
+    id, app: 0, state: answerAt === null ? 'ringing' as const : 'connected' as const, ...facts(1), startAt, answerAt, durationMs: 0,
+  });
+  const merged = mergeCallLists([
+    { app: 0, list: { calls: [row('0-a', 1, 5), row('0-b', 2, null)], total: 2, unanswered: [] } },
+    { app: 1, list: { calls: [row('1-a', 1, 3), row('1-b', 0, null)], total: 2, unanswered: [] } },
+  ], 10);
+  assert.deepEqual(merged.calls.map((c) => c.id), ['1-a', '0-a', '1-b', '0-b']);
+});
