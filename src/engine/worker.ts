@@ -23,14 +23,13 @@ type FromWorker =
   | { type: 'closed' };
 
 const MARK = '__trunkgateEngineWorker';
-/** How long a worker may wait for its `listen` message beyond its own start bound, whatever the caller waits on. */
+/** How long a worker may wait for its `listen` message beyond its own start bound (whatever the caller waits on). */
 const MAX_LISTEN_WAIT_MS = 60_000;
 
 /**
- * Runs an Engine in a worker_threads Worker, so SIP and the control protocol get a core of their own while the
- * app runs in the main thread. The worker is this very module: compiled JS under dist/ in production, and the
- * TypeScript source in development, where the worker needs tsx's loader too (added when the parent lacks it).
- * Rejects with ERR_ENGINE_WORKER, with the engine's own code in `details.code` when the engine failed to start.
+ * Runs an Engine in a worker_threads Worker, so SIP and the control protocol get a core of their own while the app runs
+ * in the main thread. The worker runs this module (productModuleUrl: dist/engine/worker.js, or the TypeScript source
+ * with tsx's loader). Rejects with ERR_ENGINE_WORKER, with the engine's code in `details.code` when it failed to start.
  * With `listenWhen` the engine opens its listeners only once that settles (after its own pre-warm).
  */
 export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Promise<unknown>): Promise<EngineWorkerHandle> {
@@ -57,8 +56,7 @@ export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Pro
       }));
     };
     const late = (): void => fail(`engine worker did not start within ${timeoutMs} ms${listenWhen ? ' of being told to listen' : ''}`);
-    // The bound is on the worker's own start: with `listenWhen` it counts from the `listen` message, so the wait the
-    // caller asked for (its own warm-up, bounded by its own deadline) is not charged to the worker.
+    // With `listenWhen` the bound counts from the `listen` message: the caller's own (bounded) warm-up is not charged.
     let timer = setTimeout(late, listenWhen ? timeoutMs + MAX_LISTEN_WAIT_MS : timeoutMs);
     const listen = (): void => {
       if (settled) return;

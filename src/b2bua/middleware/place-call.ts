@@ -29,7 +29,6 @@ export interface PlaceCallDeps extends PipelineDeps {
   active?: ActiveCalls;
 }
 
-
 /**
  * The bridge step: places the B leg on each target of the selected dial peers in turn (transport, scheme,
  * TLS profile of the target tenant), moving on after 503, 408 or a transport failure, passing over a target whose

@@ -9,8 +9,8 @@ const MARK = '__trunkgateAppWorker';
 const STATS_EVERY_MS = 500;
 
 /**
- * Starts one b2bua app in a worker thread of its own: the same module, compiled under dist/ in production, or
- * the TypeScript source through tsx's loader in development (as the engine worker does). It connects to the
+ * Starts one b2bua app in a worker thread of its own: this module (productModuleUrl: dist/b2bua/workers/app-worker.js,
+ * or the TypeScript source through tsx's loader, as the engine worker does). It connects to the
  * engine like any drachtio app; the engine spreads new calls over the connected apps and keeps each dialog
  * with the app that made it (docs/control-protocol.md §2.2).
  */

@@ -1,31 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ActiveCalls, ADMIN_CAUSE, ADMIN_REASON, placeCall, type B2buaPolicy, type PlaceCallDeps, type SipServerResolver } from '../../../../src/b2bua/index.js';
-import { selectDialPeers } from '../../../../src/policy/index.js';
+import { placeCall, type B2buaPolicy, type SipServerResolver } from '../../../../src/b2bua/index.js';
 import { settle, sipError } from '../fake-srf.js';
-import { deps, FakeDialog, FakeRes, fakeInvite, policy, ScriptedSrf } from '../pipeline-fakes.js';
-
-const offer = [
-  'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/SAVP 0',
-  'a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:AAAA', 'a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:BBBB',
-  'a=crypto:3 AEAD_AES_256_GCM inline:CCCC', '',
-].join('\r\n');
-
-function start(number: string, tenantIn = 'pbx', body = offer, extra: Partial<PlaceCallDeps> = {}, p: B2buaPolicy = policy) {
-  const d = deps(p);
-  const srf = new ScriptedSrf();
-  const req = fakeInvite({ body });
-  req.locals = {
-    callId: 'c1', startedAt: d.clock.now(), log: d.deps.log, identities: [], tenantIn, transportIn: 'udp',
-    calledNumber: number, category: 'international', maxForwards: 69,
-    dialPeers: selectDialPeers(number, tenantIn, p.dialPeers),
-  };
-  const res = new FakeRes();
-  placeCall({ ...d.deps, srf, ...extra })(req, res, () => assert.fail('place-call is the last step'));
-  return { ...d, srf, req, res };
-}
-
-const cdrOf = (lines: Array<Record<string, unknown>>) => lines.find((l) => l.msg === 'cdr')?.cdr as Record<string, unknown> | undefined;
+import { FakeDialog, FakeRes, fakeInvite, policy } from '../pipeline-fakes.js';
+import { cdrOf, offer, start } from './place-call-rig.js';
 
 test('place-call: the target tenant\'s scheme, transport and TLS profile; Max-Forwards less one; crypto filtered and ordered', async () => {
   const s = start('+442071234567');
@@ -255,37 +233,6 @@ test('place-call: a dial peer\'s no-answer timeout cancels the B leg and tries t
   assert.equal(s.stats.calls.noAnswerTimeouts, 1);
   assert.equal(s.res.status, 486);
   assert.equal(s.res.reasonHeader, 'Q.850;cause=17', 'the far end\'s own Reason passes through');
-});
-
-test('place-call: a call being placed is listed as ringing; cleared, its B leg is cancelled, no other target is tried, the caller gets 480 and the CDR says admin', async () => {
-  const active = new ActiveCalls({ clock: deps().clock });
-  const s = start('+442071234567', 'pbx', offer, { active });
-  const first = await s.srf.attempt(0);
-  let cancelled = 0;
-  first.cbRequest(null, { cancel: () => { cancelled++; } });
-  const listed = active.list(10).calls;
-  assert.deepEqual(listed.map((c) => [c.state, c.answerAt, c.calledNumber, c.callIds]), [['ringing', null, '+442071234567', ['c1']]]);
-  const hung = active.hangUp(listed[0]!.id, ADMIN_CAUSE, ADMIN_REASON);
-  assert.equal(cancelled, 1, 'the B leg\'s INVITE was cancelled');
-  first.res.send(487);
-  const r = await hung;
-  assert.equal(r.outcome, 'ended');
-  assert.equal(s.srf.attempts.length, 1, 'no failover after a clear');
-  assert.equal(s.res.status, 480);
-  assert.equal(s.res.reasonHeader, 'SIP;cause=480;text="Call cleared by the administrator"');
-  const cdr = cdrOf(s.lines)!;
-  assert.deepEqual([cdr.cause, cdr.status, cdr.releasedBy], ['admin', 480, 'gateway']);
-  assert.equal(active.list(10).total, 0);
-});
-
-test('place-call: a ringing call that is answered stays in the list under the same id, connected', async () => {
-  const active = new ActiveCalls({ clock: deps().clock });
-  const s = start('+442071234567', 'pbx', offer, { active });
-  const first = await s.srf.attempt(0);
-  const id = active.list(10).calls[0]!.id;
-  first.resolve({ uas: new FakeDialog(), uac: new FakeDialog() });
-  await settle();
-  assert.deepEqual(active.list(10).calls.map((c) => [c.id, c.state]), [[id, 'connected']]);
 });
 
 test('place-call: every target silent past its timeout → 408 with a Reason naming the dial peer, in the CDR too', async () => {

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ActiveCalls, ADMIN_CAUSE, ADMIN_REASON } from '../../../../src/b2bua/index.js';
+import { settle } from '../fake-srf.js';
+import { deps, FakeDialog } from '../pipeline-fakes.js';
+import { cdrOf, offer, start } from './place-call-rig.js';
+
+test('place-call: a call being placed is listed as ringing; cleared, its B leg is cancelled, no other target is tried, the caller gets 480 and the CDR says admin', async () => {
+  const active = new ActiveCalls({ clock: deps().clock });
+  const s = start('+442071234567', 'pbx', offer, { active });
+  const first = await s.srf.attempt(0);
+  let cancelled = 0;
+  first.cbRequest(null, { cancel: () => { cancelled++; } });
+  const listed = active.list(10).calls;
+  assert.deepEqual(listed.map((c) => [c.state, c.answerAt, c.calledNumber, c.callIds]), [['ringing', null, '+442071234567', ['c1']]]);
+  const hung = active.hangUp(listed[0]!.id, ADMIN_CAUSE, ADMIN_REASON);
+  assert.equal(cancelled, 1, 'the B leg\'s INVITE was cancelled');
+  first.res.send(487);
+  const r = await hung;
+  assert.equal(r.outcome, 'ended');
+  assert.equal(s.srf.attempts.length, 1, 'no failover after a clear');
+  assert.equal(s.res.status, 480);
+  assert.equal(s.res.reasonHeader, 'SIP;cause=480;text="Call cleared by the administrator"');
+  const cdr = cdrOf(s.lines)!;
+  assert.deepEqual([cdr.cause, cdr.status, cdr.releasedBy], ['admin', 480, 'gateway']);
+  assert.equal(active.list(10).total, 0);
+});
+
+test('place-call: a ringing call that is answered stays in the list under the same id, connected', async () => {
+  const active = new ActiveCalls({ clock: deps().clock });
+  const s = start('+442071234567', 'pbx', offer, { active });
+  const first = await s.srf.attempt(0);
+  const id = active.list(10).calls[0]!.id;
+  first.resolve({ uas: new FakeDialog(), uac: new FakeDialog() });
+  await settle();
+  assert.deepEqual(active.list(10).calls.map((c) => [c.id, c.state]), [[id, 'connected']]);
+});
