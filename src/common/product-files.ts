@@ -30,7 +30,7 @@ export function productRoot(): string {
 /**
  * The URL of a module that can be loaded on its own (a worker's entry, a module a worker imports by URL), by its path
  * under src/ without extension: `src/engine/worker.ts` from the sources, `dist/engine/worker.js` from the build, where
- * scripts/build.mjs makes it an entry. Such a module says so in its first comment, and is listed in that script.
+ * scripts/build.mjs makes it an entry (test/unit/common/product-files.test.ts checks each call names one).
  */
 export function productModuleUrl(path: string): URL {
   return pathToFileURL(join(productRoot(), fromSources ? 'src' : 'dist', `${path}.${fromSources ? 'ts' : 'js'}`));
