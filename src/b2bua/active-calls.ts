@@ -174,13 +174,7 @@ export class ActiveCalls {
     if (e.asked || e.call.releasing) return { outcome: 'already-ending', call: this.#row(id, e) };
     e.asked = true;
     const row = this.#row(id, e);
-    const ended = new Promise<boolean>((resolve) => {
-      const t = this.#clock.setTimeout(() => resolve(false), HANGUP_WAIT_MS);
-      e.call.onEnd(() => {
-        t.cancel();
-        resolve(true);
-      });
-    });
+    const ended = this.#endedWithin((done) => e.call.onEnd(done));
     e.call.end(cause, reason);
     return (await ended) ? { outcome: 'ended', call: row } : { outcome: 'ending', call: { ...row, state: 'ending' } };
   }
@@ -206,15 +200,20 @@ export class ActiveCalls {
     if (e.asked) return { outcome: 'already-ending', call: this.#ringingRow(id, e) };
     e.asked = true;
     const row = this.#ringingRow(id, e);
-    const ended = new Promise<boolean>((resolve) => {
+    const ended = this.#endedWithin((done) => e.waiters.push(done));
+    e.clear(cause, reason);
+    return (await ended) ? { outcome: 'ended', call: row } : { outcome: 'ending', call: row };
+  }
+
+  /** True once `onEnd` reports the end, false when HANGUP_WAIT_MS passed first. */
+  #endedWithin(onEnd: (done: () => void) => void): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
       const t = this.#clock.setTimeout(() => resolve(false), HANGUP_WAIT_MS);
-      e.waiters.push(() => {
+      onEnd(() => {
         t.cancel();
         resolve(true);
       });
     });
-    e.clear(cause, reason);
-    return (await ended) ? { outcome: 'ended', call: row } : { outcome: 'ending', call: row };
   }
 
   #newId(): string {

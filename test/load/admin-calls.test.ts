@@ -57,6 +57,22 @@ async function cli(args: string[]): Promise<{ code: number | null; stdout: strin
   return { code, stdout, stderr };
 }
 
+/** The gateway of these tests on free ports, calling out to `farPort`, with the admin API asked as the operator asks it. */
+async function startGateway(t: TestContext, farPort: number) {
+  const [sipPort, adminPort] = [await freePort(), await freePort()];
+  const dir = profiles(t, { sipPort, adminPort, farPort });
+  const gw = await startTrunkgate(t, dir, {
+    env: { NODE_ENV: 'test', TRUNKGATE_ADMIN_TOKEN: TOKEN },
+    ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on'),
+  });
+  assert.ok(await adminUp(adminPort), 'admin API up');
+  const api = async (method: string, path: string, token = TOKEN) => {
+    const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return { status: res.status, body: await res.json() as Record<string, unknown> };
+  };
+  return { sipPort, dir, gw, api };
+}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -70,17 +86,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
 test('two long calls are listed, cleared by the CLI and by the API with BYE to both sipp sides and CDR cause admin; a TCP connection is cleared by --remote; 401 without the token, 404 for unknown ids', { timeout: 90_000 }, async (t) => {
   const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, calls: 2 });
   t.after(() => uas.stop());
-  const [sipPort, adminPort] = [await freePort(), await freePort()];
-  const dir = profiles(t, { sipPort, adminPort, farPort: uas.port });
-  const gw = await startTrunkgate(t, dir, {
-    env: { NODE_ENV: 'test', TRUNKGATE_ADMIN_TOKEN: TOKEN },
-    ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on'),
-  });
-  assert.ok(await adminUp(adminPort), 'admin API up');
-  const api = async (method: string, path: string, token = TOKEN) => {
-    const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
-    return { status: res.status, body: await res.json() as Record<string, unknown> };
-  };
+  const { sipPort, dir, gw, api } = await startGateway(t, uas.port);
 
   // Two calls that last until someone else hangs up: the callee-bye scenario waits for a BYE (30 s at most).
   const uac = await startSipp({ scenario: { file: 'uac-call-callee-bye.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 2, rate: 20, timeoutSec: 30 });
@@ -163,17 +169,7 @@ test('two long calls are listed, cleared by the CLI and by the API with BYE to b
 test('a ringing call is listed as ringing and cleared by DELETE: CANCEL to the called sipp, 480 with the Reason to the calling one, CDR cause admin', { timeout: 60_000 }, async (t) => {
   const uas = await startSippUas({ scenario: { file: 'uas-ring-cancel.xml' }, calls: 1 });
   t.after(() => uas.stop());
-  const [sipPort, adminPort] = [await freePort(), await freePort()];
-  const dir = profiles(t, { sipPort, adminPort, farPort: uas.port });
-  const gw = await startTrunkgate(t, dir, {
-    env: { NODE_ENV: 'test', TRUNKGATE_ADMIN_TOKEN: TOKEN },
-    ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on'),
-  });
-  assert.ok(await adminUp(adminPort), 'admin API up');
-  const api = async (method: string, path: string) => {
-    const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
-    return { status: res.status, body: await res.json() as Record<string, unknown> };
-  };
+  const { sipPort, dir, gw, api } = await startGateway(t, uas.port);
   const scenarios = mkdtempSync(join(tmpdir(), 'trunkgate-ringing-'));
   t.after(() => rmSync(scenarios, { recursive: true, force: true }));
   const refused = refusedCallScenario(scenarios, 480, /SIP;cause=480;text="Call cleared by the administrator"$/);
