@@ -118,8 +118,9 @@ export interface ShutdownOptions {
 }
 
 /**
- * SIGTERM's drain of the b2bua (both engine modes): new INVITEs get 503 with Retry-After, calls up get
- * `drainSeconds` to end by themselves, what is left is ended with BYE and a Reason on both legs (5 s more for those).
+ * SIGTERM's drain of the b2bua (both engine modes): new INVITEs get 503 with Retry-After, calls up or ringing get
+ * `drainSeconds` to end by themselves, what is left is ended with BYE and a Reason on both legs (a call still ringing:
+ * CANCEL towards the called side, 503 with the Reason to the caller), 5 s more for those.
  */
 export async function drainCalls(b2bua: B2buaApp, o: ShutdownOptions, log: Logger): Promise<{ drainedAlone: boolean; ended: number }> {
   b2bua.drain(o.retryAfterSeconds);

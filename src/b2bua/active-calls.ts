@@ -132,6 +132,7 @@ export class ActiveCalls {
         if (this.#ringing.get(id) !== e) return;
         this.#ringing.delete(id);
         for (const w of e.waiters.splice(0)) w();
+        this.#checkDrained();
       },
     };
   }
@@ -143,7 +144,7 @@ export class ActiveCalls {
     this.#calls.set(id, { call, facts, asked: false });
     call.onEnd(() => {
       this.#calls.delete(id);
-      if (this.#calls.size === 0) for (const w of this.#waiters.splice(0)) w();
+      this.#checkDrained();
     });
     return id;
   }
@@ -179,20 +180,29 @@ export class ActiveCalls {
     return (await ended) ? { outcome: 'ended', call: row } : { outcome: 'ending', call: { ...row, state: 'ending' } };
   }
 
-  /** Ends every call with a BYE carrying `reason` on each leg. */
+  /** Ends every call: a BYE carrying `reason` on each leg, and a ringing call's setup stopped with it. */
   endAll(cause: string, reason: string): number {
-    const n = this.#calls.size;
+    const n = this.#calls.size + this.#ringing.size;
     for (const e of [...this.#calls.values()]) {
       e.asked = true;
       e.call.end(cause, reason);
     }
+    for (const e of [...this.#ringing.values()]) {
+      if (e.asked) continue;
+      e.asked = true;
+      e.clear(cause, reason);
+    }
     return n;
   }
 
-  /** Resolves when no call is up (at once when none is). */
+  /** Resolves when no call is up or ringing (at once when none is). */
   drained(): Promise<void> {
-    if (this.#calls.size === 0) return Promise.resolve();
+    if (this.#calls.size === 0 && this.#ringing.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #checkDrained(): void {
+    if (this.#calls.size === 0 && this.#ringing.size === 0) for (const w of this.#waiters.splice(0)) w();
   }
 
   /** A ringing call's hang-up: its setup is stopped (CANCEL towards B, a final response to the caller). */

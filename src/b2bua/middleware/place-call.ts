@@ -71,8 +71,10 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     callIds: locals.callId ? [locals.callId] : [], tenantIn: locals.tenantIn ?? null, tenantOut: null, dialPeer: null,
     callingNumber: locals.callingNumber ?? null, calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt,
   }, (cause, reason) => {
-    // The hang-up's Reason text, with the status the caller gets (RFC 3326).
-    setup.cleared = { status: 480, reasonHeader: reason.replace(/^SIP;cause=\d+/i, 'SIP;cause=480'), cause, releasedBy: 'gateway' };
+    // The caller gets the Reason's own failure status (a shutdown's 503), else 480 with the Reason's text (RFC 3326).
+    const named = Number(/^SIP;cause=(\d{3})/i.exec(reason)?.[1] ?? 0);
+    const status = named >= 400 && named < 700 ? named : 480;
+    setup.cleared = { status, reasonHeader: reason.replace(/^SIP;cause=\d+/i, `SIP;cause=${status}`), cause, releasedBy: 'gateway' };
     setup.giveUp?.();
   });
   setup.id = listed.id;

@@ -140,3 +140,23 @@ test('the apps\' lists merge with the connected calls first by answer time, then
   ], 10);
   assert.deepEqual(merged.calls.map((c) => c.id), ['1-a', '0-a', '1-b', '0-b']);
 });
+
+test('ending every call stops the ringing ones too, and the list is drained only when neither kind is left', async () => {
+  const active = new ActiveCalls({ clock: new ManualClock(10_000) });
+  const c = call();
+  active.add(c.control, facts(1));
+  const { answerAt: _none, ...setupFacts } = facts(2);
+  const clears: string[] = [];
+  const ringing = active.setUp(setupFacts, (cause) => clears.push(cause));
+  let drained = false;
+  void active.drained().then(() => { drained = true; });
+  assert.equal(active.endAll('shutdown', 'SIP;cause=503;text="Gateway shutting down"'), 2);
+  assert.deepEqual(clears, ['shutdown'], 'the setup was asked to stop');
+  c.uas.answerBye();
+  c.uac.answerBye();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(drained, false, 'a call still ringing holds the drain');
+  ringing.done();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(drained, true);
+});

@@ -35,3 +35,15 @@ test('place-call: a ringing call that is answered stays in the list under the sa
   await settle();
   assert.deepEqual(active.list(10).calls.map((c) => [c.id, c.state]), [[id, 'connected']]);
 });
+
+test('place-call: a ringing call ended by a shutdown gets the shutdown\'s 503 and Reason, not 480', async () => {
+  const active = new ActiveCalls({ clock: deps().clock });
+  const s = start('+442071234567', 'pbx', offer, { active });
+  const first = await s.srf.attempt(0);
+  first.cbRequest(null, { cancel: () => undefined });
+  assert.equal(active.endAll('shutdown', 'SIP;cause=503;text="Gateway shutting down: call ended after the drain time"'), 1);
+  await active.drained();
+  assert.equal(s.res.status, 503);
+  assert.equal(s.res.reasonHeader, 'SIP;cause=503;text="Gateway shutting down: call ended after the drain time"');
+  assert.equal(cdrOf(s.lines)!.cause, 'shutdown');
+});
