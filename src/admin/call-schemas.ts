@@ -86,3 +86,8 @@ export const adminActionsSchema = {
   description: 'what was asked of the admin API, by action and result',
   additionalProperties: { type: 'object', additionalProperties: int },
 } as const;
+
+/** What a hang-up sent, by whether the call had been answered: the admin API's log line and `trunkgate clear call` say it. */
+export function clearedHow(answerAt: number | null | undefined): string {
+  return answerAt === null ? 'CANCEL sent to the called side, 480 to the caller' : 'BYE sent on both legs';
+}

@@ -92,7 +92,8 @@ interface RingingEntry {
   /** Stops the setup: the B-leg attempt is cancelled and the caller gets a final response with `reason`. */
   clear(cause: string, reason: string): void;
   asked: boolean;
-  waiters: Array<() => void>;
+  /** Hang-ups waiting for the setup to be done (made by the first one). */
+  waiters?: Array<() => void>;
 }
 
 /**
@@ -124,14 +125,14 @@ export class ActiveCalls {
   /** Registers a call being set up (listed as ringing); `clear` is how a hang-up stops it. */
   setUp(facts: SetupFacts, clear: (cause: string, reason: string) => void): CallSetup {
     const id = this.#newId();
-    const e: RingingEntry = { facts, clear, asked: false, waiters: [] };
+    const e: RingingEntry = { facts, clear, asked: false };
     this.#ringing.set(id, e);
     return {
       id,
       done: () => {
         if (this.#ringing.get(id) !== e) return;
         this.#ringing.delete(id);
-        for (const w of e.waiters.splice(0)) w();
+        for (const w of e.waiters?.splice(0) ?? []) w();
         this.#checkDrained();
       },
     };
@@ -210,7 +211,7 @@ export class ActiveCalls {
     if (e.asked) return { outcome: 'already-ending', call: this.#ringingRow(id, e) };
     e.asked = true;
     const row = this.#ringingRow(id, e);
-    const ended = this.#endedWithin((done) => e.waiters.push(done));
+    const ended = this.#endedWithin((done) => (e.waiters ??= []).push(done));
     e.clear(cause, reason);
     return (await ended) ? { outcome: 'ended', call: row } : { outcome: 'ending', call: row };
   }

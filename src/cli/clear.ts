@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { clearedHow } from '../admin/call-schemas.js';
 import type { ConnectionInfo } from '../sip/transport/index.js';
 import { adminRequest, refusal, resolveAdminEndpoint, type AdminEndpoint, type AdminIo } from './admin-client.js';
 import { parseHostPort } from './pki-remote.js';
@@ -65,9 +66,8 @@ async function clearOne(endpoint: AdminEndpoint, path: string, io: AdminIo, json
 }
 
 function describeCall(id: string, b: { state: string; call: { callIds: string[]; callingNumber: string | null; calledNumber: string | null; app: number; answerAt?: number | null } }): string {
-  const how = b.call.answerAt === null ? 'CANCEL sent to the called side, 480 to the caller' : 'BYE sent on both legs';
   return `call ${id} (${b.call.callingNumber ?? '-'} -> ${b.call.calledNumber ?? '-'}, Call-ID ${b.call.callIds.join(' ')}, app ${b.call.app}): `
-    + `${how}; ${b.state === 'ended' ? 'ended' : `ending (${b.call.answerAt === null ? 'the setup is still stopping' : 'a BYE is still out'})`}`;
+    + `${clearedHow(b.call.answerAt)}; ${b.state === 'ended' ? 'ended' : `ending (${b.call.answerAt === null ? 'the setup is still stopping' : 'a BYE is still out'})`}`;
 }
 
 function describeConnection(c: { id: string; protocol: string; direction: string; remoteAddress: string; remotePort: number; tenant?: string }): string {

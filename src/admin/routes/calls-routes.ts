@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AdminActions } from '../admin-actions.js';
 import type { AdminServices } from '../admin-services.js';
-import { callsSchema, hangUpSchema, LIST_LIMIT_DEFAULT, limitQuerySchema } from '../call-schemas.js';
+import { callsSchema, clearedHow, hangUpSchema, LIST_LIMIT_DEFAULT, limitQuerySchema } from '../call-schemas.js';
 import type { AdminErrorCode } from '../errors.js';
 import { errorSchema } from '../schemas.js';
 
@@ -54,9 +54,8 @@ export function callsRoutes(services: AdminServices, actions: AdminActions): Fas
         return reply.code(409).send({ code, message: `call ${id} is already ending` });
       }
       actions.count('clear-call', 'done');
-      const how = r.call.answerAt === null ? 'CANCEL sent to the called side, 480 to the caller' : 'BYE sent on both legs';
       req.log.info({ code: 'EVT_ADMIN_CALL_CLEARED', call: id, callIds: r.call.callIds, app: r.call.app, state: r.outcome },
-        `admin: call ${id} (${r.call.callIds[0] ?? '-'}) cleared: ${how}`);
+        `admin: call ${id} (${r.call.callIds[0] ?? '-'}) cleared: ${clearedHow(r.call.answerAt)}`);
       return { id, state: r.outcome, call: { ...r.call, state: 'ending' } };
     });
   };
