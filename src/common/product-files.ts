@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * Where the product's own files are, whichever form this process runs:
@@ -33,5 +34,60 @@ export function productRoot(): string {
  * scripts/build.mjs makes it an entry (test/unit/common/product-files.test.ts checks each call names one).
  */
 export function productModuleUrl(path: string): URL {
-  return pathToFileURL(join(productRoot(), fromSources ? 'src' : 'dist', `${path}.${fromSources ? 'ts' : 'js'}`));
+  const built = !fromSources || workersFromBuild;
+  return pathToFileURL(join(productRoot(), built ? 'dist' : 'src', `${path}.${built ? 'js' : 'ts'}`));
 }
+
+/**
+ * A worker thread that runs the product module at `path` (as productModuleUrl names it).
+ * - A TypeScript module goes through a small bootstrap that registers tsx's loader in the thread first: Node 20
+ *   resolves a worker's entry before preloaded loaders are ready.
+ * - A built module gets the process's options without a TypeScript loader (`--import tsx` in a test process): a
+ *   thread that needs none would otherwise start tsx's loader for nothing, about 0.2 CPU-s each. Otherwise the thread
+ *   inherits the process's options as Node does by default (npm start's V8 flags may not be given explicitly).
+ */
+export function startProductWorker(path: string, options: WorkerOptions): Worker {
+  const url = productModuleUrl(path);
+  if (url.pathname.endsWith('.ts')) {
+    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+    return new Worker(`import(${tsx}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
+      { ...options, eval: true });
+  }
+  const execArgv = withoutTypeScriptLoader(process.execArgv);
+  if (execArgv.length === process.execArgv.length) return new Worker(url, options);
+  try {
+    return new Worker(url, { ...options, execArgv });
+  } catch (err) {
+    // Options given explicitly are checked, and V8's (--expose-gc, ...) are refused there though inherited ones work.
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    return new Worker(url, options);
+  }
+}
+
+const LOADER_FLAGS = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
+const isTsx = (spec: string): boolean => /(^|[\\/])tsx([\\/]|$)/.test(spec);
+
+/** `args` without the flags that load tsx (`--import tsx`, `--import=tsx`, `--loader tsx/esm`, ...). */
+export function withoutTypeScriptLoader(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf('=');
+    if (eq > 0 && LOADER_FLAGS.has(arg.slice(0, eq)) && isTsx(arg.slice(eq + 1))) continue;
+    if (LOADER_FLAGS.has(arg) && i + 1 < args.length && isTsx(args[i + 1]!)) {
+      i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+/**
+ * The test runner (scripts/test.mjs) builds dist/ before the tiers that start the gateway and says so with
+ * TRUNKGATE_TEST_PRODUCT=dist. A gateway a test starts in its own process from the sources then runs its worker
+ * threads from that build: each thread would otherwise compile the sources through tsx again (about 1 CPU-s per
+ * engine thread, many times a run). The build and the sources are the same commit's, and the threads share only
+ * messages and shared memory laid out by the same modules.
+ */
+const workersFromBuild = fromSources && process.env.TRUNKGATE_TEST_PRODUCT === 'dist';

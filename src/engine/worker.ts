@@ -1,5 +1,5 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { GatewayError, productModuleUrl, startIdleMemoryRelease } from '../common/index.js';
+import { GatewayError, startIdleMemoryRelease, startProductWorker } from '../common/index.js';
 import { createLogger } from '../log/index.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { Engine, type EngineAddresses } from './engine.js';
@@ -33,16 +33,8 @@ const MAX_LISTEN_WAIT_MS = 60_000;
  * With `listenWhen` the engine opens its listeners only once that settles (after its own pre-warm).
  */
 export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Promise<unknown>): Promise<EngineWorkerHandle> {
-  const url = productModuleUrl('engine/worker');
   const data = { workerData: { [MARK]: true, options: listenWhen ? { ...options, holdListeners: true } : options } };
-  // Node 20 resolves a worker's entry before preloaded loaders are ready, so a TypeScript entry goes through a
-  // small bootstrap that registers tsx's loader in the worker first, then imports this module.
-  const worker = url.pathname.endsWith('.ts')
-    ? new Worker(
-      `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
-      { ...data, eval: true },
-    )
-    : new Worker(url, data);
+  const worker = startProductWorker('engine/worker', data);
   const timeoutMs = options.timeoutMs ?? 10_000;
 
   return new Promise<EngineWorkerHandle>((resolve, reject) => {

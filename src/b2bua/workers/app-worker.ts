@@ -1,5 +1,5 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { productModuleUrl } from '../../common/index.js';
+import { startProductWorker } from '../../common/index.js';
 import { createLogger } from '../../log/index.js';
 import { startB2bua, type B2buaApp } from '../start-b2bua.js';
 import { SharedCallCounts } from '../app-call-counts.js';
@@ -15,14 +15,7 @@ const STATS_EVERY_MS = 500;
  * with the app that made it (docs/control-protocol.md §2.2).
  */
 export function spawnAppWorker(input: AppWorkerInput): Worker {
-  const url = productModuleUrl('b2bua/workers/app-worker');
-  const data = { workerData: { [MARK]: true, input } };
-  return url.pathname.endsWith('.ts')
-    ? new Worker(
-      `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
-      { ...data, eval: true },
-    )
-    : new Worker(url, data);
+  return startProductWorker('b2bua/workers/app-worker', { workerData: { [MARK]: true, input } });
 }
 
 /** Inside the worker: the app, its counters posted twice a second, and the pool's orders. */
