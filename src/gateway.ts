@@ -128,7 +128,7 @@ export async function drainCalls(b2bua: B2buaApp, o: ShutdownOptions, log: Logge
   let ended = 0;
   if (!drainedAlone) {
     ended = b2bua.endCalls('shutdown', 'SIP;cause=503;text="Gateway shutting down: call ended after the drain time"');
-    log.info({ ended, drainSeconds: o.drainSeconds }, 'trunkgate: drain time over; remaining calls ended with BYE');
+    log.info({ ended, drainSeconds: o.drainSeconds }, 'trunkgate: drain time over; remaining calls ended (BYE on calls up, CANCEL and 503 on calls ringing)');
     if (!(await within(b2bua.drained(), 5_000))) log.warn({ code: 'ERR_GATEWAY_DRAIN', left: b2bua.activeCalls }, 'trunkgate: calls still up after their BYEs');
   }
   return { drainedAlone, ended };
