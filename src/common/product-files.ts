@@ -42,9 +42,9 @@ export function productModuleUrl(path: string): URL {
  * A worker thread that runs the product module at `path` (as productModuleUrl names it).
  * - A TypeScript module goes through a small bootstrap that registers tsx's loader in the thread first: Node 20
  *   resolves a worker's entry before preloaded loaders are ready.
- * - A built module gets the process's options without a TypeScript loader (`--import tsx` in a test process): a
- *   thread that needs none would otherwise start tsx's loader for nothing, about 0.2 CPU-s each. Otherwise the thread
- *   inherits the process's options as Node does by default (npm start's V8 flags may not be given explicitly).
+ * - A built module does without the TypeScript loader of a test process (`--import tsx`): a thread that needs none
+ *   would otherwise start tsx's loader for nothing, about 0.2 CPU-s each. Otherwise the thread inherits the
+ *   process's options, as Node does by default.
  */
 export function startProductWorker(path: string, options: WorkerOptions): Worker {
   const url = productModuleUrl(path);
@@ -57,9 +57,9 @@ export function startProductWorker(path: string, options: WorkerOptions): Worker
   if (execArgv.length === process.execArgv.length) return new Worker(url, options);
   try {
     return new Worker(url, { ...options, execArgv });
-  } catch (err) {
-    // Options given explicitly are checked, and V8's (--expose-gc, ...) are refused there though inherited ones work.
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+  } catch {
+    // Options given explicitly are checked, and some that a thread may inherit are refused there (V8's, such as
+    // --expose-gc): the thread inherits them all then, the loader with them. Any other fault fails again below.
     return new Worker(url, options);
   }
 }
