@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
-import { legCallIds, type ActiveCalls } from './active-calls.js';
-import { failureReason, sipReason } from './reason.js';
+import { legCallIds, type ActiveCalls, type SetupFacts } from './active-calls.js';
+import { clearedAnswer, failureReason, sipReason } from './reason.js';
 import type { CallStats } from './call-stats.js';
 import { plainCallLocals, type InviteFacts } from './call-locals.js';
 import { writeCdr } from './cdr.js';
@@ -21,10 +21,15 @@ export interface BridgeResponse {
   send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void;
 }
 
+/** The B-leg INVITE as drachtio-srf reports it sent; a call cleared while it rings cancels it. */
+export interface BridgeOutgoingInvite {
+  cancel(): void;
+}
+
 /** What the bridge needs from drachtio-srf: the one call that places the B leg and joins the two. */
 export interface BridgeSrf {
-  createB2BUA(req: BridgeRequest, res: BridgeResponse, uri: string, opts: Record<string, unknown>):
-    Promise<{ uas: BridgeLeg; uac: BridgeLeg }>;
+  createB2BUA(req: BridgeRequest, res: BridgeResponse, uri: string, opts: Record<string, unknown>,
+    progress: { cbRequest: (err: unknown, req?: BridgeOutgoingInvite) => void }): Promise<{ uas: BridgeLeg; uac: BridgeLeg }>;
 }
 
 export interface BridgeContext {
@@ -33,7 +38,7 @@ export interface BridgeContext {
   stats: CallStats;
   log: Logger;
   clock: Clock;
-  /** Connected calls are registered here (a shutdown ends what is left). */
+  /** Calls are listed here while they ring and once connected (the admin API clears them, a shutdown ends them). */
   active?: ActiveCalls;
   /** Where each call's CDR goes besides its log line (the JSON-lines file, the database). */
   onCdr?: (record: CdrRecord) => void;
@@ -58,6 +63,29 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
   // One record per call, as the policy pipeline writes them: no tenant, dial peer or permissions here.
   const locals = plainCallLocals(req, { log, startedAt, ...(ctx.onCdr ? { onCdr: ctx.onCdr } : {}) });
 
+  // Listed while it rings: clearing it answers the caller (480, or the Reason's own failure status) and cancels the
+  // B leg's INVITE, at once or as soon as drachtio-srf reports it sent. The B leg's 487 then reaches no one
+  // (createB2BUA passes a failure on only while the caller has no final answer), and a 200 that crossed the CANCEL
+  // is ended by createB2BUA itself, since the caller can no longer be answered.
+  let cleared: { status: number; cause: string; reason: string; reasonHeader: string } | undefined;
+  let invite: BridgeOutgoingInvite | undefined;
+  const cancelInvite = (): void => {
+    try {
+      invite?.cancel();
+    } catch (err) {
+      log.warn({ err, callId }, 'b2bua: could not cancel the B leg');
+    }
+  };
+  const setup = ctx.active?.setUp(callFacts(req, callId, startedAt), (cause, reason) => {
+    const answer = clearedAnswer(reason);
+    cleared = { ...answer, cause, reason };
+    try {
+      if (!res.finalResponseSent) res.send(answer.status, undefined, { headers: { Reason: answer.reasonHeader } });
+    } catch (err) {
+      log.warn({ err, callId }, 'b2bua: could not answer the A leg');
+    }
+    cancelInvite();
+  });
   let legs: { uas: BridgeLeg; uac: BridgeLeg };
   try {
     // A fresh options object per call: createB2BUA writes into it. No Call-ID header is given, so
@@ -71,8 +99,20 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
         if (status < 300) return {};
         return { Reason: failureReason({ res: r }) ?? sipReason(status, r.reason ?? 'Failed') };
       },
+    }, {
+      cbRequest: (_err, sent) => {
+        invite = sent;
+        if (cleared) cancelInvite();
+      },
     });
   } catch (err) {
+    setup?.done();
+    if (cleared) {
+      stats.fail(cleared.status);
+      log.info({ callId, status: cleared.status, cause: cleared.cause, setupMs: clock.now() - startedAt, durationMs: 0 }, 'call ended');
+      writeCdr(locals, { status: cleared.status, cause: cleared.cause, attempts: 1, endAt: clock.now(), releasedBy: 'gateway', reason: cleared.reasonHeader });
+      return;
+    }
     let status = sipErrorStatus(err);
     if (status === undefined) {
       status = 500;
@@ -95,6 +135,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
     return;
   }
 
+  setup?.done();
   const connectedAt = clock.now();
   const control = superviseLegs({
     stats, log, callId,
@@ -110,8 +151,15 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
       });
     },
   }, legs);
-  ctx.active?.add(control, {
-    callIds: legCallIds(callId, legs.uac), tenantIn: null, tenantOut: null, dialPeer: null,
-    callingNumber: addressUser(req.get('From')) ?? null, calledNumber: uriUser(req.uri) ?? null, startAt: startedAt, answerAt: connectedAt,
-  });
+  // Cleared in the last moment of its setup, when the caller already had the 200: ended like a connected call.
+  if (cleared) control.end(cleared.cause, cleared.reason);
+  ctx.active?.add(control, { ...callFacts(req, callId, startedAt), callIds: legCallIds(callId, legs.uac), answerAt: connectedAt }, setup?.id);
+}
+
+/** The call list's facts of a bridged call: no tenant or dial peer in this mode. */
+function callFacts(req: BridgeRequest, callId: string | undefined, startAt: number): SetupFacts {
+  return {
+    callIds: callId ? [callId] : [], tenantIn: null, tenantOut: null, dialPeer: null,
+    callingNumber: addressUser(req.get('From')) ?? null, calledNumber: uriUser(req.uri) ?? null, startAt,
+  };
 }

@@ -35,3 +35,13 @@ export function reasonTextOf(value: string | undefined): string | undefined {
   const m = value === undefined ? null : /;\s*text\s*=\s*"((?:[^"\\]|\\.)*)"/i.exec(value);
   return m ? m[1]!.replace(/\\(.)/g, '$1') : undefined;
 }
+
+/**
+ * How the caller of a call cleared while it rings is answered, given the Reason the clearing carries: with the
+ * Reason's own failure status (a shutdown's 503), else 480, and the Reason's cause made that status (RFC 3326).
+ */
+export function clearedAnswer(reason: string): { status: number; reasonHeader: string } {
+  const named = Number(/^SIP;cause=(\d{3})/i.exec(reason)?.[1] ?? 0);
+  const status = named >= 400 && named < 700 ? named : 480;
+  return { status, reasonHeader: reason.replace(/^SIP;cause=\d+/i, `SIP;cause=${status}`) };
+}

@@ -20,7 +20,7 @@ import { adminUp } from '../support/udp-call-rig.js';
 
 const TOKEN = 'admin-calls-test-token';
 
-function profiles(t: TestContext, o: { sipPort: number; adminPort: number; farPort: number }): string {
+function profiles(t: TestContext, o: { sipPort: number; adminPort: number; farPort: number; bridge?: boolean }): string {
   const root = mkdtempSync(join(tmpdir(), 'trunkgate-admin-calls-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const dir = join(root, 'profiles');
@@ -35,8 +35,8 @@ gateway:
   admin: { host: 127.0.0.1, port: ${o.adminPort}, tokenEnv: TRUNKGATE_ADMIN_TOKEN }
   engine: { mode: embedded, control: { host: 127.0.0.1, port: 0 } }
   limits: { requestsPerSecondPerSource: 0 }
-tenants:
-  pbx: { transport: udp, trustedSources: [127.0.0.1/32] }
+${o.bridge ? '  policy: bridge\n' : ''}tenants:
+  pbx: { transport: udp, trustedSources: [127.0.0.1/32]${o.bridge ? `, sipServer: 127.0.0.1:${o.farPort}` : ''} }
   far: { transport: udp, sipServer: 127.0.0.1:${o.farPort} }
 dialPeers:
   - { id: far-end, destinationPattern: "^3\\\\d{3}$", tenant: far, from: [pbx] }
@@ -58,9 +58,9 @@ async function cli(args: string[]): Promise<{ code: number | null; stdout: strin
 }
 
 /** The gateway of these tests on free ports, calling out to `farPort`, with the admin API asked as the operator asks it. */
-async function startGateway(t: TestContext, farPort: number) {
+async function startGateway(t: TestContext, farPort: number, bridge = false) {
   const [sipPort, adminPort] = [await freePort(), await freePort()];
-  const dir = profiles(t, { sipPort, adminPort, farPort });
+  const dir = profiles(t, { sipPort, adminPort, farPort, bridge });
   const gw = await startTrunkgate(t, dir, {
     env: { NODE_ENV: 'test', TRUNKGATE_ADMIN_TOKEN: TOKEN },
     ready: (l) => typeof l.msg === 'string' && l.msg.startsWith('trunkgate: drachtio control on'),
@@ -166,10 +166,11 @@ test('two long calls are listed, cleared by the CLI and by the API with BYE to b
   assert.equal(b.stats.successful, 2, `called side: ${b.errors.slice(0, 800)}`);
 });
 
-test('a ringing call is listed as ringing and cleared by DELETE: CANCEL to the called sipp, 480 with the Reason to the calling one, CDR cause admin', { timeout: 60_000 }, async (t) => {
+for (const bridge of [false, true]) {
+test(`${bridge ? 'policy bridge: ' : ''}a ringing call is listed as ringing and cleared by DELETE: CANCEL to the called sipp, 480 with the Reason to the calling one, CDR cause admin`, { timeout: 60_000 }, async (t) => {
   const uas = await startSippUas({ scenario: { file: 'uas-ring-cancel.xml' }, calls: 1 });
   t.after(() => uas.stop());
-  const { sipPort, dir, gw, api } = await startGateway(t, uas.port);
+  const { sipPort, dir, gw, api } = await startGateway(t, uas.port, bridge);
   const scenarios = mkdtempSync(join(tmpdir(), 'trunkgate-ringing-'));
   t.after(() => rmSync(scenarios, { recursive: true, force: true }));
   const refused = refusedCallScenario(scenarios, 480, /SIP;cause=480;text="Call cleared by the administrator"$/);
@@ -180,7 +181,8 @@ test('a ringing call is listed as ringing and cleared by DELETE: CANCEL to the c
     const calls = (await api('GET', '/calls')).body.calls as ActiveCallRow[];
     return calls.find((c) => c.state === 'ringing');
   });
-  assert.deepEqual([ringing.answerAt, ringing.durationMs, ringing.tenantIn, ringing.calledNumber], [null, 0, 'pbx', '3001']);
+  // The plain bridge knows no tenants.
+  assert.deepEqual([ringing.answerAt, ringing.durationMs, ringing.tenantIn, ringing.calledNumber], [null, 0, bridge ? null : 'pbx', '3001']);
   const shown = await cli(['show', 'calls', '--profiles', dir]);
   assert.equal(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, new RegExp(`${ringing.id}\\s+\\d\\s+ringing\\s`));
@@ -196,3 +198,4 @@ test('a ringing call is listed as ringing and cleared by DELETE: CANCEL to the c
   assert.deepEqual(cdr && [cdr.status, cdr.cause, cdr.releasedBy, cdr.reason], [480, 'admin', 'gateway', 'SIP;cause=480;text="Call cleared by the administrator"']);
   assert.equal(((await api('GET', '/calls')).body.calls as ActiveCallRow[]).length, 0);
 });
+}

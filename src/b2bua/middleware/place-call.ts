@@ -10,7 +10,7 @@ import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type Pip
 import { PEER_HEADER } from '../policy-types.js';
 import { digestAnswer } from '../digest-answer.js';
 import { parsePeerHeader } from '../peer-header.js';
-import { failureReason, sipReason } from '../reason.js';
+import { clearedAnswer, failureReason, sipReason } from '../reason.js';
 import { afterMedia, answerRefused, prepareCallSdp, type CallSdp } from '../call-sdp.js';
 import { mediaPool } from '../media-pools.js';
 import { watchMedia } from '../media-watch.js';
@@ -71,10 +71,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
     callIds: locals.callId ? [locals.callId] : [], tenantIn: locals.tenantIn ?? null, tenantOut: null, dialPeer: null,
     callingNumber: locals.callingNumber ?? null, calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt,
   }, (cause, reason) => {
-    // The caller gets the Reason's own failure status (a shutdown's 503), else 480 with the Reason's text (RFC 3326).
-    const named = Number(/^SIP;cause=(\d{3})/i.exec(reason)?.[1] ?? 0);
-    const status = named >= 400 && named < 700 ? named : 480;
-    setup.cleared = { status, reasonHeader: reason.replace(/^SIP;cause=\d+/i, `SIP;cause=${status}`), cause, releasedBy: 'gateway' };
+    setup.cleared = { ...clearedAnswer(reason), cause, releasedBy: 'gateway' };
     setup.giveUp?.();
   });
   setup.id = listed.id;

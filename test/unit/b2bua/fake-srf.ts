@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { BridgeLeg, BridgeRequest, BridgeResponse, BridgeSrf } from '../../../src/b2bua/index.js';
+import type { BridgeLeg, BridgeOutgoingInvite, BridgeRequest, BridgeResponse, BridgeSrf } from '../../../src/b2bua/index.js';
 import { captureLog as captureWholeLog } from '../../support/log-capture.js';
 
 /** A drachtio-srf Dialog stand-in: records destroy() calls and lets the test answer them. */
@@ -46,8 +46,11 @@ export function fakeRequest(callId = 'a-leg-1@10.0.0.1', uri = 'sip:15551234567@
 export class FakeResponse implements BridgeResponse {
   finalResponseSent = false;
   sent: number[] = [];
-  send(status: number): void {
+  /** The headers of each response sent, in order. */
+  headers: Array<Record<string, string> | undefined> = [];
+  send(status: number, _reason?: string, opts?: { headers?: Record<string, string> }): void {
     this.sent.push(status);
+    this.headers.push(opts?.headers);
     this.finalResponseSent = true;
   }
 }
@@ -57,14 +60,23 @@ export interface B2buaCall {
   opts: Record<string, unknown>;
   resolve(legs: { uas: BridgeLeg; uac: BridgeLeg }): void;
   reject(err: unknown): void;
+  /** Reports the B-leg INVITE sent, as drachtio-srf does; returns how many times it was cancelled so far. */
+  sendInvite(): { cancels: () => number };
 }
 
 /** createB2BUA that waits for the test to say how the B leg went. */
 export class FakeSrf implements BridgeSrf {
   calls: B2buaCall[] = [];
-  createB2BUA(_req: BridgeRequest, _res: BridgeResponse, uri: string, opts: Record<string, unknown>):
-    Promise<{ uas: BridgeLeg; uac: BridgeLeg }> {
-    return new Promise((resolve, reject) => this.calls.push({ uri, opts, resolve, reject }));
+  createB2BUA(_req: BridgeRequest, _res: BridgeResponse, uri: string, opts: Record<string, unknown>,
+    progress: { cbRequest: (err: unknown, req?: BridgeOutgoingInvite) => void }): Promise<{ uas: BridgeLeg; uac: BridgeLeg }> {
+    return new Promise((resolve, reject) => this.calls.push({
+      uri, opts, resolve, reject,
+      sendInvite: () => {
+        let n = 0;
+        progress.cbRequest(null, { cancel: () => void n++ });
+        return { cancels: () => n };
+      },
+    }));
   }
 }
 
