@@ -8,13 +8,14 @@
  *
  * Run by the benchmarks (`--server`), not by hand.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import type { TrustpointMaterial } from '../src/pki/index.js';
 
 type LogModule = typeof import('../src/log/logger.js');
@@ -24,8 +25,8 @@ type YoungCallsModule = typeof import('../src/common/young-calls.js');
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /**
- * Where the product is compiled for the server processes: by tsc, module by module, since they import single modules
- * that the bundled dist/ has no files for (the code is the same JavaScript; .tmp/ is ignored by git).
+ * Where the product is compiled for the server processes: module by module (compileProduct), since they import single
+ * modules that the bundled dist/ has no files for (.tmp/ is ignored by git).
  */
 export const DIST = `${ROOT}.tmp/bench-dist/`;
 
@@ -189,10 +190,16 @@ export async function startServer(kind: Kind, tp: TrustpointMaterial, caPem: str
   return { kind, child, port, tcpPort };
 }
 
-/** Compiles src/ into DIST for the server processes, as `npm start` runs the product. */
+/**
+ * Compiles src/ into DIST for the server processes with the build's own compiler and settings (scripts/build.mjs:
+ * esbuild, ES modules for node20), one file per module instead of bundled, so the code is the JavaScript `npm start`
+ * runs.
+ */
 export function compileProduct(): void {
   process.stderr.write(`compiling src/ into ${DIST} ...\n`);
-  execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', DIST], { stdio: 'inherit' });
+  rmSync(DIST, { recursive: true, force: true });
+  const sources = readdirSync(`${ROOT}src`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => `${ROOT}src/${f}`);
+  buildSync({ entryPoints: sources, outdir: DIST, outbase: `${ROOT}src`, bundle: false, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
 }
 
 export async function stopServer(s: Server): Promise<void> {
