@@ -196,6 +196,17 @@ export class ActiveCalls {
     return n;
   }
 
+  /**
+   * This app's thread is ending with calls up: each is recorded as ended now with `cause` (its CDR written at once,
+   * see CallControl.abandon); the engine ends their legs. Calls still ringing are left to the engine's 503 and
+   * CANCEL. How many were recorded.
+   */
+  abandonAll(cause: string, reason: string): number {
+    const calls = [...this.#calls.values()];
+    for (const e of calls) e.call.abandon(cause, reason);
+    return calls.length;
+  }
+
   /** Resolves when no call is up or ringing (at once when none is). */
   drained(): Promise<void> {
     if (this.#calls.size === 0 && this.#ringing.size === 0) return Promise.resolve();

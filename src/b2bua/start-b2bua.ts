@@ -196,6 +196,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     },
     drained: () => active.drained(),
     endCalls: (cause, reason) => active.endAll(cause, reason),
+    abandonCalls: (cause, reason) => active.abandonAll(cause, reason),
     listCalls: (limit) => Promise.resolve(active.list(limit)),
     hangUp: (id, cause, reason) => active.hangUp(id, cause, reason),
     stats: () => (pipelineStats

@@ -50,6 +50,12 @@ export interface CallControl {
   readonly releasing: boolean;
   /** Called when the call has ended (both legs released), after the CDR callback. */
   onEnd(fn: () => void): void;
+  /**
+   * This app is going away with the call still up (its thread ends): the call is recorded as ended now, both legs
+   * counted released and its CDR written with `cause`, since no BYE of this app's can complete any more (the engine
+   * ends both legs when the app's control connection closes).
+   */
+  abandon(cause: string, reason: string): void;
 }
 
 export interface SuperviseContext {
@@ -82,7 +88,11 @@ class SupervisedCall implements CallControl {
   #ended = false;
   readonly #onEnd: Array<() => void> = [];
 
-  constructor(private readonly endCall: (why: string, text: string) => void, private readonly legsGoing: () => boolean) {}
+  constructor(
+    private readonly endCall: (why: string, text: string) => void,
+    private readonly legsGoing: () => boolean,
+    private readonly dropCall: (why: string, text: string) => void,
+  ) {}
 
   get ended(): boolean {
     return this.#ended;
@@ -94,6 +104,10 @@ class SupervisedCall implements CallControl {
 
   end(why: string, text: string): void {
     this.endCall(why, text);
+  }
+
+  abandon(why: string, text: string): void {
+    this.dropCall(why, text);
   }
 
   onEnd(fn: () => void): void {
@@ -213,7 +227,16 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
     log.info({ callId, cause: why, reason: text }, 'b2bua: the gateway ends the call');
     hangUp(a, { Reason: text });
     hangUp(b, { Reason: text });
-  }, () => releasedBy !== undefined || !a.up || !b.up);
+  }, () => releasedBy !== undefined || !a.up || !b.up, (why, text) => {
+    if (control.ended) return;
+    if (releasedBy === undefined) {
+      releasedBy = 'gateway';
+      cause = why;
+      reason = text;
+    }
+    release(a);
+    release(b);
+  });
 
   if (ctx.maxDurationMs !== undefined && ctx.clock) {
     const s = Math.round(ctx.maxDurationMs / 1000);

@@ -2,10 +2,11 @@
 // worker). New calls are spread over every app, each call ends on the app that took it, the admin API's counters
 // are the sum of all apps, and an app worker that dies is started again while the others go on taking calls.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { runSipp, startSippUas } from '../support/sipp.js';
+import type { ActiveCallRow } from '../../src/b2bua/active-calls.js';
+import { runSipp, startSipp, startSippUas } from '../support/sipp.js';
 import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../support/trunkgate-process.js';
 import { adminStats, adminUp, udpCallProfiles } from '../support/udp-call-rig.js';
 
@@ -96,4 +97,40 @@ test('an app worker that stops is logged with ERR_B2BUA_WORKER and started again
   }
   assert.equal(s.b2bua.completed, 20, 'the first worker\'s calls still count after its restart');
   assert.equal(s.b2bua.failedTotal, 0);
+});
+
+test('an app worker that ends on its own with calls up hands over their CDRs (cause app-lost), and the engine ends their legs with BYE', { timeout: 90_000 }, async (t) => {
+  const { gw, sipPort, adminPort, dir } = await gatewayWithApps(t, 2, { TRUNKGATE_TEST_APP_FAULT: 'exit:4000' });
+  await gw.waitFor((l) => l.msg === 'b2bua connected' && l.app === 1, 15_000);
+  // Four calls that last until someone else hangs up (the scenario waits for a BYE), spread over both apps.
+  const uac = await startSipp({ scenario: { file: 'uac-call-callee-bye.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 4, rate: 20, timeoutSec: 30 });
+  t.after(() => uac.stop());
+  const api = async (method: string, path: string) => {
+    const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { method });
+    return (await res.json()) as { calls?: ActiveCallRow[] };
+  };
+  let calls: ActiveCallRow[] = [];
+  for (let i = 0; i < 60 && !(calls.length === 4 && calls.every((c) => c.state === 'connected')); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    calls = (await api('GET', '/calls')).calls ?? [];
+  }
+  assert.equal(calls.length, 4, `calls listed: ${JSON.stringify(calls)}`);
+  const held = calls.filter((c) => c.app === 1);
+  assert.ok(held.length >= 1 && held.length < 4, `app 1 holds ${held.length} of the 4 calls`);
+
+  await gw.waitFor((l) => l.code === 'ERR_B2BUA_WORKER' && typeof l.msg === 'string' && l.msg.includes('starting it again'), 15_000);
+  // The records reach the CDR file through the pool (a stopping thread's own log lines may not make it out).
+  const file = join(dir, '..', 'cdr', 'cdr.jsonl');
+  const lost = (): Array<Record<string, unknown>> => (existsSync(file) ? readFileSync(file, 'utf8') : '').split('\n')
+    .filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.cause === 'app-lost');
+  for (let i = 0; i < 100 && lost().length < held.length; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(lost().length, held.length, 'one CDR for each call the stopped app held, no more');
+  for (const r of lost()) {
+    assert.ok(held.some((h) => h.callIds[0] === r.callId), `${String(r.callId)} was one of app 1's calls`);
+    assert.deepEqual([r.status, r.releasedBy, r.reason], [200, 'gateway', 'SIP;cause=503;text="application disconnected"']);
+  }
+  // The other app's calls go on until the administrator clears them; then every caller has had its BYE.
+  for (const c of calls.filter((x) => x.app !== 1)) await api('DELETE', `/calls/${c.id}`);
+  const r = await uac.exited;
+  assert.equal(r.stats.successful, 4, `every caller got a BYE: ${r.errors.slice(0, 1200)}`);
 });

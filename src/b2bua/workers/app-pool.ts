@@ -206,6 +206,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       send({ type: 'end', cause, reason });
       return main.endCalls(cause, reason) + workerActive();
     },
+    abandonCalls: (cause: string, reason: string): number => main.abandonCalls(cause, reason),
     listCalls: async (limit: number): Promise<CallList> => {
       const asked = slots.filter((s) => s.worker !== undefined).map(async (s) => {
         const a = await queries.ask(s.worker!, (id) => ({ type: 'calls', id, limit }), LIST_WAIT_MS);

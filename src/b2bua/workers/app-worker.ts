@@ -2,6 +2,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { startProductWorker } from '../../common/index.js';
 import { createLogger } from '../../log/index.js';
 import { startB2bua, type B2buaApp } from '../start-b2bua.js';
+import { sipReason } from '../reason.js';
 import { SharedCallCounts } from '../app-call-counts.js';
 import { downKey, type AppPrewarm, type AppWorkerInput, type FromAppWorker, type ToAppWorker } from './messages.js';
 
@@ -43,8 +44,12 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   const report = (): void => post({ type: 'stats', stats: app.stats(), active: app.activeCalls });
   const timer = setInterval(report, STATS_EVERY_MS);
   timer.unref();
-  // A worker that ends on its own (an uncaught error, process.exit) still hands over its last counters.
-  process.on('exit', report);
+  // A worker that ends on its own (an uncaught error, process.exit) still hands over a CDR for each call it held up
+  // (cause app-lost; the engine ends their legs when this app's connection closes) and its last counters.
+  process.on('exit', () => {
+    app.abandonCalls('app-lost', sipReason(503, 'application disconnected'));
+    report();
+  });
   port.on('message', (m: ToAppWorker) => {
     switch (m.type) {
       case 'policy':

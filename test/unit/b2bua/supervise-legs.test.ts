@@ -100,3 +100,33 @@ test('ActiveCalls: endAll ends each call, and drained() resolves when the last o
   assert.equal(active.size, 0);
   assert.equal(a.ends[0]?.cause, 'shutdown');
 });
+
+test('abandon(): the call is recorded as ended at once with the cause, without BYEs; its legs count released once', () => {
+  const c = call({ maxDurationMs: 60_000 });
+  const reason = 'SIP;cause=503;text="application disconnected"';
+  c.control.abandon('app-lost', reason);
+  assert.deepEqual(c.ends, [{ releasedBy: 'gateway', cause: 'app-lost', reason, byeFailed: 0 }]);
+  assert.equal(c.uas.destroyCalls + c.uac.destroyCalls, 0, 'no BYE of ours: the app is going away');
+  assert.equal(c.control.ended, true);
+  assert.deepEqual([c.stats.legsUp, c.stats.active, c.stats.completed], [0, 0, 1]);
+  // Whatever comes later changes nothing: a second abandon, the far end's BYE, the maximum duration.
+  c.control.abandon('app-lost', reason);
+  c.uac.remoteBye();
+  c.clock.advance(60_000);
+  assert.equal(c.ends.length, 1);
+  assert.deepEqual([c.stats.legsUp, c.stats.completed], [0, 1]);
+});
+
+test('abandon() while a hang-up is under way keeps who hung up, and ActiveCalls.abandonAll records every call up', () => {
+  const active = new ActiveCalls();
+  const a = call();
+  const b = call();
+  const facts = { callIds: ['c'], tenantIn: null, tenantOut: null, dialPeer: null, callingNumber: null, calledNumber: null, startAt: 0, answerAt: 0 };
+  active.add(a.control, facts);
+  active.add(b.control, facts);
+  a.uas.remoteBye(); // the caller hung up; our BYE towards B is out
+  assert.equal(active.abandonAll('app-lost', 'SIP;cause=503;text="application disconnected"'), 2);
+  assert.deepEqual([a.ends[0]?.releasedBy, a.ends[0]?.cause], ['caller', 'normal']);
+  assert.deepEqual([b.ends[0]?.releasedBy, b.ends[0]?.cause], ['gateway', 'app-lost']);
+  assert.equal(active.size, 0);
+});
