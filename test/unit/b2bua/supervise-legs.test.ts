@@ -15,6 +15,17 @@ function call(o: { maxDurationMs?: number } = {}) {
   return { stats, clock, lines, ends, uas, uac, control };
 }
 
+/** Two supervised calls registered in one call list. */
+function twoCallsListed() {
+  const active = new ActiveCalls();
+  const a = call();
+  const b = call();
+  const facts = { callIds: ['c'], tenantIn: null, tenantOut: null, dialPeer: null, callingNumber: null, calledNumber: null, startAt: 0, answerAt: 0 };
+  active.add(a.control, facts);
+  active.add(b.control, facts);
+  return { active, a, b };
+}
+
 test('a BYE that fails is counted and logged with its code, and the leg is released all the same', () => {
   const c = call();
   c.uac.remoteBye();
@@ -81,12 +92,7 @@ test('a normal hang-up timer is cancelled: the maximum duration never fires afte
 });
 
 test('ActiveCalls: endAll ends each call, and drained() resolves when the last one is released', async () => {
-  const active = new ActiveCalls();
-  const a = call();
-  const b = call();
-  const facts = { callIds: ['c'], tenantIn: null, tenantOut: null, dialPeer: null, callingNumber: null, calledNumber: null, startAt: 0, answerAt: 0 };
-  active.add(a.control, facts);
-  active.add(b.control, facts);
+  const { active, a, b } = twoCallsListed();
   assert.equal(active.size, 2);
   let drained = false;
   const waiting = active.drained().then(() => { drained = true; });
@@ -118,12 +124,7 @@ test('abandon(): the call is recorded as ended at once with the cause, without B
 });
 
 test('abandon() while a hang-up is under way keeps who hung up, and ActiveCalls.abandonAll records every call up', () => {
-  const active = new ActiveCalls();
-  const a = call();
-  const b = call();
-  const facts = { callIds: ['c'], tenantIn: null, tenantOut: null, dialPeer: null, callingNumber: null, calledNumber: null, startAt: 0, answerAt: 0 };
-  active.add(a.control, facts);
-  active.add(b.control, facts);
+  const { active, a, b } = twoCallsListed();
   a.uas.remoteBye(); // the caller hung up; our BYE towards B is out
   assert.equal(active.abandonAll('app-lost', 'SIP;cause=503;text="application disconnected"'), 2);
   assert.deepEqual([a.ends[0]?.releasedBy, a.ends[0]?.cause], ['caller', 'normal']);
