@@ -79,6 +79,8 @@ export interface SippProcess {
   stop(): Promise<SippResult>;
   /** Resolves when the process exits by itself. */
   exited: Promise<SippResult>;
+  /** The counters of the running process as of its last -trace_stat dump (once a second). */
+  liveStats(): SippStats;
 }
 
 let sippChecked = false;
@@ -213,7 +215,14 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
     }
     return exited;
   };
-  return { port, pid: child.pid ?? -1, child, stop, exited };
+  const liveStats = (): SippStats => {
+    try {
+      return parseStatCsv(readFileSync(join(dir, 'stat.csv'), 'utf8'));
+    } catch {
+      return parseStatCsv('');
+    }
+  };
+  return { port, pid: child.pid ?? -1, child, stop, exited, liveStats };
 }
 
 /** Runs one sipp scenario to its end (bounded by -m and -timeout) and returns its verdict and counters. */
