@@ -2,6 +2,7 @@ import type { Clock } from '../common/index.js';
 import type { PipelineRequest, PipelineResponse } from './pipeline-types.js';
 import type { PassLeg } from './pass-through.js';
 import { sipReason } from './reason.js';
+import { OutgoingInvite } from './outgoing-invite.js';
 
 /** Texts for the failures createB2BUA answers the caller with by itself. */
 const OWN_FAILURES: Record<number, string> = {
@@ -72,24 +73,10 @@ export interface AttemptOptions {
  * the abandoned attempt still does is kept from the A leg, and a late answer is released.
  */
 export function attemptBLeg(o: AttemptOptions): Promise<AttemptResult> {
-  let sent = false;
+  const invite = new OutgoingInvite();
   let abandoned = false;
-  let uacReq: { cancel?(): void } | undefined;
-  const cancel = (): void => {
-    try {
-      uacReq?.cancel?.();
-    } catch {
-      // the INVITE already completed: nothing to cancel
-    }
-  };
-  const p = o.srf.createB2BUA(o.req, guardSendFailure(o.res, () => sent, () => abandoned), o.uri, o.opts, {
-    cbRequest: (err, r) => {
-      if (err) return;
-      sent = true;
-      uacReq = r as { cancel?(): void } | undefined;
-      // Given up before the INVITE went out (no answer in time, or cleared): it is cancelled as soon as it can be.
-      if (abandoned) cancel();
-    },
+  const p = o.srf.createB2BUA(o.req, guardSendFailure(o.res, () => invite.sent, () => abandoned), o.uri, o.opts, {
+    cbRequest: invite.onSent,
   });
   return new Promise<AttemptResult>((resolve) => {
     let done = false;
@@ -98,7 +85,7 @@ export function attemptBLeg(o: AttemptOptions): Promise<AttemptResult> {
       done = true;
       abandoned = true;
       timer?.cancel();
-      cancel();
+      invite.cancel();
       resolve(result);
     };
     const timer = o.noAnswerMs !== undefined ? o.clock.setTimeout(() => abandon({ ok: false, noAnswer: true }), o.noAnswerMs) : undefined;

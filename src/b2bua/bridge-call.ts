@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
 import { legCallIds, type ActiveCalls, type SetupFacts } from './active-calls.js';
 import { clearedAnswer, failureReason, sipReason } from './reason.js';
+import { OutgoingInvite } from './outgoing-invite.js';
 import type { CallStats } from './call-stats.js';
 import { plainCallLocals, type InviteFacts } from './call-locals.js';
 import { writeCdr } from './cdr.js';
@@ -21,15 +22,10 @@ export interface BridgeResponse {
   send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void;
 }
 
-/** The B-leg INVITE as drachtio-srf reports it sent; a call cleared while it rings cancels it. */
-export interface BridgeOutgoingInvite {
-  cancel(): void;
-}
-
 /** What the bridge needs from drachtio-srf: the one call that places the B leg and joins the two. */
 export interface BridgeSrf {
   createB2BUA(req: BridgeRequest, res: BridgeResponse, uri: string, opts: Record<string, unknown>,
-    progress: { cbRequest: (err: unknown, req?: BridgeOutgoingInvite) => void }): Promise<{ uas: BridgeLeg; uac: BridgeLeg }>;
+    progress: { cbRequest: (err: unknown, req?: { cancel?(): void }) => void }): Promise<{ uas: BridgeLeg; uac: BridgeLeg }>;
 }
 
 export interface BridgeContext {
@@ -68,14 +64,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
   // (createB2BUA passes a failure on only while the caller has no final answer), and a 200 that crossed the CANCEL
   // is ended by createB2BUA itself, since the caller can no longer be answered.
   let cleared: { status: number; cause: string; reason: string; reasonHeader: string } | undefined;
-  let invite: BridgeOutgoingInvite | undefined;
-  const cancelInvite = (): void => {
-    try {
-      invite?.cancel();
-    } catch (err) {
-      log.warn({ err, callId }, 'b2bua: could not cancel the B leg');
-    }
-  };
+  const invite = new OutgoingInvite();
   const setup = ctx.active?.setUp(callFacts(req, callId, startedAt), (cause, reason) => {
     const answer = clearedAnswer(reason);
     cleared = { ...answer, cause, reason };
@@ -84,7 +73,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
     } catch (err) {
       log.warn({ err, callId }, 'b2bua: could not answer the A leg');
     }
-    cancelInvite();
+    invite.cancel();
   });
   let legs: { uas: BridgeLeg; uac: BridgeLeg };
   try {
@@ -99,12 +88,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
         if (status < 300) return {};
         return { Reason: failureReason({ res: r }) ?? sipReason(status, r.reason ?? 'Failed') };
       },
-    }, {
-      cbRequest: (_err, sent) => {
-        invite = sent;
-        if (cleared) cancelInvite();
-      },
-    });
+    }, { cbRequest: invite.onSent });
   } catch (err) {
     setup?.done();
     if (cleared) {

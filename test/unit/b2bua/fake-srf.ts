@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { BridgeLeg, BridgeOutgoingInvite, BridgeRequest, BridgeResponse, BridgeSrf } from '../../../src/b2bua/index.js';
+import type { BridgeLeg, BridgeRequest, BridgeResponse, BridgeSrf } from '../../../src/b2bua/index.js';
 import { captureLog as captureWholeLog } from '../../support/log-capture.js';
 
 /** A drachtio-srf Dialog stand-in: records destroy() calls and lets the test answer them. */
@@ -68,7 +68,7 @@ export interface B2buaCall {
 export class FakeSrf implements BridgeSrf {
   calls: B2buaCall[] = [];
   createB2BUA(_req: BridgeRequest, _res: BridgeResponse, uri: string, opts: Record<string, unknown>,
-    progress: { cbRequest: (err: unknown, req?: BridgeOutgoingInvite) => void }): Promise<{ uas: BridgeLeg; uac: BridgeLeg }> {
+    progress: { cbRequest: (err: unknown, req?: { cancel?(): void }) => void }): Promise<{ uas: BridgeLeg; uac: BridgeLeg }> {
     return new Promise((resolve, reject) => this.calls.push({
       uri, opts, resolve, reject,
       sendInvite: () => {
