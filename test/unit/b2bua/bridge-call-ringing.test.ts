@@ -99,3 +99,22 @@ test('policy bridge: a call cleared as its 200 crossed the CANCEL is ended with 
   assert.equal(active.list(10).total, 0);
   assert.equal(records[0]!.cause, 'admin');
 });
+
+test('policy bridge: the call list holds no entry past a call\'s end, whether its B leg failed or it was answered and hung up', async () => {
+  const failed = await ringingCall();
+  failed.call.reject(sipError(486));
+  await failed.done;
+  assert.equal(failed.active.list(10).total, 0, 'a failed setup leaves the list');
+  const answered = await ringingCall();
+  const uas = new FakeLeg();
+  const uac = new FakeLeg();
+  answered.call.resolve({ uas, uac });
+  await answered.done;
+  assert.equal(answered.active.list(10).total, 1);
+  uac.remoteBye();
+  uas.answerBye();
+  assert.equal(answered.active.list(10).total, 0, 'an ended call leaves the list');
+  let drained = false;
+  await answered.active.drained().then(() => (drained = true));
+  assert.equal(drained, true);
+});
