@@ -42,7 +42,10 @@ async function busyTurnOrder(clock: Clock, cancelOnInput: boolean): Promise<stri
     const until = Date.now() + 40;
     while (Date.now() < until) { /* the thread is busy past the timer's due time, the datagram waits */ }
     await read;
+    // Past the timer's due time, then one check phase more: a thread held up for longer than this wait runs both
+    // timers in one timers phase, and afterInputClock's timer then fires from the check phase after it.
     await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setImmediate(r));
     return order;
   } finally {
     rx.close();
