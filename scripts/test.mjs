@@ -10,7 +10,7 @@
 // installs them as root, and otherwise stops the run naming what is missing. A missing peer is never a skip.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
@@ -52,15 +52,18 @@ if (files.length === 0) {
 // - The integration and interop files that start no product or peer process (heavy, below) are split into groups
 //   of about a dozen, so a group's files wait on sockets and timers while other groups run: 45 of them took 41 CPU-s
 //   as one group against 90 CPU-s as 45 processes (2026-12-06).
+// - The integration and interop files that start the product or a peer (heavy, below) share a process by threes:
+//   three such files took 7.4 CPU-s as three processes and 6.1 as one (2026-12-06), the product processes they
+//   start being the same either way.
 // - The load, sanity and anchor tiers keep a process per file: they measure, or hold thousands of sockets.
 // A file that measures the process itself (its heap, its event loop), or changes what is process-wide, says
 // `// test: own process` in its first lines and keeps a process of its own. TEST_ISOLATED=1 (or the older
 // TEST_UNIT_ISOLATED=1) runs every file in its own process.
 const SHARED_GROUP_FILES = 12;
-let scratch;
+const HEAVY_GROUP_FILES = 3;
 const ownProcess = (f) => readFileSync(f, 'utf8').slice(0, 400).includes('// test: own process');
 // Files that start the product or a peer process take the longest: they go first (largest first), so the run does
-// not end waiting on one of them started last. Order only; no test depends on it.
+// not end waiting on one of them started last (below). Order only; no test depends on it.
 const heavy = (f) => /startTrunkgate\(|startSippGatewayRig\(|startKamailio\(|startSippUas\(|initdb/.test(readFileSync(f, 'utf8'));
 const inTier = (f, tier) => f.startsWith(join('test', tier) + '/');
 const isolated = process.env.TEST_ISOLATED === '1' || process.env.TEST_UNIT_ISOLATED === '1';
@@ -68,30 +71,31 @@ const groups = [];
 if (!isolated) {
   const unitFiles = files.filter((f) => inTier(f, 'unit') && !ownProcess(f));
   if (unitFiles.length > 1) groups.push({ name: 'unit', files: unitFiles, weight: 3e9 });
-  const shareable = files.filter((f) => (inTier(f, 'integration') || inTier(f, 'interop')) && !ownProcess(f) && !heavy(f));
-  const n = Math.ceil(shareable.length / SHARED_GROUP_FILES);
-  if (shareable.length > 1) {
-    // Largest first, dealt in turn, so the groups come out about the same size.
-    const bySize = [...shareable].sort((a, b) => statSync(b).size - statSync(a).size);
-    for (let i = 0; i < n; i++) {
-      groups.push({ name: `shared-${i + 1}`, files: bySize.filter((_, k) => k % n === i), weight: 2e9 });
-    }
-  }
+  const joinable = files.filter((f) => (inTier(f, 'integration') || inTier(f, 'interop')) && !ownProcess(f));
+  dealGroups(joinable.filter((f) => !heavy(f)), SHARED_GROUP_FILES, 'shared', 2e9);
+  dealGroups(joinable.filter(heavy), HEAVY_GROUP_FILES, 'heavy', 1e9);
 }
-const entryWeight = new Map();
-if (groups.length > 0) {
-  scratch = mkdtempSync(join(tmpdir(), 'trunkgate-tests-'));
-  const grouped = new Set(groups.flatMap((g) => g.files));
-  const entries = groups.map((g) => {
-    const entry = join(scratch, `${g.name}.test.mts`);
-    writeFileSync(entry, g.files.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};`).join('\n') + '\n');
-    entryWeight.set(entry, g.weight + g.files.length);
-    return entry;
-  });
-  files = [...entries, ...files.filter((f) => !grouped.has(f))];
+/** Splits `list` into groups of about `size` files: largest first, dealt in turn, so they come out about the same. */
+function dealGroups(list, size, name, weight) {
+  if (list.length < 2) return;
+  const n = Math.ceil(list.length / size);
+  const bySize = [...list].sort((a, b) => statSync(b).size - statSync(a).size);
+  for (let i = 0; i < n; i++) groups.push({ name: `${name}-${i + 1}`, files: bySize.filter((_, k) => k % n === i), weight });
 }
-const weight = new Map(files.map((f) => [f, entryWeight.get(f) ?? (heavy(f) ? 1e9 : 0) + statSync(f).size]));
-files.sort((a, b) => weight.get(b) - weight.get(a));
+// Node's runner starts the files it is given in the order of their absolute paths, whatever the order given. So
+// every process gets an entry of its own in a scratch folder, named by its place in this order: the unit group and
+// the groups that start the product first, largest first, so the run does not end waiting on one started last.
+const jobs = [
+  ...groups.map((g) => ({ name: g.name, files: g.files, weight: g.weight + g.files.length })),
+  ...files.filter((f) => !groups.some((g) => g.files.includes(f)))
+    .map((f) => ({ name: basename(f, '.test.ts'), files: [f], weight: (heavy(f) ? 1e9 : 0) + statSync(f).size })),
+].sort((a, b) => b.weight - a.weight);
+const scratch = mkdtempSync(join(tmpdir(), 'trunkgate-tests-'));
+files = jobs.map((job, i) => {
+  const entry = join(scratch, `${String(i).padStart(3, '0')}-${job.name}.test.mts`);
+  writeFileSync(entry, job.files.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};`).join('\n') + '\n');
+  return entry;
+});
 // Unit tests include TLS cases built with the openssl CLI too: the peers are checked for every tier.
 const peers = spawnSync('bash', ['scripts/ensure-peers.sh'], { stdio: 'inherit' });
 if (peers.status !== 0) process.exit(peers.status ?? 1);
@@ -122,7 +126,7 @@ const res = spawnSync(
   args,
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test', TRUNKGATE_TEST_PRODUCT: product } },
 );
-if (scratch) rmSync(scratch, { recursive: true, force: true });
+rmSync(scratch, { recursive: true, force: true });
 const sharing = groups.map((g) => `${g.name}: ${g.files.length} files`).join(', ');
 console.error(`test/{${chosen.join(',')}}: ${files.length} processes${sharing ? ` (${sharing})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s, ${concurrency} at a time`);
 process.exit(res.status ?? 1);
