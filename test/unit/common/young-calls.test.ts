@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { transformSync } from 'esbuild';
+import { plainModule } from '../../support/plain-module.js';
 
 // Objects from one allocation site, all kept alive: V8 decides to allocate that site's objects in old space
 // ("=> tenure" in its pretenuring trace). After keepCallObjectsYoung() it makes no such decision. The child runs
@@ -20,24 +17,16 @@ const script = (modulePath: string): string => `
   for (let i = 0; i < 1e6; i++) keep.push(make(i));
   console.log('kept ' + keep.length);`;
 
-test('keepCallObjectsYoung turns off allocation-site pretenuring for the process, once', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'young-calls-'));
-  try {
-    const source = readFileSync(new URL('../../../src/common/young-calls.ts', import.meta.url), 'utf8');
-    const js = transformSync(source, { loader: 'ts', format: 'esm', target: 'node20' }).code;
-    const modulePath = join(dir, 'young-calls.mjs');
-    writeFileSync(modulePath, js);
-    const tenureDecisions = (kind: string): number => {
-      const out = execFileSync(process.execPath, ['--trace-pretenuring-statistics', '--input-type=module', '-e', script(modulePath), kind],
-        { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-      assert.match(out, /kept 1000000/);
-      return [...out.matchAll(/=> tenure/g)].length;
-    };
-    const asShipped = tenureDecisions('default');
-    const young = tenureDecisions('young');
-    assert.ok(asShipped > 0, `V8 pretenured no site without the call (${asShipped} decisions): the test shows nothing`);
-    assert.equal(young, 0, `V8 pretenured ${young} sites after keepCallObjectsYoung()`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('keepCallObjectsYoung turns off allocation-site pretenuring for the process, once', (t) => {
+  const modulePath = plainModule(t, new URL('../../../src/common/young-calls.ts', import.meta.url));
+  const tenureDecisions = (kind: string): number => {
+    const out = execFileSync(process.execPath, ['--trace-pretenuring-statistics', '--input-type=module', '-e', script(modulePath), kind],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    assert.match(out, /kept 1000000/);
+    return [...out.matchAll(/=> tenure/g)].length;
+  };
+  const asShipped = tenureDecisions('default');
+  const young = tenureDecisions('young');
+  assert.ok(asShipped > 0, `V8 pretenured no site without the call (${asShipped} decisions): the test shows nothing`);
+  assert.equal(young, 0, `V8 pretenured ${young} sites after keepCallObjectsYoung()`);
 });
