@@ -41,7 +41,7 @@ interface Rig {
   post(path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
 }
 
-/** The gateway and its admin API as main.ts composes them, from a profiles directory. */
+/** The gateway and its admin API as src/start-command.ts composes them, from a profiles directory. */
 async function rig(t: TestContext, profilesDir: string, token?: string): Promise<Rig> {
   const logs: Array<{ level: number; msg: string }> = [];
   const dest = new Writable({
@@ -102,23 +102,21 @@ function installTrustpoint(dir: string, files: { cert: string; key: string }): v
   }
 }
 
-const haveOpenssl = await requireOpenssl();
-const ca = haveOpenssl ? await createTestCa({ cn: 'admin API test CA' }) : undefined;
-process.on('exit', () => void ca?.cleanup());
+await requireOpenssl();
+const ca = await createTestCa({ cn: 'admin API test CA' });
+process.on('exit', () => void ca.cleanup());
 
-test('admin API: the connection table shows live TCP and mutual-TLS connections; /tls the profile and its failures; TLS reload says what changed or why not', {
-  skip: haveOpenssl ? false : 'openssl CLI not found: no test certificates',
-}, async (t) => {
-  const gwCert = await ca!.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'URI:sip:gw.test'] });
-  const renewed = await ca!.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'DNS:renewed.gw.test'] });
-  const expired = await ca!.issue({ cn: 'gw.test', sans: ['DNS:gw.test'], validity: 'expired' });
-  const pbx = await ca!.issue({ cn: 'pbx.test', sans: ['DNS:pbx.test', 'URI:sip:pbx.test'] });
+test('admin API: the connection table shows live TCP and mutual-TLS connections; /tls the profile and its failures; TLS reload says what changed or why not', async (t) => {
+  const gwCert = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'URI:sip:gw.test'] });
+  const renewed = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'DNS:renewed.gw.test'] });
+  const expired = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test'], validity: 'expired' });
+  const pbx = await ca.issue({ cn: 'pbx.test', sans: ['DNS:pbx.test', 'URI:sip:pbx.test'] });
   const root = mkdtempSync(join(tmpdir(), 'trunkgate-admin-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const tpDir = join(root, 'pki', 'gw');
   mkdirSync(tpDir, { recursive: true });
   installTrustpoint(tpDir, gwCert);
-  writeFileSync(join(root, 'ca.pem'), ca!.cert);
+  writeFileSync(join(root, 'ca.pem'), ca.cert);
   const profiles = join(root, 'profiles');
   mkdirSync(profiles);
   writeFileSync(join(profiles, 'gateway.yaml'), `
@@ -159,7 +157,7 @@ dialPeers:
   t.after(() => plain.destroy());
   await once(plain, 'connect');
   plain.write('\r\n\r\n');
-  const secure = tls.connect({ host: '127.0.0.1', port: tlsPort, servername: 'gw.test', ca: ca!.cert, key: pbx.key, cert: pbx.cert });
+  const secure = tls.connect({ host: '127.0.0.1', port: tlsPort, servername: 'gw.test', ca: ca.cert, key: pbx.key, cert: pbx.cert });
   t.after(() => secure.destroy());
   await once(secure, 'secureConnect');
   secure.write('\r\n\r\n');
@@ -199,7 +197,7 @@ dialPeers:
   assert.equal(edge.requestCert, true);
   assert.equal(tlsView.failures.length, 0);
 
-  const noCert = tls.connect({ host: '127.0.0.1', port: tlsPort, servername: 'gw.test', ca: ca!.cert });
+  const noCert = tls.connect({ host: '127.0.0.1', port: tlsPort, servername: 'gw.test', ca: ca.cert });
   noCert.on('error', () => undefined);
   t.after(() => noCert.destroy());
   const failure = await until('a counted handshake failure', async () =>

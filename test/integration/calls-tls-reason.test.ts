@@ -11,16 +11,15 @@ import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { profile } from './engine-tls-support.js';
 import { placeCall } from './calls-support.js';
 
-const haveOpenssl = await requireOpenssl();
-const skip = haveOpenssl ? false : 'openssl CLI not found: no test certificates';
-const ca = haveOpenssl ? await createTestCa({ cn: 'calls tls reason CA' }) : undefined;
-process.on('exit', () => void ca?.cleanup());
-const gw = ca ? await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'IP:127.0.0.1'] }) : undefined;
-const wrong = ca ? await ca.issue({ cn: 'wrong.test', sans: ['DNS:wrong.test'] }) : undefined;
+await requireOpenssl();
+const ca = await createTestCa({ cn: 'calls tls reason CA' });
+process.on('exit', () => void ca.cleanup());
+const gw = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'IP:127.0.0.1'] });
+const wrong = await ca.issue({ cn: 'wrong.test', sans: ['DNS:wrong.test'] });
 
-test('a B leg that fails on TLS (identity mismatch): the caller gets 503 with sipXbridge\'s words, the expected and presented identities, and the CDR the same Reason', { skip }, async (t) => {
+test('a B leg that fails on TLS (identity mismatch): the caller gets 503 with sipXbridge\'s words, the expected and presented identities, and the CDR the same Reason', async (t) => {
   const sockets = new Set<TLSSocket>();
-  const server = tls.createServer({ key: wrong!.key, cert: wrong!.cert }, (s) => {
+  const server = tls.createServer({ key: wrong.key, cert: wrong.cert }, (s) => {
     sockets.add(s);
     s.on('error', () => undefined);
   });
@@ -36,7 +35,7 @@ test('a B leg that fails on TLS (identity mismatch): the caller gets 503 with si
   const engine = await startEngine({
     listen: [{ transport: 'udp', host: '127.0.0.1', port: 0, tenant: 'pbx' }, { transport: 'tls', host: '127.0.0.1', port: 0, tlsProfile: 'out' }],
     control: { host: '127.0.0.1', port: 0, secret: 'tls-reason' },
-    tls: { profiles: [profile({ name: 'out', cnSanValidate: 'server' }, ca!, gw!)] },
+    tls: { profiles: [profile({ name: 'out', cnSanValidate: 'server' }, ca, gw)] },
   });
   t.after(() => engine.close());
   const addrs = engine.addresses()!;

@@ -17,14 +17,13 @@ import type { ProfileInput } from '../../src/tls/index.js';
 import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { profile, until } from './engine-tls-support.js';
 
-const haveOpenssl = await requireOpenssl();
-const skip = haveOpenssl ? false : 'openssl CLI not found: no test certificates';
-const ca = haveOpenssl ? await createTestCa({ cn: 'engine tls calls CA' }) : undefined;
-process.on('exit', () => void ca?.cleanup());
-const gw = ca ? await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'IP:127.0.0.1'] }) : undefined;
-const pbx = ca ? await ca.issue({ cn: 'pbx.test', sans: ['DNS:pbx.test', 'URI:sip:pbx.test'] }) : undefined;
-const carrier = ca ? await ca.issue({ cn: 'carrier', sans: ['DNS:localhost', 'IP:127.0.0.1'] }) : undefined;
-const wrong = ca ? await ca.issue({ cn: 'wrong.test', sans: ['DNS:wrong.test'] }) : undefined;
+await requireOpenssl();
+const ca = await createTestCa({ cn: 'engine tls calls CA' });
+process.on('exit', () => void ca.cleanup());
+const gw = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'IP:127.0.0.1'] });
+const pbx = await ca.issue({ cn: 'pbx.test', sans: ['DNS:pbx.test', 'URI:sip:pbx.test'] });
+const carrier = await ca.issue({ cn: 'carrier', sans: ['DNS:localhost', 'IP:127.0.0.1'] });
+const wrong = await ca.issue({ cn: 'wrong.test', sans: ['DNS:wrong.test'] });
 
 const SECRET = 'tls-calls-secret';
 
@@ -67,10 +66,10 @@ test('inbound over mutual TLS: the app gets the engine\'s X-Trunkgate-Peer with 
   const { engine, seen } = await setup(t, [
     { transport: 'udp', host: '127.0.0.1', port: 0, tenant: 'lan' },
     { transport: 'tls', host: '127.0.0.1', port: 0, tlsProfile: 'mtls', tenant: 'pbx' },
-  ], [profile({ name: 'mtls', requireClientCertificate: true, cnSanValidate: 'client', cnSan: ['pbx.test'] }, ca!, gw!)]);
+  ], [profile({ name: 'mtls', requireClientCertificate: true, cnSanValidate: 'client', cnSan: ['pbx.test'] }, ca, gw)]);
   const port = engine.addresses()!.sip.find((l) => l.protocol === 'tls')!.port;
 
-  const s: TLSSocket = tls.connect({ host: '127.0.0.1', port, servername: 'gw.test', ca: ca!.cert, key: pbx!.key, cert: pbx!.cert });
+  const s: TLSSocket = tls.connect({ host: '127.0.0.1', port, servername: 'gw.test', ca: ca.cert, key: pbx.key, cert: pbx.cert });
   t.after(() => s.destroy());
   await once(s, 'secureConnect');
   s.write(invite('TLS', `127.0.0.1:${s.localPort}`, [SPOOF, 'x-trunkgate-peer: verified=1']));
@@ -141,11 +140,11 @@ async function statusOf(p: Promise<unknown>): Promise<{ status: number; reason?:
 }
 
 test('outbound: the B leg uses the routed profile, SNI for a name and none for an IP, X-Trunkgate-Route never on the wire, the connection table names profile, tenant and identities', async (t) => {
-  const far = await farEnd(t, carrier!);
+  const far = await farEnd(t, carrier);
   const { engine, srf } = await setup(t, [
     { transport: 'udp', host: '127.0.0.1', port: 0 },
     { transport: 'tls', host: '127.0.0.1', port: 0, tlsProfile: 'out' },
-  ], [profile({ name: 'out', cnSanValidate: 'server' }, ca!, gw!)]);
+  ], [profile({ name: 'out', cnSanValidate: 'server' }, ca, gw)]);
 
   const byName = await statusOf(srf.createUAC(`sip:3000@localhost:${far.port};transport=tls`, { headers: ROUTE }));
   assert.equal(byName.status, 486, JSON.stringify(byName));
@@ -177,11 +176,11 @@ test('outbound: the B leg uses the routed profile, SNI for a name and none for a
 });
 
 test('outbound: a server certificate that does not name the target fails the handshake; the app gets 503 with a Reason naming it; counted for the tenant', async (t) => {
-  const far = await farEnd(t, wrong!);
+  const far = await farEnd(t, wrong);
   const { engine, srf } = await setup(t, [
     { transport: 'udp', host: '127.0.0.1', port: 0 },
     { transport: 'tls', host: '127.0.0.1', port: 0, tlsProfile: 'out' },
-  ], [profile({ name: 'out', cnSanValidate: 'server' }, ca!, gw!)]);
+  ], [profile({ name: 'out', cnSanValidate: 'server' }, ca, gw)]);
 
   const r = await statusOf(srf.createUAC(`sip:3000@localhost:${far.port};transport=tls`, { headers: ROUTE }));
   assert.equal(r.status, 503);

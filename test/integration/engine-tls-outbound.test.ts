@@ -10,17 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { createTestCa, requireOpenssl, type TestCert } from '../support/test-certs.js';
 import { counterDelta, outboundProfile, placeCall, startOutboundRig } from '../interop/openssl/outbound-support.js';
 
-const haveOpenssl = await requireOpenssl();
-const skip = haveOpenssl ? false : 'openssl CLI not found: no test certificates';
-const ca = haveOpenssl ? await createTestCa({ cn: 'outbound node CA' }) : undefined;
-const clientCa = haveOpenssl ? await createTestCa({ cn: 'outbound client CA' }) : undefined;
+await requireOpenssl();
+const ca = await createTestCa({ cn: 'outbound node CA' });
+const clientCa = await createTestCa({ cn: 'outbound client CA' });
 process.on('exit', () => {
-  void ca?.cleanup();
-  void clientCa?.cleanup();
+  void ca.cleanup();
+  void clientCa.cleanup();
 });
-const gw = await ca?.issue({ cn: 'gw.test', sans: ['DNS:gw.test'] });
-const gwClient = await clientCa?.issue({ cn: 'gw-client.test', sans: ['DNS:gw-client.test'] });
-const carrier = await ca?.issue({ cn: 'carrier.test', sans: ['DNS:carrier.test'] });
+const gw = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test'] });
+const gwClient = await clientCa.issue({ cn: 'gw-client.test', sans: ['DNS:gw-client.test'] });
+const carrier = await ca.issue({ cn: 'carrier.test', sans: ['DNS:carrier.test'] });
 
 interface NodeFarEnd {
   port: number;
@@ -34,7 +33,7 @@ interface NodeFarEnd {
 async function nodeFarEnd(t: TestContext, cert: TestCert, opts: tls.TlsOptions = {}, onSecure?: (s: TLSSocket) => boolean): Promise<NodeFarEnd> {
   const far: NodeFarEnd = { port: 0, clientCns: [], invites: 0, errors: [] };
   const sockets = new Set<TLSSocket>();
-  const server = tls.createServer({ key: cert.key, cert: cert.cert + ca!.cert, ...opts }, (s) => {
+  const server = tls.createServer({ key: cert.key, cert: cert.cert + ca.cert, ...opts }, (s) => {
     sockets.add(s);
     s.on('error', () => undefined);
     const peer = s.getPeerCertificate();
@@ -66,14 +65,14 @@ async function nodeFarEnd(t: TestContext, cert: TestCert, opts: tls.TlsOptions =
 }
 
 const profiles = (): Parameters<typeof startOutboundRig>[1] => [
-  outboundProfile({ name: 'out', tenant: 'carrier' }, ca!, gw!),
-  outboundProfile({ name: 'split', tenant: 'carrier' }, ca!, gw!, { clientCert: { cert: gwClient!, ca: clientCa! } }),
+  outboundProfile({ name: 'out', tenant: 'carrier' }, ca, gw),
+  outboundProfile({ name: 'split', tenant: 'carrier' }, ca, gw, { clientCert: { cert: gwClient, ca: clientCa } }),
 ];
 const uri = (port: number): string => `sip:3000@127.0.0.1:${port};transport=tls`;
 
 test('a server that demands a client certificate sees the profile\'s client trustpoint when it has one, its trustpoint otherwise', async (t) => {
   const rig = await startOutboundRig(t, profiles());
-  const far = await nodeFarEnd(t, carrier!, { requestCert: true, rejectUnauthorized: true, ca: [ca!.cert, clientCa!.cert] });
+  const far = await nodeFarEnd(t, carrier, { requestCert: true, rejectUnauthorized: true, ca: [ca.cert, clientCa.cert] });
   assert.equal((await placeCall(rig, uri(far.port), 'tenant=carrier;profile=split;domain=carrier.test')).status, 486);
   assert.equal((await placeCall(rig, uri(far.port), 'tenant=carrier;profile=out;domain=carrier.test')).status, 486);
   assert.deepEqual(far.clientCns, ['gw-client.test', 'gw.test']);
@@ -86,7 +85,7 @@ test('a Node server that does not trust our client certificate drops it without 
   // learns nothing but the reset. OpenSSL servers send the alert: outbound-profile.test.ts covers that path.
   const rig = await startOutboundRig(t, profiles());
   const route = 'tenant=carrier;profile=split;domain=carrier.test';
-  const far12 = await nodeFarEnd(t, carrier!, { requestCert: true, rejectUnauthorized: true, ca: [ca!.cert], maxVersion: 'TLSv1.2' });
+  const far12 = await nodeFarEnd(t, carrier, { requestCert: true, rejectUnauthorized: true, ca: [ca.cert], maxVersion: 'TLSv1.2' });
   const before = rig.engine.transport.tlsStats().snapshot();
   const legs = await Promise.all([placeCall(rig, uri(far12.port), route), placeCall(rig, uri(far12.port), route)]);
   for (const r of legs) {
@@ -96,7 +95,7 @@ test('a Node server that does not trust our client certificate drops it without 
   assert.deepEqual(counterDelta(before, rig.engine.transport.tlsStats().snapshot()), ['carrier/client/other: +1'], 'one connection, one failure');
   assert.equal(far12.invites, 0);
 
-  const far13 = await nodeFarEnd(t, carrier!, { requestCert: true, rejectUnauthorized: true, ca: [ca!.cert], minVersion: 'TLSv1.3' });
+  const far13 = await nodeFarEnd(t, carrier, { requestCert: true, rejectUnauthorized: true, ca: [ca.cert], minVersion: 'TLSv1.3' });
   const mid = rig.engine.transport.tlsStats().snapshot();
   const r13 = await placeCall(rig, uri(far13.port), route);
   assert.notEqual(r13.status, 486);
@@ -107,7 +106,7 @@ test('a Node server that does not trust our client certificate drops it without 
 
 test('a TLS 1.3 server that hangs up after the handshake without an alert: a plain close, not a TLS failure', async (t) => {
   const rig = await startOutboundRig(t, profiles());
-  const far = await nodeFarEnd(t, carrier!, { minVersion: 'TLSv1.3' }, (s) => {
+  const far = await nodeFarEnd(t, carrier, { minVersion: 'TLSv1.3' }, (s) => {
     s.end();
     return false;
   });

@@ -16,17 +16,16 @@ import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { answer, header, sdp, ua } from '../support/mini-ua.js';
 import { pingVerdict, profile, tryTls, until } from './engine-tls-support.js';
 
-const haveOpenssl = await requireOpenssl();
-const skip = haveOpenssl ? false : 'openssl CLI not found: no test certificates';
-const ca = haveOpenssl ? await createTestCa({ cn: 'gateway profiles CA' }) : undefined;
-process.on('exit', () => void ca?.cleanup());
-const gw1 = ca ? await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test'] }) : undefined;
-const gw2 = ca ? await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'DNS:renewed.gw.test'] }) : undefined;
-const expired = ca ? await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test'], validity: 'expired' }) : undefined;
-const pbx = ca ? await ca.issue({ cn: 'pbx.test', sans: ['DNS:pbx.test'] }) : undefined;
+await requireOpenssl();
+const ca = await createTestCa({ cn: 'gateway profiles CA' });
+process.on('exit', () => void ca.cleanup());
+const gw1 = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test'] });
+const gw2 = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'DNS:renewed.gw.test'] });
+const expired = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test'], validity: 'expired' });
+const pbx = await ca.issue({ cn: 'pbx.test', sans: ['DNS:pbx.test'] });
 
 const edge = (cert: { key: string; cert: string }): ProfileInput =>
-  profile({ name: 'edge', requireClientCertificate: true, cnSanValidate: 'client', cnSan: ['pbx.test'] }, ca!, cert as never);
+  profile({ name: 'edge', requireClientCertificate: true, cnSanValidate: 'client', cnSan: ['pbx.test'] }, ca, cert as never);
 
 function readSip(s: TLSSocket): (re: RegExp) => Promise<string> {
   let buf = '';
@@ -46,14 +45,14 @@ test('gateway with a TLS profile (engine worker): a mutual-TLS call completes, a
   });
   const gw = await startGateway({
     listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tls', host: '127.0.0.1', port: 0, tlsProfile: 'edge', tenant: 'pbx' }],
-    tls: { profiles: [edge(gw1!)] },
+    tls: { profiles: [edge(gw1)] },
     control: { host: '127.0.0.1', port: 0, secret: 'gw-profiles-secret' },
     target: `127.0.0.1:${uas.port}`,
     logLevel: 'silent',
   });
   t.after(() => gw.close());
   const port = gw.addresses.sip.find((l) => l.protocol === 'tls')!.port;
-  const client = { port, servername: 'gw.test', ca: ca!.cert, key: pbx!.key, cert: pbx!.cert };
+  const client = { port, servername: 'gw.test', ca: ca.cert, key: pbx.key, cert: pbx.cert };
 
   // A call over the profile's listener.
   const live: TLSSocket = tls.connect({ host: '127.0.0.1', ...client });
@@ -71,10 +70,10 @@ test('gateway with a TLS profile (engine worker): a mutual-TLS call completes, a
   assert.doesNotMatch(toUas, /x-trunkgate-/i, 'no internal header reaches the B leg');
 
   // No client certificate: refused (the connection closes without answering a keepalive ping).
-  assert.equal((await pingVerdict(port, { servername: 'gw.test', ca: ca!.cert })).verdict, 'refused');
+  assert.equal((await pingVerdict(port, { servername: 'gw.test', ca: ca.cert })).verdict, 'refused');
 
   // Reload with a renewed certificate: new handshakes get it, the live connection goes on.
-  const r = await gw.reloadTls([edge(gw2!)]);
+  const r = await gw.reloadTls([edge(gw2)]);
   assert.equal(r.ok, true, JSON.stringify(r));
   const fresh = await tryTls(client);
   fresh.socket?.destroy();
@@ -82,7 +81,7 @@ test('gateway with a TLS profile (engine worker): a mutual-TLS call completes, a
   assert.equal(live.destroyed, false, 'the live connection was not touched');
 
   // A bad certificate (expired) is refused before the swap; the renewed one keeps serving.
-  const bad = await gw.reloadTls([edge(expired!)]);
+  const bad = await gw.reloadTls([edge(expired)]);
   assert.equal(bad.ok, false);
   assert.ok(!bad.ok && bad.problems.some((p) => p.profile === 'edge' && /expired|not valid|validity/i.test(`${p.code} ${p.reason}`)), JSON.stringify(bad));
   const after = await tryTls(client);
@@ -90,7 +89,7 @@ test('gateway with a TLS profile (engine worker): a mutual-TLS call completes, a
   assert.equal(after.peerSan, 'DNS:gw.test, DNS:renewed.gw.test');
 
   // A key that does not match its certificate is refused too.
-  const mismatch = await gw.reloadTls([edge({ key: gw1!.key, cert: gw2!.cert })]);
+  const mismatch = await gw.reloadTls([edge({ key: gw1.key, cert: gw2.cert })]);
   assert.ok(!mismatch.ok && mismatch.problems.some((p) => p.code === 'ERR_PKI_KEY_MISMATCH'), JSON.stringify(mismatch));
 });
 

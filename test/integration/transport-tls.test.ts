@@ -10,21 +10,20 @@ import { TransportLayer, type TransportLayerOptions } from '../../src/sip/transp
 import { createTestCa, requireOpenssl } from '../support/test-certs.js';
 import { Inbox, nextEvent, sipRequest } from './transport.case.js';
 
-const haveOpenssl = await requireOpenssl();
-const skip = haveOpenssl ? false : 'openssl CLI not found: no test certificates';
-const ca = haveOpenssl ? await createTestCa({ keyType: 'rsa' }) : undefined;
-const otherCa = haveOpenssl ? await createTestCa() : undefined;
+await requireOpenssl();
+const ca = await createTestCa({ keyType: 'rsa' });
+const otherCa = await createTestCa();
 process.on('exit', () => {
-  void ca?.cleanup();
-  void otherCa?.cleanup();
+  void ca.cleanup();
+  void otherCa.cleanup();
 });
-const gwCert = ca ? await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'DNS:alias.test', 'IP:127.0.0.1'] }) : undefined;
-const pbxCert = ca ? await ca.issue({ cn: 'pbx.test', sans: ['DNS:pbx.test', 'URI:sip:pbx.test', 'IP:127.0.0.1'], keyType: 'rsa' }) : undefined;
+const gwCert = await ca.issue({ cn: 'gw.test', sans: ['DNS:gw.test', 'DNS:alias.test', 'IP:127.0.0.1'] });
+const pbxCert = await ca.issue({ cn: 'pbx.test', sans: ['DNS:pbx.test', 'URI:sip:pbx.test', 'IP:127.0.0.1'], keyType: 'rsa' });
 
 async function layer(t: TestContext, tls: TlsOptions, options: Partial<TransportLayerOptions> = {}, profile = 'p1'): Promise<TransportLayer> {
   const l = new TransportLayer({
     listeners: [{ id: 'tls-a', protocol: 'tls', host: '127.0.0.1', port: 0, tls, tlsProfile: profile, tenant: 'acme' }],
-    tlsClientOptions: (_p, _sn): ConnectionOptions => ({ ca: ca!.cert, key: pbxCert!.key, cert: pbxCert!.cert }),
+    tlsClientOptions: (_p, _sn): ConnectionOptions => ({ ca: ca.cert, key: pbxCert.key, cert: pbxCert.cert }),
     ...options,
   });
   t.after(() => l.close());
@@ -32,10 +31,10 @@ async function layer(t: TestContext, tls: TlsOptions, options: Partial<Transport
   return l;
 }
 
-const serverTls = (): TlsOptions => ({ key: gwCert!.key, cert: gwCert!.cert, ca: ca!.cert, requestCert: true, rejectUnauthorized: false });
+const serverTls = (): TlsOptions => ({ key: gwCert.key, cert: gwCert.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: false });
 const msg = (cseq = 1): Buffer => Buffer.from(sipRequest({ protocol: 'tls', viaHost: 'pbx.test', cseq }));
 
-test('outbound TLS: the server identity, SNI, version and group are reported on the flow', { skip }, async (t) => {
+test('outbound TLS: the server identity, SNI, version and group are reported on the flow', async (t) => {
   const server = await layer(t, serverTls());
   const client = await layer(t, serverTls());
   const inbox = new Inbox();
@@ -58,7 +57,7 @@ test('outbound TLS: the server identity, SNI, version and group are reported on 
   assert.equal(rows[0]!.tls?.version, 'TLSv1.3');
 });
 
-test('outbound TLS reuse: same profile and SNI reuse; another SNI or profile never does', { skip }, async (t) => {
+test('outbound TLS reuse: same profile and SNI reuse; another SNI or profile never does', async (t) => {
   const server = await layer(t, serverTls());
   const client = await layer(t, serverTls());
   const inbox = new Inbox();
@@ -77,7 +76,7 @@ test('outbound TLS reuse: same profile and SNI reuse; another SNI or profile nev
   await inbox.waitFor(4);
 });
 
-test('concurrent sends to one new destination share one connection', { skip }, async (t) => {
+test('concurrent sends to one new destination share one connection', async (t) => {
   const server = await layer(t, serverTls());
   const client = await layer(t, serverTls());
   server.setUser(new Inbox());
@@ -86,7 +85,7 @@ test('concurrent sends to one new destination share one connection', { skip }, a
   assert.equal(new Set(flows.map((f) => f.connectionId)).size, 1);
 });
 
-test('inbound flow reuse only toward a peer verified for the requested name', { skip }, async (t) => {
+test('inbound flow reuse only toward a peer verified for the requested name', async (t) => {
   const server = await layer(t, serverTls());
   const client = await layer(t, serverTls());
   const inbox = new Inbox();
@@ -105,9 +104,9 @@ test('inbound flow reuse only toward a peer verified for the requested name', { 
   await assert.rejects(server.send(msg(5), { ...back, tlsProfile: 'p9' }), { code: 'ERR_SIP_TRANSPORT_CONNECT' });
 });
 
-test('an untrusted server certificate fails the connect with a code', { skip }, async (t) => {
+test('an untrusted server certificate fails the connect with a code', async (t) => {
   const server = await layer(t, serverTls());
-  const client = await layer(t, serverTls(), { tlsClientOptions: () => ({ ca: otherCa!.cert }) });
+  const client = await layer(t, serverTls(), { tlsClientOptions: () => ({ ca: otherCa.cert }) });
   const target = { protocol: 'tls' as const, address: '127.0.0.1', port: server.listeners()[0]!.port, servername: 'gw.test' };
   await assert.rejects(client.send(msg(), target), (e: GatewayError) => {
     assert.equal(e.code, 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE');
@@ -129,15 +128,15 @@ test('an untrusted server certificate fails the connect with a code', { skip }, 
   await assert.rejects(c2.send(msg(), { ...target, port: 1 }), { code: 'ERR_SIP_TRANSPORT_CONNECT' });
 });
 
-test('TLS 1.2 reports the OpenSSL cipher name; an expired or SAN-less client certificate is reported as such', { skip }, async (t) => {
+test('TLS 1.2 reports the OpenSSL cipher name; an expired or SAN-less client certificate is reported as such', async (t) => {
   const server = await layer(t, { ...serverTls(), maxVersion: 'TLSv1.2' });
   const inbox = new Inbox();
   server.setUser(inbox);
-  const expired = await ca!.issue({ cn: 'old.test', sans: ['DNS:old.test'], validity: 'expired' });
-  const noSan = await ca!.issue({ cn: 'legacy.test' });
+  const expired = await ca.issue({ cn: 'old.test', sans: ['DNS:old.test'], validity: 'expired' });
+  const noSan = await ca.issue({ cn: 'legacy.test' });
   const port = server.listeners()[0]!.port;
   for (const cert of [expired, noSan]) {
-    const client = await layer(t, serverTls(), { tlsClientOptions: () => ({ ca: ca!.cert, key: cert.key, cert: cert.cert }) });
+    const client = await layer(t, serverTls(), { tlsClientOptions: () => ({ ca: ca.cert, key: cert.key, cert: cert.cert }) });
     const out = await client.send(msg(), { protocol: 'tls', address: '127.0.0.1', port, servername: 'gw.test' });
     assert.equal(out.tls?.version, 'TLSv1.2');
     assert.match(out.tls!.cipher, /^ECDHE-ECDSA-AES\d+-GCM-SHA\d+$/, 'OpenSSL name, not IANA');
@@ -149,7 +148,7 @@ test('TLS 1.2 reports the OpenSSL cipher name; an expired or SAN-less client cer
   assert.deepEqual(inbox.items[1]!.flow.tls?.identities, ['cn:legacy.test']);
 });
 
-test('a failed inbound handshake is counted and opens no connection', { skip }, async (t) => {
+test('a failed inbound handshake is counted and opens no connection', async (t) => {
   const server = await layer(t, serverTls());
   const s = netConnect({ host: '127.0.0.1', port: server.listeners()[0]!.port });
   t.after(() => s.destroy());
@@ -160,7 +159,7 @@ test('a failed inbound handshake is counted and opens no connection', { skip }, 
   assert.equal(server.connections().length, 0);
 });
 
-test('a handshake that never completes times out on the injected clock', { skip }, async (t) => {
+test('a handshake that never completes times out on the injected clock', async (t) => {
   const silent = netServer(() => undefined);
   silent.listen(0, '127.0.0.1');
   await once(silent, 'listening');
@@ -179,7 +178,7 @@ test('a handshake that never completes times out on the injected clock', { skip 
   assert.equal(client.connections().length, 0);
 });
 
-test('connection table rows carry counters and close events carry the reason', { skip }, async (t) => {
+test('connection table rows carry counters and close events carry the reason', async (t) => {
   const server = await layer(t, serverTls());
   const client = await layer(t, serverTls());
   server.setUser(new Inbox());
@@ -194,18 +193,18 @@ test('connection table rows carry counters and close events carry the reason', {
   assert.equal(info.servername, 'gw.test');
 });
 
-test('a listener refuses a ready SecureContext as its default (Node builds that one from options)', { skip }, async (t) => {
-  const l = new TransportLayer({ listeners: [{ id: 'x', protocol: 'tls', host: '127.0.0.1', port: 0, tls: { secureContext: createSecureContext({ key: gwCert!.key, cert: gwCert!.cert }) } }] });
+test('a listener refuses a ready SecureContext as its default (Node builds that one from options)', async (t) => {
+  const l = new TransportLayer({ listeners: [{ id: 'x', protocol: 'tls', host: '127.0.0.1', port: 0, tls: { secureContext: createSecureContext({ key: gwCert.key, cert: gwCert.cert }) } }] });
   t.after(() => l.close());
   await assert.rejects(l.start(), { code: 'ERR_SIP_TRANSPORT_TLS_CONFIG' });
 });
 
-test('a listener picks its certificate by SNI through SNICallback, its options being the default', { skip }, async (t) => {
-  const sniCert = await ca!.issue({ cn: 'sni.test', sans: ['DNS:sni.test'] });
+test('a listener picks its certificate by SNI through SNICallback, its options being the default', async (t) => {
+  const sniCert = await ca.issue({ cn: 'sni.test', sans: ['DNS:sni.test'] });
   const byName = new Map([['sni.test', createSecureContext({ key: sniCert.key, cert: sniCert.cert })]]);
   const seen: string[] = [];
   const server = await layer(t, {
-    key: gwCert!.key, cert: gwCert!.cert,
+    key: gwCert.key, cert: gwCert.cert,
     SNICallback: (name, cb) => {
       seen.push(name);
       cb(null, byName.get(name));
@@ -225,7 +224,7 @@ test('a listener picks its certificate by SNI through SNICallback, its options b
   assert.deepEqual(seen.sort(), ['gw.test', 'sni.test']);
 });
 
-test('an inbound check can refuse a connection with its own code, or restate identities and profile', { skip }, async (t) => {
+test('an inbound check can refuse a connection with its own code, or restate identities and profile', async (t) => {
   let refuse = true;
   const server = new TransportLayer({
     listeners: [{
@@ -260,7 +259,7 @@ test('an inbound check can refuse a connection with its own code, or restate ide
 
 test('a client that opens TCP and never sends a ClientHello is disconnected when the handshake time is up, and counted', async (t) => {
   const l = new TransportLayer({
-    listeners: [{ id: 'slow', protocol: 'tls', host: '127.0.0.1', port: 0, tls: { key: gwCert!.key, cert: gwCert!.cert } }],
+    listeners: [{ id: 'slow', protocol: 'tls', host: '127.0.0.1', port: 0, tls: { key: gwCert.key, cert: gwCert.cert } }],
     connectTimeoutMs: 300,
   });
   const [info] = await l.start();
@@ -277,7 +276,7 @@ test('a client that opens TCP and never sends a ClientHello is disconnected when
 
 test('TLS handshakes in progress are capped per source: past it a socket is closed at accept, a finished handshake frees a place', async (t) => {
   const l = new TransportLayer({
-    listeners: [{ id: 'cap', protocol: 'tls', host: '127.0.0.1', port: 0, tls: { key: gwCert!.key, cert: gwCert!.cert } }],
+    listeners: [{ id: 'cap', protocol: 'tls', host: '127.0.0.1', port: 0, tls: { key: gwCert.key, cert: gwCert.cert } }],
     connections: { maxHandshakesPerSource: 2 },
   });
   const [info] = await l.start();
