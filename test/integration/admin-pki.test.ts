@@ -1,5 +1,5 @@
 // The sipXecs certificate walk-through over the admin API of a running gateway (planStartup, startGateway with the
-// engine in its worker thread, the reloader watching the TLS files, as main.ts composes them), asked over real HTTP
+// engine in its worker thread, the reloader watching the TLS files, as src/start-command.ts composes them), asked over real HTTP
 // with a bearer token: export our CA, trust a remote CA, make a CSR, import what the remote CA signed (openssl plays
 // that CA), and see a new TLS handshake to the gateway present the imported certificate without a restart. Then the
 // refusals: a certificate for another key, an expired one, an unknown trustpoint, a second task while one runs, no
@@ -49,7 +49,7 @@ interface Rig {
   call(method: string, path: string, body?: unknown, opts?: { token?: string | null; raw?: string }): Promise<Answer>;
 }
 
-/** The gateway and its admin API as main.ts composes them, the pki service included. */
+/** The gateway and its admin API as src/start-command.ts composes them, the pki service included. */
 async function rig(t: TestContext, profiles: string): Promise<Rig> {
   const logs: string[] = [];
   const log = pino({ level: 'info' }, new Writable({
