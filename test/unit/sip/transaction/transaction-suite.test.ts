@@ -10,10 +10,7 @@ const viaProto = (p: TransportProtocol) => p.toUpperCase();
 for (const method of ['INVITE', 'OPTIONS']) {
   runTransactionSuite({
     kind: method === 'INVITE' ? 'ict' : 'nict',
-    skip: [{
-      reason: 'a client transaction whose TU already has a final response has no failure left to report',
-      tests: ['a transport failure on a reliable transport is reported even after the transaction ended'],
-    }],
+    transportFailureAfterEnd: 'not reported',
     make(layer, protocol, _tu, user) {
       const req = makeRequest(method, { protocol: viaProto(protocol) });
       let txn: ClientTransaction | undefined;
@@ -30,6 +27,7 @@ for (const method of ['INVITE', 'OPTIONS']) {
 for (const method of ['INVITE', 'BYE']) {
   runTransactionSuite({
     kind: method === 'INVITE' ? 'ist' : 'nist',
+    transportFailureAfterEnd: 'reported',
     make(layer, protocol, tu) {
       const req = makeRequest(method, { protocol: viaProto(protocol) });
       let txn: ServerTransaction | undefined;
