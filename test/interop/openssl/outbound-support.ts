@@ -112,6 +112,8 @@ export async function startOutboundRig(t: TestContext, profiles: ProfileInput[])
 export interface CallOutcome {
   status: number;
   reason?: string;
+  /** When there is no status: what drachtio-srf rejected with. */
+  error?: string;
 }
 
 /** Places a B leg from the app; resolves with the final status and the Reason header of a failure. */
@@ -122,7 +124,9 @@ export async function placeCall(rig: OutboundRig, uri: string, route: string): P
   } catch (e) {
     const err = e as { status?: number; res?: { get(h: string): string | undefined } };
     const reason = err.res?.get('Reason');
-    return { status: err.status ?? 0, ...(reason !== undefined ? { reason } : {}) };
+    // No SIP status: the request never got a final response; the error says why (the test prints the outcome).
+    const error = err.status === undefined ? { error: e instanceof Error ? e.message : String(e) } : {};
+    return { status: err.status ?? 0, ...(reason !== undefined ? { reason } : {}), ...error };
   }
 }
 
