@@ -5,7 +5,7 @@ import { startB2bua, type B2buaApp } from './b2bua/index.js';
 import { startAppPool } from './b2bua/workers/app-pool.js';
 import { createCdrSink, type CdrSink } from './cdr/index.js';
 import { silentLogger } from './log/index.js';
-import { drainCalls, type EngineStatus, type Gateway, type GatewayOptions } from './gateway.js';
+import { bridgeOrPolicy, drainCalls, type EngineStatus, type Gateway, type GatewayOptions } from './gateway.js';
 import type { AdminErrorCode } from './admin/errors.js';
 
 /**
@@ -36,7 +36,7 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
     b2bua = options.policy && (options.apps ?? 1) > 1
       ? await startAppPool({ engine, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', connectTimeoutMs, startTimeoutMs: connectTimeoutMs,
         ...(options.logStyle ? { logStyle: options.logStyle } : {}), log, ...onCdr })
-      : await startB2bua({ engine, connectTimeoutMs, ...(options.policy ? { policy: options.policy } : { ...(options.target !== undefined ? { target: options.target } : {}) }), log, ...onCdr });
+      : await startB2bua({ engine, connectTimeoutMs, ...bridgeOrPolicy(options), log, ...onCdr });
   } catch (e) {
     await cdr?.close();
     throw e;

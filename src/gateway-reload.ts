@@ -210,8 +210,13 @@ export class GatewayReloader {
       if (next.dialPeers.length === 0) {
         warnings.push({ code: 'WARN_NO_DIAL_PEERS', message: 'no dial peers are configured: every call is refused with 404 (No route: no dial peer)', path: 'dialPeers' });
       }
-    } else if ((['tenants', 'dialPeers', 'permissions', 'tlsPeers'] as const).some((k) => !same(started[k], next[k]))) {
-      needsRestart.push({ what: 'routing mode', reason: 'the gateway runs policy bridge; tenants, permissions and dial peers take effect after a restart with policy pipeline' });
+    } else {
+      if ((['tenants', 'dialPeers', 'permissions', 'tlsPeers'] as const).some((k) => !same(started[k], next[k]))) {
+        needsRestart.push({ what: 'routing mode', reason: 'the gateway runs policy bridge; tenants, permissions and dial peers take effect after a restart with policy pipeline' });
+      }
+      if (started.gateway.calls.maxDurationSeconds !== next.gateway.calls.maxDurationSeconds) {
+        needsRestart.push({ what: 'gateway.calls.maxDurationSeconds', reason: 'the plain bridge takes its calls\' longest duration at start' });
+      }
     }
 
     // TLS profiles: validated in the engine before the swap; a refusal refuses the whole reload.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { startB2bua, type B2buaApp, type B2buaErrorCode, type B2buaPolicy } from './b2bua/index.js';
+import { startB2bua, type B2buaApp, type B2buaErrorCode, type B2buaOptions, type B2buaPolicy } from './b2bua/index.js';
 import { startAppPool } from './b2bua/workers/app-pool.js';
 import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions, type TransportLimits } from './engine/engine.js';
 import { startEngineWorker } from './engine/worker.js';
@@ -38,6 +38,8 @@ export interface GatewayOptions {
   limits?: { core?: CoreLimits; transport?: TransportLimits; overload?: OverloadOptions };
   /** Without a policy, where the b2bua sends every call: `host:port[;transport=udp|tcp|tls]`. */
   target?: string;
+  /** Without a policy: the longest a connected call lasts (gateway.calls.maxDurationSeconds); absent: no limit. */
+  bridgeMaxDurationSeconds?: number;
   log?: Logger;
   /** Level of the engine worker's logger. */
   logLevel?: string;
@@ -232,7 +234,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       })
       : await startB2bua({
         engine: engineAt,
-        ...(options.policy ? { policy: options.policy } : { ...(options.target !== undefined ? { target: options.target } : {}) }),
+        ...bridgeOrPolicy(options),
         log, ...onCdr,
       });
   } catch (e) {
@@ -278,4 +280,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       mode: 'embedded', control: `${control.host}:${control.port}`, thread: inWorker ? 'worker' : 'main', connected: true, hostport: b2bua.hostport,
     }),
   };
+}
+
+/** What the b2bua routes by: the policy, or the plain bridge's target and its calls' longest duration. */
+export function bridgeOrPolicy(o: Pick<GatewayOptions, 'policy' | 'target' | 'bridgeMaxDurationSeconds'>): Pick<B2buaOptions, 'policy' | 'target' | 'bridgeMaxDurationSeconds'> {
+  if (o.policy) return { policy: o.policy };
+  return { ...(o.target !== undefined ? { target: o.target } : {}), ...(o.bridgeMaxDurationSeconds ? { bridgeMaxDurationSeconds: o.bridgeMaxDurationSeconds } : {}) };
 }

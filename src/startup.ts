@@ -116,7 +116,10 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const target = transport && transport !== 'udp' ? `${server};transport=${transport}` : server;
   warnings.push({ code: 'WARN_POLICY_BRIDGE', message: `gateway.policy is bridge: every call is sent to ${target} with no tenant, permission, category or dial-peer check` });
   logWarnings(log, warnings);
-  return { config, bootstrapped, warnings, ...(external ? { external } : {}), options: { listen, tls, control, trust, limits, engineInWorker, target, ...cdrPlan(config, env) } };
+  // gateway.calls.maxDurationSeconds bounds bridged calls too; the bridge runs no session timers of its own.
+  const maxS = config.gateway.calls.maxDurationSeconds;
+  const bridge = { target, ...(maxS > 0 ? { bridgeMaxDurationSeconds: maxS } : {}) };
+  return { config, bootstrapped, warnings, ...(external ? { external } : {}), options: { listen, tls, control, trust, limits, engineInWorker, ...bridge, ...cdrPlan(config, env) } };
 }
 
 /**

@@ -21,6 +21,8 @@ export interface B2buaOptions {
   engine: { host: string; port: number; secret: string };
   /** Without a policy, where every call goes: `host:port[;transport=udp|tcp|tls]`. */
   target?: string;
+  /** Without a policy: a connected call is ended with BYE on both legs after this long (a policy carries its own). */
+  bridgeMaxDurationSeconds?: number;
   /**
    * Tenants, permissions and dial peers: every INVITE goes through the policy pipeline
    * (identify peer → Max-Forwards → permissions → category → permission check → dial peer → B leg).

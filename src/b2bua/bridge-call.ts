@@ -38,6 +38,8 @@ export interface BridgeContext {
   active?: ActiveCalls;
   /** Where each call's CDR goes besides its log line (the JSON-lines file, the database). */
   onCdr?: (record: CdrRecord) => void;
+  /** A connected call is ended with BYE on both legs after this long (gateway.calls.maxDurationSeconds); absent: no limit. */
+  maxDurationMs?: number;
 }
 
 /** The SIP status a failed createB2BUA carries (drachtio-srf's SipError), or undefined for any other error. */
@@ -122,7 +124,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
   setup?.done();
   const connectedAt = clock.now();
   const control = superviseLegs({
-    stats, log, callId,
+    stats, log, callId, clock, ...(ctx.maxDurationMs !== undefined ? { maxDurationMs: ctx.maxDurationMs } : {}),
     onEnded: (end) => {
       log.info({
         callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy: end.releasedBy,

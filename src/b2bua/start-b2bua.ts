@@ -118,7 +118,10 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       runSteps(live!.steps, req, res, next);
     }) as Middleware as never);
   } else {
-    const ctx: BridgeContext = { srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock, active, ...(options.onCdr ? { onCdr: options.onCdr } : {}) };
+    const ctx: BridgeContext = {
+      srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock, active, ...(options.onCdr ? { onCdr: options.onCdr } : {}),
+      ...(options.bridgeMaxDurationSeconds ? { maxDurationMs: options.bridgeMaxDurationSeconds * 1000 } : {}),
+    };
     srf.invite((req, res) => {
       if (refuseDraining(req as never, res as never)) return;
       res.send(100);

@@ -1,6 +1,6 @@
 // The reloader of a gateway started with `policy: bridge`: routing sections cannot change a bridge, so a reload
 // that changes them says a restart is needed, and the next reload still says so; going back to the started
-// configuration clears it. The gateway is a stand-in that records what the reloader asks of it.
+// configuration clears it. So does a new longest call duration, which the bridge takes at start. The gateway is a stand-in that records what the reloader asks of it.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,14 +14,16 @@ import { silentLogger } from '../../src/log/index.js';
 test('a bridge gateway: a dial-peer change needs a restart, and every later reload keeps saying so until it is undone', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'trunkgate-bridge-reload-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'gateway.yaml'), `
+  const gatewayYaml = `
 gateway:
   listen: [{ transport: udp, host: 127.0.0.1, port: 5999 }]
   defaultTenant: pbx
   policy: bridge
-tenants:
+`;
+  const tenantsYaml = `tenants:
   pbx: { transport: udp, sipServer: 127.0.0.1:5080 }
-`);
+`;
+  writeFileSync(join(dir, 'gateway.yaml'), gatewayYaml + tenantsYaml);
   const peers = (text: string) => writeFileSync(join(dir, 'dial-peers.yaml'), text);
   peers('dialPeers: []\n');
   const loaded = tryLoadConfig(dir, { env: {} });
@@ -51,4 +53,10 @@ tenants:
   const back = await reloader.reloadConfig('api');
   assert.deepEqual(back.needsRestart, [], 'the started configuration again: nothing pending');
   assert.deepEqual(set, []);
+
+  // The bridge reads its calls' longest duration at start: a new one is reported as waiting for the restart.
+  writeFileSync(join(dir, 'gateway.yaml'), `${gatewayYaml}  calls: { maxDurationSeconds: 3600 }\n${tenantsYaml}`);
+  const longest = await reloader.reloadConfig('api');
+  assert.equal(longest.ok, true, JSON.stringify(longest));
+  assert.deepEqual(longest.needsRestart.map((n) => n.what), ['gateway.calls.maxDurationSeconds']);
 });

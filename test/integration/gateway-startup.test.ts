@@ -114,6 +114,9 @@ test('policy bridge is chosen only in gateway.yaml: every call to the default te
   assert.equal(bridge.options.target, '127.0.0.1:5080');
   assert.deepEqual(bridge.warnings.map((w) => w.code), ['WARN_POLICY_BRIDGE']);
   assert.ok(lines.some((l) => JSON.parse(l).code === 'WARN_POLICY_BRIDGE'), 'the start logs the bridge warning');
+  assert.equal(bridge.options.bridgeMaxDurationSeconds, undefined, 'no longest duration unless gateway.calls sets one');
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('  policy: bridge\n', '  policy: bridge\n  calls:\n    maxDurationSeconds: 7200\n'));
+  assert.equal(planStartup(dir, {}, silentLogger()).options.bridgeMaxDurationSeconds, 7200, 'gateway.calls.maxDurationSeconds bounds bridged calls');
 
   writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('  defaultTenant: pbx\n', ''));
   assert.throws(() => planStartup(dir, {}, silentLogger()), (e: unknown) => isGatewayError(e, 'ERR_CONFIG_INVALID'),

@@ -221,3 +221,24 @@ test('policy bridge calls get one CDR each: answered with its times and who hung
   }
   assert.equal(records.length, 3);
 });
+
+test('policy bridge: gateway.calls.maxDurationSeconds ends a connected call with a BYE and its Reason on both legs', async () => {
+  const s = setup();
+  const records: Array<Record<string, unknown>> = [];
+  const ctx: BridgeContext = { ...s.ctx, maxDurationMs: 60_000, onCdr: (r) => records.push(r as unknown as Record<string, unknown>) };
+  const done = bridgeCall(ctx, fakeRequest(), new FakeResponse());
+  await settle();
+  const uas = new FakeLeg();
+  const uac = new FakeLeg();
+  s.srf.calls[0]!.resolve({ uas, uac });
+  await done;
+  s.clock.advance(59_999);
+  assert.equal(uas.destroyCalls + uac.destroyCalls, 0, 'up until the limit');
+  s.clock.advance(1);
+  const reason = 'SIP;cause=200;text="Maximum call duration of 60 s reached"';
+  assert.deepEqual([uas.destroyOpts[0]?.headers?.Reason, uac.destroyOpts[0]?.headers?.Reason], [reason, reason]);
+  uas.answerBye();
+  uac.answerBye();
+  assert.deepEqual([records[0]!.cause, records[0]!.releasedBy, records[0]!.reason], ['max-duration', 'gateway', reason]);
+  assert.deepEqual(s.stats.snapshot().endedByGateway, { 'max-duration': 1 });
+});
