@@ -17,20 +17,27 @@ export function queueMs(queuedBytes: number, read: number, windowMs: number): nu
   return Math.min(10_000, (waiting / read) * windowMs);
 }
 
+/** A window less busy than this is idle: the next window is sampled with one tick instead of ten. */
+const IDLE_UTILIZATION = 0.1;
+
 /**
  * Measures the thread it runs on, window by window: the busy share of the window (Node's event-loop utilization)
- * and the worst lateness of a 10 ms interval timer (Node's own delay histogram loses the interval across a reset,
- * so it is not used here), and where given the kernel's backlog for the UDP listeners. One timer; nothing allocated
- * per turn but the readings once a window.
+ * and the worst lateness of an interval timer (Node's own delay histogram loses the interval across a reset, so it
+ * is not used here), and where given the kernel's backlog for the UDP listeners. One timer; nothing allocated per
+ * turn but the readings once a window. While the thread is idle the timer runs once a window rather than every
+ * `tickMs`: an idle engine woke 100 times a second for nothing (1.7% of a core). A flood shows in the first window
+ * all the same, as that window's late timer and busy share, and the next window is sampled finely again.
  */
 export class LoadSampler {
-  readonly #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout;
   readonly #tickMs: number;
-  readonly #ticksPerWindow: number;
   readonly #onWindow: (w: LoadWindow) => void;
   readonly #queue: (() => UdpKernelQueue | undefined) | undefined;
   readonly #datagramsRead: (() => number) | undefined;
   readonly #windowMs: number;
+  /** The timer's period now: `tickMs`, or `windowMs` while idle. */
+  #period: number;
+  #ticksPerWindow: number;
   #readBefore = 0;
   #last = performance.now();
   #ticks = 0;
@@ -50,18 +57,29 @@ export class LoadSampler {
     this.#datagramsRead = o.datagramsRead;
     this.#readBefore = o.datagramsRead?.() ?? 0;
     this.#tickMs = tickMs;
+    this.#period = tickMs;
     this.#ticksPerWindow = Math.max(1, Math.round(windowMs / tickMs));
-    this.#timer = setInterval(() => this.#turn(), tickMs);
-    this.#timer.unref();
+    this.#timer = this.#arm();
+  }
+
+  /** The timer's period now (ms): `tickMs` while the thread is busy, the window's length while it is idle. */
+  get period(): number {
+    return this.#period;
   }
 
   close(): void {
     clearInterval(this.#timer);
   }
 
+  #arm(): NodeJS.Timeout {
+    const timer = setInterval(() => this.#turn(), this.#period);
+    timer.unref();
+    return timer;
+  }
+
   #turn(): void {
     const now = performance.now();
-    const late = Math.max(0, now - this.#last - this.#tickMs);
+    const late = Math.max(0, now - this.#last - this.#period);
     this.#last = now;
     if (late > this.#windowMax) this.#windowMax = late;
     if (++this.#ticks < this.#ticksPerWindow) return;
@@ -79,6 +97,14 @@ export class LoadSampler {
     };
     this.#windowMax = 0;
     this.#ticks = 0;
+    const idle = utilization < IDLE_UTILIZATION && w.delayMs < this.#tickMs;
+    const period = idle ? this.#windowMs : this.#tickMs;
+    if (period !== this.#period) {
+      clearInterval(this.#timer);
+      this.#period = period;
+      this.#ticksPerWindow = idle ? 1 : Math.max(1, Math.round(this.#windowMs / this.#tickMs));
+      this.#timer = this.#arm();
+    }
     this.#onWindow(w);
   }
 }

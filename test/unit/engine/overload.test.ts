@@ -236,6 +236,29 @@ test('LoadSampler: a loop blocked for 150 ms shows as a busy window with a late 
   }
 });
 
+test('LoadSampler: an idle thread is sampled once a window, every window still reported; a block brings the fine ticks back', async () => {
+  // Each window with the period the sampler chose after it.
+  const windows: Array<LoadWindow & { next: number }> = [];
+  const s: LoadSampler = new LoadSampler((w) => windows.push({ ...w, next: s.period }), { windowMs: 40, tickMs: 10 });
+  try {
+    const period = (): number => s.period;
+    assert.equal(period(), 10, 'fine ticks from the start');
+    for (let i = 0; i < 100 && period() !== 40; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.equal(period(), 40, 'an idle window: one tick a window');
+    const before = windows.length;
+    await new Promise((res) => setTimeout(res, 200));
+    assert.ok(windows.length - before >= 3 && windows.length - before <= 6, `a window every 40 ms while idle: ${windows.length - before} in 200 ms`);
+    const t = Date.now();
+    while (Date.now() - t < 120) { /* block the loop */ }
+    for (let i = 0; i < 100 && !windows.some((w) => w.delayMs >= 60); i++) await new Promise((res) => setTimeout(res, 5));
+    const blocked = windows.find((w) => w.delayMs >= 60);
+    assert.ok(blocked && blocked.utilization > 0.5, `the idle cadence saw the block: ${JSON.stringify(windows.slice(-3))}`);
+    assert.equal(blocked.next, 10, 'fine ticks again after a busy window');
+  } finally {
+    s.close();
+  }
+});
+
 test('past maxRemembered the oldest shed INVITE is forgotten early: counted, one warn line; past 10,000 sources in a window none more is light', () => {
   const r = rig({ maxUnansweredInvites: 1, maxRemembered: 3, lightSourceInvites: 0 });
   r.q.unanswered = 1;
