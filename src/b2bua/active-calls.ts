@@ -91,6 +91,8 @@ interface RingingEntry {
   facts: SetupFacts;
   /** Stops the setup: the B-leg attempt is cancelled and the caller gets a final response with `reason`. */
   clear(cause: string, reason: string): void;
+  /** This app is going away while the call rings: the call's CDR is written now (see abandonAll). */
+  abandon?: ((cause: string, reason: string) => void) | undefined;
   asked: boolean;
   /** Hang-ups waiting for the setup to be done (made by the first one). */
   waiters?: Array<() => void>;
@@ -122,10 +124,13 @@ export class ActiveCalls {
     return this.#calls.size;
   }
 
-  /** Registers a call being set up (listed as ringing); `clear` is how a hang-up stops it. */
-  setUp(facts: SetupFacts, clear: (cause: string, reason: string) => void): CallSetup {
+  /**
+   * Registers a call being set up (listed as ringing); `clear` is how a hang-up stops it, `abandon` how its CDR is
+   * written when this app goes away while it rings.
+   */
+  setUp(facts: SetupFacts, clear: (cause: string, reason: string) => void, abandon?: (cause: string, reason: string) => void): CallSetup {
     const id = this.#newId();
-    const e: RingingEntry = { facts, clear, asked: false };
+    const e: RingingEntry = { facts, clear, abandon, asked: false };
     this.#ringing.set(id, e);
     return {
       id,
@@ -197,14 +202,20 @@ export class ActiveCalls {
   }
 
   /**
-   * This app's thread is ending with calls up: each is recorded as ended now with `cause` (its CDR written at once,
-   * see CallControl.abandon); the engine ends their legs. Calls still ringing are left to the engine's 503 and
-   * CANCEL. How many were recorded.
+   * This app's thread is ending with calls up or ringing: each is recorded as ended now with `cause` (its CDR
+   * written at once, see CallControl.abandon); the engine ends the connected calls' legs, answers the ringing
+   * callers 503 and cancels their B legs. How many were recorded.
    */
   abandonAll(cause: string, reason: string): number {
     const calls = [...this.#calls.values()];
     for (const e of calls) e.call.abandon(cause, reason);
-    return calls.length;
+    let ringing = 0;
+    for (const e of this.#ringing.values()) {
+      if (!e.abandon) continue;
+      e.abandon(cause, reason);
+      ringing++;
+    }
+    return calls.length + ringing;
   }
 
   /** Resolves when no call is up or ringing (at once when none is). */

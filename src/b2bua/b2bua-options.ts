@@ -102,8 +102,9 @@ export interface B2buaApp {
   /** Ends every connected call with BYE and `reason` on both legs; how many there were. */
   endCalls(cause: string, reason: string): number;
   /**
-   * This thread is ending with calls up: each connected call of this thread's app gets its CDR now, with `cause`,
-   * without waiting for BYEs (ActiveCalls.abandonAll); how many. A pool's app workers do this for themselves.
+   * This thread is ending with calls up or ringing: each call of this thread's app gets its CDR now, with `cause`,
+   * without waiting for BYEs or final answers (ActiveCalls.abandonAll); how many. A pool's app workers do this for
+   * themselves.
    */
   abandonCalls(cause: string, reason: string): number;
   /** The connected calls (of every app, for a pool), at most `limit` of them, oldest answer first. */

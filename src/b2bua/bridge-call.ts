@@ -76,6 +76,9 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
       log.warn({ err, callId }, 'b2bua: could not answer the A leg');
     }
     invite.cancel();
+  }, (cause, reason) => {
+    // The app goes away while the call rings: the engine answers the caller 503 with `reason` and cancels the B leg.
+    writeCdr(locals, { status: 503, cause, reason, attempts: 1, endAt: clock.now(), releasedBy: 'gateway' });
   });
   let legs: { uas: BridgeLeg; uac: BridgeLeg };
   try {

@@ -46,6 +46,7 @@ export function plainCallLocals(req: InviteFacts, o: { log: Logger; startedAt: n
  */
 export class PipelineCallLocals implements CallLocals {
   identities: string[] = [];
+  cdrWritten?: boolean;
   #log: Logger | undefined;
   #bindings: Record<string, string>;
 

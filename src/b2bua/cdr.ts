@@ -86,9 +86,11 @@ export function buildCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
  * One record per call: a structured log line (msg `cdr`, the record under `cdr`), then the record to the CDR
  * sink the app was given (the JSON-lines file, the database). A sink that throws never disturbs the call.
  */
-export function writeCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
+export function writeCdr(locals: CallLocals, o: CallOutcome): CdrRecord | undefined {
   // The call is over: the slots it held against call limits go back (once, however often this is reached).
   locals.callSlots?.release();
+  if (locals.cdrWritten) return undefined;
+  locals.cdrWritten = true;
   const record = buildCdr(locals, o);
   locals.log.info({ cdr: record }, 'cdr');
   if (locals.onCdr) {

@@ -36,6 +36,8 @@ export interface CallLocals {
   cancelled?: { reason?: string };
   /** Where the call's CDR goes besides its log line. */
   onCdr?: (record: CdrRecord) => void;
+  /** Set once the call's CDR is written: a call has one record, whichever path ends it first. */
+  cdrWritten?: boolean;
   /** The tenant the call arrived on. */
   tenantIn?: string;
   transportIn?: SipTransport;

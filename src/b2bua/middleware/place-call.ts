@@ -73,6 +73,10 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   }, (cause, reason) => {
     setup.cleared = { ...clearedAnswer(reason), cause, releasedBy: 'gateway' };
     setup.giveUp?.();
+  }, (cause, reason) => {
+    // The app goes away while the call rings: the engine answers the caller 503 with `reason` and cancels the B leg.
+    // `attempts` counts the attempts that were answered; the one ringing has no answer to record.
+    writeCdr(locals, { status: 503, cause, reason, attempts: locals.targets?.length ?? 0, endAt: deps.clock.now(), releasedBy: 'gateway' });
   });
   setup.id = listed.id;
   try {

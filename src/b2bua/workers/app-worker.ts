@@ -44,8 +44,9 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   const report = (): void => post({ type: 'stats', stats: app.stats(), active: app.activeCalls });
   const timer = setInterval(report, STATS_EVERY_MS);
   timer.unref();
-  // A worker that ends on its own (an uncaught error, process.exit) still hands over a CDR for each call it held up
-  // (cause app-lost; the engine ends their legs when this app's connection closes) and its last counters.
+  // A worker that ends on its own (an uncaught error, process.exit) still hands over a CDR for each call it held, up
+  // or ringing (cause app-lost; when this app's connection closes the engine ends the legs of those up, answers the
+  // ringing callers 503 and cancels their B legs), and its last counters.
   process.on('exit', () => {
     app.abandonCalls('app-lost', sipReason(503, 'application disconnected'));
     report();

@@ -118,3 +118,13 @@ test('policy bridge: the call list holds no entry past a call\'s end, whether it
   await answered.active.drained().then(() => (drained = true));
   assert.equal(drained, true);
 });
+
+test('policy bridge: an app that goes away while a call rings writes that call\'s one CDR at once (503, app-lost, the engine\'s Reason)', async () => {
+  const { active, call, done, records } = await ringingCall();
+  const lost = 'SIP;cause=503;text="application disconnected"';
+  assert.equal(active.abandonAll('app-lost', lost), 1);
+  assert.deepEqual(records.map((r) => [r.status, r.cause, r.releasedBy, r.reason]), [[503, 'app-lost', 'gateway', lost]]);
+  call.reject(sipError(487));
+  await done;
+  assert.equal(records.length, 1, 'one CDR per call');
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ActiveCalls, ADMIN_CAUSE, ADMIN_REASON } from '../../../../src/b2bua/index.js';
-import { settle } from '../fake-srf.js';
+import { settle, sipError } from '../fake-srf.js';
 import { deps, FakeDialog } from '../pipeline-fakes.js';
 import { cdrOf, offer, start } from './place-call-rig.js';
 
@@ -46,4 +46,19 @@ test('place-call: a ringing call ended by a shutdown gets the shutdown\'s 503 an
   assert.equal(s.res.status, 503);
   assert.equal(s.res.reasonHeader, 'SIP;cause=503;text="Gateway shutting down: call ended after the drain time"');
   assert.equal(cdrOf(s.lines)!.cause, 'shutdown');
+});
+
+test('place-call: an app that goes away while a call rings writes that call\'s one CDR at once (503, app-lost, the engine\'s Reason)', async () => {
+  const active = new ActiveCalls({ clock: deps().clock });
+  const s = start('+442071234567', 'pbx', offer, { active });
+  (await s.srf.attempt(0)).reject(sipError(503));
+  const second = await s.srf.attempt(1);
+  const lost = 'SIP;cause=503;text="application disconnected"';
+  assert.equal(active.abandonAll('app-lost', lost), 1, 'the ringing call is recorded');
+  const cdrs = () => s.lines.filter((l) => l.msg === 'cdr').map((l) => l.cdr as Record<string, unknown>);
+  assert.deepEqual(cdrs().map((c) => [c.status, c.cause, c.releasedBy, c.reason, c.attempts]), [[503, 'app-lost', 'gateway', lost, 1]]);
+  // Had the thread gone on, the attempt's own end would not write a second record.
+  second.reject(sipError(487));
+  await settle();
+  assert.equal(cdrs().length, 1, 'one CDR per call');
 });
