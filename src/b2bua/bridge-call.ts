@@ -5,7 +5,7 @@ import { clearedAnswer, failureReason, sipReason } from './reason.js';
 import { OutgoingInvite } from './outgoing-invite.js';
 import type { CallStats } from './call-stats.js';
 import { plainCallLocals, type InviteFacts } from './call-locals.js';
-import { writeCdr } from './cdr.js';
+import { writeCdr, writeRingingAbandoned } from './cdr.js';
 import type { CdrRecord } from './cdr-record.js';
 import { addressUser } from './sip-user.js';
 import { superviseLegs, type BridgeLeg } from './supervise-legs.js';
@@ -76,10 +76,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
       log.warn({ err, callId }, 'b2bua: could not answer the A leg');
     }
     invite.cancel();
-  }, (cause, reason) => {
-    // The app goes away while the call rings: the engine answers the caller 503 with `reason` and cancels the B leg.
-    writeCdr(locals, { status: 503, cause, reason, attempts: 1, endAt: clock.now(), releasedBy: 'gateway' });
-  });
+  }, (cause, reason) => writeRingingAbandoned(locals, cause, reason, 1, clock.now()));
   let legs: { uas: BridgeLeg; uac: BridgeLeg };
   try {
     // A fresh options object per call: createB2BUA writes into it. No Call-ID header is given, so

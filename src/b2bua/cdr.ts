@@ -103,6 +103,14 @@ export function writeCdr(locals: CallLocals, o: CallOutcome): CdrRecord | undefi
   return record;
 }
 
+/**
+ * The record of a call still ringing when its app goes away (ActiveCalls.abandonAll): the engine answers the caller
+ * 503 with `reason` and cancels the B leg. `attempts`: those made so far.
+ */
+export function writeRingingAbandoned(locals: CallLocals, cause: string, reason: string, attempts: number, endAt: number): void {
+  writeCdr(locals, { status: 503, cause, reason, attempts, endAt, releasedBy: 'gateway' });
+}
+
 /** A pipeline step's refusal: the final response with its Reason (and `headers`), and the call's CDR (released by the gateway). */
 export function refuseCall(
   clock: Clock, calls: Pick<CallStats, 'fail'>, req: PipelineRequest, res: PipelineResponse, status: number, reasonHeader: string, cause: string,

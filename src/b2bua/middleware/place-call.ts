@@ -2,7 +2,7 @@ import { isFailoverStatus } from '../../policy/index.js';
 import { legCallIds, type ActiveCalls } from '../active-calls.js';
 import { attemptBLeg, ownFailureReason, type PlaceCallSrf } from '../b-leg-attempt.js';
 import { sipErrorStatus } from '../bridge-call.js';
-import { writeCdr, type AttemptOutcome, type CdrAttempt } from '../cdr.js';
+import { writeCdr, writeRingingAbandoned, type AttemptOutcome, type CdrAttempt } from '../cdr.js';
 import { bLegTargets, liveTargets, type BLegTarget } from '../b-leg-target.js';
 import { runConnectedCall } from '../connected-call.js';
 import type { PassLeg } from '../pass-through.js';
@@ -73,11 +73,7 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   }, (cause, reason) => {
     setup.cleared = { ...clearedAnswer(reason), cause, releasedBy: 'gateway' };
     setup.giveUp?.();
-  }, (cause, reason) => {
-    // The app goes away while the call rings: the engine answers the caller 503 with `reason` and cancels the B leg.
-    // `attempts` counts the attempts that were answered; the one ringing has no answer to record.
-    writeCdr(locals, { status: 503, cause, reason, attempts: locals.targets?.length ?? 0, endAt: deps.clock.now(), releasedBy: 'gateway' });
-  });
+  }, (cause, reason) => writeRingingAbandoned(locals, cause, reason, locals.targets?.length ?? 0, deps.clock.now()));
   setup.id = listed.id;
   try {
     await placeLegs(deps, req, res, setup);
