@@ -40,7 +40,7 @@ test('IST after a 2xx (Accepted, Timer L running): the INVITE and the 200 are co
   const txn = s.tu.requests[0]!.txn;
   s.tu.requests.length = 0;
   assert.equal(txn.state, 'Accepted');
-  await collect();
+  await collect([refs.req, refs.res]);
   assert.equal(refs.req.deref(), undefined, 'the INVITE is not held through Timer L');
   assert.equal(refs.res.deref(), undefined, 'the 200 is not held through Timer L');
   assert.throws(() => txn.request, { code: 'ERR_SIP_TRANSACTION_RELEASED' });
@@ -59,7 +59,7 @@ test('IST after a 486 (Completed): the messages are collected; Timer G still re-
   })();
   const txn = s.tu.requests[0]!.txn;
   s.tu.requests.length = 0;
-  await collect();
+  await collect([refs]);
   assert.equal(refs.deref(), undefined);
   s.clock.advance(500);
   assert.deepEqual(s.transport.lines(), ['SIP/2.0 486 Busy Here', 'SIP/2.0 486 Busy Here']);
@@ -79,7 +79,7 @@ test('NIST after its final (Completed, Timer J running): the request and the 200
   const txn = s.tu.requests[0]!.txn;
   s.tu.requests.length = 0;
   assert.equal(txn.state, 'Completed');
-  await collect();
+  await collect([refs.req, refs.res]);
   assert.equal(refs.req.deref(), undefined);
   assert.equal(refs.res.deref(), undefined);
   s.layer.receive(makeRequest('BYE'), none, flowFrom('udp'));
@@ -100,7 +100,7 @@ test('ICT after a 2xx (Accepted, Timer M running): the INVITE and the 200 are co
     return { req: new WeakRef(invite), res: new WeakRef(ok), txn };
   })();
   assert.equal(refs.txn.state, 'Accepted');
-  await collect();
+  await collect([refs.req, refs.res]);
   assert.equal(refs.req.deref(), undefined, 'the INVITE is not held through Timer M');
   assert.equal(refs.res.deref(), undefined, 'the 200 is not held through Timer M');
   s.layer.receive(makeResponse(makeRequest('INVITE'), 200), none, flowTo(target));
@@ -121,7 +121,7 @@ test('ICT after a 486 (Completed, Timer D running): request, response and user a
     assert.deepEqual(user.statuses, [486]);
     return { res: new WeakRef(busy), user: new WeakRef(user) };
   })();
-  await collect();
+  await collect([refs.res, refs.user]);
   assert.equal(refs.res.deref(), undefined);
   assert.equal(refs.user.deref(), undefined, 'nothing goes up in Completed, so the user is let go');
   s.layer.receive(makeResponse(makeRequest('INVITE'), 486), none, flowTo(target));
@@ -140,7 +140,7 @@ test('NICT after its final (Completed, Timer K running): request, response and u
     assert.deepEqual(user.statuses, [200]);
     return { req: new WeakRef(bye), res: new WeakRef(ok), user: new WeakRef(user) };
   })();
-  await collect();
+  await collect([refs.req, refs.res, refs.user]);
   assert.equal(refs.req.deref(), undefined);
   assert.equal(refs.res.deref(), undefined);
   assert.equal(refs.user.deref(), undefined);
@@ -192,7 +192,7 @@ test('IST after a 2xx sent by respond2xx: once the ACK came, the 2xx\'s bytes ar
   s.transport.clear();
   s.tu.requests.length = 0;
   s.tu.acks.length = 0;
-  await collect();
+  await collect([bytes]);
   assert.equal(txn.state, 'Accepted');
   assert.equal(bytes.deref(), undefined, 'the 2xx is not held through Timer L');
   s.clock.advance(32_000);
@@ -207,7 +207,7 @@ test('NICT after its final: the request\'s bytes are let go at once, not after T
   const bytes = new WeakRef(s.transport.sent[0]!.data);
   s.layer.receive(makeResponse(bye, 200), none, flowTo(target));
   s.transport.clear();
-  await collect();
+  await collect([bytes]);
   assert.equal(txn.state, 'Completed');
   assert.equal(bytes.deref(), undefined);
   s.clock.advance(5_000);
