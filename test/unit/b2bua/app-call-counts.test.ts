@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { plainModule } from '../../support/plain-module.js';
 import { CallLimits, SharedCallCounts, SHARED_NAMES_MAX, type B2buaPolicy } from '../../../src/b2bua/index.js';
 
 const policy = (tenantMax?: number, dialPeerMax?: number, extraPeers = 0): B2buaPolicy => ({
@@ -67,27 +68,24 @@ test('shared call counts: names a reload adds are numbered for every app; past t
   assert.equal(pool.unnumbered, 0);
 });
 
-async function race(shared: boolean): Promise<{ peak: number; admitted: number }> {
+async function race(racer: string, shared: boolean): Promise<{ peak: number; admitted: number }> {
   const p = policy(3);
   const pool = shared ? SharedCallCounts.create(2, p) : undefined;
   const tally = new SharedArrayBuffer(16);
-  const url = new URL('./app-call-counts-racer.ts', import.meta.url);
-  const workers = [0, 1].map((app) => new Worker(
-    `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
-    { eval: true, workerData: { init: pool?.initFor(app), policy: p, apps: 2, rounds: 100_000, tally } },
-  ));
+  const workers = [0, 1].map((app) => new Worker(racer, { workerData: { init: pool?.initFor(app), policy: p, apps: 2, rounds: 100_000, tally } }));
   await Promise.all(workers.map((w) => once(w, 'message')));
   await Promise.all(workers.map((w) => w.terminate()));
   const t = new Int32Array(tally);
   return { peak: t[1]!, admitted: t[2]! };
 }
 
-test('shared call counts: two worker threads taking and giving back slots as fast as they can never hold more than maxCalls', async () => {
-  const shared = await race(true);
+test('shared call counts: two worker threads taking and giving back slots as fast as they can never hold more than maxCalls', async (t) => {
+  const racer = plainModule(t, new URL('./app-call-counts-racer.ts', import.meta.url));
+  const shared = await race(racer, true);
   assert.ok(shared.admitted > 1_000, `the apps took slots (${shared.admitted})`);
   assert.ok(shared.peak <= 3, `at most 3 held at once, seen ${shared.peak}`);
   // The same race with a share per app (no shared table): each app holds up to ceil(3 / 2) = 2, so up to 4 at once,
   // past the limit as configured (4 in every run here; how the threads interleave is the scheduler's).
-  const perApp = await race(false);
+  const perApp = await race(racer, false);
   assert.ok(perApp.admitted > 1_000 && perApp.peak <= 4, JSON.stringify(perApp));
 });

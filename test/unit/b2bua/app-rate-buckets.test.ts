@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { plainModule } from '../../support/plain-module.js';
 import { ManualClock } from '../../../src/common/clock.js';
 import { SharedRateBuckets } from '../../../src/b2bua/app-rate-buckets.js';
 import { SharedCallCounts } from '../../../src/b2bua/app-call-counts.js';
@@ -70,11 +71,8 @@ test('shared rate buckets: two worker threads taking tokens as fast as they can 
   const p = policy(1e-9, 200_000);
   const pool = SharedCallCounts.create(2, p);
   const tally = new SharedArrayBuffer(12);
-  const url = new URL('./app-rate-buckets-racer.ts', import.meta.url);
-  const workers = [0, 1].map((app) => new Worker(
-    `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
-    { eval: true, workerData: { init: pool.initFor(app), policy: p, app, tries: 200_000, tally } },
-  ));
+  const racer = plainModule(t0, new URL('./app-rate-buckets-racer.ts', import.meta.url));
+  const workers = [0, 1].map((app) => new Worker(racer, { workerData: { init: pool.initFor(app), policy: p, app, tries: 200_000, tally } }));
   await Promise.all(workers.map((w) => once(w, 'message')));
   await Promise.all(workers.map((w) => w.terminate()));
   const t = new Int32Array(tally);
