@@ -2,13 +2,15 @@
 // worker). New calls are spread over every app, each call ends on the app that took it, the admin API's counters
 // are the sum of all apps, and an app worker that dies is started again while the others go on taking calls.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { ActiveCallRow } from '../../src/b2bua/active-calls.js';
 import { runSipp, startSipp, startSippUas } from '../support/sipp.js';
 import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../support/trunkgate-process.js';
 import { adminStats, adminUp, udpCallProfiles } from '../support/udp-call-rig.js';
+import { refusedCallScenario } from '../support/refused-call-scenario.js';
 
 interface Stats { b2bua: { attempted: number; connected: number; completed: number; active: number; failedTotal: number } }
 
@@ -16,10 +18,11 @@ const cdrs = (lines: LogLine[]): LogLine[] => lines.filter((l) => l.msg === 'cdr
 /** The app a CDR line came from: worker apps log `app: N`, this thread's app logs none (0). */
 const appOf = (l: LogLine): number => (typeof l.app === 'number' ? l.app : 0);
 
-async function gatewayWithApps(t: TestContext, apps: number, env: Record<string, string> = {}): Promise<{ gw: TrunkgateProcess; sipPort: number; adminPort: number; dir: string }> {
+/** `dialPeers`: more dial-peer lines after the one to the answering sipp (`far-end`, numbers 3xxx). */
+async function gatewayWithApps(t: TestContext, apps: number, env: Record<string, string> = {}, dialPeers = ''): Promise<{ gw: TrunkgateProcess; sipPort: number; adminPort: number; dir: string }> {
   const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
   t.after(() => uas.stop());
-  const p = await udpCallProfiles(uas.port, '', `workers: ${apps}`);
+  const p = await udpCallProfiles(uas.port, '', `workers: ${apps}`, dialPeers);
   t.after(() => p.remove());
   const gw = await startTrunkgate(t, p.dir, {
     env: { NODE_ENV: 'test', ...env },
@@ -99,38 +102,66 @@ test('an app worker that stops is logged with ERR_B2BUA_WORKER and started again
   assert.equal(s.b2bua.failedTotal, 0);
 });
 
-test('an app worker that ends on its own with calls up hands over their CDRs (cause app-lost), and the engine ends their legs with BYE', { timeout: 90_000 }, async (t) => {
-  const { gw, sipPort, adminPort, dir } = await gatewayWithApps(t, 2, { TRUNKGATE_TEST_APP_FAULT: 'exit:4000' });
+test('an app worker that ends on its own hands over a CDR for each call it held, up (200) or ringing (503), all cause app-lost; the engine ends the legs', { timeout: 90_000 }, async (t) => {
+  // Numbers 4xxx go to a called side that rings until it is cancelled.
+  const ringer = await startSippUas({ scenario: { file: 'uas-ring-cancel.xml' }, calls: 4 });
+  t.after(() => ringer.stop());
+  const ringPeer = `  - { id: ringing, destinationPattern: "^4\\\\d{3}$", tenant: far, from: [pbx], sipServer: 127.0.0.1:${ringer.port} }\n`;
+  const { gw, sipPort, adminPort, dir } = await gatewayWithApps(t, 2, { TRUNKGATE_TEST_APP_FAULT: 'exit:6000' }, ringPeer);
   await gw.waitFor((l) => l.msg === 'b2bua connected' && l.app === 1, 15_000);
-  // Four calls that last until someone else hangs up (the scenario waits for a BYE), spread over both apps.
-  const uac = await startSipp({ scenario: { file: 'uac-call-callee-bye.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 4, rate: 20, timeoutSec: 30 });
-  t.after(() => uac.stop());
   const api = async (method: string, path: string) => {
     const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { method });
     return (await res.json()) as { calls?: ActiveCallRow[] };
   };
   let calls: ActiveCallRow[] = [];
-  for (let i = 0; i < 60 && !(calls.length === 4 && calls.every((c) => c.state === 'connected')); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    calls = (await api('GET', '/calls')).calls ?? [];
-  }
-  assert.equal(calls.length, 4, `calls listed: ${JSON.stringify(calls)}`);
-  const held = calls.filter((c) => c.app === 1);
-  assert.ok(held.length >= 1 && held.length < 4, `app 1 holds ${held.length} of the 4 calls`);
+  const count = (state: string): number => calls.filter((c) => c.state === state).length;
+  const listed = async (connected: number, ringing: number): Promise<void> => {
+    for (let i = 0; i < 60 && !(count('connected') === connected && count('ringing') === ringing); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      calls = (await api('GET', '/calls')).calls ?? [];
+    }
+    assert.deepEqual([count('connected'), count('ringing')], [connected, ringing], `calls listed: ${JSON.stringify(calls)}`);
+  };
+  // Four calls that last until someone else hangs up (the scenario waits for a BYE), then four that ring; the engine
+  // deals new calls to the apps in turn, so each app holds some of each. A ringing call ends with a 503 and a
+  // Reason: the engine's when its app goes, the shutdown's otherwise.
+  const uac = await startSipp({ scenario: { file: 'uac-call-callee-bye.xml' }, remote: `127.0.0.1:${sipPort}`, service: '3001', calls: 4, rate: 20, timeoutSec: 30 });
+  t.after(() => uac.stop());
+  await listed(4, 0);
+  const scenarios = mkdtempSync(join(tmpdir(), 'trunkgate-app-lost-'));
+  t.after(() => rmSync(scenarios, { recursive: true, force: true }));
+  const ringUac = await startSipp({
+    scenario: { file: refusedCallScenario(scenarios, 503, /SIP;cause=503;text="(application disconnected|Gateway shutting down)/) },
+    remote: `127.0.0.1:${sipPort}`, service: '4001', calls: 4, rate: 20, timeoutSec: 30,
+  });
+  t.after(() => ringUac.stop());
+  await listed(4, 4);
+  const held = calls.filter((c) => c.app === 1 && c.state === 'connected');
+  const ringing = calls.filter((c) => c.app === 1 && c.state === 'ringing');
+  assert.ok(held.length >= 1 && held.length < 4, `app 1 holds ${held.length} of the 4 calls up`);
+  assert.ok(ringing.length >= 1 && ringing.length < 4, `app 1 holds ${ringing.length} of the 4 ringing calls`);
 
   await gw.waitFor((l) => l.code === 'ERR_B2BUA_WORKER' && typeof l.msg === 'string' && l.msg.includes('starting it again'), 15_000);
   // The records reach the CDR file through the pool (a stopping thread's own log lines may not make it out).
   const file = join(dir, '..', 'cdr', 'cdr.jsonl');
   const lost = (): Array<Record<string, unknown>> => (existsSync(file) ? readFileSync(file, 'utf8') : '').split('\n')
     .filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.cause === 'app-lost');
-  for (let i = 0; i < 100 && lost().length < held.length; i++) await new Promise((r) => setTimeout(r, 100));
-  assert.equal(lost().length, held.length, 'one CDR for each call the stopped app held, no more');
+  for (let i = 0; i < 100 && lost().length < held.length + ringing.length; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(lost().length, held.length + ringing.length, 'one CDR for each call the stopped app held, no more');
+  const reason = 'SIP;cause=503;text="application disconnected"';
   for (const r of lost()) {
-    assert.ok(held.some((h) => h.callIds[0] === r.callId), `${String(r.callId)} was one of app 1's calls`);
-    assert.deepEqual([r.status, r.releasedBy, r.reason], [200, 'gateway', 'SIP;cause=503;text="application disconnected"']);
+    const up = held.some((h) => h.callIds[0] === r.callId);
+    assert.ok(up || ringing.some((h) => h.callIds[0] === r.callId), `${String(r.callId)} was one of app 1's calls`);
+    assert.deepEqual([r.status, r.releasedBy, r.reason], [up ? 200 : 503, 'gateway', reason]);
   }
-  // The other app's calls go on until the administrator clears them; then every caller has had its BYE.
-  for (const c of calls.filter((x) => x.app !== 1)) await api('DELETE', `/calls/${c.id}`);
+  // The other app's calls up go on until the administrator clears them; then every caller has had its BYE.
+  for (const c of calls.filter((x) => x.app !== 1 && x.state === 'connected')) await api('DELETE', `/calls/${c.id}`);
   const r = await uac.exited;
   assert.equal(r.stats.successful, 4, `every caller got a BYE: ${r.errors.slice(0, 1200)}`);
+  // Its ringing calls get the shutdown's 503; every ringing caller then has its 503 with a Reason, and every called
+  // side its CANCEL.
+  await gw.stop();
+  const [rc, rr] = await Promise.all([ringUac.exited, ringer.exited]);
+  assert.equal(rc.stats.successful, 4, `every ringing caller got 503 with a Reason: ${rc.errors.slice(0, 1200)}`);
+  assert.equal(rr.stats.successful, 4, `every called side got its CANCEL: ${rr.errors.slice(0, 1200)}`);
 });
