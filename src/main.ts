@@ -22,6 +22,16 @@ import { parseCommandLine, USAGE } from './cli/parse-command.js';
  * gateway.shutdown.drainSeconds, then BYE) and exits 0; SIGINT closes at once. The engine worker dying ends the
  * process with code 70.
  */
+/** The commands that take their own arguments, each loaded when it runs. */
+type ArgCommand = (args: string[], io: { out(s: string): void; err(s: string): void; env: NodeJS.ProcessEnv }) => Promise<number>;
+const ARG_COMMANDS: Record<'reload' | 'show' | 'clear' | 'tls' | 'pki', () => Promise<ArgCommand>> = {
+  reload: async () => (await import('./cli/reload.js')).reloadCommand,
+  show: async () => (await import('./cli/show.js')).showCommand,
+  clear: async () => (await import('./cli/clear.js')).clearCommand,
+  tls: async () => (await import('./cli/tls-probe.js')).tlsProbeCommand,
+  pki: async () => (await import('./cli/pki.js')).pkiCommandLine,
+};
+
 const env = process.env;
 const command = parseCommandLine(process.argv.slice(2));
 const io = { out: (s: string) => console.log(s), err: (s: string) => console.error(s), env };
@@ -47,19 +57,11 @@ switch (command.kind) {
     break;
   }
   case 'reload':
-    process.exit(await (await import('./cli/reload.js')).reloadCommand(command.args, io));
-    break;
   case 'show':
-    process.exit(await (await import('./cli/show.js')).showCommand(command.args, io));
-    break;
   case 'clear':
-    process.exit(await (await import('./cli/clear.js')).clearCommand(command.args, io));
-    break;
   case 'tls':
-    process.exit(await (await import('./cli/tls-probe.js')).tlsProbeCommand(command.args, io));
-    break;
   case 'pki':
-    process.exit(await (await import('./cli/pki.js')).pkiCommandLine(command.args, io));
+    process.exit(await (await ARG_COMMANDS[command.kind]())(command.args, io));
     break;
   case 'start':
     await (await import('./start-command.js')).runStart(command.profiles, env);
