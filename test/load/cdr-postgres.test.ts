@@ -57,6 +57,12 @@ test(`${CALLS} calls with PostgreSQL stopped for 10 s in the middle: every CDR i
   // The outage was real and went through the queue: the sink said the database was lost, and replayed.
   assert.ok(gw.lines.some((l) => l.code === 'ERR_CDR_DB'), 'the loss of the database was logged with its code');
   assert.ok(!gw.lines.some((l) => l.code === 'ERR_CDR_QUEUE_FULL' || l.code === 'ERR_CDR_QUEUE_IO'), 'nothing was refused by the queue');
-  const file = readFileSync(join(p.dir, '..', 'cdr', 'cdr.jsonl'), 'utf8').split('\n').filter(Boolean);
+  // The file sink writes through its own stream: polled as the table is (10 s at most), then compared.
+  const fileLines = (): string[] => readFileSync(join(p.dir, '..', 'cdr', 'cdr.jsonl'), 'utf8').split('\n').filter(Boolean);
+  let file = fileLines();
+  for (let i = 0; i < 100 && file.length < CALLS; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    file = fileLines();
+  }
   assert.equal(file.length, CALLS, 'the JSON-lines file has every record too');
 });
