@@ -13,6 +13,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { readCdrFile } from '../support/cdr-file.js';
 import { freePort, runSipp, startSippUas } from '../support/sipp.js';
 import { profilesDir, repoRoot, startTrunkgate, type LogLine } from '../support/trunkgate-process.js';
 
@@ -159,7 +160,7 @@ dialPeers:
   assert.equal(refused.reason, 'SIP;cause=404;text="No route: no dial peer for 999 from tenant carrier"');
 
   await gw.waitFor(() => cdrs(gw.lines).length >= 11, 10_000);
-  const file = readFileSync(join(dir, '..', 'cdr', 'cdr.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const file = readCdrFile(dir);
   assert.equal(file.length, 11, 'the JSON-lines sink has every call');
   const answered = file.filter((c) => c.status === 200);
   assert.equal(answered.length, 10);

@@ -2,7 +2,7 @@
 // worker). New calls are spread over every app, each call ends on the app that took it, the admin API's counters
 // are the sum of all apps, and an app worker that dies is started again while the others go on taking calls.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -11,6 +11,7 @@ import { runSipp, startSipp, startSippUas } from '../support/sipp.js';
 import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../support/trunkgate-process.js';
 import { adminStats, adminUp, udpCallProfiles } from '../support/udp-call-rig.js';
 import { refusedCallScenario } from '../support/refused-call-scenario.js';
+import { readCdrFile } from '../support/cdr-file.js';
 
 interface Stats { b2bua: { attempted: number; connected: number; completed: number; active: number; failedTotal: number } }
 
@@ -143,9 +144,7 @@ test('an app worker that ends on its own hands over a CDR for each call it held,
 
   await gw.waitFor((l) => l.code === 'ERR_B2BUA_WORKER' && typeof l.msg === 'string' && l.msg.includes('starting it again'), 15_000);
   // The records reach the CDR file through the pool (a stopping thread's own log lines may not make it out).
-  const file = join(dir, '..', 'cdr', 'cdr.jsonl');
-  const lost = (): Array<Record<string, unknown>> => (existsSync(file) ? readFileSync(file, 'utf8') : '').split('\n')
-    .filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.cause === 'app-lost');
+  const lost = (): Array<Record<string, unknown>> => readCdrFile(dir).filter((r) => r.cause === 'app-lost');
   for (let i = 0; i < 100 && lost().length < held.length + ringing.length; i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(lost().length, held.length + ringing.length, 'one CDR for each call the stopped app held, no more');
   const reason = 'SIP;cause=503;text="application disconnected"';

@@ -3,10 +3,9 @@
 // holds; the table and its schema version made by the gateway; the same with two b2bua apps, whose records all
 // reach the one sink of the main thread.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { SCHEMA_VERSION } from '../../src/cdr/pg-schema.js';
+import { readCdrFile } from '../support/cdr-file.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { runSipp, startSippUas } from '../support/sipp.js';
 import { startTrunkgate, type LogLine, type TrunkgateProcess } from '../support/trunkgate-process.js';
@@ -52,7 +51,7 @@ test('50 calls through npm start: one row per call in the table the gateway crea
   assert.equal(rows.length, 50);
   assert.deepEqual(rows.map((r) => r.id).sort(), logged.map((c) => c.id).sort(), 'each log line\'s record is one row, by id');
   assert.deepEqual(rows.map((r) => r.call_id).sort(), logged.map((c) => c.callId).sort(), 'and by Call-ID');
-  const file = readFileSync(join(dir, '..', 'cdr', 'cdr.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const file = readCdrFile(dir);
   assert.deepEqual(file.map((c) => c.id).sort(), logged.map((c) => c.id).sort(), 'the JSON-lines file has the same 50 records');
 
   const answered = rows.filter((r) => r.status === 200);
