@@ -10,6 +10,9 @@
  * --tls 127.0.0.1:<port> --tls-files DIR: also a TLS listener for the tenant `carrier`, served by a TLS profile
  * built from DIR/key.pem, DIR/cert.pem, DIR/chain.pem (the gateway's trustpoint) and DIR/client-ca.pem (mutual
  * TLS: the client certificate must come from that CA and name sbc.carrier.test, a TLS peer with the defaults).
+ * --tls-out (with --tls-files DIR): the B legs go to --target over TLS, through the TLS profile `pbx-out`: the same
+ * trustpoint as the client certificate, DIR/pbx-ca.pem as the trust store, the server's identity checked (fail
+ * closed) against the target's address.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,10 +43,10 @@ const tlsAt = process.argv.includes('--tls') ? arg('tls').split(':') as [string,
 const tlsListen = tlsAt
   ? [{ transport: 'tls' as const, host: tlsAt[0], port: Number(tlsAt[1]), tenant: 'carrier', tlsProfile: 'edge' }]
   : [];
+const tlsOut = process.argv.includes('--tls-out');
 const tlsProfiles: ProfileInput[] = [];
+const read = (f: string): string => readFileSync(join(arg('tls-files'), f), 'utf8');
 if (tlsAt) {
-  const dir = arg('tls-files');
-  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
   tlsProfiles.push({
     spec: {
       name: 'edge', tenant: 'carrier', minVersion: 'TLSv1.2', requireClientCertificate: true,
@@ -55,6 +58,15 @@ if (tlsAt) {
     },
   });
 }
+if (tlsOut) {
+  tlsProfiles.push({
+    spec: { name: 'pbx-out', tenant: 'trunk', minVersion: 'TLSv1.2' },
+    material: {
+      trustpoint: { keyPem: read('key.pem'), certPem: read('cert.pem'), chainPems: [read('chain.pem')] },
+      trustedCaPems: [read('pbx-ca.pem')],
+    },
+  });
+}
 const log = process.env.TRUNKGATE_LOG_LEVEL ? createLogger({ destination: process.stderr }) : silentLogger();
 
 // The same composition as `npm start`: the engine in a worker thread (second core), the b2bua in this one.
@@ -63,7 +75,8 @@ const sameThread = process.argv.includes('--same-thread');
 const policy: B2buaPolicy | undefined = process.argv.includes('--policy')
   ? {
     tenants: {
-      pbx: { transport: 'udp' }, trunk: { transport: 'udp', sipServer: arg('target') },
+      pbx: { transport: 'udp' },
+      trunk: tlsOut ? { transport: 'tls' as const, sipServer: arg('target'), tlsProfile: 'pbx-out' } : { transport: 'udp' as const, sipServer: arg('target') },
       ...(tlsAt ? { carrier: { transport: 'tls' as const } } : {}),
     },
     listeners: [{ transport: 'udp', host: sipHost, port: Number(sipPort), tenant: 'pbx' }, ...tlsListen],
@@ -75,7 +88,7 @@ const policy: B2buaPolicy | undefined = process.argv.includes('--policy')
 const gw = await startGateway({
   control: { host: '127.0.0.1', port: controlPort, secret },
   listen: [{ transport: 'udp', host: sipHost, port: Number(sipPort), tenant: 'pbx' }, ...tlsListen],
-  ...(tlsAt ? { tls: { profiles: tlsProfiles } } : {}),
+  ...(tlsProfiles.length > 0 ? { tls: { profiles: tlsProfiles } } : {}),
   // sipp's UAC is one source carrying what a PBX or a carrier's SBC offers in all, so the per-source limit of new
   // requests (gateway.limits.requestsPerSecondPerSource, 500/s by default) is off, as an administrator sets it for
   // such a trusted peer; with it, every step above 500 calls/s would end in that limit's 503s, not in the

@@ -25,6 +25,8 @@
  *   npm run bench -- --only kamailio     sipp → kamailio → sipp, UDP both sides: what kamailio costs alone
  *   npm run bench -- --only kamailio-tls sipp → kamailio → TLS → kamailio → sipp: kamailio's own TLS relay
  *   npm run bench -- --only kamailio-policy  sipp → kamailio → UDP → gateway (policy pipeline) → sipp
+ * Both legs through kamailio (a carrier SBC in front, a PBX behind), over mutual TLS or UDP, to compare transports:
+ *   npm run bench -- --only tls-both,udp-both  sipp → kamailio → TLS → gateway (policy) → TLS → kamailio → sipp, and UDP
  * Against drachtio-server (built from source by bench/anchor/build-drachtio-server.sh) with a minimal drachtio-srf
  * createB2BUA app, the anchor (bench/anchor/drachtio-target.ts, docs/bench-anchor.md):
  *   npm run bench -- --only drachtio-anchor,policy --rates 300,500,700,900 --latency-rates 250
@@ -43,7 +45,7 @@ import { sippClockEnv, sippClockNote } from './sipp-clock.js';
 import { cpuMeter, groupCpuMeter } from './proc-cpu.js';
 import {
   cleanupPki, direct, gateway, kamailioDirect, kamailioTls, kamChildren, opt, policyGateway, policyMainThread, policyPretenuring, product,
-  sippBuffers, tlsGateway, tlsPolicyGateway, udpKamailioPolicy, type Target,
+  sippBuffers, tlsBothPolicy, tlsGateway, tlsPolicyGateway, udpBothPolicy, udpKamailioPolicy, type Target,
 } from './sipp-targets.js';
 
 const only = opt('only');
@@ -235,6 +237,7 @@ function table(series: Series[]): string {
 const byName: Record<string, Target> = {
   gateway, policy: policyGateway, 'policy-main': policyMainThread, 'policy-pretenuring': policyPretenuring, direct, 'tls-gateway': tlsGateway, 'tls-policy': tlsPolicyGateway,
   kamailio: kamailioDirect, 'kamailio-tls': kamailioTls, 'kamailio-policy': udpKamailioPolicy,
+  'tls-both': tlsBothPolicy, 'udp-both': udpBothPolicy,
   'drachtio-anchor': drachtioAnchor,
 };
 const unknown = (only ?? '').split(',').filter((n) => n !== '' && !byName[n]);

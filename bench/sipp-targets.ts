@@ -3,14 +3,13 @@
  * and the command-line options they read. The drachtio-server anchor is in bench/anchor/drachtio-target.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startKamailio, type KamailioProcess } from '../test/support/kamailio.js';
 import { freePort, startSippUas } from '../test/support/sipp.js';
-import { createTestCa, type TestCa, type TestCert } from '../test/support/test-certs.js';
 import { startNodeArgs } from '../test/support/trunkgate-process.js';
+import { benchPki, carrierKamailio, kamailioBase, pbxKamailio, udpFrontKamailio } from './bench-kamailio.js';
 import { gatewayProcessArgs } from './gateway-script.js';
+
+export { cleanupPki } from './bench-kamailio.js';
 
 export function opt(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,56 +49,6 @@ export interface Target {
  */
 export const behindProxy = ['-default_behaviors', 'all,-abortunexp'];
 
-/** Certificates made once per run: the gateway's (or the TLS kamailio's) from one CA, the carrier SBC's from another. */
-interface BenchPki {
-  gatewayCa: TestCa;
-  carrierCa: TestCa;
-  gateway: TestCert;
-  carrier: TestCert;
-  /** key.pem, cert.pem, chain.pem and client-ca.pem for bench/gateway-process.ts --tls-files. */
-  dir: string;
-}
-
-let pkiMade: Promise<BenchPki> | undefined;
-
-/** Removes the certificates, when a target made them. */
-export async function cleanupPki(): Promise<void> {
-  if (!pkiMade) return;
-  const p = await pkiMade;
-  rmSync(p.dir, { recursive: true, force: true });
-  await p.gatewayCa.cleanup();
-  await p.carrierCa.cleanup();
-}
-
-function benchPki(): Promise<BenchPki> {
-  pkiMade ??= (async () => {
-    const gatewayCa = await createTestCa({ cn: 'bench gateway CA' });
-    const carrierCa = await createTestCa({ cn: 'bench carrier CA' });
-    const gatewayCert = await gatewayCa.issue({ cn: 'gw.trunkgate.test', sans: ['DNS:gw.trunkgate.test', 'IP:127.0.0.1'] });
-    const carrier = await carrierCa.issue({ cn: 'sbc.carrier.test', sans: ['DNS:sbc.carrier.test'] });
-    const dir = mkdtempSync(join(tmpdir(), 'tg-bench-tls-'));
-    writeFileSync(join(dir, 'key.pem'), gatewayCert.key, { mode: 0o600 });
-    writeFileSync(join(dir, 'cert.pem'), gatewayCert.cert);
-    writeFileSync(join(dir, 'chain.pem'), gatewayCa.cert);
-    writeFileSync(join(dir, 'client-ca.pem'), carrierCa.cert);
-    return { gatewayCa, carrierCa, gateway: gatewayCert, carrier, dir };
-  })();
-  return pkiMade;
-}
-
-/** The carrier SBC: kamailio taking UDP from sipp and relaying over mutual TLS to `tlsPort`. */
-async function carrierKamailio(p: BenchPki, tlsPort: number): Promise<KamailioProcess> {
-  return startKamailio({
-    listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }, { proto: 'tls', host: '127.0.0.1', port: 0 }],
-    tls: {
-      certificate: p.carrier.cert, privateKey: p.carrier.key, caList: p.gatewayCa.cert,
-      destinations: [{ host: '127.0.0.1', port: tlsPort, serverName: 'gw.trunkgate.test' }],
-    },
-    route: { kind: 'relay', target: { host: '127.0.0.1', port: tlsPort, transport: 'tls' } },
-    logLevel: 'error', children: kamChildren, sharedMemoryMb: 512, memoryManager: 'tlsf' as const, frInvTimerMs: 30_000,
-  });
-}
-
 export const direct: Target = {
   name: 'sipp → sipp',
   async start() {
@@ -109,50 +58,54 @@ export const direct: Target = {
 };
 
 /**
- * The gateway in its own process; with `front`, behind a kamailio that relays sipp's UDP to the gateway's UDP
- * listener, or over mutual TLS to its TLS listener.
+ * The gateway in its own process; with `front`, behind a kamailio (the carrier SBC) that relays sipp's UDP to the
+ * gateway's UDP listener, or over mutual TLS to its TLS listener; with `back`, calling sipp's UAS through a second
+ * kamailio (the PBX), over UDP or mutual TLS.
  */
-function gatewayTarget(name: string, extra: string[], front?: 'udp' | 'tls'): Target {
-  const tls = front === 'tls';
+function gatewayTarget(name: string, extra: string[], legs: { front?: 'udp' | 'tls'; back?: 'udp' | 'tls' } = {}): Target {
+  const { front, back } = legs;
   return {
   name,
   async start() {
-    const uas = await startSippUas({ scenario: { file: uasScenario }, extraArgs: sippBuffers });
+    // A kamailio behind the gateway record-routes: the UAS copies that, so the ACK and BYE go back through it.
+    const uas = await startSippUas({ scenario: { file: back ? 'uas-call-rr.xml' : uasScenario }, extraArgs: sippBuffers });
     const sipPort = await freePort();
     const controlPort = await freePort();
-    const tlsPort = tls ? await freePort() : 0;
-    const p = tls ? await benchPki() : undefined;
-    const gw = spawn(process.execPath, [...gatewayNodeArgs, ...gatewayProcessArgs(product),
-      '--sip', `127.0.0.1:${sipPort}`, '--control', String(controlPort), '--target', `127.0.0.1:${uas.port}`,
-      '--product', product, ...extra, ...(apps && extra.includes('--policy') ? ['--apps', apps] : []), ...(p ? ['--tls', `127.0.0.1:${tlsPort}`, '--tls-files', p.dir] : [])],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
-    let kam: KamailioProcess | undefined;
+    const tlsPort = front === 'tls' ? await freePort() : 0;
+    const p = front === 'tls' || back === 'tls' ? await benchPki() : undefined;
+    const kams: KamailioProcess[] = [];
+    let gw: ChildProcess | undefined;
     const stop = async (): Promise<void> => {
-      await kam?.stop();
-      gw.stdin?.end();
-      gw.kill('SIGTERM');
+      for (const k of kams.reverse()) await k.stop();
+      gw?.stdin?.end();
+      gw?.kill('SIGTERM');
       await uas.stop();
     };
     try {
+      const pbx = back ? await pbxKamailio(uas.port, kamChildren, back === 'tls' ? p : undefined) : undefined;
+      if (pbx) kams.push(pbx.kam);
+      gw = spawn(process.execPath, [...gatewayNodeArgs, ...gatewayProcessArgs(product),
+        '--sip', `127.0.0.1:${sipPort}`, '--control', String(controlPort), '--target', `127.0.0.1:${pbx ? pbx.port : uas.port}`,
+        '--product', product, ...extra, ...(apps && extra.includes('--policy') ? ['--apps', apps] : []),
+        ...(front === 'tls' ? ['--tls', `127.0.0.1:${tlsPort}`] : []), ...(back === 'tls' ? ['--tls-out'] : []),
+        ...(p ? ['--tls-files', p.dir] : [])],
+      { stdio: ['pipe', 'pipe', 'inherit'] });
       await waitReady(gw);
-      if (p) kam = await carrierKamailio(p, tlsPort);
-      else if (front === 'udp') {
-        kam = await startKamailio({
-          listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }],
-          route: { kind: 'relay', target: { host: '127.0.0.1', port: sipPort, transport: 'udp' } },
-          logLevel: 'error', children: kamChildren, sharedMemoryMb: 512, memoryManager: 'tlsf' as const, frInvTimerMs: 30_000,
-        });
-      }
+      if (front === 'tls') kams.push(await carrierKamailio(p!, tlsPort, kamChildren));
+      else if (front === 'udp') kams.push(await udpFrontKamailio(sipPort, kamChildren));
     } catch (err) {
       await stop();
       throw err;
     }
+    const kamPids = Object.fromEntries(kams.map((k, i) => [kams.length === 1 ? 'kamailio' : i === 0 ? 'kamailio PBX side' : 'kamailio carrier side', k.pid]));
+    const gwProcess = gw;
     return {
-      remote: kam ? `127.0.0.1:${kam.port('udp')}` : `127.0.0.1:${sipPort}`,
-      pids: { gateway: gw.pid ?? -1, 'sipp UAS': uas.pid },
-      ...(kam ? { groups: { kamailio: kam.pid }, uacArgs: behindProxy } : {}),
+      remote: front ? `127.0.0.1:${kams[kams.length - 1]!.port('udp')}` : `127.0.0.1:${sipPort}`,
+      pids: { gateway: gwProcess.pid ?? -1, 'sipp UAS': uas.pid },
+      ...(kams.length > 0 ? { groups: kamPids } : {}),
+      ...(front ? { uacArgs: behindProxy } : {}),
       stop,
-      shed: () => askShed(gw),
+      shed: () => askShed(gwProcess),
     };
   },
   };
@@ -164,9 +117,12 @@ export const policyGateway = gatewayTarget('sipp → gateway (policy pipeline) �
 export const policyMainThread = gatewayTarget('sipp → gateway (policy pipeline, engine thread main) → sipp', ['--policy', '--same-thread']);
 /** The same with V8's allocation-site pretenuring left on (src/common/young-calls.ts), to compare. */
 export const policyPretenuring = gatewayTarget('sipp → gateway (policy pipeline, V8 pretenuring on) → sipp', ['--policy', '--pretenuring']);
-export const tlsGateway = gatewayTarget('sipp → kamailio → TLS → gateway (plain b2bua) → sipp', [], 'tls');
-export const tlsPolicyGateway = gatewayTarget('sipp → kamailio → TLS → gateway (policy pipeline) → sipp', ['--policy'], 'tls');
-export const udpKamailioPolicy = gatewayTarget('sipp → kamailio → UDP → gateway (policy pipeline) → sipp', ['--policy'], 'udp');
+export const tlsGateway = gatewayTarget('sipp → kamailio → TLS → gateway (plain b2bua) → sipp', [], { front: 'tls' });
+export const tlsPolicyGateway = gatewayTarget('sipp → kamailio → TLS → gateway (policy pipeline) → sipp', ['--policy'], { front: 'tls' });
+export const udpKamailioPolicy = gatewayTarget('sipp → kamailio → UDP → gateway (policy pipeline) → sipp', ['--policy'], { front: 'udp' });
+/** Both legs through a kamailio, over mutual TLS and, to compare, over UDP: only the transport differs. */
+export const tlsBothPolicy = gatewayTarget('sipp → kamailio → TLS → gateway (policy pipeline) → TLS → kamailio → sipp', ['--policy'], { front: 'tls', back: 'tls' });
+export const udpBothPolicy = gatewayTarget('sipp → kamailio → UDP → gateway (policy pipeline) → UDP → kamailio → sipp', ['--policy'], { front: 'udp', back: 'udp' });
 
 /** kamailio alone between the sipps: UDP relay, or UDP → TLS → a second kamailio → UDP. */
 function kamailioTarget(name: string, tls: boolean): Target {
@@ -181,20 +137,18 @@ function kamailioTarget(name: string, tls: boolean): Target {
         await uas.stop();
       };
       try {
-        const toUas = { kind: 'relay' as const, target: { host: '127.0.0.1', port: uas.port, transport: 'udp' as const } };
-        const common = { logLevel: 'error' as const, children: kamChildren, sharedMemoryMb: 512, memoryManager: 'tlsf' as const, frInvTimerMs: 30_000 };
         if (!tls) {
-          started.push(await startKamailio({ listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }], route: toUas, ...common }));
+          started.push((await pbxKamailio(uas.port, kamChildren)).kam);
         } else {
           const p = await benchPki();
           // The TLS side stands where the gateway stands: the gateway's certificate, the carrier's CA demanded.
           const edge = await startKamailio({
             listen: [{ proto: 'udp', host: '127.0.0.1', port: 0 }, { proto: 'tls', host: '127.0.0.1', port: 0 }],
             tls: { certificate: p.gateway.cert, privateKey: p.gateway.key, caList: p.carrierCa.cert, requireCertificate: true },
-            route: toUas, ...common,
+            route: { kind: 'relay', target: { host: '127.0.0.1', port: uas.port, transport: 'udp' } }, ...kamailioBase(kamChildren),
           });
           started.push(edge);
-          started.push(await carrierKamailio(p, edge.port('tls')));
+          started.push(await carrierKamailio(p, edge.port('tls'), kamChildren));
         }
       } catch (err) {
         await stop();
