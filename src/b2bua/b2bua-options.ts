@@ -1,7 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
-import type { CallList, HangUpResult } from './active-calls.js';
+import type { CallChanges, CallList, HangUpResult } from './active-calls.js';
 import type { CallStatsSnapshot } from './call-stats.js';
 import type { CdrRecord } from './cdr.js';
 import type { TrunkHealth } from './pipeline-types.js';
@@ -57,6 +57,8 @@ export interface B2buaOptions {
    * gateway; without it each app enforces ceil(maxCalls / apps).
    */
   sharedCounts?: SharedCallCounts;
+  /** Keep which calls changed, for `takeCallChanges()` (an app worker's copy of its calls in the pool). */
+  journalCalls?: boolean;
 }
 
 export interface B2buaStatsSnapshot extends CallStatsSnapshot {
@@ -107,6 +109,8 @@ export interface B2buaApp {
    * themselves.
    */
   abandonCalls(cause: string, reason: string): number;
+  /** With `journalCalls`: this app's calls that began, changed or ended since the last time (else nothing). */
+  takeCallChanges(): CallChanges;
   /** The connected calls (of every app, for a pool), at most `limit` of them, oldest answer first. */
   listCalls(limit: number): Promise<CallList>;
   /** Ends one call by its id with BYE and `reason` on both legs, its CDR with `cause`; the app that holds it does. */

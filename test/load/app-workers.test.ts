@@ -103,12 +103,17 @@ test('an app worker that stops is logged with ERR_B2BUA_WORKER and started again
   assert.equal(s.b2bua.failedTotal, 0);
 });
 
-test('an app worker that ends on its own hands over a CDR for each call it held, up (200) or ringing (503), all cause app-lost; the engine ends the legs', { timeout: 90_000 }, async (t) => {
+/**
+ * App worker 1 goes with calls up and ringing: `exit` ends it on its own (its exit handler hands over the records),
+ * `terminate` stops it from outside with no handler run, as a worker out of memory goes (the pool writes the records
+ * from its copy of the worker's call list).
+ */
+async function appLost(t: TestContext, fault: 'exit' | 'terminate'): Promise<void> {
   // Numbers 4xxx go to a called side that rings until it is cancelled.
   const ringer = await startSippUas({ scenario: { file: 'uas-ring-cancel.xml' }, calls: 4 });
   t.after(() => ringer.stop());
   const ringPeer = `  - { id: ringing, destinationPattern: "^4\\\\d{3}$", tenant: far, from: [pbx], sipServer: 127.0.0.1:${ringer.port} }\n`;
-  const { gw, sipPort, adminPort, dir } = await gatewayWithApps(t, 2, { TRUNKGATE_TEST_APP_FAULT: 'exit:6000' }, ringPeer);
+  const { gw, sipPort, adminPort, dir } = await gatewayWithApps(t, 2, { TRUNKGATE_TEST_APP_FAULT: `${fault}:6000` }, ringPeer);
   await gw.waitFor((l) => l.msg === 'b2bua connected' && l.app === 1, 15_000);
   const api = async (method: string, path: string) => {
     const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { method });
@@ -142,7 +147,9 @@ test('an app worker that ends on its own hands over a CDR for each call it held,
   assert.ok(held.length >= 1 && held.length < 4, `app 1 holds ${held.length} of the 4 calls up`);
   assert.ok(ringing.length >= 1 && ringing.length < 4, `app 1 holds ${ringing.length} of the 4 ringing calls`);
 
-  await gw.waitFor((l) => l.code === 'ERR_B2BUA_WORKER' && typeof l.msg === 'string' && l.msg.includes('starting it again'), 15_000);
+  const stopped = (await gw.waitFor((l) => l.code === 'ERR_B2BUA_WORKER' && typeof l.msg === 'string' && l.msg.includes('starting it again'), 15_000)).line;
+  // Who wrote the records: the worker's handler, or the pool from its copy, of every call, with nothing left over.
+  assert.equal(stopped.recorded, fault === 'exit' ? 0 : held.length + ringing.length, `records written by the pool: ${JSON.stringify(stopped)}`);
   // The records reach the CDR file through the pool (a stopping thread's own log lines may not make it out).
   const lost = (): Array<Record<string, unknown>> => readCdrFile(dir).filter((r) => r.cause === 'app-lost');
   for (let i = 0; i < 100 && lost().length < held.length + ringing.length; i++) await new Promise((r) => setTimeout(r, 100));
@@ -152,6 +159,9 @@ test('an app worker that ends on its own hands over a CDR for each call it held,
     const up = held.some((h) => h.callIds[0] === r.callId);
     assert.ok(up || ringing.some((h) => h.callIds[0] === r.callId), `${String(r.callId)} was one of app 1's calls`);
     assert.deepEqual([r.status, r.releasedBy, r.reason], [up ? 200 : 503, 'gateway', reason]);
+    assert.deepEqual([r.tenantIn, r.calledNumber], ['pbx', up ? '3001' : '4001']);
+    if (up) assert.deepEqual([r.tenantOut, r.dialPeer], ['far', 'far-end']);
+    assert.equal(r.answerAt === null, !up, 'answered when up, not when ringing');
   }
   // The other app's calls up go on until the administrator clears them; then every caller has had its BYE.
   for (const c of calls.filter((x) => x.app !== 1 && x.state === 'connected')) await api('DELETE', `/calls/${c.id}`);
@@ -163,4 +173,7 @@ test('an app worker that ends on its own hands over a CDR for each call it held,
   const [rc, rr] = await Promise.all([ringUac.exited, ringer.exited]);
   assert.equal(rc.stats.successful, 4, `every ringing caller got 503 with a Reason: ${rc.errors.slice(0, 1200)}`);
   assert.equal(rr.stats.successful, 4, `every called side got its CANCEL: ${rr.errors.slice(0, 1200)}`);
-});
+}
+
+test('an app worker that ends on its own hands over a CDR for each call it held, up (200) or ringing (503), all cause app-lost; the engine ends the legs', { timeout: 90_000 }, (t) => appLost(t, 'exit'));
+test('an app worker terminated from outside (no exit handler runs, as out of memory): the pool writes a CDR for each call it held from its copy of the worker\'s list', { timeout: 90_000 }, (t) => appLost(t, 'terminate'));

@@ -8,6 +8,9 @@ import type { B2buaPolicy } from '../policy-types.js';
 import { startB2bua, type B2buaApp, type B2buaOptions, type B2buaStatsSnapshot } from '../start-b2bua.js';
 import { SHARED_NAMES_MAX, SharedCallCounts } from '../app-call-counts.js';
 import { spawnAppWorker } from './app-worker.js';
+import { HeldCalls } from './held-calls.js';
+import { sipReason } from '../reason.js';
+import type { CdrRecord } from '../cdr.js';
 import { AppQueries, mergeCallLists } from './app-queries.js';
 import { downKey, type AppPrewarm, type FromAppWorker, type ToAppWorker } from './messages.js';
 import { retiredStats, sumStats } from './sum-stats.js';
@@ -37,6 +40,8 @@ interface Slot {
   /** The counters of this slot's earlier workers, so a restart does not make a counter go back. */
   retired?: B2buaStatsSnapshot;
   active: number;
+  /** The pool's copy of the worker's calls, for the records of those it leaves behind (held-calls.ts). */
+  held: HeldCalls;
   closing: boolean;
   /** Times started so far. */
   starts: number;
@@ -63,7 +68,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
   const main = await startB2bua({ ...options, app: 0, ...(counts ? { sharedCounts: counts } : {}) });
   if (options.apps <= 1 || !counts) return main;
   let policy = options.policy;
-  const slots: Slot[] = Array.from({ length: options.apps - 1 }, (_, i) => ({ index: i + 1, active: 0, closing: false, starts: 0, restarts: [] }));
+  const slots: Slot[] = Array.from({ length: options.apps - 1 }, (_, i) => ({ index: i + 1, active: 0, held: new HeldCalls(), closing: false, starts: 0, restarts: [] }));
   let closed = false;
   let draining: number | undefined;
   const queries = new AppQueries();
@@ -84,7 +89,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
   const start = (slot: Slot): Promise<void> => new Promise((resolve, reject) => {
     const worker = spawnAppWorker({
       engine: options.engine, policy, down: downList(), logLevel: options.logLevel, ...(options.logStyle ? { logStyle: options.logStyle } : {}), index: slot.index, apps: options.apps, counts: counts.initFor(slot.index), restarts: slot.starts++,
-      cdr: options.onCdr !== undefined, ...(options.prewarm ? { prewarm: options.prewarm } : {}),
+      ...(options.prewarm ? { prewarm: options.prewarm } : {}),
     });
     slot.worker = worker;
     const timeoutMs = options.startTimeoutMs ?? 10_000;
@@ -97,6 +102,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       if (m.type === 'ready') {
         clearTimeout(timer);
         if (draining !== undefined) worker.postMessage({ type: 'drain', retryAfterSeconds: draining } satisfies ToAppWorker);
+        armTerminateFault(slot, worker, log);
         resolve();
       } else if (m.type === 'failed') {
         clearTimeout(timer);
@@ -106,16 +112,15 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       } else if (m.type === 'warmFailed') {
         const code: B2buaErrorCode = 'ERR_B2BUA_PREWARM';
         log.warn({ code, app: slot.index, err: m.message }, 'b2bua: app worker warm-up failed; it connects without it');
+      } else if (m.type === 'held') {
+        slot.held.apply(m.changes);
       } else if (m.type === 'stats') {
         slot.stats = m.stats;
         slot.active = m.active;
       } else if (m.type === 'cdr') {
         // The worker's record goes to the same sink as this thread's: one writer per file and database.
-        try {
-          options.onCdr?.(m.record);
-        } catch (err) {
-          log.error({ err, code: 'ERR_B2BUA_CDR_SINK', app: slot.index }, 'b2bua: the CDR sink refused a worker\'s record (it is in the worker\'s log line)');
-        }
+        slot.held.recorded(m.record.callId);
+        toSink(m.record, slot.index, 'it is in the worker\'s log line');
       }
     });
     worker.on('error', (err) => log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, err }, `b2bua: app worker ${slot.index} failed`));
@@ -129,22 +134,48 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
         slot.stats = undefined;
       }
       slot.active = 0;
+      const lost = recordLost(slot);
       // The engine ends the calls the worker held: their slots in the shared counts go with them.
       counts.clearApp(slot.index);
-      if (slot.closing || closed) return;
+      if (slot.closing || closed) {
+        if (lost.recorded > 0) log.warn({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code, ...lost }, `b2bua: app worker ${slot.index} closed with calls it had not recorded; ${lost.recorded} recorded from the pool's copy`);
+        return;
+      }
       const now = Date.now();
       slot.restarts = slot.restarts.filter((t) => now - t < 60_000);
       if (slot.restarts.length >= RESTARTS_PER_MINUTE) {
-        log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code }, `b2bua: app worker ${slot.index} stopped ${RESTARTS_PER_MINUTE} times in a minute; left stopped, the other apps take the calls`);
+        log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code, ...lost }, `b2bua: app worker ${slot.index} stopped ${RESTARTS_PER_MINUTE} times in a minute; left stopped, the other apps take the calls`);
         return;
       }
       slot.restarts.push(now);
-      log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code }, `b2bua: app worker ${slot.index} stopped (exit ${code}); its calls were ended by the engine; starting it again`);
+      log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code, ...lost },
+        `b2bua: app worker ${slot.index} stopped (exit ${code}); its calls were ended by the engine${lost.recorded > 0 ? ` (${lost.recorded} recorded from the pool's copy)` : ''}; starting it again`);
       setTimeout(() => {
         if (!closed) start(slot).catch((err: unknown) => log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, err }, `b2bua: app worker ${slot.index} did not come back`));
       }, 1000).unref();
     });
   });
+
+  const toSink = (record: CdrRecord, app: number, where: string): void => {
+    try {
+      options.onCdr?.(record);
+    } catch (err) {
+      log.error({ err, code: 'ERR_B2BUA_CDR_SINK', app }, `b2bua: the CDR sink refused a worker's record (${where})`);
+    }
+  };
+  /**
+   * A worker gone without handing over its calls' records (terminated, out of memory): each call still in the pool's
+   * copy gets one now, cause app-lost, with the Reason the engine gave its caller; a `cdr` log line and the sink.
+   */
+  const recordLost = (slot: Slot): { recorded: number; notCopied?: number } => {
+    const notCopied = slot.held.notCopied;
+    const records = slot.held.takeLost(Date.now(), 'app-lost', sipReason(503, 'application disconnected'));
+    for (const record of records) {
+      log.info({ cdr: record, app: slot.index }, 'cdr');
+      toSink(record, slot.index, 'it is in the cdr log line');
+    }
+    return { recorded: records.length, ...(notCopied > 0 ? { notCopied } : {}) };
+  };
 
   const closeWorker = (slot: Slot): Promise<void> => {
     slot.closing = true;
@@ -207,6 +238,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       return main.endCalls(cause, reason) + workerActive();
     },
     abandonCalls: (cause: string, reason: string): number => main.abandonCalls(cause, reason),
+    takeCallChanges: () => main.takeCallChanges(),
     listCalls: async (limit: number): Promise<CallList> => {
       const asked = slots.filter((s) => s.worker !== undefined).map(async (s) => {
         const a = await queries.ask(s.worker!, (id) => ({ type: 'calls', id, limit }), LIST_WAIT_MS);
@@ -232,4 +264,15 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       await main.close();
     },
   };
+}
+
+/**
+ * Tests only (NODE_ENV `test`): TRUNKGATE_TEST_APP_FAULT=`terminate:<ms>` terminates app worker 1, the first time it
+ * runs, that long after it connected: the worker goes with no exit handler run, as one out of memory does.
+ */
+function armTerminateFault(slot: Slot, worker: Worker, log: Logger): void {
+  const m = /^terminate:(\d{1,6})$/.exec(process.env.TRUNKGATE_TEST_APP_FAULT ?? '');
+  if (process.env.NODE_ENV !== 'test' || !m || slot.index !== 1 || slot.starts !== 1) return;
+  log.warn({ fault: m[0], app: slot.index }, 'app pool: test fault armed');
+  setTimeout(() => void worker.terminate(), Number(m[1])).unref();
 }

@@ -31,7 +31,7 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   try {
     app = await startB2bua({
       engine: input.engine, policy: input.policy, log, app: input.index, apps: input.apps, sharedCounts: counts, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
-      ...(input.cdr ? { onCdr: (record) => post({ type: 'cdr', record }) } : {}),
+      onCdr: (record) => post({ type: 'cdr', record }), journalCalls: true,
     });
   } catch (e) {
     const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_B2BUA_CONNECT';
@@ -41,7 +41,11 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   }
   post({ type: 'ready', hostport: app.hostport });
   injectTestFault(input, log);
-  const report = (): void => post({ type: 'stats', stats: app.stats(), active: app.activeCalls });
+  const report = (): void => {
+    const changes = app.takeCallChanges();
+    if (changes.rows.length > 0 || changes.gone.length > 0) post({ type: 'held', changes });
+    post({ type: 'stats', stats: app.stats(), active: app.activeCalls });
+  };
   const timer = setInterval(report, STATS_EVERY_MS);
   timer.unref();
   // A worker that ends on its own (an uncaught error, process.exit) still hands over a CDR for each call it held, up

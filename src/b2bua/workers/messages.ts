@@ -1,5 +1,5 @@
 import type { LogStyle } from '../../log/index.js';
-import type { CallList, HangUpResult } from '../active-calls.js';
+import type { CallChanges, CallList, HangUpResult } from '../active-calls.js';
 import type { CdrRecord } from '../cdr.js';
 import type { B2buaPolicy } from '../policy-types.js';
 import type { B2buaStatsSnapshot } from '../start-b2bua.js';
@@ -22,8 +22,6 @@ export interface AppWorkerInput {
   counts: SharedCountsInit;
   /** How many times this app was started before (0 the first time). */
   restarts: number;
-  /** Post each call's CDR to the pool, whose thread owns the one CDR sink (file, database). */
-  cdr: boolean;
   /** Warm-up calls the worker runs before it connects (AppPoolOptions.prewarm). */
   prewarm?: AppPrewarm;
 }
@@ -57,7 +55,12 @@ export type FromAppWorker =
   | { type: 'failed'; code: string; message: string }
   /** Its counters: every 500 ms, and at once when its last call ends while draining. */
   | { type: 'stats'; stats: B2buaStatsSnapshot; active: number }
-  /** One call's CDR, for the pool's sink: one writer per file and database. */
+  /**
+   * What changed in its call list since the last time (posted before its counters, when anything did): the pool's
+   * copy, from which it writes the records of the calls a worker held when it ended without handing them over.
+   */
+  | { type: 'held'; changes: CallChanges }
+  /** One call's CDR, for the pool's sink (one writer per file and database); it also leaves the pool's copy. */
   | { type: 'cdr'; record: CdrRecord }
   | { type: 'calls'; id: number; list: CallList }
   | { type: 'hangUp'; id: number; result: HangUpResult }
