@@ -57,8 +57,11 @@ export interface B2buaOptions {
    * gateway; without it each app enforces ceil(maxCalls / apps).
    */
   sharedCounts?: SharedCallCounts;
-  /** Keep which calls changed, for `takeCallChanges()` (an app worker's copy of its calls in the pool). */
-  journalCalls?: boolean;
+  /**
+   * Keep which calls changed, for `takeCallChanges()` (an app worker's copy of its calls in the pool); called at the
+   * first change after each takeCallChanges().
+   */
+  onCallsChanged?: () => void;
 }
 
 export interface B2buaStatsSnapshot extends CallStatsSnapshot {
@@ -109,7 +112,7 @@ export interface B2buaApp {
    * themselves.
    */
   abandonCalls(cause: string, reason: string): number;
-  /** With `journalCalls`: this app's calls that began, changed or ended since the last time (else nothing). */
+  /** With `onCallsChanged`: this app's calls that began, changed or ended since the last time (else nothing). */
   takeCallChanges(): CallChanges;
   /** The connected calls (of every app, for a pool), at most `limit` of them, oldest answer first. */
   listCalls(limit: number): Promise<CallList>;

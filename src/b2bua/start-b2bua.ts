@@ -52,7 +52,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   const limited = new RateLimitedLog(log, clock, { intervalMs: 10_000 });
   // drachtio-srf emits 'error' for socket errors and reconnects on its own; an unheard 'error' would throw.
   srf.on('error', (err: Error) => limited.line('warn', 'ERR_B2BUA_CONTROL', { err }, 'b2bua: control connection error'));
-  const active = new ActiveCalls({ app: options.app ?? 0, clock, journal: options.journalCalls === true });
+  const active = new ActiveCalls({ app: options.app ?? 0, clock, journal: options.onCallsChanged !== undefined, onChanged: options.onCallsChanged });
   let draining: { retryAfter: number } | undefined;
   /** While draining, a new INVITE is answered 503 with Retry-After and a Reason, and nothing else runs. */
   const refuseDraining = (req: DrainRequest, res: { send(s: number, r?: string, o?: object): void }): boolean => {

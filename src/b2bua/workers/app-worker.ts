@@ -8,6 +8,8 @@ import { downKey, type AppPrewarm, type AppWorkerInput, type FromAppWorker, type
 
 const MARK = '__trunkgateAppWorker';
 const STATS_EVERY_MS = 500;
+/** How soon a change to the call list reaches the pool's copy (held-calls.ts): one post per this long at most, none while idle. */
+const HELD_AFTER_MS = 100;
 
 /**
  * Starts one b2bua app in a worker thread of its own: this module (productModuleUrl: dist/b2bua/workers/app-worker.js,
@@ -28,10 +30,20 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   const counts = SharedCallCounts.attach(input.counts);
   if (input.prewarm) await warmUp(input.prewarm, post);
   let app: B2buaApp;
+  let heldTimer: NodeJS.Timeout | undefined;
+  const postHeld = (): void => {
+    if (heldTimer) clearTimeout(heldTimer);
+    heldTimer = undefined;
+    const changes = app.takeCallChanges();
+    if (changes.rows.length > 0 || changes.gone.length > 0) post({ type: 'held', changes });
+  };
   try {
     app = await startB2bua({
       engine: input.engine, policy: input.policy, log, app: input.index, apps: input.apps, sharedCounts: counts, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
-      onCdr: (record) => post({ type: 'cdr', record }), journalCalls: true,
+      onCdr: (record) => post({ type: 'cdr', record }),
+      onCallsChanged: () => {
+        heldTimer ??= setTimeout(postHeld, HELD_AFTER_MS).unref();
+      },
     });
   } catch (e) {
     const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_B2BUA_CONNECT';
@@ -42,8 +54,7 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   post({ type: 'ready', hostport: app.hostport });
   injectTestFault(input, log);
   const report = (): void => {
-    const changes = app.takeCallChanges();
-    if (changes.rows.length > 0 || changes.gone.length > 0) post({ type: 'held', changes });
+    postHeld();
     post({ type: 'stats', stats: app.stats(), active: app.activeCalls });
   };
   const timer = setInterval(report, STATS_EVERY_MS);

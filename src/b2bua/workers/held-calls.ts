@@ -6,10 +6,11 @@ import type { CdrRecord } from '../cdr-record.js';
 export const HELD_COPY_MAX = 100_000;
 
 /**
- * The pool's copy of one app worker's call list: brought up to date from the changes the worker posts with its
- * counters (every 500 ms), and a call dropped from it as soon as the worker hands over that call's CDR. A worker that
- * ends without handing over (terminated, out of memory) leaves here the calls it held, whose records the pool then
- * writes from what the list knew of them. A call begun in the last half second before such an end is not here yet.
+ * The pool's copy of one app worker's call list: brought up to date from the changes the worker posts (within
+ * 100 ms of each, and with its counters), and a call dropped from it as soon as the worker hands over that call's
+ * CDR. A worker that ends without handing over (terminated, out of memory) leaves here the calls it held, whose
+ * records the pool then writes from what the list knew of them. A call begun in the last 100 ms before such an end
+ * is not here yet.
  */
 export class HeldCalls {
   readonly #rows = new Map<string, ActiveCallRow>();

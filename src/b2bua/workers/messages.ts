@@ -56,7 +56,7 @@ export type FromAppWorker =
   /** Its counters: every 500 ms, and at once when its last call ends while draining. */
   | { type: 'stats'; stats: B2buaStatsSnapshot; active: number }
   /**
-   * What changed in its call list since the last time (posted before its counters, when anything did): the pool's
+   * What changed in its call list since the last time (within 100 ms of a change, and before its counters): the pool's
    * copy, from which it writes the records of the calls a worker held when it ended without handing them over.
    */
   | { type: 'held'; changes: CallChanges }

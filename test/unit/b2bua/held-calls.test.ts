@@ -22,12 +22,14 @@ const setupFacts = (n: number): Omit<CallFacts, 'answerAt'> => {
   return f;
 };
 
-test('with a journal, the call list says which calls began, were answered or left since the last time, once each; without one, nothing', () => {
+test('with a journal, the call list says which calls began, were answered or left since the last time, once each, and tells at the first change after each take; without one, nothing', () => {
   const clock = new ManualClock(10_000);
-  const active = new ActiveCalls({ app: 1, clock, journal: true });
+  let told = 0;
+  const active = new ActiveCalls({ app: 1, clock, journal: true, onChanged: () => told++ });
   assert.deepEqual(active.takeChanges(), { rows: [], gone: [] });
   const ringing = active.setUp(setupFacts(1), () => undefined);
   const other = active.setUp(setupFacts(2), () => undefined);
+  assert.equal(told, 1, 'told at the first change only');
   let c = active.takeChanges();
   assert.deepEqual(c.rows.map((r) => [r.id, r.state, r.answerAt]), [[ringing.id, 'ringing', null], [other.id, 'ringing', null]]);
   assert.deepEqual(active.takeChanges(), { rows: [], gone: [] }, 'taken once');
@@ -37,6 +39,7 @@ test('with a journal, the call list says which calls began, were answered or lef
   const up = call('a-1');
   assert.equal(active.add(up.control, facts(1), ringing.id), ringing.id);
   other.done();
+  assert.equal(told, 2, 'told again at the first change after the take');
   c = active.takeChanges();
   assert.deepEqual(c.rows.map((r) => [r.id, r.state, r.answerAt]), [[ringing.id, 'connected', 1_500]]);
   assert.deepEqual(c.gone, [other.id]);
