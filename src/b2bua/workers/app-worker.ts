@@ -63,6 +63,8 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   // or ringing (cause app-lost; when this app's connection closes the engine ends the legs of those up, answers the
   // ringing callers 503 and cancels their B legs), and its last counters.
   process.on('exit', () => {
+    // The pool's copy is brought up to date first, so that each record handed over below takes its call out of it.
+    postHeld();
     app.abandonCalls('app-lost', sipReason(503, 'application disconnected'));
     report();
   });
