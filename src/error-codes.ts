@@ -94,6 +94,7 @@ export const errorCodes = {
   ERR_B2BUA_DNS: 'A `dns:` target resolved to nothing, or the lookup failed (RFC 3263).',
   ERR_B2BUA_POLICY: 'A policy swap asked of a b2bua that runs the plain bridge.',
   ERR_B2BUA_WORKER: 'An app worker did not start, or stopped (it is started again, at most 5 times a minute); `recorded`: the CDRs the main thread wrote for the calls it left behind.',
+  ERR_B2BUA_HELD_COPY_FULL: 'The main thread\'s copy of an app worker\'s call list (for the records of a worker stopped from outside) holds its 100,000 calls: the calls past it would get no record if that worker were lost; logged once per worker life, counted as `notCopied` in the `ERR_B2BUA_WORKER` line.',
   ERR_B2BUA_SHARED_COUNTS_FULL: 'With app workers, more tenants and dial peers (over all reloads) than the shared call counts hold (4,096): the names past it have their maxCalls enforced per app, ceil(maxCalls / N), and their maxCallsPerSecond as a bucket per app (the rate / N, ceil(callBurst / N)); logged at start and at each reload that adds such names.',
   ERR_B2BUA_PREWARM: 'The warm-up calls the b2bua thread (or an app worker, named in `app`) runs before it takes calls (a throwaway engine and app on loopback ports) failed: it goes on without them, its first calls only slower.',
   ERR_B2BUA_TOO_MANY_HOPS: 'A call arrived with Max-Forwards 0: 483.',

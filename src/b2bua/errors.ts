@@ -7,8 +7,10 @@ export type B2buaErrorCode =
   | 'ERR_B2BUA_DNS'
   /** A policy swap asked of a b2bua that runs the plain bridge. */
   | 'ERR_B2BUA_POLICY'
-  /** An app worker did not start, or stopped on its own. */
+  /** An app worker did not start, or stopped. */
   | 'ERR_B2BUA_WORKER'
+  /** The pool's copy of an app worker's call list is full (held-calls.ts): calls past it get no record if the worker is lost. */
+  | 'ERR_B2BUA_HELD_COPY_FULL'
   /** More tenants and dial peers over all reloads than the apps' shared call counts hold: the rest are limited per app. */
   | 'ERR_B2BUA_SHARED_COUNTS_FULL'
   /** The warm-up of the b2bua thread or of an app worker (src/prewarm/b2bua-prewarm.ts) failed; it goes on without it. */

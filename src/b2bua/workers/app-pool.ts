@@ -8,7 +8,7 @@ import type { B2buaPolicy } from '../policy-types.js';
 import { startB2bua, type B2buaApp, type B2buaOptions, type B2buaStatsSnapshot } from '../start-b2bua.js';
 import { SHARED_NAMES_MAX, SharedCallCounts } from '../app-call-counts.js';
 import { spawnAppWorker } from './app-worker.js';
-import { HeldCalls } from './held-calls.js';
+import { HELD_COPY_MAX, HeldCalls } from './held-calls.js';
 import { sipReason } from '../reason.js';
 import type { CdrRecord } from '../cdr.js';
 import { AppQueries, mergeCallLists } from './app-queries.js';
@@ -113,7 +113,12 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
         const code: B2buaErrorCode = 'ERR_B2BUA_PREWARM';
         log.warn({ code, app: slot.index, err: m.message }, 'b2bua: app worker warm-up failed; it connects without it');
       } else if (m.type === 'held') {
+        const full = slot.held.notCopied > 0;
         slot.held.apply(m.changes);
+        if (!full && slot.held.notCopied > 0) {
+          log.warn({ code: 'ERR_B2BUA_HELD_COPY_FULL' satisfies B2buaErrorCode, app: slot.index, max: HELD_COPY_MAX },
+            `b2bua: the copy of app worker ${slot.index}'s calls is full: calls past ${HELD_COPY_MAX} would get no record if it were lost`);
+        }
       } else if (m.type === 'stats') {
         slot.stats = m.stats;
         slot.active = m.active;

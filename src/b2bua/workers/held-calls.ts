@@ -53,12 +53,14 @@ export class HeldCalls {
 
   /**
    * The records of the calls left, ended now by the gateway with `cause` and `reason`: 200 for a call that was up,
-   * 503 for one still ringing (the engine answers its caller so). The copy is emptied.
+   * 503 for one still ringing (the engine answers its caller so). The copy is emptied, its count of calls not copied
+   * set back to 0.
    */
   takeLost(endAt: number, cause: string, reason: string): CdrRecord[] {
     const out = [...this.#rows.values()].map((r) => lostRecord(r, endAt, cause, reason));
     this.#rows.clear();
     this.#byCallId.clear();
+    this.#notCopied = 0;
     return out;
   }
 

@@ -100,4 +100,5 @@ test('the pool\'s copy is bounded: past its size a call is counted, not copied, 
   held.apply({ rows: [row(2, 'connected')], gone: [] });
   assert.deepEqual([held.size, held.notCopied], [2, 1]);
   assert.deepEqual(held.takeLost(5_000, 'app-lost', 'r').map((r) => [r.callId, r.status]), [['a-1', 503], ['a-2', 200]]);
+  assert.deepEqual([held.size, held.notCopied], [0, 0], 'a new worker\'s copy starts empty');
 });
