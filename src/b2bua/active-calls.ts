@@ -32,6 +32,8 @@ export interface CallSetup {
   readonly id: string;
   /** It was answered (now under `id` as a connected call) or failed: it leaves the ringing calls. */
   done(): void;
+  /** A B leg is being placed through this dial peer to this tenant: the ringing call lists them. */
+  trying(dialPeer: string, tenantOut: string): void;
 }
 
 /** One live call as the admin API lists it. */
@@ -159,6 +161,11 @@ export class ActiveCalls {
         this.#mark(id);
         for (const w of e.waiters?.splice(0) ?? []) w();
         this.#checkDrained();
+      },
+      trying: (dialPeer, tenantOut) => {
+        if (this.#ringing.get(id) !== e) return;
+        e.facts = { ...e.facts, dialPeer, tenantOut };
+        this.#mark(id);
       },
     };
   }

@@ -105,10 +105,16 @@ export function writeCdr(locals: CallLocals, o: CallOutcome): CdrRecord | undefi
 
 /**
  * The record of a call still ringing when its app goes away (ActiveCalls.abandonAll): the engine answers the caller
- * 503 with `reason` and cancels the B leg. `attempts`: those made so far.
+ * 503 with `reason` and cancels the B leg. `attempts`: those made so far; `trying`: the B leg being placed, if any.
  */
-export function writeRingingAbandoned(locals: CallLocals, cause: string, reason: string, attempts: number, endAt: number): void {
-  writeCdr(locals, { status: 503, cause, reason, attempts, endAt, releasedBy: 'gateway' });
+export function writeRingingAbandoned(
+  locals: CallLocals, cause: string, reason: string, attempts: number, endAt: number,
+  trying?: { dialPeer: string; tenant: string; transport: SipTransport },
+): void {
+  writeCdr(locals, {
+    status: 503, cause, reason, attempts, endAt, releasedBy: 'gateway',
+    ...(trying ? { dialPeer: trying.dialPeer, tenantOut: trying.tenant, transportOut: trying.transport } : {}),
+  });
 }
 
 /** A pipeline step's refusal: the final response with its Reason (and `headers`), and the call's CDR (released by the gateway). */

@@ -57,6 +57,9 @@ interface Setup {
   id: string;
   cleared?: Failure;
   giveUp?: () => void;
+  /** The B leg being placed: the call list shows it, and an abandoned call's record names it. */
+  trying?: BLegTarget;
+  nowTrying?: (t: BLegTarget) => void;
 }
 
 /**
@@ -73,8 +76,12 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   }, (cause, reason) => {
     setup.cleared = { ...clearedAnswer(reason), cause, releasedBy: 'gateway' };
     setup.giveUp?.();
-  }, (cause, reason) => writeRingingAbandoned(locals, cause, reason, locals.targets?.length ?? 0, deps.clock.now()));
+  }, (cause, reason) => writeRingingAbandoned(locals, cause, reason, locals.targets?.length ?? 0, deps.clock.now(), setup.trying));
   setup.id = listed.id;
+  setup.nowTrying = (t) => {
+    setup.trying = t;
+    listed.trying(t.dialPeer, t.tenant);
+  };
   try {
     await placeLegs(deps, req, res, setup);
   } finally {
@@ -161,6 +168,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     if (attempts > 0) stats.failovers++;
     attempts++;
     used = target;
+    setup?.nowTrying?.(target);
     const headers: Record<string, string> = { ...target.headers, ...(st ? uacRequestHeaders(st, retrySe.get(target)) : {}) };
     if (locals.maxForwards !== undefined) headers['Max-Forwards'] = String(locals.maxForwards);
     const opts: Record<string, unknown> = {

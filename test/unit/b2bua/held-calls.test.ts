@@ -33,13 +33,18 @@ test('with a journal, the call list says which calls began, were answered or lef
   let c = active.takeChanges();
   assert.deepEqual(c.rows.map((r) => [r.id, r.state, r.answerAt]), [[ringing.id, 'ringing', null], [other.id, 'ringing', null]]);
   assert.deepEqual(active.takeChanges(), { rows: [], gone: [] }, 'taken once');
+  // A B leg being placed: the ringing call names its dial peer and tenant, and that is a change too.
+  other.trying('backup-peer', 'backup');
+  c = active.takeChanges();
+  assert.deepEqual(c.rows.map((r) => [r.id, r.dialPeer, r.tenantOut]), [[other.id, 'backup-peer', 'backup']]);
+  assert.equal(told, 2);
 
   // One is answered (it keeps its id), the other fails.
   ringing.done();
   const up = call('a-1');
   assert.equal(active.add(up.control, facts(1), ringing.id), ringing.id);
   other.done();
-  assert.equal(told, 2, 'told again at the first change after the take');
+  assert.equal(told, 3, 'told again at the first change after the take');
   c = active.takeChanges();
   assert.deepEqual(c.rows.map((r) => [r.id, r.state, r.answerAt]), [[ringing.id, 'connected', 1_500]]);
   assert.deepEqual(c.gone, [other.id]);

@@ -13,6 +13,7 @@ test('place-call: a call being placed is listed as ringing; cleared, its B leg i
   first.cbRequest(null, { cancel: () => { cancelled++; } });
   const listed = active.list(10).calls;
   assert.deepEqual(listed.map((c) => [c.state, c.answerAt, c.calledNumber, c.callIds]), [['ringing', null, '+442071234567', ['c1']]]);
+  assert.deepEqual(listed.map((c) => [c.dialPeer, c.tenantOut]), [['intl', 'carrier']], 'the dial peer being tried');
   const hung = active.hangUp(listed[0]!.id, ADMIN_CAUSE, ADMIN_REASON);
   assert.equal(cancelled, 1, 'the B leg\'s INVITE was cancelled');
   first.res.send(487);
@@ -57,6 +58,9 @@ test('place-call: an app that goes away while a call rings writes that call\'s o
   assert.equal(active.abandonAll('app-lost', lost), 1, 'the ringing call is recorded');
   const cdrs = () => s.lines.filter((l) => l.msg === 'cdr').map((l) => l.cdr as Record<string, unknown>);
   assert.deepEqual(cdrs().map((c) => [c.status, c.cause, c.releasedBy, c.reason, c.attempts]), [[503, 'app-lost', 'gateway', lost, 1]]);
+  // The record names the B leg under way (the dial peer's second server, sbc2, after sbc1's 503), as the call list does.
+  assert.deepEqual(cdrs().map((c) => [c.dialPeer, c.tenantOut, c.transportOut]), [['intl', 'carrier', 'tls']]);
+  assert.deepEqual((cdrs()[0]!.targets as Array<{ uri: string }>).map((t) => t.uri.includes('sbc1')), [true], 'the first server\'s attempt is the one that ended');
   // Had the thread gone on, the attempt's own end would not write a second record.
   second.reject(sipError(487));
   await settle();
