@@ -22,6 +22,10 @@ import { parseCommandLine, USAGE } from './cli/parse-command.js';
  * gateway.shutdown.drainSeconds, then BYE) and exits 0; SIGINT closes at once. The engine worker dying ends the
  * process with code 70.
  */
+const env = process.env;
+const command = parseCommandLine(process.argv.slice(2));
+const io = { out: (s: string) => console.log(s), err: (s: string) => console.error(s), env };
+
 /** The commands that take their own arguments, each loaded when it runs. */
 type ArgCommand = (args: string[], io: { out(s: string): void; err(s: string): void; env: NodeJS.ProcessEnv }) => Promise<number>;
 const ARG_COMMANDS: Record<'reload' | 'show' | 'clear' | 'tls' | 'pki', () => Promise<ArgCommand>> = {
@@ -31,10 +35,6 @@ const ARG_COMMANDS: Record<'reload' | 'show' | 'clear' | 'tls' | 'pki', () => Pr
   tls: async () => (await import('./cli/tls-probe.js')).tlsProbeCommand,
   pki: async () => (await import('./cli/pki.js')).pkiCommandLine,
 };
-
-const env = process.env;
-const command = parseCommandLine(process.argv.slice(2));
-const io = { out: (s: string) => console.log(s), err: (s: string) => console.error(s), env };
 
 switch (command.kind) {
   case 'help':

@@ -36,8 +36,13 @@ export interface CallOutcome {
   media?: CdrRecord['media'];
 }
 
+/** What a record takes from the call's locals (a copy of a worker's call list holds only some of them). */
+export type CdrFacts = Pick<CallLocals, 'callId' | 'startedAt' | 'identities' | 'targets' | 'callingNumber' | 'calledNumber'
+  | 'sourceAddress' | 'sourcePort' | 'transportIn' | 'listener' | 'tenantIn' | 'identityOrigin' | 'peerIdentity' | 'tlsPeer'
+  | 'tlsVersion' | 'tlsCipher' | 'category'>;
+
 /** The record of a call from what the pipeline learnt and how it ended. */
-export function buildCdr(locals: CallLocals, o: CallOutcome): CdrRecord {
+export function buildCdr(locals: CdrFacts, o: CallOutcome): CdrRecord {
   const targets = locals.targets ?? [];
   const last = targets.at(-1);
   return {

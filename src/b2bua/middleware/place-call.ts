@@ -57,8 +57,7 @@ interface Setup {
   id: string;
   cleared?: Failure;
   giveUp?: () => void;
-  /** The B leg being placed: the call list shows it, and an abandoned call's record names it. */
-  trying?: BLegTarget;
+  /** A B leg is being placed to this target: the call list shows it, and an abandoned call's record names it. */
   nowTrying?: (t: BLegTarget) => void;
 }
 
@@ -70,16 +69,17 @@ async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineR
   const locals = localsOf(req);
   if (!deps.active) return placeLegs(deps, req, res, undefined);
   const setup: Setup = { id: '' };
+  let trying: BLegTarget | undefined;
   const listed = deps.active.setUp({
     callIds: locals.callId ? [locals.callId] : [], tenantIn: locals.tenantIn ?? null, tenantOut: null, dialPeer: null,
     callingNumber: locals.callingNumber ?? null, calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt,
   }, (cause, reason) => {
     setup.cleared = { ...clearedAnswer(reason), cause, releasedBy: 'gateway' };
     setup.giveUp?.();
-  }, (cause, reason) => writeRingingAbandoned(locals, cause, reason, locals.targets?.length ?? 0, deps.clock.now(), setup.trying));
+  }, (cause, reason) => writeRingingAbandoned(locals, cause, reason, locals.targets?.length ?? 0, deps.clock.now(), trying));
   setup.id = listed.id;
   setup.nowTrying = (t) => {
-    setup.trying = t;
+    trying = t;
     listed.trying(t.dialPeer, t.tenant);
   };
   try {

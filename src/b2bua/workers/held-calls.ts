@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { ActiveCallRow, CallChanges } from '../active-calls.js';
-import type { CdrRecord } from '../cdr-record.js';
+import { buildCdr, type CdrRecord } from '../cdr.js';
 
 /** Most calls copied from one worker (its own list is bounded by the engine's dialogs); past it a call is counted, not copied. */
 export const HELD_COPY_MAX = 100_000;
@@ -75,14 +74,13 @@ export class HeldCalls {
 
 /** A call's record from its row in the call list: what the list holds is filled in, the rest is unknown (null). */
 function lostRecord(r: ActiveCallRow, endAt: number, cause: string, reason: string): CdrRecord {
-  const answerAt = r.answerAt;
-  return {
-    id: randomUUID(), callId: r.callIds[0] ?? '', callingNumber: r.callingNumber, calledNumber: r.calledNumber,
-    sourceAddress: null, sourcePort: null, transportIn: null, listener: null, tenantIn: r.tenantIn,
-    identities: [], identityOrigin: null, peerIdentity: null, tlsPeer: null, tlsVersion: null, tlsCipher: null, category: null,
-    dialPeer: r.dialPeer, tenantOut: r.tenantOut, transportOut: null, destination: null,
-    tlsVersionOut: null, tlsCipherOut: null, identitiesOut: [], attempts: answerAt !== null ? 1 : 0, targets: [],
-    setupAt: r.startAt, answerAt, endAt, setupMs: (answerAt ?? endAt) - r.startAt, durationMs: answerAt !== null ? Math.max(0, endAt - answerAt) : 0,
-    status: answerAt !== null ? 200 : 503, cause, releasedBy: 'gateway', reason, reasonIn: reason, reasonOut: null, byeFailed: 0,
-  };
+  const answerAt = r.answerAt ?? undefined;
+  return buildCdr({
+    callId: r.callIds[0] ?? '', startedAt: r.startAt, identities: [],
+    ...(r.callingNumber !== null ? { callingNumber: r.callingNumber } : {}), ...(r.calledNumber !== null ? { calledNumber: r.calledNumber } : {}),
+    ...(r.tenantIn !== null ? { tenantIn: r.tenantIn } : {}),
+  }, {
+    status: answerAt !== undefined ? 200 : 503, cause, reason, endAt, releasedBy: 'gateway', attempts: answerAt !== undefined ? 1 : 0,
+    ...(answerAt !== undefined ? { answerAt } : {}), ...(r.dialPeer !== null ? { dialPeer: r.dialPeer } : {}), ...(r.tenantOut !== null ? { tenantOut: r.tenantOut } : {}),
+  });
 }
