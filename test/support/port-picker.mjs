@@ -2,14 +2,80 @@
 // that both the TypeScript tests (through ports.ts) and the drachtio-srf suite's sipp runner
 // (scripts/srf-suite/local-sipp.cjs, CommonJS) use this one picker.
 import { createSocket } from 'node:dgram';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // Ports are picked below the kernel's ephemeral range (32768-60999 on Linux): a port found free there and closed
 // again can be taken by any outgoing socket before sipp binds it (sipp then exits 254, it could not bind), which
-// failed runs in CI. Each process starts at its own offset so parallel test files rarely try the same port.
+// failed runs in CI. Each process starts at its own offset so parallel test files rarely try the same port, and
+// the reservation below makes sure two never get the same one.
 const PICK_LOW = 20_000;
 const PICK_HIGH = 32_000;
-let pickNext = PICK_LOW + ((process.pid * 97) % (PICK_HIGH - PICK_LOW));
+// TRUNKGATE_TEST_PORT_START sets the offset, for the test that proves two pickers starting together never share.
+let pickNext = Number(process.env.TRUNKGATE_TEST_PORT_START) || PICK_LOW + ((process.pid * 97) % (PICK_HIGH - PICK_LOW));
+
+// A port found free is reserved across processes before it is handed out: test files run in parallel, and two of
+// them could otherwise find the same port free before either binds it (one then fails with EADDRINUSE). A
+// reservation is a file named after the port, created exclusively, holding the owner's pid; it is removed when the
+// owner exits. Files left by a process that was killed are swept once per process when their owner is gone.
+const RESERVE_DIR = join(tmpdir(), 'trunkgate-test-ports');
+const STALE_MS = 60_000;
+/** @type {Set<string>} */
+const reserved = new Set();
+let swept = false;
+
+/** @param {number} pid */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return /** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM';
+  }
+}
+
+function sweepStale() {
+  swept = true;
+  mkdirSync(RESERVE_DIR, { recursive: true });
+  const now = Date.now();
+  for (const name of readdirSync(RESERVE_DIR)) {
+    const file = join(RESERVE_DIR, name);
+    try {
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (owner > 0 && !alive(owner) && now - statSync(file).mtimeMs > STALE_MS) unlinkSync(file);
+    } catch {
+      // Gone already, or being written: either way not ours to remove.
+    }
+  }
+}
+
+/** Claims the port for this process; false when another live process holds it. @param {number} port */
+function reserve(port) {
+  if (!swept) sweepStale();
+  const file = join(RESERVE_DIR, String(port));
+  try {
+    const fd = openSync(file, 'wx');
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
+  } catch (e) {
+    if (/** @type {NodeJS.ErrnoException} */ (e).code === 'EEXIST') return false;
+    throw e;
+  }
+  reserved.add(file);
+  return true;
+}
+
+process.on('exit', () => {
+  for (const file of reserved) {
+    try {
+      unlinkSync(file);
+    } catch {
+      // Removed by a sweep after all: nothing to release.
+    }
+  }
+});
 
 /** @param {number} step */
 function nextCandidate(step) {
@@ -40,6 +106,7 @@ export function tcpFree(port, host) {
 export async function freePort(host = '127.0.0.1') {
   for (let i = 0; i < 200; i++) {
     const port = nextCandidate(1);
+    if (!reserve(port)) continue;
     if ((await tcpFree(port, host)) && (await udpFree(port, host))) return port;
   }
   throw new Error(`no free port found on ${host} in ${PICK_LOW}-${PICK_HIGH}`);
@@ -50,7 +117,7 @@ export async function freeMediaPort(host = '127.0.0.1') {
   for (let i = 0; i < 200; i++) {
     const base = nextCandidate(4);
     let all = true;
-    for (let k = 0; k < 4 && all; k++) all = await udpFree(base + k, host);
+    for (let k = 0; k < 4 && all; k++) all = reserve(base + k) && (await udpFree(base + k, host));
     if (all) return base;
   }
   throw new Error(`no four free media ports found on ${host} in ${PICK_LOW}-${PICK_HIGH}`);

@@ -1,0 +1,93 @@
+// The tests' port picker (test/support/port-picker.mjs), across processes: test files run in parallel, and a port
+// one of them found free must not be handed to another before the first binds it.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const PICKER = fileURLToPath(new URL('../support/port-picker.mjs', import.meta.url));
+const RESERVE_DIR = join(tmpdir(), 'trunkgate-test-ports');
+
+interface Child {
+  ports: Promise<number[]>;
+  /** Lets the child exit (and release its reservations); resolves when it has. */
+  release(): Promise<void>;
+}
+
+/** A picker in a child process from `start`: it hands out `count` ports, then holds them until released. */
+function pickInChild(start: number, count: number, media = false): Child {
+  const code = `const p = await import(${JSON.stringify(PICKER)}); const out = [];
+for (let i = 0; i < ${count}; i++) out.push(await p.${media ? 'freeMediaPort' : 'freePort'}());
+process.stdout.write(JSON.stringify(out) + '\\n'); process.stdin.resume();`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    env: { ...process.env, TRUNKGATE_TEST_PORT_START: String(start) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const ports = new Promise<number[]>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      if (out.endsWith('\n')) resolve(JSON.parse(out) as number[]);
+    });
+    void exited.then((c) => reject(new Error(`picker exited ${c} before it answered: ${err}`)));
+  });
+  return {
+    ports,
+    release: async () => {
+      child.stdin.end();
+      const c = await exited;
+      assert.equal(c, 0, `picker exit ${c}: ${err}`);
+    },
+  };
+}
+
+/** Starts the pickers together, waits until every one has answered, then releases them all. */
+async function pickTogether(...children: Child[]): Promise<number[][]> {
+  try {
+    return await Promise.all(children.map((c) => c.ports));
+  } finally {
+    await Promise.all(children.map((c) => c.release()));
+  }
+}
+
+test('two test processes picking from the same start at the same time never get the same port', async () => {
+  const start = 21_000 + (process.pid % 4_000);
+  const [a, b] = await pickTogether(pickInChild(start, 60), pickInChild(start, 60));
+  assert.equal(a.length, 60);
+  assert.equal(b.length, 60);
+  const shared = a.filter((p) => b.includes(p));
+  assert.deepEqual(shared, [], `ports handed to both: ${shared.join(', ')}`);
+  // Each child released its ports when it exited.
+  assert.deepEqual([...a, ...b].filter((p) => existsSync(join(RESERVE_DIR, String(p)))), []);
+});
+
+test("sipp's four media ports are never shared with another process's ports either", async () => {
+  const start = 25_000 + (process.pid % 4_000);
+  const [media, plain] = await pickTogether(pickInChild(start, 15, true), pickInChild(start, 60));
+  const mediaPorts = media.flatMap((base) => [base, base + 1, base + 2, base + 3]);
+  assert.deepEqual(mediaPorts.filter((p) => plain.includes(p)), []);
+});
+
+test('a reservation left by a process that is gone is reclaimed; one held by a live process is not', async (t) => {
+  const start = 29_000 + (process.pid % 2_000);
+  mkdirSync(RESERVE_DIR, { recursive: true });
+  const old = new Date(Date.now() - 5 * 60_000);
+  // A pid above Linux's largest pid_max (2^22) is never a live process; this process's own pid always is.
+  const dead = join(RESERVE_DIR, String(start + 1));
+  const live = join(RESERVE_DIR, String(start + 2));
+  writeFileSync(dead, '4194305');
+  writeFileSync(live, String(process.pid));
+  t.after(() => rmSync(live, { force: true }));
+  utimesSync(dead, old, old);
+  utimesSync(live, old, old);
+  const [picked] = await pickTogether(pickInChild(start, 3));
+  assert.ok(picked.includes(start + 1), `the dead process's port ${start + 1} was handed out again: ${picked.join(', ')}`);
+  assert.ok(!picked.includes(start + 2), `the live process's port ${start + 2} was handed out: ${picked.join(', ')}`);
+  assert.ok(existsSync(live));
+});
