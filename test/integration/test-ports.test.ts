@@ -48,9 +48,9 @@ process.stdout.write(JSON.stringify(out) + '\\n'); process.stdin.resume();`;
 }
 
 /** Starts the pickers together, waits until every one has answered, then releases them all. */
-async function pickTogether(...children: Child[]): Promise<number[][]> {
+async function pickTogether<T extends Child[]>(...children: T): Promise<{ [K in keyof T]: number[] }> {
   try {
-    return await Promise.all(children.map((c) => c.ports));
+    return (await Promise.all(children.map((c) => c.ports))) as { [K in keyof T]: number[] };
   } finally {
     await Promise.all(children.map((c) => c.release()));
   }
@@ -86,7 +86,7 @@ test('a reservation left by a process that is gone is reclaimed; one held by a l
   t.after(() => rmSync(live, { force: true }));
   utimesSync(dead, old, old);
   utimesSync(live, old, old);
-  const [picked = []] = await pickTogether(pickInChild(start, 3));
+  const [picked] = await pickTogether(pickInChild(start, 3));
   assert.ok(picked.includes(start + 1), `the dead process's port ${start + 1} was handed out again: ${picked.join(', ')}`);
   assert.ok(!picked.includes(start + 2), `the live process's port ${start + 2} was handed out: ${picked.join(', ')}`);
   assert.ok(existsSync(live));
