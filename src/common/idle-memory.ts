@@ -1,6 +1,6 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapStatistics } from 'node:v8';
+import { v8Gc } from './full-gc.js';
 
 export interface IdleMemoryOptions {
   /** How often the thread looks (default 10,000 ms). */
@@ -23,17 +23,6 @@ export interface IdleMemoryRelease {
   /** Releases done so far, and the heap given back by them in total. */
   stats(): { releases: number; freedBytes: number };
   stop(): void;
-}
-
-let gcFunction: (() => void) | undefined;
-
-/** V8's own collector, reached without a command-line flag (the flag only adds `gc` to new contexts). */
-function v8Gc(): () => void {
-  if (!gcFunction) {
-    setFlagsFromString('--expose-gc');
-    gcFunction = runInNewContext('gc') as () => void;
-  }
-  return gcFunction;
 }
 
 /**
