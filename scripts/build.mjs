@@ -13,6 +13,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { guardDebugPlugin } from './guard-debug.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ENTRIES = [
@@ -55,5 +56,7 @@ await build({
   sourcemap: true,
   sourcesContent: false,
   logLevel: 'warning',
+  // drachtio-srf's debug lines build their text only when DEBUG asks for them (scripts/guard-debug.mjs).
+  plugins: [guardDebugPlugin],
 });
 if (!args.quiet) console.error(`${outdir} built in ${Date.now() - started} ms (${ENTRIES.length} entries)`);
