@@ -3,6 +3,7 @@
 // this.msg)}\`)`), and JavaScript builds those strings before the call whether the namespace is on or not. Each
 // statement that calls one of the file's `debug` loggers is guarded by that logger's own `enabled` flag, so the text
 // is built only when DEBUG asks for it and the output is the same as before when it does (docs/performance.md).
+import { readFile } from 'node:fs/promises';
 
 /** The names a file binds to a `debug` logger: `const debug = require('debug')('drachtio:srf')`. */
 function loggerNames(text) {
@@ -34,7 +35,6 @@ export const guardDebugPlugin = {
   name: 'guard-debug-calls',
   setup(b) {
     b.onLoad({ filter: /[\\/]node_modules[\\/]drachtio-srf[\\/]lib[\\/][^\\/]+\.js$/ }, async (args) => {
-      const { readFile } = await import('node:fs/promises');
       return { contents: guardDebugCalls(await readFile(args.path, 'utf8')).text, loader: 'js' };
     });
   },
