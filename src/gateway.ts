@@ -15,7 +15,7 @@ import type { ConnectionInfo, ListenerRetry } from './sip/transport/index.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger, type LogStyle } from './log/index.js';
 import { createCdrSink, type CdrSink, type CdrSinkOptions } from './cdr/index.js';
-import { collectWarmUpGarbage, keepCallObjectsYoung, productModuleUrl } from './common/index.js';
+import { keepCallObjectsYoung, productModuleUrl } from './common/index.js';
 import { prewarmB2bua } from './prewarm/b2bua-prewarm.js';
 
 export interface GatewayOptions {
@@ -154,9 +154,7 @@ export function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 async function warmB2buaThread(calls: number, kind: 'policy' | 'plain', log: Logger): Promise<void> {
   try {
     const w = await prewarmB2bua({ calls, kind });
-    // Its throwaway engine and app are garbage now: collected before the first real call (full-gc.ts).
-    const gcMs = collectWarmUpGarbage();
-    log.info({ calls: w.calls, completed: w.completed, ms: Math.round(w.ms), gcMs: Math.round(gcMs) }, 'b2bua: call path warmed before the engine opens its listeners');
+    log.info({ calls: w.calls, completed: w.completed, ms: Math.round(w.ms), gcMs: Math.round(w.gcMs) }, 'b2bua: call path warmed before the engine opens its listeners');
   } catch (e) {
     const code: B2buaErrorCode = 'ERR_B2BUA_PREWARM';
     log.warn({ code, err: e }, 'b2bua: warm-up failed; starting without it');

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { SecureContextOptions } from 'node:tls';
-import { afterInputClock, collectWarmUpGarbage, DEFAULT_RETRY_AFTER_SECONDS, systemClock } from '../common/index.js';
+import { afterInputClock, DEFAULT_RETRY_AFTER_SECONDS, systemClock } from '../common/index.js';
 import { silentLogger } from '../log/index.js';
 import { TransactionLayer } from '../sip/transaction/index.js';
 import { TransportLayer, type ListenerRetry, type TransportUser } from '../sip/transport/index.js';
@@ -185,9 +185,7 @@ export class Engine {
       await this.trust?.start();
       if (this.#prewarmCalls > 0) {
         const w = await prewarmEngine(this.#prewarmCalls);
-        // The throwaway core is garbage now: collected here rather than among the first real calls (full-gc.ts).
-        const gcMs = collectWarmUpGarbage();
-        this.#log.info({ calls: w.calls, completed: w.completed, ms: Math.round(w.ms), gcMs: Math.round(gcMs) }, 'engine: hot paths warmed before the listeners open');
+        this.#log.info({ calls: w.calls, completed: w.completed, ms: Math.round(w.ms), gcMs: Math.round(w.gcMs) }, 'engine: hot paths warmed before the listeners open');
       }
       if (this.#listenWhen) await this.#listenWhen;
       const sip = await this.transport.start();

@@ -1,5 +1,5 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { collectWarmUpGarbage, startProductWorker } from '../../common/index.js';
+import { startProductWorker } from '../../common/index.js';
 import { createLogger } from '../../log/index.js';
 import { startB2bua, type B2buaApp } from '../start-b2bua.js';
 import { sipReason } from '../reason.js';
@@ -109,8 +109,6 @@ async function warmUp(p: AppPrewarm, post: (m: FromAppWorker) => void): Promise<
   try {
     const m = (await import(p.module)) as { prewarmB2bua(o: { calls: number; kind: 'policy'; maxMs: number }): Promise<{ calls: number; completed: number; ms: number }> };
     const r = await m.prewarmB2bua({ calls: p.calls, kind: 'policy', maxMs: p.maxMs });
-    // The throwaway engine and app are garbage now: collected before this app connects (full-gc.ts).
-    collectWarmUpGarbage();
     post({ type: 'warmed', calls: r.calls, completed: r.completed, ms: Math.round(r.ms) });
   } catch (e) {
     post({ type: 'warmFailed', message: e instanceof Error ? e.message : String(e) });
