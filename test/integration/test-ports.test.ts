@@ -17,10 +17,13 @@ interface Child {
   release(): Promise<void>;
 }
 
-/** A picker in a child process from `start`: it hands out `count` ports, then holds them until released. */
-function pickInChild(start: number, count: number, media = false): Child {
+/**
+ * A picker in a child process from `start`: it makes `count` calls (`pick`, a call on the picker's exports) and holds
+ * what they returned until released.
+ */
+function pickInChild(start: number, count: number, pick = 'freePort()'): Child {
   const code = `const p = await import(${JSON.stringify(PICKER)}); const out = [];
-for (let i = 0; i < ${count}; i++) out.push(await p.${media ? 'freeMediaPort' : 'freePort'}());
+for (let i = 0; i < ${count}; i++) out.push(await p.${pick});
 process.stdout.write(JSON.stringify(out) + '\\n'); process.stdin.resume();`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
     env: { ...process.env, TRUNKGATE_TEST_PORT_START: String(start) },
@@ -69,9 +72,19 @@ test('two test processes picking from the same start at the same time never get 
 
 test("sipp's four media ports are never shared with another process's ports either", async () => {
   const start = 25_000 + (process.pid % 4_000);
-  const [media, plain] = await pickTogether(pickInChild(start, 15, true), pickInChild(start, 60));
+  const [media, plain] = await pickTogether(pickInChild(start, 15, 'freeMediaPort()'), pickInChild(start, 60));
   const mediaPorts = media.flatMap((base) => [base, base + 1, base + 2, base + 3]);
   assert.deepEqual(mediaPorts.filter((p) => plain.includes(p)), []);
+});
+
+test("a media range (rtpengine's, baresip's) is never shared with another process's ports, and starts even", async () => {
+  const start = 23_000 + (process.pid % 2_000);
+  const [blocks, plain] = await pickTogether(pickInChild(start, 3, 'freeUdpBlock(63)'), pickInChild(start, 80));
+  assert.equal(blocks.length, 3);
+  assert.deepEqual(blocks.filter((b) => b % 2 !== 0), [], `odd bases: ${blocks.join(', ')}`);
+  const ranges = blocks.flatMap((base) => Array.from({ length: 63 }, (_, k) => base + k));
+  assert.equal(new Set(ranges).size, 3 * 63, 'the three ranges overlap');
+  assert.deepEqual(ranges.filter((p) => plain.includes(p)), []);
 });
 
 test('a reservation left by a process that is gone is reclaimed; one held by a live process is not', async (t) => {

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childStopper } from './child-stop.js';
 import { requireDebianPeer } from './debian-peer.js';
-import { freePort, tcpFree, udpFree } from './ports.js';
+import { freeUdpBlock, tcpFree } from './ports.js';
 
 const LOG_CAP = 4 * 1024 * 1024;
 
@@ -96,11 +96,11 @@ function writeTone(path: string, seconds: number): void {
   writeFileSync(path, Buffer.concat([h, data]));
 }
 
-/** Two consecutive ports free for UDP (baresip's SIP over UDP and TCP, then TLS). */
+/** Two consecutive ports, both reserved (baresip's SIP over UDP and TCP, then TLS). */
 async function sipPorts(host: string): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const p = await freePort(host);
-    if (await udpFree(p, host) && await udpFree(p + 1, host) && await tcpFree(p + 1, host)) return p;
+    const p = await freeUdpBlock(2, host);
+    if (await tcpFree(p, host) && await tcpFree(p + 1, host)) return p;
   }
   throw new Error('no two consecutive free ports for baresip');
 }
@@ -120,7 +120,7 @@ export async function startBaresip(o: BaresipOptions): Promise<BaresipProcess> {
   const host = '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'tg-baresip-'));
   const sipPort = await sipPorts(host);
-  const rtpBase = 30_000 + 2 * Math.floor(Math.random() * 2000);
+  const rtpBase = await freeUdpBlock(100, host);
   const user = o.user ?? 'phone';
   writeFileSync(join(dir, 'tls.pem'), `${o.certificate}\n${o.privateKey}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'ca.pem'), o.caList ?? o.certificate);

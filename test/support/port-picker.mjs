@@ -113,12 +113,24 @@ export async function freePort(host = '127.0.0.1') {
 }
 
 /** A base for sipp's media (-mp): it binds audio RTP/RTCP and video RTP/RTCP at base..base+3, all checked. @returns {Promise<number>} */
-export async function freeMediaPort(host = '127.0.0.1') {
+export function freeMediaPort(host = '127.0.0.1') {
+  return freeUdpBlock(4, host);
+}
+
+/**
+ * The first of `count` consecutive UDP ports, each reserved and found free, starting at an even port (as RTP
+ * wants): a media range for rtpengine or baresip that no other picker hands out while this process
+ * lives. A range taken at random instead once took a sipp UAS's port and failed its test with EADDRINUSE.
+ * @param {number} count @param {string} host @returns {Promise<number>}
+ */
+export async function freeUdpBlock(count, host = '127.0.0.1') {
+  if (!Number.isInteger(count) || count < 1 || count > 1000) throw new RangeError(`a block of 1-1000 ports, not ${count}`);
+  const step = count + (count % 2);
   for (let i = 0; i < 200; i++) {
-    const base = nextCandidate(4);
+    const base = nextCandidate(step);
     let all = true;
-    for (let k = 0; k < 4 && all; k++) all = reserve(base + k) && (await udpFree(base + k, host));
+    for (let k = 0; k < count && all; k++) all = reserve(base + k) && (await udpFree(base + k, host));
     if (all) return base;
   }
-  throw new Error(`no four free media ports found on ${host} in ${PICK_LOW}-${PICK_HIGH}`);
+  throw new Error(`no ${count} free consecutive UDP ports found on ${host} in ${PICK_LOW}-${PICK_HIGH}`);
 }

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childStopper } from './child-stop.js';
 import { requireDebianPeer } from './debian-peer.js';
-import { freePort, udpFree } from './ports.js';
+import { freePort, freeUdpBlock } from './ports.js';
 
 const LOG_CAP = 2 * 1024 * 1024;
 
@@ -64,17 +64,6 @@ export function requireRtpengine(): void {
 export function rtpengineVersion(): string {
   const v = spawnSync('rtpengine', ['--version'], { encoding: 'utf8' });
   return /Version:\s*(\S+)/.exec(`${v.stdout}${v.stderr}`)?.[1] ?? 'unknown';
-}
-
-/** A block of `count` UDP ports free on `host`, starting at an even port, in the test peers' range. */
-async function freeMediaBlock(host: string, count: number): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const base = 20_000 + 2 * Math.floor(Math.random() * ((32_000 - 20_000 - count) / 2));
-    let all = true;
-    for (let k = 0; k < count && all; k++) all = await udpFree(base + k, host);
-    if (all) return base;
-  }
-  throw new Error(`no block of ${count} free UDP ports found on ${host}`);
 }
 
 /** Sends one ng `ping` and resolves true on `pong` within `ms`. */
@@ -131,7 +120,7 @@ export async function startRtpengine(o: RtpengineOptions = {}): Promise<Rtpengin
   if (!/^127\./.test(host)) throw new Error(`startRtpengine: ${host} is not an IPv4 loopback address`);
   const ngPort = o.ngPort ?? await freePort(host);
   const count = Math.max(4, o.mediaPorts ?? 64);
-  const portMin = await freeMediaBlock(host, count);
+  const portMin = await freeUdpBlock(count, host);
   const portMax = portMin + count - 1;
   const dir = mkdtempSync(join(tmpdir(), 'tg-rtpengine-'));
   // An empty section of its own, so /etc/rtpengine/rtpengine.conf is never read.
