@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { CdrRecord } from '../b2bua/cdr-record.js';
 import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
 import { RateLimitedLog } from '../log/index.js';
@@ -263,21 +263,24 @@ export class PostgresSink {
       ...this.#o.connection, connectionTimeoutMillis: 5_000, query_timeout: this.#o.queryTimeoutMs ?? 10_000, keepAlive: true,
       application_name: 'trunkgate-cdr',
     };
-    const c = this.#o.client ? this.#o.client(config) : (new pg.Client(config) as unknown as PgClient);
-    c.on('error', (err) => {
-      if (this.#client === c) this.#down(err);
-    });
-    c.on('end', () => {
-      if (this.#client === c) this.#down(new Error('connection ended'));
-    });
+    let c: PgClient | undefined;
     try {
-      await c.connect();
-      const m = await migrate(c, this.#o.table);
+      // pg is loaded on the first connection only: a gateway that keeps its CDRs in files never pays for loading it.
+      const client = this.#o.client ? this.#o.client(config) : (new (await loadPg()).Client(config) as unknown as PgClient);
+      c = client;
+      client.on('error', (err) => {
+        if (this.#client === client) this.#down(err);
+      });
+      client.on('end', () => {
+        if (this.#client === client) this.#down(new Error('connection ended'));
+      });
+      await client.connect();
+      const m = await migrate(client, this.#o.table);
       if (this.#closing) {
-        await c.end().catch(() => undefined);
+        await client.end().catch(() => undefined);
         return;
       }
-      this.#client = c;
+      this.#client = client;
       this.#up = true;
       this.#retryMs = this.#o.retryMs?.min ?? 250;
       this.#o.log.info({ table: this.#o.table, schemaVersion: m.to, ...(m.from !== m.to ? { migratedFrom: m.from } : {}), queuedBytes: this.#queue.bytes },
@@ -285,7 +288,7 @@ export class PostgresSink {
       this.#kick();
     } catch (err) {
       this.#stats.dbErrors++;
-      await c.end().catch(() => undefined);
+      await c?.end().catch(() => undefined);
       this.#limited.line('error', 'ERR_CDR_DB' satisfies CdrErrorCode, { err, table: this.#o.table },
         'cdr: cannot reach the database (or migrate its table); records go to the on-disk queue until it answers');
       this.#scheduleConnect();
@@ -293,4 +296,11 @@ export class PostgresSink {
       this.#connecting = false;
     }
   }
+}
+
+let pgModule: Promise<typeof pg> | undefined;
+/** The pg driver, imported once (about 60 ms of a start when imported with the rest). */
+function loadPg(): Promise<typeof pg> {
+  pgModule ??= import('pg').then((m) => m.default);
+  return pgModule;
 }
