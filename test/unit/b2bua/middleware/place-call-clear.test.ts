@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ActiveCalls, ADMIN_CAUSE, ADMIN_REASON } from '../../../../src/b2bua/index.js';
+import { v8Gc } from '../../../../src/common/full-gc.js';
 import { settle, sipError } from '../fake-srf.js';
 import { deps, FakeDialog } from '../pipeline-fakes.js';
 import { cdrOf, offer, start } from './place-call-rig.js';
@@ -65,4 +66,29 @@ test('place-call: an app that goes away while a call rings writes that call\'s o
   second.reject(sipError(487));
   await settle();
   assert.equal(cdrs().length, 1, 'one CDR per call');
+});
+
+// What a connected call keeps: the call list holds the call's setup (its hang-up reaches the attempt under way) until
+// the call ends. Once the attempt is over, the setup lets it go, so the B leg's INVITE and what it reaches can be
+// collected while the call is up (kept, they were promoted with every call of a fresh process: docs/performance.md).
+test('place-call: an answered call keeps nothing of its finished B-leg attempt while it stays listed', async () => {
+  const active = new ActiveCalls({ clock: deps().clock });
+  const s = start('+442071234567', 'pbx', offer, { active });
+  // In a function of its own, so no suspended frame of this test keeps the attempt's objects.
+  const answer = async (): Promise<WeakRef<object>> => {
+    const first = await s.srf.attempt(0);
+    const bLegInvite = { cancel: () => undefined };
+    first.cbRequest(null, bLegInvite);
+    first.resolve({ uas: new FakeDialog(), uac: new FakeDialog() });
+    return new WeakRef(bLegInvite);
+  };
+  const bLegInvite = await answer();
+  await settle();
+  assert.deepEqual(active.list(10).calls.map((c) => c.state), ['connected']);
+  // The scripted srf keeps what each attempt was given; drachtio-srf forgets it once the INVITE is answered.
+  s.srf.attempts.length = 0;
+  await new Promise((r) => setImmediate(r));
+  v8Gc()();
+  assert.equal(bLegInvite.deref(), undefined, 'the finished attempt\'s B-leg INVITE is still reachable from the listed call');
+  assert.equal(active.list(10).total, 1, 'the call is still listed');
 });
