@@ -46,8 +46,8 @@ export interface GatewayOptions {
   /** Form of the worker threads' log lines (the main thread's logger is made by the caller). */
   logStyle?: LogStyle;
   /**
-   * Synthetic calls before the gateway takes any: through a throwaway core in the engine's thread (src/engine/prewarm.ts)
-   * and end to end through a throwaway engine and b2bua app in this thread (src/prewarm/b2bua-prewarm.ts), both
+   * Synthetic calls before the gateway takes any, end to end through a throwaway engine and b2bua app on loopback
+   * ports (src/prewarm/b2bua-prewarm.ts): in this thread and in the engine's worker (src/engine/prewarm.ts), both
    * before the engine's listeners open, and in each app worker before it connects; default 0.
    */
   prewarmCalls?: number;
@@ -204,6 +204,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const w: EngineWorkerHandle = await startEngineWorker({
       listen: options.listen, control: control0, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
       ...(options.logStyle ? { logStyle: options.logStyle } : {}),
+      // The engine's thread warms up through loopback sockets with the same module as the app workers (prewarm.ts).
+      ...(options.prewarmCalls ? { prewarmModule: WORKER_PREWARM_MODULE } : {}),
     }, warmed);
     engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure, closeConnection: w.closeConnection,
       drain: w.drain, reloadTrust: w.reloadTrust, retryListeners: w.retryListeners, setRetryAfterSeconds: w.setRetryAfterSeconds };

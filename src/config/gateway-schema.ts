@@ -42,9 +42,9 @@ export const EngineSchema = z.discriminatedUnion('mode', [
     control: z.strictObject({ host: BindHostSchema.default('127.0.0.1'), port: PortSchema.default(9022) }).prefault({}),
     /**
      * Synthetic calls run before the listeners open, so the first real calls do not pay for code V8 has not
-     * compiled yet: through a throwaway SIP core in memory on the engine's thread (src/engine/prewarm.ts), and end
-     * to end through a throwaway engine and app on loopback ports on the b2bua's (src/prewarm/b2bua-prewarm.ts).
-     * 0 turns both off.
+     * compiled yet: on the engine's thread and on the b2bua's, end to end through a throwaway engine and app on
+     * loopback ports (src/prewarm/b2bua-prewarm.ts; the engine's thread through a throwaway SIP core in memory
+     * instead when that fails, src/engine/prewarm.ts). 0 turns both off.
      */
     prewarmCalls: PrewarmCallsSchema.default(DEFAULT_PREWARM_CALLS),
     /**

@@ -10,6 +10,7 @@ import type { CoreLimits } from './core/limits.js';
 import type { ProxyIdentityTenant } from './core/proxy-identity.js';
 import type { SourceTrustOptions } from './source-trust.js';
 import type { OverloadOptions } from './overload.js';
+import type { LoopbackWarmUp } from './prewarm.js';
 
 // What an engine (engine.ts) is built from and what it reports once listening.
 
@@ -115,8 +116,10 @@ export interface EngineOptions {
   overload?: OverloadOptions;
   /** Builds the SIP core over the layers (tests plug a fake in); the engine's own core when absent. */
   createCore?: (deps: EngineCoreDeps) => ClosableEngineCore;
-  /** Synthetic calls through a throwaway core in memory before the listeners open (prewarm.ts); default 0. */
+  /** Synthetic calls before the listeners open (prewarm.ts): through `loopbackWarmUp` when given, else in memory; default 0. */
   prewarmCalls?: number;
+  /** The warm-up through real loopback sockets in this thread (prewarm.ts loopbackWarmUpFrom). */
+  loopbackWarmUp?: LoopbackWarmUp;
   /**
    * The listeners open only once this settles (after the pre-warm): while the app's thread warms itself up, no call
    * can arrive that it would not take. Absent: at once.

@@ -6,7 +6,7 @@ import { TransactionLayer } from '../sip/transaction/index.js';
 import { TransportLayer, type ListenerRetry, type TransportUser } from '../sip/transport/index.js';
 import { AppRegistry } from './app-registry.js';
 import { ControlServer, DEFAULT_CONTROL_PORT } from './control-server.js';
-import { prewarmEngine } from './prewarm.js';
+import { warmEngineThread, type LoopbackWarmUp } from './prewarm.js';
 import { EngineCore as SipCore } from './core/index.js';
 import { EngineTls } from './engine-tls.js';
 import { listenerSpecs } from './engine-listeners.js';
@@ -56,11 +56,13 @@ export class Engine {
   #addresses: EngineAddresses | undefined;
   #closing: Promise<void> | undefined;
   readonly #prewarmCalls: number;
+  readonly #loopbackWarmUp: LoopbackWarmUp | undefined;
   readonly #listenWhen: Promise<unknown> | undefined;
   #retryAfterSeconds: number;
 
   constructor(options: EngineOptions) {
     this.#prewarmCalls = options.prewarmCalls ?? 0;
+    this.#loopbackWarmUp = options.loopbackWarmUp;
     this.#listenWhen = options.listenWhen;
     this.#retryAfterSeconds = options.limits?.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
     const log = options.log ?? silentLogger();
@@ -183,10 +185,7 @@ export class Engine {
     this.#state = 'starting';
     try {
       await this.trust?.start();
-      if (this.#prewarmCalls > 0) {
-        const w = await prewarmEngine(this.#prewarmCalls);
-        this.#log.info({ calls: w.calls, completed: w.completed, ms: Math.round(w.ms), gcMs: Math.round(w.gcMs) }, 'engine: hot paths warmed before the listeners open');
-      }
+      if (this.#prewarmCalls > 0) await warmEngineThread(this.#prewarmCalls, this.#loopbackWarmUp, this.#log);
       if (this.#listenWhen) await this.#listenWhen;
       const sip = await this.transport.start();
       this.#listenerTenants = new Map(sip.map((l) => [l.id, l.tenant]));

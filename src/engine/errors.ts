@@ -9,7 +9,9 @@ export type EngineErrorCode =
   /** A source sent new requests faster than its rate: 503 with Retry-After, or dropped. */
   | 'ERR_ENGINE_SOURCE_RATE'
   /** The engine's event loop or its app fell behind: new INVITEs get 503 with Retry-After, or are dropped. */
-  | 'ERR_ENGINE_OVERLOAD';
+  | 'ERR_ENGINE_OVERLOAD'
+  /** The warm-up through loopback sockets failed before the listeners opened: the in-memory one ran instead. */
+  | 'ERR_ENGINE_PREWARM';
 
 /** Events of the engine an operator watches for (listed with what to do in src/events.ts). */
 export type EngineEventCode =

@@ -4,6 +4,8 @@ import { getHeader, parseMessage, type SipMessage } from '../sip/message/index.j
 import { TransactionLayer } from '../sip/transaction/index.js';
 import type { Flow, ListenerInfo, SendTarget, TransportSender } from '../sip/transport/types.js';
 import { EngineCore as SipCore } from './core/index.js';
+import type { Logger } from '../log/index.js';
+import type { EngineErrorCode } from './errors.js';
 import type { AppHub, CdrKind, SipFrameMeta } from './types.js';
 import {
   FrameDecoder, buildCdrFrame, buildResponse, buildSipFrame, encodeFrame, parseControlMessage, toAppSipCommand,
@@ -179,4 +181,49 @@ async function oneCall(i: number, fromNet: FromNet, fromApp: FromApp, net: Memor
   if (!bBye) return false;
   fromNet(`SIP/2.0 200 OK\r\n${copyHeaders(bBye)}\r\nContent-Length: 0\r\n\r\n`, B_SIDE);
   return true;
+}
+
+/** What a warm-up through real sockets reports (src/prewarm/b2bua-prewarm.ts). */
+export interface LoopbackWarmUpResult {
+  calls: number;
+  completed: number;
+  ms: number;
+  gcMs: number;
+}
+
+/** A warm-up run in this thread through real loopback sockets (EngineOptions.loopbackWarmUp). */
+export type LoopbackWarmUp = (calls: number) => Promise<LoopbackWarmUpResult>;
+
+/**
+ * The warm-up module the composition root names (src/prewarm/b2bua-prewarm.ts, by URL, so the engine imports nothing
+ * of the b2bua), run in the engine's thread: the plain b2bua over a throwaway engine, both in this thread, on loopback
+ * ephemeral ports. Unlike the in-memory warm-up it also compiles this thread's UDP socket paths and both ends of the
+ * control connection; after it, a fresh gateway's first second at 250 calls/s had a p99 INVITE→200 of 8.7–11.1 ms
+ * against 13.4–16.7 ms after the in-memory one (bench/warm-up.ts, docs/performance.md).
+ */
+export function loopbackWarmUpFrom(moduleUrl: string, maxMs: number): LoopbackWarmUp {
+  return async (calls) => {
+    const m = (await import(moduleUrl)) as { prewarmB2bua(o: { calls: number; kind: 'plain'; maxMs: number }): Promise<LoopbackWarmUpResult> };
+    return m.prewarmB2bua({ calls, kind: 'plain', maxMs });
+  };
+}
+
+/**
+ * Warms this thread before the listeners open: through `loopback` when given, else (or when it fails, logged with
+ * ERR_ENGINE_PREWARM) through the throwaway core in memory above.
+ */
+export async function warmEngineThread(calls: number, loopback: LoopbackWarmUp | undefined, log: Logger): Promise<void> {
+  const done = 'engine: hot paths warmed before the listeners open';
+  if (loopback) {
+    try {
+      const w = await loopback(calls);
+      log.info({ kind: 'loopback', calls: w.calls, completed: w.completed, ms: Math.round(w.ms), gcMs: Math.round(w.gcMs) }, done);
+      return;
+    } catch (e) {
+      const code: EngineErrorCode = 'ERR_ENGINE_PREWARM';
+      log.warn({ code, err: e }, 'engine: the loopback warm-up failed; warming in memory instead');
+    }
+  }
+  const w = await prewarmEngine(calls);
+  log.info({ kind: 'memory', calls: w.calls, completed: w.completed, ms: Math.round(w.ms), gcMs: Math.round(w.gcMs) }, done);
 }

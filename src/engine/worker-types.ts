@@ -29,6 +29,8 @@ export interface EngineWorkerOptions {
   overload?: OverloadOptions;
   /** Synthetic calls run before the listeners open (see prewarm.ts). */
   prewarmCalls?: number;
+  /** URL of the module whose `prewarmB2bua` carries them through loopback sockets in the worker (prewarm.ts loopbackWarmUpFrom). */
+  prewarmModule?: string;
   /** The listeners wait for a `listen` message (startEngineWorker's `listenWhen`). */
   holdListeners?: boolean;
   /** pino level of the worker's own logger (default info; main.ts passes TRUNKGATE_LOG_LEVEL, checked). */

@@ -5,6 +5,7 @@ import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { Engine, type EngineAddresses } from './engine.js';
 import { engineSnapshot, type EngineSnapshot } from './engine-snapshot.js';
 import { closeConnectionByAdmin } from './close-connection.js';
+import { loopbackWarmUpFrom } from './prewarm.js';
 import type { SourceTrustOptions, TrustReloadResult } from './source-trust.js';
 import type { ConnectionInfo, ListenerRetry } from '../sip/transport/index.js';
 import type { EngineWorkerErrorCode, EngineWorkerFailure, EngineWorkerHandle, EngineWorkerOptions } from './worker-types.js';
@@ -25,6 +26,8 @@ type FromWorker =
 const MARK = '__trunkgateEngineWorker';
 /** How long a worker may wait for its `listen` message beyond its own start bound (whatever the caller waits on). */
 const MAX_LISTEN_WAIT_MS = 60_000;
+/** The loopback warm-up stops starting calls after this long, well inside the worker's start bound. */
+const WARM_UP_MAX_MS = 3_000;
 
 /**
  * Runs an Engine in a worker_threads Worker, so SIP and the control protocol get a core of their own while the app runs
@@ -208,6 +211,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
       ...(options.transportLimits ? { transportLimits: options.transportLimits } : {}),
       ...(options.overload ? { overload: options.overload } : {}),
       ...(options.prewarmCalls ? { prewarmCalls: options.prewarmCalls } : {}),
+      ...(options.prewarmModule ? { loopbackWarmUp: loopbackWarmUpFrom(options.prewarmModule, WARM_UP_MAX_MS) } : {}),
       ...(listenWhen ? { listenWhen } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });
