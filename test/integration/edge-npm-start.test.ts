@@ -52,11 +52,15 @@ dialPeers:
   return { p, sipPort, far };
 }
 
-test('the engine runs its synthetic pre-warm calls to the end through loopback sockets before it opens a listener', async (t) => {
+test('the engine runs its synthetic pre-warm calls, each to its end, through loopback sockets before it opens a listener', async (t) => {
   const { p } = await rig();
   const warm = p.lines.findIndex((l) => l.msg === 'engine: hot paths warmed before the listeners open');
   assert.ok(warm >= 0, 'the pre-warm log line');
-  assert.deepEqual([p.lines[warm]!.kind, p.lines[warm]!.calls, p.lines[warm]!.completed], ['loopback', 300, 300]);
+  const { kind, calls, completed } = p.lines[warm]! as { kind?: string; calls?: number; completed?: number };
+  assert.equal(kind, 'loopback');
+  // It stops starting calls after 3 s (a loaded machine may not get through all 300), and every call it started ends.
+  assert.ok(calls !== undefined && calls > 0 && calls <= 300, `calls: ${calls}`);
+  assert.equal(completed, calls);
   assert.equal(p.lines.filter((l) => l.code === 'ERR_ENGINE_PREWARM').length, 0);
   const started = p.lines.findIndex((l) => l.msg === 'engine started');
   assert.ok(started > warm, 'the listeners open after the pre-warm');
