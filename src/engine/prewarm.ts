@@ -14,10 +14,11 @@ import {
 /**
  * Warm-up before the listeners open. A fresh process runs its first calls through code V8 has not compiled yet: at
  * 500 calls/s the first second's INVITE→200 is several times the later seconds' (bench/warm-up.ts). So the engine
- * first runs synthetic calls through a throwaway SIP core of its own, built from the same classes as the real one
- * (parser, transaction layer, core, control-protocol frames both ways), with a fake network and a fake app in
- * memory and a manual clock. Nothing touches a socket, the real core or its counters; every call ends, and its
- * timers are run out, so nothing of it stays.
+ * first runs synthetic calls. In the gateway's engine worker they go end to end through loopback sockets
+ * (loopbackWarmUpFrom, below). Otherwise, and when that fails, they go through a throwaway SIP core of its own, built
+ * from the same classes as the real one (parser, transaction layer, core, control-protocol frames both ways), with a
+ * fake network and a fake app in memory and a manual clock (prewarmEngine). Nothing of either touches the real core
+ * or its counters; every call ends, and its timers are run out or its sockets closed, so nothing of it stays.
  */
 
 const LISTENER: ListenerInfo = { id: 'prewarm', protocol: 'udp', address: '127.0.0.1', port: 5060 };
@@ -198,8 +199,8 @@ export type LoopbackWarmUp = (calls: number) => Promise<LoopbackWarmUpResult>;
  * The warm-up module the composition root names (src/prewarm/b2bua-prewarm.ts, by URL, so the engine imports nothing
  * of the b2bua), run in the engine's thread: the plain b2bua over a throwaway engine, both in this thread, on loopback
  * ephemeral ports. Unlike the in-memory warm-up it also compiles this thread's UDP socket paths and both ends of the
- * control connection; after it, a fresh gateway's first second at 250 calls/s had a p99 INVITE→200 of 8.7–11.1 ms
- * against 13.4–16.7 ms after the in-memory one (bench/warm-up.ts, docs/performance.md).
+ * control connection; after it, a fresh gateway's first second at 250 calls/s had a p99 INVITE→200 of 9.9–13.1 ms
+ * against 15.5–18.7 ms after the in-memory one (bench/warm-up.ts, docs/performance.md).
  */
 export function loopbackWarmUpFrom(moduleUrl: string, maxMs: number): LoopbackWarmUp {
   return async (calls) => {

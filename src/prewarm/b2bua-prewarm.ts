@@ -7,8 +7,9 @@ import { silentLogger } from '../log/index.js';
 import { startLoopbackCaller, startLoopbackUas } from './loopback-ua.js';
 
 /**
- * Warm-up of the b2bua's thread before the gateway takes calls. The engine warms its own thread (src/engine/prewarm.ts),
- * but the first calls of a fresh process also run drachtio-srf and the policy pipeline through code V8 has not
+ * Warm-up of a thread before the gateway takes calls: the b2bua's, each app worker's, and the engine worker's (which
+ * loads this module by URL, src/engine/prewarm.ts, for the socket and control-connection paths of its own isolate).
+ * The first calls of a fresh process run drachtio-srf and the policy pipeline through code V8 has not
  * compiled yet: at 1,100 calls/s the first four seconds cost about 1.2 ms of CPU per call, against 0.85 ms once
  * warm (bench/warm-cpu.ts). So this thread first carries synthetic calls end to end through a throwaway gateway of
  * its own: an engine in this thread with one UDP listener and a control port on loopback ephemeral ports, a
