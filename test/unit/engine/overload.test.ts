@@ -273,3 +273,30 @@ test('past maxRemembered the oldest shed INVITE is forgotten early: counted, one
   assert.equal(light.guard.stats().sourcesUncounted, 5);
   assert.equal(light.lines.filter((l) => l['code'] === 'ERR_ENGINE_OVERLOAD' && l['sourcesUncounted'] !== undefined).length, 1);
 });
+
+test('LoadSampler: an idle thread that reads no datagram stops reading the socket table; its last drops count stands, and a datagram read brings the reading back', async () => {
+  const windows: LoadWindow[] = [];
+  let tableReads = 0;
+  let datagrams = 0;
+  const s: LoadSampler = new LoadSampler((w) => windows.push(w), {
+    windowMs: 40, tickMs: 10, datagramsRead: () => datagrams,
+    queue: () => {
+      tableReads++;
+      return { queuedBytes: 5_000, drops: 9 };
+    },
+  });
+  try {
+    // Windows either read the table (5,000 bytes waiting) or, idle at the idle cadence, do not (0 bytes, drops kept).
+    const quiet = (): LoadWindow[] => windows.filter((w) => w.queuedBytes === 0);
+    for (let i = 0; i < 1000 && quiet().length < 3; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.ok(quiet().length >= 3, `quiet windows: ${JSON.stringify(windows.slice(-5))}`);
+    assert.equal(tableReads + quiet().length, windows.length, 'each window read the table once, or not at all when quiet');
+    assert.deepEqual(quiet().map((w) => w.udpDrops).filter((d) => d !== 9), [], 'a quiet window reports the last drops count');
+    datagrams = 3;
+    const from = windows.length;
+    for (let i = 0; i < 500 && windows.length === from; i++) await new Promise((res) => setTimeout(res, 5));
+    assert.deepEqual([windows[from]!.queuedBytes, windows[from]!.udpDrops], [5_000, 9], 'a window that read datagrams reads the table');
+  } finally {
+    s.close();
+  }
+});
