@@ -10,7 +10,8 @@
  * Every CA lives in its own temporary directory, removed by `cleanup()`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,11 @@ function keyArgs(type: TestKeyType): string[] {
   return type === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
 }
 
+/** The time form of the CA database (index.txt), UTCTime: YYMMDDHHMMSSZ. */
+function dbTime(ms: number): string {
+  return stamp(ms).slice(2);
+}
+
 /** OpenSSL's GeneralizedTime form, YYYYMMDDHHMMSSZ. */
 function stamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
@@ -110,14 +116,27 @@ export async function createTestCa(options: { cn?: string; keyType?: TestKeyType
       const leafCsr = join(dir, `leaf${n}.csr`);
       const leafCert = join(dir, `leaf${n}.pem`);
       const ext = join(dir, `leaf${n}.ext`);
-      await run('openssl', ['req', '-new', ...keyArgs(o.keyType ?? 'ec'), '-nodes', '-keyout', leafKey, '-out', leafCsr, '-subj', `/CN=${o.cn}`]);
       const lines = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth,clientAuth'];
       if (o.sans && o.sans.length > 0) lines.push(`subjectAltName=${o.sans.join(',')}`);
       lines.push(...(o.extensions ?? []));
+      if (o.validity === undefined || o.validity === 'valid') {
+        // One openssl process makes the key and signs the certificate (req -CA), valid from now for 30 days; its
+        // line in the CA's database is written here as `openssl ca` writes it, so OCSP and revocation find it.
+        const serial = (0x100000 + n).toString(16).toUpperCase();
+        await writeFile(ext, ['[req]', 'distinguished_name = dn', '[dn]', '[ext]', ...lines, ''].join('\n'));
+        await run('openssl', [
+          'req', '-x509', ...keyArgs(o.keyType ?? 'ec'), '-nodes', '-keyout', leafKey, '-out', leafCert, '-subj', `/CN=${o.cn}`,
+          '-days', '30', '-CA', certPath, '-CAkey', keyPath, '-set_serial', `0x${serial}`, '-config', ext, '-extensions', 'ext',
+        ]);
+        const cert = await readFile(leafCert, 'utf8');
+        const notAfter = new X509Certificate(cert).validTo;
+        await appendFile(join(dir, 'index.txt'), `V\t${dbTime(Date.parse(notAfter))}\t\t${serial}\tunknown\t/CN=${o.cn}\n`);
+        return { cert, key: await readFile(leafKey, 'utf8'), certPath: leafCert, keyPath: leafKey };
+      }
+      await run('openssl', ['req', '-new', ...keyArgs(o.keyType ?? 'ec'), '-nodes', '-keyout', leafKey, '-out', leafCsr, '-subj', `/CN=${o.cn}`]);
       await writeFile(ext, lines.join('\n') + '\n');
       const now = Date.now();
-      const [from, to] =
-        o.validity === 'expired' ? [now - 30 * DAY, now - DAY] : o.validity === 'not-yet-valid' ? [now + DAY, now + 30 * DAY] : [now - DAY, now + 30 * DAY];
+      const [from, to] = o.validity === 'expired' ? [now - 30 * DAY, now - DAY] : [now + DAY, now + 30 * DAY];
       await run('openssl', [
         'ca', '-batch', '-config', join(dir, 'ca.cnf'), '-cert', certPath, '-keyfile', keyPath, '-in', leafCsr, '-out', leafCert,
         '-startdate', stamp(from), '-enddate', stamp(to), '-extfile', ext, '-notext',
