@@ -4,6 +4,7 @@ export * from './clock.js';
 export * from './typed-emitter.js';
 export * from './idle-memory.js';
 export * from './full-gc.js';
+export * from './warm-up-module.js';
 export * from './local-id.js';
 export * from './slot-map.js';
 export * from './young-calls.js';

@@ -1,5 +1,6 @@
 import { ManualClock } from '../common/clock.js';
 import { collectWarmUpGarbage } from '../common/full-gc.js';
+import { runWarmUpModule, type WarmUpResult } from '../common/warm-up-module.js';
 import { getHeader, parseMessage, type SipMessage } from '../sip/message/index.js';
 import { TransactionLayer } from '../sip/transaction/index.js';
 import type { Flow, ListenerInfo, SendTarget, TransportSender } from '../sip/transport/types.js';
@@ -184,16 +185,8 @@ async function oneCall(i: number, fromNet: FromNet, fromApp: FromApp, net: Memor
   return true;
 }
 
-/** What a warm-up through real sockets reports (src/prewarm/b2bua-prewarm.ts). */
-export interface LoopbackWarmUpResult {
-  calls: number;
-  completed: number;
-  ms: number;
-  gcMs: number;
-}
-
 /** A warm-up run in this thread through real loopback sockets (EngineOptions.loopbackWarmUp). */
-export type LoopbackWarmUp = (calls: number) => Promise<LoopbackWarmUpResult>;
+export type LoopbackWarmUp = (calls: number) => Promise<WarmUpResult>;
 
 /**
  * The warm-up module the composition root names (src/prewarm/b2bua-prewarm.ts, by URL, so the engine imports nothing
@@ -203,10 +196,7 @@ export type LoopbackWarmUp = (calls: number) => Promise<LoopbackWarmUpResult>;
  * against 15.5–18.7 ms after the in-memory one (bench/warm-up.ts, docs/performance.md).
  */
 export function loopbackWarmUpFrom(moduleUrl: string, maxMs: number): LoopbackWarmUp {
-  return async (calls) => {
-    const m = (await import(moduleUrl)) as { prewarmB2bua(o: { calls: number; kind: 'plain'; maxMs: number }): Promise<LoopbackWarmUpResult> };
-    return m.prewarmB2bua({ calls, kind: 'plain', maxMs });
-  };
+  return (calls) => runWarmUpModule(moduleUrl, { calls, kind: 'plain', maxMs });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startB2bua, type B2buaErrorCode, type B2buaPolicy } from '../b2bua/index.js';
-import { collectWarmUpGarbage, GatewayError } from '../common/index.js';
+import { collectWarmUpGarbage, GatewayError, type WarmUpResult } from '../common/index.js';
 import { BUILTIN_CATEGORIES } from '../config/default-categories.js';
 import { startEngine } from '../engine/engine.js';
 import { silentLogger } from '../log/index.js';
@@ -19,14 +19,8 @@ import { startLoopbackCaller, startLoopbackUas } from './loopback-ua.js';
  * it is closed before the real b2bua starts. No packet leaves loopback, and no configured peer is ever called.
  */
 
-export interface B2buaPrewarmResult {
-  calls: number;
-  /** Calls that went all the way through (INVITE, 200, ACK, BYE and its 200). */
-  completed: number;
-  ms: number;
-  /** The full collection of the throwaway gateway afterwards (full-gc.ts). */
-  gcMs: number;
-}
+/** What the warm-up reports (the shape every thread that runs it by URL reads, src/common/warm-up-module.ts). */
+export type B2buaPrewarmResult = WarmUpResult;
 
 export interface B2buaPrewarmOptions {
   /** Calls to run; they stop early at `maxMs`. */

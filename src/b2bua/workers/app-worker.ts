@@ -1,5 +1,5 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { startProductWorker } from '../../common/index.js';
+import { runWarmUpModule, startProductWorker } from '../../common/index.js';
 import { createLogger } from '../../log/index.js';
 import { startB2bua, type B2buaApp } from '../start-b2bua.js';
 import { sipReason } from '../reason.js';
@@ -107,8 +107,7 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
  */
 async function warmUp(p: AppPrewarm, post: (m: FromAppWorker) => void): Promise<void> {
   try {
-    const m = (await import(p.module)) as { prewarmB2bua(o: { calls: number; kind: 'policy'; maxMs: number }): Promise<{ calls: number; completed: number; ms: number }> };
-    const r = await m.prewarmB2bua({ calls: p.calls, kind: 'policy', maxMs: p.maxMs });
+    const r = await runWarmUpModule(p.module, { calls: p.calls, kind: 'policy', maxMs: p.maxMs });
     post({ type: 'warmed', calls: r.calls, completed: r.completed, ms: Math.round(r.ms) });
   } catch (e) {
     post({ type: 'warmFailed', message: e instanceof Error ? e.message : String(e) });
