@@ -46,9 +46,10 @@ export class AppCommands {
 
   onAppSip(cmd: AppSipCommand): void {
     const arrivedAt = this.#c.stages ? performance.now() : 0;
-    const msg = parseAppText(cmd.sip);
+    let problem = '';
+    const msg = parseAppText(cmd.sip, (why) => (problem = why));
     if (!msg) {
-      this.#c.notify.nok(cmd, 'invalid SIP message');
+      this.#c.notify.nok(cmd, problem ? `invalid SIP message: ${problem}` : 'invalid SIP message');
       return;
     }
     if (msg.kind === 'response') {
@@ -95,10 +96,16 @@ export class AppCommands {
       this.#c.hub.reply(cmd.connId, cmd.msgId, nokFields(`unable to find transaction ${cmd.transactionId} to proxy`));
       return;
     }
+    let problem = '';
+    const fromApp = parseAppText(cmd.sip, (why) => (problem = why));
+    if (!fromApp) {
+      this.#c.hub.reply(cmd.connId, cmd.msgId, nokFields(`invalid SIP message: ${problem}`));
+      return;
+    }
     this.#answered(cmd.transactionId);
     // A proxied request makes no dialog of the engine's (its record, if any, is in ProxiedDialogs).
     this.#c.server.releaseDialogSlot(p);
-    this.#c.proxy.start(cmd, p);
+    this.#c.proxy.start(cmd, p, fromApp);
   }
 
   /**

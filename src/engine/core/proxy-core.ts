@@ -1,4 +1,4 @@
-import type { SipRequest, SipResponse } from '../../sip/message/types.js';
+import type { SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { AppProxyCommand } from '../types.js';
@@ -25,9 +25,9 @@ export class ProxyCore {
     this.#host = host;
   }
 
-  /** Starts proxying the pending request `p` for the app command `cmd`. */
-  start(cmd: AppProxyCommand, p: ServerPending): void {
-    const run = new ProxyRun(this.#host, cmd, p);
+  /** Starts proxying the pending request `p` for the app command `cmd`, whose SIP text read as `fromApp`. */
+  start(cmd: AppProxyCommand, p: ServerPending, fromApp: SipMessage): void {
+    const run = new ProxyRun(this.#host, cmd, p, fromApp);
     p.proxied = run;
     run.start();
   }

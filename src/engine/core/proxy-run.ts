@@ -1,11 +1,11 @@
 import type { TimerHandle } from '../../common/clock.js';
-import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
+import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
 import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, type RouteInfo } from './internal-headers.js';
 import type { ClientTransaction, ClientTransactionUser } from '../../sip/transaction/types.js';
 import type { AppProxyCommand } from '../types.js';
 import { PROXY_DONE_FIELDS, nokFields, proxyContinueFields } from '../wire/server-messages.js';
 import type { ServerPending } from './engine-dialog.js';
-import { getHeader, getHeaderValues, header, parseAppText, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
+import { getHeader, getHeaderValues, header, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
 import { forwardCopy, stampHop } from './forward.js';
 import { refusalResponse } from './reject.js';
 import { nextHop, parseTimeout, withoutTopVia } from './proxy-hop.js';
@@ -45,14 +45,13 @@ export class ProxyRun {
   #finished = false;
   #canceled = false;
 
-  constructor(host: ProxyHost, cmd: AppProxyCommand, p: ServerPending) {
+  constructor(host: ProxyHost, cmd: AppProxyCommand, p: ServerPending, fromApp: SipMessage) {
     this.#host = host;
     this.#cmd = cmd;
     this.#p = p;
     this.#addTargets(cmd.destinations);
-    const fromApp = parseAppText(cmd.sip);
-    this.#extra = fromApp ? fromApp.headers.filter((h) => !NOT_FROM_APP.has(h.name) && !isInternalHeader(h.name)) : [];
-    const route = fromApp?.headers.find((h) => h.name === ROUTE_HEADER);
+    this.#extra = fromApp.headers.filter((h) => !NOT_FROM_APP.has(h.name) && !isInternalHeader(h.name));
+    const route = fromApp.headers.find((h) => h.name === ROUTE_HEADER);
     this.#route = route ? parseRouteHeader(route.value) : {};
   }
 

@@ -1,14 +1,19 @@
-import { canonicalName, wireName } from './headers.js';
+import { checkHeaderValue } from './grammar.js';
+import { headerNameOf, wireName } from './headers.js';
 import { splitLines } from './lines.js';
 import type { SipHeader, SipMessage } from './types.js';
 
 /**
  * Reads the SIP text an app sends over the control protocol (docs/control-protocol.md §2.2): start line, header
  * lines, body. Apps write looser text than the wire carries (bare LF line ends, no Content-Length, no Via or CSeq),
- * which parseMessage rightly refuses, so this reader only splits; the engine builds and checks what it sends.
- * Undefined when the start line is neither a request line nor a status line.
+ * which parseMessage rightly refuses, so this reader splits them. What no message on the wire may hold it refuses,
+ * by the wire parser's own checks: a header name that is not a token (RFC 3261 §25.1), a header value with a control
+ * character (a bare CR, NUL) or outside its grammar (grammar.ts: a Contact missing its '>', a Via without
+ * sent-by). The far end's parser and drachtio-srf's would refuse what the engine built from it, and its echo.
+ * Undefined when refused, or when the start line is neither a request line nor a status line; `onProblem`, when
+ * given, hears why.
  */
-export function parseAppText(text: string): SipMessage | undefined {
+export function parseAppText(text: string, onProblem?: (reason: string) => void): SipMessage | undefined {
   let end = text.indexOf('\r\n\r\n');
   let sepLen = 4;
   if (end < 0) {
@@ -23,24 +28,34 @@ export function parseAppText(text: string): SipMessage | undefined {
   }
   const lines = splitLines(text.slice(0, end));
   const body = Buffer.from(end + sepLen <= text.length ? text.slice(end + sepLen) : '', 'utf8');
-  const headers = readHeaderLines(lines);
+  const headers = readHeaderLines(lines, onProblem);
+  if (!headers) return undefined;
   const start = lines[0] ?? '';
   if (start.startsWith('SIP/')) {
     const sp1 = start.indexOf(' ');
     if (sp1 < 0) return undefined;
     const sp2 = start.indexOf(' ', sp1 + 1);
     const status = Number(start.slice(sp1 + 1, sp2 < 0 ? undefined : sp2));
-    if (!Number.isInteger(status) || status < 100 || status > 699) return undefined;
+    if (!Number.isInteger(status) || status < 100 || status > 699) {
+      onProblem?.(`bad status line '${start.slice(0, 40)}'`);
+      return undefined;
+    }
     const reason = sp2 < 0 ? '' : start.slice(sp2 + 1).trim();
     return { kind: 'response', status, reason, version: 'SIP/2.0', headers, body };
   }
   const parts = start.trim().split(/\s+/);
-  if (parts.length < 2 || !/^[A-Za-z]+$/.test(parts[0]!)) return undefined;
+  if (parts.length < 2 || !/^[A-Za-z]+$/.test(parts[0]!)) {
+    onProblem?.(`bad start line '${start.slice(0, 40)}'`);
+    return undefined;
+  }
   return { kind: 'request', method: parts[0]!.toUpperCase(), uri: parts[1]!, version: 'SIP/2.0', headers, body };
 }
 
-/** Header lines after the start line; a line starting with white space continues the one before it. */
-function readHeaderLines(lines: string[]): SipHeader[] {
+/**
+ * Header lines after the start line; a line starting with white space continues the one before it, a line without
+ * a name is skipped. Undefined when a name is not a token or a value holds a control character.
+ */
+function readHeaderLines(lines: string[], onProblem: ((reason: string) => void) | undefined): SipHeader[] | undefined {
   const headers: SipHeader[] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
@@ -54,8 +69,19 @@ function readHeaderLines(lines: string[]): SipHeader[] {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const written = line.slice(0, colon).trim();
-    const name = canonicalName(written);
-    headers.push({ name, raw: wireName(name, written), value: line.slice(colon + 1).trim() });
+    const known = headerNameOf(written);
+    if (!known.token) {
+      onProblem?.(`bad header name '${written.slice(0, 40)}'`);
+      return undefined;
+    }
+    headers.push({ name: known.name, raw: wireName(known.name, written), value: line.slice(colon + 1).trim() });
+  }
+  for (const h of headers) {
+    const g = checkHeaderValue(h);
+    if (g) {
+      onProblem?.(g.reason);
+      return undefined;
+    }
   }
   return headers;
 }

@@ -285,3 +285,19 @@ test('an app 100 to an INVITE is not sent again to the network and gives the app
   assert.equal(h.core.stats().serverPending, 0);
   assert.equal(h.transport.starts().at(-1), 'SIP/2.0 503 Service Unavailable');
 });
+
+test("an app's answer with a header line no parser takes is refused with NOK and its reason; nothing goes on the wire", () => {
+  const h = setup();
+  h.fromNet(invite());
+  const sent = h.transport.starts().length;
+  const txnId = h.hub.sips[0]!.meta.transactionId;
+  const msgId = h.fromApp('SIP/2.0 200 OK\r\nContent-X: a\nINVITE sip:+1@127.0.0.1:5060 SIP/2.0\r\n\r\n', txnId);
+  const r = h.hub.replies.find((x) => x.appMsgId === msgId)!;
+  assert.deepEqual(r.fields, ['NOK', "invalid SIP message: bad header name 'INVITE sip'"]);
+  assert.equal(r.sip, undefined);
+  assert.equal(h.transport.starts().length, sent);
+  // The request is still the app's to answer.
+  answer(h);
+  assert.equal(h.transport.last().kind, 'response');
+  assert.equal((h.transport.last() as { status?: number }).status, 200);
+});

@@ -70,3 +70,24 @@ test('an app\'s standard header names go out in their usual spelling (a case-sen
   ]);
   assert.match(serializeMessageText(m), /\r\nReason: SIP;cause=403;text="no"\r\n[\s\S]*\r\nx-my-Header: 1\r\n/);
 });
+
+test('a header name that is not a token, or a value the wire parser refuses, refuses the text and says why', () => {
+  const cases: [string, RegExp][] = [
+    ['SIP/2.0 200 OK\r\nContent-X:a\nINVITE sip:+1@127.0.0.1:5060 SIP/2.0\r\n\r\n', /^bad header name 'INVITE sip'$/],
+    ['SIP/2.0 200 OK\r\nX Y: 1\r\n\r\n', /^bad header name 'X Y'$/],
+    ['BYE sip:x@y SIP/2.0\r\nSubject: a\rb\r\n\r\n', /Subject: character 0x(0d|00) in the value/],
+    ['BYE sip:x@y SIP/2.0\r\nSubject: a\u0000b\r\n\r\n', /Subject: character 0x(0d|00) in the value/],
+    ['SIP/2.0 200 OK\r\nContact: <sip:+0@local\r\n\r\n', /^Contact: missing >$/],
+    ['BYE sip:x@y SIP/2.0\r\nVia: 127.0.0.1:5060\r\n\r\n', /^Via is not SIP\/2.0\/transport sent-by$/],
+    ['SIP/2.0 99 Low\r\n\r\n', /^bad status line/],
+    ['1NVITE sip:x SIP/2.0\r\n\r\n', /^bad start line/],
+  ];
+  for (const [text, why] of cases) {
+    const heard: string[] = [];
+    assert.equal(parseAppText(text, (r) => heard.push(r)), undefined, JSON.stringify(text));
+    assert.equal(heard.length, 1, JSON.stringify(text));
+    assert.match(heard[0]!, why);
+  }
+  // A tab in a value, and a quoted pair, are fine.
+  assert.ok(parseAppText('BYE sip:x@y SIP/2.0\r\nSubject: a\tb\r\nX-Q: "a\\"b"\r\n\r\n'));
+});
