@@ -1,4 +1,4 @@
-import { checkHeaderValue } from './grammar.js';
+import { badCharIndex, checkHeaderValue } from './grammar.js';
 import { headerNameOf, wireName } from './headers.js';
 import { splitLines } from './lines.js';
 import type { SipHeader, SipMessage } from './types.js';
@@ -31,6 +31,10 @@ export function parseAppText(text: string, onProblem?: (reason: string) => void)
   const headers = readHeaderLines(lines, onProblem);
   if (!headers) return undefined;
   const start = lines[0] ?? '';
+  if (badCharIndex(start, false) >= 0) {
+    onProblem?.('a control character in the start line');
+    return undefined;
+  }
   if (start.startsWith('SIP/')) {
     const sp1 = start.indexOf(' ');
     if (sp1 < 0) return undefined;

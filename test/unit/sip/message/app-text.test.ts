@@ -79,6 +79,8 @@ test('a header name that is not a token, or a value the wire parser refuses, ref
     ['BYE sip:x@y SIP/2.0\r\nSubject: a\u0000b\r\n\r\n', /Subject: character 0x(0d|00) in the value/],
     ['SIP/2.0 200 OK\r\nContact: <sip:+0@local\r\n\r\n', /^Contact: missing >$/],
     ['BYE sip:x@y SIP/2.0\r\nVia: 127.0.0.1:5060\r\n\r\n', /^Via is not SIP\/2.0\/transport sent-by$/],
+    ['SIP/2.0 200 OK\rVia: \r\n\r\n', /^a control character in the start line$/],
+    ['BYE sip:x@y\u0000 SIP/2.0\r\n\r\n', /^a control character in the start line$/],
     ['SIP/2.0 99 Low\r\n\r\n', /^bad status line/],
     ['1NVITE sip:x SIP/2.0\r\n\r\n', /^bad start line/],
   ];
