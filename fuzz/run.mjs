@@ -18,6 +18,8 @@ const TARGETS = {
   'stream-framer': { maxLen: 8192 },
   'frame-decoder': { maxLen: 8192 },
   'config-loader': { maxLen: 16384 },
+  // Awaits the core's sends and timers between steps: run without --sync, so Jazzer.js waits for each input.
+  'engine-core': { maxLen: 8192, async: true },
 };
 
 let opts;
@@ -94,7 +96,7 @@ function fuzzOne(t) {
   const corpus = join(here, 'corpus', t);
   const args = [
     join(here, 'node_modules/@jazzer.js/core/dist/cli.js'), join(build, `${t}.cjs`), work, corpus,
-    '--sync', '-i', join(build, `${t}.cjs`), '-f', 'fuzz', '--',
+    ...(TARGETS[t].async ? [] : ['--sync']), '-i', join(build, `${t}.cjs`), '-f', 'fuzz', '--',
     `-max_total_time=${Math.round(seconds)}`, ...(runs ? [`-runs=${runs}`] : []),
     `-max_len=${TARGETS[t].maxLen}`, '-rss_limit_mb=1024', '-timeout=10', `-artifact_prefix=${findings}/`,
     '-print_final_stats=1', ...(existsSync(join(here, 'dict', `${t}.dict`)) ? [`-dict=${join(here, 'dict', `${t}.dict`)}`] : []),

@@ -41,6 +41,8 @@ export interface EngineCoreOptions {
   stages?: StageTimes;
   /** Tenants that take their callers' TLS identities from a trusted proxy's header (proxy-identity.ts). */
   proxyIdentity?: ProxyIdentityTenant[];
+  /** The resolver of host names the core must send to (default: the system's, name-lookups.ts). */
+  lookup?: (host: string) => Promise<string>;
 }
 
 /**
@@ -87,6 +89,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       // Counted by the lookups themselves (nameLookupsRefused); the line is rate-limited with the core's refusals.
       onRefused: (host, max) => this.#guard.log?.refused('ERR_ENGINE_DNS_LIMIT', `${max} name lookups in flight`, host.slice(0, 255), '-',
         `name ${host.slice(0, 255)} not looked up: ${max} lookups in flight`),
+      ...(o.lookup ? { lookup: o.lookup } : {}),
     });
     this.#T1 = this.#tl.timerSettings.T1;
     this.#guard = new CoreGuard({

@@ -25,6 +25,16 @@ export const SRF_PARSED_HEADERS: ReadonlySet<string> = new Set([
 /** Why drachtio-srf could not take this message as the engine would deliver it; undefined when it can. */
 export function srfProblem(msg: SipMessage): string | undefined {
   const text = serializeMessage(msg).toString('utf8');
+  const dialogId = dialogIdOf(getHeader(msg, 'call-id') ?? '', tagOf(getHeader(msg, 'from')) ?? '');
+  const frame = buildSipFrame('m1', {
+    source: 'network', protocol: 'udp', address: '127.0.0.1', port: 5060, time: '00:00:00.000000',
+    transactionId: 't1', dialogId, recvAddr: '127.0.0.2', recvPort: 5070,
+  }, text);
+  return srfFrameProblem(frame, dialogId, text);
+}
+
+/** Why drachtio-srf's parser and its header parsers could not take this SIP text; undefined when they can. */
+export function srfTextProblem(text: string): string | undefined {
   let parsed: SrfSipMessage;
   try {
     parsed = new SrfSipMessageCtor(text);
@@ -39,15 +49,20 @@ export function srfProblem(msg: SipMessage): string | undefined {
       return `getParsedHeader(${name}): ${(e as Error).message}`;
     }
   }
-  // The agent takes the meta line up to the first CR and splits it at '|' (drachtio-agent.js _onMsg).
-  const dialogId = dialogIdOf(getHeader(msg, 'call-id') ?? '', tagOf(getHeader(msg, 'from')) ?? '');
-  const frame = buildSipFrame('m1', {
-    source: 'network', protocol: 'udp', address: '127.0.0.1', port: 5060, time: '00:00:00.000000',
-    transactionId: 't1', dialogId, recvAddr: '127.0.0.2', recvPort: 5070,
-  }, text);
+  return undefined;
+}
+
+/**
+ * Why drachtio-srf could not take a server→app `sip` frame carrying `text` whose meta names `dialogId`: its SIP text
+ * as above, and the meta line, which the agent takes up to the first CR and splits at '|' (drachtio-agent.js _onMsg).
+ */
+export function srfFrameProblem(frame: string, dialogId: string, text: string): string | undefined {
+  const problem = srfTextProblem(text);
+  if (problem) return problem;
   const cr = frame.indexOf('\r');
   const tokens = frame.slice(0, cr).split('|');
-  if (tokens.length !== 13 || tokens[9] !== dialogId || frame.slice(cr + 2) !== text) {
+  // 13 fields for a new request (with the address it came in on), 11 for every other message.
+  if ((tokens.length !== 13 && tokens.length !== 11) || tokens[9] !== dialogId || frame.slice(cr + 2) !== text) {
     return `meta line split into ${tokens.length} fields, dialogId field '${tokens[9]}'`;
   }
   return undefined;
