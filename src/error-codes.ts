@@ -161,6 +161,7 @@ export const errorCodes = {
   ERR_ENGINE_APP_BACKLOG: "An app's control connection has more queued than its bound: new INVITEs get 503.",
   ERR_ENGINE_APP_GONE: "An app's control connection went away: its dialogs ended, its pending requests answered.",
   ERR_ENGINE_ROUTE_NOT_FOLLOWED: 'A new request with a Route naming another host, outside any dialog the engine proxied: not followed.',
+  ERR_ENGINE_NO_DIALOG: 'An in-dialog request (To tag) matching no dialog nor transaction: 481 with a Reason, statelessly, charged to its source.',
   ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED: "A tenant's proxy identity header from a source that is not one of its trusted proxies: removed and ignored, counted.",
   // SIP message parser
   ERR_SIP_PARSE_TOO_LARGE: 'A message over the size limit.',

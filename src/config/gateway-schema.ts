@@ -106,7 +106,7 @@ export const LimitsSchema = z.strictObject({
   maxClientTransactions: ms(1, 1_000_000, 10_000),
   maxDialogs: ms(1, 10_000_000, 20_000),
   retryAfterSeconds: ms(1, 3_600, DEFAULT_RETRY_AFTER_SECONDS),
-  /** New requests (outside a dialog) a second per source address; 0: no limit. In-dialog requests are never charged. */
+  /** New requests (outside a dialog) a second per source address; 0: no limit. Requests of a live dialog are never charged. */
   requestsPerSecondPerSource: ms(0, 1_000_000, 500),
   /** Requests a source may send at once after a quiet spell; default twice the rate. */
   requestBurstPerSource: z.number().int().min(1).max(10_000_000).optional(),

@@ -21,12 +21,15 @@ export interface EdgeGuardDeps {
   listenerTenant: (listenerId: string) => string | undefined;
   /** Retry-After (seconds) on the 503 a source over its rate or a shed INVITE gets; read at each (the engine's is a getter a reload changes). */
   readonly retryAfterSeconds: number;
+  /** The core's dialogs: whether an in-dialog request has one, and the count of those that did not (absent: no check). */
+  dialogs?: { knowsDialog?(request: SipRequest): boolean; strayInDialog?(request: SipRequest, flow: Flow): void };
 }
 
 /** The Reason of the 403 an untrusted source gets. */
 const UNTRUSTED_REASON = reasonHeader(403, 'untrusted source');
 const RATE_REASON = reasonHeader(503, 'source over its request rate');
 const OVERLOAD_REASON = reasonHeader(503, 'overloaded');
+const NO_DIALOG_REASON = reasonHeader(481, 'no such dialog');
 
 /**
  * The checks in front of the SIP core, in order: the trusted-source check (a new request from a source no tenant
@@ -34,6 +37,11 @@ const OVERLOAD_REASON = reasonHeader(503, 'overloaded');
  * the per-source request rate (503 with Retry-After and a Reason, or nothing), then overload control for new
  * INVITEs (the same 503, or nothing). All refuse statelessly: no transaction is made, no app is asked, and the
  * answers are bounded per second.
+ *
+ * An in-dialog request (To tag) that matches no dialog and no transaction is a stray: anyone can make one up, so it
+ * gets no free pass. It is judged by the trusted-source check and charged to its source's rate as a new request
+ * would be, then answered 481 with a Reason here, statelessly: no server transaction keeps it (and resends a 481
+ * to an INVITE's claimed source ten times), so made-up dialogs cannot fill the transaction table.
  */
 export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUser {
   const { trust, rate, overload } = deps;
@@ -51,8 +59,9 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
   return {
     onMessage: (m, raw, flow) => {
       let admitted = flow;
+      const stray = deps.dialogs?.knowsDialog !== undefined && isStray(m, deps.transactions, deps.dialogs.knowsDialog.bind(deps.dialogs));
       if (trust) {
-        const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? deps.listenerTenant(flow.listenerId) : undefined);
+        const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? deps.listenerTenant(flow.listenerId) : undefined, stray);
         if (!verdict.admit) {
           if (verdict.action === 'reject') reply(m as SipRequest, flow, 403, 'Forbidden', [UNTRUSTED_REASON]);
           return;
@@ -60,13 +69,18 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
         // A stream connection's flow is shared by its messages: the tenant goes on a copy.
         if (verdict.tenant !== undefined && flow.tenant !== verdict.tenant) admitted = { ...flow, tenant: verdict.tenant };
       }
-      const watched = (rate?.enabled === true || overload?.enabled === true) && chargeable(m, deps.transactions);
+      const watched = (rate?.enabled === true || overload?.enabled === true) && (stray || chargeable(m, deps.transactions));
       if (watched && rate?.enabled) {
         const v = rate.take(flow);
         if (v !== 'admit') {
           if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter(), RATE_REASON]);
           return;
         }
+      }
+      if (stray) {
+        deps.dialogs!.strayInDialog?.(m as SipRequest, flow);
+        reply(m as SipRequest, flow, 481, 'Call/Transaction Does Not Exist', [NO_DIALOG_REASON]);
+        return;
       }
       if (watched && overload?.enabled && (m as SipRequest).method === 'INVITE') {
         const v = overload.admitInvite(overload.watching ? viaKey(topViaText(m)) : undefined, flow.remoteAddress);
@@ -80,6 +94,12 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
       user.onMessage(m, raw, admitted);
     },
   };
+}
+
+/** An in-dialog request (To tag; not ACK or CANCEL) with no server transaction yet that matches no dialog. */
+function isStray(m: SipMessage, transactions: TransactionLayer, knowsDialog: (request: SipRequest) => boolean): boolean {
+  if (m.kind !== 'request' || m.method === 'ACK' || m.method === 'CANCEL' || toTagOf(m) === undefined) return false;
+  return !transactions.hasServerTransaction(m) && !knowsDialog(m);
 }
 
 /**

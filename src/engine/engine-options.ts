@@ -2,7 +2,8 @@ import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
 import type { TimerSettings, TransactionLayer } from '../sip/transaction/index.js';
-import type { ListenerInfo, TransportLayer, TransportProtocol } from '../sip/transport/index.js';
+import type { Flow, ListenerInfo, TransportLayer, TransportProtocol } from '../sip/transport/index.js';
+import type { SipRequest } from '../sip/message/index.js';
 import type { AppRegistry } from './app-registry.js';
 import type { EngineTlsOptions } from './engine-tls.js';
 import type { EngineCore } from './types.js';
@@ -89,6 +90,9 @@ export type ClosableEngineCore = EngineCore & {
   onConnectionClosedByPeer?(connectionId: string): void;
   /** New INVITEs handed to an app that has not answered them yet. */
   unansweredInvites?(): number;
+  /** Whether an in-dialog request has its dialog, and the count of those that did not (edge-guard.ts). */
+  knowsDialog?(request: SipRequest): boolean;
+  strayInDialog?(request: SipRequest, flow: Flow): void;
   /** The gateway is draining: OPTIONS to it get 503 with Retry-After, so a load balancer's probe takes it out. */
   drain?(retryAfterSeconds: number): void;
   /** Retry-After of the core's 503s past a table cap, changed by a configuration reload. */

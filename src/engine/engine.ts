@@ -152,7 +152,7 @@ export class Engine {
     const retryAfter = (): number => this.#retryAfterSeconds; // the edge guard reads it at each refusal: a reload changes it
     this.transport.setUser(edgeGuard(user, {
       transport: this.transport, transactions: this.transactions, trust: this.trust, rate: this.rate, overload: this.overload,
-      listenerTenant: (id) => this.#listenerTenants.get(id), get retryAfterSeconds() { return retryAfter(); },
+      listenerTenant: (id) => this.#listenerTenants.get(id), get retryAfterSeconds() { return retryAfter(); }, dialogs: this.core,
     }));
     this.control = new ControlServer({
       core: this.core,

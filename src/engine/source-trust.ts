@@ -152,11 +152,14 @@ export class SourceTrust {
     return { ...this.#stats, byListener: { ...this.#stats.byListener }, plan };
   }
 
-  /** The verdict on one message; `listenerTenant` is the tenant of the listener it arrived on, if any. */
-  judge(message: SipMessage, flow: Flow, listenerTenant: string | undefined): TrustVerdict {
-    // Responses match our own client transactions or are dropped there; in-dialog requests (To tag) match a
-    // dialog or get 481; ACK is never answered. Only new requests are judged here.
-    if (message.kind !== 'request' || message.method === 'ACK' || hasToTag(message)) return { admit: true };
+  /**
+   * The verdict on one message; `listenerTenant` is the tenant of the listener it arrived on, if any. `stray`: an
+   * in-dialog request that matches no dialog (edge-guard.ts), judged as a new one.
+   */
+  judge(message: SipMessage, flow: Flow, listenerTenant: string | undefined, stray = false): TrustVerdict {
+    // Responses match our own client transactions or are dropped there; in-dialog requests (To tag) of a dialog
+    // go to it; ACK is never answered. New requests and stray in-dialog ones are judged here.
+    if (message.kind !== 'request' || message.method === 'ACK' || (!stray && hasToTag(message))) return { admit: true };
     const source = flow.remoteAddress;
     const type = isIP(source) === 6 ? 'ipv6' : 'ipv4';
     const plan = this.#plan;

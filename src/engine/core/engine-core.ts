@@ -18,6 +18,7 @@ import { ProxyCore } from './proxy-core.js';
 import { UacCore } from './uac-core.js';
 import { UasCore } from './uas-core.js';
 import { newTag } from './core-util.js';
+import { getHeader, tagOf } from '../../sip/message/index.js';
 import { stripInternal } from './internal-headers.js';
 import { ProxyIdentity, type ProxyIdentityTenant } from './proxy-identity.js';
 import { AppNotify } from './app-notify.js';
@@ -182,6 +183,22 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   /** The tenants' proxy identity rules after a reload of the trusted sources; requests from now on are read by them. */
   replaceProxyIdentity(tenants: ProxyIdentityTenant[]): void {
     this.#proxyIds.replace(tenants);
+  }
+
+  /**
+   * Whether an in-dialog request (To tag) belongs to a dialog of the engine's or to one an app proxied. One that
+   * does not, and has no server transaction yet, is answered 481 at the edge without one (edge-guard.ts).
+   */
+  knowsDialog(request: SipRequest): boolean {
+    const callId = getHeader(request, 'call-id') ?? '';
+    const toTag = tagOf(getHeader(request, 'to')) ?? '';
+    const fromTag = tagOf(getHeader(request, 'from')) ?? '';
+    return this.#dialogs.match(callId, toTag, fromTag) !== undefined || this.#proxiedDialogs.has(callId, fromTag, toTag);
+  }
+
+  /** Counts (and logs, rate-limited) an in-dialog request the edge answered 481 because it matched no dialog. */
+  strayInDialog(request: SipRequest, flow: Flow): void {
+    this.#guard.counted('noDialog', 'ERR_ENGINE_NO_DIALOG', 'no such dialog', flow, `${request.method} for no dialog: 481 without a transaction`);
   }
 
   /** New INVITEs handed to an app that has not answered them at all yet (the overload guard's queue depth). */

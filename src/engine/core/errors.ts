@@ -26,4 +26,6 @@ export type CoreErrorCode =
   /** A request with a Route naming another host, outside any dialog the engine proxied: not followed. */
   | 'ERR_ENGINE_ROUTE_NOT_FOLLOWED'
   /** A tenant's proxy identity header from a source that is not one of its trusted proxies: removed, ignored. */
-  | 'ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED';
+  | 'ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED'
+  /** An in-dialog request (To tag) matching no dialog: 481 without a transaction, charged to its source's rate. */
+  | 'ERR_ENGINE_NO_DIALOG';

@@ -63,6 +63,8 @@ export class CoreCounters {
   proxyIdentityIgnored = 0;
   /** Requests whose TLS identities a trusted proxy's header gave (origin=proxy). */
   proxyIdentityTaken = 0;
+  /** In-dialog requests (To tag) matching no dialog nor transaction: answered 481 at the edge, statelessly. */
+  noDialog = 0;
   /** In-dialog requests relayed by loose routing inside a dialog an app proxied. */
   relayedInDialog = 0;
   /** Requests no app answered in time (503 sent). */

@@ -25,19 +25,25 @@ const response = (): SipMessage => {
 
 const flow: Flow = { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.9', remotePort: 5070, listenerId: 'L1' };
 
-function rig(o: { trust?: (m: SipMessage, f: Flow, t: string | undefined) => TrustVerdict; rate?: 'admit' | 'reject' | 'drop'; rateOff?: boolean; known?: boolean }) {
+function rig(o: {
+  trust?: (m: SipMessage, f: Flow, t: string | undefined, stray?: boolean) => TrustVerdict; rate?: 'admit' | 'reject' | 'drop'; rateOff?: boolean; known?: boolean;
+  /** Whether the core knows the dialog of an in-dialog request; absent: the guard is built without the core's dialogs. */
+  dialog?: boolean;
+}) {
   const sent: { text: string; target: SendTarget }[] = [];
   const passed: { m: SipMessage; flow: Flow }[] = [];
   const judged: (string | undefined)[] = [];
   const charged: Flow[] = [];
-  const trust = o.trust && ({ judge: (m: SipMessage, f: Flow, t: string | undefined) => (judged.push(t), o.trust!(m, f, t)) } as unknown as SourceTrust);
+  const strays: string[] = [];
+  const trust = o.trust && ({ judge: (m: SipMessage, f: Flow, t: string | undefined, stray?: boolean) => (judged.push(t), o.trust!(m, f, t, stray)) } as unknown as SourceTrust);
   const rate = o.rate && ({ enabled: !o.rateOff, take: (f: Flow) => (charged.push(f), o.rate) } as unknown as SourceRate);
   const guard = edgeGuard({ onMessage: (m, _raw, f) => passed.push({ m, flow: f }) }, {
     transport: { send: (b: Buffer, target: SendTarget) => (sent.push({ text: b.toString(), target }), Promise.resolve(flow)) } as unknown as TransportLayer,
     transactions: { hasServerTransaction: () => o.known === true } as unknown as TransactionLayer,
     trust, rate, listenerTenant: (id) => (id === 'L1' ? 'lan' : undefined), retryAfterSeconds: 7,
+    ...(o.dialog === undefined ? {} : { dialogs: { knowsDialog: () => o.dialog!, strayInDialog: (m: SipMessage) => strays.push((m as { method: string }).method) } }),
   });
-  return { guard, sent, passed, judged, charged };
+  return { guard, sent, passed, judged, charged, strays };
 }
 
 test('an untrusted new request gets a stateless 403 with a Reason, to its Via, and goes no further', () => {
@@ -102,4 +108,36 @@ test('only requests that start something are charged: not responses, ACK, CANCEL
   const off = rig({ rate: 'drop', rateOff: true });
   off.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
   assert.deepEqual([off.charged.length, off.passed.length], [0, 1]);
+});
+
+test('an in-dialog request matching no dialog is judged and charged as a new one, then answered 481 statelessly', () => {
+  const r = rig({ trust: (_m, _f, _t, stray) => ({ admit: stray === true }), rate: 'admit', dialog: false });
+  r.guard.onMessage(msg('BYE', '', ';tag=t2'), Buffer.alloc(0), flow);
+  assert.equal(r.passed.length, 0, 'no transaction is made for it: the core never sees it');
+  assert.deepEqual(r.strays, ['BYE']);
+  assert.equal(r.charged.length, 1, 'charged to its source like a new request');
+  assert.equal(r.sent.length, 1);
+  assert.match(r.sent[0]!.text, /^SIP\/2\.0 481 Call\/Transaction Does Not Exist\r\n/);
+  assert.match(r.sent[0]!.text, /\r\nReason: SIP;cause=481;text="no such dialog"\r\n/);
+  assert.match(r.sent[0]!.text, /\r\nTo: <sip:bob@127\.0\.0\.1>;tag=t2\r\n/, 'its own To tag stays');
+  // An untrusted source's stray gets what any of its new requests gets; over its rate, the 503.
+  const untrusted = rig({ trust: (_m, _f, _t, stray) => (stray ? { admit: false, action: 'reject', cause: 'untrusted-source' } : { admit: true }), dialog: false });
+  untrusted.guard.onMessage(msg('INVITE', '', ';tag=t2'), Buffer.alloc(0), flow);
+  assert.match(untrusted.sent[0]!.text, /^SIP\/2\.0 403 Forbidden\r\n/);
+  assert.deepEqual([untrusted.sent.length, untrusted.passed.length, untrusted.strays.length], [1, 0, 0]);
+  const over = rig({ rate: 'drop', dialog: false });
+  over.guard.onMessage(msg('INFO', '', ';tag=t2'), Buffer.alloc(0), flow);
+  assert.deepEqual([over.sent.length, over.passed.length, over.charged.length], [0, 0, 1]);
+});
+
+test('an in-dialog request of a known dialog, a retransmission, an ACK or a CANCEL is no stray: it passes uncharged', () => {
+  const known = rig({ rate: 'drop', dialog: true });
+  known.guard.onMessage(msg('BYE', '', ';tag=t2'), Buffer.alloc(0), flow);
+  assert.deepEqual([known.passed.length, known.charged.length, known.strays.length, known.sent.length], [1, 0, 0, 0]);
+  const retrans = rig({ rate: 'drop', dialog: false, known: true });
+  retrans.guard.onMessage(msg('BYE', '', ';tag=t2'), Buffer.alloc(0), flow);
+  assert.deepEqual([retrans.passed.length, retrans.charged.length, retrans.strays.length], [1, 0, 0]);
+  const other = rig({ rate: 'drop', dialog: false });
+  for (const m of [msg('ACK', '', ';tag=t2'), msg('CANCEL', '', ';tag=t2'), response()]) other.guard.onMessage(m, Buffer.alloc(0), flow);
+  assert.deepEqual([other.passed.length, other.charged.length, other.strays.length], [3, 0, 0]);
 });
