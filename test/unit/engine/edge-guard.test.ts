@@ -111,7 +111,7 @@ test('only requests that start something are charged: not responses, ACK, CANCEL
 });
 
 test('an in-dialog request matching no dialog is judged and charged as a new one, then answered 481 statelessly', () => {
-  const r = rig({ trust: (_m, _f, _t, stray) => ({ admit: stray === true }), rate: 'admit', dialog: false });
+  const r = rig({ trust: (_m, _f, _t, stray) => (stray === true ? { admit: true } : { admit: false, action: 'drop', cause: 'untrusted-source' }), rate: 'admit', dialog: false });
   r.guard.onMessage(msg('BYE', '', ';tag=t2'), Buffer.alloc(0), flow);
   assert.equal(r.passed.length, 0, 'no transaction is made for it: the core never sees it');
   assert.deepEqual(r.strays, ['BYE']);
