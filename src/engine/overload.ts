@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
-import { parseVia, sentByOf } from '../sip/message/index.js';
+import { ownString, parseVia, sentByOf } from '../sip/message/index.js';
 
 export type { LoadWindow, OverloadCause, OverloadOptions, OverloadStats, OverloadVerdict } from './overload-types.js';
 import type { LoadWindow, OverloadCause, OverloadOptions, OverloadStats, OverloadVerdict } from './overload-types.js';
@@ -241,7 +241,8 @@ export class OverloadGuard {
           `${this.#maxRemembered} shed INVITEs remembered: the oldest is forgotten early, a retransmission of it may pass`, 'remembered');
       }
     }
-    this.#shedVias.set(topVia, now);
+    // A copy: the key outlives the INVITE by 32 s, and cut from its text it would keep that text alive (own-string.ts).
+    this.#shedVias.set(ownString(topVia), now);
   }
 
   #begin(cause: OverloadCause): void {

@@ -1,4 +1,5 @@
 import type { Clock } from '../../common/clock.js';
+import { ownString } from '../../sip/message/own-string.js';
 
 export interface ProxiedDialogsOptions {
   clock: Clock;
@@ -37,7 +38,8 @@ export class ProxiedDialogs {
   }
 
   add(callId: string, tagA: string, tagB: string): void {
-    const key = keyOf(callId, tagA, tagB);
+    // A copy: the key is kept for hours, and cut from a response's text it would keep that text alive (own-string.ts).
+    const key = ownString(keyOf(callId, tagA, tagB));
     this.#byKey.delete(key);
     this.#byKey.set(key, this.#clock.now());
     this.#sweep();
