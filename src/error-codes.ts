@@ -112,6 +112,7 @@ export const errorCodes = {
   ERR_B2BUA_CALL_LIMIT: 'A tenant or dial peer held its `maxCalls` calls: a new call from that tenant, or one whose every target was passed over at its limit, got 503 with Retry-After and a Reason.',
   ERR_B2BUA_CALL_RATE: 'A tenant or dial peer was over its `maxCallsPerSecond`: a new call from that tenant, or one whose every target was passed over and the first for its rate, got 503 with Retry-After and a Reason.',
   ERR_B2BUA_FLOW_TOKEN_INVALID: 'A request to a relayed binding whose Path flow token is forged, malformed or run out, or that came from a source other than the registrar tenant: 403.',
+  ERR_B2BUA_REGISTER_TOO_BRIEF: 'A registration trunk\'s registrar answered 423 Interval Too Brief to the one retry a refresh cycle gets with its Min-Expires (or gave no usable Min-Expires): counted as a failure (`intervalTooBrief`) and tried again after the retry wait, logged once per interval and tenant.',
   // media (rtpengine)
   ERR_MEDIA_UNAVAILABLE: 'No rtpengine instance took a flow-through call (none live, or each failed the offer): 503 with a Reason, logged once per interval.',
   ERR_MEDIA_TIMEOUT: 'An rtpengine instance did not answer an ng request in gateway.media.timeoutMs: it is marked down and a new call tries the next one.',

@@ -35,10 +35,20 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_REGISTER_RELAY_FULL'
   /** A request to a relayed binding with a flow token that does not verify, or from a source not the registrar's: 403. */
   | 'ERR_B2BUA_FLOW_TOKEN_INVALID'
+  /** A registration trunk's registrar answered 423 again to the one retry with its Min-Expires (or 423 with no usable one): a failure, retried after the wait. */
+  | 'ERR_B2BUA_REGISTER_TOO_BRIEF'
   /** A tenant or dial peer at its maxCalls: a new call from that tenant, or one whose every target was at its limit, got 503. */
   | 'ERR_B2BUA_CALL_LIMIT'
   /** A tenant or dial peer over its maxCallsPerSecond: a new call from that tenant, or one whose first target passed over was over its rate, got 503. */
-  | 'ERR_B2BUA_CALL_RATE';
+  | 'ERR_B2BUA_CALL_RATE'
+  /** A call whose offer or answer kept no SRTP suite both tenants allow, or broke a tenant's SRTP media policy: 488. */
+  | 'ERR_B2BUA_SRTP_REFUSED'
+  /** A call whose Session-Expires was below the gateway's Min-SE: 422 (RFC 4028). */
+  | 'ERR_B2BUA_MIN_SE'
+  /** A re-INVITE, UPDATE or INFO of a connected call the gateway refused itself (488, 503, 500). */
+  | 'ERR_B2BUA_IN_DIALOG_REFUSED'
+  /** A B leg's digest challenge came from a realm other than its tenant's: not answered. */
+  | 'ERR_B2BUA_DIGEST_REALM';
 
 /** Events of the b2bua an operator watches for (listed with what to do in src/events.ts). */
 export type B2buaEventCode =

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
-import { bLegUri, parseServer } from './b-leg-target.js';
+import { RateLimitedLog } from '../log/index.js';
+import { parseServer } from './b-leg-target.js';
 import { digestAnswer } from './digest-answer.js';
-import { ROUTE_HEADER } from './policy-types.js';
 import type { RegisterSrf, RegistrationSpec } from './register-types.js';
 import { flowOfAnswer, probeRegistrar } from './register-probe.js';
+import { registrarTarget } from './register-target.js';
 import { grantedExpires, refreshDelayMs, retryDelayMs, type RegisterAnswer } from './register-timing.js';
 import type { SipServerResolver } from './rfc3263.js';
 
@@ -33,6 +32,8 @@ export interface RegistrationStatus {
   /** Failed attempts in a row. */
   failures: number;
   registers: number;
+  /** 423 answers not asked again at once (one retry a cycle, RFC 3261 §10.2.8): each a failure with its wait. */
+  intervalTooBrief: number;
 }
 
 interface Entry {
@@ -53,6 +54,8 @@ interface Entry {
   lost: boolean;
   /** A REGISTER is out (no final answer yet). */
   busy: boolean;
+  /** This REGISTER is the one retry of its cycle after a 423. */
+  retried423: boolean;
 }
 
 export interface RegistrationsOptions {
@@ -63,6 +66,8 @@ export interface RegistrationsOptions {
   resolve?: SipServerResolver;
   /** Longest wait for the registrar's final answer (default 10 s). */
   timeoutMs?: number;
+  /** Where a registrar's repeated 423 is logged, once a window per tenant (default: one of its own on `log`). */
+  refusals?: RateLimitedLog;
 }
 
 /**
@@ -77,16 +82,21 @@ export class Registrations {
   readonly #o: RegistrationsOptions;
   readonly #clock: Clock;
   readonly #entries: Entry[];
+  readonly #lines: RateLimitedLog;
   #running = false;
 
   constructor(o: RegistrationsOptions) {
     this.#o = o;
     this.#clock = o.clock ?? systemClock;
+    this.#lines = o.refusals ?? new RateLimitedLog(o.log, this.#clock, { intervalMs: 60_000 });
     this.#entries = o.specs.map((spec) => {
       const domain = spec.domain ?? parseServer(spec.registrar)?.host ?? spec.registrar;
       return {
-        spec, callId: `${randomUUID()}@trunkgate`, cseq: 0, next: 0, expires: spec.expires, seq: 0, probeSeq: 0, lost: false, busy: false,
-        status: { tenant: spec.tenant, registrar: spec.registrar, aor: `${spec.scheme}:${spec.username}@${domain}`, contactUser: spec.contactUser, state: 'unregistered', failures: 0, registers: 0 },
+        spec, callId: `${randomUUID()}@trunkgate`, cseq: 0, next: 0, expires: spec.expires, seq: 0, probeSeq: 0, lost: false, busy: false, retried423: false,
+        status: {
+          tenant: spec.tenant, registrar: spec.registrar, aor: `${spec.scheme}:${spec.username}@${domain}`, contactUser: spec.contactUser, state: 'unregistered',
+          failures: 0, registers: 0, intervalTooBrief: 0,
+        },
       };
     });
   }
@@ -122,9 +132,11 @@ export class Registrations {
     return this.#entries.map((e) => ({ ...e.status }));
   }
 
-  #register(e: Entry): void {
+  /** Sends one REGISTER: a new cycle, or (`retry423`) the one retry a cycle gets after a 423. */
+  #register(e: Entry, retry423 = false): void {
     if (!this.#running) return;
     const seq = ++e.seq;
+    e.retried423 = retry423;
     let done = false;
     e.busy = true;
     const finish = (res: RegisterAnswer | undefined, why: string): void => {
@@ -136,7 +148,7 @@ export class Registrations {
     };
     const timeoutMs = this.#o.timeoutMs ?? 10_000;
     const timeout = this.#clock.setTimeout(() => finish(undefined, `no answer in ${timeoutMs} ms`), timeoutMs);
-    void this.#target(e).then((t) => {
+    void registrarTarget(e.spec, e.next, this.#o.resolve).then((t) => {
       if (t === undefined) return finish(undefined, 'the registrar has no address');
       if (done || seq !== e.seq) return;
       e.status.target = t.at;
@@ -169,13 +181,18 @@ export class Registrations {
     const s = e.status;
     if (res !== undefined) s.lastStatus = res.status;
     if (res !== undefined && res.status === 423) {
-      // "the registrar MAY reject the request with a 423 [...] and include a Min-Expires" (§10.2.8): ask again with it.
+      // "the registrar MAY reject the request with a 423 [...] and include a Min-Expires" (§10.2.8): ask again with it,
+      // once a cycle. A 423 to that retry too is a failure and waits like one: a registrar that raises Min-Expires
+      // on every answer cannot make the gateway register back to back.
       const min = Number.parseInt(res.get?.('Min-Expires') ?? '', 10);
-      if (Number.isInteger(min) && min > e.expires && min <= 86_400) {
-        e.expires = min;
-        this.#register(e);
-        return;
-      }
+      const usable = Number.isInteger(min) && min > e.expires && min <= 86_400;
+      const asked = e.expires;
+      if (usable) e.expires = min;
+      if (usable && !e.retried423) return this.#register(e, true);
+      why = `answered 423 with Min-Expires ${Number.isInteger(min) ? min : 'missing'} to Expires ${asked}${e.retried423 ? ' again' : ''}`;
+      s.intervalTooBrief++;
+      this.#lines.line('warn', 'ERR_B2BUA_REGISTER_TOO_BRIEF', { tenant: s.tenant, registrar: s.registrar, minExpires: Number.isInteger(min) ? min : null, expires: asked, count: s.intervalTooBrief },
+        `b2bua: the registrar of ${s.tenant} ${why}; registering again after the retry wait`, s.tenant);
     }
     if (res !== undefined && res.status >= 200 && res.status < 300) {
       const granted = grantedExpires(res, e.spec.contactUser, e.expires);
@@ -228,7 +245,7 @@ export class Registrations {
   async #probe(e: Entry, seq: number): Promise<void> {
     if (!this.#running || seq !== e.probeSeq) return;
     if (e.busy || e.status.state !== 'registered') return this.#scheduleProbe(e);
-    const t = await this.#target(e);
+    const t = await registrarTarget(e.spec, e.next, this.#o.resolve);
     if (t === undefined || seq !== e.probeSeq) return this.#scheduleProbe(e);
     const o = await probeRegistrar(this.#o.srf, t, this.#clock, Math.min(this.#o.timeoutMs ?? 10_000, (e.spec.probeSeconds ?? 30) * 1000));
     if (!this.#running || seq !== e.probeSeq) return;
@@ -249,33 +266,5 @@ export class Registrations {
     e.timer?.cancel();
     if (!this.#running) return;
     e.timer = this.#clock.setTimeout(() => this.#register(e), ms);
-  }
-
-  /** The registrar address for this attempt: a `dns:` registrar's RFC 3263 targets in turn, else its host:port. */
-  async #target(e: Entry): Promise<{ uri: string; headers: Record<string, string>; at: string } | undefined> {
-    const s = e.spec;
-    const parsed = parseServer(s.registrar);
-    if (!parsed) return undefined;
-    const headers: Record<string, string> = {};
-    if (s.transport === 'tls' && s.tlsProfile !== undefined) headers[ROUTE_HEADER] = `tenant=${s.tenant};profile=${s.tlsProfile}`;
-    if (s.registrar.startsWith('dns:') && this.#o.resolve) {
-      const r = await this.#o.resolve(parsed.host, parsed.port, s.transport);
-      const list = r.ok ? r.targets : [];
-      if (list.length === 0) return undefined;
-      const t = list[e.next % list.length]!;
-      const host = t.address.includes(':') ? `[${t.address}]` : t.address;
-      if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${t.domain}`;
-      return { uri: bLegUri('', { host, port: t.port }, t.transport, s.scheme), headers, at: `${host}:${t.port}` };
-    }
-    // A registrar named by host name is sent to at its address, the name kept as the identity its certificate must carry
-    // and the SNI (RFC 5922 §4.1): so the digest retry drachtio-srf sends goes the same way with the same check.
-    const port = parsed.port ?? (s.transport === 'tls' ? 5061 : 5060);
-    const bare = parsed.host.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(bare) !== 0) return { uri: bLegUri('', parsed, s.transport, s.scheme), headers, at: `${parsed.host}:${port}` };
-    const address = await lookup(bare).then((a) => a.address, () => undefined);
-    if (address === undefined) return undefined;
-    if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${bare}`;
-    const host = address.includes(':') ? `[${address}]` : address;
-    return { uri: bLegUri('', { host, port }, s.transport, s.scheme), headers, at: `${host}:${port}` };
   }
 }

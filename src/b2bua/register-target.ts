@@ -1,0 +1,43 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { bLegUri, parseServer } from './b-leg-target.js';
+import { ROUTE_HEADER } from './policy-types.js';
+import type { RegistrationSpec } from './register-types.js';
+import type { SipServerResolver } from './rfc3263.js';
+
+/** Where one REGISTER goes: its Request-URI, the headers that steer the engine, and the address for the status. */
+export interface RegistrarTarget {
+  uri: string;
+  headers: Record<string, string>;
+  at: string;
+}
+
+/**
+ * The registrar address for an attempt: a `dns:` registrar's RFC 3263 targets in turn (`next` moves on after a
+ * failure), else its host:port.
+ */
+export async function registrarTarget(s: RegistrationSpec, next: number, resolve: SipServerResolver | undefined): Promise<RegistrarTarget | undefined> {
+  const parsed = parseServer(s.registrar);
+  if (!parsed) return undefined;
+  const headers: Record<string, string> = {};
+  if (s.transport === 'tls' && s.tlsProfile !== undefined) headers[ROUTE_HEADER] = `tenant=${s.tenant};profile=${s.tlsProfile}`;
+  if (s.registrar.startsWith('dns:') && resolve) {
+    const r = await resolve(parsed.host, parsed.port, s.transport);
+    const list = r.ok ? r.targets : [];
+    if (list.length === 0) return undefined;
+    const t = list[next % list.length]!;
+    const host = t.address.includes(':') ? `[${t.address}]` : t.address;
+    if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${t.domain}`;
+    return { uri: bLegUri('', { host, port: t.port }, t.transport, s.scheme), headers, at: `${host}:${t.port}` };
+  }
+  // A registrar named by host name is sent to at its address, the name kept as the identity its certificate must carry
+  // and the SNI (RFC 5922 §4.1): so the digest retry drachtio-srf sends goes the same way with the same check.
+  const port = parsed.port ?? (s.transport === 'tls' ? 5061 : 5060);
+  const bare = parsed.host.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare) !== 0) return { uri: bLegUri('', parsed, s.transport, s.scheme), headers, at: `${parsed.host}:${port}` };
+  const address = await lookup(bare).then((a) => a.address, () => undefined);
+  if (address === undefined) return undefined;
+  if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${bare}`;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return { uri: bLegUri('', { host, port }, s.transport, s.scheme), headers, at: `${host}:${port}` };
+}
