@@ -162,6 +162,7 @@ export const errorCodes = {
   ERR_ENGINE_APP_BACKLOG: "An app's control connection has more queued than its bound: new INVITEs get 503.",
   ERR_ENGINE_APP_GONE: "An app's control connection went away: its dialogs ended, its pending requests answered.",
   ERR_ENGINE_ROUTE_NOT_FOLLOWED: 'A new request with a Route naming another host, outside any dialog the engine proxied: not followed.',
+  ERR_ENGINE_SEND_FAILED: 'A request was not sent (transaction cap, name lookup, transport): the app that sent it got NOK; a BYE of the engine\'s own was lost.',
   ERR_ENGINE_NO_DIALOG: 'An in-dialog request (To tag) matching no dialog nor transaction: 481 with a Reason, statelessly, charged to its source.',
   ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED: "A tenant's proxy identity header from a source that is not one of its trusted proxies: removed and ignored, counted.",
   // SIP message parser
@@ -218,6 +219,9 @@ export const errorCodes = {
   ERR_SIP_TRANSACTION_WAIT_LIMIT: 'The cap on transactions waiting out their final 32 s timer was reached: the oldest waits end early (warn line, waitsEndedEarly).',
   ERR_SIP_TRANSACTION_BAD_REQUEST: 'A request that cannot start a transaction (no top Via, no branch, ACK, missing CSeq).',
   ERR_SIP_TRANSACTION_CLOSED: 'The transaction layer was closed.',
+  ERR_SIP_TRANSACTION_LATE_RESPONSE: 'A response passed after the server transaction\'s final one (a proxy\'s second 2xx, an app\'s late answer): not sent, counted.',
+  ERR_SIP_TRANSACTION_CANCEL_NOT_SENT: 'A CANCEL could not be sent (the transaction cap, the transport).',
+  ERR_SIP_TRANSACTION_USER_FAILED: 'A callback into the SIP core threw; the transaction went on (a fault: the line carries the error).',
   ERR_SIP_TRANSACTION_RELEASED: 'A transaction\'s request was asked for after its final response, when it no longer holds it (a defect).',
   // TLS
   ERR_TLS_CIPHER_UNKNOWN: 'A cipher name in none of the naming tables (IANA, OpenSSL, CUBE).',

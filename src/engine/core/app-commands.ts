@@ -5,7 +5,7 @@ import type { AppHub, AppProxyCommand, AppSipCommand } from '../types.js';
 import { nokFields } from '../wire/server-messages.js';
 import type { AppNotify } from './app-notify.js';
 import type { CoreGuard } from './core-guard.js';
-import { newTag } from './core-util.js';
+import { causeOf, newTag } from './core-util.js';
 import type { DialogStore } from './dialog-store.js';
 import type { ServerPending } from './engine-dialog.js';
 import type { CoreErrorCode } from './errors.js';
@@ -27,7 +27,7 @@ export interface AppCommandsDeps {
   readonly uas: Pick<UasCore, 'onAppResponse'>;
   readonly proxy: Pick<ProxyCore, 'start'>;
   /** The counters of requests answered and dialogs ended for apps that went away. */
-  readonly guard: Pick<CoreGuard, 'count'>;
+  readonly guard: Pick<CoreGuard, 'count' | 'counted'>;
   readonly stages: StageTimes | undefined;
   readonly log: Logger | undefined;
 }
@@ -85,8 +85,9 @@ export class AppCommands {
       }
     }
     this.#c.uac.sendNew(cmd, msg).then(() => this.#c.stages?.sent(arrivedAt), (err: unknown) => {
-      this.#c.log?.warn({ err }, 'sending a new request failed');
-      this.#c.notify.nok(cmd, err instanceof Error ? err.message : String(err));
+      const why = err instanceof Error ? err.message : String(err);
+      this.#c.guard.counted('appRequestsNotSent', 'ERR_ENGINE_SEND_FAILED', `${causeOf(err)}: ${why}`, undefined, `${msg.method} from the app not sent: NOK`);
+      this.#c.notify.nok(cmd, why);
     });
   }
 

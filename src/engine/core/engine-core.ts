@@ -124,7 +124,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#tl.setUser(this);
     this.#uac = new UacCore({
       tl: this.#tl, send: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, names: this.#names, T1: this.#T1,
-      dialogs: this.#dialogs, notify: this.#notify, limits: this.#guard,
+      dialogs: this.#dialogs, notify: this.#notify, limits: this.#guard, guard: this.#guard,
     });
     this.#uas = new UasCore({
       tl: this.#tl, hub: this.#hub, clock: this.#clock, addr: this.#addr, T1: this.#T1, dialogs: this.#dialogs,

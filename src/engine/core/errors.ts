@@ -28,4 +28,6 @@ export type CoreErrorCode =
   /** A tenant's proxy identity header from a source that is not one of its trusted proxies: removed, ignored. */
   | 'ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED'
   /** An in-dialog request (To tag) matching no dialog: 481 without a transaction, charged to its source's rate. */
-  | 'ERR_ENGINE_NO_DIALOG';
+  | 'ERR_ENGINE_NO_DIALOG'
+  /** A request was not sent (transaction cap, name lookup, transport): an app's gets NOK, the engine's own BYE is lost. */
+  | 'ERR_ENGINE_SEND_FAILED';

@@ -63,6 +63,9 @@ export class CoreCounters {
   proxyIdentityIgnored = 0;
   /** Requests whose TLS identities a trusted proxy's header gave (origin=proxy). */
   proxyIdentityTaken = 0;
+  /** Requests an app sent that could not be sent (NOK to the app), and BYEs of the engine's own that could not. */
+  appRequestsNotSent = 0;
+  engineByesNotSent = 0;
   /** In-dialog requests (To tag) matching no dialog nor transaction: answered 481 at the edge, statelessly. */
   noDialog = 0;
   /** In-dialog requests relayed by loose routing inside a dialog an app proxied. */

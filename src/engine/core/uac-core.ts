@@ -1,3 +1,4 @@
+import type { CoreGuard } from './core-guard.js';
 import { SlotMap } from '../../common/slot-map.js';
 import { newLocalId } from '../../common/local-id.js';
 import type { Clock } from '../../common/clock.js';
@@ -39,6 +40,8 @@ export interface UacDeps {
   readonly notify: AppNotify;
   /** The table caps (counted when hit): client transactions, dialogs. */
   readonly limits: { clientFull(): boolean; dialogsFull(): boolean };
+  /** Counts what could not be sent (uac-teardown.ts), with one rate-limited line. */
+  readonly guard: Pick<CoreGuard, 'counted'>;
 }
 
 /**

@@ -1,13 +1,14 @@
-import type { Logger } from '../../log/logger.js';
+import type { CoreGuard } from './core-guard.js';
 import type { AppHub } from '../types.js';
 import type { LocalAddresses } from './addressing.js';
 import type { NameLookups } from './name-lookups.js';
 import type { AppNotify } from './app-notify.js';
-import { NOOP_USER } from './core-util.js';
+import { causeOf, NOOP_USER } from './core-util.js';
 import type { DialogStore } from './dialog-store.js';
 import type { EngineDialog } from './engine-dialog.js';
 import { reasonHeader } from './reject.js';
 import type { RequestGate } from './request-gate.js';
+import type { SendTarget } from '../../sip/transport/types.js';
 import { buildInDialog, withDialogTarget } from './uac-dialog.js';
 import { header, serializeMessageText } from '../../sip/message/index.js';
 
@@ -19,35 +20,48 @@ export interface TeardownDeps {
   readonly hub: Pick<AppHub, 'isConnected' | 'sendSip'>;
   readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
   readonly dialogs: Pick<DialogStore, 'get' | 'end'>;
-  readonly log: Logger | undefined;
+  /** Counts a BYE of the engine's own that could not be sent, with one rate-limited line. */
+  readonly guard: Pick<CoreGuard, 'counted'>;
 }
 
 /**
  * Sends a BYE the app did not ask for, and tells the app (when connected) with an unsolicited BYE (§2.3).
- * `cause` makes the Reason an RFC 3326 one with a cause; the CDR stop carries `cdrCause`.
+ * `cause` makes the Reason an RFC 3326 one with a cause; the CDR stop carries `cdrCause`. A BYE that cannot be sent
+ * (its target's name does not resolve, the transaction cap) is counted, and the call still ends for the app and in
+ * the CDR: the engine has ended the dialog either way.
  */
 export function byeFromEngine(c: TeardownDeps, d: EngineDialog, reasonText: string, o: { cause: number; cdrCause: string }): void {
   const reason = reasonHeader(o.cause, reasonText);
   const bye = buildInDialog(d, 'BYE', d.remoteTarget, [reason], Buffer.alloc(0));
+  const f = d.flow;
+  const ended = (target: SendTarget | undefined): void => {
+    const text = serializeMessageText(bye);
+    c.notify.cdr('stop', ['application', c.notify.now(), o.cdrCause], text);
+    if (!c.hub.isConnected(d.owner)) return;
+    c.hub.sendSip(d.owner, {
+      source: 'application', protocol: f?.protocol ?? target?.protocol ?? 'udp', address: f?.remoteAddress ?? target?.address ?? '',
+      port: f?.remotePort ?? target?.port ?? 0, time: c.notify.now(), transactionId: 'unsolicited', dialogId: d.id,
+    }, text);
+  };
   withDialogTarget(d, c.names, (target) => {
-    const via = c.addr.viaFor(target.protocol);
-    bye.headers.unshift(header('Via', via));
+    bye.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
     try {
       c.send.sendRequest(bye, { target, user: NOOP_USER });
     } catch (err) {
-      c.log?.warn({ err }, 'engine BYE not sent');
+      notSent(c, err);
     }
-    const text = serializeMessageText(bye);
-    c.notify.cdr('stop', ['application', c.notify.now(), o.cdrCause], text);
-    if (c.hub.isConnected(d.owner)) {
-      const f = d.flow;
-      c.hub.sendSip(d.owner, {
-        source: 'application', protocol: f?.protocol ?? target.protocol, address: f?.remoteAddress ?? target.address,
-        port: f?.remotePort ?? target.port, time: c.notify.now(), transactionId: 'unsolicited', dialogId: d.id,
-      }, text);
-    }
-  }, (err: unknown) => c.log?.warn({ err }, 'engine BYE: no target'));
+    ended(target);
+  }, (err: unknown) => {
+    bye.headers.unshift(header('Via', c.addr.viaFor(f?.protocol ?? 'udp')));
+    notSent(c, err);
+    ended(undefined);
+  });
   c.dialogs.end(d);
+}
+
+function notSent(c: TeardownDeps, err: unknown): void {
+  c.guard.counted('engineByesNotSent', 'ERR_ENGINE_SEND_FAILED', `${causeOf(err)}: ${err instanceof Error ? err.message : String(err)}`, undefined,
+    'a BYE of the engine\'s own was not sent');
 }
 
 /**

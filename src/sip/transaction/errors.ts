@@ -15,7 +15,13 @@ export type TransactionErrorCode =
   /** The layer was closed. */
   | 'ERR_SIP_TRANSACTION_CLOSED'
   /** A transaction's request was asked for after its final response, when it no longer holds it. */
-  | 'ERR_SIP_TRANSACTION_RELEASED';
+  | 'ERR_SIP_TRANSACTION_RELEASED'
+  /** A response the TU passed after the server transaction's final one (a proxy's second 2xx, an app's late answer): not sent. */
+  | 'ERR_SIP_TRANSACTION_LATE_RESPONSE'
+  /** A CANCEL could not be sent (the transaction cap, the transport). */
+  | 'ERR_SIP_TRANSACTION_CANCEL_NOT_SENT'
+  /** A callback into the transaction user threw; the state machine went on. */
+  | 'ERR_SIP_TRANSACTION_USER_FAILED';
 
 export class TransactionError extends GatewayError<TransactionErrorCode> {
   constructor(code: TransactionErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {

@@ -103,7 +103,8 @@ export class InviteServerTransaction extends TransactionBase<ServerTransactionSt
         }
         return false;
       default:
-        this.ctx.log?.warn({ transaction: this.id, state: this.state, status }, 'response refused by the INVITE server transaction');
+        this.ctx.stats.lateResponsesDiscarded++;
+        this.ctx.lines?.line('warn', 'ERR_SIP_TRANSACTION_LATE_RESPONSE', { transaction: this.id, state: this.state, status }, 'response refused by the INVITE server transaction');
         return false;
     }
   }

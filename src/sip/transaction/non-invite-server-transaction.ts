@@ -30,7 +30,8 @@ export class NonInviteServerTransaction extends TransactionBase<ServerTransactio
     if (this.state !== 'Trying' && this.state !== 'Proceeding') {
       // "Any other final responses passed by the TU to the server transaction MUST be discarded while in the
       // "Completed" state."
-      this.ctx.log?.warn({ transaction: this.id, state: this.state, status }, 'response refused by the non-INVITE server transaction');
+      this.ctx.stats.lateResponsesDiscarded++;
+      this.ctx.lines?.line('warn', 'ERR_SIP_TRANSACTION_LATE_RESPONSE', { transaction: this.id, state: this.state, status }, 'response refused by the non-INVITE server transaction');
       return false;
     }
     const bytes = serialize(response);

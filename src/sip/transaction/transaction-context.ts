@@ -1,5 +1,6 @@
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
+import type { RateLimitedLog } from '../../log/rate-limited-log.js';
 import type { TransportSender } from '../transport/types.js';
 import type { WaitingTransaction } from './final-waits.js';
 import type { TimerSettings, TransactionCounters, TransactionKind, TransactionUser } from './types.js';
@@ -11,6 +12,8 @@ export interface TransactionContext {
   readonly settings: TimerSettings;
   readonly stats: TransactionCounters;
   readonly log: Logger | undefined;
+  /** The layer's rate-limited lines: what a peer or an app can make happen again and again is logged through it. */
+  readonly lines: RateLimitedLog | undefined;
   /** The layer's TU (server transactions report errors and ACKs for 2xx to it). */
   tu(): TransactionUser | undefined;
   /** A transaction starts waiting out its final timer of `ms`: the layer ends the wait (final-waits.ts). */
@@ -24,6 +27,7 @@ export function callUser(ctx: TransactionContext, what: string, fn: () => void):
   try {
     fn();
   } catch (err) {
-    ctx.log?.error({ err, what }, 'transaction user callback threw');
+    ctx.stats.userErrors++;
+    ctx.lines?.line('error', 'ERR_SIP_TRANSACTION_USER_FAILED', { err, what }, 'transaction user callback threw');
   }
 }

@@ -46,7 +46,7 @@ export class TransactionLayer {
   readonly #ctx: TransactionContext;
   readonly #stats: TransactionCounters = {
     created: zeroPerKind(), live: zeroPerKind(), retransmissionsSent: 0, retransmissionsAbsorbed: 0, timeouts: 0,
-    transportErrors: 0, rejectedOverLimit: 0, strayResponses: 0,
+    transportErrors: 0, rejectedOverLimit: 0, strayResponses: 0, badRequestsDropped: 0, lateResponsesDiscarded: 0, userErrors: 0,
   };
   readonly #clients = new SlotMap<string, ClientTxn>();
   readonly #servers = new SlotMap<string, ServerTxn>();
@@ -55,8 +55,8 @@ export class TransactionLayer {
   readonly #rx: TransactionReceiver;
   #tu: TransactionUser | undefined;
   #closed = false;
-  /** The cap's warn line: one per 10 s (the shared limiter), the counter exact. */
-  readonly #overLimitLines: RateLimitedLog | undefined;
+  /** The layer's warn lines (the cap's, and its transactions' through their context): one per code per 10 s; counters exact. */
+  readonly #lines: RateLimitedLog | undefined;
 
   constructor(opts: TransactionLayerOptions) {
     this.#transport = opts.transport;
@@ -64,7 +64,7 @@ export class TransactionLayer {
     this.#settings = resolveTimerSettings(opts.timers);
     this.#log = opts.log;
     this.#max = opts.maxTransactions ?? 50_000;
-    this.#overLimitLines = this.#log ? new RateLimitedLog(this.#log, this.#clock, { intervalMs: 10_000, perCode: 1 }) : undefined;
+    this.#lines = this.#log ? new RateLimitedLog(this.#log, this.#clock, { intervalMs: 10_000, perCode: 1 }) : undefined;
     const waits = new FinalWaits(opts.maxWaiting ?? DEFAULT_MAX_WAITING, this.#clock, this.#log);
     this.#waits = waits;
     this.#ctx = {
@@ -73,6 +73,7 @@ export class TransactionLayer {
       settings: this.#settings,
       stats: this.#stats,
       log: this.#log,
+      lines: this.#lines,
       tu: () => this.#tu,
       waiting: (txn, ms) => waits.add(txn, ms),
       terminated: (kind, key, txn) => {
@@ -92,7 +93,7 @@ export class TransactionLayer {
   }
 
   #overLimitLine(): void {
-    this.#overLimitLines?.line('warn', 'ERR_SIP_TRANSACTION_LIMIT', { max: this.#max, rejected: this.#stats.rejectedOverLimit },
+    this.#lines?.line('warn', 'ERR_SIP_TRANSACTION_LIMIT', { max: this.#max, rejected: this.#stats.rejectedOverLimit },
       `${this.#max} transactions at work: new requests are refused (503 in, ERR_SIP_TRANSACTION_LIMIT out)`);
   }
 
@@ -163,7 +164,8 @@ export class TransactionLayer {
       try {
         this.sendRequest(buildCancel(invite.request), { target: invite.target, user });
       } catch (err) {
-        this.#log?.warn({ err, transaction: invite.id }, 'CANCEL not sent');
+        const cause = (err as { code?: string }).code ?? '-';
+        this.#lines?.line('warn', 'ERR_SIP_TRANSACTION_CANCEL_NOT_SENT', { cause, reason: (err as Error).message, transaction: invite.id }, 'CANCEL not sent');
       }
     };
     const now = invite.state === 'Proceeding';

@@ -79,7 +79,8 @@ export class TransactionReceiver {
     const via = topVia(request);
     const cseq = cseqOf(request);
     if (!via || !cseq) {
-      this.#p.ctx.log?.warn({ method: request.method }, 'request without a usable Via or CSeq dropped');
+      this.#p.ctx.stats.badRequestsDropped++;
+      this.#p.ctx.lines?.line('warn', 'ERR_SIP_TRANSACTION_BAD_REQUEST', { method: request.method.slice(0, 32) }, 'request without a usable Via or CSeq dropped');
       return;
     }
     if (request.method === 'ACK') {
@@ -96,7 +97,7 @@ export class TransactionReceiver {
     }
     const tu = this.#p.ctx.tu();
     if (!tu) {
-      this.#p.ctx.log?.warn({ method: request.method }, 'request dropped: no transaction user');
+      this.#p.ctx.lines?.line('warn', 'ERR_SIP_TRANSACTION_CLOSED', { method: request.method.slice(0, 32) }, 'request dropped: no transaction user');
       return;
     }
     if (this.#p.atCap()) {

@@ -83,6 +83,12 @@ export interface TransactionStats {
   waitsEndedEarly: number;
   /** Responses that matched no client transaction. */
   strayResponses: number;
+  /** Requests dropped before any transaction: no usable top Via or CSeq. */
+  badRequestsDropped: number;
+  /** Responses the TU passed to a server transaction whose state no longer allows them (not sent). */
+  lateResponsesDiscarded: number;
+  /** Callbacks into the TU that threw (caught: the state machine went on). */
+  userErrors: number;
 }
 
 /** The counters the transactions themselves move; the final-wait figures are FinalWaits' own (final-waits.ts). */

@@ -6,6 +6,7 @@ import type { AppHub, CdrKind, SipFrameMeta } from '../../../../src/engine/types
 import type { SipMessage, SipRequest, SipResponse } from '../../../../src/sip/message/types.js';
 import { TransactionLayer } from '../../../../src/sip/transaction/index.js';
 import type { Flow, ListenerInfo, SendTarget, TransportSender } from '../../../../src/sip/transport/types.js';
+import type { Logger } from '../../../../src/log/logger.js';
 
 export class FakeHub implements AppHub {
   apps = new Set<string>(['app1']);
@@ -57,12 +58,12 @@ export class FakeTransport implements TransportSender {
 
 export const PEER: Flow = { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.2', remotePort: 5070, listenerId: 'udp-1' };
 
-export function setup(limits?: CoreLimits) {
+export function setup(limits?: CoreLimits, o: { lookup?: (host: string) => Promise<string>; log?: Logger } = {}) {
   const clock = new ManualClock(0);
   const hub = new FakeHub();
   const transport = new FakeTransport();
   const transactions = new TransactionLayer({ transport, clock, autoTrying: false });
-  const core = new EngineCore({ transactions, transport, hub, clock, ...(limits ? { limits } : {}) });
+  const core = new EngineCore({ transactions, transport, hub, clock, ...(limits ? { limits } : {}), ...o });
   const fromNet = (text: string, flow: Flow = PEER): void => {
     const m = parseAppText(text.replace(/\n/g, '\r\n'))!;
     core.onMessage(m, Buffer.from(text), flow);
