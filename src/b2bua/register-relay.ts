@@ -8,44 +8,10 @@ import { parsePeerHeader } from './peer-header.js';
 import { PEER_HEADER, ROUTE_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
 import { sipReason } from './reason.js';
 import { signFlowToken, verifyFlowToken, type RegisterFlow } from './register-flow-token.js';
+import type { RegisterRelayCounters, RegisterRelaySnapshot, RelayRefusal, RelayRequest, RelayResponse } from './register-relay-types.js';
 import { grantedExpires } from './register-timing.js';
 
-/** The parts of a drachtio-srf request the relay reads, and its `proxy` (the engine's stateful proxy, §2.5). */
-export interface RelayRequest {
-  method: string;
-  uri: string;
-  protocol?: string;
-  source_address?: string;
-  source_port?: number | string;
-  get(name: string): string | undefined;
-  proxy(opts: { destination: string[]; headers?: Record<string, string>; remainInDialog?: boolean }, callback: (err: unknown, result?: RelayProxyResult) => void): unknown;
-}
-
-export interface RelayProxyResult {
-  finalStatus?: number;
-  finalResponse?: { msg?: { get(name: string): string | undefined } };
-}
-
-export interface RelayResponse {
-  send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void;
-}
-
-export interface RegisterRelayCounters {
-  /** REGISTERs sent on to a registrar, and those the registrar accepted (2xx). */
-  relayed: number;
-  accepted: number;
-  /** REGISTERs refused: the tenant has no registerRelay (403), the table was full (503). */
-  refusedNoRelay: number;
-  refusedFull: number;
-  /** Requests to a binding sent to the phone's flow; refused for a bad token (403) or a source that is not the registrar's (403). */
-  routed: number;
-  refusedToken: number;
-  refusedSource: number;
-}
-
-export interface RegisterRelaySnapshot extends RegisterRelayCounters {
-  bindings: number;
-}
+export type { RegisterRelayCounters, RegisterRelaySnapshot, RelayProxyResult, RelayRefusal, RelayRequest, RelayResponse } from './register-relay-types.js';
 
 interface Binding {
   flow: RegisterFlow;
@@ -99,7 +65,7 @@ export class RegisterRelay {
   readonly #o: RegisterRelayOptions;
   readonly #clock: Clock;
   readonly #bindings = new Map<string, Binding>();
-  readonly #c: RegisterRelayCounters = { relayed: 0, accepted: 0, refusedNoRelay: 0, refusedFull: 0, routed: 0, refusedToken: 0, refusedSource: 0 };
+  readonly #c: RegisterRelayCounters = { relayed: 0, accepted: 0, refusedNoRelay: 0, refusedFull: 0, routed: 0, refusedToken: 0, refusedSource: 0, refusedNoBinding: 0 };
 
   constructor(o: RegisterRelayOptions) {
     this.#o = o;
@@ -206,39 +172,44 @@ export class RegisterRelay {
     });
   }
 
-  /**
-   * An INVITE that may be to a relayed binding: true when it carried a flow token that failed (refused here, 403);
-   * false otherwise, the call policy then takes it. A good token from a source of the registrar tenant marks the
-   * request (`relayedFlowOf`), so the pipeline places the B leg on the phone's tenant, to the phone's address, which
-   * the engine reaches over the connection the phone opened; the dialog's later requests stay on it.
-   */
+  /** `screen`, as a yes or no: true when the request was refused here. */
   onRequest(req: RelayRequest, res: RelayResponse): boolean {
+    return this.screen(req, res) !== undefined;
+  }
+
+  /**
+   * A request that may be to a relayed binding: the refusal it got when it carried a flow token that failed (403
+   * sent here); undefined otherwise, the call policy then takes it. A good token from a source of the registrar
+   * tenant marks the request (`relayedFlowOf`), so the pipeline places the B leg on the phone's tenant, to the
+   * phone's address, which the engine reaches over the connection the phone opened; the dialog's later requests stay on it.
+   */
+  screen(req: RelayRequest, res: RelayResponse): RelayRefusal | undefined {
     const peerValue = req.get(PEER_HEADER);
     const token = peerValue === undefined ? undefined : FLOW_PARAM.exec(peerValue)?.[1];
-    if (token === undefined) return false;
+    if (token === undefined) return undefined;
     const source = req.source_address;
     const check = verifyFlowToken(this.#o.key, token, Math.floor(this.#clock.now() / 1000));
     // A user part of another shape in a Route naming us (some SBCs put one there) is not a flow token: the call
     // policy takes the request as before.
-    if (!check.ok && check.why === 'malformed') return false;
+    if (!check.ok && check.why === 'malformed') return undefined;
     if (!check.ok) {
       this.#c.refusedToken++;
       // "If the flow token has been tampered with, the proxy SHOULD send a 403 (Forbidden) response." (RFC 5626 §5.3)
-      this.#refuse(res, 403, 'Forbidden', 'ERR_B2BUA_FLOW_TOKEN_INVALID', source, { why: check.why, method: req.method }, `flow token ${check.why}`);
-      return true;
+      const reason = this.#refuse(res, 403, 'Forbidden', 'ERR_B2BUA_FLOW_TOKEN_INVALID', source, { why: check.why, method: req.method }, `flow token ${check.why}`);
+      return { status: 403, cause: `flow-token:${check.why}`, reason };
     }
     const flow = check.flow;
     const relay = this.#policy.tenants[flow.tenant]?.registerRelay;
     const from = parsePeerHeader(peerValue)?.tenant;
     if (relay === undefined || from !== relay.to) {
       this.#c.refusedSource++;
-      this.#refuse(res, 403, 'Forbidden', 'ERR_B2BUA_FLOW_TOKEN_INVALID', source, { why: 'source', from, tenant: flow.tenant, method: req.method },
+      const reason = this.#refuse(res, 403, 'Forbidden', 'ERR_B2BUA_FLOW_TOKEN_INVALID', source, { why: 'source', from, tenant: flow.tenant, method: req.method },
         `a ${req.method} to a binding of ${flow.tenant} from ${from ?? 'no tenant'}, not its registrar's`);
-      return true;
+      return { status: 403, cause: 'flow-token:source', reason };
     }
     this.#c.routed++;
     (req as RelayRequest & { [RELAYED_FLOW]?: RegisterFlow })[RELAYED_FLOW] = flow;
-    return false;
+    return undefined;
   }
 
   /**
@@ -250,6 +221,7 @@ export class RegisterRelay {
     if (this.onRequest(req, res)) return;
     const flow = relayedFlowOf(req);
     if (flow === undefined) {
+      this.#c.refusedNoBinding++;
       this.#refuse(res, 404, 'Not Found', 'ERR_B2BUA_REGISTER_REFUSED', req.source_address, { method: req.method },
         `a ${req.method} is taken only for a binding registered through the gateway`);
       return;
@@ -281,8 +253,10 @@ export class RegisterRelay {
   }
 
   #refuse(res: RelayResponse, status: number, phrase: string, code: B2buaLogCode, source: string | undefined,
-    fields: Record<string, unknown>, text: string, extra: Record<string, string> = {}): void {
+    fields: Record<string, unknown>, text: string, extra: Record<string, string> = {}): string {
     this.#o.refusals.warn(code, source, { ...fields, status }, `b2bua: ${text}: ${status}`);
-    res.send(status, phrase, { headers: { Reason: sipReason(status, text), ...extra } });
+    const reason = sipReason(status, text);
+    res.send(status, phrase, { headers: { Reason: reason, ...extra } });
+    return reason;
   }
 }

@@ -7,17 +7,15 @@ import { CallStats } from './call-stats.js';
 import { CallLimits } from './call-limits.js';
 import { CallRates } from './call-rates.js';
 import type { B2buaErrorCode } from './errors.js';
-import { plainCallLocals, type InviteFacts } from './call-locals.js';
-import { writeCdr } from './cdr.js';
 import { batchControlWrites } from './control-batching.js';
 import { buildPipeline, type PlaceCallSrf } from './middleware/index.js';
 import type { Middleware } from './pipeline-types.js';
 import { PipelineStats } from './pipeline-stats.js';
 import type { B2buaPolicy } from './policy-types.js';
 import { createRfc3263Resolver } from './rfc3263.js';
-import { sipReason } from './reason.js';
 import { parseTarget } from './target-uri.js';
 import { TrunkMonitor, type PingSrf } from './trunk-monitor.js';
+import { inviteGate } from './invite-gate.js';
 import { flowKey } from './register-flow-token.js';
 import { RegisterRelay, type RelayRequest, type RelayResponse } from './register-relay.js';
 import { Registrations, registrationSpecs, type RegisterSrf } from './registrations.js';
@@ -54,21 +52,6 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   srf.on('error', (err: Error) => limited.line('warn', 'ERR_B2BUA_CONTROL', { err }, 'b2bua: control connection error'));
   const active = new ActiveCalls({ app: options.app ?? 0, clock, journal: options.onCallsChanged !== undefined, onChanged: options.onCallsChanged });
   let draining: { retryAfter: number } | undefined;
-  /** While draining, a new INVITE is answered 503 with Retry-After and a Reason, and nothing else runs. */
-  const refuseDraining = (req: DrainRequest, res: { send(s: number, r?: string, o?: object): void }): boolean => {
-    if (!draining) return false;
-    stats.refusedDraining++;
-    // Counted like any call the b2bua takes: attempted, and failed with its status.
-    stats.attempted++;
-    stats.fail(503);
-    const reason = sipReason(503, 'Gateway shutting down: not taking new calls');
-    limited.line('info', 'ERR_B2BUA_DRAINING', { callId: req.get('Call-ID') }, 'b2bua: new call refused while draining');
-    res.send(503, undefined, { headers: { 'Retry-After': String(draining.retryAfter), Reason: reason } });
-    const now = clock.now();
-    writeCdr(plainCallLocals(req, { log, startedAt: now, ...(options.onCdr ? { onCdr: options.onCdr } : {}) }),
-      { status: 503, cause: 'shutdown', reason, endAt: now, releasedBy: 'gateway' });
-    return true;
-  };
 
   // The live policy: its pipeline and its pings. A swap replaces the whole object; each INVITE takes the
   // one current when it arrives and keeps it to the end.
@@ -101,6 +84,8 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   // REGISTERs through the gateway (tenants' registerRelay) and the requests that come back to their flows; every
   // other REGISTER is refused here with a Reason rather than left to the engine's "no app".
   const relay = options.policy ? new RegisterRelay({ policy: options.policy, key: flowKey(options.engine.secret), log, refusals: limited, clock }) : undefined;
+  /** A new INVITE refused before anything else runs: while draining (503), or for a flow token that fails (403). */
+  const refuseFirst = inviteGate({ stats, log, clock, refusals: limited, draining: () => draining, ...(relay ? { relay } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}) });
   if (relay) {
     const methods = srf as unknown as Record<'register' | 'message' | 'notify', (fn: (req: RelayRequest, res: RelayResponse) => void) => void>;
     methods.register((req, res) => relay.onRegister(req, res));
@@ -110,8 +95,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   if (options.policy && pipelineStats) {
     live = build(options.policy);
     srf.use('invite', ((req, res, next) => {
-      if (refuseDraining(req, res)) return;
-      if (relay?.onRequest(req as unknown as RelayRequest, res as unknown as RelayResponse) === true) return;
+      if (refuseFirst(req, res)) return;
       // A 100 first: the engine then gives this call its final-answer time instead of the short first-answer
       // time, however long the dial peers take to ring.
       res.send(100);
@@ -123,7 +107,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       ...(options.bridgeMaxDurationSeconds ? { maxDurationMs: options.bridgeMaxDurationSeconds * 1000 } : {}),
     };
     srf.invite((req, res) => {
-      if (refuseDraining(req as never, res as never)) return;
+      if (refuseFirst(req as never, res as never)) return;
       res.send(100);
       bridgeCall(ctx, req as never, res as never).catch((err: unknown) => {
         log.error({ err }, 'b2bua: call handler failed');
@@ -207,7 +191,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       ? {
         ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}),
         ...(live?.registrations ? { registrations: live.registrations.snapshot() } : {}), ...mediaCounters(),
-        ...(relay && Object.values(live?.policy.tenants ?? {}).some((t) => t.registerRelay) ? { registerRelay: relay.snapshot() } : {}),
+        ...(relay ? { registerRelay: relay.snapshot() } : {}),
       }
       : stats.snapshot()),
     close: async () => {
@@ -222,9 +206,6 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
 
 /** Retry-After, in seconds, of the 503 that a closed app gives an INVITE still reaching it. */
 const CLOSED_RETRY_AFTER_S = 5;
-
-/** What a refusal while draining reads of the INVITE for its CDR. */
-type DrainRequest = InviteFacts;
 
 /** Runs one pipeline's steps in order for a request, as drachtio-srf's router would; an error goes to `done`. */
 function runSteps(steps: readonly Middleware[], req: Parameters<Middleware>[0], res: Parameters<Middleware>[1], done: (err?: unknown) => void): void {
