@@ -112,6 +112,10 @@ export const errorCodes = {
   ERR_B2BUA_CALL_LIMIT: 'A tenant or dial peer held its `maxCalls` calls: a new call from that tenant, or one whose every target was passed over at its limit, got 503 with Retry-After and a Reason.',
   ERR_B2BUA_CALL_RATE: 'A tenant or dial peer was over its `maxCallsPerSecond`: a new call from that tenant, or one whose every target was passed over and the first for its rate, got 503 with Retry-After and a Reason.',
   ERR_B2BUA_FLOW_TOKEN_INVALID: 'A request to a relayed binding whose Path flow token is forged, malformed or run out, or that came from a source other than the registrar tenant: 403.',
+  ERR_B2BUA_SRTP_REFUSED: 'A call whose offer (or the called side\'s answer) kept no SRTP suite both tenants allow, or broke a tenant\'s SRTP media policy: 488 with a Reason, counted as `cryptoRejected`, logged once per interval and source.',
+  ERR_B2BUA_MIN_SE: 'A call whose Session-Expires was below `gateway.calls.sessionTimer.minSeSeconds`: 422 with Min-SE and a Reason (RFC 4028), logged once per interval and source.',
+  ERR_B2BUA_IN_DIALOG_REFUSED: 'A re-INVITE, UPDATE or INFO of a connected call the gateway refused itself, with a Reason: 488 (no SRTP suite left in its offer or answer), 503 (the media relay failed on it) or 500 (it could not be sent to the other leg, which ends the call); counted by status in `inDialogRefused`, logged once per interval and source.',
+  ERR_B2BUA_DIGEST_REALM: 'A B leg (or a registration) was challenged from a realm other than its tenant\'s `digest.realm`: the credentials are not given, so the challenge\'s 401/407 fails it; logged once per interval and tenant.',
   ERR_B2BUA_REGISTER_TOO_BRIEF: 'A registration trunk\'s registrar answered 423 Interval Too Brief to the one retry a refresh cycle gets with its Min-Expires (or gave no usable Min-Expires): counted as a failure (`intervalTooBrief`) and tried again after the retry wait, logged once per interval and tenant.',
   // media (rtpengine)
   ERR_MEDIA_UNAVAILABLE: 'No rtpengine instance took a flow-through call (none live, or each failed the offer): 503 with a Reason, logged once per interval.',
