@@ -25,6 +25,11 @@ export interface CallStatsSnapshot {
   noAnswerTimeouts: number;
   /** New calls refused while the gateway drains for shutdown (503). */
   refusedDraining: number;
+  /**
+   * Re-INVITEs, UPDATEs and INFOs of connected calls the gateway refused itself, by the status it sent: 488 (no SRTP
+   * suite left), 503 (the media relay failed on it), 500 (it could not be sent to the other leg).
+   */
+  inDialogRefused: Record<string, number>;
 }
 
 /** Counters for the calls the b2bua bridges. */
@@ -41,9 +46,15 @@ export class CallStats {
   refusedDraining = 0;
   readonly #endedByGateway = new Map<string, number>();
   readonly #failed = new Map<number, number>();
+  readonly #inDialogRefused = new Map<number, number>();
 
   fail(status: number): void {
     this.#failed.set(status, (this.#failed.get(status) ?? 0) + 1);
+  }
+
+  /** Counts an in-dialog request the gateway refused itself, by the status it sent. */
+  refusedInDialog(status: number): void {
+    this.#inDialogRefused.set(status, (this.#inDialogRefused.get(status) ?? 0) + 1);
   }
 
   /** Counts a call the gateway ended, by cause. */
@@ -52,17 +63,20 @@ export class CallStats {
   }
 
   snapshot(): CallStatsSnapshot {
-    const failed: Record<string, number> = {};
-    let failedTotal = 0;
-    for (const [status, n] of [...this.#failed].sort((a, b) => a[0] - b[0])) {
-      failed[String(status)] = n;
-      failedTotal += n;
-    }
+    const failed = byStatus(this.#failed);
+    const failedTotal = Object.values(failed).reduce((a, n) => a + n, 0);
     return {
       attempted: this.attempted, connected: this.connected, completed: this.completed, failed, failedTotal,
       active: this.active, legsUp: this.legsUp, racedLegs: this.racedLegs, byeFailed: this.byeFailed,
       endedByGateway: Object.fromEntries(this.#endedByGateway), endedByEngine: this.endedByEngine,
       noAnswerTimeouts: this.noAnswerTimeouts, refusedDraining: this.refusedDraining,
+      inDialogRefused: byStatus(this.#inDialogRefused),
     };
   }
+}
+
+function byStatus(counts: ReadonlyMap<number, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [status, n] of [...counts].sort((a, b) => a[0] - b[0])) out[String(status)] = n;
+  return out;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
+import type { RateLimitedLog } from '../log/index.js';
 import { legCallIds, type ActiveCalls, type CallFacts } from './active-calls.js';
 import type { CallStats } from './call-stats.js';
 import { passThrough, type PassLeg } from './pass-through.js';
@@ -15,6 +16,10 @@ export interface ConnectedCallOptions {
   stats: CallStats;
   clock: Clock;
   callId: string | undefined;
+  /** Lines of refusals and failed BYEs, rate-limited per code and source (absent: every one is written). */
+  refusals?: RateLimitedLog | undefined;
+  /** The rate-limit key of each leg's far end (the caller's address, the dial peer). */
+  sources?: { A?: string | undefined; B?: string | undefined };
   limits?: CallLimitsPolicy | undefined;
   /** The session-timer terms agreed with the caller (our 2xx carried them). */
   aSession?: Extract<UasSessionDecision, { ok: true }> | undefined;
@@ -44,9 +49,10 @@ export function runConnectedCall(o: ConnectedCallOptions): CallControl {
   const maxS = o.limits?.maxDurationSeconds;
   const control = superviseLegs({
     stats, log, callId: o.callId, clock, ...(maxS !== undefined ? { maxDurationMs: maxS * 1000 } : {}), onEnded: o.onEnded,
+    refusals: o.refusals, sources: o.sources,
   }, legs);
   passThrough({
-    log, aSuites: o.aSuites, bSuites: o.bSuites, ...(o.media ? { media: o.media } : {}),
+    log, callId: o.callId, stats, refusals: o.refusals, sources: o.sources, aSuites: o.aSuites, bSuites: o.bSuites, ...(o.media ? { media: o.media } : {}),
     onLegLost: (leg, status) => control.end('leg-lost', sipReason(status, `Leg ${leg} lost: an in-dialog request got ${status}`)),
   }, legs);
   const st = o.limits?.sessionTimer;

@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
+import type { LimitedLevel, RateLimitedLog } from '../log/index.js';
 import { sipErrorStatus } from './bridge-call.js';
+import type { CallStats } from './call-stats.js';
 import type { SendOptions } from './pipeline-types.js';
+import { failureReason, sipReason } from './reason.js';
 import { filterCrypto } from './sdp-crypto.js';
 import { hasTimerTag, parseSessionExpires } from './session-timer.js';
 import type { BridgeLeg } from './supervise-legs.js';
@@ -24,12 +27,19 @@ export interface PassLeg extends BridgeLeg {
   res?: { get(name: string): string | undefined };
   modify(sdp: string, opts?: { headers?: Record<string, string> }): Promise<string>;
   request(opts: { method: string; headers?: Record<string, string>; body?: string }): Promise<{
-    status: number; body?: string; get(name: string): string | undefined;
+    status: number; reason?: string; body?: string; get(name: string): string | undefined;
   }>;
 }
 
 export interface PassThroughContext {
   log: Logger;
+  callId?: string | undefined;
+  /** Counts the requests refused here, by status. */
+  stats?: Pick<CallStats, 'refusedInDialog'> | undefined;
+  /** Refusal lines, one per code and source a window (absent: every one is written). */
+  refusals?: RateLimitedLog | undefined;
+  /** The rate-limit key of each leg's far end: what sends that leg's requests (the caller's address, the dial peer). */
+  sources?: { A?: string | undefined; B?: string | undefined } | undefined;
   /** SDES suites of the caller's tenant (SDP sent to the A leg). */
   aSuites?: readonly string[] | undefined;
   /** SDES suites of the called tenant (SDP sent to the B leg). */
@@ -53,7 +63,18 @@ function relayed(p: Promise<string>): Promise<string> {
   });
 }
 
-const MEDIA_FAILED = { headers: { Reason: 'SIP;cause=503;text="Media relay failed on an in-dialog offer"' } };
+const MEDIA_FAILED = sipReason(503, 'Media relay failed on an in-dialog offer');
+
+const label = (method: string): string => (method === 'INVITE' ? 're-INVITE' : method);
+
+/**
+ * The Reason of a failure the other leg answered a relayed request with: that leg's own when it gave one (drachtio-srf
+ * hands over the response of an UPDATE or INFO; Dialog.modify's SipError has only the status and phrase), else one
+ * naming the status, the phrase and the leg.
+ */
+function relayedFailure(status: number, answer: unknown, phrase: string | undefined, to: 'A' | 'B'): SendOptions {
+  return { headers: { Reason: failureReason({ res: answer }) ?? sipReason(status, `${phrase ?? 'Refused'} (answered by leg ${to})`) } };
+}
 
 /** Headers an INFO or UPDATE carries across: what describes its body. */
 const BODY_HEADERS = ['Content-Type', 'Content-Disposition', 'Info-Package'];
@@ -108,19 +129,35 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
   };
   const side = toName === 'B' ? 'A' : 'B';
   const media = ctx.media;
-  const fail = (res: InDialogResponse, err: unknown, what: string) => {
+  /** A refusal of ours: its Reason, its count, and a line a flood cannot repeat (keyed by the far end that sent it). */
+  const refuse = (res: InDialogResponse, status: number, reasonHeader: string, method: string, level: LimitedLevel,
+    fields: Record<string, unknown>, msg: string): void => {
+    res.send(status, { headers: { Reason: reasonHeader } });
+    ctx.stats?.refusedInDialog(status);
+    const line = { callId: ctx.callId, leg: side, method, status, ...fields };
+    if (ctx.refusals) ctx.refusals.line(level, 'ERR_B2BUA_IN_DIALOG_REFUSED', line, msg, ctx.sources?.[side]);
+    else log[level]({ code: 'ERR_B2BUA_IN_DIALOG_REFUSED', ...line }, msg);
+  };
+  const noSuite = (res: InDialogResponse, reasonHeader: string, method: string, part: 'offer' | 'answer') =>
+    refuse(res, 488, reasonHeader, method, 'info', {}, `b2bua: ${label(method)} from leg ${side} refused: no SRTP suite left in its ${part}`);
+  const fail = (res: InDialogResponse, err: unknown, method: string) => {
+    const what = label(method);
     if (err instanceof MediaRelayFailed) {
-      log.warn({ code: (err.cause as { code?: string } | undefined)?.code }, `b2bua: ${what} refused: the media relay failed on it`);
-      res.send(503, MEDIA_FAILED);
+      refuse(res, 503, MEDIA_FAILED, method, 'warn', { mediaCode: (err.cause as { code?: string } | undefined)?.code },
+        `b2bua: ${what} from leg ${side} refused: the media relay failed on it`);
       return;
     }
     const known = sipErrorStatus(err);
-    const status = known ?? 500;
-    log.info({ err, status }, `b2bua: relayed ${what} failed`);
-    res.send(status);
-    // Not a SIP answer: the request could not be sent on that leg at all.
-    if (known === undefined) ctx.onLegLost?.(toName, 503);
-    else lost(known);
+    if (known === undefined) {
+      // Not a SIP answer: the request could not be sent on that leg at all, which is gone.
+      refuse(res, 500, sipReason(500, `The ${what} could not be sent to leg ${toName}`), method, 'warn',
+        { err: String(err) }, `b2bua: ${what} from leg ${side} not relayed: it could not be sent to leg ${toName}`);
+      ctx.onLegLost?.(toName, 503);
+      return;
+    }
+    log.debug({ callId: ctx.callId, status: known }, `b2bua: relayed ${what} refused by leg ${toName}`);
+    res.send(known, relayedFailure(known, (err as { res?: unknown }).res, (err as { reason?: string }).reason, toName));
+    lost(known);
   };
   listen(from, 'modify', (req, res) => {
     if (!req.body) {
@@ -130,7 +167,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
     }
     const offer = media ? { ok: true as const, sdp: req.body } : filterCrypto(req.body, toSuites);
     if (!offer.ok) {
-      res.send(488, { headers: { Reason: offer.reasonHeader } });
+      noSuite(res, offer.reasonHeader, 'INVITE', 'offer');
       return;
     }
     const exchange = media
@@ -138,9 +175,9 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       : to.modify(offer.sdp);
     exchange.then((answer) => {
       const back = filterCrypto(answer, fromSuites);
-      if (!back.ok) res.send(488, { headers: { Reason: back.reasonHeader } });
+      if (!back.ok) noSuite(res, back.reasonHeader, 'INVITE', 'answer');
       else res.send(200, { body: back.sdp, headers: { 'Content-Type': 'application/sdp', ...refreshAnswerHeaders(req) } });
-    }, (err: unknown) => fail(res, err, 're-INVITE'));
+    }, (err: unknown) => fail(res, err, 'INVITE'));
   });
   for (const event of ['info', 'update'] as const) {
     listen(from, event, (req, res) => {
@@ -155,7 +192,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       if (sdpUpdate && !media) {
         const f = filterCrypto(body!, toSuites);
         if (!f.ok) {
-          res.send(488, { headers: { Reason: f.reasonHeader } });
+          noSuite(res, f.reasonHeader, 'UPDATE', 'offer');
           return;
         }
         body = f.sdp;
@@ -164,13 +201,22 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       type Answer = Awaited<ReturnType<typeof send>>;
       const done = (r: Answer, answerBody: string | undefined): void => {
         let rbody = answerBody;
-        if (rbody && event === 'update' && r.status < 300) {
-          const f = filterCrypto(rbody, fromSuites);
-          rbody = f.ok ? f.sdp : undefined;
+        if (r.status >= 300) {
+          const failure = relayedFailure(r.status, r, r.reason, toName);
+          res.send(r.status, rbody ? { headers: { ...bodyHeaders(r), ...failure.headers }, body: rbody } : failure);
+          lost(r.status);
+          return;
         }
-        const refresh = event === 'update' && r.status >= 200 && r.status < 300 ? refreshAnswerHeaders(req) : {};
+        if (rbody && event === 'update') {
+          const f = filterCrypto(rbody, fromSuites);
+          if (!f.ok) {
+            noSuite(res, f.reasonHeader, 'UPDATE', 'answer');
+            return;
+          }
+          rbody = f.sdp;
+        }
+        const refresh = event === 'update' && r.status >= 200 ? refreshAnswerHeaders(req) : {};
         res.send(r.status, rbody ? { headers: { ...bodyHeaders(r), ...refresh }, body: rbody } : { headers: refresh });
-        lost(r.status);
       };
       const failed = (err: unknown) => fail(res, err, event.toUpperCase());
       if (sdpUpdate && media) {

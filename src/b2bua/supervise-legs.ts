@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../common/index.js';
+import type { RateLimitedLog } from '../log/index.js';
 import type { CallStats } from './call-stats.js';
 import { reasonTextOf, sipReason } from './reason.js';
 
@@ -62,6 +63,10 @@ export interface SuperviseContext {
   stats: CallStats;
   log: Logger;
   callId: string | undefined;
+  /** Failed-BYE lines, one per source a window (absent: every one is written). */
+  refusals?: RateLimitedLog | undefined;
+  /** The rate-limit key of each leg's far end, whose answer failed our BYE (the caller's address, the dial peer). */
+  sources?: { A?: string | undefined; B?: string | undefined } | undefined;
   /** Needed with maxDurationMs. */
   clock?: Clock;
   /** Longest a connected call may last; then it is ended with BYE on both legs (cause `max-duration`). */
@@ -163,7 +168,9 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
   const failed = (side: Side, err: unknown): void => {
     byeFailed++;
     stats.byeFailed++;
-    log.warn({ err, callId, leg: side.name, code: 'ERR_B2BUA_BYE_FAILED' }, `b2bua: BYE on leg ${side.name} failed; the leg is released`);
+    const msg = `b2bua: BYE on leg ${side.name} failed; the leg is released`;
+    if (ctx.refusals) ctx.refusals.line('warn', 'ERR_B2BUA_BYE_FAILED', { err, callId, leg: side.name }, msg, ctx.sources?.[side.name]);
+    else log.warn({ err, callId, leg: side.name, code: 'ERR_B2BUA_BYE_FAILED' }, msg);
   };
   const viaDestroy = (side: Side, headers?: Record<string, string>): void => {
     try {

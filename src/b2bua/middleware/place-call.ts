@@ -281,7 +281,8 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     ? { ...(bPeer.tlsVersion !== undefined ? { version: bPeer.tlsVersion } : {}), ...(bPeer.cipher !== undefined ? { cipher: bPeer.cipher } : {}), identities: bPeer.verified ? bPeer.identities : [] }
     : undefined;
   const control = runConnectedCall({
-    legs, log, stats: stats.calls, clock, callId: locals.callId, limits: policy.calls, aInvite: req,
+    legs, log, stats: stats.calls, clock, callId: locals.callId, limits: policy.calls, aInvite: req, refusals: deps.refusals,
+    sources: { A: locals.sourceAddress ?? req.source_address, B: `dial-peer:${used!.dialPeer}` },
     aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active, media: media?.inDialog, listedAs: setup?.id,
     facts: {
       callIds: legCallIds(locals.callId, legs.uac), tenantIn: locals.tenantIn ?? null, tenantOut: used!.tenant, dialPeer: used!.dialPeer, callingNumber: locals.callingNumber ?? null,

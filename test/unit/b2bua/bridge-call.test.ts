@@ -37,7 +37,7 @@ test('places the B leg at the target with the called number and without the A-le
   assert.equal(call.opts.proxyRequestHeaders, undefined, 'no header copying that could carry the Call-ID');
   assert.deepEqual({ ...stats.snapshot(), failed: undefined }, {
     attempted: 1, connected: 1, completed: 0, failed: undefined, failedTotal: 0, active: 1, legsUp: 2, racedLegs: 0,
-    byeFailed: 0, endedByGateway: {}, endedByEngine: 0, noAnswerTimeouts: 0, refusedDraining: 0,
+    byeFailed: 0, endedByGateway: {}, endedByEngine: 0, noAnswerTimeouts: 0, refusedDraining: 0, inDialogRefused: {},
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../../src/common/index.js';
+import { RateLimitedLog } from '../../../src/log/index.js';
 import { ActiveCalls, CallStats, superviseLegs, type CallEnd } from '../../../src/b2bua/index.js';
 import { captureLog, FakeLeg } from './fake-srf.js';
 
@@ -130,4 +131,24 @@ test('abandon() while a hang-up is under way keeps who hung up, and ActiveCalls.
   assert.deepEqual([a.ends[0]?.releasedBy, a.ends[0]?.cause], ['caller', 'normal']);
   assert.deepEqual([b.ends[0]?.releasedBy, b.ends[0]?.cause], ['gateway', 'app-lost']);
   assert.equal(active.size, 0);
+});
+
+test('supervise-legs: 50 calls whose BYE to the caller fails: each counted and released, one ERR_B2BUA_BYE_FAILED line for that caller', () => {
+  const l = captureLog();
+  const refusals = new RateLimitedLog(l.log, new ManualClock(0), { intervalMs: 10_000 });
+  const stats = new CallStats();
+  for (let i = 0; i < 50; i++) {
+    const uas = new FakeLeg();
+    const uac = new FakeLeg();
+    superviseLegs({ stats, log: l.log, callId: `c${i}`, refusals, sources: { A: '127.0.0.1', B: 'dial-peer:intl' }, onEnded: () => undefined }, { uas, uac });
+    uac.remoteBye();
+    uas.answerBye(new Error('BYE answered 500'));
+  }
+  assert.equal(stats.byeFailed, 50);
+  assert.equal(stats.legsUp, 0);
+  assert.equal(stats.completed, 50);
+  const lines = l.lines.filter((x) => x.code === 'ERR_B2BUA_BYE_FAILED' && (x.level as number) >= 30);
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.leg, 'A');
+  assert.equal(lines[0]!.level, 40);
 });
