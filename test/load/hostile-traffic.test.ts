@@ -1,11 +1,13 @@
 // Hostile traffic against trunkgate started as `npm start` starts it (src/main.ts on a profiles dir): while a sipp
 // run of 200 calls goes through from a trusted PBX, an attacker holds 2,000 idle TCP connections (40 sources),
 // 2,000 stalled TLS handshakes (40 sources), trickles an INVITE one byte a second, floods 50,000 INVITEs whose
-// version is `sip/2.0`, and sends 10,000 INVITEs at 5,000 a second from one trusted source. The verdicts are
+// version is `sip/2.0`, sends 10,000 INVITEs at 5,000 a second from one trusted source, and INVITEs with made-up
+// To tags (dialogs that do not exist) from a trusted and an untrusted source. The verdicts are
 // counts and limits: every call completes, every held connection is closed by the gateway, each flood gets only the
 // answers its limit gives, the log stays JSON and small, and afterwards the transaction table, the connections and
 // the RSS are back within 10% of their level before. Sources: 127.0.0.1 PBX and far end, 127.0.1.x idle TCP,
-// 127.0.2.x stalled TLS, 127.0.3.1 trickle, 127.0.4.1 lower-case flood, 127.0.5.1 rate flood.
+// 127.0.2.x stalled TLS, 127.0.3.1 trickle, 127.0.4.1 lower-case flood, 127.0.5.1 rate flood, 127.0.5.2 and
+// 127.0.6.1 (untrusted) made-up dialogs.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { runSipp, startSippUas } from '../support/sipp.js';
@@ -24,6 +26,9 @@ function invite(uri: string, version: string, source: string, port: number): str
 }
 const lowerCase = (source: string) => (_i: number, port: number) => invite('sip:3000@127.0.0.1', 'sip/2.0', source, port);
 const unrouted = (source: string) => (_i: number, port: number) => invite('sip:9999@127.0.0.1', 'SIP/2.0', source, port);
+/** An in-dialog INVITE of a dialog that does not exist: once, it cost a transaction that resent its 481 ten times. */
+const madeUp = (source: string) => (i: number, port: number) => invite('sip:3000@127.0.0.1', 'SIP/2.0', source, port)
+  .replace('To: <sip:3000@127.0.0.1>', `To: <sip:3000@127.0.0.1>;tag=made-up-${i}`);
 
 interface AttackResult {
   sipp: Awaited<ReturnType<typeof runSipp>>;
@@ -32,6 +37,8 @@ interface AttackResult {
   trickled: { sent: number; closedByPeer: boolean };
   lc: Awaited<ReturnType<typeof udpFlood>>;
   rate: Awaited<ReturnType<typeof udpFlood>>;
+  stray: Awaited<ReturnType<typeof udpFlood>>;
+  strayUntrusted: Awaited<ReturnType<typeof udpFlood>>;
 }
 
 /** Every attack at once, during a sipp run of `calls` calls at 10 a second; returns when each has ended. */
@@ -44,13 +51,16 @@ async function attack(t: TestContext, r: Rig, calls: number): Promise<AttackResu
   const slow = trickle({ port: r.sipPort, source: '127.0.3.1', maxBytes: 120 });
   const lc = await udpFlood({ port: r.sipPort, source: '127.0.4.1', count: 50_000, perSecond: 10_000, settleMs: 1_000, make: lowerCase('127.0.4.1') });
   const rate = await udpFlood({ port: r.sipPort, source: '127.0.5.1', count: 10_000, perSecond: 5_000, settleMs: 2_000, make: unrouted('127.0.5.1') });
+  // Settled past Timer G's first resends (0.5, 1 and 2 s): a 481 kept by a transaction would show up again.
+  const stray = await udpFlood({ port: r.sipPort, source: '127.0.5.2', count: 5_000, perSecond: 5_000, settleMs: 2_500, make: madeUp('127.0.5.2') });
+  const strayUntrusted = await udpFlood({ port: r.sipPort, source: '127.0.6.1', count: 2_000, perSecond: 2_000, settleMs: 500, make: madeUp('127.0.6.1') });
   const sipp = await run;
   const trickled = await slow;
   // The idle ones close 20 s after they opened (unusedConnectionTimeoutMs), the stalled ones after 8 s.
   const idleClosed = await idle.allClosed(40_000);
   const stalledClosed = await stalled.allClosed(20_000);
   return {
-    sipp, trickled, lc, rate,
+    sipp, trickled, lc, rate, stray, strayUntrusted,
     idle: { opened: idle.opened, closed: idle.closedByPeer(), allClosed: idleClosed },
     stalled: { opened: stalled.opened, closed: stalled.closedByPeer(), allClosed: stalledClosed },
   };
@@ -106,7 +116,7 @@ test('hostile traffic: 2,000 idle TCP, 2,000 stalled TLS handshakes, a trickle a
         await sleep(250);
       }
     })();
-    const { sipp, idle, stalled, trickled, lc, rate } = await attack(t, r, 200);
+    const { sipp, idle, stalled, trickled, lc, rate, stray, strayUntrusted } = await attack(t, r, 200);
     sampling = false;
     await sampler;
     const attackLines = r.p.lines.slice(logFrom);
@@ -134,6 +144,17 @@ test('hostile traffic: 2,000 idle TCP, 2,000 stalled TLS handshakes, a trickle a
     assert.ok((rate.statuses.get(503) ?? 0) > 0, 'and told so with 503');
     assert.ok(peakTransactions < 10_000, `live transactions peaked at ${peakTransactions}, under the table's cap`);
 
+    // Made-up dialogs: a trusted source gets one 481 with a Reason per admitted INVITE (no 100, nothing resent) or
+    // the rate's 503; an untrusted one gets what its new requests get, 403.
+    const strayCodes = [...stray.statuses.keys()];
+    assert.ok(strayCodes.every((c) => c === 481 || c === 503), `the made-up dialogs got only 481 or 503: ${strayCodes}`);
+    const s481 = stray.statuses.get(481) ?? 0;
+    assert.ok(s481 > 0, 'the admitted made-up dialogs were answered 481');
+    assert.ok(s481 <= stray.sent - (stray.statuses.get(503) ?? 0), `${s481} 481s for ${stray.sent} INVITEs: none resent`);
+    for (const m of stray.finals.filter((x) => x.startsWith('SIP/2.0 481 '))) assert.match(m, /\r\nReason: SIP;cause=481;text="no such dialog"\r\n/);
+    assert.equal((after.engine.core?.['noDialog'] ?? 0) - (before.engine.core?.['noDialog'] ?? 0), s481, 'each 481 counted once at the edge');
+    assert.deepEqual([...strayUntrusted.statuses.keys()], [403], 'an untrusted source\'s made-up dialogs got 403');
+
     const notJson = attackLines.filter((l: LogLine) => typeof l.level !== 'number');
     assert.deepEqual(notJson.slice(0, 3), [], 'every line on stdout is pino JSON');
     const noise = attackLines.filter((l) => l.msg !== 'cdr');
@@ -153,6 +174,7 @@ test('hostile traffic: 2,000 idle TCP, 2,000 stalled TLS handshakes, a trickle a
     t.diagnostic(`RSS fresh ${mib(fresh)}, after the warm rounds ${mib(rssBefore)} → ${mib(rssAfter.rss)} MiB; peak live transactions ${peakTransactions}, peak connections ${peakConnections}; `
       + `${noise.length} log lines besides CDRs; lower-case flood ${lc.sent} sent, 400 ×${lc.statuses.get(400) ?? 0}, 503 ×${lc.statuses.get(503) ?? 0}; `
       + `rate flood ${rate.sent} in ${rate.elapsedMs} ms: 404 ×${rate.statuses.get(404) ?? 0}, 503 ×${rate.statuses.get(503) ?? 0}, `
-      + `edge admitted ${limited.admitted}, rejected ${limited.rejected}, dropped ${limited.dropped}; stalled TLS opened ${stalled.opened}; trickle cut at ${trickled.sent} B`);
+      + `edge admitted ${limited.admitted}, rejected ${limited.rejected}, dropped ${limited.dropped}; made-up dialogs ${stray.sent}: 481 ×${s481}, `
+      + `503 ×${stray.statuses.get(503) ?? 0}, untrusted 403 ×${strayUntrusted.statuses.get(403) ?? 0}; stalled TLS opened ${stalled.opened}; trickle cut at ${trickled.sent} B`);
     assert.ok(rssAfter.ok, `RSS ${mib(rssAfter.rss)} MiB is more than 10% over ${mib(rssBefore)} MiB`);
   });
