@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import { isGatewayError } from '../common/index.js';
 import {
   anchored, answerParams, checkOffer, FLOW_AROUND, hideOriginUser, needsSplitKeys, offerParams, SplitKeySession, type AnchoredMedia,
@@ -25,12 +24,18 @@ function refusal(status: 488 | 503, reason: string, reasonHeader: string): Answe
   return Object.assign(new Error(reason), { [ANSWER_REFUSED]: true as const, status, reasonHeader, cause: status === 488 ? 'srtp' as const : 'media-unavailable' as const });
 }
 
-/** What refused an offer before any B leg was placed: 488 (no SRTP both sides allow) or 503 (no media relay). */
+/**
+ * What refused an offer before any B leg was placed: 488 (no SRTP both sides allow) or 503 (no media relay), with
+ * the code of the line the pipeline writes about it, once per source a window (call-sdp itself logs nothing).
+ */
 export interface OfferRefusal {
   status: 488 | 503;
   reason: string;
   reasonHeader: string;
   cause: 'srtp' | 'media-unavailable';
+  code: 'ERR_B2BUA_SRTP_REFUSED' | 'ERR_MEDIA_UNAVAILABLE' | 'ERR_MEDIA_REFUSED';
+  /** What rtpengine's failure said (its code and message: never SDP or keys). */
+  detail?: { mediaCode?: string; err: string };
 }
 
 /** The SDP of one B-leg attempt: what createB2BUA is given, and the media session to end with the attempt or the call. */
@@ -72,7 +77,6 @@ export interface CallSdpInput {
   pool?: RtpenginePool;
   /** No live rtpengine: refuse the call with 503 (default), or let its media flow around the gateway. */
   whenDown?: 'reject' | 'flow-around';
-  log: Logger;
 }
 
 const tagOf = (header: string | undefined): string => /;\s*tag=([^;>\s]+)/i.exec(header ?? '')?.[1] ?? '';
@@ -93,13 +97,13 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
   const outSuites = i.tenantOut.policy.srtpCrypto;
   const fromCaller = filterCrypto(i.body, inSuites);
   const toCallee = fromCaller.ok ? filterCrypto(fromCaller.sdp, outSuites) : fromCaller;
-  if (!toCallee.ok) return { ok: false, refusal: { status: 488, reason: toCallee.reason, reasonHeader: toCallee.reasonHeader, cause: 'srtp' } };
+  if (!toCallee.ok) return { ok: false, refusal: srtpRefusal(toCallee.reason, toCallee.reasonHeader) };
   const changed = fromCaller.ok && (fromCaller.changed || toCallee.changed);
   const mIn: TenantMedia = i.tenantIn.policy.media ?? FLOW_AROUND;
   const mOut: TenantMedia = i.tenantOut.policy.media ?? FLOW_AROUND;
   const check = i.body ? checkOffer(toCallee.sdp, named(mIn, i.tenantIn.name), named(mOut, i.tenantOut.name))
     : { ok: true as const, anchored: anchored(mIn, mOut) };
-  if (!check.ok) return { ok: false, refusal: { status: 488, reason: check.reason, reasonHeader: sipReason(488, check.reason), cause: 'srtp' } };
+  if (!check.ok) return { ok: false, refusal: srtpRefusal(check.reason, sipReason(488, check.reason)) };
 
   const toCaller = (sdp: string): string => {
     const a = filterCrypto(sdp, inSuites);
@@ -184,8 +188,14 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
     ({ session, sdp: relayed } = await openMedia(i.pool!, { callId: i.callId, fromTag: tagOf(i.from) }, offerSdp, offerParams(mIn, mOut), mOut));
   } catch (err) {
     if (isGatewayError(err, 'ERR_MEDIA_UNAVAILABLE')) return fallback ?? { ok: false, refusal: unavailable() };
-    i.log.warn({ code: (err as { code?: string }).code }, 'b2bua: the media relay refused the offer');
-    return { ok: false, refusal: { status: 503, reason: 'Media relay refused the offer', reasonHeader: sipReason(503, 'Media relay refused the offer'), cause: 'media-unavailable' } };
+    const mediaCode = (err as { code?: unknown } | null)?.code;
+    return {
+      ok: false,
+      refusal: {
+        status: 503, reason: 'Media relay refused the offer', reasonHeader: sipReason(503, 'Media relay refused the offer'), cause: 'media-unavailable',
+        code: 'ERR_MEDIA_REFUSED', detail: { ...(typeof mediaCode === 'string' ? { mediaCode } : {}), err: String(err) },
+      },
+    };
   }
   const bSuites = mOut.suites ?? i.tenantOut.policy.srtpCrypto;
   const aSuites = mIn.suites ?? i.tenantIn.policy.srtpCrypto;
@@ -224,7 +234,11 @@ function named(m: TenantMedia, name: string, mode = m.mode): TenantMedia & { nam
 }
 
 function unavailable(): OfferRefusal {
-  return { status: 503, reason: 'No media relay available', reasonHeader: sipReason(503, 'No media relay available'), cause: 'media-unavailable' };
+  return { status: 503, reason: 'No media relay available', reasonHeader: sipReason(503, 'No media relay available'), cause: 'media-unavailable', code: 'ERR_MEDIA_UNAVAILABLE' };
+}
+
+function srtpRefusal(reason: string, reasonHeader: string): OfferRefusal {
+  return { status: 488, reason, reasonHeader, cause: 'srtp', code: 'ERR_B2BUA_SRTP_REFUSED' };
 }
 
 /** Runs `write` with the call's media figures once rtpengine's session is deleted; at once when nothing was anchored. */

@@ -32,7 +32,8 @@ export function mapPermissions(deps: PipelineDeps): Middleware {
     }
     if (r.warning !== undefined) {
       stats.unknownPeerAllowed++;
-      locals.log.warn({ code: 'EVT_TLS_PEER_UNMATCHED', identities: locals.identities }, r.warning);
+      // Every call of such a peer meets it: one line per source a window, the count exact.
+      refusalLine(deps, req, 'warn', 'EVT_TLS_PEER_UNMATCHED', { identities: locals.identities }, r.warning);
     }
     if (r.peer) {
       locals.tlsPeer = r.peer.name;

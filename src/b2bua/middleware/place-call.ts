@@ -16,6 +16,7 @@ import { mediaPool } from '../media-pools.js';
 import { watchMedia } from '../media-watch.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
 import { isBusy } from './busy-refusal.js';
+import { answerRefusedLine, handlerFailed, offerRefusedLine, sessionTooShort } from './call-refusals.js';
 import { LegSlots } from './call-limit.js';
 import { LegRates } from './call-rate.js';
 import { resolveTarget, type Failure } from './resolve-target.js';
@@ -41,14 +42,7 @@ export interface PlaceCallDeps extends PipelineDeps {
  */
 export function placeCall(deps: PlaceCallDeps): Middleware {
   return (req, res) => {
-    runCall(deps, req, res).catch((err: unknown) => {
-      deps.log.error({ err, callId: req.locals?.callId, code: 'ERR_B2BUA_CALL_HANDLER' }, 'b2bua: call handler failed');
-      req.locals?.callSlots?.release();
-      if (!res.finalResponseSent) {
-        res.send(500, undefined, { headers: { Reason: sipReason(500, 'Gateway error placing the call') } });
-        deps.stats.calls.fail(500);
-      }
-    });
+    runCall(deps, req, res).catch((err: unknown) => handlerFailed(deps, req, res, err));
   };
 }
 
@@ -102,11 +96,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
   const st = policy.calls?.sessionTimer;
   const aSession = st ? decideUas(req, st) : undefined;
   if (aSession && !aSession.ok) {
-    const reason = sipReason(422, `Session interval too small: Min-SE is ${aSession.minSe} s`);
-    log.info({ minSe: aSession.minSe }, 'b2bua: Session-Expires below Min-SE, 422');
-    if (!res.finalResponseSent) res.send(422, undefined, { headers: { 'Min-SE': String(aSession.minSe), Reason: reason } });
-    stats.calls.fail(422);
-    writeCdr(locals, { status: 422, cause: 'session-interval-too-small', reason, endAt: clock.now(), releasedBy: 'gateway' });
+    sessionTooShort(deps, req, res, aSession.minSe);
     return;
   }
 
@@ -154,12 +144,12 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     }
     const tenantOut = policy.tenants[target.tenant]!;
     const prepared = prepareCallSdp({
-      body: req.body ?? '', callId: locals.callId, from: req.get('From') ?? '', log, tenantIn: { name: locals.tenantIn!, policy: tenantIn },
+      body: req.body ?? '', callId: locals.callId, from: req.get('From') ?? '', tenantIn: { name: locals.tenantIn!, policy: tenantIn },
       tenantOut: { name: target.tenant, policy: tenantOut }, ...(policy.media ? { pool: mediaPool(policy.media, deps.log), whenDown: policy.media.whenDown } : {}),
     });
     const sdp = prepared instanceof Promise ? await prepared : prepared;
     if (!sdp.ok) {
-      log.info({ dialPeer: target.dialPeer, tenantOut: target.tenant }, `b2bua: ${sdp.refusal.reason}`);
+      offerRefusedLine(deps, req, target, sdp.refusal);
       failure = { status: sdp.refusal.status, reasonHeader: sdp.refusal.reasonHeader, cause: sdp.refusal.cause };
       note(target, clock.now(), 'offer-refused', null, undefined);
       if (sdp.refusal.status === 503) break; // no media relay: every target alike
@@ -175,7 +165,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
       headers,
       passFailure: false,
       ...(aSession?.ok ? { responseHeaders: (r: { status?: number }) => ((r.status ?? 0) >= 200 && (r.status ?? 0) < 300 ? uasResponseHeaders(aSession) : {}) } : {}),
-      ...(tenantOut.digest ? { auth: digestAnswer(tenantOut.digest, log, target.tenant) } : {}),
+      ...(tenantOut.digest ? { auth: digestAnswer(tenantOut.digest, log, target.tenant, deps.refusals) } : {}),
       ...sdp.opts,
     };
     // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
@@ -212,7 +202,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     }
     const err = r.err;
     if (answerRefused(err)) {
-      log.info({ dialPeer: target.dialPeer }, `b2bua: answer refused: ${err.message}`);
+      answerRefusedLine(deps, req, target, err);
       failure = { status: err.status, reasonHeader: err.reasonHeader, cause: err.cause, releasedBy: 'gateway' };
       note(target, attemptAt, 'answer-refused', 200, undefined);
       break;

@@ -61,7 +61,7 @@ test('SRTP on both sides through rtpengine: each side gets a key of its own (nev
   const prepared = await prepareCallSdp({
     body: body(a.address().port, keyA), callId: 'split-keys-1', from: '<sip:100@pbx>;tag=a-tag',
     tenantIn: { name: 'pbx', policy: { media: sdes } }, tenantOut: { name: 'carrier', policy: { media: sdes } },
-    pool, log: silentLogger(),
+    pool,
   });
   assert.ok(prepared.ok && prepared.anchored, 'the call is anchored');
   const call = prepared as CallSdp;

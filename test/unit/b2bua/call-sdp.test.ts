@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { answerRefused, prepareCallSdp, type CallSdpInput, type CallSdpResult } from '../../../src/b2bua/call-sdp.js';
-import { silentLogger } from '../../../src/log/index.js';
 import { MediaError, type RtpenginePool } from '../../../src/media/index.js';
 
 const offer = 'v=0\r\no=pbx.internal 1 1 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
@@ -9,12 +8,13 @@ const relayed = 'v=0\r\no=pbx.internal 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 
   'a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:K1\r\na=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:K2\r\n';
 
 /** A pool that records what it is asked and answers with `relayed`, or fails as told. */
-function fakePool(fail?: 'unavailable' | 'answer') {
+function fakePool(fail?: 'unavailable' | 'refused' | 'answer') {
   const calls: string[] = [];
   const pool = {
     offer: async (key: { callId: string; fromTag: string }, _sdp: string, params: Record<string, unknown>) => {
       calls.push(`offer ${key.callId} ${key.fromTag} ${String(params['transport-protocol'])}`);
       if (fail === 'unavailable') throw new MediaError('ERR_MEDIA_UNAVAILABLE', 'none');
+      if (fail === 'refused') throw new MediaError('ERR_MEDIA_REFUSED', 'rtpengine refused offer: Unsupported SDP');
       return {
         sdp: relayed,
         session: {
@@ -35,7 +35,7 @@ function fakePool(fail?: 'unavailable' | 'answer') {
 }
 
 const input = (o: Partial<CallSdpInput> = {}): CallSdpInput => ({
-  body: offer, callId: 'c1', from: '"pbx" <sip:1001@10.1.1.1>;tag=ftag', log: silentLogger(),
+  body: offer, callId: 'c1', from: '"pbx" <sip:1001@10.1.1.1>;tag=ftag',
   tenantIn: { name: 'pbx', policy: { media: { mode: 'flow-through', srtp: 'off' } } },
   tenantOut: { name: 'carrier', policy: { media: { mode: 'flow-through', srtp: 'required', suites: ['AES_CM_128_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_80'] } } },
   ...o,
@@ -74,7 +74,18 @@ test('anchored with no live rtpengine, or no rtpengine at all: 503 with a Reason
     assert.equal(r.refusal.status, 503);
     assert.equal(r.refusal.cause, 'media-unavailable');
     assert.match(r.refusal.reasonHeader, /^SIP;cause=503;text="No media relay available"$/);
+    assert.equal(r.refusal.code, 'ERR_MEDIA_UNAVAILABLE');
   }
+});
+
+test('an offer rtpengine refuses: 503 with a Reason, and the code and cause for the one line place-call writes', async () => {
+  const { pool } = fakePool('refused');
+  const r = await prepareCallSdp(input({ pool }));
+  assert.ok(!r.ok);
+  if (r.ok) return;
+  assert.deepEqual({ status: r.refusal.status, code: r.refusal.code, mediaCode: r.refusal.detail?.mediaCode }, { status: 503, code: 'ERR_MEDIA_REFUSED', mediaCode: 'ERR_MEDIA_REFUSED' });
+  assert.match(r.refusal.reasonHeader, /^SIP;cause=503;text="Media relay refused the offer"$/);
+  assert.match(r.refusal.detail?.err ?? '', /Unsupported SDP/);
 });
 
 test('rtpengine failing on the answer refuses it with 503, which place-call turns into the caller\'s failure', async () => {
@@ -91,6 +102,7 @@ test('an offer an srtp: required caller cannot secure: 488 before rtpengine is a
   assert.ok(!(r instanceof Promise) && !r.ok);
   if (r instanceof Promise || r.ok) return;
   assert.equal(r.refusal.status, 488);
+  assert.equal(r.refusal.code, 'ERR_B2BUA_SRTP_REFUSED');
   assert.match(r.refusal.reasonHeader, /^SIP;cause=488;text="SRTP \(SDES\) required on tenant carrier: the offer has audio RTP\/AVP"$/);
   assert.deepEqual(calls, []);
 });

@@ -1,0 +1,39 @@
+import type { BLegTarget } from '../b-leg-target.js';
+import type { AnswerRefused, OfferRefusal } from '../call-sdp.js';
+import { writeCdr } from '../cdr.js';
+import { localsOf, refusalLine, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
+import { sipReason } from '../reason.js';
+
+/*
+ * The refusals of the bridge step a caller (or a called trunk) can repeat on every call: each one's response carries a
+ * Reason, its counter is exact, and its line goes through the pipeline's rate-limited refusal log with a stable code.
+ */
+
+/** The call handler failed: 500 with a Reason and counted, unless the caller already had a final answer. */
+export function handlerFailed(deps: PipelineDeps, req: PipelineRequest, res: PipelineResponse, err: unknown): void {
+  refusalLine(deps, req, 'error', 'ERR_B2BUA_CALL_HANDLER', { err }, 'b2bua: call handler failed');
+  req.locals?.callSlots?.release();
+  if (res.finalResponseSent) return;
+  res.send(500, undefined, { headers: { Reason: sipReason(500, 'Gateway error placing the call') } });
+  deps.stats.calls.fail(500);
+}
+
+/** RFC 4028 §9: a caller's Session-Expires below our Min-SE gets 422 with Min-SE and a Reason, before any B leg. */
+export function sessionTooShort(deps: PipelineDeps, req: PipelineRequest, res: PipelineResponse, minSe: number): void {
+  const reason = sipReason(422, `Session interval too small: Min-SE is ${minSe} s`);
+  refusalLine(deps, req, 'info', 'ERR_B2BUA_MIN_SE', { minSe }, 'b2bua: Session-Expires below Min-SE, 422');
+  if (!res.finalResponseSent) res.send(422, undefined, { headers: { 'Min-SE': String(minSe), Reason: reason } });
+  deps.stats.calls.fail(422);
+  writeCdr(localsOf(req), { status: 422, cause: 'session-interval-too-small', reason, endAt: deps.clock.now(), releasedBy: 'gateway' });
+}
+
+/** The line of an offer refused before the B leg to `target` was placed: no SRTP suite left (488), no media relay (503). */
+export function offerRefusedLine(deps: PipelineDeps, req: PipelineRequest, target: BLegTarget, r: OfferRefusal): void {
+  refusalLine(deps, req, r.status === 488 ? 'info' : 'warn', r.code, { dialPeer: target.dialPeer, tenantOut: target.tenant, ...r.detail }, `b2bua: ${r.reason}`);
+}
+
+/** The line of a called side's answer that could not go to the caller: no SRTP suite left (488), the media relay failed (503). */
+export function answerRefusedLine(deps: PipelineDeps, req: PipelineRequest, target: BLegTarget, err: AnswerRefused): void {
+  refusalLine(deps, req, err.status === 488 ? 'info' : 'warn', err.cause === 'srtp' ? 'ERR_B2BUA_SRTP_REFUSED' : 'ERR_MEDIA_REFUSED',
+    { dialPeer: target.dialPeer, status: err.status }, `b2bua: answer refused: ${err.message}`);
+}
