@@ -9,13 +9,25 @@ import { sipReason } from '../reason.js';
  * Reason, its counter is exact, and its line goes through the pipeline's rate-limited refusal log with a stable code.
  */
 
-/** The call handler failed: 500 with a Reason and counted, unless the caller already had a final answer. */
+/**
+ * The call handler failed before the caller had a final answer: 500 with a Reason, counted, and the call's one CDR
+ * (cause `gateway-error`), as the plain bridge writes in the same case. A call that was answered keeps its own record.
+ */
 export function handlerFailed(deps: PipelineDeps, req: PipelineRequest, res: PipelineResponse, err: unknown): void {
   refusalLine(deps, req, 'error', 'ERR_B2BUA_CALL_HANDLER', { err }, 'b2bua: call handler failed');
   req.locals?.callSlots?.release();
   if (res.finalResponseSent) return;
-  res.send(500, undefined, { headers: { Reason: sipReason(500, 'Gateway error placing the call') } });
+  const reason = sipReason(500, 'Gateway error placing the call');
+  res.send(500, undefined, { headers: { Reason: reason } });
   deps.stats.calls.fail(500);
+  const locals = req.locals;
+  if (!locals) return;
+  const tried = (locals.targets ?? []).filter((t) => t.outcome !== 'offer-refused');
+  const last = tried.at(-1);
+  writeCdr(locals, {
+    status: 500, cause: 'gateway-error', reason, attempts: tried.length, endAt: deps.clock.now(), releasedBy: 'gateway',
+    ...(last ? { dialPeer: last.dialPeer, tenantOut: last.tenant, transportOut: last.transport } : {}),
+  });
 }
 
 /** RFC 4028 §9: a caller's Session-Expires below our Min-SE gets 422 with Min-SE and a Reason, before any B leg. */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mapPermissions, placeCall, type B2buaPolicy, type PlaceCallDeps } from '../../../../src/b2bua/index.js';
+import { mapPermissions, placeCall, type ActiveCalls, type B2buaPolicy, type PlaceCallDeps } from '../../../../src/b2bua/index.js';
 import { RateLimitedLog } from '../../../../src/log/index.js';
 import { selectDialPeers } from '../../../../src/policy/index.js';
 import { settle } from '../fake-srf.js';
 import { deps, FakeRes, fakeInvite, policy, ScriptedSrf } from '../pipeline-fakes.js';
-import { offer } from './place-call-rig.js';
+import { cdrOf, offer } from './place-call-rig.js';
 
 /** The pipeline's deps with a rate-limited refusal log, as start-b2bua gives them. */
 function limited(p: B2buaPolicy = policy) {
@@ -73,6 +73,21 @@ test('place-call: a called side\'s answer with no suite the caller allows: one E
     assert.equal(c.res.status, 488);
   }
   assert.equal(d.coded('ERR_B2BUA_SRTP_REFUSED').length, 1);
+});
+
+test('place-call: the handler failing unexpectedly answers 500 with a Reason, counts it and writes the call\'s CDR (gateway-error)', async () => {
+  const d = limited();
+  const active = { setUp: () => { throw new Error('call list broken'); } } as unknown as ActiveCalls;
+  const c = call(d, { active });
+  await settle();
+  assert.equal(c.res.status, 500);
+  assert.equal(c.res.reasonHeader, 'SIP;cause=500;text="Gateway error placing the call"');
+  assert.deepEqual(d.stats.calls.snapshot().failed, { 500: 1 });
+  const cdr = cdrOf(d.lines);
+  assert.ok(cdr, 'the call has its record');
+  assert.deepEqual([cdr.status, cdr.cause, cdr.releasedBy, cdr.reason], [500, 'gateway-error', 'gateway', 'SIP;cause=500;text="Gateway error placing the call"']);
+  assert.equal(d.coded('ERR_B2BUA_CALL_HANDLER').length, 1);
+  assert.equal(d.lines.filter((l) => l.msg === 'cdr').length, 1);
 });
 
 test('map-permissions: 50 calls of an unmatched TLS peer on an allow tenant: all let through and counted, one EVT_TLS_PEER_UNMATCHED line', () => {
