@@ -72,7 +72,9 @@ export const errorCodes = {
   ERR_CONFIG_WRITE: 'A profiles file could not be written (disk, permissions): 500, the file is as it was.',
   ERR_CONFIG_APPLY_REFUSED: 'A written configuration validated but the running gateway refused it (a TLS file): the file is put back, 422 with why.',
   // admin API
-  ERR_ADMIN_UNAUTHORIZED: 'A request without the bearer token, or with another one: 401.',
+  ERR_ADMIN_UNAUTHORIZED: 'A request without the bearer token, or with another one: 401; counted as `unauthorized` in `adminRefused`.',
+  ERR_ADMIN_CONN_LIMIT: 'A connection to the admin API past `gateway.admin.maxConnections`: closed at accept, before any request is read.',
+  ERR_ADMIN_CONN_SOURCE_LIMIT: 'A connection to the admin API past `gateway.admin.maxConnectionsPerSource` from its address: closed at accept.',
   ERR_ADMIN_TOKEN_REQUIRED: 'The admin API was asked to listen beyond loopback with no token: it refuses to start.',
   ERR_ADMIN_SERVICE: 'A service behind a route failed: 500, the log has the cause.',
   ERR_ADMIN_REQUEST: 'A request the API refused (bad body, unknown name) without a code of its own: 4xx.',

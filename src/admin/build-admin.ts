@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/index.js';
 import type { AdminServices } from './admin-services.js';
 import { AdminActions } from './admin-actions.js';
+import { AdminRefusals } from './admin-refusals.js';
 import { describeRoute, OPENAPI_TAGS } from './openapi-doc.js';
 import { listenerDownSchema } from './schemas.js';
 import { requireToken } from './auth.js';
@@ -46,6 +47,8 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
     logController: new LogController({ disableRequestLogging: true }),
     ...(opts.schemas === 'at-start' ? {} : { schemaController: { compilersFactory: lazySchemaCompilers } }),
   }) as unknown as FastifyInstance;
+  const refusals = new AdminRefusals(opts.log?.child({ component: 'admin' }));
+  app.addHook('onClose', async () => refusals.close());
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -67,7 +70,7 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   // Every route says what it can answer besides its own results: 400 for a refused request, 401 without the token.
   app.addHook('onRoute', (route) => describeRoute(route, OPEN_ROUTES));
   const actions = new AdminActions();
-  requireToken(app, opts.token, OPEN_ROUTES);
+  requireToken(app, opts.token, OPEN_ROUTES, refusals);
   app.setErrorHandler(async (err, req, reply) => {
     const status = (err as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
@@ -116,9 +119,9 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(engineRoutes(services, actions));
-  await app.register(b2buaRoutes(services, actions));
+  await app.register(b2buaRoutes(services, actions, refusals));
   await app.register(callsRoutes(services, actions));
-  await app.register(metricsRoute(services, actions, opts.processMetrics !== undefined ? { processMetrics: opts.processMetrics } : {}));
+  await app.register(metricsRoute(services, actions, refusals, opts.processMetrics !== undefined ? { processMetrics: opts.processMetrics } : {}));
   await app.register(reloadRoutes(services));
   await app.register(pkiRoutes(services));
   await app.register(configRoutes(services));

@@ -87,6 +87,12 @@ export const adminActionsSchema = {
   additionalProperties: { type: 'object', additionalProperties: int },
 } as const;
 
+export const adminRefusedSchema = {
+  type: 'object',
+  description: 'who the admin API turned away: unauthorized (401, no or another bearer token), connection-limit and source-limit (connections closed at accept past gateway.admin.maxConnections and maxConnectionsPerSource)',
+  properties: { unauthorized: int, 'connection-limit': int, 'source-limit': int },
+} as const;
+
 /** What a hang-up sent, by whether the call had been answered: the admin API's log line and `trunkgate clear call` say it. */
 export function clearedHow(answerAt: number | null | undefined): string {
   return answerAt === null ? 'CANCEL sent to the called side, 480 to the caller' : 'BYE sent on both legs';

@@ -2,6 +2,10 @@
 export type AdminErrorCode =
   /** A request without the bearer token, or with another one (401). */
   | 'ERR_ADMIN_UNAUTHORIZED'
+  /** A connection to the admin API past gateway.admin.maxConnections (all sources together): closed at accept. */
+  | 'ERR_ADMIN_CONN_LIMIT'
+  /** A connection to the admin API past gateway.admin.maxConnectionsPerSource from its address: closed at accept. */
+  | 'ERR_ADMIN_CONN_SOURCE_LIMIT'
   /** The admin API asked to listen beyond loopback with no token configured: it refuses to start. */
   | 'ERR_ADMIN_TOKEN_REQUIRED'
   /** A service behind a route failed (500; the log has the cause). */

@@ -4,6 +4,7 @@ import type { EngineSnapshot } from '../engine/engine-snapshot.js';
 import type { CertificateRow } from '../certificate-inventory.js';
 import type { CdrSinkStats } from '../cdr/index.js';
 import type { AdminActionCounts } from './admin-actions.js';
+import type { AdminRefusalCounts } from './admin-refusals.js';
 
 /** What one scrape reads: taken once, then every metric is set from it. */
 
@@ -20,6 +21,8 @@ export interface MetricsInput {
   cdr?: CdrSinkStats;
   /** The admin API's actions (clear call, clear connection) by result. */
   admin?: AdminActionCounts;
+  /** Who the admin API turned away, by cause. */
+  adminRefused?: AdminRefusalCounts;
   /** The configuration API's writes by operation and outcome. */
   configWrites?: Record<string, Record<string, number>>;
 }
@@ -188,6 +191,8 @@ export class GatewayMetrics {
     counter('trunkgate_admin_actions_total', 'What was asked of the admin API (clear-call, clear-connection), by result (done, not-found, conflict)',
       ['action', 'result'], (i) => Object.entries(i.admin ?? {}).flatMap(([action, byResult]) =>
         Object.entries(byResult).map(([result, n]) => [{ action, result }, n] as [Labels, number])));
+    counter('trunkgate_admin_refused_total', 'Admin API refusals, by cause: unauthorized (401), connection-limit and source-limit (closed at accept)',
+      ['cause'], (i) => Object.entries(i.adminRefused ?? {}).map(([cause, n]) => [{ cause }, n]));
     counter('trunkgate_media_requests_total', 'rtpengine ng requests of the b2bua apps, by command', ['command'],
       (i) => Object.entries(i.b2bua.media?.requests ?? {}).map(([command, n]) => [{ command }, n]));
     counter('trunkgate_media_failures_total', 'rtpengine ng requests that failed, by kind (timeout, refused, unavailable)', ['kind'],

@@ -3,7 +3,7 @@
  * serializes with them. Objects whose keys are data (counters by code) allow any further property.
  */
 
-import { adminActionsSchema } from './call-schemas.js';
+import { adminActionsSchema, adminRefusedSchema } from './call-schemas.js';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -223,6 +223,7 @@ export const statsSchema = {
     appThread: { type: 'object', additionalProperties: true },
     cdr: { type: 'object', additionalProperties: true },
     admin: adminActionsSchema,
+    adminRefused: adminRefusedSchema,
     /** The configuration API's writes, by operation (create, replace, delete) and outcome (done, or the refusal's code). */
     configWrites: { type: 'object', additionalProperties: { type: 'object', additionalProperties: int } },
     process: { type: 'object', properties: { rss: int, heapTotal: int, heapUsed: int, external: int, arrayBuffers: int } },

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AdminActions } from '../admin-actions.js';
+import type { AdminRefusals } from '../admin-refusals.js';
 import { engineIsExternal, type AdminServices } from '../admin-services.js';
 import { certificatesSchema, statsSchema, trunksSchema } from '../schemas.js';
 
 /** GET /trunks (OPTIONS ping state), GET /certificates (expiry of every configured certificate) and GET /stats. */
-export function b2buaRoutes(services: AdminServices, actions: AdminActions): FastifyPluginAsync {
+export function b2buaRoutes(services: AdminServices, actions: AdminActions, refusals: AdminRefusals): FastifyPluginAsync {
   return async (app) => {
     app.get('/trunks', {
       schema: {
@@ -54,6 +55,7 @@ export function b2buaRoutes(services: AdminServices, actions: AdminActions): Fas
         ...(services.appThread ? { appThread: services.appThread() } : {}),
         ...(services.cdr ? { cdr: services.cdr() } : {}),
         admin: actions.snapshot(),
+        adminRefused: refusals.snapshot(),
         ...(services.configStore ? { configWrites: services.configStore.counts() } : {}),
         process: processMemory(),
       };

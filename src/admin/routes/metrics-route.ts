@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AdminActions } from '../admin-actions.js';
+import type { AdminRefusals } from '../admin-refusals.js';
 import { engineIsExternal, type AdminServices } from '../admin-services.js';
 import { GatewayMetrics } from '../metrics.js';
 
 /** GET /metrics: the Prometheus text exposition (prom-client). */
-export function metricsRoute(services: AdminServices, actions: AdminActions, opts: { processMetrics?: boolean } = {}): FastifyPluginAsync {
+export function metricsRoute(services: AdminServices, actions: AdminActions, refusals: AdminRefusals, opts: { processMetrics?: boolean } = {}): FastifyPluginAsync {
   return async (app) => {
     const metrics = new GatewayMetrics(opts);
     app.get('/metrics', {
@@ -17,7 +18,7 @@ export function metricsRoute(services: AdminServices, actions: AdminActions, opt
     }, async (_req, reply) => {
       const text = await metrics.render({
         ...(engineIsExternal(services) ? {} : { engine: await services.engineSnapshot() }), b2bua: services.b2buaStats(), certificates: services.certificates?.() ?? [],
-        ...(services.cdr ? { cdr: services.cdr() } : {}), admin: actions.snapshot(),
+        ...(services.cdr ? { cdr: services.cdr() } : {}), admin: actions.snapshot(), adminRefused: refusals.snapshot(),
         ...(services.configStore ? { configWrites: services.configStore.counts() } : {}),
       });
       return reply.type(metrics.contentType).send(text);

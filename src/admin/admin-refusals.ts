@@ -1,0 +1,52 @@
+import { isIP } from 'node:net';
+import { systemClock } from '../common/clock.js';
+import { RateLimitedLog, type Logger, type NowSource } from '../log/index.js';
+import type { AdminErrorCode } from './errors.js';
+
+/**
+ * Why the admin API turned someone away: a request without the right bearer token (401), or a connection closed at
+ * accept past the total cap or its source's share.
+ */
+export type AdminRefusalCause = 'unauthorized' | 'connection-limit' | 'source-limit';
+
+export type AdminRefusalCounts = Record<AdminRefusalCause, number>;
+
+const CODES: Record<AdminRefusalCause, AdminErrorCode> = {
+  unauthorized: 'ERR_ADMIN_UNAUTHORIZED',
+  'connection-limit': 'ERR_ADMIN_CONN_LIMIT',
+  'source-limit': 'ERR_ADMIN_CONN_SOURCE_LIMIT',
+};
+
+/** An address as the refusals key it: IPv4-mapped IPv6 ('::ffff:192.0.2.1') as the IPv4 address, lower case. */
+export function sourceAddress(address: string | undefined): string {
+  const a = (address ?? '').toLowerCase();
+  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
+}
+
+/**
+ * The admin API's refusals (one instance per admin server): each one counted (/stats `adminRefused`, /metrics
+ * `trunkgate_admin_refused_total{cause}`), and logged at warn once a minute per code and source, at most ten
+ * lines a minute per code; what was left out is summed up in one line at the minute's end.
+ */
+export class AdminRefusals {
+  readonly #counts: AdminRefusalCounts = { unauthorized: 0, 'connection-limit': 0, 'source-limit': 0 };
+  readonly #lines: RateLimitedLog | undefined;
+
+  constructor(log?: Logger, clock: NowSource = systemClock) {
+    this.#lines = log ? new RateLimitedLog(log, clock, { intervalMs: 60_000, summaries: true }) : undefined;
+  }
+
+  refused(cause: AdminRefusalCause, source: string, fields: Record<string, unknown>, msg: string): void {
+    this.#counts[cause]++;
+    this.#lines?.warn(CODES[cause], source, { source, ...fields }, msg);
+  }
+
+  snapshot(): AdminRefusalCounts {
+    return { ...this.#counts };
+  }
+
+  /** Writes the pending summary lines and stops their timers. Idempotent. */
+  close(): void {
+    this.#lines?.close();
+  }
+}

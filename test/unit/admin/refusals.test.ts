@@ -1,0 +1,38 @@
+// The admin API's refusals are counted whatever the log shows: a 401 is `unauthorized` in /stats adminRefused and
+// in trunkgate_admin_refused_total{cause}.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildAdmin, type AdminServices } from '../../../src/admin/index.js';
+import { sourceAddress } from '../../../src/admin/admin-refusals.js';
+import { parsePromText } from '../../support/prom-text.js';
+
+const unused = (): never => {
+  throw new Error('not called here');
+};
+const services: AdminServices = {
+  engineSnapshot: unused, reloadTls: unused, reloadConfig: unused,
+  engine: () => ({ mode: 'external', control: '-', connected: true }),
+  b2buaStats: () => ({ attempted: 0, connected: 0, completed: 0, failed: {}, failedTotal: 0, active: 0 }) as unknown as ReturnType<AdminServices['b2buaStats']>,
+};
+const auth = { authorization: 'Bearer secret' };
+
+test('each 401 counts as unauthorized in /stats and /metrics; a request with the token does not', async (t) => {
+  const app = await buildAdmin(services, { token: 'secret', processMetrics: false });
+  t.after(() => app.close());
+  assert.equal((await app.inject({ method: 'GET', url: '/stats' })).statusCode, 401);
+  assert.equal((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope' } })).statusCode, 401);
+  assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'an open route is no refusal');
+  const stats = (await app.inject({ method: 'GET', url: '/stats', headers: auth })).json() as { adminRefused: Record<string, number> };
+  assert.deepEqual(stats.adminRefused, { unauthorized: 2, 'connection-limit': 0, 'source-limit': 0 });
+  const prom = parsePromText((await app.inject({ method: 'GET', url: '/metrics', headers: auth })).body);
+  assert.equal(prom.types.get('trunkgate_admin_refused_total'), 'counter');
+  assert.equal(prom.value('trunkgate_admin_refused_total', { cause: 'unauthorized' }), 2);
+  assert.equal(prom.value('trunkgate_admin_refused_total', { cause: 'source-limit' }), 0);
+});
+
+test('a source is keyed by its address, IPv4-mapped IPv6 as IPv4', () => {
+  assert.equal(sourceAddress('::ffff:127.0.0.1'), '127.0.0.1');
+  assert.equal(sourceAddress('::1'), '::1');
+  assert.equal(sourceAddress('FE80::1'), 'fe80::1');
+  assert.equal(sourceAddress(undefined), '');
+});
