@@ -4,6 +4,7 @@ import type { Logger } from '../log/index.js';
 import type { AdminServices } from './admin-services.js';
 import { AdminActions } from './admin-actions.js';
 import { AdminRefusals } from './admin-refusals.js';
+import { capConnections, DEFAULT_ADMIN_CONNECTION_LIMITS } from './connection-cap.js';
 import { describeRoute, OPENAPI_TAGS } from './openapi-doc.js';
 import { listenerDownSchema } from './schemas.js';
 import { requireToken } from './auth.js';
@@ -32,7 +33,19 @@ export interface AdminOptions {
    * at `ready()` as fastify does by default (a test checks every schema compiles).
    */
   schemas?: 'lazy' | 'at-start';
+  /** Connections open at once while listening, all sources together (default 64; gateway.admin.maxConnections). */
+  maxConnections?: number;
+  /** Of those, from one source address (default 16; gateway.admin.maxConnectionsPerSource). */
+  maxConnectionsPerSource?: number;
 }
+
+/**
+ * Timeouts of the listening server, in ms. connection: a socket silent this long is closed (fastify's default is
+ * never); request: the whole request, body included, must arrive within it, and its headers within headers;
+ * keepAlive: an idle connection between requests. With the connection caps they bound how long a slow or silent
+ * client can hold a slot (headers and request are checked every 5 s: a slot frees up to 5 s after its time).
+ */
+export const ADMIN_TIMEOUTS = { connection: 60_000, request: 30_000, headers: 10_000, keepAlive: 5_000 } as const;
 
 // The console's static files hold no secret: its pages ask for the token and send it with every API call.
 const OPEN_ROUTES = ['/health', '/openapi.json', '/console', '/console/', '/console/*'];
@@ -45,10 +58,20 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   const app = Fastify({
     ...(opts.log ? { loggerInstance: opts.log.child({ component: 'admin' }) } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
+    connectionTimeout: ADMIN_TIMEOUTS.connection,
+    requestTimeout: ADMIN_TIMEOUTS.request,
+    keepAliveTimeout: ADMIN_TIMEOUTS.keepAlive,
+    // Node looks for requests past their time every connectionsCheckingInterval (30 s by its default).
+    http: { headersTimeout: ADMIN_TIMEOUTS.headers, requestTimeout: ADMIN_TIMEOUTS.request, connectionsCheckingInterval: 5_000 },
     ...(opts.schemas === 'at-start' ? {} : { schemaController: { compilersFactory: lazySchemaCompilers } }),
   }) as unknown as FastifyInstance;
   const refusals = new AdminRefusals(opts.log?.child({ component: 'admin' }));
   app.addHook('onClose', async () => refusals.close());
+  const cap = capConnections(app.server, {
+    maxConnections: opts.maxConnections ?? DEFAULT_ADMIN_CONNECTION_LIMITS.maxConnections,
+    maxConnectionsPerSource: opts.maxConnectionsPerSource ?? DEFAULT_ADMIN_CONNECTION_LIMITS.maxConnectionsPerSource,
+  }, refusals);
+  app.addHook('preClose', async () => cap.closeUnused());
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

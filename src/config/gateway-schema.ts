@@ -27,6 +27,10 @@ export const AdminSchema = z.strictObject({
   port: PortSchema.default(8080),
   /** The environment variable holding the bearer token of the admin API (unset: no token asked on loopback). */
   tokenEnv: EnvNameSchema.default('TRUNKGATE_ADMIN_TOKEN'),
+  /** Connections open at once, all sources together; past it a connection is closed at accept (ERR_ADMIN_CONN_LIMIT). */
+  maxConnections: z.number().int().min(1).max(100_000).default(64),
+  /** Of those, from one source address (ERR_ADMIN_CONN_SOURCE_LIMIT). */
+  maxConnectionsPerSource: z.number().int().min(1).max(100_000).default(16),
 });
 
 /** How many synthetic calls warm the engine before its listeners open. */

@@ -1,9 +1,10 @@
 // The admin API's refusals are counted whatever the log shows: a 401 is `unauthorized` in /stats adminRefused and
-// in trunkgate_admin_refused_total{cause}.
+// in trunkgate_admin_refused_total{cause}; gateway.admin bounds its connections by default.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildAdmin, type AdminServices } from '../../../src/admin/index.js';
 import { sourceAddress } from '../../../src/admin/admin-refusals.js';
+import { AdminSchema } from '../../../src/config/gateway-schema.js';
 import { parsePromText } from '../../support/prom-text.js';
 
 const unused = (): never => {
@@ -28,6 +29,14 @@ test('each 401 counts as unauthorized in /stats and /metrics; a request with the
   assert.equal(prom.types.get('trunkgate_admin_refused_total'), 'counter');
   assert.equal(prom.value('trunkgate_admin_refused_total', { cause: 'unauthorized' }), 2);
   assert.equal(prom.value('trunkgate_admin_refused_total', { cause: 'source-limit' }), 0);
+});
+
+test('gateway.admin caps connections by default: 64 in all, 16 from one address', () => {
+  const a = AdminSchema.parse({});
+  assert.equal(a.maxConnections, 64);
+  assert.equal(a.maxConnectionsPerSource, 16);
+  assert.equal(AdminSchema.safeParse({ maxConnections: 0 }).success, false);
+  assert.equal(AdminSchema.parse({ maxConnections: 8, maxConnectionsPerSource: 2 }).maxConnectionsPerSource, 2);
 });
 
 test('a source is keyed by its address, IPv4-mapped IPv6 as IPv4', () => {
