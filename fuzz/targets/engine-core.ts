@@ -1,10 +1,12 @@
 import { ManualClock } from '../../src/common/clock.js';
 import { EngineCore } from '../../src/engine/core/index.js';
+import { edgeGuard } from '../../src/engine/edge-guard.js';
 import type { AppHub, CdrKind, SipFrameMeta } from '../../src/engine/types.js';
 import { buildCdrFrame, buildResponse, buildSipFrame, parseControlMessage, toAppProxyCommand, toAppSipCommand } from '../../src/engine/wire/index.js';
 import { getHeader, parseMessage, tagOf, type SipMessage } from '../../src/sip/message/index.js';
 import { TransactionLayer } from '../../src/sip/transaction/index.js';
-import type { Flow, ListenerInfo, SendTarget, TransportSender } from '../../src/sip/transport/types.js';
+import type { TransportLayer } from '../../src/sip/transport/index.js';
+import type { Flow, ListenerInfo, SendTarget, TransportSender, TransportUser } from '../../src/sip/transport/types.js';
 import { srfFrameProblem, srfTextProblem } from '../../test/unit/sip/message/srf-oracle.js';
 import { fail, guardAsync } from './guard.js';
 
@@ -14,7 +16,8 @@ import { fail, guardAsync } from './guard.js';
  * what the core last said (below), so the fuzzer reaches the states a real call passes through: answers to the
  * engine's own requests, in-dialog requests, the app's replies to transactions it was handed.
  *
- * What must hold, whatever the script: nothing thrown out of the core, no promise rejected unhandled; every frame
+ * The network's messages reach the core through the edge guard, as in the engine. What must hold, whatever the
+ * script: nothing thrown out of the core, no promise rejected unhandled; every frame
  * the core hands the app, drachtio-srf parses (its SIP parser, its header parsers, the meta line); every reply and
  * CDR with SIP text, the same; every message the core puts on the network, our own parser accepts.
  */
@@ -133,7 +136,7 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
  * then more header lines: an answer from peer b to the last request the core sent; `s` then a line end and a control
  * message from the app (`msgId|sip|$T|$D` CRLF SIP text, or `proxy`); `t<ms>`: that much time passes.
  */
-function step(s: Script, core: EngineCore, clock: ManualClock, raw: Buffer): void {
+function step(s: Script, core: EngineCore, front: TransportUser, clock: ManualClock, raw: Buffer): void {
   if (raw.length === 0) return;
   const nl = raw.indexOf(10);
   const head = raw.subarray(1, nl < 0 ? raw.length : nl).toString('latin1');
@@ -149,7 +152,7 @@ function step(s: Script, core: EngineCore, clock: ManualClock, raw: Buffer): voi
     const r = parseMessage(buf);
     if (!r.ok) return;
     const flow: Flow = { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: PEERS[peer]!, remotePort: 5060, listenerId: 'fuzz' };
-    core.onMessage(r.message, buf, flow);
+    front.onMessage(r.message, buf, flow);
   } else if (op === 's') {
     const m = parseControlMessage(rest);
     if (!m.ok) return;
@@ -174,9 +177,14 @@ export const fuzz = guardAsync('engine-core', async (data) => {
   const s = new Script();
   const transactions = new TransactionLayer({ transport: s, clock });
   const core = new EngineCore({ transactions, transport: s, hub: s, clock, lookup: () => Promise.resolve('127.0.0.9') });
+  // The network reaches the core through the edge, as in the engine (no trusted-source list, no rate: its stray check).
+  const front = edgeGuard(core, {
+    transport: s as unknown as TransportLayer, transactions, trust: undefined, rate: undefined, dialogs: core,
+    listenerTenant: () => undefined, retryAfterSeconds: 5,
+  });
   try {
     for (const raw of split(data)) {
-      step(s, core, clock, raw);
+      step(s, core, front, clock, raw);
       await tick();
     }
     // Every timer runs out: retransmissions, the app's answer times, Timer B/F/H, the ACK-timeout BYE.
