@@ -97,7 +97,10 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
           pki: pkiService({ config: () => reloader.config, changed: () => expiry.check() }),
           // Configuration objects written into profiles/, judged as the loader judges them, applied by the reload path.
           configStore: new ConfigStore({ profilesDir, loadOptions: { validateCipherName, env }, apply: () => reloader.reloadConfig('api'), log }),
-        }, { host: adminCfg.host, port, log, warnings: plan.warnings, ...(token ? { token } : {}) });
+        }, {
+          host: adminCfg.host, port, log, warnings: plan.warnings, ...(token ? { token } : {}),
+          maxConnections: adminCfg.maxConnections, maxConnectionsPerSource: adminCfg.maxConnectionsPerSource,
+        });
         log.info({ admin: `${admin.address.host}:${admin.address.port}`, token: token ? 'required' : 'none' },
           `trunkgate: admin API on http://${admin.address.host.includes(':') ? `[${admin.address.host}]` : admin.address.host}:${admin.address.port}`);
       } catch (err) {
