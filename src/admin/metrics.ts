@@ -188,6 +188,17 @@ export class GatewayMetrics {
         .map((state) => [{ tenant: t.tenant, server: t.server, state }, t.state === state ? 1 : 0] as [Labels, number])));
     gauge('trunkgate_registration_up', 'A registration trunk\'s binding at its registrar: 1 registered, 0 not (yet)', ['tenant', 'registrar'],
       (i) => (i.b2bua.registrations ?? []).map((r) => [{ tenant: r.tenant, registrar: r.registrar }, r.state === 'registered' ? 1 : 0]));
+    counter('trunkgate_registration_interval_too_brief_total', 'A registration trunk\'s REGISTERs its registrar answered 423 Interval Too Brief', ['tenant', 'registrar'],
+      (i) => (i.b2bua.registrations ?? []).map((r) => [{ tenant: r.tenant, registrar: r.registrar }, r.intervalTooBrief]));
+    counter('trunkgate_register_relay_refused_total',
+      'Requests the registration relay refused, by cause: no-relay (REGISTER on a tenant without registerRelay, 403), full (503), token (forged or expired flow token, 403), source (403), no-binding (MESSAGE or NOTIFY to no relayed binding, 404)',
+      ['cause'], (i) => {
+        const r = i.b2bua.registerRelay;
+        return r ? ([['no-relay', r.refusedNoRelay], ['full', r.refusedFull], ['token', r.refusedToken], ['source', r.refusedSource], ['no-binding', r.refusedNoBinding]] as const)
+          .map(([cause, n]) => [{ cause }, n] as [Labels, number]) : [];
+      });
+    counter('trunkgate_calls_in_dialog_refused_total', 'In-dialog requests of connected calls the gateway refused itself (488 no SRTP suite, 503 media relay, 500 not sent), by status',
+      ['status'], (i) => Object.entries(i.b2bua.inDialogRefused ?? {}).map(([status, n]) => [{ status }, n]));
     counter('trunkgate_admin_actions_total', 'What was asked of the admin API (clear-call, clear-connection), by result (done, not-found, conflict)',
       ['action', 'result'], (i) => Object.entries(i.admin ?? {}).flatMap(([action, byResult]) =>
         Object.entries(byResult).map(([result, n]) => [{ action, result }, n] as [Labels, number])));

@@ -107,6 +107,7 @@ export const trunksSchema = {
         properties: {
           tenant: str, registrar: str, aor: str, contactUser: str, state: { type: 'string', enum: ['unregistered', 'registered', 'failed'] },
           target: str, granted: int, expiresAt: { type: 'string', format: 'date-time' }, lastStatus: int, lastError: str, failures: int, registers: int,
+          intervalTooBrief: int,
         },
       },
     },

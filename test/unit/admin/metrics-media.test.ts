@@ -20,3 +20,23 @@ test('/metrics carries the media counters, the registration trunks and the confi
   assert.match(text, /^trunkgate_registration_up\{tenant="carrier",registrar="192\.0\.2\.20:5060"\} 1$/m);
   assert.match(text, /^trunkgate_config_writes_total\{operation="create",outcome="ERR_CONFIG_EXISTS"\} 1$/m);
 });
+
+test('/metrics carries the 423s of a registration trunk, the registration relay\'s refusals by cause and in-dialog refusals by status', async () => {
+  const m = new GatewayMetrics({ processMetrics: false });
+  const input = {
+    engine: { connections: [], tls: { failures: [], profiles: [], version: 1 }, transport: { messagesIn: 0, messagesOut: 0, drops: {} }, transactions: {}, apps: 1, listenersDown: [] },
+    b2bua: {
+      attempted: 0, connected: 0, completed: 0, failed: {}, failedTotal: 0, active: 0,
+      registrations: [{ tenant: 'carrier', registrar: '192.0.2.20:5060', aor: 'sip:t@c', contactUser: 't', state: 'failed', failures: 2, registers: 4, intervalTooBrief: 3 }],
+      registerRelay: { relayed: 0, accepted: 0, refusedNoRelay: 7, refusedFull: 0, routed: 0, refusedToken: 2, refusedSource: 1, refusedNoBinding: 5, bindings: 0 },
+      inDialogRefused: { 488: 4, 500: 1 },
+    },
+  } as unknown as MetricsInput;
+  const text = await m.render(input);
+  assert.match(text, /^trunkgate_registration_interval_too_brief_total\{tenant="carrier",registrar="192\.0\.2\.20:5060"\} 3$/m);
+  assert.match(text, /^trunkgate_register_relay_refused_total\{cause="no-relay"\} 7$/m);
+  assert.match(text, /^trunkgate_register_relay_refused_total\{cause="token"\} 2$/m);
+  assert.match(text, /^trunkgate_register_relay_refused_total\{cause="no-binding"\} 5$/m);
+  assert.match(text, /^trunkgate_calls_in_dialog_refused_total\{status="488"\} 4$/m);
+  assert.match(text, /^trunkgate_calls_in_dialog_refused_total\{status="500"\} 1$/m);
+});
