@@ -71,7 +71,7 @@ export interface B2buaStatsSnapshot extends CallStatsSnapshot {
   trunks?: TrunkMonitorSnapshot;
   /** Each registration trunk's state at its registrar, when a tenant registers. */
   registrations?: RegistrationStatus[];
-  /** REGISTERs relayed with Path and requests routed to their flows, when a tenant has registerRelay. */
+  /** REGISTERs relayed with Path, requests routed to their flows, and what the relay refused; whenever a policy runs. */
   registerRelay?: RegisterRelaySnapshot;
   /** rtpengine requests, failures and sessions of this app's media pools, once a call of it was anchored. */
   media?: MediaCounters;
