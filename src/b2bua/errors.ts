@@ -48,7 +48,9 @@ export type B2buaLogCode =
   /** A re-INVITE, UPDATE or INFO of a connected call the gateway refused itself (488, 503, 500). */
   | 'ERR_B2BUA_IN_DIALOG_REFUSED'
   /** A B leg's digest challenge came from a realm other than its tenant's: not answered. */
-  | 'ERR_B2BUA_DIGEST_REALM';
+  | 'ERR_B2BUA_DIGEST_REALM'
+  /** A B leg to a dial peer failed (no answer in time, unreachable, a failover status) and the next one was tried. */
+  | 'ERR_B2BUA_LEG_FAILED';
 
 /** Events of the b2bua an operator watches for (listed with what to do in src/events.ts). */
 export type B2buaEventCode =

@@ -3,6 +3,7 @@ import type { AnswerRefused, OfferRefusal } from '../call-sdp.js';
 import { writeCdr } from '../cdr.js';
 import { localsOf, refusalLine, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
 import { sipReason } from '../reason.js';
+import type { LimitedLevel } from '../../log/rate-limited-log.js';
 
 /*
  * The refusals of the bridge step a caller (or a called trunk) can repeat on every call: each one's response carries a
@@ -37,6 +38,19 @@ export function sessionTooShort(deps: PipelineDeps, req: PipelineRequest, res: P
   if (!res.finalResponseSent) res.send(422, undefined, { headers: { 'Min-SE': String(minSe), Reason: reason } });
   deps.stats.calls.fail(422);
   writeCdr(localsOf(req), { status: 422, cause: 'session-interval-too-small', reason, endAt: deps.clock.now(), releasedBy: 'gateway' });
+}
+
+/**
+ * A B leg to `target` failed (no answer in time, unreachable, a failover status) and the next dial peer is tried:
+ * a dead trunk does that on every call, so the line goes once a window per dial peer; the CDR lists every attempt.
+ */
+export function legFailedLine(deps: PipelineDeps, req: PipelineRequest, target: BLegTarget, level: LimitedLevel, fields: Record<string, unknown>, msg: string): void {
+  const code = 'ERR_B2BUA_LEG_FAILED';
+  if (!deps.refusals) {
+    (req.locals?.log ?? deps.log)[level]({ code, dialPeer: target.dialPeer, ...fields }, msg);
+    return;
+  }
+  deps.refusals.line(level, code, { callId: req.locals?.callId, dialPeer: target.dialPeer, ...fields }, msg, `dial-peer:${target.dialPeer}`);
 }
 
 /** The line of an offer refused before the B leg to `target` was placed: no SRTP suite left (488), no media relay (503). */

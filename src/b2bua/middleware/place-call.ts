@@ -16,7 +16,7 @@ import { mediaPool } from '../media-pools.js';
 import { watchMedia } from '../media-watch.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
 import { isBusy } from './busy-refusal.js';
-import { answerRefusedLine, handlerFailed, offerRefusedLine, sessionTooShort } from './call-refusals.js';
+import { answerRefusedLine, handlerFailed, legFailedLine, offerRefusedLine, sessionTooShort } from './call-refusals.js';
 import { LegSlots } from './call-limit.js';
 import { LegRates } from './call-rate.js';
 import { resolveTarget, type Failure } from './resolve-target.js';
@@ -195,7 +195,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     if (r.noAnswer) {
       stats.calls.noAnswerTimeouts++;
       const s = Math.round(target.noAnswerMs! / 1000);
-      log.info({ dialPeer: target.dialPeer, uri: target.uri, noAnswerSeconds: s }, 'b2bua: no answer in time, trying the next dial peer');
+      legFailedLine(deps, req, target, 'info', { uri: target.uri, noAnswerSeconds: s }, 'b2bua: no answer in time, trying the next dial peer');
       failure = { status: 408, reasonHeader: sipReason(408, `No answer from dial peer ${target.dialPeer} within ${s} s`), cause: 'no-answer', releasedBy: 'gateway' };
       note(target, attemptAt, 'no-answer', null, undefined);
       continue;
@@ -209,7 +209,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     }
     const status = sipErrorStatus(err);
     if (status === undefined) {
-      log.warn({ err, dialPeer: target.dialPeer, uri: target.uri }, 'b2bua: B leg not placed');
+      legFailedLine(deps, req, target, 'warn', { err, uri: target.uri }, 'b2bua: B leg not placed');
       failure = { status: 503, reasonHeader: sipReason(503, `Trunk unreachable: dial peer ${target.dialPeer}`), cause: 'transport', releasedBy: 'gateway' };
       note(target, attemptAt, 'unreachable', null, undefined);
       continue;
@@ -237,7 +237,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
       releasedBy: outcome === 'cancelled' ? 'caller' : byEngine ? 'gateway' : 'callee', ...(farReason !== undefined ? { reasonOut: farReason } : {}),
     };
     if (outcome === 'cancelled' || !isFailoverStatus(status)) break;
-    log.info({ status, dialPeer: target.dialPeer }, 'b2bua: trunk failed, trying the next dial peer');
+    legFailedLine(deps, req, target, 'info', { status }, 'b2bua: trunk failed, trying the next dial peer');
   }
 
   const out = used ? { tenantOut: used.tenant, transportOut: used.transport, dialPeer: used.dialPeer } : {};

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { mapPermissions, placeCall, type ActiveCalls, type B2buaPolicy, type PlaceCallDeps } from '../../../../src/b2bua/index.js';
 import { RateLimitedLog } from '../../../../src/log/index.js';
 import { selectDialPeers } from '../../../../src/policy/index.js';
-import { settle } from '../fake-srf.js';
+import { settle, sipError } from '../fake-srf.js';
 import { deps, FakeRes, fakeInvite, policy, ScriptedSrf } from '../pipeline-fakes.js';
 import { cdrOf, offer } from './place-call-rig.js';
 
@@ -73,6 +73,23 @@ test('place-call: a called side\'s answer with no suite the caller allows: one E
     assert.equal(c.res.status, 488);
   }
   assert.equal(d.coded('ERR_B2BUA_SRTP_REFUSED').length, 1);
+});
+
+test('place-call: a trunk that fails every call: each call fails over, and one ERR_B2BUA_LEG_FAILED line a window for its dial peer', async () => {
+  const d = limited();
+  for (let i = 0; i < 20; i++) {
+    const c = call(d, {}, { callId: `c${i}` });
+    const first = await c.srf.attempt(0);
+    first.reject(sipError(503));
+    const second = await c.srf.attempt(1);
+    assert.notEqual(second.uri, first.uri, `call ${i} went on to the next target`);
+    second.reject(Object.assign(sipError(486), { reason: 'Busy Here' }));
+    await settle();
+  }
+  const lines = d.coded('ERR_B2BUA_LEG_FAILED');
+  assert.equal(lines.length, 1, 'one line for twenty failovers');
+  assert.equal(lines[0]!.status, 503);
+  assert.ok(typeof lines[0]!.dialPeer === 'string');
 });
 
 test('place-call: the handler failing unexpectedly answers 500 with a Reason, counts it and writes the call\'s CDR (gateway-error)', async () => {
