@@ -10,6 +10,8 @@ import type { CdrRecord } from './cdr-record.js';
 import { addressUser } from './sip-user.js';
 import { superviseLegs, type BridgeLeg } from './supervise-legs.js';
 import { targetUri, uriUser, type BridgeTarget } from './target-uri.js';
+import type { RateLimitedLog } from '../log/index.js';
+import type { B2buaLogCode } from './errors.js';
 
 /** The parts of an incoming INVITE the bridge reads (the optional ones for its CDR). */
 export interface BridgeRequest extends InviteFacts {
@@ -40,6 +42,14 @@ export interface BridgeContext {
   onCdr?: (record: CdrRecord) => void;
   /** A connected call is ended with BYE on both legs after this long (gateway.calls.maxDurationSeconds); absent: no limit. */
   maxDurationMs?: number;
+  /** Lines a far end can make happen on every call go through it, once a window per code (and target). */
+  refusals?: RateLimitedLog;
+}
+
+/** A failure a far end or a dead target repeats on every call: once a window per code through `refusals`, if given. */
+function failureLine(ctx: BridgeContext, code: B2buaLogCode, fields: Record<string, unknown>, msg: string): void {
+  if (ctx.refusals) ctx.refusals.line('warn', code, fields, msg, `${ctx.target.host}:${ctx.target.port}`);
+  else ctx.log.warn({ code, ...fields }, msg);
 }
 
 /** The SIP status a failed createB2BUA carries (drachtio-srf's SipError), or undefined for any other error. */
@@ -73,7 +83,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
     try {
       if (!res.finalResponseSent) res.send(answer.status, undefined, { headers: { Reason: answer.reasonHeader } });
     } catch (err) {
-      log.warn({ err, callId }, 'b2bua: could not answer the A leg');
+      failureLine(ctx, 'ERR_B2BUA_CONTROL', { err, callId }, 'b2bua: could not answer the A leg');
     }
     invite.cancel();
   }, (cause, reason) => writeRingingAbandoned(locals, cause, reason, 1, clock.now()));
@@ -102,12 +112,12 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
     let status = sipErrorStatus(err);
     if (status === undefined) {
       status = 500;
-      log.warn({ err, callId }, 'b2bua: createB2BUA failed unexpectedly');
+      failureLine(ctx, 'ERR_B2BUA_LEG_FAILED', { err, callId }, 'b2bua: the B leg could not be placed');
       if (!res.finalResponseSent) {
         try {
           res.send(500, undefined, { headers: { Reason: sipReason(500, 'B leg could not be placed') } });
         } catch (sendErr) {
-          log.warn({ err: sendErr, callId }, 'b2bua: could not answer the A leg');
+          failureLine(ctx, 'ERR_B2BUA_CONTROL', { err: sendErr, callId }, 'b2bua: could not answer the A leg');
         }
       }
     }
@@ -124,7 +134,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
   setup?.done();
   const connectedAt = clock.now();
   const control = superviseLegs({
-    stats, log, callId, clock, ...(ctx.maxDurationMs !== undefined ? { maxDurationMs: ctx.maxDurationMs } : {}),
+    stats, log, callId, clock, ...(ctx.maxDurationMs !== undefined ? { maxDurationMs: ctx.maxDurationMs } : {}), refusals: ctx.refusals,
     onEnded: (end) => {
       log.info({
         callId, status: 200, setupMs: connectedAt - startedAt, durationMs: clock.now() - connectedAt, releasedBy: end.releasedBy,

@@ -49,7 +49,7 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_IN_DIALOG_REFUSED'
   /** A B leg's digest challenge came from a realm other than its tenant's: not answered. */
   | 'ERR_B2BUA_DIGEST_REALM'
-  /** A B leg to a dial peer failed (no answer in time, unreachable, a failover status) and the next one was tried. */
+  /** A B leg failed (no answer in time, unreachable, a failover status); the next dial peer is tried, if any. */
   | 'ERR_B2BUA_LEG_FAILED';
 
 /** Events of the b2bua an operator watches for (listed with what to do in src/events.ts). */

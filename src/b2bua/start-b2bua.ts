@@ -103,7 +103,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     }) as Middleware as never);
   } else {
     const ctx: BridgeContext = {
-      srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock, active, ...(options.onCdr ? { onCdr: options.onCdr } : {}),
+      srf: srf as unknown as BridgeSrf, target: target!, stats, log, clock, active, refusals: limited, ...(options.onCdr ? { onCdr: options.onCdr } : {}),
       ...(options.bridgeMaxDurationSeconds ? { maxDurationMs: options.bridgeMaxDurationSeconds * 1000 } : {}),
     };
     srf.invite((req, res) => {

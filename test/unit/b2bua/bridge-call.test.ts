@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { ManualClock } from '../../../src/common/index.js';
+import { RateLimitedLog } from '../../../src/log/index.js';
 import { bridgeCall, CallStats, parseTarget, sipErrorStatus, type BridgeContext } from '../../../src/b2bua/index.js';
 import { captureLog, fakeRequest, FakeLeg, FakeResponse, FakeSrf, settle, sipError } from './fake-srf.js';
 
@@ -158,6 +159,23 @@ test('an unexpected error answers 500 on the A leg if nothing was sent yet', asy
   await done;
   assert.deepEqual(res.sent, [500]);
   assert.deepEqual(s.stats.snapshot().failed, { '500': 1 });
+});
+
+test('a B leg that cannot be placed on every call: 500 each, counted, one ERR_B2BUA_LEG_FAILED line a window', async () => {
+  const s = setup();
+  const ctx: BridgeContext = { ...s.ctx, refusals: new RateLimitedLog(s.ctx.log, s.clock, { intervalMs: 10_000 }) };
+  for (let i = 0; i < 10; i++) {
+    const res = new FakeResponse();
+    const done = bridgeCall(ctx, fakeRequest(), res);
+    await settle();
+    s.srf.calls[i]!.reject(new Error('no route to the target'));
+    await done;
+    assert.deepEqual(res.sent, [500]);
+  }
+  assert.deepEqual(s.stats.snapshot().failed, { '500': 10 });
+  const lines = s.lines.filter((l) => l.code === 'ERR_B2BUA_LEG_FAILED' && (l.level as number) >= 40);
+  assert.equal(lines.length, 1, 'one line for ten calls');
+  assert.match(String(lines[0]!.msg), /the B leg could not be placed/);
 });
 
 test('an unexpected error after a final response sends nothing more', async () => {
