@@ -57,6 +57,8 @@ export class UacCore {
   readonly #pending = new SlotMap<string, ClientPending>();
   /** Apps' new INVITEs and SUBSCRIBEs past the dialog cap's check whose target's name is being looked up. */
   #dialogsUnderWay = 0;
+  /** Apps' requests past the client cap's check whose target's name is being looked up: counted against that cap. */
+  readonly #lookups = { inFlight: 0 };
 
   /** How every client transaction's user reaches back here (client-user.ts). */
   readonly #userHost: ClientUserHost;
@@ -73,9 +75,9 @@ export class UacCore {
     };
   }
 
-  /** Requests sent for apps and not yet answered finally. */
+  /** Requests sent for apps and not yet answered finally, and those waiting for their target's name to resolve. */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#lookups.inFlight;
   }
 
   /** New dialog-forming requests of apps whose dialog is not made yet (a name lookup is in flight). */
@@ -123,7 +125,11 @@ export class UacCore {
     const ip = ipLiteral(dest.host);
     const held = ip === undefined && built.dialog !== undefined;
     if (held) this.#dialogsUnderWay++;
-    const address = ip ?? (await this.#c.names.resolve(dest.host).finally(() => { if (held) this.#dialogsUnderWay--; }));
+    if (ip === undefined) this.#lookups.inFlight++;
+    const address = ip ?? (await this.#c.names.resolve(dest.host).finally(() => {
+      this.#lookups.inFlight--;
+      if (held) this.#dialogsUnderWay--;
+    }));
     const port = dest.port ?? (protocol === 'tls' ? 5061 : 5060);
     if (this.#c.addr.isLocal(address, port)) {
       this.#c.notify.nok(cmd, 'can not send request to myself');
@@ -283,7 +289,9 @@ export class UacCore {
     const request = buildInDialog(d, method, uri, extra, msg.body);
     withDialogTarget(d, this.#c.names, (target) => {
       request.headers.unshift(header('Via', this.#c.addr.viaFor(target.protocol)));
-      const txnId = cmd.transactionId || newLocalId();
+      // Always an id of the engine's (docs/control-protocol.md §2.4): one an app chose could name a pending request
+      // and replace it in the table the client cap counts.
+      const txnId = newLocalId();
       const p: ClientPending = {
         txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: d, inDialog: true,
         canceled: false, final: false,
@@ -292,7 +300,7 @@ export class UacCore {
       if (method === 'INVITE' && live) live.clientInvite = txnId;
       if (method === 'BYE') this.#c.notify.cdr('stop', ['application', this.#c.notify.now(), 'normal-release'], () => serializeMessageText(request));
       this.#startClient(p, cmd);
-    }, (err: unknown) => this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'));
+    }, (err: unknown) => this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'), this.#lookups);
   }
 
   /** The app's `sip` command went out: the request as sent, from which of our listeners, under `txnId` (§2.2). */

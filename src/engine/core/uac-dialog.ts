@@ -108,7 +108,8 @@ export function dialogTarget(d: EngineDialog, names: Pick<NameLookups, 'resolve'
  * Runs `go` with the dialog's target: in this turn when no name needs looking up, so that what `go` sends and
  * echoes to the app leaves with the rest of this turn's work; `fail` when there is no route or `go` throws.
  */
-export function withDialogTarget(d: EngineDialog, names: Pick<NameLookups, 'resolve'>, go: (target: SendTarget) => void, fail: (err: unknown) => void): void {
+export function withDialogTarget(d: EngineDialog, names: Pick<NameLookups, 'resolve'>, go: (target: SendTarget) => void, fail: (err: unknown) => void,
+  lookups?: { inFlight: number }): void {
   let t: SendTarget | Promise<SendTarget>;
   try {
     t = dialogTarget(d, names);
@@ -117,7 +118,11 @@ export function withDialogTarget(d: EngineDialog, names: Pick<NameLookups, 'reso
     return;
   }
   if (t instanceof Promise) {
-    t.then(go).catch(fail);
+    // While the name is looked up the request is counted in `lookups` (the owner's cap counts it).
+    if (lookups) lookups.inFlight++;
+    t.finally(() => {
+      if (lookups) lookups.inFlight--;
+    }).then(go).catch(fail);
     return;
   }
   try {

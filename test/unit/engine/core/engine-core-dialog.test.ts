@@ -85,3 +85,14 @@ test('target refresh: the Contact of a re-INVITE becomes the Request-URI and des
   assert.equal(bye.msg.kind === 'request' && bye.msg.uri, 'sip:alice@127.0.0.9:5099');
   assert.equal(`${bye.target.address}:${bye.target.port}`, '127.0.0.9:5099');
 });
+
+test("an app's in-dialog requests each get a transaction id of the engine's, whatever id the app wrote: none replaces another", async () => {
+  const h = setup();
+  confirmed(h);
+  const ids = [1, 2, 3].map(() => h.fromApp('INFO sip:placeholder SIP/2.0\nContent-Length: 0\n\n', 'chosen-by-app', DIALOG));
+  for (let i = 0; i < 5; i++) await flush();
+  assert.equal(h.core.stats()['clientPending'], 3, 'three requests pending, three entries');
+  const txnIds = ids.map((id) => h.hub.replies.find((r) => r.appMsgId === id)!.fields[7]);
+  assert.equal(new Set(txnIds).size, 3);
+  assert.ok(txnIds.every((t) => t !== 'chosen-by-app' && /^[0-9a-f]{16}-[0-9a-z]+$/.test(t!)), txnIds.join(' '));
+});

@@ -51,3 +51,17 @@ test('an engine BYE whose target does not resolve is counted; the app still hear
   await flush();
   assert.equal(sendFailedLines(c).length, 1);
 });
+
+test("an app's requests waiting for their target's name count against the client cap: past it they get NOK at once", async () => {
+  const never = (): Promise<string> => new Promise(() => undefined);
+  const h = setup({ maxClientTransactions: 2 }, { lookup: never });
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    ids.push(h.fromApp('OPTIONS sip:x@slow.invalid SIP/2.0\nContent-Length: 0\n\n'));
+    await flush();
+  }
+  assert.equal(h.core.stats()['clientPending'], 2, 'two wait for the name');
+  const third = h.hub.replies.find((r) => r.appMsgId === ids[2])!;
+  assert.deepEqual(third.fields, ['NOK', 'too many pending requests or dialogs in the engine']);
+  assert.equal(h.core.stats()['clientTableFull'], 1);
+});
