@@ -222,12 +222,13 @@ export class GatewayReloader {
     // TLS profiles: validated in the engine before the swap; a refusal refuses the whole reload.
     let tls: TlsReloadReport | undefined;
     const tlsChanged = changed.some((s) => TLS_SECTIONS.includes(s));
-    const hadTls = Object.keys(current.tlsProfiles).length > 0;
     const hasTls = Object.keys(next.tlsProfiles).length > 0;
     const startedTls = Object.keys(started.tlsProfiles).length > 0;
     if (!startedTls && hasTls) {
       needsRestart.push({ what: 'tlsProfiles', reason: 'the engine was started without TLS profiles' });
-    } else if (tlsChanged && hadTls) {
+    } else if (tlsChanged && startedTls) {
+      // The engine has a TLS store since its start: profiles removed by one reload and added back by a later one
+      // go to it like any change.
       let inputs: ProfileInput[];
       try {
         inputs = tlsProfileInputs(next);
