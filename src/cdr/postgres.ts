@@ -9,11 +9,14 @@ import { insertStatement, MAX_BATCH, migrate, TABLE_NAME } from './pg-schema.js'
 export type { PgClient, PgConnection, PostgresSinkOptions, PostgresSinkStats } from './postgres-types.js';
 import type { PgClient, PostgresSinkOptions, PostgresSinkStats } from './postgres-types.js';
 
-/** SQLSTATE classes (and codes) that mean the connection or the server, not the rows: retry later from the queue. */
-function connectionTrouble(err: unknown): boolean {
+/**
+ * Whether the database refused the rows for what they hold: SQLSTATE class 22 (data exception) or 23 (integrity
+ * constraint). Anything else (a read-only standby, a revoked grant, a lock timeout, a changed column, a broken
+ * connection, no code at all) is the database's state, not the rows': they wait in the queue until it is back.
+ */
+function rowTrouble(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
-  return /^(08|53|57|58|XX)/.test(code) || code === '42P01' || code === '40001' || code === '40P01';
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
 }
 
 /** Batches held in memory for the database at most; past it the oldest go to the on-disk queue. */
@@ -21,8 +24,8 @@ const MAX_PENDING_BATCHES = 20;
 
 /**
  * CDRs into PostgreSQL: batched multi-row INSERTs into a table the gateway creates and migrates itself. While the
- * database cannot be reached (or a batch fails for the connection's sake), batches go to the bounded on-disk
- * queue; when it is back, the queue is replayed oldest first before any newer batch, so records arrive in order.
+ * database cannot be reached (or a batch fails for any reason but what its rows hold), batches go to the bounded
+ * on-disk queue; when it is back, the queue is replayed oldest first before any newer batch, so records arrive in order.
  * Every record has its own id and inserts skip ids already there, so a replayed batch is never stored twice.
  * A full queue is counted and logged once a minute (ERR_CDR_QUEUE_FULL); the JSON-lines file still has those.
  */
@@ -158,7 +161,7 @@ export class PostgresSink {
       this.#stats.duplicates += batch.length - (r.rowCount ?? 0);
       return true;
     } catch (err) {
-      if (connectionTrouble(err)) {
+      if (!rowTrouble(err)) {
         this.#down(err);
         return false;
       }
@@ -176,7 +179,7 @@ export class PostgresSink {
         this.#stats.inserted += res.rowCount ?? 0;
         this.#stats.duplicates += 1 - (res.rowCount ?? 0);
       } catch (err) {
-        if (connectionTrouble(err)) {
+        if (!rowTrouble(err)) {
           this.#down(err);
           await this.#enqueue(batch.slice(i));
           return true;

@@ -17,6 +17,8 @@ class FakeDb {
   up = true;
   /** While set, an INSERT waits for it: a database that answers slowly. */
   gate: Promise<void> | undefined;
+  /** While set, an INSERT of these call ids fails with what it returns (a `code` or none): a database in trouble. */
+  failWith: ((callIds: string[]) => { code?: string } | undefined) | undefined;
   rows = new Map<string, string>();
   inserts: number[] = [];
   client = (): PgClient => {
@@ -36,6 +38,8 @@ class FakeDb {
         const n = values!.length / COLUMNS.length;
         const ids = Array.from({ length: n }, (_, i) => String(values![i * COLUMNS.length]));
         const callIds = Array.from({ length: n }, (_, i) => String(values![i * COLUMNS.length + 1]));
+        const fail = db.failWith?.(callIds);
+        if (fail) throw Object.assign(new Error('the database refused the INSERT'), fail);
         if (callIds.some((c) => c.startsWith('bad'))) throw Object.assign(new Error('invalid input syntax'), { code: '22P02' });
         db.inserts.push(n);
         let added = 0;
@@ -182,4 +186,25 @@ test('postgres sink: a database slower than calls end does not hold records in m
   assert.deepEqual([...db.rows.values()].slice(0, 3), ['call-1', 'call-2', 'call-3']);
   assert.equal(s.stats().lost + s.stats().queueFull, 0);
   await s.close();
+});
+
+test('postgres sink: an error that is not about the rows (read-only standby, revoked grant, lock timeout, changed column, no code) queues the batch; none rejected, all in once it is back', async (t) => {
+  for (const fail of [{ code: '25006' }, { code: '42501' }, { code: '55P03' }, { code: '42703' }, {}]) {
+    const db = new FakeDb();
+    const { s, clock } = await sink(t, db, { batchSize: 4 });
+    db.failWith = () => fail;
+    for (let n = 1; n <= 8; n++) s.write(record(n));
+    await idle(s);
+    const st = s.stats();
+    assert.equal(st.rejected, 0, `${fail.code}: no record taken for a bad one`);
+    assert.equal(st.queued, 8, `${fail.code}: the batches wait in the queue`);
+    assert.equal(st.connected, false);
+    db.failWith = undefined;
+    clock.advance(1_000); // the reconnection
+    await idle(s);
+    assert.equal(db.rows.size, 8, `${fail.code}: all in after recovery`);
+    assert.equal(s.stats().replayed, 8);
+    assert.equal(s.stats().queue.bytes, 0);
+    await s.close();
+  }
 });
