@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
   createCsr, generateKeyPair, importSignedCertificate, inspectCertificate, loadPrivateKey, parseCertificate, saveTrustpoint,
-  splitPemBundle, writePemFile, type DistinguishedName, type KeySpec, type SanEntry,
+  splitPemBundle, writePemFile, writePemFiles, type DistinguishedName, type KeySpec, type PemFile, type SanEntry,
 } from '../pki/index.js';
 import { loadTrustpointEntry, trustStorePems, type TrustpointEntry } from '../tls-files.js';
 import { checked, refuse } from './errors.js';
@@ -144,16 +144,16 @@ export function importTrustpointCertificate(config: PkiConfig, req: ImportReques
     saveTrustpoint(resolve(tp.dir), material);
     files.push(...['key.pem', 'cert.pem', 'chain.pem'].map((f) => join(resolve(tp.dir), f)));
   } else {
-    // The chain file is written only when the trustpoint names one; the key last, so a watcher sees a matched pair.
-    writePemFile(resolve(tp.certificate), material.certPem, false);
-    files.push(resolve(tp.certificate));
+    // The chain file is written only when the trustpoint names one; the key last, so a watcher sees a matched pair;
+    // all or none (writePemFiles).
     const chain = tp.chain === undefined ? undefined : typeof tp.chain === 'string' ? tp.chain : tp.chain[0];
-    if (chain !== undefined) {
-      writePemFile(resolve(chain), material.chainPems.join(''), false);
-      files.push(resolve(chain));
-    }
-    writePemFile(resolve(tp.key), material.keyPem, true);
-    files.push(resolve(tp.key));
+    const out: PemFile[] = [
+      { path: resolve(tp.certificate), text: material.certPem, secret: false },
+      ...(chain !== undefined ? [{ path: resolve(chain), text: material.chainPems.join(''), secret: false }] : []),
+      { path: resolve(tp.key), text: material.keyPem, secret: true },
+    ];
+    writePemFiles(out);
+    files.push(...out.map((f) => f.path));
   }
   if (key.pending) rmSync(pendingKeyPath(tp), { force: true });
   const info = inspectCertificate(material.certPem);

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayError } from '../common/gateway-error.js';
 import { pkiError } from './errors.js';
@@ -50,15 +50,63 @@ export function importSignedCertificate(opts: ImportSignedCertificateOptions): T
   return { keyPem: opts.privateKeyPem, certPem: leafPem, chainPems: ordered };
 }
 
-/** Writes a file readable only by its owner when `secret`, atomically (write then rename). */
+/** Writes a file readable only by its owner when `secret`, atomically (write and sync, then rename). */
 export function writePemFile(path: string, text: string, secret: boolean): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+  writePemFiles([{ path, text, secret }]);
+}
+
+export interface PemFile {
+  path: string;
+  text: string;
+  /** Readable by its owner only (a key). */
+  secret: boolean;
+}
+
+/**
+ * Replaces several files together (a key with its certificate and chain), so that a failure part way never leaves
+ * a key beside a certificate it does not belong to: each is written beside its target and synced to disk first;
+ * then each is renamed in, in the order given, the old one kept as a hard link until all are in. When any step
+ * fails, the files already replaced get their old contents back and nothing written here is left behind.
+ */
+export function writePemFiles(files: readonly PemFile[]): void {
+  const tmp = (p: string): string => `${p}.tmp-${process.pid}`;
+  const bak = (p: string): string => `${p}.bak-${process.pid}`;
+  const replaced: { path: string; backedUp: boolean }[] = [];
   try {
-    writeFileSync(tmp, text, { mode: secret ? 0o600 : 0o644 });
-    if (secret) chmodSync(tmp, 0o600);
-    renameSync(tmp, path);
+    for (const f of files) writeSynced(tmp(f.path), f.text, f.secret);
+    for (const f of files) {
+      rmSync(bak(f.path), { force: true });
+      const backedUp = existsSync(f.path);
+      if (backedUp) linkSync(f.path, bak(f.path));
+      renameSync(tmp(f.path), f.path);
+      replaced.push({ path: f.path, backedUp });
+    }
   } catch (cause) {
-    throw pkiError('ERR_PKI_IO', `cannot write ${path}`, { cause });
+    for (const r of replaced.reverse()) {
+      try {
+        if (r.backedUp) renameSync(bak(r.path), r.path);
+        else rmSync(r.path, { force: true });
+      } catch {
+        // Best effort: the error below names the files.
+      }
+    }
+    for (const f of files) {
+      rmSync(tmp(f.path), { force: true });
+      rmSync(bak(f.path), { force: true });
+    }
+    throw pkiError('ERR_PKI_IO', `cannot write ${files.map((f) => f.path).join(', ')}; the files there before are kept`, { cause });
+  }
+  for (const r of replaced) if (r.backedUp) rmSync(bak(r.path), { force: true });
+}
+
+function writeSynced(path: string, text: string, secret: boolean): void {
+  const fd = openSync(path, 'w', secret ? 0o600 : 0o644);
+  try {
+    writeSync(fd, text);
+    if (secret) fchmodSync(fd, 0o600);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -70,9 +118,11 @@ export function saveTrustpoint(dir: string, material: TrustpointMaterial): void 
   } catch (cause) {
     throw pkiError('ERR_PKI_IO', `cannot create ${dir}`, { cause });
   }
-  writePemFile(join(dir, TRUSTPOINT_FILES.key), material.keyPem, true);
-  writePemFile(join(dir, TRUSTPOINT_FILES.cert), material.certPem, false);
-  writePemFile(join(dir, TRUSTPOINT_FILES.chain), material.chainPems.join(''), false);
+  writePemFiles([
+    { path: join(dir, TRUSTPOINT_FILES.cert), text: material.certPem, secret: false },
+    { path: join(dir, TRUSTPOINT_FILES.chain), text: material.chainPems.join(''), secret: false },
+    { path: join(dir, TRUSTPOINT_FILES.key), text: material.keyPem, secret: true },
+  ]);
 }
 
 export function trustpointExists(dir: string): boolean {
