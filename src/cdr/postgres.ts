@@ -10,9 +10,8 @@ export type { PgClient, PgConnection, PostgresSinkOptions, PostgresSinkStats } f
 import type { PgClient, PostgresSinkOptions, PostgresSinkStats } from './postgres-types.js';
 
 /**
- * Whether the database refused the rows for what they hold: SQLSTATE class 22 (data exception) or 23 (integrity
- * constraint). Anything else (a read-only standby, a revoked grant, a lock timeout, a changed column, a broken
- * connection, no code at all) is the database's state, not the rows': they wait in the queue until it is back.
+ * SQLSTATE class 22 (data) or 23 (integrity): the rows' fault. Anything else (read-only standby, revoked grant, lock
+ * timeout, changed column, lost connection, no code) is the database's: the rows wait in the queue until it is back.
  */
 function rowTrouble(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -149,8 +148,11 @@ export class PostgresSink {
     }
   }
 
-  /** True when the batch is settled (inserted, or the rows the database refuses counted); false: the connection broke. */
-  async #insert(batch: CdrRecord[]): Promise<boolean> {
+  /**
+   * True: the batch is settled (inserted, or refused rows counted); false: the database is not taking records.
+   * In a replay nothing is queued again here: the segment stays for the next replay.
+   */
+  async #insert(batch: CdrRecord[], replay = false): Promise<boolean> {
     const c = this.#client;
     if (!c) return false;
     const { text, values } = insertStatement(this.#o.table, batch);
@@ -165,12 +167,12 @@ export class PostgresSink {
         this.#down(err);
         return false;
       }
-      return this.#insertOneByOne(c, batch, err);
+      return this.#insertOneByOne(c, batch, err, replay);
     }
   }
 
   /** A batch the database refused for its content: each row alone, so one bad record does not hold back the rest. */
-  async #insertOneByOne(c: PgClient, batch: CdrRecord[], first: unknown): Promise<boolean> {
+  async #insertOneByOne(c: PgClient, batch: CdrRecord[], first: unknown, replay: boolean): Promise<boolean> {
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i]!;
       const { text, values } = insertStatement(this.#o.table, [r]);
@@ -181,6 +183,7 @@ export class PostgresSink {
       } catch (err) {
         if (!rowTrouble(err)) {
           this.#down(err);
+          if (replay) return false;
           await this.#enqueue(batch.slice(i));
           return true;
         }
@@ -223,7 +226,7 @@ export class PostgresSink {
     }
     if (!seg) return;
     for (let i = 0; i < seg.records.length; i += this.#batchSize) {
-      if (!(await this.#insert(seg.records.slice(i, i + this.#batchSize)))) return;
+      if (!(await this.#insert(seg.records.slice(i, i + this.#batchSize), true))) return;
     }
     try {
       await seg.done();

@@ -2,7 +2,7 @@
 // cannot be reached, a full queue counted with one coded line, a row the database refuses set aside alone, the
 // queue replayed before newer records once the database answers, and what close() does with what is pending.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -74,7 +74,7 @@ async function sink(t: TestContext, db: FakeDb, o: { batchSize?: number; maxQueu
   });
   await s.start();
   await idle(s);
-  return { s, cap, clock };
+  return { s, cap, clock, queueDir: join(dir, 'q') };
 }
 
 /** Lets the sink's promise chains (fs included) run. */
@@ -207,4 +207,33 @@ test('postgres sink: an error that is not about the rows (read-only standby, rev
     assert.equal(s.stats().queue.bytes, 0);
     await s.close();
   }
+});
+
+test('postgres sink: a connection lost while a replayed batch goes in row by row keeps the segment for the next replay; none lost', async (t) => {
+  const db = new FakeDb();
+  db.up = false;
+  const size = Buffer.byteLength(`${JSON.stringify(record(1))}\n`);
+  // Room for the four queued records and one more: queueing two of them again would be refused.
+  const { s, clock, queueDir } = await sink(t, db, { batchSize: 4, maxQueueBytes: 5 * size });
+  [record(1), record(2, 'bad-2'), record(3), record(4)].forEach((r) => s.write(r));
+  await idle(s);
+  assert.equal(s.stats().queued, 4);
+  const segments = readdirSync(queueDir);
+  assert.equal(segments.length, 1);
+  db.up = true;
+  db.failWith = (ids) => {
+    if (ids.length !== 1 || ids[0] !== 'call-3') return undefined;
+    db.failWith = undefined;
+    return { code: '57P01' };
+  };
+  clock.advance(1_000); // the reconnection: row 1 in, bad-2 refused, then the connection goes
+  await idle(s);
+  assert.equal(s.stats().connected, false);
+  assert.deepEqual(readdirSync(queueDir), segments, 'the segment is still on disk');
+  assert.equal(s.stats().queueFull, 0);
+  clock.advance(1_000);
+  await idle(s);
+  assert.deepEqual([...db.rows.values()], ['call-1', 'call-3', 'call-4']);
+  assert.deepEqual(readdirSync(queueDir), []);
+  await s.close();
 });
