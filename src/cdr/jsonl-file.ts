@@ -105,7 +105,12 @@ export class JsonLinesFile {
     const full = this.#o.rotateBytes > 0 && this.#bytes + len > this.#o.rotateBytes;
     if (this.#bytes > 0 && (newDay || full)) this.#rotate(now);
     else if (this.#bytes === 0 && newDay) this.#startedAt = now;
-    this.#stream!.write(line);
+    // Rotated, but the new file could not be opened (logged there): this record is not in a file.
+    if (!this.#stream) {
+      this.#stats.lost++;
+      return;
+    }
+    this.#stream.write(line);
     this.#bytes += len;
     this.#stats.written++;
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -139,4 +139,37 @@ test('JSON-lines file: records waiting for the disk are bounded; past the bound 
   const got = lines(path).map((l) => l['n']);
   assert.equal(got.length, kept + 1, 'what was kept, and the record after the disk caught up');
   assert.equal(got.at(-1), 101);
+});
+
+test('JSON-lines file: a rotation whose new file cannot be opened counts the record lost and logs it, never a throw; a second later writing resumes', async (t) => {
+  const d = dir(t);
+  const path = join(d, 'cdr.jsonl');
+  const cap = captureLog();
+  const manual = new ManualClock(T0);
+  let block = false;
+  // Right after the rotation renames the file, a folder takes its name: the new file cannot be opened.
+  const clock = {
+    now: () => {
+      if (block && !existsSync(path)) {
+        block = false;
+        mkdirSync(path);
+      }
+      return manual.now();
+    },
+    setTimeout: (fn: () => void, ms: number) => manual.setTimeout(fn, ms),
+  };
+  const f = new JsonLinesFile({ path, rotateBytes: 0, rotateDaily: true, keep: 10, log: cap.log, clock });
+  f.write({ n: 1 });
+  manual.advance(DAY);
+  block = true;
+  assert.doesNotThrow(() => f.write({ n: 2 }));
+  assert.equal(f.stats().rotations, 1);
+  assert.equal(f.stats().lost, 1);
+  assert.equal(f.stats().written, 1);
+  assert.ok(cap.lines.some((l) => l.code === 'ERR_CDR_FILE'));
+  rmSync(path, { recursive: true });
+  manual.advance(1_000);
+  f.write({ n: 3 });
+  await f.close();
+  assert.deepEqual(lines(path).map((r) => r.n), [3]);
 });
