@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { CdrRecord } from '../b2bua/cdr-record.js';
-import type { Clock } from '../common/index.js';
+import { systemClock, type Clock } from '../common/index.js';
+import { RateLimitedLog } from '../log/index.js';
+import type { CdrErrorCode } from './errors.js';
 import { JsonLinesFile, type JsonLinesFileStats } from './jsonl-file.js';
 import { PostgresSink, type PostgresSinkOptions, type PostgresSinkStats } from './postgres.js';
 
@@ -39,13 +41,22 @@ export async function createCdrSink(o: CdrSinkOptions, deps: { log: Logger; cloc
   const db = o.postgres ? new PostgresSink({ ...o.postgres, log, ...clock }) : undefined;
   file?.start();
   await db?.start();
+  const limited = new RateLimitedLog(log, deps.clock ?? systemClock, { intervalMs: 60_000, perCode: 1 });
+  // Each sink on its own: one that throws never costs the other its record.
+  const each = (code: CdrErrorCode, write: () => void): void => {
+    try {
+      write();
+    } catch (err) {
+      limited.line('error', code, { err }, `cdr: the ${code === 'ERR_CDR_FILE' ? 'JSON-lines file' : 'database sink'} failed to take a record`);
+    }
+  };
   let records = 0;
   let closing: Promise<void> | undefined;
   return {
     write(record) {
       records++;
-      file?.write(record);
-      db?.write(record);
+      if (file) each('ERR_CDR_FILE', () => file.write(record));
+      if (db) each('ERR_CDR_DB', () => db.write(record));
     },
     async flush() {
       await Promise.all([file?.flush(), db?.flush()]);
