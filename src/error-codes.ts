@@ -210,6 +210,7 @@ export const errorCodes = {
   ERR_SIP_TRANSPORT_STATE: 'The transport is not started, or is already closed.',
   ERR_SIP_TRANSPORT_SEND_BUFFER_FULL: 'A TCP/TLS peer let more than the send bound (gateway.limits.maxSendBufferBytes) wait unread: its connection was closed.',
   ERR_SIP_TRANSPORT_OUTBOUND_LIMIT: 'The gateway holds its most outbound TCP/TLS connections, open or connecting (gateway.limits.maxOutboundConnections): a new one is not opened and the send fails.',
+  ERR_SIP_TRANSPORT_OUTBOUND_ADDRESS_LIMIT: 'The gateway holds its most outbound TCP/TLS connections to one remote address, open or connecting (gateway.limits.maxOutboundConnectionsPerAddress): a new one to it is not opened and the send fails; other addresses are unaffected.',
   ERR_SIP_TRANSPORT_NO_VIA: 'A received request whose top Via cannot be read: no response can be routed, none is sent.',
   ERR_SIP_TRANSPORT_NO_USER: 'A message arrived before anything above the transport was attached.',
   ERR_SIP_TRANSPORT_USER: 'The layer above threw while taking a message: dropped, the transport stays up.',

@@ -84,7 +84,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
     transport: {
       maxConnections: l.maxConnections, maxConnectionsPerSource: l.maxConnectionsPerSource, handshakeTimeoutMs: l.handshakeTimeoutMs,
       unusedTimeoutMs: l.unusedConnectionTimeoutMs, messageTimeoutMs: l.messageTimeoutMs, maxSendBufferBytes: l.maxSendBufferBytes,
-      maxOutboundConnections: l.maxOutboundConnections, maxMessageBytes: l.maxMessageBytes, maxHeaders: l.maxHeaders,
+      maxOutboundConnections: l.maxOutboundConnections, maxOutboundConnectionsPerAddress: l.maxOutboundConnectionsPerAddress, maxMessageBytes: l.maxMessageBytes, maxHeaders: l.maxHeaders,
       requestsPerSecondPerSource: l.requestsPerSecondPerSource, overRate: l.overRate,
       ...(l.requestBurstPerSource !== undefined ? { requestBurstPerSource: l.requestBurstPerSource } : {}),
       maxHandshakes: l.maxHandshakes, maxHandshakesPerSource: l.maxHandshakesPerSource,

@@ -102,6 +102,8 @@ export const LimitsSchema = z.strictObject({
   maxSendBufferBytes: ms(16_384, 67_108_864, 1_048_576),
   /** Outbound TCP/TLS connections open or connecting at once; past it a new one is not opened (ERR_SIP_TRANSPORT_OUTBOUND_LIMIT). */
   maxOutboundConnections: ms(1, 1_000_000, 1_024),
+  /** Of those, to one remote address; past it a new one to that address is not opened (ERR_SIP_TRANSPORT_OUTBOUND_ADDRESS_LIMIT). */
+  maxOutboundConnectionsPerAddress: ms(1, 1_000_000, 64),
   maxMessageBytes: ms(1_024, 1_048_576, 65_535),
   maxHeaders: ms(16, 4_096, 256),
   appAnswerTimeoutMs: ms(100, 600_000, 5_000),

@@ -62,6 +62,8 @@ export interface TransportLimits {
   maxSendBufferBytes?: number;
   /** Outbound TCP/TLS connections open or connecting at once (default 1,024). */
   maxOutboundConnections?: number;
+  /** Of those, to one remote address (default 64). */
+  maxOutboundConnectionsPerAddress?: number;
   maxMessageBytes?: number;
   maxHeaders?: number;
   /** New requests a second per source address (default 500; 0: no limit) and the burst (default twice that). */

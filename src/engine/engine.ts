@@ -85,6 +85,7 @@ export class Engine {
       ...(tl.messageTimeoutMs !== undefined ? { messageTimeoutMs: tl.messageTimeoutMs } : {}),
       ...(tl.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: tl.maxSendBufferBytes } : {}),
       ...(tl.maxOutboundConnections !== undefined ? { maxOutboundConnections: tl.maxOutboundConnections } : {}),
+      ...(tl.maxOutboundConnectionsPerAddress !== undefined ? { maxOutboundConnectionsPerAddress: tl.maxOutboundConnectionsPerAddress } : {}),
       connections: {
         ...(tl.maxConnections !== undefined ? { maxConnections: tl.maxConnections } : {}),
         ...(tl.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: tl.maxConnectionsPerSource } : {}),

@@ -25,7 +25,9 @@ export type TransportErrorCode =
   /** A peer did not read what was written to it: more than the send bound waited on its connection, which was closed. */
   | 'ERR_SIP_TRANSPORT_SEND_BUFFER_FULL'
   /** A new outbound TCP/TLS connection would pass the bound on those open or connecting: it was not opened. */
-  | 'ERR_SIP_TRANSPORT_OUTBOUND_LIMIT';
+  | 'ERR_SIP_TRANSPORT_OUTBOUND_LIMIT'
+  /** A new outbound TCP/TLS connection would pass the bound on those open or connecting to its remote address: it was not opened. */
+  | 'ERR_SIP_TRANSPORT_OUTBOUND_ADDRESS_LIMIT';
 
 export type TransportError = GatewayError<TransportErrorCode>;
 

@@ -79,6 +79,8 @@ export interface TransportLayerOptions {
   connections?: Partial<ConnectionLimits>;
   /** Outbound TCP/TLS connections open or connecting at once, over every listener (default 1,024). */
   maxOutboundConnections?: number;
+  /** Of those, open or connecting at once to one remote address (default 64; never more than maxOutboundConnections). */
+  maxOutboundConnectionsPerAddress?: number;
   /** The open-files limit the inbound and outbound connection limits must fit in together (default: read from /proc). */
   openFilesLimit?: number;
 }
@@ -134,6 +136,8 @@ export interface TransportStats {
   outboundSockets: number;
   /** The bound on outboundSockets: maxOutboundConnections as fitted to the open-files limit. */
   outboundSocketsMax: number;
+  /** The bound on outbound sockets to one remote address: maxOutboundConnectionsPerAddress, at most outboundSocketsMax. */
+  outboundSocketsPerAddressMax: number;
   /** Inbound TLS handshakes in progress. */
   tlsHandshakes: number;
   connectFailures: number;

@@ -7,7 +7,7 @@ import { transportError, type TransportError } from './errors.js';
 import { addressFamily, normalizeAddress } from './address.js';
 import type { ListenerInfo, SendTarget, TlsPeerInfo } from './types.js';
 import type { PeerAddress } from './stream-connection-info.js';
-import type { OutboundLimit } from './outbound-limit.js';
+import { outboundRefused, type OutboundLimit } from './outbound-limit.js';
 
 export interface StreamTransportUser extends StreamConnectionUser {
   /** A connection is open (accepted, or connected and handshaken). */
@@ -127,28 +127,27 @@ export abstract class StreamTransport {
 
   /**
    * Opens a connection to an IP address; rejects with ERR_SIP_TRANSPORT_CONNECT(_TIMEOUT), or
-   * ERR_SIP_TRANSPORT_OUTBOUND_LIMIT when the gateway holds its most outbound connections; never throws.
+   * ERR_SIP_TRANSPORT_OUTBOUND_LIMIT when the gateway holds its most outbound connections, or
+   * ERR_SIP_TRANSPORT_OUTBOUND_ADDRESS_LIMIT when it holds its most to that address; never throws.
    */
   connect(target: SendTarget, reuseKey: string): Promise<StreamConnection> {
     if (this.#closed) return Promise.reject(transportError('ERR_SIP_TRANSPORT_CLOSED', `listener ${this.id} is closed`));
     const address = normalizeAddress(target.address);
     const limit = this.o.outbound;
     if (limit && !limit.take({ address, port: target.port, protocol: this.protocol })) {
-      return Promise.reject(transportError('ERR_SIP_TRANSPORT_OUTBOUND_LIMIT',
-        `${this.protocol} to ${address}:${target.port} not opened: ${limit.max} outbound connections are open or connecting`,
-        { details: { address, port: target.port, protocol: this.protocol, maxOutboundConnections: limit.max } }));
+      return Promise.reject(outboundRefused(limit, address, target.port, this.protocol));
     }
     let out: OutboundSocket;
     try {
       out = this.openSocket(address, target.port, target);
     } catch (e) {
-      limit?.giveBack();
+      limit?.giveBack(address);
       return Promise.reject(
         transportError('ERR_SIP_TRANSPORT_TLS_CONFIG', `cannot open ${this.protocol} to ${address}:${target.port}`, { cause: e }),
       );
     }
     const { socket } = out;
-    limit?.holdUntilClosed(socket);
+    limit?.holdUntilClosed(socket, address);
     this.#pending.add(socket);
     return new Promise((resolve, reject) => {
       let done = false;

@@ -63,7 +63,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     const refusedLog = new RefusedInputLog(this.#log, this.#clock);
     this.#refusedLog = refusedLog;
     const fitted = connectionLimits(options, this.#log);
-    this.#outbound = outboundLimit(fitted.maxOutbound, refusedLog, (code) => this.#rx.count(code));
+    this.#outbound = outboundLimit(fitted.maxOutbound, refusedLog, (code) => this.#rx.count(code), options.maxOutboundConnectionsPerAddress);
     const limits = parseLimits(options.limits);
     this.#rx = new ReceivePath({
       log: this.#log,
@@ -192,7 +192,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       bytesOut: c.bytesOut + r.replyBytesOut, keepalivesIn: r.keepalivesIn, pongsOut: r.pongsOut, badRequestsSent: r.badRequestsSent,
       dropped: r.dropped, drops: this.#rx.drops(), connectionsOpened: c.connectionsOpened, connectionsClosed: c.connectionsClosed,
       connectionsOpen: this.#table.size, inboundSockets: this.#gate.open, outboundSockets: this.#outbound.open,
-      outboundSocketsMax: this.#outbound.max, tlsHandshakes: this.#gate.handshakes,
+      outboundSocketsMax: this.#outbound.max, outboundSocketsPerAddressMax: this.#outbound.maxPerAddress, tlsHandshakes: this.#gate.handshakes,
       connectFailures: c.connectFailures, sendFailures: c.sendFailures + r.replyFailures,
       tlsHandshakeFailures: this.#tls.inboundFailures, userErrors: r.userErrors,
     };
