@@ -7,9 +7,9 @@ import type { SipHeader, SipMessage } from './types.js';
  * Reads the SIP text an app sends over the control protocol (docs/control-protocol.md §2.2): start line, header
  * lines, body. Apps write looser text than the wire carries (bare LF line ends, no Content-Length, no Via or CSeq),
  * which parseMessage rightly refuses, so this reader splits them. What no message on the wire may hold it refuses,
- * by the wire parser's own checks: a header name that is not a token (RFC 3261 §25.1), a header value with a control
- * character (a bare CR, NUL) or outside its grammar (grammar.ts: a Contact missing its '>', a Via without
- * sent-by). The far end's parser and drachtio-srf's would refuse what the engine built from it, and its echo.
+ * by the wire parser's own checks: a header name that is not a token (RFC 3261 §25.1), a single-valued header
+ * twice (Content-Type and `c`), a header value with a control character (a bare CR, NUL) or outside its grammar
+ * (grammar.ts: a Contact missing its '>', a Via without sent-by). The far end's parser and drachtio-srf's would refuse what the engine built from it, and its echo.
  * Undefined when refused, or when the start line is neither a request line nor a status line; `onProblem`, when
  * given, hears why.
  */
@@ -61,6 +61,7 @@ export function parseAppText(text: string, onProblem?: (reason: string) => void)
  */
 function readHeaderLines(lines: string[], onProblem: ((reason: string) => void) | undefined): SipHeader[] | undefined {
   const headers: SipHeader[] = [];
+  let seen = 0;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.length === 0) continue;
@@ -77,6 +78,15 @@ function readHeaderLines(lines: string[], onProblem: ((reason: string) => void) 
     if (!known.token) {
       onProblem?.(`bad header name '${written.slice(0, 40)}'`);
       return undefined;
+    }
+    // A single-valued header twice would go out twice (the wire parser refuses that); Content-Length is the
+    // engine's to write (serializeMessageText), whatever the app wrote.
+    if (known.singleBit !== 0 && known.name !== 'content-length') {
+      if ((seen & known.singleBit) !== 0) {
+        onProblem?.(`${written.slice(0, 40)} appears more than once`);
+        return undefined;
+      }
+      seen |= known.singleBit;
     }
     headers.push({ name: known.name, raw: wireName(known.name, written), value: line.slice(colon + 1).trim() });
   }

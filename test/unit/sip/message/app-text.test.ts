@@ -81,6 +81,7 @@ test('a header name that is not a token, or a value the wire parser refuses, ref
     ['BYE sip:x@y SIP/2.0\r\nVia: 127.0.0.1:5060\r\n\r\n', /^Via is not SIP\/2.0\/transport sent-by$/],
     ['SIP/2.0 200 OK\rVia: \r\n\r\n', /^a control character in the start line$/],
     ['BYE sip:x@y\u0000 SIP/2.0\r\n\r\n', /^a control character in the start line$/],
+    ['SIP/2.0 200 OK\r\nContent-Type: application/sdp\r\nc: text/plain\r\n\r\n', /^c appears more than once$/],
     ['SIP/2.0 99 Low\r\n\r\n', /^bad status line/],
     ['1NVITE sip:x SIP/2.0\r\n\r\n', /^bad start line/],
   ];
@@ -90,6 +91,8 @@ test('a header name that is not a token, or a value the wire parser refuses, ref
     assert.equal(heard.length, 1, JSON.stringify(text));
     assert.match(heard[0]!, why);
   }
-  // A tab in a value, and a quoted pair, are fine.
+  // A tab in a value, and a quoted pair, are fine; so are two Content-Lengths (the engine writes its own) and two
+  // of a header that may repeat.
   assert.ok(parseAppText('BYE sip:x@y SIP/2.0\r\nSubject: a\tb\r\nX-Q: "a\\"b"\r\n\r\n'));
+  assert.ok(parseAppText('BYE sip:x@y SIP/2.0\r\nContent-Length: 0\r\nl: 0\r\nX-A: 1\r\nX-A: 2\r\n\r\n'));
 });
