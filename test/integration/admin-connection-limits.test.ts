@@ -8,20 +8,13 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { startAdmin, type AdminServer, type AdminServices } from '../../src/admin/index.js';
+import { startAdmin, type AdminServer } from '../../src/admin/index.js';
 import { parsePromText } from '../support/prom-text.js';
+import { minimalAdminServices } from '../support/admin-services.js';
 
 interface Line { level: number; code?: string; msg: string; source?: string }
 
-const unused = (): never => {
-  throw new Error('not called here');
-};
-const services: AdminServices = {
-  engineSnapshot: unused, reloadTls: unused, reloadConfig: unused,
-  // /stats and /metrics without an engine part (as against drachtio-server), and a b2bua that saw no call.
-  engine: () => ({ mode: 'external', control: '-', connected: true }),
-  b2buaStats: () => ({ attempted: 0, connected: 0, completed: 0, failed: {}, failedTotal: 0, active: 0 }) as unknown as ReturnType<AdminServices['b2buaStats']>,
-};
+const services = minimalAdminServices();
 
 /** Every client socket of a test, destroyed before its admin server is closed. */
 const sockets = new Set<net.Socket>();

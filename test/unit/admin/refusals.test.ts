@@ -2,19 +2,13 @@
 // in trunkgate_admin_refused_total{cause}; gateway.admin bounds its connections by default.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildAdmin, type AdminServices } from '../../../src/admin/index.js';
+import { buildAdmin } from '../../../src/admin/index.js';
 import { sourceAddress } from '../../../src/admin/admin-refusals.js';
 import { AdminSchema } from '../../../src/config/gateway-schema.js';
 import { parsePromText } from '../../support/prom-text.js';
+import { minimalAdminServices } from '../../support/admin-services.js';
 
-const unused = (): never => {
-  throw new Error('not called here');
-};
-const services: AdminServices = {
-  engineSnapshot: unused, reloadTls: unused, reloadConfig: unused,
-  engine: () => ({ mode: 'external', control: '-', connected: true }),
-  b2buaStats: () => ({ attempted: 0, connected: 0, completed: 0, failed: {}, failedTotal: 0, active: 0 }) as unknown as ReturnType<AdminServices['b2buaStats']>,
-};
+const services = minimalAdminServices();
 const auth = { authorization: 'Bearer secret' };
 
 test('each 401 counts as unauthorized in /stats and /metrics; a request with the token does not', async (t) => {
