@@ -56,10 +56,11 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
     if (retryAfterHeader.value !== s) retryAfterHeader = header('Retry-After', s);
     return retryAfterHeader;
   };
+  const knowsDialog = deps.dialogs?.knowsDialog?.bind(deps.dialogs);
   return {
     onMessage: (m, raw, flow) => {
       let admitted = flow;
-      const stray = deps.dialogs?.knowsDialog !== undefined && isStray(m, deps.transactions, deps.dialogs.knowsDialog.bind(deps.dialogs));
+      const stray = knowsDialog !== undefined && isStray(m, deps.transactions, knowsDialog);
       if (trust) {
         const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? deps.listenerTenant(flow.listenerId) : undefined, stray);
         if (!verdict.admit) {
