@@ -46,10 +46,9 @@ export class AppCommands {
 
   onAppSip(cmd: AppSipCommand): void {
     const arrivedAt = this.#c.stages ? performance.now() : 0;
-    let problem = '';
-    const msg = parseAppText(cmd.sip, (why) => (problem = why));
+    const msg = parseAppText(cmd.sip);
     if (!msg) {
-      this.#c.notify.nok(cmd, problem ? `invalid SIP message: ${problem}` : 'invalid SIP message');
+      this.#c.notify.nok(cmd, refusedText(cmd.sip));
       return;
     }
     if (msg.kind === 'response') {
@@ -97,10 +96,9 @@ export class AppCommands {
       this.#c.hub.reply(cmd.connId, cmd.msgId, nokFields(`unable to find transaction ${cmd.transactionId} to proxy`));
       return;
     }
-    let problem = '';
-    const fromApp = parseAppText(cmd.sip, (why) => (problem = why));
+    const fromApp = parseAppText(cmd.sip);
     if (!fromApp) {
-      this.#c.hub.reply(cmd.connId, cmd.msgId, nokFields(`invalid SIP message: ${problem}`));
+      this.#c.hub.reply(cmd.connId, cmd.msgId, nokFields(refusedText(cmd.sip)));
       return;
     }
     this.#answered(cmd.transactionId);
@@ -183,4 +181,11 @@ export class AppCommands {
     }
     this.#c.server.settle(p);
   }
+}
+
+/** The NOK text for app SIP text parseAppText refused: read again (a refusal is rare) to hear why. */
+function refusedText(sip: string): string {
+  let why = '';
+  parseAppText(sip, (r) => (why = r));
+  return why ? `invalid SIP message: ${why}` : 'invalid SIP message';
 }
