@@ -79,16 +79,19 @@ function readHeaderLines(lines: string[], onProblem: ((reason: string) => void) 
       onProblem?.(`bad header name '${written.slice(0, 40)}'`);
       return undefined;
     }
-    // A single-valued header twice would go out twice (the wire parser refuses that); Content-Length is the
-    // engine's to write (serializeMessageText), whatever the app wrote.
+    const value = line.slice(colon + 1).trim();
+    // A single-valued header twice would go out twice (the wire parser refuses that): the same value again is
+    // dropped (drachtio-srf's digest retry writes Call-ID under two spellings), another value refuses the text.
+    // Content-Length is the engine's to write (serializeMessageText), whatever the app wrote.
     if (known.singleBit !== 0 && known.name !== 'content-length') {
       if ((seen & known.singleBit) !== 0) {
+        if (headers.some((h) => h.name === known.name && h.value === value)) continue;
         onProblem?.(`${written.slice(0, 40)} appears more than once`);
         return undefined;
       }
       seen |= known.singleBit;
     }
-    headers.push({ name: known.name, raw: wireName(known.name, written), value: line.slice(colon + 1).trim() });
+    headers.push({ name: known.name, raw: wireName(known.name, written), value });
   }
   for (const h of headers) {
     const g = checkHeaderValue(h);

@@ -95,4 +95,7 @@ test('a header name that is not a token, or a value the wire parser refuses, ref
   // of a header that may repeat.
   assert.ok(parseAppText('BYE sip:x@y SIP/2.0\r\nSubject: a\tb\r\nX-Q: "a\\"b"\r\n\r\n'));
   assert.ok(parseAppText('BYE sip:x@y SIP/2.0\r\nContent-Length: 0\r\nl: 0\r\nX-A: 1\r\nX-A: 2\r\n\r\n'));
+  // drachtio-srf's digest retry writes Call-ID twice (Call-ID and call-id), with one value: one is kept.
+  const retry = parseAppText('REGISTER sip:r SIP/2.0\r\nCall-ID: abc@h\r\ncall-id: abc@h\r\nCSeq: 2 REGISTER\r\n\r\n')!;
+  assert.deepEqual(retry.headers.map((h) => [h.name, h.value]), [['call-id', 'abc@h'], ['cseq', '2 REGISTER']]);
 });
