@@ -1,5 +1,7 @@
 // The reports of a configuration or TLS reload (gateway-reload.ts), as the admin API and the CLI read them.
 
+import { errorCodeOf } from './common/gateway-error.js';
+
 /** What asked for a reload (logged with the outcome). */
 export type ReloadTrigger = 'api' | 'signal' | 'file' | 'start';
 
@@ -15,8 +17,7 @@ export interface ReloadProblem {
 
 /** A thrown error as a reload problem: its own code when it has one, else `fallback`. */
 export function errorProblem(e: unknown, fallback: string): ReloadProblem {
-  const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : fallback;
-  return { code, message: e instanceof Error ? e.message : String(e) };
+  return { code: errorCodeOf(e, fallback), message: e instanceof Error ? e.message : String(e) };
 }
 
 /** The outcome of a TLS reload: what the engine loaded, and what changed, or why it kept the running set. */

@@ -14,6 +14,12 @@ export class GatewayError<C extends string = string> extends Error {
   }
 }
 
+/** The stable code an error carries (a GatewayError's, a Node system error's), else `fallback`. */
+export function errorCodeOf(err: unknown, fallback = '-'): string {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : fallback;
+}
+
 export function isGatewayError(err: unknown, code?: string): err is GatewayError {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' &&
     (code === undefined || (err as unknown as { code: string }).code === code);

@@ -1,5 +1,5 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { GatewayError, startIdleMemoryRelease, startProductWorker } from '../common/index.js';
+import { errorCodeOf, GatewayError, startIdleMemoryRelease, startProductWorker } from '../common/index.js';
 import { createLogger } from '../log/index.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { Engine, type EngineAddresses } from './engine.js';
@@ -218,7 +218,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
     startIdleMemoryRelease();
     injectTestFault(log);
   } catch (e) {
-    const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_ENGINE_START';
+    const code = errorCodeOf(e, 'ERR_ENGINE_START');
     log.error({ err: e, code }, 'engine failed to start');
     post({ type: 'failed', code, message: e instanceof Error ? e.message : String(e) });
     port.close();

@@ -1,5 +1,5 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { runWarmUpModule, startProductWorker } from '../../common/index.js';
+import { errorCodeOf, runWarmUpModule, startProductWorker } from '../../common/index.js';
 import { createLogger } from '../../log/index.js';
 import { startB2bua, type B2buaApp } from '../start-b2bua.js';
 import { sipReason } from '../reason.js';
@@ -46,7 +46,7 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
       },
     });
   } catch (e) {
-    const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_B2BUA_CONNECT';
+    const code = errorCodeOf(e, 'ERR_B2BUA_CONNECT');
     post({ type: 'failed', code, message: e instanceof Error ? e.message : String(e) });
     port.close();
     return;

@@ -5,7 +5,8 @@ import type { AppHub, AppProxyCommand, AppSipCommand } from '../types.js';
 import { nokFields } from '../wire/server-messages.js';
 import type { AppNotify } from './app-notify.js';
 import type { CoreGuard } from './core-guard.js';
-import { causeOf, newTag } from './core-util.js';
+import { errorCodeOf } from '../../common/gateway-error.js';
+import { newTag } from './core-util.js';
 import type { DialogStore } from './dialog-store.js';
 import type { ServerPending } from './engine-dialog.js';
 import type { CoreErrorCode } from './errors.js';
@@ -85,7 +86,7 @@ export class AppCommands {
     }
     this.#c.uac.sendNew(cmd, msg).then(() => this.#c.stages?.sent(arrivedAt), (err: unknown) => {
       const why = err instanceof Error ? err.message : String(err);
-      this.#c.guard.counted('appRequestsNotSent', 'ERR_ENGINE_SEND_FAILED', `${causeOf(err)}: ${why}`, undefined, `${msg.method} from the app not sent: NOK`);
+      this.#c.guard.counted('appRequestsNotSent', 'ERR_ENGINE_SEND_FAILED', `${errorCodeOf(err)}: ${why}`, undefined, `${msg.method} from the app not sent: NOK`);
       this.#c.notify.nok(cmd, why);
     });
   }

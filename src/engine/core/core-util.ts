@@ -113,9 +113,3 @@ export function replaceLocalhost(value: string, hostport: string): string {
   }
   return `${value.slice(0, i)}@${hostport}${value.slice(j)}`;
 }
-
-/** The stable code an error carries (GatewayError and Node's system errors), for a log line's reason; '-' without. */
-export function causeOf(err: unknown): string {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : '-';
-}

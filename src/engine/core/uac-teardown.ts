@@ -3,7 +3,8 @@ import type { AppHub } from '../types.js';
 import type { LocalAddresses } from './addressing.js';
 import type { NameLookups } from './name-lookups.js';
 import type { AppNotify } from './app-notify.js';
-import { causeOf, NOOP_USER } from './core-util.js';
+import { errorCodeOf } from '../../common/gateway-error.js';
+import { NOOP_USER } from './core-util.js';
 import type { DialogStore } from './dialog-store.js';
 import type { EngineDialog } from './engine-dialog.js';
 import { reasonHeader } from './reject.js';
@@ -60,7 +61,7 @@ export function byeFromEngine(c: TeardownDeps, d: EngineDialog, reasonText: stri
 }
 
 function notSent(c: TeardownDeps, err: unknown): void {
-  c.guard.counted('engineByesNotSent', 'ERR_ENGINE_SEND_FAILED', `${causeOf(err)}: ${err instanceof Error ? err.message : String(err)}`, undefined,
+  c.guard.counted('engineByesNotSent', 'ERR_ENGINE_SEND_FAILED', `${errorCodeOf(err)}: ${err instanceof Error ? err.message : String(err)}`, undefined,
     'a BYE of the engine\'s own was not sent');
 }
 

@@ -8,8 +8,9 @@ import type { SipHeader, SipMessage } from './types.js';
  * lines, body. Apps write looser text than the wire carries (bare LF line ends, no Content-Length, no Via or CSeq),
  * which parseMessage rightly refuses, so this reader splits them. What no message on the wire may hold it refuses,
  * by the wire parser's own checks: a header name that is not a token (RFC 3261 §25.1), a single-valued header
- * twice (Content-Type and `c`), a header value with a control character (a bare CR, NUL) or outside its grammar
- * (grammar.ts: a Contact missing its '>', a Via without sent-by). The far end's parser and drachtio-srf's would refuse what the engine built from it, and its echo.
+ * twice with two values (Content-Type and `c`), a header value with a control character (a bare CR, NUL) or
+ * outside its grammar (grammar.ts: a Contact missing its '>', a Via without sent-by), a control character in the
+ * start line. The far end's parser and drachtio-srf's would refuse what the engine built from it, and its echo.
  * Undefined when refused, or when the start line is neither a request line nor a status line; `onProblem`, when
  * given, hears why.
  */
@@ -57,7 +58,8 @@ export function parseAppText(text: string, onProblem?: (reason: string) => void)
 
 /**
  * Header lines after the start line; a line starting with white space continues the one before it, a line without
- * a name is skipped. Undefined when a name is not a token or a value holds a control character.
+ * a name is skipped. Undefined when a name is not a token, a single-valued header comes again with another value,
+ * or a value fails its grammar (checkHeaderValue).
  */
 function readHeaderLines(lines: string[], onProblem: ((reason: string) => void) | undefined): SipHeader[] | undefined {
   const headers: SipHeader[] = [];

@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../../common/clock.js';
 import { SlotMap } from '../../common/slot-map.js';
+import { errorCodeOf } from '../../common/gateway-error.js';
 import type { Logger } from '../../log/logger.js';
 import { RateLimitedLog } from '../../log/rate-limited-log.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
@@ -164,7 +165,7 @@ export class TransactionLayer {
       try {
         this.sendRequest(buildCancel(invite.request), { target: invite.target, user });
       } catch (err) {
-        const cause = (err as { code?: string }).code ?? '-';
+        const cause = errorCodeOf(err);
         this.#lines?.line('warn', 'ERR_SIP_TRANSACTION_CANCEL_NOT_SENT', { cause, reason: (err as Error).message, transaction: invite.id }, 'CANCEL not sent');
       }
     };
