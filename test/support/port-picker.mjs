@@ -67,16 +67,6 @@ function reserve(port) {
   return true;
 }
 
-/** Gives back a port this process reserved. @param {number} port */
-function release(port) {
-  const file = join(RESERVE_DIR, String(port));
-  if (!reserved.delete(file)) return;
-  try {
-    unlinkSync(file);
-  } catch {
-    // Removed by a sweep after all: nothing to release.
-  }
-}
 process.on('exit', () => {
   for (const file of reserved) {
     try {
@@ -138,20 +128,9 @@ export async function freeUdpBlock(count, host = '127.0.0.1') {
   const step = count + (count % 2);
   for (let i = 0; i < 200; i++) {
     const base = nextCandidate(step);
-    let taken = 0;
     let all = true;
-    for (let k = 0; k < count && all; k++) {
-      all = reserve(base + k);
-      if (all) taken++;
-      all &&= await udpFree(base + k, host);
-    }
-    if (all) {
-      // The next pick starts past the block: inside it every candidate is ours already and would be passed over.
-      pickNext = base + step;
-      return base;
-    }
-    // A block that failed part way gives back what it reserved.
-    for (let k = 0; k < taken; k++) release(base + k);
+    for (let k = 0; k < count && all; k++) all = reserve(base + k) && (await udpFree(base + k, host));
+    if (all) return base;
   }
   throw new Error(`no ${count} free consecutive UDP ports found on ${host} in ${PICK_LOW}-${PICK_HIGH}`);
 }
