@@ -104,3 +104,11 @@ test('a reservation left by a process that is gone is reclaimed; one held by a l
   assert.ok(!picked.includes(start + 2), `the live process's port ${start + 2} was handed out: ${picked.join(', ')}`);
   assert.ok(existsSync(live));
 });
+
+test('a port picked after a large media range comes from past it: the range is not spent as tries', async () => {
+  // From this start the block's base lies 10 below the picker's position, so the next 390 candidates of freePort
+  // are ports of the block this process reserved already; counted as tries, they used up all 200.
+  const start = 24_010 + 400 * (process.pid % 10);
+  const [[offset]] = await pickTogether(pickInChild(start, 1, 'freeUdpBlock(400).then((b) => p.freePort().then((q) => q - b))'));
+  assert.ok(offset !== undefined && offset >= 400, `the port came ${offset} above the block's base`);
+});

@@ -104,8 +104,12 @@ export function tcpFree(port, host) {
 
 /** A port free on both UDP and TCP on the address, so either transport can bind it. @returns {Promise<number>} */
 export async function freePort(host = '127.0.0.1') {
-  for (let i = 0; i < 200; i++) {
+  // A port this process holds already (a media range it reserved, say) is passed over without counting as a try:
+  // a pick right after a 400-port range would otherwise spend all its tries inside that range.
+  for (let tries = 0, walked = 0; tries < 200 && walked < PICK_HIGH - PICK_LOW; walked++) {
     const port = nextCandidate(1);
+    if (reserved.has(join(RESERVE_DIR, String(port)))) continue;
+    tries++;
     if (!reserve(port)) continue;
     if ((await tcpFree(port, host)) && (await udpFree(port, host))) return port;
   }
