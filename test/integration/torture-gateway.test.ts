@@ -12,7 +12,7 @@ import type { TortureCase } from '../unit/sip/message/torture.test.js';
 // Every RFC 4475 and RFC 5118 message sent to a running gateway (engine and b2bua in one thread, b2bua bridging to a
 // UAS that answers 486), once over UDP and once over a fresh TCP connection. What a peer sees decides:
 //  - a request the RFC calls valid gets one final answer, never 400 (it is bridged or answered by the engine); silence
-//    fails it, except for an unknown method out of dialog, dropped as drachtio-server does;
+//    fails it, with 501 for an unknown method out of dialog;
 //  - a message the UAS checks refuse gets exactly that status (400 or 416);
 //  - a message the parser refuses gets 400 when it names enough to be answered, and nothing otherwise;
 //  - after all of it, the gateway still answers and still bridges a call.
@@ -163,7 +163,7 @@ function hasContentLength(bytes: Buffer): boolean {
   return /(?:^|\r\n)(?:content-length|l)[ \t]*:/i.test(end < 0 ? text : text.slice(0, end));
 }
 
-/** The methods RFC 3261 and its extensions define; a request with another method out of dialog is dropped unanswered, as drachtio-server does. */
+/** The methods RFC 3261 and its extensions define; a request with another method out of dialog gets 501. */
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE']);
 
 /**
@@ -179,7 +179,7 @@ function expectation(c: TortureCase, bytes: Buffer, transport: 'udp' | 'tcp'): {
   const method = /^([^ \r\n]+) /.exec(bytes.toString('latin1'))?.[1] ?? '';
   if (c.expect === 'parse') {
     if (method === 'ACK') return { answer: 'none', why: 'an ACK gets no response' };
-    if (!KNOWN_METHODS.has(method)) return { answer: 'none', why: `valid, with the unknown method ${method} out of dialog: dropped` };
+    if (!KNOWN_METHODS.has(method)) return { answer: 501, why: `valid, with the unknown method ${method} out of dialog: 501 (RFC 3261 §8.2.1)` };
     return { answer: 'not-400', why: 'valid: answered, and not refused' };
   }
   if (typeof c.expect === 'number') return { answer: c.expect, why: 'refused by the UAS checks the RFC names' };

@@ -29,5 +29,7 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED'
   /** An in-dialog request (To tag) matching no dialog: 481 without a transaction, charged to its source's rate. */
   | 'ERR_ENGINE_NO_DIALOG'
+  /** A request outside a dialog of a method no app is offered: 481 (PRACK), 405 (REFER) or 501 (unknown). */
+  | 'ERR_ENGINE_METHOD_NOT_OFFERED'
   /** A request was not sent (transaction cap, name lookup, transport): an app's gets NOK, the engine's own BYE is lost. */
   | 'ERR_ENGINE_SEND_FAILED';

@@ -68,6 +68,8 @@ export class CoreCounters {
   engineByesNotSent = 0;
   /** In-dialog requests (To tag) matching no dialog nor transaction: answered 481 at the edge, statelessly. */
   noDialog = 0;
+  /** Requests outside a dialog of a method no app is offered (PRACK, REFER, unknown): 481, 405 or 501. */
+  methodNotOffered = 0;
   /** In-dialog requests relayed by loose routing inside a dialog an app proxied. */
   relayedInDialog = 0;
   /** Requests no app answered in time (503 sent). */

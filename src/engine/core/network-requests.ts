@@ -12,7 +12,7 @@ import { onNetworkInDialog, type InDialogDeps } from './network-in-dialog.js';
 import type { ProxiedDialogs } from './proxied-dialogs.js';
 import type { ProxyCore } from './proxy-core.js';
 import type { Refusal } from './reject.js';
-import { NO_DIALOG, refuseRequest } from './refuse.js';
+import { methodNotOffered, NO_DIALOG, refuseRequest } from './refuse.js';
 import type { RequestGate } from './request-gate.js';
 import type { ServerRequests } from './server-requests.js';
 import type { StageTimes } from './stage-times.js';
@@ -108,8 +108,14 @@ export class NetworkRequests {
       refuseRequest(txn, NO_DIALOG, this.#c.notify);
       return;
     }
-    // Out-of-dialog PRACK, REFER and unknown methods are silently discarded (§2.6).
-    if (!OFFERED.has(method)) return;
+    // Out-of-dialog PRACK, REFER and unknown methods are answered (§2.6), not dropped: a request left unanswered
+    // keeps its server transaction and its bytes with no timer to end them, so a stream of them filled the table.
+    if (!OFFERED.has(method)) {
+      const r = methodNotOffered(method);
+      this.#c.guard.counted('methodNotOffered', 'ERR_ENGINE_METHOD_NOT_OFFERED', `${method} outside a dialog`, flow, `${method} refused: ${r.status}`);
+      refuseRequest(txn, r, this.#c.notify);
+      return;
+    }
     const full = this.#c.guard.admitServer(method, flow);
     if (full) {
       refuseRequest(txn, full, this.#c.notify);

@@ -7,6 +7,22 @@ import { getHeader, serializeMessageText, tagOf } from '../../sip/message/index.
 /** 481 for a request that names no dialog or transaction of ours (https://www.rfc-editor.org/rfc/rfc3261#section-12.2.2). */
 export const NO_DIALOG: Refusal = { status: 481, phrase: 'Call/Transaction Does Not Exist' };
 
+/** The methods RFC 3261 and its extensions define: one of them that no app is offered is 405, any other 501. */
+const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE']);
+const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, PRACK, SUBSCRIBE, NOTIFY, PUBLISH, INFO, MESSAGE, UPDATE';
+
+/**
+ * The answer to a request outside a dialog whose method no app is offered (docs/control-protocol.md §2.6): 481 for a
+ * PRACK, which only an early dialog could match; 405 with Allow for another known method (REFER); 501 for a method
+ * the gateway does not know ("If a UAS does not understand a request method, it MUST respond with a 501",
+ * https://www.rfc-editor.org/rfc/rfc3261#section-8.2.1).
+ */
+export function methodNotOffered(method: string): Refusal {
+  if (method === 'PRACK') return { ...NO_DIALOG, text: 'PRACK outside a dialog' };
+  if (KNOWN_METHODS.has(method)) return { status: 405, phrase: 'Method Not Allowed', text: `${method} outside a dialog`, allow: ALLOW };
+  return { status: 501, phrase: 'Not Implemented', text: `method ${method} not implemented` };
+}
+
 /**
  * Every final response the engine generates for a request from the network goes out here, with its Reason
  * (RFC 3326). A new INVITE refused before any app saw it also gets its CDR (attempt, then stop with the status

@@ -15,6 +15,8 @@ export interface Refusal {
   text?: string;
   /** Seconds, for 503 past a limit (https://www.rfc-editor.org/rfc/rfc3261#section-21.5.4). */
   retryAfter?: number;
+  /** The methods allowed, for 405 (https://www.rfc-editor.org/rfc/rfc3261#section-21.4.6). */
+  allow?: string;
 }
 
 /**
@@ -24,5 +26,6 @@ export interface Refusal {
 export function refusalResponse(request: SipRequest, r: Refusal, toTag: string): SipResponse {
   const headers: SipHeader[] = [reasonHeader(r.status, r.text ?? r.phrase)];
   if (r.retryAfter !== undefined) headers.push(header('Retry-After', String(r.retryAfter)));
+  if (r.allow !== undefined) headers.push(header('Allow', r.allow));
   return buildResponse(request, r.status, r.phrase, { toTag, headers });
 }
