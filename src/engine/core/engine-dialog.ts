@@ -56,6 +56,8 @@ export class EngineDialog extends Dialog {
   readonly createdBy: 'network' | 'application';
   /** UAC over TLS: the profile, name and tenant a new connection for this dialog is made with. */
   tlsTarget: Pick<SendTarget, 'tlsProfile' | 'servername' | 'tenant'> | undefined;
+  /** UAS: the INVITE server transaction whose answer made the dialog; only a CANCEL of that one may end it. */
+  serverTxnId: string | undefined;
   #phase: DialogPhase;
 
   constructor(init: DialogInit, owner: string, createdBy: 'network' | 'application') {
@@ -63,6 +65,7 @@ export class EngineDialog extends Dialog {
     this.owner = owner;
     this.createdBy = createdBy;
     this.tlsTarget = undefined;
+    this.serverTxnId = undefined;
     this.#phase = { kind: 'early', serverInvite: undefined, clientInvite: undefined };
   }
 

@@ -43,7 +43,9 @@ export function onNetworkCancel(c: NetworkCancelDeps, cancel: SipRequest, flow: 
     const callId = getHeader(cancel, 'call-id') ?? '';
     const d = c.dialogs.get(dialogIdOf(callId, tagOf(getHeader(cancel, 'from')) ?? ''));
     refuseRequest(txn, NO_DIALOG, c.notify);
-    if (d && d.role === 'uas' && ist && ist.state !== 'Proceeding') {
+    // The dialog is found by the CANCEL's own Call-ID and From tag, which any peer can write: it is ended only when
+    // the INVITE transaction the CANCEL matched made it, and the CANCEL comes from where that INVITE came from.
+    if (d && d.role === 'uas' && ist && ist.state !== 'Proceeding' && d.serverTxnId === ist.id && ist.flow.remoteAddress === flow.remoteAddress) {
       // A CANCEL after the 200 gets 481, a BYE and an unsolicited BYE to the app (§2.8).
       c.uac.byeFromEngine(d, 'CANCEL after 200 OK', { cause: 487, cdrCause: 'cancel-race' });
     }

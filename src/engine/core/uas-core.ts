@@ -147,6 +147,7 @@ export class UasCore {
       secure: request.uri.startsWith('sips:') && p.flow.protocol === 'tls',
       flow: p.flow, localContact,
     }, p.connId, 'network');
+    if (p.method === 'INVITE') d.serverTxnId = p.txn.id;
     const slots = d.invites;
     if (slots && p.method === 'INVITE') slots.serverInvite = p;
     this.#c.dialogs.add(d);

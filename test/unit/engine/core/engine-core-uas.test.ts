@@ -103,7 +103,7 @@ test('no ACK within 64*T1: the engine sends BYE (Reason ACK timeout) and an unso
   assert.equal(h.hub.cdrs.at(-1)!.fields[2], 'ack-timeout');
 });
 
-test('method rules without an app or a dialog: 503, 481 for BYE/UPDATE and unknown To tags, PRACK dropped', () => {
+test('method rules without an app or a dialog: 503, 481 for BYE/UPDATE and unknown To tags, PRACK 481, REFER 405, unknown 501', () => {
   const h = setup();
   h.hub.apps.clear();
   h.fromNet(invite());
@@ -114,10 +114,23 @@ test('method rules without an app or a dialog: 503, 481 for BYE/UPDATE and unkno
   assert.equal(h.transport.starts().at(-1), 'SIP/2.0 481 Call/Transaction Does Not Exist');
   h.fromNet(invite('z9hG4bKinv9').replace('To: <sip:bob@127.0.0.1>', 'To: <sip:bob@127.0.0.1>;tag=nosuch'));
   assert.equal(h.transport.starts().at(-1), 'SIP/2.0 481 Call/Transaction Does Not Exist');
-  const count = h.transport.sent.length;
-  h.fromNet(invite('z9hG4bKpr1').replace('INVITE sip', 'PRACK sip').replace('1 INVITE', '3 PRACK'));
-  assert.equal(h.transport.sent.length, count);
+  // Answered, counted and freed: none of them is handed to an app, and none keeps a server transaction.
+  const nist = h.transactions.stats().live.nist;
+  const other = (branch: string, method: string) => invite(branch).replace('INVITE sip', `${method} sip`).replace('1 INVITE', `3 ${method}`);
+  h.fromNet(other('z9hG4bKpr1', 'PRACK'));
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 481 Call/Transaction Does Not Exist');
+  assert.match(h.transport.sent.at(-1)!.text, /\r\nReason: SIP;cause=481;text="PRACK outside a dialog"\r\n/);
+  h.fromNet(other('z9hG4bKref1', 'REFER'));
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 405 Method Not Allowed');
+  assert.match(h.transport.sent.at(-1)!.text, /\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, PRACK, SUBSCRIBE, NOTIFY, PUBLISH, INFO, MESSAGE, UPDATE\r\n/);
+  h.fromNet(other('z9hG4bKfoo1', 'FOO'));
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 501 Not Implemented');
+  assert.match(h.transport.sent.at(-1)!.text, /\r\nReason: SIP;cause=501;text="method FOO not implemented"\r\n/);
   assert.equal(h.hub.sips.length, 0);
+  assert.equal(h.core.stats().methodNotOffered, 3);
+  assert.equal(h.transactions.stats().live.nist, nist + 3, 'each answered, held only for its Timer J');
+  h.clock.advance(32_000);
+  assert.equal(h.transactions.stats().live.nist, 0, 'none left once Timer J has run');
 });
 
 test('CANCEL before the app answers: 200 and 487 from the engine, CANCEL to the app with the INVITE transactionId, later answer refused', () => {
@@ -165,6 +178,38 @@ CSeq: 1 CANCEL
 
 `);
   assert.equal(h.transport.starts().at(-1), 'SIP/2.0 481 Call/Transaction Does Not Exist');
+});
+
+test('a CANCEL after the 200 ends only the dialog its INVITE transaction made, never one its Call-ID and From tag name', async () => {
+  const h = setup();
+  h.fromNet(invite());
+  answer(h);
+  for (const n of [2, 3]) {
+    h.fromNet(invite(`z9hG4bKinv${n}`, `call-${n}`));
+    const txnId = h.hub.sips.at(-1)!.meta.transactionId;
+    h.fromApp(`SIP/2.0 200 OK\nCall-ID: call-${n}\nCSeq: 1 INVITE\nFrom: <sip:alice@127.0.0.2>;tag=atag\nTo: <sip:bob@127.0.0.1>\n\n`, txnId);
+  }
+  assert.equal(h.core.stats().dialogs, 3);
+  const cancel = (callId: string, branch: string) => `CANCEL sip:bob@127.0.0.1:5060 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.2:5070;branch=${branch}
+From: <sip:alice@127.0.0.2>;tag=atag
+To: <sip:bob@127.0.0.1>
+Call-ID: ${callId}
+CSeq: 1 CANCEL
+
+`;
+  // The second INVITE's branch with the first call's Call-ID: 481, and the first call goes on.
+  const before = h.transport.sent.length;
+  h.fromNet(cancel('call-1', 'z9hG4bKinv2'));
+  await flush();
+  assert.deepEqual(h.transport.starts(before), ['SIP/2.0 481 Call/Transaction Does Not Exist']);
+  assert.equal(h.core.stats().dialogs, 3);
+  // The third call's own CANCEL, crossing its 200: 481 and a BYE for that call.
+  const race = h.transport.sent.length;
+  h.fromNet(cancel('call-3', 'z9hG4bKinv3'));
+  await flush();
+  assert.deepEqual(h.transport.starts(race), ['SIP/2.0 481 Call/Transaction Does Not Exist', 'BYE sip:alice@127.0.0.2:5070 SIP/2.0']);
+  assert.match(h.transport.sent.at(-1)!.text, /\r\nCall-ID: call-3\r\n/);
 });
 
 test('in-dialog BYE from the network goes to the owner with the dialogId and ends the dialog after the answer', () => {
