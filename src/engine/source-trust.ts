@@ -163,7 +163,10 @@ export class SourceTrust {
     const source = flow.remoteAddress;
     const type = isIP(source) === 6 ? 'ipv6' : 'ipv4';
     const plan = this.#plan;
-    const tlsTenant = flow.protocol === 'tls' ? flow.tls?.tenant : undefined;
+    // A TLS connection's tenant (its listener's, or the one its SNI picked) is taken on the word of a client
+    // certificate the profile verified. One that showed none (requireClientCert: false) proves nothing: it is
+    // judged by its address, as TCP is.
+    const tlsTenant = flow.protocol === 'tls' && flow.tls?.authorized === true ? flow.tls.tenant : undefined;
     if (tlsTenant !== undefined) {
       const t = plan.order.find((x) => x.name === tlsTenant);
       if (!t || !t.restrictTls || plan.explicit.get(t.name)!.check(source, type)) return this.#admit(tlsTenant);

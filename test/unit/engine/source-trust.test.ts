@@ -80,6 +80,15 @@ test('TLS peers are identified by certificate; a tenant with trustedSources also
   assert.deepEqual(t.judge(INVITE, tls('192.0.2.50', 'carrier'), undefined), { admit: false, action: 'reject', cause: 'tls-address' });
 });
 
+test('a TLS connection with no verified client certificate gets no tenant from its listener or SNI: its address decides', async () => {
+  const { t } = await trust();
+  const anon = (address: string, tenant: string) => flow(address, { protocol: 'tls', tls: { version: 'TLSv1.3', cipher: 'x', authorized: false, identities: [], tenant } });
+  assert.equal(t.judge(INVITE, anon('192.0.2.50', 'partner'), undefined).admit, false, 'no certificate, an address no tenant trusts');
+  assert.equal(t.judge(INVITE, anon('192.0.2.50', 'partner'), 'partner').admit, false, 'on the tenant\'s own listener too');
+  assert.deepEqual(t.judge(INVITE, anon('198.51.100.7', 'carrier'), 'carrier'), { admit: true, tenant: 'carrier' }, 'an address the tenant trusts');
+  assert.deepEqual(t.judge(INVITE, anon('10.1.2.3', 'partner'), undefined), { admit: true, tenant: 'pbx' }, 'on a shared listener, the tenant its address belongs to');
+});
+
 test('responses, ACKs and in-dialog requests are not judged here (they match our transactions and dialogs or get 481)', async () => {
   const { t } = await trust();
   assert.deepEqual(t.judge(msg('SIP/2.0 200 OK'), flow('192.0.2.99'), undefined), { admit: true });
