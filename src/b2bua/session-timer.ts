@@ -41,6 +41,21 @@ interface HeaderSource {
 
 const header = (m: HeaderSource, long: string, compact: string) => m.get(long) ?? m.get(compact);
 
+/** The longest session interval taken from a far end: the maximum the config schema allows (CallsSchema). */
+export const MAX_SESSION_SECONDS = 86_400;
+
+/** The longest delay setTimeout keeps (2^31 - 1 ms); past it Node fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** RFC 4028 §4: a request without Min-SE allows any interval down to 90 s. */
+const DEFAULT_MIN_SE = 90;
+
+/** An interval a far end named, held to [min, MAX_SESSION_SECONDS]. */
+export function boundSeconds(seconds: number, min: number): number {
+  const floor = Math.min(Math.max(min, 1), MAX_SESSION_SECONDS);
+  return Number.isFinite(seconds) ? Math.min(Math.max(seconds, floor), MAX_SESSION_SECONDS) : MAX_SESSION_SECONDS;
+}
+
 /** The A leg's (UAS side) answer to an INVITE: refuse with 422, or the interval and who refreshes. */
 export type UasSessionDecision =
   | { ok: false; minSe: number }
@@ -49,6 +64,7 @@ export type UasSessionDecision =
 /**
  * RFC 4028 §9: a Session-Expires below our Min-SE from a UAC that supports the extension gets 422 with our
  * Min-SE; otherwise the interval is ours or the UAC's, whichever is shorter, never below the request's Min-SE.
+ * The request's Min-SE counts only up to MAX_SESSION_SECONDS, so no caller sets an interval past it.
  * The UAC's refresher choice is kept; with none, a UAC that supports timers refreshes, else we do.
  * https://www.rfc-editor.org/rfc/rfc4028#section-9
  */
@@ -58,7 +74,7 @@ export function decideUas(req: HeaderSource, policy: SessionTimerPolicy): UasSes
   const uacSupportsTimer = hasTimerTag(header(req, 'Supported', 'k')) || hasTimerTag(req.get('Require'));
   if (se && se.seconds < policy.minSeSeconds && uacSupportsTimer) return { ok: false, minSe: policy.minSeSeconds };
   const asked = se ? Math.max(se.seconds, policy.minSeSeconds) : policy.expiresSeconds;
-  const seconds = Math.max(Math.min(asked, policy.expiresSeconds), reqMinSe, 1);
+  const seconds = boundSeconds(Math.max(Math.min(asked, policy.expiresSeconds), reqMinSe), policy.minSeSeconds);
   const refresher = se?.refresher ?? (uacSupportsTimer ? 'uac' : 'uas');
   return { ok: true, seconds, refresher: uacSupportsTimer ? refresher : 'uas', uacSupportsTimer };
 }
@@ -72,18 +88,20 @@ export function uasResponseHeaders(d: Extract<UasSessionDecision, { ok: true }>)
 }
 
 /** Headers of our INVITE on the B leg (§7.1): we support timers and ask for the configured interval. */
-export function uacRequestHeaders(policy: SessionTimerPolicy, seconds = policy.expiresSeconds): Record<string, string> {
+export function uacRequestHeaders(policy: SessionTimerPolicy, asked = policy.expiresSeconds): Record<string, string> {
+  const seconds = Math.min(asked, MAX_SESSION_SECONDS);
   return { 'Session-Expires': String(seconds), 'Min-SE': String(Math.min(policy.minSeSeconds, seconds)), Supported: 'timer' };
 }
 
 /**
  * The B leg's 2xx (§7.2): its Session-Expires says the interval and who refreshes. Without one the far end
- * does not take part; we refresh it ourselves at the configured interval, so a dead B leg is still found.
+ * does not take part; we refresh it ourselves at the configured interval, so a dead B leg is still found. Its
+ * interval is held to [our Min-SE, MAX_SESSION_SECONDS].
  */
 export function decideUac(res: HeaderSource, policy: SessionTimerPolicy): { seconds: number; weRefresh: boolean } {
   const se = parseSessionExpires(header(res, 'Session-Expires', 'x'));
   if (!se) return { seconds: policy.expiresSeconds, weRefresh: true };
-  return { seconds: se.seconds, weRefresh: se.refresher !== 'uas' };
+  return { seconds: boundSeconds(se.seconds, policy.minSeSeconds), weRefresh: se.refresher !== 'uas' };
 }
 
 /** What a leg timer needs of a drachtio-srf Dialog. */
@@ -96,8 +114,14 @@ export interface RefreshLeg {
 export interface LegTimerOptions {
   leg: RefreshLeg;
   name: 'A' | 'B';
+  /** The interval; held to [1, MAX_SESSION_SECONDS]. */
   seconds: number;
   weRefresh: boolean;
+  /**
+   * The shortest interval the 2xx to our refresh may grant (our Min-SE). Absent: RFC 4028's 90 s, or the interval
+   * itself when that is shorter.
+   */
+  minSeSeconds?: number;
   /** UPDATE when the peer allows it (RFC 4028 §7.4 prefers it: no SDP), else re-INVITE. */
   method: 'UPDATE' | 'INVITE';
   clock: Clock;
@@ -111,13 +135,15 @@ export interface LegTimerOptions {
 export class LegSessionTimer {
   readonly #o: LegTimerOptions;
   #seconds: number;
+  readonly #minSe: number;
   #refresh: TimerHandle | undefined;
   #expiry: TimerHandle | undefined;
   #stopped = false;
 
   constructor(o: LegTimerOptions) {
     this.#o = o;
-    this.#seconds = o.seconds;
+    this.#seconds = boundSeconds(o.seconds, 1);
+    this.#minSe = o.minSeSeconds ?? Math.min(DEFAULT_MIN_SE, this.#seconds);
     this.#arm();
   }
 
@@ -140,7 +166,7 @@ export class LegSessionTimer {
     this.#refresh?.cancel();
     this.#expiry?.cancel();
     const { clock } = this.#o;
-    const ms = this.#seconds * 1000;
+    const ms = Math.min(this.#seconds * 1000, MAX_TIMER_MS);
     if (this.#o.weRefresh) {
       // §7.4 / §10: the refresher sends its refresh at half the interval.
       this.#refresh = clock.setTimeout(() => void this.#sendRefresh(), ms / 2);
@@ -183,7 +209,8 @@ export class LegSessionTimer {
     }
     if (this.#stopped) return;
     if (status >= 200 && status < 300) {
-      if (granted && granted.seconds >= 1) this.#seconds = granted.seconds;
+      // §9: the answer may shorten the interval asked for, never below Min-SE.
+      if (granted) this.#seconds = Math.min(boundSeconds(granted.seconds, this.#minSe), Math.max(this.#seconds, this.#minSe));
       this.#arm();
       return;
     }
@@ -197,7 +224,7 @@ export class LegSessionTimer {
     }
     // §7.4 / §10: a 422 carries the Min-SE to retry with.
     if (status === 422 && minSe !== undefined && !retried) {
-      this.#seconds = Math.max(this.#seconds, minSe);
+      this.#seconds = boundSeconds(Math.max(this.#seconds, minSe), 1);
       await this.#sendRefresh(true);
       return;
     }

@@ -144,3 +144,48 @@ test('as refresher: a 503 to the refresh leaves the session to its expiry; a ref
   await settle();
   assert.deepEqual(gone.events, ['failed B 503']);
 });
+
+test('far-end intervals are held to [our Min-SE, 86,400 s]: a B leg 2xx, a caller Min-SE, a 422 retry ask', () => {
+  assert.deepEqual(decideUac(headers({ 'Session-Expires': '2147516;refresher=uas' }), policy), { seconds: 86_400, weRefresh: false });
+  assert.deepEqual(decideUac(headers({ 'Session-Expires': '1' }), policy), { seconds: 90, weRefresh: true });
+  const d = decideUas(headers({ 'Session-Expires': '3600', 'Min-SE': '9999999999', Supported: 'timer' }), policy);
+  assert.equal(d.ok && d.seconds, 86_400);
+  const e = decideUas(headers({ 'Min-SE': '7200' }), policy);
+  assert.equal(e.ok && e.seconds, 7200, 'a caller Min-SE under the bound still raises the interval (RFC 4028 §9)');
+  assert.equal(uacRequestHeaders(policy, 5_000_000)['Session-Expires'], '86400');
+});
+
+test('a refresh 2xx cannot shorten the interval below Min-SE nor lengthen it past the one asked for', async () => {
+  const short = timer({ weRefresh: true, seconds: 1800 });
+  short.leg.answers.push(async () => ({ status: 200, get: (n: string) => (n === 'Session-Expires' ? '1;refresher=uac' : undefined) }));
+  short.clock.advance(900_000);
+  await settle();
+  assert.equal(short.t.seconds, 90, 'Session-Expires: 1 would refresh every 0.5 s');
+  short.leg.answers.push(() => new Promise(() => undefined));
+  short.clock.advance(44_999);
+  assert.equal(short.leg.sent.length, 1);
+  short.clock.advance(1);
+  assert.equal(short.leg.sent.length, 2, 'the next refresh at half of 90 s');
+  short.t.stop();
+
+  const long = timer({ weRefresh: true, seconds: 1800 });
+  long.leg.answers.push(async () => ({ status: 200, get: (n: string) => (n === 'Session-Expires' ? '4000000000' : undefined) }));
+  long.clock.advance(900_000);
+  await settle();
+  assert.equal(long.t.seconds, 1800);
+  long.t.stop();
+});
+
+test('no timer is handed more than setTimeout keeps (2^31 - 1 ms), whatever the interval', () => {
+  const delays: number[] = [];
+  const clock = { now: () => 0, setTimeout: (_fn: () => void, ms: number) => (delays.push(ms), { cancel: () => undefined }) };
+  for (const weRefresh of [true, false]) {
+    const t = new LegSessionTimer({
+      leg: new Leg(), name: 'A', seconds: 3_000_000, weRefresh, method: 'UPDATE', clock, onExpired: () => undefined, onRefreshFailed: () => undefined,
+    });
+    assert.equal(t.seconds, 86_400);
+    t.stop();
+  }
+  assert.ok(delays.every((ms) => ms >= 1 && ms <= 2 ** 31 - 1), delays.join(','));
+  assert.equal(Math.max(...delays), 86_400_000);
+});
