@@ -91,6 +91,7 @@ export abstract class StreamTransport {
   async listen(): Promise<ListenerInfo> {
     const server = this.createServer();
     this.#server = server;
+    if (this.o.admit) gateConnections(server, this.o.admit);
     await new Promise<void>((resolve, reject) => {
       const onError = (e: Error): void =>
         reject(transportError('ERR_SIP_TRANSPORT_BIND', `${this.protocol} ${this.o.host}:${this.o.port}: ${e.message}`, { cause: e }));
@@ -101,8 +102,6 @@ export abstract class StreamTransport {
       });
     });
     server.on('error', (e) => this.o.log.warn({ err: e, listener: this.id }, 'listener error'));
-    const admit = this.o.admit;
-    if (admit) server.prependListener('connection', (socket: Socket) => void admit(socket));
     const a = server.address();
     if (!a || typeof a === 'string') throw new Error('listener has no address');
     this.#info = { id: this.id, protocol: this.protocol, address: normalizeAddress(a.address), port: a.port };
@@ -241,4 +240,17 @@ export abstract class StreamTransport {
     const server = this.#server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/**
+ * Puts `admit` in front of the server's own 'connection' listeners (TCP's accept, TLS's wrapping for its handshake):
+ * they run only for a socket it admitted, so a refused one is never wrapped, handshaken, adopted or counted.
+ */
+function gateConnections(server: Server, admit: (socket: Socket) => boolean): void {
+  const inner = server.listeners('connection') as ((this: Server, socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    if (!admit(socket)) return;
+    for (const l of inner) l.call(server, socket);
+  });
 }
