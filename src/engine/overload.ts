@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import { ownString, parseVia, sentByOf } from '../sip/message/index.js';
+import { sourceKey } from '../sip/transport/address.js';
 
 export type { LoadWindow, OverloadCause, OverloadOptions, OverloadStats, OverloadVerdict } from './overload-types.js';
 import type { LoadWindow, OverloadCause, OverloadOptions, OverloadStats, OverloadVerdict } from './overload-types.js';
@@ -193,8 +194,9 @@ export class OverloadGuard {
   }
 
   /** Whether an INVITE from `source` passes as a light source's (counted against the window's budget). */
-  #lightSource(source: string): boolean {
+  #lightSource(address: string): boolean {
     if (this.#lightPerSecond <= 0) return false;
+    const source = sourceKey(address);
     const n = (this.#bySource.get(source) ?? 0) + 1;
     if (this.#bySource.size < MAX_SOURCES_COUNTED || this.#bySource.has(source)) this.#bySource.set(source, n);
     else {

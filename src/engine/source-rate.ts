@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
+import { sourceKey } from '../sip/transport/address.js';
 import type { Flow } from '../sip/transport/types.js';
 
 export interface SourceRateOptions {
@@ -80,7 +81,7 @@ export class SourceRate {
   take(flow: Flow): RateVerdict {
     if (this.#rate <= 0) return 'admit';
     const now = this.#clock.now();
-    const source = flow.remoteAddress;
+    const source = sourceKey(flow.remoteAddress);
     let b = this.#buckets.get(source);
     if (b) {
       b.tokens = Math.min(this.#burst, b.tokens + ((now - b.at) * this.#rate) / 1000);
@@ -96,7 +97,7 @@ export class SourceRate {
       return 'admit';
     }
     this.#lines.line('warn', 'ERR_ENGINE_SOURCE_RATE', {
-      remote: `${source}:${flow.remotePort}`, listener: flow.listenerId, protocol: flow.protocol, rate: this.#rate, burst: this.#burst,
+      remote: `${flow.remoteAddress}:${flow.remotePort}`, listener: flow.listenerId, protocol: flow.protocol, rate: this.#rate, burst: this.#burst,
     }, `source ${source} sends new requests faster than ${this.#rate}/s (burst ${this.#burst}); refused with ${this.#action === 'reject' ? '503' : 'no answer'}`, source);
     const second = Math.floor(now / 1000);
     if (b.second !== second) {

@@ -5,6 +5,7 @@ import type { Clock, TimerHandle } from '../common/clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import { toTagOf } from '../sip/message/accessors.js';
 import type { SipMessage } from '../sip/message/types.js';
+import { sourceKey } from '../sip/transport/address.js';
 import type { Flow } from '../sip/transport/types.js';
 import {
   buildLists, resolveHosts, type Lookup, type SourceTrustOptions, type TrustLists, type TrustReplaceResult,
@@ -189,18 +190,19 @@ export class SourceTrust {
   }
 
   #refuse(plan: TrustLists, flow: Flow, cause: 'untrusted-source' | 'tls-address', tenant: string | undefined): TrustVerdict {
-    const key = `${flow.listenerId ?? '-'} ${cause}`;
-    this.#stats.byListener[key] = (this.#stats.byListener[key] ?? 0) + 1;
+    const counted = `${flow.listenerId ?? '-'} ${cause}`;
+    this.#stats.byListener[counted] = (this.#stats.byListener[counted] ?? 0) + 1;
+    const key = sourceKey(flow.remoteAddress);
     const source = `${flow.remoteAddress}:${flow.remotePort}`;
     this.#lines.line('warn', 'ERR_ENGINE_UNTRUSTED_SOURCE', {
       remote: source, listener: flow.listenerId, protocol: flow.protocol, tenant: tenant ?? '-', cause,
-    }, `request from untrusted source ${source} on ${flow.listenerId ?? '-'} refused (${cause})`, flow.remoteAddress);
+    }, `request from untrusted source ${source} on ${flow.listenerId ?? '-'} refused (${cause})`, key);
     if ((plan.options.untrusted ?? 'reject') === 'drop') {
       this.#stats.dropped++;
       return { admit: false, action: 'drop', cause };
     }
     const second = Math.floor(this.#clock.now() / 1000);
-    let r = this.#rejects.get(flow.remoteAddress);
+    let r = this.#rejects.get(key);
     if (!r || r.second !== second) {
       if (this.#rejects.size >= MAX_REJECT_SOURCES) {
         this.#rejects.clear();
@@ -209,7 +211,7 @@ export class SourceTrust {
           `more than ${MAX_REJECT_SOURCES} untrusted sources refused: their per-source 403 counts start again`, '-table');
       }
       r = { second, n: 0 };
-      this.#rejects.set(flow.remoteAddress, r);
+      this.#rejects.set(key, r);
     }
     if (++r.n > (plan.options.rejectsPerSecondPerSource ?? 5)) {
       this.#stats.dropped++;

@@ -15,3 +15,26 @@ export function normalizeAddress(address: string): string {
 export function addressFamily(address: string): 0 | 4 | 6 {
   return isIP(normalizeAddress(address)) as 0 | 4 | 6;
 }
+
+/**
+ * The key a per-source limit counts an address under: the address itself for IPv4, its /64 for IPv6. One host is
+ * given a whole /64 and may send from any address in it, so counted per address it would pass every per-source
+ * limit (rates, connections, handshakes, refusals) as 2^64 sources.
+ */
+export function sourceKey(address: string): string {
+  const a = normalizeAddress(address);
+  if (isIP(a) !== 6) return a;
+  const zone = a.indexOf('%');
+  const s = zone < 0 ? a : a.slice(0, zone);
+  const gap = s.indexOf('::');
+  let groups: string[];
+  if (gap < 0) groups = s.split(':');
+  else {
+    const head = gap === 0 ? [] : s.slice(0, gap).split(':');
+    const tail = gap + 2 === s.length ? [] : s.slice(gap + 2).split(':');
+    // A dotted IPv4 tail stands for two groups.
+    const width = tail.length + (tail.length > 0 && tail[tail.length - 1]!.includes('.') ? 1 : 0);
+    groups = [...head, ...new Array<string>(8 - head.length - width).fill('0'), ...tail];
+  }
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}

@@ -37,6 +37,15 @@ test('the burst defaults to twice the rate, and each source has a bucket of its 
   assert.deepEqual(takeN(r, 10, '10.0.0.2'), { admit: 10, reject: 0, drop: 0 }, 'another source is not charged for the first');
 });
 
+test('IPv6 sources share a bucket per /64: one host cannot pass the rate by changing its address', () => {
+  const { r } = rate({ ratePerSecond: 5 });
+  let admitted = 0;
+  for (let i = 1; i <= 20; i++) if (r.take(flow(`2001:db8:1:2::${i.toString(16)}`)) === 'admit') admitted++;
+  assert.equal(admitted, 10, 'twenty addresses of one /64 get one burst');
+  assert.deepEqual(takeN(r, 10, '2001:db8:1:3::1'), { admit: 10, reject: 0, drop: 0 }, 'another /64 has its own');
+  assert.equal(r.stats().sources, 2);
+});
+
 test('503s to one source are bounded per second; past that, and with action drop, requests go unanswered', () => {
   const a = rate({ ratePerSecond: 1, burst: 1, rejectsPerSecond: 3 });
   assert.deepEqual(takeN(a.r, 10), { admit: 1, reject: 3, drop: 6 });

@@ -61,6 +61,12 @@ test('a source no tenant trusts is rejected, then dropped past the per-source ra
   assert.equal(s.byListener['udp-shared untrusted-source'], 4);
 });
 
+test('the per-source cap on 403s counts an IPv6 /64 as one source', async () => {
+  const { t } = await trust({ rejectsPerSecondPerSource: 2 });
+  const v = [1, 2, 3, 4].map((i) => t.judge(INVITE, flow(`2001:db9:7:7::${i}`), undefined));
+  assert.deepEqual(v.map((x) => (x.admit ? 'admit' : x.action)), ['reject', 'reject', 'drop', 'drop']);
+});
+
 test('drop mode sends nothing to an untrusted source', async () => {
   const { t } = await trust({ untrusted: 'drop' });
   assert.deepEqual(t.judge(INVITE, flow('192.0.2.99'), undefined), { admit: false, action: 'drop', cause: 'untrusted-source' });
