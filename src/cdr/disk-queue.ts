@@ -49,8 +49,8 @@ export class DiskQueue<T = unknown> {
   readonly #o: DiskQueueOptions;
   readonly #limited: RateLimitedLog;
   readonly #segmentBytes: number;
-  /** Sequence numbers of the segments on disk, oldest first, with their sizes. */
-  readonly #segments: Array<{ seq: number; bytes: number }> = [];
+  /** Sequence numbers of the segments on disk, oldest first, with their sizes (and whether their torn lines are counted). */
+  readonly #segments: Array<{ seq: number; bytes: number; corruptCounted?: boolean }> = [];
   #bytes = 0;
   #writing: { seq: number; fh: FileHandle } | undefined;
   #nextSeq = 1;
@@ -145,7 +145,9 @@ export class DiskQueue<T = unknown> {
           corrupt++;
         }
       }
-      if (corrupt > 0) {
+      // A segment read again (its replay did not finish) has its torn lines counted and logged the first time only.
+      if (corrupt > 0 && !first.corruptCounted) {
+        first.corruptCounted = true;
         this.#stats.corruptLines += corrupt;
         this.#limited.line('warn', 'ERR_CDR_QUEUE_CORRUPT' satisfies CdrErrorCode, { segment: name, lines: corrupt, dir: this.#o.dir },
           `cdr: ${corrupt} line(s) of queued records in ${name} do not parse (a write cut short); skipped`);

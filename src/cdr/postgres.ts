@@ -5,18 +5,10 @@ import { RateLimitedLog } from '../log/index.js';
 import { DiskQueue } from './disk-queue.js';
 import type { CdrErrorCode } from './errors.js';
 import { insertStatement, MAX_BATCH, migrate, TABLE_NAME } from './pg-schema.js';
+import { loadPg, rowTrouble } from './pg-driver.js';
 
 export type { PgClient, PgConnection, PostgresSinkOptions, PostgresSinkStats } from './postgres-types.js';
 import type { PgClient, PostgresSinkOptions, PostgresSinkStats } from './postgres-types.js';
-
-/**
- * SQLSTATE class 22 (data) or 23 (integrity): the rows' fault. Anything else (read-only standby, revoked grant, lock
- * timeout, changed column, lost connection, no code) is the database's: the rows wait in the queue until it is back.
- */
-function rowTrouble(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
-}
 
 /** Batches held in memory for the database at most; past it the oldest go to the on-disk queue. */
 const MAX_PENDING_BATCHES = 20;
@@ -150,9 +142,10 @@ export class PostgresSink {
 
   /**
    * True: the batch is settled (inserted, or refused rows counted); false: the database is not taking records.
-   * In a replay nothing is queued again here: the segment stays for the next replay.
+   * In a replay (`replay` given) nothing is queued again here: the segment stays for the next replay, and refused
+   * rows are tallied in `replay` until the segment is done, so a segment replayed twice counts them once.
    */
-  async #insert(batch: CdrRecord[], replay = false): Promise<boolean> {
+  async #insert(batch: CdrRecord[], replay?: { rejected: number }): Promise<boolean> {
     const c = this.#client;
     if (!c) return false;
     const { text, values } = insertStatement(this.#o.table, batch);
@@ -172,7 +165,7 @@ export class PostgresSink {
   }
 
   /** A batch the database refused for its content: each row alone, so one bad record does not hold back the rest. */
-  async #insertOneByOne(c: PgClient, batch: CdrRecord[], first: unknown, replay: boolean): Promise<boolean> {
+  async #insertOneByOne(c: PgClient, batch: CdrRecord[], first: unknown, replay: { rejected: number } | undefined): Promise<boolean> {
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i]!;
       const { text, values } = insertStatement(this.#o.table, [r]);
@@ -187,7 +180,8 @@ export class PostgresSink {
           await this.#enqueue(batch.slice(i));
           return true;
         }
-        this.#stats.rejected++;
+        if (replay) replay.rejected++;
+        else this.#stats.rejected++;
         this.#limited.line('error', 'ERR_CDR_DB_REJECTED' satisfies CdrErrorCode, { err, first, callId: r.callId, id: r.id, table: this.#o.table },
           `cdr: the database refused the record of call ${r.callId}; it is in the JSON-lines file and the cdr log line`);
       }
@@ -225,8 +219,9 @@ export class PostgresSink {
       return;
     }
     if (!seg) return;
+    const tally = { rejected: 0 };
     for (let i = 0; i < seg.records.length; i += this.#batchSize) {
-      if (!(await this.#insert(seg.records.slice(i, i + this.#batchSize), true))) return;
+      if (!(await this.#insert(seg.records.slice(i, i + this.#batchSize), tally))) return;
     }
     try {
       await seg.done();
@@ -237,6 +232,7 @@ export class PostgresSink {
       return;
     }
     this.#stats.replayed += seg.records.length;
+    this.#stats.rejected += tally.rejected;
     if (this.#queue.empty) this.#o.log.info({ replayed: this.#stats.replayed, table: this.#o.table }, 'cdr: the on-disk queue is replayed into the database');
   }
 
@@ -302,11 +298,4 @@ export class PostgresSink {
       this.#connecting = false;
     }
   }
-}
-
-let pgModule: Promise<typeof pg> | undefined;
-/** The pg driver, imported once (about 60 ms of a start when imported with the rest). */
-function loadPg(): Promise<typeof pg> {
-  pgModule ??= import('pg').then((m) => m.default);
-  return pgModule;
 }

@@ -98,3 +98,16 @@ test('disk queue: a segment read but not done (the database broke mid-replay) is
   await q.append([rec(3)]);
   assert.deepEqual(await drain(q), [1, 2, 3], 'the first segment again, then the batch appended after it');
 });
+
+test('disk queue: a torn line of a segment read again (its replay did not finish) is counted once', async (t) => {
+  const d = dir(t);
+  const q = new DiskQueue<Rec>({ dir: d, maxBytes: 1_000_000, log: captureLog().log });
+  await q.open();
+  await q.append([rec(1)]);
+  await q.close();
+  appendFileSync(join(d, readdirSync(d)[0]!), '{"id":"torn');
+  for (let i = 0; i < 3; i++) assert.deepEqual((await q.peek())!.records.map((r) => r.id), ['id-1']);
+  assert.equal(q.stats().corruptLines, 1);
+  assert.deepEqual(await drain(q), [1]);
+  assert.equal(q.stats().corruptLines, 1);
+});

@@ -209,7 +209,7 @@ test('postgres sink: an error that is not about the rows (read-only standby, rev
   }
 });
 
-test('postgres sink: a connection lost while a replayed batch goes in row by row keeps the segment for the next replay; none lost', async (t) => {
+test('postgres sink: a connection lost while a replayed batch goes in row by row keeps the segment for the next replay; none lost, the refused row counted once', async (t) => {
   const db = new FakeDb();
   db.up = false;
   const size = Buffer.byteLength(`${JSON.stringify(record(1))}\n`);
@@ -231,9 +231,11 @@ test('postgres sink: a connection lost while a replayed batch goes in row by row
   assert.equal(s.stats().connected, false);
   assert.deepEqual(readdirSync(queueDir), segments, 'the segment is still on disk');
   assert.equal(s.stats().queueFull, 0);
+  assert.deepEqual([s.stats().rejected, s.stats().replayed], [0, 0], 'nothing counted of a replay not done');
   clock.advance(1_000);
   await idle(s);
   assert.deepEqual([...db.rows.values()], ['call-1', 'call-3', 'call-4']);
   assert.deepEqual(readdirSync(queueDir), []);
+  assert.deepEqual([s.stats().rejected, s.stats().replayed], [1, 4], 'bad-2 was refused in both replays: counted once');
   await s.close();
 });
