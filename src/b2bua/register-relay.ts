@@ -58,13 +58,17 @@ function uriOf(value: string | undefined): string {
  * `flow=`) is a call of the registrar tenant to the phone's tenant, its B leg sent to the phone's address, which
  * the engine reaches over the phone's connection (and keeps the dialog on). Default deny:
  * a REGISTER on another tenant, a token that does not verify, a source that is not the registrar tenant's: 403.
- * The bindings accepted are kept per flow, at most `maxBindings` (then 503, counted and logged).
+ * The bindings accepted are kept per flow, at most `maxBindings` of each tenant (then 503, counted and logged).
  */
 export class RegisterRelay {
   #policy: B2buaPolicy;
   readonly #o: RegisterRelayOptions;
   readonly #clock: Clock;
   readonly #bindings = new Map<string, Binding>();
+  /** Bindings per tenant, so each tenant's maxBindings counts only its own. */
+  readonly #perTenant = new Map<string, number>();
+  /** No binding runs out before this: a sweep before it would find nothing. */
+  #nextExpiry = Infinity;
   readonly #c: RegisterRelayCounters = { relayed: 0, accepted: 0, refusedNoRelay: 0, refusedFull: 0, routed: 0, refusedToken: 0, refusedSource: 0, refusedNoBinding: 0 };
 
   constructor(o: RegisterRelayOptions) {
@@ -116,9 +120,7 @@ export class RegisterRelay {
       return;
     }
     const key = `${transport}|${address}|${port}`;
-    // Bindings run out lazily: the table is swept only when it looks full, so a REGISTER costs no walk over it.
-    if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) this.#sweep();
-    if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) {
+    if (this.#full(key, tenant!, relay.maxBindings)) {
       this.#c.refusedFull++;
       this.#refuse(res, 503, 'Service Unavailable', 'ERR_B2BUA_REGISTER_RELAY_FULL', address, { tenant, max: relay.maxBindings },
         `the relayed registrations are at their limit (${relay.maxBindings})`, { 'Retry-After': '60' });
@@ -134,6 +136,7 @@ export class RegisterRelay {
     const existing = req.get('Path');
     const server = parseServer(relay.registrar);
     if (server === undefined) {
+      this.#c.refusedNoRelay++;
       this.#refuse(res, 500, 'Server Internal Error', 'ERR_B2BUA_REGISTER_REFUSED', address, { tenant }, `registrar ${relay.registrar} is not an address`);
       return;
     }
@@ -163,12 +166,17 @@ export class RegisterRelay {
       // A removal (Expires 0, or `Contact: *`): the 2xx lists the address-of-record's other bindings, not this one's.
       const granted = removal ? 0 : this.#granted(msg, relay.maxExpires);
       if (granted <= 0) {
-        this.#bindings.delete(key);
+        this.#drop(key);
         return;
       }
-      if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) this.#sweep();
-      if (!this.#bindings.has(key) && this.#bindings.size >= relay.maxBindings) return;
-      this.#bindings.set(key, { flow, aor, expiresAt: this.#clock.now() + granted * 1000 });
+      if (this.#full(key, flow.tenant, relay.maxBindings)) {
+        // REGISTERs sent on together all passed the check above: the ones past the limit are not kept.
+        this.#c.refusedFull++;
+        this.#o.refusals.warn('ERR_B2BUA_REGISTER_RELAY_FULL', address, { tenant, aor, max: relay.maxBindings },
+          `b2bua: binding of ${aor} not kept: the relayed registrations of tenant ${tenant} reached their limit (${relay.maxBindings}) while it was at the registrar`);
+        return;
+      }
+      this.#put(key, { flow, aor, expiresAt: this.#clock.now() + granted * 1000 });
     });
   }
 
@@ -247,9 +255,38 @@ export class RegisterRelay {
     return Math.min(best, max);
   }
 
+  /** Whether a new flow of `tenant` would pass its limit; the table is swept only when the tenant looks full. */
+  #full(key: string, tenant: string, max: number): boolean {
+    if (this.#bindings.get(key)?.flow.tenant === tenant) return false;
+    if ((this.#perTenant.get(tenant) ?? 0) >= max) this.#sweep();
+    return (this.#perTenant.get(tenant) ?? 0) >= max;
+  }
+
+  #put(key: string, b: Binding): void {
+    this.#drop(key);
+    this.#bindings.set(key, b);
+    this.#perTenant.set(b.flow.tenant, (this.#perTenant.get(b.flow.tenant) ?? 0) + 1);
+    this.#nextExpiry = Math.min(this.#nextExpiry, b.expiresAt);
+  }
+
+  #drop(key: string): void {
+    const b = this.#bindings.get(key);
+    if (!b) return;
+    this.#bindings.delete(key);
+    const n = (this.#perTenant.get(b.flow.tenant) ?? 1) - 1;
+    if (n > 0) this.#perTenant.set(b.flow.tenant, n);
+    else this.#perTenant.delete(b.flow.tenant);
+  }
+
   #sweep(): void {
     const now = this.#clock.now();
-    for (const [k, b] of this.#bindings) if (b.expiresAt <= now) this.#bindings.delete(k);
+    if (now < this.#nextExpiry) return;
+    let next = Infinity;
+    for (const [k, b] of this.#bindings) {
+      if (b.expiresAt <= now) this.#drop(k);
+      else next = Math.min(next, b.expiresAt);
+    }
+    this.#nextExpiry = next;
   }
 
   #refuse(res: RelayResponse, status: number, phrase: string, code: B2buaLogCode, source: string | undefined,

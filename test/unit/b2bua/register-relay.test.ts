@@ -195,3 +195,51 @@ test('towards a TLS registrar the REGISTER names the registrar tenant\'s TLS pro
   assert.equal(r.proxied[0]!.headers?.['X-Trunkgate-Route'], 'tenant=registrar;profile=edge;domain=sbc.carrier.example');
   assert.match(r.proxied[0]!.headers?.Path ?? '', /;transport=tls;lr;ob>$/);
 });
+
+test('maxBindings is per tenant: one tenant at its limit leaves another\'s REGISTERs alone', () => {
+  const { log } = captureLog();
+  const clock = new ManualClock(1_700_000_000_000);
+  const two: B2buaPolicy = { ...policy, tenants: { ...policy.tenants, desks: { transport: 'tcp', registerRelay: relayPolicy } } };
+  const relay = new RegisterRelay({ policy: two, key, log, refusals: new RateLimitedLog(log, clock), clock });
+  const reg = (tenant: string, port: number) => {
+    const r = request('REGISTER', { 'X-Trunkgate-Peer': `tenant=${tenant};verified=0;transport=tcp`, To: '<sip:p@reg.test>' }, { port });
+    relay.onRegister(r.req, r.res);
+    return r;
+  };
+  reg('phones', 1).proxied[0]!.done(ok('<sip:p@x>;expires=60'));
+  reg('phones', 2).proxied[0]!.done(ok('<sip:p@x>;expires=60'));
+  assert.equal(reg('phones', 3).sent[0]?.status, 503);
+  const desk = reg('desks', 4);
+  assert.deepEqual(desk.sent, []);
+  desk.proxied[0]!.done(ok('<sip:p@x>;expires=60'));
+  reg('desks', 5).proxied[0]!.done(ok('<sip:p@x>;expires=60'));
+  assert.equal(reg('desks', 6).sent[0]?.status, 503);
+  assert.equal(relay.snapshot().bindings, 4);
+  assert.equal(reg('desks', 1).sent[0]?.status, 503, 'a flow bound to phones is new to desks, which is full');
+});
+
+test('REGISTERs sent on together past the limit: the bindings not kept are counted and logged once per source a window', () => {
+  const { relay, lines } = rig();
+  const sent = [1, 2, 3, 4, 5].map((port) => {
+    const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>' }, { port });
+    relay.onRegister(r.req, r.res);
+    return r;
+  });
+  assert.ok(sent.every((r) => r.proxied.length === 1), 'all passed the check while none was bound');
+  for (const r of sent) r.proxied[0]!.done(ok('<sip:p@x>;expires=60'));
+  assert.equal(relay.snapshot().bindings, 2);
+  assert.equal(relay.snapshot().refusedFull, 3);
+  assert.equal(lines.filter((l) => l.code === 'ERR_B2BUA_REGISTER_RELAY_FULL').length, 1);
+});
+
+test('a registrar that is not an address: 500, counted as not relayed', () => {
+  const { log, lines } = captureLog();
+  const clock = new ManualClock(0);
+  const bad: B2buaPolicy = { ...policy, tenants: { ...policy.tenants, phones: { transport: 'tcp', registerRelay: { ...relayPolicy, registrar: 'no address' } } } };
+  const relay = new RegisterRelay({ policy: bad, key, log, refusals: new RateLimitedLog(log, clock), clock });
+  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp' });
+  relay.onRegister(r.req, r.res);
+  assert.equal(r.sent[0]?.status, 500);
+  assert.equal(relay.snapshot().refusedNoRelay, 1);
+  assert.equal(lines.filter((l) => l.code === 'ERR_B2BUA_REGISTER_REFUSED').length, 1);
+});
