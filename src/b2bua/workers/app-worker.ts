@@ -1,6 +1,6 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { errorCodeOf, runWarmUpModule, startProductWorker } from '../../common/index.js';
-import { createLogger } from '../../log/index.js';
+import { createLogger, routeConsoleToLog } from '../../log/index.js';
 import { startB2bua, type B2buaApp } from '../start-b2bua.js';
 import { sipReason } from '../reason.js';
 import { SharedCallCounts } from '../app-call-counts.js';
@@ -26,6 +26,9 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   const port = parentPort!;
   const post = (m: FromAppWorker): void => port.postMessage(m);
   const log = createLogger({ level: input.logLevel, ...input.logStyle }).child({ app: input.index });
+  // The console of a worker thread is its own: what drachtio-srf prints here (a peer's malformed or out-of-place
+  // message among it) goes to the JSON log, rate-limited, rather than to raw stderr.
+  routeConsoleToLog(log);
   let down = new Set(input.down);
   const counts = SharedCallCounts.attach(input.counts);
   if (input.prewarm) await warmUp(input.prewarm, post);

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+
+const here = (rel: string): string => new URL(rel, import.meta.url).href;
+
+/** An app worker in a process of its own (its log goes to fd 1), whose warm-up prints as drachtio-srf does. */
+const driver = `
+import { spawnAppWorker } from ${JSON.stringify(here('../../../src/b2bua/workers/app-worker.ts'))};
+import { SharedCallCounts } from ${JSON.stringify(here('../../../src/b2bua/app-call-counts.ts'))};
+const noisy = 'export async function prewarmB2bua() {'
+  + ' for (let i = 0; i < 50; i++) console.error("Dialog#handle received invalid method within an INVITE dialog: " + i);'
+  + ' return { calls: 0, completed: 0, ms: 0 }; }';
+const policy = { tenants: {}, categories: [], dialPeers: [] };
+const w = spawnAppWorker({
+  engine: { host: '127.0.0.1', port: 9, secret: 'test-secret' }, policy, down: [], logLevel: 'info', logStyle: { format: 'json', colour: false },
+  index: 1, apps: 2, counts: SharedCallCounts.create(2, policy).initFor(1), restarts: 0,
+  prewarm: { module: 'data:text/javascript,' + encodeURIComponent(noisy), calls: 0, maxMs: 1000 },
+});
+w.on('message', (m) => { if (m.type === 'warmed' || m.type === 'warmFailed') setTimeout(() => void w.terminate(), 300); });
+`;
+
+test('an app worker\'s console output goes to the JSON log, one line a window, not to raw stderr', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', driver], { env: { ...process.env, NODE_ENV: 'test' } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  await new Promise((done) => child.on('close', done));
+  assert.doesNotMatch(err, /invalid method/, 'nothing printed raw');
+  const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const console = lines.filter((l) => l.code === 'ERR_CONSOLE_OUTPUT');
+  assert.equal(console.length, 1, out);
+  assert.equal(console[0]!.app, 1);
+  assert.match(String(console[0]!.text), /invalid method within an INVITE dialog: 0$/);
+});
