@@ -31,5 +31,7 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_NO_DIALOG'
   /** A request outside a dialog of a method no app is offered: 481 (PRACK), 405 (REFER) or 501 (unknown). */
   | 'ERR_ENGINE_METHOD_NOT_OFFERED'
+  /** An in-dialog request of a dialog an app proxied named a next hop that is not the dialog's other side: 403. */
+  | 'ERR_ENGINE_RELAY_REFUSED'
   /** A request was not sent (transaction cap, name lookup, transport): an app's gets NOK, the engine's own BYE is lost. */
   | 'ERR_ENGINE_SEND_FAILED';

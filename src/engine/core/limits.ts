@@ -72,6 +72,8 @@ export class CoreCounters {
   methodNotOffered = 0;
   /** In-dialog requests relayed by loose routing inside a dialog an app proxied. */
   relayedInDialog = 0;
+  /** In-dialog requests of a proxied dialog whose next hop was not the dialog's other side: 403, not relayed. */
+  relayRefused = 0;
   /** Requests no app answered in time (503 sent). */
   appNoAnswer = 0;
   /** Requests refused because no app routed the method (503). */

@@ -25,7 +25,7 @@ export interface NetworkRequestsDeps extends InDialogDeps, NetworkCancelDeps {
   readonly server: Pick<ServerRequests, 'create' | 'inviteOf' | 'clear'>;
   readonly dialogs: Pick<DialogStore, 'get' | 'match' | 'end'>;
   readonly proxy: Pick<ProxyCore, 'isOurs' | 'relayInDialog'>;
-  readonly proxiedDialogs: Pick<ProxiedDialogs, 'size' | 'has' | 'remove'>;
+  readonly proxiedDialogs: Pick<ProxiedDialogs, 'size' | 'find' | 'remove'>;
   /** Where the ACK re-sent for a retransmitted 2xx goes out. */
   readonly gate: Pick<RequestGate, 'sendStateless'>;
   readonly stages: StageTimes | undefined;
@@ -173,8 +173,9 @@ export class NetworkRequests {
     const callId = getHeader(request, 'call-id') ?? '';
     const fromTag = tagOf(getHeader(request, 'from')) ?? '';
     const toTag = tagOf(getHeader(request, 'to'));
-    if (toTag === undefined || !this.#c.proxiedDialogs.has(callId, fromTag, toTag)) return false;
-    const outcome = this.#c.proxy.relayInDialog(request, flow, txn);
+    const dialog = toTag === undefined ? undefined : this.#c.proxiedDialogs.find(callId, fromTag, toTag);
+    if (toTag === undefined || dialog === undefined) return false;
+    const outcome = this.#c.proxy.relayInDialog(request, flow, txn, dialog.ends);
     if (outcome === undefined) return false;
     if (outcome === 'refused') return true;
     this.#c.guard.count.relayedInDialog++;

@@ -1,5 +1,11 @@
 import type { Clock } from '../../common/clock.js';
 import { ownString } from '../../sip/message/own-string.js';
+import type { ProxiedEnds } from './proxy-hop.js';
+
+interface Entry {
+  at: number;
+  ends: ProxiedEnds | undefined;
+}
 
 export interface ProxiedDialogsOptions {
   clock: Clock;
@@ -22,8 +28,8 @@ export class ProxiedDialogs {
   readonly #max: number;
   readonly #idleMs: number;
   readonly #onEvicted: ((max: number) => void) | undefined;
-  /** key → last use; Map order is use order. */
-  readonly #byKey = new Map<string, number>();
+  /** key → last use and where its requests may go; Map order is use order. */
+  readonly #byKey = new Map<string, Entry>();
   evicted = 0;
 
   constructor(o: ProxiedDialogsOptions) {
@@ -37,11 +43,11 @@ export class ProxiedDialogs {
     return this.#byKey.size;
   }
 
-  add(callId: string, tagA: string, tagB: string): void {
+  add(callId: string, tagA: string, tagB: string, ends?: ProxiedEnds): void {
     // A copy: the key is kept for hours, and cut from a response's text it would keep that text alive (own-string.ts).
     const key = ownString(keyOf(callId, tagA, tagB));
     this.#byKey.delete(key);
-    this.#byKey.set(key, this.#clock.now());
+    this.#byKey.set(key, { at: this.#clock.now(), ends });
     this.#sweep();
     while (this.#byKey.size > this.#max) {
       const oldest = this.#byKey.keys().next().value as string;
@@ -53,14 +59,20 @@ export class ProxiedDialogs {
 
   /** Whether the request's dialog is one we proxied; a hit counts as use. */
   has(callId: string, tagA: string, tagB: string): boolean {
+    return this.find(callId, tagA, tagB) !== undefined;
+  }
+
+  /** The request's dialog if it is one we proxied, with where its requests may go; a hit counts as use. */
+  find(callId: string, tagA: string, tagB: string): { ends: ProxiedEnds | undefined } | undefined {
     const key = keyOf(callId, tagA, tagB);
-    const at = this.#byKey.get(key);
-    if (at === undefined) return false;
+    const e = this.#byKey.get(key);
+    if (e === undefined) return undefined;
     const now = this.#clock.now();
     this.#byKey.delete(key);
-    if (now - at > this.#idleMs) return false;
-    this.#byKey.set(key, now);
-    return true;
+    if (now - e.at > this.#idleMs) return undefined;
+    e.at = now;
+    this.#byKey.set(key, e);
+    return e;
   }
 
   remove(callId: string, tagA: string, tagB: string): void {
@@ -69,8 +81,8 @@ export class ProxiedDialogs {
 
   #sweep(): void {
     const limit = this.#clock.now() - this.#idleMs;
-    for (const [key, at] of this.#byKey) {
-      if (at >= limit) return;
+    for (const [key, e] of this.#byKey) {
+      if (e.at >= limit) return;
       this.#byKey.delete(key);
     }
   }

@@ -4,10 +4,10 @@ import type { Flow } from '../../sip/transport/types.js';
 import type { AppProxyCommand } from '../types.js';
 import { defaultPort, transportOf } from './addressing.js';
 import type { ServerPending } from './engine-dialog.js';
-import { getHeaderValues, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
+import { getHeader, getHeaderValues, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
 import { forwardCopy, stampHop } from './forward.js';
 import { refusalResponse, type Refusal } from './reject.js';
-import { nextHop, withoutTopVia } from './proxy-hop.js';
+import { hostportOf, isOurUri, nextHop, withoutTopVia, type ProxiedEnds } from './proxy-hop.js';
 import type { ProxyHost } from './proxy-host.js';
 import { ProxyRun } from './proxy-run.js';
 
@@ -37,9 +37,11 @@ export class ProxyCore {
    * our Route on top: forwarded along its route set (loose routing, §16.4) through the one §16.6 function.
    * Returns undefined when nothing is left to route to (no further Route and a Request-URI of ours): then it is
    * ours; 'refused' when Max-Forwards was 0 (483); 'relayed' when it went on.
-   * The caller decides that the dialog is one we proxied; nothing else is ever relayed here.
+   * The caller decides that the dialog is one we proxied; nothing else is ever relayed here. With `ends` known, a
+   * request goes only to the dialog's other side: one whose Route or Request-URI names another host gets 403
+   * (an ACK is dropped), so a party to the dialog cannot have us send its requests anywhere it likes.
    */
-  relayInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined): 'relayed' | 'refused' | undefined {
+  relayInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined, ends?: ProxiedEnds): 'relayed' | 'refused' | undefined {
     const routes = getHeaderValues(request, 'route');
     let ours = 0;
     while (ours < routes.length && this.isOurs(uriTextOf(routes[ours]!))) ours++;
@@ -54,6 +56,16 @@ export class ProxyCore {
       return 'refused';
     }
     const fwd = copy.request;
+    if (ends !== undefined) {
+      const route = getHeaderValues(fwd, 'route')[0];
+      const hop = hostportOf(route !== undefined ? uriTextOf(route) : fwd.uri);
+      const fromCaller = (tagOf(getHeader(request, 'from')) ?? '') === ends.callerTag;
+      if (hop === undefined || hop !== (fromCaller ? ends.toCallee : ends.toCaller)) {
+        this.#host.relayRefused(request, flow, hop ?? '-');
+        if (txn) txn.respond(this.#refusal(request, { status: 403, phrase: 'Forbidden', text: 'next hop is not the other side of the dialog' }));
+        return 'refused';
+      }
+    }
     nextHop(fwd, this.#host.names, flow).then((target) => {
       stampHop(fwd, this.#host.viaFor(target.protocol));
       if (request.method === 'ACK' || !txn) {
@@ -83,7 +95,6 @@ export class ProxyCore {
 
   /** Whether a URI names one of our listeners. */
   isOurs(uri: string): boolean {
-    const u = uriOrUndefined(uri);
-    return u !== undefined && this.#host.isLocal(u.host.replace(/^\[|\]$/g, ''), u.port ?? defaultPort(transportOf(u)));
+    return isOurUri(this.#host, uri);
   }
 }

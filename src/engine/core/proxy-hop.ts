@@ -2,7 +2,7 @@ import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types
 import type { Flow, SendTarget } from '../../sip/transport/types.js';
 import { defaultPort, transportOf } from './addressing.js';
 import type { NameLookups } from './name-lookups.js';
-import { getHeaderValues, header, splitList, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
+import { getHeader, getHeaderValues, header, ownString, splitList, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
 
 /** A response as it goes back upstream: our own top Via removed (https://www.rfc-editor.org/rfc/rfc3261#section-16.7). */
 export function withoutTopVia(res: SipResponse): SipResponse {
@@ -38,4 +38,48 @@ export function parseTimeout(v: string): number | undefined {
   if (!m) return undefined;
   const n = Number(m[1]);
   return m[2]?.toLowerCase() === 'ms' ? n : n * 1000;
+}
+
+/**
+ * Where the in-dialog requests of a dialog we proxied may go, as `host:port`: from the caller (its From tag) to the
+ * hop below us toward the callee, from the callee to the hop above us toward the caller. Each hop is the Record-Route
+ * entry next to ours in the 2xx, else that side's Contact (https://www.rfc-editor.org/rfc/rfc3261#section-12.1).
+ */
+export interface ProxiedEnds {
+  callerTag: string;
+  toCaller: string | undefined;
+  toCallee: string | undefined;
+}
+
+export function proxiedEnds(invite: SipRequest, ok: SipResponse, isOurs: (uri: string) => boolean): ProxiedEnds {
+  // The 2xx lists the Record-Route entries as the callee got them: those nearer the callee first.
+  const rr = getHeaderValues(ok, 'record-route').map(uriTextOf);
+  let first = rr.findIndex(isOurs);
+  let last = first;
+  while (first >= 0 && last + 1 < rr.length && isOurs(rr[last + 1]!)) last++;
+  if (first < 0) first = last = rr.length;
+  const contact = (m: SipRequest | SipResponse) => {
+    const c = getHeader(m, 'contact');
+    return c === undefined ? undefined : uriTextOf(c);
+  };
+  const below = first > 0 ? rr[first - 1] : contact(ok);
+  const above = last + 1 < rr.length ? rr[last + 1] : contact(invite);
+  return {
+    callerTag: ownString(tagOf(getHeader(invite, 'from')) ?? ''),
+    toCallee: below === undefined ? undefined : hostportOf(below),
+    toCaller: above === undefined ? undefined : hostportOf(above),
+  };
+}
+
+/** `host:port` of a SIP URI (the port its transport defaults to when absent), lower case; undefined when unreadable. */
+export function hostportOf(uri: string): string | undefined {
+  const u = uriOrUndefined(uri);
+  if (!u) return undefined;
+  return ownString(`${u.host.replace(/^\[|\]$/g, '').toLowerCase()}:${u.port ?? defaultPort(transportOf(u))}`);
+}
+
+/** Whether a URI names one of our listeners. */
+export function isOurUri(host: { isLocal(address: string, port: number): boolean }, uri: string): boolean {
+  const u = uriOrUndefined(uri);
+  return u !== undefined && host.isLocal(u.host.replace(/^\[|\]$/g, ''), u.port ?? defaultPort(transportOf(u)));
 }

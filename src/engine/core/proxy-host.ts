@@ -6,6 +6,7 @@ import type { AppHub } from '../types.js';
 import type { ServerPending } from './engine-dialog.js';
 import type { RequestGate } from './request-gate.js';
 import type { NameLookups } from './name-lookups.js';
+import type { ProxiedEnds } from './proxy-hop.js';
 
 /** What the proxy needs from the core it lives in. */
 export interface ProxyHost {
@@ -26,7 +27,9 @@ export interface ProxyHost {
   release(p: ServerPending): void;
   newTag(): string;
   /** A dialog the proxy record-routed was established (early or confirmed): its in-dialog requests may be relayed. */
-  proxiedDialog(callId: string, fromTag: string, toTag: string): void;
+  proxiedDialog(callId: string, fromTag: string, toTag: string, ends: ProxiedEnds): void;
+  /** An in-dialog request of a proxied dialog named a next hop that is not the dialog's other side: not relayed. */
+  relayRefused(request: SipRequest, flow: Flow, hop: string): void;
   /** A request was not forwarded because Max-Forwards reached 0. */
   tooManyHops(request: SipRequest, flow: Flow): void;
   /** A proxy run had `max` targets already: `refused` more (from the app or from redirects) were not tried. */

@@ -8,7 +8,7 @@ import type { ServerPending } from './engine-dialog.js';
 import { getHeader, getHeaderValues, header, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
 import { forwardCopy, stampHop } from './forward.js';
 import { refusalResponse } from './reject.js';
-import { nextHop, parseTimeout, withoutTopVia } from './proxy-hop.js';
+import { isOurUri, nextHop, parseTimeout, proxiedEnds, withoutTopVia } from './proxy-hop.js';
 import type { ProxyHost } from './proxy-host.js';
 
 /** Headers an app may not set on a proxied request: the stack owns them (docs/control-protocol.md §2.2). */
@@ -142,7 +142,8 @@ export class ProxyRun {
     const p = this.#p;
     if (this.#cmd.remainInDialog && status < 300 && (p.method === 'INVITE' || p.method === 'SUBSCRIBE')) {
       const toTag = tagOf(getHeader(res, 'to'));
-      if (toTag !== undefined) this.#host.proxiedDialog(p.callId, tagOf(getHeader(res, 'from')) ?? '', toTag);
+      const isOurs = (uri: string) => isOurUri(this.#host, uri);
+      if (toTag !== undefined) this.#host.proxiedDialog(p.callId, tagOf(getHeader(res, 'from')) ?? '', toTag, proxiedEnds(p.request, res, isOurs));
     }
     if (status < 200) {
       branch.provisional = true;

@@ -126,6 +126,30 @@ test('in a dialog proxied with Record-Route, a request whose top Route is ours i
   assert.equal(h.core.stats().relayedInDialog, 1);
 });
 
+test('in a proxied dialog a request goes only to the other side: a Route or Request-URI naming another host gets 403, counted', async () => {
+  const h = setup();
+  await proxied(h, { dests: ['sip:127.0.0.3:5080'], remainInDialog: true });
+  answer(h, forwardedTo(h, '127.0.0.3')[0]!, '200 OK');
+  const elsewhere = () => h.transport.sent.filter((s) => s.target.address === '192.0.2.9').length;
+  // The caller names a host of its own choosing in the Request-URI, then in a Route below ours.
+  h.fromNet('INFO sip:victim@192.0.2.9:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKinfo1\nRoute: <sip:127.0.0.1:5060;lr>\n'
+    + 'Max-Forwards: 70\nFrom: <sip:alice@127.0.0.2>;tag=atag\nTo: <sip:bob@127.0.0.1>;tag=dtag\nCall-ID: call-1\nCSeq: 3 INFO\nContent-Length: 0\n\n');
+  await flush();
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 403 Forbidden');
+  assert.match(header(h.transport.last(), 'reason')!, /^SIP;cause=403;text="next hop is not the other side of the dialog"$/);
+  byeFromA(h, 70, 'Route: <sip:127.0.0.1:5060;lr>, <sip:192.0.2.9;lr>\n');
+  await flush();
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 403 Forbidden');
+  assert.equal(elsewhere(), 0, 'nothing went to the host the caller named');
+  assert.equal(h.core.stats().relayRefused, 2);
+  // The callee's own BYE to the caller's Contact goes through.
+  h.fromNet('BYE sip:alice@127.0.0.2:5070 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.3:5080;branch=z9hG4bKbyeb\nRoute: <sip:127.0.0.1:5060;lr>\n'
+    + 'Max-Forwards: 70\nFrom: <sip:bob@127.0.0.1>;tag=dtag\nTo: <sip:alice@127.0.0.2>;tag=atag\nCall-ID: call-1\nCSeq: 1 BYE\nContent-Length: 0\n\n', B1);
+  await flush();
+  assert.ok(h.transport.sent.some((s) => s.target.address === '127.0.0.2' && s.text.startsWith('BYE sip:alice@127.0.0.2:5070')), 'relayed to the caller');
+  assert.equal(h.core.stats().relayedInDialog, 1);
+});
+
 test('in a proxied dialog, Max-Forwards 0 gets 483 with a Reason and is not relayed', async () => {
   const h = setup();
   await proxied(h, { dests: ['sip:127.0.0.3:5080'], remainInDialog: true });
