@@ -172,6 +172,7 @@ export const errorCodes = {
   ERR_ENGINE_SEND_FAILED: 'A request was not sent (transaction cap, name lookup, transport): the app that sent it got NOK; a BYE of the engine\'s own was lost.',
   ERR_ENGINE_NO_DIALOG: 'An in-dialog request (To tag) matching no dialog nor transaction: 481 with a Reason, statelessly, charged to its source.',
   ERR_ENGINE_METHOD_NOT_OFFERED: 'A request outside a dialog of a method no app is offered: 481 for PRACK, 405 with Allow for another known method, 501 for an unknown one; counted.',
+  ERR_ENGINE_RELAY_REFUSED: "An in-dialog request of a dialog an app proxied whose Route or Request-URI names a host other than the dialog's other side: 403 with a Reason (an ACK dropped), not relayed, counted.",
   ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED: "A tenant's proxy identity header from a source that is not one of its trusted proxies: removed and ignored, counted.",
   // SIP message parser
   ERR_SIP_PARSE_TOO_LARGE: 'A message over the size limit.',
