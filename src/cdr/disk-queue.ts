@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/index.js';
@@ -26,6 +26,12 @@ export interface DiskQueueStats {
   refusedRecords: number;
   /** Lines that did not parse on replay (a write a crash cut short), skipped. */
   corruptLines: number;
+  /**
+   * Segments taken out of the queue unread: gone from the folder, or unreadable MAX_READ_FAILURES times in a row
+   * (renamed `<name>.bad`); with the records this run had appended to them (an earlier run's count is not known).
+   */
+  unreadableSegments: number;
+  unreadableRecords: number;
 }
 
 /** One segment's records, oldest first; `done()` deletes it once they are safely elsewhere. */
@@ -36,26 +42,43 @@ export interface QueueSegment<T> {
 }
 
 const SEGMENT = /^q-(\d{12})\.jsonl$/;
+/** A segment set aside unreadable: out of the queue, its sequence number never used again. */
+const SET_ASIDE = /^q-(\d{12})\.jsonl\.bad$/;
+/** Reads of the oldest segment that may fail in a row before it is set aside. */
+export const MAX_READ_FAILURES = 3;
+
+interface Segment {
+  seq: number;
+  bytes: number;
+  records?: number;
+  readFailures?: number;
+  corruptCounted?: boolean;
+}
+
 const nameOf = (seq: number): string => `q-${String(seq).padStart(12, '0')}.jsonl`;
 
 /**
  * A bounded, append-only queue on disk for records that could not be delivered: each batch is appended to the
  * newest segment as JSON lines and fsync'd before append() resolves, so a record the caller was told is queued
  * survives a crash. Segments are read back oldest first; a line that does not parse (the half-written end of a
- * segment after a crash) is skipped and counted. Segments from an earlier run are picked up by open(), and new
+ * segment after a crash) is skipped and counted; a segment gone from the folder, or that cannot be read a few times in
+ * a row, is taken out of the queue and counted. Segments from an earlier run are picked up by open(), and new
  * batches never go into them. Operations run one at a time, in call order.
  */
 export class DiskQueue<T = unknown> {
   readonly #o: DiskQueueOptions;
   readonly #limited: RateLimitedLog;
   readonly #segmentBytes: number;
-  /** Sequence numbers of the segments on disk, oldest first, with their sizes (and whether their torn lines are counted). */
-  readonly #segments: Array<{ seq: number; bytes: number; corruptCounted?: boolean }> = [];
+  /**
+   * Sequence numbers of the segments on disk, oldest first, with their sizes, the records this run appended (unknown
+   * for an earlier run's), the reads that failed in a row, and whether their torn lines are counted.
+   */
+  readonly #segments: Segment[] = [];
   #bytes = 0;
   #writing: { seq: number; fh: FileHandle } | undefined;
   #nextSeq = 1;
   #chain: Promise<unknown> = Promise.resolve();
-  readonly #stats = { appended: 0, refusedBatches: 0, refusedRecords: 0, corruptLines: 0 };
+  readonly #stats = { appended: 0, refusedBatches: 0, refusedRecords: 0, corruptLines: 0, unreadableSegments: 0, unreadableRecords: 0 };
 
   constructor(o: DiskQueueOptions) {
     this.#o = o;
@@ -67,16 +90,18 @@ export class DiskQueue<T = unknown> {
   open(): Promise<void> {
     return this.#run(async () => {
       await mkdir(this.#o.dir, { recursive: true, mode: 0o750 });
-      const found: Array<{ seq: number; bytes: number }> = [];
+      const found: Segment[] = [];
+      let last = 0;
       for (const name of await readdir(this.#o.dir)) {
         const m = SEGMENT.exec(name);
-        if (!m) continue;
-        found.push({ seq: Number(m[1]), bytes: (await stat(join(this.#o.dir, name))).size });
+        if (m) found.push({ seq: Number(m[1]), bytes: (await stat(join(this.#o.dir, name))).size });
+        const seq = Number((m ?? SET_ASIDE.exec(name))?.[1] ?? 0);
+        last = Math.max(last, seq);
       }
       found.sort((a, b) => a.seq - b.seq);
       this.#segments.push(...found);
       this.#bytes = found.reduce((n, s) => n + s.bytes, 0);
-      this.#nextSeq = (found.at(-1)?.seq ?? 0) + 1;
+      this.#nextSeq = last + 1;
     });
   }
 
@@ -102,7 +127,7 @@ export class DiskQueue<T = unknown> {
         const seq = this.#nextSeq++;
         const fh = await open(join(this.#o.dir, nameOf(seq)), 'a', 0o640);
         this.#writing = { seq, fh };
-        this.#segments.push({ seq, bytes: 0 });
+        this.#segments.push({ seq, bytes: 0, records: 0 });
       }
       const w = this.#writing;
       const seg = this.#segments.at(-1)!;
@@ -115,6 +140,7 @@ export class DiskQueue<T = unknown> {
         throw err;
       }
       seg.bytes += data.length;
+      seg.records = (seg.records ?? 0) + records.length;
       this.#bytes += data.length;
       this.#stats.appended += records.length;
       if (seg.bytes >= this.#segmentBytes) await this.#seal();
@@ -122,48 +148,93 @@ export class DiskQueue<T = unknown> {
     });
   }
 
-  /** The oldest segment (closed first if it is the one being written), or undefined when the queue is empty. */
+  /**
+   * The oldest segment (closed first if it is the one being written), or undefined when the queue is empty. One that
+   * is gone is dropped and the next one read; one that cannot be read rejects, and is set aside at its
+   * MAX_READ_FAILURES-th failure in a row so the segments after it are not held back for good.
+   */
   peek(): Promise<QueueSegment<T> | undefined> {
     return this.#run(async () => {
-      const first = this.#segments[0];
-      if (!first) return undefined;
-      if (this.#writing?.seq === first.seq) await this.#seal();
-      const name = nameOf(first.seq);
-      const text = await readFile(join(this.#o.dir, name), 'utf8');
-      const lines = text.split('\n');
-      // A line that does not parse (the end of a batch a crash cut short) is skipped; a record is a JSON object, so
-      // one cut anywhere never parses.
-      const records: T[] = [];
-      let corrupt = 0;
-      for (const line of lines) {
-        if (line === '') continue;
+      for (;;) {
+        const first = this.#segments[0];
+        if (!first) return undefined;
+        if (this.#writing?.seq === first.seq) await this.#seal();
+        const name = nameOf(first.seq);
+        let text: string;
         try {
-          const r = JSON.parse(line) as unknown;
-          if (typeof r === 'object' && r !== null && !Array.isArray(r)) records.push(r as T);
-          else corrupt++;
-        } catch {
-          corrupt++;
+          text = await readFile(join(this.#o.dir, name), 'utf8');
+        } catch (err) {
+          if (!(await this.#unreadable(first, name, err))) throw err;
+          continue;
         }
+        first.readFailures = 0;
+        return this.#parse(first, name, text);
       }
-      // A segment read again (its replay did not finish) has its torn lines counted and logged the first time only.
-      if (corrupt > 0 && !first.corruptCounted) {
-        first.corruptCounted = true;
-        this.#stats.corruptLines += corrupt;
-        this.#limited.line('warn', 'ERR_CDR_QUEUE_CORRUPT' satisfies CdrErrorCode, { segment: name, lines: corrupt, dir: this.#o.dir },
-          `cdr: ${corrupt} line(s) of queued records in ${name} do not parse (a write cut short); skipped`);
-      }
-      return {
-        name, records,
-        done: () => this.#run(async () => {
-          await unlink(join(this.#o.dir, name));
-          const i = this.#segments.findIndex((s) => s.seq === first.seq);
-          if (i >= 0) {
-            this.#bytes -= this.#segments[i]!.bytes;
-            this.#segments.splice(i, 1);
-          }
-        }),
-      };
     });
+  }
+
+  #parse(first: Segment, name: string, text: string): QueueSegment<T> {
+    const lines = text.split('\n');
+    // A line that does not parse (the end of a batch a crash cut short) is skipped; a record is a JSON object, so
+    // one cut anywhere never parses.
+    const records: T[] = [];
+    let corrupt = 0;
+    for (const line of lines) {
+      if (line === '') continue;
+      try {
+        const r = JSON.parse(line) as unknown;
+        if (typeof r === 'object' && r !== null && !Array.isArray(r)) records.push(r as T);
+        else corrupt++;
+      } catch {
+        corrupt++;
+      }
+    }
+    // A segment read again (its replay did not finish) has its torn lines counted and logged the first time only.
+    if (corrupt > 0 && !first.corruptCounted) {
+      first.corruptCounted = true;
+      this.#stats.corruptLines += corrupt;
+      this.#limited.line('warn', 'ERR_CDR_QUEUE_CORRUPT' satisfies CdrErrorCode, { segment: name, lines: corrupt, dir: this.#o.dir },
+        `cdr: ${corrupt} line(s) of queued records in ${name} do not parse (a write cut short); skipped`);
+    }
+    return {
+      name, records,
+      // Deleted, or already gone: either way its records are elsewhere now.
+      done: () => this.#run(async () => {
+        await unlink(join(this.#o.dir, name)).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        });
+        this.#drop(first);
+      }),
+    };
+  }
+
+  /**
+   * A read of the oldest segment failed: true when the segment is out of the queue (gone, or set aside as
+   * `<name>.bad` at its MAX_READ_FAILURES-th failure), its records counted and one coded line written; false when it
+   * stays for another try. A rename that fails too leaves the file where it is: the next start takes it up again.
+   */
+  async #unreadable(seg: Segment, name: string, err: unknown): Promise<boolean> {
+    const gone = (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+    if (!gone) {
+      seg.readFailures = (seg.readFailures ?? 0) + 1;
+      if (seg.readFailures < MAX_READ_FAILURES) return false;
+      await rename(join(this.#o.dir, name), join(this.#o.dir, `${name}.bad`)).catch(() => undefined);
+    }
+    this.#drop(seg);
+    this.#stats.unreadableSegments++;
+    this.#stats.unreadableRecords += seg.records ?? 0;
+    const what = seg.records !== undefined ? `its ${seg.records} record(s)` : 'its records (queued by an earlier run)';
+    this.#limited.line('error', 'ERR_CDR_QUEUE_IO' satisfies CdrErrorCode, { err, dir: this.#o.dir, segment: name, records: seg.records ?? null },
+      gone ? `cdr: the queue segment ${name} is gone from ${this.#o.dir}; ${what} are only in the JSON-lines file and the cdr log line`
+        : `cdr: the queue segment ${name} could not be read ${MAX_READ_FAILURES} times; set aside as ${name}.bad; ${what} are not replayed (the JSON-lines file and the cdr log line have them)`);
+    return true;
+  }
+
+  #drop(seg: Segment): void {
+    const i = this.#segments.indexOf(seg);
+    if (i < 0) return;
+    this.#bytes -= seg.bytes;
+    this.#segments.splice(i, 1);
   }
 
   async close(): Promise<void> {

@@ -61,7 +61,7 @@ export interface PostgresSinkStats {
   queueFull: number;
   /** Records the database refused for what they hold, one by one (in the file and the log line). */
   rejected: number;
-  /** Records neither the database nor the queue took (the queue's disk failed). */
+  /** Records neither the database nor the queue took (the queue's disk failed), or queued in a segment that could not be read back. */
   lost: number;
   /** Connections that failed or broke. */
   dbErrors: number;

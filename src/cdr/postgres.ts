@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { CdrRecord } from '../b2bua/cdr-record.js';
 import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
 import { RateLimitedLog } from '../log/index.js';
-import { DiskQueue } from './disk-queue.js';
+import { DiskQueue, MAX_READ_FAILURES } from './disk-queue.js';
 import type { CdrErrorCode } from './errors.js';
 import { insertStatement, MAX_BATCH, migrate, TABLE_NAME } from './pg-schema.js';
 import { loadPg, rowTrouble } from './pg-driver.js';
@@ -95,7 +95,8 @@ export class PostgresSink {
   }
 
   stats(): PostgresSinkStats {
-    return { table: this.#o.table, connected: this.#up, ...this.#stats, pending: this.#pending.length, queue: this.#queue.stats() };
+    const queue = this.#queue.stats();
+    return { table: this.#o.table, connected: this.#up, ...this.#stats, lost: this.#stats.lost + queue.unreadableRecords, pending: this.#pending.length, queue };
   }
 
   #kick(): void {
@@ -215,7 +216,7 @@ export class PostgresSink {
     } catch (err) {
       this.#replayBlockedUntil = this.#clock.now() + 5_000;
       this.#limited.line('error', 'ERR_CDR_QUEUE_IO' satisfies CdrErrorCode, { err, dir: this.#o.queueDir },
-        `cdr: cannot read the on-disk queue in ${this.#o.queueDir}; trying again in 5 s`);
+        `cdr: cannot read the on-disk queue in ${this.#o.queueDir}; trying again in 5 s (a segment that fails ${MAX_READ_FAILURES} times is set aside)`);
       return;
     }
     if (!seg) return;

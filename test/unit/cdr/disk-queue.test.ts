@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { DiskQueue } from '../../../src/cdr/index.js';
+import { DiskQueue, MAX_READ_FAILURES } from '../../../src/cdr/index.js';
 import { captureLog } from '../b2bua/fake-srf.js';
 
 function dir(t: TestContext): string {
@@ -110,4 +110,47 @@ test('disk queue: a torn line of a segment read again (its replay did not finish
   assert.equal(q.stats().corruptLines, 1);
   assert.deepEqual(await drain(q), [1]);
   assert.equal(q.stats().corruptLines, 1);
+});
+
+test('disk queue: a segment gone from the folder is dropped with its bytes and counted; the next one is read', async (t) => {
+  const d = dir(t);
+  const cap = captureLog();
+  const q = new DiskQueue<Rec>({ dir: d, maxBytes: 1_000_000, segmentBytes: 1, log: cap.log });
+  await q.open();
+  await q.append([rec(1), rec(2)]);
+  await q.append([rec(3)]);
+  const [gone, kept] = readdirSync(d).sort();
+  const keptBytes = readFileSync(join(d, kept!)).length;
+  unlinkSync(join(d, gone!));
+  assert.deepEqual((await q.peek())!.records.map((r) => r.id), ['id-3']);
+  assert.equal(q.bytes, keptBytes, 'the byte count no longer holds the gone segment');
+  assert.deepEqual([q.stats().unreadableSegments, q.stats().unreadableRecords], [1, 2]);
+  const line = cap.lines.find((l) => l.code === 'ERR_CDR_QUEUE_IO');
+  assert.equal(line?.segment, gone);
+  assert.deepEqual(await drain(q), [3]);
+  assert.equal(q.empty, true);
+});
+
+test('disk queue: a segment that cannot be read is set aside as .bad at its third failure in a row, once logged; the queue goes on, and a later run never reuses its name', async (t) => {
+  const d = dir(t);
+  // A directory in the place of an earlier run's segment: every read of it fails (EISDIR).
+  mkdirSync(join(d, 'q-000000000001.jsonl'), { recursive: true });
+  const cap = captureLog();
+  const q = new DiskQueue<Rec>({ dir: d, maxBytes: 1_000_000, log: cap.log });
+  await q.open();
+  await q.append([rec(1)]);
+  for (let i = 1; i < MAX_READ_FAILURES; i++) await assert.rejects(q.peek(), { code: 'EISDIR' });
+  assert.equal(q.empty, false);
+  assert.deepEqual((await q.peek())!.records.map((r) => r.id), ['id-1'], 'the next segment, at the third try');
+  assert.deepEqual(readdirSync(d).sort(), ['q-000000000001.jsonl.bad', 'q-000000000002.jsonl']);
+  assert.deepEqual([q.stats().unreadableSegments, q.stats().unreadableRecords], [1, 0], 'an earlier run\'s segment: its records are not known');
+  assert.equal(cap.lines.filter((l) => l.code === 'ERR_CDR_QUEUE_IO').length, 1);
+  assert.deepEqual(await drain(q), [1]);
+  await q.close();
+  const next = new DiskQueue<Rec>({ dir: d, maxBytes: 1_000_000, log: captureLog().log });
+  await next.open();
+  assert.equal(next.empty, true, 'the set-aside file is not taken up again');
+  await next.append([rec(2)]);
+  assert.ok(readdirSync(d).includes('q-000000000002.jsonl'), `a sequence past the set-aside one: ${readdirSync(d).join(' ')}`);
+  assert.deepEqual(await drain(next), [2]);
 });

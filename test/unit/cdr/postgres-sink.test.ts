@@ -2,7 +2,7 @@
 // cannot be reached, a full queue counted with one coded line, a row the database refuses set aside alone, the
 // queue replayed before newer records once the database answers, and what close() does with what is pending.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -63,9 +63,10 @@ const record = (n: number, callId = `call-${n}`): CdrRecord => ({
   cause: 'normal', releasedBy: 'caller', reason: null, reasonIn: null, reasonOut: null, byeFailed: 0,
 });
 
-async function sink(t: TestContext, db: FakeDb, o: { batchSize?: number; maxQueueBytes?: number } = {}) {
+async function sink(t: TestContext, db: FakeDb, o: { batchSize?: number; maxQueueBytes?: number; prepare?: (queueDir: string) => void } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tg-cdr-pg-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  o.prepare?.(join(dir, 'q'));
   const cap = captureLog();
   const clock = new ManualClock(1_000_000);
   const s = new PostgresSink({
@@ -237,5 +238,50 @@ test('postgres sink: a connection lost while a replayed batch goes in row by row
   assert.deepEqual([...db.rows.values()], ['call-1', 'call-3', 'call-4']);
   assert.deepEqual(readdirSync(queueDir), []);
   assert.deepEqual([s.stats().rejected, s.stats().replayed], [1, 4], 'bad-2 was refused in both replays: counted once');
+  await s.close();
+});
+
+test('postgres sink: a queue segment that cannot be read is set aside after a few tries, not forever in the way; the records behind it and newer ones go in', async (t) => {
+  const db = new FakeDb();
+  // An earlier run's segment that every read fails on (a directory in its place: EISDIR).
+  const { s, clock, cap, queueDir } = await sink(t, db, { batchSize: 2, prepare: (q) => mkdirSync(join(q, 'q-000000000001.jsonl'), { recursive: true }) });
+  s.write(record(1));
+  s.write(record(2));
+  await idle(s);
+  assert.equal(db.rows.size, 0, 'queued behind the unreadable segment, in order');
+  for (let i = 0; i < 5 && db.rows.size < 2; i++) {
+    clock.advance(5_000);
+    await idle(s);
+  }
+  assert.deepEqual([...db.rows.values()], ['call-1', 'call-2']);
+  assert.equal(s.stats().queue.segments, 0);
+  assert.ok(readdirSync(queueDir).includes('q-000000000001.jsonl.bad'), readdirSync(queueDir).join(' '));
+  assert.ok(cap.lines.some((l) => l.code === 'ERR_CDR_QUEUE_IO' && l.segment === 'q-000000000001.jsonl'), 'a coded line names the segment set aside');
+  s.write(record(3));
+  s.write(record(4));
+  await idle(s);
+  assert.equal(db.rows.size, 4, 'a new batch goes straight to the database');
+  assert.equal(s.stats().queued, 2);
+  await s.close();
+});
+
+test('postgres sink: records of a queue segment gone from its folder count as lost, and the queue goes on', async (t) => {
+  const db = new FakeDb();
+  db.up = false;
+  const { s, clock, queueDir } = await sink(t, db, { batchSize: 2 });
+  s.write(record(1));
+  s.write(record(2));
+  await idle(s);
+  assert.equal(s.stats().queued, 2);
+  for (const f of readdirSync(queueDir)) rmSync(join(queueDir, f));
+  db.up = true;
+  clock.advance(1_000); // the reconnection
+  await idle(s);
+  assert.equal(s.stats().lost, 2);
+  assert.equal(s.stats().queue.segments, 0);
+  s.write(record(3));
+  s.write(record(4));
+  await idle(s);
+  assert.deepEqual([...db.rows.values()], ['call-3', 'call-4']);
   await s.close();
 });
