@@ -3,6 +3,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { GatewayError, systemClock, type Clock } from '../common/index.js';
 import { silentLogger } from '../log/index.js';
+import { RateLimitedLog } from '../log/rate-limited-log.js';
 import type { AppConnection } from './app-connection.js';
 import type { ControlServer } from './control-server.js';
 import type { ControlErrorCode } from './wire/index.js';
@@ -21,6 +22,19 @@ export interface OutboundDialerOptions {
   clock?: Clock;
   /** Bound on connect plus the app's authenticate (default 5,000 ms). */
   timeoutMs?: number;
+  /** Most dials under way at once; past it a dial is refused at once (default 64). */
+  maxPending?: number;
+}
+
+export interface OutboundDialerStats {
+  /** Dials that ended with an authenticated connection. */
+  connected: number;
+  /** Dials that failed: connect, TLS, authentication or time. */
+  failed: number;
+  /** Dials refused because maxPending were under way. */
+  refused: number;
+  /** Dials under way now. */
+  pending: number;
 }
 
 /**
@@ -35,12 +49,21 @@ export class OutboundDialer {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
+  readonly #maxPending: number;
+  readonly #lines: RateLimitedLog;
+  readonly #stats: OutboundDialerStats = { connected: 0, failed: 0, refused: 0, pending: 0 };
 
   constructor(options: OutboundDialerOptions) {
     this.#server = options.server;
     this.#log = (options.log ?? silentLogger()).child({ component: 'control-dialer' });
     this.#clock = options.clock ?? systemClock;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#maxPending = options.maxPending ?? 64;
+    this.#lines = new RateLimitedLog(this.#log, this.#clock);
+  }
+
+  stats(): OutboundDialerStats {
+    return { ...this.#stats };
   }
 
   /** Parses `host:port[;transport=tcp|tls]` as an HTTP handler's `route {uri}` gives it. */
@@ -56,18 +79,27 @@ export class OutboundDialer {
   /** Dials, waits for the app to authenticate; rejects with ERR_ENGINE_DIAL (cause set) otherwise. */
   dial(target: OutboundTarget): Promise<string> {
     const where = `${target.host}:${target.port}`;
+    const refuse = (reason: string, cause?: unknown) => {
+      this.#lines.line('warn', 'ERR_ENGINE_DIAL', { app: where, reason }, `control: outbound connection to app failed: ${reason}`, where);
+      return new GatewayError<ControlErrorCode>('ERR_ENGINE_DIAL', `outbound control connection to ${where}: ${reason}`, cause === undefined ? {} : { cause });
+    };
+    if (this.#stats.pending >= this.#maxPending) {
+      this.#stats.refused++;
+      return Promise.reject(refuse(`${this.#maxPending} dials under way already`));
+    }
+    this.#stats.pending++;
     return new Promise<string>((resolve, reject) => {
       let settled = false;
       let conn: AppConnection | undefined;
       const fail = (reason: string, cause?: unknown) => {
         if (settled) return;
         settled = true;
+        this.#stats.pending--;
+        this.#stats.failed++;
         timer.cancel();
         conn?.close();
         socket.destroy();
-        this.#log.warn({ code: 'ERR_ENGINE_DIAL', app: where, reason }, 'control: outbound connection to app failed');
-        reject(new GatewayError<ControlErrorCode>('ERR_ENGINE_DIAL', `outbound control connection to ${where}: ${reason}`,
-          cause === undefined ? {} : { cause }));
+        reject(refuse(reason, cause));
       };
       const timer = this.#clock.setTimeout(() => fail(`no authenticated connection within ${this.#timeoutMs} ms`), this.#timeoutMs);
       const socket: Socket = target.tls
@@ -86,6 +118,8 @@ export class OutboundDialer {
         conn.once('authenticated', () => {
           if (settled) return;
           settled = true;
+          this.#stats.pending--;
+          this.#stats.connected++;
           timer.cancel();
           resolve(conn!.connId);
         });

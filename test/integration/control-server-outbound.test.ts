@@ -96,6 +96,25 @@ test('an app with the wrong secret is refused and the dial rejects with ERR_ENGI
   assert.equal(server.registry.size, 0);
 });
 
+test('dials under way are bounded: past maxPending a dial is refused at once with ERR_ENGINE_DIAL, counted', async (t) => {
+  const core = new FakeCore();
+  const server = new ControlServer({ core, secret: SECRET, port: 0 });
+  t.after(() => server.close());
+  const dialer = new OutboundDialer({ server, timeoutMs: 300, maxPending: 1 });
+  // A listener that takes the connection and never authenticates: the first dial stays under way.
+  const silent = createServer((s) => s.on('error', () => undefined));
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  t.after(() => new Promise<void>((r) => silent.close(() => r())));
+  const { port } = silent.address() as AddressInfo;
+  const first = dialer.dial({ host: '127.0.0.1', port });
+  first.catch(() => undefined);
+  await assert.rejects(dialer.dial({ host: '127.0.0.1', port }), (e: Error & { code?: string }) => e.code === 'ERR_ENGINE_DIAL' && /1 dials under way/.test(e.message));
+  assert.deepEqual(dialer.stats(), { connected: 0, failed: 0, refused: 1, pending: 1 });
+  await assert.rejects(first, { code: 'ERR_ENGINE_DIAL' });
+  assert.deepEqual(dialer.stats(), { connected: 0, failed: 1, refused: 1, pending: 0 });
+});
+
 test('parseUri reads host:port[;transport=tcp|tls]', () => {
   assert.deepEqual(OutboundDialer.parseUri('127.0.0.1:3001'), { host: '127.0.0.1', port: 3001 });
   assert.deepEqual(OutboundDialer.parseUri('app.local:3002;transport=tls'), { host: 'app.local', port: 3002, tls: { servername: 'app.local' } });
