@@ -110,7 +110,7 @@ export const errorCodes = {
   ERR_B2BUA_CALL_HANDLER: 'The call handler failed on a call: 500 with a Reason if nothing was answered yet.',
   ERR_B2BUA_CDR_SINK: 'The CDR sink threw on a record: the call goes on, and the record is still in its `cdr` log line.',
   ERR_B2BUA_REGISTER_REFUSED: 'A REGISTER on a tenant without registerRelay (403 with a Reason; or one the registrar could not be sent to), or an out-of-dialog MESSAGE or NOTIFY not to a relayed binding (404), logged once per interval and source.',
-  ERR_B2BUA_REGISTER_RELAY_FULL: 'The relayed registrations are at registerRelay.maxBindings: a REGISTER from a new flow gets 503 with Retry-After; flows already bound refresh as before.',
+  ERR_B2BUA_REGISTER_RELAY_FULL: 'A tenant\'s relayed registrations are at its registerRelay.maxBindings: a REGISTER from a new flow gets 503 with Retry-After (flows already bound refresh as before), or a binding REGISTERs sent on together bring past it is not kept; counted as `refusedFull`, logged once per interval and source.',
   ERR_B2BUA_CALL_LIMIT: 'A tenant or dial peer held its `maxCalls` calls: a new call from that tenant, or one whose every target was passed over at its limit, got 503 with Retry-After and a Reason.',
   ERR_B2BUA_CALL_RATE: 'A tenant or dial peer was over its `maxCallsPerSecond`: a new call from that tenant, or one whose every target was passed over and the first for its rate, got 503 with Retry-After and a Reason.',
   ERR_B2BUA_FLOW_TOKEN_INVALID: 'A request to a relayed binding whose Path flow token is forged, malformed or run out, or that came from a source other than the registrar tenant: 403.',
@@ -119,6 +119,8 @@ export const errorCodes = {
   ERR_B2BUA_IN_DIALOG_REFUSED: 'A re-INVITE, UPDATE or INFO of a connected call the gateway refused itself, with a Reason: 488 (no SRTP suite left in its offer or answer), 503 (the media relay failed on it) or 500 (it could not be sent to the other leg, which ends the call); counted by status in `inDialogRefused`, logged once per interval and source.',
   ERR_B2BUA_LEG_FAILED: 'A B leg failed (no answer in time, unreachable, a failover status): the next dial peer is tried, if any; logged once per interval per dial peer (per target in the plain bridge); the CDR lists every attempt.',
   ERR_B2BUA_DIGEST_REALM: 'A B leg (or a registration) was challenged from a realm other than its tenant\'s `digest.realm`: the credentials are not given, so the challenge\'s 401/407 fails it; logged once per interval and tenant.',
+  ERR_B2BUA_DIAL_PEER_SKIPPED: 'Dial peers whose every target the OPTIONS ping found down were passed over for a call while another was up: counted in `skippedDown`, logged once per interval per set of dial peers skipped.',
+  ERR_B2BUA_CALL_ENDED: 'The gateway ended a connected call itself (session expired or its refresh failed, a leg lost, a media timeout, the maximum duration, shutdown, a hang-up): BYE with a Reason on both legs; counted per cause in `endedByGateway`, each call in its CDR, logged once per interval per cause.',
   ERR_B2BUA_REGISTER_TOO_BRIEF: 'A registration trunk\'s registrar answered 423 Interval Too Brief to the one retry a refresh cycle gets with its Min-Expires (or gave no usable Min-Expires): counted as a failure (`intervalTooBrief`) and tried again after the retry wait, logged once per interval and tenant.',
   // media (rtpengine)
   ERR_MEDIA_UNAVAILABLE: 'No rtpengine instance took a flow-through call (none live, or each failed the offer): 503 with a Reason, logged once per interval.',

@@ -31,7 +31,7 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_CDR_SINK'
   /** A REGISTER on a tenant without registerRelay (403), or one that could not be relayed; a MESSAGE or NOTIFY to no relayed binding (404). */
   | 'ERR_B2BUA_REGISTER_REFUSED'
-  /** The table of relayed registrations is full (registerRelay.maxBindings): a REGISTER from a new flow got 503. */
+  /** A tenant's relayed registrations are at its registerRelay.maxBindings: a REGISTER from a new flow got 503, or a binding past it was not kept. */
   | 'ERR_B2BUA_REGISTER_RELAY_FULL'
   /** A request to a relayed binding with a flow token that does not verify, or from a source not the registrar's: 403. */
   | 'ERR_B2BUA_FLOW_TOKEN_INVALID'
@@ -50,7 +50,11 @@ export type B2buaLogCode =
   /** A B leg's digest challenge came from a realm other than its tenant's: not answered. */
   | 'ERR_B2BUA_DIGEST_REALM'
   /** A B leg failed (no answer in time, unreachable, a failover status); the next dial peer is tried, if any. */
-  | 'ERR_B2BUA_LEG_FAILED';
+  | 'ERR_B2BUA_LEG_FAILED'
+  /** Dial peers whose every target the OPTIONS ping found down were passed over for a call (another was up). */
+  | 'ERR_B2BUA_DIAL_PEER_SKIPPED'
+  /** The gateway ended a connected call itself (session timer, a lost leg, no media, maximum duration, shutdown, hang-up). */
+  | 'ERR_B2BUA_CALL_ENDED';
 
 /** Events of the b2bua an operator watches for (listed with what to do in src/events.ts). */
 export type B2buaEventCode =

@@ -2,7 +2,7 @@ import Srf from 'drachtio-srf';
 import { GatewayError, systemClock } from '../common/index.js';
 import { RateLimitedLog, silentLogger } from '../log/index.js';
 import { ActiveCalls } from './active-calls.js';
-import { bridgeCall, type BridgeContext, type BridgeSrf } from './bridge-call.js';
+import { bridgeCall, type BridgeContext, type BridgeRequest, type BridgeResponse, type BridgeSrf } from './bridge-call.js';
 import { CallStats } from './call-stats.js';
 import { CallLimits } from './call-limits.js';
 import { CallRates } from './call-rates.js';
@@ -13,6 +13,7 @@ import type { Middleware } from './pipeline-types.js';
 import { PipelineStats } from './pipeline-stats.js';
 import type { B2buaPolicy } from './policy-types.js';
 import { createRfc3263Resolver } from './rfc3263.js';
+import { sipReason } from './reason.js';
 import { parseTarget } from './target-uri.js';
 import { TrunkMonitor, type PingSrf } from './trunk-monitor.js';
 import { inviteGate } from './invite-gate.js';
@@ -109,9 +110,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     srf.invite((req, res) => {
       if (refuseFirst(req as never, res as never)) return;
       res.send(100);
-      bridgeCall(ctx, req as never, res as never).catch((err: unknown) => {
-        log.error({ err }, 'b2bua: call handler failed');
-      });
+      bridgeCall(ctx, req as never, res as never).catch((err: unknown) => bridgeHandlerFailed(stats, limited, req as never, res as never, err));
     });
   }
 
@@ -202,6 +201,21 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       shutDown();
     },
   };
+}
+
+/**
+ * The plain bridge's handler failed (a fault of the gateway's, which every call may then meet): one
+ * ERR_B2BUA_CALL_HANDLER line a window, and 500 with a Reason, counted, to a caller not answered yet.
+ */
+export function bridgeHandlerFailed(stats: CallStats, refusals: RateLimitedLog, req: BridgeRequest, res: BridgeResponse, err: unknown): void {
+  refusals.line('error', 'ERR_B2BUA_CALL_HANDLER', { err, callId: req.get('Call-ID') }, 'b2bua: call handler failed');
+  if (res.finalResponseSent) return;
+  try {
+    res.send(500, undefined, { headers: { Reason: sipReason(500, 'Gateway error placing the call') } });
+    stats.fail(500);
+  } catch (sendErr) {
+    refusals.line('warn', 'ERR_B2BUA_CONTROL', { err: sendErr, callId: req.get('Call-ID') }, 'b2bua: could not answer the A leg');
+  }
 }
 
 /** Retry-After, in seconds, of the 503 that a closed app gives an INVITE still reaching it. */

@@ -63,7 +63,7 @@ export interface SuperviseContext {
   stats: CallStats;
   log: Logger;
   callId: string | undefined;
-  /** Failed-BYE lines, one per source a window (absent: every one is written). */
+  /** Failed-BYE lines, one per source a window, and the gateway's call ends, one per cause (absent: every one is written). */
   refusals?: RateLimitedLog | undefined;
   /** The rate-limit key of each leg's far end, whose answer failed our BYE (the caller's address, the dial peer). */
   sources?: { A?: string | undefined; B?: string | undefined } | undefined;
@@ -231,7 +231,11 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
     cause = why;
     stats.endedBy(why);
     reason = text;
-    log.info({ callId, cause: why, reason: text }, 'b2bua: the gateway ends the call');
+    // A peer can trigger these on every call (no refresh, a lost leg, no media): once a window per cause; the count
+    // (endedByGateway) and each call's CDR stay exact.
+    const msg = 'b2bua: the gateway ends the call';
+    if (ctx.refusals) ctx.refusals.line('info', 'ERR_B2BUA_CALL_ENDED', { callId, cause: why, reason: text }, msg, `cause:${why}`);
+    else log.info({ code: 'ERR_B2BUA_CALL_ENDED', callId, cause: why, reason: text }, msg);
     hangUp(a, { Reason: text });
     hangUp(b, { Reason: text });
   }, () => releasedBy !== undefined || !a.up || !b.up, (why, text) => {

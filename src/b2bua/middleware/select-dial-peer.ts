@@ -1,7 +1,7 @@
 import { selectDialPeers } from '../../policy/index.js';
 import { dialPeerServers } from '../b-leg-target.js';
 import { refuseCall } from '../cdr.js';
-import { localsOf, refusalLine, type Middleware, type PipelineDeps } from '../pipeline-types.js';
+import { localsOf, refusalLine, type CallLocals, type Middleware, type PipelineDeps } from '../pipeline-types.js';
 import { sipReason } from '../reason.js';
 
 /**
@@ -34,7 +34,7 @@ export function selectDialPeer(deps: PipelineDeps): Middleware {
       });
       if (live.length > 0 && live.length < candidates.length) {
         stats.skippedDown += candidates.length - live.length;
-        locals.log.info({ skipped: candidates.filter((c) => !live.includes(c)).map((c) => c.dialPeer.id) }, 'b2bua: dial peers skipped: trunk down');
+        skippedLine(deps, locals, candidates.filter((c) => !live.includes(c)).map((c) => c.dialPeer.id));
         locals.dialPeers = live;
         next();
         return;
@@ -43,4 +43,15 @@ export function selectDialPeer(deps: PipelineDeps): Middleware {
     locals.dialPeers = candidates;
     next();
   };
+}
+
+/**
+ * While a trunk is down every call routed to it passes it over: the line goes once a window per set of dial peers
+ * skipped, the count (`skippedDown`) stays exact.
+ */
+function skippedLine(deps: PipelineDeps, locals: CallLocals, skipped: string[]): void {
+  const code = 'ERR_B2BUA_DIAL_PEER_SKIPPED';
+  const msg = 'b2bua: dial peers skipped: trunk down';
+  if (deps.refusals) deps.refusals.line('info', code, { skipped, callId: locals.callId }, msg, `skipped:${skipped.join(',')}`);
+  else locals.log.info({ code, skipped, callId: locals.callId }, msg);
 }

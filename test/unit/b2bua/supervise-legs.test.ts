@@ -152,3 +152,17 @@ test('supervise-legs: 50 calls whose BYE to the caller fails: each counted and r
   assert.equal(lines[0]!.leg, 'A');
   assert.equal(lines[0]!.level, 40);
 });
+
+test('supervise-legs: 50 calls a peer lets expire and 50 it loses a leg on: each counted by cause, one ERR_B2BUA_CALL_ENDED line per cause', () => {
+  const l = captureLog();
+  const refusals = new RateLimitedLog(l.log, new ManualClock(0), { intervalMs: 10_000 });
+  const stats = new CallStats();
+  for (let i = 0; i < 100; i++) {
+    const control = superviseLegs({ stats, log: l.log, callId: `c${i}`, refusals, onEnded: () => undefined }, { uas: new FakeLeg(), uac: new FakeLeg() });
+    if (i % 2 === 0) control.end('session-expired', 'SIP;cause=408;text="Session timer expired on leg A: no refresh within 90 s"');
+    else control.end('leg-lost', 'SIP;cause=481;text="Leg B lost: an in-dialog request got 481"');
+  }
+  assert.deepEqual(stats.snapshot().endedByGateway, { 'session-expired': 50, 'leg-lost': 50 });
+  const lines = l.lines.filter((x) => x.msg === 'b2bua: the gateway ends the call');
+  assert.deepEqual(lines.map((x) => [x.code, x.cause]), [['ERR_B2BUA_CALL_ENDED', 'session-expired'], ['ERR_B2BUA_CALL_ENDED', 'leg-lost']]);
+});

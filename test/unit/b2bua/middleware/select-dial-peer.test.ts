@@ -82,3 +82,22 @@ test('select-dial-peer: a flood of unroutable calls from one source logs one cod
   step(req, new FakeRes(), () => undefined);
   assert.equal(d.lines.filter((l) => l.code === 'ERR_B2BUA_NO_ROUTE').at(-1)!.suppressed, 49);
 });
+
+test('select-dial-peer: while a trunk is down, every call that passes it over is counted and one coded line a window is written', async () => {
+  const { RateLimitedLog } = await import('../../../../src/log/index.js');
+  const d = deps();
+  const refusals = new RateLimitedLog(d.deps.log, d.clock, { intervalMs: 60_000 });
+  const down = new Set(['carrier sbc1.carrier.example:5061', 'carrier sbc2.carrier.example:5061']);
+  const step = selectDialPeer({ ...d.deps, refusals, trunks: { isDown: (t, s) => down.has(`${t} ${s}`) } });
+  for (let i = 0; i < 50; i++) {
+    const req = fakeInvite();
+    req.locals = { callId: `c${i}`, startedAt: 0, log: d.deps.log, identities: [], tenantIn: 'pbx', calledNumber: '+442071234567' };
+    step(req, new FakeRes(), () => undefined);
+    assert.deepEqual(req.locals.dialPeers?.map((c) => c.dialPeer.id), ['intl-backup']);
+  }
+  assert.equal(d.stats.skippedDown, 50);
+  const skipped = d.lines.filter((l) => /dial peers skipped/.test(String(l.msg)));
+  assert.equal(skipped.length, 1);
+  assert.equal(skipped[0]!.code, 'ERR_B2BUA_DIAL_PEER_SKIPPED');
+  assert.deepEqual(skipped[0]!.skipped, ['intl']);
+});
