@@ -71,12 +71,14 @@ function startSessionTimers(o: ConnectedCallOptions, policy: SessionTimerPolicy,
   const timerA = new LegSessionTimer({
     leg: legs.uas, name: 'A', seconds: a.seconds, weRefresh: a.refresher === 'uas',
     method: allowsUpdate(o.aInvite.get('Allow')) ? 'UPDATE' : 'INVITE', clock, onExpired, onRefreshFailed,
+    minSeSeconds: policy.minSeSeconds,
   });
   const bRes = legs.uac.res ?? { get: () => undefined };
   const b = decideUac(bRes, policy);
   const timerB = new LegSessionTimer({
     leg: legs.uac, name: 'B', seconds: b.seconds, weRefresh: b.weRefresh,
     method: allowsUpdate(bRes.get('Allow')) ? 'UPDATE' : 'INVITE', clock, onExpired, onRefreshFailed,
+    minSeSeconds: policy.minSeSeconds,
   });
   // A re-INVITE or UPDATE from a leg refreshes its session (RFC 4028 §10).
   const on = (leg: PassLeg, event: string, fn: () => void) => (leg.on as unknown as (e: string, l: () => void) => void).call(leg, event, fn);
