@@ -28,6 +28,7 @@ const cdrsSchema = {
     count: { type: 'integer' },
     truncated: { type: 'boolean', description: 'the limit or the scan bound was reached: older records may match too' },
     scannedBytes: { type: 'integer' },
+    skippedLines: { type: 'integer', description: 'lines passed over: longer than 64 KiB, or not a JSON object (a torn write)' },
     cdrs: { type: 'array', items: { type: 'object', additionalProperties: true, description: 'a CDR as the file holds it' } },
   },
 } as const;
@@ -41,14 +42,16 @@ function parseTime(s: string | undefined): number | undefined | null {
 /**
  * GET /cdrs: the records of the gateway's JSON-lines CDR file (and its rotated files), newest first, filtered by end
  * time, number and cause; read-only and bounded (at most 1,000 records, 32 MiB read per request). Without a CDR
- * file (cdr.file disabled), an empty list.
+ * file (cdr.file disabled), an empty list. One scan runs at a time (it parses on the b2bua's thread): a request
+ * meanwhile is answered 429 with Retry-After.
  */
 export function cdrRoutes(services: AdminServices): FastifyPluginAsync {
   return async (app) => {
+    let scanning = false;
     app.get('/cdrs', {
       schema: {
         summary: 'Call detail records from the CDR file, newest first: filtered by end time (from, to), a number, a cause; at most limit (default 100)',
-        tags: ['b2bua'], querystring, response: { 200: cdrsSchema, 400: errorSchema },
+        tags: ['b2bua'], querystring, response: { 200: cdrsSchema, 400: errorSchema, 429: errorSchema },
       },
     }, async (req, reply) => {
       const q = req.query as { from?: string; to?: string; number?: string; cause?: string; limit?: number };
@@ -58,14 +61,23 @@ export function cdrRoutes(services: AdminServices): FastifyPluginAsync {
         return reply.code(400).send({ code, message: `${from === null ? 'from' : 'to'}: not a time (ISO 8601, or ms since the epoch)` });
       }
       const path = services.cdr?.().file?.path;
-      if (path === undefined) return { count: 0, truncated: false, scannedBytes: 0, cdrs: [] };
+      if (path === undefined) return { count: 0, truncated: false, scannedBytes: 0, skippedLines: 0, cdrs: [] };
+      if (scanning) {
+        const code: AdminErrorCode = 'ERR_ADMIN_REQUEST';
+        return reply.code(429).header('retry-after', '1').send({ code, message: 'a CDR scan is already running' });
+      }
       const query: CdrQuery = {
         limit: q.limit ?? 100,
         ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}),
         ...(q.number !== undefined ? { number: q.number } : {}), ...(q.cause !== undefined ? { cause: q.cause } : {}),
       };
-      const r = await readCdrs(path, query, CDR_SCAN_BYTES);
-      return { file: path, count: r.cdrs.length, truncated: r.truncated, scannedBytes: r.scannedBytes, cdrs: r.cdrs };
+      scanning = true;
+      try {
+        const r = await readCdrs(path, query, CDR_SCAN_BYTES);
+        return { file: path, count: r.cdrs.length, truncated: r.truncated, scannedBytes: r.scannedBytes, skippedLines: r.skippedLines, cdrs: r.cdrs };
+      } finally {
+        scanning = false;
+      }
     });
   };
 }

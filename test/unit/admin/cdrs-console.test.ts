@@ -1,13 +1,15 @@
 // GET /cdrs over a CDR file and its rotated files (newest first, each filter, the limit, the scan bound, a torn
-// line, a bad time), and the console's static routes: open without the token while the API stays guarded, the
+// line, a line too long, a bad time, one scan at a time), and the console's static routes: open without the token while the API stays guarded, the
 // import map and CSP in the shell page, the vendored modules from node_modules, and nothing outside console/.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildAdmin, type AdminServices } from '../../../src/admin/index.js';
-import { readCdrs } from '../../../src/admin/cdr-reader.js';
+import { MAX_LINE, readCdrs } from '../../../src/admin/cdr-reader.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 const cdr = (n: number, o: Record<string, unknown> = {}) => ({ id: `r${n}`, callingNumber: '1001', calledNumber: `555${n}`, endAt: T0 + n * 60_000, cause: 'normal', status: 200, ...o });
@@ -53,7 +55,7 @@ test('GET /cdrs: newest first across the rotated files, filtered by time, number
   assert.equal((await get('?limit=5000')).status, 400, 'at most 1,000 records an answer');
   assert.equal((await app.inject({ method: 'GET', url: '/cdrs' })).statusCode, 401, 'the token guards the CDRs');
   const none = await (await buildAdmin(services(undefined))).inject({ method: 'GET', url: '/cdrs' });
-  assert.deepEqual(none.json(), { count: 0, truncated: false, scannedBytes: 0, cdrs: [] }, 'no CDR file: an empty list');
+  assert.deepEqual(none.json(), { count: 0, truncated: false, scannedBytes: 0, skippedLines: 0, cdrs: [] }, 'no CDR file: an empty list');
 });
 
 test('readCdrs stops at its byte bound and says the answer may be short', async (t) => {
@@ -62,6 +64,48 @@ test('readCdrs stops at its byte bound and says the answer may be short', async 
   assert.equal(r.truncated, true);
   assert.ok(r.scannedBytes <= 40);
   assert.ok(r.cdrs.length < 5);
+});
+
+test('readCdrs passes over a line longer than MAX_LINE, counted, wherever it is; the lines around it come back', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-cdrs-long-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'cdr.jsonl');
+  // A record too long to be one (valid JSON all the same), lines of newline-less bytes at the start and the end of
+  // the file, and a torn short line: the long ones span several read chunks.
+  const long = (n: number) => 'x'.repeat(n);
+  writeFileSync(path, `${long(3 * MAX_LINE)}\n${lines([cdr(1)])}${JSON.stringify(cdr(2, { pad: long(MAX_LINE + 10) }))}\n{"id":"torn\n${lines([cdr(3)])}${long(MAX_LINE + 1)}`);
+  const r = await readCdrs(path, { limit: 100 }, 32 * 1024 * 1024);
+  assert.deepEqual(r.cdrs.map((c) => c.id), ['r3', 'r1']);
+  assert.equal(r.skippedLines, 4, 'the three long lines and the torn one');
+  assert.equal(r.truncated, false);
+  // A line just within the bound is kept.
+  writeFileSync(path, `${JSON.stringify(cdr(4, { pad: long(MAX_LINE - 200) }))}\n`);
+  assert.deepEqual((await readCdrs(path, { limit: 100 }, 32 * 1024 * 1024)).cdrs.map((c) => c.id), ['r4']);
+});
+
+test('GET /cdrs runs one scan at a time: a request meanwhile is answered 429 with Retry-After, and the next one after it is served', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-cdrs-busy-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A FIFO as the CDR file: a scan stays in its open() until the test opens the other end.
+  const path = join(dir, 'cdr.jsonl');
+  execFileSync('mkfifo', [path]);
+  const release = async () => (await open(path, 'w')).close();
+  const app = await buildAdmin(services(path));
+  const first = app.inject({ method: 'GET', url: '/cdrs' });
+  await new Promise((r) => setTimeout(r, 50));
+  const second = app.inject({ method: 'GET', url: '/cdrs' });
+  // Whichever reached the scan first holds it; the other is refused without waiting.
+  const refused = await Promise.race([first, second, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))]);
+  if (!refused) await release();
+  assert.equal(refused?.statusCode, 429, 'one request is refused while the other scans');
+  assert.equal(refused.headers['retry-after'], '1');
+  assert.equal((refused.json() as { code: string }).code, 'ERR_ADMIN_REQUEST');
+  await release();
+  assert.deepEqual((await Promise.all([first, second])).map((r) => r.statusCode).sort(), [200, 429]);
+  const next = app.inject({ method: 'GET', url: '/cdrs' });
+  await new Promise((r) => setTimeout(r, 50));
+  await release();
+  assert.equal((await next).statusCode, 200, 'the scan is free again');
 });
 
 test('the console: open pages with the import map and a CSP, Preact and htm from node_modules, the API still guarded', async () => {
