@@ -3,6 +3,7 @@ import type { PipelineRequest, PipelineResponse } from './pipeline-types.js';
 import type { PassLeg } from './pass-through.js';
 import { sipReason } from './reason.js';
 import { OutgoingInvite } from './outgoing-invite.js';
+import { sendableStatus } from './sendable-status.js';
 
 /** Texts for the failures createB2BUA answers the caller with by itself. */
 const OWN_FAILURES: Record<number, string> = {
@@ -26,7 +27,7 @@ export interface PlaceCallSrf {
  * The A-leg response as createB2BUA sees it during one attempt: a 500 it sends because the B-leg INVITE
  * could not be sent at all (no connection to the trunk) is held back, so the next dial peer can be tried; once
  * the attempt is abandoned (no answer in time) nothing of it reaches the caller. Everything else reaches the
- * real response.
+ * real response, a status drachtio-srf does not know (a B leg's 607, 184) as its class (sendable-status.ts).
  */
 export function guardSendFailure(res: PipelineResponse, requestSent: () => boolean, abandoned: () => boolean = () => false): PipelineResponse {
   return new Proxy(res, {
@@ -40,7 +41,7 @@ export function guardSendFailure(res: PipelineResponse, requestSent: () => boole
           if (status >= 300 && OWN_FAILURES[status] !== undefined && !Object.keys(opts?.headers ?? {}).some((h) => h.toLowerCase() === 'reason')) {
             rest[1] = { ...opts, headers: { ...opts?.headers, Reason: ownFailureReason(status)! } };
           }
-          return (target.send as (...a: unknown[]) => void).call(receiver, status, ...rest);
+          return (target.send as (...a: unknown[]) => void).call(receiver, sendableStatus(status), ...rest);
         };
       }
       return Reflect.get(target, prop, receiver) as unknown;

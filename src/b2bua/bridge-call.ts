@@ -5,6 +5,7 @@ import { clearedAnswer, failureReason, sipReason } from './reason.js';
 import { OutgoingInvite } from './outgoing-invite.js';
 import type { CallStats } from './call-stats.js';
 import { plainCallLocals, type InviteFacts } from './call-locals.js';
+import { sendableResponse, sendableStatus } from './sendable-status.js';
 import { writeCdr, writeRingingAbandoned } from './cdr.js';
 import type { CdrRecord } from './cdr-record.js';
 import { addressUser } from './sip-user.js';
@@ -92,9 +93,9 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
     // A fresh options object per call: createB2BUA writes into it. No Call-ID header is given, so
     // drachtio generates a new one for the B leg; reusing the A leg's would route the B-leg INVITE into
     // the A-leg dialog (docs/control-protocol.md §2.2, dispatch rule 4).
-    // A failed B leg's final response goes to the caller as it came, with its Reason (the engine's names a TLS
-    // failure) or one of ours naming the status.
-    legs = await ctx.srf.createB2BUA(req, res, targetUri(ctx.target, uriUser(req.uri)), {
+    // A failed B leg's final response goes to the caller as it came (a status drachtio-srf does not know, as its
+    // class), with its Reason (the engine's names a TLS failure) or one of ours naming the far end's status.
+    legs = await ctx.srf.createB2BUA(req, sendableResponse(res), targetUri(ctx.target, uriUser(req.uri)), {
       responseHeaders: (r: { status?: number; reason?: string; get?(n: string): string | undefined }) => {
         const status = r.status ?? 0;
         if (status < 300) return {};
@@ -109,7 +110,9 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
       writeCdr(locals, { status: cleared.status, cause: cleared.cause, attempts: 1, endAt: clock.now(), releasedBy: 'gateway', reason: cleared.reasonHeader });
       return;
     }
+    // The A leg's final status: the B leg's as the caller got it.
     let status = sipErrorStatus(err);
+    if (status !== undefined) status = sendableStatus(status);
     if (status === undefined) {
       status = 500;
       failureLine(ctx, 'ERR_B2BUA_LEG_FAILED', { err, callId }, 'b2bua: the B leg could not be placed');
@@ -125,7 +128,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
     log.info({ callId, status, setupMs: clock.now() - startedAt, durationMs: 0 }, 'call ended');
     const cancelled = status === 487;
     writeCdr(locals, {
-      status, cause: cancelled ? 'cancelled' : sipErrorStatus(err) === undefined ? 'gateway-error' : `b-leg-${status}`, attempts: 1, endAt: clock.now(),
+      status, cause: cancelled ? 'cancelled' : sipErrorStatus(err) === undefined ? 'gateway-error' : `b-leg-${sipErrorStatus(err)}`, attempts: 1, endAt: clock.now(),
       releasedBy: cancelled ? 'caller' : sipErrorStatus(err) === undefined ? 'gateway' : 'callee',
     });
     return;

@@ -5,6 +5,7 @@ import type { CallStats } from './call-stats.js';
 import type { SendOptions } from './pipeline-types.js';
 import { failureReason, sipReason } from './reason.js';
 import { filterCrypto } from './sdp-crypto.js';
+import { sendableStatus } from './sendable-status.js';
 import { hasTimerTag, parseSessionExpires } from './session-timer.js';
 import type { BridgeLeg } from './supervise-legs.js';
 import type { InDialogMedia } from './call-sdp.js';
@@ -110,7 +111,8 @@ function listen(leg: PassLeg, event: 'modify' | 'info' | 'update', fn: Listener)
 
 /**
  * Relays re-INVITE, UPDATE and INFO from each leg to the other, with `a=crypto` filtered for the leg the
- * SDP goes to. A new offer that keeps no suite is refused with 488 on the leg it came from.
+ * SDP goes to. A new offer that keeps no suite is refused with 488 on the leg it came from. A far end's status
+ * drachtio-srf does not know goes back as its class (sendable-status.ts), the Reason naming it.
  *
  * RFC 3261 §14.1: "a UAC MUST NOT initiate a new INVITE transaction within a dialog while another INVITE
  * transaction is in progress in either direction" — drachtio-srf's Dialog queues our re-INVITEs on a leg,
@@ -156,8 +158,18 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       return;
     }
     log.debug({ callId: ctx.callId, status: known }, `b2bua: relayed ${what} refused by leg ${toName}`);
-    res.send(known, relayedFailure(known, (err as { res?: unknown }).res, (err as { reason?: string }).reason, toName));
+    res.send(sendableStatus(known), relayedFailure(known, (err as { res?: unknown }).res, (err as { reason?: string }).reason, toName));
     lost(known);
+  };
+  /** A fault of ours while answering a relayed request: 500 to its sender, so nothing leaves a relay's promise chain unhandled. */
+  const broken = (res: InDialogResponse, err: unknown, method: string) => {
+    try {
+      refuse(res, 500, sipReason(500, `Gateway error relaying the ${label(method)}`), method, 'error', { err: String(err) },
+        `b2bua: ${label(method)} from leg ${side} failed in the gateway`);
+    } catch (sendErr) {
+      log.error({ code: 'ERR_B2BUA_IN_DIALOG_REFUSED', callId: ctx.callId, leg: side, method, err: String(sendErr) },
+        `b2bua: ${label(method)} from leg ${side} left unanswered`);
+    }
   };
   listen(from, 'modify', (req, res) => {
     if (!req.body) {
@@ -177,7 +189,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       const back = filterCrypto(answer, fromSuites);
       if (!back.ok) noSuite(res, back.reasonHeader, 'INVITE', 'answer');
       else res.send(200, { body: back.sdp, headers: { 'Content-Type': 'application/sdp', ...refreshAnswerHeaders(req) } });
-    }, (err: unknown) => fail(res, err, 'INVITE'));
+    }, (err: unknown) => fail(res, err, 'INVITE')).catch((err: unknown) => broken(res, err, 'INVITE'));
   });
   for (const event of ['info', 'update'] as const) {
     listen(from, event, (req, res) => {
@@ -203,7 +215,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
         let rbody = answerBody;
         if (r.status >= 300) {
           const failure = relayedFailure(r.status, r, r.reason, toName);
-          res.send(r.status, rbody ? { headers: { ...bodyHeaders(r), ...failure.headers }, body: rbody } : failure);
+          res.send(sendableStatus(r.status), rbody ? { headers: { ...bodyHeaders(r), ...failure.headers }, body: rbody } : failure);
           lost(r.status);
           return;
         }
@@ -216,14 +228,15 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
           rbody = f.sdp;
         }
         const refresh = event === 'update' && r.status >= 200 ? refreshAnswerHeaders(req) : {};
-        res.send(r.status, rbody ? { headers: { ...bodyHeaders(r), ...refresh }, body: rbody } : { headers: refresh });
+        res.send(sendableStatus(r.status), rbody ? { headers: { ...bodyHeaders(r), ...refresh }, body: rbody } : { headers: refresh });
       };
       const failed = (err: unknown) => fail(res, err, event.toUpperCase());
-      if (sdpUpdate && media) {
-        relayed(media.offer(side, body!)).then(send)
+      const chain = sdpUpdate && media
+        ? relayed(media.offer(side, body!)).then(send)
           .then(async (r) => ({ r, b: r.body && r.status < 300 ? await relayed(media.answer(side, r.body)) : r.body }))
-          .then(({ r, b }) => done(r, b), failed);
-      } else send(body).then((r) => done(r, r.body), failed);
+          .then(({ r, b }) => done(r, b), failed)
+        : send(body).then((r) => done(r, r.body), failed);
+      chain.catch((err: unknown) => broken(res, err, event.toUpperCase()));
     });
   }
 }

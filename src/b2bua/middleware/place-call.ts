@@ -13,6 +13,7 @@ import { parsePeerHeader } from '../peer-header.js';
 import { clearedAnswer, failureReason, sipReason } from '../reason.js';
 import { afterMedia, answerRefused, prepareCallSdp, type CallSdp } from '../call-sdp.js';
 import { mediaPool } from '../media-pools.js';
+import { sendableStatus } from '../sendable-status.js';
 import { watchMedia } from '../media-watch.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
 import { isBusy } from './busy-refusal.js';
@@ -245,10 +246,11 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
   if (!legs) {
     // A CANCEL from the caller was answered 487 by createB2BUA itself (or by the engine between attempts), and
     // the B leg's 487 ended the loop: the A leg ended with the CANCEL, whatever the B leg said last.
+    // A B leg's status drachtio-srf does not know (607) reaches the caller as its class (600); the Reason keeps it.
     const cancelled = locals.cancelled !== undefined && (failure.cause === 'cancelled' || res.finalResponseSent === true);
-    const status = cancelled ? 487 : failure.status;
+    const status = cancelled ? 487 : sendableStatus(failure.status);
     if (!res.finalResponseSent) {
-      res.send(failure.status, failure.reason, failure.reasonHeader ? { headers: { ...failure.headers, Reason: failure.reasonHeader } } : {});
+      res.send(sendableStatus(failure.status), failure.reason, failure.reasonHeader ? { headers: { ...failure.headers, Reason: failure.reasonHeader } } : {});
     }
     if (failure.cause === 'srtp') stats.cryptoRejected++;
     if (isBusy(failure) && !cancelled) (failure.cause === 'call-limit' ? slots : rates)?.refused(req);

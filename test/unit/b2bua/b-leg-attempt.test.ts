@@ -19,3 +19,11 @@ test('guard: the 500 for a B-leg INVITE that was never sent is held back; once a
   guardSendFailure(res, () => true, () => true).send(180);
   assert.equal(res.sent.length, 0);
 });
+
+test('guard: a status drachtio-srf does not know reaches the caller as its class, the Reason as given', () => {
+  const res = new FakeRes();
+  const guarded = guardSendFailure(res, () => true);
+  guarded.send(184, 'Early', {});
+  guarded.send(607, 'Unwanted', { headers: { Reason: 'SIP;cause=607;text="Unwanted"' } });
+  assert.deepEqual(res.sent.map((s) => [s.status, s.reason, s.opts?.headers?.Reason]), [[183, 'Early', undefined], [600, 'Unwanted', 'SIP;cause=607;text="Unwanted"']]);
+});

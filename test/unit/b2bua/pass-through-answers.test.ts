@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CallStats } from '../../../src/b2bua/index.js';
+import { passThrough, type InDialogRequest } from '../../../src/b2bua/pass-through.js';
+import { srfKnowsStatus } from '../../../src/b2bua/sendable-status.js';
+import { ManualClock } from '../../../src/common/index.js';
+import { RateLimitedLog } from '../../../src/log/index.js';
+import { captureLog, settle, sipError } from './fake-srf.js';
+import { FakeDialog } from './pipeline-fakes.js';
+import { offer } from './middleware/place-call-rig.js';
+
+const CODE = 'ERR_B2BUA_IN_DIALOG_REFUSED';
+
+function inDialog(body?: string, headers: Record<string, string> = {}): InDialogRequest {
+  return { ...(body !== undefined ? { body } : {}), get: (n) => headers[n], has: (n) => n in headers };
+}
+
+interface Sent { status: number; headers?: Record<string, string> | undefined; body?: string | undefined }
+
+/** Answers as drachtio-srf's Response does: a status missing from its table throws; `failOn` statuses throw too. */
+function answers(failOn: (status: number) => boolean = () => false) {
+  const sent: Sent[] = [];
+  const res = {
+    send: (status: number, o?: { body?: string; headers?: Record<string, string> }) => {
+      if (!srfKnowsStatus(status) || failOn(status)) throw new Error('Response#send: status is required and must be a valid sip response code');
+      sent.push({ status, headers: o?.headers, body: o?.body });
+    },
+  };
+  return { sent, res };
+}
+
+function relay() {
+  const { log, lines } = captureLog();
+  const stats = new CallStats();
+  const uas = new FakeDialog();
+  const uac = new FakeDialog();
+  const lost: string[] = [];
+  passThrough({
+    log, callId: 'c1', stats, refusals: new RateLimitedLog(log, new ManualClock(0)), sources: { A: '127.0.0.1', B: 'dial-peer:intl' },
+    onLegLost: (leg, status) => lost.push(`${leg} ${status}`),
+  }, { uas, uac });
+  const coded = () => lines.filter((l) => l.code === CODE && (l.level as number) >= 30);
+  return { stats, uas, uac, lost, lines, coded };
+}
+
+test('pass-through: a far end\'s 599 to a relayed INFO, UPDATE or re-INVITE goes back as 500 with a Reason naming 599; its 201 as 200', async () => {
+  const r = relay();
+  const { sent, res } = answers();
+  r.uac.request = (o) => Promise.resolve({ status: o.method === 'INFO' ? 599 : 201, reason: 'Odd', get: (_n: string) => undefined });
+  r.uac.modify = () => Promise.reject(Object.assign(sipError(599), { reason: 'Odd' }));
+  r.uas.emit('info', inDialog('Signal=5', { 'Content-Type': 'application/dtmf-relay' }), res);
+  r.uas.emit('modify', inDialog(offer), res);
+  r.uas.emit('update', inDialog('x', { 'Content-Type': 'text/plain' }), res);
+  await settle();
+  assert.deepEqual(sent.map((s) => [s.status, s.headers?.Reason]), [
+    [500, 'SIP;cause=599;text="Odd (answered by leg B)"'],
+    [500, 'SIP;cause=599;text="Odd (answered by leg B)"'],
+    [200, undefined],
+  ]);
+  assert.deepEqual(r.stats.snapshot().inDialogRefused, {}, 'the far end\'s answers are not refusals of ours');
+});
+
+test('pass-through: a fault while answering a relayed request: 500 through the refusal path, counted, no rejection left unhandled', async () => {
+  const r = relay();
+  const { sent, res } = answers((s) => s === 200);
+  r.uas.emit('info', inDialog('Signal=5', { 'Content-Type': 'application/dtmf-relay' }), res);
+  r.uas.emit('modify', inDialog(offer), res);
+  await settle();
+  assert.deepEqual(sent.map((s) => [s.status, s.headers?.Reason]), [
+    [500, 'SIP;cause=500;text="Gateway error relaying the INFO"'],
+    [500, 'SIP;cause=500;text="Gateway error relaying the re-INVITE"'],
+  ]);
+  assert.deepEqual(r.stats.snapshot().inDialogRefused, { 500: 2 });
+  assert.deepEqual(r.coded().map((l) => [l.method, l.status, l.level]), [['INFO', 500, 50]]);
+  // Not even a 500 can be sent: the request stays unanswered, with a line, and still nothing is unhandled.
+  const dead = answers(() => true);
+  r.uac.emit('info', inDialog('Signal=5', { 'Content-Type': 'application/dtmf-relay' }), dead.res);
+  await settle();
+  assert.equal(dead.sent.length, 0);
+  assert.ok(r.lines.some((l) => l.code === CODE && l.method === 'INFO' && l.leg === 'B' && (l.level as number) === 50));
+});
