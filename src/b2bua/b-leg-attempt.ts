@@ -23,18 +23,33 @@ export interface PlaceCallSrf {
     callbacks: { cbRequest(err: unknown, uacReq?: unknown): void }): Promise<{ uas: PassLeg; uac: PassLeg }>;
 }
 
+/** What an abandoned attempt's 200 fails with: createB2BUA then releases the B leg that answered it (BYE). */
+export class AttemptAbandoned extends Error {
+  constructor() {
+    super('the attempt was given up before the B leg answered');
+    this.name = 'AttemptAbandoned';
+  }
+}
+
 /**
  * The A-leg response as createB2BUA sees it during one attempt: a 500 it sends because the B-leg INVITE
  * could not be sent at all (no connection to the trunk) is held back, so the next dial peer can be tried; once
- * the attempt is abandoned (no answer in time) nothing of it reaches the caller. Everything else reaches the
- * real response, a status drachtio-srf does not know (a B leg's 607, 184) as its class (sendable-status.ts).
+ * the attempt is abandoned (no answer in time, the call cleared) nothing of it reaches the caller, and a final
+ * response it sends with a callback (createUAS's 200 for a B leg that answered after all) fails through that
+ * callback, so createB2BUA releases the B leg and settles. Everything else reaches the real response, a status
+ * drachtio-srf does not know (a B leg's 607, 184) as its class (sendable-status.ts).
  */
 export function guardSendFailure(res: PipelineResponse, requestSent: () => boolean, abandoned: () => boolean = () => false): PipelineResponse {
   return new Proxy(res, {
     get(target, prop, receiver) {
       if (prop === 'send') {
         return (status: number, ...rest: unknown[]) => {
-          if (abandoned()) return;
+          if (abandoned()) {
+            // drachtio-srf's send(status, [reason], [opts], [callback], [fnPrack]): the callback is its first function.
+            const callback = rest.find((a): a is (err: unknown) => void => typeof a === 'function');
+            if (status >= 200) callback?.(new AttemptAbandoned());
+            return;
+          }
           if (status === 500 && !requestSent() && !target.finalResponseSent) return;
           // createB2BUA's own failures (487 after a CANCEL, 500 for an answer it could not use) get a Reason too.
           const opts = rest[1] as { headers?: Record<string, string> } | undefined;
@@ -98,8 +113,9 @@ export function attemptBLeg(o: AttemptOptions): Promise<AttemptResult> {
         resolve({ ok: true, legs });
         return;
       }
-      // Answered after we gave up: the call has moved on, so this B leg is released.
+      // Answered just as we gave up (the A leg's 200 already on its way): the call has moved on, so both legs are released.
       legs.uac.destroy(undefined, () => undefined);
+      legs.uas.destroy(undefined, () => undefined);
     }, (err: unknown) => {
       if (done) return;
       done = true;
