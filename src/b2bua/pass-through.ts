@@ -10,7 +10,7 @@ import { hasTimerTag, parseSessionExpires } from './session-timer.js';
 import type { BridgeLeg } from './supervise-legs.js';
 import type { InDialogMedia } from './call-sdp.js';
 
-/** An in-dialog request drachtio-srf hands to a dialog's 'modify', 'info' or 'update' listener. */
+/** An in-dialog request drachtio-srf hands to a dialog's listener of its method ('modify' for a re-INVITE). */
 export interface InDialogRequest {
   body?: string;
   get(name: string): string | undefined;
@@ -69,6 +69,17 @@ const MEDIA_FAILED = sipReason(503, 'Media relay failed on an in-dialog offer');
 const label = (method: string): string => (method === 'INVITE' ? 're-INVITE' : method);
 
 /**
+ * In-dialog methods the gateway does not relay (transfer by REFER, SIP messaging and events): refused with 405,
+ * where drachtio-srf's Dialog would answer them 200 (or SUBSCRIBE 489) without anyone seeing them. RFC 3261 §8.2.1:
+ * "the UAS MUST also add an Allow header field to the 405 (Method Not Allowed) response".
+ * https://www.rfc-editor.org/rfc/rfc3261#section-8.2.1
+ */
+const NOT_RELAYED = ['refer', 'message', 'notify', 'publish', 'subscribe'] as const;
+
+/** The methods an established call takes: what a 405 of ours names in its Allow. */
+export const IN_DIALOG_ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, PRACK';
+
+/**
  * The Reason of a failure the other leg answered a relayed request with: that leg's own when it gave one (drachtio-srf
  * hands over the response of an UPDATE or INFO; Dialog.modify's SipError has only the status and phrase), else one
  * naming the status, the phrase and the leg.
@@ -105,14 +116,15 @@ export function refreshAnswerHeaders(req: InDialogRequest): Record<string, strin
   };
 }
 
-function listen(leg: PassLeg, event: 'modify' | 'info' | 'update', fn: Listener): void {
+function listen(leg: PassLeg, event: 'modify' | 'info' | 'update' | (typeof NOT_RELAYED)[number], fn: Listener): void {
   (leg.on as unknown as (e: string, l: Listener) => void).call(leg, event, fn);
 }
 
 /**
  * Relays re-INVITE, UPDATE and INFO from each leg to the other, with `a=crypto` filtered for the leg the
- * SDP goes to. A new offer that keeps no suite is refused with 488 on the leg it came from. A far end's status
- * drachtio-srf does not know goes back as its class (sendable-status.ts), the Reason naming it.
+ * SDP goes to. A new offer that keeps no suite is refused with 488 on the leg it came from; REFER, MESSAGE,
+ * NOTIFY, PUBLISH and SUBSCRIBE with 405. A far end's status drachtio-srf does not know goes back as its class
+ * (sendable-status.ts), the Reason naming it.
  *
  * RFC 3261 §14.1: "a UAC MUST NOT initiate a new INVITE transaction within a dialog while another INVITE
  * transaction is in progress in either direction" — drachtio-srf's Dialog queues our re-INVITEs on a leg,
@@ -133,8 +145,8 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
   const media = ctx.media;
   /** A refusal of ours: its Reason, its count, and a line a flood cannot repeat (keyed by the far end that sent it). */
   const refuse = (res: InDialogResponse, status: number, reasonHeader: string, method: string, level: LimitedLevel,
-    fields: Record<string, unknown>, msg: string): void => {
-    res.send(status, { headers: { Reason: reasonHeader } });
+    fields: Record<string, unknown>, msg: string, headers: Record<string, string> = {}): void => {
+    res.send(status, { headers: { ...headers, Reason: reasonHeader } });
     ctx.stats?.refusedInDialog(status);
     const line = { callId: ctx.callId, leg: side, method, status, ...fields };
     if (ctx.refusals) ctx.refusals.line(level, 'ERR_B2BUA_IN_DIALOG_REFUSED', line, msg, ctx.sources?.[side]);
@@ -171,6 +183,11 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
         `b2bua: ${label(method)} from leg ${side} left unanswered`);
     }
   };
+  for (const event of NOT_RELAYED) {
+    const method = event.toUpperCase();
+    listen(from, event, (_req, res) => refuse(res, 405, sipReason(405, `${method} is not relayed by the gateway`), method, 'info', {},
+      `b2bua: ${method} from leg ${side} refused: the gateway does not relay it`, { Allow: IN_DIALOG_ALLOW }));
+  }
   listen(from, 'modify', (req, res) => {
     if (!req.body) {
       // An offerless re-INVITE: our current SDP towards this leg is the offer it asked for.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CallStats } from '../../../src/b2bua/index.js';
 import type { InDialogMedia } from '../../../src/b2bua/call-sdp.js';
-import { passThrough, type InDialogRequest } from '../../../src/b2bua/pass-through.js';
+import { IN_DIALOG_ALLOW, passThrough, type InDialogRequest } from '../../../src/b2bua/pass-through.js';
 import { ManualClock } from '../../../src/common/index.js';
 import { RateLimitedLog } from '../../../src/log/index.js';
 import { captureLog, settle, sipError } from './fake-srf.js';
@@ -134,4 +134,25 @@ test('pass-through: the far end\'s rejection goes back with its own Reason; with
   assert.equal(sent[2]?.reason, 'Q.850;cause=65');
   assert.deepEqual(r.stats.snapshot().inDialogRefused, {}, 'the far end\'s answers are not refusals of ours');
   assert.equal(r.coded().length, 0);
+});
+
+test('pass-through: REFER, MESSAGE, NOTIFY, PUBLISH, SUBSCRIBE from either leg: 405 with Allow and a Reason, counted, one line a far end', async () => {
+  const r = relay();
+  const sent: Array<Record<string, string> | undefined> = [];
+  const res = { send: (status: number, o?: { headers?: Record<string, string> }) => void sent.push({ status: String(status), ...o?.headers }) };
+  const methods = ['refer', 'message', 'notify', 'publish', 'subscribe'];
+  for (const m of methods) {
+    r.uas.emit(m, inDialog('x', { 'Content-Type': 'text/plain' }), res);
+    r.uac.emit(m, inDialog(), res);
+  }
+  await settle();
+  assert.deepEqual(sent, methods.flatMap((m) => {
+    const one = { status: '405', Allow: IN_DIALOG_ALLOW, Reason: `SIP;cause=405;text="${m.toUpperCase()} is not relayed by the gateway"` };
+    return [one, one];
+  }));
+  assert.equal(IN_DIALOG_ALLOW, 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, PRACK');
+  assert.deepEqual([r.uas.requests, r.uac.requests], [[], []], 'nothing reached the other leg');
+  assert.deepEqual(r.stats.snapshot().inDialogRefused, { 405: 10 });
+  assert.deepEqual(r.coded().map((l) => [l.leg, l.method, l.status, l.level]), [['A', 'REFER', 405, 30], ['B', 'REFER', 405, 30]]);
+  assert.deepEqual(r.lost, []);
 });
