@@ -1,6 +1,7 @@
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { AppNotify } from './app-notify.js';
 import { newTag } from './core-util.js';
+import { ALLOW } from './ingress.js';
 import { refusalResponse, type Refusal } from './reject.js';
 import { getHeader, serializeMessageText, tagOf } from '../../sip/message/index.js';
 
@@ -9,7 +10,6 @@ export const NO_DIALOG: Refusal = { status: 481, phrase: 'Call/Transaction Does 
 
 /** The methods RFC 3261 and its extensions define: one of them that no app is offered is 405, any other 501. */
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE']);
-const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, PRACK, SUBSCRIBE, NOTIFY, PUBLISH, INFO, MESSAGE, UPDATE';
 
 /**
  * The answer to a request outside a dialog whose method no app is offered (docs/control-protocol.md §2.6): 481 for a
@@ -19,7 +19,10 @@ const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, PRACK, SUBSCRIBE, NO
  */
 export function methodNotOffered(method: string): Refusal {
   if (method === 'PRACK') return { ...NO_DIALOG, text: 'PRACK outside a dialog' };
-  if (KNOWN_METHODS.has(method)) return { status: 405, phrase: 'Method Not Allowed', text: `${method} outside a dialog`, allow: ALLOW };
+  if (KNOWN_METHODS.has(method)) {
+    const allow = ALLOW.split(', ').filter((m) => m !== method).join(', ');
+    return { status: 405, phrase: 'Method Not Allowed', text: `${method} outside a dialog`, allow };
+  }
   return { status: 501, phrase: 'Not Implemented', text: `method ${method} not implemented` };
 }
 
