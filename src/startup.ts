@@ -83,7 +83,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
     },
     transport: {
       maxConnections: l.maxConnections, maxConnectionsPerSource: l.maxConnectionsPerSource, handshakeTimeoutMs: l.handshakeTimeoutMs,
-      unusedTimeoutMs: l.unusedConnectionTimeoutMs, messageTimeoutMs: l.messageTimeoutMs, maxSendBufferBytes: l.maxSendBufferBytes,
+      unusedTimeoutMs: l.unusedConnectionTimeoutMs, idleTimeoutMs: l.idleConnectionTimeoutMs, messageTimeoutMs: l.messageTimeoutMs, maxSendBufferBytes: l.maxSendBufferBytes,
       maxOutboundConnections: l.maxOutboundConnections, maxOutboundConnectionsPerAddress: l.maxOutboundConnectionsPerAddress, maxMessageBytes: l.maxMessageBytes, maxHeaders: l.maxHeaders,
       requestsPerSecondPerSource: l.requestsPerSecondPerSource, overRate: l.overRate,
       ...(l.requestBurstPerSource !== undefined ? { requestBurstPerSource: l.requestBurstPerSource } : {}),

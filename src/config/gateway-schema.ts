@@ -97,6 +97,8 @@ export const LimitsSchema = z.strictObject({
   maxConnectionsPerSource: ms(1, 1_000_000, 64),
   handshakeTimeoutMs: ms(100, 600_000, 10_000),
   unusedConnectionTimeoutMs: ms(100, 3_600_000, 60_000),
+  /** A TCP/TLS connection in use (a trusted request came on it, or one of ours went out on it) is closed after this long without traffic. */
+  idleConnectionTimeoutMs: ms(1_000, 86_400_000, 3_600_000),
   messageTimeoutMs: ms(100, 600_000, 10_000),
   /** Bytes that may wait unread by a TCP/TLS peer; past it the connection is closed (ERR_SIP_TRANSPORT_SEND_BUFFER_FULL). */
   maxSendBufferBytes: ms(16_384, 67_108_864, 1_048_576),

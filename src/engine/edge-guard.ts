@@ -60,6 +60,7 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
   return {
     onMessage: (m, raw, flow) => {
       let admitted = flow;
+      let judged = trust === undefined;
       const stray = knowsDialog !== undefined && isStray(m, deps.transactions, knowsDialog);
       if (trust) {
         const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? deps.listenerTenant(flow.listenerId) : undefined, stray);
@@ -67,9 +68,11 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
           if (verdict.action === 'reject') reply(m as SipRequest, flow, 403, 'Forbidden', [UNTRUSTED_REASON]);
           return;
         }
+        judged = verdict.tenant !== undefined;
         // A stream connection's flow is shared by its messages: the tenant goes on a copy.
         if (verdict.tenant !== undefined && flow.tenant !== verdict.tenant) admitted = { ...flow, tenant: verdict.tenant };
       }
+      if (flow.connectionId !== undefined && earnsUse(m, judged, knowsDialog !== undefined)) deps.transport.markUsed(flow);
       const watched = (rate?.enabled === true || overload?.enabled === true) && (stray || chargeable(m, deps.transactions));
       if (watched && rate?.enabled) {
         const v = rate.take(flow);
@@ -95,6 +98,16 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
       user.onMessage(m, raw, admitted);
     },
   };
+}
+
+/**
+ * Whether a request past the trust check earns its TCP/TLS connection the idle timeout (else the connection is closed
+ * at the unused one): a request the check judged and admitted (every one when there is no check), or an in-dialog one
+ * that matched a dialog or transaction. Never an ACK, or a CANCEL with a To tag: those pass unjudged.
+ */
+function earnsUse(m: SipMessage, judged: boolean, dialogsChecked: boolean): boolean {
+  if (m.kind !== 'request' || m.method === 'ACK') return false;
+  return judged || (dialogsChecked && m.method !== 'CANCEL' && toTagOf(m) !== undefined);
 }
 
 /** An in-dialog request (To tag; not ACK or CANCEL) with no server transaction yet that matches no dialog. */

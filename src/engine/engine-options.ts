@@ -54,8 +54,10 @@ export interface TransportLimits {
   maxConnectionsPerSource?: number;
   /** TCP connect plus TLS handshake, both directions (default 10,000 ms). */
   handshakeTimeoutMs?: number;
-  /** An inbound connection that has not completed a message this long after it opened is closed (default 60,000). */
+  /** An inbound connection not used (no request of it admitted, none of ours sent on it) this long after it opened is closed (default 60,000). */
   unusedTimeoutMs?: number;
+  /** A used TCP/TLS connection is closed after this long without traffic (default 3,600,000 ms). */
+  idleTimeoutMs?: number;
   /** A message must be complete this long after its first byte (default 10,000 ms). */
   messageTimeoutMs?: number;
   /** Bytes that may wait unread by a TCP/TLS peer before its connection is closed (default 1 MiB). */

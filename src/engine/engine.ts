@@ -82,6 +82,7 @@ export class Engine {
       listeners, log: log.child({ component: 'transport' }), clock: sipClock, stages,
       ...(tl.handshakeTimeoutMs !== undefined ? { connectTimeoutMs: tl.handshakeTimeoutMs } : {}),
       ...(tl.unusedTimeoutMs !== undefined ? { unusedTimeoutMs: tl.unusedTimeoutMs } : {}),
+      ...(tl.idleTimeoutMs !== undefined ? { idleTimeoutMs: tl.idleTimeoutMs } : {}),
       ...(tl.messageTimeoutMs !== undefined ? { messageTimeoutMs: tl.messageTimeoutMs } : {}),
       ...(tl.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: tl.maxSendBufferBytes } : {}),
       ...(tl.maxOutboundConnections !== undefined ? { maxOutboundConnections: tl.maxOutboundConnections } : {}),

@@ -189,3 +189,36 @@ test('outbound connections are capped: past maxOutboundConnections a new target 
   assert.equal(layer.stats().connectionsOpen, 2);
   assert.equal(layer.stats().outboundSockets, 2);
 });
+
+test('a request the layer sends on an inbound connection makes it used; a response it sends there does not', async (t) => {
+  const layer = new TransportLayer({ listeners: [{ id: 'tcp', protocol: 'tcp', host: '127.0.0.1', port: 0 }], unusedTimeoutMs: 250, idleTimeoutMs: 60_000 });
+  t.after(() => layer.close());
+  await layer.start();
+  const inbox = new Inbox();
+  layer.setUser(inbox);
+  const port = layer.listeners()[0]!.port;
+  const reasons = new Map<number, string>();
+  layer.on('connectionClose', (info, reason) => reasons.set(info.remotePort, reason));
+  const open = async (cseq: number): Promise<Socket> => {
+    const s = connect({ host: '127.0.0.1', port });
+    t.after(() => s.destroy());
+    s.on('error', () => undefined);
+    await once(s, 'connect');
+    s.write(sipRequest({ protocol: 'tcp', viaHost: 'pbx.test', cseq, branch: `z9hG4bK-use${cseq}` }));
+    await inbox.waitFor(cseq);
+    return s;
+  };
+  const answered = await open(1);
+  const asked = await open(2);
+  const on = (i: number) => {
+    const f = inbox.items[i]!.flow;
+    return { protocol: 'tcp' as const, address: f.remoteAddress, port: f.remotePort, connectionId: f.connectionId! };
+  };
+  await layer.send(Buffer.from('SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n'), on(0));
+  await layer.send(Buffer.from(sipRequest({ protocol: 'tcp', viaHost: '127.0.0.1', branch: 'z9hG4bK-ours' })), on(1));
+  for (let i = 0; i < 200 && !reasons.has(answered.localPort!); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(reasons.get(answered.localPort!), 'unused timeout');
+  await new Promise((r) => setTimeout(r, 250));
+  assert.equal(asked.destroyed, false, 'the connection our request went out on is kept');
+  assert.equal(reasons.has(asked.localPort!), false);
+});

@@ -212,12 +212,27 @@ export function runTransportSuite(o: TransportSuiteOptions): void {
       const c = await h.client();
       c.send(sipRequest({ protocol: o.protocol, viaHost: 'client.test' }));
       await inbox.waitFor(1);
+      h.layer.markUsed(inbox.items[0]!.flow);
       const closing = nextEvent(h.layer, 'connectionClose');
       await c.closed;
       const [info, reason] = await closing;
       assert.equal(reason, 'idle timeout');
       assert.equal(info.messagesIn, 1);
       assert.equal(h.layer.connections().length, 0);
+    });
+
+    it('a connection whose messages the layer above did not mark used is closed at the unused timeout', async (t) => {
+      const h = await o.create(t, host, { idleTimeoutMs: 60_000, unusedTimeoutMs: 200 });
+      const inbox = new Inbox();
+      h.layer.setUser(inbox);
+      const c = await h.client();
+      c.send(sipRequest({ protocol: o.protocol, viaHost: 'client.test' }));
+      await inbox.waitFor(1);
+      const closing = nextEvent(h.layer, 'connectionClose');
+      await c.closed;
+      const [info, reason] = await closing;
+      assert.equal(reason, 'unused timeout');
+      assert.equal(info.messagesIn, 1);
     });
 
     it('a peer reset in the middle of a message closes only that connection', async (t) => {

@@ -154,6 +154,7 @@ function harness(protocol: TransportProtocol) {
 
 const streamOnly = { reason: 'UDP is connectionless: no connection to reuse, idle, reset or reopen', tests: [
   'an idle connection is closed by the server',
+  'a connection whose messages the layer above did not mark used is closed at the unused timeout',
   'a peer reset in the middle of a message closes only that connection',
   'a response toward a vanished connection opens a new one to the given address (RFC 3261 §18.2.2)',
   'a connect that is refused rejects with ERR_SIP_TRANSPORT_CONNECT and is counted',

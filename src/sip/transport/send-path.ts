@@ -72,6 +72,8 @@ export class SendPath {
       this.#d.tls.connectFailed(e);
       throw e;
     }
+    // A request of ours on it (a response can match only such a one) earns a connection the idle timeout.
+    if (!isResponse(data)) conn.markUsed();
     try {
       await conn.write(data);
     } catch (e) {
@@ -82,4 +84,9 @@ export class SendPath {
     c.bytesOut += data.length;
     return conn.flow;
   }
+}
+
+/** Whether the bytes are a SIP response: its status line starts `SIP/`, which no request line can (a method is a token). */
+function isResponse(data: Buffer): boolean {
+  return data.length >= 4 && data[0] === 0x53 && data[1] === 0x49 && data[2] === 0x50 && data[3] === 0x2f;
 }

@@ -17,9 +17,9 @@ export interface StreamConnectionUser {
 }
 
 export interface StreamConnectionTimers {
-  /** Close a connection that carried at least one message after this long without traffic. */
+  /** Close a used connection (markUsed) after this long without traffic. */
   idleTimeoutMs: number;
-  /** Close a connection that never carried a message after this long. */
+  /** Close a connection never used after this long from its opening, whatever it carried. */
   unusedTimeoutMs: number;
   /** TCP keepalive probe delay, to find half-open connections. */
   keepAliveMs: number;
@@ -84,6 +84,8 @@ export class StreamConnection implements ConnectionEntry {
   /** When the bytes of the message in progress began to arrive (undefined between messages). */
   #partialSince: number | undefined;
   #idleTimer: TimerHandle | undefined;
+  /** Outbound: from the start; inbound: once the layer above took a request from it. Until then: the unused timeout. */
+  #used: boolean;
   #closeReason = 'closed';
   #error: Error | undefined;
   /** Keepalive delay still to be set with TCP_NODELAY on first use; undefined once set. */
@@ -101,6 +103,7 @@ export class StreamConnection implements ConnectionEntry {
     this.reuseKey = o.reuseKey;
     const s = o.socket as OwnedSocket;
     this.info = connectionInfo(o, s, o.clock.now());
+    this.#used = o.direction === 'outbound';
 
     this.#keepAlivePending = o.keepAliveMs;
     if (o.socketOptions !== 'on-first-use') this.#setSocketOptions();
@@ -170,6 +173,11 @@ export class StreamConnection implements ConnectionEntry {
       },
       this.#framerOptions,
     );
+  }
+
+  /** From now on the connection is closed after the idle timeout without traffic, not the unused one. */
+  markUsed(): void {
+    this.#used = true;
   }
 
   /** The first error the socket raised, if any (read when it closes). */
@@ -258,8 +266,8 @@ export class StreamConnection implements ConnectionEntry {
   }
 
   /**
-   * Re-armed lazily from the last activity, so traffic costs no timer work. A connection that never carried a
-   * message is closed `unusedTimeoutMs` after it opened, however many bytes trickle in; a message still incomplete
+   * Re-armed lazily from the last activity, so traffic costs no timer work. A connection never used is closed
+   * `unusedTimeoutMs` after it opened, whatever bytes or messages it carried; a message still incomplete
    * `messageTimeoutMs` after its first byte closes the connection (slowloris).
    */
   #checkIdle(): void {
@@ -280,7 +288,7 @@ export class StreamConnection implements ConnectionEntry {
   }
 
   #idleState(now: number): { used: boolean; limit: number; idle: number } {
-    const used = this.info.messagesIn + this.info.messagesOut > 0;
+    const used = this.#used;
     const since = used ? this.info.lastActivityAt : this.info.createdAt;
     return { used, limit: used ? this.#idleTimeoutMs : this.#unusedTimeoutMs, idle: now - since };
   }

@@ -156,6 +156,14 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     return this.#table.list();
   }
 
+  /**
+   * The layer above took a request from this flow's TCP/TLS connection (it passed the engine's source check): the
+   * connection is kept until the idle timeout, no longer closed at the unused one. No-op for UDP.
+   */
+  markUsed(flow: Flow): void {
+    if (flow.connectionId !== undefined) this.#table.get(flow.connectionId)?.markUsed();
+  }
+
   /** Closes one TCP/TLS connection (admin API, tests); false when no such connection is open. */
   closeConnection(id: string, reason = 'closed by request'): boolean {
     const c = this.#table.get(id);

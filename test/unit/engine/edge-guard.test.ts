@@ -141,3 +141,31 @@ test('an in-dialog request of a known dialog, a retransmission, an ACK or a CANC
   for (const m of [msg('ACK', '', ';tag=t2'), msg('CANCEL', '', ';tag=t2'), response()]) other.guard.onMessage(m, Buffer.alloc(0), flow);
   assert.deepEqual([other.passed.length, other.charged.length, other.strays.length], [3, 0, 0]);
 });
+
+test('a TCP/TLS connection is marked used by a request the trust check admitted or a dialog matched; not by a refused one, an ACK or a response', () => {
+  const tcp: Flow = { ...flow, protocol: 'tcp', connectionId: 'tcp-1' };
+  const run = (verdict: TrustVerdict | undefined, m: SipMessage, dialog?: boolean): number => {
+    let used = 0;
+    const guard = edgeGuard({ onMessage: () => undefined }, {
+      transport: { send: () => Promise.resolve(tcp), markUsed: (f: Flow) => { assert.equal(f.connectionId, 'tcp-1'); used++; } } as unknown as TransportLayer,
+      transactions: { hasServerTransaction: () => false } as unknown as TransactionLayer,
+      trust: verdict && ({ judge: () => verdict } as unknown as SourceTrust), rate: undefined,
+      listenerTenant: () => undefined, retryAfterSeconds: 7,
+      ...(dialog === undefined ? {} : { dialogs: { knowsDialog: () => dialog } }),
+    });
+    guard.onMessage(m, Buffer.alloc(0), tcp);
+    return used;
+  };
+  const admitted: TrustVerdict = { admit: true, tenant: 'carrier' };
+  const unjudged: TrustVerdict = { admit: true };
+  assert.equal(run(admitted, msg('INVITE')), 1);
+  assert.equal(run({ admit: false, action: 'reject', cause: 'untrusted-source' }, msg('INVITE')), 0, 'answered 403');
+  assert.equal(run({ admit: false, action: 'drop', cause: 'reject-rate' }, msg('INVITE')), 0);
+  assert.equal(run(unjudged, msg('ACK')), 0);
+  assert.equal(run(unjudged, response()), 0);
+  assert.equal(run(unjudged, msg('BYE', '', ';tag=t1'), true), 1, 'an in-dialog request of a known dialog');
+  assert.equal(run(unjudged, msg('CANCEL', '', ';tag=t1'), true), 0, 'a CANCEL with a To tag passes unjudged');
+  assert.equal(run(admitted, msg('BYE', '', ';tag=t1'), false), 1, 'a stray one from a trusted source (answered 481)');
+  assert.equal(run(undefined, msg('OPTIONS')), 1, 'no trust check: every request');
+  assert.equal(run(undefined, msg('ACK')), 0);
+});

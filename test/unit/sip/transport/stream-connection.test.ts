@@ -106,6 +106,7 @@ test('a message still incomplete 10 s after its first byte ends the connection (
   const { socket, conn, events } = make(clock, { idle: 60_000, unused: 1_000 });
   socket.emit('data', Buffer.from('OPTIONS sip:a SIP/2.0\r\nContent-Length: 0\r\n\r\n'));
   assert.equal(conn.info.messagesIn, 1);
+  conn.markUsed();
   const next = 'OPTIONS sip:b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bKabc\r\n';
   for (let i = 0; i < 20 && !socket.destroyed; i++) {
     socket.emit('data', Buffer.from(next[i]!));
@@ -124,6 +125,7 @@ test('a message completed in time clears its deadline', async () => {
   clock.advance(9_000);
   socket.emit('data', Buffer.from('-Length: 0\r\n\r\n'));
   assert.equal(conn.info.messagesIn, 1);
+  conn.markUsed();
   clock.advance(30_000);
   assert.equal(socket.destroyed, false);
   assert.equal(socket.ended, false);
@@ -135,6 +137,7 @@ test('traffic moves the idle deadline; a used connection gets the long idle time
   clock.advance(500);
   socket.emit('data', Buffer.from('OPTIONS sip:a SIP/2.0\r\nContent-Length: 0\r\n\r\n'));
   assert.equal(conn.info.messagesIn, 1);
+  conn.markUsed();
   clock.advance(5_000);
   assert.equal(socket.ended, false, 'used: the unused timeout no longer applies');
   clock.advance(4_999);
@@ -146,6 +149,35 @@ test('traffic moves the idle deadline; a used connection gets the long idle time
   await tick();
   assert.deepEqual(events, ['frame:44', 'close:idle timeout']);
   assert.equal(clock.pending, 0);
+});
+
+test('messages in and out do not make a connection used: until markUsed it is closed at the unused timeout', async () => {
+  const clock = new ManualClock();
+  const { socket, conn, events } = make(clock, { idle: 10_000, unused: 1_000 });
+  clock.advance(500);
+  socket.emit('data', Buffer.from('INVITE sip:a SIP/2.0\r\nContent-Length: 0\r\n\r\n'));
+  await conn.write(Buffer.from('SIP/2.0 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+  clock.advance(499);
+  assert.equal(socket.destroyed, false);
+  clock.advance(1);
+  assert.equal(socket.destroyed, true, 'destroyed 1 s after it opened, though it carried a message each way');
+  await tick();
+  assert.deepEqual(events, ['frame:43', 'close:unused timeout']);
+});
+
+test('an outbound connection is used from the start: it gets the idle timeout', () => {
+  const clock = new ManualClock();
+  const socket = new FakeSocket();
+  const conn = new StreamConnection({
+    id: 'tcp-2', protocol: 'tcp', direction: 'outbound', socket: socket as unknown as Socket, clock,
+    idleTimeoutMs: 10_000, unusedTimeoutMs: 1_000, keepAliveMs: 30_000,
+    user: { onFrame: () => undefined, onPing: () => undefined, onFrameError: () => undefined, onClose: () => undefined, onSendBufferFull: () => undefined },
+  });
+  clock.advance(9_999);
+  assert.equal(socket.ended, false);
+  clock.advance(1);
+  assert.equal(socket.ended, true);
+  assert.equal(conn.info.state, 'closing');
 });
 
 test('writes count bytes and messages; a pong is not a message; writes after close reject with a code', async () => {
