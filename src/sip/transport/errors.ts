@@ -45,9 +45,9 @@ export type TransportDropCode =
   | 'ERR_SIP_TRANSPORT_NO_VIA'
   /** A message arrived before anything above the transport was attached to it. */
   | 'ERR_SIP_TRANSPORT_NO_USER'
-  /** The layer above threw while taking a message: the message is dropped, the layer stays up. */
+  /** The layer above threw while taking a message: the message is dropped and counted, the layer stays up. */
   | 'ERR_SIP_TRANSPORT_USER'
-  /** The receive path itself failed on a message: dropped, logged with the error. */
+  /** The receive path itself failed on a message: dropped and counted; the stack is logged at debug. */
   | 'ERR_SIP_TRANSPORT_INTERNAL'
   /** Accepting another connection would eat into the file descriptors kept for the rest of the gateway. */
   | 'ERR_SIP_TRANSPORT_FD_RESERVE';

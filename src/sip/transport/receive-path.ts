@@ -6,6 +6,7 @@ import type { ParseLimits, ParseResult, SipRequest } from '../message/types.js';
 import { buildBadRequest, badRequestPhrase } from './bad-request.js';
 import { isCrlfOnly } from './flow-rules.js';
 import type { RefusedInputLog } from './input-log.js';
+import type { TransportDropCode } from './errors.js';
 import type { MessageStages, TransportDrop } from './layer-types.js';
 import type { StreamConnection } from './stream-connection.js';
 import type { FrameError } from './stream-framer.js';
@@ -143,9 +144,17 @@ export class ReceivePath {
       this.#o.stages?.parsed();
       this.#receive(parsed, data, flow, conn);
     } catch (e) {
-      this.#o.log.error({ err: e, code: 'ERR_SIP_TRANSPORT_INTERNAL' }, 'receive path failed');
-      this.drop('ERR_SIP_TRANSPORT_INTERNAL', 'receive path failed', flow);
+      this.#failed('ERR_SIP_TRANSPORT_INTERNAL', 'receive path failed', e, flow);
     }
+  }
+
+  /**
+   * A message lost to a throw: dropped and counted like any refused input, so what a peer can trigger once per
+   * message is one warn line per code a minute; the stack goes to debug.
+   */
+  #failed(code: TransportDropCode, what: string, e: unknown, flow: Flow): void {
+    if (this.#o.log.isLevelEnabled('debug')) this.#o.log.debug({ err: e, code }, what);
+    this.drop(code, `${what}: ${String((e as Error | undefined)?.message ?? e).slice(0, 200)}`, flow);
   }
 
   #receive(r: ParseResult, raw: Buffer, flow: Flow, conn: StreamConnection | undefined): void {
@@ -165,7 +174,7 @@ export class ReceivePath {
         user.onMessage(m, raw, flow);
       } catch (e) {
         this.#c.userErrors++;
-        this.#o.log.error({ err: e, code: 'ERR_SIP_TRANSPORT_USER' }, 'transport user threw');
+        this.#failed('ERR_SIP_TRANSPORT_USER', 'transport user threw', e, flow);
       }
       return;
     }
