@@ -50,7 +50,9 @@ export type TransportDropCode =
   /** The receive path itself failed on a message: dropped and counted; the stack is logged at debug. */
   | 'ERR_SIP_TRANSPORT_INTERNAL'
   /** Accepting another connection would eat into the file descriptors kept for the rest of the gateway. */
-  | 'ERR_SIP_TRANSPORT_FD_RESERVE';
+  | 'ERR_SIP_TRANSPORT_FD_RESERVE'
+  /** A request that cannot be parsed, from a source that had its 400s for now (5 a second, bursts of 10): dropped unanswered. */
+  | 'ERR_SIP_TRANSPORT_BAD_REQUEST_RATE';
 
 /** Why a received message or a byte stream was refused; counted and logged, never thrown. */
 export type FrameErrorCode =

@@ -4,6 +4,7 @@ import type { Logger } from '../../log/logger.js';
 import { parseMessage } from '../message/parse.js';
 import type { ParseLimits, ParseResult, SipRequest } from '../message/types.js';
 import { buildBadRequest, badRequestPhrase } from './bad-request.js';
+import type { BadRequestRate } from './bad-request-rate.js';
 import { isCrlfOnly } from './flow-rules.js';
 import type { RefusedInputLog } from './input-log.js';
 import type { TransportDropCode } from './errors.js';
@@ -23,6 +24,8 @@ export interface ReceivePathOptions {
   /** What the parser is given: undefined when the defaults apply, so the hot path allocates nothing for it. */
   parseLimits: ParseLimits | undefined;
   stages: MessageStages | undefined;
+  /** The 400s each source may be sent; past it an unparsable request is dropped unanswered. */
+  badRequests: BadRequestRate;
   /** The UDP listener a flow came in on, to answer a 400 from it. */
   udpListener(id: string): UdpTransport | undefined;
   /** The layer's events; `drop` is built only when someone listens. */
@@ -120,8 +123,10 @@ export class ReceivePath {
         req = undefined;
       }
     }
-    if (req && req.method !== 'ACK') {
+    if (req && req.method !== 'ACK' && this.#mayAnswer400(e.code, e.reason, conn.flow)) {
       this.#answer400(req, e.code, e.reason, conn.flow, conn, true);
+    } else if (req && req.method !== 'ACK') {
+      conn.closeAfterGrace(e.code, STREAM_ERROR_GRACE_MS);
     } else {
       this.drop(e.code, e.reason, conn.flow);
       // Messages framed before the bad bytes are being handled; their answers still get out before the close.
@@ -181,8 +186,16 @@ export class ReceivePath {
     // "If a request is received that cannot be processed ... 400 (Bad Request)" — only when it can be addressed,
     // and never for an ACK, which gets no response.
     // https://www.rfc-editor.org/rfc/rfc3261#section-21.4.1
-    if (r.partial && r.partial.method !== 'ACK') this.#answer400(r.partial, r.code, r.reason, flow, conn, false);
-    else this.drop(r.code, r.reason, flow);
+    if (r.partial && r.partial.method !== 'ACK') {
+      if (this.#mayAnswer400(r.code, r.reason, flow)) this.#answer400(r.partial, r.code, r.reason, flow, conn, false);
+    } else this.drop(r.code, r.reason, flow);
+  }
+
+  /** Whether the source may be sent one more 400; if not, the request is dropped (counted, logged rate-limited). */
+  #mayAnswer400(code: string, reason: string, flow: Flow): boolean {
+    if (this.#o.badRequests.take(flow.remoteAddress)) return true;
+    this.drop('ERR_SIP_TRANSPORT_BAD_REQUEST_RATE', `${code}: ${reason}; the source had its 400s for now`, flow);
+    return false;
   }
 
   #answer400(req: SipRequest, code: string, reason: string, flow: Flow, conn: StreamConnection | undefined, thenClose: boolean): void {

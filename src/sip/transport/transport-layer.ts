@@ -12,6 +12,7 @@ import { RefusedInputLog } from './input-log.js';
 import { outboundLimit, type OutboundLimit } from './outbound-limit.js';
 import type { FailedListener, ListenerRetry, ListenerSpec, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
 import { ReceivePath } from './receive-path.js';
+import { BadRequestRate } from './bad-request-rate.js';
 import type { StreamConnection } from './stream-connection.js';
 import { StreamConnector } from './stream-connector.js';
 import { SendPath, sendCounters, type SendCounters } from './send-path.js';
@@ -70,6 +71,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       refusedLog,
       parseLimits: limits.parser,
       stages: options.stages,
+      badRequests: new BadRequestRate(this.#clock),
       udpListener: (id) => this.#udpById.get(id),
       emitBadRequest: (d) => this.safeEmit('badRequest', d),
       emitDrop: (d) => this.safeEmit('drop', d),
