@@ -2,12 +2,13 @@
 // run of 200 calls goes through from a trusted PBX, an attacker holds 2,000 idle TCP connections (40 sources),
 // 2,000 stalled TLS handshakes (40 sources), trickles an INVITE one byte a second, floods 50,000 INVITEs whose
 // version is `sip/2.0`, sends 10,000 INVITEs at 5,000 a second from one trusted source, and INVITEs with made-up
-// To tags (dialogs that do not exist) from a trusted and an untrusted source. The verdicts are
+// To tags (dialogs that do not exist) from a trusted and an untrusted source, and requests of a method no one
+// knows from a trusted source. The verdicts are
 // counts and limits: every call completes, every held connection is closed by the gateway, each flood gets only the
 // answers its limit gives, the log stays JSON and small, and afterwards the transaction table, the connections and
 // the RSS are back within 10% of their level before. Sources: 127.0.0.1 PBX and far end, 127.0.1.x idle TCP,
 // 127.0.2.x stalled TLS, 127.0.3.1 trickle, 127.0.4.1 lower-case flood, 127.0.5.1 rate flood, 127.0.5.2 and
-// 127.0.6.1 (untrusted) made-up dialogs.
+// 127.0.6.1 (untrusted) made-up dialogs, 127.0.5.3 unknown method.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { runSipp, startSippUas } from '../support/sipp.js';
@@ -30,6 +31,10 @@ const unrouted = (source: string) => (_i: number, port: number) => invite('sip:9
 const madeUp = (source: string) => (i: number, port: number) => invite('sip:3000@127.0.0.1', 'SIP/2.0', source, port)
   .replace('To: <sip:3000@127.0.0.1>', `To: <sip:3000@127.0.0.1>;tag=made-up-${i}`);
 
+/** A method no one knows, outside a dialog: once dropped unanswered, it kept a server transaction for good. */
+const unknownMethod = (source: string) => (_i: number, port: number) => invite('sip:3000@127.0.0.1', 'SIP/2.0', source, port)
+  .replace(/^INVITE /, 'FOO ').replace('CSeq: 1 INVITE', 'CSeq: 1 FOO');
+
 interface AttackResult {
   sipp: Awaited<ReturnType<typeof runSipp>>;
   idle: { opened: number; closed: number; allClosed: boolean };
@@ -39,6 +44,7 @@ interface AttackResult {
   rate: Awaited<ReturnType<typeof udpFlood>>;
   stray: Awaited<ReturnType<typeof udpFlood>>;
   strayUntrusted: Awaited<ReturnType<typeof udpFlood>>;
+  foo: Awaited<ReturnType<typeof udpFlood>>;
 }
 
 /** Every attack at once, during a sipp run of `calls` calls at 10 a second; returns when each has ended. */
@@ -54,13 +60,14 @@ async function attack(t: TestContext, r: Rig, calls: number): Promise<AttackResu
   // Settled past Timer G's first resends (0.5, 1 and 2 s): a 481 kept by a transaction would show up again.
   const stray = await udpFlood({ port: r.sipPort, source: '127.0.5.2', count: 5_000, perSecond: 5_000, settleMs: 2_500, make: madeUp('127.0.5.2') });
   const strayUntrusted = await udpFlood({ port: r.sipPort, source: '127.0.6.1', count: 2_000, perSecond: 2_000, settleMs: 500, make: madeUp('127.0.6.1') });
+  const foo = await udpFlood({ port: r.sipPort, source: '127.0.5.3', count: 2_000, perSecond: 2_000, settleMs: 1_000, make: unknownMethod('127.0.5.3') });
   const sipp = await run;
   const trickled = await slow;
   // The idle ones close 20 s after they opened (unusedConnectionTimeoutMs), the stalled ones after 8 s.
   const idleClosed = await idle.allClosed(40_000);
   const stalledClosed = await stalled.allClosed(20_000);
   return {
-    sipp, trickled, lc, rate, stray, strayUntrusted,
+    sipp, trickled, lc, rate, stray, strayUntrusted, foo,
     idle: { opened: idle.opened, closed: idle.closedByPeer(), allClosed: idleClosed },
     stalled: { opened: stalled.opened, closed: stalled.closedByPeer(), allClosed: stalledClosed },
   };
@@ -116,7 +123,7 @@ test('hostile traffic: 2,000 idle TCP, 2,000 stalled TLS handshakes, a trickle a
         await sleep(250);
       }
     })();
-    const { sipp, idle, stalled, trickled, lc, rate, stray, strayUntrusted } = await attack(t, r, 200);
+    const { sipp, idle, stalled, trickled, lc, rate, stray, strayUntrusted, foo } = await attack(t, r, 200);
     sampling = false;
     await sampler;
     const attackLines = r.p.lines.slice(logFrom);
@@ -155,6 +162,15 @@ test('hostile traffic: 2,000 idle TCP, 2,000 stalled TLS handshakes, a trickle a
     assert.equal((after.engine.core?.['noDialog'] ?? 0) - (before.engine.core?.['noDialog'] ?? 0), s481, 'each 481 counted once at the edge');
     assert.deepEqual([...strayUntrusted.statuses.keys()], [403], 'an untrusted source\'s made-up dialogs got 403');
 
+    // An unknown method: 501 with a Reason for each admitted one, or the rate's 503; counted; its transactions end
+    // with Timer J, which the drained table below proves.
+    const fooCodes = [...foo.statuses.keys()];
+    assert.ok(fooCodes.every((c) => c === 501 || c === 503), `the unknown method got only 501 or 503: ${fooCodes}`);
+    const s501 = foo.statuses.get(501) ?? 0;
+    assert.ok(s501 > 0, 'the admitted unknown-method requests were answered 501');
+    for (const m of foo.finals.filter((x) => x.startsWith('SIP/2.0 501 '))) assert.match(m, /\r\nReason: SIP;cause=501;text="method FOO not implemented"\r\n/);
+    assert.equal((after.engine.core?.['methodNotOffered'] ?? 0) - (before.engine.core?.['methodNotOffered'] ?? 0), s501, 'each 501 counted');
+
     const notJson = attackLines.filter((l: LogLine) => typeof l.level !== 'number');
     assert.deepEqual(notJson.slice(0, 3), [], 'every line on stdout is pino JSON');
     const noise = attackLines.filter((l) => l.msg !== 'cdr');
@@ -175,6 +191,7 @@ test('hostile traffic: 2,000 idle TCP, 2,000 stalled TLS handshakes, a trickle a
       + `${noise.length} log lines besides CDRs; lower-case flood ${lc.sent} sent, 400 ×${lc.statuses.get(400) ?? 0}, 503 ×${lc.statuses.get(503) ?? 0}; `
       + `rate flood ${rate.sent} in ${rate.elapsedMs} ms: 404 ×${rate.statuses.get(404) ?? 0}, 503 ×${rate.statuses.get(503) ?? 0}, `
       + `edge admitted ${limited.admitted}, rejected ${limited.rejected}, dropped ${limited.dropped}; made-up dialogs ${stray.sent}: 481 ×${s481}, `
-      + `503 ×${stray.statuses.get(503) ?? 0}, untrusted 403 ×${strayUntrusted.statuses.get(403) ?? 0}; stalled TLS opened ${stalled.opened}; trickle cut at ${trickled.sent} B`);
+      + `503 ×${stray.statuses.get(503) ?? 0}, untrusted 403 ×${strayUntrusted.statuses.get(403) ?? 0}; unknown method ${foo.sent}: 501 ×${s501}, `
+      + `503 ×${foo.statuses.get(503) ?? 0}; stalled TLS opened ${stalled.opened}; trickle cut at ${trickled.sent} B`);
     assert.ok(rssAfter.ok, `RSS ${mib(rssAfter.rss)} MiB is more than 10% over ${mib(rssBefore)} MiB`);
   });
