@@ -148,6 +148,8 @@ export const errorCodes = {
   ERR_ENGINE_DIAL: 'An outbound control connection could not be made.',
   ERR_ENGINE_APP_REFUSED: 'An app authenticated while the most apps allowed were connected: refused.',
   ERR_ENGINE_DNS_LIMIT: 'A host name to send to was not looked up because the most lookups were in flight (they run on the thread pool file writes use): the send failed.',
+  ERR_ENGINE_CONTROL_SOCKET: 'A control connection\'s socket failed (reset, broken pipe): the connection closes; counted in controlErrors, one warn line a minute.',
+  ERR_ENGINE_CONTROL_LISTENER: 'The bound control listener reported an error (an accept that failed, as when out of file descriptors); counted, one warn line a minute.',
   ERR_ENGINE_CONTROL_CONN_LIMIT: 'The control listener held its most connections (apps and connections not yet authenticated): a new one was closed at accept.',
   ERR_ENGINE_ROUTE_LIMIT: 'An app asked to route more distinct methods than one app may (64): NOK, its routes stay as they were.',
   ERR_ENGINE_SEND_BUFFER_FULL: 'An app read nothing while its queue grew past four times the send bound: its connection is closed.',

@@ -68,7 +68,8 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
       }, authTimeoutMs);
     }
     this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    this.#socket.on('error', (e: Error) => this.#log.debug({ err: e }, 'control: socket error'));
+    this.#socket.on('error', (e: NodeJS.ErrnoException) =>
+      this.#registry.controlError('ERR_ENGINE_CONTROL_SOCKET', e.code ?? e.message, this.remote, 'control: socket error'));
     this.#socket.on('close', () => this.#onClosed());
   }
 

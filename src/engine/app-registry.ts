@@ -53,6 +53,7 @@ export class AppRegistry implements AppHub {
   /** Commands refused and control connections closed for what an app sent (bad frames, bad commands, bad secret). */
   #controlErrors = 0;
   #controlConnectionsRefused = 0;
+  #controlListenerErrors = 0;
 
   constructor(options: AppRegistryOptions = {}) {
     this.#log = options.log ?? silentLogger();
@@ -154,9 +155,15 @@ export class AppRegistry implements AppHub {
     this.#refusedLog.refused(code, reason, remote, 'control', msg);
   }
 
+  /** The bound control listener reported an error (an accept that failed): counted, logged (rate-limited). */
+  countListenerError(e: NodeJS.ErrnoException, listener: string): void {
+    this.#controlListenerErrors++;
+    this.#refusedLog.refused('ERR_ENGINE_CONTROL_LISTENER', `${e.code ?? e.message} on ${listener}`, '-', 'control', 'control: listener error');
+  }
+
   counters(): Record<string, number> {
     return { appsConnected: this.#apps.size, appsRefused: this.#appsRefused, appSendBufferOverflows: this.#sendBufferOverflows, controlErrors: this.#controlErrors,
-      controlConnectionsRefused: this.#controlConnectionsRefused };
+      controlConnectionsRefused: this.#controlConnectionsRefused, controlListenerErrors: this.#controlListenerErrors };
   }
 
   selectApp(method: string): string | undefined {

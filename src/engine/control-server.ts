@@ -100,7 +100,7 @@ export class ControlServer extends TypedEmitter<ControlServerEvents> {
         resolve();
       });
     });
-    server.on('error', (e) => this.#log.error({ err: e, code: 'ERR_ENGINE_LISTEN' }, 'control: listener error'));
+    server.on('error', (e) => this.registry.countListenerError(e, `${host}:${port}`));
     const a = server.address() as AddressInfo;
     this.#address = { host: a.address, port: a.port };
     this.#log.info({ host: a.address, port: a.port }, 'control: listening for drachtio apps');

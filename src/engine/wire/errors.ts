@@ -18,5 +18,9 @@ export type ControlErrorCode =
   | 'ERR_ENGINE_CORE_FAILED'
   /** The control listener could not bind. */
   | 'ERR_ENGINE_LISTEN'
+  /** The bound control listener reported an error (accept failed: out of file descriptors...); counted. */
+  | 'ERR_ENGINE_CONTROL_LISTENER'
+  /** A control connection's socket failed (reset, broken pipe...): the connection closes; counted. */
+  | 'ERR_ENGINE_CONTROL_SOCKET'
   /** An outbound control connection could not be made. */
   | 'ERR_ENGINE_DIAL';
