@@ -222,6 +222,7 @@ export const errorCodes = {
   ERR_SIP_TRANSPORT_USER: 'The layer above threw while taking a message: dropped, the transport stays up.',
   ERR_SIP_TRANSPORT_INTERNAL: 'The receive path failed on a message: dropped and logged with the error.',
   ERR_SIP_TRANSPORT_BAD_REQUEST_RATE: 'A request that could not be parsed from a source already sent its most 400s (5 a second, bursts of 10): dropped unanswered, so forged sources get no reflected answers; counted.',
+  ERR_SIP_TRANSPORT_LISTENER: 'A bound SIP listener reported an error (an accept that failed, as when out of file descriptors): counted in drops, one warn line a minute.',
   ERR_SIP_TRANSPORT_FD_RESERVE: 'The open-files limit leaves fewer descriptors than the configured connection limits: they were lowered at start to fit.',
   ERR_SIP_TRANSPORT_CONN_LIMIT: 'The listener is at its most connections: a new one is closed at accept.',
   ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT: 'One address holds its most connections: its next one is closed at accept.',

@@ -51,6 +51,8 @@ export type TransportDropCode =
   | 'ERR_SIP_TRANSPORT_INTERNAL'
   /** Accepting another connection would eat into the file descriptors kept for the rest of the gateway. */
   | 'ERR_SIP_TRANSPORT_FD_RESERVE'
+  /** A listening socket reported an error once bound (an accept that failed, as when out of file descriptors). */
+  | 'ERR_SIP_TRANSPORT_LISTENER'
   /** A request that cannot be parsed, from a source that had its 400s for now (5 a second, bursts of 10): dropped unanswered. */
   | 'ERR_SIP_TRANSPORT_BAD_REQUEST_RATE';
 

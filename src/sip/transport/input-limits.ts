@@ -3,7 +3,7 @@ import type { ParseLimits } from '../message/types.js';
 import { ConnectionGate, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitCode, type ConnectionLimits } from './connection-gate.js';
 import { fitConnectionLimits, readOpenFilesLimit } from './fd-limit.js';
 import type { RefusedInputLog } from './input-log.js';
-import type { TransportLayerOptions } from './layer-types.js';
+import type { ListenerSpec, TransportLayerOptions } from './layer-types.js';
 import { DEFAULT_MAX_OUTBOUND_CONNECTIONS } from './outbound-limit.js';
 
 // The transport layer's bounds, from its options: message sizes, connections at accept, and connections it opens.
@@ -51,6 +51,18 @@ export function connectionLimits(options: TransportLayerOptions, log: Logger): {
       + 'and the calls in progress (raise it with ulimit -n or LimitNOFILE)');
   }
   return { inbound: fit.limits, maxOutbound: fit.maxOutbound };
+}
+
+/**
+ * What an error of a bound listening socket does: it is counted by `count` (stats().drops) and logged through
+ * `refusedLog`, at most one line a minute (an accept failing on every connection cannot flood the log).
+ */
+export function listenerErrorReport(refusedLog: RefusedInputLog, count: (code: 'ERR_SIP_TRANSPORT_LISTENER') => void):
+  (spec: ListenerSpec, e: NodeJS.ErrnoException) => void {
+  return (spec, e) => {
+    count('ERR_SIP_TRANSPORT_LISTENER');
+    refusedLog.refused('ERR_SIP_TRANSPORT_LISTENER', `${spec.id}: ${e.code ?? e.message}`, '-', spec.protocol, `listener error on ${spec.protocol} ${spec.host}:${spec.port}`);
+  };
 }
 
 /**

@@ -24,11 +24,13 @@ export interface ListenerParts {
   outbound: OutboundLimit;
   table: ConnectionTable<StreamConnection>;
   maxMessageBytes: number;
+  /** Counts and logs an error of a bound listening socket. */
+  listenerError: (spec: ListenerSpec, e: NodeJS.ErrnoException) => void;
 }
 
 export function udpListener(spec: ListenerSpec, p: ListenerParts): UdpTransport {
   return new UdpTransport({
-    id: spec.id, host: spec.host, port: spec.port, user: p.udpUser, log: p.log,
+    id: spec.id, host: spec.host, port: spec.port, user: p.udpUser, log: p.log, listenerError: (e) => p.listenerError(spec, e),
     ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}),
     ...(spec.tlsProfile !== undefined ? { tlsProfile: spec.tlsProfile } : {}),
     ...(p.options.udpBufferBytes !== undefined ? { bufferBytes: p.options.udpBufferBytes } : {}),
@@ -50,6 +52,7 @@ export function streamListener(spec: ListenerSpec, p: ListenerParts): StreamTran
     admit: (socket) => p.gate.admit(socket, tls),
     handshakeDone: (socket) => p.gate.handshakeDone(socket),
     outbound: p.outbound,
+    listenerError: (e) => p.listenerError(spec, e),
     framer: { maxMessageBytes: p.maxMessageBytes, maxHeaderBytes: o.limits?.maxHeaderBytes ?? 32_768 },
     nextId: () => p.table.nextId(tls ? 'tls' : 'tcp'),
     ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}),

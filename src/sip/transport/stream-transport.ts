@@ -35,6 +35,8 @@ export interface StreamTransportOptions extends StreamConnectionTimers {
   handshakeDone?: (socket: Socket) => void;
   /** The bound on outbound connections open or connecting, shared with the layer's other stream listeners. */
   outbound?: OutboundLimit;
+  /** An error of the bound listening socket (counted and logged by the layer); a warn line when absent. */
+  listenerError?: (e: NodeJS.ErrnoException) => void;
 }
 
 /** A socket being opened toward a peer, and the event that says it is ready. */
@@ -101,7 +103,8 @@ export abstract class StreamTransport {
         resolve();
       });
     });
-    server.on('error', (e) => this.o.log.warn({ err: e, listener: this.id }, 'listener error'));
+    const onListenerError = this.o.listenerError ?? ((e: Error) => this.o.log.warn({ err: e, listener: this.id, code: 'ERR_SIP_TRANSPORT_LISTENER' }, 'listener error'));
+    server.on('error', onListenerError);
     const a = server.address();
     if (!a || typeof a === 'string') throw new Error('listener has no address');
     this.#info = { id: this.id, protocol: this.protocol, address: normalizeAddress(a.address), port: a.port };

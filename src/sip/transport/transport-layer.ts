@@ -1,5 +1,5 @@
 import type { ConnectionGate } from './connection-gate.js';
-import { acceptGate, connectionLimits, parseLimits } from './input-limits.js';
+import { acceptGate, connectionLimits, listenerErrorReport, parseLimits } from './input-limits.js';
 import type { SecureContextOptions } from 'node:tls';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { GatewayError } from '../../common/gateway-error.js';
@@ -100,7 +100,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     this.#state = 'starting';
     this.#parts = {
       options: this.#o, log: this.#log, clock: this.#clock, gate: this.#gate, table: this.#table, outbound: this.#outbound,
-      maxMessageBytes: this.#limits.maxMessageBytes, udpUser: { onDatagram: (d, r, u) => this.#rx.onDatagram(d, r, u) }, streamUser: this.#streamUser(),
+      maxMessageBytes: this.#limits.maxMessageBytes, listenerError: listenerErrorReport(this.#refusedLog, (code) => this.#rx.count(code)), udpUser: { onDatagram: (d, r, u) => this.#rx.onDatagram(d, r, u) }, streamUser: this.#streamUser(),
     };
     try {
       for (const spec of this.#o.listeners) await this.#open(spec);

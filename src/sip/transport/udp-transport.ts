@@ -22,6 +22,8 @@ export interface UdpTransportOptions {
    * were lost from about 1,500 calls per second; Linux caps the grant at net.core.rmem_max / wmem_max.
    */
   bufferBytes?: number;
+  /** An error of the bound socket (counted and logged by the layer); a warn line when absent. */
+  listenerError?: (e: NodeJS.ErrnoException) => void;
 }
 
 /** One UDP listener: a dgram socket (udp4 or udp6 by the host's family) that also sends. */
@@ -39,7 +41,7 @@ export class UdpTransport {
     this.family = addressFamily(o.host) === 6 ? 6 : 4;
     this.#socket = createSocket({ type: this.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.family === 6 });
     this.#socket.on('message', (data, rinfo) => o.user.onDatagram(data, rinfo, this));
-    this.#socket.on('error', (e) => o.log.warn({ err: e, listener: o.id, code: 'ERR_SIP_TRANSPORT_SEND' }, 'udp socket error'));
+    this.#socket.on('error', o.listenerError ?? ((e) => o.log.warn({ err: e, listener: o.id, code: 'ERR_SIP_TRANSPORT_LISTENER' }, 'udp socket error')));
   }
 
   /** Binds, enlarges the kernel buffers and reports what the kernel granted. */
