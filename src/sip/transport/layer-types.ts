@@ -61,9 +61,9 @@ export interface TransportLayerOptions {
   tenantForServername?: (servername: string) => string | undefined;
   /** Parser bounds; `maxHeaderBytes` also bounds a stream's header block (default 32,768). */
   limits?: Partial<ParseLimits> & { maxHeaderBytes?: number };
-  /** Close a TCP/TLS connection that carried traffic after this long idle (default 3,600,000 ms). */
+  /** Close a used TCP/TLS connection (markUsed, a request of ours sent on it, or outbound) after this long idle (default 3,600,000 ms). */
   idleTimeoutMs?: number;
-  /** Close a TCP/TLS connection that never carried a message after this long (default 60,000 ms). */
+  /** Close a TCP/TLS connection never used this long after it opened, whatever it carried (default 60,000 ms). */
   unusedTimeoutMs?: number;
   /** TCP keepalive probe delay for half-open detection (default 30,000 ms). */
   keepAliveMs?: number;
