@@ -1,5 +1,5 @@
 import { Socket } from 'node:net';
-import { normalizeAddress } from './address.js';
+import { sourceKey } from './address.js';
 
 export interface ConnectionLimits {
   /** Inbound TCP/TLS connections open at once, handshakes in progress included (default 4,096). */
@@ -90,7 +90,7 @@ export class ConnectionGate {
    * destroyed). A TLS one counts as a handshake until handshakeDone() or its close.
    */
   admit(socket: Socket, tls = false): boolean {
-    const source = normalizeAddress(socket.remoteAddress ?? '');
+    const source = sourceKey(socket.remoteAddress ?? '');
     const n = this.#bySource.get(source) ?? 0;
     const code = this.#open >= this.#limits.maxConnections ? 'ERR_SIP_TRANSPORT_CONN_LIMIT'
       : n >= this.#limits.maxConnectionsPerSource ? 'ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT'

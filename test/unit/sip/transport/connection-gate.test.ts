@@ -50,6 +50,16 @@ test('TLS handshakes in progress are capped per source, apart from the connectio
   assert.equal(g.open, 2, 'four admitted, two closed');
 });
 
+test('connections and handshakes from one IPv6 /64 count as one source, whichever addresses of it they come from', () => {
+  const { g, refused } = gate({ maxConnectionsPerSource: 2, maxHandshakesPerSource: 100 });
+  const a = ['2001:db8:5:5::1', '2001:db8:5:5::2', '2001:db8:5:5:ffff::3'].map(socket);
+  assert.deepEqual(a.map((s) => g.admit(s)), [true, true, false]);
+  assert.deepEqual(refused, ['ERR_SIP_TRANSPORT_CONN_SOURCE_LIMIT']);
+  assert.equal(g.admit(socket('2001:db8:5:6::1')), true, 'another /64');
+  a[0]!.close();
+  assert.equal(g.admit(socket('2001:db8:5:5::9')), true, 'a closed one frees its place');
+});
+
 test('the same remote address and port on two TLS listeners are two handshakes, each ended by its own socket', () => {
   const { g } = gate({ maxHandshakesPerSource: 10 });
   const one = socket('10.0.3.1');
