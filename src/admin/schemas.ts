@@ -188,6 +188,11 @@ export const statsSchema = {
           },
         },
         heap: { type: 'object', properties: { total: int, used: int, external: int } },
+        control: {
+          type: 'object',
+          description: 'the control port: apps connected and refused, connections refused, socket and listener errors, send buffers overflowed',
+          additionalProperties: int,
+        },
         listenersDown: { type: 'array', items: listenerDownSchema },
       },
     },

@@ -69,6 +69,8 @@ export interface EngineSnapshot {
   thread: ThreadLoadSnapshot;
   /** drachtio apps connected over the control protocol. */
   apps: number;
+  /** The control port: apps connected and refused, connections refused, socket and listener errors, send buffers overflowed. */
+  control: Record<string, number>;
   /** The V8 heap of the thread the engine runs in (its worker by default), in bytes. */
   heap: { total: number; used: number; external: number };
 }
@@ -109,6 +111,7 @@ export function engineSnapshot(engine: Engine): EngineSnapshot {
     thread: engine.threadLoad.snapshot(),
     listenersDown: engine.transport.failedListeners(),
     apps: engine.registry.size,
+    control: engine.registry.counters(),
     heap: engineHeap(),
   };
 }
