@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { PermissionCategory } from '../../src/policy/index.js';
 import { answer, header, ua } from '../support/mini-ua.js';
 import { startSippUas } from '../support/sipp.js';
-import { answeringUa, callRig, cdrWhere, count, deadUa, placeCall, within } from './calls-support.js';
+import { answeringUa, callRig, cdrWhere, count, deadUa, pbxToFar, placeCall, within } from './calls-support.js';
 
 /**
  * Dead calls end: through the real engine and the real drachtio-srf b2bua, with mini UAs and sipp as the far ends.
@@ -148,12 +148,7 @@ test('a B leg that answers a relayed in-dialog request with 481 is gone: the A l
     else if (msg.startsWith('INFO ')) self.send(answer(msg, '481 Call/Transaction Does Not Exist', self.port), from);
     else if (msg.startsWith('BYE ')) self.send(answer(msg, '481 Call/Transaction Does Not Exist', self.port), from);
   });
-  const r = await callRig(t, (sipPort) => ({
-    tenants: { pbx: { transport: 'udp' }, far: { transport: 'udp', sipServer: `127.0.0.1:${b.port}` } },
-    listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
-    categories,
-    dialPeers: [{ id: 'far', destinationPattern: '^\\d+$', tenant: 'far' }],
-  }));
+  const r = await callRig(t, pbxToFar(b.port));
   const a = await ua(t, (msg, self, from) => {
     if (msg.startsWith('BYE ')) self.send(answer(msg, '200 OK', self.port), from);
   });

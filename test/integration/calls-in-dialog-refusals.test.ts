@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PermissionCategory } from '../../src/policy/index.js';
 import { answer, header, ua } from '../support/mini-ua.js';
-import { answeringUa, callRig, cdrWhere, placeCall, within } from './calls-support.js';
+import { answeringUa, callRig, cdrWhere, pbxToFar, placeCall, within } from './calls-support.js';
 
 /**
  * In-dialog methods the gateway does not relay, through the real engine and the real drachtio-srf: each gets 405 with
  * Allow and a Reason, reaches neither far end, and the call stays up.
  */
 
-const categories: PermissionCategory[] = [{ name: 'local', order: 60, default: true, patterns: ['^\\d+$'] }];
 
 test('REFER, MESSAGE, NOTIFY, PUBLISH and SUBSCRIBE in a call: 405 with Allow and a Reason each, none relayed, the call stays up', async (t) => {
   const b = await answeringUa(t);
-  const r = await callRig(t, (sipPort) => ({
-    tenants: { pbx: { transport: 'udp' }, far: { transport: 'udp', sipServer: `127.0.0.1:${b.port}` } },
-    listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
-    categories,
-    dialPeers: [{ id: 'far', destinationPattern: '^\\d+$', tenant: 'far' }],
-  }));
+  const r = await callRig(t, pbxToFar(b.port));
   const a = await ua(t, (msg, self, from) => {
     if (msg.startsWith('BYE ')) self.send(answer(msg, '200 OK', self.port), from);
   });

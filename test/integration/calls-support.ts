@@ -27,6 +27,16 @@ export async function callRig(t: TestContext, policy: (sipPort: number) => B2bua
   return { sipPort, app, cdrs, lines };
 }
 
+/** The caller's tenant `pbx` on the rig's UDP listener, every number to tenant `far` at `farPort` by one dial peer. */
+export function pbxToFar(farPort: number): (sipPort: number) => B2buaPolicy {
+  return (sipPort) => ({
+    tenants: { pbx: { transport: 'udp' }, far: { transport: 'udp', sipServer: `127.0.0.1:${farPort}` } },
+    listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
+    categories: [{ name: 'local', order: 60, default: true, patterns: ['^\\d+$'] }],
+    dialPeers: [{ id: 'far', destinationPattern: '^\\d+$', tenant: 'far' }],
+  });
+}
+
 /** A UAS that answers INVITE with 200 and BYE with 200; unless `silent`, every other in-dialog request with 200 too. */
 export async function answeringUa(t: TestContext, o: { silent?: boolean } = {}): Promise<Ua> {
   return ua(t, (msg, self, from) => {

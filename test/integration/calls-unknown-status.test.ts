@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { startB2bua } from '../../src/b2bua/index.js';
 import { startEngine } from '../../src/engine/index.js';
-import type { PermissionCategory } from '../../src/policy/index.js';
 import { captureLog } from '../support/log-capture.js';
 import { answer, header, sdp, ua, type Ua } from '../support/mini-ua.js';
-import { callRig, cdrWhere, placeCall, within } from './calls-support.js';
+import { callRig, cdrWhere, pbxToFar, placeCall, within } from './calls-support.js';
 
 /**
  * Status codes drachtio-srf's table lacks (607, 599, 184, …) through the real engine and the real drachtio-srf: the
@@ -13,7 +12,6 @@ import { callRig, cdrWhere, placeCall, within } from './calls-support.js';
  * end's own, and the gateway goes on taking calls.
  */
 
-const categories: PermissionCategory[] = [{ name: 'local', order: 60, default: true, patterns: ['^\\d+$'] }];
 
 /** A far end that refuses INVITEs to 607x with that status (after a 184 ringing), answers the rest, and answers INFO and re-INVITE with 599. */
 async function farEnd(t: TestContext): Promise<Ua> {
@@ -43,12 +41,7 @@ function request(callerPort: number, call: { callId: string; final: string }, me
 
 test('policy gateway: a B leg refusing with 607 after a 184: the caller gets 183, then 600 with Reason cause=607; the next call goes through', async (t) => {
   const b = await farEnd(t);
-  const r = await callRig(t, (sipPort) => ({
-    tenants: { pbx: { transport: 'udp' }, far: { transport: 'udp', sipServer: `127.0.0.1:${b.port}` } },
-    listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
-    categories,
-    dialPeers: [{ id: 'far', destinationPattern: '^\\d+$', tenant: 'far' }],
-  }));
+  const r = await callRig(t, pbxToFar(b.port));
   const a = await caller(t);
   const call = await placeCall(a, r.sipPort, '6071');
   assert.match(call.final, /^SIP\/2\.0 600 /);
@@ -65,12 +58,7 @@ test('policy gateway: a B leg refusing with 607 after a 184: the caller gets 183
 
 test('policy gateway: INFO and re-INVITE answered 599 by the B leg: the caller gets 500 with Reason cause=599 each, and the call stays up', async (t) => {
   const b = await farEnd(t);
-  const r = await callRig(t, (sipPort) => ({
-    tenants: { pbx: { transport: 'udp' }, far: { transport: 'udp', sipServer: `127.0.0.1:${b.port}` } },
-    listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],
-    categories,
-    dialPeers: [{ id: 'far', destinationPattern: '^\\d+$', tenant: 'far' }],
-  }));
+  const r = await callRig(t, pbxToFar(b.port));
   const a = await caller(t);
   const call = await placeCall(a, r.sipPort, '2002');
   assert.match(call.final, /^SIP\/2\.0 200 /);
