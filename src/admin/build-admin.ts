@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/index.js';
@@ -37,15 +38,28 @@ export interface AdminOptions {
   maxConnections?: number;
   /** Of those, from one source address (default 16; gateway.admin.maxConnectionsPerSource). */
   maxConnectionsPerSource?: number;
+  /** The server's timeouts, each in place of its ADMIN_TIMEOUTS default (tests use short ones). */
+  timeouts?: Partial<AdminTimeouts>;
+}
+
+export interface AdminTimeouts {
+  connection: number;
+  request: number;
+  headers: number;
+  keepAlive: number;
+  response: number;
+  check: number;
 }
 
 /**
  * Timeouts of the listening server, in ms. connection: a socket silent this long is closed (fastify's default is
- * never); request: the whole request, body included, must arrive within it, and its headers within headers;
- * keepAlive: an idle connection between requests. With the connection caps they bound how long a slow or silent
- * client can hold a slot (headers and request are checked every 5 s: a slot frees up to 5 s after its time).
+ * never); request: the whole request, body included, must arrive within it, and its headers within headers (a
+ * connection that sends nothing at all is closed then too); keepAlive: an idle connection between requests;
+ * response: a response not delivered this long after it started is cut off with its socket, since a client that
+ * reads a byte now and then keeps the socket from ever going silent. Headers and request are checked every `check`
+ * ms. With the connection caps they bound how long a slow or silent client can hold a slot.
  */
-export const ADMIN_TIMEOUTS = { connection: 60_000, request: 30_000, headers: 10_000, keepAlive: 5_000 } as const;
+export const ADMIN_TIMEOUTS: Readonly<AdminTimeouts> = { connection: 15_000, request: 15_000, headers: 5_000, keepAlive: 5_000, response: 30_000, check: 1_000 };
 
 // The console's static files hold no secret: its pages ask for the token and send it with every API call.
 const OPEN_ROUTES = ['/health', '/openapi.json', '/console', '/console/', '/console/*'];
@@ -55,16 +69,22 @@ const OPEN_ROUTES = ['/health', '/openapi.json', '/console', '/console/', '/cons
  * `inject()`, `startAdmin` listens). One plugin per resource; the OpenAPI description is at /openapi.json.
  */
 export async function buildAdmin(services: AdminServices, opts: AdminOptions = {}): Promise<FastifyInstance> {
+  const timeouts = { ...ADMIN_TIMEOUTS, ...opts.timeouts };
   const app = Fastify({
     ...(opts.log ? { loggerInstance: opts.log.child({ component: 'admin' }) } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
-    connectionTimeout: ADMIN_TIMEOUTS.connection,
-    requestTimeout: ADMIN_TIMEOUTS.request,
-    keepAliveTimeout: ADMIN_TIMEOUTS.keepAlive,
+    connectionTimeout: timeouts.connection,
+    requestTimeout: timeouts.request,
+    keepAliveTimeout: timeouts.keepAlive,
     // Node looks for requests past their time every connectionsCheckingInterval (30 s by its default).
-    http: { headersTimeout: ADMIN_TIMEOUTS.headers, requestTimeout: ADMIN_TIMEOUTS.request, connectionsCheckingInterval: 5_000 },
+    http: { headersTimeout: timeouts.headers, requestTimeout: timeouts.request, connectionsCheckingInterval: timeouts.check },
     ...(opts.schemas === 'at-start' ? {} : { schemaController: { compilersFactory: lazySchemaCompilers } }),
   }) as unknown as FastifyInstance;
+  // The response deadline runs from the reply's send, so a handler that takes long (a TLS probe) is not cut short.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    responseDeadline(reply.raw, timeouts.response);
+    done(null, payload);
+  });
   const refusals = new AdminRefusals(opts.log?.child({ component: 'admin' }));
   app.addHook('onClose', async () => refusals.close());
   const cap = capConnections(app.server, {
@@ -151,4 +171,14 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   await app.register(cdrRoutes(services));
   await app.register(consoleRoutes());
   return app;
+}
+
+/** Destroys the socket of `res` unless the response is delivered (or the connection gone) within `ms`. */
+function responseDeadline(res: ServerResponse, ms: number): void {
+  if (res.writableFinished) return;
+  const timer = setTimeout(() => res.socket?.destroy(), ms);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  res.once('finish', clear);
+  res.once('close', clear);
 }

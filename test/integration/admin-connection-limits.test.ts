@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { startAdmin, type AdminServer } from '../../src/admin/index.js';
+import { ADMIN_TIMEOUTS, startAdmin, type AdminServer } from '../../src/admin/index.js';
 import { parsePromText } from '../support/prom-text.js';
 import { minimalAdminServices } from '../support/admin-services.js';
 
@@ -122,10 +122,11 @@ test('a 401 over HTTP is counted and logged once per source, without the token g
 test('the listening server has timeouts: a silent socket, a slow request, an idle keep-alive do not hold a slot for ever', async (t) => {
   const { admin } = await start(t, { maxConnections: 64, maxConnectionsPerSource: 16 });
   const s = admin.app.server;
-  assert.equal(s.timeout, 60_000);
-  assert.equal(s.requestTimeout, 30_000);
-  assert.equal(s.headersTimeout, 10_000);
+  assert.equal(s.timeout, 15_000);
+  assert.equal(s.requestTimeout, 15_000);
+  assert.equal(s.headersTimeout, 5_000);
   assert.equal(s.keepAliveTimeout, 5_000);
+  assert.equal(ADMIN_TIMEOUTS.response, 30_000, 'a response is delivered within 30 s of its start');
 });
 
 test('closing the server does not wait for connections that never sent a request', async (t) => {
