@@ -75,17 +75,21 @@ export class GatewayMetrics {
     counter('trunkgate_calls_connected_total', 'Calls where both legs answered', [], (i) => [[{}, i.b2bua.connected]]);
     counter('trunkgate_calls_completed_total', 'Calls ended with both legs released', [], (i) => [[{}, i.b2bua.completed]]);
     counter('trunkgate_calls_failed_total',
-      'Failed calls by the final status sent to the caller (0: none) and stage: policy (refused before any B leg) or bridge',
+      'Failed calls by the final status sent to the caller (0: none) and stage: policy (refused before any B leg) or bridge; each call once',
       ['status', 'stage'], (i) => {
-        const out: [Labels, number][] = Object.entries(i.b2bua.failed).map(([status, n]) => [{ status, stage: 'bridge' }, n]);
         const p = i.b2bua.policy;
-        if (p) {
-          const denied = Object.values(p.deniedByCategory).reduce((a, n) => a + n, 0);
-          out.push([{ status: '403', stage: 'policy' }, denied + p.unknownPeerRejected + p.noTenant]);
-          out.push([{ status: '404', stage: 'policy' }, p.noRoute]);
-          out.push([{ status: '483', stage: 'policy' }, p.tooManyHops]);
-        }
-        return out;
+        const policy: [string, number][] = !p ? [] : [
+          ['403', Object.values(p.deniedByCategory).reduce((a, n) => a + n, 0) + p.unknownPeerRejected + p.noTenant],
+          ['404', p.noRoute], ['483', p.tooManyHops],
+        ];
+        // A policy refusal is in the b2bua's failures by status too (so attempted = connected + failed there): the
+        // bridge rows are those failures less the policy's.
+        const bridge = new Map(Object.entries(i.b2bua.failed));
+        for (const [status, n] of policy) if (bridge.has(status)) bridge.set(status, Math.max(0, bridge.get(status)! - n));
+        return [
+          ...[...bridge].filter(([, n]) => n > 0).map(([status, n]): [Labels, number] => [{ status, stage: 'bridge' }, n]),
+          ...policy.map(([status, n]): [Labels, number] => [{ status, stage: 'policy' }, n]),
+        ];
       });
     gauge('trunkgate_calls_active', 'Calls set up and not yet ended', [], (i) => [[{}, i.b2bua.active]]);
     counter('trunkgate_calls_denied_total', 'Calls refused 403 by a permission category', ['category'],
