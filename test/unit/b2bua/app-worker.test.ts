@@ -17,16 +17,30 @@ const w = spawnAppWorker({
   index: 1, apps: 2, counts: SharedCallCounts.create(2, policy).initFor(1), restarts: 0,
   prewarm: { module: 'data:text/javascript,' + encodeURIComponent(noisy), calls: 0, maxMs: 1000 },
 });
-w.on('message', (m) => { if (m.type === 'warmed' || m.type === 'warmFailed') setTimeout(() => void w.terminate(), 300); });
+w.on('message', (m) => { if (m.type === 'warmed' || m.type === 'warmFailed') process.stdout.write('WARMED\\n'); });
 `;
 
 test('an app worker\'s console output goes to the JSON log, one line a window, not to raw stderr', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', driver], { env: { ...process.env, NODE_ENV: 'test' } });
   let out = '';
   let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const closed = new Promise((done) => child.on('close', done));
+  // The worker's lines reach this process through its parent's stdout, in their own time: the child is stopped
+  // once the warm-up has ended and the console line has arrived (or after 30 s, and the assertions then say why).
+  const seen = new Promise<void>((done) => {
+    const deadline = setTimeout(done, 30_000);
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('WARMED') && out.includes('ERR_CONSOLE_OUTPUT')) {
+        clearTimeout(deadline);
+        setTimeout(done, 300);
+      }
+    });
+  });
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  await new Promise((done) => child.on('close', done));
+  await seen;
+  child.kill('SIGKILL');
+  await closed;
   assert.doesNotMatch(err, /invalid method/, 'nothing printed raw');
   const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
   const console = lines.filter((l) => l.code === 'ERR_CONSOLE_OUTPUT');
