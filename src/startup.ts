@@ -85,7 +85,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
       maxConnections: l.maxConnections, maxConnectionsPerSource: l.maxConnectionsPerSource, handshakeTimeoutMs: l.handshakeTimeoutMs,
       unusedTimeoutMs: l.unusedConnectionTimeoutMs, idleTimeoutMs: l.idleConnectionTimeoutMs, messageTimeoutMs: l.messageTimeoutMs, maxSendBufferBytes: l.maxSendBufferBytes,
       maxOutboundConnections: l.maxOutboundConnections, maxOutboundConnectionsPerAddress: l.maxOutboundConnectionsPerAddress, maxMessageBytes: l.maxMessageBytes, maxHeaders: l.maxHeaders,
-      requestsPerSecondPerSource: l.requestsPerSecondPerSource, overRate: l.overRate,
+      requestsPerSecondPerSource: l.requestsPerSecondPerSource, overRate: l.overRate, badRequestsPerSecondPerSource: l.badRequestsPerSecondPerSource,
       ...(l.requestBurstPerSource !== undefined ? { requestBurstPerSource: l.requestBurstPerSource } : {}),
       maxHandshakes: l.maxHandshakes, maxHandshakesPerSource: l.maxHandshakesPerSource,
     },

@@ -120,6 +120,8 @@ export const LimitsSchema = z.strictObject({
   requestBurstPerSource: z.number().int().min(1).max(10_000_000).optional(),
   /** Past the rate: 503 with Retry-After and a Reason (reject), or no answer (drop). */
   overRate: z.enum(['reject', 'drop']).default('reject'),
+  /** 400s a second one source may be sent for messages that cannot be parsed (burst twice that); past it, no answer. */
+  badRequestsPerSecondPerSource: ms(1, 1_000_000, 5),
   maxHandshakes: ms(1, 1_000_000, 128),
   maxHandshakesPerSource: ms(1, 1_000_000, 16),
   /**

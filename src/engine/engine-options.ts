@@ -73,6 +73,8 @@ export interface TransportLimits {
   requestBurstPerSource?: number;
   /** A request over the rate: 503 with Retry-After and a Reason (reject, default) or no answer (drop). */
   overRate?: 'reject' | 'drop';
+  /** 400s a second one source may be sent for messages that cannot be parsed, burst twice that (default 5). */
+  badRequestsPerSecondPerSource?: number;
   /** TLS handshakes in progress at once, in total and per source address (defaults 128 and 16). */
   maxHandshakes?: number;
   maxHandshakesPerSource?: number;

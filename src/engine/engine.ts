@@ -87,6 +87,7 @@ export class Engine {
       ...(tl.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: tl.maxSendBufferBytes } : {}),
       ...(tl.maxOutboundConnections !== undefined ? { maxOutboundConnections: tl.maxOutboundConnections } : {}),
       ...(tl.maxOutboundConnectionsPerAddress !== undefined ? { maxOutboundConnectionsPerAddress: tl.maxOutboundConnectionsPerAddress } : {}),
+      ...(tl.badRequestsPerSecondPerSource !== undefined ? { badRequestsPerSecond: tl.badRequestsPerSecondPerSource } : {}),
       connections: {
         ...(tl.maxConnections !== undefined ? { maxConnections: tl.maxConnections } : {}),
         ...(tl.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: tl.maxConnectionsPerSource } : {}),

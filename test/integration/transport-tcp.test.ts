@@ -6,8 +6,8 @@ import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
 import { Inbox, nextEvent, sipRequest } from './transport.case.js';
 import { captureLog } from '../support/log-capture.js';
 
-async function setup(t: TestContext): Promise<{ layer: TransportLayer; inbox: Inbox; client: () => Promise<{ s: Socket; text: () => string }> }> {
-  const layer = new TransportLayer({ listeners: [{ id: 'tcp', protocol: 'tcp', host: '127.0.0.1', port: 0 }] });
+async function setup(t: TestContext, o: { badRequestsPerSecond?: number } = {}): Promise<{ layer: TransportLayer; inbox: Inbox; client: () => Promise<{ s: Socket; text: () => string }> }> {
+  const layer = new TransportLayer({ listeners: [{ id: 'tcp', protocol: 'tcp', host: '127.0.0.1', port: 0 }], ...o });
   t.after(() => layer.close());
   await layer.start();
   const inbox = new Inbox();
@@ -72,6 +72,17 @@ test('a malformed message with intact framing gets 400 and the connection stays 
   assert.equal(inbox.items[0]!.message.headers.find((h) => h.name === 'cseq')?.value, '2 OPTIONS');
   for (let i = 0; i < 100 && !c.text().includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 10));
   assert.match(c.text(), /^SIP\/2\.0 400 /);
+});
+
+test('badRequestsPerSecond bounds the 400s one source is sent: at 1 a second (burst 2), four bad messages get two', async (t) => {
+  const { layer, inbox, client } = await setup(t, { badRequestsPerSecond: 1 });
+  const c = await client();
+  const bad = (cseq: number) => sipRequest({ protocol: 'tcp', viaHost: 'pbx.test', cseq }).replace('Max-Forwards: 70\r\n', 'not a header\r\n');
+  c.s.write(bad(1) + bad(2) + bad(3) + bad(4) + sipRequest({ protocol: 'tcp', viaHost: 'pbx.test', cseq: 5 }));
+  await inbox.waitFor(1);
+  for (let i = 0; i < 100 && (c.text().match(/SIP\/2\.0 400 /g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal((c.text().match(/SIP\/2\.0 400 /g) ?? []).length, 2, c.text());
+  assert.equal(layer.stats().drops['ERR_SIP_TRANSPORT_BAD_REQUEST_RATE'], 2);
 });
 
 test('bytes written one at a time are framed into one message with a UTF-8 body', async (t) => {

@@ -61,6 +61,8 @@ export interface TransportLayerOptions {
   tenantForServername?: (servername: string) => string | undefined;
   /** Parser bounds; `maxHeaderBytes` also bounds a stream's header block (default 32,768). */
   limits?: Partial<ParseLimits> & { maxHeaderBytes?: number };
+  /** 400s a second one source may be sent for unparsable requests, burst twice that (default 5). */
+  badRequestsPerSecond?: number;
   /** Close a used TCP/TLS connection (markUsed, a request of ours sent on it, or outbound) after this long idle (default 3,600,000 ms). */
   idleTimeoutMs?: number;
   /** Close a TCP/TLS connection never used this long after it opened, whatever it carried (default 60,000 ms). */

@@ -71,7 +71,8 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
       refusedLog,
       parseLimits: limits.parser,
       stages: options.stages,
-      badRequests: new BadRequestRate(this.#clock),
+      badRequests: options.badRequestsPerSecond === undefined ? new BadRequestRate(this.#clock)
+        : new BadRequestRate(this.#clock, options.badRequestsPerSecond, 2 * options.badRequestsPerSecond),
       udpListener: (id) => this.#udpById.get(id),
       emitBadRequest: (d) => this.safeEmit('badRequest', d),
       emitDrop: (d) => this.safeEmit('drop', d),
