@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
 const here = (rel: string): string => new URL(rel, import.meta.url).href;
@@ -21,7 +24,12 @@ w.on('message', (m) => { if (m.type === 'warmed' || m.type === 'warmFailed') pro
 `;
 
 test('an app worker\'s console output goes to the JSON log, one line a window, not to raw stderr', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', driver], { env: { ...process.env, NODE_ENV: 'test' } });
+  // The driver is a file, not `-e` text: a worker thread inherits its process's flags, and `--input-type` would
+  // stop it from loading its own file.
+  const dir = mkdtempSync(join(tmpdir(), 'tg-app-worker-'));
+  const file = join(dir, 'driver.mjs');
+  writeFileSync(file, driver);
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { env: { ...process.env, NODE_ENV: 'test' } });
   let out = '';
   let err = '';
   const closed = new Promise((done) => child.on('close', done));
@@ -41,10 +49,11 @@ test('an app worker\'s console output goes to the JSON log, one line a window, n
   await seen;
   child.kill('SIGKILL');
   await closed;
+  rmSync(dir, { recursive: true, force: true });
   assert.doesNotMatch(err, /invalid method/, 'nothing printed raw');
   const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
   const console = lines.filter((l) => l.code === 'ERR_CONSOLE_OUTPUT');
-  assert.equal(console.length, 1, out);
+  assert.equal(console.length, 1, `stdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`);
   assert.equal(console[0]!.app, 1);
   assert.match(String(console[0]!.text), /invalid method within an INVITE dialog: 0$/);
 });
