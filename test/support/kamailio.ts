@@ -118,6 +118,8 @@ export interface KamailioProcess {
    * `timeoutMs` (default 5,000). kamailio's log arrives through a pipe, so it can trail the SIP traffic.
    */
   waitForRequests(done: (seen: KamailioRequestSeen[]) => boolean, timeoutMs?: number): Promise<KamailioRequestSeen[]>;
+  /** Resolves with the first match of `pattern` in the log once there is one, or rejects with the log tail after `timeoutMs` (default 5,000). */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** The relay failures kamailio has logged so far (one text line each). */
   relayFailures(): string[];
   /** The port of the first listener of this protocol. */
@@ -402,6 +404,15 @@ async function startKamailioOnce(o: KamailioOptions): Promise<KamailioProcess> {
         if (Date.now() > until) {
           throw new Error(`kamailio did not log the expected requests within ${timeoutMs} ms; ${requestSummary(seen)}\n${log.slice(-4000)}`);
         }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    waitForLog: async (pattern, timeoutMs = 5_000) => {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const m = pattern.exec(log);
+        if (m) return m;
+        if (Date.now() > until) throw new Error(`kamailio did not log ${pattern} within ${timeoutMs} ms\n${log.slice(-4000)}`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },

@@ -64,7 +64,7 @@ dialPeers:
   const registers = await kam.waitForRequests((seen) => seen.some((r) => r.method === 'REGISTER' && r.proto === 'tls'), 5_000);
   const reg = registers.find((r) => r.method === 'REGISTER')!;
   assert.deepEqual([reg.proto, reg.verified, reg.peerCn], ['tls', '1', 'gw.trunkgate.test'], 'REGISTER over TLS with the gateway\'s verified certificate');
-  assert.match(kam.logs(), /tg-registered aor=sip:trunk1@carrier\.test contact=<sip:trunk1@127\.0\.0\.1:\d+;transport=tls>/);
+  await kam.waitForLog(/tg-registered aor=sip:trunk1@carrier\.test contact=<sip:trunk1@127\.0\.0\.1:\d+;transport=tls>/);
 
   const r = await runSipp({ scenario: { file: 'uac-call.xml' }, remote: `127.0.0.1:${kam.port('udp')}`, service: '2002', calls: 2, rate: 5, timeoutSec: 20 });
   assert.equal(r.stats.successful, 2, r.errors.slice(0, 800) + kam.relayFailures().join('\n'));
