@@ -22,7 +22,10 @@ export interface RegisterRelayCounters {
   /** REGISTERs sent on to a registrar, and those the registrar accepted (2xx). */
   relayed: number;
   accepted: number;
-  /** REGISTERs refused: the tenant has no registerRelay (403), the table was full (503). */
+  /**
+   * REGISTERs refused: the tenant has no registerRelay (403), or its registrar is not an address (500); the table
+   * was full (503), or bindings of REGISTERs sent on together were past maxBindings when their 2xx came (not kept).
+   */
   refusedNoRelay: number;
   refusedFull: number;
   /** Requests to a binding sent to the phone's flow; refused for a bad token (403) or a source that is not the registrar's (403). */
@@ -31,6 +34,8 @@ export interface RegisterRelayCounters {
   refusedSource: number;
   /** Out-of-dialog MESSAGEs and NOTIFYs with no flow token of ours: 404 (the gateway takes them only for relayed bindings). */
   refusedNoBinding: number;
+  /** REGISTERs and requests to a binding the engine could not send on (its proxy failed). */
+  notSent: number;
 }
 
 export interface RegisterRelaySnapshot extends RegisterRelayCounters {

@@ -69,7 +69,7 @@ export class RegisterRelay {
   readonly #perTenant = new Map<string, number>();
   /** No binding runs out before this: a sweep before it would find nothing. */
   #nextExpiry = Infinity;
-  readonly #c: RegisterRelayCounters = { relayed: 0, accepted: 0, refusedNoRelay: 0, refusedFull: 0, routed: 0, refusedToken: 0, refusedSource: 0, refusedNoBinding: 0 };
+  readonly #c: RegisterRelayCounters = { relayed: 0, accepted: 0, refusedNoRelay: 0, refusedFull: 0, routed: 0, refusedToken: 0, refusedSource: 0, refusedNoBinding: 0, notSent: 0 };
 
   constructor(o: RegisterRelayOptions) {
     this.#o = o;
@@ -156,6 +156,7 @@ export class RegisterRelay {
     if (Number.isInteger(asked) && asked > relay.maxExpires) headers['Expires'] = String(relay.maxExpires);
     req.proxy({ destination: [destination], headers }, (err, result) => {
       if (err) {
+        this.#c.notSent++;
         this.#o.refusals.warn('ERR_B2BUA_REGISTER_REFUSED', address, { tenant, aor, err: String(err) }, `b2bua: REGISTER of ${aor} not relayed: ${String(err)}`);
         return;
       }
@@ -239,7 +240,9 @@ export class RegisterRelay {
     const tp = flow.transport === 'udp' ? '' : `;transport=${flow.transport}`;
     const destination = `sip:${user !== undefined ? `${user}@` : ''}${host}:${flow.port}${tp}`;
     req.proxy({ destination: [destination] }, (err) => {
-      if (err) this.#o.refusals.warn('ERR_B2BUA_FLOW_TOKEN_INVALID', req.source_address, { why: 'proxy', err: String(err) }, `b2bua: ${req.method} to ${destination} not sent: ${String(err)}`);
+      if (!err) return;
+      this.#c.notSent++;
+      this.#o.refusals.warn('ERR_B2BUA_FLOW_TOKEN_INVALID', req.source_address, { why: 'proxy', err: String(err) }, `b2bua: ${req.method} to ${destination} not sent: ${String(err)}`);
     });
   }
 

@@ -18,14 +18,14 @@ const policy: B2buaPolicy = {
   categories: [], dialPeers: [],
 };
 
-interface Proxied { destination: string[]; headers?: Record<string, string>; remainInDialog?: boolean; done(r: RelayProxyResult): void }
+interface Proxied { destination: string[]; headers?: Record<string, string>; remainInDialog?: boolean; done(r: RelayProxyResult): void; fail(e: Error): void }
 
 function request(method: string, headers: Record<string, string>, o: { uri?: string; protocol?: string; address?: string; port?: number } = {}) {
   const proxied: Proxied[] = [];
   const req: RelayRequest = {
     method, uri: o.uri ?? 'sip:reg.test', protocol: o.protocol ?? 'tcp', source_address: o.address ?? '203.0.113.5', source_port: o.port ?? 40_001,
     get: (n) => Object.entries(headers).find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1],
-    proxy: (opts, cb) => proxied.push({ ...opts, done: (r) => cb(null, r) }),
+    proxy: (opts, cb) => proxied.push({ ...opts, done: (r) => cb(null, r), fail: (e) => cb(e) }),
   };
   const sent: Array<{ status: number; headers: Record<string, string> }> = [];
   const res = { send: (status: number, _reason?: string, opts?: { headers?: Record<string, string> }) => sent.push({ status, headers: opts?.headers ?? {} }) };
@@ -242,4 +242,18 @@ test('a registrar that is not an address: 500, counted as not relayed', () => {
   assert.equal(r.sent[0]?.status, 500);
   assert.equal(relay.snapshot().refusedNoRelay, 1);
   assert.equal(lines.filter((l) => l.code === 'ERR_B2BUA_REGISTER_REFUSED').length, 1);
+});
+
+test('a REGISTER or a request to a binding the engine could not send on is counted as not sent, with one line', () => {
+  const { clock, relay, lines } = rig();
+  const reg = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone1@reg.test>' });
+  relay.onRegister(reg.req, reg.res);
+  reg.proxied[0]!.fail(new Error('no route to the registrar'));
+  const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  const mwi = request('NOTIFY', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@10.1.1.1:5060;transport=tcp' });
+  relay.onOther(mwi.req, mwi.res);
+  mwi.proxied[0]!.fail(new Error('connection refused'));
+  assert.equal(relay.snapshot().notSent, 2);
+  assert.equal(relay.bindings().length, 0);
+  assert.ok(lines.some((l) => l.code === 'ERR_B2BUA_REGISTER_REFUSED'));
 });
