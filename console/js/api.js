@@ -21,7 +21,10 @@ export class ApiError extends Error {
 let onUnauthorized = () => {};
 export function whenUnauthorized(fn) { onUnauthorized = fn; }
 
-export async function api(method, path, { body, ifMatch, quiet401 } = {}) {
+/** A GET the API answers 429 (one CDR scan at a time) is tried again after its Retry-After, at most twice. */
+const BUSY_RETRIES = 2;
+
+export async function api(method, path, { body, ifMatch, quiet401 } = {}, retries = BUSY_RETRIES) {
   const headers = {};
   const token = session.token();
   if (token) headers.authorization = `Bearer ${token}`;
@@ -32,6 +35,11 @@ export async function api(method, path, { body, ifMatch, quiet401 } = {}) {
   let data = text;
   if ((res.headers.get('content-type') ?? '').includes('json')) {
     try { data = JSON.parse(text); } catch { /* kept as text */ }
+  }
+  if (res.status === 429 && method === 'GET' && retries > 0) {
+    const seconds = Math.min(5, Math.max(0, Number(res.headers.get('retry-after')) || 1));
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    return api(method, path, { body, ifMatch, quiet401 }, retries - 1);
   }
   if (!res.ok) {
     const err = new ApiError(res.status, typeof data === 'object' ? data : { message: text || res.statusText });
