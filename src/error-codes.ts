@@ -127,7 +127,7 @@ export const errorCodes = {
   ERR_MEDIA_TIMEOUT: 'An rtpengine instance did not answer an ng request in gateway.media.timeoutMs: it is marked down and a new call tries the next one.',
   ERR_MEDIA_REFUSED: 'An rtpengine instance answered an ng request with an error (or its load limit): that call fails, the instance stays up.',
   ERR_MEDIA_INSTANCE_DOWN: 'An rtpengine instance stopped answering (a request or a health ping): new calls go to the others; the line gives its anchored calls.',
-  ERR_MEDIA_REPLY: 'An ng reply that did not decode or came after its request timed out: dropped and counted, its content (SDP, keys) never logged.',
+  ERR_MEDIA_REPLY: 'An ng reply that did not decode, came after its request timed out, or held no dictionary: dropped and counted (a reply with no dictionary fails that instance over), its content (SDP, keys) never logged.',
   // CDR sinks
   ERR_CDR_FILE: 'The JSON-lines CDR file could not be opened, written or rotated: logged once a minute, records go on to the log line and the database.',
   ERR_CDR_DB: 'The CDR database could not be reached, broke, or its table could not be migrated: records wait in the on-disk queue, reconnection goes on.',

@@ -211,6 +211,12 @@ export class RtpenginePool implements SessionHost {
         `media: rtpengine ${inst.name} did not answer ${command}`, inst.name);
       return { ok: false, retry: true, error: new MediaError('ERR_MEDIA_TIMEOUT', `rtpengine ${inst.name} did not answer ${command}`, { cause }) };
     }
+    if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) {
+      // A datagram with a pending request's cookie and no dictionary after it (empty, a number, a list).
+      this.#stats.failures.refused++;
+      this.#limited.line('warn', 'ERR_MEDIA_REPLY', { instance: inst.name, command }, `media: rtpengine ${inst.name} answered ${command} with no dictionary`, inst.name);
+      return { ok: false, retry: true, error: new MediaError('ERR_MEDIA_REPLY', `rtpengine ${inst.name} answered ${command} with no dictionary`) };
+    }
     if (reply.result === 'ok' && (command === 'delete' || command === 'query' || typeof reply.sdp === 'string')) {
       return { ok: true, sdp: typeof reply.sdp === 'string' ? reply.sdp : '', reply };
     }
