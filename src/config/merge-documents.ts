@@ -4,6 +4,9 @@ import { formatPath, type ConfigPath } from './config-path.js';
 import type { ConfigProblem } from './errors.js';
 
 /** One configuration file's text. */
+/** Names that would reach an object's prototype machinery if used as keys. */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+
 export interface ConfigDocument {
   file: string;
   text: string;
@@ -88,6 +91,12 @@ export function mergeDocuments(documents: readonly ConfigDocument[]): MergedDocu
     });
   };
 
+  // `__proto__` as a key would set the merged object's prototype instead of adding an entry: the entry would vanish
+  // without a word. Such names are refused.
+  const reserved = (path: (string | number)[], file: string, line: number | undefined): void => {
+    problems.push({ code: 'ERR_CONFIG_SCHEMA', file, ...(line ? { line } : {}), path: formatPath(path), message: `${String(path.at(-1))} is a reserved name` });
+  };
+
   for (const { file, text } of documents) {
     const lines = new LineCounter();
     // logLevel error: what the yaml library would print as a process warning (a key that is a map, an unknown tag)
@@ -115,11 +124,19 @@ export function mergeDocuments(documents: readonly ConfigDocument[]): MergedDocu
     }
     const lineOf = (docPath: (string | number)[]) => keyLine(doc, docPath, lines);
     for (const [section, v] of Object.entries(value)) {
+      if (RESERVED.has(section)) {
+        reserved([section], file, lineOf([section]));
+        continue;
+      }
       if (!sources.has(section)) sources.set(section, { file, docPath: [section] });
       if (MAP.has(section) && isPlainObject(v) && (raw[section] === undefined || isPlainObject(raw[section]))) {
         const target = (raw[section] ??= {}) as Record<string, unknown>;
         for (const [name, entry] of Object.entries(v)) {
           const path = [section, name];
+          if (RESERVED.has(name)) {
+            reserved(path, file, lineOf(path));
+            continue;
+          }
           if (Object.hasOwn(target, name)) {
             duplicate(path, file, lineOf(path));
             continue;

@@ -97,6 +97,16 @@ test('loadConfig throws ERR_CONFIG_INVALID carrying every problem', () => {
   assert.equal(!missing.ok && missing.problems[0]?.code, 'ERR_CONFIG_READ');
 });
 
+test('a reserved name (__proto__, constructor, prototype) as an entry or a section is a problem with its line, never dropped unseen', () => {
+  const r = parseConfig([{
+    file: 'a.yaml',
+    text: ['tenants:', '  ok: { transport: udp }', '  __proto__: { transport: udp }', 'constructor: {}'].join('\n'),
+  }]);
+  assert.equal(r.ok, false);
+  const reserved = !r.ok ? r.problems.filter((p) => /reserved name/.test(p.message)) : [];
+  assert.deepEqual(reserved.map((p) => [p.code, p.path, p.line]), [['ERR_CONFIG_SCHEMA', 'tenants.__proto__', 3], ['ERR_CONFIG_SCHEMA', 'constructor', 4]]);
+});
+
 test('a list of files can be loaded instead of a directory', () => {
   const dir = join(fixtures, 'good/split-files');
   const r = tryLoadConfig([join(dir, '10-gateway.yml'), join(dir, '20-tls.yaml')]);
