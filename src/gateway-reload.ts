@@ -85,7 +85,10 @@ export class GatewayReloader {
     if (this.#closed) return;
     this.#watching = true;
     this.#watch?.close();
-    this.#watch = watchTlsFiles(tlsFilePaths(this.#config), () => void this.reloadTls('file'),
+    // Nothing awaits a reload a file change starts: whatever it throws is logged here, never left unhandled.
+    const reload = () => void this.reloadTls('file').catch((err: unknown) =>
+      this.#o.log.error({ err, code: 'ERR_TLS_PROFILE_INVALID', trigger: 'file' }, 'trunkgate: TLS reload on a file change failed; the running profiles keep serving'));
+    this.#watch = watchTlsFiles(tlsFilePaths(this.#config), reload,
       { log: this.#o.log, ...(debounceMs !== undefined ? { debounceMs } : {}) });
   }
 
