@@ -32,18 +32,26 @@ export function rowOf(where: string, role: CertificateRow['role'], info: Certifi
 export function listCertificates(config: GatewayConfig, now: Date): { rows: CertificateRow[]; problems: string[] } {
   const rows: CertificateRow[] = [];
   const problems: string[] = [];
+  // Each certificate on its own: one that does not parse is a problem of its own, and hides none of the others.
+  const add = (owner: string, role: CertificateRow['role'], pem: string, which: string): void => {
+    try {
+      rows.push(rowOf(owner, role, inspectCertificate(pem), now));
+    } catch (e) {
+      problems.push(`${owner} (${which}): ${(e as Error).message}`);
+    }
+  };
   for (const [name, tp] of Object.entries(config.trustpoints)) {
     try {
       const m = loadTrustpointEntry(name, tp);
-      rows.push(rowOf(`trustpoint ${name}`, 'leaf', inspectCertificate(m.certPem), now));
-      for (const c of m.chainPems) rows.push(rowOf(`trustpoint ${name}`, 'chain', inspectCertificate(c), now));
+      add(`trustpoint ${name}`, 'leaf', m.certPem, 'certificate');
+      m.chainPems.forEach((c, i) => add(`trustpoint ${name}`, 'chain', c, `chain certificate ${i + 1}`));
     } catch (e) {
       problems.push(`trustpoint ${name}: ${(e as Error).message}`);
     }
   }
   for (const [name, store] of Object.entries(config.trustStores)) {
     try {
-      for (const c of trustStorePems(name, store)) rows.push(rowOf(`trust store ${name}`, 'ca', inspectCertificate(c), now));
+      trustStorePems(name, store).forEach((c, i) => add(`trust store ${name}`, 'ca', c, `certificate ${i + 1}`));
     } catch (e) {
       problems.push(`trust store ${name}: ${(e as Error).message}`);
     }

@@ -62,3 +62,19 @@ test('a trustpoint that cannot be read is one line, not a crash; a later check s
   assert.equal(w.rows().length, 2);
   w.close();
 });
+
+test('a certificate that does not parse in a trust store hides none of the others: they still get their expiry lines', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tg-expiry-bad-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const start = Date.UTC(2030, 0, 1);
+  const shortCa = createLocalCa({ commonName: 'short-lived CA', now: new Date(start - DAY), validityDays: 11 });
+  const broken = '-----BEGIN CERTIFICATE-----\nMIIBbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n';
+  writeFileSync(join(root, 'store.pem'), broken + shortCa.certPem);
+  const config = { trustpoints: {}, trustStores: { carriers: join(root, 'store.pem') } } as unknown as GatewayConfig;
+  const { log, lines } = captureLog();
+  const w = new CertificateExpiryWatch({ log, config: () => config, clock: new ManualClock(start), everyMs: DAY });
+  w.start();
+  t.after(() => w.close());
+  assert.equal(w.rows().length, 1, 'the good CA is listed');
+  assert.ok(lines.some((l) => l['code'] === 'WARN_CERT_EXPIRING' && l['where'] === 'trust store carriers'), JSON.stringify(lines));
+});
