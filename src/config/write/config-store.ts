@@ -85,6 +85,11 @@ export class ConfigStore {
   readonly #o: ConfigStoreOptions;
   #writing = false;
   readonly #counts = {} as WriteCounts;
+  /**
+   * Refusals are counted each; their lines are one per code a minute (the codes are a closed list, so is this
+   * map), with how many were left out since, so a client looping writes makes no flood.
+   */
+  readonly #lastLine = new Map<string, { at: number; left: number }>();
 
   constructor(options: ConfigStoreOptions) {
     this.#o = options;
@@ -141,7 +146,14 @@ export class ConfigStore {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && /^ERR_CONFIG_/.test(code)) {
       this.#count(op, code as ConfigWriteCode);
-      this.#o.log.info({ code, op, kind, name }, `config: ${op} of ${kind} ${name} refused: ${(e as Error).message.split('\n')[0]} [${code}]`);
+      const now = Date.now();
+      const last = this.#lastLine.get(code);
+      if (last !== undefined && now - last.at < 60_000) last.left++;
+      else {
+        this.#lastLine.set(code, { at: now, left: 0 });
+        this.#o.log.info({ code, op, kind, name, ...(last?.left ? { suppressed: last.left } : {}) },
+          `config: ${op} of ${kind} ${name} refused: ${(e as Error).message.split('\n')[0]} [${code}]`);
+      }
     }
     throw e;
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ConfigStore, type ApplyReport } from '../../../../src/config/write/index.js';
 import { silentLogger } from '../../../../src/log/index.js';
+import { captureLog } from '../../../support/log-capture.js';
 import { validateCipherName } from '../../../../src/tls/cipher-names.js';
 
 const GATEWAY = '# the gateway\ngateway:\n  listen: [{ transport: udp, host: 127.0.0.1, port: 5999 }]\n  defaultTenant: pbx\n  admin: { enabled: false }\n';
@@ -16,14 +17,14 @@ const PEERS = 'dialPeers:\n  # to the PBX\n  - { id: 1, destinationPattern: "^\\
 
 const ok: ApplyReport = { ok: true, changed: ['tenants'], applied: ['routing'], needsRestart: [], problems: [], warnings: [] };
 
-function store(t: TestContext, apply: () => Promise<ApplyReport> = async () => ok) {
+function store(t: TestContext, apply: () => Promise<ApplyReport> = async () => ok, log = silentLogger()) {
   const dir = mkdtempSync(join(tmpdir(), 'trunkgate-store-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'gateway.yaml'), GATEWAY);
   writeFileSync(join(dir, 'tenants.yaml'), TENANTS);
   writeFileSync(join(dir, 'dial-peers.yaml'), PEERS);
   let applied = 0;
-  const s = new ConfigStore({ profilesDir: dir, loadOptions: { validateCipherName, env: {} }, log: silentLogger(), apply: () => { applied++; return apply(); } });
+  const s = new ConfigStore({ profilesDir: dir, loadOptions: { validateCipherName, env: {} }, log, apply: () => { applied++; return apply(); } });
   return { s, dir, applied: () => applied, read: (f: string) => readFileSync(join(dir, f), 'utf8') };
 }
 
@@ -91,4 +92,12 @@ test('a password is never shown, even one a hand edit left in a file', (t) => {
   writeFileSync(join(dir, 'tenants.yaml'), `${TENANTS}  itsp: { digest: { username: u, password: hunter2, passwordEnv: ITSP_PW } }\n`);
   assert.deepEqual(s.get('tenants', 'itsp').value, { digest: { username: 'u', password: '[redacted]', passwordEnv: 'ITSP_PW' } });
   assert.ok(!JSON.stringify(s.list('tenants')).includes('hunter2'));
+});
+
+test('refused writes are each counted, and logged once per code a minute however many come', async (t) => {
+  const { log, lines } = captureLog();
+  const { s } = store(t, async () => ok, log);
+  for (let i = 0; i < 20; i++) await assert.rejects(s.replace('tenants', 'nobody', {}, '*'), { code: 'ERR_CONFIG_NOT_FOUND' });
+  assert.equal(s.counts().replace?.ERR_CONFIG_NOT_FOUND, 20);
+  assert.equal(lines.filter((l) => /refused: .*\[ERR_CONFIG_NOT_FOUND\]/.test(l.msg)).length, 1);
 });
