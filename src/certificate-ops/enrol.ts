@@ -106,7 +106,13 @@ export interface ImportResult {
 function keyCandidates(name: string, tp: TrustpointEntry): { keyPem: string; from: string; pending: boolean }[] {
   const out: { keyPem: string; from: string; pending: boolean }[] = [];
   const pending = pendingKeyPath(tp);
-  if (existsSync(pending)) out.push({ keyPem: readFileSync(pending, 'utf8'), from: `${pending} (the new key of pki csr)`, pending: true });
+  if (existsSync(pending)) {
+    try {
+      out.push({ keyPem: readFileSync(pending, 'utf8'), from: `${pending} (the new key of pki csr)`, pending: true });
+    } catch {
+      // unreadable (permissions): the trustpoint's own key may still match
+    }
+  }
   try {
     out.push({ keyPem: loadTrustpointEntry(name, tp).keyPem, from: `the key of trustpoint ${name} (${trustpointKeyPath(tp)})`, pending: false });
   } catch {
@@ -125,8 +131,17 @@ export function importTrustpointCertificate(config: PkiConfig, req: ImportReques
   if (req.chainPem !== undefined && chainPems.length === 0) refuse('bad-input', `${req.chainLabel ?? 'the chain'}: no certificate in it`, 'ERR_PKI_CERT_INVALID');
   const leaf = checked(() => parseCertificate(first), `${req.certLabel}: `);
   const candidates = keyCandidates(name, tp);
-  const key = candidates.find((c) => leaf.checkPrivateKey(loadPrivateKey(c.keyPem)))
-    ?? refuse('refused', `${req.certLabel} was not issued for ${candidates.map((c) => c.from).join(' or ') || `any key of trustpoint ${name}`}`, 'ERR_PKI_KEY_MISMATCH');
+  // A key that cannot be read (a pending key an interrupted csr left truncated) is passed over, named in the refusal.
+  const unreadable: string[] = [];
+  const key = candidates.find((c) => {
+    try {
+      return leaf.checkPrivateKey(loadPrivateKey(c.keyPem));
+    } catch {
+      unreadable.push(c.from);
+      return false;
+    }
+  }) ?? refuse('refused', `${req.certLabel} was not issued for ${candidates.map((c) => c.from).join(' or ') || `any key of trustpoint ${name}`}`
+    + `${unreadable.length > 0 ? `; not readable as a private key: ${unreadable.join(', ')}` : ''}`, 'ERR_PKI_KEY_MISMATCH');
   // The chain must reach a root: the one the CA sent along when it did, else a CA of one of our trust stores.
   const sentRoot = [...bundle.slice(1), ...chainPems].some((p) => checked(() => inspectCertificate(p), `${req.chainLabel ?? 'the chain'}: `).selfSigned);
   const trusted = sentRoot ? undefined : Object.entries(config.trustStores).flatMap(([n, st]) => {
