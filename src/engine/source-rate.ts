@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import { sourceKey } from '../sip/transport/address.js';
+import { SourceBuckets, takeToken, type TokenBucket } from '../sip/transport/source-buckets.js';
 import type { Flow } from '../sip/transport/types.js';
 
 export interface SourceRateOptions {
@@ -31,10 +32,7 @@ export interface SourceRateStats {
   evicted: number;
 }
 
-interface Bucket {
-  tokens: number;
-  /** When the tokens were last counted (ms). */
-  at: number;
+interface Bucket extends TokenBucket {
   /** The second the 503s below were sent in, and how many. */
   second: number;
   rejects: number;
@@ -52,20 +50,26 @@ export class SourceRate {
   readonly #burst: number;
   readonly #action: 'reject' | 'drop';
   readonly #rejectsPerSecond: number;
-  readonly #maxSources: number;
   readonly #clock: Clock;
   readonly #lines: RateLimitedLog;
-  readonly #buckets = new Map<string, Bucket>();
-  readonly #stats: Omit<SourceRateStats, 'sources'> = { admitted: 0, rejected: 0, dropped: 0, evicted: 0 };
+  readonly #buckets: SourceBuckets<Bucket>;
+  readonly #stats: Omit<SourceRateStats, 'sources' | 'evicted'> = { admitted: 0, rejected: 0, dropped: 0 };
 
   constructor(options: SourceRateOptions, deps: { log: Logger; clock: Clock }) {
     this.#rate = options.ratePerSecond ?? 500;
     this.#burst = Math.max(1, options.burst ?? this.#rate * 2);
     this.#action = options.action ?? 'reject';
     this.#rejectsPerSecond = options.rejectsPerSecond ?? 20;
-    this.#maxSources = Math.max(1, options.maxSources ?? 50_000);
+    const maxSources = Math.max(1, options.maxSources ?? 50_000);
     this.#clock = deps.clock;
     this.#lines = new RateLimitedLog(deps.log, deps.clock, { intervalMs: 60_000 });
+    const burst = this.#burst;
+    this.#buckets = new SourceBuckets<Bucket>({
+      rate: this.#rate, burst, maxSources, make: (now) => ({ tokens: burst, at: now, second: 0, rejects: 0 }),
+      // These sources were still paying off their burst: forgotten, each starts again with a full one.
+      onForgotOwing: (forgotten) => this.#lines.line('warn', 'ERR_ENGINE_SOURCE_RATE', { maxSources, forgotten },
+        `${maxSources} sources tracked: the oldest tenth is forgotten, their rate starts again`, '-table'),
+    });
   }
 
   /** Whether the limit is on at all. */
@@ -74,7 +78,7 @@ export class SourceRate {
   }
 
   stats(): SourceRateStats {
-    return { ...this.#stats, sources: this.#buckets.size };
+    return { ...this.#stats, sources: this.#buckets.size, evicted: this.#buckets.evicted };
   }
 
   /** Charges one new request to the flow's source address. */
@@ -82,17 +86,8 @@ export class SourceRate {
     if (this.#rate <= 0) return 'admit';
     const now = this.#clock.now();
     const source = sourceKey(flow.remoteAddress);
-    let b = this.#buckets.get(source);
-    if (b) {
-      b.tokens = Math.min(this.#burst, b.tokens + ((now - b.at) * this.#rate) / 1000);
-      b.at = now;
-    } else {
-      if (this.#buckets.size >= this.#maxSources) this.#evict(now);
-      b = { tokens: this.#burst, at: now, second: 0, rejects: 0 };
-      this.#buckets.set(source, b);
-    }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    const b = this.#buckets.of(source, now);
+    if (takeToken(b)) {
       this.#stats.admitted++;
       return 'admit';
     }
@@ -110,27 +105,5 @@ export class SourceRate {
     }
     this.#stats.rejected++;
     return 'reject';
-  }
-
-  /**
-   * The table is full: forget every bucket that has filled up again (a full bucket and none are the same), and if
-   * that frees nothing, the tenth that came first.
-   */
-  #evict(now: number): void {
-    const before = this.#buckets.size;
-    for (const [source, b] of this.#buckets) {
-      if (b.tokens + ((now - b.at) * this.#rate) / 1000 >= this.#burst) this.#buckets.delete(source);
-    }
-    if (this.#buckets.size === before) {
-      let n = Math.max(1, Math.floor(before / 10));
-      for (const source of this.#buckets.keys()) {
-        if (n-- <= 0) break;
-        this.#buckets.delete(source);
-      }
-      // These sources were still paying off their burst: forgotten, each starts again with a full one.
-      this.#lines.line('warn', 'ERR_ENGINE_SOURCE_RATE', { maxSources: this.#maxSources, forgotten: before - this.#buckets.size },
-        `${this.#maxSources} sources tracked: the oldest tenth is forgotten, their rate starts again`, '-table');
-    }
-    this.#stats.evicted += before - this.#buckets.size;
   }
 }
