@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CallStats } from '../../../src/b2bua/index.js';
-import { passThrough, type InDialogRequest } from '../../../src/b2bua/pass-through.js';
 import { srfKnowsStatus } from '../../../src/b2bua/sendable-status.js';
-import { ManualClock } from '../../../src/common/index.js';
-import { RateLimitedLog } from '../../../src/log/index.js';
-import { captureLog, settle, sipError } from './fake-srf.js';
-import { FakeDialog } from './pipeline-fakes.js';
+import { settle, sipError } from './fake-srf.js';
 import { offer } from './middleware/place-call-rig.js';
-
-const CODE = 'ERR_B2BUA_IN_DIALOG_REFUSED';
-
-function inDialog(body?: string, headers: Record<string, string> = {}): InDialogRequest {
-  return { ...(body !== undefined ? { body } : {}), get: (n) => headers[n], has: (n) => n in headers };
-}
+import { CODE, inDialog, relay } from './pass-through-rig.js';
 
 interface Sent { status: number; headers?: Record<string, string> | undefined; body?: string | undefined }
 
@@ -29,19 +19,6 @@ function answers(failOn: (status: number) => boolean = () => false) {
   return { sent, res };
 }
 
-function relay() {
-  const { log, lines } = captureLog();
-  const stats = new CallStats();
-  const uas = new FakeDialog();
-  const uac = new FakeDialog();
-  const lost: string[] = [];
-  passThrough({
-    log, callId: 'c1', stats, refusals: new RateLimitedLog(log, new ManualClock(0)), sources: { A: '127.0.0.1', B: 'dial-peer:intl' },
-    onLegLost: (leg, status) => lost.push(`${leg} ${status}`),
-  }, { uas, uac });
-  const coded = () => lines.filter((l) => l.code === CODE && (l.level as number) >= 30);
-  return { stats, uas, uac, lost, lines, coded };
-}
 
 test('pass-through: a far end\'s 599 to a relayed INFO, UPDATE or re-INVITE goes back as 500 with a Reason naming 599; its 201 as 200', async () => {
   const r = relay();

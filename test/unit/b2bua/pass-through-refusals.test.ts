@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CallStats } from '../../../src/b2bua/index.js';
-import type { InDialogMedia } from '../../../src/b2bua/call-sdp.js';
-import { IN_DIALOG_ALLOW, passThrough, type InDialogRequest } from '../../../src/b2bua/pass-through.js';
+import { IN_DIALOG_ALLOW } from '../../../src/b2bua/pass-through.js';
 import { ManualClock } from '../../../src/common/index.js';
 import { RateLimitedLog } from '../../../src/log/index.js';
 import { captureLog, settle, sipError } from './fake-srf.js';
 import { FakeDialog } from './pipeline-fakes.js';
 import { offer, start } from './middleware/place-call-rig.js';
+import { CODE, inDialog, relay } from './pass-through-rig.js';
 
-const CODE = 'ERR_B2BUA_IN_DIALOG_REFUSED';
 const only32 = offer.replace(/a=crypto:[23].*\r\n/g, '');
 const suites = ['AES_CM_128_HMAC_SHA1_80'];
-
-function inDialog(body?: string, headers: Record<string, string> = {}): InDialogRequest {
-  return { ...(body !== undefined ? { body } : {}), get: (n) => headers[n], has: (n) => n in headers };
-}
 
 function answers() {
   const sent: Array<{ status: number; reason?: string | undefined; body?: string | undefined }> = [];
@@ -23,20 +17,6 @@ function answers() {
   return { sent, res };
 }
 
-/** Two legs relayed by passThrough with a call's counters and a rate-limited refusal log. */
-function relay(o: { media?: InDialogMedia } = {}) {
-  const { log, lines } = captureLog();
-  const stats = new CallStats();
-  const uas = new FakeDialog();
-  const uac = new FakeDialog();
-  const lost: string[] = [];
-  passThrough({
-    log, callId: 'c1', stats, refusals: new RateLimitedLog(log, new ManualClock(0)), sources: { A: '127.0.0.1', B: 'dial-peer:intl' },
-    aSuites: suites, bSuites: suites, onLegLost: (leg, status) => lost.push(`${leg} ${status}`), ...(o.media ? { media: o.media } : {}),
-  }, { uas, uac });
-  const coded = () => lines.filter((l) => l.code === CODE && (l.level as number) >= 30);
-  return { stats, uas, uac, lost, lines, coded };
-}
 
 test('pass-through (placed call): 50 re-INVITEs with no suite left: 488 with a Reason each, 50 in the call counters, one line for the caller', async () => {
   const cap = captureLog();
@@ -58,7 +38,7 @@ test('pass-through (placed call): 50 re-INVITEs with no suite left: 488 with a R
 });
 
 test('pass-through: 50 identical offers with no suite left get 488 with a Reason each, 50 counted, one line', async () => {
-  const r = relay();
+  const r = relay({ suites });
   const { sent, res } = answers();
   for (let i = 0; i < 50; i++) r.uas.emit('modify', inDialog(only32), res);
   await settle();
@@ -77,7 +57,7 @@ test('pass-through: 50 identical offers with no suite left get 488 with a Reason
 });
 
 test('pass-through: a media relay failing on 50 in-dialog offers: 503 with a Reason each, 50 counted, one line, no leg lost', async () => {
-  const r = relay({ media: { offer: () => Promise.reject(Object.assign(new Error('late'), { code: 'ERR_MEDIA_TIMEOUT' })), answer: async (_f, sdp) => sdp } });
+  const r = relay({ suites, media: { offer: () => Promise.reject(Object.assign(new Error('late'), { code: 'ERR_MEDIA_TIMEOUT' })), answer: async (_f, sdp) => sdp } });
   const { sent, res } = answers();
   for (let i = 0; i < 25; i++) {
     r.uac.emit('modify', inDialog(offer), res);
@@ -93,7 +73,7 @@ test('pass-through: a media relay failing on 50 in-dialog offers: 503 with a Rea
 });
 
 test('pass-through: a request that cannot be sent to the other leg gets 500 with a Reason, counted, and that leg is lost', async () => {
-  const r = relay();
+  const r = relay({ suites });
   r.uac.request = () => Promise.reject(new Error('no dialog'));
   const { sent, res } = answers();
   r.uas.emit('info', inDialog('Signal=5', { 'Content-Type': 'application/dtmf-relay' }), res);
@@ -105,7 +85,7 @@ test('pass-through: a request that cannot be sent to the other leg gets 500 with
 });
 
 test('pass-through: an UPDATE whose answer keeps no suite the offerer allows gets 488, not a 200 without its answer', async () => {
-  const r = relay();
+  const r = relay({ suites });
   r.uac.request = () => Promise.resolve({ status: 200, body: only32, get: (n: string) => (n === 'Content-Type' ? 'application/sdp' : undefined) });
   const { sent, res } = answers();
   r.uas.emit('update', inDialog(offer, { 'Content-Type': 'application/sdp' }), res);
@@ -116,7 +96,7 @@ test('pass-through: an UPDATE whose answer keeps no suite the offerer allows get
 });
 
 test('pass-through: the far end\'s rejection goes back with its own Reason; without one (Dialog.modify hands none over), with one naming it', async () => {
-  const r = relay();
+  const r = relay({ suites });
   const farReason = 'SIP;cause=403;text="Not on this trunk"';
   r.uac.request = () => Promise.resolve({ status: 403, reason: 'Forbidden', get: (n: string) => (n === 'Reason' ? farReason : undefined) });
   r.uac.modify = () => Promise.reject(Object.assign(sipError(491), { reason: 'Request Pending' }));
@@ -137,7 +117,7 @@ test('pass-through: the far end\'s rejection goes back with its own Reason; with
 });
 
 test('pass-through: REFER, MESSAGE, NOTIFY, PUBLISH, SUBSCRIBE from either leg: 405 with Allow and a Reason, counted, one line a far end', async () => {
-  const r = relay();
+  const r = relay({ suites });
   const sent: Array<Record<string, string> | undefined> = [];
   const res = { send: (status: number, o?: { headers?: Record<string, string> }) => void sent.push({ status: String(status), ...o?.headers }) };
   const methods = ['refer', 'message', 'notify', 'publish', 'subscribe'];
