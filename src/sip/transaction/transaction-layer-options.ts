@@ -1,6 +1,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../log/logger.js';
-import type { TransportSender } from '../transport/types.js';
+import type { SipRequest } from '../message/types.js';
+import type { Flow, TransportSender } from '../transport/types.js';
 import type { TimerSettings } from './types.js';
 
 export interface TransactionLayerOptions {
@@ -22,6 +23,11 @@ export interface TransactionLayerOptions {
   maxWaiting?: number;
   /** INVITE server transactions send 100 (Trying) when the TU has not answered within 200 ms (default true). */
   autoTrying?: boolean;
+  /**
+   * A new request was answered 503 statelessly at the cap on transactions at work, with `reason` (the Reason
+   * header's value): the engine records a refused call's CDR from it.
+   */
+  onRefusedAtCap?(request: SipRequest, flow: Flow, reason: string): void;
 }
 
 export interface Respond2xxOptions {

@@ -19,7 +19,7 @@ import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import type { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { resolveTimerSettings } from './timers.js';
 import type { TransactionContext } from './transaction-context.js';
-import { TransactionReceiver } from './transaction-receiver.js';
+import { OVER_LIMIT_REASON, TransactionReceiver } from './transaction-receiver.js';
 import type { Respond2xxOptions, TransactionLayerOptions } from './transaction-layer-options.js';
 import type {
   ClientTransaction, ClientTransactionUser, SendRequestOptions, ServerTransaction, TimerSettings, TransactionCounters, TransactionKind, TransactionStats,
@@ -88,7 +88,10 @@ export class TransactionLayer {
       ctx: this.#ctx, clients: this.#clients, servers: this.#servers, awaitingAck: this.#awaitingAck,
       autoTrying: opts.autoTrying ?? true,
       atCap: () => this.#liveTotal() >= this.#max,
-      overLimit: () => this.#overLimitLine(),
+      overLimit: (request, flow) => {
+        this.#overLimitLine();
+        opts.onRefusedAtCap?.(request, flow, OVER_LIMIT_REASON);
+      },
       sendStateless: (message, target) => this.sendStateless(message, target),
     });
   }

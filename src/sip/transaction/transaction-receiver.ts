@@ -16,8 +16,10 @@ import { callUser, type TransactionContext } from './transaction-context.js';
 
 /** Seconds in the Retry-After of the 503 past the cap on transactions at work. */
 export const OVER_LIMIT_RETRY_AFTER_S = 5;
+/** The Reason of that 503 (RFC 3326). */
+export const OVER_LIMIT_REASON = reasonValue(503, 'too many transactions at work');
 const overLimitHeaders = (): SipHeader[] => [
-  header('Reason', reasonValue(503, 'too many transactions at work')),
+  header('Reason', OVER_LIMIT_REASON),
   header('Retry-After', String(OVER_LIMIT_RETRY_AFTER_S)),
 ];
 
@@ -34,8 +36,8 @@ export interface TransactionReceiverParts {
   readonly autoTrying: boolean;
   /** Whether the cap on transactions still at work is reached. */
   atCap(): boolean;
-  /** A request was refused at the cap: the layer's rate-limited warn line. */
-  overLimit(): void;
+  /** A request was refused at the cap (its 503 is on its way): the layer's rate-limited warn line, and whoever records refusals. */
+  overLimit(request: SipRequest, flow: Flow): void;
   /** Sends a reply outside any transaction (the 503 past the cap). */
   sendStateless(message: SipMessage, target: SendTarget): Promise<Flow>;
 }
@@ -102,10 +104,10 @@ export class TransactionReceiver {
     }
     if (this.#p.atCap()) {
       this.#p.ctx.stats.rejectedOverLimit++;
-      this.#p.overLimit();
       // The far end reads whose limit it was (RFC 3326) and when to try again (RFC 3261 §21.5.4).
       const busy = buildResponse(request, 503, 'Service Unavailable', { toTag: newBranch().slice(MAGIC_COOKIE.length), headers: overLimitHeaders() });
       this.#p.sendStateless(busy, responseTarget(request, flow)).catch(() => undefined);
+      this.#p.overLimit(request, flow);
       return;
     }
     const target = responseTarget(request, flow);
