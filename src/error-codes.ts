@@ -163,6 +163,7 @@ export const errorCodes = {
   ERR_ENGINE_SOURCE_RATE: 'A source sent new requests faster than its rate: 503 with Retry-After, or dropped.',
   ERR_ENGINE_OVERLOAD: 'The engine or its app fell behind (event-loop delay, unanswered INVITEs): new INVITEs get 503 with Retry-After, or are dropped.',
   ERR_ENGINE_PREWARM: 'The engine thread\'s warm-up through loopback sockets (a throwaway engine and app before the listeners open) failed: the in-memory warm-up ran instead, the first calls perhaps a little slower.',
+  ERR_ENGINE_REFUSAL_CDR_RATE: 'More new INVITEs were refused by the engine (untrusted source, source rate, overload, a full table, no app) than gateway.limits.refusalCdrsPerSecond allows CDRs for: those past it get their answer and their counters but no CDR (refusalRecords.dropped in /stats), one warn line a minute.',
   ERR_ENGINE_REQUEST_INVALID: 'A new request failed the UAS checks after parsing (RFC 3261 §8.2): 400 or 416.',
   ERR_ENGINE_REQUEST_URI_INVALID: 'A request the engine was about to send has no usable Request-URI: it never reaches the wire.',
   ERR_ENGINE_TOO_MANY_HOPS: 'Max-Forwards reached 0 (RFC 3261 §16.3 step 2): 483.',

@@ -11,7 +11,9 @@ export type EngineErrorCode =
   /** The engine's event loop or its app fell behind: new INVITEs get 503 with Retry-After, or are dropped. */
   | 'ERR_ENGINE_OVERLOAD'
   /** The warm-up through loopback sockets failed before the listeners opened: the in-memory one ran instead. */
-  | 'ERR_ENGINE_PREWARM';
+  | 'ERR_ENGINE_PREWARM'
+  /** More new INVITEs refused by the engine than gateway.limits.refusalCdrsPerSecond: those past it get no CDR, only a count. */
+  | 'ERR_ENGINE_REFUSAL_CDR_RATE';
 
 /** Events of the engine an operator watches for (listed with what to do in src/events.ts). */
 export type EngineEventCode =

@@ -1,0 +1,95 @@
+import { getHeader, uriOrUndefined, uriTextOf } from '../sip/message/index.js';
+import type { SipRequest } from '../sip/message/types.js';
+import type { Flow, TransportProtocol } from '../sip/transport/types.js';
+
+/**
+ * One new INVITE the engine refused before any app saw it: what the gateway turns into that call's CDR
+ * (src/refusal-cdrs.ts). Plain data, so it crosses from the engine's worker thread by postMessage. Every string read
+ * from the request is a capped copy; a field the request did not carry in a usable form is null.
+ */
+export interface RefusalRecord {
+  /** When the refusal was sent, ms since the epoch. */
+  time: number;
+  callId: string | null;
+  /** The From URI's user part (a tel: URI's number), as it came. */
+  callingNumber: string | null;
+  /** The Request-URI's user part (a tel: URI's number), as it came. */
+  calledNumber: string | null;
+  sourceAddress: string;
+  sourcePort: number;
+  transport: TransportProtocol;
+  /** The listener that took it, `address:port` (drachtio's recvAddr:recvPort, as the b2bua's records have it). */
+  listener: string;
+  /** The tenant whose listener or trusted sources judged it, when one did. */
+  tenant: string | null;
+  /** The final status sent, and the value of the Reason header it carried (RFC 3326). */
+  status: number;
+  reason: string;
+  /** The stable error code of the refusal (src/error-codes.ts). */
+  code: string;
+}
+
+/** Where the engine's refusals of requests are told (refusal-records.ts keeps those of new INVITEs). */
+export interface RefusalReporter {
+  /**
+   * `request` was answered `status` with `reason` (the Reason header's value) for `code`. `tenant` when the flow does
+   * not carry it (a source the trust check refused on a tenant's listener).
+   */
+  refused(request: SipRequest, flow: Flow, status: number, reason: string, code: string, tenant?: string): void;
+}
+
+/** Longest text a record keeps of any string the network sent. */
+export const MAX_FIELD_CHARS = 256;
+/** Longest header value read for a URI: enough for any real From or Request-URI, and a bound on what one parse costs. */
+const MAX_URI_INPUT = 2_048;
+
+/**
+ * A copy of network text that keeps nothing of the message it came from, at most MAX_FIELD_CHARS long, with control
+ * characters (a `%00` a URI decoded to, a CR) replaced: the record goes into a log line, a file and a database column.
+ */
+export function capped(text: string): string {
+  // The template literal flattens the cut into a string of its own (own-string.ts).
+  const cut = ` ${text.slice(0, MAX_FIELD_CHARS)}`.slice(1);
+  // eslint-disable-next-line no-control-regex
+  return cut.replace(/[\u0000-\u001f\u007f]/g, '?');
+}
+
+/**
+ * The number a URI names: the user part of a sip: or sips: URI without its user parameters (`;npdi`, `;rn=`), or a
+ * tel: URI's number; undefined for any other text. The same reading as the b2bua's calledUser (b2bua/sip-user.ts).
+ */
+export function uriNumber(uriText: string | undefined): string | undefined {
+  if (uriText === undefined || uriText.length > MAX_URI_INPUT) return undefined;
+  const u = uriOrUndefined(uriText.trim());
+  if (!u) return undefined;
+  const raw = u.scheme === 'tel' ? u.host : u.user;
+  if (raw === undefined) return undefined;
+  const semi = raw.indexOf(';');
+  const user = semi < 0 ? raw : raw.slice(0, semi);
+  return user === '' ? undefined : user;
+}
+
+/** The record of one refusal, from the request as it came and the flow it came on. */
+export function buildRefusalRecord(
+  request: SipRequest, flow: Flow, o: { time: number; status: number; reason: string; code: string; tenant?: string | undefined },
+): RefusalRecord {
+  const callId = getHeader(request, 'call-id');
+  const from = getHeader(request, 'from');
+  const calling = from !== undefined && from.length <= MAX_URI_INPUT ? uriNumber(uriTextOf(from)) : undefined;
+  const called = uriNumber(request.uri);
+  const tenant = o.tenant ?? flow.tenant;
+  return {
+    time: o.time,
+    callId: callId !== undefined && callId !== '' ? capped(callId) : null,
+    callingNumber: calling !== undefined ? capped(calling) : null,
+    calledNumber: called !== undefined ? capped(called) : null,
+    sourceAddress: flow.remoteAddress,
+    sourcePort: flow.remotePort,
+    transport: flow.protocol,
+    listener: `${flow.localAddress}:${flow.localPort}`,
+    tenant: tenant !== undefined ? capped(tenant) : null,
+    status: o.status,
+    reason: capped(o.reason),
+    code: o.code,
+  };
+}

@@ -1,0 +1,169 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../common/clock.js';
+import { RateLimitedLog } from '../log/rate-limited-log.js';
+import { getHeader, tagOf, topViaText } from '../sip/message/index.js';
+import type { SipRequest } from '../sip/message/types.js';
+import type { Flow } from '../sip/transport/types.js';
+import { buildRefusalRecord, MAX_FIELD_CHARS, type RefusalRecord, type RefusalReporter } from './refusal-record.js';
+import type { EngineErrorCode } from './errors.js';
+
+export type { RefusalRecord, RefusalReporter } from './refusal-record.js';
+
+/** Records handed on at once at most: a full batch goes at once, the rest of the turn's in the next. */
+export const MAX_BATCH = 256;
+/**
+ * How long a refused INVITE is remembered, so that a retransmission of it refused again is not a second call: an
+ * INVITE client transaction retransmits over UDP until Timer B, 64*T1 = 32 s (RFC 3261 §17.1.1.2).
+ */
+const REMEMBER_MS = 32_000;
+/** Refused INVITEs remembered at most (the bucket's rate keeps far fewer within REMEMBER_MS at the default). */
+const MAX_REMEMBERED = 4_096;
+
+export interface RefusalRecordsOptions {
+  /** Records a second, on average (burst twice that); 0 turns them off (default 50). */
+  perSecond?: number;
+  /** Where each turn's records go (the gateway's CDR writer, across the thread when the engine has its own); absent: off. */
+  deliver?: ((records: RefusalRecord[]) => void) | undefined;
+  clock: Clock;
+  log: Logger;
+  /** Runs `fn` after the I/O of this turn (default setImmediate). */
+  later?: (fn: () => void) => void;
+}
+
+export interface RefusalRecordStats {
+  /** Records a second allowed (0: off). */
+  perSecond: number;
+  /** Refusals of new INVITEs handed on as records. */
+  written: number;
+  /** Refusals of new INVITEs past the bucket: no record, only this count. */
+  dropped: number;
+  /** Retransmissions of an INVITE already recorded, refused again: not a call of their own. */
+  retransmissions: number;
+}
+
+/**
+ * A token bucket: `rate` tokens a second up to `burst`, full at the start. The refusals a flood makes are many; the
+ * records they may cost the CDR file and database are bounded by it.
+ */
+export class RecordBucket {
+  readonly #rate: number;
+  readonly #burst: number;
+  #tokens: number;
+  #at: number;
+
+  constructor(rate: number, burst: number, now: number) {
+    this.#rate = rate;
+    this.#burst = burst;
+    this.#tokens = burst;
+    this.#at = now;
+  }
+
+  /** Takes one token: false when less than one is left at `now`. */
+  take(now: number): boolean {
+    if (now > this.#at) {
+      this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#at) * this.#rate) / 1000);
+      this.#at = now;
+    }
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
+/**
+ * The one owner of the engine's refusals of new INVITEs (no To tag) for the CDRs: every refusal the engine sends
+ * before an app sees the request is reported here (edge-guard.ts, the transaction layer's cap, the core's refusals),
+ * and each becomes a compact record, batched per event-loop turn to `deliver`. Bounded: a token bucket decides which
+ * refusals get a record; the others are counted and named in one warn line a minute. Any other request, and an
+ * in-dialog one, is not a call and is ignored here.
+ */
+export class RefusalRecords implements RefusalReporter {
+  readonly #perSecond: number;
+  readonly #deliver: ((records: RefusalRecord[]) => void) | undefined;
+  readonly #clock: Clock;
+  readonly #later: (fn: () => void) => void;
+  readonly #lines: RateLimitedLog;
+  readonly #bucket: RecordBucket | undefined;
+  /** Call-ID and top Via of each INVITE recorded lately, with when: insertion order is time order. */
+  readonly #recent = new Map<string, number>();
+  #batch: RefusalRecord[] = [];
+  #scheduled = false;
+  #closed = false;
+  readonly #stats = { written: 0, dropped: 0, retransmissions: 0 };
+
+  constructor(o: RefusalRecordsOptions) {
+    this.#perSecond = o.deliver ? Math.max(0, o.perSecond ?? 50) : 0;
+    this.#deliver = o.deliver;
+    this.#clock = o.clock;
+    this.#later = o.later ?? ((fn) => setImmediate(fn));
+    this.#lines = new RateLimitedLog(o.log, o.clock, { intervalMs: 60_000, perCode: 1 });
+    this.#bucket = this.#perSecond > 0 ? new RecordBucket(this.#perSecond, 2 * this.#perSecond, o.clock.now()) : undefined;
+  }
+
+  /** Whether refusals become records (a deliverer and a rate above 0). */
+  get enabled(): boolean {
+    return this.#bucket !== undefined && !this.#closed;
+  }
+
+  refused(request: SipRequest, flow: Flow, status: number, reason: string, code: string, tenant?: string): void {
+    const bucket = this.#bucket;
+    if (bucket === undefined || this.#closed) return;
+    if (request.method !== 'INVITE' || status < 300 || tagOf(getHeader(request, 'to')) !== undefined) return;
+    const now = this.#clock.now();
+    if (this.#seen(request, now)) {
+      this.#stats.retransmissions++;
+      return;
+    }
+    if (!bucket.take(now)) {
+      this.#stats.dropped++;
+      const limited: EngineErrorCode = 'ERR_ENGINE_REFUSAL_CDR_RATE';
+      this.#lines.line('warn', limited, { refusalRecordsDropped: this.#stats.dropped, perSecond: this.#perSecond },
+        `more than ${this.#perSecond} refused INVITEs a second: those past it get no CDR (counted in refusalRecords.dropped)`);
+      return;
+    }
+    this.#stats.written++;
+    this.#batch.push(buildRefusalRecord(request, flow, { time: now, status, reason, code, tenant }));
+    if (this.#batch.length >= MAX_BATCH) this.#flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#later(this.#flushLater);
+    }
+  }
+
+  stats(): RefusalRecordStats {
+    return { perSecond: this.#perSecond, ...this.#stats };
+  }
+
+  /** Hands on what is batched, then takes no more. */
+  close(): void {
+    this.#flush();
+    this.#closed = true;
+  }
+
+  readonly #flushLater = (): void => {
+    this.#scheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    if (this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    this.#deliver!(batch);
+  }
+
+  /** Whether this INVITE (its Call-ID and top Via, so its branch) was recorded within REMEMBER_MS; remembers it if not. */
+  #seen(request: SipRequest, now: number): boolean {
+    const key = `${(getHeader(request, 'call-id') ?? '').slice(0, MAX_FIELD_CHARS)}\u0000${(topViaText(request) ?? '').slice(0, MAX_FIELD_CHARS)}`;
+    const at = this.#recent.get(key);
+    if (at !== undefined && now - at < REMEMBER_MS) return true;
+    // The oldest go first: those past REMEMBER_MS, then, in a table held full, whatever came first.
+    for (const [k, t] of this.#recent) {
+      if (now - t < REMEMBER_MS && this.#recent.size < MAX_REMEMBERED) break;
+      this.#recent.delete(k);
+    }
+    this.#recent.delete(key);
+    this.#recent.set(` ${key}`.slice(1), now);
+    return false;
+  }
+}
