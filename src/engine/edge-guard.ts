@@ -9,6 +9,7 @@ import { reasonHeader } from './core/reject.js';
 import type { SourceRate } from './source-rate.js';
 import type { SourceTrust } from './source-trust.js';
 import { viaKey, type OverloadGuard } from './overload.js';
+import type { RefusalReporter } from './refusal-record.js';
 
 export interface EdgeGuardDeps {
   transport: TransportLayer;
@@ -23,6 +24,8 @@ export interface EdgeGuardDeps {
   readonly retryAfterSeconds: number;
   /** The core's dialogs: whether an in-dialog request has one, and the count of those that did not (absent: no check). */
   dialogs?: { knowsDialog?(request: SipRequest): boolean; strayInDialog?(request: SipRequest, flow: Flow): void };
+  /** Where each refusal sent is told, for the CDR of a refused call (refusal-records.ts). */
+  records?: RefusalReporter | undefined;
 }
 
 /** The Reason of the 403 an untrusted source gets. */
@@ -36,7 +39,8 @@ const NO_DIALOG_REASON = reasonHeader(481, 'no such dialog');
  * trusts gets 403 with a Reason, or nothing; an admitted one carries the tenant that trusts it on its flow), then
  * the per-source request rate (503 with Retry-After and a Reason, or nothing), then overload control for new
  * INVITEs (the same 503, or nothing). All refuse statelessly: no transaction is made, no app is asked, and the
- * answers are bounded per second.
+ * answers are bounded per second. Each refusal answered is told to `records`, which keeps the CDRs of new INVITEs; a
+ * request dropped unanswered has no status to record and is only counted.
  *
  * An in-dialog request (To tag) that matches no dialog and no transaction is a stray: anyone can make one up, so it
  * gets no free pass. It is judged by the trusted-source check and charged to its source's rate as a new request
@@ -44,7 +48,7 @@ const NO_DIALOG_REASON = reasonHeader(481, 'no such dialog');
  * to an INVITE's claimed source ten times), so made-up dialogs cannot fill the transaction table.
  */
 export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUser {
-  const { trust, rate, overload } = deps;
+  const { trust, rate, overload, records } = deps;
   const reply = (request: SipRequest, flow: Flow, status: number, phrase: string, headers: SipHeader[]): void => {
     const res = buildResponse(request, status, phrase, { toTag: newTag(), headers });
     deps.transport.send(serializeMessage(res), responseTarget(request, flow)).catch(() => undefined);
@@ -65,7 +69,10 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
       if (trust) {
         const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? deps.listenerTenant(flow.listenerId) : undefined, stray);
         if (!verdict.admit) {
-          if (verdict.action === 'reject') reply(m as SipRequest, flow, 403, 'Forbidden', [UNTRUSTED_REASON]);
+          if (verdict.action === 'reject') {
+            reply(m as SipRequest, flow, 403, 'Forbidden', [UNTRUSTED_REASON]);
+            records?.refused(m as SipRequest, flow, 403, UNTRUSTED_REASON.value, 'ERR_ENGINE_UNTRUSTED_SOURCE', verdict.tenant);
+          }
           return;
         }
         judged = verdict.tenant !== undefined;
@@ -77,7 +84,10 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
       if (watched && rate?.enabled) {
         const v = rate.take(flow);
         if (v !== 'admit') {
-          if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter(), RATE_REASON]);
+          if (v === 'reject') {
+            reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter(), RATE_REASON]);
+            records?.refused(m as SipRequest, admitted, 503, RATE_REASON.value, 'ERR_ENGINE_SOURCE_RATE');
+          }
           return;
         }
       }
@@ -89,7 +99,10 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
       if (watched && overload?.enabled && (m as SipRequest).method === 'INVITE') {
         const v = overload.admitInvite(overload.watching ? viaKey(topViaText(m)) : undefined, flow.remoteAddress);
         if (v !== 'admit') {
-          if (v === 'reject') reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter(), OVERLOAD_REASON]);
+          if (v === 'reject') {
+            reply(m as SipRequest, flow, 503, 'Service Unavailable', [retryAfter(), OVERLOAD_REASON]);
+            records?.refused(m as SipRequest, admitted, 503, OVERLOAD_REASON.value, 'ERR_ENGINE_OVERLOAD');
+          }
           return;
         }
       }

@@ -1,6 +1,6 @@
 import { GatewayError } from '../common/index.js';
-import type { ListenerSpec } from '../sip/transport/index.js';
-import type { EngineListenerOptions } from './engine-options.js';
+import type { ListenerSpec, TransportLayerOptions } from '../sip/transport/index.js';
+import type { EngineListenerOptions, TransportLimits } from './engine-options.js';
 import type { EngineTls } from './engine-tls.js';
 
 /**
@@ -26,4 +26,28 @@ export function listenerSpecs(listen: readonly EngineListenerOptions[], tls: Eng
       ...(l.tlsProfile !== undefined ? { tlsProfile: l.tlsProfile } : {}),
     };
   });
+}
+
+/** The transport's bounds from the engine's (gateway.limits): what is not given keeps the transport's default. */
+export function transportLimitOptions(tl: TransportLimits): Partial<TransportLayerOptions> {
+  return {
+    ...(tl.handshakeTimeoutMs !== undefined ? { connectTimeoutMs: tl.handshakeTimeoutMs } : {}),
+    ...(tl.unusedTimeoutMs !== undefined ? { unusedTimeoutMs: tl.unusedTimeoutMs } : {}),
+    ...(tl.idleTimeoutMs !== undefined ? { idleTimeoutMs: tl.idleTimeoutMs } : {}),
+    ...(tl.messageTimeoutMs !== undefined ? { messageTimeoutMs: tl.messageTimeoutMs } : {}),
+    ...(tl.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: tl.maxSendBufferBytes } : {}),
+    ...(tl.maxOutboundConnections !== undefined ? { maxOutboundConnections: tl.maxOutboundConnections } : {}),
+    ...(tl.maxOutboundConnectionsPerAddress !== undefined ? { maxOutboundConnectionsPerAddress: tl.maxOutboundConnectionsPerAddress } : {}),
+    ...(tl.badRequestsPerSecondPerSource !== undefined ? { badRequestsPerSecond: tl.badRequestsPerSecondPerSource } : {}),
+    connections: {
+      ...(tl.maxConnections !== undefined ? { maxConnections: tl.maxConnections } : {}),
+      ...(tl.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: tl.maxConnectionsPerSource } : {}),
+      ...(tl.maxHandshakes !== undefined ? { maxHandshakes: tl.maxHandshakes } : {}),
+      ...(tl.maxHandshakesPerSource !== undefined ? { maxHandshakesPerSource: tl.maxHandshakesPerSource } : {}),
+    },
+    ...(tl.maxMessageBytes !== undefined || tl.maxHeaders !== undefined ? { limits: {
+      ...(tl.maxMessageBytes !== undefined ? { maxMessageBytes: tl.maxMessageBytes } : {}),
+      ...(tl.maxHeaders !== undefined ? { maxHeaders: tl.maxHeaders } : {}),
+    } } : {}),
+  };
 }

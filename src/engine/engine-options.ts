@@ -12,6 +12,7 @@ import type { ProxyIdentityTenant } from './core/proxy-identity.js';
 import type { SourceTrustOptions } from './source-trust.js';
 import type { OverloadOptions } from './overload.js';
 import type { LoopbackWarmUp } from './prewarm.js';
+import type { RefusalRecord } from './refusal-record.js';
 
 // What an engine (engine.ts) is built from and what it reports once listening.
 
@@ -78,6 +79,8 @@ export interface TransportLimits {
   /** TLS handshakes in progress at once, in total and per source address (defaults 128 and 16). */
   maxHandshakes?: number;
   maxHandshakesPerSource?: number;
+  /** CDRs a second for new INVITEs the engine refuses itself, burst twice that (default 50; 0: none; refusal-records.ts). */
+  refusalCdrsPerSecond?: number;
 }
 
 /** What the SIP core is built from. */
@@ -135,6 +138,11 @@ export interface EngineOptions {
    * can arrive that it would not take. Absent: at once.
    */
   listenWhen?: Promise<unknown>;
+  /**
+   * Where the records of new INVITEs the engine refused go, a batch per event-loop turn (refusal-records.ts): the
+   * gateway writes each as a CDR. Absent: no records are made.
+   */
+  onRefusalRecords?: (records: RefusalRecord[]) => void;
 }
 
 /** Where an engine listens, once started. */

@@ -3,6 +3,7 @@ import type { FailedListener } from '../sip/transport/index.js';
 import type { SourceTrustStats } from './source-trust.js';
 import type { SourceRateStats } from './source-rate.js';
 import type { OverloadStats } from './overload.js';
+import type { RefusalRecordStats } from './refusal-records.js';
 import type { StageSummary } from './core/stage-times.js';
 import type { ThreadLoadSnapshot } from '../common/thread-load.js';
 import type { TransactionStats } from '../sip/transaction/index.js';
@@ -63,6 +64,8 @@ export interface EngineSnapshot {
   rate: SourceRateStats;
   /** Overload control: shedding now, episodes, new INVITEs shed (503 or dropped) by cause, and its two signals. */
   overload: OverloadStats;
+  /** CDRs of new INVITEs the engine refused itself: the rate allowed, records written, refusals past the rate (no CDR). */
+  refusalRecords: RefusalRecordStats;
   /** Per-stage timings of the engine thread (histograms with their buckets). */
   stages: StageSummary;
   /** The engine thread's event-loop busy and idle time and its garbage collection, since start. */
@@ -107,6 +110,7 @@ export function engineSnapshot(engine: Engine): EngineSnapshot {
     ...(engine.trust ? { trust: engine.trust.stats() } : {}),
     rate: engine.rate.stats(),
     overload: engine.overload.stats(),
+    refusalRecords: engine.refusalRecords.stats(),
     stages: engine.stages.summary(),
     thread: engine.threadLoad.snapshot(),
     listenersDown: engine.transport.failedListeners(),

@@ -9,7 +9,7 @@ import { ControlServer, DEFAULT_CONTROL_PORT } from './control-server.js';
 import { warmEngineThread, type LoopbackWarmUp } from './prewarm.js';
 import { EngineCore as SipCore } from './core/index.js';
 import { EngineTls } from './engine-tls.js';
-import { listenerSpecs } from './engine-listeners.js';
+import { listenerSpecs, transportLimitOptions } from './engine-listeners.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { SourceTrust, type SourceTrustOptions, type TrustReloadResult } from './source-trust.js';
 import type { ProxyIdentityTenant } from './core/proxy-identity.js';
@@ -20,6 +20,7 @@ import { LoadSampler } from './load-sampler.js';
 import { udpKernelQueue } from '../sip/transport/udp-queue.js';
 import { StageTimes } from './core/stage-times.js';
 import { ThreadLoad } from '../common/thread-load.js';
+import { RefusalRecords } from './refusal-records.js';
 
 export type { ClosableEngineCore, EngineAddresses, EngineControlOptions, EngineCoreDeps, EngineListenerOptions, EngineOptions, EngineState, TransportLimits } from './engine-options.js';
 import type { ClosableEngineCore, EngineAddresses, EngineCoreDeps, EngineOptions, EngineState } from './engine-options.js';
@@ -48,6 +49,8 @@ export class Engine {
   readonly stages: StageTimes;
   /** This thread's event-loop busy time and garbage collection. */
   readonly threadLoad = new ThreadLoad();
+  /** The records of new INVITEs refused here, for their CDRs. */
+  readonly refusalRecords: RefusalRecords;
   readonly #load: LoadSampler;
   readonly #log: Logger;
   /** Tenant of each listener, by listener id (read once the listeners are open). */
@@ -78,31 +81,19 @@ export class Engine {
     const listeners = listenerSpecs(options.listen, tls);
     const tl = options.transportLimits ?? {};
     const stages = this.stages = new StageTimes();
+    const records = this.refusalRecords = new RefusalRecords({
+      deliver: options.onRefusalRecords, clock, log: log.child({ component: 'refusal-cdr' }),
+      ...(tl.refusalCdrsPerSecond !== undefined ? { perSecond: tl.refusalCdrsPerSecond } : {}),
+    });
     this.transport = new TransportLayer({
       listeners, log: log.child({ component: 'transport' }), clock: sipClock, stages,
-      ...(tl.handshakeTimeoutMs !== undefined ? { connectTimeoutMs: tl.handshakeTimeoutMs } : {}),
-      ...(tl.unusedTimeoutMs !== undefined ? { unusedTimeoutMs: tl.unusedTimeoutMs } : {}),
-      ...(tl.idleTimeoutMs !== undefined ? { idleTimeoutMs: tl.idleTimeoutMs } : {}),
-      ...(tl.messageTimeoutMs !== undefined ? { messageTimeoutMs: tl.messageTimeoutMs } : {}),
-      ...(tl.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: tl.maxSendBufferBytes } : {}),
-      ...(tl.maxOutboundConnections !== undefined ? { maxOutboundConnections: tl.maxOutboundConnections } : {}),
-      ...(tl.maxOutboundConnectionsPerAddress !== undefined ? { maxOutboundConnectionsPerAddress: tl.maxOutboundConnectionsPerAddress } : {}),
-      ...(tl.badRequestsPerSecondPerSource !== undefined ? { badRequestsPerSecond: tl.badRequestsPerSecondPerSource } : {}),
-      connections: {
-        ...(tl.maxConnections !== undefined ? { maxConnections: tl.maxConnections } : {}),
-        ...(tl.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: tl.maxConnectionsPerSource } : {}),
-        ...(tl.maxHandshakes !== undefined ? { maxHandshakes: tl.maxHandshakes } : {}),
-        ...(tl.maxHandshakesPerSource !== undefined ? { maxHandshakesPerSource: tl.maxHandshakesPerSource } : {}),
-      },
-      ...(tl.maxMessageBytes !== undefined || tl.maxHeaders !== undefined ? { limits: {
-        ...(tl.maxMessageBytes !== undefined ? { maxMessageBytes: tl.maxMessageBytes } : {}),
-        ...(tl.maxHeaders !== undefined ? { maxHeaders: tl.maxHeaders } : {}),
-      } } : {}),
+      ...transportLimitOptions(tl),
       ...(tls ? { tlsClientOptions: tls.clientOptions, tenantForServername: (sn: string) => tls.tenantForServername(sn) } : {}),
     });
     this.transactions = new TransactionLayer({
       transport: this.transport, clock: sipClock, log: log.child({ component: 'transaction' }),
       ...(options.timers ? { timers: options.timers } : {}),
+      onRefusedAtCap: (request, flow, reason) => records.refused(request, flow, 503, reason, 'ERR_SIP_TRANSACTION_LIMIT'),
     });
     // A TLS 1.3 server may refuse our client certificate after we sent on the connection: fail those requests now.
     this.transport.on('flowFailed', (connectionId, err) => void this.transactions.failFlow(connectionId, err));
@@ -110,7 +101,7 @@ export class Engine {
     const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock: sipClock, log };
     const core = options.createCore ? options.createCore(deps) : new SipCore({
       ...deps, log: log.child({ component: 'core' }), ...(options.limits ? { limits: options.limits } : {}), stages,
-      proxyIdentity: proxyIdentityRules(options.trust),
+      proxyIdentity: proxyIdentityRules(options.trust), refusals: records,
     });
     this.core = core;
     // A reset TCP/TLS connection ends the dialogs on it (the app hears an unsolicited BYE and ends the other leg);
@@ -156,6 +147,7 @@ export class Engine {
     this.transport.setUser(edgeGuard(user, {
       transport: this.transport, transactions: this.transactions, trust: this.trust, rate: this.rate, overload: this.overload,
       listenerTenant: (id) => this.#listenerTenants.get(id), get retryAfterSeconds() { return retryAfter(); }, dialogs: this.core,
+      records,
     }));
     this.control = new ControlServer({
       core: this.core,
@@ -275,6 +267,8 @@ export class Engine {
         this.#log.error({ err: e }, 'engine: core close failed');
       }
       this.transactions.close();
+      // What was refused up to here still goes to the gateway, before the engine says it closed.
+      this.refusalRecords.close();
       this.trust?.close();
       this.#load.close();
       this.threadLoad.close();

@@ -15,7 +15,8 @@ export type { SourceTrustOptions, TrustedTenant, TrustReloadResult, TrustReplace
 
 export type TrustVerdict =
   | { admit: true; tenant?: string }
-  | { admit: false; action: 'reject' | 'drop'; cause: 'untrusted-source' | 'tls-address' | 'reject-rate' };
+  /** `tenant`: the one whose listener or certificate the source was judged by, when there was one. */
+  | { admit: false; action: 'reject' | 'drop'; cause: 'untrusted-source' | 'tls-address' | 'reject-rate'; tenant?: string };
 
 /** Sources whose 403s a second are counted at most; past it the table starts again (counted, logged). */
 const MAX_REJECT_SOURCES = 10_000;
@@ -197,9 +198,10 @@ export class SourceTrust {
     this.#lines.line('warn', 'ERR_ENGINE_UNTRUSTED_SOURCE', {
       remote: source, listener: flow.listenerId, protocol: flow.protocol, tenant: tenant ?? '-', cause,
     }, `request from untrusted source ${source} on ${flow.listenerId ?? '-'} refused (${cause})`, key);
+    const judgedBy = tenant !== undefined ? { tenant } : {};
     if ((plan.options.untrusted ?? 'reject') === 'drop') {
       this.#stats.dropped++;
-      return { admit: false, action: 'drop', cause };
+      return { admit: false, action: 'drop', cause, ...judgedBy };
     }
     const second = Math.floor(this.#clock.now() / 1000);
     let r = this.#rejects.get(key);
@@ -215,10 +217,10 @@ export class SourceTrust {
     }
     if (++r.n > (plan.options.rejectsPerSecondPerSource ?? 5)) {
       this.#stats.dropped++;
-      return { admit: false, action: 'drop', cause: 'reject-rate' };
+      return { admit: false, action: 'drop', cause: 'reject-rate', ...judgedBy };
     }
     this.#stats.rejected++;
-    return { admit: false, action: 'reject', cause };
+    return { admit: false, action: 'reject', cause, ...judgedBy };
   }
 
   /** Resolves the plan's host names again and swaps in lists built from them, unless a replace came meanwhile. */

@@ -25,6 +25,7 @@ import { AppNotify } from './app-notify.js';
 import { DialogStore } from './dialog-store.js';
 import { ServerRequests } from './server-requests.js';
 import type { StageTimes } from './stage-times.js';
+import type { RefusalReporter } from '../refusal-record.js';
 
 export interface EngineCoreOptions {
   transactions: TransactionLayer;
@@ -44,6 +45,8 @@ export interface EngineCoreOptions {
   proxyIdentity?: ProxyIdentityTenant[];
   /** The resolver of host names the core must send to (default: the system's, name-lookups.ts). */
   lookup?: (host: string) => Promise<string>;
+  /** Where the refusals of new requests are told, for the CDR of a refused INVITE (refusal-records.ts). */
+  refusals?: RefusalReporter;
 }
 
 /**
@@ -154,6 +157,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#network = new NetworkRequests({
       tl: this.#tl, hub: this.#hub, guard: this.#guard, server: this.#server, dialogs: this.#dialogs, notify: this.#notify,
       uac: this.#uac, proxy: this.#proxy, proxiedDialogs: this.#proxiedDialogs, gate: this.#gate, forApp, stages: o.stages,
+      refusals: o.refusals,
     });
     this.#app = new AppCommands({
       hub: this.#hub, server: this.#server, dialogs: this.#dialogs, notify: this.#notify, uac: this.#uac, uas: this.#uas,

@@ -4,6 +4,7 @@ import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { AppHub } from '../types.js';
 import type { CoreGuard } from './core-guard.js';
+import type { CoreErrorCode } from './errors.js';
 import { OFFERED, cseqMethod, newTag } from './core-util.js';
 import type { DialogStore } from './dialog-store.js';
 import { optionsResponse, ourRouteToken, screenRequest } from './ingress.js';
@@ -11,7 +12,8 @@ import { onNetworkCancel, type NetworkCancelDeps } from './network-cancel.js';
 import { onNetworkInDialog, type InDialogDeps } from './network-in-dialog.js';
 import type { ProxiedDialogs } from './proxied-dialogs.js';
 import type { ProxyCore } from './proxy-core.js';
-import type { Refusal } from './reject.js';
+import { refusalReason, type Refusal } from './reject.js';
+import type { RefusalReporter } from '../refusal-record.js';
 import { methodNotOffered, NO_DIALOG, refuseRequest } from './refuse.js';
 import type { RequestGate } from './request-gate.js';
 import type { ServerRequests } from './server-requests.js';
@@ -29,6 +31,8 @@ export interface NetworkRequestsDeps extends InDialogDeps, NetworkCancelDeps {
   /** Where the ACK re-sent for a retransmitted 2xx goes out. */
   readonly gate: Pick<RequestGate, 'sendStateless'>;
   readonly stages: StageTimes | undefined;
+  /** Where each refusal of a new request is told, for the CDR of a refused INVITE (refusal-records.ts). */
+  readonly refusals?: RefusalReporter | undefined;
 }
 
 /**
@@ -73,7 +77,7 @@ export class NetworkRequests {
       const r = screen.refusal;
       const name = screen.code === 'ERR_ENGINE_TOO_MANY_HOPS' ? 'tooManyHops' : screen.code === 'ERR_ENGINE_BAD_CONTACT' ? 'badContact' : 'refusedRequests';
       this.#c.guard.counted(name, screen.code, r.text ?? r.phrase, flow, `refused ${method} with ${r.status} ${r.phrase}`);
-      refuseRequest(txn, r, this.#c.notify);
+      this.#refuse(txn, flow, r, screen.code);
       return;
     }
     if (screen.foreignRoute && !inDialog) {
@@ -118,19 +122,19 @@ export class NetworkRequests {
     }
     const full = this.#c.guard.admitServer(method, flow);
     if (full) {
-      refuseRequest(txn, full, this.#c.notify);
+      this.#refuse(txn, flow, full, 'ERR_ENGINE_TABLE_FULL');
       return;
     }
     const connId = this.#c.hub.selectApp(method.toLowerCase());
     if (connId === undefined) {
       this.#c.guard.counted('noApp', 'ERR_ENGINE_NO_APP', `no app for ${method}`, flow, `${method} refused: no app routed it`);
-      refuseRequest(txn, this.#c.guard.busy('no application'), this.#c.notify);
+      this.#refuse(txn, flow, this.#c.guard.busy('no application'), 'ERR_ENGINE_NO_APP');
       return;
     }
     if (method === 'INVITE' && this.#c.hub.backlogged?.(connId) === true) {
       this.#c.guard.counted('appBacklog', 'ERR_ENGINE_APP_BACKLOG', `control connection ${connId} backed up`, flow,
         'INVITE refused: the application connection is backed up');
-      refuseRequest(txn, this.#c.guard.busy('application overloaded'), this.#c.notify);
+      this.#refuse(txn, flow, this.#c.guard.busy('application overloaded'), 'ERR_ENGINE_APP_BACKLOG');
       return;
     }
     const p = this.#c.server.create(connId, txn, request, flow, undefined);
@@ -140,6 +144,14 @@ export class NetworkRequests {
       time: this.#c.notify.now(), transactionId: p.txnId, dialogId: '', recvAddr: flow.localAddress, recvPort: flow.localPort,
     }, this.#c.forApp.text(request, flow, flowToken));
     if (method === 'INVITE' && this.#c.stages) p.handedAt = this.#c.stages.handedToApp();
+  }
+
+  /** A new request refused before any app saw it: its answer, and the refusal told for a refused call's CDR. */
+  #refuse(txn: ServerTransaction, flow: Flow, r: Refusal, code: CoreErrorCode): void {
+    // The transaction lets go of its request once the final response is out.
+    const request = txn.request;
+    refuseRequest(txn, r, this.#c.notify);
+    this.#c.refusals?.refused(request, flow, r.status, refusalReason(r), code);
   }
 
   onAck(request: SipRequest, flow: Flow): void {

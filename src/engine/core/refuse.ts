@@ -28,8 +28,9 @@ export function methodNotOffered(method: string): Refusal {
 
 /**
  * Every final response the engine generates for a request from the network goes out here, with its Reason
- * (RFC 3326). A new INVITE refused before any app saw it also gets its CDR (attempt, then stop with the status
- * as its cause).
+ * (RFC 3326). A new INVITE refused before any app saw it also gets drachtio's CDR notifications to the apps that
+ * ask for them (attempt, then stop with the status as its cause); the gateway's own CDR of it comes from the
+ * refusal told to refusal-records.ts.
  */
 export function refuseRequest(txn: ServerTransaction, r: Refusal, notify: Pick<AppNotify, 'cdr' | 'now'>): void {
   const request = txn.request;

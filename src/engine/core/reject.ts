@@ -19,12 +19,17 @@ export interface Refusal {
   allow?: string;
 }
 
+/** The value of the Reason header a refusal's response carries. */
+export function refusalReason(r: Refusal): string {
+  return reasonValue(r.status, r.text ?? r.phrase);
+}
+
 /**
  * A final response the engine itself generates: every one carries a Reason header (RFC 3326) that the far end can
  * read, and a To tag of its own.
  */
 export function refusalResponse(request: SipRequest, r: Refusal, toTag: string): SipResponse {
-  const headers: SipHeader[] = [reasonHeader(r.status, r.text ?? r.phrase)];
+  const headers: SipHeader[] = [header('Reason', refusalReason(r))];
   if (r.retryAfter !== undefined) headers.push(header('Retry-After', String(r.retryAfter)));
   if (r.allow !== undefined) headers.push(header('Allow', r.allow));
   return buildResponse(request, r.status, r.phrase, { toTag, headers });

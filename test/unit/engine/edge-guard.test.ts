@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { edgeGuard } from '../../../src/engine/edge-guard.js';
+import type { OverloadGuard } from '../../../src/engine/overload.js';
 import type { SourceRate } from '../../../src/engine/source-rate.js';
 import type { SourceTrust, TrustVerdict } from '../../../src/engine/source-trust.js';
 import { parseMessage, type SipMessage } from '../../../src/sip/message/index.js';
@@ -29,21 +30,25 @@ function rig(o: {
   trust?: (m: SipMessage, f: Flow, t: string | undefined, stray?: boolean) => TrustVerdict; rate?: 'admit' | 'reject' | 'drop'; rateOff?: boolean; known?: boolean;
   /** Whether the core knows the dialog of an in-dialog request; absent: the guard is built without the core's dialogs. */
   dialog?: boolean;
+  overload?: 'admit' | 'reject' | 'drop';
 }) {
   const sent: { text: string; target: SendTarget }[] = [];
   const passed: { m: SipMessage; flow: Flow }[] = [];
   const judged: (string | undefined)[] = [];
   const charged: Flow[] = [];
   const strays: string[] = [];
+  const told: { method: string; flow: Flow; status: number; reason: string; code: string; tenant: string | undefined }[] = [];
   const trust = o.trust && ({ judge: (m: SipMessage, f: Flow, t: string | undefined, stray?: boolean) => (judged.push(t), o.trust!(m, f, t, stray)) } as unknown as SourceTrust);
   const rate = o.rate && ({ enabled: !o.rateOff, take: (f: Flow) => (charged.push(f), o.rate) } as unknown as SourceRate);
   const guard = edgeGuard({ onMessage: (m, _raw, f) => passed.push({ m, flow: f }) }, {
     transport: { send: (b: Buffer, target: SendTarget) => (sent.push({ text: b.toString(), target }), Promise.resolve(flow)) } as unknown as TransportLayer,
     transactions: { hasServerTransaction: () => o.known === true } as unknown as TransactionLayer,
     trust, rate, listenerTenant: (id) => (id === 'L1' ? 'lan' : undefined), retryAfterSeconds: 7,
+    records: { refused: (m, f, status, reason, code, tenant) => void told.push({ method: m.method, flow: f, status, reason, code, tenant }) },
+    ...(o.overload ? { overload: { enabled: true, watching: false, admitInvite: () => o.overload, absorbAck: () => false } as unknown as OverloadGuard } : {}),
     ...(o.dialog === undefined ? {} : { dialogs: { knowsDialog: () => o.dialog!, strayInDialog: (m: SipMessage) => strays.push((m as { method: string }).method) } }),
   });
-  return { guard, sent, passed, judged, charged, strays };
+  return { guard, sent, passed, judged, charged, strays, told };
 }
 
 test('an untrusted new request gets a stateless 403 with a Reason, to its Via, and goes no further', () => {
@@ -168,4 +173,27 @@ test('a TCP/TLS connection is marked used by a request the trust check admitted 
   assert.equal(run(admitted, msg('BYE', '', ';tag=t1'), false), 1, 'a stray one from a trusted source (answered 481)');
   assert.equal(run(undefined, msg('OPTIONS')), 1, 'no trust check: every request');
   assert.equal(run(undefined, msg('ACK')), 0);
+});
+
+test('each refusal the guard answers is told for the CDRs, with its status, the Reason sent, its code and tenant; a drop is not', () => {
+  const untrusted = rig({ trust: () => ({ admit: false, action: 'reject', cause: 'untrusted-source', tenant: 'lan' }) });
+  untrusted.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.deepEqual(untrusted.told.map((x) => [x.method, x.status, x.reason, x.code, x.tenant]),
+    [['INVITE', 403, 'SIP;cause=403;text="untrusted source"', 'ERR_ENGINE_UNTRUSTED_SOURCE', 'lan']]);
+  const rate = rig({ trust: () => ({ admit: true, tenant: 'carrier' }), rate: 'reject' });
+  rate.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.deepEqual(rate.told.map((x) => [x.status, x.reason, x.code, x.flow.tenant]),
+    [[503, 'SIP;cause=503;text="source over its request rate"', 'ERR_ENGINE_SOURCE_RATE', 'carrier']], 'on the admitted flow, with its tenant');
+  const shed = rig({ rate: 'admit', overload: 'reject' });
+  shed.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.deepEqual(shed.told.map((x) => [x.status, x.reason, x.code]), [[503, 'SIP;cause=503;text="overloaded"', 'ERR_ENGINE_OVERLOAD']]);
+  assert.match(shed.sent[0]!.text, /^SIP\/2\.0 503 /);
+  const dropped = [
+    rig({ trust: () => ({ admit: false, action: 'drop', cause: 'untrusted-source' }) }), rig({ rate: 'drop' }), rig({ rate: 'admit', overload: 'drop' }),
+  ];
+  for (const d of dropped) d.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.deepEqual(dropped.map((d) => [d.sent.length, d.told.length]), [[0, 0], [0, 0], [0, 0]], 'no answer, nothing to record');
+  const passed = rig({ trust: () => ({ admit: true, tenant: 'carrier' }), rate: 'admit', overload: 'admit' });
+  passed.guard.onMessage(msg('INVITE'), Buffer.alloc(0), flow);
+  assert.deepEqual([passed.passed.length, passed.told.length], [1, 0]);
 });

@@ -76,6 +76,7 @@ test('a tenant listener takes new requests only from that tenant\'s sources', as
   const { t } = await trust();
   assert.deepEqual(t.judge(INVITE, flow('203.0.113.10'), 'itsp'), { admit: true, tenant: 'itsp' });
   assert.equal(t.judge(INVITE, flow('10.1.2.3'), 'itsp').admit, false, 'trusted by pbx, not by this listener\'s tenant');
+  assert.equal((t.judge(INVITE, flow('10.1.2.4'), 'itsp') as { tenant?: string }).tenant, 'itsp', 'the refusal names the listener\'s tenant');
 });
 
 test('TLS peers are identified by certificate; a tenant with trustedSources also holds them to those addresses', async () => {
@@ -83,7 +84,8 @@ test('TLS peers are identified by certificate; a tenant with trustedSources also
   const tls = (address: string, tenant: string) => flow(address, { protocol: 'tls', tls: { version: 'TLSv1.3', cipher: 'x', authorized: true, identities: [], tenant } });
   assert.deepEqual(t.judge(INVITE, tls('192.0.2.50', 'partner'), undefined), { admit: true, tenant: 'partner' });
   assert.deepEqual(t.judge(INVITE, tls('198.51.100.7', 'carrier'), undefined), { admit: true, tenant: 'carrier' });
-  assert.deepEqual(t.judge(INVITE, tls('192.0.2.50', 'carrier'), undefined), { admit: false, action: 'reject', cause: 'tls-address' });
+  assert.deepEqual(t.judge(INVITE, tls('192.0.2.50', 'carrier'), undefined), { admit: false, action: 'reject', cause: 'tls-address', tenant: 'carrier' },
+    'the refusal names the tenant the certificate claimed, for its CDR');
 });
 
 test('a TLS connection with no verified client certificate gets no tenant from its listener or SNI: its address decides', async () => {
