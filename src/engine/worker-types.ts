@@ -33,6 +33,8 @@ export interface EngineWorkerOptions {
   prewarmModule?: string;
   /** The listeners wait for a `listen` message (startEngineWorker's `listenWhen`). */
   holdListeners?: boolean;
+  /** The engine records the new INVITEs it refuses and posts them to the starter (startEngineWorker's `onRefusalRecords`). */
+  refusalRecords?: boolean;
   /** pino level of the worker's own logger (default info; main.ts passes TRUNKGATE_LOG_LEVEL, checked). */
   logLevel?: string;
   /** Its log form (the main thread's: pretty on a terminal). */

@@ -1,27 +1,18 @@
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { errorCodeOf, GatewayError, startIdleMemoryRelease, startProductWorker } from '../common/index.js';
 import { createLogger } from '../log/index.js';
-import type { ProfileInput, ReloadResult } from '../tls/index.js';
-import { Engine, type EngineAddresses } from './engine.js';
-import { engineSnapshot, type EngineSnapshot } from './engine-snapshot.js';
+import type { ReloadResult } from '../tls/index.js';
+import { Engine } from './engine.js';
+import { engineSnapshot } from './engine-snapshot.js';
 import { closeConnectionByAdmin } from './close-connection.js';
 import { loopbackWarmUpFrom } from './prewarm.js';
+import type { RefusalRecord } from './refusal-record.js';
 import type { SourceTrustOptions, TrustReloadResult } from './source-trust.js';
 import type { ConnectionInfo, ListenerRetry } from '../sip/transport/index.js';
-import type { EngineWorkerErrorCode, EngineWorkerFailure, EngineWorkerHandle, EngineWorkerOptions } from './worker-types.js';
+import { closer, reloader, snapshotter, supervise, workerQuery, type FromWorker, type ToWorker } from './worker-messages.js';
+import type { EngineWorkerErrorCode, EngineWorkerHandle, EngineWorkerOptions } from './worker-types.js';
 
-type ToWorker = { type: 'close' } | { type: 'listen' } | { type: 'reloadTls'; id: number; profiles: ProfileInput[] } | { type: 'snapshot'; id: number }
-  | { type: 'closeConnection'; id: number; connection: string } | { type: 'drain'; retryAfterSeconds: number }
-  | { type: 'reloadTrust'; id: number; plan: SourceTrustOptions } | { type: 'retryListeners'; id: number } | { type: 'retryAfter'; seconds: number };
-type FromWorker =
-  | { type: 'started'; addresses: EngineAddresses }
-  | { type: 'failed'; code: string; message: string }
-  | { type: 'reloaded'; id: number; result: ReloadResult }
-  | { type: 'trustReloaded'; id: number; result: TrustReloadResult }
-  | { type: 'listenersRetried'; id: number; result: ListenerRetry }
-  | { type: 'snapshot'; id: number; snapshot: EngineSnapshot }
-  | { type: 'connectionClosed'; id: number; info: ConnectionInfo | null }
-  | { type: 'closed' };
+export { supervise } from './worker-messages.js';
 
 const MARK = '__trunkgateEngineWorker';
 /** How long a worker may wait for its `listen` message beyond its own start bound (whatever the caller waits on). */
@@ -33,12 +24,21 @@ const WARM_UP_MAX_MS = 3_000;
  * Runs an Engine in a worker_threads Worker, so SIP and the control protocol get a core of their own while the app runs
  * in the main thread. The worker runs this module (productModuleUrl: dist/engine/worker.js, or the TypeScript source
  * with tsx's loader). Rejects with ERR_ENGINE_WORKER, with the engine's code in `details.code` when it failed to start.
- * With `listenWhen` the engine opens its listeners only once that settles (after its own pre-warm).
+ * With `listenWhen` the engine opens its listeners only once that settles (after its own pre-warm). With
+ * `onRefusalRecords` the engine records the new INVITEs it refuses, and each turn's records come to it here from the
+ * moment the listeners open (before this resolves, too).
  */
-export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Promise<unknown>): Promise<EngineWorkerHandle> {
-  const data = { workerData: { [MARK]: true, options: listenWhen ? { ...options, holdListeners: true } : options } };
-  const worker = startProductWorker('engine/worker', data);
+export function startEngineWorker(
+  options: EngineWorkerOptions, listenWhen?: Promise<unknown>, onRefusalRecords?: (records: RefusalRecord[]) => void,
+): Promise<EngineWorkerHandle> {
+  const given = { ...options, ...(listenWhen ? { holdListeners: true } : {}), ...(onRefusalRecords ? { refusalRecords: true } : {}) };
+  const worker = startProductWorker('engine/worker', { workerData: { [MARK]: true, options: given } });
   const timeoutMs = options.timeoutMs ?? 10_000;
+  if (onRefusalRecords) {
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'refusalRecords') onRefusalRecords(m.records);
+    });
+  }
 
   return new Promise<EngineWorkerHandle>((resolve, reject) => {
     let settled = false;
@@ -64,7 +64,10 @@ export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Pro
     const onExit = (code: number) => fail(`engine worker exited with code ${code} while starting`);
     worker.once('error', onError);
     worker.once('exit', onExit);
-    worker.once('message', (m: FromWorker) => {
+    const onStart = (m: FromWorker): void => {
+      // Records of refusals may come first: the listeners are open before the engine reports it started.
+      if (m.type === 'refusalRecords') return;
+      worker.off('message', onStart);
       worker.off('error', onError);
       worker.off('exit', onExit);
       settled = true;
@@ -97,93 +100,9 @@ export function startEngineWorker(options: EngineWorkerOptions, listenWhen?: Pro
         },
         onFailure: (l) => watch.listeners.push(l),
       });
-    });
+    };
+    worker.on('message', onStart);
   });
-}
-
-/**
- * Watches a started worker for the rest of its life: an 'error' (uncaught in the worker) or an 'exit' that no
- * close() asked for is reported once to the listeners. An error that nobody listens to is still reported
- * (without the listener Node would turn it into an uncaught exception in this thread).
- */
-export function supervise(worker: Worker): { closing: boolean; listeners: Array<(f: EngineWorkerFailure) => void> } {
-  const state = { closing: false, listeners: [] as Array<(f: EngineWorkerFailure) => void>, reported: false };
-  const report = (f: EngineWorkerFailure) => {
-    if (state.closing || state.reported) return;
-    state.reported = true;
-    for (const l of state.listeners) l(f);
-  };
-  worker.on('error', (err: Error) => report({ code: 'ERR_ENGINE_WORKER_CRASHED', message: `engine worker crashed: ${err.message}`, err }));
-  worker.on('exit', (exitCode: number) => report({ code: 'ERR_ENGINE_WORKER_EXITED', message: `engine worker exited with code ${exitCode}`, exitCode }));
-  return state;
-}
-
-/**
- * A question to the worker and its answer, matched by id: `send` posts the question, `answer` picks the answer out
- * of the worker's messages; no answer within `timeoutMs` rejects with ERR_ENGINE_WORKER naming `what`.
- */
-function workerQuery<A, R>(worker: Worker, timeoutMs: number, what: string, send: (id: number, args: A) => ToWorker,
-  answer: (m: FromWorker) => { id: number; value: R } | undefined): (args: A) => Promise<R> {
-  let seq = 0;
-  const waiting = new Map<number, (r: R) => void>();
-  worker.on('message', (m: FromWorker) => {
-    const a = answer(m);
-    if (!a) return;
-    waiting.get(a.id)?.(a.value);
-    waiting.delete(a.id);
-  });
-  return (args) => new Promise<R>((resolve, reject) => {
-    const id = ++seq;
-    const timer = setTimeout(() => {
-      waiting.delete(id);
-      reject(new GatewayError<EngineWorkerErrorCode>('ERR_ENGINE_WORKER', `engine worker did not answer ${what} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    waiting.set(id, (r) => {
-      clearTimeout(timer);
-      resolve(r);
-    });
-    worker.postMessage(send(id, args));
-  });
-}
-
-function reloader(worker: Worker, timeoutMs: number): (profiles: ProfileInput[]) => Promise<ReloadResult> {
-  return workerQuery<ProfileInput[], ReloadResult>(worker, timeoutMs, 'a TLS reload', (id, profiles) => ({ type: 'reloadTls', id, profiles }),
-    (m) => (m.type === 'reloaded' ? { id: m.id, value: m.result } : undefined));
-}
-
-function snapshotter(worker: Worker, timeoutMs: number): () => Promise<EngineSnapshot> {
-  const query = workerQuery<void, EngineSnapshot>(worker, timeoutMs, 'a snapshot query', (id) => ({ type: 'snapshot', id }),
-    (m) => (m.type === 'snapshot' ? { id: m.id, value: m.snapshot } : undefined));
-  return () => query();
-}
-
-function closer(worker: Worker, timeoutMs: number): () => Promise<void> {
-  let closing: Promise<void> | undefined;
-  return () => {
-    closing ??= new Promise<void>((resolve) => {
-      let exited = false;
-      worker.once('exit', () => {
-        exited = true;
-        clearTimeout(timer);
-        resolve();
-      });
-      // The worker ends on its own once the engine has closed; one that lingers is terminated.
-      const timer = setTimeout(() => {
-        if (!exited) void worker.terminate();
-      }, timeoutMs);
-      worker.on('message', (m: FromWorker) => {
-        if (m.type === 'closed') {
-          clearTimeout(timer);
-          setTimeout(() => {
-            if (!exited) void worker.terminate();
-          }, 1_000).unref();
-        }
-      });
-      worker.on('error', () => undefined);
-      worker.postMessage({ type: 'close' } satisfies ToWorker);
-    });
-    return closing;
-  };
 }
 
 /** Inside the worker: build and start the engine, report, and close it when told. */
@@ -213,6 +132,7 @@ async function runInWorker(options: EngineWorkerOptions): Promise<void> {
       ...(options.prewarmCalls ? { prewarmCalls: options.prewarmCalls } : {}),
       ...(options.prewarmModule ? { loopbackWarmUp: loopbackWarmUpFrom(options.prewarmModule, WARM_UP_MAX_MS) } : {}),
       ...(listenWhen ? { listenWhen } : {}),
+      ...(options.refusalRecords ? { onRefusalRecords: (records: RefusalRecord[]) => post({ type: 'refusalRecords', records }) } : {}),
     });
     post({ type: 'started', addresses: await engine.start() });
     startIdleMemoryRelease();
