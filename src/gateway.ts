@@ -2,21 +2,21 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { startB2bua, type B2buaApp, type B2buaErrorCode, type B2buaOptions, type B2buaPolicy } from './b2bua/index.js';
 import { startAppPool } from './b2bua/workers/app-pool.js';
-import { startEngine, type Engine, type EngineAddresses, type EngineListenerOptions, type TransportLimits } from './engine/engine.js';
-import { startEngineWorker } from './engine/worker.js';
-import type { EngineWorkerFailure, EngineWorkerHandle } from './engine/worker-types.js';
+import type { EngineAddresses, EngineListenerOptions, TransportLimits } from './engine/engine.js';
+import type { EngineWorkerFailure } from './engine/worker-types.js';
 import type { EngineTlsOptions } from './engine/engine-tls.js';
 import type { SourceTrustOptions, TrustReloadResult } from './engine/source-trust.js';
 import type { CoreLimits } from './engine/core/limits.js';
 import type { OverloadOptions } from './engine/overload.js';
-import { engineSnapshot, type EngineSnapshot } from './engine/engine-snapshot.js';
-import { closeConnectionByAdmin } from './engine/close-connection.js';
+import type { EngineSnapshot } from './engine/engine-snapshot.js';
 import type { ConnectionInfo, ListenerRetry } from './sip/transport/index.js';
 import type { ProfileInput, ReloadResult } from './tls/index.js';
 import { silentLogger, type LogStyle } from './log/index.js';
 import { createCdrSink, type CdrSink, type CdrSinkOptions } from './cdr/index.js';
 import { keepCallObjectsYoung, productModuleUrl } from './common/index.js';
 import { prewarmB2bua } from './prewarm/b2bua-prewarm.js';
+import { startEmbeddedEngine, type EmbeddedEngine } from './gateway-engine.js';
+import { refusalCdrWriter } from './refusal-cdrs.js';
 
 export interface GatewayOptions {
   /** SIP listeners of the engine. */
@@ -182,50 +182,32 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const inWorker = options.engineInWorker ?? true;
   // The b2bua thread warms up while the engine starts (and warms its own); the engine opens its listeners after both.
   const warmed = options.prewarmCalls ? warmB2buaThread(options.prewarmCalls, options.policy ? 'policy' : 'plain', log) : undefined;
-  let engine: {
-    addresses: EngineAddresses; reloadTls(p: ProfileInput[]): Promise<ReloadResult>; snapshot(): Promise<EngineSnapshot>; close(): Promise<void>;
-    reloadTrust(plan: SourceTrustOptions): Promise<TrustReloadResult>;
-    retryListeners(): Promise<ListenerRetry>;
-    closeConnection(id: string): Promise<ConnectionInfo | undefined>;
-    drain(retryAfterSeconds: number): void;
-    setRetryAfterSeconds(seconds: number): void;
-    onFailure?: EngineWorkerHandle['onFailure'];
-  };
-  const tls = {
+  const engineSpec = {
+    listen: options.listen,
+    // One control connection per b2bua app; the engine refuses any more (maxApps).
+    control: { ...options.control, maxApps: options.policy ? Math.max(1, options.apps ?? 1) : 1 },
     ...(options.tls ? { tls: options.tls } : {}), ...(options.trust ? { trust: options.trust } : {}),
     ...(options.limits?.core ? { limits: options.limits.core } : {}),
     ...(options.limits?.transport ? { transportLimits: options.limits.transport } : {}),
     ...(options.limits?.overload ? { overload: options.limits.overload } : {}),
     ...(options.prewarmCalls ? { prewarmCalls: options.prewarmCalls } : {}),
   };
-  // One control connection per b2bua app; the engine refuses any more (maxApps).
-  const control0 = { ...options.control, maxApps: options.policy ? Math.max(1, options.apps ?? 1) : 1 };
-  if (inWorker) {
-    const w: EngineWorkerHandle = await startEngineWorker({
-      listen: options.listen, control: control0, ...tls, ...(options.logLevel ? { logLevel: options.logLevel } : {}),
-      ...(options.logStyle ? { logStyle: options.logStyle } : {}),
-      // The engine's thread warms up through loopback sockets with the same module as the app workers (prewarm.ts).
-      ...(options.prewarmCalls ? { prewarmModule: WORKER_PREWARM_MODULE } : {}),
-    }, warmed);
-    engine = { addresses: w.ports, reloadTls: w.reloadTls, snapshot: w.snapshot, close: w.close, onFailure: w.onFailure, closeConnection: w.closeConnection,
-      drain: w.drain, reloadTrust: w.reloadTrust, retryListeners: w.retryListeners, setRetryAfterSeconds: w.setRetryAfterSeconds };
-  } else {
-    // One thread for both: the b2bua's warm-up first, then the engine's.
-    await warmed;
-    const e: Engine = await startEngine({ listen: options.listen, control: control0, ...tls, log });
-    engine = {
-      addresses: e.addresses()!, reloadTls: (p) => Promise.resolve(e.reloadTls(p)), snapshot: () => Promise.resolve(engineSnapshot(e)), close: () => e.close(),
-      reloadTrust: (plan) => e.reloadTrust(plan), retryListeners: () => e.retryListeners(),
-      closeConnection: (id) => Promise.resolve(closeConnectionByAdmin(e, id, log.child({ thread: 'engine' }))),
-      drain: (s) => e.drain(s), setRetryAfterSeconds: (s) => e.setRetryAfterSeconds(s),
-    };
+  // One sink for every b2bua app and for the engine's refusals: worker apps post their records to this thread, so
+  // each file and table has one writer. Open before the engine, whose listeners may refuse calls at once.
+  const cdr: CdrSink | undefined = options.cdr ? await createCdrSink(options.cdr, { log }) : undefined;
+  let engine: EmbeddedEngine;
+  try {
+    engine = await startEmbeddedEngine(engineSpec, {
+      inWorker, warmed, log, logLevel: options.logLevel, logStyle: options.logStyle, prewarmModule: WORKER_PREWARM_MODULE,
+      onRefusalRecords: refusalCdrWriter(log.child({ component: 'engine' }), cdr),
+    });
+  } catch (e) {
+    await cdr?.close();
+    throw e;
   }
   const control = engine.addresses.control;
   let b2bua: B2buaApp;
-  let cdr: CdrSink | undefined;
   try {
-    // One sink for every b2bua app: worker apps post their records to this thread, so each file and table has one writer.
-    cdr = options.cdr ? await createCdrSink(options.cdr, { log }) : undefined;
     const onCdr = cdr ? { onCdr: cdr.write } : {};
     const engineAt = { host: control.host, port: control.port, secret: options.control.secret };
     b2bua = options.policy && (options.apps ?? 1) > 1
@@ -240,8 +222,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         log, ...onCdr,
       });
   } catch (e) {
-    await cdr?.close();
     await engine.close();
+    await cdr?.close();
     throw e;
   }
   let closing: Promise<void> | undefined;

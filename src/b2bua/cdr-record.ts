@@ -78,7 +78,14 @@ export interface CdrRecord {
   durationMs: number;
   /** The A leg's final status (200 for a connected call). */
   status: number;
-  /** Why it ended: `normal`, `cancelled`, `denied:<category>`, `no-route`, `no-answer`, `b-leg-<status>`, `shutdown`, … */
+  /**
+   * Why it ended: `normal`, `cancelled`, `denied:<category>`, `no-route`, `no-answer`, `b-leg-<status>`, `shutdown`, …;
+   * `refused:<code>` for a new INVITE the embedded engine refused before any app saw it, `<code>` the refusal's stable
+   * error code (`ERR_ENGINE_UNTRUSTED_SOURCE`, `ERR_ENGINE_SOURCE_RATE`, `ERR_ENGINE_OVERLOAD`, `ERR_SIP_TRANSACTION_LIMIT`,
+   * `ERR_ENGINE_TABLE_FULL`, `ERR_ENGINE_NO_APP`, `ERR_ENGINE_APP_BACKLOG`, `ERR_ENGINE_REQUEST_INVALID`,
+   * `ERR_ENGINE_TOO_MANY_HOPS`, `ERR_ENGINE_BAD_CONTACT`); such a record has no B leg (attempts 0, targets empty), setup
+   * and end at the refusal, and released by `engine` (src/refusal-cdrs.ts).
+   */
   cause: string;
   /** Who ended it: the caller, the called side, the gateway (a refusal, a timer, a failed trunk, shutdown), the engine. */
   releasedBy: ReleasedBy | null;
