@@ -87,7 +87,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
       maxOutboundConnections: l.maxOutboundConnections, maxOutboundConnectionsPerAddress: l.maxOutboundConnectionsPerAddress, maxMessageBytes: l.maxMessageBytes, maxHeaders: l.maxHeaders,
       requestsPerSecondPerSource: l.requestsPerSecondPerSource, overRate: l.overRate, badRequestsPerSecondPerSource: l.badRequestsPerSecondPerSource,
       ...(l.requestBurstPerSource !== undefined ? { requestBurstPerSource: l.requestBurstPerSource } : {}),
-      maxHandshakes: l.maxHandshakes, maxHandshakesPerSource: l.maxHandshakesPerSource,
+      maxHandshakes: l.maxHandshakes, maxHandshakesPerSource: l.maxHandshakesPerSource, refusalCdrsPerSecond: l.refusalCdrsPerSecond,
     },
     overload: { maxUtilization: l.maxUtilization, maxEventLoopDelayMs: l.maxEventLoopDelayMs, maxReceiveQueueMs: l.maxReceiveQueueMs, maxUnansweredInvites: l.maxUnansweredInvites, action: l.overload },
   };

@@ -122,6 +122,12 @@ export const LimitsSchema = z.strictObject({
   overRate: z.enum(['reject', 'drop']).default('reject'),
   /** 400s a second one source may be sent for messages that cannot be parsed (burst twice that); past it, no answer. */
   badRequestsPerSecondPerSource: ms(1, 1_000_000, 5),
+  /**
+   * CDRs a second (burst twice that) for new INVITEs the embedded engine refuses before any app sees them (untrusted
+   * source, source rate, overload, a full table, no app); past it a refusal is answered and counted but gets no CDR.
+   * 0: no such CDRs.
+   */
+  refusalCdrsPerSecond: ms(0, 100_000, 50),
   maxHandshakes: ms(1, 1_000_000, 128),
   maxHandshakesPerSource: ms(1, 1_000_000, 16),
   /**
