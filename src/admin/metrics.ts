@@ -183,6 +183,8 @@ export class GatewayMetrics {
       (i) => (i.engine.overload ? [[{}, i.engine.overload.admitShare]] : []));
     counter('trunkgate_engine_events_total', 'SIP core counters (refusals, limits hit, app answers missed), by name', ['event'],
       (i) => Object.entries(i.engine.core ?? {}).filter(([k]) => !CORE_LEVELS.has(k)).map(([event, n]) => [{ event }, n]));
+    counter('trunkgate_refusal_cdrs_total', 'New INVITEs the engine refused before any app saw them, by outcome: written (a CDR), dropped (past gateway.limits.refusalCdrsPerSecond: no CDR)',
+      ['outcome'], (i) => (i.engine.refusalRecords ? [[{ outcome: 'written' }, i.engine.refusalRecords.written], [{ outcome: 'dropped' }, i.engine.refusalRecords.dropped]] : []));
     counter('trunkgate_control_events_total', 'The control port: apps and connections refused, socket and listener errors, send buffers overflowed, by name', ['event'],
       (i) => Object.entries(i.engine.control ?? {}).filter(([k]) => k !== 'appsConnected').map(([event, n]) => [{ event }, n]));
     gauge('trunkgate_engine_table_size', 'Entries in the SIP core\'s tables (dialogs, pending transactions)', ['table'],

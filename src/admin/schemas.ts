@@ -187,6 +187,11 @@ export const statsSchema = {
             unansweredInvites: int,
           },
         },
+        refusalRecords: {
+          type: 'object',
+          description: 'CDRs of new INVITEs the engine refused before any app saw them: the rate allowed (gateway.limits.refusalCdrsPerSecond, 0: off), records written, refusals past the rate (answered and counted, no CDR), and retransmissions of a recorded INVITE refused again (no second CDR)',
+          properties: { perSecond: int, written: int, dropped: int, retransmissions: int },
+        },
         heap: { type: 'object', properties: { total: int, used: int, external: int } },
         control: {
           type: 'object',

@@ -46,6 +46,7 @@ export function b2buaRoutes(services: AdminServices, actions: AdminActions, refu
           ...(e.trust ? { trust: e.trust } : {}),
           ...(e.rate ? { rate: e.rate } : {}),
           ...(e.overload ? { overload: e.overload } : {}),
+          ...(e.refusalRecords ? { refusalRecords: e.refusalRecords } : {}),
           ...(e.stages ? { stages: e.stages } : {}),
           ...(e.thread ? { thread: e.thread } : {}),
           listenersDown: e.listenersDown,
