@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayError } from '../common/gateway-error.js';
 import { pkiError } from './errors.js';
@@ -66,9 +66,12 @@ export interface PemFile {
  * Replaces several files together (a key with its certificate and chain), so that a failure part way never leaves
  * a key beside a certificate it does not belong to: each is written beside its target and synced to disk first;
  * then each is renamed in, in the order given, the old one kept as a hard link until all are in. When any step
- * fails, the files already replaced get their old contents back and nothing written here is left behind.
+ * fails, every file already replaced gets its old contents back from that link (renamed back, else its bytes copied
+ * back) and nothing written here is left behind. A backup is only removed once its file is back: one that could not
+ * be put back stays, and the error names it.
  */
 export function writePemFiles(files: readonly PemFile[]): void {
+  if (new Set(files.map((f) => f.path)).size !== files.length) throw new Error(`writePemFiles: a path given twice (${files.map((f) => f.path).join(', ')})`);
   const tmp = (p: string): string => `${p}.tmp-${process.pid}`;
   const bak = (p: string): string => `${p}.bak-${process.pid}`;
   const replaced: { path: string; backedUp: boolean }[] = [];
@@ -82,21 +85,40 @@ export function writePemFiles(files: readonly PemFile[]): void {
       replaced.push({ path: f.path, backedUp });
     }
   } catch (cause) {
-    for (const r of replaced.reverse()) {
-      try {
-        if (r.backedUp) renameSync(bak(r.path), r.path);
-        else rmSync(r.path, { force: true });
-      } catch {
-        // Best effort: the error below names the files.
-      }
-    }
+    const stuck = replaced.reverse().filter((r) => !putBack(r.path, r.backedUp ? bak(r.path) : undefined));
     for (const f of files) {
-      rmSync(tmp(f.path), { force: true });
-      rmSync(bak(f.path), { force: true });
+      quietly(() => rmSync(tmp(f.path), { force: true }));
+      if (!stuck.some((r) => r.path === f.path)) quietly(() => rmSync(bak(f.path), { force: true }));
     }
-    throw pkiError('ERR_PKI_IO', `cannot write ${files.map((f) => f.path).join(', ')}; the files there before are kept`, { cause });
+    const what = `cannot write ${files.map((f) => f.path).join(', ')}`;
+    if (stuck.length === 0) throw pkiError('ERR_PKI_IO', `${what}; the files there before are kept`, { cause });
+    throw pkiError('ERR_PKI_IO', `${what}; ${stuck.map((r) => (r.backedUp
+      ? `${r.path} could not be put back: its previous content is in ${bak(r.path)}`
+      : `${r.path} (new) could not be removed again`)).join('; ')}`, { cause, details: { notRestored: stuck.map((r) => r.path) } });
   }
-  for (const r of replaced) if (r.backedUp) rmSync(bak(r.path), { force: true });
+  for (const r of replaced) if (r.backedUp) quietly(() => rmSync(bak(r.path), { force: true }));
+}
+
+/**
+ * Gives a replaced file its old contents back from its backup (or removes it when it was new); false when it could
+ * not. A rename is tried first (atomic, and it writes nothing); when it fails, the old bytes are copied over.
+ */
+function putBack(path: string, backup: string | undefined): boolean {
+  if (backup === undefined) return quietly(() => rmSync(path, { force: true }));
+  if (quietly(() => renameSync(backup, path))) return true;
+  // copyFileSync gives the file the backup's mode too (0600 for a key).
+  if (!quietly(() => copyFileSync(backup, path))) return false;
+  quietly(() => rmSync(backup, { force: true }));
+  return true;
+}
+
+function quietly(run: () => void): boolean {
+  try {
+    run();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function writeSynced(path: string, text: string, secret: boolean): void {
