@@ -267,6 +267,7 @@ export const errorCodes = {
   ERR_PKI_CERT_NOT_YET_VALID: 'A certificate before its notBefore.',
   ERR_PKI_NOT_CA: 'A certificate used as an issuer without the CA basic constraint.',
   ERR_PKI_UNSUPPORTED_KEY: 'A key type the PKI library does not handle.',
+  ERR_PKI_TRUSTPOINT_FILES: 'An import into a trustpoint whose files cannot take it as named (several chain files that do not fit the chain one certificate each, or a file named twice): 409, nothing written.',
   ERR_PKI_IO: 'A trustpoint or trust-store file or directory that cannot be read or written.',
 } as const satisfies Record<ErrorCode, string>;
 

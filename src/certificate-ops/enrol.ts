@@ -159,14 +159,17 @@ export function importTrustpointCertificate(config: PkiConfig, req: ImportReques
     saveTrustpoint(resolve(tp.dir), material);
     files.push(...['key.pem', 'cert.pem', 'chain.pem'].map((f) => join(resolve(tp.dir), f)));
   } else {
-    // The chain file is written only when the trustpoint names one; the key last, so a watcher sees a matched pair;
-    // all or none (writePemFiles).
-    const chain = tp.chain === undefined ? undefined : typeof tp.chain === 'string' ? tp.chain : tp.chain[0];
+    // The key last, so a watcher sees a matched pair; all or none (writePemFiles).
     const out: PemFile[] = [
       { path: resolve(tp.certificate), text: material.certPem, secret: false },
-      ...(chain !== undefined ? [{ path: resolve(chain), text: material.chainPems.join(''), secret: false }] : []),
+      ...chainFiles(name, tp, material.chainPems),
       { path: resolve(tp.key), text: material.keyPem, secret: true },
     ];
+    const twice = out.find((f, i) => out.findIndex((g) => g.path === f.path) !== i);
+    if (twice) {
+      refuse('conflict', `trustpoint ${name} names ${twice.path} twice (certificate, key, chain): each needs a file of its own for an import`,
+        'ERR_PKI_TRUSTPOINT_FILES');
+    }
     writePemFiles(out);
     files.push(...out.map((f) => f.path));
   }
@@ -176,4 +179,21 @@ export function importTrustpointCertificate(config: PkiConfig, req: ImportReques
     trustpoint: name, subject: info.subject.replace(/\n/g, ', '), sha256: info.fingerprint256, notAfter: info.notAfter,
     chainLength: material.chainPems.length, key: key.pending ? 'new' : 'current', files,
   };
+}
+
+/**
+ * What the chain files of a trustpoint given by path are to hold, so that read in order, as the gateway reads them,
+ * they are the chain as imported: one file takes the whole chain; several take one certificate each in path order
+ * (the leaf's issuer first), the layout such a list has (an intermediate file, a root file). A chain that does not
+ * fit them one each is refused before anything is written: writing the first alone would leave the others serving
+ * the old chain after it. With no chain file named the chain is not written (the trustpoint sends its leaf alone).
+ */
+function chainFiles(name: string, tp: { readonly chain?: string | readonly string[] }, chainPems: readonly string[]): PemFile[] {
+  const files = (tp.chain === undefined ? [] : typeof tp.chain === 'string' ? [tp.chain] : [...tp.chain]).map((f) => resolve(f));
+  if (files.length <= 1) return files.map((path) => ({ path, text: chainPems.join(''), secret: false }));
+  if (files.length !== chainPems.length) {
+    refuse('conflict', `trustpoint ${name} has ${files.length} chain files (${files.join(', ')}), one certificate each, but the chain imported has `
+      + `${chainPems.length} certificates: name as many chain files as the chain has certificates, or one file for the whole chain`, 'ERR_PKI_TRUSTPOINT_FILES');
+  }
+  return files.map((path, i) => ({ path, text: chainPems[i]!, secret: false }));
 }

@@ -13,6 +13,8 @@ export type PkiErrorCode =
   | 'ERR_PKI_CERT_NOT_YET_VALID'
   | 'ERR_PKI_NOT_CA'
   | 'ERR_PKI_UNSUPPORTED_KEY'
+  /** A trustpoint's files cannot take an imported certificate as they are named (a chain that does not fit its chain files). */
+  | 'ERR_PKI_TRUSTPOINT_FILES'
   | 'ERR_PKI_IO';
 
 export function pkiError(
