@@ -128,6 +128,7 @@ export const errorCodes = {
   ERR_MEDIA_REFUSED: 'An rtpengine instance answered an ng request with an error (or its load limit): that call fails, the instance stays up.',
   ERR_MEDIA_INSTANCE_DOWN: 'An rtpengine instance stopped answering (a request or a health ping): new calls go to the others; the line gives its anchored calls.',
   ERR_MEDIA_REPLY: 'An ng reply that did not decode, came after its request timed out, or held no dictionary: dropped and counted (a reply with no dictionary fails that instance over), its content (SDP, keys) never logged.',
+  ERR_MEDIA_ORPHAN: 'An rtpengine instance may hold a session no call uses (an offer it did not answer before the call went to another instance, the sessions of a call that failed over, a delete it did not answer): the delete goes to it at once and again when it answers pings, before it takes a new call; unanswered, logged once per interval per instance; past 1,000 waiting (maxOrphans) the oldest is dropped to rtpengine\'s own timeout, counted and logged at error.',
   // CDR sinks
   ERR_CDR_FILE: 'The JSON-lines CDR file could not be opened, written or rotated: logged once a minute, records go on to the log line and the database.',
   ERR_CDR_DB: 'The CDR database could not be reached, broke, or its table could not be migrated: records wait in the on-disk queue, reconnection goes on.',

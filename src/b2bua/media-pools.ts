@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/index.js';
-import { createNgTransport, RtpenginePool, type MediaStats } from '../media/index.js';
+import { createNgTransport, RtpenginePool, type MediaStats, type OrphanStats } from '../media/index.js';
 import type { MediaRelayPolicy } from './policy-types.js';
 
 /**
@@ -55,6 +55,8 @@ export interface MediaCounters {
   strayReplies: number;
   sessionsOpened: number;
   sessionsOpen: number;
+  /** Sessions possibly left on an instance by a failover or an unanswered delete, and what became of their deletes. */
+  orphans?: OrphanStats;
 }
 
 /** `{ media }` for the app's stats snapshot, or nothing when no call was ever anchored here. */
@@ -64,6 +66,7 @@ export function mediaCounters(): { media?: MediaCounters } {
     requests: { offer: 0, answer: 0, delete: 0, query: 0, ping: 0 }, failures: { timeout: 0, refused: 0, unavailable: 0 },
     failovers: 0, strayReplies: 0, sessionsOpened: 0, sessionsOpen: 0,
   };
+  const orphans: OrphanStats = { noted: 0, deletesSent: 0, deleted: 0, dropped: 0, pending: 0 };
   for (const p of pools.values()) {
     const s = p.stats;
     for (const k of Object.keys(sum.requests) as Array<keyof MediaCounters['requests']>) sum.requests[k] += s.requests[k];
@@ -72,8 +75,9 @@ export function mediaCounters(): { media?: MediaCounters } {
     sum.strayReplies += s.strayReplies;
     sum.sessionsOpened += s.sessionsOpened;
     sum.sessionsOpen += s.sessionsOpen;
+    for (const k of Object.keys(orphans) as Array<keyof OrphanStats>) orphans[k] += s.orphans[k];
   }
-  return { media: sum };
+  return { media: { ...sum, orphans } };
 }
 
 /** Closes every pool of this app (app close). */

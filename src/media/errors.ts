@@ -11,7 +11,9 @@ export type MediaErrorCode =
   /** A health ping failed or was answered again: the instance's state changed. */
   | 'ERR_MEDIA_INSTANCE_DOWN'
   /** An ng reply that could not be decoded or matched no request (late after its timeout): dropped, unlogged content. */
-  | 'ERR_MEDIA_REPLY';
+  | 'ERR_MEDIA_REPLY'
+  /** An instance may hold a session no call uses (a failed-over offer, an unanswered delete): its delete waits for it. */
+  | 'ERR_MEDIA_ORPHAN';
 
 /** A failed ng request or a call that found no instance; `details` never holds SDP or keys. */
 export class MediaError extends GatewayError<MediaErrorCode> {

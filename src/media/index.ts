@@ -7,3 +7,5 @@ export * from './delete-stats.js';
 export * from './rtpengine-pool.js';
 export * from './media-session.js';
 export * from './split-key-session.js';
+export * from './orphan-sessions.js';
+export * from './media-stats.js';

@@ -4,6 +4,8 @@ import { MediaError } from './errors.js';
 import { legTotals, type MediaTotals } from './delete-stats.js';
 import { MediaSession, type MediaCallKey, type SessionHost } from './media-session.js';
 import type { NgCommand, NgReply, NgTransport, RtpengineAddress } from './ng-transport.js';
+import type { MediaStats } from './media-stats.js';
+import { OrphanSessions } from './orphan-sessions.js';
 
 export interface RtpenginePoolOptions {
   /** The instances, in the order new calls try them (round robin over the live ones). */
@@ -15,6 +17,8 @@ export interface RtpenginePoolOptions {
   pingIntervalMs?: number;
   /** The window of the rate-limited log lines (ms, default 60,000): one line per failure kind and instance. */
   logIntervalMs?: number;
+  /** How many deletes of sessions left on unanswering instances may wait at once (default 1,000; orphan-sessions.ts). */
+  maxOrphans?: number;
 }
 
 interface Instance {
@@ -25,33 +29,11 @@ interface Instance {
   sessions: number;
 }
 
-export interface InstanceStats {
-  address: string;
-  up: boolean;
-  /** Calls anchored on it now. */
-  sessions: number;
-}
-
-/** Counters of the media layer; exact whatever the log shows. */
-export interface MediaStats {
-  requests: Record<'offer' | 'answer' | 'delete' | 'query' | 'ping', number>;
-  /** Requests that failed, by kind (`unavailable`: a new call found no live instance). */
-  failures: { timeout: number; refused: number; unavailable: number };
-  /** Offers tried again on the next instance after one failed. */
-  failovers: number;
-  /** Replies dropped: undecodable, or late after their request timed out. */
-  strayReplies: number;
-  sessionsOpened: number;
-  sessionsOpen: number;
-  instances: InstanceStats[];
-}
-
-
 /**
  * rtpengine instances behind one interface: a new call's `offer` goes to a live instance (round robin, failing
  * over to the next on a timeout or a socket failure), and its `answer` and `delete` go to the instance that took the
- * offer (a {@link MediaSession}). Health pings take instances down and bring them back. Every failure kind is counted
- * and has one rate-limited log line per instance; SDP and keys are never logged.
+ * offer (a {@link MediaSession}). Health pings take instances down and bring them back. What an offer that timed
+ * out, or a delete that did, may have left on an instance is deleted there (orphan-sessions.ts). Every failure kind is counted and has one rate-limited log line per instance; SDP and keys are never logged.
  */
 export class RtpenginePool implements SessionHost {
   readonly #instances: Instance[];
@@ -60,6 +42,7 @@ export class RtpenginePool implements SessionHost {
   readonly #log: Logger;
   readonly #limited: RateLimitedLog;
   readonly #pingIntervalMs: number;
+  readonly #orphans: OrphanSessions;
   #next = 0;
   #timer: TimerHandle | undefined;
   #closed = false;
@@ -78,6 +61,18 @@ export class RtpenginePool implements SessionHost {
     this.#log = o.log;
     this.#limited = new RateLimitedLog(o.log, o.clock, { intervalMs: o.logIntervalMs ?? 60_000, perCode: 10 });
     this.#pingIntervalMs = Math.max(100, o.pingIntervalMs ?? 5_000);
+    this.#orphans = new OrphanSessions({
+      limited: this.#limited,
+      ...(o.maxOrphans !== undefined ? { max: o.maxOrphans } : {}),
+      sendDelete: async (name, params) => {
+        const inst = this.#instances.find((i) => i.name === name);
+        if (!inst || this.#closed) return 'unanswered';
+        const r = await this.#request(inst, 'delete', params, true);
+        // rtpengine answers a delete of a Call-ID it does not hold with `result: ok` and a warning.
+        if (r.ok) return r.reply.warning === undefined ? 'deleted' : 'absent';
+        return r.error.code === 'ERR_MEDIA_TIMEOUT' ? 'unanswered' : 'absent';
+      },
+    });
   }
 
   /** Pings every instance now, then every pingIntervalMs until close(). */
@@ -86,7 +81,10 @@ export class RtpenginePool implements SessionHost {
     this.#schedule();
   }
 
-  /** One health round: each instance is pinged; the answer (or its absence) sets its state. */
+  /**
+   * One health round: each instance is pinged; the answer (or its absence) sets its state. An instance that answers
+   * again comes back only once it has answered the deletes waiting for it, so no new call meets one there.
+   */
   async checkNow(): Promise<void> {
     await Promise.all(this.#instances.map(async (inst) => {
       this.#stats.requests.ping++;
@@ -97,8 +95,8 @@ export class RtpenginePool implements SessionHost {
         ok = false;
       }
       if (this.#closed) return;
-      if (ok) this.#markUp(inst);
-      else this.#markDown(inst, 'no answer to a health ping');
+      if (!ok) this.#markDown(inst, 'no answer to a health ping');
+      else if (await this.#orphans.flush(inst.name)) this.#markUp(inst);
     }));
   }
 
@@ -124,8 +122,11 @@ export class RtpenginePool implements SessionHost {
       if (r.ok) {
         inst.sessions++;
         this.#stats.sessionsOpened++;
+        this.#orphans.adopted(inst.name, key.callId, key.fromTag);
         return { session: new MediaSession(this, inst.address, key), sdp: r.sdp };
       }
+      // An instance at its limit made nothing; one that did not answer (or not with a dictionary) may have.
+      if (r.retry && r.error.code !== 'ERR_MEDIA_REFUSED') this.#orphans.note(inst.name, { 'call-id': key.callId, 'from-tag': key.fromTag });
       if (!r.retry) throw r.error;
     }
     this.#stats.failures.unavailable++;
@@ -152,6 +153,8 @@ export class RtpenginePool implements SessionHost {
     inst.sessions = Math.max(0, inst.sessions - 1);
     const params = { 'call-id': key.callId, 'from-tag': key.fromTag, ...(toTag !== undefined ? { 'to-tag': toTag } : {}) };
     const r = await this.#request(inst, 'delete', params, true);
+    // Unanswered, the session may still be there: deleted again when the instance answers pings.
+    if (!r.ok && r.error.code === 'ERR_MEDIA_TIMEOUT' && !this.#closed) this.#orphans.note(inst.name, params, false);
     return r.ok ? legTotals(r.reply, key.fromTag, toTag) : undefined;
   }
 
@@ -165,8 +168,8 @@ export class RtpenginePool implements SessionHost {
     const s = this.#stats;
     return {
       requests: { ...s.requests }, failures: { ...s.failures }, failovers: s.failovers, strayReplies: s.strayReplies,
-      sessionsOpened: s.sessionsOpened, sessionsOpen: this.#instances.reduce((n, i) => n + i.sessions, 0),
-      instances: this.#instances.map((i) => ({ address: i.name, up: i.up, sessions: i.sessions })),
+      sessionsOpened: s.sessionsOpened, sessionsOpen: this.#instances.reduce((n, i) => n + i.sessions, 0), orphans: this.#orphans.stats,
+      instances: this.#instances.map((i) => ({ address: i.name, up: i.up, sessions: i.sessions, orphans: this.#orphans.waiting(i.name) })),
     };
   }
 
