@@ -16,6 +16,14 @@ export interface SessionHost {
   queryOn(address: RtpengineAddress, key: MediaCallKey): Promise<Record<string, unknown> | undefined>;
 }
 
+/**
+ * The one instance an attempt at anchoring a call is on (RtpenginePool.anchor): each offer of the attempt goes there
+ * and nowhere else, so every session of the call is on the same instance.
+ */
+export interface MediaTarget {
+  offer(key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: MediaSession; sdp: string }>;
+}
+
 /** The caller's leg (`A`, the From tag of the first offer) or the called side's (`B`, the To tag of its answer). */
 export type CallSide = 'A' | 'B';
 

@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../common/index.js';
 import { RateLimitedLog, type Logger } from '../log/index.js';
 import { MediaError } from './errors.js';
 import { legTotals, type MediaTotals } from './delete-stats.js';
-import { MediaSession, type MediaCallKey, type SessionHost } from './media-session.js';
+import { MediaSession, type MediaCallKey, type MediaTarget, type SessionHost } from './media-session.js';
 import type { NgCommand, NgReply, NgTransport, RtpengineAddress } from './ng-transport.js';
 import type { MediaStats } from './media-stats.js';
 import { OrphanSessions } from './orphan-sessions.js';
@@ -30,10 +30,11 @@ interface Instance {
 }
 
 /**
- * rtpengine instances behind one interface: a new call's `offer` goes to a live instance (round robin, failing
- * over to the next on a timeout or a socket failure), and its `answer` and `delete` go to the instance that took the
- * offer (a {@link MediaSession}). Health pings take instances down and bring them back. What an offer that timed
- * out, or a delete that did, may have left on an instance is deleted there (orphan-sessions.ts). Every failure kind is counted and has one rate-limited log line per instance; SDP and keys are never logged.
+ * rtpengine instances behind one interface: a new call is anchored on one live instance (round robin, failing over
+ * to the next on a timeout or a socket failure), and every later ng request of the call (its answer, in-dialog
+ * offers and answers, query and delete) goes to that instance (a {@link MediaSession}). Health pings take instances
+ * down and bring them back. What a failed-over call may have left on an instance is deleted there (orphan-sessions.ts).
+ * Every failure kind is counted and has one rate-limited log line per instance; SDP and keys are never logged.
  */
 export class RtpenginePool implements SessionHost {
   readonly #instances: Instance[];
@@ -110,24 +111,51 @@ export class RtpenginePool implements SessionHost {
    * Sends the caller's offer to a live instance and returns the session bound to it with rtpengine's SDP.
    * Rejects with ERR_MEDIA_UNAVAILABLE when no instance took it, ERR_MEDIA_REFUSED when one answered with an error.
    */
-  async offer(key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: MediaSession; sdp: string }> {
-    const live = this.#liveOrder();
+  offer(key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: MediaSession; sdp: string }> {
+    return this.anchor((on) => on.offer(key, sdp, params));
+  }
+
+  /**
+   * Anchors one call on one live instance: `open` makes the call's sessions through the target it is given (one
+   * session, or the two of a split-key call), all on that instance. When one of its offers fails over (no answer,
+   * a reply with no dictionary, the instance's load limit), the sessions the attempt made there, and the offer that
+   * went unanswered, are deleted on that instance, and `open` runs again on the next live one: a call never has
+   * sessions on two instances. Any other failure deletes the attempt's sessions and rejects with it.
+   */
+  async anchor<T>(open: (on: MediaTarget) => Promise<T>): Promise<T> {
     let tried = 0;
-    for (const inst of live) {
+    for (const inst of this.#liveOrder()) {
       if (this.#closed) break;
       if (!inst.up) continue;
       if (tried++ > 0) this.#stats.failovers++;
-      // `supports: load limit`: an instance at its session or load limit says so instead of an error, and the next one is tried.
-      const r = await this.#request(inst, 'offer', { ...params, supports: ['load limit'], sdp, 'call-id': key.callId, 'from-tag': key.fromTag });
-      if (r.ok) {
-        inst.sessions++;
-        this.#stats.sessionsOpened++;
-        this.#orphans.adopted(inst.name, key.callId, key.fromTag);
-        return { session: new MediaSession(this, inst.address, key), sdp: r.sdp };
+      const opened: MediaSession[] = [];
+      let retry = false;
+      const target: MediaTarget = {
+        offer: async (key, sdp, params) => {
+          const r = await this.#request(inst, 'offer', { ...params, supports: ['load limit'], sdp, 'call-id': key.callId, 'from-tag': key.fromTag });
+          if (!r.ok) {
+            retry = r.retry;
+            // An instance at its limit made nothing; one that did not answer (or not with a dictionary) may have.
+            if (r.retry && r.error.code !== 'ERR_MEDIA_REFUSED') this.#orphans.note(inst.name, { 'call-id': key.callId, 'from-tag': key.fromTag });
+            throw r.error;
+          }
+          inst.sessions++;
+          this.#stats.sessionsOpened++;
+          this.#orphans.adopted(inst.name, key.callId, key.fromTag);
+          const session = new MediaSession(this, inst.address, key);
+          opened.push(session);
+          return { session, sdp: r.sdp };
+        },
+      };
+      try {
+        return await open(target);
+      } catch (err) {
+        for (const s of opened) {
+          inst.sessions = Math.max(0, inst.sessions - 1);
+          this.#orphans.note(inst.name, { 'call-id': s.key.callId, 'from-tag': s.key.fromTag });
+        }
+        if (!retry) throw err;
       }
-      // An instance at its limit made nothing; one that did not answer (or not with a dictionary) may have.
-      if (r.retry && r.error.code !== 'ERR_MEDIA_REFUSED') this.#orphans.note(inst.name, { 'call-id': key.callId, 'from-tag': key.fromTag });
-      if (!r.retry) throw r.error;
     }
     this.#stats.failures.unavailable++;
     const names = this.#instances.map((i) => i.name).join(', ') || 'none configured';
@@ -137,7 +165,9 @@ export class RtpenginePool implements SessionHost {
 
   /**
    * @internal MediaSession's answer and in-dialog offers and answers: to the instance that took the call's offer,
-   * no failover. `fromTag` is the offerer's tag, `toTag` the answerer's.
+   * no failover, and sent even while that instance is marked down (one missed ping marks it, and the call's session
+   * exists nowhere else; Kamailio's rtpengine module with `rtpengine_allow_op` does the same). A failure fails that
+   * request only. `fromTag` is the offerer's tag, `toTag` the answerer's.
    */
   async sdpOn(address: RtpengineAddress, command: 'offer' | 'answer', tags: { callId: string; fromTag: string; toTag: string },
     sdp: string, params: Record<string, unknown>): Promise<string> {

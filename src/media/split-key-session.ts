@@ -1,5 +1,5 @@
 import type { MediaTotals } from './delete-stats.js';
-import type { CallSide, MediaCallKey, MediaSession } from './media-session.js';
+import type { CallSide, MediaCallKey, MediaSession, MediaTarget } from './media-session.js';
 import { relayHopParams } from './ng-flags.js';
 
 /** What call-sdp.ts asks of an anchored call's media, whether it is one rtpengine session or two chained. */
@@ -11,9 +11,9 @@ export interface AnchoredMedia {
   delete(): Promise<MediaTotals | undefined>;
 }
 
-/** What the chain needs of the pool: a new session on a live instance (RtpenginePool.offer). */
+/** What the chain needs of the pool: both sessions on one live instance, failing over together (RtpenginePool.anchor). */
 export interface SessionOpener {
-  offer(key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: MediaSession; sdp: string }>;
+  anchor<T>(open: (on: MediaTarget) => Promise<T>): Promise<T>;
 }
 
 /** The Call-ID suffix of the second session of a chained call (towards the called side). */
@@ -26,8 +26,9 @@ export const SPLIT_KEY_SUFFIX = ';tg-hop2';
  * answerer's key back when it picks one of them, and no ng flag turns that off. So the call is anchored as two
  * sessions on rtpengine, `first` (caller ⇄ plain RTP hop) and `second` (plain RTP hop ⇄ called side), each of
  * which interworks SRTP and RTP and therefore makes its own keys; the hop between them runs on loopback inside
- * rtpengine's host. Offers and answers go through both in the direction of the message; the figures of the call
- * are the first session's for the caller's leg and the second's for the called side's.
+ * rtpengine's host. Both sessions are therefore on the same instance, and every request of the call goes there.
+ * Offers and answers go through both in the direction of the message; the figures of the call are the first
+ * session's for the caller's leg and the second's for the called side's.
  */
 export class SplitKeySession implements AnchoredMedia {
   readonly #first: MediaSession;
@@ -40,19 +41,16 @@ export class SplitKeySession implements AnchoredMedia {
   }
 
   /**
-   * Opens both sessions for an offer from the side with tag `key.fromTag`; `params` are the outer hop's (towards
-   * the answerer). Resolves with rtpengine's SDP for the answerer. A failure of the second ends the first.
+   * Opens both sessions, on one instance, for an offer from the side with tag `key.fromTag`; `params` are the outer
+   * hop's (towards the answerer). Resolves with rtpengine's SDP for the answerer. When the second fails, the pool
+   * deletes the first and, if that instance stopped answering, opens both again on the next one.
    */
-  static async open(pool: SessionOpener, key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: SplitKeySession; sdp: string }> {
-    const first = await pool.offer(key, sdp, relayHopParams());
-    let second: { session: MediaSession; sdp: string };
-    try {
-      second = await pool.offer({ callId: key.callId + SPLIT_KEY_SUFFIX, fromTag: key.fromTag }, first.sdp, secured(params));
-    } catch (err) {
-      await first.session.delete();
-      throw err;
-    }
-    return { session: new SplitKeySession(first.session, second.session), sdp: second.sdp };
+  static open(pool: SessionOpener, key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: SplitKeySession; sdp: string }> {
+    return pool.anchor(async (on) => {
+      const first = await on.offer(key, sdp, relayHopParams());
+      const second = await on.offer({ callId: key.callId + SPLIT_KEY_SUFFIX, fromTag: key.fromTag }, first.sdp, secured(params));
+      return { session: new SplitKeySession(first.session, second.session), sdp: second.sdp };
+    });
   }
 
   async answer(toTag: string, sdp: string, params: Record<string, unknown>): Promise<string> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MediaError, SplitKeySession, SPLIT_KEY_SUFFIX, type MediaSession, type SessionOpener } from '../../../src/media/index.js';
+import { MediaError, SplitKeySession, SPLIT_KEY_SUFFIX, type MediaSession, type MediaTarget, type SessionOpener } from '../../../src/media/index.js';
 
 const leg = (packets: number) => ({ packets, bytes: packets * 172, errors: 0, rtcpPackets: 0, lost: null, lossPercent: null, jitterMs: null, mos: null });
 
@@ -14,12 +14,24 @@ function opener(o: { failSecond?: boolean } = {}) {
     query: async () => ({ from: name }),
     delete: async () => (log.push(`${name} delete`), name === 'first' ? { a: leg(10), b: leg(11) } : { a: leg(12), b: leg(13) }),
   }) as unknown as MediaSession;
-  const pool: SessionOpener = {
+  const target: MediaTarget = {
     offer: async (key, sdp, params) => {
       const name = key.callId.endsWith(SPLIT_KEY_SUFFIX) ? 'second' : 'first';
       log.push(`${name} offer ${key.callId} ${key.fromTag} ${sdp} ${String(params['transport-protocol'])}`);
       if (name === 'second' && o.failSecond) throw new MediaError('ERR_MEDIA_REFUSED', 'no');
       return { session: session(name), sdp: `${name}(${sdp})` };
+    },
+  };
+  // One instance; the real pool's anchor (what it deletes, where it fails over) is tested in rtpengine-pool-affinity.test.ts.
+  const pool: SessionOpener = {
+    anchor: async (open) => {
+      log.push('anchor');
+      try {
+        return await open(target);
+      } catch (err) {
+        log.push('anchor failed');
+        throw err;
+      }
     },
   };
   return { pool, log };
@@ -30,13 +42,13 @@ test('a key per side: the offer crosses the caller\'s session (to plain RTP) and
   const { session, sdp } = await SplitKeySession.open(pool, { callId: 'c1', fromTag: 'fa' }, 'A', { 'transport-protocol': 'RTP/SAVP' });
   assert.equal(sdp, 'second(first(A))');
   assert.equal(await session.answer('tb', 'B', {}), 'first(second(B))');
-  assert.deepEqual(log, ['first offer c1 fa A RTP/AVP', `second offer c1${SPLIT_KEY_SUFFIX} fa first(A) RTP/SAVP`, 'second answer tb B', 'first answer tb second(B)']);
+  assert.deepEqual(log, ['anchor', 'first offer c1 fa A RTP/AVP', `second offer c1${SPLIT_KEY_SUFFIX} fa first(A) RTP/SAVP`, 'second answer tb B', 'first answer tb second(B)']);
 });
 
 test('an optional tenant still gets SRTP from the second session (its offer came as plain RTP from the hop)', async () => {
   const { pool, log } = opener();
   await SplitKeySession.open(pool, { callId: 'c1', fromTag: 'fa' }, 'A', {});
-  assert.match(log[1]!, /RTP\/SAVP$/);
+  assert.match(log[2]!, /RTP\/SAVP$/);
 });
 
 test('in-dialog offers and answers cross the sessions in the direction of the message', async () => {
@@ -65,8 +77,8 @@ test('delete ends both sessions once: the caller\'s figures from the first, the 
   assert.deepEqual(log.filter((l) => l.endsWith('delete')), ['first delete', 'second delete']);
 });
 
-test('the second session refused: the first is deleted and the error goes to the caller', async () => {
+test('the second session refused: both offers were one anchoring, which fails with the error (the pool deletes the first)', async () => {
   const { pool, log } = opener({ failSecond: true });
   await assert.rejects(SplitKeySession.open(pool, { callId: 'c1', fromTag: 'fa' }, 'A', {}), { code: 'ERR_MEDIA_REFUSED' });
-  assert.equal(log.at(-1), 'first delete');
+  assert.deepEqual(log, ['anchor', 'first offer c1 fa A RTP/AVP', `second offer c1${SPLIT_KEY_SUFFIX} fa first(A) RTP/SAVP`, 'anchor failed']);
 });
