@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import { getHeader, tagOf, topViaText } from '../sip/message/index.js';
+import { ownString } from '../sip/message/own-string.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { Flow } from '../sip/transport/types.js';
 import { buildRefusalRecord, MAX_FIELD_CHARS, type RefusalRecord, type RefusalReporter } from './refusal-record.js';
@@ -163,7 +164,8 @@ export class RefusalRecords implements RefusalReporter {
       this.#recent.delete(k);
     }
     this.#recent.delete(key);
-    this.#recent.set(` ${key}`.slice(1), now);
+    // Kept up to 32 s: a copy that does not hold the request's header text alive.
+    this.#recent.set(ownString(key), now);
     return false;
   }
 }
