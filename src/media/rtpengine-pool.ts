@@ -65,13 +65,20 @@ export class RtpenginePool implements SessionHost {
     this.#orphans = new OrphanSessions({
       limited: this.#limited,
       ...(o.maxOrphans !== undefined ? { max: o.maxOrphans } : {}),
+      // Counted as requests; their outcome is in the orphan counters and ERR_MEDIA_ORPHAN, not in failures.
       sendDelete: async (name, params) => {
         const inst = this.#instances.find((i) => i.name === name);
         if (!inst || this.#closed) return 'unanswered';
-        const r = await this.#request(inst, 'delete', params, true);
+        this.#stats.requests.delete++;
+        let reply: NgReply;
+        try {
+          reply = await this.#transport.send(inst.address, 'delete', params);
+        } catch {
+          if (!this.#closed) this.#markDown(inst, 'no answer to a delete');
+          return 'unanswered';
+        }
         // rtpengine answers a delete of a Call-ID it does not hold with `result: ok` and a warning.
-        if (r.ok) return r.reply.warning === undefined ? 'deleted' : 'absent';
-        return r.error.code === 'ERR_MEDIA_TIMEOUT' ? 'unanswered' : 'absent';
+        return reply?.result === 'ok' && reply.warning === undefined ? 'deleted' : 'absent';
       },
     });
   }
