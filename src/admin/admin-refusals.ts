@@ -4,10 +4,10 @@ import { RateLimitedLog, type Logger, type NowSource } from '../log/index.js';
 import type { AdminErrorCode } from './errors.js';
 
 /**
- * Why the admin API turned someone away: a request without the right bearer token (401), or a connection closed at
- * accept past the total cap or its source's share.
+ * Why the admin API turned someone away: a request without the right bearer token (401), a connection closed at
+ * accept past the total cap or its source's share, or a GET /cdrs while another scan runs (429).
  */
-export type AdminRefusalCause = 'unauthorized' | 'connection-limit' | 'source-limit';
+export type AdminRefusalCause = 'unauthorized' | 'connection-limit' | 'source-limit' | 'cdr-scan-busy';
 
 export type AdminRefusalCounts = Record<AdminRefusalCause, number>;
 
@@ -15,6 +15,7 @@ const CODES: Record<AdminRefusalCause, AdminErrorCode> = {
   unauthorized: 'ERR_ADMIN_UNAUTHORIZED',
   'connection-limit': 'ERR_ADMIN_CONN_LIMIT',
   'source-limit': 'ERR_ADMIN_CONN_SOURCE_LIMIT',
+  'cdr-scan-busy': 'ERR_ADMIN_CDR_SCAN_BUSY',
 };
 
 /** An address as the refusals key it: IPv4-mapped IPv6 ('::ffff:192.0.2.1') as the IPv4 address, lower case. */
@@ -29,7 +30,7 @@ export function sourceAddress(address: string | undefined): string {
  * lines a minute per code; what was left out is summed up in one line at the minute's end.
  */
 export class AdminRefusals {
-  readonly #counts: AdminRefusalCounts = { unauthorized: 0, 'connection-limit': 0, 'source-limit': 0 };
+  readonly #counts: AdminRefusalCounts = { unauthorized: 0, 'connection-limit': 0, 'source-limit': 0, 'cdr-scan-busy': 0 };
   readonly #lines: RateLimitedLog | undefined;
 
   constructor(log?: Logger, clock: NowSource = systemClock) {

@@ -168,7 +168,7 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   await app.register(reloadRoutes(services));
   await app.register(pkiRoutes(services));
   await app.register(configRoutes(services));
-  await app.register(cdrRoutes(services));
+  await app.register(cdrRoutes(services, refusals));
   await app.register(consoleRoutes());
   return app;
 }

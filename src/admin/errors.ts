@@ -20,6 +20,8 @@ export type AdminErrorCode =
   | 'ERR_ADMIN_CALL_ENDING'
   /** DELETE /connections/:id (clear connection) named no open connection: 404. */
   | 'ERR_ADMIN_CONNECTION_NOT_FOUND'
+  /** GET /cdrs while another CDR scan runs (one at a time): 429 with Retry-After, counted as cdr-scan-busy. */
+  | 'ERR_ADMIN_CDR_SCAN_BUSY'
   /** A route that needs the embedded engine on a gateway running against drachtio-server (engine mode external): 501. */
   | 'ERR_ADMIN_ENGINE_EXTERNAL';
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { sourceAddress, type AdminRefusals } from '../admin-refusals.js';
 import type { AdminServices } from '../admin-services.js';
 import { readCdrs, type CdrQuery } from '../cdr-reader.js';
 import type { AdminErrorCode } from '../errors.js';
@@ -43,9 +44,10 @@ function parseTime(s: string | undefined): number | undefined | null {
  * GET /cdrs: the records of the gateway's JSON-lines CDR file (and its rotated files), newest first, filtered by end
  * time, number and cause; read-only and bounded (at most 1,000 records, 32 MiB read per request). Without a CDR
  * file (cdr.file disabled), an empty list. One scan runs at a time (it parses on the b2bua's thread): a request
- * meanwhile is answered 429 with Retry-After.
+ * meanwhile is answered 429 with Retry-After, counted (cdr-scan-busy in adminRefused) and logged at most once a minute
+ * per source, so a console polling hard is seen without a line per poll.
  */
-export function cdrRoutes(services: AdminServices): FastifyPluginAsync {
+export function cdrRoutes(services: AdminServices, refusals: AdminRefusals): FastifyPluginAsync {
   return async (app) => {
     let scanning = false;
     app.get('/cdrs', {
@@ -63,7 +65,9 @@ export function cdrRoutes(services: AdminServices): FastifyPluginAsync {
       const path = services.cdr?.().file?.path;
       if (path === undefined) return { count: 0, truncated: false, scannedBytes: 0, skippedLines: 0, cdrs: [] };
       if (scanning) {
-        const code: AdminErrorCode = 'ERR_ADMIN_REQUEST';
+        const code: AdminErrorCode = 'ERR_ADMIN_CDR_SCAN_BUSY';
+        const source = sourceAddress(req.socket.remoteAddress);
+        refusals.refused('cdr-scan-busy', source, { url: req.url.slice(0, 200) }, `admin: GET /cdrs from ${source} refused 429: a CDR scan is already running (one at a time)`);
         return reply.code(429).header('retry-after', '1').send({ code, message: 'a CDR scan is already running' });
       }
       const query: CdrQuery = {

@@ -1,15 +1,18 @@
 // GET /cdrs over a CDR file and its rotated files (newest first, each filter, the limit, the scan bound, a torn
-// line, a line too long, a bad time, one scan at a time), and the console's static routes: open without the token while the API stays guarded, the
+// line, a line too long, a bad time, one scan at a time, its refusals counted), and the console's static routes: open without the token while the API stays guarded, the
 // import map and CSP in the shell page, the vendored modules from node_modules, and nothing outside console/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildAdmin, type AdminServices } from '../../../src/admin/index.js';
 import { MAX_LINE, readCdrs } from '../../../src/admin/cdr-reader.js';
+import { minimalAdminServices } from '../../support/admin-services.js';
+import { captureLog } from '../../support/log-capture.js';
+import { parsePromText } from '../../support/prom-text.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 const cdr = (n: number, o: Record<string, unknown> = {}) => ({ id: `r${n}`, callingNumber: '1001', calledNumber: `555${n}`, endAt: T0 + n * 60_000, cause: 'normal', status: 200, ...o });
@@ -83,14 +86,24 @@ test('readCdrs passes over a line longer than MAX_LINE, counted, wherever it is;
   assert.deepEqual((await readCdrs(path, { limit: 100 }, 32 * 1024 * 1024)).cdrs.map((c) => c.id), ['r4']);
 });
 
-test('GET /cdrs runs one scan at a time: a request meanwhile is answered 429 with Retry-After, and the next one after it is served', async (t) => {
+test('GET /cdrs runs one scan at a time: a request meanwhile is answered 429 with Retry-After, counted and logged once, and the next one after it is served', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tg-cdrs-busy-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // A FIFO as the CDR file: a scan stays in its open() until the test opens the other end.
   const path = join(dir, 'cdr.jsonl');
   execFileSync('mkfifo', [path]);
   const release = async () => (await open(path, 'w')).close();
-  const app = await buildAdmin(services(path));
+  const { log, records: logged } = captureLog();
+  const app = await buildAdmin({ ...minimalAdminServices(), cdr: services(path).cdr! }, { log, processMetrics: false });
+  t.after(async () => {
+    // A scan still waiting in open() (an assertion failed first) is let go without blocking, then the server closed.
+    try {
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // no scan waiting
+    }
+    await app.close();
+  });
   const first = app.inject({ method: 'GET', url: '/cdrs' });
   await new Promise((r) => setTimeout(r, 50));
   const second = app.inject({ method: 'GET', url: '/cdrs' });
@@ -99,9 +112,17 @@ test('GET /cdrs runs one scan at a time: a request meanwhile is answered 429 wit
   if (!refused) await release();
   assert.equal(refused?.statusCode, 429, 'one request is refused while the other scans');
   assert.equal(refused.headers['retry-after'], '1');
-  assert.equal((refused.json() as { code: string }).code, 'ERR_ADMIN_REQUEST');
+  assert.equal((refused.json() as { code: string }).code, 'ERR_ADMIN_CDR_SCAN_BUSY');
+  // More refusals while the scan still runs: each counted, one line for them all.
+  const more = await Promise.all([1, 2, 3].map(() => app.inject({ method: 'GET', url: '/cdrs' })));
+  assert.deepEqual(more.map((r) => r.statusCode), [429, 429, 429]);
   await release();
   assert.deepEqual((await Promise.all([first, second])).map((r) => r.statusCode).sort(), [200, 429]);
+  const stats = (await app.inject({ method: 'GET', url: '/stats' })).json() as { adminRefused: Record<string, number> };
+  assert.equal(stats.adminRefused['cdr-scan-busy'], 4);
+  const prom = parsePromText((await app.inject({ method: 'GET', url: '/metrics' })).body);
+  assert.equal(prom.value('trunkgate_admin_refused_total', { cause: 'cdr-scan-busy' }), 4);
+  assert.equal(logged.filter((l) => l.code === 'ERR_ADMIN_CDR_SCAN_BUSY').length, 1, 'one line a minute per code and source');
   const next = app.inject({ method: 'GET', url: '/cdrs' });
   await new Promise((r) => setTimeout(r, 50));
   await release();
