@@ -71,6 +71,8 @@ export const errorCodes = {
   ERR_CONFIG_WRITE_BUSY: 'Another configuration write is under way: 429 with Retry-After.',
   ERR_CONFIG_WRITE: 'A profiles file could not be written (disk, permissions): 500, the file is as it was.',
   ERR_CONFIG_APPLY_REFUSED: 'A written configuration validated but the running gateway refused it (a TLS file): the file is put back, 422 with why.',
+  ERR_CONFIG_FILE_UNREADABLE: 'A configuration API write while a profiles file cannot be read, or while the file it would edit does not parse as a YAML mapping or is not UTF-8: 409 naming the file, nothing written.',
+  ERR_CONFIG_RESTORE: 'The running gateway refused a configuration API write and its file could not be put back (or was changed meanwhile): 500 naming the file and the backup beside it that holds its previous bytes.',
   // admin API
   ERR_ADMIN_UNAUTHORIZED: 'A request without the bearer token, or with another one: 401; counted as `unauthorized` in `adminRefused`.',
   ERR_ADMIN_CONN_LIMIT: 'A connection to the admin API past `gateway.admin.maxConnections`: closed at accept, before any request is read.',

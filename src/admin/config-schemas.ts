@@ -88,6 +88,8 @@ export const configErrorSchema = {
   properties: {
     code: str, message: str,
     etag: { type: 'string', description: 'on 409 for a stale If-Match: the current tag' },
+    file: { type: 'string', description: 'the profiles file in question: one that could not be read or parsed, or that changed on disk meanwhile (409); one not written, or not put back (500)' },
+    backup: { type: 'string', description: 'on 500 ERR_CONFIG_RESTORE: the file beside it that holds its previous bytes' },
     problems: { type: 'array', items: problem, description: 'on 422: every problem, as `trunkgate config check` lists them' },
     referencedBy: { type: 'array', items: problem, description: 'on 409 for a delete: the places that still name the entry' },
   },

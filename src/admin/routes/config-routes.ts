@@ -25,7 +25,10 @@ const STATUS: Record<string, number> = {
   ERR_CONFIG_WRITE_BUSY: 429,
   ERR_CONFIG_INVALID: 422,
   ERR_CONFIG_APPLY_REFUSED: 422,
+  // The state on disk is in the way, not the request: fix the file, then write again.
+  ERR_CONFIG_FILE_UNREADABLE: 409,
   ERR_CONFIG_WRITE: 500,
+  ERR_CONFIG_RESTORE: 500,
 };
 
 const e = configErrorSchema;
@@ -48,6 +51,8 @@ function refuse(reply: FastifyReply, e: unknown): FastifyReply {
   return reply.code(status).send({
     code, message,
     ...(typeof details.etag === 'string' ? { etag: details.etag } : {}),
+    ...(typeof details.file === 'string' ? { file: details.file } : {}),
+    ...(typeof details.backup === 'string' ? { backup: details.backup } : {}),
     ...(Array.isArray(details.problems) ? { problems: details.problems } : {}),
     ...(Array.isArray(details.referencedBy) ? { referencedBy: details.referencedBy } : {}),
   });

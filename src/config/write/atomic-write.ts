@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
  * Replaces a file's contents so that a reader sees the old text or the new, never a part: the text goes to a
  * temporary file in the same folder (same file system, so the rename is atomic), is flushed to disk, renamed over
- * the file, and the folder is flushed so the rename itself survives a crash. The file keeps its mode.
+ * the file, and the folder is flushed so the rename itself survives a crash. The file keeps its mode. `exclusive`
+ * makes a new file only: the temporary file is linked in, which fails (EEXIST) when something is there by then.
  */
-export function writeFileAtomic(file: string, text: string): void {
+export function writeFileAtomic(file: string, text: string, options: { exclusive?: boolean } = {}): void {
   const dir = dirname(file);
   const tmp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   let mode = 0o644;
@@ -24,7 +25,10 @@ export function writeFileAtomic(file: string, text: string): void {
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, file);
+    if (options.exclusive) {
+      linkSync(tmp, file);
+      unlinkSync(tmp);
+    } else renameSync(tmp, file);
   } catch (e) {
     try {
       unlinkSync(tmp);

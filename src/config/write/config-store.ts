@@ -1,12 +1,12 @@
-import { unlinkSync } from 'node:fs';
 import { basename } from 'node:path';
+import { isMap, parseDocument } from 'yaml';
 import type { Logger } from '../../log/index.js';
 import { configInvalid, type ConfigProblem } from '../errors.js';
-import { parseConfig, type LoadConfigOptions } from '../load-config.js';
+import { parseConfig, readConfigDocuments, type LoadConfigOptions } from '../load-config.js';
 import type { ConfigDocument } from '../merge-documents.js';
-import { writeFileAtomic } from './atomic-write.js';
 import { ConfigWriteError, type ConfigWriteCode, type ConfigWriteEventCode } from './errors.js';
 import { etagOf, ifMatchAllows } from './etag.js';
+import { changedMeanwhile, fileUnreadable, keep, putBack, readWhole, swapIn } from './file-swap.js';
 import type { ConfigKind } from './kinds.js';
 import { fileForNew, locateEntries, readProfiles, type LocatedEntry } from './locate.js';
 import { editEntry, type EditMethod } from './yaml-edit.js';
@@ -78,8 +78,8 @@ const collectionTag = (entries: readonly LocatedEntry[]): string => etagOf(entri
  * The configuration objects of a profiles directory, read and written through the files themselves: each write
  * edits the one file that holds the entry (comments and layout kept), is validated with every other file exactly
  * as the loader validates a start or a reload, is written atomically, and is applied through the reload path; a
- * reload that refuses it puts the file back. Writes are one at a time; tags (ETag) stop an editor overwriting a
- * change it has not seen.
+ * reload that refuses it puts the file back (file-swap.ts). Writes are one at a time; tags (ETag) stop an editor
+ * overwriting a change it has not seen, and a file the gateway could not read or parse is never written over.
  */
 export class ConfigStore {
   readonly #o: ConfigStoreOptions;
@@ -165,7 +165,10 @@ export class ConfigStore {
 
   async #run(op: WriteOp, kind: ConfigKind, name: string, value: unknown, ifMatch: string | undefined): Promise<WriteResult> {
     const { profilesDir, loadOptions } = this.#o;
-    const documents = readProfiles(profilesDir);
+    // Every file must be read: a write judged without one would be judged on another configuration than a reload
+    // reads, and the one it edits might be the file left out.
+    const { documents, problems: unread } = readConfigDocuments(profilesDir);
+    if (unread[0]) throw fileUnreadable(unread[0].file ?? profilesDir, `cannot be read (${unread[0].message})`);
     const before = locateEntries(documents, kind);
     const existing = before.find((e) => e.name === name);
     if (op === 'create') {
@@ -180,7 +183,7 @@ export class ConfigStore {
     }
 
     const file = existing?.file ?? fileForNew(profilesDir, documents, kind);
-    const previous = documents.find((d) => d.file === file)?.text;
+    const previous = editable(file, documents.find((d) => d.file === file)?.text);
     const edited = editEntry(previous ?? '', { kind, name, value });
     const candidate: ConfigDocument[] = [...documents.filter((d) => d.file !== file), { file, text: edited.text }]
       .sort((a, b) => (basename(a.file) < basename(b.file) ? -1 : 1));
@@ -193,11 +196,7 @@ export class ConfigStore {
       throw configInvalid(checked.problems);
     }
 
-    try {
-      writeFileAtomic(file, edited.text);
-    } catch (e) {
-      throw new ConfigWriteError('ERR_CONFIG_WRITE', `${basename(file)}: ${(e as Error).message}`);
-    }
+    const swap = swapIn(file, previous, edited.text);
     let report: ApplyReport;
     try {
       report = await this.#o.apply();
@@ -205,10 +204,18 @@ export class ConfigStore {
       report = { ok: false, changed: [], applied: [], needsRestart: [], warnings: [], problems: [{ code: 'ERR_CONFIG_APPLY_REFUSED', message: (e as Error).message }] };
     }
     if (!report.ok) {
-      restore(file, previous);
+      const stuck = putBack(swap);
+      if (stuck !== undefined) {
+        const kept = swap.backup !== undefined ? basename(swap.backup) : undefined;
+        throw new ConfigWriteError('ERR_CONFIG_RESTORE', `the running gateway refused the new configuration and ${basename(file)} was not put back: ${stuck}. `
+          + `The running configuration is still the previous one; ${kept !== undefined ? `its previous bytes are in ${kept}: move that back over it` : 'it did not exist before the write: remove it'}`
+          + ' or fix it by hand before the next reload',
+        { file: basename(file), ...(kept !== undefined ? { backup: kept } : {}), problems: report.problems });
+      }
       throw new ConfigWriteError('ERR_CONFIG_APPLY_REFUSED', `the running gateway refused the new configuration; ${basename(file)} is as it was`,
         { problems: report.problems });
     }
+    keep(swap);
     const after = locateEntries(readProfiles(profilesDir), kind);
     const entry = after.find((e) => e.name === name);
     return {
@@ -233,8 +240,16 @@ function stale(message: string, etag: string): ConfigWriteError {
   return new ConfigWriteError('ERR_CONFIG_ETAG_MISMATCH', `${message}: read it again (ETag ${etag})`, { etag });
 }
 
-/** Puts a file back as it was before a write the gateway refused (removes it when the write made it). */
-function restore(file: string, previous: string | undefined): void {
-  if (previous === undefined) unlinkSync(file);
-  else writeFileAtomic(file, previous);
+/**
+ * The text of the file a write edits, read again whole: it must be what the directory read gave (else it changed
+ * meanwhile), and parse as a YAML mapping (or nothing), since an edit of anything else would write over it.
+ */
+function editable(file: string, read: string | undefined): string | undefined {
+  const text = readWhole(file);
+  if (text !== read) throw changedMeanwhile(file);
+  if (text === undefined) return undefined;
+  const doc = parseDocument(text, { logLevel: 'silent' });
+  if (doc.errors[0]) throw fileUnreadable(file, `does not parse (${doc.errors[0].message.split('\n')[0]})`);
+  if (doc.contents !== null && !isMap(doc.contents)) throw fileUnreadable(file, 'holds no mapping at its top (a list or a plain value)');
+  return text;
 }

@@ -17,7 +17,17 @@ export type ConfigWriteCode =
   /** The new file could not be written (disk, permissions): 500, the old file stays. */
   | 'ERR_CONFIG_WRITE'
   /** The written configuration validated but the running gateway refused it (TLS files...): the file is restored, 422. */
-  | 'ERR_CONFIG_APPLY_REFUSED';
+  | 'ERR_CONFIG_APPLY_REFUSED'
+  /**
+   * A profiles file the gateway could not read, or the file a write would edit does not parse as a YAML mapping or
+   * is not UTF-8 text: 409 naming it, nothing written (a write never replaces what it could not read).
+   */
+  | 'ERR_CONFIG_FILE_UNREADABLE'
+  /**
+   * The running gateway refused a write and its file could not be put back (or was changed meanwhile): 500 naming
+   * the file and the copy that holds its previous bytes; the running configuration is still the previous one.
+   */
+  | 'ERR_CONFIG_RESTORE';
 
 /** Events of the configuration write API. */
 export type ConfigWriteEventCode = 'EVT_CONFIG_WRITTEN';

@@ -1,5 +1,5 @@
 // The /config routes over a fake store (inject, no socket): each refusal code becomes its status (429 with
-// Retry-After, 413 for a body over the bound, 400 for a dial peer without its id), the kinds the routes take are the
+// Retry-After, 413 for a body over the bound, 400 for a dial peer without its id, 409 and 500 with the files named), the kinds the routes take are the
 // kinds the store edits, and the OpenAPI document describes what each route can answer.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -45,6 +45,24 @@ test('refusals of the store become their statuses, with the code and what the ed
   assert.equal(renamed.statusCode, 400);
   const noName = await a.inject({ method: 'POST', url: '/config/tenants', headers: auth, payload: { value: {} } });
   assert.equal(noName.statusCode, 400);
+});
+
+test('a file the gateway could not read is 409 naming it; a write that could not be put back is 500 naming the file and its backup', async (t) => {
+  const a = await app({
+    create: async () => { throw new ConfigWriteError('ERR_CONFIG_FILE_UNREADABLE', 'permissions.yaml does not parse', { file: 'permissions.yaml' }); },
+    replace: async () => {
+      throw new ConfigWriteError('ERR_CONFIG_RESTORE', 'tenants.yaml was not put back', { file: 'tenants.yaml', backup: '.tenants.yaml.0a1b2c.prev', problems: [{ code: 'ERR_TLS_PROFILE_INVALID', message: 'no' }] });
+    },
+  });
+  t.after(() => a.close());
+  const unreadable = await a.inject({ method: 'POST', url: '/config/tlsPeers', headers: auth, payload: { name: 'b.example', value: {} } });
+  assert.deepEqual([unreadable.statusCode, unreadable.json()], [409, { code: 'ERR_CONFIG_FILE_UNREADABLE', message: 'permissions.yaml does not parse', file: 'permissions.yaml' }]);
+  const stuck = await a.inject({ method: 'PUT', url: '/config/tenants/pbx', headers: { ...auth, 'if-match': '*' }, payload: { value: {} } });
+  assert.equal(stuck.statusCode, 500);
+  assert.deepEqual(stuck.json(), {
+    code: 'ERR_CONFIG_RESTORE', message: 'tenants.yaml was not put back', file: 'tenants.yaml', backup: '.tenants.yaml.0a1b2c.prev',
+    problems: [{ code: 'ERR_TLS_PROFILE_INVALID', message: 'no' }],
+  });
 });
 
 test('a dial peer replaced without its id gets the id of the URL; unwired, the routes answer 501', async (t) => {
