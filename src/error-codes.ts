@@ -85,6 +85,8 @@ export const errorCodes = {
   ERR_ADMIN_CALL_ENDING: '`DELETE /calls/:id` on a call already being torn down (a BYE is out): 409, nothing more is sent.',
   ERR_ADMIN_CONNECTION_NOT_FOUND: '`DELETE /connections/:id` (`trunkgate clear connection`) named no open TCP/TLS connection: 404.',
   ERR_ADMIN_CDR_SCAN_BUSY: '`GET /cdrs` while another CDR scan runs (one at a time): 429 with Retry-After; counted as `cdr-scan-busy` in `adminRefused`, logged once a minute per source.',
+  ERR_ADMIN_PKI_BUSY: 'A `/pki` task that writes (CSR, import, trust add or remove) while another runs (one at a time): 429 with Retry-After; counted as `pki-busy` in `adminRefused`, logged once a minute per source.',
+  ERR_ADMIN_TLS_PROBE_BUSY: '`POST /tls/probe` while another probe runs (one at a time): 429 with Retry-After; counted as `tls-probe-busy` in `adminRefused`, logged once a minute per source.',
   ERR_ADMIN_ENGINE_EXTERNAL: 'A route that reads or acts on the embedded engine (connections, listeners, TLS, clear connection, TLS reload) on a gateway running against drachtio-server: 501.',
   // log
   ERR_CONSOLE_OUTPUT: 'A library wrote through console.*: the text became a JSON log line, rate-limited.',

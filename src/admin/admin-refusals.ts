@@ -5,9 +5,10 @@ import type { AdminErrorCode } from './errors.js';
 
 /**
  * Why the admin API turned someone away: a request without the right bearer token (401), a connection closed at
- * accept past the total cap or its source's share, or a GET /cdrs while another scan runs (429).
+ * accept past the total cap or its source's share, or a request that found its one-at-a-time task running (429): a
+ * GET /cdrs scan, a PKI task that writes, a TLS probe.
  */
-export type AdminRefusalCause = 'unauthorized' | 'connection-limit' | 'source-limit' | 'cdr-scan-busy';
+export type AdminRefusalCause = 'unauthorized' | 'connection-limit' | 'source-limit' | 'cdr-scan-busy' | 'pki-busy' | 'tls-probe-busy';
 
 export type AdminRefusalCounts = Record<AdminRefusalCause, number>;
 
@@ -16,6 +17,8 @@ const CODES: Record<AdminRefusalCause, AdminErrorCode> = {
   'connection-limit': 'ERR_ADMIN_CONN_LIMIT',
   'source-limit': 'ERR_ADMIN_CONN_SOURCE_LIMIT',
   'cdr-scan-busy': 'ERR_ADMIN_CDR_SCAN_BUSY',
+  'pki-busy': 'ERR_ADMIN_PKI_BUSY',
+  'tls-probe-busy': 'ERR_ADMIN_TLS_PROBE_BUSY',
 };
 
 /** An address as the refusals key it: IPv4-mapped IPv6 ('::ffff:192.0.2.1') as the IPv4 address, lower case. */
@@ -30,7 +33,9 @@ export function sourceAddress(address: string | undefined): string {
  * lines a minute per code; what was left out is summed up in one line at the minute's end.
  */
 export class AdminRefusals {
-  readonly #counts: AdminRefusalCounts = { unauthorized: 0, 'connection-limit': 0, 'source-limit': 0, 'cdr-scan-busy': 0 };
+  readonly #counts: AdminRefusalCounts = {
+    unauthorized: 0, 'connection-limit': 0, 'source-limit': 0, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0,
+  };
   readonly #lines: RateLimitedLog | undefined;
 
   constructor(log?: Logger, clock: NowSource = systemClock) {

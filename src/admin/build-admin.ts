@@ -165,8 +165,8 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   await app.register(b2buaRoutes(services, actions, refusals));
   await app.register(callsRoutes(services, actions));
   await app.register(metricsRoute(services, actions, refusals, opts.processMetrics !== undefined ? { processMetrics: opts.processMetrics } : {}));
-  await app.register(reloadRoutes(services));
-  await app.register(pkiRoutes(services));
+  await app.register(reloadRoutes(services, refusals));
+  await app.register(pkiRoutes(services, refusals));
   await app.register(configRoutes(services));
   await app.register(cdrRoutes(services, refusals));
   await app.register(consoleRoutes());

@@ -22,6 +22,10 @@ export type AdminErrorCode =
   | 'ERR_ADMIN_CONNECTION_NOT_FOUND'
   /** GET /cdrs while another CDR scan runs (one at a time): 429 with Retry-After, counted as cdr-scan-busy. */
   | 'ERR_ADMIN_CDR_SCAN_BUSY'
+  /** A PKI task that writes (csr, import, trust add/remove) while another runs (one at a time): 429, counted as pki-busy. */
+  | 'ERR_ADMIN_PKI_BUSY'
+  /** POST /tls/probe while another probe runs (one at a time): 429 with Retry-After, counted as tls-probe-busy. */
+  | 'ERR_ADMIN_TLS_PROBE_BUSY'
   /** A route that needs the embedded engine on a gateway running against drachtio-server (engine mode external): 501. */
   | 'ERR_ADMIN_ENGINE_EXTERNAL';
 

@@ -258,6 +258,7 @@ dialPeers:
   assert.equal(rep.profile?.name, 'edge');
   assert.equal(rep.profile?.ok, false);
   assert.equal(busy.status, 429, 'one probe at a time');
+  assert.equal((busy.body as { code: string }).code, 'ERR_ADMIN_TLS_PROBE_BUSY');
   assert.equal((await r.post('/tls/probe', { host: '127.0.0.1', port: 0 })).status, 400);
   const unknown = await r.post('/tls/probe', { host: '127.0.0.1', port: tlsPort, profile: 'nope' });
   assert.equal(unknown.status, 422);

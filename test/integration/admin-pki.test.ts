@@ -218,7 +218,7 @@ tenants:
   await until('the CSR held in the service', async () => (r.held() === 1 ? true : undefined), 5000);
   const busy = await r.call('POST', '/pki/trust', { store: 'remote', certificate: remote.cert });
   assert.equal(busy.status, 429, busy.text);
-  assert.equal(busy.body.code, 'ERR_ADMIN_REQUEST');
+  assert.equal(busy.body.code, 'ERR_ADMIN_PKI_BUSY');
   assert.match(busy.body.message ?? '', /certificate task \(csr\) is running/);
   assert.equal(busy.headers.get('retry-after'), '1');
   assert.equal((await r.call('POST', '/pki/inspect', { pem: remote.cert })).status, 200, 'a read is not held up');

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CertificateTaskRefusal } from '../../certificate-ops/index.js';
+import { sourceAddress, type AdminRefusals } from '../admin-refusals.js';
 import type { AdminServices } from '../admin-services.js';
 import type { AdminErrorCode } from '../errors.js';
 import { certificateRowSchema, errorSchema } from '../schemas.js';
@@ -8,8 +9,10 @@ import { certificateRowSchema, errorSchema } from '../schemas.js';
  * The `trunkgate pki` tasks over HTTP (sipXecs does them from its web UI): GET /pki/ca, POST /pki/csr,
  * POST /pki/import, POST /pki/trust, DELETE /pki/trust/:store/:sha256, POST /pki/inspect. Trustpoints and trust
  * stores are named as the running configuration names them, never by a path. Bodies are bounded (256 KiB), and one
- * task that writes runs at a time: another is answered 429 with Retry-After. A refusal is a 4xx with the code of the
- * check that refused (ERR_PKI_*), or ERR_ADMIN_REQUEST for a name or a field that is wrong.
+ * task that writes runs at a time: another is answered 429 ERR_ADMIN_PKI_BUSY with Retry-After, counted (pki-busy in
+ * adminRefused) and logged at most once a minute per source, so a script retrying in a loop is seen without a line per
+ * try. A refusal is a 4xx with the code of the check that refused (ERR_PKI_*), or ERR_ADMIN_REQUEST for a name or a
+ * field that is wrong.
  */
 
 export const PKI_BODY_LIMIT = 256 * 1024;
@@ -31,7 +34,7 @@ function refusalOf(e: unknown): { status: number; code: string; message: string 
   return { status, code: typeof code === 'string' ? code : fallback, message: e.message };
 }
 
-export function pkiRoutes(services: AdminServices): FastifyPluginAsync {
+export function pkiRoutes(services: AdminServices, adminRefusals: AdminRefusals): FastifyPluginAsync {
   return async (app) => {
     let running: string | undefined;
 
@@ -39,8 +42,11 @@ export function pkiRoutes(services: AdminServices): FastifyPluginAsync {
     async function task<T>(req: FastifyRequest, reply: FastifyReply, what: string, writes: boolean, run: () => T | Promise<T>): Promise<unknown> {
       if (!services.pki) return reply.code(501).send({ code: 'ERR_ADMIN_SERVICE', message: 'certificate tasks are not wired in this gateway' });
       if (writes && running !== undefined) {
+        const code: AdminErrorCode = 'ERR_ADMIN_PKI_BUSY';
+        const source = sourceAddress(req.socket.remoteAddress);
+        adminRefusals.refused('pki-busy', source, { task: what, running }, `admin: pki ${what} from ${source} refused 429: a certificate task (${running}) is running (one at a time)`);
         return reply.code(429).header('retry-after', '1')
-          .send({ code: 'ERR_ADMIN_REQUEST', message: `a certificate task (${running}) is running; one at a time` });
+          .send({ code, message: `a certificate task (${running}) is running; one at a time` });
       }
       if (writes) running = what;
       try {

@@ -1,12 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { sourceAddress, type AdminRefusals } from '../admin-refusals.js';
 import type { AdminServices, TlsProbeRequest } from '../admin-services.js';
+import type { AdminErrorCode } from '../errors.js';
 import { configReloadSchema, errorSchema, tlsReloadSchema } from '../schemas.js';
 
 /**
  * POST /reload/tls and POST /reload/config: 200 with what changed, or 422 with every reason the running
- * set was kept.
+ * set was kept. POST /tls/probe: a probe from the gateway, one at a time.
  */
-export function reloadRoutes(services: AdminServices): FastifyPluginAsync {
+export function reloadRoutes(services: AdminServices, refusals: AdminRefusals): FastifyPluginAsync {
   return async (app) => {
     app.post('/reload/tls', {
       schema: {
@@ -19,7 +21,9 @@ export function reloadRoutes(services: AdminServices): FastifyPluginAsync {
       return reply.code(r.ok ? 200 : 422).send(r);
     });
 
-    // One probe at a time: each is some forty handshakes to one far end.
+    // One probe at a time: each is some forty handshakes to one far end. Another meanwhile is answered 429, counted
+    // (tls-probe-busy in adminRefused) and logged at most once a minute per source, so a console or script asking
+    // again and again is seen without a line per try.
     let probing = false;
     app.post('/tls/probe', {
       schema: {
@@ -39,7 +43,12 @@ export function reloadRoutes(services: AdminServices): FastifyPluginAsync {
       },
     }, async (req, reply) => {
       if (!services.probeTls) return reply.code(501).send({ code: 'ERR_ADMIN_SERVICE', message: 'probing is not wired in this gateway' });
-      if (probing) return reply.code(429).header('retry-after', '5').send({ code: 'ERR_ADMIN_REQUEST', message: 'a probe is already running' });
+      if (probing) {
+        const code: AdminErrorCode = 'ERR_ADMIN_TLS_PROBE_BUSY';
+        const source = sourceAddress(req.socket.remoteAddress);
+        refusals.refused('tls-probe-busy', source, { url: req.url.slice(0, 200) }, `admin: POST /tls/probe from ${source} refused 429: a probe is already running (one at a time)`);
+        return reply.code(429).header('retry-after', '5').send({ code, message: 'a probe is already running' });
+      }
       probing = true;
       try {
         return await services.probeTls(req.body as TlsProbeRequest);
