@@ -3,6 +3,7 @@ import type { B2buaStatsSnapshot } from '../b2bua/start-b2bua.js';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
 import type { CertificateRow } from '../certificate-inventory.js';
 import type { CdrSinkStats } from '../cdr/index.js';
+import type { OrphanStats } from '../media/index.js';
 import type { AdminActionCounts } from './admin-actions.js';
 import type { AdminRefusalCounts } from './admin-refusals.js';
 
@@ -217,6 +218,14 @@ export class GatewayMetrics {
     counter('trunkgate_media_failures_total', 'rtpengine ng requests that failed, by kind (timeout, refused, unavailable)', ['kind'],
       (i) => Object.entries(i.b2bua.media?.failures ?? {}).map(([kind, n]) => [{ kind }, n]));
     gauge('trunkgate_media_sessions_open', 'Calls anchored on rtpengine now', [], (i) => (i.b2bua.media ? [[{}, i.b2bua.media.sessionsOpen]] : []));
+    // The deletes of sessions a failover or an unanswered delete may have left on an rtpengine are kept out of the
+    // failures, so without these a dead instance's leftovers, and those dropped at maxOrphans, would go unseen here.
+    const orphans = (i: MetricsInput, read: (o: OrphanStats) => [Labels, number][]) => (i.b2bua.media?.orphans ? read(i.b2bua.media.orphans) : []);
+    counter('trunkgate_media_orphans_total', 'rtpengine sessions possibly left on an instance with no call on them (an offer that timed out and failed over, an unanswered delete), by event: noted, deleted (the instance deleted it or has none), dropped (past maxOrphans: left to rtpengine\'s own timeout)',
+      ['event'], (i) => orphans(i, (o) => [[{ event: 'noted' }, o.noted], [{ event: 'deleted' }, o.deleted], [{ event: 'dropped' }, o.dropped]]));
+    counter('trunkgate_media_orphan_deletes_total', 'Deletes sent for those sessions: at once, and again each time their instance answers pings after missing one', [],
+      (i) => orphans(i, (o) => [[{}, o.deletesSent]]));
+    gauge('trunkgate_media_orphans_pending', 'Those sessions whose delete waits now for its instance to answer', [], (i) => orphans(i, (o) => [[{}, o.pending]]));
     counter('trunkgate_config_writes_total', 'Configuration API writes, by operation (create, replace, delete) and outcome (done, or the code it was refused with)',
       ['operation', 'outcome'], (i) => Object.entries(i.configWrites ?? {}).flatMap(([operation, byOutcome]) =>
         Object.entries(byOutcome).map(([outcome, n]) => [{ operation, outcome }, n] as [Labels, number])));

@@ -40,3 +40,26 @@ test('/metrics carries the 423s of a registration trunk, the registration relay\
   assert.match(text, /^trunkgate_calls_in_dialog_refused_total\{status="488"\} 4$/m);
   assert.match(text, /^trunkgate_calls_in_dialog_refused_total\{status="500"\} 1$/m);
 });
+
+test('/metrics carries the rtpengine pool\'s orphaned sessions: noted, deleted, dropped, the deletes sent and those waiting', async () => {
+  const m = new GatewayMetrics({ processMetrics: false });
+  const b2bua = {
+    attempted: 0, connected: 0, completed: 0, failed: {}, failedTotal: 0, active: 0,
+    media: {
+      requests: { offer: 4, answer: 2, delete: 6, query: 0, ping: 9 }, failures: { timeout: 2, refused: 0, unavailable: 0 }, failovers: 2, strayReplies: 0,
+      sessionsOpened: 2, sessionsOpen: 0, orphans: { noted: 5, deletesSent: 7, deleted: 3, dropped: 1, pending: 1 },
+    },
+  };
+  const text = await m.render({ b2bua } as unknown as MetricsInput);
+  assert.match(text, /^# TYPE trunkgate_media_orphans_total counter$/m);
+  assert.match(text, /^trunkgate_media_orphans_total\{event="noted"\} 5$/m);
+  assert.match(text, /^trunkgate_media_orphans_total\{event="deleted"\} 3$/m);
+  assert.match(text, /^trunkgate_media_orphans_total\{event="dropped"\} 1$/m);
+  assert.match(text, /^trunkgate_media_orphan_deletes_total 7$/m);
+  assert.match(text, /^# TYPE trunkgate_media_orphans_pending gauge$/m);
+  assert.match(text, /^trunkgate_media_orphans_pending 1$/m);
+  // No media relay in use: no event rows, as for the other media counters (a metric without labels reads 0).
+  const none = await m.render({ b2bua: { ...b2bua, media: undefined } } as unknown as MetricsInput);
+  assert.doesNotMatch(none, /^trunkgate_media_orphans_total\{/m);
+  assert.match(none, /^trunkgate_media_orphans_pending 0$/m);
+});
