@@ -11,3 +11,4 @@ export * from './young-calls.js';
 export * from './address-list.js';
 export * from './product-files.js';
 export * from './retry-after.js';
+export * from './attempt.js';

@@ -1,6 +1,7 @@
 import { closeSync, copyFileSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayError } from '../common/gateway-error.js';
+import { attempt as quietly } from '../common/attempt.js';
 import { pkiError } from './errors.js';
 import { loadPrivateKey } from './key-pair.js';
 import { parseCertificate } from './inspect-certificate.js';
@@ -110,15 +111,6 @@ function putBack(path: string, backup: string | undefined): boolean {
   if (!quietly(() => copyFileSync(backup, path))) return false;
   quietly(() => rmSync(backup, { force: true }));
   return true;
-}
-
-function quietly(run: () => void): boolean {
-  try {
-    run();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function writeSynced(path: string, text: string, secret: boolean): void {

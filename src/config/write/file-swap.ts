@@ -3,6 +3,7 @@ import { linkSync, lstatSync, readFileSync, renameSync, unlinkSync } from 'node:
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import { ConfigWriteError } from './errors.js';
+import { attempt as quietly } from '../../common/attempt.js';
 
 /**
  * The one file a configuration write replaces, and the way back when the running gateway refuses the result. The
@@ -132,13 +133,4 @@ export function putBack(swap: Swap): string | undefined {
   }
   quietly(() => unlinkSync(backup));
   return undefined;
-}
-
-function quietly(run: () => void): boolean {
-  try {
-    run();
-    return true;
-  } catch {
-    return false;
-  }
 }
