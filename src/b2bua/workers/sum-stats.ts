@@ -73,5 +73,8 @@ function ratesOnce(sum: CallRatesSnapshot, apps: readonly B2buaStatsSnapshot[]):
  */
 export function retiredStats(last: B2buaStatsSnapshot): B2buaStatsSnapshot {
   const { callLimits: _held, callRates: _buckets, ...policy } = last.policy ?? {};
-  return { ...last, active: 0, legsUp: 0, ...(last.policy ? { policy: policy as NonNullable<B2buaStatsSnapshot['policy']> } : {}) };
+  // Levels, not totals: the media sessions it held and the deletes it still had to send went with it (rtpengine
+  // ends what is left at its own timeout), so they are no longer the gateway's to report.
+  const media = last.media ? { media: { ...last.media, sessionsOpen: 0, ...(last.media.orphans ? { orphans: { ...last.media.orphans, pending: 0 } } : {}) } } : {};
+  return { ...last, active: 0, legsUp: 0, ...media, ...(last.policy ? { policy: policy as NonNullable<B2buaStatsSnapshot['policy']> } : {}) };
 }
