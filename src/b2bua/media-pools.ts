@@ -7,7 +7,8 @@ import type { MediaRelayPolicy } from './policy-types.js';
  * The rtpengine pool of this app (one per thread: an app worker has its own ng socket, and a call's dialog stays
  * with its app, so each call's offer, answer and delete go out from the same pool). A policy with the same relay
  * settings (a reload that did not touch them) keeps the pool and its instance states; changed settings make a new
- * pool, and an old one with no call left on it is closed.
+ * pool, and an old one with nothing of a call left on it (sessions, deletes still to send, requests under way) is
+ * closed.
  */
 const pools = new Map<string, RtpenginePool>();
 
@@ -20,7 +21,7 @@ export function mediaPool(p: MediaRelayPolicy, log: Logger, clock: Clock = syste
   let pool = pools.get(key);
   if (pool) return pool;
   for (const [k, old] of pools) {
-    if (old.stats.sessionsOpen === 0) {
+    if (old.idle) {
       old.close();
       pools.delete(k);
     }

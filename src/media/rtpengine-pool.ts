@@ -47,6 +47,8 @@ export class RtpenginePool implements SessionHost {
   #next = 0;
   #timer: TimerHandle | undefined;
   #closed = false;
+  /** ng requests sent and not yet answered or timed out. */
+  #inFlight = 0;
   readonly #stats = {
     requests: { offer: 0, answer: 0, delete: 0, query: 0, ping: 0 },
     failures: { timeout: 0, refused: 0, unavailable: 0 },
@@ -201,6 +203,14 @@ export class RtpenginePool implements SessionHost {
     return r.ok ? r.reply : undefined;
   }
 
+  /**
+   * Nothing of a call is on this pool any more: no session open, no delete waiting to be sent, no request awaiting its
+   * answer (an offer under way would create a session whose answer nobody reads). Only then may it be closed.
+   */
+  get idle(): boolean {
+    return this.#inFlight === 0 && this.#instances.every((i) => i.sessions === 0) && this.#orphans.stats.pending === 0;
+  }
+
   get stats(): MediaStats {
     const s = this.#stats;
     return {
@@ -242,6 +252,7 @@ export class RtpenginePool implements SessionHost {
     Promise<{ ok: true; sdp: string; reply: NgReply } | { ok: false; retry: boolean; error: MediaError }> {
     this.#stats.requests[command]++;
     let reply: NgReply;
+    this.#inFlight++;
     try {
       reply = await this.#transport.send(inst.address, command, params);
     } catch (cause) {
@@ -250,6 +261,8 @@ export class RtpenginePool implements SessionHost {
       this.#limited.line('warn', 'ERR_MEDIA_TIMEOUT', { instance: inst.name, command },
         `media: rtpengine ${inst.name} did not answer ${command}`, inst.name);
       return { ok: false, retry: true, error: new MediaError('ERR_MEDIA_TIMEOUT', `rtpengine ${inst.name} did not answer ${command}`, { cause }) };
+    } finally {
+      this.#inFlight--;
     }
     if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) {
       // A datagram with a pending request's cookie and no dictionary after it (empty, a number, a list).
