@@ -291,7 +291,7 @@ export class RtpenginePool implements SessionHost {
     if (!inst.up) return;
     inst.up = false;
     this.#limited.line('error', 'ERR_MEDIA_INSTANCE_DOWN', { instance: inst.name, sessions: inst.sessions, why },
-      `media: rtpengine ${inst.name} is down (${why}); ${inst.sessions} call(s) anchored on it`, inst.name);
+      `media: rtpengine ${inst.name} is down (${why}); ${inst.sessions} session(s) on it (a split-key call has two)`, inst.name);
   }
 
   #markUp(inst: Instance): void {
