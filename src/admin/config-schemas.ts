@@ -55,9 +55,18 @@ export const configEntrySchema = {
   },
 } as const;
 
+/** Profiles files whose entries a listing could not show, and why; a write to them is refused too. */
+const unreadableFiles = {
+  type: 'array', description: 'profiles files that could not be read or are not a YAML mapping: their entries are not listed',
+  items: { type: 'object', properties: { file: str, reason: str } },
+} as const;
+
 export const configListSchema = {
   type: 'object',
-  properties: { kind: str, etag: { type: 'string', description: 'the tag of the whole list' }, count: int, entries: { type: 'array', items: configEntrySchema } },
+  properties: {
+    kind: str, etag: { type: 'string', description: 'the tag of the whole list' }, count: int, entries: { type: 'array', items: configEntrySchema },
+    unreadable: unreadableFiles,
+  },
 } as const;
 
 const problem = { type: 'object', properties: { code: str, message: str, file: str, line: int, path: str } } as const;
@@ -99,6 +108,7 @@ export const configSummarySchema = {
   type: 'object',
   properties: {
     kinds: { type: 'array', items: { type: 'object', properties: { kind: str, count: int, etag: str } } },
+    unreadable: unreadableFiles,
     writes: { type: 'object', additionalProperties: { type: 'object', additionalProperties: int }, description: 'writes by operation and outcome (done, or the refusal code)' },
   },
 } as const;

@@ -76,7 +76,12 @@ export function configRoutes(services: AdminServices): FastifyPluginAsync {
     }, async (_req, reply) => {
       const s = store();
       if (!s) return unwired(reply);
-      return { kinds: CONFIG_KIND_NAMES.map((kind) => { const l = s.list(kind); return { kind, count: l.entries.length, etag: l.etag }; }), writes: s.counts() };
+      const lists = CONFIG_KIND_NAMES.map((kind) => ({ kind, l: s.list(kind) }));
+      return {
+        kinds: lists.map(({ kind, l }) => ({ kind, count: l.entries.length, etag: l.etag })),
+        unreadable: lists[0]?.l.unreadable ?? [],
+        writes: s.counts(),
+      };
     });
 
     app.get('/config/:kind', {
@@ -86,7 +91,7 @@ export function configRoutes(services: AdminServices): FastifyPluginAsync {
       if (!s) return unwired(reply);
       const { kind } = req.params as Params;
       const l = s.list(kind);
-      return reply.header('etag', l.etag).send({ kind, etag: l.etag, count: l.entries.length, entries: l.entries });
+      return reply.header('etag', l.etag).send({ kind, etag: l.etag, count: l.entries.length, entries: l.entries, unreadable: l.unreadable });
     });
 
     app.get('/config/:kind/:name', {

@@ -8,7 +8,7 @@ import { ConfigWriteError, type ConfigWriteCode, type ConfigWriteEventCode } fro
 import { etagOf, ifMatchAllows } from './etag.js';
 import { changedMeanwhile, fileUnreadable, keep, putBack, readWhole, swapIn } from './file-swap.js';
 import type { ConfigKind } from './kinds.js';
-import { fileForNew, locateEntries, readProfiles, type LocatedEntry } from './locate.js';
+import { fileForNew, locateEntries, readProfiles, readProfilesReporting, type LocatedEntry, type UnreadableFile } from './locate.js';
 import { editEntry, type EditMethod } from './yaml-edit.js';
 
 /** What the running gateway's reload path answered (structurally the reloader's report). */
@@ -95,9 +95,11 @@ export class ConfigStore {
     this.#o = options;
   }
 
-  list(kind: ConfigKind): { etag: string; entries: ConfigEntry[] } {
-    const entries = locateEntries(readProfiles(this.#o.profilesDir), kind);
-    return { etag: collectionTag(entries), entries: entries.map(shown) };
+  /** The entries of a kind, and the profiles files that could not be read or parsed (their entries are not shown). */
+  list(kind: ConfigKind): { etag: string; entries: ConfigEntry[]; unreadable: UnreadableFile[] } {
+    const { documents, unreadable } = readProfilesReporting(this.#o.profilesDir);
+    const entries = locateEntries(documents, kind, unreadable);
+    return { etag: collectionTag(entries), entries: entries.map(shown), unreadable };
   }
 
   get(kind: ConfigKind, name: string): ConfigEntry {

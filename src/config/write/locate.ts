@@ -12,21 +12,39 @@ export interface LocatedEntry {
   value: unknown;
 }
 
+/** A profiles file whose entries could not be listed: it could not be read, or is not a YAML mapping. */
+export interface UnreadableFile {
+  file: string;
+  reason: string;
+}
+
 /** The text of every `*.yaml` of a profiles directory, as the loader reads them (by name). */
 export function readProfiles(dir: string): ConfigDocument[] {
   return readConfigDocuments(dir).documents;
 }
 
+/** As readProfiles, with the files (or the directory) that could not be read, and why. */
+export function readProfilesReporting(dir: string): { documents: ConfigDocument[]; unreadable: UnreadableFile[] } {
+  const { documents, problems } = readConfigDocuments(dir);
+  return { documents, unreadable: problems.map((p) => ({ file: p.file ?? dir, reason: p.message })) };
+}
+
 /**
  * Every entry of a kind, in the order the loader merges them (file by name, then as written). A file that does not
- * parse holds none here; the validation of any write reports it.
+ * parse, or whose top level is not a mapping, holds none here: it is added to `unreadable` when given, so a listing
+ * can say what it could not show (the validation of any write refuses it too).
  */
-export function locateEntries(documents: readonly ConfigDocument[], kind: ConfigKind): LocatedEntry[] {
+export function locateEntries(documents: readonly ConfigDocument[], kind: ConfigKind, unreadable?: UnreadableFile[]): LocatedEntry[] {
   const out: LocatedEntry[] = [];
   for (const { file, text } of documents) {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, logLevel: 'silent' });
-    if (doc.errors.length > 0 || !isMap(doc.contents)) continue;
+    if (doc.errors.length > 0 || !isMap(doc.contents)) {
+      // An empty file (no contents) holds nothing and is not a problem.
+      if (doc.errors.length > 0) unreadable?.push({ file, reason: `not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}` });
+      else if (doc.contents !== null) unreadable?.push({ file, reason: 'its top level is not a mapping' });
+      continue;
+    }
     const section = doc.get(kind, true);
     const js = doc.toJS({ maxAliasCount: 1000 }) as Record<string, unknown>;
     const line = (pos: number | undefined) => (pos === undefined ? 1 : lines.linePos(pos).line);
