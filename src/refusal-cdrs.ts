@@ -5,6 +5,8 @@ import type { CdrRecord } from './b2bua/cdr-record.js';
 import type { CdrSink } from './cdr/index.js';
 import type { RefusalRecord } from './engine/refusal-record.js';
 import { normalizeNumber } from './policy/index.js';
+import { systemClock } from './common/clock.js';
+import { RateLimitedLog, type NowSource } from './log/rate-limited-log.js';
 
 /**
  * The CDR of a new INVITE the engine refused before any app saw it, in the shape of every other record: the
@@ -58,7 +60,9 @@ export function refusalCdr(r: RefusalRecord): CdrRecord {
  * Where the engine's records go in the gateway's thread: each becomes a CDR in a `cdr` log line and in the CDR sink
  * (the JSON-lines file, the database), as the b2bua's records do. A sink that throws costs only its own copy.
  */
-export function refusalCdrWriter(log: Logger, sink: Pick<CdrSink, 'write'> | undefined): (records: readonly RefusalRecord[]) => void {
+export function refusalCdrWriter(log: Logger, sink: Pick<CdrSink, 'write'> | undefined, clock: NowSource = systemClock): (records: readonly RefusalRecord[]) => void {
+  // A sink that fails for every record would otherwise write a line per refused call.
+  const limited = new RateLimitedLog(log, clock, { intervalMs: 60_000, perCode: 1 });
   return (records) => {
     for (const r of records) {
       const cdr = refusalCdr(r);
@@ -68,7 +72,7 @@ export function refusalCdrWriter(log: Logger, sink: Pick<CdrSink, 'write'> | und
         sink.write(cdr);
       } catch (err) {
         const code: B2buaLogCode = 'ERR_B2BUA_CDR_SINK';
-        log.error({ err, code }, 'the CDR sink refused the record of a refused call (it is in the log line)');
+        limited.line('error', code, { err }, 'the CDR sink refused the record of a refused call (it is in the log line)');
       }
     }
   };
