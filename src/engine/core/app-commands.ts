@@ -11,8 +11,7 @@ import type { DialogStore } from './dialog-store.js';
 import type { ServerPending } from './engine-dialog.js';
 import type { CoreErrorCode } from './errors.js';
 import type { ProxyCore } from './proxy-core.js';
-import { refusalReason, refusalResponse, type Refusal } from './reject.js';
-import type { RefusalReporter } from '../refusal-record.js';
+import { refusalResponse, type Refusal } from './reject.js';
 import type { ServerRequests } from './server-requests.js';
 import type { StageTimes } from './stage-times.js';
 import type { UacCore } from './uac-core.js';
@@ -20,9 +19,6 @@ import type { UasCore } from './uas-core.js';
 import { getHeader, parseAppText, serializeMessageText } from '../../sip/message/index.js';
 
 /** What the app side works with: the owners of requests and dialogs, the UAC, UAS and proxy sides, and the apps. */
-/** The answer to a request whose app's control connection went away before answering it. */
-const GONE: Refusal = { status: 503, phrase: 'Service Unavailable', text: 'application disconnected' };
-
 export interface AppCommandsDeps {
   readonly hub: Pick<AppHub, 'reply' | 'isConnected' | 'sendSip'>;
   readonly server: Pick<ServerRequests, 'get' | 'settle' | 'list' | 'clear' | 'releaseDialogSlot'>;
@@ -35,11 +31,6 @@ export interface AppCommandsDeps {
   readonly guard: Pick<CoreGuard, 'count' | 'counted'>;
   readonly stages: StageTimes | undefined;
   readonly log: Logger | undefined;
-  /**
-   * Where a new INVITE answered for an app that is gone is told (refusal-records.ts): that app would have written the
-   * call's CDR, and nothing else will.
-   */
-  readonly refusals?: RefusalReporter | undefined;
 }
 
 /**
@@ -126,9 +117,7 @@ export class AppCommands {
     let answered = 0;
     for (const p of this.#c.server.list()) {
       if (p.connId !== connId || p.final || p.proxied) continue;
-      const { request, flow } = p;
-      this.answerForApp(p, GONE, 'app-disconnected');
-      if (!p.inDialog) this.#c.refusals?.refused(request, flow, GONE.status, refusalReason(GONE), 'ERR_ENGINE_APP_GONE');
+      this.answerForApp(p, { status: 503, phrase: 'Service Unavailable', text: 'application disconnected' }, 'app-disconnected');
       answered++;
     }
     let ended = 0;

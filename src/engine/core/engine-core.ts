@@ -161,7 +161,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     });
     this.#app = new AppCommands({
       hub: this.#hub, server: this.#server, dialogs: this.#dialogs, notify: this.#notify, uac: this.#uac, uas: this.#uas,
-      proxy: this.#proxy, guard: this.#guard, stages: o.stages, log: this.#log, refusals: o.refusals,
+      proxy: this.#proxy, guard: this.#guard, stages: o.stages, log: this.#log,
     });
   }
 

@@ -7,7 +7,6 @@ import type { SipMessage, SipRequest, SipResponse } from '../../../../src/sip/me
 import { TransactionLayer } from '../../../../src/sip/transaction/index.js';
 import type { Flow, ListenerInfo, SendTarget, TransportSender } from '../../../../src/sip/transport/types.js';
 import type { Logger } from '../../../../src/log/logger.js';
-import type { RefusalReporter } from '../../../../src/engine/refusal-record.js';
 
 export class FakeHub implements AppHub {
   apps = new Set<string>(['app1']);
@@ -59,7 +58,7 @@ export class FakeTransport implements TransportSender {
 
 export const PEER: Flow = { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '127.0.0.2', remotePort: 5070, listenerId: 'udp-1' };
 
-export function setup(limits?: CoreLimits, o: { lookup?: (host: string) => Promise<string>; log?: Logger; refusals?: RefusalReporter } = {}) {
+export function setup(limits?: CoreLimits, o: { lookup?: (host: string) => Promise<string>; log?: Logger } = {}) {
   const clock = new ManualClock(0);
   const hub = new FakeHub();
   const transport = new FakeTransport();

@@ -198,20 +198,6 @@ test('when its app disconnects, a confirmed dialog gets a BYE with a Reason and 
   assert.equal(s.appGoneRequestsAnswered, 1);
 });
 
-test('when its app disconnects, the INVITE it had not answered is told to the refusal records; the confirmed call is not', async () => {
-  const told: { callId: string | undefined; status: number; reason: string; code: string }[] = [];
-  const h = setup(undefined, {
-    refusals: { refused: (request, _flow, status, reason, code) => { told.push({ callId: header(request, 'call-id'), status, reason, code }); } },
-  });
-  h.fromNet(invite());
-  h.fromApp('SIP/2.0 200 OK\nContent-Type: application/sdp\n\nv=0\r\n', h.hub.sips[0]!.meta.transactionId);
-  h.fromNet(invite('z9hG4bKinv2', 'call-2'));
-  h.hub.apps.clear();
-  h.core.onAppDisconnected('app1');
-  await flush();
-  assert.deepEqual(told, [{ callId: 'call-2', status: 503, reason: 'SIP;cause=503;text="application disconnected"', code: 'ERR_ENGINE_APP_GONE' }]);
-});
-
 test('a new INVITE the engine refuses has its CDR: attempt, then stop with the status as cause', () => {
   const h = setup();
   h.fromNet(invite().replace('Max-Forwards: 70', 'Max-Forwards: 0'));
