@@ -204,11 +204,13 @@ export class RtpenginePool implements SessionHost {
   }
 
   /**
-   * Nothing of a call is on this pool any more: no session open, no delete waiting to be sent, no request awaiting its
-   * answer (an offer under way would create a session whose answer nobody reads). Only then may it be closed.
+   * Nothing of a call is on this pool any more: no session open, no delete waiting for a live instance, no request
+   * awaiting its answer (an offer under way would create a session whose answer nobody reads). Only then may it be
+   * closed. Deletes waiting for an instance that is down do not keep it: that instance may never answer again (a
+   * reload may have removed it), and rtpengine's own timeout ends what it holds.
    */
   get idle(): boolean {
-    return this.#inFlight === 0 && this.#instances.every((i) => i.sessions === 0) && this.#orphans.stats.pending === 0;
+    return this.#inFlight === 0 && this.#instances.every((i) => i.sessions === 0 && (!i.up || this.#orphans.waiting(i.name) === 0));
   }
 
   get stats(): MediaStats {

@@ -35,12 +35,27 @@ test('a pool with an offer awaiting its answer is not idle; once the offer is an
   p.close();
 });
 
-test('a pool with a delete still to send is not idle', async () => {
-  const { transport } = fakeNgTransport({ [A]: () => 'silent' });
+test('a pool with a delete still to send to a live instance is not idle; one waiting for a dead instance does not keep it', async () => {
+  // A answers the offer with no dictionary (it may have made the session) and the delete with "none here" before any
+  // ping: the delete waits to be sent again after the next ping, and A is still up.
+  const { transport } = fakeNgTransport({
+    [A]: (command) => (command === 'offer' ? ([] as unknown as NgReply) : command === 'delete' ? { result: 'ok', warning: 'Call-ID not found' } : { result: 'pong' }),
+  });
   const p = pool(transport);
   await p.offer({ callId: 'c1', fromTag: 'fa' }, FAKE_SDP, {}).catch(() => undefined);
   await settle();
-  assert.ok(p.stats.orphans.pending > 0, 'the timed-out offer left a delete to send');
-  assert.equal(p.idle, false);
+  assert.equal(p.stats.orphans.pending, 1);
+  assert.equal(p.stats.instances[0]!.up, true);
+  assert.equal(p.idle, false, 'a delete waits for a live instance');
   p.close();
+
+  // Here A stops answering altogether: it is marked down with the delete still waiting, which may never go out.
+  const silent = fakeNgTransport({ [A]: () => 'silent' });
+  const q = pool(silent.transport);
+  await q.offer({ callId: 'c2', fromTag: 'fb' }, FAKE_SDP, {}).catch(() => undefined);
+  await settle();
+  assert.ok(q.stats.orphans.pending > 0);
+  assert.equal(q.stats.instances[0]!.up, false);
+  assert.equal(q.idle, true, 'a reload that removed the dead instance can close this pool');
+  q.close();
 });
