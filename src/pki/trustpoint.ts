@@ -1,4 +1,5 @@
 import { closeSync, copyFileSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { GatewayError } from '../common/gateway-error.js';
 import { attempt as quietly } from '../common/attempt.js';
@@ -73,13 +74,15 @@ export interface PemFile {
  */
 export function writePemFiles(files: readonly PemFile[]): void {
   if (new Set(files.map((f) => f.path)).size !== files.length) throw new Error(`writePemFiles: a path given twice (${files.map((f) => f.path).join(', ')})`);
-  const tmp = (p: string): string => `${p}.tmp-${process.pid}`;
-  const bak = (p: string): string => `${p}.bak-${process.pid}`;
+  // Names of this call only: a backup an earlier call could not put back holds the only copy of its file's old
+  // contents, and a retry in the same process (PID 1 in a container) must not remove it.
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = (p: string): string => `${p}.tmp-${tag}`;
+  const bak = (p: string): string => `${p}.bak-${tag}`;
   const replaced: { path: string; backedUp: boolean }[] = [];
   try {
     for (const f of files) writeSynced(tmp(f.path), f.text, f.secret);
     for (const f of files) {
-      rmSync(bak(f.path), { force: true });
       const backedUp = existsSync(f.path);
       if (backedUp) linkSync(f.path, bak(f.path));
       renameSync(tmp(f.path), f.path);
