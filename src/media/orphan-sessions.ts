@@ -50,6 +50,8 @@ export class OrphanSessions {
   /** `instance \0 call-id \0 from-tag` → entry, oldest first. */
   readonly #pending = new Map<string, Orphan>();
   readonly #stats = { noted: 0, deletesSent: 0, deleted: 0, dropped: 0 };
+  /** Deletes on their way, by key: an offer for the same key waits for its answer (adopt). Bounded as #pending is. */
+  readonly #sending = new Map<string, Promise<void>>();
 
   constructor(o: OrphanSessionsOptions) {
     this.#o = o;
@@ -69,11 +71,14 @@ export class OrphanSessions {
   }
 
   /**
-   * A new session for the same Call-ID and from-tag on `instance`: rtpengine gives the new offer the session it
-   * holds, so that session is the call's again and must not be deleted.
+   * An offer for the same Call-ID and from-tag is about to go to `instance`: rtpengine gives it the session it holds,
+   * so that session is the call's again and must not be deleted. Resolves once a delete of it already on its way
+   * has been answered (or given up), so that the offer cannot overtake it on rtpengine's threads.
    */
-  adopted(instance: string, callId: string, fromTag: string): void {
-    this.#pending.delete(keyOf(instance, { 'call-id': callId, 'from-tag': fromTag }));
+  async adopt(instance: string, callId: string, fromTag: string): Promise<void> {
+    const key = keyOf(instance, { 'call-id': callId, 'from-tag': fromTag });
+    this.#pending.delete(key);
+    await this.#sending.get(key);
   }
 
   /** `instance` answered a health ping: sends its waiting deletes again; true when none is left waiting. */
@@ -97,7 +102,11 @@ export class OrphanSessions {
   async #send(key: string, entry: Orphan): Promise<void> {
     this.#stats.deletesSent++;
     const afterPing = entry.afterPing;
-    const result = await this.#o.sendDelete(entry.instance, entry.params);
+    const sent = this.#o.sendDelete(entry.instance, entry.params);
+    const done = sent.then(() => undefined, () => undefined);
+    this.#sending.set(key, done);
+    const result = await sent;
+    if (this.#sending.get(key) === done) this.#sending.delete(key);
     if (this.#pending.get(key) !== entry) return;
     if (result === 'unanswered') {
       this.#unanswered(entry.instance);

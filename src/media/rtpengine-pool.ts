@@ -141,6 +141,7 @@ export class RtpenginePool implements SessionHost {
       let retry = false;
       const target: MediaTarget = {
         offer: async (key, sdp, params) => {
+          await this.#orphans.adopt(inst.name, key.callId, key.fromTag);
           const r = await this.#request(inst, 'offer', { ...params, supports: ['load limit'], sdp, 'call-id': key.callId, 'from-tag': key.fromTag });
           if (!r.ok) {
             retry = r.retry;
@@ -150,7 +151,6 @@ export class RtpenginePool implements SessionHost {
           }
           inst.sessions++;
           this.#stats.sessionsOpened++;
-          this.#orphans.adopted(inst.name, key.callId, key.fromTag);
           const session = new MediaSession(this, inst.address, key);
           opened.push(session);
           return { session, sdp: r.sdp };

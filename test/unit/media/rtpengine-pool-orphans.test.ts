@@ -102,3 +102,42 @@ test('no more than maxOrphans wait: the oldest is dropped to rtpengine\'s own ti
   assert.equal(lines('ERR_MEDIA_ORPHAN').filter((r) => r.level === 50).length, 1);
   pool.close();
 });
+
+test('an offer for a call whose left session is being deleted on that instance waits for the delete, and no delete follows it', async () => {
+  // A answers the first offer with no dictionary: the pool notes the session it may have made and deletes it at
+  // once. That delete is held on the wire while the call is offered to A again (a retry of the same call).
+  const order: string[] = [];
+  let releaseDelete: (() => void) | undefined;
+  let offers = 0;
+  const transport = {
+    send: async (_to: unknown, command: string, params: Record<string, unknown> = {}) => {
+      order.push(`${command} ${String(params['call-id'] ?? '')}`);
+      if (command === 'ping') return { result: 'pong' };
+      if (command === 'offer') return ++offers === 1 ? ([] as unknown as Record<string, unknown>) : { result: 'ok', sdp: FAKE_SDP };
+      if (command === 'delete') {
+        await new Promise<void>((ok) => { releaseDelete = ok; });
+        order.push('delete answered');
+        return { result: 'ok' };
+      }
+      return { result: 'ok' };
+    },
+    close: () => undefined,
+  };
+  const pool = new RtpenginePool({
+    instances: [{ host: '127.0.0.1', port: A }], transport: transport as never, clock: new ManualClock(0), log: captureLog().log,
+  });
+  await pool.offer({ callId: 'c1', fromTag: 'fa' }, FAKE_SDP, {}).catch(() => undefined);
+  await settle();
+  assert.deepEqual(order, ['offer c1', 'delete c1'], 'the left session is being deleted');
+  const again = pool.offer({ callId: 'c1', fromTag: 'fa' }, FAKE_SDP, {});
+  await settle();
+  assert.deepEqual(order, ['offer c1', 'delete c1'], 'the second offer waits for the delete on its way');
+  releaseDelete!();
+  const { session } = await again;
+  assert.equal(session.instance.port, A);
+  assert.deepEqual(order, ['offer c1', 'delete c1', 'delete answered', 'offer c1']);
+  await pool.checkNow();
+  assert.ok(!order.slice(3).includes('delete c1'), 'no delete of the call\'s own session after its offer');
+  assert.equal(pool.stats.orphans.pending, 0);
+  pool.close();
+});
