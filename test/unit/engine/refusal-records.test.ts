@@ -136,3 +136,17 @@ test('close hands on the records of this turn at once, and nothing after', () =>
   r.endTurn();
   assert.equal(r.all().length, 1);
 });
+
+test('the INVITEs remembered against retransmissions are bounded: past 4,096 within 32 s the oldest is forgotten', () => {
+  // A flood of distinct refused INVITEs inside Timer B: the first is remembered until 4,096 newer ones push it out.
+  const r = rig({ perSecond: 100_000 });
+  const first = (): SipRequest => request('INVITE', { branch: 'z9hG4bK-first', callId: 'first@pbx' });
+  r.refuse(first());
+  for (let i = 0; i < 4_095; i++) r.refuse();
+  r.refuse(first());
+  assert.equal(r.records.stats().retransmissions, 1, 'with 4,096 remembered the first is still known');
+  r.refuse();
+  r.refuse(first());
+  assert.equal(r.records.stats().retransmissions, 1, 'one more pushed it out: the table holds no more than 4,096');
+  assert.equal(r.records.stats().written, 4_098);
+});
