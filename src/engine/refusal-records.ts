@@ -3,6 +3,7 @@ import type { Clock } from '../common/clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import { getHeader, tagOf, topViaText } from '../sip/message/index.js';
 import { ownString } from '../sip/message/own-string.js';
+import { refill, takeToken, type TokenBucket } from '../sip/transport/source-buckets.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { Flow } from '../sip/transport/types.js';
 import { buildRefusalRecord, MAX_FIELD_CHARS, type RefusalRecord, type RefusalReporter } from './refusal-record.js';
@@ -49,25 +50,18 @@ export interface RefusalRecordStats {
 export class RecordBucket {
   readonly #rate: number;
   readonly #burst: number;
-  #tokens: number;
-  #at: number;
+  readonly #b: TokenBucket;
 
   constructor(rate: number, burst: number, now: number) {
     this.#rate = rate;
     this.#burst = burst;
-    this.#tokens = burst;
-    this.#at = now;
+    this.#b = { tokens: burst, at: now };
   }
 
   /** Takes one token: false when less than one is left at `now`. */
   take(now: number): boolean {
-    if (now > this.#at) {
-      this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#at) * this.#rate) / 1000);
-      this.#at = now;
-    }
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
+    if (now > this.#b.at) refill(this.#b, this.#rate, this.#burst, now);
+    return takeToken(this.#b);
   }
 }
 

@@ -38,8 +38,7 @@ export class SourceBuckets<B extends TokenBucket = TokenBucket> {
   of(source: string, now: number): B {
     let b = this.#buckets.get(source);
     if (b) {
-      b.tokens = Math.min(this.#burst, b.tokens + ((now - b.at) * this.#rate) / 1000);
-      b.at = now;
+      refill(b, this.#rate, this.#burst, now);
     } else {
       if (this.#buckets.size >= this.#maxSources) this.#evict(now);
       b = this.#make(now);
@@ -63,6 +62,12 @@ export class SourceBuckets<B extends TokenBucket = TokenBucket> {
     }
     this.evicted += before - this.#buckets.size;
   }
+}
+
+/** Brings `b` up to `now`: `rate` tokens a second since it was last counted, never more than `burst`. */
+export function refill(b: TokenBucket, rate: number, burst: number, now: number): void {
+  b.tokens = Math.min(burst, b.tokens + ((now - b.at) * rate) / 1000);
+  b.at = now;
 }
 
 /** Takes one token from `b`: false when it has less than one. */
