@@ -1,5 +1,6 @@
 import { getHeader, uriOrUndefined, uriTextOf } from '../sip/message/index.js';
 import type { SipRequest } from '../sip/message/types.js';
+import { ownString } from '../sip/message/own-string.js';
 import type { Flow, TransportProtocol } from '../sip/transport/types.js';
 
 /**
@@ -48,8 +49,7 @@ const MAX_URI_INPUT = 2_048;
  * characters (a `%00` a URI decoded to, a CR) replaced: the record goes into a log line, a file and a database column.
  */
 export function capped(text: string): string {
-  // The template literal flattens the cut into a string of its own (own-string.ts).
-  const cut = ` ${text.slice(0, MAX_FIELD_CHARS)}`.slice(1);
+  const cut = ownString(text.slice(0, MAX_FIELD_CHARS));
   // eslint-disable-next-line no-control-regex
   return cut.replace(/[\u0000-\u001f\u007f]/g, '?');
 }
