@@ -8,7 +8,7 @@ import { plainCallLocals, type InviteFacts } from './call-locals.js';
 import { sendableResponse, sendableStatus } from './sendable-status.js';
 import { writeCdr, writeRingingAbandoned } from './cdr.js';
 import type { CdrRecord } from './cdr-record.js';
-import { addressUser } from './sip-user.js';
+import { addressUser } from '../policy/uri-user.js';
 import { superviseLegs, type BridgeLeg } from './supervise-legs.js';
 import { targetUri, uriUser, type BridgeTarget } from './target-uri.js';
 import type { RateLimitedLog } from '../log/index.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { normalizeNumber } from '../policy/index.js';
 import type { CdrRecord } from './cdr-record.js';
 import type { CallLocals } from './pipeline-types.js';
-import { addressUser, calledUser } from './sip-user.js';
+import { addressUser, calledUser } from '../policy/uri-user.js';
 
 /** What a call's record reads of an INVITE that does not go through the policy pipeline (drain, plain bridge). */
 export interface InviteFacts {

@@ -5,7 +5,7 @@ import type { CallStats } from './call-stats.js';
 import type { CdrRecord } from './cdr-record.js';
 import type { ReleasedBy } from './supervise-legs.js';
 import type { SipTransport } from './policy-types.js';
-export { addressUser } from './sip-user.js';
+export { addressUser } from '../policy/uri-user.js';
 
 export type { AttemptOutcome, CdrAttempt, CdrRecord } from './cdr-record.js';
 

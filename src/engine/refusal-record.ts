@@ -1,4 +1,5 @@
-import { getHeader, uriOrUndefined, uriTextOf } from '../sip/message/index.js';
+import { getHeader } from '../sip/message/index.js';
+import { addressUser, calledUser } from '../policy/uri-user.js';
 import type { SipRequest } from '../sip/message/types.js';
 import { ownString } from '../sip/message/own-string.js';
 import type { Flow, TransportProtocol } from '../sip/transport/types.js';
@@ -55,18 +56,11 @@ export function capped(text: string): string {
 }
 
 /**
- * The number a URI names: the user part of a sip: or sips: URI without its user parameters (`;npdi`, `;rn=`), or a
- * tel: URI's number; undefined for any other text. The same reading as the b2bua's calledUser (b2bua/sip-user.ts).
+ * The number a URI names, read as the call policy reads it (src/policy/uri-user.ts); undefined for a text too long to
+ * be a real URI.
  */
 export function uriNumber(uriText: string | undefined): string | undefined {
-  if (uriText === undefined || uriText.length > MAX_URI_INPUT) return undefined;
-  const u = uriOrUndefined(uriText.trim());
-  if (!u) return undefined;
-  const raw = u.scheme === 'tel' ? u.host : u.user;
-  if (raw === undefined) return undefined;
-  const semi = raw.indexOf(';');
-  const user = semi < 0 ? raw : raw.slice(0, semi);
-  return user === '' ? undefined : user;
+  return uriText === undefined || uriText.length > MAX_URI_INPUT ? undefined : calledUser(uriText);
 }
 
 /** The record of one refusal, from the request as it came and the flow it came on. */
@@ -75,7 +69,7 @@ export function buildRefusalRecord(
 ): RefusalRecord {
   const callId = getHeader(request, 'call-id');
   const from = getHeader(request, 'from');
-  const calling = from !== undefined && from.length <= MAX_URI_INPUT ? uriNumber(uriTextOf(from)) : undefined;
+  const calling = from !== undefined && from.length <= MAX_URI_INPUT ? addressUser(from) : undefined;
   const called = uriNumber(request.uri);
   const tenant = o.tenant ?? flow.tenant;
   return {

@@ -8,3 +8,4 @@ export * from './check-permission.js';
 export * from './literal-prefix-length.js';
 export * from './select-dial-peers.js';
 export * from './identify-tenant.js';
+export * from './uri-user.js';

@@ -1,6 +1,6 @@
 import { classifyNumber as classify, normalizeNumber, orderCategories } from '../../policy/index.js';
 import { localsOf, type Middleware, type PipelineDeps } from '../pipeline-types.js';
-import { addressUser, calledUser } from '../sip-user.js';
+import { addressUser, calledUser } from '../../policy/uri-user.js';
 
 export { calledUser };
 

@@ -5,7 +5,7 @@ import { refusalLine, type CallLocals, type Middleware, type PipelineDeps, type 
 import { PEER_HEADER, type SipTransport } from '../policy-types.js';
 import { removeHeader } from '../request-headers.js';
 import { PipelineCallLocals } from '../call-locals.js';
-import { calledUser } from '../sip-user.js';
+import { calledUser } from '../../policy/uri-user.js';
 import { contactOwners, registeredTenant } from './registered-tenant.js';
 
 function transportOf(protocol: string | undefined): SipTransport | undefined {

@@ -2,6 +2,7 @@
 // every string a capped copy with its control characters replaced, and null for what is missing or unparsable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { addressUser, calledUser } from '../../../src/policy/uri-user.js';
 import { buildRefusalRecord, capped, MAX_FIELD_CHARS, uriNumber } from '../../../src/engine/refusal-record.js';
 import { parseMessage, type SipRequest } from '../../../src/sip/message/index.js';
 import type { Flow } from '../../../src/sip/transport/types.js';
@@ -62,6 +63,16 @@ test('the numbers are read as the b2bua reads them: user parameters cut, a tel: 
   assert.equal(uriNumber(undefined), undefined);
   const r = buildRefusalRecord(invite({ from: 'sip:3000@pbx.example;tag=z' }), flow, facts);
   assert.equal(r.callingNumber, '3000');
+});
+
+test('a refusal record names the numbers the call policy would: one reading of a URI for both', () => {
+  const froms = ['<sip:2000@pbx_1.example>;tag=a', '"A" <sips:%2B15551234@carrier.example;transport=tls>;tag=b', 'tel:+15550000;tag=c', '<sip:pbx.example>;tag=d'];
+  for (const from of froms) {
+    const r = buildRefusalRecord(invite({ from }), flow, facts);
+    assert.equal(r.callingNumber, addressUser(from) ?? null, from);
+  }
+  assert.equal(uriNumber('sip:2000@pbx_1.example'), calledUser('sip:2000@pbx_1.example'));
+  assert.equal(uriNumber('sip:2000@pbx_1.example'), '2000');
 });
 
 test('capped returns a copy no longer than the cap, whatever it is given', () => {

@@ -1,4 +1,8 @@
-/** The user part of a sip:, sips: or tel: URI, percent-decoded, without user parameters (`;npdi`, `;rn=`). */
+/**
+ * The user part of a sip:, sips: or tel: URI, percent-decoded, without user parameters (`;npdi`, `;rn=`): the number
+ * a call is classified, permitted and recorded by. One reading for the call policy and for the engine's refusal
+ * records, so a refused call's CDR names the number its admitted retry would.
+ */
 export function calledUser(uri: string): string | undefined {
   const m = /^(?:sips?:([^@?>]+)@|tel:([^;?>]+))/i.exec(uri.trim());
   // User parameters after the number are not part of it: the number ends at ';'.
