@@ -88,6 +88,7 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
       requestsPerSecondPerSource: l.requestsPerSecondPerSource, overRate: l.overRate, badRequestsPerSecondPerSource: l.badRequestsPerSecondPerSource,
       ...(l.requestBurstPerSource !== undefined ? { requestBurstPerSource: l.requestBurstPerSource } : {}),
       maxHandshakes: l.maxHandshakes, maxHandshakesPerSource: l.maxHandshakesPerSource, refusalCdrsPerSecond: l.refusalCdrsPerSecond,
+      maxTransactions: l.maxTransactions, maxTransactionWaits: l.maxTransactionWaits,
     },
     overload: { maxUtilization: l.maxUtilization, maxEventLoopDelayMs: l.maxEventLoopDelayMs, maxReceiveQueueMs: l.maxReceiveQueueMs, maxUnansweredInvites: l.maxUnansweredInvites, action: l.overload },
   };

@@ -113,6 +113,10 @@ export const LimitsSchema = z.strictObject({
   maxServerTransactions: ms(1, 1_000_000, 10_000),
   maxClientTransactions: ms(1, 1_000_000, 10_000),
   maxDialogs: ms(1, 10_000_000, 20_000),
+  /** Transactions at work at once (waiting for a final response, or the ACK of a non-2xx); past it new requests get 503 (ERR_SIP_TRANSACTION_LIMIT). */
+  maxTransactions: ms(100, 10_000_000, 50_000),
+  /** Finished transactions waiting out their final timer (32 s over UDP, about 1 KB each); past it the oldest waits end early. */
+  maxTransactionWaits: ms(1_000, 10_000_000, 150_000),
   retryAfterSeconds: ms(1, 3_600, DEFAULT_RETRY_AFTER_SECONDS),
   /** New requests (outside a dialog) a second per source address; 0: no limit. Requests of a live dialog are never charged. */
   requestsPerSecondPerSource: ms(0, 1_000_000, 500),

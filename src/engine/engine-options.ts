@@ -81,6 +81,9 @@ export interface TransportLimits {
   maxHandshakesPerSource?: number;
   /** CDRs a second for new INVITEs the engine refuses itself, burst twice that (default 50; 0: none; refusal-records.ts). */
   refusalCdrsPerSecond?: number;
+  /** The transaction layer's caps: transactions at work (default 50,000) and those waiting out their final timer (150,000). */
+  maxTransactions?: number;
+  maxTransactionWaits?: number;
 }
 
 /** What the SIP core is built from. */

@@ -93,6 +93,8 @@ export class Engine {
     this.transactions = new TransactionLayer({
       transport: this.transport, clock: sipClock, log: log.child({ component: 'transaction' }),
       ...(options.timers ? { timers: options.timers } : {}),
+      ...(tl.maxTransactions !== undefined ? { maxTransactions: tl.maxTransactions } : {}),
+      ...(tl.maxTransactionWaits !== undefined ? { maxWaiting: tl.maxTransactionWaits } : {}),
       onRefusedAtCap: (request, flow, reason) => records.refused(request, flow, 503, reason, 'ERR_SIP_TRANSACTION_LIMIT'),
     });
     // A TLS 1.3 server may refuse our client certificate after we sent on the connection: fail those requests now.
