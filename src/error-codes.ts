@@ -184,6 +184,8 @@ export const errorCodes = {
   ERR_ENGINE_NO_DIALOG: 'An in-dialog request (To tag) matching no dialog nor transaction: 481 with a Reason, statelessly, charged to its source.',
   ERR_ENGINE_METHOD_NOT_OFFERED: 'A request outside a dialog of a method no app is offered: 481 for PRACK, 405 with Allow for another known method, 501 for an unknown one; counted.',
   ERR_ENGINE_RELAY_REFUSED: "An in-dialog request of a dialog an app proxied whose Route or Request-URI names a host other than the dialog's other side: 403 with a Reason (an ACK dropped), not relayed, counted.",
+  ERR_ENGINE_RELAY_LOOP: "An in-dialog request of a dialog an app proxied whose next hop is the gateway's own address: 482 with a Reason (an ACK dropped), not relayed, counted.",
+  ERR_ENGINE_MERGED_REQUEST: 'A new INVITE carrying the Call-ID and From tag of a request under way or a live dialog, with another branch (a merged request, RFC 3261 §8.2.2.2): 482 with a Reason, counted; the call already there is not touched.',
   ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED: "A tenant's proxy identity header from a source that is not one of its trusted proxies: removed and ignored, counted.",
   // SIP message parser
   ERR_SIP_PARSE_TOO_LARGE: 'A message over the size limit.',

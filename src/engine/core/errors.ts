@@ -33,5 +33,9 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_METHOD_NOT_OFFERED'
   /** An in-dialog request of a dialog an app proxied named a next hop that is not the dialog's other side: 403. */
   | 'ERR_ENGINE_RELAY_REFUSED'
+  /** An in-dialog request of a dialog an app proxied whose next hop is the gateway itself: 482, not relayed. */
+  | 'ERR_ENGINE_RELAY_LOOP'
+  /** A new INVITE with the Call-ID, From tag and CSeq of a request already under way or a live dialog, on another branch (RFC 3261 §8.2.2.2): 482. */
+  | 'ERR_ENGINE_MERGED_REQUEST'
   /** A request was not sent (transaction cap, name lookup, transport): an app's gets NOK, the engine's own BYE is lost. */
   | 'ERR_ENGINE_SEND_FAILED';
