@@ -74,6 +74,14 @@ export class CoreCounters {
   relayedInDialog = 0;
   /** In-dialog requests of a proxied dialog whose next hop was not the dialog's other side: 403, not relayed. */
   relayRefused = 0;
+  /** In-dialog requests of a proxied dialog whose next hop was the gateway itself: 482, not relayed. */
+  relayLoop = 0;
+  /** New INVITEs merged with a request under way or a live dialog (same Call-ID and From tag, another branch): 482. */
+  mergedRequest = 0;
+  /** ACKs matching no dialog nor transaction of ours (wrong To tag, unknown Call-ID): dropped. */
+  unmatchedAck = 0;
+  /** CANCELs matching no INVITE under way: 481. */
+  unmatchedCancel = 0;
   /** Requests no app answered in time (503 sent). */
   appNoAnswer = 0;
   /** Requests refused because no app routed the method (503). */
