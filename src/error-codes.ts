@@ -88,6 +88,8 @@ export const errorCodes = {
   ERR_ADMIN_PKI_BUSY: 'A `/pki` task that writes (CSR, import, trust add or remove) while another runs (one at a time): 429 with Retry-After; counted as `pki-busy` in `adminRefused`, logged once a minute per source.',
   ERR_ADMIN_TLS_PROBE_BUSY: '`POST /tls/probe` while another probe runs (one at a time): 429 with Retry-After; counted as `tls-probe-busy` in `adminRefused`, logged once a minute per source.',
   ERR_ADMIN_ENGINE_EXTERNAL: 'A route that reads or acts on the embedded engine (connections, listeners, TLS, clear connection, TLS reload) on a gateway running against drachtio-server: 501.',
+  ERR_ADMIN_ORIGIN_REFUSED: 'A request to an admin API without a token whose Host is not a loopback name (DNS rebinding), or whose Origin is another site (a page in the browser): 403; counted as `origin` in `adminRefused`, logged once a minute.',
+  ERR_ADMIN_BODY_TOO_LARGE: 'A request body over the admin API\'s limit: 413; counted as `body-too-large` in `adminRefused`, logged once a minute.',
   // log
   ERR_CONSOLE_OUTPUT: 'A library wrote through console.*: the text became a JSON log line, rate-limited.',
   // policy
@@ -276,6 +278,8 @@ export const errorCodes = {
   ERR_PKI_NOT_CA: 'A certificate used as an issuer without the CA basic constraint.',
   ERR_PKI_UNSUPPORTED_KEY: 'A key type the PKI library does not handle.',
   ERR_PKI_TRUSTPOINT_FILES: 'An import into a trustpoint whose files cannot take it as named (several chain files that do not fit the chain one certificate each, or a file named twice): 409, nothing written.',
+  ERR_PKI_TRUST_BUNDLE: 'A CA to remove from a trust store shares its file with other certificates (a bundle): 409 naming the file, nothing removed; take it out of the bundle by hand.',
+  ERR_PKI_IMPORT_UNUSABLE: 'An import whose certificate, key and chain a TLS profile using that trustpoint could not load (a chain with no chain file to hold it): 422, nothing written, the old files stay.',
   ERR_PKI_IO: 'A trustpoint or trust-store file or directory that cannot be read or written.',
 } as const satisfies Record<ErrorCode, string>;
 

@@ -27,7 +27,11 @@ export type AdminErrorCode =
   /** POST /tls/probe while another probe runs (one at a time): 429 with Retry-After, counted as tls-probe-busy. */
   | 'ERR_ADMIN_TLS_PROBE_BUSY'
   /** A route that needs the embedded engine on a gateway running against drachtio-server (engine mode external): 501. */
-  | 'ERR_ADMIN_ENGINE_EXTERNAL';
+  | 'ERR_ADMIN_ENGINE_EXTERNAL'
+  /** A request without a token configured whose Host is not a loopback name, or whose Origin is another site: 403, counted. */
+  | 'ERR_ADMIN_ORIGIN_REFUSED'
+  /** A request body over the admin API's limit: 413, counted as body-too-large. */
+  | 'ERR_ADMIN_BODY_TOO_LARGE';
 
 /** What the admin API did on an operator's word (listed with what to do in src/events.ts). */
 export type AdminEventCode =

@@ -15,6 +15,10 @@ export type PkiErrorCode =
   | 'ERR_PKI_UNSUPPORTED_KEY'
   /** A trustpoint's files cannot take an imported certificate as they are named (a chain that does not fit its chain files). */
   | 'ERR_PKI_TRUSTPOINT_FILES'
+  /** A trusted CA to remove shares its file with other certificates (a bundle): nothing is removed, the file is named. */
+  | 'ERR_PKI_TRUST_BUNDLE'
+  /** An import whose result a TLS profile using the trustpoint could not load (a chain with nowhere to go): nothing written. */
+  | 'ERR_PKI_IMPORT_UNUSABLE'
   | 'ERR_PKI_IO';
 
 export function pkiError(
