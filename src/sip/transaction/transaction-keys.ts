@@ -30,10 +30,14 @@ export function serverKey(req: SipRequest, via: Via, cseq: CSeq, method: string,
   return `2543|${req.uri}|${toTag ?? ''}|${fromTagOf(req) ?? ''}|${callIdOf(req) ?? ''}|${cseq.seq}|${method}|${topViaText(req)}`;
 }
 
-/** Call-ID, CSeq number and From tag: shared by an INVITE and the ACK for its 2xx. */
-export function ackKey(req: SipRequest): string | undefined {
+/**
+ * Call-ID, CSeq number, From tag and To tag: an INVITE with the To tag of the 2xx sent to it, and the ACK for that
+ * 2xx. The To tag is the one part a stray ACK cannot copy from the INVITE: without it, anyone who saw the INVITE
+ * could stop our 2xx retransmission with an ACK for a dialog that does not exist, and its ACK timeout with it.
+ */
+export function ackKey(req: SipRequest, toTag: string | undefined): string | undefined {
   const callId = callIdOf(req);
   const cseq = cseqOf(req);
   if (callId === undefined || cseq === undefined) return undefined;
-  return `${callId}|${cseq.seq}|${fromTagOf(req) ?? ''}`;
+  return `${callId}|${cseq.seq}|${fromTagOf(req) ?? ''}|${toTag ?? ''}`;
 }

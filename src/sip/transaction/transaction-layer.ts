@@ -190,14 +190,14 @@ export class TransactionLayer {
   /**
    * Sends a 2xx to an INVITE through its server transaction and keeps re-sending the same bytes until the ACK
    * arrives (RFC 3261 §13.3.1.4, RFC 6026 §8.1); UDP only, TCP/TLS send once and wait. The layer stops the
-   * retransmission itself when an ACK with the INVITE's Call-ID, CSeq number and From tag arrives (the ACK still
-   * goes to `onAck`).
+   * retransmission itself when an ACK with the INVITE's Call-ID, CSeq number and From tag, and the 2xx's To tag,
+   * arrives (every ACK for a 2xx still goes to `onAck`).
    */
   respond2xx(txn: ServerTransaction, response: SipResponse, opts: Respond2xxOptions): Invite2xxRetransmitter {
     if (!(txn instanceof InviteServerTransaction)) throw new TypeError('respond2xx needs an INVITE server transaction');
     if (response.status < 200 || response.status > 299) throw new RangeError('respond2xx needs a 2xx response');
     // The key first: past its 2xx the transaction no longer holds the INVITE.
-    const ack = ackKey(txn.request);
+    const ack = ackKey(txn.request, toTagOf(response));
     const key = ack === undefined ? undefined : ownString(ack);
     txn.respond(response);
     const bytes = txn.takeAcceptedBytes();

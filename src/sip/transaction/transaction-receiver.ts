@@ -133,8 +133,10 @@ export class TransactionReceiver {
       if (candidate instanceof InviteServerTransaction && candidate.responseToTag === toTag) ist = candidate;
     }
     if (ist instanceof InviteServerTransaction && !ist.receiveAck(ack, flow)) return;
-    // The ACK for a 2xx is the TU's (§17.2.1, RFC 6026 §8.7): stop our 2xx retransmission and pass it up.
-    const k = ackKey(ack);
+    // The ACK for a 2xx is the TU's (§17.2.1, RFC 6026 §8.7): stop our 2xx retransmission and pass it up. Only
+    // an ACK with the To tag our 2xx carried stops it ("an ACK request for the response", §13.3.1.4); one with
+    // another tag is for no dialog of ours, and the TU drops it.
+    const k = ackKey(ack, toTag);
     const r = k === undefined ? undefined : this.#p.awaitingAck.get(k);
     r?.ack();
     const tu = this.#p.ctx.tu();
