@@ -158,8 +158,15 @@ export class NetworkRequests {
     if (this.#relayIfProxied(request, flow, undefined)) return;
     const callId = getHeader(request, 'call-id') ?? '';
     const d = this.#c.dialogs.match(callId, tagOf(getHeader(request, 'to')) ?? '', tagOf(getHeader(request, 'from')) ?? '');
-    const c = d?.confirmed;
-    if (!d || !c?.awaitingAck) return;
+    if (!d) {
+      // An ACK is never answered: one for no dialog (a To tag our 2xx did not carry, a Call-ID we never saw, the ACK
+      // of a stateless refusal) is dropped, but counted and told, so a peer that copies Call-IDs is seen.
+      this.#c.guard.counted('unmatchedAck', 'ERR_ENGINE_NO_DIALOG', 'no such dialog', flow, 'ACK for no dialog: dropped');
+      return;
+    }
+    const c = d.confirmed;
+    // A retransmitted ACK finds its dialog with nothing to wait for: absorbed.
+    if (!c?.awaitingAck) return;
     const pendingAck = c.awaitingAck;
     c.awaitingAck = undefined;
     pendingAck.stop();
