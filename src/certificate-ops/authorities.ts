@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createLocalCa, exportCaCertificate, importTrustedCa, inspectCertificate, splitPemBundle, writePemFile } from '../pki/index.js';
+import {
+  createLocalCa, exportCaCertificate, importTrustedCa, inspectCertificate, parseCertificate, pkiError, splitPemBundle, writePemFile,
+} from '../pki/index.js';
 import { rowOf, type CertificateRow } from '../certificate-inventory.js';
 import { checked, refuse } from './errors.js';
 import { trustStoreFolder, type PkiConfig } from './names.js';
@@ -67,21 +69,73 @@ export function addTrustedCa(config: PkiConfig, store: string, pem: string): Tru
   };
 }
 
+export interface TrustRemoveResult {
+  store: string;
+  /** The files removed. */
+  removed: string[];
+  /** Files of the folder that hold no certificate (notes, an empty file): left alone, as the TLS side ignores them. */
+  skipped: string[];
+}
+
 /**
  * Removes the CAs of a trust-store folder whose SHA-256 fingerprint starts with `match` (at least 8 hex digits,
  * colons ignored), or, when `byFile`, the file of that name in the folder.
+ *
+ * The TLS side trusts every certificate of every `*.pem`/`*.crt` file (a file may be a bundle), so each file is
+ * looked at whole: one all of whose certificates match goes; one that holds the CA beside other certificates
+ * cannot lose it without losing them, so the task is refused naming it (ERR_PKI_TRUST_BUNDLE). Every file is
+ * decided before any is removed: a refusal leaves the folder as it was, and a success means no file of the folder
+ * still holds the CA.
  */
-export function removeTrustedCa(config: PkiConfig, store: string, match: string, opts: { byFile?: boolean } = {}): { store: string; removed: string[] } {
+export function removeTrustedCa(config: PkiConfig, store: string, match: string, opts: { byFile?: boolean } = {}): TrustRemoveResult {
   const dir = trustStoreFolder(config, store);
   const want = match.replace(/:/g, '').toUpperCase();
-  const gone = existsSync(dir) ? readdirSync(dir).filter((f) => /\.(pem|crt)$/i.test(f)).filter((f) => {
-    if (opts.byFile && f === match) return true;
-    const fp = inspectCertificate(readFileSync(join(dir, f), 'utf8')).fingerprint256.replace(/:/g, '');
-    return want.length >= 8 && fp.startsWith(want);
-  }) : [];
+  const matches = (fp: string | undefined): boolean => want.length >= 8 && fp !== undefined && fp.startsWith(want);
+  const gone: string[] = [];
+  const skipped: string[] = [];
+  const bundles: string[] = [];
+  for (const f of existsSync(dir) ? trustFiles(dir) : []) {
+    if (opts.byFile && f === match) {
+      gone.push(f);
+      continue;
+    }
+    const fps = fingerprintsOf(join(dir, f));
+    if (fps.length === 0) skipped.push(f);
+    else if (fps.every(matches)) gone.push(f);
+    else if (fps.some(matches)) bundles.push(f);
+  }
+  if (bundles.length > 0) {
+    refuse('conflict', `trust store ${store}: the CA ${match} shares ${bundles.join(', ')} with other certificates, which removing the file would `
+      + `stop trusting too; nothing removed: take it out of the bundle by hand`, 'ERR_PKI_TRUST_BUNDLE');
+  }
   if (gone.length === 0) refuse('missing', `trust store ${store}: no CA matches ${match}`);
   for (const f of gone) rmSync(join(dir, f));
-  return { store, removed: gone };
+  return { store, removed: gone, skipped };
+}
+
+/** The files a trust-store folder is loaded from (loadTrustStore), in its order. */
+function trustFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => /\.(pem|crt)$/i.test(f)).sort();
+}
+
+/**
+ * The SHA-256 fingerprint of each certificate of a file (colons dropped); `undefined` for a block that does not
+ * parse, which still counts as another certificate of the file. None for a file with no certificate in it.
+ */
+function fingerprintsOf(path: string): (string | undefined)[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw pkiError('ERR_PKI_IO', `cannot read ${path}`, { cause });
+  }
+  return splitPemBundle(text).map((p) => {
+    try {
+      return parseCertificate(p).fingerprint256.replace(/:/g, '');
+    } catch {
+      return undefined;
+    }
+  });
 }
 
 /** Every certificate of a PEM text (a bundle shows each: the first as leaf, the rest as chain). */

@@ -1,6 +1,6 @@
 import { generateKeyPairAsync } from '../pki/index.js';
 import type { CertificateRow } from '../certificate-inventory.js';
-import { addTrustedCa, caDirOf, exportCa, inspectPem, removeTrustedCa, type TrustAddResult } from './authorities.js';
+import { addTrustedCa, caDirOf, exportCa, inspectPem, removeTrustedCa, type TrustAddResult, type TrustRemoveResult } from './authorities.js';
 import { importTrustpointCertificate, planCsr, signCsr, type CsrResult, type ImportResult } from './enrol.js';
 import { API_FIELDS, type PkiConfig } from './names.js';
 
@@ -16,7 +16,7 @@ export interface PkiService {
   importCertificate(req: { trustpoint: string; certificate: string; chain?: string }): ImportResult;
   trustAdd(req: { store: string; certificate: string }): TrustAddResult;
   /** `sha256`: the fingerprint or its start (8 hex digits at least), colons optional. */
-  trustRemove(req: { store: string; sha256: string }): { store: string; removed: string[] };
+  trustRemove(req: { store: string; sha256: string }): TrustRemoveResult;
   inspect(pem: string): CertificateRow[];
 }
 
