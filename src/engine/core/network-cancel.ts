@@ -5,6 +5,7 @@ import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { AppHub } from '../types.js';
 import type { AppNotify } from './app-notify.js';
+import type { CoreGuard } from './core-guard.js';
 import { newTag } from './core-util.js';
 import type { DialogStore } from './dialog-store.js';
 import { refusalResponse } from './reject.js';
@@ -23,6 +24,7 @@ export interface NetworkCancelDeps {
   readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
   readonly uac: Pick<UacCore, 'byeFromEngine'>;
   readonly forApp: Pick<RequestForApp, 'text'>;
+  readonly guard: Pick<CoreGuard, 'counted'>;
 }
 
 /**
@@ -42,6 +44,9 @@ export function onNetworkCancel(c: NetworkCancelDeps, cancel: SipRequest, flow: 
   if (!p || p.final) {
     const callId = getHeader(cancel, 'call-id') ?? '';
     const d = c.dialogs.get(dialogIdOf(callId, tagOf(getHeader(cancel, 'from')) ?? ''));
+    // It cancels nothing (its INVITE was answered already, or is not one of ours): counted and told, as the edge
+    // does for a CANCEL that matches no INVITE transaction at all.
+    c.guard.counted('unmatchedCancel', 'ERR_ENGINE_NO_DIALOG', 'no INVITE under way', flow, 'CANCEL for no INVITE under way: 481');
     refuseRequest(txn, NO_DIALOG, c.notify);
     // The dialog is found by the CANCEL's own Call-ID and From tag, which any peer can write: it is ended only when
     // the INVITE transaction the CANCEL matched made it, and the CANCEL comes from where that INVITE came from.
