@@ -7,7 +7,7 @@ import type { ServerPending } from './engine-dialog.js';
 import { getHeader, getHeaderValues, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
 import { forwardCopy, stampHop } from './forward.js';
 import { refusalResponse, type Refusal } from './reject.js';
-import { hostportOf, isOurUri, nextHop, withoutTopVia, type ProxiedEnds } from './proxy-hop.js';
+import { hostportOf, isOurUri, nextHop, sentBy, withoutTopVia, type ProxiedEnds } from './proxy-hop.js';
 import type { ProxyHost } from './proxy-host.js';
 import { ProxyRun } from './proxy-run.js';
 
@@ -38,8 +38,9 @@ export class ProxyCore {
    * Returns undefined when nothing is left to route to (no further Route and a Request-URI of ours): then it is
    * ours; 'refused' when Max-Forwards was 0 (483); 'relayed' when it went on.
    * The caller decides that the dialog is one we proxied; nothing else is ever relayed here. With `ends` known, a
-   * request goes only to the dialog's other side: one whose Route or Request-URI names another host gets 403
-   * (an ACK is dropped), so a party to the dialog cannot have us send its requests anywhere it likes.
+   * request goes only to the dialog's other side, and only from the side its From tag names: one whose Route or
+   * Request-URI names another host, or that comes from elsewhere than that side, gets 403 (an ACK is dropped), so
+   * a party to the dialog cannot have us send its requests anywhere it likes.
    */
   relayInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined, ends?: ProxiedEnds): 'relayed' | 'refused' | undefined {
     const routes = getHeaderValues(request, 'route');
@@ -60,8 +61,14 @@ export class ProxyCore {
       const route = getHeaderValues(fwd, 'route')[0];
       const hop = hostportOf(route !== undefined ? uriTextOf(route) : fwd.uri);
       const fromCaller = (tagOf(getHeader(request, 'from')) ?? '') === ends.callerTag;
+      if (!sentBy(ends, fromCaller, flow)) {
+        const side = fromCaller ? 'caller' : 'callee';
+        this.#host.relayRefused(request, flow, `sent from ${flow.remoteAddress}:${flow.remotePort}, not by the dialog's ${side}`);
+        if (txn) txn.respond(this.#refusal(request, { status: 403, phrase: 'Forbidden', text: `not sent by the ${side} its From tag names` }));
+        return 'refused';
+      }
       if (hop === undefined || hop !== (fromCaller ? ends.toCallee : ends.toCaller)) {
-        this.#host.relayRefused(request, flow, hop ?? '-');
+        this.#host.relayRefused(request, flow, `next hop ${hop ?? '-'} is not the dialog's other side`);
         if (txn) txn.respond(this.#refusal(request, { status: 403, phrase: 'Forbidden', text: 'next hop is not the other side of the dialog' }));
         return 'refused';
       }

@@ -1,5 +1,5 @@
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
-import type { Flow, SendTarget } from '../../sip/transport/types.js';
+import type { Flow, SendTarget, TransportProtocol } from '../../sip/transport/types.js';
 import { defaultPort, transportOf } from './addressing.js';
 import type { NameLookups } from './name-lookups.js';
 import { getHeader, getHeaderValues, header, ownString, splitList, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
@@ -40,18 +40,28 @@ export function parseTimeout(v: string): number | undefined {
   return m[2]?.toLowerCase() === 'ms' ? n : n * 1000;
 }
 
+/** Where one side of a proxied dialog was heard from: the flow of the caller's INVITE, or of the callee's response. */
+export interface SideSource {
+  protocol: TransportProtocol;
+  address: string;
+  port: number;
+}
+
 /**
  * Where the in-dialog requests of a dialog we proxied may go, as `host:port`: from the caller (its From tag) to the
  * hop below us toward the callee, from the callee to the hop above us toward the caller. Each hop is the Record-Route
  * entry next to ours in the 2xx, else that side's Contact (https://www.rfc-editor.org/rfc/rfc3261#section-12.1).
+ * A From tag is only the sender's word for its side, so each side's source is kept too (`sentBy`).
  */
 export interface ProxiedEnds {
   callerTag: string;
   toCaller: string | undefined;
   toCallee: string | undefined;
+  caller: SideSource;
+  callee: SideSource;
 }
 
-export function proxiedEnds(invite: SipRequest, ok: SipResponse, isOurs: (uri: string) => boolean): ProxiedEnds {
+export function proxiedEnds(invite: SipRequest, inviteFlow: Flow, ok: SipResponse, okFlow: Flow, isOurs: (uri: string) => boolean): ProxiedEnds {
   // The 2xx lists the Record-Route entries as the callee got them: those nearer the callee first.
   const rr = getHeaderValues(ok, 'record-route').map(uriTextOf);
   let first = rr.findIndex(isOurs);
@@ -68,7 +78,31 @@ export function proxiedEnds(invite: SipRequest, ok: SipResponse, isOurs: (uri: s
     callerTag: ownString(tagOf(getHeader(invite, 'from')) ?? ''),
     toCallee: below === undefined ? undefined : hostportOf(below),
     toCaller: above === undefined ? undefined : hostportOf(above),
+    caller: sourceOf(inviteFlow),
+    callee: sourceOf(okFlow),
   };
+}
+
+function sourceOf(flow: Flow): SideSource {
+  return { protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort };
+}
+
+/**
+ * Whether a request that came on `flow` may be from the side its From tag names (`fromCaller`). It must come from
+ * where that side was heard (its address; the very flow when both sides share one address), or from the host of
+ * that side's hop, which is where a side behind a proxy that did not record-route sends from. A request from the
+ * other side's address never counts as this side's: else either party, swapping the tags, had us send its
+ * requests to the address it put in its own Contact.
+ */
+export function sentBy(ends: ProxiedEnds, fromCaller: boolean, flow: Flow): boolean {
+  const me = fromCaller ? ends.caller : ends.callee;
+  const other = fromCaller ? ends.callee : ends.caller;
+  const a = flow.remoteAddress;
+  if (a === me.address && flow.remotePort === me.port && flow.protocol === me.protocol) return true;
+  if (a === other.address) return false;
+  if (a === me.address) return true;
+  const hop = fromCaller ? ends.toCaller : ends.toCallee;
+  return hop !== undefined && hop.slice(0, hop.lastIndexOf(':')) === a.toLowerCase();
 }
 
 /** `host:port` of a SIP URI (the port its transport defaults to when absent), lower case; undefined when unreadable. */

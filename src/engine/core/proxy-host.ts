@@ -28,8 +28,11 @@ export interface ProxyHost {
   newTag(): string;
   /** A dialog the proxy record-routed was established (early or confirmed): its in-dialog requests may be relayed. */
   proxiedDialog(callId: string, fromTag: string, toTag: string, ends: ProxiedEnds): void;
-  /** An in-dialog request of a proxied dialog named a next hop that is not the dialog's other side: not relayed. */
-  relayRefused(request: SipRequest, flow: Flow, hop: string): void;
+  /**
+   * An in-dialog request of a proxied dialog named a next hop that is not the dialog's other side, or came from
+   * elsewhere than the side its From tag names: not relayed (`why` says which).
+   */
+  relayRefused(request: SipRequest, flow: Flow, why: string): void;
   /** A request was not forwarded because Max-Forwards reached 0. */
   tooManyHops(request: SipRequest, flow: Flow): void;
   /** A proxy run had `max` targets already: `refused` more (from the app or from redirects) were not tried. */

@@ -2,6 +2,7 @@ import type { TimerHandle } from '../../common/clock.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
 import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, type RouteInfo } from './internal-headers.js';
 import type { ClientTransaction, ClientTransactionUser } from '../../sip/transaction/types.js';
+import type { Flow } from '../../sip/transport/types.js';
 import type { AppProxyCommand } from '../types.js';
 import { PROXY_DONE_FIELDS, nokFields, proxyContinueFields } from '../wire/server-messages.js';
 import type { ServerPending } from './engine-dialog.js';
@@ -104,7 +105,7 @@ export class ProxyRun {
       branch.txn = this.#host.transactions.sendRequest(request, {
         target,
         user: {
-          onResponse: (res) => this.#onResponse(branch, res),
+          onResponse: (res, flow) => this.#onResponse(branch, res, flow),
           onTimeout: () => this.#onBranchFailed(branch, 408, 'Request Timeout'),
           onTransportError: () => this.#onBranchFailed(branch, 503, 'Service Unavailable'),
         },
@@ -136,14 +137,14 @@ export class ProxyRun {
     return copy.request;
   }
 
-  #onResponse(branch: Branch, res: SipResponse): void {
+  #onResponse(branch: Branch, res: SipResponse, flow: Flow): void {
     const status = res.status;
     if (status === 100) return;
     const p = this.#p;
     if (this.#cmd.remainInDialog && status < 300 && (p.method === 'INVITE' || p.method === 'SUBSCRIBE')) {
       const toTag = tagOf(getHeader(res, 'to'));
       const isOurs = (uri: string) => isOurUri(this.#host, uri);
-      if (toTag !== undefined) this.#host.proxiedDialog(p.callId, tagOf(getHeader(res, 'from')) ?? '', toTag, proxiedEnds(p.request, res, isOurs));
+      if (toTag !== undefined) this.#host.proxiedDialog(p.callId, tagOf(getHeader(res, 'from')) ?? '', toTag, proxiedEnds(p.request, p.flow, res, flow, isOurs));
     }
     if (status < 200) {
       branch.provisional = true;
