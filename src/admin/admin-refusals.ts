@@ -5,10 +5,12 @@ import type { AdminErrorCode } from './errors.js';
 
 /**
  * Why the admin API turned someone away: a request without the right bearer token (401), a connection closed at
- * accept past the total cap or its source's share, or a request that found its one-at-a-time task running (429): a
- * GET /cdrs scan, a PKI task that writes, a TLS probe.
+ * accept past the total cap or its source's share, a request that found its one-at-a-time task running (429): a
+ * GET /cdrs scan, a PKI task that writes, a TLS probe; a body over its route's limit (413), or a request fastify
+ * refused before any handler saw it (400 its schema refused, a body that is not JSON, a URL it cannot route).
  */
-export type AdminRefusalCause = 'unauthorized' | 'connection-limit' | 'source-limit' | 'cdr-scan-busy' | 'pki-busy' | 'tls-probe-busy';
+export type AdminRefusalCause = 'unauthorized' | 'connection-limit' | 'source-limit' | 'cdr-scan-busy' | 'pki-busy' | 'tls-probe-busy'
+  | 'body-too-large' | 'bad-request';
 
 export type AdminRefusalCounts = Record<AdminRefusalCause, number>;
 
@@ -19,6 +21,8 @@ const CODES: Record<AdminRefusalCause, AdminErrorCode> = {
   'cdr-scan-busy': 'ERR_ADMIN_CDR_SCAN_BUSY',
   'pki-busy': 'ERR_ADMIN_PKI_BUSY',
   'tls-probe-busy': 'ERR_ADMIN_TLS_PROBE_BUSY',
+  'body-too-large': 'ERR_ADMIN_BODY_TOO_LARGE',
+  'bad-request': 'ERR_ADMIN_REQUEST',
 };
 
 /** An address as the refusals key it: IPv4-mapped IPv6 ('::ffff:192.0.2.1') as the IPv4 address, lower case. */
@@ -35,6 +39,7 @@ export function sourceAddress(address: string | undefined): string {
 export class AdminRefusals {
   readonly #counts: AdminRefusalCounts = {
     unauthorized: 0, 'connection-limit': 0, 'source-limit': 0, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0,
+    'body-too-large': 0, 'bad-request': 0,
   };
   readonly #lines: RateLimitedLog | undefined;
 

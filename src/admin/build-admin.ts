@@ -10,7 +10,7 @@ import { describeRoute, OPENAPI_TAGS } from './openapi-doc.js';
 import { listenerDownSchema } from './schemas.js';
 import { requireToken } from './auth.js';
 import { lazySchemaCompilers } from './lazy-schema-compilers.js';
-import type { AdminErrorCode } from './errors.js';
+import { setAdminErrorHandler } from './error-replies.js';
 import { b2buaRoutes } from './routes/b2bua-routes.js';
 import { callsRoutes } from './routes/calls-routes.js';
 import { cdrRoutes } from './routes/cdr-routes.js';
@@ -114,18 +114,7 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   app.addHook('onRoute', (route) => describeRoute(route, OPEN_ROUTES));
   const actions = new AdminActions();
   requireToken(app, opts.token, OPEN_ROUTES, refusals);
-  app.setErrorHandler(async (err, req, reply) => {
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      // Fastify's own refusals (FST_ERR_VALIDATION, FST_ERR_CTP_BODY_TOO_LARGE) answer with a code of the closed list.
-      const own = (err as { code?: unknown }).code;
-      const fallback: AdminErrorCode = 'ERR_ADMIN_REQUEST';
-      return reply.code(status).send({ code: typeof own === 'string' && /^(ERR|WARN)_/.test(own) ? own : fallback, message: (err as Error).message });
-    }
-    req.log.error({ err, url: req.url }, 'admin: request failed');
-    const code: AdminErrorCode = 'ERR_ADMIN_SERVICE';
-    return reply.code(500).send({ code, message: err instanceof Error ? err.message : String(err) });
-  });
+  setAdminErrorHandler(app, refusals);
 
   const warnings = (opts.warnings ?? []).map((w) => ({ code: w.code, message: w.message }));
   app.get('/health', {
