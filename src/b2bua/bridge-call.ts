@@ -9,6 +9,7 @@ import { sendableResponse, sendableStatus } from './sendable-status.js';
 import { writeCdr, writeRingingAbandoned } from './cdr.js';
 import type { CdrRecord } from './cdr-record.js';
 import { addressUser } from '../policy/uri-user.js';
+import { bLegIdentity } from './caller-id.js';
 import { superviseLegs, type BridgeLeg } from './supervise-legs.js';
 import { targetUri, uriUser, type BridgeTarget } from './target-uri.js';
 import type { RateLimitedLog } from '../log/index.js';
@@ -95,7 +96,10 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
     // the A-leg dialog (docs/control-protocol.md §2.2, dispatch rule 4).
     // A failed B leg's final response goes to the caller as it came (a status drachtio-srf does not know, as its
     // class), with its Reason (the engine's names a TLS failure) or one of ours naming the far end's status.
-    legs = await ctx.srf.createB2BUA(req, sendableResponse(res), targetUri(ctx.target, uriUser(req.uri)), {
+    // The caller ID is the A-leg From's (caller-id.ts): never the P-Asserted-Identity drachtio-srf would read.
+    const uri = targetUri(ctx.target, uriUser(req.uri));
+    legs = await ctx.srf.createB2BUA(req, sendableResponse(res), uri, {
+      headers: bLegIdentity(req.get('From'), req.get('Privacy'), locals.callingNumber, uri.startsWith('sips:') ? 'sips' : 'sip'),
       responseHeaders: (r: { status?: number; reason?: string; get?(n: string): string | undefined }) => {
         const status = r.status ?? 0;
         if (status < 300) return {};

@@ -4,6 +4,7 @@ import { attemptBLeg, ownFailureReason, type PlaceCallSrf } from '../b-leg-attem
 import { sipErrorStatus } from '../bridge-call.js';
 import { writeCdr, writeRingingAbandoned, type AttemptOutcome, type CdrAttempt } from '../cdr.js';
 import { bLegTargets, liveTargets, type BLegTarget } from '../b-leg-target.js';
+import { bLegIdentity } from '../caller-id.js';
 import { runConnectedCall } from '../connected-call.js';
 import type { PassLeg } from '../pass-through.js';
 import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
@@ -160,7 +161,11 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     attempts++;
     used = target;
     setup?.nowTrying?.(target);
-    const headers: Record<string, string> = { ...target.headers, ...(st ? uacRequestHeaders(st, retrySe.get(target)) : {}) };
+    // The caller ID is the gateway's to set (caller-id.ts), never drachtio-srf's reading of P-Asserted-Identity.
+    const headers: Record<string, string> = {
+      ...target.headers, ...bLegIdentity(req.get('From'), req.get('Privacy'), locals.callingNumber, target.uri.startsWith('sips:') ? 'sips' : 'sip'),
+      ...(st ? uacRequestHeaders(st, retrySe.get(target)) : {}),
+    };
     if (locals.maxForwards !== undefined) headers['Max-Forwards'] = String(locals.maxForwards);
     const opts: Record<string, unknown> = {
       headers,
