@@ -6,6 +6,7 @@ import {
 } from '../pki/index.js';
 import { loadTrustpointEntry, trustStorePems, type TrustpointEntry } from '../tls-files.js';
 import { checked, refuse } from './errors.js';
+import { checkLoadable } from './loadable.js';
 import {
   keySpecOf, pendingKeyPath, sansOf, subjectOf, trustpointKeyPath, trustpointOf, type FieldNames, type PkiConfig,
 } from './names.js';
@@ -94,7 +95,7 @@ export interface ImportResult {
   subject: string;
   sha256: string;
   notAfter: Date;
-  /** Certificates above the leaf, as installed. */
+  /** Certificates above the leaf, as written to the chain files (0 when the trustpoint has none). */
   chainLength: number;
   /** The key it was issued for: the one a CSR left waiting, or the trustpoint's current one. */
   key: 'new' | 'current';
@@ -151,25 +152,36 @@ export function importTrustpointCertificate(config: PkiConfig, req: ImportReques
       return [];
     }
   });
+  const now = req.now ?? new Date();
   const material = checked(() => importSignedCertificate({
-    privateKeyPem: key.keyPem, certPem: req.certPem, chainPems, ...(trusted ? { trustedPems: trusted } : {}), now: req.now ?? new Date(),
+    privateKeyPem: key.keyPem, certPem: req.certPem, chainPems, ...(trusted ? { trustedPems: trusted } : {}), now,
   }), `${req.certLabel} for trustpoint ${name}: `);
+  // What each file will hold; the key last, so a watcher sees a matched pair; all or none (writePemFiles).
+  const dir = 'dir' in tp ? resolve(tp.dir) : undefined;
+  const out: PemFile[] = 'dir' in tp ? [] : [
+    { path: resolve(tp.certificate), text: material.certPem, secret: false },
+    ...chainFiles(name, tp, material.chainPems),
+    { path: resolve(tp.key), text: material.keyPem, secret: true },
+  ];
+  const twice = out.find((f, i) => out.findIndex((g) => g.path === f.path) !== i);
+  if (twice) {
+    refuse('conflict', `trustpoint ${name} names ${twice.path} twice (certificate, key, chain): each needs a file of its own for an import`,
+      'ERR_PKI_TRUSTPOINT_FILES');
+  }
+  // A trustpoint given by path with no chain file keeps no chain: the gateway loads the certificate file's first
+  // certificate only, so the intermediates cannot ride along in it either. A profile using it then needs them from
+  // its trust store; when it cannot find them the import is refused here, before the old files are touched.
+  const noChainFile = !('dir' in tp) && tp.chain === undefined;
+  const written = noChainFile ? [] : material.chainPems;
+  checkLoadable(config, name, { certPem: material.certPem, chainPems: written }, now, req.certLabel,
+    noChainFile && material.chainPems.length > 0
+      ? `trustpoint ${name} names no chain file to hold the ${material.chainPems.length} certificate(s) above it; name one (chain:) beside its certificate and key`
+      : undefined);
   const files: string[] = [];
-  if ('dir' in tp) {
-    saveTrustpoint(resolve(tp.dir), material);
-    files.push(...['key.pem', 'cert.pem', 'chain.pem'].map((f) => join(resolve(tp.dir), f)));
+  if (dir !== undefined) {
+    saveTrustpoint(dir, material);
+    files.push(...['key.pem', 'cert.pem', 'chain.pem'].map((f) => join(dir, f)));
   } else {
-    // The key last, so a watcher sees a matched pair; all or none (writePemFiles).
-    const out: PemFile[] = [
-      { path: resolve(tp.certificate), text: material.certPem, secret: false },
-      ...chainFiles(name, tp, material.chainPems),
-      { path: resolve(tp.key), text: material.keyPem, secret: true },
-    ];
-    const twice = out.find((f, i) => out.findIndex((g) => g.path === f.path) !== i);
-    if (twice) {
-      refuse('conflict', `trustpoint ${name} names ${twice.path} twice (certificate, key, chain): each needs a file of its own for an import`,
-        'ERR_PKI_TRUSTPOINT_FILES');
-    }
     writePemFiles(out);
     files.push(...out.map((f) => f.path));
   }
@@ -177,7 +189,7 @@ export function importTrustpointCertificate(config: PkiConfig, req: ImportReques
   const info = inspectCertificate(material.certPem);
   return {
     trustpoint: name, subject: info.subject.replace(/\n/g, ', '), sha256: info.fingerprint256, notAfter: info.notAfter,
-    chainLength: material.chainPems.length, key: key.pending ? 'new' : 'current', files,
+    chainLength: written.length, key: key.pending ? 'new' : 'current', files,
   };
 }
 
@@ -186,7 +198,8 @@ export function importTrustpointCertificate(config: PkiConfig, req: ImportReques
  * they are the chain as imported: one file takes the whole chain; several take one certificate each in path order
  * (the leaf's issuer first), the layout such a list has (an intermediate file, a root file). A chain that does not
  * fit them one each is refused before anything is written: writing the first alone would leave the others serving
- * the old chain after it. With no chain file named the chain is not written (the trustpoint sends its leaf alone).
+ * the old chain after it. With no chain file named the chain is not written (the trustpoint sends its leaf alone;
+ * checkLoadable refuses the import when a profile could not then build the chain from its trust store).
  */
 function chainFiles(name: string, tp: { readonly chain?: string | readonly string[] }, chainPems: readonly string[]): PemFile[] {
   const files = (tp.chain === undefined ? [] : typeof tp.chain === 'string' ? [tp.chain] : [...tp.chain]).map((f) => resolve(f));

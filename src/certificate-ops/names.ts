@@ -12,8 +12,11 @@ import { refuse } from './errors.js';
  * type are parsed from their text forms. Only the names of the fields differ (`--subject` or `subject`).
  */
 
-/** The part of the configuration a certificate task reads. */
-export type PkiConfig = Pick<GatewayConfig, 'trustpoints' | 'trustStores'>;
+/**
+ * The part of the configuration a certificate task reads; the TLS profiles, when given, say which trust store each
+ * trustpoint is loaded with (an import checks that what it writes is loadable).
+ */
+export type PkiConfig = Pick<GatewayConfig, 'trustpoints' | 'trustStores'> & Partial<Pick<GatewayConfig, 'tlsProfiles'>>;
 
 /** How the fields are named to whoever gave them: flags for the command line, body fields for the API. */
 export interface FieldNames {
