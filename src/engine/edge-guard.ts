@@ -22,7 +22,10 @@ export interface EdgeGuardDeps {
   listenerTenant: (listenerId: string) => string | undefined;
   /** Retry-After (seconds) on the 503 a source over its rate or a shed INVITE gets; read at each (the engine's is a getter a reload changes). */
   readonly retryAfterSeconds: number;
-  /** The core's dialogs: whether an in-dialog request has one, and the count of those that did not (absent: no check). */
+  /**
+   * The core's dialogs: whether an in-dialog request has one, and the count of the strays answered 481 here (those
+   * that did not, and CANCELs for no INVITE). Absent: no check.
+   */
   dialogs?: { knowsDialog?(request: SipRequest): boolean; strayInDialog?(request: SipRequest, flow: Flow): void };
   /** Where each refusal sent is told, for the CDR of a refused call (refusal-records.ts). */
   records?: RefusalReporter | undefined;
@@ -33,6 +36,7 @@ const UNTRUSTED_REASON = reasonHeader(403, 'untrusted source');
 const RATE_REASON = reasonHeader(503, 'source over its request rate');
 const OVERLOAD_REASON = reasonHeader(503, 'overloaded');
 const NO_DIALOG_REASON = reasonHeader(481, 'no such dialog');
+const NO_INVITE_REASON = reasonHeader(481, 'no such transaction');
 
 /**
  * The checks in front of the SIP core, in order: the trusted-source check (a new request from a source no tenant
@@ -45,7 +49,9 @@ const NO_DIALOG_REASON = reasonHeader(481, 'no such dialog');
  * An in-dialog request (To tag) that matches no dialog and no transaction is a stray: anyone can make one up, so it
  * gets no free pass. It is judged by the trusted-source check and charged to its source's rate as a new request
  * would be, then answered 481 with a Reason here, statelessly: no server transaction keeps it (and resends a 481
- * to an INVITE's claimed source ten times), so made-up dialogs cannot fill the transaction table.
+ * to an INVITE's claimed source ten times), so made-up dialogs cannot fill the transaction table. A CANCEL that
+ * matches no INVITE server transaction, with a To tag or without, is such a stray too: it cancels nothing, and
+ * each one let through made a transaction and a 481, unjudged and uncharged when it carried a To tag.
  */
 export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUser {
   const { trust, rate, overload, records } = deps;
@@ -93,7 +99,8 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
       }
       if (stray) {
         deps.dialogs!.strayInDialog?.(m as SipRequest, flow);
-        reply(m as SipRequest, flow, 481, 'Call/Transaction Does Not Exist', [NO_DIALOG_REASON]);
+        const reason = (m as SipRequest).method === 'CANCEL' ? NO_INVITE_REASON : NO_DIALOG_REASON;
+        reply(m as SipRequest, flow, 481, 'Call/Transaction Does Not Exist', [reason]);
         return;
       }
       if (watched && overload?.enabled && (m as SipRequest).method === 'INVITE') {
@@ -116,16 +123,23 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
 /**
  * Whether a request past the trust check earns its TCP/TLS connection the idle timeout (else the connection is closed
  * at the unused one): a request the check judged and admitted (every one when there is no check), or an in-dialog one
- * that matched a dialog or transaction. Never an ACK, or a CANCEL with a To tag: those pass unjudged.
+ * that matched a dialog or transaction. Never an ACK, or a CANCEL with a To tag for an INVITE under way: those pass
+ * unjudged.
  */
 function earnsUse(m: SipMessage, judged: boolean, dialogsChecked: boolean): boolean {
   if (m.kind !== 'request' || m.method === 'ACK') return false;
   return judged || (dialogsChecked && m.method !== 'CANCEL' && toTagOf(m) !== undefined);
 }
 
-/** An in-dialog request (To tag; not ACK or CANCEL) with no server transaction yet that matches no dialog. */
+/**
+ * An in-dialog request (To tag; not ACK or CANCEL) with no server transaction yet that matches no dialog; or a CANCEL
+ * with no server transaction yet (a retransmission goes to its own) that matches no INVITE server transaction (§9.2).
+ * A CANCEL that matches one goes on to the core, which matches it the same way (network-cancel.ts).
+ */
 function isStray(m: SipMessage, transactions: TransactionLayer, knowsDialog: (request: SipRequest) => boolean): boolean {
-  if (m.kind !== 'request' || m.method === 'ACK' || m.method === 'CANCEL' || toTagOf(m) === undefined) return false;
+  if (m.kind !== 'request' || m.method === 'ACK') return false;
+  if (m.method === 'CANCEL') return !transactions.hasServerTransaction(m) && transactions.findInviteServerTransaction(m) === undefined;
+  if (toTagOf(m) === undefined) return false;
   return !transactions.hasServerTransaction(m) && !knowsDialog(m);
 }
 

@@ -156,7 +156,8 @@ export class SourceTrust {
 
   /**
    * The verdict on one message; `listenerTenant` is the tenant of the listener it arrived on, if any. `stray`: an
-   * in-dialog request that matches no dialog (edge-guard.ts), judged as a new one.
+   * in-dialog request that matches no dialog, or a CANCEL that matches no INVITE (edge-guard.ts), judged as a new one
+   * whatever its To tag.
    */
   judge(message: SipMessage, flow: Flow, listenerTenant: string | undefined, stray = false): TrustVerdict {
     // Responses match our own client transactions or are dropped there; in-dialog requests (To tag) of a dialog

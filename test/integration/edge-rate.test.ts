@@ -1,8 +1,9 @@
 /**
  * The per-source request rate in front of the SIP core, over real UDP sockets on loopback: a trusted source past
  * its burst gets 503 with Retry-After and a Reason (or nothing, with drop) for each new request, statelessly; its
- * retransmissions, CANCELs and another source are not charged, a request for a dialog that does not exist is. The rate is set far below a request a
- * second so that no token comes back while a test runs: the counts are exact.
+ * retransmissions, CANCELs of its INVITEs and another source are not charged, a request for a dialog that does not
+ * exist or a CANCEL for no INVITE is. The rate is set far below a request a second so that no token comes back while
+ * a test runs: the counts are exact.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,28 +60,32 @@ test('a trusted source past its burst gets 503 with Retry-After and a Reason for
   assert.deepEqual({ ...e.rate.stats(), sources: undefined }, { admitted: 5, rejected: 15, dropped: 0, evicted: 0, sources: undefined });
 });
 
-test('retransmissions and CANCEL are never charged, a BYE for no dialog is; another source has a bucket of its own', async (t) => {
+test('retransmissions and an INVITE\'s CANCEL are not charged, a BYE for no dialog and a CANCEL for no INVITE are; another source has its own bucket', async (t) => {
   const { e, udp } = await engine(t);
   const pbx = await udpPeer(t, '127.0.0.1');
   for (let i = 0; i < 5; i++) pbx.s.send(request('INVITE', pbx, `z9hG4bKb${i}`), udp, '127.0.0.1');
   await until(() => finals(pbx).length >= 5, 'the burst\'s answers');
   const before = pbx.got.length;
   pbx.s.send(request('INVITE', pbx, 'z9hG4bKb0'), udp, '127.0.0.1');
+  // The INVITE b1 was answered (503, no app) and its transaction waits for the ACK: its CANCEL gets the core's 481.
+  pbx.s.send(request('CANCEL', pbx, 'z9hG4bKb1'), udp, '127.0.0.1');
   pbx.s.send(request('CANCEL', pbx, 'z9hG4bKcancel'), udp, '127.0.0.1');
   pbx.s.send(request('BYE', pbx, 'z9hG4bKbye', ';tag=t1'), udp, '127.0.0.1');
-  await until(() => pbx.got.length >= before + 3, 'three answers');
+  await until(() => pbx.got.length >= before + 4, 'four answers');
   const after = pbx.got.slice(before);
-  // A made-up To tag is no pass: the BYE matches no dialog, so it is charged as a new request (edge-stray.test.ts).
-  assert.deepEqual(after.filter(overRate).map((m) => /\r\nCSeq: 1 (\w+)/.exec(m)?.[1]), ['BYE'], 'only the BYE for no dialog was refused for the rate');
-  assert.ok(after.some((m) => /^SIP\/2\.0 481 /.test(m) && /\r\nCSeq: 1 CANCEL/.test(m)), 'the CANCEL for no transaction got 481 from the core');
+  // A made-up To tag is no pass: the BYE matches no dialog, so it is charged as a new request (edge-stray.test.ts);
+  // nor is a CANCEL: one for no INVITE is charged the same (edge-stray-ack-cancel.test.ts).
+  assert.deepEqual(after.filter(overRate).map((m) => /\r\nCall-ID: (\w+)@/.exec(m)?.[1]), ['z9hG4bKcancel', 'z9hG4bKbye'],
+    'only the CANCEL for no INVITE and the BYE for no dialog were refused for the rate');
+  assert.ok(after.some((m) => /^SIP\/2\.0 481 /.test(m) && /\r\nCall-ID: z9hG4bKb1@/.test(m)), 'the CANCEL of an answered INVITE got 481 from the core');
   const other = await udpPeer(t, '127.0.0.3');
   other.s.send(request('INVITE', other, 'z9hG4bKo1'), udp, '127.0.0.1');
   await until(() => finals(other).length >= 1, 'the other source\'s answer');
   assert.equal(finals(other).filter(overRate).length, 0);
   pbx.s.send(request('INVITE', pbx, 'z9hG4bKb9'), udp, '127.0.0.1');
-  await until(() => pbx.got.slice(before).filter(overRate).length === 2, 'the first source still over its rate');
+  await until(() => pbx.got.slice(before).filter(overRate).length === 3, 'the first source still over its rate');
   assert.equal(e.rate.stats().admitted, 6);
-  assert.equal(e.rate.stats().rejected, 2);
+  assert.equal(e.rate.stats().rejected, 3);
 });
 
 test('with overRate drop a source past its burst gets no byte, and the drops are counted', async (t) => {

@@ -28,6 +28,8 @@ const flow: Flow = { protocol: 'udp', localAddress: '127.0.0.1', localPort: 5060
 
 function rig(o: {
   trust?: (m: SipMessage, f: Flow, t: string | undefined, stray?: boolean) => TrustVerdict; rate?: 'admit' | 'reject' | 'drop'; rateOff?: boolean; known?: boolean;
+  /** Whether a CANCEL matches an INVITE server transaction. */
+  invite?: boolean;
   /** Whether the core knows the dialog of an in-dialog request; absent: the guard is built without the core's dialogs. */
   dialog?: boolean;
   overload?: 'admit' | 'reject' | 'drop';
@@ -42,7 +44,7 @@ function rig(o: {
   const rate = o.rate && ({ enabled: !o.rateOff, take: (f: Flow) => (charged.push(f), o.rate) } as unknown as SourceRate);
   const guard = edgeGuard({ onMessage: (m, _raw, f) => passed.push({ m, flow: f }) }, {
     transport: { send: (b: Buffer, target: SendTarget) => (sent.push({ text: b.toString(), target }), Promise.resolve(flow)) } as unknown as TransportLayer,
-    transactions: { hasServerTransaction: () => o.known === true } as unknown as TransactionLayer,
+    transactions: { hasServerTransaction: () => o.known === true, findInviteServerTransaction: () => (o.invite === true ? {} : undefined) } as unknown as TransactionLayer,
     trust, rate, listenerTenant: (id) => (id === 'L1' ? 'lan' : undefined), retryAfterSeconds: 7,
     records: { refused: (m, f, status, reason, code, tenant) => void told.push({ method: m.method, flow: f, status, reason, code, tenant }) },
     ...(o.overload ? { overload: { enabled: true, watching: false, admitInvite: () => o.overload, absorbAck: () => false } as unknown as OverloadGuard } : {}),
@@ -135,16 +137,43 @@ test('an in-dialog request matching no dialog is judged and charged as a new one
   assert.deepEqual([over.sent.length, over.passed.length, over.charged.length], [0, 0, 1]);
 });
 
-test('an in-dialog request of a known dialog, a retransmission, an ACK or a CANCEL is no stray: it passes uncharged', () => {
+test('an in-dialog request of a known dialog, a retransmission, an ACK or a CANCEL for an INVITE is no stray: it passes uncharged', () => {
   const known = rig({ rate: 'drop', dialog: true });
   known.guard.onMessage(msg('BYE', '', ';tag=t2'), Buffer.alloc(0), flow);
   assert.deepEqual([known.passed.length, known.charged.length, known.strays.length, known.sent.length], [1, 0, 0, 0]);
   const retrans = rig({ rate: 'drop', dialog: false, known: true });
   retrans.guard.onMessage(msg('BYE', '', ';tag=t2'), Buffer.alloc(0), flow);
   assert.deepEqual([retrans.passed.length, retrans.charged.length, retrans.strays.length], [1, 0, 0]);
-  const other = rig({ rate: 'drop', dialog: false });
-  for (const m of [msg('ACK', '', ';tag=t2'), msg('CANCEL', '', ';tag=t2'), response()]) other.guard.onMessage(m, Buffer.alloc(0), flow);
-  assert.deepEqual([other.passed.length, other.charged.length, other.strays.length], [3, 0, 0]);
+  const other = rig({ rate: 'drop', dialog: false, invite: true });
+  for (const m of [msg('ACK', '', ';tag=t2'), msg('CANCEL', '', ';tag=t2'), msg('CANCEL'), response()]) other.guard.onMessage(m, Buffer.alloc(0), flow);
+  assert.deepEqual([other.passed.length, other.charged.length, other.strays.length], [4, 0, 0]);
+  const resent = rig({ rate: 'drop', dialog: false, known: true });
+  resent.guard.onMessage(msg('CANCEL', '', ';tag=t2'), Buffer.alloc(0), flow);
+  assert.deepEqual([resent.passed.length, resent.charged.length, resent.strays.length], [1, 0, 0], 'a CANCEL that has its own transaction');
+});
+
+test('a CANCEL for no INVITE, with a To tag or without, is judged and charged as a new request, then answered 481 statelessly', () => {
+  const r = rig({ trust: (_m, _f, _t, stray) => (stray === true ? { admit: true } : { admit: false, action: 'drop', cause: 'untrusted-source' }), rate: 'admit', dialog: true });
+  r.guard.onMessage(msg('CANCEL', '', ';tag=t2'), Buffer.alloc(0), flow);
+  r.guard.onMessage(msg('CANCEL'), Buffer.alloc(0), flow);
+  assert.equal(r.passed.length, 0, 'no transaction is made for it: the core never sees it');
+  assert.deepEqual(r.strays, ['CANCEL', 'CANCEL'], 'counted by the core');
+  assert.equal(r.charged.length, 2, 'charged to its source like a new request');
+  assert.equal(r.sent.length, 2);
+  for (const s of r.sent) {
+    assert.match(s.text, /^SIP\/2\.0 481 Call\/Transaction Does Not Exist\r\n/);
+    assert.match(s.text, /\r\nReason: SIP;cause=481;text="no such transaction"\r\n/);
+    assert.match(s.text, /\r\nCSeq: 1 CANCEL\r\n/);
+  }
+  // From a source no tenant trusts: the 403 its new requests get, To tag or not; over its rate, the 503.
+  const untrusted = rig({ trust: () => ({ admit: false, action: 'reject', cause: 'untrusted-source' }), rate: 'admit', dialog: false });
+  untrusted.guard.onMessage(msg('CANCEL', '', ';tag=t2'), Buffer.alloc(0), flow);
+  assert.match(untrusted.sent[0]!.text, /^SIP\/2\.0 403 Forbidden\r\n/);
+  assert.deepEqual([untrusted.sent.length, untrusted.passed.length, untrusted.strays.length, untrusted.charged.length], [1, 0, 0, 0]);
+  const over = rig({ rate: 'reject', dialog: false });
+  over.guard.onMessage(msg('CANCEL', '', ';tag=t2'), Buffer.alloc(0), flow);
+  assert.match(over.sent[0]!.text, /^SIP\/2\.0 503 Service Unavailable\r\n/);
+  assert.deepEqual([over.sent.length, over.passed.length, over.strays.length, over.charged.length], [1, 0, 0, 1]);
 });
 
 test('a TCP/TLS connection is marked used by a request the trust check admitted or a dialog matched; not by a refused one, an ACK or a response', () => {
@@ -153,7 +182,7 @@ test('a TCP/TLS connection is marked used by a request the trust check admitted 
     let used = 0;
     const guard = edgeGuard({ onMessage: () => undefined }, {
       transport: { send: () => Promise.resolve(tcp), markUsed: (f: Flow) => { assert.equal(f.connectionId, 'tcp-1'); used++; } } as unknown as TransportLayer,
-      transactions: { hasServerTransaction: () => false } as unknown as TransactionLayer,
+      transactions: { hasServerTransaction: () => false, findInviteServerTransaction: () => ({}) } as unknown as TransactionLayer,
       trust: verdict && ({ judge: () => verdict } as unknown as SourceTrust), rate: undefined,
       listenerTenant: () => undefined, retryAfterSeconds: 7,
       ...(dialog === undefined ? {} : { dialogs: { knowsDialog: () => dialog } }),
@@ -169,7 +198,7 @@ test('a TCP/TLS connection is marked used by a request the trust check admitted 
   assert.equal(run(unjudged, msg('ACK')), 0);
   assert.equal(run(unjudged, response()), 0);
   assert.equal(run(unjudged, msg('BYE', '', ';tag=t1'), true), 1, 'an in-dialog request of a known dialog');
-  assert.equal(run(unjudged, msg('CANCEL', '', ';tag=t1'), true), 0, 'a CANCEL with a To tag passes unjudged');
+  assert.equal(run(unjudged, msg('CANCEL', '', ';tag=t1'), true), 0, 'a CANCEL with a To tag for an INVITE passes unjudged');
   assert.equal(run(admitted, msg('BYE', '', ';tag=t1'), false), 1, 'a stray one from a trusted source (answered 481)');
   assert.equal(run(undefined, msg('OPTIONS')), 1, 'no trust check: every request');
   assert.equal(run(undefined, msg('ACK')), 0);
