@@ -77,9 +77,11 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
     }
 
     // A call to the contact a registration trunk keeps registered is that trunk's when it comes from the trunk's
-    // registrar (or sipServer), whatever listener it arrived on.
+    // registrar (or sipServer), whatever listener it arrived on; with those given by name, only when the engine
+    // already named that tenant.
     if (owners.size > 0) {
-      const tenant = registeredTenant(owners, calledUser(req.uri), req.source_address);
+      const named = locals.tenantSource === 'header' ? locals.tenantIn : undefined;
+      const tenant = registeredTenant(owners, calledUser(req.uri), req.source_address, named);
       if (tenant !== undefined) {
         locals.tenantIn = tenant;
         locals.tenantSource = 'registration';

@@ -15,16 +15,19 @@ const policy = {
 
 test('a call to a registered contact user is its tenant\'s only from the registrar or the sipServer when they are addresses', () => {
   const owners = contactOwners(policy);
-  assert.equal(registeredTenant(owners, 'trunk1', '192.0.2.20'), 'carrier', 'from the registrar');
-  assert.equal(registeredTenant(owners, 'trunk1', '192.0.2.10'), 'carrier', 'from the sipServer');
-  assert.equal(registeredTenant(owners, 'trunk1', '198.51.100.7'), undefined, 'a PBX or anyone else cannot claim the trunk');
-  assert.equal(registeredTenant(owners, 'trunk1', undefined), undefined);
-  assert.equal(registeredTenant(owners, 'someone', '192.0.2.20'), undefined);
-  assert.equal(registeredTenant(owners, undefined, '192.0.2.20'), undefined);
+  assert.equal(registeredTenant(owners, 'trunk1', '192.0.2.20', undefined), 'carrier', 'from the registrar');
+  assert.equal(registeredTenant(owners, 'trunk1', '192.0.2.10', 'pbx'), 'carrier', 'from the sipServer, on any listener');
+  assert.equal(registeredTenant(owners, 'trunk1', '198.51.100.7', undefined), undefined, 'a PBX or anyone else cannot claim the trunk');
+  assert.equal(registeredTenant(owners, 'trunk1', '198.51.100.7', 'carrier'), undefined, 'the addresses decide when they are known');
+  assert.equal(registeredTenant(owners, 'trunk1', undefined, undefined), undefined);
+  assert.equal(registeredTenant(owners, 'someone', '192.0.2.20', undefined), undefined);
+  assert.equal(registeredTenant(owners, undefined, '192.0.2.20', undefined), undefined);
 });
 
-test('a registrar given by name: any source the engine let through for it', () => {
+test('a registrar given by name: only a request the engine already named the trunk\'s tenant for', () => {
   const owners = contactOwners(policy);
-  assert.equal(registeredTenant(owners, 'trunk2', '203.0.113.5'), 'named');
+  assert.equal(registeredTenant(owners, 'trunk2', '203.0.113.5', 'named'), 'named');
+  assert.equal(registeredTenant(owners, 'trunk2', '203.0.113.5', 'pbx'), undefined, 'a peer of another tenant cannot take the trunk\'s');
+  assert.equal(registeredTenant(owners, 'trunk2', '203.0.113.5', undefined), undefined, 'nor one the engine named no tenant for');
   assert.equal(contactOwners({ tenants: { pbx: policy.tenants.pbx! } } as unknown as B2buaPolicy).size, 0);
 });

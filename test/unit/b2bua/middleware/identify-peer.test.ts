@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { identifyPeer, parseReceivedOn } from '../../../../src/b2bua/index.js';
+import { classifyNumber, identifyPeer, parseReceivedOn } from '../../../../src/b2bua/index.js';
 import { deps, FakeRes, fakeInvite } from '../pipeline-fakes.js';
 
 const engineHeader = (v: string) => ({ 'X-Trunkgate-Peer': v });
@@ -91,4 +91,23 @@ test('parseReceivedOn reads IPv4, bracketed and bare IPv6', () => {
   assert.equal(parseReceivedOn('127.0.0.1', 'udp'), undefined);
   assert.equal(parseReceivedOn('127.0.0.1:0', 'udp'), undefined);
   assert.equal(parseReceivedOn(undefined, 'udp'), undefined);
+});
+
+test('identify-peer: a peer of another tenant calling a name-registered trunk\'s contact keeps its own tenant and its Request-URI number', () => {
+  const reg = { registrar: 'dns:sip.carrier.example', username: 'u', password: 'p', expires: 60, contactUser: 'trunk2', retrySeconds: { min: 1, max: 2 } };
+  const base = deps().deps.policy;
+  const p = { ...base, tenants: { ...base.tenants, named: { transport: 'udp' as const, register: reg, defaultPermissions: { international: true } } } };
+  const call = (peer: string) => {
+    const d = deps(p);
+    const req = fakeInvite({ uri: 'sip:trunk2@gw.example.com', headers: { 'X-Trunkgate-Peer': peer, To: '<sip:+442071234567@x>' } });
+    let nexts = 0;
+    identifyPeer(d.deps)(req, new FakeRes(), () => nexts++);
+    classifyNumber(d.deps)(req, new FakeRes(), () => nexts++);
+    assert.equal(nexts, 2);
+    return [req.locals?.tenantIn, req.locals?.tenantSource, req.locals?.calledNumber, req.locals?.category];
+  };
+  // A PBX the engine trusts for tenant pbx only: the trunk's tenant, its permissions and the To number stay out of reach.
+  assert.deepEqual(call('tenant=pbx;verified=0;transport=udp'), ['pbx', 'header', 'trunk2', undefined]);
+  // The engine named the trunk's own tenant (its connection, its listener): the call is the trunk's, with the To number.
+  assert.deepEqual(call('tenant=named;verified=0;transport=udp'), ['named', 'registration', '+442071234567', 'international']);
 });
