@@ -145,6 +145,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       proxiedDialog: (callId, fromTag, toTag, ends) => this.#proxiedDialogs.add(callId, fromTag, toTag, ends),
       relayRefused: (request, flow, why) => this.#guard.counted('relayRefused', 'ERR_ENGINE_RELAY_REFUSED', why,
         flow, `${request.method} in a proxied dialog not relayed: ${why}`),
+      relayLoop: (request, flow, target) => this.#guard.counted('relayLoop', 'ERR_ENGINE_RELAY_LOOP', `next hop ${target} is this gateway`,
+        flow, `${request.method} in a proxied dialog not relayed: its next hop ${target} is this gateway`),
       tooManyHops: (request, flow) => this.#guard.counted('tooManyHops', 'ERR_ENGINE_TOO_MANY_HOPS', 'Max-Forwards reached 0', flow,
         `${request.method} not forwarded: Max-Forwards reached 0`),
       targetsRefused: (request, flow, refused, max) => this.#guard.counted('proxyTargetsRefused', 'ERR_ENGINE_TABLE_FULL',

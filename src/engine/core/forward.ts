@@ -23,6 +23,8 @@ export interface ForwardSpec {
    * request goes where the app said, never where a Route from the network points).
    */
   keepRoutes: boolean;
+  /** The most Max-Forwards the copy may carry, whatever the request came with (none: its value less one). */
+  maxForwardsAtMost?: number;
   /** Headers that replace those of the same name (an app's extra headers for a request it proxies). */
   extra?: readonly SipHeader[];
 }
@@ -65,7 +67,8 @@ export function forwardCopy(request: SipRequest, spec: ForwardSpec): ForwardResu
       // "If the copy contains a Max-Forwards header field, the proxy MUST decrement its value by one (1). If the
       // copy does not contain a Max-Forwards header field, the proxy MUST add one with a field value, which
       // SHOULD be 70." (§16.6 step 3) An unreadable value counts as none.
-      headers.push(header('Max-Forwards', String(mf === undefined ? DEFAULT_MAX_FORWARDS : mf - 1)));
+      const next = mf === undefined ? DEFAULT_MAX_FORWARDS : mf - 1;
+      headers.push(header('Max-Forwards', String(spec.maxForwardsAtMost === undefined ? next : Math.min(next, spec.maxForwardsAtMost))));
       continue;
     }
     if (replaced.has(h.name)) continue;

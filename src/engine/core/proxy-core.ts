@@ -5,7 +5,7 @@ import type { AppProxyCommand } from '../types.js';
 import { defaultPort, transportOf } from './addressing.js';
 import type { ServerPending } from './engine-dialog.js';
 import { getHeader, getHeaderValues, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
-import { forwardCopy, stampHop } from './forward.js';
+import { DEFAULT_MAX_FORWARDS, forwardCopy, stampHop } from './forward.js';
 import { refusalResponse, type Refusal } from './reject.js';
 import { hostportOf, isOurUri, nextHop, sentBy, withoutTopVia, type ProxiedEnds } from './proxy-hop.js';
 import type { ProxyHost } from './proxy-host.js';
@@ -40,7 +40,8 @@ export class ProxyCore {
    * The caller decides that the dialog is one we proxied; nothing else is ever relayed here. With `ends` known, a
    * request goes only to the dialog's other side, and only from the side its From tag names: one whose Route or
    * Request-URI names another host, or that comes from elsewhere than that side, gets 403 (an ACK is dropped), so
-   * a party to the dialog cannot have us send its requests anywhere it likes.
+   * a party to the dialog cannot have us send its requests anywhere it likes. A next hop that is this gateway gets
+   * 482: a Route or Contact naming us by another name would have the request come back to us, Via after Via.
    */
   relayInDialog(request: SipRequest, flow: Flow, txn: ServerTransaction | undefined, ends?: ProxiedEnds): 'relayed' | 'refused' | undefined {
     const routes = getHeaderValues(request, 'route');
@@ -50,7 +51,8 @@ export class ProxyCore {
       const u = uriOrUndefined(request.uri);
       if (!u || this.#host.isLocal(u.host.replace(/^\[|\]$/g, ''), u.port ?? defaultPort(transportOf(u)))) return undefined;
     }
-    const copy = forwardCopy(request, { isOurs: (uri) => this.isOurs(uri), keepRoutes: true });
+    // Max-Forwards is taken up to 999,999,999: a copy sent on never carries more than a new request would.
+    const copy = forwardCopy(request, { isOurs: (uri) => this.isOurs(uri), keepRoutes: true, maxForwardsAtMost: DEFAULT_MAX_FORWARDS });
     if (!copy.ok) {
       this.#host.tooManyHops(request, flow);
       if (txn) txn.respond(this.#refusal(request, copy.refusal));
@@ -74,6 +76,13 @@ export class ProxyCore {
       }
     }
     nextHop(fwd, this.#host.names, flow).then((target) => {
+      // The check a new request's fork makes too (ProxyRun): a name or a Route that leads back to one of our
+      // listeners is a loop, and each round would add a Via until the header limit.
+      if (this.#host.isLocal(target.address, target.port)) {
+        this.#host.relayLoop(request, flow, `${target.address}:${target.port}`);
+        if (txn) txn.respond(this.#refusal(request, { status: 482, phrase: 'Loop Detected', text: 'next hop is this gateway' }));
+        return;
+      }
       stampHop(fwd, this.#host.viaFor(target.protocol));
       if (request.method === 'ACK' || !txn) {
         this.#host.transactions.sendStateless(fwd, target).catch(() => undefined);

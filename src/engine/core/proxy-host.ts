@@ -33,6 +33,8 @@ export interface ProxyHost {
    * elsewhere than the side its From tag names: not relayed (`why` says which).
    */
   relayRefused(request: SipRequest, flow: Flow, why: string): void;
+  /** An in-dialog request of a proxied dialog whose next hop (`target`) is one of our listeners: not relayed. */
+  relayLoop(request: SipRequest, flow: Flow, target: string): void;
   /** A request was not forwarded because Max-Forwards reached 0. */
   tooManyHops(request: SipRequest, flow: Flow): void;
   /** A proxy run had `max` targets already: `refused` more (from the app or from redirects) were not tried. */
