@@ -10,7 +10,7 @@ import { describeRoute, OPENAPI_TAGS } from './openapi-doc.js';
 import { listenerDownSchema } from './schemas.js';
 import { requireToken } from './auth.js';
 import { lazySchemaCompilers } from './lazy-schema-compilers.js';
-import { setAdminErrorHandler } from './error-replies.js';
+import { clientErrorReply, frameworkErrors, MAX_PARAM_LENGTH, setAdminErrorHandler, setAdminNotFound } from './error-replies.js';
 import { b2buaRoutes } from './routes/b2bua-routes.js';
 import { callsRoutes } from './routes/calls-routes.js';
 import { cdrRoutes } from './routes/cdr-routes.js';
@@ -70,6 +70,7 @@ const OPEN_ROUTES = ['/health', '/openapi.json', '/console', '/console/', '/cons
  */
 export async function buildAdmin(services: AdminServices, opts: AdminOptions = {}): Promise<FastifyInstance> {
   const timeouts = { ...ADMIN_TIMEOUTS, ...opts.timeouts };
+  const refusals = new AdminRefusals(opts.log?.child({ component: 'admin' }));
   const app = Fastify({
     ...(opts.log ? { loggerInstance: opts.log.child({ component: 'admin' }) } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -79,13 +80,16 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
     // Node looks for requests past their time every connectionsCheckingInterval (30 s by its default).
     http: { headersTimeout: timeouts.headers, requestTimeout: timeouts.request, connectionsCheckingInterval: timeouts.check },
     ...(opts.schemas === 'at-start' ? {} : { schemaController: { compilersFactory: lazySchemaCompilers } }),
+    // Every answer is the API's own ({code, message}, a code of the closed list), the router's and Node's included.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrors(refusals),
+    clientErrorHandler: clientErrorReply,
   }) as unknown as FastifyInstance;
   // The response deadline runs from the reply's send, so a handler that takes long (a TLS probe) is not cut short.
   app.addHook('onSend', (_req, reply, payload, done) => {
     responseDeadline(reply.raw, timeouts.response);
     done(null, payload);
   });
-  const refusals = new AdminRefusals(opts.log?.child({ component: 'admin' }));
   app.addHook('onClose', async () => refusals.close());
   const cap = capConnections(app.server, {
     maxConnections: opts.maxConnections ?? DEFAULT_ADMIN_CONNECTION_LIMITS.maxConnections,
@@ -115,6 +119,7 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   const actions = new AdminActions();
   requireToken(app, opts.token, OPEN_ROUTES, refusals);
   setAdminErrorHandler(app, refusals);
+  setAdminNotFound(app);
 
   const warnings = (opts.warnings ?? []).map((w) => ({ code: w.code, message: w.message }));
   app.get('/health', {

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sourceAddress, type AdminRefusals } from './admin-refusals.js';
 import type { AdminErrorCode } from './errors.js';
 
@@ -30,8 +32,53 @@ export function setAdminErrorHandler(app: FastifyInstance, refusals: AdminRefusa
   });
 }
 
+/**
+ * The longest path segment the router takes as a parameter, in UTF-16 units once decoded: every name a route's
+ * schema allows fits (a configuration entry's name is at most 253 characters, each at most two units), so no
+ * entry that can be created is out of reach. Fastify's default is 100.
+ */
+export const MAX_PARAM_LENGTH = 512;
+
+/** Any route the API does not have: 404 in the API's shape (the token check, when one is set, has run first). */
+export function setAdminNotFound(app: FastifyInstance): void {
+  app.setNotFoundHandler(async (req, reply) => {
+    const code: AdminErrorCode = 'ERR_ADMIN_REQUEST';
+    return reply.code(404).send({ code, message: `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}` });
+  });
+}
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any route or hook (a URL that does not decode, a path
+ * segment over MAX_PARAM_LENGTH), answered with its status in the API's shape and counted as bad-request.
+ */
+export function frameworkErrors(refusals: AdminRefusals): (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => void {
+  return (err, req, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+    const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path segment is over ${MAX_PARAM_LENGTH} characters`
+      : err.code === 'FST_ERR_BAD_URL' ? 'the URL does not decode' : err.message;
+    void reply.code(status).send(refusedByFastify(err, status, req, refusals, message));
+  };
+}
+
+/**
+ * Node's `clientError`: a request the HTTP parser could not read (400), headers past its limit (431) or a request
+ * not complete within its timeout (408), answered in the API's shape before the socket is closed.
+ */
+export function clientErrorReply(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request did not arrive in time']
+    : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are over the limit'] : [400, 'not an HTTP request this server can read'];
+  const code: AdminErrorCode = 'ERR_ADMIN_REQUEST';
+  const body = JSON.stringify({ code, message });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n`
+      + `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}
+
 /** Counts and logs a refusal fastify made before any handler ran, and gives the body to answer it with. */
-export function refusedByFastify(err: FastifyError, status: number, req: FastifyRequest, refusals: AdminRefusals): AdminErrorBody {
+export function refusedByFastify(err: FastifyError, status: number, req: FastifyRequest, refusals: AdminRefusals, message = err.message): AdminErrorBody {
   const source = sourceAddress(req.socket?.remoteAddress);
   const where = { method: req.method, url: req.url.slice(0, 200) };
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -44,6 +91,6 @@ export function refusedByFastify(err: FastifyError, status: number, req: Fastify
   const why = err.validation ? err.message.slice(0, 200) : err.code ?? err.name;
   refusals.refused('bad-request', source, { ...where, status, why }, `admin: ${req.method} ${where.url} from ${source} refused ${status}: ${why}`);
   const code: AdminErrorCode = 'ERR_ADMIN_REQUEST';
-  return { code, message: err.message };
+  return { code, message };
 }
 
