@@ -267,7 +267,7 @@ tenants:
   const wrongToken = await r.call('POST', '/pki/import', { trustpoint: 'gw', certificate: signed, chain: remote.cert }, { token: 'guess' });
   assert.equal(wrongToken.status, 401);
   const huge = await r.call('POST', '/pki/import', undefined, { raw: JSON.stringify({ trustpoint: 'gw', certificate: signed + 'A'.repeat(300 * 1024) }) });
-  assert.deepEqual([huge.status, huge.body.code], [413, 'ERR_ADMIN_REQUEST'], huge.text);
+  assert.deepEqual([huge.status, huge.body.code], [413, 'ERR_ADMIN_BODY_TOO_LARGE'], huge.text);
   const notCa = await r.call('POST', '/pki/trust', { store: 'remote', certificate: stranger.cert });
   assert.deepEqual([notCa.status, notCa.body.code], [422, 'ERR_PKI_NOT_CA']);
   const fileStore = await r.call('POST', '/pki/trust', { store: 'bundle', certificate: remote.cert });
