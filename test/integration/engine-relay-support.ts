@@ -17,6 +17,7 @@ export interface LooseSrf {
   connect(opts: { host: string; port: number; secret: string }): void;
   invite(fn: (req: LooseReq, res: LooseRes) => void): void;
   proxyRequest(req: LooseReq, dest: string[], opts: { recordRoute: boolean }): void;
+  createUAS(req: LooseReq, res: LooseRes, opts: { localSdp: string }): Promise<unknown>;
   disconnect(): void;
 }
 interface SrfInternals { _app: { client: { wp: { closing?: boolean; reconnectVars?: { retryTimer?: NodeJS.Timeout | null } } } } }

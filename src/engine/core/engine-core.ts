@@ -18,6 +18,7 @@ import { ProxyCore } from './proxy-core.js';
 import { UacCore } from './uac-core.js';
 import { UasCore } from './uas-core.js';
 import { newTag } from './core-util.js';
+import { refusalReason } from './reject.js';
 import { getHeader, tagOf } from '../../sip/message/index.js';
 import { stripInternal } from './internal-headers.js';
 import { ProxyIdentity, type ProxyIdentityTenant } from './proxy-identity.js';
@@ -132,6 +133,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#uas = new UasCore({
       tl: this.#tl, hub: this.#hub, clock: this.#clock, addr: this.#addr, T1: this.#T1, dialogs: this.#dialogs,
       server: this.#server, uac: this.#uac, notify: this.#notify, finalTimeoutMs: this.#guard.limits.appFinalTimeoutMs,
+      merged: (request, flow, r, byApp) => {
+        this.#guard.counted('mergedRequest', 'ERR_ENGINE_MERGED_REQUEST', 'merged request', flow,
+          `${request.method} refused with 482: its Call-ID and From tag are those of a call under way or established (RFC 3261 §8.2.2.2)`);
+        if (!byApp) o.refusals?.refused(request, flow, r.status, refusalReason(r), 'ERR_ENGINE_MERGED_REQUEST');
+      },
     });
     this.#proxy = new ProxyCore({
       transactions: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log,
@@ -231,6 +237,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   onRequest(request: SipRequest, flow: Flow, txn: ServerTransaction): void {
+    if (request.method === 'INVITE' && this.#uas.refuseMerged(request, flow, txn)) return;
     this.#network.onRequest(request, flow, txn);
   }
 

@@ -5,7 +5,7 @@ import type { SipRequest } from '../../sip/message/types.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { EngineDialog, ServerPending } from './engine-dialog.js';
-import { getHeader } from '../../sip/message/index.js';
+import { getHeader, tagOf } from '../../sip/message/index.js';
 
 export interface ServerRequestsOptions {
   clock: Clock;
@@ -25,6 +25,8 @@ export class ServerRequests {
   readonly #opts: ServerRequestsOptions;
   readonly #byTxnId = new SlotMap<string, ServerPending>();
   readonly #invites = new SlotMap<string, ServerPending>();
+  /** New INVITEs (no dialog yet) by Call-ID and From tag: the first one under way, for merged requests (§8.2.2.2). */
+  readonly #newInvites = new SlotMap<string, ServerPending>();
   #unanswered = 0;
   #dialogsUnderWay = 0;
 
@@ -66,6 +68,8 @@ export class ServerRequests {
       if (!d) {
         p.unanswered = true;
         this.#unanswered++;
+        const key = newInviteKey(p.callId, tagOf(getHeader(request, 'from')) ?? '');
+        if (!this.#newInvites.has(key)) this.#newInvites.set(key, p);
       }
     }
     this.armCap(p, this.#opts.answerTimeoutMs);
@@ -79,6 +83,11 @@ export class ServerRequests {
   /** The pending INVITE of a server transaction (CANCEL matching, RFC 3261 §9.2). */
   inviteOf(serverTxnId: string): ServerPending | undefined {
     return this.#invites.get(serverTxnId);
+  }
+
+  /** The new INVITE with this Call-ID and From tag still under way (answered by no final response yet), if any. */
+  newInviteOf(callId: string, fromTag: string): ServerPending | undefined {
+    return this.#newInvites.size === 0 ? undefined : this.#newInvites.get(newInviteKey(callId, fromTag));
   }
 
   /** A copy, so requests may be cleared while the caller walks the list. */
@@ -122,7 +131,15 @@ export class ServerRequests {
     }
     if (this.#byTxnId.get(p.txnId) === p) this.#byTxnId.delete(p.txnId);
     if (this.#invites.get(p.txn.id) === p) this.#invites.delete(p.txn.id);
+    if (p.method === 'INVITE' && !p.inDialog && this.#newInvites.size > 0) {
+      const key = newInviteKey(p.callId, tagOf(getHeader(p.request, 'from')) ?? '');
+      if (this.#newInvites.get(key) === p) this.#newInvites.delete(key);
+    }
     const slots = p.dialog?.invites;
     if (slots?.serverInvite === p) slots.serverInvite = undefined;
   }
+}
+
+function newInviteKey(callId: string, fromTag: string): string {
+  return `${callId}\n${fromTag}`;
 }

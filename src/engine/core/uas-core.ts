@@ -1,13 +1,17 @@
 import type { Clock } from '../../common/clock.js';
-import type { SipResponse } from '../../sip/message/types.js';
+import type { SipRequest, SipResponse } from '../../sip/message/types.js';
 import { dialogIdOf } from '../../sip/dialog/dialog.js';
 import { buildResponse, type TransactionLayer } from '../../sip/transaction/index.js';
+import type { ServerTransaction } from '../../sip/transaction/types.js';
+import type { Flow } from '../../sip/transport/types.js';
 import type { AppHub, AppSipCommand } from '../types.js';
 import { responseSentFields } from '../wire/server-messages.js';
 import type { LocalAddresses } from './addressing.js';
 import { cseqMethod, cseqNumber, newTag, randomSeq, responseHeaders } from './core-util.js';
 import { EngineDialog, type ServerPending } from './engine-dialog.js';
-import { getHeader, getHeaderValues, header, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
+import { branchOf, getHeader, getHeaderValues, header, parseOneVia, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
+import { refusalResponse, type Refusal } from './reject.js';
+import { refuseRequest } from './refuse.js';
 import type { UacCore } from './uac-core.js';
 import type { AppNotify } from './app-notify.js';
 import type { DialogStore } from './dialog-store.js';
@@ -26,7 +30,15 @@ export interface UasDeps {
   readonly notify: AppNotify;
   /** How long an INVITE the app is answering may wait for its final response. */
   readonly finalTimeoutMs: number;
+  /**
+   * A new INVITE was refused as a merged request: counted and logged by the owner, and told for its CDR when no app
+   * saw it (`byApp` false); one an app saw has its app's.
+   */
+  readonly merged: (request: SipRequest, flow: Flow, r: Refusal, byApp: boolean) => void;
 }
+
+/** The answer to a merged request (https://www.rfc-editor.org/rfc/rfc3261#section-8.2.2.2). */
+const MERGED: Refusal = { status: 482, phrase: 'Loop Detected', text: 'merged request' };
 
 /**
  * The engine's UAS side: an app's responses to requests from the network, completed as drachtio-server
@@ -38,6 +50,29 @@ export class UasCore {
 
   constructor(deps: UasDeps) {
     this.#c = deps;
+  }
+
+  /**
+   * "If the request has no tag in the To header field, the UAS core MUST check the request against ongoing
+   * transactions. If the From tag, Call-ID, and CSeq exactly match those associated with an ongoing transaction,
+   * but the request does not match that transaction (based on the matching rules in Section 17.2.3), the UAS core
+   * SHOULD generate a 482 (Loop Detected) response" https://www.rfc-editor.org/rfc/rfc3261#section-8.2.2.2
+   * A new INVITE whose Call-ID and From tag are those of a new INVITE still under way (whatever its CSeq) or of a
+   * live dialog is answered so here, before any app sees it: both would make the one dialog the Call-ID and From
+   * tag name, so the app's answer to the second one would end, or take over, the call already there. A request
+   * that left through us and came back (a spiral, §16.3 step 4: the Via of the one under way is in its stack) is
+   * a new request. True when `request` was refused.
+   */
+  refuseMerged(request: SipRequest, flow: Flow, txn: ServerTransaction): boolean {
+    if (tagOf(getHeader(request, 'to')) !== undefined) return false;
+    const callId = getHeader(request, 'call-id') ?? '';
+    const fromTag = tagOf(getHeader(request, 'from')) ?? '';
+    const p = this.#c.server.newInviteOf(callId, fromTag);
+    const underWay = p !== undefined && p.txn.id !== txn.id && !cameBackThrough(request, p.request);
+    if (!underWay && this.#c.dialogs.get(dialogIdOf(callId, fromTag)) === undefined) return false;
+    this.#c.merged(request, flow, MERGED, false);
+    refuseRequest(txn, MERGED, this.#c.notify);
+    return true;
   }
 
   /** The app's response to a request from the network, completed and sent (§2.2), with the dialog it makes. */
@@ -85,7 +120,12 @@ export class UasCore {
     // Dialog bookkeeping before sending, so that a fast ACK or PRACK finds it.
     let d = p.dialog;
     if (createsDialog && status > 100 && status < 300 && p.toTag !== undefined) {
-      d = this.#uasDialog(p, response, hasContact ? getHeader(msg, 'contact')! : localContact);
+      const made = this.#uasDialog(p, response, hasContact ? getHeader(msg, 'contact')! : localContact);
+      if (made === undefined) {
+        this.#refuseTaken(cmd, p);
+        return;
+      }
+      d = made;
       p.dialogId = d.id;
       // The transaction keeps its early dialog, so that a later failure response ends it (§12.1: an early dialog
       // ends with a non-2xx final response).
@@ -123,18 +163,23 @@ export class UasCore {
         if (status >= 300) this.#c.notify.cdr('stop', ['application', this.#c.notify.now(), 'call-rejected'], text);
         else this.#c.notify.cdr('start', ['application', this.#c.notify.now(), 'uas'], text);
       }
-      if (createsDialog && status >= 300 && d) this.#c.dialogs.end(d);
+      // Only the early dialog this transaction made ends with its failure (§12.1); never a confirmed call.
+      if (createsDialog && status >= 300 && d && d.phase.kind === 'early') this.#c.dialogs.end(d);
       if (p.method === 'BYE' && p.dialog) this.#c.dialogs.end(p.dialog);
       const slots = isInvite && p.inDialog && status >= 300 ? d?.invites : undefined;
       if (slots) slots.serverInvite = undefined;
     }
   }
 
-  #uasDialog(p: ServerPending, response: SipResponse, localContact: string): EngineDialog {
+  /**
+   * The dialog the response makes, or the one this transaction made already; undefined when another transaction's
+   * dialog has its Call-ID and From tag (a merged request that came past `refuseMerged`): that one is not touched.
+   */
+  #uasDialog(p: ServerPending, response: SipResponse, localContact: string): EngineDialog | undefined {
     const request = p.request;
     const fromTag = tagOf(getHeader(request, 'from')) ?? '';
     const existing = this.#c.dialogs.get(dialogIdOf(p.callId, fromTag));
-    if (existing && existing.role === 'uas') return existing;
+    if (existing) return existing === p.dialog ? existing : undefined;
     const contact = getHeader(request, 'contact');
     const d = new EngineDialog({
       role: 'uas', callId: p.callId, localTag: p.toTag!, remoteTag: fromTag,
@@ -152,6 +197,16 @@ export class UasCore {
     if (slots && p.method === 'INVITE') slots.serverInvite = p;
     this.#c.dialogs.add(d);
     return d;
+  }
+
+  /** The app answered a request whose dialog another transaction holds: 482 to the network instead, NOK to the app. */
+  #refuseTaken(cmd: AppSipCommand, p: ServerPending): void {
+    this.#c.merged(p.request, p.flow, MERGED, true);
+    p.txn.respond(refusalResponse(p.request, MERGED, p.toTag ?? newTag()));
+    p.final = true;
+    this.#c.server.clear(p);
+    this.#c.notify.cdr('stop', ['application', this.#c.notify.now(), 'merged-request'], () => serializeMessageText(p.request));
+    this.#c.notify.nok(cmd, 'Response not sent: another transaction has the dialog of this Call-ID and From tag');
   }
 
   #startReliable(p: ServerPending, response: SipResponse, rseq: number): void {
@@ -185,4 +240,16 @@ export class UasCore {
     // https://www.rfc-editor.org/rfc/rfc3261#section-13.3.1.4
     this.#c.uac.byeFromEngine(d, 'ACK timeout', { cause: 408, cdrCause: 'ack-timeout' });
   }
+}
+
+/** Whether `request` carries, below its top, the top Via of `first`: it went out through us and came back. */
+function cameBackThrough(request: SipRequest, first: SipRequest): boolean {
+  const branch = branchOf(first);
+  if (branch === undefined) return false;
+  const vias = getHeaderValues(request, 'via');
+  for (let i = 1; i < vias.length; i++) {
+    const v = parseOneVia(vias[i]!);
+    if (v.ok && v.value.params.branch === branch) return true;
+  }
+  return false;
 }
