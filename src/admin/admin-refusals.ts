@@ -4,18 +4,20 @@ import { RateLimitedLog, type Logger, type NowSource } from '../log/index.js';
 import type { AdminErrorCode } from './errors.js';
 
 /**
- * Why the admin API turned someone away: a request without the right bearer token (401), a connection closed at
+ * Why the admin API turned someone away: a request without the right bearer token (401), or, with no token
+ * configured, one to a Host that is not loopback or from another site's page (403, origin), a connection closed at
  * accept past the total cap or its source's share, a request that found its one-at-a-time task running (429): a
  * GET /cdrs scan, a PKI task that writes, a TLS probe; a body over its route's limit (413), or a request fastify
  * refused before any handler saw it (400 its schema refused, a body that is not JSON, a URL it cannot route).
  */
-export type AdminRefusalCause = 'unauthorized' | 'connection-limit' | 'source-limit' | 'cdr-scan-busy' | 'pki-busy' | 'tls-probe-busy'
+export type AdminRefusalCause = 'unauthorized' | 'origin' | 'connection-limit' | 'source-limit' | 'cdr-scan-busy' | 'pki-busy' | 'tls-probe-busy'
   | 'body-too-large' | 'bad-request';
 
 export type AdminRefusalCounts = Record<AdminRefusalCause, number>;
 
 const CODES: Record<AdminRefusalCause, AdminErrorCode> = {
   unauthorized: 'ERR_ADMIN_UNAUTHORIZED',
+  origin: 'ERR_ADMIN_ORIGIN_REFUSED',
   'connection-limit': 'ERR_ADMIN_CONN_LIMIT',
   'source-limit': 'ERR_ADMIN_CONN_SOURCE_LIMIT',
   'cdr-scan-busy': 'ERR_ADMIN_CDR_SCAN_BUSY',
@@ -38,7 +40,7 @@ export function sourceAddress(address: string | undefined): string {
  */
 export class AdminRefusals {
   readonly #counts: AdminRefusalCounts = {
-    unauthorized: 0, 'connection-limit': 0, 'source-limit': 0, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0,
+    unauthorized: 0, origin: 0, 'connection-limit': 0, 'source-limit': 0, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0,
     'body-too-large': 0, 'bad-request': 0,
   };
   readonly #lines: RateLimitedLog | undefined;

@@ -22,7 +22,10 @@ import { pkiRoutes } from './routes/pki-routes.js';
 import { reloadRoutes } from './routes/reload-routes.js';
 
 export interface AdminOptions {
-  /** Bearer token every route but /health and /openapi.json asks for; absent: none asked. */
+  /**
+   * Bearer token every route but /health, /openapi.json and the console's files asks for. Absent: none asked, and
+   * every route answers only a Host that names loopback and no Origin of another site (auth.ts).
+   */
   token?: string;
   log?: Logger;
   /** Node process metrics (heap, event loop, CPU) in /metrics too. Default true. */
@@ -103,7 +106,9 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
         title: 'trunkgate admin API',
         description: 'Connection table, listeners, live calls, TLS profiles and counters, trunk state, statistics, Prometheus metrics, '
           + 'reload and certificate tasks of a running trunkgate. Every route but /health needs `Authorization: Bearer <token>` '
-          + 'when the gateway has a token (the variable gateway.admin.tokenEnv names); without one, nothing is asked.',
+          + 'when the gateway has a token (the variable gateway.admin.tokenEnv names). Without one, nothing is asked, and every route '
+          + 'answers only a request whose Host is 127.x.x.x, [::1] or localhost and whose Origin, if any, is that same origin '
+          + '(403 ERR_ADMIN_ORIGIN_REFUSED otherwise).',
         version: '0.1.0',
         license: { name: 'MIT', url: 'https://spdx.org/licenses/MIT.html' },
       },
@@ -114,7 +119,8 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
       security: [{ bearer: [] }],
     },
   });
-  // Every route says what it can answer besides its own results: 400 for a refused request, 401 without the token.
+  // Every route says what it can answer besides its own results: 400 for a refused request, 401 without the token,
+  // 403 from another site when no token is set, 413 for a body over its limit.
   app.addHook('onRoute', (route) => describeRoute(route, OPEN_ROUTES));
   const actions = new AdminActions();
   requireToken(app, opts.token, OPEN_ROUTES, refusals);

@@ -211,7 +211,7 @@ export class GatewayMetrics {
     counter('trunkgate_admin_actions_total', 'What was asked of the admin API (clear-call, clear-connection), by result (done, not-found, conflict)',
       ['action', 'result'], (i) => Object.entries(i.admin ?? {}).flatMap(([action, byResult]) =>
         Object.entries(byResult).map(([result, n]) => [{ action, result }, n] as [Labels, number])));
-    counter('trunkgate_admin_refused_total', 'Admin API refusals, by cause: unauthorized (401), connection-limit and source-limit (closed at accept), cdr-scan-busy, pki-busy and tls-probe-busy (429, one CDR scan, PKI task that writes, TLS probe at a time), body-too-large (413), bad-request (400, refused before any handler)',
+    counter('trunkgate_admin_refused_total', 'Admin API refusals, by cause: unauthorized (401), origin (403: no token configured, a Host not loopback or an Origin of another site), connection-limit and source-limit (closed at accept), cdr-scan-busy, pki-busy and tls-probe-busy (429, one CDR scan, PKI task that writes, TLS probe at a time), body-too-large (413), bad-request (400, refused before any handler)',
       ['cause'], (i) => Object.entries(i.adminRefused ?? {}).map(([cause, n]) => [{ cause }, n]));
     counter('trunkgate_media_requests_total', 'rtpengine ng requests of the b2bua apps, by command', ['command'],
       (i) => Object.entries(i.b2bua.media?.requests ?? {}).map(([command, n]) => [{ command }, n]));

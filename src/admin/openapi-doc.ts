@@ -27,8 +27,8 @@ export function operationId(method: string, url: string): string {
 
 /**
  * Completes a route's OpenAPI description as it is added: an operationId, 400 when it validates a request part,
- * 413 when it takes a body, and 401 unless it is open (the token check answers every other route 401 when a token
- * is set).
+ * 413 when it takes a body, 401 unless it is open (the token check answers every other route 401 when a token is
+ * set), and 403 on every route (without a token, a request to a Host that is not loopback or from another site).
  */
 export function describeRoute(route: RouteOptions, open: readonly string[]): void {
   const method = Array.isArray(route.method) ? route.method[0]! : route.method;
@@ -39,5 +39,6 @@ export function describeRoute(route: RouteOptions, open: readonly string[]): voi
   const response = (schema.response ??= {});
   if ((schema.params || schema.querystring || schema.body) && !('400' in response)) response[400] = errorSchema;
   if (schema.body && !('413' in response)) response[413] = { ...errorSchema, description: 'a body over the route\'s limit (ERR_ADMIN_BODY_TOO_LARGE)' };
+  if (!('403' in response)) response[403] = { ...errorSchema, description: 'no token configured: a Host that is not loopback, or an Origin of another site (ERR_ADMIN_ORIGIN_REFUSED)' };
   if (!open.includes(route.url) && !('401' in response)) response[401] = { ...errorSchema, description: 'no bearer token, or another one (ERR_ADMIN_UNAUTHORIZED)' };
 }

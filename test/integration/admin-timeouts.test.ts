@@ -49,7 +49,7 @@ test('a connection that sends no request head, or sends it a line at a time, is 
   const port = await listen(t, { headers: 300, check: 100 });
   const silent = await connect(port);
   const trickle = await connect(port);
-  trickle.socket.write('GET /health HTTP/1.1\r\nHost: admin\r\n');
+  trickle.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
   const timer = setInterval(() => trickle.socket.writable && trickle.socket.write('X-Slow: 1\r\n'), 100);
   t.after(() => clearInterval(timer));
   assert.equal(await silent.closed(5_000), true, 'the silent connection is closed');
@@ -59,13 +59,13 @@ test('a connection that sends no request head, or sends it a line at a time, is 
 test('a response not delivered within the response bound loses its socket; one delivered leaves its keep-alive connection open', async (t) => {
   const port = await listen(t, { response: 300, connection: 60_000 }, true);
   const slow = await connect(port);
-  slow.socket.write('GET /stall HTTP/1.1\r\nHost: admin\r\n\r\n');
+  slow.socket.write('GET /stall HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   const [head] = await once(slow.socket, 'data') as [Buffer];
   assert.match(head.toString(), /^HTTP\/1\.1 200/, 'the response started');
   assert.equal(await slow.closed(5_000), true, 'its socket is closed at the deadline');
 
   const served = await connect(port);
-  served.socket.write('GET /health HTTP/1.1\r\nHost: admin\r\n\r\n');
+  served.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   const [answer] = await once(served.socket, 'data') as [Buffer];
   assert.match(answer.toString(), /^HTTP\/1\.1 200/);
   assert.equal(await served.closed(1_000), false, 'a delivered response leaves no deadline behind');

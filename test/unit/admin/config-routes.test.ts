@@ -83,10 +83,10 @@ test('the OpenAPI document describes 401 on every /config route, and 404, 409, 4
   await a.ready();
   const doc = a.swagger() as unknown as { paths: Record<string, Record<string, { responses: Record<string, unknown>; tags: string[] }>> };
   const codes = (p: string, m: string) => Object.keys(doc.paths[p]![m]!.responses).sort();
-  assert.deepEqual(codes('/config', 'get'), ['200', '401']);
-  assert.deepEqual(codes('/config/{kind}', 'get'), ['200', '400', '401']);
-  assert.deepEqual(codes('/config/{kind}/{name}', 'get'), ['200', '400', '401', '404']);
-  assert.deepEqual(codes('/config/{kind}', 'post'), ['201', '400', '401', '409', '413', '422', '429']);
-  assert.deepEqual(codes('/config/{kind}/{name}', 'put'), ['200', '400', '401', '404', '409', '413', '422', '428', '429']);
-  assert.deepEqual(codes('/config/{kind}/{name}', 'delete'), ['200', '400', '401', '404', '409', '422', '428', '429']);
+  assert.deepEqual(codes('/config', 'get'), ['200', '401', '403']);
+  assert.deepEqual(codes('/config/{kind}', 'get'), ['200', '400', '401', '403']);
+  assert.deepEqual(codes('/config/{kind}/{name}', 'get'), ['200', '400', '401', '403', '404']);
+  assert.deepEqual(codes('/config/{kind}', 'post'), ['201', '400', '401', '403', '409', '413', '422', '429']);
+  assert.deepEqual(codes('/config/{kind}/{name}', 'put'), ['200', '400', '401', '403', '404', '409', '413', '422', '428', '429']);
+  assert.deepEqual(codes('/config/{kind}/{name}', 'delete'), ['200', '400', '401', '403', '404', '409', '422', '428', '429']);
 });
