@@ -212,7 +212,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   /** Counts (and logs, rate-limited) an in-dialog request the edge answered 481 because it matched no dialog. */
   strayInDialog(request: SipRequest, flow: Flow): void {
-    this.#guard.counted('noDialog', 'ERR_ENGINE_NO_DIALOG', 'no such dialog', flow, `${request.method} for no dialog: 481 without a transaction`);
+    this.#guard.counted(request.method === 'CANCEL' ? 'unmatchedCancel' : 'noDialog', 'ERR_ENGINE_NO_DIALOG', 'no such dialog', flow, `${request.method} for no dialog: 481 without a transaction`);
   }
 
   /** New INVITEs handed to an app that has not answered them at all yet (the overload guard's queue depth). */
