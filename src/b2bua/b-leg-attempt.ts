@@ -79,8 +79,11 @@ export interface AttemptOptions {
   clock: Clock;
   /** Give up when no final response came within this long: CANCEL the B leg and report `noAnswer`. */
   noAnswerMs?: number;
-  /** Receives the attempt's own way to give up now (the call was cleared): CANCEL the B leg and report `cleared`. */
-  onStart?: (giveUp: () => void) => void;
+  /**
+   * Receives the attempt's own way to give up now (the call was cleared, the caller cancelled): CANCEL the B leg (as
+   * soon as its INVITE is sent) and report `cleared`; and whether drachtio-srf has reported the INVITE sent.
+   */
+  onStart?: (giveUp: () => void, sent: () => boolean) => void;
 }
 
 /**
@@ -105,7 +108,7 @@ export function attemptBLeg(o: AttemptOptions): Promise<AttemptResult> {
       resolve(result);
     };
     const timer = o.noAnswerMs !== undefined ? o.clock.setTimeout(() => abandon({ ok: false, noAnswer: true }), o.noAnswerMs) : undefined;
-    o.onStart?.(() => abandon({ ok: false, cleared: true }));
+    o.onStart?.(() => abandon({ ok: false, cleared: true }), () => invite.sent);
     p.then((legs) => {
       if (!done) {
         done = true;

@@ -1,8 +1,8 @@
 import { isFailoverStatus } from '../../policy/index.js';
 import { legCallIds, type ActiveCalls } from '../active-calls.js';
-import { attemptBLeg, ownFailureReason, type PlaceCallSrf } from '../b-leg-attempt.js';
+import { attemptBLeg, type PlaceCallSrf } from '../b-leg-attempt.js';
 import { sipErrorStatus } from '../bridge-call.js';
-import { writeCdr, writeRingingAbandoned, type AttemptOutcome, type CdrAttempt } from '../cdr.js';
+import { writeCdr, type AttemptOutcome, type CdrAttempt } from '../cdr.js';
 import { bLegTargets, liveTargets, type BLegTarget } from '../b-leg-target.js';
 import { bLegIdentity } from '../caller-id.js';
 import { runConnectedCall } from '../connected-call.js';
@@ -11,17 +11,17 @@ import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type Pip
 import { PEER_HEADER } from '../policy-types.js';
 import { digestAnswer } from '../digest-answer.js';
 import { parsePeerHeader } from '../peer-header.js';
-import { clearedAnswer, failureReason, sipReason } from '../reason.js';
+import { failureReason, sipReason } from '../reason.js';
 import { afterMedia, answerRefused, prepareCallSdp, type CallSdp } from '../call-sdp.js';
 import { mediaPool } from '../media-pools.js';
-import { sendableStatus } from '../sendable-status.js';
 import { watchMedia } from '../media-watch.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
-import { isBusy } from './busy-refusal.js';
 import { answerRefusedLine, handlerFailed, legFailedLine, offerRefusedLine, sessionTooShort } from './call-refusals.js';
+import { callerCancelled, callFailed } from './call-failed.js';
 import { LegSlots } from './call-limit.js';
 import { LegRates } from './call-rate.js';
 import { resolveTarget, type Failure } from './resolve-target.js';
+import { listedWhileRinging, type Setup } from './ringing-call.js';
 
 export { guardSendFailure, type PlaceCallSrf } from '../b-leg-attempt.js';
 export { challengeRealm, digestAnswer } from '../digest-answer.js';
@@ -44,45 +44,8 @@ export interface PlaceCallDeps extends PipelineDeps {
  */
 export function placeCall(deps: PlaceCallDeps): Middleware {
   return (req, res) => {
-    runCall(deps, req, res).catch((err: unknown) => handlerFailed(deps, req, res, err));
+    listedWhileRinging(deps, req, (setup) => placeLegs(deps, req, res, setup)).catch((err: unknown) => handlerFailed(deps, req, res, err));
   };
-}
-
-/** A call being placed as the call list sees it: what a hang-up asked, and how to give up the attempt under way. */
-interface Setup {
-  id: string;
-  cleared?: Failure;
-  giveUp?: () => void;
-  /** A B leg is being placed to this target: the call list shows it, and an abandoned call's record names it. */
-  nowTrying?: (t: BLegTarget) => void;
-}
-
-/**
- * The call is listed as ringing until it is answered (it then keeps its id) or has failed. An administrator's hang-up
- * cancels the B-leg attempt under way, stops the failover, and the caller gets 480 with the hang-up's Reason.
- */
-async function runCall(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineResponse): Promise<void> {
-  const locals = localsOf(req);
-  if (!deps.active) return placeLegs(deps, req, res, undefined);
-  const setup: Setup = { id: '' };
-  let trying: BLegTarget | undefined;
-  const listed = deps.active.setUp({
-    callIds: locals.callId ? [locals.callId] : [], tenantIn: locals.tenantIn ?? null, tenantOut: null, dialPeer: null,
-    callingNumber: locals.callingNumber ?? null, calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt,
-  }, (cause, reason) => {
-    setup.cleared = { ...clearedAnswer(reason), cause, releasedBy: 'gateway' };
-    setup.giveUp?.();
-  }, (cause, reason) => writeRingingAbandoned(locals, cause, reason, locals.targets?.length ?? 0, deps.clock.now(), trying));
-  setup.id = listed.id;
-  setup.nowTrying = (t) => {
-    trying = t;
-    listed.trying(t.dialPeer, t.tenant);
-  };
-  try {
-    await placeLegs(deps, req, res, setup);
-  } finally {
-    listed.done();
-  }
 }
 
 async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineResponse, setup: Setup | undefined): Promise<void> {
@@ -124,8 +87,16 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
   const slots = deps.limits ? new LegSlots(deps, deps.limits, locals) : undefined;
   // A dial peer over its call rate (call-rates.ts) is passed over before a slot is taken; its token goes with the INVITE.
   const rates = deps.rates ? new LegRates(deps, deps.rates, locals) : undefined;
+  // The caller's CANCEL (identify-peer.ts records it; the engine has answered the INVITE 487) stops the call here too:
+  // createB2BUA passes a CANCEL on only once its INVITE is sent, and would not know of one that came before (while a
+  // dns: target resolved, a media offer was made, or its INVITE was on its way). The attempt under way is given up,
+  // its INVITE cancelled as soon as it is out; no other target is tried.
+  let callerGone = false;
+  let stopAttempt: (() => void) | undefined;
+  req.on?.('cancel', () => stopAttempt?.());
   for (let target = queue.shift(); target !== undefined; target = queue.shift()) {
-    if (res.finalResponseSent || setup?.cleared) break;
+    if (locals.cancelled) callerGone = true;
+    if (res.finalResponseSent || setup?.cleared || callerGone) break;
     if (rates && !rates.allows(target)) {
       if (failure.cause === 'no-target') failure = rates.failure();
       continue;
@@ -136,6 +107,10 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     }
     if (deps.resolve && target.server.startsWith('dns:') && !resolved.has(target)) {
       const expanded = await resolveTarget(deps, locals, target);
+      if (locals.cancelled || setup?.cleared) {
+        callerGone = locals.cancelled !== undefined;
+        break;
+      }
       if (!Array.isArray(expanded)) {
         failure = expanded;
         continue;
@@ -150,6 +125,12 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
       tenantOut: { name: target.tenant, policy: tenantOut }, ...(policy.media ? { pool: mediaPool(policy.media, deps.log), whenDown: policy.media.whenDown } : {}),
     });
     const sdp = prepared instanceof Promise ? await prepared : prepared;
+    if (locals.cancelled || setup?.cleared) {
+      // Gone while rtpengine made the offer: its session is deleted, and no INVITE goes out.
+      if (sdp.ok) void sdp.end();
+      callerGone = locals.cancelled !== undefined;
+      break;
+    }
     if (!sdp.ok) {
       offerRefusedLine(deps, req, target, sdp.refusal);
       failure = { status: sdp.refusal.status, reasonHeader: sdp.refusal.reasonHeader, cause: sdp.refusal.cause };
@@ -180,9 +161,16 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     rates?.spend(target);
     const r = await attemptBLeg({
       srf, req, res, uri: target.uri, opts, clock, ...(target.noAnswerMs !== undefined ? { noAnswerMs: target.noAnswerMs } : {}),
-      // Cleared while this attempt's offer was prepared: it gives up at once.
-      ...(setup ? { onStart: (giveUp: () => void) => (setup.cleared ? giveUp() : (setup.giveUp = giveUp)) } : {}),
+      onStart: (giveUp: () => void, sent: () => boolean) => {
+        // Cleared while this attempt's offer was prepared: it gives up at once.
+        if (setup) (setup.cleared ? giveUp() : (setup.giveUp = giveUp));
+        // The CANCEL of a caller whose INVITE is out reaches the B leg through createB2BUA, with the CANCEL's Reason.
+        stopAttempt = () => {
+          if (!sent()) giveUp();
+        };
+      },
     });
+    stopAttempt = undefined;
     // The attempt is over: its give-up goes, so the setup no longer reaches the attempt's objects. Kept, it made
     // the young collector keep and promote every call's attempt for the first seconds after a start, about 1.1 MB
     // a collection against 0.3 MB without (docs/performance.md).
@@ -190,6 +178,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     if (!r.ok) void sdp.end();
     if (!r.ok && r.cleared) {
       note(target, attemptAt, 'cancelled', null, undefined);
+      callerGone = locals.cancelled !== undefined && !setup?.cleared;
       break;
     }
     if (r.ok) {
@@ -248,26 +237,9 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
 
   const out = used ? { tenantOut: used.tenant, transportOut: used.transport, dialPeer: used.dialPeer } : {};
   if (setup?.cleared && !legs) failure = setup.cleared;
+  if (callerGone && !legs && failure.cause !== 'cancelled') failure = callerCancelled();
   if (!legs) {
-    // A CANCEL from the caller was answered 487 by createB2BUA itself (or by the engine between attempts), and
-    // the B leg's 487 ended the loop: the A leg ended with the CANCEL, whatever the B leg said last.
-    // A B leg's status drachtio-srf does not know (607) reaches the caller as its class (600); the Reason keeps it.
-    const cancelled = locals.cancelled !== undefined && (failure.cause === 'cancelled' || res.finalResponseSent === true);
-    const status = cancelled ? 487 : sendableStatus(failure.status);
-    if (!res.finalResponseSent) {
-      res.send(sendableStatus(failure.status), failure.reason, failure.reasonHeader ? { headers: { ...failure.headers, Reason: failure.reasonHeader } } : {});
-    }
-    if (failure.cause === 'srtp') stats.cryptoRejected++;
-    if (isBusy(failure) && !cancelled) (failure.cause === 'call-limit' ? slots : rates)?.refused(req);
-    stats.calls.fail(status);
-    const reason = cancelled ? ownFailureReason(487) : failure.reasonHeader;
-    writeCdr(locals, {
-      status, cause: cancelled ? 'cancelled' : failure.cause, attempts, endAt: clock.now(), ...out,
-      releasedBy: cancelled ? 'caller' : failure.releasedBy ?? 'gateway',
-      ...(reason !== undefined ? { reason } : {}),
-      ...(cancelled ? { reasonIn: locals.cancelled!.reason ?? null } : {}),
-      ...(failure.reasonOut !== undefined ? { reasonOut: failure.reasonOut } : {}),
-    });
+    callFailed(deps, req, res, failure, { attempts, out, busy: failure.cause === 'call-limit' ? slots : rates });
     return;
   }
 

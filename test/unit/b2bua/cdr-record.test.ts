@@ -202,6 +202,8 @@ test('CDR, unanswered: the dial peer\'s no-answer time ran out; 408 to the calle
 test('CDR, cancelled: the caller\'s CANCEL ends it while the B leg rings; its Reason is the A leg\'s, released by the caller', async () => {
   const c = call({ uri: 'sip:+442071234567@gw.example' });
   const a = await c.srf.attempt(0);
+  // The B leg's INVITE is out and ringing: createB2BUA passes the CANCEL on, and the B leg answers 487.
+  a.cbRequest(null, { cancel: () => undefined });
   c.clock.advance(4_000);
   c.req.emit('cancel', { get: (n: string) => (n === 'Reason' ? 'SIP;cause=487;text="User hung up"' : undefined) });
   c.res.send(487);
