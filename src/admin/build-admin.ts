@@ -7,7 +7,6 @@ import { AdminActions } from './admin-actions.js';
 import { AdminRefusals } from './admin-refusals.js';
 import { capConnections, DEFAULT_ADMIN_CONNECTION_LIMITS } from './connection-cap.js';
 import { describeRoute, OPENAPI_TAGS } from './openapi-doc.js';
-import { listenerDownSchema } from './schemas.js';
 import { requireToken } from './auth.js';
 import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 import { clientErrorReply, frameworkErrors, MAX_PARAM_LENGTH, setAdminErrorHandler, setAdminNotFound } from './error-replies.js';
@@ -17,6 +16,7 @@ import { cdrRoutes } from './routes/cdr-routes.js';
 import { configRoutes } from './routes/config-routes.js';
 import { consoleRoutes } from './routes/console-routes.js';
 import { engineRoutes } from './routes/engine-routes.js';
+import { healthRoute } from './routes/health-route.js';
 import { metricsRoute } from './routes/metrics-route.js';
 import { pkiRoutes } from './routes/pki-routes.js';
 import { reloadRoutes } from './routes/reload-routes.js';
@@ -128,37 +128,7 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
   setAdminNotFound(app);
 
   const warnings = (opts.warnings ?? []).map((w) => ({ code: w.code, message: w.message }));
-  app.get('/health', {
-    schema: {
-      summary: 'Liveness of the admin API, and standing warnings of the running configuration (no token asked)', tags: ['meta'],
-      security: [],
-      response: { 200: { type: 'object', properties: {
-        status: { type: 'string' },
-        listenersDown: { type: 'array', items: listenerDownSchema },
-        engine: {
-          type: 'object', description: 'the engine the b2bua speaks to: embedded, or a drachtio-server (engine mode external)',
-          properties: {
-            mode: { type: 'string', enum: ['embedded', 'external'] }, control: { type: 'string' },
-            thread: { type: 'string', enum: ['worker', 'main'], description: 'embedded: the engine\'s own thread, or the b2bua\'s (gateway.engine.thread)' },
-            connected: { type: 'boolean' }, hostport: { type: 'string' },
-          },
-        },
-        warnings: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
-      } } },
-    },
-  }, async () => {
-    // A tenant listener that could not bind leaves the gateway up but degraded: its trunk takes no calls. Against
-    // drachtio-server, a lost control connection does too: the server refuses every new call until it is back.
-    const engine = services.engine?.();
-    const external = engine?.mode === 'external';
-    const down = external ? [] : (await Promise.resolve().then(() => services.engineSnapshot()).catch(() => undefined))?.listenersDown ?? [];
-    return {
-      status: down.length > 0 || engine?.connected === false ? 'degraded' : 'ok',
-      ...(down.length > 0 ? { listenersDown: down } : {}),
-      ...(engine ? { engine } : {}),
-      ...(warnings.length > 0 ? { warnings } : {}),
-    };
-  });
+  await app.register(healthRoute(services, warnings));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(engineRoutes(services, actions));
