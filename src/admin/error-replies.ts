@@ -16,15 +16,17 @@ const OWN_CODE = /^(ERR|WARN)_/;
  * The error handler of the whole API. A 4xx with a code of ours (a route's refusal) goes out as it is. A 4xx of
  * fastify's own (FST_ERR_*: a schema that refused the request, a body that is not JSON, a body over the route's
  * limit) is counted as a refusal and logged at most once a minute per source: 413 as body-too-large with
- * ERR_ADMIN_BODY_TOO_LARGE, any other as bad-request with ERR_ADMIN_REQUEST. Anything else is a 500 with its cause
- * in the log.
+ * ERR_ADMIN_BODY_TOO_LARGE, any other as bad-request with ERR_ADMIN_REQUEST. Another 4xx without a code of ours
+ * is answered ERR_ADMIN_REQUEST. Anything else is a 500 with its cause in the log.
  */
 export function setAdminErrorHandler(app: FastifyInstance, refusals: AdminRefusals): void {
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const status = err.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
       if (typeof err.code === 'string' && OWN_CODE.test(err.code)) return reply.code(status).send({ code: err.code, message: err.message });
-      return reply.code(status).send(refusedByFastify(err, status, req, refusals));
+      if (err.validation !== undefined || err.code?.startsWith('FST_')) return reply.code(status).send(refusedByFastify(err, status, req, refusals));
+      const code: AdminErrorCode = 'ERR_ADMIN_REQUEST';
+      return reply.code(status).send({ code, message: err.message });
     }
     req.log.error({ err, url: req.url }, 'admin: request failed');
     const code: AdminErrorCode = 'ERR_ADMIN_SERVICE';

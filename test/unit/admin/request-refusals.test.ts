@@ -55,14 +55,19 @@ test('a request its schema refuses, or a body that is not JSON, is 400 ERR_ADMIN
   assert.ok(!JSON.stringify(records).includes(secret), 'the body is never logged');
 });
 
-test('a 4xx with a code of its own is answered as it is and not counted as bad-request', async (t) => {
+test('a handler\'s 4xx is not counted as bad-request: with a code of its own it goes out as it is, without one as ERR_ADMIN_REQUEST', async (t) => {
   const app = await buildAdmin(minimalAdminServices(), { processMetrics: false });
   t.after(() => app.close());
   app.get('/own-refusal', async () => {
     throw Object.assign(new Error('another write is under way'), { statusCode: 429, code: 'ERR_CONFIG_WRITE_BUSY' });
   });
+  app.get('/bare-refusal', async () => {
+    throw Object.assign(new Error('no such thing'), { statusCode: 404 });
+  });
   const r = await app.inject({ method: 'GET', url: '/own-refusal' });
   assert.equal(r.statusCode, 429);
   assert.deepEqual(r.json(), { code: 'ERR_CONFIG_WRITE_BUSY', message: 'another write is under way' });
-  assert.deepEqual(await counted(app, 'bad-request'), [0, 0]);
+  const bare = await app.inject({ method: 'GET', url: '/bare-refusal' });
+  assert.deepEqual([bare.statusCode, bare.json()], [404, { code: 'ERR_ADMIN_REQUEST', message: 'no such thing' }]);
+  assert.deepEqual(await counted(app, 'bad-request'), [0, 0], 'a handler\'s refusal is not fastify\'s');
 });
