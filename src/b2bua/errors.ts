@@ -45,7 +45,7 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_SRTP_REFUSED'
   /** A call whose Session-Expires was below the gateway's Min-SE: 422 (RFC 4028). */
   | 'ERR_B2BUA_MIN_SE'
-  /** A re-INVITE, UPDATE or INFO of a connected call the gateway refused itself (488, 503, 500). */
+  /** A re-INVITE, UPDATE or INFO of a connected call the gateway refused itself (488, 415, 503, 500). */
   | 'ERR_B2BUA_IN_DIALOG_REFUSED'
   /** A B leg's digest challenge came from a realm other than its tenant's: not answered. */
   | 'ERR_B2BUA_DIGEST_REALM'

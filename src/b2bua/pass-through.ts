@@ -4,6 +4,7 @@ import { sipErrorStatus } from './bridge-call.js';
 import type { CallStats } from './call-stats.js';
 import type { SendOptions } from './pipeline-types.js';
 import { failureReason, sipReason } from './reason.js';
+import { contentTypeOf, hidesSdp, isSdpType, untypedHidesSdp } from './sdp-body.js';
 import { filterCrypto } from './sdp-crypto.js';
 import { sendableStatus } from './sendable-status.js';
 import { hasTimerTag, parseSessionExpires } from './session-timer.js';
@@ -123,7 +124,8 @@ function listen(leg: PassLeg, event: 'modify' | 'info' | 'update' | (typeof NOT_
 /**
  * Relays re-INVITE, UPDATE and INFO from each leg to the other, with `a=crypto` filtered for the leg the
  * SDP goes to. A new offer that keeps no suite is refused with 488 on the leg it came from; REFER, MESSAGE,
- * NOTIFY, PUBLISH and SUBSCRIBE with 405. A far end's status drachtio-srf does not know goes back as its class
+ * NOTIFY, PUBLISH and SUBSCRIBE with 405. A re-INVITE whose body is not application/sdp, and on an anchored or
+ * SRTP-filtered call an UPDATE, or either's answer, carrying SDP in a multipart body, with 415 (sdp-body.ts). A far end's status drachtio-srf does not know goes back as its class
  * (sendable-status.ts), the Reason naming it.
  *
  * RFC 3261 §14.1: "a UAC MUST NOT initiate a new INVITE transaction within a dialog while another INVITE
@@ -143,6 +145,8 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
   };
   const side = toName === 'B' ? 'A' : 'B';
   const media = ctx.media;
+  // An anchored call, or one with an SRTP policy: its SDP must go through the relay or the filters (sdp-body.ts).
+  const guarded = media !== undefined || toSuites !== undefined || fromSuites !== undefined;
   /** A refusal of ours: its Reason, its count, and a line a flood cannot repeat (keyed by the far end that sent it). */
   const refuse = (res: InDialogResponse, status: number, reasonHeader: string, method: string, level: LimitedLevel,
     fields: Record<string, unknown>, msg: string, headers: Record<string, string> = {}): void => {
@@ -154,6 +158,12 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
   };
   const noSuite = (res: InDialogResponse, reasonHeader: string, method: string, part: 'offer' | 'answer') =>
     refuse(res, 488, reasonHeader, method, 'info', {}, `b2bua: ${label(method)} from leg ${side} refused: no SRTP suite left in its ${part}`);
+  /** 415 for a body the gateway cannot pass through its media relay and SRTP filters (sdp-body.ts). */
+  const notSdp = (res: InDialogResponse, method: string, part: 'offer' | 'answer') => {
+    const what = part === 'offer' ? `the ${label(method)}'s body` : `leg ${toName}'s answer to it`;
+    refuse(res, 415, sipReason(415, `Only application/sdp is relayed: ${what} is of another type`), method, 'info', {},
+      `b2bua: ${label(method)} from leg ${side} refused: ${what} is not application/sdp`, { Accept: 'application/sdp' });
+  };
   const fail = (res: InDialogResponse, err: unknown, method: string) => {
     const what = label(method);
     if (err instanceof MediaRelayFailed) {
@@ -194,15 +204,26 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       res.send(200, { body: from.local?.sdp ?? '', headers: { 'Content-Type': 'application/sdp', ...refreshAnswerHeaders(req) } });
       return;
     }
+    // Dialog.modify sends its body as SDP: a body typed otherwise cannot be relayed as it is.
+    if (!isSdpType(contentTypeOf(req))) {
+      notSdp(res, 'INVITE', 'offer');
+      return;
+    }
     const offer = media ? { ok: true as const, sdp: req.body } : filterCrypto(req.body, toSuites);
     if (!offer.ok) {
       noSuite(res, offer.reasonHeader, 'INVITE', 'offer');
       return;
     }
+    // The 2xx's type is not known here (Dialog.modify gives its body alone): a multipart answer shows by its part headers.
+    const hidden = (answer: string): boolean => guarded && untypedHidesSdp(answer);
     const exchange = media
-      ? relayed(media.offer(side, offer.sdp)).then((sdp) => to.modify(sdp)).then((answer) => relayed(media.answer(side, answer)))
+      ? relayed(media.offer(side, offer.sdp)).then((sdp) => to.modify(sdp)).then((answer) => (hidden(answer) ? answer : relayed(media.answer(side, answer))))
       : to.modify(offer.sdp);
     exchange.then((answer) => {
+      if (hidden(answer)) {
+        notSdp(res, 'INVITE', 'answer');
+        return;
+      }
       const back = filterCrypto(answer, fromSuites);
       if (!back.ok) noSuite(res, back.reasonHeader, 'INVITE', 'answer');
       else res.send(200, { body: back.sdp, headers: { 'Content-Type': 'application/sdp', ...refreshAnswerHeaders(req) } });
@@ -217,7 +238,12 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
         res.send(200, { headers: refreshAnswerHeaders(req) });
         return;
       }
-      const sdpUpdate = body !== undefined && body !== '' && event === 'update' && /application\/sdp/i.test(req.get('Content-Type') ?? '');
+      const type = contentTypeOf(req);
+      if (event === 'update' && guarded && hidesSdp(type, body)) {
+        notSdp(res, 'UPDATE', 'offer');
+        return;
+      }
+      const sdpUpdate = body !== undefined && body !== '' && event === 'update' && isSdpType(type);
       if (sdpUpdate && !media) {
         const f = filterCrypto(body!, toSuites);
         if (!f.ok) {
@@ -228,8 +254,13 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       }
       const send = (b: string | undefined) => to.request({ method: event.toUpperCase(), headers: bodyHeaders(req), ...(b ? { body: b } : {}) });
       type Answer = Awaited<ReturnType<typeof send>>;
+      const hidden = (r: Answer): boolean => event === 'update' && guarded && r.status < 300 && hidesSdp(contentTypeOf(r), r.body);
       const done = (r: Answer, answerBody: string | undefined): void => {
         let rbody = answerBody;
+        if (hidden(r)) {
+          notSdp(res, 'UPDATE', 'answer');
+          return;
+        }
         if (r.status >= 300) {
           const failure = relayedFailure(r.status, r, r.reason, toName);
           res.send(sendableStatus(r.status), rbody ? { headers: { ...bodyHeaders(r), ...failure.headers }, body: rbody } : failure);
@@ -250,7 +281,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       const failed = (err: unknown) => fail(res, err, event.toUpperCase());
       const chain = sdpUpdate && media
         ? relayed(media.offer(side, body!)).then(send)
-          .then(async (r) => ({ r, b: r.body && r.status < 300 ? await relayed(media.answer(side, r.body)) : r.body }))
+          .then(async (r) => ({ r, b: r.body && r.status < 300 && !hidden(r) ? await relayed(media.answer(side, r.body)) : r.body }))
           .then(({ r, b }) => done(r, b), failed)
         : send(body).then((r) => done(r, r.body), failed);
       chain.catch((err: unknown) => broken(res, err, event.toUpperCase()));
