@@ -45,6 +45,8 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_SRTP_REFUSED'
   /** A call whose Session-Expires was below the gateway's Min-SE: 422 (RFC 4028). */
   | 'ERR_B2BUA_MIN_SE'
+  /** An INVITE whose body is not application/sdp (a multipart one): 415 with Accept and a Reason, before any B leg. */
+  | 'ERR_B2BUA_BODY_UNSUPPORTED'
   /** A re-INVITE, UPDATE or INFO of a connected call the gateway refused itself (488, 415, 503, 500). */
   | 'ERR_B2BUA_IN_DIALOG_REFUSED'
   /** A B leg's digest challenge came from a realm other than its tenant's: not answered. */

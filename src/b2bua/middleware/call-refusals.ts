@@ -41,6 +41,20 @@ export function sessionTooShort(deps: PipelineDeps, req: PipelineRequest, res: P
 }
 
 /**
+ * An INVITE whose body is not application/sdp (SDP and ISUP in a multipart/mixed body, RFC 3204): createB2BUA gives
+ * the B leg the body alone, without its type, which the engine does not send (every target failed as unreachable),
+ * and which would reach the called side as SDP around the media relay and the SRTP filters if it were sent. So it is
+ * refused before any B leg: 415 with Accept (RFC 3261 §21.4.13), a Reason, counted, and the call's CDR.
+ */
+export function bodyNotSdp(deps: PipelineDeps, req: PipelineRequest, res: PipelineResponse, contentType: string): void {
+  const reason = sipReason(415, 'Only application/sdp is relayed: the INVITE\'s body is of another type');
+  refusalLine(deps, req, 'info', 'ERR_B2BUA_BODY_UNSUPPORTED', { contentType }, 'b2bua: INVITE body not application/sdp, 415');
+  if (!res.finalResponseSent) res.send(415, undefined, { headers: { Accept: 'application/sdp', Reason: reason } });
+  deps.stats.calls.fail(415);
+  writeCdr(localsOf(req), { status: 415, cause: 'unsupported-body', reason, endAt: deps.clock.now(), releasedBy: 'gateway' });
+}
+
+/**
  * A B leg to `target` failed (no answer in time, unreachable, a failover status) and the next dial peer is tried:
  * a dead trunk does that on every call, so the line goes once a window per dial peer; the CDR lists every attempt.
  */

@@ -15,8 +15,9 @@ import { failureReason, sipReason } from '../reason.js';
 import { afterMedia, answerRefused, prepareCallSdp, type CallSdp } from '../call-sdp.js';
 import { mediaPool } from '../media-pools.js';
 import { watchMedia } from '../media-watch.js';
+import { contentTypeOf, isSdpType } from '../sdp-body.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
-import { answerRefusedLine, handlerFailed, legFailedLine, offerRefusedLine, sessionTooShort } from './call-refusals.js';
+import { answerRefusedLine, bodyNotSdp, handlerFailed, legFailedLine, offerRefusedLine, sessionTooShort } from './call-refusals.js';
 import { callerCancelled, callFailed } from './call-failed.js';
 import { LegSlots } from './call-limit.js';
 import { LegRates } from './call-rate.js';
@@ -56,6 +57,12 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
   const all = bLegTargets(locals.calledNumber ?? '', (locals.dialPeers ?? []).map((c) => c.dialPeer), policy.tenants);
   const targets = liveTargets(all, deps.trunks ? (t, s) => deps.trunks!.isDown(t, s) : undefined);
   if (targets.length < all.length) stats.skippedDown += all.length - targets.length;
+
+  const bodyType = contentTypeOf(req);
+  if (req.body && !isSdpType(bodyType)) {
+    bodyNotSdp(deps, req, res, bodyType!);
+    return;
+  }
 
   // RFC 4028 §9: the caller's session interval is agreed (or refused with 422) before any B leg is placed.
   const st = policy.calls?.sessionTimer;
