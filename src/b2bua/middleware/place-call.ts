@@ -52,17 +52,17 @@ export function placeCall(deps: PlaceCallDeps): Middleware {
 async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: PipelineResponse, setup: Setup | undefined): Promise<void> {
   const { policy, stats, clock, srf } = deps;
   const locals = localsOf(req);
-  const log = locals.log;
-  const tenantIn = policy.tenants[locals.tenantIn!]!;
-  const all = bLegTargets(locals.calledNumber ?? '', (locals.dialPeers ?? []).map((c) => c.dialPeer), policy.tenants);
-  const targets = liveTargets(all, deps.trunks ? (t, s) => deps.trunks!.isDown(t, s) : undefined);
-  if (targets.length < all.length) stats.skippedDown += all.length - targets.length;
-
+  // Only an SDP body can be given to the B leg (a multipart one goes without its type): 415 (call-refusals.ts).
   const bodyType = contentTypeOf(req);
   if (req.body && !isSdpType(bodyType)) {
     bodyNotSdp(deps, req, res, bodyType!);
     return;
   }
+  const log = locals.log;
+  const tenantIn = policy.tenants[locals.tenantIn!]!;
+  const all = bLegTargets(locals.calledNumber ?? '', (locals.dialPeers ?? []).map((c) => c.dialPeer), policy.tenants);
+  const targets = liveTargets(all, deps.trunks ? (t, s) => deps.trunks!.isDown(t, s) : undefined);
+  if (targets.length < all.length) stats.skippedDown += all.length - targets.length;
 
   // RFC 4028 §9: the caller's session interval is agreed (or refused with 422) before any B leg is placed.
   const st = policy.calls?.sessionTimer;
