@@ -18,6 +18,8 @@ import type { B2buaLogCode } from './errors.js';
 /** The parts of an incoming INVITE the bridge reads (the optional ones for its CDR). */
 export interface BridgeRequest extends InviteFacts {
   uri: string;
+  /** drachtio-srf emits 'cancel' when the caller cancels (absent on fakes). */
+  on?(event: 'cancel', listener: () => void): unknown;
 }
 
 /** The parts of the A-leg response object the bridge uses (only when createB2BUA itself breaks). */
@@ -89,6 +91,12 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
     }
     invite.cancel();
   }, (cause, reason) => writeRingingAbandoned(locals, cause, reason, 1, clock.now()));
+  // A caller's CANCEL that comes before drachtio-srf reports the B leg's INVITE sent reaches no one (createB2BUA listens
+  // for one only from then on; the engine has answered the caller 487): the INVITE is cancelled as soon as it is out,
+  // so the callee does not ring for a call that is gone, and its 487 ends the call as the caller's.
+  req.on?.('cancel', () => {
+    if (!invite.sent) invite.cancel();
+  });
   let legs: { uas: BridgeLeg; uac: BridgeLeg };
   try {
     // A fresh options object per call: createB2BUA writes into it. No Call-ID header is given, so

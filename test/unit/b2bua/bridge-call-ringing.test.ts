@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { ManualClock } from '../../../src/common/index.js';
 import { ActiveCalls, bridgeCall, CallStats, parseTarget, type BridgeContext } from '../../../src/b2bua/index.js';
@@ -127,4 +128,24 @@ test('policy bridge: an app that goes away while a call rings writes that call\'
   call.reject(sipError(487));
   await done;
   assert.equal(records.length, 1, 'one CDR per call');
+});
+
+test('policy bridge: a caller\'s CANCEL before the B leg\'s INVITE is reported sent has that INVITE cancelled once it is out; the CDR says the caller cancelled', async () => {
+  const srf = new FakeSrf();
+  const { log } = captureLog();
+  const records: Array<Record<string, unknown>> = [];
+  const ctx: BridgeContext = { srf, target: parseTarget('127.0.0.1:5090'), stats: new CallStats(), log, clock: new ManualClock(0), onCdr: (r) => records.push(r as unknown as Record<string, unknown>) };
+  const events = new EventEmitter();
+  const req = Object.assign(fakeRequest(), { on: (e: 'cancel', fn: () => void) => events.on(e, fn) });
+  const done = bridgeCall(ctx, req, new FakeResponse());
+  await settle();
+  events.emit('cancel');
+  const invite = srf.calls[0]!.sendInvite();
+  assert.equal(invite.cancels(), 1, 'the INVITE was cancelled as soon as it was sent');
+  // Once the INVITE is out, createB2BUA passes a CANCEL on itself: the gateway does not cancel it a second time.
+  events.emit('cancel');
+  assert.equal(invite.cancels(), 1);
+  srf.calls[0]!.reject(sipError(487));
+  await done;
+  assert.deepEqual([records[0]!.status, records[0]!.cause, records[0]!.releasedBy], [487, 'cancelled', 'caller']);
 });
