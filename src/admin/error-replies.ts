@@ -68,7 +68,7 @@ export function frameworkErrors(refusals: AdminRefusals): (err: FastifyError, re
  */
 export function clientErrorReply(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request did not arrive in time']
+  const [status, message] = /^ERR_HTTP_REQUEST_TIMEOUT$/.test(err.code ?? '') ? [408, 'the request did not arrive in time']
     : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are over the limit'] : [400, 'not an HTTP request this server can read'];
   const code: AdminErrorCode = 'ERR_ADMIN_REQUEST';
   const body = JSON.stringify({ code, message });
