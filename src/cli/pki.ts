@@ -86,7 +86,7 @@ function trust(sub: 'add' | 'remove', store: string | undefined, arg: string | u
     return;
   }
   const r = removeTrustedCa(config, store, arg, { byFile: true });
-  io.out(`trust store ${store}: removed ${r.removed.join(', ')}`);
+  io.out(`trust store ${store}: removed ${r.removed.join(', ')}${r.skipped.length > 0 ? ` (no certificate in, left alone: ${r.skipped.join(', ')})` : ''}`);
 }
 
 function ca(sub: string | undefined, v: Values, io: PkiIo): void {

@@ -140,7 +140,7 @@ export function pkiRoutes(services: AdminServices, adminRefusals: AdminRefusals)
           type: 'object', required: ['store', 'sha256'],
           properties: { store: name, sha256: { type: 'string', pattern: '^[0-9A-Fa-f:]{8,95}$', description: 'at least 8 hex digits; colons optional' } },
         },
-        response: { 200: { type: 'object', properties: { store: str, removed: { type: 'array', items: str } } }, ...refusals },
+        response: { 200: { type: 'object', properties: { store: str, removed: { type: 'array', items: str }, skipped: { type: 'array', items: str } } }, ...refusals },
       },
     }, async (req, reply) => task(req, reply, 'trust remove', true, () => {
       const r = services.pki!.trustRemove(req.params as { store: string; sha256: string });
