@@ -57,6 +57,17 @@ const SAFE_IDENTITY = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/;
 const SAFE_TOKEN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
+ * The tenant a request that arrived on `flow` belongs to. A TLS connection's own tenant (its listener's, or the
+ * profile its SNI picked) counts first only when the peer's certificate verified: an SNI is the client's word, and a
+ * connection that showed no certificate is judged by its address (source-trust.ts), which writes the tenant it
+ * admitted the request for on `flow.tenant`. The SNI's tenant is left for a flow nothing else names.
+ */
+export function peerTenant(flow: Flow, listenerTenant: string | undefined): string | undefined {
+  const tls = flow.protocol === 'tls' ? flow.tls : undefined;
+  return (tls?.authorized === true ? tls.tenant : undefined) ?? flow.tenant ?? tls?.tenant ?? listenerTenant;
+}
+
+/**
  * X-Trunkgate-Peer for a request that arrived on `flow` (or a response to an app's INVITE that came over TLS):
  * `tenant=<t>;verified=<0|1>;transport=<udp|tcp|tls>[;tls=<version>;cipher=<suite>];identities="sip:a,dns:b"`.
  * `verified` is 1 only when the peer's certificate chain verified on this TLS connection; identities (RFC 5922
@@ -64,7 +75,7 @@ const SAFE_TOKEN = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export function peerHeader(flow: Flow, listenerTenant: string | undefined, proxy?: ProxyIdentities): SipHeader {
   const tls = flow.protocol === 'tls' ? flow.tls : undefined;
-  const tenant = tls?.tenant ?? flow.tenant ?? listenerTenant;
+  const tenant = peerTenant(flow, listenerTenant);
   if (proxy !== undefined) return proxyPeerHeader(flow, tenant, proxy);
   const verified = tls?.authorized === true;
   let v = tenant !== undefined ? `tenant=${tenant};` : '';

@@ -1,6 +1,6 @@
 import type { SipRequest } from '../../sip/message/types.js';
 import type { Flow, ListenerInfo } from '../../sip/transport/types.js';
-import { peerHeader } from './internal-headers.js';
+import { peerHeader, peerTenant } from './internal-headers.js';
 import type { ProxyIdentity } from './proxy-identity.js';
 import { header, serializeMessageText } from '../../sip/message/index.js';
 
@@ -36,7 +36,7 @@ export class RequestForApp {
     const r = { ...request, headers };
     const proxyIds = this.#o.proxyIds;
     const proxied = proxyIds.empty ? undefined
-      : proxyIds.take(r, flow.remoteAddress, (flow.protocol === 'tls' ? flow.tls?.tenant : undefined) ?? flow.tenant ?? tenant);
+      : proxyIds.take(r, flow.remoteAddress, peerTenant(flow, tenant));
     if (proxied) this.#o.onProxyIdentityTaken();
     const peer = peerHeader(flow, tenant, proxied);
     headers.push(flowToken === undefined ? peer : header('X-Trunkgate-Peer', `${peer.value};flow=${flowToken}`));
