@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { ADMIN_TIMEOUTS, startAdmin, type AdminServer } from '../../src/admin/index.js';
+import { startAdmin, type AdminServer } from '../../src/admin/index.js';
 import { parsePromText } from '../support/prom-text.js';
 import { minimalAdminServices } from '../support/admin-services.js';
 
@@ -105,7 +105,9 @@ test('past maxConnectionsPerSource only that source is refused', async (t) => {
 test('a 401 over HTTP is counted and logged once per source, without the token given', async (t) => {
   const { admin, lines } = await start(t, { maxConnections: 64, maxConnectionsPerSource: 16 });
   const base = `http://127.0.0.1:${admin.address.port}`;
-  for (const authorization of [undefined, 'Bearer wrong-token-value', 'Basic abc']) {
+  // The wrong token goes first: only the first 401 from a source in the minute is written, and it is that line that
+  // must leave the token out.
+  for (const authorization of ['Bearer wrong-token-value', undefined, 'Basic abc']) {
     const r = await fetch(`${base}/stats`, authorization ? { headers: { authorization } } : {});
     assert.equal(r.status, 401);
     assert.equal((await r.json() as { code: string }).code, 'ERR_ADMIN_UNAUTHORIZED');
@@ -116,17 +118,18 @@ test('a 401 over HTTP is counted and logged once per source, without the token g
   assert.equal(logged.length, 1);
   assert.equal(logged[0]!.level, 40);
   assert.equal(logged[0]!.source, '127.0.0.1');
+  assert.equal((logged[0] as Line & { authorization?: string }).authorization, 'another token', 'the line says a token was given, not which');
   assert.doesNotMatch(JSON.stringify(lines), /wrong-token-value/);
 });
 
-test('the listening server has timeouts: a silent socket, a slow request, an idle keep-alive do not hold a slot for ever', async (t) => {
+// What these timeouts do to a silent socket, a slow request and an idle keep-alive is tested in admin-timeouts.test.ts.
+test('the listening server is given the API\'s timeouts', async (t) => {
   const { admin } = await start(t, { maxConnections: 64, maxConnectionsPerSource: 16 });
   const s = admin.app.server;
   assert.equal(s.timeout, 15_000);
   assert.equal(s.requestTimeout, 15_000);
   assert.equal(s.headersTimeout, 5_000);
   assert.equal(s.keepAliveTimeout, 5_000);
-  assert.equal(ADMIN_TIMEOUTS.response, 30_000, 'a response is delivered within 30 s of its start');
 });
 
 test('closing the server does not wait for connections that never sent a request', async (t) => {
