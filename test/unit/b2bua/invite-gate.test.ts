@@ -98,9 +98,11 @@ test('an INVITE with a good token, a token not of ours, or none goes on to the p
 });
 
 test('while draining every new INVITE, a flow token or not, gets 503 with Retry-After and a CDR cause shutdown', () => {
-  const { relay, stats, cdrs, gate, drain } = rig();
+  const { clock, relay, stats, cdrs, gate, drain } = rig();
   drain(30);
-  const r = invite('tenant=registrar;verified=0;transport=tcp;flow=AAAA.BBBB', 'drain-1');
+  // A well-formed token signed with another key: the relay would refuse it as forged, were it asked.
+  const forged = signFlowToken(flowKey('other'), { transport: 'tcp', address: '127.0.0.1', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  const r = invite(`tenant=registrar;verified=0;transport=tcp;flow=${forged}`, 'drain-1');
   assert.equal(gate(r.req, r.res), true);
   assert.equal(r.sent[0]!.status, 503);
   assert.equal(r.sent[0]!.headers['Retry-After'], '30');
@@ -108,6 +110,12 @@ test('while draining every new INVITE, a flow token or not, gets 503 with Retry-
   assert.deepEqual([cdrs[0]?.cause, cdrs[0]?.status, cdrs[0]?.callId], ['shutdown', 503, 'drain-1']);
   assert.deepEqual([stats.snapshot().attempted, stats.snapshot().refusedDraining, stats.snapshot().failed], [1, 1, { 503: 1 }]);
   assert.equal(relay.snapshot().refusedToken, 0, 'the relay never saw it');
+  // The same token at a gateway that is not draining: the relay refuses it, so the 0 above means it was not asked.
+  const open = rig();
+  const seen = invite(`tenant=registrar;verified=0;transport=tcp;flow=${forged}`, 'open-1');
+  assert.equal(open.gate(seen.req, seen.res), true);
+  assert.equal(seen.sent[0]!.status, 403);
+  assert.equal(open.relay.snapshot().refusedToken, 1);
 });
 
 test('an out-of-dialog MESSAGE or NOTIFY with no flow token: 404, counted', () => {
