@@ -36,7 +36,7 @@ test('engine mode external: waits for the server, says its loss and return once 
   assert.deepEqual({ ...gw.engineStatus(), hostport: undefined }, { mode: 'external', control: `127.0.0.1:${port}`, connected: true, hostport: undefined });
   assert.equal(coded('EVT_GATEWAY_ENGINE_CONNECTED').length, 1);
   assert.deepEqual(gw.addresses.sip, []);
-  for (const call of [() => gw.engineSnapshot(), () => gw.closeConnection('c1'), () => gw.reloadTls([])]) {
+  for (const call of [() => gw.engineSnapshot(), () => gw.closeConnection('c1'), () => gw.reloadTls([]), () => gw.reloadTrust({ tenants: [] })]) {
     await assert.rejects(call(), { code: 'ERR_ADMIN_ENGINE_EXTERNAL' });
   }
 

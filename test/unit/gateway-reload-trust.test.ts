@@ -102,7 +102,9 @@ test('an engine that cannot apply the plan: the reload goes on, reports it, the 
   assert.equal(quiet.trust, undefined, 'and then it is in force');
 });
 
-test('external drachtio-server mode: the reload says the trusted sources cannot be applied there', async (t) => {
+// The gateway's own refusal is tested in test/integration/gateway-external.test.ts; here a fake gives it, and what is
+// checked is how the reload reports it.
+test('a trust reload refused as ERR_ADMIN_ENGINE_EXTERNAL: the reload takes the rest and warns that the trusted sources are not applied', async (t) => {
   const { write, reloader } = setup(t, async () => {
     throw new GatewayError('ERR_ADMIN_ENGINE_EXTERNAL', 'applying trusted sources needs the embedded engine; this gateway runs against drachtio-server at 127.0.0.1:9022');
   });
