@@ -1,6 +1,7 @@
 import type { SecureContextOptions, TlsOptions, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { GatewayError } from '../common/index.js';
+import { normalizeDnsName } from '../common/peer-name.js';
 import type { InboundTlsCheck, InboundTlsVerdict, TlsClientOptionsResolver } from '../sip/transport/index.js';
 import {
   ProfileStore, buildListenerTlsOptions, describeSniWidening, listenerRequestsCert, profileForSocket, sniWidenings, type CompiledTlsProfile,
@@ -10,7 +11,7 @@ import {
 /** TLS profiles for the engine: plain data (specs and PEM text), so they cross into the engine worker. */
 export interface EngineTlsOptions {
   profiles: ProfileInput[];
-  /** SNI server name (lower case) → tenant, for shared listeners (config `tenantsByServerName`). */
+  /** SNI server name (lower case) → tenant, for profiles that name no tenant of their own (config `tenantsByServerName`). */
   tenantsByServerName?: Record<string, string>;
 }
 
@@ -40,7 +41,7 @@ export function sniTenantsOf(profiles: readonly ProfileInput[]): Map<string, str
   for (const { spec } of profiles) {
     if (spec.tenant === undefined) continue;
     for (const sn of spec.serverNames ?? []) {
-      const key = sn.toLowerCase().replace(/\.$/, '');
+      const key = normalizeDnsName(sn);
       if (out.has(key)) taken.add(key);
       else out.set(key, spec.tenant);
     }
@@ -65,7 +66,7 @@ export class EngineTls {
     this.#log = log;
     this.store = new ProfileStore();
     this.#sniTenants = options.tenantsByServerName
-      ? new Map(Object.entries(options.tenantsByServerName).map(([k, v]) => [k.toLowerCase(), v]))
+      ? new Map(Object.entries(options.tenantsByServerName).map(([k, v]) => [normalizeDnsName(k), v]))
       : sniTenantsOf(options.profiles);
     const r = this.store.reload(options.profiles);
     if (!r.ok) {
@@ -75,9 +76,23 @@ export class EngineTls {
     }
   }
 
-  /** The tenant an SNI name selects on a shared listener, if any. */
+  /**
+   * The tenant whose profile lists an SNI name, if any: what a handshake that failed before any profile's check
+   * is counted under. A connection's own tenant is its checking profile's (#tenantOf).
+   */
   tenantForServername(servername: string): string | undefined {
-    return this.#sniTenants.get(servername.toLowerCase().replace(/\.$/, ''));
+    return this.#sniTenants.get(normalizeDnsName(servername));
+  }
+
+  /**
+   * The tenant of a connection `p` checked: the profile's own, else the one mapped to the SNI when `p` itself lists
+   * that name. Never a tenant of another profile: one the listener does not serve, or one the SNI named in a form
+   * the profile choice read otherwise, never ran its checks on this connection.
+   */
+  #tenantOf(p: CompiledTlsProfile, servername: string | undefined): string | undefined {
+    if (p.tenant !== undefined || servername === undefined) return p.tenant;
+    const name = normalizeDnsName(servername);
+    return (p.spec.serverNames ?? []).some((n) => normalizeDnsName(n) === name) ? this.#sniTenants.get(name) : undefined;
   }
 
   #profile(name: string): CompiledTlsProfile {
@@ -105,7 +120,7 @@ export class EngineTls {
     const checkInbound: InboundTlsCheck = (socket: TLSSocket): InboundTlsVerdict => {
       const p = profileForSocket(opts, socket);
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
-      const tenant = l.tenant ?? (typeof sn === 'string' && sn !== '' ? this.tenantForServername(sn) : undefined) ?? p.tenant;
+      const tenant = l.tenant ?? this.#tenantOf(p, typeof sn === 'string' && sn !== '' ? sn : undefined);
       const r = p.checkInbound(socket);
       if (!r.ok) {
         return {

@@ -1,5 +1,6 @@
 import type { SecureContext, TlsOptions, TLSSocket } from 'node:tls';
 import { tlsError } from './errors.js';
+import { normalizeDnsName } from '../common/peer-name.js';
 import { hostMatches } from './identity.js';
 import type { CompiledTlsProfile } from './profile-types.js';
 
@@ -19,10 +20,15 @@ export interface ListenerTlsOptions {
   singleProfile?: boolean;
 }
 
-/** The profile whose `serverNames` match the SNI (exact first, then `*.` wildcards), if any. */
+/**
+ * The profile whose `serverNames` match the SNI (exact first, then `*.` wildcards), if any. Names compare as the
+ * tenant of an SNI is looked up (normalizeDnsName: case, a trailing dot), so `B.Example.` is picked by the profile
+ * that lists `b.example`, the one whose checks then run, never left to the default profile.
+ */
 export function selectProfileBySni(profiles: readonly CompiledTlsProfile[], servername: string): CompiledTlsProfile | undefined {
-  const name = servername.toLowerCase();
-  for (const p of profiles) if ((p.spec.serverNames ?? []).some((n) => n.toLowerCase() === name)) return p;
+  const name = normalizeDnsName(servername);
+  if (name === '') return undefined;
+  for (const p of profiles) if ((p.spec.serverNames ?? []).some((n) => normalizeDnsName(n) === name)) return p;
   for (const p of profiles) if ((p.spec.serverNames ?? []).some((n) => n.startsWith('*.') && hostMatches(n, name, { allowWildcard: true }))) return p;
   return undefined;
 }
