@@ -8,9 +8,13 @@ import { isIP } from 'node:net';
  * https://www.rfc-editor.org/rfc/rfc6125#section-6.4.1
  */
 
-/** Lower case, trimmed, without a trailing dot. */
+/**
+ * ASCII letters in lower case, trimmed, without a trailing dot. Only A-Z fold (RFC 6125 §6.4.1 and RFC 4343 compare
+ * DNS names case-insensitively in ASCII): String.toLowerCase would turn a CN's U+212A KELVIN SIGN into `k`, so
+ * `\u212Aarrier.example` would pass for `karrier.example`. A name with other characters never equals an ASCII one.
+ */
 export function normalizeDnsName(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, '');
+  return name.trim().replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/\.$/, '');
 }
 
 /**
