@@ -1,5 +1,5 @@
 import type { TLSSocket, PeerCertificate } from 'node:tls';
-import type { NegotiatedTls } from '../../tls/index.js';
+import { peerIdentities, type NegotiatedTls } from '../../tls/index.js';
 import type { TlsPeerInfo } from './types.js';
 
 export type { NegotiatedTls };
@@ -43,56 +43,13 @@ export function tlsPeerInfo(socket: TLSSocket, extra: TlsPeerExtra): TlsPeerInfo
 }
 
 /**
- * Typed identities of a certificate. "If the subjectAltName extension is present, ... the implementation
- * MUST NOT use the CN" — the CN is reported only when there is no subjectAltName at all.
+ * Typed identities of a certificate, for both directions: the ones the TLS layer's name checks read (peerIdentities,
+ * RFC 5922 §7.1), so a connection never carries an identity its check did not see. The CN only without any
+ * subjectAltName, and then the first CN only; names in their normal form; a `sip:` URI with a user part is no
+ * identity. An INVITE over our own connection to a server whose certificate passed as `a.example` carries `a.example`
+ * as verified, never a second CN beside it.
  * https://www.rfc-editor.org/rfc/rfc5922#section-7.1
  */
 export function certificateIdentities(cert: Pick<PeerCertificate, 'subjectaltname' | 'subject'>): string[] {
-  const san = cert.subjectaltname;
-  if (san && san.length > 0) {
-    const out: string[] = [];
-    for (const entry of splitSubjectAltName(san)) {
-      const colon = entry.indexOf(':');
-      if (colon < 0) continue;
-      const type = entry.slice(0, colon).trim();
-      const value = unquote(entry.slice(colon + 1).trim());
-      if (type === 'DNS') out.push(`dns:${value.toLowerCase()}`);
-      else if (type === 'IP Address') out.push(`ip:${value.toLowerCase()}`);
-      else if (type === 'URI' && /^sip:/i.test(value)) out.push(`sip:${value.slice(4)}`);
-    }
-    return out;
-  }
-  const cn = cert.subject?.CN;
-  if (typeof cn === 'string' && cn.length > 0) return [`cn:${cn}`];
-  if (Array.isArray(cn) && cn.length > 0) return (cn as string[]).map((n) => `cn:${n}`);
-  return [];
-}
-
-/** Splits Node's "DNS:a, URI:\"sip:b,c\"" form at the commas outside double quotes. */
-function splitSubjectAltName(san: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let quoted = false;
-  for (let i = 0; i < san.length; i++) {
-    const ch = san.charCodeAt(i);
-    if (ch === 0x5c && quoted) i++;
-    else if (ch === 0x22) quoted = !quoted;
-    else if (ch === 0x2c && !quoted) {
-      out.push(san.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(san.slice(start).trim());
-  return out.filter((s) => s.length > 0);
-}
-
-function unquote(v: string): string {
-  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) {
-    try {
-      return JSON.parse(v) as string;
-    } catch {
-      return v.slice(1, -1);
-    }
-  }
-  return v;
+  return peerIdentities(cert);
 }

@@ -10,9 +10,9 @@ test('SAN entries become typed identities; other URI schemes and types are ignor
   );
 });
 
-test('quoted SAN values with commas stay whole', () => {
-  assert.deepEqual(certificateIdentities({ subjectaltname: 'URI:"sip:a,b@x.example", DNS:y.example', subject: {} as never }), [
-    'sip:a,b@x.example',
+test('quoted SAN values with commas stay whole; a sip: URI with a user part is no identity (RFC 5922 §7.1)', () => {
+  assert.deepEqual(certificateIdentities({ subjectaltname: 'URI:"sip:a,b.example", URI:"sip:a,b@x.example", DNS:y.example', subject: {} as never }), [
+    'sip:a,b.example',
     'dns:y.example',
   ]);
 });
