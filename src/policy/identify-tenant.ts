@@ -1,3 +1,5 @@
+import { normalizeDnsName } from '../common/peer-name.js';
+
 /** Where a request arrived: the engine's `receivedOn` (local address and port), transport and SNI. */
 export interface ReceivedOn {
   transport: 'udp' | 'tcp' | 'tls';
@@ -38,7 +40,7 @@ export function identifyTenant(
   const listener = on.find((l) => l.host === received.address) ?? on.find((l) => WILDCARD.has(l.host));
   if (listener?.tenant !== undefined) return listener.tenant;
   if (received.transport === 'tls' && received.servername) {
-    const t = opts.sniTenants?.[received.servername.toLowerCase().replace(/\.$/, '')];
+    const t = opts.sniTenants?.[normalizeDnsName(received.servername)];
     if (t !== undefined) return t;
   }
   return opts.defaultTenant;

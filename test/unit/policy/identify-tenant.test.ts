@@ -30,3 +30,11 @@ test('identifyTenant: listener, then SNI, then the default', () => {
   for (const [r, want] of table) assert.equal(identifyTenant(r, listeners, opts), want, JSON.stringify(r));
   assert.equal(identifyTenant({ transport: 'udp', address: '127.0.0.1', port: 5060 }, listeners), undefined);
 });
+
+test('an SNI is read as a DNS name: ASCII case and a trailing dot fold, a look-alike non-ASCII letter does not', () => {
+  const received = { transport: 'tls' as const, address: '10.0.0.1', port: 5061 };
+  assert.equal(identifyTenant({ ...received, servername: 'GW-Beta.Example.com.' }, [], opts), 'beta');
+  // U+212A KELVIN SIGN lower-cases to an ASCII k in JavaScript: it must not name the tenant of "k…".
+  const kelvin = { sniTenants: { 'karrier.example': 'k' }, defaultTenant: 'pbx-default' };
+  assert.equal(identifyTenant({ ...received, servername: '\u212Aarrier.example' }, [], kelvin), 'pbx-default');
+});
