@@ -77,8 +77,8 @@ function readHeaderLines(lines: string[], onProblem: ((reason: string) => void) 
     if (colon <= 0) continue;
     const written = line.slice(0, colon).trim();
     const known = headerNameOf(written);
-    if (!known.token) {
-      onProblem?.(`bad header name '${written.slice(0, 40)}'`);
+    if (known.problem !== undefined) {
+      onProblem?.(known.problem);
       return undefined;
     }
     const value = line.slice(colon + 1).trim();

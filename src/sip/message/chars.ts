@@ -31,3 +31,14 @@ export function allIn(s: string, table: Uint8Array, from = 0, to = s.length): bo
 export function isToken(s: string): boolean {
   return allIn(s, TOKEN);
 }
+
+const ESCAPE = /%(?:[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})/;
+
+/**
+ * Whether s holds a `%XX` or `%uXXXX` escape: what JavaScript's unescape() decodes, and drachtio-srf unescape()s
+ * header names, the method and the CSeq method. A `%` followed by anything else stays as written (RFC 4475 §3.1.1.2
+ * `…0123456789_*+\`.%indeed'~` is one method to both).
+ */
+export function hasEscape(s: string): boolean {
+  return s.indexOf('%') >= 0 && ESCAPE.test(s);
+}

@@ -1,5 +1,5 @@
 import type { SipHeader, SipMessage } from './types.js';
-import { isToken } from './chars.js';
+import { hasEscape, isToken } from './chars.js';
 
 /** Compact forms (RFC 3261 §7.3.3 and the registrations that followed it). */
 export const compactForms: Readonly<Record<string, string>> = {
@@ -35,14 +35,26 @@ export const singleValued: ReadonlySet<string> = new Set([
 const singleBits = new Map<string, number>([...singleValued].map((n, i) => [n, 1 << i]));
 if (singleBits.size > 31) throw new Error('single-valued headers exceed the bit mask');
 
-/** A header name as written ('Via', 'v', 'CALL-ID'…), read once: its canonical form, whether it is a token, its bit. */
+/** A header name as written ('Via', 'v', 'CALL-ID'…), read once: its canonical form, what is wrong with it, its bit. */
 export interface HeaderName {
   /** The canonical lower-case long form. */
   readonly name: string;
-  /** Whether the name is a token (RFC 3261 §25.1 header-name); the wire parser refuses a message whose is not. */
-  readonly token: boolean;
+  /** Why a message with this name is refused, naming it (nameProblem), or undefined when the name is fine. */
+  readonly problem: string | undefined;
   /** The header's own bit when it is single-valued (singleValued), else 0. */
   readonly singleBit: number;
+}
+
+/**
+ * What is wrong with a header name as written, or undefined: not a token (RFC 3261 §25.1 header-name), or holding
+ * a %-escape (hasEscape). A token may hold `%`, but drachtio-srf unescape()s every name that does not start with
+ * `X-` or `P-` before it files the header: to an app `%58-Trunkgate-Peer` is X-Trunkgate-Peer, which the engine's
+ * strip of its own headers (comparing names) never saw, and `Content%2DLength` is a second Content-Length. No
+ * header name in use holds an escape, so every name that does is refused, whatever it starts with.
+ */
+function nameProblem(written: string): string | undefined {
+  if (!isToken(written)) return `bad header name '${written.slice(0, 40)}'`;
+  return hasEscape(written) ? `header name '${written.slice(0, 40)}' holds a %-escape, which drachtio-srf unescapes` : undefined;
 }
 
 /** Names kept as written; past this many a name is read afresh each time, so hostile traffic cannot grow the table. */
@@ -55,7 +67,7 @@ export function headerNameOf(written: string): HeaderName {
   if (known !== undefined) return known;
   const lower = written.toLowerCase();
   const name = lower.length === 1 ? (compactForms[lower] ?? lower) : lower;
-  const entry: HeaderName = { name, token: isToken(written), singleBit: singleBits.get(name) ?? 0 };
+  const entry: HeaderName = { name, problem: nameProblem(written), singleBit: singleBits.get(name) ?? 0 };
   if (headerNames.size < MAX_HEADER_NAMES) headerNames.set(written, entry);
   return entry;
 }

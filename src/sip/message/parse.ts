@@ -2,6 +2,7 @@ import type { ParseErrorCode, ParseLimits, ParseResult, SipHeader, SipMessage, S
 import { headerNameOf } from './headers.js';
 import { parseCSeq } from './cseq.js';
 import { splitLines } from './lines.js';
+import { hasEscape } from './chars.js';
 import { badCharIndex, checkHeaderValue, isSentProtocol, isToken, isUriText, type GrammarProblem } from './grammar.js';
 
 /**
@@ -91,8 +92,8 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
     }
     const raw = line.slice(0, colon).trimEnd();
     const known = headerNameOf(raw);
-    if (!known.token) {
-      problem ??= { code: 'ERR_SIP_PARSE_HEADER', reason: `bad header name '${raw.slice(0, 40)}'`, answerable: true };
+    if (known.problem !== undefined) {
+      problem ??= { code: 'ERR_SIP_PARSE_HEADER', reason: known.problem, answerable: true };
       continue;
     }
     const h: SipHeader = { name: known.name, raw, value: line.slice(colon + 1).trim() };
@@ -139,6 +140,10 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
       return fail('ERR_SIP_PARSE_URI', 'bad Request-URI', addressable ? req : undefined);
     }
     if (version !== VERSION) return fail('ERR_SIP_PARSE_VERSION', `unsupported version '${version.slice(0, 20)}'`, addressable ? req : undefined);
+    // drachtio-srf unescape()s the method: `B%59E` is no method to the engine and BYE to an app.
+    if (hasEscape(method)) {
+      return fail('ERR_SIP_PARSE_START_LINE', `method '${method.slice(0, 20)}' holds a %-escape, which drachtio-srf unescapes`, addressable ? req : undefined);
+    }
   }
   if (problem) {
     return fail(problem.code, problem.reason, problem.answerable && msg.kind === 'request' && hasAddressHeaders(headers) ? msg : undefined);

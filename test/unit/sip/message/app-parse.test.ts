@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseMessage, type ParseResult } from '../../../../src/sip/message/index.js';
+import { parseAppText, parseMessage, type ParseResult } from '../../../../src/sip/message/index.js';
 import { srfProblem } from './srf-oracle.js';
 
 /**
@@ -159,4 +159,53 @@ test('the parser refuses, naming the part: lower-case version, a bare CR, a | in
   assert.equal(r?.partial, undefined, 'no usable top Via: dropped, not answered');
   const resp = parseMessage(message(['SIP/2.0 200 O\u0000K', ...responseLines.slice(1)]));
   assert.equal(resp.ok ? 'ok' : resp.code, 'ERR_SIP_PARSE_START_LINE');
+});
+
+test('a %-escape in a header name, the method or the CSeq method is refused, naming it: drachtio-srf unescapes all three', () => {
+  const refused = (lines: string[]) => {
+    const r = parseMessage(message(lines));
+    assert.equal(r.ok, false, lines.join(' / '));
+    return r.ok ? undefined : r;
+  };
+  const escapes = 'holds a %-escape, which drachtio-srf unescapes';
+  // To an app `%58-Trunkgate-Peer` would be the engine's own X-Trunkgate-Peer, filed before the engine's copy.
+  for (const name of ['%58-Trunkgate-Peer', 'x-trunkgate%2Dpeer', 'Content%2DLength', 'P-Asserted%2DIdentity', 'X-Foo%41', 'Subject%u0041']) {
+    const r = refused([...requestLines, `${name}: tenant=bank;verified=1`]);
+    assert.equal(r?.code, 'ERR_SIP_PARSE_HEADER', name);
+    assert.equal(r?.reason, `header name '${name}' ${escapes}`);
+    assert.ok(r?.partial, 'answered with 400');
+    const res = parseMessage(message([...responseLines, `${name}: 0`]));
+    assert.equal(res.ok ? 'ok' : res.code, 'ERR_SIP_PARSE_HEADER', `a response with ${name}`);
+  }
+  // `B%59E` is no method to the engine, and BYE to an app.
+  const bye = ['B%59E sip:+15551234567@gw.example.com SIP/2.0', ...requestLines.slice(1).map((l) => l.replace('314159 INVITE', '2 B%59E'))];
+  let r = refused(bye);
+  assert.equal(r?.code, 'ERR_SIP_PARSE_START_LINE');
+  assert.equal(r?.reason, `method 'B%59E' ${escapes}`);
+  assert.ok(r?.partial, 'answered with 400');
+  r = refused(requestLines.map((l) => l.replace('314159 INVITE', '1 INV%49TE')));
+  assert.equal(r?.code, 'ERR_SIP_PARSE_CSEQ');
+  assert.equal(r?.reason, `CSeq method 'INV%49TE' ${escapes}`);
+  assert.ok(r?.partial, 'answered with 400');
+  const res = parseMessage(message(responseLines.map((l) => l.replace('2 INVITE', '2 INV%49TE'))));
+  assert.equal(res.ok ? 'ok' : `${res.code}: ${res.reason}`, `ERR_SIP_PARSE_CSEQ: CSeq method 'INV%49TE' ${escapes}`);
+  // A % that is no escape is read as written by both: RFC 4475 §3.1.1.2 has one in a method and a name.
+  const plain = parseMessage(message(['IN%in sip:+15551234567@gw.example.com SIP/2.0',
+    ...requestLines.slice(1).map((l) => l.replace('314159 INVITE', '1 IN%in')), 'X-Per%zent%u12: 1']));
+  assert.ok(plain.ok, plain.ok ? '' : plain.reason);
+  assert.equal(srfProblem(plain.message), undefined);
+  const problems: string[] = [];
+  assert.equal(parseAppText('SIP/2.0 200 OK\r\n%58-Trunkgate-Peer: x\r\n\r\n', (p) => problems.push(p)), undefined);
+  assert.deepEqual(problems, [`header name '%58-Trunkgate-Peer' ${escapes}`]);
+});
+
+test('the oracle itself fails on a header name, method or CSeq method drachtio-srf reads otherwise', () => {
+  const req = parseMessage(message(requestLines));
+  assert.ok(req.ok && req.message.kind === 'request');
+  const m = req.message;
+  const forged = { ...m, headers: [...m.headers, { name: '%58-trunkgate-peer', raw: '%58-Trunkgate-Peer', value: 'tenant=bank' }] };
+  assert.equal(srfProblem(forged), "header '%58-Trunkgate-Peer' is %58-trunkgate-peer to the engine, x-trunkgate-peer to drachtio-srf");
+  const withCSeq = (value: string) => m.headers.map((h) => (h.name === 'cseq' ? { ...h, value } : h));
+  assert.equal(srfProblem({ ...m, method: 'B%59E', headers: withCSeq('2 B%59E') }), 'method B%59E is BYE to drachtio-srf');
+  assert.equal(srfProblem({ ...m, headers: withCSeq('1 INV%49TE') }), 'CSeq method INV%49TE is INVITE to drachtio-srf');
 });

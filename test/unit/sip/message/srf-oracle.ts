@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { buildSipFrame } from '../../../../src/engine/wire/index.js';
 import { dialogIdOf } from '../../../../src/sip/dialog/dialog.js';
-import { getHeader, serializeMessage, tagOf, type SipMessage } from '../../../../src/sip/message/index.js';
+import { canonicalName, getHeader, serializeMessage, tagOf, type SipMessage } from '../../../../src/sip/message/index.js';
 
 /**
  * drachtio-srf's own reading of what the engine hands an app: its SIP parser (lazy, as its agent uses it), then
@@ -11,9 +11,11 @@ import { getHeader, serializeMessage, tagOf, type SipMessage } from '../../../..
 const require = createRequire(import.meta.url);
 interface SrfSipMessage {
   headers: Record<string, string>;
+  method?: string;
   getParsedHeader(name: string): unknown;
 }
 const SrfSipMessageCtor = require('drachtio-srf/lib/sip-parser/message') as new (raw: string) => SrfSipMessage;
+const srfParser = require('drachtio-srf/lib/sip-parser/parser') as { getHeaderName(written: string): string };
 
 /** The headers drachtio-srf has a parser of its own for (lib/sip-parser/parser.js `parsers`). */
 export const SRF_PARSED_HEADERS: ReadonlySet<string> = new Set([
@@ -22,7 +24,10 @@ export const SRF_PARSED_HEADERS: ReadonlySet<string> = new Set([
   'p-asserted-identity', 'remote-party-id',
 ]);
 
-/** Why drachtio-srf could not take this message as the engine would deliver it; undefined when it can. */
+/**
+ * Why drachtio-srf could not take this message as the engine would deliver it, or would read it otherwise than the
+ * engine does; undefined when it takes it and reads it the same.
+ */
 export function srfProblem(msg: SipMessage): string | undefined {
   const text = serializeMessage(msg).toString('utf8');
   const dialogId = dialogIdOf(getHeader(msg, 'call-id') ?? '', tagOf(getHeader(msg, 'from')) ?? '');
@@ -30,7 +35,24 @@ export function srfProblem(msg: SipMessage): string | undefined {
     source: 'network', protocol: 'udp', address: '127.0.0.1', port: 5060, time: '00:00:00.000000',
     transactionId: 't1', dialogId, recvAddr: '127.0.0.2', recvPort: 5070,
   }, text);
-  return srfFrameProblem(frame, dialogId, text);
+  return srfFrameProblem(frame, dialogId, text) ?? srfReadingProblem(msg, new SrfSipMessageCtor(text));
+}
+
+/**
+ * Where drachtio-srf reads the parts an app acts on otherwise than the engine: the name it files each header under
+ * (it unescape()s names), and the method and the CSeq method (unescaped too).
+ */
+function srfReadingProblem(msg: SipMessage, parsed: SrfSipMessage): string | undefined {
+  for (const h of msg.headers) {
+    const srfName = srfParser.getHeaderName(h.raw);
+    if (canonicalName(srfName) !== h.name) return `header '${h.raw}' is ${h.name} to the engine, ${srfName} to drachtio-srf`;
+  }
+  if (msg.kind === 'request' && parsed.method !== msg.method) return `method ${msg.method} is ${parsed.method} to drachtio-srf`;
+  // The method as written (the engine's parseCSeq refuses one with %, so it cannot tell).
+  const method = /^\s*[0-9]+\s+(\S+)/.exec(getHeader(msg, 'cseq') ?? '')?.[1];
+  const srfMethod = (parsed.getParsedHeader('cseq') as { method: string }).method;
+  if (method !== undefined && srfMethod !== method) return `CSeq method ${method} is ${srfMethod} to drachtio-srf`;
+  return undefined;
 }
 
 /** Why drachtio-srf's parser and its header parsers could not take this SIP text; undefined when they can. */

@@ -92,24 +92,32 @@ test('RFC 5118 §4.10: both the three-colon and the two-colon reference are tole
   }
 });
 
+/**
+ * Where the gateway answers otherwise than the RFC does, and why. RFC 4475 §3.1.1.5 calls esc02 valid, its method
+ * `RE%47IST%45R` and its header `C%6Fntact` unknown ones; drachtio-srf unescape()s both (REGISTER, one more
+ * Contact), so the engine answers 400 rather than hand an app a request it would read as another.
+ */
+const gatewayAnswers: Record<string, TortureCase['expect']> = { 'rfc4475/esc02.dat': 400 };
+
 for (const c of cases) {
-  test(`RFC ${c.rfc} §${c.section} ${c.file}: ${c.note} → ${c.expect}`, () => {
+  const expect = gatewayAnswers[c.file] ?? c.expect;
+  test(`RFC ${c.rfc} §${c.section} ${c.file}: ${c.note} → ${expect}`, () => {
     const bytes = readFileSync(join(dir, c.file));
     const r = parseMessage(bytes);
-    if (c.expect === 'reject') {
+    if (expect === 'reject') {
       assert.equal(r.ok, false, 'the parser refuses it');
       return;
     }
-    if (!r.ok && typeof c.expect === 'number') {
+    if (!r.ok && typeof expect === 'number') {
       // Refused by the parser with the request still addressable: the transport answers it with 400.
-      assert.equal(c.expect, 400, `${r.code}: ${r.reason}`);
+      assert.equal(expect, 400, `${r.code}: ${r.reason}`);
       assert.ok(r.partial, `${r.code}: ${r.reason}, and no partial request to answer 400 to`);
       return;
     }
     assert.ok(r.ok, r.ok ? '' : `${r.code}: ${r.reason}`);
     const msg = r.message;
     const problem = msg.kind === 'request' ? checkRequest(msg) : undefined;
-    if (c.expect === 'parse') {
+    if (expect === 'parse') {
       assert.equal(problem, undefined, problem?.reason);
       const e = expected.get(c.file);
       assert.ok(e, `${c.file}: no expected values written down`);
@@ -125,7 +133,7 @@ for (const c of cases) {
       assert.deepEqual(cseqOf(msg), e.cseq);
       assert.equal(msg.body.length, e.bodyLength);
     } else {
-      assert.equal(problem?.status, c.expect, problem ? problem.reason : 'no problem found');
+      assert.equal(problem?.status, expect, problem ? problem.reason : 'no problem found');
     }
   });
 }
