@@ -2,6 +2,7 @@ import { err, ok, type Result } from '../../common/result.js';
 import type { NameAddr } from './types.js';
 import { formatParams, parseParams } from './params.js';
 import { formatUri, parseUri } from './uri.js';
+import { isToken } from './chars.js';
 
 /**
  * Parses a From/To/Contact/Route style value (RFC 3261 §20.10, §25.1 name-addr / addr-spec). In the addr-spec
@@ -66,13 +67,31 @@ export function formatNameAddr(na: NameAddr): string {
   return `${dn}<${formatUri(na.uri)}>${formatParams(na.params)}`;
 }
 
-/** The tag parameter of a From/To value, read without a full parse. */
+const TAG_PARAM = /;[ \t]*tag[ \t]*=[ \t]*([^;]*)/i;
+
+/**
+ * The text of a From/To value's tag parameter, or undefined when it has none: the first `;tag=` after the `>` that
+ * closes the name-addr (the first `>` past its `<`, as drachtio-srf closes it), or anywhere in an addr-spec, up to
+ * the next `;`. White space around `;`, `tag` and `=` is SP or HTAB, RFC 3261 §25.1 LWS, and nothing else: this
+ * is the one reading tagOf and the grammar's check (grammar.ts) share, so a tag the grammar did not judge is one
+ * tagOf does not return (`;tag\u00a0=x|y`, a no-break space before `=`, has no tag to either).
+ */
+export function tagParamText(value: string): string | undefined {
+  const lt = openingAngle(value);
+  const from = lt < 0 ? 0 : value.indexOf('>', lt);
+  if (from < 0) return undefined;
+  const m = TAG_PARAM.exec(from === 0 ? value : value.slice(from));
+  return m ? m[1]!.replace(/[ \t]+$/, '') : undefined;
+}
+
+/**
+ * The tag of a From/To value, read without a full parse (tagParamText); undefined unless it is a token (RFC 3261
+ * §25.1 tag-param), so no tag returned here can carry a `|` into the control protocol's meta line.
+ */
 export function tagOf(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const gt = value.lastIndexOf('>');
-  const from = gt < 0 ? 0 : gt;
-  const m = /;\s*tag\s*=\s*([^;\s,]+)/i.exec(value.slice(from));
-  return m ? m[1] : undefined;
+  const tag = tagParamText(value);
+  return tag !== undefined && isToken(tag) ? tag : undefined;
 }
 
 /** The URI text of a name-addr or addr-spec value (`"A" <sip:a@b>;tag=x` is `sip:a@b`), read without a full parse. */

@@ -40,7 +40,8 @@ export function srfProblem(msg: SipMessage): string | undefined {
 
 /**
  * Where drachtio-srf reads the parts an app acts on otherwise than the engine: the name it files each header under
- * (it unescape()s names), and the method and the CSeq method (unescaped too).
+ * (it unescape()s names), the method and the CSeq method (unescaped too), and the From and To tags, which the
+ * engine's dialogs and meta lines go by and the app's dialogs by srf's reading.
  */
 function srfReadingProblem(msg: SipMessage, parsed: SrfSipMessage): string | undefined {
   for (const h of msg.headers) {
@@ -52,6 +53,11 @@ function srfReadingProblem(msg: SipMessage, parsed: SrfSipMessage): string | und
   const method = /^\s*[0-9]+\s+(\S+)/.exec(getHeader(msg, 'cseq') ?? '')?.[1];
   const srfMethod = (parsed.getParsedHeader('cseq') as { method: string }).method;
   if (method !== undefined && srfMethod !== method) return `CSeq method ${method} is ${srfMethod} to drachtio-srf`;
+  for (const name of ['from', 'to']) {
+    const tag = tagOf(getHeader(msg, name));
+    const srfTag = (parsed.getParsedHeader(name) as { params: Record<string, string | undefined> }).params.tag;
+    if (srfTag !== tag) return `${name} tag '${tag}' is '${srfTag}' to drachtio-srf`;
+  }
   return undefined;
 }
 
