@@ -151,13 +151,13 @@ function tagProblem(value: string): string | undefined {
 
 /**
  * A name-addr list as drachtio-srf reads it: no element empty or starting with `;` (its parser throws on both
- * after a comma), and no `<` or `"` left open. The list is split at commas outside <...> and quoted strings;
+ * after a comma), no `<` or `"` left open, and none inside <...> (insideAngleProblem). The list is split at commas outside <...> and quoted strings;
  * with one left open that split and drachtio-srf's disagree (`<sip:a@b;x=y ,` is one element here, and to
  * drachtio-srf an address `<sip:a@b` followed by an empty one, on which it throws). The full name-addr grammar
  * is the UAS checks' (validate.ts), on new requests only.
  */
 function addressListProblem(value: string): string | undefined {
-  const open = unclosed(value);
+  const open = unclosed(value) ?? insideAngleProblem(value);
   if (open !== undefined) return open;
   if (value.indexOf(',') < 0) return value.charCodeAt(0) === 59 ? 'element without an address' : undefined;
   for (const p of splitListKeepingEmpty(value)) {
@@ -171,6 +171,30 @@ function addressListProblem(value: string): string | undefined {
 function unclosed(value: string): string | undefined {
   const open = leftOpen(value);
   return open === undefined ? undefined : open === '<' ? 'missing >' : 'unclosed quote';
+}
+
+/**
+ * A `<` or `"` inside an address's <...> (outside a quoted display name), which no URI holds (RFC 3261 §25.1
+ * escapes both). drachtio-srf closes <...> at the first `>` whatever comes before it, where the engine's list split
+ * counts nested brackets and steps over quoted strings: `<sip:b@h;x=<y>,;z>` is one Contact to the engine and to
+ * srf `<sip:b@h;x=<y>` and then `;z>`, on which it throws when an app's dialog reads the Contact.
+ */
+function insideAngleProblem(value: string): string | undefined {
+  let angle = false;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (quoted) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) quoted = false;
+    } else if (angle) {
+      if (c === 62 /* > */) angle = false;
+      else if (c === 60 /* < */) return '< inside <...>';
+      else if (c === 34) return 'quote inside <...>';
+    } else if (c === 34) quoted = true;
+    else if (c === 60) angle = true;
+  }
+  return undefined;
 }
 
 const SENT_PROTOCOL = /^SIP[ \t]*\/[ \t]*2\.0[ \t]*\/[ \t]*[A-Za-z0-9.!%*_+`'~-]+[ \t]+[^ \t;:,]/;
@@ -198,7 +222,7 @@ export function checkHeaderValue(h: SipHeader): GrammarProblem | undefined {
       const code = h.name === 'from' ? 'ERR_SIP_PARSE_FROM' : 'ERR_SIP_PARSE_TO';
       const label = h.name === 'from' ? 'From' : 'To';
       if (v.length === 0 || v.charCodeAt(0) === 59 /* ; */) return { code, reason: `${label} has no address` };
-      const open = unclosed(v);
+      const open = unclosed(v) ?? insideAngleProblem(v);
       if (open !== undefined) return { code, reason: `${label}: ${open}` };
       const t = tagProblem(v);
       return t === undefined ? undefined : { code, reason: `${label} ${t}` };
@@ -215,8 +239,11 @@ export function checkHeaderValue(h: SipHeader): GrammarProblem | undefined {
     case 'refer-to':
     case 'referred-by':
     case 'p-asserted-identity':
-    case 'remote-party-id':
-      return v.length === 0 || v.charCodeAt(0) === 59 ? { code: 'ERR_SIP_PARSE_ADDRESS', reason: `${h.raw} has no address` } : undefined;
+    case 'remote-party-id': {
+      if (v.length === 0 || v.charCodeAt(0) === 59) return { code: 'ERR_SIP_PARSE_ADDRESS', reason: `${h.raw} has no address` };
+      const p = insideAngleProblem(v);
+      return p === undefined ? undefined : { code: 'ERR_SIP_PARSE_ADDRESS', reason: `${h.raw}: ${p}` };
+    }
     case 'via':
       for (const part of splitListKeepingEmpty(v)) {
         if (!SENT_PROTOCOL.test(part)) return { code: 'ERR_SIP_PARSE_VIA', reason: 'Via is not SIP/2.0/transport sent-by' };

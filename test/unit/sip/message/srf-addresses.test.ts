@@ -64,3 +64,43 @@ test('the oracle itself fails on a From tag srf reads otherwise', () => {
   assert.equal(srfProblem(withFrom('<sip:a@b>;tag\u00a0=x|network|9|udp')), "from tag 'undefined' is 'x' to drachtio-srf");
   assert.equal(srfProblem(withFrom('<sip:a@b>;tag=a;tag=b')), "from tag 'a' is 'b' to drachtio-srf");
 });
+
+const response = (extra: string) => Buffer.from(['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1',
+  'From: <sip:a@b>;tag=1', 'To: <sip:b@example.com>;tag=2', 'Call-ID: c1@192.0.2.1', 'CSeq: 1 INVITE', extra, 'Content-Length: 0', '', ''].join('\r\n'));
+const withHeader = (extra: string) => Buffer.from(lines('From: <sip:a@b>;tag=1').replace('Max-Forwards: 70', `Max-Forwards: 70\r\n${extra}`));
+
+test('a < or a quote inside an address\'s <...> is refused: srf closes it at the first >, and then throws or splits otherwise', () => {
+  // A callee's 200 with this Contact made the app's dialog throw as it read the Contact: dropped, as any response
+  // the parser refuses.
+  for (const contact of ['Contact: <sip:b@9.9.9.9;x=<y>,;z>', 'Contact: <sip:b@9.9.9.9;x=">,">', 'Record-Route: <sip:p;x=<y>,;z>']) {
+    assert.equal(outcome(parseMessage(response(contact))).split(':')[0], 'ERR_SIP_PARSE_ADDRESS', contact);
+  }
+  for (const [header, reason] of [
+    ['Record-Route: <sip:p;x=<y>,;z>', 'Record-Route: < inside <...>'],
+    ['Route: <sip:p;lr>, <sip:q;x=">,;z">', 'Route: quote inside <...>'],
+    ['Path: <sip:p<q>>', 'Path: < inside <...>'],
+    ['Contact: "A" <sip:a@b;x=<y>>', 'Contact: < inside <...>'],
+    ['Refer-To: <sip:c@d;x=<y>>', 'Refer-To: < inside <...>'],
+    ['P-Asserted-Identity: <sip:c@d;x=">">', 'P-Asserted-Identity: quote inside <...>'],
+  ] as const) {
+    const r = parseMessage(withHeader(header));
+    assert.equal(outcome(r), `ERR_SIP_PARSE_ADDRESS: ${reason}`, header);
+    assert.ok(!r.ok && r.partial, 'answered with 400');
+  }
+  assert.equal(outcome(parse('From: <sip:a@b;x=<y>>;tag=1')), 'ERR_SIP_PARSE_FROM: From: < inside <...>');
+  assert.equal(outcome(parse('From: <sip:a@b>;tag=1', 'To: <sip:b@c;x=">">')), 'ERR_SIP_PARSE_TO: To: quote inside <...>');
+  // In a quoted display name both are plain characters.
+  for (const ok of ['Contact: "a<b>\\"c," <sip:a@b>, <sip:c@d>', 'Record-Route: "<" <sip:p;lr>']) {
+    const r = parseMessage(withHeader(ok));
+    assert.ok(r.ok, `${ok}: ${outcome(r)}`);
+    assert.equal(srfProblem(r.message), undefined, ok);
+  }
+});
+
+test('the oracle itself fails on an address list srf reads otherwise or throws on', () => {
+  const r = parseMessage(response('Contact: <sip:c@192.0.2.20>'));
+  assert.ok(r.ok);
+  const withContact = (value: string): SipMessage => ({ ...r.message, headers: r.message.headers.map((h) => (h.name === 'contact' ? { ...h, value } : h)) });
+  assert.match(srfProblem(withContact('<sip:b@9.9.9.9;x=<y>,;z>')) ?? '', /^getParsedHeader\(contact\)/);
+  assert.equal(srfProblem(withContact('<sip:b@9.9.9.9;x=">,">')), 'contact: 1 addresses to the engine, 2 to drachtio-srf');
+});

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { buildSipFrame } from '../../../../src/engine/wire/index.js';
 import { dialogIdOf } from '../../../../src/sip/dialog/dialog.js';
-import { canonicalName, getHeader, serializeMessage, tagOf, type SipMessage } from '../../../../src/sip/message/index.js';
+import { canonicalName, getHeader, getHeaderValues, serializeMessage, tagOf, type SipMessage } from '../../../../src/sip/message/index.js';
 
 /**
  * drachtio-srf's own reading of what the engine hands an app: its SIP parser (lazy, as its agent uses it), then
@@ -40,8 +40,9 @@ export function srfProblem(msg: SipMessage): string | undefined {
 
 /**
  * Where drachtio-srf reads the parts an app acts on otherwise than the engine: the name it files each header under
- * (it unescape()s names), the method and the CSeq method (unescaped too), and the From and To tags, which the
- * engine's dialogs and meta lines go by and the app's dialogs by srf's reading.
+ * (it unescape()s names), the method and the CSeq method (unescaped too), how many addresses each address list
+ * holds, and the From and To tags, which the engine's dialogs and meta lines go by and the app's dialogs by srf's
+ * reading.
  */
 function srfReadingProblem(msg: SipMessage, parsed: SrfSipMessage): string | undefined {
   for (const h of msg.headers) {
@@ -53,6 +54,12 @@ function srfReadingProblem(msg: SipMessage, parsed: SrfSipMessage): string | und
   const method = /^\s*[0-9]+\s+(\S+)/.exec(getHeader(msg, 'cseq') ?? '')?.[1];
   const srfMethod = (parsed.getParsedHeader('cseq') as { method: string }).method;
   if (method !== undefined && srfMethod !== method) return `CSeq method ${method} is ${srfMethod} to drachtio-srf`;
+  for (const name of ['contact', 'route', 'record-route', 'path']) {
+    const mine = getHeaderValues(msg, name);
+    if (mine.length === 0 || mine[0] === '*') continue;
+    const srfCount = (parsed.getParsedHeader(name) as unknown[]).length;
+    if (srfCount !== mine.length) return `${name}: ${mine.length} addresses to the engine, ${srfCount} to drachtio-srf`;
+  }
   for (const name of ['from', 'to']) {
     const tag = tagOf(getHeader(msg, name));
     const srfTag = (parsed.getParsedHeader(name) as { params: Record<string, string | undefined> }).params.tag;
