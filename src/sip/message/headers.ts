@@ -1,5 +1,6 @@
 import type { SipHeader, SipMessage } from './types.js';
 import { hasEscape, isToken } from './chars.js';
+import { ownString } from './own-string.js';
 
 /** Compact forms (RFC 3261 §7.3.3 and the registrations that followed it). */
 export const compactForms: Readonly<Record<string, string>> = {
@@ -59,16 +60,26 @@ function nameProblem(written: string): string | undefined {
 
 /** Names kept as written; past this many a name is read afresh each time, so hostile traffic cannot grow the table. */
 export const MAX_HEADER_NAMES = 4096;
+/** Longer names are read afresh each time: the table holds at most MAX_HEADER_NAMES names of this many characters. */
+export const MAX_KEPT_NAME_LENGTH = 64;
 const headerNames = new Map<string, HeaderName>();
 
-/** What a header name as written stands for (HeaderName); each name is read once, up to MAX_HEADER_NAMES names. */
+/**
+ * What a header name as written stands for (HeaderName); each name is read once, up to MAX_HEADER_NAMES names of
+ * up to MAX_KEPT_NAME_LENGTH characters that are not refused. A name is cut from the text of its message's whole
+ * header block, and a kept cut would keep that block alive for good (own-string.ts): the table keeps copies.
+ */
 export function headerNameOf(written: string): HeaderName {
   const known = headerNames.get(written);
   if (known !== undefined) return known;
-  const lower = written.toLowerCase();
+  const problem = nameProblem(written);
+  const keep = problem === undefined && headerNames.size < MAX_HEADER_NAMES && written.length <= MAX_KEPT_NAME_LENGTH;
+  // The key and the canonical name both copies: a name already in lower case is its own lower case.
+  const own = keep ? ownString(written) : written;
+  const lower = own.toLowerCase();
   const name = lower.length === 1 ? (compactForms[lower] ?? lower) : lower;
-  const entry: HeaderName = { name, problem: nameProblem(written), singleBit: singleBits.get(name) ?? 0 };
-  if (headerNames.size < MAX_HEADER_NAMES) headerNames.set(written, entry);
+  const entry: HeaderName = { name, problem, singleBit: singleBits.get(name) ?? 0 };
+  if (keep) headerNames.set(own, entry);
   return entry;
 }
 
