@@ -6,3 +6,4 @@ import './message-layer.test.js';
 import './accessors.test.js';
 import './app-text.test.js';
 import './parse-rules.test.js';
+import './srf-addresses.test.js';
