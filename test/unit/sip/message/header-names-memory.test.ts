@@ -1,8 +1,9 @@
+// test: own process (it measures the heap, and needs the process-wide header-name table with room left)
 /**
  * The header-name table (headers.ts headerNameOf) lives as long as the process and caps its entries, not its bytes:
  * a name kept as the parser cut it would keep the text of its message's whole header block alive (own-string.ts).
- * Its own process (node --test runs each file alone), so the table starts empty. Each message here carries a header
- * block of about 60 KB; the heap after a full collection tells what the table kept.
+ * Each message here carries a header block of about 60 KB; the heap after a full collection tells what the table
+ * kept.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
