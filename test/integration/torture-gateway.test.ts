@@ -176,6 +176,9 @@ function expectation(c: TortureCase, bytes: Buffer, transport: 'udp' | 'tcp'): {
   if (c.file === 'rfc4475/inv2543.dat') {
     return { answer: 400, why: 'an INVITE without Contact is refused (RFC 3261 §8.1.1.8; RFC 4475 §3.4.1 asks acceptance only of elements keeping RFC 2543 compatibility)' };
   }
+  if (c.file === 'rfc4475/esc02.dat') {
+    return { answer: 400, why: 'valid to RFC 4475 §3.1.1.5 with the unknown method RE%47IST%45R, but drachtio-srf unescapes it to REGISTER (and C%6Fntact to a Contact): refused rather than handed to the app as another request' };
+  }
   const method = /^([^ \r\n]+) /.exec(bytes.toString('latin1'))?.[1] ?? '';
   if (c.expect === 'parse') {
     if (method === 'ACK') return { answer: 'none', why: 'an ACK gets no response' };

@@ -55,6 +55,9 @@ export interface HeaderName {
  */
 function nameProblem(written: string): string | undefined {
   if (!isToken(written)) return `bad header name '${written.slice(0, 40)}'`;
+  // RFC 3261 §20.12: `e` is Content-Encoding, but drachtio-srf files it as Contact-Encoding: to the app the body
+  // would carry no encoding. The long form reads the same to both.
+  if (written === 'e' || written === 'E') return "compact header name 'e' (Content-Encoding), which drachtio-srf reads as another header";
   return hasEscape(written) ? `header name '${written.slice(0, 40)}' holds a %-escape, which drachtio-srf unescapes` : undefined;
 }
 

@@ -38,7 +38,7 @@ test('a request without Call-ID or From, or with a From or Request-URI that does
   bare.headers = bare.headers.filter((h) => h.name !== 'from' && h.name !== 'call-id');
   const r = buildRefusalRecord(bare, flow, facts);
   assert.deepEqual([r.callId, r.callingNumber, r.calledNumber], [null, null, '+44-20-7946.0000']);
-  const bad = buildRefusalRecord(invite({ from: 'not a uri at all;tag=x', uri: 'http://example.com/x' }), flow, facts);
+  const bad = buildRefusalRecord(invite({ from: 'not-a-uri;tag=x', uri: 'http://example.com/x' }), flow, facts);
   assert.deepEqual([bad.callingNumber, bad.calledNumber], [null, null]);
   const noUser = buildRefusalRecord(invite({ from: '<sip:pbx.example>;tag=x', uri: 'sip:gw.example' }), flow, facts);
   assert.deepEqual([noUser.callingNumber, noUser.calledNumber], [null, null]);

@@ -123,6 +123,16 @@ test('fuzz finding: a quote and comma in a Via sent-by made srf read a second Vi
   assert.equal(r.ok ? 'ok' : r.code, 'ERR_SIP_PARSE_VIA');
 });
 
+test("the compact form e (Content-Encoding) is refused naming it, since drachtio-srf files it as another header; the long form passes", () => {
+  const withLine = (line: string) => parseMessage(message([...requestLines.slice(0, 2), line, ...requestLines.slice(2)]));
+  const compact = withLine('e: gzip');
+  assert.ok(!compact.ok);
+  assert.match(compact.reason, /compact header name 'e'/);
+  const long = withLine('Content-Encoding: gzip');
+  assert.ok(long.ok, long.ok ? '' : long.reason);
+  assert.equal(srfProblem(long.message), undefined);
+});
+
 test('the oracle itself fails on what drachtio-srf cannot take', () => {
   const ok = parseMessage(message(requestLines));
   assert.ok(ok.ok && ok.message.kind === 'request');
