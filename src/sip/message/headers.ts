@@ -58,6 +58,11 @@ function nameProblem(written: string): string | undefined {
   // RFC 3261 §20.12: `e` is Content-Encoding, but drachtio-srf files it as Contact-Encoding: to the app the body
   // would carry no encoding. The long form reads the same to both.
   if (written === 'e' || written === 'E') return "compact header name 'e' (Content-Encoding), which drachtio-srf reads as another header";
+  // drachtio-srf looks a lower-cased name up in a plain object first: `constructor` or `__proto__` there is not a
+  // header name but the object's own property, and the app could not find the header.
+  if (written.length >= 7 && Object.prototype.hasOwnProperty.call(Object.prototype, written.toLowerCase())) {
+    return `header name '${written.slice(0, 40)}' is a property name to drachtio-srf's tables`;
+  }
   return hasEscape(written) ? `header name '${written.slice(0, 40)}' holds a %-escape, which drachtio-srf unescapes` : undefined;
 }
 

@@ -3,6 +3,7 @@ import { headerNameOf } from './headers.js';
 import { parseCSeq } from './cseq.js';
 import { splitLines } from './lines.js';
 import { hasEscape } from './chars.js';
+import { appAddressListProblem } from './app-address-count.js';
 import { badCharIndex, checkHeaderValue, isSentProtocol, isToken, isUriText, type GrammarProblem } from './grammar.js';
 
 /**
@@ -111,6 +112,11 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
         if (!MANDATORY_SINGLE.has(h.name)) problem = { code: 'ERR_SIP_PARSE_DUPLICATE_HEADER', reason: `${h.raw} appears more than once`, answerable: true };
       } else seen |= bit;
     }
+  }
+
+  if (!problem) {
+    const lists = appAddressListProblem(headers);
+    if (lists !== undefined) problem = { code: 'ERR_SIP_PARSE_ADDRESS', reason: lists, answerable: true };
   }
 
   let msg: SipMessage;

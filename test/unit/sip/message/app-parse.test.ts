@@ -133,6 +133,36 @@ test("the compact form e (Content-Encoding) is refused naming it, since drachtio
   assert.equal(srfProblem(long.message), undefined);
 });
 
+test('a header whose lower-cased name is a property of a plain object (constructor, __proto__) is refused: drachtio-srf would not file it under its name', () => {
+  const withLine = (line: string) => parseMessage(message([...requestLines.slice(0, 2), line, ...requestLines.slice(2)]));
+  for (const name of ['constructor', 'Constructor', '__proto__', '__PROTO__']) {
+    const r = withLine(`${name}: x`);
+    assert.ok(!r.ok, name);
+    assert.match(r.reason, /property name/);
+  }
+  // srf lower-cases first: valueOf and toString are valueof and tostring to it, which no plain object holds.
+  for (const name of ['X-Constructor', 'valueOf', 'toString']) assert.ok(withLine(`${name}: x`).ok, name);
+});
+
+test('Contact, Route, Record-Route and Path lists must read as the same addresses to drachtio-srf, over all their lines', () => {
+  const withLines = (...lines: string[]) => parseMessage(message([...requestLines.slice(0, 2), ...lines, ...requestLines.slice(2)]));
+  const refused = (...lines: string[]) => {
+    const r = withLines(...lines);
+    assert.ok(!r.ok, lines.join(' / '));
+    assert.equal(r.code, 'ERR_SIP_PARSE_ADDRESS');
+    assert.match(r.reason, /drachtio-srf reads/);
+  };
+  refused('Record-Route: sip:p1.example, sip:p2.example'); // a bare URI swallows the comma after it
+  refused('Record-Route: <sip:p1.example;lr>;x=a/b, <sip:p2.example;lr>'); // a parameter value srf stops at
+  refused('Route: <sip:p1.example;lr>', 'Route: sip:p2.example', 'Route: <sip:p3.example;lr>'); // lines joined by srf
+  for (const ok of [['Record-Route: <sip:p1.example;lr>, <sip:p2.example;lr>'], ['Route: <sip:p1.example;lr>', 'Route: <sip:p2.example;lr>'],
+    ['Record-Route: sip:p1.example;lr, <sip:p2.example;lr>']]) {
+    const r = withLines(...ok);
+    assert.ok(r.ok, r.ok ? '' : r.reason);
+    assert.equal(srfProblem(r.message), undefined);
+  }
+});
+
 test('the oracle itself fails on what drachtio-srf cannot take', () => {
   const ok = parseMessage(message(requestLines));
   assert.ok(ok.ok && ok.message.kind === 'request');

@@ -1,0 +1,62 @@
+import { splitListKeepingEmpty } from './headers.js';
+import type { SipHeader } from './types.js';
+
+/**
+ * How many addresses drachtio-srf reads in a Contact, Route, Record-Route or Path value, found the way its header
+ * parser walks one: an address (a display name and `<…>`, or a bare URI running to the first white space or `;`),
+ * its `;name=value` parameters as long as they are tokens or quoted strings, then a comma, and again. It stops at
+ * the first text it cannot read that way, so a list the engine splits in N addresses may be fewer to an app: a
+ * bare URI swallows the comma after it, and a parameter value holding `/` or `:` ends the walk. Undefined when it
+ * cannot read the first address at all (it then throws).
+ */
+const TOKEN = "[A-Za-z0-9_\\-.!%*+`'~]+";
+const QUOTED = '"[^"\\\\]*(?:\\\\.[^"\\\\]*)*"';
+const ADDRESS = new RegExp(`(?:${TOKEN}(?:\\s+${TOKEN})*|${QUOTED})?\\s*<\\s*[^>]*\\s*>|(?:[^\\s@"<]@)?[^\\s;]+`, 'y');
+const PARAMETER = new RegExp(`\\s*;\\s*${TOKEN}(?:\\s*=\\s*(?:${TOKEN}|${QUOTED}))?`, 'y');
+const SEPARATOR = /\s*,\s*/y;
+
+function stickyAt(re: RegExp, text: string, at: number): number | undefined {
+  re.lastIndex = at;
+  return re.exec(text) === null ? undefined : re.lastIndex;
+}
+
+export function appAddressCount(value: string): number | undefined {
+  let at = 0;
+  let count = 0;
+  for (;;) {
+    const end = stickyAt(ADDRESS, value, at);
+    if (end === undefined) return count === 0 ? undefined : count;
+    count++;
+    at = end;
+    for (let next = stickyAt(PARAMETER, value, at); next !== undefined; next = stickyAt(PARAMETER, value, at)) at = next;
+    if (at >= value.length) return count;
+    const after = stickyAt(SEPARATOR, value, at);
+    if (after === undefined) return count;
+    at = after;
+  }
+}
+
+const LISTS = ['contact', 'route', 'record-route', 'path'];
+
+/**
+ * An address list an app would read otherwise than the engine: drachtio-srf joins the lines of one header with a
+ * comma and walks the result, so the check is on all of a message's lines of that header together. An app must see
+ * the addresses the engine routes by, as many and the same, or it would act on other ones.
+ */
+export function appAddressListProblem(headers: readonly SipHeader[]): string | undefined {
+  for (const name of LISTS) {
+    const values: string[] = [];
+    let raw = '';
+    for (const h of headers) {
+      if (h.name !== name) continue;
+      values.push(h.value);
+      raw = h.raw;
+    }
+    if (values.length === 0 || (values.length === 1 && values[0] === '*')) continue;
+    let engine = 0;
+    for (const v of values) engine += splitListKeepingEmpty(v).length;
+    const app = appAddressCount(values.join(','));
+    if (app !== engine) return `${raw}: ${engine} addresses, of which drachtio-srf reads ${app ?? 0} (write each as <uri>;params)`;
+  }
+  return undefined;
+}
