@@ -144,9 +144,17 @@ function srfTag(value: string): string | undefined | null {
 function tagProblem(value: string): string | undefined {
   const tag = tagParamText(value);
   if (tag !== undefined && !isToken(tag)) return 'tag is not a token';
-  const srf = srfTag(value);
-  if (srf === null) return 'address is not one drachtio-srf reads';
-  return srf === tag ? undefined : 'tag is not the one drachtio-srf reads';
+  return srfTag(value) === null ? 'address is not one drachtio-srf reads' : undefined;
+}
+
+/**
+ * A request's From or To whose tag drachtio-srf reads otherwise (a second tag, which srf takes, or parameters it
+ * stops at before the tag): the app would key the dialog the request makes or names by another tag than the
+ * engine. Not applied to responses: an app's dialogs go by the dialog id the engine hands it, and peers answer with
+ * a second tag appended to the To they were sent (sipp's `[last_To:];tag=`), which must not cost the call.
+ */
+export function appTagProblem(value: string): string | undefined {
+  return srfTag(value) === tagParamText(value) ? undefined : 'tag is not the one drachtio-srf reads';
 }
 
 /**

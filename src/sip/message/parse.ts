@@ -4,7 +4,7 @@ import { parseCSeq } from './cseq.js';
 import { splitLines } from './lines.js';
 import { hasEscape } from './chars.js';
 import { appAddressListProblem } from './app-address-count.js';
-import { badCharIndex, checkHeaderValue, isSentProtocol, isToken, isUriText, type GrammarProblem } from './grammar.js';
+import { appTagProblem, badCharIndex, checkHeaderValue, isSentProtocol, isToken, isUriText, type GrammarProblem } from './grammar.js';
 
 /**
  * Not frozen: a frozen object has a hidden class of its own, and the parser's limit reads would then see two shapes
@@ -153,6 +153,13 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   }
   if (problem) {
     return fail(problem.code, problem.reason, problem.answerable && msg.kind === 'request' && hasAddressHeaders(headers) ? msg : undefined);
+  }
+  if (msg.kind === 'request') {
+    for (const h of headers) {
+      if (h.name !== 'from' && h.name !== 'to') continue;
+      const t = appTagProblem(h.value);
+      if (t !== undefined) return fail(h.name === 'from' ? 'ERR_SIP_PARSE_FROM' : 'ERR_SIP_PARSE_TO', `${h.name === 'from' ? 'From' : 'To'} ${t}`, hasAddressHeaders(headers) ? msg : undefined);
+    }
   }
 
   // Mandatory headers (RFC 3261 §8.1.1).

@@ -60,7 +60,8 @@ function srfReadingProblem(msg: SipMessage, parsed: SrfSipMessage): string | und
     const srfCount = (parsed.getParsedHeader(name) as unknown[]).length;
     if (srfCount !== mine.length) return `${name}: ${mine.length} addresses to the engine, ${srfCount} to drachtio-srf`;
   }
-  for (const name of ['from', 'to']) {
+  // A request's tags only: the parser lets a response's second To tag through (grammar.ts, appTagProblem).
+  for (const name of msg.kind === 'request' ? ['from', 'to'] : []) {
     const tag = tagOf(getHeader(msg, name));
     const srfTag = (parsed.getParsedHeader(name) as { params: Record<string, string | undefined> }).params.tag;
     if (srfTag !== tag) return `${name} tag '${tag}' is '${srfTag}' to drachtio-srf`;
