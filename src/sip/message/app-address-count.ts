@@ -52,7 +52,9 @@ export function appAddressListProblem(headers: readonly SipHeader[]): string | u
       values.push(h.value);
       raw = h.raw;
     }
-    if (values.length === 0 || (values.length === 1 && values[0] === '*')) continue;
+    if (values.length === 0) continue;
+    // One address on one line reads as one to both (whether srf can read it at all is the grammar's check).
+    if (values.length === 1 && (values[0] === '*' || values[0]!.indexOf(',') < 0)) continue;
     let engine = 0;
     for (const v of values) engine += splitListKeepingEmpty(v).length;
     const app = appAddressCount(values.join(','));

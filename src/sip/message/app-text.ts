@@ -1,4 +1,5 @@
-import { badCharIndex, checkHeaderValue } from './grammar.js';
+import { appTagProblem, badCharIndex, checkHeaderValue } from './grammar.js';
+import { appAddressListProblem } from './app-address-count.js';
 import { headerNameOf, wireName } from './headers.js';
 import { splitLines } from './lines.js';
 import type { SipHeader, SipMessage } from './types.js';
@@ -53,6 +54,13 @@ export function parseAppText(text: string, onProblem?: (reason: string) => void)
     onProblem?.(`bad start line '${start.slice(0, 40)}'`);
     return undefined;
   }
+  for (const h of headers) {
+    const t = h.name === 'from' || h.name === 'to' ? appTagProblem(h.value) : undefined;
+    if (t !== undefined) {
+      onProblem?.(`${h.raw} ${t}`);
+      return undefined;
+    }
+  }
   return { kind: 'request', method: parts[0]!.toUpperCase(), uri: parts[1]!, version: 'SIP/2.0', headers, body };
 }
 
@@ -101,6 +109,12 @@ function readHeaderLines(lines: string[], onProblem: ((reason: string) => void) 
       onProblem?.(g.reason);
       return undefined;
     }
+  }
+  // Address lists as drachtio-srf and our own parser read them: the engine sends these lines on (app-address-count.ts).
+  const lists = appAddressListProblem(headers);
+  if (lists !== undefined) {
+    onProblem?.(lists);
+    return undefined;
   }
   return headers;
 }

@@ -163,6 +163,26 @@ test('Contact, Route, Record-Route and Path lists must read as the same addresse
   }
 });
 
+test("a second To tag is refused in a request (the app would key its dialog by another tag) and let through in a response, as sipp's [last_To:];tag= writes it", () => {
+  const request = parseMessage(message(requestLines.map((l) => (l.startsWith('To:') ? `${l};tag=x1;tag=x2` : l))));
+  assert.ok(!request.ok);
+  assert.equal(request.code, 'ERR_SIP_PARSE_TO');
+  const response = parseMessage(message(responseLines.map((l) => (l.startsWith('To:') ? `${l};tag=b3` : l))));
+  assert.ok(response.ok, response.ok ? '' : response.reason);
+  assert.equal(srfProblem(response.message), undefined);
+});
+
+test('app text is held to the wire parser\'s address lists and request tags: the engine would send what its own parser refuses', () => {
+  const problems: string[] = [];
+  const twoContacts = 'SIP/2.0 200 OK\r\nContact: <sip:+1@localhost>q:? 1 INVITE\r\nContact: <sip:a@127.0.0.2:5060>\r\nContent-Length: 0\r\n\r\n';
+  assert.equal(parseAppText(twoContacts, (p) => problems.push(p)), undefined);
+  assert.match(problems[0] ?? '', /drachtio-srf reads 1/);
+  const twoTags = 'INVITE sip:b@127.0.0.3 SIP/2.0\r\nFrom: <sip:a@localhost>;tag=1;tag=2\r\nTo: <sip:b@127.0.0.3>\r\n\r\n';
+  assert.equal(parseAppText(twoTags, (p) => problems.push(p)), undefined);
+  assert.match(problems[1] ?? '', /tag is not the one drachtio-srf reads/);
+  assert.ok(parseAppText('SIP/2.0 200 OK\r\nContact: <sip:a@127.0.0.2:5060>, <sip:b@127.0.0.2:5062>\r\n\r\n'));
+});
+
 test('the oracle itself fails on what drachtio-srf cannot take', () => {
   const ok = parseMessage(message(requestLines));
   assert.ok(ok.ok && ok.message.kind === 'request');
