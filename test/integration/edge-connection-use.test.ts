@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { startEngine, type Engine } from '../../src/engine/index.js';
 import type { SourceTrustOptions } from '../../src/engine/source-trust.js';
+import { until } from '../support/until.js';
 
 const TRUST: SourceTrustOptions = {
   defaultTenant: 'pbx',
@@ -44,14 +45,6 @@ async function client(t: { after(fn: () => unknown): void }, from: string, port:
   let got = '';
   s.on('data', (d) => (got += d.toString()));
   return { s, got: () => got, key: `${from}:${s.localPort}` };
-}
-
-async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 test('a TCP connection whose only request got 403 is destroyed at the unused timeout, not kept for the idle one', async (t) => {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import Srf from 'drachtio-srf';
 import { udpPeer, type UdpPeer } from '../support/udp-peer.js';
 import { startEngine } from '../../src/engine/index.js';
+import { until } from '../support/until.js';
 
 const SECRET = 'overload';
 interface LooseReq { uri: string }
@@ -26,14 +27,6 @@ function request(method: string, peer: UdpPeer, user: string, branch: string, ex
   return `${method} sip:${user}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${branch}\r\n`
     + `Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=f-${user}\r\nTo: <sip:${user}@127.0.0.1>${toTag}\r\n`
     + `Call-ID: ${user}@overload\r\nCSeq: ${cseq} ${method}\r\nContact: <sip:a@127.0.0.1:${peer.port}>\r\n${extra}Content-Length: 0\r\n\r\n`;
-}
-
-async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const overloaded = (m: string) => /\r\nReason: SIP;cause=503;text="overloaded"\r\n/.test(m);

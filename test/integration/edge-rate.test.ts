@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { udpPeer, type UdpPeer } from '../support/udp-peer.js';
 import { startEngine, type Engine } from '../../src/engine/index.js';
 import type { SourceTrustOptions } from '../../src/engine/source-trust.js';
+import { until } from '../support/until.js';
 
 const TRUST: SourceTrustOptions = {
   defaultTenant: 'pbx',
@@ -31,14 +32,6 @@ function request(method: string, peer: UdpPeer, branch: string, toTag = ''): str
   return `${method} sip:1000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=${branch}\r\nMax-Forwards: 70\r\n`
     + `From: <sip:a@127.0.0.1>;tag=f${branch}\r\nTo: <sip:1000@127.0.0.1>${toTag}\r\nCall-ID: ${branch}@test\r\nCSeq: 1 ${method}\r\n`
     + `Contact: <sip:a@127.0.0.1:${peer.port}>\r\nContent-Length: 0\r\n\r\n`;
-}
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const finals = (p: UdpPeer) => p.got.filter((m) => !m.startsWith('SIP/2.0 100 '));

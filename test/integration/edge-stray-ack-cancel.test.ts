@@ -12,6 +12,7 @@ import { connect } from 'node:net';
 import Srf from 'drachtio-srf';
 import { udpPeer, type UdpPeer } from '../support/udp-peer.js';
 import { startEngine, type Engine } from '../../src/engine/index.js';
+import { until } from '../support/until.js';
 
 const SECRET = 'stray-ack-cancel';
 interface LooseReq { uri: string; on(event: 'cancel', fn: () => void): void }
@@ -60,14 +61,6 @@ function request(method: string, o: { proto?: 'UDP' | 'TCP'; host?: string; port
 }
 
 const coreStats = (e: Engine): Record<string, number> => (e.core as { stats?: () => Record<string, number> }).stats?.() ?? {};
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('100 CANCELs with a To tag from a source no tenant trusts: 403 or nothing, never a 481, and no transaction', async (t) => {
   const { e, udp } = await engine(t, 'none');

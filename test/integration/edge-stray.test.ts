@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { udpPeer, type UdpPeer } from '../support/udp-peer.js';
 import { startEngine, type Engine } from '../../src/engine/index.js';
+import { until } from '../support/until.js';
 
 async function engine(t: { after(fn: () => unknown): void }): Promise<{ e: Engine; udp: number }> {
   const e = await startEngine({
@@ -27,14 +28,6 @@ function request(method: string, peer: UdpPeer, host: string, n: number, toTag: 
 }
 
 const coreStats = (e: Engine): Record<string, number> => (e.core as { stats?: () => Record<string, number> }).stats?.() ?? {};
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Sends an OPTIONS without a To tag and waits for its answer: one socket, in order, so every earlier answer is in. */
 async function probe(peer: UdpPeer, udp: number, n: number): Promise<void> {

@@ -10,6 +10,7 @@ import { planStartup } from '../../src/startup.js';
 import { startEngine } from '../../src/engine/index.js';
 import { profilesDir } from '../support/trunkgate-process.js';
 import { udpPeer, type UdpPeer } from '../support/udp-peer.js';
+import { until } from '../support/until.js';
 
 const yaml = (limits: string): string => `
 gateway:
@@ -34,14 +35,6 @@ function invite(peer: UdpPeer, n: number): string {
   return `INVITE sip:1000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKcap${n}\r\nMax-Forwards: 70\r\n`
     + `From: <sip:a@127.0.0.1>;tag=f${n}\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: cap${n}@test\r\nCSeq: 1 INVITE\r\n`
     + `Contact: <sip:a@127.0.0.1:${peer.port}>\r\nContent-Length: 0\r\n\r\n`;
-}
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 test('an engine with maxTransactions 3 answers the fourth new INVITE 503 statelessly, with Retry-After and a Reason', async (t) => {

@@ -12,6 +12,7 @@ import { connect } from 'node:net';
 import { udpPeer } from '../support/udp-peer.js';
 import { startEngine, type Engine } from '../../src/engine/index.js';
 import type { SourceTrustOptions } from '../../src/engine/source-trust.js';
+import { until } from '../support/until.js';
 
 const TRUST: SourceTrustOptions = {
   defaultTenant: 'pbx',
@@ -38,14 +39,6 @@ function invite(host: string, port: number, proto: 'UDP' | 'TCP', branch: string
 const udpSocket = udpPeer;
 
 /** Waits until `cond` holds; the verdict is the condition, the deadline only bounds a broken run. */
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** A probe from the trusted socket is answered; once its answer is in, an answer to the earlier packet would be too. */
 async function settle(port: number, trusted: { s: UdpSocket; port: number; got: string[] }, branch: string): Promise<void> {
   const before = trusted.got.length;
