@@ -100,7 +100,8 @@ test('a warm-up not over by its deadline is given up with ERR_B2BUA_PREWARM, and
     return true;
   });
   for (let i = 0; i < 250 && handles() > before; i++) await new Promise((res) => setTimeout(res, 20));
-  assert.equal(handles(), before, 'its engine, app and user agents were closed after it stopped starting calls');
+  // At most as many as before: this file may share its process with others, whose own handles can close meanwhile.
+  assert.ok(handles() <= before, `its engine, app and user agents were closed after it stopped starting calls: ${handles()} handles, ${before} before`);
 });
 
 test('an app worker whose warm-up fails says so with ERR_B2BUA_PREWARM and connects without it', async () => {
