@@ -1,5 +1,5 @@
 import { appTagProblem, badCharIndex, checkHeaderValue } from './grammar.js';
-import { appAddressListProblem } from './app-address-count.js';
+import { appAddressListProblem } from './app-reading.js';
 import { headerNameOf, wireName } from './headers.js';
 import { splitLines } from './lines.js';
 import type { SipHeader, SipMessage } from './types.js';
@@ -110,7 +110,7 @@ function readHeaderLines(lines: string[], onProblem: ((reason: string) => void) 
       return undefined;
     }
   }
-  // Address lists as drachtio-srf and our own parser read them: the engine sends these lines on (app-address-count.ts).
+  // Address lists as drachtio-srf and our own parser read them: the engine sends these lines on (app-reading.ts).
   const lists = appAddressListProblem(headers);
   if (lists !== undefined) {
     onProblem?.(lists);

@@ -2,6 +2,7 @@ import type { ParseErrorCode, SipHeader } from './types.js';
 import { leftOpen, splitListKeepingEmpty } from './headers.js';
 import { parseVia } from './via.js';
 import { tagParamText } from './name-addr.js';
+import { appTag } from './app-reading.js';
 import { TOKEN, allIn, charTable, isToken } from './chars.js';
 
 export { isToken };
@@ -115,27 +116,6 @@ export function isCredentials(s: string): boolean {
   return authParams(s, i);
 }
 
-// drachtio-srf's name-addr and header-parameter expressions (lib/sip-parser/parser.js parseAOR, parseParams), as
-// they are but sticky: it applies each at one place only.
-const SRF_ADDRESS = /((?:[\w\-.!%*_+`'~]+)(?:\s+[\w\-.!%*_+`'~]+)*|"[^"\\]*(?:\\.[^"\\]*)*")?\s*<\s*([^>]*)\s*>|((?:[^\s@"<]@)?[^\s;]+)/y;
-const SRF_PARAM = /\s*;\s*([\w\-.!%*_+`'~]+)(?:\s*=\s*([\w\-.!%*_+`'~]+|"[^"\\]*(\\.[^"\\]*)*"))?/y;
-
-/**
- * The tag drachtio-srf reads in a From or To value, as its dialogs do (`getParsedHeader('from').params.tag`): the
- * parameters after the address, up to the first it cannot read, the last `tag` winning. Null when it cannot read
- * the address at all.
- */
-function srfTag(value: string): string | undefined | null {
-  SRF_ADDRESS.lastIndex = 0;
-  if (SRF_ADDRESS.exec(value) === null) return null;
-  let tag: string | undefined;
-  SRF_PARAM.lastIndex = SRF_ADDRESS.lastIndex;
-  for (let m = SRF_PARAM.exec(value); m !== null; m = SRF_PARAM.exec(value)) {
-    if (m[1]!.toLowerCase() === 'tag') tag = m[2];
-  }
-  return tag;
-}
-
 /**
  * The tag of a From or To value is a token (RFC 3261 §25.1 tag-param), and the one drachtio-srf reads: the engine
  * keys dialogs and writes the control protocol's meta line by its reading (tagOf), an app's dialog by srf's.
@@ -144,7 +124,7 @@ function srfTag(value: string): string | undefined | null {
 function tagProblem(value: string): string | undefined {
   const tag = tagParamText(value);
   if (tag !== undefined && !isToken(tag)) return 'tag is not a token';
-  return srfTag(value) === null ? 'address is not one drachtio-srf reads' : undefined;
+  return appTag(value) === null ? 'address is not one drachtio-srf reads' : undefined;
 }
 
 /**
@@ -154,7 +134,7 @@ function tagProblem(value: string): string | undefined {
  * a second tag appended to the To they were sent (sipp's `[last_To:];tag=`), which must not cost the call.
  */
 export function appTagProblem(value: string): string | undefined {
-  return srfTag(value) === tagParamText(value) ? undefined : 'tag is not the one drachtio-srf reads';
+  return appTag(value) === tagParamText(value) ? undefined : 'tag is not the one drachtio-srf reads';
 }
 
 /**

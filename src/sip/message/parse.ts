@@ -3,7 +3,7 @@ import { headerNameOf } from './headers.js';
 import { parseCSeq } from './cseq.js';
 import { splitLines } from './lines.js';
 import { hasEscape } from './chars.js';
-import { appAddressListProblem } from './app-address-count.js';
+import { appAddressListProblem } from './app-reading.js';
 import { appTagProblem, badCharIndex, checkHeaderValue, isSentProtocol, isToken, isUriText, type GrammarProblem } from './grammar.js';
 
 /**

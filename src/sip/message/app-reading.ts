@@ -2,17 +2,15 @@ import { splitListKeepingEmpty } from './headers.js';
 import type { SipHeader } from './types.js';
 
 /**
- * How many addresses drachtio-srf reads in a Contact, Route, Record-Route or Path value, found the way its header
- * parser walks one: an address (a display name and `<…>`, or a bare URI running to the first white space or `;`),
- * its `;name=value` parameters as long as they are tokens or quoted strings, then a comma, and again. It stops at
- * the first text it cannot read that way, so a list the engine splits in N addresses may be fewer to an app: a
- * bare URI swallows the comma after it, and a parameter value holding `/` or `:` ends the walk. Undefined when it
- * cannot read the first address at all (it then throws).
+ * How drachtio-srf, the app's SIP parser, reads name-addr values, written from its header grammar: an address (a
+ * display name and `<…>`, or a bare URI running to the first white space or `;`) and its `;name=value` parameters as
+ * long as they are tokens or quoted strings. The parser refuses what an app would read otherwise than the engine.
  */
 const TOKEN = "[A-Za-z0-9_\\-.!%*+`'~]+";
 const QUOTED = '"[^"\\\\]*(?:\\\\.[^"\\\\]*)*"';
 const ADDRESS = new RegExp(`(?:${TOKEN}(?:\\s+${TOKEN})*|${QUOTED})?\\s*<\\s*[^>]*\\s*>|(?:[^\\s@"<]@)?[^\\s;]+`, 'y');
-const PARAMETER = new RegExp(`\\s*;\\s*${TOKEN}(?:\\s*=\\s*(?:${TOKEN}|${QUOTED}))?`, 'y');
+/** One `;name=value` parameter as srf reads it: the name, and the value when there is one. */
+const PARAMETER = new RegExp(`\\s*;\\s*(${TOKEN})(?:\\s*=\\s*(${TOKEN}|${QUOTED}))?`, 'y');
 const SEPARATOR = /\s*,\s*/y;
 
 function stickyAt(re: RegExp, text: string, at: number): number | undefined {
@@ -20,6 +18,14 @@ function stickyAt(re: RegExp, text: string, at: number): number | undefined {
   return re.exec(text) === null ? undefined : re.lastIndex;
 }
 
+/**
+ * How many addresses drachtio-srf reads in a Contact, Route, Record-Route or Path value, found the way its header
+ * parser walks one: an address (a display name and `<…>`, or a bare URI running to the first white space or `;`),
+ * its `;name=value` parameters as long as they are tokens or quoted strings, then a comma, and again. It stops at
+ * the first text it cannot read that way, so a list the engine splits in N addresses may be fewer to an app: a
+ * bare URI swallows the comma after it, and a parameter value holding `/` or `:` ends the walk. Undefined when it
+ * cannot read the first address at all (it then throws).
+ */
 export function appAddressCount(value: string): number | undefined {
   let at = 0;
   let count = 0;
@@ -61,4 +67,20 @@ export function appAddressListProblem(headers: readonly SipHeader[]): string | u
     if (app !== engine) return `${raw}: ${engine} addresses, of which drachtio-srf reads ${app ?? 0} (write each as <uri>;params)`;
   }
   return undefined;
+}
+
+/**
+ * The tag drachtio-srf reads in a From or To value, as its dialogs do (`getParsedHeader('from').params.tag`): the
+ * parameters after the address, up to the first it cannot read, the last `tag` winning. Null when it cannot read
+ * the address at all.
+ */
+export function appTag(value: string): string | undefined | null {
+  ADDRESS.lastIndex = 0;
+  if (ADDRESS.exec(value) === null) return null;
+  let tag: string | undefined;
+  PARAMETER.lastIndex = ADDRESS.lastIndex;
+  for (let m = PARAMETER.exec(value); m !== null; m = PARAMETER.exec(value)) {
+    if (m[1]!.toLowerCase() === 'tag') tag = m[2];
+  }
+  return tag;
 }
