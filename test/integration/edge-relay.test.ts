@@ -8,46 +8,12 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { connect, type Socket as TcpSocket } from 'node:net';
-import Srf from 'drachtio-srf';
 import { startEngine, type Engine } from '../../src/engine/index.js';
+import { srfApp as srfAppWith } from './engine-relay-support.js';
 
 type Proto = 'udp' | 'tcp';
 const SECRET = 'edge';
-
-interface LooseReq { uri: string; get(h: string): string | undefined }
-interface LooseRes { send(status: number, opts?: { body?: string; headers?: Record<string, string> }): void }
-interface LooseSrf {
-  on(event: 'connect', fn: (err: Error | null, hostport: string) => void): void;
-  on(event: 'error', fn: () => void): void;
-  connect(opts: { host: string; port: number; secret: string }): void;
-  invite(fn: (req: LooseReq, res: LooseRes) => void): void;
-  proxyRequest(req: LooseReq, dest: string[], opts: { recordRoute: boolean }): void;
-  disconnect(): void;
-}
-interface SrfInternals { _app: { client: { wp: { closing?: boolean; reconnectVars?: { retryTimer?: NodeJS.Timeout | null } } } } }
-
-/** A drachtio-srf app on the engine; `stop` disconnects it for good (no reconnect). */
-async function srfApp(port: number, setup: (s: LooseSrf) => void): Promise<{ stop(): void }> {
-  const real = new Srf();
-  const srf = real as unknown as LooseSrf;
-  srf.on('error', () => undefined);
-  setup(srf);
-  const stop = (): void => {
-    const wp = (real as unknown as SrfInternals)._app.client.wp;
-    wp.closing = true;
-    if (wp.reconnectVars?.retryTimer) clearTimeout(wp.reconnectVars.retryTimer);
-    try {
-      real.disconnect();
-    } catch {
-      // no socket up
-    }
-  };
-  await new Promise<void>((resolve, reject) => {
-    srf.on('connect', (err) => (err ? (stop(), reject(err)) : resolve()));
-    srf.connect({ host: '127.0.0.1', port, secret: SECRET });
-  });
-  return { stop };
-}
+const srfApp = (port: number, setup: Parameters<typeof srfAppWith>[1]): Promise<{ stop(): void }> => srfAppWith(port, setup, SECRET);
 
 /** A raw SIP peer over UDP or TCP: sends text, collects every message it receives. */
 class Peer {

@@ -29,18 +29,13 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-/** The engine on 127.0.0.1 (UDP) with one drachtio-srf app that `setup` wires. */
-export async function relayRig(setup: (srf: LooseSrf) => void): Promise<Rig> {
-  const engine = await startEngine({
-    listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-    control: { host: '127.0.0.1', port: 0, secret: SECRET },
-  });
-  const a = engine.addresses()!;
+/** A drachtio-srf app on the engine's control port; `stop` disconnects it for good (no reconnect). */
+export async function srfApp(port: number, setup: (s: LooseSrf) => void, secret: string): Promise<{ stop(): void }> {
   const real = new Srf();
   const srf = real as unknown as LooseSrf;
   srf.on('error', () => undefined);
   setup(srf);
-  const stopApp = (): void => {
+  const stop = (): void => {
     const wp = (real as unknown as SrfInternals)._app.client.wp;
     wp.closing = true;
     if (wp.reconnectVars?.retryTimer) clearTimeout(wp.reconnectVars.retryTimer);
@@ -51,16 +46,27 @@ export async function relayRig(setup: (srf: LooseSrf) => void): Promise<Rig> {
     }
   };
   await new Promise<void>((resolve, reject) => {
-    srf.on('connect', (err) => (err ? (stopApp(), reject(err)) : resolve()));
-    srf.connect({ host: '127.0.0.1', port: a.control.port, secret: SECRET });
+    srf.on('connect', (err) => (err ? (stop(), reject(err)) : resolve()));
+    srf.connect({ host: '127.0.0.1', port, secret });
   });
+  return { stop };
+}
+
+/** The engine on 127.0.0.1 (UDP) with one drachtio-srf app that `setup` wires. */
+export async function relayRig(setup: (srf: LooseSrf) => void): Promise<Rig> {
+  const engine = await startEngine({
+    listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
+    control: { host: '127.0.0.1', port: 0, secret: SECRET },
+  });
+  const a = engine.addresses()!;
+  const app = await srfApp(a.control.port, setup, SECRET);
   // The app's routes travel after its connect: INVITEs reach it once it routes them.
   await until(() => engine.registry.selectApp('invite') !== undefined);
   const core = engine.core as unknown as { stats(): Record<string, number> };
   return {
     engine, sipPort: a.sip[0]!.port, stats: () => core.stats(),
     close: async () => {
-      stopApp();
+      app.stop();
       await engine.close();
     },
   };
