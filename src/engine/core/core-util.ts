@@ -1,5 +1,5 @@
 import type { SipHeader, SipMessage, SipRequest } from '../../sip/message/types.js';
-import { newBranch } from '../../sip/transaction/index.js';
+import { newTag } from '../../sip/transaction/index.js';
 import type { ClientTransactionUser } from '../../sip/transaction/types.js';
 import type { SendTarget } from '../../sip/transport/types.js';
 import { isInternalHeader } from './internal-headers.js';
@@ -14,9 +14,7 @@ export const FROM_REQUEST = new Set(['from', 'to', 'call-id', 'cseq']);
 export const LOCALHOST_HEADERS = new Set(['from', 'to', 'contact', 'p-asserted-identity']);
 export const NOOP_USER: ClientTransactionUser = { onResponse() {}, onTimeout() {}, onTransportError() {} };
 
-export function newTag(): string {
-  return newBranch().slice(7, 17);
-}
+export { newTag };
 
 export function randomSeq(): number {
   return 1 + Math.floor(Math.random() * 0x7fff_fff0);

@@ -9,7 +9,7 @@ export { Invite2xxRetransmitter, type Invite2xxRetransmitterOptions, type Invite
 export { buildCancel } from './build-cancel.js';
 export { buildAck } from './build-ack.js';
 export { buildResponse, type BuildResponseOptions } from './build-response.js';
-export { newBranch } from './new-branch.js';
+export { newBranch, newTag } from './new-branch.js';
 export { responseTarget } from './response-target.js';
 export { DEFAULT_TIMER_SETTINGS, resolveTimerSettings, timerValues, type TimerValues } from './timers.js';
 export { TransactionError, type TransactionErrorCode } from './errors.js';

@@ -22,3 +22,24 @@ export function newBranch(): string {
   offset += BYTES_PER_BRANCH;
   return MAGIC_COOKIE + s;
 }
+
+const BYTES_PER_TAG = 8;
+const POOL_TAGS = 512;
+let tagPool = Buffer.alloc(0);
+let tagOffset = 0;
+
+/**
+ * A new From or To tag: 64 random bits in lowercase hex (RFC 3261 §19.3 asks for at least 32). Hex and not
+ * base64: tools that find a header by searching the message text for its name (sipp looks for the first "CSeq"
+ * anywhere in a response) misread a tag that happens to spell one, such as `mZCSeqDVLD`. Hex digits spell no header
+ * name in any case.
+ */
+export function newTag(): string {
+  if (tagOffset + BYTES_PER_TAG > tagPool.length) {
+    tagPool = randomBytes(BYTES_PER_TAG * POOL_TAGS);
+    tagOffset = 0;
+  }
+  const s = tagPool.toString('hex', tagOffset, tagOffset + BYTES_PER_TAG);
+  tagOffset += BYTES_PER_TAG;
+  return s;
+}

@@ -7,7 +7,7 @@ import type { Invite2xxRetransmitter } from './invite-2xx-retransmitter.js';
 import type { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { cseqOf, header, reasonValue, toTagOf, topViaOf as topVia } from '../message/index.js';
-import { MAGIC_COOKIE, newBranch } from './new-branch.js';
+import { newTag } from './new-branch.js';
 import { ackKey, clientKey, isRfc3261Branch, serverKey } from './transaction-keys.js';
 import type { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
@@ -105,7 +105,7 @@ export class TransactionReceiver {
     if (this.#p.atCap()) {
       this.#p.ctx.stats.rejectedOverLimit++;
       // The far end reads whose limit it was (RFC 3326) and when to try again (RFC 3261 §21.5.4).
-      const busy = buildResponse(request, 503, 'Service Unavailable', { toTag: newBranch().slice(MAGIC_COOKIE.length), headers: overLimitHeaders() });
+      const busy = buildResponse(request, 503, 'Service Unavailable', { toTag: newTag(), headers: overLimitHeaders() });
       this.#p.sendStateless(busy, responseTarget(request, flow)).catch(() => undefined);
       this.#p.overLimit(request, flow);
       return;

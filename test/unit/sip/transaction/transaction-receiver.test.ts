@@ -21,4 +21,6 @@ test('each request answered 503 at the cap is told with its flow and the Reason 
   const busy = transport.sent.filter((s) => s.line === 'SIP/2.0 503 Service Unavailable');
   assert.equal(busy.length, 2);
   assert.ok(busy.every((s) => s.text.includes(`\r\nReason: ${told[0]!.reason}\r\n`)), 'the Reason told is the one sent');
+  // The refusal's To tag is a hex one from newTag (test/unit/sip/transaction/new-tag.test.ts says why).
+  assert.ok(busy.every((s) => /\r\nTo: [^\r]*;tag=[0-9a-f]{16}\r\n/.test(s.text)), busy.map((s) => s.text).join('\n'));
 });
