@@ -1,5 +1,33 @@
-import { splitListKeepingEmpty } from './headers.js';
+import { compactForms, displayName, splitListKeepingEmpty } from './headers.js';
 import type { SipHeader } from './types.js';
+
+/**
+ * The compact forms drachtio-srf expands (lib/sip-parser/parser.js `compactForm`): RFC 3261's, with `e` taken for
+ * another header. Every other letter it files under the letter itself, in lower case.
+ */
+const SRF_COMPACT_FORMS: Readonly<Record<string, string>> = {
+  i: 'call-id', m: 'contact', e: 'contact-encoding', l: 'content-length', c: 'content-type', f: 'from', s: 'subject',
+  k: 'supported', t: 'to', v: 'via',
+};
+
+/**
+ * The long name of each compact form (in either case) that drachtio-srf does not read as the header the engine
+ * does: `x` is Session-Expires to the engine (RFC 4028) and a header named `x` to an app, as are o, r, b, u, a, j,
+ * d, y and n. Built once from compactForms, so a letter added there is covered.
+ */
+const APP_LONG_NAMES: ReadonlyMap<string, string> = new Map(
+  Object.entries(compactForms)
+    .filter(([letter, name]) => SRF_COMPACT_FORMS[letter] !== name)
+    .flatMap(([letter, name]) => [[letter, displayName(name)], [letter.toUpperCase(), displayName(name)]] as const),
+);
+
+/**
+ * How a header name as written goes to an app: under its long name when it is a compact form drachtio-srf would
+ * file as another header (APP_LONG_NAMES), else as written. Only one-letter names can differ.
+ */
+export function appHeaderName(written: string): string {
+  return written.length === 1 ? (APP_LONG_NAMES.get(written) ?? written) : written;
+}
 
 /**
  * How drachtio-srf, the app's SIP parser, reads name-addr values, written from its header grammar: an address (a
