@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { buildSipFrame } from '../../../../src/engine/wire/index.js';
 import { dialogIdOf } from '../../../../src/sip/dialog/dialog.js';
-import { canonicalName, getHeader, getHeaderValues, serializeMessage, tagOf, type SipMessage } from '../../../../src/sip/message/index.js';
+import { canonicalName, getHeader, getHeaderValues, serializeMessageText, tagOf, type SipMessage } from '../../../../src/sip/message/index.js';
+import { appHeaderName } from '../../../../src/sip/message/app-reading.js';
 
 /**
  * drachtio-srf's own reading of what the engine hands an app: its SIP parser (lazy, as its agent uses it), then
@@ -29,7 +30,7 @@ export const SRF_PARSED_HEADERS: ReadonlySet<string> = new Set([
  * engine does; undefined when it takes it and reads it the same.
  */
 export function srfProblem(msg: SipMessage): string | undefined {
-  const text = serializeMessage(msg).toString('utf8');
+  const text = serializeMessageText(msg);
   const dialogId = dialogIdOf(getHeader(msg, 'call-id') ?? '', tagOf(getHeader(msg, 'from')) ?? '');
   const frame = buildSipFrame('m1', {
     source: 'network', protocol: 'udp', address: '127.0.0.1', port: 5060, time: '00:00:00.000000',
@@ -46,7 +47,7 @@ export function srfProblem(msg: SipMessage): string | undefined {
  */
 function srfReadingProblem(msg: SipMessage, parsed: SrfSipMessage): string | undefined {
   for (const h of msg.headers) {
-    const srfName = srfParser.getHeaderName(h.raw);
+    const srfName = srfParser.getHeaderName(appHeaderName(h.raw));
     if (canonicalName(srfName) !== h.name) return `header '${h.raw}' is ${h.name} to the engine, ${srfName} to drachtio-srf`;
   }
   if (msg.kind === 'request' && parsed.method !== msg.method) return `method ${msg.method} is ${parsed.method} to drachtio-srf`;
