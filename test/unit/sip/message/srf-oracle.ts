@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { buildSipFrame } from '../../../../src/engine/wire/index.js';
 import { dialogIdOf } from '../../../../src/sip/dialog/dialog.js';
-import { canonicalName, getHeader, getHeaderValues, serializeMessageText, tagOf, type SipMessage } from '../../../../src/sip/message/index.js';
+import { getHeader, getHeaderValues, serializeMessageText, tagOf, type SipMessage } from '../../../../src/sip/message/index.js';
 import { appHeaderName } from '../../../../src/sip/message/app-reading.js';
 
 /**
@@ -48,7 +48,7 @@ export function srfProblem(msg: SipMessage): string | undefined {
 function srfReadingProblem(msg: SipMessage, parsed: SrfSipMessage): string | undefined {
   for (const h of msg.headers) {
     const srfName = srfParser.getHeaderName(appHeaderName(h.raw));
-    if (canonicalName(srfName) !== h.name) return `header '${h.raw}' is ${h.name} to the engine, ${srfName} to drachtio-srf`;
+    if (srfName.toLowerCase() !== h.name) return `header '${h.raw}' is ${h.name} to the engine, ${srfName} to drachtio-srf`;
   }
   if (msg.kind === 'request' && parsed.method !== msg.method) return `method ${msg.method} is ${parsed.method} to drachtio-srf`;
   // The method as written (the engine's parseCSeq refuses one with %, so it cannot tell).
