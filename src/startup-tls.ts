@@ -1,12 +1,11 @@
-import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { GatewayError } from './common/index.js';
 import { listListeners, tenantsByServerName, type GatewayConfig } from './config/index.js';
 import type { EngineListenerOptions } from './engine/engine.js';
 import type { EngineTlsOptions } from './engine/engine-tls.js';
 import { loadTrustpointEntry, trustpointLabel, trustStorePems, watchedPaths } from './tls-files.js';
 import type { ProfileInput, TlsProfileSpec } from './tls/index.js';
-import type { Logger } from './log/index.js';
 
 function readPem(label: string, file: string): string {
   if (!existsSync(file)) throw new GatewayError('ERR_CONFIG_INVALID', `${label}: ${file} does not exist`);
@@ -117,43 +116,5 @@ export function tlsFilePaths(config: GatewayConfig): { dirs: string[]; files: st
   return { dirs: [...dirs], files: [...files] };
 }
 
-export interface TlsFileWatcher {
-  close(): void;
-}
-
-/**
- * Watches trustpoint folders (any file in them) and trust store and CRL files, and calls `onChange` once per burst
- * of changes (`debounceMs`, default 500), so a certificate renewed on disk reaches the engine without a restart.
- * Files are watched through their folders, so a file replaced by rename (how tools write atomically) is seen.
- */
-export function watchTlsFiles(paths: { dirs: string[]; files: string[] }, onChange: () => void, opts: { debounceMs?: number; log?: Logger } = {}): TlsFileWatcher {
-  const debounceMs = opts.debounceMs ?? 500;
-  const wanted = new Set(paths.files);
-  const whole = new Set(paths.dirs);
-  const watchers: FSWatcher[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const fire = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      onChange();
-    }, debounceMs);
-  };
-  for (const dir of new Set([...paths.dirs, ...paths.files.map((f) => dirname(f))])) {
-    try {
-      const w = watch(dir, { persistent: false }, (_event, name) => {
-        if (whole.has(dir) || (name !== null && wanted.has(join(dir, name.toString())))) fire();
-      });
-      w.on('error', (err) => opts.log?.warn({ err, dir }, 'TLS file watch stopped'));
-      watchers.push(w);
-    } catch (err) {
-      opts.log?.warn({ err, dir }, 'TLS files: cannot watch this folder; reload by API or restart');
-    }
-  }
-  return {
-    close() {
-      if (timer) clearTimeout(timer);
-      for (const w of watchers) w.close();
-    },
-  };
-}
+// The watch of those files lives in tls-file-watch.ts; callers take it from here with the paths it watches.
+export { watchTlsFiles, type TlsFileWatcher } from './tls-file-watch.js';
