@@ -188,6 +188,7 @@ export const errorCodes = {
   ERR_ENGINE_METHOD_NOT_OFFERED: 'A request outside a dialog of a method no app is offered: 481 for PRACK, 405 with Allow for another known method, 501 for an unknown one; counted.',
   ERR_ENGINE_RELAY_REFUSED: "An in-dialog request of a dialog an app proxied whose Route or Request-URI names a host other than the dialog's other side: 403 with a Reason (an ACK dropped), not relayed, counted.",
   ERR_ENGINE_RELAY_LOOP: "An in-dialog request of a dialog an app proxied whose next hop is the gateway's own address: 482 with a Reason (an ACK dropped), not relayed, counted.",
+  ERR_ENGINE_CANCEL_OTHER_SOURCE: 'A CANCEL matching an INVITE under way that came from elsewhere than that INVITE (another address or transport, another TCP connection, a TLS one of another verified peer; RFC 3261 §9.1): 481 with a Reason, statelessly, counted; the INVITE is not touched.',
   ERR_ENGINE_MERGED_REQUEST: 'A new INVITE carrying the Call-ID and From tag of a request under way or a live dialog, with another branch (a merged request, RFC 3261 §8.2.2.2): 482 with a Reason, counted; the call already there is not touched.',
   ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED: "A tenant's proxy identity header from a source that is not one of its trusted proxies: removed and ignored, counted.",
   // SIP message parser

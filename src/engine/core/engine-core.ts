@@ -81,6 +81,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #network: NetworkRequests;
   readonly #app: AppCommands;
   readonly #proxyIds: ProxyIdentity;
+  /** CANCELs for an INVITE under way from elsewhere than the INVITE: 481 from the transaction layer (cancel-source.ts). */
+  #cancelFromOtherSource = 0;
   #closed = false;
 
   constructor(o: EngineCoreOptions) {
@@ -179,7 +181,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#uac.pendingCount,
       invitesPending: this.#server.invites, invitesUnanswered: this.#server.unanswered, proxiedDialogs: this.#proxiedDialogs.size,
       proxiedDialogsEvicted: this.#proxiedDialogs.evicted, ...this.#names.stats(), requestUriRefused: this.#gate.refused,
-      ...this.#guard.count.snapshot(),
+      ...this.#guard.count.snapshot(), cancelFromOtherSource: this.#cancelFromOtherSource,
       ...this.#hub.counters?.(),
     };
   }
@@ -247,6 +249,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   onStrayResponse(response: SipResponse, flow: Flow): void {
     this.#network.onStrayResponse(response, flow);
+  }
+
+  onCancelFromOtherSource(_request: SipRequest, flow: Flow): void {
+    this.#cancelFromOtherSource++;
+    this.#guard.log?.refused('ERR_ENGINE_CANCEL_OTHER_SOURCE', 'CANCEL from elsewhere than its INVITE', `${flow.remoteAddress}:${flow.remotePort}`,
+      flow.protocol, 'CANCEL from another source than its INVITE: 481, the INVITE goes on');
   }
 
   onServerTransactionError(txn: ServerTransaction, error: Error): void {

@@ -37,5 +37,7 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_RELAY_LOOP'
   /** A new INVITE with the Call-ID, From tag and CSeq of a request already under way or a live dialog, on another branch (RFC 3261 §8.2.2.2): 482. */
   | 'ERR_ENGINE_MERGED_REQUEST'
+  /** A CANCEL matching an INVITE under way came from elsewhere than that INVITE (RFC 3261 §9.1): 481, the INVITE not touched. */
+  | 'ERR_ENGINE_CANCEL_OTHER_SOURCE'
   /** A request was not sent (transaction cap, name lookup, transport): an app's gets NOK, the engine's own BYE is lost. */
   | 'ERR_ENGINE_SEND_FAILED';

@@ -33,7 +33,9 @@ export interface NetworkCancelDeps {
  * (docs/control-protocol.md §2.8).
  */
 export function onNetworkCancel(c: NetworkCancelDeps, cancel: SipRequest, flow: Flow, txn: ServerTransaction): void {
-  const ist = c.tl.findInviteServerTransaction(cancel);
+  // Only from where its INVITE came from (docs/control-protocol.md §2.8): the transaction layer answers one from
+  // elsewhere 481 itself, and here it would match nothing.
+  const ist = c.tl.findInviteServerTransaction(cancel, flow);
   const p = ist ? c.server.inviteOf(ist.id) : undefined;
   if (p?.proxied) {
     // A proxy answers the CANCEL itself and cancels its branches; their 487 goes upstream (§16.10).
@@ -49,8 +51,8 @@ export function onNetworkCancel(c: NetworkCancelDeps, cancel: SipRequest, flow: 
     c.guard.counted('unmatchedCancel', 'ERR_ENGINE_NO_DIALOG', 'no INVITE under way', flow, 'CANCEL for no INVITE under way: 481');
     refuseRequest(txn, NO_DIALOG, c.notify);
     // The dialog is found by the CANCEL's own Call-ID and From tag, which any peer can write: it is ended only when
-    // the INVITE transaction the CANCEL matched made it, and the CANCEL comes from where that INVITE came from.
-    if (d && d.role === 'uas' && ist && ist.state !== 'Proceeding' && d.serverTxnId === ist.id && ist.flow.remoteAddress === flow.remoteAddress) {
+    // the INVITE transaction the CANCEL matched (from where that INVITE came from) made it.
+    if (d && d.role === 'uas' && ist && ist.state !== 'Proceeding' && d.serverTxnId === ist.id) {
       // A CANCEL after the 200 gets 481, a BYE and an unsolicited BYE to the app (§2.8).
       c.uac.byeFromEngine(d, 'CANCEL after 200 OK', { cause: 487, cdrCause: 'cancel-race' });
     }

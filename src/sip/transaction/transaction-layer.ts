@@ -7,6 +7,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
 import { ownString } from '../message/own-string.js';
 import type { Flow, SendTarget, TransportSender } from '../transport/types.js';
 import { buildCancel } from './build-cancel.js';
+import { cancelFromInviteSource } from './cancel-source.js';
 import { TransactionError } from './errors.js';
 import { DEFAULT_MAX_WAITING, FinalWaits } from './final-waits.js';
 import { Invite2xxRetransmitter } from './invite-2xx-retransmitter.js';
@@ -226,13 +227,17 @@ export class TransactionLayer {
     return r.start();
   }
 
-  /** The INVITE server transaction a CANCEL refers to (§9.2: matched as §17.2.3 with the method INVITE). */
-  findInviteServerTransaction(cancel: SipRequest): InviteServerTransaction | undefined {
+  /**
+   * The INVITE server transaction a CANCEL refers to (§9.2: matched as §17.2.3 with the method INVITE). Given the
+   * flow the CANCEL came on, one from elsewhere than the INVITE matches nothing (cancel-source.ts).
+   */
+  findInviteServerTransaction(cancel: SipRequest, from?: Flow): InviteServerTransaction | undefined {
     const via = topVia(cancel);
     const cseq = cseqOf(cancel);
     if (!via || !cseq) return undefined;
     const t = this.#servers.get(serverKey(cancel, via, cseq, 'INVITE', toTagOf(cancel)));
-    return t instanceof InviteServerTransaction ? t : undefined;
+    if (!(t instanceof InviteServerTransaction)) return undefined;
+    return from === undefined || cancelFromInviteSource(t.flow, from) ? t : undefined;
   }
 
   /** Whether a request belongs to a live server transaction (a retransmission, §17.2.3), without touching it. */

@@ -3,6 +3,7 @@ import type { CSeq, SipHeader, SipMessage, SipRequest, SipResponse, Via } from '
 import { ownString } from '../message/own-string.js';
 import type { Flow, SendTarget } from '../transport/types.js';
 import { buildResponse } from './build-response.js';
+import { cancelFromInviteSource } from './cancel-source.js';
 import type { Invite2xxRetransmitter } from './invite-2xx-retransmitter.js';
 import type { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
@@ -13,11 +14,14 @@ import type { NonInviteClientTransaction } from './non-invite-client-transaction
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { responseTarget } from './response-target.js';
 import { callUser, type TransactionContext } from './transaction-context.js';
+import type { TransactionUser } from './types.js';
 
 /** Seconds in the Retry-After of the 503 past the cap on transactions at work. */
 export const OVER_LIMIT_RETRY_AFTER_S = 5;
 /** The Reason of that 503 (RFC 3326). */
 export const OVER_LIMIT_REASON = reasonValue(503, 'too many transactions at work');
+/** The Reason of the 481 to a CANCEL from elsewhere than its INVITE: the one a CANCEL matching no INVITE gets. */
+const NO_TRANSACTION_REASON = reasonValue(481, 'no such transaction');
 const overLimitHeaders = (): SipHeader[] => [
   header('Reason', OVER_LIMIT_REASON),
   header('Retry-After', String(OVER_LIMIT_RETRY_AFTER_S)),
@@ -102,6 +106,7 @@ export class TransactionReceiver {
       this.#p.ctx.lines?.line('warn', 'ERR_SIP_TRANSACTION_CLOSED', { method: request.method.slice(0, 32) }, 'request dropped: no transaction user');
       return;
     }
+    if (request.method === 'CANCEL' && this.#cancelFromElsewhere(request, via, cseq, flow, tu)) return;
     if (this.#p.atCap()) {
       this.#p.ctx.stats.rejectedOverLimit++;
       // The far end reads whose limit it was (RFC 3326) and when to try again (RFC 3261 §21.5.4).
@@ -120,6 +125,21 @@ export class TransactionReceiver {
     this.#p.ctx.stats.created[txn.kind]++;
     this.#p.ctx.stats.live[txn.kind]++;
     callUser(this.#p.ctx, 'onRequest', () => tu.onRequest(request, flow, txn));
+  }
+
+  /**
+   * A CANCEL that matches an INVITE server transaction (§9.2) but did not come from where that INVITE came from
+   * (cancel-source.ts) cancels nothing: it is answered 481 statelessly, as a CANCEL that matches no INVITE is, and
+   * the TU is told. No transaction is made for it, so it cannot take the key of the CANCEL the INVITE's own sender
+   * may send next (a transaction of it would absorb that one as a retransmission).
+   */
+  #cancelFromElsewhere(request: SipRequest, via: Via, cseq: CSeq, flow: Flow, tu: TransactionUser): boolean {
+    const ist = this.#p.servers.get(serverKey(request, via, cseq, 'INVITE', toTagOf(request)));
+    if (!(ist instanceof InviteServerTransaction) || cancelFromInviteSource(ist.flow, flow)) return false;
+    const res = buildResponse(request, 481, 'Call/Transaction Does Not Exist', { toTag: newTag(), headers: [header('Reason', NO_TRANSACTION_REASON)] });
+    this.#p.sendStateless(res, responseTarget(request, flow)).catch(() => undefined);
+    callUser(this.#p.ctx, 'onCancelFromOtherSource', () => tu.onCancelFromOtherSource?.(request, flow));
+    return true;
   }
 
   #receiveAck(ack: SipRequest, via: Via, cseq: CSeq, flow: Flow): void {

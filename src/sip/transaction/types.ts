@@ -49,6 +49,11 @@ export interface TransactionUser {
   onAck(request: SipRequest, flow: Flow): void;
   /** A response that matched no client transaction (e.g. a retransmitted 2xx after the ICT ended). */
   onStrayResponse(response: SipResponse, flow: Flow): void;
+  /**
+   * A CANCEL matching an INVITE server transaction that came from elsewhere than the INVITE (cancel-source.ts): the
+   * layer answered it 481 statelessly and left the INVITE alone; the TU counts it.
+   */
+  onCancelFromOtherSource?(request: SipRequest, flow: Flow): void;
   /** A server transaction failed to deliver a response (transport error or Timer H/J without ACK). */
   onServerTransactionError?(txn: ServerTransaction, error: Error): void;
 }
