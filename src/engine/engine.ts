@@ -97,6 +97,7 @@ export class Engine {
       ...(tl.maxTransactionWaits !== undefined ? { maxWaiting: tl.maxTransactionWaits } : {}),
       onRefusedAtCap: (request, flow, reason) => records.refused(request, flow, 503, reason, 'ERR_SIP_TRANSACTION_LIMIT'),
     });
+    this.transport.on('badRequest', (r) => records.badRequest(r));
     // A TLS 1.3 server may refuse our client certificate after we sent on the connection: fail those requests now.
     this.transport.on('flowFailed', (connectionId, err) => void this.transactions.failFlow(connectionId, err));
     this.registry = new AppRegistry({ log: log.child({ component: 'control' }) });

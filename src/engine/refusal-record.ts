@@ -2,7 +2,16 @@ import { getHeader } from '../sip/message/index.js';
 import { addressUser, calledUser } from '../policy/uri-user.js';
 import type { SipRequest } from '../sip/message/types.js';
 import { ownString } from '../sip/message/own-string.js';
-import type { Flow, TransportProtocol } from '../sip/transport/types.js';
+import type { TransactionErrorCode } from '../sip/transaction/errors.js';
+import type { BadRequestCode, Flow, TransportProtocol } from '../sip/transport/types.js';
+import type { CoreErrorCode } from './core/errors.js';
+import type { EngineErrorCode } from './errors.js';
+
+/**
+ * The stable codes a refusal of a new INVITE is recorded under: the engine's edge and core, the transaction layer's
+ * cap, and the transport's 400 for a request it could not parse.
+ */
+export type RefusalCode = EngineErrorCode | CoreErrorCode | TransactionErrorCode | BadRequestCode;
 
 /**
  * One new INVITE the engine refused before any app saw it: what the gateway turns into that call's CDR
@@ -27,7 +36,7 @@ export interface RefusalRecord {
   /** The final status sent, and the value of the Reason header it carried (RFC 3326). */
   status: number;
   reason: string;
-  /** The stable error code of the refusal (src/error-codes.ts). */
+  /** The stable error code of the refusal (a RefusalCode, src/error-codes.ts). */
   code: string;
 }
 
@@ -37,7 +46,7 @@ export interface RefusalReporter {
    * `request` was answered `status` with `reason` (the Reason header's value) for `code`. `tenant` when the flow does
    * not carry it (a source the trust check refused on a tenant's listener).
    */
-  refused(request: SipRequest, flow: Flow, status: number, reason: string, code: string, tenant?: string): void;
+  refused(request: SipRequest, flow: Flow, status: number, reason: string, code: RefusalCode, tenant?: string): void;
 }
 
 /** Longest text a record keeps of any string the network sent. */

@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
-import { getHeader, tagOf, topViaText } from '../sip/message/index.js';
+import { getHeader, reasonValue, tagOf, topViaText } from '../sip/message/index.js';
 import { ownString } from '../sip/message/own-string.js';
 import { refill, takeToken, type TokenBucket } from '../sip/transport/source-buckets.js';
 import type { SipRequest } from '../sip/message/types.js';
-import type { Flow } from '../sip/transport/types.js';
-import { buildRefusalRecord, MAX_FIELD_CHARS, type RefusalRecord, type RefusalReporter } from './refusal-record.js';
+import type { BadRequestReport, Flow } from '../sip/transport/types.js';
+import { buildRefusalRecord, MAX_FIELD_CHARS, type RefusalCode, type RefusalRecord, type RefusalReporter } from './refusal-record.js';
 import type { EngineErrorCode } from './errors.js';
 
-export type { RefusalRecord, RefusalReporter } from './refusal-record.js';
+export type { RefusalCode, RefusalRecord, RefusalReporter } from './refusal-record.js';
 
 /** Records handed on at once at most: a full batch goes at once, the rest of the turn's in the next. */
 export const MAX_BATCH = 256;
@@ -67,10 +67,10 @@ export class RecordBucket {
 
 /**
  * The one owner of the engine's refusals of new INVITEs (no To tag) for the CDRs: every refusal the engine sends
- * before an app sees the request is reported here (edge-guard.ts, the transaction layer's cap, the core's refusals),
- * and each becomes a compact record, batched per event-loop turn to `deliver`. Bounded: a token bucket decides which
- * refusals get a record; the others are counted and named in one warn line a minute. Any other request, and an
- * in-dialog one, is not a call and is ignored here.
+ * before an app sees the request is reported here (the transport's 400s, edge-guard.ts, the transaction layer's cap,
+ * the core's refusals), and each becomes a compact record, batched per event-loop turn to `deliver`. Bounded: a token
+ * bucket decides which refusals get a record; the others are counted and named in one warn line a minute. Any other
+ * request, and an in-dialog one, is not a call and is ignored here.
  */
 export class RefusalRecords implements RefusalReporter {
   readonly #perSecond: number;
@@ -100,7 +100,7 @@ export class RefusalRecords implements RefusalReporter {
     return this.#bucket !== undefined && !this.#closed;
   }
 
-  refused(request: SipRequest, flow: Flow, status: number, reason: string, code: string, tenant?: string): void {
+  refused(request: SipRequest, flow: Flow, status: number, reason: string, code: RefusalCode, tenant?: string): void {
     const bucket = this.#bucket;
     if (bucket === undefined || this.#closed) return;
     if (request.method !== 'INVITE' || status < 300 || tagOf(getHeader(request, 'to')) !== undefined) return;
@@ -123,6 +123,15 @@ export class RefusalRecords implements RefusalReporter {
       this.#scheduled = true;
       this.#later(this.#flushLater);
     }
+  }
+
+  /**
+   * A request the transport could not parse but could address, answered 400 with a Reason naming the problem
+   * (src/sip/transport/bad-request.ts): a new INVITE among them is a refused call like any other. Its record reads
+   * the request as far as it was parsed; a header missing or unreadable there is null in the record.
+   */
+  badRequest(r: BadRequestReport): void {
+    this.refused(r.request, r.flow, 400, reasonValue(400, r.reason), r.code);
   }
 
   stats(): RefusalRecordStats {

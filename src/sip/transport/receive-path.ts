@@ -13,7 +13,7 @@ import type { StreamConnection } from './stream-connection.js';
 import type { FrameError } from './stream-framer.js';
 import type { UdpTransport } from './udp-transport.js';
 import { stampTopVia } from './via-stamp.js';
-import type { Flow, TransportUser } from './types.js';
+import type { BadRequestCode, BadRequestReport, Flow, TransportUser } from './types.js';
 
 /** How long a stream that sent unframeable bytes stays open for answers to the messages before them. */
 const STREAM_ERROR_GRACE_MS = 2_000;
@@ -29,7 +29,7 @@ export interface ReceivePathOptions {
   /** The UDP listener a flow came in on, to answer a 400 from it. */
   udpListener(id: string): UdpTransport | undefined;
   /** The layer's events; `drop` is built only when someone listens. */
-  emitBadRequest(d: TransportDrop): void;
+  emitBadRequest(r: BadRequestReport): void;
   emitDrop(d: TransportDrop): void;
   wantsDrops(): boolean;
   emitPing(flow: Flow): void;
@@ -198,13 +198,14 @@ export class ReceivePath {
     return false;
   }
 
-  #answer400(req: SipRequest, code: string, reason: string, flow: Flow, conn: StreamConnection | undefined, thenClose: boolean): void {
+  #answer400(req: SipRequest, code: BadRequestCode, reason: string, flow: Flow, conn: StreamConnection | undefined, thenClose: boolean): void {
     stampTopVia(req.headers, flow.remoteAddress, flow.remotePort);
     const data = buildBadRequest(req, code, randomBytes(6).toString('hex'), reason);
     this.#c.badRequestsSent++;
     this.count(code);
     this.#o.refusedLog.refused(code, reason, `${flow.remoteAddress}:${flow.remotePort}`, flow.protocol, `sent 400 ${badRequestPhrase(code)}: ${reason}`);
-    this.#o.emitBadRequest({ code, reason, flow });
+    // With the request as far as it was read: to the layers above, a new INVITE refused here is still a call attempt.
+    this.#o.emitBadRequest({ code, reason, flow, request: req });
     let sent: Promise<unknown>;
     if (conn) {
       sent = conn.write(data);

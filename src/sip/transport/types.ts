@@ -1,4 +1,5 @@
-import type { SipMessage } from '../message/types.js';
+import type { ParseErrorCode, SipMessage, SipRequest } from '../message/types.js';
+import type { FrameErrorCode } from './errors.js';
 
 /** Transport contract (RFC 3261 §18) shared by the transport layer and the layers above it. */
 export type TransportProtocol = 'udp' | 'tcp' | 'tls';
@@ -36,6 +37,21 @@ export interface Flow {
   tls?: TlsPeerInfo;
   /** The tenant whose trusted sources admitted this request's source (set by the engine's trust check). */
   tenant?: string;
+}
+
+/** Why the transport answered a request 400 itself: the parser's code, or the stream framer's. */
+export type BadRequestCode = ParseErrorCode | FrameErrorCode;
+
+/** A request the transport could not use but could address, answered 400 by the transport itself ('badRequest'). */
+export interface BadRequestReport {
+  code: BadRequestCode;
+  reason: string;
+  flow: Flow;
+  /**
+   * The request as far as it was parsed: its Via, From, To, Call-ID and CSeq are there, but any header may be
+   * repeated or garbage, and the Request-URI unusable.
+   */
+  request: SipRequest;
 }
 
 /** Where to send a message. */
