@@ -71,7 +71,7 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
     onMessage: (m, raw, flow) => {
       let admitted = flow;
       let judged = trust === undefined;
-      const stray = knowsDialog !== undefined && isStray(m, deps.transactions, knowsDialog);
+      const stray = knowsDialog !== undefined && isStray(m, flow, deps.transactions, knowsDialog);
       if (trust) {
         const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? deps.listenerTenant(flow.listenerId) : undefined, stray);
         if (!verdict.admit) {
@@ -133,12 +133,14 @@ function earnsUse(m: SipMessage, judged: boolean, dialogsChecked: boolean): bool
 
 /**
  * An in-dialog request (To tag; not ACK or CANCEL) with no server transaction yet that matches no dialog; or a CANCEL
- * with no server transaction yet (a retransmission goes to its own) that matches no INVITE server transaction (§9.2).
- * A CANCEL that matches one goes on to the core, which matches it the same way (network-cancel.ts).
+ * with no server transaction yet (a retransmission goes to its own) that matches no INVITE server transaction (§9.2)
+ * that came from where it comes from (src/sip/transaction/cancel-source.ts): one from elsewhere is judged, charged
+ * and answered as a CANCEL for nothing. A CANCEL that matches goes on to the core, which matches it the same way
+ * (network-cancel.ts).
  */
-function isStray(m: SipMessage, transactions: TransactionLayer, knowsDialog: (request: SipRequest) => boolean): boolean {
+function isStray(m: SipMessage, flow: Flow, transactions: TransactionLayer, knowsDialog: (request: SipRequest) => boolean): boolean {
   if (m.kind !== 'request' || m.method === 'ACK') return false;
-  if (m.method === 'CANCEL') return !transactions.hasServerTransaction(m) && transactions.findInviteServerTransaction(m) === undefined;
+  if (m.method === 'CANCEL') return !transactions.hasServerTransaction(m) && transactions.findInviteServerTransaction(m, flow) === undefined;
   if (toTagOf(m) === undefined) return false;
   return !transactions.hasServerTransaction(m) && !knowsDialog(m);
 }

@@ -42,9 +42,10 @@ interface LooseSrf {
  * The engine (UDP, TCP and mutual-TLS listeners, both addresses trusted, both client certificates accepted) and an
  * app that holds every INVITE unanswered.
  */
-async function engine(t: TestContext) {
+async function engine(t: TestContext, transportLimits?: { requestsPerSecondPerSource: number; requestBurstPerSource: number }) {
   const capture = captureLog('warn');
   const e: Engine = await startEngine({
+    ...(transportLimits ? { transportLimits } : {}),
     listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tcp', host: '127.0.0.1', port: 0 },
       { transport: 'tls', host: '127.0.0.1', port: 0, tlsProfile: 'mtls', tenant: 'pbx' }],
     control: { host: '127.0.0.1', port: 0, secret: SECRET },
@@ -166,4 +167,20 @@ test('over TLS: a CANCEL over a connection of another certificate gets 481; a re
   await until(() => conn.got().includes('SIP/2.0 487 ') && cancelled.length === 1, 'the 487 on the INVITE\'s connection and the app\'s cancel');
   assert.match(reconnect.got(), /^SIP\/2\.0 200 OK\r\n(?:[^\r]+\r\n)*CSeq: 1 CANCEL\r\n/);
   assert.equal(coreStats(e)['cancelFromOtherSource'], 1);
+});
+
+test('a CANCEL from another address is charged to that source\'s request rate, like a CANCEL for nothing', async (t) => {
+  const { e, udp } = await engine(t, { requestsPerSecondPerSource: 0.001, requestBurstPerSource: 3 });
+  const caller = await udpPeer(t, '127.0.0.1');
+  const other = await udpPeer(t, '127.0.0.2');
+  const call = { proto: 'UDP' as const, port: caller.port, branch: 'z9hG4bKratesrc', call: 'ratesrc' };
+  caller.s.send(request('INVITE', call), udp, '127.0.0.1');
+  await until(() => (e.core.unansweredInvites?.() ?? 0) === 1, 'the INVITE held by the app');
+  for (let i = 0; i < 6; i++) other.s.send(request('CANCEL', call), udp, '127.0.0.1');
+  await until(() => other.got.filter(toCancel).length === 6, 'an answer to each CANCEL from 127.0.0.2');
+  const overRate = other.got.filter((m) => /^SIP\/2\.0 503 [\s\S]*\r\nReason: SIP;cause=503;text="source over its request rate"\r\n/.test(m));
+  assert.equal(overRate.length, 3, 'past its burst of 3 the source gets 503, not more 481s');
+  assert.equal(other.got.filter((m) => NO_SUCH.test(m)).length, 3);
+  assert.equal(coreStats(e)['cancelFromOtherSource'], 3);
+  assert.equal(e.core.unansweredInvites?.(), 1, 'the INVITE still waits for its app');
 });

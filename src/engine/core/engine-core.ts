@@ -82,7 +82,6 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #app: AppCommands;
   readonly #proxyIds: ProxyIdentity;
   /** CANCELs for an INVITE under way from elsewhere than the INVITE: 481 from the transaction layer (cancel-source.ts). */
-  #cancelFromOtherSource = 0;
   #closed = false;
 
   constructor(o: EngineCoreOptions) {
@@ -181,7 +180,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       dialogs: this.#dialogs.size, serverPending: this.#server.size, clientPending: this.#uac.pendingCount,
       invitesPending: this.#server.invites, invitesUnanswered: this.#server.unanswered, proxiedDialogs: this.#proxiedDialogs.size,
       proxiedDialogsEvicted: this.#proxiedDialogs.evicted, ...this.#names.stats(), requestUriRefused: this.#gate.refused,
-      ...this.#guard.count.snapshot(), cancelFromOtherSource: this.#cancelFromOtherSource,
+      ...this.#guard.count.snapshot(),
       ...this.#hub.counters?.(),
     };
   }
@@ -214,6 +213,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
 
   /** Counts (and logs, rate-limited) an in-dialog request the edge answered 481 because it matched no dialog. */
   strayInDialog(request: SipRequest, flow: Flow): void {
+    // A CANCEL the edge found stray because its INVITE came from elsewhere (the edge matches with the flow).
+    if (request.method === 'CANCEL' && this.#tl.findInviteServerTransaction(request) !== undefined) {
+      this.onCancelFromOtherSource(request, flow);
+      return;
+    }
     this.#guard.counted(request.method === 'CANCEL' ? 'unmatchedCancel' : 'noDialog', 'ERR_ENGINE_NO_DIALOG', 'no such dialog', flow, `${request.method} for no dialog: 481 without a transaction`);
   }
 
@@ -252,9 +256,8 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   onCancelFromOtherSource(_request: SipRequest, flow: Flow): void {
-    this.#cancelFromOtherSource++;
-    this.#guard.log?.refused('ERR_ENGINE_CANCEL_OTHER_SOURCE', 'CANCEL from elsewhere than its INVITE', `${flow.remoteAddress}:${flow.remotePort}`,
-      flow.protocol, 'CANCEL from another source than its INVITE: 481, the INVITE goes on');
+    this.#guard.counted('cancelFromOtherSource', 'ERR_ENGINE_CANCEL_OTHER_SOURCE', 'CANCEL from elsewhere than its INVITE', flow,
+      'CANCEL from another source than its INVITE: 481, the INVITE goes on');
   }
 
   onServerTransactionError(txn: ServerTransaction, error: Error): void {

@@ -82,6 +82,8 @@ export class CoreCounters {
   unmatchedAck = 0;
   /** CANCELs matching no INVITE under way: 481. */
   unmatchedCancel = 0;
+  /** CANCELs for an INVITE under way that came from elsewhere than it (src/sip/transaction/cancel-source.ts): 481. */
+  cancelFromOtherSource = 0;
   /** Requests no app answered in time (503 sent). */
   appNoAnswer = 0;
   /** Requests refused because no app routed the method (503). */
