@@ -2,7 +2,7 @@
  * The records of new INVITEs the engine refuses itself reach the gateway's CDR file, with the engine in the b2bua's
  * thread and in its own worker alike: an untrusted source's 403 at the edge and the SIP core's own refusals (too many
  * hops, no Contact), each with its status, Reason, cause refused:<code>, source, listener and tenant. A request that
- * is not a new INVITE, and a message the parser cannot read (its 400 comes before its source is judged), get none.
+ * is not a new INVITE gets none; a new INVITE the parser cannot read gets its 400 and a record of it as well.
  * 127.0.0.1 is the trusted PBX, 127.0.0.2 an untrusted source.
  */
 import { test, type TestContext } from 'node:test';
@@ -88,7 +88,8 @@ for (const inWorker of [false, true]) {
     bad.s.send(probe.text, port, '127.0.0.1');
     await until(() => byCall(probe.callId), 'the probe\'s CDR');
     assert.equal(byCall(options.callId), undefined, 'an OPTIONS is not a call');
-    assert.equal(byCall(garbage.callId), undefined, 'a message the parser refused is not recorded');
-    assert.equal(cdrs().length, 4);
+    const g = byCall(garbage.callId);
+    assert.deepEqual([g?.status, g?.cause, g?.sourceAddress], [400, 'refused:ERR_SIP_PARSE_HEADER', '127.0.0.1'], 'the parser\'s 400 to a new INVITE is a refused call');
+    assert.equal(cdrs().length, 5);
   });
 }
