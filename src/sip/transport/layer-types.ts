@@ -7,7 +7,7 @@ import type { ConnectionLimits } from './connection-gate.js';
 import type { ConnectionInfo } from './connection-table.js';
 import type { InboundTlsCheck, TlsClientOptionsResolver } from './tls-transport.js';
 import type { TlsFailureEvent } from './tls-failure-report.js';
-import type { Flow, ListenerInfo, TransportProtocol } from './types.js';
+import type { BadRequestReport, Flow, ListenerInfo, TransportProtocol } from './types.js';
 
 // What the transport layer (transport-layer.ts) is given and what it reports: its options, events and counters.
 
@@ -100,8 +100,8 @@ export type TransportLayerEvents = {
   /** An RFC 5626 ping arrived on this flow and was answered. */
   ping: [Flow];
   drop: [TransportDrop];
-  /** A 400 was sent for a request that could not be parsed (code of the parse or frame error). */
-  badRequest: [TransportDrop];
+  /** A 400 was sent for a request that could not be parsed: the parse or frame error, and the request as far as it was read. */
+  badRequest: [BadRequestReport];
   /** A TLS handshake failed or an inbound peer was refused after it, classified (counted in `tlsStats()`). */
   tlsFailure: [TlsFailureEvent];
   /**

@@ -10,7 +10,7 @@ import { ConnectionTable, type ConnectionInfo } from './connection-table.js';
 import { transportError } from './errors.js';
 import { RefusedInputLog } from './input-log.js';
 import { outboundLimit, type OutboundLimit } from './outbound-limit.js';
-import type { FailedListener, ListenerRetry, ListenerSpec, TransportLayerEvents as LayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
+import type { FailedListener, ListenerRetry, ListenerSpec, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
 import { ReceivePath } from './receive-path.js';
 import { BadRequestRate } from './bad-request-rate.js';
 import type { StreamConnection } from './stream-connection.js';
@@ -22,16 +22,10 @@ import { TlsFailures } from './tls-failures.js';
 import { TlsTransport } from './tls-transport.js';
 import type { TlsStats } from '../../tls/tls-stats.js';
 import type { UdpTransport } from './udp-transport.js';
-import type { BadRequestReport, Flow, ListenerInfo, SendTarget, TransportSender, TransportUser } from './types.js';
+import type { Flow, ListenerInfo, SendTarget, TransportSender, TransportUser } from './types.js';
 
 export type { TlsFailureEvent } from './tls-failure-report.js';
-export type { FailedListener, ListenerRetry, ListenerSpec, MessageStages, TransportDrop, TransportLayerOptions, TransportStats } from './layer-types.js';
-
-/** The layer's events (layer-types.ts), 'badRequest' with the request its 400 answered. */
-export type TransportLayerEvents = Omit<LayerEvents, 'badRequest'> & {
-  /** A 400 was sent for a request that could not be parsed: the parse or frame error, and the request as far as it was read. */
-  badRequest: [BadRequestReport];
-};
+export type { FailedListener, ListenerRetry, ListenerSpec, MessageStages, TransportDrop, TransportLayerEvents, TransportLayerOptions, TransportStats } from './layer-types.js';
 
 /**
  * The SIP transport layer (RFC 3261 §18): UDP, TCP and TLS listeners, outbound connections with reuse, and
