@@ -49,8 +49,12 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_BODY_UNSUPPORTED'
   /** A re-INVITE, UPDATE or INFO of a connected call the gateway refused itself (488, 415, 503, 500). */
   | 'ERR_B2BUA_IN_DIALOG_REFUSED'
-  /** A B leg's digest challenge came from a realm other than its tenant's: not answered. */
+  /** A B leg's or a registration trunk's digest challenge came from a realm other than its tenant's: not answered. */
   | 'ERR_B2BUA_DIGEST_REALM'
+  /** A digest challenge not answered: not the auth-param grammar, a parameter given twice, more than one challenge, none, or read otherwise by drachtio-srf. */
+  | 'ERR_B2BUA_DIGEST_CHALLENGE'
+  /** A digest challenge not answered: not Digest, an algorithm other than MD5, or a qop without auth (all drachtio-srf computes). */
+  | 'ERR_B2BUA_DIGEST_UNSUPPORTED'
   /** A B leg failed (no answer in time, unreachable, a failover status); the next dial peer is tried, if any. */
   | 'ERR_B2BUA_LEG_FAILED'
   /** Dial peers whose every target the OPTIONS ping found down were passed over for a call (another was up). */

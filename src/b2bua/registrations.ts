@@ -164,7 +164,7 @@ export class Registrations {
       try {
         this.#o.srf.request(t.uri, {
           method: 'REGISTER', headers,
-          auth: digestAnswer({ username: s.username, password: s.password, ...(s.realm !== undefined ? { realm: s.realm } : {}) }, this.#o.log, s.tenant),
+          auth: digestAnswer({ username: s.username, password: s.password, ...(s.realm !== undefined ? { realm: s.realm } : {}) }, this.#o.log, s.tenant, this.#lines),
         }, (err, req) => {
           if (err || !req) return finish(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
           req.on('response', (res) => {
