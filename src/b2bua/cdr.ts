@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/index.js';
+import { printable, printableOrNull } from '../common/printable.js';
 import { refuse, type CallLocals, type PipelineRequest, type PipelineResponse } from './pipeline-types.js';
 import type { CallStats } from './call-stats.js';
 import type { CdrRecord } from './cdr-record.js';
@@ -41,15 +42,19 @@ export type CdrFacts = Pick<CallLocals, 'callId' | 'startedAt' | 'identities' | 
   | 'sourceAddress' | 'sourcePort' | 'transportIn' | 'listener' | 'tenantIn' | 'identityOrigin' | 'peerIdentity' | 'tlsPeer'
   | 'tlsVersion' | 'tlsCipher' | 'category'>;
 
-/** The record of a call from what the pipeline learnt and how it ended. */
+/**
+ * The record of a call from what the pipeline learnt and how it ended. The Call-ID and the numbers are the caller's
+ * text: the record keeps them bounded and without control characters (src/common/printable.ts), while the call's
+ * locals keep them as sent, for the B leg's From (caller-id.ts re-encodes them) and for routing.
+ */
 export function buildCdr(locals: CdrFacts, o: CallOutcome): CdrRecord {
   const targets = locals.targets ?? [];
   const last = targets.at(-1);
   return {
     id: randomUUID(),
-    callId: locals.callId,
-    callingNumber: locals.callingNumber ?? null,
-    calledNumber: locals.calledNumber ?? null,
+    callId: printable(locals.callId),
+    callingNumber: printableOrNull(locals.callingNumber),
+    calledNumber: printableOrNull(locals.calledNumber),
     sourceAddress: locals.sourceAddress ?? null,
     sourcePort: locals.sourcePort ?? null,
     transportIn: locals.transportIn ?? null,
