@@ -11,8 +11,25 @@ export const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** The table of schema versions, one row per CDR table the gateway manages. */
 export const VERSION_TABLE = 'trunkgate_schema_version';
 
+/**
+ * PostgreSQL's text, text[] and jsonb refuse U+0000 (22021 `invalid byte sequence for encoding "UTF8": 0x00`, and
+ * jsonb's `unsupported Unicode escape sequence` for `\u0000`): one NUL would lose the whole batch's rows. The records
+ * keep network text without control characters (src/common/printable.ts); whatever still holds a NUL (a record
+ * queued on disk by an earlier version, a field that came another way) loses it here, so no row is refused for it.
+ */
+function withoutNul(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
+  if (Array.isArray(value)) return value.map(withoutNul);
+  return value;
+}
+
+/** A jsonb cell: the value as JSON, with NUL dropped from every string in it (its keys are the record's own names). */
+function jsonCell(value: unknown): string {
+  return JSON.stringify(value, (_key: string, v: unknown) => (typeof v === 'string' ? withoutNul(v) : v));
+}
+
 /** Every column, in insert order, with how a record fills it. */
-export const COLUMNS: ReadonlyArray<readonly [string, (r: CdrRecord) => unknown]> = [
+const FILLED_BY: ReadonlyArray<readonly [string, (r: CdrRecord) => unknown]> = [
   ['id', (r) => r.id],
   ['call_id', (r) => r.callId],
   ['calling_number', (r) => r.callingNumber],
@@ -36,7 +53,7 @@ export const COLUMNS: ReadonlyArray<readonly [string, (r: CdrRecord) => unknown]
   ['tls_cipher_out', (r) => r.tlsCipherOut],
   ['identities_out', (r) => r.identitiesOut ?? []],
   ['attempts', (r) => r.attempts],
-  ['targets', (r) => JSON.stringify(r.targets ?? [])],
+  ['targets', (r) => jsonCell(r.targets ?? [])],
   ['setup_at', (r) => new Date(r.setupAt)],
   ['answer_at', (r) => (r.answerAt === null ? null : new Date(r.answerAt))],
   ['end_at', (r) => new Date(r.endAt)],
@@ -49,13 +66,16 @@ export const COLUMNS: ReadonlyArray<readonly [string, (r: CdrRecord) => unknown]
   ['reason_in', (r) => r.reasonIn],
   ['reason_out', (r) => r.reasonOut],
   ['bye_failed', (r) => r.byeFailed],
-  ['media', (r) => (r.media ? JSON.stringify(r.media) : null)],
+  ['media', (r) => (r.media ? jsonCell(r.media) : null)],
   ['media_lost_a', (r) => r.media?.a.lost ?? null],
   ['media_lost_b', (r) => r.media?.b.lost ?? null],
   ['media_jitter_a_ms', (r) => r.media?.a.jitterMs ?? null],
   ['media_jitter_b_ms', (r) => r.media?.b.jitterMs ?? null],
   ['identity_origin', (r) => r.identityOrigin ?? null],
 ];
+
+/** The columns as the inserts fill them: FILLED_BY, with NUL dropped from every text (withoutNul). */
+export const COLUMNS: ReadonlyArray<readonly [string, (r: CdrRecord) => unknown]> = FILLED_BY.map(([name, get]) => [name, (r: CdrRecord) => withoutNul(get(r))] as const);
 
 /** The most rows one INSERT may carry: PostgreSQL takes at most 65,535 parameters per statement. */
 export const MAX_BATCH = Math.floor(65_535 / COLUMNS.length);

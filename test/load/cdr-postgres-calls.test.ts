@@ -3,7 +3,13 @@
 // holds; the table and its schema version made by the gateway; the same with two b2bua apps, whose records all
 // reach the one sink of the main thread.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import pino from 'pino';
+import type { CdrRecord } from '../../src/b2bua/index.js';
+import { PostgresSink } from '../../src/cdr/postgres.js';
 import { SCHEMA_VERSION } from '../../src/cdr/pg-schema.js';
 import { readCdrFile } from '../support/cdr-file.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -94,4 +100,35 @@ test('workers: 2: the worker app\'s CDRs reach the main thread\'s sink; every ca
   assert.deepEqual(rows.map((r) => r.id).sort(), cdrLines(gw.lines).map((c) => c.id).sort());
   assert.ok(rows.every((r) => r.status === 200 && r.tenant_in === 'pbx' && r.dial_peer === 'far-end' && r.called_number === '3002'));
   assert.deepEqual(await db.query('SELECT table_name, version FROM trunkgate_schema_version'), [{ table_name: 'calls_two', version: SCHEMA_VERSION }]);
+});
+
+test('a record holding NUL (numbers, identities, targets, media) is one row: the sink drops the NUL, PostgreSQL refuses nothing', { timeout: 60_000 }, async (t) => {
+  const db = await startPostgres(t);
+  const dir = mkdtempSync(join(tmpdir(), 'tg-cdr-nul-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const sink = new PostgresSink({
+    connection: { host: db.host, port: db.port, database: db.database, user: db.user }, table: 'cdr', batchSize: 1, flushMs: 10,
+    queueDir: join(dir, 'q'), maxQueueBytes: 1_000_000, log: pino({ level: 'silent' }),
+  });
+  await sink.start();
+  t.after(() => sink.close());
+  // Connected means migrated: the table is there.
+  for (let i = 0; i < 150 && !sink.stats().connected; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(sink.stats().connected, true, db.log());
+  const leg = { packets: 1, bytes: 2, errors: 0, rtcpPackets: 0, lost: null, lossPercent: null, jitterMs: null, mos: null };
+  const record: CdrRecord = {
+    id: '00000000-0000-4000-8000-00000000000a', callId: 'nul-1@x', callingNumber: '5551234\u0000\u001b[2J', calledNumber: '2125551234',
+    sourceAddress: '127.0.0.1', sourcePort: 5060, transportIn: 'udp', listener: '127.0.0.1:5060', tenantIn: 'pbx', identities: ['dns:a\u0000b'],
+    identityOrigin: 'tls', peerIdentity: null, tlsPeer: null, tlsVersion: null, tlsCipher: null, category: null, dialPeer: 'far', tenantOut: 'far',
+    transportOut: 'udp', destination: 'sip:2125551234@127.0.0.1:5080', tlsVersionOut: null, tlsCipherOut: null, identitiesOut: [], attempts: 1,
+    targets: [{ dialPeer: 'far', tenant: 'far', transport: 'udp', uri: 'sip:2125551234@127.0.0.1:5080', outcome: 'rejected', status: 486, reason: 'busy\u0000', startAt: 1, endAt: 2 }],
+    setupAt: 1, answerAt: null, endAt: 3, setupMs: 2, durationMs: 0, status: 486, cause: 'b-leg-486', releasedBy: 'callee',
+    reason: null, reasonIn: null, reasonOut: null, byeFailed: 0, media: { a: { ...leg, note: 'x\u0000' }, b: leg } as unknown as CdrRecord['media'],
+  };
+  sink.write(record);
+  const rows = await rowsOf(db, 'cdr', 1);
+  assert.deepEqual([rows[0]!.calling_number, rows[0]!.identities, (rows[0]!.targets as Array<{ reason: string }>)[0]!.reason, (rows[0]!.media as { a: { note: string } }).a.note],
+    ['5551234\u001b[2J', ['dns:ab'], 'busy', 'x']);
+  assert.deepEqual([sink.stats().inserted, sink.stats().rejected], [1, 0], 'inserted, not set aside as ERR_CDR_DB_REJECTED');
+  await sink.close();
 });
