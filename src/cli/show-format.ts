@@ -2,6 +2,7 @@ import type { ActiveCallRow } from '../b2bua/active-calls.js';
 import type { CertificateRow } from '../certificate-inventory.js';
 import type { TlsProfileSummary } from '../engine/engine-snapshot.js';
 import type { ConnectionInfo } from '../sip/transport/index.js';
+import { withoutControls } from '../common/printable.js';
 import { clockTime, duration, formatTable, hostPort } from './table.js';
 
 /** How `trunkgate show` prints each admin API answer on a terminal (the `--json` output is the answer itself). */
@@ -24,15 +25,18 @@ export function formatConnections(b: { count: number; connections: ConnectionInf
   ]);
   const out = formatTable(['ID', 'PROTO', 'DIRECTION', 'STATE', 'LOCAL', 'REMOTE', 'TENANT', 'TLS-PROFILE', 'TLS', 'MSGS IN/OUT'], rows);
   if (detail) {
+    // A connection's SNI and its peer's names are the peer's text: printed with `?` for each control character.
+    const detailed: string[] = [];
     for (const c of b.connections) {
-      out.push('', `connection ${c.id}: ${c.protocol} ${c.direction} ${hostPort(c.localAddress, c.localPort)} <-> ${hostPort(c.remoteAddress, c.remotePort)}, ${c.state}`);
-      out.push(`  listener ${c.listenerId ?? '-'}, tenant ${c.tenant ?? '-'}, TLS profile ${c.tlsProfile ?? '-'}, SNI ${c.servername ?? '-'}`);
-      out.push(`  opened ${clockTime(c.createdAt)}, last activity ${clockTime(c.lastActivityAt)}; bytes ${c.bytesIn} in, ${c.bytesOut} out; messages ${c.messagesIn} in, ${c.messagesOut} out`);
+      detailed.push('', `connection ${c.id}: ${c.protocol} ${c.direction} ${hostPort(c.localAddress, c.localPort)} <-> ${hostPort(c.remoteAddress, c.remotePort)}, ${c.state}`);
+      detailed.push(`  listener ${c.listenerId ?? '-'}, tenant ${c.tenant ?? '-'}, TLS profile ${c.tlsProfile ?? '-'}, SNI ${c.servername ?? '-'}`);
+      detailed.push(`  opened ${clockTime(c.createdAt)}, last activity ${clockTime(c.lastActivityAt)}; bytes ${c.bytesIn} in, ${c.bytesOut} out; messages ${c.messagesIn} in, ${c.messagesOut} out`);
       if (c.tls) {
-        out.push(`  TLS ${c.tls.version ?? '-'} ${c.tls.cipher ?? '-'} group ${c.tls.group ?? '-'}; peer chain ${c.tls.authorized ? 'verified' : 'not verified'}`);
-        out.push(`  peer identities ${c.tls.identities.length > 0 ? c.tls.identities.join(', ') : '-'}`);
+        detailed.push(`  TLS ${c.tls.version ?? '-'} ${c.tls.cipher ?? '-'} group ${c.tls.group ?? '-'}; peer chain ${c.tls.authorized ? 'verified' : 'not verified'}`);
+        detailed.push(`  peer identities ${c.tls.identities.length > 0 ? c.tls.identities.join(', ') : '-'}`);
       }
     }
+    out.push(...detailed.map(withoutControls));
   }
   out.push(`${b.count} connection${b.count === 1 ? '' : 's'}${b.connections.length < b.count ? `, ${b.connections.length} shown (--limit)` : ''}`);
   return out;

@@ -1,8 +1,14 @@
-/** Rows as aligned columns under a header, for a terminal: two spaces between columns, `-` for an empty cell. */
+import { withoutControls } from '../common/printable.js';
+
+/**
+ * Rows as aligned columns under a header, for a terminal: two spaces between columns, `-` for an empty cell. A cell
+ * may hold what a peer sent (a number, an SNI name): its control characters are printed as `?`
+ * (src/common/printable.ts), so no ESC or CR from the network reaches the terminal.
+ */
 export function formatTable(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | null | undefined>>): string[] {
   const cells = [header.map(String), ...rows.map((r) => header.map((_, i) => {
     const v = r[i];
-    return v === undefined || v === null || v === '' ? '-' : String(v);
+    return v === undefined || v === null || v === '' ? '-' : withoutControls(String(v));
   }))];
   const width = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(width[i]!))).join('  ').trimEnd());
