@@ -1,3 +1,4 @@
+import { printable } from '../common/printable.js';
 import type { PeerIdentity } from './identity.js';
 
 /** Stable reasons a TLS handshake or peer check failed (issue 3 item 7). */
@@ -123,7 +124,15 @@ export interface FailureContext {
   servername?: string;
 }
 
-/** One log line in CUBE's syslog form: `%SIP-2-TLS_HANDSHAKE_FAILED: ...`. */
+/** Names for a log line's text: each bounded and without control characters (src/common/printable.ts), `|` between. */
+function names(list: readonly string[]): string {
+  return list.map((n) => printable(n)).join('|') || '-';
+}
+
+/**
+ * One log line in CUBE's syslog form: `%SIP-2-TLS_HANDSHAKE_FAILED: ...`. The SNI and the certificate names are the
+ * peer's text: a CR or LF in them would start a line of its own in a text log, so they go through `printable`.
+ */
 export function formatCubeText(f: TlsFailure, ctx: FailureContext): string {
   const parts = [
     `TLS handshake failure - ${CUBE_REASON_TEXT[f.reason]}`,
@@ -132,11 +141,11 @@ export function formatCubeText(f: TlsFailure, ctx: FailureContext): string {
     ...(ctx.remotePort !== undefined ? [`remote_port=${ctx.remotePort}`] : []),
     ...(ctx.localAddress !== undefined ? [`local_addr=${ctx.localAddress}`] : []),
     ...(ctx.localPort !== undefined ? [`local_port=${ctx.localPort}`] : []),
-    ...(ctx.tenant !== undefined ? [`tenant=${ctx.tenant}`] : []),
-    ...(ctx.profile !== undefined ? [`profile=${ctx.profile}`] : []),
-    ...(ctx.servername !== undefined ? [`sni=${ctx.servername}`] : []),
-    ...(f.expected ? [`expected=${f.expected.join('|') || '-'}`] : []),
-    ...(f.presented ? [`presented=${f.presented.join('|') || '-'}`] : []),
+    ...(ctx.tenant !== undefined ? [`tenant=${printable(ctx.tenant)}`] : []),
+    ...(ctx.profile !== undefined ? [`profile=${printable(ctx.profile)}`] : []),
+    ...(ctx.servername !== undefined ? [`sni=${printable(ctx.servername)}`] : []),
+    ...(f.expected ? [`expected=${names(f.expected)}`] : []),
+    ...(f.presented ? [`presented=${names(f.presented)}`] : []),
     `code=${f.code}`,
   ];
   return `%SIP-2-TLS_HANDSHAKE_FAILED: ${parts.join(', ')}`;
@@ -147,5 +156,5 @@ export function sipxText(f: TlsFailure, direction: TlsDirection): string | undef
   if (f.reason !== 'name-mismatch') return undefined;
   return direction === 'client'
     ? 'Certificate identity does not match requested domain'
-    : `No matching TLS Peer found for ${(f.presented ?? []).join(', ') || '(no identities)'}`;
+    : `No matching TLS Peer found for ${(f.presented ?? []).map((n) => printable(n)).join(', ') || '(no identities)'}`;
 }

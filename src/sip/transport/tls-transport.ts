@@ -1,6 +1,7 @@
 import { isIP, type Server, type Socket } from 'node:net';
 import { createServer, connect, type ConnectionOptions, type SecureContextOptions, type Server as TlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { GatewayError } from '../../common/gateway-error.js';
+import { printable } from '../../common/printable.js';
 import { transportError } from './errors.js';
 import { normalizeAddress } from './address.js';
 import { tcpSocketOf } from './connection-gate.js';
@@ -97,7 +98,7 @@ export class TlsTransport extends StreamTransport {
     server.on('tlsClientError', (e: Error, socket: TLSSocket) => {
       this.o.handshakeDone?.(socket);
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
-      this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? sn : undefined, socket.remotePort);
+      this.o.user.onHandshakeError(this, e, socket.remoteAddress, typeof sn === 'string' && sn.length > 0 ? printable(sn) : undefined, socket.remotePort);
       // With a tlsClientError listener Node leaves the socket open: a failed or timed-out handshake would keep its
       // file descriptor until the peer went away.
       socket.destroy();
@@ -113,7 +114,7 @@ export class TlsTransport extends StreamTransport {
   #onSecure(socket: TLSSocket): void {
     this.o.handshakeDone?.(socket);
     const sn = (socket as TLSSocket & { servername?: string | false }).servername;
-    const sni = typeof sn === 'string' && sn.length > 0 ? sn : undefined;
+    const sni = typeof sn === 'string' && sn.length > 0 ? printable(sn) : undefined;
     // Built field by field: this runs once per accepted handshake, and a flood of them is the case that counts.
     const extra: TlsPeerExtra = { inbound: true };
     let profile = this.o.tlsProfile;
