@@ -141,6 +141,11 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     if (t.digest && input.env && input.env[t.digest.passwordEnv] === undefined) {
       problem('WARN_CONFIG_ENV', at('digest', 'passwordEnv'), `environment variable ${t.digest.passwordEnv} is not set`);
     }
+    for (const k of ['digest', 'register'] as const) {
+      if (t[k] !== undefined && t[k].realm === undefined) {
+        problem('WARN_CONFIG_DIGEST_REALM', at(k, 'realm'), `no realm: the ${k} credentials answer a digest challenge from any realm; name the one they are for`);
+      }
+    }
     if (t.registerRelay !== undefined) {
       const to = config.tenants[t.registerRelay.to];
       if (to === undefined) problem('ERR_CONFIG_REFERENCE', at('registerRelay', 'to'), `tenant "${t.registerRelay.to}" is not defined in tenants`);

@@ -30,7 +30,9 @@ export type ConfigProblemCode =
   /** Not an error: worth saying (an unset environment variable...). */
   | 'WARN_CONFIG_ENV'
   /** Not an error: a call limit that cannot bind as written (above its tenant's, or shared out over app workers). */
-  | 'WARN_CONFIG_LIMIT';
+  | 'WARN_CONFIG_LIMIT'
+  /** Not an error: digest or register credentials without a realm, which answer a challenge from any realm. */
+  | 'WARN_CONFIG_DIGEST_REALM';
 
 /** One problem: where (file, line, path such as `tenants.acme.tlsProfile`) and what. */
 export interface ConfigProblem {
