@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SlotMap, systemClock, type Clock } from '../common/index.js';
+import { printableOrNull } from '../common/printable.js';
 import { sipReason } from './reason.js';
 import type { CallControl } from './supervise-legs.js';
 
@@ -23,6 +24,14 @@ export function callIdApp(id: string): number | undefined {
 export function legCallIds(aCallId: string | undefined, uac: object): string[] {
   const b = (uac as { sip?: { callId?: unknown } }).sip?.callId;
   return [...(aCallId ? [aCallId] : []), ...(typeof b === 'string' && b !== '' ? [b] : [])];
+}
+
+/**
+ * The facts as the call list keeps them: the numbers a peer sent are printable text of bounded length
+ * (src/common/printable.ts), whichever path (ringing, policy pipeline, plain bridge) listed the call.
+ */
+function kept<F extends SetupFacts>(facts: F): F {
+  return { ...facts, callingNumber: printableOrNull(facts.callingNumber), calledNumber: printableOrNull(facts.calledNumber) };
 }
 
 interface Entry {
@@ -83,7 +92,7 @@ export class ActiveCalls {
    */
   setUp(facts: SetupFacts, clear: (cause: string, reason: string) => void, abandon?: (cause: string, reason: string) => void): CallSetup {
     const id = this.#newId();
-    const e: RingingEntry = { facts, clear, abandon, asked: false };
+    const e: RingingEntry = { facts: kept(facts), clear, abandon, asked: false };
     this.#ringing.set(id, e);
     this.#mark(id);
     return {
@@ -107,7 +116,7 @@ export class ActiveCalls {
   add(call: CallControl, facts: CallFacts, setupId?: string): string | undefined {
     if (call.ended) return undefined;
     const id = setupId !== undefined && !this.#calls.has(setupId) ? setupId : this.#newId();
-    this.#calls.set(id, { call, facts, asked: false });
+    this.#calls.set(id, { call, facts: kept(facts), asked: false });
     this.#mark(id);
     call.onEnd(() => {
       this.#calls.delete(id);

@@ -4,6 +4,7 @@ import type { ConnectionInfo } from '../sip/transport/index.js';
 import { adminRequest, refusal, resolveAdminEndpoint, type AdminEndpoint, type AdminIo } from './admin-client.js';
 import { parseHostPort } from './pki-remote.js';
 import { hostPort } from './table.js';
+import { withoutControls } from '../common/printable.js';
 
 export const CLEAR_USAGE = `Usage:
   trunkgate clear call ID                         BYE on both legs of a live call (trunkgate show calls gives IDs)
@@ -66,7 +67,7 @@ async function clearOne(endpoint: AdminEndpoint, path: string, io: AdminIo, json
 }
 
 function describeCall(id: string, b: { state: string; call: { callIds: string[]; callingNumber: string | null; calledNumber: string | null; app: number; answerAt?: number | null } }): string {
-  return `call ${id} (${b.call.callingNumber ?? '-'} -> ${b.call.calledNumber ?? '-'}, Call-ID ${b.call.callIds.join(' ')}, app ${b.call.app}): `
+  return `call ${id} (${withoutControls(b.call.callingNumber ?? '-')} -> ${withoutControls(b.call.calledNumber ?? '-')}, Call-ID ${withoutControls(b.call.callIds.join(' '))}, app ${b.call.app}): `
     + `${clearedHow(b.call.answerAt)}; ${b.state === 'ended' ? 'ended' : `ending (${b.call.answerAt === null ? 'the setup is still stopping' : 'a BYE is still out'})`}`;
 }
 

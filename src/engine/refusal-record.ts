@@ -2,6 +2,7 @@ import { getHeader } from '../sip/message/index.js';
 import { addressUser, calledUser } from '../policy/uri-user.js';
 import type { SipRequest } from '../sip/message/types.js';
 import { ownString } from '../sip/message/own-string.js';
+import { MAX_KEPT_CHARS, printable } from '../common/printable.js';
 import type { TransactionErrorCode } from '../sip/transaction/errors.js';
 import type { BadRequestCode, Flow, TransportProtocol } from '../sip/transport/types.js';
 import type { CoreErrorCode } from './core/errors.js';
@@ -49,19 +50,18 @@ export interface RefusalReporter {
   refused(request: SipRequest, flow: Flow, status: number, reason: string, code: RefusalCode, tenant?: string): void;
 }
 
-/** Longest text a record keeps of any string the network sent. */
-export const MAX_FIELD_CHARS = 256;
+/** Longest text a record keeps of any string the network sent (the same as every record: src/common/printable.ts). */
+export const MAX_FIELD_CHARS = MAX_KEPT_CHARS;
 /** Longest header value read for a URI: enough for any real From or Request-URI, and a bound on what one parse costs. */
 const MAX_URI_INPUT = 2_048;
 
 /**
- * A copy of network text that keeps nothing of the message it came from, at most MAX_FIELD_CHARS long, with control
- * characters (a `%00` a URI decoded to, a CR) replaced: the record goes into a log line, a file and a database column.
+ * A copy of network text that keeps nothing of the message it came from, printable as every record keeps it (at most
+ * MAX_FIELD_CHARS long, each control character, a `%00` a URI decoded to or a CR, as `?`): the record goes into a
+ * log line, a file and a database column.
  */
 export function capped(text: string): string {
-  const cut = ownString(text.slice(0, MAX_FIELD_CHARS));
-  // eslint-disable-next-line no-control-regex
-  return cut.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return ownString(printable(text, MAX_FIELD_CHARS));
 }
 
 /**

@@ -1,5 +1,4 @@
 import { isFailoverStatus } from '../../policy/index.js';
-import { printableOrNull } from '../../common/printable.js';
 import { legCallIds, type ActiveCalls } from '../active-calls.js';
 import { attemptBLeg, type PlaceCallSrf } from '../b-leg-attempt.js';
 import { sipErrorStatus } from '../bridge-call.js';
@@ -262,8 +261,8 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     sources: { A: locals.sourceAddress ?? req.source_address, B: `dial-peer:${used!.dialPeer}` },
     aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active, media: media?.inDialog, listedAs: setup?.id,
     facts: {
-      callIds: legCallIds(locals.callId, legs.uac), tenantIn: locals.tenantIn ?? null, tenantOut: used!.tenant, dialPeer: used!.dialPeer, callingNumber: printableOrNull(locals.callingNumber),
-      calledNumber: printableOrNull(locals.calledNumber), startAt: locals.startedAt, answerAt,
+      callIds: legCallIds(locals.callId, legs.uac), tenantIn: locals.tenantIn ?? null, tenantOut: used!.tenant, dialPeer: used!.dialPeer, callingNumber: locals.callingNumber ?? null,
+      calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt, answerAt,
     },
     ...(aSession?.ok ? { aSession } : {}),
     // The call's slots go back as it ends, before rtpengine's figures for its CDR come.

@@ -32,6 +32,8 @@ test('From <sip:5551234%00%1b[2J@x>: the CDR and the call list hold 5551234??[2J
   const c = call('<sip:5551234%00%1b[2J@x>');
   const a = await c.srf.attempt(0);
   assert.equal((a.opts.headers as Record<string, string>).From, '<sip:5551234%00%1B%5B2J@localhost>', 'the B leg as before');
+  const ringing = c.active.list(10).calls[0];
+  assert.deepEqual([ringing?.state, ringing?.callingNumber], ['ringing', '5551234??[2J'], 'the ringing row too');
   const uas = new FakeDialog();
   a.resolve({ uas, uac: new FakeDialog() });
   await settle();

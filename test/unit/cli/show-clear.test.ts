@@ -150,3 +150,10 @@ test('show trunks: registration trunks under the pinged ones, with their state, 
   assert.match(text, /carrier\s+sip:trunk1@carrier\.test\s+192\.0\.2\.20:5060\s+registered\s+2026-12-04T13:00:00\.000Z\s+0\s+200/);
   assert.match(text, /backup\s+sip:trunk2@b\.test\s+dns:b\.test\s+failed\s+-\s+3\s+answered 401/);
 });
+
+test('clear call prints the numbers and Call-IDs the API gave with each control character as ?', async (t) => {
+  const hostile = { ...call, callingNumber: '1001\u001b]0;owned\u0007', calledNumber: '30\r\n01', callIds: ['a\u009b@pbx'] };
+  const r = rig(t, () => [200, { id: call.id, state: 'ended', call: hostile }]);
+  assert.equal(await clearCommand(['call', '1-0a0b0c0d', ...r.p], r.io), 0);
+  assert.equal(r.out[0], 'call 1-0a0b0c0d (1001?]0;owned? -> 30??01, Call-ID a?@pbx, app 1): BYE sent on both legs; ended');
+});

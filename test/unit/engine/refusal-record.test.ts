@@ -79,4 +79,5 @@ test('capped returns a copy no longer than the cap, whatever it is given', () =>
   assert.equal(capped('x'.repeat(1_000)).length, MAX_FIELD_CHARS);
   assert.equal(capped('abc'), 'abc');
   assert.equal(capped('a\u0000b\u007fc\r\n'), 'a?b?c??');
+  assert.equal(capped('csi\u009b2J'), 'csi?2J', 'C1 controls too, as every record keeps text (src/common/printable.ts)');
 });
