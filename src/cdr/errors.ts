@@ -2,6 +2,8 @@
 export type CdrErrorCode =
   /** The JSON-lines file could not be opened, written or rotated: records go on to the log line and the database. */
   | 'ERR_CDR_FILE'
+  /** The JSON-lines file's path no longer names the file being written (deleted, renamed away, replaced): it is opened again. */
+  | 'ERR_CDR_FILE_GONE'
   /** The database refused a connection, a query or the schema migration: records wait in the on-disk queue. */
   | 'ERR_CDR_DB'
   /** The database refused some rows for what they hold: those records are only in the file and the log line. */
