@@ -1,6 +1,7 @@
 import { validateCipherName } from './tls/cipher-names.js';
 import {
-  b2buaPolicyFromConfig, trustPlanFromConfig, formatProblem, reloadConfig, type ConfigProblem, type GatewayConfig,
+  b2buaPolicyFromConfig, trustPlanFromConfig, formatProblem, readConfigDocumentsStable, reloadConfig, type ConfigProblem, type GatewayConfig,
+  type StableReadOptions,
 } from './config/index.js';
 import type { EngineSnapshot } from './engine/engine-snapshot.js';
 import type { Gateway } from './gateway.js';
@@ -25,6 +26,8 @@ export interface GatewayReloaderOptions {
   config: GatewayConfig;
   env: Readonly<Record<string, string | undefined>>;
   log: Logger;
+  /** The clock and waits of the read that waits out files still being written (tests); absent: the system's. */
+  stableRead?: StableReadOptions;
 }
 
 const TLS_SECTIONS = ['trustpoints', 'trustStores', 'tlsCiphers', 'tlsProfiles', 'tenants'];
@@ -166,7 +169,10 @@ export class GatewayReloader {
   async #reloadConfig(trigger: ReloadTrigger): Promise<ConfigReloadReport> {
     const { log, env, gateway } = this.#o;
     const current = this.#config;
-    const r = reloadConfig(current, this.#o.profilesDir, { validateCipherName, env });
+    // Files still being written are waited for (or refused), and a file the running configuration has content from
+    // that is now empty is refused: both are a file caught mid-write, not a new configuration.
+    const read = await readConfigDocumentsStable(this.#o.profilesDir, this.#o.stableRead);
+    const r = reloadConfig(current, this.#o.profilesDir, { validateCipherName, env, read, running: current });
     const warnings = r.warnings.map(fromConfigProblem);
     const refuse = (changed: string[], problems: ReloadProblem[], tls?: TlsReloadReport): ConfigReloadReport => {
       log.warn({ code: 'ERR_CONFIG_INVALID', trigger, problems }, `trunkgate: configuration reload refused; the running configuration stays (${problems.length} problem${problems.length === 1 ? '' : 's'})`);

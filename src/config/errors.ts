@@ -7,6 +7,13 @@ export type ConfigErrorCode = 'ERR_CONFIG_INVALID';
 export type ConfigProblemCode =
   /** No `*.yaml` file, or a file that cannot be read. */
   | 'ERR_CONFIG_READ'
+  /** A reload found a file still being written (changed within 300 ms of each read, or while it was read) for 2 s. */
+  | 'ERR_CONFIG_FILE_UNSTABLE'
+  /**
+   * A reload found empty (or only comments) a file the running configuration has content from: a file caught
+   * mid-write, not a way to empty a list (write `dialPeers: []`).
+   */
+  | 'ERR_CONFIG_FILE_EMPTIED'
   /** YAML syntax, including a key repeated inside one file. */
   | 'ERR_CONFIG_YAML'
   /** The same key (or dial-peer id) defined in two files. */

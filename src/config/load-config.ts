@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { z } from 'zod';
 import type { PermissionCategory } from '../policy/types.js';
 import { formatPath, type ConfigPath } from './config-path.js';
@@ -13,6 +13,9 @@ import { AdminSchema, EngineSchema, GatewaySchema, ListenerSchema } from './gate
 import { listListeners, type ListenerSpec } from './list-listeners.js';
 import { mergeDocuments, type ConfigDocument, type MergedDocuments } from './merge-documents.js';
 import { resolveConfigPaths } from './resolve-paths.js';
+import { listConfigFiles, type ReadDocuments } from './stable-read.js';
+
+export { readConfigDocumentsStable, type ReadDocuments, type StableReadOptions } from './stable-read.js';
 
 /** The validated, frozen configuration every layer takes its slice of. */
 export type GatewayConfig = DeepReadonly<
@@ -23,6 +26,8 @@ export type GatewayConfig = DeepReadonly<
     listeners: ListenerSpec[];
     /** The files it was read from. */
     files: string[];
+    /** Those of `files` that held nothing (empty, or only comments); a reload may find them so again. */
+    emptyFiles: string[];
   }
 >;
 
@@ -31,6 +36,13 @@ export interface LoadConfigOptions {
   validateCipherName?: CipherNameValidator;
   /** For warnings about unset secret variables (process.env); absent: not checked. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The files as read already (a reload reads them with readConfigDocumentsStable); absent: read here, once. */
+  read?: ReadDocuments;
+  /**
+   * On a reload, the configuration the gateway runs: a file it has content from that is now empty, or only comments,
+   * is refused (ERR_CONFIG_FILE_EMPTIED). Absent (a start, a check): an empty file is taken as empty.
+   */
+  running?: GatewayConfig;
 }
 
 export type ConfigResult =
@@ -43,19 +55,8 @@ export function resolveConfigDir(flag?: string, env: Readonly<Record<string, str
 }
 
 /** Every `*.yaml` / `*.yml` of a directory (by name), or the files given, read as text. */
-export function readConfigDocuments(source: string | readonly string[]): { documents: ConfigDocument[]; problems: ConfigProblem[] } {
-  const problems: ConfigProblem[] = [];
-  let files: string[];
-  if (typeof source === 'string') {
-    try {
-      files = statSync(source).isDirectory()
-        ? readdirSync(source).filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => join(source, n))
-        : [source];
-    } catch (e) {
-      return { documents: [], problems: [{ code: 'ERR_CONFIG_READ', file: source, path: '', message: (e as Error).message }] };
-    }
-    if (files.length === 0) problems.push({ code: 'ERR_CONFIG_READ', file: source, path: '', message: 'no *.yaml file in this directory' });
-  } else files = [...source];
+export function readConfigDocuments(source: string | readonly string[]): ReadDocuments {
+  const { files, problems } = listConfigFiles(source);
   const documents: ConfigDocument[] = [];
   for (const file of files) {
     try {
@@ -65,6 +66,21 @@ export function readConfigDocuments(source: string | readonly string[]): { docum
     }
   }
   return { documents, problems };
+}
+
+/**
+ * The files the running configuration has content from that are now empty: `cp` and a shell's `>` leave a file
+ * empty for a moment, and a reload that took that for the new configuration would drop every dial peer (each call a
+ * 404) or every TLS-peer restriction. Emptying a list is written out (`dialPeers: []`).
+ */
+function emptiedFiles(empty: readonly string[], running: GatewayConfig): ConfigProblem[] {
+  const had = new Set(running.files);
+  const wasEmpty = new Set(running.emptyFiles);
+  return empty.filter((f) => had.has(f) && !wasEmpty.has(f)).map((file) => ({
+    code: 'ERR_CONFIG_FILE_EMPTIED', file, path: '',
+    message: 'is empty (or only comments) but the running configuration has content from it: taken for a file caught mid-write; '
+      + 'to empty a list, write it out (dialPeers: [])',
+  }));
 }
 
 function issueProblems(issues: readonly z.core.$ZodIssue[], merged: MergedDocuments): ConfigProblem[] {
@@ -150,7 +166,7 @@ function sortByPlace(problems: ConfigProblem[], documents: readonly ConfigDocume
  */
 export function parseConfig(documents: readonly ConfigDocument[], opts: LoadConfigOptions = {}): ConfigResult {
   const merged = mergeDocuments(documents);
-  const problems: ConfigProblem[] = [...merged.problems];
+  const problems: ConfigProblem[] = [...merged.problems, ...(opts.running ? emptiedFiles(merged.empty, opts.running) : [])];
   const parsed = ConfigSchema.safeParse(merged.raw);
   let sections: ConfigSections;
   if (parsed.success) sections = parsed.data;
@@ -192,13 +208,14 @@ export function parseConfig(documents: readonly ConfigDocument[], opts: LoadConf
     permissionCategories: categories,
     listeners: listListeners(holesFree),
     files: documents.map((d) => d.file),
+    emptyFiles: merged.empty,
   });
   return { ok: true, config, warnings };
 }
 
 /** Reads and validates a profiles directory (or list of files), returning the outcome as a value. */
 export function tryLoadConfig(source: string | readonly string[], opts: LoadConfigOptions = {}): ConfigResult {
-  const read = readConfigDocuments(source);
+  const read = opts.read ?? readConfigDocuments(source);
   const result = parseConfig(read.documents, opts);
   if (read.problems.length === 0) return result;
   const problems = [...read.problems, ...(result.ok ? [] : result.problems)];

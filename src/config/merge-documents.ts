@@ -21,6 +21,8 @@ export interface MergedDocuments {
   /** The merged, not yet validated object. */
   raw: Record<string, unknown>;
   problems: ConfigProblem[];
+  /** The files that hold no document: empty, blank, or only comments. */
+  empty: string[];
   /** Which file (and line) a path of the merged object came from. */
   locate(path: ConfigPath): Location;
 }
@@ -61,6 +63,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function mergeDocuments(documents: readonly ConfigDocument[]): MergedDocuments {
   const raw: Record<string, unknown> = {};
   const problems: ConfigProblem[] = [];
+  const empty: string[] = [];
   const sources = new Map<string, Source>();
   const parsed = new Map<string, { doc: Document; lines: LineCounter }>();
 
@@ -116,7 +119,11 @@ export function mergeDocuments(documents: readonly ConfigDocument[]): MergedDocu
       problems.push({ code: 'ERR_CONFIG_YAML', file, path: '', message: (e as Error).message });
       continue;
     }
-    if (value === null || value === undefined) continue;
+    if (value === null || value === undefined) {
+      // Nothing to merge; whether that is a file emptied on purpose or one caught mid-write is the loader's call.
+      empty.push(file);
+      continue;
+    }
     parsed.set(file, { doc, lines });
     if (!isPlainObject(value)) {
       problems.push({ code: 'ERR_CONFIG_SCHEMA', file, line: 1, path: '', message: 'a configuration file holds a mapping of sections (gateway, tenants, ...)' });
@@ -157,5 +164,5 @@ export function mergeDocuments(documents: readonly ConfigDocument[]): MergedDocu
       }
     }
   }
-  return { raw, problems, locate };
+  return { raw, problems, empty, locate };
 }
