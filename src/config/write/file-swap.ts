@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, lstatSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic, writeTarget } from './atomic-write.js';
 import { ConfigWriteError } from './errors.js';
 import { attempt as quietly } from '../../common/attempt.js';
 
@@ -10,11 +10,14 @@ import { attempt as quietly } from '../../common/attempt.js';
  * write replaces only bytes it read whole (UTF-8 text, unchanged since it was read), or makes a file where there was
  * none; the previous bytes stay beside the file as `.<name>.<random>.prev` (not a `*.yaml`, so no loader reads it)
  * until the gateway has taken the new text. The way back touches that one file, and only while it still holds
- * exactly what the write put there: what anyone else wrote meanwhile is never overwritten or removed.
+ * exactly what the write put there: what anyone else wrote meanwhile is never overwritten or removed. A file that is a
+ * symbolic link is swapped where it leads (its backup beside that file), so the link stays a link.
  */
 
 export interface Swap {
   file: string;
+  /** The file the write replaced: `file`, or where its links lead. */
+  target: string;
   /** The previous bytes, kept beside the file; absent when the write made the file. */
   backup: string | undefined;
   previous: string | undefined;
@@ -73,12 +76,19 @@ export function swapIn(file: string, previous: string | undefined, text: string)
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw changedMeanwhile(file);
       throw writeFailed(file, e);
     }
-    return { file, backup: undefined, previous, written: text };
+    return { file, target: file, backup: undefined, previous, written: text };
   }
-  const backup = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.prev`);
+  let target: string;
+  try {
+    target = writeTarget(file);
+  } catch (e) {
+    throw writeFailed(file, e);
+  }
+  // The backup is a hard link to the file the link leads to (a link to the link would follow it to the new text).
+  const backup = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.prev`);
   try {
     try {
-      linkSync(file, backup);
+      linkSync(target, backup);
     } catch {
       writeFileAtomic(backup, previous, { exclusive: true });
     }
@@ -87,12 +97,12 @@ export function swapIn(file: string, previous: string | undefined, text: string)
   }
   try {
     if (!readFileSync(backup).equals(Buffer.from(previous, 'utf8'))) throw changedMeanwhile(file);
-    writeFileAtomic(file, text);
+    writeFileAtomic(target, text);
   } catch (e) {
     quietly(() => unlinkSync(backup));
     throw e instanceof ConfigWriteError ? e : writeFailed(file, e);
   }
-  return { file, backup, previous, written: text };
+  return { file, target, backup, previous, written: text };
 }
 
 function writeFailed(file: string, e: unknown): ConfigWriteError {
@@ -109,7 +119,7 @@ export function keep(swap: Swap): void {
  * bytes written again. Returns why it could not; then the file and the backup are left as they are.
  */
 export function putBack(swap: Swap): string | undefined {
-  const { file, backup, previous, written } = swap;
+  const { target: file, backup, previous, written } = swap;
   let now: string | undefined;
   try {
     now = readWhole(file);
