@@ -12,6 +12,8 @@ import type { PgClient, PostgresSinkOptions, PostgresSinkStats } from './postgre
 
 /** Batches held in memory for the database at most; past it the oldest go to the on-disk queue. */
 const MAX_PENDING_BATCHES = 20;
+/** How long close() waits for the database before what it has not taken goes to the on-disk queue instead. */
+export const CLOSE_DEADLINE_MS = 3_000;
 
 /**
  * CDRs into PostgreSQL: batched multi-row INSERTs into a table the gateway creates and migrates itself. While the
@@ -19,6 +21,7 @@ const MAX_PENDING_BATCHES = 20;
  * on-disk queue; when it is back, the queue is replayed oldest first before any newer batch, so records arrive in order.
  * Every record has its own id and inserts skip ids already there, so a replayed batch is never stored twice.
  * A full queue is counted and logged once a minute (ERR_CDR_QUEUE_FULL); the JSON-lines file still has those.
+ * A close waits for the database only so long: past its deadline the rest is queued on disk (fsync'd) instead.
  */
 export class PostgresSink {
   readonly #o: PostgresSinkOptions;
@@ -27,6 +30,9 @@ export class PostgresSink {
   readonly #queue: DiskQueue<CdrRecord>;
   readonly #batchSize: number;
   #pending: CdrRecord[] = [];
+  /** The batch an INSERT is out for, and records on their way into the queue: not yet safe either. */
+  #inserting: CdrRecord[] | undefined;
+  #queueing = 0;
   #flushTimer: TimerHandle | undefined;
   #client: PgClient | undefined;
   #up = false;
@@ -35,6 +41,9 @@ export class PostgresSink {
   #retryMs: number;
   #pump: Promise<void> | undefined;
   #closing = false;
+  #closed: Promise<void> | undefined;
+  /** Past the close deadline: the queue has everything; what the database answers after that changes nothing. */
+  #abandoned = false;
   #replayBlockedUntil = 0;
   readonly #stats = { inserted: 0, duplicates: 0, batches: 0, queued: 0, spilled: 0, replayed: 0, queueFull: 0, rejected: 0, lost: 0, dbErrors: 0 };
 
@@ -72,21 +81,35 @@ export class PostgresSink {
     this.#flushTimer?.cancel();
     this.#flushTimer = undefined;
     this.#kick();
+    await this.#idle();
+  }
+
+  async #idle(): Promise<void> {
     while (this.#pump) await this.#pump;
   }
 
   /**
-   * Stops: what is pending goes to the database when it is up and nothing is queued before it, else to the
-   * queue (replayed at the next start); then the connection ends.
+   * Stops: what is pending goes to the database when it is up and nothing is queued before it, else to the queue
+   * (replayed at the next start); then the connection ends. A database that has not taken it all `deadlineMs` after
+   * the close began is not waited for: the batch it is on and every record pending go to the queue (a row it
+   * still inserts is not stored twice: replays skip ids already there). Idempotent.
    */
-  async close(): Promise<void> {
-    if (this.#closing) return;
+  close(deadlineMs = CLOSE_DEADLINE_MS): Promise<void> {
+    return (this.#closed ??= this.#close(deadlineMs));
+  }
+
+  async #close(deadlineMs: number): Promise<void> {
     this.#closing = true;
     this.#retryTimer?.cancel();
     this.#flushTimer?.cancel();
     this.#flushTimer = undefined;
     this.#kick();
-    while (this.#pump) await this.#pump;
+    let deadline: TimerHandle | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      deadline = this.#clock.setTimeout(() => resolve(true), deadlineMs);
+    });
+    if (await Promise.race([this.#idle().then(() => false), late])) await this.#spool(deadlineMs);
+    deadline?.cancel();
     await this.#queue.close();
     const c = this.#client;
     this.#client = undefined;
@@ -94,9 +117,22 @@ export class PostgresSink {
     await c?.end().catch(() => undefined);
   }
 
+  /** The close deadline passed: the batch the database still has and the records pending, into the on-disk queue. */
+  async #spool(deadlineMs: number): Promise<void> {
+    this.#abandoned = true;
+    const left = [...(this.#inserting ?? []), ...this.#pending];
+    this.#inserting = undefined;
+    this.#pending = [];
+    if (left.length === 0) return;
+    this.#o.log.warn({ code: 'ERR_CDR_DB' satisfies CdrErrorCode, records: left.length, deadlineMs, table: this.#o.table },
+      `cdr: the database has not taken ${left.length} record(s) ${deadlineMs} ms into the stop; they go to the on-disk queue, replayed at the next start`);
+    for (let i = 0; i < left.length; i += this.#batchSize) await this.#enqueue(left.slice(i, i + this.#batchSize));
+  }
+
   stats(): PostgresSinkStats {
     const queue = this.#queue.stats();
-    return { table: this.#o.table, connected: this.#up, ...this.#stats, lost: this.#stats.lost + queue.unreadableRecords, pending: this.#pending.length, queue };
+    const pending = this.#pending.length + (this.#inserting?.length ?? 0) + this.#queueing;
+    return { table: this.#o.table, connected: this.#up, ...this.#stats, lost: this.#stats.lost + queue.unreadableRecords, pending, queue };
   }
 
   #kick(): void {
@@ -134,9 +170,16 @@ export class PostgresSink {
         await this.#replayOne();
         continue;
       }
-      if (this.#pending.length === 0) return;
+      if (this.#pending.length === 0 || this.#abandoned) return;
       const batch = this.#pending.splice(0, this.#batchSize);
-      if (this.#up && this.#queue.empty && (await this.#insert(batch))) continue;
+      if (this.#up && this.#queue.empty) {
+        this.#inserting = batch;
+        const settled = await this.#insert(batch);
+        // Past the close deadline the batch is in the queue already.
+        if (this.#abandoned) return;
+        this.#inserting = undefined;
+        if (settled) continue;
+      }
       await this.#enqueue(batch);
     }
   }
@@ -178,7 +221,7 @@ export class PostgresSink {
         if (!rowTrouble(err)) {
           this.#down(err);
           if (replay) return false;
-          await this.#enqueue(batch.slice(i));
+          if (!this.#abandoned) await this.#enqueue(batch.slice(i));
           return true;
         }
         if (replay) replay.rejected++;
@@ -192,6 +235,7 @@ export class PostgresSink {
   }
 
   async #enqueue(batch: CdrRecord[]): Promise<void> {
+    this.#queueing += batch.length;
     try {
       if (await this.#queue.append(batch)) {
         this.#stats.queued += batch.length;
@@ -205,6 +249,8 @@ export class PostgresSink {
       this.#stats.lost += batch.length;
       this.#limited.line('error', 'ERR_CDR_QUEUE_IO' satisfies CdrErrorCode, { err, dir: this.#o.queueDir, records: batch.length },
         `cdr: cannot write the on-disk queue in ${this.#o.queueDir}; those records are in the JSON-lines file and the cdr log line`);
+    } finally {
+      this.#queueing -= batch.length;
     }
   }
 
