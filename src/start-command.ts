@@ -1,11 +1,13 @@
+import type { Logger } from 'pino';
 import { startAdmin, type AdminServer } from './admin/index.js';
+import type { CdrErrorCode, CdrSink } from './cdr/index.js';
 import { isGatewayError, startIdleMemoryRelease } from './common/index.js';
 import { ADMIN_CAUSE, ADMIN_REASON } from './b2bua/active-calls.js';
 import { compileProfile } from './cli/tls-probe.js';
 import { probeTls, validateCipherName } from './tls/index.js';
 import { ConfigStore } from './config/write/index.js';
 import { configInvalid, readEnvOverrides, resolveConfigDir } from './config/index.js';
-import { randomSecret, startGateway, type GatewayOptions } from './gateway.js';
+import { randomSecret, startGateway, type Gateway, type GatewayOptions } from './gateway.js';
 import { startExternalGateway } from './gateway-external.js';
 import { GatewayReloader } from './gateway-reload.js';
 import { CertificateExpiryWatch } from './cert-expiry.js';
@@ -28,6 +30,14 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
   const tty = process.stdout.isTTY === true;
   const logStyle: LogStyle = { format: logFormatFor(overrides.ok ? overrides.value.TRUNKGATE_LOG_FORMAT : undefined, tty), colour: tty };
   const log = createLogger({ level: envLevel ?? 'info', ...logStyle });
+  let started: Gateway | undefined;
+  let exiting = false;
+  // Every exit once the gateway may hold CDRs: the file and the database get their bounded time first.
+  const exit = (code: number): void => {
+    if (exiting) return;
+    exiting = true;
+    void closeCdrsBeforeExit(started?.cdr, log).finally(() => process.exit(code));
+  };
   try {
     if (!overrides.ok) throw configInvalid(overrides.problems);
     const over = overrides.value;
@@ -47,17 +57,18 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
     routeConsoleToLog(log);
     process.on('uncaughtException', (err) => {
       log.fatal({ err, code: 'ERR_GATEWAY_UNCAUGHT' }, 'trunkgate: uncaught error; exiting');
-      process.exit(1);
+      exit(1);
     });
     // Engine mode external: no engine here; the b2bua connects to drachtio-server (waiting for it if it is down).
     const gw = plan.external ? await startExternalGateway(options) : await startGateway(options);
+    started = gw;
     // After a flood the heap it grew goes back to the system once the gateway is idle again (the engine's thread does
     // the same for its own heap).
     startIdleMemoryRelease();
     // The engine worker dying leaves no SIP: end non-zero at once so the service manager restarts us.
     gw.onEngineFailure((f) => {
       log.fatal({ code: f.code, exitCode: f.exitCode, err: f.err }, `trunkgate: ${f.message}; exiting`);
-      process.exit(70);
+      exit(70);
     });
     // Reloads: a trustpoint, trust store or CRL changed on disk rebuilds the TLS profiles; SIGHUP and the admin
     // API read the whole configuration again. A bad file or certificate keeps the running one and says why.
@@ -142,14 +153,14 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
       process.off('SIGHUP', onHup);
       const force = setTimeout(() => {
         log.error({ code: 'ERR_GATEWAY_STOP' }, 'trunkgate: stop took too long; exiting');
-        process.exit(1);
+        exit(1);
       }, (drainSeconds + 15) * 1000);
       force.unref();
       void gw.shutdown({ drainSeconds, retryAfterSeconds: drain.retryAfterSeconds })
         .then((r) => log.info({ drainedAlone: r.drainedAlone, ended: r.ended }, 'trunkgate: calls drained'))
         .then(() => admin?.close()).catch(() => undefined).then(() => {
           log.info({ code: 'EVT_GATEWAY_STOPPED' }, 'trunkgate: stopped');
-          process.exit(0);
+          exit(0);
         });
     };
     process.on('SIGINT', () => stop('SIGINT'));
@@ -158,6 +169,37 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
     const code = isGatewayError(e) ? e.code : 'ERR_GATEWAY_START';
     if (code === 'ERR_CONFIG_INVALID') console.error(e instanceof Error ? e.message : String(e));
     log.fatal({ err: e, code }, 'trunkgate: failed to start');
-    process.exit(1);
+    exit(1);
   }
+}
+
+/**
+ * How long the CDR file and database get to close before the process exits on a fatal error, or on a stop that
+ * ran past its time. The database's own close queues on disk what it has not inserted after CLOSE_DEADLINE_MS
+ * (3 s, src/cdr/postgres.ts), well within this.
+ */
+export const CDR_EXIT_FLUSH_MS = 5_000;
+
+/**
+ * Closes the CDR sink before an exit, waiting at most `ms`. Records then neither in the file nor in the database
+ * or its on-disk queue (a disk that hangs, records that came after the close) are counted in one
+ * ERR_CDR_EXIT_UNSAFE line: none goes without a word.
+ */
+export async function closeCdrsBeforeExit(cdr: CdrSink | undefined, log: Logger, ms = CDR_EXIT_FLUSH_MS): Promise<void> {
+  if (!cdr) return;
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    cdr.close().then(() => true, () => true),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  const s = cdr.stats();
+  // Handed to the file and neither written nor counted lost: still in its stream's buffer.
+  const file = s.file ? Math.max(0, s.records - s.file.written - s.file.lost) : 0;
+  const database = s.postgres?.pending ?? 0;
+  if (file + database === 0) return;
+  log.error({ code: 'ERR_CDR_EXIT_UNSAFE' satisfies CdrErrorCode, file, database, closed, waitedMs: ms },
+    `cdr: exiting with ${file + database} record(s) not safe: ${file} not in the JSON-lines file, ${database} neither in the database nor in its on-disk queue (all are in the cdr log line)`);
 }

@@ -13,4 +13,6 @@ export type CdrErrorCode =
   /** A queued line that does not parse (a write cut short by a crash): skipped and counted. */
   | 'ERR_CDR_QUEUE_CORRUPT'
   /** The on-disk queue's folder or files could not be written or read. */
-  | 'ERR_CDR_QUEUE_IO';
+  | 'ERR_CDR_QUEUE_IO'
+  /** The process exits with records neither in the file nor in the database or its queue: how many, per sink. */
+  | 'ERR_CDR_EXIT_UNSAFE';
