@@ -35,6 +35,8 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_REGISTER_RELAY_FULL'
   /** A request to a relayed binding with a flow token that does not verify, or from a source not the registrar's: 403. */
   | 'ERR_B2BUA_FLOW_TOKEN_INVALID'
+  /** A request with a good flow token whose flow has no live relayed binding (the phone de-registered, or its binding ran out): 430 Flow Failed. */
+  | 'ERR_B2BUA_FLOW_FAILED'
   /** A registration trunk's registrar answered 423 again to the one retry with its Min-Expires (or 423 with no usable one): a failure, retried after the wait. */
   | 'ERR_B2BUA_REGISTER_TOO_BRIEF'
   /** A tenant or dial peer at its maxCalls: a new call from that tenant, or one whose every target was at its limit, got 503. */

@@ -32,6 +32,8 @@ export interface RegisterRelayCounters {
   routed: number;
   refusedToken: number;
   refusedSource: number;
+  /** Requests with a good token whose flow has no live binding (de-registered, or run out): 430 Flow Failed (RFC 5626 §5.3). */
+  refusedFlowFailed: number;
   /** Out-of-dialog MESSAGEs and NOTIFYs with no flow token of ours: 404 (the gateway takes them only for relayed bindings). */
   refusedNoBinding: number;
   /** REGISTERs and requests to a binding the engine could not send on (its proxy failed). */
@@ -39,13 +41,17 @@ export interface RegisterRelayCounters {
 }
 
 export interface RegisterRelaySnapshot extends RegisterRelayCounters {
+  /** Flows with a live binding whose latest REGISTER this app took: the apps of one engine share the bindings, and their sum counts each flow once. */
   bindings: number;
 }
 
 /** A request the relay refused itself: the status and Reason sent, and the cause its call record gives. */
 export interface RelayRefusal {
   status: number;
-  /** `flow-token:forged`, `flow-token:expired`, or `flow-token:source` (a good token from outside its registrar tenant). */
+  /**
+   * `flow-token:forged`, `flow-token:expired`, `flow-token:source` (a good token from outside its registrar tenant), or
+   * `flow-token:flow-failed` (a good token whose flow has no live binding).
+   */
   cause: string;
   reason: string;
 }

@@ -8,16 +8,11 @@ import { parsePeerHeader } from './peer-header.js';
 import { PEER_HEADER, ROUTE_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
 import { sipReason } from './reason.js';
 import { signFlowToken, verifyFlowToken, type RegisterFlow } from './register-flow-token.js';
+import { flowKeyOf, MAX_BINDINGS_PER_FLOW, RelayBindings } from './register-relay-bindings.js';
 import type { RegisterRelayCounters, RegisterRelaySnapshot, RelayRefusal, RelayRequest, RelayResponse } from './register-relay-types.js';
 import { grantedExpires } from './register-timing.js';
 
 export type { RegisterRelayCounters, RegisterRelaySnapshot, RelayProxyResult, RelayRefusal, RelayRequest, RelayResponse } from './register-relay-types.js';
-
-interface Binding {
-  flow: RegisterFlow;
-  aor: string;
-  expiresAt: number;
-}
 
 export interface RegisterRelayOptions {
   policy: B2buaPolicy;
@@ -50,6 +45,11 @@ function uriOf(value: string | undefined): string {
   return (m ? m[1]! : v.split(';')[0]!).trim();
 }
 
+/** The URIs of a Contact list (a comma inside `<…>` or quotes does not split it); none for `*` or no Contact. */
+function contactUris(value: string): string[] {
+  return (value.match(/(?:"(?:[^"\\]|\\.)*"|<[^>]*>|[^,"<])+/g) ?? []).map(uriOf).filter((u) => u !== '' && u !== '*');
+}
+
 /**
  * Registrations through the gateway (RFC 3327 Path, RFC 5626 flows). A REGISTER from a tenant with `registerRelay`
  * is proxied to the registrar of tenant `to` with a Path naming the gateway, whose user part is a signed token of
@@ -57,24 +57,31 @@ function uriOf(value: string | undefined): string {
  * the registrar's side that brings the token back in its Route (the engine hands it over as X-Trunkgate-Peer
  * `flow=`) is a call of the registrar tenant to the phone's tenant, its B leg sent to the phone's address, which
  * the engine reaches over the phone's connection (and keeps the dialog on). Default deny:
- * a REGISTER on another tenant, a token that does not verify, a source that is not the registrar tenant's: 403.
- * The bindings accepted are kept per flow, at most `maxBindings` of each tenant (then 503, counted and logged).
+ * a REGISTER on another tenant, a token that does not verify, a source that is not the registrar tenant's: 403;
+ * a good token whose flow has no live binding (the phone de-registered, registered again over another flow, or its
+ * binding ran out): 430.
+ * The bindings accepted are kept per flow and address-of-record (register-relay-bindings.ts, shared by the apps of
+ * one engine), at most `maxBindings` flows of each tenant (then 503, counted and logged).
  */
 export class RegisterRelay {
   #policy: B2buaPolicy;
   readonly #o: RegisterRelayOptions;
   readonly #clock: Clock;
-  readonly #bindings = new Map<string, Binding>();
-  /** Bindings per tenant, so each tenant's maxBindings counts only its own. */
-  readonly #perTenant = new Map<string, number>();
-  /** No binding runs out before this: a sweep before it would find nothing. */
-  #nextExpiry = Infinity;
-  readonly #c: RegisterRelayCounters = { relayed: 0, accepted: 0, refusedNoRelay: 0, refusedFull: 0, routed: 0, refusedToken: 0, refusedSource: 0, refusedNoBinding: 0, notSent: 0 };
+  readonly #bindings: RelayBindings;
+  readonly #c: RegisterRelayCounters = {
+    relayed: 0, accepted: 0, refusedNoRelay: 0, refusedFull: 0, routed: 0, refusedToken: 0, refusedSource: 0, refusedFlowFailed: 0, refusedNoBinding: 0, notSent: 0,
+  };
 
   constructor(o: RegisterRelayOptions) {
     this.#o = o;
     this.#policy = o.policy;
     this.#clock = o.clock ?? systemClock;
+    this.#bindings = new RelayBindings(this.#clock, o.key);
+  }
+
+  /** Leaves the other apps' bindings channel. */
+  close(): void {
+    this.#bindings.close();
   }
 
   /** A configuration reload: new REGISTERs and requests use it; bindings already relayed stay until they run out. */
@@ -82,16 +89,15 @@ export class RegisterRelay {
     this.#policy = policy;
   }
 
+  /** The counters, and the flows with a live binding whose latest REGISTER this app took (so apps' snapshots add up). */
   snapshot(): RegisterRelaySnapshot {
-    this.#sweep();
-    return { ...this.#c, bindings: this.#bindings.size };
+    return { ...this.#c, bindings: this.#bindings.mine };
   }
 
   /** The live bindings, for tests and the admin view: flow, tenant, address-of-record, seconds left. */
   bindings(): Array<{ transport: SipTransport; address: string; port: number; tenant: string; aor: string; expiresIn: number }> {
-    this.#sweep();
     const now = this.#clock.now();
-    return [...this.#bindings.values()].map((b) => ({
+    return this.#bindings.list().map((b) => ({
       transport: b.flow.transport, address: b.flow.address, port: b.flow.port, tenant: b.flow.tenant, aor: b.aor,
       expiresIn: Math.round((b.expiresAt - now) / 1000),
     }));
@@ -119,8 +125,8 @@ export class RegisterRelay {
         `tenant ${tenant} relays REGISTERs over ${tenantTransport}, not ${transport}`);
       return;
     }
-    const key = `${transport}|${address}|${port}`;
-    if (this.#full(key, tenant!, relay.maxBindings)) {
+    const key = flowKeyOf({ transport, address, port });
+    if (this.#bindings.full(key, tenant!, relay.maxBindings)) {
       this.#c.refusedFull++;
       this.#refuse(res, 503, 'Service Unavailable', 'ERR_B2BUA_REGISTER_RELAY_FULL', address, { tenant, max: relay.maxBindings },
         `the relayed registrations are at their limit (${relay.maxBindings})`, { 'Retry-After': '60' });
@@ -167,17 +173,22 @@ export class RegisterRelay {
       // A removal (Expires 0, or `Contact: *`): the 2xx lists the address-of-record's other bindings, not this one's.
       const granted = removal ? 0 : this.#granted(msg, relay.maxExpires);
       if (granted <= 0) {
-        this.#drop(key);
+        this.#bindings.remove(flow, aor);
         return;
       }
-      if (this.#full(key, flow.tenant, relay.maxBindings)) {
+      if (this.#bindings.full(key, flow.tenant, relay.maxBindings)) {
         // REGISTERs sent on together all passed the check above: the ones past the limit are not kept.
         this.#c.refusedFull++;
         this.#o.refusals.warn('ERR_B2BUA_REGISTER_RELAY_FULL', address, { tenant, aor, max: relay.maxBindings },
           `b2bua: binding of ${aor} not kept: the relayed registrations of tenant ${tenant} reached their limit (${relay.maxBindings}) while it was at the registrar`);
         return;
       }
-      this.#put(key, { flow, aor, expiresAt: this.#clock.now() + granted * 1000 });
+      // Each Contact of the REGISTER is a binding over this flow (a REGISTER without one only asks, and binds nothing).
+      if (!this.#bindings.set(flow, aor, contactUris(contact), this.#clock.now() + granted * 1000)) {
+        this.#c.refusedFull++;
+        this.#o.refusals.warn('ERR_B2BUA_REGISTER_RELAY_FULL', address, { tenant, aor, max: MAX_BINDINGS_PER_FLOW },
+          `b2bua: binding of ${aor} not kept: its flow already holds ${MAX_BINDINGS_PER_FLOW} bindings`);
+      }
     });
   }
 
@@ -187,10 +198,11 @@ export class RegisterRelay {
   }
 
   /**
-   * A request that may be to a relayed binding: the refusal it got when it carried a flow token that failed (403
-   * sent here); undefined otherwise, the call policy then takes it. A good token from a source of the registrar
-   * tenant marks the request (`relayedFlowOf`), so the pipeline places the B leg on the phone's tenant, to the
-   * phone's address, which the engine reaches over the connection the phone opened; the dialog's later requests stay on it.
+   * A request that may be to a relayed binding: the refusal it got when it carried a flow token that failed (403)
+   * or whose flow has no live binding (430), sent here; undefined otherwise, the call policy then takes it. A good
+   * token from a source of the registrar tenant marks the request (`relayedFlowOf`), so the pipeline places the B
+   * leg on the phone's tenant, to the phone's address, which the engine reaches over the connection the phone
+   * opened; the dialog's later requests stay on it.
    */
   screen(req: RelayRequest, res: RelayResponse): RelayRefusal | undefined {
     const peerValue = req.get(PEER_HEADER);
@@ -215,6 +227,17 @@ export class RegisterRelay {
       const reason = this.#refuse(res, 403, 'Forbidden', 'ERR_B2BUA_FLOW_TOKEN_INVALID', source, { why: 'source', from, tenant: flow.tenant, method: req.method },
         `a ${req.method} to a binding of ${flow.tenant} from ${from ?? 'no tenant'}, not its registrar's`);
       return { status: 403, cause: 'flow-token:source', reason };
+    }
+    if (!this.#bindings.live(flow)) {
+      this.#c.refusedFlowFailed++;
+      // A token outlives its binding (it runs until the longest binding could): after a removal, or once the binding
+      // ran out, the flow is no longer the phone's. "If the flow no longer exists, the proxy SHOULD send a 430 (Flow
+      // Failed) response to the request." (RFC 5626 §5.3)
+      // https://www.rfc-editor.org/rfc/rfc5626#section-5.3
+      const at = `${flow.transport} ${flow.address.includes(':') ? `[${flow.address}]` : flow.address}:${flow.port}`;
+      const reason = this.#refuse(res, 430, 'Flow Failed', 'ERR_B2BUA_FLOW_FAILED', source, { tenant: flow.tenant, flow: at, method: req.method },
+        `no live binding of ${flow.tenant} over ${at}`);
+      return { status: 430, cause: 'flow-token:flow-failed', reason };
     }
     this.#c.routed++;
     (req as RelayRequest & { [RELAYED_FLOW]?: RegisterFlow })[RELAYED_FLOW] = flow;
@@ -256,40 +279,6 @@ export class RegisterRelay {
     // No expires parameter on any Contact: the Expires header, else the longest we keep (RFC 3261 §10.2.4).
     best ??= grantedExpires({ status: 200, get: (n) => msg.get(n) }, '\u0000', max);
     return Math.min(best, max);
-  }
-
-  /** Whether a new flow of `tenant` would pass its limit; the table is swept only when the tenant looks full. */
-  #full(key: string, tenant: string, max: number): boolean {
-    if (this.#bindings.get(key)?.flow.tenant === tenant) return false;
-    if ((this.#perTenant.get(tenant) ?? 0) >= max) this.#sweep();
-    return (this.#perTenant.get(tenant) ?? 0) >= max;
-  }
-
-  #put(key: string, b: Binding): void {
-    this.#drop(key);
-    this.#bindings.set(key, b);
-    this.#perTenant.set(b.flow.tenant, (this.#perTenant.get(b.flow.tenant) ?? 0) + 1);
-    this.#nextExpiry = Math.min(this.#nextExpiry, b.expiresAt);
-  }
-
-  #drop(key: string): void {
-    const b = this.#bindings.get(key);
-    if (!b) return;
-    this.#bindings.delete(key);
-    const n = (this.#perTenant.get(b.flow.tenant) ?? 1) - 1;
-    if (n > 0) this.#perTenant.set(b.flow.tenant, n);
-    else this.#perTenant.delete(b.flow.tenant);
-  }
-
-  #sweep(): void {
-    const now = this.#clock.now();
-    if (now < this.#nextExpiry) return;
-    let next = Infinity;
-    for (const [k, b] of this.#bindings) {
-      if (b.expiresAt <= now) this.#drop(k);
-      else next = Math.min(next, b.expiresAt);
-    }
-    this.#nextExpiry = next;
   }
 
   #refuse(res: RelayResponse, status: number, phrase: string, code: B2buaLogCode, source: string | undefined,
