@@ -172,7 +172,7 @@ export class GatewayReloader {
     // Files still being written are waited for (or refused), and a file the running configuration has content from
     // that is now empty is refused: both are a file caught mid-write, not a new configuration.
     const read = await readConfigDocumentsStable(this.#o.profilesDir, this.#o.stableRead);
-    const r = reloadConfig(current, this.#o.profilesDir, { validateCipherName, env, read, running: current });
+    const r = reloadConfig(current, this.#o.profilesDir, { validateCipherName, env, read });
     const warnings = r.warnings.map(fromConfigProblem);
     const refuse = (changed: string[], problems: ReloadProblem[], tls?: TlsReloadReport): ConfigReloadReport => {
       log.warn({ code: 'ERR_CONFIG_INVALID', trigger, problems }, `trunkgate: configuration reload refused; the running configuration stays (${problems.length} problem${problems.length === 1 ? '' : 's'})`);

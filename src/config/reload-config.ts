@@ -12,7 +12,7 @@ const SECTIONS = ['gateway', 'trustpoints', 'trustStores', 'tlsCiphers', 'tlsPro
  * only those (listeners, profiles, routing).
  */
 export function reloadConfig(current: GatewayConfig, source: string | readonly string[], opts: LoadConfigOptions = {}): ReloadResult {
-  const r = tryLoadConfig(source, opts);
+  const r = tryLoadConfig(source, { running: current, ...opts });
   if (!r.ok) return { ...r, current };
   const changed = SECTIONS.filter((s) => JSON.stringify(current[s]) !== JSON.stringify(r.config[s]));
   return { ok: true, config: r.config, previous: current, changed, warnings: r.warnings };
