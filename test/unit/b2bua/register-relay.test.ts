@@ -39,6 +39,14 @@ function rig() {
   return { clock, lines, relay };
 }
 
+/** A binding of phone1 over tcp 203.0.113.5:`port`, as a REGISTER and the registrar's 2xx make it. */
+function bind(relay: RegisterRelay, port: number): void {
+  const contact = `<sip:phone1@203.0.113.5:${port};transport=tcp>`;
+  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone1@reg.test>', Contact: contact }, { port });
+  relay.onRegister(r.req, r.res);
+  r.proxied[0]!.done(ok(`${contact};expires=600`));
+}
+
 const ok = (contact: string): RelayProxyResult => ({ finalStatus: 200, finalResponse: { msg: { get: (n) => (n === 'Contact' ? contact : undefined) } } });
 
 test('flow tokens: what was signed verifies; a changed byte, a foreign key or a token run out does not', () => {
@@ -59,7 +67,9 @@ test('flow tokens: what was signed verifies; a changed byte, a foreign key or a 
 
 test('REGISTER from a relay tenant: proxied to the registrar with our Path (flow token, ob) on top; the 2xx binds the flow', () => {
   const { relay } = rig();
-  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone1@reg.test>', Path: '<sip:edge.example;lr>' });
+  const r = request('REGISTER', {
+    'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone1@reg.test>', Contact: '<sip:phone1@203.0.113.5:40001;transport=tcp>', Path: '<sip:edge.example;lr>',
+  });
   relay.onRegister(r.req, r.res);
   assert.equal(r.sent.length, 0);
   assert.equal(r.proxied.length, 1);
@@ -101,7 +111,7 @@ test('default deny: a REGISTER on a tenant without registerRelay gets 403 with a
 test('bounded: past maxBindings a new flow gets 503 with Retry-After; a bound flow still refreshes; a 0 expiry unbinds', () => {
   const { clock, relay, lines } = rig();
   const reg = (port: number) => {
-    const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>' }, { port });
+    const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>', Contact: `<sip:p@203.0.113.5:${port}>` }, { port });
     relay.onRegister(r.req, r.res);
     return r;
   };
@@ -132,6 +142,7 @@ test('bounded: past maxBindings a new flow gets 503 with Retry-After; a bound fl
 
 test('an INVITE with a flow token: marked for the phone\'s flow when from the registrar tenant; forged or from elsewhere: 403', () => {
   const { clock, relay } = rig();
+  bind(relay, 40_001);
   const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
   const invite = request('INVITE', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@192.168.1.20:5060;transport=tcp', address: '192.0.2.10' });
   assert.equal(relay.onRequest(invite.req, invite.res), false, 'the call policy places it');
@@ -168,10 +179,11 @@ test('an INVITE with a flow token: marked for the phone\'s flow when from the re
 
 test('MESSAGE and NOTIFY out of dialog: proxied to the phone\'s flow with a good token from the registrar tenant; without a token 404; forged 403', () => {
   const { clock, relay } = rig();
-  const token = signFlowToken(key, { transport: 'tls', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
-  const mwi = request('NOTIFY', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@10.1.1.1:5061;transport=tls' });
+  bind(relay, 40_001);
+  const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  const mwi = request('NOTIFY', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@10.1.1.1:5061;transport=tcp' });
   relay.onOther(mwi.req, mwi.res);
-  assert.deepEqual(mwi.proxied.map((p) => p.destination), [['sip:phone1@203.0.113.5:40001;transport=tls']]);
+  assert.deepEqual(mwi.proxied.map((p) => p.destination), [['sip:phone1@203.0.113.5:40001;transport=tcp']]);
   const stray = request('MESSAGE', { 'X-Trunkgate-Peer': 'tenant=registrar;verified=0;transport=tcp' });
   relay.onOther(stray.req, stray.res);
   assert.deepEqual([stray.sent[0]!.status, stray.proxied.length], [404, 0]);
@@ -202,7 +214,7 @@ test('maxBindings is per tenant: one tenant at its limit leaves another\'s REGIS
   const two: B2buaPolicy = { ...policy, tenants: { ...policy.tenants, desks: { transport: 'tcp', registerRelay: relayPolicy } } };
   const relay = new RegisterRelay({ policy: two, key, log, refusals: new RateLimitedLog(log, clock), clock });
   const reg = (tenant: string, port: number) => {
-    const r = request('REGISTER', { 'X-Trunkgate-Peer': `tenant=${tenant};verified=0;transport=tcp`, To: '<sip:p@reg.test>' }, { port });
+    const r = request('REGISTER', { 'X-Trunkgate-Peer': `tenant=${tenant};verified=0;transport=tcp`, To: '<sip:p@reg.test>', Contact: `<sip:p@203.0.113.5:${port}>` }, { port });
     relay.onRegister(r.req, r.res);
     return r;
   };
@@ -221,7 +233,7 @@ test('maxBindings is per tenant: one tenant at its limit leaves another\'s REGIS
 test('REGISTERs sent on together past the limit: the bindings not kept are counted and logged once per source a window', () => {
   const { relay, lines } = rig();
   const sent = [1, 2, 3, 4, 5].map((port) => {
-    const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>' }, { port });
+    const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>', Contact: `<sip:p@203.0.113.5:${port}>` }, { port });
     relay.onRegister(r.req, r.res);
     return r;
   });
@@ -249,11 +261,12 @@ test('a REGISTER or a request to a binding the engine could not send on is count
   const reg = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone1@reg.test>' });
   relay.onRegister(reg.req, reg.res);
   reg.proxied[0]!.fail(new Error('no route to the registrar'));
+  assert.equal(relay.bindings().length, 0);
+  bind(relay, 40_001);
   const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
   const mwi = request('NOTIFY', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@10.1.1.1:5060;transport=tcp' });
   relay.onOther(mwi.req, mwi.res);
   mwi.proxied[0]!.fail(new Error('connection refused'));
   assert.equal(relay.snapshot().notSent, 2);
-  assert.equal(relay.bindings().length, 0);
   assert.ok(lines.some((l) => l.code === 'ERR_B2BUA_REGISTER_REFUSED'));
 });
