@@ -200,10 +200,10 @@ export class GatewayMetrics {
     counter('trunkgate_registration_interval_too_brief_total', 'A registration trunk\'s REGISTERs its registrar answered 423 Interval Too Brief', ['tenant', 'registrar'],
       (i) => (i.b2bua.registrations ?? []).map((r) => [{ tenant: r.tenant, registrar: r.registrar }, r.intervalTooBrief]));
     counter('trunkgate_register_relay_refused_total',
-      'Requests the registration relay refused, by cause: no-relay (REGISTER on a tenant without registerRelay, 403), full (503), token (forged or expired flow token, 403), source (403), no-binding (MESSAGE or NOTIFY to no relayed binding, 404), not-sent (the engine could not send it on)',
+      'Requests the registration relay refused, by cause: no-relay (REGISTER on a tenant without registerRelay, 403), full (503), token (forged or expired flow token, 403), source (403), flow-failed (a token whose flow has no live binding, 430), no-binding (MESSAGE or NOTIFY to no relayed binding, 404), not-sent (the engine could not send it on)',
       ['cause'], (i) => {
         const r = i.b2bua.registerRelay;
-        return r ? ([['no-relay', r.refusedNoRelay], ['full', r.refusedFull], ['token', r.refusedToken], ['source', r.refusedSource], ['no-binding', r.refusedNoBinding], ['not-sent', r.notSent ?? 0]] as const)
+        return r ? ([['no-relay', r.refusedNoRelay], ['full', r.refusedFull], ['token', r.refusedToken], ['source', r.refusedSource], ['flow-failed', r.refusedFlowFailed], ['no-binding', r.refusedNoBinding], ['not-sent', r.notSent ?? 0]] as const)
           .map(([cause, n]) => [{ cause }, n] as [Labels, number]) : [];
       });
     counter('trunkgate_calls_in_dialog_refused_total', 'In-dialog requests of connected calls the gateway refused itself (488 no SRTP suite, 503 media relay, 500 not sent), by status',

@@ -198,6 +198,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       closed = true;
       live?.trunks?.close();
       live?.registrations?.close();
+      relay?.close();
       shutDown();
     },
   };
