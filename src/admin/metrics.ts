@@ -206,6 +206,9 @@ export class GatewayMetrics {
         return r ? ([['no-relay', r.refusedNoRelay], ['full', r.refusedFull], ['token', r.refusedToken], ['source', r.refusedSource], ['flow-failed', r.refusedFlowFailed], ['no-binding', r.refusedNoBinding], ['not-sent', r.notSent ?? 0]] as const)
           .map(([cause, n]) => [{ cause }, n] as [Labels, number]) : [];
       });
+    counter('trunkgate_digest_challenges_refused_total',
+      'Digest challenges a tenant\'s credentials were not given to, by cause: realm (another realm than the configured one), challenge (not well formed, a parameter repeated, or read otherwise by drachtio-srf), unsupported (not Digest MD5 with qop auth or none)',
+      ['cause'], (i) => Object.entries(i.b2bua.digestRefused ?? {}).map(([cause, n]) => [{ cause }, n]));
     counter('trunkgate_calls_in_dialog_refused_total', 'In-dialog requests of connected calls the gateway refused itself (488 no SRTP suite, 503 media relay, 500 not sent), by status',
       ['status'], (i) => Object.entries(i.b2bua.inDialogRefused ?? {}).map(([status, n]) => [{ status }, n]));
     counter('trunkgate_admin_actions_total', 'What was asked of the admin API (clear-call, clear-connection), by result (done, not-found, conflict)',

@@ -13,6 +13,7 @@ import type { RegisterRelaySnapshot } from './register-relay.js';
 import type { RegistrationStatus } from './registrations.js';
 import type { MediaCounters } from './media-pools.js';
 import type { SharedCallCounts } from './app-call-counts.js';
+import type { DigestRefusalCounts } from './digest-answer.js';
 
 // What a b2bua app (start-b2bua.ts) is started with, what it reports and what it offers once connected.
 
@@ -75,6 +76,8 @@ export interface B2buaStatsSnapshot extends CallStatsSnapshot {
   registerRelay?: RegisterRelaySnapshot;
   /** rtpengine requests, failures and sessions of this app's media pools, once a call of it was anchored. */
   media?: MediaCounters;
+  /** Digest challenges a tenant's credentials were not given to, by why (digest-answer.ts); whenever a policy runs. */
+  digestRefused?: DigestRefusalCounts;
 }
 
 export interface B2buaApp {

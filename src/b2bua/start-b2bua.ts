@@ -26,6 +26,7 @@ import { useSlotTables, type SrfTables } from './srf-tables.js';
 
 export type { B2buaApp, B2buaOptions, B2buaStatsSnapshot } from './b2bua-options.js';
 import type { B2buaApp, B2buaOptions } from './b2bua-options.js';
+import { digestRefusals } from './digest-answer.js';
 
 /**
  * Connects a drachtio-srf app to the engine. With a policy, every INVITE runs the policy pipeline; without,
@@ -190,7 +191,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       ? {
         ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}),
         ...(live?.registrations ? { registrations: live.registrations.snapshot() } : {}), ...mediaCounters(),
-        ...(relay ? { registerRelay: relay.snapshot() } : {}),
+        ...(relay ? { registerRelay: relay.snapshot() } : {}), digestRefused: { ...digestRefusals },
       }
       : stats.snapshot()),
     close: async () => {

@@ -30,6 +30,7 @@ test('/metrics carries the 423s of a registration trunk, the registration relay\
       registrations: [{ tenant: 'carrier', registrar: '192.0.2.20:5060', aor: 'sip:t@c', contactUser: 't', state: 'failed', failures: 2, registers: 4, intervalTooBrief: 3 }],
       registerRelay: { relayed: 0, accepted: 0, refusedNoRelay: 7, refusedFull: 0, routed: 0, refusedToken: 2, refusedSource: 1, refusedFlowFailed: 6, refusedNoBinding: 5, bindings: 0 },
       inDialogRefused: { 488: 4, 500: 1 },
+      digestRefused: { realm: 2, challenge: 1, unsupported: 0 },
     },
   } as unknown as MetricsInput;
   const text = await m.render(input);
@@ -38,6 +39,8 @@ test('/metrics carries the 423s of a registration trunk, the registration relay\
   assert.match(text, /^trunkgate_register_relay_refused_total\{cause="token"\} 2$/m);
   assert.match(text, /^trunkgate_register_relay_refused_total\{cause="no-binding"\} 5$/m);
   assert.match(text, /^trunkgate_register_relay_refused_total\{cause="flow-failed"\} 6$/m);
+  assert.match(text, /^trunkgate_digest_challenges_refused_total\{cause="realm"\} 2$/m);
+  assert.match(text, /^trunkgate_digest_challenges_refused_total\{cause="challenge"\} 1$/m);
   assert.match(text, /^trunkgate_calls_in_dialog_refused_total\{status="488"\} 4$/m);
   assert.match(text, /^trunkgate_calls_in_dialog_refused_total\{status="500"\} 1$/m);
 });
