@@ -124,7 +124,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
         slot.active = m.active;
       } else if (m.type === 'cdr') {
         // The worker's record goes to the same sink as this thread's: one writer per file and database.
-        slot.held.recorded(m.record.callId);
+        if (m.held !== null) slot.held.recorded(m.held);
         toSink(m.record, slot.index, 'it is in the worker\'s log line');
       }
     });

@@ -5,6 +5,7 @@ import { startB2bua, type B2buaApp } from '../start-b2bua.js';
 import { sipReason } from '../reason.js';
 import { SharedCallCounts } from '../app-call-counts.js';
 import { downKey, type AppPrewarm, type AppWorkerInput, type FromAppWorker, type ToAppWorker } from './messages.js';
+import { PostedCalls } from './held-calls.js';
 
 const MARK = '__trunkgateAppWorker';
 const STATS_EVERY_MS = 500;
@@ -34,16 +35,20 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   if (input.prewarm) await warmUp(input.prewarm, post);
   let app: B2buaApp;
   let heldTimer: NodeJS.Timeout | undefined;
+  // What the pool's copy holds, so each record names its call there by id.
+  const posted = new PostedCalls();
   const postHeld = (): void => {
     if (heldTimer) clearTimeout(heldTimer);
     heldTimer = undefined;
     const changes = app.takeCallChanges();
-    if (changes.rows.length > 0 || changes.gone.length > 0) post({ type: 'held', changes });
+    if (changes.rows.length === 0 && changes.gone.length === 0) return;
+    posted.apply(changes);
+    post({ type: 'held', changes });
   };
   try {
     app = await startB2bua({
       engine: input.engine, policy: input.policy, log, app: input.index, apps: input.apps, sharedCounts: counts, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
-      onCdr: (record) => post({ type: 'cdr', record }),
+      onCdr: (record) => post({ type: 'cdr', record, held: posted.take(record) ?? null }),
       onCallsChanged: () => {
         heldTimer ??= setTimeout(postHeld, HELD_AFTER_MS).unref();
       },

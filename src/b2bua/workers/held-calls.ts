@@ -7,14 +7,12 @@ export const HELD_COPY_MAX = 100_000;
 /**
  * The pool's copy of one app worker's call list: brought up to date from the changes the worker posts (within
  * 100 ms of each, and with its counters), and a call dropped from it as soon as the worker hands over that call's
- * CDR. A worker that ends without handing over (terminated, out of memory) leaves here the calls it held, whose
- * records the pool then writes from what the list knew of them. A call begun in the last 100 ms before such an end
- * is not here yet.
+ * CDR, which names the call by its id in the list (PostedCalls). A worker that ends without handing over
+ * (terminated, out of memory) leaves here the calls it held, whose records the pool then writes from what the list
+ * knew of them. A call begun in the last 100 ms before such an end is not here yet.
  */
 export class HeldCalls {
   readonly #rows = new Map<string, ActiveCallRow>();
-  /** The A leg's Call-ID → the call's id in the list, so a handed-over CDR finds its call. */
-  readonly #byCallId = new Map<string, string>();
   readonly #max: number;
   #notCopied = 0;
 
@@ -32,22 +30,19 @@ export class HeldCalls {
   }
 
   apply(changes: CallChanges): void {
-    for (const id of changes.gone) this.#drop(id);
+    for (const id of changes.gone) this.#rows.delete(id);
     for (const row of changes.rows) {
       if (!this.#rows.has(row.id) && this.#rows.size >= this.#max) {
         this.#notCopied++;
         continue;
       }
       this.#rows.set(row.id, row);
-      const callId = row.callIds[0];
-      if (callId !== undefined) this.#byCallId.set(callId, row.id);
     }
   }
 
-  /** The worker wrote this call's CDR (by its A leg's Call-ID): the pool has none to write for it. */
-  recorded(callId: string): void {
-    const id = this.#byCallId.get(callId);
-    if (id !== undefined) this.#drop(id);
+  /** The worker wrote the CDR of the call with this id in its list: the pool has none to write for it. */
+  recorded(id: string): void {
+    this.#rows.delete(id);
   }
 
   /**
@@ -58,18 +53,66 @@ export class HeldCalls {
   takeLost(endAt: number, cause: string, reason: string): CdrRecord[] {
     const out = [...this.#rows.values()].map((r) => lostRecord(r, endAt, cause, reason));
     this.#rows.clear();
-    this.#byCallId.clear();
     this.#notCopied = 0;
     return out;
   }
+}
+
+/**
+ * The worker's side of the copy: the calls it posted to the pool, so that each CDR it hands over names its call by
+ * the call's id in the list. The record's Call-ID alone cannot say which: a record keeps the Call-ID bounded and
+ * without control characters (buildCdr, src/b2bua/cdr.ts), so a long one never equals its call's, and two calls may
+ * share one. A record is matched to a posted call by its start time and the Call-ID as the call's record keeps it.
+ * Bounded as the pool's copy is: a call the pool did not copy has no row for the pool to drop.
+ */
+export class PostedCalls {
+  /** Start time and recorded Call-ID → the ids of the calls posted with them (more than one only for twins). */
+  readonly #byKey = new Map<string, string[]>();
+  readonly #keyOf = new Map<string, string>();
+  readonly #max: number;
+
+  constructor(max = HELD_COPY_MAX) {
+    this.#max = max;
+  }
+
+  get size(): number {
+    return this.#keyOf.size;
+  }
+
+  apply(changes: CallChanges): void {
+    for (const id of changes.gone) this.#drop(id);
+    for (const row of changes.rows) {
+      if (this.#keyOf.has(row.id) || this.#keyOf.size >= this.#max) continue;
+      const key = keyOf(row.startAt, recordedCallId(row.callIds[0] ?? ''));
+      this.#keyOf.set(row.id, key);
+      const ids = this.#byKey.get(key);
+      if (ids) ids.push(row.id);
+      else this.#byKey.set(key, [row.id]);
+    }
+  }
+
+  /** The id of the posted call this record ends, taken out; undefined for a call never posted (refused before it was listed). */
+  take(record: Pick<CdrRecord, 'callId' | 'setupAt'>): string | undefined {
+    const id = this.#byKey.get(keyOf(record.setupAt, record.callId))?.[0];
+    if (id !== undefined) this.#drop(id);
+    return id;
+  }
 
   #drop(id: string): void {
-    const row = this.#rows.get(id);
-    if (!row) return;
-    this.#rows.delete(id);
-    const callId = row.callIds[0];
-    if (callId !== undefined && this.#byCallId.get(callId) === id) this.#byCallId.delete(callId);
+    const key = this.#keyOf.get(id);
+    if (key === undefined) return;
+    this.#keyOf.delete(id);
+    const ids = this.#byKey.get(key)!;
+    ids.splice(ids.indexOf(id), 1);
+    if (ids.length === 0) this.#byKey.delete(key);
   }
+}
+
+const keyOf = (startAt: number, callId: string): string => `${startAt}\u0000${callId}`;
+
+/** A Call-ID as the call's record keeps it: what buildCdr makes of it, whatever that is. */
+function recordedCallId(callId: string): string {
+  return buildCdr({ callId, startedAt: 0, identities: [] }, { status: 0, cause: '', endAt: 0 }).callId;
 }
 
 /** A call's record from its row in the call list: what the list holds is filled in, the rest is unknown (null). */

@@ -60,8 +60,11 @@ export type FromAppWorker =
    * copy, from which it writes the records of the calls a worker held when it ended without handing them over.
    */
   | { type: 'held'; changes: CallChanges }
-  /** One call's CDR, for the pool's sink (one writer per file and database); it also leaves the pool's copy. */
-  | { type: 'cdr'; record: CdrRecord }
+  /**
+   * One call's CDR, for the pool's sink (one writer per file and database); `held`, the call's id in the list when
+   * the pool's copy has it (held-calls.ts PostedCalls), takes it out of that copy.
+   */
+  | { type: 'cdr'; record: CdrRecord; held: string | null }
   | { type: 'calls'; id: number; list: CallList }
   | { type: 'hangUp'; id: number; result: HangUpResult }
   | { type: 'closed' };

@@ -65,7 +65,7 @@ test('the pool\'s copy: a call leaves it when its worker hands over the CDR or l
   const active = new ActiveCalls({ app: 1, clock, journal: true });
   const held = new HeldCalls();
   const r1 = active.setUp(setupFacts(1), () => undefined);
-  active.setUp(setupFacts(2), () => undefined);
+  const r2 = active.setUp(setupFacts(2), () => undefined);
   const r3 = active.setUp(setupFacts(3), () => undefined);
   held.apply(active.takeChanges());
   assert.equal(held.size, 3);
@@ -74,8 +74,8 @@ test('the pool\'s copy: a call leaves it when its worker hands over the CDR or l
   r3.done();
   held.apply(active.takeChanges());
   assert.equal(held.size, 2, 'the failed setup is gone');
-  held.recorded('a-2');
-  held.recorded('no-such-call');
+  held.recorded(r2.id);
+  held.recorded('1-no-such-call');
   assert.equal(held.size, 1, 'the worker wrote a-2\'s CDR itself');
 
   const reason = 'SIP;cause=503;text="application disconnected"';
