@@ -65,7 +65,10 @@ export interface PostgresSinkStats {
   lost: number;
   /** Connections that failed or broke. */
   dbErrors: number;
-  /** Records waiting in memory for their batch. */
+  /**
+   * Records in memory not yet in the database or its on-disk queue: waiting for their batch, in an INSERT not yet
+   * answered, or being written to the queue.
+   */
   pending: number;
   queue: DiskQueueStats;
 }

@@ -1,11 +1,11 @@
-import type pg from 'pg';
 import type { CdrRecord } from '../b2bua/cdr-record.js';
 import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
 import { RateLimitedLog } from '../log/index.js';
 import { DiskQueue, MAX_READ_FAILURES } from './disk-queue.js';
 import type { CdrErrorCode } from './errors.js';
-import { insertStatement, MAX_BATCH, migrate, TABLE_NAME } from './pg-schema.js';
-import { loadPg, rowTrouble } from './pg-driver.js';
+import { PgConnector } from './pg-connector.js';
+import { insertStatement, MAX_BATCH, TABLE_NAME } from './pg-schema.js';
+import { rowTrouble } from './pg-driver.js';
 
 export type { PgClient, PgConnection, PostgresSinkOptions, PostgresSinkStats } from './postgres-types.js';
 import type { PgClient, PostgresSinkOptions, PostgresSinkStats } from './postgres-types.js';
@@ -34,18 +34,14 @@ export class PostgresSink {
   #inserting: CdrRecord[] | undefined;
   #queueing = 0;
   #flushTimer: TimerHandle | undefined;
-  #client: PgClient | undefined;
-  #up = false;
-  #connecting = false;
-  #retryTimer: TimerHandle | undefined;
-  #retryMs: number;
+  readonly #db: PgConnector;
   #pump: Promise<void> | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
   /** Past the close deadline: the queue has everything; what the database answers after that changes nothing. */
   #abandoned = false;
   #replayBlockedUntil = 0;
-  readonly #stats = { inserted: 0, duplicates: 0, batches: 0, queued: 0, spilled: 0, replayed: 0, queueFull: 0, rejected: 0, lost: 0, dbErrors: 0 };
+  readonly #stats = { inserted: 0, duplicates: 0, batches: 0, queued: 0, spilled: 0, replayed: 0, queueFull: 0, rejected: 0, lost: 0 };
 
   constructor(o: PostgresSinkOptions) {
     if (!TABLE_NAME.test(o.table)) throw new Error(`CDR table name ${JSON.stringify(o.table)} is not a plain lower-case name`);
@@ -54,7 +50,10 @@ export class PostgresSink {
     this.#limited = new RateLimitedLog(o.log, this.#clock, { intervalMs: 60_000, perCode: 1 });
     this.#queue = new DiskQueue<CdrRecord>({ dir: o.queueDir, maxBytes: o.maxQueueBytes, log: o.log, clock: this.#clock });
     this.#batchSize = Math.max(1, Math.min(o.batchSize, MAX_BATCH));
-    this.#retryMs = o.retryMs?.min ?? 250;
+    this.#db = new PgConnector({
+      connection: o.connection, table: o.table, log: o.log, retryMs: o.retryMs, queryTimeoutMs: o.queryTimeoutMs, client: o.client,
+      clock: this.#clock, limited: this.#limited, queue: this.#queue, onUp: () => this.#kick(),
+    });
   }
 
   /** Takes up what an earlier run left queued and starts connecting; does not wait for the database. */
@@ -63,7 +62,7 @@ export class PostgresSink {
     if (!this.#queue.empty) {
       this.#o.log.info({ queuedBytes: this.#queue.bytes, dir: this.#o.queueDir }, 'cdr: records queued by an earlier run go to the database once it answers');
     }
-    void this.#connect();
+    this.#db.start();
   }
 
   write(record: CdrRecord): void {
@@ -100,7 +99,7 @@ export class PostgresSink {
 
   async #close(deadlineMs: number): Promise<void> {
     this.#closing = true;
-    this.#retryTimer?.cancel();
+    this.#db.stop();
     this.#flushTimer?.cancel();
     this.#flushTimer = undefined;
     this.#kick();
@@ -111,10 +110,7 @@ export class PostgresSink {
     if (await Promise.race([this.#idle().then(() => false), late])) await this.#spool(deadlineMs);
     deadline?.cancel();
     await this.#queue.close();
-    const c = this.#client;
-    this.#client = undefined;
-    this.#up = false;
-    await c?.end().catch(() => undefined);
+    await this.#db.end();
   }
 
   /** The close deadline passed: the batch the database still has and the records pending, into the on-disk queue. */
@@ -132,7 +128,8 @@ export class PostgresSink {
   stats(): PostgresSinkStats {
     const queue = this.#queue.stats();
     const pending = this.#pending.length + (this.#inserting?.length ?? 0) + this.#queueing;
-    return { table: this.#o.table, connected: this.#up, ...this.#stats, lost: this.#stats.lost + queue.unreadableRecords, pending, queue };
+    return { table: this.#o.table, connected: this.#db.up, ...this.#stats, lost: this.#stats.lost + queue.unreadableRecords,
+      dbErrors: this.#db.dbErrors, pending, queue };
   }
 
   #kick(): void {
@@ -142,7 +139,7 @@ export class PostgresSink {
     }).finally(() => {
       this.#pump = undefined;
       // Records left, or a queue whose replay must be tried again: another round after flushMs.
-      if (!this.#closing && (this.#pending.length > 0 || (this.#up && !this.#queue.empty))) {
+      if (!this.#closing && (this.#pending.length > 0 || (this.#db.up && !this.#queue.empty))) {
         this.#flushTimer ??= this.#clock.setTimeout(() => {
           this.#flushTimer = undefined;
           this.#kick();
@@ -166,13 +163,13 @@ export class PostgresSink {
         await this.#enqueue(batch);
         continue;
       }
-      if (this.#up && !this.#queue.empty && !this.#closing && this.#clock.now() >= this.#replayBlockedUntil) {
+      if (this.#db.up && !this.#queue.empty && !this.#closing && this.#clock.now() >= this.#replayBlockedUntil) {
         await this.#replayOne();
         continue;
       }
       if (this.#pending.length === 0 || this.#abandoned) return;
       const batch = this.#pending.splice(0, this.#batchSize);
-      if (this.#up && this.#queue.empty) {
+      if (this.#db.up && this.#queue.empty) {
         this.#inserting = batch;
         const settled = await this.#insert(batch);
         // Past the close deadline the batch is in the queue already.
@@ -190,7 +187,7 @@ export class PostgresSink {
    * rows are tallied in `replay` until the segment is done, so a segment replayed twice counts them once.
    */
   async #insert(batch: CdrRecord[], replay?: { rejected: number }): Promise<boolean> {
-    const c = this.#client;
+    const c = this.#db.client;
     if (!c) return false;
     const { text, values } = insertStatement(this.#o.table, batch);
     try {
@@ -201,7 +198,7 @@ export class PostgresSink {
       return true;
     } catch (err) {
       if (!rowTrouble(err)) {
-        this.#down(err);
+        this.#db.down(err);
         return false;
       }
       return this.#insertOneByOne(c, batch, err, replay);
@@ -219,7 +216,7 @@ export class PostgresSink {
         this.#stats.duplicates += 1 - (res.rowCount ?? 0);
       } catch (err) {
         if (!rowTrouble(err)) {
-          this.#down(err);
+          this.#db.down(err);
           if (replay) return false;
           if (!this.#abandoned) await this.#enqueue(batch.slice(i));
           return true;
@@ -281,68 +278,5 @@ export class PostgresSink {
     this.#stats.replayed += seg.records.length;
     this.#stats.rejected += tally.rejected;
     if (this.#queue.empty) this.#o.log.info({ replayed: this.#stats.replayed, table: this.#o.table }, 'cdr: the on-disk queue is replayed into the database');
-  }
-
-  #down(err: unknown): void {
-    const c = this.#client;
-    if (!c) return;
-    this.#client = undefined;
-    this.#up = false;
-    this.#stats.dbErrors++;
-    void c.end().catch(() => undefined);
-    this.#limited.line('error', 'ERR_CDR_DB' satisfies CdrErrorCode, { err, table: this.#o.table },
-      'cdr: lost the database; records go to the on-disk queue until it is back');
-    this.#scheduleConnect();
-  }
-
-  #scheduleConnect(): void {
-    if (this.#closing || this.#retryTimer) return;
-    const wait = this.#retryMs;
-    this.#retryMs = Math.min(this.#retryMs * 2, this.#o.retryMs?.max ?? 5_000);
-    this.#retryTimer = this.#clock.setTimeout(() => {
-      this.#retryTimer = undefined;
-      void this.#connect();
-    }, wait);
-  }
-
-  async #connect(): Promise<void> {
-    if (this.#closing || this.#connecting || this.#client) return;
-    this.#connecting = true;
-    const config: pg.ClientConfig = {
-      ...this.#o.connection, connectionTimeoutMillis: 5_000, query_timeout: this.#o.queryTimeoutMs ?? 10_000, keepAlive: true,
-      application_name: 'trunkgate-cdr',
-    };
-    let c: PgClient | undefined;
-    try {
-      // pg is loaded on the first connection only: a gateway that keeps its CDRs in files never pays for loading it.
-      const client = this.#o.client ? this.#o.client(config) : (new (await loadPg()).Client(config) as unknown as PgClient);
-      c = client;
-      client.on('error', (err) => {
-        if (this.#client === client) this.#down(err);
-      });
-      client.on('end', () => {
-        if (this.#client === client) this.#down(new Error('connection ended'));
-      });
-      await client.connect();
-      const m = await migrate(client, this.#o.table);
-      if (this.#closing) {
-        await client.end().catch(() => undefined);
-        return;
-      }
-      this.#client = client;
-      this.#up = true;
-      this.#retryMs = this.#o.retryMs?.min ?? 250;
-      this.#o.log.info({ table: this.#o.table, schemaVersion: m.to, ...(m.from !== m.to ? { migratedFrom: m.from } : {}), queuedBytes: this.#queue.bytes },
-        'cdr: database connected');
-      this.#kick();
-    } catch (err) {
-      this.#stats.dbErrors++;
-      await c?.end().catch(() => undefined);
-      this.#limited.line('error', 'ERR_CDR_DB' satisfies CdrErrorCode, { err, table: this.#o.table },
-        'cdr: cannot reach the database (or migrate its table); records go to the on-disk queue until it answers');
-      this.#scheduleConnect();
-    } finally {
-      this.#connecting = false;
-    }
   }
 }
