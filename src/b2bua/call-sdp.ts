@@ -1,7 +1,7 @@
 import { isGatewayError } from '../common/index.js';
 import {
-  anchored, answerParams, checkOffer, FLOW_AROUND, hideOriginUser, needsSplitKeys, offerParams, SplitKeySession, type AnchoredMedia,
-  type MediaCallKey, type MediaTotals, type RtpenginePool, type TenantMedia,
+  anchored, answerParams, callSdpChecker, checkOffer, FLOW_AROUND, hideOriginUser, offerParams, openCallMedia,
+  type AnchoredMedia, type CallSdpCheck, type MediaRefusal, type MediaTotals, type NamedMedia, type RtpenginePool, type TenantMedia,
 } from '../media/index.js';
 import type { TenantPolicy } from './policy-types.js';
 import { sipReason } from './reason.js';
@@ -14,15 +14,22 @@ export interface AnswerRefused extends Error {
   status: number;
   reasonHeader: string;
   cause: 'srtp' | 'media-unavailable';
+  /** The code of the line that says so. */
+  code: 'ERR_B2BUA_SRTP_REFUSED' | 'ERR_MEDIA_REFUSED';
 }
 
 export function answerRefused(err: unknown): err is AnswerRefused {
   return typeof err === 'object' && err !== null && ANSWER_REFUSED in err;
 }
 
-function refusal(status: 488 | 503, reason: string, reasonHeader: string): AnswerRefused {
-  return Object.assign(new Error(reason), { [ANSWER_REFUSED]: true as const, status, reasonHeader, cause: status === 488 ? 'srtp' as const : 'media-unavailable' as const });
+function refusal(status: 488 | 503, reason: string, reasonHeader: string, cause: AnswerRefused['cause'] = status === 488 ? 'srtp' : 'media-unavailable'): AnswerRefused {
+  const code = cause === 'srtp' ? 'ERR_B2BUA_SRTP_REFUSED' as const : 'ERR_MEDIA_REFUSED' as const;
+  return Object.assign(new Error(reason), { [ANSWER_REFUSED]: true as const, status, reasonHeader, cause, code });
 }
+
+/** A called side's answer (or late offer, or the caller's answer to it in the ACK) that breaks a media policy. */
+const policyRefused = (r: MediaRefusal): AnswerRefused => refusal(488, r.reason, sipReason(488, r.reason), r.cause);
+
 
 /**
  * What refused an offer before any B leg was placed: 488 (no SRTP both sides allow) or 503 (no media relay), with
@@ -59,11 +66,14 @@ export interface CallSdp {
 
 /**
  * A re-INVITE's or UPDATE's SDP in an anchored call, on its way through rtpengine: `offer` from leg `from` to the
- * other leg, `answer` from the other leg back to `from`. Each resolves with the SDP to send on; a failure rejects.
+ * other leg, `answer` from the other leg back to `from`. Each resolves with the SDP to send on; a failure rejects,
+ * with an AnswerRefused (488) when the body breaks the call's media policy, before rtpengine sees it.
  */
 export interface InDialogMedia {
   offer(from: 'A' | 'B', sdp: string): Promise<string>;
   answer(from: 'A' | 'B', sdp: string): Promise<string>;
+  /** The call's media flows around the gateway: offer and answer only check the SDP and hand it back as it came. */
+  flowAround?: true;
 }
 
 export interface CallSdpInput {
@@ -79,7 +89,15 @@ export interface CallSdpInput {
   whenDown?: 'reject' | 'flow-around';
 }
 
+/** The SDP body leg `from` sent, when the call's media policy takes it; else throws its refusal (488). */
+function checked(check: CallSdpCheck | undefined, from: 'A' | 'B', part: 'offer' | 'answer', sdp: string): string {
+  const bad = check?.(from, part, sdp);
+  if (bad) throw policyRefused(bad);
+  return sdp;
+}
+
 const tagOf = (header: string | undefined): string => /;\s*tag=([^;>\s]+)/i.exec(header ?? '')?.[1] ?? '';
+const flip = (side: 'A' | 'B'): 'A' | 'B' => (side === 'A' ? 'B' : 'A');
 
 export type CallSdpResult = CallSdp | { ok: false; refusal: OfferRefusal };
 
@@ -87,8 +105,10 @@ export type CallSdpResult = CallSdp | { ok: false; refusal: OfferRefusal };
  * The offer and answer of one B-leg attempt. Both tenants' `srtpCrypto` filters apply as they always did. When
  * either tenant is flow-through, the caller's offer goes through rtpengine's `offer` before the B leg is placed and
  * the called side's answer through its `answer` before the caller gets it, each side's SDES suites applied to what
- * rtpengine wrote and the o= user name hidden. An SRTP policy the offer cannot meet refuses it (488); no live
- * rtpengine refuses it (503), or with `whenDown: flow-around` lets it flow around when its SRTP policies allow.
+ * rtpengine wrote and the o= user name hidden. Every offer and answer of the call is
+ * held to both tenants' media policy (checkCallSdp: their SRTP requirements): a refused
+ * offer gets 488 before any B leg, a refused answer ends the attempt with 488. No live rtpengine refuses the offer
+ * (503), or with `whenDown: flow-around` lets it flow around when its SRTP policies allow.
  * Synchronous unless the call is anchored (only then is there an ng round trip to wait for), so a flow-around call
  * takes no extra turn before its first B leg.
  */
@@ -101,27 +121,42 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
   const changed = fromCaller.ok && (fromCaller.changed || toCallee.changed);
   const mIn: TenantMedia = i.tenantIn.policy.media ?? FLOW_AROUND;
   const mOut: TenantMedia = i.tenantOut.policy.media ?? FLOW_AROUND;
-  const check = i.body ? checkOffer(toCallee.sdp, named(mIn, i.tenantIn.name), named(mOut, i.tenantOut.name))
-    : { ok: true as const, anchored: anchored(mIn, mOut) };
-  if (!check.ok) return { ok: false, refusal: srtpRefusal(check.reason, sipReason(488, check.reason)) };
+  const through = anchored(mIn, mOut);
+  const check = callSdpChecker(named(mIn, i.tenantIn.name), named(mOut, i.tenantOut.name));
+  const bad = i.body ? check?.('A', 'offer', toCallee.sdp) : undefined;
+  if (bad) return { ok: false, refusal: offerRefusal(bad) };
 
   const toCaller = (sdp: string): string => {
     const a = filterCrypto(sdp, inSuites);
     if (a.ok) return a.sdp;
     throw refusal(488, a.reason, a.reasonHeader);
   };
+  // Unanchored, by policy or because rtpengine is down: checked as a call whose media flows around.
+  const aroundCheck = through ? callSdpChecker(named(mIn, i.tenantIn.name, 'flow-around'), named(mOut, i.tenantOut.name, 'flow-around')) : check;
+  const late = !i.body;
   const around: CallSdp = {
     ok: true, anchored: false, end: () => Promise.resolve(undefined),
-    opts: { ...(changed ? { localSdpB: toCallee.sdp } : {}), localSdpA: (sdpB) => (sdpB ? toCaller(sdpB) : sdpB) },
+    opts: {
+      ...(changed ? { localSdpB: toCallee.sdp } : {}),
+      ...(late && aroundCheck ? { localSdpB: async (ack: string | undefined) => (ack ? checked(aroundCheck, 'A', 'answer', ack) : ack) } : {}),
+      localSdpA: (sdpB) => (sdpB ? toCaller(checked(aroundCheck, 'B', late ? 'offer' : 'answer', sdpB)) : sdpB),
+    },
+    ...(aroundCheck ? {
+      inDialog: {
+        flowAround: true,
+        offer: async (from, sdp) => checked(aroundCheck, from, 'offer', sdp),
+        answer: async (from, sdp) => checked(aroundCheck, flip(from), 'answer', sdp),
+      },
+    } : {}),
   };
-  if (!check.anchored) return around;
+  if (!through) return around;
   // Falling back is only for a call whose SRTP policies hold without rtpengine.
   const fallback = i.whenDown === 'flow-around'
     && checkOffer(toCallee.sdp, named(mIn, i.tenantIn.name, 'flow-around'), named(mOut, i.tenantOut.name, 'flow-around')).ok
     ? around : undefined;
   if (!i.pool) return fallback ?? { ok: false, refusal: unavailable() };
-  if (!i.body) return lateOffer(i, i.pool, mIn, mOut, toCaller);
-  return anchor(i, toCallee.sdp, mIn, mOut, toCaller, fallback);
+  if (late) return lateOffer(i, i.pool, mIn, mOut, toCaller, check);
+  return anchor(i, toCallee.sdp, mIn, mOut, toCaller, fallback, check);
 }
 
 /**
@@ -130,13 +165,12 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
  * answer, which goes through `answer` before the B leg's ACK (createB2BUA's localSdpB as a function). The session's
  * sides are the other way round, so in-dialog offers and the delete figures are turned back for the call.
  */
-function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut: TenantMedia, toCaller: (sdp: string) => string): CallSdp {
+function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut: TenantMedia, toCaller: (sdp: string) => string, check: CallSdpCheck | undefined): CallSdp {
   const aSuites = mIn.suites ?? i.tenantIn.policy.srtpCrypto;
   const bSuites = mOut.suites ?? i.tenantOut.policy.srtpCrypto;
   let session: AnchoredMedia | undefined;
   let toA: string | undefined;
-  const flip = (side: 'A' | 'B'): 'A' | 'B' => (side === 'A' ? 'B' : 'A');
-  const result: CallSdp = {
+  return {
     ok: true, anchored: true,
     end: async () => {
       const m = await session?.delete();
@@ -145,32 +179,31 @@ function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut:
     opts: {
       localSdpA: async (sdpB, res) => {
         if (!sdpB || toA !== undefined) return toA ?? sdpB;
-        let relayed: string;
+        checked(check, 'B', 'offer', sdpB);
+        let opened: { session: AnchoredMedia; sdp: string };
         try {
-          ({ session, sdp: relayed } = await openMedia(pool, { callId: i.callId, fromTag: tagOf(res?.get?.('To')) }, sdpB, offerParams(mOut, mIn), mIn));
+          opened = await openCallMedia(pool, { callId: i.callId, fromTag: tagOf(res?.get?.('To')) }, sdpB,
+            offerParams(mOut, mIn), mIn);
         } catch {
           throw refusal(503, 'No media relay available', sipReason(503, 'No media relay available'));
         }
-        toA = hideOriginUser(toCaller(relayed));
+        session = opened.session;
+        toA = hideOriginUser(toCaller(opened.sdp));
         return toA;
       },
-      localSdpB: async (ackSdp) => (session && ackSdp ? forSuites(await session.answer(tagOf(i.from), ackSdp, answerParams(mOut, mIn)), bSuites) : ackSdp),
+      localSdpB: async (ackSdp) => {
+        if (!session || !ackSdp) return ackSdp;
+        return forSuites(await session.answer(tagOf(i.from), checked(check, 'A', 'answer', ackSdp), answerParams(mOut, mIn)), bSuites);
+      },
     },
     inDialog: {
-      offer: async (from, sdp) => forSuites(await session!.reoffer(flip(from), sdp, from === 'A' ? offerParams(mIn, mOut) : offerParams(mOut, mIn)), from === 'A' ? bSuites : aSuites),
-      answer: async (from, sdp) => forSuites(await session!.reanswer(flip(from), sdp, answerParams(mIn, mOut)), from === 'A' ? aSuites : bSuites),
+      offer: async (from, sdp) => forSuites(await session!.reoffer(flip(from), checked(check, from, 'offer', sdp),
+        from === 'A' ? offerParams(mIn, mOut) : offerParams(mOut, mIn)), from === 'A' ? bSuites : aSuites),
+      answer: async (from, sdp) => forSuites(await session!.reanswer(flip(from), checked(check, flip(from), 'answer', sdp),
+        answerParams(mIn, mOut)), from === 'A' ? aSuites : bSuites),
     },
     session: { query: () => session?.query() ?? Promise.resolve(undefined) },
   };
-  return result;
-}
-
-/**
- * The call's rtpengine session for an offer towards tenant `to`: one session, or two chained when both sides would
- * speak SDES SRTP (then each side gets a key of its own instead of the other side's: split-key-session.ts).
- */
-function openMedia(pool: RtpenginePool, key: MediaCallKey, sdp: string, params: Record<string, unknown>, to: TenantMedia): Promise<{ session: AnchoredMedia; sdp: string }> {
-  return needsSplitKeys(sdp, to) ? SplitKeySession.open(pool, key, sdp, params) : pool.offer(key, sdp, params);
 }
 
 /** rtpengine's SDP for one side: that side's suites in its order, the o= user hidden. */
@@ -181,11 +214,11 @@ function forSuites(sdp: string, suites: readonly string[] | undefined): string {
 
 /** The anchored path: the offer through rtpengine now, the answer through it when the B leg answers. */
 async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut: TenantMedia, toCaller: (sdp: string) => string,
-  fallback: CallSdp | undefined): Promise<CallSdpResult> {
+  fallback: CallSdp | undefined, check: CallSdpCheck | undefined): Promise<CallSdpResult> {
   let session: AnchoredMedia;
   let relayed: string;
   try {
-    ({ session, sdp: relayed } = await openMedia(i.pool!, { callId: i.callId, fromTag: tagOf(i.from) }, offerSdp, offerParams(mIn, mOut), mOut));
+    ({ session, sdp: relayed } = await openCallMedia(i.pool!, { callId: i.callId, fromTag: tagOf(i.from) }, offerSdp, offerParams(mIn, mOut), mOut));
   } catch (err) {
     if (isGatewayError(err, 'ERR_MEDIA_UNAVAILABLE')) return fallback ?? { ok: false, refusal: unavailable() };
     const mediaCode = (err as { code?: unknown } | null)?.code;
@@ -199,13 +232,13 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
   }
   const bSuites = mOut.suites ?? i.tenantOut.policy.srtpCrypto;
   const aSuites = mIn.suites ?? i.tenantIn.policy.srtpCrypto;
-  const forSide = forSuites;
-  const localSdpB = forSide(relayed, bSuites);
+  const localSdpB = forSuites(relayed, bSuites);
   const inDialog: InDialogMedia = {
     offer: async (from, sdp) => from === 'A'
-      ? forSide(await session.reoffer('A', sdp, offerParams(mIn, mOut)), bSuites)
-      : forSide(await session.reoffer('B', sdp, offerParams(mOut, mIn)), aSuites),
-    answer: async (from, sdp) => forSide(await session.reanswer(from, sdp, answerParams(mIn, mOut)), from === 'A' ? aSuites : bSuites),
+      ? forSuites(await session.reoffer('A', checked(check, 'A', 'offer', sdp), offerParams(mIn, mOut)), bSuites)
+      : forSuites(await session.reoffer('B', checked(check, 'B', 'offer', sdp), offerParams(mOut, mIn)), aSuites),
+    answer: async (from, sdp) => forSuites(await session.reanswer(from, checked(check, flip(from), 'answer', sdp), answerParams(mIn, mOut)),
+      from === 'A' ? aSuites : bSuites),
   };
   return {
     ok: true, anchored: true, end: () => session.delete(), inDialog, session,
@@ -213,6 +246,7 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
       localSdpB,
       localSdpA: async (sdpB, res) => {
         if (!sdpB) return sdpB;
+        checked(check, 'B', 'answer', sdpB);
         let answer: string;
         try {
           answer = await session.answer(tagOf(res?.get?.('To')), sdpB, answerParams(mIn, mOut));
@@ -226,20 +260,18 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
 }
 
 /**
- * A tenant's media policy with its name, for checkOffer. Written out rather than spread: a spread followed by a new
+ * A tenant's media policy with its name, for the checks. Written out rather than spread: a spread followed by a new
  * property costs V8 a map of its own per object, about half a microsecond on every call (docs/performance.md).
  */
-function named(m: TenantMedia, name: string, mode = m.mode): TenantMedia & { name: string } {
-  return m.suites === undefined ? { mode, srtp: m.srtp, name } : { mode, srtp: m.srtp, suites: m.suites, name };
+function named(m: TenantMedia, name: string, mode = m.mode): NamedMedia {
+  return { mode, srtp: m.srtp, suites: m.suites, name };
 }
 
-function unavailable(): OfferRefusal {
-  return { status: 503, reason: 'No media relay available', reasonHeader: sipReason(503, 'No media relay available'), cause: 'media-unavailable', code: 'ERR_MEDIA_UNAVAILABLE' };
-}
-
-function srtpRefusal(reason: string, reasonHeader: string): OfferRefusal {
-  return { status: 488, reason, reasonHeader, cause: 'srtp', code: 'ERR_B2BUA_SRTP_REFUSED' };
-}
+const unavailable = (): OfferRefusal => ({
+  status: 503, reason: 'No media relay available', reasonHeader: sipReason(503, 'No media relay available'), cause: 'media-unavailable', code: 'ERR_MEDIA_UNAVAILABLE',
+});
+const srtpRefusal = (reason: string, reasonHeader: string): OfferRefusal => ({ status: 488, reason, reasonHeader, cause: 'srtp', code: 'ERR_B2BUA_SRTP_REFUSED' });
+const offerRefusal = (r: MediaRefusal): OfferRefusal => srtpRefusal(r.reason, sipReason(488, r.reason));
 
 /** Runs `write` with the call's media figures once rtpengine's session is deleted; at once when nothing was anchored. */
 export function afterMedia(media: CallSdp | undefined, write: (m?: MediaTotals) => void): void {

@@ -9,7 +9,7 @@ import { filterCrypto } from './sdp-crypto.js';
 import { sendableStatus } from './sendable-status.js';
 import { hasTimerTag, parseSessionExpires } from './session-timer.js';
 import type { BridgeLeg } from './supervise-legs.js';
-import type { InDialogMedia } from './call-sdp.js';
+import { answerRefused, type InDialogMedia } from './call-sdp.js';
 
 /** An in-dialog request drachtio-srf hands to a dialog's listener of its method ('modify' for a re-INVITE). */
 export interface InDialogRequest {
@@ -52,7 +52,10 @@ export interface PassThroughContext {
    * terminate the dialog"): the leg it went to is gone.
    */
   onLegLost?(leg: 'A' | 'B', status: number): void;
-  /** An anchored call: offers and answers go through rtpengine (call-sdp.ts) instead of the a=crypto filters. */
+  /**
+   * An anchored call: offers and answers go through rtpengine (call-sdp.ts) instead of the a=crypto filters. On any
+   * call whose media policy can refuse an SDP body, each offer and answer goes through it to be checked first.
+   */
   media?: InDialogMedia;
 }
 
@@ -61,7 +64,8 @@ class MediaRelayFailed extends Error {}
 
 function relayed(p: Promise<string>): Promise<string> {
   return p.catch((err: unknown) => {
-    throw new MediaRelayFailed('media relay failed', { cause: err });
+    // An SDP body the call's media policy refuses (call-sdp.ts) is not a failure of the relay.
+    throw answerRefused(err) ? err : new MediaRelayFailed('media relay failed', { cause: err });
   });
 }
 
@@ -145,6 +149,8 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
   };
   const side = toName === 'B' ? 'A' : 'B';
   const media = ctx.media;
+  // Anchored: the SDP is rtpengine's to write. Flow-around, `media` only checks, and the a=crypto filters apply.
+  const relay = media?.flowAround ? undefined : media;
   // An anchored call, or one with an SRTP policy: its SDP must go through the relay or the filters (sdp-body.ts).
   const guarded = media !== undefined || toSuites !== undefined || fromSuites !== undefined;
   /** A refusal of ours: its Reason, its count, and a line a flood cannot repeat (keyed by the far end that sent it). */
@@ -166,6 +172,11 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
   };
   const fail = (res: InDialogResponse, err: unknown, method: string) => {
     const what = label(method);
+    if (answerRefused(err)) {
+      // An offer or answer that breaks the call's media policy (SRTP, media addresses): nothing of it went on.
+      refuse(res, err.status, err.reasonHeader, method, 'info', { policy: err.cause }, `b2bua: ${what} from leg ${side} refused: ${err.message}`);
+      return;
+    }
     if (err instanceof MediaRelayFailed) {
       refuse(res, 503, MEDIA_FAILED, method, 'warn', { mediaCode: (err.cause as { code?: string } | undefined)?.code },
         `b2bua: ${what} from leg ${side} refused: the media relay failed on it`);
@@ -209,7 +220,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       notSdp(res, 'INVITE', 'offer');
       return;
     }
-    const offer = media ? { ok: true as const, sdp: req.body } : filterCrypto(req.body, toSuites);
+    const offer = relay ? { ok: true as const, sdp: req.body } : filterCrypto(req.body, toSuites);
     if (!offer.ok) {
       noSuite(res, offer.reasonHeader, 'INVITE', 'offer');
       return;
@@ -244,7 +255,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
         return;
       }
       const sdpUpdate = body !== undefined && body !== '' && event === 'update' && isSdpType(type);
-      if (sdpUpdate && !media) {
+      if (sdpUpdate && !relay) {
         const f = filterCrypto(body!, toSuites);
         if (!f.ok) {
           noSuite(res, f.reasonHeader, 'UPDATE', 'offer');

@@ -72,23 +72,23 @@ export function answerParams(from: TenantMedia, to: TenantMedia): Record<string,
 export type OfferCheck = { ok: true; anchored: boolean } | { ok: false; status: 488; reason: string };
 
 /**
- * Whether an offer from tenant `from` can be placed towards tenant `to` under their SRTP policies: a tenant with
- * `srtp: required` takes SDES SRTP only. Its own offer must carry RTP/SAVP(F) with `a=crypto` in every active RTP
- * section; towards it, an anchored call is secured by rtpengine, a flow-around call only if the offer already is.
+ * Whether an SDP body from tenant `from` can go to tenant `to` under their SRTP policies: a tenant with
+ * `srtp: required` takes SDES SRTP only. Its own offer or answer must carry RTP/SAVP(F) with `a=crypto` in every
+ * active RTP section; towards it, an anchored call is secured by rtpengine, a flow-around call only if the body
+ * already is. The same holds for every offer and answer of the call, initial or in the dialog.
  * RFC 3264 §6: an offer the answerer cannot accept is refused (488).
  */
-export function checkOffer(sdp: string, from: TenantMedia & { name: string }, to: TenantMedia & { name: string }): OfferCheck {
+export function checkOffer(sdp: string, from: TenantMedia & { name: string }, to: TenantMedia & { name: string },
+  part: 'offer' | 'answer' = 'offer'): OfferCheck {
   const through = anchored(from, to);
+  if (from.srtp !== 'required' && (to.srtp !== 'required' || through)) return { ok: true, anchored: through };
   const plain = mediaSections(sdp)
     .filter((s) => s.port !== 0 && /RTP/i.test(s.proto))
     .filter((s) => !(/^RTP\/SAVPF?$/i.test(s.proto) && s.sdes));
   if (plain.length === 0) return { ok: true, anchored: through };
   const what = plain.map((s) => `${s.media} ${s.proto}`).join(', ');
   if (from.srtp === 'required') {
-    return { ok: false, status: 488, reason: `SRTP (SDES) required on tenant ${from.name}: the offer has ${what}` };
+    return { ok: false, status: 488, reason: `SRTP (SDES) required on tenant ${from.name}: the ${part} has ${what}` };
   }
-  if (to.srtp === 'required' && !through) {
-    return { ok: false, status: 488, reason: `SRTP (SDES) required towards tenant ${to.name}, and media flows around the gateway: the offer has ${what}` };
-  }
-  return { ok: true, anchored: through };
+  return { ok: false, status: 488, reason: `SRTP (SDES) required towards tenant ${to.name}, and media flows around the gateway: the ${part} has ${what}` };
 }

@@ -1,6 +1,7 @@
 import type { MediaTotals } from './delete-stats.js';
 import type { CallSide, MediaCallKey, MediaSession, MediaTarget } from './media-session.js';
-import { relayHopParams } from './ng-flags.js';
+import type { TenantMedia } from './media-policy.js';
+import { needsSplitKeys, relayHopParams } from './ng-flags.js';
 
 /** What call-sdp.ts asks of an anchored call's media, whether it is one rtpengine session or two chained. */
 export interface AnchoredMedia {
@@ -14,6 +15,15 @@ export interface AnchoredMedia {
 /** What the chain needs of the pool: both sessions on one live instance, failing over together (RtpenginePool.anchor). */
 export interface SessionOpener {
   anchor<T>(open: (on: MediaTarget) => Promise<T>): Promise<T>;
+}
+
+/**
+ * A call's rtpengine session for an offer towards tenant `to`: one session, or two chained when both sides would
+ * speak SDES SRTP (then each side gets a key of its own instead of the other side's: SplitKeySession).
+ */
+export function openCallMedia(pool: SessionOpener & { offer(key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: AnchoredMedia; sdp: string }> },
+  key: MediaCallKey, sdp: string, params: Record<string, unknown>, to: TenantMedia): Promise<{ session: AnchoredMedia; sdp: string }> {
+  return needsSplitKeys(sdp, to) ? SplitKeySession.open(pool, key, sdp, params) : pool.offer(key, sdp, params);
 }
 
 /** The Call-ID suffix of the second session of a chained call (towards the called side). */
