@@ -30,6 +30,8 @@ function refusal(status: 488 | 503, reason: string, reasonHeader: string, cause:
 /** A called side's answer (or late offer, or the caller's answer to it in the ACK) that breaks a media policy. */
 const policyRefused = (r: MediaRefusal): AnswerRefused => refusal(488, r.reason, sipReason(488, r.reason), r.cause);
 
+/** The answer of an attempt given up while the B leg's late offer was on its way: nobody hears it (b-leg-attempt.ts). */
+const givenUp = (): AnswerRefused => refusal(503, 'The call attempt was given up', sipReason(503, 'The call attempt was given up'));
 
 /**
  * What refused an offer before any B leg was placed: 488 (no SRTP both sides allow) or 503 (no media relay), with
@@ -163,22 +165,27 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
  * An INVITE without SDP (late offer, RFC 3261 §13.2.1): the called side's 200 carries the offer, which goes through
  * rtpengine's `offer` (with the B leg's tag as from-tag) before the caller's 200, and the caller's ACK carries the
  * answer, which goes through `answer` before the B leg's ACK (createB2BUA's localSdpB as a function). The session's
- * sides are the other way round, so in-dialog offers and the delete figures are turned back for the call.
+ * sides are the other way round, so in-dialog offers and the delete figures are turned back for the call. A 200
+ * that comes after the attempt was given up (end(): a CANCEL or the no-answer timer crossed it) opens nothing, and a
+ * session opened while it was given up is deleted at once (MediaSession.discard), so none is left behind.
  */
 function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut: TenantMedia, toCaller: (sdp: string) => string, check: CallSdpCheck | undefined): CallSdp {
   const aSuites = mIn.suites ?? i.tenantIn.policy.srtpCrypto;
   const bSuites = mOut.suites ?? i.tenantOut.policy.srtpCrypto;
   let session: AnchoredMedia | undefined;
   let toA: string | undefined;
+  let ended = false;
   return {
     ok: true, anchored: true,
     end: async () => {
+      ended = true;
       const m = await session?.delete();
       return m && { a: m.b, b: m.a };
     },
     opts: {
       localSdpA: async (sdpB, res) => {
         if (!sdpB || toA !== undefined) return toA ?? sdpB;
+        if (ended) throw givenUp();
         checked(check, 'B', 'offer', sdpB);
         let opened: { session: AnchoredMedia; sdp: string };
         try {
@@ -186,6 +193,10 @@ function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut:
             offerParams(mOut, mIn), mIn);
         } catch {
           throw refusal(503, 'No media relay available', sipReason(503, 'No media relay available'));
+        }
+        if (ended) {
+          opened.session.discard();
+          throw givenUp();
         }
         session = opened.session;
         toA = hideOriginUser(toCaller(opened.sdp));

@@ -12,6 +12,8 @@ export interface SessionHost {
   sdpOn(address: RtpengineAddress, command: 'offer' | 'answer', tags: { callId: string; fromTag: string; toTag: string },
     sdp: string, params: Record<string, unknown>): Promise<string>;
   deleteOn(address: RtpengineAddress, key: MediaCallKey, toTag: string | undefined): Promise<MediaTotals | undefined>;
+  /** Deletes a session no call will use, at once, as the pool deletes what a failed-over call left (counted as an orphan). */
+  discardOn(address: RtpengineAddress, key: MediaCallKey): void;
   /** The call's `query` reply, or undefined when the instance did not answer or refused. */
   queryOn(address: RtpengineAddress, key: MediaCallKey): Promise<Record<string, unknown> | undefined>;
 }
@@ -69,6 +71,16 @@ export class MediaSession {
   delete(): Promise<MediaTotals | undefined> {
     this.#deleted ??= this.#pool.deleteOn(this.instance, this.key, this.#toTag).catch(() => undefined);
     return this.#deleted;
+  }
+
+  /**
+   * Ends a session opened for a call that is already gone (its attempt given up while rtpengine made the offer):
+   * deleted at once, without figures, and counted with the sessions no call uses. Later deletes do nothing.
+   */
+  discard(): void {
+    if (this.#deleted) return;
+    this.#deleted = Promise.resolve(undefined);
+    this.#pool.discardOn(this.instance, this.key);
   }
 
   #tags(from: CallSide): { callId: string; fromTag: string; toTag: string } {

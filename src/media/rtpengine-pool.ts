@@ -197,6 +197,14 @@ export class RtpenginePool implements SessionHost {
     return r.ok ? legTotals(r.reply, key.fromTag, toTag) : undefined;
   }
 
+  /** @internal MediaSession's discard: a session of a call given up meanwhile is deleted at once as an orphan (counted). */
+  discardOn(address: RtpengineAddress, key: MediaCallKey): void {
+    const inst = this.#instanceOf(address);
+    inst.sessions = Math.max(0, inst.sessions - 1);
+    this.#limited.line('info', 'ERR_MEDIA_ORPHAN', { instance: inst.name }, `media: a session on ${inst.name} for a call attempt given up is deleted`, inst.name);
+    this.#orphans.note(inst.name, { 'call-id': key.callId, 'from-tag': key.fromTag });
+  }
+
   /** @internal MediaSession's query: the reply, or undefined when the instance did not answer or refused. */
   async queryOn(address: RtpengineAddress, key: MediaCallKey): Promise<Record<string, unknown> | undefined> {
     const r = await this.#request(this.#instanceOf(address), 'query', { 'call-id': key.callId, 'from-tag': key.fromTag }, true);

@@ -10,6 +10,8 @@ export interface AnchoredMedia {
   reanswer(from: CallSide, sdp: string, params: Record<string, unknown>): Promise<string>;
   query(): Promise<Record<string, unknown> | undefined>;
   delete(): Promise<MediaTotals | undefined>;
+  /** Deletes at once what was opened for a call that is already gone, counted as sessions no call uses (no figures). */
+  discard(): void;
 }
 
 /** What the chain needs of the pool: both sessions on one live instance, failing over together (RtpenginePool.anchor). */
@@ -84,6 +86,12 @@ export class SplitKeySession implements AnchoredMedia {
   /** The first session's view: it sees the caller's media and, through the hop, the called side's. */
   query(): Promise<Record<string, unknown> | undefined> {
     return this.#first.query();
+  }
+
+  discard(): void {
+    this.#first.discard();
+    this.#second.discard();
+    this.#deleted ??= Promise.resolve(undefined);
   }
 
   /** Deletes both sessions once; the caller's figures from the first, the called side's from the second. */
