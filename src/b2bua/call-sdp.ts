@@ -1,6 +1,6 @@
 import { isGatewayError } from '../common/index.js';
 import {
-  anchored, answerParams, callSdpChecker, checkOffer, FLOW_AROUND, hideOriginUser, offerParams, openCallMedia,
+  anchored, answerParams, callSdpChecker, checkOffer, FLOW_AROUND, offerParams, openCallMedia, scrubSdp,
   type AnchoredMedia, type CallSdpCheck, type MediaRefusal, type MediaTotals, type NamedMedia, type RtpenginePool, type TenantMedia,
 } from '../media/index.js';
 import type { TenantPolicy } from './policy-types.js';
@@ -107,7 +107,7 @@ export type CallSdpResult = CallSdp | { ok: false; refusal: OfferRefusal };
  * The offer and answer of one B-leg attempt. Both tenants' `srtpCrypto` filters apply as they always did. When
  * either tenant is flow-through, the caller's offer goes through rtpengine's `offer` before the B leg is placed and
  * the called side's answer through its `answer` before the caller gets it, each side's SDES suites applied to what
- * rtpengine wrote and the o= user name hidden. Every offer and answer of the call is
+ * rtpengine wrote and the body scrubbed (sdp-scrub.ts) on its way in and out. Every offer and answer of the call is
  * held to both tenants' media policy (checkCallSdp: their SRTP requirements): a refused
  * offer gets 488 before any B leg, a refused answer ends the attempt with 488. No live rtpengine refuses the offer
  * (503), or with `whenDown: flow-around` lets it flow around when its SRTP policies allow.
@@ -158,7 +158,7 @@ export function prepareCallSdp(i: CallSdpInput): CallSdpResult | Promise<CallSdp
     ? around : undefined;
   if (!i.pool) return fallback ?? { ok: false, refusal: unavailable() };
   if (late) return lateOffer(i, i.pool, mIn, mOut, toCaller, check);
-  return anchor(i, toCallee.sdp, mIn, mOut, toCaller, fallback, check);
+  return anchor(i, scrubSdp(toCallee.sdp), mIn, mOut, toCaller, fallback, check);
 }
 
 /**
@@ -189,7 +189,7 @@ function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut:
         checked(check, 'B', 'offer', sdpB);
         let opened: { session: AnchoredMedia; sdp: string };
         try {
-          opened = await openCallMedia(pool, { callId: i.callId, fromTag: tagOf(res?.get?.('To')) }, sdpB,
+          opened = await openCallMedia(pool, { callId: i.callId, fromTag: tagOf(res?.get?.('To')) }, scrubSdp(sdpB),
             offerParams(mOut, mIn), mIn);
         } catch {
           throw refusal(503, 'No media relay available', sipReason(503, 'No media relay available'));
@@ -199,28 +199,28 @@ function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut:
           throw givenUp();
         }
         session = opened.session;
-        toA = hideOriginUser(toCaller(opened.sdp));
+        toA = scrubSdp(toCaller(opened.sdp));
         return toA;
       },
       localSdpB: async (ackSdp) => {
         if (!session || !ackSdp) return ackSdp;
-        return forSuites(await session.answer(tagOf(i.from), checked(check, 'A', 'answer', ackSdp), answerParams(mOut, mIn)), bSuites);
+        return forSuites(await session.answer(tagOf(i.from), scrubSdp(checked(check, 'A', 'answer', ackSdp)), answerParams(mOut, mIn)), bSuites);
       },
     },
     inDialog: {
-      offer: async (from, sdp) => forSuites(await session!.reoffer(flip(from), checked(check, from, 'offer', sdp),
+      offer: async (from, sdp) => forSuites(await session!.reoffer(flip(from), scrubSdp(checked(check, from, 'offer', sdp)),
         from === 'A' ? offerParams(mIn, mOut) : offerParams(mOut, mIn)), from === 'A' ? bSuites : aSuites),
-      answer: async (from, sdp) => forSuites(await session!.reanswer(flip(from), checked(check, flip(from), 'answer', sdp),
+      answer: async (from, sdp) => forSuites(await session!.reanswer(flip(from), scrubSdp(checked(check, flip(from), 'answer', sdp)),
         answerParams(mIn, mOut)), from === 'A' ? aSuites : bSuites),
     },
     session: { query: () => session?.query() ?? Promise.resolve(undefined) },
   };
 }
 
-/** rtpengine's SDP for one side: that side's suites in its order, the o= user hidden. */
+/** rtpengine's SDP for one side: that side's suites in its order, scrubbed of the other side's names (sdp-scrub.ts). */
 function forSuites(sdp: string, suites: readonly string[] | undefined): string {
   const f = filterCrypto(sdp, suites);
-  return hideOriginUser(f.ok ? f.sdp : sdp);
+  return scrubSdp(f.ok ? f.sdp : sdp);
 }
 
 /** The anchored path: the offer through rtpengine now, the answer through it when the B leg answers. */
@@ -246,9 +246,9 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
   const localSdpB = forSuites(relayed, bSuites);
   const inDialog: InDialogMedia = {
     offer: async (from, sdp) => from === 'A'
-      ? forSuites(await session.reoffer('A', checked(check, 'A', 'offer', sdp), offerParams(mIn, mOut)), bSuites)
-      : forSuites(await session.reoffer('B', checked(check, 'B', 'offer', sdp), offerParams(mOut, mIn)), aSuites),
-    answer: async (from, sdp) => forSuites(await session.reanswer(from, checked(check, flip(from), 'answer', sdp), answerParams(mIn, mOut)),
+      ? forSuites(await session.reoffer('A', scrubSdp(checked(check, 'A', 'offer', sdp)), offerParams(mIn, mOut)), bSuites)
+      : forSuites(await session.reoffer('B', scrubSdp(checked(check, 'B', 'offer', sdp)), offerParams(mOut, mIn)), aSuites),
+    answer: async (from, sdp) => forSuites(await session.reanswer(from, scrubSdp(checked(check, flip(from), 'answer', sdp)), answerParams(mIn, mOut)),
       from === 'A' ? aSuites : bSuites),
   };
   return {
@@ -260,11 +260,11 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
         checked(check, 'B', 'answer', sdpB);
         let answer: string;
         try {
-          answer = await session.answer(tagOf(res?.get?.('To')), sdpB, answerParams(mIn, mOut));
+          answer = await session.answer(tagOf(res?.get?.('To')), scrubSdp(sdpB), answerParams(mIn, mOut));
         } catch {
           throw refusal(503, 'Media relay failed on the answer', sipReason(503, 'Media relay failed on the answer'));
         }
-        return hideOriginUser(toCaller(answer));
+        return scrubSdp(toCaller(answer));
       },
     },
   };

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './media-policy.js';
 export * from './sdp-media.js';
+export * from './sdp-scrub.js';
 export * from './call-sdp-check.js';
 export * from './ng-flags.js';
 export * from './ng-transport.js';

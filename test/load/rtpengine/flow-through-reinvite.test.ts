@@ -38,15 +38,36 @@ const ack = (cseq: number) => `<send><![CDATA[
       Content-Length: 0
   ]]></send>`;
 
-const uac = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+/**
+ * What a chatty PBX writes: a session name, contact lines and x- attributes naming its host, and an MSRP section
+ * rtpengine passes through as it came (it relays RTP and UDPTL over UDP only).
+ */
+const chatty = (dir: string) => `v=0
+      o=pbx-admin 1 [cseq] IN IP4 [local_ip]
+      s=PBX pbx01.corp.internal [local_ip]
+      i=trunk to [local_ip]
+      u=http://[local_ip]/
+      e=admin@corp.internal
+      c=IN IP4 [media_ip]
+      t=0 0
+      a=x-pbx-host:[local_ip]
+      m=audio [media_port] RTP/AVP 8
+      a=rtpmap:8 PCMA/8000
+      a=x-media-origin:[local_ip]
+      a=${dir}
+      m=message 7000 TCP/MSRP *
+      c=IN IP4 [local_ip]
+      a=path:msrp://[local_ip]:7000/abc;tcp`;
+
+const uacWith = (body: (dir: string) => string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="uac call with a hold re-INVITE">
-  ${request('INVITE', 1, sdp('sendrecv'))}
+  ${request('INVITE', 1, body('sendrecv'))}
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="200" rrs="true"/>
   ${ack(1)}
   <pause milliseconds="300"/>
-  ${request('INVITE', 2, sdp('sendonly'))}
+  ${request('INVITE', 2, body('sendonly'))}
   <recv response="100" optional="true"/>
   <recv response="200"/>
   ${ack(2)}
@@ -55,29 +76,32 @@ const uac = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv response="200" crlf="true"/>
 </scenario>
 `;
+const uac = uacWith(sdp);
 
-const answer = (dir: string): string => answer200WithSdp(`v=0
+/** The carrier's answer; `msrp`: with the second section of the chatty offer rejected. */
+const answer = (dir: string, msrp = false): string => answer200WithSdp(`v=0
       o=carrier 1 1 IN IP4 [local_ip]
       s=-
       c=IN IP4 [media_ip]
       t=0 0
       m=audio [media_port] RTP/AVP 8
       a=rtpmap:8 PCMA/8000
-      a=${dir}`);
+      a=${dir}${msrp ? '\n      m=message 0 TCP/MSRP *' : ''}`);
 
-const uas = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+const uasWith = (msrp: boolean) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="uas call with a re-INVITE">
   <recv request="INVITE" crlf="true"/>
-  ${answer('sendrecv')}
+  ${answer('sendrecv', msrp)}
   <recv request="ACK"/>
   <recv request="INVITE"/>
-  ${answer('recvonly')}
+  ${answer('recvonly', msrp)}
   <recv request="ACK"/>
   <recv request="BYE"/>
   ${ANSWER_200_OK}
   <timewait milliseconds="1000"/>
 </scenario>
 `;
+const uas = uasWith(false);
 
 test('a hold re-INVITE from the PBX in a flow-through call is re-anchored: the carrier and the PBX see only rtpengine\'s address, each side\'s direction kept', async (t) => {
   const { gw, uac: r, far, pbxLog: pbxText, carrierLog: carrierText } = await tracedFlowThroughCall(t, { uac, uas, timeoutSec: 30 });
@@ -100,4 +124,19 @@ test('a hold re-INVITE from the PBX in a flow-through call is re-anchored: the c
   assert.equal(answers.length, 2, 'the PBX got an answer to the INVITE and to the re-INVITE');
   for (const a of answers) assert.deepEqual(sdpAddresses(a), ['127.0.0.1']);
   assert.match(answers[1]!, /a=recvonly/);
+});
+
+test('a chatty PBX\'s INVITE and re-INVITE reach the carrier through rtpengine with no name or address of the PBX: session name reset, contact lines and x- attributes gone, the MSRP section disabled', async (t) => {
+  const { gw, uac: r, far, carrierLog } = await tracedFlowThroughCall(t, { uac: uacWith(chatty), uas: uasWith(true), timeoutSec: 30 });
+  assert.equal(r.exitCode, 0, `sipp UAC: ${r.errors.slice(0, 1500)}`);
+  await cdrsLogged(gw.log, 1);
+  assert.equal((await far.stop()).stats.successful, 1);
+  const offers = traceBodies(carrierLog(), /^INVITE /);
+  assert.equal(offers.length, 2);
+  for (const o of offers) {
+    assert.deepEqual([o.includes(PBX), /corp\.internal|pbx-admin|x-pbx-host|x-media-origin|msrp:|^[iue]=/m.test(o)], [false, false], o);
+    assert.match(o, /^s=-\r?$/m);
+    assert.match(o, /^m=message 0 TCP\/MSRP \*\r?$/m);
+    assert.deepEqual(sdpAddresses(o).filter((a) => a !== '0.0.0.0'), ['127.0.0.1']);
+  }
 });
