@@ -5,6 +5,8 @@ export type B2buaErrorCode =
   | 'ERR_B2BUA_AUTH'
   /** A `dns:` target resolved to nothing, or the lookup failed (RFC 3263). */
   | 'ERR_B2BUA_DNS'
+  /** A call's `dns:` lookups ran past gateway.outbound.resolveTimeoutMs: the target is passed over (or tried at the addresses found in time). */
+  | 'ERR_B2BUA_DNS_DEADLINE'
   /** A policy swap asked of a b2bua that runs the plain bridge. */
   | 'ERR_B2BUA_POLICY'
   /** An app worker did not start, or stopped. */
@@ -59,6 +61,12 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_DIGEST_UNSUPPORTED'
   /** A B leg failed (no answer in time, unreachable, a failover status); the next dial peer is tried, if any. */
   | 'ERR_B2BUA_LEG_FAILED'
+  /** An address a `dns:` target resolved to is loopback, unspecified, link-local, multicast, broadcast or the gateway's own, and gateway.outbound.allowResolved does not hold it: not a target. */
+  | 'ERR_B2BUA_TARGET_REFUSED'
+  /** A DNS answer had more NAPTR/SRV records or addresses than gateway.outbound.maxSrvRecords / maxAddressesPerName: the rest not used. */
+  | 'ERR_B2BUA_DNS_CAPPED'
+  /** A call had more targets (configured and resolved) than gateway.outbound.maxTargetsPerCall: the rest not tried. */
+  | 'ERR_B2BUA_TARGETS_CAPPED'
   /** Dial peers whose every target the OPTIONS ping found down were passed over for a call (another was up). */
   | 'ERR_B2BUA_DIAL_PEER_SKIPPED'
   /** The gateway ended a connected call itself (session timer, a lost leg, no media, maximum duration, shutdown, hang-up). */

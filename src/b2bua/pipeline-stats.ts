@@ -2,6 +2,20 @@ import { CallStats } from './call-stats.js';
 import type { CallLimitsSnapshot } from './call-limits.js';
 import type { CallRatesSnapshot } from './call-rates.js';
 
+/** What gateway.outbound kept `dns:` targets from (middleware/resolve-target.ts). */
+export interface OutboundCounters {
+  /** Resolved addresses refused as targets: loopback, unspecified, link-local, multicast, broadcast or the gateway's own. */
+  resolvedRefused: number;
+  /** NAPTR or SRV records past maxSrvRecords, not used. */
+  srvRecordsCapped: number;
+  /** Addresses past maxAddressesPerName, not used. */
+  addressesCapped: number;
+  /** Targets past maxTargetsPerCall, not tried. */
+  targetsCapped: number;
+  /** `dns:` targets whose resolution the call's deadline cut (resolveTimeoutMs). */
+  resolveDeadline: number;
+}
+
 /** A point-in-time copy of the pipeline's outcome counters. */
 export interface PipelineStatsSnapshot {
   /** 403 by the category refused. */
@@ -26,6 +40,8 @@ export interface PipelineStatsSnapshot {
   skippedDown: number;
   /** `dns:` targets that resolved to nothing (RFC 3263). */
   dnsFailures: number;
+  /** What gateway.outbound refused or cut, once anything was. */
+  outbound?: OutboundCounters;
   /** 503: the calling tenant already held its maxCalls calls. */
   refusedAtTenantLimit: number;
   /** Targets passed over because their dial peer or their tenant already held its maxCalls calls. */
@@ -64,6 +80,7 @@ export class PipelineStats {
   failovers = 0;
   skippedDown = 0;
   dnsFailures = 0;
+  readonly outbound: OutboundCounters = { resolvedRefused: 0, srvRecordsCapped: 0, addressesCapped: 0, targetsCapped: 0, resolveDeadline: 0 };
   refusedAtTenantLimit = 0;
   skippedAtLimit = 0;
   refusedAtTargetLimit = 0;
@@ -93,7 +110,8 @@ export class PipelineStats {
       peerHeaderIgnored: this.peerHeaderIgnored, failovers: this.failovers, skippedDown: this.skippedDown,
       dnsFailures: this.dnsFailures, refusedAtTenantLimit: this.refusedAtTenantLimit, skippedAtLimit: this.skippedAtLimit,
       refusedAtTargetLimit: this.refusedAtTargetLimit, refusedOverTenantRate: this.refusedOverTenantRate, skippedOverRate: this.skippedOverRate,
-      refusedOverTargetRate: this.refusedOverTargetRate, ...(this.#limits ? { callLimits: this.#limits.snapshot() } : {}),
+      refusedOverTargetRate: this.refusedOverTargetRate, ...(Object.values(this.outbound).some((n) => n > 0) ? { outbound: { ...this.outbound } } : {}),
+      ...(this.#limits ? { callLimits: this.#limits.snapshot() } : {}),
       ...(this.#rates ? { callRates: this.#rates.snapshot() } : {}),
     };
   }

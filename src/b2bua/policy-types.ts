@@ -137,6 +137,22 @@ export interface CallLimitsPolicy {
   readonly maxDurationSeconds?: number;
 }
 
+/**
+ * gateway.outbound: what a `dns:` target may resolve to and the bounds of resolving it (middleware/resolve-target.ts).
+ * Each field absent: its default there.
+ */
+export interface OutboundPolicy {
+  /** Addresses and CIDRs a DNS answer may name although loopback, link-local, multicast, unspecified or the gateway's own. */
+  readonly allowResolved?: readonly string[];
+  readonly maxSrvRecords?: number;
+  readonly maxAddressesPerName?: number;
+  readonly maxTargetsPerCall?: number;
+  /** One deadline on every `dns:` lookup of one call (ms). */
+  readonly resolveTimeoutMs?: number;
+  /** How long a failed lookup is remembered (ms). */
+  readonly negativeCacheMs?: number;
+}
+
 export interface B2buaPolicy {
   readonly tenants: Readonly<Record<string, TenantPolicy>>;
   /** Every SIP listener with its tenant (config `listListeners`): the tenant of a request without a usable X-Trunkgate-Peer. */
@@ -156,6 +172,8 @@ export interface B2buaPolicy {
   readonly media?: MediaRelayPolicy;
   /** Retry-After (seconds) of the 503 a call gets at a call limit or over a call rate (config gateway.limits.retryAfterSeconds); absent: 5. */
   readonly retryAfterSeconds?: number;
+  /** gateway.outbound; absent: every default. */
+  readonly outbound?: OutboundPolicy;
   /**
    * external: the app runs against a real drachtio-server, which passes an X-Trunkgate-Peer from the network on
    * untouched, so the header is never believed (the tenant comes from the listener, or the default tenant).

@@ -2,12 +2,18 @@ import { selectDialPeers } from '../../policy/index.js';
 import { dialPeerServers } from '../b-leg-target.js';
 import { refuseCall } from '../cdr.js';
 import { localsOf, refusalLine, type CallLocals, type Middleware, type PipelineDeps } from '../pipeline-types.js';
+import type { B2buaDialPeer } from '../policy-types.js';
 import { sipReason } from '../reason.js';
+import { outboundBounds } from './resolve-target.js';
 
 /**
  * Step: the dial peers that may carry the call, best first. None: 404. A dial peer whose every target the
  * OPTIONS ping found down is skipped (CUBE busies out a dial peer whose keepalive fails), unless every
  * candidate is down: then all are kept, so a stale mark never leaves a call with nothing to try.
+ *
+ * The dial peers kept stay within gateway.outbound.maxTargetsPerCall configured targets (the first is always kept):
+ * the rest are dropped, counted and logged (ERR_B2BUA_TARGETS_CAPPED); resolve-target.ts keeps the `dns:` names'
+ * addresses within the same bound.
  *
  * RFC 3261 §21.4.5: 404 Not Found, "The server has definitive information that the user does not exist at
  * the domain specified in the Request-URI."
@@ -35,14 +41,36 @@ export function selectDialPeer(deps: PipelineDeps): Middleware {
       if (live.length > 0 && live.length < candidates.length) {
         stats.skippedDown += candidates.length - live.length;
         skippedLine(deps, locals, candidates.filter((c) => !live.includes(c)).map((c) => c.dialPeer.id));
-        locals.dialPeers = live;
+        locals.dialPeers = withinTargetBound(deps, locals, live);
         next();
         return;
       }
     }
-    locals.dialPeers = candidates;
+    locals.dialPeers = withinTargetBound(deps, locals, candidates);
     next();
   };
+}
+
+/** The dial peers, best first, while their configured targets stay within maxTargetsPerCall; always the first. */
+function withinTargetBound<T extends { dialPeer: B2buaDialPeer }>(deps: PipelineDeps, locals: CallLocals, list: T[]): T[] {
+  const max = outboundBounds(deps.policy).maxTargetsPerCall;
+  const size = (c: T) => dialPeerServers(c.dialPeer, deps.policy.tenants[c.dialPeer.tenant]).length;
+  let n = 0;
+  let i = 0;
+  for (; i < list.length; i++) {
+    const k = size(list[i]!);
+    if (i > 0 && n + k > max) break;
+    n += k;
+  }
+  if (i === list.length) return list;
+  const dropped = list.slice(i);
+  deps.stats.outbound.targetsCapped += dropped.reduce((sum, c) => sum + size(c), 0);
+  const code = 'ERR_B2BUA_TARGETS_CAPPED';
+  const fields = { callId: locals.callId, dialPeers: dropped.map((c) => c.dialPeer.id), maxTargetsPerCall: max };
+  const msg = `b2bua: more targets than a call may try (${max}): the dial peers past them not tried`;
+  if (deps.refusals) deps.refusals.line('warn', code, fields, msg, `capped:${fields.dialPeers.join(',')}`);
+  else locals.log.warn({ code, ...fields }, msg);
+  return list.slice(0, i);
 }
 
 /**

@@ -77,11 +77,12 @@ test('rfc3263: the same name asked while it resolves shares the one resolution; 
     async resolve6() { return []; },
   };
   const resolve = createRfc3263Resolver({ dns, clock: new ManualClock(0), random: () => 0 });
-  const calls = [resolve('carrier.example', undefined, 'udp'), resolve('CARRIER.example', undefined, 'udp')];
+  const first = resolve('carrier.example', undefined, 'udp');
+  const second = resolve('CARRIER.example', undefined, 'udp');
   await settle();
   held.splice(0).forEach((f) => f());
-  const [a, b] = await Promise.all(calls);
-  assert.ok(a!.ok && b!.ok);
+  const [a, b] = await Promise.all([first, second]);
+  assert.ok(a.ok && b.ok);
   assert.deepEqual(a.targets.map((t) => `${t.address}:${t.port}`), ['192.0.2.7:5060', '192.0.2.7:5070']);
   assert.deepEqual(asked, ['NAPTR carrier.example', 'SRV _sip._udp.carrier.example', 'A sbc.carrier.example']);
 });
