@@ -35,6 +35,8 @@ export interface ResolveLimits {
   maxAddressesPerName?: number;
   /** The whole resolution's deadline (ms): past it, the targets found so far, or ERR_B2BUA_DNS_DEADLINE. */
   deadlineMs?: number;
+  /** How long a failure (or an answer cut short by the deadline) is reused (ms; 0: never). */
+  negativeCacheMs?: number;
 }
 
 /** `dns:name[:port]` → where to send, for a tenant's transport, within `limits`; never throws. */
@@ -57,8 +59,6 @@ export interface Rfc3263Options extends ResolveLimits {
   clock?: Clock;
   /** How long an answer is reused (default 30 s; 0: never). */
   cacheMs?: number;
-  /** How long a failure (or an answer cut short by the deadline) is reused (default 30 s; 0: never). */
-  negativeCacheMs?: number;
   /** SRV targets looked up at once (default 4). */
   concurrency?: number;
   /** For RFC 2782's weighted choice among SRV records of one priority (default Math.random). */
@@ -162,13 +162,12 @@ function capped<T>(items: readonly T[], max: number, caps: ResolveCaps, field: '
  * time, and one deadline on the whole resolution (past it, the targets found so far). What a bound cut is in the
  * answer's `capped`. Identical queries in flight are asked once, and so are identical resolutions. Answers are
  * cached for `cacheMs`, failures (timeouts, SERVFAIL, nothing found) and answers cut by the deadline for
- * `negativeCacheMs`; failures are values with code ERR_B2BUA_DNS or ERR_B2BUA_DNS_DEADLINE.
+ * `negativeCacheMs` (default 30 s); failures are values with code ERR_B2BUA_DNS or ERR_B2BUA_DNS_DEADLINE.
  */
 export function createRfc3263Resolver(options: Rfc3263Options = {}): SipServerResolver {
   const dns: DnsLookups = options.dns ?? new dnsPromises.Resolver({ timeout: 2000, tries: 2 });
   const clock = options.clock ?? systemClock;
   const cacheMs = options.cacheMs ?? 30_000;
-  const negativeMs = options.negativeCacheMs ?? RESOLVE_DEFAULTS.negativeCacheMs;
   const concurrency = Math.max(1, options.concurrency ?? RESOLVE_DEFAULTS.concurrency);
   const random = options.random ?? Math.random;
   const cache = new Map<string, { until: number; result: ResolveResult }>();
@@ -265,6 +264,7 @@ export function createRfc3263Resolver(options: Rfc3263Options = {}): SipServerRe
 
   return (name, port, transport, limits = {}) => {
     const l: Required<ResolveLimits> = {
+      negativeCacheMs: Math.max(0, limits.negativeCacheMs ?? options.negativeCacheMs ?? RESOLVE_DEFAULTS.negativeCacheMs),
       maxSrvRecords: Math.max(1, limits.maxSrvRecords ?? options.maxSrvRecords ?? RESOLVE_DEFAULTS.maxSrvRecords),
       maxAddressesPerName: Math.max(1, limits.maxAddressesPerName ?? options.maxAddressesPerName ?? RESOLVE_DEFAULTS.maxAddressesPerName),
       deadlineMs: Math.max(0, limits.deadlineMs ?? options.deadlineMs ?? RESOLVE_DEFAULTS.deadlineMs),
@@ -276,7 +276,7 @@ export function createRfc3263Resolver(options: Rfc3263Options = {}): SipServerRe
     const running = resolutions.get(key);
     if (running) return running;
     const p = resolveOnce(name, port, transport, l).then((result) => {
-      const ttl = result.ok && result.capped?.deadline !== true ? cacheMs : negativeMs;
+      const ttl = result.ok && result.capped?.deadline !== true ? cacheMs : l.negativeCacheMs;
       cache.delete(key);
       if (ttl > 0) {
         if (cache.size >= CACHE_NAMES) cache.delete(cache.keys().next().value as string);

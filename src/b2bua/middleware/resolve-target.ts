@@ -30,6 +30,7 @@ export interface OutboundBounds {
   maxAddressesPerName: number;
   maxTargetsPerCall: number;
   resolveTimeoutMs: number;
+  negativeCacheMs: number;
 }
 
 export const DEFAULT_MAX_TARGETS_PER_CALL = 16;
@@ -58,6 +59,7 @@ export function outboundBounds(policy: B2buaPolicy): OutboundBounds {
       maxAddressesPerName: o.maxAddressesPerName ?? RESOLVE_DEFAULTS.maxAddressesPerName,
       maxTargetsPerCall: o.maxTargetsPerCall ?? DEFAULT_MAX_TARGETS_PER_CALL,
       resolveTimeoutMs: o.resolveTimeoutMs ?? RESOLVE_DEFAULTS.deadlineMs,
+      negativeCacheMs: o.negativeCacheMs ?? RESOLVE_DEFAULTS.negativeCacheMs,
     };
     bounds.set(policy, b);
   }
@@ -160,7 +162,7 @@ export async function resolveTarget(deps: PipelineDeps, locals: CallLocals, targ
   call.dnsLeft = Math.max(0, call.dnsLeft - 1);
   const parsed = parseServer(target.server)!;
   const ms = call.deadlineAt - deps.clock.now();
-  const limits = { maxSrvRecords: b.maxSrvRecords, maxAddressesPerName: b.maxAddressesPerName, deadlineMs: ms };
+  const limits = { maxSrvRecords: b.maxSrvRecords, maxAddressesPerName: b.maxAddressesPerName, deadlineMs: ms, negativeCacheMs: b.negativeCacheMs };
   const r: ResolveResult = ms > 0
     ? await withinDeadline(deps, deps.resolve!(parsed.host, parsed.port, target.transport, limits), ms, parsed.host)
     : { ok: false, code: 'ERR_B2BUA_DNS_DEADLINE', reason: `${parsed.host}: not resolved, the call's ${b.resolveTimeoutMs} ms for lookups are over` };

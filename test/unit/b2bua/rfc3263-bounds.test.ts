@@ -130,3 +130,13 @@ test('rfc3263: one deadline on the whole resolution: past it, the addresses foun
   assert.equal(m.ok, false);
   assert.equal(!m.ok && m.code, 'ERR_B2BUA_DNS_DEADLINE');
 });
+
+test('rfc3263: the caller names how long a failure is remembered (gateway.outbound.negativeCacheMs); 0 remembers none', async () => {
+  let queries = 0;
+  const servfail = () => { queries++; return Promise.reject(Object.assign(new Error('servfail'), { code: 'ESERVFAIL' })); };
+  const resolve = createRfc3263Resolver({ dns: { resolveNaptr: servfail, resolveSrv: servfail, resolve4: servfail, resolve6: servfail }, clock: new ManualClock(0) });
+  await resolve('broken.example', 5060, 'udp', { negativeCacheMs: 0 });
+  const asked = queries;
+  await resolve('broken.example', 5060, 'udp', { negativeCacheMs: 0 });
+  assert.equal(queries, 2 * asked);
+});
