@@ -58,6 +58,11 @@ export class EngineDialog extends Dialog {
   tlsTarget: Pick<SendTarget, 'tlsProfile' | 'servername' | 'tenant'> | undefined;
   /** UAS: the INVITE server transaction whose answer made the dialog; only a CANCEL of that one may end it. */
   serverTxnId: string | undefined;
+  /**
+   * A next hop of this dialog broke the rule of hop-check.ts: `hop` and `why`. From then on its requests go to the
+   * peer's source (uac-dialog.ts `dialogTarget`); `counted` once the refusal was counted and logged.
+   */
+  unsafeHop: { readonly hop: string; readonly why: string; counted: boolean } | undefined;
   #phase: DialogPhase;
 
   constructor(init: DialogInit, owner: string, createdBy: 'network' | 'application') {
@@ -66,6 +71,7 @@ export class EngineDialog extends Dialog {
     this.createdBy = createdBy;
     this.tlsTarget = undefined;
     this.serverTxnId = undefined;
+    this.unsafeHop = undefined;
     this.#phase = { kind: 'early', serverInvite: undefined, clientInvite: undefined };
   }
 

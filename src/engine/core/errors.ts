@@ -40,4 +40,10 @@ export type CoreErrorCode =
   /** A CANCEL matching an INVITE under way came from elsewhere than that INVITE (RFC 3261 §9.1): 481, the INVITE not touched. */
   | 'ERR_ENGINE_CANCEL_OTHER_SOURCE'
   /** A request was not sent (transaction cap, name lookup, transport): an app's gets NOK, the engine's own BYE is lost. */
-  | 'ERR_ENGINE_SEND_FAILED';
+  | 'ERR_ENGINE_SEND_FAILED'
+  /**
+   * A dialog's next hop (first Route, else remote target) is loopback, unspecified, link-local, multicast, broadcast
+   * or the gateway itself while its peer is not (hop-check.ts): its requests go to the peer's source instead, and a
+   * dialog we called is ended after the ACK with a BYE (Reason 403); without a known source the request is not sent.
+   */
+  | 'ERR_ENGINE_DIALOG_HOP_REFUSED';

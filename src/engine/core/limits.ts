@@ -76,6 +76,11 @@ export class CoreCounters {
   relayRefused = 0;
   /** In-dialog requests of a proxied dialog whose next hop was the gateway itself: 482, not relayed. */
   relayLoop = 0;
+  /**
+   * Dialogs whose next hop broke the rule of hop-check.ts (loopback, link-local, multicast, the gateway itself...
+   * while the peer is not): their requests went to the peer's source instead; a dialog we called was ended.
+   */
+  dialogHopRefused = 0;
   /** New INVITEs merged with a request under way or a live dialog (same Call-ID and From tag, another branch): 482. */
   mergedRequest = 0;
   /** ACKs matching no dialog nor transaction of ours (wrong To tag, unknown Call-ID): dropped. */

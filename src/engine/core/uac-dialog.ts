@@ -1,12 +1,18 @@
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
 import type { Flow, SendTarget } from '../../sip/transport/types.js';
-import { ipLiteral, transportOf, unbracket, type LocalAddresses } from './addressing.js';
-import { appHeaders } from './core-util.js';
+import { GatewayError, errorCodeOf } from '../../common/gateway-error.js';
+import type { AppHub } from '../types.js';
+import { bracketHost, ipLiteral, transportOf, unbracket, type LocalAddresses } from './addressing.js';
+import type { AppNotify } from './app-notify.js';
+import { appHeaders, NOOP_USER } from './core-util.js';
+import type { CoreErrorCode } from './errors.js';
+import { hopRefusal, type DialogHops } from './hop-check.js';
 import type { NameLookups } from './name-lookups.js';
 import type { EngineDialog } from './engine-dialog.js';
 import type { DialogStore } from './dialog-store.js';
+import { reasonHeader } from './reject.js';
 import type { RequestGate } from './request-gate.js';
-import { getHeader, getHeaderValues, header, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
+import { getHeader, getHeaderValues, header, serializeMessageText, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
 
 /**
  * What the UAC side does inside a dialog that needs no state of its own: building a request of the dialog, finding
@@ -46,15 +52,27 @@ export function inDialogHeaders(msg: SipRequest, d: EngineDialog): SipHeader[] |
   return extra;
 }
 
+/** What ACKing a 2xx takes: where the ACK goes out, and what ending the dialog takes when its next hop is refused. */
+export interface AckDeps extends DialogHops {
+  readonly addr: Pick<LocalAddresses, 'viaFor' | 'isLocal'>;
+  readonly send: Pick<RequestGate, 'sendStateless' | 'sendRequest'>;
+  readonly names: Pick<NameLookups, 'resolve'>;
+  readonly hub: Pick<AppHub, 'isConnected' | 'sendSip'>;
+  readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
+  readonly dialogs: Pick<DialogStore, 'get' | 'end'>;
+}
+
 /**
  * The ACK for the 2xx `d` owes one, sent statelessly and kept as the dialog's last ACK (re-sent on a retransmitted
  * 2xx). It is handed to the transport while the app's command is handled when no name needs looking up, like the
  * app's other requests: an ACK and a BYE the app sends together leave in that order.
+ *
+ * When the dialog's next hop is refused (hop-check.ts), the ACK goes to the 2xx's source, the only address the
+ * answer proves the peer is at, and the call is ended right after it with a BYE to the same source: a dialog whose
+ * route set or Contact names this host, loopback or the like cannot be used, and a 2xx left without its ACK would
+ * only have the peer retransmit it and tear the call down on its own.
  */
-export function sendAck(
-  c: { readonly addr: Pick<LocalAddresses, 'viaFor'>; readonly send: Pick<RequestGate, 'sendStateless'>; readonly names: Pick<NameLookups, 'resolve'> },
-  d: EngineDialog, extra: SipHeader[], body: Buffer,
-): Promise<{ request: SipRequest; target: SendTarget }> {
+export function sendAck(c: AckDeps, d: EngineDialog, extra: SipHeader[], body: Buffer): Promise<{ request: SipRequest; target: SendTarget }> {
   // "The UAC core MUST generate an ACK request for each 2xx received [...] The sequence number of the CSeq
   // header field MUST be the same as the INVITE being acknowledged" https://www.rfc-editor.org/rfc/rfc3261#section-13.2.2.4
   if (body.length > 0 && !extra.some((h) => h.name === 'content-type')) extra.push(header('Content-Type', 'application/sdp'));
@@ -65,15 +83,71 @@ export function sendAck(
     ack.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
     const sent = { request: ack, target };
     if (cf) cf.lastAck = sent;
-    c.send.sendStateless(ack, target).then(() => resolve(sent), reject);
-  }, reject));
+    const then = afterUnsafeAck(c, d);
+    c.send.sendStateless(ack, target).then(() => {
+      resolve(sent);
+      then();
+    }, (err: unknown) => {
+      reject(err);
+      then();
+    });
+  }, reject, undefined, c));
+}
+
+/**
+ * What follows an ACK in a dialog whose next hop was refused: the engine's BYE, once the app has the ACK's echo
+ * (a microtask after it). Not when the dialog has ended meanwhile (the BYE of a CANCEL race, sent by the caller of
+ * sendAck) or the app has sent another request in it since the ACK (its own BYE, which went to the same source).
+ */
+function afterUnsafeAck(c: AckDeps, d: EngineDialog): () => void {
+  if (d.unsafeHop === undefined) return () => undefined;
+  const seq = d.localSeq;
+  return () => queueMicrotask(() => {
+    if (c.dialogs.get(d.id) === d && d.phase.kind === 'confirmed' && d.localSeq === seq) endUnsafeDialog(c, d);
+  });
+}
+
+/** Reason of the BYE that ends such a dialog (RFC 3326); the peer reads it, so it names no address. */
+const UNSAFE_HOP_REASON = 'Route set or Contact names an address this gateway does not send to';
+
+/**
+ * The BYE that ends a dialog whose next hop was refused, to the peer's source, with the app told (an unsolicited
+ * BYE, docs/control-protocol.md §2.3) and the CDR stopped: the steps of byeFromEngine (uac-teardown.ts), which
+ * builds on this module and so cannot be called from it, for a BYE whose target is already known.
+ */
+function endUnsafeDialog(c: AckDeps, d: EngineDialog): void {
+  const f = d.flow;
+  if (!f) return;
+  const bye = buildInDialog(d, 'BYE', d.remoteTarget, [reasonHeader(403, UNSAFE_HOP_REASON)], Buffer.alloc(0));
+  const target = sourceOf(f);
+  bye.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
+  try {
+    c.send.sendRequest(bye, { target, user: NOOP_USER });
+  } catch (err) {
+    c.guard.counted('engineByesNotSent', 'ERR_ENGINE_SEND_FAILED', `${errorCodeOf(err)}: ${err instanceof Error ? err.message : String(err)}`, undefined,
+      'a BYE of the engine\'s own was not sent');
+  }
+  const text = serializeMessageText(bye);
+  c.notify.cdr('stop', ['application', c.notify.now(), 'unsafe-next-hop'], text);
+  if (c.hub.isConnected(d.owner)) {
+    c.hub.sendSip(d.owner, {
+      source: 'application', protocol: target.protocol, address: target.address, port: target.port, time: c.notify.now(),
+      transactionId: 'unsolicited', dialogId: d.id,
+    }, text);
+  }
+  c.dialogs.end(d);
 }
 
 /**
  * Where requests inside `d` go: forced onto the dialog's connection for TCP/TLS (§2.8). At once, unless the next
  * hop is a name the system resolver must look up (then a Promise). Throws when the dialog has no route.
+ *
+ * Over UDP the next hop is the peer's word (its Record-Route, its Contact): one hop-check.ts refuses makes every
+ * request of the dialog, this one on, go to the peer's source instead (counted and logged once when `hops` is
+ * given; without it the gateway's own listeners are not recognised, the address classes are). A dialog without a
+ * known source sends nothing (ERR_ENGINE_DIALOG_HOP_REFUSED).
  */
-export function dialogTarget(d: EngineDialog, names: Pick<NameLookups, 'resolve'>): SendTarget | Promise<SendTarget> {
+export function dialogTarget(d: EngineDialog, names: Pick<NameLookups, 'resolve'>, hops?: DialogHops): SendTarget | Promise<SendTarget> {
   const f = d.flow;
   if (f && f.protocol !== 'udp') {
     const t: SendTarget = {
@@ -82,6 +156,7 @@ export function dialogTarget(d: EngineDialog, names: Pick<NameLookups, 'resolve'
     if (f.connectionId !== undefined) t.connectionId = f.connectionId;
     return t;
   }
+  if (d.unsafeHop !== undefined) return peerSource(d, hops);
   // "If the route set is not empty, and its first URI contains the lr parameter [...] the UAC MUST [...] send
   // the request to the first URI of the route set" https://www.rfc-editor.org/rfc/rfc3261#section-12.2.1.1
   const next = d.routeSet.length > 0 ? uriTextOf(d.routeSet[0]!) : d.remoteTarget;
@@ -95,24 +170,54 @@ export function dialogTarget(d: EngineDialog, names: Pick<NameLookups, 'resolve'
     // NAT detection: the 200's Contact differs from where it came from; use the source (§2.8).
     return { protocol, address: f.remoteAddress, port: f.remotePort, ...(f.listenerId ? { listenerId: f.listenerId } : {}) };
   }
-  const at = (address: string): SendTarget => ({
+  const at = (address: string): SendTarget => checkedHop(d, {
     protocol, address, port: u.port ?? (protocol === 'tls' ? 5061 : 5060),
     ...(f?.listenerId ? { listenerId: f.listenerId } : {}),
     ...(protocol === 'tls' ? d.tlsTarget : undefined),
-  });
+  }, hops);
   const ip = ipLiteral(u.host);
   return ip !== undefined ? at(ip) : names.resolve(u.host).then(at);
+}
+
+/** `t` when hop-check.ts takes it as the dialog's next hop; else the dialog is marked and its peer's source returned. */
+function checkedHop(d: EngineDialog, t: SendTarget, hops: DialogHops | undefined): SendTarget {
+  const why = hopRefusal(t.address, t.port, d.flow?.remoteAddress, hops?.addr);
+  if (why === undefined) return t;
+  d.unsafeHop = { hop: `${bracketHost(t.address)}:${t.port}`, why, counted: false };
+  return peerSource(d, hops);
+}
+
+/**
+ * Where a dialog whose next hop was refused sends: the source of the message that made it (the 2xx we got, or the
+ * request we answered), as the NAT rule of §2.8 does. The refusal is counted and logged once, by the first caller
+ * that has the engine's counters.
+ */
+function peerSource(d: EngineDialog, hops: DialogHops | undefined): SendTarget {
+  const bad = d.unsafeHop!;
+  const f = d.flow;
+  if (hops && !bad.counted) {
+    bad.counted = true;
+    hops.guard.counted('dialogHopRefused', 'ERR_ENGINE_DIALOG_HOP_REFUSED', `next hop ${bad.hop} is ${bad.why}`, f,
+      `requests of a ${d.role.toUpperCase()} dialog go to its peer's source${d.role === 'uac' ? ', the call is ended after the ACK' : ''}: next hop ${bad.hop} is ${bad.why}`);
+  }
+  if (!f) throw new GatewayError<CoreErrorCode>('ERR_ENGINE_DIALOG_HOP_REFUSED', `next hop ${bad.hop} is ${bad.why} and the peer's source is not known`);
+  return sourceOf(f);
+}
+
+function sourceOf(f: Flow): SendTarget {
+  return { protocol: f.protocol, address: f.remoteAddress, port: f.remotePort, ...(f.listenerId ? { listenerId: f.listenerId } : {}) };
 }
 
 /**
  * Runs `go` with the dialog's target: in this turn when no name needs looking up, so that what `go` sends and
  * echoes to the app leaves with the rest of this turn's work; `fail` when there is no route or `go` throws.
+ * `hops`: the engine's listeners and counters for the hop check (dialogTarget).
  */
 export function withDialogTarget(d: EngineDialog, names: Pick<NameLookups, 'resolve'>, go: (target: SendTarget) => void, fail: (err: unknown) => void,
-  lookups?: { inFlight: number }): void {
+  lookups?: { inFlight: number }, hops?: DialogHops): void {
   let t: SendTarget | Promise<SendTarget>;
   try {
-    t = dialogTarget(d, names);
+    t = dialogTarget(d, names, hops);
   } catch (err) {
     fail(err);
     return;
