@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { newBranch } from '../../sip/transaction/index.js';
 import type { Flow, ListenerInfo, TransportProtocol, TransportSender } from '../../sip/transport/types.js';
 import type { SipUri } from '../../sip/message/index.js';
@@ -38,6 +39,28 @@ export function ipLiteral(host: string): string | undefined {
   return isIP(h) !== 0 ? h : undefined;
 }
 
+/** An address as it is compared: brackets off, an IPv4-mapped IPv6 address as IPv4, IPv6 in lower case. */
+function plainAddress(address: string): string {
+  const a = unbracket(address).toLowerCase();
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  return m ? m[1]! : a;
+}
+
+/** Every address of this host's network interfaces (scope ids off). */
+function hostInterfaceAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address.split('%')[0]!));
+}
+
+/** How long the list of this host's interface addresses is used again. */
+const INTERFACES_MS = 10_000;
+
+export interface LocalAddressesOptions {
+  /** This host's interface addresses, which a wildcard bind listens on (default: os.networkInterfaces). */
+  interfaceAddresses?: () => readonly string[];
+  /** Milliseconds now, for how long that list is used again (default Date.now). */
+  now?: () => number;
+}
+
 /**
  * The engine's own addresses as peers must see them: which listener a protocol leaves from, the host:port for
  * Via, Contact and Record-Route (a wildcard bind is advertised as `advertise`), and whether an address is ours.
@@ -45,10 +68,15 @@ export function ipLiteral(host: string): string | undefined {
 export class LocalAddresses {
   readonly #transport: TransportSender;
   readonly advertise: string;
+  readonly #interfaceAddresses: () => readonly string[];
+  readonly #now: () => number;
+  #interfaces: { at: number; set: Set<string> } | undefined;
 
-  constructor(transport: TransportSender, advertise: string) {
+  constructor(transport: TransportSender, advertise: string, o: LocalAddressesOptions = {}) {
     this.#transport = transport;
     this.advertise = advertise;
+    this.#interfaceAddresses = o.interfaceAddresses ?? hostInterfaceAddresses;
+    this.#now = o.now ?? Date.now;
   }
 
   /** The listener a request on `protocol` leaves from (IPv4 preferred). */
@@ -108,10 +136,31 @@ export class LocalAddresses {
     return protocol === 'tcp' ? `<sip:${hp};transport=tcp;lr>` : `<sip:${hp};lr>`;
   }
 
+  /**
+   * Whether a request to `address`:`port` would reach this engine: a listener's bound or advertised address on its
+   * port, the unspecified address (which the host delivers to itself), and behind a listener bound to a wildcard
+   * address any address of this host on that port: each interface's, 127.0.0.0/8 and ::1. A new request, a
+   * proxied one and a relayed in-dialog one all ask this before they leave, so the engine never sends to itself.
+   */
   isLocal(address: string, port: number): boolean {
+    const a = plainAddress(address);
+    let wildcard = false;
     for (const l of this.#transport.listeners()) {
-      if (l.port === port && (unbracket(l.address) === address || this.hostOf(l) === address)) return true;
+      if (l.port !== port) continue;
+      const bound = plainAddress(l.address);
+      if (bound === a || plainAddress(this.hostOf(l)) === a || a === '0.0.0.0' || a === '::') return true;
+      if (bound === '0.0.0.0' || bound === '::') wildcard = true;
     }
-    return false;
+    return wildcard && this.#isHostAddress(a);
+  }
+
+  /** An address of this host: loopback, or one of its interfaces (the list is read again every 10 s). */
+  #isHostAddress(a: string): boolean {
+    if (a === '::1' || (isIP(a) === 4 && a.startsWith('127.'))) return true;
+    const now = this.#now();
+    if (this.#interfaces === undefined || now - this.#interfaces.at >= INTERFACES_MS) {
+      this.#interfaces = { at: now, set: new Set(this.#interfaceAddresses().map(plainAddress)) };
+    }
+    return this.#interfaces.set.has(a);
   }
 }
