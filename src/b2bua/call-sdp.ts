@@ -1,6 +1,6 @@
 import { isGatewayError } from '../common/index.js';
 import {
-  anchored, answerParams, callSdpChecker, checkOffer, FLOW_AROUND, offerParams, openCallMedia, scrubSdp,
+  anchored, answerParams, callSdpChecker, checkOffer, FLOW_AROUND, offerParams, openCallMedia, receivedFrom, scrubSdp,
   type AnchoredMedia, type CallSdpCheck, type MediaRefusal, type MediaTotals, type NamedMedia, type RtpenginePool, type TenantMedia,
 } from '../media/index.js';
 import type { TenantPolicy } from './policy-types.js';
@@ -13,9 +13,9 @@ export interface AnswerRefused extends Error {
   [ANSWER_REFUSED]: true;
   status: number;
   reasonHeader: string;
-  cause: 'srtp' | 'media-unavailable';
+  cause: 'srtp' | 'media-unavailable' | 'media-address';
   /** The code of the line that says so. */
-  code: 'ERR_B2BUA_SRTP_REFUSED' | 'ERR_MEDIA_REFUSED';
+  code: 'ERR_B2BUA_SRTP_REFUSED' | 'ERR_MEDIA_REFUSED' | 'ERR_MEDIA_ADDRESS_REFUSED';
 }
 
 export function answerRefused(err: unknown): err is AnswerRefused {
@@ -23,7 +23,7 @@ export function answerRefused(err: unknown): err is AnswerRefused {
 }
 
 function refusal(status: 488 | 503, reason: string, reasonHeader: string, cause: AnswerRefused['cause'] = status === 488 ? 'srtp' : 'media-unavailable'): AnswerRefused {
-  const code = cause === 'srtp' ? 'ERR_B2BUA_SRTP_REFUSED' as const : 'ERR_MEDIA_REFUSED' as const;
+  const code = cause === 'srtp' ? 'ERR_B2BUA_SRTP_REFUSED' as const : cause === 'media-address' ? 'ERR_MEDIA_ADDRESS_REFUSED' as const : 'ERR_MEDIA_REFUSED' as const;
   return Object.assign(new Error(reason), { [ANSWER_REFUSED]: true as const, status, reasonHeader, cause, code });
 }
 
@@ -41,8 +41,8 @@ export interface OfferRefusal {
   status: 488 | 503;
   reason: string;
   reasonHeader: string;
-  cause: 'srtp' | 'media-unavailable';
-  code: 'ERR_B2BUA_SRTP_REFUSED' | 'ERR_MEDIA_UNAVAILABLE' | 'ERR_MEDIA_REFUSED';
+  cause: 'srtp' | 'media-unavailable' | 'media-address';
+  code: 'ERR_B2BUA_SRTP_REFUSED' | 'ERR_MEDIA_UNAVAILABLE' | 'ERR_MEDIA_REFUSED' | 'ERR_MEDIA_ADDRESS_REFUSED';
   /** What rtpengine's failure said (its code and message: never SDP or keys). */
   detail?: { mediaCode?: string; err: string };
 }
@@ -89,6 +89,8 @@ export interface CallSdpInput {
   pool?: RtpenginePool;
   /** No live rtpengine: refuse the call with 503 (default), or let its media flow around the gateway. */
   whenDown?: 'reject' | 'flow-around';
+  /** The address the caller's INVITE came from: rtpengine's `received-from` for the caller's SDP. */
+  source?: string | undefined;
 }
 
 /** The SDP body leg `from` sent, when the call's media policy takes it; else throws its refusal (488). */
@@ -100,6 +102,8 @@ function checked(check: CallSdpCheck | undefined, from: 'A' | 'B', part: 'offer'
 
 const tagOf = (header: string | undefined): string => /;\s*tag=([^;>\s]+)/i.exec(header ?? '')?.[1] ?? '';
 const flip = (side: 'A' | 'B'): 'A' | 'B' => (side === 'A' ? 'B' : 'A');
+/** The address a response came from (drachtio-srf's Response), for rtpengine's `received-from`. */
+const sourceOf = (res: unknown): string | undefined => (res as { source_address?: string } | undefined)?.source_address;
 
 export type CallSdpResult = CallSdp | { ok: false; refusal: OfferRefusal };
 
@@ -108,7 +112,7 @@ export type CallSdpResult = CallSdp | { ok: false; refusal: OfferRefusal };
  * either tenant is flow-through, the caller's offer goes through rtpengine's `offer` before the B leg is placed and
  * the called side's answer through its `answer` before the caller gets it, each side's SDES suites applied to what
  * rtpengine wrote and the body scrubbed (sdp-scrub.ts) on its way in and out. Every offer and answer of the call is
- * held to both tenants' media policy (checkCallSdp: their SRTP requirements): a refused
+ * held to both tenants' media policy (checkCallSdp: SRTP, and on an anchored call the media addresses): a refused
  * offer gets 488 before any B leg, a refused answer ends the attempt with 488. No live rtpengine refuses the offer
  * (503), or with `whenDown: flow-around` lets it flow around when its SRTP policies allow.
  * Synchronous unless the call is anchored (only then is there an ng round trip to wait for), so a flow-around call
@@ -175,6 +179,7 @@ function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut:
   let session: AnchoredMedia | undefined;
   let toA: string | undefined;
   let ended = false;
+  const sources: { A?: string | undefined; B?: string | undefined } = { A: i.source };
   return {
     ok: true, anchored: true,
     end: async () => {
@@ -187,10 +192,11 @@ function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut:
         if (!sdpB || toA !== undefined) return toA ?? sdpB;
         if (ended) throw givenUp();
         checked(check, 'B', 'offer', sdpB);
+        sources.B = sourceOf(res);
         let opened: { session: AnchoredMedia; sdp: string };
         try {
           opened = await openCallMedia(pool, { callId: i.callId, fromTag: tagOf(res?.get?.('To')) }, scrubSdp(sdpB),
-            offerParams(mOut, mIn), mIn);
+            { ...offerParams(mOut, mIn), ...receivedFrom(sources.B) }, mIn);
         } catch {
           throw refusal(503, 'No media relay available', sipReason(503, 'No media relay available'));
         }
@@ -204,14 +210,14 @@ function lateOffer(i: CallSdpInput, pool: RtpenginePool, mIn: TenantMedia, mOut:
       },
       localSdpB: async (ackSdp) => {
         if (!session || !ackSdp) return ackSdp;
-        return forSuites(await session.answer(tagOf(i.from), scrubSdp(checked(check, 'A', 'answer', ackSdp)), answerParams(mOut, mIn)), bSuites);
+        return forSuites(await session.answer(tagOf(i.from), scrubSdp(checked(check, 'A', 'answer', ackSdp)), { ...answerParams(mOut, mIn), ...receivedFrom(sources.A) }), bSuites);
       },
     },
     inDialog: {
       offer: async (from, sdp) => forSuites(await session!.reoffer(flip(from), scrubSdp(checked(check, from, 'offer', sdp)),
-        from === 'A' ? offerParams(mIn, mOut) : offerParams(mOut, mIn)), from === 'A' ? bSuites : aSuites),
+        { ...(from === 'A' ? offerParams(mIn, mOut) : offerParams(mOut, mIn)), ...receivedFrom(sources[from]) }), from === 'A' ? bSuites : aSuites),
       answer: async (from, sdp) => forSuites(await session!.reanswer(flip(from), scrubSdp(checked(check, flip(from), 'answer', sdp)),
-        answerParams(mIn, mOut)), from === 'A' ? aSuites : bSuites),
+        { ...answerParams(mIn, mOut), ...receivedFrom(sources[flip(from)]) }), from === 'A' ? aSuites : bSuites),
     },
     session: { query: () => session?.query() ?? Promise.resolve(undefined) },
   };
@@ -228,8 +234,10 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
   fallback: CallSdp | undefined, check: CallSdpCheck | undefined): Promise<CallSdpResult> {
   let session: AnchoredMedia;
   let relayed: string;
+  const sources: { A?: string | undefined; B?: string | undefined } = { A: i.source };
   try {
-    ({ session, sdp: relayed } = await openCallMedia(i.pool!, { callId: i.callId, fromTag: tagOf(i.from) }, offerSdp, offerParams(mIn, mOut), mOut));
+    ({ session, sdp: relayed } = await openCallMedia(i.pool!, { callId: i.callId, fromTag: tagOf(i.from) }, offerSdp,
+      { ...offerParams(mIn, mOut), ...receivedFrom(sources.A) }, mOut));
   } catch (err) {
     if (isGatewayError(err, 'ERR_MEDIA_UNAVAILABLE')) return fallback ?? { ok: false, refusal: unavailable() };
     const mediaCode = (err as { code?: unknown } | null)?.code;
@@ -246,9 +254,9 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
   const localSdpB = forSuites(relayed, bSuites);
   const inDialog: InDialogMedia = {
     offer: async (from, sdp) => from === 'A'
-      ? forSuites(await session.reoffer('A', scrubSdp(checked(check, 'A', 'offer', sdp)), offerParams(mIn, mOut)), bSuites)
-      : forSuites(await session.reoffer('B', scrubSdp(checked(check, 'B', 'offer', sdp)), offerParams(mOut, mIn)), aSuites),
-    answer: async (from, sdp) => forSuites(await session.reanswer(from, scrubSdp(checked(check, flip(from), 'answer', sdp)), answerParams(mIn, mOut)),
+      ? forSuites(await session.reoffer('A', scrubSdp(checked(check, 'A', 'offer', sdp)), { ...offerParams(mIn, mOut), ...receivedFrom(sources.A) }), bSuites)
+      : forSuites(await session.reoffer('B', scrubSdp(checked(check, 'B', 'offer', sdp)), { ...offerParams(mOut, mIn), ...receivedFrom(sources.B) }), aSuites),
+    answer: async (from, sdp) => forSuites(await session.reanswer(from, scrubSdp(checked(check, flip(from), 'answer', sdp)), { ...answerParams(mIn, mOut), ...receivedFrom(sources[flip(from)]) }),
       from === 'A' ? aSuites : bSuites),
   };
   return {
@@ -258,9 +266,10 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
       localSdpA: async (sdpB, res) => {
         if (!sdpB) return sdpB;
         checked(check, 'B', 'answer', sdpB);
+        sources.B = sourceOf(res);
         let answer: string;
         try {
-          answer = await session.answer(tagOf(res?.get?.('To')), scrubSdp(sdpB), answerParams(mIn, mOut));
+          answer = await session.answer(tagOf(res?.get?.('To')), scrubSdp(sdpB), { ...answerParams(mIn, mOut), ...receivedFrom(sources.B) });
         } catch {
           throw refusal(503, 'Media relay failed on the answer', sipReason(503, 'Media relay failed on the answer'));
         }
@@ -275,14 +284,16 @@ async function anchor(i: CallSdpInput, offerSdp: string, mIn: TenantMedia, mOut:
  * property costs V8 a map of its own per object, about half a microsecond on every call (docs/performance.md).
  */
 function named(m: TenantMedia, name: string, mode = m.mode): NamedMedia {
-  return { mode, srtp: m.srtp, suites: m.suites, name };
+  return { mode, srtp: m.srtp, suites: m.suites, allowedNetworks: m.allowedNetworks, name };
 }
 
 const unavailable = (): OfferRefusal => ({
   status: 503, reason: 'No media relay available', reasonHeader: sipReason(503, 'No media relay available'), cause: 'media-unavailable', code: 'ERR_MEDIA_UNAVAILABLE',
 });
 const srtpRefusal = (reason: string, reasonHeader: string): OfferRefusal => ({ status: 488, reason, reasonHeader, cause: 'srtp', code: 'ERR_B2BUA_SRTP_REFUSED' });
-const offerRefusal = (r: MediaRefusal): OfferRefusal => srtpRefusal(r.reason, sipReason(488, r.reason));
+const offerRefusal = (r: MediaRefusal): OfferRefusal => ({
+  status: 488, reason: r.reason, reasonHeader: sipReason(488, r.reason), cause: r.cause, code: r.cause === 'srtp' ? 'ERR_B2BUA_SRTP_REFUSED' : 'ERR_MEDIA_ADDRESS_REFUSED',
+});
 
 /** Runs `write` with the call's media figures once rtpengine's session is deleted; at once when nothing was anchored. */
 export function afterMedia(media: CallSdp | undefined, write: (m?: MediaTotals) => void): void {

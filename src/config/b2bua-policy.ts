@@ -23,7 +23,12 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
       ...(t.sipServer !== undefined ? { sipServer: t.sipServer } : {}),
       ...(t.tlsProfile !== undefined ? { tlsProfile: t.tlsProfile } : {}),
       ...(t.srtpCrypto !== undefined ? { srtpCrypto: t.srtpCrypto } : {}),
-      ...(t.media !== undefined ? { media: { mode: t.media.mode, srtp: t.media.srtp, ...(t.media.suites ?? t.srtpCrypto ? { suites: t.media.suites ?? t.srtpCrypto } : {}) } } : {}),
+      ...(t.media !== undefined ? {
+        media: {
+          mode: t.media.mode, srtp: t.media.srtp, ...(t.media.suites ?? t.srtpCrypto ? { suites: t.media.suites ?? t.srtpCrypto } : {}),
+          ...(t.media.allowedNetworks !== undefined ? { allowedNetworks: t.media.allowedNetworks } : {}),
+        },
+      } : {}),
       ...(t.optionsPing !== undefined ? { optionsPing: { intervalSeconds: t.optionsPing.intervalSeconds, downAfter: t.optionsPing.downAfter } } : {}),
       ...registerPolicy(t, env),
       ...registerRelayPolicy(config, t),

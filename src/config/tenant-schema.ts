@@ -47,6 +47,12 @@ export const TenantMediaSchema = z.strictObject({
   /** required: SDES SRTP only (a plain offer from it, or one that cannot be secured towards it, gets 488); off: plain RTP towards it. */
   srtp: z.enum(['required', 'optional', 'off']).default('optional'),
   suites: z.array(SrtpSuiteSchema).min(1).optional(),
+  /**
+   * Addresses and CIDRs this tenant's SDP may name as its media on an anchored call (absent: any unicast address).
+   * Loopback, link-local, multicast and broadcast addresses are always refused (488), except loopback and
+   * link-local ones an entry lies inside (127.0.0.0/8, ::1, fe80::/10): 0.0.0.0/0 does not name them.
+   */
+  allowedNetworks: z.array(TrustedSourceSchema).min(1).optional(),
 });
 
 /** A tenant (CUBE `voice class tenant`): one trunk, its listeners, transport, scheme, profile and target. */

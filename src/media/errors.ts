@@ -13,7 +13,12 @@ export type MediaErrorCode =
   /** An ng reply that could not be decoded or matched no request (late after its timeout): dropped, unlogged content. */
   | 'ERR_MEDIA_REPLY'
   /** An instance may hold a session no call uses (a failed-over offer, an unanswered delete): its delete waits for it. */
-  | 'ERR_MEDIA_ORPHAN';
+  | 'ERR_MEDIA_ORPHAN'
+  /**
+   * An anchored call's SDP named a media address rtpengine must not send to (loopback, link-local, multicast,
+   * broadcast, not an address, outside the tenant's media.allowedNetworks): 488 with a Reason (sdp-address.ts).
+   */
+  | 'ERR_MEDIA_ADDRESS_REFUSED';
 
 /** A failed ng request or a call that found no instance; `details` never holds SDP or keys. */
 export class MediaError extends GatewayError<MediaErrorCode> {

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './media-policy.js';
 export * from './sdp-media.js';
 export * from './sdp-scrub.js';
+export * from './sdp-address.js';
 export * from './call-sdp-check.js';
 export * from './ng-flags.js';
 export * from './ng-transport.js';

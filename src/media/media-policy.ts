@@ -12,6 +12,12 @@ export interface TenantMedia {
   srtp: SrtpPolicy;
   /** SDES suites (RFC 4568) towards this tenant, in its order of preference. */
   suites?: readonly string[];
+  /**
+   * Addresses and CIDRs this tenant's SDP may name as its media on an anchored call (absent: any unicast address).
+   * Loopback and link-local addresses are taken only when an entry lies inside them (127.0.0.0/8, ::1, fe80::/64):
+   * sdp-address.ts.
+   */
+  allowedNetworks?: readonly string[];
 }
 
 /** A tenant with no `media:` block: media flows around the gateway, SDP passes as it does today. */

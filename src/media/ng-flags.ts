@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { anchored, type TenantMedia } from './media-policy.js';
 import { mediaSections } from './sdp-media.js';
 
@@ -91,4 +92,16 @@ export function checkOffer(sdp: string, from: TenantMedia & { name: string }, to
     return { ok: false, status: 488, reason: `SRTP (SDES) required on tenant ${from.name}: the ${part} has ${what}` };
   }
   return { ok: false, status: 488, reason: `SRTP (SDES) required towards tenant ${to.name}, and media flows around the gateway: the ${part} has ${what}` };
+}
+
+/**
+ * rtpengine's `received-from` for an SDP body: the address the SIP message carrying it came from. rtpengine uses it
+ * in place of the SDP's addresses only under `SIP source address` (or its --sip-source switch), which the gateway
+ * never sends, so a PBX may still name a separate media server; what the SDP may name is checked by sdp-address.ts.
+ * Nothing when the source is not an address.
+ * https://github.com/sipwise/rtpengine/blob/master/docs/ng_control_protocol.md
+ */
+export function receivedFrom(source: string | undefined): Record<string, unknown> {
+  const family = source === undefined ? 0 : isIP(source);
+  return family === 0 ? {} : { 'received-from': [family === 4 ? 'IP4' : 'IP6', source] };
 }

@@ -32,7 +32,7 @@ test('a CANCEL while rtpengine makes the offer: 487 to the caller, no INVITE to 
   const sipPort = addrs.sip[0]!.port;
   const policy: B2buaPolicy = {
     tenants: {
-      pbx: { transport: 'udp', media: { mode: 'flow-through', srtp: 'optional' } },
+      pbx: { transport: 'udp', media: { mode: 'flow-through', srtp: 'optional', allowedNetworks: ['127.0.0.0/8'] } },
       lab: { transport: 'udp', sipServer: `127.0.0.1:${capture.port}` },
     },
     listeners: [{ transport: 'udp', host: '127.0.0.1', port: sipPort, tenant: 'pbx' }],

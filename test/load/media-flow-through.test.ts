@@ -25,8 +25,8 @@ test(`${CALLS} flow-through calls with RTP both ways through rtpengine (10 a sec
   const uas = await startSippUas({ scenario: { file: 'uas-call.xml' }, localIp: '127.0.0.3', extraArgs: ['-rtp_echo'] });
   t.after(() => uas.stop());
   const gw = await startMediaGateway({
-    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off' } } },
-    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `127.0.0.3:${uas.port}`, media: { mode: 'flow-through', srtp: 'optional' } } },
+    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off', allowedNetworks: ['127.0.0.0/8'] } } },
+    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `127.0.0.3:${uas.port}`, media: { mode: 'flow-through', srtp: 'optional', allowedNetworks: ['127.0.0.0/8'] } } },
     rtpengines: [rtpe.ng],
   });
   t.after(() => gw.close());

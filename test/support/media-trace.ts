@@ -33,8 +33,8 @@ export async function tracedFlowThroughCall(t: Pick<TestContext, 'after'>, o: { 
   const far = await startSippUas({ scenario: { file: join(dir, 'uas.xml') }, localIp: CARRIER, extraArgs: ['-trace_msg', '-message_file', join(dir, 'carrier.log')] });
   t.after(() => far.stop());
   const gw = await startMediaGateway({
-    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off' } } },
-    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `${CARRIER}:${far.port}`, media: { mode: 'flow-through', srtp: 'optional' } } },
+    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off', allowedNetworks: ['127.0.0.0/8'] } } },
+    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `${CARRIER}:${far.port}`, media: { mode: 'flow-through', srtp: 'optional', allowedNetworks: ['127.0.0.0/8'] } } },
     rtpengines: [rtpe.ng],
   });
   t.after(() => gw.close());

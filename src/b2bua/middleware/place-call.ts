@@ -128,7 +128,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     }
     const tenantOut = policy.tenants[target.tenant]!;
     const prepared = prepareCallSdp({
-      body: req.body ?? '', callId: locals.callId, from: req.get('From') ?? '', tenantIn: { name: locals.tenantIn!, policy: tenantIn },
+      body: req.body ?? '', callId: locals.callId, from: req.get('From') ?? '', source: req.source_address, tenantIn: { name: locals.tenantIn!, policy: tenantIn },
       tenantOut: { name: target.tenant, policy: tenantOut }, ...(policy.media ? { pool: mediaPool(policy.media, deps.log), whenDown: policy.media.whenDown } : {}),
     });
     const sdp = prepared instanceof Promise ? await prepared : prepared;

@@ -11,8 +11,8 @@ import { newInline } from './srtp-packets.js';
 // Two real rtpengines on two loopback addresses, as two hosts: a call's sessions stay on one of them, and what a
 // failover left on the other (an offer it took but answered too late, the first session of a split-key call) is
 // deleted there, so rtpengine's own list (ng `list`) is empty on both once the calls are over.
-const sdes = { mode: 'flow-through', srtp: 'required', suites: ['AES_CM_128_HMAC_SHA1_80'] } as const;
-const plain = { mode: 'flow-through', srtp: 'off' } as const;
+const sdes = { mode: 'flow-through', srtp: 'required', suites: ['AES_CM_128_HMAC_SHA1_80'], allowedNetworks: ['127.0.0.0/8'] } as const;
+const plain = { mode: 'flow-through', srtp: 'off', allowedNetworks: ['127.0.0.0/8'] } as const;
 const sdesBody = (tag = 1) => ['v=0', 'o=side 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 4000 RTP/SAVP 0',
   'a=rtpmap:0 PCMU/8000', `a=crypto:${tag} AES_CM_128_HMAC_SHA1_80 inline:${newInline()}`, 'a=sendrecv', ''].join('\r\n');
 const plainBody = 'v=0\r\no=side 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4002 RTP/AVP 0\r\n';

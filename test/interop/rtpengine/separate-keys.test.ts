@@ -14,7 +14,7 @@ import { inlineOf, newInline, protect, rtpPacket, sessionKeys, unprotect } from 
 // the key the gateway's SDP declared, so a packet is counted only if its authentication tag verifies.
 const SUITE = 'AES_CM_128_HMAC_SHA1_80';
 const PACKETS = 10;
-const sdes = { mode: 'flow-through', srtp: 'required', suites: [SUITE, 'AES_256_CM_HMAC_SHA1_80'] } as const;
+const sdes = { mode: 'flow-through', srtp: 'required', suites: [SUITE, 'AES_256_CM_HMAC_SHA1_80'], allowedNetworks: ['127.0.0.0/8'] } as const;
 
 const body = (port: number, inline: string, tag = 1) => ['v=0', 'o=side 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
   `m=audio ${port} RTP/SAVP 0`, 'a=rtpmap:0 PCMU/8000', `a=crypto:${tag} ${SUITE} inline:${inline}`, 'a=sendrecv', ''].join('\r\n');

@@ -77,13 +77,13 @@ trustStores:
 tlsProfiles:
   edge: { trustpoint: gw, trustStore: carriers, minVersion: TLSv1.2 }
 tenants:
-  pbx: { transport: udp, trustedSources: [127.0.0.2], media: { mode: flow-through, srtp: off } }
+  pbx: { transport: udp, trustedSources: [127.0.0.2], media: { mode: flow-through, srtp: off, allowedNetworks: [127.0.0.0/8] } }
   carrier:
     transport: tls
     tlsProfile: edge
     listenPortSecure: ${securePort}
     sipServer: localhost:${kam.port('tls')}
-    media: { mode: flow-through, srtp: required, suites: [AES_CM_128_HMAC_SHA1_80] }
+    media: { mode: flow-through, srtp: required, suites: [AES_CM_128_HMAC_SHA1_80], allowedNetworks: [127.0.0.0/8] }
 dialPeers:
   - { id: to-carrier, destinationPattern: "^3\\\\d{3}$", tenant: carrier, from: [pbx] }
 `);

@@ -32,8 +32,8 @@ test('sipp → trunkgate (flow-through) → sipp: RTP both ways through rtpengin
   t.after(() => uas.stop());
 
   const gw = await startMediaGateway({
-    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off' } } },
-    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `${CARRIER}:${uas.port}`, media: { mode: 'flow-through', srtp: 'optional' } } },
+    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off', allowedNetworks: ['127.0.0.0/8'] } } },
+    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `${CARRIER}:${uas.port}`, media: { mode: 'flow-through', srtp: 'optional', allowedNetworks: ['127.0.0.0/8'] } } },
     rtpengines: [rtpe.ng],
   });
   t.after(() => gw.close());

@@ -55,8 +55,8 @@ test('an RFC 4733 digit from the PBX crosses a flow-through call: the carrier re
   const far = await startSippUas({ scenario: { file: join(dir, 'uas.xml') }, localIp: CARRIER });
   t.after(() => far.stop());
   const gw = await startMediaGateway({
-    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off' } } },
-    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `${CARRIER}:${far.port}`, media: { mode: 'flow-through', srtp: 'optional' } } },
+    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off', allowedNetworks: ['127.0.0.0/8'] } } },
+    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `${CARRIER}:${far.port}`, media: { mode: 'flow-through', srtp: 'optional', allowedNetworks: ['127.0.0.0/8'] } } },
     rtpengines: [rtpe.ng],
   });
   t.after(() => gw.close());

@@ -17,7 +17,7 @@ test('flow-through with its only rtpengine dead: the caller gets 503 with a Reas
   const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
   t.after(() => uas.stop());
   const gw = await startMediaGateway({
-    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off' } } },
+    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off', allowedNetworks: ['127.0.0.0/8'] } } },
     called: { name: 'carrier', policy: { transport: 'udp', sipServer: `127.0.0.1:${uas.port}` } },
     rtpengines: [dead.address],
     timeoutMs: 300,
@@ -46,8 +46,8 @@ test('a carrier tenant with srtp: required refuses a plain-RTP offer from it wit
   const uas = await startSippUas({ scenario: { file: 'uas-call.xml' } });
   t.after(() => uas.stop());
   const gw = await startMediaGateway({
-    calling: { name: 'carrier', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'required', suites: ['AES_CM_128_HMAC_SHA1_80'] } } },
-    called: { name: 'pbx', policy: { transport: 'udp', sipServer: `127.0.0.1:${uas.port}`, media: { mode: 'flow-through', srtp: 'off' } } },
+    calling: { name: 'carrier', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'required', suites: ['AES_CM_128_HMAC_SHA1_80'], allowedNetworks: ['127.0.0.0/8'] } } },
+    called: { name: 'pbx', policy: { transport: 'udp', sipServer: `127.0.0.1:${uas.port}`, media: { mode: 'flow-through', srtp: 'off', allowedNetworks: ['127.0.0.0/8'] } } },
     rtpengines: [ng.address],
   });
   t.after(() => gw.close());

@@ -31,8 +31,8 @@ test('gateway.media.rtpTimeoutSeconds: an anchored call on which rtpengine recei
   const far = await startSippUas({ scenario: { file: 'uas-call.xml' }, localIp: '127.0.0.3' });
   t.after(() => far.stop());
   const gw = await startMediaGateway({
-    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off' } } },
-    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `127.0.0.3:${far.port}`, media: { mode: 'flow-through', srtp: 'optional' } } },
+    calling: { name: 'pbx', policy: { transport: 'udp', media: { mode: 'flow-through', srtp: 'off', allowedNetworks: ['127.0.0.0/8'] } } },
+    called: { name: 'carrier', policy: { transport: 'udp', sipServer: `127.0.0.3:${far.port}`, media: { mode: 'flow-through', srtp: 'optional', allowedNetworks: ['127.0.0.0/8'] } } },
     rtpengines: [rtpe.ng],
     rtpTimeoutMs: 2_000,
   });
