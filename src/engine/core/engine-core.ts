@@ -21,6 +21,7 @@ import { newTag } from './core-util.js';
 import { refusalReason } from './reject.js';
 import { getHeader, tagOf } from '../../sip/message/index.js';
 import { stripInternal } from './internal-headers.js';
+import type { ConnectionList } from './pinned-flow.js';
 import { ProxyIdentity, type ProxyIdentityTenant } from './proxy-identity.js';
 import { AppNotify } from './app-notify.js';
 import { DialogStore } from './dialog-store.js';
@@ -30,7 +31,8 @@ import type { RefusalReporter } from '../refusal-record.js';
 
 export interface EngineCoreOptions {
   transactions: TransactionLayer;
-  transport: TransportSender;
+  /** With its connections (the engine's TransportLayer), so an app may pin a request to one (pinned-flow.ts). */
+  transport: TransportSender & Partial<ConnectionList>;
   hub: AppHub;
   clock?: Clock;
   log?: Logger;
@@ -127,9 +129,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
         `proxied dialogs: the least recently used was forgotten, the limit of ${max} was reached`),
     });
     this.#tl.setUser(this);
+    const transport = o.transport;
+    const connections: ConnectionList | undefined = transport.connections ? { connections: () => transport.connections!() } : undefined;
     this.#uac = new UacCore({
       tl: this.#tl, send: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, names: this.#names, T1: this.#T1,
-      dialogs: this.#dialogs, notify: this.#notify, limits: this.#guard, guard: this.#guard,
+      dialogs: this.#dialogs, notify: this.#notify, limits: this.#guard, guard: this.#guard, connections,
     });
     this.#uas = new UasCore({
       tl: this.#tl, hub: this.#hub, clock: this.#clock, addr: this.#addr, T1: this.#T1, dialogs: this.#dialogs,
@@ -146,7 +150,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       viaFor: (protocol) => this.#addr.viaFor(protocol),
       recordRouteFor: (protocol) => this.#addr.recordRouteFor(protocol),
       isLocal: (address, port) => this.#addr.isLocal(address, port),
-      names: this.#names,
+      names: this.#names, connections,
       release: (p) => this.#server.clear(p),
       newTag,
       proxiedDialog: (callId, fromTag, toTag, ends) => this.#proxiedDialogs.add(callId, fromTag, toTag, ends),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SipHeader } from '../../sip/message/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { TlsFailure } from '../../tls/failure.js';
@@ -33,9 +34,28 @@ export interface RouteInfo {
   profile?: string;
   /** The name the TLS server must present and that goes out as SNI (a `dns:` target sent to its resolved address). */
   domain?: string;
+  /** The connection (X-Trunkgate-Peer `conn=`) the request must go over, and no other (pinned-flow.ts). */
+  conn?: string;
 }
 
-/** `tenant=<t>;profile=<p>[;domain=<name>]` as the b2bua writes it; unknown parameters are ignored. */
+/**
+ * This engine run's mark on the connection names it gives apps (`conn=`): connection ids count up from 1 again when
+ * an engine starts, so a name an app kept from before a restart must not name whatever connection now has that id.
+ */
+const RUN = randomBytes(6).toString('base64url');
+
+/** `conn=` of a TCP or TLS connection: its id and this run's mark (`tcp-7.Xy3_kP0a`). */
+export function connName(connectionId: string): string {
+  return `${connectionId}.${RUN}`;
+}
+
+/** The connection id `conn=` names, when it is a name this engine run gave; undefined for any other text. */
+export function connectionIdOf(conn: string): string | undefined {
+  const dot = conn.lastIndexOf('.');
+  return dot > 0 && conn.slice(dot + 1) === RUN ? conn.slice(0, dot) : undefined;
+}
+
+/** `tenant=<t>;profile=<p>[;domain=<name>][;conn=<connection>]` as the b2bua writes it; unknown parameters are ignored. */
 export function parseRouteHeader(value: string): RouteInfo {
   const out: RouteInfo = {};
   for (const part of value.split(';')) {
@@ -47,6 +67,7 @@ export function parseRouteHeader(value: string): RouteInfo {
     if (name === 'tenant') out.tenant = v;
     else if (name === 'profile') out.profile = v;
     else if (name === 'domain') out.domain = v.toLowerCase().replace(/\.$/, '');
+    else if (name === 'conn') out.conn = v;
   }
   return out;
 }
@@ -69,9 +90,10 @@ export function peerTenant(flow: Flow, listenerTenant: string | undefined): stri
 
 /**
  * X-Trunkgate-Peer for a request that arrived on `flow` (or a response to an app's INVITE that came over TLS):
- * `tenant=<t>;verified=<0|1>;transport=<udp|tcp|tls>[;tls=<version>;cipher=<suite>];identities="sip:a,dns:b"`.
+ * `tenant=<t>;verified=<0|1>;transport=<udp|tcp|tls>[;tls=<version>;cipher=<suite>];identities="sip:a,dns:b"[;conn=<c>]`.
  * `verified` is 1 only when the peer's certificate chain verified on this TLS connection; identities (RFC 5922
  * §7.1, certificate order) only then. The negotiated version and suite are there for every TLS flow, for the CDR.
+ * `conn` names the TCP or TLS connection, which an app may give back in X-Trunkgate-Route to send over it alone.
  */
 export function peerHeader(flow: Flow, listenerTenant: string | undefined, proxy?: ProxyIdentities): SipHeader {
   const tls = flow.protocol === 'tls' ? flow.tls : undefined;
@@ -87,7 +109,12 @@ export function peerHeader(flow: Flow, listenerTenant: string | undefined, proxy
     const ids = tls.identities.filter((id) => SAFE_IDENTITY.test(id));
     if (ids.length > 0) v += `;identities="${ids.join(',')}"`;
   }
-  return header('X-Trunkgate-Peer', v);
+  return header('X-Trunkgate-Peer', v + connParam(flow));
+}
+
+/** `;conn=<name>` of a TCP or TLS flow; empty for UDP. */
+function connParam(flow: Flow): string {
+  return flow.protocol !== 'udp' && flow.connectionId !== undefined ? `;conn=${connName(flow.connectionId)}` : '';
 }
 
 /**
@@ -99,7 +126,7 @@ function proxyPeerHeader(flow: Flow, tenant: string | undefined, proxy: ProxyIde
   let v = tenant !== undefined ? `tenant=${tenant};` : '';
   v += `verified=1;transport=${flow.protocol};origin=proxy`;
   if (ids.length > 0) v += `;identities="${ids.join(',')}"`;
-  return header('X-Trunkgate-Peer', v);
+  return header('X-Trunkgate-Peer', v + connParam(flow));
 }
 
 /**

@@ -7,6 +7,7 @@ import type { ServerPending } from './engine-dialog.js';
 import type { RequestGate } from './request-gate.js';
 import type { NameLookups } from './name-lookups.js';
 import type { ProxiedEnds } from './proxy-hop.js';
+import type { ConnectionList } from './pinned-flow.js';
 
 /** What the proxy needs from the core it lives in. */
 export interface ProxyHost {
@@ -23,6 +24,8 @@ export interface ProxyHost {
   isLocal(address: string, port: number): boolean;
   /** Host names are looked up here, within its bound on lookups in flight. */
   names: Pick<NameLookups, 'resolve'>;
+  /** The transport's connections, for a proxy command that pins its targets to one (`conn=`, pinned-flow.ts). */
+  connections?: ConnectionList;
   /** The proxied request is over (final response forwarded, or given up): forget its pending state. */
   release(p: ServerPending): void;
   newTag(): string;

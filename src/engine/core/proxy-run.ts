@@ -1,6 +1,7 @@
 import type { TimerHandle } from '../../common/clock.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
-import { ROUTE_HEADER, isInternalHeader, parseRouteHeader, type RouteInfo } from './internal-headers.js';
+import { ROUTE_HEADER, engineOriginHeader, isInternalHeader, parseRouteHeader, type RouteInfo } from './internal-headers.js';
+import { pinToConnection } from './pinned-flow.js';
 import type { ClientTransaction, ClientTransactionUser } from '../../sip/transaction/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { AppProxyCommand } from '../types.js';
@@ -95,6 +96,11 @@ export class ProxyRun {
         return;
       }
       if (this.#host.isLocal(target.address, target.port)) throw new Error('can not proxy a request to myself');
+      const flowFailed = this.#route.conn === undefined ? undefined : pinToConnection(target, this.#route.conn, this.#host.connections);
+      if (flowFailed !== undefined) {
+        this.#onFlowFailed(branch, target.protocol, flowFailed);
+        return;
+      }
       if (target.protocol === 'tls') {
         const r = this.#route;
         if (r.profile !== undefined) target.tlsProfile = r.profile;
@@ -216,6 +222,20 @@ export class ProxyRun {
     if (this.#finished) return;
     // A timeout counts as a 408 and a transport failure as a 503 (§16.7 step 2 / §16.8).
     this.#consider(refusalResponse(this.#p.request, { status, phrase: reason }, this.#host.newTag()));
+    this.#next();
+  }
+
+  /**
+   * The connection the command pinned its target to is gone (pinned-flow.ts): nothing is sent, the branch ends
+   * with the engine's own 430 and a Reason, which the app hears too (`origin=engine`).
+   */
+  #onFlowFailed(branch: Branch, protocol: Flow['protocol'], text: string): void {
+    if (branch.done) return;
+    branch.done = true;
+    if (this.#finished) return;
+    const res = refusalResponse(this.#p.request, { status: 430, phrase: 'Flow Failed', text }, this.#host.newTag());
+    this.#continue(branch, { ...res, headers: [...res.headers, engineOriginHeader(protocol)] });
+    this.#consider(res);
     this.#next();
   }
 

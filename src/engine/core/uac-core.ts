@@ -17,12 +17,13 @@ import type { DialogStore } from './dialog-store.js';
 import { reasonHeader } from './reject.js';
 import type { RequestGate } from './request-gate.js';
 import { appHeaders, cseqNumber, tlsTargetOf } from './core-util.js';
-import { header, serializeMessageText } from '../../sip/message/index.js';
+import { header, reasonValue, serializeMessageText } from '../../sip/message/index.js';
 import { ClientUser, type ClientUserHost } from './client-user.js';
 import { composeNewRequest, newRequestTarget } from './uac-new-request.js';
 import { buildInDialog, inDialogHeaders, learnRemote, sendAck, withDialogTarget } from './uac-dialog.js';
 import { byeFromEngine, probeDialog } from './uac-teardown.js';
 import { cancelForEngine, sendAppCancel } from './uac-cancel.js';
+import { pinToConnection, type ConnectionList } from './pinned-flow.js';
 
 /** What the UAC side works with: the layers below, the dialog store, and how to tell apps. Each owns its state. */
 export interface UacDeps {
@@ -42,6 +43,8 @@ export interface UacDeps {
   readonly limits: { clientFull(): boolean; dialogsFull(): boolean };
   /** Counts what could not be sent (uac-teardown.ts), with one rate-limited line. */
   readonly guard: Pick<CoreGuard, 'counted'>;
+  /** The transport's connections, for a request an app pins to one (`conn=`, pinned-flow.ts). */
+  readonly connections?: ConnectionList;
 }
 
 /**
@@ -136,6 +139,8 @@ export class UacCore {
       return;
     }
     const target = newRequestTarget(built, address, port);
+    // Pinned to a connection (X-Trunkgate-Route `conn=`): over it, or not sent at all and answered 430 below.
+    const flowFailed = built.route.conn === undefined ? undefined : pinToConnection(target, built.route.conn, this.#c.connections);
     const txnId = newLocalId();
     const p: ClientPending = {
       txnId, connId: cmd.connId, request, method, target, txn: undefined, dialog: undefined, inDialog: false,
@@ -149,8 +154,14 @@ export class UacCore {
       p.dialog = d;
       this.#c.dialogs.add(d);
     }
-    this.#startClient(p, cmd);
+    if (flowFailed === undefined) this.#startClient(p, cmd);
+    else {
+      // The app learns its request's transaction, then the engine's own 430 on it, as after a failed send.
+      this.#pending.set(p.txnId, p);
+      this.#echoRequest(cmd, p.target, p.txnId, serializeMessageText(p.request));
+    }
     if (method === 'INVITE') this.#c.notify.cdr('attempt', ['application', this.#c.notify.now()], () => serializeMessageText(request));
+    if (flowFailed !== undefined) this.#onClientFailure(p, 430, 'Flow Failed', reasonValue(430, flowFailed));
   }
 
   #startClient(p: ClientPending, cmd: AppSipCommand): void {
