@@ -74,6 +74,6 @@ export function offerRefusedLine(deps: PipelineDeps, req: PipelineRequest, targe
 
 /** The line of a called side's answer that could not go to the caller: no SRTP suite left (488), the media relay failed (503). */
 export function answerRefusedLine(deps: PipelineDeps, req: PipelineRequest, target: BLegTarget, err: AnswerRefused): void {
-  refusalLine(deps, req, err.status === 488 ? 'info' : 'warn', err.cause === 'srtp' ? 'ERR_B2BUA_SRTP_REFUSED' : 'ERR_MEDIA_REFUSED',
+  refusalLine(deps, req, err.status === 488 ? 'info' : 'warn', err.code,
     { dialPeer: target.dialPeer, status: err.status }, `b2bua: answer refused: ${err.message}`);
 }
