@@ -38,11 +38,14 @@ export interface ConnectionEntry {
 }
 
 /**
- * Key of an outbound connection. A TLS connection is reused only for the same profile and the same SNI
- * (a connection authenticated for one name or trust store must not carry traffic meant for another).
+ * Key of an outbound connection. A TLS connection is reused only for the same profile, the same SNI and the same
+ * tenant: a connection authenticated for one name or trust store must not carry traffic meant for another, and
+ * the tenant a connection was opened for is the one the requests the peer sends back over it are attributed to
+ * (it is stamped on the connection and, once the peer's certificate verified, trusted), so another tenant's calls
+ * to the same SBC never ride it. TCP connections carry their listener's tenant, not a caller's, and are shared.
  */
-export function outboundKey(protocol: 'tcp' | 'tls', address: string, port: number, tlsProfile?: string, servername?: string): string {
-  return protocol === 'tls' ? `tls|${address}|${port}|${tlsProfile ?? ''}|${servername ?? ''}` : `tcp|${address}|${port}`;
+export function outboundKey(protocol: 'tcp' | 'tls', address: string, port: number, tlsProfile?: string, servername?: string, tenant?: string): string {
+  return protocol === 'tls' ? `tls|${address}|${port}|${tlsProfile ?? ''}|${servername ?? ''}|${tenant ?? ''}` : `tcp|${address}|${port}`;
 }
 
 function remoteKey(protocol: 'tcp' | 'tls', address: string, port: number): string {

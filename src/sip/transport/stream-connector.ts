@@ -35,7 +35,7 @@ export class StreamConnector {
       if (c && c.isOpen && c.info.protocol === protocol) return c;
     }
     const address = normalizeAddress(target.address);
-    const key = outboundKey(protocol, address, target.port, target.tlsProfile, target.servername);
+    const key = outboundKey(protocol, address, target.port, target.tlsProfile, target.servername, target.tenant);
     const reused = this.#table.byKey(key);
     if (reused) return reused;
     for (const c of this.#table.inbound(protocol, address, target.port)) if (mayReuseInbound(c, target)) return c;
