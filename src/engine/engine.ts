@@ -58,6 +58,8 @@ export class Engine {
   #state: EngineState = 'new';
   #addresses: EngineAddresses | undefined;
   #closing: Promise<void> | undefined;
+  /** Host names of the trust plan (the tenants' and dial peers' targets): the core looks them up in a pool of their own. */
+  #configuredNames: ReadonlySet<string>;
   readonly #prewarmCalls: number;
   readonly #loopbackWarmUp: LoopbackWarmUp | undefined;
   readonly #listenWhen: Promise<unknown> | undefined;
@@ -101,10 +103,11 @@ export class Engine {
     // A TLS 1.3 server may refuse our client certificate after we sent on the connection: fail those requests now.
     this.transport.on('flowFailed', (connectionId, err) => void this.transactions.failFlow(connectionId, err));
     this.registry = new AppRegistry({ log: log.child({ component: 'control' }) });
+    this.#configuredNames = configuredNames(options.trust);
     const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock: sipClock, log };
     const core = options.createCore ? options.createCore(deps) : new SipCore({
       ...deps, log: log.child({ component: 'core' }), ...(options.limits ? { limits: options.limits } : {}), stages,
-      proxyIdentity: proxyIdentityRules(options.trust), refusals: records,
+      proxyIdentity: proxyIdentityRules(options.trust), refusals: records, isConfiguredName: (name) => this.#configuredNames.has(name),
     });
     this.core = core;
     // A reset TCP/TLS connection ends the dialogs on it (the app hears an unsolicited BYE and ends the other leg);
@@ -235,7 +238,10 @@ export class Engine {
   async reloadTrust(plan: SourceTrustOptions): Promise<TrustReloadResult> {
     if (!this.trust) return { ok: false, enforced: false, code: 'ERR_ENGINE_WORKER', reason: 'the engine was started without trusted sources: it checks none' };
     if (this.#state === 'closed') return { ok: false, enforced: true, code: 'ERR_ENGINE_WORKER', reason: 'the engine is closed' };
-    const r = await this.trust.replace(plan, () => this.core.replaceProxyIdentity?.(proxyIdentityRules(plan)));
+    const r = await this.trust.replace(plan, () => {
+      this.core.replaceProxyIdentity?.(proxyIdentityRules(plan));
+      this.#configuredNames = configuredNames(plan);
+    });
     return { ok: true, ...r };
   }
 
@@ -279,6 +285,11 @@ export class Engine {
     })();
     return this.#closing;
   }
+}
+
+/** Every host name a trust plan's tenants name, in lower case. */
+function configuredNames(plan: SourceTrustOptions | undefined): Set<string> {
+  return new Set((plan?.tenants ?? []).flatMap((t) => t.hosts.map((h) => h.toLowerCase())));
 }
 
 /** The proxy identity rules of a trust plan's tenants (proxy-identity.ts). */

@@ -48,6 +48,8 @@ export interface EngineCoreOptions {
   proxyIdentity?: ProxyIdentityTenant[];
   /** The resolver of host names the core must send to (default: the system's, name-lookups.ts). */
   lookup?: (host: string) => Promise<string>;
+  /** Whether a host name (lower case) is the configuration's: its lookups then have a pool of their own (name-lookups.ts). */
+  isConfiguredName?: (name: string) => boolean;
   /** Where the refusals of new requests are told, for the CDR of a refused INVITE (refusal-records.ts). */
   refusals?: RefusalReporter;
 }
@@ -95,9 +97,12 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#addr = new LocalAddresses(o.transport, o.advertiseHost ?? '127.0.0.1');
     this.#names = new NameLookups({
       // Counted by the lookups themselves (nameLookupsRefused); the line is rate-limited with the core's refusals.
-      onRefused: (host, max) => this.#guard.log?.refused('ERR_ENGINE_DNS_LIMIT', `${max} name lookups in flight`, host.slice(0, 255), '-',
-        `name ${host.slice(0, 255)} not looked up: ${max} lookups in flight`),
-      ...(o.lookup ? { lookup: o.lookup } : {}),
+      onRefused: (host, max, pool) => this.#guard.log?.refused('ERR_ENGINE_DNS_LIMIT', `${max} ${pool} name lookups in flight`, host.slice(0, 255), '-',
+        `name ${host.slice(0, 255)} not looked up: ${max} lookups of ${pool === 'peer' ? 'names peers supplied' : 'configured names'} in flight`),
+      onTimeout: (host, ms) => this.#guard.log?.refused('ERR_ENGINE_DNS_TIMEOUT', `no answer within ${ms} ms`, host.slice(0, 255), '-',
+        `name ${host.slice(0, 255)} not resolved within ${ms} ms`),
+      clock: this.#clock,
+      ...(o.lookup ? { lookup: o.lookup } : {}), ...(o.isConfiguredName ? { isConfigured: o.isConfiguredName } : {}),
     });
     this.#T1 = this.#tl.timerSettings.T1;
     this.#guard = new CoreGuard({

@@ -15,8 +15,10 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_APP_NO_ANSWER'
   /** The pending server transactions, client transactions or dialogs are at their cap: 503 / NOK. */
   | 'ERR_ENGINE_TABLE_FULL'
-  /** A host name was not looked up because the most lookups were in flight: the send fails (503 / NOK). */
+  /** A host name was not looked up because its pool (the configuration's names, or names a peer supplied) had the most lookups in flight: the send fails (503 / NOK). */
   | 'ERR_ENGINE_DNS_LIMIT'
+  /** A host name's lookup did not answer within its timeout, and no earlier answer could stand in: the send fails (503 / NOK). */
+  | 'ERR_ENGINE_DNS_TIMEOUT'
   /** No app routed the method, or its control connection is backed up: 503. */
   | 'ERR_ENGINE_NO_APP'
   /** The app's control connection has more queued than its bound: new INVITEs get 503. */
