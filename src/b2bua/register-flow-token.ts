@@ -2,14 +2,20 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SipTransport } from './policy-types.js';
 
 /**
- * The flow a phone registered over: the transport and the phone's address as the engine saw them. Over TCP and TLS
- * the engine sends a request to that address over the connection the phone opened (it reuses an inbound
- * connection by its remote address), which is the RFC 5626 flow.
+ * The flow a phone registered over: the transport and the phone's address as the engine saw them, and over TCP and
+ * TLS the connection the REGISTER came on, which is the RFC 5626 flow: a request to the phone goes over that
+ * connection only (X-Trunkgate-Route `conn=`, docs/control-protocol.md §4.2), never over another one from the same
+ * address and port.
  */
 export interface RegisterFlow {
   transport: SipTransport;
   address: string;
   port: number;
+  /**
+   * TCP and TLS: the engine's name of the phone's connection (X-Trunkgate-Peer `conn=`); never on UDP. A TCP or TLS
+   * token without one (signed before tokens named the connection) names no flow that can be reached.
+   */
+  conn?: string;
   /** The tenant the phone's REGISTER came from. */
   tenant: string;
   /** Epoch seconds after which the token is refused (the binding's longest life). */
@@ -17,9 +23,34 @@ export interface RegisterFlow {
 }
 
 const MAC_BYTES = 16;
-const TOKEN = /^([A-Za-z0-9_-]{8,200})\.([A-Za-z0-9_-]{22})$/;
+/** At most 233 + 1 + 22 characters: the engine hands on a Route user part of up to 256 (`flow=`). */
+const TOKEN = /^([A-Za-z0-9_-]{8,233})\.([A-Za-z0-9_-]{22})$/;
 const ADDRESS = /^[0-9A-Fa-f:.]{2,45}$/;
 const NAME = /^[A-Za-z0-9._~+-]{1,64}$/;
+/** What the engine writes as X-Trunkgate-Peer `conn=`: opaque to the b2bua, and bounded so the token stays a URI user part. */
+const CONN = /^[A-Za-z0-9._~-]{1,40}$/;
+const CONN_PARAM = /(?:^|;)\s*conn=([^;]*?)\s*(?:;|$)/;
+
+/** The connection X-Trunkgate-Peer names (`conn=`, TCP and TLS only); undefined when it names none we could sign. */
+export function connOf(peerValue: string | undefined): string | undefined {
+  const v = peerValue === undefined ? undefined : CONN_PARAM.exec(peerValue)?.[1];
+  return v !== undefined && CONN.test(v) ? v : undefined;
+}
+
+/** `tcp 192.0.2.1:5060`, `[v6]` bracketed: a flow as the Reason and the log say it (never the engine's connection name). */
+export function flowText(f: RegisterFlow): string {
+  return `${f.transport} ${f.address.includes(':') ? `[${f.address}]` : f.address}:${f.port}`;
+}
+
+/**
+ * The X-Trunkgate-Route a request to `flow` carries for the engine (docs/control-protocol.md §4.2), given the one it
+ * would carry anyway (`tenant=…;profile=…`, or none): over TCP and TLS `conn=` of the phone's connection, so the
+ * engine sends over it or not at all (430 when it closed), never over another connection from the phone's address.
+ */
+export function flowRoute(flow: RegisterFlow, route?: string): string | undefined {
+  if (flow.conn === undefined) return route;
+  return route === undefined || route === '' ? `conn=${flow.conn}` : `${route};conn=${flow.conn}`;
+}
 
 /** The key tokens are signed with: derived from the engine's control secret, so every app of one engine shares it. */
 export function flowKey(secret: string): Buffer {
@@ -36,7 +67,8 @@ function mac(key: Buffer, payload: string): Buffer {
  * URI user part and the network cannot forge one.
  */
 export function signFlowToken(key: Buffer, f: RegisterFlow): string {
-  const payload = Buffer.from(`${f.transport}|${f.address}|${f.port}|${f.tenant}|${f.until}`).toString('base64url');
+  const conn = f.conn !== undefined && f.transport !== 'udp' ? `|${f.conn}` : '';
+  const payload = Buffer.from(`${f.transport}|${f.address}|${f.port}|${f.tenant}|${f.until}${conn}`).toString('base64url');
   return `${payload}.${mac(key, payload).toString('base64url')}`;
 }
 
@@ -52,12 +84,14 @@ export function verifyFlowToken(key: Buffer, token: string, nowSeconds: number):
   const want = mac(key, m[1]!);
   if (got.length !== want.length || !timingSafeEqual(got, want)) return { ok: false, why: 'forged' };
   const parts = Buffer.from(m[1]!, 'base64url').toString('utf8').split('|');
-  if (parts.length !== 5) return { ok: false, why: 'malformed' };
-  const [transport, address, portText, tenant, untilText] = parts as [string, string, string, string, string];
+  if (parts.length !== 5 && parts.length !== 6) return { ok: false, why: 'malformed' };
+  const [transport, address, portText, tenant, untilText, conn] = parts as [string, string, string, string, string, string | undefined];
   const port = Number(portText);
   const until = Number(untilText);
   if ((transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') || !ADDRESS.test(address) || !NAME.test(tenant)
     || !Number.isInteger(port) || port < 1 || port > 65_535 || !Number.isInteger(until)) return { ok: false, why: 'malformed' };
+  // A UDP flow is an address, never a connection.
+  if (conn !== undefined && (transport === 'udp' || !CONN.test(conn))) return { ok: false, why: 'malformed' };
   if (until < nowSeconds) return { ok: false, why: 'expired' };
-  return { ok: true, flow: { transport, address, port, tenant, until } };
+  return { ok: true, flow: { transport, address, port, ...(conn !== undefined ? { conn } : {}), tenant, until } };
 }

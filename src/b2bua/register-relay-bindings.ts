@@ -3,9 +3,13 @@ import { BroadcastChannel } from 'node:worker_threads';
 import type { Clock } from '../common/index.js';
 import type { RegisterFlow } from './register-flow-token.js';
 
-/** `transport|address|port`: one flow, whatever tenant or address-of-record is bound over it. */
-export function flowKeyOf(f: Pick<RegisterFlow, 'transport' | 'address' | 'port'>): string {
-  return `${f.transport}|${f.address}|${f.port}`;
+/**
+ * `transport|address|port`, and `|conn` over TCP and TLS: one flow, whatever tenant or address-of-record is bound
+ * over it. A connection is a flow of its own (RFC 5626 §5.3), so a binding made over one connection is not live for
+ * a token naming another from the same address and port.
+ */
+export function flowKeyOf(f: Pick<RegisterFlow, 'transport' | 'address' | 'port' | 'conn'>): string {
+  return f.conn === undefined ? `${f.transport}|${f.address}|${f.port}` : `${f.transport}|${f.address}|${f.port}|${f.conn}`;
 }
 
 interface FlowBindings {
@@ -25,6 +29,18 @@ type Change = { op: 'set'; bound: Bound[]; sync?: true } | { op: 'del'; flow: Re
 export const MAX_BINDINGS_PER_FLOW = 64;
 
 const idOf = (aor: string, contact: string): string => `${aor}\n${contact}`;
+
+/** `<uri>` of a name-addr, or the bare value. */
+export function uriOf(value: string | undefined): string {
+  const v = value ?? '';
+  const m = /<([^>]*)>/.exec(v);
+  return (m ? m[1]! : v.split(';')[0]!).trim();
+}
+
+/** The URIs of a Contact list (a comma inside `<…>` or quotes does not split it); none for `*` or no Contact. */
+export function contactUris(value: string): string[] {
+  return (value.match(/(?:"(?:[^"\\]|\\.)*"|<[^>]*>|[^,"<])+/g) ?? []).map(uriOf).filter((u) => u !== '' && u !== '*');
+}
 
 /**
  * The bindings the registrar accepted through the relay, each an address-of-record and a Contact over the flow its

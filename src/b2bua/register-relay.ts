@@ -7,11 +7,12 @@ import type { B2buaLogCode } from './errors.js';
 import { parsePeerHeader } from './peer-header.js';
 import { PEER_HEADER, ROUTE_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
 import { sipReason } from './reason.js';
-import { signFlowToken, verifyFlowToken, type RegisterFlow } from './register-flow-token.js';
-import { flowKeyOf, MAX_BINDINGS_PER_FLOW, RelayBindings } from './register-relay-bindings.js';
+import { connOf, flowRoute, flowText, signFlowToken, verifyFlowToken, type RegisterFlow } from './register-flow-token.js';
+import { contactUris, flowKeyOf, MAX_BINDINGS_PER_FLOW, RelayBindings, uriOf } from './register-relay-bindings.js';
 import type { RegisterRelayCounters, RegisterRelaySnapshot, RelayRefusal, RelayRequest, RelayResponse } from './register-relay-types.js';
 import { grantedExpires } from './register-timing.js';
 
+export { flowRoute } from './register-flow-token.js';
 export type { RegisterRelayCounters, RegisterRelaySnapshot, RelayProxyResult, RelayRefusal, RelayRequest, RelayResponse } from './register-relay-types.js';
 
 export interface RegisterRelayOptions {
@@ -38,28 +39,19 @@ function transportOf(p: string | undefined): SipTransport | undefined {
   return t === 'udp' || t === 'tcp' || t === 'tls' ? t : undefined;
 }
 
-/** `<uri>` of a name-addr, or the bare value. */
-function uriOf(value: string | undefined): string {
-  const v = value ?? '';
-  const m = /<([^>]*)>/.exec(v);
-  return (m ? m[1]! : v.split(';')[0]!).trim();
-}
-
-/** The URIs of a Contact list (a comma inside `<…>` or quotes does not split it); none for `*` or no Contact. */
-function contactUris(value: string): string[] {
-  return (value.match(/(?:"(?:[^"\\]|\\.)*"|<[^>]*>|[^,"<])+/g) ?? []).map(uriOf).filter((u) => u !== '' && u !== '*');
-}
-
 /**
  * Registrations through the gateway (RFC 3327 Path, RFC 5626 flows). A REGISTER from a tenant with `registerRelay`
  * is proxied to the registrar of tenant `to` with a Path naming the gateway, whose user part is a signed token of
  * the flow the REGISTER came on and whose `ob` parameter says requests must come back over that flow. An INVITE from
  * the registrar's side that brings the token back in its Route (the engine hands it over as X-Trunkgate-Peer
  * `flow=`) is a call of the registrar tenant to the phone's tenant, its B leg sent to the phone's address, which
- * the engine reaches over the phone's connection (and keeps the dialog on). Default deny:
+ * the engine reaches over the phone's connection (and keeps the dialog on): over TCP and TLS the token names that
+ * connection (X-Trunkgate-Peer `conn=` of the REGISTER) and requests to the phone carry it in X-Trunkgate-Route
+ * (`flowRoute`), so the engine sends over it or answers 430, never over a new connection from the same address and
+ * port (docs/control-protocol.md §4.2). Default deny:
  * a REGISTER on another tenant, a token that does not verify, a source that is not the registrar tenant's: 403;
  * a good token whose flow has no live binding (the phone de-registered, registered again over another flow, or its
- * binding ran out): 430.
+ * binding ran out), or a TCP or TLS token that names no connection: 430.
  * The bindings accepted are kept per flow and address-of-record (register-relay-bindings.ts, shared by the apps of
  * one engine), at most `maxBindings` flows of each tenant (then 503, counted and logged).
  */
@@ -95,10 +87,10 @@ export class RegisterRelay {
   }
 
   /** The live bindings, for tests and the admin view: flow, tenant, address-of-record, seconds left. */
-  bindings(): Array<{ transport: SipTransport; address: string; port: number; tenant: string; aor: string; expiresIn: number }> {
+  bindings(): Array<{ transport: SipTransport; address: string; port: number; conn?: string; tenant: string; aor: string; expiresIn: number }> {
     const now = this.#clock.now();
     return this.#bindings.list().map((b) => ({
-      transport: b.flow.transport, address: b.flow.address, port: b.flow.port, tenant: b.flow.tenant, aor: b.aor,
+      transport: b.flow.transport, address: b.flow.address, port: b.flow.port, ...(b.flow.conn !== undefined ? { conn: b.flow.conn } : {}), tenant: b.flow.tenant, aor: b.aor,
       expiresIn: Math.round((b.expiresAt - now) / 1000),
     }));
   }
@@ -125,14 +117,24 @@ export class RegisterRelay {
         `tenant ${tenant} relays REGISTERs over ${tenantTransport}, not ${transport}`);
       return;
     }
-    const key = flowKeyOf({ transport, address, port });
+    // Over TCP and TLS the flow is the connection the REGISTER came on (RFC 5626 §5.2), as the engine names it.
+    const conn = transport === 'udp' ? undefined : connOf(req.get(PEER_HEADER));
+    if (transport !== 'udp' && conn === undefined) {
+      this.#c.refusedNoRelay++;
+      this.#refuse(res, 500, 'Server Internal Error', 'ERR_B2BUA_REGISTER_REFUSED', address, { tenant, transport },
+        `the engine named no connection for a ${transport} REGISTER`);
+      return;
+    }
+    const key = flowKeyOf({ transport, address, port, conn });
     if (this.#bindings.full(key, tenant!, relay.maxBindings)) {
       this.#c.refusedFull++;
       this.#refuse(res, 503, 'Service Unavailable', 'ERR_B2BUA_REGISTER_RELAY_FULL', address, { tenant, max: relay.maxBindings },
         `the relayed registrations are at their limit (${relay.maxBindings})`, { 'Retry-After': '60' });
       return;
     }
-    const flow: RegisterFlow = { transport, address, port, tenant: tenant!, until: Math.floor(this.#clock.now() / 1000) + relay.maxExpires + 60 };
+    const flow: RegisterFlow = {
+      transport, address, port, ...(conn !== undefined ? { conn } : {}), tenant: tenant!, until: Math.floor(this.#clock.now() / 1000) + relay.maxExpires + 60,
+    };
     const token = signFlowToken(this.#o.key, flow);
     const pathScheme = relay.scheme === 'sips' ? 'sips' : 'sip';
     const tp = relay.transport === 'udp' ? '' : `;transport=${relay.transport}`;
@@ -228,15 +230,17 @@ export class RegisterRelay {
         `a ${req.method} to a binding of ${flow.tenant} from ${from ?? 'no tenant'}, not its registrar's`);
       return { status: 403, cause: 'flow-token:source', reason };
     }
-    if (!this.#bindings.live(flow)) {
+    // A token outlives its binding (it runs until the longest binding could): after a removal, once the binding ran
+    // out, or once the phone registered over another connection, the flow is no longer the phone's; a TCP or TLS
+    // token naming no connection (signed before tokens named one) names no flow at all. "If the flow no longer
+    // exists, the proxy SHOULD send a 430 (Flow Failed) response to the request." (RFC 5626 §5.3)
+    // https://www.rfc-editor.org/rfc/rfc5626#section-5.3
+    const unnamed = flow.transport !== 'udp' && flow.conn === undefined;
+    if (unnamed || !this.#bindings.live(flow)) {
       this.#c.refusedFlowFailed++;
-      // A token outlives its binding (it runs until the longest binding could): after a removal, or once the binding
-      // ran out, the flow is no longer the phone's. "If the flow no longer exists, the proxy SHOULD send a 430 (Flow
-      // Failed) response to the request." (RFC 5626 §5.3)
-      // https://www.rfc-editor.org/rfc/rfc5626#section-5.3
-      const at = `${flow.transport} ${flow.address.includes(':') ? `[${flow.address}]` : flow.address}:${flow.port}`;
-      const reason = this.#refuse(res, 430, 'Flow Failed', 'ERR_B2BUA_FLOW_FAILED', source, { tenant: flow.tenant, flow: at, method: req.method },
-        `no live binding of ${flow.tenant} over ${at}`);
+      const at = flowText(flow);
+      const reason = this.#refuse(res, 430, 'Flow Failed', 'ERR_B2BUA_FLOW_FAILED', source, { tenant: flow.tenant, flow: at, conn: flow.conn, method: req.method },
+        unnamed ? `the token names no connection of ${flow.tenant} over ${at}` : `no live binding of ${flow.tenant} over ${at}`);
       return { status: 430, cause: 'flow-token:flow-failed', reason };
     }
     this.#c.routed++;
@@ -262,8 +266,18 @@ export class RegisterRelay {
     const host = flow.address.includes(':') ? `[${flow.address}]` : flow.address;
     const tp = flow.transport === 'udp' ? '' : `;transport=${flow.transport}`;
     const destination = `sip:${user !== undefined ? `${user}@` : ''}${host}:${flow.port}${tp}`;
-    req.proxy({ destination: [destination] }, (err) => {
-      if (!err) return;
+    const route = flowRoute(flow);
+    req.proxy({ destination: [destination], ...(route !== undefined ? { headers: { [ROUTE_HEADER]: route } } : {}) }, (err, result) => {
+      if (!err) {
+        // The binding is live but the phone's connection is closed (which only the engine knows): the engine answered
+        // the registrar 430 itself and sent nothing over any other connection.
+        if (result?.finalStatus === 430 && parsePeerHeader(result.finalResponse?.msg?.get(PEER_HEADER))?.origin === 'engine') {
+          this.#c.refusedFlowFailed++;
+          this.#o.refusals.warn('ERR_B2BUA_FLOW_FAILED', req.source_address, { tenant: flow.tenant, flow: flowText(flow), conn: flow.conn, method: req.method, status: 430 },
+            `b2bua: the connection of ${flow.tenant} over ${flowText(flow)} is closed: 430`);
+        }
+        return;
+      }
       this.#c.notSent++;
       this.#o.refusals.warn('ERR_B2BUA_FLOW_TOKEN_INVALID', req.source_address, { why: 'proxy', err: String(err) }, `b2bua: ${req.method} to ${destination} not sent: ${String(err)}`);
     });

@@ -86,12 +86,12 @@ test('an INVITE with a good token, a token not of ours, or none goes on to the p
   const { clock, relay, stats, cdrs, gate } = rig();
   // The phone's binding over tcp 127.0.0.1:40001, as its REGISTER and the registrar's 2xx make it.
   const contact = '<sip:phone1@127.0.0.1:40001;transport=tcp>';
-  const headers: Record<string, string> = { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone1@reg.test>', Contact: contact };
+  const headers: Record<string, string> = { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-1.test', To: '<sip:phone1@reg.test>', Contact: contact };
   relay.onRegister({
     method: 'REGISTER', uri: 'sip:reg.test', protocol: 'tcp', source_address: '127.0.0.1', source_port: 40_001, get: (n) => headers[n],
     proxy: (_o, cb) => cb(null, { finalStatus: 200, finalResponse: { msg: { get: (n) => (n === 'Contact' ? `${contact};expires=600` : undefined) } } }),
   }, { send: () => assert.fail('the REGISTER is relayed') });
-  const token = signFlowToken(key, { transport: 'tcp', address: '127.0.0.1', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  const token = signFlowToken(key, { transport: 'tcp', address: '127.0.0.1', port: 40_001, conn: 'tcp-1.test', tenant: 'phones', until: clock.now() / 1000 + 600 });
   const good = invite(`tenant=registrar;verified=0;transport=tcp;flow=${token}`, 'good-1');
   assert.equal(gate(good.req, good.res), false);
   assert.equal(relayedFlowOf(good.req)?.tenant, 'phones');

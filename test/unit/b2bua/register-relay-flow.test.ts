@@ -36,7 +36,7 @@ function rig(o: { key?: Buffer; clock?: ManualClock } = {}) {
   /** A REGISTER from tcp 203.0.113.5:`port` of `aor` with `contact`, answered 200 granting `expires`: the token of its Path. */
   const register = (port: number, aor: string, contact: string, expires: number, tenant = 'phones'): string => {
     let path = '';
-    const headers: Record<string, string> = { 'X-Trunkgate-Peer': `tenant=${tenant};verified=0;transport=tcp`, To: `<${aor}>`, Contact: expires === 0 ? '*' : `<${contact}>`, Expires: String(expires) };
+    const headers: Record<string, string> = { 'X-Trunkgate-Peer': `tenant=${tenant};verified=0;transport=tcp;conn=tcp-${port}.test`, To: `<${aor}>`, Contact: expires === 0 ? '*' : `<${contact}>`, Expires: String(expires) };
     relay.onRegister({
       method: 'REGISTER', uri: 'sip:reg.test', protocol: 'tcp', source_address: '203.0.113.5', source_port: port, get: (n) => headers[n],
       proxy: (opts, cb) => {
@@ -88,7 +88,7 @@ test('a token whose binding ran out, or that no accepted REGISTER bound, gets 43
   assert.equal(r.call(token).status, 430);
   // A REGISTER the registrar refused: its Path carried a token, nothing was bound.
   let refusedPath = '';
-  const headers: Record<string, string> = { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone2@reg.test>', Contact: '<sip:phone2@10.0.0.3>' };
+  const headers: Record<string, string> = { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-40002.test', To: '<sip:phone2@reg.test>', Contact: '<sip:phone2@10.0.0.3>' };
   r.relay.onRegister({
     method: 'REGISTER', uri: 'sip:reg.test', protocol: 'tcp', source_address: '203.0.113.5', source_port: 40_002, get: (n) => headers[n],
     proxy: (opts, cb) => { refusedPath = /^<sip:([^@]+)@/.exec(opts.headers!.Path!)![1]!; cb(null, { finalStatus: 403 }); },

@@ -42,7 +42,7 @@ function rig() {
 /** A binding of phone1 over tcp 203.0.113.5:`port`, as a REGISTER and the registrar's 2xx make it. */
 function bind(relay: RegisterRelay, port: number): void {
   const contact = `<sip:phone1@203.0.113.5:${port};transport=tcp>`;
-  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone1@reg.test>', Contact: contact }, { port });
+  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-1.test', To: '<sip:phone1@reg.test>', Contact: contact }, { port });
   relay.onRegister(r.req, r.res);
   r.proxied[0]!.done(ok(`${contact};expires=600`));
 }
@@ -68,7 +68,7 @@ test('flow tokens: what was signed verifies; a changed byte, a foreign key or a 
 test('REGISTER from a relay tenant: proxied to the registrar with our Path (flow token, ob) on top; the 2xx binds the flow', () => {
   const { relay } = rig();
   const r = request('REGISTER', {
-    'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone1@reg.test>', Contact: '<sip:phone1@203.0.113.5:40001;transport=tcp>', Path: '<sip:edge.example;lr>',
+    'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-1.test', To: '<sip:phone1@reg.test>', Contact: '<sip:phone1@203.0.113.5:40001;transport=tcp>', Path: '<sip:edge.example;lr>',
   });
   relay.onRegister(r.req, r.res);
   assert.equal(r.sent.length, 0);
@@ -80,7 +80,7 @@ test('REGISTER from a relay tenant: proxied to the registrar with our Path (flow
   assert.ok(check.ok);
   assert.deepEqual([check.flow.transport, check.flow.address, check.flow.port, check.flow.tenant], ['tcp', '203.0.113.5', 40_001, 'phones']);
   assert.equal(r.proxied[0]!.headers?.Expires, undefined, 'an Expires within maxExpires is left alone');
-  const long = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', Expires: '86400' }, { port: 40_002 });
+  const long = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-1.test', Expires: '86400' }, { port: 40_002 });
   relay.onRegister(long.req, long.res);
   assert.equal(long.proxied[0]!.headers?.Expires, '600', 'longer than the token lives: lowered to maxExpires');
   r.proxied[0]!.done(ok('<sip:phone1@203.0.113.5:5999;transport=tcp>;expires=300'));
@@ -111,7 +111,7 @@ test('default deny: a REGISTER on a tenant without registerRelay gets 403 with a
 test('bounded: past maxBindings a new flow gets 503 with Retry-After; a bound flow still refreshes; a 0 expiry unbinds', () => {
   const { clock, relay, lines } = rig();
   const reg = (port: number) => {
-    const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>', Contact: `<sip:p@203.0.113.5:${port}>` }, { port });
+    const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-1.test', To: '<sip:p@reg.test>', Contact: `<sip:p@203.0.113.5:${port}>` }, { port });
     relay.onRegister(r.req, r.res);
     return r;
   };
@@ -126,7 +126,7 @@ test('bounded: past maxBindings a new flow gets 503 with Retry-After; a bound fl
   reg(1).proxied[0]!.done(ok('<sip:p@x>;expires=0'));
   // A removal whose 2xx lists the address-of-record's other binding still unbinds this flow.
   reg(2).proxied[0]!.done(ok('<sip:p@x>;expires=60'));
-  const removal = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>', Contact: '*', Expires: '0' }, { port: 2 });
+  const removal = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-1.test', To: '<sip:p@reg.test>', Contact: '*', Expires: '0' }, { port: 2 });
   relay.onRegister(removal.req, removal.res);
   removal.proxied[0]!.done(ok('<sip:p@elsewhere>;expires=3000'));
   assert.equal(relay.bindings().some((b) => b.port === 2), false);
@@ -143,11 +143,11 @@ test('bounded: past maxBindings a new flow gets 503 with Retry-After; a bound fl
 test('an INVITE with a flow token: marked for the phone\'s flow when from the registrar tenant; forged or from elsewhere: 403', () => {
   const { clock, relay } = rig();
   bind(relay, 40_001);
-  const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, conn: 'tcp-1.test', tenant: 'phones', until: clock.now() / 1000 + 600 });
   const invite = request('INVITE', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@192.168.1.20:5060;transport=tcp', address: '192.0.2.10' });
   assert.equal(relay.onRequest(invite.req, invite.res), false, 'the call policy places it');
   assert.equal(invite.sent.length, 0);
-  assert.deepEqual(relayedFlowOf(invite.req), { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  assert.deepEqual(relayedFlowOf(invite.req), { transport: 'tcp', address: '203.0.113.5', port: 40_001, conn: 'tcp-1.test', tenant: 'phones', until: clock.now() / 1000 + 600 });
   // The pipeline step puts the phone's tenant and address in place of the dial peers; other calls go to the dial peers.
   const locals: Record<string, unknown> = {};
   let chosen = 0;
@@ -180,7 +180,7 @@ test('an INVITE with a flow token: marked for the phone\'s flow when from the re
 test('MESSAGE and NOTIFY out of dialog: proxied to the phone\'s flow with a good token from the registrar tenant; without a token 404; forged 403', () => {
   const { clock, relay } = rig();
   bind(relay, 40_001);
-  const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, conn: 'tcp-1.test', tenant: 'phones', until: clock.now() / 1000 + 600 });
   const mwi = request('NOTIFY', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@10.1.1.1:5061;transport=tcp' });
   relay.onOther(mwi.req, mwi.res);
   assert.deepEqual(mwi.proxied.map((p) => p.destination), [['sip:phone1@203.0.113.5:40001;transport=tcp']]);
@@ -201,7 +201,7 @@ test('towards a TLS registrar the REGISTER names the registrar tenant\'s TLS pro
     tenants: { ...policy.tenants, phones: { transport: 'tcp', registerRelay: { ...relayPolicy, registrar: 'sbc.carrier.example:5061', transport: 'tls', tlsProfile: 'edge' } } },
   };
   const relay = new RegisterRelay({ policy: tls, key, log, refusals: new RateLimitedLog(log, clock), clock });
-  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp' });
+  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-1.test' });
   relay.onRegister(r.req, r.res);
   assert.deepEqual(r.proxied[0]!.destination, ['sip:sbc.carrier.example:5061;transport=tls']);
   assert.equal(r.proxied[0]!.headers?.['X-Trunkgate-Route'], 'tenant=registrar;profile=edge;domain=sbc.carrier.example');
@@ -214,7 +214,7 @@ test('maxBindings is per tenant: one tenant at its limit leaves another\'s REGIS
   const two: B2buaPolicy = { ...policy, tenants: { ...policy.tenants, desks: { transport: 'tcp', registerRelay: relayPolicy } } };
   const relay = new RegisterRelay({ policy: two, key, log, refusals: new RateLimitedLog(log, clock), clock });
   const reg = (tenant: string, port: number) => {
-    const r = request('REGISTER', { 'X-Trunkgate-Peer': `tenant=${tenant};verified=0;transport=tcp`, To: '<sip:p@reg.test>', Contact: `<sip:p@203.0.113.5:${port}>` }, { port });
+    const r = request('REGISTER', { 'X-Trunkgate-Peer': `tenant=${tenant};verified=0;transport=tcp;conn=tcp-1.test`, To: '<sip:p@reg.test>', Contact: `<sip:p@203.0.113.5:${port}>` }, { port });
     relay.onRegister(r.req, r.res);
     return r;
   };
@@ -233,7 +233,7 @@ test('maxBindings is per tenant: one tenant at its limit leaves another\'s REGIS
 test('REGISTERs sent on together past the limit: the bindings not kept are counted and logged once per source a window', () => {
   const { relay, lines } = rig();
   const sent = [1, 2, 3, 4, 5].map((port) => {
-    const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:p@reg.test>', Contact: `<sip:p@203.0.113.5:${port}>` }, { port });
+    const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-1.test', To: '<sip:p@reg.test>', Contact: `<sip:p@203.0.113.5:${port}>` }, { port });
     relay.onRegister(r.req, r.res);
     return r;
   });
@@ -249,7 +249,7 @@ test('a registrar that is not an address: 500, counted as not relayed', () => {
   const clock = new ManualClock(0);
   const bad: B2buaPolicy = { ...policy, tenants: { ...policy.tenants, phones: { transport: 'tcp', registerRelay: { ...relayPolicy, registrar: 'no address' } } } };
   const relay = new RegisterRelay({ policy: bad, key, log, refusals: new RateLimitedLog(log, clock), clock });
-  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp' });
+  const r = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-1.test' });
   relay.onRegister(r.req, r.res);
   assert.equal(r.sent[0]?.status, 500);
   assert.equal(relay.snapshot().refusedNoRelay, 1);
@@ -258,12 +258,12 @@ test('a registrar that is not an address: 500, counted as not relayed', () => {
 
 test('a REGISTER or a request to a binding the engine could not send on is counted as not sent, with one line', () => {
   const { clock, relay, lines } = rig();
-  const reg = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp', To: '<sip:phone1@reg.test>' });
+  const reg = request('REGISTER', { 'X-Trunkgate-Peer': 'tenant=phones;verified=0;transport=tcp;conn=tcp-1.test', To: '<sip:phone1@reg.test>' });
   relay.onRegister(reg.req, reg.res);
   reg.proxied[0]!.fail(new Error('no route to the registrar'));
   assert.equal(relay.bindings().length, 0);
   bind(relay, 40_001);
-  const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, tenant: 'phones', until: clock.now() / 1000 + 600 });
+  const token = signFlowToken(key, { transport: 'tcp', address: '203.0.113.5', port: 40_001, conn: 'tcp-1.test', tenant: 'phones', until: clock.now() / 1000 + 600 });
   const mwi = request('NOTIFY', { 'X-Trunkgate-Peer': `tenant=registrar;verified=0;transport=tcp;flow=${token}` }, { uri: 'sip:phone1@10.1.1.1:5060;transport=tcp' });
   relay.onOther(mwi.req, mwi.res);
   mwi.proxied[0]!.fail(new Error('connection refused'));
