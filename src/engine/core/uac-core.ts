@@ -311,7 +311,7 @@ export class UacCore {
       if (method === 'INVITE' && live) live.clientInvite = txnId;
       if (method === 'BYE') this.#c.notify.cdr('stop', ['application', this.#c.notify.now(), 'normal-release'], () => serializeMessageText(request));
       this.#startClient(p, cmd);
-    }, (err: unknown) => this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'), this.#lookups);
+    }, (err: unknown) => this.#c.notify.nok(cmd, err instanceof Error ? err.message : 'no route for the dialog'), this.#lookups, this.#c);
   }
 
   /** The app's `sip` command went out: the request as sent, from which of our listeners, under `txnId` (§2.2). */

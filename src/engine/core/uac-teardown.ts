@@ -16,7 +16,7 @@ import { header, serializeMessageText } from '../../sip/message/index.js';
 /** What ending a dialog on the engine's own account needs: where requests go out, the dialog store, the apps. */
 export interface TeardownDeps {
   readonly send: Pick<RequestGate, 'sendRequest'>;
-  readonly addr: Pick<LocalAddresses, 'viaFor'>;
+  readonly addr: Pick<LocalAddresses, 'viaFor' | 'isLocal'>;
   readonly names: Pick<NameLookups, 'resolve'>;
   readonly hub: Pick<AppHub, 'isConnected' | 'sendSip'>;
   readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
@@ -56,7 +56,7 @@ export function byeFromEngine(c: TeardownDeps, d: EngineDialog, reasonText: stri
     bye.headers.unshift(header('Via', c.addr.viaFor(f?.protocol ?? 'udp')));
     notSent(c, err);
     ended(undefined);
-  });
+  }, undefined, c);
   c.dialogs.end(d);
 }
 
@@ -87,5 +87,5 @@ export function probeDialog(c: TeardownDeps, d: EngineDialog): void {
         onTransportError: () => lost('peer unreachable'),
       },
     });
-  }, () => lost('no target'));
+  }, () => lost('no target'), undefined, c);
 }
