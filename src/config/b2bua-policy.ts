@@ -71,6 +71,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
     dialPeers,
     calls,
     retryAfterSeconds: config.gateway.limits.retryAfterSeconds,
+    outbound: { ...config.gateway.outbound, allowResolved: [...config.gateway.outbound.allowResolved] },
     ...(m.rtpengines.length > 0
       ? { media: { rtpengines: m.rtpengines.map((r) => ({ host: r.host, port: r.port })), timeoutMs: m.timeoutMs, pingIntervalMs: m.pingIntervalSeconds * 1000, whenDown: m.whenDown,
         ...(m.rtpTimeoutSeconds > 0 ? { rtpTimeoutMs: m.rtpTimeoutSeconds * 1000 } : {}) } }

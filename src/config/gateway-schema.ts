@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_RETRY_AFTER_SECONDS } from '../common/index.js';
 import { BindHostSchema, EnvNameSchema, NameSchema, PortSchema } from './common-schema.js';
+import { TrustedSourceSchema } from './tenant-schema.js';
 
 /** A shared SIP listener of the gateway. */
 export const ListenerSchema = z.strictObject({
@@ -176,6 +177,28 @@ export const MediaSchema = z.strictObject({
   rtpTimeoutSeconds: z.number().int().min(0).max(86_400).default(0),
 });
 
+/**
+ * Where a call may be sent when a `dns:` target names it, and how much resolving one call may use. An address a DNS
+ * answer gave is never trusted as ours: loopback, unspecified, link-local (169.254.169.254, cloud metadata),
+ * multicast and broadcast addresses and the gateway's own addresses are refused as targets unless allowResolved
+ * holds them (ERR_B2BUA_TARGET_REFUSED); private ranges stay allowed. Addresses written in a sipServer are the
+ * administrator's and are not checked. Each bound is counted and logged with its code (src/b2bua/middleware/resolve-target.ts).
+ */
+export const OutboundSchema = z.strictObject({
+  /** Addresses and CIDRs a DNS answer may name although they are loopback, link-local, ... or the gateway's own (labs, tests). */
+  allowResolved: z.array(TrustedSourceSchema).default([]),
+  /** SRV (and NAPTR) records used per name, in RFC 2782 order; the rest are dropped (ERR_B2BUA_DNS_CAPPED). */
+  maxSrvRecords: ms(1, 64, 8),
+  /** A and AAAA addresses used per host name (ERR_B2BUA_DNS_CAPPED). */
+  maxAddressesPerName: ms(1, 64, 8),
+  /** Targets one call may try, configured and resolved together (ERR_B2BUA_TARGETS_CAPPED). */
+  maxTargetsPerCall: ms(1, 256, 16),
+  /** One deadline on all the `dns:` lookups of a call; past it the call goes on with what it has (ERR_B2BUA_DNS_DEADLINE). */
+  resolveTimeoutMs: ms(100, 60_000, 4_000),
+  /** How long a name that did not resolve is answered from memory with its failure, without asking again. */
+  negativeCacheMs: ms(0, 3_600_000, 30_000),
+});
+
 export const GatewaySchema = z.strictObject({
   /** Our SIP domain (Contact, Record-Route, SNI we answer to). */
   domain: z.string().min(1).optional(),
@@ -197,6 +220,8 @@ export const GatewaySchema = z.strictObject({
   shutdown: ShutdownSchema.prefault({}),
   /** rtpengine for media flow-through (README "Media (rtpengine)"). */
   media: MediaSchema.prefault({}),
+  /** What `dns:` targets may resolve to, and the bounds of resolving them (README "Security"). */
+  outbound: OutboundSchema.prefault({}),
   /**
    * pipeline (default): every call runs the policy (tenant, TLS-peer permissions, category, dial peer); no dial
    * peer for a number, or none configured, refuses the call with 404 and a Reason. bridge: every call that passes
@@ -216,4 +241,5 @@ export type ListenerConfig = z.output<typeof ListenerSchema>;
 export type GatewaySection = z.output<typeof GatewaySchema>;
 export type CallsConfig = z.output<typeof CallsSchema>;
 export type MediaConfig = z.output<typeof MediaSchema>;
+export type OutboundConfig = z.output<typeof OutboundSchema>;
 export type ShutdownConfig = z.output<typeof ShutdownSchema>;
