@@ -6,11 +6,14 @@ const LF = 0x0a;
 
 /**
  * An inbound connection carries requests toward the address it came from (RFC 5626 flow reuse, RFC 5923)
- * only if it satisfies the target: same TLS profile, and for a named target a verified identity of that name.
+ * only if it satisfies the target: same TLS profile, the same tenant when both name one, and for a named target a
+ * verified identity of that name.
  */
 export function mayReuseInbound(c: StreamConnection, target: SendTarget): boolean {
   if (c.info.protocol === 'tcp') return true;
   if (target.tlsProfile !== undefined && target.tlsProfile !== c.info.tlsProfile) return false;
+  // A TLS connection serves the one tenant it belongs to (as outbound ones do: connection-table.ts outboundKey).
+  if (target.tenant !== undefined && c.info.tenant !== undefined && c.info.tenant !== target.tenant) return false;
   if (target.servername === undefined) return true;
   const tls = c.info.tls;
   if (!tls || !tls.authorized) return false;
