@@ -31,6 +31,19 @@ const NAME = /^[A-Za-z0-9._~+-]{1,64}$/;
 const CONN = /^[A-Za-z0-9._~-]{1,40}$/;
 const CONN_PARAM = /(?:^|;)\s*conn=([^;]*?)\s*(?:;|$)/;
 
+const FLOW_PARAM = /(?:^|;)\s*flow=([A-Za-z0-9_.-]{1,256})\s*(?:;|$)/;
+
+/** The flow token X-Trunkgate-Peer hands on (`flow=`, the user part of a Route naming the engine), if any. */
+export function flowTokenOf(peerValue: string | undefined): string | undefined {
+  return peerValue === undefined ? undefined : FLOW_PARAM.exec(peerValue)?.[1];
+}
+
+/** `udp`, `tcp` or `tls` of drachtio's protocol field, whatever its case. */
+export function transportOf(p: string | undefined): SipTransport | undefined {
+  const t = p?.toLowerCase();
+  return t === 'udp' || t === 'tcp' || t === 'tls' ? t : undefined;
+}
+
 /** The connection X-Trunkgate-Peer names (`conn=`, TCP and TLS only); undefined when it names none we could sign. */
 export function connOf(peerValue: string | undefined): string | undefined {
   const v = peerValue === undefined ? undefined : CONN_PARAM.exec(peerValue)?.[1];

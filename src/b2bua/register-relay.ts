@@ -7,7 +7,7 @@ import type { B2buaLogCode } from './errors.js';
 import { parsePeerHeader } from './peer-header.js';
 import { PEER_HEADER, ROUTE_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
 import { sipReason } from './reason.js';
-import { connOf, flowRoute, flowText, signFlowToken, verifyFlowToken, type RegisterFlow } from './register-flow-token.js';
+import { connOf, flowRoute, flowText, flowTokenOf, signFlowToken, transportOf, verifyFlowToken, type RegisterFlow } from './register-flow-token.js';
 import { contactUris, flowKeyOf, MAX_BINDINGS_PER_FLOW, RelayBindings, uriOf } from './register-relay-bindings.js';
 import type { RegisterRelayCounters, RegisterRelaySnapshot, RelayRefusal, RelayRequest, RelayResponse } from './register-relay-types.js';
 import { grantedExpires } from './register-timing.js';
@@ -32,11 +32,14 @@ export function relayedFlowOf(req: object): RegisterFlow | undefined {
   return (req as { [RELAYED_FLOW]?: RegisterFlow })[RELAYED_FLOW];
 }
 
-const FLOW_PARAM = /(?:^|;)\s*flow=([A-Za-z0-9_.-]{1,256})\s*(?:;|$)/;
+const FLOW_CLOSED = Symbol('trunkgate.relayedFlowClosed');
 
-function transportOf(p: string | undefined): SipTransport | undefined {
-  const t = p?.toLowerCase();
-  return t === 'udp' || t === 'tcp' || t === 'tls' ? t : undefined;
+/**
+ * The engine answered a request to a relayed binding's flow 430 itself (its connection is closed, X-Trunkgate-Peer
+ * `origin=engine`): counted in refusedFlowFailed and logged (ERR_B2BUA_FLOW_FAILED) by the relay that routed it.
+ */
+export function relayedFlowClosed(req: object): void {
+  (req as { [FLOW_CLOSED]?: () => void })[FLOW_CLOSED]?.();
 }
 
 /**
@@ -208,7 +211,7 @@ export class RegisterRelay {
    */
   screen(req: RelayRequest, res: RelayResponse): RelayRefusal | undefined {
     const peerValue = req.get(PEER_HEADER);
-    const token = peerValue === undefined ? undefined : FLOW_PARAM.exec(peerValue)?.[1];
+    const token = flowTokenOf(peerValue);
     if (token === undefined) return undefined;
     const source = req.source_address;
     const check = verifyFlowToken(this.#o.key, token, Math.floor(this.#clock.now() / 1000));
@@ -244,7 +247,9 @@ export class RegisterRelay {
       return { status: 430, cause: 'flow-token:flow-failed', reason };
     }
     this.#c.routed++;
-    (req as RelayRequest & { [RELAYED_FLOW]?: RegisterFlow })[RELAYED_FLOW] = flow;
+    const marked = req as RelayRequest & { [RELAYED_FLOW]?: RegisterFlow; [FLOW_CLOSED]?: () => void };
+    marked[RELAYED_FLOW] = flow;
+    marked[FLOW_CLOSED] = () => this.#flowClosed(flow, req.method, source);
     return undefined;
   }
 
@@ -271,16 +276,18 @@ export class RegisterRelay {
       if (!err) {
         // The binding is live but the phone's connection is closed (which only the engine knows): the engine answered
         // the registrar 430 itself and sent nothing over any other connection.
-        if (result?.finalStatus === 430 && parsePeerHeader(result.finalResponse?.msg?.get(PEER_HEADER))?.origin === 'engine') {
-          this.#c.refusedFlowFailed++;
-          this.#o.refusals.warn('ERR_B2BUA_FLOW_FAILED', req.source_address, { tenant: flow.tenant, flow: flowText(flow), conn: flow.conn, method: req.method, status: 430 },
-            `b2bua: the connection of ${flow.tenant} over ${flowText(flow)} is closed: 430`);
-        }
+        if (result?.finalStatus === 430 && parsePeerHeader(result.finalResponse?.msg?.get(PEER_HEADER))?.origin === 'engine') relayedFlowClosed(req);
         return;
       }
       this.#c.notSent++;
       this.#o.refusals.warn('ERR_B2BUA_FLOW_TOKEN_INVALID', req.source_address, { why: 'proxy', err: String(err) }, `b2bua: ${req.method} to ${destination} not sent: ${String(err)}`);
     });
+  }
+
+  #flowClosed(flow: RegisterFlow, method: string, source: string | undefined): void {
+    this.#c.refusedFlowFailed++;
+    this.#o.refusals.warn('ERR_B2BUA_FLOW_FAILED', source, { tenant: flow.tenant, flow: flowText(flow), conn: flow.conn, method, status: 430 },
+      `b2bua: the connection of ${flow.tenant} over ${flowText(flow)} is closed: 430`);
   }
 
   /** The longest Expires the registrar granted among the Contacts it returned, capped; 0 when none is left. */

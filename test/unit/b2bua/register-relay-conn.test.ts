@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ManualClock } from '../../../src/common/index.js';
 import { RateLimitedLog } from '../../../src/log/index.js';
 import { connOf, flowKey, signFlowToken, verifyFlowToken, type RegisterFlow } from '../../../src/b2bua/register-flow-token.js';
-import { flowRoute, RegisterRelay, relayedFlowOf, type RelayProxyResult, type RelayRequest } from '../../../src/b2bua/register-relay.js';
+import { flowRoute, RegisterRelay, relayedFlowClosed, relayedFlowOf, type RelayProxyResult, type RelayRequest } from '../../../src/b2bua/register-relay.js';
 import type { B2buaPolicy } from '../../../src/b2bua/policy-types.js';
 import { captureLog } from './fake-srf.js';
 
@@ -131,5 +131,16 @@ test('a MESSAGE or NOTIFY is proxied pinned to the phone\'s connection; the engi
   const mwi = h.request('NOTIFY', token!);
   mwi.proxied[0]!.cb(null, said(430));
   mwi.proxied[0]!.cb(null, said(200));
+  assert.equal(h.relay.snapshot().refusedFlowFailed, 1);
+});
+
+test('the engine\'s 430 to an INVITE the relay routed (the phone\'s connection closed) is counted and logged by that relay; other requests are not its', () => {
+  const h = rig();
+  const { token } = h.register(40_001, 'tenant=phones;verified=0;transport=tcp;conn=tcp-5.Xy3_kP0a');
+  const call = h.request('INVITE', token!);
+  relayedFlowClosed(call.req);
+  assert.equal(h.relay.snapshot().refusedFlowFailed, 1);
+  assert.deepEqual(h.lines.filter((l) => l.code === 'ERR_B2BUA_FLOW_FAILED').map((l) => [l.conn, l.method]), [['tcp-5.Xy3_kP0a', 'INVITE']]);
+  relayedFlowClosed({});
   assert.equal(h.relay.snapshot().refusedFlowFailed, 1);
 });
