@@ -149,6 +149,12 @@ test('a relayed phone\'s flow is its TCP connection: a new connection from its a
   assert.equal(connectionsFrom(localPort).length, 1, 'and no connection opened to the phone\'s address');
   await until(() => app.stats().registerRelay?.refusedFlowFailed === 2, 'the relay to count the refusal');
   assert.ok(records.some((l) => l.code === 'ERR_B2BUA_FLOW_FAILED'));
+  // An INVITE with the old token too: the engine answers the B leg 430, the registrar gets it with its Reason.
+  const call = await send('INVITE', token);
+  assert.match(call, /^SIP\/2\.0 430 /, call);
+  assert.equal(header(call, 'Reason'), `SIP;cause=430;text="the connection for tcp 127.0.0.1:${localPort} is closed"`);
+  assert.equal(intruder.bytes, 0, 'nothing over the new connection');
+  await until(() => app.stats().registerRelay?.refusedFlowFailed === 3, 'the relay to count the refusal');
 
   // The phone registers again over its new connection: the new token reaches it there, the old one gets 430.
   const again = await register(intruder);
@@ -156,5 +162,5 @@ test('a relayed phone\'s flow is its TCP connection: a new connection from its a
   assert.match(await send('INVITE', token), /^SIP\/2\.0 430 /);
   assert.match(await send('INVITE', again), /^SIP\/2\.0 486 /);
   assert.deepEqual(requests(intruder), ['INVITE']);
-  assert.equal(app.stats().registerRelay?.refusedFlowFailed, 3);
+  assert.equal(app.stats().registerRelay?.refusedFlowFailed, 4);
 });

@@ -8,7 +8,8 @@ import { bLegIdentity } from '../caller-id.js';
 import { runConnectedCall } from '../connected-call.js';
 import type { PassLeg } from '../pass-through.js';
 import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
-import { PEER_HEADER } from '../policy-types.js';
+import { PEER_HEADER, ROUTE_HEADER } from '../policy-types.js';
+import { flowRoute, relayedFlowClosed, relayedFlowOf } from '../register-relay.js';
 import { digestAnswer } from '../digest-answer.js';
 import { parsePeerHeader } from '../peer-header.js';
 import { failureReason, sipReason } from '../reason.js';
@@ -150,8 +151,11 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     used = target;
     setup?.nowTrying?.(target);
     // The caller ID is the gateway's to set (caller-id.ts), never drachtio-srf's reading of P-Asserted-Identity.
+    // A call to a relayed phone goes over the phone's connection or not at all (register-relay.ts `flowRoute`).
+    const flow = relayedFlowOf(req);
+    const route = flow ? flowRoute(flow, target.headers[ROUTE_HEADER]) : undefined;
     const headers: Record<string, string> = {
-      ...target.headers, ...bLegIdentity(req.get('From'), req.get('Privacy'), locals.callingNumber, target.uri.startsWith('sips:') ? 'sips' : 'sip'),
+      ...target.headers, ...(route !== undefined ? { [ROUTE_HEADER]: route } : {}), ...bLegIdentity(req.get('From'), req.get('Privacy'), locals.callingNumber, target.uri.startsWith('sips:') ? 'sips' : 'sip'),
       ...(st ? uacRequestHeaders(st, retrySe.get(target)) : {}),
     };
     if (locals.maxForwards !== undefined) headers['Max-Forwards'] = String(locals.maxForwards);
@@ -221,6 +225,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     const farReason = failureReason(err);
     // The engine's own answer (Timer B, a transport or TLS failure) says so; anything else is the far end's.
     const byEngine = parsePeerHeader(errRes?.get?.(PEER_HEADER))?.origin === 'engine';
+    if (status === 430 && byEngine) relayedFlowClosed(req);
     const outcome: AttemptOutcome = locals.cancelled && status === 487 ? 'cancelled'
       : byEngine ? (status === 408 ? 'timeout' : 'unreachable') : 'rejected';
     note(target, attemptAt, outcome, status, farReason);
