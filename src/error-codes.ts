@@ -8,7 +8,7 @@ import type { AdminErrorCode } from './admin/errors.js';
 import type { B2buaErrorCode, B2buaLogCode } from './b2bua/errors.js';
 import type { CdrErrorCode } from './cdr/errors.js';
 import type { ConfigErrorCode, ConfigProblemCode } from './config/errors.js';
-import type { ConfigWriteCode } from './config/write/errors.js';
+import type { ConfigWriteCode, ConfigWriteWarningCode } from './config/write/errors.js';
 import type { AppLimitCode } from './engine/app-connection.js';
 import type { CoreErrorCode } from './engine/core/errors.js';
 import type { EngineErrorCode } from './engine/errors.js';
@@ -32,7 +32,7 @@ export type GatewayLifecycleCode = 'ERR_GATEWAY_START' | 'ERR_GATEWAY_STOP' | 'E
 export type GatewayWarningCode = 'WARN_NO_DIAL_PEERS' | 'WARN_POLICY_BRIDGE' | 'WARN_CERT_EXPIRING';
 
 export type ErrorCode =
-  | AdminErrorCode | B2buaErrorCode | B2buaLogCode | ConfigErrorCode | ConfigProblemCode | ConfigWriteCode | AppLimitCode
+  | AdminErrorCode | B2buaErrorCode | B2buaLogCode | ConfigErrorCode | ConfigProblemCode | ConfigWriteCode | ConfigWriteWarningCode | AppLimitCode
   | CoreErrorCode | EngineErrorCode | ControlErrorCode | EngineWorkerErrorCode | LogErrorCode | PkiErrorCode
   | PolicyCode | ParseErrorCode | TransactionErrorCode | ConnectionLimitCode | FrameErrorCode | TransportDropCode
   | TransportErrorCode | TlsErrorCode | GatewayLifecycleCode | GatewayWarningCode | CdrErrorCode | MediaErrorCode;
@@ -51,6 +51,8 @@ export const errorCodes = {
   // configuration
   ERR_CONFIG_INVALID: 'A configuration was refused; `details.problems` lists every problem (start refuses, reload keeps the running one).',
   ERR_CONFIG_READ: 'No *.yaml file, or a file that cannot be read.',
+  ERR_CONFIG_FILE_UNSTABLE: 'A reload found a profiles file still being written (changed within 300 ms or during the read) and it did not settle within 2 s: refused naming the file, the running configuration stays.',
+  ERR_CONFIG_FILE_EMPTIED: 'A reload found a profiles file empty or only comments that the running configuration has content from (as cp or a shell\'s > leave it for a moment): refused naming the file; to empty a list, write it out (dialPeers: []).',
   ERR_CONFIG_YAML: 'YAML syntax, including a key repeated inside one file.',
   ERR_CONFIG_DUPLICATE_KEY: 'The same key (or dial-peer id) defined in two files.',
   ERR_CONFIG_SCHEMA: 'A value the schema refuses: wrong type, unknown key, out of range.',
@@ -63,6 +65,7 @@ export const errorCodes = {
   ERR_CONFIG_ENGINE_MODE: 'A feature an external drachtio-server engine cannot provide.',
   WARN_CONFIG_ENV: 'A warning: an environment variable the configuration names is not set.',
   WARN_CONFIG_LIMIT: 'A warning: a maxCalls or call rate that cannot bind as written (a dial peer above its tenant, a call burst that does not share out evenly over the app workers, a callBurst without maxCallsPerSecond).',
+  WARN_CONFIG_DIGEST_REALM: 'A warning: digest or register credentials without a realm, which answer a digest challenge from any realm.',
   ERR_CONFIG_NOT_FOUND: 'The configuration API named no entry of that kind by that name (or dial-peer id): 404.',
   ERR_CONFIG_EXISTS: 'A configuration API create for a name (or dial-peer id) some file already defines: 409.',
   ERR_CONFIG_ETAG_MISMATCH: 'If-Match names another version of the entry than the one on disk (another editor wrote first): 409 with the current ETag.',
@@ -73,6 +76,7 @@ export const errorCodes = {
   ERR_CONFIG_APPLY_REFUSED: 'A written configuration validated but the running gateway refused it (a TLS file): the file is put back, 422 with why.',
   ERR_CONFIG_FILE_UNREADABLE: 'A configuration API write while a profiles file cannot be read, or while the file it would edit does not parse as a YAML mapping or is not UTF-8: 409 naming the file, nothing written.',
   ERR_CONFIG_RESTORE: 'The running gateway refused a configuration API write and its file could not be put back (or was changed meanwhile): 500 naming the file and the backup beside it that holds its previous bytes.',
+  WARN_CONFIG_WRITE_OWNER: 'A warning: a configuration write could not give the new file the old one\'s owner and group (not permitted); the file is written with the process\'s own, said once.',
   // admin API
   ERR_ADMIN_UNAUTHORIZED: 'A request without the bearer token, or with another one: 401; counted as `unauthorized` in `adminRefused`.',
   ERR_ADMIN_CONN_LIMIT: 'A connection to the admin API past `gateway.admin.maxConnections`: closed at accept, before any request is read.',
@@ -121,12 +125,19 @@ export const errorCodes = {
   ERR_B2BUA_CALL_LIMIT: 'A tenant or dial peer held its `maxCalls` calls: a new call from that tenant, or one whose every target was passed over at its limit, got 503 with Retry-After and a Reason.',
   ERR_B2BUA_CALL_RATE: 'A tenant or dial peer was over its `maxCallsPerSecond`: a new call from that tenant, or one whose every target was passed over and the first for its rate, got 503 with Retry-After and a Reason.',
   ERR_B2BUA_FLOW_TOKEN_INVALID: 'A request to a relayed binding whose Path flow token is forged, malformed or run out, or that came from a source other than the registrar tenant: 403.',
+  ERR_B2BUA_FLOW_FAILED: 'A request to a relayed phone whose flow has no live binding, or whose TCP/TLS connection has closed: 430 Flow Failed with a Reason (RFC 5626), nothing sent to the phone\'s address.',
   ERR_B2BUA_SRTP_REFUSED: 'A call whose offer (or the called side\'s answer) kept no SRTP suite both tenants allow, or broke a tenant\'s SRTP media policy: 488 with a Reason, counted as `cryptoRejected`, logged once per interval and source.',
   ERR_B2BUA_MIN_SE: 'A call whose Session-Expires was below `gateway.calls.sessionTimer.minSeSeconds`: 422 with Min-SE and a Reason (RFC 4028), logged once per interval and source.',
   ERR_B2BUA_BODY_UNSUPPORTED: 'A call whose INVITE body is not application/sdp (SDP in a multipart body, which the B leg could not be given as it came and which would bypass the media relay and the SRTP filters): 415 with Accept: application/sdp and a Reason, before any B leg; logged once per interval and source.',
   ERR_B2BUA_IN_DIALOG_REFUSED: 'An in-dialog request of a connected call the gateway refused itself, with a Reason: a re-INVITE, UPDATE or INFO with 488 (no SRTP suite left in its offer or answer, or either breaks a tenant\'s media policy: SRTP required, a media address refused; the line names the `policy`), 415 with Accept (a re-INVITE body not application/sdp, or on an anchored or SRTP-filtered call SDP in a multipart body of an UPDATE or of the other leg\'s answer), 503 (the media relay failed on it) or 500 (it could not be sent to the other leg, which ends the call; or the answer of the other leg could not be passed back, logged as an error); a REFER, MESSAGE, NOTIFY, PUBLISH or SUBSCRIBE with 405 and Allow (not relayed); counted by status in `inDialogRefused`, logged once per interval and source.',
   ERR_B2BUA_LEG_FAILED: 'A B leg failed (no answer in time, unreachable, a failover status): the next dial peer is tried, if any; logged once per interval per dial peer (per target in the plain bridge); the CDR lists every attempt.',
   ERR_B2BUA_DIGEST_REALM: 'A B leg (or a registration) was challenged from a realm other than its tenant\'s `digest.realm`: the credentials are not given, so the challenge\'s 401/407 fails it; logged once per interval and tenant.',
+  ERR_B2BUA_DIGEST_CHALLENGE: 'A digest challenge not answered: not well formed, a parameter repeated, more than one challenge, or read otherwise by drachtio-srf, which computes the answer.',
+  ERR_B2BUA_DIGEST_UNSUPPORTED: 'A digest challenge not answered: not Digest, not MD5, or a qop without auth.',
+  ERR_B2BUA_TARGET_REFUSED: 'An address a DNS answer gave for a call target is loopback, unspecified, link-local (cloud metadata), multicast, broadcast or the gateway\'s own, and gateway.outbound.allowResolved does not list it: skipped, failover goes on.',
+  ERR_B2BUA_DNS_CAPPED: 'A DNS answer held more SRV/NAPTR records or addresses than gateway.outbound.maxSrvRecords / maxAddressesPerName: the rest are not used.',
+  ERR_B2BUA_TARGETS_CAPPED: 'A call had more targets than gateway.outbound.maxTargetsPerCall: the rest are not tried.',
+  ERR_B2BUA_DNS_DEADLINE: 'The DNS lookups of a call took longer than gateway.outbound.resolveTimeoutMs: the call goes on with the addresses found so far.',
   ERR_B2BUA_DIAL_PEER_SKIPPED: 'Dial peers whose every target the OPTIONS ping found down were passed over for a call while another was up: counted in `skippedDown`, logged once per interval per set of dial peers skipped.',
   ERR_B2BUA_CALL_ENDED: 'The gateway ended a connected call itself (session expired or its refresh failed, a leg lost, a media timeout, the maximum duration, shutdown, a hang-up): BYE with a Reason on both legs; counted per cause in `endedByGateway`, each call in its CDR, logged once per interval per cause.',
   ERR_B2BUA_REGISTER_TOO_BRIEF: 'A registration trunk\'s registrar answered 423 Interval Too Brief to the one retry a refresh cycle gets with its Min-Expires (or gave no usable Min-Expires): counted as a failure (`intervalTooBrief`) and tried again after the retry wait, logged once per interval and tenant.',
@@ -140,6 +151,8 @@ export const errorCodes = {
   ERR_MEDIA_ADDRESS_REFUSED: 'An anchored call\'s offer or answer named a media address rtpengine must not send to (loopback or link-local unless the tenant\'s media.allowedNetworks names it, multicast, broadcast, not an IP address, or outside that list): 488 with a Reason, before rtpengine sees it; counted with the refused calls by status (in `inDialogRefused` in a call), logged once per interval and source, the CDR cause `media-address`.',
   // CDR sinks
   ERR_CDR_FILE: 'The JSON-lines CDR file could not be opened, written or rotated: logged once a minute, records go on to the log line and the database.',
+  ERR_CDR_FILE_GONE: 'The CDR file\'s path no longer names the file being written (deleted, renamed away, replaced): it is opened again at its path; the line says how many records went to the old file.',
+  ERR_CDR_EXIT_UNSAFE: 'The process exits with CDRs neither in the file nor in the database or its on-disk queue: counted per sink in the line.',
   ERR_CDR_DB: 'The CDR database could not be reached, broke, or its table could not be migrated: records wait in the on-disk queue, reconnection goes on.',
   ERR_CDR_DB_REJECTED: 'The CDR database refused a record for its content: counted, logged with its Call-ID; it is in the JSON-lines file and the log line.',
   ERR_CDR_QUEUE_FULL: 'The on-disk queue for the CDR database reached maxQueueBytes: records not queued are counted, and are in the JSON-lines file and the log line.',
@@ -157,7 +170,8 @@ export const errorCodes = {
   ERR_ENGINE_LISTEN: 'The control listener could not bind.',
   ERR_ENGINE_DIAL: 'An outbound control connection could not be made.',
   ERR_ENGINE_APP_REFUSED: 'An app authenticated while the most apps allowed were connected: refused.',
-  ERR_ENGINE_DNS_LIMIT: 'A host name to send to was not looked up because the most lookups were in flight (they run on the thread pool file writes use): the send failed.',
+  ERR_ENGINE_DNS_LIMIT: 'A host name to send to was not looked up because its pool of lookups in flight was full (names from the configuration have two, names a peer supplied one; they run on the thread pool file writes use): the last answer is used when one is at most 5 minutes old, else the send failed.',
+  ERR_ENGINE_DNS_TIMEOUT: 'A host name to send to was not resolved within 3 s: the last answer is used when one is at most 5 minutes old, else the send fails.',
   ERR_ENGINE_CONTROL_SOCKET: 'A control connection\'s socket failed (reset, broken pipe): the connection closes; counted in controlErrors, one warn line a minute.',
   ERR_ENGINE_CONTROL_LISTENER: 'The bound control listener reported an error (an accept that failed, as when out of file descriptors); counted, one warn line a minute.',
   ERR_ENGINE_CONTROL_CONN_LIMIT: 'The control listener held its most connections (apps and connections not yet authenticated): a new one was closed at accept.',
@@ -189,6 +203,7 @@ export const errorCodes = {
   ERR_ENGINE_METHOD_NOT_OFFERED: 'A request outside a dialog of a method no app is offered: 481 for PRACK, 405 with Allow for another known method, 501 for an unknown one; counted.',
   ERR_ENGINE_RELAY_REFUSED: "An in-dialog request of a dialog an app proxied whose Route or Request-URI names a host other than the dialog's other side: 403 with a Reason (an ACK dropped), not relayed, counted.",
   ERR_ENGINE_RELAY_LOOP: "An in-dialog request of a dialog an app proxied whose next hop is the gateway's own address: 482 with a Reason (an ACK dropped), not relayed, counted.",
+  ERR_ENGINE_DIALOG_HOP_REFUSED: "A dialog's next hop (first Route, else remote target) is loopback, unspecified, link-local, multicast, broadcast or the gateway itself while its peer is not: its requests go to the peer's source; a dialog the engine placed is ACKed there and ended with BYE (Reason 403). Counted (dialogHopRefused).",
   ERR_ENGINE_CANCEL_OTHER_SOURCE: 'A CANCEL matching an INVITE under way that came from elsewhere than that INVITE (another address or transport, another TCP connection, a TLS one of another verified peer; RFC 3261 §9.1): 481 with a Reason, statelessly, counted; the INVITE is not touched.',
   ERR_ENGINE_MERGED_REQUEST: 'A new INVITE carrying the Call-ID and From tag of a request under way or a live dialog, with another branch (a merged request, RFC 3261 §8.2.2.2): 482 with a Reason, counted; the call already there is not touched.',
   ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED: "A tenant's proxy identity header from a source that is not one of its trusted proxies: removed and ignored, counted.",

@@ -29,6 +29,9 @@ export type ConfigWriteCode =
    */
   | 'ERR_CONFIG_RESTORE';
 
+/** A write that went on but could not keep the file's owner and group (not permitted): said once, as a process warning. */
+export type ConfigWriteWarningCode = 'WARN_CONFIG_WRITE_OWNER';
+
 /** Events of the configuration write API. */
 export type ConfigWriteEventCode = 'EVT_CONFIG_WRITTEN';
 
