@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { systemClock, TypedEmitter, type Clock, type TimerHandle } from '../common/index.js';
+import { RateLimitedLog } from '../log/index.js';
 import { bLegUri, parseServer } from './b-leg-target.js';
 import { ROUTE_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
+import { allowedAddresses } from './resolved-address.js';
 import type { SipServerResolver } from './rfc3263.js';
 
 /** What the monitor needs from drachtio-srf: `srf.request` for an out-of-dialog OPTIONS. */
@@ -31,6 +33,8 @@ export interface TrunkMonitorSnapshot {
   cameUp: number;
   pings: number;
   pingFailures: number;
+  /** Addresses `dns:` targets resolved to that were not pinged (resolved-address.ts), once there were any. */
+  resolvedRefused?: number;
 }
 
 export type TrunkMonitorEvents = {
@@ -43,8 +47,10 @@ export interface TrunkMonitorOptions {
   policy: B2buaPolicy;
   log: Logger;
   clock?: Clock;
-  /** For `dns:` targets: the first resolved address is pinged. */
+  /** For `dns:` targets: the first resolved address the gateway may send to is pinged. */
   resolve?: SipServerResolver;
+  /** Where a refused resolved address is logged, once a window per target (default: one of its own on `log`). */
+  refusals?: RateLimitedLog;
   /** Longest wait for a ping's response (default: the interval, at most 5 s). */
   timeoutMs?: number;
   /**
@@ -80,16 +86,19 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
   readonly #opts: TrunkMonitorOptions;
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
+  readonly #lines: RateLimitedLog;
   #running = false;
   #wentDown = 0;
   #cameUp = 0;
   #pings = 0;
   #pingFailures = 0;
+  #resolvedRefused = 0;
 
   constructor(opts: TrunkMonitorOptions) {
     super();
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
+    this.#lines = opts.refusals ?? new RateLimitedLog(opts.log, this.#clock, { intervalMs: 60_000 });
     const { policy } = opts;
     for (const [name, t] of Object.entries(policy.tenants)) {
       if (!t.optionsPing) continue;
@@ -142,6 +151,7 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
     return {
       trunks: [...this.#entries.values()].map((e) => ({ ...e.status })),
       wentDown: this.#wentDown, cameUp: this.#cameUp, pings: this.#pings, pingFailures: this.#pingFailures,
+      ...(this.#resolvedRefused > 0 ? { resolvedRefused: this.#resolvedRefused } : {}),
     };
   }
 
@@ -163,7 +173,7 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
     const timeoutMs = this.#opts.timeoutMs ?? Math.min(e.intervalMs, 5000);
     const timeout = this.#clock.setTimeout(() => finish(undefined, `no answer in ${timeoutMs} ms`), timeoutMs);
     void this.#target(e).then((target) => {
-      if (target === undefined) return finish(undefined, 'no address');
+      if (typeof target === 'string') return finish(undefined, target);
       if (done || seq !== e.seq) return;
       try {
         this.#opts.srf.request(target.uri, { method: 'OPTIONS', headers: target.headers }, (err, req) => {
@@ -177,19 +187,27 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
   }
 
   /**
-   * Where the ping goes and with which headers. A `dns:` target is pinged at its first resolved address, and over
-   * TLS the resolved name goes to the engine as X-Trunkgate-Route `domain=`: the identity the server's certificate
-   * must carry and the SNI (RFC 5922 §4.1), as for a call, never the address.
+   * Where the ping goes and with which headers, or why it goes nowhere. A `dns:` target is pinged at its first
+   * resolved address the gateway may send to, and over TLS the resolved name goes to the engine as X-Trunkgate-Route
+   * `domain=`: the identity the server's certificate must carry and the SNI (RFC 5922 §4.1), as for a call, never the
+   * address. An address refused as a call's would be (loopback, link-local, the gateway's own: resolved-address.ts)
+   * is skipped, counted and logged once a window per target; with none left the ping fails.
    */
-  async #target(e: Entry): Promise<{ uri: string; headers: Record<string, string> } | undefined> {
+  async #target(e: Entry): Promise<{ uri: string; headers: Record<string, string> } | string> {
     const server = e.status.server;
     const parsed = parseServer(server);
-    if (!parsed) return undefined;
+    if (!parsed) return 'no address';
     const headers = { ...e.headers };
     if (server.startsWith('dns:') && this.#opts.resolve) {
       const r = await this.#opts.resolve(parsed.host, parsed.port, e.transport);
-      const first = r.ok ? r.targets[0] : undefined;
-      if (!first) return undefined;
+      if (!r.ok || r.targets.length === 0) return 'no address';
+      const [first] = allowedAddresses(r.targets, this.#opts.policy, (a, why) => {
+        this.#resolvedRefused++;
+        const { tenant } = e.status;
+        this.#lines.line('warn', 'ERR_B2BUA_TARGET_REFUSED', { tenant, server, address: a.address, port: a.port, why },
+          `b2bua: OPTIONS ping of ${tenant} ${server} not sent to ${a.address}:${a.port}: ${why} (gateway.outbound.allowResolved)`, `ping ${tenant} ${server}`);
+      });
+      if (!first) return 'resolves to no address the gateway may ping';
       const host = first.address.includes(':') ? `[${first.address}]` : first.address;
       if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${first.domain}`;
       return { uri: bLegUri('', { host, port: first.port }, first.transport, e.scheme), headers };

@@ -1,11 +1,10 @@
-import { networkInterfaces } from 'node:os';
-import { isIP, type BlockList } from 'node:net';
-import { addressList } from '../../common/index.js';
+import type { BlockList } from 'node:net';
 import { bLegTargets, bLegUri, liveTargets, parseServer, type BLegTarget } from '../b-leg-target.js';
 import type { CallLocals, PipelineDeps } from '../pipeline-types.js';
 import type { OutboundCounters } from '../pipeline-stats.js';
 import { ROUTE_HEADER, type B2buaPolicy } from '../policy-types.js';
 import { sipReason } from '../reason.js';
+import { allowedResolved, refusedAddress } from '../resolved-address.js';
 import { RESOLVE_DEFAULTS, type ResolveResult, type ResolvedTarget } from '../rfc3263.js';
 import type { ReleasedBy } from '../supervise-legs.js';
 
@@ -35,16 +34,8 @@ export interface OutboundBounds {
 
 export const DEFAULT_MAX_TARGETS_PER_CALL = 16;
 
-/**
- * Addresses a DNS answer never makes a target unless allowResolved holds them: "this network" and unspecified,
- * loopback, link-local (169.254.169.254 is the cloud metadata service), multicast, reserved and broadcast, and the
- * IPv6 address of AWS's metadata service. Private ranges (10/8, 172.16/12, 192.168/16, fc00::/7) are where
- * enterprise trunks live: allowed.
- */
-const NEVER_RESOLVED = addressList([
-  '0.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '224.0.0.0/4', '240.0.0.0/4',
-  '::/128', '::1/128', 'fe80::/10', 'ff00::/8', 'fd00:ec2::254/128',
-]);
+/** The rule every sender to a `dns:` name applies (../resolved-address.ts), here with the step that applies it to calls. */
+export { refusedAddress };
 
 const bounds = new WeakMap<B2buaPolicy, OutboundBounds>();
 
@@ -54,7 +45,7 @@ export function outboundBounds(policy: B2buaPolicy): OutboundBounds {
   if (b === undefined) {
     const o = policy.outbound ?? {};
     b = {
-      allowResolved: addressList(o.allowResolved ?? []),
+      allowResolved: allowedResolved(policy),
       maxSrvRecords: o.maxSrvRecords ?? RESOLVE_DEFAULTS.maxSrvRecords,
       maxAddressesPerName: o.maxAddressesPerName ?? RESOLVE_DEFAULTS.maxAddressesPerName,
       maxTargetsPerCall: o.maxTargetsPerCall ?? DEFAULT_MAX_TARGETS_PER_CALL,
@@ -64,38 +55,6 @@ export function outboundBounds(policy: B2buaPolicy): OutboundBounds {
     bounds.set(policy, b);
   }
   return b;
-}
-
-/** An IPv4-mapped IPv6 address as the IPv4 address it is; anything else as it is. */
-function plainAddress(address: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m ? m[1]! : address;
-}
-
-/** Every address of this host's interfaces (a listener bound to a wildcard listens on each). */
-function interfaceAddresses(): Set<string> {
-  const out = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) out.add(plainAddress(i.address.split('%')[0]!));
-  return out;
-}
-
-/**
- * Why a resolved address may not be a target, or undefined when it may: a DNS answer is the network's, never an
- * administrator's word, so it may not point the gateway at itself, at its host's loopback or at a link-local service.
- * allowResolved (gateway.outbound) lets an operator allow such an address knowingly.
- */
-export function refusedAddress(address: string, policy: B2buaPolicy): string | undefined {
-  const a = plainAddress(address);
-  const family = isIP(a);
-  if (family === 0) return 'not an IP address';
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (outboundBounds(policy).allowResolved.check(a, type)) return undefined;
-  if (NEVER_RESOLVED.check(a, type)) return 'loopback, unspecified, link-local, multicast or broadcast address';
-  const listeners = policy.listeners ?? [];
-  if (listeners.some((l) => plainAddress(l.host) === a)) return 'an address the gateway listens on';
-  // A wildcard listener listens on every address of the host: each is the gateway's own.
-  if (listeners.some((l) => l.host === '0.0.0.0' || l.host === '::') && interfaceAddresses().has(a)) return 'an address of the gateway\'s host';
-  return undefined;
 }
 
 /** What one call has left of its bounds: the deadline of all its lookups and the targets it may still add. */

@@ -152,6 +152,8 @@ test('trunk-monitor: a dns: target is pinged at its resolved address, and over T
     },
     categories: [],
     dialPeers: [],
+    // The test's peers answer on loopback, which a DNS answer may name only when allowed (resolved-address.ts).
+    outbound: { allowResolved: ['127.0.0.0/8', '::1'] },
   };
   const m = new TrunkMonitor({
     srf, policy: dnsPolicy, log, clock,
