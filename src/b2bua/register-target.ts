@@ -3,7 +3,8 @@ import { isIP } from 'node:net';
 import { bLegUri, parseServer } from './b-leg-target.js';
 import { ROUTE_HEADER } from './policy-types.js';
 import type { RegistrationSpec } from './register-types.js';
-import type { SipServerResolver } from './rfc3263.js';
+import { allowedAddresses, type ResolvedAddressPolicy } from './resolved-address.js';
+import type { ResolvedTarget, SipServerResolver } from './rfc3263.js';
 
 /** Where one REGISTER goes: its Request-URI, the headers that steer the engine, and the address for the status. */
 export interface RegistrarTarget {
@@ -12,19 +13,27 @@ export interface RegistrarTarget {
   at: string;
 }
 
+/** Whether a resolved registrar address may be sent to, and what to do with one that may not. */
+export interface ResolvedScreen {
+  policy: ResolvedAddressPolicy;
+  refused(target: ResolvedTarget, why: string): void;
+}
+
 /**
- * The registrar address for an attempt: a `dns:` registrar's RFC 3263 targets in turn (`next` moves on after a
- * failure), else its host:port.
+ * The registrar address for an attempt, or why there is none: a `dns:` registrar's RFC 3263 targets in turn (`next`
+ * moves on after a failure), each the gateway may not send to (resolved-address.ts) skipped and handed to
+ * `screen.refused`; else its host:port.
  */
-export async function registrarTarget(s: RegistrationSpec, next: number, resolve: SipServerResolver | undefined): Promise<RegistrarTarget | undefined> {
+export async function registrarTarget(s: RegistrationSpec, next: number, resolve: SipServerResolver | undefined, screen: ResolvedScreen): Promise<RegistrarTarget | string> {
   const parsed = parseServer(s.registrar);
-  if (!parsed) return undefined;
+  if (!parsed) return 'the registrar has no address';
   const headers: Record<string, string> = {};
   if (s.transport === 'tls' && s.tlsProfile !== undefined) headers[ROUTE_HEADER] = `tenant=${s.tenant};profile=${s.tlsProfile}`;
   if (s.registrar.startsWith('dns:') && resolve) {
     const r = await resolve(parsed.host, parsed.port, s.transport);
-    const list = r.ok ? r.targets : [];
-    if (list.length === 0) return undefined;
+    if (!r.ok || r.targets.length === 0) return 'the registrar has no address';
+    const list = allowedAddresses(r.targets, screen.policy, (t, why) => screen.refused(t, why));
+    if (list.length === 0) return 'the registrar resolves to no address the gateway may register at';
     const t = list[next % list.length]!;
     const host = t.address.includes(':') ? `[${t.address}]` : t.address;
     if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${t.domain}`;
@@ -36,7 +45,7 @@ export async function registrarTarget(s: RegistrationSpec, next: number, resolve
   const bare = parsed.host.replace(/^\[(.*)\]$/, '$1');
   if (isIP(bare) !== 0) return { uri: bLegUri('', parsed, s.transport, s.scheme), headers, at: `${parsed.host}:${port}` };
   const address = await lookup(bare).then((a) => a.address, () => undefined);
-  if (address === undefined) return undefined;
+  if (address === undefined) return 'the registrar has no address';
   if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${bare}`;
   const host = address.includes(':') ? `[${address}]` : address;
   return { uri: bLegUri('', { host, port }, s.transport, s.scheme), headers, at: `${host}:${port}` };

@@ -6,13 +6,16 @@ import { parseServer } from './b-leg-target.js';
 import { digestAnswer } from './digest-answer.js';
 import type { RegisterSrf, RegistrationSpec } from './register-types.js';
 import { flowOfAnswer, probeRegistrar } from './register-probe.js';
-import { registrarTarget } from './register-target.js';
+import { registrarTarget, type ResolvedScreen } from './register-target.js';
 import { grantedExpires, refreshDelayMs, retryDelayMs, type RegisterAnswer } from './register-timing.js';
+import type { ResolvedAddressPolicy } from './resolved-address.js';
 import type { SipServerResolver } from './rfc3263.js';
 
 export { registrationSpecs } from './register-specs.js';
 
 export type { RegisterSrf, RegistrationSpec } from './register-types.js';
+
+const NO_POLICY: ResolvedAddressPolicy = {};
 
 export type RegistrationState = 'unregistered' | 'registered' | 'failed';
 
@@ -34,6 +37,8 @@ export interface RegistrationStatus {
   registers: number;
   /** 423 answers not asked again at once (one retry a cycle, RFC 3261 §10.2.8): each a failure with its wait. */
   intervalTooBrief: number;
+  /** Addresses a `dns:` registrar resolved to that were not sent to (resolved-address.ts), once there were any. */
+  resolvedRefused?: number;
 }
 
 interface Entry {
@@ -64,9 +69,14 @@ export interface RegistrationsOptions {
   log: Logger;
   clock?: Clock;
   resolve?: SipServerResolver;
+  /**
+   * gateway.outbound and the listeners: which addresses a `dns:` registrar may resolve to (absent: none that is
+   * loopback, unspecified, link-local, multicast or broadcast, and no allowResolved).
+   */
+  policy?: ResolvedAddressPolicy;
   /** Longest wait for the registrar's final answer (default 10 s). */
   timeoutMs?: number;
-  /** Where a registrar's repeated 423 is logged, once a window per tenant (default: one of its own on `log`). */
+  /** Where a registrar's repeated 423 and its refused addresses are logged, once a window per tenant (default: one of its own on `log`). */
   refusals?: RateLimitedLog;
 }
 
@@ -148,8 +158,8 @@ export class Registrations {
     };
     const timeoutMs = this.#o.timeoutMs ?? 10_000;
     const timeout = this.#clock.setTimeout(() => finish(undefined, `no answer in ${timeoutMs} ms`), timeoutMs);
-    void registrarTarget(e.spec, e.next, this.#o.resolve).then((t) => {
-      if (t === undefined) return finish(undefined, 'the registrar has no address');
+    void registrarTarget(e.spec, e.next, this.#o.resolve, this.#screen(e)).then((t) => {
+      if (typeof t === 'string') return finish(undefined, t);
       if (done || seq !== e.seq) return;
       e.status.target = t.at;
       e.status.registers++;
@@ -245,8 +255,8 @@ export class Registrations {
   async #probe(e: Entry, seq: number): Promise<void> {
     if (!this.#running || seq !== e.probeSeq) return;
     if (e.busy || e.status.state !== 'registered') return this.#scheduleProbe(e);
-    const t = await registrarTarget(e.spec, e.next, this.#o.resolve);
-    if (t === undefined || seq !== e.probeSeq) return this.#scheduleProbe(e);
+    const t = await registrarTarget(e.spec, e.next, this.#o.resolve, this.#screen(e));
+    if (typeof t === 'string' || seq !== e.probeSeq) return this.#scheduleProbe(e);
     const o = await probeRegistrar(this.#o.srf, t, this.#clock, Math.min(this.#o.timeoutMs ?? 10_000, (e.spec.probeSeconds ?? 30) * 1000));
     if (!this.#running || seq !== e.probeSeq) return;
     if (!o.reached) {
@@ -260,6 +270,19 @@ export class Registrations {
     this.#o.log.info({ code: 'EVT_REGISTRATION_RENEW', tenant: e.spec.tenant, registrar: e.spec.registrar, why }, `b2bua: registering ${e.spec.tenant} again: ${why}`);
     e.timer?.cancel();
     this.#register(e);
+  }
+
+  /** A registrar address refused as a call's would be: skipped, counted and logged once a window per tenant. */
+  #screen(e: Entry): ResolvedScreen {
+    return {
+      policy: this.#o.policy ?? NO_POLICY,
+      refused: (a, why) => {
+        const s = e.status;
+        s.resolvedRefused = (s.resolvedRefused ?? 0) + 1;
+        this.#lines.line('warn', 'ERR_B2BUA_TARGET_REFUSED', { tenant: s.tenant, registrar: s.registrar, address: a.address, port: a.port, why },
+          `b2bua: REGISTER of ${s.tenant} not sent to ${a.address}:${a.port}: ${why} (gateway.outbound.allowResolved)`, `register ${s.tenant}`);
+      },
+    };
   }
 
   #schedule(e: Entry, ms: number): void {
