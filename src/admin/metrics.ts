@@ -10,7 +10,7 @@ import type { AdminRefusalCounts } from './admin-refusals.js';
 /** What one scrape reads: taken once, then every metric is set from it. */
 
 /** Core stats that are levels (table sizes), not counts of events. */
-const CORE_LEVELS = new Set(['dialogs', 'serverPending', 'clientPending', 'invitesPending', 'invitesUnanswered', 'proxiedDialogs']);
+const CORE_LEVELS = new Set(['dialogs', 'serverPending', 'clientPending', 'invitesPending', 'invitesUnanswered', 'proxiedDialogs', 'nameLookupsInFlight']);
 
 export interface MetricsInput {
   /** Absent when the gateway runs against drachtio-server: the engine's metrics are then left out. */
@@ -105,6 +105,18 @@ export class GatewayMetrics {
       ['scope'], (i) => (i.b2bua.policy ? [[{ scope: 'tenant' }, i.b2bua.policy.refusedOverTenantRate], [{ scope: 'target' }, i.b2bua.policy.refusedOverTargetRate]] : []));
     counter('trunkgate_calls_rate_skipped_total', 'Targets passed over because their dial peer was over its maxCallsPerSecond', [],
       (i) => [[{}, i.b2bua.policy?.skippedOverRate ?? 0]]);
+    counter('trunkgate_outbound_dns_total',
+      'What gateway.outbound kept DNS answers from, by event: resolvedRefused (an address refused as loopback, unspecified, link-local, multicast, broadcast or the gateway\'s own), srvRecordsCapped and addressesCapped (records and addresses past maxSrvRecords, maxAddressesPerName), targetsCapped (targets past maxTargetsPerCall), resolveDeadline (a call\'s lookups cut by resolveTimeoutMs); and by sender: call, ping (OPTIONS to a trunk), register (a registration trunk)',
+      ['event', 'sender'], (i) => {
+        const p = i.b2bua.policy;
+        const o: Record<string, number> = p ? { resolvedRefused: 0, srvRecordsCapped: 0, addressesCapped: 0, targetsCapped: 0, resolveDeadline: 0, ...p.outbound } : {};
+        const regs = i.b2bua.registrations;
+        return [
+          ...Object.entries(o).map(([event, n]): [Labels, number] => [{ event, sender: 'call' }, n]),
+          ...(i.b2bua.trunks ? [[{ event: 'resolvedRefused', sender: 'ping' }, i.b2bua.trunks.resolvedRefused ?? 0] as [Labels, number]] : []),
+          ...(regs ? [[{ event: 'resolvedRefused', sender: 'register' }, regs.reduce((a, r) => a + (r.resolvedRefused ?? 0), 0)] as [Labels, number]] : []),
+        ];
+      });
     // One row per tenant and dial peer that has a maxCalls (or a maxCallsPerSecond): one field of its row.
     type Rows<R> = { tenants: Record<string, R>; dialPeers: Record<string, R> } | undefined;
     const scopeRows = <R>(l: Rows<R>, value: (r: R) => number): [Labels, number][] => (!l ? [] : [
