@@ -134,7 +134,7 @@ export const errorCodes = {
   ERR_B2BUA_DIGEST_REALM: 'A B leg (or a registration) was challenged from a realm other than its tenant\'s `digest.realm`: the credentials are not given, so the challenge\'s 401/407 fails it; logged once per interval and tenant.',
   ERR_B2BUA_DIGEST_CHALLENGE: 'A digest challenge not answered: not well formed, a parameter repeated, more than one challenge, or read otherwise by drachtio-srf, which computes the answer.',
   ERR_B2BUA_DIGEST_UNSUPPORTED: 'A digest challenge not answered: not Digest, not MD5, or a qop without auth.',
-  ERR_B2BUA_TARGET_REFUSED: 'An address a DNS answer gave for a call target is loopback, unspecified, link-local (cloud metadata), multicast, broadcast or the gateway\'s own, and gateway.outbound.allowResolved does not list it: skipped, failover goes on.',
+  ERR_B2BUA_TARGET_REFUSED: 'An address a DNS answer gave for a call target, an OPTIONS ping or a registrar is loopback, unspecified, link-local (cloud metadata), multicast, broadcast or the gateway\'s own, and gateway.outbound.allowResolved does not list it: skipped for the next address; a call fails over, a ping or registration with none left fails.',
   ERR_B2BUA_DNS_CAPPED: 'A DNS answer held more SRV/NAPTR records or addresses than gateway.outbound.maxSrvRecords / maxAddressesPerName: the rest are not used.',
   ERR_B2BUA_TARGETS_CAPPED: 'A call had more targets than gateway.outbound.maxTargetsPerCall: the rest are not tried.',
   ERR_B2BUA_DNS_DEADLINE: 'The DNS lookups of a call took longer than gateway.outbound.resolveTimeoutMs: the call goes on with the addresses found so far.',

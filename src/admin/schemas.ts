@@ -98,7 +98,7 @@ export const trunksSchema = {
         properties: { tenant: str, server: str, state: { type: 'string', enum: ['unknown', 'up', 'down'] }, failures: int, lastStatus: int },
       },
     },
-    wentDown: int, cameUp: int, pings: int, pingFailures: int,
+    wentDown: int, cameUp: int, pings: int, pingFailures: int, resolvedRefused: int,
     listenersDown: { type: 'array', items: listenerDownSchema },
     registrations: {
       type: 'array',
@@ -107,7 +107,7 @@ export const trunksSchema = {
         properties: {
           tenant: str, registrar: str, aor: str, contactUser: str, state: { type: 'string', enum: ['unregistered', 'registered', 'failed'] },
           target: str, granted: int, expiresAt: { type: 'string', format: 'date-time' }, lastStatus: int, lastError: str, failures: int, registers: int,
-          intervalTooBrief: int,
+          intervalTooBrief: int, resolvedRefused: int,
         },
       },
     },

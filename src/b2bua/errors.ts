@@ -61,7 +61,7 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_DIGEST_UNSUPPORTED'
   /** A B leg failed (no answer in time, unreachable, a failover status); the next dial peer is tried, if any. */
   | 'ERR_B2BUA_LEG_FAILED'
-  /** An address a `dns:` target resolved to is loopback, unspecified, link-local, multicast, broadcast or the gateway's own, and gateway.outbound.allowResolved does not hold it: not a target. */
+  /** An address a `dns:` target resolved to (a call target, an OPTIONS ping, a registrar) is loopback, unspecified, link-local, multicast, broadcast or the gateway's own, and gateway.outbound.allowResolved does not hold it: not sent to. */
   | 'ERR_B2BUA_TARGET_REFUSED'
   /** A DNS answer had more NAPTR/SRV records or addresses than gateway.outbound.maxSrvRecords / maxAddressesPerName: the rest not used. */
   | 'ERR_B2BUA_DNS_CAPPED'

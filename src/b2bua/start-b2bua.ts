@@ -75,7 +75,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     });
     const trunks = monitor.size > 0 ? monitor : undefined;
     // Registration trunks are kept by this app alone, as the pings are (worker apps take their calls all the same).
-    const regs = new Registrations({ srf: srf as unknown as RegisterSrf, specs: registrationSpecs(policy), log, clock, resolve, refusals: limited });
+    const regs = new Registrations({ srf: srf as unknown as RegisterSrf, specs: registrationSpecs(policy), log, clock, resolve, refusals: limited, policy });
     const registrations = regs.size > 0 ? regs : undefined;
     const steps = buildPipeline({
       policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, ...(trunks ? { trunks } : {}),
