@@ -156,7 +156,12 @@ test('two long calls are listed, cleared by the CLI and by the API with BYE to b
   assert.equal(unknownConn.status, 404);
   assert.equal(unknownConn.body.code, 'ERR_ADMIN_CONNECTION_NOT_FOUND');
 
-  const stats = await api('GET', '/stats');
+  // An app worker reports its counters every 500 ms (app-worker.ts), so the worker's call shows once its next report is in.
+  const endedByAdmin = async () => {
+    const s = await api('GET', '/stats');
+    return (s.body.b2bua as { endedByGateway: Record<string, number> }).endedByGateway['admin'] === 2 ? s : undefined;
+  };
+  const stats = await until('both cleared calls in /stats', endedByAdmin);
   assert.deepEqual(stats.body.admin, { 'clear-call': { done: 2, 'not-found': 1, conflict: 0 }, 'clear-connection': { done: 1, 'not-found': 1, conflict: 0 } });
   assert.deepEqual((stats.body.b2bua as { endedByGateway: Record<string, number> }).endedByGateway, { admin: 2 });
 
