@@ -5,7 +5,7 @@ import { startB2bua, type B2buaApp } from './b2bua/index.js';
 import { startAppPool } from './b2bua/workers/app-pool.js';
 import { createCdrSink, type CdrSink } from './cdr/index.js';
 import { silentLogger } from './log/index.js';
-import { bridgeOrPolicy, drainCalls, type EngineStatus, type Gateway, type GatewayOptions } from './gateway.js';
+import { bridgeOrPolicy, drainCalls, refusalCdrsOf, type EngineStatus, type Gateway, type GatewayOptions } from './gateway.js';
 import type { AdminErrorCode } from './admin/errors.js';
 
 /**
@@ -30,13 +30,15 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
   try {
     cdr = options.cdr ? await createCdrSink(options.cdr, { log }) : undefined;
     const onCdr = cdr ? { onCdr: cdr.write } : {};
+    // The b2bua's refusals before any B leg keep the bound they have with the embedded engine.
+    const refusalCdrs = refusalCdrsOf(options);
     const engine = { host, port, secret: options.control.secret };
     // Should the server go away between the probe and the connect, drachtio-srf's back-off gets this long to find it.
     const connectTimeoutMs = 30_000;
     b2bua = options.policy && (options.apps ?? 1) > 1
       ? await startAppPool({ engine, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', connectTimeoutMs, startTimeoutMs: connectTimeoutMs,
-        ...(options.logStyle ? { logStyle: options.logStyle } : {}), log, ...onCdr })
-      : await startB2bua({ engine, connectTimeoutMs, ...bridgeOrPolicy(options), log, ...onCdr });
+        ...(options.logStyle ? { logStyle: options.logStyle } : {}), log, ...onCdr, ...refusalCdrs })
+      : await startB2bua({ engine, connectTimeoutMs, ...bridgeOrPolicy(options), log, ...onCdr, ...refusalCdrs });
   } catch (e) {
     await cdr?.close();
     throw e;

@@ -209,17 +209,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let b2bua: B2buaApp;
   try {
     const onCdr = cdr ? { onCdr: cdr.write } : {};
+    // The b2bua's refusals before any B leg are bounded by the same gateway.limits.refusalCdrsPerSecond as the engine's.
+    const refusalCdrs = refusalCdrsOf(options);
     const engineAt = { host: control.host, port: control.port, secret: options.control.secret };
     b2bua = options.policy && (options.apps ?? 1) > 1
       ? await startAppPool({
-        engine: engineAt, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', ...(options.logStyle ? { logStyle: options.logStyle } : {}), log, ...onCdr,
+        engine: engineAt, policy: options.policy, apps: options.apps!, logLevel: options.logLevel ?? 'info', ...(options.logStyle ? { logStyle: options.logStyle } : {}), log, ...onCdr, ...refusalCdrs,
         // Each app worker warms up as this thread did, before it connects (src/prewarm/b2bua-prewarm.ts, by URL).
         ...(options.prewarmCalls ? { prewarm: { module: WORKER_PREWARM_MODULE, calls: options.prewarmCalls, maxMs: WORKER_PREWARM_MAX_MS } } : {}),
       })
       : await startB2bua({
         engine: engineAt,
         ...bridgeOrPolicy(options),
-        log, ...onCdr,
+        log, ...onCdr, ...refusalCdrs,
       });
   } catch (e) {
     await engine.close();
@@ -264,6 +266,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       mode: 'embedded', control: `${control.host}:${control.port}`, thread: inWorker ? 'worker' : 'main', connected: true, hostport: b2bua.hostport,
     }),
   };
+}
+
+/** gateway.limits.refusalCdrsPerSecond for the b2bua apps, when the options give it (with the engine's transport limits). */
+export function refusalCdrsOf(o: Pick<GatewayOptions, 'limits'>): Pick<B2buaOptions, 'refusalCdrsPerSecond'> {
+  const perSecond = o.limits?.transport?.refusalCdrsPerSecond;
+  return perSecond !== undefined ? { refusalCdrsPerSecond: perSecond } : {};
 }
 
 /** What the b2bua routes by: the policy, or the plain bridge's target and its calls' longest duration. */

@@ -14,6 +14,7 @@ import type { RegistrationStatus } from './registrations.js';
 import type { MediaCounters } from './media-pools.js';
 import type { SharedCallCounts } from './app-call-counts.js';
 import type { DigestRefusalCounts } from './digest-answer.js';
+import type { RefusalCdrCounts } from './refusal-cdr-bucket.js';
 
 // What a b2bua app (start-b2bua.ts) is started with, what it reports and what it offers once connected.
 
@@ -47,6 +48,11 @@ export interface B2buaOptions {
    * message to the thread that owns it. Called synchronously; it must not throw (a throw is logged and ignored).
    */
   onCdr?: (record: CdrRecord) => void;
+  /**
+   * CDRs a second, for the whole gateway, of calls refused before any B leg (gateway.limits.refusalCdrsPerSecond, the
+   * engine's bound on its own refusals too; burst twice that, each of `apps` apps a share; 0: none). Default 50.
+   */
+  refusalCdrsPerSecond?: number;
   /** This app's number among the apps (0: the main thread's; workers 1..): the prefix of its call ids. */
   app?: number;
   /**
@@ -78,6 +84,8 @@ export interface B2buaStatsSnapshot extends CallStatsSnapshot {
   media?: MediaCounters;
   /** Digest challenges a tenant's credentials were not given to, by why (digest-answer.ts); whenever a policy runs. */
   digestRefused?: DigestRefusalCounts;
+  /** Calls refused before any B leg, by whether they got a CDR or were past refusalCdrsPerSecond (refusal-cdr-bucket.ts). */
+  refusalCdrs?: RefusalCdrCounts;
 }
 
 export interface B2buaApp {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { normalizeNumber } from '../policy/index.js';
 import type { CdrRecord } from './cdr-record.js';
 import type { CallLocals } from './pipeline-types.js';
+import type { RefusalCdrGate } from './refusal-cdr-bucket.js';
 import { addressUser, calledUser } from '../policy/uri-user.js';
 
 /** What a call's record reads of an INVITE that does not go through the policy pipeline (drain, plain bridge). */
@@ -18,7 +19,7 @@ export interface InviteFacts {
  * The CDR facts of an INVITE the pipeline does not see: Call-ID, numbers, transport, source and listener. The
  * pipeline's first step gathers the same for the calls it takes (identify-peer.ts).
  */
-export function plainCallLocals(req: InviteFacts, o: { log: Logger; startedAt: number; onCdr?: (r: CdrRecord) => void }): CallLocals {
+export function plainCallLocals(req: InviteFacts, o: { log: Logger; startedAt: number; onCdr?: (r: CdrRecord) => void; refusalCdrs?: RefusalCdrGate }): CallLocals {
   const calling = addressUser(req.get('From'));
   const called = calledUser(req.uri ?? '');
   const transport = req.protocol?.toLowerCase();
@@ -31,6 +32,7 @@ export function plainCallLocals(req: InviteFacts, o: { log: Logger; startedAt: n
     ...(req.source_port !== undefined ? { sourcePort: Number(req.source_port) } : {}),
     ...(req.receivedOn !== undefined ? { listener: req.receivedOn } : {}),
     ...(o.onCdr ? { onCdr: o.onCdr } : {}),
+    ...(o.refusalCdrs ? { refusalCdrs: o.refusalCdrs } : {}),
   };
 }
 

@@ -95,12 +95,26 @@ export function buildCdr(locals: CdrFacts, o: CallOutcome): CdrRecord {
 /**
  * One record per call: a structured log line (msg `cdr`, the record under `cdr`), then the record to the CDR
  * sink the app was given (the JSON-lines file, the database). A sink that throws never disturbs the call.
+ *
+ * A call the gateway refused before any B leg was tried asks the app's refusal bucket first (locals.refusalCdrs,
+ * refusal-cdr-bucket.ts): past its rate the refusal gets neither, only its count there. A call that reached a B leg
+ * always has its record.
  */
 export function writeCdr(locals: CallLocals, o: CallOutcome): CdrRecord | undefined {
+  return recordCall(locals, o, true);
+}
+
+/** Whether a call ended as a refusal of the gateway's before any B leg was tried: not answered, no attempt. */
+export function refusedBeforeBLeg(o: CallOutcome): boolean {
+  return o.status >= 300 && o.answerAt === undefined && !o.attempts && o.releasedBy === 'gateway';
+}
+
+function recordCall(locals: CallLocals, o: CallOutcome, bounded: boolean): CdrRecord | undefined {
   // The call is over: the slots it held against call limits go back (once, however often this is reached).
   locals.callSlots?.release();
   if (locals.cdrWritten) return undefined;
   locals.cdrWritten = true;
+  if (bounded && locals.refusalCdrs && refusedBeforeBLeg(o) && !locals.refusalCdrs.admit()) return undefined;
   const record = buildCdr(locals, o);
   locals.log.info({ cdr: record }, 'cdr');
   if (locals.onCdr) {
@@ -121,13 +135,17 @@ export function writeRingingAbandoned(
   locals: CallLocals, cause: string, reason: string, attempts: number, endAt: number,
   trying?: { dialPeer: string; tenant: string; transport: SipTransport },
 ): void {
-  writeCdr(locals, {
+  // Not a refusal: a call the gateway had taken, ended by its app going away. Its record is never left out.
+  recordCall(locals, {
     status: 503, cause, reason, attempts, endAt, releasedBy: 'gateway',
     ...(trying ? { dialPeer: trying.dialPeer, tenantOut: trying.tenant, transportOut: trying.transport } : {}),
-  });
+  }, false);
 }
 
-/** A pipeline step's refusal: the final response with its Reason (and `headers`), and the call's CDR (released by the gateway). */
+/**
+ * A pipeline step's refusal: the final response with its Reason (and `headers`), and the call's CDR (released by the
+ * gateway), within the app's rate of refusal CDRs (writeCdr).
+ */
 export function refuseCall(
   clock: Clock, calls: Pick<CallStats, 'fail'>, req: PipelineRequest, res: PipelineResponse, status: number, reasonHeader: string, cause: string,
   headers?: Record<string, string>,

@@ -31,6 +31,8 @@ export type B2buaLogCode =
   | 'ERR_B2BUA_CALL_HANDLER'
   /** The CDR sink threw on a record: the record is still in its `cdr` log line. */
   | 'ERR_B2BUA_CDR_SINK'
+  /** More calls refused before any B leg than gateway.limits.refusalCdrsPerSecond: those past it get no CDR and no `cdr` line, only a count. */
+  | 'ERR_B2BUA_REFUSAL_CDR_RATE'
   /** A REGISTER on a tenant without registerRelay (403), or one that could not be relayed; a MESSAGE or NOTIFY to no relayed binding (404). */
   | 'ERR_B2BUA_REGISTER_REFUSED'
   /** A tenant's relayed registrations are at its registerRelay.maxBindings: a REGISTER from a new flow got 503, or a binding past it was not kept. */

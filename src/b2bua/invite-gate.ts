@@ -6,6 +6,7 @@ import type { CallStats } from './call-stats.js';
 import { writeCdr, type CdrRecord } from './cdr.js';
 import { sipReason } from './reason.js';
 import type { RegisterRelay, RelayRequest, RelayResponse } from './register-relay.js';
+import type { RefusalCdrGate } from './refusal-cdr-bucket.js';
 
 export interface InviteGateOptions {
   stats: CallStats;
@@ -13,6 +14,8 @@ export interface InviteGateOptions {
   clock: Clock;
   refusals: RateLimitedLog;
   onCdr?: (record: CdrRecord) => void;
+  /** The app's bound on the CDRs of calls refused before any B leg, these among them; absent: every one has its CDR. */
+  refusalCdrs?: RefusalCdrGate;
   /** The Retry-After of the 503 while the gateway drains; undefined while it takes calls. */
   draining(): { retryAfter: number } | undefined;
   /** The registration relay, which refuses an INVITE whose flow token fails (forged, run out, from elsewhere). */
@@ -30,14 +33,14 @@ export interface GateResponse {
  * The refusals a new INVITE meets before the call pipeline or the bridge: the gateway draining (503 with
  * Retry-After), then a flow token to a relayed binding that fails (403, register-relay.ts). Each is counted like any
  * call the b2bua takes (attempted, and failed with its status) and has a CDR with its cause and Reason, released by
- * the gateway. Returns a function that is true when it answered the INVITE itself.
+ * the gateway, within the app's rate of refusal CDRs. Returns a function that is true when it answered the INVITE itself.
  */
 export function inviteGate(o: InviteGateOptions): (req: GateRequest, res: GateResponse) => boolean {
   const refused = (req: GateRequest, status: number, cause: string, reason: string): void => {
     o.stats.attempted++;
     o.stats.fail(status);
     const now = o.clock.now();
-    writeCdr(plainCallLocals(req, { log: o.log, startedAt: now, ...(o.onCdr ? { onCdr: o.onCdr } : {}) }),
+    writeCdr(plainCallLocals(req, { log: o.log, startedAt: now, ...(o.onCdr ? { onCdr: o.onCdr } : {}), ...(o.refusalCdrs ? { refusalCdrs: o.refusalCdrs } : {}) }),
       { status, cause, reason, endAt: now, releasedBy: 'gateway' });
   };
   return (req, res) => {

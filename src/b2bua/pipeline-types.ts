@@ -7,6 +7,7 @@ import type { CdrAttempt, CdrRecord } from './cdr-record.js';
 import type { B2buaLogCode } from './errors.js';
 import type { DialPeerCandidate, PermissionSet } from '../policy/index.js';
 import type { PipelineStats } from './pipeline-stats.js';
+import type { RefusalCdrGate } from './refusal-cdr-bucket.js';
 import type { B2buaDialPeer, B2buaPolicy, SipTransport } from './policy-types.js';
 import type { SipServerResolver } from './rfc3263.js';
 
@@ -38,6 +39,8 @@ export interface CallLocals {
   onCdr?: (record: CdrRecord) => void;
   /** Set once the call's CDR is written: a call has one record, whichever path ends it first. */
   cdrWritten?: boolean;
+  /** A refusal before any B leg gets its CDR only within this app's rate of them (refusal-cdr-bucket.ts); absent: always. */
+  refusalCdrs?: RefusalCdrGate;
   /** The tenant the call arrived on. */
   tenantIn?: string;
   transportIn?: SipTransport;
@@ -108,6 +111,8 @@ export interface PipelineDeps {
   refusals?: RateLimitedLog;
   /** Each call's CDR, besides its `cdr` log line (the JSON-lines file, the database). */
   onCdr?: (record: CdrRecord) => void;
+  /** The app's bound on the CDRs of calls refused before any B leg (gateway.limits.refusalCdrsPerSecond). Absent: no bound. */
+  refusalCdrs?: RefusalCdrGate;
   /** The calls held per tenant and dial peer against their maxCalls, across policy swaps. Absent: no limit is applied. */
   limits?: CallLimits;
   /** The token buckets of tenants and dial peers with a maxCallsPerSecond, across policy swaps. Absent: no rate is applied. */

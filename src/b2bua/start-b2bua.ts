@@ -11,6 +11,7 @@ import { batchControlWrites } from './control-batching.js';
 import { buildPipeline, type PlaceCallSrf } from './middleware/index.js';
 import type { Middleware } from './pipeline-types.js';
 import { PipelineStats } from './pipeline-stats.js';
+import { RefusalCdrBucket } from './refusal-cdr-bucket.js';
 import type { B2buaPolicy } from './policy-types.js';
 import { createRfc3263Resolver } from './rfc3263.js';
 import { sipReason } from './reason.js';
@@ -42,6 +43,8 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   // So do the call-rate buckets: a reload's rates apply to the tokens they hold.
   const rates = options.policy ? new CallRates(clock, options.policy, options.apps, options.sharedCounts) : undefined;
   const pipelineStats = options.policy ? new PipelineStats(stats, limits, rates) : undefined;
+  // The CDRs of calls refused before any B leg, this app's share of the gateway's rate of them.
+  const refusalCdrs = new RefusalCdrBucket({ perSecond: options.refusalCdrsPerSecond, apps: options.apps, clock, log });
   if (!options.policy && options.target === undefined) {
     throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_TARGET_INVALID', 'a target or a policy is required');
   }
@@ -63,7 +66,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   const build = (policy: B2buaPolicy, previous?: TrunkMonitor) => {
     if (options.trunkHealth) {
       const steps = buildPipeline({
-        policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, trunks: options.trunkHealth,
+        policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, trunks: options.trunkHealth, refusalCdrs,
         ...(limits ? { limits } : {}), ...(rates ? { rates } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}),
       });
       return { policy, steps };
@@ -78,7 +81,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     const regs = new Registrations({ srf: srf as unknown as RegisterSrf, specs: registrationSpecs(policy), log, clock, resolve, refusals: limited, policy });
     const registrations = regs.size > 0 ? regs : undefined;
     const steps = buildPipeline({
-      policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, ...(trunks ? { trunks } : {}),
+      policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, refusalCdrs, ...(trunks ? { trunks } : {}),
       ...(limits ? { limits } : {}), ...(rates ? { rates } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}),
     });
     return { policy, steps, ...(trunks ? { trunks } : {}), ...(registrations ? { registrations } : {}) };
@@ -87,7 +90,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   // other REGISTER is refused here with a Reason rather than left to the engine's "no app".
   const relay = options.policy ? new RegisterRelay({ policy: options.policy, key: flowKey(options.engine.secret), log, refusals: limited, clock }) : undefined;
   /** A new INVITE refused before anything else runs: while draining (503), or for a flow token that fails (403). */
-  const refuseFirst = inviteGate({ stats, log, clock, refusals: limited, draining: () => draining, ...(relay ? { relay } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}) });
+  const refuseFirst = inviteGate({ stats, log, clock, refusals: limited, refusalCdrs, draining: () => draining, ...(relay ? { relay } : {}), ...(options.onCdr ? { onCdr: options.onCdr } : {}) });
   if (relay) {
     const methods = srf as unknown as Record<'register' | 'message' | 'notify', (fn: (req: RelayRequest, res: RelayResponse) => void) => void>;
     methods.register((req, res) => relay.onRegister(req, res));
@@ -191,9 +194,9 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
       ? {
         ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}),
         ...(live?.registrations ? { registrations: live.registrations.snapshot() } : {}), ...mediaCounters(),
-        ...(relay ? { registerRelay: relay.snapshot() } : {}), digestRefused: { ...digestRefusals },
+        ...(relay ? { registerRelay: relay.snapshot() } : {}), digestRefused: { ...digestRefusals }, refusalCdrs: refusalCdrs.counts(),
       }
-      : stats.snapshot()),
+      : { ...stats.snapshot(), refusalCdrs: refusalCdrs.counts() }),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -128,9 +128,11 @@ export const LimitsSchema = z.strictObject({
   /** 400s a second one source may be sent for messages that cannot be parsed (burst twice that); past it, no answer. */
   badRequestsPerSecondPerSource: ms(1, 1_000_000, 5),
   /**
-   * CDRs a second (burst twice that) for new INVITEs the embedded engine refuses before any app sees them (untrusted
-   * source, source rate, overload, a full table, no app); past it a refusal is answered and counted but gets no CDR.
-   * 0: no such CDRs.
+   * CDRs a second (burst twice that) for refused calls: the new INVITEs the embedded engine refuses before any app
+   * sees them (untrusted source, source rate, overload, a full table, no app), and, as a bound of their own, the calls
+   * the b2bua refuses before any B leg is tried (call rate, call limit, no route, permissions, media policy, Min-SE,
+   * draining), each of the gateway.workers apps taking its share. Past it a refusal is answered and counted but gets
+   * no CDR (nor, from the b2bua, its `cdr` line); a call that reached a B leg always has its CDR. 0: no such CDRs.
    */
   refusalCdrsPerSecond: ms(0, 100_000, 50),
   maxHandshakes: ms(1, 1_000_000, 128),

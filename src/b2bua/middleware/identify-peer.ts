@@ -47,6 +47,7 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
     if (req.source_port !== undefined) locals.sourcePort = Number(req.source_port);
     if (req.receivedOn !== undefined) locals.listener = req.receivedOn;
     if (deps.onCdr) locals.onCdr = deps.onCdr;
+    if (deps.refusalCdrs) locals.refusalCdrs = deps.refusalCdrs;
     req.locals = locals;
     // The caller's CANCEL (createB2BUA answers it and cancels the B leg): the CDR says so, with its Reason.
     req.on?.('cancel', (cancel) => {

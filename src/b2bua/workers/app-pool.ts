@@ -90,6 +90,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
     const worker = spawnAppWorker({
       engine: options.engine, policy, down: downList(), logLevel: options.logLevel, ...(options.logStyle ? { logStyle: options.logStyle } : {}), index: slot.index, apps: options.apps, counts: counts.initFor(slot.index), restarts: slot.starts++,
       ...(options.prewarm ? { prewarm: options.prewarm } : {}),
+      ...(options.refusalCdrsPerSecond !== undefined ? { refusalCdrsPerSecond: options.refusalCdrsPerSecond } : {}),
     });
     slot.worker = worker;
     const timeoutMs = options.startTimeoutMs ?? 10_000;

@@ -48,6 +48,7 @@ async function runAppWorker(input: AppWorkerInput): Promise<void> {
   try {
     app = await startB2bua({
       engine: input.engine, policy: input.policy, log, app: input.index, apps: input.apps, sharedCounts: counts, trunkHealth: { isDown: (tenant, server) => down.has(downKey(tenant, server)) },
+      ...(input.refusalCdrsPerSecond !== undefined ? { refusalCdrsPerSecond: input.refusalCdrsPerSecond } : {}),
       onCdr: (record) => post({ type: 'cdr', record, held: posted.take(record) ?? null }),
       onCallsChanged: () => {
         heldTimer ??= setTimeout(postHeld, HELD_AFTER_MS).unref();

@@ -18,6 +18,8 @@ export interface AppWorkerInput {
   index: number;
   /** Apps in all (gateway.workers). */
   apps: number;
+  /** The gateway's refusal CDRs a second (gateway.limits.refusalCdrsPerSecond), of which this app keeps its share. */
+  refusalCdrsPerSecond?: number;
   /** The call counts all apps keep together (SharedCallCounts), so a call limit holds for the gateway. */
   counts: SharedCountsInit;
   /** How many times this app was started before (0 the first time). */
