@@ -202,7 +202,7 @@ export class GatewayMetrics {
     // setting bounds both, and a family of its own keeps the engine's series and what selects them as they were.
     counter('trunkgate_b2bua_refusal_cdrs_total', 'Calls the b2bua refused before any B leg was tried, by outcome: written (a CDR), dropped (past gateway.limits.refusalCdrsPerSecond, each app a share: no CDR, no cdr line)',
       ['outcome'], (i) => (i.b2bua.refusalCdrs ? [[{ outcome: 'written' }, i.b2bua.refusalCdrs.written], [{ outcome: 'dropped' }, i.b2bua.refusalCdrs.dropped]] : []));
-    counter('trunkgate_control_events_total', 'The control port: apps and connections refused, socket and listener errors, send buffers overflowed, by name', ['event'],
+    counter('trunkgate_control_events_total', 'The control port: apps authenticated (appConnects) and gone (appDisconnects), apps and connections refused, socket and listener errors, send buffers overflowed, by name', ['event'],
       (i) => Object.entries(i.engine.control ?? {}).filter(([k]) => k !== 'appsConnected').map(([event, n]) => [{ event }, n]));
     gauge('trunkgate_engine_table_size', 'Entries in the SIP core\'s tables (dialogs, pending transactions)', ['table'],
       (i) => Object.entries(i.engine.core ?? {}).filter(([k]) => CORE_LEVELS.has(k)).map(([table, n]) => [{ table }, n]));

@@ -195,7 +195,7 @@ export const statsSchema = {
         heap: { type: 'object', properties: { total: int, used: int, external: int } },
         control: {
           type: 'object',
-          description: 'the control port: apps connected and refused, connections refused, socket and listener errors, send buffers overflowed',
+          description: 'the control port: apps connected now, apps that authenticated (appConnects) and whose connection then closed (appDisconnects), apps and connections refused, socket and listener errors, send buffers overflowed',
           additionalProperties: int,
         },
         listenersDown: { type: 'array', items: listenerDownSchema },

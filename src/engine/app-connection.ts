@@ -26,6 +26,8 @@ import type { AppConnectionEvents, AppConnectionOptions, AppLimitCode, ControlSo
 export class AppConnection extends TypedEmitter<AppConnectionEvents> {
   readonly connId: string;
   readonly remote: string;
+  /** The app's IP address: its connects and disconnects are logged once a window per address, whatever the port. */
+  readonly #address: string;
   readonly #socket: ControlSocket;
   #pending = '';
   #flushScheduled = false;
@@ -54,7 +56,8 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
     this.#core = options.core;
     this.#version = options.version;
     this.#newMsgId = options.newMsgId ?? newLocalId;
-    this.remote = `${options.socket.remoteAddress ?? '?'}:${options.socket.remotePort ?? '?'}`;
+    this.#address = options.socket.remoteAddress ?? '?';
+    this.remote = `${this.#address}:${options.socket.remotePort ?? '?'}`;
     this.#log = options.log.child({ connId: this.connId, app: this.remote });
     this.#decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
 
@@ -240,7 +243,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
     const { hostports, localHostports } = this.#core.hostports();
     this.#reply(msg.msgId, authenticateOkFields(hostports, this.#version, localHostports));
     if (first) {
-      this.#log.info({ tags: this.#tags }, 'control: app authenticated');
+      this.#registry.appConnected(this.#address, { connId: this.connId, app: this.remote, tags: this.#tags });
       this.safeEmit('authenticated');
     }
   }
@@ -281,6 +284,7 @@ export class AppConnection extends TypedEmitter<AppConnectionEvents> {
       } catch (e) {
         this.#log.error({ err: e, code: 'ERR_ENGINE_CORE_FAILED' }, 'control: core failed on app disconnect');
       }
+      this.#registry.appDisconnected(this.#address, { connId: this.connId, app: this.remote });
     }
     this.#log.debug('control: connection closed');
     this.safeEmit('close');

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { silentLogger } from '../log/index.js';
+import { RateLimitedLog, silentLogger } from '../log/index.js';
 import { newLocalId, systemClock } from '../common/index.js';
 import { RefusedInputLog } from '../sip/transport/input-log.js';
 import type { AppHub, CdrKind, SipFrameMeta } from './types.js';
@@ -54,12 +54,18 @@ export class AppRegistry implements AppHub {
   #controlErrors = 0;
   #controlConnectionsRefused = 0;
   #controlListenerErrors = 0;
+  /** Apps that authenticated, and those of them whose connection then closed. */
+  #appConnects = 0;
+  #appDisconnects = 0;
+  /** One line a minute per app address for its connects and disconnects, the rest summed up at the minute's end. */
+  readonly #appLines: RateLimitedLog;
 
   constructor(options: AppRegistryOptions = {}) {
     this.#log = options.log ?? silentLogger();
     this.#newMsgId = options.newMsgId ?? newLocalId;
     this.#now = options.now ?? (() => new Date());
     this.#refusedLog = new RefusedInputLog(this.#log, systemClock);
+    this.#appLines = new RateLimitedLog(this.#log, systemClock, { intervalMs: 60_000, summaries: true });
   }
 
   get size(): number {
@@ -161,8 +167,28 @@ export class AppRegistry implements AppHub {
     this.#refusedLog.refused('ERR_ENGINE_CONTROL_LISTENER', `${e.code ?? e.message} on ${listener}`, '-', 'control', 'control: listener error');
   }
 
+  /**
+   * An app authenticated (`address`: its IP, without the port): counted, and logged once a minute per address, so an
+   * app that connects and drops in a loop is seen without a line per connection (EVT_ENGINE_APP_CONNECTED).
+   */
+  appConnected(address: string, fields: Record<string, unknown>): void {
+    this.#appConnects++;
+    this.#appLines.line('info', 'EVT_ENGINE_APP_CONNECTED', { address, ...fields }, 'control: app authenticated', address);
+  }
+
+  /** An authenticated app's connection closed: counted, and logged as its connect is (ERR_ENGINE_APP_GONE). */
+  appDisconnected(address: string, fields: Record<string, unknown>): void {
+    this.#appDisconnects++;
+    this.#appLines.line('info', 'ERR_ENGINE_APP_GONE', { address, ...fields }, 'control: app disconnected', address);
+  }
+
+  /** Writes the pending summary lines of app connects and disconnects and stops their timers. Idempotent. */
+  closeLog(): void {
+    this.#appLines.close();
+  }
+
   counters(): Record<string, number> {
-    return { appsConnected: this.#apps.size, appsRefused: this.#appsRefused, appSendBufferOverflows: this.#sendBufferOverflows, controlErrors: this.#controlErrors,
+    return { appsConnected: this.#apps.size, appConnects: this.#appConnects, appDisconnects: this.#appDisconnects, appsRefused: this.#appsRefused, appSendBufferOverflows: this.#sendBufferOverflows, controlErrors: this.#controlErrors,
       controlConnectionsRefused: this.#controlConnectionsRefused, controlListenerErrors: this.#controlListenerErrors };
   }
 

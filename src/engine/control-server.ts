@@ -151,6 +151,7 @@ export class ControlServer extends TypedEmitter<ControlServerEvents> {
       for (const conn of [...this.#connections]) conn.close();
       const server = this.#server;
       if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      this.registry.closeLog();
       this.#log.debug('control: closed');
     })();
     return this.#closing;

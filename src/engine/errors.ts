@@ -18,4 +18,6 @@ export type EngineErrorCode =
 /** Events of the engine an operator watches for (listed with what to do in src/events.ts). */
 export type EngineEventCode =
   /** A TCP/TLS connection closed by the administrator (admin API or `trunkgate clear connection`). */
-  | 'EVT_CONNECTION_CLEARED';
+  | 'EVT_CONNECTION_CLEARED'
+  /** A drachtio app authenticated on the control port: counted (appConnects), logged once a minute per address. */
+  | 'EVT_ENGINE_APP_CONNECTED';

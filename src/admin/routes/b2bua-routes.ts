@@ -51,6 +51,7 @@ export function b2buaRoutes(services: AdminServices, actions: AdminActions, refu
           ...(e.thread ? { thread: e.thread } : {}),
           listenersDown: e.listenersDown,
           ...(e.heap ? { heap: e.heap } : {}),
+          ...(e.control ? { control: e.control } : {}),
         } } : {}),
         b2bua,
         ...(services.appThread ? { appThread: services.appThread() } : {}),

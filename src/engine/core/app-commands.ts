@@ -142,7 +142,7 @@ export class AppCommands {
     if (answered + ended > 0) {
       this.#c.log?.warn({ code, connId, dialogsEnded: ended, requestsAnswered: answered }, 'app disconnected: its dialogs ended and its pending requests answered 503');
     } else {
-      this.#c.log?.info({ code, connId }, 'app disconnected');
+      this.#c.log?.debug({ code, connId }, 'app disconnected');
     }
   }
 
