@@ -44,7 +44,7 @@ export const errorCodes = {
   ERR_GATEWAY_DRAIN: 'Calls were still up after the BYEs sent at stop.',
   ERR_GATEWAY_UNCAUGHT: 'An error nothing handled: logged with its stack, then the process exits.',
   ERR_GATEWAY_ENGINE_UNREACHABLE: 'engine mode external: drachtio-server did not accept a connection at start; the gateway waits for it (logged once).',
-  ERR_GATEWAY_ENGINE_LOST: 'engine mode external: the control connection to drachtio-server closed; drachtio-srf reconnects, the server refuses new calls meanwhile (logged once per loss).',
+  ERR_GATEWAY_ENGINE_LOST: 'engine mode external: the control connection to drachtio-server closed; drachtio-srf reconnects, the server refuses new calls meanwhile; counted (engineLosses in /health), logged once a minute, the rest summed up.',
   WARN_POLICY_BRIDGE: 'A warning at start and in /health: `policy: bridge` sends every trusted call to one target with no policy.',
   WARN_CERT_EXPIRING: 'A configured certificate (trustpoint or trust-store CA) is within 30, 7 or 1 days of its notAfter: logged once per threshold.',
   WARN_NO_DIAL_PEERS: 'A warning: no dial peers are configured, so every call is refused with 404 and a Reason.',

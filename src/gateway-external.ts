@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
-import { GatewayError, keepCallObjectsYoung } from './common/index.js';
+import { GatewayError, keepCallObjectsYoung, systemClock } from './common/index.js';
 import { startB2bua, type B2buaApp } from './b2bua/index.js';
 import { startAppPool } from './b2bua/workers/app-pool.js';
 import { createCdrSink, type CdrSink } from './cdr/index.js';
-import { silentLogger } from './log/index.js';
+import { RateLimitedLog, silentLogger, type NowSource } from './log/index.js';
 import { bridgeOrPolicy, drainCalls, refusalCdrsOf, type EngineStatus, type Gateway, type GatewayOptions } from './gateway.js';
 import type { AdminErrorCode } from './admin/errors.js';
 
@@ -15,9 +15,9 @@ import type { AdminErrorCode } from './admin/errors.js';
  * answers ERR_ADMIN_ENGINE_EXTERNAL.
  *
  * A server that is down at start is waited for (one ERR_GATEWAY_ENGINE_UNREACHABLE line, then a probe every
- * `retryMs`); once connected, a lost control connection is drachtio-srf's to re-establish: one
- * ERR_GATEWAY_ENGINE_LOST line when it goes, one EVT_GATEWAY_ENGINE_CONNECTED when it is back. Meanwhile the server
- * has no app and refuses new calls itself.
+ * `retryMs`); once connected, a lost control connection is drachtio-srf's to re-establish: an
+ * ERR_GATEWAY_ENGINE_LOST line when it goes, an EVT_GATEWAY_ENGINE_CONNECTED when it is back, each at most once a
+ * minute and counted (trackEngineConnection). Meanwhile the server has no app and refuses new calls itself.
  */
 export async function startExternalGateway(options: GatewayOptions & { retryMs?: number }): Promise<Gateway> {
   if (options.pretenuring !== true) keepCallObjectsYoung();
@@ -44,28 +44,13 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
     throw e;
   }
   let closing: Promise<void> | undefined;
-  const status: EngineStatus = { mode: 'external', control, connected: true, hostport: b2bua.hostport };
-  log.info({ code: 'EVT_GATEWAY_ENGINE_CONNECTED', engine: 'drachtio-server', control, hostport: b2bua.hostport },
-    `trunkgate: b2bua connected to drachtio-server at ${control} (SIP ${b2bua.hostport})`);
-  const srf = b2bua.srf as unknown as { on(e: 'close', f: () => void): void; on(e: 'connect', f: (err: Error | null, hp: string) => void): void };
-  srf.on('close', () => {
-    if (!status.connected || closing) return;
-    status.connected = false;
-    log.error({ code: 'ERR_GATEWAY_ENGINE_LOST', engine: 'drachtio-server', control },
-      `trunkgate: the control connection to drachtio-server at ${control} closed; reconnecting (the server refuses new calls meanwhile)`);
-  });
-  srf.on('connect', (err, hp) => {
-    if (err || status.connected) return;
-    status.connected = true;
-    status.hostport = hp;
-    log.info({ code: 'EVT_GATEWAY_ENGINE_CONNECTED', engine: 'drachtio-server', control, hostport: hp },
-      `trunkgate: b2bua connected to drachtio-server at ${control} again`);
-  });
+  const link = trackEngineConnection(b2bua.srf as unknown as SrfConnection, { control, hostport: b2bua.hostport, log, closing: () => closing !== undefined });
 
   const close = () => {
     closing ??= (async () => {
       await b2bua.close();
       await cdr?.close();
+      link.close();
     })();
     return closing;
   };
@@ -91,8 +76,59 @@ export async function startExternalGateway(options: GatewayOptions & { retryMs?:
       return drained;
     },
     onEngineFailure: () => undefined,
-    engineStatus: () => ({ ...status }),
+    engineStatus: () => link.status(),
   };
+}
+
+/** What of drachtio-srf's Srf the gateway follows its control connection by. */
+export interface SrfConnection {
+  on(e: 'close', f: () => void): void;
+  on(e: 'connect', f: (err: Error | null, hostport: string) => void): void;
+}
+
+export interface EngineConnectionOptions {
+  /** drachtio-server's control endpoint host:port, for the lines. */
+  control: string;
+  /** The SIP address the server reported on the first authenticate. */
+  hostport: string;
+  log: Logger;
+  /** True once the gateway is closing: the close that follows is no loss. */
+  closing: () => boolean;
+  clock?: NowSource;
+}
+
+/**
+ * The control connection to drachtio-server, up when this starts (the b2bua started on it). Each connect and each loss
+ * is counted (engineConnects, engineLosses in the engine status /health shows) and logged at most once a minute per
+ * code, what was left out summed up in one line at the minute's end: drachtio-srf starts its back-off over on every
+ * connect, so a connection cut soon after authenticate would otherwise write two lines a cycle for as long as it lasts.
+ */
+export function trackEngineConnection(srf: SrfConnection, o: EngineConnectionOptions): { status(): EngineStatus; close(): void } {
+  const { control, log } = o;
+  const lines = new RateLimitedLog(log, o.clock ?? systemClock, { intervalMs: 60_000, summaries: true });
+  const status: EngineStatus = { mode: 'external', control, connected: true, hostport: o.hostport };
+  let engineConnects = 1;
+  let engineLosses = 0;
+  const counts = () => ({ engineConnects, engineLosses });
+  // Once a process, so outside the limit: the first reconnect after a loss has a line of its own.
+  log.info({ code: 'EVT_GATEWAY_ENGINE_CONNECTED', engine: 'drachtio-server', control, hostport: o.hostport, ...counts() },
+    `trunkgate: b2bua connected to drachtio-server at ${control} (SIP ${o.hostport})`);
+  srf.on('close', () => {
+    if (!status.connected || o.closing()) return;
+    status.connected = false;
+    engineLosses++;
+    lines.line('error', 'ERR_GATEWAY_ENGINE_LOST', { engine: 'drachtio-server', control, ...counts() },
+      `trunkgate: the control connection to drachtio-server at ${control} closed; reconnecting (the server refuses new calls meanwhile)`);
+  });
+  srf.on('connect', (err, hp) => {
+    if (err || status.connected) return;
+    status.connected = true;
+    status.hostport = hp;
+    engineConnects++;
+    lines.line('info', 'EVT_GATEWAY_ENGINE_CONNECTED', { engine: 'drachtio-server', control, hostport: hp, ...counts() },
+      `trunkgate: b2bua connected to drachtio-server at ${control} again`);
+  });
+  return { status: () => ({ ...status, ...counts() }), close: () => lines.close() };
 }
 
 /** Resolves once a TCP connection to host:port opens; says once that it is waiting, and probes every `retryMs`. */

@@ -112,6 +112,9 @@ export interface EngineStatus {
   connected: boolean;
   /** What the server reported on authenticate (its SIP address). */
   hostport?: string;
+  /** External: how often the control connection came up (the first time included) and how often it was lost. */
+  engineConnects?: number;
+  engineLosses?: number;
 }
 
 export interface ShutdownOptions {

@@ -60,6 +60,9 @@ export interface AdminEngineStatus {
   connected: boolean;
   /** The SIP address the server reported on authenticate. */
   hostport?: string;
+  /** External: how often the control connection came up (the first time included) and how often it was lost. */
+  engineConnects?: number;
+  engineLosses?: number;
 }
 
 /** True when the gateway runs against drachtio-server: the embedded engine's snapshot does not exist. */

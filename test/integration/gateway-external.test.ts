@@ -33,7 +33,7 @@ test('engine mode external: waits for the server, says its loss and return once 
   t.after(() => engine.close());
   const gw = await starting;
   t.after(() => gw.close());
-  assert.deepEqual({ ...gw.engineStatus(), hostport: undefined }, { mode: 'external', control: `127.0.0.1:${port}`, connected: true, hostport: undefined });
+  assert.deepEqual({ ...gw.engineStatus(), hostport: undefined }, { mode: 'external', control: `127.0.0.1:${port}`, connected: true, hostport: undefined, engineConnects: 1, engineLosses: 0 });
   assert.equal(coded('EVT_GATEWAY_ENGINE_CONNECTED').length, 1);
   assert.deepEqual(gw.addresses.sip, []);
   for (const call of [() => gw.engineSnapshot(), () => gw.closeConnection('c1'), () => gw.reloadTls([]), () => gw.reloadTrust({ tenants: [] })]) {
@@ -50,6 +50,7 @@ test('engine mode external: waits for the server, says its loss and return once 
   engine = await serve();
   await until('the connected line again', () => coded('EVT_GATEWAY_ENGINE_CONNECTED').length === 2, 20_000);
   assert.equal(gw.engineStatus().connected, true);
+  assert.deepEqual([gw.engineStatus().engineConnects, gw.engineStatus().engineLosses], [2, 1]);
   await gw.close();
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(coded('ERR_GATEWAY_ENGINE_LOST').length, 1, 'closing the gateway is not a loss');

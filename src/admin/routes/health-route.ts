@@ -50,6 +50,8 @@ export function healthRoute(services: AdminServices, warnings: readonly { code: 
               mode: { type: 'string', enum: ['embedded', 'external'] }, control: { type: 'string' },
               thread: { type: 'string', enum: ['worker', 'main'], description: 'embedded: the engine\'s own thread, or the b2bua\'s (gateway.engine.thread)' },
               connected: { type: 'boolean' }, hostport: { type: 'string' },
+              engineConnects: { type: 'integer', description: 'external: how often the control connection came up, the first time included' },
+              engineLosses: { type: 'integer', description: 'external: how often the control connection was lost (a number climbing with engineConnects: it flaps)' },
             },
           },
           warnings: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
