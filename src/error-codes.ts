@@ -83,7 +83,7 @@ export const errorCodes = {
   ERR_ADMIN_CONN_SOURCE_LIMIT: 'A connection to the admin API past `gateway.admin.maxConnectionsPerSource` from its address: closed at accept.',
   ERR_ADMIN_TOKEN_REQUIRED: 'The admin API was asked to listen beyond loopback with no token: it refuses to start.',
   ERR_ADMIN_SERVICE: 'A service behind a route failed: 500, the log has the cause.',
-  ERR_ADMIN_REQUEST: 'A request the API refused (bad body, unknown name) without a code of its own: 4xx.',
+  ERR_ADMIN_REQUEST: 'A request the API refused (bad body, unknown name) without a code of its own: 4xx; one the HTTP parser refused (400, 408, 431) is counted as `client-error` in `adminRefused`, logged once a minute per source.',
   ERR_ADMIN_LISTEN: 'The admin API could not bind its address: the gateway runs on without it.',
   ERR_ADMIN_CALL_NOT_FOUND: '`DELETE /calls/:id` (`trunkgate clear call`) named no live call: 404.',
   ERR_ADMIN_CALL_ENDING: '`DELETE /calls/:id` on a call already being torn down (a BYE is out): 409, nothing more is sent.',

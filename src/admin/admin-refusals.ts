@@ -7,11 +7,12 @@ import type { AdminErrorCode } from './errors.js';
  * Why the admin API turned someone away: a request without the right bearer token (401), or, with no token
  * configured, one to a Host that is not loopback or from another site's page (403, origin), a connection closed at
  * accept past the total cap or its source's share, a request that found its one-at-a-time task running (429): a
- * GET /cdrs scan, a PKI task that writes, a TLS probe; a body over its route's limit (413), or a request fastify
- * refused before any handler saw it (400 its schema refused, a body that is not JSON, a URL it cannot route).
+ * GET /cdrs scan, a PKI task that writes, a TLS probe; a body over its route's limit (413), a request fastify
+ * refused before any handler saw it (400 its schema refused, a body that is not JSON, a URL it cannot route), or one
+ * Node's HTTP parser refused before fastify saw it (client-error: 400 unreadable, 408 too slow, 431 headers too large).
  */
 export type AdminRefusalCause = 'unauthorized' | 'origin' | 'connection-limit' | 'source-limit' | 'cdr-scan-busy' | 'pki-busy' | 'tls-probe-busy'
-  | 'body-too-large' | 'bad-request';
+  | 'body-too-large' | 'bad-request' | 'client-error';
 
 export type AdminRefusalCounts = Record<AdminRefusalCause, number>;
 
@@ -25,6 +26,7 @@ const CODES: Record<AdminRefusalCause, AdminErrorCode> = {
   'tls-probe-busy': 'ERR_ADMIN_TLS_PROBE_BUSY',
   'body-too-large': 'ERR_ADMIN_BODY_TOO_LARGE',
   'bad-request': 'ERR_ADMIN_REQUEST',
+  'client-error': 'ERR_ADMIN_REQUEST',
 };
 
 /** An address as the refusals key it: IPv4-mapped IPv6 ('::ffff:192.0.2.1') as the IPv4 address, lower case. */
@@ -41,7 +43,7 @@ export function sourceAddress(address: string | undefined): string {
 export class AdminRefusals {
   readonly #counts: AdminRefusalCounts = {
     unauthorized: 0, origin: 0, 'connection-limit': 0, 'source-limit': 0, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0,
-    'body-too-large': 0, 'bad-request': 0,
+    'body-too-large': 0, 'bad-request': 0, 'client-error': 0,
   };
   readonly #lines: RateLimitedLog | undefined;
 

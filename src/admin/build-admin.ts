@@ -86,7 +86,7 @@ export async function buildAdmin(services: AdminServices, opts: AdminOptions = {
     // Every answer is the API's own ({code, message}, a code of the closed list), the router's and Node's included.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrors(refusals),
-    clientErrorHandler: clientErrorReply,
+    clientErrorHandler: clientErrorReply(refusals),
   }) as unknown as FastifyInstance;
   // The response deadline runs from the reply's send, so a handler that takes long (a TLS probe) is not cut short.
   app.addHook('onSend', (_req, reply, payload, done) => {

@@ -89,10 +89,10 @@ export const adminActionsSchema = {
 
 export const adminRefusedSchema = {
   type: 'object',
-  description: 'who the admin API turned away: unauthorized (401, no or another bearer token), origin (403, with no token configured: a Host that is not loopback, or an Origin of another site), connection-limit and source-limit (connections closed at accept past gateway.admin.maxConnections and maxConnectionsPerSource), cdr-scan-busy (429, GET /cdrs while another scan runs), pki-busy (429, a PKI task that writes while another runs), tls-probe-busy (429, POST /tls/probe while another probe runs), body-too-large (413, a body over its route\'s limit), bad-request (400, a request its schema refused, a body that is not JSON or a URL that cannot be routed)',
+  description: 'who the admin API turned away: unauthorized (401, no or another bearer token), origin (403, with no token configured: a Host that is not loopback, or an Origin of another site), connection-limit and source-limit (connections closed at accept past gateway.admin.maxConnections and maxConnectionsPerSource), cdr-scan-busy (429, GET /cdrs while another scan runs), pki-busy (429, a PKI task that writes while another runs), tls-probe-busy (429, POST /tls/probe while another probe runs), body-too-large (413, a body over its route\'s limit), bad-request (400, a request its schema refused, a body that is not JSON or a URL that cannot be routed), client-error (a request the HTTP parser refused before the API saw it: 400 unreadable, 408 not complete in time, 431 headers over the limit)',
   properties: {
     unauthorized: int, origin: int, 'connection-limit': int, 'source-limit': int, 'cdr-scan-busy': int, 'pki-busy': int, 'tls-probe-busy': int,
-    'body-too-large': int, 'bad-request': int,
+    'body-too-large': int, 'bad-request': int, 'client-error': int,
   },
 } as const;
 

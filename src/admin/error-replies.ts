@@ -64,19 +64,31 @@ export function frameworkErrors(refusals: AdminRefusals): (err: FastifyError, re
 
 /**
  * Node's `clientError`: a request the HTTP parser could not read (400), headers past its limit (431) or a request
- * not complete within its timeout (408), answered in the API's shape before the socket is closed.
+ * not complete within its timeout (408), answered in the API's shape before the socket is closed, and counted and
+ * logged as client-error (at most once a minute per source: a client sending garbage in a loop cannot flood the log).
+ * A connection the client reset, or already gone, is neither answered nor counted.
  */
-export function clientErrorReply(err: Error & { code?: string }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, message] = /^ERR_HTTP_REQUEST_TIMEOUT$/.test(err.code ?? '') ? [408, 'the request did not arrive in time']
-    : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are over the limit'] : [400, 'not an HTTP request this server can read'];
+export function clientErrorReply(refusals: AdminRefusals): (err: Error & { code?: string }, socket: Socket) => void {
+  return (err, socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, message] = /^ERR_HTTP_REQUEST_TIMEOUT$/.test(err.code ?? '') ? [408, 'the request did not arrive in time']
+      : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are over the limit'] : [400, 'not an HTTP request this server can read'];
+    const source = sourceAddress(socket.remoteAddress);
+    const why = err.code ?? err.name;
+    refusals.refused('client-error', source, { status, why }, `admin: a request from ${source} refused ${status} before it was read: ${why}`);
+    answerRaw(socket, status, message);
+    socket.destroy(err);
+  };
+}
+
+/** Writes the answer on the socket itself: fastify never saw the request, so there is no reply object. */
+function answerRaw(socket: Socket, status: number, message: string): void {
   const code: AdminErrorCode = 'ERR_ADMIN_REQUEST';
   const body = JSON.stringify({ code, message });
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n`
       + `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
-  socket.destroy(err);
 }
 
 /** Counts and logs a refusal fastify made before any handler ran, and gives the body to answer it with. */

@@ -71,7 +71,7 @@ test('past maxConnections a connection is closed at accept, counted, and logged 
     assert.equal(await c.closed(), false, 'the connections within the cap stay open');
     assert.equal(await statusOver(c.socket, '/health'), 200);
   }
-  assert.deepEqual(await refused(admin), { unauthorized: 0, origin: 0, 'connection-limit': 3, 'source-limit': 0, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0, 'body-too-large': 0, 'bad-request': 0 });
+  assert.deepEqual(await refused(admin), { unauthorized: 0, origin: 0, 'connection-limit': 3, 'source-limit': 0, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0, 'body-too-large': 0, 'bad-request': 0, 'client-error': 0 });
   const logged = lines.filter((l) => l.code === 'ERR_ADMIN_CONN_LIMIT');
   assert.deepEqual(logged.map((l) => l.source), ['127.0.0.1', '127.0.0.2'], 'one warn line per source, not one per refusal');
   assert.ok(logged.every((l) => l.level === 40));
@@ -96,7 +96,7 @@ test('past maxConnectionsPerSource only that source is refused', async (t) => {
   for (const c of extra) assert.equal(await c.closed(2_000), true);
   for (const c of [...kept, other]) assert.equal(await c.closed(), false);
   assert.equal(await statusOver(other.socket, '/health'), 200, 'another source still gets in');
-  assert.deepEqual(await refused(admin), { unauthorized: 0, origin: 0, 'connection-limit': 0, 'source-limit': 4, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0, 'body-too-large': 0, 'bad-request': 0 });
+  assert.deepEqual(await refused(admin), { unauthorized: 0, origin: 0, 'connection-limit': 0, 'source-limit': 4, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0, 'body-too-large': 0, 'bad-request': 0, 'client-error': 0 });
   const logged = lines.filter((l) => l.code === 'ERR_ADMIN_CONN_SOURCE_LIMIT');
   assert.equal(logged.length, 1, 'four refusals, one line');
   assert.equal(logged[0]!.source, '127.0.0.1');

@@ -18,7 +18,7 @@ test('each 401 counts as unauthorized in /stats and /metrics; a request with the
   assert.equal((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope' } })).statusCode, 401);
   assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'an open route is no refusal');
   const stats = (await app.inject({ method: 'GET', url: '/stats', headers: auth })).json() as { adminRefused: Record<string, number> };
-  assert.deepEqual(stats.adminRefused, { unauthorized: 2, origin: 0, 'connection-limit': 0, 'source-limit': 0, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0, 'body-too-large': 0, 'bad-request': 0 });
+  assert.deepEqual(stats.adminRefused, { unauthorized: 2, origin: 0, 'connection-limit': 0, 'source-limit': 0, 'cdr-scan-busy': 0, 'pki-busy': 0, 'tls-probe-busy': 0, 'body-too-large': 0, 'bad-request': 0, 'client-error': 0 });
   const prom = parsePromText((await app.inject({ method: 'GET', url: '/metrics', headers: auth })).body);
   assert.equal(prom.types.get('trunkgate_admin_refused_total'), 'counter');
   assert.equal(prom.value('trunkgate_admin_refused_total', { cause: 'unauthorized' }), 2);
