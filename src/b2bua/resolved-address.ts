@@ -1,21 +1,18 @@
-import { networkInterfaces } from 'node:os';
 import { isIP, type BlockList } from 'node:net';
 import { addressList } from '../common/index.js';
+import { addressClass, hostInterfaceAddresses, plainAddress } from '../common/address-class.js';
 import type { B2buaPolicy } from './policy-types.js';
 
 /** What of the policy decides whether a resolved address may be sent to: gateway.outbound and the listeners. */
 export type ResolvedAddressPolicy = Pick<B2buaPolicy, 'outbound' | 'listeners'>;
 
 /**
- * Addresses a DNS answer never makes a target unless allowResolved holds them: "this network" and unspecified,
- * loopback, link-local (169.254.169.254 is the cloud metadata service), multicast, reserved and broadcast, and the
- * IPv6 address of AWS's metadata service. Private ranges (10/8, 172.16/12, 192.168/16, fc00::/7) are where
- * enterprise trunks live: allowed.
+ * Addresses a DNS answer never makes a target unless allowResolved holds them: the classes of
+ * common/address-class.ts ("this network" and unspecified, loopback, link-local with the cloud metadata service at
+ * 169.254.169.254, multicast, reserved and broadcast) and the IPv6 address of AWS's metadata service. Private ranges
+ * (10/8, 172.16/12, 192.168/16, fc00::/7) are where enterprise trunks live: allowed.
  */
-const NEVER_RESOLVED = addressList([
-  '0.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '224.0.0.0/4', '240.0.0.0/4',
-  '::/128', '::1/128', 'fe80::/10', 'ff00::/8', 'fd00:ec2::254/128',
-]);
+const AWS_METADATA_V6 = addressList(['fd00:ec2::254/128']);
 
 const allowed = new WeakMap<ResolvedAddressPolicy, BlockList>();
 
@@ -29,18 +26,6 @@ export function allowedResolved(policy: ResolvedAddressPolicy): BlockList {
   return list;
 }
 
-/** An IPv4-mapped IPv6 address as the IPv4 address it is; anything else as it is. */
-function plainAddress(address: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m ? m[1]! : address;
-}
-
-/** Every address of this host's interfaces (a listener bound to a wildcard listens on each). */
-function interfaceAddresses(): Set<string> {
-  const out = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) out.add(plainAddress(i.address.split('%')[0]!));
-  return out;
-}
 
 /**
  * Why a resolved address may not be sent to, or undefined when it may: a DNS answer is the network's, never an
@@ -55,11 +40,11 @@ export function refusedAddress(address: string, policy: ResolvedAddressPolicy): 
   if (family === 0) return 'not an IP address';
   const type = family === 4 ? 'ipv4' : 'ipv6';
   if (allowedResolved(policy).check(a, type)) return undefined;
-  if (NEVER_RESOLVED.check(a, type)) return 'loopback, unspecified, link-local, multicast or broadcast address';
+  if (addressClass(a) !== undefined || AWS_METADATA_V6.check(a, type)) return 'loopback, unspecified, link-local, multicast or broadcast address';
   const listeners = policy.listeners ?? [];
   if (listeners.some((l) => plainAddress(l.host) === a)) return 'an address the gateway listens on';
   // A wildcard listener listens on every address of the host: each is the gateway's own.
-  if (listeners.some((l) => l.host === '0.0.0.0' || l.host === '::') && interfaceAddresses().has(a)) return 'an address of the gateway\'s host';
+  if (listeners.some((l) => l.host === '0.0.0.0' || l.host === '::') && hostInterfaceAddresses().map(plainAddress).includes(a)) return 'an address of the gateway\'s host';
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { addressList } from '../common/index.js';
+import { addressClass } from '../common/address-class.js';
 import type { TenantMedia } from './media-policy.js';
 import { relayedSection } from './sdp-scrub.js';
 
@@ -15,36 +16,10 @@ import { relayedSection } from './sdp-scrub.js';
  * https://www.rfc-editor.org/rfc/rfc3264#section-8.4
  */
 
-type Kind = 'loopback' | 'link-local' | 'multicast' | 'broadcast or reserved' | 'unspecified';
-
-/** Address classes no media is sent to unless named, each with the prefix that names it. */
-const CLASSES: ReadonlyArray<{ kind: Kind; net: string; bits: number; v: 'ipv4' | 'ipv6' }> = [
-  { kind: 'loopback', net: '127.0.0.0', bits: 8, v: 'ipv4' },
-  { kind: 'loopback', net: '::1', bits: 128, v: 'ipv6' },
-  { kind: 'link-local', net: '169.254.0.0', bits: 16, v: 'ipv4' },
-  { kind: 'link-local', net: 'fe80::', bits: 10, v: 'ipv6' },
-  { kind: 'multicast', net: '224.0.0.0', bits: 4, v: 'ipv4' },
-  { kind: 'multicast', net: 'ff00::', bits: 8, v: 'ipv6' },
-  { kind: 'broadcast or reserved', net: '240.0.0.0', bits: 4, v: 'ipv4' },
-  { kind: 'unspecified', net: '0.0.0.0', bits: 8, v: 'ipv4' },
-  { kind: 'unspecified', net: '::', bits: 128, v: 'ipv6' },
-];
-
-const LISTS = CLASSES.map((c) => {
-  const list = new BlockList();
-  list.addSubnet(c.net, c.bits, c.v);
-  return { ...c, list };
-});
-
 /** The unspecified address itself: hold, not a destination. */
 const HOLD = new BlockList();
 HOLD.addAddress('0.0.0.0', 'ipv4');
 HOLD.addAddress('::', 'ipv6');
-
-/** The class of an address; BlockList matches an IPv4-mapped IPv6 address (::ffff:127.0.0.1) against the IPv4 ones. */
-function classOf(addr: string, v: 'ipv4' | 'ipv6'): (typeof LISTS)[number] | undefined {
-  return LISTS.find((c) => c.list.check(addr, v));
-}
 
 interface Allowed {
   /** Every entry; undefined: any unicast address. */
@@ -65,7 +40,7 @@ function allowedOf(list: readonly string[] | undefined): Allowed {
       const [addr = '', bits] = e.split('/');
       const family = isIP(addr);
       if (family === 0) return false;
-      const c = classOf(addr, family === 4 ? 'ipv4' : 'ipv6');
+      const c = addressClass(addr);
       return (c?.kind === 'loopback' || c?.kind === 'link-local') && (bits === undefined || Number(bits) >= c.bits);
     });
     a = { any: addressList(list), named: addressList(named) };
@@ -117,7 +92,7 @@ export function checkMediaAddresses(sdp: string, media: TenantMedia & { name: st
     const family = addr === undefined ? 0 : isIP(addr);
     if (family === 0) return { ok: false, reason: `Media address of ${whose} is ${addr === undefined ? 'missing' : 'not an IP address'}` };
     const v = family === 4 ? 'ipv4' : 'ipv6';
-    const c = classOf(addr!, v);
+    const c = addressClass(addr!);
     if (c?.kind === 'unspecified' && HOLD.check(addr!, v)) continue;
     if (c && !((c.kind === 'loopback' || c.kind === 'link-local') && allowed.named.check(addr!, v))) {
       return { ok: false, reason: `Media address ${addr} of ${whose} is ${c.kind}` };

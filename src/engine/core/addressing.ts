@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { hostInterfaceAddresses, plainAddress } from '../../common/address-class.js';
 import { newBranch } from '../../sip/transaction/index.js';
 import type { Flow, ListenerInfo, TransportProtocol, TransportSender } from '../../sip/transport/types.js';
 import type { SipUri } from '../../sip/message/index.js';
@@ -39,17 +39,6 @@ export function ipLiteral(host: string): string | undefined {
   return isIP(h) !== 0 ? h : undefined;
 }
 
-/** An address as it is compared: brackets off, an IPv4-mapped IPv6 address as IPv4, IPv6 in lower case. */
-function plainAddress(address: string): string {
-  const a = unbracket(address).toLowerCase();
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  return m ? m[1]! : a;
-}
-
-/** Every address of this host's network interfaces (scope ids off). */
-function hostInterfaceAddresses(): string[] {
-  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address.split('%')[0]!));
-}
 
 /** How long the list of this host's interface addresses is used again. */
 const INTERFACES_MS = 10_000;

@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { addressClass, plainAddress, type AddressClass } from '../../common/address-class.js';
 import type { CoreGuard } from './core-guard.js';
 import type { LocalAddresses } from './addressing.js';
 
@@ -14,43 +14,11 @@ import type { LocalAddresses } from './addressing.js';
  * source instead of the address the peer wrote.
  */
 
-export type HopClass = 'loopback' | 'unspecified' | 'link-local' | 'multicast' | 'broadcast or reserved';
+export type HopClass = AddressClass;
 
-const CLASSES: ReadonlyArray<{ kind: HopClass; net: string; bits: number; v: 'ipv4' | 'ipv6' }> = [
-  { kind: 'loopback', net: '127.0.0.0', bits: 8, v: 'ipv4' },
-  { kind: 'loopback', net: '::1', bits: 128, v: 'ipv6' },
-  // 0.0.0.0/8 is "this network": sending to 0.0.0.0 reaches the sender's own host on Linux.
-  { kind: 'unspecified', net: '0.0.0.0', bits: 8, v: 'ipv4' },
-  { kind: 'unspecified', net: '::', bits: 128, v: 'ipv6' },
-  { kind: 'link-local', net: '169.254.0.0', bits: 16, v: 'ipv4' },
-  { kind: 'link-local', net: 'fe80::', bits: 10, v: 'ipv6' },
-  { kind: 'multicast', net: '224.0.0.0', bits: 4, v: 'ipv4' },
-  { kind: 'multicast', net: 'ff00::', bits: 8, v: 'ipv6' },
-  // 240.0.0.0/4 holds the limited broadcast address 255.255.255.255.
-  { kind: 'broadcast or reserved', net: '240.0.0.0', bits: 4, v: 'ipv4' },
-];
-
-const LISTS = CLASSES.map((c) => {
-  const list = new BlockList();
-  list.addSubnet(c.net, c.bits, c.v);
-  return { kind: c.kind, list };
-});
-
-/**
- * The class of an IP address the engine does not send in-dialog requests to, or undefined for an ordinary
- * unicast address (or a name). BlockList matches an IPv4-mapped IPv6 address (::ffff:127.0.0.1) against the
- * IPv4 classes itself.
- */
+/** The class of an IP address the engine does not send in-dialog requests to, or undefined (common/address-class.ts). */
 export function hopClass(address: string): HopClass | undefined {
-  const family = isIP(address);
-  if (family === 0) return undefined;
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  return LISTS.find((c) => c.list.check(address, type))?.kind;
-}
-
-/** The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:a.b.c.d), else the address as it is. */
-function plainAddress(address: string): string {
-  return /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address)?.[1] ?? address;
+  return addressClass(address)?.kind;
 }
 
 /**
