@@ -4,29 +4,32 @@ import { randomBytes } from 'node:crypto';
 export const MAGIC_COOKIE = 'z9hG4bK';
 
 const BYTES_PER_BRANCH = 12;
-const POOL_BRANCHES = 512;
+const BYTES_PER_TAG = 8;
+/** Random bytes drawn at a time: 512 branches' worth, one system call for many branches and tags. */
+const POOL_BYTES = BYTES_PER_BRANCH * 512;
 let pool = Buffer.alloc(0);
 let offset = 0;
 
+/** Where the next `n` unused random bytes start in `pool` (refilled when too few are left). */
+function take(n: number): number {
+  if (offset + n > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    offset = 0;
+  }
+  const at = offset;
+  offset += n;
+  return at;
+}
+
 /**
- * A new branch: the magic cookie and 96 random bits, drawn from a pool refilled 512 branches at a time.
+ * A new branch: the magic cookie and 96 random bits.
  * "The branch parameter value MUST be unique across space and time for all requests sent by the UA."
  * https://www.rfc-editor.org/rfc/rfc3261#section-8.1.1.7
  */
 export function newBranch(): string {
-  if (offset + BYTES_PER_BRANCH > pool.length) {
-    pool = randomBytes(BYTES_PER_BRANCH * POOL_BRANCHES);
-    offset = 0;
-  }
-  const s = pool.toString('base64url', offset, offset + BYTES_PER_BRANCH);
-  offset += BYTES_PER_BRANCH;
-  return MAGIC_COOKIE + s;
+  const at = take(BYTES_PER_BRANCH);
+  return MAGIC_COOKIE + pool.toString('base64url', at, at + BYTES_PER_BRANCH);
 }
-
-const BYTES_PER_TAG = 8;
-const POOL_TAGS = 512;
-let tagPool = Buffer.alloc(0);
-let tagOffset = 0;
 
 /**
  * A new From or To tag: 64 random bits in lowercase hex (RFC 3261 §19.3 asks for at least 32). Hex and not
@@ -35,11 +38,6 @@ let tagOffset = 0;
  * name in any case.
  */
 export function newTag(): string {
-  if (tagOffset + BYTES_PER_TAG > tagPool.length) {
-    tagPool = randomBytes(BYTES_PER_TAG * POOL_TAGS);
-    tagOffset = 0;
-  }
-  const s = tagPool.toString('hex', tagOffset, tagOffset + BYTES_PER_TAG);
-  tagOffset += BYTES_PER_TAG;
-  return s;
+  const at = take(BYTES_PER_TAG);
+  return pool.toString('hex', at, at + BYTES_PER_TAG);
 }
