@@ -27,6 +27,17 @@ export function allowedResolved(policy: ResolvedAddressPolicy): BlockList {
 }
 
 
+/** How long the host's interface addresses are used again (reading them is a system call). */
+const INTERFACES_MS = 10_000;
+let interfaces: { at: number; set: Set<string> } | undefined;
+
+/** This host's interface addresses as plainAddress reads them, read again at most every INTERFACES_MS. */
+function hostAddresses(): Set<string> {
+  const now = Date.now();
+  if (interfaces === undefined || now - interfaces.at >= INTERFACES_MS) interfaces = { at: now, set: new Set(hostInterfaceAddresses().map(plainAddress)) };
+  return interfaces.set;
+}
+
 /**
  * Why a resolved address may not be sent to, or undefined when it may: a DNS answer is the network's, never an
  * administrator's word, so it may not point the gateway at itself, at its host's loopback or at a link-local service.
@@ -44,7 +55,7 @@ export function refusedAddress(address: string, policy: ResolvedAddressPolicy): 
   const listeners = policy.listeners ?? [];
   if (listeners.some((l) => plainAddress(l.host) === a)) return 'an address the gateway listens on';
   // A wildcard listener listens on every address of the host: each is the gateway's own.
-  if (listeners.some((l) => l.host === '0.0.0.0' || l.host === '::') && hostInterfaceAddresses().map(plainAddress).includes(a)) return 'an address of the gateway\'s host';
+  if (listeners.some((l) => l.host === '0.0.0.0' || l.host === '::') && hostAddresses().has(a)) return 'an address of the gateway\'s host';
   return undefined;
 }
 
