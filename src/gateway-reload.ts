@@ -47,6 +47,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * admin and other limit changes are reported as needing a restart. Reloads run one at a time, in the order asked.
  */
 export class GatewayReloader {
+  readonly #reloads: Record<string, Record<string, number>> = {};
   readonly #o: GatewayReloaderOptions;
   /** The configuration the sockets, the control endpoint and the routing mode were started with. */
   readonly #started: GatewayConfig;
@@ -77,7 +78,18 @@ export class GatewayReloader {
 
   /** Reads the profiles directory again and applies it, or keeps the running configuration and says why. */
   reloadConfig(trigger: ReloadTrigger): Promise<ConfigReloadReport> {
-    return this.#serial(() => this.#reloadConfig(trigger));
+    return this.#serial(async () => {
+      const report = await this.#reloadConfig(trigger);
+      const byOutcome = this.#reloads[trigger] ??= {};
+      const outcome = report.ok ? 'applied' : report.problems[0]?.code ?? 'ERR_CONFIG_INVALID';
+      byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
+      return report;
+    });
+  }
+
+  /** Configuration reloads since start, by trigger and outcome (applied, or the first problem's code). */
+  reloadCounts(): Record<string, Record<string, number>> {
+    return structuredClone(this.#reloads);
   }
 
   /**

@@ -99,6 +99,7 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
           ...(gw.cdr ? { cdr: () => gw.cdr!.stats() } : {}),
           reloadTls: () => reloader.reloadTls('api'),
           reloadConfig: () => reloader.reloadConfig('api'),
+          configReloads: () => reloader.reloadCounts(),
           certificates: () => expiry.rows(),
           probeTls: async (r) => probeTls({
             host: r.host, port: r.port, ...(r.sni ? { sni: r.sni } : {}),

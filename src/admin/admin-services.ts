@@ -40,6 +40,8 @@ export interface AdminServices {
   reloadTls(): Promise<TlsReloadReport>;
   /** Reads the profiles directory again and applies it, or keeps the running configuration. */
   reloadConfig(): Promise<ConfigReloadReport>;
+  /** Configuration reloads since start (SIGHUP, `trunkgate reload`, the API), by trigger and outcome. */
+  configReloads?(): Record<string, Record<string, number>>;
   /** Every configured certificate (trustpoints and trust stores) with its expiry, as last checked. */
   certificates?(): readonly CertificateRow[];
   /** `trunkgate tls probe` from the running gateway, with a profile of its running configuration. */

@@ -237,6 +237,8 @@ export const statsSchema = {
     adminRefused: adminRefusedSchema,
     /** The configuration API's writes, by operation (create, replace, delete) and outcome (done, or the refusal's code). */
     configWrites: { type: 'object', additionalProperties: { type: 'object', additionalProperties: int } },
+    /** Configuration reloads, by trigger (signal, api, file) and outcome (applied, or the first problem's code). */
+    configReloads: { type: 'object', additionalProperties: { type: 'object', additionalProperties: int } },
     process: { type: 'object', properties: { rss: int, heapTotal: int, heapUsed: int, external: int, arrayBuffers: int } },
   },
 } as const;

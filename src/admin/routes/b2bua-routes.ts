@@ -59,6 +59,7 @@ export function b2buaRoutes(services: AdminServices, actions: AdminActions, refu
         admin: actions.snapshot(),
         adminRefused: refusals.snapshot(),
         ...(services.configStore ? { configWrites: services.configStore.counts() } : {}),
+        ...(services.configReloads ? { configReloads: services.configReloads() } : {}),
         process: processMemory(),
       };
     });

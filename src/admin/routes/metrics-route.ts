@@ -20,6 +20,7 @@ export function metricsRoute(services: AdminServices, actions: AdminActions, ref
         ...(engineIsExternal(services) ? {} : { engine: await services.engineSnapshot() }), b2bua: services.b2buaStats(), certificates: services.certificates?.() ?? [],
         ...(services.cdr ? { cdr: services.cdr() } : {}), admin: actions.snapshot(), adminRefused: refusals.snapshot(),
         ...(services.configStore ? { configWrites: services.configStore.counts() } : {}),
+        ...(services.configReloads ? { configReloads: services.configReloads() } : {}),
       });
       return reply.type(metrics.contentType).send(text);
     });

@@ -32,6 +32,7 @@ test('/metrics carries the 423s of a registration trunk, the registration relay\
       inDialogRefused: { 488: 4, 500: 1 },
       digestRefused: { realm: 2, challenge: 1, unsupported: 0 },
     },
+    configReloads: { signal: { applied: 3, ERR_CONFIG_FILE_EMPTIED: 1 } },
   } as unknown as MetricsInput;
   const text = await m.render(input);
   assert.match(text, /^trunkgate_registration_interval_too_brief_total\{tenant="carrier",registrar="192\.0\.2\.20:5060"\} 3$/m);
@@ -41,6 +42,8 @@ test('/metrics carries the 423s of a registration trunk, the registration relay\
   assert.match(text, /^trunkgate_register_relay_refused_total\{cause="flow-failed"\} 6$/m);
   assert.match(text, /^trunkgate_digest_challenges_refused_total\{cause="realm"\} 2$/m);
   assert.match(text, /^trunkgate_digest_challenges_refused_total\{cause="challenge"\} 1$/m);
+  assert.match(text, /^trunkgate_config_reloads_total\{trigger="signal",outcome="ERR_CONFIG_FILE_EMPTIED"\} 1$/m);
+  assert.match(text, /^trunkgate_config_reloads_total\{trigger="signal",outcome="applied"\} 3$/m);
   assert.match(text, /^trunkgate_calls_in_dialog_refused_total\{status="488"\} 4$/m);
   assert.match(text, /^trunkgate_calls_in_dialog_refused_total\{status="500"\} 1$/m);
 });

@@ -71,6 +71,7 @@ test('a dial-peer file truncated to 0 bytes (cp, >) on a reload: refused naming 
   assert.equal(r.config.dialPeers.length, 3);
   assert.equal(swaps(), 0);
   assert.equal(policy(), before, 'the routing the calls use is the running one');
+  assert.deepEqual(r.reloadCounts(), { signal: { ERR_CONFIG_FILE_EMPTIED: 1 }, api: { ERR_CONFIG_FILE_EMPTIED: 1 } }, 'each refusal counted by trigger and code');
 });
 
 test('an empty or comments-only permissions file is refused: the TLS-peer restrictions are not dropped', async (t) => {
