@@ -135,7 +135,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     });
     this.#tl.setUser(this);
     const transport = o.transport;
-    const connections: ConnectionList | undefined = transport.connections ? { connections: () => transport.connections!() } : undefined;
+    const connections: ConnectionList | undefined = transport.connectionInfo ? { connectionInfo: (id) => transport.connectionInfo!(id) } : undefined;
     this.#uac = new UacCore({
       tl: this.#tl, send: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log, addr: this.#addr, names: this.#names, T1: this.#T1,
       dialogs: this.#dialogs, notify: this.#notify, limits: this.#guard, guard: this.#guard, connections,

@@ -3,9 +3,9 @@ import { normalizeAddress } from '../../sip/transport/address.js';
 import type { SendTarget } from '../../sip/transport/types.js';
 import { connectionIdOf } from './internal-headers.js';
 
-/** The transport's TCP/TLS connections as the core may read them (transport-layer.ts `connections`). */
+/** The transport's TCP/TLS connections as the core may read them, one by id (transport-layer.ts `connectionInfo`). */
 export interface ConnectionList {
-  connections(): ConnectionInfo[];
+  connectionInfo(id: string): Readonly<ConnectionInfo> | undefined;
 }
 
 /**
@@ -25,7 +25,7 @@ export function pinToConnection(target: SendTarget, conn: string, list: Connecti
   const id = connectionIdOf(conn);
   if (target.protocol === 'udp' || id === undefined || list === undefined) return `no connection of this gateway for ${at}`;
   const address = normalizeAddress(target.address);
-  const c = list.connections().find((x) => x.id === id);
+  const c = list.connectionInfo(id);
   if (c === undefined || c.state !== 'open') return `the connection for ${at} is closed`;
   if (c.protocol !== target.protocol || c.remoteAddress !== address || c.remotePort !== target.port) return `the connection named is not one for ${at}`;
   target.connectionId = id;

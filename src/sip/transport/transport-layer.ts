@@ -159,6 +159,11 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> implement
     return this.#table.list();
   }
 
+  /** One TCP/TLS connection's record by id, as it is now (not a copy: read it in the turn it is asked for). */
+  connectionInfo(id: string): Readonly<ConnectionInfo> | undefined {
+    return this.#table.get(id)?.info;
+  }
+
   /**
    * The layer above took a request from this flow's TCP/TLS connection (it passed the engine's source check): the
    * connection is kept until the idle timeout, no longer closed at the unused one. No-op for UDP.

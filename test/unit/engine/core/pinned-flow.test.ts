@@ -25,8 +25,8 @@ function conn(id: string, o: Partial<ConnectionInfo> = {}): ConnectionInfo {
 
 class ConnTransport extends FakeTransport {
   open: ConnectionInfo[] = [];
-  connections(): ConnectionInfo[] {
-    return this.open.map((c) => ({ ...c }));
+  connectionInfo(id: string): ConnectionInfo | undefined {
+    return this.open.find((c) => c.id === id);
   }
 }
 
@@ -69,7 +69,8 @@ test('conn= names a TCP or TLS connection of this engine run; UDP has none; X-Tr
 });
 
 test('pinning: only an open connection of the target\'s transport, address and port; anything else is refused with a reason', () => {
-  const list = { connections: () => [conn('tcp-4'), conn('tcp-5', { state: 'closing' }), conn('tcp-6', { remotePort: 40_002 }), conn('tls-7', { protocol: 'tls' })] };
+  const open = [conn('tcp-4'), conn('tcp-5', { state: 'closing' }), conn('tcp-6', { remotePort: 40_002 }), conn('tls-7', { protocol: 'tls' })];
+  const list = { connectionInfo: (id: string) => open.find((c) => c.id === id) };
   const target = (): SendTarget => ({ protocol: 'tcp', address: PHONE.address, port: PHONE.port });
   const ok = target();
   assert.equal(pinToConnection(ok, connName('tcp-4'), list), undefined);
