@@ -1,3 +1,4 @@
+import { refill as refillBucket } from '../common/token-bucket.js';
 import type { Clock } from '../common/index.js';
 import type { LimitScope } from './call-limits.js';
 import type { SharedCallCounts } from './app-call-counts.js';
@@ -73,10 +74,7 @@ class OwnBucket implements Bucket {
 
   /** Tokens now: what was left plus the refill since `at`, at most `burst`. */
   refill(now: number): number {
-    if (now > this.at) {
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
-      this.at = now;
-    }
+    if (now > this.at) refillBucket(this, this.perSecond, this.burst, now);
     return this.tokens;
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
 import { RateLimitedLog } from '../log/index.js';
+import { refill, takeToken, type TokenBucket } from '../common/token-bucket.js';
 import type { B2buaLogCode } from './errors.js';
 
 /** Refusal CDRs a second for the whole gateway when gateway.limits.refusalCdrsPerSecond is not given (the engine's default). */
@@ -50,8 +51,7 @@ export class RefusalCdrBucket implements RefusalCdrGate {
   readonly shareBurst: number;
   readonly #clock: Clock;
   readonly #lines: RateLimitedLog;
-  #tokens: number;
-  #at: number;
+  readonly #b: TokenBucket;
   readonly #counts: RefusalCdrCounts = { written: 0, dropped: 0 };
 
   constructor(o: RefusalCdrBucketOptions) {
@@ -61,18 +61,13 @@ export class RefusalCdrBucket implements RefusalCdrGate {
     this.shareBurst = Math.ceil((2 * this.perSecond) / apps);
     this.#clock = o.clock;
     this.#lines = new RateLimitedLog(o.log, o.clock, { intervalMs: 60_000, perCode: 1 });
-    this.#tokens = this.shareBurst;
-    this.#at = o.clock.now();
+    this.#b = { tokens: this.shareBurst, at: o.clock.now() };
   }
 
   admit(): boolean {
     const now = this.#clock.now();
-    if (now > this.#at) {
-      this.#tokens = Math.min(this.shareBurst, this.#tokens + ((now - this.#at) / 1000) * this.sharePerSecond);
-      this.#at = now;
-    }
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1;
+    if (now > this.#b.at) refill(this.#b, this.sharePerSecond, this.shareBurst, now);
+    if (takeToken(this.#b)) {
       this.#counts.written++;
       return true;
     }

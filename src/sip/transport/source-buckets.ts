@@ -1,8 +1,7 @@
-/** A token bucket: `tokens` as counted at `at` (ms). */
-export interface TokenBucket {
-  tokens: number;
-  at: number;
-}
+import { refill, type TokenBucket } from '../../common/token-bucket.js';
+
+/** A token bucket: `tokens` as counted at `at` (ms) (common/token-bucket.ts). */
+export { refill, takeToken, type TokenBucket } from '../../common/token-bucket.js';
 
 /**
  * Token buckets per source, keyed by the caller (sourceKey: an address, an IPv6 one's /64): `rate` tokens a second
@@ -64,15 +63,3 @@ export class SourceBuckets<B extends TokenBucket = TokenBucket> {
   }
 }
 
-/** Brings `b` up to `now`: `rate` tokens a second since it was last counted, never more than `burst`. */
-export function refill(b: TokenBucket, rate: number, burst: number, now: number): void {
-  b.tokens = Math.min(burst, b.tokens + ((now - b.at) * rate) / 1000);
-  b.at = now;
-}
-
-/** Takes one token from `b`: false when it has less than one. */
-export function takeToken(b: TokenBucket): boolean {
-  if (b.tokens < 1) return false;
-  b.tokens -= 1;
-  return true;
-}
