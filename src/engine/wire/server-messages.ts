@@ -1,3 +1,4 @@
+import { CONTROL_REPLACEMENT, printable } from '../../common/printable.js';
 import type { CdrKind, SipFrameMeta } from '../types.js';
 import { formatControlMessage } from './control-message.js';
 
@@ -5,6 +6,23 @@ import { formatControlMessage } from './control-message.js';
  * Builders for every server→app payload (docs/control-protocol.md §2.3). They return payload text; frame it with
  * encodeFrame. The msgId of a server frame is chosen by the caller (a UUID on the wire, fixed in tests).
  */
+
+/** Longest free text (a NOK's reason, a CDR's reason) the engine writes into one field of the field line. */
+export const MAX_FIELD_TEXT_CHARS = 256;
+
+const FIELD_SEPARATOR = /\|/g;
+
+/**
+ * Free text made safe for one field of the field line: text that names what an app or the network sent (a
+ * request-URI, a host name, a start line) may hold `|`, which would split it into more fields (drachtio-srf reads a
+ * NOK's reason from one token and drops the rest), or CR LF, which would end the field line early and turn the rest
+ * into SIP text. Each `|` and each control character becomes `?` (src/common/printable.ts), and the text is cut at
+ * MAX_FIELD_TEXT_CHARS. The same string when there is nothing to change.
+ */
+export function fieldText(text: string): string {
+  const safe = printable(text, MAX_FIELD_TEXT_CHARS);
+  return safe.includes('|') ? safe.replace(FIELD_SEPARATOR, CONTROL_REPLACEMENT) : safe;
+}
 
 /** `msgId|response|appMsgId|fields…[CRLF sip]`: the reply to an app message, keyed by the app's msgId. */
 export function buildResponse(msgId: string, appMsgId: string, fields: readonly string[], sip?: string): string {
@@ -38,7 +56,7 @@ export function buildSipFrame(msgId: string, meta: SipFrameMeta, sip: string, no
  * each with CRLF and the SIP message that triggered it.
  */
 export function buildCdrFrame(msgId: string, kind: CdrKind, fields: readonly string[], sip: string): string {
-  return formatControlMessage({ msgId, type: `cdr:${kind}`, fields: [...fields], sip });
+  return formatControlMessage({ msgId, type: `cdr:${kind}`, fields: fields.map(fieldText), sip });
 }
 
 /** The reply to a good `authenticate`: `OK|hostports csv|version|local hostports csv`. */
@@ -86,9 +104,12 @@ export function proxyContinueFields(received: string, from: WireEndpoint | undef
 /** `OK|done`: the end of a proxy command. */
 export const PROXY_DONE_FIELDS: readonly string[] = ['OK', 'done'];
 
-/** `NOK|<reason>`: a command refused or failed; drachtio-srf looks for the literal NOK. */
+/**
+ * `NOK|<reason>`: a command refused or failed; drachtio-srf looks for the literal NOK and reads the reason from the
+ * one field after it, so the reason goes through fieldText (it may quote what the app sent).
+ */
 export function nokFields(reason: string): string[] {
-  return ['NOK', reason];
+  return ['NOK', fieldText(reason)];
 }
 
 /** drachtio's stack time: `HH:MM:SS.uuuuuu` in UTC (microseconds, from milliseconds here). */

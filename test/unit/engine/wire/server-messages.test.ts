@@ -98,3 +98,33 @@ test('the typed reply fields give the layouts drachtio-srf reads, counting bytes
   // As a whole reply frame: the SIP text after CRLF, the fields after the app's msgId.
   assert.equal(buildResponse('m1', 'a1', nokFields('no')), 'm1|response|a1|NOK|no');
 });
+
+test('a NOK reason quoting what an app sent stays one field: | and control characters replaced, cut at 256', () => {
+  // As drachtio-srf reads a reply: the field line up to the first CRLF, split on |; the reason is token 4.
+  const tokensOf = (payload: string) => {
+    const eol = payload.indexOf('\r\n');
+    return (eol === -1 ? payload : payload.slice(0, eol)).split('|');
+  };
+  const reply = buildResponse('m1', 'a1', nokFields('a|b\r\nc'));
+  assert.deepEqual(tokensOf(reply), ['m1', 'response', 'a1', 'NOK', 'a?b??c']);
+  assert.ok(!reply.includes('\r') && !reply.includes('\n'), 'no CR or LF: the field line is the whole payload');
+  const r = parseControlMessage(reply);
+  assert.ok(r.ok);
+  assert.equal(r.value.sip, undefined, 'no SIP text split off');
+
+  const uri = buildResponse('m2', 'a2', nokFields('invalid request-uri: sip:a|b@x|y'));
+  assert.deepEqual(tokensOf(uri).slice(3), ['NOK', 'invalid request-uri: sip:a?b@x?y']);
+  const long = nokFields(`bad start line '${'x|'.repeat(400)}'`);
+  assert.equal(long[1]!.length, 256);
+  assert.equal(tokensOf(buildResponse('m3', 'a3', long)).length, 5);
+  assert.deepEqual(nokFields('\u0000\u001b[2J\u007f\u0085'), ['NOK', '??[2J??']);
+  assert.deepEqual(nokFields('plain text: untouched'), ['NOK', 'plain text: untouched']);
+});
+
+test('a CDR frame\'s fields stay one field each', () => {
+  const p = buildCdrFrame('m', 'stop', ['application', 't', 'refused|x\r\ny'], 'BYE sip:a SIP/2.0\r\n\r\n');
+  const r = parseControlMessage(p);
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.fields, ['application', 't', 'refused?x??y']);
+  assert.equal(r.value.sip, 'BYE sip:a SIP/2.0\r\n\r\n');
+});
