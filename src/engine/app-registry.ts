@@ -192,8 +192,19 @@ export class AppRegistry implements AppHub {
       controlConnectionsRefused: this.#controlConnectionsRefused, controlListenerErrors: this.#controlListenerErrors };
   }
 
+  /**
+   * The app a new request of `method` goes to: round-robin among the apps that routed it, passing over an app whose
+   * control connection is backed up (app-connection.ts) while another is not, so one slow worker does not get its
+   * share of new calls refused; when every app is backed up, the turn's app (its INVITE is then refused 503).
+   */
   selectApp(method: string): string | undefined {
-    return this.#next(method.toLowerCase());
+    const verb = method.toLowerCase();
+    const list = this.#routes.get(verb) ?? [];
+    for (let tries = 0; tries < list.length; tries++) {
+      const connId = this.#pick(verb, list);
+      if (connId !== undefined && !this.backlogged(connId)) return connId;
+    }
+    return this.#pick(verb, list);
   }
 
   /** The first connected app carrying `tag`, round-robin among several (outbound mode's `route {tag}`, §2.7). */

@@ -23,6 +23,24 @@ test('selectApp: round robin among the apps that routed the method, case-insensi
   assert.equal(r.selectApp('register'), undefined);
 });
 
+test('selectApp passes over a backed-up app while another can take the request; all backed up: the turn\'s app', () => {
+  const r = registry();
+  const slow = new Set<string>(['b']);
+  for (const id of ['a', 'b', 'c']) {
+    r.add({ ...app(id), backlogged: () => slow.has(id) });
+    r.addRoute(id, 'invite');
+  }
+  const six = [1, 2, 3, 4, 5, 6].map(() => r.selectApp('INVITE'));
+  assert.equal(six.includes('b'), false);
+  assert.deepEqual(new Set(six), new Set(['a', 'c']));
+  slow.clear();
+  assert.ok([1, 2, 3].map(() => r.selectApp('invite')).includes('b'), 'a caught-up app gets its turns again');
+  for (const id of ['a', 'b', 'c']) slow.add(id);
+  const picked = r.selectApp('invite');
+  assert.ok(picked !== undefined && ['a', 'b', 'c'].includes(picked));
+  assert.equal(r.backlogged(picked), true);
+});
+
 test('routing the same verb twice adds no second entry', () => {
   const r = registry();
   r.add(app('a'));
