@@ -69,12 +69,15 @@ function ratesOnce(sum: CallRatesSnapshot, apps: readonly B2buaStatsSnapshot[]):
 
 /**
  * The last counters of an app that stopped, to add to what its slot reports from then on: its calls are over (the
- * engine ended them), so it holds none and no slot against a call limit; its call-rate buckets are gone with it.
+ * engine ended them), so it holds none and no slot against a call limit; its call-rate buckets and the relayed
+ * registrations' flows it counted are gone with it.
  */
 export function retiredStats(last: B2buaStatsSnapshot): B2buaStatsSnapshot {
   const { callLimits: _held, callRates: _buckets, ...policy } = last.policy ?? {};
   // Levels, not totals: the media sessions it held and the deletes it still had to send went with it (rtpengine
   // ends what is left at its own timeout), so they are no longer the gateway's to report.
   const media = last.media ? { media: { ...last.media, sessionsOpen: 0, ...(last.media.orphans ? { orphans: { ...last.media.orphans, pending: 0 } } : {}) } } : {};
-  return { ...last, active: 0, legsUp: 0, ...media, ...(last.policy ? { policy: policy as NonNullable<B2buaStatsSnapshot['policy']> } : {}) };
+  // So are the flows it kept bindings of (register-relay-types.ts `bindings`): they are no longer this app's.
+  const relay = last.registerRelay ? { registerRelay: { ...last.registerRelay, bindings: 0 } } : {};
+  return { ...last, active: 0, legsUp: 0, ...media, ...relay, ...(last.policy ? { policy: policy as NonNullable<B2buaStatsSnapshot['policy']> } : {}) };
 }

@@ -27,3 +27,19 @@ test('a stopped app that never anchored media has no media counters added', () =
   const retired = retiredStats(plain as B2buaStatsSnapshot);
   assert.equal('media' in retired, false);
 });
+
+test('a stopped app keeps no relayed registration flows: bindings are a level, the relayed counts stay totals', () => {
+  const relay = (bindings: number): B2buaStatsSnapshot => ({
+    ...app(0, 0),
+    registerRelay: {
+      relayed: 5, accepted: 4, refusedNoRelay: 0, refusedFull: 0, routed: 2, refusedToken: 0, refusedSource: 0,
+      refusedFlowFailed: 0, refusedNoBinding: 0, notSent: 0, bindings,
+    },
+  } as unknown as B2buaStatsSnapshot);
+  let retired = retiredStats(relay(4));
+  assert.equal(sumStats(relay(3), [retired, relay(0)]).registerRelay?.bindings, 3, 'only the live apps\' flows');
+  retired = sumStats(retired, [retiredStats(relay(4))]);
+  const sum = sumStats(relay(3), [retired, relay(0)]);
+  assert.equal(sum.registerRelay?.bindings, 3, 'after a second stop as well');
+  assert.equal(sum.registerRelay?.relayed, 20, 'what every app relayed is still counted');
+});
