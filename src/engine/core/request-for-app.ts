@@ -5,7 +5,7 @@ import type { ProxyIdentity } from './proxy-identity.js';
 import { header, serializeMessageText } from '../../sip/message/index.js';
 
 export interface RequestForAppOptions {
-  /** The open listeners (read once they are open, for the tenant of each). */
+  /** The open listeners, for the tenant of each: read again when a request names one not read before. */
   listeners(): ListenerInfo[];
   /** Tenants that take their callers' TLS identities from a trusted proxy's header. */
   proxyIds: ProxyIdentity;
@@ -19,8 +19,8 @@ export interface RequestForAppOptions {
  */
 export class RequestForApp {
   readonly #o: RequestForAppOptions;
-  /** Tenant of each listener, read once the listeners are open. */
-  #tenants: Map<string, string | undefined> | undefined;
+  /** Tenant of each listener, by id, as last read from the open listeners. */
+  #tenants = new Map<string, string | undefined>();
 
   constructor(o: RequestForAppOptions) {
     this.#o = o;
@@ -43,12 +43,16 @@ export class RequestForApp {
     return serializeMessageText(r);
   }
 
+  /**
+   * The tenant of the listener a request arrived on. The open listeners are read again only when a request names one
+   * not in the table: a listener is bound after start (Engine.retryListeners binds a tenant listener that could not
+   * bind at start, src/engine/engine.ts) but never rebound under its id with another tenant, and every flow names an
+   * open listener, so a miss is read once per new listener and the hot path stays one map lookup.
+   */
   #listenerTenant(id: string): string | undefined {
-    let m = this.#tenants;
-    if (!m) {
-      m = new Map(this.#o.listeners().map((l) => [l.id, l.tenant]));
-      if (m.size > 0) this.#tenants = m;
-    }
-    return m.get(id);
+    const m = this.#tenants;
+    if (m.has(id)) return m.get(id);
+    this.#tenants = new Map(this.#o.listeners().map((l) => [l.id, l.tenant]));
+    return this.#tenants.get(id);
   }
 }
