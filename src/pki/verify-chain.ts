@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { err, ok, type Result } from '../common/result.js';
 import type { PkiErrorCode } from './errors.js';
+import { caConstraints } from './ca-constraints.js';
 import { parseCertificate } from './inspect-certificate.js';
 import { pemBlocks, toPem } from './asn1-signing.js';
 
@@ -28,6 +29,28 @@ function isSelfSigned(c: X509Certificate): boolean {
   return c.checkIssued(c) && c.verify(c.publicKey);
 }
 
+const nameOf = (c: X509Certificate): string => c.subject.replace(/\n/g, ', ');
+
+/**
+ * Whether `issuer` may sign the path below it (RFC 5280 §6.1.4 (k), (l), (n)): its keyUsage, when it has one, allows
+ * keyCertSign, and its pathLenConstraint allows the CA certificates between it and the leaf (`below`, leaf first;
+ * self-issued ones do not count). `openssl verify` refuses both the same way, so a peer would refuse the chain.
+ */
+function issuerProblem(issuer: X509Certificate, below: X509Certificate[]): string | undefined {
+  let c;
+  try {
+    c = caConstraints(issuer);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!c.keyCertSign) return `${nameOf(issuer)} may not sign certificates: its keyUsage does not include keyCertSign`;
+  const cas = below.slice(1).filter((x) => x.subject !== x.issuer).length;
+  if (c.pathLen !== undefined && cas > c.pathLen) {
+    return `path length constraint exceeded: ${nameOf(issuer)} allows ${c.pathLen} CA certificate${c.pathLen === 1 ? '' : 's'} below it (pathLenConstraint), the chain has ${cas}`;
+  }
+  return undefined;
+}
+
 function validityProblem(c: X509Certificate, now: Date): { code: PkiErrorCode; reason: string } | undefined {
   const from = new Date(c.validFrom).getTime();
   const to = new Date(c.validTo).getTime();
@@ -37,8 +60,8 @@ function validityProblem(c: X509Certificate, now: Date): { code: PkiErrorCode; r
 }
 
 /**
- * Builds the path leaf → … → anchor (RFC 5280 §6.1, names and signatures and validity; no policy
- * processing) and says why it cannot be built.
+ * Builds the path leaf → … → anchor (RFC 5280 §6.1, names and signatures and validity, each issuer's CA flag,
+ * keyUsage and pathLenConstraint; no policy or name constraints processing) and says why it cannot be built.
  */
 export function verifyCertificateChain(opts: VerifyChainOptions): Result<VerifiedChain, PkiErrorCode> {
   const now = opts.now ?? new Date();
@@ -65,7 +88,16 @@ export function verifyCertificateChain(opts: VerifyChainOptions): Result<Verifie
       return err('ERR_PKI_CHAIN_INCOMPLETE', `no issuer found for ${current.issuer.replace(/\n/g, ', ')}`);
     }
     const issuer = issuers.find((c) => current.checkIssued(c) && current.verify(c.publicKey));
-    if (!issuer) return err('ERR_PKI_SIGNATURE_INVALID', `signature of ${current.subject.replace(/\n/g, ', ')} does not verify`);
+    if (!issuer) {
+      // OpenSSL's checkIssued also refuses an issuer whose keyUsage lacks keyCertSign: say so, not "signature".
+      const signer = issuers.find((c) => current.verify(c.publicKey));
+      const why = signer ? issuerProblem(signer, path) : undefined;
+      if (why) return err('ERR_PKI_NOT_CA', why);
+      return err('ERR_PKI_SIGNATURE_INVALID', `signature of ${current.subject.replace(/\n/g, ', ')} does not verify`);
+    }
+    // Node's `ca` is false for a keyUsage without keyCertSign too: the constraints first, for the precise reason.
+    const constrained = issuerProblem(issuer, path);
+    if (constrained) return err('ERR_PKI_NOT_CA', constrained);
     if (!issuer.ca) return err('ERR_PKI_NOT_CA', `${issuer.subject.replace(/\n/g, ', ')} is not a CA`);
     path.push(issuer);
     current = issuer;
