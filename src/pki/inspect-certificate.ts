@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { withoutControls } from '../common/printable.js';
 import { pkiError } from './errors.js';
 
 /** A typed identity found in a certificate: 'sip:host', 'dns:host', 'ip:addr', 'uri:<other uri>', 'cn:name'. */
@@ -31,10 +32,23 @@ export function parseCertificate(pem: string | Buffer): X509Certificate {
   }
 }
 
-/** Splits Node's `subjectAltName` text ("DNS:a, URI:sip:b, IP Address:1.2.3.4"), honouring JSON-quoted entries. */
-export function splitSubjectAltName(text: string | undefined): { kind: string; value: string }[] {
+/** One subjectAltName entry; `value` never holds a control character (see splitSubjectAltName). */
+export interface SanEntryText {
+  kind: string;
+  value: string;
+  /** Set when the entry held control characters (shown as `?` in `value`): it is no identity and never matches a name. */
+  controls?: true;
+}
+
+/**
+ * Splits Node's `subjectAltName` text ("DNS:a, URI:sip:b, IP Address:1.2.3.4"), honouring JSON-quoted entries. Node
+ * quotes an entry with special characters and escapes its control characters; unquoting brings them back, so each
+ * goes through withoutControls (src/common/printable.ts): a far end's SAN cannot steer the terminal of `pki inspect`
+ * or `tls probe`, nor forge a line of theirs.
+ */
+export function splitSubjectAltName(text: string | undefined): SanEntryText[] {
   if (!text) return [];
-  const out: { kind: string; value: string }[] = [];
+  const out: SanEntryText[] = [];
   let i = 0;
   while (i < text.length) {
     while (text[i] === ' ' || text[i] === ',') i++;
@@ -54,15 +68,21 @@ export function splitSubjectAltName(text: string | undefined): { kind: string; v
       value = text.slice(colon + 1, end);
       i = end;
     }
-    out.push({ kind, value });
+    const shown = withoutControls(value);
+    out.push({ kind: withoutControls(kind), value: shown, ...(shown !== value ? { controls: true as const } : {}) });
   }
   return out;
 }
 
-/** Typed SAN identities: `URI:sip:x` → `sip:x`, other URIs → `uri:…`, `DNS:` → `dns:`, `IP Address:` → `ip:`. */
-export function typedSan(subjectAltName: string | undefined): CertificateIdentity[] {
+/**
+ * Typed SAN identities: `URI:sip:x` → `sip:x`, other URIs → `uri:…`, `DNS:` → `dns:`, `IP Address:` → `ip:`. Entries
+ * with control characters are shown with `?` for each; `identitiesOnly` leaves them out, for name checks: `?` would
+ * end a SIP URI's host there, so `sip:gw.example\0x` must not be read as `sip:gw.example`.
+ */
+export function typedSan(subjectAltName: string | undefined, opts: { identitiesOnly?: boolean } = {}): CertificateIdentity[] {
   const out: CertificateIdentity[] = [];
-  for (const { kind, value } of splitSubjectAltName(subjectAltName)) {
+  for (const { kind, value, controls } of splitSubjectAltName(subjectAltName)) {
+    if (controls && opts.identitiesOnly) continue;
     if (kind === 'DNS') out.push(`dns:${value.toLowerCase()}`);
     else if (kind === 'IP Address') out.push(`ip:${value.toLowerCase()}`);
     else if (kind === 'email') out.push(`email:${value}`);

@@ -21,6 +21,8 @@ export interface MatchOptions {
 export type PresentedCertificate = Pick<PeerCertificate, 'subject' | 'subjectaltname'> | X509Certificate;
 
 const normalizeHost = normalizeDnsName;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * RFC 5922 §7.1: "If the scheme of the URI is not 'sip', then the implementation MUST NOT accept the value
@@ -33,7 +35,8 @@ export function peerIdentities(cert: PresentedCertificate | undefined | null): P
   if (!cert) return [];
   const san = cert instanceof X509Certificate ? cert.subjectAltName : cert.subjectaltname;
   const out: PeerIdentity[] = [];
-  for (const id of typedSan(san)) {
+  // An entry with control characters is no name (RFC 5280 §4.2.1.6: dNSName is LDH, a URI has none): never matched.
+  for (const id of typedSan(san, { identitiesOnly: true })) {
     if (id.startsWith('sip:')) {
       const rest = id.slice(4);
       if (rest.includes('@')) continue;
@@ -46,7 +49,7 @@ export function peerIdentities(cert: PresentedCertificate | undefined | null): P
   }
   if (out.length > 0 || (san !== undefined && san !== '')) return dedupe(out);
   const cn = commonName(cert);
-  return cn ? [`cn:${normalizeHost(cn)}`] : [];
+  return cn && !CONTROL.test(cn) ? [`cn:${normalizeHost(cn)}`] : [];
 }
 
 function commonName(cert: PresentedCertificate): string | undefined {
