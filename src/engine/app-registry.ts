@@ -53,6 +53,8 @@ export class AppRegistry implements AppHub {
   /** Commands refused and control connections closed for what an app sent (bad frames, bad commands, bad secret). */
   #controlErrors = 0;
   #controlConnectionsRefused = 0;
+  /** Connections not yet authenticated closed to make room for a new one (control-server.ts). */
+  #controlUnauthenticatedEvicted = 0;
   #controlListenerErrors = 0;
   /** Apps that authenticated, and those of them whose connection then closed. */
   #appConnects = 0;
@@ -139,10 +141,20 @@ export class AppRegistry implements AppHub {
     this.#refusedLog.refused('ERR_ENGINE_APP_REFUSED', reason, remote, 'control', 'control: app refused at authenticate');
   }
 
-  /** A control connection closed at accept because the listener held its most: counted, logged (rate-limited). */
+  /** A control connection closed at accept because apps held every slot of the listener: counted, logged (rate-limited). */
   countRefusedConnection(remote: string, max: number): void {
     this.#controlConnectionsRefused++;
     this.#refusedLog.refused('ERR_ENGINE_CONTROL_CONN_LIMIT', `${max} control connections open`, remote, 'control', 'control: connection refused at accept');
+  }
+
+  /**
+   * A control connection not yet authenticated closed because the listener held its most and a new one came:
+   * counted, logged under the code and rate limit of a refused one (a connection opened in a loop makes one line).
+   */
+  countEvictedConnection(remote: string, max: number): void {
+    this.#controlUnauthenticatedEvicted++;
+    this.#refusedLog.refused('ERR_ENGINE_CONTROL_CONN_LIMIT', `${max} control connections open: the oldest not yet authenticated closed for a new one`,
+      remote, 'control', 'control: connection not yet authenticated closed to make room');
   }
 
   /** An app connection closed because it let its send queue grow past the hard bound: counted, logged. */
@@ -189,7 +201,8 @@ export class AppRegistry implements AppHub {
 
   counters(): Record<string, number> {
     return { appsConnected: this.#apps.size, appConnects: this.#appConnects, appDisconnects: this.#appDisconnects, appsRefused: this.#appsRefused, appSendBufferOverflows: this.#sendBufferOverflows, controlErrors: this.#controlErrors,
-      controlConnectionsRefused: this.#controlConnectionsRefused, controlListenerErrors: this.#controlListenerErrors };
+      controlConnectionsRefused: this.#controlConnectionsRefused, controlUnauthenticatedEvicted: this.#controlUnauthenticatedEvicted,
+      controlListenerErrors: this.#controlListenerErrors };
   }
 
   /**

@@ -38,7 +38,8 @@ export interface ControlServerOptions {
   maxSendBufferBytes?: number;
   /**
    * Control connections held at once, authenticated or not (default 16 more than maxApps): each unauthenticated
-   * one may hold a frame buffer of up to maxFrameBytes for authTimeoutMs. Past it a new one is closed at accept.
+   * one may hold a frame buffer of up to maxFrameBytes for authTimeoutMs. Past it a new one takes the place of the
+   * oldest not yet authenticated; it is closed at accept only when authenticated apps hold every slot.
    */
   maxConnections?: number;
   clock?: Clock;
@@ -113,7 +114,7 @@ export class ControlServer extends TypedEmitter<ControlServerEvents> {
    */
   adopt(socket: ControlSocket): AppConnection | undefined {
     const max = this.#options.maxConnections ?? (this.#options.maxApps ?? 1) + 16;
-    if (this.#connections.size >= max) {
+    if (this.#connections.size >= max && !this.#evictOldestUnauthenticated(max)) {
       this.registry.countRefusedConnection(`${socket.remoteAddress ?? '-'}:${socket.remotePort ?? '-'}`, max);
       socket.destroy();
       return undefined;
@@ -141,6 +142,26 @@ export class ControlServer extends TypedEmitter<ControlServerEvents> {
     conn.on('close', () => this.#connections.delete(conn));
     this.safeEmit('connection', conn);
     return conn;
+  }
+
+  /**
+   * Makes room for a new connection: closes the oldest connection not yet authenticated (one refused and lingering
+   * counts as such); false when authenticated apps hold every slot. A connection that has not authenticated cannot
+   * keep a slot from a newer one, so connections opened and left idle never lock the app out; and as the oldest goes
+   * first, the app's own connection, which authenticates on its first frame, is closed only when every other slot
+   * not held by an app was taken after it and before that frame was read. An authenticated app is never closed here.
+   */
+  #evictOldestUnauthenticated(max: number): boolean {
+    for (const conn of this.#connections) {
+      if (conn.authenticated) continue;
+      // Out of the count at once: its socket reports the close later, and a second accept in the same turn must not
+      // pick it again.
+      this.#connections.delete(conn);
+      this.registry.countEvictedConnection(conn.remote, max);
+      conn.close();
+      return true;
+    }
+    return false;
   }
 
   /** Stops listening and closes every app connection. Idempotent. */

@@ -72,7 +72,7 @@ export interface EngineSnapshot {
   thread: ThreadLoadSnapshot;
   /** drachtio apps connected over the control protocol. */
   apps: number;
-  /** The control port: apps connected now, authenticated (appConnects) and gone (appDisconnects), apps and connections refused, socket and listener errors, send buffers overflowed. */
+  /** The control port: apps connected now, authenticated (appConnects) and gone (appDisconnects), apps and connections refused, connections not yet authenticated closed for a newer one (controlUnauthenticatedEvicted), socket and listener errors, send buffers overflowed. */
   control: Record<string, number>;
   /** The V8 heap of the thread the engine runs in (its worker by default), in bytes. */
   heap: { total: number; used: number; external: number };

@@ -35,7 +35,7 @@ class FakeCore implements EngineCore {
   }
 }
 
-async function startServer(t: TestContext, opts: { maxFrameBytes?: number; maxConnections?: number } = {}) {
+async function startServer(t: TestContext, opts: { maxFrameBytes?: number; maxConnections?: number; maxApps?: number } = {}) {
   const core = new FakeCore();
   const logs: { code?: string }[] = [];
   const log = pino({ level: 'debug' }, new Writable({
@@ -288,15 +288,18 @@ test('close() is idempotent and ends every app connection', async (t) => {
   await server.close();
 });
 
-test('past its most control connections the listener closes a new one at accept, counted and logged once; a freed slot serves again', async (t) => {
-  const { server, port, codes } = await startServer(t, { maxConnections: 2 });
+test('past its most control connections, all held by apps, the listener closes a new one at accept, counted and logged once; a freed slot serves again', async (t) => {
+  const { server, port, codes } = await startServer(t, { maxConnections: 2, maxApps: 2 });
   const a = await rawClient(t, port);
   const b = await rawClient(t, port);
-  await until(() => server.connectionCount === 2, 'two held');
+  for (const app of [a, b]) app.write(encodeFrame('a1|authenticate|cymru-test|'));
+  await until(() => server.registry.size === 2, 'two apps authenticated');
   const c = await rawClient(t, port);
   const d = await rawClient(t, port);
   await withTimeout(Promise.all([once(c, 'close'), once(d, 'close')]), 5_000, 'refused at accept');
   assert.equal(server.registry.counters()['controlConnectionsRefused'], 2);
+  assert.equal(server.registry.counters()['controlUnauthenticatedEvicted'], 0, 'no app closed for them');
+  assert.equal(server.registry.size, 2);
   assert.ok(codes().includes('ERR_ENGINE_CONTROL_CONN_LIMIT'), 'logged with its code');
   a.destroy();
   await until(() => server.connectionCount === 1, 'a slot freed');
@@ -305,4 +308,60 @@ test('past its most control connections the listener closes a new one at accept,
   await until(() => e.payloads.length > 0, 'the new one is served');
   assert.equal(e.payloads[0]!.split('|')[3], 'OK');
   b.destroy();
+});
+
+/** Resolves when the server adopts its next connection. */
+const nextAccept = (server: ControlServer): Promise<void> => new Promise((resolve) => server.once('connection', () => resolve()));
+
+/** Opens `n` connections that send nothing, each accepted by the server before the next is opened. */
+async function idleClients(t: TestContext, server: ControlServer, port: number, n: number) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const accepted = nextAccept(server);
+    out.push(await rawClient(t, port));
+    await withTimeout(accepted, 5_000, 'accept');
+  }
+  return out;
+}
+
+test('connections left idle in every slot do not lock the app out: the oldest is closed for it, and it authenticates', async (t) => {
+  const { server, port, codes } = await startServer(t); // maxApps 1: 17 slots
+  const idle = await idleClients(t, server, port, 17);
+  assert.equal(server.connectionCount, 17);
+  const oldestClosed = once(idle[0]!, 'close');
+  const app = await rawClient(t, port);
+  app.write(encodeFrame('a1|authenticate|cymru-test|'));
+  await until(() => app.payloads.length > 0, 'the app is answered');
+  assert.equal(app.payloads[0]!.split('|')[3], 'OK');
+  assert.equal(server.registry.size, 1);
+  await withTimeout(oldestClosed, 5_000, 'the oldest idle connection closed');
+  assert.equal(idle.filter((s) => s.destroyed || s.readableEnded).length, 1, 'only the oldest');
+  assert.equal(server.registry.counters()['controlUnauthenticatedEvicted'], 1);
+  assert.equal(server.registry.counters()['controlConnectionsRefused'], 0);
+  assert.ok(codes().includes('ERR_ENGINE_CONTROL_CONN_LIMIT'), 'logged with its code');
+
+  // More idle connections while the app holds its slot: each takes an idle one's place, never the app's.
+  await idleClients(t, server, port, 20);
+  assert.equal(server.registry.size, 1);
+  assert.equal(server.registry.counters()['controlUnauthenticatedEvicted'], 21);
+  app.write(encodeFrame('p1|ping'));
+  await until(() => app.payloads.length > 1, 'pong');
+  assert.deepEqual(app.payloads[1]!.split('|').slice(2), ['p1', 'OK', 'pong']);
+});
+
+test('the oldest unauthenticated connection goes first: an app connected before fewer newcomers than the idle slots still authenticates', async (t) => {
+  const { server, port } = await startServer(t, { maxConnections: 4 });
+  const idle = await idleClients(t, server, port, 4);
+  const accepted = nextAccept(server);
+  const app = await rawClient(t, port);
+  await withTimeout(accepted, 5_000, 'app accepted');
+  // Three more before the app's authenticate is read: they take the places of the three oldest idle ones.
+  await idleClients(t, server, port, 3);
+  await until(() => idle.slice(0, 4).filter((s) => s.destroyed || s.readableEnded).length === 4, 'the four idle ones closed');
+  assert.ok(!app.destroyed && !app.readableEnded, 'the app\'s connection is still open');
+  app.write(encodeFrame('a1|authenticate|cymru-test|'));
+  await until(() => app.payloads.length > 0, 'the app is answered');
+  assert.equal(app.payloads[0]!.split('|')[3], 'OK');
+  assert.equal(server.registry.size, 1);
+  assert.equal(server.registry.counters()['controlUnauthenticatedEvicted'], 4);
 });
