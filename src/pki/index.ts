@@ -7,5 +7,7 @@ export * from './csr.js';
 export * from './crl.js';
 export * from './local-ca.js';
 export * from './trustpoint.js';
+export { writePemFile, writePemFiles, type PemFile, type WritePemFilesOptions } from './write-pem-files.js';
+export { recoverPemSwaps, type PemSwapRecovery } from './pem-swap-recovery.js';
 export * from './trust-store.js';
 export * from './bootstrap-pki.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pkiError } from './errors.js';
 import { inspectCertificate, parseCertificate, type CertificateInfo } from './inspect-certificate.js';
 import { pemBlocks } from './asn1-signing.js';
-import { writePemFile } from './trustpoint.js';
+import { writePemFile } from './write-pem-files.js';
 import { splitPemBundle } from './verify-chain.js';
 
 /**
