@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  createLocalCa, exportCaCertificate, importTrustedCa, inspectCertificate, parseCertificate, pkiError, splitPemBundle, writePemFile,
+  CA_FILES, createLocalCa, exportCaCertificate, importTrustedCa, inspectCertificate, parseCertificate, pkiError, pkiLockPath, recoverPemSwaps,
+  splitPemBundle, withPkiLock, writeLocalCa,
 } from '../pki/index.js';
 import { rowOf, type CertificateRow } from '../certificate-inventory.js';
 import { checked, refuse } from './errors.js';
@@ -33,16 +34,29 @@ export interface CreateCaResult {
   keyPath: string;
 }
 
-/** `trunkgate pki ca create`: a CA in `caDir` when there is none (the key mode 0600). */
+/**
+ * `trunkgate pki ca create`: a CA in `caDir` when there is none, its key (mode 0600) and certificate written together,
+ * under the PKI folder's lock a first start takes too (bootstrapPki). A CA key without its certificate is refused
+ * (ERR_PKI_TRUSTPOINT_FILES): it is never written over.
+ */
 export function createCa(caDir: string, commonName: string | undefined): CreateCaResult {
-  const certPath = join(caDir, 'ca.crt');
-  const keyPath = join(caDir, 'ca.key');
-  if (existsSync(certPath)) return { created: false, certPath, keyPath };
-  const made = createLocalCa({ commonName: commonName ?? 'trunkgate local CA' });
-  mkdirSync(caDir, { recursive: true, mode: 0o700 });
-  writePemFile(keyPath, made.keyPem, true);
-  writePemFile(certPath, made.certPem, false);
-  return { created: true, certPath, keyPath };
+  const certPath = join(caDir, CA_FILES.cert);
+  const keyPath = join(caDir, CA_FILES.key);
+  try {
+    mkdirSync(caDir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw pkiError('ERR_PKI_IO', `cannot create ${caDir}`, { cause });
+  }
+  return withPkiLock(pkiLockPath(caDir), () => {
+    recoverPemSwaps(caDir);
+    if (existsSync(certPath)) return { created: false, certPath, keyPath };
+    if (existsSync(keyPath)) {
+      refuse('conflict', `${keyPath} is there without its certificate ${certPath}: put the certificate back, or move the key away for a new CA; `
+        + 'nothing written', 'ERR_PKI_TRUSTPOINT_FILES');
+    }
+    writeLocalCa(caDir, createLocalCa({ commonName: commonName ?? 'trunkgate local CA' }));
+    return { created: true, certPath, keyPath };
+  });
 }
 
 /** Our CA's certificate for the far end to trust: PEM and DER. */

@@ -9,5 +9,6 @@ export * from './local-ca.js';
 export * from './trustpoint.js';
 export { writePemFile, writePemFiles, type PemFile, type WritePemFilesOptions } from './write-pem-files.js';
 export { recoverPemSwaps, type PemSwapRecovery } from './pem-swap-recovery.js';
+export { withPkiLock, type PkiLockOptions } from './pki-lock.js';
 export * from './trust-store.js';
 export * from './bootstrap-pki.js';
