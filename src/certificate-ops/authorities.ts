@@ -66,21 +66,27 @@ export function exportCa(caDir: string): { pem: string; der: Buffer; path: strin
   return { ...exportCaCertificate(readFileSync(path, 'utf8')), path };
 }
 
-export interface TrustAddResult {
-  store: string;
+export interface TrustedCaRow {
   subject: string;
   sha256: string;
   file: string;
 }
 
-/** Adds a CA (the first certificate of the PEM; it must be a CA) to a trust-store folder; the same CA twice is one file. */
-export function addTrustedCa(config: PkiConfig, store: string, pem: string): TrustAddResult {
+export interface TrustAddResult extends TrustedCaRow {
+  store: string;
+  /** Every CA added, in the order of the PEM (one given twice, once); subject, sha256 and file above are the first's. */
+  added: TrustedCaRow[];
+}
+
+/**
+ * Adds every CA of the PEM (one, or a bundle) to a trust-store folder, each a file named by its fingerprint (the same
+ * CA twice is one file); all or none: a certificate that is not a CA or out of its dates at `now` refuses them all.
+ */
+export function addTrustedCa(config: PkiConfig, store: string, pem: string, now: Date = new Date()): TrustAddResult {
   const dir = trustStoreFolder(config, store);
-  const info = checked(() => importTrustedCa(dir, pem), `trust store ${store}: `);
-  return {
-    store, subject: info.subject.replace(/\n/g, ', '), sha256: info.fingerprint256,
-    file: join(dir, `${info.fingerprint256.replace(/:/g, '').slice(0, 16).toLowerCase()}.pem`),
-  };
+  const added = checked(() => importTrustedCa(dir, pem, now), `trust store ${store}: `)
+    .map(({ info, file }): TrustedCaRow => ({ subject: info.subject.replace(/\n/g, ', '), sha256: info.fingerprint256, file }));
+  return { store, ...added[0]!, added };
 }
 
 export interface TrustRemoveResult {

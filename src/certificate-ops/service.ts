@@ -46,7 +46,7 @@ export function pkiService(o: PkiServiceOptions): PkiService {
     importCertificate: (req) => changed(importTrustpointCertificate(o.config(), {
       trustpoint: req.trustpoint, certPem: req.certificate, chainPem: req.chain, certLabel: 'the certificate', chainLabel: 'the chain', now: now(),
     })),
-    trustAdd: (req) => changed(addTrustedCa(o.config(), req.store, req.certificate)),
+    trustAdd: (req) => changed(addTrustedCa(o.config(), req.store, req.certificate, now())),
     trustRemove: (req) => changed(removeTrustedCa(o.config(), req.store, req.sha256)),
     inspect: (pem) => inspectPem(pem, 'request', now()),
   };

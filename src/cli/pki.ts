@@ -82,7 +82,7 @@ function trust(sub: 'add' | 'remove', store: string | undefined, arg: string | u
   if (!arg) fail(sub === 'add' ? 'the CA certificate file is needed' : 'a SHA-256 fingerprint (or its start) or a file name is needed');
   if (sub === 'add') {
     const r = addTrustedCa(config, store, readFileSync(resolve(arg), 'utf8'));
-    io.out(`trust store ${store}: added ${r.subject} (SHA-256 ${r.sha256})`);
+    for (const a of r.added) io.out(`trust store ${store}: added ${a.subject} (SHA-256 ${a.sha256}) in ${a.file}`);
     return;
   }
   const r = removeTrustedCa(config, store, arg, { byFile: true });

@@ -121,15 +121,25 @@ export function pkiRoutes(services: AdminServices, adminRefusals: AdminRefusals)
     app.post('/pki/trust', {
       bodyLimit: PKI_BODY_LIMIT,
       schema: {
-        summary: 'Trust a remote CA: add it to a trust-store folder (trunkgate pki trust add)',
+        summary: 'Trust remote CAs: add every CA of the PEM (one, or a bundle) to a trust-store folder (trunkgate pki trust add); all or none, each a CA within its dates',
         tags: ['pki'],
         body: { type: 'object', required: ['store', 'certificate'], additionalProperties: false, properties: { store: name, certificate: pem } },
-        response: { 200: { type: 'object', properties: { store: str, subject: str, sha256: str } }, ...refusals },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              store: str, subject: str, sha256: str,
+              added: { type: 'array', description: 'every CA added; subject and sha256 above are the first\'s', items: { type: 'object', properties: { subject: str, sha256: str } } },
+            },
+          },
+          ...refusals,
+        },
       },
     }, async (req, reply) => task(req, reply, 'trust add', true, () => {
       const r = services.pki!.trustAdd(req.body as { store: string; certificate: string });
-      req.log.info({ store: r.store, sha256: r.sha256 }, `admin: pki trust add: trust store ${r.store} trusts ${r.subject}`);
-      return { store: r.store, subject: r.subject, sha256: r.sha256 };
+      const added = (r.added ?? [r]).map((a) => ({ subject: a.subject, sha256: a.sha256 }));
+      req.log.info({ store: r.store, sha256: added.map((a) => a.sha256) }, `admin: pki trust add: trust store ${r.store} trusts ${added.map((a) => a.subject).join('; ')}`);
+      return { store: r.store, subject: r.subject, sha256: r.sha256, added };
     }));
 
     app.delete('/pki/trust/:store/:sha256', {
