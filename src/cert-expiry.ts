@@ -15,7 +15,8 @@ export interface CertificateExpiryOptions {
 }
 
 /**
- * Every certificate the configuration names (trustpoints' leaves and chains, trust stores' CAs) checked for expiry
+ * Every certificate the configuration names (trustpoints' leaves and chains, trust stores' CAs) and every TLS
+ * profile's CRL (its nextUpdate, src/certificate-inventory.ts) checked for expiry
  * at start and every few hours: one WARN_CERT_EXPIRING line per certificate as it crosses 30, 7 and 1 days left,
  * one ERR_PKI_CERT_EXPIRED line once it has expired. `rows()` feeds the metrics.
  */
@@ -63,14 +64,17 @@ export class CertificateExpiryWatch {
       live.add(r.sha256);
       const what = `${r.where} (${r.role}) ${r.subject}`;
       const fields = { where: r.where, role: r.role, subject: r.subject, sha256: r.sha256, notAfter: r.notAfter, daysLeft: r.daysLeft };
+      // A CRL's notAfter is its nextUpdate: past it, OpenSSL fails every handshake the CRL applies to (CRL_HAS_EXPIRED).
+      const crl = r.role === 'crl';
       if (r.daysLeft < 0) {
-        this.#once(`${r.sha256} expired`, () => this.#o.log.error({ code: 'ERR_PKI_CERT_EXPIRED', ...fields }, `certificate expired: ${what}, on ${r.notAfter}`));
+        this.#once(`${r.sha256} expired`, () => this.#o.log.error({ code: crl ? 'ERR_TLS_CRL_INVALID' : 'ERR_PKI_CERT_EXPIRED', ...fields },
+          crl ? `CRL past its nextUpdate, handshakes it applies to fail: ${what}, on ${r.notAfter}` : `certificate expired: ${what}, on ${r.notAfter}`));
         continue;
       }
       const t = this.#thresholds.find((x) => r.daysLeft <= x);
       if (t === undefined) continue;
       this.#once(`${r.sha256} ${t}`, () => this.#o.log.warn({ code: 'WARN_CERT_EXPIRING', threshold: t, ...fields },
-        `certificate expires in ${r.daysLeft} day${r.daysLeft === 1 ? '' : 's'}: ${what}, on ${r.notAfter}`));
+        `${crl ? 'CRL nextUpdate' : 'certificate expires'} in ${r.daysLeft} day${r.daysLeft === 1 ? '' : 's'}: ${what}, on ${r.notAfter}`));
     }
     // What no longer applies (a certificate no longer configured, a problem fixed) is forgotten, so the memory of
     // what was said stays bounded by what the configuration names.

@@ -56,7 +56,7 @@ export function tlsProfileInputs(config: GatewayConfig): ProfileInput[] {
         trustpointLabel: trustpointLabel(p.trustpoint, tp),
         ...(ctp ? { clientTrustpoint: loadTrustpointEntry(p.clientTrustpoint!, ctp), clientTrustpointLabel: trustpointLabel(p.clientTrustpoint!, ctp) } : {}),
         trustedCaPems: store !== undefined ? trustStorePems(p.trustStore!, store) : [],
-        ...(crl.length > 0 ? { crlPems: crl.map((f) => readPem(`TLS profile ${name} CRL`, f)) } : {}),
+        ...(crl.length > 0 ? { crlPems: crl.map((f) => readPem(`TLS profile ${name} CRL`, f)), crlLabels: [...crl] } : {}),
       },
     });
   }

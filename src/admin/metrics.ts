@@ -151,7 +151,7 @@ export class GatewayMetrics {
         ...(p.clientCertificate ? [[{ profile: p.name, kind: 'client' }, Date.parse(p.clientCertificate.notAfter) / 1000] as [Labels, number]] : []),
       ]));
     gauge('trunkgate_certificate_expiry_timestamp_seconds',
-      'notAfter of every configured certificate: trustpoints (leaf, chain) and trust-store CAs', ['where', 'role', 'subject', 'sha256'],
+      'notAfter of every configured certificate: trustpoints (leaf, chain) and trust-store CAs; and nextUpdate of every TLS profile CRL (role crl)', ['where', 'role', 'subject', 'sha256'],
       (i) => (i.certificates ?? []).map((c) => [{ where: c.where, role: c.role, subject: c.subject, sha256: c.sha256 }, Date.parse(c.notAfter) / 1000]));
     gauge('trunkgate_connections_open', 'Open TCP and TLS connections by protocol and direction', ['protocol', 'direction'], (i) => {
       const n = new Map<string, number>();

@@ -118,7 +118,7 @@ export const trunksSchema = {
 export const certificateRowSchema = {
   type: 'object',
   properties: {
-    where: str, role: { type: 'string', enum: ['leaf', 'chain', 'ca'] }, subject: str, san: { type: 'array', items: str }, issuer: str,
+    where: str, role: { type: 'string', enum: ['leaf', 'chain', 'ca', 'crl'] }, subject: str, san: { type: 'array', items: str }, issuer: str,
     serial: str, sha256: str, notBefore: str, notAfter: str, daysLeft: int,
   },
 } as const;

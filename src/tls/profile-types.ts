@@ -52,6 +52,8 @@ export interface TlsProfileMaterial {
   clientTrustpoint?: TrustpointMaterial;
   trustedCaPems: string[];
   crlPems?: string[];
+  /** How problems name each CRL of `crlPems` (its file); default its position, `CRL 1`. */
+  crlLabels?: string[];
   /** How problems name the trustpoints (their files, when given by path); default `trustpoint`, `client trustpoint`. */
   trustpointLabel?: string;
   clientTrustpointLabel?: string;

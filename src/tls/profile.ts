@@ -7,6 +7,7 @@ import type { TrustpointMaterial } from '../pki/trustpoint.js';
 import { verifyCertificateChain } from '../pki/verify-chain.js';
 import { resolveCipherList, type ResolvedCipherList } from './cipher-names.js';
 import { tlsError } from './errors.js';
+import { crlProblems } from './crl-check.js';
 import { chainDepthProblem, chainReachesTrustStore, explainMissingCrl, withDepthCheck } from './chain-check.js';
 import { classifyTlsFailure } from './failure.js';
 import { checkClientIdentity, createCheckServerIdentity, peerIdentities } from './identity.js';
@@ -60,8 +61,8 @@ export interface BuildTlsProfileOptions {
 
 /**
  * Compiles and validates a profile before anything uses it: key matches certificate, chain verifies,
- * certificate in its validity window, cipher names known and negotiable, version range coherent, CRL
- * readable. Throws one GatewayError whose `details.problems` lists every problem found.
+ * certificate in its validity window, cipher names known and negotiable, version range coherent, each CRL
+ * issued and signed by a CA of the trust store and current (crl-check.ts). Throws one GatewayError whose `details.problems` lists every problem found.
  */
 export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMaterial, opts: BuildTlsProfileOptions = {}): CompiledTlsProfile {
   const now = opts.now ?? new Date();
@@ -98,6 +99,8 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
   const certificate = checkTrustpoint(material.trustpointLabel ?? 'trustpoint', material.trustpoint, trusted, now, problems);
   const clientTp = material.clientTrustpoint ?? material.trustpoint;
   const clientCertificate = material.clientTrustpoint ? checkTrustpoint(material.clientTrustpointLabel ?? 'client trustpoint', material.clientTrustpoint, trusted, now, problems) : certificate;
+  // A CRL OpenSSL would load and then fail every handshake with (another issuer's, a broken signature, expired).
+  if (material.crlPems && material.crlPems.length > 0) problems.push(...crlProblems(material.crlPems, material.crlLabels, trusted, now));
 
   if (problems.length > 0 || !certificate || !clientCertificate) {
     throw tlsError('ERR_TLS_PROFILE_INVALID', `TLS profile ${spec.name}: ${problems.map((p) => p.reason).join('; ')}`, {
