@@ -2,9 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { GatewayConfig } from '../config/index.js';
-import type { DistinguishedName, KeySpec, SanEntry } from '../pki/index.js';
+import { checkDistinguishedName, type DistinguishedName, type KeySpec, type SanEntry } from '../pki/index.js';
 import type { TrustpointEntry } from '../tls-files.js';
-import { refuse } from './errors.js';
+import { checked, refuse } from './errors.js';
 
 /**
  * What a certificate task is told, read the same way for `trunkgate pki` and the admin API: a trustpoint or trust
@@ -69,7 +69,7 @@ export function keySpecOf(text: string | undefined, f: FieldNames): KeySpec {
   return s ?? refuse('bad-input', `${f.key} ${text}: one of ${KEY_TYPES.join(', ')}`);
 }
 
-/** `CN=gw.example.com,O=Example,OU=Voice,C=DE`. */
+/** `CN=gw.example.com,O=Example,OU=Voice,C=DE`; a value may be any Unicode text but a control character (UTF8String). */
 export function subjectOf(text: string | undefined, f: FieldNames): DistinguishedName {
   if (!text) refuse('bad-input', `${f.subject} is needed, e.g. ${f.subject} CN=gw.example.com,O=Example`);
   const out: Record<string, string> = {};
@@ -82,7 +82,8 @@ export function subjectOf(text: string | undefined, f: FieldNames): Distinguishe
     out[k] = part.slice(eq + 1).trim();
   }
   if (!out['commonName']) refuse('bad-input', `${f.subject} needs a CN`);
-  if (out['country'] !== undefined && !/^[A-Za-z]{2}$/.test(out['country'])) refuse('bad-input', `${f.subject}: C=${out['country']} is not a two-letter country code`);
+  // No control character, each value within its RFC 5280 bound, C two letters (ERR_PKI_CSR_INVALID, 400).
+  checked(() => checkDistinguishedName(out, 'ERR_PKI_CSR_INVALID'), `${f.subject}: `);
   return out;
 }
 

@@ -1,7 +1,8 @@
 import forge from 'node-forge';
 import { loadPrivateKey } from './key-pair.js';
 import { placeholderRsaKey, signStructure, signatureAlgorithm, spkiAsn1, toPem } from './asn1-signing.js';
-import type { DistinguishedName, SanEntry } from './issue-certificate.js';
+import { checkDistinguishedName, dnAttributes, type DistinguishedName } from './distinguished-name.js';
+import type { SanEntry } from './issue-certificate.js';
 
 type Asn1 = forge.asn1.Asn1;
 
@@ -13,18 +14,16 @@ export interface CreateCsrOptions {
 
 /**
  * A PKCS#10 certification request (RFC 2986) for an outside CA, with the SAN asked for in an
- * extensionRequest attribute (RFC 2985 §5.4.2). Works for RSA and ECDSA keys.
+ * extensionRequest attribute (RFC 2985 §5.4.2). Works for RSA and ECDSA keys. The subject is checked and encoded by
+ * src/pki/distinguished-name.ts: a value outside the PrintableString set is a UTF8String.
  */
 export function createCsr(opts: CreateCsrOptions): string {
+  // The subject first: a name with a control character or over its bound is refused (ERR_PKI_CSR_INVALID).
+  checkDistinguishedName(opts.subject, 'ERR_PKI_CSR_INVALID');
   const key = loadPrivateKey(opts.privateKeyPem);
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = placeholderRsaKey();
-  const attrs: forge.pki.CertificateField[] = [];
-  if (opts.subject.country) attrs.push({ shortName: 'C', value: opts.subject.country });
-  if (opts.subject.organization) attrs.push({ shortName: 'O', value: opts.subject.organization });
-  if (opts.subject.organizationalUnit) attrs.push({ shortName: 'OU', value: opts.subject.organizationalUnit });
-  if (opts.subject.commonName) attrs.push({ shortName: 'CN', value: opts.subject.commonName });
-  csr.setSubject(attrs);
+  csr.setSubject(dnAttributes(opts.subject, 'ERR_PKI_CSR_INVALID'));
   if (opts.san && opts.san.length > 0) {
     const altNames = opts.san.map((s) => (s.type === 'dns' ? { type: 2, value: s.value } : s.type === 'uri' ? { type: 6, value: s.value } : { type: 7, ip: s.value }));
     csr.setAttributes([{ name: 'extensionRequest', extensions: [{ name: 'subjectAltName', altNames }] }] as never);

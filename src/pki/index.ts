@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './key-pair.js';
 export * from './issue-certificate.js';
+export { checkDistinguishedName } from './distinguished-name.js';
 export * from './inspect-certificate.js';
 export * from './verify-chain.js';
 export * from './csr.js';

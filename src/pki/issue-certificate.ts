@@ -1,5 +1,6 @@
 import { X509Certificate, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
+import { dnAttributes, type DistinguishedName } from './distinguished-name.js';
 import { pkiError } from './errors.js';
 import { loadPrivateKey, publicKeyOf } from './key-pair.js';
 import {
@@ -16,12 +17,7 @@ import {
 const { asn1 } = forge;
 type Asn1 = forge.asn1.Asn1;
 
-export interface DistinguishedName {
-  commonName?: string;
-  organization?: string;
-  organizationalUnit?: string;
-  country?: string;
-}
+export type { DistinguishedName } from './distinguished-name.js';
 
 /** A subjectAltName entry (RFC 5280 §4.2.1.6). */
 export type SanEntry = { type: 'uri'; value: string } | { type: 'dns'; value: string } | { type: 'ip'; value: string };
@@ -48,15 +44,6 @@ export interface IssueCertificateOptions {
   serialNumber?: string;
   /** "Now" for the default validity window. */
   now?: Date;
-}
-
-function dnAttributes(dn: DistinguishedName): forge.pki.CertificateField[] {
-  const attrs: forge.pki.CertificateField[] = [];
-  if (dn.country) attrs.push({ shortName: 'C', value: dn.country });
-  if (dn.organization) attrs.push({ shortName: 'O', value: dn.organization });
-  if (dn.organizationalUnit) attrs.push({ shortName: 'OU', value: dn.organizationalUnit });
-  if (dn.commonName) attrs.push({ shortName: 'CN', value: dn.commonName });
-  return attrs;
 }
 
 function altNames(san: SanEntry[]): { type: number; value?: string; ip?: string }[] {
@@ -107,8 +94,11 @@ export function issueCertificate(opts: IssueCertificateOptions): string {
   cert.serialNumber = opts.serialNumber ?? randomSerial();
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
-  cert.setSubject(dnAttributes(opts.subject));
-  cert.setIssuer(dnAttributes(opts.subject));
+  // A subject with a control character or over its RFC 5280 bound is refused (ERR_PKI_CERT_INVALID); a value outside
+  // the PrintableString set is a UTF8String (src/pki/distinguished-name.ts).
+  const subject = dnAttributes(opts.subject, 'ERR_PKI_CERT_INVALID');
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
   const subjectKeyId = keyIdentifier(subjectKey);
   const extensions: Record<string, unknown>[] = [
     { name: 'basicConstraints', cA: isCA, critical: true, ...(isCA && opts.pathLength !== undefined ? { pathLenConstraint: opts.pathLength } : {}) },

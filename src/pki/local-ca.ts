@@ -54,7 +54,8 @@ export interface IssueGatewayCertificateOptions {
 export function issueGatewayCertificate(ca: LocalCa, opts: IssueGatewayCertificateOptions): TrustpointMaterial {
   const keys = generateKeyPair(opts.key ?? { type: 'ec' });
   const certPem = issueCertificate({
-    subject: { commonName: opts.domain, organization: 'trunkgate' },
+    // A domain over the CN's 64 characters (RFC 5280 ub-common-name) is named by the SAN alone.
+    subject: { ...([...opts.domain].length <= 64 ? { commonName: opts.domain } : {}), organization: 'trunkgate' },
     subjectKeyPem: keys.publicKeyPem,
     issuerKeyPem: ca.keyPem,
     issuerCertPem: ca.certPem,
