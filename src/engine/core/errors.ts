@@ -23,7 +23,10 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_NO_APP'
   /** The app's control connection has more queued than its bound: new INVITEs get 503. */
   | 'ERR_ENGINE_APP_BACKLOG'
-  /** An app's control connection went away: its dialogs ended, its pending requests answered. */
+  /**
+   * An app's control connection went away: its dialogs ended, its pending requests answered; a request it sent
+   * whose name lookup ended after it left is dropped, not sent.
+   */
   | 'ERR_ENGINE_APP_GONE'
   /** A request with a Route naming another host, outside any dialog the engine proxied: not followed. */
   | 'ERR_ENGINE_ROUTE_NOT_FOLLOWED'

@@ -102,6 +102,8 @@ export class CoreCounters {
   /** What an app's disconnect cleaned up: dialogs ended with BYE or CANCEL, pending requests answered 503. */
   appGoneDialogsEnded = 0;
   appGoneRequestsAnswered = 0;
+  /** Requests an app sent that were not sent because the app was gone when their name lookup ended. */
+  appGoneRequestsDropped = 0;
 
   snapshot(): Record<string, number> {
     return { ...this } as unknown as Record<string, number>;

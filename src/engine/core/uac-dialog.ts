@@ -71,8 +71,12 @@ export interface AckDeps extends DialogHops {
  * answer proves the peer is at, and the call is ended right after it with a BYE to the same source: a dialog whose
  * route set or Contact names this host, loopback or the like cannot be used, and a 2xx left without its ACK would
  * only have the peer retransmit it and tear the call down on its own.
+ *
+ * `wanted`, asked once the target is known (after a name lookup, maybe), may still withhold the ACK: it then
+ * resolves undefined, nothing sent (an app's ACK whose app went away meanwhile, uac-in-dialog.ts).
  */
-export function sendAck(c: AckDeps, d: EngineDialog, extra: SipHeader[], body: Buffer): Promise<{ request: SipRequest; target: SendTarget }> {
+export function sendAck(c: AckDeps, d: EngineDialog, extra: SipHeader[], body: Buffer,
+  wanted?: () => boolean): Promise<{ request: SipRequest; target: SendTarget } | undefined> {
   // "The UAC core MUST generate an ACK request for each 2xx received [...] The sequence number of the CSeq
   // header field MUST be the same as the INVITE being acknowledged" https://www.rfc-editor.org/rfc/rfc3261#section-13.2.2.4
   if (body.length > 0 && !extra.some((h) => h.name === 'content-type')) extra.push(header('Content-Type', 'application/sdp'));
@@ -80,6 +84,10 @@ export function sendAck(c: AckDeps, d: EngineDialog, extra: SipHeader[], body: B
   const cf = d.confirmed;
   if (cf) cf.ackSeq = undefined;
   return new Promise((resolve, reject) => withDialogTarget(d, c.names, (target) => {
+    if (wanted && !wanted()) {
+      resolve(undefined);
+      return;
+    }
     ack.headers.unshift(header('Via', c.addr.viaFor(target.protocol)));
     const sent = { request: ack, target };
     if (cf) cf.lastAck = sent;
