@@ -198,6 +198,7 @@ export const errorCodes = {
   ERR_ENGINE_NO_APP: 'No app takes the method, or its control connection is backed up: 503.',
   ERR_ENGINE_APP_BACKLOG: "An app's control connection has more queued than its bound: new INVITEs get 503.",
   ERR_ENGINE_APP_GONE: "An app's control connection went away: its dialogs ended, its pending requests answered; counted in appDisconnects, one line a minute per app address. A request it sent (new, or in one of its dialogs) whose target's name was still being looked up is dropped when the lookup ends: never sent, counted (appGoneRequestsDropped).",
+  ERR_ENGINE_FOREIGN_ID: "An app named a transaction or dialog another app owns (a response, an in-dialog request or ACK, a CANCEL, a proxy): answered NOK as for an unknown id, the other app's request or call not touched; counted (foreignIdRefused).",
   ERR_ENGINE_ROUTE_NOT_FOLLOWED: 'A new request with a Route naming another host, outside any dialog the engine proxied: not followed.',
   ERR_ENGINE_SEND_FAILED: 'A request was not sent (transaction cap, name lookup, transport): the app that sent it got NOK; a BYE of the engine\'s own was lost.',
   ERR_ENGINE_NO_DIALOG: 'An in-dialog request (To tag) matching no dialog nor transaction: 481 with a Reason, statelessly, charged to its source.',

@@ -4,6 +4,7 @@ import { buildCancel } from '../../sip/transaction/index.js';
 import type { AppHub, AppProxyCommand, AppSipCommand } from '../types.js';
 import { nokFields } from '../wire/server-messages.js';
 import type { AppNotify } from './app-notify.js';
+import { foreignId } from './app-owner.js';
 import type { CoreGuard } from './core-guard.js';
 import { errorCodeOf } from '../../common/gateway-error.js';
 import { newTag } from './core-util.js';
@@ -53,14 +54,17 @@ export class AppCommands {
       return;
     }
     if (msg.kind === 'response') {
-      this.#answered(cmd.transactionId);
-      this.#c.uas.onAppResponse(cmd, msg);
+      // Another app's request is as unknown to this one as a request that is not there (app-owner.ts).
+      const found = cmd.transactionId ? this.#c.server.get(cmd.transactionId) : undefined;
+      const p = found && !foreignId(this.#c.guard, cmd, found.connId, 'transaction') ? found : undefined;
+      if (p) this.#answered(p);
+      this.#c.uas.onAppResponse(cmd, msg, p);
       this.#c.stages?.sent(arrivedAt);
       return;
     }
     if (cmd.dialogId) {
       const d = this.#c.dialogs.get(cmd.dialogId);
-      if (!d) {
+      if (!d || foreignId(this.#c.guard, cmd, d.owner, 'dialog')) {
         this.#c.notify.nok(cmd, `unable to find dialog for dialog id ${cmd.dialogId}`);
         return;
       }
@@ -72,10 +76,12 @@ export class AppCommands {
       else this.#c.notify.nok(cmd, 'a request with a transaction id and no dialog id must be a CANCEL');
       return;
     }
-    // A new request whose Call-ID matches an existing dialog is sent inside that dialog (§2.2 item 4).
+    // A new request whose Call-ID matches an existing dialog of its app is sent inside that dialog (§2.2 item 4);
+    // another app's dialog is not this app's to use, nor to end.
     const callId = getHeader(msg, 'call-id');
     if (callId !== undefined) {
-      const d = this.#c.dialogs.byCallId(callId);
+      const found = this.#c.dialogs.byCallId(callId);
+      const d = found?.owner === cmd.connId ? found : undefined;
       // A dialog whose INVITE failed only waits for the ACK srf still sends; a new request with its Call-ID
       // (a digest retry, https://www.rfc-editor.org/rfc/rfc3261#section-22.2) starts afresh.
       if (d && d.phase.kind === 'terminating') this.#c.dialogs.end(d);
@@ -93,7 +99,7 @@ export class AppCommands {
 
   onAppProxy(cmd: AppProxyCommand): void {
     const p = this.#c.server.get(cmd.transactionId);
-    if (!p || p.final || p.proxied || p.inDialog) {
+    if (!p || foreignId(this.#c.guard, cmd, p.connId, 'transaction') || p.final || p.proxied || p.inDialog) {
       this.#c.hub.reply(cmd.connId, cmd.msgId, nokFields(`unable to find transaction ${cmd.transactionId} to proxy`));
       return;
     }
@@ -102,7 +108,7 @@ export class AppCommands {
       this.#c.hub.reply(cmd.connId, cmd.msgId, nokFields(refusedText(cmd.sip)));
       return;
     }
-    this.#answered(cmd.transactionId);
+    this.#answered(p);
     // A proxied request makes no dialog of the engine's (its record, if any, is in ProxiedDialogs).
     this.#c.server.releaseDialogSlot(p);
     this.#c.proxy.start(cmd, p, fromApp);
@@ -172,10 +178,8 @@ export class AppCommands {
     }, serializeMessageText(cancel));
   }
 
-  /** The app answered (any response, or a proxy): the INVITE no longer counts as unanswered. */
-  #answered(transactionId: string | undefined): void {
-    const p = transactionId ? this.#c.server.get(transactionId) : undefined;
-    if (!p) return;
+  /** Its app answered `p` (any response, or a proxy): the INVITE no longer counts as unanswered. */
+  #answered(p: ServerPending): void {
     if (p.handedAt !== undefined) {
       this.#c.stages?.answered(p.handedAt);
       p.handedAt = undefined;

@@ -28,6 +28,11 @@ export type CoreErrorCode =
    * whose name lookup ended after it left is dropped, not sent.
    */
   | 'ERR_ENGINE_APP_GONE'
+  /**
+   * An app named a transaction or dialog of another app (a response, an in-dialog request, an ACK, a CANCEL, a
+   * proxy): refused as an unknown id is, the other app's request or call not touched.
+   */
+  | 'ERR_ENGINE_FOREIGN_ID'
   /** A request with a Route naming another host, outside any dialog the engine proxied: not followed. */
   | 'ERR_ENGINE_ROUTE_NOT_FOLLOWED'
   /** A tenant's proxy identity header from a source that is not one of its trusted proxies: removed, ignored. */

@@ -104,6 +104,8 @@ export class CoreCounters {
   appGoneRequestsAnswered = 0;
   /** Requests an app sent that were not sent because the app was gone when their name lookup ended. */
   appGoneRequestsDropped = 0;
+  /** App commands naming a transaction or dialog another app owns: NOK as for an unknown id. */
+  foreignIdRefused = 0;
 
   snapshot(): Record<string, number> {
     return { ...this } as unknown as Record<string, number>;

@@ -22,7 +22,7 @@ import { ClientUser, type ClientUserHost } from './client-user.js';
 import { composeNewRequest, newRequestTarget } from './uac-new-request.js';
 import { learnRemote, sendAck } from './uac-dialog.js';
 import { sendAppInDialog, type InDialogHost } from './uac-in-dialog.js';
-import { appGone } from './app-owner.js';
+import { appGone, foreignId } from './app-owner.js';
 import { byeFromEngine, probeDialog } from './uac-teardown.js';
 import { cancelForEngine, sendAppCancel } from './uac-cancel.js';
 import { pinToConnection, type ConnectionList } from './pinned-flow.js';
@@ -158,6 +158,14 @@ export class UacCore {
     };
     if (built.dialog) {
       const d = new EngineDialog(built.dialog, cmd.connId, 'application');
+      // Its Call-ID and From tag name a dialog already there, which it may not replace: another app's (counted; its
+      // Call-ID does not send this request inside it, app-commands.ts), or one of its own still being set up.
+      const taken = this.#c.dialogs.get(d.id);
+      if (taken) {
+        foreignId(this.#c.guard, cmd, taken.owner, 'dialog');
+        this.#c.notify.nok(cmd, 'a dialog with this Call-ID and From tag exists');
+        return;
+      }
       if (method === 'INVITE') d.invites!.clientInvite = txnId;
       // Later requests of a TLS dialog reconnect, when they must, with the same profile, SNI and tenant.
       if (protocol === 'tls') d.tlsTarget = tlsTargetOf(target);
@@ -266,9 +274,10 @@ export class UacCore {
     }, serializeMessageText(told));
   }
 
-  /** An app's CANCEL of the INVITE it sent as `cmd.transactionId` (uac-cancel.ts). */
+  /** An app's CANCEL of the INVITE it sent as `cmd.transactionId` (uac-cancel.ts); another app's is unknown to it. */
   onAppCancel(cmd: AppSipCommand): void {
-    const sent = sendAppCancel(this.#c, cmd, this.#pending.get(cmd.transactionId));
+    const p = this.#pending.get(cmd.transactionId);
+    const sent = sendAppCancel(this.#c, cmd, p && !foreignId(this.#c.guard, cmd, p.connId, 'transaction') ? p : undefined);
     if (sent) this.#echoRequest(cmd, sent.target, newLocalId(), serializeMessageText(sent.request));
   }
 
