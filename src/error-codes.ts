@@ -175,7 +175,7 @@ export const errorCodes = {
   ERR_ENGINE_DNS_TIMEOUT: 'A host name to send to was not resolved within 3 s: the last answer is used when one is at most 5 minutes old, else the send fails.',
   ERR_ENGINE_CONTROL_SOCKET: 'A control connection\'s socket failed (reset, broken pipe): the connection closes; counted in controlErrors, one warn line a minute.',
   ERR_ENGINE_CONTROL_LISTENER: 'The bound control listener reported an error (an accept that failed, as when out of file descriptors); counted, one warn line a minute.',
-  ERR_ENGINE_CONTROL_CONN_LIMIT: 'The control listener held its most connections (apps and connections not yet authenticated): a new one was closed at accept.',
+  ERR_ENGINE_CONTROL_CONN_LIMIT: 'The control listener held its most connections (apps and connections not yet authenticated): the oldest connection not yet authenticated was closed for the new one (controlUnauthenticatedEvicted), or, with apps holding every slot, the new one was closed at accept (controlConnectionsRefused).',
   ERR_ENGINE_ROUTE_LIMIT: 'An app asked to route more distinct methods than one app may (64): NOK, its routes stay as they were.',
   ERR_ENGINE_SEND_BUFFER_FULL: 'An app read nothing while its queue grew past four times the send bound: its connection is closed.',
   ERR_ENGINE_WORKER: 'The engine thread failed to start or to apply a change.',
