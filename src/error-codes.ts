@@ -297,7 +297,7 @@ export const errorCodes = {
   ERR_PKI_CERT_NOT_YET_VALID: 'A certificate before its notBefore.',
   ERR_PKI_NOT_CA: 'A certificate used as an issuer without the CA basic constraint.',
   ERR_PKI_UNSUPPORTED_KEY: 'A key type the PKI library does not handle.',
-  ERR_PKI_TRUSTPOINT_FILES: 'An import into a trustpoint whose files cannot take it as named (several chain files that do not fit the chain one certificate each, or a file named twice): 409, nothing written.',
+  ERR_PKI_TRUSTPOINT_FILES: 'An import into a trustpoint whose files cannot take it as named (several chain files that do not fit the chain one certificate each, or a file named twice): 409, nothing written. Also: a CA certificate whose key is missing (or a key without its certificate) at first start, refused rather than replaced; and a trustpoint swap cut short (a kill mid-write), rolled back or finished on the next load, said once.',
   ERR_PKI_TRUST_BUNDLE: 'A CA to remove from a trust store shares its file with other certificates (a bundle): 409 naming the file, nothing removed; take it out of the bundle by hand.',
   ERR_PKI_IMPORT_UNUSABLE: 'An import whose certificate, key and chain a TLS profile using that trustpoint could not load (a chain with no chain file to hold it, or one the profile\'s trust store cannot complete): 422, nothing written, the old files stay.',
   ERR_PKI_IO: 'A trustpoint or trust-store file or directory that cannot be read or written.',
