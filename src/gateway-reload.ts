@@ -3,11 +3,11 @@ import {
   b2buaPolicyFromConfig, trustPlanFromConfig, formatProblem, readConfigDocumentsStable, reloadConfig, type ConfigProblem, type GatewayConfig,
   type StableReadOptions,
 } from './config/index.js';
-import type { EngineSnapshot } from './engine/engine-snapshot.js';
 import type { Gateway } from './gateway.js';
 import type { Logger } from './log/index.js';
 import type { ProfileInput } from './tls/index.js';
 import { engineListeners, tlsFilePaths, tlsProfileInputs, watchTlsFiles, type TlsFileWatcher } from './startup-tls.js';
+import { ReloadCounts, reloadTlsProfiles } from './gateway-reload-tls.js';
 import { errorProblem, type ConfigReloadReport, type NeedsRestart, type ReloadProblem, type ReloadTrigger, type TlsReloadReport, type TrustReloadReport } from './gateway-reload-types.js';
 import type { TrustPlan } from './config/index.js';
 import { applyTrustPlan } from './reload-trust.js';
@@ -47,7 +47,8 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * admin and other limit changes are reported as needing a restart. Reloads run one at a time, in the order asked.
  */
 export class GatewayReloader {
-  readonly #reloads: Record<string, Record<string, number>> = {};
+  readonly #reloads = new ReloadCounts();
+  readonly #tlsReloads = new ReloadCounts();
   readonly #o: GatewayReloaderOptions;
   /** The configuration the sockets, the control endpoint and the routing mode were started with. */
   readonly #started: GatewayConfig;
@@ -80,16 +81,22 @@ export class GatewayReloader {
   reloadConfig(trigger: ReloadTrigger): Promise<ConfigReloadReport> {
     return this.#serial(async () => {
       const report = await this.#reloadConfig(trigger);
-      const byOutcome = this.#reloads[trigger] ??= {};
-      const outcome = report.ok ? 'applied' : report.problems[0]?.code ?? 'ERR_CONFIG_INVALID';
-      byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
+      this.#reloads.count(trigger, report, 'ERR_CONFIG_INVALID');
       return report;
     });
   }
 
   /** Configuration reloads since start, by trigger and outcome (applied, or the first problem's code). */
   reloadCounts(): Record<string, Record<string, number>> {
-    return structuredClone(this.#reloads);
+    return this.#reloads.snapshot();
+  }
+
+  /**
+   * TLS profile reloads since start, by trigger (file, api, signal) and outcome: each file-watch or API TLS reload,
+   * and the TLS part of a configuration reload that changed the TLS sections.
+   */
+  tlsReloadCounts(): Record<string, Record<string, number>> {
+    return this.#tlsReloads.snapshot();
   }
 
   /**
@@ -120,61 +127,10 @@ export class GatewayReloader {
     return run;
   }
 
-  async #snapshot(): Promise<EngineSnapshot | undefined> {
-    try {
-      return await this.#o.gateway.engineSnapshot();
-    } catch {
-      return undefined;
-    }
-  }
-
+  /** Every TLS reload, alone or inside a configuration reload, goes through here and is counted. */
   async #reloadTls(trigger: ReloadTrigger, config: GatewayConfig, inputs?: ProfileInput[]): Promise<TlsReloadReport> {
-    const { log } = this.#o;
-    const before = await this.#snapshot();
-    const refused = (problems: ReloadProblem[]): TlsReloadReport => {
-      log.warn({ code: 'ERR_TLS_PROFILE_INVALID', trigger, problems }, `trunkgate: TLS reload refused; the running profiles keep serving: ${problems.map((p) => `${p.profile ? `${p.profile}: ` : ''}${p.message}`).join('; ')}`);
-      return {
-        ok: false, trigger, version: before?.tls.version ?? 0, profiles: before?.tls.profiles.map((p) => p.name) ?? [],
-        added: [], removed: [], certificates: [], problems,
-      };
-    };
-    let profiles: ProfileInput[];
-    try {
-      profiles = inputs ?? tlsProfileInputs(config);
-    } catch (e) {
-      return refused([errorProblem(e, 'ERR_CONFIG_INVALID')]);
-    }
-    let r;
-    try {
-      r = await this.#o.gateway.reloadTls(profiles);
-    } catch (e) {
-      return refused([errorProblem(e, 'ERR_ENGINE_WORKER')]);
-    }
-    if (!r.ok) return refused(r.problems.map((p) => ({ code: p.code, message: p.reason, profile: p.profile })));
-    const after = await this.#snapshot();
-    const old = new Map((before?.tls.profiles ?? []).map((p) => [p.name, p]));
-    const now = new Map((after?.tls.profiles ?? []).map((p) => [p.name, p]));
-    const certificates: TlsReloadReport['certificates'] = [];
-    for (const [name, p] of now) {
-      const o = old.get(name);
-      if (!o) continue;
-      if (o.certificate.fingerprint256 !== p.certificate.fingerprint256) {
-        certificates.push({ profile: name, kind: 'server', from: o.certificate.fingerprint256, to: p.certificate.fingerprint256 });
-      }
-      const oc = o.clientCertificate ?? o.certificate;
-      const pc = p.clientCertificate ?? p.certificate;
-      if (oc.fingerprint256 !== pc.fingerprint256 && (o.clientCertificate || p.clientCertificate)) {
-        certificates.push({ profile: name, kind: 'client', from: oc.fingerprint256, to: pc.fingerprint256 });
-      }
-    }
-    const report: TlsReloadReport = {
-      ok: true, trigger, version: r.version, profiles: r.names,
-      added: r.names.filter((n) => !old.has(n)), removed: [...old.keys()].filter((n) => !r.names.includes(n)),
-      certificates, problems: [],
-      ...(r.warnings && r.warnings.length > 0 ? { warnings: r.warnings.map((w) => ({ code: w.code, message: w.reason, profile: w.profile })) } : {}),
-    };
-    log.info({ code: 'EVT_RELOAD_APPLIED', trigger, version: r.version, added: report.added, removed: report.removed, certificates },
-      `trunkgate: TLS profiles reloaded ${trigger === 'file' ? 'from disk' : `by ${trigger}`} (version ${r.version}${certificates.length > 0 ? `; new certificates for ${certificates.map((c) => c.profile).join(', ')}` : ''})`);
+    const report = await reloadTlsProfiles(this.#o.gateway, this.#o.log, trigger, config, inputs);
+    this.#tlsReloads.count(trigger, report, 'ERR_TLS_PROFILE_INVALID');
     return report;
   }
 

@@ -100,6 +100,7 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
           reloadTls: () => reloader.reloadTls('api'),
           reloadConfig: () => reloader.reloadConfig('api'),
           configReloads: () => reloader.reloadCounts(),
+          tlsReloads: () => reloader.tlsReloadCounts(),
           certificates: () => expiry.rows(),
           probeTls: async (r) => probeTls({
             host: r.host, port: r.port, ...(r.sni ? { sni: r.sni } : {}),

@@ -42,6 +42,8 @@ export interface AdminServices {
   reloadConfig(): Promise<ConfigReloadReport>;
   /** Configuration reloads since start (SIGHUP, `trunkgate reload`, the API), by trigger and outcome. */
   configReloads?(): Record<string, Record<string, number>>;
+  /** TLS profile reloads since start (the file watch, `trunkgate reload --tls`, the API, a configuration reload's TLS part), by trigger and outcome. */
+  tlsReloads?(): Record<string, Record<string, number>>;
   /** Every configured certificate (trustpoints and trust stores) with its expiry, as last checked. */
   certificates?(): readonly CertificateRow[];
   /** `trunkgate tls probe` from the running gateway, with a profile of its running configuration. */

@@ -27,6 +27,7 @@ export interface MetricsInput {
   /** The configuration API's writes by operation and outcome. */
   configWrites?: Record<string, Record<string, number>>;
   configReloads?: Record<string, Record<string, number>>;
+  tlsReloads?: Record<string, Record<string, number>>;
 }
 
 type Labels = Record<string, string>;
@@ -248,6 +249,9 @@ export class GatewayMetrics {
     gauge('trunkgate_media_orphans_pending', 'Those sessions whose delete waits now for its instance to answer', [], (i) => orphans(i, (o) => [[{}, o.pending]]));
     counter('trunkgate_config_reloads_total', 'Configuration reloads, by trigger (signal, api, ...) and outcome (applied, or the code of the first problem it was refused for)',
       ['trigger', 'outcome'], (i) => Object.entries(i.configReloads ?? {}).flatMap(([trigger, byOutcome]) =>
+        Object.entries(byOutcome).map(([outcome, n]) => [{ trigger, outcome }, n] as [Labels, number])));
+    counter('trunkgate_tls_reloads_total', 'TLS profile reloads, by trigger (file, api, signal, ...) and outcome (applied, or the code of the first problem it was refused for)',
+      ['trigger', 'outcome'], (i) => Object.entries(i.tlsReloads ?? {}).flatMap(([trigger, byOutcome]) =>
         Object.entries(byOutcome).map(([outcome, n]) => [{ trigger, outcome }, n] as [Labels, number])));
     counter('trunkgate_config_writes_total', 'Configuration API writes, by operation (create, replace, delete) and outcome (done, or the code it was refused with)',
       ['operation', 'outcome'], (i) => Object.entries(i.configWrites ?? {}).flatMap(([operation, byOutcome]) =>

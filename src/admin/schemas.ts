@@ -239,6 +239,8 @@ export const statsSchema = {
     configWrites: { type: 'object', additionalProperties: { type: 'object', additionalProperties: int } },
     /** Configuration reloads, by trigger (signal, api, file) and outcome (applied, or the first problem's code). */
     configReloads: { type: 'object', additionalProperties: { type: 'object', additionalProperties: int } },
+    /** TLS profile reloads, by trigger (file, api, signal) and outcome (applied, or the first problem's code). */
+    tlsReloads: { type: 'object', additionalProperties: { type: 'object', additionalProperties: int } },
     process: { type: 'object', properties: { rss: int, heapTotal: int, heapUsed: int, external: int, arrayBuffers: int } },
   },
 } as const;

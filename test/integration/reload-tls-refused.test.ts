@@ -1,7 +1,9 @@
 // A TLS file the watch reloads and the profile check refuses, on the gateway as `npm start` composes it (planStartup,
 // the engine in its worker thread, the reloader watching the TLS files): the running profile keeps serving. A CRL that
 // has expired, written over the profile's CRL file, is refused (ERR_TLS_CRL_INVALID) and a client's handshake still
-// succeeds under the old CRL; swapped in, it would have failed every handshake (CRL_HAS_EXPIRED).
+// succeeds under the old CRL; swapped in, it would have failed every handshake (CRL_HAS_EXPIRED). A certificate for
+// another key written into the trustpoint folder is refused too, and counted: /metrics and /stats of the admin API
+// (as src/start-command.ts wires it) carry trunkgate_tls_reloads_total{trigger="file",outcome="ERR_PKI_KEY_MISMATCH"} 1.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
+import { startAdmin } from '../../src/admin/index.js';
 import { randomSecret, startGateway } from '../../src/gateway.js';
 import { GatewayReloader } from '../../src/gateway-reload.js';
 import { createCrl, createLocalCa, issueGatewayCertificate } from '../../src/pki/index.js';
@@ -17,6 +20,7 @@ import { planStartup } from '../../src/startup.js';
 import { until } from '../support/until.js';
 import { pingVerdict } from './engine-tls-support.js';
 
+const TOKEN = 'reload-refused-token';
 const ca = createLocalCa({ commonName: 'reload refused CA' });
 const gwCert = issueGatewayCertificate(ca, { domain: 'gw.example.com' });
 const client = issueGatewayCertificate(ca, { domain: 'pbx.example.com' });
@@ -29,6 +33,8 @@ interface Rig {
   reloader: GatewayReloader;
   /** The gateway's log lines, parsed. */
   logs: Record<string, unknown>[];
+  /** GET on the admin API: its body as text. */
+  get(path: string): Promise<string>;
 }
 
 /** A gateway with one mutual-TLS profile (trustpoint folder, trust store, CRL file) and its reloader watching the files. */
@@ -75,8 +81,20 @@ tenants:
   const reloader = new GatewayReloader({ gateway: gw, profilesDir: profiles, config: plan.config, env: {}, log });
   reloader.watchTlsFiles();
   t.after(() => reloader.close());
+  const admin = await startAdmin({
+    engineSnapshot: () => gw.engineSnapshot(), b2buaStats: () => gw.b2bua.stats(),
+    reloadTls: () => reloader.reloadTls('api'), reloadConfig: () => reloader.reloadConfig('api'),
+    configReloads: () => reloader.reloadCounts(), tlsReloads: () => reloader.tlsReloadCounts(),
+  }, { host: '127.0.0.1', port: 0, log: silentLogger(), token: TOKEN, processMetrics: false });
+  t.after(() => admin.close());
+  const get = async (path: string): Promise<string> => {
+    const res = await fetch(`http://127.0.0.1:${admin.address.port}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const text = await res.text();
+    assert.equal(res.status, 200, `${path}: ${text}`);
+    return text;
+  };
   const tlsPort = gw.addresses.sip.find((l) => l.protocol === 'tls')!.port;
-  return { root, tpDir, crlFile, tlsPort, reloader, logs };
+  return { root, tpDir, crlFile, tlsPort, reloader, logs, get };
 }
 
 /** A client with a certificate of the CA: the listener checks it against the profile's CRL. */
@@ -101,3 +119,25 @@ test('an expired CRL written over the profile\'s CRL file is refused; the old CR
   assert.match(problems[0]!.message, /^CRL .*ca\.crl: expired: its nextUpdate 2024-01-08T00:00:00\.000Z has passed$/);
   assert.deepEqual(await clientHello(r.tlsPort), { verdict: 'accepted' }, 'the running CRL still serves');
 });
+
+test('a certificate for another key written into the trustpoint folder: refused, and counted by trigger and outcome', { timeout: 60_000 }, async (t) => {
+  const r = await rig(t);
+  const series = /^trunkgate_tls_reloads_total\{trigger="file",outcome="([^"]+)"\} (\d+)$/gm;
+  assert.deepEqual([...(await r.get('/metrics')).matchAll(series)], [], 'no file reload yet');
+  writeFileSync(join(r.tpDir, 'cert.pem'), issueGatewayCertificate(ca, { domain: 'gw.example.com' }).certPem);
+  // Bounded by the wait's deadline; what is asserted is the counter the watch's reload left.
+  let text = '';
+  await untilAsync(async () => (text = await r.get('/metrics')).match(series) !== null, 'a file reload on /metrics', 15_000);
+  assert.deepEqual([...text.matchAll(series)].map((m) => [m[1], m[2]]), [['ERR_PKI_KEY_MISMATCH', '1']]);
+  const stats = JSON.parse(await r.get('/stats')) as { tlsReloads?: Record<string, Record<string, number>> };
+  assert.deepEqual(stats.tlsReloads, { file: { ERR_PKI_KEY_MISMATCH: 1 } });
+  assert.deepEqual(await clientHello(r.tlsPort), { verdict: 'accepted' }, 'the running certificate still serves');
+});
+
+async function untilAsync(cond: () => Promise<boolean>, what: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}

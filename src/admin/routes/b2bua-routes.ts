@@ -60,6 +60,7 @@ export function b2buaRoutes(services: AdminServices, actions: AdminActions, refu
         adminRefused: refusals.snapshot(),
         ...(services.configStore ? { configWrites: services.configStore.counts() } : {}),
         ...(services.configReloads ? { configReloads: services.configReloads() } : {}),
+        ...(services.tlsReloads ? { tlsReloads: services.tlsReloads() } : {}),
         process: processMemory(),
       };
     });

@@ -21,6 +21,7 @@ export function metricsRoute(services: AdminServices, actions: AdminActions, ref
         ...(services.cdr ? { cdr: services.cdr() } : {}), admin: actions.snapshot(), adminRefused: refusals.snapshot(),
         ...(services.configStore ? { configWrites: services.configStore.counts() } : {}),
         ...(services.configReloads ? { configReloads: services.configReloads() } : {}),
+        ...(services.tlsReloads ? { tlsReloads: services.tlsReloads() } : {}),
       });
       return reply.type(metrics.contentType).send(text);
     });
