@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../common/index.js';
 import { sipErrorStatus } from './bridge-call.js';
+import { sendReinvite, type InviteLeg } from './leg-reinvite.js';
 import type { SessionTimerPolicy } from './policy-types.js';
 
 /**
@@ -104,12 +105,20 @@ export function decideUac(res: HeaderSource, policy: SessionTimerPolicy): { seco
   return { seconds: boundSeconds(se.seconds, policy.minSeSeconds), weRefresh: se.refresher !== 'uas' };
 }
 
-/** What a leg timer needs of a drachtio-srf Dialog. */
-export interface RefreshLeg {
-  local?: { sdp?: string };
-  modify(sdp: string, opts?: { headers?: Record<string, string> }): Promise<unknown>;
+/** What a leg timer needs of a drachtio-srf Dialog: UPDATE by its promise, a re-INVITE through leg-reinvite.ts. */
+export interface RefreshLeg extends InviteLeg {
   request(opts: { method: string; headers?: Record<string, string> }): Promise<{ status: number; get(name: string): string | undefined }>;
+  request(opts: { method: string; headers?: Record<string, string>; body?: string }, callback: Parameters<InviteLeg['request']>[1]): unknown;
 }
+
+/**
+ * RFC 3261 §14.1: after a 491 the re-INVITE is tried again "with a randomly chosen value between 2.1 and 4 seconds"
+ * by the owner of the Call-ID (the gateway on the B leg), "between 0 and 2 seconds" by the other side (the A leg's
+ * caller owns it); a fixed value in each range, and a bounded number of tries before the expiry decides.
+ * https://www.rfc-editor.org/rfc/rfc3261#section-14.1
+ */
+const PENDING_RETRY_MS = { A: 1_000, B: 3_000 } as const;
+const PENDING_RETRIES = 5;
 
 export interface LegTimerOptions {
   leg: RefreshLeg;
@@ -184,7 +193,7 @@ export class LegSessionTimer {
     this.#o.onExpired(this.#o.name, this.#seconds);
   }
 
-  async #sendRefresh(retried = false): Promise<void> {
+  async #sendRefresh(retried = false, pendingTries = 0): Promise<void> {
     if (this.#stopped) return;
     const { leg } = this.#o;
     const headers = { 'Session-Expires': `${this.#seconds};refresher=uac`, Supported: 'timer' };
@@ -199,8 +208,12 @@ export class LegSessionTimer {
         minSe = parseMinSe(res.get('Min-SE'));
         granted = parseSessionExpires(res.get('Session-Expires'));
       } else {
-        await leg.modify(leg.local?.sdp ?? '', { headers });
-        status = 200;
+        // The SDP this leg was last sent and accepted, unchanged, so with the same o= version (RFC 3264 §8; kept
+        // up to date by relay-reinvite.ts and leg-reinvite.ts).
+        const res = await sendReinvite(leg, leg.local?.sdp ?? '', headers);
+        status = res.status;
+        minSe = parseMinSe(res.res?.get('Min-SE'));
+        granted = parseSessionExpires(res.res?.get('Session-Expires'));
       }
     } catch (err) {
       const known = sipErrorStatus(err);
@@ -225,7 +238,12 @@ export class LegSessionTimer {
     // §7.4 / §10: a 422 carries the Min-SE to retry with.
     if (status === 422 && minSe !== undefined && !retried) {
       this.#seconds = boundSeconds(Math.max(this.#seconds, minSe), 1);
-      await this.#sendRefresh(true);
+      await this.#sendRefresh(true, pendingTries);
+      return;
+    }
+    // Glare: an INVITE was in progress on the leg (ours or the far end's), or the far end had one of its own.
+    if (status === 491 && this.#o.method === 'INVITE' && pendingTries < PENDING_RETRIES) {
+      this.#refresh = this.#o.clock.setTimeout(() => void this.#sendRefresh(retried, pendingTries + 1), PENDING_RETRY_MS[this.#o.name]);
       return;
     }
     // Any other answer leaves the session as it was: it ends at its expiry unless refreshed before.

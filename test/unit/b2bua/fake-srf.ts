@@ -91,7 +91,10 @@ export function captureLog(): { log: Logger; lines: Array<Record<string, unknown
   return { log, lines: records };
 }
 
-/** Lets pending promise callbacks run (no timers involved). */
+/**
+ * Lets pending promise callbacks run (no timers involved): every microtask queued until the next turn of the event
+ * loop, however long the chain (a relayed re-INVITE goes through several).
+ */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -99,7 +99,7 @@ test('in the call: a plain re-offer from the srtp: required carrier, and its pla
   assert.deepEqual([sent, r.uas.modified], [[488], []]);
 
   r.uac.modifyAnswer = plain;
-  r.uac.request = async (o) => (r.uac.requests.push(o), { status: 200, body: plain, get: (n: string) => (n === 'Content-Type' ? 'application/sdp' : undefined) });
+  r.uac.others = async () => ({ status: 200, body: plain, get: (n: string) => (n === 'Content-Type' ? 'application/sdp' : undefined) });
   r.uas.emit('modify', inDialog(sdes, { 'Content-Type': 'application/sdp' }), res);
   r.uas.emit('update', inDialog(sdes, { 'Content-Type': 'application/sdp' }), res);
   await flush();

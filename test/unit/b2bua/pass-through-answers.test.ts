@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { srfKnowsStatus } from '../../../src/b2bua/sendable-status.js';
-import { settle, sipError } from './fake-srf.js';
+import { settle } from './fake-srf.js';
 import { offer } from './middleware/place-call-rig.js';
 import { CODE, inDialog, relay } from './pass-through-rig.js';
 
@@ -23,10 +23,12 @@ function answers(failOn: (status: number) => boolean = () => false) {
 test('pass-through: a far end\'s 599 to a relayed INFO, UPDATE or re-INVITE goes back as 500 with a Reason naming 599; its 201 as 200', async () => {
   const r = relay();
   const { sent, res } = answers();
-  r.uac.request = (o) => Promise.resolve({ status: o.method === 'INFO' ? 599 : 201, reason: 'Odd', get: (_n: string) => undefined });
-  r.uac.modify = () => Promise.reject(Object.assign(sipError(599), { reason: 'Odd' }));
+  r.uac.others = (o) => Promise.resolve({ status: o.method === 'INFO' ? 599 : 201, reason: 'Odd', get: (_n: string) => undefined });
+  r.uac.reinvite = () => Promise.resolve({ status: 599, reason: 'Odd', get: (_n: string) => undefined });
   r.uas.emit('info', inDialog('Signal=5', { 'Content-Type': 'application/dtmf-relay' }), res);
+  await settle();
   r.uas.emit('modify', inDialog(offer), res);
+  await settle();
   r.uas.emit('update', inDialog('x', { 'Content-Type': 'text/plain' }), res);
   await settle();
   assert.deepEqual(sent.map((s) => [s.status, s.headers?.Reason]), [

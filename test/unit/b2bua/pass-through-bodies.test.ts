@@ -62,10 +62,7 @@ test('pass-through: with an SRTP policy, a multipart UPDATE (compact Content-Typ
 test('pass-through: a multipart answer from leg B (to an UPDATE or a re-INVITE) is not passed back to leg A: 415', async () => {
   const { media, seen } = recordingMedia();
   const r = relay({ media });
-  r.uac.request = (o) => {
-    r.uac.requests.push(o);
-    return Promise.resolve({ status: 200, body: multipart, get: (n: string) => (n === 'Content-Type' ? MULTIPART : undefined) });
-  };
+  r.uac.others = () => Promise.resolve({ status: 200, body: multipart, get: (n: string) => (n === 'Content-Type' ? MULTIPART : undefined) });
   r.uac.modifyAnswer = multipart;
   const { sent, res } = answers();
   r.uas.emit('update', inDialog(sdp, { 'Content-Type': 'application/sdp' }), res);

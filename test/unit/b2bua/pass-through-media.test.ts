@@ -11,13 +11,12 @@ function leg(answer: string) {
   const sent: string[] = [];
   const l = Object.assign(e, {
     connected: true,
-    modify: async (sdp: string) => {
-      sent.push(`modify ${sdp}`);
-      return answer;
-    },
-    request: async (o: { method: string; body?: string }) => {
+    // drachtio-srf's Dialog.request: the answer as a promise, or to the callback a re-INVITE is sent with (leg-reinvite.ts).
+    request: (o: { method: string; body?: string }, cb?: (err: unknown, res?: unknown) => void) => {
       sent.push(`${o.method} ${o.body ?? ''}`);
-      return { status: 200, body: answer, get: (n: string) => (n === 'Content-Type' ? 'application/sdp' : undefined) };
+      const res = { status: 200, body: answer, get: (n: string) => (n === 'Content-Type' ? 'application/sdp' : undefined) };
+      cb?.(null, res);
+      return Promise.resolve(res);
     },
     destroy: (_o: unknown, cb: (err: unknown) => void) => cb(null),
   });
@@ -46,7 +45,7 @@ test('an anchored call\'s re-INVITE and UPDATE offers and answers go through the
   const r1 = respond();
   a.emitter.emit('modify', req('HOLD-FROM-A'), r1.res);
   await settle();
-  assert.deepEqual(b.sent, ['modify RELAYED-OFFER-A']);
+  assert.deepEqual(b.sent, ['INVITE RELAYED-OFFER-A']);
   assert.deepEqual(r1.out, [{ status: 200, body: 'RELAYED-ANSWER-A' }]);
 
   const r2 = respond();

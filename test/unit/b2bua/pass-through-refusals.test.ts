@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { IN_DIALOG_ALLOW } from '../../../src/b2bua/pass-through.js';
 import { ManualClock } from '../../../src/common/index.js';
 import { RateLimitedLog } from '../../../src/log/index.js';
-import { captureLog, settle, sipError } from './fake-srf.js';
+import { captureLog, settle } from './fake-srf.js';
 import { FakeDialog } from './pipeline-fakes.js';
 import { offer, start } from './middleware/place-call-rig.js';
 import { CODE, inDialog, relay } from './pass-through-rig.js';
@@ -95,11 +95,11 @@ test('pass-through: an UPDATE whose answer keeps no suite the offerer allows get
   assert.deepEqual(r.stats.snapshot().inDialogRefused, { 488: 1 });
 });
 
-test('pass-through: the far end\'s rejection goes back with its own Reason; without one (Dialog.modify hands none over), with one naming it', async () => {
+test('pass-through: the far end\'s rejection goes back with its own Reason; without one, with one naming it', async () => {
   const r = relay({ suites });
   const farReason = 'SIP;cause=403;text="Not on this trunk"';
-  r.uac.request = () => Promise.resolve({ status: 403, reason: 'Forbidden', get: (n: string) => (n === 'Reason' ? farReason : undefined) });
-  r.uac.modify = () => Promise.reject(Object.assign(sipError(491), { reason: 'Request Pending' }));
+  r.uac.others = () => Promise.resolve({ status: 403, reason: 'Forbidden', get: (n: string) => (n === 'Reason' ? farReason : undefined) });
+  r.uac.reinvite = () => Promise.resolve({ status: 491, reason: 'Request Pending', get: () => undefined });
   const { sent, res } = answers();
   r.uas.emit('info', inDialog('Signal=5', { 'Content-Type': 'application/dtmf-relay' }), res);
   r.uas.emit('modify', inDialog(offer), res);
@@ -108,7 +108,7 @@ test('pass-through: the far end\'s rejection goes back with its own Reason; with
     [403, farReason],
     [491, 'SIP;cause=491;text="Request Pending (answered by leg B)"'],
   ]);
-  r.uac.modify = () => Promise.reject(Object.assign(sipError(488), { res: { get: (n: string) => (n === 'Reason' ? 'Q.850;cause=65' : undefined) } }));
+  r.uac.reinvite = () => Promise.resolve({ status: 488, get: (n: string) => (n === 'Reason' ? 'Q.850;cause=65' : undefined) });
   r.uas.emit('modify', inDialog(offer), res);
   await settle();
   assert.equal(sent[2]?.reason, 'Q.850;cause=65');

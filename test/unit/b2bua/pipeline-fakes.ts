@@ -6,6 +6,7 @@ import {
   type PipelineResponse, type PlaceCallSrf, type SendOptions,
 } from '../../../src/b2bua/index.js';
 import type { PermissionCategory } from '../../../src/policy/index.js';
+import type { LegAnswer } from '../../../src/b2bua/leg-reinvite.js';
 import { captureLog, settle } from './fake-srf.js';
 
 export const categories: PermissionCategory[] = [
@@ -118,20 +119,34 @@ export class FakeDialog extends EventEmitter implements PassLeg {
     this.connected = false;
     cb(null);
   }
-  modify(sdp: string): Promise<string> {
-    this.modified.push(sdp);
-    return Promise.resolve(this.modifyAnswer);
-  }
+  /** The far end's answer to a re-INVITE the gateway sends (leg-reinvite.ts): 200 with `modifyAnswer` unless a test says otherwise. */
+  reinvite: (sdp: string, headers?: Record<string, string>) => Promise<LegAnswer> = () => Promise.resolve({
+    status: 200, body: this.modifyAnswer, get: (n: string) => (n === 'Content-Type' ? 'application/sdp' : undefined),
+  });
   /** Status the far end answers a BYE with. */
   byeStatus = 200;
-  request(opts: { method: string; headers?: Record<string, string>; body?: string }) {
-    this.requests.push(opts);
-    if (opts.method === 'BYE') {
-      this.destroyCalls++;
-      this.connected = false;
-      return Promise.resolve({ status: this.byeStatus, get: (_n: string) => undefined as string | undefined });
+  /** The far end's answer to an INFO or UPDATE the gateway sends: 200 without a body unless a test says otherwise. */
+  others?: (opts: { method: string; headers?: Record<string, string>; body?: string }) => Promise<LegAnswer>;
+  /**
+   * drachtio-srf's Dialog.request: a promise of the answer; with a callback (how leg-reinvite.ts sends a re-INVITE),
+   * the callback gets it. A re-INVITE's offer is kept in `modified`, the other requests in `requests`.
+   */
+  request(opts: { method: string; headers?: Record<string, string>; body?: string }, cb?: (err: unknown, res?: LegAnswer) => void): Promise<LegAnswer> {
+    let p: Promise<LegAnswer>;
+    if (opts.method === 'INVITE') {
+      this.modified.push(opts.body ?? '');
+      p = this.reinvite(opts.body ?? '', opts.headers);
+    } else {
+      this.requests.push(opts);
+      if (opts.method === 'BYE') {
+        this.destroyCalls++;
+        this.connected = false;
+      }
+      p = this.others && opts.method !== 'BYE' ? this.others(opts)
+        : Promise.resolve({ status: opts.method === 'BYE' ? this.byeStatus : 200, get: (_n: string) => undefined as string | undefined });
     }
-    return Promise.resolve({ status: 200, get: (_n: string) => undefined as string | undefined });
+    if (cb) p.then((r) => cb(null, r), (err: unknown) => cb(err));
+    return p;
   }
 }
 

@@ -4,7 +4,7 @@ import { ManualClock } from '../../../src/common/index.js';
 import {
   decideUac, decideUas, LegSessionTimer, parseSessionExpires, uacRequestHeaders, uasResponseHeaders, type RefreshLeg,
 } from '../../../src/b2bua/index.js';
-import { settle, sipError } from './fake-srf.js';
+import { settle } from './fake-srf.js';
 
 const policy = { expiresSeconds: 1800, minSeSeconds: 90 };
 const headers = (h: Record<string, string>) => ({ get: (n: string) => h[n] ?? h[n.toLowerCase()] });
@@ -41,17 +41,16 @@ test('B leg: we ask for our interval; the 2xx decides who refreshes, and without
   assert.deepEqual(decideUac(headers({}), policy), { seconds: 1800, weRefresh: true });
 });
 
+/** A leg as drachtio-srf's Dialog.request answers: a promise, or (how leg-reinvite.ts sends a re-INVITE) a callback. */
 class Leg implements RefreshLeg {
   local = { sdp: 'v=0\r\n' };
-  sent: Array<{ method: string; headers?: Record<string, string> }> = [];
+  sent: Array<{ method: string; headers?: Record<string, string>; body?: string }> = [];
   answers: Array<() => Promise<{ status: number; get(n: string): string | undefined }>> = [];
-  modify(_sdp: string, opts?: { headers?: Record<string, string> }): Promise<unknown> {
-    this.sent.push({ method: 'INVITE', ...(opts?.headers ? { headers: opts.headers } : {}) });
-    return this.answers.shift()!();
-  }
-  request(opts: { method: string; headers?: Record<string, string> }) {
+  request(opts: { method: string; headers?: Record<string, string>; body?: string }, cb?: (err: unknown, res?: { status: number; get(n: string): string | undefined }) => void) {
     this.sent.push(opts);
-    return this.answers.shift()!();
+    const p = this.answers.shift()!();
+    if (cb) p.then((r) => cb(null, r), (err: unknown) => cb(err));
+    return p;
   }
 }
 
@@ -90,7 +89,7 @@ test('as refresher: a refresh that is never answered lets the session expire at 
 
 test('as refresher: 481 to the refresh ends the session at once (RFC 4028 §10)', async () => {
   const s = timer({ weRefresh: true, method: 'INVITE' });
-  s.leg.answers.push(() => Promise.reject(sipError(481)));
+  s.leg.answers.push(async () => ({ status: 481, get: () => undefined }));
   s.clock.advance(5_000);
   await settle();
   assert.deepEqual(s.events, ['failed B 481']);
@@ -131,7 +130,7 @@ test('the 2xx to a session refresh carries its Session-Expires back, with Requir
 
 test('as refresher: a 503 to the refresh leaves the session to its expiry; a refresh that cannot be sent at all ends it', async () => {
   const busy = timer({ weRefresh: true, method: 'INVITE' });
-  busy.leg.answers.push(() => Promise.reject(sipError(503)));
+  busy.leg.answers.push(async () => ({ status: 503, get: () => undefined }));
   busy.clock.advance(5_000);
   await settle();
   assert.deepEqual(busy.events, []);
