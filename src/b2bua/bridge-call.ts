@@ -10,7 +10,8 @@ import { writeCdr, writeRingingAbandoned } from './cdr.js';
 import type { CdrRecord } from './cdr-record.js';
 import { addressUser } from '../policy/uri-user.js';
 import { bLegIdentity } from './caller-id.js';
-import { superviseLegs, type BridgeLeg } from './supervise-legs.js';
+import { superviseLegs } from './supervise-legs.js';
+import { passThrough, type PassLeg } from './pass-through.js';
 import { targetUri, uriUser, type BridgeTarget } from './target-uri.js';
 import type { RateLimitedLog } from '../log/index.js';
 import type { B2buaLogCode } from './errors.js';
@@ -31,7 +32,7 @@ export interface BridgeResponse {
 /** What the bridge needs from drachtio-srf: the one call that places the B leg and joins the two. */
 export interface BridgeSrf {
   createB2BUA(req: BridgeRequest, res: BridgeResponse, uri: string, opts: Record<string, unknown>,
-    progress: { cbRequest: (err: unknown, req?: { cancel?(): void }) => void }): Promise<{ uas: BridgeLeg; uac: BridgeLeg }>;
+    progress: { cbRequest: (err: unknown, req?: { cancel?(): void }) => void }): Promise<{ uas: PassLeg; uac: PassLeg }>;
 }
 
 export interface BridgeContext {
@@ -97,7 +98,7 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
   req.on?.('cancel', () => {
     if (!invite.sent) invite.cancel();
   });
-  let legs: { uas: BridgeLeg; uac: BridgeLeg };
+  let legs: { uas: PassLeg; uac: PassLeg };
   try {
     // A fresh options object per call: createB2BUA writes into it. No Call-ID header is given, so
     // drachtio generates a new one for the B leg; reusing the A leg's would route the B-leg INVITE into
@@ -161,6 +162,14 @@ export async function bridgeCall(ctx: BridgeContext, req: BridgeRequest, res: Br
         ...(end.reasonA !== undefined ? { reasonIn: end.reasonA } : {}), ...(end.reasonB !== undefined ? { reasonOut: end.reasonB } : {}),
       });
     },
+  }, legs);
+  // Default deny in the dialog too: without listeners of its own, drachtio-srf's Dialog answers REFER, INFO, MESSAGE,
+  // NOTIFY, PUBLISH and UPDATE 200 and a re-INVITE 200 with the SDP it holds, and nothing reaches the other leg.
+  // pass-through.ts relays re-INVITE, UPDATE and INFO and refuses the rest 405, as on a policy call (connected-call.ts).
+  const sources = { A: req.source_address, B: `${ctx.target.host}:${ctx.target.port}` };
+  passThrough({
+    log, callId, stats, refusals: ctx.refusals, sources,
+    onLegLost: (leg, status) => control.end('leg-lost', sipReason(status, `Leg ${leg} lost: an in-dialog request got ${status}`)),
   }, legs);
   // Cleared in the last moment of its setup, when the caller already had the 200: ended like a connected call.
   if (cleared) control.end(cleared.cause, cleared.reason);

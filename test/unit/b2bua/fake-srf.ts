@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { BridgeLeg, BridgeRequest, BridgeResponse, BridgeSrf } from '../../../src/b2bua/index.js';
+import type { BridgeLeg, BridgeRequest, BridgeResponse, BridgeSrf, PassLeg } from '../../../src/b2bua/index.js';
 import { captureLog as captureWholeLog } from '../../support/log-capture.js';
 
 /** A drachtio-srf Dialog stand-in: records destroy() calls and lets the test answer them. */
@@ -68,15 +68,17 @@ export interface B2buaCall {
 export class FakeSrf implements BridgeSrf {
   calls: B2buaCall[] = [];
   createB2BUA(_req: BridgeRequest, _res: BridgeResponse, uri: string, opts: Record<string, unknown>,
-    progress: { cbRequest: (err: unknown, req?: { cancel?(): void }) => void }): Promise<{ uas: BridgeLeg; uac: BridgeLeg }> {
-    return new Promise((resolve, reject) => this.calls.push({
+    progress: { cbRequest: (err: unknown, req?: { cancel?(): void }) => void }): Promise<{ uas: PassLeg; uac: PassLeg }> {
+    // A FakeLeg has no request(): its BYE goes through destroy() (supervise-legs.ts), which these tests answer; a test
+    // of in-dialog relaying resolves with FakeDialog legs (pipeline-fakes.ts), which have one.
+    return new Promise<{ uas: BridgeLeg; uac: BridgeLeg }>((resolve, reject) => this.calls.push({
       uri, opts, resolve, reject,
       sendInvite: () => {
         let n = 0;
         progress.cbRequest(null, { cancel: () => void n++ });
         return { cancels: () => n };
       },
-    }));
+    })) as Promise<{ uas: PassLeg; uac: PassLeg }>;
   }
 }
 
