@@ -12,6 +12,7 @@ import { addressUser } from '../policy/uri-user.js';
 import { bLegIdentity } from './caller-id.js';
 import { superviseLegs } from './supervise-legs.js';
 import { passThrough, type PassLeg } from './pass-through.js';
+import { sipErrorStatus } from './sip-error.js';
 import { targetUri, uriUser, type BridgeTarget } from './target-uri.js';
 import type { RateLimitedLog } from '../log/index.js';
 import type { B2buaLogCode } from './errors.js';
@@ -57,12 +58,7 @@ function failureLine(ctx: BridgeContext, code: B2buaLogCode, fields: Record<stri
   else ctx.log.warn({ code, ...fields }, msg);
 }
 
-/** The SIP status a failed createB2BUA carries (drachtio-srf's SipError), or undefined for any other error. */
-export function sipErrorStatus(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { name?: unknown; status?: unknown };
-  return e.name === 'SipError' && typeof e.status === 'number' ? e.status : undefined;
-}
+export { sipErrorStatus } from './sip-error.js';
 
 /**
  * Bridges one INVITE to the target with `createB2BUA` and follows the call until both legs are released.

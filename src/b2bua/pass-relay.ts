@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { LimitedLevel, RateLimitedLog } from '../log/index.js';
-import { sipErrorStatus } from './bridge-call.js';
+import { sipErrorStatus } from './sip-error.js';
 import type { CallStats } from './call-stats.js';
 import { answerRefused, type InDialogMedia } from './call-sdp.js';
 import type { LegAnswer, LegRequestOptions } from './leg-reinvite.js';

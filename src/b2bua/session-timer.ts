@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../common/index.js';
-import { sipErrorStatus } from './bridge-call.js';
+import { sipErrorStatus } from './sip-error.js';
 import { sendReinvite, type InviteLeg } from './leg-reinvite.js';
 import type { SessionTimerPolicy } from './policy-types.js';
 
