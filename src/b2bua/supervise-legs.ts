@@ -81,6 +81,11 @@ interface Side {
   name: 'A' | 'B';
   /** The Reason of the BYE that ended this leg (the far end's, the engine's or ours). */
   reason?: string;
+  /**
+   * Our BYE on this leg is out: the leg counts as up until it is answered, and a BYE the other leg's far end sends
+   * meanwhile (crossing ours) must not send it a second one.
+   */
+  byeSent?: boolean;
 }
 
 /**
@@ -184,7 +189,8 @@ export function superviseLegs(ctx: SuperviseContext, legs: { uas: BridgeLeg; uac
     }
   };
   const hangUp = (side: Side, headers?: Record<string, string>): void => {
-    if (!side.up) return;
+    if (!side.up || side.byeSent) return;
+    side.byeSent = true;
     if (headers?.Reason !== undefined) side.reason ??= headers.Reason;
     const leg = side.leg;
     if (typeof leg.request !== 'function') {

@@ -166,3 +166,17 @@ test('supervise-legs: 50 calls a peer lets expire and 50 it loses a leg on: each
   const lines = l.lines.filter((x) => x.msg === 'b2bua: the gateway ends the call');
   assert.deepEqual(lines.map((x) => [x.code, x.cause]), [['ERR_B2BUA_CALL_ENDED', 'session-expired'], ['ERR_B2BUA_CALL_ENDED', 'leg-lost']]);
 });
+
+test('the caller\'s BYE crossing ours (maximum duration) sends no second BYE to the callee: one BYE with the Reason, no failed BYE', () => {
+  const c = call({ maxDurationMs: 60_000 });
+  c.clock.advance(60_000);
+  const reason = 'SIP;cause=200;text="Maximum call duration of 60 s reached"';
+  assert.deepEqual([c.uas.destroyOpts, c.uac.destroyOpts], [[{ headers: { Reason: reason } }], [{ headers: { Reason: reason } }]]);
+  c.uas.remoteBye();
+  assert.equal(c.uac.destroyCalls, 1, 'the callee has our BYE already');
+  c.uac.answerBye();
+  c.uas.answerBye();
+  assert.equal(c.ends.length, 1);
+  assert.deepEqual([c.ends[0]?.cause, c.ends[0]?.byeFailed, c.stats.byeFailed], ['max-duration', 0, 0]);
+  assert.equal(c.lines.filter((l) => l.code === 'ERR_B2BUA_BYE_FAILED').length, 0);
+});
