@@ -37,9 +37,11 @@ export class AttemptAbandoned extends Error {
  * the attempt is abandoned (no answer in time, the call cleared) nothing of it reaches the caller, and a final
  * response it sends with a callback (createUAS's 200 for a B leg that answered after all) fails through that
  * callback, so createB2BUA releases the B leg and settles. Everything else reaches the real response, a status
- * drachtio-srf does not know (a B leg's 607, 184) as its class (sendable-status.ts).
+ * drachtio-srf does not know (a B leg's 607, 184) as its class (sendable-status.ts); `onAnswered` learns of a 2xx
+ * that does.
  */
-export function guardSendFailure(res: PipelineResponse, requestSent: () => boolean, abandoned: () => boolean = () => false): PipelineResponse {
+export function guardSendFailure(res: PipelineResponse, requestSent: () => boolean, abandoned: () => boolean = () => false,
+  onAnswered?: () => void): PipelineResponse {
   return new Proxy(res, {
     get(target, prop, receiver) {
       if (prop === 'send') {
@@ -51,6 +53,7 @@ export function guardSendFailure(res: PipelineResponse, requestSent: () => boole
             return;
           }
           if (status === 500 && !requestSent() && !target.finalResponseSent) return;
+          if (status >= 200 && status < 300) onAnswered?.();
           // createB2BUA's own failures (487 after a CANCEL, 500 for an answer it could not use) get a Reason too.
           const opts = rest[1] as { headers?: Record<string, string> } | undefined;
           if (status >= 300 && OWN_FAILURES[status] !== undefined && !Object.keys(opts?.headers ?? {}).some((h) => h.toLowerCase() === 'reason')) {
@@ -94,13 +97,22 @@ export interface AttemptOptions {
 export function attemptBLeg(o: AttemptOptions): Promise<AttemptResult> {
   const invite = new OutgoingInvite();
   let abandoned = false;
-  const p = o.srf.createB2BUA(o.req, guardSendFailure(o.res, () => invite.sent, () => abandoned), o.uri, o.opts, {
-    cbRequest: invite.onSent,
-  });
+  let answered = false;
+  const p = o.srf.createB2BUA(o.req, guardSendFailure(o.res, () => invite.sent, () => abandoned, () => {
+    answered = true;
+  }), o.uri, o.opts, { cbRequest: invite.onSent });
   return new Promise<AttemptResult>((resolve) => {
     let done = false;
     const abandon = (result: AttemptResult): void => {
       if (done) return;
+      if (answered) {
+        // The caller has had its 200: the B leg answered in time and createB2BUA waits only for the caller's ACK. No
+        // CANCEL can undo an answered INVITE, and releasing both legs here ended an answered call with BYEs without
+        // Reason and a no-answer CDR. The attempt settles as answered; a clear that came meanwhile ends the connected
+        // call with its cause and Reason (middleware/place-call.ts), a no-answer timer has nothing left to time.
+        timer?.cancel();
+        return;
+      }
       done = true;
       abandoned = true;
       timer?.cancel();
@@ -116,9 +128,11 @@ export function attemptBLeg(o: AttemptOptions): Promise<AttemptResult> {
         resolve({ ok: true, legs });
         return;
       }
-      // Answered just as we gave up (the A leg's 200 already on its way): the call has moved on, so both legs are released.
-      legs.uac.destroy(undefined, () => undefined);
-      legs.uas.destroy(undefined, () => undefined);
+      // Answered just as we gave up, the caller's 200 held back (guardSendFailure failed it, so createB2BUA released
+      // the B leg itself); should it resolve anyway, both legs are released.
+      const bye = { headers: { Reason: sipReason(487, 'The call attempt was given up before it was answered') } };
+      legs.uac.destroy(bye, () => undefined);
+      legs.uas.destroy(bye, () => undefined);
     }, (err: unknown) => {
       if (done) return;
       done = true;

@@ -281,6 +281,12 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
       }));
     },
   });
+  // Cleared after the caller had its 200 (b-leg-attempt.ts then settles the attempt as answered): a connected call
+  // ended at once, BYEs with the clear's Reason and a CDR with its answer.
+  if (setup?.cleared && !control.ended) {
+    const c = setup.cleared;
+    control.end(c.cause, c.reasonHeader ?? sipReason(c.status, `Call cleared: ${c.cause}`));
+  }
   const rtpTimeoutMs = policy.media?.rtpTimeoutMs;
   if (media?.session && rtpTimeoutMs && !control.ended) {
     control.onEnd(watchMedia(media.session, clock, rtpTimeoutMs, (s) => control.end('media-timeout', sipReason(408, `No media for ${s} s`))));
