@@ -1,5 +1,6 @@
 import type { B2buaDialPeer, SipTransport, TenantPolicy, UrlScheme } from './policy-types.js';
 import { ROUTE_HEADER } from './policy-types.js';
+import { userPart } from './caller-id.js';
 
 /** One place a B leg can be sent: a dial peer's tenant at one of its sipServer targets. */
 export interface BLegTarget {
@@ -26,16 +27,12 @@ export function parseServer(text: string): { host: string; port: number | undefi
   return port >= 1 && port <= 65_535 ? { host: m[1]!, port } : undefined;
 }
 
-/** The number as a URI user part: only '#' needs escaping among the characters a normalised number keeps. */
-function userPart(number: string): string {
-  return number.replace(/[^0-9A-Za-z+*.\-_]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-}
-
 /**
  * The B-leg Request-URI on a tenant. `sips` is TLS on every hop and names `transport=tls`, because a sips
  * scheme alone does not pick TLS in a drachtio-compatible engine; `sip` over TLS or TCP names its transport.
  * A `tel` tenant gets a SIP URI holding the telephone number with `user=phone`, since a tel URI has no host
- * to send to.
+ * to send to. The number is a user part as caller-id.ts writes the From's: UTF-8 percent-encoded, so the far end
+ * decodes the very number the policy classified (a code point past U+00FF escaped as one byte named another number).
  *
  * RFC 3261 §19.1.6: "a SIP or SIPS URI is created ... the telephone-subscriber ... with the user parameter
  * set to phone".

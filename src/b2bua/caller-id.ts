@@ -53,7 +53,8 @@ function quoted(name: string): string {
 
 /**
  * A number as a SIP URI user part (RFC 3261 §25.1 `user`): what is not unreserved or user-unreserved is
- * percent-encoded, and so are `;` and `?`, which other parsers read as the end of the user.
+ * percent-encoded, each byte of its UTF-8 form (RFC 3986 §2.5), and so are `;` and `?`, which other parsers read as the
+ * end of the user. The B leg's Request-URI user is written by it too (b-leg-target.ts `bLegUri`).
  */
 export function userPart(number: string): string {
   // A lone surrogate has no UTF-8 form (encodeURIComponent would throw): it goes as U+FFFD.

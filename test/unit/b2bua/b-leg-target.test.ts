@@ -41,3 +41,14 @@ test('bLegTargets: dial peers in order, each tenant target in order, a dial peer
     ['2', 'sip:5551234@10.0.0.9:5070;transport=tcp', {}],
   ]);
 });
+
+test('bLegUri: a number with characters past U+00FF decodes at the far end to the number the policy classified', () => {
+  // Escaped one UTF-16 unit as one byte, U+2D19 went out as %2D19, which the carrier read as "-19…", a 900 number.
+  for (const number of ['ⴙ005551234', '’005551234', '１9005551234', '+44 20;x?y#', '\uD800005551234']) {
+    const uri = bLegUri(number, { host: 'trunk.example', port: 5060 }, 'udp', 'sip');
+    const user = /^sip:([^@]*)@trunk\.example:5060$/.exec(uri)?.[1];
+    assert.ok(user !== undefined, uri);
+    assert.match(user, /^[A-Za-z0-9\-_.!~*'()&=+$,/%]*$/, 'only RFC 3261 user characters, the rest escaped');
+    assert.equal(decodeURIComponent(user), number.replace(/[\uD800-\uDFFF]/g, '\uFFFD'), uri);
+  }
+});
