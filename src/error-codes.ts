@@ -112,6 +112,7 @@ export const errorCodes = {
   ERR_B2BUA_PREWARM: 'The warm-up calls the b2bua thread (or an app worker, named in `app`) runs before it takes calls (a throwaway engine and app on loopback ports) failed: it goes on without them, its first calls only slower.',
   ERR_B2BUA_TOO_MANY_HOPS: 'A call arrived with Max-Forwards 0: 483.',
   ERR_B2BUA_DENIED: 'A call refused by the permissions of its TLS peer or tenant: 403 with a Reason.',
+  ERR_B2BUA_NUMBER_INVALID: 'A call whose called number (the Request-URI user, or the To user on a registration trunk) is neither digits with an optional leading + nor a feature code of *, # and digits (`1900p5551234`, `19005551234#`, a letter or a character past ASCII): no permission category can have judged it as the carrier would read it, so 484 with a Reason, before any B leg; counted in `badNumber`, CDR cause `bad-number`, logged once per interval and source. A call to a phone registered through the gateway is exempt: its user part is the phone\'s Contact user.',
   ERR_B2BUA_PEER_HEADER_FORGED: 'A call carried the engine\'s internal peer header without the engine\'s seal: the header is ignored.',
   ERR_B2BUA_NO_TENANT: 'A call arrived on no known tenant: refused.',
   ERR_B2BUA_NO_ROUTE: 'No dial peer matches the called number: 404 with a Reason.',

@@ -83,7 +83,7 @@ export class GatewayMetrics {
         const p = i.b2bua.policy;
         const policy: [string, number][] = !p ? [] : [
           ['403', Object.values(p.deniedByCategory).reduce((a, n) => a + n, 0) + p.unknownPeerRejected + p.noTenant],
-          ['404', p.noRoute], ['483', p.tooManyHops],
+          ['404', p.noRoute], ['483', p.tooManyHops], ['484', p.badNumber ?? 0],
         ];
         // A policy refusal is in the b2bua's failures by status too (so attempted = connected + failed there): the
         // bridge rows are those failures less the policy's.

@@ -211,6 +211,7 @@ export const statsSchema = {
           description: 'what the call policy decided, when it runs',
           additionalProperties: true,
           properties: {
+            badNumber: { ...int, description: 'calls refused 484: the called number is neither digits (an optional leading +) nor a feature code of *, # and digits' },
             refusedAtTenantLimit: { ...int, description: 'calls refused 503: their tenant held its maxCalls' },
             skippedAtLimit: { ...int, description: 'targets passed over: their dial peer or tenant held its maxCalls' },
             refusedAtTargetLimit: { ...int, description: 'calls refused 503: every target was passed over at its limit' },

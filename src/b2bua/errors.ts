@@ -22,6 +22,8 @@ export type B2buaErrorCode =
 export type B2buaLogCode =
   | 'ERR_B2BUA_TOO_MANY_HOPS'
   | 'ERR_B2BUA_DENIED'
+  /** A called number neither digits (an optional leading +) nor a feature code: 484 (middleware/classify-number.ts). */
+  | 'ERR_B2BUA_NUMBER_INVALID'
   | 'ERR_B2BUA_PEER_HEADER_FORGED'
   | 'ERR_B2BUA_NO_TENANT'
   | 'ERR_B2BUA_NO_ROUTE'

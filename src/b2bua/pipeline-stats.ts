@@ -28,6 +28,8 @@ export interface PipelineStatsSnapshot {
   noRoute: number;
   /** 483: Max-Forwards reached 0. */
   tooManyHops: number;
+  /** 484: a called number that is neither digits (with an optional leading +) nor a feature code (middleware/classify-number.ts). */
+  badNumber: number;
   /** 488: no acceptable SRTP suite left in an offer or answer. */
   cryptoRejected: number;
   /** Requests whose tenant could not be determined (403). */
@@ -74,6 +76,7 @@ export class PipelineStats {
   unknownPeerAllowed = 0;
   noRoute = 0;
   tooManyHops = 0;
+  badNumber = 0;
   cryptoRejected = 0;
   noTenant = 0;
   peerHeaderIgnored = 0;
@@ -106,7 +109,7 @@ export class PipelineStats {
     for (const [c, n] of [...this.#denied].sort((a, b) => a[0].localeCompare(b[0]))) deniedByCategory[c] = n;
     return {
       deniedByCategory, unknownPeerRejected: this.unknownPeerRejected, unknownPeerAllowed: this.unknownPeerAllowed,
-      noRoute: this.noRoute, tooManyHops: this.tooManyHops, cryptoRejected: this.cryptoRejected, noTenant: this.noTenant,
+      noRoute: this.noRoute, tooManyHops: this.tooManyHops, badNumber: this.badNumber, cryptoRejected: this.cryptoRejected, noTenant: this.noTenant,
       peerHeaderIgnored: this.peerHeaderIgnored, failovers: this.failovers, skippedDown: this.skippedDown,
       dnsFailures: this.dnsFailures, refusedAtTenantLimit: this.refusedAtTenantLimit, skippedAtLimit: this.skippedAtLimit,
       refusedAtTargetLimit: this.refusedAtTargetLimit, refusedOverTenantRate: this.refusedOverTenantRate, skippedOverRate: this.skippedOverRate,

@@ -2,6 +2,7 @@ export * from './types.js';
 export * from './errors.js';
 export * from './normalize-number.js';
 export * from './classify-number.js';
+export * from './dialable-number.js';
 export * from './match-tls-peer.js';
 export * from './resolve-permissions.js';
 export * from './check-permission.js';

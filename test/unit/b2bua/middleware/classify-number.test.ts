@@ -10,7 +10,6 @@ const cases: Array<[uri: string, number: string, category: string | undefined]> 
   ['tel:+1-800-555-2000;phone-context=example.com', '+18005552000', 'tollFree'],
   ['sip:%2B442071234567@gw.example.com', '+442071234567', 'international'],
   ['sip:999@gw.example.com', '999', undefined],
-  ['sip:gw.example.com', '', undefined],
 ];
 
 for (const [uri, number, category] of cases) {
@@ -25,6 +24,16 @@ for (const [uri, number, category] of cases) {
     assert.equal(req.locals.category, category);
   });
 }
+
+test('classify-number: a Request-URI with no user names no number to dial: 484, nothing further', () => {
+  const d = deps();
+  const req = fakeInvite({ uri: 'sip:gw.example.com' });
+  req.locals = { callId: 'c', startedAt: 0, log: d.deps.log, identities: [] };
+  const res = new FakeRes();
+  classifyNumber(d.deps)(req, res, () => assert.fail('refused'));
+  assert.equal(res.status, 484);
+  assert.equal(d.stats.badNumber, 1);
+});
 
 test('calledUser: no user part, or a URI of another scheme', () => {
   assert.equal(calledUser('sip:host.example'), undefined);

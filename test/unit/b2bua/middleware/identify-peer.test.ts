@@ -101,13 +101,14 @@ test('identify-peer: a peer of another tenant calling a name-registered trunk\'s
     const d = deps(p);
     const req = fakeInvite({ uri: 'sip:trunk2@gw.example.com', headers: { 'X-Trunkgate-Peer': peer, To: '<sip:+442071234567@x>' } });
     let nexts = 0;
-    identifyPeer(d.deps)(req, new FakeRes(), () => nexts++);
-    classifyNumber(d.deps)(req, new FakeRes(), () => nexts++);
-    assert.equal(nexts, 2);
-    return [req.locals?.tenantIn, req.locals?.tenantSource, req.locals?.calledNumber, req.locals?.category];
+    const res = new FakeRes();
+    identifyPeer(d.deps)(req, res, () => nexts++);
+    classifyNumber(d.deps)(req, res, () => nexts++);
+    return [req.locals?.tenantIn, req.locals?.tenantSource, req.locals?.calledNumber, req.locals?.category, nexts, res.status];
   };
-  // A PBX the engine trusts for tenant pbx only: the trunk's tenant, its permissions and the To number stay out of reach.
-  assert.deepEqual(call('tenant=pbx;verified=0;transport=udp'), ['pbx', 'header', 'trunk2', undefined]);
+  // A PBX the engine trusts for tenant pbx only: the trunk's tenant, its permissions and the To number stay out of reach;
+  // its Request-URI user is no number to dial (classify-number.ts): 484.
+  assert.deepEqual(call('tenant=pbx;verified=0;transport=udp'), ['pbx', 'header', 'trunk2', undefined, 1, 484]);
   // The engine named the trunk's own tenant (its connection, its listener): the call is the trunk's, with the To number.
-  assert.deepEqual(call('tenant=named;verified=0;transport=udp'), ['named', 'registration', '+442071234567', 'international']);
+  assert.deepEqual(call('tenant=named;verified=0;transport=udp'), ['named', 'registration', '+442071234567', 'international', 2, undefined]);
 });
