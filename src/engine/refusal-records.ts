@@ -41,7 +41,20 @@ export interface RefusalRecordStats {
   dropped: number;
   /** Retransmissions of an INVITE already recorded, refused again: not a call of their own. */
   retransmissions: number;
+  /** Of `written` and `dropped`, the refusals of sources no tenant trusts (and unparsable INVITEs from no tenant). */
+  outsiders: { perSecond: number; written: number; dropped: number };
 }
+
+/**
+ * Who a refusal's record is charged to. A source no tenant trusts (ERR_ENGINE_UNTRUSTED_SOURCE, or an INVITE the
+ * parser refused from no tenant's source) has its own, smaller bucket and its own memory of recent INVITEs, so
+ * outsiders cannot spend the records of the tenants' refused calls (rate, overload, table full) nor push their
+ * INVITEs out of the memory that keeps a retransmission from being a second record.
+ */
+type RecordClass = 'tenant' | 'outsider';
+
+/** The outsiders' share: a fifth of the rate, at least one a second. */
+const outsiderRate = (perSecond: number): number => Math.max(1, Math.floor(perSecond / 5));
 
 /**
  * A token bucket: `rate` tokens a second up to `burst`, full at the start. The refusals a flood makes are many; the
@@ -78,13 +91,14 @@ export class RefusalRecords implements RefusalReporter {
   readonly #clock: Clock;
   readonly #later: (fn: () => void) => void;
   readonly #lines: RateLimitedLog;
-  readonly #bucket: RecordBucket | undefined;
-  /** Call-ID and top Via of each INVITE recorded lately, with when: insertion order is time order. */
-  readonly #recent = new Map<string, number>();
+  readonly #buckets: Record<RecordClass, RecordBucket> | undefined;
+  /** Per class, the Call-ID and top Via of each INVITE recorded lately, with when: insertion order is time order. */
+  readonly #recent: Record<RecordClass, Map<string, number>> = { tenant: new Map(), outsider: new Map() };
   #batch: RefusalRecord[] = [];
   #scheduled = false;
   #closed = false;
   readonly #stats = { written: 0, dropped: 0, retransmissions: 0 };
+  readonly #outsiders = { written: 0, dropped: 0 };
 
   constructor(o: RefusalRecordsOptions) {
     this.#perSecond = o.deliver ? Math.max(0, o.perSecond ?? 50) : 0;
@@ -92,31 +106,41 @@ export class RefusalRecords implements RefusalReporter {
     this.#clock = o.clock;
     this.#later = o.later ?? ((fn) => setImmediate(fn));
     this.#lines = new RateLimitedLog(o.log, o.clock, { intervalMs: 60_000, perCode: 1 });
-    this.#bucket = this.#perSecond > 0 ? new RecordBucket(this.#perSecond, 2 * this.#perSecond, o.clock.now()) : undefined;
+    const p = this.#perSecond;
+    const now = o.clock.now();
+    this.#buckets = p > 0
+      ? { tenant: new RecordBucket(p, 2 * p, now), outsider: new RecordBucket(outsiderRate(p), 2 * outsiderRate(p), now) }
+      : undefined;
   }
 
   /** Whether refusals become records (a deliverer and a rate above 0). */
   get enabled(): boolean {
-    return this.#bucket !== undefined && !this.#closed;
+    return this.#buckets !== undefined && !this.#closed;
   }
 
   refused(request: SipRequest, flow: Flow, status: number, reason: string, code: RefusalCode, tenant?: string): void {
-    const bucket = this.#bucket;
-    if (bucket === undefined || this.#closed) return;
+    this.#record(code === 'ERR_ENGINE_UNTRUSTED_SOURCE' ? 'outsider' : 'tenant', request, flow, status, reason, code, tenant);
+  }
+
+  #record(kind: RecordClass, request: SipRequest, flow: Flow, status: number, reason: string, code: RefusalCode, tenant?: string): void {
+    const buckets = this.#buckets;
+    if (buckets === undefined || this.#closed) return;
     if (request.method !== 'INVITE' || status < 300 || tagOf(getHeader(request, 'to')) !== undefined) return;
     const now = this.#clock.now();
-    if (this.#seen(request, now)) {
+    if (this.#seen(this.#recent[kind], request, now)) {
       this.#stats.retransmissions++;
       return;
     }
-    if (!bucket.take(now)) {
+    if (!buckets[kind].take(now)) {
       this.#stats.dropped++;
+      if (kind === 'outsider') this.#outsiders.dropped++;
       const limited: EngineErrorCode = 'ERR_ENGINE_REFUSAL_CDR_RATE';
       this.#lines.line('warn', limited, { refusalRecordsDropped: this.#stats.dropped, perSecond: this.#perSecond },
         `more than ${this.#perSecond} refused INVITEs a second: those past it get no CDR (counted in refusalRecords.dropped)`);
       return;
     }
     this.#stats.written++;
+    if (kind === 'outsider') this.#outsiders.written++;
     this.#batch.push(buildRefusalRecord(request, flow, { time: now, status, reason, code, tenant }));
     if (this.#batch.length >= MAX_BATCH) this.#flush();
     else if (!this.#scheduled) {
@@ -131,11 +155,12 @@ export class RefusalRecords implements RefusalReporter {
    * the request as far as it was parsed; a header missing or unreadable there is null in the record.
    */
   badRequest(r: BadRequestReport): void {
-    this.refused(r.request, r.flow, 400, reasonValue(400, r.reason), r.code);
+    this.#record(r.flow.tenant === undefined ? 'outsider' : 'tenant', r.request, r.flow, 400, reasonValue(400, r.reason), r.code);
   }
 
   stats(): RefusalRecordStats {
-    return { perSecond: this.#perSecond, ...this.#stats };
+    const outsiders = { perSecond: this.#perSecond > 0 ? outsiderRate(this.#perSecond) : 0, ...this.#outsiders };
+    return { perSecond: this.#perSecond, ...this.#stats, outsiders };
   }
 
   /** Hands on what is batched, then takes no more. */
@@ -157,18 +182,18 @@ export class RefusalRecords implements RefusalReporter {
   }
 
   /** Whether this INVITE (its Call-ID and top Via, so its branch) was recorded within REMEMBER_MS; remembers it if not. */
-  #seen(request: SipRequest, now: number): boolean {
+  #seen(recent: Map<string, number>, request: SipRequest, now: number): boolean {
     const key = `${(getHeader(request, 'call-id') ?? '').slice(0, MAX_FIELD_CHARS)}\u0000${(topViaText(request) ?? '').slice(0, MAX_FIELD_CHARS)}`;
-    const at = this.#recent.get(key);
+    const at = recent.get(key);
     if (at !== undefined && now - at < REMEMBER_MS) return true;
     // The oldest go first: those past REMEMBER_MS, then, in a table held full, whatever came first.
-    for (const [k, t] of this.#recent) {
-      if (now - t < REMEMBER_MS && this.#recent.size < MAX_REMEMBERED) break;
-      this.#recent.delete(k);
+    for (const [k, t] of recent) {
+      if (now - t < REMEMBER_MS && recent.size < MAX_REMEMBERED) break;
+      recent.delete(k);
     }
-    this.#recent.delete(key);
+    recent.delete(key);
     // Kept up to 32 s: a copy that does not hold the request's header text alive.
-    this.#recent.set(ownString(key), now);
+    recent.set(ownString(key), now);
     return false;
   }
 }

@@ -47,7 +47,7 @@ test('a new INVITE refused 400 by the parser is recorded: status 400, the code, 
     reason: `SIP;cause=400;text="${report.reason}"`, code: 'ERR_SIP_PARSE_HEADER',
   });
   assert.match(out[0]!.reason, /%58-Trunkgate-Peer/);
-  assert.deepEqual(records.stats(), { perSecond: 50, written: 1, dropped: 0, retransmissions: 0 });
+  assert.deepEqual(records.stats(), { perSecond: 50, written: 1, dropped: 0, retransmissions: 0, outsiders: { perSecond: 10, written: 1, dropped: 0 } });
 });
 
 test('the partial requests the parser hands on: two From tags, a bad Request-URI, a bad Call-ID each make one record', () => {
@@ -89,7 +89,7 @@ test('a retransmission (same Call-ID and branch) is no second record; the record
   assert.equal(out.length, 1);
   for (let i = 2; i <= 4; i++) records.badRequest(refusedByParser(request({ branch: `z9hG4bK-b${i}`, callId: `call-${i}@pbx` })));
   assert.deepEqual(out.map((r) => r.callId), ['call-1@pbx', 'call-2@pbx']);
-  assert.deepEqual(records.stats(), { perSecond: 1, written: 2, dropped: 2, retransmissions: 1 });
+  assert.deepEqual(records.stats(), { perSecond: 1, written: 2, dropped: 2, retransmissions: 1, outsiders: { perSecond: 1, written: 2, dropped: 2 } });
 });
 
 test('an OPTIONS, an ACK and an INVITE with a To tag refused 400 by the parser are no calls: no record', () => {
@@ -98,5 +98,5 @@ test('an OPTIONS, an ACK and an INVITE with a To tag refused 400 by the parser a
   records.badRequest(refusedByParser(request({ method: 'ACK' })));
   records.badRequest(refusedByParser(request({ to: '<sip:4000@gw.example>;tag=t1' })));
   assert.equal(out.length, 0);
-  assert.deepEqual(records.stats(), { perSecond: 50, written: 0, dropped: 0, retransmissions: 0 });
+  assert.deepEqual(records.stats(), { perSecond: 50, written: 0, dropped: 0, retransmissions: 0, outsiders: { perSecond: 10, written: 0, dropped: 0 } });
 });

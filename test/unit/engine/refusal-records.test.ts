@@ -59,7 +59,7 @@ test('a refused new INVITE becomes a record, handed on at the end of the turn in
   r.endTurn();
   assert.equal(r.batches.length, 1);
   assert.deepEqual(r.batches[0]!.map((x) => [x.status, x.reason, x.code, x.time]), [[503, REASON, 'ERR_ENGINE_SOURCE_RATE', 1_000_000], [503, REASON, 'ERR_ENGINE_SOURCE_RATE', 1_000_000]]);
-  assert.deepEqual(r.records.stats(), { perSecond: 50, written: 2, dropped: 0, retransmissions: 0 });
+  assert.deepEqual(r.records.stats(), { perSecond: 50, written: 2, dropped: 0, retransmissions: 0, outsiders: { perSecond: 10, written: 0, dropped: 0 } });
 });
 
 test('only new INVITEs answered with a final failure are calls: other methods, in-dialog requests and a 1xx/2xx are not', () => {
@@ -69,7 +69,7 @@ test('only new INVITEs answered with a final failure are calls: other methods, i
   r.records.refused(request(), flow, 200, REASON, 'ERR_ENGINE_SOURCE_RATE');
   r.endTurn();
   assert.equal(r.all().length, 0);
-  assert.deepEqual(r.records.stats(), { perSecond: 50, written: 0, dropped: 0, retransmissions: 0 });
+  assert.deepEqual(r.records.stats(), { perSecond: 50, written: 0, dropped: 0, retransmissions: 0, outsiders: { perSecond: 10, written: 0, dropped: 0 } });
 });
 
 test('past the bucket a refusal gets no record but is counted, with one warn line a minute naming the count', () => {
@@ -77,7 +77,7 @@ test('past the bucket a refusal gets no record but is counted, with one warn lin
   for (let i = 0; i < 20; i++) r.refuse();
   r.endTurn();
   assert.equal(r.all().length, 6, 'the burst, twice the rate');
-  assert.deepEqual(r.records.stats(), { perSecond: 3, written: 6, dropped: 14, retransmissions: 0 });
+  assert.deepEqual(r.records.stats(), { perSecond: 3, written: 6, dropped: 14, retransmissions: 0, outsiders: { perSecond: 1, written: 0, dropped: 0 } });
   const warned = () => r.lines.filter((l) => l['code'] === 'ERR_ENGINE_REFUSAL_CDR_RATE');
   assert.equal(warned().length, 1);
   assert.equal(warned()[0]!['refusalRecordsDropped'], 1);
@@ -109,7 +109,7 @@ test('a retransmission of an INVITE already recorded, refused again, is not a se
   r.refuse(request('INVITE', { branch: 'z9hG4bK-other', callId: 'same@pbx' }));
   r.endTurn();
   assert.deepEqual(r.all().map((x) => x.callId), ['same@pbx', 'same@pbx'], 'a new branch is a new INVITE');
-  assert.deepEqual(r.records.stats(), { perSecond: 1, written: 2, dropped: 0, retransmissions: 1 });
+  assert.deepEqual(r.records.stats(), { perSecond: 1, written: 2, dropped: 0, retransmissions: 1, outsiders: { perSecond: 1, written: 0, dropped: 0 } });
   r.clock.advance(32_000);
   r.refuse(request('INVITE', { branch: 'z9hG4bK-same', callId: 'same@pbx' }));
   r.endTurn();
@@ -123,7 +123,7 @@ test('off: with a rate of 0 or nobody to hand records to, refusals make no recor
     r.endTurn();
     assert.equal(r.all().length, 0);
     assert.equal(r.records.enabled, false);
-    assert.deepEqual(r.records.stats(), { perSecond: 0, written: 0, dropped: 0, retransmissions: 0 });
+    assert.deepEqual(r.records.stats(), { perSecond: 0, written: 0, dropped: 0, retransmissions: 0, outsiders: { perSecond: 0, written: 0, dropped: 0 } });
   }
 });
 
@@ -149,4 +149,25 @@ test('the INVITEs remembered against retransmissions are bounded: past 4,096 wit
   r.refuse(first());
   assert.equal(r.records.stats().retransmissions, 1, 'one more pushed it out: the table holds no more than 4,096');
   assert.equal(r.records.stats().written, 4_098);
+});
+
+test('outsiders have their own bucket and memory: a flood of untrusted sources leaves the tenants\' refused calls their records', () => {
+  const r = rig({ perSecond: 50 });
+  const untrusted = (req = request()): void => r.records.refused(req, flow, 403, 'SIP;cause=403;text="untrusted"', 'ERR_ENGINE_UNTRUSTED_SOURCE');
+  for (let i = 0; i < 300; i++) untrusted();
+  r.endTurn();
+  assert.equal(r.all().length, 20, 'the outsiders\' burst: twice a fifth of 50');
+  // A tenant's INVITE refused for overload still gets its record, and so do its next 99 (the tenants' burst).
+  const tenantInvite = request();
+  r.records.refused(tenantInvite, flow, 503, REASON, 'ERR_ENGINE_OVERLOAD', 'pbx');
+  for (let i = 0; i < 99; i++) r.refuse();
+  r.endTurn();
+  const stats = r.records.stats();
+  assert.equal(r.all().filter((x) => x.code === 'ERR_ENGINE_OVERLOAD').length, 1);
+  assert.equal(stats.written, 120);
+  assert.deepEqual(stats.outsiders, { perSecond: 10, written: 20, dropped: 280 });
+  // The outsiders' 300 INVITEs did not push the tenant's out of the memory: its retransmission is no second record.
+  for (let i = 0; i < 5_000; i++) untrusted();
+  r.records.refused(tenantInvite, flow, 503, REASON, 'ERR_ENGINE_OVERLOAD', 'pbx');
+  assert.equal(r.records.stats().retransmissions, 1);
 });
