@@ -204,6 +204,13 @@ export class GatewayMetrics {
     // setting bounds both, and a family of its own keeps the engine's series and what selects them as they were.
     counter('trunkgate_b2bua_refusal_cdrs_total', 'Calls the b2bua refused before any B leg was tried, by outcome: written (a CDR), dropped (past gateway.limits.refusalCdrsPerSecond, each app a share: no CDR, no cdr line)',
       ['outcome'], (i) => (i.b2bua.refusalCdrs ? [[{ outcome: 'written' }, i.b2bua.refusalCdrs.written], [{ outcome: 'dropped' }, i.b2bua.refusalCdrs.dropped]] : []));
+    // The app workers' supervision (src/b2bua/workers/app-pool.ts), with gateway.workers above 1.
+    counter('trunkgate_app_worker_restarts_total', 'App workers started again after one stopped (gateway.workers)', [],
+      (i) => (i.b2bua.appWorkerRestarts !== undefined ? [[{}, i.b2bua.appWorkerRestarts]] : []));
+    counter('trunkgate_app_workers_unresponsive_total', 'App workers silent while connected past their bound, ended and started again', [],
+      (i) => (i.b2bua.appWorkersUnresponsive !== undefined ? [[{}, i.b2bua.appWorkersUnresponsive]] : []));
+    gauge('trunkgate_app_workers_down', 'App workers with none connected in their place now (stopped, or waiting out their restart backoff)', [],
+      (i) => (i.b2bua.appWorkersDown !== undefined ? [[{}, i.b2bua.appWorkersDown]] : []));
     counter('trunkgate_control_events_total', 'The control port: apps authenticated (appConnects) and gone (appDisconnects), apps and connections refused, socket and listener errors, send buffers overflowed, by name', ['event'],
       (i) => Object.entries(i.engine.control ?? {}).filter(([k]) => k !== 'appsConnected').map(([event, n]) => [{ event }, n]));
     gauge('trunkgate_engine_table_size', 'Entries in the SIP core\'s tables (dialogs, pending transactions)', ['table'],

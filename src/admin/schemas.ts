@@ -206,6 +206,9 @@ export const statsSchema = {
       additionalProperties: true,
       properties: {
         attempted: int, connected: int, completed: int, failed: counts, failedTotal: int, active: int,
+        appWorkerRestarts: { ...int, description: 'app workers (gateway.workers) started again after one stopped' },
+        appWorkersDown: { ...int, description: 'app workers with none connected in their place now (stopped, or waiting out their restart backoff)' },
+        appWorkersUnresponsive: { ...int, description: 'app workers silent while connected past their bound, ended and started again' },
         policy: {
           type: 'object',
           description: 'what the call policy decided, when it runs',

@@ -86,6 +86,12 @@ export interface B2buaStatsSnapshot extends CallStatsSnapshot {
   digestRefused?: DigestRefusalCounts;
   /** Calls refused before any B leg, by whether they got a CDR or were past refusalCdrsPerSecond (refusal-cdr-bucket.ts). */
   refusalCdrs?: RefusalCdrCounts;
+  /** App workers (gateway.workers above 1, workers/app-pool.ts): started again after a stop. */
+  appWorkerRestarts?: number;
+  /** App worker slots with no worker connected now (stopped, waiting out a restart backoff): /health is degraded. */
+  appWorkersDown?: number;
+  /** App workers that went silent while connected and were ended (workers/liveness.ts). */
+  appWorkersUnresponsive?: number;
 }
 
 export interface B2buaApp {

@@ -37,6 +37,8 @@ export function shared<T>(fetch: () => Promise<T>, maxAgeMs: number, clock: Pick
 export function healthRoute(services: AdminServices, warnings: readonly { code: string; message: string }[]): FastifyPluginAsync {
   return async (app) => {
     const listenersDown = shared(async () => (await services.engineSnapshot()).listenersDown ?? [], HEALTH_SNAPSHOT_MAX_AGE_MS);
+    // The app workers with none connected in their slot (src/b2bua/workers/app-pool.ts), read as seldom.
+    const appWorkersDown = shared(async () => services.b2buaStats().appWorkersDown ?? 0, HEALTH_SNAPSHOT_MAX_AGE_MS);
     app.get('/health', {
       schema: {
         summary: 'Liveness of the admin API, and standing warnings of the running configuration (no token asked)', tags: ['meta'],
@@ -44,6 +46,7 @@ export function healthRoute(services: AdminServices, warnings: readonly { code: 
         response: { 200: { type: 'object', properties: {
           status: { type: 'string' },
           listenersDown: { type: 'array', items: listenerDownSchema },
+          appWorkersDown: { type: 'integer', description: 'app workers (gateway.workers) with none connected in their place now: stopped, or waiting out their restart backoff; the other apps take their calls' },
           engine: {
             type: 'object', description: 'the engine the b2bua speaks to: embedded, or a drachtio-server (engine mode external)',
             properties: {
@@ -59,13 +62,16 @@ export function healthRoute(services: AdminServices, warnings: readonly { code: 
       },
     }, async () => {
       // A tenant listener that could not bind leaves the gateway up but degraded: its trunk takes no calls. Against
-      // drachtio-server, a lost control connection does too: the server refuses every new call until it is back.
+      // drachtio-server, a lost control connection does too: the server refuses every new call until it is back. So
+      // does an app worker down: the gateway carries less.
       const engine = services.engine?.();
       const external = engine?.mode === 'external';
       const down = external ? [] : await listenersDown().catch(() => []);
+      const apps = await appWorkersDown().catch(() => 0);
       return {
-        status: down.length > 0 || engine?.connected === false ? 'degraded' : 'ok',
+        status: down.length > 0 || apps > 0 || engine?.connected === false ? 'degraded' : 'ok',
         ...(down.length > 0 ? { listenersDown: down } : {}),
+        ...(apps > 0 ? { appWorkersDown: apps } : {}),
         ...(engine ? { engine } : {}),
         ...(warnings.length > 0 ? { warnings } : {}),
       };

@@ -1,6 +1,5 @@
-import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { GatewayError } from '../../common/index.js';
+import { GatewayError, systemClock, type Clock } from '../../common/index.js';
 import { silentLogger, type LogStyle } from '../../log/index.js';
 import type { B2buaErrorCode } from '../errors.js';
 import { callIdApp, type CallList, type HangUpResult } from '../active-calls.js';
@@ -8,12 +7,15 @@ import type { B2buaPolicy } from '../policy-types.js';
 import { startB2bua, type B2buaApp, type B2buaOptions, type B2buaStatsSnapshot } from '../start-b2bua.js';
 import { SHARED_NAMES_MAX, SharedCallCounts } from '../app-call-counts.js';
 import { spawnAppWorker } from './app-worker.js';
-import { HELD_COPY_MAX, HeldCalls } from './held-calls.js';
 import { sipReason } from '../reason.js';
 import type { CdrRecord } from '../cdr.js';
 import { AppQueries, mergeCallLists } from './app-queries.js';
 import { downKey, type AppPrewarm, type FromAppWorker, type ToAppWorker } from './messages.js';
-import { retiredStats, sumStats } from './sum-stats.js';
+import { sumStats } from './sum-stats.js';
+import { RESTARTS_PER_MINUTE } from './restart-policy.js';
+import { applyHeld, newSlot, retireWorker, type Slot } from './worker-slot.js';
+import { UNRESPONSIVE_MS, watchLiveness } from './liveness.js';
+import { armTerminateFault } from './pool-test-faults.js';
 
 export interface AppPoolOptions extends B2buaOptions {
   policy: B2buaPolicy;
@@ -26,36 +28,25 @@ export interface AppPoolOptions extends B2buaOptions {
   logStyle?: LogStyle;
   /** How long a worker may take to connect (default 10,000 ms). */
   startTimeoutMs?: number;
+  /** How long a connected worker may be silent before it is ended as hung (default UNRESPONSIVE_MS, liveness.ts). */
+  unresponsiveMs?: number;
 }
 
-const RESTARTS_PER_MINUTE = 5;
 /** How long the admin API's call list waits for a worker, and a hang-up (which waits 2 s for the BYEs itself). */
 const LIST_WAIT_MS = 2_000;
 const HANGUP_WAIT_MS = 5_000;
 
-interface Slot {
-  index: number;
-  worker?: Worker;
-  stats?: B2buaStatsSnapshot;
-  /** The counters of this slot's earlier workers, so a restart does not make a counter go back. */
-  retired?: B2buaStatsSnapshot;
-  active: number;
-  /** The pool's copy of the worker's calls, for the records of those it leaves behind (held-calls.ts). */
-  held: HeldCalls;
-  closing: boolean;
-  /** Times started so far. */
-  starts: number;
-  restarts: number[];
-}
-
 /**
  * The b2bua as several apps on the one engine (`gateway.workers`): this thread's app pings the trunks and
  * serves the admin API's views; each worker runs the same pipeline on its own thread. Policy swaps, trunk
- * states, drain and call ends go to every app; counters are summed. A worker that stops on its own is logged
- * and started again (at most 5 times a minute); the engine ends that worker's calls as for any app that went away.
+ * states, drain and call ends go to every app; counters are summed. A worker that stops, or that goes silent for
+ * `unresponsiveMs` and is ended (liveness.ts), is logged and started again (restart-policy.ts: at most 5 times a
+ * minute, then after a backoff); the engine ends that worker's calls as for any app that went away. The start
+ * rejects if any worker does not connect (it stopped, failed or timed out), with every app closed again.
  */
 export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
   const log: Logger = options.log ?? silentLogger();
+  const clock: Clock = options.clock ?? systemClock;
   // The apps count calls per tenant and dial peer together, so a maxCalls holds for the gateway, not per app.
   const counts = options.apps > 1 ? SharedCallCounts.create(options.apps, options.policy) : undefined;
   const countsFull = (): void => {
@@ -68,8 +59,11 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
   const main = await startB2bua({ ...options, app: 0, ...(counts ? { sharedCounts: counts } : {}) });
   if (options.apps <= 1 || !counts) return main;
   let policy = options.policy;
-  const slots: Slot[] = Array.from({ length: options.apps - 1 }, (_, i) => ({ index: i + 1, active: 0, held: new HeldCalls(), closing: false, starts: 0, restarts: [] }));
+  const slots: Slot[] = Array.from({ length: options.apps - 1 }, (_, i) => newSlot(i + 1));
   let closed = false;
+  /** Until every worker first connected: a worker that stops meanwhile fails the start, and is not started again. */
+  let starting = true;
+  const counters = { appWorkerRestarts: 0, appWorkersUnresponsive: 0 };
   let draining: number | undefined;
   const queries = new AppQueries();
 
@@ -94,32 +88,38 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
     });
     slot.worker = worker;
     const timeoutMs = options.startTimeoutMs ?? 10_000;
-    const timer = setTimeout(() => {
+    // Settled once: connected, failed, timed out, or stopped before it connected (each ends the worker, whose exit
+    // below then restarts it if the pool runs).
+    let settled = false;
+    const fail = (message: string): void => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
       void worker.terminate();
-      reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_WORKER', `app worker ${slot.index} did not connect within ${timeoutMs} ms`));
-    }, timeoutMs);
+      reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_WORKER', message));
+    };
+    const timer = setTimeout(() => fail(`app worker ${slot.index} did not connect within ${timeoutMs} ms`), timeoutMs);
     worker.on('message', (m: FromAppWorker) => {
+      slot.lastSeen = clock.now();
       if (queries.answer(m)) return;
       if (m.type === 'ready') {
         clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        slot.live = !slot.closing && !closed;
+        slot.restarts.connected(clock.now());
         if (draining !== undefined) worker.postMessage({ type: 'drain', retryAfterSeconds: draining } satisfies ToAppWorker);
         armTerminateFault(slot, worker, log);
         resolve();
       } else if (m.type === 'failed') {
-        clearTimeout(timer);
-        reject(new GatewayError<B2buaErrorCode>('ERR_B2BUA_WORKER', `app worker ${slot.index} failed to start: ${m.message} [${m.code}]`));
+        fail(`app worker ${slot.index} failed to start: ${m.message} [${m.code}]`);
       } else if (m.type === 'warmed') {
         log.info({ app: slot.index, calls: m.calls, completed: m.completed, ms: m.ms }, 'b2bua: app worker warmed before it connects');
       } else if (m.type === 'warmFailed') {
         const code: B2buaErrorCode = 'ERR_B2BUA_PREWARM';
         log.warn({ code, app: slot.index, err: m.message }, 'b2bua: app worker warm-up failed; it connects without it');
       } else if (m.type === 'held') {
-        const full = slot.held.notCopied > 0;
-        slot.held.apply(m.changes);
-        if (!full && slot.held.notCopied > 0) {
-          log.warn({ code: 'ERR_B2BUA_HELD_COPY_FULL' satisfies B2buaErrorCode, app: slot.index, max: HELD_COPY_MAX },
-            `b2bua: the copy of app worker ${slot.index}'s calls is full: calls past ${HELD_COPY_MAX} would get no record if it were lost`);
-        }
+        applyHeld(slot, m.changes, log);
       } else if (m.type === 'stats') {
         slot.stats = m.stats;
         slot.active = m.active;
@@ -131,34 +131,33 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
     });
     worker.on('error', (err) => log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, err }, `b2bua: app worker ${slot.index} failed`));
     worker.on('exit', (code) => {
-      clearTimeout(timer);
+      fail(`app worker ${slot.index} exited (${code}) before it connected`);
       queries.dropWorker(worker);
-      if (slot.worker === worker) slot.worker = undefined;
-      if (slot.stats) {
-        const last = retiredStats(slot.stats);
-        slot.retired = slot.retired ? sumStats(slot.retired, [last]) : last;
-        slot.stats = undefined;
-      }
-      slot.active = 0;
+      if (slot.worker !== worker) return;
+      retireWorker(slot);
       const lost = recordLost(slot);
       // The engine ends the calls the worker held: their slots in the shared counts go with them.
       counts.clearApp(slot.index);
-      if (slot.closing || closed) {
+      // Closing, or the pool's start failing (it closes every app, this one is not started again).
+      if (slot.closing || closed || starting) {
         if (lost.recorded > 0) log.warn({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code, ...lost }, `b2bua: app worker ${slot.index} closed with calls it had not recorded; ${lost.recorded} recorded from the pool's copy`);
         return;
       }
-      const now = Date.now();
-      slot.restarts = slot.restarts.filter((t) => now - t < 60_000);
-      if (slot.restarts.length >= RESTARTS_PER_MINUTE) {
-        log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code, ...lost }, `b2bua: app worker ${slot.index} stopped ${RESTARTS_PER_MINUTE} times in a minute; left stopped, the other apps take the calls`);
-        return;
+      const next = slot.restarts.stopped(clock.now());
+      const recorded = lost.recorded > 0 ? ` (${lost.recorded} recorded from the pool's copy)` : '';
+      if (next.backoff) {
+        log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code, retryInMs: next.delayMs, ...lost },
+          `b2bua: app worker ${slot.index} stopped ${RESTARTS_PER_MINUTE} times in a minute${recorded}; starting it again in ${next.delayMs / 1000} s, the other apps take the calls meanwhile`);
+      } else {
+        log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code, ...lost },
+          `b2bua: app worker ${slot.index} stopped (exit ${code}); its calls were ended by the engine${recorded}; starting it again`);
       }
-      slot.restarts.push(now);
-      log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, exitCode: code, ...lost },
-        `b2bua: app worker ${slot.index} stopped (exit ${code}); its calls were ended by the engine${lost.recorded > 0 ? ` (${lost.recorded} recorded from the pool's copy)` : ''}; starting it again`);
-      setTimeout(() => {
-        if (!closed) start(slot).catch((err: unknown) => log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, err }, `b2bua: app worker ${slot.index} did not come back`));
-      }, 1000).unref();
+      clock.setTimeout(() => {
+        if (closed) return;
+        counters.appWorkerRestarts++;
+        // Its stop, if it does not connect, comes through its exit above, as any other.
+        start(slot).catch((err: unknown) => log.warn({ code: 'ERR_B2BUA_WORKER', app: slot.index, err }, `b2bua: app worker ${slot.index} did not come back`));
+      }, next.delayMs);
     });
   });
 
@@ -185,6 +184,7 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
 
   const closeWorker = (slot: Slot): Promise<void> => {
     slot.closing = true;
+    slot.live = false;
     const w = slot.worker;
     if (!w) return Promise.resolve();
     return new Promise((resolve) => {
@@ -205,6 +205,18 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
     await main.close();
     throw e;
   }
+  starting = false;
+  // A worker stuck (its thread never yields) keeps its control connection and its share of new calls: it is ended,
+  // and its exit above writes its calls' records, lets the engine end them and starts it again.
+  const stopLiveness = watchLiveness({
+    clock, slots, silentMs: options.unresponsiveMs ?? UNRESPONSIVE_MS,
+    onSilent: (slot, silentForMs) => {
+      counters.appWorkersUnresponsive++;
+      log.error({ code: 'ERR_B2BUA_WORKER', app: slot.index, silentForMs, calls: slot.held.size },
+        `b2bua: app worker ${slot.index} unresponsive: nothing from it for ${silentForMs} ms; ending it (its calls are recorded from the pool's copy)`);
+      void slot.worker?.terminate();
+    },
+  });
   log.info({ apps: options.apps }, `b2bua: ${options.apps} apps on the engine (this thread and ${slots.length} workers)`);
 
   const workerActive = (): number => slots.reduce((n, s) => n + s.active, 0);
@@ -262,23 +274,16 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       if (a?.type !== 'hangUp') throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_WORKER', `app worker ${app} did not answer a hang-up within ${HANGUP_WAIT_MS} ms`);
       return a.result;
     },
-    stats: () => sumStats(main.stats(), slots.flatMap((s) => [s.retired, s.stats].filter((x): x is B2buaStatsSnapshot => x !== undefined))),
+    stats: () => ({
+      ...sumStats(main.stats(), slots.flatMap((s) => [s.retired, s.stats].filter((x): x is B2buaStatsSnapshot => x !== undefined))),
+      ...counters, appWorkersDown: slots.filter((s) => !s.live && !s.closing).length,
+    }),
     close: async () => {
       if (closed) return;
       closed = true;
+      stopLiveness();
       await Promise.all(slots.map(closeWorker));
       await main.close();
     },
   };
-}
-
-/**
- * Tests only (NODE_ENV `test`): TRUNKGATE_TEST_APP_FAULT=`terminate:<ms>` terminates app worker 1, the first time it
- * runs, that long after it connected: the worker goes with no exit handler run, as one out of memory does.
- */
-function armTerminateFault(slot: Slot, worker: Worker, log: Logger): void {
-  const m = /^terminate:(\d{1,6})$/.exec(process.env.TRUNKGATE_TEST_APP_FAULT ?? '');
-  if (process.env.NODE_ENV !== 'test' || !m || slot.index !== 1 || slot.starts !== 1) return;
-  log.warn({ fault: m[0], app: slot.index }, 'app pool: test fault armed');
-  setTimeout(() => void worker.terminate(), Number(m[1])).unref();
 }

@@ -124,14 +124,19 @@ async function warmUp(p: AppPrewarm, post: (m: FromAppWorker) => void): Promise<
 }
 
 /**
- * Tests only (NODE_ENV `test`): TRUNKGATE_TEST_APP_FAULT=`exit:<ms>` stops app worker 1, the first time it runs,
- * that long after it connected, so the pool's restart can be tested on a real gateway process. Ignored otherwise.
+ * Tests only (NODE_ENV `test`): TRUNKGATE_TEST_APP_FAULT stops app worker 1 that long after it connected, so the pool's
+ * supervision (app-pool.ts) can be tested on real workers. `exit:<ms>`: it exits, the first time it runs. `crash:<ms>`:
+ * it exits every time it runs (a crash loop). `hang:<ms>`: its thread stops yielding, the first time it runs, while
+ * its control connection stays open (a hung app). Ignored otherwise.
  */
 function injectTestFault(input: AppWorkerInput, log: ReturnType<typeof createLogger>): void {
-  const m = /^exit:(\d{1,6})$/.exec(process.env.TRUNKGATE_TEST_APP_FAULT ?? '');
-  if (process.env.NODE_ENV !== 'test' || !m || input.index !== 1 || input.restarts > 0) return;
+  const m = /^(exit|crash|hang):(\d{1,6})$/.exec(process.env.TRUNKGATE_TEST_APP_FAULT ?? '');
+  if (process.env.NODE_ENV !== 'test' || !m || input.index !== 1 || (m[1] !== 'crash' && input.restarts > 0)) return;
   log.warn({ fault: m[0] }, 'app worker: test fault armed');
-  setTimeout(() => process.exit(3), Number(m[1]));
+  setTimeout(() => {
+    if (m[1] !== 'hang') process.exit(3);
+    for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+  }, Number(m[2]));
 }
 
 if (!isMainThread && (workerData as Record<string, unknown> | null)?.[MARK] === true) {
