@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { startAdmin, type AdminServer } from './admin/index.js';
 import type { CdrErrorCode, CdrSink } from './cdr/index.js';
 import { isGatewayError, startIdleMemoryRelease } from './common/index.js';
-import { ADMIN_CAUSE, ADMIN_REASON } from './b2bua/active-calls.js';
+import { ADMIN_CAUSE, ADMIN_REASON, EXIT_CAUSE, EXIT_REASON } from './b2bua/active-calls.js';
 import { compileProfile } from './cli/tls-probe.js';
 import { probeTls, validateCipherName } from './tls/index.js';
 import { ConfigStore } from './config/write/index.js';
@@ -32,10 +32,13 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
   const log = createLogger({ level: envLevel ?? 'info', ...logStyle });
   let started: Gateway | undefined;
   let exiting = false;
-  // Every exit once the gateway may hold CDRs: the file and the database get their bounded time first.
+  // Every exit once the gateway may hold CDRs: the calls still up or ringing, in every app, get theirs (the app
+  // workers die with the process, so theirs are written here from the pool's copy, src/b2bua/workers/app-pool.ts),
+  // then the file and the database get their bounded time.
   const exit = (code: number): void => {
     if (exiting) return;
     exiting = true;
+    if (started) abandonCallsAtExit(started, code, log);
     void closeCdrsBeforeExit(started?.cdr, log).finally(() => process.exit(code));
   };
   try {
@@ -172,6 +175,22 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
     if (code === 'ERR_CONFIG_INVALID') console.error(e instanceof Error ? e.message : String(e));
     log.fatal({ err: e, code }, 'trunkgate: failed to start');
     exit(1);
+  }
+}
+
+/**
+ * The process exits with calls still up or ringing (a stop that finished has none left): each gets its CDR now,
+ * cause gateway-exit (EXIT_CAUSE), ended at this moment, counted in one line. A failure here (the exit may come
+ * from an uncaught error) is logged, and the exit goes on.
+ */
+export function abandonCallsAtExit(gw: Pick<Gateway, 'b2bua'>, exitCode: number, log: Logger): number {
+  try {
+    const calls = gw.b2bua.abandonCalls(EXIT_CAUSE, EXIT_REASON);
+    if (calls > 0) log.warn({ calls, cause: EXIT_CAUSE, exitCode }, `trunkgate: exiting with ${calls} call(s) up or ringing; each recorded with cause ${EXIT_CAUSE}`);
+    return calls;
+  } catch (err) {
+    log.error({ err, code: 'ERR_GATEWAY_UNCAUGHT', exitCode }, 'trunkgate: the records of the calls up at exit could not all be written (those written are in the cdr log lines)');
+    return 0;
   }
 }
 

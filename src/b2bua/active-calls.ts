@@ -11,6 +11,14 @@ import type { ActiveCallRow, CallChanges, CallFacts, CallList, CallSetup, HangUp
 export const ADMIN_CAUSE = 'admin';
 export const ADMIN_REASON = sipReason(200, 'Call cleared by the administrator');
 
+/**
+ * The cause a CDR carries for a call up or ringing when the gateway process exits on a fatal error (its engine
+ * gone, an uncaught error, a stop past its time; src/start-command.ts), and the Reason it records: nothing is left
+ * to end its legs, whose far ends find out by their own timers.
+ */
+export const EXIT_CAUSE = 'gateway-exit';
+export const EXIT_REASON = sipReason(503, 'gateway exited');
+
 /** How long a hang-up waits for both legs to be released before it answers `ending`. */
 const HANGUP_WAIT_MS = 2_000;
 

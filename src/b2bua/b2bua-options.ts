@@ -126,7 +126,8 @@ export interface B2buaApp {
   /**
    * This thread is ending with calls up or ringing: each call of this thread's app gets its CDR now, with `cause`,
    * without waiting for BYEs or final answers (ActiveCalls.abandonAll); how many. A pool's app workers do this for
-   * themselves.
+   * themselves when they end on their own; when the process exits they go with it, and the pool writes their calls'
+   * records from its copy of their call lists (workers/app-pool.ts).
    */
   abandonCalls(cause: string, reason: string): number;
   /** With `onCallsChanged`: this app's calls that began, changed or ended since the last time (else nothing). */

@@ -63,6 +63,8 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
   let closed = false;
   /** Until every worker first connected: a worker that stops meanwhile fails the start, and is not started again. */
   let starting = true;
+  /** abandonCalls ran (the process is exiting): the calls in the pool's copies have their records. */
+  let abandoned = false;
   const counters = { appWorkerRestarts: 0, appWorkersUnresponsive: 0 };
   let draining: number | undefined;
   const queries = new AppQueries();
@@ -124,6 +126,8 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
         slot.stats = m.stats;
         slot.active = m.active;
       } else if (m.type === 'cdr') {
+        // A call of the pool's copy whose record abandonCalls already wrote (the process is exiting): not twice.
+        if (abandoned && m.held !== null) return;
         // The worker's record goes to the same sink as this thread's: one writer per file and database.
         if (m.held !== null) slot.held.recorded(m.held);
         toSink(m.record, slot.index, 'it is in the worker\'s log line');
@@ -172,9 +176,9 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
    * A worker gone without handing over its calls' records (terminated, out of memory): each call still in the pool's
    * copy gets one now, cause app-lost, with the Reason the engine gave its caller; a `cdr` log line and the sink.
    */
-  const recordLost = (slot: Slot): { recorded: number; notCopied?: number } => {
+  const recordLost = (slot: Slot, cause = 'app-lost', reason = sipReason(503, 'application disconnected')): { recorded: number; notCopied?: number } => {
     const notCopied = slot.held.notCopied;
-    const records = slot.held.takeLost(Date.now(), 'app-lost', sipReason(503, 'application disconnected'));
+    const records = slot.held.takeLost(Date.now(), cause, reason);
     for (const record of records) {
       log.info({ cdr: record, app: slot.index }, 'cdr');
       toSink(record, slot.index, 'it is in the cdr log line');
@@ -255,7 +259,12 @@ export async function startAppPool(options: AppPoolOptions): Promise<B2buaApp> {
       send({ type: 'end', cause, reason });
       return main.endCalls(cause, reason) + workerActive();
     },
-    abandonCalls: (cause: string, reason: string): number => main.abandonCalls(cause, reason),
+    // The process is exiting and its workers go with it, whatever they are doing: each worker's calls are written now,
+    // in this thread, from the pool's copy (a record they post after this is not written twice).
+    abandonCalls: (cause: string, reason: string): number => {
+      abandoned = true;
+      return slots.reduce((n, s) => n + recordLost(s, cause, reason).recorded, main.abandonCalls(cause, reason));
+    },
     takeCallChanges: () => main.takeCallChanges(),
     listCalls: async (limit: number): Promise<CallList> => {
       const asked = slots.filter((s) => s.worker !== undefined).map(async (s) => {
