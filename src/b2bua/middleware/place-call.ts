@@ -153,6 +153,9 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     // The caller ID is the gateway's to set (caller-id.ts), never drachtio-srf's reading of P-Asserted-Identity.
     // A call to a relayed phone goes over the phone's connection or not at all (register-relay.ts `flowRoute`).
     const flow = relayedFlowOf(req);
+    // The tenant's digest credentials are for its trunks: a phone registered through the gateway (relayed-binding.ts)
+    // is a peer that could challenge with any realm and nonce, and would get an answer made with them. None is given.
+    const relayed = flow !== undefined || target.dialPeer.startsWith('registered:');
     const route = flow ? flowRoute(flow, target.headers[ROUTE_HEADER]) : undefined;
     const headers: Record<string, string> = {
       ...target.headers, ...(route !== undefined ? { [ROUTE_HEADER]: route } : {}), ...bLegIdentity(req.get('From'), req.get('Privacy'), locals.callingNumber, target.uri.startsWith('sips:') ? 'sips' : 'sip'),
@@ -163,7 +166,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
       headers,
       passFailure: false,
       ...(aSession?.ok ? { responseHeaders: (r: { status?: number }) => ((r.status ?? 0) >= 200 && (r.status ?? 0) < 300 ? uasResponseHeaders(aSession) : {}) } : {}),
-      ...(tenantOut.digest ? { auth: digestAnswer(tenantOut.digest, log, target.tenant, deps.refusals) } : {}),
+      ...(tenantOut.digest && !relayed ? { auth: digestAnswer(tenantOut.digest, log, target.tenant, deps.refusals) } : {}),
       ...sdp.opts,
     };
     // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
