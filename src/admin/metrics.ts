@@ -99,6 +99,8 @@ export class GatewayMetrics {
       (i) => Object.entries(i.b2bua.policy?.deniedByCategory ?? {}).map(([category, n]) => [{ category }, n]));
     counter('trunkgate_calls_no_route_total', 'Calls refused 404: no dial peer matched', [], (i) => [[{}, i.b2bua.policy?.noRoute ?? 0]]);
     counter('trunkgate_calls_failovers_total', 'B-leg attempts moved on to the next target', [], (i) => [[{}, i.b2bua.policy?.failovers ?? 0]]);
+    counter('trunkgate_calls_b_leg_auth_failed_total', 'B-leg attempts whose trunk answered 401/407 to the gateway\'s credentials (or to a tenant without any): the next target tried, 503 to the caller when none is left', [],
+      (i) => [[{}, i.b2bua.policy?.bLegAuthFailed ?? 0]]);
     counter('trunkgate_calls_limit_refused_total', 'Calls refused 503 at a maxCalls: scope tenant (the calling tenant\'s) or target (every target passed over)',
       ['scope'], (i) => (i.b2bua.policy ? [[{ scope: 'tenant' }, i.b2bua.policy.refusedAtTenantLimit], [{ scope: 'target' }, i.b2bua.policy.refusedAtTargetLimit]] : []));
     counter('trunkgate_calls_limit_skipped_total', 'Targets passed over because their dial peer or tenant held its maxCalls', [],

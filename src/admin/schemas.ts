@@ -215,6 +215,7 @@ export const statsSchema = {
           additionalProperties: true,
           properties: {
             badNumber: { ...int, description: 'calls refused 484: the called number is neither digits (an optional leading +) nor a feature code of *, # and digits' },
+            bLegAuthFailed: { ...int, description: 'B-leg attempts whose trunk answered 401/407 to the gateway\'s credentials (or to a tenant without any)' },
             refusedAtTenantLimit: { ...int, description: 'calls refused 503: their tenant held its maxCalls' },
             skippedAtLimit: { ...int, description: 'targets passed over: their dial peer or tenant held its maxCalls' },
             refusedAtTargetLimit: { ...int, description: 'calls refused 503: every target was passed over at its limit' },

@@ -38,6 +38,8 @@ export interface PipelineStatsSnapshot {
   peerHeaderIgnored: number;
   /** B-leg attempts moved on to the next target after 503/408/a transport failure. */
   failovers: number;
+  /** B-leg attempts whose trunk answered 401/407 to the gateway's credentials, or to a tenant without any (middleware/b-leg-answers.ts). */
+  bLegAuthFailed: number;
   /** Dial peers (or targets) passed over because the OPTIONS ping found their trunk down. */
   skippedDown: number;
   /** `dns:` targets that resolved to nothing (RFC 3263). */
@@ -81,6 +83,7 @@ export class PipelineStats {
   noTenant = 0;
   peerHeaderIgnored = 0;
   failovers = 0;
+  bLegAuthFailed = 0;
   skippedDown = 0;
   dnsFailures = 0;
   readonly outbound: OutboundCounters = { resolvedRefused: 0, srvRecordsCapped: 0, addressesCapped: 0, targetsCapped: 0, resolveDeadline: 0 };
@@ -110,7 +113,7 @@ export class PipelineStats {
     return {
       deniedByCategory, unknownPeerRejected: this.unknownPeerRejected, unknownPeerAllowed: this.unknownPeerAllowed,
       noRoute: this.noRoute, tooManyHops: this.tooManyHops, badNumber: this.badNumber, cryptoRejected: this.cryptoRejected, noTenant: this.noTenant,
-      peerHeaderIgnored: this.peerHeaderIgnored, failovers: this.failovers, skippedDown: this.skippedDown,
+      peerHeaderIgnored: this.peerHeaderIgnored, failovers: this.failovers, bLegAuthFailed: this.bLegAuthFailed, skippedDown: this.skippedDown,
       dnsFailures: this.dnsFailures, refusedAtTenantLimit: this.refusedAtTenantLimit, skippedAtLimit: this.skippedAtLimit,
       refusedAtTargetLimit: this.refusedAtTargetLimit, refusedOverTenantRate: this.refusedOverTenantRate, skippedOverRate: this.skippedOverRate,
       refusedOverTargetRate: this.refusedOverTargetRate, ...(Object.values(this.outbound).some((n) => n > 0) ? { outbound: { ...this.outbound } } : {}),

@@ -1,4 +1,4 @@
-import { isFailoverStatus } from '../../policy/index.js';
+import { printable } from '../../common/printable.js';
 import { legCallIds, type ActiveCalls } from '../active-calls.js';
 import { attemptBLeg, type PlaceCallSrf } from '../b-leg-attempt.js';
 import { sipErrorStatus } from '../bridge-call.js';
@@ -19,6 +19,7 @@ import { watchMedia } from '../media-watch.js';
 import { contentTypeOf, isSdpType } from '../sdp-body.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
 import { answerRefusedLine, bodyNotSdp, handlerFailed, legFailedLine, offerRefusedLine, sessionTooShort } from './call-refusals.js';
+import { legFailure, standardPhrases } from './b-leg-answers.js';
 import { callerCancelled, callFailed } from './call-failed.js';
 import { LegSlots } from './call-limit.js';
 import { LegRates } from './call-rate.js';
@@ -174,7 +175,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     const attemptAt = clock.now();
     rates?.spend(target);
     const r = await attemptBLeg({
-      srf, req, res, uri: target.uri, opts, clock, ...(target.noAnswerMs !== undefined ? { noAnswerMs: target.noAnswerMs } : {}),
+      srf, req, res: standardPhrases(res), uri: target.uri, opts, clock, ...(target.noAnswerMs !== undefined ? { noAnswerMs: target.noAnswerMs } : {}),
       onStart: (giveUp: () => void, sent: () => boolean) => {
         // Cleared while this attempt's offer was prepared: it gives up at once.
         if (setup) (setup.cleared ? giveUp() : (setup.giveUp = giveUp));
@@ -231,23 +232,19 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     if (status === 430 && byEngine) relayedFlowClosed(req);
     const outcome: AttemptOutcome = locals.cancelled && status === 487 ? 'cancelled'
       : byEngine ? (status === 408 ? 'timeout' : 'unreachable') : 'rejected';
-    note(target, attemptAt, outcome, status, farReason);
+    note(target, attemptAt, outcome, status, farReason !== undefined ? printable(farReason) : undefined);
     if (st && minSe !== undefined && !retrySe.has(target)) {
       retrySe.set(target, Math.max(minSe, st.minSeSeconds));
       attempts--;
       queue.unshift(target);
       continue;
     }
-    const reason = (err as { reason?: unknown }).reason;
-    // The far end's own Reason (or the engine's, naming a TLS failure) reaches the caller as it came.
-    const reasonHeader = farReason
-      ?? sipReason(status, `${typeof reason === 'string' ? reason : 'Failed'} (dial peer ${target.dialPeer}, tenant ${target.tenant})`);
-    failure = {
-      status, ...(typeof reason === 'string' ? { reason } : {}), reasonHeader, cause: outcome === 'cancelled' ? 'cancelled' : `b-leg-${status}`,
-      releasedBy: outcome === 'cancelled' ? 'caller' : byEngine ? 'gateway' : 'callee', ...(farReason !== undefined ? { reasonOut: farReason } : {}),
-    };
-    if (outcome === 'cancelled' || !isFailoverStatus(status)) break;
-    legFailedLine(deps, req, target, 'info', { status }, 'b2bua: trunk failed, trying the next dial peer');
+    // The caller gets our phrase and the far end's cause, never its text; a 401/407, 3xx or 422 is mapped (b-leg-answers.ts).
+    const next = legFailure({ status, target, outcome, byEngine, farReason });
+    failure = next.failure;
+    if (next.authFailed) stats.bLegAuthFailed++;
+    if (!next.failover) break;
+    legFailedLine(deps, req, target, 'info', { status }, next.authFailed ? 'b2bua: trunk authentication failed, trying the next dial peer' : 'b2bua: trunk failed, trying the next dial peer');
   }
 
   const out = used ? { tenantOut: used.tenant, transportOut: used.transport, dialPeer: used.dialPeer } : {};

@@ -256,13 +256,22 @@ test('place-call: a B leg that failed on TLS: the engine\'s Reason (expected and
   const s = start('+442071234567', 'pbx', offer, {}, p);
   const tls = 'SIP;cause=503;text="TLS_HANDSHAKE_FAILED name-mismatch: Certificate identity does not match requested domain; '
     + 'ERR_TLS_CERT_ALTNAME_INVALID (expected sip:sbc1.carrier.example, presented dns:other.example)"';
-  const withReason = (status: number) => Object.assign(sipError(status), { res: { get: (n: string) => (n === 'Reason' ? tls : undefined) } });
+  // The engine's own answer (X-Trunkgate-Peer origin=engine) is the gateway's: its Reason goes on as it is.
+  const headers = (origin: string) => ({ reason: tls, 'x-trunkgate-peer': `verified=0;transport=tls${origin}` }) as Record<string, string>;
+  const withReason = (status: number, origin = ';origin=engine') => Object.assign(sipError(status), { res: { get: (n: string) => headers(origin)[n.toLowerCase()] } });
   (await s.srf.attempt(0)).reject(withReason(503));
   (await s.srf.attempt(1)).reject(withReason(503));
   await settle();
   assert.equal(s.res.status, 503);
   assert.equal(s.res.reasonHeader, tls);
   assert.equal(cdrOf(s.lines)!.reason, tls);
+  // The same text from the far end is its own: the caller gets the cause and our phrase (b-leg-answers.ts).
+  const far = start('+442071234567', 'pbx', offer, {}, p);
+  (await far.srf.attempt(0)).reject(withReason(503, ''));
+  (await far.srf.attempt(1)).reject(withReason(503, ''));
+  await settle();
+  assert.equal(far.res.reasonHeader, 'SIP;cause=503;text="Service Unavailable"');
+  assert.equal(cdrOf(far.lines)!.reasonOut, tls);
 });
 
 test('place-call: a BYE of ours answered 408 is a failed teardown: counted, logged with its code, in the CDR; the call still ends', async () => {
