@@ -13,8 +13,8 @@ const MAX_PREFIX_DIGITS = 3;
 
 /**
  * What a normalised called number is: `number` (digits with an optional leading `+`), `feature` (a feature code), or
- * undefined for anything else, which no carrier dials as the policy classified it (`1900p5551234`, `19005551234#`, a
- * letter, a character past ASCII), so the call is refused (middleware/classify-number.ts, 484).
+ * undefined for anything else (`1900p5551234`, `19005551234#`, a name, a character past ASCII), which decidingCategory
+ * classifies by every reading a carrier may make of it.
  */
 export function dialableKind(number: string): 'number' | 'feature' | undefined {
   if (NUMBER.test(number)) return 'number';
@@ -38,15 +38,35 @@ export function featureNumbers(code: string): string[] {
 }
 
 /**
- * The category that decides a call to `number` (normalised; `categories` in the order they are checked): its own
- * category, unless it is a feature code, whose carried numbers are classified too and the first category the
- * permissions deny among them all decides (else its own, else the first any of them is in). Undefined when the number
- * and all it carries are in no category.
+ * What a carrier may read in a called number that is not dialable as written (`1900p5551234`, `19005551234#`,
+ * `011442071234,5`, fullwidth digits, a name with digits): the number in compatibility form (NFKC: `１` is `1`), then its
+ * digits alone with a leading `+` kept, and its digits with `*` and `#` kept (a feature code hidden in decoration).
+ */
+export function readings(number: string): string[] {
+  const n = number.normalize('NFKC');
+  const plus = /^[^0-9]*\+/.test(n) ? '+' : '';
+  const digits = n.replace(/[^0-9]/g, '');
+  const withCodes = n.replace(/[^0-9*#]/g, '');
+  const out = new Set([n, digits === '' ? '' : plus + digits, withCodes]);
+  out.delete('');
+  out.delete(number);
+  return [...out];
+}
+
+/**
+ * The category that decides a call to `number` (normalised; `categories` in the order they are checked). A dialable
+ * number: its own category. A feature code, and a number that is not dialable as written (a name, or digits among
+ * other characters): its own category and those of every number it may carry or be read as (featureNumbers,
+ * readings) are found, and the first the permissions deny decides (else its own, else the first found). So no
+ * decoration or prefix hides a number from a category that denies it; a name without digits (`alice`) is in none.
+ * Undefined when the number and all it carries are in no category.
  */
 export function decidingCategory(number: string, categories: readonly PermissionCategory[], permissions: PermissionSet): string | undefined {
   const own = classifyNumber(number, categories, { ordered: true })?.category.name;
-  if (dialableKind(number) !== 'feature') return own;
-  const found = [own, ...featureNumbers(number).map((n) => classifyNumber(n, categories, { ordered: true })?.category.name)]
+  const kind = dialableKind(number);
+  if (kind === 'number') return own;
+  const forms = kind === 'feature' ? featureNumbers(number) : readings(number).flatMap((r) => (dialableKind(r) === 'feature' ? [r, ...featureNumbers(r)] : [r]));
+  const found = [own, ...forms.map((n) => classifyNumber(n, categories, { ordered: true })?.category.name)]
     .filter((c): c is string => c !== undefined);
   return found.find((c) => !checkPermission(c, permissions).ok) ?? own ?? found[0];
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decidingCategory, dialableKind, featureNumbers, type PermissionCategory } from '../../../src/policy/index.js';
+import { decidingCategory, dialableKind, featureNumbers, readings, type PermissionCategory } from '../../../src/policy/index.js';
 
 const categories: PermissionCategory[] = [
   { name: '900Dialing', order: 20, default: false, patterns: ['^(\\+?1)?900[2-9]\\d{6}$'] },
@@ -35,4 +35,24 @@ test('decidingCategory: a feature prefix cannot hide a denied number; an allowed
   assert.equal(decidingCategory('19005551234', categories, permissions), '900Dialing');
   assert.equal(decidingCategory('12125551234', categories, permissions), 'longDistance');
   assert.equal(decidingCategory('4711', categories, permissions), undefined);
+});
+
+test('readings: the compatibility form, the digits alone with a leading + kept, and the digits with * and #', () => {
+  assert.deepEqual(readings('1900p5551234'), ['19005551234']);
+  assert.deepEqual(readings('19005551234#'), ['19005551234']);
+  assert.deepEqual(readings('１9005551234'), ['19005551234']);
+  assert.deepEqual(readings('+44 20,'), ['+4420', '4420']);
+  assert.deepEqual(readings('p*6719005551234'), ['6719005551234', '*6719005551234']);
+  assert.deepEqual(readings('alice'), []);
+});
+
+test('decidingCategory: decoration does not carry a number past the category that denies it; a name is in none', () => {
+  assert.equal(decidingCategory('1900p5551234', categories, permissions), '900Dialing');
+  assert.equal(decidingCategory('19005551234;foo', categories, permissions), '900Dialing');
+  assert.equal(decidingCategory('１9005551234', categories, permissions), '900Dialing');
+  assert.equal(decidingCategory('p*6719005551234', categories, permissions), '900Dialing');
+  assert.equal(decidingCategory('011442071234,5', categories, permissions), 'international');
+  assert.equal(decidingCategory('x+442071234567', categories, permissions), 'international');
+  assert.equal(decidingCategory('2125551234x', categories, permissions), undefined, 'no category matches its digits either');
+  assert.equal(decidingCategory('alice', categories, permissions), undefined);
 });

@@ -1,5 +1,6 @@
-// A called number must be dialable (digits with an optional leading +, or a feature code): anything else is in no
-// permission category, which would let it through unchecked, read by the carrier as the number it decorates.
+// A called number is classified by every reading a carrier may make of it: decoration around a denied number (a
+// letter, '#', '_', ';', ',', fullwidth digits) does not carry it past the category that denies it; a name without
+// digits is in no category and goes where the dial peers send it; a Request-URI without a user names nothing: 484.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildPipeline, type B2buaPolicy } from '../../../../src/b2bua/index.js';
@@ -33,25 +34,42 @@ async function call(uri: string, mark?: (req: object) => void) {
 }
 
 const decorated = [
-  'sip:19005551234%23@gw', 'sip:1900_5551234@gw', 'sip:1900p5551234@gw', 'sip:19005551234%3Bfoo@gw',
-  'sip:011442071234%2C5@gw', 'sip:+44%2020%207123%204567,@gw', 'sip:%E2%B4%99005551234@gw', 'sip:%EF%BC%919005551234@gw',
-  'sip:alice@gw', 'sip:gw',
-];
+  ['sip:19005551234%23@gw', '900Dialing'], ['sip:1900_5551234@gw', '900Dialing'], ['sip:1900p5551234@gw', '900Dialing'],
+  ['sip:19005551234%3Bfoo@gw', '900Dialing'], ['sip:%EF%BC%919005551234@gw', '900Dialing'], ['sip:p*6719005551234@gw', '900Dialing'],
+  ['sip:011442071234%2C5@gw', 'international'], ['sip:+44%2020%207123%204567,@gw', 'international'], ['sip:x%2B442071234567@gw', 'international'],
+] as const;
 
-for (const uri of decorated) {
-  test(`bad number: ${uri} → 484 with a Reason, no B leg, counted, CDR cause bad-number`, async () => {
+for (const [uri, category] of decorated) {
+  test(`decorated number: ${uri} is read as the number it decorates → 403 ${category}, no B leg`, async () => {
     const c = await call(uri);
-    assert.equal(c.res.status, 484);
-    assert.match(c.res.reasonHeader ?? '', /^SIP;cause=484;text="Called number not dialable/);
+    assert.equal(c.res.status, 403);
+    assert.match(c.res.reasonHeader ?? '', new RegExp(`category ${category}`));
     assert.equal(c.srf.attempts.length, 0, 'no B leg');
-    assert.equal(c.stats.badNumber, 1);
-    assert.equal(c.stats.snapshot().badNumber, 1);
-    assert.deepEqual(c.stats.calls.snapshot().failed, { 484: 1 });
-    const cdr = cdrOf(c.lines)!;
-    assert.equal(cdr.cause, 'bad-number');
-    assert.equal(cdr.status, 484);
-    assert.equal(cdr.releasedBy, 'gateway');
-    assert.ok(c.lines.some((l) => l.code === 'ERR_B2BUA_NUMBER_INVALID'));
+    assert.equal(cdrOf(c.lines)!.cause, `denied:${category}`);
+  });
+}
+
+test('no called number: sip:gw → 484 with a Reason, no B leg, counted, CDR cause bad-number', async () => {
+  const c = await call('sip:gw');
+  assert.equal(c.res.status, 484);
+  assert.match(c.res.reasonHeader ?? '', /^SIP;cause=484;text="No called number/);
+  assert.equal(c.srf.attempts.length, 0, 'no B leg');
+  assert.equal(c.stats.badNumber, 1);
+  assert.equal(c.stats.snapshot().badNumber, 1);
+  assert.deepEqual(c.stats.calls.snapshot().failed, { 484: 1 });
+  const cdr = cdrOf(c.lines)!;
+  assert.equal(cdr.cause, 'bad-number');
+  assert.equal(cdr.status, 484);
+  assert.equal(cdr.releasedBy, 'gateway');
+  assert.ok(c.lines.some((l) => l.code === 'ERR_B2BUA_NUMBER_INVALID'));
+});
+
+for (const [uri, out] of [['sip:alice@gw', 'sip:alice@198.51.100.1:5060'], ['sip:%E2%B4%99005551234@gw', 'sip:%E2%B4%99005551234@198.51.100.1:5060']] as const) {
+  test(`a name, or digits no category denies, goes where the dial peers send it, written as it came: ${uri}`, async () => {
+    const c = await call(uri);
+    assert.equal(c.res.status, undefined, 'no refusal');
+    assert.equal(c.srf.attempts[0]?.uri, out);
+    assert.equal(c.stats.badNumber, 0);
   });
 }
 

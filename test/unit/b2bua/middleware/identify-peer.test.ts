@@ -107,8 +107,8 @@ test('identify-peer: a peer of another tenant calling a name-registered trunk\'s
     return [req.locals?.tenantIn, req.locals?.tenantSource, req.locals?.calledNumber, req.locals?.category, nexts, res.status];
   };
   // A PBX the engine trusts for tenant pbx only: the trunk's tenant, its permissions and the To number stay out of reach;
-  // its Request-URI user is no number to dial (classify-number.ts): 484.
-  assert.deepEqual(call('tenant=pbx;verified=0;transport=udp'), ['pbx', 'header', 'trunk2', undefined, 1, 484]);
+  // its Request-URI user is a name in no category, routed as the dial peers say.
+  assert.deepEqual(call('tenant=pbx;verified=0;transport=udp'), ['pbx', 'header', 'trunk2', undefined, 2, undefined]);
   // The engine named the trunk's own tenant (its connection, its listener): the call is the trunk's, with the To number.
   assert.deepEqual(call('tenant=named;verified=0;transport=udp'), ['named', 'registration', '+442071234567', 'international', 2, undefined]);
 });
