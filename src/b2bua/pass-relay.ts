@@ -5,7 +5,7 @@ import type { CallStats } from './call-stats.js';
 import { answerRefused, type InDialogMedia } from './call-sdp.js';
 import type { LegAnswer, LegRequestOptions } from './leg-reinvite.js';
 import type { SendOptions } from './pipeline-types.js';
-import { failureReason, sipReason } from './reason.js';
+import { failureReason, ownedReason, sipReason, statusPhrase } from './reason.js';
 import { sendableStatus } from './sendable-status.js';
 import { hasTimerTag, parseSessionExpires } from './session-timer.js';
 import type { BridgeLeg } from './supervise-legs.js';
@@ -79,11 +79,12 @@ const MEDIA_FAILED = sipReason(503, 'Media relay failed on an in-dialog offer');
 export const label = (method: string): string => (method === 'INVITE' ? 're-INVITE' : method);
 
 /**
- * The Reason of a failure the other leg answered a relayed request with: that leg's own when it gave one, else one
- * naming the status, the phrase and the leg.
+ * The Reason of a failure the other leg answered a relayed request with: the protocol and cause of that leg's own
+ * Reason when it gave one (reason.ts `ownedReason`: the text a far end wrote, which may name its hosts, never crosses
+ * to the other leg), else one naming the status, its standard phrase and the leg. The far end's phrase is not used.
  */
-export function relayedFailure(status: number, answer: unknown, phrase: string | undefined, to: 'A' | 'B'): SendOptions {
-  return { headers: { Reason: failureReason({ res: answer }) ?? sipReason(status, `${phrase ?? 'Refused'} (answered by leg ${to})`) } };
+export function relayedFailure(status: number, answer: unknown, _phrase: string | undefined, to: 'A' | 'B'): SendOptions {
+  return { headers: { Reason: ownedReason(failureReason({ res: answer })) ?? sipReason(status, `${statusPhrase(status) ?? 'Refused'} (answered by leg ${to})`) } };
 }
 
 /**

@@ -20,7 +20,7 @@ function answers(failOn: (status: number) => boolean = () => false) {
 }
 
 
-test('pass-through: a far end\'s 599 to a relayed INFO, UPDATE or re-INVITE goes back as 500 with a Reason naming 599; its 201 as 200', async () => {
+test('pass-through: a far end\'s 599 to a relayed INFO, UPDATE or re-INVITE goes back as 500 with a Reason naming 599 (not its phrase); its 201 as 200', async () => {
   const r = relay();
   const { sent, res } = answers();
   r.uac.others = (o) => Promise.resolve({ status: o.method === 'INFO' ? 599 : 201, reason: 'Odd', get: (_n: string) => undefined });
@@ -32,8 +32,8 @@ test('pass-through: a far end\'s 599 to a relayed INFO, UPDATE or re-INVITE goes
   r.uas.emit('update', inDialog('x', { 'Content-Type': 'text/plain' }), res);
   await settle();
   assert.deepEqual(sent.map((s) => [s.status, s.headers?.Reason]), [
-    [500, 'SIP;cause=599;text="Odd (answered by leg B)"'],
-    [500, 'SIP;cause=599;text="Odd (answered by leg B)"'],
+    [500, 'SIP;cause=599;text="Refused (answered by leg B)"'],
+    [500, 'SIP;cause=599;text="Refused (answered by leg B)"'],
     [200, undefined],
   ]);
   assert.deepEqual(r.stats.snapshot().inDialogRefused, {}, 'the far end\'s answers are not refusals of ours');
