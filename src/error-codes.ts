@@ -203,6 +203,7 @@ export const errorCodes = {
   ERR_ENGINE_ROUTE_NOT_FOLLOWED: 'A new request with a Route naming another host, outside any dialog the engine proxied: not followed.',
   ERR_ENGINE_SEND_FAILED: 'A request was not sent (transaction cap, name lookup, transport): the app that sent it got NOK; a BYE of the engine\'s own was lost.',
   ERR_ENGINE_NO_DIALOG: 'An in-dialog request (To tag) matching no dialog nor transaction: 481 with a Reason, statelessly, charged to its source.',
+  ERR_ENGINE_DIALOG_SOURCE: "An in-dialog request or ACK naming a dialog the engine knows (its Call-ID and tags) from a source that is neither the dialog's peer (its address, its TCP/TLS connection, its verified TLS identity; a proxied dialog's two ends) nor trusted by the dialog's tenant: 403 with a Reason, statelessly, within the per-source bound on 403s (an ACK dropped), counted (dialogSourceRefused); the dialog, its app and its target never see it.",
   ERR_ENGINE_METHOD_NOT_OFFERED: 'A request outside a dialog of a method no app is offered: 481 for PRACK, 405 with Allow for another known method, 501 for an unknown one; counted.',
   ERR_ENGINE_RELAY_REFUSED: "An in-dialog request of a dialog an app proxied whose Route or Request-URI names a host other than the dialog's other side: 403 with a Reason (an ACK dropped), not relayed, counted.",
   ERR_ENGINE_RELAY_LOOP: "An in-dialog request of a dialog an app proxied whose next hop is the gateway's own address: 482 with a Reason (an ACK dropped), not relayed, counted.",

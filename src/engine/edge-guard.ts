@@ -10,6 +10,7 @@ import type { SourceRate } from './source-rate.js';
 import type { SourceTrust } from './source-trust.js';
 import { viaKey, type OverloadGuard } from './overload.js';
 import type { RefusalReporter } from './refusal-record.js';
+import { fromDialogPeer, type DialogPeer } from './core/dialog-peer.js';
 
 export interface EdgeGuardDeps {
   transport: TransportLayer;
@@ -23,10 +24,17 @@ export interface EdgeGuardDeps {
   /** Retry-After (seconds) on the 503 a source over its rate or a shed INVITE gets; read at each (the engine's is a getter a reload changes). */
   readonly retryAfterSeconds: number;
   /**
-   * The core's dialogs: whether an in-dialog request has one, and the count of the strays answered 481 here (those
-   * that did not, and CANCELs for no INVITE). Absent: no check.
+   * The core's dialogs (core/edge-dialogs.ts): who may send in the dialog an in-dialog request names (`dialogPeer`;
+   * a core with only `knowsDialog` names no peer, and its dialogs' requests are judged as new ones), the count of the
+   * strays answered 481 here (those that name none, and CANCELs for no INVITE), and of the requests refused here for
+   * coming from neither their dialog's peer nor its tenant's sources. Absent: no check.
    */
-  dialogs?: { knowsDialog?(request: SipRequest): boolean; strayInDialog?(request: SipRequest, flow: Flow): void };
+  dialogs?: {
+    knowsDialog?(request: SipRequest): boolean;
+    dialogPeer?(request: SipRequest): DialogPeer | undefined;
+    strayInDialog?(request: SipRequest, flow: Flow): void;
+    dialogSourceRefused?(request: SipRequest, flow: Flow, tenant: string | undefined): void;
+  };
   /** Where each refusal sent is told, for the CDR of a refused call (refusal-records.ts). */
   records?: RefusalReporter | undefined;
 }
@@ -37,6 +45,9 @@ const RATE_REASON = reasonHeader(503, 'source over its request rate');
 const OVERLOAD_REASON = reasonHeader(503, 'overloaded');
 const NO_DIALOG_REASON = reasonHeader(481, 'no such dialog');
 const NO_INVITE_REASON = reasonHeader(481, 'no such transaction');
+const DIALOG_SOURCE_REASON = reasonHeader(403, 'not from the dialog\'s peer');
+/** A dialog a core without `dialogPeer` knows: who may send in it is not known. */
+const UNKNOWN_PEER: DialogPeer = { ends: [] };
 
 /**
  * The checks in front of the SIP core, in order: the trusted-source check (a new request from a source no tenant
@@ -52,6 +63,13 @@ const NO_INVITE_REASON = reasonHeader(481, 'no such transaction');
  * to an INVITE's claimed source ten times), so made-up dialogs cannot fill the transaction table. A CANCEL that
  * matches no INVITE server transaction, with a To tag or without, is such a stray too: it cancels nothing, and
  * each one let through made a transaction and a 481, unjudged and uncharged when it carried a To tag.
+ *
+ * An in-dialog request or ACK that names a dialog the core knows (by Call-ID and tags, which anyone who saw the call
+ * may copy) must come from that dialog's peer (core/dialog-peer.ts: its address, its TCP/TLS connection, its
+ * verified TLS identity; a proxied dialog's two ends) or from a source the dialog's tenant trusts (a carrier's
+ * other nodes); when the dialog's peer is not known it is judged as a new request. Any other is refused here,
+ * statelessly: 403 with a Reason, within the bound on 403s per source (an ACK dropped), counted in the core
+ * (`dialogSourceRefused`, ERR_ENGINE_DIALOG_SOURCE): it never reaches the dialog, its app or its target.
  */
 export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUser {
   const { trust, rate, overload, records } = deps;
@@ -66,14 +84,27 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
     if (retryAfterHeader.value !== s) retryAfterHeader = header('Retry-After', s);
     return retryAfterHeader;
   };
-  const knowsDialog = deps.dialogs?.knowsDialog?.bind(deps.dialogs);
+  const dialogs = deps.dialogs;
+  const knows = dialogs?.knowsDialog?.bind(dialogs);
+  const peerOf = dialogs?.dialogPeer?.bind(dialogs) ?? (knows && ((r: SipRequest) => (knows(r) ? UNKNOWN_PEER : undefined)));
   return {
     onMessage: (m, raw, flow) => {
       let admitted = flow;
       let judged = trust === undefined;
-      const stray = knowsDialog !== undefined && isStray(m, flow, deps.transactions, knowsDialog);
-      if (trust) {
-        const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? deps.listenerTenant(flow.listenerId) : undefined, stray);
+      const named = peerOf !== undefined && namesDialog(m, deps.transactions);
+      const peer = named ? peerOf(m as SipRequest) : undefined;
+      const stray = peerOf !== undefined && (named ? peer === undefined && (m as SipRequest).method !== 'ACK' : isStrayCancel(m, flow, deps.transactions));
+      if (peer !== undefined && peer.ends.length > 0) {
+        const tenant = fromDialogPeer(peer, flow) ? true : trust && trustingTenant(peer, flow, trust);
+        if (tenant !== true) {
+          const r = m as SipRequest;
+          dialogs!.dialogSourceRefused?.(r, flow, tenant ?? peer.ends[0]?.tenant);
+          if (r.method !== 'ACK' && (trust ? trust.refuseInDialog(flow) : 'reject') === 'reject') reply(r, flow, 403, 'Forbidden', [DIALOG_SOURCE_REASON]);
+          return;
+        }
+        judged = true;
+      } else if (trust) {
+        const verdict = trust.judge(m, flow, flow.listenerId !== undefined ? deps.listenerTenant(flow.listenerId) : undefined, stray || peer !== undefined);
         if (!verdict.admit) {
           if (verdict.action === 'reject') {
             reply(m as SipRequest, flow, 403, 'Forbidden', [UNTRUSTED_REASON]);
@@ -85,7 +116,7 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
         // A stream connection's flow is shared by its messages: the tenant goes on a copy.
         if (verdict.tenant !== undefined && flow.tenant !== verdict.tenant) admitted = { ...flow, tenant: verdict.tenant };
       }
-      if (flow.connectionId !== undefined && earnsUse(m, judged, knowsDialog !== undefined)) deps.transport.markUsed(flow);
+      if (flow.connectionId !== undefined && earnsUse(m, judged, peerOf !== undefined)) deps.transport.markUsed(flow);
       const watched = (rate?.enabled === true || overload?.enabled === true) && (stray || chargeable(m, deps.transactions));
       if (watched && rate?.enabled) {
         const v = rate.take(flow);
@@ -132,17 +163,38 @@ function earnsUse(m: SipMessage, judged: boolean, dialogsChecked: boolean): bool
 }
 
 /**
- * An in-dialog request (To tag; not ACK or CANCEL) with no server transaction yet that matches no dialog; or a CANCEL
- * with no server transaction yet (a retransmission goes to its own) that matches no INVITE server transaction (§9.2)
- * that came from where it comes from (src/sip/transaction/cancel-source.ts): one from elsewhere is judged, charged
- * and answered as a CANCEL for nothing. A CANCEL that matches goes on to the core, which matches it the same way
- * (network-cancel.ts).
+ * An in-dialog request (To tag; not CANCEL) with no server transaction yet, or an ACK with a To tag: it goes to the
+ * dialog it names, if any (a retransmission goes to its own transaction).
  */
-function isStray(m: SipMessage, flow: Flow, transactions: TransactionLayer, knowsDialog: (request: SipRequest) => boolean): boolean {
-  if (m.kind !== 'request' || m.method === 'ACK') return false;
-  if (m.method === 'CANCEL') return !transactions.hasServerTransaction(m) && transactions.findInviteServerTransaction(m, flow) === undefined;
-  if (toTagOf(m) === undefined) return false;
-  return !transactions.hasServerTransaction(m) && !knowsDialog(m);
+function namesDialog(m: SipMessage, transactions: TransactionLayer): m is SipRequest {
+  if (m.kind !== 'request' || m.method === 'CANCEL' || toTagOf(m) === undefined) return false;
+  return m.method === 'ACK' || !transactions.hasServerTransaction(m);
+}
+
+/**
+ * A CANCEL with no server transaction yet (a retransmission goes to its own) that matches no INVITE server
+ * transaction (§9.2) that came from where it comes from (src/sip/transaction/cancel-source.ts): one from elsewhere
+ * is judged, charged and answered as a CANCEL for nothing. A CANCEL that matches goes on to the core, which matches
+ * it the same way (network-cancel.ts).
+ */
+function isStrayCancel(m: SipMessage, flow: Flow, transactions: TransactionLayer): boolean {
+  if (m.kind !== 'request' || m.method !== 'CANCEL') return false;
+  return !transactions.hasServerTransaction(m) && transactions.findInviteServerTransaction(m, flow) === undefined;
+}
+
+/**
+ * Whether a tenant of the dialog trusts `flow` (true), else the tenant it was judged by: each end's own (the
+ * tenant its request was admitted for), or else the one whose sources have the end's address.
+ */
+function trustingTenant(peer: DialogPeer, flow: Flow, trust: SourceTrust): true | string | undefined {
+  let judgedBy: string | undefined;
+  for (const e of peer.ends) {
+    const tenant = e.tenant ?? trust.tenantOf(e.address);
+    if (tenant === undefined) continue;
+    if (trust.trustedBy(tenant, flow)) return true;
+    judgedBy ??= tenant;
+  }
+  return judgedBy;
 }
 
 /**

@@ -1,5 +1,7 @@
+import type { Logger } from 'pino';
 import { GatewayError } from '../common/index.js';
-import type { ListenerSpec, TransportLayerOptions } from '../sip/transport/index.js';
+import type { ListenerInfo, ListenerSpec, TransportLayerOptions } from '../sip/transport/index.js';
+import { udpKernelQueue } from '../sip/transport/udp-queue.js';
 import type { EngineListenerOptions, TransportLimits } from './engine-options.js';
 import type { EngineTls } from './engine-tls.js';
 
@@ -49,5 +51,30 @@ export function transportLimitOptions(tl: TransportLimits): Partial<TransportLay
       ...(tl.maxMessageBytes !== undefined ? { maxMessageBytes: tl.maxMessageBytes } : {}),
       ...(tl.maxHeaders !== undefined ? { maxHeaders: tl.maxHeaders } : {}),
     } } : {}),
+  };
+}
+
+/**
+ * The overload guard's reading of the kernel's receive queues of the engine's UDP listeners (udp-queue.ts), as they
+ * are open now (`listeners`, undefined before they open; a listener bound on retry changes them). A socket table
+ * too long to read every 100 ms turns the reading off, with one warn line: the other signs go on.
+ */
+export function udpListenerQueue(listeners: () => readonly ListenerInfo[] | undefined, log: Pick<Logger, 'warn'>): () => ReturnType<typeof udpKernelQueue> | undefined {
+  let ports: Set<number> | undefined;
+  let portsOf: readonly ListenerInfo[] | undefined;
+  let off = false;
+  return () => {
+    if (off) return undefined;
+    const now = listeners();
+    if (portsOf !== now) ports = undefined;
+    portsOf = now;
+    ports ??= now ? new Set(now.filter((l) => l.protocol === 'udp').map((l) => l.port)) : undefined;
+    const q = ports && ports.size > 0 ? udpKernelQueue(ports) : undefined;
+    if (q?.truncated) {
+      off = true;
+      log.warn({ code: 'ERR_ENGINE_OVERLOAD' }, 'the kernel\'s UDP socket table is too long to read every 100 ms: overload control goes on without the UDP backlog');
+      return undefined;
+    }
+    return q;
   };
 }

@@ -9,7 +9,7 @@ import { ControlServer, DEFAULT_CONTROL_PORT } from './control-server.js';
 import { warmEngineThread, type LoopbackWarmUp } from './prewarm.js';
 import { EngineCore as SipCore } from './core/index.js';
 import { EngineTls } from './engine-tls.js';
-import { listenerSpecs, transportLimitOptions } from './engine-listeners.js';
+import { listenerSpecs, transportLimitOptions, udpListenerQueue } from './engine-listeners.js';
 import type { ProfileInput, ReloadResult } from '../tls/index.js';
 import { SourceTrust, type SourceTrustOptions, type TrustReloadResult } from './source-trust.js';
 import type { ProxyIdentityTenant } from './core/proxy-identity.js';
@@ -17,7 +17,6 @@ import { SourceRate } from './source-rate.js';
 import { edgeGuard } from './edge-guard.js';
 import { OverloadGuard } from './overload.js';
 import { LoadSampler } from './load-sampler.js';
-import { udpKernelQueue } from '../sip/transport/udp-queue.js';
 import { StageTimes } from './core/stage-times.js';
 import { ThreadLoad } from '../common/thread-load.js';
 import { RefusalRecords } from './refusal-records.js';
@@ -53,8 +52,11 @@ export class Engine {
   readonly refusalRecords: RefusalRecords;
   readonly #load: LoadSampler;
   readonly #log: Logger;
-  /** Tenant of each listener, by listener id (read once the listeners are open). */
-  #listenerTenants = new Map<string, string | undefined>();
+  /**
+   * Tenant of each listener, by listener id, from the specs: known before any binds, since a listener receives as
+   * soon as it is bound, while the others still bind (transport-layer.ts `start`) or on a retry.
+   */
+  readonly #listenerTenants: ReadonlyMap<string, string | undefined>;
   #state: EngineState = 'new';
   #addresses: EngineAddresses | undefined;
   #closing: Promise<void> | undefined;
@@ -81,6 +83,7 @@ export class Engine {
     const tls = options.tls ? new EngineTls(options.tls, log.child({ component: 'tls' })) : undefined;
     this.tls = tls;
     const listeners = listenerSpecs(options.listen, tls);
+    this.#listenerTenants = new Map(listeners.map((l) => [l.id, l.tenant]));
     const tl = options.transportLimits ?? {};
     const stages = this.stages = new StageTimes();
     const records = this.refusalRecords = new RefusalRecords({
@@ -99,16 +102,18 @@ export class Engine {
       ...(tl.maxTransactionWaits !== undefined ? { maxWaiting: tl.maxTransactionWaits } : {}),
       onRefusedAtCap: (request, flow, reason) => records.refused(request, flow, 503, reason, 'ERR_SIP_TRANSACTION_LIMIT'),
     });
+    this.transactions.setRetryAfterSeconds(this.#retryAfterSeconds);
     this.transport.on('badRequest', (r) => records.badRequest(r));
     // A TLS 1.3 server may refuse our client certificate after we sent on the connection: fail those requests now.
     this.transport.on('flowFailed', (connectionId, err) => void this.transactions.failFlow(connectionId, err));
     this.registry = new AppRegistry({ log: log.child({ component: 'control' }) });
     this.#configuredNames = configuredNames(options.trust);
     const deps: EngineCoreDeps = { hub: this.registry, transport: this.transport, transactions: this.transactions, clock: sipClock, log };
-    const core = options.createCore ? options.createCore(deps) : new SipCore({
+    const sipCore = options.createCore ? undefined : new SipCore({
       ...deps, log: log.child({ component: 'core' }), ...(options.limits ? { limits: options.limits } : {}), stages,
       proxyIdentity: proxyIdentityRules(options.trust), refusals: records, isConfiguredName: (name) => this.#configuredNames.has(name),
     });
+    const core: ClosableEngineCore = sipCore ?? options.createCore!(deps);
     this.core = core;
     // A reset TCP/TLS connection ends the dialogs on it (the app hears an unsolicited BYE and ends the other leg);
     // one we opened that the peer closed has its dialogs probed.
@@ -129,30 +134,14 @@ export class Engine {
     });
     this.overload = overload;
     backlogMs = () => overload.receiveQueueMs;
-    let udpPorts: Set<number> | undefined;
-    let portsOf: EngineAddresses | undefined;
-    let queueOff = false;
     this.#load = new LoadSampler((w) => overload.window(w), {
-      queue: () => {
-        if (queueOff) return undefined;
-        if (portsOf !== this.#addresses) udpPorts = undefined; // a listener bound on retry changes them
-        portsOf = this.#addresses;
-        udpPorts ??= this.#addresses ? new Set(this.#addresses.sip.filter((l) => l.protocol === 'udp').map((l) => l.port)) : undefined;
-        const q = udpPorts && udpPorts.size > 0 ? udpKernelQueue(udpPorts) : undefined;
-        if (q?.truncated) {
-          // A host with this many UDP sockets is not read ten times a second; the other signs go on.
-          queueOff = true;
-          log.warn({ code: 'ERR_ENGINE_OVERLOAD' }, 'the kernel\'s UDP socket table is too long to read every 100 ms: overload control goes on without the UDP backlog');
-          return undefined;
-        }
-        return q;
-      },
+      queue: udpListenerQueue(() => this.#addresses?.sip, log),
       datagramsRead: () => this.transport.stats().datagramsIn,
     });
     const retryAfter = (): number => this.#retryAfterSeconds; // the edge guard reads it at each refusal: a reload changes it
     this.transport.setUser(edgeGuard(user, {
       transport: this.transport, transactions: this.transactions, trust: this.trust, rate: this.rate, overload: this.overload,
-      listenerTenant: (id) => this.#listenerTenants.get(id), get retryAfterSeconds() { return retryAfter(); }, dialogs: this.core,
+      listenerTenant: (id) => this.#listenerTenants.get(id), get retryAfterSeconds() { return retryAfter(); }, dialogs: sipCore ?? core,
       records,
     }));
     this.control = new ControlServer({
@@ -189,7 +178,6 @@ export class Engine {
       if (this.#prewarmCalls > 0) await warmEngineThread(this.#prewarmCalls, this.#loopbackWarmUp, this.#log);
       if (this.#listenWhen) await this.#listenWhen;
       const sip = await this.transport.start();
-      this.#listenerTenants = new Map(sip.map((l) => [l.id, l.tenant]));
       const control = await this.control.listen();
       this.#addresses = { sip, control };
     } catch (e) {
@@ -212,9 +200,13 @@ export class Engine {
     this.core.drain?.(retryAfterSeconds);
   }
 
-  /** Retry-After (gateway.limits.retryAfterSeconds, reloadable) of every 503 the engine sends past a table cap, a source's rate or overload; drain keeps its own. */
+  /**
+   * Retry-After (gateway.limits.retryAfterSeconds, reloadable) of every 503 the engine sends past a table cap (the
+   * transaction layer's too), a source's rate, overload or an app's silence; drain keeps its own.
+   */
   setRetryAfterSeconds(seconds: number): void {
     this.#retryAfterSeconds = seconds;
+    this.transactions.setRetryAfterSeconds(seconds);
     this.core.setRetryAfterSeconds?.(seconds);
   }
 
@@ -253,7 +245,6 @@ export class Engine {
     if (this.#state !== 'started') return { bound: [], stillFailed: this.transport.failedListeners() };
     const r = await this.transport.retryFailedListeners();
     for (const l of r.bound) {
-      this.#listenerTenants.set(l.id, l.tenant);
       try {
         if (l.protocol === 'tls') this.tls?.reapply(l.id, this.#applyTls);
       } catch (e) {

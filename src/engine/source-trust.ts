@@ -160,8 +160,9 @@ export class SourceTrust {
    * whatever its To tag.
    */
   judge(message: SipMessage, flow: Flow, listenerTenant: string | undefined, stray = false): TrustVerdict {
-    // Responses match our own client transactions or are dropped there; in-dialog requests (To tag) of a dialog
-    // go to it; ACK is never answered. New requests and stray in-dialog ones are judged here.
+    // Responses match our own client transactions or are dropped there; in-dialog requests (To tag) and ACKs of a
+    // known dialog are held to its peer or its tenant's sources by the edge (edge-guard.ts, trustedBy); ACK is never
+    // answered. New requests and stray in-dialog ones are judged here.
     if (message.kind !== 'request' || message.method === 'ACK' || (!stray && hasToTag(message))) return { admit: true };
     const source = flow.remoteAddress;
     const type = isIP(source) === 6 ? 'ipv6' : 'ipv4';
@@ -200,10 +201,53 @@ export class SourceTrust {
       remote: source, listener: flow.listenerId, protocol: flow.protocol, tenant: tenant ?? '-', cause,
     }, `request from untrusted source ${source} on ${flow.listenerId ?? '-'} refused (${cause})`, key);
     const judgedBy = tenant !== undefined ? { tenant } : {};
+    const action = this.#bound(plan, flow);
+    return { admit: false, action, cause: action === 'drop' && plan.options.untrusted !== 'drop' ? 'reject-rate' : cause, ...judgedBy };
+  }
+
+  /**
+   * Whether a request from `flow` inside a dialog of `tenant` comes from a source that tenant trusts (edge-guard.ts):
+   * a TLS connection whose certificate verified belongs to the tenant of the profile that checked it, held to the
+   * tenant's written addresses where it restricts TLS; any other source is judged by its address. Not counted.
+   */
+  trustedBy(tenant: string, flow: Flow): boolean {
+    const plan = this.#plan;
+    const source = flow.remoteAddress;
+    const type = isIP(source) === 6 ? 'ipv6' : 'ipv4';
+    const tlsTenant = flow.protocol === 'tls' && flow.tls?.authorized === true ? flow.tls.tenant : undefined;
+    if (tlsTenant !== undefined) {
+      if (tlsTenant !== tenant) return false;
+      const t = plan.order.find((x) => x.name === tenant);
+      return !t || !t.restrictTls || plan.explicit.get(t.name)!.check(source, type);
+    }
+    return plan.lists.get(tenant)?.check(source, type) === true;
+  }
+
+  /** The first tenant (the default one first) whose trusted sources have `address`, as a shared listener attributes it. */
+  tenantOf(address: string): string | undefined {
+    const plan = this.#plan;
+    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    return plan.order.find((t) => plan.lists.get(t.name)!.check(address, type))?.name;
+  }
+
+  /**
+   * A request inside a known dialog that came from neither its peer nor a source its tenant trusts (edge-guard.ts):
+   * 403 ('reject') or 'drop' as the plan's `untrusted` says, within the same per-source bound on 403s as new
+   * requests; counted per listener as `dialog-source`. Its line is the core's (ERR_ENGINE_DIALOG_SOURCE).
+   */
+  refuseInDialog(flow: Flow): 'reject' | 'drop' {
+    const counted = `${flow.listenerId ?? '-'} dialog-source`;
+    this.#stats.byListener[counted] = (this.#stats.byListener[counted] ?? 0) + 1;
+    return this.#bound(this.#plan, flow);
+  }
+
+  /** 'drop' when the plan drops untrusted sources or this source had its 403s this second, else 'reject'; counted. */
+  #bound(plan: TrustLists, flow: Flow): 'reject' | 'drop' {
     if ((plan.options.untrusted ?? 'reject') === 'drop') {
       this.#stats.dropped++;
-      return { admit: false, action: 'drop', cause, ...judgedBy };
+      return 'drop';
     }
+    const key = sourceKey(flow.remoteAddress);
     const second = Math.floor(this.#clock.now() / 1000);
     let r = this.#rejects.get(key);
     if (!r || r.second !== second) {
@@ -218,10 +262,10 @@ export class SourceTrust {
     }
     if (++r.n > (plan.options.rejectsPerSecondPerSource ?? 5)) {
       this.#stats.dropped++;
-      return { admit: false, action: 'drop', cause: 'reject-rate', ...judgedBy };
+      return 'drop';
     }
     this.#stats.rejected++;
-    return { admit: false, action: 'reject', cause, ...judgedBy };
+    return 'reject';
   }
 
   /** Resolves the plan's host names again and swaps in lists built from them, unless a replace came meanwhile. */

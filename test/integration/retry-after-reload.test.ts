@@ -1,13 +1,16 @@
 /**
  * gateway.limits.retryAfterSeconds changed on a running engine (a configuration reload): every 503 the engine sends
- * from then on carries the new Retry-After, the edge's (a source over its request rate) and the core's (no app to
- * take the request), with the engine in this thread and in its worker thread. Real UDP on loopback; the rate is
- * far below a request a second, so which request the edge refuses is exact.
+ * from then on carries the new Retry-After, the edge's (a source over its request rate), the core's (no app to
+ * take the request, an app that does not answer) and the transaction layer's (past its cap on transactions at work),
+ * with the engine in this thread and in its worker thread. Real UDP on loopback; the rate is far below a request a
+ * second, so which request the edge refuses is exact.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import Srf from 'drachtio-srf';
 import { udpPeer, type UdpPeer } from '../support/udp-peer.js';
 import { startEngine, startEngineWorker } from '../../src/engine/index.js';
+import { until } from '../support/until.js';
 import type { SourceTrustOptions } from '../../src/engine/source-trust.js';
 
 const TRUST: SourceTrustOptions = {
@@ -64,4 +67,42 @@ test('engine in its worker thread: the new Retry-After crosses to the worker bef
     // The worker reads its messages in order: once this answers, the new value is in force.
     await w.snapshot();
   });
+});
+
+interface LooseSrf {
+  on(event: 'connect', fn: (err: Error | null) => void): void;
+  on(event: 'error', fn: () => void): void;
+  connect(opts: { host: string; port: number; secret: string }): void;
+  invite(fn: () => void): void;
+  disconnect(): void;
+}
+
+test('an app that does not answer, and the transaction layer\'s cap: their 503s carry the Retry-After in force', async (t) => {
+  const e = await startEngine({
+    listen: OPTIONS.listen, trust: TRUST, control: { host: '127.0.0.1', port: 0, secret: 'ra' },
+    transportLimits: { maxTransactions: 3 }, limits: { retryAfterSeconds: 7, appAnswerTimeoutMs: 200 },
+  });
+  t.after(() => e.close());
+  // An app that takes INVITEs and never answers one.
+  const srf = new Srf() as unknown as LooseSrf;
+  srf.on('error', () => undefined);
+  srf.invite(() => undefined);
+  await new Promise<void>((resolve, reject) => {
+    srf.on('connect', (err) => (err ? reject(err) : resolve()));
+    srf.connect({ host: '127.0.0.1', port: e.addresses()!.control.port, secret: 'ra' });
+  });
+  t.after(() => srf.disconnect());
+  const port = e.addresses()!.sip[0]!.port;
+  const a = await udpPeer(t, '127.0.0.1');
+  // Each INVITE answered 503 and never ACKed stays at work (Timer H, 32 s): the third one fills the cap of 3.
+  assert.deepEqual(await refusal(a, port, 'z9hG4bKn1'), { retryAfter: '7', reason: 'no answer from the application within 200 ms' });
+  e.setRetryAfterSeconds(42);
+  a.s.send(invite(a, 'z9hG4bKn2'), port, '127.0.0.1');
+  a.s.send(invite(a, 'z9hG4bKn3'), port, '127.0.0.1');
+  assert.deepEqual(await refusal(a, port, 'z9hG4bKn4'), { retryAfter: '42', reason: 'too many transactions at work' }, 'the transaction layer\'s 503');
+  assert.equal(e.transactions.stats().rejectedOverLimit, 1);
+  await until(() => a.got.some((m) => m.startsWith('SIP/2.0 503 ') && m.includes('z9hG4bKn2')), 'the 503 to the second INVITE');
+  const n2 = a.got.find((m) => m.startsWith('SIP/2.0 503 ') && m.includes('z9hG4bKn2'))!;
+  assert.match(n2, /\r\nReason: SIP;cause=503;text="no answer from the application within 200 ms"\r\n/);
+  assert.match(n2, /\r\nRetry-After: 42\r\n/, 'the core\'s 503');
 });

@@ -50,14 +50,23 @@ export class CoreGuard {
     return { status: 503, phrase: 'Service Unavailable', text, retryAfter: this.limits.retryAfterSeconds };
   }
 
-  /** The refusal for a new request from the network when a table is full (counted, logged), else undefined. */
-  admitServer(method: string, flow: Flow): Refusal | undefined {
+  /**
+   * The refusal for a request from the network when a table is full (counted, logged), else undefined. The requests
+   * waiting for an app keep a reserve (a tenth of maxServerTransactions, at least one) that only the in-dialog
+   * requests of existing dialogs (`inDialog`) may use: new requests, however long their apps hold them (a ringing
+   * INVITE waits up to appFinalTimeoutMs), never keep a call's BYE or re-INVITE out. Other in-dialog requests leave
+   * half the reserve to BYEs, which are admitted up to the cap itself.
+   */
+  admitServer(method: string, flow: Flow, inDialog = false): Refusal | undefined {
     const l = this.limits;
-    if ((method === 'INVITE' || method === 'SUBSCRIBE') && this.#dialogsHeld() >= l.maxDialogs) {
+    if (!inDialog && (method === 'INVITE' || method === 'SUBSCRIBE') && this.#dialogsHeld() >= l.maxDialogs) {
       return this.#full('dialogTableFull', `${l.maxDialogs} dialogs`, method, flow);
     }
-    if (this.#sizes.server() >= l.maxServerTransactions) {
-      return this.#full('serverTableFull', `${l.maxServerTransactions} requests waiting for an app`, method, flow);
+    const max = l.maxServerTransactions;
+    const reserve = Math.max(1, Math.floor(max / 10));
+    const room = !inDialog ? max - reserve : method === 'BYE' ? max : max - Math.floor(reserve / 2);
+    if (this.#sizes.server() >= room) {
+      return this.#full(inDialog ? 'serverTableFullInDialog' : 'serverTableFull', `${max} requests waiting for an app`, inDialog ? `in-dialog ${method}` : method, flow);
     }
     return undefined;
   }

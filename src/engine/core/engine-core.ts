@@ -19,7 +19,10 @@ import { UacCore } from './uac-core.js';
 import { UasCore } from './uas-core.js';
 import { newTag } from './core-util.js';
 import { refusalReason } from './reject.js';
-import { getHeader, tagOf } from '../../sip/message/index.js';
+import { EdgeDialogs } from './edge-dialogs.js';
+import { connectionClosedByPeer, connectionLost } from './connection-loss.js';
+import { mergedLine, nameLookupLines, proxiedEvictedLine, proxyIdentityIgnoredLine, proxyRefusalLines } from './core-lines.js';
+import type { DialogPeer } from './dialog-peer.js';
 import { stripInternal } from './internal-headers.js';
 import type { ConnectionList } from './pinned-flow.js';
 import { ProxyIdentity, type ProxyIdentityTenant } from './proxy-identity.js';
@@ -85,7 +88,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   readonly #network: NetworkRequests;
   readonly #app: AppCommands;
   readonly #proxyIds: ProxyIdentity;
-  /** CANCELs for an INVITE under way from elsewhere than the INVITE: 481 from the transaction layer (cancel-source.ts). */
+  readonly #edge: EdgeDialogs;
   #closed = false;
 
   constructor(o: EngineCoreOptions) {
@@ -96,11 +99,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#log = o.log;
     this.#addr = new LocalAddresses(o.transport, o.advertiseHost ?? '127.0.0.1');
     this.#names = new NameLookups({
-      // Counted by the lookups themselves (nameLookupsRefused); the line is rate-limited with the core's refusals.
-      onRefused: (host, max, pool) => this.#guard.log?.refused('ERR_ENGINE_DNS_LIMIT', `${max} ${pool} name lookups in flight`, host.slice(0, 255), '-',
-        `name ${host.slice(0, 255)} not looked up: ${max} lookups of ${pool === 'peer' ? 'names peers supplied' : 'configured names'} in flight`),
-      onTimeout: (host, ms) => this.#guard.log?.refused('ERR_ENGINE_DNS_TIMEOUT', `no answer within ${ms} ms`, host.slice(0, 255), '-',
-        `name ${host.slice(0, 255)} not resolved within ${ms} ms`),
+      ...nameLookupLines(() => this.#guard),
       clock: this.#clock,
       ...(o.lookup ? { lookup: o.lookup } : {}), ...(o.isConfiguredName ? { isConfigured: o.isConfiguredName } : {}),
     });
@@ -114,26 +113,26 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
         dialogsUnderWay: () => this.#server.dialogsUnderWay + this.#uac.dialogsUnderWay,
       },
     });
-    const proxyIds = this.#proxyIds = new ProxyIdentity(o.proxyIdentity ?? [], (source, tenant) => this.#guard.counted(
-      'proxyIdentityIgnored', 'ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED', 'proxy identity header from an untrusted source', undefined,
-      `proxy identity header from ${source} (tenant ${tenant ?? '-'}) removed: not a trusted proxy of that tenant`));
+    const proxyIds = this.#proxyIds = new ProxyIdentity(o.proxyIdentity ?? [], proxyIdentityIgnoredLine(this.#guard));
     this.#notify = new AppNotify(this.#hub, this.#clock);
     this.#server = new ServerRequests({
       clock: this.#clock, answerTimeoutMs: this.#guard.limits.appAnswerTimeoutMs,
       onNoAnswer: (p, ms) => {
         const text = `no answer from the application within ${ms} ms`;
         this.#guard.counted('appNoAnswer', 'ERR_ENGINE_APP_NO_ANSWER', text, p.flow, `${p.method} answered 503 by the engine: ${text}`);
-        this.#app.answerForApp(p, { status: 503, phrase: 'Service Unavailable', text }, 'app-no-answer');
+        this.#app.answerForApp(p, this.#guard.busy(text), 'app-no-answer');
       },
     });
     this.#gate = new RequestGate(this.#tl, this.#guard.log);
     this.#proxiedDialogs = new ProxiedDialogs({
       clock: this.#clock, max: this.#guard.limits.maxProxiedDialogs,
-      // Counted by the table itself (proxiedDialogsEvicted); the line is rate-limited with the core's other refusals.
-      onEvicted: (max) => this.#guard.log?.refused('ERR_ENGINE_TABLE_FULL', `limit of ${max} proxied dialogs reached`, '-', '-',
-        `proxied dialogs: the least recently used was forgotten, the limit of ${max} was reached`),
+      onEvicted: proxiedEvictedLine(this.#guard),
     });
     this.#tl.setUser(this);
+    this.#edge = new EdgeDialogs({
+      dialogs: this.#dialogs, proxied: this.#proxiedDialogs, tl: this.#tl, guard: this.#guard,
+      cancelFromOtherSource: (request, flow) => this.onCancelFromOtherSource(request, flow),
+    });
     const transport = o.transport;
     const connections: ConnectionList | undefined = transport.connectionInfo ? { connectionInfo: (id) => transport.connectionInfo!(id) } : undefined;
     this.#uac = new UacCore({
@@ -144,8 +143,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       tl: this.#tl, hub: this.#hub, clock: this.#clock, addr: this.#addr, T1: this.#T1, dialogs: this.#dialogs,
       server: this.#server, uac: this.#uac, notify: this.#notify, finalTimeoutMs: this.#guard.limits.appFinalTimeoutMs,
       merged: (request, flow, r, byApp) => {
-        this.#guard.counted('mergedRequest', 'ERR_ENGINE_MERGED_REQUEST', 'merged request', flow,
-          `${request.method} refused with 482: its Call-ID and From tag are those of a call under way or established (RFC 3261 §8.2.2.2)`);
+        mergedLine(this.#guard, request, flow);
         if (!byApp) o.refusals?.refused(request, flow, r.status, refusalReason(r), 'ERR_ENGINE_MERGED_REQUEST');
       },
     });
@@ -159,14 +157,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       release: (p) => this.#server.clear(p),
       newTag,
       proxiedDialog: (callId, fromTag, toTag, ends) => this.#proxiedDialogs.add(callId, fromTag, toTag, ends),
-      relayRefused: (request, flow, why) => this.#guard.counted('relayRefused', 'ERR_ENGINE_RELAY_REFUSED', why,
-        flow, `${request.method} in a proxied dialog not relayed: ${why}`),
-      relayLoop: (request, flow, target) => this.#guard.counted('relayLoop', 'ERR_ENGINE_RELAY_LOOP', `next hop ${target} is this gateway`,
-        flow, `${request.method} in a proxied dialog not relayed: its next hop ${target} is this gateway`),
-      tooManyHops: (request, flow) => this.#guard.counted('tooManyHops', 'ERR_ENGINE_TOO_MANY_HOPS', 'Max-Forwards reached 0', flow,
-        `${request.method} not forwarded: Max-Forwards reached 0`),
-      targetsRefused: (request, flow, refused, max) => this.#guard.counted('proxyTargetsRefused', 'ERR_ENGINE_TABLE_FULL',
-        `limit of ${max} proxy targets reached`, flow, `${request.method}: ${refused} more proxy targets not tried, the limit of ${max} was reached`, refused),
+      ...proxyRefusalLines(this.#guard),
     });
     const forApp = new RequestForApp({
       listeners: () => this.#transport.listeners(), proxyIds,
@@ -210,24 +201,26 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   /**
-   * Whether an in-dialog request (To tag) belongs to a dialog of the engine's or to one an app proxied. One that
-   * does not, and has no server transaction yet, is answered 481 at the edge without one (edge-guard.ts).
+   * Whether an in-dialog request (To tag) names a dialog of the engine's or one an app proxied. One that does not,
+   * and has no server transaction yet, is answered 481 at the edge without one (edge-guard.ts).
    */
   knowsDialog(request: SipRequest): boolean {
-    const callId = getHeader(request, 'call-id') ?? '';
-    const toTag = tagOf(getHeader(request, 'to')) ?? '';
-    const fromTag = tagOf(getHeader(request, 'from')) ?? '';
-    return this.#dialogs.match(callId, toTag, fromTag) !== undefined || this.#proxiedDialogs.has(callId, fromTag, toTag);
+    return this.#edge.peer(request) !== undefined;
+  }
+
+  /** Who may send in the dialog an in-dialog request names (edge-dialogs.ts), or undefined when it names none. */
+  dialogPeer(request: SipRequest): DialogPeer | undefined {
+    return this.#edge.peer(request);
   }
 
   /** Counts (and logs, rate-limited) an in-dialog request the edge answered 481 because it matched no dialog. */
   strayInDialog(request: SipRequest, flow: Flow): void {
-    // A CANCEL the edge found stray because its INVITE came from elsewhere (the edge matches with the flow).
-    if (request.method === 'CANCEL' && this.#tl.findInviteServerTransaction(request) !== undefined) {
-      this.onCancelFromOtherSource(request, flow);
-      return;
-    }
-    this.#guard.counted(request.method === 'CANCEL' ? 'unmatchedCancel' : 'noDialog', 'ERR_ENGINE_NO_DIALOG', 'no such dialog', flow, `${request.method} for no dialog: 481 without a transaction`);
+    this.#edge.stray(request, flow);
+  }
+
+  /** Counts (and logs, rate-limited) an in-dialog request or ACK the edge refused: not from its dialog's peer. */
+  dialogSourceRefused(request: SipRequest, flow: Flow, tenant: string | undefined): void {
+    this.#edge.sourceRefused(request, flow, tenant);
   }
 
   /** New INVITEs handed to an app that has not answered them at all yet (the overload guard's queue depth). */
@@ -288,25 +281,14 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#app.onAppProxy(cmd);
   }
 
-  /**
-   * A TCP/TLS connection was reset or failed: the confirmed dialogs that lived on it have lost their peer. Each
-   * is ended as for an ACK timeout: a BYE (best effort) and an unsolicited BYE to the app with Reason
-   * "Connection lost", so the app can end the other leg at once. A connection the peer closed cleanly is not a
-   * loss (RFC 3261 §18 lets a later request open a new one).
-   */
+  /** A TCP/TLS connection was reset or failed: its confirmed dialogs end (connection-loss.ts). */
   onConnectionLost(connectionId: string, reason: string): void {
-    if (this.#closed) return;
-    for (const d of this.#dialogs.list()) {
-      if (d.phase.kind === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.byeFromEngine(d, `Connection lost (${reason})`, { cause: 503, cdrCause: 'connection-lost' });
-    }
+    if (!this.#closed) connectionLost(this.#dialogs, this.#uac, connectionId, reason);
   }
 
-  /** The peer closed a connection we opened: the confirmed dialogs on it are probed (UacCore.probeDialog). */
+  /** The peer closed a connection we opened: its confirmed dialogs are probed (connection-loss.ts). */
   onConnectionClosedByPeer(connectionId: string): void {
-    if (this.#closed) return;
-    for (const d of this.#dialogs.list()) {
-      if (d.phase.kind === 'confirmed' && d.flow?.connectionId === connectionId) this.#uac.probeDialog(d);
-    }
+    if (!this.#closed) connectionClosedByPeer(this.#dialogs, this.#uac, connectionId);
   }
 
   /**

@@ -39,6 +39,8 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED'
   /** An in-dialog request (To tag) matching no dialog: 481 without a transaction, charged to its source's rate. */
   | 'ERR_ENGINE_NO_DIALOG'
+  /** An in-dialog request or ACK of a known dialog from neither its peer nor a source its tenant trusts: 403 (ACK dropped), no transaction. */
+  | 'ERR_ENGINE_DIALOG_SOURCE'
   /** A request outside a dialog of a method no app is offered: 481 (PRACK), 405 (REFER) or 501 (unknown). */
   | 'ERR_ENGINE_METHOD_NOT_OFFERED'
   /** An in-dialog request of a dialog an app proxied named a next hop that is not the dialog's other side: 403. */

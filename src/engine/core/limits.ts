@@ -83,6 +83,11 @@ export class CoreCounters {
   dialogHopRefused = 0;
   /** New INVITEs merged with a request under way or a live dialog (same Call-ID and From tag, another branch): 482. */
   mergedRequest = 0;
+  /**
+   * In-dialog requests and ACKs of a dialog we know from a source that is neither the dialog's peer nor trusted by
+   * its tenant (src/engine/edge-guard.ts): 403 without a transaction, an ACK dropped.
+   */
+  dialogSourceRefused = 0;
   /** ACKs matching no dialog nor transaction of ours (wrong To tag, unknown Call-ID): dropped. */
   unmatchedAck = 0;
   /** CANCELs matching no INVITE under way: 481. */
@@ -97,6 +102,8 @@ export class CoreCounters {
   appBacklog = 0;
   /** Refused past the server transaction, client transaction or dialog cap. */
   serverTableFull = 0;
+  /** In-dialog requests of a live dialog refused at the hard cap on requests waiting for an app (the reserve used up). */
+  serverTableFullInDialog = 0;
   clientTableFull = 0;
   dialogTableFull = 0;
   /** What an app's disconnect cleaned up: dialogs ended with BYE or CANCEL, pending requests answered 503. */

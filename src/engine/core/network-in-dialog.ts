@@ -54,7 +54,7 @@ export function onNetworkInDialog(c: InDialogDeps, request: SipRequest, flow: Fl
       return;
     }
   }
-  const full = c.guard.admitServer(method === 'INVITE' ? 'in-dialog INVITE' : method, flow);
+  const full = c.guard.admitServer(method, flow, true);
   if (full) {
     refuseRequest(txn, full, c.notify);
     return;

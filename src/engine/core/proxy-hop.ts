@@ -1,5 +1,5 @@
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
-import type { Flow, SendTarget, TransportProtocol } from '../../sip/transport/types.js';
+import type { Flow, SendTarget, TlsPeerInfo, TransportProtocol } from '../../sip/transport/types.js';
 import { defaultPort, transportOf } from './addressing.js';
 import type { NameLookups } from './name-lookups.js';
 import { getHeader, getHeaderValues, header, ownString, splitList, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
@@ -45,6 +45,10 @@ export interface SideSource {
   protocol: TransportProtocol;
   address: string;
   port: number;
+  /** TCP/TLS: the connection it came on; TLS: what its certificate showed; the tenant its request was admitted for. */
+  connectionId?: string | undefined;
+  tls?: TlsPeerInfo | undefined;
+  tenant?: string | undefined;
 }
 
 /**
@@ -84,7 +88,9 @@ export function proxiedEnds(invite: SipRequest, inviteFlow: Flow, ok: SipRespons
 }
 
 function sourceOf(flow: Flow): SideSource {
-  return { protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort };
+  return {
+    protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, connectionId: flow.connectionId, tls: flow.tls, tenant: flow.tenant,
+  };
 }
 
 /**

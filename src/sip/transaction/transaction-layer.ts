@@ -20,7 +20,7 @@ import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import type { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { resolveTimerSettings } from './timers.js';
 import type { TransactionContext } from './transaction-context.js';
-import { OVER_LIMIT_REASON, TransactionReceiver } from './transaction-receiver.js';
+import { OVER_LIMIT_REASON, OVER_LIMIT_RETRY_AFTER_S, TransactionReceiver } from './transaction-receiver.js';
 import type { Respond2xxOptions, TransactionLayerOptions } from './transaction-layer-options.js';
 import type {
   ClientTransaction, ClientTransactionUser, SendRequestOptions, ServerTransaction, TimerSettings, TransactionCounters, TransactionKind, TransactionStats,
@@ -45,6 +45,7 @@ export class TransactionLayer {
   readonly #settings: TimerSettings;
   readonly #log: Logger | undefined;
   readonly #max: number;
+  #retryAfterSeconds = OVER_LIMIT_RETRY_AFTER_S;
   readonly #ctx: TransactionContext;
   readonly #stats: TransactionCounters = {
     created: zeroPerKind(), live: zeroPerKind(), retransmissionsSent: 0, retransmissionsAbsorbed: 0, timeouts: 0,
@@ -89,12 +90,18 @@ export class TransactionLayer {
       ctx: this.#ctx, clients: this.#clients, servers: this.#servers, awaitingAck: this.#awaitingAck,
       autoTrying: opts.autoTrying ?? true,
       atCap: () => this.#liveTotal() >= this.#max,
+      retryAfterSeconds: () => this.#retryAfterSeconds,
       overLimit: (request, flow) => {
         this.#overLimitLine();
         opts.onRefusedAtCap?.(request, flow, OVER_LIMIT_REASON);
       },
       sendStateless: (message, target) => this.sendStateless(message, target),
     });
+  }
+
+  /** Retry-After of the 503 past the cap on transactions at work (the engine's gateway.limits.retryAfterSeconds, reloadable). */
+  setRetryAfterSeconds(seconds: number): void {
+    this.#retryAfterSeconds = seconds;
   }
 
   #overLimitLine(): void {

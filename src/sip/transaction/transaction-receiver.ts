@@ -16,15 +16,15 @@ import { responseTarget } from './response-target.js';
 import { callUser, type TransactionContext } from './transaction-context.js';
 import type { TransactionUser } from './types.js';
 
-/** Seconds in the Retry-After of the 503 past the cap on transactions at work. */
+/** Seconds in the Retry-After of the 503 past the cap on transactions at work, until the layer is given its own. */
 export const OVER_LIMIT_RETRY_AFTER_S = 5;
 /** The Reason of that 503 (RFC 3326). */
 export const OVER_LIMIT_REASON = reasonValue(503, 'too many transactions at work');
 /** The Reason of the 481 to a CANCEL from elsewhere than its INVITE: the one a CANCEL matching no INVITE gets. */
 const NO_TRANSACTION_REASON = reasonValue(481, 'no such transaction');
-const overLimitHeaders = (): SipHeader[] => [
+const overLimitHeaders = (retryAfterSeconds: number): SipHeader[] => [
   header('Reason', OVER_LIMIT_REASON),
-  header('Retry-After', String(OVER_LIMIT_RETRY_AFTER_S)),
+  header('Retry-After', String(retryAfterSeconds)),
 ];
 
 type ClientTxn = InviteClientTransaction | NonInviteClientTransaction;
@@ -40,6 +40,8 @@ export interface TransactionReceiverParts {
   readonly autoTrying: boolean;
   /** Whether the cap on transactions still at work is reached. */
   atCap(): boolean;
+  /** Retry-After (seconds) of the 503 past that cap, read at each (a configuration reload changes it). */
+  retryAfterSeconds(): number;
   /** A request was refused at the cap (its 503 is on its way): the layer's rate-limited warn line, and whoever records refusals. */
   overLimit(request: SipRequest, flow: Flow): void;
   /** Sends a reply outside any transaction (the 503 past the cap). */
@@ -110,7 +112,7 @@ export class TransactionReceiver {
     if (this.#p.atCap()) {
       this.#p.ctx.stats.rejectedOverLimit++;
       // The far end reads whose limit it was (RFC 3326) and when to try again (RFC 3261 §21.5.4).
-      const busy = buildResponse(request, 503, 'Service Unavailable', { toTag: newTag(), headers: overLimitHeaders() });
+      const busy = buildResponse(request, 503, 'Service Unavailable', { toTag: newTag(), headers: overLimitHeaders(this.#p.retryAfterSeconds()) });
       this.#p.sendStateless(busy, responseTarget(request, flow)).catch(() => undefined);
       this.#p.overLimit(request, flow);
       return;
