@@ -16,7 +16,9 @@ export interface Heard {
  * one connected and silent for more than `silentMs` is stuck (a loop that never yields, a deadlock in a native call)
  * while its control connection stays open and the engine goes on handing it 1/N of the new calls. Every
  * LIVENESS_EVERY_MS each such slot is handed to `onSilent` once (its `live` cleared first). A check that comes late
- * (this thread was itself stalled) judges nothing: the workers' messages of that time are still queued behind it.
+ * (this thread was itself stalled) judges nothing then, since the workers' messages of that time are still queued
+ * behind it: it looks again at once, on a 0 ms timer, which runs after the input already waiting has been read. So a
+ * thread that is late on every turn (a busy machine, the hung worker's own loop taking a core) still finds the worker.
  * The timer does not hold the process open (systemClock's timers are unref'd). Returns the stop.
  */
 export function watchLiveness<T extends Heard>(o: { clock: Clock; silentMs: number; slots: readonly T[]; onSilent: (slot: T, silentForMs: number) => void }): () => void {
@@ -32,7 +34,7 @@ export function watchLiveness<T extends Heard>(o: { clock: Clock; silentMs: numb
       s.live = false;
       o.onSilent(s, now - s.lastSeen);
     }
-    if (!stopped) timer = o.clock.setTimeout(check, LIVENESS_EVERY_MS);
+    if (!stopped) timer = o.clock.setTimeout(check, late ? 0 : LIVENESS_EVERY_MS);
   };
   timer = o.clock.setTimeout(check, LIVENESS_EVERY_MS);
   return () => {

@@ -42,3 +42,23 @@ test('a check that comes late (this thread stalled) judges nothing: the messages
   due!();
   assert.equal(silent, 1);
 });
+
+test('a thread late on every turn still finds a silent worker: a late check looks again at once, after the queued input', (t) => {
+  let now = 0;
+  let due: (() => void) | undefined;
+  const delays: number[] = [];
+  const clock = { now: () => now, setTimeout: (fn: () => void, ms: number) => (delays.push(ms), (due = fn), { cancel: () => (due = undefined) }) };
+  const slots: Heard[] = [{ live: true, lastSeen: 0 }];
+  let silent = 0;
+  const stop = watchLiveness({ clock, silentMs: 1_500, slots, onSilent: () => silent++ });
+  t.after(stop);
+  // Every 1 s check comes 2.5 s late; the re-check right after it (the worker's queued messages read: none) judges.
+  for (let turn = 0; turn < 3 && silent === 0; turn++) {
+    now += 2_500;
+    due!();
+    assert.equal(delays.at(-1), 0, 'a late check looks again at once');
+    now += 5;
+    due!();
+  }
+  assert.equal(silent, 1);
+});
