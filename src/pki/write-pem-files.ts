@@ -2,6 +2,7 @@ import { closeSync, copyFileSync, existsSync, fchmodSync, fsyncSync, linkSync, o
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { attempt as quietly } from '../common/attempt.js';
+import { syncDir } from '../common/sync-dir.js';
 import { pkiError } from './errors.js';
 
 export interface PemFile {
@@ -116,18 +117,5 @@ function writeSynced(path: string, text: string, secret: boolean): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-/** Makes the renames in a folder durable; a file system that cannot open or flush a folder has renamed all the same. */
-export function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // nothing more to do: see above
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -3,6 +3,7 @@ import {
   closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, linkSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { syncDir } from '../../common/sync-dir.js';
 
 /**
  * The file a write to `file` replaces: the one its links lead to (a profiles file kept elsewhere and linked in stays
@@ -82,16 +83,4 @@ function keepOwnerAndMode(fd: number, old: Stats, target: string): void {
     }
   }
   fchmodSync(fd, old.mode & 0o777);
-}
-
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems cannot open or flush a folder; the rename has happened all the same.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
