@@ -45,8 +45,12 @@ export function productModuleUrl(path: string): URL {
  * - A built module does without the TypeScript loader of a test process (`--import tsx`): a thread that needs none
  *   would otherwise start tsx's loader for nothing, about 0.2 CPU-s each. Otherwise the thread inherits the
  *   process's options, as Node does by default.
+ * - Its environment is a copy of process.env as it is now (unless `env` is given).
  */
-export function startProductWorker(path: string, options: WorkerOptions): Worker {
+export function startProductWorker(path: string, given: WorkerOptions): Worker {
+  // The thread's environment is the one this thread's JavaScript sees: Node's default copies the C runtime's, which
+  // no longer follows process.env once a thread has swapped it for a plain copy (b2bua/plain-environment.ts).
+  const options: WorkerOptions = { env: process.env, ...given };
   const url = productModuleUrl(path);
   if (url.pathname.endsWith('.ts')) {
     const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
