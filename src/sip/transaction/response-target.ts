@@ -1,14 +1,20 @@
+import { topViaOf } from '../message/index.js';
 import type { SipRequest } from '../message/types.js';
 import type { Flow, SendTarget } from '../transport/types.js';
 
 /** Where a server transaction sends its responses (RFC 3261 §18.2.2 with RFC 3581 rport). */
-export function responseTarget(_request: SipRequest, flow: Flow): SendTarget {
+export function responseTarget(request: SipRequest, flow: Flow): SendTarget {
   if (flow.protocol !== 'udp') {
     // "If the "sent-protocol" is a reliable transport protocol such as TCP or SCTP, or TLS over those, the
     // response MUST be sent using the existing connection to the source of the original request that created
     // the transaction, if that connection is still open."
+    // "If that connection is no longer open, the server SHOULD open a connection to the IP address in the
+    // received parameter, if present, using the port in the sent-by value, or the default port for that transport, if no port is specified":
+    // the connection's source port is the client's ephemeral one, where nothing listens once it is closed
+    // (src/sip/transport/stream-connector.ts connects to the port here when the connection is gone).
     // https://www.rfc-editor.org/rfc/rfc3261#section-18.2.2
-    const t: SendTarget = { protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort };
+    const port = topViaOf(request)?.port ?? (flow.protocol === 'tls' ? 5061 : 5060);
+    const t: SendTarget = { protocol: flow.protocol, address: flow.remoteAddress, port };
     if (flow.connectionId !== undefined) t.connectionId = flow.connectionId;
     return t;
   }

@@ -18,7 +18,20 @@ test('a UDP response goes to the packet\'s source from the listener the request 
   assert.deepEqual(responseTarget(request, anyListener), { protocol: 'udp', address: '127.0.0.7', port: 40001 });
 });
 
-test('a TCP response goes back over the connection the request came on', () => {
+const over = (transport: string, sentBy: string): SipRequest => {
+  const via = `SIP/2.0/${transport} ${sentBy};branch=z9hG4bKrt2`;
+  return { ...request, headers: request.headers.map((h) => (h.name === 'via' ? { ...h, value: via } : h)) };
+};
+
+test('a TCP response goes back over the connection the request came on; once it is closed, to the Via sent-by port (RFC 3261 §18.2.2)', () => {
   const flow = { protocol: 'tcp' as const, localAddress: '127.0.0.1', localPort: 5070, remoteAddress: '127.0.0.7', remotePort: 40002, connectionId: 'c9', listenerId: 'tcp-1' };
-  assert.deepEqual(responseTarget(request, flow), { protocol: 'tcp', address: '127.0.0.7', port: 40002, connectionId: 'c9' });
+  // The connection's id comes first (src/sip/transport/stream-connector.ts); the port is where a new connection goes.
+  assert.deepEqual(responseTarget(over('TCP', '192.0.2.9:5099'), flow), { protocol: 'tcp', address: '127.0.0.7', port: 5099, connectionId: 'c9' });
+});
+
+test('a stream response with no port in its Via sent-by goes to the transport\'s default port, never the client\'s ephemeral one', () => {
+  const tcp = { protocol: 'tcp' as const, localAddress: '127.0.0.1', localPort: 5070, remoteAddress: '127.0.0.7', remotePort: 40003, connectionId: 'c10' };
+  assert.deepEqual(responseTarget(over('TCP', 'client.example'), tcp), { protocol: 'tcp', address: '127.0.0.7', port: 5060, connectionId: 'c10' });
+  const tls = { ...tcp, protocol: 'tls' as const, connectionId: 'c11' };
+  assert.deepEqual(responseTarget(over('TLS', 'client.example'), tls), { protocol: 'tls', address: '127.0.0.7', port: 5061, connectionId: 'c11' });
 });
