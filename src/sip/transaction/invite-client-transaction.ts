@@ -45,6 +45,20 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
     else if (this.state === 'Calling') this.#whenProceeding = fn;
   }
 
+  /**
+   * A CANCEL for this INVITE went out (TransactionLayer.cancel, src/sip/transaction/transaction-layer.ts). "If there is
+   * no final response for the original request in 64*T1 seconds (T1 is defined in Section 17.1.1.1), the client SHOULD
+   * then consider the original transaction cancelled and SHOULD destroy the client transaction handling the original
+   * request." Its TU hears a timeout, as at Timer B (whose value, 64*T1, this is).
+   * https://www.rfc-editor.org/rfc/rfc3261#section-9.1
+   */
+  cancelSent(): void {
+    if (this.state !== 'Proceeding') return;
+    this.startTimer('Cancel', this.timers.B, () => {
+      if (this.state === 'Proceeding') this.#timedOut();
+    });
+  }
+
   /** Sends the INVITE and starts Timers A and B. */
   start(): void {
     // "The initial state, "calling", MUST be entered when the TU initiates a new client transaction with an
@@ -65,15 +79,18 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
     // "When timer A fires, the client transaction MUST retransmit the request by passing it to the transport
     // layer, and MUST reset the timer with a value of 2*T1. [...] When timer A fires 2*T1 seconds later, the
     // request MUST be retransmitted again (assuming the client transaction is still in this state)."
-    if (this.#bytes) this.sendBytes(this.#bytes, this.#retransmitTarget(), true);
+    if (this.#bytes) this.sendBytes(this.#bytes, this.sentTarget, true);
     this.#intervalA *= 2;
     this.startTimer('A', this.#intervalA, () => this.#onTimerA());
   }
 
   #onTimerB(): void {
-    if (this.state !== 'Calling') return;
     // "If the client transaction is still in the "Calling" state when timer B fires, the client transaction
     // SHOULD inform the TU that a timeout has occurred. The client transaction MUST NOT generate an ACK."
+    if (this.state === 'Calling') this.#timedOut();
+  }
+
+  #timedOut(): void {
     this.ctx.stats.timeouts++;
     this.transition('Terminated');
     const user = this.#user;
@@ -104,6 +121,7 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           // set Timer M to 64*T1." https://www.rfc-editor.org/rfc/rfc6026#section-8.4
           this.stopTimer('A');
           this.stopTimer('B');
+          this.stopTimer('Cancel');
           this.transition('Accepted');
           this.#bytes = undefined;
           this.#whenProceeding = undefined;
@@ -119,8 +137,9 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           // https://www.rfc-editor.org/rfc/rfc3261#section-17.1.1.2
           this.stopTimer('A');
           this.stopTimer('B');
+          this.stopTimer('Cancel');
           const ack = serialize(buildAck(this.request, response));
-          this.sendBytes(ack, this.#retransmitTarget(), false);
+          this.sendBytes(ack, this.sentTarget, false);
           // Sent again for each retransmitted final response, through Timer D's 32 s over UDP: kept in memory of its own.
           this.#ackBytes = this.reliable ? ack : keptBytes(ack);
           this.transition('Completed');
@@ -150,7 +169,7 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
           // "Any retransmissions of the final response that are received while in the "Completed" state MUST
           // cause the ACK to be re-passed to the transport layer for retransmission, but the newly received
           // response MUST NOT be passed up to the TU."
-          this.sendBytes(this.#ackBytes, this.#retransmitTarget(), true);
+          this.sendBytes(this.#ackBytes, this.sentTarget, true);
         }
         return;
       default:
@@ -178,8 +197,11 @@ export class InviteClientTransaction extends TransactionBase<ClientTransactionSt
     if (informTu && user) callUser(this.ctx, 'onTransportError', () => user.onTransportError(error, this));
   }
 
-  /** "The ACK MUST be sent to the same address, port, and transport to which the original request was sent." */
-  #retransmitTarget(): SendTarget {
+  /**
+   * "The ACK MUST be sent to the same address, port, and transport to which the original request was sent." The
+   * target, on the connection the INVITE left on: the CANCEL goes there too (TransactionLayer.cancel).
+   */
+  get sentTarget(): SendTarget {
     const c = this.#flow?.connectionId;
     return c === undefined || this.target.connectionId !== undefined ? this.target : { ...this.target, connectionId: c };
   }

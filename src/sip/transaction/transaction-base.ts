@@ -6,7 +6,8 @@ import type { TransactionContext } from './transaction-context.js';
 import { timerValues, type TimerValues } from './timers.js';
 import type { TransactionKind } from './types.js';
 
-type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying';
+/** The RFC's timers; 'Trying' is the INVITE server's 200 ms before its 100, 'Cancel' the 64*T1 after a CANCEL (§9.1). */
+type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying' | 'Cancel';
 
 /** State, timers and sending shared by the four transaction state machines. */
 export abstract class TransactionBase<S extends string> {

@@ -160,8 +160,8 @@ export class TransactionLayer {
   }
 
   /**
-   * Cancels an INVITE this layer sent (§9.1): builds the CANCEL and sends it on its own non-INVITE client
-   * transaction to the INVITE's target. "If no provisional response has been received, the CANCEL request MUST
+   * Cancels an INVITE this layer sent (§9.1): builds the CANCEL and sends it on its own non-INVITE client transaction
+   * where the INVITE went, on its connection. "If no provisional response has been received, the CANCEL request MUST
    * NOT be sent; rather, the client MUST wait for the arrival of a provisional response before sending the
    * request." So: 'sent' (Proceeding), 'pending' (Calling: sent on the first provisional, dropped if a final
    * response or Timer B comes first), 'too-late' (a final response was received: nothing sent).
@@ -174,10 +174,10 @@ export class TransactionLayer {
     const send = () => {
       if (this.#closed) return;
       try {
-        this.sendRequest(buildCancel(invite.request), { target: invite.target, user });
+        this.sendRequest(buildCancel(invite.request), { target: invite.sentTarget, user });
+        invite.cancelSent();
       } catch (err) {
-        const cause = errorCodeOf(err);
-        this.#lines?.line('warn', 'ERR_SIP_TRANSACTION_CANCEL_NOT_SENT', { cause, reason: (err as Error).message, transaction: invite.id }, 'CANCEL not sent');
+        this.#lines?.line('warn', 'ERR_SIP_TRANSACTION_CANCEL_NOT_SENT', { cause: errorCodeOf(err), reason: (err as Error).message, transaction: invite.id }, 'CANCEL not sent');
       }
     };
     const now = invite.state === 'Proceeding';

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { buildCancel } from '../../../../src/sip/transaction/build-cancel.js';
 import { InviteClientTransaction } from '../../../../src/sip/transaction/invite-client-transaction.js';
 import { flowTo, flush, headerOf, makeRequest, makeResponse, recordingClientUser, sendTimes, setup, targetOf } from './support.js';
 
@@ -138,4 +139,49 @@ test('ICT: the ACK for a non-2xx goes on the INVITE\'s connection', async () => 
   layer.receive(makeResponse(req, 603), none, flowTo(targetOf('tls')));
   assert.equal(transport.sent[1]!.line, ACK);
   assert.equal(transport.sent[1]!.target.connectionId, 'conn-out-1');
+});
+
+test('ICT CANCELled in Proceeding with no final response ends 64*T1 after the CANCEL, its TU told of a timeout (§9.1)', () => {
+  const { clock, transport, layer } = setup();
+  const user = recordingClientUser();
+  const invite = makeRequest('INVITE', { branch: 'z9hG4bK-cx' });
+  const txn = layer.sendRequest(invite, { target: targetOf('udp'), user });
+  layer.receive(makeResponse(invite, 180), none, flowTo(targetOf('udp')));
+  clock.advance(10_000);
+  assert.equal(layer.cancel(txn, recordingClientUser()), 'sent');
+  assert.equal(transport.lines().filter((l) => l.startsWith('CANCEL ')).length, 1);
+  layer.receive(makeResponse(buildCancel(invite), 200), none, flowTo(targetOf('udp')));
+  clock.advance(32_000 - 1);
+  assert.equal(txn.state, 'Proceeding');
+  clock.advance(1);
+  assert.equal(txn.state, 'Terminated');
+  assert.deepEqual(user.events, [{ type: 'response', status: 180, state: 'Proceeding' }, { type: 'timeout', state: 'Terminated' }]);
+  assert.equal(layer.stats().timeouts, 1);
+  assert.deepEqual(layer.stats().live, { ict: 0, nict: 0, ist: 0, nist: 0 });
+});
+
+test('ICT CANCELled: a final response before 64*T1 stops that wait; no timeout', () => {
+  const { clock, layer } = setup();
+  const user = recordingClientUser();
+  const invite = makeRequest('INVITE', { branch: 'z9hG4bK-cy' });
+  const txn = layer.sendRequest(invite, { target: targetOf('udp'), user });
+  layer.receive(makeResponse(invite, 180), none, flowTo(targetOf('udp')));
+  layer.cancel(txn, recordingClientUser());
+  layer.receive(makeResponse(buildCancel(invite), 200), none, flowTo(targetOf('udp')));
+  assert.ok(txn.runningTimers().includes('Cancel'));
+  layer.receive(makeResponse(invite, 487), none, flowTo(targetOf('udp')));
+  assert.ok(!txn.runningTimers().includes('Cancel'));
+  clock.advance(64_000);
+  assert.equal(layer.stats().timeouts, 0);
+  assert.deepEqual(user.events.map((e) => e.type), ['response', 'response']);
+});
+
+test('the CANCEL goes out on the connection the INVITE left on, as its ACK would', async () => {
+  const { transport, layer } = setup();
+  const invite = makeRequest('INVITE', { branch: 'z9hG4bK-cz', protocol: 'TCP' });
+  const txn = layer.sendRequest(invite, { target: targetOf('tcp'), user: recordingClientUser() });
+  await flush();
+  layer.receive(makeResponse(invite, 180), none, flowTo(targetOf('tcp')));
+  assert.equal(layer.cancel(txn, recordingClientUser()), 'sent');
+  assert.deepEqual(transport.sent.at(-1)!.target, { ...targetOf('tcp'), connectionId: 'conn-out-1' });
 });
