@@ -17,24 +17,27 @@ export interface CancelDeps {
 
 /**
  * An app's CANCEL (a `sip` command with the INVITE's transactionId, docs/control-protocol.md §2.2) for its pending
- * request `p`: built from the INVITE (RFC 3261 §9.1) and sent on the INVITE's connection. Returns what was sent, or
- * undefined when the app was told NOK (no pending INVITE, or the CANCEL could not be sent).
+ * request `p`: built from the INVITE (RFC 3261 §9.1) and sent on the INVITE's connection by the transaction layer
+ * (TransactionLayer.cancel, src/sip/transaction/transaction-layer.ts). Returns the CANCEL for the app's echo, or
+ * undefined when the app was told NOK (no pending INVITE, already cancelled, or its final response is in).
  */
 export function sendAppCancel(c: CancelDeps, cmd: AppSipCommand, p: ClientPending | undefined): { request: SipRequest; target: SendTarget } | undefined {
-  if (!p || p.method !== 'INVITE' || p.final) {
+  const unknown = (): undefined => {
     c.notify.nok(cmd, `unable to find transaction ${cmd.transactionId} to cancel`);
     return undefined;
-  }
-  const cancel = buildCancel(p.request);
-  const target = p.txn?.flow?.connectionId !== undefined ? { ...p.target, connectionId: p.txn.flow.connectionId } : p.target;
+  };
+  if (!p || p.method !== 'INVITE' || p.final || p.canceled || !p.txn) return unknown();
+  // "If no provisional response has been received, the CANCEL request MUST NOT be sent; rather, the client MUST wait
+  // for the arrival of a provisional response before sending the request." The layer holds it back until then; the
+  // app is echoed the CANCEL either way. https://www.rfc-editor.org/rfc/rfc3261#section-9.1
   try {
-    c.send.sendRequest(cancel, { target, user: NOOP_USER });
+    if (c.send.cancel(p.txn, NOOP_USER) === 'too-late') return unknown();
   } catch (err) {
     c.notify.nok(cmd, err instanceof Error ? err.message : 'CANCEL not sent');
     return undefined;
   }
   p.canceled = true;
-  return { request: cancel, target };
+  return { request: buildCancel(p.request), target: p.target };
 }
 
 /** CANCELs the INVITE client transaction of `p` on the engine's own account (its app is gone). */

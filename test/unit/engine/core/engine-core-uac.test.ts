@@ -140,6 +140,38 @@ test('the app CANCELs its INVITE: CANCEL on the wire with the INVITE branch, ech
   assert.ok(starts.some((s) => s.startsWith('BYE ')), 'BYE sent');
 });
 
+test('the app CANCELs before any provisional: echoed OK at once, on the wire only after the 180 (RFC 3261 §9.1)', async () => {
+  const h = setup();
+  const msgId = await placeCall(h);
+  const txnId = h.hub.replies.find((x) => x.appMsgId === msgId)!.fields[7]!;
+  const cancelId = h.fromApp('CANCEL sip:carol@127.0.0.3:5080 SIP/2.0\n\n', txnId);
+  await flush();
+  const cancels = (): string[] => h.transport.sent.filter((s) => s.text.startsWith('CANCEL ')).map((s) => s.text);
+  assert.deepEqual(cancels(), [], 'no CANCEL before a provisional response');
+  const echo = h.hub.replies.find((x) => x.appMsgId === cancelId)!;
+  assert.equal(echo.fields[0], 'OK');
+  respond(h, '180 Ringing', 'btag');
+  assert.equal(cancels().length, 1);
+  assert.equal(echo.sip, cancels()[0], 'the app was echoed the CANCEL that went out');
+  respond(h, '183 Session Progress', 'btag');
+  assert.equal(cancels().length, 1);
+});
+
+test('an INVITE the app CANCELled that never gets a final response: the app gets 408 64*T1 after the CANCEL, nothing lingers', async () => {
+  const h = setup();
+  const msgId = await placeCall(h);
+  const txnId = h.hub.replies.find((x) => x.appMsgId === msgId)!.fields[7]!;
+  respond(h, '180 Ringing', 'btag');
+  h.fromApp('CANCEL sip:carol@127.0.0.3:5080 SIP/2.0\n\n', txnId);
+  await flush();
+  h.clock.advance(32_000);
+  await flush();
+  const f = h.hub.sips.at(-1)!;
+  assert.match(f.sip, /^SIP\/2\.0 408 /);
+  assert.equal(f.meta.transactionId, txnId);
+  assert.equal(h.transactions.stats().live.ict, 0);
+});
+
 test('a new request reusing the Call-ID of a dialog is sent inside that dialog', async () => {
   const h = setup();
   await placeCall(h);
