@@ -10,7 +10,7 @@ import type { RequestGate } from './request-gate.js';
 
 /** What cancelling a pending INVITE client transaction needs: where requests go out, and how to refuse a command. */
 export interface CancelDeps {
-  readonly send: Pick<RequestGate, 'sendRequest' | 'cancel'>;
+  readonly send: Pick<RequestGate, 'cancel'>;
   readonly notify: Pick<AppNotify, 'nok'>;
   readonly log: Logger | undefined;
 }
