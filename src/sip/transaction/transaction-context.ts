@@ -22,12 +22,14 @@ export interface TransactionContext {
   terminated(kind: TransactionKind, key: string, txn: object): void;
 }
 
-/** Runs a callback into the TU so that its throw cannot break a state machine (STYLE habit 2). */
-export function callUser(ctx: TransactionContext, what: string, fn: () => void): void {
+/** Runs a callback into the TU so that its throw cannot break a state machine (STYLE habit 2); false when it threw. */
+export function callUser(ctx: TransactionContext, what: string, fn: () => void): boolean {
   try {
     fn();
+    return true;
   } catch (err) {
     ctx.stats.userErrors++;
     ctx.lines?.line('error', 'ERR_SIP_TRANSACTION_USER_FAILED', { err, what }, 'transaction user callback threw');
+    return false;
   }
 }

@@ -22,6 +22,8 @@ export const OVER_LIMIT_RETRY_AFTER_S = 5;
 export const OVER_LIMIT_REASON = reasonValue(503, 'too many transactions at work');
 /** The Reason of the 481 to a CANCEL from elsewhere than its INVITE: the one a CANCEL matching no INVITE gets. */
 const NO_TRANSACTION_REASON = reasonValue(481, 'no such transaction');
+/** The Reason of the 500 to a request whose TU threw before answering it. */
+const TU_FAILED_REASON = reasonValue(500, 'request handler failed');
 const overLimitHeaders = (retryAfterSeconds: number): SipHeader[] => [
   header('Reason', OVER_LIMIT_REASON),
   header('Retry-After', String(retryAfterSeconds)),
@@ -126,7 +128,14 @@ export class TransactionReceiver {
     this.#p.servers.set(id, txn);
     this.#p.ctx.stats.created[txn.kind]++;
     this.#p.ctx.stats.live[txn.kind]++;
-    callUser(this.#p.ctx, 'onRequest', () => tu.onRequest(request, flow, txn));
+    if (callUser(this.#p.ctx, 'onRequest', () => tu.onRequest(request, flow, txn))) return;
+    // The TU threw before answering: nothing else would answer the request or end its transaction, which has no
+    // timer running before its final response and would count against the cap for good. 500: "The server
+    // encountered an unexpected condition that prevented it from fulfilling the request." The transaction then ends
+    // by its own timers. https://www.rfc-editor.org/rfc/rfc3261#section-21.5.1
+    if (txn.state === 'Trying' || txn.state === 'Proceeding') {
+      txn.respond(buildResponse(request, 500, 'Server Internal Error', { toTag: newTag(), headers: [header('Reason', TU_FAILED_REASON)] }));
+    }
   }
 
   /**

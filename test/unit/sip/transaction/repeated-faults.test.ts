@@ -6,22 +6,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { captureLog } from '../../../support/log-capture.js';
-import { flowFrom, makeRequest, makeResponse, recordingTu, setup } from './support.js';
+import { flowFrom, headerOf, makeRequest, makeResponse, recordingTu, setup } from './support.js';
 
 const none = Buffer.alloc(0);
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const lines = (c: ReturnType<typeof captureLog>, code: string) => c.records.filter((r) => r['code'] === code).length;
 
-test('a TU that throws on every request is counted each time and logged once', async () => {
+test('a TU that throws on every request is counted each time and logged once; each request gets 500 and its transaction ends', async () => {
   const c = captureLog();
-  const { layer } = setup({ log: c.log });
+  const { layer, transport, clock } = setup({ log: c.log });
   layer.setUser(recordingTu(() => {
     throw new Error('boom');
   }));
-  for (let i = 0; i < 20; i++) layer.receive(makeRequest('OPTIONS', { branch: `z9hG4bK-t${i}` }), none, flowFrom('udp'));
+  for (let i = 0; i < 20; i++) layer.receive(makeRequest(i % 4 ? 'OPTIONS' : 'INVITE', { branch: `z9hG4bK-t${i}` }), none, flowFrom('udp'));
   await tick();
   assert.equal(layer.stats().userErrors, 20);
   assert.equal(lines(c, 'ERR_SIP_TRANSACTION_USER_FAILED'), 1);
+  const errors = transport.sent.filter((s) => s.line === 'SIP/2.0 500 Server Internal Error');
+  assert.equal(errors.length, 20, 'each request answered 500 once');
+  for (const s of errors) {
+    assert.match(headerOf(s.text, 'Reason')[0]!, /^SIP;cause=500;text="/);
+    assert.match(headerOf(s.text, 'To')[0]!, /;tag=\S+$/);
+  }
+  // Timer H (64*T1) for the INVITEs without an ACK, Timer J for the others: nothing is left against the cap.
+  clock.advance(64 * 500);
+  assert.deepEqual(layer.stats().live, { ict: 0, nict: 0, ist: 0, nist: 0 });
 });
 
 test('responses after the final one are discarded, counted, and logged once', async () => {
