@@ -59,9 +59,10 @@ export function onNetworkCancel(c: NetworkCancelDeps, cancel: SipRequest, flow: 
     return;
   }
   // "the UAS SHOULD respond to the INVITE with a 487 (Request Terminated)" and "a UAS [...] responds to the
-  // CANCEL itself with a 200 (OK)". https://www.rfc-editor.org/rfc/rfc3261#section-9.2
-  txn.respond(buildResponse(cancel, 200, 'OK', { toTag: p.toTag ?? newTag() }));
+  // CANCEL itself with a 200 (OK)"; "The To tag of the response to the CANCEL and the To tag in the response to the
+  // original request SHOULD be the same." https://www.rfc-editor.org/rfc/rfc3261#section-9.2
   p.toTag ??= newTag();
+  txn.respond(buildResponse(cancel, 200, 'OK', { toTag: p.toTag }));
   p.txn.respond(refusalResponse(p.request, { status: 487, phrase: 'Request Terminated', text: 'CANCEL from the caller' }, p.toTag));
   p.final = true;
   c.notify.cdr('stop', ['network', c.notify.now(), 'call-canceled'], () => serializeMessageText(cancel));

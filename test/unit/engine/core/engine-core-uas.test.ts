@@ -147,6 +147,9 @@ Content-Length: 0
 
 `);
   assert.deepEqual(h.transport.starts(1), ['SIP/2.0 200 OK', 'SIP/2.0 487 Request Terminated']);
+  const [ok, terminated] = h.transport.sent.slice(1).map((s) => header(s.msg, 'to'));
+  assert.match(ok!, /;tag=\S+$/);
+  assert.equal(ok, terminated, 'the 200 to the CANCEL and the 487 carry the same To tag (RFC 3261 §9.2)');
   const c = h.hub.sips.at(-1)!;
   assert.match(c.sip, /^CANCEL /);
   assert.equal(c.meta.transactionId, txnId);
