@@ -25,12 +25,11 @@ export interface EdgeGuardDeps {
   readonly retryAfterSeconds: number;
   /**
    * The core's dialogs (core/edge-dialogs.ts): who may send in the dialog an in-dialog request names (`dialogPeer`;
-   * a core with only `knowsDialog` names no peer, and its dialogs' requests are judged as new ones), the count of the
-   * strays answered 481 here (those that name none, and CANCELs for no INVITE), and of the requests refused here for
-   * coming from neither their dialog's peer nor its tenant's sources. Absent: no check.
+   * a peer with no ends is not known, and its dialog's requests are judged as new ones), the count of the strays
+   * answered 481 here (those that name none, and CANCELs for no INVITE), and of the requests refused here for coming
+   * from neither their dialog's peer nor its tenant's sources. Absent: no check.
    */
   dialogs?: {
-    knowsDialog?(request: SipRequest): boolean;
     dialogPeer?(request: SipRequest): DialogPeer | undefined;
     strayInDialog?(request: SipRequest, flow: Flow): void;
     dialogSourceRefused?(request: SipRequest, flow: Flow, tenant: string | undefined): void;
@@ -46,8 +45,6 @@ const OVERLOAD_REASON = reasonHeader(503, 'overloaded');
 const NO_DIALOG_REASON = reasonHeader(481, 'no such dialog');
 const NO_INVITE_REASON = reasonHeader(481, 'no such transaction');
 const DIALOG_SOURCE_REASON = reasonHeader(403, 'not from the dialog\'s peer');
-/** A dialog a core without `dialogPeer` knows: who may send in it is not known. */
-const UNKNOWN_PEER: DialogPeer = { ends: [] };
 
 /**
  * The checks in front of the SIP core, in order: the trusted-source check (a new request from a source no tenant
@@ -85,8 +82,7 @@ export function edgeGuard(user: TransportUser, deps: EdgeGuardDeps): TransportUs
     return retryAfterHeader;
   };
   const dialogs = deps.dialogs;
-  const knows = dialogs?.knowsDialog?.bind(dialogs);
-  const peerOf = dialogs?.dialogPeer?.bind(dialogs) ?? (knows && ((r: SipRequest) => (knows(r) ? UNKNOWN_PEER : undefined)));
+  const peerOf = dialogs?.dialogPeer?.bind(dialogs);
   return {
     onMessage: (m, raw, flow) => {
       let admitted = flow;

@@ -8,6 +8,7 @@ import type { AppRegistry } from './app-registry.js';
 import type { EngineTlsOptions } from './engine-tls.js';
 import type { EngineCore } from './types.js';
 import type { CoreLimits } from './core/limits.js';
+import type { DialogPeer } from './core/dialog-peer.js';
 import type { ProxyIdentityTenant } from './core/proxy-identity.js';
 import type { SourceTrustOptions } from './source-trust.js';
 import type { OverloadOptions } from './overload.js';
@@ -102,9 +103,13 @@ export type ClosableEngineCore = EngineCore & {
   onConnectionClosedByPeer?(connectionId: string): void;
   /** New INVITEs handed to an app that has not answered them yet. */
   unansweredInvites?(): number;
-  /** Whether an in-dialog request has its dialog, and the count of those that did not (edge-guard.ts). */
-  knowsDialog?(request: SipRequest): boolean;
+  /**
+   * Who may send in the dialog an in-dialog request names, or undefined when it names none; the count of those that
+   * named none, and of those refused for coming from elsewhere (edge-guard.ts, core/edge-dialogs.ts).
+   */
+  dialogPeer?(request: SipRequest): DialogPeer | undefined;
   strayInDialog?(request: SipRequest, flow: Flow): void;
+  dialogSourceRefused?(request: SipRequest, flow: Flow, tenant: string | undefined): void;
   /** The gateway is draining: OPTIONS to it get 503 with Retry-After, so a load balancer's probe takes it out. */
   drain?(retryAfterSeconds: number): void;
   /** Retry-After of the core's 503s past a table cap, changed by a configuration reload. */

@@ -201,14 +201,10 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   /**
-   * Whether an in-dialog request (To tag) names a dialog of the engine's or one an app proxied. One that does not,
-   * and has no server transaction yet, is answered 481 at the edge without one (edge-guard.ts).
+   * Who may send in the dialog an in-dialog request names (edge-dialogs.ts): a dialog of the engine's or one an app
+   * proxied. Undefined when it names none: such a request with no server transaction yet is answered 481 at the edge
+   * without one (edge-guard.ts).
    */
-  knowsDialog(request: SipRequest): boolean {
-    return this.#edge.peer(request) !== undefined;
-  }
-
-  /** Who may send in the dialog an in-dialog request names (edge-dialogs.ts), or undefined when it names none. */
   dialogPeer(request: SipRequest): DialogPeer | undefined {
     return this.#edge.peer(request);
   }

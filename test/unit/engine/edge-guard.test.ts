@@ -48,7 +48,7 @@ function rig(o: {
     trust, rate, listenerTenant: (id) => (id === 'L1' ? 'lan' : undefined), retryAfterSeconds: 7,
     records: { refused: (m, f, status, reason, code, tenant) => void told.push({ method: m.method, flow: f, status, reason, code, tenant }) },
     ...(o.overload ? { overload: { enabled: true, watching: false, admitInvite: () => o.overload, absorbAck: () => false } as unknown as OverloadGuard } : {}),
-    ...(o.dialog === undefined ? {} : { dialogs: { knowsDialog: () => o.dialog!, strayInDialog: (m: SipMessage) => strays.push((m as { method: string }).method) } }),
+    ...(o.dialog === undefined ? {} : { dialogs: { dialogPeer: () => (o.dialog! ? { ends: [] } : undefined), strayInDialog: (m: SipMessage) => strays.push((m as { method: string }).method) } }),
   });
   return { guard, sent, passed, judged, charged, strays, told };
 }
@@ -185,7 +185,7 @@ test('a TCP/TLS connection is marked used by a request the trust check admitted 
       transactions: { hasServerTransaction: () => false, findInviteServerTransaction: () => ({}) } as unknown as TransactionLayer,
       trust: verdict && ({ judge: () => verdict } as unknown as SourceTrust), rate: undefined,
       listenerTenant: () => undefined, retryAfterSeconds: 7,
-      ...(dialog === undefined ? {} : { dialogs: { knowsDialog: () => dialog } }),
+      ...(dialog === undefined ? {} : { dialogs: { dialogPeer: () => (dialog ? { ends: [] } : undefined) } }),
     });
     guard.onMessage(m, Buffer.alloc(0), tcp);
     return used;
