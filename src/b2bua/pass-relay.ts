@@ -83,7 +83,7 @@ export const label = (method: string): string => (method === 'INVITE' ? 're-INVI
  * Reason when it gave one (reason.ts `ownedReason`: the text a far end wrote, which may name its hosts, never crosses
  * to the other leg), else one naming the status, its standard phrase and the leg. The far end's phrase is not used.
  */
-export function relayedFailure(status: number, answer: unknown, _phrase: string | undefined, to: 'A' | 'B'): SendOptions {
+export function relayedFailure(status: number, answer: unknown, to: 'A' | 'B'): SendOptions {
   return { headers: { Reason: ownedReason(failureReason({ res: answer })) ?? sipReason(status, `${statusPhrase(status) ?? 'Refused'} (answered by leg ${to})`) } };
 }
 
@@ -126,7 +126,7 @@ export interface Direction {
   /** A fault of ours while answering a relayed request: 500 to its sender, so nothing leaves a relay's promise chain unhandled. */
   broken(res: InDialogResponse, err: unknown, method: string): void;
   /** The other leg's failure answer goes back as it came (a status drachtio-srf does not know as its class). */
-  relayFailure(res: InDialogResponse, status: number, answer: unknown, phrase: string | undefined, extra?: SendOptions): void;
+  relayFailure(res: InDialogResponse, status: number, answer: unknown, extra?: SendOptions): void;
 }
 
 export function direction(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' | 'B',
@@ -166,7 +166,7 @@ export function direction(ctx: PassThroughContext, from: PassLeg, to: PassLeg, t
       }
       const known = sipErrorStatus(err);
       if (known !== undefined) {
-        d.relayFailure(res, known, (err as { res?: unknown }).res, (err as { reason?: string }).reason);
+        d.relayFailure(res, known, (err as { res?: unknown }).res);
         return;
       }
       // Not a SIP answer: the request could not be sent on that leg at all, which is gone.
@@ -183,9 +183,9 @@ export function direction(ctx: PassThroughContext, from: PassLeg, to: PassLeg, t
           `b2bua: ${label(method)} from leg ${side} left unanswered`);
       }
     },
-    relayFailure(res, status, answer, phrase, extra) {
+    relayFailure(res, status, answer, extra) {
       log.debug({ callId: ctx.callId, status }, `b2bua: relayed request refused by leg ${toName}`);
-      const failure = relayedFailure(status, answer, phrase, toName);
+      const failure = relayedFailure(status, answer, toName);
       res.send(sendableStatus(status), extra ? { ...extra, headers: { ...extra.headers, ...failure.headers } } : failure);
       if (status === 408 || status === 481) ctx.onLegLost?.(toName, status);
     },

@@ -100,7 +100,7 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
           return;
         }
         if (r.status >= 300) {
-          d.relayFailure(res, r.status, r, r.reason, rbody ? { headers: bodyHeaders(r), body: rbody } : undefined);
+          d.relayFailure(res, r.status, r, rbody ? { headers: bodyHeaders(r), body: rbody } : undefined);
           return;
         }
         // RFC 3311 §5.2: the 2xx to an UPDATE with an offer carries the answer; each leg now holds what it was sent.

@@ -68,7 +68,7 @@ export function relayReinvite(d: Direction, req: InDialogRequest, original: InDi
         return;
       }
       if (a.status >= 300) {
-        d.relayFailure(res, a.status, a.res, a.reason);
+        d.relayFailure(res, a.status, a.res);
         return;
       }
       if (hidden(a)) {
