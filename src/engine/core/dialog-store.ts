@@ -16,9 +16,9 @@ export class DialogStore {
     this.#table.add(d);
   }
 
-  /** After the remote tag became known (a UAC dialog's first response with a To tag). */
-  rekey(d: EngineDialog): void {
-    this.#table.rekey(d);
+  /** After the remote tag became known or changed (`previousKey`: the key the dialog had before). */
+  rekey(d: EngineDialog, previousKey?: string): void {
+    this.#table.rekey(d, previousKey);
   }
 
   get(id: string): EngineDialog | undefined {

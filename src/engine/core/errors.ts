@@ -51,6 +51,8 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_MERGED_REQUEST'
   /** A CANCEL matching an INVITE under way came from elsewhere than that INVITE (RFC 3261 §9.1): 481, the INVITE not touched. */
   | 'ERR_ENGINE_CANCEL_OTHER_SOURCE'
+  /** More forks answered an app's INVITE with a 2xx than the engine ACKs and ends for one INVITE (uac-forks.ts): dropped. */
+  | 'ERR_ENGINE_FORK_LIMIT'
   /** A request was not sent (transaction cap, name lookup, transport): an app's gets NOK, the engine's own BYE is lost. */
   | 'ERR_ENGINE_SEND_FAILED'
   /**

@@ -88,6 +88,10 @@ export class CoreCounters {
    * its tenant (src/engine/edge-guard.ts): 403 without a transaction, an ACK dropped.
    */
   dialogSourceRefused = 0;
+  /** 2xx of another fork to an app's INVITE, after the one that made its dialog: ACKed and ended with a BYE. */
+  forkAnswersEnded = 0;
+  /** 2xx of yet another fork past MAX_EXTRA_FORKS for one INVITE (uac-forks.ts): dropped. */
+  forkAnswersDropped = 0;
   /** ACKs matching no dialog nor transaction of ours (wrong To tag, unknown Call-ID): dropped. */
   unmatchedAck = 0;
   /** CANCELs matching no INVITE under way: 481. */

@@ -21,6 +21,7 @@ import { header, reasonValue, serializeMessageText } from '../../sip/message/ind
 import { ClientUser, type ClientUserHost } from './client-user.js';
 import { composeNewRequest, newRequestTarget } from './uac-new-request.js';
 import { learnRemote, sendAck } from './uac-dialog.js';
+import { answerAgain } from './uac-forks.js';
 import { sendAppInDialog, type InDialogHost } from './uac-in-dialog.js';
 import { appGone, foreignId } from './app-owner.js';
 import { byeFromEngine, probeDialog } from './uac-teardown.js';
@@ -44,7 +45,7 @@ export interface UacDeps {
   /** The table caps (counted when hit): client transactions, dialogs. */
   readonly limits: { clientFull(): boolean; dialogsFull(): boolean };
   /** Counts what could not be sent (uac-teardown.ts), with one rate-limited line. */
-  readonly guard: Pick<CoreGuard, 'counted'>;
+  readonly guard: Pick<CoreGuard, 'counted' | 'count'>;
   /** The transport's connections, for a request an app pins to one (`conn=`, pinned-flow.ts). */
   readonly connections?: ConnectionList;
 }
@@ -76,10 +77,7 @@ export class UacCore {
     this.#userHost = {
       response: (p, res, flow) => this.#onClientResponse(p, res, flow),
       failure: (p, status, reason, reasonValue) => this.#onClientFailure(p, status, reason, reasonValue),
-      resendAck: (dialogId) => {
-        const lastAck = this.#c.dialogs.get(dialogId)?.confirmed?.lastAck;
-        if (lastAck) this.#c.send.sendStateless(lastAck.request, lastAck.target).catch(() => undefined);
-      },
+      answerAgain: (dialogId, res, flow, forks) => answerAgain(this.#c, this.#c.dialogs.get(dialogId), res, flow, forks),
     };
     this.#inDialog = {
       c: deps, lookups: this.#lookups, start: (p, cmd) => this.#startClient(p, cmd), echo: (...a) => this.#echoRequest(...a),

@@ -249,10 +249,14 @@ export function withDialogTarget(d: EngineDialog, names: Pick<NameLookups, 'reso
 export function learnRemote(dialogs: Pick<DialogStore, 'rekey'>, d: EngineDialog, res: SipResponse, flow: Flow, inDialog: boolean): void {
   const to = getHeader(res, 'to');
   const tag = tagOf(to);
-  if (!inDialog && d.remoteTag === undefined && tag !== undefined && to !== undefined) {
+  // A forked INVITE has one early dialog per fork that answered with a tag (§12.1.2): the engine keeps the one whose
+  // response came last, as it keeps that response's Contact and route set, and the 2xx's fork confirms it. An early
+  // tag kept past a 2xx from another fork would give the ACK and every later request a To tag that far end never had.
+  if (!inDialog && d.phase.kind === 'early' && tag !== undefined && to !== undefined && tag !== d.remoteTag) {
+    const previousKey = d.key;
     d.remoteTag = tag;
     d.remoteUri = to;
-    dialogs.rekey(d);
+    dialogs.rekey(d, previousKey);
   }
   const contact = getHeader(res, 'contact');
   // "The remote target MUST be set to the URI from the Contact header field of the response."

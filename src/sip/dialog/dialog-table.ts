@@ -18,10 +18,15 @@ export class DialogTable<D extends Dialog = Dialog> {
     if (k !== undefined) this.#byKey.set(k, d);
   }
 
-  /** Indexes a dialog again after its remote tag became known. */
-  rekey(d: D): void {
+  /**
+   * Indexes a dialog again after its remote tag became known or changed (`previousKey`, its key before: a UAC's
+   * early dialog with one fork, confirmed by another fork's 2xx); the old key no longer finds it.
+   */
+  rekey(d: D, previousKey?: string): void {
+    if (this.#byId.get(d.id) !== d) return;
+    if (previousKey !== undefined && this.#byKey.get(previousKey) === d) this.#byKey.delete(previousKey);
     const k = d.key;
-    if (k !== undefined && this.#byId.get(d.id) === d) this.#byKey.set(k, d);
+    if (k !== undefined) this.#byKey.set(k, d);
   }
 
   get(id: string): D | undefined {
