@@ -23,6 +23,8 @@ export interface ConnectedCallOptions {
   limits?: CallLimitsPolicy | undefined;
   /** The session-timer terms agreed with the caller (our 2xx carried them). */
   aSession?: Extract<UasSessionDecision, { ok: true }> | undefined;
+  /** The Session-Expires (and Min-SE) the B leg's INVITE was retried with after its 422; absent: the configured one. */
+  bSessionAsked?: number | undefined;
   /** The caller's INVITE (its Allow says whether UPDATE can refresh the A leg). */
   aInvite: { get(name: string): string | undefined };
   aSuites?: readonly string[] | undefined;
@@ -74,7 +76,7 @@ function startSessionTimers(o: ConnectedCallOptions, policy: SessionTimerPolicy,
     minSeSeconds: policy.minSeSeconds,
   });
   const bRes = legs.uac.res ?? { get: () => undefined };
-  const b = decideUac(bRes, policy);
+  const b = decideUac(bRes, policy, o.bSessionAsked);
   const timerB = new LegSessionTimer({
     leg: legs.uac, name: 'B', seconds: b.seconds, weRefresh: b.weRefresh,
     method: allowsUpdate(bRes.get('Allow')) ? 'UPDATE' : 'INVITE', clock, onExpired, onRefreshFailed,

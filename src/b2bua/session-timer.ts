@@ -1,109 +1,15 @@
 import type { Clock, TimerHandle } from '../common/index.js';
 import { sipErrorStatus } from './sip-error.js';
 import { sendReinvite, type InviteLeg } from './leg-reinvite.js';
-import type { SessionTimerPolicy } from './policy-types.js';
+import { boundSeconds, DEFAULT_MIN_SE, parseMinSe, parseSessionExpires, type SessionExpires } from './session-timer-terms.js';
+
+export * from './session-timer-terms.js';
 
 /**
  * RFC 4028 session timers, one per leg of a connected call. Whoever is the refresher sends a re-INVITE or
  * UPDATE at half the interval; the session ends when no refresh succeeded in time.
  * https://www.rfc-editor.org/rfc/rfc4028
  */
-
-/** A parsed Session-Expires value: `delta-seconds [;refresher=uac|uas]` (RFC 4028 §4). */
-export interface SessionExpires {
-  seconds: number;
-  refresher?: 'uac' | 'uas';
-}
-
-export function parseSessionExpires(value: string | undefined): SessionExpires | undefined {
-  if (value === undefined) return undefined;
-  const m = /^\s*(\d{1,10})\s*((?:;[^;]*)*)$/.exec(value);
-  if (!m) return undefined;
-  const seconds = Number(m[1]);
-  if (!Number.isSafeInteger(seconds) || seconds < 1) return undefined;
-  const r = /;\s*refresher\s*=\s*(uac|uas)\s*(?:;|$)/i.exec(m[2] ?? '');
-  return { seconds, ...(r ? { refresher: r[1]!.toLowerCase() as 'uac' | 'uas' } : {}) };
-}
-
-/** `Min-SE: delta-seconds` (RFC 4028 §5), or undefined. */
-export function parseMinSe(value: string | undefined): number | undefined {
-  const m = value === undefined ? null : /^\s*(\d{1,10})\s*(?:;.*)?$/.exec(value);
-  return m ? Number(m[1]) : undefined;
-}
-
-/** Whether an option tag list (Supported, Require) names `timer`. */
-export function hasTimerTag(value: string | undefined): boolean {
-  return value !== undefined && value.split(',').some((t) => t.trim().toLowerCase() === 'timer');
-}
-
-interface HeaderSource {
-  get(name: string): string | undefined;
-}
-
-const header = (m: HeaderSource, long: string, compact: string) => m.get(long) ?? m.get(compact);
-
-/** The longest session interval taken from a far end: the maximum the config schema allows (CallsSchema). */
-export const MAX_SESSION_SECONDS = 86_400;
-
-/** The longest delay setTimeout keeps (2^31 - 1 ms); past it Node fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** RFC 4028 §4: a request without Min-SE allows any interval down to 90 s. */
-const DEFAULT_MIN_SE = 90;
-
-/** An interval a far end named, held to [min, MAX_SESSION_SECONDS]. */
-export function boundSeconds(seconds: number, min: number): number {
-  const floor = Math.min(Math.max(min, 1), MAX_SESSION_SECONDS);
-  return Number.isFinite(seconds) ? Math.min(Math.max(seconds, floor), MAX_SESSION_SECONDS) : MAX_SESSION_SECONDS;
-}
-
-/** The A leg's (UAS side) answer to an INVITE: refuse with 422, or the interval and who refreshes. */
-export type UasSessionDecision =
-  | { ok: false; minSe: number }
-  | { ok: true; seconds: number; refresher: 'uac' | 'uas'; uacSupportsTimer: boolean };
-
-/**
- * RFC 4028 §9: a Session-Expires below our Min-SE from a UAC that supports the extension gets 422 with our
- * Min-SE; otherwise the interval is ours or the UAC's, whichever is shorter, never below the request's Min-SE.
- * The request's Min-SE counts only up to MAX_SESSION_SECONDS, so no caller sets an interval past it.
- * The UAC's refresher choice is kept; with none, a UAC that supports timers refreshes, else we do.
- * https://www.rfc-editor.org/rfc/rfc4028#section-9
- */
-export function decideUas(req: HeaderSource, policy: SessionTimerPolicy): UasSessionDecision {
-  const se = parseSessionExpires(header(req, 'Session-Expires', 'x'));
-  const reqMinSe = parseMinSe(req.get('Min-SE')) ?? 0;
-  const uacSupportsTimer = hasTimerTag(header(req, 'Supported', 'k')) || hasTimerTag(req.get('Require'));
-  if (se && se.seconds < policy.minSeSeconds && uacSupportsTimer) return { ok: false, minSe: policy.minSeSeconds };
-  const asked = se ? Math.max(se.seconds, policy.minSeSeconds) : policy.expiresSeconds;
-  const seconds = boundSeconds(Math.max(Math.min(asked, policy.expiresSeconds), reqMinSe), policy.minSeSeconds);
-  const refresher = se?.refresher ?? (uacSupportsTimer ? 'uac' : 'uas');
-  return { ok: true, seconds, refresher: uacSupportsTimer ? refresher : 'uas', uacSupportsTimer };
-}
-
-/** Headers of our 2xx to the A leg for a decision (§9: Require: timer when the UAC supports it). */
-export function uasResponseHeaders(d: Extract<UasSessionDecision, { ok: true }>): Record<string, string> {
-  return {
-    'Session-Expires': `${d.seconds};refresher=${d.refresher}`,
-    ...(d.uacSupportsTimer ? { Require: 'timer' } : {}),
-  };
-}
-
-/** Headers of our INVITE on the B leg (§7.1): we support timers and ask for the configured interval. */
-export function uacRequestHeaders(policy: SessionTimerPolicy, asked = policy.expiresSeconds): Record<string, string> {
-  const seconds = Math.min(asked, MAX_SESSION_SECONDS);
-  return { 'Session-Expires': String(seconds), 'Min-SE': String(Math.min(policy.minSeSeconds, seconds)), Supported: 'timer' };
-}
-
-/**
- * The B leg's 2xx (§7.2): its Session-Expires says the interval and who refreshes. Without one the far end
- * does not take part; we refresh it ourselves at the configured interval, so a dead B leg is still found. Its
- * interval is held to [our Min-SE, MAX_SESSION_SECONDS].
- */
-export function decideUac(res: HeaderSource, policy: SessionTimerPolicy): { seconds: number; weRefresh: boolean } {
-  const se = parseSessionExpires(header(res, 'Session-Expires', 'x'));
-  if (!se) return { seconds: policy.expiresSeconds, weRefresh: true };
-  return { seconds: boundSeconds(se.seconds, policy.minSeSeconds), weRefresh: se.refresher !== 'uas' };
-}
 
 /** What a leg timer needs of a drachtio-srf Dialog: UPDATE by its promise, a re-INVITE through leg-reinvite.ts. */
 export interface RefreshLeg extends InviteLeg {
@@ -119,6 +25,9 @@ export interface RefreshLeg extends InviteLeg {
  */
 const PENDING_RETRY_MS = { A: 1_000, B: 3_000 } as const;
 const PENDING_RETRIES = 5;
+
+/** The longest delay setTimeout keeps (2^31 - 1 ms); past it Node fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface LegTimerOptions {
   leg: RefreshLeg;

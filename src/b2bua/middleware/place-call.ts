@@ -270,6 +270,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
       calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt, answerAt,
     },
     ...(aSession?.ok ? { aSession } : {}),
+    ...(retrySe.has(used!) ? { bSessionAsked: retrySe.get(used!)! } : {}),
     // The call's slots go back as it ends, before rtpengine's figures for its CDR come.
     onEnded: (end) => {
       locals.callSlots?.release();
