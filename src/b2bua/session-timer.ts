@@ -24,7 +24,22 @@ export interface RefreshLeg extends InviteLeg {
  * https://www.rfc-editor.org/rfc/rfc3261#section-14.1
  */
 const PENDING_RETRY_MS = { A: 1_000, B: 3_000 } as const;
-const PENDING_RETRIES = 5;
+const RETRIES = 5;
+/** A refresh refused for another reason without a Retry-After (a busy 503, a 500) is tried again after this. */
+const FAILED_RETRY_MS = 5_000;
+/**
+ * RFC 3311 §5.2: an UPDATE that meets an offer in progress gets "a 500 response with a Retry-After header field with
+ * a randomly chosen value between 0 and 10 seconds"; a Retry-After is followed up to that bound, no further, so a
+ * far end asking for an hour cannot outwait the session.
+ * https://www.rfc-editor.org/rfc/rfc3311#section-5.2
+ */
+const MAX_RETRY_AFTER_S = 10;
+
+function retryDelayMs(status: number, retryAfter: string | undefined, name: 'A' | 'B'): number {
+  const s = retryAfter === undefined ? null : /^\s*(\d{1,10})/.exec(retryAfter);
+  if (s) return Math.min(Number(s[1]), MAX_RETRY_AFTER_S) * 1000;
+  return status === 491 ? PENDING_RETRY_MS[name] : FAILED_RETRY_MS;
+}
 
 /** The longest delay setTimeout keeps (2^31 - 1 ms); past it Node fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -102,13 +117,14 @@ export class LegSessionTimer {
     this.#o.onExpired(this.#o.name, this.#seconds);
   }
 
-  async #sendRefresh(retried = false, pendingTries = 0): Promise<void> {
+  async #sendRefresh(retried = false, tries = 0): Promise<void> {
     if (this.#stopped) return;
     const { leg } = this.#o;
     const headers = { 'Session-Expires': `${this.#seconds};refresher=uac`, Supported: 'timer' };
     let status: number;
     let minSe: number | undefined;
     let granted: SessionExpires | undefined;
+    let retryAfter: string | undefined;
     let notSent = false;
     try {
       if (this.#o.method === 'UPDATE') {
@@ -116,6 +132,7 @@ export class LegSessionTimer {
         status = res.status;
         minSe = parseMinSe(res.get('Min-SE'));
         granted = parseSessionExpires(res.get('Session-Expires'));
+        retryAfter = res.get('Retry-After');
       } else {
         // The SDP this leg was last sent and accepted, unchanged, so with the same o= version (RFC 3264 §8; kept
         // up to date by relay-reinvite.ts and leg-reinvite.ts).
@@ -123,6 +140,7 @@ export class LegSessionTimer {
         status = res.status;
         minSe = parseMinSe(res.res?.get('Min-SE'));
         granted = parseSessionExpires(res.res?.get('Session-Expires'));
+        retryAfter = res.res?.get('Retry-After');
       }
     } catch (err) {
       const known = sipErrorStatus(err);
@@ -133,29 +151,40 @@ export class LegSessionTimer {
     if (status >= 200 && status < 300) {
       // §9: the answer may shorten the interval asked for, never below Min-SE.
       if (granted) this.#seconds = Math.min(boundSeconds(granted.seconds, this.#minSe), Math.max(this.#seconds, this.#minSe));
+      // §7.2: a 2xx naming refresher=uas hands the refreshes to the far end.
+      if (granted?.refresher === 'uas') this.#o.weRefresh = false;
       this.#arm();
       return;
     }
     // §10: "If the session refresh request transaction times out or generates a 408 or 481 response, then the
-    // UAC sends a BYE request." A refresh that could not be sent at all is the same loss; any other answer (a 503
-    // from a busy far end included) leaves the session to its expiry.
+    // UAC sends a BYE request." A refresh that could not be sent at all is the same loss.
     if (status === 408 || status === 481 || notSent) {
       this.stop();
       this.#o.onRefreshFailed(this.#o.name, status);
       return;
     }
-    // §7.4 / §10: a 422 carries the Min-SE to retry with.
-    if (status === 422 && minSe !== undefined && !retried) {
-      this.#seconds = boundSeconds(Math.max(this.#seconds, minSe), 1);
-      await this.#sendRefresh(true, pendingTries);
+    // §7.4 / §10: a 422 carries the Min-SE to retry with; a second 422, or one without Min-SE, leaves the session
+    // to its expiry.
+    if (status === 422) {
+      if (minSe !== undefined && !retried) {
+        this.#seconds = boundSeconds(Math.max(this.#seconds, minSe), 1);
+        await this.#sendRefresh(true, tries);
+      }
       return;
     }
-    // Glare: an INVITE was in progress on the leg (ours or the far end's), or the far end had one of its own.
-    if (status === 491 && this.#o.method === 'INVITE' && pendingTries < PENDING_RETRIES) {
-      this.#refresh = this.#o.clock.setTimeout(() => void this.#sendRefresh(retried, pendingTries + 1), PENDING_RETRY_MS[this.#o.name]);
+    // RFC 3261 §8.2.1: "If the UAS recognizes but does not support the method of a request, it MUST generate a 405
+    // (Method Not Allowed) response" (501 when it does not know UPDATE at all): this refresh goes as a re-INVITE at
+    // once, and every later one too.
+    // https://www.rfc-editor.org/rfc/rfc3261#section-8.2.1
+    if (this.#o.method === 'UPDATE' && (status === 405 || status === 501)) {
+      this.#o.method = 'INVITE';
+      await this.#sendRefresh(retried, tries);
       return;
     }
-    // Any other answer leaves the session as it was: it ends at its expiry unless refreshed before.
-    if (this.#o.method === 'UPDATE' && (status === 405 || status === 501)) this.#o.method = 'INVITE';
+    // Anything else (491 on glare, a 500 with Retry-After, a busy 503) is tried again after the delay it names or a
+    // fixed one, a bounded number of times; the expiry decides after that.
+    if (tries < RETRIES) {
+      this.#refresh = this.#o.clock.setTimeout(() => void this.#sendRefresh(retried, tries + 1), retryDelayMs(status, retryAfter, this.#o.name));
+    }
   }
 }

@@ -128,14 +128,15 @@ test('the 2xx to a session refresh carries its Session-Expires back, with Requir
   assert.deepEqual(refreshAnswerHeaders(req({})), {});
 });
 
-test('as refresher: a 503 to the refresh leaves the session to its expiry; a refresh that cannot be sent at all ends it', async () => {
-  const busy = timer({ weRefresh: true, method: 'INVITE' });
-  busy.leg.answers.push(async () => ({ status: 503, get: () => undefined }));
-  busy.clock.advance(5_000);
-  await settle();
-  assert.deepEqual(busy.events, []);
-  busy.clock.advance(5_000);
-  assert.deepEqual(busy.events, ['expired B 10']);
+test('as refresher: a 503 to every try of the refresh leaves the session to its expiry; a refresh that cannot be sent at all ends it', async () => {
+  const busy = timer({ weRefresh: true, method: 'INVITE', seconds: 1800 });
+  for (let i = 0; i < 6; i++) busy.leg.answers.push(async () => ({ status: 503, get: () => undefined }));
+  for (let i = 0; i < 1800; i++) {
+    busy.clock.advance(1_000);
+    await settle();
+  }
+  assert.equal(busy.leg.sent.length, 6, 'the refresh and its five retries');
+  assert.deepEqual(busy.events, ['expired B 1800']);
 
   const gone = timer({ weRefresh: true, method: 'INVITE' });
   gone.leg.answers.push(() => Promise.reject(new Error('invalid request to modify a completed dialog')));
