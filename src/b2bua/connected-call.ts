@@ -7,7 +7,7 @@ import { passThrough, type PassLeg } from './pass-through.js';
 import type { InDialogMedia } from './call-sdp.js';
 import type { CallLimitsPolicy, SessionTimerPolicy } from './policy-types.js';
 import { sipReason } from './reason.js';
-import { decideUac, LegSessionTimer, type UasSessionDecision } from './session-timer.js';
+import { decideUac, LegSessionTimer, parseMinSe, type UasSessionDecision } from './session-timer.js';
 import { superviseLegs, type CallControl, type CallEnd } from './supervise-legs.js';
 
 export interface ConnectedCallOptions {
@@ -73,14 +73,14 @@ function startSessionTimers(o: ConnectedCallOptions, policy: SessionTimerPolicy,
   const timerA = new LegSessionTimer({
     leg: legs.uas, name: 'A', seconds: a.seconds, weRefresh: a.refresher === 'uas',
     method: allowsUpdate(o.aInvite.get('Allow')) ? 'UPDATE' : 'INVITE', clock, onExpired, onRefreshFailed,
-    minSeSeconds: policy.minSeSeconds,
+    minSeSeconds: policy.minSeSeconds, peerMinSeSeconds: parseMinSe(o.aInvite.get('Min-SE')),
   });
   const bRes = legs.uac.res ?? { get: () => undefined };
   const b = decideUac(bRes, policy, o.bSessionAsked);
   const timerB = new LegSessionTimer({
     leg: legs.uac, name: 'B', seconds: b.seconds, weRefresh: b.weRefresh,
     method: allowsUpdate(bRes.get('Allow')) ? 'UPDATE' : 'INVITE', clock, onExpired, onRefreshFailed,
-    minSeSeconds: policy.minSeSeconds,
+    minSeSeconds: policy.minSeSeconds, peerMinSeSeconds: o.bSessionAsked,
   });
   // A re-INVITE or UPDATE from a leg refreshes its session (RFC 4028 §10).
   const on = (leg: PassLeg, event: string, fn: () => void) => (leg.on as unknown as (e: string, l: () => void) => void).call(leg, event, fn);

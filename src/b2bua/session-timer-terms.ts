@@ -81,10 +81,18 @@ export function uasResponseHeaders(d: Extract<UasSessionDecision, { ok: true }>)
   };
 }
 
-/** Headers of our INVITE on the B leg (§7.1): we support timers and ask for the configured interval. */
-export function uacRequestHeaders(policy: SessionTimerPolicy, asked = policy.expiresSeconds): Record<string, string> {
-  const seconds = Math.min(asked, MAX_SESSION_SECONDS);
-  return { 'Session-Expires': String(seconds), 'Min-SE': String(Math.min(policy.minSeSeconds, seconds)), Supported: 'timer' };
+/**
+ * Headers of our INVITE on the B leg (§7.1): we support timers and ask for the configured interval. Retried after a
+ * 422, it asks for `retried` (the 422's Min-SE, raised to ours) and carries it as its Min-SE, the largest seen (§7.4:
+ * "The value of the Min-SE header field present in a session refresh request MUST be the largest value among all
+ * Min-SE header field values returned in all 422 responses or received in session refresh requests, on the same
+ * dialog"; the initial INVITE is a session refresh request too).
+ * https://www.rfc-editor.org/rfc/rfc4028#section-7.4
+ */
+export function uacRequestHeaders(policy: SessionTimerPolicy, retried?: number): Record<string, string> {
+  const seconds = Math.min(retried ?? policy.expiresSeconds, MAX_SESSION_SECONDS);
+  const minSe = Math.max(policy.minSeSeconds, retried ?? 0);
+  return { 'Session-Expires': String(seconds), 'Min-SE': String(Math.min(minSe, seconds)), Supported: 'timer' };
 }
 
 /**

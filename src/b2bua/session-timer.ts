@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../common/index.js';
 import { sipErrorStatus } from './sip-error.js';
 import { sendReinvite, type InviteLeg } from './leg-reinvite.js';
-import { boundSeconds, DEFAULT_MIN_SE, parseMinSe, parseSessionExpires, type SessionExpires } from './session-timer-terms.js';
+import { boundSeconds, DEFAULT_MIN_SE, MAX_SESSION_SECONDS, parseMinSe, parseSessionExpires, type SessionExpires } from './session-timer-terms.js';
 
 export * from './session-timer-terms.js';
 
@@ -55,6 +55,8 @@ export interface LegTimerOptions {
    * itself when that is shorter.
    */
   minSeSeconds?: number;
+  /** The largest Min-SE the far end named so far (its INVITE, or its 422 to ours); our refreshes carry it on. */
+  peerMinSeSeconds?: number | undefined;
   /** UPDATE when the peer allows it (RFC 4028 §7.4 prefers it: no SDP), else re-INVITE. */
   method: 'UPDATE' | 'INVITE';
   clock: Clock;
@@ -69,6 +71,7 @@ export class LegSessionTimer {
   readonly #o: LegTimerOptions;
   #seconds: number;
   readonly #minSe: number;
+  #peerMinSe: number;
   #refresh: TimerHandle | undefined;
   #expiry: TimerHandle | undefined;
   #stopped = false;
@@ -77,11 +80,28 @@ export class LegSessionTimer {
     this.#o = o;
     this.#seconds = boundSeconds(o.seconds, 1);
     this.#minSe = o.minSeSeconds ?? Math.min(DEFAULT_MIN_SE, this.#seconds);
+    this.#peerMinSe = 0;
+    this.notePeerMinSe(o.peerMinSeSeconds);
     this.#arm();
   }
 
   get seconds(): number {
     return this.#seconds;
+  }
+
+  /** A Min-SE the far end named (in a session refresh request or a 422): the largest is kept. */
+  notePeerMinSe(seconds: number | undefined): void {
+    if (seconds !== undefined && Number.isFinite(seconds)) this.#peerMinSe = Math.max(this.#peerMinSe, Math.min(seconds, MAX_SESSION_SECONDS));
+  }
+
+  /**
+   * The Min-SE our requests on this leg carry. §7.4: "The value of the Min-SE header field present in a session
+   * refresh request MUST be the largest value among all Min-SE header field values returned in all 422 responses or
+   * received in session refresh requests, on the same dialog"; ours counts too, and none exceeds the interval.
+   * https://www.rfc-editor.org/rfc/rfc4028#section-7.4
+   */
+  get minSe(): number {
+    return Math.min(Math.max(this.#minSe, this.#peerMinSe), this.#seconds);
   }
 
   /** The session was refreshed (a re-INVITE or UPDATE from the peer, or our refresh answered 2xx). */
@@ -120,7 +140,7 @@ export class LegSessionTimer {
   async #sendRefresh(retried = false, tries = 0): Promise<void> {
     if (this.#stopped) return;
     const { leg } = this.#o;
-    const headers = { 'Session-Expires': `${this.#seconds};refresher=uac`, Supported: 'timer' };
+    const headers = { 'Session-Expires': `${this.#seconds};refresher=uac`, 'Min-SE': String(this.minSe), Supported: 'timer' };
     let status: number;
     let minSe: number | undefined;
     let granted: SessionExpires | undefined;
@@ -167,6 +187,7 @@ export class LegSessionTimer {
     // to its expiry.
     if (status === 422) {
       if (minSe !== undefined && !retried) {
+        this.notePeerMinSe(minSe);
         this.#seconds = boundSeconds(Math.max(this.#seconds, minSe), 1);
         await this.#sendRefresh(true, tries);
       }

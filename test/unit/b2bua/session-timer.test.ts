@@ -71,7 +71,7 @@ test('as refresher: an UPDATE at half the interval; a 2xx re-arms, so the sessio
   s.leg.answers.push(() => new Promise(() => undefined));
   s.clock.advance(5_000);
   await settle();
-  assert.deepEqual(s.leg.sent, [{ method: 'UPDATE', headers: { 'Session-Expires': '10;refresher=uac', Supported: 'timer' } }]);
+  assert.deepEqual(s.leg.sent, [{ method: 'UPDATE', headers: { 'Session-Expires': '10;refresher=uac', 'Min-SE': '10', Supported: 'timer' } }]);
   s.clock.advance(9_000);
   assert.deepEqual(s.events, [], 'refreshed at 5 s: no expiry at 10 s');
   assert.equal(s.leg.sent.length, 2, 'the next refresh went at 10 s');
