@@ -8,6 +8,7 @@ import type { InDialogMedia } from './call-sdp.js';
 import type { CallLimitsPolicy, SessionTimerPolicy } from './policy-types.js';
 import { sipReason } from './reason.js';
 import { decideUac, LegSessionTimer, parseMinSe, type UasSessionDecision } from './session-timer.js';
+import type { LegSession } from './session-timer-refresh.js';
 import { superviseLegs, type CallControl, type CallEnd } from './supervise-legs.js';
 
 export interface ConnectedCallOptions {
@@ -53,17 +54,23 @@ export function runConnectedCall(o: ConnectedCallOptions): CallControl {
     stats, log, callId: o.callId, clock, ...(maxS !== undefined ? { maxDurationMs: maxS * 1000 } : {}), onEnded: o.onEnded,
     refusals: o.refusals, sources: o.sources,
   }, legs);
+  const st = o.limits?.sessionTimer;
+  const sessions = st && !control.ended ? startSessionTimers(o, st, control) : undefined;
   passThrough({
     log, callId: o.callId, stats, refusals: o.refusals, sources: o.sources, aSuites: o.aSuites, bSuites: o.bSuites, ...(o.media ? { media: o.media } : {}),
     onLegLost: (leg, status) => control.end('leg-lost', sipReason(status, `Leg ${leg} lost: an in-dialog request got ${status}`)),
+    ...(sessions ? { sessions } : {}),
   }, legs);
-  const st = o.limits?.sessionTimer;
-  if (st && !control.ended) startSessionTimers(o, st, control);
   if (o.active && o.facts) o.active.add(control, o.facts, o.listedAs);
   return control;
 }
 
-function startSessionTimers(o: ConnectedCallOptions, policy: SessionTimerPolicy, control: CallControl): void {
+/**
+ * Each leg's timer. A re-INVITE or UPDATE from a leg refreshes its session once our 2xx to it has gone, and one
+ * relayed to a leg once that leg answered 2xx (RFC 4028 §10): pass-through.ts and relay-reinvite.ts tell the timer
+ * (session-timer-refresh.ts).
+ */
+function startSessionTimers(o: ConnectedCallOptions, policy: SessionTimerPolicy, control: CallControl): { A: LegSession; B: LegSession } {
   const { legs, clock } = o;
   const onExpired = (leg: 'A' | 'B', seconds: number) =>
     control.end('session-expired', sipReason(408, `Session timer expired on leg ${leg}: no refresh within ${seconds} s`));
@@ -82,14 +89,9 @@ function startSessionTimers(o: ConnectedCallOptions, policy: SessionTimerPolicy,
     method: allowsUpdate(bRes.get('Allow')) ? 'UPDATE' : 'INVITE', clock, onExpired, onRefreshFailed,
     minSeSeconds: policy.minSeSeconds, peerMinSeSeconds: o.bSessionAsked,
   });
-  // A re-INVITE or UPDATE from a leg refreshes its session (RFC 4028 §10).
-  const on = (leg: PassLeg, event: string, fn: () => void) => (leg.on as unknown as (e: string, l: () => void) => void).call(leg, event, fn);
-  for (const ev of ['modify', 'update']) {
-    on(legs.uas, ev, () => timerA.touch());
-    on(legs.uac, ev, () => timerB.touch());
-  }
   control.onEnd(() => {
     timerA.stop();
     timerB.stop();
   });
+  return { A: { timer: timerA, policy }, B: { timer: timerB, policy } };
 }

@@ -8,6 +8,7 @@ import type { SendOptions } from './pipeline-types.js';
 import { failureReason, ownedReason, sipReason, statusPhrase } from './reason.js';
 import { sendableStatus } from './sendable-status.js';
 import { hasTimerTag, parseSessionExpires } from './session-timer.js';
+import { peerRefresh, relayedAnswer, relayedRequestHeaders, type LegSession } from './session-timer-refresh.js';
 import type { BridgeLeg } from './supervise-legs.js';
 
 /**
@@ -62,6 +63,14 @@ export interface PassThroughContext {
    * call whose media policy can refuse an SDP body, each offer and answer goes through it to be checked first.
    */
   media?: InDialogMedia;
+  /** Each leg's session timer (connected-call.ts); absent (the plain bridge): a refresh's Session-Expires is echoed. */
+  sessions?: { A: LegSession; B: LegSession } | undefined;
+}
+
+/** A refresh from the leg's far end, accepted: the headers of our 2xx to it, and `answered` once that 2xx is sent. */
+export interface AcceptedRefresh {
+  headers: Record<string, string>;
+  answered(): void;
 }
 
 /** A failure of the media relay on an in-dialog offer: the request is refused, both legs stay up. */
@@ -127,6 +136,14 @@ export interface Direction {
   broken(res: InDialogResponse, err: unknown, method: string): void;
   /** The other leg's failure answer goes back as it came (a status drachtio-srf does not know as its class). */
   relayFailure(res: InDialogResponse, status: number, answer: unknown, extra?: SendOptions): void;
+  /** A re-INVITE or UPDATE from leg `side` is a refresh of its session: undefined when refused here with 422. */
+  refresh(req: InDialogRequest, res: InDialogResponse, method: string): AcceptedRefresh | undefined;
+  /** The session-timer headers of a re-INVITE or UPDATE relayed to leg `toName`. */
+  relayHeaders(): Record<string, string>;
+  /** Leg `toName` answered a relayed re-INVITE or UPDATE 2xx: its session was refreshed on the terms it names. */
+  relayAnswered(answer: { get(name: string): string | undefined } | undefined): void;
+  /** An UPDATE is relayed to leg `toName` until the function returned is called (its timer's refreshes wait). */
+  relayStart(): () => void;
 }
 
 export function direction(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' | 'B',
@@ -188,6 +205,29 @@ export function direction(ctx: PassThroughContext, from: PassLeg, to: PassLeg, t
       const failure = relayedFailure(status, answer, toName);
       res.send(sendableStatus(status), extra ? { ...extra, headers: { ...extra.headers, ...failure.headers } } : failure);
       if (status === 408 || status === 481) ctx.onLegLost?.(toName, status);
+    },
+    refresh(req, res, method) {
+      const s = ctx.sessions?.[side];
+      if (!s) return { headers: refreshAnswerHeaders(req), answered: () => undefined };
+      const r = peerRefresh(s, req);
+      if (r.ok) return r;
+      // RFC 4028 §9 (session-timer-terms.ts `decideUas`): a Session-Expires below our Min-SE from a far end that
+      // supports timers gets 422 with our Min-SE, as the caller's INVITE does (middleware/call-refusals.ts).
+      // https://www.rfc-editor.org/rfc/rfc4028#section-9
+      d.refuse(res, 422, sipReason(422, `Session interval too small: Min-SE is ${r.minSe} s`), method, 'info', { minSe: r.minSe },
+        `b2bua: ${label(method)} from leg ${side} refused: Session-Expires below Min-SE`, { 'Min-SE': String(r.minSe) });
+      return undefined;
+    },
+    relayHeaders() {
+      const s = ctx.sessions?.[toName];
+      return s ? relayedRequestHeaders(s.timer) : {};
+    },
+    relayAnswered(answer) {
+      const s = ctx.sessions?.[toName];
+      if (s) relayedAnswer(s.timer, answer);
+    },
+    relayStart() {
+      return ctx.sessions?.[toName]?.timer.relaying() ?? (() => undefined);
     },
   };
   return d;

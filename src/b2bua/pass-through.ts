@@ -2,7 +2,7 @@ import { sipReason } from './reason.js';
 import { contentTypeOf, hidesSdp, isSdpType } from './sdp-body.js';
 import { filterCrypto } from './sdp-crypto.js';
 import { sendableStatus } from './sendable-status.js';
-import { direction, refreshAnswerHeaders, relayed, type InDialogRequest, type InDialogResponse, type PassLeg, type PassThroughContext } from './pass-relay.js';
+import { direction, relayed, type InDialogRequest, type InDialogResponse, type PassLeg, type PassThroughContext } from './pass-relay.js';
 import { relayReinvite } from './relay-reinvite.js';
 
 export { refreshAnswerHeaders, type InDialogRequest, type InDialogResponse, type PassLeg, type PassThroughContext } from './pass-relay.js';
@@ -65,10 +65,14 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
   for (const event of ['info', 'update'] as const) {
     listen(from, event, (req, res) => {
       let body = req.body;
+      // An UPDATE is a session refresh of leg `side` (session-timer-refresh.ts): a too-short interval is refused here.
+      const refresh = event === 'update' ? d.refresh(req, res, 'UPDATE') : { headers: {}, answered: () => undefined };
+      if (!refresh) return;
       if (event === 'update' && !body) {
         // An UPDATE without a body only refreshes this leg's session (RFC 4028 §7.4): answered here, since the
         // other leg's session is its own and it may not even allow UPDATE.
-        res.send(200, { headers: refreshAnswerHeaders(req) });
+        res.send(200, { headers: refresh.headers });
+        refresh.answered();
         return;
       }
       const type = contentTypeOf(req);
@@ -89,7 +93,18 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       let sent: string | undefined;
       const send = (b: string | undefined) => {
         sent = b;
-        return to.request({ method: event.toUpperCase(), headers: bodyHeaders(req), ...(b ? { body: b } : {}) });
+        if (event !== 'update') return to.request({ method: 'INFO', headers: bodyHeaders(req), ...(b ? { body: b } : {}) });
+        // A relayed UPDATE is a session refresh of ours on leg toName: its timer's terms go with it, its 2xx refreshes
+        // that leg, and no UPDATE refresh of its timer overlaps it.
+        const relaying = d.relayStart();
+        return to.request({ method: 'UPDATE', headers: { ...bodyHeaders(req), ...d.relayHeaders() }, ...(b ? { body: b } : {}) }).then((r) => {
+          if (r.status >= 200 && r.status < 300) d.relayAnswered(r);
+          relaying();
+          return r;
+        }, (err: unknown) => {
+          relaying();
+          throw err;
+        });
       };
       type Answer = Awaited<ReturnType<typeof send>>;
       const hidden = (r: Answer): boolean => event === 'update' && guarded && r.status < 300 && hidesSdp(contentTypeOf(r), r.body);
@@ -114,8 +129,8 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
           }
           rbody = f.sdp;
         }
-        const refresh = event === 'update' && r.status >= 200 ? refreshAnswerHeaders(req) : {};
-        res.send(sendableStatus(r.status), rbody ? { headers: { ...bodyHeaders(r), ...refresh }, body: rbody } : { headers: refresh });
+        res.send(sendableStatus(r.status), rbody ? { headers: { ...bodyHeaders(r), ...refresh.headers }, body: rbody } : { headers: refresh.headers });
+        if (r.status >= 200) refresh.answered();
         if (answered && from.local) from.local.sdp = rbody;
       };
       const failed = (err: unknown) => fail(res, err, event.toUpperCase());

@@ -1,5 +1,5 @@
 import { reinviteBusy, reinviteOurs, reinviteTheirs, sendReinvite, type ReinviteAnswer } from './leg-reinvite.js';
-import { label, refreshAnswerHeaders, relayed, type Direction, type InDialogRequest, type InDialogResponse } from './pass-relay.js';
+import { label, relayed, type Direction, type InDialogRequest, type InDialogResponse } from './pass-relay.js';
 import { sipReason } from './reason.js';
 import { contentTypeOf, hidesSdp, isSdpType, untypedHidesSdp } from './sdp-body.js';
 import { filterCrypto } from './sdp-crypto.js';
@@ -32,10 +32,14 @@ export function relayReinvite(d: Direction, req: InDialogRequest, original: InDi
       original.send(status, opts);
     },
   };
+  // A session refresh of leg `side` (session-timer-refresh.ts): a too-short interval is refused before anything goes on.
+  const refresh = d.refresh(req, res, 'INVITE');
+  if (!refresh) return;
   if (!req.body) {
     // An offerless re-INVITE: the SDP it was last sent is the offer it asked for. Its answer, in the ACK, is not
     // relayed to the other leg (docs/media.md).
-    res.send(200, { body: from.local?.sdp ?? '', headers: { 'Content-Type': SDP, ...refreshAnswerHeaders(req) } });
+    res.send(200, { body: from.local?.sdp ?? '', headers: { 'Content-Type': SDP, ...refresh.headers } });
+    refresh.answered();
     return;
   }
   // The re-INVITE carries its body as SDP: a body typed otherwise cannot be relayed as it is.
@@ -60,7 +64,7 @@ export function relayReinvite(d: Direction, req: InDialogRequest, original: InDi
     && (hidesSdp(a.res ? contentTypeOf(a.res) : undefined, a.body) || untypedHidesSdp(a.body));
   const usable = (a: ReinviteAnswer): a is ReinviteAnswer & { body: string } => a.status < 300 && a.body !== undefined && !hidden(a);
   (media ? relayed(media.offer(side, offer.sdp)) : Promise.resolve(offer.sdp))
-    .then((sdp) => sendReinvite(to, sdp))
+    .then((sdp) => sendReinvite(to, sdp, d.relayHeaders()))
     .then(async (a) => ({ a, answer: usable(a) && media ? await relayed(media.answer(side, a.body)) : a.body }))
     .then(({ a, answer }) => {
       if (a.pending) {
@@ -71,6 +75,8 @@ export function relayReinvite(d: Direction, req: InDialogRequest, original: InDi
         d.relayFailure(res, a.status, a.res);
         return;
       }
+      // Leg toName's 2xx refreshed its session, whatever becomes of the answer.
+      d.relayAnswered(a.res);
       if (hidden(a)) {
         d.notSdp(res, 'INVITE', 'answer');
         return;
@@ -85,7 +91,8 @@ export function relayReinvite(d: Direction, req: InDialogRequest, original: InDi
         d.noSuite(res, back.reasonHeader, 'INVITE', 'answer');
         return;
       }
-      res.send(200, { body: back.sdp, headers: { 'Content-Type': SDP, ...refreshAnswerHeaders(req) } });
+      res.send(200, { body: back.sdp, headers: { 'Content-Type': SDP, ...refresh.headers } });
+      refresh.answered();
       if (from.local) from.local.sdp = back.sdp;
     }, (err: unknown) => d.fail(res, err, 'INVITE'))
     .catch((err: unknown) => d.broken(res, err, 'INVITE'));

@@ -75,6 +75,9 @@ export class LegSessionTimer {
   #refresh: TimerHandle | undefined;
   #expiry: TimerHandle | undefined;
   #stopped = false;
+  /** UPDATEs relayed to this leg and not yet answered, and whether a refresh of ours fell due meanwhile. */
+  #relayed = 0;
+  #due = false;
 
   constructor(o: LegTimerOptions) {
     this.#o = o;
@@ -87,6 +90,41 @@ export class LegSessionTimer {
 
   get seconds(): number {
     return this.#seconds;
+  }
+
+  /** Whether the gateway refreshes this leg's session (else its far end does). */
+  get weRefresh(): boolean {
+    return this.#o.weRefresh;
+  }
+
+  /**
+   * The leg's session was refreshed on new terms (session-timer-refresh.ts: our 2xx to its far end's refresh, or its
+   * 2xx to a request relayed to it): the interval, held to [1, MAX_SESSION_SECONDS], and who refreshes from now on.
+   */
+  renegotiate(seconds: number, weRefresh: boolean): void {
+    this.#seconds = boundSeconds(seconds, 1);
+    this.#o.weRefresh = weRefresh;
+    this.touch();
+  }
+
+  /**
+   * An UPDATE is relayed to this leg (pass-through.ts) until the function returned is called. An UPDATE refresh of
+   * ours does not overlap it (RFC 3311 §5.2 answers one that does with 500): one that falls due waits, and is sent
+   * when the relayed UPDATE failed; its 2xx refreshed the session instead (`renegotiate`).
+   * https://www.rfc-editor.org/rfc/rfc3311#section-5.2
+   */
+  relaying(): () => void {
+    this.#relayed++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#relayed--;
+      if (this.#relayed === 0 && this.#due && !this.#stopped) {
+        this.#due = false;
+        void this.#sendRefresh();
+      }
+    };
   }
 
   /** A Min-SE the far end named (in a session refresh request or a 422): the largest is kept. */
@@ -116,6 +154,7 @@ export class LegSessionTimer {
   }
 
   #arm(): void {
+    this.#due = false;
     this.#refresh?.cancel();
     this.#expiry?.cancel();
     const { clock } = this.#o;
@@ -139,6 +178,10 @@ export class LegSessionTimer {
 
   async #sendRefresh(retried = false, tries = 0): Promise<void> {
     if (this.#stopped) return;
+    if (this.#o.method === 'UPDATE' && this.#relayed > 0) {
+      this.#due = true;
+      return;
+    }
     const { leg } = this.#o;
     const headers = { 'Session-Expires': `${this.#seconds};refresher=uac`, 'Min-SE': String(this.minSe), Supported: 'timer' };
     let status: number;
