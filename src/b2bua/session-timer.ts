@@ -66,7 +66,10 @@ export interface LegTimerOptions {
   onRefreshFailed(name: 'A' | 'B', status: number): void;
 }
 
-/** The session timer of one leg. `touch()` when the peer refreshed; `stop()` when the call ends. */
+/**
+ * The session timer of one leg. `renegotiate()` when a refresh of the leg was answered 2xx (session-timer-refresh.ts);
+ * `stop()` when the call ends.
+ */
 export class LegSessionTimer {
   readonly #o: LegTimerOptions;
   #seconds: number;
@@ -142,7 +145,7 @@ export class LegSessionTimer {
     return Math.min(Math.max(this.#minSe, this.#peerMinSe), this.#seconds);
   }
 
-  /** The session was refreshed (a re-INVITE or UPDATE from the peer, or our refresh answered 2xx). */
+  /** The session was refreshed on the terms it had. */
   touch(): void {
     if (!this.#stopped) this.#arm();
   }
