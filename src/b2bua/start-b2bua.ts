@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import Srf from 'drachtio-srf';
 import { GatewayError, systemClock } from '../common/index.js';
 import { RateLimitedLog, silentLogger } from '../log/index.js';
@@ -57,6 +58,15 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   srf.on('error', (err: Error) => limited.line('warn', 'ERR_B2BUA_CONTROL', { err }, 'b2bua: control connection error'));
   const active = new ActiveCalls({ app: options.app ?? 0, clock, journal: options.onCallsChanged !== undefined, onChanged: options.onCallsChanged });
   let draining: { retryAfter: number } | undefined;
+  // The control connection dropped: the engine has ended every dialog of this app (docs/control-protocol.md §3.1),
+  // and drachtio-srf, which reconnects on its own, never tells the calls. They are recorded as lost here, so their
+  // CDRs are written and their call-limit slots freed, rather than held until a restart.
+  let stopping = false;
+  (srf as unknown as EventEmitter).on('close', () => {
+    if (stopping) return;
+    const lost = active.abandonAll('app-lost', sipReason(503, 'application disconnected'));
+    if (lost > 0) limited.line('warn', 'ERR_B2BUA_CONTROL', { calls: lost }, 'b2bua: control connection lost: its calls recorded as lost');
+  });
 
   // The live policy: its pipeline and its pings. A swap replaces the whole object; each INVITE takes the
   // one current when it arrives and keeps it to the end.
@@ -200,6 +210,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     close: async () => {
       if (closed) return;
       closed = true;
+      stopping = true;
       live?.trunks?.close();
       live?.registrations?.close();
       relay?.close();
