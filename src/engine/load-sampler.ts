@@ -40,6 +40,8 @@ export class LoadSampler {
   #ticksPerWindow: number;
   #readBefore = 0;
   #last = performance.now();
+  /** When the window being sampled began: a late timer makes a window longer than `windowMs`. */
+  #windowStart = this.#last;
   #ticks = 0;
   #windowMax = 0;
   #elu = performance.eventLoopUtilization();
@@ -91,6 +93,10 @@ export class LoadSampler {
     const read = this.#datagramsRead?.() ?? 0;
     const readInWindow = read - this.#readBefore;
     this.#readBefore = read;
+    // The datagrams were read over the window as it lasted: on a thread late on every tick that is far longer than
+    // `windowMs`, and the nominal length would make the read rate, hence the backlog's wait, look that much better.
+    const windowMs = Math.max(this.#windowMs, now - this.#windowStart);
+    this.#windowStart = now;
     // Sampled at the idle cadence, idle again and no datagram read: the thread was free to read, so nothing waits in
     // the kernel, and the socket table (two files, 20 reads a second) is not read; the last drops count stands.
     const quiet = this.#period === this.#windowMs && utilization < IDLE_UTILIZATION && this.#datagramsRead !== undefined && readInWindow === 0;
@@ -98,7 +104,7 @@ export class LoadSampler {
     this.#lastQueue = q;
     const w: LoadWindow = {
       utilization, delayMs: this.#windowMax,
-      ...(q ? { queuedBytes: q.queuedBytes, queueMs: queueMs(q.queuedBytes, readInWindow, this.#windowMs), udpDrops: q.drops } : {}),
+      ...(q ? { queuedBytes: q.queuedBytes, queueMs: queueMs(q.queuedBytes, readInWindow, windowMs), udpDrops: q.drops } : {}),
       ...(this.#datagramsRead ? { datagramsRead: readInWindow } : {}),
     };
     this.#windowMax = 0;
