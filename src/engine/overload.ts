@@ -25,7 +25,8 @@ const REMEMBER_MS = 32_000;
  * cut (by 40% for a backlog, which means the engine is behind already, by 15% otherwise); after each calm window it
  * grows by a tenth, back to all (additive increase, multiplicative decrease, so the engine settles near its capacity
  * instead of swinging). While
- * the app has `maxUnansweredInvites` new INVITEs it has not answered at all, every new one is shed. A shed INVITE is
+ * the app has `maxUnansweredInvites` new INVITEs it has not answered at all, every new one is shed but a light source's
+ * (admitInvite), and the episode lasts until the app is a tenth below that limit. A shed INVITE is
  * refused before any state is made; ACKs, CANCELs, in-dialog requests and other methods are never shed, so calls in
  * progress keep their latency and their BYEs.
  */
@@ -131,7 +132,7 @@ export class OverloadGuard {
     } else if (this.#share < 1) {
       this.#share = Math.min(1, this.#share + INCREASE);
     }
-    if (this.#share >= 1 && this.#cause !== undefined && !this.#queueFull()) this.#end();
+    if (this.#share >= 1 && this.#cause !== undefined && this.#queueCalm()) this.#end();
   }
 
   /**
@@ -213,6 +214,15 @@ export class OverloadGuard {
 
   #queueFull(): boolean {
     return this.#maxUnanswered > 0 && this.#unanswered() >= this.#maxUnanswered;
+  }
+
+  /**
+   * The unanswered INVITEs are a tenth (at least one) below the limit that starts an episode: an app that keeps up
+   * only just, hovering at the limit, makes one episode rather than one a window.
+   */
+  #queueCalm(): boolean {
+    const max = this.#maxUnanswered;
+    return max <= 0 || this.#unanswered() <= max - 1 - Math.floor(max / 10);
   }
 
   #shed(cause: OverloadCause, topVia: string | undefined, now: number): OverloadVerdict {
