@@ -1,5 +1,5 @@
 import { sipReason } from './reason.js';
-import { contentTypeOf, hidesSdp, isSdpType } from './sdp-body.js';
+import { contentTypeOf, hidesSdp, isSdpType, untypedHidesSdp } from './sdp-body.js';
 import { filterCrypto } from './sdp-crypto.js';
 import { sendableStatus } from './sendable-status.js';
 import { direction, relayed, type InDialogRequest, type InDialogResponse, type PassLeg, type PassThroughContext } from './pass-relay.js';
@@ -28,6 +28,30 @@ function bodyHeaders(msg: { get(name: string): string | undefined }): Record<str
     if (v !== undefined) out[h] = v;
   }
   return out;
+}
+
+/**
+ * An INFO's body (or its answer's) that is SDP: by its type, as a part of a multipart body, or untyped and starting
+ * as SDP does (the engine sends such a body on as application/sdp) or with an SDP part's headers.
+ */
+function carriesSdp(type: string | undefined, body: string | undefined): boolean {
+  if (body === undefined || body === '') return false;
+  if (type === undefined) return body.startsWith('v=0') || untypedHidesSdp(body);
+  return isSdpType(type) || hidesSdp(type, body);
+}
+
+/** What an INFO may carry across on such a call: anything but SDP; the 415 names the usual info packages' types. */
+const INFO_ACCEPT = 'application/dtmf-relay, application/dtmf, application/media_control+xml';
+
+/**
+ * An INFO carrying SDP on an anchored or SRTP-filtered call: 415 to its sender. SDP in an INFO is no offer nor
+ * answer (RFC 6086 §4), so neither the media relay nor the SRTP filter would see it, and the other leg would get the
+ * sender's media addresses and keys as they came.
+ */
+function sdpInInfo(d: ReturnType<typeof direction>, res: InDialogResponse, part: 'request' | 'answer'): void {
+  const what = part === 'request' ? 'an INFO' : `leg ${d.toName}'s answer to an INFO`;
+  d.refuse(res, 415, sipReason(415, `SDP is not relayed in ${part === 'request' ? 'an INFO' : 'the answer to an INFO'}`), 'INFO', 'info', {},
+    `b2bua: INFO from leg ${d.side} refused: ${what} carries SDP`, { Accept: INFO_ACCEPT });
 }
 
 type Listener = (req: InDialogRequest, res: InDialogResponse) => void;
@@ -76,6 +100,10 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
         return;
       }
       const type = contentTypeOf(req);
+      if (event === 'info' && guarded && carriesSdp(type, body)) {
+        sdpInInfo(d, res, 'request');
+        return;
+      }
       if (event === 'update' && guarded && hidesSdp(type, body)) {
         notSdp(res, 'UPDATE', 'offer');
         return;
@@ -110,6 +138,10 @@ function wire(ctx: PassThroughContext, from: PassLeg, to: PassLeg, toName: 'A' |
       const hidden = (r: Answer): boolean => event === 'update' && guarded && r.status < 300 && hidesSdp(contentTypeOf(r), r.body);
       const done = (r: Answer, answerBody: string | undefined): void => {
         let rbody = answerBody;
+        if (event === 'info' && guarded && r.status < 300 && carriesSdp(contentTypeOf(r), rbody)) {
+          sdpInInfo(d, res, 'answer');
+          return;
+        }
         if (hidden(r)) {
           notSdp(res, 'UPDATE', 'answer');
           return;

@@ -92,3 +92,37 @@ test('pass-through: a call neither anchored nor filtered passes a multipart UPDA
   assert.deepEqual(r.uac.requests.map((q) => [q.method, q.body, q.headers?.['Content-Type']]), [['UPDATE', multipart, MULTIPART]]);
   assert.equal(sent[0]!.status, 200);
 });
+
+const isInfo415 = (a: { status: number; headers?: Record<string, string> | undefined } | undefined) =>
+  a?.status === 415 && a.headers?.Accept !== undefined && /^SIP;cause=415;text="SDP is not relayed in /.test(a.headers?.Reason ?? '');
+
+test('pass-through: on an anchored or SRTP-filtered call an INFO carrying SDP (typed, untyped, multipart) gets 415; the other leg sees nothing', async () => {
+  const { media, seen } = recordingMedia();
+  for (const r of [relay({ media }), relay({ suites })]) {
+    const { sent, res } = answers();
+    r.uac.emit('info', inDialog(sdp, { 'Content-Type': 'application/sdp' }), res);
+    r.uac.emit('info', inDialog(sdp), res);
+    r.uas.emit('info', inDialog(multipart, { 'Content-Type': MULTIPART }), res);
+    await settle();
+    assert.equal(sent.length, 3);
+    assert.ok(sent.every(isInfo415), JSON.stringify(sent));
+    assert.deepEqual([r.uas.requests, r.uac.requests], [[], []], 'no INFO went to the other leg');
+    assert.deepEqual(r.stats.snapshot().inDialogRefused, { 415: 3 });
+  }
+  assert.deepEqual(seen, [], 'the media relay was not asked');
+});
+
+test('pass-through: an INFO whose answer carries SDP is not passed back on a guarded call; a DTMF INFO still crosses', async () => {
+  const r = relay({ suites });
+  r.uac.others = () => Promise.resolve({ status: 200, body: sdp, get: (n: string) => (n === 'Content-Type' ? 'application/sdp' : undefined) });
+  const { sent, res } = answers();
+  r.uas.emit('info', inDialog('Signal=5\r\nDuration=160\r\n', { 'Content-Type': 'application/dtmf-relay' }), res);
+  await settle();
+  assert.deepEqual(r.uac.requests.map((q) => [q.method, q.headers?.['Content-Type']]), [['INFO', 'application/dtmf-relay']]);
+  assert.ok(isInfo415(sent[0]), JSON.stringify(sent));
+  assert.equal(sent[0]!.body, undefined);
+  r.uac.others = () => Promise.resolve({ status: 200, body: '', get: () => undefined });
+  r.uas.emit('info', inDialog('Signal=6\r\nDuration=160\r\n', { 'Content-Type': 'application/dtmf-relay' }), res);
+  await settle();
+  assert.equal(sent[1]!.status, 200);
+});
