@@ -15,15 +15,16 @@ function rig(realm?: string) {
   const { log, lines } = captureLog();
   const refusals = new RateLimitedLog(log, new ManualClock(0), { intervalMs: 10_000 });
   const counts: DigestRefusalCounts = { realm: 0, challenge: 0, unsupported: 0 };
-  const answer = digestAnswer({ username: 'u', password: 'p', ...(realm !== undefined ? { realm } : {}) }, log, 'carrier', refusals, counts);
+  const answer = () => digestAnswer({ username: 'u', password: 'p', ...(realm !== undefined ? { realm } : {}) }, log, 'carrier', refusals, counts);
+  // Each challenge here is a request's first: a judge counts the answers it gave its own request.
   const ask = (c: Challenge): string | Error => {
     let out: string | Error | undefined;
-    answer(undefined, c, (err, user) => (out = err ?? user));
+    answer()(undefined, c, (err, user) => (out = err ?? user));
     assert.ok(out !== undefined, 'the callback is called at once');
     return out;
   };
   const coded = (code: string) => lines.filter((l) => l.code === code && (l.level as number) >= 40);
-  return { ask, counts, coded };
+  return { ask, answer, counts, coded };
 }
 
 test('digest: a second realm after the configured one, or the configured one in another parameter, gets no credentials', () => {
@@ -89,4 +90,29 @@ test('digest: a registration trunk refuses its registrar\'s repeated realm, with
   auths[0]!(undefined, challenge('Digest realm="carrier.test", nonce="n1"'), (err, user) => (ok = err ?? user));
   assert.equal(ok, 'trunk1');
   r.close();
+});
+
+test('digest: one request answers one challenge; a second is answered only when it says the nonce was stale and brings a new one', () => {
+  const r = rig('carrier.example');
+  const ask = (answer: ReturnType<typeof r.answer>, c: Challenge): string | Error => {
+    let out: string | Error | undefined;
+    answer(undefined, c, (err, user) => (out = err ?? user));
+    return out!;
+  };
+  const one = r.answer();
+  assert.equal(ask(one, challenge('Digest realm="carrier.example", nonce="n1"', 407)), 'u');
+  const again = ask(one, challenge('Digest realm="carrier.example", nonce="n2"', 407));
+  assert.ok(again instanceof Error && /challenged again after credentials were given/.test(again.message), 'a new nonce without stale: the credentials were refused');
+  assert.ok(ask(one, challenge('Digest realm="carrier.example", nonce="n3", stale=true', 407)) instanceof Error, 'refused once, nothing more for this request');
+  assert.deepEqual(r.counts, { realm: 0, challenge: 2, unsupported: 0 });
+  assert.equal(r.coded('ERR_B2BUA_DIGEST_CHALLENGE').length, 1);
+
+  const stale = r.answer();
+  assert.equal(ask(stale, challenge('Digest realm="carrier.example", nonce="n1"')), 'u');
+  assert.ok(ask(stale, challenge('Digest realm="carrier.example", nonce="n1", stale=TRUE')) instanceof Error, 'stale with the nonce already answered');
+  const fresh = r.answer();
+  assert.equal(ask(fresh, challenge('Digest realm="carrier.example", nonce="n1"')), 'u');
+  assert.equal(ask(fresh, challenge('Digest realm="carrier.example", nonce="n2", stale=true')), 'u', 'stale with a new nonce: once more');
+  assert.ok(ask(fresh, challenge('Digest realm="carrier.example", nonce="n3", stale=true')) instanceof Error, 'never a third time');
+  assert.equal(r.counts.challenge, 4);
 });
