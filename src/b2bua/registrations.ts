@@ -256,9 +256,11 @@ export class Registrations {
     if (!this.#running || seq !== e.probeSeq) return;
     if (e.busy || e.status.state !== 'registered') return this.#scheduleProbe(e);
     const t = await registrarTarget(e.spec, e.next, this.#o.resolve, this.#screen(e));
-    if (typeof t === 'string' || seq !== e.probeSeq) return this.#scheduleProbe(e);
+    if (typeof t === 'string' || seq !== e.probeSeq || e.busy) return this.#scheduleProbe(e);
     const o = await probeRegistrar(this.#o.srf, t, this.#clock, Math.min(this.#o.timeoutMs ?? 10_000, (e.spec.probeSeconds ?? 30) * 1000));
     if (!this.#running || seq !== e.probeSeq) return;
+    // A REGISTER that went out while the probe waited: it is the one in progress (RFC 3261 §10.2, one at a time).
+    if (e.busy) return this.#scheduleProbe(e);
     if (!o.reached) {
       if (!e.lost) this.#o.log.info({ code: 'EVT_REGISTRATION_RENEW', tenant: e.spec.tenant, registrar: e.spec.registrar, why: o.why }, `b2bua: the registrar of ${e.spec.tenant} is not answering (${o.why}); registering again once it does`);
       e.lost = true;
