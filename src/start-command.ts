@@ -14,6 +14,7 @@ import { CertificateExpiryWatch } from './cert-expiry.js';
 import { pkiService } from './certificate-ops/index.js';
 import { createLogger, logFormatFor, routeConsoleToLog, type LogStyle } from './log/index.js';
 import { planStartup } from './startup.js';
+import { trustpointExists } from './pki/index.js';
 import { ThreadLoad } from './common/thread-load.js';
 
 /**
@@ -112,7 +113,7 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
           // Certificate tasks on the running configuration; what they write the file watch above picks up.
           pki: pkiService({ config: () => reloader.config, changed: () => expiry.check() }),
           // Configuration objects written into profiles/, judged as the loader judges them, applied by the reload path.
-          configStore: new ConfigStore({ profilesDir, loadOptions: { validateCipherName, env }, apply: () => reloader.reloadConfig('api'), log }),
+          configStore: new ConfigStore({ profilesDir, loadOptions: { validateCipherName, env, trustpointExists }, apply: () => reloader.reloadConfig('api'), log }),
         }, {
           host: adminCfg.host, port, log, warnings: plan.warnings, ...(token ? { token } : {}),
           maxConnections: adminCfg.maxConnections, maxConnectionsPerSource: adminCfg.maxConnectionsPerSource,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { GatewayError } from './common/index.js';
 import { b2buaPolicyFromConfig, trustPlanFromConfig, formatProblem, tryLoadConfig, type GatewayConfig } from './config/index.js';
@@ -38,7 +38,9 @@ export interface StartupWarning {
  * turns listeners and TLS profiles into engine options. Every problem is reported at once; nothing is bound.
  */
 export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Logger): StartupPlan {
-  const loaded = tryLoadConfig(profilesDir, { validateCipherName, env });
+  // The loader refuses a trustpoint folder that is missing where no start creates it, and a bridge with no
+  // host:port target (src/config/cross-check-start.ts), so a reload, a check and a write judge them alike.
+  const loaded = tryLoadConfig(profilesDir, { validateCipherName, env, trustpointExists });
   if (!loaded.ok) {
     const text = loaded.problems.map((p) => formatProblem(p)).join('\n');
     throw new GatewayError('ERR_CONFIG_INVALID', `configuration in ${profilesDir} is invalid:\n${text}`,
@@ -48,15 +50,12 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const domain = config.gateway.domain ?? 'trunkgate.invalid';
   const bootstrapped: string[] = [];
 
-  // First start: a trustpoint under <pki>/trustpoints/<name> that does not exist yet is created, with a local CA
-  // in <pki>/ca. A trustpoint elsewhere must have been provisioned by the administrator.
+  // First start: a trustpoint folder <pki>/trustpoints/<name> that does not exist yet is created, with a local CA
+  // in <pki>/ca. A trustpoint elsewhere must have been provisioned by the administrator (the loader says so).
   for (const [name, tp] of Object.entries(config.trustpoints ?? {})) {
     if (!('dir' in tp)) continue;
     const dir = resolve(tp.dir);
     if (trustpointExists(dir)) continue;
-    if (basename(dirname(dir)) !== 'trustpoints') {
-      throw new GatewayError('ERR_CONFIG_INVALID', `trustpoint ${name}: no key and certificate in ${tp.dir}`, { details: { trustpoint: name } });
-    }
     const r = bootstrapPki(dirname(dirname(dir)), domain, { trustpointName: name });
     if (r.created) {
       bootstrapped.push(name);
@@ -110,8 +109,8 @@ export function planStartup(profilesDir: string, env: NodeJS.ProcessEnv, log: Lo
   const name = config.gateway.defaultTenant;
   const server = name ? config.tenants?.[name]?.sipServer : undefined;
   if (typeof server !== 'string' || server.startsWith('dns:')) {
-    throw new GatewayError('ERR_CONFIG_INVALID', 'gateway.policy bridge sends every call to the default tenant\'s sipServer: gateway.defaultTenant must name a tenant with one host:port sipServer',
-      { details: { problems: [{ code: 'ERR_CONFIG_REFERENCE', path: 'gateway.defaultTenant', message: 'the bridge needs one host:port target' }] } });
+    // The loader refuses a bridge without one host:port target (checkBridgeTarget); this is never reached from a file.
+    throw new GatewayError('ERR_CONFIG_INVALID', 'gateway.policy bridge sends every call to the default tenant\'s sipServer: gateway.defaultTenant must name a tenant with one host:port sipServer');
   }
   const transport = config.tenants?.[name!]?.transport;
   const target = transport && transport !== 'udp' ? `${server};transport=${transport}` : server;

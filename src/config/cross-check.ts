@@ -4,6 +4,7 @@ import type { PermissionCategory } from '../policy/types.js';
 import { formatPath, type ConfigPath } from './config-path.js';
 import type { ConfigSections, MapSection } from './config-schema.js';
 import type { ConfigProblemCode } from './errors.js';
+import { checkBridgeTarget, checkSharedServerNames, checkTrustpointFolders } from './cross-check-start.js';
 import { listListeners, type ListenerSpec } from './list-listeners.js';
 
 /** A problem before it is located in a file. */
@@ -27,6 +28,8 @@ export interface CrossCheckInput {
   validateCipherName?: CipherNameValidator;
   /** For warnings about secrets named by environment variable; absent: not checked. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The trustpoints with absolute paths, and the test that a folder holds its key and certificate; absent: not checked. */
+  trustpointFolders?: { resolved: ConfigSections['trustpoints']; ready: (dir: string) => boolean };
 }
 
 const VERSION_RANK = { 'TLSv1.2': 2, 'TLSv1.3': 3 } as const;
@@ -117,6 +120,9 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     ref('tenants', l.tenant, [...l.path, 'tenant'], 'tenant');
   }
   ref('tenants', config.gateway.defaultTenant, ['gateway', 'defaultTenant'], 'tenant');
+  checkBridgeTarget(config, names.tenants, problem);
+  checkSharedServerNames(config, listeners, problem);
+  if (input.trustpointFolders) checkTrustpointFolders(input.trustpointFolders.resolved, input.trustpointFolders.ready, problem);
   const sharedTls = listeners.filter((l) => l.shared && l.transport === 'tls');
   for (const [name, t] of Object.entries(config.tenants)) {
     const at = (k: string, ...rest: (string | number)[]): ConfigPath => ['tenants', name, k, ...rest];

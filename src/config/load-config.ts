@@ -5,6 +5,7 @@ import type { PermissionCategory } from '../policy/types.js';
 import { formatPath, type ConfigPath } from './config-path.js';
 import { ConfigSchema, MAP_SECTIONS, type ConfigSections, type MapSection } from './config-schema.js';
 import { crossCheck, type CipherNameValidator } from './cross-check.js';
+import { trustpointFolderReady } from './cross-check-start.js';
 import { deepFreeze, type DeepReadonly } from './deep-freeze.js';
 import { DialPeerSchema } from './dial-peer-schema.js';
 import { effectiveCategories } from './effective-categories.js';
@@ -36,6 +37,12 @@ export interface LoadConfigOptions {
   validateCipherName?: CipherNameValidator;
   /** For warnings about unset secret variables (process.env); absent: not checked. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Whether a trustpoint folder holds its key and certificate (the PKI layer's test, passed in by the caller). A folder
+   * that does not, outside where the first start creates one, is refused. tryLoadConfig looks for key.pem and cert.pem
+   * when this is absent; parseConfig (no I/O) then does not look.
+   */
+  trustpointExists?: (dir: string) => boolean;
   /** The files as read already (a reload reads them with readConfigDocumentsStable); absent: read here, once. */
   read?: ReadDocuments;
   /**
@@ -187,6 +194,7 @@ export function parseConfig(documents: readonly ConfigDocument[], opts: LoadConf
     categories: known,
     ...(opts.validateCipherName ? { validateCipherName: opts.validateCipherName } : {}),
     ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.trustpointExists ? { trustpointFolders: { resolved: holesFree.trustpoints, ready: opts.trustpointExists } } : {}),
   });
   const warnings: ConfigProblem[] = [];
   for (const p of [...categoryProblems, ...checked]) {
@@ -216,7 +224,7 @@ export function parseConfig(documents: readonly ConfigDocument[], opts: LoadConf
 /** Reads and validates a profiles directory (or list of files), returning the outcome as a value. */
 export function tryLoadConfig(source: string | readonly string[], opts: LoadConfigOptions = {}): ConfigResult {
   const read = opts.read ?? readConfigDocuments(source);
-  const result = parseConfig(read.documents, opts);
+  const result = parseConfig(read.documents, { trustpointExists: trustpointFolderReady, ...opts });
   if (read.problems.length === 0) return result;
   const problems = [...read.problems, ...(result.ok ? [] : result.problems)];
   return { ok: false, code: 'ERR_CONFIG_INVALID', reason: configInvalid(problems).message, problems, warnings: result.warnings };

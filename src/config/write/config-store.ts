@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import type { Logger } from '../../log/index.js';
+import { trustpointFolderReady } from '../cross-check-start.js';
 import { configInvalid, type ConfigProblem } from '../errors.js';
 import { parseConfig, readConfigDocuments, type LoadConfigOptions } from '../load-config.js';
 import type { ConfigDocument } from '../merge-documents.js';
@@ -189,7 +190,8 @@ export class ConfigStore {
     const edited = editEntry(previous ?? '', { kind, name, value });
     const candidate: ConfigDocument[] = [...documents.filter((d) => d.file !== file), { file, text: edited.text }]
       .sort((a, b) => (basename(a.file) < basename(b.file) ? -1 : 1));
-    const checked = parseConfig(candidate, loadOptions);
+    // Judged as a reload judges the files (tryLoadConfig), trustpoint folders included.
+    const checked = parseConfig(candidate, { trustpointExists: trustpointFolderReady, ...loadOptions });
     if (!checked.ok) {
       const refs = checked.problems.filter((p) => p.code === 'ERR_CONFIG_REFERENCE');
       if (op === 'delete' && refs.length > 0) {

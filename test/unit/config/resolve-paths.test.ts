@@ -7,7 +7,7 @@ import { parseConfig, tryLoadConfig } from '../../../src/config/index.js';
 
 const TLS_YAML = `
 trustpoints:
-  byDir: { dir: certs/gw }
+  byDir: { dir: certs/trustpoints/byDir }
   byFiles: { certificate: img/publickey.pem, key: ./img/privateKey.pem, chain: [img/a.pem, /etc/abs/b.pem] }
   oneChain: { certificate: /abs/cert.pem, key: ../outside/key.pem, chain: img/CAList.pem }
 trustStores:
@@ -33,7 +33,7 @@ test('relative certificate paths resolve against the folder of the file that nam
   const r = tryLoadConfig(profiles);
   assert.ok(r.ok, r.ok ? '' : r.reason);
   const c = r.config;
-  assert.deepEqual(c.trustpoints.byDir, { dir: join(profiles, 'certs/gw') });
+  assert.deepEqual(c.trustpoints.byDir, { dir: join(profiles, 'certs/trustpoints/byDir') });
   assert.deepEqual(c.trustpoints.byFiles, {
     certificate: join(profiles, 'img/publickey.pem'), key: join(profiles, 'img/privateKey.pem'),
     chain: [join(profiles, 'img/a.pem'), '/etc/abs/b.pem'],
@@ -50,11 +50,11 @@ test('files given one by one: each entry resolves against its own file\'s folder
   const root = mkdtempSync(join(tmpdir(), 'tg-paths-'));
   mkdirSync(join(root, 'a'));
   mkdirSync(join(root, 'b'));
-  writeFileSync(join(root, 'a', 'tp.yaml'), 'trustpoints:\n  gw: { dir: pki/gw }\n');
+  writeFileSync(join(root, 'a', 'tp.yaml'), 'trustpoints:\n  gw: { dir: pki/trustpoints/gw }\n');
   writeFileSync(join(root, 'b', 'store.yaml'), 'trustStores:\n  s: [ca.pem]\n');
   const r = tryLoadConfig([join(root, 'a', 'tp.yaml'), join(root, 'b', 'store.yaml')]);
   assert.ok(r.ok, r.ok ? '' : r.reason);
-  assert.deepEqual(r.config.trustpoints.gw, { dir: join(root, 'a', 'pki/gw') });
+  assert.deepEqual(r.config.trustpoints.gw, { dir: join(root, 'a', 'pki/trustpoints/gw') });
   assert.deepEqual(r.config.trustStores.s, [join(root, 'b', 'ca.pem')]);
 });
 
