@@ -91,6 +91,10 @@ export class ConfigStore {
    * map), with how many were left out since, so a client looping writes makes no flood.
    */
   readonly #lastLine = new Map<string, { at: number; left: number }>();
+  /** Lists written again whole since the start, too long to compare item by item (yaml-edit.ts, MAX_LIST_DIFF_CELLS). */
+  #listsWhole = 0;
+  /** Those of the write under way. */
+  #listsWholeNow = 0;
 
   constructor(options: ConfigStoreOptions) {
     this.#o = options;
@@ -129,12 +133,14 @@ export class ConfigStore {
     const { log } = this.#o;
     if (this.#writing) return this.#refused(op, kind, name, new ConfigWriteError('ERR_CONFIG_WRITE_BUSY', 'another configuration write is under way; try again'));
     this.#writing = true;
+    this.#listsWholeNow = 0;
     try {
       const result = await this.#run(op, kind, name, value, ifMatch);
       this.#count(op, 'done');
       const code: ConfigWriteEventCode = 'EVT_CONFIG_WRITTEN';
       const r = result.reload;
-      log.info({ code, op, kind, name, file: result.file, method: result.method, applied: r.applied, needsRestart: r.needsRestart.map((n) => n.what) },
+      const whole = this.#listsWholeNow > 0 ? { listsWhole: this.#listsWholeNow, listsWholeTotal: this.#listsWhole } : {};
+      log.info({ code, op, kind, name, file: result.file, method: result.method, ...whole, applied: r.applied, needsRestart: r.needsRestart.map((n) => n.what) },
         `config: ${kind} ${name} ${op === 'delete' ? 'deleted from' : op === 'create' ? 'created in' : 'replaced in'} ${result.file}`
         + `${r.applied.length > 0 ? `; applied: ${r.applied.join(', ')}` : ''}${r.needsRestart.length > 0 ? `; needs restart: ${r.needsRestart.map((n) => n.what).join(', ')}` : ''}`);
       return result;
@@ -188,6 +194,8 @@ export class ConfigStore {
     const file = existing?.file ?? fileForNew(profilesDir, documents, kind);
     const previous = editable(file, documents.find((d) => d.file === file)?.text);
     const edited = editEntry(previous ?? '', { kind, name, value });
+    this.#listsWholeNow = edited.listsWhole;
+    this.#listsWhole += edited.listsWhole;
     const candidate: ConfigDocument[] = [...documents.filter((d) => d.file !== file), { file, text: edited.text }]
       .sort((a, b) => (basename(a.file) < basename(b.file) ? -1 : 1));
     // Judged as a reload judges the files (tryLoadConfig), trustpoint folders included.

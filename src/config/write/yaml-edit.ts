@@ -25,6 +25,18 @@ export interface EntryChange {
 
 export type EditMethod = 'in-place' | 'rewritten';
 
+/**
+ * The most cells (old items × new items) a list is compared item by item in: beyond, the list is written again whole
+ * (its items' comments go), so a write of two long lists cannot hold the thread or its memory for seconds.
+ */
+export const MAX_LIST_DIFF_CELLS = 250_000;
+
+/** What an edit had to do beyond the text it was given. */
+interface EditStats {
+  /** Lists written again whole, being too long to compare item by item (MAX_LIST_DIFF_CELLS). */
+  listsWhole: number;
+}
+
 const keyOf = (p: Pair): string => (isScalar(p.key) ? String(p.key.value) : String(p.key));
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
@@ -49,7 +61,7 @@ export function changedValue(before: unknown, c: EntryChange): Record<string, un
  * The file's text with the change made; `method` says whether it was edited in place or written out again. A file
  * written with CRLF line ends keeps them.
  */
-export function editEntry(text: string, c: EntryChange): { text: string; method: EditMethod } {
+export function editEntry(text: string, c: EntryChange): { text: string; method: EditMethod } & EditStats {
   if (text.includes('\r\n')) {
     const r = editEntry(text.replace(/\r\n/g, '\n'), c);
     return { ...r, text: r.text.replace(/\n/g, '\r\n') };
@@ -60,17 +72,18 @@ export function editEntry(text: string, c: EntryChange): { text: string; method:
     const d = parseDocument(t);
     return d.errors.length === 0 && canonicalJson(d.toJS() ?? {}) === want;
   };
+  const stats: EditStats = { listsWhole: 0 };
   let edits: Edit[] | undefined;
   try {
-    edits = entryEdits(text, doc, c);
+    edits = entryEdits(text, doc, c, stats);
   } catch {
     edits = undefined;
   }
   if (edits) {
     const edited = applyEdits(text, edits);
-    if (readsBack(edited)) return { text: edited, method: 'in-place' };
+    if (readsBack(edited)) return { text: edited, method: 'in-place', ...stats };
   }
-  return { text: rewrite(doc, c), method: 'rewritten' };
+  return { text: rewrite(doc, c), method: 'rewritten', ...stats };
 }
 
 /** The change through the Document API: comments stay with their nodes, the layout is the library's. */
@@ -89,7 +102,7 @@ function rewrite(doc: Document, c: EntryChange): string {
   return doc.toString({ lineWidth: 0 });
 }
 
-function entryEdits(text: string, doc: Document, c: EntryChange): Edit[] | undefined {
+function entryEdits(text: string, doc: Document, c: EntryChange, stats: EditStats): Edit[] | undefined {
   const root = doc.contents;
   if (root !== null && !isMap(root)) return undefined;
   const sectionPair = root?.items.find((p) => keyOf(p) === c.kind);
@@ -132,7 +145,7 @@ function entryEdits(text: string, doc: Document, c: EntryChange): Edit[] | undef
   const entry = items[index]!;
   const js = doc.toJS() as Record<string, unknown>;
   const old: unknown = list ? (js.dialPeers as unknown[])[index] : (js[c.kind] as Record<string, unknown>)[c.name];
-  const inner = valueEdits(text, valueOf(entry), old, c.value);
+  const inner = valueEdits(text, valueOf(entry), old, c.value, stats);
   if (inner) return inner;
   const span = linesOf(text, entry);
   if (!span) return undefined;
@@ -140,18 +153,18 @@ function entryEdits(text: string, doc: Document, c: EntryChange): Edit[] | undef
 }
 
 /** Edits that turn one node's text into `value`'s, or undefined when the node is best written again whole. */
-function valueEdits(text: string, node: unknown, old: unknown, value: unknown): Edit[] | undefined {
+function valueEdits(text: string, node: unknown, old: unknown, value: unknown, stats: EditStats): Edit[] | undefined {
   if (isInline(node)) {
     if (isScalar(node) && node.value === null && (node.source === '' || node.source === undefined)) return undefined;
     const r = (node as { range?: [number, number, number] }).range;
     return r ? [{ start: r[0], end: r[1], text: renderFlow(value) }] : undefined;
   }
-  if (isMap(node) && isObject(value) && isObject(old)) return mapEdits(text, node, old, value);
-  if (isSeq(node) && Array.isArray(value) && Array.isArray(old)) return seqEdits(text, node, old, value);
+  if (isMap(node) && isObject(value) && isObject(old)) return mapEdits(text, node, old, value, stats);
+  if (isSeq(node) && Array.isArray(value) && Array.isArray(old)) return seqEdits(text, node, old, value, stats);
   return undefined;
 }
 
-function mapEdits(text: string, node: YAMLMap, old: Record<string, unknown>, value: Record<string, unknown>): Edit[] | undefined {
+function mapEdits(text: string, node: YAMLMap, old: Record<string, unknown>, value: Record<string, unknown>, stats: EditStats): Edit[] | undefined {
   const firstKey = startOf(node.items[0]?.key);
   if (firstKey === undefined) return undefined;
   const indent = column(text, firstKey);
@@ -165,7 +178,7 @@ function mapEdits(text: string, node: YAMLMap, old: Record<string, unknown>, val
     if (!Object.hasOwn(value, k)) { edits.push({ ...span, text: '' }); continue; }
     const v = value[k];
     if (same(old[k], v)) continue;
-    const inner = valueEdits(text, pair.value, old[k], v);
+    const inner = valueEdits(text, pair.value, old[k], v, stats);
     edits.push(...(inner ?? [{ ...span, text: renderPair(k, v, indent, 2, fitsOneLine(v)) }]));
   }
   const at = lineEndAfter(text, contentEnd(node)!);
@@ -178,9 +191,14 @@ function mapEdits(text: string, node: YAMLMap, old: Record<string, unknown>, val
  * A block list changed item by item along their longest common run, so a kept item keeps its line and its comment,
  * a removed one loses its line, and a new one gets a line where it stands in the new list.
  */
-function seqEdits(text: string, node: YAMLSeq, old: unknown[], value: unknown[]): Edit[] | undefined {
+function seqEdits(text: string, node: YAMLSeq, old: unknown[], value: unknown[], stats: EditStats): Edit[] | undefined {
   const first = startOf(node.items[0]);
   if (first === undefined || node.items.length !== old.length) return undefined;
+  // The comparison holds a table of (old + 1) × (new + 1) cells: two long lists are written again whole instead.
+  if (old.length * value.length > MAX_LIST_DIFF_CELLS) {
+    stats.listsWhole++;
+    return undefined;
+  }
   const indent = indentOf(lineAt(text, lineStart(text, first)));
   const spans = node.items.map((it) => linesOf(text, it as Node));
   if (spans.some((s) => s === undefined)) return undefined;

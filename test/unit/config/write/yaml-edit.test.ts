@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseDocument } from 'yaml';
-import { changedValue, editEntry, type EntryChange } from '../../../../src/config/write/index.js';
+import { changedValue, editEntry, MAX_LIST_DIFF_CELLS, type EntryChange } from '../../../../src/config/write/index.js';
 
 const profiles = join(import.meta.dirname, '../../../../profiles');
 const shipped = (name: string) => readFileSync(join(profiles, name), 'utf8');
@@ -110,4 +110,21 @@ test('a file with CRLF line ends keeps them', () => {
   const text = 'tenants:\r\n  # one\r\n  a: { sipServer: 127.0.0.1:5080 }\r\n';
   const r = editEntry(text, { kind: 'tenants', name: 'b', value: { sipServer: '127.0.0.1:5090' } });
   assert.equal(r.text, `${text}  b: { sipServer: 127.0.0.1:5090 }\r\n`);
+});
+
+test('two long lists are not compared item by item: the list is written again whole, and reads back as intended', () => {
+  const n = 14_000;
+  const text = `permissions:\n  # big\n  big:\n    patterns:\n${'      - "^a$"\n'.repeat(n)}  small:\n    patterns:\n      # kept\n      - "^1$"\n      - "^2$"\n`;
+  const value = { patterns: Array.from({ length: n }, (_, i) => `^b${i}$`) };
+  assert.ok(n * n > MAX_LIST_DIFF_CELLS);
+  const r = editEntry(text, { kind: 'permissions', name: 'big', value });
+  assert.equal(r.listsWhole, 1);
+  assert.deepEqual(parseDocument(r.text).toJS(), changedValue(parseDocument(text).toJS(), { kind: 'permissions', name: 'big', value }));
+  assert.ok(r.text.startsWith('permissions:\n  # big\n  big:\n'));
+  assert.ok(r.text.endsWith('  small:\n    patterns:\n      # kept\n      - "^1$"\n      - "^2$"\n'));
+  // A short list is still edited item by item: the comment above a kept item stays.
+  const s = editEntry(text, { kind: 'permissions', name: 'small', value: { patterns: ['^1$', '^2$', '^3$'] } });
+  assert.equal(s.listsWhole, 0);
+  assert.equal(s.method, 'in-place');
+  assert.match(s.text, /# kept\n {6}- "\^1\$"\n {6}- "\^2\$"\n/);
 });
