@@ -5,7 +5,7 @@ import { normalizeDnsName } from '../common/peer-name.js';
 import type { InboundTlsCheck, InboundTlsVerdict, TlsClientOptionsResolver } from '../sip/transport/index.js';
 import {
   ProfileStore, buildListenerTlsOptions, describeSniWidening, listenerRequestsCert, profileForSocket, sniWidenings, type CompiledTlsProfile,
-  type ListenerTlsOptions, type ProfileInput, type ReloadResult, type ReloadWarning,
+  type ListenerTlsOptions, type ProfileInput, type ReloadResult, type ReloadWarning, type TlsFailure,
 } from '../tls/index.js';
 
 /** TLS profiles for the engine: plain data (specs and PEM text), so they cross into the engine worker. */
@@ -48,6 +48,13 @@ export function sniTenantsOf(profiles: readonly ProfileInput[]): Map<string, str
   }
   for (const k of taken) out.delete(k);
   return out;
+}
+
+/** The verdict on an inbound connection that resumed a TLS session instead of running a full handshake. */
+function resumedRefusal(profile: string, tenant: string | undefined): InboundTlsVerdict {
+  const detail = 'the client resumed a TLS session; this listener offers none';
+  const tlsFailure: TlsFailure = { reason: 'other', code: 'ERR_TLS_SESSION_RESUMED', peerReported: false, detail };
+  return { ok: false, code: 'ERR_TLS_SESSION_RESUMED', reason: detail, details: { tlsFailure, profile, ...(tenant !== undefined ? { tenant } : {}) } };
 }
 
 /**
@@ -121,6 +128,9 @@ export class EngineTls {
       const p = profileForSocket(opts, socket);
       const sn = (socket as TLSSocket & { servername?: string | false }).servername;
       const tenant = l.tenant ?? this.#tenantOf(p, typeof sn === 'string' && sn !== '' ? sn : undefined);
+      // Profiles issue no session tickets (src/tls/profile.ts), so a resumed session is one this listener never
+      // offered: its peer was verified, if ever, under another profile or trust store. Fail closed.
+      if (socket.isSessionReused()) return resumedRefusal(p.name, tenant);
       const r = p.checkInbound(socket);
       if (!r.ok) {
         return {

@@ -18,7 +18,9 @@ export type TlsErrorCode =
   /** A warning: a profile an SNI may pick on a shared listener allows versions or suites its default does not. */
   | 'ERR_TLS_SNI_WIDENS'
   /** The peer's chain has more CAs above its certificate than the profile's maxChainDepth. */
-  | 'ERR_TLS_CHAIN_DEPTH';
+  | 'ERR_TLS_CHAIN_DEPTH'
+  /** An inbound connection resumed an earlier TLS session, so this handshake's profile checks never saw its peer. */
+  | 'ERR_TLS_SESSION_RESUMED';
 
 export function tlsError(
   code: TlsErrorCode,

@@ -1,3 +1,4 @@
+import { constants as cryptoConstants } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { GatewayError } from '../common/gateway-error.js';
@@ -120,8 +121,14 @@ export function buildTlsProfile(spec: TlsProfileSpec, material: TlsProfileMateri
     honorCipherOrder: spec.honorCipherOrder ?? true,
     ...(material.crlPems && material.crlPems.length > 0 ? { crl: material.crlPems } : {}),
   };
+  // "A server that implements this extension MUST NOT accept the request to resume the session if the server_name
+  // extension contains a different name." (https://www.rfc-editor.org/rfc/rfc6066#section-3)
+  // No session tickets, so nothing resumes (Node keeps no server session cache of its own): a resumed session would
+  // skip the checks of the profile its SNI picks now and of the trust store in force now. These options also rebuild
+  // a listener's context at a reload, so a reloaded listener issues none either.
   const serverContextOptions: SecureContextOptions = {
     ...common, key: material.trustpoint.keyPem, cert: sendChain(material.trustpoint), ...(dhparam === 'auto' ? { dhparam: 'auto' } : {}),
+    secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
   };
   const clientContextOptions: SecureContextOptions = { ...common, key: clientTp.keyPem, cert: sendChain(clientTp) };
   let serverContext: SecureContext;

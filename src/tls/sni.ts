@@ -1,3 +1,4 @@
+import { constants as cryptoConstants } from 'node:crypto';
 import type { SecureContext, TlsOptions, TLSSocket } from 'node:tls';
 import { tlsError } from './errors.js';
 import { normalizeDnsName } from '../common/peer-name.js';
@@ -62,8 +63,11 @@ export function profileForSocket(opts: ListenerTlsOptions, socket: TLSSocket): C
  * knows the reason (Node would otherwise drop the socket without saying why).
  */
 export function buildListenerTlsOptions(opts: ListenerTlsOptions): TlsOptions {
+  const def = opts.defaultProfile().serverContextOptions;
   return {
-    ...opts.defaultProfile().serverContextOptions,
+    ...def,
+    // No session tickets on a listener (see the profile's server options in src/tls/profile.ts).
+    secureOptions: (def.secureOptions ?? 0) | cryptoConstants.SSL_OP_NO_TICKET,
     ...(opts.singleProfile ? {} : { SNICallback: createSniCallback(opts) }),
     requestCert: listenerRequestsCert(opts),
     rejectUnauthorized: false,
