@@ -1,6 +1,8 @@
 import type { SipHeader, SipRequest, SipResponse } from '../../sip/message/types.js';
 import type { Flow, SendTarget, TlsPeerInfo, TransportProtocol } from '../../sip/transport/types.js';
-import { defaultPort, transportOf } from './addressing.js';
+import { isIP } from 'node:net';
+import { normalizeDnsName } from '../../common/peer-name.js';
+import { defaultPort, transportOf, unbracket } from './addressing.js';
 import type { NameLookups } from './name-lookups.js';
 import { getHeader, getHeaderValues, header, ownString, splitList, tagOf, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
 
@@ -29,7 +31,25 @@ export async function nextHop(request: SipRequest, names: Pick<NameLookups, 'res
   const protocol = transportOf(u);
   const t: SendTarget = { protocol, address: await names.resolve(u.host), port: u.port ?? defaultPort(protocol) };
   if (flowHint?.listenerId && flowHint.protocol === protocol && protocol === 'udp') t.listenerId = flowHint.listenerId;
+  if (protocol === 'tls') {
+    const servername = tlsNameOf(u.host);
+    if (servername !== undefined) t.servername = servername;
+  }
   return t;
+}
+
+/**
+ * The name a TLS connection to `host` sends as SNI and checks the server's certificate against (RFC 5922 §7.3: the
+ * client compares the domain of the URI it is sending to with the server's identities, src/tls/identity.ts), or
+ * undefined for an IP address: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
+ * https://www.rfc-editor.org/rfc/rfc6066#section-3
+ * Lower case, without a trailing dot.
+ */
+export function tlsNameOf(host: string): string | undefined {
+  const h = unbracket(host);
+  if (isIP(h) !== 0) return undefined;
+  const name = normalizeDnsName(h);
+  return name === '' ? undefined : name;
 }
 
 /** A proxy command's timeout: '5s', '500ms' or a bare number of seconds; undefined when empty or unreadable. */
