@@ -58,12 +58,15 @@ export function nextDialPeer<D extends DialPeer>(
 }
 
 /**
- * Whether a B-leg failure moves the call to the next dial peer: 503 Service Unavailable (RFC 3261 §21.5.4:
- * "The server is temporarily unable to process the request due to a temporary overloading or maintenance")
- * and 408, which the transaction layer reports when the trunk never answered (§8.1.3.1). Other final
- * responses are the called party's answer and go back to the caller.
- * https://www.rfc-editor.org/rfc/rfc3261#section-21.5.4
+ * Whether a B-leg failure moves the call to the next dial peer: a failure of that server rather than an answer about
+ * the called user. 503 Service Unavailable (RFC 3261 §21.5.4: "The server is temporarily unable to process the
+ * request due to a temporary overloading or maintenance of the server"), 408, which the transaction layer reports
+ * when the trunk never answered (§8.1.3.1), and the server's own failures: 500 ("The server encountered an unexpected
+ * condition that prevented it from fulfilling the request", §21.5.1), 502 (a gateway behind it answered invalidly,
+ * §21.5.3) and 504 (no timely answer from a server behind it, §21.5.5). A 4xx such as 486 and any 6xx (§21.6: "the
+ * server has definitive information about a particular user") are the called party's answer and go back to the caller.
+ * https://www.rfc-editor.org/rfc/rfc3261#section-21.5
  */
 export function isFailoverStatus(status: number): boolean {
-  return status === 503 || status === 408;
+  return status === 500 || status === 502 || status === 503 || status === 504 || status === 408;
 }

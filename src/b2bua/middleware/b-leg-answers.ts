@@ -47,7 +47,7 @@ export interface LegAnswer {
  * - 422 that was not retried (no session timer of ours, or the retry's answer): 500, cause 422; without our Min-SE
  *   the caller could do nothing with it.
  * - anything else: its status, the Reason of the engine as it came (ours), or the far end's protocol and cause only,
- *   else one of ours naming the dial peer; 503 and 408 fail over.
+ *   else one of ours naming the dial peer; 500, 502, 503, 504 and 408 fail over (policy select-dial-peers.ts `isFailoverStatus`).
  */
 export function legFailure(a: LegAnswer): LegFailure {
   const { status, target, outcome } = a;

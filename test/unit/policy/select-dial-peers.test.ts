@@ -106,7 +106,8 @@ test('nextDialPeer: failover past attempted and down trunks', () => {
   assert.equal(nextDialPeer([], { attempted: [] }), undefined);
 });
 
-test('isFailoverStatus: 503 and 408 move on, other answers do not', () => {
-  const table: [number, boolean][] = [[503, true], [408, true], [500, false], [486, false], [404, false], [403, false], [480, false], [200, false], [487, false], [502, false]];
+test('isFailoverStatus: a server failure (500, 502, 503, 504) and 408 move on, the called party answers do not', () => {
+  const table: [number, boolean][] = [[503, true], [408, true], [500, true], [502, true], [504, true], [486, false], [404, false], [403, false],
+    [480, false], [200, false], [487, false], [501, false], [505, false], [513, false], [600, false], [603, false], [604, false], [606, false]];
   for (const [s, want] of table) assert.equal(isFailoverStatus(s), want, String(s));
 });
