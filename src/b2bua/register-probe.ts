@@ -30,7 +30,7 @@ export type ProbeOutcome = { reached: true; flow: string | undefined } | { reach
  * One OPTIONS to the registrar, along the same target as the REGISTER (so over the same connection while it is
  * open): whether the registrar answered at all (any status it sent itself) and over which flow.
  */
-export function probeRegistrar(srf: RegisterSrf, target: { uri: string; headers: Record<string, string> }, clock: Clock, timeoutMs: number): Promise<ProbeOutcome> {
+export function probeRegistrar(srf: RegisterSrf, target: { uri: string; proxy?: string; headers: Record<string, string> }, clock: Clock, timeoutMs: number): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (o: ProbeOutcome): void => {
@@ -41,7 +41,7 @@ export function probeRegistrar(srf: RegisterSrf, target: { uri: string; headers:
     };
     const timer = clock.setTimeout(() => finish({ reached: false, why: `no answer in ${timeoutMs} ms` }), timeoutMs);
     try {
-      srf.request(target.uri, { method: 'OPTIONS', headers: target.headers }, (err, req) => {
+      srf.request(target.uri, { method: 'OPTIONS', headers: target.headers, ...(target.proxy !== undefined ? { proxy: target.proxy } : {}) }, (err, req) => {
         if (err || !req) return finish({ reached: false, why: `not sent: ${err instanceof Error ? err.message : String(err)}` });
         req.on('response', (res) => {
           if (res.status < 200) return;

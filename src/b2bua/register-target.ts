@@ -6,11 +6,30 @@ import type { RegistrationSpec } from './register-types.js';
 import { allowedAddresses, type ResolvedAddressPolicy } from './resolved-address.js';
 import type { ResolvedTarget, SipServerResolver } from './rfc3263.js';
 
-/** Where one REGISTER goes: its Request-URI, the headers that steer the engine, and the address for the status. */
+/**
+ * Where one REGISTER goes: its Request-URI, the address it is sent to when the Request-URI does not name it (an
+ * outbound proxy to the engine: docs/control-protocol.md §2.2), the headers that steer the engine, and the address
+ * for the status.
+ */
 export interface RegistrarTarget {
   uri: string;
+  proxy?: string;
   headers: Record<string, string>;
   at: string;
+}
+
+/** An outbound proxy as the engine reads it: in angle brackets, or its `;transport=` would be taken for a header parameter. */
+const routeOf = (uri: string): string => `<${uri}>`;
+
+/**
+ * The Request-URI of a REGISTER: "The Request-URI names the domain of the location service for which the
+ * registration is meant (for example, "sip:chicago.com"). The "userinfo" and "@" components of the SIP URI MUST
+ * NOT be present." The configured domain when there is one, else the registrar as configured.
+ * https://www.rfc-editor.org/rfc/rfc3261#section-10.2
+ */
+function registerUri(s: RegistrationSpec, parsed: { host: string; port: number | undefined }): string {
+  if (s.domain !== undefined) return `${s.scheme}:${s.domain}`;
+  return `${s.scheme}:${parsed.port !== undefined ? `${parsed.host}:${parsed.port}` : parsed.host}`;
 }
 
 /** Whether a resolved registrar address may be sent to, and what to do with one that may not. */
@@ -37,16 +56,19 @@ export async function registrarTarget(s: RegistrationSpec, next: number, resolve
     const t = list[next % list.length]!;
     const host = t.address.includes(':') ? `[${t.address}]` : t.address;
     if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${t.domain}`;
-    return { uri: bLegUri('', { host, port: t.port }, t.transport, s.scheme), headers, at: `${host}:${t.port}` };
+    return { uri: registerUri(s, parsed), proxy: routeOf(bLegUri('', { host, port: t.port }, t.transport, s.scheme)), headers, at: `${host}:${t.port}` };
   }
   // A registrar named by host name is sent to at its address, the name kept as the identity its certificate must carry
-  // and the SNI (RFC 5922 §4.1): so the digest retry drachtio-srf sends goes the same way with the same check.
+  // and the SNI (RFC 5922 §4.1). An address with no domain configured is the Request-URI itself.
   const port = parsed.port ?? (s.transport === 'tls' ? 5061 : 5060);
   const bare = parsed.host.replace(/^\[(.*)\]$/, '$1');
-  if (isIP(bare) !== 0) return { uri: bLegUri('', parsed, s.transport, s.scheme), headers, at: `${parsed.host}:${port}` };
+  if (isIP(bare) !== 0) {
+    const direct = bLegUri('', parsed, s.transport, s.scheme);
+    return s.domain === undefined ? { uri: direct, headers, at: `${parsed.host}:${port}` } : { uri: registerUri(s, parsed), proxy: routeOf(direct), headers, at: `${parsed.host}:${port}` };
+  }
   const address = await lookup(bare).then((a) => a.address, () => undefined);
   if (address === undefined) return 'the registrar has no address';
   if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${bare}`;
   const host = address.includes(':') ? `[${address}]` : address;
-  return { uri: bLegUri('', { host, port }, s.transport, s.scheme), headers, at: `${host}:${port}` };
+  return { uri: registerUri(s, parsed), proxy: routeOf(bLegUri('', { host, port }, s.transport, s.scheme)), headers, at: `${host}:${port}` };
 }

@@ -1,9 +1,9 @@
 import type { SipTransport } from './policy-types.js';
 import type { RegisterAnswer } from './register-timing.js';
 
-/** What the registrations need from drachtio-srf: `srf.request` for an out-of-dialog REGISTER (digest handled). */
+/** What the registrations need from drachtio-srf: `srf.request` for an out-of-dialog REGISTER or OPTIONS. */
 export interface RegisterSrf {
-  request(uri: string, opts: { method: string; headers: Record<string, string>; auth?: unknown },
+  request(uri: string, opts: { method: string; headers: Record<string, string>; proxy?: string },
     callback: (err: unknown, req?: { on(event: 'response', fn: (res: RegisterAnswer) => void): unknown }) => void): unknown;
 }
 

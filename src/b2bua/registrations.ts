@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
 import { RateLimitedLog } from '../log/index.js';
 import { parseServer } from './b-leg-target.js';
-import { digestAnswer } from './digest-answer.js';
+import { challengeJudge } from './digest-answer.js';
 import type { RegisterSrf, RegistrationSpec } from './register-types.js';
 import { flowOfAnswer, probeRegistrar } from './register-probe.js';
+import { sendRegister } from './register-send.js';
 import { registrarTarget, type ResolvedScreen } from './register-target.js';
 import { grantedExpires, refreshDelayMs, retryDelayMs, type RegisterAnswer } from './register-timing.js';
 import type { ResolvedAddressPolicy } from './resolved-address.js';
@@ -87,6 +88,8 @@ export interface RegistrationsOptions {
  * REGISTER at a time per tenant, the same Call-ID and a rising CSeq for its whole life (§10.2). A refresh goes
  * out before the binding runs out; a failure waits (doubling from retrySeconds.min to .max) and tries the next
  * address of the registrar; a binding that runs out unrefreshed is `failed`. Each change of state is logged once.
+ * The Request-URI names the registration's domain, sent to the registrar's address (register-target.ts); its
+ * challenge is answered here, once a REGISTER (register-send.ts).
  */
 export class Registrations {
   readonly #o: RegistrationsOptions;
@@ -163,27 +166,16 @@ export class Registrations {
       if (done || seq !== e.seq) return;
       e.status.target = t.at;
       e.status.registers++;
-      // srf's digest retry sends CSeq + 1 itself: leave room for it.
-      e.cseq += 2;
       const s = e.spec;
       const aor = `<${e.status.aor}>`;
-      const headers: Record<string, string> = {
-        From: aor, To: aor, 'Call-ID': e.callId, CSeq: `${e.cseq} REGISTER`, Expires: String(e.expires),
-        Contact: `<${s.scheme}:${s.contactUser}@localhost>`, ...t.headers,
-      };
-      try {
-        this.#o.srf.request(t.uri, {
-          method: 'REGISTER', headers,
-          auth: digestAnswer({ username: s.username, password: s.password, ...(s.realm !== undefined ? { realm: s.realm } : {}) }, this.#o.log, s.tenant, this.#lines),
-        }, (err, req) => {
-          if (err || !req) return finish(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
-          req.on('response', (res) => {
-            if (res.status >= 200) finish(res, `answered ${res.status}`);
-          });
-        });
-      } catch (err) {
-        finish(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      sendRegister({
+        srf: this.#o.srf, target: t, username: s.username, password: s.password,
+        headers: { From: aor, To: aor, 'Call-ID': e.callId, Expires: String(e.expires), Contact: `<${s.scheme}:${s.contactUser}@localhost>`, ...t.headers },
+        nextCSeq: () => ++e.cseq,
+        judge: challengeJudge({ username: s.username, password: s.password, ...(s.realm !== undefined ? { realm: s.realm } : {}) }, this.#o.log, s.tenant, this.#lines),
+        current: () => !done && seq === e.seq,
+        done: finish,
+      });
     });
   }
 

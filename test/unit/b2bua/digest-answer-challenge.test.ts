@@ -62,33 +62,38 @@ test('digest: credentials with no realm configured answer any realm, but only a 
 });
 
 test('digest: a registration trunk refuses its registrar\'s repeated realm, with one line through the trunk\'s limiter', async () => {
-  const auths: Array<(req: unknown, res: Challenge, cb: (err: Error | null, user?: string) => void) => void> = [];
+  const sent: Array<{ headers: Record<string, string>; answer(c: Challenge): void }> = [];
   const srf: RegisterSrf = {
     request(_uri, opts, cb) {
-      auths.push(opts.auth as (typeof auths)[number]);
-      cb(null, { on: () => undefined });
+      let on: ((res: { status: number; get(n: string): string | undefined }) => void) | undefined;
+      sent.push({ headers: opts.headers, answer: (c) => on?.({ status: c.statusCode, get: c.get }) });
+      cb(null, { on: (_e, fn) => { on = fn; } });
       return undefined;
     },
   };
   const spec: RegistrationSpec = {
     tenant: 'carrier', registrar: '127.0.0.1:5070', username: 'trunk1', password: 'pw', realm: 'carrier.test', domain: 'carrier.test',
-    expires: 600, contactUser: 'trunk1', retrySeconds: { min: 5, max: 40 }, transport: 'udp', scheme: 'sip',
+    expires: 600, contactUser: 'trunk1', retrySeconds: { min: 5, max: 5 }, transport: 'udp', scheme: 'sip',
   };
   const { log, lines } = captureLog();
   const clock = new ManualClock(0);
   const r = new Registrations({ srf, specs: [spec], log, clock });
   r.start();
-  await new Promise((ok) => setImmediate(ok));
-  assert.equal(auths.length, 1);
-  const given: Array<string | Error> = [];
+  const flush = async () => {
+    for (let i = 0; i < 3; i++) await new Promise((ok) => setImmediate(ok));
+  };
+  await flush();
   for (let i = 0; i < 5; i++) {
-    auths[0]!(undefined, challenge('Digest realm="carrier.test", realm="evil.example", nonce="n1"'), (err, user) => given.push(err ?? user!));
+    assert.equal(sent.length, i + 1, 'one REGISTER a cycle: the challenge is not answered');
+    sent[i]!.answer(challenge('Digest realm="carrier.test", realm="evil.example", nonce="n1"'));
+    assert.equal(r.snapshot()[0]!.lastStatus, 401);
+    clock.advance(5_000);
+    await flush();
   }
-  assert.ok(given.every((g) => g instanceof Error), 'no credentials for the evil realm');
+  assert.ok(sent.every((x) => x.headers.Authorization === undefined), 'no credentials for the evil realm');
   assert.equal(lines.filter((l) => l.code === 'ERR_B2BUA_DIGEST_CHALLENGE' && (l.level as number) >= 40).length, 1);
-  let ok: string | Error | undefined;
-  auths[0]!(undefined, challenge('Digest realm="carrier.test", nonce="n1"'), (err, user) => (ok = err ?? user));
-  assert.equal(ok, 'trunk1');
+  sent[5]!.answer(challenge('Digest realm="carrier.test", nonce="n1"'));
+  assert.match(sent[6]?.headers.Authorization ?? '', /^Digest username="trunk1", realm="carrier.test", nonce="n1", uri="sip:carrier.test", /);
   r.close();
 });
 

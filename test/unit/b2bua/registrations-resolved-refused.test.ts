@@ -17,7 +17,9 @@ function recordingSrf(): RegisterSrf & { sent: string[]; answer(status: number):
     answer: (status) => onResponse?.({ status, get: () => undefined }),
     request(uri, opts, cb) {
       assert.equal(opts.method, 'REGISTER');
-      sent.push(uri);
+      // Where it goes: the address the Request-URI (the registration's domain) is sent to.
+      assert.equal(uri, 'sip:carrier.test');
+      sent.push((opts.proxy ?? uri).replace(/^<(.*)>$/, '$1'));
       cb(null, { on: (_e, fn) => { onResponse = fn; } });
       return undefined;
     },

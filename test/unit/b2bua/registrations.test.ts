@@ -5,7 +5,7 @@ import { grantedExpires, refreshDelayMs, retryDelayMs } from '../../../src/b2bua
 import { Registrations, type RegisterSrf, type RegistrationSpec } from '../../../src/b2bua/registrations.js';
 import { captureLog } from './fake-srf.js';
 
-interface Sent { uri: string; headers: Record<string, string>; auth: unknown; answer(status: number, headers?: Record<string, string>): void }
+interface Sent { uri: string; proxy?: string; headers: Record<string, string>; answer(status: number, headers?: Record<string, string>): void }
 
 function fakeSrf(): RegisterSrf & { sent: Sent[] } {
   const sent: Sent[] = [];
@@ -14,7 +14,7 @@ function fakeSrf(): RegisterSrf & { sent: Sent[] } {
     request(uri, opts, cb) {
       let onResponse: ((res: { status: number; get(n: string): string | undefined }) => void) | undefined;
       sent.push({
-        uri, headers: opts.headers, auth: opts.auth,
+        uri, ...(opts.proxy !== undefined ? { proxy: opts.proxy } : {}), headers: opts.headers,
         answer: (status, headers = {}) => onResponse?.({ status, get: (n) => Object.entries(headers).find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1] }),
       });
       cb(null, { on: (_e, fn) => { onResponse = fn; } });
@@ -39,12 +39,12 @@ test('REGISTER as RFC 3261 §10.2 asks: AOR in From and To, our contact, Expires
   await flush();
   assert.equal(srf.sent.length, 1);
   const first = srf.sent[0]!;
-  assert.equal(first.uri, 'sip:127.0.0.1:5070');
+  assert.equal(first.uri, 'sip:carrier.test', 'the Request-URI names the domain (RFC 3261 §10.2)');
+  assert.equal(first.proxy, '<sip:127.0.0.1:5070>', 'sent to the registrar\'s address');
   assert.equal(first.headers.From, '<sip:trunk1@carrier.test>');
   assert.equal(first.headers.To, '<sip:trunk1@carrier.test>');
   assert.equal(first.headers.Contact, '<sip:trunk1@localhost>');
   assert.equal(first.headers.Expires, '600');
-  assert.equal(typeof first.auth, 'function', 'digest credentials go with it');
   first.answer(200, { Contact: '<sip:other@10.0.0.9>;expires=900, <sip:trunk1@127.0.0.1:5060;transport=udp>;expires=300' });
   assert.equal(r.snapshot()[0]!.state, 'registered');
   assert.equal(r.snapshot()[0]!.granted, 300, 'the expires of our own contact, not another binding');
@@ -131,7 +131,50 @@ test('a registrar named by host name over TLS: sent to its address, the name kep
   const r = new Registrations({ srf, specs: [{ ...spec, registrar: 'localhost:5071', transport: 'tls', tlsProfile: 'edge' }], log, clock: new ManualClock(0) });
   r.start();
   for (let i = 0; i < 200 && srf.sent.length === 0; i++) await new Promise((ok) => setTimeout(ok, 10));
-  assert.equal(srf.sent[0]!.uri, 'sip:127.0.0.1:5071;transport=tls');
+  assert.equal(srf.sent[0]!.uri, 'sip:carrier.test');
+  assert.equal(srf.sent[0]!.proxy, '<sip:127.0.0.1:5071;transport=tls>', 'in angle brackets: its transport is the URI\'s');
   assert.equal(srf.sent[0]!.headers['X-Trunkgate-Route'], 'tenant=carrier;profile=edge;domain=localhost');
+  r.close();
+});
+
+test('a registrar named by its address with no domain: the Request-URI is that address, sent to directly', async () => {
+  const srf = fakeSrf();
+  const { log } = captureLog();
+  const { domain: _d, ...bare } = spec;
+  const r = new Registrations({ srf, specs: [bare], log, clock: new ManualClock(0) });
+  r.start();
+  await flush();
+  assert.equal(srf.sent[0]!.uri, 'sip:127.0.0.1:5070');
+  assert.equal(srf.sent[0]!.proxy, undefined);
+  assert.equal(srf.sent[0]!.headers.To, '<sip:trunk1@127.0.0.1>');
+  r.close();
+});
+
+test('a 401 is answered once, by the gateway: same Call-ID, the next CSeq, the same Request-URI and proxy; a second 401 is final', async () => {
+  const clock = new ManualClock(0);
+  const srf = fakeSrf();
+  const { log } = captureLog();
+  const r = new Registrations({ srf, specs: [spec], log, clock });
+  r.start();
+  await flush();
+  srf.sent[0]!.answer(401, { 'WWW-Authenticate': 'Digest realm="carrier.test", nonce="n1", qop="auth", opaque="o1"' });
+  assert.equal(srf.sent.length, 2, 'answered at once');
+  const [a, b] = [srf.sent[0]!, srf.sent[1]!];
+  assert.equal(b.headers['Call-ID'], a.headers['Call-ID']);
+  assert.equal(Number.parseInt(b.headers.CSeq!, 10), Number.parseInt(a.headers.CSeq!, 10) + 1);
+  assert.deepEqual([b.uri, b.proxy], [a.uri, a.proxy]);
+  const auth = b.headers.Authorization ?? '';
+  assert.match(auth, /^Digest username="trunk1", realm="carrier.test", nonce="n1", uri="sip:carrier.test", response="[0-9a-f]{32}", algorithm=MD5, qop=auth, nc=00000001, cnonce="[0-9a-f]+", opaque="o1"$/);
+  b.answer(407, { 'Proxy-Authenticate': 'Digest realm="carrier.test", nonce="n2"' });
+  assert.equal(srf.sent.length, 2, 'challenged again after the credentials: not answered');
+  assert.equal(r.snapshot()[0]!.state, 'failed');
+  assert.equal(r.snapshot()[0]!.lastStatus, 407);
+  clock.advance(5_000);
+  await flush();
+  assert.equal(srf.sent.length, 3, 'the next cycle after the back-off');
+  assert.ok(Number.parseInt(srf.sent[2]!.headers.CSeq!, 10) > Number.parseInt(b.headers.CSeq!, 10));
+  srf.sent[2]!.answer(401, { 'WWW-Authenticate': 'Digest realm="carrier.test", nonce="n3"' });
+  srf.sent[3]!.answer(200, { Expires: '600' });
+  assert.equal(r.snapshot()[0]!.state, 'registered', 'a new cycle answers its own challenge');
   r.close();
 });
