@@ -46,12 +46,12 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
     if (!overrides.ok) throw configInvalid(overrides.problems);
     const over = overrides.value;
     const profilesDir = resolveConfigDir(profiles, env);
+    // TRUNKGATE_CONTROL_PORT and TRUNKGATE_ADMIN_PORT are in the plan's configuration: the loader judged them with the files.
     const plan = planStartup(profilesDir, env, log);
-    const controlPort = over.TRUNKGATE_CONTROL_PORT ?? plan.options.control.port;
     const options: GatewayOptions = {
       ...plan.options,
       // Engine mode external: drachtio-server's control endpoint and its secret, as configured (no override).
-      control: plan.external ?? { host: plan.options.control.host, port: controlPort, secret: over.TRUNKGATE_ENGINE_SECRET ?? randomSecret() },
+      control: plan.external ?? { host: plan.options.control.host, port: plan.options.control.port, secret: over.TRUNKGATE_ENGINE_SECRET ?? randomSecret() },
       ...(over.TRUNKGATE_PREWARM_CALLS !== undefined ? { prewarmCalls: over.TRUNKGATE_PREWARM_CALLS } : {}),
       log,
       logStyle,
@@ -89,7 +89,7 @@ export async function runStart(profiles: string | undefined, env: NodeJS.Process
     let admin: AdminServer | undefined;
     if (adminCfg.enabled) {
       const token = env[adminCfg.tokenEnv] || undefined;
-      const port = over.TRUNKGATE_ADMIN_PORT ?? adminCfg.port;
+      const port = adminCfg.port;
       try {
         admin = await startAdmin({
           engineSnapshot: () => gw.engineSnapshot(),

@@ -30,6 +30,8 @@ export interface CrossCheckInput {
   env?: Readonly<Record<string, string | undefined>>;
   /** The trustpoints with absolute paths, and the test that a folder holds its key and certificate; absent: not checked. */
   trustpointFolders?: { resolved: ConfigSections['trustpoints']; ready: (dir: string) => boolean };
+  /** Settings an environment variable replaced (`gateway.admin.port` → TRUNKGATE_ADMIN_PORT): a clash names the variable. */
+  fromEnvironment?: ReadonlyMap<string, string>;
 }
 
 const VERSION_RANK = { 'TLSv1.2': 2, 'TLSv1.3': 3 } as const;
@@ -184,10 +186,16 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
   // Sockets: SIP listeners, admin, control. UDP and TCP may share a port; a wildcard address covers every other.
   type Sock = { family: 'udp' | 'stream'; host: string; port: number; path: ConfigPath; label: string };
   const socks: Sock[] = listeners.map((l) => ({ family: socketFamily(l.transport), host: l.host, port: l.port, path: l.path, label: `${l.transport} listener` }));
-  if (config.gateway.admin.enabled) socks.push({ family: 'stream', host: config.gateway.admin.host, port: config.gateway.admin.port, path: ['gateway', 'admin', 'port'], label: 'admin API' });
+  const named = (label: string, path: ConfigPath): string => {
+    const v = input.fromEnvironment?.get(formatPath(path));
+    return v === undefined ? label : `${label} (port from ${v})`;
+  };
+  const adminPath: ConfigPath = ['gateway', 'admin', 'port'];
+  if (config.gateway.admin.enabled) socks.push({ family: 'stream', host: config.gateway.admin.host, port: config.gateway.admin.port, path: adminPath, label: named('admin API', adminPath) });
   const engine = config.gateway.engine;
   if (engine.mode === 'embedded') {
-    socks.push({ family: 'stream', host: engine.control.host, port: engine.control.port, path: ['gateway', 'engine', 'control', 'port'], label: 'drachtio control endpoint' });
+    const controlPath: ConfigPath = ['gateway', 'engine', 'control', 'port'];
+    socks.push({ family: 'stream', host: engine.control.host, port: engine.control.port, path: controlPath, label: named('drachtio control endpoint', controlPath) });
   }
   socks.forEach((s, i) => {
     if (s.port === 0) return;

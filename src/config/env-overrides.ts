@@ -53,3 +53,55 @@ export function readEnvOverrides(env: Readonly<Record<string, string | undefined
     })),
   };
 }
+
+/** The variables that stand for a port of gateway.yaml, and the setting each replaces. */
+export const PORT_OVERRIDES = {
+  TRUNKGATE_ADMIN_PORT: ['gateway', 'admin', 'port'],
+  TRUNKGATE_CONTROL_PORT: ['gateway', 'engine', 'control', 'port'],
+} as const;
+
+export type PortOverrideVariable = keyof typeof PORT_OVERRIDES;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The object under `key`, made when absent (as `made`); undefined when something else is written there. */
+function child(parent: Record<string, unknown>, key: string, made: Record<string, unknown> = {}): Record<string, unknown> | undefined {
+  if (parent[key] === undefined || parent[key] === null) parent[key] = made;
+  const v = parent[key];
+  return isObject(v) ? v : undefined;
+}
+
+/**
+ * Writes the environment's ports into the merged files (`raw`, before the schema), so the schema and the socket
+ * checks judge the ports the gateway binds. Returns the bad variables as problems, and the settings replaced
+ * (`gateway.admin.port` → its variable). The control port is the embedded engine's only: drachtio-server's is as
+ * configured. A setting written as something else than an object on the way is left to the schema.
+ */
+export function applyPortOverrides(raw: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): {
+  problems: ConfigProblem[];
+  replaced: Map<string, PortOverrideVariable>;
+} {
+  const replaced = new Map<string, PortOverrideVariable>();
+  const present: Record<string, string | undefined> = {};
+  for (const k of Object.keys(PORT_OVERRIDES)) present[k] = env[k];
+  const r = readEnvOverrides(present);
+  if (!r.ok) return { problems: r.problems, replaced };
+  const { TRUNKGATE_ADMIN_PORT: admin, TRUNKGATE_CONTROL_PORT: control } = r.value;
+  if (admin === undefined && control === undefined) return { problems: [], replaced };
+  const gateway = child(raw, 'gateway');
+  if (gateway === undefined) return { problems: [], replaced };
+  const adminAt = admin !== undefined ? child(gateway, 'admin') : undefined;
+  if (adminAt !== undefined) {
+    adminAt.port = admin;
+    replaced.set(PORT_OVERRIDES.TRUNKGATE_ADMIN_PORT.join('.'), 'TRUNKGATE_ADMIN_PORT');
+  }
+  const engine = control !== undefined ? child(gateway, 'engine', { mode: 'embedded' }) : undefined;
+  const controlAt = engine !== undefined && (engine.mode ?? 'embedded') === 'embedded' ? child(engine, 'control') : undefined;
+  if (controlAt !== undefined) {
+    controlAt.port = control;
+    replaced.set(PORT_OVERRIDES.TRUNKGATE_CONTROL_PORT.join('.'), 'TRUNKGATE_CONTROL_PORT');
+  }
+  return { problems: [], replaced };
+}

@@ -9,6 +9,7 @@ import { trustpointFolderReady } from './cross-check-start.js';
 import { deepFreeze, type DeepReadonly } from './deep-freeze.js';
 import { DialPeerSchema } from './dial-peer-schema.js';
 import { effectiveCategories } from './effective-categories.js';
+import { applyPortOverrides } from './env-overrides.js';
 import { configInvalid, type ConfigProblem } from './errors.js';
 import { AdminSchema, EngineSchema, GatewaySchema, ListenerSchema } from './gateway-schema.js';
 import { listListeners, type ListenerSpec } from './list-listeners.js';
@@ -174,6 +175,10 @@ function sortByPlace(problems: ConfigProblem[], documents: readonly ConfigDocume
 export function parseConfig(documents: readonly ConfigDocument[], opts: LoadConfigOptions = {}): ConfigResult {
   const merged = mergeDocuments(documents);
   const problems: ConfigProblem[] = [...merged.problems, ...(opts.running ? emptiedFiles(merged.empty, opts.running) : [])];
+  // TRUNKGATE_ADMIN_PORT and TRUNKGATE_CONTROL_PORT replace the files' ports before anything judges them.
+  const ports = opts.env ? applyPortOverrides(merged.raw, opts.env) : undefined;
+  const fromEnvironment = ports?.replaced ?? new Map<string, string>();
+  if (ports) problems.push(...ports.problems);
   const parsed = ConfigSchema.safeParse(merged.raw);
   let sections: ConfigSections;
   if (parsed.success) sections = parsed.data;
@@ -195,15 +200,19 @@ export function parseConfig(documents: readonly ConfigDocument[], opts: LoadConf
     ...(opts.validateCipherName ? { validateCipherName: opts.validateCipherName } : {}),
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.trustpointExists ? { trustpointFolders: { resolved: holesFree.trustpoints, ready: opts.trustpointExists } } : {}),
+    fromEnvironment,
   });
   const warnings: ConfigProblem[] = [];
   for (const p of [...categoryProblems, ...checked]) {
     let message = p.message;
-    if (p.related) {
+    if (p.related && !fromEnvironment.has(formatPath(p.related))) {
       const r = merged.locate(p.related);
       if (r.file) message += ` (${r.file}${r.line ? `:${r.line}` : ''})`;
     }
-    const located = locate(merged, p.path, p.code, message);
+    // A setting the environment replaced is no file's: the problem is the environment's.
+    const located: ConfigProblem = fromEnvironment.has(formatPath(p.path))
+      ? { code: p.code, file: 'environment', path: formatPath(p.path), message }
+      : locate(merged, p.path, p.code, message);
     (p.code.startsWith('WARN_') ? warnings : problems).push(located);
   }
   if (problems.length > 0) {
