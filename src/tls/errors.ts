@@ -15,7 +15,10 @@ export type TlsErrorCode =
   /** A connection negotiated a version or suite its profile (picked by SNI after the hello) does not allow. */
   | 'ERR_TLS_PROFILE_VERSION'
   | 'ERR_TLS_PROFILE_CIPHER'
-  /** A warning: a profile an SNI may pick on a shared listener allows versions or suites its default does not. */
+  /**
+   * A warning: a profile an SNI may pick on a shared listener allows versions or suites its default does not, or sets
+   * an ecdhCurve or honorCipherOrder the default's context overrides.
+   */
   | 'ERR_TLS_SNI_WIDENS'
   /** The peer's chain has more CAs above its certificate than the profile's maxChainDepth. */
   | 'ERR_TLS_CHAIN_DEPTH'

@@ -91,6 +91,8 @@ export interface SniWidening {
   versions?: string;
   /** Suites (OpenSSL names) the default does not offer; '(OpenSSL defaults)' for a profile without a list. */
   ciphers?: string[];
+  /** Settings of the profile the default's override (`ecdhCurve P-384 (listener: auto)`), as OpenSSL ignores them. */
+  ignored?: string[];
 }
 
 const ORDER = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -99,7 +101,8 @@ const ORDER = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
  * OpenSSL settles a connection's version and cipher suite from the listener's default context before the SNI is
  * read; the context the SNI picks swaps certificate and trust only. So a picked profile can narrow what the default
  * allows (its own check refuses the rest) but never widen it: the clients that need the wider part are refused.
- * Each picked profile that would widen, with what.
+ * Its key-exchange groups (ecdhCurve) and whether the server's cipher order wins (honorCipherOrder) are the
+ * default's as well, whatever it sets. Each picked profile that would widen or whose such settings differ, with what.
  */
 export function sniWidenings(def: CompiledTlsProfile, picked: readonly CompiledTlsProfile[]): SniWidening[] {
   const out: SniWidening[] = [];
@@ -108,18 +111,39 @@ export function sniWidenings(def: CompiledTlsProfile, picked: readonly CompiledT
     if (p.name === def.name) continue;
     const wider = ORDER.indexOf(p.minVersion) < ORDER.indexOf(def.minVersion) || ORDER.indexOf(p.maxVersion) > ORDER.indexOf(def.maxVersion);
     const extra = defSuites === undefined ? [] : p.ciphers ? p.ciphers.suites.map((s) => s.openssl).filter((s) => !defSuites.has(s)) : ['(OpenSSL defaults)'];
-    if (!wider && extra.length === 0) continue;
+    const ignored = ignoredSettings(def, p);
+    if (!wider && extra.length === 0 && ignored.length === 0) continue;
     out.push({
       profile: p.name, defaultProfile: def.name,
       ...(wider ? { versions: `${p.minVersion}..${p.maxVersion} beyond ${def.minVersion}..${def.maxVersion}` } : {}),
       ...(extra.length > 0 ? { ciphers: extra } : {}),
+      ...(ignored.length > 0 ? { ignored } : {}),
     });
+  }
+  return out;
+}
+
+/** The picked profile's ecdhCurve and honorCipherOrder where they differ from the default's (the values in force). */
+function ignoredSettings(def: CompiledTlsProfile, p: CompiledTlsProfile): string[] {
+  const out: string[] = [];
+  const d = def.serverContextOptions;
+  const o = p.serverContextOptions;
+  if ((o.ecdhCurve ?? 'auto') !== (d.ecdhCurve ?? 'auto')) out.push(`ecdhCurve ${o.ecdhCurve ?? 'auto'} (the listener uses ${d.ecdhCurve ?? 'auto'})`);
+  if ((o.honorCipherOrder ?? true) !== (d.honorCipherOrder ?? true)) {
+    out.push(`honorCipherOrder ${String(o.honorCipherOrder ?? true)} (the listener uses ${String(d.honorCipherOrder ?? true)})`);
   }
   return out;
 }
 
 /** The warning text for one widening on a listener. */
 export function describeSniWidening(listener: string, w: SniWidening): string {
+  const lines: string[] = [];
   const what = [w.versions, w.ciphers ? `cipher suites ${w.ciphers.join(', ')}` : undefined].filter((x) => x !== undefined).join(' and ');
-  return `on the shared listener ${listener}, profile ${w.profile} (picked by SNI) allows ${what} beyond the default profile ${w.defaultProfile}; OpenSSL settles version and suite from the default before the SNI is read, so clients that need them are refused`;
+  if (what !== '') {
+    lines.push(`on the shared listener ${listener}, profile ${w.profile} (picked by SNI) allows ${what} beyond the default profile ${w.defaultProfile}; OpenSSL settles version and suite from the default before the SNI is read, so clients that need them are refused`);
+  }
+  if (w.ignored) {
+    lines.push(`on the shared listener ${listener}, profile ${w.profile} (picked by SNI) sets ${w.ignored.join(' and ')}, which OpenSSL takes from the default profile ${w.defaultProfile} before the SNI is read: the profile's own setting is not used`);
+  }
+  return lines.join('; ');
 }
