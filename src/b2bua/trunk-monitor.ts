@@ -3,6 +3,7 @@ import { systemClock, TypedEmitter, type Clock, type TimerHandle } from '../comm
 import { RateLimitedLog } from '../log/index.js';
 import { bLegUri, parseServer } from './b-leg-target.js';
 import { ROUTE_HEADER, type B2buaPolicy, type SipTransport } from './policy-types.js';
+import { outboundBounds } from './middleware/resolve-target.js';
 import { allowedAddresses } from './resolved-address.js';
 import type { SipServerResolver } from './rfc3263.js';
 
@@ -47,7 +48,7 @@ export interface TrunkMonitorOptions {
   policy: B2buaPolicy;
   log: Logger;
   clock?: Clock;
-  /** For `dns:` targets: the first resolved address the gateway may send to is pinged. */
+  /** For `dns:` targets: every resolved address the gateway may send to is pinged (at most maxTargetsPerCall). */
   resolve?: SipServerResolver;
   /** Where a refused resolved address is logged, once a window per target (default: one of its own on `log`). */
   refusals?: RateLimitedLog;
@@ -76,7 +77,8 @@ interface Entry {
  * OPTIONS keepalive (CUBE `voice class sip-options-keepalive`): each target of a tenant with `optionsPing` is
  * sent an OPTIONS every `intervalSeconds`. Any response but 408 and 503 means it is up; `downAfter` pings in
  * a row without an answer (or answered 408/503, or not sendable) mark it down, and the next answer marks it up
- * again. Each change is logged once and counted; `isDown` lets dial-peer selection skip down targets.
+ * again. A `dns:` target's ping goes to each address its name resolves to and counts as answered when any of them
+ * answers, so a name is down only while every one of its addresses is. Each change is logged once and counted; `isDown` lets dial-peer selection skip down targets.
  *
  * RFC 3261 §11: "The response to an OPTIONS is constructed using the standard rules for a SIP response"; a
  * UAS that answers at all is reachable, whatever the status.
@@ -172,28 +174,43 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
     };
     const timeoutMs = this.#opts.timeoutMs ?? Math.min(e.intervalMs, 5000);
     const timeout = this.#clock.setTimeout(() => finish(undefined, `no answer in ${timeoutMs} ms`), timeoutMs);
-    void this.#target(e).then((target) => {
-      if (typeof target === 'string') return finish(undefined, target);
+    void this.#targets(e).then((targets) => {
+      if (typeof targets === 'string') return finish(undefined, targets);
       if (done || seq !== e.seq) return;
-      try {
-        this.#opts.srf.request(target.uri, { method: 'OPTIONS', headers: target.headers }, (err, req) => {
-          if (err || !req) return finish(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
-          req.on('response', (res) => finish(res.status, `answered ${res.status}`));
-        });
-      } catch (err) {
-        finish(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+      // A `dns:` name is up while any of its addresses answers: the round ends at the first answer that says so, or
+      // when every address has failed (the last failure's status stands for the round).
+      let left = targets.length;
+      for (const target of targets) {
+        let settled = false;
+        const one = (status: number | undefined, why: string): void => {
+          if (settled) return;
+          settled = true;
+          left--;
+          const at = targets.length > 1 ? ` at ${target.address}` : '';
+          if (answeredUp(status)) finish(status, `answered ${status}${at}`);
+          else if (left === 0) finish(status, targets.length > 1 ? `none of its ${targets.length} addresses answered (last: ${why}${at})` : why);
+        };
+        try {
+          this.#opts.srf.request(target.uri, { method: 'OPTIONS', headers: target.headers }, (err, req) => {
+            if (err || !req) return one(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+            req.on('response', (res) => one(res.status, `answered ${res.status}`));
+          });
+        } catch (err) {
+          one(undefined, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
     });
   }
 
   /**
-   * Where the ping goes and with which headers, or why it goes nowhere. A `dns:` target is pinged at its first
-   * resolved address the gateway may send to, and over TLS the resolved name goes to the engine as X-Trunkgate-Route
+   * Where the ping goes and with which headers, or why it goes nowhere. A `dns:` target is pinged at every resolved
+   * address the gateway may send to (as many as a call may try, gateway.outbound.maxTargetsPerCall), since a call
+   * tries each in turn: the name is down only when none of them answers. Over TLS the resolved name goes to the engine as X-Trunkgate-Route
    * `domain=`: the identity the server's certificate must carry and the SNI (RFC 5922 §4.1), as for a call, never the
    * address. An address refused as a call's would be (loopback, link-local, the gateway's own: resolved-address.ts)
    * is skipped, counted and logged once a window per target; with none left the ping fails.
    */
-  async #target(e: Entry): Promise<{ uri: string; headers: Record<string, string> } | string> {
+  async #targets(e: Entry): Promise<PingTarget[] | string> {
     const server = e.status.server;
     const parsed = parseServer(server);
     if (!parsed) return 'no address';
@@ -201,23 +218,26 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
     if (server.startsWith('dns:') && this.#opts.resolve) {
       const r = await this.#opts.resolve(parsed.host, parsed.port, e.transport);
       if (!r.ok || r.targets.length === 0) return 'no address';
-      const [first] = allowedAddresses(r.targets, this.#opts.policy, (a, why) => {
+      const allowed = allowedAddresses(r.targets, this.#opts.policy, (a, why) => {
         this.#resolvedRefused++;
         const { tenant } = e.status;
         this.#lines.line('warn', 'ERR_B2BUA_TARGET_REFUSED', { tenant, server, address: a.address, port: a.port, why },
           `b2bua: OPTIONS ping of ${tenant} ${server} not sent to ${a.address}:${a.port}: ${why} (gateway.outbound.allowResolved)`, `ping ${tenant} ${server}`);
       });
-      if (!first) return 'resolves to no address the gateway may ping';
-      const host = first.address.includes(':') ? `[${first.address}]` : first.address;
-      if (headers[ROUTE_HEADER] !== undefined) headers[ROUTE_HEADER] += `;domain=${first.domain}`;
-      return { uri: bLegUri('', { host, port: first.port }, first.transport, e.scheme), headers };
+      if (allowed.length === 0) return 'resolves to no address the gateway may ping';
+      return allowed.slice(0, outboundBounds(this.#opts.policy).maxTargetsPerCall).map((a) => {
+        const host = a.address.includes(':') ? `[${a.address}]` : a.address;
+        const own = { ...headers };
+        if (own[ROUTE_HEADER] !== undefined) own[ROUTE_HEADER] += `;domain=${a.domain}`;
+        return { uri: bLegUri('', { host, port: a.port }, a.transport, e.scheme), headers: own, address: `${host}:${a.port}` };
+      });
     }
-    return { uri: bLegUri('', parsed, e.transport, e.scheme), headers };
+    return [{ uri: bLegUri('', parsed, e.transport, e.scheme), headers, address: server }];
   }
 
   #result(e: Entry, status: number | undefined, why: string): void {
     const s = e.status;
-    const ok = status !== undefined && status !== 408 && status !== 503;
+    const ok = answeredUp(status);
     if (status !== undefined) s.lastStatus = status;
     const from = s.state;
     if (ok) {
@@ -236,6 +256,18 @@ export class TrunkMonitor extends TypedEmitter<TrunkMonitorEvents> {
     }
     this.safeEmit('change', { ...s }, from);
   }
+}
+
+/** One OPTIONS of a ping: a configured target, or one address its `dns:` name resolved to. */
+interface PingTarget {
+  uri: string;
+  headers: Record<string, string>;
+  address: string;
+}
+
+/** Any answer but 408 and 503 shows the target up. */
+function answeredUp(status: number | undefined): status is number {
+  return status !== undefined && status !== 408 && status !== 503;
 }
 
 function key(tenant: string, server: string): string {

@@ -140,7 +140,7 @@ test('trunk-monitor: the next ping waits the rest of the interval after a slow a
   m.close();
 });
 
-test('trunk-monitor: a dns: target is pinged at its resolved address, and over TLS the engine is told the name to check and send as SNI', async () => {
+test('trunk-monitor: a dns: target is pinged at each resolved address, and over TLS the engine is told the name to check and send as SNI', async () => {
   const clock = new ManualClock(0);
   const srf = new PingSrfFake();
   const { log } = captureLog();
@@ -173,7 +173,9 @@ test('trunk-monitor: a dns: target is pinged at its resolved address, and over T
   const udp = last(srf, '[::1]');
   assert.equal(udp.uri, 'sip:[::1]:5070');
   assert.deepEqual(udp.headers, {});
-  assert.equal(srf.sent.some((s) => s.uri.includes('127.0.0.10')), false, 'the first address only');
+  const second = last(srf, '127.0.0.10');
+  assert.equal(second.uri, 'sip:127.0.0.10:5061;transport=tls', 'every address the name gives is pinged');
+  assert.equal(second.headers['X-Trunkgate-Route'], 'tenant=carrier;profile=c;domain=sbc.carrier.example');
   m.close();
 });
 
