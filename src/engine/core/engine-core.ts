@@ -146,6 +146,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
         mergedLine(this.#guard, request, flow);
         if (!byApp) o.refusals?.refused(request, flow, r.status, refusalReason(r), 'ERR_ENGINE_MERGED_REQUEST');
       },
+      guard: this.#guard, answerForApp: (p, r, cdrCause) => this.#app.answerForApp(p, r, cdrCause),
     });
     this.#proxy = new ProxyCore({
       transactions: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log,

@@ -49,6 +49,10 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_RELAY_LOOP'
   /** A new INVITE with the Call-ID, From tag and CSeq of a request already under way or a live dialog, on another branch (RFC 3261 §8.2.2.2): 482. */
   | 'ERR_ENGINE_MERGED_REQUEST'
+  /** A reliable provisional was not PRACKed within 64·T1 (RFC 3262 §3): its INVITE answered 504, the app sent a CANCEL. */
+  | 'ERR_ENGINE_PRACK_TIMEOUT'
+  /** A PRACK matched no unacknowledged reliable provisional of its dialog (RFC 3262 §3): 481, not passed to the app. */
+  | 'ERR_ENGINE_PRACK_UNMATCHED'
   /** A CANCEL matching an INVITE under way came from elsewhere than that INVITE (RFC 3261 §9.1): 481, the INVITE not touched. */
   | 'ERR_ENGINE_CANCEL_OTHER_SOURCE'
   /** More forks answered an app's INVITE with a 2xx than the engine ACKs and ends for one INVITE (uac-forks.ts): dropped. */

@@ -98,6 +98,12 @@ export class CoreCounters {
   unmatchedCancel = 0;
   /** CANCELs for an INVITE under way that came from elsewhere than it (src/sip/transaction/cancel-source.ts): 481. */
   cancelFromOtherSource = 0;
+  /** INVITEs whose reliable provisional no PRACK acknowledged within 64·T1 (RFC 3262 §3): 504 sent. */
+  prackTimeout = 0;
+  /** PRACKs matching no unacknowledged reliable provisional (RSeq, CSeq number and method of their RAck): 481. */
+  prackUnmatched = 0;
+  /** Reliable provisionals of an app refused (NOK) because MAX_QUEUED_RELIABLE already waited for a PRACK. */
+  reliableQueueFull = 0;
   /** Requests no app answered in time (503 sent). */
   appNoAnswer = 0;
   /** Requests refused because no app routed the method (503). */

@@ -8,6 +8,7 @@ import { cseqNumber } from './core-util.js';
 import type { DialogStore } from './dialog-store.js';
 import type { EngineDialog } from './engine-dialog.js';
 import { NO_DIALOG, refuseRequest } from './refuse.js';
+import { ReliableProvisional } from './reliable-provisional.js';
 import type { RequestForApp } from './request-for-app.js';
 import type { ServerRequests } from './server-requests.js';
 import { getHeader, serializeMessageText, uriOrUndefined, uriTextOf } from '../../sip/message/index.js';
@@ -15,7 +16,7 @@ import { getHeader, serializeMessageText, uriOrUndefined, uriTextOf } from '../.
 /** What a request from the network inside one of our dialogs needs: the owners it reads and writes, and the apps. */
 export interface InDialogDeps {
   readonly hub: Pick<AppHub, 'isConnected' | 'sendSip'>;
-  readonly guard: Pick<CoreGuard, 'admitServer'>;
+  readonly guard: Pick<CoreGuard, 'admitServer' | 'counted'>;
   readonly server: Pick<ServerRequests, 'create'>;
   readonly dialogs: Pick<DialogStore, 'end'>;
   readonly notify: Pick<AppNotify, 'cdr' | 'now'>;
@@ -54,12 +55,14 @@ export function onNetworkInDialog(c: InDialogDeps, request: SipRequest, flow: Fl
       return;
     }
   }
+  const acknowledged = method === 'PRACK' ? prackFor(c, request, flow, txn, d) : undefined;
+  if (method === 'PRACK' && acknowledged === undefined) return;
   const full = c.guard.admitServer(method, flow, true);
   if (full) {
     refuseRequest(txn, full, c.notify);
     return;
   }
-  if (method === 'PRACK') onPrack(request, d);
+  acknowledged?.acknowledged();
   if (method === 'INVITE' || method === 'UPDATE') {
     // Target refresh: "the remote target URI [...] is replaced by the Contact of the request"
     // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.2
@@ -81,15 +84,19 @@ export function onNetworkInDialog(c: InDialogDeps, request: SipRequest, flow: Fl
   }, c.forApp.text(request, flow));
 }
 
-/** A PRACK that acknowledges the reliable provisional response of the dialog's pending INVITE stops its retransmission. */
-function onPrack(prack: SipRequest, d: EngineDialog): void {
-  const p = d.invites?.serverInvite;
-  const rack = getHeader(prack, 'rack');
-  if (!p?.reliable || rack === undefined) return;
-  // "the RAck header field [...] contains two numbers and a method tag. The first number is the value from
-  // the RSeq header in the provisional response that is being acknowledged." https://www.rfc-editor.org/rfc/rfc3262#section-7.2
-  if (Number.parseInt(rack, 10) === p.reliable.rseq) {
-    p.reliable.timer?.cancel();
-    p.reliable = undefined;
-  }
+/**
+ * The reliable provisional in flight of the dialog's pending INVITE that `prack` acknowledges; once the PRACK is
+ * admitted its retransmission stops, the next one queued goes out, and the PRACK goes on to the app. Any other PRACK
+ * is answered here (undefined):
+ * "If a PRACK request is received by the UA core that does not match any unacknowledged reliable provisional
+ * response, the UAS MUST respond to the PRACK with a 481 response." https://www.rfc-editor.org/rfc/rfc3262#section-3
+ * A retransmission of a PRACK already answered never gets here: its server transaction repeats the answer.
+ */
+function prackFor(c: InDialogDeps, prack: SipRequest, flow: Flow, txn: ServerTransaction, d: EngineDialog): ReliableProvisional | undefined {
+  const r = d.invites?.serverInvite?.reliable;
+  if (r instanceof ReliableProvisional && r.matches(prack)) return r;
+  const text = 'no unacknowledged reliable provisional matches the RAck';
+  c.guard.counted('prackUnmatched', 'ERR_ENGINE_PRACK_UNMATCHED', text, flow, `PRACK answered 481: ${text}`);
+  refuseRequest(txn, { ...NO_DIALOG, text }, c.notify);
+  return undefined;
 }

@@ -16,6 +16,8 @@ import type { UacCore } from './uac-core.js';
 import type { AppNotify } from './app-notify.js';
 import type { DialogStore } from './dialog-store.js';
 import type { ServerRequests } from './server-requests.js';
+import type { CoreGuard } from './core-guard.js';
+import { MAX_QUEUED_RELIABLE, ReliableProvisional, type ReliableHost } from './reliable-provisional.js';
 
 /** What the UAS side works with; the dialogs and the pending requests are owned by their stores. */
 export interface UasDeps {
@@ -35,10 +37,16 @@ export interface UasDeps {
    * saw it (`byApp` false); one an app saw has its app's.
    */
   readonly merged: (request: SipRequest, flow: Flow, r: Refusal, byApp: boolean) => void;
+  readonly guard: Pick<CoreGuard, 'counted'>;
+  /** The engine's own final answer to a request of an app (app-commands.ts `answerForApp`). */
+  readonly answerForApp: (p: ServerPending, r: Refusal, cdrCause: string) => void;
 }
 
 /** The answer to a merged request (https://www.rfc-editor.org/rfc/rfc3261#section-8.2.2.2). */
 const MERGED: Refusal = { status: 482, phrase: 'Loop Detected', text: 'merged request' };
+
+/** The answer to a request whose reliable provisional no PRACK acknowledged (https://www.rfc-editor.org/rfc/rfc3262#section-3). */
+const NO_PRACK: Refusal = { status: 504, phrase: 'Server Time-out', text: 'no PRACK for the reliable provisional' };
 
 /**
  * The engine's UAS side: an app's responses to requests from the network, completed as drachtio-server
@@ -47,9 +55,17 @@ const MERGED: Refusal = { status: 482, phrase: 'Loop Detected', text: 'merged re
  */
 export class UasCore {
   readonly #c: UasDeps;
+  readonly #reliable: ReliableHost;
 
   constructor(deps: UasDeps) {
     this.#c = deps;
+    this.#reliable = {
+      clock: deps.clock, T1: deps.T1, T2: deps.tl.timerSettings.T2,
+      noPrack: (p) => {
+        deps.guard.counted('prackTimeout', 'ERR_ENGINE_PRACK_TIMEOUT', NO_PRACK.text!, p.flow, `${p.method} answered 504 by the engine: no PRACK within 64*T1`);
+        deps.answerForApp(p, NO_PRACK, 'prack-timeout');
+      },
+    };
   }
 
   /**
@@ -96,6 +112,12 @@ export class UasCore {
       p.toTag = tagOf(getHeader(msg, 'to')) ?? newTag();
     }
     const reliable = isInvite && status > 100 && status < 200 && /\b100rel\b/i.test(getHeader(msg, 'require') ?? '');
+    if (reliable && !ReliableProvisional.hasRoom(p)) {
+      const text = `${MAX_QUEUED_RELIABLE} reliable provisionals already wait for the PRACK of the one sent`;
+      this.#c.guard.counted('reliableQueueFull', 'ERR_ENGINE_TABLE_FULL', text, p.flow, `reliable ${status} from the app not sent: ${text}`);
+      this.#c.notify.nok(cmd, `Response not sent: ${text}`);
+      return;
+    }
     const contactWanted = createsDialog || p.inDialog
       ? (status >= 200 && status < 300 && (isInvite || p.method === 'SUBSCRIBE')) || reliable
       : false;
@@ -140,6 +162,8 @@ export class UasCore {
       const c = d.confirm();
       if (c) c.awaitingAck = { txnId: p.txnId, stop: () => retrans.stop() };
       else retrans.stop();
+    } else if (reliable) {
+      ReliableProvisional.send(this.#reliable, p, response, rseq);
     } else if (!(isInvite && status === 100)) {
       p.txn.respond(response);
     }
@@ -151,7 +175,6 @@ export class UasCore {
       this.#c.server.armCap(p, this.#c.finalTimeoutMs);
     }
     if (status > 100 && status < 200) p.provisional = true;
-    if (reliable) this.#startReliable(p, response, rseq);
 
     const text = serializeMessageText(response);
     const echoDialogId = d && (createsDialog || p.inDialog) && status > 100 ? d.id : '';
@@ -209,28 +232,6 @@ export class UasCore {
     this.#c.server.clear(p);
     this.#c.notify.cdr('stop', ['application', this.#c.notify.now(), 'merged-request'], () => serializeMessageText(p.request));
     this.#c.notify.nok(cmd, 'Response not sent: another transaction has the dialog of this Call-ID and From tag');
-  }
-
-  #startReliable(p: ServerPending, response: SipResponse, rseq: number): void {
-    p.reliable?.timer?.cancel();
-    const r = { rseq, response, timer: undefined as ReturnType<Clock['setTimeout']> | undefined, interval: this.#c.T1, elapsed: 0 };
-    p.reliable = r;
-    if (p.flow.protocol !== 'udp') return;
-    // "The UAS MUST send a reliable provisional response [...] retransmitted with an exponential backoff that
-    // starts at T1 seconds and doubles each time until it reaches T2 [...] Retransmissions cease when a matching
-    // PRACK is received" https://www.rfc-editor.org/rfc/rfc3262#section-3
-    const tick = (): void => {
-      if (p.reliable !== r || p.final) return;
-      r.elapsed += r.interval;
-      if (r.elapsed >= 64 * this.#c.T1) {
-        p.reliable = undefined;
-        return;
-      }
-      p.txn.respond(r.response);
-      r.interval = Math.min(2 * r.interval, this.#c.tl.timerSettings.T2);
-      r.timer = this.#c.clock.setTimeout(tick, r.interval);
-    };
-    r.timer = this.#c.clock.setTimeout(tick, r.interval);
   }
 
   #onAckTimeout(d: EngineDialog): void {
