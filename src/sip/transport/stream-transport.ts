@@ -183,10 +183,14 @@ export abstract class StreamTransport {
         finish(transportError(failCode(), `${this.protocol} connect to ${address}:${target.port} failed: ${e.message}`, { cause: e, details }));
       const onClose = (): void =>
         finish(transportError(failCode(), `${this.protocol} connection to ${address}:${target.port} closed during setup`, { details }));
-      const timer = this.o.clock.setTimeout(
-        () => finish(transportError('ERR_SIP_TRANSPORT_CONNECT_TIMEOUT', `${this.protocol} connect to ${address}:${target.port} timed out`, { details })),
-        this.o.connectTimeoutMs,
-      );
+      // A TLS peer that took the TCP connection and never finished the handshake is a handshake failure (counted per
+      // tenant and logged as one), with Node's code for a handshake that timed out, as an inbound one gets.
+      const onTimeout = (): void => finish(tcpUp
+        ? transportError('ERR_SIP_TRANSPORT_TLS_HANDSHAKE', `${this.protocol} handshake with ${address}:${target.port} timed out`, {
+          cause: Object.assign(new Error('TLS handshake timeout'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' }), details,
+        })
+        : transportError('ERR_SIP_TRANSPORT_CONNECT_TIMEOUT', `${this.protocol} connect to ${address}:${target.port} timed out`, { details }));
+      const timer = this.o.clock.setTimeout(onTimeout, this.o.connectTimeoutMs);
       socket.once('error', onError);
       socket.once('close', onClose);
       socket.once(out.readyEvent, () => finish(undefined));
