@@ -255,6 +255,12 @@ const problemSchema = {
   properties: { code: str, message: str, file: str, line: int, path: str, profile: str },
 } as const;
 
+/** A refused reload (422): the refusal's code and sentence, as every refusal of the API carries them. */
+const refusalProperties = (code: string) => ({
+  code: { type: 'string', description: `on a 422 only: ${code}` },
+  message: { type: 'string', description: 'on a 422 only: why, with the first problem' },
+} as const);
+
 export const tlsReloadSchema = {
   type: 'object',
   properties: {
@@ -264,8 +270,14 @@ export const tlsReloadSchema = {
       items: { type: 'object', properties: { profile: str, kind: str, from: str, to: str } },
     },
     problems: { type: 'array', items: problemSchema },
-    warnings: { type: 'array', items: { type: 'object', properties: { code: str, profile: str, reason: str } } },
+    warnings: { type: 'array', items: problemSchema },
   },
+} as const;
+
+/** The answer of POST /reload/tls: the report, with the refusal's code and message on a 422. */
+export const tlsReloadAnswerSchema = {
+  ...tlsReloadSchema,
+  properties: { ...tlsReloadSchema.properties, ...refusalProperties('ERR_TLS_PROFILE_INVALID') },
 } as const;
 
 /** The trusted-source part of a configuration reload (the engine's source check and proxy identity rules). */
@@ -295,7 +307,8 @@ export const configReloadSchema = {
     ok: bool, trigger: str, changed: strings, applied: strings,
     needsRestart: { type: 'array', items: { type: 'object', properties: { what: str, reason: str } } },
     problems: { type: 'array', items: problemSchema },
-    warnings: { type: 'array', items: { type: 'object', properties: { code: str, profile: str, reason: str } } },
+    warnings: { type: 'array', items: problemSchema },
+    ...refusalProperties('ERR_CONFIG_INVALID'),
     tls: tlsReloadSchema,
     trust: trustReloadSchema,
     listeners: listenersReloadSchema,

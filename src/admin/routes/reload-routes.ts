@@ -1,8 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { sourceAddress, type AdminRefusals } from '../admin-refusals.js';
 import type { AdminServices, TlsProbeRequest } from '../admin-services.js';
+import type { ErrorCode } from '../../error-codes.js';
 import type { AdminErrorCode } from '../errors.js';
-import { configReloadSchema, errorSchema, tlsReloadSchema } from '../schemas.js';
+import { configReloadSchema, errorSchema, tlsReloadAnswerSchema } from '../schemas.js';
+
+/** What a refused reload (422) carries on top of its report: a code and a sentence, as every refusal of the API. */
+function refusal(code: ErrorCode, what: string, problems: readonly { message: string; path?: string; profile?: string }[]): { code: ErrorCode; message: string } {
+  const first = problems[0];
+  const n = problems.length;
+  const why = first ? `: ${first.path ? `${first.path}: ` : ''}${first.profile ? `profile ${first.profile}: ` : ''}${first.message.split('\n')[0]}${n > 1 ? ` (and ${n - 1} more)` : ''}` : '';
+  return { code, message: `${what} refused; the running one stays${why}` };
+}
 
 /**
  * POST /reload/tls and POST /reload/config: 200 with what changed, or 422 with every reason the running
@@ -14,11 +23,12 @@ export function reloadRoutes(services: AdminServices, refusals: AdminRefusals): 
       schema: {
         summary: 'Rebuild the TLS profiles from their files (trustpoints, trust stores, CRLs); validated before the swap',
         tags: ['reload'],
-        response: { 200: tlsReloadSchema, 422: tlsReloadSchema },
+        response: { 200: tlsReloadAnswerSchema, 422: tlsReloadAnswerSchema },
       },
     }, async (_req, reply) => {
       const r = await services.reloadTls();
-      return reply.code(r.ok ? 200 : 422).send(r);
+      if (r.ok) return reply.code(200).send(r);
+      return reply.code(422).send({ ...r, ...refusal('ERR_TLS_PROFILE_INVALID', 'the TLS profiles were', r.problems) });
     });
 
     // One probe at a time: each is some forty handshakes to one far end. Another meanwhile is answered 429, counted
@@ -67,7 +77,8 @@ export function reloadRoutes(services: AdminServices, refusals: AdminRefusals): 
       },
     }, async (_req, reply) => {
       const r = await services.reloadConfig();
-      return reply.code(r.ok ? 200 : 422).send(r);
+      if (r.ok) return reply.code(200).send(r);
+      return reply.code(422).send({ ...r, ...refusal('ERR_CONFIG_INVALID', 'the configuration was', r.problems) });
     });
   };
 }
