@@ -1,3 +1,4 @@
+import type { TimerHandle } from '../common/index.js';
 import type { SipTransport } from './policy-types.js';
 import type { RegisterAnswer } from './register-timing.js';
 
@@ -23,4 +24,53 @@ export interface RegistrationSpec {
   transport: SipTransport;
   scheme: 'sip' | 'sips';
   tlsProfile?: string;
+}
+
+export type RegistrationState = 'unregistered' | 'registered' | 'failed';
+
+export interface RegistrationStatus {
+  tenant: string;
+  registrar: string;
+  aor: string;
+  contactUser: string;
+  state: RegistrationState;
+  /** The registrar address the last REGISTER went to. */
+  target?: string;
+  /** The Expires the registrar granted, and when the binding runs out (epoch ms). */
+  granted?: number;
+  expiresAt?: number;
+  lastStatus?: number;
+  lastError?: string;
+  /** Failed attempts in a row. */
+  failures: number;
+  registers: number;
+  /** 423 answers not asked again at once (one retry a cycle, RFC 3261 §10.2.8): each a failure with its wait. */
+  intervalTooBrief: number;
+  /** Addresses a `dns:` registrar resolved to that were not sent to (resolved-address.ts), once there were any. */
+  resolvedRefused?: number;
+}
+
+/** One tenant's registration as the registrations keep it. */
+export interface RegistrationEntry {
+  spec: RegistrationSpec;
+  status: RegistrationStatus;
+  callId: string;
+  cseq: number;
+  /** Which of the registrar's targets to use next (moves on after a failure: RFC 3263 failover). */
+  next: number;
+  expires: number;
+  timer?: TimerHandle;
+  expiry?: TimerHandle;
+  seq: number;
+  /** The flow the last 2xx came over (register-probe.ts), a probe in progress or waiting, the registrar unreached. */
+  flow?: string;
+  probe?: TimerHandle;
+  probeSeq: number;
+  lost: boolean;
+  /** A REGISTER is out (no final answer yet). */
+  busy: boolean;
+  /** This REGISTER is the one retry of its cycle after a 423. */
+  retried423: boolean;
+  /** When the next REGISTER is due (epoch ms), while one waits. */
+  dueAt?: number;
 }

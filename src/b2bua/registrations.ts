@@ -4,7 +4,8 @@ import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
 import { RateLimitedLog } from '../log/index.js';
 import { parseServer } from './b-leg-target.js';
 import { challengeJudge } from './digest-answer.js';
-import type { RegisterSrf, RegistrationSpec } from './register-types.js';
+import type { RegisterSrf, RegistrationEntry as Entry, RegistrationSpec, RegistrationState, RegistrationStatus } from './register-types.js';
+import { carriedOver, type Carried } from './register-handover.js';
 import { flowOfAnswer, probeRegistrar } from './register-probe.js';
 import { sendRegister } from './register-send.js';
 import { registrarTarget, type ResolvedScreen } from './register-target.js';
@@ -14,55 +15,9 @@ import type { SipServerResolver } from './rfc3263.js';
 
 export { registrationSpecs } from './register-specs.js';
 
-export type { RegisterSrf, RegistrationSpec } from './register-types.js';
+export type { RegisterSrf, RegistrationSpec, RegistrationState, RegistrationStatus } from './register-types.js';
 
 const NO_POLICY: ResolvedAddressPolicy = {};
-
-export type RegistrationState = 'unregistered' | 'registered' | 'failed';
-
-export interface RegistrationStatus {
-  tenant: string;
-  registrar: string;
-  aor: string;
-  contactUser: string;
-  state: RegistrationState;
-  /** The registrar address the last REGISTER went to. */
-  target?: string;
-  /** The Expires the registrar granted, and when the binding runs out (epoch ms). */
-  granted?: number;
-  expiresAt?: number;
-  lastStatus?: number;
-  lastError?: string;
-  /** Failed attempts in a row. */
-  failures: number;
-  registers: number;
-  /** 423 answers not asked again at once (one retry a cycle, RFC 3261 §10.2.8): each a failure with its wait. */
-  intervalTooBrief: number;
-  /** Addresses a `dns:` registrar resolved to that were not sent to (resolved-address.ts), once there were any. */
-  resolvedRefused?: number;
-}
-
-interface Entry {
-  spec: RegistrationSpec;
-  status: RegistrationStatus;
-  callId: string;
-  cseq: number;
-  /** Which of the registrar's targets to use next (moves on after a failure: RFC 3263 failover). */
-  next: number;
-  expires: number;
-  timer?: TimerHandle;
-  expiry?: TimerHandle;
-  seq: number;
-  /** The flow the last 2xx came over (register-probe.ts), a probe in progress or waiting, the registrar unreached. */
-  flow?: string;
-  probe?: TimerHandle;
-  probeSeq: number;
-  lost: boolean;
-  /** A REGISTER is out (no final answer yet). */
-  busy: boolean;
-  /** This REGISTER is the one retry of its cycle after a 423. */
-  retried423: boolean;
-}
 
 export interface RegistrationsOptions {
   srf: RegisterSrf;
@@ -79,6 +34,8 @@ export interface RegistrationsOptions {
   timeoutMs?: number;
   /** Where a registrar's repeated 423 and its refused addresses are logged, once a window per tenant (default: one of its own on `log`). */
   refusals?: RateLimitedLog;
+  /** The registrations a policy reload replaces: each unchanged registration goes on from where it stood there. */
+  previous?: Registrations;
 }
 
 /**
@@ -96,13 +53,21 @@ export class Registrations {
   readonly #clock: Clock;
   readonly #entries: Entry[];
   readonly #lines: RateLimitedLog;
+  /** Registrations taken over from the ones a reload replaced, until they are resumed. */
+  readonly #carried = new Map<Entry, Carried>();
   #running = false;
 
   constructor(o: RegistrationsOptions) {
     this.#o = o;
     this.#clock = o.clock ?? systemClock;
     this.#lines = o.refusals ?? new RateLimitedLog(o.log, this.#clock, { intervalMs: 60_000 });
+    const previous = o.previous ? o.previous.#entries : [];
     this.#entries = o.specs.map((spec) => {
+      const c = carriedOver(spec, previous);
+      if (c) {
+        this.#carried.set(c.entry, c.carried);
+        return c.entry;
+      }
       const domain = spec.domain ?? parseServer(spec.registrar)?.host ?? spec.registrar;
       return {
         spec, callId: `${randomUUID()}@trunkgate`, cseq: 0, next: 0, expires: spec.expires, seq: 0, probeSeq: 0, lost: false, busy: false, retried423: false,
@@ -127,7 +92,31 @@ export class Registrations {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    for (const e of this.#entries) this.#register(e);
+    for (const e of this.#entries) {
+      const c = this.#carried.get(e);
+      this.#carried.delete(e);
+      if (c) this.#resume(e, c);
+      else this.#register(e);
+    }
+  }
+
+  /**
+   * A registration carried over a reload picks up where it stood: a binding runs out when it would have, the next
+   * REGISTER goes when it was due. One was out: its answer went to the registrations replaced, so the next waits for
+   * that one's timeout ("until they have received a final response [...] or the previous REGISTER request has timed
+   * out", https://www.rfc-editor.org/rfc/rfc3261#section-10.2).
+   */
+  #resume(e: Entry, c: Carried): void {
+    const now = this.#clock.now();
+    const s = e.status;
+    if (s.state === 'registered' && s.expiresAt !== undefined) {
+      if (s.expiresAt <= now) this.#change(e, 'failed', 'the binding ran out before a refresh succeeded');
+      else e.expiry = this.#clock.setTimeout(() => this.#change(e, 'failed', 'the binding ran out before a refresh succeeded'), s.expiresAt - now);
+      this.#scheduleProbe(e);
+    }
+    if (c.busy) return this.#schedule(e, this.#o.timeoutMs ?? 10_000);
+    if (c.dueAt === undefined) return this.#register(e);
+    this.#schedule(e, Math.max(0, c.dueAt - now));
   }
 
   close(): void {
@@ -149,6 +138,7 @@ export class Registrations {
   #register(e: Entry, retry423 = false): void {
     if (!this.#running) return;
     const seq = ++e.seq;
+    delete e.dueAt;
     e.retried423 = retry423;
     let done = false;
     e.busy = true;
@@ -282,6 +272,7 @@ export class Registrations {
   #schedule(e: Entry, ms: number): void {
     e.timer?.cancel();
     if (!this.#running) return;
+    e.dueAt = this.#clock.now() + ms;
     e.timer = this.#clock.setTimeout(() => this.#register(e), ms);
   }
 }

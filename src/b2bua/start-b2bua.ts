@@ -73,7 +73,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   let live: { policy: B2buaPolicy; steps: Middleware[]; trunks?: TrunkMonitor; registrations?: Registrations } | undefined;
   let connected = false;
   const resolve = options.resolve ?? createRfc3263Resolver({ clock });
-  const build = (policy: B2buaPolicy, previous?: TrunkMonitor) => {
+  const build = (policy: B2buaPolicy, previous?: TrunkMonitor, previousRegistrations?: Registrations) => {
     if (options.trunkHealth) {
       const steps = buildPipeline({
         policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, trunks: options.trunkHealth, refusalCdrs,
@@ -88,7 +88,10 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     });
     const trunks = monitor.size > 0 ? monitor : undefined;
     // Registration trunks are kept by this app alone, as the pings are (worker apps take their calls all the same).
-    const regs = new Registrations({ srf: srf as unknown as RegisterSrf, specs: registrationSpecs(policy), log, clock, resolve, refusals: limited, policy });
+    // An unchanged registration goes on from where the previous policy's stood (register-handover.ts).
+    const regs = new Registrations({
+      srf: srf as unknown as RegisterSrf, specs: registrationSpecs(policy), log, clock, resolve, refusals: limited, policy, ...(previousRegistrations ? { previous: previousRegistrations } : {}),
+    });
     const registrations = regs.size > 0 ? regs : undefined;
     const steps = buildPipeline({
       policy, stats: pipelineStats!, log, clock, srf: srf as unknown as PlaceCallSrf, resolve, active, refusals: limited, refusalCdrs, ...(trunks ? { trunks } : {}),
@@ -174,7 +177,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     setPolicy(policy: B2buaPolicy): void {
       if (!live) throw new GatewayError<B2buaErrorCode>('ERR_B2BUA_POLICY', 'the b2bua runs the plain bridge; a policy takes a restart');
       const old = live;
-      const next = build(policy, old.trunks);
+      const next = build(policy, old.trunks, old.registrations);
       limits?.configure(policy);
       rates?.configure(policy);
       old.trunks?.close();
