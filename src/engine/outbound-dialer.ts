@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { GatewayError, systemClock, type Clock } from '../common/index.js';
@@ -73,7 +73,10 @@ export class OutboundDialer {
     const port = Number(m[2]);
     if (port < 1 || port > 65_535) return undefined;
     const host = m[1]!.replace(/^\[(.*)\]$/, '$1');
-    return m[3]?.toLowerCase() === 'tls' ? { host, port, tls: { servername: host } } : { host, port };
+    if (m[3]?.toLowerCase() !== 'tls') return { host, port };
+    // "Literal IPv4 and IPv6 addresses are not permitted in "HostName"." (https://www.rfc-editor.org/rfc/rfc6066#section-3)
+    // An address sends no SNI; Node then checks the certificate against the address itself.
+    return { host, port, tls: isIP(host) === 0 ? { servername: host } : {} };
   }
 
   /** Dials, waits for the app to authenticate; rejects with ERR_ENGINE_DIAL (cause set) otherwise. */
