@@ -109,8 +109,15 @@ export class AppCommands {
       return;
     }
     this.#answered(p);
-    // A proxied request makes no dialog of the engine's (its record, if any, is in ProxiedDialogs).
+    // A proxied request makes no dialog of the engine's (its record, if any, is in ProxiedDialogs): the early
+    // dialog of a provisional the app sent before is ended, and a reliable one is no longer resent.
     this.#c.server.releaseDialogSlot(p);
+    const early = p.dialog;
+    if (early !== undefined && early.phase.kind === 'early') this.#c.dialogs.end(early);
+    p.dialog = undefined;
+    p.dialogId = '';
+    p.reliable?.timer?.cancel();
+    p.reliable = undefined;
     this.#c.proxy.start(cmd, p, fromApp);
   }
 
