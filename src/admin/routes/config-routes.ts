@@ -63,8 +63,21 @@ function badRequest(reply: FastifyReply, message: string): FastifyReply {
   return reply.code(400).send({ code, message });
 }
 
-/** A dial peer's id as written in the URL: a number when it is one, as the shipped files write it. */
-const idValue = (name: string): string | number => (/^\d{1,15}$/.test(name) ? Number(name) : name);
+/**
+ * A dial peer's id as written in the URL, for an entry the files do not hold: a number when it reads back as the
+ * same text (no leading zero), as the shipped files write it; else the text.
+ */
+const idValue = (name: string): string | number => (/^(0|[1-9]\d{0,14})$/.test(name) ? Number(name) : name);
+
+/** The id of the dial peer the files hold under `name`, as written there (`007` stays a string, 7 a number). */
+function existingId(get: () => { value: unknown }): unknown {
+  try {
+    const v = get().value;
+    return v !== null && typeof v === 'object' ? (v as { id?: unknown }).id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function configRoutes(services: AdminServices): FastifyPluginAsync {
   return async (app) => {
@@ -150,7 +163,9 @@ export function configRoutes(services: AdminServices): FastifyPluginAsync {
         if (value === null || typeof value !== 'object' || Array.isArray(value)) return badRequest(reply, 'a dial peer is an object');
         const id = (value as { id?: unknown }).id;
         if (id !== undefined && String(id) !== name) return badRequest(reply, `the id ${String(id)} differs from the URL's ${name}: create the new id, delete the old`);
-        value = { id: id ?? idValue(name), ...value };
+        // No id in the body: the entry keeps its own, as its file writes it.
+        const kept = id ?? existingId(() => s.get(kind, name));
+        value = { id: typeof kept === 'string' || typeof kept === 'number' ? kept : idValue(name), ...value };
       }
       try {
         const r = await s.replace(kind, name, value, req.headers['if-match']);
