@@ -193,7 +193,7 @@ export class ConfigStore {
 
     const file = existing?.file ?? fileForNew(profilesDir, documents, kind);
     const previous = editable(file, documents.find((d) => d.file === file)?.text);
-    const edited = editEntry(previous ?? '', { kind, name, value });
+    const edited = uneditable(file, () => editEntry(previous ?? '', { kind, name, value }));
     this.#listsWholeNow = edited.listsWhole;
     this.#listsWhole += edited.listsWhole;
     const candidate: ConfigDocument[] = [...documents.filter((d) => d.file !== file), { file, text: edited.text }]
@@ -250,6 +250,17 @@ function notFound(kind: ConfigKind, name: string): ConfigWriteError {
 
 function stale(message: string, etag: string): ConfigWriteError {
   return new ConfigWriteError('ERR_CONFIG_ETAG_MISMATCH', `${message}: read it again (ETag ${etag})`, { etag });
+}
+
+/** The edit, or a refusal naming the file when the text cannot take it (an alias would lose its anchor). */
+function uneditable<T>(file: string, edit: () => T): T {
+  try {
+    return edit();
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0]!;
+    const alias = /alias|anchor/i.test(why) ? ': a YAML alias (*name) would lose the anchor (&name) it names; write the entries out in full by hand' : '';
+    throw new ConfigWriteError('ERR_CONFIG_FILE_UNREADABLE', `${basename(file)} cannot take this edit (${why})${alias}, then write again`, { file: basename(file) });
+  }
 }
 
 /**

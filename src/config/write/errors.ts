@@ -19,8 +19,9 @@ export type ConfigWriteCode =
   /** The written configuration validated but the running gateway refused it (TLS files...): the file is restored, 422. */
   | 'ERR_CONFIG_APPLY_REFUSED'
   /**
-   * A profiles file the gateway could not read, or the file a write would edit does not parse as a YAML mapping or
-   * is not UTF-8 text: 409 naming it, nothing written (a write never replaces what it could not read).
+   * A profiles file the gateway could not read, or the file a write would edit does not parse as a YAML mapping, is
+   * not UTF-8 text, or holds a YAML alias the edit would leave without its anchor: 409 naming it, nothing written (a
+   * write never replaces what it could not read, nor breaks what it could).
    */
   | 'ERR_CONFIG_FILE_UNREADABLE'
   /**

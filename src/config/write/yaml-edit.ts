@@ -59,7 +59,8 @@ export function changedValue(before: unknown, c: EntryChange): Record<string, un
 
 /**
  * The file's text with the change made; `method` says whether it was edited in place or written out again. A file
- * written with CRLF line ends keeps them.
+ * written with CRLF line ends keeps them. Throws when neither can make it, as when an alias (`*base`) would lose
+ * the anchor (`&base`) it names.
  */
 export function editEntry(text: string, c: EntryChange): { text: string; method: EditMethod } & EditStats {
   if (text.includes('\r\n')) {
@@ -69,8 +70,13 @@ export function editEntry(text: string, c: EntryChange): { text: string; method:
   const doc = parseDocument(text);
   const want = canonicalJson(changedValue(doc.toJS(), c));
   const readsBack = (t: string) => {
-    const d = parseDocument(t);
-    return d.errors.length === 0 && canonicalJson(d.toJS() ?? {}) === want;
+    try {
+      const d = parseDocument(t);
+      return d.errors.length === 0 && canonicalJson(d.toJS() ?? {}) === want;
+    } catch {
+      // An alias whose anchor the edit took away does not resolve.
+      return false;
+    }
   };
   const stats: EditStats = { listsWhole: 0 };
   let edits: Edit[] | undefined;
