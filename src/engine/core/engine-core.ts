@@ -18,10 +18,10 @@ import { ProxyCore } from './proxy-core.js';
 import { UacCore } from './uac-core.js';
 import { UasCore } from './uas-core.js';
 import { newTag } from './core-util.js';
-import { refusalReason } from './reject.js';
+import { mergedRefusals } from './merged-requests.js';
 import { EdgeDialogs } from './edge-dialogs.js';
 import { connectionClosedByPeer, connectionLost } from './connection-loss.js';
-import { mergedLine, nameLookupLines, proxiedEvictedLine, proxyIdentityIgnoredLine, proxyRefusalLines } from './core-lines.js';
+import { nameLookupLines, proxiedEvictedLine, proxyIdentityIgnoredLine, proxyRefusalLines } from './core-lines.js';
 import type { DialogPeer } from './dialog-peer.js';
 import { stripInternal } from './internal-headers.js';
 import type { ConnectionList } from './pinned-flow.js';
@@ -122,6 +122,11 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
         this.#guard.counted('appNoAnswer', 'ERR_ENGINE_APP_NO_ANSWER', text, p.flow, `${p.method} answered 503 by the engine: ${text}`);
         this.#app.answerForApp(p, this.#guard.busy(text), 'app-no-answer');
       },
+      merged: {
+        lingerMs: 64 * this.#tl.timerSettings.T1 + this.#tl.timerSettings.T4, maxEnded: this.#guard.limits.maxServerTransactions,
+        onForgotten: (max) => this.#guard.counted('mergedIndexFull', 'ERR_ENGINE_TABLE_FULL', `limit of ${max} ended requests reached`, undefined,
+          `merged requests: the oldest ended request was forgotten, the limit of ${max} was reached`),
+      },
     });
     this.#gate = new RequestGate(this.#tl, this.#guard.log);
     this.#proxiedDialogs = new ProxiedDialogs({
@@ -142,11 +147,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
     this.#uas = new UasCore({
       tl: this.#tl, hub: this.#hub, clock: this.#clock, addr: this.#addr, T1: this.#T1, dialogs: this.#dialogs,
       server: this.#server, uac: this.#uac, notify: this.#notify, finalTimeoutMs: this.#guard.limits.appFinalTimeoutMs,
-      merged: (request, flow, r, byApp) => {
-        mergedLine(this.#guard, request, flow);
-        if (!byApp) o.refusals?.refused(request, flow, r.status, refusalReason(r), 'ERR_ENGINE_MERGED_REQUEST');
-      },
-      guard: this.#guard, answerForApp: (p, r, cdrCause) => this.#app.answerForApp(p, r, cdrCause),
+      merged: mergedRefusals(this.#guard, o.refusals), guard: this.#guard, answerForApp: (p, r, cdrCause) => this.#app.answerForApp(p, r, cdrCause),
     });
     this.#proxy = new ProxyCore({
       transactions: this.#gate, hub: this.#hub, clock: this.#clock, log: this.#log,
@@ -242,7 +243,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
   }
 
   onRequest(request: SipRequest, flow: Flow, txn: ServerTransaction): void {
-    if (request.method === 'INVITE' && this.#uas.refuseMerged(request, flow, txn)) return;
+    if (request.method !== 'CANCEL' && this.#uas.refuseMerged(request, flow, txn)) return;
     this.#network.onRequest(request, flow, txn);
   }
 

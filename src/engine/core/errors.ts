@@ -47,7 +47,10 @@ export type CoreErrorCode =
   | 'ERR_ENGINE_RELAY_REFUSED'
   /** An in-dialog request of a dialog an app proxied whose next hop is the gateway itself: 482, not relayed. */
   | 'ERR_ENGINE_RELAY_LOOP'
-  /** A new INVITE with the Call-ID, From tag and CSeq of a request already under way or a live dialog, on another branch (RFC 3261 §8.2.2.2): 482. */
+  /**
+   * A new request with the Call-ID, From tag and CSeq of one whose server transaction still lives, or a new INVITE with
+   * the Call-ID and From tag of an INVITE under way or a live dialog, on another branch (RFC 3261 §8.2.2.2): 482.
+   */
   | 'ERR_ENGINE_MERGED_REQUEST'
   /** A reliable provisional was not PRACKed within 64·T1 (RFC 3262 §3): its INVITE answered 504, the app sent a CANCEL. */
   | 'ERR_ENGINE_PRACK_TIMEOUT'

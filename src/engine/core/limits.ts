@@ -81,8 +81,13 @@ export class CoreCounters {
    * while the peer is not): their requests went to the peer's source instead; a dialog we called was ended.
    */
   dialogHopRefused = 0;
-  /** New INVITEs merged with a request under way or a live dialog (same Call-ID and From tag, another branch): 482. */
+  /**
+   * New requests merged with one whose transaction still lives (same Call-ID, From tag and CSeq, another branch), and
+   * new INVITEs with the Call-ID and From tag of an INVITE under way or a live dialog: 482.
+   */
   mergedRequest = 0;
+  /** Ended requests forgotten by the merged-request index at its cap (maxServerTransactions) before their transaction ended. */
+  mergedIndexFull = 0;
   /**
    * In-dialog requests and ACKs of a dialog we know from a source that is neither the dialog's peer nor trusted by
    * its tenant (src/engine/edge-guard.ts): 403 without a transaction, an ACK dropped.

@@ -5,7 +5,8 @@ import type { SipRequest } from '../../sip/message/types.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { EngineDialog, ServerPending } from './engine-dialog.js';
-import { getHeader, tagOf } from '../../sip/message/index.js';
+import { getHeader } from '../../sip/message/index.js';
+import { MergedRequests, type MergedRequestsOptions, type Ongoing } from './merged-requests.js';
 
 export interface ServerRequestsOptions {
   clock: Clock;
@@ -13,6 +14,8 @@ export interface ServerRequestsOptions {
   answerTimeoutMs: number;
   /** An app let its time pass without a final answer: the engine answers for it. */
   onNoAnswer(p: ServerPending, ms: number): void;
+  /** The index of new requests for merged requests (merged-requests.ts); its clock is the one above. */
+  merged: Omit<MergedRequestsOptions, 'clock'>;
 }
 
 /**
@@ -25,13 +28,14 @@ export class ServerRequests {
   readonly #opts: ServerRequestsOptions;
   readonly #byTxnId = new SlotMap<string, ServerPending>();
   readonly #invites = new SlotMap<string, ServerPending>();
-  /** New INVITEs (no dialog yet) by Call-ID and From tag: the first one under way, for merged requests (§8.2.2.2). */
-  readonly #newInvites = new SlotMap<string, ServerPending>();
+  /** New requests by Call-ID, From tag (and CSeq), for merged requests (§8.2.2.2). */
+  readonly #merged: MergedRequests;
   #unanswered = 0;
   #dialogsUnderWay = 0;
 
   constructor(opts: ServerRequestsOptions) {
     this.#opts = opts;
+    this.#merged = new MergedRequests({ ...opts.merged, clock: opts.clock });
   }
 
   get size(): number {
@@ -63,13 +67,12 @@ export class ServerRequests {
     };
     this.#byTxnId.set(p.txnId, p);
     if (dialogSlot) this.#dialogsUnderWay++;
+    if (!d) this.#merged.add(p);
     if (method === 'INVITE') {
       this.#invites.set(txn.id, p);
       if (!d) {
         p.unanswered = true;
         this.#unanswered++;
-        const key = newInviteKey(p.callId, tagOf(getHeader(request, 'from')) ?? '');
-        if (!this.#newInvites.has(key)) this.#newInvites.set(key, p);
       }
     }
     this.armCap(p, this.#opts.answerTimeoutMs);
@@ -85,9 +88,12 @@ export class ServerRequests {
     return this.#invites.get(serverTxnId);
   }
 
-  /** The new INVITE with this Call-ID and From tag still under way (answered by no final response yet), if any. */
-  newInviteOf(callId: string, fromTag: string): ServerPending | undefined {
-    return this.#newInvites.size === 0 ? undefined : this.#newInvites.get(newInviteKey(callId, fromTag));
+  /**
+   * The transaction a new request may be a merged copy of: a new INVITE with its Call-ID and From tag still under
+   * way (no final response yet), or a new request with its Call-ID, From tag and CSeq whose transaction still lives.
+   */
+  ongoing(request: SipRequest): Ongoing | undefined {
+    return this.#merged.find(request);
   }
 
   /** A copy, so requests may be cleared while the caller walks the list. */
@@ -131,15 +137,8 @@ export class ServerRequests {
     }
     if (this.#byTxnId.get(p.txnId) === p) this.#byTxnId.delete(p.txnId);
     if (this.#invites.get(p.txn.id) === p) this.#invites.delete(p.txn.id);
-    if (p.method === 'INVITE' && !p.inDialog && this.#newInvites.size > 0) {
-      const key = newInviteKey(p.callId, tagOf(getHeader(p.request, 'from')) ?? '');
-      if (this.#newInvites.get(key) === p) this.#newInvites.delete(key);
-    }
+    if (!p.inDialog) this.#merged.end(p);
     const slots = p.dialog?.invites;
     if (slots?.serverInvite === p) slots.serverInvite = undefined;
   }
-}
-
-function newInviteKey(callId: string, fromTag: string): string {
-  return `${callId}\n${fromTag}`;
 }

@@ -9,7 +9,7 @@ import { responseSentFields } from '../wire/server-messages.js';
 import type { LocalAddresses } from './addressing.js';
 import { cseqMethod, cseqNumber, newTag, randomSeq, responseHeaders } from './core-util.js';
 import { EngineDialog, type ServerPending } from './engine-dialog.js';
-import { branchOf, getHeader, getHeaderValues, header, parseOneVia, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
+import { getHeader, getHeaderValues, header, parseOneVia, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
 import { refusalResponse, type Refusal } from './reject.js';
 import { refuseRequest } from './refuse.js';
 import type { UacCore } from './uac-core.js';
@@ -33,8 +33,8 @@ export interface UasDeps {
   /** How long an INVITE the app is answering may wait for its final response. */
   readonly finalTimeoutMs: number;
   /**
-   * A new INVITE was refused as a merged request: counted and logged by the owner, and told for its CDR when no app
-   * saw it (`byApp` false); one an app saw has its app's.
+   * A new request was refused as a merged request: counted and logged by the owner, and told for its CDR when no
+   * app saw it (`byApp` false); one an app saw has its app's (merged-requests.ts `mergedRefusals`).
    */
   readonly merged: (request: SipRequest, flow: Flow, r: Refusal, byApp: boolean) => void;
   readonly guard: Pick<CoreGuard, 'counted'>;
@@ -73,22 +73,26 @@ export class UasCore {
    * transactions. If the From tag, Call-ID, and CSeq exactly match those associated with an ongoing transaction,
    * but the request does not match that transaction (based on the matching rules in Section 17.2.3), the UAS core
    * SHOULD generate a 482 (Loop Detected) response" https://www.rfc-editor.org/rfc/rfc3261#section-8.2.2.2
-   * A new INVITE whose Call-ID and From tag are those of a new INVITE still under way (whatever its CSeq) or of a
-   * live dialog is answered so here, before any app sees it: both would make the one dialog the Call-ID and From
-   * tag name, so the app's answer to the second one would end, or take over, the call already there. A request
-   * that left through us and came back (a spiral, §16.3 step 4: the Via of the one under way is in its stack) is
-   * a new request. True when `request` was refused.
+   * A new request of any method whose Call-ID, From tag and CSeq are those of a request whose server transaction
+   * still lives (its Completed state included) is answered so here, before any app sees it. So is a new INVITE whose
+   * Call-ID and From tag are those of a new INVITE still under way (whatever its CSeq) or of a live dialog: both
+   * would make the one dialog the Call-ID and From tag name, so the app's answer to the second one would end, or
+   * take over, the call already there. A request that left through us and came back (a spiral, §16.3 step 4: the
+   * Via of the one under way is in its stack) is a new request. True when `request` was refused.
    */
   refuseMerged(request: SipRequest, flow: Flow, txn: ServerTransaction): boolean {
     if (tagOf(getHeader(request, 'to')) !== undefined) return false;
-    const callId = getHeader(request, 'call-id') ?? '';
-    const fromTag = tagOf(getHeader(request, 'from')) ?? '';
-    const p = this.#c.server.newInviteOf(callId, fromTag);
-    const underWay = p !== undefined && p.txn.id !== txn.id && !cameBackThrough(request, p.request);
-    if (!underWay && this.#c.dialogs.get(dialogIdOf(callId, fromTag)) === undefined) return false;
+    const o = this.#c.server.ongoing(request);
+    const underWay = o !== undefined && o.txn.id !== txn.id && !cameBackThrough(request, o.branch);
+    if (!underWay && (request.method !== 'INVITE' || !this.#liveDialog(request))) return false;
     this.#c.merged(request, flow, MERGED, false);
     refuseRequest(txn, MERGED, this.#c.notify);
     return true;
+  }
+
+  /** Whether the Call-ID and From tag of `request` name a live dialog. */
+  #liveDialog(request: SipRequest): boolean {
+    return this.#c.dialogs.get(dialogIdOf(getHeader(request, 'call-id') ?? '', tagOf(getHeader(request, 'from')) ?? '')) !== undefined;
   }
 
   /**
@@ -246,9 +250,8 @@ export class UasCore {
   }
 }
 
-/** Whether `request` carries, below its top, the top Via of `first`: it went out through us and came back. */
-function cameBackThrough(request: SipRequest, first: SipRequest): boolean {
-  const branch = branchOf(first);
+/** Whether `request` carries, below its top, a Via with `branch` (the first's top one): it went out through us and came back. */
+function cameBackThrough(request: SipRequest, branch: string | undefined): boolean {
   if (branch === undefined) return false;
   const vias = getHeaderValues(request, 'via');
   for (let i = 1; i < vias.length; i++) {

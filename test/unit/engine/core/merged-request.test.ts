@@ -54,3 +54,66 @@ test('an app\'s answer to another transaction with the Call-ID and From tag of a
   assert.equal(h.core.stats().dialogs, 1, 'the confirmed call is still there');
   assert.equal(h.core.stats().mergedRequest, 1);
 });
+
+function message(branch: string, callId = 'm-1', cseq = 1): string {
+  return `MESSAGE sip:bob@127.0.0.1:5060 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.2:5070;branch=${branch};rport=5070;received=127.0.0.2
+Max-Forwards: 70
+From: <sip:alice@127.0.0.2>;tag=atag
+To: <sip:bob@127.0.0.1>
+Call-ID: ${callId}
+CSeq: ${cseq} MESSAGE
+Content-Type: text/plain
+Content-Length: 2
+
+hi`;
+}
+
+function answerMessage(h: ReturnType<typeof setup>, txnId: string, callId = 'm-1', cseq = 1): void {
+  h.fromApp(`SIP/2.0 200 OK\nCall-ID: ${callId}\nCSeq: ${cseq} MESSAGE\nFrom: <sip:alice@127.0.0.2>;tag=atag\nTo: <sip:bob@127.0.0.1>\n\n`, txnId);
+}
+
+test('a merged copy of a MESSAGE gets 482 while the first is under way and while its transaction is Completed', () => {
+  const h = setup();
+  h.fromNet(message('z9hG4bKm1'));
+  h.fromNet(message('z9hG4bKm2'));
+  assert.equal(h.hub.sips.length, 1);
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 482 Loop Detected');
+  assert.equal(header(h.transport.last(), 'reason'), 'SIP;cause=482;text="merged request"');
+  answerMessage(h, h.hub.sips[0]!.meta.transactionId);
+  h.fromNet(message('z9hG4bKm3'));
+  assert.equal(h.hub.sips.length, 1, 'the first transaction is still Completed');
+  assert.equal(h.core.stats().mergedRequest, 2);
+  h.fromNet(message('z9hG4bKm4', 'm-1', 2));
+  assert.equal(h.hub.sips.length, 2, 'the next CSeq is a new request');
+  // Timer J (64*T1 over UDP) ends the first transaction: a request with its CSeq is no longer merged with it.
+  h.clock.advance(32_000);
+  h.fromNet(message('z9hG4bKm5'));
+  assert.equal(h.hub.sips.length, 3);
+});
+
+test('a merged copy of an INVITE answered 486 gets 482 until its transaction ends; a new CSeq (a retry) goes to the app', () => {
+  const h = setup();
+  h.fromNet(invite('z9hG4bKinv1'));
+  answer(h, h.hub.sips[0]!.meta.transactionId, '486 Busy Here');
+  h.fromNet(invite('z9hG4bKinv2'));
+  assert.equal(h.hub.sips.length, 1);
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 482 Loop Detected');
+  h.fromNet(invite('z9hG4bKinv3').replace('CSeq: 1 INVITE', 'CSeq: 2 INVITE'));
+  assert.equal(h.hub.sips.length, 2);
+});
+
+test('ended requests kept for merged copies are bounded by the cap on requests waiting for an app (counted)', () => {
+  const h = setup({ maxServerTransactions: 2 });
+  for (const callId of ['m-1', 'm-2', 'm-3']) {
+    h.fromNet(message(`z9hG4bK${callId}`, callId));
+    answerMessage(h, h.hub.sips.at(-1)!.meta.transactionId, callId);
+  }
+  assert.equal(h.hub.sips.length, 3);
+  assert.equal(h.core.stats().mergedIndexFull, 1);
+  h.fromNet(message('z9hG4bKcopy1', 'm-1'));
+  assert.equal(h.hub.sips.length, 4, 'the oldest was forgotten');
+  h.fromNet(message('z9hG4bKcopy3', 'm-3'));
+  assert.equal(h.hub.sips.length, 4, 'the newest is still known');
+  assert.equal(h.transport.starts().at(-1), 'SIP/2.0 482 Loop Detected');
+});
