@@ -4,6 +4,7 @@ import type { SipTransport } from '../policy-types.js';
 import { localsOf, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
 import { sendableStatus } from '../sendable-status.js';
 import { isBusy } from './busy-refusal.js';
+import { engineCancelled, engineGaveUp } from '../engine-cancel.js';
 import type { Failure } from './resolve-target.js';
 
 /**
@@ -26,12 +27,15 @@ export interface NoLegs {
  * The end of a call that got no B leg: its final response (unless one went already), its counter and its one CDR.
  * A caller's CANCEL was answered 487 by the engine (or by createB2BUA, which then also cancelled the B leg), and the
  * B leg's 487 ended the attempts: the A leg ended with the CANCEL, whatever the B leg said last. A B leg's status
- * drachtio-srf does not know (607) reaches the caller as its class (600); the Reason keeps it.
+ * drachtio-srf does not know (607) reaches the caller as its class (600); the Reason keeps it. A CANCEL that was the
+ * engine's own (its final-answer time ran out: it answered the caller 503) is recorded as the engine's, never the caller's.
  */
 export function callFailed(deps: PipelineDeps, req: PipelineRequest, res: PipelineResponse, failure: Failure, o: NoLegs): void {
   const { stats, clock } = deps;
   const locals = localsOf(req);
-  const cancelled = locals.cancelled !== undefined && (failure.cause === 'cancelled' || res.finalResponseSent === true);
+  const gone = locals.cancelled !== undefined && (failure.cause === 'cancelled' || res.finalResponseSent === true);
+  if (gone && engineCancelled(locals)) failure = engineGaveUp(locals.cancelled!.reason);
+  const cancelled = gone && failure.releasedBy !== 'engine';
   const status = cancelled ? 487 : sendableStatus(failure.status);
   if (!res.finalResponseSent) {
     res.send(sendableStatus(failure.status), failure.reason, failure.reasonHeader ? { headers: { ...failure.headers, Reason: failure.reasonHeader } } : {});

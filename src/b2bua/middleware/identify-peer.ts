@@ -7,6 +7,7 @@ import { removeHeader } from '../request-headers.js';
 import { PipelineCallLocals } from '../call-locals.js';
 import { calledUser } from '../../policy/uri-user.js';
 import { contactOwners, registeredTenant } from './registered-tenant.js';
+import { isEngineCancel, markEngineCancel } from '../engine-cancel.js';
 
 function transportOf(protocol: string | undefined): SipTransport | undefined {
   const p = protocol?.toLowerCase();
@@ -49,9 +50,11 @@ export function identifyPeer(deps: PipelineDeps): Middleware {
     if (deps.onCdr) locals.onCdr = deps.onCdr;
     if (deps.refusalCdrs) locals.refusalCdrs = deps.refusalCdrs;
     req.locals = locals;
-    // The caller's CANCEL (createB2BUA answers it and cancels the B leg): the CDR says so, with its Reason.
+    // The caller's CANCEL (createB2BUA answers it and cancels the B leg): the CDR says so, with its Reason. The
+    // engine's own CANCEL (its final-answer time ran out, engine-cancel.ts) ends the call the same way, but not as the caller's.
     req.on?.('cancel', (cancel) => {
       const reason = cancel?.get?.('Reason');
+      if (isEngineCancel(cancel, policy.engine)) markEngineCancel(locals);
       locals.cancelled = reason !== undefined && reason !== '' ? { reason } : {};
     });
 
