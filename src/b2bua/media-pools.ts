@@ -64,7 +64,7 @@ export interface MediaCounters {
 export function mediaCounters(): { media?: MediaCounters } {
   if (pools.size === 0) return {};
   const sum: MediaCounters = {
-    requests: { offer: 0, answer: 0, delete: 0, query: 0, ping: 0 }, failures: { timeout: 0, refused: 0, unavailable: 0 },
+    requests: { offer: 0, answer: 0, delete: 0, query: 0, ping: 0 }, failures: { timeout: 0, refused: 0, unavailable: 0, send: 0, tooLarge: 0 },
     failovers: 0, strayReplies: 0, sessionsOpened: 0, sessionsOpen: 0,
   };
   const orphans: OrphanStats = { noted: 0, deletesSent: 0, deleted: 0, dropped: 0, pending: 0 };

@@ -18,7 +18,14 @@ export type MediaErrorCode =
    * An anchored call's SDP named a media address rtpengine must not send to (loopback, link-local, multicast,
    * broadcast, not an address, outside the tenant's media.allowedNetworks): 488 with a Reason (sdp-address.ts).
    */
-  | 'ERR_MEDIA_ADDRESS_REFUSED';
+  | 'ERR_MEDIA_ADDRESS_REFUSED'
+  /** An ng request the socket would not send (EMSGSIZE, ...): that request fails, the instance stays up, no failover. */
+  | 'ERR_MEDIA_SEND_FAILED'
+  /**
+   * An anchored call's offer or answer larger than one ng request can carry to rtpengine and back (sdp-size.ts):
+   * 488 with a Reason, before rtpengine sees it.
+   */
+  | 'ERR_MEDIA_SDP_TOO_LARGE';
 
 /** A failed ng request or a call that found no instance; `details` never holds SDP or keys. */
 export class MediaError extends GatewayError<MediaErrorCode> {

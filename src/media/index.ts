@@ -3,6 +3,7 @@ export * from './media-policy.js';
 export * from './sdp-media.js';
 export * from './sdp-scrub.js';
 export * from './sdp-address.js';
+export * from './sdp-size.js';
 export * from './call-sdp-check.js';
 export * from './ng-flags.js';
 export * from './ng-transport.js';

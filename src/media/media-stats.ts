@@ -13,8 +13,11 @@ export interface InstanceStats {
 /** Counters of the media layer; exact whatever the log shows. */
 export interface MediaStats {
   requests: Record<'offer' | 'answer' | 'delete' | 'query' | 'ping', number>;
-  /** Requests that failed, by kind (`unavailable`: a new call found no live instance). */
-  failures: { timeout: number; refused: number; unavailable: number };
+  /**
+   * Requests that failed, by kind (`unavailable`: a new call found no live instance; `send`: the socket would not send
+   * it; `tooLarge`: an SDP body over what one request can carry, refused before it was sent).
+   */
+  failures: { timeout: number; refused: number; unavailable: number; send: number; tooLarge: number };
   /** Calls whose anchoring went on to the next instance after one failed (timeout, no dictionary, load limit). */
   failovers: number;
   /** Replies dropped: undecodable, or late after their request timed out. */

@@ -60,7 +60,12 @@ export function relayHopParams(): Record<string, unknown> {
  * keys through between two SDES sides): the offer has `a=crypto` in an active RTP section and `to` is not `off`.
  */
 export function needsSplitKeys(offerSdp: string, to: TenantMedia): boolean {
-  return to.srtp !== 'off' && mediaSections(offerSdp).some((s) => s.port !== 0 && s.sdes);
+  return to.srtp !== 'off' && offersSdes(offerSdp);
+}
+
+/** Whether an SDP body has `a=crypto` (SDES keys) in an active (port not 0) media section. */
+export function offersSdes(sdp: string): boolean {
+  return mediaSections(sdp).some((s) => s.port !== 0 && s.sdes);
 }
 
 /** The parameters of the `answer` that carries the called side's SDP back towards the caller. */
@@ -76,12 +81,22 @@ export type OfferCheck = { ok: true; anchored: boolean } | { ok: false; status: 
  * Whether an SDP body from tenant `from` can go to tenant `to` under their SRTP policies: a tenant with
  * `srtp: required` takes SDES SRTP only. Its own offer or answer must carry RTP/SAVP(F) with `a=crypto` in every
  * active RTP section; towards it, an anchored call is secured by rtpengine, a flow-around call only if the body
- * already is. The same holds for every offer and answer of the call, initial or in the dialog.
+ * already is. A tenant with `srtp: off` gets no SDES keys: on an anchored call rtpengine removes them, on a
+ * flow-around call a body that carries them is refused. The same holds for every offer and answer of the call,
+ * initial or in the dialog.
  * RFC 3264 §6: an offer the answerer cannot accept is refused (488).
+ * https://www.rfc-editor.org/rfc/rfc3264#section-6
  */
 export function checkOffer(sdp: string, from: TenantMedia & { name: string }, to: TenantMedia & { name: string },
   part: 'offer' | 'answer' = 'offer'): OfferCheck {
   const through = anchored(from, to);
+  if (!through && to.srtp === 'off') {
+    const keyed = mediaSections(sdp).filter((s) => s.port !== 0 && s.sdes);
+    if (keyed.length > 0) {
+      const what = keyed.map((s) => `${s.media} ${s.proto}`).join(', ');
+      return { ok: false, status: 488, reason: `SRTP off towards tenant ${to.name}, and media flows around the gateway: the ${part} has SDES keys in ${what}` };
+    }
+  }
   if (from.srtp !== 'required' && (to.srtp !== 'required' || through)) return { ok: true, anchored: through };
   const plain = mediaSections(sdp)
     .filter((s) => s.port !== 0 && /RTP/i.test(s.proto))

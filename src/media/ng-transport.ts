@@ -12,7 +12,31 @@ export type NgReply = Record<string, unknown> & { result?: unknown };
 
 export type NgCommand = 'ping' | 'offer' | 'answer' | 'delete' | 'query';
 
-/** Sends ng commands and returns the replies; rejects on a timeout or a socket failure. */
+/**
+ * A request that never left this host: the socket refused to send it (EMSGSIZE for a datagram over 65,507 bytes,
+ * ENOBUFS, a closed socket). It says nothing about the instance it was meant for.
+ */
+export class NgSendFailed extends Error {
+  /** The socket's error code (`EMSGSIZE`, ...), when it gave one. */
+  readonly code: string | undefined;
+
+  constructor(cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    super(`ng request not sent${typeof code === 'string' ? ` (${code})` : ''}`, { cause });
+    this.name = 'NgSendFailed';
+    this.code = typeof code === 'string' ? code : undefined;
+  }
+}
+
+/** A socket's own refusal to send (a system error of `send`), as opposed to a request that went out unanswered. */
+function sendFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { syscall?: unknown }).syscall === 'send';
+}
+
+/**
+ * Sends ng commands and returns the replies; rejects on a timeout, or with NgSendFailed when the request could not
+ * be sent at all.
+ */
 export interface NgTransport {
   send(to: RtpengineAddress, command: NgCommand, params?: Record<string, unknown>): Promise<NgReply>;
   close(): void;
@@ -64,7 +88,16 @@ export function createNgTransport(o: NgTransportOptions): NgTransport {
   return {
     send: (to, command, params = {}) => {
       if (closed) return Promise.reject(new Error('ng transport closed'));
-      return client[command]({ host: to.host, port: to.port }, params) as Promise<NgReply>;
+      return (client[command]({ host: to.host, port: to.port }, params) as Promise<NgReply>).catch((err: unknown) => {
+        if (!sendFailure(err)) throw err;
+        // The library forgets a request it could not send but leaves its reply timer running: stopped here.
+        for (const [cookie, timer] of client.timers) {
+          if (client.messages.has(cookie)) continue;
+          clearTimeout(timer);
+          client.timers.delete(cookie);
+        }
+        throw new NgSendFailed(err);
+      });
     },
     close: () => {
       if (closed) return;

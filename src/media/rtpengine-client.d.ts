@@ -28,6 +28,8 @@ declare module 'rtpengine-client' {
     socket: { unref(): void };
     /** Pending requests by cookie (internal). */
     messages: Map<string, unknown>;
+    /** Reply timeouts by cookie (internal); a request that failed to send keeps its own until it fires. */
+    timers: Map<string, ReturnType<typeof setTimeout>>;
     incomingMsgs: Buffer[];
     _onParsedMessage(obj: { id: string; data: Record<string, unknown> }): void;
     _handleIncomingMessages(): void;

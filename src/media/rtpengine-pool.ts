@@ -3,8 +3,9 @@ import { RateLimitedLog, type Logger } from '../log/index.js';
 import { MediaError } from './errors.js';
 import { legTotals, type MediaTotals } from './delete-stats.js';
 import { MediaSession, type MediaCallKey, type MediaTarget, type SessionHost } from './media-session.js';
-import type { NgCommand, NgReply, NgTransport, RtpengineAddress } from './ng-transport.js';
+import { NgSendFailed, type NgCommand, type NgReply, type NgTransport, type RtpengineAddress } from './ng-transport.js';
 import type { MediaStats } from './media-stats.js';
+import { notSent, replyOutcome, unanswered, type NgOutcome, type OutcomeContext } from './media-pool-reply.js';
 import { OrphanSessions } from './orphan-sessions.js';
 
 export interface RtpenginePoolOptions {
@@ -31,7 +32,7 @@ interface Instance {
 
 /**
  * rtpengine instances behind one interface: a new call is anchored on one live instance (round robin, failing over
- * to the next on a timeout or a socket failure), and every later ng request of the call (its answer, in-dialog
+ * to the next on a timeout; a request the socket would not send fails alone), and every later ng request of the call (its answer, in-dialog
  * offers and answers, query and delete) goes to that instance (a {@link MediaSession}). Health pings take instances
  * down and bring them back. What a failed-over call may have left on an instance is deleted there (orphan-sessions.ts).
  * Every failure kind is counted and has one rate-limited log line per instance; SDP and keys are never logged.
@@ -49,9 +50,11 @@ export class RtpenginePool implements SessionHost {
   #closed = false;
   /** ng requests sent and not yet answered or timed out. */
   #inFlight = 0;
+  /** Calls that hold no session yet but will open one (hold()). */
+  #held = 0;
   readonly #stats = {
     requests: { offer: 0, answer: 0, delete: 0, query: 0, ping: 0 },
-    failures: { timeout: 0, refused: 0, unavailable: 0 },
+    failures: { timeout: 0, refused: 0, unavailable: 0, send: 0, tooLarge: 0 },
     failovers: 0,
     strayReplies: 0,
     sessionsOpened: 0,
@@ -75,8 +78,8 @@ export class RtpenginePool implements SessionHost {
         let reply: NgReply;
         try {
           reply = await this.#transport.send(inst.address, 'delete', params);
-        } catch {
-          if (!this.#closed) this.#markDown(inst, 'no answer to a delete');
+        } catch (err) {
+          if (!this.#closed && !(err instanceof NgSendFailed)) this.#markDown(inst, 'no answer to a delete');
           return 'unanswered';
         }
         // rtpengine answers a delete of a Call-ID it does not hold with `result: ok` and a warning.
@@ -108,6 +111,11 @@ export class RtpenginePool implements SessionHost {
       if (!ok) this.#markDown(inst, 'no answer to a health ping');
       else if (await this.#orphans.flush(inst.name)) this.#markUp(inst);
     }));
+  }
+
+  /** An SDP body refused before it went to rtpengine, being over what one ng request can carry (sdp-size.ts). */
+  sdpTooLarge(): void {
+    this.#stats.failures.tooLarge++;
   }
 
   /** A reply that was dropped (undecodable or late); the transport reports these. */
@@ -192,8 +200,8 @@ export class RtpenginePool implements SessionHost {
     inst.sessions = Math.max(0, inst.sessions - 1);
     const params = { 'call-id': key.callId, 'from-tag': key.fromTag, ...(toTag !== undefined ? { 'to-tag': toTag } : {}) };
     const r = await this.#request(inst, 'delete', params, true);
-    // Unanswered, the session may still be there: deleted again when the instance answers pings.
-    if (!r.ok && r.error.code === 'ERR_MEDIA_TIMEOUT' && !this.#closed) this.#orphans.note(inst.name, params, false);
+    // Unanswered or not sent, the session may still be there: deleted again when the instance answers pings.
+    if (!r.ok && (r.error.code === 'ERR_MEDIA_TIMEOUT' || r.error.code === 'ERR_MEDIA_SEND_FAILED') && !this.#closed) this.#orphans.note(inst.name, params, false);
     return r.ok ? legTotals(r.reply, key.fromTag, toTag) : undefined;
   }
 
@@ -212,13 +220,27 @@ export class RtpenginePool implements SessionHost {
   }
 
   /**
-   * Nothing of a call is on this pool any more: no session open, no delete waiting for a live instance, no request
-   * awaiting its answer (an offer under way would create a session whose answer nobody reads). Only then may it be
-   * closed. Deletes waiting for an instance that is down do not keep it: that instance may never answer again (a
-   * reload may have removed it), and rtpengine's own timeout ends what it holds.
+   * Nothing of a call is on this pool any more: no session open, no call holding it for a session to come (hold()),
+   * no delete waiting for a live instance, no request awaiting its answer (an offer under way would create a session
+   * whose answer nobody reads). Only then may it be closed. Deletes waiting for an instance that is down do not keep
+   * it: that instance may never answer again (a reload may have removed it), and rtpengine's own timeout ends what
+   * it holds.
    */
   get idle(): boolean {
-    return this.#inFlight === 0 && this.#instances.every((i) => i.sessions === 0 && (!i.up || this.#orphans.waiting(i.name) === 0));
+    return this.#inFlight === 0 && this.#held === 0 && this.#instances.every((i) => i.sessions === 0 && (!i.up || this.#orphans.waiting(i.name) === 0));
+  }
+
+  /**
+   * Keeps the pool from counting as idle for a call that has no session on it yet but will open one (a late offer:
+   * its session is made when the called side's 200 comes). Returns the release, which does something once.
+   */
+  hold(): () => void {
+    this.#held++;
+    let held = true;
+    return () => {
+      if (held) this.#held--;
+      held = false;
+    };
   }
 
   get stats(): MediaStats {
@@ -258,43 +280,21 @@ export class RtpenginePool implements SessionHost {
     return this.#instances.find((i) => i.address.host === address.host && i.address.port === address.port)!;
   }
 
-  async #request(inst: Instance, command: Exclude<NgCommand, 'ping'>, params: Record<string, unknown>, quietRefusal = false):
-    Promise<{ ok: true; sdp: string; reply: NgReply } | { ok: false; retry: boolean; error: MediaError }> {
+  async #request(inst: Instance, command: Exclude<NgCommand, 'ping'>, params: Record<string, unknown>, quietRefusal = false): Promise<NgOutcome> {
     this.#stats.requests[command]++;
+    const c: OutcomeContext = { instance: inst.name, command, failures: this.#stats.failures, limited: this.#limited, quietRefusal };
     let reply: NgReply;
     this.#inFlight++;
     try {
       reply = await this.#transport.send(inst.address, command, params);
     } catch (cause) {
-      this.#stats.failures.timeout++;
+      if (cause instanceof NgSendFailed) return notSent(c, cause);
       this.#markDown(inst, `no answer to ${command}`);
-      this.#limited.line('warn', 'ERR_MEDIA_TIMEOUT', { instance: inst.name, command },
-        `media: rtpengine ${inst.name} did not answer ${command}`, inst.name);
-      return { ok: false, retry: true, error: new MediaError('ERR_MEDIA_TIMEOUT', `rtpengine ${inst.name} did not answer ${command}`, { cause }) };
+      return unanswered(c, cause);
     } finally {
       this.#inFlight--;
     }
-    if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) {
-      // A datagram with a pending request's cookie and no dictionary after it (empty, a number, a list).
-      this.#stats.failures.refused++;
-      this.#limited.line('warn', 'ERR_MEDIA_REPLY', { instance: inst.name, command }, `media: rtpengine ${inst.name} answered ${command} with no dictionary`, inst.name);
-      return { ok: false, retry: true, error: new MediaError('ERR_MEDIA_REPLY', `rtpengine ${inst.name} answered ${command} with no dictionary`) };
-    }
-    if (reply.result === 'ok' && (command === 'delete' || command === 'query' || typeof reply.sdp === 'string')) {
-      return { ok: true, sdp: typeof reply.sdp === 'string' ? reply.sdp : '', reply };
-    }
-    if (reply.result === 'load limit') {
-      this.#stats.failures.refused++;
-      // An instance at its limit (ng `supports: load limit`) takes no new call; the next one may.
-      return { ok: false, retry: true, error: new MediaError('ERR_MEDIA_REFUSED', `rtpengine ${inst.name} is at its load limit`) };
-    }
-    const why = typeof reply['error-reason'] === 'string' ? reply['error-reason'] : 'no SDP in the reply';
-    this.#stats.failures.refused++;
-    if (!quietRefusal) {
-      this.#limited.line('warn', 'ERR_MEDIA_REFUSED', { instance: inst.name, command, why },
-        `media: rtpengine ${inst.name} refused ${command}: ${why}`, inst.name);
-    }
-    return { ok: false, retry: false, error: new MediaError('ERR_MEDIA_REFUSED', `rtpengine refused ${command}: ${why}`) };
+    return replyOutcome(c, reply);
   }
 
   #markDown(inst: Instance, why: string): void {

@@ -1,7 +1,7 @@
 import type { MediaTotals } from './delete-stats.js';
 import type { CallSide, MediaCallKey, MediaSession, MediaTarget } from './media-session.js';
 import type { TenantMedia } from './media-policy.js';
-import { needsSplitKeys, relayHopParams } from './ng-flags.js';
+import { needsSplitKeys, offersSdes, relayHopParams } from './ng-flags.js';
 
 /** What call-sdp.ts asks of an anchored call's media, whether it is one rtpengine session or two chained. */
 export interface AnchoredMedia {
@@ -20,12 +20,30 @@ export interface SessionOpener {
 }
 
 /**
- * A call's rtpengine session for an offer towards tenant `to`: one session, or two chained when both sides would
- * speak SDES SRTP (then each side gets a key of its own instead of the other side's: SplitKeySession).
+ * A call's rtpengine session for the first offer, from tenant `from` towards tenant `to`: two chained sessions (a key
+ * of its own for each side instead of the other side's: SplitKeySession) when both sides may speak SDES SRTP at any
+ * time of the call, else one. Neither tenant `srtp: off`: either side may offer SDES, in its first offer or in a
+ * re-INVITE or UPDATE of a call that began with plain RTP, and a call cannot move from one session to two. One of
+ * them `off`: rtpengine never gives that side keys, so the other side's keys cannot reach it, and the only keys that
+ * could cross are those of an offer from the `off` side: such a first offer is split too, such an in-dialog offer on
+ * one session is refused (keysWouldCross).
  */
 export function openCallMedia(pool: SessionOpener & { offer(key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: AnchoredMedia; sdp: string }> },
-  key: MediaCallKey, sdp: string, params: Record<string, unknown>, to: TenantMedia): Promise<{ session: AnchoredMedia; sdp: string }> {
-  return needsSplitKeys(sdp, to) ? SplitKeySession.open(pool, key, sdp, params) : pool.offer(key, sdp, params);
+  key: MediaCallKey, sdp: string, params: Record<string, unknown>, from: TenantMedia, to: TenantMedia): Promise<{ session: AnchoredMedia; sdp: string }> {
+  return keysApart(from, to) || needsSplitKeys(sdp, to) ? SplitKeySession.open(pool, key, sdp, params) : pool.offer(key, sdp, params);
+}
+
+/** Whether a call between these tenants is anchored as two sessions whatever its first offer: neither is `srtp: off`. */
+export function keysApart(a: TenantMedia, b: TenantMedia): boolean {
+  return a.srtp !== 'off' && b.srtp !== 'off';
+}
+
+/**
+ * Whether an offer in the dialog towards tenant `to` would reach it with the offerer's own SDES keys: the call is one
+ * rtpengine session, the offer has `a=crypto` in an active section and `to` is not `off` (rtpengine would copy them).
+ */
+export function keysWouldCross(session: AnchoredMedia, offerSdp: string, to: TenantMedia): boolean {
+  return !(session instanceof SplitKeySession) && needsSplitKeys(offerSdp, to);
 }
 
 /** The Call-ID suffix of the second session of a chained call (towards the called side). */
@@ -39,8 +57,10 @@ export const SPLIT_KEY_SUFFIX = ';tg-hop2';
  * sessions on rtpengine, `first` (caller ⇄ plain RTP hop) and `second` (plain RTP hop ⇄ called side), each of
  * which interworks SRTP and RTP and therefore makes its own keys; the hop between them runs on loopback inside
  * rtpengine's host. Both sessions are therefore on the same instance, and every request of the call goes there.
- * Offers and answers go through both in the direction of the message; the figures of the call are the first
- * session's for the caller's leg and the second's for the called side's.
+ * Offers and answers go through both in the direction of the message, each side getting the transport of the
+ * offer (or its tenant's, outerParams), so a call may begin with plain RTP and take up SRTP in a re-INVITE; the
+ * figures of the call are the first session's for the caller's leg and the second's for the called side's.
+ * https://www.rfc-editor.org/rfc/rfc4568#section-6.1
  */
 export class SplitKeySession implements AnchoredMedia {
   readonly #first: MediaSession;
@@ -60,7 +80,7 @@ export class SplitKeySession implements AnchoredMedia {
   static open(pool: SessionOpener, key: MediaCallKey, sdp: string, params: Record<string, unknown>): Promise<{ session: SplitKeySession; sdp: string }> {
     return pool.anchor(async (on) => {
       const first = await on.offer(key, sdp, relayHopParams());
-      const second = await on.offer({ callId: key.callId + SPLIT_KEY_SUFFIX, fromTag: key.fromTag }, first.sdp, secured(params));
+      const second = await on.offer({ callId: key.callId + SPLIT_KEY_SUFFIX, fromTag: key.fromTag }, first.sdp, outerParams(params, sdp));
       return { session: new SplitKeySession(first.session, second.session), sdp: second.sdp };
     });
   }
@@ -73,7 +93,7 @@ export class SplitKeySession implements AnchoredMedia {
   async reoffer(from: CallSide, sdp: string, params: Record<string, unknown>): Promise<string> {
     const [near, far] = from === 'A' ? [this.#first, this.#second] : [this.#second, this.#first];
     const hop = await near.reoffer(from, sdp, relayHopParams());
-    return far.reoffer(from, hop, secured(params));
+    return far.reoffer(from, hop, outerParams(params, sdp));
   }
 
   async reanswer(from: CallSide, sdp: string, params: Record<string, unknown>): Promise<string> {
@@ -102,7 +122,11 @@ export class SplitKeySession implements AnchoredMedia {
   }
 }
 
-/** The outer hop's offer parameters: SRTP towards the answerer even when its policy would keep the offer's (plain) transport. */
-function secured(params: Record<string, unknown>): Record<string, unknown> {
-  return params['transport-protocol'] ? params : { ...params, 'transport-protocol': 'RTP/SAVP' };
+/**
+ * The outer hop's offer parameters for an offer `sdp`: the hop between the sessions is plain RTP, so an answerer
+ * whose policy keeps the offer's own transport (`optional`) gets the transport of the offer itself: SRTP when it
+ * came with SDES keys, plain RTP when it came without.
+ */
+function outerParams(params: Record<string, unknown>, sdp: string): Record<string, unknown> {
+  return params['transport-protocol'] || !offersSdes(sdp) ? params : { ...params, 'transport-protocol': 'RTP/SAVP' };
 }

@@ -129,8 +129,10 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
       continue;
     }
     const tenantOut = policy.tenants[target.tenant]!;
+    // Each attempt's media session is its own (`attempt`: the targets tried before it), so what one given up leaves
+    // (its delete under way, a 200 that crossed its CANCEL) never reaches the next one's.
     const prepared = prepareCallSdp({
-      body: req.body ?? '', callId: locals.callId, from: req.get('From') ?? '', source: req.source_address, tenantIn: { name: locals.tenantIn!, policy: tenantIn },
+      body: req.body ?? '', callId: locals.callId, attempt: tried.length, from: req.get('From') ?? '', source: req.source_address, tenantIn: { name: locals.tenantIn!, policy: tenantIn },
       tenantOut: { name: target.tenant, policy: tenantOut }, ...(policy.media ? { pool: mediaPool(policy.media, deps.log), whenDown: policy.media.whenDown } : {}),
     });
     const sdp = prepared instanceof Promise ? await prepared : prepared;

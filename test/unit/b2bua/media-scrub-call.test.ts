@@ -29,7 +29,8 @@ function fakePool() {
     return rewrite(body);
   };
   const session = { answer: through, reoffer: through, reanswer: through, delete: async () => undefined };
-  const pool = { offer: async (_k: unknown, body: string) => ({ sdp: await through(body), session }) };
+  // A late offer holds the pool until its session is made (RtpenginePool.hold).
+  const pool = { offer: async (_k: unknown, body: string) => ({ sdp: await through(body), session }), hold: () => () => undefined };
   return { pool: pool as unknown as RtpenginePool, seen };
 }
 

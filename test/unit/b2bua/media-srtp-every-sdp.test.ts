@@ -52,9 +52,9 @@ test('a plain RTP/AVP answer from an srtp: required carrier to an SDES offer: th
 
 test('an anchored call: the carrier\'s plain answer is refused before rtpengine sees it', async () => {
   const asked: string[] = [];
-  const pool = {
-    offer: async () => ({ sdp: sdes, session: { answer: async () => (asked.push('answer'), sdes), delete: async () => undefined } }),
-  } as unknown as RtpenginePool;
+  const offer = async () => ({ sdp: sdes, session: { answer: async () => (asked.push('answer'), sdes), delete: async () => undefined } });
+  // Neither tenant srtp: off: the call is anchored as two sessions on one instance (split-key-session.ts).
+  const pool = { offer, anchor: (open: (on: unknown) => unknown) => open({ offer }) } as unknown as RtpenginePool;
   const r = await ready({ pool, body: plain, tenantOut: { name: 'carrier', policy: { media: { mode: 'flow-through', srtp: 'required' } } } });
   await assert.rejects(Promise.resolve(r.opts.localSdpA(plain, { get: () => '<sip:x@y>;tag=bt' })), refusedWith('srtp', /the answer has audio RTP\/AVP/));
   assert.deepEqual(asked, []);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  anchored, answerParams, checkOffer, FLOW_AROUND, hideOriginUser, mediaSections, needsSplitKeys, offerParams, redactSdp, relayHopParams,
+  anchored, answerParams, callSdpChecker, checkOffer, mediaChecked, FLOW_AROUND, hideOriginUser, mediaSections, needsSplitKeys, offerParams, redactSdp, relayHopParams,
   RTPENGINE_SUITES, sdpAddresses, type TenantMedia,
 } from '../../../src/media/index.js';
 
@@ -94,4 +94,27 @@ test('an SDES offer towards a tenant that is not srtp off takes two chained sess
   const hop = relayHopParams();
   assert.equal(hop['transport-protocol'], 'RTP/AVP');
   assert.deepEqual(hop.SDES, ['off']);
+});
+
+test('checkOffer: SDES keys towards an srtp: off tenant on a flow-around call are refused 488 (offer and answer); plain RTP, a refused section or an anchored call pass', () => {
+  const around = { name: 'pbx', mode: 'flow-around', srtp: 'optional' } as const;
+  const offTenant = { name: 'carrier', mode: 'flow-around', srtp: 'off' } as const;
+  assert.deepEqual(checkOffer(sdp(...srtpAudio), around, offTenant), {
+    ok: false, status: 488, reason: 'SRTP off towards tenant carrier, and media flows around the gateway: the offer has SDES keys in audio RTP/SAVP',
+  });
+  assert.equal(checkOffer(sdp(...srtpAudio), around, offTenant, 'answer').ok, false);
+  assert.deepEqual(checkOffer(sdp(...plainAudio), around, offTenant), { ok: true, anchored: false });
+  assert.deepEqual(checkOffer(sdp('m=audio 0 RTP/SAVP 0', srtpAudio[1]!), around, offTenant), { ok: true, anchored: false }, 'a refused section sends nothing');
+  assert.deepEqual(checkOffer(sdp(...srtpAudio), offTenant, around), { ok: true, anchored: false }, 'from the off tenant: its own keys');
+  assert.deepEqual(checkOffer(sdp(...srtpAudio), around, { ...offTenant, mode: 'flow-through' }), { ok: true, anchored: true }, 'anchored: rtpengine removes them');
+});
+
+test('an SDES offer towards an srtp: off tenant is checked on a call between flow-around tenants too (mediaChecked), so whenDown: flow-around does not fall back to it', () => {
+  const around = { mode: 'flow-around', srtp: 'optional' } as const;
+  assert.equal(mediaChecked(around, { mode: 'flow-around', srtp: 'off' }), true);
+  assert.equal(mediaChecked({ mode: 'flow-around', srtp: 'off' }, around), true);
+  assert.equal(mediaChecked(around, around), false, 'nothing to refuse between two optional flow-around tenants');
+  const check = callSdpChecker({ ...around, name: 'pbx' }, { mode: 'flow-around', srtp: 'off', name: 'carrier' })!;
+  assert.equal(check('A', 'offer', sdp(...srtpAudio))?.cause, 'srtp');
+  assert.equal(check('A', 'offer', sdp(...plainAudio)), undefined);
 });

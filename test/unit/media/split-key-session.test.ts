@@ -45,10 +45,16 @@ test('a key per side: the offer crosses the caller\'s session (to plain RTP) and
   assert.deepEqual(log, ['anchor', 'first offer c1 fa A RTP/AVP', `second offer c1${SPLIT_KEY_SUFFIX} fa first(A) RTP/SAVP`, 'second answer tb B', 'first answer tb second(B)']);
 });
 
-test('an optional tenant still gets SRTP from the second session (its offer came as plain RTP from the hop)', async () => {
+const SDES = 'v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\r\n';
+const PLAIN = 'v=0\r\nm=audio 4000 RTP/AVP 0\r\n';
+
+test('an optional tenant gets the transport of the offer: SRTP from the second session when it came with SDES keys (plain RTP from the hop), plain RTP when it came without', async () => {
   const { pool, log } = opener();
-  await SplitKeySession.open(pool, { callId: 'c1', fromTag: 'fa' }, 'A', {});
+  await SplitKeySession.open(pool, { callId: 'c1', fromTag: 'fa' }, SDES, {});
   assert.match(log[2]!, /RTP\/SAVP$/);
+  const plain = opener();
+  await SplitKeySession.open(plain.pool, { callId: 'c1', fromTag: 'fa' }, PLAIN, {});
+  assert.match(plain.log[2]!, / undefined$/, 'no transport asked of rtpengine: the hop\'s plain RTP goes on');
 });
 
 test('in-dialog offers and answers cross the sessions in the direction of the message', async () => {
@@ -59,11 +65,13 @@ test('in-dialog offers and answers cross the sessions in the direction of the me
   assert.equal(await session.reanswer('B', 'A2', {}), 'second(first(A2))');
   assert.equal(await session.reoffer('A', 'A3', {}), 'second(first(A3))');
   assert.equal(await session.reanswer('A', 'B3', {}), 'first(second(B3))');
+  assert.equal(await session.reoffer('A', SDES, {}), `second(first(${SDES}))`);
   assert.deepEqual(log, [
     'second reoffer B B2 RTP/AVP', 'first reoffer B second(B2) RTP/SAVP',
     'first reanswer B A2', 'second reanswer B first(A2)',
-    'first reoffer A A3 RTP/AVP', 'second reoffer A first(A3) RTP/SAVP',
+    'first reoffer A A3 RTP/AVP', 'second reoffer A first(A3) undefined',
     'second reanswer A B3', 'first reanswer A second(B3)',
+    `first reoffer A ${SDES} RTP/AVP`, `second reoffer A first(${SDES}) RTP/SAVP`,
   ]);
   assert.deepEqual(await session.query(), { from: 'first' }, 'the media watch asks the first session, which sees both sides\' media');
 });
@@ -79,6 +87,6 @@ test('delete ends both sessions once: the caller\'s figures from the first, the 
 
 test('the second session refused: both offers were one anchoring, which fails with the error (the pool deletes the first)', async () => {
   const { pool, log } = opener({ failSecond: true });
-  await assert.rejects(SplitKeySession.open(pool, { callId: 'c1', fromTag: 'fa' }, 'A', {}), { code: 'ERR_MEDIA_REFUSED' });
+  await assert.rejects(SplitKeySession.open(pool, { callId: 'c1', fromTag: 'fa' }, 'A', { 'transport-protocol': 'RTP/SAVP' }), { code: 'ERR_MEDIA_REFUSED' });
   assert.deepEqual(log, ['anchor', 'first offer c1 fa A RTP/AVP', `second offer c1${SPLIT_KEY_SUFFIX} fa first(A) RTP/SAVP`, 'anchor failed']);
 });
