@@ -20,7 +20,10 @@ export type ConfigProblemCode =
   | 'ERR_CONFIG_DUPLICATE_KEY'
   /** A value the schema refuses: wrong type, unknown key, out of range. */
   | 'ERR_CONFIG_SCHEMA'
-  /** A name that refers to nothing (tenant, TLS profile, trustpoint, category...). */
+  /**
+   * A name that refers to nothing (tenant, TLS profile, trustpoint, category...), or a trustpoint folder with no key and
+   * certificate where no first start creates one (anywhere but `<pki>/trustpoints/<name>`).
+   */
   | 'ERR_CONFIG_REFERENCE'
   /** A regular expression that does not compile. */
   | 'ERR_CONFIG_PATTERN'
@@ -28,9 +31,9 @@ export type ConfigProblemCode =
   | 'ERR_CONFIG_LISTENER_CONFLICT'
   /** A cipher name the TLS layer does not know. */
   | 'ERR_CONFIG_CIPHER'
-  /** A TLS profile whose settings contradict each other. */
+  /** A TLS profile whose settings contradict each other, or a server name another profile on the same shared listener lists. */
   | 'ERR_CONFIG_TLS_PROFILE'
-  /** A tenant whose transport, listeners, scheme and profile do not fit together. */
+  /** A tenant whose transport, listeners, scheme and profile do not fit together (or, under policy bridge, a default tenant without one host:port sipServer). */
   | 'ERR_CONFIG_TENANT'
   /** A feature the external engine (a real drachtio-server) cannot provide. */
   | 'ERR_CONFIG_ENGINE_MODE'
