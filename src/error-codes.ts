@@ -145,6 +145,8 @@ export const errorCodes = {
   ERR_B2BUA_REGISTER_TOO_BRIEF: 'A registration trunk\'s registrar answered 423 Interval Too Brief to the one retry a refresh cycle gets with its Min-Expires (or gave no usable Min-Expires): counted as a failure (`intervalTooBrief`) and tried again after the retry wait, logged once per interval and tenant.',
   // media (rtpengine)
   ERR_MEDIA_UNAVAILABLE: 'No rtpengine instance took a flow-through call (none live, or each failed the offer): 503 with a Reason, logged once per interval.',
+  ERR_MEDIA_SEND_FAILED: 'An ng request the socket would not send (EMSGSIZE for a datagram over 65,507 bytes, no buffer space): that request fails, counted as send in the media failures, logged once per interval per instance; the instance stays up and the call does not fail over.',
+  ERR_MEDIA_SDP_TOO_LARGE: 'An anchored call\'s offer or answer larger than one ng request can carry (over 16,384 bytes or 16 media sections): 488 with a Reason before rtpengine sees it, counted as tooLarge in the media failures, the CDR cause sdp-size.',
   ERR_MEDIA_TIMEOUT: 'An rtpengine instance did not answer an ng request in gateway.media.timeoutMs: it is marked down and a new call tries the next one.',
   ERR_MEDIA_REFUSED: 'An rtpengine instance answered an ng request with an error (or its load limit): that call fails, the instance stays up.',
   ERR_MEDIA_INSTANCE_DOWN: 'An rtpengine instance stopped answering (a request or a health ping): new calls go to the others; the line gives its anchored calls.',

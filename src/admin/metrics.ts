@@ -245,7 +245,7 @@ export class GatewayMetrics {
       ['cause'], (i) => Object.entries(i.adminRefused ?? {}).map(([cause, n]) => [{ cause }, n]));
     counter('trunkgate_media_requests_total', 'rtpengine ng requests of the b2bua apps, by command', ['command'],
       (i) => Object.entries(i.b2bua.media?.requests ?? {}).map(([command, n]) => [{ command }, n]));
-    counter('trunkgate_media_failures_total', 'rtpengine ng requests that failed, by kind (timeout, refused, unavailable)', ['kind'],
+    counter('trunkgate_media_failures_total', 'rtpengine ng requests that failed, by kind (timeout, refused, unavailable, send, tooLarge)', ['kind'],
       (i) => Object.entries(i.b2bua.media?.failures ?? {}).map(([kind, n]) => [{ kind }, n]));
     gauge('trunkgate_media_sessions_open', 'Calls anchored on rtpengine now', [], (i) => (i.b2bua.media ? [[{}, i.b2bua.media.sessionsOpen]] : []));
     // The deletes of sessions a failover or an unanswered delete may have left on an rtpengine are kept out of the

@@ -6,7 +6,7 @@ export type TransportErrorCode =
   | 'ERR_SIP_TRANSPORT_CLOSED'
   /** An outbound TCP/TLS connection failed (refused, reset, TLS handshake failure). */
   | 'ERR_SIP_TRANSPORT_CONNECT'
-  /** An outbound connection did not complete within the connect timeout. */
+  /** An outbound connection's TCP connect did not complete within the connect timeout. */
   | 'ERR_SIP_TRANSPORT_CONNECT_TIMEOUT'
   /** No listener can carry this target (protocol or address family not configured). */
   | 'ERR_SIP_TRANSPORT_NO_LISTENER'
@@ -18,6 +18,11 @@ export type TransportErrorCode =
   | 'ERR_SIP_TRANSPORT_BIND'
   /** A TLS handshake with a peer failed (TCP was up): unknown CA, name mismatch, no shared cipher… */
   | 'ERR_SIP_TRANSPORT_TLS_HANDSHAKE'
+  /**
+   * Node's code for a TLS handshake that did not finish in time: the cause an outbound handshake that stalls after
+   * TCP is up gives its ERR_SIP_TRANSPORT_TLS_HANDSHAKE (stream-transport.ts).
+   */
+  | 'ERR_TLS_HANDSHAKE_TIMEOUT'
   /** A listener or client TLS configuration is unusable. */
   | 'ERR_SIP_TRANSPORT_TLS_CONFIG'
   /** The layer is not started, or is already closed. */
