@@ -19,6 +19,7 @@ import { UacCore } from './uac-core.js';
 import { UasCore } from './uas-core.js';
 import { newTag } from './core-util.js';
 import { mergedRefusals } from './merged-requests.js';
+import { timerCLine } from './proxy-timers.js';
 import { EdgeDialogs } from './edge-dialogs.js';
 import { connectionClosedByPeer, connectionLost } from './connection-loss.js';
 import { nameLookupLines, proxiedEvictedLine, proxyIdentityIgnoredLine, proxyRefusalLines } from './core-lines.js';
@@ -159,7 +160,7 @@ export class EngineCore implements EngineCoreContract, TransactionUser, Transpor
       release: (p) => this.#server.clear(p),
       newTag,
       proxiedDialog: (callId, fromTag, toTag, ends) => this.#proxiedDialogs.add(callId, fromTag, toTag, ends),
-      ...proxyRefusalLines(this.#guard),
+      ...proxyRefusalLines(this.#guard), timerC: timerCLine(this.#guard),
     });
     const forApp = new RequestForApp({
       listeners: () => this.#transport.listeners(), proxyIds,

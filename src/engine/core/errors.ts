@@ -48,6 +48,11 @@ export type CoreErrorCode =
   /** An in-dialog request of a dialog an app proxied whose next hop is the gateway itself: 482, not relayed. */
   | 'ERR_ENGINE_RELAY_LOOP'
   /**
+   * A branch of a proxied INVITE had no final response within Timer C (181 s, or the app's longer finalTimeout,
+   * restarted by each provisional; RFC 3261 §16.6 step 11): CANCELled after a provisional, else taken as 408.
+   */
+  | 'ERR_ENGINE_PROXY_TIMER_C'
+  /**
    * A new request with the Call-ID, From tag and CSeq of one whose server transaction still lives, or a new INVITE with
    * the Call-ID and From tag of an INVITE under way or a live dialog, on another branch (RFC 3261 §8.2.2.2): 482.
    */

@@ -51,6 +51,8 @@ export class CoreCounters {
   refusedRequests = 0;
   /** Requests not forwarded or refused because Max-Forwards was 0 (483). */
   tooManyHops = 0;
+  /** Branches of proxied INVITEs with no final response within Timer C (RFC 3261 §16.6 step 11): CANCELled, or taken as 408. */
+  proxyTimerC = 0;
   /** Proxy targets not tried: the app's destinations and redirect Contacts past 16 in one proxy run. */
   proxyTargetsRefused = 0;
   /** INVITEs refused for a missing or bad Contact (400). */

@@ -8,7 +8,7 @@ import { getHeader, getHeaderValues, tagOf, uriOrUndefined, uriTextOf } from '..
 import { DEFAULT_MAX_FORWARDS, forwardCopy, stampHop } from './forward.js';
 import { refusalResponse, type Refusal } from './reject.js';
 import { hostportOf, isOurUri, nextHop, sentBy, withoutTopVia, type ProxiedEnds } from './proxy-hop.js';
-import type { ProxyHost } from './proxy-host.js';
+import type { TimedProxyHost } from './proxy-timers.js';
 import { ProxyRun } from './proxy-run.js';
 
 
@@ -19,9 +19,9 @@ import { ProxyRun } from './proxy-run.js';
  * engine in their Route (loose routing, https://www.rfc-editor.org/rfc/rfc3261#section-16.4).
  */
 export class ProxyCore {
-  readonly #host: ProxyHost;
+  readonly #host: TimedProxyHost;
 
-  constructor(host: ProxyHost) {
+  constructor(host: TimedProxyHost) {
     this.#host = host;
   }
 

@@ -1,4 +1,3 @@
-import type { TimerHandle } from '../../common/clock.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/message/types.js';
 import { ROUTE_HEADER, engineOriginHeader, isInternalHeader, parseRouteHeader, type RouteInfo } from './internal-headers.js';
 import { pinToConnection } from './pinned-flow.js';
@@ -7,11 +6,12 @@ import type { Flow } from '../../sip/transport/types.js';
 import type { AppProxyCommand } from '../types.js';
 import { PROXY_DONE_FIELDS, nokFields, proxyContinueFields } from '../wire/server-messages.js';
 import type { ServerPending } from './engine-dialog.js';
-import { getHeader, getHeaderValues, header, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
+import { getHeader, getHeaderValues, serializeMessageText, tagOf, uriTextOf } from '../../sip/message/index.js';
 import { forwardCopy, stampHop } from './forward.js';
 import { refusalResponse } from './reject.js';
-import { isOurUri, nextHop, parseTimeout, proxiedEnds, withoutTopVia } from './proxy-hop.js';
-import type { ProxyHost } from './proxy-host.js';
+import { addTargets, betterResponse, finalUpstream, MAX_PROXY_TARGETS } from './proxy-sets.js';
+import { isOurUri, nextHop, proxiedEnds, withoutTopVia } from './proxy-hop.js';
+import { BranchTimers, type TimedProxyHost } from './proxy-timers.js';
 
 /** Headers an app may not set on a proxied request: the stack owns them (docs/control-protocol.md §2.2). */
 const NOT_FROM_APP = new Set(['via', 'route', 'record-route', 'content-length', 'from', 'to', 'call-id', 'cseq', 'max-forwards']);
@@ -22,18 +22,14 @@ interface Branch {
   txn: ClientTransaction | undefined;
   done: boolean;
   provisional: boolean;
-  timer: TimerHandle | undefined;
+  timers: BranchTimers | undefined;
+  /** Timer C CANCELled it after a provisional: its final response counts as a 408 (proxy-timers.ts). */
+  timedOut: boolean;
 }
-
-/**
- * Targets one proxy run tries at most, the app's destinations and the Contacts of redirects together: a target that
- * redirects to ever new URIs cannot make a run fork without end.
- */
-export const MAX_PROXY_TARGETS = 16;
 
 /** One `proxy` command in progress. */
 export class ProxyRun {
-  readonly #host: ProxyHost;
+  readonly #host: TimedProxyHost;
   readonly #cmd: AppProxyCommand;
   readonly #p: ServerPending;
   readonly #queue: string[] = [];
@@ -47,7 +43,7 @@ export class ProxyRun {
   #finished = false;
   #canceled = false;
 
-  constructor(host: ProxyHost, cmd: AppProxyCommand, p: ServerPending, fromApp: SipMessage) {
+  constructor(host: TimedProxyHost, cmd: AppProxyCommand, p: ServerPending, fromApp: SipMessage) {
     this.#host = host;
     this.#cmd = cmd;
     this.#p = p;
@@ -86,7 +82,7 @@ export class ProxyRun {
   }
 
   #fork(uri: string): void {
-    const branch: Branch = { uri, txn: undefined, done: false, provisional: false, timer: undefined };
+    const branch: Branch = { uri, txn: undefined, done: false, provisional: false, timers: undefined, timedOut: false };
     this.#branches.push(branch);
     const request = this.#forwarded(uri);
     nextHop(request, this.#host.names, this.#p.flow).then((target) => {
@@ -116,17 +112,11 @@ export class ProxyRun {
           onTransportError: () => this.#onBranchFailed(branch, 503, 'Service Unavailable'),
         },
       });
-      const pt = parseTimeout(this.#cmd.provisionalTimeout);
-      const ft = parseTimeout(this.#cmd.finalTimeout);
-      const wait = pt ?? ft;
-      if (wait !== undefined) {
-        branch.timer = this.#host.clock.setTimeout(() => {
-          branch.timer = undefined;
-          if (branch.done || (pt !== undefined && branch.provisional && ft === undefined)) return;
-          this.#cancelBranch(branch);
-          this.#onBranchFailed(branch, 408, 'Request Timeout');
-        }, wait);
-      }
+      const { provisionalTimeout, finalTimeout } = this.#cmd;
+      branch.timers = new BranchTimers(this.#host.clock, branch, { invite: this.#p.method === 'INVITE', provisionalTimeout, finalTimeout }, () => {
+        this.#cancelBranch(branch);
+        this.#onBranchFailed(branch, 408, 'Request Timeout');
+      }, () => this.#onTimerC(branch));
     }).catch((err: unknown) => {
       this.#host.log?.debug({ err, uri }, 'proxy: destination not tried');
       this.#onBranchFailed(branch, 503, 'Service Unavailable');
@@ -154,6 +144,7 @@ export class ProxyRun {
     }
     if (status < 200) {
       branch.provisional = true;
+      if (!branch.done) branch.timers?.provisional();
       // "Any provisional response other than 100 (Trying) MUST be forwarded immediately" (§16.7 step 5)
       if (!this.#finished && !branch.done) p.txn.respond(withoutTopVia(res));
       return;
@@ -163,7 +154,7 @@ export class ProxyRun {
       // 2xx is relayed too, the UAC's ACK then reaches the UAS end to end.
       const first = !branch.done;
       branch.done = true;
-      branch.timer?.cancel();
+      branch.timers?.stop();
       p.txn.respond(withoutTopVia(res));
       if (!first) return;
       this.#continue(branch, res);
@@ -180,14 +171,14 @@ export class ProxyRun {
     }
     if (branch.done) return;
     branch.done = true;
-    branch.timer?.cancel();
+    branch.timers?.stop();
     this.#continue(branch, res);
     if (this.#finished) return;
     if (status < 400 && this.#cmd.followRedirects) {
       // Redirect: the Contacts are tried next (§16.7 step 4 / §16.5).
       this.#addTargets(getHeaderValues(res, 'contact').map((c) => uriTextOf(c)));
     }
-    this.#consider(withoutTopVia(res));
+    this.#consider(branch.timedOut ? this.#timeout() : withoutTopVia(res));
     if (status >= 600) {
       // "If a 6xx response is received, it is not immediately forwarded, but the stateful proxy SHOULD cancel all
       // client pending transactions" (§16.7 step 5)
@@ -196,29 +187,37 @@ export class ProxyRun {
     this.#next();
   }
 
-  /**
-   * Adds URIs to the target set: "A proxy MUST NOT add to the target set a URI that has already been in the
-   * target set" (https://www.rfc-editor.org/rfc/rfc3261#section-16.5), and past MAX_PROXY_TARGETS none is added
-   * (counted and logged by the host).
-   */
+  /** Adds URIs to the target set (proxy-sets.ts); those past MAX_PROXY_TARGETS are counted and logged by the host. */
   #addTargets(uris: readonly string[]): void {
-    let refused = 0;
-    for (const uri of uris) {
-      if (uri.length === 0 || this.#targets.has(uri)) continue;
-      if (this.#targets.size >= MAX_PROXY_TARGETS) {
-        refused++;
-        continue;
-      }
-      this.#targets.add(uri);
-      this.#queue.push(uri);
-    }
+    const refused = addTargets(this.#targets, this.#queue, uris);
     if (refused > 0) this.#host.targetsRefused(this.#p.request, this.#p.flow, refused, MAX_PROXY_TARGETS);
+  }
+
+  /**
+   * "If timer C should fire, the proxy MUST either reset the timer with any value it chooses, or terminate the client
+   * transaction. If the client transaction has received a provisional response, the proxy MUST generate a CANCEL
+   * request matching that transaction. If the client transaction has not received a provisional response, the proxy
+   * MUST behave as if the transaction received a 408 (Request Timeout) response."
+   * https://www.rfc-editor.org/rfc/rfc3261#section-16.7 (step 2). A CANCELled branch ends with its 487 (taken as a
+   * 408: the caller did not cancel), or when the CANCEL is not answered within 64·T1 (the transaction layer's timeout).
+   */
+  #onTimerC(branch: Branch): void {
+    if (branch.done || this.#finished) return;
+    const provisional = branch.provisional;
+    this.#host.timerC(this.#p.request, this.#p.flow, branch.uri, provisional);
+    this.#cancelBranch(branch);
+    if (provisional) branch.timedOut = true;
+    else this.#onBranchFailed(branch, 408, 'Request Timeout');
+  }
+
+  #timeout(): SipResponse {
+    return refusalResponse(this.#p.request, { status: 408, phrase: 'Request Timeout', text: 'no final response within Timer C' }, this.#host.newTag());
   }
 
   #onBranchFailed(branch: Branch, status: number, reason: string): void {
     if (branch.done) return;
     branch.done = true;
-    branch.timer?.cancel();
+    branch.timers?.stop();
     if (this.#finished) return;
     // A timeout counts as a 408 and a transport failure as a 503 (§16.7 step 2 / §16.8).
     this.#consider(refusalResponse(this.#p.request, { status, phrase: reason }, this.#host.newTag()));
@@ -239,15 +238,8 @@ export class ProxyRun {
     this.#next();
   }
 
-  /** "choose the lowest response class", a 6xx ahead of everything (§16.7 step 6). */
   #consider(res: SipResponse): void {
-    const b = this.#best;
-    if (!b) {
-      this.#best = res;
-      return;
-    }
-    if (b.status >= 600) return;
-    if (res.status >= 600 || Math.floor(res.status / 100) < Math.floor(b.status / 100)) this.#best = res;
+    this.#best = betterResponse(this.#best, res);
   }
 
   #next(): void {
@@ -265,15 +257,7 @@ export class ProxyRun {
 
   #settle(): void {
     if (this.#finished || !this.#branches.every((b) => b.done)) return;
-    let best = this.#best ?? refusalResponse(this.#p.request, { status: 408, phrase: 'Request Timeout' }, this.#host.newTag());
-    if (best.status === 503) {
-      // "If the selected response is a 503 (Service Unavailable), the proxy MUST convert it to a 500" (§16.7 step 6)
-      best = {
-        ...best, status: 500, reason: 'Server Internal Error',
-        headers: best.headers.map((h) => (h.name === 'reason' && h.value.startsWith('SIP;cause=503;') ? header('Reason', h.value.replace('cause=503', 'cause=500')) : h)),
-      };
-    }
-    this.#finishWith(best, undefined);
+    this.#finishWith(finalUpstream(this.#p.request, this.#best, this.#canceled, this.#host.newTag()), undefined);
   }
 
   #finishWith(res: SipResponse, nok: string | undefined): void {
@@ -287,8 +271,7 @@ export class ProxyRun {
   }
 
   #cancelBranch(b: Branch): void {
-    b.timer?.cancel();
-    b.timer = undefined;
+    b.timers?.stop();
     if (b.done || !b.txn) return;
     try {
       this.#host.transactions.cancel(b.txn, NOOP_USER);
