@@ -204,6 +204,7 @@ export const errorCodes = {
   ERR_ENGINE_FOREIGN_ID: "An app named a transaction or dialog another app owns (a response, an in-dialog request or ACK, a CANCEL, a proxy): answered NOK as for an unknown id, the other app's request or call not touched; counted (foreignIdRefused).",
   ERR_ENGINE_ROUTE_NOT_FOLLOWED: 'A new request with a Route naming another host, outside any dialog the engine proxied: not followed.',
   ERR_ENGINE_FORK_LIMIT: 'More forks answered one INVITE of an app with a 2xx than the engine ACKs and ends by itself (4 besides the fork whose 2xx made the call): the 2xx is dropped, counted (forkAnswersDropped); the app\'s call is not touched.',
+  ERR_ENGINE_PROXY_TIMER_C: 'A branch of a proxied INVITE had no final response within Timer C (181 s, or the app\'s longer finalTimeout, restarted by each provisional; RFC 3261 §16.6 step 11): CANCELled after a provisional, else taken as 408, counted.',
   ERR_ENGINE_PRACK_TIMEOUT: 'A reliable provisional was not PRACKed within 64·T1 (RFC 3262 §3): its INVITE answered 504 with a Reason, the app sent a CANCEL, counted.',
   ERR_ENGINE_PRACK_UNMATCHED: 'A PRACK matched no unacknowledged reliable provisional of its dialog, by RSeq, CSeq number and method (RFC 3262 §3): 481 with a Reason, not passed to the app, counted.',
   ERR_ENGINE_SEND_FAILED: 'A request was not sent (transaction cap, name lookup, transport): the app that sent it got NOK; a BYE of the engine\'s own was lost.',
