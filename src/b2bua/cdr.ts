@@ -19,6 +19,8 @@ export interface CallOutcome {
   tenantOut?: string;
   transportOut?: SipTransport;
   dialPeer?: string;
+  /** The Request-URI of the attempt `dialPeer` names (absent: the last attempt's, or none). */
+  destination?: string;
   /** B-leg attempts made (failover included). */
   attempts?: number;
   answerAt?: number;
@@ -70,7 +72,8 @@ export function buildCdr(locals: CdrFacts, o: CallOutcome): CdrRecord {
     dialPeer: o.dialPeer ?? null,
     tenantOut: o.tenantOut ?? null,
     transportOut: o.transportOut ?? null,
-    destination: last?.uri ?? null,
+    // The destination is the attempt's the dial peer names, never another's (a later target passed over).
+    destination: o.destination ?? (o.dialPeer === undefined || o.dialPeer === last?.dialPeer ? last?.uri ?? null : null),
     tlsVersionOut: o.tlsOut?.version ?? null,
     tlsCipherOut: o.tlsOut?.cipher ?? null,
     identitiesOut: o.tlsOut?.identities ?? [],
@@ -133,12 +136,12 @@ function recordCall(locals: CallLocals, o: CallOutcome, bounded: boolean): CdrRe
  */
 export function writeRingingAbandoned(
   locals: CallLocals, cause: string, reason: string, attempts: number, endAt: number,
-  trying?: { dialPeer: string; tenant: string; transport: SipTransport },
+  trying?: { dialPeer: string; tenant: string; transport: SipTransport; uri?: string },
 ): void {
   // Not a refusal: a call the gateway had taken, ended by its app going away. Its record is never left out.
   recordCall(locals, {
     status: 503, cause, reason, attempts, endAt, releasedBy: 'gateway',
-    ...(trying ? { dialPeer: trying.dialPeer, tenantOut: trying.tenant, transportOut: trying.transport } : {}),
+    ...(trying ? { dialPeer: trying.dialPeer, tenantOut: trying.tenant, transportOut: trying.transport, ...(trying.uri !== undefined ? { destination: trying.uri } : {}) } : {}),
   }, false);
 }
 

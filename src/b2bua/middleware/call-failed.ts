@@ -18,7 +18,7 @@ export function callerCancelled(): Failure {
 /** How a call that got no B leg ended, beyond its failure: the attempts made and the last target used. */
 export interface NoLegs {
   attempts: number;
-  out: { tenantOut?: string; transportOut?: SipTransport; dialPeer?: string };
+  out: { tenantOut?: string; transportOut?: SipTransport; dialPeer?: string; destination?: string };
   /** The call-limit or call-rate accounting that refused the call, when every target was passed over. */
   busy?: { refused(req: PipelineRequest): void } | undefined;
 }

@@ -1,11 +1,10 @@
 import { printable } from '../../common/printable.js';
-import { legCallIds, type ActiveCalls } from '../active-calls.js';
+import type { ActiveCalls } from '../active-calls.js';
 import { attemptBLeg, type PlaceCallSrf } from '../b-leg-attempt.js';
 import { sipErrorStatus } from '../bridge-call.js';
-import { writeCdr, type AttemptOutcome, type CdrAttempt } from '../cdr.js';
-import { bLegTargets, liveTargets, type BLegTarget } from '../b-leg-target.js';
+import type { AttemptOutcome, CdrAttempt } from '../cdr.js';
+import { bLegTargets, type BLegTarget } from '../b-leg-target.js';
 import { bLegIdentity } from '../caller-id.js';
-import { runConnectedCall } from '../connected-call.js';
 import type { PassLeg } from '../pass-through.js';
 import { localsOf, type CallLocals, type Middleware, type PipelineDeps, type PipelineRequest, type PipelineResponse } from '../pipeline-types.js';
 import { PEER_HEADER, ROUTE_HEADER } from '../policy-types.js';
@@ -13,9 +12,8 @@ import { flowRoute, relayedFlowClosed, relayedFlowOf } from '../register-relay.j
 import { digestAnswer } from '../digest-answer.js';
 import { parsePeerHeader } from '../peer-header.js';
 import { failureReason, sipReason } from '../reason.js';
-import { afterMedia, answerRefused, prepareCallSdp, type CallSdp } from '../call-sdp.js';
+import { answerRefused, prepareCallSdp, type CallSdp } from '../call-sdp.js';
 import { mediaPool } from '../media-pools.js';
-import { watchMedia } from '../media-watch.js';
 import { contentTypeOf, isSdpType } from '../sdp-body.js';
 import { decideUas, parseMinSe, uacRequestHeaders, uasResponseHeaders } from '../session-timer.js';
 import { answerRefusedLine, bodyNotSdp, handlerFailed, legFailedLine, offerRefusedLine, sessionTooShort } from './call-refusals.js';
@@ -25,6 +23,9 @@ import { LegSlots } from './call-limit.js';
 import { LegRates } from './call-rate.js';
 import { resolveTarget, type Failure } from './resolve-target.js';
 import { listedWhileRinging, type Setup } from './ringing-call.js';
+import { setupExpired, setupLimitMs } from '../setup-deadline.js';
+import { failoverAfterEarlyMedia, holdOffAfter503, targetsToTry, watchEarlyAnswer } from './place-call-failover.js';
+import { connectAnswered } from './place-call-connected.js';
 
 export { guardSendFailure, type PlaceCallSrf } from '../b-leg-attempt.js';
 export { challengeRealm, digestAnswer } from '../digest-answer.js';
@@ -37,9 +38,11 @@ export interface PlaceCallDeps extends PipelineDeps {
 
 /**
  * The bridge step: places the B leg on each target of the selected dial peers in turn (transport, scheme,
- * TLS profile of the target tenant), moving on after 503, 408 or a transport failure, passing over a target whose
- * dial peer or tenant is at its call limit (call-limit.ts) or whose dial peer is over its call rate (call-rate.ts),
- * 503 when every one was, and joins the legs.
+ * TLS profile of the target tenant), moving on after 500, 502, 503, 504, 408 or a transport failure (not once the
+ * caller has had early media: place-call-failover.ts), passing over a target whose dial peer or tenant is at its call
+ * limit (call-limit.ts), whose dial peer is over its call rate (call-rate.ts) or that a 503's Retry-After holds off
+ * (target-holdoff.ts), 503 when every one was, and joins the legs. The whole setup stays within the engine's
+ * final-answer time (setup-deadline.ts): past it the ringing B leg is cancelled and the caller gets 480.
  * SDP offers keep only the `a=crypto` suites both tenants allow, in the called tenant's order; the answer is
  * filtered for the caller's tenant; a flow-through tenant's calls are anchored on rtpengine (call-sdp.ts). The A leg gets the called party's own failure, else the last failover
  * status. Internal headers are never copied to either leg: createB2BUA copies none unless told, and the
@@ -63,8 +66,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
   const log = locals.log;
   const tenantIn = policy.tenants[locals.tenantIn!]!;
   const all = bLegTargets(locals.calledNumber ?? '', (locals.dialPeers ?? []).map((c) => c.dialPeer), policy.tenants);
-  const targets = liveTargets(all, deps.trunks ? (t, s) => deps.trunks!.isDown(t, s) : undefined);
-  if (targets.length < all.length) stats.skippedDown += all.length - targets.length;
+  const targets = targetsToTry(deps, all);
 
   // RFC 4028 §9: the caller's session interval is agreed (or refused with 422) before any B leg is placed.
   const st = policy.calls?.sessionTimer;
@@ -84,6 +86,15 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     });
   };
   let used: BLegTarget | undefined;
+  // The engine answers the caller 503 itself once the app has rung past its final-answer time: the call ends first.
+  const setupMs = setupLimitMs(policy);
+  const setupEndsAt = locals.startedAt + setupMs;
+  let expired = false;
+  // An 18x with SDP that reached the caller makes the attempt's failure final (place-call-failover.ts).
+  let earlyAnswer = false;
+  const aRes = watchEarlyAnswer(standardPhrases(res), () => {
+    earlyAnswer = true;
+  });
   let media: CallSdp | undefined;
   let legs: { uas: PassLeg; uac: PassLeg } | undefined;
   /** A B leg that answered 422 is asked again once, with the interval it named (RFC 4028 §7.4). */
@@ -106,6 +117,10 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
   for (let target = queue.shift(); target !== undefined; target = queue.shift()) {
     if (locals.cancelled) callerGone = true;
     if (res.finalResponseSent || setup?.cleared || callerGone) break;
+    if (clock.now() >= setupEndsAt) {
+      expired = true;
+      break;
+    }
     if (rates && !rates.allows(target)) {
       if (failure.cause === 'no-target') failure = rates.failure();
       continue;
@@ -115,6 +130,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
       continue;
     }
     if (deps.resolve && target.server.startsWith('dns:') && !resolved.has(target)) {
+      const resolveAt = clock.now();
       const expanded = await resolveTarget(deps, locals, target);
       if (locals.cancelled || setup?.cleared) {
         callerGone = locals.cancelled !== undefined;
@@ -122,10 +138,11 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
       }
       if (!Array.isArray(expanded)) {
         failure = expanded;
+        note(target, resolveAt, 'unreachable', null, expanded.reasonHeader);
         continue;
       }
       for (const t of expanded) resolved.add(t);
-      queue.unshift(...expanded);
+      queue.unshift(...targetsToTry(deps, expanded));
       continue;
     }
     const tenantOut = policy.tenants[target.tenant]!;
@@ -175,9 +192,12 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     // A fresh options object per attempt (createB2BUA writes into it), and no Call-ID: drachtio makes a new
     // one for the B leg (docs/control-protocol.md §2.2, dispatch rule 4).
     const attemptAt = clock.now();
+    // The dial peer's no-answer time, cut to what is left of the call's setup time.
+    const setupLeft = setupEndsAt - attemptAt;
+    const bySetup = target.noAnswerMs === undefined || setupLeft < target.noAnswerMs;
     rates?.spend(target);
     const r = await attemptBLeg({
-      srf, req, res: standardPhrases(res), uri: target.uri, opts, clock, ...(target.noAnswerMs !== undefined ? { noAnswerMs: target.noAnswerMs } : {}),
+      srf, req, res: aRes, uri: target.uri, opts, clock, noAnswerMs: bySetup ? setupLeft : target.noAnswerMs!,
       onStart: (giveUp: () => void, sent: () => boolean) => {
         // Cleared while this attempt's offer was prepared: it gives up at once.
         if (setup) (setup.cleared ? giveUp() : (setup.giveUp = giveUp));
@@ -206,10 +226,17 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     }
     if (r.noAnswer) {
       stats.calls.noAnswerTimeouts++;
+      if (bySetup) {
+        legFailedLine(deps, req, target, 'info', { uri: target.uri, setupSeconds: Math.round(setupMs / 1000) }, 'b2bua: no answer within the call\'s setup time: cancelled, no other dial peer tried');
+        note(target, attemptAt, 'no-answer', null, undefined);
+        expired = true;
+        break;
+      }
       const s = Math.round(target.noAnswerMs! / 1000);
       legFailedLine(deps, req, target, 'info', { uri: target.uri, noAnswerSeconds: s }, 'b2bua: no answer in time, trying the next dial peer');
       failure = { status: 408, reasonHeader: sipReason(408, `No answer from dial peer ${target.dialPeer} within ${s} s`), cause: 'no-answer', releasedBy: 'gateway' };
       note(target, attemptAt, 'no-answer', null, undefined);
+      if (!failoverAfterEarlyMedia(deps, req, target, earlyAnswer)) break;
       continue;
     }
     const err = r.err;
@@ -232,10 +259,11 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     // The engine's own answer (Timer B, a transport or TLS failure) says so; anything else is the far end's.
     const byEngine = parsePeerHeader(errRes?.get?.(PEER_HEADER))?.origin === 'engine';
     if (status === 430 && byEngine) relayedFlowClosed(req);
+    if (status === 503 && !byEngine) holdOffAfter503(deps, req, target, errRes?.get?.('Retry-After'));
     const outcome: AttemptOutcome = locals.cancelled && status === 487 ? 'cancelled'
       : byEngine ? (status === 408 ? 'timeout' : 'unreachable') : 'rejected';
     note(target, attemptAt, outcome, status, farReason !== undefined ? printable(farReason) : undefined);
-    if (st && minSe !== undefined && !retrySe.has(target)) {
+    if (st && minSe !== undefined && !retrySe.has(target) && !earlyAnswer) {
       retrySe.set(target, Math.max(minSe, st.minSeSeconds));
       attempts--;
       queue.unshift(target);
@@ -245,11 +273,14 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     const next = legFailure({ status, target, outcome, byEngine, farReason });
     failure = next.failure;
     if (next.authFailed) stats.bLegAuthFailed++;
-    if (!next.failover) break;
+    if (!next.failover || !failoverAfterEarlyMedia(deps, req, target, earlyAnswer)) break;
     legFailedLine(deps, req, target, 'info', { status }, next.authFailed ? 'b2bua: trunk authentication failed, trying the next dial peer' : 'b2bua: trunk failed, trying the next dial peer');
   }
 
-  const out = used ? { tenantOut: used.tenant, transportOut: used.transport, dialPeer: used.dialPeer } : {};
+  // The CDR names one attempt: the last one noted (the answered one, for a connected call), its destination with it.
+  const last = tried.at(-1);
+  const out = last ? { tenantOut: last.tenant, transportOut: last.transport, dialPeer: last.dialPeer, destination: last.uri } : {};
+  if (expired && !legs) failure = setupExpired(setupMs);
   if (setup?.cleared && !legs) failure = setup.cleared;
   if (callerGone && !legs && failure.cause !== 'cancelled') failure = callerCancelled();
   if (!legs) {
@@ -257,41 +288,7 @@ async function placeLegs(deps: PlaceCallDeps, req: PipelineRequest, res: Pipelin
     return;
   }
 
-  const answerAt = clock.now();
-  const tenantOut = policy.tenants[used!.tenant]!;
-  const bPeer = used!.transport === 'tls' ? parsePeerHeader(legs.uac.res?.get(PEER_HEADER)) : undefined;
-  const tlsOut = bPeer?.transport === 'tls'
-    ? { ...(bPeer.tlsVersion !== undefined ? { version: bPeer.tlsVersion } : {}), ...(bPeer.cipher !== undefined ? { cipher: bPeer.cipher } : {}), identities: bPeer.verified ? bPeer.identities : [] }
-    : undefined;
-  const control = runConnectedCall({
-    legs, log, stats: stats.calls, clock, callId: locals.callId, limits: policy.calls, aInvite: req, refusals: deps.refusals,
-    sources: { A: locals.sourceAddress ?? req.source_address, B: `dial-peer:${used!.dialPeer}` },
-    aSuites: tenantIn.srtpCrypto, bSuites: tenantOut.srtpCrypto, active: deps.active, media: media?.inDialog, listedAs: setup?.id,
-    facts: {
-      callIds: legCallIds(locals.callId, legs.uac), tenantIn: locals.tenantIn ?? null, tenantOut: used!.tenant, dialPeer: used!.dialPeer, callingNumber: locals.callingNumber ?? null,
-      calledNumber: locals.calledNumber ?? null, startAt: locals.startedAt, answerAt,
-    },
-    ...(aSession?.ok ? { aSession } : {}),
-    ...(retrySe.has(used!) ? { bSessionAsked: retrySe.get(used!)! } : {}),
-    // The call's slots go back as it ends, before rtpengine's figures for its CDR come.
-    onEnded: (end) => {
-      locals.callSlots?.release();
-      afterMedia(media, (m) => writeCdr(locals, {
-        status: 200, cause: end.cause, attempts, answerAt, endAt: clock.now(), ...out, ...(end.releasedBy ? { releasedBy: end.releasedBy } : {}),
-        ...(end.reason ? { reason: end.reason } : {}), ...(end.byeFailed > 0 ? { byeFailed: end.byeFailed } : {}),
-        ...(end.reasonA !== undefined ? { reasonIn: end.reasonA } : {}), ...(end.reasonB !== undefined ? { reasonOut: end.reasonB } : {}),
-        ...(tlsOut ? { tlsOut } : {}), ...(m ? { media: m } : {}),
-      }));
-    },
+  connectAnswered(deps, req, {
+    legs, used: used!, media, attempts, out, setup, ...(aSession?.ok ? { aSession } : {}), ...(retrySe.has(used!) ? { bSessionAsked: retrySe.get(used!)! } : {}),
   });
-  // Cleared after the caller had its 200 (b-leg-attempt.ts then settles the attempt as answered): a connected call
-  // ended at once, BYEs with the clear's Reason and a CDR with its answer.
-  if (setup?.cleared && !control.ended) {
-    const c = setup.cleared;
-    control.end(c.cause, c.reasonHeader ?? sipReason(c.status, `Call cleared: ${c.cause}`));
-  }
-  const rtpTimeoutMs = policy.media?.rtpTimeoutMs;
-  if (media?.session && rtpTimeoutMs && !control.ended) {
-    control.onEnd(watchMedia(media.session, clock, rtpTimeoutMs, (s) => control.end('media-timeout', sipReason(408, `No media for ${s} s`))));
-  }
 }

@@ -4,12 +4,14 @@ import { refuseCall } from '../cdr.js';
 import { localsOf, refusalLine, type CallLocals, type Middleware, type PipelineDeps } from '../pipeline-types.js';
 import type { B2buaDialPeer } from '../policy-types.js';
 import { sipReason } from '../reason.js';
+import { holdOffsOf } from '../target-holdoff.js';
 import { outboundBounds } from './resolve-target.js';
 
 /**
  * Step: the dial peers that may carry the call, best first. None: 404. A dial peer whose every target the
- * OPTIONS ping found down is skipped (CUBE busies out a dial peer whose keepalive fails), unless every
- * candidate is down: then all are kept, so a stale mark never leaves a call with nothing to try.
+ * OPTIONS ping found down, or a 503 with Retry-After holds off (target-holdoff.ts), is skipped (CUBE busies out a
+ * dial peer whose keepalive fails), unless every candidate is: then all are kept, so a stale mark never leaves a call
+ * with nothing to try.
  *
  * The dial peers kept stay within gateway.outbound.maxTargetsPerCall configured targets (the first is always kept):
  * the rest are dropped, counted and logged (ERR_B2BUA_TARGETS_CAPPED); resolve-target.ts keeps the `dns:` names'
@@ -32,15 +34,21 @@ export function selectDialPeer(deps: PipelineDeps): Middleware {
         sipReason(404, `No route: no dial peer for ${locals.calledNumber ?? '(no number)'} from tenant ${locals.tenantIn ?? '-'}`), 'no-route');
       return;
     }
-    const isDown = deps.trunks ? (tenant: string, server: string) => deps.trunks!.isDown(tenant, server) : undefined;
-    if (isDown) {
-      const live = candidates.filter((c) => {
-        const servers = dialPeerServers(c.dialPeer, policy.tenants[c.dialPeer.tenant]);
-        return servers.length === 0 || servers.some((s) => !isDown(c.dialPeer.tenant, s));
-      });
+    const trunks = deps.trunks;
+    const holds = holdOffsOf(policy);
+    const now = deps.clock.now();
+    const isDown = (tenant: string, server: string): boolean => trunks?.isDown(tenant, server) === true;
+    const passedOver = (tenant: string, server: string): boolean => isDown(tenant, server) || holds.isServerHeld(tenant, server, now);
+    if (trunks || holds.size > 0) {
+      const servers = (c: (typeof candidates)[number]) => dialPeerServers(c.dialPeer, policy.tenants[c.dialPeer.tenant]);
+      const live = candidates.filter((c) => servers(c).length === 0 || servers(c).some((s) => !passedOver(c.dialPeer.tenant, s)));
       if (live.length > 0 && live.length < candidates.length) {
-        stats.skippedDown += candidates.length - live.length;
-        skippedLine(deps, locals, candidates.filter((c) => !live.includes(c)).map((c) => c.dialPeer.id));
+        const skipped = candidates.filter((c) => !live.includes(c));
+        // Counted as down when every target of the dial peer is; else a hold-off kept it.
+        const down = skipped.filter((c) => servers(c).every((s) => isDown(c.dialPeer.tenant, s))).length;
+        stats.skippedDown += down;
+        holds.counters.skipped += skipped.length - down;
+        skippedLine(deps, locals, skipped.map((c) => c.dialPeer.id));
         locals.dialPeers = withinTargetBound(deps, locals, live);
         next();
         return;
@@ -74,12 +82,12 @@ function withinTargetBound<T extends { dialPeer: B2buaDialPeer }>(deps: Pipeline
 }
 
 /**
- * While a trunk is down every call routed to it passes it over: the line goes once a window per set of dial peers
+ * While a trunk is down (or held off) every call routed to it passes it over: the line goes once a window per set of dial peers
  * skipped, the count (`skippedDown`) stays exact.
  */
 function skippedLine(deps: PipelineDeps, locals: CallLocals, skipped: string[]): void {
   const code = 'ERR_B2BUA_DIAL_PEER_SKIPPED';
-  const msg = 'b2bua: dial peers skipped: trunk down';
+  const msg = 'b2bua: dial peers skipped: trunk down, or held off by its 503 with Retry-After';
   if (deps.refusals) deps.refusals.line('info', code, { skipped, callId: locals.callId }, msg, `skipped:${skipped.join(',')}`);
   else locals.log.info({ code, skipped, callId: locals.callId }, msg);
 }

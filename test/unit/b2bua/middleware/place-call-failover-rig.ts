@@ -22,14 +22,14 @@ export const twoTrunks: B2buaPolicy = {
 
 export const sdpA = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 41000 RTP/AVP 0\r\n';
 
-/** One call through the pipeline; `p` the policy (its clock and stats may be shared between calls with `shared`). */
-export function call(p: B2buaPolicy = twoTrunks, shared?: ReturnType<typeof deps>, more: Partial<PipelineDeps> = {}) {
+/** One call through the pipeline; `p` the policy (its clock and stats may be shared between calls with `shared`), `body` its offer. */
+export function call(p: B2buaPolicy = twoTrunks, shared?: ReturnType<typeof deps>, more: Partial<PipelineDeps> = {}, body?: string) {
   const d = shared ?? deps(p);
   const srf = new ScriptedSrf();
   const stats = (d.deps.stats as PipelineStats | undefined) ?? new PipelineStats();
   const steps = buildPipeline({ ...d.deps, stats, srf, ...more });
   const events = new EventEmitter();
-  const req = Object.assign(fakeInvite({ uri: 'sip:+442071234567@gw.example.com', headers: { From: '<sip:1001@pbx>;tag=1' } }), {
+  const req = Object.assign(fakeInvite({ uri: 'sip:+442071234567@gw.example.com', headers: { From: '<sip:1001@pbx>;tag=1', ...(body !== undefined ? { 'Content-Type': 'application/sdp' } : {}) }, ...(body !== undefined ? { body } : {}) }), {
     on: (e: 'cancel', fn: (c?: { get?(n: string): string | undefined }) => void) => events.on(e, fn),
   });
   const res = new FakeRes();
