@@ -42,7 +42,8 @@ function fail(message: string): never {
 
 function loadConfig(profiles: string | undefined, io: PkiIo): GatewayConfig {
   const dir = resolveConfigDir(profiles, io.env);
-  const r = tryLoadConfig(dir, { validateCipherName, env: io.env });
+  // These commands are how a trustpoint folder gets its key and certificate: one not provisioned yet is no problem here.
+  const r = tryLoadConfig(dir, { validateCipherName, env: io.env, trustpointExists: () => true });
   if (!r.ok) fail(`${dir}: configuration has problems:\n${r.problems.map(formatProblem).join('\n')}`);
   return r.config;
 }
