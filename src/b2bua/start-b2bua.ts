@@ -59,11 +59,19 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
   const active = new ActiveCalls({ app: options.app ?? 0, clock, journal: options.onCallsChanged !== undefined, onChanged: options.onCallsChanged });
   let draining: { retryAfter: number } | undefined;
   // The control connection dropped: the engine has ended every dialog of this app (docs/control-protocol.md §3.1),
-  // and drachtio-srf, which reconnects on its own, never tells the calls. They are recorded as lost here, so their
-  // CDRs are written and their call-limit slots freed, rather than held until a restart.
+  // and drachtio-srf, which reconnects on its own, never tells the calls. Once it is connected again they are
+  // recorded as lost, so their CDRs are written and their call-limit slots freed rather than held until a restart.
+  // Not at the drop itself: an engine that went because the gateway is exiting never comes back, and the exit
+  // records those calls with its own cause.
   let stopping = false;
-  (srf as unknown as EventEmitter).on('close', () => {
-    if (stopping) return;
+  let dropped = false;
+  const events = srf as unknown as EventEmitter;
+  events.on('close', () => {
+    if (!stopping) dropped = true;
+  });
+  events.on('connect', () => {
+    if (!dropped || stopping) return;
+    dropped = false;
     const lost = active.abandonAll('app-lost', sipReason(503, 'application disconnected'));
     if (lost > 0) limited.line('warn', 'ERR_B2BUA_CONTROL', { calls: lost }, 'b2bua: control connection lost: its calls recorded as lost');
   });
