@@ -236,6 +236,9 @@ export class GatewayMetrics {
     counter('trunkgate_digest_challenges_refused_total',
       'Digest challenges a tenant\'s credentials were not given to, by cause: realm (another realm than the configured one), challenge (not well formed, a parameter repeated, or read otherwise by drachtio-srf), unsupported (not Digest MD5 with qop auth or none)',
       ['cause'], (i) => Object.entries(i.b2bua.digestRefused ?? {}).map(([cause, n]) => [{ cause }, n]));
+    counter('trunkgate_failover_events_total',
+      'B-leg failover events, by kind: held (a target held off after a 503 with Retry-After), skipped (a held-off target passed over), capped (a Retry-After past 300 s cut to it), full (the hold-off table at its bound), earlyMediaFinal (a failure not failed over because early media reached the caller)',
+      ['kind'], (i) => Object.entries(i.b2bua.failover ?? {}).map(([kind, n]) => [{ kind }, n]));
     counter('trunkgate_calls_in_dialog_refused_total', 'In-dialog requests of connected calls the gateway refused itself (488 no SRTP suite, 503 media relay, 500 not sent), by status',
       ['status'], (i) => Object.entries(i.b2bua.inDialogRefused ?? {}).map(([status, n]) => [{ status }, n]));
     counter('trunkgate_admin_actions_total', 'What was asked of the admin API (clear-call, clear-connection), by result (done, not-found, conflict)',

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
 import type { CallChanges, CallList, HangUpResult } from './active-calls.js';
 import type { CallStatsSnapshot } from './call-stats.js';
+import type { FailoverCounters } from './target-holdoff.js';
 import type { CdrRecord } from './cdr.js';
 import type { TrunkHealth } from './pipeline-types.js';
 import type { PipelineStatsSnapshot } from './pipeline-stats.js';
@@ -82,6 +83,8 @@ export interface B2buaStatsSnapshot extends CallStatsSnapshot {
   registerRelay?: RegisterRelaySnapshot;
   /** rtpengine requests, failures and sessions of this app's media pools, once a call of it was anchored. */
   media?: MediaCounters;
+  /** Targets held off after a 503 with Retry-After, and failures made final by early media (target-holdoff.ts); whenever a policy runs. */
+  failover?: FailoverCounters;
   /** Digest challenges a tenant's credentials were not given to, by why (digest-answer.ts); whenever a policy runs. */
   digestRefused?: DigestRefusalCounts;
   /** Calls refused before any B leg, by whether they got a CDR or were past refusalCdrsPerSecond (refusal-cdr-bucket.ts). */

@@ -135,6 +135,11 @@ export interface CallLimitsPolicy {
   readonly sessionTimer?: SessionTimerPolicy;
   /** A connected call is ended with BYE on both legs after this long; absent: no limit. */
   readonly maxDurationSeconds?: number;
+  /**
+   * The engine's time for an app to answer a call it rang (gateway.limits.appFinalTimeoutMs, embedded engine):
+   * the b2bua ends a call still ringing a little before it (setup-deadline.ts); absent: the engine's default.
+   */
+  readonly appFinalTimeoutMs?: number;
 }
 
 /**

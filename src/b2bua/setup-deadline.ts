@@ -1,29 +1,14 @@
-import type { CallLimitsPolicy, B2buaPolicy } from './policy-types.js';
+import type { B2buaPolicy } from './policy-types.js';
+import { setupLimitMs as limitBelow } from '../common/setup-limit.js';
 import { sipReason, statusPhrase } from './reason.js';
 import type { Failure } from './middleware/resolve-target.js';
 
-/** The engine's appFinalTimeoutMs when the policy does not say (src/engine/core/limits.ts, config gateway.limits). */
-export const ENGINE_FINAL_TIMEOUT_MS = 180_000;
-
-/** The most the b2bua's own limit stays below the engine's: time to CANCEL the B leg and answer the caller. */
-const MARGIN_MS = 5_000;
-
-/**
- * gateway.limits.appFinalTimeoutMs as the b2bua's policy may carry it with gateway.calls: how long the engine lets
- * the app ring a call before it answers the caller 503 itself and cancels the app's INVITE.
- */
-export interface EngineFinalTimeout {
-  readonly appFinalTimeoutMs?: number;
-}
-
 /**
  * How long a call may take to be answered, from its INVITE, over every attempt: a little below the engine's
- * final-answer time (a tenth of it, at most 5 s), whose clock starts at the b2bua's 100 Trying, after this one's.
+ * final-answer time (gateway.limits.appFinalTimeoutMs, which the policy carries with gateway.calls).
  */
 export function setupLimitMs(policy: B2buaPolicy): number {
-  const calls = policy.calls as (CallLimitsPolicy & EngineFinalTimeout) | undefined;
-  const engine = calls?.appFinalTimeoutMs ?? ENGINE_FINAL_TIMEOUT_MS;
-  return engine - Math.min(MARGIN_MS, Math.floor(engine / 10));
+  return limitBelow(policy.calls?.appFinalTimeoutMs);
 }
 
 /**

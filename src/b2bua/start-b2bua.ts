@@ -16,6 +16,7 @@ import { RefusalCdrBucket } from './refusal-cdr-bucket.js';
 import type { B2buaPolicy } from './policy-types.js';
 import { createRfc3263Resolver } from './rfc3263.js';
 import { sipReason } from './reason.js';
+import { failoverCounts } from './target-holdoff.js';
 import { parseTarget } from './target-uri.js';
 import { TrunkMonitor, type PingSrf } from './trunk-monitor.js';
 import { inviteGate } from './invite-gate.js';
@@ -213,7 +214,7 @@ export async function startB2bua(options: B2buaOptions): Promise<B2buaApp> {
     hangUp: (id, cause, reason) => active.hangUp(id, cause, reason),
     stats: () => (pipelineStats
       ? {
-        ...stats.snapshot(), policy: pipelineStats.snapshot(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}),
+        ...stats.snapshot(), policy: pipelineStats.snapshot(), failover: failoverCounts(), ...(live?.trunks ? { trunks: live.trunks.snapshot() } : {}),
         ...(live?.registrations ? { registrations: live.registrations.snapshot() } : {}), ...mediaCounters(),
         ...(relay ? { registerRelay: relay.snapshot() } : {}), digestRefused: { ...digestRefusals }, refusalCdrs: refusalCdrs.counts(),
       }

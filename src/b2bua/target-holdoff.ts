@@ -49,8 +49,16 @@ export function retryAfterSeconds(value: string | undefined): number | undefined
  * requests to that server for the duration specified in the Retry-After header field."
  * https://www.rfc-editor.org/rfc/rfc3261#section-21.5.4
  */
+/** The hold-off and failover counters of this app over every policy it ran (a reload starts a table, not the counts). */
+const failoverCounters: FailoverCounters = { held: 0, skipped: 0, capped: 0, full: 0, earlyMediaFinal: 0 };
+
+/** A copy of the app's failover counters, for its stats. */
+export function failoverCounts(): FailoverCounters {
+  return { ...failoverCounters };
+}
+
 export class TargetHoldOffs {
-  readonly counters: FailoverCounters = { held: 0, skipped: 0, capped: 0, full: 0, earlyMediaFinal: 0 };
+  readonly counters: FailoverCounters = failoverCounters;
   readonly #until = new Map<string, number>();
   readonly #configured = new Set<string>();
   readonly #max: number;

@@ -53,6 +53,7 @@ export function b2buaPolicyFromConfig(config: GatewayConfig, env: Readonly<Recor
   const calls = {
     ...(c.sessionTimer.enabled ? { sessionTimer: { expiresSeconds: c.sessionTimer.expiresSeconds, minSeSeconds: Math.min(c.sessionTimer.minSeSeconds, c.sessionTimer.expiresSeconds) } } : {}),
     ...(c.maxDurationSeconds > 0 ? { maxDurationSeconds: c.maxDurationSeconds } : {}),
+    ...(config.gateway.engine.mode === 'embedded' ? { appFinalTimeoutMs: config.gateway.limits.appFinalTimeoutMs } : {}),
   };
   const tlsPeers: Record<string, { permissions: Readonly<Record<string, boolean>>; tenants?: readonly string[] }> = {};
   for (const [name, p] of Object.entries(config.tlsPeers)) {

@@ -4,6 +4,7 @@ import type { PermissionCategory } from '../policy/types.js';
 import { formatPath, type ConfigPath } from './config-path.js';
 import type { ConfigSections, MapSection } from './config-schema.js';
 import type { ConfigProblemCode } from './errors.js';
+import { setupLimitMs } from '../common/setup-limit.js';
 import { checkBridgeTarget, checkSharedServerNames, checkTrustpointFolders } from './cross-check-start.js';
 import { listListeners, type ListenerSpec } from './list-listeners.js';
 
@@ -226,6 +227,11 @@ export function crossCheck(input: CrossCheckInput): PathProblem[] {
     if (d.maxCalls !== undefined && target?.maxCalls !== undefined && d.maxCalls > target.maxCalls) {
       problem('WARN_CONFIG_LIMIT', at('maxCalls'),
         `maxCalls ${d.maxCalls} is above tenant ${d.tenant}'s ${target.maxCalls}: the tenant's limit is reached first`, ['tenants', d.tenant, 'maxCalls']);
+    }
+    const setupMs = setupLimitMs(config.gateway.limits.appFinalTimeoutMs);
+    if (d.noAnswerTimeoutSeconds !== undefined && d.noAnswerTimeoutSeconds * 1000 >= setupMs) {
+      problem('WARN_CONFIG_LIMIT', at('noAnswerTimeoutSeconds'), `noAnswerTimeoutSeconds ${d.noAnswerTimeoutSeconds} is not below the call setup limit `
+        + `(${setupMs / 1000} s: gateway.limits.appFinalTimeoutMs less a tenth, at most 5 s): the call ends 480 first, no other dial peer tried`);
     }
   });
   ratesAsWritten(config, problem);

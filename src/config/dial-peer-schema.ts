@@ -17,7 +17,9 @@ export const DialPeerSchema = z.strictObject({
   sipServer: SipServerSchema.optional(),
   /**
    * Longest wait (seconds) for a B leg on this dial peer to answer; then it is cancelled and the next target or
-   * dial peer is tried (CUBE `timers connection ... / call-setup`). Absent: the INVITE's own 32 s timeout.
+   * dial peer is tried (CUBE `timers connection ... / call-setup`). Absent: no limit of the dial peer's own; the call
+   * is bounded by its setup limit (gateway.limits.appFinalTimeoutMs less a tenth, at most 5 s: the caller then gets
+   * 480) and, before any provisional response, by the INVITE's 32 s Timer B.
    */
   noAnswerTimeoutSeconds: z.number().int().min(1).max(600).optional(),
   /**
