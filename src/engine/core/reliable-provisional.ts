@@ -67,9 +67,10 @@ export class ReliableProvisional {
    * tag. The first number is the value from the RSeq header in the provisional response that is being acknowledged.
    * The next number, and the method, are copied from the CSeq of the response that is being acknowledged."
    * https://www.rfc-editor.org/rfc/rfc3262#section-7.2
+   * Words after the method are not read: drachtio-srf's own PRACK tests send the CSeq's method twice.
    */
   matches(prack: SipRequest): boolean {
-    const m = /^\s*(\d{1,10})\s+(\d{1,10})\s+([!-~]+)\s*$/.exec(getHeader(prack, 'rack') ?? '');
+    const m = /^\s*(\d{1,10})\s+(\d{1,10})\s+([!-~]+)(?:\s|$)/.exec(getHeader(prack, 'rack') ?? '');
     const request = this.#p.request;
     return m !== null && Number(m[1]) === this.rseq && Number(m[2]) === cseqNumber(request) && m[3] === request.method;
   }

@@ -119,3 +119,12 @@ test('a PRACK whose RAck differs from the reliable provisional in any part gets 
   assert.equal(h.transport.starts().at(-1), 'SIP/2.0 481 Call/Transaction Does Not Exist');
   assert.equal(h.hub.sips.filter((s) => s.sip.startsWith('PRACK')).length, 1);
 });
+
+test('words after the RAck method are not read (drachtio-srf\'s own PRACK scenario repeats the method)', () => {
+  const h = start();
+  answer(h, '183 Session Progress');
+  const { rseq, toTag } = reliableSent(h, '183');
+  prack(h, toTag, `${rseq} 1 INVITE INVITE`, 2);
+  assert.match(h.hub.sips.at(-1)!.sip, /^PRACK /);
+  assert.equal(h.core.stats().prackUnmatched, 0);
+});
