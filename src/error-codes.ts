@@ -215,7 +215,7 @@ export const errorCodes = {
   ERR_ENGINE_RELAY_LOOP: "An in-dialog request of a dialog an app proxied whose next hop is the gateway's own address: 482 with a Reason (an ACK dropped), not relayed, counted.",
   ERR_ENGINE_DIALOG_HOP_REFUSED: "A dialog's next hop (first Route, else remote target) is loopback, unspecified, link-local, multicast, broadcast or the gateway itself while its peer is not: its requests go to the peer's source; a dialog the engine placed is ACKed there and ended with BYE (Reason 403). Counted (dialogHopRefused).",
   ERR_ENGINE_CANCEL_OTHER_SOURCE: 'A CANCEL matching an INVITE under way that came from elsewhere than that INVITE (another address or transport, another TCP connection, a TLS one of another verified peer; RFC 3261 §9.1): 481 with a Reason, statelessly, counted; the INVITE is not touched.',
-  ERR_ENGINE_MERGED_REQUEST: 'A new INVITE carrying the Call-ID and From tag of a request under way or a live dialog, with another branch (a merged request, RFC 3261 §8.2.2.2): 482 with a Reason, counted; the call already there is not touched.',
+  ERR_ENGINE_MERGED_REQUEST: 'A new request with the Call-ID, From tag and CSeq of one whose server transaction still lives, or a new INVITE with the Call-ID and From tag of an INVITE under way or a live dialog, on another branch (a merged request, RFC 3261 §8.2.2.2): 482 with a Reason, counted; the request already there is not touched.',
   ERR_ENGINE_PROXY_IDENTITY_UNTRUSTED: "A tenant's proxy identity header from a source that is not one of its trusted proxies: removed and ignored, counted.",
   // SIP message parser
   ERR_SIP_PARSE_TOO_LARGE: 'A message over the size limit.',
