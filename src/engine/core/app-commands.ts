@@ -12,12 +12,13 @@ import type { DialogStore } from './dialog-store.js';
 import type { ServerPending } from './engine-dialog.js';
 import type { CoreErrorCode } from './errors.js';
 import type { ProxyCore } from './proxy-core.js';
-import { refusalResponse, type Refusal } from './reject.js';
+import { refusalReason, refusalResponse, type Refusal } from './reject.js';
+import { engineOriginHeader } from './internal-headers.js';
 import type { ServerRequests } from './server-requests.js';
 import type { StageTimes } from './stage-times.js';
 import type { UacCore } from './uac-core.js';
 import type { UasCore } from './uas-core.js';
-import { getHeader, parseAppText, serializeMessageText } from '../../sip/message/index.js';
+import { getHeader, header, parseAppText, serializeMessageText } from '../../sip/message/index.js';
 
 /** What the app side works with: the owners of requests and dialogs, the UAC, UAS and proxy sides, and the apps. */
 export interface AppCommandsDeps {
@@ -179,6 +180,9 @@ export class AppCommands {
     } catch {
       return;
     }
+    // The app can tell this CANCEL from its caller's (X-Trunkgate-Peer origin=engine, which the engine writes on no
+    // network request), and reads why in its Reason: its CDR does not say the caller hung up.
+    cancel.headers.push(header('Reason', refusalReason(r)), engineOriginHeader(p.flow.protocol));
     this.#c.hub.sendSip(p.connId, {
       source: 'network', protocol: p.flow.protocol, address: p.flow.remoteAddress, port: p.flow.remotePort,
       time: this.#c.notify.now(), transactionId: p.txnId, dialogId: p.provisional ? p.dialogId : '',
