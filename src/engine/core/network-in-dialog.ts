@@ -62,7 +62,7 @@ export function onNetworkInDialog(c: InDialogDeps, request: SipRequest, flow: Fl
     refuseRequest(txn, full, c.notify);
     return;
   }
-  acknowledged?.acknowledged();
+  if (acknowledged instanceof ReliableProvisional) acknowledged.acknowledged();
   if (method === 'INVITE' || method === 'UPDATE') {
     // Target refresh: "the remote target URI [...] is replaced by the Contact of the request"
     // https://www.rfc-editor.org/rfc/rfc3261#section-12.2.2
@@ -90,10 +90,16 @@ export function onNetworkInDialog(c: InDialogDeps, request: SipRequest, flow: Fl
  * is answered here (undefined):
  * "If a PRACK request is received by the UA core that does not match any unacknowledged reliable provisional
  * response, the UAS MUST respond to the PRACK with a 481 response." https://www.rfc-editor.org/rfc/rfc3262#section-3
- * A retransmission of a PRACK already answered never gets here: its server transaction repeats the answer.
+ * A retransmission of a PRACK already answered never gets here: its server transaction repeats the answer. Once the
+ * INVITE has its final answer the PRACK goes to the app ('app').
  */
-function prackFor(c: InDialogDeps, prack: SipRequest, flow: Flow, txn: ServerTransaction, d: EngineDialog): ReliableProvisional | undefined {
-  const r = d.invites?.serverInvite?.reliable;
+function prackFor(c: InDialogDeps, prack: SipRequest, flow: Flow, txn: ServerTransaction, d: EngineDialog): ReliableProvisional | 'app' | undefined {
+  const pending = d.invites?.serverInvite;
+  // The INVITE has its final answer: a reliable provisional the 2xx overtook (RFC 3262 §3 lets a 2xx go first when
+  // the provisional carried no SDP) may still be PRACKed, and the engine no longer holds which one was: the app,
+  // which sent it, answers. A 481 here would tell the caller to end the call it was just answered.
+  if (pending === undefined) return 'app';
+  const r = pending.reliable;
   if (r instanceof ReliableProvisional && r.matches(prack)) return r;
   const text = 'no unacknowledged reliable provisional matches the RAck';
   c.guard.counted('prackUnmatched', 'ERR_ENGINE_PRACK_UNMATCHED', text, flow, `PRACK answered 481: ${text}`);

@@ -128,3 +128,30 @@ test('words after the RAck method are not read (drachtio-srf\'s own PRACK scenar
   assert.match(h.hub.sips.at(-1)!.sip, /^PRACK /);
   assert.equal(h.core.stats().prackUnmatched, 0);
 });
+
+test('a PRACK for a reliable 180 the app\'s 200 overtook (RFC 3262 §3 allows it when the 180 had no SDP) reaches the app, not 481', () => {
+  const h = setup();
+  h.fromNet(invite('z9hG4bKinv1', 'call-1', 'Supported: 100rel\n'));
+  const txnId = h.hub.sips[0]!.meta.transactionId;
+  h.fromApp(`SIP/2.0 180 Ringing\nCall-ID: call-1\nCSeq: 1 INVITE\nFrom: <sip:alice@127.0.0.2>;tag=atag\nTo: <sip:bob@127.0.0.1>\nRequire: 100rel\n\n`, txnId);
+  const r180 = h.transport.sent.filter((s) => s.text.startsWith('SIP/2.0 180')).at(-1)!.msg;
+  const rseq = Number(header(r180, 'rseq'));
+  const toTag = /tag=([\w-]+)$/.exec(header(r180, 'to')!)![1]!;
+  h.fromApp(`SIP/2.0 200 OK\nCall-ID: call-1\nCSeq: 1 INVITE\nFrom: <sip:alice@127.0.0.2>;tag=atag\nTo: <sip:bob@127.0.0.1>;tag=${toTag}\nContact: <sip:bob@127.0.0.1>\n\n`, txnId);
+  const appSipsBefore = h.hub.sips.length;
+  h.fromNet(`PRACK sip:bob@127.0.0.1:5060 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKprack2
+Max-Forwards: 70
+From: <sip:alice@127.0.0.2>;tag=atag
+To: <sip:bob@127.0.0.1>;tag=${toTag}
+Call-ID: call-1
+CSeq: 2 PRACK
+RAck: ${rseq} 1 INVITE
+Content-Length: 0
+
+`);
+  assert.ok(!h.transport.starts().some((l) => l.startsWith('SIP/2.0 481')), 'no 481 to the caller');
+  assert.equal(h.hub.sips.length, appSipsBefore + 1);
+  assert.match(h.hub.sips.at(-1)!.sip, /^PRACK /);
+  assert.equal(h.core.stats().prackUnmatched, 0);
+});
