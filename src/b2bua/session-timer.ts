@@ -81,6 +81,8 @@ export class LegSessionTimer {
   /** UPDATEs relayed to this leg and not yet answered, and whether a refresh of ours fell due meanwhile. */
   #relayed = 0;
   #due = false;
+  /** How many times the timers were armed: a refresh whose answer finds another number was overtaken. */
+  #armed = 0;
 
   constructor(o: LegTimerOptions) {
     this.#o = o;
@@ -157,6 +159,7 @@ export class LegSessionTimer {
   }
 
   #arm(): void {
+    this.#armed++;
     this.#due = false;
     this.#refresh?.cancel();
     this.#expiry?.cancel();
@@ -192,6 +195,9 @@ export class LegSessionTimer {
     let granted: SessionExpires | undefined;
     let retryAfter: string | undefined;
     let notSent = false;
+    // The terms this refresh was sent on: a refresh of the far end's, or a relayed request's 2xx, renegotiated while
+    // it was out makes its answer, whatever it is, old news.
+    const armed = this.#armed;
     try {
       if (this.#o.method === 'UPDATE') {
         const res = await leg.request({ method: 'UPDATE', headers });
@@ -213,12 +219,12 @@ export class LegSessionTimer {
       notSent = known === undefined;
       status = known ?? 503;
     }
-    if (this.#stopped) return;
+    if (this.#stopped || this.#armed !== armed) return;
     if (status >= 200 && status < 300) {
       // §9: the answer may shorten the interval asked for, never below Min-SE.
       if (granted) this.#seconds = Math.min(boundSeconds(granted.seconds, this.#minSe), Math.max(this.#seconds, this.#minSe));
-      // §7.2: a 2xx naming refresher=uas hands the refreshes to the far end.
-      if (granted?.refresher === 'uas') this.#o.weRefresh = false;
+      // §7.2: the 2xx names who refreshes from now on: refresher=uas the far end, else (uac, or no timer there) us.
+      this.#o.weRefresh = granted?.refresher !== 'uas';
       this.#arm();
       return;
     }

@@ -93,3 +93,39 @@ test('a 2xx to our refresh naming refresher=uas hands the refreshes to the far e
   await s.advance(1);
   assert.deepEqual(s.events, ['expired B 1800 at 2668'], 'the far end did not refresh: BYE 32 s before the expiry');
 });
+
+test('a refresh overtaken by a renegotiation while it was out is not tried again on the old terms', async () => {
+  const clock = new ManualClock(0);
+  const sent: string[] = [];
+  let pending: ((a: Answer) => void) | undefined;
+  const leg = {
+    local: { sdp: 'v=0\r\n' },
+    request(opts: { method: string; headers?: Record<string, string> }) {
+      sent.push(`${opts.method}@${clock.now() / 1000}`);
+      return new Promise<Answer>((r) => { pending = r; });
+    },
+  } as unknown as RefreshLeg;
+  const events: string[] = [];
+  const t = new LegSessionTimer({ leg, name: 'B', seconds: 1800, weRefresh: true, method: 'UPDATE', clock, minSeSeconds: 90,
+    onExpired: (n, s) => events.push(`expired ${n} ${s} at ${clock.now() / 1000}`), onRefreshFailed: (n, s) => events.push(`failed ${n} ${s}`) });
+  const advance = async (s: number) => {
+    for (let i = 0; i < s; i++) {
+      clock.advance(1000);
+      await settle();
+    }
+  };
+  try {
+    await advance(900);
+    assert.deepEqual(sent, ['UPDATE@900'], 'our refresh is out');
+    // The far end's own refresh names refresher=uac and is answered 2xx: it refreshes from now on.
+    t.renegotiate(1800, false);
+    pending!(answer(500, { 'Retry-After': '2' }));
+    await settle();
+    await advance(60);
+    assert.deepEqual(sent, ['UPDATE@900'], 'the refused refresh of the old terms is not tried again');
+    assert.equal(t.weRefresh, false, 'the far end keeps the refreshes it took');
+    assert.deepEqual(events, []);
+  } finally {
+    t.stop();
+  }
+});
