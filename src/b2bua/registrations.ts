@@ -114,7 +114,11 @@ export class Registrations {
       else e.expiry = this.#clock.setTimeout(() => this.#change(e, 'failed', 'the binding ran out before a refresh succeeded'), s.expiresAt - now);
       this.#scheduleProbe(e);
     }
-    if (c.busy) return this.#schedule(e, this.#o.timeoutMs ?? 10_000);
+    if (c.busy) {
+      // Still out as far as the registrar knows: the probe must not send another beside it.
+      e.busy = true;
+      return this.#schedule(e, this.#o.timeoutMs ?? 10_000);
+    }
     if (c.dueAt === undefined) return this.#register(e);
     this.#schedule(e, Math.max(0, c.dueAt - now));
   }

@@ -122,3 +122,51 @@ test('reload: a failed registration waiting out its back-off keeps its wait, its
   assert.equal(srf.sent[1]!.headers['Call-ID'], srf.sent[0]!.headers['Call-ID']);
   r2.close();
 });
+
+test('a REGISTER still out at a reload keeps the probe from sending another until it has timed out', async () => {
+  const clock = new ManualClock(0);
+  let answerOptions = true;
+  const regs: Array<{ at: number; cseq: string; answer(s: number, h?: Record<string, string>): void }> = [];
+  const srf: RegisterSrf = {
+    request(_uri, opts, cb) {
+      let fn: ((r: { status: number; get(n: string): string | undefined }) => void) | undefined;
+      const answer = (status: number, h: Record<string, string> = {}) => fn?.({ status, get: (n) => h[n] });
+      if (opts.method === 'REGISTER') regs.push({ at: clock.now() / 1000, cseq: opts.headers.CSeq!, answer });
+      cb(null, {
+        on: (_e: string, f: typeof fn) => {
+          fn = f;
+          if (opts.method === 'OPTIONS' && answerOptions) queueMicrotask(() => answer(200));
+        },
+      });
+      return undefined;
+    },
+  };
+  const probing = { ...spec, probeSeconds: 4 };
+  const settleAll = async () => {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  };
+  const { log } = captureLog();
+  const r1 = new Registrations({ srf, specs: [probing], log, clock });
+  r1.start();
+  await settleAll();
+  regs[0]!.answer(200, { Expires: '600' });
+  await settleAll();
+  // The registrar goes quiet: a probe is lost, and the refresh REGISTER that goes at 540 s is not answered.
+  answerOptions = false;
+  for (let i = 0; i < 541; i++) {
+    clock.advance(1000);
+    await settleAll();
+  }
+  assert.equal(regs.length, 2);
+  answerOptions = true;
+  const r2 = new Registrations({ srf, specs: [probing], log, clock, previous: r1 });
+  r1.close();
+  r2.start();
+  await settleAll();
+  for (let i = 0; i < 8; i++) {
+    clock.advance(1000);
+    await settleAll();
+  }
+  assert.deepEqual(regs.map((r) => r.at), [0, 540], 'no REGISTER beside the one still out (RFC 3261 §10.2)');
+  r2.close();
+});
