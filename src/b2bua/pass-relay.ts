@@ -7,7 +7,7 @@ import type { LegAnswer, LegRequestOptions } from './leg-reinvite.js';
 import type { SendOptions } from './pipeline-types.js';
 import { failureReason, ownedReason, sipReason, statusPhrase } from './reason.js';
 import { sendableStatus } from './sendable-status.js';
-import { hasTimerTag, parseSessionExpires } from './session-timer.js';
+import { hasTimerTag, parseMinSe, parseSessionExpires } from './session-timer.js';
 import { peerRefresh, relayedAnswer, relayedRequestHeaders, type LegSession } from './session-timer-refresh.js';
 import type { BridgeLeg } from './supervise-legs.js';
 
@@ -202,6 +202,15 @@ export function direction(ctx: PassThroughContext, from: PassLeg, to: PassLeg, t
     },
     relayFailure(res, status, answer, extra) {
       log.debug({ callId: ctx.callId, status }, `b2bua: relayed request refused by leg ${toName}`);
+      if (status === 422) {
+        // RFC 4028 §6: the 422 names in Min-SE the interval leg toName wants; its timer carries that in every later
+        // request. The sender's own interval was fine, and a 422 without Min-SE would tell it nothing: it gets 500
+        // with the cause, as a B leg's 422 at call setup gives the caller.
+        const get = (answer as { get?(name: string): string | undefined } | undefined)?.get;
+        ctx.sessions?.[toName]?.timer.notePeerMinSe(typeof get === 'function' ? parseMinSe(get.call(answer, 'Min-SE')) : undefined);
+        res.send(500, { headers: { Reason: sipReason(422, `Session interval too small for leg ${toName}`) } });
+        return;
+      }
       const failure = relayedFailure(status, answer, toName);
       res.send(sendableStatus(status), extra ? { ...extra, headers: { ...extra.headers, ...failure.headers } } : failure);
       if (status === 408 || status === 481) ctx.onLegLost?.(toName, status);

@@ -44,7 +44,7 @@ export function peerRefresh(s: LegSession, req: HeaderSource): PeerRefresh {
  * https://www.rfc-editor.org/rfc/rfc4028#section-7.4
  */
 export function relayedRequestHeaders(timer: LegSessionTimer): Record<string, string> {
-  return { 'Session-Expires': `${timer.seconds};refresher=${timer.weRefresh ? 'uac' : 'uas'}`, 'Min-SE': String(timer.minSe), Supported: 'timer' };
+  return { 'Session-Expires': `${timer.askSeconds};refresher=${timer.weRefresh ? 'uac' : 'uas'}`, 'Min-SE': String(timer.askMinSe), Supported: 'timer' };
 }
 
 /**

@@ -132,6 +132,19 @@ export class LegSessionTimer {
     };
   }
 
+  /**
+   * The interval a request relayed to this leg asks for: the agreed one, raised to the largest Min-SE the far end
+   * named since (a 422 to a relayed request); its 2xx then sets the leg's terms (session-timer-refresh.ts).
+   */
+  get askSeconds(): number {
+    return Math.min(Math.max(this.#seconds, this.#peerMinSe), MAX_SESSION_SECONDS);
+  }
+
+  /** The Min-SE such a request carries: ours or the far end's, whichever is larger, within the interval asked. */
+  get askMinSe(): number {
+    return Math.min(Math.max(this.#minSe, this.#peerMinSe), this.askSeconds);
+  }
+
   /** A Min-SE the far end named (in a session refresh request or a 422): the largest is kept. */
   notePeerMinSe(seconds: number | undefined): void {
     if (seconds !== undefined && Number.isFinite(seconds)) this.#peerMinSe = Math.max(this.#peerMinSe, Math.min(seconds, MAX_SESSION_SECONDS));

@@ -120,3 +120,18 @@ test('an UPDATE refresh does not overlap an UPDATE relayed to the same leg: it w
     assert.equal(toB.length, status === 200 ? 1 : 2, status === 200 ? 'its 2xx refreshed the leg' : 'it failed: our refresh goes now');
   }
 });
+
+test('a relayed re-INVITE the other leg answers 422: the sender gets 500 with the cause, and that leg\'s next request carries its Min-SE', async () => {
+  const s = sessionCall({ aInvite: caller, bAnswer: trunk });
+  const toA: Array<Record<string, string> | undefined> = [];
+  s.a.reinvite = async (_sdp, headers) => {
+    toA.push(headers);
+    return { status: 422, get: (n: string) => (n === 'Min-SE' ? '3600' : undefined) } as LegAnswer;
+  };
+  const sent = await s.from(s.b, 'modify', { 'Session-Expires': '1800;refresher=uac', Supported: 'timer' }, SDP);
+  assert.equal(sent[0]?.status, 500, 'no 422 without the Min-SE it must carry (RFC 4028 §6)');
+  assert.match(sent[0]?.headers.Reason ?? '', /^SIP;cause=422;text="Session interval too small for leg A"$/);
+  await s.from(s.b, 'modify', { 'Session-Expires': '1800;refresher=uac', Supported: 'timer' }, SDP);
+  assert.deepEqual([toA[1]?.['Session-Expires'], toA[1]?.['Min-SE']], ['3600;refresher=uas', '3600'],
+    'the next request to leg A asks the interval its Min-SE allows, and carries that Min-SE');
+});
