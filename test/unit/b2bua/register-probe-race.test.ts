@@ -4,25 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../../src/common/index.js';
 import { Registrations, type RegisterSrf, type RegistrationSpec } from '../../../src/b2bua/registrations.js';
+import { fakeRegisterSrf, type SentRequest } from './register-fake-srf.js';
 import { captureLog } from './fake-srf.js';
 
-interface Sent { method: string; cseq?: string; answer(status: number, headers?: Record<string, string>): void }
-
-function fakeSrf(): RegisterSrf & { sent: Sent[] } {
-  const sent: Sent[] = [];
-  return {
-    sent,
-    request(_uri, opts, cb) {
-      let onResponse: ((res: { status: number; get(n: string): string | undefined }) => void) | undefined;
-      sent.push({
-        method: opts.method, ...(opts.headers.CSeq !== undefined ? { cseq: opts.headers.CSeq } : {}),
-        answer: (status, headers = {}) => onResponse?.({ status, get: (n) => Object.entries(headers).find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1] }),
-      });
-      cb(null, { on: (_e, fn) => { onResponse = fn; } });
-      return undefined;
-    },
-  };
-}
 
 const spec: RegistrationSpec = {
   tenant: 'carrier', registrar: '127.0.0.1:5070', username: 'trunk1', password: 'pw', realm: 'carrier.test', domain: 'carrier.test',
@@ -32,11 +16,11 @@ const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 };
 const via = (rport: number) => ({ Via: `SIP/2.0/TCP 127.0.0.1:5070;rport=${rport};branch=z9hG4bK1;received=127.0.0.1` });
-const registers = (srf: { sent: Sent[] }) => srf.sent.filter((s) => s.method === 'REGISTER');
+const registers = (srf: { sent: SentRequest[] }) => srf.sent.filter((s) => s.method === 'REGISTER');
 
 test('register: a probe answered over a new connection while a refresh is out sends no second REGISTER', async () => {
   const clock = new ManualClock(0);
-  const srf = fakeSrf();
+  const srf = fakeRegisterSrf();
   const { log } = captureLog();
   const r = new Registrations({ srf, specs: [spec], log, clock, timeoutMs: 10_000 });
   r.start();

@@ -3,25 +3,9 @@ import { test } from 'node:test';
 import { ManualClock } from '../../../src/common/index.js';
 import { flowOfAnswer, unreachable } from '../../../src/b2bua/register-probe.js';
 import { Registrations, type RegisterSrf, type RegistrationSpec } from '../../../src/b2bua/registrations.js';
+import { fakeRegisterSrf, type SentRequest } from './register-fake-srf.js';
 import { captureLog } from './fake-srf.js';
 
-interface Sent { method: string; answer(status: number, headers?: Record<string, string>): void }
-
-function fakeSrf(): RegisterSrf & { sent: Sent[] } {
-  const sent: Sent[] = [];
-  return {
-    sent,
-    request(_uri, opts, cb) {
-      let onResponse: ((res: { status: number; get(n: string): string | undefined }) => void) | undefined;
-      sent.push({
-        method: opts.method,
-        answer: (status, headers = {}) => onResponse?.({ status, get: (n) => Object.entries(headers).find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1] }),
-      });
-      cb(null, { on: (_e, fn) => { onResponse = fn; } });
-      return undefined;
-    },
-  };
-}
 
 const spec: RegistrationSpec = {
   tenant: 'carrier', registrar: '127.0.0.1:5061', username: 'trunk1', password: 'pw', realm: 'carrier.test', domain: 'carrier.test',
@@ -40,7 +24,7 @@ test('the flow of an answer is the received and rport of our Via; an engine-made
 
 test('probes while registered: the same connection keeps the binding; another one, or an answer after silence, registers again at once', async (t) => {
   const clock = new ManualClock(1_000_000);
-  const srf = fakeSrf();
+  const srf = fakeRegisterSrf();
   const { log, lines } = captureLog();
   const r = new Registrations({ srf, specs: [spec], log, clock });
   t.after(() => r.close());

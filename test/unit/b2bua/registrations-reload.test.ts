@@ -4,22 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../../src/common/index.js';
 import { Registrations, type RegisterSrf, type RegistrationSpec } from '../../../src/b2bua/registrations.js';
+import { fakeRegisterSrf, type SentRequest } from './register-fake-srf.js';
 import { captureLog } from './fake-srf.js';
 
-interface Sent { headers: Record<string, string>; answer(status: number, headers?: Record<string, string>): void }
-
-function fakeSrf(): RegisterSrf & { sent: Sent[] } {
-  const sent: Sent[] = [];
-  return {
-    sent,
-    request(_uri, opts, cb) {
-      let onResponse: ((res: { status: number; get(n: string): string | undefined }) => void) | undefined;
-      sent.push({ headers: opts.headers, answer: (status, h = {}) => onResponse?.({ status, get: (n) => Object.entries(h).find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1] }) });
-      cb(null, { on: (_e, fn) => { onResponse = fn; } });
-      return undefined;
-    },
-  };
-}
 
 const spec: RegistrationSpec = {
   tenant: 'carrier', registrar: '127.0.0.1:5070', username: 'trunk1', password: 'pw', realm: 'carrier.test', domain: 'carrier.test',
@@ -28,11 +15,11 @@ const spec: RegistrationSpec = {
 const flush = async () => {
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
 };
-const cseq = (s: Sent) => Number.parseInt(s.headers.CSeq!, 10);
+const cseq = (s: SentRequest) => Number.parseInt(s.headers.CSeq!, 10);
 
 test('reload: an unchanged registration keeps its binding, Call-ID and rising CSeq; no REGISTER until its refresh is due', async () => {
   const clock = new ManualClock(0);
-  const srf = fakeSrf();
+  const srf = fakeRegisterSrf();
   const { log, lines } = captureLog();
   const r1 = new Registrations({ srf, specs: [spec], log, clock });
   r1.start();
@@ -71,7 +58,7 @@ test('reload: an unchanged registration keeps its binding, Call-ID and rising CS
 
 test('reload: a REGISTER out at the reload is waited for (its timeout) before the next; a changed registration starts afresh', async () => {
   const clock = new ManualClock(0);
-  const srf = fakeSrf();
+  const srf = fakeRegisterSrf();
   const { log } = captureLog();
   const r1 = new Registrations({ srf, specs: [spec, { ...spec, tenant: 'other', contactUser: 'o1', username: 'o1' }], log, clock, timeoutMs: 2_000 });
   r1.start();
@@ -101,7 +88,7 @@ test('reload: a REGISTER out at the reload is waited for (its timeout) before th
 
 test('reload: a failed registration waiting out its back-off keeps its wait, its failures and its Call-ID', async () => {
   const clock = new ManualClock(0);
-  const srf = fakeSrf();
+  const srf = fakeRegisterSrf();
   const { log } = captureLog();
   const r1 = new Registrations({ srf, specs: [spec], log, clock });
   r1.start();
